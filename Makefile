@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0
+# xlvs: `make deps` installs Debian packages, `make` builds into build/, `make test`, `make bench`.
+# Quiet by default; `make V=1` prints every command.
+
+BUILD    ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+CFLAGS   ?= -g -O2
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Imaps -I$(BUILD)/bpf
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
+	      $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+LDLIBS   := -lbpf -lelf -lz
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+MAKEFLAGS += --no-print-directory
+endif
+
+DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
+		libmnl-dev libcriterion-dev pkg-config iproute2 ethtool make gcc
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/xlvs/*.h)
+MAPS_SRCS  := $(wildcard maps/*.c)
+MAPS_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(MAPS_SRCS))
+LIBMAPS    := $(BUILD)/libxlvsmaps.a
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+BPFT_SRCS  := $(wildcard tests/bpf/*.c)
+TEST_UNIT  := $(BUILD)/tests/unit-tests
+TEST_BPF   := $(BUILD)/tests/bpf-tests
+BENCH      := $(BUILD)/bench/xlvs-bench
+
+.PHONY: all deps test test-unit test-bpf bench clean help
+.DELETE_ON_ERROR:
+
+all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(TEST_UNIT) $(TEST_BPF) $(BENCH)
+
+help:
+	@echo 'make deps    install missing Debian packages (apt-get, needs root)'
+	@echo 'make         build BPF objects, skeletons, libxlvsmaps, tests, bench into $(BUILD)/'
+	@echo 'make test    run every test suite (unit, BPF fixtures); fails if any fails'
+	@echo 'make bench   BPF_PROG_RUN benchmark; writes $(BUILD)/bench.json'
+	@echo 'make clean   remove $(BUILD)/'
+	@echo 'V=1          show full commands'
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:" $$missing; \
+		[ "$$(id -u)" = 0 ] || { echo "make deps: need root to install: $$missing" >&2; exit 1; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "  DEPS     all Debian packages present"; fi
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/maps/%.o: maps/%.c $(wildcard maps/*.h) $(wildcard include/xlvs/*.h) | $(BUILD)/maps
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBMAPS): $(MAPS_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(TEST_UNIT): $(UNIT_SRCS) $(LIBMAPS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(UNIT_SRCS) $(LIBMAPS) -lcriterion $(LDLIBS) -o $@
+
+$(TEST_BPF): $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(BPF_SKELS) $(LIBMAPS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Wno-override-init -Itests/bpf $(BPFT_SRCS) $(LIBMAPS) -lcriterion $(LDLIBS) -o $@
+
+$(BENCH): bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/world.c tests/bpf/world.h \
+	  $(BPF_SKELS) $(LIBMAPS) | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c $(LIBMAPS) $(LDLIBS) -o $@
+
+$(BUILD)/bpf $(BUILD)/maps $(BUILD)/tests $(BUILD)/bench:
+	$(Q)mkdir -p $@
+
+test: all
+	$(call msg,TEST,unit)
+	$(Q)$(TEST_UNIT) --jobs 2
+	$(call msg,TEST,bpf fixtures)
+	$(Q)$(TEST_BPF) --jobs 2
+
+bench: all
+	$(Q)$(BENCH) --json $(BUILD)/bench.json
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Stage 3, conntrack: established flows keep their real across ring changes.
+ * A miss schedules the flow and remembers it, except under a SYN flood: above
+ * xlvs_config.syn_guard_rate new TCP flows per second on this CPU the flow is
+ * still scheduled (Maglev gives later packets the same real) but not inserted,
+ * so an attack cannot evict established flows from the LRU.
+ */
+#ifndef XLVS_BPF_CONNTRACK_H
+#define XLVS_BPF_CONNTRACK_H
+
+#include "sched.h"
+
+#define NSEC_PER_SEC 1000000000ull
+
+/* Where a packet goes; filled by select_real(), consumed by forward(). */
+struct target {
+	struct xlvs_real *real;
+	__u32 real_id;
+	__u32 svc_id;
+	__u32 hash;
+	bool new_flow;
+};
+
+XLVS_INLINE bool syn_guard_tripped(const struct xlvs_config *cfg, __u64 now)
+{
+	__u32 zero = 0;
+	struct xlvs_syn_window *w;
+
+	if (!cfg->syn_guard_rate)
+		return false;
+	w = bpf_map_lookup_elem(&xlvs_syn_guard, &zero);
+	if (!w)
+		return false;
+	if (now - w->start_ns >= NSEC_PER_SEC) {
+		w->start_ns = now;
+		w->count = 0;
+	}
+	return ++w->count > cfg->syn_guard_rate;
+}
+
+XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t,
+			     const struct xlvs_config *cfg, __u64 now)
+{
+	struct xlvs_conn conn = { .real_id = t->real_id, .hash = t->hash, .last_seen_ns = now };
+
+	if (p->flow.proto == IPPROTO_TCP && syn_guard_tripped(cfg, now)) {
+		count_event(XLVS_EV_SYN_GUARD);
+		return;
+	}
+	bpf_map_update_elem(&xlvs_conns, &p->flow, &conn, BPF_ANY);
+	count_event(XLVS_EV_CONN_NEW);
+}
+
+/* Returns XLVS_CONT with *t filled, or a drop verdict. */
+XLVS_INLINE int select_real(const struct pkt *p, const struct xlvs_service *svc,
+			    const struct xlvs_config *cfg, struct target *t)
+{
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct xlvs_conn *conn = bpf_map_lookup_elem(&xlvs_conns, &p->flow);
+	int rc;
+
+	t->svc_id = svc->id;
+	if (conn) {
+		t->real = real_lookup(conn->real_id, svc->id);
+		if (t->real) {
+			t->real_id = conn->real_id;
+			t->hash = conn->hash;
+			conn->last_seen_ns = now;
+			count_event(XLVS_EV_CONN_HIT);
+			return XLVS_CONT;
+		}
+		count_event(XLVS_EV_CONN_RESCHED);	/* its real was removed */
+	}
+
+	t->hash = xlvs_flow_hash(&p->flow);
+	rc = schedule(svc, t->hash, &t->real_id);
+	if (rc != XLVS_CONT)
+		return rc;
+	t->real = real_lookup(t->real_id, svc->id);
+	if (!t->real)
+		return drop(XLVS_DROP_BAD_REAL);
+	/* ICMP errors follow the flow's real but never create one. */
+	if (p->flags & PKT_F_ICMP_ERR)
+		return XLVS_CONT;
+	t->new_flow = true;
+	conn_insert(p, t, cfg, now);
+	return XLVS_CONT;
+}
+
+#endif /* XLVS_BPF_CONNTRACK_H */

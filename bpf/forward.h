@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Stage 5, forward: the LVS forwarding methods.
+ *   DR   rewrite the MACs, send the frame to the real unchanged.
+ *   TUN  prepend an outer IPv4 or IPv6 header (IPIP, IP6IP6, 4in6, 6in4).
+ *   GUE  prepend outer IP + UDP; the inner packet follows the UDP header
+ *        directly (GUE variant 1), as Linux fou/gue and other stacks accept.
+ * The next hop is what userspace resolved (XLVS_REAL_F_NH_VALID) or else
+ * bpf_fib_lookup(); an unresolved neighbour sends the encapsulated packet to
+ * the kernel, which forwards it and resolves the neighbour on the way.
+ */
+#ifndef XLVS_BPF_FORWARD_H
+#define XLVS_BPF_FORWARD_H
+
+#include "conntrack.h"
+#include "csum.h"
+#include "icmp.h"
+
+#ifndef AF_INET
+#define AF_INET		2
+#define AF_INET6	10
+#endif
+
+/* Our side of the wire: count the packet for its service and real, then send it. */
+XLVS_INLINE int xmit(struct xdp_md *ctx, const struct pkt *p, const struct target *t, __u32 ifindex)
+{
+	count_forwarded(t->svc_id, t->real_id, p->pkt_len, t->new_flow);
+	if (p->flags & PKT_F_ICMP_ERR)
+		count_event(XLVS_EV_ICMP_ERR_FWD);
+	if (!ifindex || ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(ifindex, 0);
+}
+
+XLVS_INLINE void set_macs(struct ethhdr *eth, const __u8 *dst, const __u8 *src)
+{
+	__builtin_memcpy(eth->h_dest, dst, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, src, ETH_ALEN);
+}
+
+/* bpf_fib_lookup towards addr (family = the real's) from the ingress interface. */
+XLVS_INLINE int fib_lookup(struct xdp_md *ctx, struct bpf_fib_lookup *fib, __u8 family,
+			   const __be32 *src, const __be32 *dst)
+{
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->ifindex = ctx->ingress_ifindex;
+	if (family == XLVS_AF_INET) {
+		fib->family = AF_INET;
+		fib->ipv4_src = src[0];
+		fib->ipv4_dst = dst[0];
+	} else {
+		fib->family = AF_INET6;
+		__builtin_memcpy(fib->ipv6_src, src, 16);
+		__builtin_memcpy(fib->ipv6_dst, dst, 16);
+	}
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+}
+
+XLVS_INLINE int fwd_dr(struct xdp_md *ctx, const struct pkt *p, const struct target *t)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	const struct xlvs_real *r = t->real;
+	struct ethhdr *eth = data;
+	struct bpf_fib_lookup fib;
+
+	if ((void *)(eth + 1) > end)
+		return drop(XLVS_DROP_ETH_TRUNC);
+	if (r->flags & XLVS_REAL_F_NH_VALID) {
+		set_macs(eth, r->nh_mac, r->nh_smac);
+		return xmit(ctx, p, t, r->nh_ifindex);
+	}
+	/* DR reals share our link and hold the VIP: only their own MAC will do. */
+	if (r->family != p->flow.family)
+		return drop(XLVS_DROP_FWD_UNSUPPORTED);
+	if (fib_lookup(ctx, &fib, r->family, p->flow.src, r->addr) != BPF_FIB_LKUP_RET_SUCCESS)
+		return drop(XLVS_DROP_NO_NEXTHOP);
+	set_macs(eth, fib.dmac, fib.smac);
+	return xmit(ctx, p, t, fib.ifindex);
+}
+
+/*
+ * Sum of the inner packet's bytes, for the outer UDP checksum of GUE over IPv6
+ * (which may not be zero). The transport checksum already makes the inner L4
+ * segment sum to the complement of its pseudo header, so only the IP header is
+ * summed: no loop over the payload. Returns false when that shortcut does not
+ * hold (IPv6 extension headers, IPv4 UDP without checksum).
+ */
+XLVS_INLINE bool inner_csum(void *data, void *end, const struct pkt *p, __u32 l2, __u64 *sum)
+{
+	__u32 hlen = p->l4_off - p->l3_off;
+	__u32 l4len = p->l3_len - hlen;
+	__u64 pseudo = bpf_htons(l4len) + bpf_htons(p->ip_proto);
+
+	if (p->flow.family == XLVS_AF_INET) {
+		struct iphdr *ip = data + l2;
+
+		if ((void *)(ip + 1) > end || (p->flags & PKT_F_UDP_NOCSUM))
+			return false;
+		/* A valid IPv4 header sums to zero; ICMPv4 has no pseudo header. */
+		*sum = p->ip_proto == IPPROTO_ICMP ? 0 : (__u16)csum_fold(pseudo + ip->saddr + ip->daddr);
+		return true;
+	} else {
+		struct ipv6hdr *ip6 = data + l2;
+
+		if ((void *)(ip6 + 1) > end || hlen != sizeof(*ip6))
+			return false;
+		pseudo += csum_addr((__be32 *)&ip6->saddr, 4) + csum_addr((__be32 *)&ip6->daddr, 4);
+		*sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)ip6, sizeof(*ip6), 0);
+		*sum += (__u16)csum_fold(pseudo);
+		return true;
+	}
+}
+
+XLVS_INLINE void write_outer_ip4(struct iphdr *o, const struct pkt *p, const struct xlvs_real *r,
+				 const struct xlvs_config *cfg, __u8 proto, __u16 len, __u32 hash)
+{
+	o->version = 4;
+	o->ihl = 5;
+	o->tos = p->tos;
+	o->tot_len = bpf_htons(len);
+	/* DF follows the inner packet so PMTU discovery keeps working end to end. */
+	o->id = (p->flags & PKT_F_DF) ? 0 : bpf_htons(hash & 0xffff);
+	o->frag_off = (p->flags & PKT_F_DF) ? bpf_htons(IP4_DF) : 0;
+	o->ttl = XLVS_TUN_TTL;
+	o->protocol = proto;
+	o->saddr = cfg->src4;
+	o->daddr = r->addr[0];
+	ip4_csum_set(o);
+}
+
+XLVS_INLINE void write_outer_ip6(struct ipv6hdr *o, const struct pkt *p, const struct xlvs_real *r,
+				 const struct xlvs_config *cfg, __u8 proto, __u16 payload, __u32 hash)
+{
+	/* version 6, traffic class copied, flow label from the flow hash for ECMP. */
+	*(__be32 *)o = bpf_htonl(0x60000000u | ((__u32)p->tos << 20) | (hash & 0xfffff));
+	o->payload_len = bpf_htons(payload);
+	o->nexthdr = proto;
+	o->hop_limit = XLVS_TUN_TTL;
+	__builtin_memcpy(&o->saddr, cfg->src6, 16);
+	__builtin_memcpy(&o->daddr, r->addr, 16);
+}
+
+XLVS_INLINE __u16 gue_udp_csum6(const struct ipv6hdr *o, const struct udphdr *uh, __u64 inner)
+{
+	__u64 s = inner + csum_addr((__be32 *)&o->saddr, 4) + csum_addr((__be32 *)&o->daddr, 4);
+	__u16 c;
+
+	s += uh->len + bpf_htons(IPPROTO_UDP);	/* pseudo header */
+	s += uh->source + uh->dest + uh->len;	/* UDP header, check = 0 */
+	c = csum_fold(s);
+	return c ? c : 0xffff;
+}
+
+/* After encapsulation: pick L2 addresses for the outer destination and send. */
+XLVS_INLINE int tunnel_xmit(struct xdp_md *ctx, const struct pkt *p, const struct target *t,
+			    const struct xlvs_config *cfg)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	const struct xlvs_real *r = t->real;
+	struct ethhdr *eth = data;
+	struct bpf_fib_lookup fib;
+	__u8 smac[ETH_ALEN];
+	int rc;
+
+	if ((void *)(eth + 1) > end)
+		return drop(XLVS_DROP_ENCAP_FAIL);
+	if (r->flags & XLVS_REAL_F_NH_VALID) {
+		set_macs(eth, r->nh_mac, r->nh_smac);
+		return xmit(ctx, p, t, r->nh_ifindex);
+	}
+	rc = fib_lookup(ctx, &fib, r->family,
+			r->family == XLVS_AF_INET ? &cfg->src4 : cfg->src6, r->addr);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		set_macs(eth, fib.dmac, fib.smac);
+		return xmit(ctx, p, t, fib.ifindex);
+	}
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		/* The frame still carries the original MACs, so the kernel takes it as ours. */
+		count_forwarded(t->svc_id, t->real_id, p->pkt_len, t->new_flow);
+		return pass(XLVS_EV_PASS_NEIGH);
+	}
+	if (!(cfg->flags & XLVS_CFG_F_GW_FALLBACK))
+		return drop(XLVS_DROP_NO_NEXTHOP);
+	count_event(XLVS_EV_FIB_GW_FALLBACK);
+	__builtin_memcpy(smac, eth->h_dest, ETH_ALEN);	/* the frame was sent to us */
+	set_macs(eth, cfg->gw_mac, smac);
+	return xmit(ctx, p, t, 0);
+}
+
+XLVS_INLINE int fwd_tunnel(struct xdp_md *ctx, const struct pkt *p, const struct target *t,
+			   const struct xlvs_config *cfg)
+{
+	const struct xlvs_real *r = t->real;
+	bool gue = r->fwd == XLVS_FWD_GUE, v6 = r->family == XLVS_AF_INET6;
+	__u32 iplen = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	__u32 olen = iplen + (gue ? sizeof(struct udphdr) : 0);
+	__u32 l2 = (p->flags & PKT_F_VLAN) ? 18 : 14;
+	__u8 proto = p->flow.family == XLVS_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	__u64 inner = 0;
+	bool lco = false;
+	void *data, *end;
+
+	if (cfg->tun_mtu && p->l3_len + olen > cfg->tun_mtu)
+		return too_big(ctx, p, cfg->tun_mtu - olen);
+	if (v6 ? !(cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3]) : !cfg->src4)
+		return drop(XLVS_DROP_NO_TUN_SRC);
+	if (r->family != XLVS_AF_INET && r->family != XLVS_AF_INET6)
+		return drop(XLVS_DROP_BAD_REAL);
+
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (gue && v6)
+		lco = inner_csum(data, end, p, l2, &inner);
+
+	if (bpf_xdp_adjust_head(ctx, -(int)olen))
+		return drop(XLVS_DROP_ENCAP_FAIL);
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + l2 + olen > end || data + olen + 18 > end)
+		return drop(XLVS_DROP_ENCAP_FAIL);
+
+	/* Keep the MACs (for XDP_PASS) and VLAN tag; the outer header gets its own EtherType. */
+	__builtin_memcpy(data, data + olen, 2 * ETH_ALEN);
+	if (l2 == 18)
+		*(__be32 *)(data + 12) = *(__be32 *)(data + olen + 12);
+	*(__be16 *)(data + l2 - 2) = bpf_htons(v6 ? ETH_P_IPV6 : ETH_P_IP);
+
+	if (gue) {
+		struct udphdr *uh = data + l2 + iplen;
+		__u16 ulen = sizeof(*uh) + p->l3_len;
+
+		if ((void *)(uh + 1) > end)
+			return drop(XLVS_DROP_ENCAP_FAIL);
+		uh->source = bpf_htons(xlvs_gue_sport(t->hash));
+		uh->dest = r->gue_port ? r->gue_port : cfg->gue_port;
+		uh->len = bpf_htons(ulen);
+		uh->check = 0;	/* IPv4: zero is allowed for tunnels */
+		proto = IPPROTO_UDP;
+		if (v6) {
+			struct ipv6hdr *o = data + l2;
+
+			if ((void *)(o + 1) > end)
+				return drop(XLVS_DROP_ENCAP_FAIL);
+			write_outer_ip6(o, p, r, cfg, proto, ulen, t->hash);
+			/* Without the shortcut: zero, as RFC 6935 allows for tunnels. */
+			uh->check = lco ? gue_udp_csum6(o, uh, inner) : 0;
+			return tunnel_xmit(ctx, p, t, cfg);
+		}
+	}
+	if (v6) {
+		struct ipv6hdr *o = data + l2;
+
+		if ((void *)(o + 1) > end)
+			return drop(XLVS_DROP_ENCAP_FAIL);
+		write_outer_ip6(o, p, r, cfg, proto, olen - iplen + p->l3_len, t->hash);
+	} else {
+		struct iphdr *o = data + l2;
+
+		if ((void *)(o + 1) > end)
+			return drop(XLVS_DROP_ENCAP_FAIL);
+		write_outer_ip4(o, p, r, cfg, proto, olen + p->l3_len, t->hash);
+	}
+	return tunnel_xmit(ctx, p, t, cfg);
+}
+
+XLVS_INLINE int forward(struct xdp_md *ctx, const struct pkt *p, const struct target *t,
+			const struct xlvs_config *cfg)
+{
+	switch (t->real->fwd) {
+	case XLVS_FWD_DR:
+		return fwd_dr(ctx, p, t);
+	case XLVS_FWD_TUN:
+	case XLVS_FWD_GUE:
+		return fwd_tunnel(ctx, p, t, cfg);
+	}
+	return drop(XLVS_DROP_FWD_UNSUPPORTED);
+}
+
+#endif /* XLVS_BPF_FORWARD_H */

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ICMP the director answers itself: echo to a VIP (per-VIP flag) and
+ * "fragmentation needed" / "packet too big" when encapsulation would push a
+ * packet over xlvs_config.tun_mtu. Replies leave by the way the packet came.
+ */
+#ifndef XLVS_BPF_ICMP_H
+#define XLVS_BPF_ICMP_H
+
+#include "csum.h"
+#include "stats.h"
+
+/* Bytes of the offending packet quoted: RFC 1812 (576 total) and RFC 4443 (1280 total). */
+#define TOO_BIG_QUOTE4	(576 - sizeof(struct iphdr) - sizeof(struct icmphdr))
+#define TOO_BIG_QUOTE6	(1280 - sizeof(struct ipv6hdr) - sizeof(struct icmp6hdr))
+#define IP6_MIN_MTU	1280
+
+XLVS_INLINE void swap_macs(struct ethhdr *eth)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
+}
+
+/* Echo reply in place: swap addresses, fresh TTL, type 8->0 / 128->129. */
+XLVS_INLINE int echo_reply(struct xdp_md *ctx, const struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 l2 = (p->flags & PKT_F_VLAN) ? 18 : 14;
+	struct ethhdr *eth = data;
+
+	/* Options or extension headers would be echoed back: leave those to the kernel. */
+	if (p->l4_off != l2 + (p->flow.family == XLVS_AF_INET ? 20 : 40))
+		return pass(XLVS_EV_PASS_NO_SERVICE);
+
+	if (p->flow.family == XLVS_AF_INET) {
+		struct iphdr *ip = data + l2;
+		struct icmphdr *ic = (void *)(ip + 1);
+		__be32 a;
+
+		if ((void *)(ic + 1) > end)
+			return drop(XLVS_DROP_ICMP_TRUNC);
+		a = ip->saddr;
+		ip->saddr = ip->daddr;
+		ip->daddr = a;
+		csum_replace2(&ip->check, bpf_htons((__u16)ip->ttl << 8), bpf_htons(64 << 8));
+		ip->ttl = 64;
+		csum_replace2(&ic->checksum, bpf_htons(ICMP_ECHO << 8), bpf_htons(ICMP_ECHOREPLY << 8));
+		ic->type = ICMP_ECHOREPLY;
+	} else {
+		struct ipv6hdr *ip6 = data + l2;
+		struct icmp6hdr *ic = (void *)(ip6 + 1);
+		struct in6_addr a;
+
+		if ((void *)(ic + 1) > end)
+			return drop(XLVS_DROP_ICMP_TRUNC);
+		a = ip6->saddr;
+		ip6->saddr = ip6->daddr;
+		ip6->daddr = a;
+		ip6->hop_limit = 64;
+		csum_replace2(&ic->icmp6_cksum, bpf_htons(ICMPV6_ECHO_REQUEST << 8),
+			      bpf_htons(ICMPV6_ECHO_REPLY << 8));
+		ic->icmp6_type = ICMPV6_ECHO_REPLY;
+	}
+	if ((void *)(eth + 1) > end)
+		return drop(XLVS_DROP_ETH_TRUNC);
+	swap_macs(eth);
+	count_event(XLVS_EV_ECHO_REPLY);
+	return XDP_TX;
+}
+
+/*
+ * Cut the frame to l2 + quote bytes of the original datagram and make room for
+ * the new IP + ICMP headers in front of it; returns 0 on success.
+ */
+XLVS_INLINE int too_big_reshape(struct xdp_md *ctx, __u32 l2, __u32 quote, __u32 hdrs)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	int tail = (int)(l2 + quote) - (int)(end - data);
+
+	if (tail > 0)
+		return -1;
+	if (tail && bpf_xdp_adjust_tail(ctx, tail))
+		return -1;
+	return bpf_xdp_adjust_head(ctx, -(int)hdrs);
+}
+
+/* L2 header of a reply: back to the sender, VLAN tag kept. */
+XLVS_INLINE int reply_l2(void *data, void *end, __u32 l2, __u32 shift, __u16 proto)
+{
+	struct ethhdr *eth = data, *old = data + shift;
+
+	if ((void *)(old + 1) > end || data + shift + 18 > end)
+		return -1;
+	__builtin_memcpy(eth->h_dest, old->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, old->h_dest, ETH_ALEN);
+	if (l2 == 18)
+		*(__be32 *)(data + 12) = *(__be32 *)(data + shift + 12);
+	*(__be16 *)(data + l2 - 2) = bpf_htons(proto);
+	return 0;
+}
+
+XLVS_INLINE int too_big4(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u16 mtu)
+{
+	const __u32 hdrs = sizeof(struct iphdr) + sizeof(struct icmphdr);
+	void *data, *end;
+	struct iphdr *ip, *orig;
+	struct icmphdr *ic;
+	__u64 sum;
+
+	if (!(p->flags & PKT_F_DF))
+		return drop(XLVS_DROP_TOO_BIG_NO_DF);	/* we cannot fragment in XDP */
+	if (p->l3_len < TOO_BIG_QUOTE4 || too_big_reshape(ctx, l2, TOO_BIG_QUOTE4, hdrs))
+		return drop(XLVS_DROP_TOO_BIG_FAIL);
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ip = data + l2;
+	ic = (void *)(ip + 1);
+	orig = (void *)(ic + 1);
+	if ((void *)orig + TOO_BIG_QUOTE4 > end || reply_l2(data, end, l2, hdrs, ETH_P_IP))
+		return drop(XLVS_DROP_TOO_BIG_FAIL);
+
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(hdrs + TOO_BIG_QUOTE4);
+	ip->id = 0;
+	ip->frag_off = 0;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_ICMP;
+	ip->saddr = orig->daddr;
+	ip->daddr = orig->saddr;
+	ip4_csum_set(ip);
+
+	ic->type = ICMP_DEST_UNREACH;
+	ic->code = ICMP_FRAG_NEEDED;
+	ic->checksum = 0;
+	ic->un.frag.__unused = 0;
+	ic->un.frag.mtu = bpf_htons(mtu);
+	/* bpf_csum_diff() sums at most 512 bytes per call. */
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)ic, sizeof(*ic) + 504, 0);
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)((void *)orig + 504), TOO_BIG_QUOTE4 - 504, sum);
+	ic->checksum = csum_fold(sum);
+	count_event(XLVS_EV_TOO_BIG_SENT);
+	return XDP_TX;
+}
+
+XLVS_INLINE int too_big6(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u32 mtu)
+{
+	const __u32 hdrs = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
+	void *data, *end;
+	struct ipv6hdr *ip6, *orig;
+	struct icmp6hdr *ic;
+	__u64 sum;
+
+	if (p->l3_len < TOO_BIG_QUOTE6 || too_big_reshape(ctx, l2, TOO_BIG_QUOTE6, hdrs))
+		return drop(XLVS_DROP_TOO_BIG_FAIL);
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ip6 = data + l2;
+	ic = (void *)(ip6 + 1);
+	orig = (void *)(ic + 1);
+	if ((void *)orig + TOO_BIG_QUOTE6 > end || reply_l2(data, end, l2, hdrs, ETH_P_IPV6))
+		return drop(XLVS_DROP_TOO_BIG_FAIL);
+
+	*(__be32 *)ip6 = bpf_htonl(0x60000000u);
+	ip6->payload_len = bpf_htons(sizeof(*ic) + TOO_BIG_QUOTE6);
+	ip6->nexthdr = IPPROTO_ICMPV6;
+	ip6->hop_limit = 64;
+	ip6->saddr = orig->daddr;
+	ip6->daddr = orig->saddr;
+
+	ic->icmp6_type = ICMPV6_PKT_TOOBIG;
+	ic->icmp6_code = 0;
+	ic->icmp6_cksum = 0;
+	ic->icmp6_mtu = bpf_htonl(mtu < IP6_MIN_MTU ? IP6_MIN_MTU : mtu);
+	sum = ip6->payload_len + bpf_htons(IPPROTO_ICMPV6);
+	sum += csum_addr((__be32 *)&ip6->saddr, 4) + csum_addr((__be32 *)&ip6->daddr, 4);
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)ic, sizeof(*ic) + 504, csum_fold(sum) ^ 0xffff);
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)((void *)orig + 504), 512, sum);
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)((void *)orig + 1016), TOO_BIG_QUOTE6 - 1016, sum);
+	ic->icmp6_cksum = csum_fold(sum);
+	count_event(XLVS_EV_TOO_BIG_SENT);
+	return XDP_TX;
+}
+
+/* The packet cannot be encapsulated within the MTU: tell the client (never about an ICMP error). */
+XLVS_INLINE int too_big(struct xdp_md *ctx, const struct pkt *p, __u32 mtu)
+{
+	__u32 l2 = (p->flags & PKT_F_VLAN) ? 18 : 14;
+
+	if (p->flags & PKT_F_ICMP_ERR)
+		return drop(XLVS_DROP_TOO_BIG_FAIL);
+	if (p->flow.family == XLVS_AF_INET)
+		return too_big4(ctx, p, l2, mtu);
+	return too_big6(ctx, p, l2, mtu);
+}
+
+#endif /* XLVS_BPF_ICMP_H */

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The director's maps. BTF-defined and pinned by name, so bpftool, ip(8) and
+ * xdp-loader users see typed values; every type comes from include/xlvs/abi.h.
+ */
+#ifndef XLVS_BPF_MAPS_H
+#define XLVS_BPF_MAPS_H
+
+#include "common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct xlvs_svc_key);
+	__type(value, struct xlvs_service);
+	__uint(max_entries, XLVS_MAX_SERVICES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_services SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct xlvs_vip_key);
+	__type(value, struct xlvs_vip);
+	__uint(max_entries, XLVS_MAX_VIPS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_vips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_real);
+	__uint(max_entries, XLVS_MAX_REALS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_reals SEC(".maps");
+
+/* All Maglev rings, one slice per service; the loader may resize it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, XLVS_RING_SLOTS_DEFAULT);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_ring SEC(".maps");
+
+/*
+ * One shared hash table with per-CPU LRU lists: a lookup finds a flow whatever
+ * CPU inserted it, while eviction never takes a cross-CPU lock.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct xlvs_flow);
+	__type(value, struct xlvs_conn);
+	__uint(max_entries, XLVS_CONNS_DEFAULT);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_counters);
+	__uint(max_entries, XLVS_MAX_SERVICES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_svc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_counters);
+	__uint(max_entries, XLVS_MAX_REALS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_real_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, XLVS_DROP_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, XLVS_EV_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_syn_window);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_syn_guard SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_config);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_config SEC(".maps");
+
+#endif /* XLVS_BPF_MAPS_H */

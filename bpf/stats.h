@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Counters: per-CPU, so no packet ever contends on a shared cache line. */
+#ifndef XLVS_BPF_STATS_H
+#define XLVS_BPF_STATS_H
+
+#include "maps.h"
+
+XLVS_INLINE int drop(enum xlvs_drop_reason reason)
+{
+	__u32 key = reason;
+	__u64 *cnt = bpf_map_lookup_elem(&xlvs_drops, &key);
+
+	if (cnt)
+		*cnt += 1;
+	return XDP_DROP;
+}
+
+XLVS_INLINE void count_event(enum xlvs_event ev)
+{
+	__u32 key = ev;
+	__u64 *cnt = bpf_map_lookup_elem(&xlvs_events, &key);
+
+	if (cnt)
+		*cnt += 1;
+}
+
+/* Count an event and hand the packet to the kernel. */
+XLVS_INLINE int pass(enum xlvs_event ev)
+{
+	count_event(ev);
+	return XDP_PASS;
+}
+
+XLVS_INLINE void count_traffic(void *map, __u32 id, __u32 bytes, bool new_flow)
+{
+	struct xlvs_counters *c = bpf_map_lookup_elem(map, &id);
+
+	if (!c)
+		return;
+	c->packets += 1;
+	c->bytes += bytes;
+	c->new_flows += new_flow;
+}
+
+XLVS_INLINE void count_forwarded(__u32 svc_id, __u32 real_id, __u32 bytes, bool new_flow)
+{
+	count_traffic(&xlvs_svc_stats, svc_id, bytes, new_flow);
+	count_traffic(&xlvs_real_stats, real_id, bytes, new_flow);
+}
+
+#endif /* XLVS_BPF_STATS_H */

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlvs director: the XDP program that load-balances traffic to virtual services.
+ *
+ *   parse.h      Ethernet/VLAN, IPv4/IPv6 (+ext headers), TCP/UDP/ICMP
+ *   lookup.h     virtual service (exact port, then port 0), VIP, real
+ *   conntrack.h  established flows, SYN-flood guard
+ *   sched.h      Maglev ring
+ *   forward.h    DR, IPIP/IP6IP6/4in6/6in4, GUE; next hop
+ *   icmp.h       echo replies, frag-needed / packet too big
+ *   stats.h      per-CPU counters, drop reasons, events
+ */
+#include "parse.h"
+#include "forward.h"
+
+/* Fragments carry no ports after the first: policy, not balancing (docs/architecture.md). */
+XLVS_INLINE int handle_fragment(const struct pkt *p, const struct xlvs_config *cfg)
+{
+	if (!vip_lookup(&p->flow))
+		return pass(XLVS_EV_PASS_NO_SERVICE);
+	if (cfg->flags & XLVS_CFG_F_FRAG_DROP)
+		return drop(XLVS_DROP_FRAGMENT);
+	return pass(XLVS_EV_PASS_FRAGMENT);
+}
+
+/* ICMP that is not an error about a VIP flow: echo to a VIP, or the kernel's business. */
+XLVS_INLINE int handle_icmp_local(struct xdp_md *ctx, const struct pkt *p)
+{
+	bool echo = p->flow.family == XLVS_AF_INET ? p->icmp_type == ICMP_ECHO
+						   : p->icmp_type == ICMPV6_ECHO_REQUEST;
+	struct xlvs_vip *vip;
+
+	if (!echo)
+		return pass(XLVS_EV_PASS_NO_SERVICE);
+	vip = vip_lookup(&p->flow);
+	if (!vip || !(vip->flags & XLVS_VIP_F_ECHO))
+		return pass(XLVS_EV_PASS_NO_SERVICE);
+	return echo_reply(ctx, p);
+}
+
+XLVS_INLINE bool is_icmp(const struct pkt *p)
+{
+	return p->flow.proto == IPPROTO_ICMP || p->flow.proto == IPPROTO_ICMPV6;
+}
+
+XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
+{
+	__u32 zero = 0;
+	struct xlvs_config *cfg = bpf_map_lookup_elem(&xlvs_config, &zero);
+	struct xlvs_service *svc;
+	struct target t = {};
+	int rc;
+
+	if (!cfg)
+		return drop(XLVS_DROP_NO_CONFIG);
+	if (p->flags & PKT_F_FRAG)
+		return handle_fragment(p, cfg);
+	if (is_icmp(p))
+		return handle_icmp_local(ctx, p);
+
+	svc = service_lookup(&p->flow);
+	if (!svc)
+		return pass(XLVS_EV_PASS_NO_SERVICE);
+	if (p->flags & PKT_F_IP4_OPT) {
+		if (cfg->flags & XLVS_CFG_F_IP4_OPT_DROP)
+			return drop(XLVS_DROP_IP4_OPTIONS);
+		count_event(XLVS_EV_IP4_OPTIONS);
+	}
+
+	rc = select_real(p, svc, cfg, &t);
+	if (rc != XLVS_CONT)
+		return rc;
+	return forward(ctx, p, &t, cfg);
+}
+
+SEC("xdp")
+int xlvs_lb(struct xdp_md *ctx)
+{
+	struct pkt p = {};
+	int rc = parse(ctx, &p);
+
+	if (rc != XLVS_CONT)
+		return rc;
+	return balance(ctx, &p);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xlvs ABI: every map key and value shared by the BPF programs and userspace.
+ *
+ * Rules: fixed-width kernel types only, network byte order is spelled __be*,
+ * every struct is padded explicitly so BPF and userspace agree on layout and
+ * bpftool shows no hidden holes. Nothing here may be defined anywhere else.
+ */
+#ifndef XLVS_ABI_H
+#define XLVS_ABI_H
+
+#include <linux/types.h>
+
+/* ---- limits --------------------------------------------------------------- */
+#define XLVS_MAX_SERVICES	16384	/* service ids are 0 .. XLVS_MAX_SERVICES-1 */
+#define XLVS_MAX_VIPS		16384
+#define XLVS_MAX_REALS		65536	/* real ids are 0 .. XLVS_MAX_REALS-1 */
+#define XLVS_RING_DEFAULT	65537	/* default Maglev ring size, a prime */
+#define XLVS_RING_SLOTS_DEFAULT	(16 * XLVS_RING_DEFAULT) /* xlvs_ring entries */
+#define XLVS_CONNS_DEFAULT	262144	/* xlvs_conns entries unless the loader resizes */
+#define XLVS_REAL_NONE		0xffffffffu /* empty ring slot: no real may take it */
+#define XLVS_GUE_PORT_DEFAULT	6080
+#define XLVS_TUN_TTL		64
+
+/* ---- enums ---------------------------------------------------------------- */
+enum xlvs_family {
+	XLVS_AF_NONE = 0,
+	XLVS_AF_INET = 4,
+	XLVS_AF_INET6 = 6,
+};
+
+/* How a packet reaches its real server (the LVS "packet forwarding method"). */
+enum xlvs_fwd {
+	XLVS_FWD_DR = 0,	/* direct routing: rewrite MACs only */
+	XLVS_FWD_TUN = 1,	/* IP-in-IP; outer family = real's family (IPIP, IP6IP6, 4in6, 6in4) */
+	XLVS_FWD_GUE = 2,	/* GUE variant 1: UDP outer, inner IP packet directly after it */
+	XLVS_FWD_NAT = 3,	/* reserved: NAT issue */
+	XLVS_FWD_FULLNAT = 4,	/* reserved: FULLNAT issue */
+	XLVS_FWD_MAX,
+};
+
+enum xlvs_sched {
+	XLVS_SCHED_MAGLEV = 0,
+	XLVS_SCHED_RR, XLVS_SCHED_WRR, XLVS_SCHED_LC, XLVS_SCHED_WLC, XLVS_SCHED_SED,
+	XLVS_SCHED_NQ, XLVS_SCHED_SH, XLVS_SCHED_DH, XLVS_SCHED_LBLC, XLVS_SCHED_LBLCR,
+	XLVS_SCHED_MH,
+	XLVS_SCHED_MAX,
+};
+
+/* Service flags (struct xlvs_service.flags). */
+#define XLVS_SVC_F_ECHO		(1u << 0)	/* answer ICMP echo to this VIP */
+
+/* VIP flags (struct xlvs_vip.flags): the union of its services' flags that act per address. */
+#define XLVS_VIP_F_ECHO		(1u << 0)
+
+/* Real flags (struct xlvs_real.flags). */
+#define XLVS_REAL_F_ACTIVE	(1u << 0)	/* entry in use; cleared entries reschedule their flows */
+#define XLVS_REAL_F_NH_VALID	(1u << 1)	/* nh_mac/nh_ifindex resolved by userspace: skip bpf_fib_lookup */
+
+/* Runtime feature flags (struct xlvs_config.flags). */
+#define XLVS_CFG_F_FRAG_DROP	(1u << 0)	/* drop IPv4/IPv6 fragments instead of passing them to the kernel */
+#define XLVS_CFG_F_IP4_OPT_DROP	(1u << 1)	/* drop IPv4 packets with options instead of forwarding them */
+#define XLVS_CFG_F_GW_FALLBACK	(1u << 2)	/* gw_mac is valid: use it when bpf_fib_lookup fails */
+
+/*
+ * Drop reasons. Every XDP_DROP and every "not forwarded" outcome maps to one of
+ * these, each with its own counter in xlvs_drops. Keep xlvs_drop_names in sync.
+ */
+#define XLVS_DROP_REASONS(X)						\
+	X(ETH_TRUNC,		"eth_trunc")				\
+	X(VLAN_TRUNC,		"vlan_trunc")				\
+	X(IP4_TRUNC,		"ip4_trunc")				\
+	X(IP4_BAD_HDR,		"ip4_bad_header")			\
+	X(IP6_TRUNC,		"ip6_trunc")				\
+	X(IP6_BAD_HDR,		"ip6_bad_header")			\
+	X(IP6_EXT_TRUNC,	"ip6_ext_trunc")			\
+	X(IP6_EXT_LIMIT,	"ip6_ext_limit")			\
+	X(TCP_TRUNC,		"tcp_trunc")				\
+	X(UDP_TRUNC,		"udp_trunc")				\
+	X(ICMP_TRUNC,		"icmp_trunc")				\
+	X(ICMP_INNER_TRUNC,	"icmp_inner_trunc")			\
+	X(FRAGMENT,		"fragment")				\
+	X(IP4_OPTIONS,		"ip4_options")				\
+	X(NO_REAL,		"no_real")				\
+	X(BAD_REAL,		"bad_real")				\
+	X(SCHED_UNSUPPORTED,	"sched_unsupported")			\
+	X(FWD_UNSUPPORTED,	"fwd_unsupported")			\
+	X(ENCAP_FAIL,		"encap_fail")				\
+	X(TOO_BIG_NO_DF,	"too_big_no_df")			\
+	X(TOO_BIG_FAIL,		"too_big_fail")				\
+	X(NO_NEXTHOP,		"no_nexthop")				\
+	X(NO_TUN_SRC,		"no_tunnel_source")			\
+	X(NO_CONFIG,		"no_config")
+
+#define XLVS_X_ENUM(id, name) XLVS_DROP_##id,
+enum xlvs_drop_reason {
+	XLVS_DROP_REASONS(XLVS_X_ENUM)
+	XLVS_DROP_MAX,
+};
+#undef XLVS_X_ENUM
+
+/*
+ * Events: outcomes that are not drops but that an operator must be able to
+ * count (packets left to the kernel, guard decisions, ICMP generated).
+ */
+#define XLVS_EVENTS(X)							\
+	X(PASS_NOT_IP,		"pass_not_ip")				\
+	X(PASS_NO_SERVICE,	"pass_no_service")			\
+	X(PASS_FRAGMENT,	"pass_fragment")			\
+	X(PASS_NEIGH,		"pass_neigh_unresolved")		\
+	X(IP4_OPTIONS,		"ip4_options_forwarded")		\
+	X(CONN_HIT,		"conn_hit")				\
+	X(CONN_NEW,		"conn_new")				\
+	X(CONN_RESCHED,		"conn_resched")				\
+	X(SYN_GUARD,		"syn_guard_not_inserted")		\
+	X(TOO_BIG_SENT,		"too_big_sent")				\
+	X(ECHO_REPLY,		"icmp_echo_reply")			\
+	X(ICMP_ERR_FWD,		"icmp_error_forwarded")			\
+	X(FIB_GW_FALLBACK,	"fib_gateway_fallback")
+
+#define XLVS_X_ENUM(id, name) XLVS_EV_##id,
+enum xlvs_event {
+	XLVS_EVENTS(XLVS_X_ENUM)
+	XLVS_EV_MAX,
+};
+#undef XLVS_X_ENUM
+
+/* ---- maps ----------------------------------------------------------------- */
+
+/* xlvs_services: HASH (struct xlvs_svc_key) -> struct xlvs_service.
+ * port 0 is the "all ports" service of that VIP and protocol. */
+struct xlvs_svc_key {
+	__be32 addr[4];		/* IPv4 in addr[0], rest zero */
+	__be16 port;
+	__u8 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 family;		/* enum xlvs_family */
+};
+
+struct xlvs_service {
+	__u32 id;		/* index into xlvs_svc_stats */
+	__u32 ring_base;	/* first slot of this service's ring in xlvs_ring */
+	__u32 ring_size;	/* Maglev ring size (prime) */
+	__u32 flags;		/* XLVS_SVC_F_* */
+	__u8 sched;		/* enum xlvs_sched */
+	__u8 pad[3];
+	__u32 reserved;
+};
+
+/* xlvs_vips: HASH (struct xlvs_vip_key) -> struct xlvs_vip: per-address behaviour
+ * (ICMP echo), maintained by userspace from the services on that address. */
+struct xlvs_vip_key {
+	__be32 addr[4];
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct xlvs_vip {
+	__u32 flags;		/* XLVS_VIP_F_* */
+	__u32 nr_services;
+};
+
+/* xlvs_reals: ARRAY real id -> struct xlvs_real. A real belongs to one service. */
+struct xlvs_real {
+	__be32 addr[4];		/* real (and tunnel endpoint) address */
+	__u8 family;		/* enum xlvs_family of addr */
+	__u8 fwd;		/* enum xlvs_fwd */
+	__u8 flags;		/* XLVS_REAL_F_* */
+	__u8 pad;
+	__u32 svc_id;		/* owning service: flows whose real moved on are rescheduled */
+	__u8 nh_mac[6];		/* next hop: the real itself for DR, the tunnel's next hop otherwise */
+	__be16 gue_port;	/* GUE destination port; 0 = xlvs_config.gue_port */
+	__u8 nh_smac[6];	/* our MAC on nh_ifindex */
+	__u16 pad2;
+	__u32 nh_ifindex;	/* egress ifindex for nh_mac; 0 = the ingress interface */
+	__u32 weight;		/* for weighted schedulers and listings */
+};
+
+/* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size). */
+
+/* xlvs_conns: LRU_HASH (per-CPU LRU lists) (struct xlvs_flow) -> struct xlvs_conn. */
+struct xlvs_flow {
+	__be32 src[4];
+	__be32 dst[4];
+	__be16 sport;		/* ICMP echo: identifier */
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+struct xlvs_conn {
+	__u32 real_id;
+	__u32 hash;		/* flow hash, kept so GUE source ports need no rehash */
+	__u64 last_seen_ns;	/* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
+};
+
+/* xlvs_svc_stats (PERCPU_ARRAY by service id) and xlvs_real_stats (by real id). */
+struct xlvs_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+};
+
+/* xlvs_drops: PERCPU_ARRAY enum xlvs_drop_reason -> __u64; xlvs_events likewise. */
+
+/* xlvs_syn_guard: PERCPU_ARRAY, one entry: the per-CPU new-flow rate window. */
+struct xlvs_syn_window {
+	__u64 start_ns;
+	__u64 count;
+};
+
+/* xlvs_config: ARRAY, one entry: runtime settings the daemon may change live. */
+struct xlvs_config {
+	__u32 flags;		/* XLVS_CFG_F_* */
+	__u32 syn_guard_rate;	/* new TCP flows per second per CPU before not inserting; 0 = off */
+	__u16 tun_mtu;		/* largest L3 packet after encapsulation; 0 = no check */
+	__be16 gue_port;	/* default GUE destination port */
+	__u8 gw_mac[6];		/* fallback next hop when bpf_fib_lookup fails */
+	__u8 pad[2];
+	__be32 src4;		/* outer source for IPv4 tunnels */
+	__be32 src6[4];		/* outer source for IPv6 tunnels */
+};
+
+/* ---- names for userspace --------------------------------------------------- */
+#ifndef __bpf__
+#define XLVS_X_NAME(id, name) name,
+static const char *const xlvs_drop_names[XLVS_DROP_MAX] = { XLVS_DROP_REASONS(XLVS_X_NAME) };
+static const char *const xlvs_event_names[XLVS_EV_MAX] = { XLVS_EVENTS(XLVS_X_NAME) };
+#undef XLVS_X_NAME
+static const char *const xlvs_fwd_names[XLVS_FWD_MAX] = { "dr", "tun", "gue", "nat", "fullnat" };
+static const char *const xlvs_sched_names[XLVS_SCHED_MAX] = {
+	"maglev", "rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "lblc", "lblcr", "mh",
+};
+#endif
+
+#endif /* XLVS_ABI_H */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The flow hash, shared by the XDP program and userspace (tests, tools) so both
+ * agree on which ring slot and GUE source port a flow gets. A 32-bit
+ * multiply-rotate mix in the style of MurmurHash3: cheap in BPF (no loops, no
+ * tables) and good enough to spread flows over a Maglev ring.
+ */
+#ifndef XLVS_HASH_H
+#define XLVS_HASH_H
+
+#include <linux/types.h>
+#include "abi.h"
+
+#ifndef XLVS_INLINE
+#define XLVS_INLINE static inline __attribute__((always_inline))
+#endif
+
+#define XLVS_HASH_SEED	0x5851f42du
+
+XLVS_INLINE __u32 xlvs_rol32(__u32 v, int s)
+{
+	return (v << s) | (v >> (32 - s));
+}
+
+XLVS_INLINE __u32 xlvs_hash_mix(__u32 h, __u32 k)
+{
+	k *= 0xcc9e2d51u;
+	k = xlvs_rol32(k, 15);
+	k *= 0x1b873593u;
+	h ^= k;
+	h = xlvs_rol32(h, 13);
+	return h * 5 + 0xe6546b64u;
+}
+
+XLVS_INLINE __u32 xlvs_hash_final(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	return h ^ (h >> 16);
+}
+
+/* Hash of a flow key; IPv4 keys only mix the words that can be non-zero. */
+XLVS_INLINE __u32 xlvs_flow_hash(const struct xlvs_flow *f)
+{
+	__u32 h = XLVS_HASH_SEED;
+
+	h = xlvs_hash_mix(h, f->src[0]);
+	h = xlvs_hash_mix(h, f->dst[0]);
+	if (f->family == XLVS_AF_INET6) {
+		h = xlvs_hash_mix(h, f->src[1]);
+		h = xlvs_hash_mix(h, f->src[2]);
+		h = xlvs_hash_mix(h, f->src[3]);
+		h = xlvs_hash_mix(h, f->dst[1]);
+		h = xlvs_hash_mix(h, f->dst[2]);
+		h = xlvs_hash_mix(h, f->dst[3]);
+	}
+	h = xlvs_hash_mix(h, ((__u32)f->sport << 16) | f->dport);
+	h = xlvs_hash_mix(h, ((__u32)f->family << 8) | f->proto);
+	return xlvs_hash_final(h);
+}
+
+/* GUE outer source port: from the flow hash, in 49152..65535 so reals spread flows over RX queues. */
+XLVS_INLINE __u16 xlvs_gue_sport(__u32 hash)
+{
+	return (__u16)(0xc000u | (hash & 0x3fffu));
+}
+
+#endif /* XLVS_HASH_H */

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Maglev consistent-hashing ring (Eisenbud et al., NSDI'16) with weights,
+ * built in userspace and written into a slice of the xlvs_ring BPF array.
+ */
+#ifndef XLVS_MAGLEV_H
+#define XLVS_MAGLEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xlvs/abi.h>
+
+/* An empty slot holds XLVS_REAL_NONE (0xffffffff), which no real may use. */
+#define XLVS_MAGLEV_EMPTY	XLVS_REAL_NONE
+
+/* Largest ring accepted: keeps scratch memory bounded (2^24 = 16M slots). */
+#define XLVS_MAGLEV_MAX_SIZE	(1u << 24)
+
+struct xlvs_maglev_backend {
+	uint32_t real_id;	/* value written into the ring slots */
+	uint32_t weight;	/* 0 = takes no slot (drained) */
+	const void *key;	/* stable identity bytes (e.g. address + port) that fix */
+	size_t key_len;		/* this backend's permutation on every director */
+};
+
+bool xlvs_is_prime(uint32_t n);
+
+/*
+ * Fill ring[0..ring_size) with real ids. ring_size must be a prime no larger
+ * than XLVS_MAGLEV_MAX_SIZE. Backends of weight 0 take no slot; if none has a
+ * weight, every slot is XLVS_MAGLEV_EMPTY. The ring depends only on the set of
+ * backends, not on their order. Returns 0 or -EINVAL (bad size, NULL key,
+ * duplicate key, XLVS_REAL_NONE as a weighted real id), -E2BIG (more than
+ * XLVS_MAX_REALS backends, ring too large) or -ENOMEM.
+ */
+int xlvs_maglev_build(uint32_t *ring, uint32_t ring_size,
+		      const struct xlvs_maglev_backend *b, size_t n);
+
+/* Count the slots that differ; if idx != NULL store their indexes there
+ * (room for ring_size entries), in increasing order. */
+uint32_t xlvs_ring_diff(const uint32_t *old_ring, const uint32_t *new_ring,
+			uint32_t ring_size, uint32_t *idx);
+
+/*
+ * Write new_ring into slots [base, base + ring_size) of a BPF array map
+ * (key __u32 slot, value __u32 real id), touching only the slots where it
+ * differs from old_ring (old_ring == NULL: write all). Uses batched updates,
+ * falling back to one update per slot on kernels without them. Returns the
+ * number of slots written or -errno.
+ */
+int xlvs_ring_write(int map_fd, uint32_t base, const uint32_t *old_ring,
+		    const uint32_t *new_ring, uint32_t ring_size);
+
+#endif /* XLVS_MAGLEV_H */

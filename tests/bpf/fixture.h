@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Fixture rows in the Katran / kernel selftests style: a name, the input packet,
+ * optional extra map setup, and what must come out (verdict, bytes, counters).
+ */
+#ifndef XLVS_TEST_FIXTURE_H
+#define XLVS_TEST_FIXTURE_H
+
+#include <linux/bpf.h>
+#include "world.h"
+
+enum expect_out {
+	OUT_SAME,	/* frame untouched (XDP_PASS / XDP_DROP) */
+	OUT_DR,		/* MACs rewritten to the real, rest byte-identical */
+	OUT_TUN,	/* outer IP header + byte-identical input datagram */
+	OUT_GUE,	/* outer IP + UDP + byte-identical input datagram */
+	OUT_ECHO,	/* ICMP echo reply */
+	OUT_TOO_BIG,	/* ICMP frag needed / packet too big to the client */
+	OUT_PASS_ENCAP,	/* XDP_PASS of the encapsulated packet (neighbour unresolved) */
+	OUT_CUSTOM,	/* checked by the row's check() */
+};
+
+struct fixture {
+	const char *name;
+	struct pkt_spec pkt;
+	int svc;			/* service the packet belongs to (for OUT_DR/TUN/GUE) */
+	int verdict;
+	enum expect_out out;
+	int drop;			/* DROP(x): this reason counts exactly one, nothing else */
+	int event;			/* EVENT(x): this event counted at least once */
+	void (*setup)(struct world *w);
+	/* For OUT_CUSTOM and extra checks; in/out are whole frames. */
+	void (*check)(struct world *w, const struct fixture *f, const uint8_t *in, size_t in_len,
+		      const uint8_t *out, size_t out_len);
+	uint32_t mtu;			/* OUT_TOO_BIG: MTU the client must be told */
+};
+
+#define DROP(r)		.drop = XLVS_DROP_##r + 1
+#define EVENT(e)	.event = XLVS_EV_##e + 1
+
+/* Checks shared by rows and scenario tests. */
+void check_forwarded(struct world *w, const struct fixture *f, const uint8_t *in, size_t in_len,
+		     const uint8_t *out, size_t out_len);
+void run_fixture(const struct fixture *f);
+void fixture_flow(const struct fixture *f, struct xlvs_flow *flow);
+
+#endif

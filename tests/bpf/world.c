@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <criterion/criterion.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include <xlvs/hash.h>
+#include "maglev.h"
+#include "world.h"
+#include "xlvs_lb.skel.h"
+
+#define SMALL_RING	251
+#define R4(a)		{ a, 1, 0 }
+
+const struct svc_def std_svcs[STD_SVC_MAX] = {
+	[SVC_DR4] = { "dr4", "198.18.0.10", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, XLVS_SVC_F_ECHO,
+		      XLVS_RING_DEFAULT, { R4("198.18.1.1"), R4("198.18.1.2"), R4("198.18.1.3") } },
+	[SVC_IPIP] = { "ipip", "198.18.0.11", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
+		       SMALL_RING, { R4("198.18.2.1"), R4("198.18.2.2"), R4("198.18.2.3") } },
+	[SVC_GUE4] = { "gue4", "198.18.0.12", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_GUE, 0,
+		       SMALL_RING, { R4("198.18.3.1"), R4("198.18.3.2"), { "198.18.3.3", 1, 7777 } } },
+	[SVC_DR4_ANY] = { "dr4-any", "198.18.0.13", IPPROTO_TCP, 0, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, 0,
+			  SMALL_RING, { R4("198.18.1.4"), R4("198.18.1.5") } },
+	[SVC_DR6] = { "dr6", "2001:db8::10", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, XLVS_SVC_F_ECHO,
+		      SMALL_RING, { R4("2001:db8:1::1"), R4("2001:db8:1::2"), R4("2001:db8:1::3") } },
+	[SVC_IP6IP6] = { "ip6ip6", "2001:db8::11", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
+			 SMALL_RING, { R4("2001:db8:2::1"), R4("2001:db8:2::2"), R4("2001:db8:2::3") } },
+	[SVC_4IN6] = { "4in6", "198.18.0.14", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
+		       SMALL_RING, { R4("2001:db8:3::1"), R4("2001:db8:3::2"), R4("2001:db8:3::3") } },
+	[SVC_GUE6] = { "gue6", "2001:db8::12", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_GUE, 0,
+		       SMALL_RING, { R4("2001:db8:4::1"), R4("2001:db8:4::2"), { "2001:db8:4::3", 1, 7777 } } },
+	[SVC_DR4_UDP] = { "dr4-udp", "198.18.0.10", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, 0,
+			  SMALL_RING, { R4("198.18.1.1"), R4("198.18.1.2") } },
+	[SVC_TUN6_UDP] = { "ip6ip6-udp", "2001:db8::11", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
+			   SMALL_RING, { R4("2001:db8:2::1"), R4("2001:db8:2::2") } },
+	[SVC_GUE_4IN6] = { "gue-4in6", "198.18.0.15", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_GUE, 0,
+			   SMALL_RING, { R4("2001:db8:5::1"), R4("2001:db8:5::2") } },
+	[SVC_6IN4] = { "6in4", "2001:db8::13", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
+		       SMALL_RING, { R4("198.18.6.1"), R4("198.18.6.2") } },
+	[SVC_RR] = { "rr", "198.18.0.16", IPPROTO_TCP, 80, XLVS_SCHED_RR, XLVS_FWD_DR, 0,
+		     SMALL_RING, { R4("198.18.1.1") } },
+	[SVC_EMPTY] = { "empty", "198.18.0.17", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, 0,
+			SMALL_RING, { { "198.18.1.9", 0, 0 } } },
+	[SVC_NAT] = { "nat", "198.18.0.18", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_NAT, 0,
+		      SMALL_RING, { R4("198.18.1.1") } },
+	[SVC_DR6_ANY] = { "dr6-any", "2001:db8::14", IPPROTO_TCP, 0, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, 0,
+			  SMALL_RING, { R4("2001:db8:1::4"), R4("2001:db8:1::5") } },
+	[SVC_GUE4_UDP] = { "gue4-udp", "198.18.0.12", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_GUE, 0,
+			   SMALL_RING, { R4("198.18.3.1"), R4("198.18.3.2") } },
+	[SVC_GUE6_UDP] = { "gue6-udp", "2001:db8::12", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_GUE, 0,
+			   SMALL_RING, { R4("2001:db8:4::1"), R4("2001:db8:4::2") } },
+	[SVC_IPIP_UDP] = { "ipip-udp", "198.18.0.11", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
+			   SMALL_RING, { R4("198.18.2.1"), R4("198.18.2.2") } },
+	[SVC_DR6_UDP] = { "dr6-udp", "2001:db8::10", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, 0,
+			  SMALL_RING, { R4("2001:db8:1::1"), R4("2001:db8:1::2") } },
+};
+
+static uint8_t family_of(const char *addr)
+{
+	return strchr(addr, ':') ? 6 : 4;
+}
+
+uint32_t std_real_id(int svc, int idx)
+{
+	return (uint32_t)(svc * STD_REALS_MAX + idx);
+}
+
+int std_svc_of_real(uint32_t real_id)
+{
+	return (int)(real_id / STD_REALS_MAX);
+}
+
+void world_open(struct world *w, const struct world_opts *o)
+{
+	struct bpf_map *m;
+	uint32_t slots = 0;
+	int i;
+
+	memset(w, 0, sizeof(*w));
+	for (i = 0; i < STD_SVC_MAX; i++) {
+		w->ring_base[i] = slots;
+		slots += std_svcs[i].ring_size;
+	}
+	w->skel = xlvs_lb_bpf__open();
+	cr_assert(w->skel, "open xlvs_lb skeleton");
+	/* Tests never pin: each test process owns private maps. */
+	bpf_object__for_each_map(m, w->skel->obj)
+		bpf_map__set_pin_path(m, NULL);
+	bpf_map__set_max_entries(w->skel->maps.xlvs_conns, o && o->conn_entries ? o->conn_entries : 4096);
+	bpf_map__set_max_entries(w->skel->maps.xlvs_ring, o && o->ring_slots ? o->ring_slots : slots);
+	cr_assert_eq(xlvs_lb_bpf__load(w->skel), 0, "load xlvs_lb (verifier) failed");
+	w->prog_fd = bpf_program__fd(w->skel->progs.xlvs_lb);
+	w->ncpus = libbpf_num_possible_cpus();
+	cr_assert_gt(w->ncpus, 0);
+}
+
+void world_close(struct world *w)
+{
+	xlvs_lb_bpf__destroy(w->skel);
+	w->skel = NULL;
+}
+
+void real_mac(uint32_t id, uint8_t mac[6])
+{
+	uint8_t m[6] = { 0x02, 0xee, 0, 0, (uint8_t)(id >> 8), (uint8_t)id };
+
+	memcpy(mac, m, 6);
+}
+
+void world_put_real(struct world *w, int svc, int idx, const struct real_def *rd)
+{
+	uint32_t id = std_real_id(svc, idx);
+	struct xlvs_real r = {
+		.family = family_of(rd->addr),
+		.fwd = std_svcs[svc].fwd,
+		.flags = XLVS_REAL_F_ACTIVE | XLVS_REAL_F_NH_VALID,
+		.svc_id = (uint32_t)svc,
+		.gue_port = htons(rd->gue_port),
+		.weight = rd->weight,
+	};
+
+	parse_addr(r.family, rd->addr, r.addr);
+	real_mac(id, r.nh_mac);
+	memcpy(r.nh_smac, MAC_LB, 6);
+	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(w->skel->maps.xlvs_reals), &id, &r, 0), 0);
+}
+
+void world_get_real(struct world *w, uint32_t id, struct xlvs_real *r)
+{
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.xlvs_reals), &id, r), 0);
+}
+
+static void build_ring(struct world *w, int svc, const uint32_t *weights)
+{
+	const struct svc_def *d = &std_svcs[svc];
+	struct xlvs_maglev_backend b[STD_REALS_MAX];
+	uint32_t *ring = calloc(d->ring_size, sizeof(*ring));
+	size_t n = 0;
+
+	cr_assert(ring);
+	for (; n < STD_REALS_MAX && d->reals[n].addr; n++) {
+		b[n].real_id = std_real_id(svc, (int)n);
+		b[n].weight = weights ? weights[n] : d->reals[n].weight;
+		b[n].key = d->reals[n].addr;
+		b[n].key_len = strlen(d->reals[n].addr);
+	}
+	cr_assert_eq(xlvs_maglev_build(ring, d->ring_size, b, n), 0, "maglev build for %s", d->name);
+	cr_assert_geq(xlvs_ring_write(bpf_map__fd(w->skel->maps.xlvs_ring), w->ring_base[svc], NULL,
+				      ring, d->ring_size), 0);
+	free(ring);
+}
+
+void world_set_weights(struct world *w, int svc, const uint32_t *weights)
+{
+	build_ring(w, svc, weights);
+}
+
+static void put_service(struct world *w, int svc)
+{
+	const struct svc_def *d = &std_svcs[svc];
+	struct xlvs_svc_key k = { .port = htons(d->port), .proto = d->proto, .family = family_of(d->vip) };
+	struct xlvs_service v = {
+		.id = (uint32_t)svc, .ring_base = w->ring_base[svc], .ring_size = d->ring_size,
+		.flags = d->flags, .sched = d->sched,
+	};
+	struct xlvs_vip_key vk = { .family = k.family };
+	struct xlvs_vip vip = { 0 };
+	int vfd = bpf_map__fd(w->skel->maps.xlvs_vips);
+
+	parse_addr(k.family, d->vip, k.addr);
+	memcpy(vk.addr, k.addr, 16);
+	bpf_map_lookup_elem(vfd, &vk, &vip);	/* absent: stays zero */
+	vip.nr_services++;
+	if (d->flags & XLVS_SVC_F_ECHO)
+		vip.flags |= XLVS_VIP_F_ECHO;
+	cr_assert_eq(bpf_map_update_elem(vfd, &vk, &vip, 0), 0);
+	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(w->skel->maps.xlvs_services), &k, &v, 0), 0);
+}
+
+void world_std(struct world *w)
+{
+	struct xlvs_config cfg = {
+		.tun_mtu = STD_TUN_MTU,
+		.gue_port = htons(STD_GUE_PORT),
+	};
+	int s, i;
+
+	parse_addr(4, STD_SRC4, &cfg.src4);
+	parse_addr(6, STD_SRC6, cfg.src6);
+	world_set_config(w, &cfg);
+	for (s = 0; s < STD_SVC_MAX; s++) {
+		for (i = 0; i < STD_REALS_MAX && std_svcs[s].reals[i].addr; i++)
+			world_put_real(w, s, i, &std_svcs[s].reals[i]);
+		build_ring(w, s, NULL);
+		put_service(w, s);	/* last: no packet sees a service without its ring */
+	}
+}
+
+void world_get_config(struct world *w, struct xlvs_config *cfg)
+{
+	uint32_t zero = 0;
+
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.xlvs_config), &zero, cfg), 0);
+}
+
+void world_set_config(struct world *w, const struct xlvs_config *cfg)
+{
+	uint32_t zero = 0;
+
+	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(w->skel->maps.xlvs_config), &zero, cfg, 0), 0);
+}
+
+int world_run(struct world *w, const void *in, size_t len, void *out, size_t *out_len)
+{
+	struct xdp_md ctx = { .data_end = (uint32_t)len, .ingress_ifindex = (uint32_t)w->ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = in, .data_size_in = (uint32_t)len,
+		.data_out = out, .data_size_out = PKT_MAX,
+		.ctx_in = w->ifindex ? &ctx : NULL, .ctx_size_in = w->ifindex ? sizeof(ctx) : 0,
+		.repeat = 1);
+
+	cr_assert_eq(bpf_prog_test_run_opts(w->prog_fd, &opts), 0, "BPF_PROG_RUN failed: %s", strerror(errno));
+	*out_len = opts.data_size_out;
+	return (int)opts.retval;
+}
+
+static uint64_t percpu_u64(int fd, uint32_t key, int ncpus)
+{
+	uint64_t vals[ncpus], sum = 0;
+	int i;
+
+	cr_assert_eq(bpf_map_lookup_elem(fd, &key, vals), 0);
+	for (i = 0; i < ncpus; i++)
+		sum += vals[i];
+	return sum;
+}
+
+uint64_t world_drop(struct world *w, enum xlvs_drop_reason r)
+{
+	return percpu_u64(bpf_map__fd(w->skel->maps.xlvs_drops), r, w->ncpus);
+}
+
+uint64_t world_event(struct world *w, enum xlvs_event e)
+{
+	return percpu_u64(bpf_map__fd(w->skel->maps.xlvs_events), e, w->ncpus);
+}
+
+uint64_t world_drops_total(struct world *w)
+{
+	uint64_t sum = 0;
+	int r;
+
+	for (r = 0; r < XLVS_DROP_MAX; r++)
+		sum += world_drop(w, r);
+	return sum;
+}
+
+static struct xlvs_counters percpu_counters(int fd, uint32_t id, int ncpus)
+{
+	struct xlvs_counters vals[ncpus], sum = { 0 };
+	int i;
+
+	cr_assert_eq(bpf_map_lookup_elem(fd, &id, vals), 0);
+	for (i = 0; i < ncpus; i++) {
+		sum.packets += vals[i].packets;
+		sum.bytes += vals[i].bytes;
+		sum.new_flows += vals[i].new_flows;
+	}
+	return sum;
+}
+
+struct xlvs_counters world_svc_stats(struct world *w, uint32_t id)
+{
+	return percpu_counters(bpf_map__fd(w->skel->maps.xlvs_svc_stats), id, w->ncpus);
+}
+
+struct xlvs_counters world_real_stats(struct world *w, uint32_t id)
+{
+	return percpu_counters(bpf_map__fd(w->skel->maps.xlvs_real_stats), id, w->ncpus);
+}
+
+uint32_t world_conn_count(struct world *w)
+{
+	int fd = bpf_map__fd(w->skel->maps.xlvs_conns);
+	struct xlvs_flow k, next;
+	uint32_t n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+void spec_flow(const struct pkt_spec *s, struct xlvs_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->family = s->family;
+	parse_addr(s->family, s->src, f->src);
+	parse_addr(s->family, s->dst, f->dst);
+	f->proto = s->proto;
+	f->sport = htons(s->sport);
+	f->dport = htons(s->dport);
+}
+
+uint32_t world_ring_pick(struct world *w, int svc, const struct xlvs_flow *f)
+{
+	uint32_t slot = w->ring_base[svc] + xlvs_flow_hash(f) % std_svcs[svc].ring_size, id;
+
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.xlvs_ring), &slot, &id), 0);
+	return id;
+}
