@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <arpa/inet.h>
-#include <criterion/criterion.h>
 #include <linux/if_ether.h>
 #include <netinet/in.h>
 #include <string.h>
+
+#include "check.h"
 
 #include "pktgen.h"
 
@@ -13,7 +14,7 @@ const uint8_t MAC_LB[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x1b };
 void parse_addr(uint8_t family, const char *text, void *out)
 {
 	if (inet_pton(family == 4 ? AF_INET : AF_INET6, text, out) != 1)
-		cr_assert_fail("bad address %s in a test spec", text);
+		CHECK(0, "bad address %s in a test spec", text);
 }
 
 uint32_t csum_partial(const void *buf, size_t len, uint32_t sum)
@@ -140,7 +141,7 @@ static size_t build_ip4(const struct pkt_spec *s, uint8_t *p)
 	size_t hl = 20 + s->ip4_opt, l4len;
 	uint16_t frag = s->frag_off & 0x1fff;
 
-	cr_assert(s->ip4_opt % 4 == 0 && hl <= 60, "bad ip4_opt in spec");
+	CHECK(s->ip4_opt % 4 == 0 && hl <= 60, "bad ip4_opt in spec");
 	memset(p, 0, hl);
 	p[0] = (s->bad_ip_version ? 0x50 : 0x40) | (uint8_t)(hl / 4);
 	p[1] = s->tos;
@@ -215,7 +216,7 @@ static size_t build_ip6(const struct pkt_spec *s, uint8_t *p)
 
 size_t pkt_build_l3(const struct pkt_spec *s, uint8_t *buf)
 {
-	cr_assert(s->family == 4 || s->family == 6, "spec needs family 4 or 6");
+	CHECK(s->family == 4 || s->family == 6, "spec needs family 4 or 6");
 	return s->family == 4 ? build_ip4(s, buf) : build_ip6(s, buf);
 }
 
@@ -239,7 +240,7 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 		len = l2 + pkt_build_l3(s, buf + l2);
 	}
 	if (s->truncate) {
-		cr_assert((size_t)s->truncate <= len, "truncate %d beyond frame %zu", s->truncate, len);
+		CHECK((size_t)s->truncate <= len, "truncate %d beyond frame %zu", s->truncate, len);
 		len = (size_t)s->truncate;
 	}
 	return len;

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <criterion/criterion.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <string.h>
+
+#include "check.h"
 
 #include <xlvs/hash.h>
 #include "maglev.h"
 #include "world.h"
 #include "xlvs_lb.skel.h"
 
+#define MAP_FD(w, name)	bpf_map__fd((w)->skel->maps.name)
 #define SMALL_RING	251
 #define R4(a)		{ a, 1, 0 }
 
@@ -83,16 +86,16 @@ void world_open(struct world *w, const struct world_opts *o)
 		slots += std_svcs[i].ring_size;
 	}
 	w->skel = xlvs_lb_bpf__open();
-	cr_assert(w->skel, "open xlvs_lb skeleton");
+	CHECK(w->skel, "open xlvs_lb skeleton");
 	/* Tests never pin: each test process owns private maps. */
 	bpf_object__for_each_map(m, w->skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(w->skel->maps.xlvs_conns, o && o->conn_entries ? o->conn_entries : 4096);
 	bpf_map__set_max_entries(w->skel->maps.xlvs_ring, o && o->ring_slots ? o->ring_slots : slots);
-	cr_assert_eq(xlvs_lb_bpf__load(w->skel), 0, "load xlvs_lb (verifier) failed");
+	CHECK(xlvs_lb_bpf__load(w->skel) == 0, "load xlvs_lb (verifier) failed: %s", strerror(errno));
 	w->prog_fd = bpf_program__fd(w->skel->progs.xlvs_lb);
 	w->ncpus = libbpf_num_possible_cpus();
-	cr_assert_gt(w->ncpus, 0);
+	CHECK(w->ncpus > 0, "no possible CPUs");
 }
 
 void world_close(struct world *w)
@@ -123,12 +126,12 @@ void world_put_real(struct world *w, int svc, int idx, const struct real_def *rd
 	parse_addr(r.family, rd->addr, r.addr);
 	real_mac(id, r.nh_mac);
 	memcpy(r.nh_smac, MAC_LB, 6);
-	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(w->skel->maps.xlvs_reals), &id, &r, 0), 0);
+	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_reals), &id, &r, 0) == 0, "%s", strerror(errno));
 }
 
 void world_get_real(struct world *w, uint32_t id, struct xlvs_real *r)
 {
-	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.xlvs_reals), &id, r), 0);
+	CHECK(bpf_map_lookup_elem(MAP_FD(w, xlvs_reals), &id, r) == 0, "%s", strerror(errno));
 }
 
 static void build_ring(struct world *w, int svc, const uint32_t *weights)
@@ -138,16 +141,16 @@ static void build_ring(struct world *w, int svc, const uint32_t *weights)
 	uint32_t *ring = calloc(d->ring_size, sizeof(*ring));
 	size_t n = 0;
 
-	cr_assert(ring);
+	CHECK(ring, "out of memory");
 	for (; n < STD_REALS_MAX && d->reals[n].addr; n++) {
 		b[n].real_id = std_real_id(svc, (int)n);
 		b[n].weight = weights ? weights[n] : d->reals[n].weight;
 		b[n].key = d->reals[n].addr;
 		b[n].key_len = strlen(d->reals[n].addr);
 	}
-	cr_assert_eq(xlvs_maglev_build(ring, d->ring_size, b, n), 0, "maglev build for %s", d->name);
-	cr_assert_geq(xlvs_ring_write(bpf_map__fd(w->skel->maps.xlvs_ring), w->ring_base[svc], NULL,
-				      ring, d->ring_size), 0);
+	CHECK(xlvs_maglev_build(ring, d->ring_size, b, n) == 0, "maglev build for %s", d->name);
+	CHECK(xlvs_ring_write(MAP_FD(w, xlvs_ring), w->ring_base[svc], NULL, ring,
+			     d->ring_size) >= 0, "ring write for %s", d->name);
 	free(ring);
 }
 
@@ -166,7 +169,7 @@ static void put_service(struct world *w, int svc)
 	};
 	struct xlvs_vip_key vk = { .family = k.family };
 	struct xlvs_vip vip = { 0 };
-	int vfd = bpf_map__fd(w->skel->maps.xlvs_vips);
+	int vfd = MAP_FD(w, xlvs_vips);
 
 	parse_addr(k.family, d->vip, k.addr);
 	memcpy(vk.addr, k.addr, 16);
@@ -174,8 +177,8 @@ static void put_service(struct world *w, int svc)
 	vip.nr_services++;
 	if (d->flags & XLVS_SVC_F_ECHO)
 		vip.flags |= XLVS_VIP_F_ECHO;
-	cr_assert_eq(bpf_map_update_elem(vfd, &vk, &vip, 0), 0);
-	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(w->skel->maps.xlvs_services), &k, &v, 0), 0);
+	CHECK(bpf_map_update_elem(vfd, &vk, &vip, 0) == 0, "%s", strerror(errno));
+	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_services), &k, &v, 0) == 0, "%s", strerror(errno));
 }
 
 void world_std(struct world *w)
@@ -201,14 +204,14 @@ void world_get_config(struct world *w, struct xlvs_config *cfg)
 {
 	uint32_t zero = 0;
 
-	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.xlvs_config), &zero, cfg), 0);
+	CHECK(bpf_map_lookup_elem(MAP_FD(w, xlvs_config), &zero, cfg) == 0, "%s", strerror(errno));
 }
 
 void world_set_config(struct world *w, const struct xlvs_config *cfg)
 {
 	uint32_t zero = 0;
 
-	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(w->skel->maps.xlvs_config), &zero, cfg, 0), 0);
+	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_config), &zero, cfg, 0) == 0, "%s", strerror(errno));
 }
 
 int world_run(struct world *w, const void *in, size_t len, void *out, size_t *out_len)
@@ -220,7 +223,7 @@ int world_run(struct world *w, const void *in, size_t len, void *out, size_t *ou
 		.ctx_in = w->ifindex ? &ctx : NULL, .ctx_size_in = w->ifindex ? sizeof(ctx) : 0,
 		.repeat = 1);
 
-	cr_assert_eq(bpf_prog_test_run_opts(w->prog_fd, &opts), 0, "BPF_PROG_RUN failed: %s", strerror(errno));
+	CHECK(bpf_prog_test_run_opts(w->prog_fd, &opts) == 0, "BPF_PROG_RUN failed: %s", strerror(errno));
 	*out_len = opts.data_size_out;
 	return (int)opts.retval;
 }
@@ -230,7 +233,7 @@ static uint64_t percpu_u64(int fd, uint32_t key, int ncpus)
 	uint64_t vals[ncpus], sum = 0;
 	int i;
 
-	cr_assert_eq(bpf_map_lookup_elem(fd, &key, vals), 0);
+	CHECK(bpf_map_lookup_elem(fd, &key, vals) == 0, "%s", strerror(errno));
 	for (i = 0; i < ncpus; i++)
 		sum += vals[i];
 	return sum;
@@ -238,12 +241,12 @@ static uint64_t percpu_u64(int fd, uint32_t key, int ncpus)
 
 uint64_t world_drop(struct world *w, enum xlvs_drop_reason r)
 {
-	return percpu_u64(bpf_map__fd(w->skel->maps.xlvs_drops), r, w->ncpus);
+	return percpu_u64(MAP_FD(w, xlvs_drops), r, w->ncpus);
 }
 
 uint64_t world_event(struct world *w, enum xlvs_event e)
 {
-	return percpu_u64(bpf_map__fd(w->skel->maps.xlvs_events), e, w->ncpus);
+	return percpu_u64(MAP_FD(w, xlvs_events), e, w->ncpus);
 }
 
 uint64_t world_drops_total(struct world *w)
@@ -261,7 +264,7 @@ static struct xlvs_counters percpu_counters(int fd, uint32_t id, int ncpus)
 	struct xlvs_counters vals[ncpus], sum = { 0 };
 	int i;
 
-	cr_assert_eq(bpf_map_lookup_elem(fd, &id, vals), 0);
+	CHECK(bpf_map_lookup_elem(fd, &id, vals) == 0, "%s", strerror(errno));
 	for (i = 0; i < ncpus; i++) {
 		sum.packets += vals[i].packets;
 		sum.bytes += vals[i].bytes;
@@ -272,17 +275,17 @@ static struct xlvs_counters percpu_counters(int fd, uint32_t id, int ncpus)
 
 struct xlvs_counters world_svc_stats(struct world *w, uint32_t id)
 {
-	return percpu_counters(bpf_map__fd(w->skel->maps.xlvs_svc_stats), id, w->ncpus);
+	return percpu_counters(MAP_FD(w, xlvs_svc_stats), id, w->ncpus);
 }
 
 struct xlvs_counters world_real_stats(struct world *w, uint32_t id)
 {
-	return percpu_counters(bpf_map__fd(w->skel->maps.xlvs_real_stats), id, w->ncpus);
+	return percpu_counters(MAP_FD(w, xlvs_real_stats), id, w->ncpus);
 }
 
 uint32_t world_conn_count(struct world *w)
 {
-	int fd = bpf_map__fd(w->skel->maps.xlvs_conns);
+	int fd = MAP_FD(w, xlvs_conns);
 	struct xlvs_flow k, next;
 	uint32_t n = 0;
 	void *prev = NULL;
@@ -310,6 +313,6 @@ uint32_t world_ring_pick(struct world *w, int svc, const struct xlvs_flow *f)
 {
 	uint32_t slot = w->ring_base[svc] + xlvs_flow_hash(f) % std_svcs[svc].ring_size, id;
 
-	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(w->skel->maps.xlvs_ring), &slot, &id), 0);
+	CHECK(bpf_map_lookup_elem(MAP_FD(w, xlvs_ring), &slot, &id) == 0, "%s", strerror(errno));
 	return id;
 }
