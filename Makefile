@@ -88,10 +88,10 @@ $(TEST_BPF): $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(BPF_SKELS) $(LIBMAPS) | $(
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Wno-override-init -Itests/bpf $(BPFT_SRCS) $(LIBMAPS) -lcriterion $(LDLIBS) -o $@
 
-$(BENCH): bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/world.c tests/bpf/world.h tests/bpf/check.h \
+$(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/world.c tests/bpf/world.h tests/bpf/check.h \
 	  $(BPF_SKELS) $(LIBMAPS) | $(BUILD)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c \
+	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c \
 		$(LIBMAPS) $(LDLIBS) -o $@
 
 $(BUILD)/bpf $(BUILD)/maps $(BUILD)/tests $(BUILD)/bench:
