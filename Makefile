@@ -97,13 +97,15 @@ $(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/wo
 $(BUILD)/bpf $(BUILD)/maps $(BUILD)/tests $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
-test: all
+test: deps
+	$(Q)$(MAKE) all
 	$(call msg,TEST,unit)
 	$(Q)$(TEST_UNIT) --jobs 2
 	$(call msg,TEST,bpf fixtures)
 	$(Q)$(TEST_BPF) --jobs 2
 
-bench: all
+bench: deps
+	$(Q)$(MAKE) all
 	$(Q)$(BENCH) --json $(BUILD)/bench.json
 
 clean:

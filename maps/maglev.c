@@ -84,7 +84,7 @@ struct mg_node {
 
 /* Scratch for one build, carved out of a single allocation. */
 struct mg_work {
-	uint64_t *taken;	/* one bit per ring slot */
+	uint8_t *taken;		/* one byte per ring slot */
 	const struct xlvs_maglev_backend **sorted;
 	struct mg_node *node;	/* weighted backends in key order */
 	uint32_t *head;		/* calendar: FIFO of nodes per round mod nbucket */
@@ -133,21 +133,20 @@ static int mg_scan(const struct xlvs_maglev_backend *b, size_t n,
 static void *mg_alloc(struct mg_work *w, uint32_t m, size_t n, uint32_t wmin,
 		      uint32_t wmax)
 {
-	size_t words = (m + 63) / 64;
-	char *p;
+		char *p;
 
 	/* A turn is at most wmax / wmin + 1 rounds after the previous one. */
 	w->nbucket = w->nnode ? wmax / wmin + 2 : 0;
-	p = malloc(words * sizeof(*w->taken) + n * sizeof(*w->sorted) +
+	p = malloc(n * sizeof(*w->sorted) + m +
 		   w->nnode * sizeof(*w->node) + 2 * w->nbucket * sizeof(*w->head));
 	if (!p)
 		return NULL;
-	w->taken = (uint64_t *)p;
-	w->sorted = (const struct xlvs_maglev_backend **)(w->taken + words);
+	w->sorted = (const struct xlvs_maglev_backend **)p;
 	w->node = (struct mg_node *)(w->sorted + n);
 	w->head = (uint32_t *)(w->node + w->nnode);
 	w->tail = w->head + w->nbucket;
-	memset(w->taken, 0, words * sizeof(*w->taken));
+	w->taken = (uint8_t *)(w->tail + w->nbucket);
+	memset(w->taken, 0, m);
 	memset(w->head, 0xff, w->nbucket * sizeof(*w->head));
 	return p;
 }
@@ -200,19 +199,21 @@ static void mg_init(struct mg_work *w, uint32_t m, size_t n, uint32_t wmax)
 	}
 }
 
-/* Take the next free slot of the node's permutation. */
-static uint32_t mg_claim(uint64_t *taken, struct mg_node *nd, uint32_t m)
+/* Next slot of a permutation; written so both outcomes compute in parallel. */
+static inline uint32_t mg_step(uint32_t p, uint32_t skip, uint32_t m)
 {
-	uint32_t p = nd->pos, skip = nd->skip;
+	return p >= m - skip ? p - (m - skip) : p + skip;
+}
 
-	while (taken[p / 64] & (1ull << (p % 64))) {
-		p += skip;
-		if (p >= m)
-			p -= m;
-	}
-	taken[p / 64] |= 1ull << (p % 64);
-	nd->pos = p + skip >= m ? p + skip - m : p + skip;
-	return p;
+/* Take the next free slot of the node's permutation. */
+static void mg_claim(uint32_t *ring, struct mg_node *nd, uint32_t m)
+{
+	uint32_t p = nd->pos;
+
+	while (ring[p] != XLVS_MAGLEV_EMPTY)
+		p = mg_step(p, nd->skip, m);
+	ring[p] = nd->real_id;
+	nd->pos = mg_step(p, nd->skip, m);
 }
 
 /* Bucket of the node's next turn, given that this one is in bucket b. */
@@ -236,7 +237,7 @@ static void mg_fill(struct mg_work *w, uint32_t *ring, uint32_t m)
 		w->head[b] = MG_NONE;
 		for (; i != MG_NONE; i = next) {
 			next = w->node[i].link;
-			ring[mg_claim(w->taken, &w->node[i], m)] = w->node[i].real_id;
+			mg_claim(ring, &w->node[i], m);
 			if (++filled == m)
 				return;
 			mg_push(w, i, mg_next_bucket(&w->node[i], b, w->nbucket));
@@ -263,10 +264,9 @@ int xlvs_maglev_build(uint32_t *ring, uint32_t ring_size,
 	if (!mem)
 		return -ENOMEM;
 	err = mg_sort(&w, b, n);
-	if (!err && !w.nnode) {
-		for (i = 0; i < ring_size; i++)
-			ring[i] = XLVS_MAGLEV_EMPTY;
-	} else if (!err) {
+	for (i = 0; i < ring_size; i++)
+		ring[i] = XLVS_MAGLEV_EMPTY;
+	if (!err && w.nnode) {
 		mg_init(&w, ring_size, n, wmax);
 		mg_fill(&w, ring, ring_size);
 	}
