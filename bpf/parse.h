@@ -36,6 +36,15 @@ XLVS_INLINE bool icmp_is_error(__u8 family, __u8 type)
 	       type == ICMPV6_TIME_EXCEED;
 }
 
+/*
+ * Does [off, off + len) lie inside the IP datagram? The frame may be longer
+ * (Ethernet padding), so the frame bound alone is not enough.
+ */
+XLVS_INLINE bool in_datagram(const struct pkt *p, __u32 off, __u32 len)
+{
+	return off + len <= (__u32)p->l3_off + p->l3_len;
+}
+
 /* Ports of the quoted transport header: only TCP and UDP errors can belong to a service. */
 XLVS_INLINE int parse_inner_ports(void *data, void *end, __u32 off, struct pkt *p)
 {
@@ -43,7 +52,7 @@ XLVS_INLINE int parse_inner_ports(void *data, void *end, __u32 off, struct pkt *
 
 	if (p->flow.proto != IPPROTO_TCP && p->flow.proto != IPPROTO_UDP)
 		return pass(XLVS_EV_PASS_NO_SERVICE);
-	if ((void *)(ports + 2) > end)
+	if ((void *)(ports + 2) > end || !in_datagram(p, off, 4))
 		return drop(XLVS_DROP_ICMP_INNER_TRUNC);
 	/* The quoted packet went VIP -> client: reverse it into the client -> VIP flow. */
 	p->flow.sport = ports[1];
@@ -56,7 +65,7 @@ XLVS_INLINE int parse_icmp4_inner(void *data, void *end, __u32 off, struct pkt *
 {
 	struct iphdr *in = data + off;
 
-	if ((void *)(in + 1) > end)
+	if ((void *)(in + 1) > end || !in_datagram(p, off, sizeof(*in)))
 		return drop(XLVS_DROP_ICMP_INNER_TRUNC);
 	if (in->version != 4 || in->ihl < 5)
 		return drop(XLVS_DROP_ICMP_INNER_TRUNC);
@@ -70,7 +79,7 @@ XLVS_INLINE int parse_icmp6_inner(void *data, void *end, __u32 off, struct pkt *
 {
 	struct ipv6hdr *in = data + off;
 
-	if ((void *)(in + 1) > end)
+	if ((void *)(in + 1) > end || !in_datagram(p, off, sizeof(*in)))
 		return drop(XLVS_DROP_ICMP_INNER_TRUNC);
 	__builtin_memcpy(p->flow.src, &in->daddr, 16);
 	__builtin_memcpy(p->flow.dst, &in->saddr, 16);
@@ -82,7 +91,7 @@ XLVS_INLINE int parse_icmp(void *data, void *end, __u32 off, struct pkt *p)
 {
 	struct icmphdr *ic = data + off;	/* same first 8 bytes as struct icmp6hdr */
 
-	if ((void *)(ic + 1) > end)
+	if ((void *)(ic + 1) > end || !in_datagram(p, off, sizeof(*ic)))
 		return drop(XLVS_DROP_ICMP_TRUNC);
 	p->icmp_type = ic->type;
 	if (!icmp_is_error(p->flow.family, ic->type)) {
@@ -106,7 +115,7 @@ XLVS_INLINE int parse_l4(void *data, void *end, __u32 off, struct pkt *p)
 	case IPPROTO_TCP: {
 		struct tcphdr *th = data + off;
 
-		if ((void *)(th + 1) > end)
+		if ((void *)(th + 1) > end || !in_datagram(p, off, sizeof(*th)))
 			return drop(XLVS_DROP_TCP_TRUNC);
 		p->flow.sport = th->source;
 		p->flow.dport = th->dest;
@@ -117,7 +126,7 @@ XLVS_INLINE int parse_l4(void *data, void *end, __u32 off, struct pkt *p)
 	case IPPROTO_UDP: {
 		struct udphdr *uh = data + off;
 
-		if ((void *)(uh + 1) > end)
+		if ((void *)(uh + 1) > end || !in_datagram(p, off, sizeof(*uh)))
 			return drop(XLVS_DROP_UDP_TRUNC);
 		p->flow.sport = uh->source;
 		p->flow.dport = uh->dest;

@@ -214,10 +214,35 @@ static size_t build_ip6(const struct pkt_spec *s, uint8_t *p)
 	return (size_t)(q - p) + l4len;
 }
 
+/* A datagram cut short with consistent length fields: truncation by the sender, not the wire. */
+static size_t cut_datagram(const struct pkt_spec *s, uint8_t *p, size_t len)
+{
+	size_t cut = (size_t)s->cut;
+
+	CHECK(cut <= len, "cut %zu beyond datagram %zu", cut, len);
+	if (s->family == 4) {
+		put16(p + 2, (uint16_t)cut);
+		p[10] = p[11] = 0;
+		put16(p + 10, csum_finish(csum_partial(p, (size_t)(p[0] & 0xf) * 4, 0)));
+	} else {
+		CHECK(cut >= 40, "an IPv6 cut keeps the fixed header");
+		put16(p + 4, (uint16_t)(cut - 40));
+	}
+	return cut;
+}
+
 size_t pkt_build_l3(const struct pkt_spec *s, uint8_t *buf)
 {
+	size_t len;
+
 	CHECK(s->family == 4 || s->family == 6, "spec needs family 4 or 6");
-	return s->family == 4 ? build_ip4(s, buf) : build_ip6(s, buf);
+	len = s->family == 4 ? build_ip4(s, buf) : build_ip6(s, buf);
+	if (s->ihl) {
+		buf[0] = (uint8_t)((buf[0] & 0xf0) | (s->ihl & 0xf));
+		buf[10] = buf[11] = 0;
+		put16(buf + 10, csum_finish(csum_partial(buf, 20, 0)));
+	}
+	return s->cut ? cut_datagram(s, buf, len) : len;
 }
 
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
@@ -238,6 +263,10 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 		len = l2 + 28;
 	} else {
 		len = l2 + pkt_build_l3(s, buf + l2);
+	}
+	if (s->pad_to && (size_t)s->pad_to > len) {
+		memset(buf + len, 0, (size_t)s->pad_to - len);
+		len = (size_t)s->pad_to;
 	}
 	if (s->truncate) {
 		CHECK((size_t)s->truncate <= len, "truncate %d beyond frame %zu", s->truncate, len);

@@ -35,6 +35,9 @@ struct pkt_spec {
 	const struct pkt_spec *quote;	/* ICMP error: the quoted packet (VIP -> client) */
 	uint16_t ethertype;	/* override for non-IP frames (e.g. ARP) */
 	int truncate;		/* cut the frame to this many bytes (0 = keep) */
+	int cut;		/* cut the datagram to this many bytes, length fields to match (0 = keep) */
+	uint8_t ihl;		/* IPv4: header length field override (0 = computed) */
+	int pad_to;		/* zero-pad the frame to this length, as Ethernet pads short frames */
 	bool bad_ip_version;
 };
 

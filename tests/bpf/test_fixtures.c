@@ -51,6 +51,8 @@ static const struct pkt_spec q_ip6ip6 = { .family = 6, .proto = IPPROTO_TCP, .sr
 					  .dst = CLIENT6, .sport = 80, .dport = CPORT, .payload = 64 };
 static const struct pkt_spec q_gue6 = { .family = 6, .proto = IPPROTO_TCP, .src = VIP_GUE6, .dst = CLIENT6,
 					.sport = 80, .dport = CPORT, .payload = 64 };
+static const struct pkt_spec q_ipip_big = { .family = 4, .proto = IPPROTO_TCP, .src = VIP_IPIP,
+					    .dst = CLIENT4, .sport = 80, .dport = CPORT, .payload = 1460 };
 static const struct pkt_spec q_udp4 = { .family = 4, .proto = IPPROTO_UDP, .src = VIP_DR4, .dst = CLIENT4,
 					.sport = 53, .dport = CPORT };
 static const struct pkt_spec q_notvip4 = { .family = 4, .proto = IPPROTO_TCP, .src = NOT_VIP4,
@@ -102,6 +104,27 @@ static void cfg_no_mtu(struct world *w)
 	world_get_config(w, &c);
 	c.tun_mtu = 0;
 	world_set_config(w, &c);
+}
+
+static void cfg_mtu_400(struct world *w)
+{
+	struct xlvs_config c;
+
+	world_get_config(w, &c);
+	c.tun_mtu = 400;
+	world_set_config(w, &c);
+}
+
+static void deactivate_ipip_reals(struct world *w)
+{
+	struct xlvs_real r;
+	int i;
+
+	for (i = 0; std_svcs[SVC_IPIP].reals[i].addr; i++) {
+		world_get_real(w, std_real_id(SVC_IPIP, i), &r);
+		r.flags &= (uint8_t)~XLVS_REAL_F_ACTIVE;
+		world_set_real(w, std_real_id(SVC_IPIP, i), &r);
+	}
 }
 
 static uint16_t get16(const uint8_t *p)
@@ -298,7 +321,34 @@ static struct fixture rows[] = {
 	{ "ipv6 seven extension headers", { TCP6(VIP_DR6, 80), .ext = { EXT_HOP, EXT_DSTOPTS, EXT_ROUTING,
 	  EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS } }, DROPPED(IP6_EXT_LIMIT) },
 
+	{ "tcp4 header cut by datagram length", { TCP4(VIP_DR4, 80), .cut = 30 }, DROPPED(TCP_TRUNC) },
+	{ "tcp4 cut datagram in padded frame", { TCP4(VIP_DR4, 80), .cut = 30, .pad_to = 60 },
+	  DROPPED(TCP_TRUNC) },
+	{ "udp4 header cut", { UDP4(VIP_DR4, 53), .cut = 24 }, DROPPED(UDP_TRUNC) },
+	{ "tcp6 header cut", { TCP6(VIP_DR6, 80), .cut = 52 }, DROPPED(TCP_TRUNC) },
+	{ "udp6 header cut", { UDP6(VIP_DR6, 53), .cut = 44 }, DROPPED(UDP_TRUNC) },
+	{ "icmp4 header cut", { ICMP4(VIP_DR4, 8), .cut = 24 }, DROPPED(ICMP_TRUNC) },
+	{ "icmp6 header cut", { ICMP6(VIP_DR6, 128), .cut = 44 }, DROPPED(ICMP_TRUNC) },
+	{ "icmp error quote cut in ip header", { ICMP4(VIP_DR4, 3), .icmp_code = 4, .quote = &q_dr4,
+	  .cut = 20 + 8 + 10 }, DROPPED(ICMP_INNER_TRUNC) },
+	{ "icmp error quote cut before ports", { ICMP4(VIP_DR4, 3), .icmp_code = 4, .quote = &q_dr4,
+	  .cut = 20 + 8 + 20 + 2 }, DROPPED(ICMP_INNER_TRUNC) },
+	{ "icmp6 error quote cut", { ICMP6(VIP_DR6, 2), .quote = &q_dr6, .cut = 40 + 8 + 20 },
+	  DROPPED(ICMP_INNER_TRUNC) },
+	{ "ipv6 ext header beyond datagram", { TCP6(VIP_DR6, 80), .ext = { EXT_HOP }, .cut = 44 },
+	  DROPPED(IP6_EXT_TRUNC) },
+	{ "ipv4 ihl below 5", { TCP4(VIP_DR4, 80), .ihl = 4 }, DROPPED(IP4_BAD_HDR) },
+	{ "ipv4 tot_len below header", { TCP4(VIP_DR4, 80), .cut = 10, .pad_to = 60 }, DROPPED(IP4_BAD_HDR) },
+	{ "dr4 padded frame forwarded whole", { TCP4(VIP_DR4, 80), .tcp_flags = TH_SYN, .pad_to = 60 },
+	  FWD(OUT_DR, SVC_DR4) },
+
 	/* ---- scheduling and forwarding failures ---- */
+	{ "ring pointing at an inactive real dropped", { TCP4(VIP_IPIP, 80) }, DROPPED(BAD_REAL),
+	  .setup = deactivate_ipip_reals },
+	{ "mtu too small to quote dropped", { TCP4(VIP_IPIP, 80), .payload = 500 }, DROPPED(TOO_BIG_FAIL),
+	  .setup = cfg_mtu_400 },
+	{ "no too-big about an icmp error", { ICMP4(VIP_IPIP, 3), .icmp_code = 4, .quote = &q_ipip_big },
+	  DROPPED(TOO_BIG_FAIL) },
 	{ "unsupported scheduler dropped", { TCP4(VIP_RR, 80) }, DROPPED(SCHED_UNSUPPORTED) },
 	{ "service without weighted reals dropped", { TCP4(VIP_EMPTY, 80) }, DROPPED(NO_REAL) },
 	{ "unsupported forwarding method dropped", { TCP4(VIP_NAT, 80) }, DROPPED(FWD_UNSUPPORTED) },

@@ -76,6 +76,7 @@ void real_mac(uint32_t id, uint8_t mac[6]);
 /* Write one real of a standard service (also used to change it in a row). */
 void world_put_real(struct world *w, int svc, int idx, const struct real_def *rd);
 void world_get_real(struct world *w, uint32_t id, struct xlvs_real *r);
+void world_set_real(struct world *w, uint32_t id, const struct xlvs_real *r);
 /* Rebuild a standard service's ring from the given weights (one per real). */
 void world_set_weights(struct world *w, int svc, const uint32_t *weights);
 
@@ -96,5 +97,13 @@ uint32_t world_conn_count(struct world *w);
 void spec_flow(const struct pkt_spec *s, struct xlvs_flow *f);
 uint32_t world_ring_pick(struct world *w, int svc, const struct xlvs_flow *f);
 int std_svc_of_real(uint32_t real_id);
+
+/* For scenario tests: the conn entry of a flow (false: none), */
+bool world_get_conn(struct world *w, const struct xlvs_flow *f, struct xlvs_conn *c);
+/* pin every map as dir/<map name> (dir must be on a bpffs), */
+void world_pin(struct world *w, const char *dir);
+/* and BPF_PROG_RUN in live-frames mode on w->ifindex: XDP_TX/REDIRECT frames really leave,
+ * XDP_PASS frames enter its stack. The kernel reports neither verdict nor output here. */
+void world_run_live(struct world *w, const void *in, size_t len);
 
 #endif
