@@ -15,8 +15,9 @@
 /* An empty slot holds XLVS_REAL_NONE (0xffffffff), which no real may use. */
 #define XLVS_MAGLEV_EMPTY	XLVS_REAL_NONE
 
-/* Largest ring accepted: keeps scratch memory bounded (2^24 = 16M slots). */
+/* Largest ring and weight accepted: they bound the scratch memory. */
 #define XLVS_MAGLEV_MAX_SIZE	(1u << 24)
+#define XLVS_MAGLEV_MAX_WEIGHT	65535u
 
 struct xlvs_maglev_backend {
 	uint32_t real_id;	/* value written into the ring slots */
@@ -27,13 +28,19 @@ struct xlvs_maglev_backend {
 
 bool xlvs_is_prime(uint32_t n);
 
+/* The permutation a key walks in a ring of prime size ring_size:
+ * slot k is (offset + k * skip) mod ring_size, 1 <= skip < ring_size. */
+void xlvs_maglev_perm(const void *key, size_t key_len, uint32_t ring_size,
+		      uint32_t *offset, uint32_t *skip);
+
 /*
  * Fill ring[0..ring_size) with real ids. ring_size must be a prime no larger
  * than XLVS_MAGLEV_MAX_SIZE. Backends of weight 0 take no slot; if none has a
  * weight, every slot is XLVS_MAGLEV_EMPTY. The ring depends only on the set of
  * backends, not on their order. Returns 0 or -EINVAL (bad size, NULL key,
- * duplicate key, XLVS_REAL_NONE as a weighted real id), -E2BIG (more than
- * XLVS_MAX_REALS backends, ring too large) or -ENOMEM.
+ * duplicate key, weight above XLVS_MAGLEV_MAX_WEIGHT, XLVS_REAL_NONE as a
+ * weighted real id), -E2BIG (more than XLVS_MAX_REALS backends, ring larger
+ * than XLVS_MAGLEV_MAX_SIZE) or -ENOMEM.
  */
 int xlvs_maglev_build(uint32_t *ring, uint32_t ring_size,
 		      const struct xlvs_maglev_backend *b, size_t n);
