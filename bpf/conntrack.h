@@ -2,9 +2,11 @@
 /*
  * Stage 3, conntrack: established flows keep their real across ring changes.
  * A miss schedules the flow and remembers it, except under a SYN flood: above
- * xlvs_config.syn_guard_rate new TCP flows per second on this CPU the flow is
- * still scheduled (Maglev gives later packets the same real) but not inserted,
- * so an attack cannot evict established flows from the LRU.
+ * xlvs_config.syn_guard_rate SYNs without conn entry per second on this CPU,
+ * the SYN is still scheduled (Maglev gives later packets the same real) but not
+ * inserted, so an attack cannot evict established flows from the LRU. The
+ * first non-SYN packet of a completed handshake inserts the flow: only real
+ * clients take table space.
  */
 #ifndef XLVS_BPF_CONNTRACK_H
 #define XLVS_BPF_CONNTRACK_H
@@ -44,7 +46,7 @@ XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t,
 {
 	struct xlvs_conn conn = { .real_id = t->real_id, .hash = t->hash, .last_seen_ns = now };
 
-	if (p->flow.proto == IPPROTO_TCP && syn_guard_tripped(cfg, now)) {
+	if ((p->flags & PKT_F_SYN) && syn_guard_tripped(cfg, now)) {
 		count_event(XLVS_EV_SYN_GUARD);
 		return;
 	}

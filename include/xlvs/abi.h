@@ -212,7 +212,7 @@ struct xlvs_syn_window {
 /* xlvs_config: ARRAY, one entry: runtime settings the daemon may change live. */
 struct xlvs_config {
 	__u32 flags;		/* XLVS_CFG_F_* */
-	__u32 syn_guard_rate;	/* new TCP flows per second per CPU before not inserting; 0 = off */
+	__u32 syn_guard_rate;	/* new-flow SYNs per second per CPU before not inserting; 0 = off */
 	__u16 tun_mtu;		/* largest L3 packet after encapsulation; 0 = no check */
 	__be16 gue_port;	/* default GUE destination port */
 	__u8 gw_mac[6];		/* fallback next hop when bpf_fib_lookup fails */

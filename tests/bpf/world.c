@@ -126,12 +126,17 @@ void world_put_real(struct world *w, int svc, int idx, const struct real_def *rd
 	parse_addr(r.family, rd->addr, r.addr);
 	real_mac(id, r.nh_mac);
 	memcpy(r.nh_smac, MAC_LB, 6);
-	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_reals), &id, &r, 0) == 0, "%s", strerror(errno));
+	world_set_real(w, id, &r);
 }
 
 void world_get_real(struct world *w, uint32_t id, struct xlvs_real *r)
 {
 	CHECK(bpf_map_lookup_elem(MAP_FD(w, xlvs_reals), &id, r) == 0, "%s", strerror(errno));
+}
+
+void world_set_real(struct world *w, uint32_t id, const struct xlvs_real *r)
+{
+	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_reals), &id, r, 0) == 0, "%s", strerror(errno));
 }
 
 static void build_ring(struct world *w, int svc, const uint32_t *weights)
@@ -315,4 +320,35 @@ uint32_t world_ring_pick(struct world *w, int svc, const struct xlvs_flow *f)
 
 	CHECK(bpf_map_lookup_elem(MAP_FD(w, xlvs_ring), &slot, &id) == 0, "%s", strerror(errno));
 	return id;
+}
+
+/* ---- for scenario tests (test_scenarios.c) ---- */
+
+bool world_get_conn(struct world *w, const struct xlvs_flow *f, struct xlvs_conn *c)
+{
+	return bpf_map_lookup_elem(MAP_FD(w, xlvs_conns), f, c) == 0;
+}
+
+void world_pin(struct world *w, const char *dir)
+{
+	struct bpf_map *m;
+	char path[256];
+
+	bpf_object__for_each_map(m, w->skel->obj) {
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m));
+		CHECK(bpf_map__pin(m, path) == 0, "pin %s: %s", path, strerror(errno));
+	}
+}
+
+void world_run_live(struct world *w, const void *in, size_t len)
+{
+	struct xdp_md ctx = { .data_end = (uint32_t)len, .ingress_ifindex = (uint32_t)w->ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = in, .data_size_in = (uint32_t)len,
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+		.flags = BPF_F_TEST_XDP_LIVE_FRAMES, .repeat = 1);
+
+	CHECK(w->ifindex, "live frames need an ingress interface (world.ifindex)");
+	CHECK(bpf_prog_test_run_opts(w->prog_fd, &opts) == 0, "BPF_PROG_RUN (live) failed: %s",
+	      strerror(errno));
 }
