@@ -14,6 +14,8 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Im
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
 	      $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 LDLIBS   := -lbpf -lelf -lz
+DAEMON_LIBS := -lxdp -lmnl -lyaml -ljansson -lmicrohttpd -lsystemd
+CLI_LIBS := -ljansson
 
 ifeq ($(V),1)
 Q =
@@ -35,6 +37,14 @@ BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/xlvs/*.h)
 MAPS_SRCS  := $(wildcard maps/*.c)
 MAPS_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(MAPS_SRCS))
 LIBMAPS    := $(BUILD)/libxlvsmaps.a
+LOADER_LIB_SRCS := $(filter-out loader/xlvsd.c,$(wildcard loader/*.c))
+LOADER_LIB := $(BUILD)/libxlvsd.a
+XLVSD      := $(BUILD)/xlvsd
+CLI_LIB_SRCS := $(filter-out cli/xlvs.c,$(wildcard cli/*.c))
+CLI_LIB    := $(BUILD)/libxlvscli.a
+XLVS       := $(BUILD)/xlvs
+MAN_SRCS   := $(wildcard docs/man/*.scd)
+MANS       := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 BPFT_SRCS  := $(wildcard tests/bpf/*.c)
 TEST_UNIT  := $(BUILD)/tests/unit-tests
@@ -44,7 +54,7 @@ BENCH      := $(BUILD)/bench/xlvs-bench
 .PHONY: all deps test test-unit test-bpf bench clean help
 .DELETE_ON_ERROR:
 
-all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(TEST_UNIT) $(TEST_BPF) $(BENCH)
+all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(XLVSD) $(XLVS) $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH)
 
 help:
 	@echo 'make deps    install missing Debian packages (apt-get, needs root)'
@@ -73,7 +83,7 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/maps/%.o: maps/%.c $(wildcard maps/*.h) $(wildcard include/xlvs/*.h) | $(BUILD)/maps
+$(BUILD)/maps/%.o: maps/%.c $(wildcard maps/*.h) $(wildcard include/xlvs/*.h) $(BPF_SKELS) | $(BUILD)/maps
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -81,9 +91,39 @@ $(LIBMAPS): $(MAPS_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(TEST_UNIT): $(UNIT_SRCS) $(LIBMAPS) | $(BUILD)/tests
+$(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(wildcard maps/*.h) $(wildcard include/xlvs/*.h) \
+		     $(BPF_SKELS) | $(BUILD)/loader
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(UNIT_SRCS) $(LIBMAPS) -lcriterion $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Iloader -c $< -o $@
+
+$(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h) $(wildcard maps/*.h) $(wildcard include/xlvs/*.h) | $(BUILD)/cli
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Icli -c $< -o $@
+
+$(LOADER_LIB): $(patsubst %.c,$(BUILD)/%.o,$(LOADER_LIB_SRCS)) | $(BUILD)/loader
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(CLI_LIB): $(patsubst %.c,$(BUILD)/%.o,$(CLI_LIB_SRCS)) | $(BUILD)/cli
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(XLVSD): $(BUILD)/loader/xlvsd.o $(LOADER_LIB) $(LIBMAPS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(DAEMON_LIBS) $(LDLIBS) -o $@
+
+$(XLVS): $(BUILD)/cli/xlvs.o $(CLI_LIB) $(LIBMAPS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(CLI_LIBS) $(LDLIBS) -o $@
+
+$(BUILD)/man/%: docs/man/%.scd | $(BUILD)/man
+	$(call msg,SCDOC,$@)
+	$(Q)scdoc < $< > $@
+
+$(TEST_UNIT): $(UNIT_SRCS) $(LOADER_LIB) $(CLI_LIB) $(LIBMAPS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Wno-override-init -Iloader -Icli $(UNIT_SRCS) $(LOADER_LIB) $(CLI_LIB) $(LIBMAPS) \
+		-lcriterion $(DAEMON_LIBS) $(CLI_LIBS) $(LDLIBS) -ldl -o $@
 
 $(TEST_BPF): $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(BPF_SKELS) $(LIBMAPS) | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -95,7 +135,7 @@ $(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/wo
 	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c \
 		$(LIBMAPS) $(LDLIBS) -o $@
 
-$(BUILD)/bpf $(BUILD)/maps $(BUILD)/tests $(BUILD)/bench:
+$(BUILD)/bpf $(BUILD)/maps $(BUILD)/tests $(BUILD)/bench $(BUILD)/loader $(BUILD)/cli $(BUILD)/man:
 	$(Q)mkdir -p $@
 
 test: deps

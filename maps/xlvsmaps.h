@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libxlvsmaps: typed access to every map of the director, shared by xlvsd and
+ * the xlvs CLI. Functions return 0 (or a count) on success and -errno on
+ * failure; none of them prints.
+ */
+#ifndef XLVS_MAPS_H
+#define XLVS_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <xlvs/abi.h>
+
+#include "maglev.h"
+#include "spec.h"
+
+#define XLVS_PIN_DIR	"/sys/fs/bpf/xlvs"
+
+struct bpf_object;
+
+/* File descriptors of the director's maps (-1 = not open). */
+struct xlvs_maps {
+	int services, vips, reals, ring, conns;
+	int svc_stats, real_stats, drops, events, syn_guard, config;
+	uint32_t ring_slots;		/* max_entries of xlvs_ring */
+	uint32_t conn_entries;		/* max_entries of xlvs_conns */
+	int ncpus;			/* possible CPUs: per-CPU value count */
+};
+
+/* Open the maps pinned under dir (XLVS_PIN_DIR normally). Names come from the skeleton. */
+int xlvs_maps_open(struct xlvs_maps *m, const char *dir);
+/* Take the maps of a loaded object (dup'ed fds; the object may be closed afterwards). */
+int xlvs_maps_from_obj(struct xlvs_maps *m, struct bpf_object *obj);
+void xlvs_maps_close(struct xlvs_maps *m);
+
+/* xlvs_config from the global settings. */
+int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g);
+int xlvs_maps_get_config(struct xlvs_maps *m, struct xlvs_config *cfg);
+
+/* ---- the state in the maps ---- */
+struct xlvs_real_state {
+	uint32_t id;
+	struct xlvs_real real;
+};
+
+struct xlvs_svc_state {
+	struct xlvs_svc_key key;
+	struct xlvs_service svc;
+	size_t nr_reals;
+	struct xlvs_real_state *reals;	/* ACTIVE reals with real.svc_id == svc.id, by id */
+};
+
+struct xlvs_state {
+	size_t nr_services;
+	struct xlvs_svc_state *services;	/* sorted by service id */
+};
+
+int xlvs_state_read(struct xlvs_maps *m, struct xlvs_state *st);
+void xlvs_state_free(struct xlvs_state *st);
+
+/* ---- applying a desired state ---- */
+
+/* What an apply wrote: proves that only the difference was written. */
+struct xlvs_apply_stats {
+	uint32_t services_added, services_updated, services_removed;
+	uint32_t reals_written, reals_removed;
+	uint32_t ring_slots_written;
+	uint32_t vips_written, vips_removed;
+};
+
+/*
+ * Make the maps hold exactly `want`'s services. Unchanged services and reals
+ * are not written; ring updates write only changed slots. Order: reals and
+ * rings first, the service entry last (deletion in reverse), so no packet
+ * sees a half-written service. Real ids stay stable for a real that is still
+ * configured (identity: service key + real address + port). On error the maps
+ * hold the old or the new version of each service, never a mix.
+ */
+int xlvs_apply(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_apply_stats *st);
+
+/* ---- counters ---- */
+int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c);
+int xlvs_real_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c);
+/* out[XLVS_DROP_MAX] / out[XLVS_EV_MAX], summed over CPUs. */
+int xlvs_drop_counters(struct xlvs_maps *m, uint64_t *out);
+int xlvs_event_counters(struct xlvs_maps *m, uint64_t *out);
+
+/* ---- connection table ---- */
+typedef int (*xlvs_conn_cb)(const struct xlvs_flow *flow, const struct xlvs_conn *conn, void *ctx);
+/* Calls cb for every entry; a non-zero return stops the walk and is returned. */
+int xlvs_conns_foreach(struct xlvs_maps *m, xlvs_conn_cb cb, void *ctx);
+
+/*
+ * Connections per real, ipvsadm style: "active" = seen within active_ns
+ * (CLOCK_MONOTONIC_COARSE, the clock the data path stamps with), else
+ * "inactive". The data path keeps no TCP state, so this is by age, not state.
+ */
+struct xlvs_conn_counts {
+	uint64_t active, inactive;
+};
+int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_counts *per_real,
+		     size_t nr_real_ids);
+
+/* ---- helpers ---- */
+int xlvs_addr_parse(const char *text, struct xlvs_addr *a);
+/* "198.18.0.10" / "2001:db8::10"; buf of at least 46 bytes. */
+const char *xlvs_addr_str(const struct xlvs_addr *a, char *buf, size_t size);
+void xlvs_addr_from_be(struct xlvs_addr *a, uint8_t family, const __be32 *be);
+int xlvs_sched_from_name(const char *name);	/* -EINVAL if unknown */
+int xlvs_fwd_from_name(const char *name);	/* "dr", "tun" (alias "ipip"), "gue", "nat", "fullnat" */
+
+#endif /* XLVS_MAPS_H */
