@@ -29,8 +29,6 @@ XLVS_INLINE bool syn_guard_tripped(const struct xlvs_config *cfg, __u64 now)
 	__u32 zero = 0;
 	struct xlvs_syn_window *w;
 
-	if (!cfg->syn_guard_rate)
-		return false;
 	w = bpf_map_lookup_elem(&xlvs_syn_guard, &zero);
 	if (!w)
 		return false;
@@ -41,12 +39,14 @@ XLVS_INLINE bool syn_guard_tripped(const struct xlvs_config *cfg, __u64 now)
 	return ++w->count > cfg->syn_guard_rate;
 }
 
-XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t,
-			     const struct xlvs_config *cfg, __u64 now)
+XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const struct xlvs_config *cfg)
 {
-	struct xlvs_conn conn = { .real_id = t->real_id, .hash = t->hash, .last_seen_ns = now };
+	struct xlvs_conn conn = {
+		.real_id = t->real_id, .svc_id = t->svc_id, .hash = t->hash, .last_seen = bpf_jiffies64(),
+	};
 
-	if ((p->flags & PKT_F_SYN) && syn_guard_tripped(cfg, now)) {
+	/* The guard's clock is read only for SYNs while it is on: new flows pay, established ones never. */
+	if ((p->flags & PKT_F_SYN) && cfg->syn_guard_rate && syn_guard_tripped(cfg, bpf_ktime_get_coarse_ns())) {
 		count_event(XLVS_EV_SYN_GUARD);
 		return;
 	}
@@ -54,27 +54,33 @@ XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t,
 	count_event(XLVS_EV_CONN_NEW);
 }
 
-/* Returns XLVS_CONT with *t filled, or a drop verdict. */
-XLVS_INLINE int select_real(const struct pkt *p, const struct xlvs_service *svc,
-			    const struct xlvs_config *cfg, struct target *t)
+/* An established flow whose real still serves its service: fills *t and returns true. */
+XLVS_INLINE bool conn_established(const struct pkt *p, struct target *t)
 {
-	__u64 now = bpf_ktime_get_coarse_ns();
 	struct xlvs_conn *conn = bpf_map_lookup_elem(&xlvs_conns, &p->flow);
+
+	if (!conn)
+		return false;
+	t->real = real_lookup(conn->real_id, conn->svc_id);
+	if (!t->real) {
+		count_event(XLVS_EV_CONN_RESCHED);	/* its real was removed */
+		return false;
+	}
+	t->real_id = conn->real_id;
+	t->svc_id = conn->svc_id;
+	t->hash = conn->hash;
+	conn->last_seen = bpf_jiffies64();
+	count_event(XLVS_EV_CONN_HIT);
+	return true;
+}
+
+/* A flow without a usable entry: schedule it and remember it. XLVS_CONT or a drop verdict. */
+XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
+			 const struct xlvs_config *cfg, struct target *t)
+{
 	int rc;
 
 	t->svc_id = svc->id;
-	if (conn) {
-		t->real = real_lookup(conn->real_id, svc->id);
-		if (t->real) {
-			t->real_id = conn->real_id;
-			t->hash = conn->hash;
-			conn->last_seen_ns = now;
-			count_event(XLVS_EV_CONN_HIT);
-			return XLVS_CONT;
-		}
-		count_event(XLVS_EV_CONN_RESCHED);	/* its real was removed */
-	}
-
 	t->hash = xlvs_flow_hash(&p->flow);
 	rc = schedule(svc, t->hash, &t->real_id);
 	if (rc != XLVS_CONT)
@@ -86,7 +92,7 @@ XLVS_INLINE int select_real(const struct pkt *p, const struct xlvs_service *svc,
 	if (p->flags & PKT_F_ICMP_ERR)
 		return XLVS_CONT;
 	t->new_flow = true;
-	conn_insert(p, t, cfg, now);
+	conn_insert(p, t, cfg);
 	return XLVS_CONT;
 }
 

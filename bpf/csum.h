@@ -16,7 +16,7 @@ XLVS_INLINE __u16 csum_fold(__u64 sum)
 }
 
 /* Sum of an address as 16-bit words (works for either byte order when used consistently). */
-XLVS_INLINE __u64 csum_addr(const __be32 *a, int words)
+XLVS_INLINE __u64 csum_words(const __be32 *a, int words)
 {
 	__u64 s = 0;
 	int i;

@@ -105,8 +105,10 @@ XLVS_INLINE bool inner_csum(void *data, void *end, const struct pkt *p, __u32 l2
 
 		if ((void *)(ip6 + 1) > end || hlen != sizeof(*ip6))
 			return false;
-		pseudo += csum_addr((__be32 *)&ip6->saddr, 4) + csum_addr((__be32 *)&ip6->daddr, 4);
-		*sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)ip6, sizeof(*ip6), 0);
+		/* Inline sum of the 40-byte header: cheaper than a bpf_csum_diff() call. */
+		*sum = csum_words((__be32 *)ip6, 4) + csum_words((__be32 *)ip6 + 4, 4) +
+		       csum_words((__be32 *)ip6 + 8, 2);
+		pseudo += csum_words((__be32 *)&ip6->saddr, 4) + csum_words((__be32 *)&ip6->daddr, 4);
 		*sum += (__u16)csum_fold(pseudo);
 		return true;
 	}
@@ -143,7 +145,7 @@ XLVS_INLINE void write_outer_ip6(struct ipv6hdr *o, const struct pkt *p, const s
 
 XLVS_INLINE __u16 gue_udp_csum6(const struct ipv6hdr *o, const struct udphdr *uh, __u64 inner)
 {
-	__u64 s = inner + csum_addr((__be32 *)&o->saddr, 4) + csum_addr((__be32 *)&o->daddr, 4);
+	__u64 s = inner + csum_words((__be32 *)&o->saddr, 4) + csum_words((__be32 *)&o->daddr, 4);
 	__u16 c;
 
 	s += uh->len + bpf_htons(IPPROTO_UDP);	/* pseudo header */

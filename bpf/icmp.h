@@ -179,7 +179,7 @@ XLVS_INLINE int too_big6(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u3
 	ic->icmp6_cksum = 0;
 	ic->icmp6_mtu = bpf_htonl(mtu < IP6_MIN_MTU ? IP6_MIN_MTU : mtu);
 	sum = ip6->payload_len + bpf_htons(IPPROTO_ICMPV6);
-	sum += csum_addr((__be32 *)&ip6->saddr, 4) + csum_addr((__be32 *)&ip6->daddr, 4);
+	sum += csum_words((__be32 *)&ip6->saddr, 4) + csum_words((__be32 *)&ip6->daddr, 4);
 	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)ic, sizeof(*ic) + 504, csum_fold(sum) ^ 0xffff);
 	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)((void *)orig + 504), 512, sum);
 	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)((void *)orig + 1016), TOO_BIG_QUOTE6 - 1016, sum);

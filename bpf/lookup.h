@@ -32,6 +32,16 @@ XLVS_INLINE struct xlvs_vip *vip_lookup(const struct xlvs_flow *f)
 	return bpf_map_lookup_elem(&xlvs_vips, &key);
 }
 
+/* May the destination be a VIP? No means certainly not (see xlvs_vip_filter). */
+XLVS_INLINE bool vip_filter_match(const struct xlvs_flow *f)
+{
+	__u32 bit = xlvs_addr_hash(f->dst, f->family) % XLVS_VIP_FILTER_BITS;
+	__u32 word = bit / 64;
+	__u64 *w = bpf_map_lookup_elem(&xlvs_vip_filter, &word);
+
+	return w && (*w & (1ull << (bit % 64)));
+}
+
 /* A real usable for a service: in use and still owned by it (ids may be recycled). */
 XLVS_INLINE struct xlvs_real *real_lookup(__u32 id, __u32 svc_id)
 {

@@ -41,6 +41,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_ring SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, XLVS_VIP_FILTER_WORDS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_vip_filter SEC(".maps");
+
 /*
  * One shared hash table with per-CPU LRU lists: a lookup finds a flow whatever
  * CPU inserted it, while eviction never takes a cross-CPU lock.

@@ -43,6 +43,22 @@ XLVS_INLINE bool is_icmp(const struct pkt *p)
 	return p->flow.proto == IPPROTO_ICMP || p->flow.proto == IPPROTO_ICMPV6;
 }
 
+/* IPv4 options policy, once the packet is known to be a service's. */
+XLVS_INLINE int check_options(const struct pkt *p, const struct xlvs_config *cfg)
+{
+	if (!(p->flags & PKT_F_IP4_OPT))
+		return XLVS_CONT;
+	if (cfg->flags & XLVS_CFG_F_IP4_OPT_DROP)
+		return drop(XLVS_DROP_IP4_OPTIONS);
+	count_event(XLVS_EV_IP4_OPTIONS);
+	return XLVS_CONT;
+}
+
+/*
+ * Established flows first: their entry names the service and real, so the
+ * common packet costs one hash lookup. The VIP filter keeps traffic that is
+ * not ours from paying for it.
+ */
 XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
 {
 	__u32 zero = 0;
@@ -57,20 +73,20 @@ XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
 		return handle_fragment(p, cfg);
 	if (is_icmp(p))
 		return handle_icmp_local(ctx, p);
+	if (!vip_filter_match(&p->flow))
+		return pass(XLVS_EV_PASS_NO_SERVICE);
 
+	if (conn_established(p, &t)) {
+		rc = check_options(p, cfg);
+		return rc == XLVS_CONT ? forward(ctx, p, &t, cfg) : rc;
+	}
 	svc = service_lookup(&p->flow);
 	if (!svc)
 		return pass(XLVS_EV_PASS_NO_SERVICE);
-	if (p->flags & PKT_F_IP4_OPT) {
-		if (cfg->flags & XLVS_CFG_F_IP4_OPT_DROP)
-			return drop(XLVS_DROP_IP4_OPTIONS);
-		count_event(XLVS_EV_IP4_OPTIONS);
-	}
-
-	rc = select_real(p, svc, cfg, &t);
-	if (rc != XLVS_CONT)
-		return rc;
-	return forward(ctx, p, &t, cfg);
+	rc = check_options(p, cfg);
+	if (rc == XLVS_CONT)
+		rc = conn_new(p, svc, cfg, &t);
+	return rc == XLVS_CONT ? forward(ctx, p, &t, cfg) : rc;
 }
 
 SEC("xdp")

@@ -147,7 +147,8 @@ struct xlvs_service {
 };
 
 /* xlvs_vips: HASH (struct xlvs_vip_key) -> struct xlvs_vip: per-address behaviour
- * (ICMP echo), maintained by userspace from the services on that address. */
+ * (ICMP echo), maintained by userspace from the services on that address.
+ * struct xlvs_vip_key is the project's address key: xlvs_decap_addrs uses it too. */
 struct xlvs_vip_key {
 	__be32 addr[4];
 	__u8 family;
@@ -177,6 +178,15 @@ struct xlvs_real {
 
 /* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size). */
 
+/*
+ * xlvs_vip_filter: ARRAY word -> __u64, a one-hash Bloom filter of VIP addresses:
+ * bit xlvs_addr_hash(addr) % XLVS_VIP_FILTER_BITS is set for every VIP. A clear
+ * bit proves "not ours" with one inlined array load; a set bit lets the flow
+ * table be consulted before the service table (a hit needs no service lookup).
+ */
+#define XLVS_VIP_FILTER_BITS	(1u << 18)
+#define XLVS_VIP_FILTER_WORDS	(XLVS_VIP_FILTER_BITS / 64)
+
 /* xlvs_conns: LRU_HASH (per-CPU LRU lists) (struct xlvs_flow) -> struct xlvs_conn. */
 struct xlvs_flow {
 	__be32 src[4];
@@ -190,8 +200,9 @@ struct xlvs_flow {
 
 struct xlvs_conn {
 	__u32 real_id;
+	__u32 svc_id;		/* established packets need no service lookup */
 	__u32 hash;		/* flow hash, kept so GUE source ports need no rehash */
-	__u64 last_seen_ns;	/* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns) */
+	__u32 last_seen;	/* low 32 bits of jiffies (bpf_jiffies64 is inlined, clock helpers are not) */
 };
 
 /* xlvs_svc_stats (PERCPU_ARRAY by service id) and xlvs_real_stats (by real id). */
@@ -221,11 +232,42 @@ struct xlvs_config {
 	__be32 src6[4];		/* outer source for IPv6 tunnels */
 };
 
+/* ---- real-server decapsulation (bpf/xlvs_decap.bpf.c) ----------------------- */
+
+/* xlvs_decap_addrs: HASH (struct xlvs_vip_key: here a local tunnel endpoint) -> __u32 (unused, 1). */
+
+/* xlvs_decap_cfg: ARRAY, one entry. */
+#define XLVS_DECAP_F_CHECK_DST	(1u << 0)	/* only decapsulate to addresses in xlvs_decap_addrs */
+struct xlvs_decap_cfg {
+	__u32 flags;
+};
+
+/* xlvs_decap_stats: PERCPU_ARRAY enum xlvs_decap_counter -> __u64. */
+#define XLVS_DECAP_COUNTERS(X)						\
+	X(IPIP,			"ipip")					\
+	X(IP6IP6,		"ip6ip6")				\
+	X(4IN6,			"4in6")					\
+	X(6IN4,			"6in4")					\
+	X(GUE4,			"gue4")					\
+	X(GUE6,			"gue6")					\
+	X(REJ_NOT_LOCAL,	"rejected_not_local")			\
+	X(REJ_TRUNC,		"rejected_truncated")			\
+	X(REJ_BAD_INNER,	"rejected_bad_inner")			\
+	X(REJ_FRAGMENT,		"rejected_fragment")
+
+#define XLVS_X_ENUM(id, name) XLVS_DECAP_##id,
+enum xlvs_decap_counter {
+	XLVS_DECAP_COUNTERS(XLVS_X_ENUM)
+	XLVS_DECAP_MAX,
+};
+#undef XLVS_X_ENUM
+
 /* ---- names for userspace --------------------------------------------------- */
 #ifndef __bpf__
 #define XLVS_X_NAME(id, name) name,
 static const char *const xlvs_drop_names[XLVS_DROP_MAX] = { XLVS_DROP_REASONS(XLVS_X_NAME) };
 static const char *const xlvs_event_names[XLVS_EV_MAX] = { XLVS_EVENTS(XLVS_X_NAME) };
+static const char *const xlvs_decap_names[XLVS_DECAP_MAX] = { XLVS_DECAP_COUNTERS(XLVS_X_NAME) };
 #undef XLVS_X_NAME
 static const char *const xlvs_fwd_names[XLVS_FWD_MAX] = { "dr", "tun", "gue", "nat", "fullnat" };
 static const char *const xlvs_sched_names[XLVS_SCHED_MAX] = {

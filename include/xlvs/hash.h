@@ -61,6 +61,19 @@ XLVS_INLINE __u32 xlvs_flow_hash(const struct xlvs_flow *f)
 	return xlvs_hash_final(h);
 }
 
+/* Hash of an address (IPv4 in a[0]), for the VIP filter. */
+XLVS_INLINE __u32 xlvs_addr_hash(const __be32 *a, __u8 family)
+{
+	__u32 h = xlvs_hash_mix(XLVS_HASH_SEED, a[0]);
+
+	if (family == XLVS_AF_INET6) {
+		h = xlvs_hash_mix(h, a[1]);
+		h = xlvs_hash_mix(h, a[2]);
+		h = xlvs_hash_mix(h, a[3]);
+	}
+	return xlvs_hash_final(h ^ family);
+}
+
 /* GUE outer source port: from the flow hash, in 49152..65535 so reals spread flows over RX queues. */
 XLVS_INLINE __u16 xlvs_gue_sport(__u32 hash)
 {

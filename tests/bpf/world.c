@@ -12,7 +12,6 @@
 #include "world.h"
 #include "xlvs_lb.skel.h"
 
-#define MAP_FD(w, name)	bpf_map__fd((w)->skel->maps.name)
 #define SMALL_RING	251
 #define R4(a)		{ a, 1, 0 }
 
@@ -164,6 +163,16 @@ void world_set_weights(struct world *w, int svc, const uint32_t *weights)
 	build_ring(w, svc, weights);
 }
 
+void world_vip_filter_add(struct world *w, uint8_t family, const uint32_t *addr)
+{
+	uint32_t bit = xlvs_addr_hash(addr, family) % XLVS_VIP_FILTER_BITS, word = bit / 64;
+	uint64_t val = 0;
+
+	CHECK(bpf_map_lookup_elem(MAP_FD(w, xlvs_vip_filter), &word, &val) == 0, "%s", strerror(errno));
+	val |= 1ull << (bit % 64);
+	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_vip_filter), &word, &val, 0) == 0, "%s", strerror(errno));
+}
+
 static void put_service(struct world *w, int svc)
 {
 	const struct svc_def *d = &std_svcs[svc];
@@ -183,6 +192,7 @@ static void put_service(struct world *w, int svc)
 	if (d->flags & XLVS_SVC_F_ECHO)
 		vip.flags |= XLVS_VIP_F_ECHO;
 	CHECK(bpf_map_update_elem(vfd, &vk, &vip, 0) == 0, "%s", strerror(errno));
+	world_vip_filter_add(w, k.family, k.addr);
 	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_services), &k, &v, 0) == 0, "%s", strerror(errno));
 }
 

@@ -60,6 +60,9 @@ struct world {
 	uint32_t ring_base[STD_SVC_MAX];
 };
 
+/* A map's fd; needs xlvs_lb.skel.h included. */
+#define MAP_FD(w, name)	bpf_map__fd((w)->skel->maps.name)
+
 struct world_opts {
 	uint32_t conn_entries;	/* 0 = 4096 */
 	uint32_t ring_slots;	/* 0 = enough for std_svcs */
@@ -80,6 +83,8 @@ void world_set_real(struct world *w, uint32_t id, const struct xlvs_real *r);
 /* Rebuild a standard service's ring from the given weights (one per real). */
 void world_set_weights(struct world *w, int svc, const uint32_t *weights);
 
+/* Mark an address as a possible VIP in xlvs_vip_filter (addr: 1 or 4 words, network order). */
+void world_vip_filter_add(struct world *w, uint8_t family, const uint32_t *addr);
 void world_get_config(struct world *w, struct xlvs_config *cfg);
 void world_set_config(struct world *w, const struct xlvs_config *cfg);
 
