@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlvs decap: XDP for Linux real servers. Strips the outer header of IPIP,
+ * IP6IP6, 4in6, 6in4 and GUE (variant 1: inner IP right after UDP) and passes
+ * the inner packet up, so reals need no tunnel module. Everything else passes
+ * untouched. Load with `xlvs decap attach dev IF [gue-port N]` or
+ * `ip link set dev IF xdp obj xlvs_decap.bpf.o sec xdp` (GUE port 6080).
+ */
+#include "common.h"
+
+/* Per-load setting: the GUE port this real listens on (host order). */
+const volatile __u16 gue_port = XLVS_GUE_PORT_DEFAULT;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct xlvs_vip_key);
+	__type(value, __u32);
+	__uint(max_entries, 256);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_decap_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_decap_cfg);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_decap_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, XLVS_DECAP_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_decap_stats SEC(".maps");
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* What the outer headers say. */
+struct outer {
+	__u32 l2;		/* 14 or 18 */
+	__u32 olen;		/* bytes to strip after the L2 header */
+	__u8 inner;		/* 4 or 6: the inner IP version the outer header announces (0: either) */
+	enum xlvs_decap_counter kind;
+};
+
+XLVS_INLINE int count(enum xlvs_decap_counter c, int verdict)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&xlvs_decap_stats, &key);
+
+	if (v)
+		*v += 1;
+	return verdict;
+}
+
+XLVS_INLINE bool dst_is_local(__u8 family, const void *addr)
+{
+	struct xlvs_vip_key key = { .family = family };
+	struct xlvs_decap_cfg *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&xlvs_decap_cfg, &zero);
+	if (!cfg || !(cfg->flags & XLVS_DECAP_F_CHECK_DST))
+		return true;
+	__builtin_memcpy(key.addr, addr, family == XLVS_AF_INET ? 4 : 16);
+	return bpf_map_lookup_elem(&xlvs_decap_addrs, &key) != NULL;
+}
+
+/* Outer UDP to our GUE port? Returns true with o->olen grown by the UDP header. */
+XLVS_INLINE bool is_gue(void *data, void *end, __u32 off, struct outer *o)
+{
+	struct udphdr *uh = data + off;
+
+	if ((void *)(uh + 1) > end || uh->dest != bpf_htons(gue_port))
+		return false;
+	o->olen += sizeof(*uh);
+	return true;
+}
+
+/* 1: a tunnel packet for us (o filled), 0: not a tunnel packet, <0: rejected (counter). */
+XLVS_INLINE int outer4(void *data, void *end, struct outer *o)
+{
+	struct iphdr *ip = data + o->l2;
+
+	if ((void *)(ip + 1) > end || ip->ihl < 5)
+		return 0;
+	o->olen = ip->ihl * 4;
+	if (ip->protocol == IPPROTO_IPIP)
+		o->inner = 4, o->kind = XLVS_DECAP_IPIP;
+	else if (ip->protocol == IPPROTO_IPV6)
+		o->inner = 6, o->kind = XLVS_DECAP_6IN4;
+	else if (ip->protocol == IPPROTO_UDP && is_gue(data, end, o->l2 + o->olen, o))
+		o->inner = 0, o->kind = XLVS_DECAP_GUE4;
+	else
+		return 0;
+	if (ip->frag_off & bpf_htons(0x3fff))
+		return -XLVS_DECAP_REJ_FRAGMENT;
+	if ((void *)ip + bpf_ntohs(ip->tot_len) > end || bpf_ntohs(ip->tot_len) < o->olen)
+		return -XLVS_DECAP_REJ_TRUNC;
+	return dst_is_local(XLVS_AF_INET, &ip->daddr) ? 1 : -XLVS_DECAP_REJ_NOT_LOCAL;
+}
+
+XLVS_INLINE int outer6(void *data, void *end, struct outer *o)
+{
+	struct ipv6hdr *ip6 = data + o->l2;
+
+	if ((void *)(ip6 + 1) > end)
+		return 0;
+	o->olen = sizeof(*ip6);
+	if (ip6->nexthdr == IPPROTO_IPV6)
+		o->inner = 6, o->kind = XLVS_DECAP_IP6IP6;
+	else if (ip6->nexthdr == IPPROTO_IPIP)
+		o->inner = 4, o->kind = XLVS_DECAP_4IN6;
+	else if (ip6->nexthdr == IPPROTO_UDP && is_gue(data, end, o->l2 + o->olen, o))
+		o->inner = 0, o->kind = XLVS_DECAP_GUE6;
+	else
+		return 0;
+	if ((void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > end)
+		return -XLVS_DECAP_REJ_TRUNC;
+	return dst_is_local(XLVS_AF_INET6, &ip6->daddr) ? 1 : -XLVS_DECAP_REJ_NOT_LOCAL;
+}
+
+/* The inner packet must be whole IPv4/IPv6 of the announced version. Returns its EtherType or 0. */
+XLVS_INLINE __be16 inner_proto(void *data, void *end, const struct outer *o)
+{
+	__u8 *v = data + o->l2 + o->olen;
+	__u8 ver;
+
+	if ((void *)(v + 20) > end)
+		return 0;
+	ver = *v >> 4;
+	if (o->inner && ver != o->inner)
+		return 0;
+	if (ver == 4)
+		return bpf_htons(ETH_P_IP);
+	return ver == 6 ? bpf_htons(ETH_P_IPV6) : 0;
+}
+
+XLVS_INLINE int strip(struct xdp_md *ctx, const struct outer *o, __be16 proto)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 shift = o->olen & 0xff;	/* at most 60 + 8 */
+
+	if (data + 18 > end || data + shift + 18 > end)
+		return count(XLVS_DECAP_REJ_TRUNC, XDP_PASS);
+	/* MACs (and VLAN tag) move forward over the outer header. */
+	if (o->l2 == 18)
+		__builtin_memcpy(data + shift + 12, data + 12, 4);
+	__builtin_memmove(data + shift, data, 12);
+	*(__be16 *)(data + shift + o->l2 - 2) = proto;
+	if (bpf_xdp_adjust_head(ctx, (int)shift))
+		return count(XLVS_DECAP_REJ_TRUNC, XDP_PASS);
+	return count(o->kind, XDP_PASS);
+}
+
+SEC("xdp")
+int xlvs_decap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct outer o = { .l2 = sizeof(*eth) };
+	__be16 proto, inner;
+	int rc;
+
+	if ((void *)(eth + 1) > end)
+		return XDP_PASS;
+	proto = eth->h_proto;
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		struct vlan_hdr *vh = (void *)(eth + 1);
+
+		if ((void *)(vh + 1) > end)
+			return XDP_PASS;
+		proto = vh->proto;
+		o.l2 += sizeof(*vh);
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		rc = outer4(data, end, &o);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		rc = outer6(data, end, &o);
+	else
+		return XDP_PASS;
+	if (rc <= 0)
+		return rc ? count(-rc, XDP_PASS) : XDP_PASS;
+	inner = inner_proto(data, end, &o);
+	if (!inner)
+		return count(XLVS_DECAP_REJ_BAD_INNER, XDP_PASS);
+	return strip(ctx, &o, inner);
+}
+
+char LICENSE[] SEC("license") = "GPL";
