@@ -54,7 +54,8 @@ BENCH      := $(BUILD)/bench/xlvs-bench
 .PHONY: all deps test test-unit test-bpf bench clean help
 .DELETE_ON_ERROR:
 
-all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(XLVSD) $(XLVS) $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH)
+all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(if $(wildcard loader/xlvsd.c),$(XLVSD)) \
+     $(if $(wildcard cli/xlvs.c),$(XLVS)) $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH)
 
 help:
 	@echo 'make deps    install missing Debian packages (apt-get, needs root)'
