@@ -28,7 +28,7 @@ endif
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 		libmnl-dev libcriterion-dev pkg-config iproute2 ethtool make gcc \
-		libyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev scdoc curl socat
+		libyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev scdoc curl socat iperf3 iputils-ping
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0
+# End-to-end topology in network namespaces: a client, a director and three
+# real servers on one bridged LAN (the classic LVS layout). Only 198.18.0.0/15
+# and 2001:db8::/32. Everything is removed by topo_down, which the caller traps.
+#
+#   client 198.18.0.100 ---+
+#   director 198.18.0.1 ---+--- br0 (netns $NS_SW)
+#   real1..3 198.18.0.11-13+
+#
+# VIPs 198.18.1.10 and 2001:db8:1::10 are routed to the director; the reals hold
+# them on lo (arp_ignore/arp_announce) and answer clients directly.
+
+E2E_ID=${E2E_ID:-$$}
+NS_SW=xlvs-e2e-$E2E_ID-sw
+NS_CL=xlvs-e2e-$E2E_ID-cl
+NS_LB=xlvs-e2e-$E2E_ID-lb
+NS_R=(xlvs-e2e-$E2E_ID-r1 xlvs-e2e-$E2E_ID-r2 xlvs-e2e-$E2E_ID-r3)
+REAL4=(198.18.0.11 198.18.0.12 198.18.0.13)
+REAL6=(2001:db8::11 2001:db8::12 2001:db8::13)
+CLIENT4=198.18.0.100
+CLIENT6=2001:db8::100
+LB4=198.18.0.1
+LB6=2001:db8::1
+VIP4=198.18.1.10
+VIP6=2001:db8:1::10
+LAN_MTU=1600		# room for encapsulation between director and reals
+CLIENT_MTU=1500
+E2E_DIR=${E2E_DIR:-$(mktemp -d -t xlvs-e2e.XXXX)}
+REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${BUILD:-$REPO/build}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+info() { echo "  e2e: $*"; }
+
+# Run in a namespace. nsenter (not `ip netns exec`) keeps the host's /sys, so bpffs pins are shared.
+in_ns() { local ns=$1; shift; nsenter --net=/run/netns/"$ns" "$@"; }
+
+need() {
+	command -v "$1" >/dev/null || fail "$1 is missing (Debian package ${2:-$1}); run make deps"
+}
+
+sysctl_ns() { in_ns "$1" sysctl -qw "$2=$3" >/dev/null || fail "sysctl $2=$3 in $1"; }
+
+# veth pair: $2 in namespace $1 (renamed eth0), peer attached to the bridge.
+plug() {
+	local ns=$1 peer=$2 mtu=$3
+	ip link add "$peer" type veth peer name eth0 netns "$ns" || fail "veth for $ns"
+	ip link set "$peer" netns "$NS_SW"
+	in_ns "$NS_SW" ip link set "$peer" master br0 mtu "$mtu" up
+	in_ns "$ns" ip link set eth0 mtu "$mtu" up
+	in_ns "$ns" ip link set lo up
+}
+
+topo_up() {
+	local i
+	need ip iproute2; need nsenter util-linux; need ethtool; need ping iputils-ping
+	ip netns add "$NS_SW" && ip netns add "$NS_CL" && ip netns add "$NS_LB" || fail "netns add"
+	for i in 0 1 2; do ip netns add "${NS_R[$i]}" || fail "netns add"; done
+	in_ns "$NS_SW" ip link add br0 type bridge
+	in_ns "$NS_SW" ip link set br0 mtu $LAN_MTU up
+	plug "$NS_CL" "cl-$E2E_ID" $CLIENT_MTU
+	plug "$NS_LB" "lb-$E2E_ID" $LAN_MTU
+	for i in 0 1 2; do plug "${NS_R[$i]}" "r$((i + 1))-$E2E_ID" $LAN_MTU; done
+
+	in_ns "$NS_CL" ip addr add $CLIENT4/24 dev eth0
+	in_ns "$NS_CL" ip -6 addr add $CLIENT6/64 dev eth0 nodad
+	in_ns "$NS_CL" ip route add 198.18.1.0/24 via $LB4
+	in_ns "$NS_CL" ip -6 route add 2001:db8:1::/64 via $LB6
+	# The director sees full checksums, not partial ones from veth offload.
+	in_ns "$NS_CL" ethtool -K eth0 tx off >/dev/null
+
+	in_ns "$NS_LB" ip addr add $LB4/24 dev eth0
+	in_ns "$NS_LB" ip -6 addr add $LB6/64 dev eth0 nodad
+
+	for i in 0 1 2; do
+		local ns=${NS_R[$i]}
+		in_ns "$ns" ip addr add "${REAL4[$i]}/24" dev eth0
+		in_ns "$ns" ip -6 addr add "${REAL6[$i]}/64" dev eth0 nodad
+		in_ns "$ns" ip addr add $VIP4/32 dev lo
+		in_ns "$ns" ip -6 addr add $VIP6/128 dev lo nodad
+		sysctl_ns "$ns" net.ipv4.conf.all.arp_ignore 1
+		sysctl_ns "$ns" net.ipv4.conf.all.arp_announce 2
+		sysctl_ns "$ns" net.ipv4.conf.all.rp_filter 0
+		sysctl_ns "$ns" net.ipv4.conf.eth0.rp_filter 0
+		in_ns "$ns" ip link set dev eth0 xdp obj "$BUILD/bpf/xlvs_decap.bpf.o" sec xdp ||
+			fail "attach decap on real$((i + 1))"
+	done
+	# Everyone knows everyone: DR needs the reals' MACs, replies need the client's.
+	for i in 0 1 2; do in_ns "$NS_CL" ping -c1 -W2 -q "${REAL4[$i]}" >/dev/null || fail "LAN: real$((i + 1))"; done
+	in_ns "$NS_CL" ping -c1 -W2 -q $LB4 >/dev/null || fail "LAN: director"
+}
+
+topo_down() {
+	local ns
+	for ns in "$NS_CL" "$NS_LB" "${NS_R[@]}" "$NS_SW"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+	done
+	sleep 0.2
+	for ns in "$NS_CL" "$NS_LB" "${NS_R[@]}" "$NS_SW"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$E2E_DIR"
+}
+
+# Small real servers: HTTP answering the real's name on :80, a UDP echo of the name on :5353,
+# and an iperf3 server for long transfers.
+servers_up() {
+	local i
+	need socat; need iperf3
+	for i in 0 1 2; do
+		local ns=${NS_R[$i]} name=real$((i + 1))
+		in_ns "$ns" socat -T10 TCP6-LISTEN:80,ipv6only=0,fork,reuseaddr \
+			EXEC:"$REPO/tests/e2e/http-name.sh $name" >/dev/null 2>&1 &
+		# Bound to the VIPs so replies leave from the address the client asked.
+		in_ns "$ns" socat UDP4-RECVFROM:5353,bind=$VIP4,fork,reuseaddr SYSTEM:"echo $name" >/dev/null 2>&1 &
+		in_ns "$ns" socat UDP6-RECVFROM:5353,bind=[$VIP6],fork,reuseaddr SYSTEM:"echo $name" >/dev/null 2>&1 &
+		in_ns "$ns" iperf3 -s -D -1 >/dev/null 2>&1 || true
+	done
+	sleep 0.3
+}
