@@ -34,6 +34,7 @@ BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/xlvs/*.h)
+E2E_BPF    := $(BUILD)/tests/xdp_pass.bpf.o
 MAPS_SRCS  := $(wildcard maps/*.c)
 MAPS_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(MAPS_SRCS))
 LIBMAPS    := $(BUILD)/libxlvsmaps.a
@@ -55,7 +56,7 @@ BENCH      := $(BUILD)/bench/xlvs-bench
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(if $(wildcard loader/xlvsd.c),$(XLVSD)) \
-     $(if $(wildcard cli/xlvs.c),$(XLVS)) $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH)
+     $(if $(wildcard cli/xlvs.c),$(XLVS)) $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH) $(E2E_BPF)
 
 help:
 	@echo 'make deps    install missing Debian packages (apt-get, needs root)'
@@ -77,6 +78,10 @@ deps:
 	else echo "  DEPS     all Debian packages present"; fi
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.bpf.o: tests/e2e/%.bpf.c | $(BUILD)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

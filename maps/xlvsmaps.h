@@ -23,18 +23,25 @@ struct bpf_object;
 struct xlvs_maps {
 	int services, vips, reals, ring, conns;
 	int svc_stats, real_stats, drops, events, syn_guard, config;
+	int vip_filter;			/* added: xlvs_vip_filter, kept by xlvs_apply */
 	uint32_t ring_slots;		/* max_entries of xlvs_ring */
 	uint32_t conn_entries;		/* max_entries of xlvs_conns */
 	int ncpus;			/* possible CPUs: per-CPU value count */
 };
 
-/* Open the maps pinned under dir (XLVS_PIN_DIR normally). Names come from the skeleton. */
+/*
+ * Open the maps pinned under dir (XLVS_PIN_DIR normally). Names come from the
+ * skeleton; a map whose type, key or value size (or, except for the ring and
+ * the connection table, max_entries) differs from the skeleton's is refused
+ * with -EPROTO: a pin left by another version of xlvs. On error every fd is -1.
+ */
 int xlvs_maps_open(struct xlvs_maps *m, const char *dir);
 /* Take the maps of a loaded object (dup'ed fds; the object may be closed afterwards). */
 int xlvs_maps_from_obj(struct xlvs_maps *m, struct bpf_object *obj);
+/* Only on maps that open/from_obj filled (even if they failed). */
 void xlvs_maps_close(struct xlvs_maps *m);
 
-/* xlvs_config from the global settings. */
+/* xlvs_config from the global settings (gue_port 0 = XLVS_GUE_PORT_DEFAULT). */
 int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g);
 int xlvs_maps_get_config(struct xlvs_maps *m, struct xlvs_config *cfg);
 
@@ -67,6 +74,7 @@ struct xlvs_apply_stats {
 	uint32_t reals_written, reals_removed;
 	uint32_t ring_slots_written;
 	uint32_t vips_written, vips_removed;
+	uint32_t vip_filter_written;	/* added: xlvs_vip_filter words written */
 };
 
 /*
@@ -78,6 +86,28 @@ struct xlvs_apply_stats {
  * hold the old or the new version of each service, never a mix.
  */
 int xlvs_apply(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_apply_stats *st);
+
+/*
+ * Details of xlvs_apply (one writer at a time; st may be NULL):
+ * - Everything is validated before the first write; -EINVAL (malformed spec,
+ *   same service or real twice, ring size not a prime), -EOPNOTSUPP (NAT real
+ *   with a port other than the service's: the maps have no real port yet) or
+ *   -ENOSPC (no free service/real id, no ring space) leave the maps untouched.
+ * - A real's identity is (service, address, port); the maps hold no real
+ *   port and DR/TUN/GUE deliver to the VIP's port, so its port is the
+ *   service's and two reals of one service need distinct addresses.
+ * - Ids and ring slices follow from the maps and the spec alone (lowest free
+ *   id, first-fit slice), so the daemon and the CLI compute the same. An id
+ *   freed by an apply is not reused by that apply.
+ * - Only the daemon's next-hop resolver sets NH_VALID/nh_*: rewriting a real
+ *   whose address stays keeps them.
+ * - The counters of a newly allocated service or real id are zeroed.
+ * - ACTIVE reals of no service (left by an interrupted apply) are deactivated.
+ */
+#define XLVS_APPLY_F_VERIFY_RINGS	(1u << 0)	/* rebuild every ring and rewrite slots
+							 * that differ (after a crash mid-apply) */
+int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned int flags,
+		  struct xlvs_apply_stats *st);
 
 /* ---- counters ---- */
 int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c);
@@ -91,10 +121,21 @@ typedef int (*xlvs_conn_cb)(const struct xlvs_flow *flow, const struct xlvs_conn
 /* Calls cb for every entry; a non-zero return stops the walk and is returned. */
 int xlvs_conns_foreach(struct xlvs_maps *m, xlvs_conn_cb cb, void *ctx);
 
+/* The data path's conn clock: jiffies, as bpf_jiffies64() reads them. */
+struct xlvs_jiffies {
+	uint32_t now;			/* low 32 bits, like xlvs_conn.last_seen */
+	uint64_t tick_ns;		/* nanoseconds per jiffy (1e9 / CONFIG_HZ) */
+};
+/* Asks the kernel (a two-instruction BPF program run once): 0 or -errno. */
+int xlvs_jiffies_read(struct xlvs_jiffies *j);
+/* Nanoseconds since last_seen; a stamp taken after j was read counts as 0. */
+uint64_t xlvs_conn_idle_ns(const struct xlvs_jiffies *j, uint32_t last_seen);
+
 /*
  * Connections per real, ipvsadm style: "active" = seen within active_ns
- * (CLOCK_MONOTONIC_COARSE, the clock the data path stamps with), else
- * "inactive". The data path keeps no TCP state, so this is by age, not state.
+ * (by xlvs_conn_idle_ns), else "inactive". The data path keeps no TCP
+ * state, so this is by age, not state. Entries of real ids >= nr_real_ids
+ * are not counted.
  */
 struct xlvs_conn_counts {
 	uint64_t active, inactive;
@@ -103,8 +144,8 @@ int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_c
 		     size_t nr_real_ids);
 
 /* ---- helpers ---- */
-int xlvs_addr_parse(const char *text, struct xlvs_addr *a);
-/* "198.18.0.10" / "2001:db8::10"; buf of at least 46 bytes. */
+int xlvs_addr_parse(const char *text, struct xlvs_addr *a);	/* -EINVAL if not an address */
+/* "198.18.0.10" / "2001:db8::10"; buf of at least 46 bytes. NULL for a bad family. */
 const char *xlvs_addr_str(const struct xlvs_addr *a, char *buf, size_t size);
 void xlvs_addr_from_be(struct xlvs_addr *a, uint8_t family, const __be32 *be);
 int xlvs_sched_from_name(const char *name);	/* -EINVAL if unknown */

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlvs_main(): options, OBJECT VERB dispatch, help and error reporting.
+ * Objects and verbs may be abbreviated to any unique prefix, as with ip(8).
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "xlvs.h"
+#include "xlvsmaps.h"
+
+#define SVC_ARGS	"VIP[:PORT][/PROTO] [tcp|udp]"
+
+static const struct xlvs_cmd cmds[] = {
+	{ "service", "list", cmd_service_list, "[--stats]",
+	  "list services and their reals, ipvsadm style (reads the pinned maps)" },
+	{ "service", "show", cmd_service_show, SVC_ARGS,
+	  "one service in detail, with counters (all protocols if none given)" },
+	{ "service", "add", cmd_service_add,
+	  SVC_ARGS " [scheduler NAME] [forward dr|tun|gue] [ring-size N] [echo|no-echo]",
+	  "add or update a service (through xlvsd)" },
+	{ "service", "del", cmd_service_del, SVC_ARGS, "delete a service and its reals (through xlvsd)" },
+	{ "real", "add", cmd_real_add,
+	  "SERVICE REAL[:PORT] [weight N] [forward dr|tun|gue] [gue-port N]",
+	  "add a real server to a service (through xlvsd)" },
+	{ "real", "del", cmd_real_del, "SERVICE REAL[:PORT]", "remove a real server (through xlvsd)" },
+	{ "real", "set-weight", cmd_real_set_weight, "SERVICE REAL[:PORT] N",
+	  "change a real server's weight, 0-65535 (through xlvsd)" },
+	{ "real", "drain", cmd_real_drain, "SERVICE REAL[:PORT]",
+	  "weight 0: established flows stay, no new ones (through xlvsd)" },
+	{ "stats", NULL, cmd_stats, "[-w|--watch SECS [--count N]] [-v|--verbose]",
+	  "packets, bytes and conns per service and real; drop reasons; events" },
+	{ "conn", "list", cmd_conn_list, "[SERVICE] [--limit N]",
+	  "the connection table: client, VIP, real, seconds idle" },
+	{ "status", NULL, cmd_status, "", "xlvsd status: pid, uptime, interfaces, last apply" },
+	{ "reload", NULL, cmd_reload, "", "make xlvsd re-read its configuration file" },
+};
+#define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static const char *const objects[] = { "service", "real", "stats", "conn", "status", "reload", "help" };
+#define NR_OBJECTS (sizeof(objects) / sizeof(objects[0]))
+
+/* Spelled-out aliases; prefixes need no entry. */
+static const struct { const char *alias, *name; } aliases[] = {
+	{ "svc", "service" }, { "services", "service" }, { "reals", "real" },
+	{ "connection", "conn" }, { "connections", "conn" }, { "conns", "conn" },
+	{ "ls", "list" }, { "delete", "del" }, { "remove", "del" }, { "rm", "del" },
+	{ "weight", "set-weight" },
+};
+
+int xlvs_error(struct xlvs_ctx *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xlvs: ", c->err);
+	va_start(ap, fmt);
+	vfprintf(c->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->err);
+	return code;
+}
+
+static void print_cmd_usage(FILE *f, const struct xlvs_cmd *cmd, const char *lead)
+{
+	fprintf(f, "%sxlvs %s%s%s%s%s\n", lead, cmd->object, cmd->verb ? " " : "",
+		cmd->verb ? cmd->verb : "", *cmd->args ? " " : "", cmd->args);
+}
+
+int xlvs_usage_error(struct xlvs_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xlvs: ", c->err);
+	va_start(ap, fmt);
+	vfprintf(c->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->err);
+	if (c->cmd)
+		print_cmd_usage(c->err, c->cmd, "usage: ");
+	else
+		fputs("usage: xlvs [OPTIONS] OBJECT VERB [ARGS]   (see: xlvs help)\n", c->err);
+	return XLVS_EXIT_USAGE;
+}
+
+/* "--name VALUE" or "--name=VALUE": 1 with *val set, 0 if argv[*i] is not it, -1 on error. */
+static int long_value(struct xlvs_ctx *c, int argc, char **argv, int *i, const char *name,
+		      const char **val)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n) || (a[n] != '\0' && a[n] != '='))
+		return 0;
+	if (a[n] == '=') {
+		*val = a + n + 1;
+	} else if (*i + 1 < argc) {
+		*val = argv[++*i];
+	} else {
+		xlvs_usage_error(c, "%s needs a value", name);
+		return -1;
+	}
+	if (!**val) {
+		xlvs_usage_error(c, "%s needs a non-empty value", name);
+		return -1;
+	}
+	return 1;
+}
+
+static bool short_flag(struct xlvs_ctx *c, char f)
+{
+	switch (f) {
+	case 'j': c->json = true; return true;
+	case 'p': c->json = c->pretty = true; return true;
+	case 'n': c->numeric = true; return true;
+	case 'v': c->verbose = true; return true;
+	}
+	return false;
+}
+
+int xlvs_global_opt(struct xlvs_ctx *c, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	int rc;
+
+	if (a[0] != '-' || a[1] == '\0')
+		return 0;
+	if (!strcmp(a, "--json"))
+		return short_flag(c, 'j');
+	if (!strcmp(a, "--pretty"))
+		return short_flag(c, 'p');
+	if (!strcmp(a, "--numeric"))
+		return short_flag(c, 'n');
+	if (!strcmp(a, "--verbose"))
+		return short_flag(c, 'v');
+	rc = long_value(c, argc, argv, i, "--pin-dir", &c->pin_dir);
+	if (!rc)
+		rc = long_value(c, argc, argv, i, "--socket", &c->sock_path);
+	if (rc || a[1] == '-')
+		return rc;
+	/* Bundled short flags, "-jp": all letters must be ours. */
+	for (const char *f = a + 1; *f; f++)
+		if (!strchr("jpnv", *f))
+			return 0;
+	for (const char *f = a + 1; *f; f++)
+		short_flag(c, *f);
+	return 1;
+}
+
+static const char *unalias(const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(w, aliases[i].alias))
+			return aliases[i].name;
+	return w;
+}
+
+/* Exact name, alias, or unique prefix among names[]; NULL if none or ambiguous. */
+static const char *resolve(const char *w, const char *const *names, size_t n, bool *ambiguous)
+{
+	const char *hit = NULL;
+	size_t i, len;
+
+	*ambiguous = false;
+	w = unalias(w);
+	len = strlen(w);
+	for (i = 0; i < n; i++)
+		if (!strcmp(w, names[i]))
+			return names[i];
+	for (i = 0; i < n && len; i++) {
+		if (strncmp(w, names[i], len))
+			continue;
+		if (hit)
+			*ambiguous = true;
+		hit = names[i];
+	}
+	return *ambiguous ? NULL : hit;
+}
+
+static void help_cmd(FILE *f, const struct xlvs_cmd *cmd)
+{
+	print_cmd_usage(f, cmd, "  ");
+	fprintf(f, "      %s\n", cmd->help);
+}
+
+static void help_notes(FILE *f)
+{
+	fputs("\nSERVICE is " SVC_ARGS ": no port (or :0) means all ports; the protocol is\n"
+	      "tcp when not given (show and conn list: any). IPv6 with a port is written\n"
+	      "[2001:db8::10]:80. REAL[:PORT] takes no protocol.\n", f);
+}
+
+static void help_object(FILE *f, const char *object)
+{
+	size_t i;
+
+	fprintf(f, "usage: xlvs [OPTIONS] %s%s\n\n", object,
+		strcmp(object, "stats") && strcmp(object, "status") && strcmp(object, "reload") ?
+		" VERB [ARGS]" : " [ARGS]");
+	for (i = 0; i < NR_CMDS; i++)
+		if (!strcmp(cmds[i].object, object))
+			help_cmd(f, &cmds[i]);
+	if (!strcmp(object, "service") || !strcmp(object, "real") || !strcmp(object, "conn"))
+		help_notes(f);
+}
+
+static void help_all(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: xlvs [OPTIONS] OBJECT VERB [ARGS]\n"
+	      "       xlvs help [OBJECT] | xlvs OBJECT help | xlvs list (= service list)\n\n", f);
+	for (i = 0; i < NR_CMDS; i++)
+		help_cmd(f, &cmds[i]);
+	help_notes(f);
+	fputs("\nOptions (anywhere on the line):\n"
+	      "  -j, --json          JSON output\n"
+	      "  -p, --pretty        indented JSON (implies -j)\n"
+	      "  -n, --numeric       accepted for ipvsadm habits; xlvs never resolves names\n"
+	      "  -v, --verbose       also zero counters (stats)\n"
+	      "  --pin-dir DIR       pinned maps (default " XLVS_PIN_DIR ")\n"
+	      "  --socket PATH       xlvsd control socket (default " XLVS_SOCKET_PATH ")\n"
+	      "  -h, --help          help; -V, --version: version\n"
+	      "\nExit status: 0 ok, 1 usage error, 2 runtime error (maps, permission),\n"
+	      "3 xlvsd not reachable, 4 xlvsd refused the request.\n", f);
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return argc > 0 && !strcmp(argv[0], "help");
+}
+
+static const struct xlvs_cmd *find_cmd(const char *object, const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < NR_CMDS; i++)
+		if (!strcmp(cmds[i].object, object) &&
+		    ((!verb && !cmds[i].verb) || (verb && cmds[i].verb && !strcmp(cmds[i].verb, verb))))
+			return &cmds[i];
+	return NULL;
+}
+
+static int run_cmd(struct xlvs_ctx *c, const struct xlvs_cmd *cmd, int argc, char **argv)
+{
+	c->cmd = cmd;
+	if (wants_help(argc, argv)) {
+		print_cmd_usage(c->out, cmd, "usage: ");
+		fprintf(c->out, "  %s\n", cmd->help);
+		if (strstr(cmd->args, "SERVICE") || strstr(cmd->args, "VIP"))
+			help_notes(c->out);
+		return XLVS_EXIT_OK;
+	}
+	return cmd->run(c, argc, argv);
+}
+
+static void list_verbs(FILE *f, const char *object)
+{
+	const char *sep = "";
+	size_t i;
+
+	for (i = 0; i < NR_CMDS; i++)
+		if (!strcmp(cmds[i].object, object) && cmds[i].verb) {
+			fprintf(f, "%s%s", sep, cmds[i].verb);
+			sep = ", ";
+		}
+}
+
+static int verb_error(struct xlvs_ctx *c, const char *object, const char *verb, bool ambiguous)
+{
+	if (verb)
+		fprintf(c->err, "xlvs: %s verb '%s' for %s; verbs: ", ambiguous ? "ambiguous" : "unknown",
+			verb, object);
+	else
+		fprintf(c->err, "xlvs: %s needs a verb: ", object);
+	list_verbs(c->err, object);
+	fprintf(c->err, "\n");
+	return XLVS_EXIT_USAGE;
+}
+
+static bool looks_like_service(const char *word)
+{
+	struct xlvs_endpoint ep;
+	char err[XLVS_ERRLEN];
+
+	return !xlvs_parse_endpoint(word, true, &ep, err, sizeof(err));
+}
+
+/* argv[0] is the word after the object (if any). */
+static int dispatch_verb(struct xlvs_ctx *c, const char *object, int argc, char **argv)
+{
+	const char *verbs[NR_CMDS], *verb;
+	bool ambiguous;
+	size_t i, n = 0;
+
+	if (find_cmd(object, NULL)) {
+		if (argc > 0 && !strcmp(argv[0], "help")) {
+			help_object(c->out, object);
+			return XLVS_EXIT_OK;
+		}
+		return run_cmd(c, find_cmd(object, NULL), argc, argv);
+	}
+	if (argc > 0 && !strcmp(argv[0], "help")) {
+		help_object(c->out, object);
+		return XLVS_EXIT_OK;
+	}
+	/* No verb (or only options): list, where listing makes sense. */
+	if (argc == 0 || argv[0][0] == '-') {
+		if (wants_help(argc, argv)) {
+			help_object(c->out, object);
+			return XLVS_EXIT_OK;
+		}
+		if (!strcmp(object, "service") || !strcmp(object, "conn"))
+			return run_cmd(c, find_cmd(object, "list"), argc, argv);
+		return verb_error(c, object, NULL, false);
+	}
+	for (i = 0; i < NR_CMDS; i++)
+		if (!strcmp(cmds[i].object, object) && cmds[i].verb)
+			verbs[n++] = cmds[i].verb;
+	verb = resolve(argv[0], verbs, n, &ambiguous);
+	if (!verb && looks_like_service(argv[0])) {
+		/* "xlvs service VIP:PORT" shows it, "xlvs conn VIP:PORT" lists its flows. */
+		if (!strcmp(object, "service"))
+			return run_cmd(c, find_cmd(object, "show"), argc, argv);
+		if (!strcmp(object, "conn"))
+			return run_cmd(c, find_cmd(object, "list"), argc, argv);
+	}
+	if (!verb)
+		return verb_error(c, object, argv[0], ambiguous);
+	return run_cmd(c, find_cmd(object, verb), argc - 1, argv + 1);
+}
+
+static int dispatch(struct xlvs_ctx *c, int argc, char **argv)
+{
+	const char *object;
+	bool ambiguous;
+
+	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "ls"))
+		return run_cmd(c, find_cmd("service", "list"), argc - 1, argv + 1);
+	if (!strcmp(argv[0], "version")) {
+		fprintf(c->out, "xlvs %s\n", XLVS_VERSION);
+		return XLVS_EXIT_OK;
+	}
+	object = resolve(argv[0], objects, NR_OBJECTS, &ambiguous);
+	if (!object)
+		return xlvs_usage_error(c, "%s object '%s' (%s)", ambiguous ? "ambiguous" : "unknown",
+					argv[0], "service, real, stats, conn, status, reload, help");
+	if (!strcmp(object, "help")) {
+		if (argc < 2) {
+			help_all(c->out);
+			return XLVS_EXIT_OK;
+		}
+		object = resolve(argv[1], objects, NR_OBJECTS - 1, &ambiguous);
+		if (!object)
+			return xlvs_usage_error(c, "no help for '%s'", argv[1]);
+		help_object(c->out, object);
+		return XLVS_EXIT_OK;
+	}
+	return dispatch_verb(c, object, argc - 1, argv + 1);
+}
+
+int xlvs_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct xlvs_ctx c = {
+		.out = out, .err = err, .pin_dir = XLVS_PIN_DIR, .sock_path = XLVS_SOCKET_PATH,
+		.timeout_ms = XLVS_CTL_TIMEOUT_MS,
+	};
+	int i, rc;
+
+	for (i = 1; i < argc && argv[i] && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			help_all(out);
+			return XLVS_EXIT_OK;
+		}
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			fprintf(out, "xlvs %s\n", XLVS_VERSION);
+			return XLVS_EXIT_OK;
+		}
+		rc = xlvs_global_opt(&c, argc, argv, &i);
+		if (rc < 0)
+			return XLVS_EXIT_USAGE;
+		if (rc == 0)
+			return xlvs_usage_error(&c, "unknown option '%s'", argv[i]);
+	}
+	if (i >= argc || !argv[i])
+		return xlvs_usage_error(&c, "missing OBJECT");
+	return dispatch(&c, argc - i, argv + i);
+}

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Service tables, counters and the connection table: pure functions of a
+ * snapshot, printed through the one printer (print.h).
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "fmt.h"
+
+#define ADDR_COL_MIN	21	/* "VirtualAddress:Port" and a little air */
+#define NAMEBUF		16
+
+static const struct xlvs_counters zero_ctr;
+
+static uint16_t svc_port(const struct xlvs_svc_state *s)
+{
+	return ntohs(s->key.port);
+}
+
+static const char *svc_ep(const struct xlvs_svc_state *s, char *buf, size_t size)
+{
+	struct xlvs_addr a;
+
+	xlvs_addr_of(&a, s->key.family, s->key.addr);
+	return xlvs_ep_text(&a, svc_port(s), buf, size);
+}
+
+/* A real shows the service port: DR and tunnels keep the destination port. */
+static const char *real_ep(const struct xlvs_real_state *r, uint16_t port, char *buf, size_t size)
+{
+	struct xlvs_addr a;
+
+	xlvs_addr_of(&a, r->real.family, r->real.addr);
+	return xlvs_ep_text(&a, port, buf, size);
+}
+
+static int addr_width(const struct xlvs_state *st)
+{
+	char buf[XLVS_EPSTRLEN];
+	int w = ADDR_COL_MIN;
+	size_t i, j;
+
+	for (i = 0; i < st->nr_services && st->services; i++) {
+		const struct xlvs_svc_state *s = &st->services[i];
+		int l = (int)strlen(svc_ep(s, buf, sizeof(buf)));
+
+		w = l > w ? l : w;
+		for (j = 0; j < s->nr_reals && s->reals; j++) {
+			l = (int)strlen(real_ep(&s->reals[j], svc_port(s), buf, sizeof(buf)));
+			w = l > w ? l : w;
+		}
+	}
+	return w;
+}
+
+static const struct xlvs_counters *ctr_of(const struct xlvs_counters *arr, size_t n, uint32_t id)
+{
+	return arr && id < n ? &arr[id] : &zero_ctr;
+}
+
+/* JSON identity of a service: id, protocol, vip, port. */
+static void svc_ident(struct xp *p, const struct xlvs_svc_state *s)
+{
+	char nb[NAMEBUF], ab[INET6_ADDRSTRLEN];
+	struct xlvs_addr a;
+
+	xlvs_addr_of(&a, s->key.family, s->key.addr);
+	xp_u64(p, XP_JSON, "id", NULL, s->svc.id);
+	xp_str(p, XP_JSON, "protocol", NULL, xlvs_proto_name(s->key.proto, nb, sizeof(nb)));
+	xp_str(p, XP_JSON, "vip", NULL, xlvs_addr_text(&a, ab, sizeof(ab)));
+	xp_u64(p, XP_JSON, "port", NULL, svc_port(s));
+}
+
+static void real_ident(struct xp *p, const struct xlvs_real_state *r, uint16_t port)
+{
+	char ab[INET6_ADDRSTRLEN];
+	struct xlvs_addr a;
+
+	xlvs_addr_of(&a, r->real.family, r->real.addr);
+	xp_u64(p, XP_JSON, "id", NULL, r->id);
+	xp_str(p, XP_JSON, "address", NULL, xlvs_addr_text(&a, ab, sizeof(ab)));
+	xp_u64(p, XP_JSON, "port", NULL, port);
+}
+
+static void svc_flags(struct xp *p, uint32_t flags)
+{
+	char buf[16];
+
+	xp_arr_open(p, "flags");
+	if (flags & XLVS_SVC_F_ECHO)
+		xp_str(p, XP_ANY, NULL, " %s", "echo");
+	if (flags & ~XLVS_SVC_F_ECHO) {
+		snprintf(buf, sizeof(buf), "0x%x", flags & ~XLVS_SVC_F_ECHO);
+		xp_str(p, XP_ANY, NULL, " %s", buf);
+	}
+	xp_arr_close(p);
+}
+
+static double rate(uint64_t now, uint64_t then, double dt)
+{
+	/* A counter that went back (entry re-created) has no meaningful rate. */
+	return now >= then ? (double)(now - then) / dt : 0.0;
+}
+
+/* Counter columns (and rate columns) for the stats layout. */
+static void counter_cols(struct xp *p, const struct xlvs_counters *c, const struct xlvs_counters *prev,
+			 double dt)
+{
+	xp_obj_open(p, "stats");
+	xp_u64(p, XP_ANY, "conns", " %10" PRIu64, c->new_flows);
+	xp_u64(p, XP_ANY, "packets", " %12" PRIu64, c->packets);
+	xp_u64(p, XP_ANY, "bytes", " %15" PRIu64, c->bytes);
+	xp_obj_close(p);
+	if (dt <= 0 || !prev)
+		return;
+	xp_obj_open(p, "rate");
+	xp_dbl(p, XP_ANY, "cps", " %9.0f", rate(c->new_flows, prev->new_flows, dt));
+	xp_dbl(p, XP_ANY, "pps", " %11.0f", rate(c->packets, prev->packets, dt));
+	xp_dbl(p, XP_ANY, "bps", " %14.0f", 8 * rate(c->bytes, prev->bytes, dt));
+	xp_obj_close(p);
+}
+
+static void table_header(struct xp *p, int w, int flags)
+{
+	if (flags & XLVS_FMT_STATS) {
+		xp_text(p, "Prot %-*s %10s %12s %15s", w, "VirtualAddress:Port", "Conns", "Packets",
+			"Bytes");
+		if (flags & XLVS_FMT_RATES)
+			xp_text(p, " %9s %11s %14s", "Conn/s", "Pkt/s", "Bit/s");
+		xp_text(p, "\n  -> RealAddress:Port\n");
+		return;
+	}
+	xp_text(p, "Prot %-*s %-10s %s\n", w, "VirtualAddress:Port", "Scheduler", "Flags");
+	xp_text(p, "  -> %-*s %-7s %-6s %-10s %s\n", w, "RealAddress:Port", "Forward", "Weight",
+		"ActiveConn", "InActConn");
+}
+
+static void real_row(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_snapshot *prev,
+		     const struct xlvs_real_state *r, uint16_t port, int w, int flags, double dt)
+{
+	char eb[XLVS_EPSTRLEN], nb[NAMEBUF];
+	const struct xlvs_conn_counts *cc;
+
+	xp_obj_open(p, NULL);
+	real_ident(p, r, port);
+	xp_text(p, "  -> %-*s", w, real_ep(r, port, eb, sizeof(eb)));
+	if (flags & XLVS_FMT_STATS) {
+		counter_cols(p, ctr_of(s->real_ctr, s->nr_real_ctr, r->id),
+			     prev ? ctr_of(prev->real_ctr, prev->nr_real_ctr, r->id) : NULL, dt);
+	} else {
+		xp_str(p, XP_TEXT, NULL, " %-7s", xlvs_fwd_text(r->real.fwd, nb, sizeof(nb)));
+		xp_str(p, XP_JSON, "forward", NULL, xlvs_fwd_name(r->real.fwd, nb, sizeof(nb)));
+		xp_u64(p, XP_ANY, "weight", " %-6" PRIu64, r->real.weight);
+		cc = s->conns && r->id < s->nr_conns ? &s->conns[r->id] : NULL;
+		if (cc) {
+			xp_u64(p, XP_ANY, "active_conns", " %-10" PRIu64, cc->active);
+			xp_u64(p, XP_ANY, "inactive_conns", " %" PRIu64, cc->inactive);
+		} else {
+			xp_text(p, " %-10s %s", "-", "-");
+		}
+	}
+	xp_text(p, "\n");
+	xp_obj_close(p);
+}
+
+static void svc_row(struct xp *p, const struct xlvs_snapshot *cur, const struct xlvs_snapshot *prev,
+		    const struct xlvs_svc_state *s, int w, int flags, double dt)
+{
+	char eb[XLVS_EPSTRLEN], nb[NAMEBUF];
+
+	svc_ident(p, s);
+	xp_str(p, XP_TEXT, NULL, "%-4s", xlvs_proto_text(s->key.proto, nb, sizeof(nb)));
+	xp_text(p, " %-*s", w, svc_ep(s, eb, sizeof(eb)));
+	if (flags & XLVS_FMT_STATS) {
+		counter_cols(p, ctr_of(cur->svc_ctr, cur->nr_svc_ctr, s->svc.id),
+			     prev ? ctr_of(prev->svc_ctr, prev->nr_svc_ctr, s->svc.id) : NULL, dt);
+	} else {
+		xp_str(p, XP_ANY, "scheduler", " %-10s", xlvs_sched_name(s->svc.sched, nb, sizeof(nb)));
+		xp_u64(p, XP_JSON, "ring_size", NULL, s->svc.ring_size);
+		svc_flags(p, s->svc.flags);
+	}
+	xp_text(p, "\n");
+}
+
+static double interval(const struct xlvs_snapshot *cur, const struct xlvs_snapshot *prev, int flags)
+{
+	if (!(flags & XLVS_FMT_RATES) || !prev || cur->time_ns <= prev->time_ns)
+		return 0;
+	return (double)(cur->time_ns - prev->time_ns) / 1e9;
+}
+
+static void services_table(struct xp *p, const struct xlvs_snapshot *s,
+			   const struct xlvs_snapshot *prev, int flags)
+{
+	const struct xlvs_state *st = &s->st;
+	double dt = interval(s, prev, flags);
+	int w = addr_width(st);
+	size_t i, j;
+
+	if (dt <= 0)
+		flags &= ~XLVS_FMT_RATES;
+	table_header(p, w, flags);
+	xp_arr_open(p, "services");
+	for (i = 0; i < st->nr_services && st->services; i++) {
+		const struct xlvs_svc_state *sv = &st->services[i];
+
+		xp_obj_open(p, NULL);
+		svc_row(p, s, prev, sv, w, flags, dt);
+		xp_arr_open(p, "reals");
+		for (j = 0; j < sv->nr_reals && sv->reals; j++)
+			real_row(p, s, prev, &sv->reals[j], svc_port(sv), w, flags, dt);
+		xp_arr_close(p);
+		xp_obj_close(p);
+	}
+	xp_arr_close(p);
+}
+
+void xlvs_fmt_services(struct xp *p, const struct xlvs_snapshot *s, int flags)
+{
+	services_table(p, s, NULL, flags & ~XLVS_FMT_RATES);
+}
+
+int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlvs_conn_counts *cc,
+			size_t ncc, int flags)
+{
+	struct xlvs_snapshot s = { .st = *st, .conns = (struct xlvs_conn_counts *)cc, .nr_conns = ncc };
+	struct xp p;
+
+	xp_init(&p, out, flags & XLVS_PRINT_JSON, flags & XLVS_PRINT_PRETTY);
+	xp_begin(&p);
+	xlvs_fmt_services(&p, &s, flags & (XLVS_FMT_STATS | XLVS_FMT_VERBOSE));
+	return xp_end(&p);
+}
+
+static void detail_counters(struct xp *p, const struct xlvs_counters *c, const char *indent)
+{
+	xp_text(p, "%s", indent);
+	xp_obj_open(p, "stats");
+	xp_u64(p, XP_ANY, "conns", "conns %" PRIu64, c->new_flows);
+	xp_u64(p, XP_ANY, "packets", "  packets %" PRIu64, c->packets);
+	xp_u64(p, XP_ANY, "bytes", "  bytes %" PRIu64 "\n", c->bytes);
+	xp_obj_close(p);
+}
+
+static void detail_nexthop(struct xp *p, const struct xlvs_real *r)
+{
+	char mac[18];
+	const uint8_t *m = r->nh_mac;
+
+	if (r->fwd == XLVS_FWD_GUE && r->gue_port)
+		xp_u64(p, XP_ANY, "gue_port", "     gue-port %" PRIu64 "\n", ntohs(r->gue_port));
+	if (!(r->flags & XLVS_REAL_F_NH_VALID))
+		return;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	xp_obj_open(p, "nexthop");
+	xp_str(p, XP_ANY, "mac", "     nexthop %s", mac);
+	xp_u64(p, XP_ANY, "ifindex", " ifindex %" PRIu64 "\n", r->nh_ifindex);
+	xp_obj_close(p);
+}
+
+static void detail_real(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_real_state *r,
+			uint16_t port)
+{
+	char eb[XLVS_EPSTRLEN], nb[NAMEBUF];
+	const struct xlvs_conn_counts *cc = s->conns && r->id < s->nr_conns ? &s->conns[r->id] : NULL;
+
+	xp_obj_open(p, NULL);
+	real_ident(p, r, port);
+	xp_text(p, "  -> %s\n", real_ep(r, port, eb, sizeof(eb)));
+	xp_u64(p, XP_TEXT, NULL, "     id %" PRIu64, r->id);
+	xp_str(p, XP_TEXT, NULL, "  forward %s", xlvs_fwd_text(r->real.fwd, nb, sizeof(nb)));
+	xp_str(p, XP_JSON, "forward", NULL, xlvs_fwd_name(r->real.fwd, nb, sizeof(nb)));
+	xp_u64(p, XP_ANY, "weight", "  weight %" PRIu64, r->real.weight);
+	if (cc) {
+		xp_u64(p, XP_ANY, "active_conns", "  active %" PRIu64, cc->active);
+		xp_u64(p, XP_ANY, "inactive_conns", "  inactive %" PRIu64, cc->inactive);
+	}
+	xp_text(p, "\n");
+	detail_counters(p, ctr_of(s->real_ctr, s->nr_real_ctr, r->id), "     ");
+	detail_nexthop(p, &r->real);
+	xp_obj_close(p);
+}
+
+static void detail_svc(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_svc_state *sv)
+{
+	char eb[XLVS_EPSTRLEN], nb[NAMEBUF];
+	size_t j;
+
+	svc_ident(p, sv);
+	xp_str(p, XP_TEXT, NULL, "%s", xlvs_proto_text(sv->key.proto, nb, sizeof(nb)));
+	xp_text(p, " %s\n", svc_ep(sv, eb, sizeof(eb)));
+	xp_u64(p, XP_TEXT, NULL, "  id %" PRIu64, sv->svc.id);
+	xp_str(p, XP_ANY, "scheduler", "  scheduler %s", xlvs_sched_name(sv->svc.sched, nb, sizeof(nb)));
+	xp_u64(p, XP_ANY, "ring_size", "  ring %" PRIu64, sv->svc.ring_size);
+	xp_u64(p, XP_ANY, "ring_base", " slots from %" PRIu64, sv->svc.ring_base);
+	xp_text(p, "  flags");
+	svc_flags(p, sv->svc.flags);
+	xp_text(p, "%s\n", sv->svc.flags ? "" : " none");
+	detail_counters(p, ctr_of(s->svc_ctr, s->nr_svc_ctr, sv->svc.id), "  ");
+	xp_arr_open(p, "reals");
+	for (j = 0; j < sv->nr_reals && sv->reals; j++)
+		detail_real(p, s, &sv->reals[j], svc_port(sv));
+	xp_arr_close(p);
+}
+
+void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_snapshot *s, const size_t *idx, size_t n)
+{
+	size_t i, shown = 0;
+
+	xp_arr_open(p, "services");
+	for (i = 0; i < n; i++) {
+		if (idx[i] >= s->st.nr_services || !s->st.services)
+			continue;
+		if (shown++)
+			xp_text(p, "\n");
+		xp_obj_open(p, NULL);
+		detail_svc(p, s, &s->st.services[idx[i]]);
+		xp_obj_close(p);
+	}
+	xp_arr_close(p);
+}
+
+/* One named counter list (drops or events); zero ones only with -v in text. */
+static void named_counters(struct xp *p, const char *title, const char *key, const char *rkey,
+			   const char *const *names, const uint64_t *cur, const uint64_t *prev,
+			   size_t n, double dt, int flags)
+{
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		any |= cur[i] != 0;
+	xp_text(p, "%s:%s\n", title, any || (flags & XLVS_FMT_VERBOSE) ? "" : " none");
+	xp_obj_open(p, key);
+	for (i = 0; i < n; i++) {
+		bool shown = cur[i] || (flags & XLVS_FMT_VERBOSE);
+
+		if (shown)
+			xp_text(p, "  %-24s", names[i]);
+		xp_u64(p, shown ? XP_ANY : XP_JSON, names[i], " %12" PRIu64, cur[i]);
+		if (shown && dt > 0)
+			xp_text(p, " %11.1f/s", rate(cur[i], prev[i], dt));
+		if (shown)
+			xp_text(p, "\n");
+	}
+	xp_obj_close(p);
+	if (dt <= 0)
+		return;
+	xp_obj_open(p, rkey);
+	for (i = 0; i < n; i++)
+		xp_dbl(p, XP_JSON, names[i], NULL, rate(cur[i], prev[i], dt));
+	xp_obj_close(p);
+}
+
+void xlvs_fmt_stats(struct xp *p, const struct xlvs_snapshot *cur, const struct xlvs_snapshot *prev,
+		    int flags)
+{
+	double dt = interval(cur, prev, flags);
+
+	if (dt > 0)
+		xp_dbl(p, XP_JSON, "interval_s", NULL, dt);
+	services_table(p, cur, prev, flags | XLVS_FMT_STATS);
+	if (!cur->have_drops)
+		return;
+	xp_text(p, "\n");
+	named_counters(p, "Drops", "drops", "drop_rates", xlvs_drop_names, cur->drops,
+		       prev ? prev->drops : NULL, XLVS_DROP_MAX, prev && prev->have_drops ? dt : 0, flags);
+	named_counters(p, "Events", "events", "event_rates", xlvs_event_names, cur->events,
+		       prev ? prev->events : NULL, XLVS_EV_MAX, prev && prev->have_drops ? dt : 0, flags);
+}
+
+/* Connection rows. The real's address comes from the state, found by id. */
+struct real_ix {
+	uint32_t id;
+	const struct xlvs_real_state *r;
+};
+
+static int real_ix_cmp(const void *a, const void *b)
+{
+	const struct real_ix *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static struct real_ix *index_reals(const struct xlvs_state *st, size_t *n)
+{
+	struct real_ix *ix;
+	size_t i, j, k = 0, total = 0;
+
+	for (i = 0; i < st->nr_services && st->services; i++)
+		total += st->services[i].reals ? st->services[i].nr_reals : 0;
+	ix = calloc(total ? total : 1, sizeof(*ix));
+	if (!ix)
+		return NULL;
+	for (i = 0; i < st->nr_services && st->services; i++)
+		for (j = 0; j < st->services[i].nr_reals && st->services[i].reals; j++) {
+			ix[k].id = st->services[i].reals[j].id;
+			ix[k++].r = &st->services[i].reals[j];
+		}
+	qsort(ix, k, sizeof(*ix), real_ix_cmp);
+	*n = k;
+	return ix;
+}
+
+static const struct xlvs_real_state *find_real(const struct real_ix *ix, size_t n, uint32_t id)
+{
+	struct real_ix key = { .id = id }, *hit;
+
+	hit = ix ? bsearch(&key, ix, n, sizeof(*ix), real_ix_cmp) : NULL;
+	return hit ? hit->r : NULL;
+}
+
+/* Unknown value: JSON null, text placeholder. */
+static void emit_null(struct xp *p, const char *key, const char *text)
+{
+	xp_json(p, key, json_null());
+	xp_text(p, "%s", text);
+}
+
+struct conn_text {
+	char client[XLVS_EPSTRLEN], vip[XLVS_EPSTRLEN], real[INET6_ADDRSTRLEN];
+};
+
+static void conn_text(const struct xlvs_conn_row *row, const struct xlvs_real_state *r,
+		      struct conn_text *t)
+{
+	struct xlvs_addr a;
+
+	xlvs_addr_of(&a, row->flow.family, row->flow.src);
+	xlvs_ep_text(&a, ntohs(row->flow.sport), t->client, sizeof(t->client));
+	xlvs_addr_of(&a, row->flow.family, row->flow.dst);
+	xlvs_ep_text(&a, ntohs(row->flow.dport), t->vip, sizeof(t->vip));
+	if (r) {
+		xlvs_addr_of(&a, r->real.family, r->real.addr);
+		xlvs_addr_text(&a, t->real, sizeof(t->real));
+	} else {
+		snprintf(t->real, sizeof(t->real), "-");
+	}
+}
+
+static void conn_widths(const struct xlvs_conn_row *rows, size_t n, const struct real_ix *ix,
+			size_t nix, int w[3])
+{
+	struct conn_text t;
+	size_t i;
+
+	w[0] = (int)strlen("Client:Port");
+	w[1] = (int)strlen("VirtualAddress:Port");
+	w[2] = (int)strlen("RealAddress");
+	for (i = 0; i < n; i++) {
+		conn_text(&rows[i], find_real(ix, nix, rows[i].conn.real_id), &t);
+		w[0] = (int)strlen(t.client) > w[0] ? (int)strlen(t.client) : w[0];
+		w[1] = (int)strlen(t.vip) > w[1] ? (int)strlen(t.vip) : w[1];
+		w[2] = (int)strlen(t.real) > w[2] ? (int)strlen(t.real) : w[2];
+	}
+}
+
+static void conn_row(struct xp *p, const struct xlvs_conn_row *row, const struct xlvs_real_state *r,
+		     const int w[3])
+{
+	char nb[NAMEBUF], ab[INET6_ADDRSTRLEN];
+	struct conn_text t;
+	struct xlvs_addr a;
+
+	conn_text(row, r, &t);
+	xp_obj_open(p, NULL);
+	xp_str(p, XP_TEXT, NULL, "%-4s", xlvs_proto_text(row->flow.proto, nb, sizeof(nb)));
+	xp_str(p, XP_JSON, "protocol", NULL, xlvs_proto_name(row->flow.proto, nb, sizeof(nb)));
+	xp_text(p, " %-*s %-*s %-*s ", w[0], t.client, w[1], t.vip, w[2], t.real);
+	xlvs_addr_of(&a, row->flow.family, row->flow.src);
+	xp_str(p, XP_JSON, "client", NULL, xlvs_addr_text(&a, ab, sizeof(ab)));
+	xp_u64(p, XP_JSON, "client_port", NULL, ntohs(row->flow.sport));
+	xlvs_addr_of(&a, row->flow.family, row->flow.dst);
+	xp_str(p, XP_JSON, "vip", NULL, xlvs_addr_text(&a, ab, sizeof(ab)));
+	xp_u64(p, XP_JSON, "port", NULL, ntohs(row->flow.dport));
+	xp_u64(p, XP_JSON, "real_id", NULL, row->conn.real_id);
+	if (r)
+		xp_str(p, XP_JSON, "real", NULL, t.real);
+	else
+		emit_null(p, "real", "");
+	if (row->idle_ns == XLVS_IDLE_UNKNOWN)
+		emit_null(p, "idle_s", "-\n");
+	else
+		xp_u64(p, XP_ANY, "idle_s", "%" PRIu64 "\n", row->idle_ns / 1000000000ull);
+	xp_obj_close(p);
+}
+
+void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows,
+		    size_t n, size_t matched)
+{
+	size_t nix = 0, i;
+	struct real_ix *ix = index_reals(st, &nix);
+	int w[3] = { 0, 0, 0 };
+
+	if (!p->json)	/* widths cost a formatting pass over every row */
+		conn_widths(rows, n, ix, nix, w);
+	xp_text(p, "Prot %-*s %-*s %-*s %s\n", w[0], "Client:Port", w[1], "VirtualAddress:Port",
+		w[2], "RealAddress", "Idle(s)");
+	xp_arr_open(p, "connections");
+	for (i = 0; i < n; i++)
+		conn_row(p, &rows[i], find_real(ix, nix, rows[i].conn.real_id), w);
+	xp_arr_close(p);
+	xp_u64(p, XP_JSON, "matched", NULL, matched);
+	if (matched > n)
+		xp_text(p, "(%zu of %zu connections shown; see --limit)\n", n, matched);
+	free(ix);
+}

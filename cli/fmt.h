@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the CLI shows, as functions of plain data: a snapshot of the maps
+ * (read by snap.c, or built by hand in tests) goes in, printer calls come out.
+ * Nothing here opens a map or a socket.
+ */
+#ifndef XLVS_CLI_FMT_H
+#define XLVS_CLI_FMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "print.h"
+#include "xlvsmaps.h"
+
+/* Everything one listing needs, read at one moment. Arrays may be NULL. */
+struct xlvs_snapshot {
+	struct xlvs_state st;
+	struct xlvs_conn_counts *conns;		/* by real id */
+	size_t nr_conns;
+	struct xlvs_counters *svc_ctr;		/* by service id */
+	size_t nr_svc_ctr;
+	struct xlvs_counters *real_ctr;		/* by real id */
+	size_t nr_real_ctr;
+	bool have_drops;
+	uint64_t drops[XLVS_DROP_MAX];
+	uint64_t events[XLVS_EV_MAX];
+	uint64_t time_ns;			/* CLOCK_MONOTONIC when read (rates) */
+};
+
+/* Formatter flags. */
+#define XLVS_FMT_STATS		(1 << 0)	/* counter columns instead of weights */
+#define XLVS_FMT_VERBOSE	(1 << 1)	/* zero drop/event counters too */
+#define XLVS_FMT_RATES		(1 << 2)	/* per-second columns from prev */
+/* For xlvs_print_services(): the output mode. */
+#define XLVS_PRINT_JSON		(1 << 8)
+#define XLVS_PRINT_PRETTY	(1 << 9)
+
+/* The ipvsadm-like table (`xlvs service list`). */
+void xlvs_fmt_services(struct xp *p, const struct xlvs_snapshot *s, int flags);
+/* One-call form for callers with just a state and conn counts (by real id). */
+int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlvs_conn_counts *cc,
+			size_t ncc, int flags);
+/* Detail of the services whose indexes are in idx (`xlvs service show`). */
+void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_snapshot *s, const size_t *idx, size_t n);
+/* Counters, drops and events; rates against prev when XLVS_FMT_RATES. */
+void xlvs_fmt_stats(struct xp *p, const struct xlvs_snapshot *cur, const struct xlvs_snapshot *prev,
+		    int flags);
+
+/* A connection table row (`xlvs conn list`). */
+#define XLVS_IDLE_UNKNOWN	UINT64_MAX	/* the kernel's jiffies could not be read */
+struct xlvs_conn_row {
+	struct xlvs_flow flow;
+	struct xlvs_conn conn;
+	uint64_t idle_ns;			/* XLVS_IDLE_UNKNOWN: no clock */
+};
+/* rows are printed as given; matched = rows that matched before --limit. */
+void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows,
+		    size_t n, size_t matched);
+
+/* Daemon replies. */
+/* Apply stats (`applied` of a reply): text "<label>services added 1, ...", JSON key: {...}. */
+void xlvs_fmt_applied(struct xp *p, const char *key, const char *label, json_t *applied);
+/* The status reply; fields the daemon adds later are shown too. */
+void xlvs_fmt_status(struct xp *p, json_t *reply);
+
+#endif /* XLVS_CLI_FMT_H */

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Map reading for the CLI: turns libxlvsmaps errors into messages an
+ * operator can act on, and gathers one snapshot for the formatters.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "snap.h"
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int maps_error(struct xlvs_ctx *c, int e, const char *what)
+{
+	if (e == ENOENT)
+		return xlvs_error(c, XLVS_EXIT_RUNTIME,
+				  "no xlvs maps pinned under %s (is the director loaded? start xlvsd)",
+				  c->pin_dir);
+	if (e == EACCES || e == EPERM)
+		return xlvs_error(c, XLVS_EXIT_RUNTIME,
+				  "permission denied reading the maps under %s (run as root)", c->pin_dir);
+	if (e == EPROTO)
+		return xlvs_error(c, XLVS_EXIT_RUNTIME, "the maps under %s do not match this xlvs (%s)",
+				  c->pin_dir, "another version of the director?");
+	return xlvs_error(c, XLVS_EXIT_RUNTIME, "cannot %s under %s: %s", what, c->pin_dir, strerror(e));
+}
+
+int xlvs_cli_maps_open(struct xlvs_ctx *c, struct xlvs_maps *m)
+{
+	struct stat sb;
+	int rc;
+
+	/* Checked first so the message names the directory, whatever the library says. */
+	if (stat(c->pin_dir, &sb) < 0)
+		return maps_error(c, errno, "open the maps");
+	if (!S_ISDIR(sb.st_mode))
+		return xlvs_error(c, XLVS_EXIT_RUNTIME, "%s is not a directory", c->pin_dir);
+	rc = xlvs_maps_open(m, c->pin_dir);
+	if (rc < 0)
+		return maps_error(c, -rc, "open the maps");
+	return XLVS_EXIT_OK;
+}
+
+static uint32_t max_ids(const struct xlvs_state *st, uint32_t *nr_real)
+{
+	uint32_t nr_svc = 0;
+	size_t i, j;
+
+	*nr_real = 0;
+	for (i = 0; i < st->nr_services; i++) {
+		const struct xlvs_svc_state *s = &st->services[i];
+
+		if (s->svc.id < XLVS_MAX_SERVICES && s->svc.id + 1 > nr_svc)
+			nr_svc = s->svc.id + 1;
+		for (j = 0; j < s->nr_reals; j++)
+			if (s->reals[j].id < XLVS_MAX_REALS && s->reals[j].id + 1 > *nr_real)
+				*nr_real = s->reals[j].id + 1;
+	}
+	return nr_svc;
+}
+
+static int read_counters(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_snapshot *s)
+{
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < s->st.nr_services && !rc; i++) {
+		const struct xlvs_svc_state *sv = &s->st.services[i];
+
+		if (sv->svc.id < s->nr_svc_ctr)
+			rc = xlvs_svc_counters(m, sv->svc.id, &s->svc_ctr[sv->svc.id]);
+		for (j = 0; j < sv->nr_reals && !rc; j++)
+			if (sv->reals[j].id < s->nr_real_ctr)
+				rc = xlvs_real_counters(m, sv->reals[j].id, &s->real_ctr[sv->reals[j].id]);
+	}
+	return rc < 0 ? maps_error(c, -rc, "read the counters") : XLVS_EXIT_OK;
+}
+
+static int read_conns(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_snapshot *s)
+{
+	int rc = xlvs_conn_counts(m, XLVS_ACTIVE_NS, s->conns, s->nr_conns);
+
+	if (rc < 0) {
+		/* Listing still works; the columns show "-". */
+		fprintf(c->err, "xlvs: warning: connection counts unavailable: %s\n", strerror(-rc));
+		free(s->conns);
+		s->conns = NULL;
+		s->nr_conns = 0;
+	}
+	return XLVS_EXIT_OK;
+}
+
+static int alloc_arrays(struct xlvs_ctx *c, struct xlvs_snapshot *s, int what)
+{
+	uint32_t nr_real, nr_svc = max_ids(&s->st, &nr_real);
+
+	if (what & XLVS_SNAP_CONNS) {
+		s->nr_conns = nr_real ? nr_real : 1;
+		s->conns = calloc(s->nr_conns, sizeof(*s->conns));
+	}
+	if (what & XLVS_SNAP_COUNTERS) {
+		s->nr_svc_ctr = nr_svc ? nr_svc : 1;
+		s->nr_real_ctr = nr_real ? nr_real : 1;
+		s->svc_ctr = calloc(s->nr_svc_ctr, sizeof(*s->svc_ctr));
+		s->real_ctr = calloc(s->nr_real_ctr, sizeof(*s->real_ctr));
+	}
+	if (((what & XLVS_SNAP_CONNS) && !s->conns) ||
+	    ((what & XLVS_SNAP_COUNTERS) && (!s->svc_ctr || !s->real_ctr)))
+		return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
+	return XLVS_EXIT_OK;
+}
+
+int xlvs_snapshot_read(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_snapshot *s, int what)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = xlvs_state_read(m, &s->st);
+	if (rc < 0)
+		return maps_error(c, -rc, "read the services");
+	s->time_ns = clock_ns(CLOCK_MONOTONIC);
+	rc = alloc_arrays(c, s, what);
+	if (!rc && (what & XLVS_SNAP_CONNS))
+		rc = read_conns(c, m, s);
+	if (!rc && (what & XLVS_SNAP_COUNTERS))
+		rc = read_counters(c, m, s);
+	if (!rc && (what & XLVS_SNAP_DROPS)) {
+		int e = xlvs_drop_counters(m, s->drops);
+
+		if (!e)
+			e = xlvs_event_counters(m, s->events);
+		if (e < 0)
+			rc = maps_error(c, -e, "read the drop counters");
+		s->have_drops = !rc;
+	}
+	return rc;
+}
+
+void xlvs_snapshot_free(struct xlvs_snapshot *s)
+{
+	xlvs_state_free(&s->st);
+	free(s->conns);
+	free(s->svc_ctr);
+	free(s->real_ctr);
+	memset(s, 0, sizeof(*s));
+}

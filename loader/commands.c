@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control commands (docs/control.md). Arguments are checked strictly:
+ * a missing, mistyped or unknown argument is an error reply and changes
+ * nothing. Changes edit a copy of the desired state, which replaces the
+ * running one only once applied; `reload` re-reads the file (the file wins).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "specedit.h"
+
+#define MSG_SIZE	512
+
+/* A change: edits want (a copy of the running state) or fails with msg. */
+typedef int (*edit_fn)(struct xlvs_spec *want, json_t *req, char *what, char *msg);
+
+struct command {
+	const char *name;
+	const char *const args[6];	/* allowed besides "cmd" */
+	json_t *(*run)(struct xlvsd *d, json_t *req);
+	edit_fn edit;			/* or a change */
+};
+
+json_t *xlvsd_apply_json(const struct xlvs_apply_stats *st)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "services_added", (json_int_t)st->services_added,
+			 "services_updated", (json_int_t)st->services_updated,
+			 "services_removed", (json_int_t)st->services_removed,
+			 "reals_written", (json_int_t)st->reals_written,
+			 "reals_removed", (json_int_t)st->reals_removed,
+			 "ring_slots_written", (json_int_t)st->ring_slots_written,
+			 "vips_written", (json_int_t)st->vips_written,
+			 "vips_removed", (json_int_t)st->vips_removed,
+			 "vip_filter_written", (json_int_t)st->vip_filter_written);
+}
+
+static json_t *applied_reply(const struct xlvs_apply_stats *st)
+{
+	return json_pack("{s:b, s:o}", "ok", 1, "applied", xlvsd_apply_json(st));
+}
+
+/* ---- argument parsing ------------------------------------------------------------ */
+
+static int bad(char *msg, const char *fmt, const char *arg)
+{
+	snprintf(msg, MSG_SIZE, fmt, arg);
+	return -EINVAL;
+}
+
+static bool key_allowed(const char *const *allowed, const char *key)
+{
+	for (; *allowed; allowed++)
+		if (!strcmp(*allowed, key))
+			return true;
+	return false;
+}
+
+/* Every key of obj must be one of allowed (NULL-terminated). */
+static int only_keys(json_t *obj, const char *const *allowed, const char *where, char *msg)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		if (!key_allowed(allowed, key)) {
+			snprintf(msg, MSG_SIZE, "unknown argument \"%s\"%s", key, where);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int get_uint(json_t *obj, const char *key, bool required, uint32_t max, uint32_t *out,
+		    char *msg)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v)
+		return required ? bad(msg, "missing argument \"%s\"", key) : 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
+		snprintf(msg, MSG_SIZE, "\"%s\" must be an integer from 0 to %u", key, max);
+		return -EINVAL;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static const char *get_str(json_t *obj, const char *key, bool required, char *msg, int *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || !json_is_string(v)) {
+		if (v || required)
+			*err = bad(msg, v ? "\"%s\" must be a string" : "missing argument \"%s\"",
+				   key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static int get_addr(json_t *obj, const char *key, struct xlvs_addr *a, char *msg)
+{
+	const char *s;
+	int err = 0;
+
+	s = get_str(obj, key, true, msg, &err);
+	if (err)
+		return err;
+	if (xlvs_addr_parse(s, a))
+		return bad(msg, "\"%s\" is not an IPv4 or IPv6 address", s);
+	return 0;
+}
+
+/* {"vip", "port", "protocol"} -> the key fields of svc. */
+static int get_service(json_t *req, struct xlvs_svc_spec *svc, char *msg)
+{
+	static const char *const keys[] = { "vip", "port", "protocol", NULL };
+	json_t *o = json_object_get(req, "service");
+	const char *proto;
+	uint32_t port = 0;
+	int err;
+
+	if (!json_is_object(o))
+		return bad(msg, o ? "\"%s\" must be an object {vip, port, protocol}" :
+			   "missing argument \"%s\"", "service");
+	err = only_keys(o, keys, " in \"service\"", msg);
+	if (!err)
+		err = get_addr(o, "vip", &svc->vip, msg);
+	if (!err)
+		err = get_uint(o, "port", true, 65535, &port, msg);
+	if (err)
+		return err;
+	svc->port = port;
+	proto = get_str(o, "protocol", true, msg, &err);
+	if (err)
+		return err;
+	if (strcmp(proto, "tcp") && strcmp(proto, "udp"))
+		return bad(msg, "protocol \"%s\": tcp or udp", proto);
+	svc->proto = strcmp(proto, "tcp") ? IPPROTO_UDP : IPPROTO_TCP;
+	return 0;
+}
+
+/* The service named by req in want. */
+static struct xlvs_svc_spec *find_service(struct xlvs_spec *want, json_t *req, char *what,
+					  char *msg, int *err)
+{
+	struct xlvs_svc_spec key = { 0 }, *svc;
+	char a[64];
+
+	*err = get_service(req, &key, msg);
+	if (*err)
+		return NULL;
+	snprintf(what, MSG_SIZE, "%s %s:%u", key.proto == IPPROTO_TCP ? "tcp" : "udp",
+		 xlvs_addr_str(&key.vip, a, sizeof(a)), key.port);
+	svc = xlvsd_spec_find_svc(want, &key.vip, key.proto, key.port);
+	if (!svc)
+		*err = bad(msg, "no service %s", what);
+	return svc;
+}
+
+/* {"address", "port"?} -> address and port (-1 if not given). */
+static int get_real(json_t *req, struct xlvs_addr *addr, int *port, char *msg)
+{
+	static const char *const keys[] = { "address", "port", NULL };
+	json_t *o = json_object_get(req, "real");
+	uint32_t p = 0;
+	int err;
+
+	if (!json_is_object(o))
+		return bad(msg, o ? "\"%s\" must be an object {address, port}" :
+			   "missing argument \"%s\"", "real");
+	err = only_keys(o, keys, " in \"real\"", msg);
+	if (!err)
+		err = get_addr(o, "address", addr, msg);
+	if (!err)
+		err = get_uint(o, "port", false, 65535, &p, msg);
+	*port = json_object_get(o, "port") ? (int)p : -1;
+	return err;
+}
+
+/* The real named by req in svc. */
+static int find_real(struct xlvs_svc_spec *svc, json_t *req, char *what, char *msg, size_t *idx)
+{
+	struct xlvs_addr addr;
+	char a[64];
+	int port, err;
+
+	err = get_real(req, &addr, &port, msg);
+	if (err)
+		return err;
+	snprintf(what + strlen(what), MSG_SIZE - strlen(what), " real %s",
+		 xlvs_addr_str(&addr, a, sizeof(a)));
+	err = xlvsd_spec_find_real(svc, &addr, port, idx);
+	if (err == -ENOENT)
+		return bad(msg, "no real %s in this service", a);
+	if (err)
+		return bad(msg, "several reals have address %s: give \"port\"", a);
+	return 0;
+}
+
+static int get_name(json_t *req, const char *key, int (*from_name)(const char *), int def,
+		    int *out, char *msg)
+{
+	const char *s;
+	int err = 0, v;
+
+	*out = def;
+	s = get_str(req, key, false, msg, &err);
+	if (err || !s)
+		return err;
+	v = from_name(s);
+	if (v < 0)
+		return bad(msg, "unknown %s", key);
+	*out = v;
+	return 0;
+}
+
+/* ---- changes --------------------------------------------------------------------- */
+
+/* Which of the optional service arguments req gives (an update changes only those). */
+static unsigned int svc_fields(json_t *req)
+{
+	return (json_object_get(req, "scheduler") ? XLVSD_SVC_SCHED : 0) |
+	       (json_object_get(req, "forward") ? XLVSD_SVC_FWD : 0) |
+	       (json_object_get(req, "ring_size") ? XLVSD_SVC_RING : 0) |
+	       (json_object_get(req, "echo") ? XLVSD_SVC_FLAGS : 0);
+}
+
+/* Adds the service, or updates the arguments given of an existing one ("add or update"). */
+static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, char *msg)
+{
+	struct xlvs_svc_spec svc = { .sched = XLVS_SCHED_MAGLEV, .fwd = XLVS_FWD_DR,
+				     .ring_size = XLVS_RING_DEFAULT }, *old;
+	json_t *echo = json_object_get(req, "echo");
+	int sched, fwd, err;
+	char a[64];
+
+	err = get_service(req, &svc, msg);
+	if (!err)
+		err = get_name(req, "scheduler", xlvs_sched_from_name, svc.sched, &sched, msg);
+	if (!err)
+		err = get_name(req, "forward", xlvs_fwd_from_name, svc.fwd, &fwd, msg);
+	if (!err)
+		err = get_uint(req, "ring_size", false, UINT32_MAX, &svc.ring_size, msg);
+	if (err)
+		return err;
+	if (echo && !json_is_boolean(echo))
+		return bad(msg, "\"%s\" must be true or false", "echo");
+	if (sched != XLVS_SCHED_MAGLEV)
+		return bad(msg, "scheduler %s is not supported yet (maglev)",
+			   xlvs_sched_names[sched]);
+	svc.sched = sched;
+	svc.fwd = fwd;
+	if (!svc.ring_size)
+		svc.ring_size = XLVS_RING_DEFAULT;	/* 0 = default, as in the file */
+	svc.flags = json_is_true(echo) ? XLVS_SVC_F_ECHO : 0;
+	snprintf(what, MSG_SIZE, "%s %s:%u", svc.proto == IPPROTO_TCP ? "tcp" : "udp",
+		 xlvs_addr_str(&svc.vip, a, sizeof(a)), svc.port);
+	old = xlvsd_spec_find_svc(want, &svc.vip, svc.proto, svc.port);
+	if (old)
+		return xlvsd_spec_update_svc(want, old, &svc, svc_fields(req), msg, MSG_SIZE);
+	return xlvsd_spec_add_svc(want, &svc, msg, MSG_SIZE);
+}
+
+static int edit_service_del(struct xlvs_spec *want, json_t *req, char *what, char *msg)
+{
+	struct xlvs_svc_spec *svc;
+	int err;
+
+	svc = find_service(want, req, what, msg, &err);
+	return svc ? xlvsd_spec_del_svc(want, svc) : err;
+}
+
+static int edit_real_add(struct xlvs_spec *want, json_t *req, char *what, char *msg)
+{
+	struct xlvs_real_spec r = { .weight = 1 };
+	struct xlvs_svc_spec *svc;
+	uint32_t weight = 1, gue = 0;
+	int port, fwd, err;
+	char a[64];
+
+	svc = find_service(want, req, what, msg, &err);
+	if (!svc)
+		return err;
+	err = get_real(req, &r.addr, &port, msg);
+	if (!err)
+		err = get_uint(req, "weight", false, XLVS_MAGLEV_MAX_WEIGHT, &weight, msg);
+	if (!err)
+		err = get_name(req, "forward", xlvs_fwd_from_name, svc->fwd, &fwd, msg);
+	if (!err)
+		err = get_uint(req, "gue_port", false, 65535, &gue, msg);
+	if (err)
+		return err;
+	r.port = port < 0 ? svc->port : port;
+	r.weight = weight;
+	r.fwd = fwd;
+	r.gue_port = gue;
+	snprintf(what + strlen(what), MSG_SIZE - strlen(what), " real %s",
+		 xlvs_addr_str(&r.addr, a, sizeof(a)));
+	return xlvsd_spec_add_real(want, svc, &r, msg, MSG_SIZE);
+}
+
+static int edit_real_del(struct xlvs_spec *want, json_t *req, char *what, char *msg)
+{
+	struct xlvs_svc_spec *svc;
+	size_t idx;
+	int err;
+
+	svc = find_service(want, req, what, msg, &err);
+	if (svc)
+		err = find_real(svc, req, what, msg, &idx);
+	if (!err)
+		xlvsd_spec_del_real(svc, idx);
+	return err;
+}
+
+static int edit_real_weight(struct xlvs_spec *want, json_t *req, char *what, char *msg)
+{
+	struct xlvs_svc_spec *svc;
+	uint32_t weight = 0;
+	size_t idx;
+	int err;
+
+	svc = find_service(want, req, what, msg, &err);
+	if (svc)
+		err = find_real(svc, req, what, msg, &idx);
+	if (!err)
+		err = get_uint(req, "weight", true, XLVS_MAGLEV_MAX_WEIGHT, &weight, msg);
+	if (err)
+		return err;
+	svc->reals[idx].weight = weight;
+	snprintf(what + strlen(what), MSG_SIZE - strlen(what), " weight %u", weight);
+	return 0;
+}
+
+/* Edit a copy of the running state, apply it; the running state changes only on success. */
+static json_t *change(struct xlvsd *d, const struct command *c, json_t *req)
+{
+	struct xlvs_apply_stats st;
+	struct xlvs_spec want;
+	char what[MSG_SIZE] = "", msg[MSG_SIZE] = "";
+	int err;
+
+	if (xlvsd_spec_copy(&want, &d->spec))
+		return xlvsd_ctl_error("out of memory");
+	err = c->edit(&want, req, what, msg);
+	if (!err)
+		err = xlvsd_apply(d, &want, &st, msg, sizeof(msg));
+	xlvs_spec_free(&want);
+	if (err) {
+		log_warn("control: %s %s refused: %s", c->name, what,
+			 msg[0] ? msg : strerror(-err));
+		return xlvsd_ctl_error("%s", msg[0] ? msg : strerror(-err));
+	}
+	log_info("control: %s %s: services +%u ~%u -%u, reals written %u removed %u, ring slots "
+		 "written %u", c->name, what, st.services_added, st.services_updated,
+		 st.services_removed, st.reals_written, st.reals_removed, st.ring_slots_written);
+	return applied_reply(&st);
+}
+
+/* ---- queries ------------------------------------------------------------------------ */
+
+static json_t *interfaces_json(struct xlvsd *d)
+{
+	json_t *arr = json_array();
+	unsigned int i;
+
+	for (i = 0; arr && i < d->dp.nr_ifaces; i++) {
+		const struct xlvs_iface *f = &d->dp.ifaces[i];
+
+		json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:s}", "name", f->name,
+						     "ifindex", f->ifindex,
+						     "mode", xlvs_xdp_mode_name(f->mode),
+						     "attach", xlvs_attach_method_name(f->method)));
+	}
+	return arr;
+}
+
+static json_t *cmd_status(struct xlvsd *d, json_t *req)
+{
+	struct xlvs_health h;
+
+	xlvs_health_snapshot(&d->health, &h);
+	return json_pack("{s:b, s:i, s:s, s:s, s:I, s:o, s:I, s:I, s:o, s:s, s:s, s:I, s:I}",
+			 "ok", 1, "pid", (int)getpid(), "version", XLVS_VERSION,
+			 "config", d->opts->config,
+			 "uptime_s", (json_int_t)(time(NULL) - h.start_time),
+			 "interfaces", interfaces_json(d),
+			 "services", (json_int_t)h.services, "reals", (json_int_t)h.reals,
+			 "last_apply", xlvsd_apply_json(&d->last_apply),
+			 "pin_dir", d->opts->pin_dir, "socket", d->opts->socket,
+			 "reloads_ok", (json_int_t)h.reloads_ok,
+			 "reloads_failed", (json_int_t)h.reloads_failed);
+}
+
+static json_t *cmd_reload(struct xlvsd *d, json_t *req)
+{
+	struct xlvs_apply_stats st;
+	char msg[1024];
+
+	log_info("control: reloading %s", d->opts->config);
+	if (xlvsd_reload(d, &st, msg, sizeof(msg)))
+		return xlvsd_ctl_error("%s", msg);
+	return applied_reply(&st);
+}
+
+static const struct command commands[] = {
+	{ "status", { NULL }, cmd_status, NULL },
+	{ "reload", { NULL }, cmd_reload, NULL },
+	{ "service-add", { "service", "scheduler", "forward", "ring_size", "echo", NULL }, NULL,
+	  edit_service_add },
+	{ "service-del", { "service", NULL }, NULL, edit_service_del },
+	{ "real-add", { "service", "real", "weight", "forward", "gue_port", NULL }, NULL,
+	  edit_real_add },
+	{ "real-del", { "service", "real", NULL }, NULL, edit_real_del },
+	{ "real-set-weight", { "service", "real", "weight", NULL }, NULL, edit_real_weight },
+};
+
+json_t *xlvsd_command(void *ctx, json_t *req)
+{
+	struct xlvsd *d = ctx;
+	const struct command *c = NULL;
+	json_t *cmd = json_object_get(req, "cmd");
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (!json_is_string(cmd))
+		return xlvsd_ctl_error("malformed request: %s", cmd ? "\"cmd\" must be a string" :
+				       "missing \"cmd\"");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, json_string_value(cmd)))
+			c = &commands[i];
+	if (!c)
+		return xlvsd_ctl_error("unknown command \"%s\" (status, reload, service-add, "
+				       "service-del, real-add, real-del, real-set-weight)",
+				       json_string_value(cmd));
+	json_object_foreach(req, key, v) {
+		if (strcmp(key, "cmd") && !key_allowed(c->args, key))
+			return xlvsd_ctl_error("unknown argument \"%s\" for %s", key, c->name);
+	}
+	return c->run ? c->run(d, req) : change(d, c, req);
+}

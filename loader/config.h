@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xlvsd configuration file (YAML): parse and validate into the desired state
+ * (struct xlvs_spec, maps/spec.h). The whole file is checked before anything
+ * is applied; every error names file:line:column. Reference: docs/configuration.md.
+ */
+#ifndef XLVS_CONFIG_H
+#define XLVS_CONFIG_H
+
+#include <stddef.h>
+
+#include "spec.h"
+
+struct xlvs_config_error {
+	char file[256];
+	unsigned line, column;		/* 1-based; 0 = no position (I/O errors) */
+	char msg[256];
+};
+
+/*
+ * Parse and fully validate. On success fill *out (free with xlvs_spec_free)
+ * and return 0. On failure return -EINVAL (bad configuration) or -errno (I/O:
+ * -ENOENT, -EACCES, -EFBIG, ...), fill *err with the first error found and
+ * leave *out empty (zeroed).
+ */
+int xlvs_config_load(const char *path, struct xlvs_spec *out, struct xlvs_config_error *err);
+int xlvs_config_parse(const char *name, const char *text, size_t len, struct xlvs_spec *out,
+		      struct xlvs_config_error *err);
+
+/*
+ * Check that every interface of spec exists now (if_nametoindex). The error
+ * carries the line and column of the interface in the file it was parsed from
+ * (the parser keeps those of its last successful parse). Returns 0 or -ENODEV.
+ */
+int xlvs_config_check_interfaces(const struct xlvs_spec *spec, struct xlvs_config_error *err);
+
+/* "file:line:column: msg" (without the position parts that are unknown). */
+void xlvs_config_error_format(const struct xlvs_config_error *err, char *buf, size_t size);
+
+#endif /* XLVS_CONFIG_H */

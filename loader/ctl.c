@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Control socket server, see ctl.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "ctl.h"
+#include "event.h"
+#include "log.h"
+
+#define READ_CHUNK	4096
+
+struct client {
+	struct xlvsd_ev ev;
+	struct xlvsd_ctl *ctl;
+	struct client *next;
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_off;
+	bool want_out;		/* EPOLLOUT registered */
+	bool closing;		/* close once out is flushed */
+	bool denied;		/* not root: refused, then drained until it hangs up */
+	int peer_pid;
+};
+
+struct xlvsd_ctl {
+	struct xlvsd_ev ev;
+	int epfd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	xlvsd_ctl_fn fn;
+	void *ctx;
+	struct client *clients;
+	unsigned int nr_clients;
+};
+
+json_t *xlvsd_ctl_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+/* ---- clients ------------------------------------------------------------------- */
+
+static void client_free(struct client *cl)
+{
+	struct xlvsd_ctl *ctl = cl->ctl;
+	struct client **p;
+
+	for (p = &ctl->clients; *p; p = &(*p)->next) {
+		if (*p == cl) {
+			*p = cl->next;
+			break;
+		}
+	}
+	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, cl->ev.fd, NULL);
+	close(cl->ev.fd);
+	ctl->nr_clients--;
+	log_debug("control client pid %d disconnected", cl->peer_pid);
+	free(cl->in);
+	free(cl->out);
+	free(cl);
+}
+
+/* Queue one reply line; a client that does not read its replies is dropped. */
+static void client_queue(struct client *cl, json_t *reply)
+{
+	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	size_t len = text ? strlen(text) : 0;
+	char *out;
+
+	if (!text || cl->out_len + len + 1 > XLVSD_CTL_MAX_OUT) {
+		free(text);
+		cl->closing = true;
+		cl->out_len = cl->out_off = 0;	/* drop: the client is broken or gone */
+		return;
+	}
+	out = realloc(cl->out, cl->out_len + len + 1);
+	if (!out) {
+		free(text);
+		cl->closing = true;
+		return;
+	}
+	memcpy(out + cl->out_len, text, len);
+	out[cl->out_len + len] = '\n';
+	cl->out = out;
+	cl->out_len += len + 1;
+	free(text);
+}
+
+static void client_reply(struct client *cl, json_t *reply)
+{
+	client_queue(cl, reply);
+	json_decref(reply);
+}
+
+/* Write what is queued; returns false if the client was freed. */
+static bool client_flush(struct client *cl)
+{
+	ssize_t n;
+	bool want;
+
+	while (cl->out_off < cl->out_len) {
+		n = send(cl->ev.fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			client_free(cl);
+			return false;
+		}
+		cl->out_off += n;
+	}
+	if (cl->out_off == cl->out_len) {
+		cl->out_off = cl->out_len = 0;
+		if (cl->closing) {
+			client_free(cl);
+			return false;
+		}
+		/* The refusal is out; reading on lets a client that writes first still read it. */
+		if (cl->denied)
+			shutdown(cl->ev.fd, SHUT_WR);
+	}
+	want = cl->out_off < cl->out_len;
+	if (want != cl->want_out) {
+		xlvsd_ev_ctl(cl->ctl->epfd, EPOLL_CTL_MOD, &cl->ev,
+			     EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
+		cl->want_out = want;
+	}
+	return true;
+}
+
+static bool blank(const char *s, size_t len)
+{
+	while (len && (*s == ' ' || *s == '\t' || *s == '\r')) {
+		s++;
+		len--;
+	}
+	return !len;
+}
+
+static void client_line(struct client *cl, const char *line, size_t len)
+{
+	json_error_t je;
+	json_t *req, *reply;
+
+	if (cl->denied || blank(line, len))
+		return;		/* refused already; or an operator pressing enter in socat */
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	if (!req) {
+		client_reply(cl, xlvsd_ctl_error("malformed request: %s (column %d)", je.text,
+						 je.column));
+		return;
+	}
+	if (!json_is_object(req))
+		reply = xlvsd_ctl_error("malformed request: not a JSON object");
+	else
+		reply = cl->ctl->fn(cl->ctl->ctx, req);
+	json_decref(req);
+	client_reply(cl, reply ? reply : xlvsd_ctl_error("internal error"));
+}
+
+/* Answer every complete line in the input buffer. */
+static void client_lines(struct client *cl)
+{
+	size_t start = 0;
+	char *nl;
+
+	while (!cl->closing && start < cl->in_len &&
+	       (nl = memchr(cl->in + start, '\n', cl->in_len - start))) {
+		client_line(cl, cl->in + start, nl - (cl->in + start));
+		start = nl - cl->in + 1;
+	}
+	memmove(cl->in, cl->in + start, cl->in_len - start);
+	cl->in_len -= start;
+	if (cl->denied)
+		cl->in_len = 0;
+	if (cl->in_len > XLVSD_CTL_MAX_LINE && !cl->closing) {
+		client_reply(cl, xlvsd_ctl_error("request longer than %d bytes",
+						 XLVSD_CTL_MAX_LINE));
+		cl->closing = true;	/* cannot find the next request reliably */
+	}
+}
+
+/* Read until EAGAIN (or a fair share: epoll comes back); returns true at end of input. */
+static bool client_read(struct client *cl)
+{
+	int rounds = 16;
+	ssize_t n;
+	char *in;
+
+	while (!cl->closing && rounds--) {
+		if (cl->in_cap - cl->in_len < READ_CHUNK) {
+			in = realloc(cl->in, cl->in_cap + READ_CHUNK);
+			if (!in)
+				return true;
+			cl->in = in;
+			cl->in_cap += READ_CHUNK;
+		}
+		n = read(cl->ev.fd, cl->in + cl->in_len, cl->in_cap - cl->in_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return false;
+		if (n <= 0)
+			return true;
+		cl->in_len += n;
+		client_lines(cl);
+	}
+	return false;
+}
+
+static void client_event(struct xlvsd_ev *ev, uint32_t events)
+{
+	struct client *cl = (struct client *)ev;
+
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		if (client_read(cl)) {
+			/* A last request without its newline still gets an answer. */
+			if (cl->in_len && !cl->closing)
+				client_line(cl, cl->in, cl->in_len);
+			cl->in_len = 0;
+			cl->closing = true;
+		}
+	}
+	client_flush(cl);
+}
+
+/* ---- listening socket -------------------------------------------------------------- */
+
+/* Beyond the client limit: one line and close, nothing is kept for it. */
+static void refuse(int fd, const char *msg)
+{
+	json_t *r = xlvsd_ctl_error("%s", msg);
+	char *text = json_dumps(r, JSON_COMPACT);
+
+	if (text && send(fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+		send(fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(text);
+	json_decref(r);
+	close(fd);
+}
+
+static void client_new(struct xlvsd_ctl *ctl, int fd)
+{
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
+	socklen_t len = sizeof(cred);
+	struct client *cl;
+
+	if (ctl->nr_clients >= XLVSD_CTL_MAX_CLIENTS) {
+		log_warn("control: refused a client: %d clients connected", ctl->nr_clients);
+		refuse(fd, "too many clients connected; try again");
+		return;
+	}
+	cl = calloc(1, sizeof(*cl));
+	if (!cl) {
+		close(fd);
+		return;
+	}
+	cl->ev.fd = fd;
+	cl->ev.fn = client_event;
+	cl->ctl = ctl;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.uid != 0) {
+		log_warn("control: refused a client (pid %d, uid %d): not root", (int)cred.pid,
+			 (int)cred.uid);
+		cl->denied = true;
+		client_reply(cl, xlvsd_ctl_error("permission denied: xlvsd serves root only"));
+	}
+	cl->peer_pid = cred.pid;
+	if (xlvsd_ev_ctl(ctl->epfd, EPOLL_CTL_ADD, &cl->ev, EPOLLIN | EPOLLRDHUP)) {
+		close(fd);
+		free(cl->out);
+		free(cl);
+		return;
+	}
+	cl->next = ctl->clients;
+	ctl->clients = cl;
+	ctl->nr_clients++;
+	if (cl->denied)
+		client_flush(cl);
+	else
+		log_debug("control client pid %d connected", cred.pid);
+}
+
+static void listen_event(struct xlvsd_ev *ev, uint32_t events)
+{
+	struct xlvsd_ctl *ctl = (struct xlvsd_ctl *)ev;
+	int fd;
+
+	for (;;) {
+		fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("control: accept: %s", strerror(errno));
+			return;
+		}
+		client_new(ctl, fd);
+	}
+}
+
+/* Create the socket's directory (0700) if missing; an existing one is left as is. */
+static int make_parent(const char *path)
+{
+	char dir[PATH_MAX], *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	p = strrchr(dir, '/');
+	if (!p || p == dir)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(dir, 0700) && errno != EEXIST ? -errno : 0;
+}
+
+/* A socket file left by a dead xlvsd is replaced; a live one means another daemon. */
+static int clear_stale(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	if (lstat(sa->sun_path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("%s exists and is not a socket", sa->sun_path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa))) {
+		log_err("another xlvsd listens on %s: stop it first, or use --socket",
+			sa->sun_path);
+		err = -EADDRINUSE;
+	} else if (unlink(sa->sun_path) && errno != ENOENT) {
+		err = -errno;
+	}
+	close(fd);
+	return err;
+}
+
+static int listen_on(const struct sockaddr_un *sa)
+{
+	mode_t old;
+	int fd, err;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	old = umask(0177);	/* born 0600: no window where others can connect */
+	err = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	umask(old);
+	if (!err)
+		err = chmod(sa->sun_path, 0600);
+	if (!err)
+		err = listen(fd, 16);
+	if (err) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int xlvsd_ctl_open(struct xlvsd_ctl **out, const char *path, int epfd, xlvsd_ctl_fn fn, void *ctx)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct xlvsd_ctl *ctl;
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_err("control socket path too long (at most %zu bytes): %s",
+			sizeof(sa.sun_path) - 1, path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	err = make_parent(path);
+	if (err) {
+		log_err("cannot create the directory of %s: %s", path, strerror(-err));
+		return err;
+	}
+	err = clear_stale(&sa);
+	if (err)
+		return err;
+	fd = listen_on(&sa);
+	if (fd < 0) {
+		log_err("cannot listen on %s: %s", path, strerror(-fd));
+		return fd;
+	}
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl) {
+		close(fd);
+		unlink(path);
+		return -ENOMEM;
+	}
+	ctl->ev.fd = fd;
+	ctl->ev.fn = listen_event;
+	ctl->epfd = epfd;
+	ctl->fn = fn;
+	ctl->ctx = ctx;
+	strcpy(ctl->path, path);
+	if (xlvsd_ev_ctl(epfd, EPOLL_CTL_ADD, &ctl->ev, EPOLLIN)) {
+		err = -errno;
+		xlvsd_ctl_close(ctl);
+		return err;
+	}
+	*out = ctl;
+	return 0;
+}
+
+void xlvsd_ctl_close(struct xlvsd_ctl *ctl)
+{
+	if (!ctl)
+		return;
+	while (ctl->clients)
+		client_free(ctl->clients);
+	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, ctl->ev.fd, NULL);
+	close(ctl->ev.fd);
+	unlink(ctl->path);
+	free(ctl);
+}

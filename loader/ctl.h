@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Server side of the control socket (docs/control.md): AF_UNIX stream socket,
+ * mode 0600, root peers only (SO_PEERCRED), one JSON object per line each way,
+ * every request answered by exactly one line. Non-blocking; several clients.
+ * The commands themselves are the daemon's (handler below).
+ */
+#ifndef XLVSD_CTL_H
+#define XLVSD_CTL_H
+
+#include <jansson.h>
+
+#define XLVSD_CTL_MAX_LINE	(64 * 1024)	/* longer requests are refused */
+#define XLVSD_CTL_MAX_CLIENTS	64
+#define XLVSD_CTL_MAX_OUT	(4 * 1024 * 1024) /* unread replies before a client is dropped */
+
+/* Returns the reply object (a new reference); req is an object. */
+typedef json_t *(*xlvsd_ctl_fn)(void *ctx, json_t *req);
+
+struct xlvsd_ctl;
+
+/*
+ * Listen on path (its directory is created 0700 if missing; a stale socket is
+ * replaced, a live one is -EADDRINUSE) and register with epfd. Logs; -errno.
+ */
+int xlvsd_ctl_open(struct xlvsd_ctl **ctl, const char *path, int epfd, xlvsd_ctl_fn fn, void *ctx);
+/* Drop clients, close and unlink the socket. */
+void xlvsd_ctl_close(struct xlvsd_ctl *ctl);
+
+/* {"ok": false, "error": "..."} */
+__attribute__((format(printf, 1, 2)))
+json_t *xlvsd_ctl_error(const char *fmt, ...);
+
+#endif /* XLVSD_CTL_H */

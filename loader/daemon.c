@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlvsd's life: check, start (adopting what is pinned), apply, reload, serve
+ * the control socket, stop (leaving the data path forwarding), detach.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "metrics.h"
+#include "nexthop.h"
+#include "specedit.h"
+#include "sysctl.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* Parse and validate path, interfaces included; msg gets "file:line:column: msg". */
+static int load_config(const char *path, struct xlvs_spec *spec, char *msg, size_t size)
+{
+	struct xlvs_config_error ce;
+	int err;
+
+	memset(&ce, 0, sizeof(ce));
+	err = xlvs_config_load(path, spec, &ce);
+	if (!err) {
+		err = xlvs_config_check_interfaces(spec, &ce);
+		if (err)
+			xlvs_spec_free(spec);
+	}
+	if (err) {
+		if (!ce.msg[0])
+			snprintf(ce.msg, sizeof(ce.msg), "%s", strerror(-err));
+		if (!ce.file[0])
+			snprintf(ce.file, sizeof(ce.file), "%s", path);
+		xlvs_config_error_format(&ce, msg, size);
+	}
+	return err;
+}
+
+int xlvsd_check(const char *config)
+{
+	struct xlvs_spec spec;
+	char msg[768];
+
+	memset(&spec, 0, sizeof(spec));
+	if (load_config(config, &spec, msg, sizeof(msg))) {
+		fprintf(stderr, "%s\n", msg);
+		return XLVSD_EXIT_CONFIG;
+	}
+	xlvs_spec_free(&spec);
+	printf("%s: ok\n", config);
+	return XLVSD_EXIT_OK;
+}
+
+int xlvsd_detach(const char *pin_dir)
+{
+	if (geteuid() != 0) {
+		log_err("xlvsd --detach must run as root");
+		return XLVSD_EXIT_RUNTIME;
+	}
+	return xlvs_dp_remove_all(pin_dir) ? XLVSD_EXIT_RUNTIME : XLVSD_EXIT_OK;
+}
+
+/* ---- applying ------------------------------------------------------------------- */
+
+static bool spec_has_iface(const struct xlvs_spec *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->global.nr_interfaces; i++)
+		if (!strcmp(s->global.interfaces[i], name))
+			return true;
+	return false;
+}
+
+static void health_set(struct xlvsd *d)
+{
+	health_lock(&d->health);
+	d->health.services = d->spec.nr_services;
+	d->health.reals = xlvsd_spec_nr_reals(&d->spec);
+	health_unlock(&d->health);
+}
+
+/*
+ * (Re)start the exporter when the listen address changed, or on reload after
+ * a failure; its failure is not fatal. metrics_listen is the last address tried.
+ */
+static void metrics_update(struct xlvsd *d)
+{
+	const char *want = d->spec.global.metrics_listen;
+	bool changed = strcmp(want, d->metrics_listen);
+	int err;
+
+	if (!changed && (d->mx || !d->reloading))
+		return;
+	if (d->mx) {
+		xlvs_metrics_stop(d->mx);
+		d->mx = NULL;
+		log_info("metrics: stopped listening on %s", d->metrics_listen);
+	}
+	snprintf(d->metrics_listen, sizeof(d->metrics_listen), "%s", want);
+	if (!want[0])
+		return;
+	err = xlvs_metrics_start(&d->mx, want, &d->maps, &d->health);
+	if (err) {
+		d->mx = NULL;
+		log_err("metrics: cannot listen on %s: %s; running without metrics", want,
+			strerror(-err));
+		return;
+	}
+	log_info("metrics: serving /metrics on %s", want);
+}
+
+static void notify_status(struct xlvsd *d, const char *extra)
+{
+	char ifs[8 * (IF_NAMESIZE + 2)] = "";
+	size_t i;
+
+	for (i = 0; i < d->spec.global.nr_interfaces; i++) {
+		strcat(ifs, i ? ", " : "");
+		strcat(ifs, d->spec.global.interfaces[i]);
+	}
+	sd_notifyf(0, "STATUS=%s%zu services, %zu reals on %s", extra ? extra : "",
+		   d->spec.nr_services, xlvsd_spec_nr_reals(&d->spec),
+		   ifs[0] ? ifs : "no interface");
+}
+
+static void log_applied(const char *what, const struct xlvs_apply_stats *st)
+{
+	log_info("%s: services +%u ~%u -%u, reals written %u removed %u, ring slots written %u, "
+		 "vips written %u removed %u", what, st->services_added, st->services_updated,
+		 st->services_removed, st->reals_written, st->reals_removed, st->ring_slots_written,
+		 st->vips_written, st->vips_removed);
+}
+
+/*
+ * Write want (global settings, then services) into the maps. The first apply
+ * also checks every ring slot: a daemon killed in the middle of an apply may
+ * have left a ring half-written.
+ */
+static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs_apply_stats *st)
+{
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	err = xlvs_maps_set_global(&d->maps, &want->global);
+	if (!err)
+		err = xlvs_apply_ex(&d->maps, want, d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS, st);
+	return err;
+}
+
+static const char *apply_error(int err)
+{
+	switch (err) {
+	case -ENOSPC:
+		return "no room in the maps (service or real ids, or ring slots, exhausted)";
+	case -EINVAL:
+		return "the desired state is invalid (duplicate service or real, bad ring size)";
+	case -EOPNOTSUPP:
+		return "not supported by the maps (a real port other than the service's)";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* Put the maps back to the running state after a failed apply. */
+static void restore_maps(struct xlvsd *d)
+{
+	struct xlvs_apply_stats st;
+	int err;
+
+	if (!d->applied)
+		return;		/* nothing to go back to: the caller exits */
+	err = write_maps(d, &d->spec, &st);
+	if (err)
+		log_err("restoring the previous state failed too: %s", strerror(-err));
+	else
+		log_applied("previous state restored", &st);
+}
+
+/* Attach to want's new interfaces; on failure detach the ones this call attached. */
+static int attach_new(struct xlvsd *d, const struct xlvs_spec *want, char *msg, size_t size)
+{
+	const struct xlvs_global_spec *g = &want->global;
+	bool fresh[8] = { false };
+	size_t i, n = g->nr_interfaces < 8 ? g->nr_interfaces : 8;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		/* Set before attaching; rechecked at start and reload, not at every change. */
+		if (!d->applied || d->reloading || !xlvs_dp_find(&d->dp, g->interfaces[i]))
+			xlvs_iface_sysctls(g->interfaces[i]);
+		err = xlvs_dp_attach(&d->dp, g->interfaces[i], g->xdp_mode);
+		fresh[i] = err > 0;
+		if (err < 0)
+			snprintf(msg, size, "cannot attach to %s: %s", g->interfaces[i],
+				 strerror(-err));
+		err = err < 0 ? err : 0;
+	}
+	if (!err)
+		return 0;
+	while (i--)
+		if (fresh[i])
+			xlvs_dp_detach(&d->dp, g->interfaces[i]);
+	return err;
+}
+
+/* Interfaces that are attached but no longer configured. */
+static void detach_old(struct xlvsd *d, const struct xlvs_spec *want)
+{
+	unsigned int i = 0;
+
+	while (i < d->dp.nr_ifaces) {
+		const char *name = d->dp.ifaces[i].name;
+
+		if (spec_has_iface(want, name) || xlvs_dp_detach(&d->dp, name))
+			i++;	/* kept (or failed and logged): next one */
+	}
+}
+
+int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st,
+		char *msg, size_t size)
+{
+	int err;
+
+	msg[0] = '\0';
+	/* At start xlvs_dp_open() said it already; then only when a reload changes it. */
+	if (d->applied && want->global.conn_table_size != d->spec.global.conn_table_size &&
+	    want->global.conn_table_size && want->global.conn_table_size != d->dp.conn_entries)
+		log_warn("conn_table_size %u is not applied: xlvs_conns keeps %u entries until "
+			 "`xlvsd --detach` and a restart", want->global.conn_table_size,
+			 d->dp.conn_entries);
+	/* Maps first: a newly attached interface sees the whole state from its first packet. */
+	err = write_maps(d, want, st);
+	if (err) {
+		snprintf(msg, size, "writing the maps failed: %s", apply_error(err));
+		restore_maps(d);
+		return err;
+	}
+	err = attach_new(d, want, msg, size);
+	if (err) {
+		restore_maps(d);
+		return err;
+	}
+	detach_old(d, want);
+	xlvs_spec_free(&d->spec);
+	d->spec = *want;
+	memset(want, 0, sizeof(*want));
+	d->applied = true;
+	d->last_apply = *st;
+	err = d->nh ? xlvs_nh_sync(d->nh) : 0;
+	if (err)
+		log_warn("next hops: sync failed: %s", strerror(-err));
+	health_set(d);
+	metrics_update(d);
+	return 0;
+}
+
+static unsigned long long now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+static void reload_done(struct xlvsd *d, bool ok)
+{
+	health_lock(&d->health);
+	if (ok)
+		d->health.reloads_ok++;
+	else
+		d->health.reloads_failed++;
+	d->health.last_reload_ok = ok;
+	d->health.last_reload_time = time(NULL);
+	health_unlock(&d->health);
+}
+
+int xlvsd_reload(struct xlvsd *d, struct xlvs_apply_stats *st, char *msg, size_t size)
+{
+	struct xlvs_spec want;
+	char why[768];
+	int err;
+
+	memset(&want, 0, sizeof(want));
+	memset(st, 0, sizeof(*st));
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", now_usec());
+	err = load_config(d->opts->config, &want, why, sizeof(why));
+	d->reloading = true;
+	if (!err)
+		err = xlvsd_apply(d, &want, st, why, sizeof(why));
+	d->reloading = false;
+	xlvs_spec_free(&want);
+	reload_done(d, !err);
+	if (err) {
+		snprintf(msg, size, "reload refused, running state kept: %s", why);
+		log_err("%s", msg);
+		notify_status(d, "last reload failed; ");
+	} else {
+		log_applied("reloaded", st);
+		notify_status(d, NULL);
+	}
+	sd_notify(0, "READY=1");
+	return err;
+}
+
+/* ---- events ------------------------------------------------------------------------ */
+
+static void sig_event(struct xlvsd_ev *ev, uint32_t events)
+{
+	struct xlvsd *d = container_of(ev, struct xlvsd, sig);
+	struct xlvs_apply_stats st;
+	struct signalfd_siginfo si;
+	char msg[1024];
+
+	while (read(ev->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: reloading %s", d->opts->config);
+			xlvsd_reload(d, &st, msg, sizeof(msg));
+		} else {
+			log_info("%s: stopping", strsignal(si.ssi_signo));
+			d->stop = true;
+		}
+	}
+}
+
+static void watchdog_event(struct xlvsd_ev *ev, uint32_t events)
+{
+	uint64_t expired;
+
+	if (read(ev->fd, &expired, sizeof(expired)) == sizeof(expired))
+		sd_notify(0, "WATCHDOG=1");
+}
+
+static void nh_event(struct xlvsd_ev *ev, uint32_t events)
+{
+	struct xlvsd *d = container_of(ev, struct xlvsd, nh_ev);
+	int err = xlvs_nh_process(d->nh);
+
+	/* Say it once per distinct error, not once per netlink message. */
+	if (err && err != d->nh_last_err)
+		log_warn("next hops: %s", strerror(-err));
+	d->nh_last_err = err;
+}
+
+static int watch(struct xlvsd *d, struct xlvsd_ev *ev, int fd,
+		 void (*fn)(struct xlvsd_ev *, uint32_t))
+{
+	ev->fd = fd;
+	ev->fn = fn;
+	if (fd < 0 || xlvsd_ev_ctl(d->epfd, EPOLL_CTL_ADD, ev, EPOLLIN)) {
+		log_err("event loop setup failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Blocked from the start: a SIGHUP or SIGTERM during start-up waits for the loop. */
+static void daemon_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigprocmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Signals through a signalfd; the watchdog timer at half of WATCHDOG_USEC. */
+static int loop_setup(struct xlvsd *d)
+{
+	struct itimerspec its = { 0 };
+	uint64_t usec = 0;
+	sigset_t set;
+	int fd;
+
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0) {
+		log_err("epoll: %s", strerror(errno));
+		return -1;
+	}
+	daemon_signals(&set);
+	if (watch(d, &d->sig, signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC), sig_event))
+		return -1;
+	if (sd_watchdog_enabled(0, &usec) <= 0 || !usec)
+		return 0;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	usec /= 2;
+	its.it_interval.tv_sec = usec / 1000000;
+	its.it_interval.tv_nsec = usec % 1000000 * 1000;
+	its.it_value = its.it_interval;
+	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL)) {
+		close(fd);
+		fd = -1;
+	}
+	if (watch(d, &d->watchdog, fd, watchdog_event))
+		return -1;
+	log_debug("watchdog: every %llu ms", (unsigned long long)usec / 1000);
+	return 0;
+}
+
+static int loop_run(struct xlvsd *d)
+{
+	struct epoll_event evs[32];
+	struct xlvsd_ev *ev;
+	int n, i;
+
+	while (!d->stop) {
+		n = epoll_wait(d->epfd, evs, 32, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_err("epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			ev = evs[i].data.ptr;
+			ev->fn(ev, evs[i].events);
+		}
+	}
+	return 0;
+}
+
+/* ---- start and stop -------------------------------------------------------------------- */
+
+static void nh_start(struct xlvsd *d)
+{
+	int err = xlvs_nh_open(&d->nh, &d->maps);
+
+	if (err) {
+		d->nh = NULL;
+		log_warn("next hops: resolver unavailable (%s); reals use bpf_fib_lookup",
+			 strerror(-err));
+		return;
+	}
+	if (watch(d, &d->nh_ev, xlvs_nh_fd(d->nh), nh_event)) {
+		xlvs_nh_close(d->nh);
+		d->nh = NULL;
+	}
+}
+
+/* Everything up to the first apply; returns an exit code. */
+static int start(struct xlvsd *d, struct xlvs_spec *want)
+{
+	struct xlvs_apply_stats st;
+	char msg[1024];
+	int err;
+
+	if (loop_setup(d))
+		return XLVSD_EXIT_RUNTIME;
+	/* The socket first: a second daemon stops here, before touching anything. */
+	if (xlvsd_ctl_open(&d->ctl, d->opts->socket, d->epfd, xlvsd_command, d))
+		return XLVSD_EXIT_RUNTIME;
+	if (xlvs_bpffs_prepare(d->opts->pin_dir) ||
+	    xlvs_dp_open(&d->dp, d->opts->pin_dir, want->global.conn_table_size))
+		return XLVSD_EXIT_RUNTIME;
+	err = xlvs_maps_open(&d->maps, d->opts->pin_dir);
+	if (err) {
+		log_err("cannot open the maps pinned in %s: %s", d->opts->pin_dir,
+			err == -EPROTO ? "one was pinned by another version of xlvs "
+			"(`xlvsd --detach` drops the old data path and its state)" :
+			strerror(-err));
+		return XLVSD_EXIT_RUNTIME;
+	}
+	d->maps_open = true;
+	nh_start(d);
+	err = xlvsd_apply(d, want, &st, msg, sizeof(msg));
+	if (err) {
+		log_err("%s", msg);
+		return XLVSD_EXIT_RUNTIME;
+	}
+	log_applied("applied", &st);
+	return XLVSD_EXIT_OK;
+}
+
+static void stop(struct xlvsd *d)
+{
+	char ifs[256] = "";
+	unsigned int i;
+
+	for (i = 0; i < d->dp.nr_ifaces; i++)
+		snprintf(ifs + strlen(ifs), sizeof(ifs) - strlen(ifs), "%s%s", i ? ", " : "",
+			 d->dp.ifaces[i].name);
+	if (d->mx)
+		xlvs_metrics_stop(d->mx);
+	xlvsd_ctl_close(d->ctl);
+	if (d->nh)
+		xlvs_nh_close(d->nh);
+	if (d->maps_open)
+		xlvs_maps_close(&d->maps);
+	xlvs_dp_close(&d->dp);
+	xlvs_spec_free(&d->spec);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (ifs[0])
+		log_info("stopped; xlvs_lb keeps forwarding on %s (xlvsd --detach removes it)",
+			 ifs);
+}
+
+int xlvsd_run(const struct xlvsd_opts *opts)
+{
+	static struct xlvsd d;	/* the metrics thread reads maps and health: not on a stack */
+	struct xlvs_spec want;
+	sigset_t set;
+	char msg[768];
+	int rc;
+
+	daemon_signals(&set);
+	memset(&d, 0, sizeof(d));
+	d.opts = opts;
+	d.epfd = -1;
+	d.dp.lock_fd = d.dp.prog_fd = -1;
+	xlvs_health_init(&d.health);
+	memset(&want, 0, sizeof(want));
+	if (load_config(opts->config, &want, msg, sizeof(msg))) {
+		log_err("%s", msg);
+		return XLVSD_EXIT_CONFIG;
+	}
+	if (geteuid() != 0) {
+		log_err("xlvsd must run as root (it loads BPF programs and pins them)");
+		xlvs_spec_free(&want);
+		return XLVSD_EXIT_RUNTIME;
+	}
+	rc = start(&d, &want);
+	xlvs_spec_free(&want);
+	if (rc == XLVSD_EXIT_OK) {
+		notify_status(&d, NULL);
+		sd_notify(0, "READY=1");
+		log_info("ready: %zu services, %zu reals, %u interfaces (pin %s, socket %s)",
+			 d.spec.nr_services, xlvsd_spec_nr_reals(&d.spec), d.dp.nr_ifaces,
+			 opts->pin_dir, opts->socket);
+		if (loop_run(&d))
+			rc = XLVSD_EXIT_RUNTIME;
+	}
+	sd_notify(0, "STOPPING=1");
+	stop(&d);
+	return rc;
+}

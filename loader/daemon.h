@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xlvsd: configuration -> desired state -> maps, the attachments, the control
+ * socket and the event loop. See docs/operations.md and xlvsd(8).
+ */
+#ifndef XLVSD_DAEMON_H
+#define XLVSD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "attach.h"
+#include "event.h"
+#include "health.h"
+#include "spec.h"
+#include "xlvsmaps.h"
+
+#ifndef XLVS_VERSION
+#define XLVS_VERSION		"0.1.0"
+#endif
+
+/* Exit codes (xlvsd(8)). */
+#define XLVSD_EXIT_OK		0
+#define XLVSD_EXIT_CONFIG	1	/* bad usage or configuration */
+#define XLVSD_EXIT_RUNTIME	2	/* attach, bpffs, permissions, ... */
+
+#define XLVSD_DEFAULT_CONFIG	"/etc/xlvs/xlvs.yaml"
+#define XLVSD_DEFAULT_SOCKET	"/run/xlvs/xlvsd.sock"
+
+struct xlvs_nh;
+struct xlvs_metrics;
+struct xlvsd_ctl;
+
+struct xlvsd_opts {
+	const char *config;
+	const char *pin_dir;
+	const char *socket;
+};
+
+struct xlvsd {
+	const struct xlvsd_opts *opts;
+	struct xlvs_spec spec;		/* the desired state the maps hold */
+	bool applied;			/* spec has been applied once */
+	bool reloading;			/* in xlvsd_reload() */
+	struct xlvs_dp dp;
+	struct xlvs_maps maps;
+	bool maps_open;
+	struct xlvs_nh *nh;
+	struct xlvs_metrics *mx;
+	char metrics_listen[64];	/* what mx listens on */
+	struct xlvs_health health;
+	struct xlvs_apply_stats last_apply;
+	struct xlvsd_ctl *ctl;
+	int epfd;
+	struct xlvsd_ev sig, watchdog, nh_ev;
+	bool stop;
+	int nh_last_err;
+};
+
+/* xlvsd --check: 0 with "FILE: ok" on stdout, else the error on stderr and 1. */
+int xlvsd_check(const char *config);
+/* xlvsd --detach: exit code. */
+int xlvsd_detach(const char *pin_dir);
+/* Run until SIGTERM/SIGINT; returns the exit code. */
+int xlvsd_run(const struct xlvsd_opts *opts);
+
+/*
+ * Make the maps and attachments match want. On success want's contents move
+ * into d->spec (want is left empty). On failure nothing of want stays applied
+ * (once a state was applied, it is restored) and msg says why.
+ */
+int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st,
+		char *msg, size_t size);
+/* Re-read the configuration file and apply it; on any error keep the running state. */
+int xlvsd_reload(struct xlvsd *d, struct xlvs_apply_stats *st, char *msg, size_t size);
+
+/* The control commands (commands.c): the xlvsd_ctl_fn of the control socket. */
+json_t *xlvsd_command(void *ctx, json_t *req);
+json_t *xlvsd_apply_json(const struct xlvs_apply_stats *st);
+
+#endif /* XLVSD_DAEMON_H */

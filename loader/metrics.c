@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus exporter (see metrics.h). One HELP/TYPE pair per family:
+ *
+ *   xlvs_up, xlvs_build_info{version}
+ *   xlvs_daemon_start_time_seconds, xlvs_daemon_reloads_total{result},
+ *   xlvs_daemon_last_reload_success, xlvs_daemon_last_reload_time_seconds,
+ *   xlvs_daemon_services, xlvs_daemon_reals            (struct xlvs_health)
+ *   xlvs_service_{packets,bytes,connections}_total{vip,port,protocol}
+ *   xlvs_real_{packets,bytes,connections}_total{vip,port,protocol,real}
+ *   xlvs_real_weight{vip,port,protocol,real}
+ *   xlvs_drops_total{reason}, xlvs_events_total{event}
+ *
+ * There is no connection-table gauge on purpose: counting xlvs_conns means
+ * walking up to millions of entries on every scrape.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "xlvsmaps.h"
+#include "health.h"
+#include "metrics.h"
+
+#ifndef XLVS_VERSION
+#define XLVS_VERSION		"0.1.0"
+#endif
+
+#define METRICS_CONN_LIMIT	16
+#define METRICS_CONN_TIMEOUT	10	/* seconds */
+
+/* ---- collecting ---- */
+
+struct svc_row {
+	char vip[INET6_ADDRSTRLEN];
+	char port[8];
+	char proto[8];
+	struct xlvs_counters c;
+};
+
+/* libxlvsmaps refuses two reals with one address in a service: the labels are unique. */
+struct real_row {
+	size_t svc;			/* index into svc rows */
+	char text[INET6_ADDRSTRLEN];
+	struct xlvs_counters c;
+	uint64_t weight;
+};
+
+struct scrape {
+	struct xlvs_state st;
+	struct svc_row *svcs;
+	struct real_row *reals;
+	size_t nr_reals;
+	uint64_t drops[XLVS_DROP_MAX];
+	uint64_t events[XLVS_EV_MAX];
+};
+
+static void addr_text(uint8_t family, const __be32 *addr, char *buf, size_t size)
+{
+	int af = family == XLVS_AF_INET ? AF_INET : family == XLVS_AF_INET6 ? AF_INET6 : 0;
+
+	if (!af || !inet_ntop(af, addr, buf, (socklen_t)size))
+		snprintf(buf, size, "invalid");
+}
+
+static void proto_text(uint8_t proto, char *buf, size_t size)
+{
+	if (proto == IPPROTO_TCP)
+		snprintf(buf, size, "tcp");
+	else if (proto == IPPROTO_UDP)
+		snprintf(buf, size, "udp");
+	else
+		snprintf(buf, size, "%u", proto);
+}
+
+static int collect_reals(struct xlvs_maps *m, struct scrape *s, size_t i)
+{
+	const struct xlvs_svc_state *ss = &s->st.services[i];
+	struct real_row *r;
+	size_t k;
+	int err;
+
+	for (k = 0; k < ss->nr_reals; k++) {
+		r = &s->reals[s->nr_reals];
+		memset(r, 0, sizeof(*r));
+		r->svc = i;
+		addr_text(ss->reals[k].real.family, ss->reals[k].real.addr, r->text, sizeof(r->text));
+		r->weight = ss->reals[k].real.weight;
+		err = xlvs_real_counters(m, ss->reals[k].id, &r->c);
+		if (err)
+			return err;
+		s->nr_reals++;
+	}
+	return 0;
+}
+
+static int collect(struct xlvs_maps *m, struct scrape *s)
+{
+	const struct xlvs_svc_state *ss;
+	size_t i, total = 0;
+	int err;
+
+	err = xlvs_state_read(m, &s->st);
+	if (err)
+		return err;
+	for (i = 0; i < s->st.nr_services; i++)
+		total += s->st.services[i].nr_reals;
+	s->svcs = calloc(s->st.nr_services + 1, sizeof(*s->svcs));
+	s->reals = calloc(total + 1, sizeof(*s->reals));
+	if (!s->svcs || !s->reals)
+		return -ENOMEM;
+	for (i = 0; i < s->st.nr_services; i++) {
+		ss = &s->st.services[i];
+		addr_text(ss->key.family, ss->key.addr, s->svcs[i].vip, sizeof(s->svcs[i].vip));
+		snprintf(s->svcs[i].port, sizeof(s->svcs[i].port), "%u", ntohs(ss->key.port));
+		proto_text(ss->key.proto, s->svcs[i].proto, sizeof(s->svcs[i].proto));
+		err = xlvs_svc_counters(m, ss->svc.id, &s->svcs[i].c);
+		if (!err)
+			err = collect_reals(m, s, i);
+		if (err)
+			return err;
+	}
+	err = xlvs_drop_counters(m, s->drops);
+	return err ? err : xlvs_event_counters(m, s->events);
+}
+
+static void scrape_free(struct scrape *s)
+{
+	xlvs_state_free(&s->st);
+	free(s->svcs);
+	free(s->reals);
+}
+
+/* ---- formatting ---- */
+
+/* How c is written inside a label value, or NULL if it stands for itself. */
+static const char *escape_of(char c)
+{
+	switch (c) {
+	case '\\':
+		return "\\\\";
+	case '"':
+		return "\\\"";
+	case '\n':
+		return "\\n";
+	}
+	return NULL;
+}
+
+size_t xlvs_metrics_escape(char *dst, size_t size, const char *src)
+{
+	char one[2] = { 0 };
+	const char *e;
+	size_t n = 0;
+
+	for (; src && *src; src++) {
+		one[0] = *src;
+		for (e = escape_of(*src) ?: one; *e; e++, n++)
+			if (n + 1 < size)
+				dst[n] = *e;
+	}
+	if (size)
+		dst[n < size ? n : size - 1] = '\0';
+	return n;
+}
+
+static void put_escaped(FILE *f, const char *v)
+{
+	const char *e;
+
+	for (; *v; v++) {
+		e = escape_of(*v);
+		if (e)
+			fputs(e, f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{k1="v1",...} value; kv holds npairs name/value pairs. */
+static void sample(FILE *f, const char *name, const char *const *kv, size_t npairs, uint64_t v)
+{
+	size_t i;
+
+	fputs(name, f);
+	for (i = 0; i < npairs; i++) {
+		fprintf(f, "%s%s=\"", i ? "," : "{", kv[2 * i]);
+		put_escaped(f, kv[2 * i + 1]);
+		fputc('"', f);
+	}
+	fprintf(f, "%s %" PRIu64 "\n", npairs ? "}" : "", v);
+}
+
+static void sample1(FILE *f, const char *name, const char *label, const char *value, uint64_t v)
+{
+	const char *kv[2] = { label, value };
+
+	sample(f, name, kv, 1, v);
+}
+
+static void put_health(FILE *f, struct xlvs_health *h)
+{
+	struct xlvs_health hs = { 0 };
+	uint64_t ok;
+
+	xlvs_health_snapshot(h, &hs);
+	/* Before any reload nothing has failed: report success, as Prometheus itself does. */
+	ok = hs.last_reload_time == 0 || hs.last_reload_ok;
+	family(f, "xlvs_daemon_start_time_seconds", "gauge", "Start time of xlvsd since the Unix epoch.");
+	sample(f, "xlvs_daemon_start_time_seconds", NULL, 0, (uint64_t)hs.start_time);
+	family(f, "xlvs_daemon_reloads_total", "counter", "Configuration reloads by result.");
+	sample1(f, "xlvs_daemon_reloads_total", "result", "ok", hs.reloads_ok);
+	sample1(f, "xlvs_daemon_reloads_total", "result", "failed", hs.reloads_failed);
+	family(f, "xlvs_daemon_last_reload_success", "gauge",
+	       "Whether the last configuration reload succeeded (1 before any reload).");
+	sample(f, "xlvs_daemon_last_reload_success", NULL, 0, ok);
+	family(f, "xlvs_daemon_last_reload_time_seconds", "gauge",
+	       "Time of the last configuration reload since the Unix epoch (0: none yet).");
+	sample(f, "xlvs_daemon_last_reload_time_seconds", NULL, 0, (uint64_t)hs.last_reload_time);
+	family(f, "xlvs_daemon_services", "gauge", "Services in the applied configuration.");
+	sample(f, "xlvs_daemon_services", NULL, 0, hs.services);
+	family(f, "xlvs_daemon_reals", "gauge", "Real servers in the applied configuration.");
+	sample(f, "xlvs_daemon_reals", NULL, 0, hs.reals);
+}
+
+static uint64_t counter_at(const struct xlvs_counters *c, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)c + off, sizeof(v));
+	return v;
+}
+
+static const struct {
+	const char *svc, *real, *help;
+	size_t off;
+} counter_families[] = {
+	{ "xlvs_service_packets_total", "xlvs_real_packets_total",
+	  "Packets forwarded", offsetof(struct xlvs_counters, packets) },
+	{ "xlvs_service_bytes_total", "xlvs_real_bytes_total",
+	  "Bytes forwarded, counted as received (Ethernet frame, before encapsulation)",
+	  offsetof(struct xlvs_counters, bytes) },
+	{ "xlvs_service_connections_total", "xlvs_real_connections_total",
+	  "New flows scheduled", offsetof(struct xlvs_counters, new_flows) },
+};
+
+static void put_services(FILE *f, const struct scrape *s)
+{
+	char help[160];
+	size_t i, k;
+
+	for (k = 0; k < sizeof(counter_families) / sizeof(counter_families[0]); k++) {
+		snprintf(help, sizeof(help), "%s, per virtual service.", counter_families[k].help);
+		family(f, counter_families[k].svc, "counter", help);
+		for (i = 0; i < s->st.nr_services; i++) {
+			const struct svc_row *r = &s->svcs[i];
+			const char *kv[] = { "vip", r->vip, "port", r->port, "protocol", r->proto };
+
+			sample(f, counter_families[k].svc, kv, 3, counter_at(&r->c, counter_families[k].off));
+		}
+	}
+}
+
+static void put_real(FILE *f, const struct scrape *s, const struct real_row *r, const char *name, uint64_t v)
+{
+	const struct svc_row *sv = &s->svcs[r->svc];
+	const char *kv[] = { "vip", sv->vip, "port", sv->port, "protocol", sv->proto, "real", r->text };
+
+	sample(f, name, kv, 4, v);
+}
+
+static void put_reals(FILE *f, const struct scrape *s)
+{
+	char help[160];
+	size_t i, k;
+
+	for (k = 0; k < sizeof(counter_families) / sizeof(counter_families[0]); k++) {
+		snprintf(help, sizeof(help), "%s, per real server of a virtual service.", counter_families[k].help);
+		family(f, counter_families[k].real, "counter", help);
+		for (i = 0; i < s->nr_reals; i++)
+			put_real(f, s, &s->reals[i], counter_families[k].real,
+				 counter_at(&s->reals[i].c, counter_families[k].off));
+	}
+	family(f, "xlvs_real_weight", "gauge", "Scheduling weight of a real server (0: drained).");
+	for (i = 0; i < s->nr_reals; i++)
+		put_real(f, s, &s->reals[i], "xlvs_real_weight", s->reals[i].weight);
+}
+
+static void put_all(FILE *f, const struct scrape *s, struct xlvs_health *h)
+{
+	size_t i;
+
+	family(f, "xlvs_up", "gauge", "Whether xlvsd is up (always 1 when it answers).");
+	sample(f, "xlvs_up", NULL, 0, 1);
+	family(f, "xlvs_build_info", "gauge", "The xlvs version; the value is always 1.");
+	sample1(f, "xlvs_build_info", "version", XLVS_VERSION, 1);
+	if (h)
+		put_health(f, h);
+	put_services(f, s);
+	put_reals(f, s);
+	family(f, "xlvs_drops_total", "counter", "Packets dropped by the XDP program, by reason.");
+	for (i = 0; i < XLVS_DROP_MAX; i++)
+		sample1(f, "xlvs_drops_total", "reason", xlvs_drop_names[i], s->drops[i]);
+	family(f, "xlvs_events_total", "counter",
+	       "Data-path outcomes other than drops (packets passed to the kernel, guards, ICMP), by event.");
+	for (i = 0; i < XLVS_EV_MAX; i++)
+		sample1(f, "xlvs_events_total", "event", xlvs_event_names[i], s->events[i]);
+}
+
+int xlvs_metrics_render(struct xlvs_maps *m, struct xlvs_health *h, char **out, size_t *len)
+{
+	struct scrape s;
+	FILE *f;
+	int err;
+
+	if (!out || !len)
+		return -EINVAL;
+	*out = NULL;
+	*len = 0;
+	if (!m)
+		return -EINVAL;
+	memset(&s, 0, sizeof(s));
+	err = collect(m, &s);
+	if (!err) {
+		f = open_memstream(out, len);
+		if (!f) {
+			err = -errno;
+		} else {
+			put_all(f, &s, h);
+			if (ferror(f))
+				err = -ENOMEM;
+			if (fclose(f) && !err)
+				err = -ENOMEM;
+		}
+	}
+	scrape_free(&s);
+	if (err) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+	}
+	return err;
+}
+
+/* ---- HTTP ---- */
+
+struct xlvs_metrics {
+	struct MHD_Daemon *d;
+	struct xlvs_maps *m;
+	struct xlvs_health *h;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
+			     char *body, size_t len, enum MHD_ResponseMemoryMode mode, const char *allow)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result ret;
+
+	if (!r) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
+		return MHD_NO;	/* MHD closes the connection */
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int code, const char *msg,
+				  const char *allow)
+{
+	return reply(c, code, "text/plain; charset=utf-8", (char *)msg, strlen(msg),
+		     MHD_RESPMEM_PERSISTENT, allow);
+}
+
+/* Runs on libmicrohttpd's thread, one request at a time. */
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			      const char *version, const char *upload, size_t *upload_size, void **req)
+{
+	struct xlvs_metrics *mx = cls;
+	size_t len;
+	char *body;
+
+	if (!url || strcmp(url, "/metrics"))
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: metrics are at /metrics\n", NULL);
+	if (!method || (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)))
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
+	if (xlvs_metrics_render(mx->m, mx->h, &body, &len))
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the xlvs maps\n", NULL);
+	return reply(c, MHD_HTTP_OK, XLVS_METRICS_CONTENT_TYPE, body, len, MHD_RESPMEM_MUST_FREE, NULL);
+}
+
+static int listen_port(const char *text, in_port_t *port)
+{
+	unsigned long p;
+	char *end;
+
+	if (!isdigit((unsigned char)*text))
+		return -EINVAL;
+	errno = 0;
+	p = strtoul(text, &end, 10);
+	if (errno || *end || p == 0 || p > 65535)
+		return -EINVAL;
+	*port = htons((uint16_t)p);
+	return 0;
+}
+
+int xlvs_metrics_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_STREAM }, *ai;
+	const char *sep, *port = listen;
+	char host[64] = "127.0.0.1";
+	bool v6 = false;
+	in_port_t p;
+	size_t n;
+
+	if (!listen || !ss || !sslen)
+		return -EINVAL;
+	if (listen[0] == '[') {		/* [v6]:port */
+		sep = strchr(listen, ']');
+		if (!sep || sep[1] != ':')
+			return -EINVAL;
+		n = (size_t)(sep - listen - 1);
+		port = sep + 2;
+		v6 = true;
+	} else if ((sep = strchr(listen, ':'))) {	/* v4:port or :port */
+		n = (size_t)(sep - listen);
+		port = sep + 1;
+	} else {
+		n = 0;		/* port alone */
+	}
+	if (n >= sizeof(host) || listen_port(port, &p) || (v6 && !n))
+		return -EINVAL;
+	if (n || v6)
+		snprintf(host, sizeof(host), "%.*s", (int)n, listen + (v6 ? 1 : 0));
+	hints.ai_family = v6 ? AF_INET6 : AF_INET;
+	if (getaddrinfo(host, NULL, &hints, &ai))
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sslen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	if (v6)
+		((struct sockaddr_in6 *)ss)->sin6_port = p;
+	else
+		((struct sockaddr_in *)ss)->sin_port = p;
+	return 0;
+}
+
+/* Our own listening socket: bind errors come back exact, and [::] means IPv6 only. */
+static int listen_socket(const struct sockaddr_storage *ss, socklen_t sslen)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1, err;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (ss->ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
+	    bind(fd, (const struct sockaddr *)ss, sslen) || listen(fd, METRICS_CONN_LIMIT)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int xlvs_metrics_start(struct xlvs_metrics **out, const char *listen, struct xlvs_maps *m,
+		       struct xlvs_health *h)
+{
+	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
+	struct xlvs_metrics *mx;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd, err;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!m)
+		return -EINVAL;
+	err = xlvs_metrics_parse_listen(listen, &ss, &sslen);
+	if (err)
+		return err;
+	mx = calloc(1, sizeof(*mx));
+	if (!mx)
+		return -ENOMEM;
+	mx->m = m;
+	mx->h = h;
+	fd = listen_socket(&ss, sslen);
+	if (fd < 0) {
+		free(mx);
+		return fd;
+	}
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	mx->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, mx,
+				 MHD_OPTION_LISTEN_SOCKET, fd,
+				 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_CONN_LIMIT,
+				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)METRICS_CONN_TIMEOUT,
+				 MHD_OPTION_END);
+	if (!mx->d) {
+		err = errno ? -errno : -EIO;
+		close(fd);
+		free(mx);
+		return err;
+	}
+	*out = mx;
+	return 0;
+}
+
+/* Joins the server thread; the listening socket is closed with it. */
+void xlvs_metrics_stop(struct xlvs_metrics *mx)
+{
+	if (!mx)
+		return;
+	MHD_stop_daemon(mx->d);
+	free(mx);
+}

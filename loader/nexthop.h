@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Next-hop resolution for reals over rtnetlink: the daemon writes each ACTIVE
+ * real's next-hop MAC, our MAC and the egress ifindex into xlvs_reals and sets
+ * XLVS_REAL_F_NH_VALID, so the XDP fast path needs no bpf_fib_lookup(). An
+ * unresolved real has NH_VALID cleared (the data path then uses the FIB) and
+ * its neighbour resolution is started.
+ *
+ * Single-threaded: every call comes from the daemon's event loop.
+ */
+#ifndef XLVS_NEXTHOP_H
+#define XLVS_NEXTHOP_H
+
+struct xlvs_maps;
+struct xlvs_nh;
+
+/* Opens an event socket (neighbour, link, IPv4/IPv6 route groups) and a request socket. */
+int xlvs_nh_open(struct xlvs_nh **nh, struct xlvs_maps *m);
+/*
+ * Pollable fd for the daemon's epoll (level-triggered EPOLLIN): an epoll fd
+ * over the event socket and a timerfd, readable when netlink events are
+ * pending or a deferred (rate-limited or periodic) re-sync is due. Call
+ * xlvs_nh_process() whenever it is readable.
+ */
+int xlvs_nh_fd(struct xlvs_nh *nh);
+/* Resolve every ACTIVE real now (call after each apply). 0 or -errno. */
+int xlvs_nh_sync(struct xlvs_nh *nh);
+/* Read pending events; re-sync when a used neighbour, route or link changed. 0 or -errno. */
+int xlvs_nh_process(struct xlvs_nh *nh);
+void xlvs_nh_close(struct xlvs_nh *nh);
+
+/* For tests and status: what the last sync found. */
+struct xlvs_nh_stats {
+	unsigned int reals;		/* ACTIVE reals seen */
+	unsigned int valid;		/* of those, with a resolved next hop */
+	unsigned int triggered;		/* neighbour resolutions started */
+	unsigned int written;		/* reals whose entry changed */
+	unsigned int syncs;		/* syncs since open */
+};
+void xlvs_nh_stats(struct xlvs_nh *nh, struct xlvs_nh_stats *st);
+
+#endif /* XLVS_NEXTHOP_H */

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Desired-state edits for the control commands, see specedit.h. The checks
+ * mirror the configuration file's (loader/config.c) for what one command can
+ * change, so that a runtime change is never something the file would refuse.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "maglev.h"
+#include "xlvsmaps.h"
+#include "specedit.h"
+
+static int copy_reals(struct xlvs_svc_spec *dst, const struct xlvs_svc_spec *src)
+{
+	dst->reals = NULL;
+	if (!src->nr_reals)
+		return 0;
+	dst->reals = malloc(src->nr_reals * sizeof(*dst->reals));
+	if (!dst->reals)
+		return -ENOMEM;
+	memcpy(dst->reals, src->reals, src->nr_reals * sizeof(*dst->reals));
+	return 0;
+}
+
+int xlvsd_spec_copy(struct xlvs_spec *dst, const struct xlvs_spec *src)
+{
+	size_t i;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->global = src->global;
+	if (!src->nr_services)
+		return 0;
+	dst->services = calloc(src->nr_services, sizeof(*dst->services));
+	if (!dst->services)
+		return -ENOMEM;
+	for (i = 0; i < src->nr_services; i++) {
+		dst->services[i] = src->services[i];
+		if (copy_reals(&dst->services[i], &src->services[i])) {
+			dst->nr_services = i;
+			xlvs_spec_free(dst);
+			return -ENOMEM;
+		}
+	}
+	dst->nr_services = src->nr_services;
+	return 0;
+}
+
+size_t xlvsd_spec_nr_reals(const struct xlvs_spec *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nr_services; i++)
+		n += s->services[i].nr_reals;
+	return n;
+}
+
+bool xlvsd_addr_eq(const struct xlvs_addr *a, const struct xlvs_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == XLVS_AF_INET)
+		return a->be[0] == b->be[0];
+	return !memcmp(a->be, b->be, sizeof(a->be));
+}
+
+struct xlvs_svc_spec *xlvsd_spec_find_svc(struct xlvs_spec *s, const struct xlvs_addr *vip,
+					  uint8_t proto, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_services; i++) {
+		struct xlvs_svc_spec *svc = &s->services[i];
+
+		if (svc->proto == proto && svc->port == port && xlvsd_addr_eq(&svc->vip, vip))
+			return svc;
+	}
+	return NULL;
+}
+
+int xlvsd_spec_find_real(const struct xlvs_svc_spec *svc, const struct xlvs_addr *addr, int port,
+			 size_t *idx)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < svc->nr_reals; i++) {
+		if (!xlvsd_addr_eq(&svc->reals[i].addr, addr) ||
+		    (port >= 0 && svc->reals[i].port != port))
+			continue;
+		*idx = i;
+		n++;
+	}
+	return n == 1 ? 0 : n ? -ENOTUNIQ : -ENOENT;
+}
+
+static int fail(char *msg, size_t size, int err, const char *fmt, const char *a)
+{
+	if (msg)
+		snprintf(msg, size, fmt, a);
+	return err;
+}
+
+static int check_svc(const struct xlvs_svc_spec *svc, char *msg, size_t size)
+{
+	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
+		return fail(msg, size, -EINVAL, "protocol: %s", "tcp or udp");
+	if (svc->sched >= XLVS_SCHED_MAX || svc->fwd >= XLVS_FWD_MAX)
+		return fail(msg, size, -EINVAL, "%s", "unknown scheduler or forwarding method");
+	if (svc->fwd == XLVS_FWD_NAT || svc->fwd == XLVS_FWD_FULLNAT)
+		return fail(msg, size, -EINVAL, "forward: %s is not supported yet (dr, tun, gue)",
+			    xlvs_fwd_names[svc->fwd]);
+	if (svc->ring_size && (!xlvs_is_prime(svc->ring_size) ||
+			       svc->ring_size > XLVS_MAGLEV_MAX_SIZE))
+		return fail(msg, size, -EINVAL, "ring_size: %s",
+			    "must be a prime no larger than 16777216");
+	if (svc->ring_size && svc->nr_reals > svc->ring_size)
+		return fail(msg, size, -EINVAL, "ring_size: %s",
+			    "smaller than the number of reals");
+	return 0;
+}
+
+/* The rules of loader/config.c check_real() that a single real can break. */
+static int check_real(const struct xlvs_spec *s, const struct xlvs_svc_spec *svc,
+		      const struct xlvs_real_spec *r, char *msg, size_t size)
+{
+	const struct xlvs_addr *src = r->addr.family == XLVS_AF_INET6 ? &s->global.tun_src6 :
+					&s->global.tun_src4;
+
+	if (r->fwd >= XLVS_FWD_MAX || r->fwd == XLVS_FWD_NAT || r->fwd == XLVS_FWD_FULLNAT)
+		return fail(msg, size, -EINVAL, "forward: %s", "dr, tun or gue");
+	if (r->weight > XLVS_MAGLEV_MAX_WEIGHT)
+		return fail(msg, size, -EINVAL, "weight: %s", "at most 65535");
+	if (r->port != svc->port)
+		return fail(msg, size, -EINVAL, "port: %s",
+			    "must be the service port (dr, tun and gue keep the destination port)");
+	if (r->fwd == XLVS_FWD_DR && r->addr.family != svc->vip.family)
+		return fail(msg, size, -EINVAL, "address: %s",
+			    "dr needs the VIP's address family; use tun or gue");
+	if (r->gue_port && r->fwd != XLVS_FWD_GUE)
+		return fail(msg, size, -EINVAL, "gue_port: %s",
+			    "set but the real does not use gue");
+	if (r->fwd != XLVS_FWD_DR && !src->family)
+		return fail(msg, size, -EINVAL, "forward: %s",
+			    r->addr.family == XLVS_AF_INET6 ?
+			    "IPv6 tunnel reals need tunnel.source6 in the configuration" :
+			    "IPv4 tunnel reals need tunnel.source4 in the configuration");
+	return 0;
+}
+
+int xlvsd_spec_add_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc, char *msg, size_t size)
+{
+	struct xlvs_svc_spec *arr, copy = *svc;
+	size_t i;
+	int err;
+
+	if (xlvsd_spec_find_svc(s, &svc->vip, svc->proto, svc->port))
+		return fail(msg, size, -EEXIST, "%s", "service exists");
+	if (s->nr_services >= XLVS_MAX_SERVICES)
+		return fail(msg, size, -ENOSPC, "%s", "too many services (at most 16384)");
+	err = check_svc(svc, msg, size);
+	for (i = 0; !err && i < svc->nr_reals; i++)
+		err = check_real(s, svc, &svc->reals[i], msg, size);
+	if (err)
+		return err;
+	if (copy_reals(&copy, svc))
+		return -ENOMEM;
+	arr = realloc(s->services, (s->nr_services + 1) * sizeof(*arr));
+	if (!arr) {
+		free(copy.reals);
+		return -ENOMEM;
+	}
+	s->services = arr;
+	s->services[s->nr_services++] = copy;
+	return 0;
+}
+
+int xlvsd_spec_update_svc(struct xlvs_spec *s, struct xlvs_svc_spec *svc,
+			  const struct xlvs_svc_spec *upd, unsigned int fields, char *msg, size_t size)
+{
+	struct xlvs_svc_spec tmp = *svc;
+	size_t i;
+	int err;
+
+	/* Edit and check a copy: svc stays as it was if anything is refused. */
+	if (copy_reals(&tmp, svc))
+		return -ENOMEM;
+	if (fields & XLVSD_SVC_SCHED)
+		tmp.sched = upd->sched;
+	if (fields & XLVSD_SVC_RING)
+		tmp.ring_size = upd->ring_size;
+	if (fields & XLVSD_SVC_FLAGS)
+		tmp.flags = upd->flags;
+	if (fields & XLVSD_SVC_FWD) {
+		for (i = 0; i < tmp.nr_reals; i++)
+			if (tmp.reals[i].fwd == svc->fwd)
+				tmp.reals[i].fwd = upd->fwd;
+		tmp.fwd = upd->fwd;
+	}
+	err = check_svc(&tmp, msg, size);
+	for (i = 0; !err && i < tmp.nr_reals; i++)
+		err = check_real(s, &tmp, &tmp.reals[i], msg, size);
+	if (err) {
+		free(tmp.reals);
+		return err;
+	}
+	free(svc->reals);
+	*svc = tmp;
+	return 0;
+}
+
+int xlvsd_spec_del_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc)
+{
+	size_t i = svc - s->services;
+
+	if (i >= s->nr_services)
+		return -ENOENT;
+	free(s->services[i].reals);
+	memmove(&s->services[i], &s->services[i + 1], (s->nr_services - i - 1) * sizeof(*svc));
+	s->nr_services--;
+	return 0;
+}
+
+int xlvsd_spec_add_real(struct xlvs_spec *s, struct xlvs_svc_spec *svc,
+			const struct xlvs_real_spec *r, char *msg, size_t size)
+{
+	struct xlvs_real_spec *arr;
+	size_t idx;
+	int err;
+
+	if (!xlvsd_spec_find_real(svc, &r->addr, r->port, &idx))
+		return fail(msg, size, -EEXIST, "%s", "the real exists in this service");
+	if (svc->ring_size && svc->nr_reals + 1 > svc->ring_size)
+		return fail(msg, size, -ENOSPC, "%s",
+			    "the service's ring_size is smaller than its reals");
+	err = check_real(s, svc, r, msg, size);
+	if (err)
+		return err;
+	arr = realloc(svc->reals, (svc->nr_reals + 1) * sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	svc->reals = arr;
+	svc->reals[svc->nr_reals++] = *r;
+	return 0;
+}
+
+void xlvsd_spec_del_real(struct xlvs_svc_spec *svc, size_t idx)
+{
+	if (idx >= svc->nr_reals)
+		return;
+	memmove(&svc->reals[idx], &svc->reals[idx + 1],
+		(svc->nr_reals - idx - 1) * sizeof(*svc->reals));
+	svc->nr_reals--;
+}

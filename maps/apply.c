@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Carrying out a plan (plan.c) so that no packet sees a half-written service:
+ *
+ * 1. ACTIVE reals of no service (an interrupted apply's leftovers) are
+ *    deactivated: nothing references them.
+ * 2. Deleted services: entry first, then its VIP, then its reals. VIPs left
+ *    without a service are deleted once every deletion is done; then the VIP
+ *    filter gets the bits of exactly the desired VIPs (a bit set early only
+ *    costs a service lookup; cleared early, it would hide a live service).
+ * 3. Added or changed services, each in turn: counters of new ids zeroed,
+ *    new and changed reals (ACTIVE) written, ring (re)built in its slice,
+ *    VIP written, service entry written last (a resize switches it to the new
+ *    slice here), then reals it no longer has deactivated, when no ring
+ *    references them any more. Unchanged entries are not written.
+ * 4. Any VIP still differing from the desired one is written.
+ *
+ * The data path checks a real's ACTIVE flag and svc_id, so a flow still
+ * pinned to a removed real is rescheduled instead of misdelivered.
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <xlvs/hash.h>
+
+#include "plan.h"
+
+#define CHUNK	XLVS_MAX_REALS	/* staging room: reals, ring slots read per call */
+
+struct writer {
+	struct plan *p;
+	struct xlvs_maps *m;
+	struct xlvs_apply_stats *st;
+	uint32_t *ids;			/* staged keys */
+	struct xlvs_real *reals;	/* staged real entries */
+	void *zero;			/* per-CPU zero counters for max_reals + 1 ids */
+	struct xlvs_maglev_backend *mb;
+	uint32_t *ring_new, *ring_old;
+};
+
+static int writer_init(struct writer *w, struct plan *p)
+{
+	uint32_t stride = percpu_stride(p->m, sizeof(struct xlvs_counters));
+
+	memset(w, 0, sizeof(*w));
+	w->p = p;
+	w->m = p->m;
+	w->st = p->st;
+	w->ids = malloc(CHUNK * sizeof(*w->ids));
+	w->reals = malloc(CHUNK * sizeof(*w->reals));
+	w->zero = calloc(p->max_reals + 1, stride);
+	w->mb = malloc((p->max_reals + 1) * sizeof(*w->mb));
+	w->ring_new = malloc(((size_t)p->max_ring + 1) * sizeof(*w->ring_new));
+	w->ring_old = malloc(((size_t)p->max_ring + 1) * sizeof(*w->ring_old));
+	return w->ids && w->reals && w->zero && w->mb && w->ring_new && w->ring_old ? 0 : -ENOMEM;
+}
+
+static void writer_free(struct writer *w)
+{
+	free(w->ids);
+	free(w->reals);
+	free(w->zero);
+	free(w->mb);
+	free(w->ring_new);
+	free(w->ring_old);
+}
+
+static int put_reals(struct writer *w, uint32_t n)
+{
+	return map_update_many(w->m->reals, w->ids, w->reals, n, sizeof(*w->ids),
+			       sizeof(*w->reals));
+}
+
+/* Clear ACTIVE on the n staged reals. */
+static int deactivate(struct writer *w, uint32_t n)
+{
+	uint32_t i;
+	int err;
+
+	for (i = 0; i < n; i++)
+		w->reals[i].flags &= ~XLVS_REAL_F_ACTIVE;
+	err = put_reals(w, n);
+	if (!err)
+		w->st->reals_removed += n;
+	return err;
+}
+
+static void stage(struct writer *w, uint32_t *n, uint32_t id, const struct xlvs_real *r)
+{
+	w->ids[*n] = id;
+	w->reals[*n] = *r;
+	++*n;
+}
+
+static int drop_orphans(struct writer *w)
+{
+	const struct xlvs_real *r;
+	uint32_t id, n = 0;
+
+	for (id = 0; id < XLVS_MAX_REALS; id++) {
+		r = &w->p->snap.reals[id];
+		if (real_active(r) && (r->svc_id >= XLVS_MAX_SERVICES || w->p->owner[r->svc_id] < 0))
+			stage(w, &n, id, r);
+	}
+	return deactivate(w, n);
+}
+
+/* The service's reals in the maps that the plan does not keep. */
+static int drop_reals(struct writer *w, const struct splan *sp)
+{
+	const struct real_groups *g = w->p->snap.groups;
+	uint32_t i, id, n = 0;
+
+	if (!sp->own_reals)
+		return 0;
+	for (i = g->first[sp->cur->id]; i < g->first[sp->cur->id + 1]; i++) {
+		id = g->ids[i];
+		if (!w->p->kept[id])
+			stage(w, &n, id, &w->p->snap.reals[id]);
+	}
+	return deactivate(w, n);
+}
+
+static int vip_sync(struct writer *w, struct vplan *vp)
+{
+	int err;
+
+	if (!vp || vp->done)
+		return 0;
+	vp->done = true;
+	if (vp->has_want) {
+		if (vp->has_cur && !memcmp(&vp->want, &vp->cur, sizeof(vp->cur)))
+			return 0;
+		err = bpf_map_update_elem(w->m->vips, &vp->key, &vp->want, BPF_ANY);
+		if (!err)
+			w->st->vips_written++;
+		return err;
+	}
+	if (!vp->has_cur)
+		return 0;
+	err = bpf_map_delete_elem(w->m->vips, &vp->key);
+	if (!err)
+		w->st->vips_removed++;
+	return err == -ENOENT ? 0 : err;
+}
+
+/* The words of xlvs_vip_filter that differ from the desired VIPs' bits. */
+static int write_filter(struct writer *w)
+{
+	const struct plan *p = w->p;
+	uint64_t *want = calloc(XLVS_VIP_FILTER_WORDS, sizeof(*want));
+	uint32_t i, bit, n = 0;
+	int err;
+
+	if (!want)
+		return -ENOMEM;
+	for (i = 0; i < p->nvips; i++) {
+		if (!p->vips[i].has_want)
+			continue;
+		bit = xlvs_addr_hash(p->vips[i].key.addr, p->vips[i].key.family) %
+		      XLVS_VIP_FILTER_BITS;
+		want[bit / 64] |= 1ull << (bit % 64);
+	}
+	for (i = 0; i < XLVS_VIP_FILTER_WORDS; i++) {
+		if (want[i] == p->snap.filter[i])
+			continue;
+		w->ids[n] = i;
+		want[n++] = want[i];	/* n <= i: compacts in place */
+	}
+	err = map_update_many(w->m->vip_filter, w->ids, want, n, sizeof(*w->ids), sizeof(*want));
+	if (!err)
+		w->st->vip_filter_written += n;
+	free(want);
+	return err;
+}
+
+static int delete_service(struct writer *w, const struct splan *sp)
+{
+	struct vplan *vp;
+	int err;
+
+	err = bpf_map_delete_elem(w->m->services, &sp->key);
+	if (!err)
+		w->st->services_removed++;
+	else if (err != -ENOENT)
+		return err;
+	/* An address still in use is refreshed now; an unused one goes after all deletions. */
+	vp = plan_vip(w->p, &sp->key);
+	err = vp && vp->has_want ? vip_sync(w, vp) : 0;
+	return err ? err : drop_reals(w, sp);
+}
+
+static int reset_counters(struct writer *w, const struct splan *sp)
+{
+	uint32_t stride = percpu_stride(w->m, sizeof(struct xlvs_counters));
+	uint32_t i, n = 0;
+	int err = 0;
+
+	if (sp->fresh_id)
+		err = map_update_many(w->m->svc_stats, &sp->entry.id, w->zero, 1,
+				      sizeof(sp->entry.id), stride);
+	for (i = 0; i < sp->nreals; i++)
+		if (sp->reals[i].fresh)
+			w->ids[n++] = sp->reals[i].id;
+	return err ? err : map_update_many(w->m->real_stats, w->ids, w->zero, n,
+					   sizeof(*w->ids), stride);
+}
+
+/* The entry a desired real gets; the resolver's next hop stays while the
+ * address does. */
+static void real_entry(const struct splan *sp, const struct rplan *rp,
+		       const struct xlvs_real *cur, struct xlvs_real *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = rp->key[0];
+	memcpy(r->addr, rp->key + 1, sizeof(r->addr));
+	r->fwd = rp->spec->fwd;
+	r->flags = XLVS_REAL_F_ACTIVE;
+	r->svc_id = sp->entry.id;
+	r->gue_port = htons(rp->spec->gue_port);
+	r->weight = rp->spec->weight;
+	if (cur->family != r->family || memcmp(cur->addr, r->addr, sizeof(r->addr)))
+		return;
+	r->flags |= cur->flags & XLVS_REAL_F_NH_VALID;
+	memcpy(r->nh_mac, cur->nh_mac, sizeof(r->nh_mac));
+	memcpy(r->nh_smac, cur->nh_smac, sizeof(r->nh_smac));
+	r->nh_ifindex = cur->nh_ifindex;
+}
+
+static int write_reals(struct writer *w, const struct splan *sp)
+{
+	const struct xlvs_real *cur;
+	struct xlvs_real r;
+	uint32_t i, n = 0;
+	int err;
+
+	for (i = 0; i < sp->nreals; i++) {
+		cur = &w->p->snap.reals[sp->reals[i].id];
+		real_entry(sp, &sp->reals[i], cur, &r);
+		if (memcmp(&r, cur, sizeof(r)))
+			stage(w, &n, sp->reals[i].id, &r);
+	}
+	err = put_reals(w, n);
+	if (!err)
+		w->st->reals_written += n;
+	return err;
+}
+
+/* Slots [base, base + size) of the ring map, as they are now. */
+static int ring_read(struct writer *w, uint32_t base, uint32_t size, uint32_t *out)
+{
+	struct map_iter it;
+	uint32_t n = 0;
+	int got;
+
+	map_iter_init_at(&it, w->m->ring, sizeof(*out), base);
+	while (n < size) {
+		got = map_iter_read(&it, w->ids, out + n, size - n < CHUNK ? size - n : CHUNK);
+		if (got <= 0)
+			return got ? got : -EPROTO;	/* the map ended: it shrank under us */
+		n += got;
+	}
+	return 0;
+}
+
+static int write_ring(struct writer *w, const struct splan *sp)
+{
+	const struct xlvs_service *e = &sp->entry;
+	uint32_t i;
+	int n;
+
+	if (!sp->ring_dirty)
+		return 0;
+	for (i = 0; i < sp->nreals; i++)
+		w->mb[i] = (struct xlvs_maglev_backend){
+			.real_id = sp->reals[i].id,
+			.weight = sp->reals[i].spec->weight,
+			.key = sp->reals[i].key,
+			.key_len = REAL_KEY_LEN,
+		};
+	n = xlvs_maglev_build(w->ring_new, e->ring_size, w->mb, sp->nreals);
+	/* A fresh slice is written whole: reading it back would cost as much. */
+	if (!n && !sp->fresh_slice)
+		n = ring_read(w, e->ring_base, e->ring_size, w->ring_old);
+	if (!n)
+		n = xlvs_ring_write(w->m->ring, e->ring_base, sp->fresh_slice ? NULL : w->ring_old,
+				    w->ring_new, e->ring_size);
+	if (n < 0)
+		return n;
+	w->st->ring_slots_written += n;
+	return 0;
+}
+
+static int write_entry(struct writer *w, const struct splan *sp)
+{
+	int err;
+
+	if (sp->cur && !memcmp(sp->cur, &sp->entry, sizeof(sp->entry)))
+		return 0;
+	err = bpf_map_update_elem(w->m->services, &sp->key, &sp->entry, BPF_ANY);
+	if (err)
+		return err;
+	if (sp->cur)
+		w->st->services_updated++;
+	else
+		w->st->services_added++;
+	return 0;
+}
+
+static int write_service(struct writer *w, const struct splan *sp)
+{
+	int err = reset_counters(w, sp);
+
+	if (!err)
+		err = write_reals(w, sp);
+	if (!err)
+		err = write_ring(w, sp);
+	if (!err)
+		err = vip_sync(w, plan_vip(w->p, &sp->key));
+	if (!err)
+		err = write_entry(w, sp);
+	return err ? err : drop_reals(w, sp);
+}
+
+static int run(struct writer *w)
+{
+	struct plan *p = w->p;
+	uint32_t i;
+	int err = drop_orphans(w);
+
+	for (i = 0; !err && i < p->nsvcs; i++)
+		if (!p->svcs[i].want)
+			err = delete_service(w, &p->svcs[i]);
+	for (i = 0; !err && i < p->nvips; i++)
+		if (!p->vips[i].has_want)
+			err = vip_sync(w, &p->vips[i]);
+	if (!err)
+		err = write_filter(w);
+	for (i = 0; !err && i < p->nsvcs; i++)
+		if (p->svcs[i].want)
+			err = write_service(w, &p->svcs[i]);
+	for (i = 0; !err && i < p->nvips; i++)
+		err = vip_sync(w, &p->vips[i]);
+	return err;
+}
+
+int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned int flags,
+		  struct xlvs_apply_stats *st)
+{
+	struct xlvs_apply_stats ignored;
+	struct writer w = { 0 };
+	struct plan *p;
+	int err;
+
+	st = st ? st : &ignored;
+	memset(st, 0, sizeof(*st));
+	if (!m || !want || (flags & ~XLVS_APPLY_F_VERIFY_RINGS))
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->m = m;
+	p->flags = flags;
+	p->st = st;
+	err = plan_make(p, want);
+	if (!err)
+		err = writer_init(&w, p);
+	if (!err)
+		err = run(&w);
+	writer_free(&w);
+	plan_free(p);
+	free(p);
+	return err;
+}
+
+int xlvs_apply(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_apply_stats *st)
+{
+	return xlvs_apply_ex(m, want, 0, st);
+}

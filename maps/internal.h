@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libxlvsmaps internals shared by its files (not API): bulk map I/O and the
+ * snapshot of the maps that xlvs_state_read() and xlvs_apply() start from.
+ */
+#ifndef XLVS_MAPS_INTERNAL_H
+#define XLVS_MAPS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xlvsmaps.h"
+
+/* ---- bulk map I/O (mapio.c) ---- */
+
+/* Reads a map in key order, batched where the kernel can (Linux >= 5.6). */
+struct map_iter {
+	int fd;
+	uint32_t ksz, vsz;
+	bool started;		/* pos holds a resume point */
+	bool batched;		/* a batch lookup worked: errors are real errors */
+	bool single;		/* no batch lookups: get_next_key + lookup_elem */
+	bool done;
+	uint64_t pos[8];	/* batch token, or the last key read */
+};
+
+void map_iter_init(struct map_iter *it, int fd, uint32_t ksz, uint32_t vsz);
+/* Arrays only: start at index first (an array's batch token is its last key). */
+void map_iter_init_at(struct map_iter *it, int fd, uint32_t vsz, uint32_t first);
+/* Up to cap entries into keys/vals; returns how many (0: end) or -errno. */
+int map_iter_read(struct map_iter *it, void *keys, void *vals, uint32_t cap);
+/* Every entry into new arrays *keys / *vals (at most max). */
+int map_dump(int fd, uint32_t ksz, uint32_t vsz, uint32_t max, void **keys, void **vals,
+	     uint32_t *n);
+/* n entries, batched where the kernel can. */
+int map_update_many(int fd, const void *keys, const void *vals, uint32_t n, uint32_t ksz,
+		    uint32_t vsz);
+/* Bytes of one per-CPU value of vsz bytes as bpf(2) copies it. */
+uint32_t percpu_stride(const struct xlvs_maps *m, uint32_t vsz);
+
+/* ---- the maps as read at one moment (state.c) ---- */
+
+/* Ids of the ACTIVE reals of service s: ids[first[s] .. first[s + 1]), ascending. */
+struct real_groups {
+	uint32_t first[XLVS_MAX_SERVICES + 1];
+	uint32_t ids[XLVS_MAX_REALS];
+};
+
+struct xlvs_snap {
+	uint32_t nsvc;
+	struct xlvs_svc_key *svc_keys;
+	struct xlvs_service *svcs;
+	uint32_t nvip;
+	struct xlvs_vip_key *vip_keys;
+	struct xlvs_vip *vips;
+	struct xlvs_real *reals;	/* all XLVS_MAX_REALS entries, by id */
+	uint64_t *filter;		/* xlvs_vip_filter words (with the VIPs) */
+	struct real_groups *groups;
+};
+
+int snap_read(struct xlvs_maps *m, struct xlvs_snap *s, bool with_vips);
+void snap_free(struct xlvs_snap *s);
+
+static inline bool real_active(const struct xlvs_real *r)
+{
+	return r->flags & XLVS_REAL_F_ACTIVE;
+}
+
+#endif /* XLVS_MAPS_INTERNAL_H */

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Planning an apply: validate the desired spec, match it with the maps and
+ * allocate ids and ring slices, all before the first write, so that a bad
+ * spec or a full map changes nothing.
+ *
+ * Allocation depends only on the maps and on what the spec says, not on its
+ * order (services are taken in key order, reals in key order), so a
+ * restarted daemon and the CLI compute the same:
+ * - a service keeps its id, and its ring slice while its ring size stays;
+ * - a new service id is the lowest id no service in the maps has, a new real
+ *   id the lowest id not ACTIVE in the maps. Every id this apply frees was in
+ *   use when it started, so none is handed out again by the same apply: a
+ *   stale connection to a removed real cannot land on its successor at once;
+ * - a new slice is the first gap between the kept slices that fits. A
+ *   resized service's old slice stays taken (the service reads it until its
+ *   entry switches); slices of deleted services are free (they go first).
+ *
+ * A real is identified by (service, address, port). The maps hold no real
+ * port: DR, TUN and GUE deliver to the VIP's port, so a real's port is the
+ * service's (as ipvsadm does for -g/-i), and NAT reals with a port of their
+ * own are refused until the ABI carries one.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "plan.h"
+
+struct slice {
+	uint32_t base, end;
+	struct splan *sp;
+};
+
+struct cur_real {		/* a real of a service in the maps; key first, like rplan */
+	uint8_t key[REAL_KEY_LEN];
+	uint32_t id;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, REAL_KEY_LEN);
+}
+
+/* Equal keys only come from a foreign writer: the lower id matches, whatever the order. */
+static int cur_cmp(const void *a, const void *b)
+{
+	const struct cur_real *x = a, *y = b;
+
+	return key_cmp(x, y) ?: (x->id > y->id) - (x->id < y->id);
+}
+
+static uint32_t ring_size_of(const struct xlvs_svc_spec *s)
+{
+	return s->ring_size ? s->ring_size : XLVS_RING_DEFAULT;
+}
+
+/* Network-order words as the maps hold them; the unspecified address is refused. */
+static int addr_norm(const struct xlvs_addr *a, __be32 out[4])
+{
+	static const __be32 zero[4];
+
+	memset(out, 0, 4 * sizeof(*out));
+	if (a->family == XLVS_AF_INET)
+		out[0] = a->be[0];
+	else if (a->family == XLVS_AF_INET6)
+		memcpy(out, a->be, 4 * sizeof(*out));
+	else
+		return -EINVAL;
+	return memcmp(out, zero, sizeof(zero)) ? 0 : -EINVAL;
+}
+
+static void real_key(uint8_t *key, uint8_t family, const __be32 *addr, __be16 port)
+{
+	key[0] = family;
+	memcpy(key + 1, addr, 16);
+	memcpy(key + 17, &port, 2);
+}
+
+static int check_svc(const struct xlvs_svc_spec *s, struct xlvs_svc_key *k)
+{
+	uint32_t size = ring_size_of(s);
+
+	if ((s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP) || s->sched >= XLVS_SCHED_MAX ||
+	    s->fwd >= XLVS_FWD_MAX || (s->flags & ~XLVS_SVC_F_ECHO) || (s->nr_reals && !s->reals) ||
+	    !xlvs_is_prime(size) || size > XLVS_MAGLEV_MAX_SIZE)
+		return -EINVAL;
+	memset(k, 0, sizeof(*k));
+	k->port = htons(s->port);
+	k->proto = s->proto;
+	k->family = s->vip.family;
+	return addr_norm(&s->vip, k->addr);
+}
+
+static int check_real(const struct splan *sp, const struct xlvs_real_spec *r, struct rplan *rp)
+{
+	__be32 addr[4];
+
+	if (r->fwd >= XLVS_FWD_MAX || r->weight > XLVS_MAGLEV_MAX_WEIGHT || addr_norm(&r->addr, addr))
+		return -EINVAL;
+	/* NAT would rewrite the port, and xlvs_real has no field for it yet. */
+	if ((r->fwd == XLVS_FWD_NAT || r->fwd == XLVS_FWD_FULLNAT) && r->port &&
+	    r->port != sp->want->port)
+		return -EOPNOTSUPP;
+	memset(rp, 0, sizeof(*rp));
+	real_key(rp->key, r->addr.family, addr, sp->key.port);
+	rp->spec = r;
+	return 0;
+}
+
+static int splan_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct splan *)a)->key, &((const struct splan *)b)->key,
+		      sizeof(struct xlvs_svc_key));
+}
+
+/* Sort, and join a desired service with its entry in the maps (same key). */
+static int fold_services(struct plan *p)
+{
+	struct splan *s = p->svcs, *o;
+	uint32_t i, k = 0;
+
+	qsort(s, p->nsvcs, sizeof(*s), splan_cmp);
+	for (i = 0; i < p->nsvcs; i++) {
+		o = k ? &s[k - 1] : NULL;
+		if (!o || splan_cmp(o, &s[i])) {
+			s[k++] = s[i];
+			continue;
+		}
+		if (o->want && s[i].want)
+			return -EINVAL;		/* the same service twice */
+		o->want = o->want ? o->want : s[i].want;
+		o->cur = o->cur ? o->cur : s[i].cur;
+	}
+	p->nsvcs = k;
+	return 0;
+}
+
+/* The first service (in key order) with an id owns it; a later one with the
+ * same id, or one with an id out of range, gets a new id (only a foreign
+ * writer leaves such entries). */
+static void claim_ids(struct plan *p)
+{
+	struct splan *sp;
+	uint32_t i, id;
+
+	for (i = 0; i < XLVS_MAX_SERVICES; i++)
+		p->owner[i] = OWNER_NONE;
+	for (i = 0; i < p->nsvcs; i++) {
+		sp = &p->svcs[i];
+		id = sp->cur ? sp->cur->id : XLVS_MAX_SERVICES;
+		if (id < XLVS_MAX_SERVICES && p->owner[id] == OWNER_NONE) {
+			p->owner[id] = (int32_t)(sp->cur - p->snap.svcs);
+			sp->own_reals = true;
+		}
+	}
+}
+
+static int plan_services(struct plan *p, const struct xlvs_spec *want)
+{
+	const struct xlvs_snap *s = &p->snap;
+	struct splan *sp;
+	uint32_t i;
+	int err;
+
+	if (want->nr_services > XLVS_MAX_SERVICES)
+		return -ENOSPC;
+	if (want->nr_services && !want->services)
+		return -EINVAL;
+	p->svcs = calloc(want->nr_services + s->nsvc + 1, sizeof(*p->svcs));
+	if (!p->svcs)
+		return -ENOMEM;
+	for (i = 0; i < want->nr_services; i++) {
+		sp = &p->svcs[p->nsvcs++];
+		sp->want = &want->services[i];
+		err = check_svc(sp->want, &sp->key);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < s->nsvc; i++) {
+		sp = &p->svcs[p->nsvcs++];
+		sp->key = s->svc_keys[i];
+		sp->cur = &s->svcs[i];
+	}
+	err = fold_services(p);
+	if (!err)
+		claim_ids(p);
+	return err;
+}
+
+/* Pair the desired reals with the service's reals in the maps, by key. */
+static void match_reals(struct plan *p, struct splan *sp, struct cur_real *cr)
+{
+	const struct real_groups *g = p->snap.groups;
+	const struct xlvs_real *r;
+	struct rplan *rp;
+	uint32_t i, j = 0, n = 0, first = 0;
+
+	if (sp->own_reals) {
+		first = g->first[sp->cur->id];
+		n = g->first[sp->cur->id + 1] - first;
+	}
+	for (i = 0; i < n; i++) {
+		cr[i].id = g->ids[first + i];
+		r = &p->snap.reals[cr[i].id];
+		real_key(cr[i].key, r->family, r->addr, sp->key.port);
+	}
+	qsort(cr, n, sizeof(*cr), cur_cmp);
+	for (i = 0; i < sp->nreals; i++) {
+		rp = &sp->reals[i];
+		for (; j < n && key_cmp(cr[j].key, rp->key) < 0; j++)
+			sp->ring_dirty = true;		/* removed */
+		if (j < n && !key_cmp(cr[j].key, rp->key)) {
+			rp->id = cr[j].id;
+			p->kept[rp->id] = 1;
+			if (p->snap.reals[rp->id].weight != rp->spec->weight)
+				sp->ring_dirty = true;
+			j++;
+		} else {
+			rp->fresh = true;
+			sp->ring_dirty = true;
+		}
+	}
+	if (j < n)
+		sp->ring_dirty = true;
+}
+
+static int want_reals(struct plan *p, struct splan *sp, struct rplan *rp, struct cur_real *cr)
+{
+	uint32_t i;
+	int err;
+
+	sp->reals = rp;
+	sp->nreals = sp->want->nr_reals;
+	for (i = 0; i < sp->nreals; i++) {
+		err = check_real(sp, &sp->want->reals[i], &rp[i]);
+		if (err)
+			return err;
+	}
+	qsort(rp, sp->nreals, sizeof(*rp), key_cmp);
+	for (i = 1; i < sp->nreals; i++)
+		if (!key_cmp(rp[i - 1].key, rp[i].key))
+			return -EINVAL;		/* the same real twice */
+	match_reals(p, sp, cr);
+	if (sp->nreals > p->max_reals)
+		p->max_reals = sp->nreals;
+	return 0;
+}
+
+static int plan_reals(struct plan *p)
+{
+	struct cur_real *cr;
+	size_t i, total = 0;
+	int err = 0;
+
+	for (i = 0; i < p->nsvcs; i++)
+		if (p->svcs[i].want)
+			total += p->svcs[i].want->nr_reals;
+	if (total > XLVS_MAX_REALS)
+		return -ENOSPC;
+	p->rmem = calloc(total + 1, sizeof(*p->rmem));
+	cr = malloc(XLVS_MAX_REALS * sizeof(*cr));
+	if (!p->rmem || !cr)
+		err = -ENOMEM;
+	for (i = 0, total = 0; !err && i < p->nsvcs; i++) {
+		if (!p->svcs[i].want)
+			continue;
+		err = want_reals(p, &p->svcs[i], p->rmem + total, cr);
+		total += p->svcs[i].nreals;
+	}
+	free(cr);
+	return err;
+}
+
+static int alloc_ids(struct plan *p)
+{
+	uint32_t i, j, sid = 0, rid = 0;
+	struct splan *sp;
+
+	for (i = 0; i < p->nsvcs; i++) {
+		sp = &p->svcs[i];
+		if (!sp->want)
+			continue;
+		if (sp->own_reals) {
+			sp->entry.id = sp->cur->id;
+		} else {
+			while (sid < XLVS_MAX_SERVICES && p->owner[sid] != OWNER_NONE)
+				sid++;
+			if (sid == XLVS_MAX_SERVICES)
+				return -ENOSPC;
+			p->owner[sid] = OWNER_FRESH;
+			sp->entry.id = sid;
+			sp->fresh_id = true;
+		}
+		for (j = 0; j < sp->nreals; j++) {
+			if (!sp->reals[j].fresh)
+				continue;
+			while (rid < XLVS_MAX_REALS && real_active(&p->snap.reals[rid]))
+				rid++;
+			if (rid == XLVS_MAX_REALS)
+				return -ENOSPC;
+			sp->reals[j].id = rid++;
+		}
+	}
+	return 0;
+}
+
+static int slice_cmp(const void *a, const void *b)
+{
+	const struct slice *x = a, *y = b;
+
+	/* svcs is in key order: the tie-break keeps overlaps deterministic */
+	if (x->base != y->base)
+		return x->base > y->base ? 1 : -1;
+	return (x->sp > y->sp) - (x->sp < y->sp);
+}
+
+/* The slices that stay taken: valid ones of kept services, first come in
+ * ring order wins an overlap. Returns the gaps between them, in ring order. */
+static uint32_t kept_slices(struct plan *p, struct slice *s, struct slice *gap)
+{
+	uint32_t i, n = 0, ngap = 0, end = 0;
+	const struct xlvs_service *c;
+
+	for (i = 0; i < p->nsvcs; i++) {
+		c = p->svcs[i].cur;
+		if (p->svcs[i].want && p->svcs[i].own_reals && xlvs_is_prime(c->ring_size) &&
+		    c->ring_size <= p->m->ring_slots && c->ring_base <= p->m->ring_slots - c->ring_size)
+			s[n++] = (struct slice){ c->ring_base, c->ring_base + c->ring_size, &p->svcs[i] };
+	}
+	qsort(s, n, sizeof(*s), slice_cmp);
+	for (i = 0; i < n; i++) {
+		if (s[i].base < end)
+			continue;
+		if (s[i].base > end)
+			gap[ngap++] = (struct slice){ end, s[i].base, NULL };
+		s[i].sp->slice_ok = true;
+		end = s[i].end;
+	}
+	if (end < p->m->ring_slots)
+		gap[ngap++] = (struct slice){ end, p->m->ring_slots, NULL };
+	return ngap;
+}
+
+static int alloc_slice(struct splan *sp, struct slice *gap, uint32_t ngap, uint32_t size)
+{
+	uint32_t i;
+
+	for (i = 0; i < ngap && gap[i].end - gap[i].base < size; i++)
+		;
+	if (i == ngap)
+		return -ENOSPC;
+	sp->entry.ring_base = gap[i].base;
+	gap[i].base += size;
+	sp->fresh_slice = true;
+	sp->ring_dirty = true;
+	return 0;
+}
+
+static int plan_slices(struct plan *p)
+{
+	struct slice *s = malloc((2 * p->nsvcs + 1) * sizeof(*s));
+	struct slice *gap = s + p->nsvcs;
+	uint32_t i, ngap, size;
+	struct splan *sp;
+	int err = 0;
+
+	if (!s)
+		return -ENOMEM;
+	ngap = kept_slices(p, s, gap);
+	for (i = 0; !err && i < p->nsvcs; i++) {
+		sp = &p->svcs[i];
+		if (!sp->want)
+			continue;
+		size = ring_size_of(sp->want);
+		if (sp->slice_ok && sp->cur->ring_size == size)
+			sp->entry.ring_base = sp->cur->ring_base;
+		else
+			err = alloc_slice(sp, gap, ngap, size);
+		sp->entry.ring_size = size;
+	}
+	free(s);
+	return err;
+}
+
+static int vplan_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct vplan *)a)->key, &((const struct vplan *)b)->key,
+		      sizeof(struct xlvs_vip_key));
+}
+
+/* One entry per address: the union of its desired services, and the maps' entry. */
+static void fold_vips(struct plan *p)
+{
+	struct vplan *v = p->vips, *o;
+	uint32_t i, k = 0;
+
+	qsort(v, p->nvips, sizeof(*v), vplan_cmp);
+	for (i = 0; i < p->nvips; i++) {
+		o = k ? &v[k - 1] : NULL;
+		if (!o || vplan_cmp(o, &v[i])) {
+			v[k++] = v[i];
+			continue;
+		}
+		o->want.flags |= v[i].want.flags;
+		o->want.nr_services += v[i].want.nr_services;
+		o->has_want |= v[i].has_want;
+		if (v[i].has_cur) {
+			o->cur = v[i].cur;
+			o->has_cur = true;
+		}
+	}
+	p->nvips = k;
+}
+
+static void vip_key(const struct xlvs_svc_key *k, struct xlvs_vip_key *vk)
+{
+	memset(vk, 0, sizeof(*vk));
+	memcpy(vk->addr, k->addr, sizeof(vk->addr));
+	vk->family = k->family;
+}
+
+static int plan_vips(struct plan *p)
+{
+	const struct xlvs_snap *s = &p->snap;
+	struct vplan *v;
+	uint32_t i;
+
+	p->vips = calloc(p->nsvcs + s->nvip + 1, sizeof(*p->vips));
+	if (!p->vips)
+		return -ENOMEM;
+	for (i = 0; i < p->nsvcs; i++) {
+		if (!p->svcs[i].want)
+			continue;
+		v = &p->vips[p->nvips++];
+		vip_key(&p->svcs[i].key, &v->key);
+		v->has_want = true;
+		v->want.nr_services = 1;
+		if (p->svcs[i].want->flags & XLVS_SVC_F_ECHO)
+			v->want.flags = XLVS_VIP_F_ECHO;
+	}
+	for (i = 0; i < s->nvip; i++) {
+		v = &p->vips[p->nvips++];
+		v->key = s->vip_keys[i];
+		v->cur = s->vips[i];
+		v->has_cur = true;
+	}
+	fold_vips(p);
+	return 0;
+}
+
+struct vplan *plan_vip(struct plan *p, const struct xlvs_svc_key *k)
+{
+	struct vplan want;
+
+	vip_key(k, &want.key);
+	return bsearch(&want, p->vips, p->nvips, sizeof(*p->vips), vplan_cmp);
+}
+
+static void plan_entries(struct plan *p)
+{
+	struct splan *sp;
+	uint32_t i;
+
+	for (i = 0; i < p->nsvcs; i++) {
+		sp = &p->svcs[i];
+		if (!sp->want)
+			continue;
+		sp->entry.flags = sp->want->flags;
+		sp->entry.sched = sp->want->sched;
+		if (p->flags & XLVS_APPLY_F_VERIFY_RINGS)
+			sp->ring_dirty = true;
+		if (sp->ring_dirty && sp->entry.ring_size > p->max_ring)
+			p->max_ring = sp->entry.ring_size;
+	}
+}
+
+int plan_make(struct plan *p, const struct xlvs_spec *want)
+{
+	int err = snap_read(p->m, &p->snap, true);
+
+	if (!err)
+		err = plan_services(p, want);
+	if (!err)
+		err = plan_reals(p);
+	if (!err)
+		err = alloc_ids(p);
+	if (!err)
+		err = plan_slices(p);
+	if (!err)
+		err = plan_vips(p);
+	if (!err)
+		plan_entries(p);
+	return err;
+}
+
+void plan_free(struct plan *p)
+{
+	snap_free(&p->snap);
+	free(p->svcs);
+	free(p->rmem);
+	free(p->vips);
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The maps as read at one moment: every service, every VIP, the VIP filter and
+ * the whole reals array, the latter in one pass (a batch lookup of 65536 entries takes
+ * a few milliseconds, one lookup per entry would take a hundred).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Counting sort of the ACTIVE reals by service id; ids stay ascending. */
+static int group_reals(struct xlvs_snap *s)
+{
+	struct real_groups *g = calloc(1, sizeof(*g));
+	const struct xlvs_real *r;
+	uint32_t id, sid;
+
+	if (!g)
+		return -ENOMEM;
+	for (id = 0; id < XLVS_MAX_REALS; id++) {
+		r = &s->reals[id];
+		if (real_active(r) && r->svc_id < XLVS_MAX_SERVICES)
+			g->first[r->svc_id + 1]++;
+	}
+	for (sid = 1; sid <= XLVS_MAX_SERVICES; sid++)
+		g->first[sid] += g->first[sid - 1];
+	/* Fill by advancing first[s] to the end of s, then shift back. */
+	for (id = 0; id < XLVS_MAX_REALS; id++) {
+		r = &s->reals[id];
+		if (real_active(r) && r->svc_id < XLVS_MAX_SERVICES)
+			g->ids[g->first[r->svc_id]++] = id;
+	}
+	memmove(g->first + 1, g->first, XLVS_MAX_SERVICES * sizeof(g->first[0]));
+	g->first[0] = 0;
+	s->groups = g;
+	return 0;
+}
+
+/* All n entries of an array map, by index. */
+static int dump_array(int fd, uint32_t vsz, uint32_t n, void **vals)
+{
+	void *keys = NULL;
+	uint32_t got;
+	int err;
+
+	err = map_dump(fd, sizeof(__u32), vsz, n, &keys, vals, &got);
+	free(keys);
+	if (!err && got != n)
+		err = -EPROTO;	/* an array dump returns every index, in order */
+	return err;
+}
+
+int snap_read(struct xlvs_maps *m, struct xlvs_snap *s, bool with_vips)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	err = map_dump(m->services, sizeof(struct xlvs_svc_key), sizeof(struct xlvs_service),
+		       XLVS_MAX_SERVICES, (void **)&s->svc_keys, (void **)&s->svcs, &s->nsvc);
+	if (!err && with_vips)
+		err = map_dump(m->vips, sizeof(struct xlvs_vip_key), sizeof(struct xlvs_vip),
+			       XLVS_MAX_VIPS, (void **)&s->vip_keys, (void **)&s->vips, &s->nvip);
+	if (!err && with_vips)
+		err = dump_array(m->vip_filter, sizeof(uint64_t), XLVS_VIP_FILTER_WORDS,
+				 (void **)&s->filter);
+	if (!err)
+		err = dump_array(m->reals, sizeof(struct xlvs_real), XLVS_MAX_REALS,
+				 (void **)&s->reals);
+	if (!err)
+		err = group_reals(s);
+	if (err)
+		snap_free(s);
+	return err;
+}
+
+void snap_free(struct xlvs_snap *s)
+{
+	free(s->svc_keys);
+	free(s->svcs);
+	free(s->vip_keys);
+	free(s->vips);
+	free(s->reals);
+	free(s->filter);
+	free(s->groups);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- xlvs_state_read ---- */
+
+static int by_svc_id(const void *a, const void *b)
+{
+	const struct xlvs_svc_state *x = a, *y = b;
+
+	return (x->svc.id > y->svc.id) - (x->svc.id < y->svc.id);
+}
+
+static int svc_state_reals(const struct xlvs_snap *s, struct xlvs_svc_state *ss)
+{
+	const struct real_groups *g = s->groups;
+	uint32_t i, first, n;
+
+	if (ss->svc.id >= XLVS_MAX_SERVICES)
+		return 0;
+	first = g->first[ss->svc.id];
+	n = g->first[ss->svc.id + 1] - first;
+	ss->reals = calloc(n ? n : 1, sizeof(*ss->reals));
+	if (!ss->reals)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		ss->reals[i].id = g->ids[first + i];
+		ss->reals[i].real = s->reals[g->ids[first + i]];
+	}
+	ss->nr_reals = n;
+	return 0;
+}
+
+int xlvs_state_read(struct xlvs_maps *m, struct xlvs_state *st)
+{
+	struct xlvs_snap s;
+	uint32_t i;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	err = snap_read(m, &s, false);
+	if (err)
+		return err;
+	st->services = calloc(s.nsvc ? s.nsvc : 1, sizeof(*st->services));
+	err = st->services ? 0 : -ENOMEM;
+	for (i = 0; !err && i < s.nsvc; i++) {
+		st->services[i].key = s.svc_keys[i];
+		st->services[i].svc = s.svcs[i];
+		st->nr_services = i + 1;
+	}
+	if (!err)
+		qsort(st->services, st->nr_services, sizeof(*st->services), by_svc_id);
+	for (i = 0; !err && i < st->nr_services; i++)
+		err = svc_state_reals(&s, &st->services[i]);
+	snap_free(&s);
+	if (err)
+		xlvs_state_free(st);
+	return err;
+}
+
+void xlvs_state_free(struct xlvs_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nr_services; i++)
+		free(st->services[i].reals);
+	free(st->services);
+	memset(st, 0, sizeof(*st));
+}

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libxlvsmaps: opening the director's maps, the global configuration,
+ * counters and the connection table. The applier is apply.c, the state
+ * reader state.c.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "xlvs_lb.skel.h"
+
+/*
+ * Every map, found through the skeleton: a map renamed or dropped in bpf/
+ * fails to compile here instead of failing at run time.
+ */
+struct map_desc {
+	size_t fd_off;		/* int in struct xlvs_maps */
+	size_t skel_off;	/* struct bpf_map * in struct xlvs_lb_bpf */
+	size_t size_off;	/* loader-sized: uint32_t for max_entries; else 0 */
+};
+
+#define MAP_FIXED(field, name) \
+	{ offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name), 0 }
+#define MAP_SIZED(field, name, size) \
+	{ offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name), \
+	  offsetof(struct xlvs_maps, size) }
+
+static const struct map_desc map_descs[] = {
+	MAP_FIXED(services, xlvs_services),
+	MAP_FIXED(vips, xlvs_vips),
+	MAP_FIXED(reals, xlvs_reals),
+	MAP_SIZED(ring, xlvs_ring, ring_slots),
+	MAP_SIZED(conns, xlvs_conns, conn_entries),
+	MAP_FIXED(svc_stats, xlvs_svc_stats),
+	MAP_FIXED(real_stats, xlvs_real_stats),
+	MAP_FIXED(drops, xlvs_drops),
+	MAP_FIXED(events, xlvs_events),
+	MAP_FIXED(syn_guard, xlvs_syn_guard),
+	MAP_FIXED(config, xlvs_config),
+	MAP_FIXED(vip_filter, xlvs_vip_filter),
+};
+
+#define NR_MAPS	(sizeof(map_descs) / sizeof(map_descs[0]))
+
+static int *desc_fd(struct xlvs_maps *m, const struct map_desc *d)
+{
+	return (int *)((char *)m + d->fd_off);
+}
+
+static struct bpf_map *desc_map(struct xlvs_lb_bpf *skel, const struct map_desc *d)
+{
+	return *(struct bpf_map **)((char *)skel + d->skel_off);
+}
+
+static void maps_reset(struct xlvs_maps *m)
+{
+	size_t i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < NR_MAPS; i++)
+		*desc_fd(m, &map_descs[i]) = -1;
+}
+
+void xlvs_maps_close(struct xlvs_maps *m)
+{
+	size_t i;
+	int *fd;
+
+	for (i = 0; i < NR_MAPS; i++) {
+		fd = desc_fd(m, &map_descs[i]);
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Take fd as map d if it has the skeleton's layout: a pin left by another
+ * version of xlvs is refused (-EPROTO) rather than misread. */
+static int map_adopt(struct xlvs_maps *m, const struct map_desc *d, const struct bpf_map *want,
+		     int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int err;
+
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (info.type != bpf_map__type(want) || info.key_size != bpf_map__key_size(want) ||
+	    info.value_size != bpf_map__value_size(want) ||
+	    (!d->size_off && info.max_entries != bpf_map__max_entries(want))) {
+		close(fd);
+		return -EPROTO;
+	}
+	if (d->size_off)
+		*(uint32_t *)((char *)m + d->size_off) = info.max_entries;
+	*desc_fd(m, d) = fd;
+	return 0;
+}
+
+/* Fill m with the map fds get_fd() returns, each checked against the skeleton. */
+static int maps_take(struct xlvs_maps *m, int (*get_fd)(const struct bpf_map *, const void *),
+		     const void *ctx)
+{
+	struct xlvs_lb_bpf *skel;
+	size_t i;
+	int fd, err = 0;
+
+	maps_reset(m);
+	skel = xlvs_lb_bpf__open();
+	if (!skel)
+		return errno ? -errno : -ENOMEM;
+	for (i = 0; i < NR_MAPS && !err; i++) {
+		fd = get_fd(desc_map(skel, &map_descs[i]), ctx);
+		err = fd < 0 ? fd : map_adopt(m, &map_descs[i], desc_map(skel, &map_descs[i]), fd);
+	}
+	xlvs_lb_bpf__destroy(skel);
+	m->ncpus = libbpf_num_possible_cpus();
+	if (!err && m->ncpus <= 0)
+		err = m->ncpus ? m->ncpus : -ENODEV;
+	if (err)
+		xlvs_maps_close(m);
+	return err;
+}
+
+static int pinned_fd(const struct bpf_map *map, const void *dir)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", (const char *)dir, bpf_map__name(map)) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return bpf_obj_get(path);	/* fd or -errno */
+}
+
+int xlvs_maps_open(struct xlvs_maps *m, const char *dir)
+{
+	return maps_take(m, pinned_fd, dir);
+}
+
+static int object_fd(const struct bpf_map *map, const void *obj)
+{
+	const struct bpf_map *own = bpf_object__find_map_by_name(obj, bpf_map__name(map));
+	int fd = own ? bpf_map__fd(own) : -ENOENT;
+
+	if (fd < 0)
+		return own ? -EBADF : fd;	/* -EBADF: the object is not loaded */
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+int xlvs_maps_from_obj(struct xlvs_maps *m, struct bpf_object *obj)
+{
+	return maps_take(m, object_fd, obj);
+}
+
+/* ---- configuration ---- */
+
+static int addr_word(const struct xlvs_addr *a, uint8_t family, __be32 *out, size_t words)
+{
+	if (a->family == XLVS_AF_NONE)
+		return 0;
+	if (a->family != family)
+		return -EINVAL;
+	memcpy(out, a->be, words * sizeof(*out));
+	return 0;
+}
+
+int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
+{
+	struct xlvs_config c = {
+		.syn_guard_rate = g->syn_guard_rate,
+		.tun_mtu = g->tun_mtu,
+		.gue_port = htons(g->gue_port ? g->gue_port : XLVS_GUE_PORT_DEFAULT),
+	};
+	__u32 key = 0;
+	int err;
+
+	if (g->frag_drop)
+		c.flags |= XLVS_CFG_F_FRAG_DROP;
+	if (g->ip4_options_drop)
+		c.flags |= XLVS_CFG_F_IP4_OPT_DROP;
+	if (g->have_gw_mac) {
+		c.flags |= XLVS_CFG_F_GW_FALLBACK;
+		memcpy(c.gw_mac, g->gw_mac, sizeof(c.gw_mac));
+	}
+	err = addr_word(&g->tun_src4, XLVS_AF_INET, &c.src4, 1);
+	if (!err)
+		err = addr_word(&g->tun_src6, XLVS_AF_INET6, c.src6, 4);
+	return err ? err : bpf_map_update_elem(m->config, &key, &c, BPF_ANY);
+}
+
+int xlvs_maps_get_config(struct xlvs_maps *m, struct xlvs_config *cfg)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(m->config, &key, cfg);
+}
+
+/* ---- counters ---- */
+
+/* out[0..nwords) = the per-CPU u64 words of entry key, summed over CPUs. */
+static int percpu_sum(struct xlvs_maps *m, int fd, __u32 key, uint64_t *out, uint32_t nwords)
+{
+	uint32_t stride = percpu_stride(m, nwords * sizeof(uint64_t));
+	uint64_t *v = malloc((size_t)stride);
+	uint32_t cpu, w;
+	int err;
+
+	if (!v)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(fd, &key, v);
+	memset(out, 0, nwords * sizeof(*out));
+	for (cpu = 0; !err && cpu < (uint32_t)m->ncpus; cpu++)
+		for (w = 0; w < nwords; w++)
+			out[w] += v[cpu * nwords + w];
+	free(v);
+	return err;
+}
+
+#define COUNTER_WORDS	(sizeof(struct xlvs_counters) / sizeof(uint64_t))
+_Static_assert(sizeof(struct xlvs_counters) % sizeof(uint64_t) == 0, "u64 words only");
+
+int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c)
+{
+	return percpu_sum(m, m->svc_stats, svc_id, (uint64_t *)c, COUNTER_WORDS);
+}
+
+int xlvs_real_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c)
+{
+	return percpu_sum(m, m->real_stats, real_id, (uint64_t *)c, COUNTER_WORDS);
+}
+
+static int sum_all(struct xlvs_maps *m, int fd, uint32_t n, uint64_t *out)
+{
+	uint32_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++)
+		err = percpu_sum(m, fd, i, &out[i], 1);
+	return err;
+}
+
+int xlvs_drop_counters(struct xlvs_maps *m, uint64_t *out)
+{
+	return sum_all(m, m->drops, XLVS_DROP_MAX, out);
+}
+
+int xlvs_event_counters(struct xlvs_maps *m, uint64_t *out)
+{
+	return sum_all(m, m->events, XLVS_EV_MAX, out);
+}
+
+/* ---- connection table ---- */
+
+#define CONN_CHUNK	4096	/* entries per batch lookup */
+
+int xlvs_conns_foreach(struct xlvs_maps *m, xlvs_conn_cb cb, void *ctx)
+{
+	struct xlvs_flow *keys = malloc(CONN_CHUNK * sizeof(*keys));
+	struct xlvs_conn *vals = malloc(CONN_CHUNK * sizeof(*vals));
+	struct map_iter it;
+	int i, n, ret = -ENOMEM;
+
+	if (!keys || !vals)
+		goto out;
+	map_iter_init(&it, m->conns, sizeof(*keys), sizeof(*vals));
+	while ((n = map_iter_read(&it, keys, vals, CONN_CHUNK)) > 0) {
+		for (i = 0; i < n; i++) {
+			ret = cb(&keys[i], &vals[i], ctx);
+			if (ret)
+				goto out;
+		}
+	}
+	ret = n;	/* 0 at the end, or -errno */
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+/* r0 = bpf_jiffies64(); exit: BPF_PROG_RUN returns its low 32 bits. */
+static int jiffies_prog(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_jiffies64 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "xlvs_jiffies", "GPL", insns, 2, NULL);
+}
+
+int xlvs_jiffies_read(struct xlvs_jiffies *j)
+{
+	char pkt[64] = { 0 };	/* a socket filter test run wants an Ethernet frame */
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = pkt, .data_size_in = sizeof(pkt));
+	struct timespec tick;
+	int fd, err;
+
+	/* The coarse clocks advance once per tick: their resolution is 1e9 / HZ. */
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &tick))
+		return -errno;
+	j->tick_ns = (uint64_t)tick.tv_sec * 1000000000ull + tick.tv_nsec;
+	fd = jiffies_prog();
+	if (fd < 0)
+		return fd;
+	err = bpf_prog_test_run_opts(fd, &run);
+	close(fd);
+	j->now = run.retval;
+	return err;
+}
+
+uint64_t xlvs_conn_idle_ns(const struct xlvs_jiffies *j, uint32_t last_seen)
+{
+	uint32_t ticks = j->now - last_seen;
+
+	/* A "negative" age: the entry was refreshed after j was read. */
+	return ticks > INT32_MAX ? 0 : ticks * j->tick_ns;
+}
+
+struct conn_count_ctx {
+	struct xlvs_jiffies clock;
+	uint64_t active_ns;
+	struct xlvs_conn_counts *per_real;
+	size_t nr;
+};
+
+static int conn_count(const struct xlvs_flow *flow, const struct xlvs_conn *conn, void *arg)
+{
+	struct conn_count_ctx *c = arg;
+
+	if (conn->real_id >= c->nr)
+		return 0;
+	if (xlvs_conn_idle_ns(&c->clock, conn->last_seen) <= c->active_ns)
+		c->per_real[conn->real_id].active++;
+	else
+		c->per_real[conn->real_id].inactive++;
+	return 0;
+}
+
+int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_counts *per_real,
+		     size_t nr_real_ids)
+{
+	struct conn_count_ctx c = {
+		.active_ns = active_ns, .per_real = per_real, .nr = nr_real_ids,
+	};
+	int err = xlvs_jiffies_read(&c.clock);
+
+	if (err)
+		return err;
+	memset(per_real, 0, nr_real_ids * sizeof(*per_real));
+	return xlvs_conns_foreach(m, conn_count, &c);
+}

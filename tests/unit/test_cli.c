@@ -1,0 +1,1519 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for the xlvs CLI (cli/): the one printer, the formatters against
+ * a hand-built state (exact text, parsed JSON), argument parsing errors and
+ * exit codes through xlvs_main(), and the control socket client against a
+ * forked fake daemon; the listings test reads maps pinned on a private bpffs.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "args.h"
+#include "xlvsctl.h"
+#include "fmt.h"
+#include "print.h"
+#include "xlvs.h"
+#include "xlvs_lb.skel.h"
+
+/* ---- capture ------------------------------------------------------------- */
+
+struct cap {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static void cap_open(struct cap *c)
+{
+	c->buf = NULL;
+	c->len = 0;
+	c->f = open_memstream(&c->buf, &c->len);
+	cr_assert_not_null(c->f);
+}
+
+/* Close and return the text (owned by c). */
+static const char *cap_text(struct cap *c)
+{
+	if (c->f) {
+		fclose(c->f);
+		c->f = NULL;
+	}
+	return c->buf ? c->buf : "";
+}
+
+static void cap_free(struct cap *c)
+{
+	cap_text(c);
+	free(c->buf);
+	c->buf = NULL;
+}
+
+/* Run xlvs_main on a NULL-terminated list of words. */
+struct run {
+	int rc;
+	struct cap out, err;
+};
+
+static void run_v(struct run *r, const char *const *words)
+{
+	char *argv[64];
+	int argc = 0;
+
+	argv[argc++] = (char *)"xlvs";
+	while (*words && argc < 63)
+		argv[argc++] = (char *)*words++;
+	argv[argc] = NULL;
+	cap_open(&r->out);
+	cap_open(&r->err);
+	r->rc = xlvs_main(argc, argv, r->out.f, r->err.f);
+	cap_text(&r->out);
+	cap_text(&r->err);
+}
+
+#define RUN(r, ...) run_v(r, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void run_free(struct run *r)
+{
+	cap_free(&r->out);
+	cap_free(&r->err);
+}
+
+static json_t *parse_json(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+
+	cr_assert_not_null(j, "not JSON (%s): %s", e.text, text);
+	return j;
+}
+
+/* json_object_get over a dotted path with array indexes: "services.0.reals.1.weight". */
+static json_t *jpath(json_t *j, const char *path)
+{
+	char buf[256], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && j; tok = strtok_r(NULL, ".", &save))
+		j = json_is_array(j) ? json_array_get(j, strtoul(tok, NULL, 10)) : json_object_get(j, tok);
+	cr_assert_not_null(j, "no %s", path);
+	return j;
+}
+
+static long long jint(json_t *j, const char *path)
+{
+	json_t *v = jpath(j, path);
+
+	cr_assert(json_is_integer(v), "%s is not an integer", path);
+	return json_integer_value(v);
+}
+
+static const char *jstr(json_t *j, const char *path)
+{
+	json_t *v = jpath(j, path);
+
+	cr_assert(json_is_string(v), "%s is not a string", path);
+	return json_string_value(v);
+}
+
+static double jreal(json_t *j, const char *path)
+{
+	json_t *v = jpath(j, path);
+
+	cr_assert(json_is_number(v), "%s is not a number", path);
+	return json_number_value(v);
+}
+
+/* ---- a synthetic director ------------------------------------------------ */
+
+#define NR_REAL_IDS	11
+#define NR_SVC_IDS	8
+
+static struct xlvs_real_state reals_a[2], reals_b[2];
+static struct xlvs_svc_state svcs[2];
+static struct xlvs_conn_counts conns[NR_REAL_IDS];
+static struct xlvs_counters svc_ctr[NR_SVC_IDS], real_ctr[NR_REAL_IDS];
+
+static void set_addr(__be32 *be, uint8_t *family, const char *text)
+{
+	*family = strchr(text, ':') ? XLVS_AF_INET6 : XLVS_AF_INET;
+	memset(be, 0, 16);
+	cr_assert_eq(inet_pton(*family == XLVS_AF_INET6 ? AF_INET6 : AF_INET, text, be), 1);
+}
+
+static void mk_real(struct xlvs_real_state *r, uint32_t id, const char *addr, uint8_t fwd,
+		    uint32_t weight, uint32_t svc_id)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	set_addr(r->real.addr, &r->real.family, addr);
+	r->real.fwd = fwd;
+	r->real.weight = weight;
+	r->real.svc_id = svc_id;
+	r->real.flags = XLVS_REAL_F_ACTIVE;
+}
+
+static void mk_svc(struct xlvs_svc_state *s, uint32_t id, const char *vip, uint16_t port, uint8_t proto,
+		   uint8_t sched, uint32_t flags, uint32_t ring_base, uint32_t ring_size)
+{
+	memset(s, 0, sizeof(*s));
+	set_addr(s->key.addr, &s->key.family, vip);
+	s->key.port = htons(port);
+	s->key.proto = proto;
+	s->svc.id = id;
+	s->svc.sched = sched;
+	s->svc.flags = flags;
+	s->svc.ring_base = ring_base;
+	s->svc.ring_size = ring_size;
+}
+
+/*
+ * TCP 198.18.0.10:80 (id 3, maglev, echo): 198.18.1.11 tun w1, 198.18.1.12 dr w2.
+ * UDP [2001:db8::10]:53 (id 7, rr): 2001:db8:1::1 gue w3 (port 7777, next hop
+ * resolved), 198.18.2.1 tun (6in4) drained.
+ */
+static struct xlvs_snapshot world(void)
+{
+	struct xlvs_snapshot s = { 0 };
+
+	mk_svc(&svcs[0], 3, "198.18.0.10", 80, IPPROTO_TCP, XLVS_SCHED_MAGLEV, XLVS_SVC_F_ECHO, 0, 65537);
+	mk_real(&reals_a[0], 5, "198.18.1.11", XLVS_FWD_TUN, 1, 3);
+	mk_real(&reals_a[1], 6, "198.18.1.12", XLVS_FWD_DR, 2, 3);
+	svcs[0].reals = reals_a;
+	svcs[0].nr_reals = 2;
+	mk_svc(&svcs[1], 7, "2001:db8::10", 53, IPPROTO_UDP, XLVS_SCHED_RR, 0, 65537, 251);
+	mk_real(&reals_b[0], 9, "2001:db8:1::1", XLVS_FWD_GUE, 3, 7);
+	reals_b[0].real.gue_port = htons(7777);
+	reals_b[0].real.flags |= XLVS_REAL_F_NH_VALID;
+	memcpy(reals_b[0].real.nh_mac, "\x02\x00\x00\x00\x00\x09", 6);
+	reals_b[0].real.nh_ifindex = 4;
+	mk_real(&reals_b[1], 10, "198.18.2.1", XLVS_FWD_TUN, 0, 7);
+	svcs[1].reals = reals_b;
+	svcs[1].nr_reals = 2;
+	s.st.services = svcs;
+	s.st.nr_services = 2;
+
+	memset(conns, 0, sizeof(conns));
+	conns[5] = (struct xlvs_conn_counts){ 12, 3 };
+	conns[6] = (struct xlvs_conn_counts){ 0, 7 };
+	conns[9] = (struct xlvs_conn_counts){ 1, 0 };
+	s.conns = conns;
+	s.nr_conns = NR_REAL_IDS;
+
+	memset(svc_ctr, 0, sizeof(svc_ctr));
+	memset(real_ctr, 0, sizeof(real_ctr));
+	svc_ctr[3] = (struct xlvs_counters){ .packets = 1000, .bytes = 120000, .new_flows = 15 };
+	svc_ctr[7] = (struct xlvs_counters){ .packets = 50, .bytes = 4000, .new_flows = 50 };
+	real_ctr[5] = (struct xlvs_counters){ .packets = 600, .bytes = 72000, .new_flows = 10 };
+	real_ctr[6] = (struct xlvs_counters){ .packets = 400, .bytes = 48000, .new_flows = 5 };
+	real_ctr[9] = (struct xlvs_counters){ .packets = 30, .bytes = 2400, .new_flows = 30 };
+	real_ctr[10] = (struct xlvs_counters){ .packets = 20, .bytes = 1600, .new_flows = 20 };
+	s.svc_ctr = svc_ctr;
+	s.nr_svc_ctr = NR_SVC_IDS;
+	s.real_ctr = real_ctr;
+	s.nr_real_ctr = NR_REAL_IDS;
+
+	s.have_drops = true;
+	s.drops[XLVS_DROP_NO_REAL] = 5;
+	s.drops[XLVS_DROP_IP4_TRUNC] = 2;
+	s.events[XLVS_EV_CONN_NEW] = 65;
+	s.events[XLVS_EV_CONN_HIT] = 985;
+	s.time_ns = 1000000000000ull;
+	return s;
+}
+
+/* Run a formatter into a string: text, or JSON when json. */
+#define FORMAT(json, call)						\
+	({								\
+		struct cap c_;						\
+		struct xp p_;						\
+		char *r_;						\
+		cap_open(&c_);						\
+		xp_init(&p_, c_.f, json, false);			\
+		xp_begin(&p_);						\
+		{ struct xp *p = &p_; call; }				\
+		cr_assert_eq(xp_end(&p_), 0);				\
+		r_ = strdup(cap_text(&c_));				\
+		cap_free(&c_);						\
+		r_;							\
+	})
+
+/* ---- service list -------------------------------------------------------- */
+
+static const char list_text[] =
+	"Prot VirtualAddress:Port   Scheduler  Flags\n"
+	"  -> RealAddress:Port      Forward Weight ActiveConn InActConn\n"
+	"TCP  198.18.0.10:80        maglev     echo\n"
+	"  -> 198.18.1.11:80        Tunnel  1      12         3\n"
+	"  -> 198.18.1.12:80        Route   2      0          7\n"
+	"UDP  [2001:db8::10]:53     rr\n"
+	"  -> [2001:db8:1::1]:53    GUE     3      1          0\n"
+	"  -> 198.18.2.1:53         Tunnel  0      0          0\n";
+
+Test(cli_list, text_table_exact)
+{
+	struct xlvs_snapshot s = world();
+	char *out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
+
+	cr_assert_str_eq(out, list_text);
+	free(out);
+}
+
+Test(cli_list, print_services_wrapper_matches_formatter)
+{
+	struct xlvs_snapshot s = world();
+	struct cap c;
+
+	cap_open(&c);
+	cr_assert_eq(xlvs_print_services(c.f, &s.st, conns, NR_REAL_IDS, 0), 0);
+	cr_assert_str_eq(cap_text(&c), list_text);
+	cap_free(&c);
+}
+
+Test(cli_list, json_fields)
+{
+	struct xlvs_snapshot s = world();
+	char *out = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	json_t *j = parse_json(out);
+
+	cr_assert_eq(json_array_size(jpath(j, "services")), 2);
+	cr_assert_eq(jint(j, "services.0.id"), 3);
+	cr_assert_str_eq(jstr(j, "services.0.protocol"), "tcp");
+	cr_assert_str_eq(jstr(j, "services.0.vip"), "198.18.0.10");
+	cr_assert_eq(jint(j, "services.0.port"), 80);
+	cr_assert_str_eq(jstr(j, "services.0.scheduler"), "maglev");
+	cr_assert_str_eq(jstr(j, "services.0.flags.0"), "echo");
+	cr_assert_eq(jint(j, "services.0.ring_size"), 65537);
+	cr_assert_str_eq(jstr(j, "services.0.reals.0.address"), "198.18.1.11");
+	cr_assert_str_eq(jstr(j, "services.0.reals.0.forward"), "tun");
+	cr_assert_eq(jint(j, "services.0.reals.0.weight"), 1);
+	cr_assert_eq(jint(j, "services.0.reals.0.active_conns"), 12);
+	cr_assert_eq(jint(j, "services.0.reals.0.inactive_conns"), 3);
+	cr_assert_str_eq(jstr(j, "services.0.reals.1.forward"), "dr");
+	cr_assert_str_eq(jstr(j, "services.1.protocol"), "udp");
+	cr_assert_str_eq(jstr(j, "services.1.vip"), "2001:db8::10");
+	cr_assert_str_eq(jstr(j, "services.1.scheduler"), "rr");
+	cr_assert_eq(json_array_size(jpath(j, "services.1.flags")), 0);
+	cr_assert_str_eq(jstr(j, "services.1.reals.0.address"), "2001:db8:1::1");
+	cr_assert_str_eq(jstr(j, "services.1.reals.0.forward"), "gue");
+	cr_assert_eq(jint(j, "services.1.reals.0.port"), 53);
+	cr_assert_eq(jint(j, "services.1.reals.1.weight"), 0);
+	/* One JSON document, one line: nothing from the text layout leaks in. */
+	cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1);
+	json_decref(j);
+	free(out);
+}
+
+Test(cli_list, pretty_is_the_same_document)
+{
+	struct xlvs_snapshot s = world();
+	char *compact = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	struct cap c;
+	json_t *a, *b;
+
+	cap_open(&c);
+	cr_assert_eq(xlvs_print_services(c.f, &s.st, conns, NR_REAL_IDS,
+					 XLVS_PRINT_JSON | XLVS_PRINT_PRETTY), 0);
+	cr_assert_gt(strlen(cap_text(&c)), strlen(compact));
+	cr_assert_not_null(strstr(cap_text(&c), "\n  \"services\": [\n"));
+	a = parse_json(compact);
+	b = parse_json(cap_text(&c));
+	cr_assert(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	cap_free(&c);
+	free(compact);
+}
+
+Test(cli_list, without_conn_counts_shows_dashes)
+{
+	struct xlvs_snapshot s = world();
+	char *out, *js;
+	json_t *j;
+
+	s.conns = NULL;
+	s.nr_conns = 0;
+	out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
+	cr_assert_not_null(strstr(out, "  -> 198.18.1.11:80        Tunnel  1      -          -\n"), "%s", out);
+	js = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	j = parse_json(js);
+	cr_assert_null(json_object_get(jpath(j, "services.0.reals.0"), "active_conns"));
+	json_decref(j);
+	free(out);
+	free(js);
+}
+
+Test(cli_list, empty_state)
+{
+	struct xlvs_snapshot s = { 0 };
+	char *out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
+	char *js = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+
+	cr_assert_str_eq(out, "Prot VirtualAddress:Port   Scheduler  Flags\n"
+			      "  -> RealAddress:Port      Forward Weight ActiveConn InActConn\n");
+	cr_assert_str_eq(js, "{\"services\":[]}\n");
+	free(out);
+	free(js);
+}
+
+Test(cli_list, port_zero_and_long_ipv6_widen_the_column)
+{
+	struct xlvs_snapshot s = world();
+	char *out;
+
+	mk_svc(&svcs[0], 3, "198.18.0.13", 0, IPPROTO_TCP, XLVS_SCHED_MAGLEV, 0, 0, 251);
+	mk_real(&reals_b[1], 10, "2001:db8:ffff:ffff:ffff:ffff:ffff:fff1", XLVS_FWD_TUN, 1, 7);
+	out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
+	/* The address column is as wide as "[2001:db8:ffff:ffff:ffff:ffff:ffff:fff1]:53" (43). */
+	cr_assert_not_null(strstr(out, "Prot VirtualAddress:Port                         Scheduler  Flags\n"),
+			   "%s", out);
+	cr_assert_not_null(strstr(out, "TCP  198.18.0.13:0                               maglev\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "  -> [2001:db8:ffff:ffff:ffff:ffff:ffff:fff1]:53 Tunnel  1      0"),
+			   "%s", out);
+	free(out);
+}
+
+Test(cli_list, unknown_enum_values_do_not_crash)
+{
+	struct xlvs_snapshot s = world();
+	char *out;
+
+	svcs[0].svc.sched = 200;
+	svcs[0].svc.flags = 0x81;
+	svcs[0].key.proto = 132;
+	reals_a[0].real.fwd = 99;
+	reals_a[1].real.family = 0;
+	s.nr_conns = 6;		/* real 6 is past the conn counts: dashes */
+	out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
+	cr_assert_not_null(strstr(out, "132  198.18.0.10:80        sched200   echo 0x80\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "  -> 198.18.1.11:80        fwd99   1      12         3\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "  -> ?:80                  Route   2      -          -\n"), "%s", out);
+	free(out);
+}
+
+Test(cli_list, stats_columns)
+{
+	struct xlvs_snapshot s = world();
+	char *out = FORMAT(false, xlvs_fmt_services(p, &s, XLVS_FMT_STATS));
+	char *js = FORMAT(true, xlvs_fmt_services(p, &s, XLVS_FMT_STATS));
+	json_t *j = parse_json(js);
+
+	cr_assert_str_eq(out,
+		"Prot VirtualAddress:Port        Conns      Packets           Bytes\n"
+		"  -> RealAddress:Port\n"
+		"TCP  198.18.0.10:80                15         1000          120000\n"
+		"  -> 198.18.1.11:80                10          600           72000\n"
+		"  -> 198.18.1.12:80                 5          400           48000\n"
+		"UDP  [2001:db8::10]:53             50           50            4000\n"
+		"  -> [2001:db8:1::1]:53            30           30            2400\n"
+		"  -> 198.18.2.1:53                 20           20            1600\n");
+	cr_assert_eq(jint(j, "services.0.stats.packets"), 1000);
+	cr_assert_eq(jint(j, "services.1.reals.1.stats.bytes"), 1600);
+	cr_assert_eq(jint(j, "services.1.stats.conns"), 50);
+	json_decref(j);
+	free(out);
+	free(js);
+}
+
+/* ---- service show -------------------------------------------------------- */
+
+Test(cli_show, detail_text_exact)
+{
+	struct xlvs_snapshot s = world();
+	size_t idx[] = { 0, 1 };
+	char *out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 2));
+
+	cr_assert_str_eq(out,
+		"TCP 198.18.0.10:80\n"
+		"  id 3  scheduler maglev  ring 65537 slots from 0  flags echo\n"
+		"  conns 15  packets 1000  bytes 120000\n"
+		"  -> 198.18.1.11:80\n"
+		"     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
+		"     conns 10  packets 600  bytes 72000\n"
+		"  -> 198.18.1.12:80\n"
+		"     id 6  forward Route  weight 2  active 0  inactive 7\n"
+		"     conns 5  packets 400  bytes 48000\n"
+		"\n"
+		"UDP [2001:db8::10]:53\n"
+		"  id 7  scheduler rr  ring 251 slots from 65537  flags none\n"
+		"  conns 50  packets 50  bytes 4000\n"
+		"  -> [2001:db8:1::1]:53\n"
+		"     id 9  forward GUE  weight 3  active 1  inactive 0\n"
+		"     conns 30  packets 30  bytes 2400\n"
+		"     gue-port 7777\n"
+		"     nexthop 02:00:00:00:00:09 ifindex 4\n"
+		"  -> 198.18.2.1:53\n"
+		"     id 10  forward Tunnel  weight 0  active 0  inactive 0\n"
+		"     conns 20  packets 20  bytes 1600\n");
+	free(out);
+}
+
+Test(cli_show, detail_json)
+{
+	struct xlvs_snapshot s = world();
+	size_t idx[] = { 99, 1 };	/* an index past the state is ignored */
+	char *out = FORMAT(true, xlvs_fmt_service_detail(p, &s, idx, 2));
+	json_t *j = parse_json(out);
+
+	cr_assert_eq(json_array_size(jpath(j, "services")), 1);
+	cr_assert_eq(jint(j, "services.0.id"), 7);
+	cr_assert_eq(jint(j, "services.0.ring_base"), 65537);
+	cr_assert_eq(jint(j, "services.0.ring_size"), 251);
+	cr_assert_eq(jint(j, "services.0.stats.conns"), 50);
+	cr_assert_eq(jint(j, "services.0.reals.0.gue_port"), 7777);
+	cr_assert_str_eq(jstr(j, "services.0.reals.0.nexthop.mac"), "02:00:00:00:00:09");
+	cr_assert_eq(jint(j, "services.0.reals.0.nexthop.ifindex"), 4);
+	cr_assert_null(json_object_get(jpath(j, "services.0.reals.1"), "nexthop"));
+	cr_assert_eq(jint(j, "services.0.reals.1.stats.packets"), 20);
+	json_decref(j);
+	free(out);
+}
+
+/* ---- stats --------------------------------------------------------------- */
+
+static const char stats_table[] =
+	"Prot VirtualAddress:Port        Conns      Packets           Bytes\n"
+	"  -> RealAddress:Port\n"
+	"TCP  198.18.0.10:80                15         1000          120000\n"
+	"  -> 198.18.1.11:80                10          600           72000\n"
+	"  -> 198.18.1.12:80                 5          400           48000\n"
+	"UDP  [2001:db8::10]:53             50           50            4000\n"
+	"  -> [2001:db8:1::1]:53            30           30            2400\n"
+	"  -> 198.18.2.1:53                 20           20            1600\n";
+
+Test(cli_stats, nonzero_drops_and_events_only)
+{
+	struct xlvs_snapshot s = world();
+	char *out = FORMAT(false, xlvs_fmt_stats(p, &s, NULL, 0));
+	char want[2048];
+
+	snprintf(want, sizeof(want), "%s\n"
+		 "Drops:\n"
+		 "  ip4_trunc                           2\n"
+		 "  no_real                             5\n"
+		 "Events:\n"
+		 "  conn_hit                          985\n"
+		 "  conn_new                           65\n", stats_table);
+	cr_assert_str_eq(out, want);
+	free(out);
+}
+
+Test(cli_stats, verbose_lists_every_counter)
+{
+	struct xlvs_snapshot s = world();
+	char *out = FORMAT(false, xlvs_fmt_stats(p, &s, NULL, XLVS_FMT_VERBOSE));
+	int i;
+
+	for (i = 0; i < XLVS_DROP_MAX; i++)
+		cr_assert_not_null(strstr(out, xlvs_drop_names[i]), "%s missing", xlvs_drop_names[i]);
+	for (i = 0; i < XLVS_EV_MAX; i++)
+		cr_assert_not_null(strstr(out, xlvs_event_names[i]), "%s missing", xlvs_event_names[i]);
+	cr_assert_not_null(strstr(out, "  no_tunnel_source                    0\n"));
+	free(out);
+}
+
+Test(cli_stats, all_zero_says_none)
+{
+	struct xlvs_snapshot s = world();
+	char *out;
+
+	memset(s.drops, 0, sizeof(s.drops));
+	memset(s.events, 0, sizeof(s.events));
+	out = FORMAT(false, xlvs_fmt_stats(p, &s, NULL, 0));
+	cr_assert_not_null(strstr(out, "\nDrops: none\nEvents: none\n"), "%s", out);
+	free(out);
+}
+
+Test(cli_stats, json_has_every_counter)
+{
+	struct xlvs_snapshot s = world();
+	char *out = FORMAT(true, xlvs_fmt_stats(p, &s, NULL, 0));
+	json_t *j = parse_json(out);
+
+	cr_assert_eq(json_object_size(jpath(j, "drops")), XLVS_DROP_MAX);
+	cr_assert_eq(json_object_size(jpath(j, "events")), XLVS_EV_MAX);
+	cr_assert_eq(jint(j, "drops.no_real"), 5);
+	cr_assert_eq(jint(j, "drops.eth_trunc"), 0);
+	cr_assert_eq(jint(j, "events.conn_hit"), 985);
+	cr_assert_eq(jint(j, "services.0.reals.1.stats.packets"), 400);
+	cr_assert_null(json_object_get(j, "drop_rates"));
+	cr_assert_null(json_object_get(jpath(j, "services.0"), "rate"));
+	json_decref(j);
+	free(out);
+}
+
+/* prev: two seconds earlier, with smaller counters. */
+static struct xlvs_counters prev_svc[NR_SVC_IDS], prev_real[NR_REAL_IDS];
+
+static struct xlvs_snapshot earlier(const struct xlvs_snapshot *cur)
+{
+	struct xlvs_snapshot s = *cur;
+
+	memcpy(prev_svc, svc_ctr, sizeof(prev_svc));
+	memcpy(prev_real, real_ctr, sizeof(prev_real));
+	prev_svc[3] = (struct xlvs_counters){ .packets = 800, .bytes = 100000, .new_flows = 5 };
+	prev_real[5] = (struct xlvs_counters){ .packets = 700, .bytes = 0, .new_flows = 0 }; /* went back */
+	s.svc_ctr = prev_svc;
+	s.real_ctr = prev_real;
+	s.drops[XLVS_DROP_NO_REAL] = 1;
+	s.time_ns = cur->time_ns - 2000000000ull;
+	return s;
+}
+
+Test(cli_stats, rates_text)
+{
+	struct xlvs_snapshot cur = world(), prev = earlier(&cur);
+	char *out = FORMAT(false, xlvs_fmt_stats(p, &cur, &prev, XLVS_FMT_RATES));
+
+	cr_assert_not_null(strstr(out,
+		"Prot VirtualAddress:Port        Conns      Packets           Bytes    Conn/s       Pkt/s          Bit/s\n"
+		"  -> RealAddress:Port\n"
+		"TCP  198.18.0.10:80                15         1000          120000         5         100          80000\n"
+		"  -> 198.18.1.11:80                10          600           72000         5           0         288000\n"
+		"  -> 198.18.1.12:80                 5          400           48000         0           0              0\n"),
+		"%s", out);
+	cr_assert_not_null(strstr(out, "  no_real                             5         2.0/s\n"), "%s", out);
+	free(out);
+}
+
+Test(cli_stats, rates_json)
+{
+	struct xlvs_snapshot cur = world(), prev = earlier(&cur);
+	char *out = FORMAT(true, xlvs_fmt_stats(p, &cur, &prev, XLVS_FMT_RATES));
+	json_t *j = parse_json(out);
+
+	cr_assert_float_eq(jreal(j, "interval_s"), 2.0, 1e-9);
+	cr_assert_float_eq(jreal(j, "services.0.rate.cps"), 5.0, 1e-9);
+	cr_assert_float_eq(jreal(j, "services.0.rate.pps"), 100.0, 1e-9);
+	cr_assert_float_eq(jreal(j, "services.0.rate.bps"), 80000.0, 1e-9);
+	cr_assert_float_eq(jreal(j, "services.0.reals.0.rate.pps"), 0.0, 1e-9);
+	cr_assert_float_eq(jreal(j, "drop_rates.no_real"), 2.0, 1e-9);
+	cr_assert_float_eq(jreal(j, "event_rates.conn_hit"), 0.0, 1e-9);
+	json_decref(j);
+	free(out);
+}
+
+Test(cli_stats, no_rates_without_time_passing)
+{
+	struct xlvs_snapshot cur = world(), prev = earlier(&cur);
+	char *out;
+
+	prev.time_ns = cur.time_ns;
+	out = FORMAT(false, xlvs_fmt_stats(p, &cur, &prev, XLVS_FMT_RATES));
+	cr_assert_null(strstr(out, "Pkt/s"));
+	cr_assert_null(strstr(out, "/s\n"));
+	free(out);
+}
+
+/* ---- conn list ----------------------------------------------------------- */
+
+static struct xlvs_conn_row mk_row(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+				   uint8_t proto, uint32_t real_id, uint64_t idle_ns)
+{
+	struct xlvs_conn_row r = { 0 };
+
+	set_addr(r.flow.src, &r.flow.family, src);
+	set_addr(r.flow.dst, &r.flow.family, dst);
+	r.flow.sport = htons(sport);
+	r.flow.dport = htons(dport);
+	r.flow.proto = proto;
+	r.conn.real_id = real_id;
+	r.idle_ns = idle_ns;
+	return r;
+}
+
+static void conn_rows(struct xlvs_conn_row rows[3])
+{
+	rows[0] = mk_row("203.0.113.7", 50123, "198.18.0.10", 80, IPPROTO_TCP, 5, 3500000000ull);
+	rows[1] = mk_row("2001:db8:9::7", 5353, "2001:db8::10", 53, IPPROTO_UDP, 9, 0);
+	rows[2] = mk_row("203.0.113.8", 40000, "198.18.0.10", 80, IPPROTO_TCP, 42, XLVS_IDLE_UNKNOWN);
+}
+
+Test(cli_conn, text_exact)
+{
+	struct xlvs_snapshot s = world();
+	struct xlvs_conn_row rows[3];
+	char *out;
+
+	conn_rows(rows);
+	out = FORMAT(false, xlvs_fmt_conns(p, &s.st, rows, 3, 5));
+	cr_assert_str_eq(out,
+		"Prot Client:Port          VirtualAddress:Port RealAddress   Idle(s)\n"
+		"TCP  203.0.113.7:50123    198.18.0.10:80      198.18.1.11   3\n"
+		"UDP  [2001:db8:9::7]:5353 [2001:db8::10]:53   2001:db8:1::1 0\n"
+		"TCP  203.0.113.8:40000    198.18.0.10:80      -             -\n"
+		"(3 of 5 connections shown; see --limit)\n");
+	free(out);
+}
+
+Test(cli_conn, json_fields)
+{
+	struct xlvs_snapshot s = world();
+	struct xlvs_conn_row rows[3];
+	char *out;
+	json_t *j;
+
+	conn_rows(rows);
+	out = FORMAT(true, xlvs_fmt_conns(p, &s.st, rows, 3, 3));
+	j = parse_json(out);
+	cr_assert_eq(jint(j, "matched"), 3);
+	cr_assert_str_eq(jstr(j, "connections.0.protocol"), "tcp");
+	cr_assert_str_eq(jstr(j, "connections.0.client"), "203.0.113.7");
+	cr_assert_eq(jint(j, "connections.0.client_port"), 50123);
+	cr_assert_str_eq(jstr(j, "connections.0.vip"), "198.18.0.10");
+	cr_assert_eq(jint(j, "connections.0.port"), 80);
+	cr_assert_str_eq(jstr(j, "connections.0.real"), "198.18.1.11");
+	cr_assert_eq(jint(j, "connections.0.real_id"), 5);
+	cr_assert_eq(jint(j, "connections.0.idle_s"), 3);
+	cr_assert_str_eq(jstr(j, "connections.1.real"), "2001:db8:1::1");
+	cr_assert(json_is_null(jpath(j, "connections.2.real")));
+	cr_assert(json_is_null(jpath(j, "connections.2.idle_s")));
+	cr_assert_null(strstr(out, "see --limit"));
+	json_decref(j);
+	free(out);
+}
+
+/* ---- daemon replies ------------------------------------------------------ */
+
+static const char applied_json[] =
+	"{\"services_added\":1,\"services_updated\":0,\"services_removed\":0,\"reals_written\":2,"
+	"\"reals_removed\":0,\"ring_slots_written\":251,\"vips_written\":1,\"vips_removed\":0}";
+
+Test(cli_daemon, applied_text_and_json)
+{
+	json_t *a = parse_json(applied_json), *j;
+	char *out = FORMAT(false, xlvs_fmt_applied(p, "applied", "applied: ", a));
+	char *js = FORMAT(true, xlvs_fmt_applied(p, "applied", "applied: ", a));
+
+	cr_assert_str_eq(out, "applied: services added 1, updated 0, removed 0; reals written 2, removed 0; "
+			      "ring slots written 251; vips written 1, removed 0\n");
+	j = parse_json(js);
+	cr_assert(json_equal(json_object_get(j, "applied"), a));
+	json_decref(j);
+	json_decref(a);
+	free(out);
+	free(js);
+}
+
+Test(cli_daemon, applied_odd_shapes)
+{
+	json_t *a = parse_json("{\"services_added\":\"x\",\"new_field\":[1,2]}");
+	char *out = FORMAT(false, xlvs_fmt_applied(p, "applied", "applied: ", a));
+	char *none = FORMAT(false, xlvs_fmt_applied(p, "applied", "applied: ", NULL));
+	char *js = FORMAT(true, xlvs_fmt_applied(p, "applied", "applied: ", NULL));
+
+	cr_assert_str_eq(out, "applied: services added x; new_field [1,2]\n");
+	cr_assert_str_eq(none, "applied: -\n");
+	cr_assert_str_eq(js, "{\"applied\":null}\n");
+	json_decref(a);
+	free(out);
+	free(none);
+	free(js);
+}
+
+static const char status_json[] =
+	"{\"ok\":true,\"pid\":1234,\"version\":\"0.1.0\",\"config\":\"/etc/xlvs/xlvs.yaml\","
+	"\"uptime_s\":93784,\"interfaces\":[{\"name\":\"eth1\",\"ifindex\":3,\"mode\":\"native\","
+	"\"attach\":\"link\"},{\"name\":\"eth2\",\"ifindex\":4,\"mode\":\"generic\",\"attach\":\"netlink\"}],"
+	"\"services\":2,\"reals\":5,\"last_apply\":{\"services_added\":2,\"services_updated\":0,"
+	"\"services_removed\":0,\"reals_written\":5,\"reals_removed\":0,\"ring_slots_written\":65788,"
+	"\"vips_written\":2,\"vips_removed\":0,\"vip_filter_written\":2},\"pin_dir\":\"/sys/fs/bpf/xlvs\","
+	"\"socket\":\"/run/xlvs/xlvsd.sock\",\"reloads_ok\":3,\"reloads_failed\":1,\"future\":true}";
+
+Test(cli_daemon, status_text_exact)
+{
+	json_t *r = parse_json(status_json);
+	char *out = FORMAT(false, xlvs_fmt_status(p, r));
+
+	cr_assert_str_eq(out,
+		"xlvsd 0.1.0, pid 1234, up 1d 2h 3m 4s\n"
+		"config      /etc/xlvs/xlvs.yaml\n"
+		"pin dir     /sys/fs/bpf/xlvs\n"
+		"socket      /run/xlvs/xlvsd.sock\n"
+		"interfaces  eth1 (ifindex 3, mode native, attach link)\n"
+		"            eth2 (ifindex 4, mode generic, attach netlink)\n"
+		"services    2\n"
+		"reals       5\n"
+		"reloads     3 ok, 1 failed\n"
+		"last apply  services added 2, updated 0, removed 0; reals written 5, removed 0; "
+		"ring slots written 65788; vips written 2, removed 0; vip filter words written 2\n"
+		"future      yes\n");
+	json_decref(r);
+	free(out);
+}
+
+Test(cli_daemon, status_json_carries_the_fields)
+{
+	json_t *r = parse_json(status_json), *j;
+	char *out = FORMAT(true, xlvs_fmt_status(p, r));
+
+	j = parse_json(out);
+	cr_assert_null(json_object_get(j, "ok"));
+	cr_assert_eq(jint(j, "pid"), 1234);
+	cr_assert_eq(jint(j, "uptime_s"), 93784);
+	cr_assert_str_eq(jstr(j, "interfaces.1.mode"), "generic");
+	cr_assert_eq(jint(j, "last_apply.ring_slots_written"), 65788);
+	cr_assert_eq(jint(j, "last_apply.vip_filter_written"), 2);
+	cr_assert_eq(jint(j, "reloads_failed"), 1);
+	cr_assert_str_eq(jstr(j, "pin_dir"), "/sys/fs/bpf/xlvs");
+	cr_assert(json_is_true(jpath(j, "future")));
+	json_decref(j);
+	json_decref(r);
+	free(out);
+}
+
+Test(cli_daemon, status_with_wrong_types_does_not_crash)
+{
+	json_t *r = parse_json("{\"ok\":true,\"pid\":\"x\",\"uptime_s\":-5,\"interfaces\":[3,{\"x\":null}],"
+			       "\"services\":{},\"last_apply\":null}");
+	char *out = FORMAT(false, xlvs_fmt_status(p, r));
+	char *js = FORMAT(true, xlvs_fmt_status(p, r));
+	json_t *j = parse_json(js);
+
+	cr_assert_str_eq(out, "xlvsd, pid x, up -5s\n"
+			      "interfaces  3\n"
+			      "            ? (x -)\n"
+			      "services    {}\n"
+			      "last apply  -\n");
+	cr_assert(json_is_null(jpath(j, "last_apply")));
+	cr_assert_str_eq(jstr(j, "pid"), "x");
+	json_decref(j);
+	json_decref(r);
+	free(out);
+	free(js);
+}
+
+/* ---- the printer itself -------------------------------------------------- */
+
+Test(cli_print, trailing_blanks_are_trimmed)
+{
+	char *out = FORMAT(false, (xp_text(p, "a   \nb\t \n%-10s|\n", "c"), xp_text(p, "tail  ")));
+
+	cr_assert_str_eq(out, "a\nb\nc         |\ntail  ");
+	free(out);
+}
+
+Test(cli_print, kinds_route_values)
+{
+	char *text = FORMAT(false, (xp_u64(p, XP_ANY, "a", "a=%" PRIu64, 1),
+				    xp_u64(p, XP_TEXT, "b", " b=%" PRIu64, 2),
+				    xp_u64(p, XP_JSON, "c", " c=%" PRIu64, 3),
+				    xp_str(p, XP_ANY, "s", " s=%s", NULL),
+				    xp_bool(p, XP_ANY, "t", " t=%s", true),
+				    xp_text(p, "\n")));
+	char *js = FORMAT(true, (xp_u64(p, XP_ANY, "a", "a=%" PRIu64, 1),
+				 xp_u64(p, XP_TEXT, "b", " b=%" PRIu64, 2),
+				 xp_u64(p, XP_JSON, "c", " c=%" PRIu64, 3),
+				 xp_str(p, XP_ANY, "s", " s=%s", NULL),
+				 xp_bool(p, XP_ANY, "t", " t=%s", true),
+				 xp_text(p, "\n")));
+
+	cr_assert_str_eq(text, "a=1 b=2 s= t=yes\n");
+	cr_assert_str_eq(js, "{\"a\":1,\"c\":3,\"s\":\"\",\"t\":true}\n");
+	free(text);
+	free(js);
+}
+
+Test(cli_print, deep_nesting_and_unbalanced_calls_are_safe)
+{
+	struct cap c;
+	struct xp p;
+	int i;
+
+	cap_open(&c);
+	xp_init(&p, c.f, true, false);
+	xp_obj_close(&p);			/* before begin: ignored */
+	xp_u64(&p, XP_ANY, "x", "%" PRIu64, 1);
+	xp_begin(&p);
+	for (i = 0; i < 40; i++)
+		xp_arr_open(&p, i ? NULL : "deep");
+	xp_u64(&p, XP_ANY, NULL, "%" PRIu64, 7);
+	for (i = 0; i < 50; i++)		/* more closes than opens */
+		xp_arr_close(&p);
+	xp_u64(&p, XP_ANY, "after", "%" PRIu64, 1);
+	cr_assert_eq(xp_end(&p), -1, "overflow is reported");
+	cr_assert_not_null(strstr(cap_text(&c), "\"after\":1"));
+	json_decref(parse_json(cap_text(&c)));
+	cap_free(&c);
+}
+
+Test(cli_print, u64_beyond_jansson_is_clamped)
+{
+	char *js = FORMAT(true, xp_u64(p, XP_ANY, "big", "%" PRIu64, UINT64_MAX));
+
+	cr_assert_str_eq(js, "{\"big\":9223372036854775807}\n");
+	free(js);
+}
+
+/* ---- endpoints ----------------------------------------------------------- */
+
+struct ep_case {
+	const char *text;
+	bool allow_proto;
+	const char *addr;	/* NULL: must fail */
+	uint16_t port;
+	uint8_t proto;
+	const char *err;	/* substring of the message */
+};
+
+static const struct ep_case ep_cases[] = {
+	{ "198.18.0.10", true, "198.18.0.10", 0, 0, NULL },
+	{ "198.18.0.10:80", true, "198.18.0.10", 80, 0, NULL },
+	{ "198.18.0.10:0", true, "198.18.0.10", 0, 0, NULL },
+	{ "198.18.0.10:80/udp", true, "198.18.0.10", 80, IPPROTO_UDP, NULL },
+	{ "198.18.0.10/TCP", true, "198.18.0.10", 0, IPPROTO_TCP, NULL },
+	{ "2001:db8::10", true, "2001:db8::10", 0, 0, NULL },
+	{ "[2001:db8::10]", true, "2001:db8::10", 0, 0, NULL },
+	{ "[2001:db8::10]:443", true, "2001:db8::10", 443, 0, NULL },
+	{ "[2001:db8::10]:53/udp", true, "2001:db8::10", 53, IPPROTO_UDP, NULL },
+	{ "::ffff:198.18.0.1", true, "::ffff:198.18.0.1", 0, 0, NULL },
+	{ "", true, NULL, 0, 0, "empty address" },
+	{ "198.18.0.10:", true, NULL, 0, 0, "missing port after ':' in '198.18.0.10:'" },
+	{ "198.18.0.10:65536", true, NULL, 0, 0, "invalid port '65536' in '198.18.0.10:65536' (0-65535)" },
+	{ "198.18.0.10:-1", true, NULL, 0, 0, "invalid port '-1'" },
+	{ "198.18.0.10:8o", true, NULL, 0, 0, "invalid port '8o'" },
+	{ "198.18.0.10: 80", true, NULL, 0, 0, "invalid port ' 80'" },
+	{ "198.18.0.256", true, NULL, 0, 0, "invalid address '198.18.0.256'" },
+	{ "198.18.0", true, NULL, 0, 0, "invalid address '198.18.0'" },
+	{ "lb.example.com:80", true, NULL, 0, 0, "'lb.example.com' is not an IP address (xlvs does not resolve names)" },
+	{ "[2001:db8::10", true, NULL, 0, 0, "missing ']' in '[2001:db8::10'" },
+	{ "[2001:db8::10]80", true, NULL, 0, 0, "unexpected '80' after ']'" },
+	{ "[2001:db8::10]:", true, NULL, 0, 0, "missing port after ':'" },
+	{ "[198.18.0.10]:80", true, NULL, 0, 0, "brackets are for IPv6 addresses only" },
+	{ "[]:80", true, NULL, 0, 0, "missing address in '[]:80'" },
+	{ ":80", true, NULL, 0, 0, "missing address in ':80'" },
+	{ "2001:db8::10::1", true, NULL, 0, 0, "invalid address '2001:db8::10::1'" },
+	{ "fe80::1%eth0", true, NULL, 0, 0, "'fe80::1%eth0': IPv6 zone indexes are not supported" },
+	{ "198.18.0.10:80/sctp", true, NULL, 0, 0, "unknown protocol 'sctp' in '198.18.0.10:80/sctp' (tcp or udp)" },
+	{ "198.18.0.10/", true, NULL, 0, 0, "unknown protocol ''" },
+	{ "198.18.0.10:80/udp", false, NULL, 0, 0, "a real server takes no /protocol" },
+};
+
+Test(cli_args, endpoints)
+{
+	char err[XLVS_ERRLEN], buf[64];
+	struct xlvs_endpoint ep;
+	size_t i;
+
+	for (i = 0; i < sizeof(ep_cases) / sizeof(ep_cases[0]); i++) {
+		const struct ep_case *t = &ep_cases[i];
+		int rc;
+
+		err[0] = '\0';
+		rc = xlvs_parse_endpoint(t->text, t->allow_proto, &ep, err, sizeof(err));
+		if (!t->addr) {
+			cr_expect_eq(rc, -1, "'%s' accepted", t->text);
+			cr_expect_not_null(strstr(err, t->err), "'%s': got '%s', want '%s'", t->text, err, t->err);
+			continue;
+		}
+		cr_expect_eq(rc, 0, "'%s' refused: %s", t->text, err);
+		cr_expect_str_eq(xlvs_addr_text(&ep.addr, buf, sizeof(buf)), t->addr, "'%s'", t->text);
+		cr_expect_eq(ep.port, t->port, "'%s' port", t->text);
+		cr_expect_eq(ep.proto, t->proto, "'%s' proto", t->text);
+	}
+}
+
+Test(cli_args, endpoint_text_round_trip)
+{
+	char err[XLVS_ERRLEN], buf[XLVS_EPSTRLEN];
+	struct xlvs_endpoint ep;
+
+	cr_assert_eq(xlvs_parse_endpoint("[2001:db8::10]:8080", true, &ep, err, sizeof(err)), 0);
+	cr_assert_str_eq(xlvs_ep_text(&ep.addr, ep.port, buf, sizeof(buf)), "[2001:db8::10]:8080");
+	cr_assert(ep.have_port);
+	cr_assert_eq(xlvs_parse_endpoint("198.18.0.10", true, &ep, err, sizeof(err)), 0);
+	cr_assert_str_eq(xlvs_ep_text(&ep.addr, ep.port, buf, sizeof(buf)), "198.18.0.10:0");
+	cr_assert_not(ep.have_port);
+	cr_assert_eq(xlvs_parse_endpoint("[2001:db8::10]", true, &ep, err, sizeof(err)), 0);
+	cr_assert_not(ep.have_port);
+	cr_assert_eq(xlvs_parse_endpoint("198.18.0.10:0", true, &ep, err, sizeof(err)), 0);
+	cr_assert(ep.have_port);
+}
+
+Test(cli_args, words)
+{
+	uint32_t v;
+	double d;
+
+	cr_assert_eq(xlvs_parse_fwd("ipip"), XLVS_FWD_TUN);
+	cr_assert_eq(xlvs_parse_fwd("Route"), XLVS_FWD_DR);
+	cr_assert_eq(xlvs_parse_fwd("masq"), XLVS_FWD_NAT);
+	cr_assert_eq(xlvs_parse_fwd("gre"), -1);
+	cr_assert_eq(xlvs_parse_sched("wlc"), XLVS_SCHED_WLC);
+	cr_assert_eq(xlvs_parse_sched("MAGLEV"), XLVS_SCHED_MAGLEV);
+	cr_assert_eq(xlvs_parse_sched(""), -1);
+	cr_assert_eq(xlvs_parse_u32("4294967295", 0, UINT32_MAX, &v), 0);
+	cr_assert_eq(v, UINT32_MAX);
+	cr_assert_eq(xlvs_parse_u32("4294967296", 0, UINT32_MAX, &v), -1);
+	cr_assert_eq(xlvs_parse_u32("+1", 0, 9, &v), -1);
+	cr_assert_eq(xlvs_parse_u32("1 ", 0, 9, &v), -1);
+	cr_assert_eq(xlvs_parse_secs("0.5", &d), 0);
+	cr_assert_float_eq(d, 0.5, 1e-12);
+	cr_assert_eq(xlvs_parse_secs("0", &d), -1);
+	cr_assert_eq(xlvs_parse_secs("nan", &d), -1);
+	cr_assert_eq(xlvs_parse_secs("1e9", &d), -1);
+	cr_assert_eq(xlvs_parse_secs("2s", &d), -1);
+}
+
+/* ---- command lines ------------------------------------------------------- */
+
+struct bad_line {
+	const char *words[12];
+	int rc;
+	const char *err;	/* substring of stderr */
+	const char *usage;	/* substring of the usage line, NULL: none expected */
+};
+
+#define SVC_USAGE "usage: xlvs service add VIP[:PORT][/PROTO] [tcp|udp] [scheduler NAME]"
+#define REAL_USAGE "usage: xlvs real add SERVICE REAL[:PORT]"
+
+static const struct bad_line bad_lines[] = {
+	{ { NULL }, 1, "xlvs: missing OBJECT\n", "usage: xlvs [OPTIONS] OBJECT VERB [ARGS]" },
+	{ { "-x" }, 1, "xlvs: unknown option '-x'\n", "usage: xlvs [OPTIONS]" },
+	{ { "--pin-dir" }, 1, "xlvs: --pin-dir needs a value\n", "usage: xlvs [OPTIONS]" },
+	{ { "--socket=", "status" }, 1, "xlvs: --socket needs a non-empty value\n", NULL },
+	{ { "frob" }, 1, "xlvs: unknown object 'frob' (service, real, stats, conn, status, reload, help)\n",
+	  "usage: xlvs [OPTIONS]" },
+	{ { "s" }, 1, "xlvs: ambiguous object 's'", NULL },
+	{ { "service", "frob" }, 1, "xlvs: unknown verb 'frob' for service; verbs: list, show, add, del\n", NULL },
+	{ { "real" }, 1, "xlvs: real needs a verb: add, del, set-weight, drain\n", NULL },
+	{ { "real", "d", "1.1.1.1", "2.2.2.2" }, 1, "xlvs: ambiguous verb 'd' for real", NULL },
+	{ { "help", "frob" }, 1, "xlvs: no help for 'frob'\n", NULL },
+	{ { "service", "add" }, 1, "xlvs: missing SERVICE (VIP[:PORT])\n", SVC_USAGE },
+	{ { "service", "add", "198.18.0.10:99999" }, 1,
+	  "xlvs: invalid port '99999' in '198.18.0.10:99999' (0-65535)\n", SVC_USAGE },
+	{ { "service", "add", "lb.example.com" }, 1, "does not resolve names", SVC_USAGE },
+	{ { "service", "add", "198.18.0.10:80/udp", "tcp" }, 1,
+	  "xlvs: two protocols for one service: '198.18.0.10:80/udp' and 'tcp'\n", SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "scheduler", "fastest" }, 1,
+	  "xlvs: unknown scheduler 'fastest' (maglev, rr, wrr", SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "scheduler" }, 1, "xlvs: 'scheduler' needs a value\n", SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "forward", "gre" }, 1,
+	  "xlvs: unknown forwarding method 'gre' (dr, tun, gue)\n", SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "ring-size", "65536" }, 1,
+	  "xlvs: ring-size '65536' is not a prime", SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "persistent" }, 1, "xlvs: unexpected argument 'persistent'\n",
+	  SVC_USAGE },
+	{ { "service", "del", "198.18.0.10", "echo" }, 1, "xlvs: unexpected argument 'echo'\n",
+	  "usage: xlvs service del " },
+	{ { "service", "show" }, 1, "xlvs: missing SERVICE (VIP[:PORT])\n", "usage: xlvs service show" },
+	{ { "service", "list", "--bogus" }, 1, "xlvs: unknown option '--bogus'\n", "usage: xlvs service list" },
+	{ { "real", "add", "198.18.0.10:80" }, 1, "xlvs: missing REAL (real server address)\n", REAL_USAGE },
+	{ { "real", "add", "198.18.0.10:80", "198.18.1.1/tcp" }, 1,
+	  "xlvs: '198.18.1.1/tcp': a real server takes no /protocol\n", REAL_USAGE },
+	{ { "real", "add", "198.18.0.10:80", "198.18.1.1", "weight", "65536" }, 1,
+	  "xlvs: invalid weight '65536' (0-65535)\n", REAL_USAGE },
+	{ { "real", "add", "198.18.0.10:80", "198.18.1.1", "weight", "-1" }, 1,
+	  "xlvs: invalid weight '-1' (0-65535)\n", REAL_USAGE },
+	{ { "real", "add", "198.18.0.10:80", "198.18.1.1", "gue-port", "0" }, 1,
+	  "xlvs: invalid gue-port '0' (1-65535)\n", REAL_USAGE },
+	{ { "real", "set-weight", "198.18.0.10:80", "198.18.1.1" }, 1, "xlvs: missing the weight (0-65535)\n",
+	  "usage: xlvs real set-weight SERVICE REAL[:PORT] N" },
+	{ { "real", "set-weight", "198.18.0.10:80", "198.18.1.1", "2", "3" }, 1,
+	  "xlvs: unexpected argument '3'\n", NULL },
+	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "0" }, 1, "xlvs: unexpected argument '0'\n", NULL },
+	{ { "stats", "-w", "0" }, 1, "xlvs: invalid interval '0' (seconds, e.g. 1 or 0.5)\n", "usage: xlvs stats" },
+	{ { "stats", "--watch=soon" }, 1, "xlvs: invalid interval 'soon'", "usage: xlvs stats" },
+	{ { "stats", "--count", "2" }, 1, "xlvs: --count needs --watch SECS\n", "usage: xlvs stats" },
+	{ { "stats", "extra" }, 1, "xlvs: unexpected argument 'extra'\n", "usage: xlvs stats" },
+	{ { "conn", "list", "--limit", "0" }, 1, "xlvs: invalid limit '0' (1 or more)\n",
+	  "usage: xlvs conn list [SERVICE] [--limit N]" },
+	{ { "conn", "list", "198.18.0.10", "198.18.0.11" }, 1, "xlvs: unexpected argument '198.18.0.11'\n", NULL },
+	{ { "status", "now" }, 1, "xlvs: unexpected argument 'now'\n", "usage: xlvs status" },
+	{ { "reload", "-x" }, 1, "xlvs: unknown option '-x'\n", "usage: xlvs reload" },
+	/* Runtime errors: nothing pinned, nothing listening. */
+	{ { "--pin-dir", "/nonexistent/xlvs-test", "service", "list" }, 2,
+	  "xlvs: no xlvs maps pinned under /nonexistent/xlvs-test (is the director loaded? start xlvsd)\n", NULL },
+	{ { "--pin-dir=/nonexistent/xlvs-test", "stats" }, 2, "no xlvs maps pinned under", NULL },
+	{ { "--pin-dir", "/nonexistent/xlvs-test", "conn" }, 2, "no xlvs maps pinned under", NULL },
+	{ { "--pin-dir", "/dev/null", "list" }, 2, "xlvs: /dev/null is not a directory\n", NULL },
+	{ { "--socket", "/nonexistent/xlvsd.sock", "status" }, 3,
+	  "xlvs: xlvsd is not running (no socket at /nonexistent/xlvsd.sock)\n", NULL },
+	{ { "reload", "--socket", "/nonexistent/xlvsd.sock" }, 3, "xlvsd is not running", NULL },
+	{ { "-j", "service", "add", "198.18.0.10", "--socket=/nonexistent/s" }, 3, "no socket at /nonexistent/s", NULL },
+};
+
+Test(cli_main, bad_command_lines)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++) {
+		const struct bad_line *t = &bad_lines[i];
+		const char *err;
+		struct run r;
+
+		run_v(&r, t->words);
+		err = r.err.buf ? r.err.buf : "";
+		cr_expect_eq(r.rc, t->rc, "case %zu (%s ...): exit %d, want %d; stderr: %s", i,
+			     t->words[0] ? t->words[0] : "", r.rc, t->rc, err);
+		cr_expect_not_null(strstr(err, t->err), "case %zu: stderr '%s', want '%s'", i, err, t->err);
+		cr_expect(!strncmp(err, "xlvs: ", 6), "case %zu: '%s'", i, err);
+		if (t->usage)
+			cr_expect_not_null(strstr(err, t->usage), "case %zu: no usage '%s' in '%s'", i, t->usage, err);
+		else
+			cr_expect_null(strstr(err, "\nusage: xlvs service") , "case %zu", i);
+		cr_expect_str_eq(r.out.buf ? r.out.buf : "", "", "case %zu: stdout not empty", i);
+		run_free(&r);
+	}
+}
+
+Test(cli_main, help_and_version_go_to_stdout)
+{
+	struct run r;
+
+	RUN(&r, "-h");
+	cr_assert_eq(r.rc, 0);
+	cr_assert_not_null(strstr(r.out.buf, "usage: xlvs [OPTIONS] OBJECT VERB [ARGS]"));
+	cr_assert_not_null(strstr(r.out.buf, "xlvs real set-weight SERVICE REAL[:PORT] N"));
+	cr_assert_not_null(strstr(r.out.buf, "Exit status: 0 ok, 1 usage error"));
+	cr_assert_str_eq(r.err.buf, "");
+	run_free(&r);
+
+	RUN(&r, "-V");
+	cr_assert_eq(r.rc, 0);
+	cr_assert_str_eq(r.out.buf, "xlvs " XLVS_VERSION "\n");
+	run_free(&r);
+
+	RUN(&r, "real", "help");
+	cr_assert_eq(r.rc, 0);
+	cr_assert_not_null(strstr(r.out.buf, "xlvs real drain SERVICE REAL[:PORT]"));
+	cr_assert_null(strstr(r.out.buf, "xlvs service add"));
+	run_free(&r);
+
+	RUN(&r, "help", "stats");
+	cr_assert_eq(r.rc, 0);
+	cr_assert_not_null(strstr(r.out.buf, "xlvs stats [-w|--watch SECS"));
+	run_free(&r);
+
+	RUN(&r, "serv", "a", "--help");
+	cr_assert_eq(r.rc, 0);
+	cr_assert_not_null(strstr(r.out.buf, "usage: xlvs service add VIP[:PORT]"));
+	run_free(&r);
+}
+
+Test(cli_main, options_anywhere_and_abbreviations)
+{
+	struct run r;
+
+	/* Global options after the verb still count: the error names this socket. */
+	RUN(&r, "rea", "dr", "198.18.0.10", "198.18.1.1", "-jn", "--socket", "/nonexistent/a.sock");
+	cr_assert_eq(r.rc, 3);
+	cr_assert_str_eq(r.err.buf, "xlvs: xlvsd is not running (no socket at /nonexistent/a.sock)\n");
+	run_free(&r);
+
+	RUN(&r, "conn", "-p", "--pin-dir", "/nonexistent/p");
+	cr_assert_eq(r.rc, 2);
+	run_free(&r);
+}
+
+/* ---- the control socket against a fake daemon ---------------------------- */
+
+struct fake {
+	char dir[64], path[96];
+	pid_t pid;
+	int req_fd;		/* read end: the request line the fake received */
+};
+
+/*
+ * Fork a daemon that answers one connection with reply (NULL: never answers,
+ * "" : closes without a word) and sends the request it read back over a pipe.
+ */
+static void fake_start(struct fake *f, const char *reply)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int ls, pfd[2];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/xlvs-cli-test.XXXXXX");
+	cr_assert_not_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/xlvsd.sock", f->dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->path);
+	ls = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_geq(ls, 0);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(ls, 1), 0);
+	cr_assert_eq(pipe(pfd), 0);
+	f->pid = fork();
+	cr_assert_geq(f->pid, 0);
+	if (f->pid == 0) {
+		char buf[4096];
+		ssize_t n, len = 0;
+		int c;
+
+		/* Never outlive the test, even one that failed before fake_stop(). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		alarm(10);
+		c = accept(ls, NULL, NULL);
+
+		while (c >= 0 && len < (ssize_t)sizeof(buf) - 1 &&
+		       (n = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
+			len += n;
+			if (memchr(buf, '\n', len))
+				break;
+		}
+		if (write(pfd[1], buf, len) < 0)
+			_exit(1);
+		close(pfd[1]);
+		if (!reply)
+			pause();
+		if (*reply && (write(c, reply, strlen(reply)) < 0 || write(c, "\n", 1) < 0))
+			_exit(1);
+		_exit(0);
+	}
+	close(ls);
+	close(pfd[1]);
+	f->req_fd = pfd[0];
+}
+
+/* The request line the fake saw, parsed. */
+static json_t *fake_request(struct fake *f)
+{
+	char buf[4096];
+	ssize_t n = read(f->req_fd, buf, sizeof(buf) - 1);
+
+	cr_assert_gt(n, 0);
+	buf[n] = '\0';
+	cr_assert_eq(strchr(buf, '\n'), buf + n - 1, "one line, newline-terminated: %s", buf);
+	return parse_json(buf);
+}
+
+static void fake_stop(struct fake *f)
+{
+	kill(f->pid, SIGKILL);
+	waitpid(f->pid, NULL, 0);
+	close(f->req_fd);
+	unlink(f->path);
+	rmdir(f->dir);
+}
+
+Test(cli_ctl, real_add_request_and_applied_output)
+{
+	struct fake f;
+	struct run r;
+	json_t *req;
+
+	fake_start(&f, "{\"ok\":true,\"applied\":{\"services_added\":0,\"services_updated\":0,"
+		       "\"services_removed\":0,\"reals_written\":1,\"reals_removed\":0,"
+		       "\"ring_slots_written\":21845,\"vips_written\":0,\"vips_removed\":0}}");
+	RUN(&r, "--socket", f.path, "real", "add", "[2001:db8::10]:53/udp", "198.18.2.1", "weight", "3",
+	    "forward", "ipip", "gue-port", "7777");
+	cr_assert_eq(r.rc, 0, "stderr: %s", r.err.buf);
+	cr_assert_str_eq(r.out.buf, "applied: services added 0, updated 0, removed 0; reals written 1, "
+				    "removed 0; ring slots written 21845; vips written 0, removed 0\n");
+	req = fake_request(&f);
+	cr_assert_str_eq(jstr(req, "cmd"), "real-add");
+	cr_assert_str_eq(jstr(req, "service.vip"), "2001:db8::10");
+	cr_assert_eq(jint(req, "service.port"), 53);
+	cr_assert_str_eq(jstr(req, "service.protocol"), "udp");
+	cr_assert_str_eq(jstr(req, "real.address"), "198.18.2.1");
+	cr_assert_null(json_object_get(jpath(req, "real"), "port"), "no port given, none sent");
+	cr_assert_eq(jint(req, "weight"), 3);
+	cr_assert_str_eq(jstr(req, "forward"), "tun");
+	cr_assert_eq(jint(req, "gue_port"), 7777);
+	json_decref(req);
+	run_free(&r);
+	fake_stop(&f);
+}
+
+Test(cli_ctl, service_add_request_json_output)
+{
+	struct fake f;
+	struct run r;
+	json_t *req, *out;
+
+	fake_start(&f, "{\"ok\":true,\"applied\":{\"services_added\":1}}");
+	RUN(&r, "-j", "--socket", f.path, "service", "add", "198.18.0.10", "udp", "scheduler", "maglev",
+	    "ring-size", "251", "echo", "forward", "gue");
+	cr_assert_eq(r.rc, 0, "stderr: %s", r.err.buf);
+	out = parse_json(r.out.buf);
+	cr_assert_eq(jint(out, "applied.services_added"), 1);
+	req = fake_request(&f);
+	cr_assert_str_eq(jstr(req, "cmd"), "service-add");
+	cr_assert_eq(jint(req, "service.port"), 0, "no port: all ports");
+	cr_assert_str_eq(jstr(req, "service.protocol"), "udp");
+	cr_assert_str_eq(jstr(req, "scheduler"), "maglev");
+	cr_assert_eq(jint(req, "ring_size"), 251);
+	cr_assert(json_is_true(jpath(req, "echo")), "echo: true");
+	cr_assert_str_eq(jstr(req, "forward"), "gue");
+	json_decref(req);
+	json_decref(out);
+	run_free(&r);
+	fake_stop(&f);
+}
+
+Test(cli_ctl, service_update_sends_only_what_is_given)
+{
+	struct fake f;
+	struct run r;
+	json_t *req;
+
+	fake_start(&f, "{\"ok\":true,\"applied\":{\"services_updated\":1}}");
+	RUN(&r, "--socket", f.path, "service", "add", "198.18.0.10:80", "no-echo");
+	cr_assert_eq(r.rc, 0, "stderr: %s", r.err.buf);
+	cr_assert_str_eq(r.out.buf, "applied: services updated 1\n");
+	req = fake_request(&f);
+	cr_assert(json_is_false(jpath(req, "echo")));
+	cr_assert_eq(json_object_size(req), 3, "cmd, service, echo only");
+	json_decref(req);
+	run_free(&r);
+	fake_stop(&f);
+}
+
+Test(cli_ctl, drain_is_weight_zero)
+{
+	struct fake f;
+	struct run r;
+	json_t *req;
+
+	fake_start(&f, "{\"ok\":true,\"applied\":{}}");
+	RUN(&r, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11:80");
+	cr_assert_eq(r.rc, 0, "stderr: %s", r.err.buf);
+	cr_assert_str_eq(r.out.buf, "applied: nothing\n");
+	req = fake_request(&f);
+	cr_assert_str_eq(jstr(req, "cmd"), "real-set-weight");
+	cr_assert_eq(jint(req, "weight"), 0);
+	cr_assert_eq(jint(req, "real.port"), 80);
+	cr_assert_str_eq(jstr(req, "service.protocol"), "tcp");
+	json_decref(req);
+	run_free(&r);
+	fake_stop(&f);
+}
+
+Test(cli_ctl, refused_is_exit_4_with_the_daemons_words)
+{
+	struct fake f;
+	struct run r;
+
+	fake_start(&f, "{\"ok\":false,\"error\":\"no service tcp 198.18.0.99:80\\u001b[2J\"}");
+	RUN(&r, "--socket", f.path, "service", "del", "198.18.0.99:80");
+	cr_assert_eq(r.rc, 4);
+	cr_assert_str_eq(r.err.buf, "xlvs: no service tcp 198.18.0.99:80?[2J\n", "control characters neutered");
+	cr_assert_str_eq(r.out.buf, "");
+	json_decref(fake_request(&f));
+	run_free(&r);
+	fake_stop(&f);
+}
+
+Test(cli_ctl, status_through_the_socket)
+{
+	struct fake f;
+	struct run r;
+	json_t *req;
+	char *line;
+
+	fake_start(&f, status_json);
+	RUN(&r, "--socket", f.path, "status");
+	cr_assert_eq(r.rc, 0, "stderr: %s", r.err.buf);
+	cr_assert(!strncmp(r.out.buf, "xlvsd 0.1.0, pid 1234, up 1d 2h 3m 4s\n", 38), "%s", r.out.buf);
+	req = fake_request(&f);
+	line = json_dumps(req, JSON_COMPACT);
+	cr_assert_str_eq(line ? line : "", "{\"cmd\":\"status\"}");
+	free(line);
+	json_decref(req);
+	run_free(&r);
+	fake_stop(&f);
+}
+
+static void ctl_expect(const char *reply, int timeout_ms, int want_rc, const char *want_err)
+{
+	char err[256] = "";
+	json_t *req = json_pack("{s:s}", "cmd", "status"), *rep = NULL;
+	struct fake f;
+	int rc;
+
+	fake_start(&f, reply);
+	rc = xlvs_ctl_call(f.path, req, timeout_ms, &rep, err, sizeof(err));
+	cr_assert_eq(rc, want_rc, "reply '%s': rc %d (%s)", reply ? reply : "(none)", rc, err);
+	cr_assert_not_null(strstr(err, want_err), "got '%s', want '%s'", err, want_err);
+	cr_assert_null(rep);
+	json_decref(req);
+	fake_stop(&f);
+}
+
+Test(cli_ctl, broken_daemons_are_exit_3)
+{
+	ctl_expect("garbage{", 2000, XLVS_EXIT_DAEMON, "malformed reply from xlvsd");
+	ctl_expect("[1,2]", 2000, XLVS_EXIT_DAEMON, "not an object with \"ok\"");
+	ctl_expect("{\"ok\":1}", 2000, XLVS_EXIT_DAEMON, "not an object with \"ok\"");
+	ctl_expect("", 2000, XLVS_EXIT_DAEMON, "closed the connection without answering");
+	ctl_expect(NULL, 200, XLVS_EXIT_DAEMON, "did not answer within 0.2 s");
+}
+
+Test(cli_ctl, nothing_listening)
+{
+	char err[256], path[] = "/tmp/xlvs-cli-test.XXXXXX";
+	json_t *req = json_pack("{s:s}", "cmd", "status"), *rep;
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	/* A file that is no socket: refused, as when xlvsd died and left its socket. */
+	cr_assert_eq(xlvs_ctl_call(path, req, 1000, &rep, err, sizeof(err)), XLVS_EXIT_DAEMON);
+	cr_assert_not_null(strstr(err, "xlvsd is not running (nothing listens on"), "%s", err);
+	unlink(path);
+	cr_assert_eq(xlvs_ctl_call("/tmp/xlvs-cli-test-missing/s", req, 1000, &rep, err, sizeof(err)),
+		     XLVS_EXIT_DAEMON);
+	cr_assert_str_eq(err, "xlvsd is not running (no socket at /tmp/xlvs-cli-test-missing/s)");
+	json_decref(req);
+}
+
+/* ---- end to end: the listing commands on real pinned maps (root) ---------- */
+
+static struct xlvs_addr A(const char *text)
+{
+	struct xlvs_endpoint ep;
+	char err[XLVS_ERRLEN];
+
+	cr_assert_eq(xlvs_parse_endpoint(text, false, &ep, err, sizeof(err)), 0, "%s", err);
+	return ep.addr;
+}
+
+/* Load the director with its maps pinned under dir and apply two services. */
+static struct xlvs_lb_bpf *pinned_world(const char *dir)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = dir);
+	struct xlvs_real_spec r4[] = {
+		{ .addr = A("198.18.1.11"), .port = 80, .weight = 1, .fwd = XLVS_FWD_TUN },
+		{ .addr = A("198.18.1.12"), .port = 80, .weight = 2, .fwd = XLVS_FWD_DR },
+	};
+	struct xlvs_real_spec r6[] = {
+		{ .addr = A("2001:db8:1::1"), .port = 53, .weight = 3, .fwd = XLVS_FWD_GUE, .gue_port = 7777 },
+	};
+	struct xlvs_svc_spec svc[] = {
+		{ .vip = A("198.18.0.10"), .proto = IPPROTO_TCP, .port = 80, .fwd = XLVS_FWD_TUN,
+		  .flags = XLVS_SVC_F_ECHO, .ring_size = 251, .nr_reals = 2, .reals = r4 },
+		{ .vip = A("2001:db8::10"), .proto = IPPROTO_UDP, .port = 53, .fwd = XLVS_FWD_GUE,
+		  .ring_size = 251, .nr_reals = 1, .reals = r6 },
+	};
+	struct xlvs_spec spec = { .nr_services = 2, .services = svc };
+	struct xlvs_lb_bpf *skel;
+	struct xlvs_maps m;
+
+	cr_assert_eq(mkdir(dir, 0700), 0, "mkdir %s: %s", dir, strerror(errno));
+	skel = xlvs_lb_bpf__open_opts(&o);
+	cr_assert_not_null(skel);
+	bpf_map__set_max_entries(skel->maps.xlvs_ring, 4 * 251);
+	cr_assert_eq(xlvs_lb_bpf__load(skel), 0);
+	cr_assert_eq(xlvs_maps_from_obj(&m, skel->obj), 0);
+	cr_assert_eq(xlvs_apply(&m, &spec, NULL), 0);
+	xlvs_maps_close(&m);
+	return skel;
+}
+
+/* A flow from 203.0.113.7:50123 to the TCP service, owned by 198.18.1.11, seen now. */
+static void add_flow(const char *dir)
+{
+	struct xlvs_flow f = { .sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP,
+			       .family = XLVS_AF_INET };
+	struct xlvs_conn conn = { 0 };
+	struct xlvs_state st = { 0 };
+	struct xlvs_jiffies j;
+	struct xlvs_maps m;
+	size_t i, k;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(xlvs_state_read(&m, &st), 0);
+	for (i = 0; i < st.nr_services; i++)
+		for (k = 0; k < st.services[i].nr_reals; k++)
+			if (st.services[i].reals[k].real.addr[0] == A("198.18.1.11").be[0]) {
+				conn.real_id = st.services[i].reals[k].id;
+				conn.svc_id = st.services[i].svc.id;
+			}
+	cr_assert_eq(xlvs_jiffies_read(&j), 0);
+	conn.last_seen = j.now;
+	f.src[0] = A("203.0.113.7").be[0];
+	f.dst[0] = A("198.18.0.10").be[0];
+	cr_assert_eq(bpf_map_update_elem(m.conns, &f, &conn, BPF_ANY), 0);
+	xlvs_state_free(&st);
+	xlvs_maps_close(&m);
+}
+
+static const char *ls(const char *dir)
+{
+	static char names[512];
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	names[0] = 0;
+	while (dp && (d = readdir(dp)))
+		if (d->d_name[0] != '.')
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s ", d->d_name);
+	if (dp)
+		closedir(dp);
+	return names;
+}
+
+Test(cli_maps, listings_read_the_pinned_maps)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel;
+	struct run r;
+	json_t *j;
+
+	cr_assert_eq(geteuid(), 0, "this test needs root (BPF maps): run make test as root");
+	/* A private bpffs in a private mount namespace: works without /sys/fs/bpf mounted, leaves nothing. */
+	cr_assert_not_null(mkdtemp(root));
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0, "%s", strerror(errno));
+	cr_assert_eq(mount("bpf", root, "bpf", 0, NULL), 0, "mount bpffs: %s", strerror(errno));
+	snprintf(dir, sizeof(dir), "%s/xlvs", root);
+	skel = pinned_world(dir);
+	add_flow(dir);
+
+	RUN(&r, "--pin-dir", dir, "service", "list");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect(!strncmp(r.out.buf, "Prot VirtualAddress:Port   Scheduler  Flags\n", 44), "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "TCP  198.18.0.10:80        maglev     echo\n"), "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "  -> 198.18.1.11:80        Tunnel  1      1          0\n"), "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "  -> 198.18.1.12:80        Route   2      0          0\n"), "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "UDP  [2001:db8::10]:53     maglev\n"), "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "  -> [2001:db8:1::1]:53    GUE     3      0          0\n"), "%s", r.out.buf);
+	run_free(&r);
+
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "matched"), 1);
+	cr_expect_str_eq(jstr(j, "connections.0.real"), "198.18.1.11");
+	cr_expect_leq(jint(j, "connections.0.idle_s"), 1);
+	json_decref(j);
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "service", "show", "[2001:db8::10]:53");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf, "     gue-port 7777\n"), "%s", r.out.buf);
+	run_free(&r);
+
+	RUN(&r, "-j", "--pin-dir", dir, "stats");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(json_object_size(jpath(j, "drops")), XLVS_DROP_MAX);
+	cr_expect_eq(json_array_size(jpath(j, "services")), 2);
+	json_decref(j);
+	run_free(&r);
+
+	cr_expect_eq(bpf_object__unpin_maps(skel->obj, NULL), 0);
+	xlvs_lb_bpf__destroy(skel);
+	cr_expect_eq(rmdir(dir), 0, "rmdir %s: %s (%s)", dir, strerror(errno), ls(dir));
+	cr_expect_eq(umount(root), 0, "%s", strerror(errno));
+	cr_expect_eq(rmdir(root), 0, "%s", strerror(errno));
+}

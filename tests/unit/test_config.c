@@ -1,0 +1,740 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for the configuration parser (loader/config.c): a table of
+ * invalid files, each with the exact "line:column: message" it must produce,
+ * and valid files checked field by field against the desired state.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <glob.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define FILE_NAME	"test.yaml"
+#define EXAMPLE		"docs/examples/xlvs.yaml"
+
+/* Line 1. */
+#define IF	"interfaces: [eth0]\n"
+/* Lines 1-5; a service's next key is on line 6, column 5. */
+#define SVC	IF "services:\n  - vip: 198.18.0.10\n    port: 80\n    protocol: tcp\n"
+/* Lines 1-6; reals start on line 7 ("      - " puts a key at column 9). */
+#define REALS	SVC "    reals:\n"
+#define TUN4	"tunnel: { source4: 198.18.0.1 }\n"
+
+struct bad {
+	const char *name;
+	const char *yaml;
+	const char *want;	/* "line:column: message" */
+};
+
+static const struct bad bad_rows[] = {
+	/* ---- the file as a whole ---- */
+	{ "empty file", "", "1:1: empty configuration" },
+	{ "comments only", "# nothing here\n\n", "1:1: empty configuration" },
+	{ "top level sequence", "- eth0\n", "1:1: top level must be a mapping, got a sequence" },
+	{ "top level scalar", "hello\n", "1:1: top level must be a mapping, got 'hello'" },
+	{ "unclosed flow sequence", "interfaces: [eth0\nxdp_mode: auto\n",
+	  "2:9: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence at line 1)" },
+	{ "bad indentation", IF "services:\n  - vip: 198.18.0.10\n   port: 80\n",
+	  "4:4: YAML syntax error: did not find expected '-' indicator (while parsing a block collection at line 3)" },
+	{ "tab indentation", IF "services:\n\t- vip: 198.18.0.10\n",
+	  "3:1: YAML syntax error: found character that cannot start any token (while scanning for the next token at line 3)" },
+	{ "invalid UTF-8", IF "xdp_mode: \"\xff\"\n",
+	  "2:12: YAML syntax error: invalid leading UTF-8 octet" },
+	{ "undefined alias", IF "xdp_mode: *mode\n",
+	  "2:11: YAML syntax error: found undefined alias" },
+	{ "two documents", IF "---\n" IF,
+	  "2:1: more than one YAML document (the configuration is one)" },
+	{ "NUL in a value", IF "xdp_mode: \"auto\\0x\"\n",
+	  "2:11: xdp_mode: value contains a NUL character" },
+
+	/* ---- keys ---- */
+	{ "duplicate top key", IF "xdp_mode: auto\nxdp_mode: native\n",
+	  "3:1: duplicate key 'xdp_mode' (first at line 2)" },
+	{ "unknown top key with hint", IF "servics: []\n",
+	  "2:1: unknown key 'servics' at top level (did you mean 'services'?)" },
+	{ "unknown top key", IF "persistence: 1\n", "2:1: unknown key 'persistence' at top level" },
+	{ "non-scalar key", IF "? [a]\n: 1\n", "2:3: keys must be scalars, got a sequence" },
+	{ "unknown service key with hint", SVC "    persistance: 300\n",
+	  "6:5: unknown key 'persistance' in service (did you mean 'persistence'?)" },
+	{ "planned service key", SVC "    check: { type: tcp }\n",
+	  "6:5: key 'check' in service is not supported yet" },
+	{ "duplicate service key", SVC "    port: 81\n",
+	  "6:5: duplicate key 'port' (first at line 4)" },
+	{ "unknown real key with hint", REALS "      - { address: 198.18.1.11, wieght: 2 }\n",
+	  "7:33: unknown key 'wieght' in real (did you mean 'weight'?)" },
+	{ "unknown tunnel key with hint", IF "tunnel: { sorce4: 198.18.0.1 }\n",
+	  "2:11: unknown key 'sorce4' in tunnel (did you mean 'source4'?)" },
+	{ "duplicate tunnel key", TUN4 "tunnel: {}\n" IF,
+	  "2:1: duplicate key 'tunnel' (first at line 1)" },
+	{ "unknown metrics key", IF "metrics: { port: 9105 }\n",
+	  "2:12: unknown key 'port' in metrics" },
+
+	/* ---- interfaces ---- */
+	{ "no interfaces", "services: []\n", "1:1: missing required key 'interfaces'" },
+	{ "empty interface list", "interfaces: []\n",
+	  "1:13: interfaces: at least one interface is required" },
+	{ "interfaces as scalar", "interfaces: eth0\n",
+	  "1:13: interfaces: sequence expected, got 'eth0'" },
+	{ "interface and interfaces", "interface: eth0\ninterfaces: [eth1]\n",
+	  "2:13: interfaces: use either 'interface' or 'interfaces', not both" },
+	{ "interface name too long", "interface: abcdefghijklmnop\n",
+	  "1:12: interface: interface name 'abcdefghijklmnop' is longer than 15 characters" },
+	{ "interface name with slash", "interfaces: [eth0, eth/1]\n",
+	  "1:20: interfaces: invalid interface name 'eth/1' (no '/', ':' or spaces)" },
+	{ "interface name with space", "interfaces: [\"eth 1\"]\n",
+	  "1:14: interfaces: invalid interface name 'eth 1' (no '/', ':' or spaces)" },
+	{ "interface name empty", "interfaces: [\"\"]\n",
+	  "1:14: interfaces: interface name is empty" },
+	{ "interface name missing", "interface:\n", "1:11: interface: missing value" },
+	{ "duplicate interface", "interfaces: [eth0, eth1, eth0]\n",
+	  "1:26: interfaces: duplicate interface 'eth0'" },
+	{ "too many interfaces", "interfaces: [e0, e1, e2, e3, e4, e5, e6, e7, e8]\n",
+	  "1:46: interfaces: too many interfaces (at most 8)" },
+	{ "interface as mapping", "interfaces: [{ name: eth0 }]\n",
+	  "1:14: interfaces: scalar expected, got a mapping" },
+
+	/* ---- director-wide settings ---- */
+	{ "xdp_mode unknown", IF "xdp_mode: skb\n",
+	  "2:11: xdp_mode: unknown mode 'skb' (expected auto, native or generic)" },
+	{ "tunnel not a mapping", IF "tunnel: 198.18.0.1\n",
+	  "2:9: tunnel: mapping expected, got '198.18.0.1'" },
+	{ "source4 is IPv6", IF "tunnel: { source4: \"2001:db8::1\" }\n",
+	  "2:20: source4: '2001:db8::1' is not an IPv4 address" },
+	{ "source6 is IPv4", IF "tunnel: { source6: 198.18.0.1 }\n",
+	  "2:20: source6: '198.18.0.1' is not an IPv6 address" },
+	{ "source4 unspecified", IF "tunnel: { source4: 0.0.0.0 }\n",
+	  "2:20: source4: '0.0.0.0' is not a usable unicast address" },
+	{ "mtu below 1280", IF "tunnel: { mtu: 1000 }\n",
+	  "2:16: mtu: 1000 out of range (0 or 1280..65535)" },
+	{ "mtu above 65535", IF "tunnel: { mtu: 65536 }\n",
+	  "2:16: mtu: 65536 out of range (0 or 1280..65535)" },
+	{ "tunnel gue_port 0", IF "tunnel: { gue_port: 0 }\n",
+	  "2:21: gue_port: 0 out of range (1..65535)" },
+	{ "gateway_mac short", IF "gateway_mac: \"02:00:00:00:00\"\n",
+	  "2:14: gateway_mac: '02:00:00:00:00' is not a MAC address (expected xx:xx:xx:xx:xx:xx)" },
+	{ "gateway_mac junk", IF "gateway_mac: 02:00:00:00:00:0g\n",
+	  "2:14: gateway_mac: '02:00:00:00:00:0g' is not a MAC address (expected xx:xx:xx:xx:xx:xx)" },
+	{ "gateway_mac multicast", IF "gateway_mac: \"01:00:5e:00:00:01\"\n",
+	  "2:14: gateway_mac: 01:00:5e:00:00:01 is not a unicast MAC address" },
+	{ "syn_guard_rate negative", IF "syn_guard_rate: -5\n",
+	  "2:17: syn_guard_rate: -5 out of range (0..4294967295)" },
+	{ "syn_guard_rate huge", IF "syn_guard_rate: 99999999999999999999999\n",
+	  "2:17: syn_guard_rate: 99999999999999999999999 out of range (0..4294967295)" },
+	{ "syn_guard_rate float", IF "syn_guard_rate: 1.5\n",
+	  "2:17: syn_guard_rate: integer expected, got '1.5'" },
+	{ "fragments unknown", IF "fragments: reassemble\n",
+	  "2:12: fragments: unknown policy 'reassemble' (expected pass or drop)" },
+	{ "ip_options unknown", IF "ip_options: strip\n",
+	  "2:13: ip_options: unknown policy 'strip' (expected forward or drop)" },
+	{ "conn_table_size too small", IF "conn_table_size: 100\n",
+	  "2:18: conn_table_size: 100 out of range (1024..268435456)" },
+	{ "metrics on", IF "metrics: on\n", "2:10: metrics: mapping or 'off' expected, got 'on'" },
+	{ "metrics listen without port", IF "metrics: { listen: 127.0.0.1 }\n",
+	  "2:20: listen: '127.0.0.1' is not ADDRESS:PORT (e.g. 127.0.0.1:9105 or [::1]:9105)" },
+	{ "metrics listen IPv6 without brackets", IF "metrics: { listen: \"::1:9105\" }\n",
+	  "2:20: listen: '::1:9105' is not ADDRESS:PORT (e.g. 127.0.0.1:9105 or [::1]:9105)" },
+	{ "metrics listen port 0", IF "metrics: { listen: \"127.0.0.1:0\" }\n",
+	  "2:20: listen: '127.0.0.1:0' is not ADDRESS:PORT (e.g. 127.0.0.1:9105 or [::1]:9105)" },
+	{ "metrics listen host name", IF "metrics: { listen: \"localhost:9105\" }\n",
+	  "2:20: listen: 'localhost:9105' is not ADDRESS:PORT (e.g. 127.0.0.1:9105 or [::1]:9105)" },
+	{ "metrics without listen", IF "metrics: {}\n",
+	  "2:10: missing required key 'listen' in metrics" },
+
+	/* ---- services ---- */
+	{ "services as mapping", IF "services: { vip: 198.18.0.10 }\n",
+	  "2:11: services: sequence expected, got a mapping" },
+	{ "services empty value", IF "services:\n",
+	  "2:10: services: sequence expected, got an empty value" },
+	{ "service as scalar", IF "services: [198.18.0.10]\n",
+	  "2:12: services: each service must be a mapping, got '198.18.0.10'" },
+	{ "service without vip", IF "services:\n  - port: 80\n    protocol: tcp\n",
+	  "3:5: missing required key 'vip' in service" },
+	{ "service without port", IF "services:\n  - vip: 198.18.0.10\n    protocol: tcp\n",
+	  "3:5: missing required key 'port' in service" },
+	{ "service without protocol", IF "services:\n  - vip: 198.18.0.10\n    port: 80\n",
+	  "3:5: missing required key 'protocol' in service" },
+	{ "vip bad IPv4", IF "services:\n  - vip: 198.18.0.300\n",
+	  "3:10: vip: '198.18.0.300' is not an IPv4 or IPv6 address" },
+	{ "vip bad IPv6", IF "services:\n  - vip: \"2001:db8:::1\"\n",
+	  "3:10: vip: '2001:db8:::1' is not an IPv4 or IPv6 address" },
+	{ "vip with prefix length", IF "services:\n  - vip: 198.18.0.10/32\n",
+	  "3:10: vip: '198.18.0.10/32' is not an IPv4 or IPv6 address" },
+	{ "vip multicast", IF "services:\n  - vip: 224.0.0.1\n",
+	  "3:10: vip: '224.0.0.1' is not a usable unicast address" },
+	{ "vip IPv6 loopback", IF "services:\n  - vip: \"::1\"\n",
+	  "3:10: vip: '::1' is not a usable unicast address" },
+	{ "vip empty", IF "services:\n  - vip:\n", "3:9: vip: missing value" },
+	{ "vip as mapping", IF "services:\n  - vip: { a: 1 }\n",
+	  "3:10: vip: scalar expected, got a mapping" },
+	{ "port out of range", IF "services:\n  - port: 65536\n",
+	  "3:11: port: 65536 out of range (0..65535)" },
+	{ "port trailing junk", IF "services:\n  - port: 80x\n",
+	  "3:11: port: integer expected, got '80x'" },
+	{ "port negative", IF "services:\n  - port: -1\n",
+	  "3:11: port: -1 out of range (0..65535)" },
+	{ "port quoted", IF "services:\n  - port: \"80\"\n",
+	  "3:11: port: integer expected, got \"80\"" },
+	{ "port hexadecimal", IF "services:\n  - port: 0x50\n",
+	  "3:11: port: integer expected, got '0x50'" },
+	{ "port leading zero", IF "services:\n  - port: 080\n",
+	  "3:11: port: 080 has a leading zero (YAML 1.1 would read it as octal)" },
+	{ "port empty", IF "services:\n  - port:\n",
+	  "3:10: port: integer expected, got an empty value" },
+	{ "protocol unknown", IF "services:\n  - protocol: sctp\n",
+	  "3:15: protocol: unknown protocol 'sctp' (expected tcp or udp)" },
+	{ "protocol upper case", IF "services:\n  - protocol: TCP\n",
+	  "3:15: protocol: unknown protocol 'TCP' (expected tcp or udp)" },
+	{ "scheduler unknown", SVC "    scheduler: fastest\n",
+	  "6:16: scheduler: unknown scheduler 'fastest' (expected maglev, rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr or mh)" },
+	{ "scheduler not supported yet", SVC "    scheduler: wlc\n",
+	  "6:16: scheduler: 'wlc' is not supported yet (use maglev)" },
+	{ "forward unknown", SVC "    forward: masq\n",
+	  "6:14: forward: unknown method 'masq' (expected dr, tun, ipip or gue)" },
+	{ "forward upper case", SVC "    forward: DR\n",
+	  "6:14: forward: unknown method 'DR' (expected dr, tun, ipip or gue)" },
+	{ "forward nat not supported yet", SVC "    forward: nat\n",
+	  "6:14: forward: 'nat' is not supported yet (use dr, tun or gue)" },
+	{ "forward fullnat not supported yet",
+	  REALS "      - { address: 198.18.1.11, forward: fullnat }\n",
+	  "7:42: forward: 'fullnat' is not supported yet (use dr, tun or gue)" },
+	{ "ring_size not prime", SVC "    ring_size: 65536\n",
+	  "6:16: ring_size: 65536 is not a prime" },
+	{ "ring_size too small", SVC "    ring_size: 2\n",
+	  "6:16: ring_size: 2 out of range (3..16777213)" },
+	{ "ring_size too large", SVC "    ring_size: 16777259\n",
+	  "6:16: ring_size: 16777259 out of range (3..16777213)" },
+	{ "ring_size below reals", SVC "    ring_size: 3\n    reals:\n      - address: 198.18.1.1\n"
+	  "      - address: 198.18.1.2\n      - address: 198.18.1.3\n      - address: 198.18.1.4\n",
+	  "6:16: ring_size: 3 is smaller than the number of reals (4)" },
+	{ "echo yes", SVC "    echo: yes\n",
+	  "6:11: echo: boolean expected (true or false), got 'yes'" },
+	{ "echo quoted", SVC "    echo: \"true\"\n",
+	  "6:11: echo: boolean expected (true or false), got \"true\"" },
+	{ "service gue_port without gue reals",
+	  SVC "    gue_port: 7000\n    reals: [{ address: 198.18.1.1 }]\n",
+	  "6:15: gue_port: set but no real of service tcp 198.18.0.10:80 uses gue" },
+	{ "service gue_port 70000", SVC "    forward: gue\n    gue_port: 70000\n",
+	  "7:15: gue_port: 70000 out of range (1..65535)" },
+	{ "duplicate service", SVC "  - { vip: 198.18.0.11, port: 80, protocol: tcp }\n"
+	  "  - { vip: 198.18.0.10, port: 80, protocol: tcp }\n",
+	  "7:5: duplicate service tcp 198.18.0.10:80 (first at line 3)" },
+	{ "duplicate IPv6 service spelled differently",
+	  IF "services:\n  - { vip: \"2001:db8::10\", port: 53, protocol: udp }\n"
+	  "  - { vip: \"2001:0db8:0::0010\", port: 53, protocol: udp }\n",
+	  "4:5: duplicate service udp [2001:db8::10]:53 (first at line 3)" },
+
+	/* ---- reals ---- */
+	{ "reals as mapping", REALS "      address: 198.18.1.11\n",
+	  "7:7: reals: sequence expected, got a mapping" },
+	{ "real as scalar", REALS "      - 198.18.1.11\n",
+	  "7:9: reals: each real must be a mapping, got '198.18.1.11'" },
+	{ "real without address", REALS "      - { weight: 1 }\n",
+	  "7:9: missing required key 'address' in real" },
+	{ "real bad address", REALS "      - address: 198.18.1\n",
+	  "7:18: address: '198.18.1' is not an IPv4 or IPv6 address" },
+	{ "real weight too large", REALS "      - { address: 198.18.1.11, weight: 65536 }\n",
+	  "7:41: weight: 65536 out of range (0..65535)" },
+	{ "real weight negative", REALS "      - { address: 198.18.1.11, weight: -1 }\n",
+	  "7:41: weight: -1 out of range (0..65535)" },
+	{ "real port 0", REALS "      - { address: 198.18.1.11, port: 0 }\n",
+	  "7:39: port: 0 out of range (1..65535)" },
+	{ "real port differs", REALS "      - { address: 198.18.1.11, port: 8080 }\n",
+	  "7:39: port: 8080 differs from the service port 80 (dr, tun and gue keep the destination port)" },
+	{ "real gue_port with dr", REALS "      - { address: 198.18.1.11, gue_port: 7000 }\n",
+	  "7:43: gue_port: set but this real forwards with dr" },
+	{ "dr real of the other family", REALS "      - { address: \"2001:db8:1::11\" }\n",
+	  "7:20: address: 2001:db8:1::11 is IPv6 but the VIP 198.18.0.10 is IPv4 (dr needs the same family; use tun or gue)" },
+	{ "duplicate real", REALS "      - address: 198.18.1.11\n      - address: 198.18.1.12\n"
+	  "      - address: 198.18.1.11\n        weight: 3\n",
+	  "9:18: duplicate real 198.18.1.11 (first at line 7)" },
+	{ "duplicate IPv6 real spelled differently",
+	  IF "services:\n  - vip: \"2001:db8::10\"\n    port: 80\n    protocol: tcp\n    reals:\n"
+	  "      - address: \"2001:db8:1::11\"\n      - address: \"2001:db8:1:0:0:0:0:11\"\n",
+	  "8:18: duplicate real 2001:db8:1::11 (first at line 7)" },
+	{ "tunnel source4 missing", REALS "      - { address: 198.18.1.11, forward: tun }\n",
+	  "7:20: service tcp 198.18.0.10:80 has IPv4 tunnel reals but tunnel.source4 is not set" },
+	{ "tunnel source6 missing", TUN4 REALS "      - { address: 198.18.1.11, forward: tun }\n"
+	  "      - { address: \"2001:db8:1::12\", forward: gue }\n",
+	  "9:20: service tcp 198.18.0.10:80 has IPv6 tunnel reals but tunnel.source6 is not set" },
+	{ "mtu too small for IPv6 over GUE",
+	  "tunnel: { source6: \"2001:db8::1\", mtu: 1300 }\n" IF
+	  "services:\n  - vip: \"2001:db8::10\"\n    port: 443\n    protocol: tcp\n    forward: gue\n"
+	  "    reals: [{ address: \"2001:db8:1::11\" }]\n",
+	  "1:40: mtu: 1300 is too small for IPv6 service tcp [2001:db8::10]:443 (at least 1328)" },
+};
+
+#define NBAD (sizeof(bad_rows) / sizeof(bad_rows[0]))
+
+static void free_params(struct criterion_test_params *p)
+{
+	cr_free(p->params);
+}
+
+/*
+ * Criterion runs each parameter in a fresh process and copies parameters as raw
+ * bytes, so rows are passed by index into the static table.
+ */
+ParameterizedTestParameters(config, invalid)
+{
+	size_t *idx = cr_malloc(sizeof(*idx) * NBAD), i;
+
+	for (i = 0; i < NBAD; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, NBAD, free_params);
+}
+
+static void spec_is_empty(const struct xlvs_spec *s)
+{
+	cr_assert_eq(s->nr_services, 0);
+	cr_assert_null(s->services);
+	cr_assert_eq(s->global.nr_interfaces, 0);
+}
+
+ParameterizedTest(size_t *i, config, invalid)
+{
+	const struct bad *r = &bad_rows[*i];
+	struct xlvs_config_error err;
+	char got[600], want[600];
+	struct xlvs_spec s;
+	int ret;
+
+	memset(&s, 0xa5, sizeof(s));
+	ret = xlvs_config_parse(FILE_NAME, r->yaml, strlen(r->yaml), &s, &err);
+	cr_assert_eq(ret, -EINVAL, "%s: returned %d", r->name, ret);
+	xlvs_config_error_format(&err, got, sizeof(got));
+	snprintf(want, sizeof(want), FILE_NAME ":%s", r->want);
+	cr_assert_str_eq(got, want, "row '%s'\n got: %s\nwant: %s", r->name, got, want);
+	spec_is_empty(&s);
+}
+
+/* ---- valid files ---- */
+
+static void parse_ok(const char *yaml, struct xlvs_spec *s)
+{
+	struct xlvs_config_error err;
+	char msg[600];
+	int ret;
+
+	ret = xlvs_config_parse(FILE_NAME, yaml, strlen(yaml), s, &err);
+	xlvs_config_error_format(&err, msg, sizeof(msg));
+	cr_assert_eq(ret, 0, "parse failed (%d): %s", ret, msg);
+}
+
+/* Compare with inet_pton's bytes: network order, IPv4 in be[0], the rest zero. */
+static void check_addr(const struct xlvs_addr *a, const char *text)
+{
+	uint32_t be[4] = { 0 };
+	int v6 = strchr(text, ':') != NULL;
+
+	cr_assert_eq(inet_pton(v6 ? AF_INET6 : AF_INET, text, be), 1);
+	cr_assert_eq(a->family, v6 ? XLVS_AF_INET6 : XLVS_AF_INET, "%s: family %u", text,
+		     a->family);
+	cr_assert_arr_eq(a->be, be, sizeof(be), "%s: address bytes differ", text);
+}
+
+static void check_real(const struct xlvs_real_spec *r, const char *addr, uint16_t port,
+		       uint32_t weight, uint8_t fwd, uint16_t gue_port)
+{
+	check_addr(&r->addr, addr);
+	cr_assert_eq(r->port, port, "%s: port %u", addr, r->port);
+	cr_assert_eq(r->weight, weight, "%s: weight %u", addr, r->weight);
+	cr_assert_eq(r->fwd, fwd, "%s: fwd %u", addr, r->fwd);
+	cr_assert_eq(r->gue_port, gue_port, "%s: gue_port %u", addr, r->gue_port);
+}
+
+static const char full_yaml[] =
+	"# every key set\n"
+	"interfaces: [eth1, \"eth2.100\"]\n"
+	"xdp_mode: generic\n"
+	"tunnel:\n"
+	"  source4: 198.18.0.1\n"
+	"  source6: \"2001:db8::1\"\n"
+	"  mtu: 9000\n"
+	"  gue_port: 6081\n"
+	"gateway_mac: \"02:00:00:0a:bC:01\"\n"
+	"syn_guard_rate: 50000\n"
+	"fragments: drop\n"
+	"ip_options: drop\n"
+	"conn_table_size: 1048576\n"
+	"metrics: { listen: \"[::1]:9105\" }\n"
+	"services:\n"
+	"  - vip: 198.18.0.10\n"
+	"    port: 80\n"
+	"    protocol: tcp\n"
+	"    scheduler: maglev\n"
+	"    forward: tun\n"
+	"    ring_size: 251\n"
+	"    echo: true\n"
+	"    gue_port: 7000\n"
+	"    reals:\n"
+	"      - { address: 198.18.1.11, weight: 1 }\n"
+	"      - { address: 198.18.1.12, weight: 2, forward: gue, port: 80 }\n"
+	"      - { address: \"2001:db8:1::13\", weight: 0, forward: gue, gue_port: 7001 }\n"
+	"      - { address: 198.18.1.14, forward: ipip }\n"
+	"  - vip: 2001:db8::10\n"
+	"    port: 0\n"
+	"    protocol: udp\n"
+	"    echo: false\n"
+	"    reals:\n"
+	"      - address: 2001:db8:1::21\n"
+	"      - address: 2001:db8:1::22\n"
+	"        weight: 65535\n"
+	"  - { vip: 198.18.0.11, port: 65535, protocol: tcp, forward: gue, reals: [] }\n";
+
+Test(config, full_round_trip)
+{
+	const struct xlvs_global_spec *g;
+	const struct xlvs_svc_spec *v;
+	struct xlvs_spec s;
+	static const uint8_t mac[6] = { 0x02, 0, 0, 0x0a, 0xbc, 0x01 };
+
+	parse_ok(full_yaml, &s);
+	g = &s.global;
+	cr_assert_eq(g->nr_interfaces, 2);
+	cr_assert_str_eq(g->interfaces[0], "eth1");
+	cr_assert_str_eq(g->interfaces[1], "eth2.100");
+	cr_assert_eq(g->xdp_mode, XLVS_XDP_GENERIC);
+	check_addr(&g->tun_src4, "198.18.0.1");
+	cr_assert_eq(g->tun_src4.be[0], htonl(0xc6120001));	/* network order, explicitly */
+	check_addr(&g->tun_src6, "2001:db8::1");
+	cr_assert_eq(g->tun_src6.be[0], htonl(0x20010db8));
+	cr_assert_eq(g->tun_src6.be[3], htonl(1));
+	cr_assert_eq(g->tun_mtu, 9000);
+	cr_assert_eq(g->gue_port, 6081);
+	cr_assert(g->have_gw_mac);
+	cr_assert_arr_eq(g->gw_mac, mac, 6);
+	cr_assert_eq(g->syn_guard_rate, 50000);
+	cr_assert(g->frag_drop);
+	cr_assert(g->ip4_options_drop);
+	cr_assert_eq(g->conn_table_size, 1048576);
+	cr_assert_str_eq(g->metrics_listen, "[::1]:9105");
+
+	cr_assert_eq(s.nr_services, 3);
+	v = &s.services[0];
+	check_addr(&v->vip, "198.18.0.10");
+	cr_assert_eq(v->vip.be[0], htonl(0xc612000a));
+	cr_assert_eq(v->proto, IPPROTO_TCP);
+	cr_assert_eq(v->port, 80);
+	cr_assert_eq(v->sched, XLVS_SCHED_MAGLEV);
+	cr_assert_eq(v->fwd, XLVS_FWD_TUN);
+	cr_assert_eq(v->ring_size, 251);
+	cr_assert_eq(v->flags, XLVS_SVC_F_ECHO);
+	cr_assert_eq(v->nr_reals, 4);
+	check_real(&v->reals[0], "198.18.1.11", 80, 1, XLVS_FWD_TUN, 0);
+	/* no gue_port of its own: the service's */
+	check_real(&v->reals[1], "198.18.1.12", 80, 2, XLVS_FWD_GUE, 7000);
+	check_real(&v->reals[2], "2001:db8:1::13", 80, 0, XLVS_FWD_GUE, 7001);
+	check_real(&v->reals[3], "198.18.1.14", 80, 1, XLVS_FWD_TUN, 0);	/* ipip = tun */
+
+	v = &s.services[1];
+	check_addr(&v->vip, "2001:db8::10");
+	cr_assert_eq(v->proto, IPPROTO_UDP);
+	cr_assert_eq(v->port, 0);
+	cr_assert_eq(v->fwd, XLVS_FWD_DR);
+	cr_assert_eq(v->ring_size, XLVS_RING_DEFAULT);
+	cr_assert_eq(v->flags, 0);
+	cr_assert_eq(v->nr_reals, 2);
+	check_real(&v->reals[0], "2001:db8:1::21", 0, 1, XLVS_FWD_DR, 0);
+	check_real(&v->reals[1], "2001:db8:1::22", 0, 65535, XLVS_FWD_DR, 0);
+
+	v = &s.services[2];
+	check_addr(&v->vip, "198.18.0.11");
+	cr_assert_eq(v->port, 65535);
+	cr_assert_eq(v->fwd, XLVS_FWD_GUE);
+	cr_assert_eq(v->nr_reals, 0);
+	xlvs_spec_free(&s);
+}
+
+Test(config, defaults)
+{
+	const struct xlvs_global_spec *g;
+	const struct xlvs_svc_spec *v;
+	struct xlvs_spec s;
+
+	parse_ok("interface: eth0\n"
+		 "services:\n"
+		 "  - { vip: 198.18.0.10, port: 443, protocol: tcp, reals: [{ address: 198.18.1.1 }] }\n",
+		 &s);
+	g = &s.global;
+	cr_assert_eq(g->nr_interfaces, 1);
+	cr_assert_str_eq(g->interfaces[0], "eth0");
+	cr_assert_eq(g->xdp_mode, XLVS_XDP_AUTO);
+	cr_assert_eq(g->tun_src4.family, XLVS_AF_NONE);
+	cr_assert_eq(g->tun_src6.family, XLVS_AF_NONE);
+	cr_assert_eq(g->tun_mtu, 1500);
+	cr_assert_eq(g->gue_port, XLVS_GUE_PORT_DEFAULT);
+	cr_assert_eq(g->syn_guard_rate, 0);
+	cr_assert_not(g->frag_drop);
+	cr_assert_not(g->ip4_options_drop);
+	cr_assert_not(g->have_gw_mac);
+	cr_assert_eq(g->conn_table_size, XLVS_CONNS_DEFAULT);
+	cr_assert_str_eq(g->metrics_listen, "");
+
+	cr_assert_eq(s.nr_services, 1);
+	v = &s.services[0];
+	cr_assert_eq(v->sched, XLVS_SCHED_MAGLEV);
+	cr_assert_eq(v->fwd, XLVS_FWD_DR);
+	cr_assert_eq(v->ring_size, XLVS_RING_DEFAULT);
+	cr_assert_eq(v->flags, 0);
+	cr_assert_eq(v->nr_reals, 1);
+	check_real(&v->reals[0], "198.18.1.1", 443, 1, XLVS_FWD_DR, 0);
+	xlvs_spec_free(&s);
+}
+
+Test(config, no_services_and_empty_services)
+{
+	struct xlvs_spec s;
+
+	parse_ok("interfaces: [eth0]\n", &s);
+	cr_assert_eq(s.nr_services, 0);
+	xlvs_spec_free(&s);
+	parse_ok("interfaces: [eth0]\nservices: []\n", &s);
+	cr_assert_eq(s.nr_services, 0);
+	xlvs_spec_free(&s);
+	/* a service without reals is valid: its packets are dropped (no_real), as in ipvsadm */
+	parse_ok("interfaces: [eth0]\nservices:\n"
+		 "  - { vip: 198.18.0.10, port: 80, protocol: tcp }\n"
+		 "  - { vip: 198.18.0.10, port: 81, protocol: tcp, reals: [] }\n", &s);
+	cr_assert_eq(s.nr_services, 2);
+	cr_assert_eq(s.services[0].nr_reals, 0);
+	cr_assert_eq(s.services[1].nr_reals, 0);
+	xlvs_spec_free(&s);
+}
+
+Test(config, metrics_off_and_ipv4_listen)
+{
+	struct xlvs_spec s;
+
+	parse_ok("interfaces: [eth0]\nmetrics: off\n", &s);
+	cr_assert_str_eq(s.global.metrics_listen, "");
+	xlvs_spec_free(&s);
+	parse_ok("interfaces: [eth0]\nmetrics: false\n", &s);
+	cr_assert_str_eq(s.global.metrics_listen, "");
+	xlvs_spec_free(&s);
+	parse_ok("interfaces: [eth0]\nmetrics:\n  listen: 127.0.0.1:9105\n", &s);
+	cr_assert_str_eq(s.global.metrics_listen, "127.0.0.1:9105");
+	xlvs_spec_free(&s);
+}
+
+Test(config, same_address_different_protocol_or_port)
+{
+	struct xlvs_spec s;
+
+	parse_ok("interfaces: [eth0]\nservices:\n"
+		 "  - { vip: 198.18.0.10, port: 53, protocol: udp }\n"
+		 "  - { vip: 198.18.0.10, port: 53, protocol: tcp }\n"
+		 "  - { vip: 198.18.0.10, port: 0, protocol: tcp }\n", &s);
+	cr_assert_eq(s.nr_services, 3);
+	xlvs_spec_free(&s);
+}
+
+Test(config, anchors_crlf_and_mtu_zero)
+{
+	struct xlvs_spec s;
+
+	parse_ok("interfaces: [eth0]\r\n"
+		 "tunnel: { source6: \"2001:db8::1\", mtu: 0 }\r\n"
+		 "services:\r\n"
+		 "  - vip: \"2001:db8::10\"\r\n    port: 80\r\n    protocol: tcp\r\n    forward: tun\r\n"
+		 "    reals: &web [{ address: \"2001:db8:1::1\" }, { address: \"2001:db8:1::2\" }]\r\n"
+		 "  - vip: \"2001:db8::10\"\r\n    port: 443\r\n    protocol: tcp\r\n    forward: tun\r\n"
+		 "    reals: *web\r\n", &s);
+	cr_assert_eq(s.global.tun_mtu, 0);
+	cr_assert_eq(s.nr_services, 2);
+	cr_assert_eq(s.services[1].nr_reals, 2);
+	check_real(&s.services[1].reals[1], "2001:db8:1::2", 443, 1, XLVS_FWD_TUN, 0);
+	xlvs_spec_free(&s);
+}
+
+Test(config, mtu_fits_ipv6_over_ipv4_tunnel)
+{
+	struct xlvs_spec s;
+
+	/* 6in4: 20 bytes of outer header, so 1300 still carries 1280-byte IPv6 packets */
+	parse_ok("interfaces: [eth0]\ntunnel: { source4: 198.18.0.1, mtu: 1300 }\nservices:\n"
+		 "  - vip: \"2001:db8::10\"\n    port: 80\n    protocol: tcp\n    forward: tun\n"
+		 "    reals: [{ address: 198.18.1.1 }]\n", &s);
+	cr_assert_eq(s.global.tun_mtu, 1300);
+	xlvs_spec_free(&s);
+}
+
+/* ---- limits ---- */
+
+static char *many_services(size_t n)
+{
+	size_t size = 64 + n * 64, o;
+	char *y = malloc(size);
+	size_t i;
+
+	cr_assert_not_null(y);
+	o = snprintf(y, size, "interfaces: [eth0]\nservices:\n");
+	for (i = 0; i < n; i++)
+		o += snprintf(y + o, size - o,
+			      "  - { vip: 198.18.%zu.%zu, port: 80, protocol: tcp }\n",
+			      i / 250, i % 250 + 1);
+	return y;
+}
+
+Test(config, service_limit)
+{
+	struct xlvs_config_error err;
+	struct xlvs_spec s;
+	char msg[600], want[600];
+	char *y = many_services(XLVS_MAX_SERVICES);
+
+	parse_ok(y, &s);
+	cr_assert_eq(s.nr_services, XLVS_MAX_SERVICES);
+	xlvs_spec_free(&s);
+	free(y);
+
+	y = many_services(XLVS_MAX_SERVICES + 1);
+	cr_assert_eq(xlvs_config_parse(FILE_NAME, y, strlen(y), &s, &err), -EINVAL);
+	xlvs_config_error_format(&err, msg, sizeof(msg));
+	snprintf(want, sizeof(want), FILE_NAME ":%d:5: too many services (at most %d)",
+		 XLVS_MAX_SERVICES + 3, XLVS_MAX_SERVICES);
+	cr_assert_str_eq(msg, want);
+	spec_is_empty(&s);
+	free(y);
+}
+
+/* n reals spread over services of 4096 reals each. */
+static char *many_reals(size_t n)
+{
+	size_t size = 64 + n * 48 + (n / 4096 + 1) * 80, o, i;
+	char *y = malloc(size);
+
+	cr_assert_not_null(y);
+	o = snprintf(y, size, "interfaces: [eth0]\nservices:\n");
+	for (i = 0; i < n; i++) {
+		if (i % 4096 == 0)
+			o += snprintf(y + o, size - o,
+				      "  - vip: 198.18.0.%zu\n    port: 80\n    protocol: tcp\n    reals:\n",
+				      i / 4096 + 1);
+		o += snprintf(y + o, size - o, "      - address: 198.19.%zu.%zu\n", i / 256,
+			      i % 256);
+	}
+	return y;
+}
+
+Test(config, real_limit)
+{
+	struct xlvs_config_error err;
+	struct xlvs_spec s;
+	char msg[600];
+	char *y = many_reals(XLVS_MAX_REALS);
+	size_t i, total = 0;
+
+	parse_ok(y, &s);
+	for (i = 0; i < s.nr_services; i++)
+		total += s.services[i].nr_reals;
+	cr_assert_eq(total, XLVS_MAX_REALS);
+	xlvs_spec_free(&s);
+	free(y);
+	/* every real counts against the one real table */
+	y = many_reals(XLVS_MAX_REALS + 1);
+	cr_assert_eq(xlvs_config_parse(FILE_NAME, y, strlen(y), &s, &err), -EINVAL);
+	xlvs_config_error_format(&err, msg, sizeof(msg));
+	cr_assert(strstr(msg, "too many reals (at most 65536 in all services)") != NULL, "%s", msg);
+	spec_is_empty(&s);
+	free(y);
+}
+
+/* ---- files, interfaces, formatting ---- */
+
+Test(config, examples_parse_cleanly)
+{
+	struct xlvs_config_error err;
+	struct xlvs_spec s;
+	char msg[600];
+	glob_t g;
+	size_t i;
+	int ret;
+
+	cr_assert_eq(glob("docs/examples/*.yaml", 0, NULL, &g), 0,
+		     "no examples (run from the repo root)");
+	cr_assert(g.gl_pathc >= 1);
+	for (i = 0; i < g.gl_pathc; i++) {
+		ret = xlvs_config_load(g.gl_pathv[i], &s, &err);
+		xlvs_config_error_format(&err, msg, sizeof(msg));
+		cr_assert_eq(ret, 0, "%s", msg);
+		cr_assert_gt(s.nr_services, 0, "%s has no services", g.gl_pathv[i]);
+		xlvs_spec_free(&s);
+	}
+	globfree(&g);
+	ret = xlvs_config_load(EXAMPLE, &s, &err);
+	cr_assert_eq(ret, 0);
+	xlvs_spec_free(&s);
+}
+
+Test(config, load_missing_file)
+{
+	struct xlvs_config_error err;
+	struct xlvs_spec s;
+	char msg[600];
+
+	cr_assert_eq(xlvs_config_load("/nonexistent/xlvs.yaml", &s, &err), -ENOENT);
+	xlvs_config_error_format(&err, msg, sizeof(msg));
+	cr_assert_str_eq(msg, "/nonexistent/xlvs.yaml: cannot open: No such file or directory");
+	spec_is_empty(&s);
+}
+
+Test(config, load_reports_the_path)
+{
+	struct xlvs_config_error err;
+	struct xlvs_spec s;
+	char path[] = "/tmp/xlvs-config-XXXXXX", msg[600], want[600];
+	static const char text[] = "interfaces: [eth0]\nxdp_mode: fast\n";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	cr_assert_eq(xlvs_config_load(path, &s, &err), -EINVAL);
+	unlink(path);
+	xlvs_config_error_format(&err, msg, sizeof(msg));
+	snprintf(want, sizeof(want),
+		 "%s:2:11: xdp_mode: unknown mode 'fast' (expected auto, native or generic)", path);
+	cr_assert_str_eq(msg, want);
+}
+
+Test(config, interfaces_exist)
+{
+	struct xlvs_config_error err;
+	struct xlvs_spec s;
+	char msg[600];
+
+	parse_ok("interfaces: [lo]\n", &s);
+	cr_assert_eq(xlvs_config_check_interfaces(&s, &err), 0);
+	xlvs_spec_free(&s);
+
+	parse_ok("# the second one is missing\ninterfaces:\n  - lo\n  - xlvs-nope0\n", &s);
+	cr_assert_eq(xlvs_config_check_interfaces(&s, &err), -ENODEV);
+	xlvs_config_error_format(&err, msg, sizeof(msg));
+	cr_assert_str_eq(msg, FILE_NAME ":4:5: interface xlvs-nope0 does not exist");
+	xlvs_spec_free(&s);
+}
+
+Test(config, error_format)
+{
+	struct xlvs_config_error e = { .file = "a.yaml", .line = 3, .column = 7, .msg = "bad" };
+	char buf[64];
+
+	xlvs_config_error_format(&e, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "a.yaml:3:7: bad");
+	e.line = e.column = 0;
+	xlvs_config_error_format(&e, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "a.yaml: bad");
+	e.file[0] = '\0';
+	xlvs_config_error_format(&e, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "bad");
+	xlvs_config_error_format(&e, buf, 2);
+	cr_assert_str_eq(buf, "b");
+}
