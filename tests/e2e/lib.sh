@@ -82,7 +82,8 @@ topo_up() {
 		sysctl_ns "$ns" net.ipv4.conf.all.arp_announce 2
 		sysctl_ns "$ns" net.ipv4.conf.all.rp_filter 0
 		sysctl_ns "$ns" net.ipv4.conf.eth0.rp_filter 0
-		in_ns "$ns" ip link set dev eth0 xdp obj "$BUILD/bpf/xlvs_decap.bpf.o" sec xdp ||
+		# ip -n: a private bpffs, so each real gets its own maps and the host keeps no pins.
+		ip -n "$ns" link set dev eth0 xdp obj "$BUILD/bpf/xlvs_decap.bpf.o" sec xdp ||
 			fail "attach decap on real$((i + 1))"
 	done
 	# Everyone knows everyone: DR needs the reals' MACs, replies need the client's.
