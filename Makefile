@@ -14,7 +14,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Im
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
 	      $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 LDLIBS   := -lbpf -lelf -lz
-DAEMON_LIBS := -lxdp -lmnl -lyaml -ljansson -lmicrohttpd -lsystemd
+DAEMON_LIBS := -lxdp -lmnl -lyaml -ljansson -lmicrohttpd -lsystemd -lev -lcurl -lldns
 CLI_LIBS := -ljansson
 
 ifeq ($(V),1)
@@ -28,7 +28,8 @@ endif
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 		libmnl-dev libcriterion-dev pkg-config iproute2 ethtool make gcc \
-		libyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev scdoc curl socat iperf3 iputils-ping
+		libyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev scdoc curl socat iperf3 iputils-ping \
+		libev-dev libcurl4-openssl-dev libldns-dev dnsmasq-base openssl
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -150,6 +151,8 @@ test: deps
 	$(Q)$(TEST_UNIT) --jobs 2
 	$(call msg,TEST,bpf fixtures)
 	$(Q)$(TEST_BPF) --jobs 2
+	$(call msg,TEST,end to end)
+	$(Q)BUILD=$(abspath $(BUILD)) tests/e2e/run.sh
 
 bench: deps
 	$(Q)$(MAKE) all

@@ -1,0 +1,300 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# End-to-end: xlvsd with a config file in the director namespace, the decapsulator on the
+# reals, real clients (curl, socat, ping) through the VIP. Each scenario can fail; the
+# summary line is "e2e: N passed, N failed". Everything is removed on exit, even on Ctrl-C.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+XLVSD=$BUILD/xlvsd
+XLVS=$BUILD/xlvs
+PIN=/sys/fs/bpf/xlvs-e2e-$E2E_ID
+SOCK=$E2E_DIR/xlvsd.sock
+CONF=$E2E_DIR/xlvs.yaml
+LOG=$E2E_DIR/xlvsd.log
+PIDFILE=$E2E_DIR/xlvsd.pid	# scenarios run in subshells: the pid lives in a file, not a variable
+PASSED=0 FAILED=0 FAILURES=()
+
+cleanup() {
+	stop_xlvsd 2>/dev/null
+	"$XLVSD" --detach --pin-dir "$PIN" >/dev/null 2>&1
+	rm -rf "$PIN"
+	[ "${KEEP_LOG:-}" ] && cp "$LOG" /tmp/xlvsd-e2e.log 2>/dev/null
+	topo_down
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+xlvs() { in_ns "$NS_LB" "$XLVS" --pin-dir "$PIN" --socket "$SOCK" "$@"; }
+
+# Scenarios run in subshells: `fail` ends the scenario, not the suite.
+scenario() {
+	local name=$1; shift
+	# E2E_ONLY=REGEX runs the matching scenarios only (for debugging; make test runs all).
+	[ -n "${E2E_ONLY:-}" ] && ! [[ $name =~ $E2E_ONLY ]] && return 0
+	echo "== $name"
+	if ( "$@" ); then PASSED=$((PASSED + 1)); echo "   ok"
+	else FAILED=$((FAILED + 1)); FAILURES+=("$name"); echo "   FAILED: $name"; fi
+}
+
+# config MODE SERVICES-YAML: write the director's configuration.
+config() {
+	cat >"$CONF" <<EOF
+interfaces: [eth0]
+xdp_mode: $1
+tunnel: { source4: $LB4, source6: "$LB6", mtu: 1500, gue_port: 6080 }
+services:
+$2
+EOF
+}
+
+start_xlvsd() {
+	: >"$LOG"
+	# nsenter itself (in_ns is a function: `&` would fork a shell and $! would name that).
+	nsenter --net=/run/netns/"$NS_LB" "$XLVSD" -c "$CONF" --pin-dir "$PIN" --socket "$SOCK" >>"$LOG" 2>&1 &
+	local pid=$! i
+	echo "$pid" >"$PIDFILE"
+	for i in $(seq 100); do
+		grep -q "xlvsd: info: ready" "$LOG" && return 0
+		kill -0 "$pid" 2>/dev/null || { cat "$LOG" >&2; fail "xlvsd exited"; }
+		sleep 0.1
+	done
+	cat "$LOG" >&2
+	fail "xlvsd not ready after 10 s"
+}
+
+# SIGTERM, then wait for the process to go (it may be a child of another subshell, so no `wait`).
+stop_xlvsd() {
+	local pid i
+	pid=$(cat "$PIDFILE" 2>/dev/null) || return 0
+	rm -f "$PIDFILE"
+	kill "$pid" 2>/dev/null || return 0
+	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+	fail "xlvsd ($pid) still running 5 s after SIGTERM"
+}
+
+reload() { xlvs reload >/dev/null || fail "xlvs reload refused: $(tail -3 "$LOG")"; }
+
+reals_yaml() {	# reals_yaml ADDR:WEIGHT...
+	local r
+	echo "    reals:"
+	for r in "$@"; do echo "      - { address: \"${r%:*}\", weight: ${r##*:} }"; done
+}
+
+svc_yaml() {	# svc_yaml VIP PORT PROTO FORWARD REAL:WEIGHT...
+	local vip=$1 port=$2 proto=$3 fwd=$4; shift 4
+	printf '  - vip: "%s"\n    port: %s\n    protocol: %s\n    forward: %s\n    echo: true\n' \
+		"$vip" "$port" "$proto" "$fwd"
+	reals_yaml "$@"
+}
+
+url() { case $1 in *:*) echo "http://[$1]/";; *) echo "http://$1/";; esac; }
+
+# spread VIP N: N new connections; prints "real1 real2 real3" counts, fails on any error.
+spread() {
+	local vip=$1 n=$2 i out c1=0 c2=0 c3=0
+	for i in $(seq "$n"); do
+		out=$(in_ns "$NS_CL" curl -s --max-time 3 "$(url "$vip")") || fail "connection $i to $vip failed"
+		case $out in
+		real1*) c1=$((c1 + 1));; real2*) c2=$((c2 + 1));; real3*) c3=$((c3 + 1));;
+		*) fail "connection $i to $vip: unexpected answer '$out'";;
+		esac
+	done
+	echo "$c1 $c2 $c3"
+}
+
+# Weights 1:2:3 over 300 connections: expect 50/100/150, within 35 (about 4 sigma).
+check_weights() {
+	local counts want=(50 100 150) i got
+	counts=$(spread "$1" 300) || exit 1
+	echo "   300 connections to $1: real1..3 = $counts (weights 1:2:3)"
+	read -ra got <<<"$counts"
+	for i in 0 1 2; do
+		[ $(( got[i] > want[i] ? got[i] - want[i] : want[i] - got[i] )) -le 35 ] ||
+			fail "real$((i + 1)) got ${got[$i]} of 300, want ${want[$i]} ± 35"
+	done
+}
+
+check_udp() {
+	local vip=$1 out proto=UDP4
+	case $vip in *:*) proto=UDP6; vip="[$vip]";; esac
+	out=$(in_ns "$NS_CL" sh -c "echo ping | socat -T2 - $proto:$vip:5353") || fail "UDP to $vip failed"
+	case $out in real[123]) echo "   UDP to $vip answered by $out";; *) fail "UDP answer '$out'";; esac
+}
+
+# One method/family: the director forwards with it, weights hold, UDP works too.
+method() {	# method MODE VIP FORWARD REAL-ADDRESSES...
+	local mode=$1 vip=$2 fwd=$3; shift 3
+	config "$mode" "$(svc_yaml "$vip" 80 tcp "$fwd" "$1:1" "$2:2" "$3:3"; \
+			  svc_yaml "$vip" 5353 udp "$fwd" "$1:1" "$2:1" "$3:1")"
+	reload
+	check_weights "$vip"
+	check_udp "$vip"
+}
+
+pass_mode() { in_ns "$NS_LB" ip -d link show dev eth0 | grep -q "prog/xdp$1\b\|xdp$1 " ; }
+
+# ---- scenarios ----
+
+s_dr4_native() { method native $VIP4 dr "${REAL4[@]}"; }
+s_ipip() { method native $VIP4 tun "${REAL4[@]}"; }
+s_ip6ip6() { method native $VIP6 tun "${REAL6[@]}"; }
+s_4in6() { method native $VIP4 tun "${REAL6[@]}"; }
+s_gue4() { method native $VIP4 gue "${REAL4[@]}"; }
+s_gue6() { method native $VIP6 gue "${REAL6[@]}"; }
+s_dr6() { method native $VIP6 dr "${REAL6[@]}"; }
+
+s_generic_mode() {
+	stop_xlvsd
+	"$XLVSD" --detach --pin-dir "$PIN" >/dev/null 2>&1
+	config generic "$(svc_yaml $VIP4 80 tcp tun "${REAL4[0]}:1" "${REAL4[1]}:2" "${REAL4[2]}:3")"
+	start_xlvsd
+	grep -q "generic" "$LOG" || fail "xlvsd did not report generic mode: $(grep attached "$LOG")"
+	check_weights $VIP4
+	stop_xlvsd
+	"$XLVSD" --detach --pin-dir "$PIN" >/dev/null 2>&1
+	config native "$(svc_yaml $VIP4 80 tcp tun "${REAL4[0]}:1")"
+	start_xlvsd
+}
+
+# A slow upload through the VIP must survive a ring change: the connection table keeps its real.
+s_transfer_survives_new_real() {
+	local out
+	config native "$(svc_yaml $VIP4 80 tcp tun "${REAL4[0]}:1" "${REAL4[1]}:1")"
+	reload
+	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 200k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
+		>"$E2E_DIR/up.out" 2>&1 &
+	local pid=$!
+	sleep 1
+	xlvs real add "$VIP4:80" "${REAL4[2]}" weight 5 >/dev/null || fail "real add refused"
+	wait $pid || fail "upload failed after the ring changed: $(cat "$E2E_DIR/up.out")"
+	out=$(cat "$E2E_DIR/up.out")
+	case $out in "real"[12]" 600000") echo "   upload of 600000 bytes completed on ${out% *}";;
+	*) fail "upload answer '$out'";; esac
+	# The new real is in the ring now: some new connections reach it.
+	out=$(spread $VIP4 40) || exit 1
+	[ "$(echo "$out" | cut -d' ' -f3)" -gt 0 ] || fail "no new connection reached the added real ($out)"
+}
+
+# Weight 0: established upload to that real finishes, new connections avoid it.
+s_drain() {
+	local real out counts
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")"
+	reload
+	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
+		>"$E2E_DIR/drain.out" 2>&1 &
+	local pid=$!
+	sleep 1
+	real=$(xlvs -j conn list | grep -o '"real": *"[0-9.]*"' | head -1 | grep -o '[0-9.]*[0-9]')
+	[ -n "$real" ] || fail "the upload's connection is not in the table"
+	xlvs real set-weight "$VIP4:80" "$real" 0 >/dev/null || fail "set-weight refused"
+	counts=$(spread $VIP4 60) || exit 1
+	local idx
+	for idx in 0 1 2; do [ "${REAL4[$idx]}" = "$real" ] && break; done
+	[ "$(echo "$counts" | cut -d' ' -f$((idx + 1)))" -eq 0 ] ||
+		fail "drained real $real still got new connections ($counts)"
+	wait $pid || fail "established upload to the drained real failed"
+	out=$(cat "$E2E_DIR/drain.out")
+	[ "${out% *}" = "real$((idx + 1))" ] || fail "upload answered by '$out', want real$((idx + 1))"
+	echo "   drained $real: 0 of 60 new connections, its upload finished ($out)"
+}
+
+# Packets bigger than the tunnel allows: frag-needed / PTB, and the transfer still completes.
+s_pmtu() {
+	local vip=$1 before after
+	config native "$(svc_yaml "$vip" 80 tcp tun "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")"
+	[ "$vip" = "$VIP6" ] && config native "$(svc_yaml "$vip" 80 tcp tun "${REAL6[@]/%/:1}")"
+	reload
+	in_ns "$NS_CL" ip route flush cache >/dev/null 2>&1
+	in_ns "$NS_CL" ip -6 route flush cache >/dev/null 2>&1
+	before=$(xlvs -j stats | grep -o '"too_big_sent": *[0-9]*' | grep -o '[0-9]*$')
+	out=$(in_ns "$NS_CL" curl -s --max-time 15 -T "$E2E_DIR/up.bin" "$(url "$vip")") ||
+		fail "upload through $vip failed"
+	after=$(xlvs -j stats | grep -o '"too_big_sent": *[0-9]*' | grep -o '[0-9]*$')
+	[ "${out#* }" = 600000 ] || fail "upload answer '$out'"
+	[ "${after:-0}" -gt "${before:-0}" ] || fail "the director sent no frag-needed/PTB (too_big_sent $before -> $after)"
+	echo "   600000-byte upload to $vip completed; too_big_sent $before -> $after"
+}
+s_pmtu4() { s_pmtu $VIP4; }
+s_pmtu6() { s_pmtu $VIP6; }
+
+# Reload applies only the difference; the CLI reads what the maps hold.
+s_reload_diff() {
+	local out
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1")"
+	reload
+	out=$(xlvs -j reload) || fail "reload"
+	echo "$out" | grep -q '"services_added": *0' && echo "$out" | grep -q '"reals_written": *0' &&
+		echo "$out" | grep -q '"ring_slots_written": *0' || fail "an unchanged reload wrote something: $out"
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:2")"
+	out=$(xlvs -j reload) || fail "reload"
+	echo "$out" | grep -q '"reals_written": *1' && echo "$out" | grep -q '"services_added": *0' ||
+		fail "a weight change should write 1 real and no service: $out"
+	xlvs service list | grep -q "${REAL4[1]}:80 .* 2 " || fail "service list does not show weight 2:
+$(xlvs service list)"
+	echo "   weight change: $(echo "$out" | tr -d ' \n' | grep -o '"applied":{[^}]*}')"
+}
+
+# Restarting xlvsd under traffic loses nothing: the pinned link keeps forwarding. Two streams: echo
+# requests answered by the director itself, and a rate-limited upload forwarded to a real (DR).
+s_restart_no_loss() {
+	local out sent recv i
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1")"
+	reload
+	in_ns "$NS_CL" ping -q -i 0.005 -c 1500 -W 1 $VIP4 >"$E2E_DIR/ping.out" 2>&1 &
+	local ping=$!
+	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
+		>"$E2E_DIR/restart.out" 2>&1 &
+	local upload=$!
+	for i in 1 2 3; do
+		sleep 1.2
+		stop_xlvsd
+		start_xlvsd
+		grep -q "adopted pinned" "$LOG" || fail "restart $i did not adopt the pinned program: $(tail -3 "$LOG")"
+	done
+	wait $ping
+	wait $upload || fail "the upload through the VIP failed across restarts: $(cat "$E2E_DIR/restart.out")"
+	[ "$(cat "$E2E_DIR/restart.out")" = "real1 600000" ] ||
+		fail "upload answer '$(cat "$E2E_DIR/restart.out")', want 'real1 600000'"
+	out=$(grep "packets transmitted" "$E2E_DIR/ping.out")
+	sent=$(echo "$out" | grep -o '^[0-9]*')
+	recv=$(echo "$out" | grep -o '[0-9]* received' | grep -o '[0-9]*')
+	echo "   3 restarts under ${sent:-?} echo requests to the VIP: $((sent - recv)) lost; 600000-byte upload completed"
+	[ -n "$sent" ] && [ "$sent" = "$recv" ] || fail "lost $((sent - recv)) of $sent packets across restarts"
+}
+
+main() {
+	[ "$(id -u)" = 0 ] || fail "e2e needs root (network namespaces, XDP)"
+	[ -x "$XLVSD" ] && [ -x "$XLVS" ] || fail "build first: $XLVSD / $XLVS missing (make)"
+	need curl; need socat; need ping iputils-ping
+	topo_up
+	servers_up
+	head -c 600000 /dev/zero >"$E2E_DIR/up.bin"	# the upload for the transfer scenarios
+	# Native XDP_TX on veth needs a program on the peer.
+	ip -n "$NS_SW" link set dev "lb-$E2E_ID" xdp obj "$BUILD/tests/xdp_pass.bpf.o" sec xdp ||
+		fail "xdp_pass on the switch port"
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1")"
+	start_xlvsd
+	grep -q "native" "$LOG" || fail "xlvsd did not attach natively: $(grep attached "$LOG")"
+
+	scenario "DR IPv4, native: 300 connections by weight, UDP" s_dr4_native
+	scenario "DR IPv6: 300 connections by weight, UDP" s_dr6
+	scenario "IPIP: 300 connections by weight, UDP" s_ipip
+	scenario "IP6IP6 (IPv6 VIP): 300 connections by weight, UDP" s_ip6ip6
+	scenario "4in6: 300 connections by weight, UDP" s_4in6
+	scenario "GUE over IPv4: 300 connections by weight, UDP" s_gue4
+	scenario "GUE over IPv6: 300 connections by weight, UDP" s_gue6
+	scenario "generic XDP mode" s_generic_mode
+	scenario "a long transfer survives adding a real" s_transfer_survives_new_real
+	scenario "weight 0 drains: no new flows, established one finishes" s_drain
+	scenario "PMTU through the director, IPv4 (frag needed)" s_pmtu4
+	scenario "PMTU through the director, IPv6 (packet too big)" s_pmtu6
+	scenario "reload writes only the difference" s_reload_diff
+	scenario "restarting xlvsd under traffic loses no packet" s_restart_no_loss
+
+	for f in "${FAILURES[@]}"; do echo "FAILED: $f"; done
+	echo "e2e: $PASSED passed, $FAILED failed"
+	[ "$FAILED" = 0 ]
+}
+
+main "$@"
