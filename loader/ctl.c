@@ -35,7 +35,7 @@ struct client {
 
 struct xlvsd_ctl {
 	struct xlvsd_ev ev;
-	int epfd;
+	struct ev_loop *loop;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	xlvsd_ctl_fn fn;
 	void *ctx;
@@ -67,7 +67,7 @@ static void client_free(struct client *cl)
 			break;
 		}
 	}
-	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, cl->ev.fd, NULL);
+	xlvsd_ev_ctl(ctl->loop, EPOLL_CTL_DEL, &cl->ev, 0);
 	close(cl->ev.fd);
 	ctl->nr_clients--;
 	log_debug("control client pid %d disconnected", cl->peer_pid);
@@ -139,7 +139,7 @@ static bool client_flush(struct client *cl)
 	}
 	want = cl->out_off < cl->out_len;
 	if (want != cl->want_out) {
-		xlvsd_ev_ctl(cl->ctl->epfd, EPOLL_CTL_MOD, &cl->ev,
+		xlvsd_ev_ctl(cl->ctl->loop, EPOLL_CTL_MOD, &cl->ev,
 			     EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
 		cl->want_out = want;
 	}
@@ -283,7 +283,7 @@ static void client_new(struct xlvsd_ctl *ctl, int fd)
 		client_reply(cl, xlvsd_ctl_error("permission denied: xlvsd serves root only"));
 	}
 	cl->peer_pid = cred.pid;
-	if (xlvsd_ev_ctl(ctl->epfd, EPOLL_CTL_ADD, &cl->ev, EPOLLIN | EPOLLRDHUP)) {
+	if (xlvsd_ev_ctl(ctl->loop, EPOLL_CTL_ADD, &cl->ev, EPOLLIN | EPOLLRDHUP)) {
 		close(fd);
 		free(cl->out);
 		free(cl);
@@ -386,7 +386,8 @@ static int listen_on(const struct sockaddr_un *sa)
 	return fd;
 }
 
-int xlvsd_ctl_open(struct xlvsd_ctl **out, const char *path, int epfd, xlvsd_ctl_fn fn, void *ctx)
+int xlvsd_ctl_open(struct xlvsd_ctl **out, const char *path, struct ev_loop *loop,
+		   xlvsd_ctl_fn fn, void *ctx)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct xlvsd_ctl *ctl;
@@ -419,11 +420,11 @@ int xlvsd_ctl_open(struct xlvsd_ctl **out, const char *path, int epfd, xlvsd_ctl
 	}
 	ctl->ev.fd = fd;
 	ctl->ev.fn = listen_event;
-	ctl->epfd = epfd;
+	ctl->loop = loop;
 	ctl->fn = fn;
 	ctl->ctx = ctx;
 	strcpy(ctl->path, path);
-	if (xlvsd_ev_ctl(epfd, EPOLL_CTL_ADD, &ctl->ev, EPOLLIN)) {
+	if (xlvsd_ev_ctl(loop, EPOLL_CTL_ADD, &ctl->ev, EPOLLIN)) {
 		err = -errno;
 		xlvsd_ctl_close(ctl);
 		return err;
@@ -438,7 +439,7 @@ void xlvsd_ctl_close(struct xlvsd_ctl *ctl)
 		return;
 	while (ctl->clients)
 		client_free(ctl->clients);
-	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, ctl->ev.fd, NULL);
+	xlvsd_ev_ctl(ctl->loop, EPOLL_CTL_DEL, &ctl->ev, 0);
 	close(ctl->ev.fd);
 	unlink(ctl->path);
 	free(ctl);

@@ -21,9 +21,11 @@ struct xlvsd_ctl;
 
 /*
  * Listen on path (its directory is created 0700 if missing; a stale socket is
- * replaced, a live one is -EADDRINUSE) and register with epfd. Logs; -errno.
+ * replaced, a live one is -EADDRINUSE) and watch it on loop. Logs; -errno.
  */
-int xlvsd_ctl_open(struct xlvsd_ctl **ctl, const char *path, int epfd, xlvsd_ctl_fn fn, void *ctx);
+struct ev_loop;
+int xlvsd_ctl_open(struct xlvsd_ctl **ctl, const char *path, struct ev_loop *loop,
+		   xlvsd_ctl_fn fn, void *ctx);
 /* Drop clients, close and unlink the socket. */
 void xlvsd_ctl_close(struct xlvsd_ctl *ctl);
 

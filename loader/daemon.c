@@ -14,7 +14,6 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -335,16 +334,14 @@ static void sig_event(struct xlvsd_ev *ev, uint32_t events)
 		} else {
 			log_info("%s: stopping", strsignal(si.ssi_signo));
 			d->stop = true;
+			ev_break(d->loop, EVBREAK_ALL);
 		}
 	}
 }
 
-static void watchdog_event(struct xlvsd_ev *ev, uint32_t events)
+static void watchdog_event(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	uint64_t expired;
-
-	if (read(ev->fd, &expired, sizeof(expired)) == sizeof(expired))
-		sd_notify(0, "WATCHDOG=1");
+	sd_notify(0, "WATCHDOG=1");
 }
 
 static void nh_event(struct xlvsd_ev *ev, uint32_t events)
@@ -363,7 +360,7 @@ static int watch(struct xlvsd *d, struct xlvsd_ev *ev, int fd,
 {
 	ev->fd = fd;
 	ev->fn = fn;
-	if (fd < 0 || xlvsd_ev_ctl(d->epfd, EPOLL_CTL_ADD, ev, EPOLLIN)) {
+	if (fd < 0 || xlvsd_ev_ctl(d->loop, EPOLL_CTL_ADD, ev, EPOLLIN)) {
 		log_err("event loop setup failed: %s", strerror(errno));
 		return -1;
 	}
@@ -381,17 +378,20 @@ static void daemon_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Signals through a signalfd; the watchdog timer at half of WATCHDOG_USEC. */
+/*
+ * Signals through a signalfd watched like any fd (they are blocked from the
+ * start, so one that arrives during start-up waits for the loop; libev's
+ * ev_signal would install handlers instead). The watchdog is an ev_timer at
+ * half of WATCHDOG_USEC.
+ */
 static int loop_setup(struct xlvsd *d)
 {
-	struct itimerspec its = { 0 };
 	uint64_t usec = 0;
 	sigset_t set;
-	int fd;
 
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->epfd < 0) {
-		log_err("epoll: %s", strerror(errno));
+	d->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK);
+	if (!d->loop) {
+		log_err("event loop: %s", strerror(errno ? errno : ENOMEM));
 		return -1;
 	}
 	daemon_signals(&set);
@@ -399,38 +399,19 @@ static int loop_setup(struct xlvsd *d)
 		return -1;
 	if (sd_watchdog_enabled(0, &usec) <= 0 || !usec)
 		return 0;
-	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	usec /= 2;
-	its.it_interval.tv_sec = usec / 1000000;
-	its.it_interval.tv_nsec = usec % 1000000 * 1000;
-	its.it_value = its.it_interval;
-	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL)) {
-		close(fd);
-		fd = -1;
-	}
-	if (watch(d, &d->watchdog, fd, watchdog_event))
-		return -1;
+	ev_timer_init(&d->watchdog, watchdog_event, usec / 1e6, usec / 1e6);
+	ev_timer_start(d->loop, &d->watchdog);
 	log_debug("watchdog: every %llu ms", (unsigned long long)usec / 1000);
 	return 0;
 }
 
 static int loop_run(struct xlvsd *d)
 {
-	struct epoll_event evs[32];
-	struct xlvsd_ev *ev;
-	int n, i;
-
 	while (!d->stop) {
-		n = epoll_wait(d->epfd, evs, 32, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			log_err("epoll_wait: %s", strerror(errno));
+		if (!ev_run(d->loop, 0) && !d->stop) {
+			log_err("event loop: nothing left to watch");
 			return -1;
-		}
-		for (i = 0; i < n; i++) {
-			ev = evs[i].data.ptr;
-			ev->fn(ev, evs[i].events);
 		}
 	}
 	return 0;
@@ -464,7 +445,7 @@ static int start(struct xlvsd *d, struct xlvs_spec *want)
 	if (loop_setup(d))
 		return XLVSD_EXIT_RUNTIME;
 	/* The socket first: a second daemon stops here, before touching anything. */
-	if (xlvsd_ctl_open(&d->ctl, d->opts->socket, d->epfd, xlvsd_command, d))
+	if (xlvsd_ctl_open(&d->ctl, d->opts->socket, d->loop, xlvsd_command, d))
 		return XLVSD_EXIT_RUNTIME;
 	if (xlvs_bpffs_prepare(d->opts->pin_dir) ||
 	    xlvs_dp_open(&d->dp, d->opts->pin_dir, want->global.conn_table_size))
@@ -505,8 +486,8 @@ static void stop(struct xlvsd *d)
 		xlvs_maps_close(&d->maps);
 	xlvs_dp_close(&d->dp);
 	xlvs_spec_free(&d->spec);
-	if (d->epfd >= 0)
-		close(d->epfd);
+	if (d->loop)
+		ev_loop_destroy(d->loop);
 	if (ifs[0])
 		log_info("stopped; xlvs_lb keeps forwarding on %s (xlvsd --detach removes it)",
 			 ifs);
@@ -523,7 +504,6 @@ int xlvsd_run(const struct xlvsd_opts *opts)
 	daemon_signals(&set);
 	memset(&d, 0, sizeof(d));
 	d.opts = opts;
-	d.epfd = -1;
 	d.dp.lock_fd = d.dp.prog_fd = -1;
 	xlvs_health_init(&d.health);
 	memset(&want, 0, sizeof(want));

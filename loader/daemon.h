@@ -53,8 +53,9 @@ struct xlvsd {
 	struct xlvs_health health;
 	struct xlvs_apply_stats last_apply;
 	struct xlvsd_ctl *ctl;
-	int epfd;
-	struct xlvsd_ev sig, watchdog, nh_ev;
+	struct ev_loop *loop;		/* the one event loop (event.h) */
+	struct xlvsd_ev sig, nh_ev;
+	ev_timer watchdog;
 	bool stop;
 	int nh_last_err;
 };
