@@ -53,16 +53,18 @@ TEST_UNIT  := $(BUILD)/tests/unit-tests
 TEST_BPF   := $(BUILD)/tests/bpf-tests
 BENCH      := $(BUILD)/bench/xlvs-bench
 
-.PHONY: all deps test test-unit test-bpf bench clean help
+.PHONY: all deps test demo demo-clean bench install clean help
 .DELETE_ON_ERROR:
 
-all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(if $(wildcard loader/xlvsd.c),$(XLVSD)) \
-     $(if $(wildcard cli/xlvs.c),$(XLVS)) $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH) $(E2E_BPF)
+all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(XLVSD) $(XLVS) \
+     $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH) $(E2E_BPF)
 
 help:
 	@echo 'make deps    install missing Debian packages (apt-get, needs root)'
 	@echo 'make         build BPF objects, skeletons, libxlvsmaps, tests, bench into $(BUILD)/'
-	@echo 'make test    run every test suite (unit, BPF fixtures); fails if any fails'
+	@echo 'make demo    build, then run xlvsd in a namespace topology and send requests through it'
+	@echo 'make demo-clean  remove what an interrupted demo left behind'
+	@echo 'make test    run every test suite (unit, BPF fixtures, end to end); fails if any fails'
 	@echo 'make bench   BPF_PROG_RUN benchmark; writes $(BUILD)/bench.json'
 	@echo 'make clean   remove $(BUILD)/'
 	@echo 'V=1          show full commands'
@@ -153,6 +155,28 @@ test: deps
 	$(Q)$(TEST_BPF) --jobs 2
 	$(call msg,TEST,end to end)
 	$(Q)BUILD=$(abspath $(BUILD)) tests/e2e/run.sh
+
+demo: deps
+	$(Q)$(MAKE) all
+	$(Q)BUILD=$(abspath $(BUILD)) tests/e2e/demo.sh
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+# The binaries embed their BPF objects (skeletons); the .o files are for ip/xdp-loader.
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(XLVSD) $(DESTDIR)$(PREFIX)/sbin/xlvsd
+	$(Q)install -D -m 0755 $(XLVS) $(DESTDIR)$(PREFIX)/sbin/xlvs
+	$(Q)install -D -m 0644 $(BUILD)/bpf/xlvs_decap.bpf.o $(DESTDIR)$(PREFIX)/lib/xlvs/xlvs_decap.bpf.o
+	$(Q)install -D -m 0644 $(BUILD)/bpf/xlvs_lb.bpf.o $(DESTDIR)$(PREFIX)/lib/xlvs/xlvs_lb.bpf.o
+	$(Q)install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man8 $(filter %.8,$(MANS))
+	$(Q)install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man5 $(filter %.5,$(MANS))
+	$(Q)sed "s,/usr/sbin/,$(PREFIX)/sbin/," loader/xlvsd.service | install -D -m 0644 /dev/stdin $(DESTDIR)/etc/systemd/system/xlvsd.service
+	$(Q)install -D -m 0644 docs/examples/xlvs.yaml $(DESTDIR)/etc/xlvs/xlvs.yaml.example
+
+demo-clean:
+	$(Q)BUILD=$(abspath $(BUILD)) tests/e2e/demo.sh clean
 
 bench: deps
 	$(Q)$(MAKE) all

@@ -86,6 +86,9 @@ topo_up() {
 		ip -n "$ns" link set dev eth0 xdp obj "$BUILD/bpf/xlvs_decap.bpf.o" sec xdp ||
 			fail "attach decap on real$((i + 1))"
 	done
+	# Native XDP_TX on a veth needs an XDP program on its peer (the director's switch port).
+	ip -n "$NS_SW" link set dev "lb-$E2E_ID" xdp obj "$BUILD/tests/xdp_pass.bpf.o" sec xdp ||
+		fail "xdp_pass on the switch port"
 	# Everyone knows everyone: DR needs the reals' MACs, replies need the client's.
 	for i in 0 1 2; do in_ns "$NS_CL" ping -c1 -W2 -q "${REAL4[$i]}" >/dev/null || fail "LAN: real$((i + 1))"; done
 	in_ns "$NS_CL" ping -c1 -W2 -q $LB4 >/dev/null || fail "LAN: director"

@@ -270,9 +270,6 @@ main() {
 	topo_up
 	servers_up
 	head -c 600000 /dev/zero >"$E2E_DIR/up.bin"	# the upload for the transfer scenarios
-	# Native XDP_TX on veth needs a program on the peer.
-	ip -n "$NS_SW" link set dev "lb-$E2E_ID" xdp obj "$BUILD/tests/xdp_pass.bpf.o" sec xdp ||
-		fail "xdp_pass on the switch port"
 	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1")"
 	start_xlvsd
 	grep -q "native" "$LOG" || fail "xlvsd did not attach natively: $(grep attached "$LOG")"
