@@ -235,6 +235,50 @@ $(xlvs service list)"
 	echo "   weight change: $(echo "$out" | tr -d ' \n' | grep -o '"applied":{[^}]*}')"
 }
 
+# Bad input gets a clear error and changes nothing: malformed control requests, a non-root peer,
+# a missing config file, a pin directory that is not on bpffs.
+s_bad_input() {
+	local before after out rc req
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1")"
+	reload
+	before=$(xlvs -j service list) || fail "service list"
+	for req in '{"cmd": "real-add", "service": ' 'not json at all' '{"cmd": "no-such-command"}' \
+		   '{"cmd": "real-add", "service": {"vip": "198.18.1.10", "port": 80, "protocol": "tcp"}, "real": {"address": "300.1.1.1"}}' \
+		   '{"cmd": "service-del", "service": {"vip": 7}}' '[1, 2, 3]'; do
+		out=$(printf '%s\n' "$req" | in_ns "$NS_LB" socat -t2 - UNIX-CONNECT:"$SOCK") ||
+			fail "no reply to a malformed request: $req"
+		echo "$out" | grep -q '"ok": *false' && echo "$out" | grep -q '"error": *"..' ||
+			fail "request '$req' got '$out', want {\"ok\": false, \"error\": ...}"
+		echo "   $req -> $out"
+	done
+	after=$(xlvs -j service list)
+	[ "$before" = "$after" ] || fail "a refused request changed the maps"
+	kill -0 "$(cat "$PIDFILE")" || fail "xlvsd died on malformed requests"
+
+	out=$(in_ns "$NS_LB" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$XLVS" --socket "$SOCK" reload 2>&1); rc=$?
+	[ "$rc" != 0 ] && echo "$out" | grep -qi "permission denied" ||
+		fail "non-root reload: rc $rc, '$out' (want a permission error)"
+	echo "   non-root, socket 0600: $out (exit $rc)"
+	chmod 0711 "$E2E_DIR"; chmod 0666 "$SOCK"	# loosened by mistake: SO_PEERCRED still refuses
+	out=$(in_ns "$NS_LB" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$XLVS" --socket "$SOCK" reload 2>&1); rc=$?
+	chmod 0600 "$SOCK"; chmod 0700 "$E2E_DIR"
+	[ "$rc" != 0 ] && grep -q "refused a client (pid [0-9]*, uid 65534): not root" "$LOG" ||
+		fail "non-root peer on a 0666 socket: rc $rc, '$out', daemon log: $(tail -2 "$LOG")"
+	echo "   non-root, socket 0666: $out (exit $rc)"
+
+	out=$(in_ns "$NS_LB" "$XLVSD" -c "$E2E_DIR/missing.yaml" --pin-dir "$PIN-x" --socket "$SOCK-x" 2>&1); rc=$?
+	[ "$rc" = 1 ] && echo "$out" | grep -q "missing.yaml: cannot open: No such file" ||
+		fail "missing config: rc $rc, '$out'"
+	echo "   missing config: $out (exit $rc)"
+	mkdir -p "$E2E_DIR/notbpf"
+	out=$(in_ns "$NS_LB" "$XLVSD" -c "$CONF" --pin-dir "$E2E_DIR/notbpf/x" --socket "$SOCK-x" 2>&1); rc=$?
+	[ "$rc" = 2 ] && echo "$out" | grep -q "is not on a bpffs" || fail "pin dir not on bpffs: rc $rc, '$out'"
+	echo "   pin dir not on bpffs: $out (exit $rc)"
+	[ "$before" = "$(xlvs -j service list)" ] || fail "a refused start changed the running director's maps"
+}
+
 # Restarting xlvsd under traffic loses nothing: the pinned link keeps forwarding. Two streams: echo
 # requests answered by the director itself, and a rate-limited upload forwarded to a real (DR).
 s_restart_no_loss() {
@@ -287,6 +331,7 @@ main() {
 	scenario "PMTU through the director, IPv4 (frag needed)" s_pmtu4
 	scenario "PMTU through the director, IPv6 (packet too big)" s_pmtu6
 	scenario "reload writes only the difference" s_reload_diff
+	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "restarting xlvsd under traffic loses no packet" s_restart_no_loss
 
 	for f in "${FAILURES[@]}"; do echo "FAILED: $f"; done
