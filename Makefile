@@ -181,6 +181,7 @@ demo-clean:
 bench: deps
 	$(Q)$(MAKE) all
 	$(Q)$(BENCH) --json $(BUILD)/bench.json
+	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/control.sh
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
