@@ -51,7 +51,7 @@ EOF
 start_xlvsd() {
 	: >"$LOG"
 	# nsenter itself (in_ns is a function: `&` would fork a shell and $! would name that).
-	nsenter --net=/run/netns/"$NS_LB" "$XLVSD" -c "$CONF" --pin-dir "$PIN" --socket "$SOCK" >>"$LOG" 2>&1 &
+	env ${XLVSD_ENV:-} nsenter --net=/run/netns/"$NS_LB" "$XLVSD" -c "$CONF" --pin-dir "$PIN" --socket "$SOCK" >>"$LOG" 2>&1 &
 	local pid=$! i
 	echo "$pid" >"$PIDFILE"
 	for i in $(seq 100); do
@@ -279,6 +279,26 @@ s_bad_input() {
 	[ "$before" = "$(xlvs -j service list)" ] || fail "a refused start changed the running director's maps"
 }
 
+# Under systemd (Type=notify, WatchdogSec=): READY=1 once the data path is up, STATUS=, and
+# WATCHDOG=1 at half the interval. The notify socket here is a datagram socket of our own.
+s_systemd_notify() {
+	local n
+	stop_xlvsd
+	socat -u UNIX-RECV:"$E2E_DIR/notify" - >"$E2E_DIR/notify.out" 2>&1 &
+	local sock=$!
+	sleep 0.2
+	XLVSD_ENV="NOTIFY_SOCKET=$E2E_DIR/notify WATCHDOG_USEC=400000" start_xlvsd
+	sleep 1
+	kill $sock
+	n=$(grep -o "WATCHDOG=1" "$E2E_DIR/notify.out" | wc -l)
+	grep -q "READY=1" "$E2E_DIR/notify.out" || fail "no READY=1 on the notify socket: $(cat "$E2E_DIR/notify.out")"
+	grep -q "STATUS=" "$E2E_DIR/notify.out" || fail "no STATUS= on the notify socket"
+	[ "$n" -ge 3 ] || fail "$n WATCHDOG=1 in 1 s with WatchdogSec=0.4s, want >= 3"
+	echo "   READY=1, STATUS=$(grep -ao 'STATUS=[^A-Z]*' "$E2E_DIR/notify.out" | head -1 | cut -c8-), $n watchdog pings in 1 s"
+	stop_xlvsd
+	start_xlvsd
+}
+
 # Restarting xlvsd under traffic loses nothing: the pinned link keeps forwarding. Two streams: echo
 # requests answered by the director itself, and a rate-limited upload forwarded to a real (DR).
 s_restart_no_loss() {
@@ -332,6 +352,7 @@ main() {
 	scenario "PMTU through the director, IPv6 (packet too big)" s_pmtu6
 	scenario "reload writes only the difference" s_reload_diff
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
+	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify
 	scenario "restarting xlvsd under traffic loses no packet" s_restart_no_loss
 
 	for f in "${FAILURES[@]}"; do echo "FAILED: $f"; done
