@@ -36,6 +36,8 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/xlvs/*.h)
 E2E_BPF    := $(BUILD)/tests/xdp_pass.bpf.o
+UPGRADE    := $(BUILD)/tests/upgrade
+XLVSD_V2   := $(UPGRADE)/xlvsd
 MAPS_SRCS  := $(wildcard maps/*.c)
 MAPS_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(MAPS_SRCS))
 LIBMAPS    := $(BUILD)/libxlvsmaps.a
@@ -57,7 +59,7 @@ BENCH      := $(BUILD)/bench/xlvs-bench
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(XLVSD) $(XLVS) \
-     $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH) $(E2E_BPF)
+     $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH) $(E2E_BPF) $(XLVSD_V2)
 
 help:
 	@echo 'make deps    install missing Debian packages (apt-get, needs root)'
@@ -125,6 +127,24 @@ $(XLVS): $(BUILD)/cli/xlvs.o $(CLI_LIB) $(LIBMAPS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(CLI_LIBS) $(LDLIBS) -o $@
 
+# For the upgrade test: xlvsd carrying another build of the director (BPF ISA v2: other
+# instructions, so another program tag, on the same maps), as an older release would.
+$(UPGRADE)/xlvs_lb.bpf.o: bpf/xlvs_lb.bpf.c $(BPF_HDRS) | $(UPGRADE)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -mcpu=v2 -c $< -o $@
+
+$(UPGRADE)/xlvs_lb.skel.h: $(UPGRADE)/xlvs_lb.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(UPGRADE)/attach.o: loader/attach.c $(wildcard loader/*.h) $(wildcard maps/*.h) $(UPGRADE)/xlvs_lb.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) -I$(UPGRADE) $(CFLAGS) -Iloader -c $< -o $@
+
+$(XLVSD_V2): $(BUILD)/loader/xlvsd.o $(UPGRADE)/attach.o $(LOADER_LIB) $(LIBMAPS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(DAEMON_LIBS) $(LDLIBS) -o $@
+
 $(BUILD)/man/%: docs/man/%.scd | $(BUILD)/man
 	$(call msg,SCDOC,$@)
 	$(Q)scdoc < $< > $@
@@ -144,7 +164,7 @@ $(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/wo
 	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c \
 		$(LIBMAPS) $(LDLIBS) -o $@
 
-$(BUILD)/bpf $(BUILD)/maps $(BUILD)/tests $(BUILD)/bench $(BUILD)/loader $(BUILD)/cli $(BUILD)/man:
+$(UPGRADE) $(BUILD)/bpf $(BUILD)/maps $(BUILD)/tests $(BUILD)/bench $(BUILD)/loader $(BUILD)/cli $(BUILD)/man:
 	$(Q)mkdir -p $@
 
 test: deps

@@ -51,7 +51,7 @@ EOF
 start_xlvsd() {
 	: >"$LOG"
 	# nsenter itself (in_ns is a function: `&` would fork a shell and $! would name that).
-	env ${XLVSD_ENV:-} nsenter --net=/run/netns/"$NS_LB" "$XLVSD" -c "$CONF" --pin-dir "$PIN" --socket "$SOCK" >>"$LOG" 2>&1 &
+	env ${XLVSD_ENV:-} nsenter --net=/run/netns/"$NS_LB" "${XLVSD_BIN:-$XLVSD}" -c "$CONF" --pin-dir "$PIN" --socket "$SOCK" >>"$LOG" 2>&1 &
 	local pid=$! i
 	echo "$pid" >"$PIDFILE"
 	for i in $(seq 100); do
@@ -299,6 +299,46 @@ s_systemd_notify() {
 	start_xlvsd
 }
 
+# A new program version replaces the running one atomically on the same bpf_link, with the maps
+# (and so the connection table) reused: an xlvsd carrying another build of the director is started
+# over the running one, then the current one again, under traffic.
+s_upgrade() {
+	local link0 link1 out sent recv prog0 prog1
+	[ -x "$BUILD/tests/upgrade/xlvsd" ] || fail "build first: $BUILD/tests/upgrade/xlvsd missing (make)"
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1")"
+	reload
+	link0=$(in_ns "$NS_LB" bpftool -j link show pinned "$PIN/link_eth0" | grep -o '"id":[0-9]*' | head -1)
+	prog0=$(in_ns "$NS_LB" ip -d link show dev eth0 | grep -o 'prog/xdp id [0-9]*')
+	in_ns "$NS_CL" ping -q -i 0.005 -c 1000 -W 1 $VIP4 >"$E2E_DIR/ping.out" 2>&1 &
+	local ping=$!
+	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
+		>"$E2E_DIR/upgrade.out" 2>&1 &
+	local upload=$!
+	sleep 1
+	stop_xlvsd
+	XLVSD_BIN=$BUILD/tests/upgrade/xlvsd start_xlvsd
+	grep -q "program swapped to id [0-9]* on bpf_link" "$LOG" ||
+		fail "the other build did not swap the program: $(grep -i 'eth0' "$LOG" | tail -3)"
+	prog1=$(in_ns "$NS_LB" ip -d link show dev eth0 | grep -o 'prog/xdp id [0-9]*')
+	[ "$prog1" != "$prog0" ] || fail "the interface still runs $prog0"
+	echo "   $(grep -o 'eth0: program swapped.*' "$LOG")"
+	sleep 1
+	stop_xlvsd
+	start_xlvsd
+	grep -q "program swapped to id [0-9]* on bpf_link" "$LOG" || fail "the current build did not swap back"
+	link1=$(in_ns "$NS_LB" bpftool -j link show pinned "$PIN/link_eth0" | grep -o '"id":[0-9]*' | head -1)
+	[ -n "$link0" ] && [ "$link0" = "$link1" ] || fail "the bpf_link changed ($link0 -> $link1)"
+	wait $ping
+	wait $upload || fail "the upload failed across the upgrade: $(cat "$E2E_DIR/upgrade.out")"
+	case $(cat "$E2E_DIR/upgrade.out") in "real"[12]" 600000") ;;
+	*) fail "upload answer '$(cat "$E2E_DIR/upgrade.out")'";; esac
+	out=$(grep "packets transmitted" "$E2E_DIR/ping.out")
+	sent=$(echo "$out" | grep -o '^[0-9]*')
+	recv=$(echo "$out" | grep -o '[0-9]* received' | grep -o '[0-9]*')
+	echo "   upgrade and back on bpf_link ${link0#*:}: $((sent - recv)) of $sent echo requests lost; upload kept its real"
+	[ -n "$sent" ] && [ "$sent" = "$recv" ] || fail "lost $((sent - recv)) of $sent packets across the upgrade"
+}
+
 # Restarting xlvsd under traffic loses nothing: the pinned link keeps forwarding. Two streams: echo
 # requests answered by the director itself, and a rate-limited upload forwarded to a real (DR).
 s_restart_no_loss() {
@@ -352,11 +392,13 @@ main() {
 	scenario "PMTU through the director, IPv6 (packet too big)" s_pmtu6
 	scenario "reload writes only the difference" s_reload_diff
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
+	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify
 	scenario "restarting xlvsd under traffic loses no packet" s_restart_no_loss
 
 	for f in "${FAILURES[@]}"; do echo "FAILED: $f"; done
 	echo "e2e: $PASSED passed, $FAILED failed"
+	[ $((PASSED + FAILED)) -gt 0 ] || fail "no scenario ran (E2E_ONLY='${E2E_ONLY:-}' matches none)"
 	[ "$FAILED" = 0 ]
 }
 
