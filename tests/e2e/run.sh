@@ -235,6 +235,15 @@ $(xlvs service list)"
 	echo "   weight change: $(echo "$out" | tr -d ' \n' | grep -o '"applied":{[^}]*}')"
 }
 
+# ping_loss FILE: "LOST SENT" from a finished `ping -q` summary; fails if there is none.
+ping_loss() {
+	local line sent recv
+	line=$(grep "packets transmitted" "$1") || fail "ping printed no summary: $(cat "$1")"
+	sent=$(echo "$line" | grep -o '^[0-9]*')
+	recv=$(echo "$line" | grep -o '[0-9]* received' | grep -o '[0-9]*')
+	echo "$((sent - recv)) $sent"
+}
+
 # Bad input gets a clear error and changes nothing: malformed control requests, a non-root peer,
 # a missing config file, a pin directory that is not on bpffs.
 s_bad_input() {
@@ -303,7 +312,7 @@ s_systemd_notify() {
 # (and so the connection table) reused: an xlvsd carrying another build of the director is started
 # over the running one, then the current one again, under traffic.
 s_upgrade() {
-	local link0 link1 out sent recv prog0 prog1
+	local link0 link1 lost sent prog0 prog1
 	[ -x "$BUILD/tests/upgrade/xlvsd" ] || fail "build first: $BUILD/tests/upgrade/xlvsd missing (make)"
 	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1")"
 	reload
@@ -332,17 +341,15 @@ s_upgrade() {
 	wait $upload || fail "the upload failed across the upgrade: $(cat "$E2E_DIR/upgrade.out")"
 	case $(cat "$E2E_DIR/upgrade.out") in "real"[12]" 600000") ;;
 	*) fail "upload answer '$(cat "$E2E_DIR/upgrade.out")'";; esac
-	out=$(grep "packets transmitted" "$E2E_DIR/ping.out")
-	sent=$(echo "$out" | grep -o '^[0-9]*')
-	recv=$(echo "$out" | grep -o '[0-9]* received' | grep -o '[0-9]*')
-	echo "   upgrade and back on bpf_link ${link0#*:}: $((sent - recv)) of $sent echo requests lost; upload kept its real"
-	[ -n "$sent" ] && [ "$sent" = "$recv" ] || fail "lost $((sent - recv)) of $sent packets across the upgrade"
+	read -r lost sent <<<"$(ping_loss "$E2E_DIR/ping.out")" || exit 1
+	echo "   upgrade and back on bpf_link ${link0#*:}: $lost of $sent echo requests lost; upload kept its real"
+	[ "$lost" = 0 ] || fail "lost $lost of $sent packets across the upgrade"
 }
 
 # Restarting xlvsd under traffic loses nothing: the pinned link keeps forwarding. Two streams: echo
 # requests answered by the director itself, and a rate-limited upload forwarded to a real (DR).
 s_restart_no_loss() {
-	local out sent recv i
+	local lost sent i
 	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1")"
 	reload
 	in_ns "$NS_CL" ping -q -i 0.005 -c 1500 -W 1 $VIP4 >"$E2E_DIR/ping.out" 2>&1 &
@@ -360,11 +367,9 @@ s_restart_no_loss() {
 	wait $upload || fail "the upload through the VIP failed across restarts: $(cat "$E2E_DIR/restart.out")"
 	[ "$(cat "$E2E_DIR/restart.out")" = "real1 600000" ] ||
 		fail "upload answer '$(cat "$E2E_DIR/restart.out")', want 'real1 600000'"
-	out=$(grep "packets transmitted" "$E2E_DIR/ping.out")
-	sent=$(echo "$out" | grep -o '^[0-9]*')
-	recv=$(echo "$out" | grep -o '[0-9]* received' | grep -o '[0-9]*')
-	echo "   3 restarts under ${sent:-?} echo requests to the VIP: $((sent - recv)) lost; 600000-byte upload completed"
-	[ -n "$sent" ] && [ "$sent" = "$recv" ] || fail "lost $((sent - recv)) of $sent packets across restarts"
+	read -r lost sent <<<"$(ping_loss "$E2E_DIR/ping.out")" || exit 1
+	echo "   3 restarts under $sent echo requests to the VIP: $lost lost; 600000-byte upload completed"
+	[ "$lost" = 0 ] || fail "lost $lost of $sent packets across restarts"
 }
 
 main() {
