@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -43,6 +44,8 @@ struct svc_note {
 	unsigned int v6_overhead;	/* IPv6 VIP: largest encapsulation overhead */
 };
 
+struct svc_parse;
+
 struct if_note {
 	char name[IF_NAMESIZE];
 	unsigned int line, column;
@@ -59,6 +62,7 @@ struct ctx {
 	bool have_ifs;
 	struct if_note ifs[MAX_IFS];
 	yaml_node_t *mtu_node;		/* tunnel.mtu, for the IPv6 check */
+	const struct svc_parse *cur_svc;	/* the service whose reals are parsed */
 };
 
 /* Marks of the last successful parse, for xlvs_config_check_interfaces(). */
@@ -699,6 +703,7 @@ static int key_metrics(struct ctx *c, const struct key *k, yaml_node_t *v, void 
 struct svc_parse {
 	struct xlvs_svc_spec s;
 	uint16_t gue_port;		/* default for its gue reals; 0 = tunnel.gue_port */
+	struct xlvs_svc_health h;	/* becomes s.health if any health key is set */
 };
 
 static int key_sched(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
@@ -763,13 +768,414 @@ static int key_echo(struct ctx *c, const struct key *k, yaml_node_t *v, void *ob
 	return err;
 }
 
+/* ---- health checks ------------------------------------------------------------ */
+
+#define CHECK_INTERVAL_DEFAULT	2000u	/* ms */
+#define CHECK_TIMEOUT_DEFAULT	1000u
+#define CHECK_INTERVAL_MIN	100u
+#define CHECK_TIMEOUT_MIN	10u
+#define CHECK_TIME_MAX		3600000u	/* one hour */
+#define CHECK_COUNT_MAX		1000u
+#define NOTIFY_TIMEOUT_DEFAULT	10000u
+
+static const char *const check_type_names[XLVS_CHECK_MAX] = {
+	[XLVS_CHECK_NONE] = "none", [XLVS_CHECK_TCP] = "tcp", [XLVS_CHECK_HTTP] = "http",
+	[XLVS_CHECK_HTTPS] = "https", [XLVS_CHECK_UDP] = "udp", [XLVS_CHECK_DNS] = "dns",
+	[XLVS_CHECK_ICMP] = "icmp", [XLVS_CHECK_EXEC] = "exec",
+};
+
+/* The defaults a check starts from when nothing (no service check) is above it. */
+static void check_defaults(struct xlvs_check_spec *ck)
+{
+	memset(ck, 0, sizeof(*ck));
+	ck->initial_up = true;
+	ck->rise = 2;
+	ck->fall = 3;
+	ck->interval_ms = CHECK_INTERVAL_DEFAULT;
+	ck->timeout_ms = CHECK_TIMEOUT_DEFAULT;
+	strcpy(ck->path, "/");
+	ck->qtype = 1;
+}
+
+/*
+ * "2s", "500ms", "1m", "1h", or a plain integer (seconds), into milliseconds
+ * within min..max.
+ */
+static int get_duration(struct ctx *c, const char *name, yaml_node_t *n, uint32_t min, uint32_t max,
+			uint32_t *out)
+{
+	static const struct { const char *unit; uint64_t ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 },
+	};
+	const char *s, *end;
+	char range[64];
+	uint64_t x = 0;
+	struct vbuf b;
+	size_t i;
+
+	if (n->type != YAML_SCALAR_NODE || !plain(n) || !n->data.scalar.length)
+		return fail(c, n, "%s: duration expected (e.g. 2s, 500ms), got %s", name, what(n, &b));
+	s = sval(n);
+	for (end = s; isdigit((unsigned char)*end); end++)
+		x = x > UINT32_MAX ? x : x * 10 + (*end - '0');
+	for (i = 0; end > s && i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit))
+			break;
+	if (end == s || i == sizeof(units) / sizeof(units[0]))
+		return fail(c, n, "%s: '%s' is not a duration (e.g. 2s, 500ms, 1m)", name,
+			    show(n, &b));
+	x *= units[i].ms;
+	if (x < min || x > max) {
+		snprintf(range, sizeof(range), "%ums..%us", min, max / 1000);
+		return range_fail(c, name, n, range);
+	}
+	*out = x;
+	return 0;
+}
+
+static int copy_text(struct ctx *c, const char *name, yaml_node_t *n, char *dst, size_t size)
+{
+	const char *s;
+	int err = get_str(c, name, n, &s);
+
+	if (err)
+		return err;
+	if (strlen(s) >= size)
+		return fail(c, n, "%s: longer than %zu bytes", name, size - 1);
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+struct check_parse {
+	struct xlvs_check_spec ck;
+	bool have_type;
+};
+
+#define CK(f)	FIELD(struct check_parse, f)
+
+static int key_check_type(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	static const struct choice types = {
+		.noun = "check type", .names = check_type_names + 1, .n = XLVS_CHECK_MAX - 1,
+	};
+	struct check_parse *cp = obj;
+	int err = key_choice(c, &(struct key){ .name = k->name, .off = k->off, .size = k->size,
+					       .arg = &types }, v, obj);
+
+	if (!err) {
+		cp->ck.type++;	/* names start at tcp */
+		cp->have_type = true;
+	}
+	return err;
+}
+
+static int key_duration(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	uint32_t ms = 0;
+	int err = get_duration(c, k->name, v, k->min, k->max, &ms);
+
+	if (!err)
+		store(obj, k, ms);
+	return err;
+}
+
+static int key_initial(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	static const char *const names[] = { "down", "up" };
+	static const struct choice states = { .noun = "state", .names = names, .n = 2 };
+
+	return key_choice(c, &(struct key){ .name = k->name, .off = k->off, .size = k->size,
+					    .arg = &states }, v, obj);
+}
+
+static int key_text(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	return copy_text(c, k->name, v, (char *)obj + k->off, k->size);
+}
+
+static int key_path(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	int err = key_text(c, k, v, obj);
+	const char *p = (char *)obj + k->off;
+	struct vbuf b;
+
+	if (!err && (p[0] != '/' || strpbrk(p, " \t\r\n")))
+		return fail(c, v, "%s: '%s' must start with '/' and contain no spaces", k->name,
+			    show(v, &b));
+	return err;
+}
+
+static int key_host(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	int err = key_text(c, k, v, obj);
+	const char *p = (char *)obj + k->off;
+	struct vbuf b;
+
+	if (!err && strpbrk(p, " \t\r\n/"))
+		return fail(c, v, "%s: '%s' is not a host name", k->name, show(v, &b));
+	return err;
+}
+
+static int key_tls(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	return get_bool(c, k->name, v, &((struct check_parse *)obj)->ck.tls_verify);
+}
+
+/* One expected status: "200" or "200-299" (a plain integer too). */
+static int add_code(struct ctx *c, const char *name, yaml_node_t *n, struct xlvs_check_spec *ck)
+{
+	unsigned int lo, hi;
+	const char *s;
+	struct vbuf b;
+	int end = 0;
+
+	if (n->type != YAML_SCALAR_NODE)
+		return fail(c, n, "%s: status code or range expected, got %s", name, what(n, &b));
+	s = sval(n);
+	if (sscanf(s, "%3u%n", &lo, &end) == 1 && !s[end] && end == 3)
+		hi = lo;
+	else if (sscanf(s, "%3u-%3u%n", &lo, &hi, &end) != 2 || s[end] || end != 7)
+		return fail(c, n, "%s: '%s' is not a status code or range (e.g. 200, 200-399)", name,
+			    show(n, &b));
+	if (lo < 100 || hi > 599 || lo > hi)
+		return range_fail(c, name, n, "100..599, low-high");
+	if (ck->nr_codes == XLVS_CHECK_MAX_CODES)
+		return fail(c, n, "%s: too many status codes (at most %d)", name,
+			    XLVS_CHECK_MAX_CODES);
+	ck->code_lo[ck->nr_codes] = lo;
+	ck->code_hi[ck->nr_codes++] = hi;
+	return 0;
+}
+
+static int key_codes(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct xlvs_check_spec *ck = &((struct check_parse *)obj)->ck;
+	yaml_node_item_t *it;
+	int err;
+
+	ck->nr_codes = 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return add_code(c, k->name, v, ck);
+	if (v->data.sequence.items.start == v->data.sequence.items.top)
+		return fail(c, v, "%s: at least one status code is required", k->name);
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		err = add_code(c, k->name, node(c, *it), ck);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int key_qtype(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	static const struct { const char *name; uint16_t type; } types[] = {
+		{ "A", 1 }, { "NS", 2 }, { "CNAME", 5 }, { "SOA", 6 }, { "PTR", 12 }, { "MX", 15 },
+		{ "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 }, { "ANY", 255 },
+	};
+	struct check_parse *cp = obj;
+	const char *s;
+	struct vbuf b;
+	size_t i;
+	int err = get_str(c, k->name, v, &s);
+
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (!strcasecmp(s, types[i].name)) {
+			cp->ck.qtype = types[i].type;
+			return 0;
+		}
+	}
+	return fail(c, v, "%s: unknown record type '%s' (A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT or ANY)",
+		    k->name, show(v, &b));
+}
+
+static int key_qname(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	int err = key_text(c, k, v, obj);
+	const char *p = (char *)obj + k->off;
+	struct vbuf b;
+	size_t len = strlen(p);
+
+	if (!err && (len > 253 || strpbrk(p, " \t\r\n") || strstr(p, "..") ||
+		     (p[0] == '.' && len > 1)))
+		return fail(c, v, "%s: '%s' is not a domain name", k->name, show(v, &b));
+	return err;
+}
+
+enum { CK_TYPE, CK_INTERVAL, CK_TIMEOUT, CK_RISE, CK_FALL, CK_INITIAL, CK_ADDRESS, CK_PORT,
+       CK_PATH, CK_HOST, CK_EXPECT, CK_BODY, CK_TLS_VERIFY, CK_PAYLOAD, CK_REPLY, CK_NAME,
+       CK_QUERY_TYPE, CK_COMMAND, CK_NR };
+
+static const struct key check_keys[CK_NR] = {
+	[CK_TYPE] = { .name = "type", .fn = key_check_type, CK(ck.type) },
+	[CK_INTERVAL] = { .name = "interval", .fn = key_duration, CK(ck.interval_ms),
+			  .min = CHECK_INTERVAL_MIN, .max = CHECK_TIME_MAX },
+	[CK_TIMEOUT] = { .name = "timeout", .fn = key_duration, CK(ck.timeout_ms),
+			 .min = CHECK_TIMEOUT_MIN, .max = CHECK_TIME_MAX },
+	[CK_RISE] = { .name = "rise", .fn = key_uint, CK(ck.rise), .min = 1, .max = CHECK_COUNT_MAX },
+	[CK_FALL] = { .name = "fall", .fn = key_uint, CK(ck.fall), .min = 1, .max = CHECK_COUNT_MAX },
+	[CK_INITIAL] = { .name = "initial", .fn = key_initial, CK(ck.initial_up) },
+	[CK_ADDRESS] = { .name = "address", .fn = key_addr, CK(ck.addr) },
+	[CK_PORT] = { .name = "port", .fn = key_uint, CK(ck.port), .min = 1, .max = 65535 },
+	[CK_PATH] = { .name = "path", .fn = key_path, CK(ck.path) },
+	[CK_HOST] = { .name = "host", .fn = key_host, CK(ck.host) },
+	[CK_EXPECT] = { .name = "expect", .fn = key_codes },
+	[CK_BODY] = { .name = "body", .fn = key_text, CK(ck.match) },
+	[CK_TLS_VERIFY] = { .name = "tls_verify", .fn = key_tls },
+	[CK_PAYLOAD] = { .name = "payload", .fn = key_text, CK(ck.payload) },
+	[CK_REPLY] = { .name = "reply", .fn = key_text, CK(ck.match) },
+	[CK_NAME] = { .name = "name", .fn = key_qname, CK(ck.qname) },
+	[CK_QUERY_TYPE] = { .name = "query_type", .fn = key_qtype },
+	[CK_COMMAND] = { .name = "command", .fn = key_text, CK(ck.command) },
+};
+
+/* Keys that only some check types take: the bit mask of those types. */
+#define T(x)	(1u << XLVS_CHECK_##x)
+static const uint32_t check_key_types[CK_NR] = {
+	[CK_PORT] = ~(T(ICMP) | T(EXEC)),
+	[CK_PATH] = T(HTTP) | T(HTTPS), [CK_HOST] = T(HTTP) | T(HTTPS),
+	[CK_EXPECT] = T(HTTP) | T(HTTPS), [CK_BODY] = T(HTTP) | T(HTTPS),
+	[CK_TLS_VERIFY] = T(HTTPS),
+	[CK_PAYLOAD] = T(UDP), [CK_REPLY] = T(UDP),
+	[CK_NAME] = T(DNS), [CK_QUERY_TYPE] = T(DNS),
+	[CK_COMMAND] = T(EXEC),
+};
+#undef T
+
+static void type_list(char *buf, size_t size, uint32_t mask)
+{
+	const char *names[XLVS_CHECK_MAX];
+	size_t n = 0, i;
+
+	for (i = 1; i < XLVS_CHECK_MAX; i++)
+		if (mask & (1u << i))
+			names[n++] = check_type_names[i];
+	join(buf, size, names, n);
+}
+
+/*
+ * A `check:` mapping over base (the defaults, or the service's check for a
+ * real). `check: off` (or false) is type none: never checked, always up.
+ */
+static int parse_check(struct ctx *c, yaml_node_t *v, const struct xlvs_check_spec *base,
+		       struct xlvs_check_spec *out)
+{
+	struct check_parse cp = { .ck = *base, .have_type = base->type != XLVS_CHECK_NONE };
+	char list[96];
+	struct vbuf b;
+	struct seen s;
+	size_t i;
+	int err;
+
+	if (v->type == YAML_SCALAR_NODE && plain(v) &&
+	    (!strcmp(sval(v), "off") || !strcmp(sval(v), "false"))) {
+		*out = *base;
+		out->type = XLVS_CHECK_NONE;
+		return 0;
+	}
+	if (v->type != YAML_MAPPING_NODE)
+		return fail(c, v, "check: mapping or 'off' expected, got %s", what(v, &b));
+	err = walk(c, v, "in check", check_keys, CK_NR, NULL, &cp, &s);
+	if (err)
+		return err;
+	if (!cp.have_type)
+		return fail(c, v, "missing required key 'type' in check (%s)",
+			    "tcp, http, https, udp, dns, icmp or exec");
+	for (i = 0; i < CK_NR; i++) {
+		if (!HAS(&s, i) || !check_key_types[i] || (check_key_types[i] & (1u << cp.ck.type)))
+			continue;
+		type_list(list, sizeof(list), check_key_types[i]);
+		return fail(c, s.key[i], "%s: not used by %s checks (only %s)", check_keys[i].name,
+			    check_type_names[cp.ck.type], list);
+	}
+	if (cp.ck.timeout_ms > cp.ck.interval_ms)
+		return fail(c, HAS(&s, CK_TIMEOUT) ? s.val[CK_TIMEOUT] : s.val[CK_INTERVAL],
+			    "timeout: %ums is longer than the interval (%ums)", cp.ck.timeout_ms,
+			    cp.ck.interval_ms);
+	if (cp.ck.type == XLVS_CHECK_DNS && !cp.ck.qname[0])
+		return fail(c, v, "missing required key 'name' in dns check");
+	if (cp.ck.type == XLVS_CHECK_EXEC && !cp.ck.command[0])
+		return fail(c, v, "missing required key 'command' in exec check");
+	*out = cp.ck;
+	return 0;
+}
+
+/* quorum: N, or { weight: N, action: sorry|withdraw, hysteresis: N } */
+static int key_quorum(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	static const char *const actions[] = { "sorry", "withdraw" };
+	static const struct choice quorum_actions = { .noun = "action", .names = actions, .n = 2 };
+	struct xlvs_svc_health *h = obj;
+	const struct key keys[] = {
+		{ .name = "weight", .fn = key_uint, FIELD(struct xlvs_svc_health, quorum), .min = 1,
+		  .max = UINT32_MAX },
+		{ .name = "action", .fn = key_choice, FIELD(struct xlvs_svc_health, quorum_action),
+		  .arg = &quorum_actions },
+		{ .name = "hysteresis", .fn = key_uint,
+		  FIELD(struct xlvs_svc_health, quorum_hysteresis), .max = UINT32_MAX },
+	};
+	struct seen s;
+	int err;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return get_uint(c, k->name, v, 1, UINT32_MAX, NULL, &h->quorum);
+	err = walk(c, v, "in quorum", keys, 3, NULL, h, &s);
+	if (!err && !HAS(&s, 0))
+		return fail(c, v, "missing required key 'weight' in quorum");
+	if (!err && h->quorum_hysteresis >= h->quorum)
+		return fail(c, s.val[2], "hysteresis: %u must be smaller than the quorum weight (%u)",
+			    h->quorum_hysteresis, h->quorum);
+	return err;
+}
+
+static int key_notify(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	const struct key keys[] = {
+		{ .name = "up", .fn = key_text, FIELD(struct xlvs_svc_health, notify_up) },
+		{ .name = "down", .fn = key_text, FIELD(struct xlvs_svc_health, notify_down) },
+		{ .name = "quorum", .fn = key_text, FIELD(struct xlvs_svc_health, notify_quorum) },
+		{ .name = "timeout", .fn = key_duration,
+		  FIELD(struct xlvs_svc_health, notify_timeout_ms), .min = CHECK_TIMEOUT_MIN,
+		  .max = CHECK_TIME_MAX },
+	};
+	struct seen s;
+	int err = expect(c, k->name, v, YAML_MAPPING_NODE);
+
+	if (err)
+		return err;
+	return walk(c, v, "in notify", keys, 4, NULL, obj, &s);
+}
+
 static const char *const proto_names[] = { "tcp", "udp" };
 static const int proto_vals[] = { IPPROTO_TCP, IPPROTO_UDP };
 static const struct choice protocols = {
 	.noun = "protocol", .names = proto_names, .n = 2, .vals = proto_vals,
 };
 
-enum { R_ADDRESS, R_PORT, R_WEIGHT, R_FORWARD, R_GUE_PORT, R_NR };
+/* A real's `check:` goes over its service's check (or the defaults). */
+static int key_real_check(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct xlvs_real_spec *r = obj;
+	struct xlvs_check_spec base;
+	int err;
+
+	if (c->cur_svc->h.check.type != XLVS_CHECK_NONE)
+		base = c->cur_svc->h.check;
+	else
+		check_defaults(&base);
+	r->check = malloc(sizeof(*r->check));
+	if (!r->check)
+		return oom(c);
+	err = parse_check(c, v, &base, r->check);
+	if (err) {
+		free(r->check);
+		r->check = NULL;
+	}
+	return err;
+}
+
+enum { R_ADDRESS, R_PORT, R_WEIGHT, R_FORWARD, R_GUE_PORT, R_CHECK, R_NR };
 
 #define R(f)	FIELD(struct xlvs_real_spec, f)
 
@@ -779,6 +1185,7 @@ static const struct key real_keys[R_NR] = {
 	[R_WEIGHT] = { .name = "weight", .fn = key_uint, R(weight), .max = XLVS_MAGLEV_MAX_WEIGHT },
 	[R_FORWARD] = { .name = "forward", .fn = key_fwd, R(fwd) },
 	[R_GUE_PORT] = { .name = "gue_port", .fn = key_uint, R(gue_port), .min = 1, .max = 65535 },
+	[R_CHECK] = { .name = "check", .fn = key_real_check },
 };
 
 /* Rules that need the whole real (and its service): port, family, GUE port, tunnel needs. */
@@ -828,14 +1235,16 @@ static int parse_real(struct ctx *c, yaml_node_t *n, const struct svc_parse *p,
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "reals: each real must be a mapping, got %s", what(n, &b));
 	err = walk(c, n, "in real", real_keys, R_NR, NULL, &r, &s);
-	if (err)
-		return err;
-	if (!HAS(&s, R_ADDRESS))
-		return fail(c, n, "missing required key 'address' in real");
-	*mark = s.val[R_ADDRESS]->start_mark;
-	err = check_real(c, p, &r, &s, note);
+	if (!err && !HAS(&s, R_ADDRESS))
+		err = fail(c, n, "missing required key 'address' in real");
+	if (!err) {
+		*mark = s.val[R_ADDRESS]->start_mark;
+		err = check_real(c, p, &r, &s, note);
+	}
 	if (!err)
 		*out = r;
+	else
+		free(r.check);
 	return err;
 }
 
@@ -937,7 +1346,7 @@ static int parse_reals(struct ctx *c, yaml_node_t *seq, const struct svc_parse *
 }
 
 enum { S_VIP, S_PORT, S_PROTOCOL, S_SCHEDULER, S_FORWARD, S_RING_SIZE, S_ECHO, S_GUE_PORT,
-       S_REALS, S_NR };
+       S_REALS, S_CHECK, S_ON_DOWN, S_SORRY, S_QUORUM, S_NOTIFY, S_NR };
 
 #define S(f)	FIELD(struct svc_parse, f)
 
@@ -945,6 +1354,28 @@ static int key_later(struct ctx *c, const struct key *k, yaml_node_t *v, void *o
 {
 	return 0;	/* handled after the walk, when the service's defaults are known */
 }
+
+static int key_svc_check(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct svc_parse *p = obj;
+	struct xlvs_check_spec base;
+
+	check_defaults(&base);
+	return parse_check(c, v, &base, &p->h.check);
+}
+
+static int key_svc_quorum(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	return key_quorum(c, k, v, &((struct svc_parse *)obj)->h);
+}
+
+static int key_svc_notify(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	return key_notify(c, k, v, &((struct svc_parse *)obj)->h);
+}
+
+static const char *const on_down_names[] = { "quiesce", "remove" };
+static const struct choice on_down_choice = { .noun = "action", .names = on_down_names, .n = 2 };
 
 static const struct key svc_keys[S_NR] = {
 	[S_VIP] = { .name = "vip", .fn = key_addr, S(s.vip) },
@@ -957,10 +1388,15 @@ static const struct key svc_keys[S_NR] = {
 	[S_ECHO] = { .name = "echo", .fn = key_echo },
 	[S_GUE_PORT] = { .name = "gue_port", .fn = key_uint, S(gue_port), .min = 1, .max = 65535 },
 	[S_REALS] = { .name = "reals", .fn = key_later },
+	[S_CHECK] = { .name = "check", .fn = key_svc_check },
+	[S_ON_DOWN] = { .name = "on_down", .fn = key_choice, S(h.on_down), .arg = &on_down_choice },
+	[S_SORRY] = { .name = "sorry", .fn = key_later },
+	[S_QUORUM] = { .name = "quorum", .fn = key_svc_quorum },
+	[S_NOTIFY] = { .name = "notify", .fn = key_svc_notify },
 };
 
 /* Keys of the design sketch that later issues implement: say so instead of "unknown". */
-static const char *const svc_future[] = { "persistence", "check", NULL };
+static const char *const svc_future[] = { "persistence", NULL };
 
 static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *p,
 			 const struct seen *s)
@@ -984,12 +1420,55 @@ static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *
 	return 0;
 }
 
+/* The sorry server and quorum against the reals; s.health from p.h if anything is set. */
+static int parse_health(struct ctx *c, struct svc_parse *p, const struct seen *s,
+			struct svc_note *note)
+{
+	bool any = HAS(s, S_CHECK) || HAS(s, S_ON_DOWN) || HAS(s, S_SORRY) || HAS(s, S_QUORUM) ||
+		   HAS(s, S_NOTIFY);
+	char a[INET6_ADDRSTRLEN];
+	yaml_mark_t mark;
+	size_t i;
+	int err;
+
+	for (i = 0; i < p->s.nr_reals; i++)
+		any |= p->s.reals[i].check != NULL;
+	if (HAS(s, S_SORRY)) {
+		err = parse_real(c, s->val[S_SORRY], p, &p->h.sorry, note, &mark);
+		if (err)
+			return err;
+		if (p->h.sorry.check) {
+			free(p->h.sorry.check);
+			p->h.sorry.check = NULL;
+			return fail(c, s->val[S_SORRY], "sorry: the sorry server is not checked (no 'check' here)");
+		}
+		for (i = 0; i < p->s.nr_reals; i++)
+			if (p->s.reals[i].addr.family == p->h.sorry.addr.family &&
+			    !memcmp(p->s.reals[i].addr.be, p->h.sorry.addr.be, 16))
+				return fail_at(c, mark, "sorry: %s is also a real of this service",
+					       addr_str(&p->h.sorry.addr, a));
+		p->h.have_sorry = true;
+	}
+	if (p->h.quorum && p->h.quorum_action == XLVS_QUORUM_SORRY && !p->h.have_sorry &&
+	    HAS(s, S_QUORUM) && s->val[S_QUORUM]->type == YAML_MAPPING_NODE)
+		return fail(c, s->val[S_QUORUM],
+			    "quorum: action 'sorry' needs a sorry server in this service");
+	if (!any)
+		return 0;
+	p->s.health = malloc(sizeof(*p->s.health));
+	if (!p->s.health)
+		return oom(c);
+	*p->s.health = p->h;
+	return 0;
+}
+
 static int parse_service(struct ctx *c, yaml_node_t *n, struct xlvs_svc_spec *out,
 			 struct svc_note *note)
 {
 	static const int required[] = { S_VIP, S_PORT, S_PROTOCOL };
 	struct svc_parse p = { .s = { .sched = XLVS_SCHED_MAGLEV, .fwd = XLVS_FWD_DR,
-				      .ring_size = XLVS_RING_DEFAULT } };
+				      .ring_size = XLVS_RING_DEFAULT },
+			       .h = { .notify_timeout_ms = NOTIFY_TIMEOUT_DEFAULT } };
 	struct vbuf b;
 	struct seen s;
 	size_t i;
@@ -1005,9 +1484,12 @@ static int parse_service(struct ctx *c, yaml_node_t *n, struct xlvs_svc_spec *ou
 		if (!HAS(&s, required[i]))
 			return fail(c, n, "missing required key '%s' in service",
 				    svc_keys[required[i]].name);
+	c->cur_svc = &p;
 	if (HAS(&s, S_REALS))
 		err = parse_reals(c, s.val[S_REALS], &p, &p.s, note);
-	*out = p.s;	/* reals are freed with the spec, even on error */
+	if (!err)
+		err = parse_health(c, &p, &s, note);
+	*out = p.s;	/* reals and health are freed with the spec, even on error */
 	return err ? err : check_service(c, n, &p, &s);
 }
 
@@ -1147,12 +1629,7 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 
 static void spec_release(struct xlvs_spec *s)
 {
-	size_t i;
-
-	for (i = 0; i < s->nr_services; i++)
-		free(s->services[i].reals);
-	free(s->services);
-	memset(s, 0, sizeof(*s));
+	xlvs_spec_free(s);
 }
 
 static void remember_ifs(const struct ctx *c, const char *name)

@@ -14,6 +14,7 @@
 #include "xlvsmaps.h"
 #include "specedit.h"
 
+/* Shallow: the checks stay shared with src (the caller keeps one of the two arrays). */
 static int copy_reals(struct xlvs_svc_spec *dst, const struct xlvs_svc_spec *src)
 {
 	dst->reals = NULL;
@@ -38,8 +39,7 @@ int xlvsd_spec_copy(struct xlvs_spec *dst, const struct xlvs_spec *src)
 	if (!dst->services)
 		return -ENOMEM;
 	for (i = 0; i < src->nr_services; i++) {
-		dst->services[i] = src->services[i];
-		if (copy_reals(&dst->services[i], &src->services[i])) {
+		if (xlvs_svc_spec_copy(&dst->services[i], &src->services[i])) {
 			dst->nr_services = i;
 			xlvs_spec_free(dst);
 			return -ENOMEM;
@@ -165,11 +165,11 @@ int xlvsd_spec_add_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc, cha
 		err = check_real(s, svc, &svc->reals[i], msg, size);
 	if (err)
 		return err;
-	if (copy_reals(&copy, svc))
+	if (xlvs_svc_spec_copy(&copy, svc))
 		return -ENOMEM;
 	arr = realloc(s->services, (s->nr_services + 1) * sizeof(*arr));
 	if (!arr) {
-		free(copy.reals);
+		xlvs_svc_spec_free(&copy);
 		return -ENOMEM;
 	}
 	s->services = arr;
@@ -217,7 +217,7 @@ int xlvsd_spec_del_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc)
 
 	if (i >= s->nr_services)
 		return -ENOENT;
-	free(s->services[i].reals);
+	xlvs_svc_spec_free(&s->services[i]);
 	memmove(&s->services[i], &s->services[i + 1], (s->nr_services - i - 1) * sizeof(*svc));
 	s->nr_services--;
 	return 0;
@@ -250,6 +250,7 @@ void xlvsd_spec_del_real(struct xlvs_svc_spec *svc, size_t idx)
 {
 	if (idx >= svc->nr_reals)
 		return;
+	free(svc->reals[idx].check);
 	memmove(&svc->reals[idx], &svc->reals[idx + 1],
 		(svc->nr_reals - idx - 1) * sizeof(*svc->reals));
 	svc->nr_reals--;

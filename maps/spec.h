@@ -19,12 +19,84 @@ struct xlvs_addr {
 	uint32_t be[4];			/* network order; IPv4 in be[0] */
 };
 
+/*
+ * Health checks (xlvsd only; libxlvsmaps ignores them): what the daemon
+ * probes and how it turns results into weights. docs/health.md.
+ */
+enum xlvs_check_type {
+	XLVS_CHECK_NONE = 0,		/* not checked: always up */
+	XLVS_CHECK_TCP,
+	XLVS_CHECK_HTTP,
+	XLVS_CHECK_HTTPS,
+	XLVS_CHECK_UDP,
+	XLVS_CHECK_DNS,
+	XLVS_CHECK_ICMP,
+	XLVS_CHECK_EXEC,
+	XLVS_CHECK_MAX,
+};
+
+#define XLVS_CHECK_STR		256
+#define XLVS_CHECK_CMD		1024
+#define XLVS_CHECK_MAX_CODES	8
+
+struct xlvs_check_spec {
+	uint8_t type;			/* enum xlvs_check_type */
+	bool initial_up;		/* state before the first result */
+	uint16_t rise, fall;		/* successes to go up, failures to go down */
+	uint32_t interval_ms, timeout_ms;
+	struct xlvs_addr addr;		/* family 0: the real's address */
+	uint16_t port;			/* 0: the real's (service's) port */
+	/* http, https */
+	char path[XLVS_CHECK_STR];	/* default "/" */
+	char host[XLVS_CHECK_STR];	/* Host header; empty: the address */
+	uint8_t nr_codes;		/* 0: 200-299 */
+	uint16_t code_lo[XLVS_CHECK_MAX_CODES], code_hi[XLVS_CHECK_MAX_CODES];
+	bool tls_verify;
+	/* http, https: `body` substring; udp: `reply` substring (empty: any answer) */
+	char match[XLVS_CHECK_STR];
+	/* udp */
+	char payload[XLVS_CHECK_STR];
+	/* dns */
+	char qname[XLVS_CHECK_STR];
+	uint16_t qtype;			/* RR type number; default A (1) */
+	/* exec: run by /bin/sh -c */
+	char command[XLVS_CHECK_CMD];
+};
+
 struct xlvs_real_spec {
 	struct xlvs_addr addr;
 	uint16_t port;			/* host order; informational (DR/TUN keep the VIP port) */
 	uint32_t weight;		/* 0 = drained: keeps established flows, takes no new ones */
 	uint8_t fwd;			/* enum xlvs_fwd */
 	uint16_t gue_port;		/* host order; 0 = the global GUE port */
+	struct xlvs_check_spec *check;	/* owned; NULL: the service's check */
+};
+
+enum xlvs_on_down {
+	XLVS_ON_DOWN_QUIESCE = 0,	/* weight 0: established flows go on */
+	XLVS_ON_DOWN_REMOVE,		/* out of the maps */
+};
+
+enum xlvs_quorum_action {
+	XLVS_QUORUM_SORRY = 0,		/* the sorry server (if any) takes the service */
+	XLVS_QUORUM_WITHDRAW,		/* the service leaves the maps (packets pass to the kernel) */
+};
+
+#define XLVS_NOTIFY_CMD		1024
+
+/* A service's health settings; NULL in the service: nothing checked. */
+struct xlvs_svc_health {
+	struct xlvs_check_spec check;	/* type NONE: reals are checked only if they say so */
+	uint8_t on_down;		/* enum xlvs_on_down */
+	bool have_sorry;
+	struct xlvs_real_spec sorry;	/* used only while no real is up (check NULL) */
+	uint32_t quorum;		/* 0 = off: sum of the up reals' weights needed */
+	uint32_t quorum_hysteresis;
+	uint8_t quorum_action;		/* enum xlvs_quorum_action */
+	uint32_t notify_timeout_ms;
+	char notify_up[XLVS_NOTIFY_CMD];	/* run by /bin/sh -c; empty: none */
+	char notify_down[XLVS_NOTIFY_CMD];
+	char notify_quorum[XLVS_NOTIFY_CMD];
 };
 
 struct xlvs_svc_spec {
@@ -37,6 +109,7 @@ struct xlvs_svc_spec {
 	uint32_t ring_size;		/* prime; 0 = XLVS_RING_DEFAULT */
 	size_t nr_reals;
 	struct xlvs_real_spec *reals;
+	struct xlvs_svc_health *health;	/* owned; NULL: no health checks */
 };
 
 enum xlvs_xdp_mode {
@@ -68,5 +141,9 @@ struct xlvs_spec {
 };
 
 void xlvs_spec_free(struct xlvs_spec *s);
+/* Frees what one service owns (reals, their checks, health); not svc itself. */
+void xlvs_svc_spec_free(struct xlvs_svc_spec *svc);
+/* Deep copy of src's reals, checks and health into dst (other fields copied too). */
+int xlvs_svc_spec_copy(struct xlvs_svc_spec *dst, const struct xlvs_svc_spec *src);
 
 #endif /* XLVS_SPEC_H */

@@ -64,8 +64,8 @@ static const struct bad bad_rows[] = {
 	{ "non-scalar key", IF "? [a]\n: 1\n", "2:3: keys must be scalars, got a sequence" },
 	{ "unknown service key with hint", SVC "    persistance: 300\n",
 	  "6:5: unknown key 'persistance' in service (did you mean 'persistence'?)" },
-	{ "planned service key", SVC "    check: { type: tcp }\n",
-	  "6:5: key 'check' in service is not supported yet" },
+	{ "planned service key", SVC "    persistence: 300\n",
+	  "6:5: key 'persistence' in service is not supported yet" },
 	{ "duplicate service key", SVC "    port: 81\n",
 	  "6:5: duplicate key 'port' (first at line 4)" },
 	{ "unknown real key with hint", REALS "      - { address: 198.18.1.11, wieght: 2 }\n",
@@ -269,6 +269,94 @@ static const struct bad bad_rows[] = {
 	  "services:\n  - vip: \"2001:db8::10\"\n    port: 443\n    protocol: tcp\n    forward: gue\n"
 	  "    reals: [{ address: \"2001:db8:1::11\" }]\n",
 	  "1:40: mtu: 1300 is too small for IPv6 service tcp [2001:db8::10]:443 (at least 1328)" },
+
+	/* ---- health checks ---- */
+	{ "check type unknown", SVC "    check: { type: tcpp }\n",
+	  "6:20: type: unknown check type 'tcpp' (expected tcp, http, https, udp, dns, icmp or exec)" },
+	{ "check type missing", SVC "    check: { interval: 2s }\n",
+	  "6:12: missing required key 'type' in check (tcp, http, https, udp, dns, icmp or exec)" },
+	{ "check not a mapping", SVC "    check: tcp\n",
+	  "6:12: check: mapping or 'off' expected, got 'tcp'" },
+	{ "check unknown key with hint", SVC "    check: { type: tcp, intervall: 2s }\n",
+	  "6:25: unknown key 'intervall' in check (did you mean 'interval'?)" },
+	{ "check bad duration", SVC "    check: { type: tcp, interval: 2x }\n",
+	  "6:35: interval: '2x' is not a duration (e.g. 2s, 500ms, 1m)" },
+	{ "check interval too short", SVC "    check: { type: tcp, interval: 50ms, timeout: 10ms }\n",
+	  "6:35: interval: 50ms out of range (100ms..3600s)" },
+	{ "check duration quoted", SVC "    check: { type: tcp, timeout: \"1s\" }\n",
+	  "6:34: timeout: duration expected (e.g. 2s, 500ms), got \"1s\"" },
+	{ "check timeout longer than interval", SVC "    check: { type: tcp, interval: 1s, timeout: 2s }\n",
+	  "6:48: timeout: 2000ms is longer than the interval (1000ms)" },
+	{ "check rise zero", SVC "    check: { type: tcp, rise: 0 }\n",
+	  "6:31: rise: 0 out of range (1..1000)" },
+	{ "check fall too large", SVC "    check: { type: tcp, fall: 1001 }\n",
+	  "6:31: fall: 1001 out of range (1..1000)" },
+	{ "check initial unknown", SVC "    check: { type: tcp, initial: maybe }\n",
+	  "6:34: initial: unknown state 'maybe' (expected down or up)" },
+	{ "check address bad", SVC "    check: { type: tcp, address: 198.18.1 }\n",
+	  "6:34: address: '198.18.1' is not an IPv4 or IPv6 address" },
+	{ "check port for icmp", SVC "    check: { type: icmp, port: 80 }\n",
+	  "6:26: port: not used by icmp checks (only tcp, http, https, udp or dns)" },
+	{ "check path for tcp", SVC "    check: { type: tcp, path: /healthz }\n",
+	  "6:25: path: not used by tcp checks (only http or https)" },
+	{ "check path without slash", SVC "    check: { type: http, path: healthz }\n",
+	  "6:32: path: 'healthz' must start with '/' and contain no spaces" },
+	{ "check status code out of range", SVC "    check: { type: http, expect: 700 }\n",
+	  "6:34: expect: 700 out of range (100..599, low-high)" },
+	{ "check status range reversed", SVC "    check: { type: http, expect: [200, 399-300] }\n",
+	  "6:40: expect: 399-300 out of range (100..599, low-high)" },
+	{ "check status not a code", SVC "    check: { type: http, expect: ok }\n",
+	  "6:34: expect: 'ok' is not a status code or range (e.g. 200, 200-399)" },
+	{ "check tls_verify for http", SVC "    check: { type: http, tls_verify: true }\n",
+	  "6:26: tls_verify: not used by http checks (only https)" },
+	{ "check tls_verify not a boolean", SVC "    check: { type: https, tls_verify: yes }\n",
+	  "6:39: tls_verify: boolean expected (true or false), got 'yes'" },
+	{ "check payload for tcp", SVC "    check: { type: tcp, payload: ping }\n",
+	  "6:25: payload: not used by tcp checks (only udp)" },
+	{ "check dns without name", SVC "    check: { type: dns }\n",
+	  "6:12: missing required key 'name' in dns check" },
+	{ "check dns bad query type", SVC "    check: { type: dns, name: example.org, query_type: AXFR }\n",
+	  "6:56: query_type: unknown record type 'AXFR' (A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT or ANY)" },
+	{ "check dns bad name", SVC "    check: { type: dns, name: \"a..b\" }\n",
+	  "6:31: name: 'a..b' is not a domain name" },
+	{ "check exec without command", SVC "    check: { type: exec }\n",
+	  "6:12: missing required key 'command' in exec check" },
+	{ "check body too long", SVC "    check: { type: http, body: \""
+	  "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456789012345678901234567890123456789\" }\n",
+	  "6:32: body: longer than 255 bytes" },
+	{ "real check override invalid", SVC "    check: { type: tcp }\n    reals:\n"
+	  "      - { address: 198.18.1.11, check: { fall: 0 } }\n",
+	  "8:48: fall: 0 out of range (1..1000)" },
+	{ "real check without a type anywhere", REALS "      - { address: 198.18.1.11, check: { rise: 1 } }\n",
+	  "7:40: missing required key 'type' in check (tcp, http, https, udp, dns, icmp or exec)" },
+	{ "real check path for its tcp type", SVC "    check: { type: http }\n    reals:\n"
+	  "      - { address: 198.18.1.11, check: { type: tcp, path: / } }\n",
+	  "8:53: path: not used by tcp checks (only http or https)" },
+	{ "on_down unknown", SVC "    on_down: drop\n",
+	  "6:14: on_down: unknown action 'drop' (expected quiesce or remove)" },
+	{ "sorry is a real", REALS "      - address: 198.18.1.11\n    sorry: { address: 198.18.1.11 }\n",
+	  "8:23: sorry: 198.18.1.11 is also a real of this service" },
+	{ "sorry with a check", SVC "    sorry: { address: 198.18.1.99, check: { type: tcp } }\n",
+	  "6:12: sorry: the sorry server is not checked (no 'check' here)" },
+	{ "sorry unknown key", SVC "    sorry: { address: 198.18.1.99, wieght: 1 }\n",
+	  "6:36: unknown key 'wieght' in real (did you mean 'weight'?)" },
+	{ "quorum sorry without sorry server", SVC "    quorum: { weight: 2, action: sorry }\n",
+	  "6:13: quorum: action 'sorry' needs a sorry server in this service" },
+	{ "quorum zero", SVC "    quorum: 0\n", "6:13: quorum: 0 out of range (1..4294967295)" },
+	{ "quorum hysteresis too large", SVC "    quorum: { weight: 2, action: withdraw, hysteresis: 2 }\n",
+	  "6:56: hysteresis: 2 must be smaller than the quorum weight (2)" },
+	{ "quorum action unknown", SVC "    quorum: { weight: 2, action: panic }\n",
+	  "6:34: action: unknown action 'panic' (expected sorry or withdraw)" },
+	{ "quorum missing weight", SVC "    quorum: { action: withdraw }\n",
+	  "6:13: missing required key 'weight' in quorum" },
+	{ "notify unknown key", SVC "    notify: { upp: /bin/true }\n",
+	  "6:15: unknown key 'upp' in notify (did you mean 'up'?)" },
+	{ "notify not a mapping", SVC "    notify: /bin/true\n",
+	  "6:13: notify: mapping expected, got '/bin/true'" },
+	{ "notify timeout bad", SVC "    notify: { up: /bin/true, timeout: forever }\n",
+	  "6:39: timeout: 'forever' is not a duration (e.g. 2s, 500ms, 1m)" },
 };
 
 #define NBAD (sizeof(bad_rows) / sizeof(bad_rows[0]))
@@ -737,4 +825,158 @@ Test(config, error_format)
 	cr_assert_str_eq(buf, "bad");
 	xlvs_config_error_format(&e, buf, 2);
 	cr_assert_str_eq(buf, "b");
+}
+
+/* ---- health checks ---- */
+
+static const char health_yaml[] =
+	"interfaces: [eth0]\n"
+	"tunnel: { source4: 198.18.0.1 }\n"
+	"services:\n"
+	"  - vip: 198.18.0.10\n"
+	"    port: 80\n"
+	"    protocol: tcp\n"
+	"    check:\n"
+	"      type: https\n"
+	"      path: /healthz?full=1\n"
+	"      host: www.example.org\n"
+	"      expect: [200, 301-302]\n"
+	"      body: \"ok\"\n"
+	"      tls_verify: true\n"
+	"      interval: 500ms\n"
+	"      timeout: 250ms\n"
+	"      rise: 1\n"
+	"      fall: 5\n"
+	"      initial: down\n"
+	"      port: 8443\n"
+	"    on_down: remove\n"
+	"    sorry: { address: 198.18.1.99, forward: tun }\n"
+	"    quorum: { weight: 3, action: sorry, hysteresis: 1 }\n"
+	"    notify: { up: \"logger up\", down: \"logger down\", quorum: \"logger q\", timeout: 3s }\n"
+	"    reals:\n"
+	"      - { address: 198.18.1.11, weight: 2 }\n"
+	"      - { address: 198.18.1.12, check: { address: 198.18.2.12, fall: 2 } }\n"
+	"      - { address: 198.18.1.13, check: off }\n"
+	"      - { address: 198.18.1.14, check: { type: tcp } }\n"
+	"  - vip: 198.18.0.11\n"
+	"    port: 53\n"
+	"    protocol: udp\n"
+	"    check: { type: dns, name: example.org, query_type: aaaa, interval: 1m, timeout: 2 }\n"
+	"    quorum: 2\n"
+	"    reals: [{ address: 198.18.1.21 }]\n"
+	"  - vip: 198.18.0.12\n"
+	"    port: 514\n"
+	"    protocol: udp\n"
+	"    check: { type: udp, payload: \"ping\\n\", reply: pong }\n"
+	"    reals:\n"
+	"      - { address: 198.18.1.31, check: { type: icmp } }\n"
+	"      - { address: 198.18.1.32, check: { type: exec, command: \"/bin/check $XLVS_REAL\" } }\n"
+	"  - vip: 198.18.0.13\n"
+	"    port: 80\n"
+	"    protocol: tcp\n"
+	"    reals: [{ address: 198.18.1.41 }]\n";
+
+Test(config, health_round_trip)
+{
+	const struct xlvs_check_spec *ck;
+	const struct xlvs_svc_health *h;
+	const struct xlvs_svc_spec *v;
+	struct xlvs_spec s;
+
+	parse_ok(health_yaml, &s);
+	cr_assert_eq(s.nr_services, 4);
+	v = &s.services[0];
+	h = v->health;
+	cr_assert_not_null(h);
+	ck = &h->check;
+	cr_assert_eq(ck->type, XLVS_CHECK_HTTPS);
+	cr_assert_str_eq(ck->path, "/healthz?full=1");
+	cr_assert_str_eq(ck->host, "www.example.org");
+	cr_assert_eq(ck->nr_codes, 2);
+	cr_assert_eq(ck->code_lo[0], 200);
+	cr_assert_eq(ck->code_hi[0], 200);
+	cr_assert_eq(ck->code_lo[1], 301);
+	cr_assert_eq(ck->code_hi[1], 302);
+	cr_assert_str_eq(ck->match, "ok");
+	cr_assert(ck->tls_verify);
+	cr_assert_eq(ck->interval_ms, 500);
+	cr_assert_eq(ck->timeout_ms, 250);
+	cr_assert_eq(ck->rise, 1);
+	cr_assert_eq(ck->fall, 5);
+	cr_assert(!ck->initial_up);
+	cr_assert_eq(ck->port, 8443);
+	cr_assert_eq(ck->addr.family, 0);
+	cr_assert_eq(h->on_down, XLVS_ON_DOWN_REMOVE);
+	cr_assert(h->have_sorry);
+	check_real(&h->sorry, "198.18.1.99", 80, 1, XLVS_FWD_TUN, 0);
+	cr_assert_null(h->sorry.check);
+	cr_assert_eq(h->quorum, 3);
+	cr_assert_eq(h->quorum_hysteresis, 1);
+	cr_assert_eq(h->quorum_action, XLVS_QUORUM_SORRY);
+	cr_assert_str_eq(h->notify_up, "logger up");
+	cr_assert_str_eq(h->notify_down, "logger down");
+	cr_assert_str_eq(h->notify_quorum, "logger q");
+	cr_assert_eq(h->notify_timeout_ms, 3000);
+
+	cr_assert_eq(v->nr_reals, 4);
+	cr_assert_null(v->reals[0].check);
+	check_real(&v->reals[0], "198.18.1.11", 80, 2, XLVS_FWD_DR, 0);
+	/* an override starts from the service's check */
+	ck = v->reals[1].check;
+	cr_assert_not_null(ck);
+	cr_assert_eq(ck->type, XLVS_CHECK_HTTPS);
+	check_addr(&ck->addr, "198.18.2.12");
+	cr_assert_eq(ck->fall, 2);
+	cr_assert_eq(ck->rise, 1);
+	cr_assert_eq(ck->port, 8443);
+	cr_assert_str_eq(ck->path, "/healthz?full=1");
+	cr_assert_eq(v->reals[2].check->type, XLVS_CHECK_NONE);
+	cr_assert_eq(v->reals[3].check->type, XLVS_CHECK_TCP);
+	cr_assert_eq(v->reals[3].check->interval_ms, 500);
+
+	v = &s.services[1];
+	ck = &v->health->check;
+	cr_assert_eq(ck->type, XLVS_CHECK_DNS);
+	cr_assert_str_eq(ck->qname, "example.org");
+	cr_assert_eq(ck->qtype, 28);
+	cr_assert_eq(ck->interval_ms, 60000);
+	cr_assert_eq(ck->timeout_ms, 2000);
+	/* defaults */
+	cr_assert_eq(ck->rise, 2);
+	cr_assert_eq(ck->fall, 3);
+	cr_assert(ck->initial_up);
+	cr_assert_eq(ck->port, 0);
+	cr_assert_eq(v->health->quorum, 2);
+	cr_assert_eq(v->health->quorum_action, XLVS_QUORUM_SORRY);
+	cr_assert(!v->health->have_sorry);
+	cr_assert_eq(v->health->on_down, XLVS_ON_DOWN_QUIESCE);
+	cr_assert_eq(v->health->notify_timeout_ms, 10000);
+
+	v = &s.services[2];
+	cr_assert_eq(v->health->check.type, XLVS_CHECK_UDP);
+	cr_assert_str_eq(v->health->check.payload, "ping\n");
+	cr_assert_str_eq(v->health->check.match, "pong");
+	cr_assert_eq(v->reals[0].check->type, XLVS_CHECK_ICMP);
+	cr_assert_eq(v->reals[1].check->type, XLVS_CHECK_EXEC);
+	cr_assert_str_eq(v->reals[1].check->command, "/bin/check $XLVS_REAL");
+
+	cr_assert_null(s.services[3].health, "no health key: no health block");
+	xlvs_spec_free(&s);
+}
+
+Test(config, check_defaults)
+{
+	struct xlvs_spec s;
+	const struct xlvs_check_spec *ck;
+
+	parse_ok(SVC "    check: { type: http }\n", &s);
+	ck = &s.services[0].health->check;
+	cr_assert_eq(ck->type, XLVS_CHECK_HTTP);
+	cr_assert_str_eq(ck->path, "/");
+	cr_assert_eq(ck->nr_codes, 0, "no codes: 200-299");
+	cr_assert_eq(ck->interval_ms, 2000);
+	cr_assert_eq(ck->timeout_ms, 1000);
+	cr_assert(!ck->tls_verify);
+	cr_assert(ck->initial_up);
+	xlvs_spec_free(&s);
 }
