@@ -14,6 +14,7 @@
 
 #include "ctl.h"
 #include "daemon.h"
+#include "hc.h"
 #include "log.h"
 #include "specedit.h"
 
@@ -387,10 +388,14 @@ static json_t *interfaces_json(struct xlvsd *d)
 
 static json_t *cmd_status(struct xlvsd *d, json_t *req)
 {
+	unsigned int checks = 0, up = 0, down = 0;
 	struct xlvs_health h;
+	json_t *reply;
 
 	xlvs_health_snapshot(&d->health, &h);
-	return json_pack("{s:b, s:i, s:s, s:s, s:I, s:o, s:I, s:I, s:o, s:s, s:s, s:I, s:I}",
+	if (d->hc)
+		xlvsd_hc_counts(d->hc, &checks, &up, &down);
+	reply = json_pack("{s:b, s:i, s:s, s:s, s:I, s:o, s:I, s:I, s:o, s:s, s:s, s:I, s:I}",
 			 "ok", 1, "pid", (int)getpid(), "version", XLVS_VERSION,
 			 "config", d->opts->config,
 			 "uptime_s", (json_int_t)(time(NULL) - h.start_time),
@@ -400,6 +405,20 @@ static json_t *cmd_status(struct xlvsd *d, json_t *req)
 			 "pin_dir", d->opts->pin_dir, "socket", d->opts->socket,
 			 "reloads_ok", (json_int_t)h.reloads_ok,
 			 "reloads_failed", (json_int_t)h.reloads_failed);
+	if (reply)
+		json_object_set_new(reply, "health_checks", json_pack("{s:i, s:i, s:i}", "checked",
+				    (int)checks, "up", (int)up, "down", (int)down));
+	return reply;
+}
+
+/* Health state of every service and real: configured and effective weight, check results. */
+static json_t *cmd_health(struct xlvsd *d, json_t *req)
+{
+	json_t *svcs = d->hc ? xlvsd_hc_json(d->hc, &d->spec) : json_array();
+
+	if (!svcs)
+		return xlvsd_ctl_error("out of memory");
+	return json_pack("{s:b, s:o}", "ok", 1, "services", svcs);
 }
 
 static json_t *cmd_reload(struct xlvsd *d, json_t *req)
@@ -416,6 +435,7 @@ static json_t *cmd_reload(struct xlvsd *d, json_t *req)
 static const struct command commands[] = {
 	{ "status", { NULL }, cmd_status, NULL },
 	{ "reload", { NULL }, cmd_reload, NULL },
+	{ "health", { NULL }, cmd_health, NULL },
 	{ "service-add", { "service", "scheduler", "forward", "ring_size", "echo", NULL }, NULL,
 	  edit_service_add },
 	{ "service-del", { "service", NULL }, NULL, edit_service_del },
@@ -441,7 +461,7 @@ json_t *xlvsd_command(void *ctx, json_t *req)
 		if (!strcmp(commands[i].name, json_string_value(cmd)))
 			c = &commands[i];
 	if (!c)
-		return xlvsd_ctl_error("unknown command \"%s\" (status, reload, service-add, "
+		return xlvsd_ctl_error("unknown command \"%s\" (status, reload, health, service-add, "
 				       "service-del, real-add, real-del, real-set-weight)",
 				       json_string_value(cmd));
 	json_object_foreach(req, key, v) {

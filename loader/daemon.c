@@ -20,6 +20,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "hc.h"
 #include "log.h"
 #include "metrics.h"
 #include "nexthop.h"
@@ -154,13 +155,41 @@ static void log_applied(const char *what, const struct xlvs_apply_stats *st)
  */
 static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs_apply_stats *st)
 {
+	struct xlvs_spec eff;
 	int err;
 
 	memset(st, 0, sizeof(*st));
+	/* want has been synced with the health checks: the maps get it with their actions */
+	err = d->hc ? xlvsd_hc_build(d->hc, want, &eff) : 0;
+	if (err)
+		return err;
 	err = xlvs_maps_set_global(&d->maps, &want->global);
 	if (!err)
-		err = xlvs_apply_ex(&d->maps, want, d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS, st);
+		err = xlvs_apply_ex(&d->maps, d->hc ? &eff : want,
+				    d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS, st);
+	if (d->hc)
+		xlvs_spec_free(&eff);
 	return err;
+}
+
+/* A health state changed: write the effective state of the running configuration. */
+static void health_changed(void *ctx)
+{
+	struct xlvsd *d = ctx;
+	struct xlvs_apply_stats st;
+	int err;
+
+	if (!d->applied)
+		return;
+	err = write_maps(d, &d->spec, &st);
+	if (err) {
+		log_err("health: applying the change failed: %s", strerror(-err));
+		return;
+	}
+	d->last_apply = st;
+	log_info("health: applied: reals written %u removed %u, ring slots written %u, "
+		 "services +%u ~%u -%u", st.reals_written, st.reals_removed, st.ring_slots_written,
+		 st.services_added, st.services_updated, st.services_removed);
 }
 
 static const char *apply_error(int err)
@@ -185,6 +214,8 @@ static void restore_maps(struct xlvsd *d)
 
 	if (!d->applied)
 		return;		/* nothing to go back to: the caller exits */
+	if (d->hc && xlvsd_hc_sync(d->hc, &d->spec))
+		log_err("health: cannot go back to the running checks (out of memory)");
 	err = write_maps(d, &d->spec, &st);
 	if (err)
 		log_err("restoring the previous state failed too: %s", strerror(-err));
@@ -244,6 +275,11 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 		log_warn("conn_table_size %u is not applied: xlvs_conns keeps %u entries until "
 			 "`xlvsd --detach` and a restart", want->global.conn_table_size,
 			 d->dp.conn_entries);
+	err = d->hc ? xlvsd_hc_sync(d->hc, want) : 0;
+	if (err) {
+		snprintf(msg, size, "health checks: %s", strerror(-err));
+		return err;
+	}
 	/* Maps first: a newly attached interface sees the whole state from its first packet. */
 	err = write_maps(d, want, st);
 	if (err) {
@@ -460,6 +496,13 @@ static int start(struct xlvsd *d, struct xlvs_spec *want)
 	}
 	d->maps_open = true;
 	nh_start(d);
+	err = xlvsd_hc_new(&d->hc, d->loop, 0, health_changed, d);
+	if (err) {
+		log_err("health checks: %s", strerror(-err));
+		return XLVSD_EXIT_RUNTIME;
+	}
+	d->health.extra_metrics = xlvsd_hc_metrics;
+	d->health.extra_arg = d->hc;
 	err = xlvsd_apply(d, want, &st, msg, sizeof(msg));
 	if (err) {
 		log_err("%s", msg);
@@ -480,6 +523,7 @@ static void stop(struct xlvsd *d)
 	if (d->mx)
 		xlvs_metrics_stop(d->mx);
 	xlvsd_ctl_close(d->ctl);
+	xlvsd_hc_free(d->hc);
 	if (d->nh)
 		xlvs_nh_close(d->nh);
 	if (d->maps_open)

@@ -32,6 +32,7 @@
 struct xlvs_nh;
 struct xlvs_metrics;
 struct xlvsd_ctl;
+struct xlvsd_hc;
 
 struct xlvsd_opts {
 	const char *config;
@@ -41,7 +42,8 @@ struct xlvsd_opts {
 
 struct xlvsd {
 	const struct xlvsd_opts *opts;
-	struct xlvs_spec spec;		/* the desired state the maps hold */
+	struct xlvs_spec spec;		/* the configured desired state (file + commands) */
+	struct xlvsd_hc *hc;		/* health checks: the maps hold spec with their actions applied */
 	bool applied;			/* spec has been applied once */
 	bool reloading;			/* in xlvsd_reload() */
 	struct xlvs_dp dp;

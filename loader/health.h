@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 struct xlvs_health {
@@ -21,6 +22,9 @@ struct xlvs_health {
 	bool last_reload_ok;
 	uint32_t services;		/* services in the applied desired state */
 	uint32_t reals;			/* reals in the applied desired state */
+	/* More families, rendered by their owner (health checks); set before the exporter starts. */
+	void (*extra_metrics)(FILE *f, void *arg);
+	void *extra_arg;
 };
 
 #define XLVS_HEALTH_INIT { .lock = PTHREAD_MUTEX_INITIALIZER }

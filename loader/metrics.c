@@ -314,6 +314,8 @@ static void put_all(FILE *f, const struct scrape *s, struct xlvs_health *h)
 		put_health(f, h);
 	put_services(f, s);
 	put_reals(f, s);
+	if (h && h->extra_metrics)
+		h->extra_metrics(f, h->extra_arg);
 	family(f, "xlvs_drops_total", "counter", "Packets dropped by the XDP program, by reason.");
 	for (i = 0; i < XLVS_DROP_MAX; i++)
 		sample1(f, "xlvs_drops_total", "reason", xlvs_drop_names[i], s->drops[i]);

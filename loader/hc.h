@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Health checks in xlvsd (docs/health.md): one instance per checked real,
+ * scheduled on the daemon's libev loop with jitter, results through the
+ * rise/fall state machine (hcfsm.h); a state change recomputes the effective
+ * desired state and the daemon applies it through the same diff-only path
+ * as any change (only the ring slots that must move are written).
+ *
+ * Two desired states: the configured one (file plus control commands, what
+ * xlvsd keeps in d->spec) and the effective one (what the maps hold): down
+ * reals at weight 0 (on_down: quiesce) or left out (remove), the sorry
+ * server added while no real is up or when the quorum is lost with action
+ * sorry, the service left out when the quorum is lost with action withdraw.
+ */
+#ifndef XLVSD_HC_H
+#define XLVSD_HC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "spec.h"
+
+struct ev_loop;
+struct xlvsd_hc;
+
+/* ---- the effective state (pure) ---- */
+
+/* Is real idx of svc up now? */
+typedef bool (*xlvsd_hc_up_fn)(void *ctx, const struct xlvs_svc_spec *svc, size_t idx);
+
+/* Per service, kept between calls: quorum with hysteresis, sorry server in use. */
+struct xlvsd_hc_svc_state {
+	bool quorum_lost;
+	bool sorry_active;
+	uint64_t up_weight;
+	size_t up_reals;
+};
+
+/*
+ * out = cfg with the health actions applied; st has cfg->nr_services entries
+ * (in: the previous quorum state, zeroed at first; out: the new one).
+ * Services without health are copied as they are. 0 or -ENOMEM.
+ */
+int xlvsd_hc_effective(const struct xlvs_spec *cfg, xlvsd_hc_up_fn up, void *ctx,
+		       struct xlvsd_hc_svc_state *st, struct xlvs_spec *out);
+
+/* The check a real runs (its own, else the service's); NULL: not checked. */
+const struct xlvs_check_spec *xlvsd_hc_check_of(const struct xlvs_svc_spec *svc, size_t idx);
+
+/* ---- the manager (xlvsd) ---- */
+
+/* Called from the loop after state changes (a real up/down, quorum): re-apply. */
+typedef void (*xlvsd_hc_changed_fn)(void *ctx);
+
+int xlvsd_hc_new(struct xlvsd_hc **out, struct ev_loop *loop, unsigned int max_inflight,
+		 xlvsd_hc_changed_fn changed, void *ctx);
+void xlvsd_hc_free(struct xlvsd_hc *hc);
+
+/*
+ * Make the instances match cfg: a real whose check, target and identity are
+ * unchanged keeps its state and schedule; a new or changed one starts in its
+ * initial state with a jittered first check; the others stop. 0 or -ENOMEM
+ * (then the old instances are kept).
+ */
+int xlvsd_hc_sync(struct xlvsd_hc *hc, const struct xlvs_spec *cfg);
+
+/* The effective state of cfg (which must be what was last synced) under the current results. */
+int xlvsd_hc_build(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, struct xlvs_spec *out);
+
+/* {"services": [{vip, port, protocol, quorum..., sorry..., "reals": [{address, state, ...}]}]} */
+json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg);
+
+/* Metrics: xlvs_real_up, xlvs_health_check_duration_seconds, transitions; any thread. */
+void xlvsd_hc_metrics(FILE *f, void *hc);
+
+/* Checks running, queued, instances. */
+void xlvsd_hc_counts(struct xlvsd_hc *hc, unsigned int *instances, unsigned int *up,
+		     unsigned int *down);
+
+/* Run a notify hook for a service (exported for the daemon's quorum logging). */
+#endif /* XLVSD_HC_H */
