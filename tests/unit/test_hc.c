@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Health actions (loader/hceff.c): the effective desired state as a table of
+ * up/down patterns, and what one real going down costs in ring slots when
+ * the effective state goes through libxlvsmaps' diff-only apply (real maps
+ * of the XDP object, loaded but not attached).
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "hc.h"
+#include "xlvsmaps.h"
+#include "xlvs_lb.skel.h"
+
+static struct xlvs_addr A(const char *s)
+{
+	struct xlvs_addr a;
+
+	memset(&a, 0, sizeof(a));
+	cr_assert_eq(xlvs_addr_parse(s, &a), 0, "%s", s);
+	return a;
+}
+
+/* One service 198.18.0.10:80 with n reals 198.18.1.(11+i), weights w (all 1 if NULL), checked by tcp. */
+static void make_spec(struct xlvs_spec *s, size_t n, const uint32_t *w, uint32_t ring)
+{
+	struct xlvs_svc_spec *v;
+	char a[32];
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->services = calloc(1, sizeof(*s->services));
+	s->nr_services = 1;
+	v = &s->services[0];
+	v->vip = A("198.18.0.10");
+	v->proto = IPPROTO_TCP;
+	v->port = 80;
+	v->sched = XLVS_SCHED_MAGLEV;
+	v->fwd = XLVS_FWD_DR;
+	v->ring_size = ring;
+	v->reals = calloc(n, sizeof(*v->reals));
+	v->nr_reals = n;
+	for (i = 0; i < n; i++) {
+		snprintf(a, sizeof(a), "198.18.1.%zu", 11 + i);
+		v->reals[i].addr = A(a);
+		v->reals[i].port = 80;
+		v->reals[i].weight = w ? w[i] : 1;
+		v->reals[i].fwd = XLVS_FWD_DR;
+	}
+	v->health = calloc(1, sizeof(*v->health));
+	v->health->check.type = XLVS_CHECK_TCP;
+	v->health->check.rise = v->health->check.fall = 1;
+}
+
+/* up pattern: 'U' up, 'D' down, one letter per real */
+static bool pattern_up(void *ctx, const struct xlvs_svc_spec *svc, size_t idx)
+{
+	return ((const char *)ctx)[idx] == 'U';
+}
+
+/* "11:1 12:0 ..." of the effective service, "-" when withdrawn. */
+static void describe(const struct xlvs_spec *e, char *buf, size_t size)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	if (!e->nr_services) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	for (i = 0; i < e->services[0].nr_reals; i++) {
+		const struct xlvs_real_spec *r = &e->services[0].reals[i];
+
+		o += snprintf(buf + o, size - o, "%s%u:%u", i ? " " : "",
+			      (unsigned int)(ntohl(r->addr.be[0]) & 0xff), r->weight);
+	}
+}
+
+struct eff_row {
+	const char *name;
+	const char *up;			/* per real */
+	uint8_t on_down;
+	bool sorry;
+	uint32_t quorum, hysteresis;
+	uint8_t action;
+	bool was_lost;
+	const char *want;
+	bool lost, sorry_active;
+};
+
+static const uint32_t w4[] = { 1, 2, 3, 4 };
+
+static const struct eff_row rows[] = {
+	{ "all up", "UUUU", 0, false, 0, 0, 0, false, "11:1 12:2 13:3 14:4", false, false },
+	{ "one down quiesced", "UDUU", XLVS_ON_DOWN_QUIESCE, false, 0, 0, 0, false,
+	  "11:1 12:0 13:3 14:4", false, false },
+	{ "one down removed", "UDUU", XLVS_ON_DOWN_REMOVE, false, 0, 0, 0, false,
+	  "11:1 13:3 14:4", false, false },
+	{ "all down, no sorry server", "DDDD", 0, false, 0, 0, 0, false,
+	  "11:0 12:0 13:0 14:0", false, false },
+	{ "all down: sorry server", "DDDD", 0, true, 0, 0, 0, false,
+	  "11:0 12:0 13:0 14:0 99:1", false, true },
+	{ "all down removed: only the sorry server", "DDDD", XLVS_ON_DOWN_REMOVE, true, 0, 0, 0, false,
+	  "99:1", false, true },
+	{ "one up: no sorry server", "DDUD", 0, true, 0, 0, 0, false,
+	  "11:0 12:0 13:3 14:0", false, false },
+	{ "quorum 5 met by 1+4", "UDDU", 0, true, 5, 0, XLVS_QUORUM_SORRY, false,
+	  "11:1 12:0 13:0 14:4", false, false },
+	{ "quorum 5 lost with 4: sorry", "DDDU", 0, true, 5, 0, XLVS_QUORUM_SORRY, false,
+	  "11:0 12:0 13:0 14:0 99:1", true, true },
+	{ "quorum 5 lost with 4: withdraw", "DDDU", 0, false, 5, 0, XLVS_QUORUM_WITHDRAW, false,
+	  "-", true, false },
+	{ "hysteresis 1: 4 is not below 5-1", "DDDU", 0, false, 5, 1, XLVS_QUORUM_WITHDRAW, false,
+	  "11:0 12:0 13:0 14:4", false, false },
+	{ "hysteresis 1: 3 is below 5-1", "DDUD", 0, false, 5, 1, XLVS_QUORUM_WITHDRAW, false,
+	  "-", true, false },
+	{ "hysteresis 1: lost stays lost at 5", "UDDU", 0, false, 5, 1, XLVS_QUORUM_WITHDRAW, true,
+	  "-", true, false },
+	{ "hysteresis 1: back at 5+1", "DUDU", 0, false, 5, 1, XLVS_QUORUM_WITHDRAW, true,
+	  "11:0 12:2 13:0 14:4", false, false },
+};
+
+Test(hc, effective_table)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct eff_row *r = &rows[i];
+		struct xlvsd_hc_svc_state st = { .quorum_lost = r->was_lost };
+		struct xlvs_spec cfg, eff;
+		struct xlvs_svc_health *h;
+		char got[128];
+
+		make_spec(&cfg, 4, w4, 251);
+		h = cfg.services[0].health;
+		h->on_down = r->on_down;
+		h->quorum = r->quorum;
+		h->quorum_hysteresis = r->hysteresis;
+		h->quorum_action = r->action;
+		if (r->sorry) {
+			h->have_sorry = true;
+			h->sorry.addr = A("198.18.1.99");
+			h->sorry.port = 80;
+			h->sorry.fwd = XLVS_FWD_DR;
+		}
+		cr_assert_eq(xlvsd_hc_effective(&cfg, pattern_up, (void *)r->up, &st, &eff), 0);
+		describe(&eff, got, sizeof(got));
+		cr_expect_str_eq(got, r->want, "row '%s': got %s, want %s", r->name, got, r->want);
+		cr_expect_eq(st.quorum_lost, r->lost, "row '%s': quorum lost %d", r->name, st.quorum_lost);
+		cr_expect_eq(st.sorry_active, r->sorry_active, "row '%s': sorry %d", r->name,
+			     st.sorry_active);
+		if (eff.nr_services) {
+			cr_expect_null(eff.services[0].health, "the maps get no health block");
+			cr_expect_eq(eff.services[0].ring_size, 251);
+		}
+		xlvs_spec_free(&eff);
+		xlvs_spec_free(&cfg);
+	}
+}
+
+Test(hc, unchecked_reals_and_services)
+{
+	struct xlvsd_hc_svc_state st[2] = { 0 };
+	struct xlvs_spec cfg, eff;
+	char got[128];
+
+	make_spec(&cfg, 3, NULL, 251);
+	/* real 12 opts out (check: off), so "down" from the pattern does not apply */
+	cfg.services[0].reals[1].check = calloc(1, sizeof(struct xlvs_check_spec));
+	cr_assert_eq(xlvsd_hc_effective(&cfg, pattern_up, "DDD", st, &eff), 0);
+	describe(&eff, got, sizeof(got));
+	cr_assert_str_eq(got, "11:0 12:1 13:0");
+	cr_assert_null(xlvsd_hc_check_of(&cfg.services[0], 1));
+	cr_assert_not_null(xlvsd_hc_check_of(&cfg.services[0], 0));
+	xlvs_spec_free(&eff);
+	/* a service without health is copied as it is */
+	free(cfg.services[0].health);
+	cfg.services[0].health = NULL;
+	free(cfg.services[0].reals[1].check);
+	cfg.services[0].reals[1].check = NULL;
+	cr_assert_eq(xlvsd_hc_effective(&cfg, pattern_up, "DDD", st, &eff), 0);
+	describe(&eff, got, sizeof(got));
+	cr_assert_str_eq(got, "11:1 12:1 13:1");
+	xlvs_spec_free(&eff);
+	xlvs_spec_free(&cfg);
+}
+
+/* ---- ring slots moved when one of N reals goes down --------------------------- */
+
+static struct xlvs_lb_bpf *skel;
+static struct xlvs_maps maps;
+
+static void load_maps(void)
+{
+	struct bpf_map *map;
+	int err;
+
+	skel = xlvs_lb_bpf__open();
+	cr_assert_not_null(skel);
+	bpf_object__for_each_map(map, skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s (root needed)", strerror(errno));
+	err = xlvs_maps_from_obj(&maps, skel->obj);
+	cr_assert_eq(err, 0, "xlvs_maps_from_obj: %s", strerror(-err));
+}
+
+static void unload_maps(void)
+{
+	xlvs_maps_close(&maps);
+	xlvs_lb_bpf__destroy(skel);
+}
+
+/* Slots written when real `down` of n goes down (quiesce or remove), as a fraction of the ring. */
+static double moved(size_t n, uint32_t ring, size_t down, uint8_t on_down, uint32_t *reals_written)
+{
+	struct xlvsd_hc_svc_state st = { 0 };
+	struct xlvs_apply_stats as;
+	struct xlvs_spec cfg, eff;
+	char up[128];
+	int err;
+
+	make_spec(&cfg, n, NULL, ring);
+	cfg.services[0].health->on_down = on_down;
+	memset(up, 'U', n);
+	up[n] = '\0';
+	cr_assert_eq(xlvsd_hc_effective(&cfg, pattern_up, up, &st, &eff), 0);
+	err = xlvs_apply(&maps, &eff, &as);
+	cr_assert_eq(err, 0, "apply: %s", strerror(-err));
+	xlvs_spec_free(&eff);
+	up[down] = 'D';
+	cr_assert_eq(xlvsd_hc_effective(&cfg, pattern_up, up, &st, &eff), 0);
+	err = xlvs_apply(&maps, &eff, &as);
+	cr_assert_eq(err, 0, "apply: %s", strerror(-err));
+	xlvs_spec_free(&eff);
+	/* and back: the same slots return */
+	up[down] = 'U';
+	cr_assert_eq(xlvsd_hc_effective(&cfg, pattern_up, up, &st, &eff), 0);
+	{
+		struct xlvs_apply_stats back;
+
+		cr_assert_eq(xlvs_apply(&maps, &eff, &back), 0);
+		cr_assert_eq(back.ring_slots_written, as.ring_slots_written,
+			     "rise moves back exactly what fall moved (%u vs %u)",
+			     back.ring_slots_written, as.ring_slots_written);
+	}
+	xlvs_spec_free(&eff);
+	/* leave the maps empty for the next case */
+	memset(&eff, 0, sizeof(eff));
+	cr_assert_eq(xlvs_apply(&maps, &eff, NULL), 0);
+	xlvs_spec_free(&cfg);
+	*reals_written = as.reals_written + as.reals_removed;
+	return (double)as.ring_slots_written / ring;
+}
+
+Test(hc, ring_slots_moved_when_one_real_goes_down, .init = load_maps, .fini = unload_maps)
+{
+	static const size_t ns[] = { 4, 10, 32, 100 };
+	uint32_t rw;
+	size_t i;
+
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		size_t n = ns[i];
+		double q = moved(n, 65537, n / 2, XLVS_ON_DOWN_QUIESCE, &rw);
+		double r;
+
+		cr_assert_eq(rw, 1, "quiesce rewrites one real entry (%u)", rw);
+		r = moved(n, 65537, n / 2, XLVS_ON_DOWN_REMOVE, &rw);
+		cr_assert_eq(rw, 1, "remove deletes one real entry (%u)", rw);
+		printf("health: 1 of %zu reals down, ring 65537: quiesce moved %.4f of the slots, "
+		       "remove %.4f (1/N = %.4f)\n", n, q, r, 1.0 / n);
+		/*
+		 * The down real's own slots (1/N), plus Maglev's reshuffle of others,
+		 * which grows with N at a fixed ring size (test_maglev bounds it by 1.63/N
+		 * at N=100, M=65537).
+		 */
+		cr_assert_geq(q, 0.99 / n, "N=%zu: moved %.4f < 1/N: the down real kept slots", n, q);
+		cr_assert_leq(q, 1.7 / n, "N=%zu: moved %.4f > 1.7/N", n, q);
+		cr_assert_leq(r, 1.7 / n, "N=%zu: remove moved %.4f > 1.7/N", n, r);
+	}
+}
