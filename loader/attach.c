@@ -12,11 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <linux/if_link.h>
-#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -25,8 +22,8 @@
 #include "xlvs_lb.skel.h"
 #include "attach.h"
 #include "log.h"
+#include "xdp.h"
 
-#define BPFFS_ROOT	"/sys/fs/bpf"
 #define PROG_NAME	"xlvs_lb"
 #define CONNS_MAP	"xlvs_conns"
 #define MAP_PIN_PREFIX	"xlvs_"		/* every map of the director is named xlvs_* */
@@ -39,18 +36,6 @@ struct prog_desc {
 	uint32_t map_ids[XLVS_DP_MAX_MAPS];
 	unsigned int nr_map_ids;
 };
-
-const char *xlvs_xdp_mode_name(enum xlvs_xdp_mode mode)
-{
-	switch (mode) {
-	case XLVS_XDP_NATIVE:
-		return "native";
-	case XLVS_XDP_GENERIC:
-		return "generic";
-	default:
-		return "auto";
-	}
-}
 
 const char *xlvs_attach_method_name(enum xlvs_attach_method method)
 {
@@ -65,10 +50,7 @@ const char *xlvs_attach_method_name(enum xlvs_attach_method method)
 	return "?";
 }
 
-static __u32 mode_flags(enum xlvs_xdp_mode mode)
-{
-	return mode == XLVS_XDP_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-}
+#define mode_flags xlvs_xdp_mode_flags
 
 static enum xdp_attach_mode libxdp_mode(enum xlvs_xdp_mode mode)
 {
@@ -82,45 +64,16 @@ static int pin_path(char *buf, size_t size, const char *dir, const char *prefix,
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/*
- * link_<ifname>, escaped: bpffs refuses names with a dot, which interface
- * names may hold (eth0.100). '%' -> "%25", '.' -> "%2e".
- */
+/* link_<ifname>, escaped (xlvs_pin_name_escape): bpffs refuses names with a dot. */
 static int link_path(char *buf, size_t size, const char *dir, const char *ifname)
 {
-	char esc[3 * IF_NAMESIZE + 1], *e = esc;
+	char esc[3 * IF_NAMESIZE + 1];
 
-	for (; *ifname && e < esc + sizeof(esc) - 4; ifname++) {
-		if (*ifname == '%' || *ifname == '.')
-			e += sprintf(e, "%%%02x", (unsigned char)*ifname);
-		else
-			*e++ = *ifname;
-	}
-	*e = '\0';
+	xlvs_pin_name_escape(esc, sizeof(esc), ifname);
 	return pin_path(buf, size, dir, XLVS_LINK_PIN_PREFIX, esc);
 }
 
-/* The interface name of a link pin's suffix; -EINVAL if not one of ours. */
-static int link_unescape(char *out, size_t size, const char *esc)
-{
-	size_t n = 0;
-	unsigned int c;
-
-	for (; *esc; esc++) {
-		if (*esc == '%') {
-			if (sscanf(esc + 1, "%2x", &c) != 1 || (c != '%' && c != '.'))
-				return -EINVAL;
-			esc += 2;
-		} else {
-			c = (unsigned char)*esc;
-		}
-		if (n + 1 >= size)
-			return -EINVAL;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	return n ? 0 : -EINVAL;
-}
+#define link_unescape xlvs_pin_name_unescape
 
 static const char *tag_str(const uint8_t tag[8], char buf[17])
 {
@@ -139,84 +92,18 @@ static const char *perm_hint(int err)
 
 /* ---- bpffs and the pin directory ----------------------------------------- */
 
-static bool on_bpffs(const char *path)
-{
-	struct statfs st;
-
-	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	char *p, c;
-
-	if (strlen(path) >= sizeof(buf))
-		return -ENAMETOOLONG;
-	strcpy(buf, path);
-	for (p = buf + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		c = *p;
-		*p = '\0';
-		if (mkdir(buf, mode) && errno != EEXIST)
-			return -errno;
-		if (!c)
-			return 0;
-		*p = c;
-	}
-}
-
-/* Check before creating anything: the deepest existing part of path must be on bpffs. */
-static bool ancestor_on_bpffs(const char *path)
-{
-	char buf[PATH_MAX], *slash;
-	struct stat st;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	while (stat(buf, &st)) {
-		slash = strrchr(buf, '/');
-		if (!slash || slash == buf)
-			return on_bpffs("/");
-		*slash = '\0';
-	}
-	return on_bpffs(buf);
-}
-
 int xlvs_bpffs_prepare(const char *pin_dir)
 {
-	size_t root_len = strlen(BPFFS_ROOT);
+	char msg[PATH_MAX + 128];
+	bool mounted;
 	int err;
 
-	if (pin_dir[0] != '/') {
-		log_err("pin directory %s: must be an absolute path", pin_dir);
-		return -EINVAL;
-	}
-	if (!strncmp(pin_dir, BPFFS_ROOT, root_len) &&
-	    (pin_dir[root_len] == '/' || !pin_dir[root_len]) && !on_bpffs(BPFFS_ROOT)) {
-		if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
-			err = -errno;
-			log_err("%s is not a bpffs and mounting one failed: %s%s", BPFFS_ROOT,
-				strerror(-err), perm_hint(err));
-			return err;
-		}
-		log_info("mounted bpffs on %s", BPFFS_ROOT);
-	}
-	if (!ancestor_on_bpffs(pin_dir)) {
-		log_err("pin directory %s is not on a bpffs (mount -t bpf bpf DIR)", pin_dir);
-		return -ENOTSUP;
-	}
-	err = mkdir_p(pin_dir, 0700);
-	if (err) {
-		log_err("cannot create pin directory %s: %s%s", pin_dir, strerror(-err),
-			perm_hint(err));
-		return err;
-	}
-	if (!on_bpffs(pin_dir)) {
-		log_err("pin directory %s is not on a bpffs (mount -t bpf bpf DIR)", pin_dir);
-		return -ENOTSUP;
-	}
-	return 0;
+	err = xlvs_bpffs_prepare_msg(pin_dir, &mounted, msg, sizeof(msg));
+	if (err)
+		log_err("%s", msg);
+	else if (mounted)
+		log_info("mounted bpffs on %s", XLVS_BPFFS_ROOT);
+	return err;
 }
 
 /* One xlvsd (or xlvsd --detach) per pin directory; released when the fd closes. */
@@ -242,13 +129,7 @@ static int lock_dir(const char *dir, int *fd)
 
 /* ---- kernel object info ---------------------------------------------------- */
 
-static int get_info(int fd, void *info, __u32 size)
-{
-	__u32 len = size;
-
-	memset(info, 0, size);
-	return bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
-}
+#define get_info xlvs_obj_info
 
 static int prog_describe(int fd, struct prog_desc *d)
 {
@@ -560,19 +441,7 @@ static void untrack(struct xlvs_dp *dp, struct xlvs_iface *f)
 	dp->nr_ifaces--;
 }
 
-/* The mode prog_id runs in on ifindex, or XLVS_XDP_AUTO if it is not there. */
-static enum xlvs_xdp_mode attached_mode(int ifindex, uint32_t prog_id)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return XLVS_XDP_AUTO;
-	if (q.drv_prog_id == prog_id)
-		return XLVS_XDP_NATIVE;
-	if (q.skb_prog_id == prog_id)
-		return XLVS_XDP_GENERIC;
-	return XLVS_XDP_AUTO;
-}
+#define attached_mode xlvs_xdp_attached_mode
 
 /* ---- adopting what an earlier xlvsd left attached ------------------------------- */
 
@@ -833,56 +702,34 @@ void xlvs_dp_close(struct xlvs_dp *dp)
 static int attach_libxdp(struct xlvs_dp *dp, const char *name, int ifindex,
 			 enum xlvs_xdp_mode mode)
 {
-	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
-	struct xdp_multiprog *mp = NULL;
-	struct xdp_program *xp = NULL;
+	struct xdp_multiprog *mp;
 	struct xlvs_lb_bpf *skel;
 	char why[sizeof(dp->libxdp_reason) - 32];
-	int err;
+	uint32_t id = 0;
+	int err, n = 0;
 
 	skel = skel_open(dp->pin_dir, 0);
 	if (!skel)
 		return -errno;
-	xp = xdp_program__from_bpf_obj(skel->obj, NULL);
-	err = libxdp_get_error(xp);
-	if (err) {
-		xp = NULL;
-		goto out;
+	err = xlvs_xdp_attach_libxdp(skel->obj, ifindex, mode, &id, why, sizeof(why));
+	xlvs_lb_bpf__destroy(skel);
+	if (err == -EAGAIN) {
+		dp->libxdp_off = true;	/* no need to try again for other interfaces */
+		snprintf(dp->libxdp_reason, sizeof(dp->libxdp_reason), "%s", why);
+		return err;
 	}
-	xlvs_log_capture_begin(why, sizeof(why));
-	err = xdp_program__attach(xp, ifindex, libxdp_mode(mode), 0);
-	xlvs_log_capture_end();
 	if (err) {
-		log_debug("%s: libxdp attach (%s) failed: %s", name, xlvs_xdp_mode_name(mode),
-			  strerror(-err));
-		/* It may fail after finding the dispatcher unusable: then do not ask again. */
-		dp->libxdp_off = strstr(why, "dispatcher") != NULL;
-		snprintf(dp->libxdp_reason, sizeof(dp->libxdp_reason), "%s",
-			 dp->libxdp_off ? why : "libxdp attach failed");
-		goto out;
+		snprintf(dp->libxdp_reason, sizeof(dp->libxdp_reason), "libxdp attach failed");
+		return err;
 	}
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
-	if (!libxdp_get_error(mp) && !xdp_multiprog__is_legacy(mp)) {
-		log_info("attached %s to %s: %s, libxdp dispatcher (%d programs on the interface)",
-			 PROG_NAME, name, xlvs_xdp_mode_name(mode),
-			 xdp_multiprog__program_count(mp));
-		err = track(dp, name, ifindex, mode, XLVS_ATTACH_LIBXDP, xdp_program__id(xp),
-			    false);
-		goto out;
-	}
-	dp->libxdp_off = true;	/* no need to try again for other interfaces */
-	snprintf(dp->libxdp_reason, sizeof(dp->libxdp_reason), "%s",
-		 why[0] ? why : "libxdp attached the program alone, without its dispatcher");
-	opts.old_prog_fd = xdp_program__fd(xp);
-	if (bpf_xdp_detach(ifindex, mode_flags(mode), &opts))
-		log_warn("%s: cannot undo libxdp's netlink attachment: %s", name, strerror(errno));
-	err = -EAGAIN;
-out:
-	if (mp && !libxdp_get_error(mp))
+	if (!libxdp_get_error(mp)) {
+		n = xdp_multiprog__program_count(mp);
 		xdp_multiprog__close(mp);
-	xdp_program__close(xp);		/* the object is ours: libxdp leaves it open */
-	xlvs_lb_bpf__destroy(skel);
-	return err;
+	}
+	log_info("attached %s to %s: %s, libxdp dispatcher (%d programs on the interface)",
+		 PROG_NAME, name, xlvs_xdp_mode_name(mode), n);
+	return track(dp, name, ifindex, mode, XLVS_ATTACH_LIBXDP, id, false);
 }
 
 /* The fallback: one program, one bpf_link per interface, pinned so it outlives us. */

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "spec.h"
+#include "xdp.h"
 
 #define XLVS_PROG_PIN		"prog_xlvs_lb"
 #define XLVS_LINK_PIN_PREFIX	"link_"
@@ -59,7 +60,6 @@ struct xlvs_dp {
 	struct xlvs_iface ifaces[XLVS_DP_MAX_IFACES];
 };
 
-const char *xlvs_xdp_mode_name(enum xlvs_xdp_mode mode);
 const char *xlvs_attach_method_name(enum xlvs_attach_method method);
 
 /*

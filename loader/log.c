@@ -10,6 +10,8 @@
 #include "log.h"
 
 static enum xlvs_log_level max_level = XLVS_LOG_INFO;
+static const char *ident = "xlvsd";
+static FILE *log_out;		/* NULL: stderr */
 static char *capture_buf;
 static size_t capture_size;
 
@@ -23,6 +25,12 @@ static const char *const level_names[] = {
 void xlvs_log_set_level(enum xlvs_log_level max)
 {
 	max_level = max;
+}
+
+void xlvs_log_set_ident(const char *name, FILE *out)
+{
+	ident = name;
+	log_out = out;
 }
 
 bool xlvs_log_enabled(enum xlvs_log_level level)
@@ -40,8 +48,8 @@ static void log_line(enum xlvs_log_level level, const char *prefix, const char *
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
-	snprintf(line, sizeof(line), "xlvsd: %s: %s%s\n", level_names[level], prefix, msg);
-	fputs(line, stderr);
+	snprintf(line, sizeof(line), "%s: %s: %s%s\n", ident, level_names[level], prefix, msg);
+	fputs(line, log_out ? log_out : stderr);
 }
 
 void xlvs_log(enum xlvs_log_level level, const char *fmt, ...)

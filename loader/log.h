@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum xlvs_log_level {
 	XLVS_LOG_ERROR,
@@ -20,6 +21,8 @@ enum xlvs_log_level {
 /* Messages above max are dropped; default XLVS_LOG_INFO (-v: XLVS_LOG_DEBUG). */
 void xlvs_log_set_level(enum xlvs_log_level max);
 bool xlvs_log_enabled(enum xlvs_log_level level);
+/* "NAME: LEVEL: message" on out (NULL: stderr); xlvsd by default. The xlvs CLI uses it too. */
+void xlvs_log_set_ident(const char *name, FILE *out);
 
 __attribute__((format(printf, 2, 3)))
 void xlvs_log(enum xlvs_log_level level, const char *fmt, ...);
