@@ -15,7 +15,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude
 	      $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 LDLIBS   := -lbpf -lelf -lz
 DAEMON_LIBS := -lxdp -lmnl -lyaml -ljansson -lmicrohttpd -lsystemd -lev -lcurl -lldns
-CLI_LIBS := -ljansson
+CLI_LIBS := -ljansson -lxdp -lmnl
 
 ifeq ($(V),1)
 Q =
@@ -50,6 +50,7 @@ XLVS       := $(BUILD)/xlvs
 MAN_SRCS   := $(wildcard docs/man/*.scd)
 MANS       := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
+UNIT_HELPERS := tests/bpf/netns.c tests/bpf/pktgen.c
 BPFT_SRCS  := $(wildcard tests/bpf/*.c)
 TEST_UNIT  := $(BUILD)/tests/unit-tests
 TEST_BPF   := $(BUILD)/tests/bpf-tests
@@ -107,9 +108,10 @@ $(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(wildcard maps/*.h) $(wi
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iloader -c $< -o $@
 
-$(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h) $(wildcard maps/*.h) $(wildcard include/xlvs/*.h) | $(BUILD)/cli
+$(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h) $(wildcard maps/*.h) $(wildcard include/xlvs/*.h) \
+		  loader/decap.h loader/xdp.h loader/log.h | $(BUILD)/cli
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Icli -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Icli -Iloader -c $< -o $@
 
 $(LOADER_LIB): $(patsubst %.c,$(BUILD)/%.o,$(LOADER_LIB_SRCS)) | $(BUILD)/loader
 	$(call msg,AR,$@)
@@ -123,7 +125,7 @@ $(XLVSD): $(BUILD)/loader/xlvsd.o $(LOADER_LIB) $(LIBMAPS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(DAEMON_LIBS) $(LDLIBS) -o $@
 
-$(XLVS): $(BUILD)/cli/xlvs.o $(CLI_LIB) $(LIBMAPS)
+$(XLVS): $(BUILD)/cli/xlvs.o $(CLI_LIB) $(LOADER_LIB) $(LIBMAPS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(CLI_LIBS) $(LDLIBS) -o $@
 
@@ -149,9 +151,10 @@ $(BUILD)/man/%: docs/man/%.scd | $(BUILD)/man
 	$(call msg,SCDOC,$@)
 	$(Q)scdoc < $< > $@
 
-$(TEST_UNIT): $(UNIT_SRCS) $(LOADER_LIB) $(CLI_LIB) $(LIBMAPS) | $(BUILD)/tests
+$(TEST_UNIT): $(UNIT_SRCS) $(UNIT_HELPERS) $(LOADER_LIB) $(CLI_LIB) $(LIBMAPS) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Wno-override-init -Iloader -Icli $(UNIT_SRCS) $(LOADER_LIB) $(CLI_LIB) $(LIBMAPS) \
+	$(Q)$(CC) $(CFLAGS) -Wno-override-init -Iloader -Icli -Itests/bpf $(UNIT_SRCS) $(UNIT_HELPERS) \
+		$(CLI_LIB) $(LOADER_LIB) $(LIBMAPS) \
 		-lcriterion $(DAEMON_LIBS) $(CLI_LIBS) $(LDLIBS) -ldl -o $@
 
 $(TEST_BPF): $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(BPF_SKELS) $(LIBMAPS) | $(BUILD)/tests

@@ -35,11 +35,20 @@ static const struct xlvs_cmd cmds[] = {
 	{ "conn", "list", cmd_conn_list, "[SERVICE] [--limit N]",
 	  "the connection table: client, VIP, real, seconds idle" },
 	{ "status", NULL, cmd_status, "", "xlvsd status: pid, uptime, interfaces, last apply" },
+	{ "decap", "attach", cmd_decap_attach,
+	  "dev IF [gue-port N] [mode native|generic] [addrs dev|host|any]",
+	  "real server: decapsulate IPIP, IP6IP6, 4in6, 6in4 and GUE arriving on IF (XDP)" },
+	{ "decap", "detach", cmd_decap_detach, "dev IF", "real server: remove the decapsulator from IF" },
+	{ "decap", "status", cmd_decap_status, "[dev IF]",
+	  "real server: mode, GUE port, program id, endpoints and counters" },
+	{ "decap", "sync", cmd_decap_sync, "dev IF",
+	  "real server: re-read IF's (or the host's) addresses as tunnel endpoints" },
 	{ "reload", NULL, cmd_reload, "", "make xlvsd re-read its configuration file" },
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static const char *const objects[] = { "service", "real", "stats", "conn", "status", "reload", "help" };
+static const char *const objects[] = { "service", "real", "stats", "conn", "status", "reload", "decap",
+				       "help" };
 #define NR_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
 /* Spelled-out aliases; prefixes need no entry. */
@@ -205,6 +214,10 @@ static void help_object(FILE *f, const char *object)
 			help_cmd(f, &cmds[i]);
 	if (!strcmp(object, "service") || !strcmp(object, "real") || !strcmp(object, "conn"))
 		help_notes(f);
+	if (!strcmp(object, "decap"))
+		fputs("\nPinned under PIN_DIR/decap/IF (" XLVS_PIN_DIR "/decap/IF); no xlvsd needed.\n"
+		      "Exit status 2: no such interface, already attached, not attached, or\n"
+		      "another XDP program on IF. See docs/real-servers.md.\n", f);
 }
 
 static void help_all(FILE *f)
@@ -220,7 +233,7 @@ static void help_all(FILE *f)
 	      "  -j, --json          JSON output\n"
 	      "  -p, --pretty        indented JSON (implies -j)\n"
 	      "  -n, --numeric       accepted for ipvsadm habits; xlvs never resolves names\n"
-	      "  -v, --verbose       also zero counters (stats)\n"
+	      "  -v, --verbose       also zero counters (stats); libbpf/libxdp messages (decap)\n"
 	      "  --pin-dir DIR       pinned maps (default " XLVS_PIN_DIR ")\n"
 	      "  --socket PATH       xlvsd control socket (default " XLVS_SOCKET_PATH ")\n"
 	      "  -h, --help          help; -V, --version: version\n"
@@ -320,6 +333,8 @@ static int dispatch_verb(struct xlvs_ctx *c, const char *object, int argc, char 
 		}
 		if (!strcmp(object, "service") || !strcmp(object, "conn"))
 			return run_cmd(c, find_cmd(object, "list"), argc, argv);
+		if (!strcmp(object, "decap"))
+			return run_cmd(c, find_cmd(object, "status"), argc, argv);
 		return verb_error(c, object, NULL, false);
 	}
 	for (i = 0; i < NR_CMDS; i++)
@@ -352,7 +367,7 @@ static int dispatch(struct xlvs_ctx *c, int argc, char **argv)
 	object = resolve(argv[0], objects, NR_OBJECTS, &ambiguous);
 	if (!object)
 		return xlvs_usage_error(c, "%s object '%s' (%s)", ambiguous ? "ambiguous" : "unknown",
-					argv[0], "service, real, stats, conn, status, reload, help");
+					argv[0], "service, real, stats, conn, status, reload, decap, help");
 	if (!strcmp(object, "help")) {
 		if (argc < 2) {
 			help_all(c->out);

@@ -75,5 +75,9 @@ int cmd_stats(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_conn_list(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_status(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_reload(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_decap_attach(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_decap_detach(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_decap_status(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_decap_sync(struct xlvs_ctx *c, int argc, char **argv);
 
 #endif /* XLVS_CLI_H */

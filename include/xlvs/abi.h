@@ -238,6 +238,7 @@ struct xlvs_config {
 
 /* xlvs_decap_cfg: ARRAY, one entry. */
 #define XLVS_DECAP_F_CHECK_DST	(1u << 0)	/* only decapsulate to addresses in xlvs_decap_addrs */
+#define XLVS_DECAP_F_ADDRS_HOST	(1u << 31)	/* userspace only: the endpoints are all host addresses */
 struct xlvs_decap_cfg {
 	__u32 flags;
 };

@@ -992,7 +992,7 @@ static const struct bad_line bad_lines[] = {
 	{ { "-x" }, 1, "xlvs: unknown option '-x'\n", "usage: xlvs [OPTIONS]" },
 	{ { "--pin-dir" }, 1, "xlvs: --pin-dir needs a value\n", "usage: xlvs [OPTIONS]" },
 	{ { "--socket=", "status" }, 1, "xlvs: --socket needs a non-empty value\n", NULL },
-	{ { "frob" }, 1, "xlvs: unknown object 'frob' (service, real, stats, conn, status, reload, help)\n",
+	{ { "frob" }, 1, "xlvs: unknown object 'frob' (service, real, stats, conn, status, reload, decap, help)\n",
 	  "usage: xlvs [OPTIONS]" },
 	{ { "s" }, 1, "xlvs: ambiguous object 's'", NULL },
 	{ { "service", "frob" }, 1, "xlvs: unknown verb 'frob' for service; verbs: list, show, add, del\n", NULL },
