@@ -625,12 +625,13 @@ static void check_multi(struct xlvs_checker *ck);
 
 static void curl_sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct curl_sock *cs = (struct curl_sock *)w;
+	/* Not cs->ck after the action: curl may remove the socket in it, freeing cs. */
+	struct xlvs_checker *ck = ((struct curl_sock *)w)->ck;
 	int running, flags = (revents & EV_READ ? CURL_CSELECT_IN : 0) |
 			     (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
 
-	curl_multi_socket_action(cs->ck->multi, w->fd, flags, &running);
-	check_multi(cs->ck);
+	curl_multi_socket_action(ck->multi, w->fd, flags, &running);
+	check_multi(ck);
 }
 
 static int curl_socket_fn(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
