@@ -28,7 +28,7 @@ endif
 
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 		libmnl-dev libcriterion-dev pkg-config iproute2 ethtool make gcc \
-		libyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev scdoc curl socat iperf3 iputils-ping \
+		libyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev scdoc curl socat iperf3 iputils-ping jq \
 		libev-dev libcurl4-openssl-dev libldns-dev dnsmasq-base openssl
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)

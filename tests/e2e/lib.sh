@@ -107,6 +107,20 @@ topo_down() {
 	rm -rf "$E2E_DIR"
 }
 
+# http_up I / http_down I: start or stop real I+1's HTTP listener (established connections are
+# served by forked children and go on). nsenter directly: $! must be socat's pid.
+http_up() {
+	nsenter --net=/run/netns/"${NS_R[$1]}" socat -T10 TCP6-LISTEN:80,ipv6only=0,fork,reuseaddr \
+		EXEC:"$REPO/tests/e2e/http-name.sh real$(($1 + 1))" >/dev/null 2>&1 &
+	echo $! >"$E2E_DIR/http$1.pid"
+}
+
+http_down() {
+	local pid
+	pid=$(cat "$E2E_DIR/http$1.pid" 2>/dev/null) && kill "$pid" 2>/dev/null
+	rm -f "$E2E_DIR/http$1.pid"
+}
+
 # Small real servers: HTTP answering the real's name on :80, a UDP echo of the name on :5353,
 # and an iperf3 server for long transfers.
 servers_up() {
@@ -114,8 +128,7 @@ servers_up() {
 	need socat; need iperf3
 	for i in 0 1 2; do
 		local ns=${NS_R[$i]} name=real$((i + 1))
-		in_ns "$ns" socat -T10 TCP6-LISTEN:80,ipv6only=0,fork,reuseaddr \
-			EXEC:"$REPO/tests/e2e/http-name.sh $name" >/dev/null 2>&1 &
+		http_up $i
 		# Bound to the VIPs so replies leave from the address the client asked.
 		in_ns "$ns" socat UDP4-RECVFROM:5353,bind=$VIP4,fork,reuseaddr SYSTEM:"echo $name" >/dev/null 2>&1 &
 		in_ns "$ns" socat UDP6-RECVFROM:5353,bind=[$VIP6],fork,reuseaddr SYSTEM:"echo $name" >/dev/null 2>&1 &

@@ -346,6 +346,144 @@ s_upgrade() {
 	[ "$lost" = 0 ] || fail "lost $lost of $sent packets across the upgrade"
 }
 
+# ---- health checks ----
+HC_INTERVAL=200 HC_TIMEOUT=150 HC_JITTER=10	# ms, ms, percent (loader/hc.c JITTER)
+
+# health_config RISE FALL EXTRA-YAML: the IPv4 web service by DR to real1..real(N), HTTP-checked.
+health_config() {
+	local rise=$1 fall=$2 extra=$3; shift 3
+	config native "$(svc_yaml $VIP4 80 tcp dr "$@")
+    check: { type: http, path: /, interval: ${HC_INTERVAL}ms, timeout: ${HC_TIMEOUT}ms, rise: $rise, fall: $fall }
+$extra"
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_log PATTERN N TIMEOUT-MS: until PATTERN has N matches in the daemon log; prints the time.
+wait_log() {
+	local t0 now
+	t0=$(now_ms)
+	while [ "$(grep -c -- "$1" "$LOG")" -lt "$2" ]; do
+		now=$(now_ms)
+		[ $((now - t0)) -lt "$3" ] || fail "no '$1' (x$2) in the log within $3 ms: $(tail -3 "$LOG")"
+		sleep 0.02
+	done
+	now_ms
+}
+
+# Steady client traffic: one new connection every ~20 ms; lines "START-MS real2" or "START-MS FAIL".
+client_loop() {	# client_loop OUT SECONDS
+	local end=$(($(now_ms) + $2 * 1000)) t out
+	while [ "$(now_ms)" -lt $end ]; do
+		t=$(now_ms)
+		if out=$(in_ns "$NS_CL" curl -s --max-time 1 "$(url $VIP4)"); then echo "$t ${out%% *}"
+		else echo "$t FAIL"; fi
+		sleep 0.02
+	done >"$1"
+}
+
+# after FILE MS: the client results that started at or after MS.
+after() { awk -v t="$2" '$1 >= t { print $2 }' "$1"; }
+
+# A killed real stops getting new connections within fall x interval (+ jitter) + timeout;
+# no request started after detection fails; established connections elsewhere go on; a
+# restarted real comes back after rise checks.
+s_health_detect() {
+	local rise=2 fall=2 t_kill t_down t_start t_up bound out n
+	health_config $rise $fall "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
+	reload
+	sleep 0.6	# reals start up (initial: up); a few rounds of checks
+	grep -q "real ${REAL4[0]} is down" "$LOG" && fail "real1 went down before its server was killed"
+	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 100k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
+		>"$E2E_DIR/hc-upload.out" 2>&1 &
+	local upload=$!
+	client_loop "$E2E_DIR/hc-client.out" 6 &
+	local client=$!
+	sleep 1
+	n=$(grep -c "real ${REAL4[0]} is down" "$LOG")
+	t_kill=$(now_ms)
+	http_down 0
+	t_down=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000)
+	bound=$((fall * HC_INTERVAL * (100 + HC_JITTER) / 100 + HC_TIMEOUT + 100))
+	echo "   real1's server killed: marked down after $((t_down - t_kill)) ms (bound fall x interval (+10%) + timeout + 100 ms poll slack = $bound ms)"
+	[ $((t_down - t_kill)) -le $bound ] || fail "detection took $((t_down - t_kill)) ms > $bound ms"
+	sleep 1.5
+	n=$(grep -c "real ${REAL4[0]} is up" "$LOG")
+	t_start=$(now_ms)
+	http_up 0
+	t_up=$(wait_log "real ${REAL4[0]} is up" $((n + 1)) 3000)
+	echo "   real1's server restarted: marked up after $((t_up - t_start)) ms (rise $rise x ${HC_INTERVAL} ms)"
+	wait $client
+	out=$(after "$E2E_DIR/hc-client.out" $((t_down + 20)) | awk -v t="$t_up" 'BEGIN{}{print}' )
+	# Between detection and the restart: nothing fails and nothing reaches real1.
+	out=$(awk -v a=$((t_down + 20)) -v b="$t_start" '$1 >= a && $1 < b { print $2 }' "$E2E_DIR/hc-client.out")
+	[ -n "$out" ] || fail "no client request between detection and restart"
+	echo "$out" | grep -q FAIL && fail "requests failed after detection: $(echo "$out" | sort | uniq -c | tr '\n' ' ')"
+	echo "$out" | grep -q real1 && fail "real1 got new connections while down: $(echo "$out" | sort | uniq -c | tr '\n' ' ')"
+	echo "   while down: $(echo "$out" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')(no failures)"
+	echo "   failures before detection: $(awk -v a="$t_kill" -v b=$((t_down + 20)) '$1 >= a && $1 < b && $2 == "FAIL"' "$E2E_DIR/hc-client.out" | wc -l)"
+	after "$E2E_DIR/hc-client.out" $((t_up + 20)) | grep -q real1 || fail "real1 got no new connection after it came back"
+	after "$E2E_DIR/hc-client.out" $((t_up + 20)) | grep -q FAIL && fail "requests failed after real1 came back"
+	wait $upload || fail "an established upload failed: $(cat "$E2E_DIR/hc-upload.out")"
+	case $(cat "$E2E_DIR/hc-upload.out") in "real"[123]" 600000") ;; *) fail "upload answer '$(cat "$E2E_DIR/hc-upload.out")'";; esac
+	echo "   established upload finished on $(cut -d' ' -f1 "$E2E_DIR/hc-upload.out")"
+}
+
+# All reals down: the sorry server answers; it stops as soon as a real is back.
+s_health_sorry() {
+	local n0 n1 out
+	health_config 2 2 "    sorry: { address: ${REAL4[2]} }" "${REAL4[0]}:1" "${REAL4[1]}:1"
+	reload
+	sleep 0.6
+	out=$(spread $VIP4 20) || exit 1
+	[ "$(echo "$out" | cut -d' ' -f3)" = 0 ] || fail "the sorry server answered while reals are up ($out)"
+	n0=$(grep -c "real ${REAL4[0]} is down" "$LOG"); n1=$(grep -c "real ${REAL4[1]} is down" "$LOG")
+	http_down 0; http_down 1
+	wait_log "real ${REAL4[0]} is down" $((n0 + 1)) 3000 >/dev/null
+	wait_log "real ${REAL4[1]} is down" $((n1 + 1)) 3000 >/dev/null
+	sleep 0.1
+	out=$(spread $VIP4 20) || exit 1
+	[ "$out" = "0 0 20" ] || fail "with every real down, want the sorry server (real3) for all 20, got $out"
+	echo "   all reals down: 20 of 20 answered by the sorry server (real3)"
+	n0=$(grep -c "real ${REAL4[0]} is up" "$LOG")
+	http_up 0; http_up 1
+	wait_log "real ${REAL4[0]} is up" $((n0 + 1)) 3000 >/dev/null
+	sleep 0.1
+	out=$(spread $VIP4 20) || exit 1
+	[ "$(echo "$out" | cut -d' ' -f3)" = 0 ] || fail "the sorry server still answers after real1 came back ($out)"
+	echo "   real1 back: the sorry server gets nothing ($out)"
+}
+
+# Failed checks of real1 so far, from the daemon's health report.
+real1_failures() {
+	printf '{"cmd": "health"}\n' | in_ns "$NS_LB" socat -t2 - UNIX-CONNECT:"$SOCK" |
+		jq -r --arg a "${REAL4[0]}" '[.services[].reals[] | select(.address == $a) | .health.failures] | add // "none"'
+}
+
+# A real flapping faster than rise/fall allow changes state (and the ring) at most once per
+# min(rise, fall) checks.
+s_health_flap() {
+	local rise=3 fall=3 i n0 n1 applied0 applied1 t0 t1 bound f0 f1
+	health_config $rise $fall "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
+	reload
+	sleep 0.6
+	n0=$(grep -c "real ${REAL4[0]} is \(up\|down\)" "$LOG")
+	applied0=$(grep -c "health: applied" "$LOG")
+	f0=$(real1_failures)
+	t0=$(now_ms)
+	for i in $(seq 10); do http_down 0; sleep 0.15; http_up 0; sleep 0.15; done
+	t1=$(now_ms)
+	n1=$(grep -c "real ${REAL4[0]} is \(up\|down\)" "$LOG")
+	applied1=$(grep -c "health: applied" "$LOG")
+	f1=$(real1_failures)
+	# The checks did see the flapping (a check that never ran would pass this test too).
+	[ $((f1 - f0)) -ge 2 ] || fail "only $((f1 - f0)) failed checks of real1 while it flapped"
+	bound=$((1 + (t1 - t0) / (rise * HC_INTERVAL * (100 - HC_JITTER) / 100)))
+	echo "   real1 flapping every 150 ms for $((t1 - t0)) ms: $((f1 - f0)) failed checks, $((n1 - n0)) state changes, $((applied1 - applied0)) ring updates (bound $bound)"
+	[ $((n1 - n0)) -le "$bound" ] && [ $((applied1 - applied0)) -le "$bound" ] ||
+		fail "flapping changed state $((n1 - n0)) times / applied $((applied1 - applied0)) ring updates, bound $bound"
+}
+
 # Restarting xlvsd under traffic loses nothing: the pinned link keeps forwarding. Two streams: echo
 # requests answered by the director itself, and a rate-limited upload forwarded to a real (DR).
 s_restart_no_loss() {
@@ -375,7 +513,7 @@ s_restart_no_loss() {
 main() {
 	[ "$(id -u)" = 0 ] || fail "e2e needs root (network namespaces, XDP)"
 	[ -x "$XLVSD" ] && [ -x "$XLVS" ] || fail "build first: $XLVSD / $XLVS missing (make)"
-	need curl; need socat; need ping iputils-ping
+	need curl; need socat; need ping iputils-ping; need jq
 	topo_up
 	servers_up
 	head -c 600000 /dev/zero >"$E2E_DIR/up.bin"	# the upload for the transfer scenarios
@@ -396,6 +534,9 @@ main() {
 	scenario "PMTU through the director, IPv4 (frag needed)" s_pmtu4
 	scenario "PMTU through the director, IPv6 (packet too big)" s_pmtu6
 	scenario "reload writes only the difference" s_reload_diff
+	scenario "health: a killed real is detected and avoided, and comes back" s_health_detect
+	scenario "health: sorry server while every real is down" s_health_sorry
+	scenario "health: a flapping real does not thrash the ring" s_health_flap
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify
