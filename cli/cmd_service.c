@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "snap.h"
+#include "xlvsctl.h"
 
 /* Read a snapshot and print it with show(); the shared skeleton of list/show. */
 static int with_snapshot(struct xlvs_ctx *c, int what,
@@ -39,9 +40,43 @@ static int with_snapshot(struct xlvs_ctx *c, int what,
 	return rc;
 }
 
+/*
+ * xlvsd's health view, if a daemon answers quickly; listing works without it.
+ * Only a reply where some real is checked adds the Health column.
+ */
+static json_t *daemon_health(struct xlvs_ctx *c)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "health"), *reply = NULL, *svcs, *svc, *r;
+	char err[256];
+	size_t i, j;
+	bool checked = false;
+
+	if (!req || xlvs_ctl_call(c->sock_path, req, 1000, &reply, err, sizeof(err))) {
+		json_decref(req);
+		return NULL;
+	}
+	json_decref(req);
+	svcs = json_object_get(reply, "services");
+	json_array_foreach(svcs, i, svc)
+		json_array_foreach(json_object_get(svc, "reals"), j, r)
+			checked |= strcmp(json_string_value(json_object_get(json_object_get(r, "health"),
+								   "state")) ?: "", "unchecked") != 0;
+	if (!json_is_true(json_object_get(reply, "ok")) || !checked) {
+		json_decref(reply);
+		return NULL;
+	}
+	svcs = json_incref(svcs);
+	json_decref(reply);
+	return svcs;
+}
+
 static int show_list(struct xlvs_ctx *c, struct xp *p, const struct xlvs_snapshot *s, const void *arg)
 {
-	xlvs_fmt_services(p, s, *(const int *)arg);
+	struct xlvs_snapshot with = *s;
+
+	with.health = daemon_health(c);
+	xlvs_fmt_services(p, &with, *(const int *)arg);
+	json_decref(with.health);
 	return XLVS_EXIT_OK;
 }
 

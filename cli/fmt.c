@@ -13,6 +13,7 @@
 
 #define ADDR_COL_MIN	21	/* "VirtualAddress:Port" and a little air */
 #define NAMEBUF		16
+#define FMT_HEALTH	(1 << 12)	/* internal: a Health column */
 
 static const struct xlvs_counters zero_ctr;
 
@@ -135,12 +136,68 @@ static void table_header(struct xp *p, int w, int flags)
 		return;
 	}
 	xp_text(p, "Prot %-*s %-10s %s\n", w, "VirtualAddress:Port", "Scheduler", "Flags");
-	xp_text(p, "  -> %-*s %-7s %-6s %-10s %s\n", w, "RealAddress:Port", "Forward", "Weight",
-		"ActiveConn", "InActConn");
+	if (flags & FMT_HEALTH)
+		xp_text(p, "  -> %-*s %-7s %-6s %-10s %-9s %s\n", w, "RealAddress:Port", "Forward",
+			"Weight", "ActiveConn", "InActConn", "Health");
+	else
+		xp_text(p, "  -> %-*s %-7s %-6s %-10s %s\n", w, "RealAddress:Port", "Forward", "Weight",
+			"ActiveConn", "InActConn");
+}
+
+/* xlvsd's health entry of real r of service sv, or NULL; *sorry if r is the service's sorry server. */
+static json_t *health_of(const struct xlvs_snapshot *s, const struct xlvs_svc_state *sv,
+			 const struct xlvs_real_state *r, bool *sorry)
+{
+	char vbuf[INET6_ADDRSTRLEN], rbuf[INET6_ADDRSTRLEN], nbuf[NAMEBUF];
+	const char *vb, *rb, *nb;
+	struct xlvs_addr a;
+	json_t *svc, *real, *so;
+	size_t i, j;
+
+	*sorry = false;
+	xlvs_addr_of(&a, sv->key.family, sv->key.addr);
+	vb = xlvs_addr_text(&a, vbuf, sizeof(vbuf));
+	xlvs_addr_of(&a, r->real.family, r->real.addr);
+	rb = xlvs_addr_text(&a, rbuf, sizeof(rbuf));
+	nb = xlvs_proto_name(sv->key.proto, nbuf, sizeof(nbuf));
+	json_array_foreach(s->health, i, svc) {
+		if (strcmp(json_string_value(json_object_get(svc, "vip")) ?: "", vb) ||
+		    json_integer_value(json_object_get(svc, "port")) != svc_port(sv) ||
+		    strcmp(json_string_value(json_object_get(svc, "protocol")) ?: "", nb))
+			continue;
+		json_array_foreach(json_object_get(svc, "reals"), j, real)
+			if (!strcmp(json_string_value(json_object_get(real, "address")) ?: "", rb))
+				return real;
+		so = json_object_get(svc, "sorry");
+		*sorry = so && !strcmp(json_string_value(json_object_get(so, "address")) ?: "", rb);
+	}
+	return NULL;
+}
+
+/* The Health column (text) and "health" object (JSON), when xlvsd told. */
+static void health_col(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_svc_state *sv,
+		       const struct xlvs_real_state *r)
+{
+	bool sorry;
+	json_t *h = s->health ? health_of(s, sv, r, &sorry) : NULL, *hh;
+	const char *state;
+
+	if (!s->health)
+		return;
+	hh = h ? json_object_get(h, "health") : NULL;
+	state = hh ? json_string_value(json_object_get(hh, "state")) : NULL;
+	if (!state)
+		state = sorry ? "sorry" : "-";
+	xp_str(p, XP_TEXT, NULL, " %s", state);
+	if (hh)
+		xp_json(p, "health", json_incref(hh));
+	else if (sorry)
+		xp_json(p, "health", json_pack("{s:s}", "state", "sorry"));
 }
 
 static void real_row(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_snapshot *prev,
-		     const struct xlvs_real_state *r, uint16_t port, int w, int flags, double dt)
+		     const struct xlvs_svc_state *sv, const struct xlvs_real_state *r, uint16_t port,
+		     int w, int flags, double dt)
 {
 	char eb[XLVS_EPSTRLEN], nb[NAMEBUF];
 	const struct xlvs_conn_counts *cc;
@@ -158,10 +215,12 @@ static void real_row(struct xp *p, const struct xlvs_snapshot *s, const struct x
 		cc = s->conns && r->id < s->nr_conns ? &s->conns[r->id] : NULL;
 		if (cc) {
 			xp_u64(p, XP_ANY, "active_conns", " %-10" PRIu64, cc->active);
-			xp_u64(p, XP_ANY, "inactive_conns", " %" PRIu64, cc->inactive);
+			xp_u64(p, XP_ANY, "inactive_conns", s->health ? " %-9" PRIu64 : " %" PRIu64,
+			       cc->inactive);
 		} else {
-			xp_text(p, " %-10s %s", "-", "-");
+			xp_text(p, s->health ? " %-10s %-9s" : " %-10s %s", "-", "-");
 		}
+		health_col(p, s, sv, r);
 	}
 	xp_text(p, "\n");
 	xp_obj_close(p);
@@ -203,7 +262,7 @@ static void services_table(struct xp *p, const struct xlvs_snapshot *s,
 
 	if (dt <= 0)
 		flags &= ~XLVS_FMT_RATES;
-	table_header(p, w, flags);
+	table_header(p, w, flags | (s->health ? FMT_HEALTH : 0));
 	xp_arr_open(p, "services");
 	for (i = 0; i < st->nr_services && st->services; i++) {
 		const struct xlvs_svc_state *sv = &st->services[i];
@@ -212,7 +271,7 @@ static void services_table(struct xp *p, const struct xlvs_snapshot *s,
 		svc_row(p, s, prev, sv, w, flags, dt);
 		xp_arr_open(p, "reals");
 		for (j = 0; j < sv->nr_reals && sv->reals; j++)
-			real_row(p, s, prev, &sv->reals[j], svc_port(sv), w, flags, dt);
+			real_row(p, s, prev, sv, &sv->reals[j], svc_port(sv), w, flags, dt);
 		xp_arr_close(p);
 		xp_obj_close(p);
 	}

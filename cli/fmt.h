@@ -30,6 +30,7 @@ struct xlvs_snapshot {
 	uint64_t drops[XLVS_DROP_MAX];
 	uint64_t events[XLVS_EV_MAX];
 	uint64_t time_ns;			/* CLOCK_MONOTONIC when read (rates) */
+	json_t *health;				/* xlvsd's `health` services (borrowed); NULL: none */
 };
 
 /* Formatter flags. */
