@@ -36,6 +36,7 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/xlvs/*.h)
 E2E_BPF    := $(BUILD)/tests/xdp_pass.bpf.o
+E2E_TOOLS  := $(BUILD)/tests/udp-name
 UPGRADE    := $(BUILD)/tests/upgrade
 XLVSD_V2   := $(UPGRADE)/xlvsd
 MAPS_SRCS  := $(wildcard maps/*.c)
@@ -60,7 +61,7 @@ BENCH      := $(BUILD)/bench/xlvs-bench
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(XLVSD) $(XLVS) \
-     $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH) $(E2E_BPF) $(XLVSD_V2)
+     $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH) $(E2E_BPF) $(E2E_TOOLS) $(XLVSD_V2)
 
 help:
 	@echo 'make deps    install missing Debian packages (apt-get, needs root)'
@@ -86,6 +87,10 @@ deps:
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/udp-name: tests/e2e/udp-name.c | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 $(BUILD)/tests/%.bpf.o: tests/e2e/%.bpf.c | $(BUILD)/tests
 	$(call msg,BPF,$@)

@@ -126,12 +126,13 @@ http_down() {
 servers_up() {
 	local i
 	need socat; need iperf3
+	[ -x "$BUILD/tests/udp-name" ] || fail "build first: $BUILD/tests/udp-name missing (make)"
 	for i in 0 1 2; do
 		local ns=${NS_R[$i]} name=real$((i + 1))
 		http_up $i
 		# Bound to the VIPs so replies leave from the address the client asked.
-		in_ns "$ns" socat UDP4-RECVFROM:5353,bind=$VIP4,fork,reuseaddr SYSTEM:"echo $name" >/dev/null 2>&1 &
-		in_ns "$ns" socat UDP6-RECVFROM:5353,bind=[$VIP6],fork,reuseaddr SYSTEM:"echo $name" >/dev/null 2>&1 &
+		in_ns "$ns" "$BUILD/tests/udp-name" $name $VIP4 5353 &
+		in_ns "$ns" "$BUILD/tests/udp-name" $name $VIP6 5353 &
 		in_ns "$ns" iperf3 -s -D -1 >/dev/null 2>&1 || true
 	done
 	sleep 0.3

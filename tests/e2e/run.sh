@@ -119,7 +119,8 @@ check_udp() {
 	local vip=$1 out proto=UDP4
 	case $vip in *:*) proto=UDP6; vip="[$vip]";; esac
 	out=$(in_ns "$NS_CL" sh -c "echo ping | socat -T2 - $proto:$vip:5353") || fail "UDP to $vip failed"
-	case $out in real[123]) echo "   UDP to $vip answered by $out";; *) fail "UDP answer '$out'";; esac
+	case $out in real[123]) echo "   UDP to $vip answered by $out";;
+	*) fail "UDP answer '$out'; director counters: $(xlvs stats | sed -n '/^Drops/,$p' | tr '\n' ' ')";; esac
 }
 
 # One method/family: the director forwards with it, weights hold, UDP works too.
