@@ -308,6 +308,23 @@ static bool looks_like_service(const char *word)
 }
 
 /* argv[0] is the word after the object (if any). */
+/*
+ * Global options between the object and its verb ("xlvs decap -j status") are
+ * taken here, so the verb is found; they stay valid after the verb as well.
+ * An option we do not know is left for the verb (or the listing) to refuse.
+ */
+static void skip_leading_options(struct xlvs_ctx *c, int *argc, char ***argv)
+{
+	while (*argc > 1 && (*argv)[0][0] == '-') {
+		int i = 0;
+
+		if (xlvs_global_opt(c, *argc, *argv, &i) != 1 || i + 1 >= *argc)
+			return;
+		*argc -= i + 1;
+		*argv += i + 1;
+	}
+}
+
 static int dispatch_verb(struct xlvs_ctx *c, const char *object, int argc, char **argv)
 {
 	const char *verbs[NR_CMDS], *verb;
@@ -325,6 +342,7 @@ static int dispatch_verb(struct xlvs_ctx *c, const char *object, int argc, char 
 		help_object(c->out, object);
 		return XLVS_EXIT_OK;
 	}
+	skip_leading_options(c, &argc, &argv);
 	/* No verb (or only options): list, where listing makes sense. */
 	if (argc == 0 || argv[0][0] == '-') {
 		if (wants_help(argc, argv)) {

@@ -1124,6 +1124,16 @@ Test(cli_main, options_anywhere_and_abbreviations)
 	RUN(&r, "conn", "-p", "--pin-dir", "/nonexistent/p");
 	cr_assert_eq(r.rc, 2);
 	run_free(&r);
+
+	/* ... and between the object and its verb. */
+	RUN(&r, "real", "-j", "--socket", "/nonexistent/b.sock", "del", "198.18.0.10", "198.18.1.1");
+	cr_assert_eq(r.rc, 3);
+	cr_assert_str_eq(r.err.buf, "xlvs: xlvsd is not running (no socket at /nonexistent/b.sock)\n");
+	run_free(&r);
+	RUN(&r, "decap", "-j", "--pin-dir", "/nonexistent/p", "status", "dev", "lo");
+	cr_assert_eq(r.rc, 2, "%s", r.err.buf);
+	cr_assert_str_eq(r.err.buf, "xlvs: xlvs_decap is not attached to lo (nothing pinned in /nonexistent/p/decap/lo)\n");
+	run_free(&r);
 }
 
 /* ---- the control socket against a fake daemon ---------------------------- */
