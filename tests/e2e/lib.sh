@@ -30,7 +30,11 @@ REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${BUILD:-$REPO/build}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+DECAP_PIN=/sys/fs/bpf/xlvs-e2e-$E2E_ID-decap	# + real number
 info() { echo "  e2e: $*"; }
+
+# decap I ARGS...: `xlvs decap ...` on real I+1.
+decap() { local i=$1; shift; in_ns "${NS_R[$i]}" "$BUILD/xlvs" --pin-dir "$DECAP_PIN$((i + 1))" decap "$@"; }
 
 # Run in a namespace. nsenter (not `ip netns exec`) keeps the host's /sys, so bpffs pins are shared.
 in_ns() { local ns=$1; shift; nsenter --net=/run/netns/"$ns" "$@"; }
@@ -82,9 +86,8 @@ topo_up() {
 		sysctl_ns "$ns" net.ipv4.conf.all.arp_announce 2
 		sysctl_ns "$ns" net.ipv4.conf.all.rp_filter 0
 		sysctl_ns "$ns" net.ipv4.conf.eth0.rp_filter 0
-		# ip -n: a private bpffs, so each real gets its own maps and the host keeps no pins.
-		ip -n "$ns" link set dev eth0 xdp obj "$BUILD/bpf/xlvs_decap.bpf.o" sec xdp ||
-			fail "attach decap on real$((i + 1))"
+		# As a real-server admin would; each real pins under its own directory (all are eth0).
+		decap "$i" attach dev eth0 gue-port 6080 >/dev/null || fail "xlvs decap attach on real$((i + 1))"
 	done
 	# Native XDP_TX on a veth needs an XDP program on its peer (the director's switch port).
 	ip -n "$NS_SW" link set dev "lb-$E2E_ID" xdp obj "$BUILD/tests/xdp_pass.bpf.o" sec xdp ||
@@ -104,15 +107,15 @@ topo_down() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
-	rm -rf "$E2E_DIR"
+	rm -rf "$E2E_DIR" "$DECAP_PIN"[123]
 }
 
 # http_up I / http_down I: start or stop real I+1's HTTP listener (established connections are
 # served by forked children and go on). nsenter directly: $! must be socat's pid.
-http_up() {
-	nsenter --net=/run/netns/"${NS_R[$1]}" socat -T10 TCP6-LISTEN:80,ipv6only=0,fork,reuseaddr \
+http_up() {	# in a subshell: not a job of ours, so no "Terminated" when cleanup kills it
+	(nsenter --net=/run/netns/"${NS_R[$1]}" socat -T10 TCP6-LISTEN:80,ipv6only=0,fork,reuseaddr \
 		EXEC:"$REPO/tests/e2e/http-name.sh real$(($1 + 1))" >/dev/null 2>&1 &
-	echo $! >"$E2E_DIR/http$1.pid"
+	echo $! >"$E2E_DIR/http$1.pid")
 }
 
 http_down() {
@@ -131,8 +134,9 @@ servers_up() {
 		local ns=${NS_R[$i]} name=real$((i + 1))
 		http_up $i
 		# Bound to the VIPs so replies leave from the address the client asked.
-		in_ns "$ns" "$BUILD/tests/udp-name" $name $VIP4 5353 &
-		in_ns "$ns" "$BUILD/tests/udp-name" $name $VIP6 5353 &
+		# nsenter itself, not in_ns: a shell in between would report "Terminated" at cleanup.
+		(nsenter --net=/run/netns/"$ns" "$BUILD/tests/udp-name" $name $VIP4 5353 &)
+		(nsenter --net=/run/netns/"$ns" "$BUILD/tests/udp-name" $name $VIP6 5353 &)
 		in_ns "$ns" iperf3 -s -D -1 >/dev/null 2>&1 || true
 	done
 	sleep 0.3

@@ -123,14 +123,39 @@ check_udp() {
 	*) fail "UDP answer '$out'; director counters: $(xlvs stats | sed -n '/^Drops/,$p' | tr '\n' ' ')";; esac
 }
 
-# One method/family: the director forwards with it, weights hold, UDP works too.
+# decap_sum COUNTER: that counter of the decapsulators on the three reals, summed.
+decap_sum() {
+	local i n=0 v
+	for i in 0 1 2; do
+		v=$(decap $i -j status dev eth0 | jq -r --arg c "$1" '.decap[0].counters[$c]') ||
+			fail "xlvs decap status on real$((i + 1))"
+		n=$((n + v))
+	done
+	echo $n
+}
+
+# The tunnel a method/family puts on the wire, as the decapsulator counts it ("" for DR).
+tunnel_counter() {	# tunnel_counter VIP FORWARD REAL
+	case $2 in dr) return;; gue) case $3 in *:*) echo gue6;; *) echo gue4;; esac; return;; esac
+	case $1:$3 in *:*:*) case $1 in *:*) echo ip6ip6;; *) echo 4in6;; esac;; *) echo ipip;; esac
+}
+
+# One method/family: the director forwards with it, weights hold, UDP works too, and the
+# reals' decapsulators saw that tunnel (and rejected nothing).
 method() {	# method MODE VIP FORWARD REAL-ADDRESSES...
-	local mode=$1 vip=$2 fwd=$3; shift 3
+	local mode=$1 vip=$2 fwd=$3 counter before after rej0 rej1; shift 3
+	counter=$(tunnel_counter "$vip" "$fwd" "$1")
 	config "$mode" "$(svc_yaml "$vip" 80 tcp "$fwd" "$1:1" "$2:2" "$3:3"; \
 			  svc_yaml "$vip" 5353 udp "$fwd" "$1:1" "$2:1" "$3:1")"
 	reload
+	[ -n "$counter" ] && before=$(decap_sum "$counter") && rej0=$(decap_sum rejected_not_local)
 	check_weights "$vip"
 	check_udp "$vip"
+	[ -n "$counter" ] || return 0
+	after=$(decap_sum "$counter"); rej1=$(decap_sum rejected_not_local)
+	echo "   decapsulated on the reals: $counter +$((after - before)), rejected +$((rej1 - rej0))"
+	[ $((after - before)) -ge 900 ] || fail "the reals decapsulated only $((after - before)) $counter packets (>= 3 per connection expected)"
+	[ "$rej1" = "$rej0" ] || fail "the reals rejected $((rej1 - rej0)) tunnelled packets"
 }
 
 pass_mode() { in_ns "$NS_LB" ip -d link show dev eth0 | grep -q "prog/xdp$1\b\|xdp$1 " ; }
