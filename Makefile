@@ -14,7 +14,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Im
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
 	      $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 LDLIBS   := -lbpf -lelf -lz
-DAEMON_LIBS := -lxdp -lmnl -lyaml -ljansson -lmicrohttpd -lsystemd -lev -lcurl -lldns
+DAEMON_LIBS := -lxdp -lmnl -lyaml -ljansson -lmicrohttpd -lsystemd -lev -lcurl -lldns -lcrypto
 CLI_LIBS := -ljansson -lxdp -lmnl
 
 ifeq ($(V),1)
@@ -29,7 +29,7 @@ endif
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 		libmnl-dev libcriterion-dev pkg-config iproute2 ethtool make gcc \
 		libyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev scdoc curl socat iperf3 iputils-ping jq \
-		libev-dev libcurl4-openssl-dev libldns-dev dnsmasq-base openssl
+		libev-dev libcurl4-openssl-dev libldns-dev dnsmasq-base openssl libssl-dev
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))

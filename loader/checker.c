@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <ev.h>
 #include <ldns/ldns.h>
 /* after ldns: icmp6.h defines rr_type, a parameter name in ldns's headers */
@@ -69,6 +70,7 @@ struct xlvs_probe {
 	struct curl_slist *resolve;
 	char *body;
 	size_t body_len;
+	EVP_MD_CTX *md;				/* `digest`: hashed as the body arrives */
 	/* dns, icmp */
 	uint16_t id, seq;
 	uint8_t cookie[16];
@@ -164,6 +166,7 @@ static void release(struct xlvs_probe *p)
 	}
 	free(p->cmd_buf);
 	free(p->body);
+	EVP_MD_CTX_free(p->md);
 	free(p);
 }
 
@@ -690,6 +693,9 @@ static size_t body_fn(char *data, size_t size, size_t nmemb, void *userp)
 	size_t n = size * nmemb, keep = n;
 	char *nb;
 
+	/* The digest covers every byte; only the substring match keeps a bounded copy. */
+	if (p->md && !EVP_DigestUpdate(p->md, data, n))
+		return 0;
 	if (!p->spec->match[0])
 		return n;	/* nothing to match: discard */
 	if (p->body_len + keep > BODY_MAX)
@@ -736,6 +742,27 @@ static void http_done(struct xlvs_probe *p, CURLcode res)
 		finish(p, false, "status %ld, body without \"%s\"", code, p->spec->match);
 		return;
 	}
+	if (p->md) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		char hex[2 * EVP_MAX_MD_SIZE + 1];
+		unsigned int len = 0, i;
+		const char *alg = p->spec->digest_alg == XLVS_DIGEST_MD5 ? "md5" : "sha256";
+
+		if (!EVP_DigestFinal_ex(p->md, md, &len)) {
+			finish(p, false, "status %ld, %s digest failed (OpenSSL)", code, alg);
+			return;
+		}
+		if (len > XLVS_DIGEST_MAX || memcmp(md, p->spec->digest, len)) {
+			for (i = 0; i < len && i < EVP_MAX_MD_SIZE; i++)
+				snprintf(hex + 2 * i, 3, "%02x", md[i]);
+			hex[2 * i] = '\0';
+			finish(p, false, "status %ld, body %s %s is not the expected digest", code, alg,
+			       hex);
+			return;
+		}
+		finish(p, true, "status %ld, body %s matches", code, alg);
+		return;
+	}
 	finish(p, true, "status %ld", code);
 }
 
@@ -763,6 +790,16 @@ static void http_start(struct xlvs_probe *p)
 	bool v6 = p->t.addr.family == XLVS_AF_INET6;
 	CURLMcode mc;
 
+	if (s->digest_alg != XLVS_DIGEST_NONE) {
+		const EVP_MD *alg = s->digest_alg == XLVS_DIGEST_MD5 ? EVP_md5() : EVP_sha256();
+
+		p->md = EVP_MD_CTX_new();
+		if (!p->md || !alg || !EVP_DigestInit_ex(p->md, alg, NULL)) {
+			fail_soon(p, "digest: OpenSSL cannot compute %s here",
+				  s->digest_alg == XLVS_DIGEST_MD5 ? "md5" : "sha256");
+			return;
+		}
+	}
 	inet_ntop(af_of(&p->t.addr), p->t.addr.be, a, sizeof(a));
 	p->easy = curl_easy_init();
 	if (!p->easy) {

@@ -966,6 +966,50 @@ static int key_codes(struct ctx *c, const struct key *k, yaml_node_t *v, void *o
 	return 0;
 }
 
+/* digest: "md5:<32 hex digits>" or "sha256:<64 hex digits>" (any case), as genhash prints it. */
+static int key_digest(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	static const struct { const char *name; uint8_t alg; size_t len; } algs[] = {
+		{ "md5", XLVS_DIGEST_MD5, 16 }, { "sha256", XLVS_DIGEST_SHA256, 32 },
+	};
+	struct xlvs_check_spec *ck = &((struct check_parse *)obj)->ck;
+	const char *s, *colon, *hex;
+	struct vbuf b;
+	size_t i, j, n;
+	int err = get_str(c, k->name, v, &s);
+
+	if (err)
+		return err;
+	colon = strchr(s, ':');
+	if (!colon)
+		return fail(c, v, "%s: '%s' is not ALGORITHM:HEX (md5:<32 hex digits> or "
+			    "sha256:<64 hex digits>)", k->name, show(v, &b));
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strlen(algs[i].name) == (size_t)(colon - s) &&
+		    !strncasecmp(s, algs[i].name, colon - s))
+			break;
+	if (i == sizeof(algs) / sizeof(algs[0]))
+		return fail(c, v, "%s: unknown algorithm '%.*s' (md5 or sha256)", k->name,
+			    (int)(colon - s > 32 ? 32 : colon - s), s);
+	hex = colon + 1;
+	n = strlen(hex);
+	if (n != 2 * algs[i].len)
+		return fail(c, v, "%s: %s takes %zu hex digits, got %zu", k->name, algs[i].name,
+			    2 * algs[i].len, n);
+	for (j = 0; j < n; j++)
+		if (!isxdigit((unsigned char)hex[j]))
+			return fail(c, v, "%s: '%s' is not hexadecimal (0-9, a-f)", k->name, show(v, &b));
+	for (j = 0; j < algs[i].len; j++) {
+		unsigned int x;
+
+		sscanf(hex + 2 * j, "%2x", &x);
+		ck->digest[j] = (uint8_t)x;
+	}
+	memset(ck->digest + algs[i].len, 0, sizeof(ck->digest) - algs[i].len);
+	ck->digest_alg = algs[i].alg;
+	return 0;
+}
+
 static int key_qtype(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
 	static const struct { const char *name; uint16_t type; } types[] = {
@@ -1005,7 +1049,7 @@ static int key_qname(struct ctx *c, const struct key *k, yaml_node_t *v, void *o
 
 enum { CK_TYPE, CK_INTERVAL, CK_TIMEOUT, CK_RISE, CK_FALL, CK_INITIAL, CK_ADDRESS, CK_PORT,
        CK_PATH, CK_HOST, CK_EXPECT, CK_BODY, CK_TLS_VERIFY, CK_PAYLOAD, CK_REPLY, CK_NAME,
-       CK_QUERY_TYPE, CK_COMMAND, CK_NR };
+       CK_QUERY_TYPE, CK_COMMAND, CK_DIGEST, CK_NR };
 
 static const struct key check_keys[CK_NR] = {
 	[CK_TYPE] = { .name = "type", .fn = key_check_type, CK(ck.type) },
@@ -1028,6 +1072,7 @@ static const struct key check_keys[CK_NR] = {
 	[CK_NAME] = { .name = "name", .fn = key_qname, CK(ck.qname) },
 	[CK_QUERY_TYPE] = { .name = "query_type", .fn = key_qtype },
 	[CK_COMMAND] = { .name = "command", .fn = key_text, CK(ck.command) },
+	[CK_DIGEST] = { .name = "digest", .fn = key_digest },
 };
 
 /* Keys that only some check types take: the bit mask of those types. */
@@ -1036,6 +1081,7 @@ static const uint32_t check_key_types[CK_NR] = {
 	[CK_PORT] = ~(T(ICMP) | T(EXEC)),
 	[CK_PATH] = T(HTTP) | T(HTTPS), [CK_HOST] = T(HTTP) | T(HTTPS),
 	[CK_EXPECT] = T(HTTP) | T(HTTPS), [CK_BODY] = T(HTTP) | T(HTTPS),
+	[CK_DIGEST] = T(HTTP) | T(HTTPS),
 	[CK_TLS_VERIFY] = T(HTTPS),
 	[CK_PAYLOAD] = T(UDP), [CK_REPLY] = T(UDP),
 	[CK_NAME] = T(DNS), [CK_QUERY_TYPE] = T(DNS),
@@ -1089,6 +1135,18 @@ static int parse_check(struct ctx *c, yaml_node_t *v, const struct xlvs_check_sp
 		return fail(c, s.key[i], "%s: not used by %s checks (only %s)", check_keys[i].name,
 			    check_type_names[cp.ck.type], list);
 	}
+	/*
+	 * A digest fixes the whole body, so a body substring with it is redundant or
+	 * never matches: one or the other. A real's body replaces its service's
+	 * digest and its digest the service's body.
+	 */
+	if (HAS(&s, CK_DIGEST) && HAS(&s, CK_BODY))
+		return fail(c, s.key[CK_DIGEST], "digest: give body or digest, not both "
+			    "(the digest fixes the whole body)");
+	if (HAS(&s, CK_DIGEST))
+		cp.ck.match[0] = '\0';
+	if (HAS(&s, CK_BODY))
+		cp.ck.digest_alg = XLVS_DIGEST_NONE;
 	if (cp.ck.timeout_ms > cp.ck.interval_ms)
 		return fail(c, HAS(&s, CK_TIMEOUT) ? s.val[CK_TIMEOUT] : s.val[CK_INTERVAL],
 			    "timeout: %ums is longer than the interval (%ums)", cp.ck.timeout_ms,

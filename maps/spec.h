@@ -39,6 +39,15 @@ enum xlvs_check_type {
 #define XLVS_CHECK_CMD		1024
 #define XLVS_CHECK_MAX_CODES	8
 
+/* http, https `digest`: of the whole body (keepalived's HTTP_GET digest, genhash). */
+enum xlvs_digest_alg {
+	XLVS_DIGEST_NONE = 0,
+	XLVS_DIGEST_MD5,		/* 16 bytes */
+	XLVS_DIGEST_SHA256,		/* 32 bytes */
+	XLVS_DIGEST_MAX_ALG,
+};
+#define XLVS_DIGEST_MAX		32
+
 struct xlvs_check_spec {
 	uint8_t type;			/* enum xlvs_check_type */
 	bool initial_up;		/* state before the first result */
@@ -52,6 +61,8 @@ struct xlvs_check_spec {
 	uint8_t nr_codes;		/* 0: 200-299 */
 	uint16_t code_lo[XLVS_CHECK_MAX_CODES], code_hi[XLVS_CHECK_MAX_CODES];
 	bool tls_verify;
+	uint8_t digest_alg;		/* enum xlvs_digest_alg; NONE: no digest */
+	uint8_t digest[XLVS_DIGEST_MAX];	/* expected, digest_len(alg) bytes */
 	/* http, https: `body` substring; udp: `reply` substring (empty: any answer) */
 	char match[XLVS_CHECK_STR];
 	/* udp */

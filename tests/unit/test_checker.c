@@ -186,7 +186,14 @@ static uint16_t closed_port(int type)
 	return port;
 }
 
-/* The HTTP server: /ok 200 "all ok here", /teapot 418, /slow waits 3 s, /big 200 without "all ok". */
+/* /big: 200,000 bytes, 'a' + (i * 7) % 26: three times the 64 KiB kept for `body`. */
+#define BIG_LEN		200000
+static char big_body[BIG_LEN + 1];
+
+/*
+ * The HTTP server: /ok 200 "all ok here", /teapot 418, /slow waits 3 s, /other and /host
+ * other bodies, /big 200 with BIG_LEN bytes.
+ */
 static void *http_thread(void *arg)
 {
 	int lfd = (int)(long)arg, fd;
@@ -194,11 +201,27 @@ static void *http_thread(void *arg)
 	const char *status, *body;
 	ssize_t n;
 
+	for (n = 0; n < BIG_LEN; n++)
+		big_body[n] = (char)('a' + (n * 7) % 26);
 	while ((fd = accept(lfd, NULL, NULL)) >= 0) {
 		n = recv(fd, req, sizeof(req) - 1, 0);
 		req[n > 0 ? n : 0] = '\0';
 		status = "200 OK";
 		body = "all ok here\n";
+		if (strstr(req, "GET /big ")) {
+			snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+				 "Connection: close\r\n\r\n", BIG_LEN);
+			send(fd, resp, strlen(resp), MSG_NOSIGNAL);
+			for (n = 0; n < BIG_LEN;) {
+				ssize_t w = send(fd, big_body + n, BIG_LEN - n, MSG_NOSIGNAL);
+
+				if (w <= 0)
+					break;
+				n += w;
+			}
+			close(fd);
+			continue;
+		}
 		if (strstr(req, "GET /teapot ")) {
 			status = "418 I'm a teapot";
 			body = "short and stout\n";
@@ -422,6 +445,63 @@ Test(checker, http_status_body_and_host)
 	cr_assert(r.ok, "Host header sent: %s", r.msg);
 }
 
+static void set_digest(struct xlvs_check_spec *s, uint8_t alg, const char *hex)
+{
+	size_t i, n = strlen(hex) / 2;
+	unsigned int x;
+
+	s->digest_alg = alg;
+	memset(s->digest, 0, sizeof(s->digest));
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(sscanf(hex + 2 * i, "%2x", &x), 1);
+		s->digest[i] = (uint8_t)x;
+	}
+}
+
+/* Expected values from Python's hashlib (md5sum / sha256sum of the same bytes). */
+Test(checker, http_body_digest)
+{
+	struct xlvs_check_spec s = spec_of(XLVS_CHECK_HTTP);
+	struct xlvs_probe_result r;
+	uint16_t port = start_http();
+
+	s.timeout_ms = 2000;
+	strcpy(s.path, "/ok");
+	set_digest(&s, XLVS_DIGEST_MD5, "d78ac63f04ad56b349e62135648044cc");
+	r = probe1(&s, "127.0.0.1", port);
+	cr_assert(r.ok, "md5 of \"all ok here\\n\": %s", r.msg);
+	cr_assert_str_eq(r.msg, "status 200, body md5 matches");
+	set_digest(&s, XLVS_DIGEST_SHA256, "2fd2bf770bf2877541238173ed2951a450e843ecc4673b1cbed56dfdded68890");
+	r = probe1(&s, "127.0.0.1", port);
+	cr_assert(r.ok, "sha256: %s", r.msg);
+
+	strcpy(s.path, "/other");
+	r = probe1(&s, "127.0.0.1", port);
+	cr_assert(!r.ok, "another body is down");
+	cr_assert_str_eq(r.msg, "status 200, body sha256 "
+			 "a1621be95040239ee14362c16e20510ddc20f527d772d823b2a1679b33f5cd74"
+			 " is not the expected digest");
+
+	/* the whole 200,000 bytes, not the 64 KiB prefix kept for `body` */
+	strcpy(s.path, "/big");
+	set_digest(&s, XLVS_DIGEST_SHA256, "f71da097a769f09d8385a1ea951cdc9d0e2a952278f47cbe099e6a403c748704");
+	r = probe1(&s, "127.0.0.1", port);
+	cr_assert(r.ok, "digest of the whole big body: %s", r.msg);
+	set_digest(&s, XLVS_DIGEST_MD5, "6e902ec5b05f1cb94eb4e6e269f0e970");
+	r = probe1(&s, "127.0.0.1", port);
+	cr_assert(r.ok, "md5 of the whole big body: %s", r.msg);
+	set_digest(&s, XLVS_DIGEST_SHA256, "9dcd28b81396f26a6a2ad423dcd48149804861f8f89e79ab67ff9691e8bde10e");
+	r = probe1(&s, "127.0.0.1", port);
+	cr_assert(!r.ok, "the digest of the first 64 KiB only is not the body's");
+	cr_assert(strstr(r.msg, "body sha256 f71da097a769f09d"), "msg: %s", r.msg);
+
+	/* a wrong status is down before any digest */
+	strcpy(s.path, "/teapot");
+	r = probe1(&s, "127.0.0.1", port);
+	cr_assert(!r.ok);
+	cr_assert_str_eq(r.msg, "status 418");
+}
+
 Test(checker, http_timeout_and_refused)
 {
 	struct xlvs_check_spec s = spec_of(XLVS_CHECK_HTTP);
@@ -468,6 +548,12 @@ Test(checker, https_self_signed)
 	r = probe1(&s, "127.0.0.1", port);
 	cr_assert(r.ok, "the -www page names s_server: %s", r.msg);
 	s.match[0] = '\0';
+	set_digest(&s, XLVS_DIGEST_MD5, "00000000000000000000000000000000");
+	r = probe1(&s, "127.0.0.1", port);
+	cr_assert(!r.ok, "https with a wrong digest is down");
+	cr_assert(strstr(r.msg, "status 200, body md5 ") && strstr(r.msg, " is not the expected digest"),
+		  "msg: %s", r.msg);
+	s.digest_alg = XLVS_DIGEST_NONE;
 	s.tls_verify = true;
 	strcpy(s.host, "health.test");
 	r = probe1(&s, "127.0.0.1", port);

@@ -326,6 +326,27 @@ static const struct bad bad_rows[] = {
 	  "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 	  "0123456789012345678901234567890123456789012345678901234567890123456789\" }\n",
 	  "6:32: body: longer than 255 bytes" },
+	{ "check digest for tcp", SVC "    check: { type: tcp, digest: \"md5:d78ac63f04ad56b349e62135648044cc\" }\n",
+	  "6:25: digest: not used by tcp checks (only http or https)" },
+	{ "check digest unknown algorithm", SVC "    check: { type: http, digest: \"sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709\" }\n",
+	  "6:34: digest: unknown algorithm 'sha1' (md5 or sha256)" },
+	{ "check digest without algorithm", SVC "    check: { type: http, digest: d78ac63f04ad56b349e62135648044cc }\n",
+	  "6:34: digest: 'd78ac63f04ad56b349e62135648044cc' is not ALGORITHM:HEX (md5:<32 hex digits> or sha256:<64 hex digits>)" },
+	{ "check digest md5 too short", SVC "    check: { type: http, digest: \"md5:d78ac63f04ad56b349e62135648044c\" }\n",
+	  "6:34: digest: md5 takes 32 hex digits, got 31" },
+	{ "check digest sha256 with an md5's length", SVC "    check: { type: https, digest: \"sha256:d78ac63f04ad56b349e62135648044cc\" }\n",
+	  "6:35: digest: sha256 takes 64 hex digits, got 32" },
+	{ "check digest bad hex", SVC "    check: { type: http, digest: \"md5:d78ac63f04ad56b349e62135648044cg\" }\n",
+	  "6:34: digest: 'md5:d78ac63f04ad56b349e62135648044cg' is not hexadecimal (0-9, a-f)" },
+	{ "check digest empty", SVC "    check: { type: http, digest: \"md5:\" }\n",
+	  "6:34: digest: md5 takes 32 hex digits, got 0" },
+	{ "check digest not a string", SVC "    check: { type: http, digest: [md5] }\n",
+	  "6:34: digest: scalar expected, got a sequence" },
+	{ "check digest with body", SVC "    check: { type: http, body: ok, digest: \"md5:d78ac63f04ad56b349e62135648044cc\" }\n",
+	  "6:36: digest: give body or digest, not both (the digest fixes the whole body)" },
+	{ "real check digest for its udp type", SVC "    check: { type: http }\n    reals:\n"
+	  "      - { address: 198.18.1.11, check: { type: udp, digest: \"md5:d78ac63f04ad56b349e62135648044cc\" } }\n",
+	  "8:53: digest: not used by udp checks (only http or https)" },
 	{ "real check override invalid", SVC "    check: { type: tcp }\n    reals:\n"
 	  "      - { address: 198.18.1.11, check: { fall: 0 } }\n",
 	  "8:48: fall: 0 out of range (1..1000)" },
@@ -961,6 +982,40 @@ Test(config, health_round_trip)
 	cr_assert_str_eq(v->reals[1].check->command, "/bin/check $XLVS_REAL");
 
 	cr_assert_null(s.services[3].health, "no health key: no health block");
+	xlvs_spec_free(&s);
+}
+
+Test(config, check_digest)
+{
+	static const uint8_t md5[16] = { 0xd7, 0x8a, 0xc6, 0x3f, 0x04, 0xad, 0x56, 0xb3,
+					 0x49, 0xe6, 0x21, 0x35, 0x64, 0x80, 0x44, 0xcc };
+	const struct xlvs_svc_spec *v;
+	struct xlvs_spec s;
+
+	parse_ok(SVC "    check: { type: http, digest: \"MD5:D78AC63F04AD56B349E62135648044CC\" }\n"
+		 "    reals:\n"
+		 "      - { address: 198.18.1.11 }\n"
+		 "      - { address: 198.18.1.12, check: { body: ready } }\n"
+		 "      - { address: 198.18.1.13, check: { digest: \"sha256:"
+		 "2fd2bf770bf2877541238173ed2951a450e843ecc4673b1cbed56dfdded68890\" } }\n"
+		 "  - vip: 198.18.0.11\n    port: 80\n    protocol: tcp\n"
+		 "    check: { type: https, body: ok }\n"
+		 "    reals: [{ address: 198.18.1.21, check: { digest: \"md5:d78ac63f04ad56b349e62135648044cc\" } }]\n",
+		 &s);
+	v = &s.services[0];
+	cr_assert_eq(v->health->check.digest_alg, XLVS_DIGEST_MD5, "any case");
+	cr_assert_arr_eq(v->health->check.digest, md5, 16);
+	cr_assert_null(v->reals[0].check);
+	cr_assert_eq(v->reals[1].check->digest_alg, XLVS_DIGEST_NONE, "a real's body replaces the digest");
+	cr_assert_str_eq(v->reals[1].check->match, "ready");
+	cr_assert_eq(v->reals[2].check->digest_alg, XLVS_DIGEST_SHA256);
+	cr_assert_eq(v->reals[2].check->digest[0], 0x2f);
+	cr_assert_eq(v->reals[2].check->digest[31], 0x90);
+	v = &s.services[1];
+	cr_assert_str_eq(v->health->check.match, "ok");
+	cr_assert_eq(v->reals[0].check->digest_alg, XLVS_DIGEST_MD5);
+	cr_assert_str_eq(v->reals[0].check->match, "", "a real's digest replaces the body");
+	cr_assert_arr_eq(v->reals[0].check->digest, md5, 16);
 	xlvs_spec_free(&s);
 }
 
