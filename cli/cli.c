@@ -28,8 +28,10 @@ static const struct xlvs_cmd cmds[] = {
 	{ "real", "del", cmd_real_del, "SERVICE REAL[:PORT]", "remove a real server (through xlvsd)" },
 	{ "real", "set-weight", cmd_real_set_weight, "SERVICE REAL[:PORT] N",
 	  "change a real server's weight, 0-65535 (through xlvsd)" },
-	{ "real", "drain", cmd_real_drain, "SERVICE REAL[:PORT]",
-	  "weight 0: established flows stay, no new ones (through xlvsd)" },
+	{ "real", "drain", cmd_real_drain, "SERVICE REAL[:PORT] [--wait [--timeout SECS]]",
+	  "weight 0: established flows stay, no new ones (through xlvsd); --wait: until no active conn" },
+	{ "real", "show", cmd_real_show, "SERVICE REAL[:PORT]",
+	  "one real in detail: forwarding, weights, connections, counters, health" },
 	{ "stats", NULL, cmd_stats, "[-w|--watch SECS [--count N]] [-v|--verbose]",
 	  "packets, bytes and conns per service and real; drop reasons; events" },
 	{ "conn", "list", cmd_conn_list, "[SERVICE] [--limit N]",
@@ -238,7 +240,8 @@ static void help_all(FILE *f)
 	      "  --socket PATH       xlvsd control socket (default " XLVS_SOCKET_PATH ")\n"
 	      "  -h, --help          help; -V, --version: version\n"
 	      "\nExit status: 0 ok, 1 usage error, 2 runtime error (maps, permission),\n"
-	      "3 xlvsd not reachable, 4 xlvsd refused the request.\n", f);
+	      "3 xlvsd not reachable, 4 xlvsd refused the request, 5 real drain --wait:\n"
+	      "active connections left at --timeout.\n", f);
 }
 
 static bool wants_help(int argc, char **argv)

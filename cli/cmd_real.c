@@ -1,8 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-/* xlvs real add|del|set-weight|drain: requests to xlvsd. */
+/*
+ * xlvs real add|del|set-weight|drain: requests to xlvsd; drain --wait then
+ * watches the real's connections in the pinned maps. xlvs real show: one
+ * real from the maps and xlvsd's health view.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
+#include "snap.h"
+#include "xlvsctl.h"
 
 enum real_verb { REAL_ADD, REAL_DEL, REAL_WEIGHT, REAL_DRAIN };
 
@@ -42,18 +54,364 @@ static int add_keyword(struct xlvs_ctx *c, int argc, char **argv, int *i, json_t
 	return XLVS_EXIT_OK;
 }
 
+/* drain --wait [--timeout SECS]; timeout 0: none. */
+struct drain_wait {
+	bool wait;
+	uint32_t timeout_s;
+	bool have_timeout;
+};
+
+static int drain_option(struct xlvs_ctx *c, int argc, char **argv, int *i, struct drain_wait *dw)
+{
+	const char *a = argv[*i], *v;
+
+	if (!strcmp(a, "--wait") || !strcmp(a, "wait")) {
+		dw->wait = true;
+		return XLVS_EXIT_OK;
+	}
+	if (!strncmp(a, "--timeout=", 10)) {
+		v = a + 10;
+	} else if (!strcmp(a, "--timeout") || !strcmp(a, "timeout")) {
+		v = xlvs_take_value(c, argc, argv, i);
+		if (!v)
+			return XLVS_EXIT_USAGE;
+	} else {
+		return xlvs_unexpected(c, a);
+	}
+	if (xlvs_parse_u32(v, 1, 7 * 86400, &dw->timeout_s))
+		return xlvs_usage_error(c, "invalid timeout '%s' (1-604800 seconds)", v);
+	dw->have_timeout = true;
+	return XLVS_EXIT_OK;
+}
+
 /* Words after SERVICE REAL. */
 static int real_rest(struct xlvs_ctx *c, enum real_verb verb, int argc, char **argv, int *i,
-		     json_t *req, bool *have_weight)
+		     json_t *req, bool *have_weight, struct drain_wait *dw)
 {
 	if (verb == REAL_ADD)
 		return add_keyword(c, argc, argv, i, req);
+	if (verb == REAL_DRAIN)
+		return drain_option(c, argc, argv, i, dw);
 	if (verb != REAL_WEIGHT || *have_weight)
 		return xlvs_unexpected(c, argv[*i]);
 	*have_weight = true;
 	if (!strcmp(argv[*i], "weight") && !xlvs_take_value(c, argc, argv, i))
 		return XLVS_EXIT_USAGE;
 	return parse_weight(c, argv[*i], req);
+}
+
+/* Does the map key name the service ep asks for? proto 0 matches both. */
+static bool svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint *ep)
+{
+	size_t len = ep->addr.family == XLVS_AF_INET ? 4 : 16;
+
+	return k->family == ep->addr.family && !memcmp(k->addr, ep->addr.be, len) &&
+	       ntohs(k->port) == ep->port && (!ep->proto || k->proto == ep->proto);
+}
+
+static const struct xlvs_real_state *real_in(const struct xlvs_svc_state *sv, const struct xlvs_addr *a)
+{
+	size_t len = a->family == XLVS_AF_INET ? 4 : 16, j;
+
+	for (j = 0; j < sv->nr_reals && sv->reals; j++)
+		if (sv->reals[j].real.family == a->family && !memcmp(sv->reals[j].real.addr, a->be, len))
+			return &sv->reals[j];
+	return NULL;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_until_ms(uint64_t t)
+{
+	uint64_t now = mono_ms();
+	struct timespec ts;
+
+	if (t <= now)
+		return;
+	ts.tv_sec = (time_t)((t - now) / 1000);
+	ts.tv_nsec = (long)((t - now) % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* One sample of the drained real's connections; 1 while active ones remain, 0 drained, <0 error code. */
+static int drain_sample(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xlvs_endpoint *svc,
+			const struct xlvs_endpoint *real, uint64_t elapsed_ms)
+{
+	char eb[XLVS_EPSTRLEN + 32], ab[INET6_ADDRSTRLEN];
+	const struct xlvs_real_state *r = NULL;
+	struct xlvs_snapshot s;
+	struct xp p;
+	size_t i;
+	int rc;
+
+	rc = xlvs_snapshot_read(c, m, &s, XLVS_SNAP_CONNS);
+	if (rc)
+		return -rc;
+	for (i = 0; i < s.st.nr_services && !r; i++)
+		if (svc_matches(&s.st.services[i].key, svc))
+			r = real_in(&s.st.services[i], &real->addr);
+	if (!r || !s.conns || r->id >= s.nr_conns) {
+		xlvs_snapshot_free(&s);
+		if (!r)
+			return -xlvs_error(c, XLVS_EXIT_RUNTIME, "%s is no longer in the maps of %s",
+					   xlvs_addr_text(&real->addr, ab, sizeof(ab)),
+					   xlvs_svc_text(svc, eb, sizeof(eb)));
+		return -xlvs_error(c, XLVS_EXIT_RUNTIME, "cannot count the connections of %s",
+				   xlvs_addr_text(&real->addr, ab, sizeof(ab)));
+	}
+	xlvs_printer(c, &p);
+	xp_str(&p, XP_JSON, "real", NULL, xlvs_addr_text(&real->addr, ab, sizeof(ab)));
+	xp_u64(&p, XP_ANY, "elapsed_s", "%" PRIu64 "s", elapsed_ms / 1000);
+	xp_u64(&p, XP_ANY, "active_conns", "  active %" PRIu64, s.conns[r->id].active);
+	xp_u64(&p, XP_ANY, "inactive_conns", "  inactive %" PRIu64 "\n", s.conns[r->id].inactive);
+	rc = s.conns[r->id].active ? 1 : 0;
+	xlvs_snapshot_free(&s);
+	if (xlvs_finish(c, &p))
+		return -XLVS_EXIT_RUNTIME;
+	fflush(c->out);
+	return rc;
+}
+
+/*
+ * After the daemon set the weight to 0: the real's active connections, once
+ * a second, until none is left (0) or timeout_s passes (XLVS_EXIT_TIMEOUT).
+ */
+static int drain_wait(struct xlvs_ctx *c, const struct xlvs_endpoint *svc,
+		      const struct xlvs_endpoint *real, uint32_t timeout_s)
+{
+	char ab[INET6_ADDRSTRLEN];
+	uint64_t t0 = mono_ms(), tick;
+	struct xlvs_maps m;
+	int rc;
+
+	rc = xlvs_cli_maps_open(c, &m);
+	if (rc)
+		return rc;
+	for (tick = 0;; tick++) {
+		rc = drain_sample(c, &m, svc, real, mono_ms() - t0);
+		if (rc <= 0)
+			break;
+		if (timeout_s && mono_ms() - t0 >= (uint64_t)timeout_s * 1000) {
+			rc = -xlvs_error(c, XLVS_EXIT_TIMEOUT,
+					 "%s still has active connections after %u s (--timeout)",
+					 xlvs_addr_text(&real->addr, ab, sizeof(ab)), timeout_s);
+			break;
+		}
+		sleep_until_ms(t0 + (tick + 1) * 1000);
+	}
+	xlvs_maps_close(&m);
+	return -rc;
+}
+
+/* ---- real show ------------------------------------------------------------ */
+
+/* xlvsd's health services, or NULL with why in err. */
+static json_t *daemon_health(struct xlvs_ctx *c, char *err, size_t errlen)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "health"), *reply = NULL, *svcs;
+
+	if (!req) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (xlvs_ctl_call(c->sock_path, req, 1000, &reply, err, errlen)) {
+		json_decref(req);
+		return NULL;
+	}
+	json_decref(req);
+	svcs = json_object_get(reply, "services");
+	if (!json_is_true(json_object_get(reply, "ok")) || !json_is_array(svcs)) {
+		snprintf(err, errlen, "xlvsd refused the health request: %s",
+			 json_string_value(json_object_get(reply, "error")) ?: "no services in its reply");
+		json_decref(reply);
+		return NULL;
+	}
+	json_incref(svcs);
+	json_decref(reply);
+	return svcs;
+}
+
+/* The daemon's service named like svc (its protocol given), or NULL. */
+static json_t *daemon_svc(json_t *svcs, const struct xlvs_addr *vip, uint16_t port, uint8_t proto)
+{
+	char ab[INET6_ADDRSTRLEN];
+	const char *want = proto == IPPROTO_UDP ? "udp" : "tcp";
+	json_t *sv;
+	size_t i;
+
+	xlvs_addr_text(vip, ab, sizeof(ab));
+	json_array_foreach(svcs, i, sv)
+		if (!strcmp(json_string_value(json_object_get(sv, "vip")) ?: "", ab) &&
+		    json_integer_value(json_object_get(sv, "port")) == port &&
+		    !strcmp(json_string_value(json_object_get(sv, "protocol")) ?: "", want))
+			return sv;
+	return NULL;
+}
+
+/* The real in the daemon's service; a given port must be the real's (or the service's). */
+static json_t *daemon_real(json_t *dsv, const struct xlvs_endpoint *real, uint16_t svc_port, bool *sorry)
+{
+	char ab[INET6_ADDRSTRLEN];
+	json_t *r, *so;
+	size_t i;
+
+	*sorry = false;
+	if (!dsv)
+		return NULL;
+	xlvs_addr_text(&real->addr, ab, sizeof(ab));
+	json_array_foreach(json_object_get(dsv, "reals"), i, r) {
+		json_int_t p = json_integer_value(json_object_get(r, "port"));
+
+		if (strcmp(json_string_value(json_object_get(r, "address")) ?: "", ab))
+			continue;
+		if (!real->have_port || p == real->port || (!p && real->port == svc_port))
+			return r;
+	}
+	so = json_object_get(dsv, "sorry");
+	*sorry = !strcmp(json_string_value(json_object_get(so, "address")) ?: "", ab);
+	return NULL;
+}
+
+static bool parse_proto(const char *s, uint8_t *proto)
+{
+	if (!s)
+		return false;
+	*proto = !strcmp(s, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
+	return !strcmp(s, "udp") || !strcmp(s, "tcp");
+}
+
+#define MAX_VIEWS	4
+
+static void add_view(struct xlvs_real_view *v, size_t *n, const struct xlvs_endpoint *real,
+		     const struct xlvs_addr *vip, uint16_t port, uint8_t proto,
+		     const struct xlvs_svc_state *sv, const struct xlvs_real_state *r, json_t *hreal,
+		     bool sorry, const char *derr)
+{
+	if (*n >= MAX_VIEWS)
+		return;
+	v[*n] = (struct xlvs_real_view){
+		.svc = { .addr = *vip, .port = port, .proto = proto, .have_port = true },
+		.addr = real->addr, .port = port, .sv = sv, .r = r, .hreal = hreal, .sorry = sorry,
+		.daemon_error = derr,
+	};
+	++*n;
+}
+
+/*
+ * Views of the real in every service that matches: those in the maps, then
+ * those only xlvsd knows (withdrawn service, real removed while down).
+ * Returns 0, or 1 if no service matched at all.
+ */
+static int collect_views(const struct xlvs_snapshot *s, json_t *hsvcs, const char *derr,
+			 const struct xlvs_endpoint *ep, const struct xlvs_endpoint *real,
+			 struct xlvs_real_view *v, size_t *n)
+{
+	bool any_svc = false, sorry;
+	struct xlvs_addr vip;
+	json_t *dsv, *hr;
+	uint8_t proto;
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < s->st.nr_services; i++) {
+		const struct xlvs_svc_state *sv = &s->st.services[i];
+		const struct xlvs_real_state *r;
+
+		if (!svc_matches(&sv->key, ep))
+			continue;
+		any_svc = true;
+		r = real_in(sv, &real->addr);
+		dsv = daemon_svc(hsvcs, &ep->addr, ep->port, sv->key.proto);
+		hr = daemon_real(dsv, real, ep->port, &sorry);
+		if (r && real->have_port && dsv && !hr && !sorry)
+			r = NULL;	/* xlvsd knows it, on another port */
+		if (r || hr)
+			add_view(v, n, real, &ep->addr, ep->port, sv->key.proto, sv, r, hr, sorry, derr);
+	}
+	json_array_foreach(hsvcs, i, dsv) {
+		bool in_maps = false;
+		size_t k;
+
+		if (!parse_proto(json_string_value(json_object_get(dsv, "protocol")), &proto) ||
+		    (ep->proto && proto != ep->proto) ||
+		    json_integer_value(json_object_get(dsv, "port")) != ep->port ||
+		    xlvs_addr_parse(json_string_value(json_object_get(dsv, "vip")) ?: "", &vip) ||
+		    memcmp(&vip, &ep->addr, sizeof(vip)))
+			continue;
+		any_svc = true;
+		for (k = 0; k < s->st.nr_services; k++)
+			in_maps |= svc_matches(&s->st.services[k].key,
+					       &(struct xlvs_endpoint){ .addr = vip, .port = ep->port,
+									 .proto = proto });
+		hr = daemon_real(dsv, real, ep->port, &sorry);
+		if (!in_maps && hr)
+			add_view(v, n, real, &vip, ep->port, proto, NULL, NULL, hr, false, derr);
+	}
+	return any_svc ? 0 : 1;
+}
+
+int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv)
+{
+	char eb[XLVS_EPSTRLEN + 32], rb[XLVS_EPSTRLEN], derr[256] = "";
+	struct xlvs_real_view views[MAX_VIEWS];
+	struct xlvs_endpoint ep, real;
+	struct xlvs_snapshot s;
+	struct xlvs_maps m;
+	json_t *hsvcs;
+	int i, rc, have = 0;
+	size_t n;
+	struct xp p;
+
+	for (i = 0; i < argc; i++) {
+		rc = xlvs_take_global(c, argc, argv, &i);
+		if (rc < 0)
+			return XLVS_EXIT_USAGE;
+		if (rc > 0)
+			continue;
+		if (have == 0)
+			rc = xlvs_take_service(c, argc, argv, &i, &ep);
+		else if (have == 1)
+			rc = xlvs_take_real(c, argc, argv, &i, &real);
+		else
+			rc = xlvs_unexpected(c, argv[i]);
+		if (rc)
+			return rc;
+		have++;
+	}
+	if (have < 2)
+		return xlvs_usage_error(c, "missing %s", have ? "REAL (real server address)" :
+							       "SERVICE (VIP[:PORT])");
+	rc = xlvs_cli_maps_open(c, &m);
+	if (rc)
+		return rc;
+	rc = xlvs_snapshot_read(c, &m, &s, XLVS_SNAP_CONNS | XLVS_SNAP_COUNTERS);
+	xlvs_maps_close(&m);
+	if (rc)
+		return rc;
+	hsvcs = daemon_health(c, derr, sizeof(derr));
+	if (collect_views(&s, hsvcs, hsvcs ? NULL : derr, &ep, &real, views, &n)) {
+		rc = xlvs_error(c, XLVS_EXIT_RUNTIME, "no such service: %s",
+				xlvs_svc_text(&ep, eb, sizeof(eb)));
+	} else if (!n) {
+		rc = xlvs_error(c, XLVS_EXIT_RUNTIME, "no real %s in %s",
+				real.have_port ? xlvs_ep_text(&real.addr, real.port, rb, sizeof(rb)) :
+						 xlvs_addr_text(&real.addr, rb, sizeof(rb)),
+				xlvs_svc_text(&ep, eb, sizeof(eb)));
+	} else {
+		xlvs_printer(c, &p);
+		xlvs_fmt_real_detail(&p, &s, views, n);
+		rc = xlvs_finish(c, &p);
+	}
+	json_decref(hsvcs);
+	xlvs_snapshot_free(&s);
+	return rc;
 }
 
 static int real_req(struct xlvs_ctx *c, int argc, char **argv, enum real_verb verb)
@@ -64,6 +422,7 @@ static int real_req(struct xlvs_ctx *c, int argc, char **argv, enum real_verb ve
 	};
 	json_t *opts = json_object(), *req;
 	struct xlvs_endpoint svc, real;
+	struct drain_wait dw = { 0 };
 	int i, rc = 0, have = 0;
 	bool have_weight = false;
 
@@ -81,7 +440,7 @@ static int real_req(struct xlvs_ctx *c, int argc, char **argv, enum real_verb ve
 		else if (have == 1)
 			rc = xlvs_take_real(c, argc, argv, &i, &real);
 		else
-			rc = real_rest(c, verb, argc, argv, &i, opts, &have_weight);
+			rc = real_rest(c, verb, argc, argv, &i, opts, &have_weight, &dw);
 		if (!rc && have < 2)
 			have++;
 	}
@@ -90,6 +449,8 @@ static int real_req(struct xlvs_ctx *c, int argc, char **argv, enum real_verb ve
 							     "SERVICE (VIP[:PORT])");
 	if (!rc && verb == REAL_WEIGHT && !have_weight)
 		rc = xlvs_usage_error(c, "missing the weight (0-%u)", XLVS_MAGLEV_MAX_WEIGHT);
+	if (!rc && dw.have_timeout && !dw.wait)
+		rc = xlvs_usage_error(c, "--timeout needs --wait");
 	if (rc) {
 		json_decref(opts);
 		return rc;
@@ -101,7 +462,12 @@ static int real_req(struct xlvs_ctx *c, int argc, char **argv, enum real_verb ve
 	if (req)
 		json_object_update(req, opts);
 	json_decref(opts);
-	return xlvs_request_applied(c, req);
+	rc = xlvs_request_applied(c, req);
+	if (rc || !dw.wait)
+		return rc;
+	if (!svc.proto)
+		svc.proto = IPPROTO_TCP;	/* as the request said */
+	return drain_wait(c, &svc, &real, dw.timeout_s);
 }
 
 int cmd_real_add(struct xlvs_ctx *c, int argc, char **argv)

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "args.h"
 #include "print.h"
 #include "xlvsmaps.h"
 
@@ -48,6 +49,22 @@ int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlv
 			size_t ncc, int flags);
 /* Detail of the services whose indexes are in idx (`xlvs service show`). */
 void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_snapshot *s, const size_t *idx, size_t n);
+/*
+ * One real of one service (`xlvs real show`): from the maps when it is there
+ * (r), and from xlvsd's `health` reply when the daemon answered.
+ */
+struct xlvs_real_view {
+	struct xlvs_endpoint svc;		/* the service: vip, port, proto */
+	struct xlvs_addr addr;			/* the real */
+	uint16_t port;				/* shown with it: the service's port */
+	const struct xlvs_svc_state *sv;	/* in the maps, or NULL */
+	const struct xlvs_real_state *r;	/* in the maps, or NULL */
+	json_t *hreal;				/* xlvsd's entry of the real (borrowed), or NULL */
+	bool sorry;				/* the real is the service's sorry server */
+	const char *daemon_error;		/* why xlvsd did not answer; NULL: it did */
+};
+void xlvs_fmt_real_detail(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_real_view *v,
+			  size_t n);
 /* Counters, drops and events; rates against prev when XLVS_FMT_RATES. */
 void xlvs_fmt_stats(struct xp *p, const struct xlvs_snapshot *cur, const struct xlvs_snapshot *prev,
 		    int flags);

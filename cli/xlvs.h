@@ -24,6 +24,7 @@ enum xlvs_exit {
 	XLVS_EXIT_RUNTIME = 2,	/* maps not pinned, permission, I/O */
 	XLVS_EXIT_DAEMON = 3,	/* xlvsd not running, no answer, broken reply */
 	XLVS_EXIT_REFUSED = 4,	/* xlvsd answered ok:false */
+	XLVS_EXIT_TIMEOUT = 5,	/* real drain --wait: active connections left at --timeout */
 };
 
 struct xlvs_cmd;
@@ -71,6 +72,7 @@ int cmd_real_add(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_real_del(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_real_set_weight(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_real_drain(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_stats(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_conn_list(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_status(struct xlvs_ctx *c, int argc, char **argv);

@@ -452,10 +452,14 @@ int xlvsd_hc_build(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, struct xlvs
 
 static json_t *inst_json(struct hc_inst *in, time_t now)
 {
-	return json_pack("{s:s, s:s, s:i, s:s, s:b, s:s, s:f, s:I, s:I, s:I, s:I, s:I}",
+	char a[INET6_ADDRSTRLEN];
+
+	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:b, s:s, s:f, s:I, s:I, s:I, s:I, s:I}",
 			 "state", in->fsm.up ? "up" : "down",
 			 "check", xlvs_check_type_name(in->spec.type),
+			 "check_address", xlvs_addr_str(&in->t.addr, a, sizeof(a)),
 			 "check_port", (int)in->t.port,
+			 "rise", (int)in->spec.rise, "fall", (int)in->spec.fall,
 			 "last_result", in->checks ? (in->last_ok ? "ok" : "failed") : "none",
 			 "last_ok", in->last_ok,
 			 "last_message", in->last_msg,

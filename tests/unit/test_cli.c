@@ -489,6 +489,193 @@ Test(cli_show, detail_json)
 	free(out);
 }
 
+/* ---- real show ------------------------------------------------------------- */
+
+static const char hreal_up[] =
+	"{\"address\":\"198.18.1.11\",\"port\":80,\"weight\":2,\"effective_weight\":1,\"in_maps\":true,"
+	"\"health\":{\"state\":\"up\",\"check\":\"http\",\"check_address\":\"198.18.1.11\",\"check_port\":8080,"
+	"\"rise\":2,\"fall\":3,\"last_result\":\"ok\",\"last_ok\":true,\"last_message\":\"status 200\","
+	"\"last_latency_ms\":1.3,\"checks\":120,\"failures\":3,\"transitions\":2,\"since_s\":3723,\"rise_fall\":1}}";
+static const char hreal_down[] =
+	"{\"address\":\"198.18.2.1\",\"port\":53,\"weight\":0,\"effective_weight\":0,\"in_maps\":true,"
+	"\"health\":{\"state\":\"down\",\"check\":\"icmp\",\"check_address\":\"198.18.2.1\",\"check_port\":0,"
+	"\"rise\":2,\"fall\":3,\"last_result\":\"failed\",\"last_ok\":false,\"last_message\":\"timeout\\n\","
+	"\"last_latency_ms\":1000.0,\"checks\":10,\"failures\":10,\"transitions\":1,\"since_s\":45,\"rise_fall\":0}}";
+static const char hreal_removed[] =
+	"{\"address\":\"198.18.1.13\",\"port\":0,\"weight\":4,\"effective_weight\":0,\"in_maps\":false,"
+	"\"health\":{\"state\":\"down\",\"check\":\"tcp\",\"check_address\":\"198.18.1.13\",\"check_port\":80,"
+	"\"rise\":1,\"fall\":1,\"last_result\":\"failed\",\"last_ok\":false,\"last_message\":\"connect: Connection refused\","
+	"\"last_latency_ms\":0.2,\"checks\":1,\"failures\":1,\"transitions\":1,\"since_s\":90061,\"rise_fall\":1}}";
+
+static struct xlvs_real_view mk_view(const struct xlvs_svc_state *sv, const struct xlvs_real_state *r,
+				     const char *real, json_t *hreal, const char *derr)
+{
+	struct xlvs_real_view v = { .sv = sv, .r = r, .hreal = hreal, .daemon_error = derr };
+
+	xlvs_addr_of(&v.svc.addr, sv->key.family, sv->key.addr);
+	v.svc.port = v.port = ntohs(sv->key.port);
+	v.svc.proto = sv->key.proto;
+	cr_assert_eq(xlvs_addr_parse(real, &v.addr), 0);
+	return v;
+}
+
+/* Four views: checked and up; the daemon unreachable; down (ICMP, no port); out of the maps. */
+static void real_views(struct xlvs_snapshot *s, struct xlvs_real_view v[4], json_t *h[3])
+{
+	*s = world();
+	h[0] = parse_json(hreal_up);
+	h[1] = parse_json(hreal_down);
+	h[2] = parse_json(hreal_removed);
+	v[0] = mk_view(&svcs[0], &reals_a[0], "198.18.1.11", h[0], NULL);
+	v[1] = mk_view(&svcs[1], &reals_b[0], "2001:db8:1::1", NULL,
+		       "xlvsd is not running (no socket at /run/xlvs/xlvsd.sock)");
+	v[2] = mk_view(&svcs[1], &reals_b[1], "198.18.2.1", h[1], NULL);
+	v[3] = mk_view(&svcs[0], NULL, "198.18.1.13", h[2], NULL);
+}
+
+Test(cli_real, show_text_exact)
+{
+	struct xlvs_real_view v[4];
+	struct xlvs_snapshot s;
+	json_t *h[3];
+	char *out;
+
+	real_views(&s, v, h);
+	out = FORMAT(false, xlvs_fmt_real_detail(p, &s, v, 4));
+	cr_assert_str_eq(out,
+		"TCP 198.18.0.10:80 -> 198.18.1.11:80\n"
+		"  id 5  forward Tunnel (ipip)  weight 1  configured 2\n"
+		"  active 12  inactive 3\n"
+		"  conns 10  packets 600  bytes 72000\n"
+		"  health up  check http 198.18.1.11:8080  fall 1/3\n"
+		"  last ok  latency 1.3 ms  \"status 200\"\n"
+		"  checks 120  failures 3  transitions 2  up for 1h 2m 3s\n"
+		"\n"
+		"UDP [2001:db8::10]:53 -> [2001:db8:1::1]:53\n"
+		"  id 9  forward GUE  gue-port 7777  weight 3\n"
+		"  nexthop 02:00:00:00:00:09 ifindex 4\n"
+		"  active 1  inactive 0\n"
+		"  conns 30  packets 30  bytes 2400\n"
+		"  health unknown: xlvsd is not running (no socket at /run/xlvs/xlvsd.sock)\n"
+		"\n"
+		"UDP [2001:db8::10]:53 -> 198.18.2.1:53\n"
+		"  id 10  forward Tunnel (6in4)  weight 0  configured 0\n"
+		"  active 0  inactive 0\n"
+		"  conns 20  packets 20  bytes 1600\n"
+		"  health down  check icmp 198.18.2.1  rise 0/2\n"
+		"  last failed  latency 1000.0 ms  \"timeout?\"\n"
+		"  checks 10  failures 10  transitions 1  down for 45s\n"
+		"\n"
+		"TCP 198.18.0.10:80 -> 198.18.1.13:80\n"
+		"  not in the maps  configured 4\n"
+		"  active -  inactive -\n"
+		"  health down  check tcp 198.18.1.13:80  rise 1/1\n"
+		"  last failed  latency 0.2 ms  \"connect: Connection refused\"\n"
+		"  checks 1  failures 1  transitions 1  down for 1d 1h 1m 1s\n");
+	free(out);
+	for (int i = 0; i < 3; i++)
+		json_decref(h[i]);
+}
+
+Test(cli_real, show_json)
+{
+	struct xlvs_real_view v[4];
+	struct xlvs_snapshot s;
+	json_t *h[3], *j;
+	char *out;
+
+	real_views(&s, v, h);
+	out = FORMAT(true, xlvs_fmt_real_detail(p, &s, v, 4));
+	j = parse_json(out);
+	cr_assert_eq(json_array_size(jpath(j, "reals")), 4);
+	cr_assert_eq(jint(j, "reals.0.service.id"), 3);
+	cr_assert_str_eq(jstr(j, "reals.0.service.protocol"), "tcp");
+	cr_assert_str_eq(jstr(j, "reals.0.service.vip"), "198.18.0.10");
+	cr_assert_eq(jint(j, "reals.0.service.port"), 80);
+	cr_assert_eq(jint(j, "reals.0.id"), 5);
+	cr_assert_str_eq(jstr(j, "reals.0.address"), "198.18.1.11");
+	cr_assert_eq(jint(j, "reals.0.port"), 80);
+	cr_assert_str_eq(jstr(j, "reals.0.forward"), "tun");
+	cr_assert_str_eq(jstr(j, "reals.0.tunnel"), "ipip");
+	cr_assert(json_is_true(jpath(j, "reals.0.in_maps")));
+	cr_assert_eq(jint(j, "reals.0.weight"), 1);
+	cr_assert_eq(jint(j, "reals.0.configured_weight"), 2);
+	cr_assert_eq(jint(j, "reals.0.active_conns"), 12);
+	cr_assert_eq(jint(j, "reals.0.inactive_conns"), 3);
+	cr_assert_eq(jint(j, "reals.0.stats.packets"), 600);
+	cr_assert_str_eq(jstr(j, "reals.0.health.state"), "up");
+	cr_assert_eq(jint(j, "reals.0.health.check_port"), 8080);
+	cr_assert_eq(jint(j, "reals.0.health.rise_fall"), 1);
+	cr_assert_float_eq(jreal(j, "reals.0.health.last_latency_ms"), 1.3, 1e-9);
+	cr_assert_null(json_object_get(jpath(j, "reals.0"), "health_error"));
+
+	cr_assert(json_is_null(jpath(j, "reals.1.health")));
+	cr_assert_str_eq(jstr(j, "reals.1.health_error"), "xlvsd is not running (no socket at /run/xlvs/xlvsd.sock)");
+	cr_assert(json_is_null(jpath(j, "reals.1.configured_weight")));
+	cr_assert_eq(jint(j, "reals.1.gue_port"), 7777);
+	cr_assert_str_eq(jstr(j, "reals.1.nexthop.mac"), "02:00:00:00:00:09");
+	cr_assert_str_eq(jstr(j, "reals.2.tunnel"), "6in4");
+	cr_assert_str_eq(jstr(j, "reals.2.health.last_message"), "timeout\n", "JSON keeps the daemon's words");
+
+	cr_assert(json_is_false(jpath(j, "reals.3.in_maps")));
+	cr_assert(json_is_null(jpath(j, "reals.3.weight")));
+	cr_assert(json_is_null(jpath(j, "reals.3.active_conns")));
+	cr_assert(json_is_null(jpath(j, "reals.3.stats")));
+	cr_assert_null(json_object_get(jpath(j, "reals.3"), "id"), "no map id when not in the maps");
+	cr_assert_eq(jint(j, "reals.3.configured_weight"), 4);
+	json_decref(j);
+	free(out);
+	for (int i = 0; i < 3; i++)
+		json_decref(h[i]);
+}
+
+Test(cli_real, show_sorry_unchecked_unknown_and_odd_daemon_values)
+{
+	struct xlvs_snapshot s = world();
+	struct xlvs_real_view v[3];
+	json_t *unchecked = parse_json("{\"address\":\"198.18.1.12\",\"weight\":2,\"health\":{\"state\":\"unchecked\"}}");
+	json_t *odd = parse_json("{\"address\":\"198.18.1.12\",\"weight\":\"two\",\"health\":{\"state\":\"up\","
+				 "\"check\":7,\"check_address\":\"nope\",\"rise_fall\":\"x\",\"since_s\":-5}}");
+	char *out;
+
+	v[0] = mk_view(&svcs[0], &reals_a[1], "198.18.1.12", unchecked, NULL);
+	v[1] = mk_view(&svcs[0], &reals_a[1], "198.18.1.12", NULL, NULL);
+	v[1].sorry = true;
+	v[2] = mk_view(&svcs[0], &reals_a[1], "198.18.1.12", odd, NULL);
+	out = FORMAT(false, xlvs_fmt_real_detail(p, &s, v, 3));
+	cr_assert_str_eq(out,
+		"TCP 198.18.0.10:80 -> 198.18.1.12:80\n"
+		"  id 6  forward Route  weight 2  configured 2\n"
+		"  active 0  inactive 7\n"
+		"  conns 5  packets 400  bytes 48000\n"
+		"  health unchecked (no check: always up)\n"
+		"\n"
+		"TCP 198.18.0.10:80 -> 198.18.1.12:80\n"
+		"  id 6  forward Route  weight 2\n"
+		"  active 0  inactive 7\n"
+		"  conns 5  packets 400  bytes 48000\n"
+		"  health sorry (the service's sorry server, not checked)\n"
+		"\n"
+		"TCP 198.18.0.10:80 -> 198.18.1.12:80\n"
+		"  id 6  forward Route  weight 2\n"
+		"  active 0  inactive 7\n"
+		"  conns 5  packets 400  bytes 48000\n"
+		"  health up  check ?\n"
+		"  last ?\n");
+	free(out);
+	out = FORMAT(true, xlvs_fmt_real_detail(p, &s, v, 2));
+	{
+		json_t *j = parse_json(out);
+
+		cr_assert_str_eq(jstr(j, "reals.0.health.state"), "unchecked");
+		cr_assert_str_eq(jstr(j, "reals.1.health.state"), "sorry");
+		json_decref(j);
+	}
+	free(out);
+	json_decref(unchecked);
+	json_decref(odd);
+}
+
 /* ---- stats --------------------------------------------------------------- */
 
 static const char stats_table[] =
@@ -996,7 +1183,7 @@ static const struct bad_line bad_lines[] = {
 	  "usage: xlvs [OPTIONS]" },
 	{ { "s" }, 1, "xlvs: ambiguous object 's'", NULL },
 	{ { "service", "frob" }, 1, "xlvs: unknown verb 'frob' for service; verbs: list, show, add, del\n", NULL },
-	{ { "real" }, 1, "xlvs: real needs a verb: add, del, set-weight, drain\n", NULL },
+	{ { "real" }, 1, "xlvs: real needs a verb: add, del, set-weight, drain, show\n", NULL },
 	{ { "real", "d", "1.1.1.1", "2.2.2.2" }, 1, "xlvs: ambiguous verb 'd' for real", NULL },
 	{ { "help", "frob" }, 1, "xlvs: no help for 'frob'\n", NULL },
 	{ { "service", "add" }, 1, "xlvs: missing SERVICE (VIP[:PORT])\n", SVC_USAGE },
@@ -1032,6 +1219,17 @@ static const struct bad_line bad_lines[] = {
 	{ { "real", "set-weight", "198.18.0.10:80", "198.18.1.1", "2", "3" }, 1,
 	  "xlvs: unexpected argument '3'\n", NULL },
 	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "0" }, 1, "xlvs: unexpected argument '0'\n", NULL },
+	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--timeout", "5" }, 1, "xlvs: --timeout needs --wait\n",
+	  "usage: xlvs real drain SERVICE REAL[:PORT] [--wait [--timeout SECS]]" },
+	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--wait", "--timeout", "0" }, 1,
+	  "xlvs: invalid timeout '0' (1-604800 seconds)\n", NULL },
+	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--wait", "--timeout" }, 1,
+	  "xlvs: '--timeout' needs a value\n", NULL },
+	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--forever" }, 1, "xlvs: unknown option '--forever'\n", NULL },
+	{ { "real", "show", "198.18.0.10:80" }, 1, "xlvs: missing REAL (real server address)\n",
+	  "usage: xlvs real show SERVICE REAL[:PORT]" },
+	{ { "real", "show", "198.18.0.10:80", "198.18.1.1", "extra" }, 1, "xlvs: unexpected argument 'extra'\n", NULL },
+	{ { "real", "s", "198.18.0.10:80", "198.18.1.1" }, 1, "xlvs: ambiguous verb 's' for real", NULL },
 	{ { "stats", "-w", "0" }, 1, "xlvs: invalid interval '0' (seconds, e.g. 1 or 0.5)\n", "usage: xlvs stats" },
 	{ { "stats", "--watch=soon" }, 1, "xlvs: invalid interval 'soon'", "usage: xlvs stats" },
 	{ { "stats", "--count", "2" }, 1, "xlvs: --count needs --watch SECS\n", "usage: xlvs stats" },
@@ -1047,6 +1245,8 @@ static const struct bad_line bad_lines[] = {
 	{ { "--pin-dir=/nonexistent/xlvs-test", "stats" }, 2, "no xlvs maps pinned under", NULL },
 	{ { "--pin-dir", "/nonexistent/xlvs-test", "conn" }, 2, "no xlvs maps pinned under", NULL },
 	{ { "--pin-dir", "/dev/null", "list" }, 2, "xlvs: /dev/null is not a directory\n", NULL },
+	{ { "--pin-dir", "/nonexistent/xlvs-test", "real", "show", "198.18.0.10:80", "198.18.1.1" }, 2,
+	  "xlvs: no xlvs maps pinned under /nonexistent/xlvs-test (is the director loaded? start xlvsd)\n", NULL },
 	{ { "--socket", "/nonexistent/xlvsd.sock", "status" }, 3,
 	  "xlvs: xlvsd is not running (no socket at /nonexistent/xlvsd.sock)\n", NULL },
 	{ { "reload", "--socket", "/nonexistent/xlvsd.sock" }, 3, "xlvsd is not running", NULL },
@@ -1457,6 +1657,67 @@ static void add_flow(const char *dir)
 	xlvs_maps_close(&m);
 }
 
+/* Re-stamp add_flow()'s flow as last seen age_s seconds ago. */
+static void age_flow(const char *dir, unsigned int age_s)
+{
+	struct xlvs_flow f = { .sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP,
+			       .family = XLVS_AF_INET };
+	struct xlvs_conn conn;
+	struct xlvs_jiffies j;
+	struct xlvs_maps m;
+
+	f.src[0] = A("203.0.113.7").be[0];
+	f.dst[0] = A("198.18.0.10").be[0];
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(bpf_map_lookup_elem(m.conns, &f, &conn), 0, "the flow of add_flow()");
+	cr_assert_eq(xlvs_jiffies_read(&j), 0);
+	conn.last_seen = j.now - (uint32_t)((uint64_t)age_s * 1000000000ull / j.tick_ns);
+	cr_assert_eq(bpf_map_update_elem(m.conns, &f, &conn, BPF_EXIST), 0);
+	xlvs_maps_close(&m);
+}
+
+/* A child that ages the flow past the active window after delay_ms, as time would. */
+static pid_t age_flow_later(const char *dir, unsigned int delay_ms)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		usleep(delay_ms * 1000);
+		age_flow(dir, 61);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Lines of text, each parsed as JSON: out[0..n). */
+static size_t json_lines(const char *text, json_t **out, size_t max)
+{
+	char *copy = strdup(text), *save = NULL, *line;
+	size_t n = 0;
+
+	cr_assert_not_null(copy);
+	for (line = strtok_r(copy, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save))
+		out[n++] = parse_json(line);
+	free(copy);
+	return n;
+}
+
+static const char health_reply[] =
+	"{\"ok\":true,\"services\":[{\"vip\":\"198.18.0.10\",\"port\":80,\"protocol\":\"tcp\",\"check\":\"tcp\","
+	"\"on_down\":\"quiesce\",\"up_weight\":3,\"reals\":["
+	"{\"address\":\"198.18.1.11\",\"port\":80,\"weight\":1,\"effective_weight\":1,\"in_maps\":true,"
+	"\"health\":{\"state\":\"up\",\"check\":\"tcp\",\"check_address\":\"198.18.1.11\",\"check_port\":80,"
+	"\"rise\":2,\"fall\":3,\"last_result\":\"ok\",\"last_ok\":true,\"last_message\":\"connected\","
+	"\"last_latency_ms\":0.4,\"checks\":7,\"failures\":0,\"transitions\":0,\"since_s\":14,\"rise_fall\":0}},"
+	"{\"address\":\"198.18.1.12\",\"port\":80,\"weight\":2,\"effective_weight\":2,\"in_maps\":true,"
+	"\"health\":{\"state\":\"unchecked\"}},"
+	"{\"address\":\"198.18.1.13\",\"port\":80,\"weight\":5,\"effective_weight\":0,\"in_maps\":false,"
+	"\"health\":{\"state\":\"down\",\"check\":\"tcp\",\"check_address\":\"198.18.1.13\",\"check_port\":80,"
+	"\"rise\":2,\"fall\":3,\"last_result\":\"failed\",\"last_ok\":false,\"last_message\":\"refused\","
+	"\"last_latency_ms\":0.1,\"checks\":9,\"failures\":9,\"transitions\":1,\"since_s\":20,\"rise_fall\":1}}]}]}";
+
 static const char *ls(const char *dir)
 {
 	static char names[512];
@@ -1526,4 +1787,158 @@ Test(cli_maps, listings_read_the_pinned_maps)
 	cr_expect_eq(rmdir(dir), 0, "rmdir %s: %s (%s)", dir, strerror(errno), ls(dir));
 	cr_expect_eq(umount(root), 0, "%s", strerror(errno));
 	cr_expect_eq(rmdir(root), 0, "%s", strerror(errno));
+}
+
+/* A private bpffs in a private mount namespace with the two services pinned and one flow. */
+static struct xlvs_lb_bpf *private_world(char *root, char *dir, size_t dirlen)
+{
+	struct xlvs_lb_bpf *skel;
+
+	cr_assert_eq(geteuid(), 0, "this test needs root (BPF maps): run make test as root");
+	cr_assert_not_null(mkdtemp(root));
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0, "%s", strerror(errno));
+	cr_assert_eq(mount("bpf", root, "bpf", 0, NULL), 0, "mount bpffs: %s", strerror(errno));
+	snprintf(dir, dirlen, "%s/xlvs", root);
+	skel = pinned_world(dir);
+	add_flow(dir);
+	return skel;
+}
+
+static void private_world_free(struct xlvs_lb_bpf *skel, const char *root, const char *dir)
+{
+	cr_expect_eq(bpf_object__unpin_maps(skel->obj, NULL), 0);
+	xlvs_lb_bpf__destroy(skel);
+	cr_expect_eq(rmdir(dir), 0, "rmdir %s: %s (%s)", dir, strerror(errno), ls(dir));
+	cr_expect_eq(umount(root), 0, "%s", strerror(errno));
+	cr_expect_eq(rmdir(root), 0, "%s", strerror(errno));
+}
+
+Test(cli_maps, real_show_from_the_maps_and_the_daemon)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	struct fake f;
+	struct run r;
+	json_t *j;
+
+	/* no daemon: the maps' part, and why there is no health */
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/xlvsd.sock", "real", "show", "198.18.0.10:80",
+	    "198.18.1.11");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect(!strncmp(r.out.buf, "TCP 198.18.0.10:80 -> 198.18.1.11:80\n  id ", 42), "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "  forward Tunnel (ipip)  weight 1\n"
+					     "  active 1  inactive 0\n"
+					     "  conns 0  packets 0  bytes 0\n"
+					     "  health unknown: xlvsd is not running (no socket at /nonexistent/xlvsd.sock)\n"),
+			   "%s", r.out.buf);
+	cr_expect_str_eq(r.err.buf, "");
+	run_free(&r);
+
+	/* the daemon answers: configured weight and health */
+	fake_start(&f, health_reply);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", f.path, "real", "show", "198.18.0.10:80", "198.18.1.11:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(json_array_size(jpath(j, "reals")), 1);
+	cr_expect_str_eq(jstr(j, "reals.0.service.protocol"), "tcp");
+	cr_expect_eq(jint(j, "reals.0.weight"), 1);
+	cr_expect_eq(jint(j, "reals.0.configured_weight"), 1);
+	cr_expect_eq(jint(j, "reals.0.active_conns"), 1);
+	cr_expect_str_eq(jstr(j, "reals.0.health.state"), "up");
+	cr_expect_str_eq(jstr(j, "reals.0.health.last_message"), "connected");
+	json_decref(j);
+	j = fake_request(&f);
+	cr_expect_str_eq(jstr(j, "cmd"), "health");
+	json_decref(j);
+	run_free(&r);
+	fake_stop(&f);
+
+	/* a real the daemon removed from the maps (on_down: remove) is still shown */
+	fake_start(&f, health_reply);
+	RUN(&r, "--pin-dir", dir, "--socket", f.path, "real", "show", "198.18.0.10:80/tcp", "198.18.1.13");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_str_eq(r.out.buf,
+		"TCP 198.18.0.10:80 -> 198.18.1.13:80\n"
+		"  not in the maps  configured 5\n"
+		"  active -  inactive -\n"
+		"  health down  check tcp 198.18.1.13:80  rise 1/2\n"
+		"  last failed  latency 0.1 ms  \"refused\"\n"
+		"  checks 9  failures 9  transitions 1  down for 20s\n");
+	run_free(&r);
+	fake_stop(&f);
+
+	/* missing service, missing real: exit 2 and a line that says which */
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/xlvsd.sock", "real", "show", "198.18.0.99:80", "198.18.1.11");
+	cr_expect_eq(r.rc, 2);
+	cr_expect_str_eq(r.err.buf, "xlvs: no such service: 198.18.0.99:80 (any protocol)\n");
+	cr_expect_str_eq(r.out.buf, "");
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/xlvsd.sock", "real", "show", "198.18.0.10:80/tcp",
+	    "198.18.1.99:80");
+	cr_expect_eq(r.rc, 2);
+	cr_expect_str_eq(r.err.buf, "xlvs: no real 198.18.1.99:80 in TCP 198.18.0.10:80\n");
+	cr_expect_str_eq(r.out.buf, "");
+	run_free(&r);
+
+	private_world_free(skel, root, dir);
+}
+
+Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	json_t *lines[16], *req;
+	struct fake f;
+	struct run r;
+	size_t n, i;
+	pid_t ager;
+
+	/* the flow goes idle after 1.5 s: samples at 0, 1 s (active 1), then 2 s (active 0) */
+	fake_start(&f, "{\"ok\":true,\"applied\":{\"reals_written\":1}}");
+	ager = age_flow_later(dir, 1500);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11",
+	    "--wait", "--timeout", "10");
+	cr_expect_eq(waitpid(ager, NULL, 0), ager);
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	n = json_lines(r.out.buf, lines, 16);
+	cr_assert_geq(n, 4, "applied, then a sample a second: %s", r.out.buf);
+	cr_assert_leq(n, 5, "%s", r.out.buf);
+	cr_expect_eq(jint(lines[0], "applied.reals_written"), 1);
+	for (i = 1; i < n; i++) {
+		cr_expect_str_eq(jstr(lines[i], "real"), "198.18.1.11");
+		cr_expect_eq(jint(lines[i], "elapsed_s"), (long long)i - 1, "one sample a second: %s", r.out.buf);
+		cr_expect_eq(jint(lines[i], "active_conns"), i < n - 1 ? 1 : 0, "%s", r.out.buf);
+		cr_expect_eq(jint(lines[i], "inactive_conns"), i < n - 1 ? 0 : 1, "%s", r.out.buf);
+	}
+	for (i = 0; i < n; i++)
+		json_decref(lines[i]);
+	req = fake_request(&f);
+	cr_expect_str_eq(jstr(req, "cmd"), "real-set-weight");
+	cr_expect_eq(jint(req, "weight"), 0);
+	cr_expect_eq(json_object_size(req), 4, "cmd, service, real, weight: --wait is not sent");
+	json_decref(req);
+	run_free(&r);
+	fake_stop(&f);
+
+	/* the flow is fresh again and stays: the timeout ends the wait with exit 5 */
+	age_flow(dir, 0);
+	fake_start(&f, "{\"ok\":true,\"applied\":{}}");
+	RUN(&r, "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11",
+	    "--wait", "--timeout=1");
+	cr_expect_eq(r.rc, XLVS_EXIT_TIMEOUT);
+	cr_expect_str_eq(r.out.buf, "applied: nothing\n0s  active 1  inactive 0\n1s  active 1  inactive 0\n");
+	cr_expect_str_eq(r.err.buf, "xlvs: 198.18.1.11 still has active connections after 1 s (--timeout)\n");
+	run_free(&r);
+	fake_stop(&f);
+
+	/* a real that is not in the maps: the daemon accepted, the wait cannot start */
+	fake_start(&f, "{\"ok\":true,\"applied\":{}}");
+	RUN(&r, "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.99", "--wait");
+	cr_expect_eq(r.rc, 2);
+	cr_expect_str_eq(r.err.buf, "xlvs: 198.18.1.99 is no longer in the maps of TCP 198.18.0.10:80\n");
+	run_free(&r);
+	fake_stop(&f);
+
+	private_world_free(skel, root, dir);
 }

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include <bpf/libbpf.h>
+#include <ev.h>
+#include <jansson.h>
 
 #include "hc.h"
 #include "xlvsmaps.h"
@@ -188,6 +190,46 @@ Test(hc, unchecked_reals_and_services)
 	describe(&eff, got, sizeof(got));
 	cr_assert_str_eq(got, "11:1 12:1 13:1");
 	xlvs_spec_free(&eff);
+	xlvs_spec_free(&cfg);
+}
+
+/* What `xlvs real show` reads: the check's target and rise/fall with the run, before any check ran. */
+Test(hc, health_json_names_the_target_and_rise_fall)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct xlvsd_hc *hc;
+	struct xlvs_spec cfg;
+	json_t *svcs, *h;
+
+	cr_assert_not_null(loop);
+	make_spec(&cfg, 2, NULL, 251);
+	cfg.services[0].health->check.rise = 2;
+	cfg.services[0].health->check.fall = 3;
+	cfg.services[0].health->check.interval_ms = 60000;
+	cfg.services[0].health->check.timeout_ms = 1000;
+	cfg.services[0].health->check.initial_up = true;
+	cfg.services[0].reals[1].check = calloc(1, sizeof(struct xlvs_check_spec));
+	*cfg.services[0].reals[1].check = cfg.services[0].health->check;
+	cfg.services[0].reals[1].check->addr = A("198.18.2.12");
+	cfg.services[0].reals[1].check->port = 8080;
+	cr_assert_eq(xlvsd_hc_new(&hc, loop, 4, NULL, NULL), 0);
+	cr_assert_eq(xlvsd_hc_sync(hc, &cfg), 0);
+	svcs = xlvsd_hc_json(hc, &cfg);
+	cr_assert(json_is_array(svcs));
+	h = json_object_get(json_array_get(json_object_get(json_array_get(svcs, 0), "reals"), 0), "health");
+	cr_assert_str_eq(json_string_value(json_object_get(h, "state")), "up");
+	cr_assert_str_eq(json_string_value(json_object_get(h, "check")), "tcp");
+	cr_assert_str_eq(json_string_value(json_object_get(h, "check_address")), "198.18.1.11");
+	cr_assert_eq(json_integer_value(json_object_get(h, "check_port")), 80);
+	cr_assert_eq(json_integer_value(json_object_get(h, "rise")), 2);
+	cr_assert_eq(json_integer_value(json_object_get(h, "fall")), 3);
+	cr_assert(json_is_integer(json_object_get(h, "rise_fall")));
+	h = json_object_get(json_array_get(json_object_get(json_array_get(svcs, 0), "reals"), 1), "health");
+	cr_assert_str_eq(json_string_value(json_object_get(h, "check_address")), "198.18.2.12");
+	cr_assert_eq(json_integer_value(json_object_get(h, "check_port")), 8080);
+	json_decref(svcs);
+	xlvsd_hc_free(hc);
+	ev_loop_destroy(loop);
 	xlvs_spec_free(&cfg);
 }
 
