@@ -212,32 +212,6 @@ static int drain_wait(struct xlvs_ctx *c, const struct xlvs_endpoint *svc,
 
 /* ---- real show ------------------------------------------------------------ */
 
-/* xlvsd's health services, or NULL with why in err. */
-static json_t *daemon_health(struct xlvs_ctx *c, char *err, size_t errlen)
-{
-	json_t *req = json_pack("{s:s}", "cmd", "health"), *reply = NULL, *svcs;
-
-	if (!req) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (xlvs_ctl_call(c->sock_path, req, 1000, &reply, err, errlen)) {
-		json_decref(req);
-		return NULL;
-	}
-	json_decref(req);
-	svcs = json_object_get(reply, "services");
-	if (!json_is_true(json_object_get(reply, "ok")) || !json_is_array(svcs)) {
-		snprintf(err, errlen, "xlvsd refused the health request: %s",
-			 json_string_value(json_object_get(reply, "error")) ?: "no services in its reply");
-		json_decref(reply);
-		return NULL;
-	}
-	json_incref(svcs);
-	json_decref(reply);
-	return svcs;
-}
-
 /* The daemon's service named like svc (its protocol given), or NULL. */
 static json_t *daemon_svc(json_t *svcs, const struct xlvs_addr *vip, uint16_t port, uint8_t proto)
 {
@@ -395,7 +369,7 @@ int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv)
 	xlvs_maps_close(&m);
 	if (rc)
 		return rc;
-	hsvcs = daemon_health(c, derr, sizeof(derr));
+	hsvcs = xlvs_ctl_health(c->sock_path, derr, sizeof(derr));
 	if (collect_views(&s, hsvcs, hsvcs ? NULL : derr, &ep, &real, views, &n)) {
 		rc = xlvs_error(c, XLVS_EXIT_RUNTIME, "no such service: %s",
 				xlvs_svc_text(&ep, eb, sizeof(eb)));

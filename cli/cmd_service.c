@@ -46,27 +46,20 @@ static int with_snapshot(struct xlvs_ctx *c, int what,
  */
 static json_t *daemon_health(struct xlvs_ctx *c)
 {
-	json_t *req = json_pack("{s:s}", "cmd", "health"), *reply = NULL, *svcs, *svc, *r;
+	json_t *svcs, *svc, *r;
 	char err[256];
 	size_t i, j;
 	bool checked = false;
 
-	if (!req || xlvs_ctl_call(c->sock_path, req, 1000, &reply, err, sizeof(err))) {
-		json_decref(req);
-		return NULL;
-	}
-	json_decref(req);
-	svcs = json_object_get(reply, "services");
+	svcs = xlvs_ctl_health(c->sock_path, err, sizeof(err));
 	json_array_foreach(svcs, i, svc)
 		json_array_foreach(json_object_get(svc, "reals"), j, r)
 			checked |= strcmp(json_string_value(json_object_get(json_object_get(r, "health"),
 								   "state")) ?: "", "unchecked") != 0;
-	if (!json_is_true(json_object_get(reply, "ok")) || !checked) {
-		json_decref(reply);
+	if (!checked) {
+		json_decref(svcs);
 		return NULL;
 	}
-	svcs = json_incref(svcs);
-	json_decref(reply);
 	return svcs;
 }
 

@@ -246,3 +246,28 @@ int xlvs_ctl_request(struct xlvs_ctx *c, json_t *req, json_t **reply)
 	*reply = r;
 	return XLVS_EXIT_OK;
 }
+
+json_t *xlvs_ctl_health(const char *path, char *err, size_t errlen)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "health"), *reply = NULL, *svcs;
+
+	if (!req) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (xlvs_ctl_call(path, req, 1000, &reply, err, errlen)) {
+		json_decref(req);
+		return NULL;
+	}
+	json_decref(req);
+	svcs = json_object_get(reply, "services");
+	if (!json_is_true(json_object_get(reply, "ok")) || !json_is_array(svcs)) {
+		snprintf(err, errlen, "xlvsd refused the health request: %s",
+			 json_string_value(json_object_get(reply, "error")) ?: "no services in its reply");
+		json_decref(reply);
+		return NULL;
+	}
+	json_incref(svcs);
+	json_decref(reply);
+	return svcs;
+}

@@ -30,4 +30,10 @@ int xlvs_ctl_call(const char *path, json_t *req, int timeout_ms, json_t **reply,
  */
 int xlvs_ctl_request(struct xlvs_ctx *c, json_t *req, json_t **reply);
 
+/*
+ * The "services" array of xlvsd's health reply (1 s timeout), or NULL with
+ * why in err (no daemon, refused, malformed). The caller releases it.
+ */
+json_t *xlvs_ctl_health(const char *path, char *err, size_t errlen);
+
 #endif /* XLVS_CLI_XLVSCTL_H */
