@@ -568,3 +568,18 @@ void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs
 		xp_text(p, "(%zu of %zu connections shown; see --limit)\n", n, matched);
 	free(ix);
 }
+
+/* "3d 4h 5m 6s", leading zero units left out. */
+void xlvs_fmt_duration(long long s, char *buf, size_t size)
+{
+	long long d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60, sec = s % 60;
+
+	if (d)
+		snprintf(buf, size, "%lldd %lldh %lldm %llds", d, h, m, sec);
+	else if (h)
+		snprintf(buf, size, "%lldh %lldm %llds", h, m, sec);
+	else if (m)
+		snprintf(buf, size, "%lldm %llds", m, sec);
+	else
+		snprintf(buf, size, "%llds", sec);
+}

@@ -85,5 +85,6 @@ void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs
 void xlvs_fmt_applied(struct xp *p, const char *key, const char *label, json_t *applied);
 /* The status reply; fields the daemon adds later are shown too. */
 void xlvs_fmt_status(struct xp *p, json_t *reply);
+void xlvs_fmt_duration(long long seconds, char *buf, size_t size);
 
 #endif /* XLVS_CLI_FMT_H */

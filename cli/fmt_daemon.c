@@ -104,20 +104,6 @@ void xlvs_fmt_applied(struct xp *p, const char *key, const char *label, json_t *
 	xp_text(p, "\n");
 }
 
-static void human_uptime(json_int_t s, char *buf, size_t size)
-{
-	long long d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60, sec = s % 60;
-
-	if (d)
-		snprintf(buf, size, "%lldd %lldh %lldm %llds", d, h, m, sec);
-	else if (h)
-		snprintf(buf, size, "%lldh %lldm %llds", h, m, sec);
-	else if (m)
-		snprintf(buf, size, "%lldm %llds", m, sec);
-	else
-		snprintf(buf, size, "%llds", sec);
-}
-
 /* "xlvsd 0.1.0, pid 1234, up 1h 2m 3s" */
 static void status_head(struct xp *p, json_t *r)
 {
@@ -133,7 +119,7 @@ static void status_head(struct xp *p, json_t *r)
 		emit_any(p, "pid", v, ", pid %s");
 	v = json_object_get(r, "uptime_s");
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {
-		human_uptime(json_integer_value(v), up, sizeof(up));
+		xlvs_fmt_duration(json_integer_value(v), up, sizeof(up));
 		xp_str(p, XP_TEXT, NULL, ", up %s", up);
 		xp_json(p, "uptime_s", json_deep_copy(v));
 	} else if (v) {

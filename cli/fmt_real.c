@@ -32,20 +32,6 @@ static void clean(char *dst, size_t size, const char *src)
 	dst[i] = '\0';
 }
 
-static void human_secs(json_int_t s, char *buf, size_t size)
-{
-	long long d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60, sec = s % 60;
-
-	if (d)
-		snprintf(buf, size, "%lldd %lldh %lldm %llds", d, h, m, sec);
-	else if (h)
-		snprintf(buf, size, "%lldh %lldm %llds", h, m, sec);
-	else if (m)
-		snprintf(buf, size, "%lldm %llds", m, sec);
-	else
-		snprintf(buf, size, "%llds", sec);
-}
-
 /* The tunnel a TUN real gets: outer family = the real's, inner = the VIP's. */
 static const char *tunnel_kind(uint8_t vip_family, uint8_t real_family)
 {
@@ -155,7 +141,7 @@ static void counts_line(struct xp *p, json_t *h, bool up)
 		any = true;
 	}
 	if (json_is_integer(since) && json_integer_value(since) >= 0) {
-		human_secs(json_integer_value(since), buf, sizeof(buf));
+		xlvs_fmt_duration(json_integer_value(since), buf, sizeof(buf));
 		xp_text(p, "  %s for %s", up ? "up" : "down", buf);
 		any = true;
 	}
