@@ -64,6 +64,7 @@ struct icmphdr {
 #define PKT_F_SYN	(1u << 4)	/* TCP SYN without ACK: a connection attempt */
 #define PKT_F_ICMP_ERR	(1u << 5)	/* ICMP error: flow is the reversed inner flow */
 #define PKT_F_UDP_NOCSUM (1u << 6)	/* UDP over IPv4 without checksum */
+#define PKT_F_FIN	(1u << 7)	/* TCP FIN or RST: the client ends the connection */
 
 /* What the parser learnt; offsets are from ctx->data. */
 struct pkt {

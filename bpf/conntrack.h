@@ -43,6 +43,7 @@ XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const 
 {
 	struct xlvs_conn conn = {
 		.real_id = t->real_id, .svc_id = t->svc_id, .hash = t->hash, .last_seen = bpf_jiffies64(),
+		.state = p->flags & PKT_F_FIN ? XLVS_CONN_CLOSING : XLVS_CONN_OPEN,
 	};
 
 	/* The guard's clock is read only for SYNs while it is on: new flows pay, established ones never. */
@@ -52,6 +53,17 @@ XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const 
 	}
 	bpf_map_update_elem(&xlvs_conns, &p->flow, &conn, BPF_ANY);
 	count_event(XLVS_EV_CONN_NEW);
+}
+
+/*
+ * FIN/RST from the client closes, a SYN opens again; other packets leave the
+ * state (ICMP errors carry neither flag: only the quoted ports are parsed).
+ */
+XLVS_INLINE void conn_track_state(const struct pkt *p, struct xlvs_conn *conn)
+{
+	if (!(p->flags & (PKT_F_FIN | PKT_F_SYN)))
+		return;
+	conn->state = p->flags & PKT_F_FIN ? XLVS_CONN_CLOSING : XLVS_CONN_OPEN;
 }
 
 /* An established flow whose real still serves its service: fills *t and returns true. */
@@ -70,6 +82,7 @@ XLVS_INLINE bool conn_established(const struct pkt *p, struct target *t)
 	t->svc_id = conn->svc_id;
 	t->hash = conn->hash;
 	conn->last_seen = bpf_jiffies64();
+	conn_track_state(p, conn);
 	count_event(XLVS_EV_CONN_HIT);
 	return true;
 }

@@ -121,6 +121,8 @@ XLVS_INLINE int parse_l4(void *data, void *end, __u32 off, struct pkt *p)
 		p->flow.dport = th->dest;
 		if (th->syn && !th->ack)
 			p->flags |= PKT_F_SYN;
+		if (th->fin || th->rst)
+			p->flags |= PKT_F_FIN;
 		return XLVS_CONT;
 	}
 	case IPPROTO_UDP: {

@@ -541,6 +541,8 @@ static void conn_row(struct xp *p, const struct xlvs_conn_row *row, const struct
 		xp_str(p, XP_JSON, "real", NULL, t.real);
 	else
 		emit_null(p, "real", "");
+	xp_str(p, XP_ANY, "state", "%-7s ", row->conn.state == XLVS_CONN_CLOSING ? "closing" :
+	       row->conn.state == XLVS_CONN_OPEN ? "open" : "?");
 	if (row->idle_ns == XLVS_IDLE_UNKNOWN)
 		emit_null(p, "idle_s", "-\n");
 	else
@@ -557,8 +559,8 @@ void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs
 
 	if (!p->json)	/* widths cost a formatting pass over every row */
 		conn_widths(rows, n, ix, nix, w);
-	xp_text(p, "Prot %-*s %-*s %-*s %s\n", w[0], "Client:Port", w[1], "VirtualAddress:Port",
-		w[2], "RealAddress", "Idle(s)");
+	xp_text(p, "Prot %-*s %-*s %-*s %-7s %s\n", w[0], "Client:Port", w[1], "VirtualAddress:Port",
+		w[2], "RealAddress", "State", "Idle(s)");
 	xp_arr_open(p, "connections");
 	for (i = 0; i < n; i++)
 		conn_row(p, &rows[i], find_real(ix, nix, rows[i].conn.real_id), w);

@@ -345,7 +345,7 @@ static int conn_count(const struct xlvs_flow *flow, const struct xlvs_conn *conn
 
 	if (conn->real_id >= c->nr)
 		return 0;
-	if (xlvs_conn_idle_ns(&c->clock, conn->last_seen) <= c->active_ns)
+	if (conn->state == XLVS_CONN_OPEN && xlvs_conn_idle_ns(&c->clock, conn->last_seen) <= c->active_ns)
 		c->per_real[conn->real_id].active++;
 	else
 		c->per_real[conn->real_id].inactive++;

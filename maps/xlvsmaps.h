@@ -132,10 +132,10 @@ int xlvs_jiffies_read(struct xlvs_jiffies *j);
 uint64_t xlvs_conn_idle_ns(const struct xlvs_jiffies *j, uint32_t last_seen);
 
 /*
- * Connections per real, ipvsadm style: "active" = seen within active_ns
- * (by xlvs_conn_idle_ns), else "inactive". The data path keeps no TCP
- * state, so this is by age, not state. Entries of real ids >= nr_real_ids
- * are not counted.
+ * Connections per real, ipvsadm style: "active" = open (no FIN/RST seen from
+ * the client, see enum xlvs_conn_state) and seen within active_ns (by
+ * xlvs_conn_idle_ns); closing or idle ones are "inactive". Entries of real
+ * ids >= nr_real_ids are not counted.
  */
 struct xlvs_conn_counts {
 	uint64_t active, inactive;

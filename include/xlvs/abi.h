@@ -198,11 +198,25 @@ struct xlvs_flow {
 	__u8 pad[2];
 };
 
+/*
+ * What the director sees of a TCP connection's end. Only the client's half
+ * passes through it (replies go straight from the real, as in LVS-DR/TUN),
+ * so like IPVS in those modes it goes by the client's flags: FIN or RST
+ * closes, a new SYN on the same flow opens again. ipvsadm's ActiveConn /
+ * InActConn and `xlvs real drain --wait` count by it. UDP stays OPEN.
+ */
+enum xlvs_conn_state {
+	XLVS_CONN_OPEN = 0,
+	XLVS_CONN_CLOSING = 1,
+};
+
 struct xlvs_conn {
 	__u32 real_id;
 	__u32 svc_id;		/* established packets need no service lookup */
 	__u32 hash;		/* flow hash, kept so GUE source ports need no rehash */
 	__u32 last_seen;	/* low 32 bits of jiffies (bpf_jiffies64 is inlined, clock helpers are not) */
+	__u8 state;		/* enum xlvs_conn_state */
+	__u8 pad[3];
 };
 
 /* xlvs_svc_stats (PERCPU_ARRAY by service id) and xlvs_real_stats (by real id). */

@@ -394,6 +394,96 @@ Test(scenarios, syn_guard_window_reopens_after_a_second)
 	world_close(&w);
 }
 
+/* ---- connection state: FIN/RST close, SYN opens --------------------------- */
+
+static struct pkt_spec frag_needed(struct pkt_spec *quote, uint16_t sport);
+
+static uint8_t conn_state(struct world *w, const struct pkt_spec *s)
+{
+	struct xlvs_flow f;
+	struct xlvs_conn c;
+
+	spec_flow(s, &f);
+	cr_assert(world_get_conn(w, &f, &c), "flow from port %u has no conn entry", s->sport);
+	return c.state;
+}
+
+/* flags of each packet of one flow, then the state its conn entry must have. */
+static void state_after(const uint8_t *flags, int n, uint8_t want)
+{
+	struct pkt_spec s;
+	struct world w;
+	int i;
+
+	open_std(&w);
+	for (i = 0; i < n; i++) {
+		s = tcp4(VIP_DR4, PORT0, flags[i]);
+		cr_assert_eq(send_pkt(&w, &s), XDP_TX, "packet %d not forwarded", i);
+	}
+	cr_expect_eq(conn_state(&w, &s), want, "state %u after %d packets, want %u", conn_state(&w, &s), n,
+		     want);
+	world_close(&w);
+}
+
+Test(scenarios, conn_state_open_while_data_flows)
+{
+	const uint8_t f[] = { TH_SYN, TH_ACK, TH_ACK | 0x08 };
+
+	state_after(f, 3, XLVS_CONN_OPEN);
+}
+
+Test(scenarios, conn_state_fin_closes)
+{
+	const uint8_t f[] = { TH_SYN, TH_ACK, TH_FIN | TH_ACK };
+
+	state_after(f, 3, XLVS_CONN_CLOSING);
+}
+
+Test(scenarios, conn_state_rst_closes)
+{
+	const uint8_t f[] = { TH_SYN, TH_RST };
+
+	state_after(f, 2, XLVS_CONN_CLOSING);
+}
+
+Test(scenarios, conn_state_closing_stays_closing_on_acks)
+{
+	const uint8_t f[] = { TH_SYN, TH_FIN | TH_ACK, TH_ACK };
+
+	state_after(f, 3, XLVS_CONN_CLOSING);
+}
+
+Test(scenarios, conn_state_syn_reopens_a_reused_flow)
+{
+	const uint8_t f[] = { TH_SYN, TH_FIN | TH_ACK, TH_ACK, TH_SYN };
+
+	state_after(f, 4, XLVS_CONN_OPEN);
+}
+
+Test(scenarios, conn_state_first_packet_fin_inserts_closing)
+{
+	const uint8_t f[] = { TH_FIN | TH_ACK };
+
+	state_after(f, 1, XLVS_CONN_CLOSING);
+}
+
+Test(scenarios, conn_state_icmp_error_leaves_it)
+{
+	struct pkt_spec s, err, quote;
+	struct world w;
+
+	open_std(&w);
+	s = tcp4(VIP_DR4, PORT0, TH_SYN);
+	cr_assert_eq(send_pkt(&w, &s), XDP_TX);
+	s.tcp_flags = TH_FIN | TH_ACK;
+	cr_assert_eq(send_pkt(&w, &s), XDP_TX);
+	err = frag_needed(&quote, PORT0);
+	cr_assert_eq(send_pkt(&w, &err), XDP_TX);
+	cr_expect_eq(world_event(&w, XLVS_EV_ICMP_ERR_FWD), 1, "the ICMP error was not forwarded");
+	cr_expect_eq(conn_state(&w, &s), XLVS_CONN_CLOSING);
+	world_close(&w);
+}
+
 /* ---- counters ------------------------------------------------------------ */
 
 #define COUNT_PKTS	10

@@ -223,6 +223,13 @@ s_drain() {
 	out=$(cat "$E2E_DIR/drain.out")
 	[ "${out% *}" = "real$((idx + 1))" ] || fail "upload answered by '$out', want real$((idx + 1))"
 	echo "   drained $real: 0 of 60 new connections, its upload finished ($out)"
+	# Every client closed (FIN): nothing is active any more, ipvsadm style, on any real.
+	out=$(xlvs -j service list | jq -r '[.services[].reals[] | .active_conns] | add')
+	[ "$out" = 0 ] || fail "closed connections still count as active: $out
+$(xlvs service list)"
+	out=$(xlvs -j conn list | jq -r '[.connections[] | select(.state == "closing")] | length')
+	[ "$out" -ge 60 ] || fail "only $out connections are closing after 61 closed ones"
+	echo "   after the clients closed: 0 active, $out closing in the connection table"
 }
 
 # Packets bigger than the tunnel allows: frag-needed / PTB, and the transfer still completes.

@@ -834,6 +834,7 @@ static void conn_rows(struct xlvs_conn_row rows[3])
 	rows[0] = mk_row("203.0.113.7", 50123, "198.18.0.10", 80, IPPROTO_TCP, 5, 3500000000ull);
 	rows[1] = mk_row("2001:db8:9::7", 5353, "2001:db8::10", 53, IPPROTO_UDP, 9, 0);
 	rows[2] = mk_row("203.0.113.8", 40000, "198.18.0.10", 80, IPPROTO_TCP, 42, XLVS_IDLE_UNKNOWN);
+	rows[2].conn.state = XLVS_CONN_CLOSING;
 }
 
 Test(cli_conn, text_exact)
@@ -845,10 +846,10 @@ Test(cli_conn, text_exact)
 	conn_rows(rows);
 	out = FORMAT(false, xlvs_fmt_conns(p, &s.st, rows, 3, 5));
 	cr_assert_str_eq(out,
-		"Prot Client:Port          VirtualAddress:Port RealAddress   Idle(s)\n"
-		"TCP  203.0.113.7:50123    198.18.0.10:80      198.18.1.11   3\n"
-		"UDP  [2001:db8:9::7]:5353 [2001:db8::10]:53   2001:db8:1::1 0\n"
-		"TCP  203.0.113.8:40000    198.18.0.10:80      -             -\n"
+		"Prot Client:Port          VirtualAddress:Port RealAddress   State   Idle(s)\n"
+		"TCP  203.0.113.7:50123    198.18.0.10:80      198.18.1.11   open    3\n"
+		"UDP  [2001:db8:9::7]:5353 [2001:db8::10]:53   2001:db8:1::1 open    0\n"
+		"TCP  203.0.113.8:40000    198.18.0.10:80      -             closing -\n"
 		"(3 of 5 connections shown; see --limit)\n");
 	free(out);
 }
@@ -872,6 +873,8 @@ Test(cli_conn, json_fields)
 	cr_assert_str_eq(jstr(j, "connections.0.real"), "198.18.1.11");
 	cr_assert_eq(jint(j, "connections.0.real_id"), 5);
 	cr_assert_eq(jint(j, "connections.0.idle_s"), 3);
+	cr_assert_str_eq(jstr(j, "connections.0.state"), "open");
+	cr_assert_str_eq(jstr(j, "connections.2.state"), "closing");
 	cr_assert_str_eq(jstr(j, "connections.1.real"), "2001:db8:1::1");
 	cr_assert(json_is_null(jpath(j, "connections.2.real")));
 	cr_assert(json_is_null(jpath(j, "connections.2.idle_s")));
