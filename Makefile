@@ -210,6 +210,7 @@ bench: deps
 	$(Q)$(MAKE) all
 	$(Q)$(BENCH) --json $(BUILD)/bench.json
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/control.sh
+	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/health-bench.sh
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -4,7 +4,7 @@
 # local listeners, all inside a private network namespace; prints xlvsd's
 # CPU use (user + system, % of one core) over a measured window, and the
 # checks it ran in that window. Needs root. Not a test: it reports.
-#   tests/bench/health-bench.sh [REALS] [SECONDS]     (make bench-health)
+#   tests/bench/health-bench.sh [REALS] [SECONDS]     (also run by make bench)
 set -eu
 BUILD=${BUILD:-build}
 REALS=${1:-1000}
