@@ -392,6 +392,21 @@ $extra"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
+# wait_all_up N TIMEOUT-MS: until xlvsd's health report has N reals up whose last two or more
+# checks ran and the last one passed (the initial state alone says nothing).
+wait_all_up() {
+	local t0 up
+	t0=$(now_ms)
+	while :; do
+		up=$(printf '{"cmd": "health"}\n' | in_ns "$NS_LB" socat -t2 - UNIX-CONNECT:"$SOCK" |
+			jq '[.services[].reals[] | .health |
+			    select(.state == "up" and .last_result == "ok" and .checks >= 2)] | length')
+		[ "${up:-0}" -ge "$1" ] && return 0
+		[ $(($(now_ms) - t0)) -lt "$2" ] || fail "only ${up:-0} of $1 reals up after $2 ms: $(tail -3 "$LOG")"
+		sleep 0.05
+	done
+}
+
 # wait_log PATTERN N TIMEOUT-MS: until PATTERN has N matches in the daemon log; prints the time.
 wait_log() {
 	local t0 now
@@ -425,7 +440,7 @@ s_health_detect() {
 	local rise=2 fall=2 t_kill t_down t_start t_up bound out n
 	health_config $rise $fall "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
 	reload
-	sleep 0.6	# reals start up (initial: up); a few rounds of checks
+	wait_all_up 3 5000
 	grep -q "real ${REAL4[0]} is down" "$LOG" && fail "real1 went down before its server was killed"
 	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 100k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
 		>"$E2E_DIR/hc-upload.out" 2>&1 &
@@ -462,12 +477,40 @@ s_health_detect() {
 	echo "   established upload finished on $(cut -d' ' -f1 "$E2E_DIR/hc-upload.out")"
 }
 
+# IPv6 reals, TCP connect checks over IPv6: a killed real is marked down and gets no new
+# connection; restarted, it is back.
+s_health_ipv6() {
+	local n t_kill t_down bound out
+	config native "$(svc_yaml $VIP6 80 tcp dr "${REAL6[0]}:1" "${REAL6[1]}:1" "${REAL6[2]}:1")
+    check: { type: tcp, interval: ${HC_INTERVAL}ms, timeout: ${HC_TIMEOUT}ms, rise: 2, fall: 2 }"
+	reload
+	# A new IPv6 neighbour may take one retransmit (1 s) to resolve: start once all are up.
+	wait_all_up 3 5000
+	n=$(grep -c "real ${REAL6[0]} is down" "$LOG")
+	t_kill=$(now_ms)
+	http_down 0
+	t_down=$(wait_log "real ${REAL6[0]} is down" $((n + 1)) 3000)
+	bound=$((2 * HC_INTERVAL * (100 + HC_JITTER) / 100 + HC_TIMEOUT + 100))
+	[ $((t_down - t_kill)) -le $bound ] || fail "IPv6 detection took $((t_down - t_kill)) ms > $bound ms"
+	sleep 0.1
+	out=$(spread $VIP6 30) || exit 1
+	[ "$(echo "$out" | cut -d' ' -f1)" = 0 ] || fail "real1 got new IPv6 connections while down ($out)"
+	echo "   IPv6 real1 killed: down after $((t_down - t_kill)) ms (bound $bound); 30 connections: $out"
+	n=$(grep -c "real ${REAL6[0]} is up" "$LOG")
+	http_up 0
+	wait_log "real ${REAL6[0]} is up" $((n + 1)) 3000 >/dev/null
+	sleep 0.1
+	out=$(spread $VIP6 30) || exit 1
+	[ "$(echo "$out" | cut -d' ' -f1)" -gt 0 ] || fail "real1 got no IPv6 connection after coming back ($out)"
+	echo "   restarted: back, 30 connections: $out"
+}
+
 # All reals down: the sorry server answers; it stops as soon as a real is back.
 s_health_sorry() {
 	local n0 n1 out
 	health_config 2 2 "    sorry: { address: ${REAL4[2]} }" "${REAL4[0]}:1" "${REAL4[1]}:1"
 	reload
-	sleep 0.6
+	wait_all_up 2 5000
 	out=$(spread $VIP4 20) || exit 1
 	[ "$(echo "$out" | cut -d' ' -f3)" = 0 ] || fail "the sorry server answered while reals are up ($out)"
 	n0=$(grep -c "real ${REAL4[0]} is down" "$LOG"); n1=$(grep -c "real ${REAL4[1]} is down" "$LOG")
@@ -499,7 +542,7 @@ s_health_flap() {
 	local rise=3 fall=3 i n0 n1 applied0 applied1 t0 t1 bound f0 f1
 	health_config $rise $fall "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
 	reload
-	sleep 0.6
+	wait_all_up 3 5000
 	n0=$(grep -c "real ${REAL4[0]} is \(up\|down\)" "$LOG")
 	applied0=$(grep -c "health: applied" "$LOG")
 	f0=$(real1_failures)
@@ -568,6 +611,7 @@ main() {
 	scenario "PMTU through the director, IPv6 (packet too big)" s_pmtu6
 	scenario "reload writes only the difference" s_reload_diff
 	scenario "health: a killed real is detected and avoided, and comes back" s_health_detect
+	scenario "health: IPv6 reals checked over IPv6" s_health_ipv6
 	scenario "health: sorry server while every real is down" s_health_sorry
 	scenario "health: a flapping real does not thrash the ring" s_health_flap
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
