@@ -18,7 +18,12 @@
  * FAILED entry too. Without NLM_F_CREATE a missing entry is -ENOENT. So no
  * probe datagram is needed. IPv6: a solicitation with no packet to take the
  * source from leaves only from a usable (not tentative) link-local address of
- * the oif, as for any resolution the kernel starts by itself.
+ * the oif, as for any resolution the kernel starts by itself. So while the
+ * oif's link-local is tentative (DAD, ~1-2 s after it comes up) IPv6
+ * resolutions are deferred, not started: a solicitation that cannot leave
+ * would hold the entry INCOMPLETE until the next retransmit (1 s) and every
+ * local packet to it, health checks included, with it. The sync runs again
+ * after the event gap until DAD is done.
  * Beware: NTF_USE turns a PERMANENT entry into an INCOMPLETE one
  * (__neigh_update clears NUD_PERMANENT), so it is only ever sent for entries
  * that are missing, FAILED/NONE, or dynamic and valid.
@@ -89,6 +94,7 @@ struct neigh {
 struct link {
 	uint32_t ifindex;
 	bool usable;		/* Ethernet, up, carrier */
+	int8_t ll6;		/* usable IPv6 link-local address: 1 yes, 0 no, -1 not asked yet */
 	uint8_t mac[6];
 };
 
@@ -126,6 +132,7 @@ struct xlvs_nh {
 	struct watch *watch;
 	size_t nr_watch, cap_watch;
 	bool dirty;
+	bool deferred;		/* a resolution waits for a link-local address: sync again soon */
 	uint64_t last_sync_ns, sync_cost_ns;
 	struct xlvs_nh_stats st;
 };
@@ -308,7 +315,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* The oif's MAC and state, asked once per sync. NULL only when out of memory. */
-static const struct link *link_get(struct xlvs_nh *nh, uint32_t ifindex)
+static struct link *link_get(struct xlvs_nh *nh, uint32_t ifindex)
 {
 	char b[NL_REQ_SIZE];
 	struct nlmsghdr *nlh;
@@ -324,6 +331,7 @@ static const struct link *link_get(struct xlvs_nh *nh, uint32_t ifindex)
 	l = &nh->links[nh->nr_links++];
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifindex;
+	l->ll6 = -1;
 	nlh = req_start(b, RTM_GETLINK, NLM_F_ACK);
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_index = (int)ifindex;
@@ -413,6 +421,53 @@ static const struct neigh *neigh_find(struct xlvs_nh *nh, const struct nh_key *k
 	return bsearch(k, nh->neigh, nh->nr_neigh, sizeof(*nh->neigh), key_cmp);
 }
 
+struct ll6_query {
+	uint32_t ifindex;
+	bool ready;
+};
+
+static int ll6_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct ll6_query *q = data;
+	uint32_t flags;
+	struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa) ||
+	    ifa->ifa_index != q->ifindex || ifa->ifa_scope != RT_SCOPE_LINK)
+		return MNL_CB_OK;
+	flags = ifa->ifa_flags;
+	mnl_attr_for_each(a, nlh, sizeof(*ifa))
+		if (mnl_attr_get_type(a) == IFA_FLAGS && mnl_attr_get_payload_len(a) == sizeof(uint32_t))
+			flags = mnl_attr_get_u32(a);
+	if (!(flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
+		q->ready = true;
+	return MNL_CB_OK;
+}
+
+/*
+ * Can the kernel solicit on l without a packet to take the source from? Only
+ * from a usable link-local address (see the top). Right after an interface
+ * comes up, its link-local is tentative (DAD) for a second or so: an NTF_USE
+ * then leaves the entry INCOMPLETE until the next retransmit (1 s), and the
+ * host's own first packets to that neighbour (health checks) wait with it.
+ */
+static bool link_ll6_ready(struct xlvs_nh *nh, struct link *l)
+{
+	struct ll6_query q = { .ifindex = l->ifindex };
+	char b[NL_REQ_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if (l->ll6 < 0) {
+		nlh = req_start(b, RTM_GETADDR, NLM_F_DUMP);
+		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+		ifa->ifa_family = AF_INET6;
+		l->ll6 = !nl_talk(nh, nlh, ll6_cb, &q) && q.ready;
+	}
+	return l->ll6 > 0;
+}
+
 /* Start resolution of k (NTF_USE, see the comment at the top). */
 static int neigh_use(struct xlvs_nh *nh, const struct nh_key *k)
 {
@@ -444,7 +499,7 @@ static int resolve(struct xlvs_nh *nh, const struct xlvs_real *r, struct nh_res 
 {
 	int af = r->family == XLVS_AF_INET ? AF_INET : r->family == XLVS_AF_INET6 ? AF_INET6 : 0;
 	const struct neigh *n;
-	const struct link *l;
+	struct link *l;
 	struct route rt;
 	int err;
 
@@ -482,6 +537,11 @@ static int resolve(struct xlvs_nh *nh, const struct xlvs_real *r, struct nh_res 
 	} else {
 		/* Never NTF_USE a PERMANENT/NOARP entry; an INCOMPLETE one is resolving already. */
 		res->trigger = !n || !(n->state & (NUD_INCOMPLETE | NUD_PERMANENT | NUD_NOARP));
+		if (res->trigger && res->key.family == AF_INET6 && !link_ll6_ready(nh, l)) {
+			res->trigger = false;	/* the first packet resolves it; we retry soon */
+			nh->deferred = true;
+			nh->st.deferred++;
+		}
 	}
 	return 0;
 }
@@ -629,7 +689,7 @@ static void nh_done(struct xlvs_nh *nh, uint64_t start, int err)
 {
 	uint64_t now = now_ns();
 
-	nh->dirty = err != 0;	/* retry after the gap */
+	nh->dirty = err != 0 || nh->deferred;	/* retry after the gap */
 	nh->last_sync_ns = now;
 	nh->sync_cost_ns = now - start;
 	nh->st.syncs++;
@@ -646,6 +706,7 @@ static int nh_sync(struct xlvs_nh *nh, bool refresh)
 	int err, ret;
 
 	nh->nr_links = 0;
+	nh->deferred = false;
 	ret = reals_read(nh);
 	if (!ret)
 		ret = neigh_dump(nh);

@@ -34,6 +34,7 @@ struct xlvs_nh_stats {
 	unsigned int reals;		/* ACTIVE reals seen */
 	unsigned int valid;		/* of those, with a resolved next hop */
 	unsigned int triggered;		/* neighbour resolutions started */
+	unsigned int deferred;		/* IPv6 ones held back: no usable link-local address yet */
 	unsigned int written;		/* reals whose entry changed */
 	unsigned int syncs;		/* syncs since open */
 };

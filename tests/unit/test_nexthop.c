@@ -420,6 +420,48 @@ Test(nexthop, tunnel_reals_use_the_gateway, .timeout = 10)
 	env_down(&e);
 }
 
+/* Is addr on NH_A still tentative (DAD running)? */
+static bool tentative(const char *addr)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "ip -6 addr show dev %s tentative | grep -q '%s/'", NH_A, addr);
+	return system(cmd) == 0;
+}
+
+/*
+ * While nhA's only link-local address is tentative, no IPv6 resolution is
+ * started (it would stall until the next retransmit) and a sync is due again
+ * soon; once DAD is done, the next sync starts it.
+ */
+Test(nexthop, ipv6_waits_for_a_usable_link_local, .timeout = 15)
+{
+	struct nhenv e;
+	int i, ps;
+
+	env_up(&e);
+	SH("ip -6 addr del fe80::a/64 dev %s && ip -6 addr add fe80::b/64 dev %s", NH_A, NH_A);
+	cr_assert(tentative("fe80::b"), "fe80::b is not tentative: DAD disabled here? (accept_dad)");
+	put_real(&e, 30, "2001:db8::30", XLVS_FWD_DR, XLVS_REAL_F_ACTIVE);
+	ps = probe_socket(ETH_P_IPV6);
+
+	cr_assert_eq(xlvs_nh_sync(e.nh), 0);
+	cr_expect_eq(stats(&e).triggered, 0, "resolution started from a tentative link-local");
+	cr_expect_eq(stats(&e).deferred, 1);
+	cr_expect(!neigh_pending("2001:db8::30"), "an INCOMPLETE entry exists already");
+
+	for (i = 0; i < 60 && tentative("fe80::b"); i++)
+		usleep(100 * 1000);
+	cr_assert(!tentative("fe80::b"), "DAD of fe80::b did not finish in 6 s");
+	cr_assert_eq(xlvs_nh_sync(e.nh), 0);
+	cr_expect_eq(stats(&e).triggered, 1, "no resolution once the link-local is usable");
+	cr_expect_eq(stats(&e).deferred, 0);
+	cr_expect(neigh_pending("2001:db8::30"), "resolution not started");
+	cr_expect(saw_probe(ps, "2001:db8::30"), "no neighbour solicitation for 2001:db8::30 left nhA");
+	close(ps);
+	env_down(&e);
+}
+
 Test(nexthop, ipv6_reals, .timeout = 10)
 {
 	struct nhenv e;
