@@ -55,17 +55,6 @@ XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const 
 	count_event(XLVS_EV_CONN_NEW);
 }
 
-/*
- * FIN/RST from the client closes, a SYN opens again; other packets leave the
- * state (ICMP errors carry neither flag: only the quoted ports are parsed).
- */
-XLVS_INLINE void conn_track_state(const struct pkt *p, struct xlvs_conn *conn)
-{
-	if (!(p->flags & (PKT_F_FIN | PKT_F_SYN)))
-		return;
-	conn->state = p->flags & PKT_F_FIN ? XLVS_CONN_CLOSING : XLVS_CONN_OPEN;
-}
-
 /* An established flow whose real still serves its service: fills *t and returns true. */
 XLVS_INLINE bool conn_established(const struct pkt *p, struct target *t)
 {
@@ -73,6 +62,16 @@ XLVS_INLINE bool conn_established(const struct pkt *p, struct target *t)
 
 	if (!conn)
 		return false;
+	if (p->flags & PKT_F_SYN && conn->state == XLVS_CONN_CLOSING) {
+		/*
+		 * A new connection on a closed one's ports: schedule it afresh. The old
+		 * entry goes now, or a SYN the guard does not insert would leave the
+		 * handshake's next packet to it and its old real.
+		 */
+		bpf_map_delete_elem(&xlvs_conns, &p->flow);
+		count_event(XLVS_EV_CONN_REUSED);
+		return false;
+	}
 	t->real = real_lookup(conn->real_id, conn->svc_id);
 	if (!t->real) {
 		count_event(XLVS_EV_CONN_RESCHED);	/* its real was removed */
@@ -82,7 +81,8 @@ XLVS_INLINE bool conn_established(const struct pkt *p, struct target *t)
 	t->svc_id = conn->svc_id;
 	t->hash = conn->hash;
 	conn->last_seen = bpf_jiffies64();
-	conn_track_state(p, conn);
+	if (p->flags & PKT_F_FIN)	/* FIN or RST from the client: the connection ends */
+		conn->state = XLVS_CONN_CLOSING;
 	count_event(XLVS_EV_CONN_HIT);
 	return true;
 }

@@ -112,6 +112,7 @@ enum xlvs_drop_reason {
 	X(CONN_HIT,		"conn_hit")				\
 	X(CONN_NEW,		"conn_new")				\
 	X(CONN_RESCHED,		"conn_resched")				\
+	X(CONN_REUSED,		"conn_reused")				\
 	X(SYN_GUARD,		"syn_guard_not_inserted")		\
 	X(TOO_BIG_SENT,		"too_big_sent")				\
 	X(ECHO_REPLY,		"icmp_echo_reply")			\
@@ -202,8 +203,11 @@ struct xlvs_flow {
  * What the director sees of a TCP connection's end. Only the client's half
  * passes through it (replies go straight from the real, as in LVS-DR/TUN),
  * so like IPVS in those modes it goes by the client's flags: FIN or RST
- * closes, a new SYN on the same flow opens again. ipvsadm's ActiveConn /
- * InActConn and `xlvs real drain --wait` count by it. UDP stays OPEN.
+ * closes. A SYN on a closing flow is a new connection reusing the ports: it
+ * is scheduled afresh (conn_reused), as IPVS's conn_reuse_mode does, so a
+ * drained or removed real gets no new connection by port reuse. ipvsadm's
+ * ActiveConn / InActConn and `xlvs real drain --wait` count by it. UDP stays
+ * OPEN.
  */
 enum xlvs_conn_state {
 	XLVS_CONN_OPEN = 0,

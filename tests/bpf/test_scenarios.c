@@ -467,6 +467,82 @@ Test(scenarios, conn_state_first_packet_fin_inserts_closing)
 	state_after(f, 1, XLVS_CONN_CLOSING);
 }
 
+/* A new connection on the ports of a closed one to a drained real goes by the ring, not the old entry. */
+Test(scenarios, syn_on_a_closed_flow_is_scheduled_afresh)
+{
+	const uint32_t drain_third[] = { 1, 1, 0 };
+	uint32_t drained = std_real_id(SVC_DR4, 2), got;
+	struct pkt_spec s;
+	struct world w;
+
+	open_std(&w);
+	s = tcp4(VIP_DR4, port_to(&w, 2, PORT0), TH_SYN);
+	cr_assert_eq(forward_to(&w, &s), drained);
+	s.tcp_flags = TH_FIN | TH_ACK;
+	cr_assert_eq(forward_to(&w, &s), drained, "the FIN left its real");
+	world_set_weights(&w, SVC_DR4, drain_third);
+
+	s.tcp_flags = TH_SYN;
+	got = forward_to(&w, &s);
+	cr_expect_neq(got, drained, "a new connection on reused ports went to the drained real");
+	cr_expect_eq(got, ring_pick(&w, SVC_DR4, &s), "not the ring's real");
+	cr_expect_eq(conn_real(&w, &s), got, "the entry does not name the new real");
+	cr_expect_eq(conn_state(&w, &s), XLVS_CONN_OPEN);
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_REUSED), 1);
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_NEW), 2);
+	world_close(&w);
+}
+
+/* A SYN again on an open flow (a retransmit) keeps its real, drained or not. */
+Test(scenarios, syn_retransmit_on_an_open_flow_keeps_its_real)
+{
+	const uint32_t drain_third[] = { 1, 1, 0 };
+	uint32_t drained = std_real_id(SVC_DR4, 2);
+	struct pkt_spec s;
+	struct world w;
+
+	open_std(&w);
+	s = tcp4(VIP_DR4, port_to(&w, 2, PORT0), TH_SYN);
+	cr_assert_eq(forward_to(&w, &s), drained);
+	world_set_weights(&w, SVC_DR4, drain_third);
+	cr_expect_eq(forward_to(&w, &s), drained, "a retransmitted SYN left its real");
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_REUSED), 0);
+	world_close(&w);
+}
+
+/* Under the SYN guard the reused SYN is not inserted, and the old entry is gone: the ACK follows the ring too. */
+Test(scenarios, reused_flow_under_syn_guard_follows_the_ring)
+{
+	const uint32_t drain_third[] = { 1, 1, 0 };
+	uint32_t drained = std_real_id(SVC_DR4, 2), got;
+	struct pkt_spec s, other;
+	struct xlvs_flow f;
+	struct xlvs_conn c;
+	struct world w;
+
+	pin_cpu0();
+	open_std(&w);
+	s = tcp4(VIP_DR4, port_to(&w, 2, PORT0), TH_SYN);
+	cr_assert_eq(forward_to(&w, &s), drained);
+	s.tcp_flags = TH_RST;
+	cr_assert_eq(forward_to(&w, &s), drained);
+	world_set_weights(&w, SVC_DR4, drain_third);
+	set_guard(&w, 1);
+	other = tcp4(VIP_DR4, (uint16_t)(s.sport + 1000), TH_SYN);
+	forward_to(&w, &other);		/* this second's one tracked SYN: the guard trips for the next */
+
+	s.tcp_flags = TH_SYN;
+	cr_assert_eq(forward_to(&w, &s), ring_pick(&w, SVC_DR4, &s));
+	cr_expect_eq(world_event(&w, XLVS_EV_SYN_GUARD), 1, "the reused SYN was inserted: nothing tested");
+	spec_flow(&s, &f);
+	cr_expect(!world_get_conn(&w, &f, &c), "the closed entry is still there");
+	s.tcp_flags = TH_ACK;
+	got = forward_to(&w, &s);
+	cr_expect_neq(got, drained, "the handshake's ACK went to the old real");
+	cr_expect_eq(got, ring_pick(&w, SVC_DR4, &s));
+	world_close(&w);
+}
+
 Test(scenarios, conn_state_icmp_error_leaves_it)
 {
 	struct pkt_spec s, err, quote;
