@@ -1128,6 +1128,24 @@ static int parse_check(struct ctx *c, yaml_node_t *v, const struct xlvs_check_sp
 	if (!cp.have_type)
 		return fail(c, v, "missing required key 'type' in check (%s)",
 			    "tcp, http, https, udp, dns, icmp or exec");
+	if (base->type != XLVS_CHECK_NONE && cp.ck.type != base->type) {
+		/*
+		 * Another type than the service's: only timing, initial state and
+		 * target carry over, not what belonged to the other type (an http
+		 * body is no udp reply). Parse again over that.
+		 */
+		check_defaults(&cp.ck);
+		cp.ck.initial_up = base->initial_up;
+		cp.ck.rise = base->rise;
+		cp.ck.fall = base->fall;
+		cp.ck.interval_ms = base->interval_ms;
+		cp.ck.timeout_ms = base->timeout_ms;
+		cp.ck.addr = base->addr;
+		cp.ck.port = base->port;
+		err = walk(c, v, "in check", check_keys, CK_NR, NULL, &cp, &s);
+		if (err)
+			return err;
+	}
 	for (i = 0; i < CK_NR; i++) {
 		if (!HAS(&s, i) || !check_key_types[i] || (check_key_types[i] & (1u << cp.ck.type)))
 			continue;

@@ -953,7 +953,18 @@ Test(config, health_round_trip)
 	cr_assert_str_eq(ck->path, "/healthz?full=1");
 	cr_assert_eq(v->reals[2].check->type, XLVS_CHECK_NONE);
 	cr_assert_eq(v->reals[3].check->type, XLVS_CHECK_TCP);
-	cr_assert_eq(v->reals[3].check->interval_ms, 500);
+	/* another type keeps timing, state and target, not the http settings */
+	ck = v->reals[3].check;
+	cr_assert_eq(ck->interval_ms, 500);
+	cr_assert_eq(ck->timeout_ms, 250);
+	cr_assert_eq(ck->rise, 1);
+	cr_assert_eq(ck->fall, 5);
+	cr_assert(!ck->initial_up);
+	cr_assert_eq(ck->port, 8443);
+	cr_assert_str_eq(ck->match, "", "the service's http body became the tcp check's");
+	cr_assert_str_eq(ck->host, "");
+	cr_assert_eq(ck->nr_codes, 0);
+	cr_assert(!ck->tls_verify);
 
 	v = &s.services[1];
 	ck = &v->health->check;
@@ -978,6 +989,8 @@ Test(config, health_round_trip)
 	cr_assert_str_eq(v->health->check.payload, "ping\n");
 	cr_assert_str_eq(v->health->check.match, "pong");
 	cr_assert_eq(v->reals[0].check->type, XLVS_CHECK_ICMP);
+	cr_assert_str_eq(v->reals[0].check->match, "", "the udp reply carried over to icmp");
+	cr_assert_str_eq(v->reals[0].check->payload, "");
 	cr_assert_eq(v->reals[1].check->type, XLVS_CHECK_EXEC);
 	cr_assert_str_eq(v->reals[1].check->command, "/bin/check $XLVS_REAL");
 
