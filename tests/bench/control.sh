@@ -58,7 +58,7 @@ timed_reload() {
 ip netns add "$NS" || die "netns add"
 ip -n "$NS" link add eth0 type veth peer name eth1 && ip -n "$NS" link set eth0 up &&
 	ip -n "$NS" link set eth1 up || die "veth"
-SAVE=$SERVICES; SERVICES=0; config 100; SERVICES=$SAVE
+SERVICES=0 config 100	# start empty (bash: the assignment holds for this call only)
 nsenter --net=/run/netns/"$NS" "$BUILD/xlvsd" -c "$DIR/xlvs.yaml" --pin-dir "$PIN" --socket "$DIR/sock" \
 	>"$DIR/log" 2>&1 &
 pid=$!
@@ -70,7 +70,7 @@ echo "control plane: $SERVICES services x $REALS reals, ring $RING (xlvs reload,
 config 100; timed_reload "from empty"
 timed_reload "identical file"
 config 50; timed_reload "one weight changed in every service"
-SAVE=$SERVICES; SERVICES=0; config 100; SERVICES=$SAVE; timed_reload "all removed"
+SERVICES=0 config 100; timed_reload "all removed"
 {
 	printf '{"services": %d, "reals_per_service": %d, "ring_size": %d, "reload_ms": {' "$SERVICES" "$REALS" "$RING"
 	sep=

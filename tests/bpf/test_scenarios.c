@@ -109,6 +109,18 @@ static uint32_t conn_real(struct world *w, const struct pkt_spec *s)
 	return c.real_id;
 }
 
+/* Weights that drain dr4's third real. */
+static const uint32_t drain_third[] = { 1, 1, 0 };
+
+/* A SYN from the first client port Maglev gives dr4's third real, forwarded there. */
+static struct pkt_spec syn_to_third(struct world *w)
+{
+	struct pkt_spec s = tcp4(VIP_DR4, port_to(w, 2, PORT0), TH_SYN);
+
+	cr_assert_eq(forward_to(w, &s), std_real_id(SVC_DR4, 2), "the SYN did not reach the third real");
+	return s;
+}
+
 /* ---- connection tracking across ring changes ---------------------------- */
 
 #define NFLOWS	64
@@ -223,14 +235,12 @@ Test(scenarios, recycled_real_id_flow_rescheduled)
 
 Test(scenarios, drained_real_keeps_established_flow)
 {
-	const uint32_t drain_third[] = { 1, 1, 0 };
 	uint32_t drained = std_real_id(SVC_DR4, 2);
 	struct pkt_spec s;
 	struct world w;
 
 	open_std(&w);
-	s = tcp4(VIP_DR4, port_to(&w, 2, PORT0), TH_SYN);
-	cr_assert_eq(forward_to(&w, &s), drained);
+	s = syn_to_third(&w);
 	world_set_weights(&w, SVC_DR4, drain_third);
 	cr_assert_neq(ring_pick(&w, SVC_DR4, &s), drained, "weight 0 left the real in the ring");
 
@@ -245,7 +255,6 @@ Test(scenarios, drained_real_keeps_established_flow)
 
 Test(scenarios, drained_real_gets_no_new_flows)
 {
-	const uint32_t drain_third[] = { 1, 1, 0 };
 	uint32_t drained = std_real_id(SVC_DR4, 2), i, got;
 	struct world w;
 
@@ -470,14 +479,12 @@ Test(scenarios, conn_state_first_packet_fin_inserts_closing)
 /* A new connection on the ports of a closed one to a drained real goes by the ring, not the old entry. */
 Test(scenarios, syn_on_a_closed_flow_is_scheduled_afresh)
 {
-	const uint32_t drain_third[] = { 1, 1, 0 };
 	uint32_t drained = std_real_id(SVC_DR4, 2), got;
 	struct pkt_spec s;
 	struct world w;
 
 	open_std(&w);
-	s = tcp4(VIP_DR4, port_to(&w, 2, PORT0), TH_SYN);
-	cr_assert_eq(forward_to(&w, &s), drained);
+	s = syn_to_third(&w);
 	s.tcp_flags = TH_FIN | TH_ACK;
 	cr_assert_eq(forward_to(&w, &s), drained, "the FIN left its real");
 	world_set_weights(&w, SVC_DR4, drain_third);
@@ -496,14 +503,12 @@ Test(scenarios, syn_on_a_closed_flow_is_scheduled_afresh)
 /* A SYN again on an open flow (a retransmit) keeps its real, drained or not. */
 Test(scenarios, syn_retransmit_on_an_open_flow_keeps_its_real)
 {
-	const uint32_t drain_third[] = { 1, 1, 0 };
 	uint32_t drained = std_real_id(SVC_DR4, 2);
 	struct pkt_spec s;
 	struct world w;
 
 	open_std(&w);
-	s = tcp4(VIP_DR4, port_to(&w, 2, PORT0), TH_SYN);
-	cr_assert_eq(forward_to(&w, &s), drained);
+	s = syn_to_third(&w);
 	world_set_weights(&w, SVC_DR4, drain_third);
 	cr_expect_eq(forward_to(&w, &s), drained, "a retransmitted SYN left its real");
 	cr_expect_eq(world_event(&w, XLVS_EV_CONN_REUSED), 0);
@@ -513,7 +518,6 @@ Test(scenarios, syn_retransmit_on_an_open_flow_keeps_its_real)
 /* Under the SYN guard the reused SYN is not inserted, and the old entry is gone: the ACK follows the ring too. */
 Test(scenarios, reused_flow_under_syn_guard_follows_the_ring)
 {
-	const uint32_t drain_third[] = { 1, 1, 0 };
 	uint32_t drained = std_real_id(SVC_DR4, 2), got;
 	struct pkt_spec s, other;
 	struct xlvs_flow f;
@@ -522,8 +526,7 @@ Test(scenarios, reused_flow_under_syn_guard_follows_the_ring)
 
 	pin_cpu0();
 	open_std(&w);
-	s = tcp4(VIP_DR4, port_to(&w, 2, PORT0), TH_SYN);
-	cr_assert_eq(forward_to(&w, &s), drained);
+	s = syn_to_third(&w);
 	s.tcp_flags = TH_RST;
 	cr_assert_eq(forward_to(&w, &s), drained);
 	world_set_weights(&w, SVC_DR4, drain_third);
@@ -631,14 +634,12 @@ static struct pkt_spec frag_needed(struct pkt_spec *quote, uint16_t sport)
 
 Test(scenarios, icmp_error_follows_conn_after_ring_change)
 {
-	const uint32_t drain_third[] = { 1, 1, 0 };
 	uint32_t real = std_real_id(SVC_DR4, 2);
 	struct pkt_spec s, err, quote;
 	struct world w;
 
 	open_std(&w);
-	s = tcp4(VIP_DR4, port_to(&w, 2, PORT0), TH_SYN);
-	cr_assert_eq(forward_to(&w, &s), real);
+	s = syn_to_third(&w);
 	world_set_weights(&w, SVC_DR4, drain_third);
 	cr_assert_neq(ring_pick(&w, SVC_DR4, &s), real, "ring still owns the flow: nothing to test");
 

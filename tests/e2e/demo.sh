@@ -13,6 +13,7 @@ PIN=/sys/fs/bpf/xlvs-demo	# not the default pin dir: the demo never touches a re
 SOCK=$E2E_DIR/xlvsd.sock
 CONF=$REPO/docs/examples/demo.yaml
 LOG=$E2E_DIR/xlvsd.log
+PIDFILE=$E2E_DIR/xlvsd.pid
 
 clean() {
 	local pid
@@ -53,10 +54,7 @@ demo() {
 	echo "  namespaces: $NS_CL $NS_LB ${NS_R[*]} $NS_SW"
 
 	step "xlvsd -c docs/examples/demo.yaml (in $NS_LB)"
-	nsenter --net=/run/netns/"$NS_LB" "$XLVSD" -c "$CONF" --pin-dir "$PIN" --socket "$SOCK" >"$LOG" 2>&1 &
-	local i
-	for i in $(seq 100); do grep -q "xlvsd: info: ready" "$LOG" && break; sleep 0.1; done
-	grep -q "xlvsd: info: ready" "$LOG" || { cat "$LOG"; fail "xlvsd did not start"; }
+	start_xlvsd
 	sed 's/^/  /' "$LOG"
 
 	step "60 HTTP requests to the IPv4 VIP (IPIP, weights 1:2:3); each real answers with its name"

@@ -110,6 +110,34 @@ topo_down() {
 	rm -rf "$E2E_DIR" "$DECAP_PIN"[123]
 }
 
+# xlvsd in the director's namespace; the caller sets XLVSD, CONF, PIN, SOCK, LOG and PIDFILE
+# (scenarios run in subshells: the pid lives in a file). XLVSD_BIN and XLVSD_ENV override
+# the binary and add environment variables.
+start_xlvsd() {
+	: >"$LOG"
+	# nsenter itself (in_ns is a function: `&` would fork a shell and $! would name that).
+	env ${XLVSD_ENV:-} nsenter --net=/run/netns/"$NS_LB" "${XLVSD_BIN:-$XLVSD}" -c "$CONF" --pin-dir "$PIN" --socket "$SOCK" >>"$LOG" 2>&1 &
+	local pid=$! i
+	echo "$pid" >"$PIDFILE"
+	for i in $(seq 100); do
+		grep -q "xlvsd: info: ready" "$LOG" && return 0
+		kill -0 "$pid" 2>/dev/null || { cat "$LOG" >&2; fail "xlvsd exited"; }
+		sleep 0.1
+	done
+	cat "$LOG" >&2
+	fail "xlvsd not ready after 10 s"
+}
+
+# SIGTERM, then wait for the process to go (it may be a child of another subshell, so no `wait`).
+stop_xlvsd() {
+	local pid i
+	pid=$(cat "$PIDFILE" 2>/dev/null) || return 0
+	rm -f "$PIDFILE"
+	kill "$pid" 2>/dev/null || return 0
+	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+	fail "xlvsd ($pid) still running 5 s after SIGTERM"
+}
+
 # http_up I / http_down I: start or stop real I+1's HTTP listener (established connections are
 # served by forked children and go on). nsenter directly: $! must be socat's pid.
 http_up() {	# in a subshell: not a job of ours, so no "Terminated" when cleanup kills it

@@ -27,6 +27,9 @@ trap 'exit 130' INT TERM
 
 xlvs() { in_ns "$NS_LB" "$XLVS" --pin-dir "$PIN" --socket "$SOCK" "$@"; }
 
+# ctl LINE: one raw request line to xlvsd's control socket; prints the reply line.
+ctl() { printf '%s\n' "$1" | in_ns "$NS_LB" socat -t2 - UNIX-CONNECT:"$SOCK"; }
+
 # Scenarios run in subshells: `fail` ends the scenario, not the suite.
 scenario() {
 	local name=$1; shift
@@ -46,31 +49,6 @@ tunnel: { source4: $LB4, source6: "$LB6", mtu: 1500, gue_port: 6080 }
 services:
 $2
 EOF
-}
-
-start_xlvsd() {
-	: >"$LOG"
-	# nsenter itself (in_ns is a function: `&` would fork a shell and $! would name that).
-	env ${XLVSD_ENV:-} nsenter --net=/run/netns/"$NS_LB" "${XLVSD_BIN:-$XLVSD}" -c "$CONF" --pin-dir "$PIN" --socket "$SOCK" >>"$LOG" 2>&1 &
-	local pid=$! i
-	echo "$pid" >"$PIDFILE"
-	for i in $(seq 100); do
-		grep -q "xlvsd: info: ready" "$LOG" && return 0
-		kill -0 "$pid" 2>/dev/null || { cat "$LOG" >&2; fail "xlvsd exited"; }
-		sleep 0.1
-	done
-	cat "$LOG" >&2
-	fail "xlvsd not ready after 10 s"
-}
-
-# SIGTERM, then wait for the process to go (it may be a child of another subshell, so no `wait`).
-stop_xlvsd() {
-	local pid i
-	pid=$(cat "$PIDFILE" 2>/dev/null) || return 0
-	rm -f "$PIDFILE"
-	kill "$pid" 2>/dev/null || return 0
-	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
-	fail "xlvsd ($pid) still running 5 s after SIGTERM"
 }
 
 reload() { xlvs reload >/dev/null || fail "xlvs reload refused: $(tail -3 "$LOG")"; }
@@ -287,7 +265,7 @@ s_bad_input() {
 	for req in '{"cmd": "real-add", "service": ' 'not json at all' '{"cmd": "no-such-command"}' \
 		   '{"cmd": "real-add", "service": {"vip": "198.18.1.10", "port": 80, "protocol": "tcp"}, "real": {"address": "300.1.1.1"}}' \
 		   '{"cmd": "service-del", "service": {"vip": 7}}' '[1, 2, 3]'; do
-		out=$(printf '%s\n' "$req" | in_ns "$NS_LB" socat -t2 - UNIX-CONNECT:"$SOCK") ||
+		out=$(ctl "$req") ||
 			fail "no reply to a malformed request: $req"
 		echo "$out" | grep -q '"ok": *false' && echo "$out" | grep -q '"error": *"..' ||
 			fail "request '$req' got '$out', want {\"ok\": false, \"error\": ...}"
@@ -392,13 +370,17 @@ $extra"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
+# detect_bound FALL: ms from a real's failure to its "down": FALL checks at the longest
+# jittered interval, the last one timing out, plus 100 ms for the test's own log polling.
+detect_bound() { echo $(($1 * HC_INTERVAL * (100 + HC_JITTER) / 100 + HC_TIMEOUT + 100)); }
+
 # wait_all_up N TIMEOUT-MS: until xlvsd's health report has N reals up whose last two or more
 # checks ran and the last one passed (the initial state alone says nothing).
 wait_all_up() {
 	local t0 up
 	t0=$(now_ms)
 	while :; do
-		up=$(printf '{"cmd": "health"}\n' | in_ns "$NS_LB" socat -t2 - UNIX-CONNECT:"$SOCK" |
+		up=$(ctl '{"cmd": "health"}' |
 			jq '[.services[].reals[] | .health |
 			    select(.state == "up" and .last_result == "ok" and .checks >= 2)] | length')
 		[ "${up:-0}" -ge "$1" ] && return 0
@@ -430,8 +412,8 @@ client_loop() {	# client_loop OUT SECONDS
 	done >"$1"
 }
 
-# after FILE MS: the client results that started at or after MS.
-after() { awk -v t="$2" '$1 >= t { print $2 }' "$1"; }
+# results FILE FROM-MS [TO-MS]: the client results of the requests started in [FROM, TO).
+results() { awk -v a="$2" -v b="${3:-}" '$1 >= a && (b == "" || $1 < b) { print $2 }' "$1"; }
 
 # A killed real stops getting new connections within fall x interval (+ jitter) + timeout;
 # no request started after detection fails; established connections elsewhere go on; a
@@ -452,7 +434,7 @@ s_health_detect() {
 	t_kill=$(now_ms)
 	http_down 0
 	t_down=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000)
-	bound=$((fall * HC_INTERVAL * (100 + HC_JITTER) / 100 + HC_TIMEOUT + 100))
+	bound=$(detect_bound $fall)
 	echo "   real1's server killed: marked down after $((t_down - t_kill)) ms (bound fall x interval (+10%) + timeout + 100 ms poll slack = $bound ms)"
 	[ $((t_down - t_kill)) -le $bound ] || fail "detection took $((t_down - t_kill)) ms > $bound ms"
 	sleep 1.5
@@ -462,16 +444,16 @@ s_health_detect() {
 	t_up=$(wait_log "real ${REAL4[0]} is up" $((n + 1)) 3000)
 	echo "   real1's server restarted: marked up after $((t_up - t_start)) ms (rise $rise x ${HC_INTERVAL} ms)"
 	wait $client
-	out=$(after "$E2E_DIR/hc-client.out" $((t_down + 20)) | awk -v t="$t_up" 'BEGIN{}{print}' )
 	# Between detection and the restart: nothing fails and nothing reaches real1.
-	out=$(awk -v a=$((t_down + 20)) -v b="$t_start" '$1 >= a && $1 < b { print $2 }' "$E2E_DIR/hc-client.out")
+	out=$(results "$E2E_DIR/hc-client.out" $((t_down + 20)) "$t_start")
 	[ -n "$out" ] || fail "no client request between detection and restart"
 	echo "$out" | grep -q FAIL && fail "requests failed after detection: $(echo "$out" | sort | uniq -c | tr '\n' ' ')"
 	echo "$out" | grep -q real1 && fail "real1 got new connections while down: $(echo "$out" | sort | uniq -c | tr '\n' ' ')"
 	echo "   while down: $(echo "$out" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')(no failures)"
-	echo "   failures before detection: $(awk -v a="$t_kill" -v b=$((t_down + 20)) '$1 >= a && $1 < b && $2 == "FAIL"' "$E2E_DIR/hc-client.out" | wc -l)"
-	after "$E2E_DIR/hc-client.out" $((t_up + 20)) | grep -q real1 || fail "real1 got no new connection after it came back"
-	after "$E2E_DIR/hc-client.out" $((t_up + 20)) | grep -q FAIL && fail "requests failed after real1 came back"
+	echo "   failures before detection: $(results "$E2E_DIR/hc-client.out" "$t_kill" $((t_down + 20)) | grep -c FAIL)"
+	out=$(results "$E2E_DIR/hc-client.out" $((t_up + 20)))
+	echo "$out" | grep -q real1 || fail "real1 got no new connection after it came back"
+	echo "$out" | grep -q FAIL && fail "requests failed after real1 came back"
 	wait $upload || fail "an established upload failed: $(cat "$E2E_DIR/hc-upload.out")"
 	case $(cat "$E2E_DIR/hc-upload.out") in "real"[123]" 600000") ;; *) fail "upload answer '$(cat "$E2E_DIR/hc-upload.out")'";; esac
 	echo "   established upload finished on $(cut -d' ' -f1 "$E2E_DIR/hc-upload.out")"
@@ -490,7 +472,7 @@ s_health_ipv6() {
 	t_kill=$(now_ms)
 	http_down 0
 	t_down=$(wait_log "real ${REAL6[0]} is down" $((n + 1)) 3000)
-	bound=$((2 * HC_INTERVAL * (100 + HC_JITTER) / 100 + HC_TIMEOUT + 100))
+	bound=$(detect_bound 2)
 	[ $((t_down - t_kill)) -le $bound ] || fail "IPv6 detection took $((t_down - t_kill)) ms > $bound ms"
 	sleep 0.1
 	out=$(spread $VIP6 30) || exit 1
@@ -532,7 +514,7 @@ s_health_sorry() {
 
 # Failed checks of real1 so far, from the daemon's health report.
 real1_failures() {
-	printf '{"cmd": "health"}\n' | in_ns "$NS_LB" socat -t2 - UNIX-CONNECT:"$SOCK" |
+	ctl '{"cmd": "health"}' |
 		jq -r --arg a "${REAL4[0]}" '[.services[].reals[] | select(.address == $a) | .health.failures] | add // "none"'
 }
 
