@@ -305,20 +305,27 @@ static void detail_counters(struct xp *p, const struct xlvs_counters *c, const c
 	xp_obj_close(p);
 }
 
-static void detail_nexthop(struct xp *p, const struct xlvs_real *r)
+/* "INDENTnexthop MAC ifindex N" and a "nexthop" object, if the real's next hop is resolved. */
+void xlvs_fmt_nexthop(struct xp *p, const struct xlvs_real *r, const char *indent)
 {
-	char mac[18];
 	const uint8_t *m = r->nh_mac;
+	char mac[18];
 
-	if (r->fwd == XLVS_FWD_GUE && r->gue_port)
-		xp_u64(p, XP_ANY, "gue_port", "     gue-port %" PRIu64 "\n", ntohs(r->gue_port));
 	if (!(r->flags & XLVS_REAL_F_NH_VALID))
 		return;
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	xp_text(p, "%s", indent);
 	xp_obj_open(p, "nexthop");
-	xp_str(p, XP_ANY, "mac", "     nexthop %s", mac);
+	xp_str(p, XP_ANY, "mac", "nexthop %s", mac);
 	xp_u64(p, XP_ANY, "ifindex", " ifindex %" PRIu64 "\n", r->nh_ifindex);
 	xp_obj_close(p);
+}
+
+static void detail_nexthop(struct xp *p, const struct xlvs_real *r)
+{
+	if (r->fwd == XLVS_FWD_GUE && r->gue_port)
+		xp_u64(p, XP_ANY, "gue_port", "     gue-port %" PRIu64 "\n", ntohs(r->gue_port));
+	xlvs_fmt_nexthop(p, r, "     ");
 }
 
 static void detail_real(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_real_state *r,

@@ -86,5 +86,6 @@ void xlvs_fmt_applied(struct xp *p, const char *key, const char *label, json_t *
 /* The status reply; fields the daemon adds later are shown too. */
 void xlvs_fmt_status(struct xp *p, json_t *reply);
 void xlvs_fmt_duration(long long seconds, char *buf, size_t size);
+void xlvs_fmt_nexthop(struct xp *p, const struct xlvs_real *r, const char *indent);
 
 #endif /* XLVS_CLI_FMT_H */

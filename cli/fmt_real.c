@@ -59,20 +59,6 @@ static void forwarding(struct xp *p, const struct xlvs_real_view *v)
 	}
 }
 
-static void nexthop(struct xp *p, const struct xlvs_real *r)
-{
-	const uint8_t *m = r->nh_mac;
-	char mac[18];
-
-	if (!(r->flags & XLVS_REAL_F_NH_VALID))
-		return;
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	xp_obj_open(p, "nexthop");
-	xp_str(p, XP_ANY, "mac", "  nexthop %s", mac);
-	xp_u64(p, XP_ANY, "ifindex", " ifindex %" PRIu64 "\n", r->nh_ifindex);
-	xp_obj_close(p);
-}
-
 /* "  weight 1  configured 2": the maps' weight, then the configured one xlvsd keeps. */
 static void weights(struct xp *p, const struct xlvs_real_view *v)
 {
@@ -244,7 +230,7 @@ static void one_real(struct xp *p, const struct xlvs_snapshot *s, const struct x
 		forwarding(p, v);
 	weights(p, v);
 	if (v->r)
-		nexthop(p, &v->r->real);
+		xlvs_fmt_nexthop(p, &v->r->real, "  ");
 	conns_and_counters(p, s, v);
 	health(p, v);
 	xp_obj_close(p);
