@@ -127,6 +127,20 @@ static bool ifname_ok(const char *ifname, char *msg, size_t size)
 	return true;
 }
 
+/* ifname's pin directory in dir, if it has one: 0, -EINVAL (bad name) or -ENOENT, with a message. */
+static int attached_dir(const char *pin_dir, const char *ifname, char *dir, size_t dirsize, char *msg,
+			size_t size)
+{
+	if (!ifname_ok(ifname, msg, size))
+		return -EINVAL;
+	if (decap_dir(dir, dirsize, pin_dir, ifname) || !is_dir(dir)) {
+		snprintf(msg, size, "%s is not attached to %s (nothing pinned in %s)", PROG_NAME, ifname,
+			 dir);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 /*
  * Remove our pins from dir (and only those), dir, and PIN_DIR/decap if it
  * is now empty. Returns 0 or -errno with a message.
@@ -599,13 +613,9 @@ int xlvs_decap_detach(const char *pin_dir, const char *ifname, char *msg, size_t
 	char dir[PATH_MAX];
 	int err, fd;
 
-	if (!ifname_ok(ifname, msg, size))
-		return -EINVAL;
-	if (decap_dir(dir, sizeof(dir), pin_dir, ifname) || !is_dir(dir)) {
-		snprintf(msg, size, "%s is not attached to %s (nothing pinned in %s)", PROG_NAME, ifname,
-			 dir);
-		return -ENOENT;
-	}
+	err = attached_dir(pin_dir, ifname, dir, sizeof(dir), msg, size);
+	if (err)
+		return err;
 	fd = pin_open(dir, XLVS_DECAP_LINK_PIN);
 	if (fd >= 0) {
 		/* Detach now even if another process holds the link open; unpinning does the rest. */
@@ -651,13 +661,9 @@ int xlvs_decap_sync(const char *pin_dir, const char *ifname, size_t *nr, char *m
 	int afd = -1, cfd = -1, err, ifindex;
 	uint32_t zero = 0;
 
-	if (!ifname_ok(ifname, msg, size))
-		return -EINVAL;
-	if (decap_dir(dir, sizeof(dir), pin_dir, ifname) || !is_dir(dir)) {
-		snprintf(msg, size, "%s is not attached to %s (nothing pinned in %s)", PROG_NAME, ifname,
-			 dir);
-		return -ENOENT;
-	}
+	err = attached_dir(pin_dir, ifname, dir, sizeof(dir), msg, size);
+	if (err)
+		return err;
 	ifindex = (int)if_nametoindex(ifname);
 	if (!ifindex) {
 		snprintf(msg, size, "interface %s does not exist", ifname);
@@ -774,15 +780,13 @@ int xlvs_decap_read(const char *pin_dir, const char *ifname, struct xlvs_decap_s
 	int fd, err;
 
 	memset(st, 0, sizeof(*st));
-	if (!ifname_ok(ifname, msg, size))
-		return -EINVAL;
-	snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
-	st->method = "bpf_link";
-	if (decap_dir(st->dir, sizeof(st->dir), pin_dir, ifname) || !is_dir(st->dir)) {
-		snprintf(msg, size, "%s is not attached to %s (nothing pinned in %s)", PROG_NAME, ifname,
-			 st->dir);
-		return -ENOENT;
+	err = attached_dir(pin_dir, ifname, st->dir, sizeof(st->dir), msg, size);
+	if (err != -EINVAL) {
+		snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
+		st->method = "bpf_link";
 	}
+	if (err)
+		return err;
 	fd = pin_open(st->dir, XLVS_DECAP_PROG_PIN);
 	err = fd < 0 ? fd : xlvs_obj_info(fd, &pi, sizeof(pi));
 	if (fd >= 0)
