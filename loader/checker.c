@@ -305,18 +305,28 @@ static void udp_start(struct xlvs_probe *p)
 	watch_fd(p, EV_READ);
 }
 
+/*
+ * A datagram from the probe's connected UDP socket: its length, or -1 when none
+ * is there yet or the probe has just ended on the error (an ICMP port
+ * unreachable is ECONNREFUSED: down at once).
+ */
+static ssize_t probe_recv(struct xlvs_probe *p, void *buf, size_t size)
+{
+	ssize_t n = recv(p->fd, buf, size, 0);
+
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		finish(p, false, errno == ECONNREFUSED ? "port unreachable" : "recv: %s",
+		       strerror(errno));
+	return n;
+}
+
 static void udp_ready(struct xlvs_probe *p)
 {
 	char buf[DGRAM_MAX];
-	ssize_t n = recv(p->fd, buf, sizeof(buf), 0);
+	ssize_t n = probe_recv(p, buf, sizeof(buf));
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n < 0)
 		return;
-	if (n < 0) {
-		finish(p, false, errno == ECONNREFUSED ? "port unreachable" : "recv: %s",
-		       strerror(errno));
-		return;
-	}
 	if (p->spec->match[0] && !memmem(buf, n, p->spec->match, strlen(p->spec->match))) {
 		finish(p, false, "reply of %zd bytes without \"%s\"", n, p->spec->match);
 		return;
@@ -361,18 +371,13 @@ static void dns_start(struct xlvs_probe *p)
 static void dns_ready(struct xlvs_probe *p)
 {
 	uint8_t buf[DGRAM_MAX];
-	ssize_t n = recv(p->fd, buf, sizeof(buf), 0);
+	ssize_t n = probe_recv(p, buf, sizeof(buf));
 	ldns_pkt *r = NULL;
 	ldns_pkt_rcode rc;
 	size_t an;
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n < 0)
 		return;
-	if (n < 0) {
-		finish(p, false, errno == ECONNREFUSED ? "port unreachable" : "recv: %s",
-		       strerror(errno));
-		return;
-	}
 	if (ldns_wire2pkt(&r, buf, n) != LDNS_STATUS_OK)
 		return;		/* not DNS: keep waiting for the answer */
 	if (ldns_pkt_id(r) != p->id || !ldns_pkt_qr(r)) {
