@@ -78,6 +78,7 @@ struct pkt {
 	__u8 icmp_type;
 	__u8 ip_proto;		/* the packet's own L4 protocol (ICMP for errors) */
 	__u8 pad[2];
+	__be32 tcp_seq;		/* TCP: the sequence number (a SYN's is the connection's ISN) */
 };
 
 #endif /* XLVS_BPF_COMMON_H */

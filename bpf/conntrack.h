@@ -39,11 +39,18 @@ XLVS_INLINE bool syn_guard_tripped(const struct xlvs_config *cfg, __u64 now)
 	return ++w->count > cfg->syn_guard_rate;
 }
 
+XLVS_INLINE __u8 conn_state_of(const struct pkt *p)
+{
+	if (p->flags & PKT_F_FIN)
+		return XLVS_CONN_CLOSING;
+	return p->flags & PKT_F_SYN ? XLVS_CONN_SYN : XLVS_CONN_OPEN;
+}
+
 XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const struct xlvs_config *cfg)
 {
 	struct xlvs_conn conn = {
 		.real_id = t->real_id, .svc_id = t->svc_id, .hash = t->hash, .last_seen = bpf_jiffies64(),
-		.state = p->flags & PKT_F_FIN ? XLVS_CONN_CLOSING : XLVS_CONN_OPEN,
+		.isn = p->tcp_seq, .state = conn_state_of(p),
 	};
 
 	/* The guard's clock is read only for SYNs while it is on: new flows pay, established ones never. */
@@ -55,6 +62,42 @@ XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const 
 	count_event(XLVS_EV_CONN_NEW);
 }
 
+/*
+ * A SYN that meets an entry is a new connection, to be scheduled afresh, when
+ * the entry's connection has ended (CLOSING), when its real takes no new
+ * connections (weight 0: quiesced, drained; IPVS ip_vs_in() with
+ * expire_nodest_conn), or when the entry never left SYN and this SYN carries
+ * another initial sequence number: the real refused the earlier attempt or it
+ * was abandoned, and the client tries again on the same ports. A SYN with the
+ * recorded ISN is a retransmission of the same attempt and keeps its real.
+ */
+XLVS_INLINE bool syn_starts_anew(const struct pkt *p, const struct xlvs_conn *conn,
+				 const struct xlvs_real *real)
+{
+	if (conn->state == XLVS_CONN_CLOSING) {
+		count_event(XLVS_EV_CONN_REUSED);
+		return true;
+	}
+	if (!real->weight) {
+		count_event(XLVS_EV_CONN_NODEST);
+		return true;
+	}
+	if (conn->state == XLVS_CONN_SYN && conn->isn != p->tcp_seq) {
+		count_event(XLVS_EV_CONN_SYN_NEW_ISN);
+		return true;
+	}
+	return false;
+}
+
+XLVS_INLINE void conn_advance(const struct pkt *p, struct xlvs_conn *conn)
+{
+	conn->last_seen = bpf_jiffies64();
+	if (p->flags & PKT_F_FIN)	/* FIN or RST from the client: the connection ends */
+		conn->state = XLVS_CONN_CLOSING;
+	else if (conn->state == XLVS_CONN_SYN && !(p->flags & (PKT_F_SYN | PKT_F_ICMP_ERR)))
+		conn->state = XLVS_CONN_OPEN;	/* the handshake's ACK or later */
+}
+
 /* An established flow whose real still serves its service: fills *t and returns true. */
 XLVS_INLINE bool conn_established(const struct pkt *p, struct target *t)
 {
@@ -62,27 +105,24 @@ XLVS_INLINE bool conn_established(const struct pkt *p, struct target *t)
 
 	if (!conn)
 		return false;
-	if (p->flags & PKT_F_SYN && conn->state == XLVS_CONN_CLOSING) {
-		/*
-		 * A new connection on a closed one's ports: schedule it afresh. The old
-		 * entry goes now, or a SYN the guard does not insert would leave the
-		 * handshake's next packet to it and its old real.
-		 */
-		bpf_map_delete_elem(&xlvs_conns, &p->flow);
-		count_event(XLVS_EV_CONN_REUSED);
-		return false;
-	}
 	t->real = real_lookup(conn->real_id, conn->svc_id);
 	if (!t->real) {
 		count_event(XLVS_EV_CONN_RESCHED);	/* its real was removed */
 		return false;
 	}
+	if ((p->flags & PKT_F_SYN) && syn_starts_anew(p, conn, t->real)) {
+		/*
+		 * The old entry goes now, or a SYN the guard does not insert would
+		 * leave the handshake's next packet to it and its old real.
+		 */
+		bpf_map_delete_elem(&xlvs_conns, &p->flow);
+		t->real = NULL;
+		return false;
+	}
 	t->real_id = conn->real_id;
 	t->svc_id = conn->svc_id;
 	t->hash = conn->hash;
-	conn->last_seen = bpf_jiffies64();
-	if (p->flags & PKT_F_FIN)	/* FIN or RST from the client: the connection ends */
-		conn->state = XLVS_CONN_CLOSING;
+	conn_advance(p, conn);
 	count_event(XLVS_EV_CONN_HIT);
 	return true;
 }

@@ -119,6 +119,7 @@ XLVS_INLINE int parse_l4(void *data, void *end, __u32 off, struct pkt *p)
 			return drop(XLVS_DROP_TCP_TRUNC);
 		p->flow.sport = th->source;
 		p->flow.dport = th->dest;
+		p->tcp_seq = th->seq;
 		if (th->syn && !th->ack)
 			p->flags |= PKT_F_SYN;
 		if (th->fin || th->rst)

@@ -549,7 +549,7 @@ static void conn_row(struct xp *p, const struct xlvs_conn_row *row, const struct
 	else
 		emit_null(p, "real", "");
 	xp_str(p, XP_ANY, "state", "%-7s ", row->conn.state == XLVS_CONN_CLOSING ? "closing" :
-	       row->conn.state == XLVS_CONN_OPEN ? "open" : "?");
+	       row->conn.state == XLVS_CONN_OPEN ? "open" : row->conn.state == XLVS_CONN_SYN ? "syn" : "?");
 	if (row->idle_ns == XLVS_IDLE_UNKNOWN)
 		emit_null(p, "idle_s", "-\n");
 	else

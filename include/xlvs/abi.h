@@ -113,6 +113,8 @@ enum xlvs_drop_reason {
 	X(CONN_NEW,		"conn_new")				\
 	X(CONN_RESCHED,		"conn_resched")				\
 	X(CONN_REUSED,		"conn_reused")				\
+	X(CONN_NODEST,		"conn_resched_weight0")		\
+	X(CONN_SYN_NEW_ISN,	"conn_resched_new_syn")		\
 	X(SYN_GUARD,		"syn_guard_not_inserted")		\
 	X(TOO_BIG_SENT,		"too_big_sent")				\
 	X(ECHO_REPLY,		"icmp_echo_reply")			\
@@ -200,18 +202,26 @@ struct xlvs_flow {
 };
 
 /*
- * What the director sees of a TCP connection's end. Only the client's half
- * passes through it (replies go straight from the real, as in LVS-DR/TUN),
- * so like IPVS in those modes it goes by the client's flags: FIN or RST
- * closes. A SYN on a closing flow is a new connection reusing the ports: it
- * is scheduled afresh (conn_reused), as IPVS's conn_reuse_mode does, so a
- * drained or removed real gets no new connection by port reuse. ipvsadm's
- * ActiveConn / InActConn and `xlvs real drain --wait` count by it. UDP stays
- * OPEN.
+ * What the director sees of a TCP connection. Only the client's half passes
+ * through it (replies go straight from the real, as in LVS-DR/TUN), so like
+ * IPVS in those modes it goes by the client's flags:
+ *   SYN      only SYNs seen: the handshake has not completed through us, and
+ *            the real may have refused it with a RST we never see. A SYN with
+ *            the recorded initial sequence number is a retransmission and keeps
+ *            the real; a SYN with another one is a new attempt, scheduled afresh.
+ *   OPEN     a packet other than a SYN was seen (the handshake's ACK, data).
+ *   CLOSING  the client sent FIN or RST. A SYN on it is a new connection
+ *            reusing the ports: scheduled afresh (IPVS conn_reuse_mode).
+ * Whatever the state, a SYN whose entry names a real at weight 0 (quiesced
+ * by a failed check, drained, or set to 0) is scheduled afresh as IPVS's
+ * expire_nodest_conn does, while the flow's other packets still reach that
+ * real, so drains stay graceful. ipvsadm's ActiveConn (OPEN and recent) /
+ * InActConn and `xlvs real drain --wait` count by it. UDP stays OPEN.
  */
 enum xlvs_conn_state {
 	XLVS_CONN_OPEN = 0,
 	XLVS_CONN_CLOSING = 1,
+	XLVS_CONN_SYN = 2,
 };
 
 struct xlvs_conn {
@@ -219,6 +229,7 @@ struct xlvs_conn {
 	__u32 svc_id;		/* established packets need no service lookup */
 	__u32 hash;		/* flow hash, kept so GUE source ports need no rehash */
 	__u32 last_seen;	/* low 32 bits of jiffies (bpf_jiffies64 is inlined, clock helpers are not) */
+	__be32 isn;		/* the client's initial sequence number, in state SYN */
 	__u8 state;		/* enum xlvs_conn_state */
 	__u8 pad[3];
 };

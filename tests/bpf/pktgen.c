@@ -56,6 +56,14 @@ uint16_t l4_csum6(const uint8_t *ip6, const uint8_t *l4, size_t len, uint8_t pro
 	return csum_finish(csum_partial(l4, len, pseudo_sum(ip6 + 8, ip6 + 24, 16, len, proto)));
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
@@ -73,7 +81,7 @@ static size_t build_l4(const struct pkt_spec *s, uint8_t *p, uint8_t *quote_buf)
 		memset(p, 0, hl);
 		put16(p, s->sport);
 		put16(p + 2, s->dport);
-		p[4] = 0x12;	/* sequence number, arbitrary */
+		put32(p + 4, s->seq ? s->seq : TCP_SEQ_DEFAULT);
 		p[12] = 5 << 4;
 		p[13] = s->tcp_flags ? s->tcp_flags : TH_ACK;
 		put16(p + 14, 65535);

@@ -12,6 +12,7 @@
 #define TH_SYN		0x02
 #define TH_RST		0x04
 #define TH_ACK		0x10
+#define TCP_SEQ_DEFAULT	0x12000000u
 
 /* IPv6 extension headers a spec can insert before the transport header. */
 enum ext6 { EXT_END = 0, EXT_HOP, EXT_ROUTING, EXT_DSTOPTS, EXT_FRAG, EXT_AH };
@@ -22,6 +23,7 @@ struct pkt_spec {
 	const char *src, *dst;	/* textual addresses */
 	uint16_t sport, dport;	/* host order; ICMP echo: sport is the identifier */
 	uint8_t tcp_flags;	/* default (0): ACK */
+	uint32_t seq;		/* TCP sequence number; 0 = TCP_SEQ_DEFAULT */
 	uint16_t vlan;		/* 802.1Q VID; 0 = untagged */
 	uint16_t payload;	/* transport payload bytes (pattern filled) */
 	uint8_t tos;

@@ -417,63 +417,75 @@ static uint8_t conn_state(struct world *w, const struct pkt_spec *s)
 	return c.state;
 }
 
-/* flags of each packet of one flow, then the state its conn entry must have. */
-static void state_after(const uint8_t *flags, int n, uint8_t want)
+/*
+ * Connection state as a table: the packets of one flow (TCP flags and
+ * sequence number), then the state its entry must be in and whether the
+ * last packet still went to the first packet's real.
+ */
+#define ISN_A	0x0a000001u
+#define ISN_B	0x0b000001u
+
+struct conn_step {
+	uint8_t flags;
+	uint32_t seq;		/* 0 = ISN_A */
+};
+
+struct conn_row {
+	const char *name;
+	struct conn_step steps[6];	/* ends at flags 0 */
+	uint8_t want_state;
+	uint64_t want_new_isn;		/* conn_resched_new_syn events */
+	uint64_t want_reused;		/* conn_reused events */
+};
+
+#define P(f)		{ (f), 0 }
+#define S(f, seq)	{ (f), (seq) }
+
+static const struct conn_row conn_rows[] = {
+	{ "syn only: half-open", { P(TH_SYN) }, XLVS_CONN_SYN, 0, 0 },
+	{ "retransmitted syn stays half-open", { P(TH_SYN), P(TH_SYN) }, XLVS_CONN_SYN, 0, 0 },
+	{ "handshake ack opens", { P(TH_SYN), P(TH_ACK) }, XLVS_CONN_OPEN, 0, 0 },
+	{ "open while data flows", { P(TH_SYN), P(TH_ACK), P(TH_ACK | 0x08) }, XLVS_CONN_OPEN, 0, 0 },
+	{ "fin closes", { P(TH_SYN), P(TH_ACK), P(TH_FIN | TH_ACK) }, XLVS_CONN_CLOSING, 0, 0 },
+	{ "rst closes", { P(TH_SYN), P(TH_RST) }, XLVS_CONN_CLOSING, 0, 0 },
+	{ "closing stays closing on acks", { P(TH_SYN), P(TH_FIN | TH_ACK), P(TH_ACK) }, XLVS_CONN_CLOSING, 0, 0 },
+	{ "syn on a closed flow starts over", { P(TH_SYN), P(TH_FIN | TH_ACK), P(TH_ACK), S(TH_SYN, ISN_B) },
+	  XLVS_CONN_SYN, 0, 1 },
+	{ "reused flow opens on its ack", { P(TH_SYN), P(TH_RST), S(TH_SYN, ISN_B), P(TH_ACK) },
+	  XLVS_CONN_OPEN, 0, 1 },
+	{ "new isn on half-open starts over", { P(TH_SYN), S(TH_SYN, ISN_B) }, XLVS_CONN_SYN, 1, 0 },
+	{ "first packet fin inserts closing", { P(TH_FIN | TH_ACK) }, XLVS_CONN_CLOSING, 0, 0 },
+	{ "first packet ack inserts open", { P(TH_ACK) }, XLVS_CONN_OPEN, 0, 0 },
+	{ "syn on an open flow keeps it open", { P(TH_SYN), P(TH_ACK), S(TH_SYN, ISN_B) }, XLVS_CONN_OPEN, 0, 0 },
+};
+
+static void run_conn_row(const struct conn_row *row)
 {
 	struct pkt_spec s;
 	struct world w;
 	int i;
 
 	open_std(&w);
-	for (i = 0; i < n; i++) {
-		s = tcp4(VIP_DR4, PORT0, flags[i]);
-		cr_assert_eq(send_pkt(&w, &s), XDP_TX, "packet %d not forwarded", i);
+	for (i = 0; row->steps[i].flags; i++) {
+		s = tcp4(VIP_DR4, PORT0, row->steps[i].flags);
+		s.seq = row->steps[i].seq ? row->steps[i].seq : ISN_A;
+		cr_assert_eq(send_pkt(&w, &s), XDP_TX, "%s: packet %d not forwarded", row->name, i);
 	}
-	cr_expect_eq(conn_state(&w, &s), want, "state %u after %d packets, want %u", conn_state(&w, &s), n,
-		     want);
+	cr_expect_eq(conn_state(&w, &s), row->want_state, "%s: state %u, want %u", row->name,
+		     conn_state(&w, &s), row->want_state);
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_SYN_NEW_ISN), row->want_new_isn, "%s: new-isn events",
+		     row->name);
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_REUSED), row->want_reused, "%s: reuse events", row->name);
+	cr_expect_eq(world_conn_count(&w), 1, "%s: one entry per flow", row->name);
 	world_close(&w);
 }
 
-Test(scenarios, conn_state_open_while_data_flows)
+Test(scenarios, conn_state_table)
 {
-	const uint8_t f[] = { TH_SYN, TH_ACK, TH_ACK | 0x08 };
+	size_t i;
 
-	state_after(f, 3, XLVS_CONN_OPEN);
-}
-
-Test(scenarios, conn_state_fin_closes)
-{
-	const uint8_t f[] = { TH_SYN, TH_ACK, TH_FIN | TH_ACK };
-
-	state_after(f, 3, XLVS_CONN_CLOSING);
-}
-
-Test(scenarios, conn_state_rst_closes)
-{
-	const uint8_t f[] = { TH_SYN, TH_RST };
-
-	state_after(f, 2, XLVS_CONN_CLOSING);
-}
-
-Test(scenarios, conn_state_closing_stays_closing_on_acks)
-{
-	const uint8_t f[] = { TH_SYN, TH_FIN | TH_ACK, TH_ACK };
-
-	state_after(f, 3, XLVS_CONN_CLOSING);
-}
-
-Test(scenarios, conn_state_syn_reopens_a_reused_flow)
-{
-	const uint8_t f[] = { TH_SYN, TH_FIN | TH_ACK, TH_ACK, TH_SYN };
-
-	state_after(f, 4, XLVS_CONN_OPEN);
-}
-
-Test(scenarios, conn_state_first_packet_fin_inserts_closing)
-{
-	const uint8_t f[] = { TH_FIN | TH_ACK };
-
-	state_after(f, 1, XLVS_CONN_CLOSING);
+	for (i = 0; i < sizeof(conn_rows) / sizeof(conn_rows[0]); i++)
+		run_conn_row(&conn_rows[i]);
 }
 
 /* A new connection on the ports of a closed one to a drained real goes by the ring, not the old entry. */
@@ -494,14 +506,106 @@ Test(scenarios, syn_on_a_closed_flow_is_scheduled_afresh)
 	cr_expect_neq(got, drained, "a new connection on reused ports went to the drained real");
 	cr_expect_eq(got, ring_pick(&w, SVC_DR4, &s), "not the ring's real");
 	cr_expect_eq(conn_real(&w, &s), got, "the entry does not name the new real");
-	cr_expect_eq(conn_state(&w, &s), XLVS_CONN_OPEN);
+	cr_expect_eq(conn_state(&w, &s), XLVS_CONN_SYN);
 	cr_expect_eq(world_event(&w, XLVS_EV_CONN_REUSED), 1);
 	cr_expect_eq(world_event(&w, XLVS_EV_CONN_NEW), 2);
 	world_close(&w);
 }
 
-/* A SYN again on an open flow (a retransmit) keeps its real, drained or not. */
-Test(scenarios, syn_retransmit_on_an_open_flow_keeps_its_real)
+/* ---- new connections on reused ports: weight 0 and half-open entries ---- */
+
+/* Every TCP service of the standard world: each forwarding method, v4 and v6. */
+static const int tcp_svcs[] = {
+	SVC_DR4, SVC_IPIP, SVC_GUE4, SVC_DR6, SVC_IP6IP6, SVC_4IN6, SVC_GUE6, SVC_6IN4, SVC_GUE_4IN6,
+};
+
+static struct pkt_spec tcp_to(int svc, uint16_t sport, uint8_t flags, uint32_t seq)
+{
+	const char *vip = std_svcs[svc].vip;
+	bool v6 = strchr(vip, ':') != NULL;
+	struct pkt_spec s = { .family = v6 ? 6 : 4, .proto = IPPROTO_TCP, .src = v6 ? CLIENT6 : CLIENT4,
+			      .dst = vip, .sport = sport, .dport = std_svcs[svc].port, .tcp_flags = flags,
+			      .seq = seq, .payload = 100 };
+
+	return s;
+}
+
+static int nr_reals(int svc)
+{
+	int n = 0;
+
+	while (n < STD_REALS_MAX && std_svcs[svc].reals[n].addr)
+		n++;
+	return n;
+}
+
+/* First client port from 'from' whose flow the ring gives the service's last real. */
+static uint16_t port_to_last(struct world *w, int svc, uint16_t from)
+{
+	uint32_t want = std_real_id(svc, nr_reals(svc) - 1);
+	uint16_t port;
+
+	for (port = from; port < from + 1000; port++) {
+		struct pkt_spec s = tcp_to(svc, port, TH_SYN, ISN_A);
+
+		if (ring_pick(w, svc, &s) == want)
+			return port;
+	}
+	cr_assert_fail("%s: no port maps to its last real", std_svcs[svc].name);
+	return 0;
+}
+
+/* Weights with the service's last real at 0 and the others at 1. */
+static void drain_last(struct world *w, int svc)
+{
+	uint32_t weights[STD_REALS_MAX] = { 1, 1, 1, 1 };
+
+	weights[nr_reals(svc) - 1] = 0;
+	world_set_weights(w, svc, weights);
+}
+
+/*
+ * An open flow whose real went to weight 0 (quiesced by a failed check, or
+ * drained): a SYN on its ports is a new connection and goes by the ring; the
+ * entry is replaced. The real refused or lost the old one without a client
+ * FIN/RST through us, so nothing else would ever move these ports.
+ */
+static void syn_to_weight0_real(int svc)
+{
+	uint32_t drained = std_real_id(svc, nr_reals(svc) - 1), got;
+	struct pkt_spec s;
+	struct world w;
+
+	open_std(&w);
+	s = tcp_to(svc, port_to_last(&w, svc, PORT0), TH_SYN, ISN_A);
+	cr_assert_eq(forward_to(&w, &s), drained, "%s: the SYN missed its real", std_svcs[svc].name);
+	s.tcp_flags = TH_ACK;
+	cr_assert_eq(forward_to(&w, &s), drained);
+	drain_last(&w, svc);
+
+	s.tcp_flags = TH_SYN;
+	s.seq = ISN_B;
+	got = forward_to(&w, &s);
+	cr_expect_neq(got, drained, "%s: a new connection reached the weight-0 real", std_svcs[svc].name);
+	cr_expect_eq(got, ring_pick(&w, svc, &s), "%s: not the ring's real", std_svcs[svc].name);
+	cr_expect_eq(conn_real(&w, &s), got, "%s: the entry still names the old real", std_svcs[svc].name);
+	cr_expect_eq(conn_state(&w, &s), XLVS_CONN_SYN);
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_NODEST), 1, "%s: event not counted", std_svcs[svc].name);
+	s.tcp_flags = TH_ACK;
+	cr_expect_eq(forward_to(&w, &s), got, "%s: the handshake's ACK left the new real", std_svcs[svc].name);
+	world_close(&w);
+}
+
+Test(scenarios, syn_to_weight0_real_is_rescheduled_for_every_method)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tcp_svcs) / sizeof(tcp_svcs[0]); i++)
+		syn_to_weight0_real(tcp_svcs[i]);
+}
+
+/* A retransmitted SYN to a weight-0 real is rescheduled too (IPVS: any SYN); the client has no SYN-ACK yet. */
+Test(scenarios, retransmitted_syn_to_weight0_real_is_rescheduled)
 {
 	uint32_t drained = std_real_id(SVC_DR4, 2);
 	struct pkt_spec s;
@@ -510,8 +614,88 @@ Test(scenarios, syn_retransmit_on_an_open_flow_keeps_its_real)
 	open_std(&w);
 	s = syn_to_third(&w);
 	world_set_weights(&w, SVC_DR4, drain_third);
-	cr_expect_eq(forward_to(&w, &s), drained, "a retransmitted SYN left its real");
-	cr_expect_eq(world_event(&w, XLVS_EV_CONN_REUSED), 0);
+	cr_expect_neq(forward_to(&w, &s), drained, "a SYN went to the drained real");
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_NODEST), 1);
+	world_close(&w);
+}
+
+/* Weights that move some of dr4's slots without draining anyone. */
+static const uint32_t reshape[] = { 4, 4, 1 };
+
+/* A half-open flow to the third real whose ring slot now belongs to another real. */
+static struct pkt_spec half_open_moved(struct world *w)
+{
+	uint16_t port = PORT0;
+	struct pkt_spec s;
+	uint32_t third = std_real_id(SVC_DR4, 2);
+	const uint32_t even[] = { 1, 1, 1 };
+
+	for (;; port++) {
+		s = tcp4(VIP_DR4, port_to(w, 2, port), TH_SYN);
+		port = s.sport;
+		world_set_weights(w, SVC_DR4, reshape);
+		if (ring_pick(w, SVC_DR4, &s) != third)
+			break;
+		world_set_weights(w, SVC_DR4, even);
+		cr_assert_lt(port, PORT0 + 5000, "no flow of the third real moves with the new weights");
+	}
+	world_set_weights(w, SVC_DR4, even);
+	s.seq = ISN_A;
+	cr_assert_eq(forward_to(w, &s), third);
+	world_set_weights(w, SVC_DR4, reshape);
+	return s;
+}
+
+Test(scenarios, retransmitted_syn_on_half_open_keeps_its_real)
+{
+	struct pkt_spec s;
+	struct world w;
+
+	open_std(&w);
+	s = half_open_moved(&w);
+	cr_expect_eq(forward_to(&w, &s), std_real_id(SVC_DR4, 2), "the retransmission left its real");
+	cr_expect_eq(conn_state(&w, &s), XLVS_CONN_SYN);
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_SYN_NEW_ISN), 0);
+	world_close(&w);
+}
+
+Test(scenarios, new_syn_on_half_open_is_rescheduled)
+{
+	uint32_t got;
+	struct pkt_spec s;
+	struct xlvs_flow f;
+	struct xlvs_conn c;
+	struct world w;
+
+	open_std(&w);
+	s = half_open_moved(&w);
+	s.seq = ISN_B;
+	got = forward_to(&w, &s);
+	cr_expect_neq(got, std_real_id(SVC_DR4, 2), "a new attempt stayed on the real of the old one");
+	cr_expect_eq(got, ring_pick(&w, SVC_DR4, &s));
+	spec_flow(&s, &f);
+	cr_assert(world_get_conn(&w, &f, &c));
+	cr_expect_eq(c.real_id, got);
+	cr_expect_eq(ntohl(c.isn), ISN_B, "the entry keeps the old attempt's ISN");
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_SYN_NEW_ISN), 1);
+	world_close(&w);
+}
+
+/* Established packets (no SYN) still reach the weight-0 real: drains stay graceful. */
+Test(scenarios, ack_on_open_flow_to_weight0_real_stays)
+{
+	uint32_t drained = std_real_id(SVC_DR6, 2);
+	struct pkt_spec s;
+	struct world w;
+
+	open_std(&w);
+	s = tcp_to(SVC_DR6, port_to_last(&w, SVC_DR6, PORT0), TH_SYN, ISN_A);
+	cr_assert_eq(forward_to(&w, &s), drained);
+	s.tcp_flags = TH_ACK;
+	cr_assert_eq(forward_to(&w, &s), drained);
+	drain_last(&w, SVC_DR6);
+	cr_expect_eq(forward_to(&w, &s), drained, "an established packet left the drained real");
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_NODEST), 0);
 	world_close(&w);
 }
 
@@ -543,6 +727,69 @@ Test(scenarios, reused_flow_under_syn_guard_follows_the_ring)
 	got = forward_to(&w, &s);
 	cr_expect_neq(got, drained, "the handshake's ACK went to the old real");
 	cr_expect_eq(got, ring_pick(&w, SVC_DR4, &s));
+	world_close(&w);
+}
+
+/*
+ * Under the SYN guard a rescheduled SYN is not inserted; the old entry must be
+ * gone so the handshake's ACK follows the ring too. IPv6, weight 0.
+ */
+Test(scenarios, syn_to_weight0_real_under_syn_guard_follows_the_ring)
+{
+	uint32_t drained = std_real_id(SVC_IP6IP6, 2), got;
+	struct pkt_spec s, other;
+	struct xlvs_flow f;
+	struct xlvs_conn c;
+	struct world w;
+
+	pin_cpu0();
+	open_std(&w);
+	s = tcp_to(SVC_IP6IP6, port_to_last(&w, SVC_IP6IP6, PORT0), TH_SYN, ISN_A);
+	cr_assert_eq(forward_to(&w, &s), drained);
+	s.tcp_flags = TH_ACK;
+	cr_assert_eq(forward_to(&w, &s), drained);
+	drain_last(&w, SVC_IP6IP6);
+	set_guard(&w, 1);
+	other = tcp_to(SVC_IP6IP6, (uint16_t)(s.sport + 1000), TH_SYN, ISN_A);
+	forward_to(&w, &other);		/* this second's one tracked SYN: the guard trips for the next */
+
+	s.tcp_flags = TH_SYN;
+	s.seq = ISN_B;
+	got = forward_to(&w, &s);
+	cr_expect_neq(got, drained, "the SYN went to the weight-0 real");
+	cr_expect_eq(world_event(&w, XLVS_EV_SYN_GUARD), 1, "the SYN was inserted: nothing tested");
+	spec_flow(&s, &f);
+	cr_expect(!world_get_conn(&w, &f, &c), "the old entry is still there");
+	s.tcp_flags = TH_ACK;
+	cr_expect_eq(forward_to(&w, &s), got, "the handshake's ACK went elsewhere");
+	world_close(&w);
+}
+
+/* Under the guard, a new attempt on a half-open entry: rescheduled, entry gone, ACK follows. */
+Test(scenarios, new_syn_on_half_open_under_syn_guard_follows_the_ring)
+{
+	uint32_t got;
+	struct pkt_spec s, other;
+	struct xlvs_flow f;
+	struct xlvs_conn c;
+	struct world w;
+
+	pin_cpu0();
+	open_std(&w);
+	s = half_open_moved(&w);
+	set_guard(&w, 1);
+	other = tcp4(VIP_DR4, (uint16_t)(s.sport + 1000), TH_SYN);
+	forward_to(&w, &other);
+
+	s.seq = ISN_B;
+	got = forward_to(&w, &s);
+	cr_expect_eq(got, ring_pick(&w, SVC_DR4, &s));
+	cr_expect_neq(got, std_real_id(SVC_DR4, 2));
+	cr_expect_eq(world_event(&w, XLVS_EV_SYN_GUARD), 1, "the SYN was inserted: nothing tested");
+	spec_flow(&s, &f);
+	cr_expect(!world_get_conn(&w, &f, &c), "the half-open entry is still there");
+	s.tcp_flags = TH_ACK;
+	cr_expect_eq(forward_to(&w, &s), got);
 	world_close(&w);
 }
 

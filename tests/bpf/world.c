@@ -158,8 +158,17 @@ static void build_ring(struct world *w, int svc, const uint32_t *weights)
 	free(ring);
 }
 
+/* What the daemon writes for new weights: each real's weight, then the ring. */
 void world_set_weights(struct world *w, int svc, const uint32_t *weights)
 {
+	struct xlvs_real r;
+	int i;
+
+	for (i = 0; i < STD_REALS_MAX && std_svcs[svc].reals[i].addr; i++) {
+		world_get_real(w, std_real_id(svc, i), &r);
+		r.weight = weights[i];
+		world_set_real(w, std_real_id(svc, i), &r);
+	}
 	build_ring(w, svc, weights);
 }
 

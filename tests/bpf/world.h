@@ -80,7 +80,7 @@ void real_mac(uint32_t id, uint8_t mac[6]);
 void world_put_real(struct world *w, int svc, int idx, const struct real_def *rd);
 void world_get_real(struct world *w, uint32_t id, struct xlvs_real *r);
 void world_set_real(struct world *w, uint32_t id, const struct xlvs_real *r);
-/* Rebuild a standard service's ring from the given weights (one per real). */
+/* Set a standard service's real weights (one per real) and rebuild its ring from them. */
 void world_set_weights(struct world *w, int svc, const uint32_t *weights);
 
 /* Mark an address as a possible VIP in xlvs_vip_filter (addr: 1 or 4 words, network order). */

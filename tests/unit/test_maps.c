@@ -1823,10 +1823,11 @@ Test(conns, counts_by_age_per_real, .init = setup, .fini = teardown)
 	put_conn(4, 3, j.now - 2 * sec);
 	put_conn(5, 9, j.now);			/* real id beyond the array */
 	put_conn_state(6, 3, j.now, XLVS_CONN_CLOSING);	/* FIN seen: inactive however recent */
+	put_conn_state(7, 2, j.now, XLVS_CONN_SYN);	/* handshake not completed: inactive (IPVS SYN_RECV) */
 	cr_assert_eq(xlvs_conn_counts(&W.m, 10ull * 1000000000, cnt, 4), 0);
 	cr_expect(cnt[0].active == 0 && cnt[0].inactive == 0);
 	cr_expect(cnt[1].active == 2 && cnt[1].inactive == 1);
-	cr_expect(cnt[2].active == 0 && cnt[2].inactive == 1);
+	cr_expect(cnt[2].active == 0 && cnt[2].inactive == 2);
 	cr_expect(cnt[3].active == 1 && cnt[3].inactive == 1, "real 3: %lu active, %lu inactive",
 		  (unsigned long)cnt[3].active, (unsigned long)cnt[3].inactive);
 }
