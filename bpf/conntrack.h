@@ -49,7 +49,7 @@ XLVS_INLINE __u8 conn_state_of(const struct pkt *p)
 XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const struct xlvs_config *cfg)
 {
 	struct xlvs_conn conn = {
-		.real_id = t->real_id, .svc_id = t->svc_id, .hash = t->hash, .last_seen = bpf_jiffies64(),
+		.real_id = t->real_id, .real_gen = t->real->gen, .hash = t->hash, .last_seen = bpf_jiffies64(),
 		.isn = p->tcp_seq, .state = conn_state_of(p),
 	};
 
@@ -105,9 +105,9 @@ XLVS_INLINE bool conn_established(const struct pkt *p, struct target *t)
 
 	if (!conn)
 		return false;
-	t->real = real_lookup(conn->real_id, conn->svc_id);
+	t->real = conn_real_lookup(conn->real_id, conn->real_gen);
 	if (!t->real) {
-		count_event(XLVS_EV_CONN_RESCHED);	/* its real was removed */
+		count_event(XLVS_EV_CONN_RESCHED);	/* its real was removed, or its id reused */
 		return false;
 	}
 	if ((p->flags & PKT_F_SYN) && syn_starts_anew(p, conn, t->real)) {
@@ -120,7 +120,7 @@ XLVS_INLINE bool conn_established(const struct pkt *p, struct target *t)
 		return false;
 	}
 	t->real_id = conn->real_id;
-	t->svc_id = conn->svc_id;
+	t->svc_id = t->real->svc_id;	/* a real serves one service for its whole generation */
 	t->hash = conn->hash;
 	conn_advance(p, conn);
 	count_event(XLVS_EV_CONN_HIT);

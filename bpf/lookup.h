@@ -43,6 +43,16 @@ XLVS_INLINE bool vip_filter_match(const struct xlvs_flow *f)
 }
 
 /* A real usable for a service: in use and still owned by it (ids may be recycled). */
+/* The real a connection entry was made for, if it still serves: same id and generation, active. */
+XLVS_INLINE struct xlvs_real *conn_real_lookup(__u32 id, __u32 gen)
+{
+	struct xlvs_real *r = bpf_map_lookup_elem(&xlvs_reals, &id);
+
+	if (!r || !(r->flags & XLVS_REAL_F_ACTIVE) || r->gen != gen)
+		return NULL;
+	return r;
+}
+
 XLVS_INLINE struct xlvs_real *real_lookup(__u32 id, __u32 svc_id)
 {
 	struct xlvs_real *r = bpf_map_lookup_elem(&xlvs_reals, &id);

@@ -472,12 +472,13 @@ static struct real_ix *index_reals(const struct xlvs_state *st, size_t *n)
 	return ix;
 }
 
-static const struct xlvs_real_state *find_real(const struct real_ix *ix, size_t n, uint32_t id)
+/* The real a connection entry names, if it still serves it (not an id's later real). */
+static const struct xlvs_real_state *find_real(const struct real_ix *ix, size_t n, const struct xlvs_conn *c)
 {
-	struct real_ix key = { .id = id }, *hit;
+	struct real_ix key = { .id = c->real_id }, *hit;
 
 	hit = ix ? bsearch(&key, ix, n, sizeof(*ix), real_ix_cmp) : NULL;
-	return hit ? hit->r : NULL;
+	return hit && xlvs_conn_is_current(c, &hit->r->real) ? hit->r : NULL;
 }
 
 /* Unknown value: JSON null, text placeholder. */
@@ -518,7 +519,7 @@ static void conn_widths(const struct xlvs_conn_row *rows, size_t n, const struct
 	w[1] = (int)strlen("VirtualAddress:Port");
 	w[2] = (int)strlen("RealAddress");
 	for (i = 0; i < n; i++) {
-		conn_text(&rows[i], find_real(ix, nix, rows[i].conn.real_id), &t);
+		conn_text(&rows[i], find_real(ix, nix, &rows[i].conn), &t);
 		w[0] = (int)strlen(t.client) > w[0] ? (int)strlen(t.client) : w[0];
 		w[1] = (int)strlen(t.vip) > w[1] ? (int)strlen(t.vip) : w[1];
 		w[2] = (int)strlen(t.real) > w[2] ? (int)strlen(t.real) : w[2];
@@ -570,7 +571,7 @@ void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs
 		w[2], "RealAddress", "State", "Idle(s)");
 	xp_arr_open(p, "connections");
 	for (i = 0; i < n; i++)
-		conn_row(p, &rows[i], find_real(ix, nix, rows[i].conn.real_id), w);
+		conn_row(p, &rows[i], find_real(ix, nix, &rows[i].conn), w);
 	xp_arr_close(p);
 	xp_u64(p, XP_JSON, "matched", NULL, matched);
 	if (matched > n)

@@ -568,7 +568,8 @@ static int real_publish(struct xlvs_nh *nh, uint32_t id, const struct xlvs_real 
 
 	if (bpf_map_lookup_elem(nh->m->reals, &id, &cur))
 		return -errno;
-	if (!(cur.flags & XLVS_REAL_F_ACTIVE) || cur.family != seen->family || cur.fwd != seen->fwd ||
+	if (!(cur.flags & XLVS_REAL_F_ACTIVE) || cur.gen != seen->gen || cur.family != seen->family ||
+	    cur.fwd != seen->fwd ||
 	    memcmp(cur.addr, seen->addr, sizeof(cur.addr)))
 		return 0;
 	was = cur.flags & XLVS_REAL_F_NH_VALID;

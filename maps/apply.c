@@ -210,7 +210,8 @@ static int reset_counters(struct writer *w, const struct splan *sp)
 }
 
 /* The entry a desired real gets; the resolver's next hop stays while the
- * address does. */
+ * address does. A real new to its id gets the id's next generation, so
+ * connection entries made for the id's earlier real are never honoured for it. */
 static void real_entry(const struct splan *sp, const struct rplan *rp,
 		       const struct xlvs_real *cur, struct xlvs_real *r)
 {
@@ -222,6 +223,7 @@ static void real_entry(const struct splan *sp, const struct rplan *rp,
 	r->svc_id = sp->entry.id;
 	r->gue_port = htons(rp->spec->gue_port);
 	r->weight = rp->spec->weight;
+	r->gen = rp->fresh ? cur->gen + 1 : cur->gen;
 	if (cur->family != r->family || memcmp(cur->addr, r->addr, sizeof(r->addr)))
 		return;
 	r->flags |= cur->flags & XLVS_REAL_F_NH_VALID;

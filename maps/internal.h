@@ -58,6 +58,8 @@ struct xlvs_snap {
 	struct real_groups *groups;
 };
 
+/* Every value of an array map of n entries, in index order (malloc'd). */
+int dump_array(int fd, uint32_t vsz, uint32_t n, void **vals);
 int snap_read(struct xlvs_maps *m, struct xlvs_snap *s, bool with_vips);
 void snap_free(struct xlvs_snap *s);
 

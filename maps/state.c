@@ -39,7 +39,7 @@ static int group_reals(struct xlvs_snap *s)
 }
 
 /* All n entries of an array map, by index. */
-static int dump_array(int fd, uint32_t vsz, uint32_t n, void **vals)
+int dump_array(int fd, uint32_t vsz, uint32_t n, void **vals)
 {
 	void *keys = NULL;
 	uint32_t got;

@@ -334,6 +334,7 @@ uint64_t xlvs_conn_idle_ns(const struct xlvs_jiffies *j, uint32_t last_seen)
 
 struct conn_count_ctx {
 	struct xlvs_jiffies clock;
+	const struct xlvs_real *reals;	/* by id, to drop entries made for an id's earlier real */
 	uint64_t active_ns;
 	struct xlvs_conn_counts *per_real;
 	size_t nr;
@@ -343,7 +344,7 @@ static int conn_count(const struct xlvs_flow *flow, const struct xlvs_conn *conn
 {
 	struct conn_count_ctx *c = arg;
 
-	if (conn->real_id >= c->nr)
+	if (conn->real_id >= c->nr || !xlvs_conn_is_current(conn, &c->reals[conn->real_id]))
 		return 0;
 	if (conn->state == XLVS_CONN_OPEN && xlvs_conn_idle_ns(&c->clock, conn->last_seen) <= c->active_ns)
 		c->per_real[conn->real_id].active++;
@@ -358,10 +359,18 @@ int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_c
 	struct conn_count_ctx c = {
 		.active_ns = active_ns, .per_real = per_real, .nr = nr_real_ids,
 	};
+	struct xlvs_real *reals = NULL;
 	int err = xlvs_jiffies_read(&c.clock);
 
+	if (!err)
+		err = dump_array(m->reals, sizeof(*reals), XLVS_MAX_REALS, (void **)&reals);
 	if (err)
 		return err;
+	c.reals = reals;
+	if (c.nr > XLVS_MAX_REALS)
+		c.nr = XLVS_MAX_REALS;
 	memset(per_real, 0, nr_real_ids * sizeof(*per_real));
-	return xlvs_conns_foreach(m, conn_count, &c);
+	err = xlvs_conns_foreach(m, conn_count, &c);
+	free(reals);
+	return err;
 }

@@ -140,6 +140,14 @@ uint64_t xlvs_conn_idle_ns(const struct xlvs_jiffies *j, uint32_t last_seen);
 struct xlvs_conn_counts {
 	uint64_t active, inactive;
 };
+
+/* Whether a connection entry belongs to real r as it is now (active, the generation it was made
+ * for): an entry made for an earlier real on a reused id belongs to no real, as in the data path. */
+static inline bool xlvs_conn_is_current(const struct xlvs_conn *c, const struct xlvs_real *r)
+{
+	return (r->flags & XLVS_REAL_F_ACTIVE) && r->gen == c->real_gen;
+}
+
 int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_counts *per_real,
 		     size_t nr_real_ids);
 

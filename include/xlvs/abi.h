@@ -177,6 +177,8 @@ struct xlvs_real {
 	__u16 pad2;
 	__u32 nh_ifindex;	/* egress ifindex for nh_mac; 0 = the ingress interface */
 	__u32 weight;		/* for weighted schedulers and listings */
+	__u32 gen;		/* bumped whenever this id is given to another real (or service): */
+				/* connection entries made for the earlier one no longer match */
 };
 
 /* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size). */
@@ -225,8 +227,8 @@ enum xlvs_conn_state {
 };
 
 struct xlvs_conn {
-	__u32 real_id;
-	__u32 svc_id;		/* established packets need no service lookup */
+	__u32 real_id;		/* with real_gen: the exact real it was made for; its service is the real's */
+	__u32 real_gen;		/* xlvs_real.gen then: ids are reused, an entry never follows them */
 	__u32 hash;		/* flow hash, kept so GUE source ports need no rehash */
 	__u32 last_seen;	/* low 32 bits of jiffies (bpf_jiffies64 is inlined, clock helpers are not) */
 	__be32 isn;		/* the client's initial sequence number, in state SYN */

@@ -531,7 +531,7 @@ static void fill_flows(struct world *w, uint32_t vip)
 		for (i = 0; i < n; i++) {
 			fill_flow(done + i, vip, &k[i]);
 			v[i].real_id = std_real_id(SVC_DR4, (int)((done + i) % 3));
-			v[i].svc_id = SVC_DR4;
+			v[i].real_gen = 0;	/* world_std's reals are generation 0 */
 			v[i].hash = xlvs_flow_hash(&k[i]);
 		}
 		cnt = n;

@@ -207,7 +207,10 @@ Test(scenarios, removed_real_flow_rescheduled)
 	world_close(&w);
 }
 
-/* Real ids are recycled: an id now owned by another service is not the flow's real any more. */
+/*
+ * Real ids are recycled: an id now owned by another service is not the flow's
+ * real any more. The planner gives a reused id its next generation.
+ */
 Test(scenarios, recycled_real_id_flow_rescheduled)
 {
 	const uint32_t without_first[] = { 0, 1, 1 };
@@ -222,6 +225,7 @@ Test(scenarios, recycled_real_id_flow_rescheduled)
 	world_set_weights(&w, SVC_DR4, without_first);
 	world_get_real(&w, id, &r);
 	r.svc_id = SVC_DR4_ANY;		/* still active, for another service */
+	r.gen++;
 	world_set_real(&w, id, &r);
 
 	s.tcp_flags = TH_ACK;
@@ -230,6 +234,40 @@ Test(scenarios, recycled_real_id_flow_rescheduled)
 	cr_assert_eq(now, ring_pick(&w, SVC_DR4, &s), "rescheduled flow not on the ring's real");
 	cr_expect_eq(world_event(&w, XLVS_EV_CONN_RESCHED), 1);
 	cr_expect_eq(conn_real(&w, &s), now);
+	world_close(&w);
+}
+
+/*
+ * The defect a review found: a service deleted and another created whose
+ * service and real ids are the same numbers. Only the generation tells the
+ * old flow's entry from the new real: the flow must not reach it.
+ */
+Test(scenarios, reused_ids_of_a_deleted_service_do_not_inherit_its_flows)
+{
+	uint32_t id = std_real_id(SVC_DR4, 0), got;
+	struct xlvs_real r;
+	struct pkt_spec s;
+	struct xlvs_flow f;
+	struct xlvs_conn c;
+	struct world w;
+
+	open_std(&w);
+	s = tcp4(VIP_DR4, port_to(&w, 0, PORT0), TH_SYN);
+	cr_assert_eq(forward_to(&w, &s), id);
+	/* Same service id, same real id, another real (as a reload deleting and creating would). */
+	world_get_real(&w, id, &r);
+	cr_assert_eq(r.svc_id, SVC_DR4);
+	r.gen++;
+	world_set_real(&w, id, &r);
+
+	s.tcp_flags = TH_ACK;
+	got = forward_to(&w, &s);
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_RESCHED), 1, "the old entry was honoured for the new real");
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_HIT), 0);
+	cr_expect_eq(got, ring_pick(&w, SVC_DR4, &s));
+	spec_flow(&s, &f);
+	cr_assert(world_get_conn(&w, &f, &c));
+	cr_expect_eq(c.real_gen, r.gen, "the new entry does not carry the real's generation");
 	world_close(&w);
 }
 

@@ -459,6 +459,106 @@ s_health_detect() {
 	echo "   established upload finished on $(cut -d' ' -f1 "$E2E_DIR/hc-upload.out")"
 }
 
+# ---- new connections on reused client ports, as under any real load ----
+# The client's kernel picks source ports from a range of REUSE_PORTS and reuses ports still in
+# TIME_WAIT (tcp_tw_reuse, with timestamps), as busy clients do: ports repeat within seconds.
+REUSE_WORKERS=4 REUSE_PORTS=64
+
+# reuse_worker SECONDS: new connections back to back; lines "START-MS realN|FAIL LOCAL-PORT".
+reuse_worker() {
+	local end=$(($(now_ms) + $1 * 1000)) t out
+	while [ "$(now_ms)" -lt $end ]; do
+		t=$(now_ms)
+		out=$(in_ns "$NS_CL" curl -s --max-time 1 -w ' %{local_port}' "$(url $VIP4)") ||
+			out="FAIL/curl-exit-$? ${out##* }"
+		case $out in real*) echo "$t ${out%% *} ${out##* }";; *) echo "$t ${out%% *} ${out##* }";; esac
+	done
+}
+
+# reuse_loop OUT SECONDS: REUSE_WORKERS clients in parallel, their lines merged in time order.
+reuse_loop() {
+	local w range
+	range=$(in_ns "$NS_CL" sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')
+	sysctl_ns "$NS_CL" net.ipv4.ip_local_port_range "42000 $((42000 + REUSE_PORTS - 1))"
+	sysctl_ns "$NS_CL" net.ipv4.tcp_tw_reuse 1
+	for w in $(seq 1 $REUSE_WORKERS); do reuse_worker "$2" >"$1.$w" & done
+	wait
+	sysctl_ns "$NS_CL" net.ipv4.ip_local_port_range "$range"
+	sort -n "$1".* >"$1"
+}
+
+# reuse_report FILE FROM-MS: fails unless ports really repeated; prints the counts after FROM.
+reuse_check_ports() {
+	local n ports
+	n=$(wc -l <"$1"); ports=$(awk '$3 ~ /^[0-9]+$/ && $3 > 0 { print $3 }' "$1" | sort -u | wc -l)
+	[ "$ports" -gt 0 ] && [ "$n" -ge $((ports * 3)) ] ||
+		fail "$n connections over $ports source ports: ports did not repeat, nothing was tested: $(head -5 "$1" | tr '\n' ' ')"
+	echo "   $n connections from $ports source ports ($((n / ports)) per port)"
+}
+
+# A real's server is killed under load, on_down: quiesce (the default). Clients reuse their
+# ports, so ports the dead real refused come back: after the maps are updated none may fail.
+s_reuse_quiesce() {
+	local t_kill t_down n out
+	health_config 2 2 "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
+	reload
+	wait_all_up 3 5000
+	reuse_loop "$E2E_DIR/reuse.out" 4 &
+	local loop=$!
+	sleep 1
+	n=$(grep -c "real ${REAL4[0]} is down" "$LOG")
+	t_kill=$(now_ms)
+	http_down 0
+	t_down=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000)
+	wait $loop
+	http_up 0
+	reuse_check_ports "$E2E_DIR/reuse.out"
+	echo "   real1 killed, down after $((t_down - t_kill)) ms; failures before detection:" \
+		"$(results "$E2E_DIR/reuse.out" "$t_kill" $((t_down + 20)) | grep -c FAIL)"
+	out=$(results "$E2E_DIR/reuse.out" $((t_down + 20)))
+	[ "$(echo "$out" | wc -l)" -ge 20 ] || fail "only $(echo "$out" | wc -l) connections after detection"
+	echo "   after detection: $(echo "$out" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
+	echo "$out" | grep -q FAIL && fail "$(echo "$out" | grep -c FAIL) connections failed after the maps were updated (events: $(xlvs -j stats | jq -c '.events | {conn_reused, conn_resched_weight0, conn_resched_new_syn}'))"
+	wait_all_up 3 5000
+}
+
+# The same by hand: real1's server stops taking connections (its in-flight upload goes on),
+# the operator sets its weight to 0. After that no connection fails or reaches it, and the
+# upload finishes on it.
+s_reuse_drain() {
+	local t_drain n out real
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")"
+	reload
+	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
+		>"$E2E_DIR/reuse-upload.out" 2>&1 &
+	local upload=$!
+	sleep 0.5
+	real=$(xlvs -j conn list | jq -r '.connections[0].real')
+	local idx
+	for idx in 0 1 2; do [ "${REAL4[$idx]}" = "$real" ] && break; done
+	[ "${REAL4[$idx]}" = "$real" ] || fail "the upload's connection is not in the table"
+	reuse_loop "$E2E_DIR/reuse.out" 4 &
+	local loop=$!
+	sleep 1
+	http_down $idx
+	sleep 0.5
+	xlvs real set-weight "$VIP4:80" "$real" 0 >/dev/null || fail "set-weight refused"
+	t_drain=$(now_ms)
+	wait $loop
+	http_up $idx
+	reuse_check_ports "$E2E_DIR/reuse.out"
+	out=$(results "$E2E_DIR/reuse.out" "$t_drain")
+	echo "   real$((idx + 1)) stopped, then drained; failures before the drain:" \
+		"$(results "$E2E_DIR/reuse.out" 0 "$t_drain" | grep -c FAIL)"
+	echo "   after the drain: $(echo "$out" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
+	echo "$out" | grep -q FAIL && fail "$(echo "$out" | grep -c FAIL) connections failed after the drain"
+	echo "$out" | grep -q "real$((idx + 1))" && fail "the drained real got new connections"
+	wait $upload || fail "the established upload to the drained real failed"
+	[ "$(cat "$E2E_DIR/reuse-upload.out")" = "real$((idx + 1)) 600000" ] ||
+		fail "upload answer '$(cat "$E2E_DIR/reuse-upload.out")', want real$((idx + 1))"
+	echo "   the upload finished on the drained real$((idx + 1))"
+}
+
 # IPv6 reals, TCP connect checks over IPv6: a killed real is marked down and gets no new
 # connection; restarted, it is back.
 s_health_ipv6() {
@@ -596,6 +696,8 @@ main() {
 	scenario "health: IPv6 reals checked over IPv6" s_health_ipv6
 	scenario "health: sorry server while every real is down" s_health_sorry
 	scenario "health: a flapping real does not thrash the ring" s_health_flap
+	scenario "reused client ports: a killed real, quiesced, gets none after detection" s_reuse_quiesce
+	scenario "reused client ports: a drained real gets none, its upload finishes" s_reuse_drain
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify

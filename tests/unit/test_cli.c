@@ -1649,7 +1649,7 @@ static void add_flow(const char *dir)
 		for (k = 0; k < st.services[i].nr_reals; k++)
 			if (st.services[i].reals[k].real.addr[0] == A("198.18.1.11").be[0]) {
 				conn.real_id = st.services[i].reals[k].id;
-				conn.svc_id = st.services[i].svc.id;
+				conn.real_gen = st.services[i].reals[k].real.gen;
 			}
 	cr_assert_eq(xlvs_jiffies_read(&j), 0);
 	conn.last_seen = j.now;

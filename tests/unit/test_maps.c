@@ -1173,6 +1173,46 @@ Test(apply, real_ids_stay_and_freed_ids_wait_one_apply)
 	xlvs_spec_free(&s);
 }
 
+static uint32_t real_gen(uint32_t id)
+{
+	struct xlvs_real r;
+
+	cr_assert_eq(bpf_map_lookup_elem(W.m.reals, &id, &r), 0);
+	return r.gen;
+}
+
+/* Connection entries name (id, generation): an id given to another real gets the next one. */
+Test(apply, a_reused_real_id_gets_the_next_generation)
+{
+	struct xlvs_spec s;
+	uint32_t id2, id3, gen2, gen3, n;
+	char addr[32];
+
+	std_spec(&s);
+	apply_ok(&W, &s);
+	id2 = real_id(&W, &s.services[0], "198.18.1.2");
+	id3 = real_id(&W, &s.services[0], "198.18.1.3");
+	gen2 = real_gen(id2);
+	gen3 = real_gen(id3);
+	cr_expect_eq(gen2, 1, "a never used id starts at generation 1");
+	del_real(&s.services[0], 1);
+	apply_ok(&W, &s);
+	cr_expect_eq(real_gen(id2), gen2, "deactivation keeps the generation");
+	/* New reals take the lowest inactive ids (a freed one after one apply) until id2's turn. */
+	for (n = 0; n < 8 && first_inactive(&W) != id2; n++) {
+		snprintf(addr, sizeof(addr), "198.18.1.%u", 20 + n);
+		add_real(&s.services[0], addr, 1);
+		apply_ok(&W, &s);
+	}
+	cr_assert_eq(first_inactive(&W), id2, "the freed id is never reused: nothing tested");
+	add_real(&s.services[0], "198.18.1.9", 1);
+	apply_ok(&W, &s);
+	cr_assert_eq(real_id(&W, &s.services[0], "198.18.1.9"), id2);
+	cr_expect_eq(real_gen(id2), gen2 + 1, "reused id %u kept generation %u", id2, real_gen(id2));
+	cr_expect_eq(real_gen(id3), gen3, "a kept real's generation changed");
+	xlvs_spec_free(&s);
+}
+
 Test(apply, resolver_next_hop_stays_while_the_address_does)
 {
 	struct xlvs_spec s;
@@ -1732,16 +1772,29 @@ Test(counters, sums_over_cpus, .init = setup, .fini = teardown)
 
 /* ---- connection table ---- */
 
-static void put_conn_state(uint32_t i, uint32_t real, uint32_t last_seen, uint8_t state)
+static void put_real_gen(uint32_t id, uint32_t gen, bool active)
+{
+	struct xlvs_real r = { .family = XLVS_AF_INET, .flags = active ? XLVS_REAL_F_ACTIVE : 0,
+			       .weight = 1, .gen = gen };
+
+	cr_assert_eq(bpf_map_update_elem(W.m.reals, &id, &r, BPF_ANY), 0);
+}
+
+static void put_conn_gen(uint32_t i, uint32_t real, uint32_t gen, uint32_t last_seen, uint8_t state)
 {
 	struct xlvs_flow f = { .family = XLVS_AF_INET, .proto = IPPROTO_TCP, .dport = htons(80) };
-	struct xlvs_conn c = { .real_id = real, .svc_id = 0, .hash = i, .last_seen = last_seen,
+	struct xlvs_conn c = { .real_id = real, .real_gen = gen, .hash = i, .last_seen = last_seen,
 			       .state = state };
 
 	f.src[0] = htonl(0xc6126400 + i);
 	f.dst[0] = htonl(0xc612000a);
 	f.sport = htons(1024 + i);
 	cr_assert_eq(bpf_map_update_elem(W.m.conns, &f, &c, BPF_ANY), 0);
+}
+
+static void put_conn_state(uint32_t i, uint32_t real, uint32_t last_seen, uint8_t state)
+{
+	put_conn_gen(i, real, 0, last_seen, state);
 }
 
 static void put_conn(uint32_t i, uint32_t real, uint32_t last_seen)
@@ -1816,6 +1869,9 @@ Test(conns, counts_by_age_per_real, .init = setup, .fini = teardown)
 
 	cr_assert_eq(xlvs_jiffies_read(&j), 0);
 	sec = 1000000000ull / j.tick_ns;
+	for (uint32_t id = 0; id < 4; id++)
+		put_real_gen(id, id == 2 ? 5 : 0, true);
+	put_real_gen(9, 0, true);
 	put_conn(0, 1, j.now);			/* now */
 	put_conn(1, 1, j.now - sec);		/* 1 s */
 	put_conn(2, 1, j.now - 100 * sec);	/* 100 s */
@@ -1824,10 +1880,13 @@ Test(conns, counts_by_age_per_real, .init = setup, .fini = teardown)
 	put_conn(5, 9, j.now);			/* real id beyond the array */
 	put_conn_state(6, 3, j.now, XLVS_CONN_CLOSING);	/* FIN seen: inactive however recent */
 	put_conn_state(7, 2, j.now, XLVS_CONN_SYN);	/* handshake not completed: inactive (IPVS SYN_RECV) */
+	put_conn_gen(8, 2, 5, j.now, XLVS_CONN_OPEN);	/* real 2 now: generation 5 */
+	put_conn_gen(10, 1, 3, j.now, XLVS_CONN_OPEN);	/* an earlier real of id 1: nobody's */
 	cr_assert_eq(xlvs_conn_counts(&W.m, 10ull * 1000000000, cnt, 4), 0);
 	cr_expect(cnt[0].active == 0 && cnt[0].inactive == 0);
 	cr_expect(cnt[1].active == 2 && cnt[1].inactive == 1);
-	cr_expect(cnt[2].active == 0 && cnt[2].inactive == 2);
+	cr_expect(cnt[2].active == 1 && cnt[2].inactive == 0, "real 2: %lu active, %lu inactive",
+		  (unsigned long)cnt[2].active, (unsigned long)cnt[2].inactive);
 	cr_expect(cnt[3].active == 1 && cnt[3].inactive == 1, "real 3: %lu active, %lu inactive",
 		  (unsigned long)cnt[3].active, (unsigned long)cnt[3].inactive);
 }
