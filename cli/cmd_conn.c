@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "snap.h"
+#include "view.h"
 
 struct conn_walk {
 	const struct xlvs_state *st;
@@ -90,13 +90,13 @@ static int row_cmp(const void *a, const void *b)
 static int list_conns(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xlvs_endpoint *filter,
 		      uint32_t limit)
 {
-	struct xlvs_snapshot s;
+	struct xlvs_view s;
 	struct conn_walk w = { .filter = filter };
 	char eb[XLVS_EPSTRLEN + 32];
 	struct xp p;
 	int rc;
 
-	rc = xlvs_snapshot_read(c, m, &s, 0);
+	rc = xlvs_view_read(c, m, &s, 0);
 	if (rc)
 		goto out;
 	w.st = &s.st;
@@ -123,7 +123,7 @@ static int list_conns(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xlvs
 	rc = xlvs_finish(c, &p);
 out:
 	free(w.rows);
-	xlvs_snapshot_free(&s);
+	xlvs_view_free(&s);
 	return rc;
 }
 

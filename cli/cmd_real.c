@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "cmd.h"
-#include "snap.h"
+#include "view.h"
 #include "xlvsctl.h"
 
 enum real_verb { REAL_ADD, REAL_DEL, REAL_WEIGHT, REAL_DRAIN };
@@ -146,19 +146,19 @@ static int drain_sample(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xl
 {
 	char eb[XLVS_EPSTRLEN + 32], ab[INET6_ADDRSTRLEN];
 	const struct xlvs_real_state *r = NULL;
-	struct xlvs_snapshot s;
+	struct xlvs_view s;
 	struct xp p;
 	size_t i;
 	int rc;
 
-	rc = xlvs_snapshot_read(c, m, &s, XLVS_SNAP_CONNS);
+	rc = xlvs_view_read(c, m, &s, XLVS_VIEW_CONNS);
 	if (rc)
 		return -rc;
 	for (i = 0; i < s.st.nr_services && !r; i++)
 		if (svc_matches(&s.st.services[i].key, svc))
 			r = real_in(&s.st.services[i], &real->addr);
 	if (!r || !s.conns || r->id >= s.nr_conns) {
-		xlvs_snapshot_free(&s);
+		xlvs_view_free(&s);
 		if (!r)
 			return -xlvs_error(c, XLVS_EXIT_RUNTIME, "%s is no longer in the maps of %s",
 					   xlvs_addr_text(&real->addr, ab, sizeof(ab)),
@@ -172,7 +172,7 @@ static int drain_sample(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xl
 	xp_u64(&p, XP_ANY, "active_conns", "  active %" PRIu64, s.conns[r->id].active);
 	xp_u64(&p, XP_ANY, "inactive_conns", "  inactive %" PRIu64 "\n", s.conns[r->id].inactive);
 	rc = s.conns[r->id].active ? 1 : 0;
-	xlvs_snapshot_free(&s);
+	xlvs_view_free(&s);
 	if (xlvs_finish(c, &p))
 		return -XLVS_EXIT_RUNTIME;
 	fflush(c->out);
@@ -283,7 +283,7 @@ static void add_view(struct xlvs_real_view *v, size_t *n, const struct xlvs_endp
  * those only xlvsd knows (withdrawn service, real removed while down).
  * Returns 0, or 1 if no service matched at all.
  */
-static int collect_views(const struct xlvs_snapshot *s, json_t *hsvcs, const char *derr,
+static int collect_views(const struct xlvs_view *s, json_t *hsvcs, const char *derr,
 			 const struct xlvs_endpoint *ep, const struct xlvs_endpoint *real,
 			 struct xlvs_real_view *v, size_t *n)
 {
@@ -336,7 +336,7 @@ int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv)
 	char eb[XLVS_EPSTRLEN + 32], rb[XLVS_EPSTRLEN], derr[256] = "";
 	struct xlvs_real_view views[MAX_VIEWS];
 	struct xlvs_endpoint ep, real;
-	struct xlvs_snapshot s;
+	struct xlvs_view s;
 	struct xlvs_maps m;
 	json_t *hsvcs;
 	int i, rc, have = 0;
@@ -365,7 +365,7 @@ int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv)
 	rc = xlvs_cli_maps_open(c, &m);
 	if (rc)
 		return rc;
-	rc = xlvs_snapshot_read(c, &m, &s, XLVS_SNAP_CONNS | XLVS_SNAP_COUNTERS);
+	rc = xlvs_view_read(c, &m, &s, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS);
 	xlvs_maps_close(&m);
 	if (rc)
 		return rc;
@@ -384,7 +384,7 @@ int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv)
 		rc = xlvs_finish(c, &p);
 	}
 	json_decref(hsvcs);
-	xlvs_snapshot_free(&s);
+	xlvs_view_free(&s);
 	return rc;
 }
 

@@ -9,16 +9,16 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "snap.h"
+#include "view.h"
 #include "xlvsctl.h"
 
-/* Read a snapshot and print it with show(); the shared skeleton of list/show. */
-static int with_snapshot(struct xlvs_ctx *c, int what,
-			 int (*show)(struct xlvs_ctx *c, struct xp *p, const struct xlvs_snapshot *s,
+/* Read a view and print it with show(); the shared skeleton of list/show. */
+static int with_view(struct xlvs_ctx *c, int what,
+			 int (*show)(struct xlvs_ctx *c, struct xp *p, const struct xlvs_view *s,
 				     const void *arg),
 			 const void *arg)
 {
-	struct xlvs_snapshot s;
+	struct xlvs_view s;
 	struct xlvs_maps m;
 	struct xp p;
 	int rc;
@@ -26,7 +26,7 @@ static int with_snapshot(struct xlvs_ctx *c, int what,
 	rc = xlvs_cli_maps_open(c, &m);
 	if (rc)
 		return rc;
-	rc = xlvs_snapshot_read(c, &m, &s, what);
+	rc = xlvs_view_read(c, &m, &s, what);
 	if (!rc) {
 		xlvs_printer(c, &p);
 		rc = show(c, &p, &s, arg);
@@ -35,7 +35,7 @@ static int with_snapshot(struct xlvs_ctx *c, int what,
 		else
 			xp_discard(&p);
 	}
-	xlvs_snapshot_free(&s);
+	xlvs_view_free(&s);
 	xlvs_maps_close(&m);
 	return rc;
 }
@@ -63,9 +63,9 @@ static json_t *daemon_health(struct xlvs_ctx *c)
 	return svcs;
 }
 
-static int show_list(struct xlvs_ctx *c, struct xp *p, const struct xlvs_snapshot *s, const void *arg)
+static int show_list(struct xlvs_ctx *c, struct xp *p, const struct xlvs_view *s, const void *arg)
 {
-	struct xlvs_snapshot with = *s;
+	struct xlvs_view with = *s;
 
 	with.health = daemon_health(c);
 	xlvs_fmt_services(p, &with, *(const int *)arg);
@@ -90,8 +90,8 @@ int cmd_service_list(struct xlvs_ctx *c, int argc, char **argv)
 	}
 	if (c->verbose)
 		flags |= XLVS_FMT_VERBOSE;
-	what = XLVS_SNAP_CONNS | (flags & XLVS_FMT_STATS ? XLVS_SNAP_COUNTERS : 0);
-	return with_snapshot(c, what, show_list, &flags);
+	what = XLVS_VIEW_CONNS | (flags & XLVS_FMT_STATS ? XLVS_VIEW_COUNTERS : 0);
+	return with_view(c, what, show_list, &flags);
 }
 
 /* Does the map key name the service ep asks for? proto 0 matches both. */
@@ -103,7 +103,7 @@ static bool svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint
 	       ntohs(k->port) == ep->port && (!ep->proto || k->proto == ep->proto);
 }
 
-static int show_detail(struct xlvs_ctx *c, struct xp *p, const struct xlvs_snapshot *s, const void *arg)
+static int show_detail(struct xlvs_ctx *c, struct xp *p, const struct xlvs_view *s, const void *arg)
 {
 	const struct xlvs_endpoint *ep = arg;
 	char eb[XLVS_EPSTRLEN + 32];
@@ -146,7 +146,7 @@ int cmd_service_show(struct xlvs_ctx *c, int argc, char **argv)
 	}
 	if (!have)
 		return xlvs_usage_error(c, "missing SERVICE (VIP[:PORT])");
-	return with_snapshot(c, XLVS_SNAP_CONNS | XLVS_SNAP_COUNTERS, show_detail, &ep);
+	return with_view(c, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS, show_detail, &ep);
 }
 
 /* Keyword arguments of service add; unset ones are not sent. */

@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "snap.h"
+#include "view.h"
 
-#define SNAP_STATS	(XLVS_SNAP_COUNTERS | XLVS_SNAP_DROPS)
+#define VIEW_STATS	(XLVS_VIEW_COUNTERS | XLVS_VIEW_DROPS)
 
 static volatile sig_atomic_t stop;
 
@@ -38,8 +38,8 @@ struct watch {
 	bool tty;
 };
 
-static int frame(struct xlvs_ctx *c, const struct watch *w, const struct xlvs_snapshot *cur,
-		 const struct xlvs_snapshot *prev, int flags, bool first)
+static int frame(struct xlvs_ctx *c, const struct watch *w, const struct xlvs_view *cur,
+		 const struct xlvs_view *prev, int flags, bool first)
 {
 	struct timespec now;
 	struct xp p;
@@ -60,26 +60,26 @@ static int frame(struct xlvs_ctx *c, const struct watch *w, const struct xlvs_sn
 
 static int watch_loop(struct xlvs_ctx *c, struct xlvs_maps *m, const struct watch *w, int flags)
 {
-	struct xlvs_snapshot s[2];
+	struct xlvs_view s[2];
 	int rc, cur = 0;
 	uint32_t n = 0;
 
-	rc = xlvs_snapshot_read(c, m, &s[0], SNAP_STATS);
+	rc = xlvs_view_read(c, m, &s[0], VIEW_STATS);
 	while (!rc && !stop && (!w->count || n < w->count)) {
 		nap(w->secs);
 		if (stop)
 			break;
-		rc = xlvs_snapshot_read(c, m, &s[!cur], SNAP_STATS);
+		rc = xlvs_view_read(c, m, &s[!cur], VIEW_STATS);
 		if (rc) {
-			xlvs_snapshot_free(&s[!cur]);
+			xlvs_view_free(&s[!cur]);
 			break;
 		}
 		cur = !cur;
 		rc = frame(c, w, &s[cur], &s[!cur], flags, n == 0);
-		xlvs_snapshot_free(&s[!cur]);
+		xlvs_view_free(&s[!cur]);
 		n++;
 	}
-	xlvs_snapshot_free(&s[cur]);
+	xlvs_view_free(&s[cur]);
 	return rc;
 }
 
@@ -102,17 +102,17 @@ static int run_watch(struct xlvs_ctx *c, struct xlvs_maps *m, struct watch *w, i
 
 static int run_once(struct xlvs_ctx *c, struct xlvs_maps *m, int flags)
 {
-	struct xlvs_snapshot s;
+	struct xlvs_view s;
 	struct xp p;
 	int rc;
 
-	rc = xlvs_snapshot_read(c, m, &s, SNAP_STATS);
+	rc = xlvs_view_read(c, m, &s, VIEW_STATS);
 	if (!rc) {
 		xlvs_printer(c, &p);
 		xlvs_fmt_stats(&p, &s, NULL, flags);
 		rc = xlvs_finish(c, &p);
 	}
-	xlvs_snapshot_free(&s);
+	xlvs_view_free(&s);
 	return rc;
 }
 
