@@ -1201,7 +1201,7 @@ static const struct bad_line bad_lines[] = {
 	{ { "service", "add", "198.18.0.10", "forward", "gre" }, 1,
 	  "xlvs: unknown forwarding method 'gre' (dr, tun, gue)\n", SVC_USAGE },
 	{ { "service", "add", "198.18.0.10", "ring-size", "65536" }, 1,
-	  "xlvs: ring-size '65536' is not a prime", SVC_USAGE },
+	  "xlvs: invalid ring-size '65536' (a prime up to 16777216", SVC_USAGE },
 	{ { "service", "add", "198.18.0.10", "persistent" }, 1, "xlvs: unexpected argument 'persistent'\n",
 	  SVC_USAGE },
 	{ { "service", "del", "198.18.0.10", "echo" }, 1, "xlvs: unexpected argument 'echo'\n",
