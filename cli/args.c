@@ -215,28 +215,31 @@ int xlvs_parse_fwd(const char *text)
 	return -1;
 }
 
-const char *xlvs_proto_name(uint8_t proto, char *buf, size_t size)
+/* The protocols a map entry can name: the ABI word (JSON) and ipvsadm's (text). */
+static const struct { uint8_t proto; const char *name, *text; } protos[] = {
+	{ IPPROTO_TCP, "tcp", "TCP" }, { IPPROTO_UDP, "udp", "UDP" },
+	{ IPPROTO_ICMP, "icmp", "ICMP" }, { IPPROTO_ICMPV6, "icmpv6", "ICMP6" },
+};
+
+static const char *proto_word(uint8_t proto, bool text, char *buf, size_t size)
 {
-	switch (proto) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	}
+	size_t i;
+
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (protos[i].proto == proto)
+			return text ? protos[i].text : protos[i].name;
 	snprintf(buf, size, "%u", proto);
 	return buf;
 }
 
+const char *xlvs_proto_name(uint8_t proto, char *buf, size_t size)
+{
+	return proto_word(proto, false, buf, size);
+}
+
 const char *xlvs_proto_text(uint8_t proto, char *buf, size_t size)
 {
-	switch (proto) {
-	case IPPROTO_TCP: return "TCP";
-	case IPPROTO_UDP: return "UDP";
-	case IPPROTO_ICMP: return "ICMP";
-	case IPPROTO_ICMPV6: return "ICMP6";
-	}
-	snprintf(buf, size, "%u", proto);
-	return buf;
+	return proto_word(proto, true, buf, size);
 }
 
 const char *xlvs_sched_name(uint8_t sched, char *buf, size_t size)

@@ -10,6 +10,8 @@
 #include "print.h"
 #include "xlvs.h"
 
+/* Does the map key name the service ep asks for? proto 0 matches both. */
+bool xlvs_svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint *ep);
 /* "TCP 198.18.0.10:80", or "198.18.0.10:80 (any protocol)" for messages. */
 const char *xlvs_svc_text(const struct xlvs_endpoint *ep, char *buf, size_t size);
 /* {"vip", "port", "protocol"} for the control protocol; proto 0 = tcp. */

@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Service and real texts, requests and the daemon round trip shared by the commands. */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "xlvsctl.h"
+
+bool xlvs_svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint *ep)
+{
+	size_t len = ep->addr.family == XLVS_AF_INET ? 4 : 16;
+
+	return k->family == ep->addr.family && !memcmp(k->addr, ep->addr.be, len) &&
+	       ntohs(k->port) == ep->port && (!ep->proto || k->proto == ep->proto);
+}
 
 const char *xlvs_svc_text(const struct xlvs_endpoint *ep, char *buf, size_t size)
 {

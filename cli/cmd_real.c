@@ -77,15 +77,6 @@ const struct xlvs_opt xlvs_opts_real_drain[] = {
 	{ 0 },
 };
 
-/* Does the map key name the service ep asks for? proto 0 matches both. */
-static bool svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint *ep)
-{
-	size_t len = ep->addr.family == XLVS_AF_INET ? 4 : 16;
-
-	return k->family == ep->addr.family && !memcmp(k->addr, ep->addr.be, len) &&
-	       ntohs(k->port) == ep->port && (!ep->proto || k->proto == ep->proto);
-}
-
 static const struct xlvs_real_state *real_in(const struct xlvs_svc_state *sv, const struct xlvs_addr *a)
 {
 	size_t len = a->family == XLVS_AF_INET ? 4 : 16, j;
@@ -132,7 +123,7 @@ static int drain_sample(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xl
 	if (rc)
 		return -rc;
 	for (i = 0; i < s.st.nr_services && !r; i++)
-		if (svc_matches(&s.st.services[i].key, svc))
+		if (xlvs_svc_matches(&s.st.services[i].key, svc))
 			r = real_in(&s.st.services[i], &real->addr);
 	if (!r || !s.conns || r->id >= s.nr_conns) {
 		xlvs_view_free(&s);
@@ -275,7 +266,7 @@ static int collect_views(const struct xlvs_view *s, json_t *hsvcs, const char *d
 		const struct xlvs_svc_state *sv = &s->st.services[i];
 		const struct xlvs_real_state *r;
 
-		if (!svc_matches(&sv->key, ep))
+		if (!xlvs_svc_matches(&sv->key, ep))
 			continue;
 		any_svc = true;
 		r = real_in(sv, &real->addr);
@@ -298,7 +289,7 @@ static int collect_views(const struct xlvs_view *s, json_t *hsvcs, const char *d
 			continue;
 		any_svc = true;
 		for (k = 0; k < s->st.nr_services; k++)
-			in_maps |= svc_matches(&s->st.services[k].key,
+			in_maps |= xlvs_svc_matches(&s->st.services[k].key,
 					       &(struct xlvs_endpoint){ .addr = vip, .port = ep->port,
 									 .proto = proto });
 		hr = daemon_real(dsv, real, ep->port, &sorry);

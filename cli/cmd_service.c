@@ -132,15 +132,6 @@ int cmd_service_list(struct xlvs_ctx *c, int argc, char **argv)
 	return with_view(c, what, show_list, &flags);
 }
 
-/* Does the map key name the service ep asks for? proto 0 matches both. */
-static bool svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint *ep)
-{
-	size_t len = ep->addr.family == XLVS_AF_INET ? 4 : 16;
-
-	return k->family == ep->addr.family && !memcmp(k->addr, ep->addr.be, len) &&
-	       ntohs(k->port) == ep->port && (!ep->proto || k->proto == ep->proto);
-}
-
 static int show_detail(struct xlvs_ctx *c, struct xp *p, const struct xlvs_view *s, const void *arg)
 {
 	const struct xlvs_endpoint *ep = arg;
@@ -151,7 +142,7 @@ static int show_detail(struct xlvs_ctx *c, struct xp *p, const struct xlvs_view 
 	if (!idx)
 		return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
 	for (i = 0; i < s->st.nr_services; i++)
-		if (svc_matches(&s->st.services[i].key, ep))
+		if (xlvs_svc_matches(&s->st.services[i].key, ep))
 			idx[n++] = i;
 	if (!n) {
 		free(idx);
