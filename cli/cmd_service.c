@@ -4,8 +4,8 @@
  * xlvs service add|del (through xlvsd, which keeps the desired state).
  */
 #include <arpa/inet.h>
-#include <stddef.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,9 +60,9 @@ const struct xlvs_opt xlvs_opts_service_add[] = {
 
 /* Read a view and print it with show(); the shared skeleton of list/show. */
 static int with_view(struct xlvs_ctx *c, int what,
-			 int (*show)(struct xlvs_ctx *c, struct xp *p, const struct xlvs_view *s,
-				     const void *arg),
-			 const void *arg)
+		     int (*show)(struct xlvs_ctx *c, struct xp *p, const struct xlvs_view *s,
+				 const void *arg),
+		     const void *arg)
 {
 	struct xlvs_view s;
 	struct xlvs_maps m;
