@@ -331,7 +331,10 @@ static bool takes_value(const struct xlvs_opt *o)
 	return o->kind != XLVS_OPT_FLAG && o->kind != XLVS_OPT_GLOBAL;
 }
 
-/* "-x" and "--x" are options; "-1" is a (negative) number, for the bounds message. */
+/*
+ * "-x" and "--x" are options; "-1" is a word, so that a negative number
+ * reaches its place and gets the bounds message ("invalid weight '-1' (0-65535)").
+ */
 static bool is_option_word(const char *w)
 {
 	return w[0] == '-' && !isdigit((unsigned char)w[1]);
@@ -405,20 +408,20 @@ static int bad_value(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v
 	return xlvs_usage_error(c, "%s '%s'", o->what ? o->what : what, v);
 }
 
-/* SERVICE or REAL at argv[*i]; a service takes a following tcp|udp word too. */
-static int take_endpoint(struct xlvs_ctx *c, const struct xlvs_opt *o, int argc, char **argv, int *i,
-			 struct xlvs_endpoint *ep)
+/* SERVICE or REAL v (argv[*i] or in it); a service takes a following tcp|udp word too. */
+static int take_endpoint(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v, int argc,
+			 char **argv, int *i, struct xlvs_endpoint *ep)
 {
 	bool svc = o->kind == XLVS_OPT_SERVICE;
 	char err[XLVS_ERRLEN];
 	int proto;
 
-	if (xlvs_parse_endpoint(argv[*i], svc, ep, err, sizeof(err)))
+	if (xlvs_parse_endpoint(v, svc, ep, err, sizeof(err)))
 		return xlvs_usage_error(c, "%s", err);
 	if (!svc || *i + 1 >= argc || (proto = xlvs_parse_proto(argv[*i + 1])) < 0)
 		return XLVS_EXIT_OK;
 	if (ep->proto && ep->proto != proto)
-		return xlvs_usage_error(c, "two protocols for one service: '%s' and '%s'", argv[*i],
+		return xlvs_usage_error(c, "two protocols for one service: '%s' and '%s'", v,
 					argv[*i + 1]);
 	ep->proto = (uint8_t)proto;
 	++*i;
@@ -438,7 +441,7 @@ static int store(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v, in
 		return XLVS_EXIT_OK;
 	case XLVS_OPT_SERVICE:
 	case XLVS_OPT_REAL:
-		return take_endpoint(c, o, argc, argv, i, dst);
+		return take_endpoint(c, o, v, argc, argv, i, dst);
 	case XLVS_OPT_U32:
 		x = xlvs_parse_u32(v, o->min, o->max, dst);
 		break;
@@ -471,6 +474,7 @@ static int take_word(struct xlvs_ctx *c, const struct xlvs_opt *opts, unsigned c
 	int rc;
 
 	o = find_named(opts, argv[*i], &v);
+	/* A positional names one thing (the interface, the weight): a second is a mistake. */
 	if (o && (o->flags & XLVS_OPT_POS) && seen[o - opts])
 		return unexpected(c, argv[*i]);
 	if (o && takes_value(o) && !v) {
