@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Parsing of command-line words and the names printed for map values.
- * Everything is bounded and checked: junk gets a message naming the word.
+ * Parsing of command-line words and the names printed for map values, and
+ * the one parser of the commands' option tables (args.h). Everything is
+ * bounded and checked: junk gets a message naming the word.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include <strings.h>
 
 #include "args.h"
+#include "xlvs.h"
 
 #define HOST_MAX	128	/* longer than any address text */
 
@@ -212,28 +215,31 @@ int xlvs_parse_fwd(const char *text)
 	return -1;
 }
 
-const char *xlvs_proto_name(uint8_t proto, char *buf, size_t size)
+/* The protocols a map entry can name: the ABI word (JSON) and ipvsadm's (text). */
+static const struct { uint8_t proto; const char *name, *text; } protos[] = {
+	{ IPPROTO_TCP, "tcp", "TCP" }, { IPPROTO_UDP, "udp", "UDP" },
+	{ IPPROTO_ICMP, "icmp", "ICMP" }, { IPPROTO_ICMPV6, "icmpv6", "ICMP6" },
+};
+
+static const char *proto_word(uint8_t proto, bool text, char *buf, size_t size)
 {
-	switch (proto) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	case IPPROTO_ICMPV6: return "icmpv6";
-	}
+	size_t i;
+
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (protos[i].proto == proto)
+			return text ? protos[i].text : protos[i].name;
 	snprintf(buf, size, "%u", proto);
 	return buf;
 }
 
+const char *xlvs_proto_name(uint8_t proto, char *buf, size_t size)
+{
+	return proto_word(proto, false, buf, size);
+}
+
 const char *xlvs_proto_text(uint8_t proto, char *buf, size_t size)
 {
-	switch (proto) {
-	case IPPROTO_TCP: return "TCP";
-	case IPPROTO_UDP: return "UDP";
-	case IPPROTO_ICMP: return "ICMP";
-	case IPPROTO_ICMPV6: return "ICMP6";
-	}
-	snprintf(buf, size, "%u", proto);
-	return buf;
+	return proto_word(proto, true, buf, size);
 }
 
 const char *xlvs_sched_name(uint8_t sched, char *buf, size_t size)
@@ -295,4 +301,324 @@ void xlvs_addr_of(struct xlvs_addr *a, uint8_t family, const uint32_t be[4])
 		a->be[0] = be[0];
 	else
 		memcpy(a->be, be, sizeof(a->be));
+}
+
+/* ---- option tables --------------------------------------------------------- */
+
+#define OPTS_MAX	16	/* entries in one table: the parser keeps a mark for each */
+
+/* Is word[0..len) one of the '|'-separated names in list? */
+static bool in_list(const char *list, const char *word, size_t len)
+{
+	size_t n;
+
+	while (list && *list) {
+		n = strcspn(list, "|");
+		if (n == len && !strncmp(list, word, len))
+			return true;
+		list = list[n] ? list + n + 1 : NULL;
+	}
+	return false;
+}
+
+static bool is_named(const struct xlvs_opt *o, const char *word, size_t len)
+{
+	return in_list(o->name, word, len) || in_list(o->alias, word, len);
+}
+
+static bool takes_value(const struct xlvs_opt *o)
+{
+	return o->kind != XLVS_OPT_FLAG && o->kind != XLVS_OPT_GLOBAL;
+}
+
+/*
+ * "-x" and "--x" are options; "-1" is a word, so that a negative number
+ * reaches its place and gets the bounds message ("invalid weight '-1' (0-65535)").
+ */
+static bool is_option_word(const char *w)
+{
+	return w[0] == '-' && !isdigit((unsigned char)w[1]);
+}
+
+/*
+ * The entry word names, with a value written into the word ("--limit=5",
+ * "-w2") in *val; NULL if no entry has that name.
+ */
+static const struct xlvs_opt *find_named(const struct xlvs_opt *opts, const char *w, const char **val)
+{
+	const char *eq = strchr(w, '=');
+	const struct xlvs_opt *o;
+
+	*val = NULL;
+	for (o = opts; o->kind; o++) {
+		if (o->kind == XLVS_OPT_GLOBAL)
+			continue;
+		if (is_named(o, w, strlen(w)))
+			return o;
+		if (!takes_value(o) || w[0] != '-')
+			continue;
+		if (w[1] == '-' && eq && is_named(o, w, (size_t)(eq - w))) {
+			*val = eq + 1;
+			return o;
+		}
+		if (w[1] && w[1] != '-' && w[2] && is_named(o, w, 2)) {
+			*val = w + 2;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/* The first positional entry not filled yet. */
+static const struct xlvs_opt *next_bare(const struct xlvs_opt *opts, const unsigned char *seen)
+{
+	const struct xlvs_opt *o;
+
+	for (o = opts; o->kind; o++)
+		if ((o->flags & XLVS_OPT_POS) && !seen[o - opts])
+			return o;
+	return NULL;
+}
+
+static int unexpected(struct xlvs_ctx *c, const char *word)
+{
+	if (word[0] == '-')
+		return xlvs_usage_error(c, "unknown option '%s'", word);
+	return xlvs_usage_error(c, "unexpected argument '%s'", word);
+}
+
+/* "<what> 'V' (<hint>)": what defaults to "invalid <name>", hint to the bounds. */
+static int bad_value(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v)
+{
+	const char *name = o->name ? o->name : o->alias ? o->alias : "value";
+	char what[48], hint[48];
+	const char *h = o->hint;
+
+	name += strspn(name, "-");
+	snprintf(what, sizeof(what), "invalid %.*s", (int)strcspn(name, "|"), name);
+	if (!h && o->kind == XLVS_OPT_U32) {
+		if (o->max == UINT32_MAX)
+			snprintf(hint, sizeof(hint), "%u or more", o->min);
+		else
+			snprintf(hint, sizeof(hint), "%u-%u", o->min, o->max);
+		h = hint;
+	}
+	if (h)
+		return xlvs_usage_error(c, "%s '%s' (%s)", o->what ? o->what : what, v, h);
+	return xlvs_usage_error(c, "%s '%s'", o->what ? o->what : what, v);
+}
+
+/* SERVICE or REAL v (argv[*i] or in it); a service takes a following tcp|udp word too. */
+static int take_endpoint(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v, int argc,
+			 char **argv, int *i, struct xlvs_endpoint *ep)
+{
+	bool svc = o->kind == XLVS_OPT_SERVICE;
+	char err[XLVS_ERRLEN];
+	int proto;
+
+	if (xlvs_parse_endpoint(v, svc, ep, err, sizeof(err)))
+		return xlvs_usage_error(c, "%s", err);
+	if (!svc || *i + 1 >= argc || (proto = xlvs_parse_proto(argv[*i + 1])) < 0)
+		return XLVS_EXIT_OK;
+	if (ep->proto && ep->proto != proto)
+		return xlvs_usage_error(c, "two protocols for one service: '%s' and '%s'", v,
+					argv[*i + 1]);
+	ep->proto = (uint8_t)proto;
+	++*i;
+	return XLVS_EXIT_OK;
+}
+
+/* Convert v by the entry's kind into its place in args. */
+static int store(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v, int argc, char **argv,
+		 int *i, void *args)
+{
+	void *dst = (char *)args + o->off;
+	int x = -1;
+
+	switch (o->kind) {
+	case XLVS_OPT_FLAG:
+		*(int *)dst = o->value;
+		return XLVS_EXIT_OK;
+	case XLVS_OPT_SERVICE:
+	case XLVS_OPT_REAL:
+		return take_endpoint(c, o, v, argc, argv, i, dst);
+	case XLVS_OPT_U32:
+		x = xlvs_parse_u32(v, o->min, o->max, dst);
+		break;
+	case XLVS_OPT_SECS:
+		x = xlvs_parse_secs(v, dst);
+		break;
+	case XLVS_OPT_STRING:
+		*(const char **)dst = v;
+		x = 0;
+		break;
+	case XLVS_OPT_ENUM:
+		x = o->parse(v);
+		if (x >= 0)
+			*(int *)dst = x;
+		break;
+	default:
+		break;
+	}
+	if (x < 0 || (o->ok && !o->ok(dst)))
+		return bad_value(c, o, v);
+	return XLVS_EXIT_OK;
+}
+
+/* argv[*i], not a global option: an option (and its value) or a positional. */
+static int take_word(struct xlvs_ctx *c, const struct xlvs_opt *opts, unsigned char *seen, int argc,
+		     char **argv, int *i, void *args)
+{
+	const struct xlvs_opt *o;
+	const char *v;
+	int rc;
+
+	o = find_named(opts, argv[*i], &v);
+	/* A positional names one thing (the interface, the weight): a second is a mistake. */
+	if (o && (o->flags & XLVS_OPT_POS) && seen[o - opts])
+		return unexpected(c, argv[*i]);
+	if (o && takes_value(o) && !v) {
+		if (*i + 1 >= argc)
+			return xlvs_usage_error(c, "'%s' needs a value", argv[*i]);
+		v = argv[++*i];
+	}
+	if (!o && !is_option_word(argv[*i]) && (o = next_bare(opts, seen)))
+		v = argv[*i];
+	if (!o)
+		return unexpected(c, argv[*i]);
+	rc = store(c, o, v, argc, argv, i, args);
+	seen[o - opts] = 1;
+	return rc;
+}
+
+static const struct xlvs_opt *find_name(const struct xlvs_opt *opts, const char *name)
+{
+	const struct xlvs_opt *o;
+
+	for (o = opts; o->kind; o++)
+		if (is_named(o, name, strlen(name)))
+			return o;
+	return NULL;
+}
+
+/* Every required entry given, every given one with what it needs. */
+static int check_complete(struct xlvs_ctx *c, const struct xlvs_opt *opts, const unsigned char *seen)
+{
+	const struct xlvs_opt *o, *n;
+
+	for (o = opts; o->kind; o++)
+		if ((o->flags & XLVS_OPT_REQUIRED) && !seen[o - opts])
+			return xlvs_usage_error(c, "missing %s", o->missing);
+	for (o = opts; o->kind; o++) {
+		if (!seen[o - opts] || !o->needs)
+			continue;
+		n = find_name(opts, o->needs);
+		if (n && !seen[n - opts])
+			return xlvs_usage_error(c, "%.*s needs %s%s%s", (int)strcspn(o->name, "|"),
+						o->name, o->needs, takes_value(n) ? " " : "",
+						takes_value(n) ? n->arg : "");
+	}
+	return XLVS_EXIT_OK;
+}
+
+int xlvs_parse_opts(struct xlvs_ctx *c, const struct xlvs_opt *opts, int argc, char **argv, void *args)
+{
+	unsigned char seen[OPTS_MAX] = { 0 };
+	int i, rc;
+
+	for (i = 0; opts[i].kind; i++)
+		if (i + 1 >= OPTS_MAX)
+			return xlvs_error(c, XLVS_EXIT_RUNTIME, "option table over %d entries", OPTS_MAX);
+	for (i = 0; i < argc; i++) {
+		rc = xlvs_global_opt(c, argc, argv, &i);
+		if (rc < 0)
+			return XLVS_EXIT_USAGE;
+		if (rc > 0)
+			continue;
+		rc = take_word(c, opts, seen, argc, argv, &i, args);
+		if (rc)
+			return rc;
+	}
+	return check_complete(c, opts, seen);
+}
+
+/* ---- usage and help from the table ---- */
+
+static void cat(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void cat(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+}
+
+/* Flags that store into one place are shown as one: [echo|no-echo]. */
+static bool shares_slot(const struct xlvs_opt *a, const struct xlvs_opt *b)
+{
+	return a->kind == XLVS_OPT_FLAG && b->kind == XLVS_OPT_FLAG && a->off == b->off;
+}
+
+/* "name ARG", "ARG" for a bare word, "a|b" for flags sharing a place. */
+static void cat_form(char *buf, size_t size, const struct xlvs_opt *o)
+{
+	const struct xlvs_opt *m;
+
+	if (!o->name) {
+		cat(buf, size, "%s", o->arg);
+		return;
+	}
+	cat(buf, size, "%s", o->name);
+	for (m = o + 1; m->kind && shares_slot(o, m); m++)
+		cat(buf, size, "|%s", m->name);
+	if (takes_value(o))
+		cat(buf, size, " %s", o->arg);
+}
+
+static bool shown_before(const struct xlvs_opt *opts, const struct xlvs_opt *o)
+{
+	return o > opts && shares_slot(o - 1, o);
+}
+
+const char *xlvs_opts_usage(const struct xlvs_opt *opts, char *buf, size_t size)
+{
+	const struct xlvs_opt *o, *n;
+	bool opt;
+
+	buf[0] = '\0';
+	for (o = opts; o->kind; o++) {
+		if (o->needs || shown_before(opts, o))
+			continue;
+		opt = !(o->flags & XLVS_OPT_REQUIRED);
+		cat(buf, size, "%s%s", buf[0] ? " " : "", opt ? "[" : "");
+		cat_form(buf, size, o);
+		/* What needs this option is shown inside its brackets. */
+		for (n = opts; n->kind; n++)
+			if (n->needs && is_named(o, n->needs, strlen(n->needs))) {
+				cat(buf, size, " [");
+				cat_form(buf, size, n);
+				cat(buf, size, "]");
+			}
+		cat(buf, size, "%s", opt ? "]" : "");
+	}
+	return buf;
+}
+
+void xlvs_opts_help(FILE *f, const struct xlvs_opt *opts)
+{
+	const struct xlvs_opt *o;
+	char form[96];
+
+	for (o = opts; o->kind; o++) {
+		if (!o->help || shown_before(opts, o))
+			continue;
+		form[0] = '\0';
+		cat_form(form, sizeof(form), o);
+		fprintf(f, "  %-28s %s\n", form, o->help);
+	}
 }

@@ -11,41 +11,36 @@
 #include "xlvs.h"
 #include "xlvsmaps.h"
 
-#define SVC_ARGS	"VIP[:PORT][/PROTO] [tcp|udp]"
-
 static const struct xlvs_cmd cmds[] = {
-	{ "service", "list", cmd_service_list, "[--stats]",
+	{ "service", "list", cmd_service_list, xlvs_opts_service_list,
 	  "list services and their reals, ipvsadm style (reads the pinned maps)" },
-	{ "service", "show", cmd_service_show, SVC_ARGS,
+	{ "service", "show", cmd_service_show, xlvs_opts_service,
 	  "one service in detail, with counters (all protocols if none given)" },
-	{ "service", "add", cmd_service_add,
-	  SVC_ARGS " [scheduler NAME] [forward dr|tun|gue] [ring-size N] [echo|no-echo]",
+	{ "service", "add", cmd_service_add, xlvs_opts_service_add,
 	  "add or update a service (through xlvsd)" },
-	{ "service", "del", cmd_service_del, SVC_ARGS, "delete a service and its reals (through xlvsd)" },
-	{ "real", "add", cmd_real_add,
-	  "SERVICE REAL[:PORT] [weight N] [forward dr|tun|gue] [gue-port N]",
-	  "add a real server to a service (through xlvsd)" },
-	{ "real", "del", cmd_real_del, "SERVICE REAL[:PORT]", "remove a real server (through xlvsd)" },
-	{ "real", "set-weight", cmd_real_set_weight, "SERVICE REAL[:PORT] N",
+	{ "service", "del", cmd_service_del, xlvs_opts_service,
+	  "delete a service and its reals (through xlvsd)" },
+	{ "real", "add", cmd_real_add, xlvs_opts_real_add, "add a real server to a service (through xlvsd)" },
+	{ "real", "del", cmd_real_del, xlvs_opts_real, "remove a real server (through xlvsd)" },
+	{ "real", "set-weight", cmd_real_set_weight, xlvs_opts_real_weight,
 	  "change a real server's weight, 0-65535 (through xlvsd)" },
-	{ "real", "drain", cmd_real_drain, "SERVICE REAL[:PORT] [--wait [--timeout SECS]]",
+	{ "real", "drain", cmd_real_drain, xlvs_opts_real_drain,
 	  "weight 0: established flows stay, no new ones (through xlvsd); --wait: until no active conn" },
-	{ "real", "show", cmd_real_show, "SERVICE REAL[:PORT]",
+	{ "real", "show", cmd_real_show, xlvs_opts_real,
 	  "one real in detail: forwarding, weights, connections, counters, health" },
-	{ "stats", NULL, cmd_stats, "[-w|--watch SECS [--count N]] [-v|--verbose]",
+	{ "stats", NULL, cmd_stats, xlvs_opts_stats,
 	  "packets, bytes and conns per service and real; drop reasons; events" },
-	{ "conn", "list", cmd_conn_list, "[SERVICE] [--limit N]",
-	  "the connection table: client, VIP, real, seconds idle" },
-	{ "status", NULL, cmd_status, "", "xlvsd status: pid, uptime, interfaces, last apply" },
-	{ "decap", "attach", cmd_decap_attach,
-	  "dev IF [gue-port N] [mode native|generic] [addrs dev|host|any]",
+	{ "conn", "list", cmd_conn_list, xlvs_opts_conn, "the connection table: client, VIP, real, seconds idle" },
+	{ "status", NULL, cmd_status, xlvs_opts_none, "xlvsd status: pid, uptime, interfaces, last apply" },
+	{ "decap", "attach", cmd_decap_attach, xlvs_opts_decap_attach,
 	  "real server: decapsulate IPIP, IP6IP6, 4in6, 6in4 and GUE arriving on IF (XDP)" },
-	{ "decap", "detach", cmd_decap_detach, "dev IF", "real server: remove the decapsulator from IF" },
-	{ "decap", "status", cmd_decap_status, "[dev IF]",
+	{ "decap", "detach", cmd_decap_detach, xlvs_opts_decap_dev,
+	  "real server: remove the decapsulator from IF" },
+	{ "decap", "status", cmd_decap_status, xlvs_opts_decap_status,
 	  "real server: mode, GUE port, program id, endpoints and counters" },
-	{ "decap", "sync", cmd_decap_sync, "dev IF",
+	{ "decap", "sync", cmd_decap_sync, xlvs_opts_decap_dev,
 	  "real server: re-read IF's (or the host's) addresses as tunnel endpoints" },
-	{ "reload", NULL, cmd_reload, "", "make xlvsd re-read its configuration file" },
+	{ "reload", NULL, cmd_reload, xlvs_opts_none, "make xlvsd re-read its configuration file" },
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -73,10 +68,16 @@ int xlvs_error(struct xlvs_ctx *c, int code, const char *fmt, ...)
 	return code;
 }
 
+/* The usage after "xlvs OBJECT VERB", from the command's option table. */
+#define USAGE_LEN	256
+
 static void print_cmd_usage(FILE *f, const struct xlvs_cmd *cmd, const char *lead)
 {
+	char args[USAGE_LEN];
+
+	xlvs_opts_usage(cmd->opts, args, sizeof(args));
 	fprintf(f, "%sxlvs %s%s%s%s%s\n", lead, cmd->object, cmd->verb ? " " : "",
-		cmd->verb ? cmd->verb : "", *cmd->args ? " " : "", cmd->args);
+		cmd->verb ? cmd->verb : "", *args ? " " : "", args);
 }
 
 int xlvs_usage_error(struct xlvs_ctx *c, const char *fmt, ...)
@@ -199,7 +200,7 @@ static void help_cmd(FILE *f, const struct xlvs_cmd *cmd)
 
 static void help_notes(FILE *f)
 {
-	fputs("\nSERVICE is " SVC_ARGS ": no port (or :0) means all ports; the protocol is\n"
+	fputs("\nSERVICE is " XLVS_SVC_ARGS ": no port (or :0) means all ports; the protocol is\n"
 	      "tcp when not given (show and conn list: any). IPv6 with a port is written\n"
 	      "[2001:db8::10]:80. REAL[:PORT] takes no protocol.\n", f);
 }
@@ -267,11 +268,15 @@ static const struct xlvs_cmd *find_cmd(const char *object, const char *verb)
 
 static int run_cmd(struct xlvs_ctx *c, const struct xlvs_cmd *cmd, int argc, char **argv)
 {
+	char args[USAGE_LEN];
+
 	c->cmd = cmd;
 	if (wants_help(argc, argv)) {
 		print_cmd_usage(c->out, cmd, "usage: ");
 		fprintf(c->out, "  %s\n", cmd->help);
-		if (strstr(cmd->args, "SERVICE") || strstr(cmd->args, "VIP"))
+		xlvs_opts_help(c->out, cmd->opts);
+		xlvs_opts_usage(cmd->opts, args, sizeof(args));
+		if (strstr(args, "SERVICE") || strstr(args, "VIP"))
 			help_notes(c->out);
 		return XLVS_EXIT_OK;
 	}

@@ -10,20 +10,8 @@
 #include "print.h"
 #include "xlvs.h"
 
-/*
- * SERVICE at argv[*i]: VIP[:PORT][/PROTO], optionally followed by a separate
- * tcp|udp word. *i ends on the last word used. proto stays 0 when not given.
- */
-int xlvs_take_service(struct xlvs_ctx *c, int argc, char **argv, int *i, struct xlvs_endpoint *ep);
-/* REAL[:PORT] at argv[*i]. */
-int xlvs_take_real(struct xlvs_ctx *c, int argc, char **argv, int *i, struct xlvs_endpoint *ep);
-/* The value after keyword argv[*i]; NULL after a usage error. */
-const char *xlvs_take_value(struct xlvs_ctx *c, int argc, char **argv, int *i);
-/* argv[*i] is a global option (1), an error (-1, printed) or something else (0). */
-#define xlvs_take_global(c, argc, argv, i) xlvs_global_opt(c, argc, argv, i)
-/* The usage error for a word no rule took. */
-int xlvs_unexpected(struct xlvs_ctx *c, const char *word);
-
+/* Does the map key name the service ep asks for? proto 0 matches both. */
+bool xlvs_svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint *ep);
 /* "TCP 198.18.0.10:80", or "198.18.0.10:80 (any protocol)" for messages. */
 const char *xlvs_svc_text(const struct xlvs_endpoint *ep, char *buf, size_t size);
 /* {"vip", "port", "protocol"} for the control protocol; proto 0 = tcp. */

@@ -1,55 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Argument helpers and the daemon round trip shared by the commands. */
+/* Service and real texts, requests and the daemon round trip shared by the commands. */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "xlvsctl.h"
 
-int xlvs_take_service(struct xlvs_ctx *c, int argc, char **argv, int *i, struct xlvs_endpoint *ep)
+bool xlvs_svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint *ep)
 {
-	char err[XLVS_ERRLEN];
-	int proto;
+	size_t len = ep->addr.family == XLVS_AF_INET ? 4 : 16;
 
-	if (*i >= argc)
-		return xlvs_usage_error(c, "missing SERVICE (VIP[:PORT])");
-	if (xlvs_parse_endpoint(argv[*i], true, ep, err, sizeof(err)))
-		return xlvs_usage_error(c, "%s", err);
-	if (*i + 1 < argc && (proto = xlvs_parse_proto(argv[*i + 1])) >= 0) {
-		if (ep->proto && ep->proto != proto)
-			return xlvs_usage_error(c, "two protocols for one service: '%s' and '%s'",
-						argv[*i], argv[*i + 1]);
-		ep->proto = (uint8_t)proto;
-		++*i;
-	}
-	return XLVS_EXIT_OK;
-}
-
-int xlvs_take_real(struct xlvs_ctx *c, int argc, char **argv, int *i, struct xlvs_endpoint *ep)
-{
-	char err[XLVS_ERRLEN];
-
-	if (*i >= argc)
-		return xlvs_usage_error(c, "missing REAL (real server address)");
-	if (xlvs_parse_endpoint(argv[*i], false, ep, err, sizeof(err)))
-		return xlvs_usage_error(c, "%s", err);
-	return XLVS_EXIT_OK;
-}
-
-const char *xlvs_take_value(struct xlvs_ctx *c, int argc, char **argv, int *i)
-{
-	if (*i + 1 >= argc) {
-		xlvs_usage_error(c, "'%s' needs a value", argv[*i]);
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-int xlvs_unexpected(struct xlvs_ctx *c, const char *word)
-{
-	if (word[0] == '-')
-		return xlvs_usage_error(c, "unknown option '%s'", word);
-	return xlvs_usage_error(c, "unexpected argument '%s'", word);
+	return k->family == ep->addr.family && !memcmp(k->addr, ep->addr.be, len) &&
+	       ntohs(k->port) == ep->port && (!ep->proto || k->proto == ep->proto);
 }
 
 const char *xlvs_svc_text(const struct xlvs_endpoint *ep, char *buf, size_t size)

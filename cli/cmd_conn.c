@@ -6,11 +6,26 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
-#include "snap.h"
+#include "view.h"
+
+struct conn_args {
+	struct xlvs_endpoint svc;	/* no family: not given */
+	uint32_t limit;			/* 0: every row */
+};
+
+const struct xlvs_opt xlvs_opts_conn[] = {
+	{ .arg = "SERVICE", .kind = XLVS_OPT_SERVICE, .flags = XLVS_OPT_POS,
+	  .off = offsetof(struct conn_args, svc) },
+	{ .name = "--limit", .alias = "limit", .kind = XLVS_OPT_U32, .arg = "N", .min = 1,
+	  .max = UINT32_MAX, .off = offsetof(struct conn_args, limit),
+	  .help = "the N most recently seen flows, and how many matched" },
+	{ 0 },
+};
 
 struct conn_walk {
 	const struct xlvs_state *st;
@@ -90,13 +105,13 @@ static int row_cmp(const void *a, const void *b)
 static int list_conns(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xlvs_endpoint *filter,
 		      uint32_t limit)
 {
-	struct xlvs_snapshot s;
+	struct xlvs_view s;
 	struct conn_walk w = { .filter = filter };
 	char eb[XLVS_EPSTRLEN + 32];
 	struct xp p;
 	int rc;
 
-	rc = xlvs_snapshot_read(c, m, &s, 0);
+	rc = xlvs_view_read(c, m, &s, 0);
 	if (rc)
 		goto out;
 	w.st = &s.st;
@@ -123,45 +138,24 @@ static int list_conns(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xlvs
 	rc = xlvs_finish(c, &p);
 out:
 	free(w.rows);
-	xlvs_snapshot_free(&s);
+	xlvs_view_free(&s);
 	return rc;
 }
 
 int cmd_conn_list(struct xlvs_ctx *c, int argc, char **argv)
 {
-	struct xlvs_endpoint ep;
-	bool have = false, inline_val;
-	uint32_t limit = 0;
+	struct conn_args a = { 0 };
 	struct xlvs_maps m;
-	const char *v;
-	int i, rc;
+	int rc;
 
-	for (i = 0; i < argc; i++) {
-		rc = xlvs_take_global(c, argc, argv, &i);
-		if (rc < 0)
-			return XLVS_EXIT_USAGE;
-		if (rc > 0)
-			continue;
-		inline_val = !strncmp(argv[i], "--limit=", 8);
-		if (inline_val || !strcmp(argv[i], "--limit") || !strcmp(argv[i], "limit")) {
-			v = inline_val ? argv[i] + 8 : xlvs_take_value(c, argc, argv, &i);
-			if (!v)
-				return XLVS_EXIT_USAGE;
-			if (xlvs_parse_u32(v, 1, UINT32_MAX, &limit))
-				return xlvs_usage_error(c, "invalid limit '%s' (1 or more)", v);
-		} else if (!have && argv[i][0] != '-') {
-			rc = xlvs_take_service(c, argc, argv, &i, &ep);
-			if (rc)
-				return rc;
-			have = true;
-		} else {
-			return xlvs_unexpected(c, argv[i]);
-		}
-	}
+	rc = xlvs_parse_opts(c, xlvs_opts_conn, argc, argv, &a);
+	if (rc)
+		return rc;
 	rc = xlvs_cli_maps_open(c, &m);
 	if (rc)
 		return rc;
-	rc = list_conns(c, &m, have ? &ep : NULL, limit);
+	/* A parsed service has a family; without one, every flow is listed. */
+	rc = list_conns(c, &m, a.svc.addr.family ? &a.svc : NULL, a.limit);
 	xlvs_maps_close(&m);
 	return rc;
 }

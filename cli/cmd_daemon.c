@@ -6,18 +6,11 @@
 #include "xlvsctl.h"
 
 /* Neither command takes arguments beyond the global options. */
+const struct xlvs_opt xlvs_opts_none[] = { { 0 } };
+
 static int no_args(struct xlvs_ctx *c, int argc, char **argv)
 {
-	int i, rc;
-
-	for (i = 0; i < argc; i++) {
-		rc = xlvs_take_global(c, argc, argv, &i);
-		if (rc < 0)
-			return XLVS_EXIT_USAGE;
-		if (rc == 0)
-			return xlvs_unexpected(c, argv[i]);
-	}
-	return XLVS_EXIT_OK;
+	return xlvs_parse_opts(c, xlvs_opts_none, argc, argv, NULL);
 }
 
 int cmd_status(struct xlvs_ctx *c, int argc, char **argv)

@@ -23,6 +23,63 @@ struct decap_args {
 	struct xlvs_decap_opts o;
 };
 
+/* The words of the command line, before they become struct xlvs_decap_opts. */
+struct decap_words {
+	const char *dev;
+	uint32_t gue_port;	/* 0: the default */
+	int mode;		/* enum xlvs_xdp_mode */
+	int addrs;		/* enum xlvs_decap_addrs */
+};
+
+static bool valid_ifname(const void *v)
+{
+	const char *dev = *(const char *const *)v;
+
+	return *dev && strlen(dev) < IF_NAMESIZE && !strchr(dev, '/');
+}
+
+static int mode_word(const char *w)
+{
+	if (!strcmp(w, "native") || !strcmp(w, "drv"))
+		return XLVS_XDP_NATIVE;
+	if (!strcmp(w, "generic") || !strcmp(w, "skb"))
+		return XLVS_XDP_GENERIC;
+	return -1;
+}
+
+static int addrs_word(const char *w)
+{
+	if (!strcmp(w, "dev"))
+		return XLVS_DECAP_ADDRS_DEV;
+	if (!strcmp(w, "host"))
+		return XLVS_DECAP_ADDRS_HOST;
+	if (!strcmp(w, "any"))
+		return XLVS_DECAP_ADDRS_ANY;
+	return -1;
+}
+
+/* "dev IF", or IF alone ("xlvs decap status eth0", as ip(8) allows). */
+#define DEV_ARG(required) { .name = "dev", .kind = XLVS_OPT_STRING, .arg = "IF",			\
+			    .flags = XLVS_OPT_POS | (required), .ok = valid_ifname,		\
+			    .what = "invalid interface name", .missing = "'dev IF'",		\
+			    .off = offsetof(struct decap_words, dev) }
+
+const struct xlvs_opt xlvs_opts_decap_attach[] = {
+	DEV_ARG(XLVS_OPT_REQUIRED),
+	{ .name = "gue-port", .kind = XLVS_OPT_U32, .arg = "N", .min = 1, .max = 65535,
+	  .off = offsetof(struct decap_words, gue_port), .help = "GUE's UDP port (default 6080)" },
+	{ .name = "mode", .kind = XLVS_OPT_ENUM, .arg = "native|generic", .parse = mode_word,
+	  .hint = "native or generic", .off = offsetof(struct decap_words, mode),
+	  .help = "XDP mode (default native, generic where the driver refuses it)" },
+	{ .name = "addrs", .kind = XLVS_OPT_ENUM, .arg = "dev|host|any", .parse = addrs_word,
+	  .hint = "dev, host or any", .off = offsetof(struct decap_words, addrs),
+	  .help = "tunnel endpoints: IF's addresses, the host's, or any" },
+	{ 0 },
+};
+
+const struct xlvs_opt xlvs_opts_decap_dev[] = { DEV_ARG(XLVS_OPT_REQUIRED), { 0 } };
+const struct xlvs_opt xlvs_opts_decap_status[] = { DEV_ARG(0), { 0 } };
+
 /*
  * libbpf and libxdp messages go to the command's stderr as "xlvs: warning:
  * ..." (all of them with -v) while a decap command runs, then back to stderr.
@@ -46,74 +103,24 @@ static int decap_fail(struct xlvs_ctx *c, const char *msg)
 	return xlvs_error(c, XLVS_EXIT_RUNTIME, "%s", msg);
 }
 
-static int attach_keyword(struct xlvs_ctx *c, int argc, char **argv, int *i, struct decap_args *a)
-{
-	const char *kw = argv[*i], *v;
-	uint32_t n;
-
-	if (strcmp(kw, "gue-port") && strcmp(kw, "mode") && strcmp(kw, "addrs"))
-		return xlvs_unexpected(c, kw);
-	v = xlvs_take_value(c, argc, argv, i);
-	if (!v)
-		return XLVS_EXIT_USAGE;
-	if (!strcmp(kw, "gue-port")) {
-		if (xlvs_parse_u32(v, 1, 65535, &n))
-			return xlvs_usage_error(c, "invalid gue-port '%s' (1-65535)", v);
-		a->o.gue_port = (uint16_t)n;
-	} else if (!strcmp(kw, "mode")) {
-		if (!strcmp(v, "native") || !strcmp(v, "drv"))
-			a->o.mode = XLVS_XDP_NATIVE;
-		else if (!strcmp(v, "generic") || !strcmp(v, "skb"))
-			a->o.mode = XLVS_XDP_GENERIC;
-		else
-			return xlvs_usage_error(c, "invalid mode '%s' (native or generic)", v);
-	} else {
-		if (!strcmp(v, "dev"))
-			a->o.addrs = XLVS_DECAP_ADDRS_DEV;
-		else if (!strcmp(v, "host"))
-			a->o.addrs = XLVS_DECAP_ADDRS_HOST;
-		else if (!strcmp(v, "any"))
-			a->o.addrs = XLVS_DECAP_ADDRS_ANY;
-		else
-			return xlvs_usage_error(c, "invalid addrs '%s' (dev, host or any)", v);
-	}
-	return XLVS_EXIT_OK;
-}
-
-/* [dev] IF, then the verb's keywords; global options anywhere. */
 static int decap_parse(struct xlvs_ctx *c, enum decap_verb verb, int argc, char **argv,
 		       struct decap_args *a)
 {
-	int i, rc = 0;
+	static const struct xlvs_opt *const opts[] = {
+		[DECAP_ATTACH] = xlvs_opts_decap_attach, [DECAP_DETACH] = xlvs_opts_decap_dev,
+		[DECAP_STATUS] = xlvs_opts_decap_status, [DECAP_SYNC] = xlvs_opts_decap_dev,
+	};
+	struct decap_words w = { 0 };
+	int rc;
 
-	memset(a, 0, sizeof(*a));
-	a->o.pin_dir = c->pin_dir;
-	for (i = 0; i < argc && !rc; i++) {
-		int g = xlvs_take_global(c, argc, argv, &i);
-
-		if (g) {
-			rc = g < 0 ? XLVS_EXIT_USAGE : 0;
-		} else if (!strcmp(argv[i], "dev")) {
-			if (a->dev)
-				return xlvs_usage_error(c, "two interfaces: '%s' and 'dev'", a->dev);
-			a->dev = xlvs_take_value(c, argc, argv, &i);
-			rc = a->dev ? 0 : XLVS_EXIT_USAGE;
-		} else if (!a->dev && argv[i][0] != '-' && strcmp(argv[i], "gue-port") &&
-			   strcmp(argv[i], "mode") && strcmp(argv[i], "addrs")) {
-			a->dev = argv[i];	/* "xlvs decap status eth0", as ip(8) allows */
-		} else if (verb == DECAP_ATTACH) {
-			rc = attach_keyword(c, argc, argv, &i, a);
-		} else {
-			rc = xlvs_unexpected(c, argv[i]);
-		}
-	}
+	rc = xlvs_parse_opts(c, opts[verb], argc, argv, &w);
 	if (rc)
 		return rc;
-	if (a->dev && (!*a->dev || strlen(a->dev) >= IF_NAMESIZE || strchr(a->dev, '/')))
-		return xlvs_usage_error(c, "invalid interface name '%s'", a->dev);
-	if (!a->dev && verb != DECAP_STATUS)
-		return xlvs_usage_error(c, "missing 'dev IF'");
-	a->o.ifname = a->dev;
+	memset(a, 0, sizeof(*a));
+	a->dev = w.dev;
+	a->o = (struct xlvs_decap_opts){ .pin_dir = c->pin_dir, .ifname = w.dev,
+					 .gue_port = (uint16_t)w.gue_port, .mode = w.mode,
+					 .addrs = w.addrs };
 	return XLVS_EXIT_OK;
 }
 

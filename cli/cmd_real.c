@@ -8,106 +8,74 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cmd.h"
-#include "snap.h"
+#include "view.h"
 #include "xlvsctl.h"
 
 enum real_verb { REAL_ADD, REAL_DEL, REAL_WEIGHT, REAL_DRAIN };
 
-static int parse_weight(struct xlvs_ctx *c, const char *v, json_t *req)
-{
-	uint32_t w;
+#define UNSET	UINT32_MAX	/* above every weight: not given */
 
-	if (xlvs_parse_u32(v, 0, XLVS_MAGLEV_MAX_WEIGHT, &w))
-		return xlvs_usage_error(c, "invalid weight '%s' (0-%u)", v, XLVS_MAGLEV_MAX_WEIGHT);
-	json_object_set_new(req, "weight", json_integer(w));
-	return XLVS_EXIT_OK;
-}
-
-static int add_keyword(struct xlvs_ctx *c, int argc, char **argv, int *i, json_t *req)
-{
-	const char *kw = argv[*i], *v;
-	uint32_t n;
-	int x;
-
-	if (strcmp(kw, "weight") && strcmp(kw, "forward") && strcmp(kw, "fwd") && strcmp(kw, "gue-port"))
-		return xlvs_unexpected(c, kw);
-	v = xlvs_take_value(c, argc, argv, i);
-	if (!v)
-		return XLVS_EXIT_USAGE;
-	if (!strcmp(kw, "weight"))
-		return parse_weight(c, v, req);
-	if (!strcmp(kw, "gue-port")) {
-		if (xlvs_parse_u32(v, 1, 65535, &n))
-			return xlvs_usage_error(c, "invalid gue-port '%s' (1-65535)", v);
-		json_object_set_new(req, "gue_port", json_integer(n));
-		return XLVS_EXIT_OK;
-	}
-	x = xlvs_parse_fwd(v);
-	if (x < 0)
-		return xlvs_usage_error(c, "unknown forwarding method '%s' (dr, tun, gue)", v);
-	json_object_set_new(req, "forward", json_string(xlvs_fwd_names[x]));
-	return XLVS_EXIT_OK;
-}
-
-/* drain --wait [--timeout SECS]; timeout 0: none. */
-struct drain_wait {
-	bool wait;
-	uint32_t timeout_s;
-	bool have_timeout;
+/* Everything the real verbs take. */
+struct real_args {
+	struct xlvs_endpoint svc, real;
+	uint32_t weight;		/* UNSET: not given */
+	uint32_t gue_port;		/* 0: not given */
+	int fwd;			/* enum xlvs_fwd; -1: not given */
+	int wait;			/* drain: until no active connection is left */
+	uint32_t timeout_s;		/* drain --wait: 0 = none */
 };
 
-static int drain_option(struct xlvs_ctx *c, int argc, char **argv, int *i, struct drain_wait *dw)
-{
-	const char *a = argv[*i], *v;
+#define SERVICE_ARG { .arg = "SERVICE", .kind = XLVS_OPT_SERVICE,				\
+		      .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED,				\
+		      .off = offsetof(struct real_args, svc), .missing = "SERVICE (VIP[:PORT])" }
+#define REAL_ARG { .arg = "REAL[:PORT]", .kind = XLVS_OPT_REAL, .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED, \
+		   .off = offsetof(struct real_args, real), .missing = "REAL (real server address)" }
 
-	if (!strcmp(a, "--wait") || !strcmp(a, "wait")) {
-		dw->wait = true;
-		return XLVS_EXIT_OK;
-	}
-	if (!strncmp(a, "--timeout=", 10)) {
-		v = a + 10;
-	} else if (!strcmp(a, "--timeout") || !strcmp(a, "timeout")) {
-		v = xlvs_take_value(c, argc, argv, i);
-		if (!v)
-			return XLVS_EXIT_USAGE;
-	} else {
-		return xlvs_unexpected(c, a);
-	}
-	if (xlvs_parse_u32(v, 1, 7 * 86400, &dw->timeout_s))
-		return xlvs_usage_error(c, "invalid timeout '%s' (1-604800 seconds)", v);
-	dw->have_timeout = true;
-	return XLVS_EXIT_OK;
-}
+const struct xlvs_opt xlvs_opts_real[] = { SERVICE_ARG, REAL_ARG, { 0 } };
 
-/* Words after SERVICE REAL. */
-static int real_rest(struct xlvs_ctx *c, enum real_verb verb, int argc, char **argv, int *i,
-		     json_t *req, bool *have_weight, struct drain_wait *dw)
-{
-	if (verb == REAL_ADD)
-		return add_keyword(c, argc, argv, i, req);
-	if (verb == REAL_DRAIN)
-		return drain_option(c, argc, argv, i, dw);
-	if (verb != REAL_WEIGHT || *have_weight)
-		return xlvs_unexpected(c, argv[*i]);
-	*have_weight = true;
-	if (!strcmp(argv[*i], "weight") && !xlvs_take_value(c, argc, argv, i))
-		return XLVS_EXIT_USAGE;
-	return parse_weight(c, argv[*i], req);
-}
+const struct xlvs_opt xlvs_opts_real_add[] = {
+	SERVICE_ARG,
+	REAL_ARG,
+	{ .name = "weight", .kind = XLVS_OPT_U32, .arg = "N", .max = XLVS_MAGLEV_MAX_WEIGHT,
+	  .off = offsetof(struct real_args, weight), .help = "0-65535 (default 1)" },
+	{ .name = "forward", .alias = "fwd", .kind = XLVS_OPT_ENUM, .arg = "dr|tun|gue",
+	  .off = offsetof(struct real_args, fwd), .parse = xlvs_parse_fwd,
+	  .what = "unknown forwarding method", .hint = "dr, tun, gue",
+	  .help = "this real's forwarding method (default: the service's)" },
+	{ .name = "gue-port", .kind = XLVS_OPT_U32, .arg = "N", .min = 1, .max = 65535,
+	  .off = offsetof(struct real_args, gue_port),
+	  .help = "the real's GUE destination port (default: the director's)" },
+	{ 0 },
+};
 
-/* Does the map key name the service ep asks for? proto 0 matches both. */
-static bool svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint *ep)
-{
-	size_t len = ep->addr.family == XLVS_AF_INET ? 4 : 16;
+/* The weight as a bare N, or after the word "weight". */
+const struct xlvs_opt xlvs_opts_real_weight[] = {
+	SERVICE_ARG,
+	REAL_ARG,
+	{ .alias = "weight", .kind = XLVS_OPT_U32, .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED,
+	  .arg = "N", .max = XLVS_MAGLEV_MAX_WEIGHT, .off = offsetof(struct real_args, weight),
+	  .missing = "the weight (0-65535)" },
+	{ 0 },
+};
 
-	return k->family == ep->addr.family && !memcmp(k->addr, ep->addr.be, len) &&
-	       ntohs(k->port) == ep->port && (!ep->proto || k->proto == ep->proto);
-}
+const struct xlvs_opt xlvs_opts_real_drain[] = {
+	SERVICE_ARG,
+	REAL_ARG,
+	{ .name = "--wait", .alias = "wait", .kind = XLVS_OPT_FLAG, .value = 1,
+	  .off = offsetof(struct real_args, wait),
+	  .help = "print the real's connections each second until no active one is left" },
+	{ .name = "--timeout", .alias = "timeout", .kind = XLVS_OPT_U32, .arg = "SECS", .min = 1,
+	  .max = 7 * 86400, .hint = "1-604800 seconds", .needs = "--wait",
+	  .off = offsetof(struct real_args, timeout_s),
+	  .help = "give up waiting after SECS seconds (exit 5)" },
+	{ 0 },
+};
 
 static const struct xlvs_real_state *real_in(const struct xlvs_svc_state *sv, const struct xlvs_addr *a)
 {
@@ -146,19 +114,19 @@ static int drain_sample(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xl
 {
 	char eb[XLVS_EPSTRLEN + 32], ab[INET6_ADDRSTRLEN];
 	const struct xlvs_real_state *r = NULL;
-	struct xlvs_snapshot s;
+	struct xlvs_view s;
 	struct xp p;
 	size_t i;
 	int rc;
 
-	rc = xlvs_snapshot_read(c, m, &s, XLVS_SNAP_CONNS);
+	rc = xlvs_view_read(c, m, &s, XLVS_VIEW_CONNS);
 	if (rc)
 		return -rc;
 	for (i = 0; i < s.st.nr_services && !r; i++)
-		if (svc_matches(&s.st.services[i].key, svc))
+		if (xlvs_svc_matches(&s.st.services[i].key, svc))
 			r = real_in(&s.st.services[i], &real->addr);
 	if (!r || !s.conns || r->id >= s.nr_conns) {
-		xlvs_snapshot_free(&s);
+		xlvs_view_free(&s);
 		if (!r)
 			return -xlvs_error(c, XLVS_EXIT_RUNTIME, "%s is no longer in the maps of %s",
 					   xlvs_addr_text(&real->addr, ab, sizeof(ab)),
@@ -172,7 +140,7 @@ static int drain_sample(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xl
 	xp_u64(&p, XP_ANY, "active_conns", "  active %" PRIu64, s.conns[r->id].active);
 	xp_u64(&p, XP_ANY, "inactive_conns", "  inactive %" PRIu64 "\n", s.conns[r->id].inactive);
 	rc = s.conns[r->id].active ? 1 : 0;
-	xlvs_snapshot_free(&s);
+	xlvs_view_free(&s);
 	if (xlvs_finish(c, &p))
 		return -XLVS_EXIT_RUNTIME;
 	fflush(c->out);
@@ -283,7 +251,7 @@ static void add_view(struct xlvs_real_view *v, size_t *n, const struct xlvs_endp
  * those only xlvsd knows (withdrawn service, real removed while down).
  * Returns 0, or 1 if no service matched at all.
  */
-static int collect_views(const struct xlvs_snapshot *s, json_t *hsvcs, const char *derr,
+static int collect_views(const struct xlvs_view *s, json_t *hsvcs, const char *derr,
 			 const struct xlvs_endpoint *ep, const struct xlvs_endpoint *real,
 			 struct xlvs_real_view *v, size_t *n)
 {
@@ -298,7 +266,7 @@ static int collect_views(const struct xlvs_snapshot *s, json_t *hsvcs, const cha
 		const struct xlvs_svc_state *sv = &s->st.services[i];
 		const struct xlvs_real_state *r;
 
-		if (!svc_matches(&sv->key, ep))
+		if (!xlvs_svc_matches(&sv->key, ep))
 			continue;
 		any_svc = true;
 		r = real_in(sv, &real->addr);
@@ -321,7 +289,7 @@ static int collect_views(const struct xlvs_snapshot *s, json_t *hsvcs, const cha
 			continue;
 		any_svc = true;
 		for (k = 0; k < s->st.nr_services; k++)
-			in_maps |= svc_matches(&s->st.services[k].key,
+			in_maps |= xlvs_svc_matches(&s->st.services[k].key,
 					       &(struct xlvs_endpoint){ .addr = vip, .port = ep->port,
 									 .proto = proto });
 		hr = daemon_real(dsv, real, ep->port, &sorry);
@@ -331,61 +299,65 @@ static int collect_views(const struct xlvs_snapshot *s, json_t *hsvcs, const cha
 	return any_svc ? 0 : 1;
 }
 
+/* Print the views of the real, or say which of service and real is not there. */
+static int show_views(struct xlvs_ctx *c, const struct xlvs_view *s, json_t *hsvcs, const char *derr,
+		      const struct real_args *a)
+{
+	char eb[XLVS_EPSTRLEN + 32], rb[XLVS_EPSTRLEN];
+	struct xlvs_real_view views[MAX_VIEWS];
+	struct xp p;
+	size_t n;
+
+	if (collect_views(s, hsvcs, hsvcs ? NULL : derr, &a->svc, &a->real, views, &n))
+		return xlvs_error(c, XLVS_EXIT_RUNTIME, "no such service: %s",
+				  xlvs_svc_text(&a->svc, eb, sizeof(eb)));
+	if (!n)
+		return xlvs_error(c, XLVS_EXIT_RUNTIME, "no real %s in %s",
+				  a->real.have_port ? xlvs_ep_text(&a->real.addr, a->real.port, rb, sizeof(rb)) :
+						      xlvs_addr_text(&a->real.addr, rb, sizeof(rb)),
+				  xlvs_svc_text(&a->svc, eb, sizeof(eb)));
+	xlvs_printer(c, &p);
+	xlvs_fmt_real_detail(&p, s, views, n);
+	return xlvs_finish(c, &p);
+}
+
 int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv)
 {
-	char eb[XLVS_EPSTRLEN + 32], rb[XLVS_EPSTRLEN], derr[256] = "";
-	struct xlvs_real_view views[MAX_VIEWS];
-	struct xlvs_endpoint ep, real;
-	struct xlvs_snapshot s;
+	struct real_args a = { 0 };
+	char derr[256] = "";
+	struct xlvs_view s;
 	struct xlvs_maps m;
 	json_t *hsvcs;
-	int i, rc, have = 0;
-	size_t n;
-	struct xp p;
+	int rc;
 
-	for (i = 0; i < argc; i++) {
-		rc = xlvs_take_global(c, argc, argv, &i);
-		if (rc < 0)
-			return XLVS_EXIT_USAGE;
-		if (rc > 0)
-			continue;
-		if (have == 0)
-			rc = xlvs_take_service(c, argc, argv, &i, &ep);
-		else if (have == 1)
-			rc = xlvs_take_real(c, argc, argv, &i, &real);
-		else
-			rc = xlvs_unexpected(c, argv[i]);
-		if (rc)
-			return rc;
-		have++;
-	}
-	if (have < 2)
-		return xlvs_usage_error(c, "missing %s", have ? "REAL (real server address)" :
-							       "SERVICE (VIP[:PORT])");
+	rc = xlvs_parse_opts(c, xlvs_opts_real, argc, argv, &a);
+	if (rc)
+		return rc;
 	rc = xlvs_cli_maps_open(c, &m);
 	if (rc)
 		return rc;
-	rc = xlvs_snapshot_read(c, &m, &s, XLVS_SNAP_CONNS | XLVS_SNAP_COUNTERS);
+	rc = xlvs_view_read(c, &m, &s, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS);
 	xlvs_maps_close(&m);
 	if (rc)
 		return rc;
 	hsvcs = xlvs_ctl_health(c->sock_path, derr, sizeof(derr));
-	if (collect_views(&s, hsvcs, hsvcs ? NULL : derr, &ep, &real, views, &n)) {
-		rc = xlvs_error(c, XLVS_EXIT_RUNTIME, "no such service: %s",
-				xlvs_svc_text(&ep, eb, sizeof(eb)));
-	} else if (!n) {
-		rc = xlvs_error(c, XLVS_EXIT_RUNTIME, "no real %s in %s",
-				real.have_port ? xlvs_ep_text(&real.addr, real.port, rb, sizeof(rb)) :
-						 xlvs_addr_text(&real.addr, rb, sizeof(rb)),
-				xlvs_svc_text(&ep, eb, sizeof(eb)));
-	} else {
-		xlvs_printer(c, &p);
-		xlvs_fmt_real_detail(&p, &s, views, n);
-		rc = xlvs_finish(c, &p);
-	}
+	rc = show_views(c, &s, hsvcs, derr, &a);
 	json_decref(hsvcs);
-	xlvs_snapshot_free(&s);
+	xlvs_view_free(&s);
 	return rc;
+}
+
+/* The request's options beyond service and real; unset ones are not sent. */
+static void real_fields(json_t *req, const struct real_args *a, enum real_verb verb)
+{
+	if (a->weight != UNSET)
+		json_object_set_new(req, "weight", json_integer(a->weight));
+	if (verb == REAL_DRAIN)
+		json_object_set_new(req, "weight", json_integer(0));
+	if (a->fwd >= 0)
+		json_object_set_new(req, "forward", json_string(xlvs_fwd_names[a->fwd]));
+	if (a->gue_port)
+		json_object_set_new(req, "gue_port", json_integer(a->gue_port));
 }
 
 static int real_req(struct xlvs_ctx *c, int argc, char **argv, enum real_verb verb)
@@ -394,54 +366,27 @@ static int real_req(struct xlvs_ctx *c, int argc, char **argv, enum real_verb ve
 		[REAL_ADD] = "real-add", [REAL_DEL] = "real-del",
 		[REAL_WEIGHT] = "real-set-weight", [REAL_DRAIN] = "real-set-weight",
 	};
-	json_t *opts = json_object(), *req;
-	struct xlvs_endpoint svc, real;
-	struct drain_wait dw = { 0 };
-	int i, rc = 0, have = 0;
-	bool have_weight = false;
+	static const struct xlvs_opt *const opts[] = {
+		[REAL_ADD] = xlvs_opts_real_add, [REAL_DEL] = xlvs_opts_real,
+		[REAL_WEIGHT] = xlvs_opts_real_weight, [REAL_DRAIN] = xlvs_opts_real_drain,
+	};
+	struct real_args a = { .weight = UNSET, .fwd = -1 };
+	json_t *req;
+	int rc;
 
-	if (!opts)
-		return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
-	for (i = 0; i < argc && !rc; i++) {
-		int g = xlvs_take_global(c, argc, argv, &i);
-
-		if (g) {
-			rc = g < 0 ? XLVS_EXIT_USAGE : 0;
-			continue;
-		}
-		if (have == 0)
-			rc = xlvs_take_service(c, argc, argv, &i, &svc);
-		else if (have == 1)
-			rc = xlvs_take_real(c, argc, argv, &i, &real);
-		else
-			rc = real_rest(c, verb, argc, argv, &i, opts, &have_weight, &dw);
-		if (!rc && have < 2)
-			have++;
-	}
-	if (!rc && have < 2)
-		rc = xlvs_usage_error(c, "missing %s", have ? "REAL (real server address)" :
-							     "SERVICE (VIP[:PORT])");
-	if (!rc && verb == REAL_WEIGHT && !have_weight)
-		rc = xlvs_usage_error(c, "missing the weight (0-%u)", XLVS_MAGLEV_MAX_WEIGHT);
-	if (!rc && dw.have_timeout && !dw.wait)
-		rc = xlvs_usage_error(c, "--timeout needs --wait");
-	if (rc) {
-		json_decref(opts);
+	rc = xlvs_parse_opts(c, opts[verb], argc, argv, &a);
+	if (rc)
 		return rc;
-	}
-	if (verb == REAL_DRAIN)
-		json_object_set_new(opts, "weight", json_integer(0));
-	req = json_pack("{s:s, s:o, s:o}", "cmd", cmds[verb], "service", xlvs_svc_json(&svc),
-			"real", xlvs_real_json(&real));
+	req = json_pack("{s:s, s:o, s:o}", "cmd", cmds[verb], "service", xlvs_svc_json(&a.svc),
+			"real", xlvs_real_json(&a.real));
 	if (req)
-		json_object_update(req, opts);
-	json_decref(opts);
+		real_fields(req, &a, verb);
 	rc = xlvs_request_applied(c, req);
-	if (rc || !dw.wait)
+	if (rc || !a.wait)
 		return rc;
-	if (!svc.proto)
-		svc.proto = IPPROTO_TCP;	/* as the request said */
-	return drain_wait(c, &svc, &real, dw.timeout_s);
+	if (!a.svc.proto)
+		a.svc.proto = IPPROTO_TCP;	/* as the request said */
+	return drain_wait(c, &a.svc, &a.real, a.timeout_s);
 }
 
 int cmd_real_add(struct xlvs_ctx *c, int argc, char **argv)

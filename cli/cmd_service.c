@@ -5,20 +5,66 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
-#include "snap.h"
+#include "view.h"
 #include "xlvsctl.h"
 
-/* Read a snapshot and print it with show(); the shared skeleton of list/show. */
-static int with_snapshot(struct xlvs_ctx *c, int what,
-			 int (*show)(struct xlvs_ctx *c, struct xp *p, const struct xlvs_snapshot *s,
-				     const void *arg),
-			 const void *arg)
+/* Everything the service verbs take; -1 and 0: not given. */
+struct service_args {
+	struct xlvs_endpoint svc;
+	int stats;			/* list: counter columns */
+	int sched, fwd, echo;		/* add: enum xlvs_sched, enum xlvs_fwd, 0/1 */
+	uint32_t ring;			/* add: ring size */
+};
+
+static bool is_prime_value(const void *v)
 {
-	struct xlvs_snapshot s;
+	return xlvs_is_prime(*(const uint32_t *)v);
+}
+
+const struct xlvs_opt xlvs_opts_service_list[] = {
+	{ .name = "--stats", .alias = "stats", .kind = XLVS_OPT_FLAG, .value = 1,
+	  .off = offsetof(struct service_args, stats),
+	  .help = "new flows, packets and bytes instead of weights and connections" },
+	{ 0 },
+};
+
+#define SERVICE_ARG { .arg = XLVS_SVC_ARGS, .kind = XLVS_OPT_SERVICE,			\
+		      .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED,				\
+		      .off = offsetof(struct service_args, svc), .missing = "SERVICE (VIP[:PORT])" }
+
+const struct xlvs_opt xlvs_opts_service[] = { SERVICE_ARG, { 0 } };
+
+const struct xlvs_opt xlvs_opts_service_add[] = {
+	SERVICE_ARG,
+	{ .name = "scheduler", .alias = "sched", .kind = XLVS_OPT_ENUM, .arg = "NAME",
+	  .off = offsetof(struct service_args, sched), .parse = xlvs_parse_sched,
+	  .what = "unknown scheduler", .hint = "maglev, rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr, mh",
+	  .help = "an IPVS scheduler name (default maglev)" },
+	{ .name = "forward", .alias = "fwd", .kind = XLVS_OPT_ENUM, .arg = "dr|tun|gue",
+	  .off = offsetof(struct service_args, fwd), .parse = xlvs_parse_fwd,
+	  .what = "unknown forwarding method", .hint = "dr, tun, gue",
+	  .help = "the reals' forwarding method unless a real says otherwise" },
+	{ .name = "ring-size", .alias = "ring", .kind = XLVS_OPT_U32, .arg = "N", .min = 2,
+	  .max = XLVS_MAGLEV_MAX_SIZE, .ok = is_prime_value, .off = offsetof(struct service_args, ring),
+	  .hint = "a prime up to 16777216, e.g. 251, 65537", .help = "Maglev ring size (default 65537)" },
+	{ .name = "echo", .kind = XLVS_OPT_FLAG, .value = 1, .off = offsetof(struct service_args, echo),
+	  .help = "the VIP answers ICMP echo requests, or stops answering" },
+	{ .name = "no-echo", .kind = XLVS_OPT_FLAG, .value = 0, .off = offsetof(struct service_args, echo) },
+	{ 0 },
+};
+
+/* Read a view and print it with show(); the shared skeleton of list/show. */
+static int with_view(struct xlvs_ctx *c, int what,
+		     int (*show)(struct xlvs_ctx *c, struct xp *p, const struct xlvs_view *s,
+				 const void *arg),
+		     const void *arg)
+{
+	struct xlvs_view s;
 	struct xlvs_maps m;
 	struct xp p;
 	int rc;
@@ -26,7 +72,7 @@ static int with_snapshot(struct xlvs_ctx *c, int what,
 	rc = xlvs_cli_maps_open(c, &m);
 	if (rc)
 		return rc;
-	rc = xlvs_snapshot_read(c, &m, &s, what);
+	rc = xlvs_view_read(c, &m, &s, what);
 	if (!rc) {
 		xlvs_printer(c, &p);
 		rc = show(c, &p, &s, arg);
@@ -35,7 +81,7 @@ static int with_snapshot(struct xlvs_ctx *c, int what,
 		else
 			xp_discard(&p);
 	}
-	xlvs_snapshot_free(&s);
+	xlvs_view_free(&s);
 	xlvs_maps_close(&m);
 	return rc;
 }
@@ -63,9 +109,9 @@ static json_t *daemon_health(struct xlvs_ctx *c)
 	return svcs;
 }
 
-static int show_list(struct xlvs_ctx *c, struct xp *p, const struct xlvs_snapshot *s, const void *arg)
+static int show_list(struct xlvs_ctx *c, struct xp *p, const struct xlvs_view *s, const void *arg)
 {
-	struct xlvs_snapshot with = *s;
+	struct xlvs_view with = *s;
 
 	with.health = daemon_health(c);
 	xlvs_fmt_services(p, &with, *(const int *)arg);
@@ -75,35 +121,18 @@ static int show_list(struct xlvs_ctx *c, struct xp *p, const struct xlvs_snapsho
 
 int cmd_service_list(struct xlvs_ctx *c, int argc, char **argv)
 {
-	int flags = 0, what, i, rc;
+	struct service_args a = { 0 };
+	int flags, what, rc;
 
-	for (i = 0; i < argc; i++) {
-		rc = xlvs_take_global(c, argc, argv, &i);
-		if (rc < 0)
-			return XLVS_EXIT_USAGE;
-		if (rc > 0)
-			continue;
-		if (!strcmp(argv[i], "--stats") || !strcmp(argv[i], "stats"))
-			flags |= XLVS_FMT_STATS;
-		else
-			return xlvs_unexpected(c, argv[i]);
-	}
-	if (c->verbose)
-		flags |= XLVS_FMT_VERBOSE;
-	what = XLVS_SNAP_CONNS | (flags & XLVS_FMT_STATS ? XLVS_SNAP_COUNTERS : 0);
-	return with_snapshot(c, what, show_list, &flags);
+	rc = xlvs_parse_opts(c, xlvs_opts_service_list, argc, argv, &a);
+	if (rc)
+		return rc;
+	flags = (a.stats ? XLVS_FMT_STATS : 0) | (c->verbose ? XLVS_FMT_VERBOSE : 0);
+	what = XLVS_VIEW_CONNS | (a.stats ? XLVS_VIEW_COUNTERS : 0);
+	return with_view(c, what, show_list, &flags);
 }
 
-/* Does the map key name the service ep asks for? proto 0 matches both. */
-static bool svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint *ep)
-{
-	size_t len = ep->addr.family == XLVS_AF_INET ? 4 : 16;
-
-	return k->family == ep->addr.family && !memcmp(k->addr, ep->addr.be, len) &&
-	       ntohs(k->port) == ep->port && (!ep->proto || k->proto == ep->proto);
-}
-
-static int show_detail(struct xlvs_ctx *c, struct xp *p, const struct xlvs_snapshot *s, const void *arg)
+static int show_detail(struct xlvs_ctx *c, struct xp *p, const struct xlvs_view *s, const void *arg)
 {
 	const struct xlvs_endpoint *ep = arg;
 	char eb[XLVS_EPSTRLEN + 32];
@@ -113,7 +142,7 @@ static int show_detail(struct xlvs_ctx *c, struct xp *p, const struct xlvs_snaps
 	if (!idx)
 		return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
 	for (i = 0; i < s->st.nr_services; i++)
-		if (svc_matches(&s->st.services[i].key, ep))
+		if (xlvs_svc_matches(&s->st.services[i].key, ep))
 			idx[n++] = i;
 	if (!n) {
 		free(idx);
@@ -127,107 +156,44 @@ static int show_detail(struct xlvs_ctx *c, struct xp *p, const struct xlvs_snaps
 
 int cmd_service_show(struct xlvs_ctx *c, int argc, char **argv)
 {
-	struct xlvs_endpoint ep;
-	bool have = false;
-	int i, rc;
+	struct service_args a = { 0 };
+	int rc;
 
-	for (i = 0; i < argc; i++) {
-		rc = xlvs_take_global(c, argc, argv, &i);
-		if (rc < 0)
-			return XLVS_EXIT_USAGE;
-		if (rc > 0)
-			continue;
-		if (have)
-			return xlvs_unexpected(c, argv[i]);
-		rc = xlvs_take_service(c, argc, argv, &i, &ep);
-		if (rc)
-			return rc;
-		have = true;
-	}
-	if (!have)
-		return xlvs_usage_error(c, "missing SERVICE (VIP[:PORT])");
-	return with_snapshot(c, XLVS_SNAP_CONNS | XLVS_SNAP_COUNTERS, show_detail, &ep);
-}
-
-/* Keyword arguments of service add; unset ones are not sent. */
-static int add_keyword(struct xlvs_ctx *c, int argc, char **argv, int *i, json_t *req)
-{
-	const char *kw = argv[*i], *v;
-	uint32_t n;
-	int x;
-
-	/* An update changes only what is given: no-echo is how echo is turned off. */
-	if (!strcmp(kw, "echo") || !strcmp(kw, "no-echo")) {
-		json_object_set_new(req, "echo", json_boolean(kw[0] == 'e'));
-		return XLVS_EXIT_OK;
-	}
-	if (strcmp(kw, "scheduler") && strcmp(kw, "sched") && strcmp(kw, "forward") &&
-	    strcmp(kw, "fwd") && strcmp(kw, "ring-size") && strcmp(kw, "ring"))
-		return xlvs_unexpected(c, kw);
-	v = xlvs_take_value(c, argc, argv, i);
-	if (!v)
-		return XLVS_EXIT_USAGE;
-	if (kw[0] == 's') {
-		x = xlvs_parse_sched(v);
-		if (x < 0)
-			return xlvs_usage_error(c, "unknown scheduler '%s' (%s)", v,
-						"maglev, rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr, mh");
-		json_object_set_new(req, "scheduler", json_string(xlvs_sched_names[x]));
-	} else if (kw[0] == 'f') {
-		x = xlvs_parse_fwd(v);
-		if (x < 0)
-			return xlvs_usage_error(c, "unknown forwarding method '%s' (dr, tun, gue)", v);
-		json_object_set_new(req, "forward", json_string(xlvs_fwd_names[x]));
-	} else {
-		if (xlvs_parse_u32(v, 2, XLVS_MAGLEV_MAX_SIZE, &n) || !xlvs_is_prime(n))
-			return xlvs_usage_error(c, "ring-size '%s' is not a prime up to %u (%s)", v,
-						XLVS_MAGLEV_MAX_SIZE, "e.g. 251, 65537");
-		json_object_set_new(req, "ring_size", json_integer(n));
-	}
-	return XLVS_EXIT_OK;
-}
-
-/* service add/del: SERVICE first, then keywords (add only). */
-static int service_req(struct xlvs_ctx *c, int argc, char **argv, const char *cmd, bool keywords)
-{
-	json_t *opts = json_object(), *req;
-	struct xlvs_endpoint ep;
-	bool have = false;
-	int i, rc = 0;
-
-	if (!opts)
-		return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
-	for (i = 0; i < argc && !rc; i++) {
-		int g = xlvs_take_global(c, argc, argv, &i);
-
-		if (g) {
-			rc = g < 0 ? XLVS_EXIT_USAGE : 0;
-		} else if (!have) {
-			rc = xlvs_take_service(c, argc, argv, &i, &ep);
-			have = !rc;
-		} else {
-			rc = keywords ? add_keyword(c, argc, argv, &i, opts) : xlvs_unexpected(c, argv[i]);
-		}
-	}
-	if (!rc && !have)
-		rc = xlvs_usage_error(c, "missing SERVICE (VIP[:PORT])");
-	if (rc) {
-		json_decref(opts);
+	rc = xlvs_parse_opts(c, xlvs_opts_service, argc, argv, &a);
+	if (rc)
 		return rc;
-	}
-	req = json_pack("{s:s, s:o}", "cmd", cmd, "service", xlvs_svc_json(&ep));
-	if (req)
-		json_object_update(req, opts);
-	json_decref(opts);
+	return with_view(c, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS, show_detail, &a.svc);
+}
+
+/* service add/del; add sends only the options given: an update changes just those. */
+static int service_req(struct xlvs_ctx *c, int argc, char **argv, const char *cmd,
+		       const struct xlvs_opt *opts)
+{
+	struct service_args a = { .sched = -1, .fwd = -1, .echo = -1 };
+	json_t *req;
+	int rc;
+
+	rc = xlvs_parse_opts(c, opts, argc, argv, &a);
+	if (rc)
+		return rc;
+	req = json_pack("{s:s, s:o}", "cmd", cmd, "service", xlvs_svc_json(&a.svc));
+	if (req && a.sched >= 0)
+		json_object_set_new(req, "scheduler", json_string(xlvs_sched_names[a.sched]));
+	if (req && a.fwd >= 0)
+		json_object_set_new(req, "forward", json_string(xlvs_fwd_names[a.fwd]));
+	if (req && a.ring)
+		json_object_set_new(req, "ring_size", json_integer(a.ring));
+	if (req && a.echo >= 0)
+		json_object_set_new(req, "echo", json_boolean(a.echo));
 	return xlvs_request_applied(c, req);
 }
 
 int cmd_service_add(struct xlvs_ctx *c, int argc, char **argv)
 {
-	return service_req(c, argc, argv, "service-add", true);
+	return service_req(c, argc, argv, "service-add", xlvs_opts_service_add);
 }
 
 int cmd_service_del(struct xlvs_ctx *c, int argc, char **argv)
 {
-	return service_req(c, argc, argv, "service-del", false);
+	return service_req(c, argc, argv, "service-del", xlvs_opts_service);
 }

@@ -5,14 +5,15 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
-#include "snap.h"
+#include "view.h"
 
-#define SNAP_STATS	(XLVS_SNAP_COUNTERS | XLVS_SNAP_DROPS)
+#define VIEW_STATS	(XLVS_VIEW_COUNTERS | XLVS_VIEW_DROPS)
 
 static volatile sig_atomic_t stop;
 
@@ -38,8 +39,8 @@ struct watch {
 	bool tty;
 };
 
-static int frame(struct xlvs_ctx *c, const struct watch *w, const struct xlvs_snapshot *cur,
-		 const struct xlvs_snapshot *prev, int flags, bool first)
+static int frame(struct xlvs_ctx *c, const struct watch *w, const struct xlvs_view *cur,
+		 const struct xlvs_view *prev, int flags, bool first)
 {
 	struct timespec now;
 	struct xp p;
@@ -60,26 +61,26 @@ static int frame(struct xlvs_ctx *c, const struct watch *w, const struct xlvs_sn
 
 static int watch_loop(struct xlvs_ctx *c, struct xlvs_maps *m, const struct watch *w, int flags)
 {
-	struct xlvs_snapshot s[2];
+	struct xlvs_view s[2];
 	int rc, cur = 0;
 	uint32_t n = 0;
 
-	rc = xlvs_snapshot_read(c, m, &s[0], SNAP_STATS);
+	rc = xlvs_view_read(c, m, &s[0], VIEW_STATS);
 	while (!rc && !stop && (!w->count || n < w->count)) {
 		nap(w->secs);
 		if (stop)
 			break;
-		rc = xlvs_snapshot_read(c, m, &s[!cur], SNAP_STATS);
+		rc = xlvs_view_read(c, m, &s[!cur], VIEW_STATS);
 		if (rc) {
-			xlvs_snapshot_free(&s[!cur]);
+			xlvs_view_free(&s[!cur]);
 			break;
 		}
 		cur = !cur;
 		rc = frame(c, w, &s[cur], &s[!cur], flags, n == 0);
-		xlvs_snapshot_free(&s[!cur]);
+		xlvs_view_free(&s[!cur]);
 		n++;
 	}
-	xlvs_snapshot_free(&s[cur]);
+	xlvs_view_free(&s[cur]);
 	return rc;
 }
 
@@ -102,59 +103,40 @@ static int run_watch(struct xlvs_ctx *c, struct xlvs_maps *m, struct watch *w, i
 
 static int run_once(struct xlvs_ctx *c, struct xlvs_maps *m, int flags)
 {
-	struct xlvs_snapshot s;
+	struct xlvs_view s;
 	struct xp p;
 	int rc;
 
-	rc = xlvs_snapshot_read(c, m, &s, SNAP_STATS);
+	rc = xlvs_view_read(c, m, &s, VIEW_STATS);
 	if (!rc) {
 		xlvs_printer(c, &p);
 		xlvs_fmt_stats(&p, &s, NULL, flags);
 		rc = xlvs_finish(c, &p);
 	}
-	xlvs_snapshot_free(&s);
+	xlvs_view_free(&s);
 	return rc;
 }
 
-static int stats_opt(struct xlvs_ctx *c, int argc, char **argv, int *i, struct watch *w)
-{
-	const char *a = argv[*i], *v = NULL;
-	bool watch = a[1] == 'w' || !strncmp(a, "--watch", 7);	/* else --count / -c */
-
-	if (!strcmp(a, "-w") || !strcmp(a, "--watch") || !strcmp(a, "--count") || !strcmp(a, "-c"))
-		v = xlvs_take_value(c, argc, argv, i);
-	else if (!strncmp(a, "--watch=", 8) || !strncmp(a, "--count=", 8))
-		v = a + 8;
-	else if (!strncmp(a, "-w", 2) || !strncmp(a, "-c", 2))
-		v = a + 2;
-	else
-		return xlvs_unexpected(c, a);
-	if (!v)
-		return XLVS_EXIT_USAGE;
-	if (watch) {
-		if (xlvs_parse_secs(v, &w->secs))
-			return xlvs_usage_error(c, "invalid interval '%s' (seconds, e.g. 1 or 0.5)", v);
-	} else if (xlvs_parse_u32(v, 1, UINT32_MAX, &w->count)) {
-		return xlvs_usage_error(c, "invalid count '%s' (1 or more)", v);
-	}
-	return XLVS_EXIT_OK;
-}
+const struct xlvs_opt xlvs_opts_stats[] = {
+	{ .name = "-w|--watch", .kind = XLVS_OPT_SECS, .arg = "SECS", .off = offsetof(struct watch, secs),
+	  .what = "invalid interval", .hint = "seconds, e.g. 1 or 0.5",
+	  .help = "redraw every SECS seconds with rates, until Ctrl-C" },
+	{ .name = "--count", .alias = "-c", .kind = XLVS_OPT_U32, .arg = "N", .min = 1, .max = UINT32_MAX,
+	  .needs = "--watch", .off = offsetof(struct watch, count), .help = "stop after N tables" },
+	{ .name = "-v|--verbose", .kind = XLVS_OPT_GLOBAL,
+	  .help = "drop reasons and events whose counter is zero too" },
+	{ 0 },
+};
 
 int cmd_stats(struct xlvs_ctx *c, int argc, char **argv)
 {
 	struct watch w = { 0 };
 	struct xlvs_maps m;
-	int i, rc, flags;
+	int rc, flags;
 
-	for (i = 0; i < argc; i++) {
-		rc = xlvs_take_global(c, argc, argv, &i);
-		if (rc < 0)
-			return XLVS_EXIT_USAGE;
-		if (rc == 0 && (rc = stats_opt(c, argc, argv, &i, &w)))
-			return rc;
-	}
-	if (w.count && !w.secs)
-		return xlvs_usage_error(c, "--count needs --watch SECS");
+	rc = xlvs_parse_opts(c, xlvs_opts_stats, argc, argv, &w);
+	if (rc)
+		return rc;
 	flags = c->verbose ? XLVS_FMT_VERBOSE : 0;
 	rc = xlvs_cli_maps_open(c, &m);
 	if (rc)

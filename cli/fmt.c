@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Service tables, counters and the connection table: pure functions of a
- * snapshot, printed through the one printer (print.h).
+ * view (struct xlvs_view), printed through the one printer (print.h).
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -145,7 +145,7 @@ static void table_header(struct xp *p, int w, int flags)
 }
 
 /* xlvsd's health entry of real r of service sv, or NULL; *sorry if r is the service's sorry server. */
-static json_t *health_of(const struct xlvs_snapshot *s, const struct xlvs_svc_state *sv,
+static json_t *health_of(const struct xlvs_view *s, const struct xlvs_svc_state *sv,
 			 const struct xlvs_real_state *r, bool *sorry)
 {
 	char vbuf[INET6_ADDRSTRLEN], rbuf[INET6_ADDRSTRLEN], nbuf[NAMEBUF];
@@ -175,7 +175,7 @@ static json_t *health_of(const struct xlvs_snapshot *s, const struct xlvs_svc_st
 }
 
 /* The Health column (text) and "health" object (JSON), when xlvsd told. */
-static void health_col(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_svc_state *sv,
+static void health_col(struct xp *p, const struct xlvs_view *s, const struct xlvs_svc_state *sv,
 		       const struct xlvs_real_state *r)
 {
 	bool sorry;
@@ -195,7 +195,7 @@ static void health_col(struct xp *p, const struct xlvs_snapshot *s, const struct
 		xp_json(p, "health", json_pack("{s:s}", "state", "sorry"));
 }
 
-static void real_row(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_snapshot *prev,
+static void real_row(struct xp *p, const struct xlvs_view *s, const struct xlvs_view *prev,
 		     const struct xlvs_svc_state *sv, const struct xlvs_real_state *r, uint16_t port,
 		     int w, int flags, double dt)
 {
@@ -226,7 +226,7 @@ static void real_row(struct xp *p, const struct xlvs_snapshot *s, const struct x
 	xp_obj_close(p);
 }
 
-static void svc_row(struct xp *p, const struct xlvs_snapshot *cur, const struct xlvs_snapshot *prev,
+static void svc_row(struct xp *p, const struct xlvs_view *cur, const struct xlvs_view *prev,
 		    const struct xlvs_svc_state *s, int w, int flags, double dt)
 {
 	char eb[XLVS_EPSTRLEN], nb[NAMEBUF];
@@ -245,15 +245,15 @@ static void svc_row(struct xp *p, const struct xlvs_snapshot *cur, const struct 
 	xp_text(p, "\n");
 }
 
-static double interval(const struct xlvs_snapshot *cur, const struct xlvs_snapshot *prev, int flags)
+static double interval(const struct xlvs_view *cur, const struct xlvs_view *prev, int flags)
 {
 	if (!(flags & XLVS_FMT_RATES) || !prev || cur->time_ns <= prev->time_ns)
 		return 0;
 	return (double)(cur->time_ns - prev->time_ns) / 1e9;
 }
 
-static void services_table(struct xp *p, const struct xlvs_snapshot *s,
-			   const struct xlvs_snapshot *prev, int flags)
+static void services_table(struct xp *p, const struct xlvs_view *s,
+			   const struct xlvs_view *prev, int flags)
 {
 	const struct xlvs_state *st = &s->st;
 	double dt = interval(s, prev, flags);
@@ -278,7 +278,7 @@ static void services_table(struct xp *p, const struct xlvs_snapshot *s,
 	xp_arr_close(p);
 }
 
-void xlvs_fmt_services(struct xp *p, const struct xlvs_snapshot *s, int flags)
+void xlvs_fmt_services(struct xp *p, const struct xlvs_view *s, int flags)
 {
 	services_table(p, s, NULL, flags & ~XLVS_FMT_RATES);
 }
@@ -286,7 +286,7 @@ void xlvs_fmt_services(struct xp *p, const struct xlvs_snapshot *s, int flags)
 int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlvs_conn_counts *cc,
 			size_t ncc, int flags)
 {
-	struct xlvs_snapshot s = { .st = *st, .conns = (struct xlvs_conn_counts *)cc, .nr_conns = ncc };
+	struct xlvs_view s = { .st = *st, .conns = (struct xlvs_conn_counts *)cc, .nr_conns = ncc };
 	struct xp p;
 
 	xp_init(&p, out, flags & XLVS_PRINT_JSON, flags & XLVS_PRINT_PRETTY);
@@ -328,7 +328,7 @@ static void detail_nexthop(struct xp *p, const struct xlvs_real *r)
 	xlvs_fmt_nexthop(p, r, "     ");
 }
 
-static void detail_real(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_real_state *r,
+static void detail_real(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_state *r,
 			uint16_t port)
 {
 	char eb[XLVS_EPSTRLEN], nb[NAMEBUF];
@@ -351,7 +351,7 @@ static void detail_real(struct xp *p, const struct xlvs_snapshot *s, const struc
 	xp_obj_close(p);
 }
 
-static void detail_svc(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_svc_state *sv)
+static void detail_svc(struct xp *p, const struct xlvs_view *s, const struct xlvs_svc_state *sv)
 {
 	char eb[XLVS_EPSTRLEN], nb[NAMEBUF];
 	size_t j;
@@ -373,7 +373,7 @@ static void detail_svc(struct xp *p, const struct xlvs_snapshot *s, const struct
 	xp_arr_close(p);
 }
 
-void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_snapshot *s, const size_t *idx, size_t n)
+void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_view *s, const size_t *idx, size_t n)
 {
 	size_t i, shown = 0;
 
@@ -422,7 +422,7 @@ static void named_counters(struct xp *p, const char *title, const char *key, con
 	xp_obj_close(p);
 }
 
-void xlvs_fmt_stats(struct xp *p, const struct xlvs_snapshot *cur, const struct xlvs_snapshot *prev,
+void xlvs_fmt_stats(struct xp *p, const struct xlvs_view *cur, const struct xlvs_view *prev,
 		    int flags)
 {
 	double dt = interval(cur, prev, flags);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the CLI shows, as functions of plain data: a snapshot of the maps
- * (read by snap.c, or built by hand in tests) goes in, printer calls come out.
+ * What the CLI shows, as functions of plain data: a view of the maps
+ * (read by view.c, or built by hand in tests) goes in, printer calls come out.
  * Nothing here opens a map or a socket.
  */
 #ifndef XLVS_CLI_FMT_H
@@ -18,8 +18,11 @@
 #include "print.h"
 #include "xlvsmaps.h"
 
-/* Everything one listing needs, read at one moment. Arrays may be NULL. */
-struct xlvs_snapshot {
+/*
+ * The CLI's view: what the maps hold (xlvs_state) plus the counters, read at
+ * one moment for display; not the desired config (xlvs_spec). Arrays may be NULL.
+ */
+struct xlvs_view {
 	struct xlvs_state st;
 	struct xlvs_conn_counts *conns;		/* by real id */
 	size_t nr_conns;
@@ -43,12 +46,12 @@ struct xlvs_snapshot {
 #define XLVS_PRINT_PRETTY	(1 << 9)
 
 /* The ipvsadm-like table (`xlvs service list`). */
-void xlvs_fmt_services(struct xp *p, const struct xlvs_snapshot *s, int flags);
+void xlvs_fmt_services(struct xp *p, const struct xlvs_view *s, int flags);
 /* One-call form for callers with just a state and conn counts (by real id). */
 int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlvs_conn_counts *cc,
 			size_t ncc, int flags);
 /* Detail of the services whose indexes are in idx (`xlvs service show`). */
-void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_snapshot *s, const size_t *idx, size_t n);
+void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_view *s, const size_t *idx, size_t n);
 /*
  * One real of one service (`xlvs real show`): from the maps when it is there
  * (r), and from xlvsd's `health` reply when the daemon answered.
@@ -63,10 +66,10 @@ struct xlvs_real_view {
 	bool sorry;				/* the real is the service's sorry server */
 	const char *daemon_error;		/* why xlvsd did not answer; NULL: it did */
 };
-void xlvs_fmt_real_detail(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_real_view *v,
+void xlvs_fmt_real_detail(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_view *v,
 			  size_t n);
 /* Counters, drops and events; rates against prev when XLVS_FMT_RATES. */
-void xlvs_fmt_stats(struct xp *p, const struct xlvs_snapshot *cur, const struct xlvs_snapshot *prev,
+void xlvs_fmt_stats(struct xp *p, const struct xlvs_view *cur, const struct xlvs_view *prev,
 		    int flags);
 
 /* A connection table row (`xlvs conn list`). */

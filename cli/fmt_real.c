@@ -80,7 +80,7 @@ static void weights(struct xp *p, const struct xlvs_real_view *v)
 	xp_text(p, "\n");
 }
 
-static void conns_and_counters(struct xp *p, const struct xlvs_snapshot *s,
+static void conns_and_counters(struct xp *p, const struct xlvs_view *s,
 			       const struct xlvs_real_view *v)
 {
 	const struct xlvs_conn_counts *cc = NULL;
@@ -207,7 +207,7 @@ static void health(struct xp *p, const struct xlvs_real_view *v)
 	health_checked(p, h);
 }
 
-static void one_real(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_real_view *v)
+static void one_real(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_view *v)
 {
 	char nb[NAMEBUF], eb[XLVS_EPSTRLEN], rb[XLVS_EPSTRLEN], ab[INET6_ADDRSTRLEN];
 
@@ -236,7 +236,7 @@ static void one_real(struct xp *p, const struct xlvs_snapshot *s, const struct x
 	xp_obj_close(p);
 }
 
-void xlvs_fmt_real_detail(struct xp *p, const struct xlvs_snapshot *s, const struct xlvs_real_view *v,
+void xlvs_fmt_real_detail(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_view *v,
 			  size_t n)
 {
 	size_t i;

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "args.h"
+
 #ifndef XLVS_VERSION
 #define XLVS_VERSION		"0.1.0"
 #endif
@@ -43,7 +45,7 @@ struct xlvs_ctx {
 struct xlvs_cmd {
 	const char *object, *verb;
 	int (*run)(struct xlvs_ctx *c, int argc, char **argv);
-	const char *args;		/* usage after "xlvs OBJECT VERB" */
+	const struct xlvs_opt *opts;	/* its arguments (args.h): parsing, usage and help */
 	const char *help;		/* one line */
 };
 
@@ -64,6 +66,10 @@ int xlvs_usage_error(struct xlvs_ctx *c, const char *fmt, ...)
 int xlvs_global_opt(struct xlvs_ctx *c, int argc, char **argv, int *i);
 
 /* Commands (cmd_*.c); argv starts after the verb. */
+extern const struct xlvs_opt xlvs_opts_none[], xlvs_opts_service_list[], xlvs_opts_service[],
+	xlvs_opts_service_add[], xlvs_opts_real[], xlvs_opts_real_add[], xlvs_opts_real_weight[],
+	xlvs_opts_real_drain[], xlvs_opts_stats[], xlvs_opts_conn[], xlvs_opts_decap_attach[],
+	xlvs_opts_decap_dev[], xlvs_opts_decap_status[];
 int cmd_service_list(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_service_show(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_service_add(struct xlvs_ctx *c, int argc, char **argv);

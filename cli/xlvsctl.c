@@ -95,6 +95,28 @@ struct rbuf {
 	size_t len, cap;
 };
 
+/* At least 4 KiB free in b, up to a reply of XLVS_CTL_MAX_REPLY. Returns an exit code. */
+static int rbuf_room(struct rbuf *b, char *err, size_t errlen)
+{
+	size_t cap = b->cap ? b->cap * 2 : 8192;
+	char *d;
+
+	if (b->cap - b->len >= 4096)
+		return 0;
+	if (cap > XLVS_CTL_MAX_REPLY + 4096) {
+		snprintf(err, errlen, "reply from xlvsd longer than %d bytes", XLVS_CTL_MAX_REPLY);
+		return XLVS_EXIT_DAEMON;
+	}
+	d = realloc(b->data, cap);
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return XLVS_EXIT_RUNTIME;
+	}
+	b->data = d;
+	b->cap = cap;
+	return 0;
+}
+
 /* Read one line (without '\n') into b; EOF after some bytes also ends it. */
 static int recv_line(int fd, struct rbuf *b, int timeout_ms, const char *path,
 		     char *err, size_t errlen)
@@ -123,23 +145,9 @@ static int recv_line(int fd, struct rbuf *b, int timeout_ms, const char *path,
 		}
 		if (pr == 0)
 			continue;
-		if (b->cap - b->len < 4096) {
-			size_t cap = b->cap ? b->cap * 2 : 8192;
-			char *d;
-
-			if (cap > XLVS_CTL_MAX_REPLY + 4096) {
-				snprintf(err, errlen, "reply from xlvsd longer than %d bytes",
-					 XLVS_CTL_MAX_REPLY);
-				return XLVS_EXIT_DAEMON;
-			}
-			d = realloc(b->data, cap);
-			if (!d) {
-				snprintf(err, errlen, "out of memory");
-				return XLVS_EXIT_RUNTIME;
-			}
-			b->data = d;
-			b->cap = cap;
-		}
+		pr = rbuf_room(b, err, errlen);
+		if (pr)
+			return pr;
 		n = recv(fd, b->data + b->len, b->cap - b->len - 1, 0);
 		if (n < 0 && errno == EINTR)
 			continue;

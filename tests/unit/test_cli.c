@@ -192,9 +192,9 @@ static void mk_svc(struct xlvs_svc_state *s, uint32_t id, const char *vip, uint1
  * UDP [2001:db8::10]:53 (id 7, rr): 2001:db8:1::1 gue w3 (port 7777, next hop
  * resolved), 198.18.2.1 tun (6in4) drained.
  */
-static struct xlvs_snapshot world(void)
+static struct xlvs_view world(void)
 {
-	struct xlvs_snapshot s = { 0 };
+	struct xlvs_view s = { 0 };
 
 	mk_svc(&svcs[0], 3, "198.18.0.10", 80, IPPROTO_TCP, XLVS_SCHED_MAGLEV, XLVS_SVC_F_ECHO, 0, 65537);
 	mk_real(&reals_a[0], 5, "198.18.1.11", XLVS_FWD_TUN, 1, 3);
@@ -272,7 +272,7 @@ static const char list_text[] =
 
 Test(cli_list, text_table_exact)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	char *out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
 
 	cr_assert_str_eq(out, list_text);
@@ -281,7 +281,7 @@ Test(cli_list, text_table_exact)
 
 Test(cli_list, print_services_wrapper_matches_formatter)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	struct cap c;
 
 	cap_open(&c);
@@ -292,7 +292,7 @@ Test(cli_list, print_services_wrapper_matches_formatter)
 
 Test(cli_list, json_fields)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	char *out = FORMAT(true, xlvs_fmt_services(p, &s, 0));
 	json_t *j = parse_json(out);
 
@@ -326,7 +326,7 @@ Test(cli_list, json_fields)
 
 Test(cli_list, pretty_is_the_same_document)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	char *compact = FORMAT(true, xlvs_fmt_services(p, &s, 0));
 	struct cap c;
 	json_t *a, *b;
@@ -347,7 +347,7 @@ Test(cli_list, pretty_is_the_same_document)
 
 Test(cli_list, without_conn_counts_shows_dashes)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	char *out, *js;
 	json_t *j;
 
@@ -365,7 +365,7 @@ Test(cli_list, without_conn_counts_shows_dashes)
 
 Test(cli_list, empty_state)
 {
-	struct xlvs_snapshot s = { 0 };
+	struct xlvs_view s = { 0 };
 	char *out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
 	char *js = FORMAT(true, xlvs_fmt_services(p, &s, 0));
 
@@ -378,7 +378,7 @@ Test(cli_list, empty_state)
 
 Test(cli_list, port_zero_and_long_ipv6_widen_the_column)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	char *out;
 
 	mk_svc(&svcs[0], 3, "198.18.0.13", 0, IPPROTO_TCP, XLVS_SCHED_MAGLEV, 0, 0, 251);
@@ -395,7 +395,7 @@ Test(cli_list, port_zero_and_long_ipv6_widen_the_column)
 
 Test(cli_list, unknown_enum_values_do_not_crash)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	char *out;
 
 	svcs[0].svc.sched = 200;
@@ -413,7 +413,7 @@ Test(cli_list, unknown_enum_values_do_not_crash)
 
 Test(cli_list, stats_columns)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	char *out = FORMAT(false, xlvs_fmt_services(p, &s, XLVS_FMT_STATS));
 	char *js = FORMAT(true, xlvs_fmt_services(p, &s, XLVS_FMT_STATS));
 	json_t *j = parse_json(js);
@@ -439,7 +439,7 @@ Test(cli_list, stats_columns)
 
 Test(cli_show, detail_text_exact)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	size_t idx[] = { 0, 1 };
 	char *out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 2));
 
@@ -470,7 +470,7 @@ Test(cli_show, detail_text_exact)
 
 Test(cli_show, detail_json)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	size_t idx[] = { 99, 1 };	/* an index past the state is ignored */
 	char *out = FORMAT(true, xlvs_fmt_service_detail(p, &s, idx, 2));
 	json_t *j = parse_json(out);
@@ -520,7 +520,7 @@ static struct xlvs_real_view mk_view(const struct xlvs_svc_state *sv, const stru
 }
 
 /* Four views: checked and up; the daemon unreachable; down (ICMP, no port); out of the maps. */
-static void real_views(struct xlvs_snapshot *s, struct xlvs_real_view v[4], json_t *h[3])
+static void real_views(struct xlvs_view *s, struct xlvs_real_view v[4], json_t *h[3])
 {
 	*s = world();
 	h[0] = parse_json(hreal_up);
@@ -536,7 +536,7 @@ static void real_views(struct xlvs_snapshot *s, struct xlvs_real_view v[4], json
 Test(cli_real, show_text_exact)
 {
 	struct xlvs_real_view v[4];
-	struct xlvs_snapshot s;
+	struct xlvs_view s;
 	json_t *h[3];
 	char *out;
 
@@ -580,7 +580,7 @@ Test(cli_real, show_text_exact)
 Test(cli_real, show_json)
 {
 	struct xlvs_real_view v[4];
-	struct xlvs_snapshot s;
+	struct xlvs_view s;
 	json_t *h[3], *j;
 	char *out;
 
@@ -631,7 +631,7 @@ Test(cli_real, show_json)
 
 Test(cli_real, show_sorry_unchecked_unknown_and_odd_daemon_values)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	struct xlvs_real_view v[3];
 	json_t *unchecked = parse_json("{\"address\":\"198.18.1.12\",\"weight\":2,\"health\":{\"state\":\"unchecked\"}}");
 	json_t *odd = parse_json("{\"address\":\"198.18.1.12\",\"weight\":\"two\",\"health\":{\"state\":\"up\","
@@ -690,7 +690,7 @@ static const char stats_table[] =
 
 Test(cli_stats, nonzero_drops_and_events_only)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	char *out = FORMAT(false, xlvs_fmt_stats(p, &s, NULL, 0));
 	char want[2048];
 
@@ -707,7 +707,7 @@ Test(cli_stats, nonzero_drops_and_events_only)
 
 Test(cli_stats, verbose_lists_every_counter)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	char *out = FORMAT(false, xlvs_fmt_stats(p, &s, NULL, XLVS_FMT_VERBOSE));
 	int i;
 
@@ -721,7 +721,7 @@ Test(cli_stats, verbose_lists_every_counter)
 
 Test(cli_stats, all_zero_says_none)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	char *out;
 
 	memset(s.drops, 0, sizeof(s.drops));
@@ -733,7 +733,7 @@ Test(cli_stats, all_zero_says_none)
 
 Test(cli_stats, json_has_every_counter)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	char *out = FORMAT(true, xlvs_fmt_stats(p, &s, NULL, 0));
 	json_t *j = parse_json(out);
 
@@ -752,9 +752,9 @@ Test(cli_stats, json_has_every_counter)
 /* prev: two seconds earlier, with smaller counters. */
 static struct xlvs_counters prev_svc[NR_SVC_IDS], prev_real[NR_REAL_IDS];
 
-static struct xlvs_snapshot earlier(const struct xlvs_snapshot *cur)
+static struct xlvs_view earlier(const struct xlvs_view *cur)
 {
-	struct xlvs_snapshot s = *cur;
+	struct xlvs_view s = *cur;
 
 	memcpy(prev_svc, svc_ctr, sizeof(prev_svc));
 	memcpy(prev_real, real_ctr, sizeof(prev_real));
@@ -769,7 +769,7 @@ static struct xlvs_snapshot earlier(const struct xlvs_snapshot *cur)
 
 Test(cli_stats, rates_text)
 {
-	struct xlvs_snapshot cur = world(), prev = earlier(&cur);
+	struct xlvs_view cur = world(), prev = earlier(&cur);
 	char *out = FORMAT(false, xlvs_fmt_stats(p, &cur, &prev, XLVS_FMT_RATES));
 
 	cr_assert_not_null(strstr(out,
@@ -785,7 +785,7 @@ Test(cli_stats, rates_text)
 
 Test(cli_stats, rates_json)
 {
-	struct xlvs_snapshot cur = world(), prev = earlier(&cur);
+	struct xlvs_view cur = world(), prev = earlier(&cur);
 	char *out = FORMAT(true, xlvs_fmt_stats(p, &cur, &prev, XLVS_FMT_RATES));
 	json_t *j = parse_json(out);
 
@@ -802,7 +802,7 @@ Test(cli_stats, rates_json)
 
 Test(cli_stats, no_rates_without_time_passing)
 {
-	struct xlvs_snapshot cur = world(), prev = earlier(&cur);
+	struct xlvs_view cur = world(), prev = earlier(&cur);
 	char *out;
 
 	prev.time_ns = cur.time_ns;
@@ -839,7 +839,7 @@ static void conn_rows(struct xlvs_conn_row rows[3])
 
 Test(cli_conn, text_exact)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	struct xlvs_conn_row rows[3];
 	char *out;
 
@@ -856,7 +856,7 @@ Test(cli_conn, text_exact)
 
 Test(cli_conn, json_fields)
 {
-	struct xlvs_snapshot s = world();
+	struct xlvs_view s = world();
 	struct xlvs_conn_row rows[3];
 	char *out;
 	json_t *j;
@@ -1201,7 +1201,7 @@ static const struct bad_line bad_lines[] = {
 	{ { "service", "add", "198.18.0.10", "forward", "gre" }, 1,
 	  "xlvs: unknown forwarding method 'gre' (dr, tun, gue)\n", SVC_USAGE },
 	{ { "service", "add", "198.18.0.10", "ring-size", "65536" }, 1,
-	  "xlvs: ring-size '65536' is not a prime", SVC_USAGE },
+	  "xlvs: invalid ring-size '65536' (a prime up to 16777216", SVC_USAGE },
 	{ { "service", "add", "198.18.0.10", "persistent" }, 1, "xlvs: unexpected argument 'persistent'\n",
 	  SVC_USAGE },
 	{ { "service", "del", "198.18.0.10", "echo" }, 1, "xlvs: unexpected argument 'echo'\n",

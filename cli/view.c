@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Map reading for the CLI: turns libxlvsmaps errors into messages an
- * operator can act on, and gathers one snapshot for the formatters.
+ * operator can act on, and gathers one view (struct xlvs_view) for the formatters.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "snap.h"
+#include "view.h"
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -68,7 +68,7 @@ static uint32_t max_ids(const struct xlvs_state *st, uint32_t *nr_real)
 	return nr_svc;
 }
 
-static int read_counters(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_snapshot *s)
+static int read_counters(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s)
 {
 	size_t i, j;
 	int rc = 0;
@@ -85,7 +85,7 @@ static int read_counters(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_sn
 	return rc < 0 ? maps_error(c, -rc, "read the counters") : XLVS_EXIT_OK;
 }
 
-static int read_conns(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_snapshot *s)
+static int read_conns(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s)
 {
 	int rc = xlvs_conn_counts(m, XLVS_ACTIVE_NS, s->conns, s->nr_conns);
 
@@ -99,27 +99,27 @@ static int read_conns(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_snaps
 	return XLVS_EXIT_OK;
 }
 
-static int alloc_arrays(struct xlvs_ctx *c, struct xlvs_snapshot *s, int what)
+static int alloc_arrays(struct xlvs_ctx *c, struct xlvs_view *s, int what)
 {
 	uint32_t nr_real, nr_svc = max_ids(&s->st, &nr_real);
 
-	if (what & XLVS_SNAP_CONNS) {
+	if (what & XLVS_VIEW_CONNS) {
 		s->nr_conns = nr_real ? nr_real : 1;
 		s->conns = calloc(s->nr_conns, sizeof(*s->conns));
 	}
-	if (what & XLVS_SNAP_COUNTERS) {
+	if (what & XLVS_VIEW_COUNTERS) {
 		s->nr_svc_ctr = nr_svc ? nr_svc : 1;
 		s->nr_real_ctr = nr_real ? nr_real : 1;
 		s->svc_ctr = calloc(s->nr_svc_ctr, sizeof(*s->svc_ctr));
 		s->real_ctr = calloc(s->nr_real_ctr, sizeof(*s->real_ctr));
 	}
-	if (((what & XLVS_SNAP_CONNS) && !s->conns) ||
-	    ((what & XLVS_SNAP_COUNTERS) && (!s->svc_ctr || !s->real_ctr)))
+	if (((what & XLVS_VIEW_CONNS) && !s->conns) ||
+	    ((what & XLVS_VIEW_COUNTERS) && (!s->svc_ctr || !s->real_ctr)))
 		return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
 	return XLVS_EXIT_OK;
 }
 
-int xlvs_snapshot_read(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_snapshot *s, int what)
+int xlvs_view_read(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s, int what)
 {
 	int rc;
 
@@ -129,11 +129,11 @@ int xlvs_snapshot_read(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_snap
 		return maps_error(c, -rc, "read the services");
 	s->time_ns = clock_ns(CLOCK_MONOTONIC);
 	rc = alloc_arrays(c, s, what);
-	if (!rc && (what & XLVS_SNAP_CONNS))
+	if (!rc && (what & XLVS_VIEW_CONNS))
 		rc = read_conns(c, m, s);
-	if (!rc && (what & XLVS_SNAP_COUNTERS))
+	if (!rc && (what & XLVS_VIEW_COUNTERS))
 		rc = read_counters(c, m, s);
-	if (!rc && (what & XLVS_SNAP_DROPS)) {
+	if (!rc && (what & XLVS_VIEW_DROPS)) {
 		int e = xlvs_drop_counters(m, s->drops);
 
 		if (!e)
@@ -145,7 +145,7 @@ int xlvs_snapshot_read(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_snap
 	return rc;
 }
 
-void xlvs_snapshot_free(struct xlvs_snapshot *s)
+void xlvs_view_free(struct xlvs_view *s)
 {
 	xlvs_state_free(&s->st);
 	free(s->conns);
