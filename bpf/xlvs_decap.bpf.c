@@ -15,7 +15,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct xlvs_vip_key);
 	__type(value, __u32);
-	__uint(max_entries, 256);
+	__uint(max_entries, XLVS_DECAP_MAX_ADDRS);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_decap_addrs SEC(".maps");
 
