@@ -61,7 +61,8 @@ struct icmphdr {
 #define IP6_FRAG_OFFMASK 0xfff8	/* fragment header: offset << 3 | M */
 #define IP6_FRAG_MF	0x0001
 #define IP6_EXT_UNIT	8	/* extension header lengths: 8-byte units after the first 8 */
-#define IP6_AH_UNIT	4	/* AH's length: 4-byte units, minus 2 */
+#define IP6_AH_UNIT	4	/* AH's length: 4-byte units ... */
+#define IP6_AH_LEN_BIAS	2	/* ... minus 2 (RFC 4302) */
 #define IP6_ADDR_LEN	sizeof(struct in6_addr)
 #define IP6_ADDR_WORDS	(IP6_ADDR_LEN / sizeof(__be32))
 #define IP6_HDR_WORDS	(sizeof(struct ipv6hdr) / sizeof(__be32))

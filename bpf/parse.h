@@ -208,7 +208,7 @@ XLVS_INLINE int parse_ip6_ext(void *data, void *end, __u32 *offp, __u8 *nhp, str
 				p->flags |= PKT_F_FRAG;
 			off += sizeof(*fh);
 		} else if (nh == IPPROTO_AH) {
-			off += (e->len + 2) * IP6_AH_UNIT;
+			off += (e->len + IP6_AH_LEN_BIAS) * IP6_AH_UNIT;
 		} else {
 			off += (e->len + 1) * IP6_EXT_UNIT;
 		}
