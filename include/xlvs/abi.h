@@ -12,7 +12,8 @@
 #include <linux/types.h>
 
 /* Pins a map key or value size: a change here must be a deliberate ABI change. */
-#define XLVS_ABI_SIZE(type, bytes) _Static_assert(sizeof(type) == (bytes), #type " is " #bytes " bytes")
+#define XLVS_ABI_SIZE(type, bytes) \
+	_Static_assert(sizeof(type) == (bytes), #type " is " #bytes " bytes")
 
 /* ---- limits --------------------------------------------------------------- */
 #define XLVS_MAX_SERVICES	16384	/* service ids are 0 .. XLVS_MAX_SERVICES-1 */
