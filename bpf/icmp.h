@@ -81,23 +81,6 @@ XLVS_INLINE int echo_reply(struct xdp_md *ctx, const struct pkt *p)
 	return XDP_TX;
 }
 
-/*
- * Cut the frame to l2 + quote bytes of the original datagram and make room for
- * the new IP + ICMP headers in front of it; returns 0 on success.
- */
-XLVS_INLINE int too_big_reshape(struct xdp_md *ctx, __u32 l2, __u32 quote, __u32 hdrs)
-{
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	int tail = (int)(l2 + quote) - (int)(end - data);
-
-	if (tail > 0)
-		return -1;
-	if (tail && bpf_xdp_adjust_tail(ctx, tail))
-		return -1;
-	return bpf_xdp_adjust_head(ctx, -(int)hdrs);
-}
-
 /* L2 header of a reply: back to the sender, VLAN tag kept. */
 XLVS_INLINE int reply_l2(void *data, void *end, __u32 l2, __u32 shift, __u16 proto)
 {
@@ -111,25 +94,45 @@ XLVS_INLINE int reply_l2(void *data, void *end, __u32 l2, __u32 shift, __u16 pro
 	return 0;
 }
 
+/*
+ * Cut the frame to l2 + quote bytes of the original datagram, make room for
+ * the new IP + ICMP headers (hdrs bytes) in front of it and address the reply.
+ * Returns where the new IP header goes, hdrs + quote bytes checked, or NULL.
+ */
+XLVS_INLINE void *too_big_frame(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u32 quote,
+				__u32 hdrs, __u16 proto)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	int tail = (int)(l2 + quote) - (int)(end - data);
+
+	if (p->l3_len < quote || tail > 0)
+		return NULL;
+	if (tail && bpf_xdp_adjust_tail(ctx, tail))
+		return NULL;
+	if (bpf_xdp_adjust_head(ctx, -(int)hdrs))
+		return NULL;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + l2 + hdrs + quote > end || reply_l2(data, end, l2, hdrs, proto))
+		return NULL;
+	return data + l2;
+}
+
 XLVS_INLINE int too_big4(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u16 mtu)
 {
 	const __u32 hdrs = sizeof(struct iphdr) + sizeof(struct icmphdr);
-	void *data, *end;
 	struct iphdr *ip, *orig;
 	struct icmphdr *ic;
 	__u64 sum;
 
 	if (!(p->flags & PKT_F_DF))
 		return drop(XLVS_DROP_TOO_BIG_NO_DF);	/* we cannot fragment in XDP */
-	if (p->l3_len < TOO_BIG_QUOTE4 || too_big_reshape(ctx, l2, TOO_BIG_QUOTE4, hdrs))
+	ip = too_big_frame(ctx, p, l2, TOO_BIG_QUOTE4, hdrs, ETH_P_IP);
+	if (!ip)
 		return drop(XLVS_DROP_TOO_BIG_FAIL);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	ip = data + l2;
 	ic = (void *)(ip + 1);
 	orig = (void *)(ic + 1);
-	if ((void *)orig + TOO_BIG_QUOTE4 > end || reply_l2(data, end, l2, hdrs, ETH_P_IP))
-		return drop(XLVS_DROP_TOO_BIG_FAIL);
 
 	ip->version = IP4_VERSION;
 	ip->ihl = IP4_IHL_MIN;
@@ -159,20 +162,15 @@ XLVS_INLINE int too_big4(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u1
 XLVS_INLINE int too_big6(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u32 mtu)
 {
 	const __u32 hdrs = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
-	void *data, *end;
 	struct ipv6hdr *ip6, *orig;
 	struct icmp6hdr *ic;
 	__u64 sum;
 
-	if (p->l3_len < TOO_BIG_QUOTE6 || too_big_reshape(ctx, l2, TOO_BIG_QUOTE6, hdrs))
+	ip6 = too_big_frame(ctx, p, l2, TOO_BIG_QUOTE6, hdrs, ETH_P_IPV6);
+	if (!ip6)
 		return drop(XLVS_DROP_TOO_BIG_FAIL);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	ip6 = data + l2;
 	ic = (void *)(ip6 + 1);
 	orig = (void *)(ic + 1);
-	if ((void *)orig + TOO_BIG_QUOTE6 > end || reply_l2(data, end, l2, hdrs, ETH_P_IPV6))
-		return drop(XLVS_DROP_TOO_BIG_FAIL);
 
 	*(__be32 *)ip6 = ip6_word0(0, 0);
 	ip6->payload_len = bpf_htons(sizeof(*ic) + TOO_BIG_QUOTE6);
