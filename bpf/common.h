@@ -49,28 +49,48 @@ struct icmphdr {
 #define ICMP_TIME_EXCEEDED	11
 #define ICMP_FRAG_NEEDED	4
 
+#define IP4_VERSION	4
 #define IP4_DF		0x4000
 #define IP4_MF		0x2000
 #define IP4_OFFMASK	0x1fff
+#define IP4_IHL_UNIT	4	/* ihl counts 32-bit words */
+#define IP4_IHL_MIN	(sizeof(struct iphdr) / IP4_IHL_UNIT)
+#define IP4_ADDR_LEN	4
+
+#define IP6_VERSION	6
+#define IP6_FRAG_OFFMASK 0xfff8	/* fragment header: offset << 3 | M */
+#define IP6_FRAG_MF	0x0001
+#define IP6_EXT_UNIT	8	/* extension header lengths: 8-byte units after the first 8 */
+#define IP6_AH_UNIT	4	/* AH's length: 4-byte units ... */
+#define IP6_AH_LEN_BIAS	2	/* ... minus 2 (RFC 4302) */
+#define IP6_ADDR_LEN	sizeof(struct in6_addr)
+#define IP6_ADDR_WORDS	(IP6_ADDR_LEN / sizeof(__be32))
+#define IP6_HDR_WORDS	(sizeof(struct ipv6hdr) / sizeof(__be32))
+#define IP6_VERSION_SHIFT 28	/* first word: version 4 bits, traffic class 8, flow label 20 */
+#define IP6_TCLASS_SHIFT 20
+#define IP6_FLOWLABEL_MASK 0xfffff
+#define IP6_MIN_MTU	1280
+
+#define IP_VERSION_SHIFT 4	/* the version is the first byte's high nibble */
+#define IP_DEFAULT_TTL	64	/* of packets the director answers itself, as Linux's default */
 
 /* Continue with the next stage; any other value is the XDP verdict. */
 #define XLVS_CONT	(-1)
 
 /* struct pkt.flags */
-#define PKT_F_VLAN	(1u << 0)	/* one 802.1Q/802.1ad tag after the MACs */
-#define PKT_F_FRAG	(1u << 1)	/* IPv4 fragment or IPv6 fragment header */
-#define PKT_F_IP4_OPT	(1u << 2)	/* IPv4 header longer than 20 bytes */
-#define PKT_F_DF	(1u << 3)	/* IPv4 don't-fragment (always set for IPv6) */
-#define PKT_F_SYN	(1u << 4)	/* TCP SYN without ACK: a connection attempt */
-#define PKT_F_ICMP_ERR	(1u << 5)	/* ICMP error: flow is the reversed inner flow */
-#define PKT_F_UDP_NOCSUM (1u << 6)	/* UDP over IPv4 without checksum */
-#define PKT_F_FIN	(1u << 7)	/* TCP FIN or RST: the client ends the connection */
+#define PKT_F_FRAG	(1u << 0)	/* IPv4 fragment or IPv6 fragment header */
+#define PKT_F_IP4_OPT	(1u << 1)	/* IPv4 header longer than 20 bytes */
+#define PKT_F_DF	(1u << 2)	/* IPv4 don't-fragment (always set for IPv6) */
+#define PKT_F_SYN	(1u << 3)	/* TCP SYN without ACK: a connection attempt */
+#define PKT_F_ICMP_ERR	(1u << 4)	/* ICMP error: flow is the reversed inner flow */
+#define PKT_F_UDP_NOCSUM (1u << 5)	/* UDP over IPv4 without checksum */
+#define PKT_F_FIN	(1u << 6)	/* TCP FIN or RST: the client ends the connection */
 
 /* What the parser learnt; offsets are from ctx->data. */
 struct pkt {
 	struct xlvs_flow flow;	/* the key in xlvs_conns: client -> VIP */
 	__u32 pkt_len;		/* whole frame, for byte counters */
-	__u16 l3_off;		/* 14 or 18 */
+	__u16 l3_off;		/* the L2 header's length: ETH_HLEN or ETH_VLAN_HLEN */
 	__u16 l4_off;		/* first byte after IP and extension headers */
 	__u16 l3_len;		/* IP datagram length (header included) */
 	__u8 tos;		/* IPv4 TOS or IPv6 traffic class */
@@ -80,5 +100,28 @@ struct pkt {
 	__u8 pad[2];
 	__be32 tcp_seq;		/* TCP: the sequence number (a SYN's is the connection's ISN) */
 };
+
+/* The minimal IP header of a family (no options, no extension headers). */
+XLVS_INLINE __u32 ip_hdr_len(__u8 family)
+{
+	return family == XLVS_AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+}
+
+XLVS_INLINE __u32 ip_addr_len(__u8 family)
+{
+	return family == XLVS_AF_INET ? IP4_ADDR_LEN : IP6_ADDR_LEN;
+}
+
+/* The IPv6 header's first word: version, traffic class, flow label. */
+XLVS_INLINE __be32 ip6_word0(__u8 tclass, __u32 label)
+{
+	return bpf_htonl((__u32)IP6_VERSION << IP6_VERSION_SHIFT | (__u32)tclass << IP6_TCLASS_SHIFT |
+			 (label & IP6_FLOWLABEL_MASK));
+}
+
+XLVS_INLINE __u8 ip6_tclass(const struct ipv6hdr *ip6)
+{
+	return bpf_ntohl(*(const __be32 *)ip6) >> IP6_TCLASS_SHIFT;
+}
 
 #endif /* XLVS_BPF_COMMON_H */

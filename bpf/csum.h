@@ -5,27 +5,38 @@
 
 #include "common.h"
 
+#define CSUM_DIFF_MAX	512	/* bytes bpf_csum_diff() sums in one call */
+#define CSUM_MANGLED_0	0xffff	/* a UDP checksum computed as zero is sent as all ones (RFC 768) */
+
 /* Fold a 64-bit one's-complement accumulator to the 16-bit checksum field value. */
 XLVS_INLINE __u16 csum_fold(__u64 sum)
 {
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (__u32)sum + (sum >> 32);
+	sum = (__u32)sum + (sum >> 32);
+	sum = (__u16)sum + (sum >> 16);
+	sum = (__u16)sum + (sum >> 16);
 	return (__u16)~sum;
 }
 
-/* Sum of an address as 16-bit words (works for either byte order when used consistently). */
-XLVS_INLINE __u64 csum_words(const __be32 *a, int words)
+/*
+ * Sum of n 32-bit words, n a constant (works for either byte order when used
+ * consistently): fewer instructions than a bpf_csum_diff() call.
+ */
+XLVS_INLINE __u64 csum_words(const __be32 *a, const int n)
 {
 	__u64 s = 0;
 	int i;
 
 #pragma unroll
-	for (i = 0; i < 4; i++)
-		if (i < words)
-			s += a[i];
+	for (i = 0; i < n; i++)
+		s += a[i];
 	return s;
+}
+
+XLVS_INLINE __u64 csum_ip6_addrs(const struct ipv6hdr *ip6)
+{
+	return csum_words((const __be32 *)&ip6->saddr, IP6_ADDR_WORDS) +
+	       csum_words((const __be32 *)&ip6->daddr, IP6_ADDR_WORDS);
 }
 
 /* RFC 1624: HC' = ~(~HC + ~m + m'). */

@@ -15,6 +15,7 @@
 #include "conntrack.h"
 #include "csum.h"
 #include "icmp.h"
+#include "l2.h"
 
 #ifndef AF_INET
 #define AF_INET		2
@@ -50,8 +51,8 @@ XLVS_INLINE int fib_lookup(struct xdp_md *ctx, struct bpf_fib_lookup *fib, __u8 
 		fib->ipv4_dst = dst[0];
 	} else {
 		fib->family = AF_INET6;
-		__builtin_memcpy(fib->ipv6_src, src, 16);
-		__builtin_memcpy(fib->ipv6_dst, dst, 16);
+		__builtin_memcpy(fib->ipv6_src, src, IP6_ADDR_LEN);
+		__builtin_memcpy(fib->ipv6_dst, dst, IP6_ADDR_LEN);
 	}
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 }
@@ -105,11 +106,8 @@ XLVS_INLINE bool inner_csum(void *data, void *end, const struct pkt *p, __u32 l2
 
 		if ((void *)(ip6 + 1) > end || hlen != sizeof(*ip6))
 			return false;
-		/* Inline sum of the 40-byte header: cheaper than a bpf_csum_diff() call. */
-		*sum = csum_words((__be32 *)ip6, 4) + csum_words((__be32 *)ip6 + 4, 4) +
-		       csum_words((__be32 *)ip6 + 8, 2);
-		pseudo += csum_words((__be32 *)&ip6->saddr, 4) + csum_words((__be32 *)&ip6->daddr, 4);
-		*sum += (__u16)csum_fold(pseudo);
+		*sum = csum_words((__be32 *)ip6, IP6_HDR_WORDS);
+		*sum += (__u16)csum_fold(pseudo + csum_ip6_addrs(ip6));
 		return true;
 	}
 }
@@ -117,12 +115,12 @@ XLVS_INLINE bool inner_csum(void *data, void *end, const struct pkt *p, __u32 l2
 XLVS_INLINE void write_outer_ip4(struct iphdr *o, const struct pkt *p, const struct xlvs_real *r,
 				 const struct xlvs_config *cfg, __u8 proto, __u16 len, __u32 hash)
 {
-	o->version = 4;
-	o->ihl = 5;
+	o->version = IP4_VERSION;
+	o->ihl = IP4_IHL_MIN;
 	o->tos = p->tos;
 	o->tot_len = bpf_htons(len);
 	/* DF follows the inner packet so PMTU discovery keeps working end to end. */
-	o->id = (p->flags & PKT_F_DF) ? 0 : bpf_htons(hash & 0xffff);
+	o->id = (p->flags & PKT_F_DF) ? 0 : bpf_htons((__u16)hash);
 	o->frag_off = (p->flags & PKT_F_DF) ? bpf_htons(IP4_DF) : 0;
 	o->ttl = XLVS_TUN_TTL;
 	o->protocol = proto;
@@ -134,24 +132,33 @@ XLVS_INLINE void write_outer_ip4(struct iphdr *o, const struct pkt *p, const str
 XLVS_INLINE void write_outer_ip6(struct ipv6hdr *o, const struct pkt *p, const struct xlvs_real *r,
 				 const struct xlvs_config *cfg, __u8 proto, __u16 payload, __u32 hash)
 {
-	/* version 6, traffic class copied, flow label from the flow hash for ECMP. */
-	*(__be32 *)o = bpf_htonl(0x60000000u | ((__u32)p->tos << 20) | (hash & 0xfffff));
+	/* Traffic class copied, flow label from the flow hash for ECMP. */
+	*(__be32 *)o = ip6_word0(p->tos, hash);
 	o->payload_len = bpf_htons(payload);
 	o->nexthdr = proto;
 	o->hop_limit = XLVS_TUN_TTL;
-	__builtin_memcpy(&o->saddr, cfg->src6, 16);
-	__builtin_memcpy(&o->daddr, r->addr, 16);
+	__builtin_memcpy(&o->saddr, cfg->src6, IP6_ADDR_LEN);
+	__builtin_memcpy(&o->daddr, r->addr, IP6_ADDR_LEN);
+}
+
+XLVS_INLINE void write_outer_udp(struct udphdr *uh, const struct pkt *p, const struct target *t,
+				 const struct xlvs_config *cfg)
+{
+	uh->source = bpf_htons(xlvs_gue_sport(t->hash));
+	uh->dest = t->real->gue_port ? t->real->gue_port : cfg->gue_port;
+	uh->len = bpf_htons(sizeof(*uh) + p->l3_len);
+	uh->check = 0;	/* IPv4: zero is allowed for tunnels */
 }
 
 XLVS_INLINE __u16 gue_udp_csum6(const struct ipv6hdr *o, const struct udphdr *uh, __u64 inner)
 {
-	__u64 s = inner + csum_words((__be32 *)&o->saddr, 4) + csum_words((__be32 *)&o->daddr, 4);
+	__u64 s = inner + csum_ip6_addrs(o);
 	__u16 c;
 
 	s += uh->len + bpf_htons(IPPROTO_UDP);	/* pseudo header */
 	s += uh->source + uh->dest + uh->len;	/* UDP header, check = 0 */
 	c = csum_fold(s);
-	return c ? c : 0xffff;
+	return c ? c : CSUM_MANGLED_0;
 }
 
 /* After encapsulation: pick L2 addresses for the outer destination and send. */
@@ -191,65 +198,74 @@ XLVS_INLINE int tunnel_xmit(struct xdp_md *ctx, const struct pkt *p, const struc
 	return xmit(ctx, p, t, 0);
 }
 
+/* Can the packet be encapsulated for real r, olen bytes more? XLVS_CONT or the verdict. */
+XLVS_INLINE int encap_check(struct xdp_md *ctx, const struct pkt *p, const struct xlvs_real *r,
+			    const struct xlvs_config *cfg, __u32 olen)
+{
+	if (cfg->tun_mtu && p->l3_len + olen > cfg->tun_mtu)
+		return too_big(ctx, p, cfg->tun_mtu - olen);
+	if (r->family == XLVS_AF_INET6 ? !(cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3])
+				       : !cfg->src4)
+		return drop(XLVS_DROP_NO_TUN_SRC);
+	if (r->family != XLVS_AF_INET && r->family != XLVS_AF_INET6)
+		return drop(XLVS_DROP_BAD_REAL);
+	return XLVS_CONT;
+}
+
+/*
+ * Room for olen bytes of outer headers between the L2 header and the packet.
+ * The MACs stay (so XDP_PASS still reaches us) and so does the VLAN tag; the
+ * EtherType becomes the outer header's. 0 or -1.
+ */
+XLVS_INLINE int encap_push(struct xdp_md *ctx, __u32 l2, __u32 olen, __be16 proto)
+{
+	void *data, *end;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)olen))
+		return -1;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + l2 + olen > end || data + olen + ETH_VLAN_HLEN > end)
+		return -1;
+	__builtin_memcpy(data, data + olen, ETH_ADDRS_LEN);
+	l2_move(data, data + olen, l2, proto);
+	return 0;
+}
+
+/*
+ * TUN and GUE: one outer IPv4 or IPv6 header (then UDP for GUE) in front of
+ * the packet. GUE over IPv6 needs a UDP checksum: inner_csum() sums the inner
+ * packet before the headers move.
+ */
 XLVS_INLINE int fwd_tunnel(struct xdp_md *ctx, const struct pkt *p, const struct target *t,
 			   const struct xlvs_config *cfg)
 {
 	const struct xlvs_real *r = t->real;
 	bool gue = r->fwd == XLVS_FWD_GUE, v6 = r->family == XLVS_AF_INET6;
 	__u32 iplen = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
-	__u32 olen = iplen + (gue ? sizeof(struct udphdr) : 0);
-	__u32 l2 = (p->flags & PKT_F_VLAN) ? 18 : 14;
+	__u32 olen = iplen + (gue ? sizeof(struct udphdr) : 0), l2 = pkt_l2_len(p);
 	__u8 proto = p->flow.family == XLVS_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	struct udphdr *uh = NULL;
+	void *data, *end;
 	__u64 inner = 0;
 	bool lco = false;
-	void *data, *end;
+	int rc;
 
-	if (cfg->tun_mtu && p->l3_len + olen > cfg->tun_mtu)
-		return too_big(ctx, p, cfg->tun_mtu - olen);
-	if (v6 ? !(cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3]) : !cfg->src4)
-		return drop(XLVS_DROP_NO_TUN_SRC);
-	if (r->family != XLVS_AF_INET && r->family != XLVS_AF_INET6)
-		return drop(XLVS_DROP_BAD_REAL);
-
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
+	rc = encap_check(ctx, p, r, cfg, olen);
+	if (rc != XLVS_CONT)
+		return rc;
 	if (gue && v6)
-		lco = inner_csum(data, end, p, l2, &inner);
-
-	if (bpf_xdp_adjust_head(ctx, -(int)olen))
+		lco = inner_csum((void *)(long)ctx->data, (void *)(long)ctx->data_end, p, l2, &inner);
+	if (encap_push(ctx, l2, olen, bpf_htons(v6 ? ETH_P_IPV6 : ETH_P_IP)))
 		return drop(XLVS_DROP_ENCAP_FAIL);
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (data + l2 + olen > end || data + olen + 18 > end)
-		return drop(XLVS_DROP_ENCAP_FAIL);
-
-	/* Keep the MACs (for XDP_PASS) and VLAN tag; the outer header gets its own EtherType. */
-	__builtin_memcpy(data, data + olen, 2 * ETH_ALEN);
-	if (l2 == 18)
-		*(__be32 *)(data + 12) = *(__be32 *)(data + olen + 12);
-	*(__be16 *)(data + l2 - 2) = bpf_htons(v6 ? ETH_P_IPV6 : ETH_P_IP);
-
 	if (gue) {
-		struct udphdr *uh = data + l2 + iplen;
-		__u16 ulen = sizeof(*uh) + p->l3_len;
-
+		uh = data + l2 + iplen;
 		if ((void *)(uh + 1) > end)
 			return drop(XLVS_DROP_ENCAP_FAIL);
-		uh->source = bpf_htons(xlvs_gue_sport(t->hash));
-		uh->dest = r->gue_port ? r->gue_port : cfg->gue_port;
-		uh->len = bpf_htons(ulen);
-		uh->check = 0;	/* IPv4: zero is allowed for tunnels */
+		write_outer_udp(uh, p, t, cfg);
 		proto = IPPROTO_UDP;
-		if (v6) {
-			struct ipv6hdr *o = data + l2;
-
-			if ((void *)(o + 1) > end)
-				return drop(XLVS_DROP_ENCAP_FAIL);
-			write_outer_ip6(o, p, r, cfg, proto, ulen, t->hash);
-			/* Without the shortcut: zero, as RFC 6935 allows for tunnels. */
-			uh->check = lco ? gue_udp_csum6(o, uh, inner) : 0;
-			return tunnel_xmit(ctx, p, t, cfg);
-		}
 	}
 	if (v6) {
 		struct ipv6hdr *o = data + l2;
@@ -257,6 +273,9 @@ XLVS_INLINE int fwd_tunnel(struct xdp_md *ctx, const struct pkt *p, const struct
 		if ((void *)(o + 1) > end)
 			return drop(XLVS_DROP_ENCAP_FAIL);
 		write_outer_ip6(o, p, r, cfg, proto, olen - iplen + p->l3_len, t->hash);
+		/* Without the shortcut: zero, as RFC 6935 allows for tunnels. */
+		if (uh && lco)
+			uh->check = gue_udp_csum6(o, uh, inner);
 	} else {
 		struct iphdr *o = data + l2;
 

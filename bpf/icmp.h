@@ -8,12 +8,22 @@
 #define XLVS_BPF_ICMP_H
 
 #include "csum.h"
+#include "l2.h"
 #include "stats.h"
 
 /* Bytes of the offending packet quoted: RFC 1812 (576 total) and RFC 4443 (1280 total). */
-#define TOO_BIG_QUOTE4	(576 - sizeof(struct iphdr) - sizeof(struct icmphdr))
-#define TOO_BIG_QUOTE6	(1280 - sizeof(struct ipv6hdr) - sizeof(struct icmp6hdr))
-#define IP6_MIN_MTU	1280
+#define ICMP4_ERR_MAX	576
+#define TOO_BIG_QUOTE4	(ICMP4_ERR_MAX - sizeof(struct iphdr) - sizeof(struct icmphdr))
+#define TOO_BIG_QUOTE6	(IP6_MIN_MTU - sizeof(struct ipv6hdr) - sizeof(struct icmp6hdr))
+/* The quote's bytes summed in the first bpf_csum_diff() call, the one with the ICMP header. */
+#define QUOTE_SUM0	(CSUM_DIFF_MAX - sizeof(struct icmphdr))
+_Static_assert(sizeof(struct icmphdr) == sizeof(struct icmp6hdr), "one QUOTE_SUM0 for both");
+
+/* The 16-bit word whose first byte is b (TTL, ICMP type), for checksum updates. */
+XLVS_INLINE __be16 word_hi(__u8 b)
+{
+	return bpf_htons((__u16)b << 8);
+}
 
 XLVS_INLINE void swap_macs(struct ethhdr *eth)
 {
@@ -29,11 +39,11 @@ XLVS_INLINE int echo_reply(struct xdp_md *ctx, const struct pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 l2 = (p->flags & PKT_F_VLAN) ? 18 : 14;
+	__u32 l2 = pkt_l2_len(p);
 	struct ethhdr *eth = data;
 
 	/* Options or extension headers would be echoed back: leave those to the kernel. */
-	if (p->l4_off != l2 + (p->flow.family == XLVS_AF_INET ? 20 : 40))
+	if (p->l4_off != l2 + ip_hdr_len(p->flow.family))
 		return pass(XLVS_EV_PASS_NO_SERVICE);
 
 	if (p->flow.family == XLVS_AF_INET) {
@@ -46,9 +56,9 @@ XLVS_INLINE int echo_reply(struct xdp_md *ctx, const struct pkt *p)
 		a = ip->saddr;
 		ip->saddr = ip->daddr;
 		ip->daddr = a;
-		csum_replace2(&ip->check, bpf_htons((__u16)ip->ttl << 8), bpf_htons(64 << 8));
-		ip->ttl = 64;
-		csum_replace2(&ic->checksum, bpf_htons(ICMP_ECHO << 8), bpf_htons(ICMP_ECHOREPLY << 8));
+		csum_replace2(&ip->check, word_hi(ip->ttl), word_hi(IP_DEFAULT_TTL));
+		ip->ttl = IP_DEFAULT_TTL;
+		csum_replace2(&ic->checksum, word_hi(ICMP_ECHO), word_hi(ICMP_ECHOREPLY));
 		ic->type = ICMP_ECHOREPLY;
 	} else {
 		struct ipv6hdr *ip6 = data + l2;
@@ -60,9 +70,8 @@ XLVS_INLINE int echo_reply(struct xdp_md *ctx, const struct pkt *p)
 		a = ip6->saddr;
 		ip6->saddr = ip6->daddr;
 		ip6->daddr = a;
-		ip6->hop_limit = 64;
-		csum_replace2(&ic->icmp6_cksum, bpf_htons(ICMPV6_ECHO_REQUEST << 8),
-			      bpf_htons(ICMPV6_ECHO_REPLY << 8));
+		ip6->hop_limit = IP_DEFAULT_TTL;
+		csum_replace2(&ic->icmp6_cksum, word_hi(ICMPV6_ECHO_REQUEST), word_hi(ICMPV6_ECHO_REPLY));
 		ic->icmp6_type = ICMPV6_ECHO_REPLY;
 	}
 	if ((void *)(eth + 1) > end)
@@ -72,65 +81,66 @@ XLVS_INLINE int echo_reply(struct xdp_md *ctx, const struct pkt *p)
 	return XDP_TX;
 }
 
-/*
- * Cut the frame to l2 + quote bytes of the original datagram and make room for
- * the new IP + ICMP headers in front of it; returns 0 on success.
- */
-XLVS_INLINE int too_big_reshape(struct xdp_md *ctx, __u32 l2, __u32 quote, __u32 hdrs)
-{
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	int tail = (int)(l2 + quote) - (int)(end - data);
-
-	if (tail > 0)
-		return -1;
-	if (tail && bpf_xdp_adjust_tail(ctx, tail))
-		return -1;
-	return bpf_xdp_adjust_head(ctx, -(int)hdrs);
-}
-
 /* L2 header of a reply: back to the sender, VLAN tag kept. */
 XLVS_INLINE int reply_l2(void *data, void *end, __u32 l2, __u32 shift, __u16 proto)
 {
 	struct ethhdr *eth = data, *old = data + shift;
 
-	if ((void *)(old + 1) > end || data + shift + 18 > end)
+	if ((void *)(old + 1) > end || data + shift + ETH_VLAN_HLEN > end)
 		return -1;
 	__builtin_memcpy(eth->h_dest, old->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, old->h_dest, ETH_ALEN);
-	if (l2 == 18)
-		*(__be32 *)(data + 12) = *(__be32 *)(data + shift + 12);
-	*(__be16 *)(data + l2 - 2) = bpf_htons(proto);
+	l2_move(data, old, l2, bpf_htons(proto));
 	return 0;
+}
+
+/*
+ * Cut the frame to l2 + quote bytes of the original datagram, make room for
+ * the new IP + ICMP headers (hdrs bytes) in front of it and address the reply.
+ * Returns where the new IP header goes, hdrs + quote bytes checked, or NULL.
+ */
+XLVS_INLINE void *too_big_frame(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u32 quote,
+				__u32 hdrs, __u16 proto)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	int tail = (int)(l2 + quote) - (int)(end - data);
+
+	if (p->l3_len < quote || tail > 0)
+		return NULL;
+	if (tail && bpf_xdp_adjust_tail(ctx, tail))
+		return NULL;
+	if (bpf_xdp_adjust_head(ctx, -(int)hdrs))
+		return NULL;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + l2 + hdrs + quote > end || reply_l2(data, end, l2, hdrs, proto))
+		return NULL;
+	return data + l2;
 }
 
 XLVS_INLINE int too_big4(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u16 mtu)
 {
 	const __u32 hdrs = sizeof(struct iphdr) + sizeof(struct icmphdr);
-	void *data, *end;
 	struct iphdr *ip, *orig;
 	struct icmphdr *ic;
 	__u64 sum;
 
 	if (!(p->flags & PKT_F_DF))
 		return drop(XLVS_DROP_TOO_BIG_NO_DF);	/* we cannot fragment in XDP */
-	if (p->l3_len < TOO_BIG_QUOTE4 || too_big_reshape(ctx, l2, TOO_BIG_QUOTE4, hdrs))
+	ip = too_big_frame(ctx, p, l2, TOO_BIG_QUOTE4, hdrs, ETH_P_IP);
+	if (!ip)
 		return drop(XLVS_DROP_TOO_BIG_FAIL);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	ip = data + l2;
 	ic = (void *)(ip + 1);
 	orig = (void *)(ic + 1);
-	if ((void *)orig + TOO_BIG_QUOTE4 > end || reply_l2(data, end, l2, hdrs, ETH_P_IP))
-		return drop(XLVS_DROP_TOO_BIG_FAIL);
 
-	ip->version = 4;
-	ip->ihl = 5;
+	ip->version = IP4_VERSION;
+	ip->ihl = IP4_IHL_MIN;
 	ip->tos = 0;
 	ip->tot_len = bpf_htons(hdrs + TOO_BIG_QUOTE4);
 	ip->id = 0;
 	ip->frag_off = 0;
-	ip->ttl = 64;
+	ip->ttl = IP_DEFAULT_TTL;
 	ip->protocol = IPPROTO_ICMP;
 	ip->saddr = orig->daddr;
 	ip->daddr = orig->saddr;
@@ -141,9 +151,9 @@ XLVS_INLINE int too_big4(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u1
 	ic->checksum = 0;
 	ic->un.frag.__unused = 0;
 	ic->un.frag.mtu = bpf_htons(mtu);
-	/* bpf_csum_diff() sums at most 512 bytes per call. */
-	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)ic, sizeof(*ic) + 504, 0);
-	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)((void *)orig + 504), TOO_BIG_QUOTE4 - 504, sum);
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)ic, sizeof(*ic) + QUOTE_SUM0, 0);
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)((void *)orig + QUOTE_SUM0),
+				   TOO_BIG_QUOTE4 - QUOTE_SUM0, sum);
 	ic->checksum = csum_fold(sum);
 	count_event(XLVS_EV_TOO_BIG_SENT);
 	return XDP_TX;
@@ -152,25 +162,20 @@ XLVS_INLINE int too_big4(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u1
 XLVS_INLINE int too_big6(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u32 mtu)
 {
 	const __u32 hdrs = sizeof(struct ipv6hdr) + sizeof(struct icmp6hdr);
-	void *data, *end;
 	struct ipv6hdr *ip6, *orig;
 	struct icmp6hdr *ic;
 	__u64 sum;
 
-	if (p->l3_len < TOO_BIG_QUOTE6 || too_big_reshape(ctx, l2, TOO_BIG_QUOTE6, hdrs))
+	ip6 = too_big_frame(ctx, p, l2, TOO_BIG_QUOTE6, hdrs, ETH_P_IPV6);
+	if (!ip6)
 		return drop(XLVS_DROP_TOO_BIG_FAIL);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	ip6 = data + l2;
 	ic = (void *)(ip6 + 1);
 	orig = (void *)(ic + 1);
-	if ((void *)orig + TOO_BIG_QUOTE6 > end || reply_l2(data, end, l2, hdrs, ETH_P_IPV6))
-		return drop(XLVS_DROP_TOO_BIG_FAIL);
 
-	*(__be32 *)ip6 = bpf_htonl(0x60000000u);
+	*(__be32 *)ip6 = ip6_word0(0, 0);
 	ip6->payload_len = bpf_htons(sizeof(*ic) + TOO_BIG_QUOTE6);
 	ip6->nexthdr = IPPROTO_ICMPV6;
-	ip6->hop_limit = 64;
+	ip6->hop_limit = IP_DEFAULT_TTL;
 	ip6->saddr = orig->daddr;
 	ip6->daddr = orig->saddr;
 
@@ -178,11 +183,12 @@ XLVS_INLINE int too_big6(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u3
 	ic->icmp6_code = 0;
 	ic->icmp6_cksum = 0;
 	ic->icmp6_mtu = bpf_htonl(mtu < IP6_MIN_MTU ? IP6_MIN_MTU : mtu);
-	sum = ip6->payload_len + bpf_htons(IPPROTO_ICMPV6);
-	sum += csum_words((__be32 *)&ip6->saddr, 4) + csum_words((__be32 *)&ip6->daddr, 4);
-	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)ic, sizeof(*ic) + 504, csum_fold(sum) ^ 0xffff);
-	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)((void *)orig + 504), 512, sum);
-	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)((void *)orig + 1016), TOO_BIG_QUOTE6 - 1016, sum);
+	sum = ip6->payload_len + bpf_htons(IPPROTO_ICMPV6) + csum_ip6_addrs(ip6);
+	sum = (__u16)~csum_fold(sum);	/* the pseudo header, folded to seed bpf_csum_diff() */
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)ic, sizeof(*ic) + QUOTE_SUM0, sum);
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)((void *)orig + QUOTE_SUM0), CSUM_DIFF_MAX, sum);
+	sum = (__u32)bpf_csum_diff(NULL, 0, (__be32 *)((void *)orig + QUOTE_SUM0 + CSUM_DIFF_MAX),
+				   TOO_BIG_QUOTE6 - QUOTE_SUM0 - CSUM_DIFF_MAX, sum);
 	ic->icmp6_cksum = csum_fold(sum);
 	count_event(XLVS_EV_TOO_BIG_SENT);
 	return XDP_TX;
@@ -191,7 +197,7 @@ XLVS_INLINE int too_big6(struct xdp_md *ctx, const struct pkt *p, __u32 l2, __u3
 /* The packet cannot be encapsulated within the MTU: tell the client (never about an ICMP error). */
 XLVS_INLINE int too_big(struct xdp_md *ctx, const struct pkt *p, __u32 mtu)
 {
-	__u32 l2 = (p->flags & PKT_F_VLAN) ? 18 : 14;
+	__u32 l2 = pkt_l2_len(p);
 
 	if (p->flags & PKT_F_ICMP_ERR)
 		return drop(XLVS_DROP_TOO_BIG_FAIL);

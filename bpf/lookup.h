@@ -36,10 +36,10 @@ XLVS_INLINE struct xlvs_vip *vip_lookup(const struct xlvs_flow *f)
 XLVS_INLINE bool vip_filter_match(const struct xlvs_flow *f)
 {
 	__u32 bit = xlvs_addr_hash(f->dst, f->family) % XLVS_VIP_FILTER_BITS;
-	__u32 word = bit / 64;
+	__u32 word = bit / XLVS_VIP_FILTER_WORD_BITS;
 	__u64 *w = bpf_map_lookup_elem(&xlvs_vip_filter, &word);
 
-	return w && (*w & (1ull << (bit % 64)));
+	return w && (*w & (1ull << (bit % XLVS_VIP_FILTER_WORD_BITS)));
 }
 
 /* A real usable for a service: in use and still owned by it (ids may be recycled). */

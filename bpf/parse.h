@@ -7,13 +7,15 @@
 #ifndef XLVS_BPF_PARSE_H
 #define XLVS_BPF_PARSE_H
 
+#include "l2.h"
 #include "stats.h"
 
 #define IP6_EXT_MAX	6	/* extension headers walked before giving up */
 
-struct vlan_hdr {
-	__be16 tci;
-	__be16 proto;
+/* The first four bytes of TCP and UDP alike. */
+struct l4_ports {
+	__be16 source;
+	__be16 dest;
 };
 
 struct ip6_ext {
@@ -48,15 +50,15 @@ XLVS_INLINE bool in_datagram(const struct pkt *p, __u32 off, __u32 len)
 /* Ports of the quoted transport header: only TCP and UDP errors can belong to a service. */
 XLVS_INLINE int parse_inner_ports(void *data, void *end, __u32 off, struct pkt *p)
 {
-	__be16 *ports = data + off;
+	struct l4_ports *ports = data + off;
 
 	if (p->flow.proto != IPPROTO_TCP && p->flow.proto != IPPROTO_UDP)
 		return pass(XLVS_EV_PASS_NO_SERVICE);
-	if ((void *)(ports + 2) > end || !in_datagram(p, off, 4))
+	if ((void *)(ports + 1) > end || !in_datagram(p, off, sizeof(*ports)))
 		return drop(XLVS_DROP_ICMP_INNER_TRUNC);
 	/* The quoted packet went VIP -> client: reverse it into the client -> VIP flow. */
-	p->flow.sport = ports[1];
-	p->flow.dport = ports[0];
+	p->flow.sport = ports->dest;
+	p->flow.dport = ports->source;
 	p->flags |= PKT_F_ICMP_ERR;
 	return XLVS_CONT;
 }
@@ -67,12 +69,12 @@ XLVS_INLINE int parse_icmp4_inner(void *data, void *end, __u32 off, struct pkt *
 
 	if ((void *)(in + 1) > end || !in_datagram(p, off, sizeof(*in)))
 		return drop(XLVS_DROP_ICMP_INNER_TRUNC);
-	if (in->version != 4 || in->ihl < 5)
+	if (in->version != IP4_VERSION || in->ihl < IP4_IHL_MIN)
 		return drop(XLVS_DROP_ICMP_INNER_TRUNC);
 	p->flow.src[0] = in->daddr;
 	p->flow.dst[0] = in->saddr;
 	p->flow.proto = in->protocol;
-	return parse_inner_ports(data, end, off + in->ihl * 4, p);
+	return parse_inner_ports(data, end, off + in->ihl * IP4_IHL_UNIT, p);
 }
 
 XLVS_INLINE int parse_icmp6_inner(void *data, void *end, __u32 off, struct pkt *p)
@@ -81,8 +83,8 @@ XLVS_INLINE int parse_icmp6_inner(void *data, void *end, __u32 off, struct pkt *
 
 	if ((void *)(in + 1) > end || !in_datagram(p, off, sizeof(*in)))
 		return drop(XLVS_DROP_ICMP_INNER_TRUNC);
-	__builtin_memcpy(p->flow.src, &in->daddr, 16);
-	__builtin_memcpy(p->flow.dst, &in->saddr, 16);
+	__builtin_memcpy(p->flow.src, &in->daddr, IP6_ADDR_LEN);
+	__builtin_memcpy(p->flow.dst, &in->saddr, IP6_ADDR_LEN);
 	p->flow.proto = in->nexthdr;
 	return parse_inner_ports(data, end, off + sizeof(*in), p);
 }
@@ -156,9 +158,9 @@ XLVS_INLINE int parse_ip4(void *data, void *end, __u32 off, struct pkt *p)
 
 	if ((void *)(ip + 1) > end)
 		return drop(XLVS_DROP_IP4_TRUNC);
-	if (ip->version != 4 || ip->ihl < 5)
+	if (ip->version != IP4_VERSION || ip->ihl < IP4_IHL_MIN)
 		return drop(XLVS_DROP_IP4_BAD_HDR);
-	hlen = ip->ihl * 4;
+	hlen = ip->ihl * IP4_IHL_UNIT;
 	tot = bpf_ntohs(ip->tot_len);
 	if (tot < hlen)
 		return drop(XLVS_DROP_IP4_BAD_HDR);
@@ -203,13 +205,13 @@ XLVS_INLINE int parse_ip6_ext(void *data, void *end, __u32 *offp, __u8 *nhp, str
 			if ((void *)(fh + 1) > end)
 				return drop(XLVS_DROP_IP6_EXT_TRUNC);
 			/* An atomic fragment (offset 0, no M bit) is a whole packet. */
-			if (fh->frag_off & bpf_htons(0xfff9))
+			if (fh->frag_off & bpf_htons(IP6_FRAG_OFFMASK | IP6_FRAG_MF))
 				p->flags |= PKT_F_FRAG;
 			off += sizeof(*fh);
 		} else if (nh == IPPROTO_AH) {
-			off += (e->len + 2) * 4;
+			off += (e->len + IP6_AH_LEN_BIAS) * IP6_AH_UNIT;
 		} else {
-			off += (e->len + 1) * 8;
+			off += (e->len + 1) * IP6_EXT_UNIT;
 		}
 		nh = e->nexthdr;
 	}
@@ -230,17 +232,17 @@ XLVS_INLINE int parse_ip6(void *data, void *end, __u32 off, struct pkt *p)
 
 	if ((void *)(ip6 + 1) > end)
 		return drop(XLVS_DROP_IP6_TRUNC);
-	if (ip6->version != 6)
+	if (ip6->version != IP6_VERSION)
 		return drop(XLVS_DROP_IP6_BAD_HDR);
 	p->l3_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 	if ((void *)ip6 + p->l3_len > end)
 		return drop(XLVS_DROP_IP6_TRUNC);
 
 	p->flags |= PKT_F_DF;	/* routers never fragment IPv6 */
-	p->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
+	p->tos = ip6_tclass(ip6);
 	p->flow.family = XLVS_AF_INET6;
-	__builtin_memcpy(p->flow.src, &ip6->saddr, 16);
-	__builtin_memcpy(p->flow.dst, &ip6->daddr, 16);
+	__builtin_memcpy(p->flow.src, &ip6->saddr, IP6_ADDR_LEN);
+	__builtin_memcpy(p->flow.dst, &ip6->daddr, IP6_ADDR_LEN);
 
 	nh = ip6->nexthdr;
 	rc = parse_ip6_ext(data, end, &l4off, &nh, p);
@@ -257,23 +259,14 @@ XLVS_INLINE int parse(struct xdp_md *ctx, struct pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	__u32 off = sizeof(*eth);
+	enum l2_result l2;
 	__be16 proto;
+	__u32 off;
 
-	if ((void *)(eth + 1) > end)
-		return drop(XLVS_DROP_ETH_TRUNC);
+	l2 = parse_l2(data, end, &off, &proto);
+	if (l2 != L2_OK)
+		return drop(l2 == L2_ETH_TRUNC ? XLVS_DROP_ETH_TRUNC : XLVS_DROP_VLAN_TRUNC);
 	p->pkt_len = end - data;
-	proto = eth->h_proto;
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-		struct vlan_hdr *vh = data + off;
-
-		if ((void *)(vh + 1) > end)
-			return drop(XLVS_DROP_VLAN_TRUNC);
-		proto = vh->proto;
-		off += sizeof(*vh);
-		p->flags |= PKT_F_VLAN;
-	}
 	p->l3_off = off;
 	if (proto == bpf_htons(ETH_P_IP))
 		return parse_ip4(data, end, off, p);

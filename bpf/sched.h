@@ -2,7 +2,7 @@
 /*
  * Stage 4, schedule: pick a real for a new flow. Maglev: the ring (built in
  * userspace by maps/maglev.c) maps hash % ring_size to a real id. The other LVS
- * schedulers arrive with their issue; until then they are a counted drop.
+ * schedulers are a counted drop (sched_unsupported).
  */
 #ifndef XLVS_BPF_SCHED_H
 #define XLVS_BPF_SCHED_H

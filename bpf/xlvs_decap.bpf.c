@@ -6,7 +6,10 @@
  * untouched. Load with `xlvs decap attach dev IF [gue-port N]` or
  * `ip link set dev IF xdp obj xlvs_decap.bpf.o sec xdp` (GUE port 6080).
  */
-#include "common.h"
+#include "l2.h"
+
+/* Bounds the bytes stripped for the verifier: outer headers are at most 60 (IPv4) + 8 (UDP). */
+#define OUTER_LEN_MASK	0xff
 
 /* Per-load setting: the GUE port this real listens on (host order). */
 const volatile __u16 gue_port = XLVS_GUE_PORT_DEFAULT;
@@ -15,7 +18,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct xlvs_vip_key);
 	__type(value, __u32);
-	__uint(max_entries, 256);
+	__uint(max_entries, XLVS_DECAP_MAX_ADDRS);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_decap_addrs SEC(".maps");
 
@@ -35,16 +38,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_decap_stats SEC(".maps");
 
-struct vlan_hdr {
-	__be16 tci;
-	__be16 proto;
-};
-
 /* What the outer headers say. */
 struct outer {
-	__u32 l2;		/* 14 or 18 */
+	__u32 l2;		/* the L2 header's length, kept */
 	__u32 olen;		/* bytes to strip after the L2 header */
-	__u8 inner;		/* 4 or 6: the inner IP version the outer header announces (0: either) */
+	__u8 inner;		/* the inner IP version the outer header announces (0: either) */
 	enum xlvs_decap_counter kind;
 };
 
@@ -67,7 +65,7 @@ XLVS_INLINE bool dst_is_local(__u8 family, const void *addr)
 	cfg = bpf_map_lookup_elem(&xlvs_decap_cfg, &zero);
 	if (!cfg || !(cfg->flags & XLVS_DECAP_F_CHECK_DST))
 		return true;
-	__builtin_memcpy(key.addr, addr, family == XLVS_AF_INET ? 4 : 16);
+	__builtin_memcpy(key.addr, addr, ip_addr_len(family));
 	return bpf_map_lookup_elem(&xlvs_decap_addrs, &key) != NULL;
 }
 
@@ -87,18 +85,18 @@ XLVS_INLINE int outer4(void *data, void *end, struct outer *o)
 {
 	struct iphdr *ip = data + o->l2;
 
-	if ((void *)(ip + 1) > end || ip->ihl < 5)
+	if ((void *)(ip + 1) > end || ip->ihl < IP4_IHL_MIN)
 		return 0;
-	o->olen = ip->ihl * 4;
+	o->olen = ip->ihl * IP4_IHL_UNIT;
 	if (ip->protocol == IPPROTO_IPIP)
-		o->inner = 4, o->kind = XLVS_DECAP_IPIP;
+		o->inner = IP4_VERSION, o->kind = XLVS_DECAP_IPIP;
 	else if (ip->protocol == IPPROTO_IPV6)
-		o->inner = 6, o->kind = XLVS_DECAP_6IN4;
+		o->inner = IP6_VERSION, o->kind = XLVS_DECAP_6IN4;
 	else if (ip->protocol == IPPROTO_UDP && is_gue(data, end, o->l2 + o->olen, o))
 		o->inner = 0, o->kind = XLVS_DECAP_GUE4;
 	else
 		return 0;
-	if (ip->frag_off & bpf_htons(0x3fff))
+	if (ip->frag_off & bpf_htons(IP4_MF | IP4_OFFMASK))
 		return -XLVS_DECAP_REJ_FRAGMENT;
 	if ((void *)ip + bpf_ntohs(ip->tot_len) > end || bpf_ntohs(ip->tot_len) < o->olen)
 		return -XLVS_DECAP_REJ_TRUNC;
@@ -113,9 +111,9 @@ XLVS_INLINE int outer6(void *data, void *end, struct outer *o)
 		return 0;
 	o->olen = sizeof(*ip6);
 	if (ip6->nexthdr == IPPROTO_IPV6)
-		o->inner = 6, o->kind = XLVS_DECAP_IP6IP6;
+		o->inner = IP6_VERSION, o->kind = XLVS_DECAP_IP6IP6;
 	else if (ip6->nexthdr == IPPROTO_IPIP)
-		o->inner = 4, o->kind = XLVS_DECAP_4IN6;
+		o->inner = IP4_VERSION, o->kind = XLVS_DECAP_4IN6;
 	else if (ip6->nexthdr == IPPROTO_UDP && is_gue(data, end, o->l2 + o->olen, o))
 		o->inner = 0, o->kind = XLVS_DECAP_GUE6;
 	else
@@ -131,29 +129,28 @@ XLVS_INLINE __be16 inner_proto(void *data, void *end, const struct outer *o)
 	__u8 *v = data + o->l2 + o->olen;
 	__u8 ver;
 
-	if ((void *)(v + 20) > end)
+	/* At least the shorter of the two headers. */
+	if ((void *)v + sizeof(struct iphdr) > end)
 		return 0;
-	ver = *v >> 4;
+	ver = *v >> IP_VERSION_SHIFT;
 	if (o->inner && ver != o->inner)
 		return 0;
-	if (ver == 4)
+	if (ver == IP4_VERSION)
 		return bpf_htons(ETH_P_IP);
-	return ver == 6 ? bpf_htons(ETH_P_IPV6) : 0;
+	return ver == IP6_VERSION ? bpf_htons(ETH_P_IPV6) : 0;
 }
 
 XLVS_INLINE int strip(struct xdp_md *ctx, const struct outer *o, __be16 proto)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 shift = o->olen & 0xff;	/* at most 60 + 8 */
+	__u32 shift = o->olen & OUTER_LEN_MASK;
 
-	if (data + 18 > end || data + shift + 18 > end)
+	if (data + ETH_VLAN_HLEN > end || data + shift + ETH_VLAN_HLEN > end)
 		return count(XLVS_DECAP_REJ_TRUNC, XDP_PASS);
 	/* MACs (and VLAN tag) move forward over the outer header. */
-	if (o->l2 == 18)
-		__builtin_memcpy(data + shift + 12, data + 12, 4);
-	__builtin_memmove(data + shift, data, 12);
-	*(__be16 *)(data + shift + o->l2 - 2) = proto;
+	l2_move(data + shift, data, o->l2, proto);
+	__builtin_memmove(data + shift, data, ETH_ADDRS_LEN);
 	if (bpf_xdp_adjust_head(ctx, (int)shift))
 		return count(XLVS_DECAP_REJ_TRUNC, XDP_PASS);
 	return count(o->kind, XDP_PASS);
@@ -164,22 +161,12 @@ int xlvs_decap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct outer o = { .l2 = sizeof(*eth) };
+	struct outer o = {};
 	__be16 proto, inner;
 	int rc;
 
-	if ((void *)(eth + 1) > end)
+	if (parse_l2(data, end, &o.l2, &proto) != L2_OK)
 		return XDP_PASS;
-	proto = eth->h_proto;
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-		struct vlan_hdr *vh = (void *)(eth + 1);
-
-		if ((void *)(vh + 1) > end)
-			return XDP_PASS;
-		proto = vh->proto;
-		o.l2 += sizeof(*vh);
-	}
 	if (proto == bpf_htons(ETH_P_IP))
 		rc = outer4(data, end, &o);
 	else if (proto == bpf_htons(ETH_P_IPV6))

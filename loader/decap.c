@@ -33,9 +33,19 @@
 
 #define PROG_NAME	"xlvs_decap"
 
+/*
+ * A map's pin name, checked against the skeleton: libbpf pins a map under its
+ * name, which is the skeleton's field name, so a map renamed or dropped in
+ * bpf/ fails to compile here.
+ */
+#define MAP_PIN(m)	(#m + 0 * sizeof(((struct xlvs_decap_bpf *)0)->maps.m))
+#define ADDRS_MAP	MAP_PIN(xlvs_decap_addrs)
+#define CFG_MAP		MAP_PIN(xlvs_decap_cfg)
+#define STATS_MAP	MAP_PIN(xlvs_decap_stats)
+
 static const char *const pin_names[] = {
-	XLVS_DECAP_LINK_PIN, XLVS_DECAP_PROG_PIN, XLVS_DECAP_RODATA_PIN,
-	"xlvs_decap_addrs", "xlvs_decap_cfg", "xlvs_decap_stats",
+	XLVS_DECAP_LINK_PIN, XLVS_DECAP_PROG_PIN, XLVS_DECAP_RODATA_PIN, XLVS_DECAP_ADDRS_PIN,
+	ADDRS_MAP, CFG_MAP, STATS_MAP,
 };
 #define NR_PINS (sizeof(pin_names) / sizeof(pin_names[0]))
 
@@ -50,14 +60,6 @@ const char *xlvs_decap_addrs_name(enum xlvs_decap_addrs a)
 		return "any";
 	}
 	return "?";
-}
-
-/* What attach chose, from the flags it wrote. */
-static enum xlvs_decap_addrs addrs_of(const struct xlvs_decap_cfg *cfg)
-{
-	if (!(cfg->flags & XLVS_DECAP_F_CHECK_DST))
-		return XLVS_DECAP_ADDRS_ANY;
-	return cfg->flags & XLVS_DECAP_F_ADDRS_HOST ? XLVS_DECAP_ADDRS_HOST : XLVS_DECAP_ADDRS_DEV;
 }
 
 /* ---- paths ------------------------------------------------------------------ */
@@ -108,6 +110,45 @@ static int pin_lookup(const char *dir, const char *name, const void *key, void *
 	if (bpf_map_lookup_elem(fd, key, value))
 		err = -errno;
 	close(fd);
+	return err;
+}
+
+/*
+ * Which addresses attach chose is userspace state: the program only needs the
+ * destination-check flag. It outlives the xlvs process (sync and status run
+ * later), so it is kept beside the pins as dir/XLVS_DECAP_ADDRS_PIN, a symlink
+ * whose target is the name ("dev", "host", "any"): bpffs holds no regular
+ * files, symlinks it does. Without it (pins of an older xlvs) the flag tells
+ * "any" from "dev".
+ */
+static enum xlvs_decap_addrs addrs_of(const char *dir, const struct xlvs_decap_cfg *cfg)
+{
+	enum xlvs_decap_addrs a;
+	char path[PATH_MAX], name[8];
+	ssize_t n = -1;
+
+	if (!pin_at(path, sizeof(path), dir, XLVS_DECAP_ADDRS_PIN))
+		n = readlink(path, name, sizeof(name) - 1);
+	if (n > 0) {
+		name[n] = '\0';
+		for (a = XLVS_DECAP_ADDRS_DEV; a <= XLVS_DECAP_ADDRS_ANY; a++)
+			if (!strcmp(name, xlvs_decap_addrs_name(a)))
+				return a;
+	}
+	if (!(cfg->flags & XLVS_DECAP_F_CHECK_DST))
+		return XLVS_DECAP_ADDRS_ANY;
+	return XLVS_DECAP_ADDRS_DEV;
+}
+
+static int addrs_save(const char *dir, enum xlvs_decap_addrs a, char *msg, size_t size)
+{
+	char path[PATH_MAX];
+	int err = pin_at(path, sizeof(path), dir, XLVS_DECAP_ADDRS_PIN);
+
+	if (!err && symlink(xlvs_decap_addrs_name(a), path))
+		err = -errno;
+	if (err)
+		snprintf(msg, size, "cannot create %s: %s", path, strerror(-err));
 	return err;
 }
 
@@ -280,8 +321,8 @@ static int dump_addrs(struct addr_dump *d, char *msg, size_t size)
 		snprintf(msg, size, "rtnetlink: reading addresses: %s", strerror(errno));
 	} else if (d->overflow) {
 		err = -E2BIG;
-		snprintf(msg, size, "more than %zu local addresses: xlvs_decap_addrs holds %zu "
-			 "(use addrs dev, or addrs any)", d->max, d->max);
+		snprintf(msg, size, "more than %zu local addresses: %s holds %zu "
+			 "(use addrs dev, or addrs any)", d->max, ADDRS_MAP, d->max);
 	}
 out:
 	if (nl)
@@ -334,7 +375,7 @@ static int write_addrs(int addrs_fd, int cfg_fd, enum xlvs_decap_addrs src, int 
 		key_of(&k, &addr[i]);
 		if (bpf_map_update_elem(addrs_fd, &k, &one, BPF_ANY)) {
 			err = -errno;
-			snprintf(msg, size, "cannot write xlvs_decap_addrs: %s", strerror(errno));
+			snprintf(msg, size, "cannot write %s: %s", ADDRS_MAP, strerror(errno));
 		}
 	}
 	/* Then drop what is no longer local (collected first: deleting while walking skips keys). */
@@ -355,11 +396,9 @@ static int write_addrs(int addrs_fd, int cfg_fd, enum xlvs_decap_addrs src, int 
 	if (!err) {
 		if (src != XLVS_DECAP_ADDRS_ANY)
 			cfg.flags |= XLVS_DECAP_F_CHECK_DST;
-		if (src == XLVS_DECAP_ADDRS_HOST)
-			cfg.flags |= XLVS_DECAP_F_ADDRS_HOST;
 		if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY)) {
 			err = -errno;
-			snprintf(msg, size, "cannot write xlvs_decap_cfg: %s", strerror(errno));
+			snprintf(msg, size, "cannot write %s: %s", CFG_MAP, strerror(errno));
 		}
 	}
 	if (!err && nr)
@@ -514,6 +553,8 @@ static int do_attach(struct attach_ctx *a, char *msg, size_t size)
 	}
 	err = write_addrs(bpf_map__fd(skel->maps.xlvs_decap_addrs),
 			  bpf_map__fd(skel->maps.xlvs_decap_cfg), o->addrs, a->ifindex, NULL, msg, size);
+	if (!err)
+		err = addrs_save(a->dir, o->addrs, msg, size);
 	if (err)
 		goto out;
 	if (o->mode != XLVS_XDP_GENERIC)
@@ -669,8 +710,8 @@ int xlvs_decap_sync(const char *pin_dir, const char *ifname, size_t *nr, char *m
 		snprintf(msg, size, "interface %s does not exist", ifname);
 		return -ENODEV;
 	}
-	afd = pin_open(dir, "xlvs_decap_addrs");
-	cfd = pin_open(dir, "xlvs_decap_cfg");
+	afd = pin_open(dir, ADDRS_MAP);
+	cfd = pin_open(dir, CFG_MAP);
 	if (afd < 0 || cfd < 0) {
 		err = afd < 0 ? afd : cfd;
 		snprintf(msg, size, "cannot open the maps pinned in %s: %s", dir, strerror(-err));
@@ -678,10 +719,10 @@ int xlvs_decap_sync(const char *pin_dir, const char *ifname, size_t *nr, char *m
 	}
 	if (bpf_map_lookup_elem(cfd, &zero, &cfg)) {
 		err = -errno;
-		snprintf(msg, size, "cannot read xlvs_decap_cfg: %s", strerror(errno));
+		snprintf(msg, size, "cannot read %s: %s", CFG_MAP, strerror(errno));
 		goto out;
 	}
-	src = addrs_of(&cfg);
+	src = addrs_of(dir, &cfg);
 	err = write_addrs(afd, cfd, src, ifindex, nr, msg, size);
 out:
 	if (afd >= 0)
@@ -747,12 +788,12 @@ static int read_maps(const char *dir, struct xlvs_decap_status *st, char *msg, s
 	err = pin_lookup(dir, what, &zero, &ro);
 	if (!err) {
 		st->gue_port = ro.gue_port;
-		what = "xlvs_decap_cfg";
+		what = CFG_MAP;
 		err = pin_lookup(dir, what, &zero, &cfg);
 	}
 	if (!err) {
-		st->addrs = addrs_of(&cfg);
-		what = "xlvs_decap_addrs";
+		st->addrs = addrs_of(dir, &cfg);
+		what = ADDRS_MAP;
 		fd = err = pin_open(dir, what);
 		if (fd >= 0) {
 			read_addrs(fd, st);
@@ -761,7 +802,7 @@ static int read_maps(const char *dir, struct xlvs_decap_status *st, char *msg, s
 		}
 	}
 	if (!err) {
-		what = "xlvs_decap_stats";
+		what = STATS_MAP;
 		fd = pin_open(dir, what);
 		err = fd < 0 ? fd : read_counters(fd, st);
 		if (fd >= 0)

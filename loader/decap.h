@@ -12,6 +12,7 @@
  *                                       inside the dispatcher libxdp pins under
  *                                       /sys/fs/bpf/xdp/ and there is no link pin)
  *   PIN_DIR/decap/IF/rodata             the program's .rodata (gue_port)
+ *   PIN_DIR/decap/IF/addrs              symlink to the addrs choice ("dev", "host", "any")
  *   PIN_DIR/decap/IF/xlvs_decap_addrs   local tunnel endpoints
  *   PIN_DIR/decap/IF/xlvs_decap_cfg     flags
  *   PIN_DIR/decap/IF/xlvs_decap_stats   per-CPU counters
@@ -38,7 +39,7 @@
 #define XLVS_DECAP_PROG_PIN	"prog_xlvs_decap"
 #define XLVS_DECAP_LINK_PIN	"link"
 #define XLVS_DECAP_RODATA_PIN	"rodata"
-#define XLVS_DECAP_MAX_ADDRS	256	/* max_entries of xlvs_decap_addrs */
+#define XLVS_DECAP_ADDRS_PIN	"addrs"	/* symlink to "dev", "host" or "any": what attach chose */
 
 /* Which local addresses are tunnel endpoints (outer destinations decapsulated). */
 enum xlvs_decap_addrs {

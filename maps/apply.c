@@ -162,7 +162,7 @@ static int write_filter(struct writer *w)
 			continue;
 		bit = xlvs_addr_hash(p->vips[i].key.addr, p->vips[i].key.family) %
 		      XLVS_VIP_FILTER_BITS;
-		want[bit / 64] |= 1ull << (bit % 64);
+		want[bit / XLVS_VIP_FILTER_WORD_BITS] |= 1ull << (bit % XLVS_VIP_FILTER_WORD_BITS);
 	}
 	for (i = 0; i < XLVS_VIP_FILTER_WORDS; i++) {
 		if (want[i] == p->snap.filter[i])

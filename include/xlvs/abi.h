@@ -11,6 +11,10 @@
 
 #include <linux/types.h>
 
+/* Pins a map key or value size: a change here must be a deliberate ABI change. */
+#define XLVS_ABI_SIZE(type, bytes) \
+	_Static_assert(sizeof(type) == (bytes), #type " is " #bytes " bytes")
+
 /* ---- limits --------------------------------------------------------------- */
 #define XLVS_MAX_SERVICES	16384	/* service ids are 0 .. XLVS_MAX_SERVICES-1 */
 #define XLVS_MAX_VIPS		16384
@@ -29,23 +33,49 @@ enum xlvs_family {
 	XLVS_AF_INET6 = 6,
 };
 
-/* How a packet reaches its real server (the LVS "packet forwarding method"). */
+/*
+ * How a packet reaches its real server (the LVS "packet forwarding method"),
+ * stored in xlvs_real.fwd, so append only:
+ *   dr       direct routing: rewrite MACs only
+ *   tun      IP-in-IP; outer family = real's family (IPIP, IP6IP6, 4in6, 6in4)
+ *   gue      GUE variant 1: UDP outer, inner IP packet directly after it
+ *   nat, fullnat  reserved: the director drops them (fwd_unsupported)
+ */
+#define XLVS_FWDS(X)							\
+	X(DR,		"dr")						\
+	X(TUN,		"tun")						\
+	X(GUE,		"gue")						\
+	X(NAT,		"nat")						\
+	X(FULLNAT,	"fullnat")
+
+#define XLVS_X_ENUM(id, name) XLVS_FWD_##id,
 enum xlvs_fwd {
-	XLVS_FWD_DR = 0,	/* direct routing: rewrite MACs only */
-	XLVS_FWD_TUN = 1,	/* IP-in-IP; outer family = real's family (IPIP, IP6IP6, 4in6, 6in4) */
-	XLVS_FWD_GUE = 2,	/* GUE variant 1: UDP outer, inner IP packet directly after it */
-	XLVS_FWD_NAT = 3,	/* reserved: NAT issue */
-	XLVS_FWD_FULLNAT = 4,	/* reserved: FULLNAT issue */
+	XLVS_FWDS(XLVS_X_ENUM)
 	XLVS_FWD_MAX,
 };
+#undef XLVS_X_ENUM
 
+/* Schedulers, stored in xlvs_service.sched: append only. */
+#define XLVS_SCHEDS(X)							\
+	X(MAGLEV,	"maglev")					\
+	X(RR,		"rr")						\
+	X(WRR,		"wrr")						\
+	X(LC,		"lc")						\
+	X(WLC,		"wlc")						\
+	X(SED,		"sed")						\
+	X(NQ,		"nq")						\
+	X(SH,		"sh")						\
+	X(DH,		"dh")						\
+	X(LBLC,		"lblc")						\
+	X(LBLCR,	"lblcr")					\
+	X(MH,		"mh")
+
+#define XLVS_X_ENUM(id, name) XLVS_SCHED_##id,
 enum xlvs_sched {
-	XLVS_SCHED_MAGLEV = 0,
-	XLVS_SCHED_RR, XLVS_SCHED_WRR, XLVS_SCHED_LC, XLVS_SCHED_WLC, XLVS_SCHED_SED,
-	XLVS_SCHED_NQ, XLVS_SCHED_SH, XLVS_SCHED_DH, XLVS_SCHED_LBLC, XLVS_SCHED_LBLCR,
-	XLVS_SCHED_MH,
+	XLVS_SCHEDS(XLVS_X_ENUM)
 	XLVS_SCHED_MAX,
 };
+#undef XLVS_X_ENUM
 
 /* Service flags (struct xlvs_service.flags). */
 #define XLVS_SVC_F_ECHO		(1u << 0)	/* answer ICMP echo to this VIP */
@@ -64,7 +94,7 @@ enum xlvs_sched {
 
 /*
  * Drop reasons. Every XDP_DROP and every "not forwarded" outcome maps to one of
- * these, each with its own counter in xlvs_drops. Keep xlvs_drop_names in sync.
+ * these, each with its own counter in xlvs_drops; xlvs_drop_names comes from the same list.
  */
 #define XLVS_DROP_REASONS(X)						\
 	X(ETH_TRUNC,		"eth_trunc")				\
@@ -138,6 +168,7 @@ struct xlvs_svc_key {
 	__u8 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
 	__u8 family;		/* enum xlvs_family */
 };
+XLVS_ABI_SIZE(struct xlvs_svc_key, 20);
 
 struct xlvs_service {
 	__u32 id;		/* index into xlvs_svc_stats */
@@ -148,6 +179,7 @@ struct xlvs_service {
 	__u8 pad[3];
 	__u32 reserved;
 };
+XLVS_ABI_SIZE(struct xlvs_service, 24);
 
 /* xlvs_vips: HASH (struct xlvs_vip_key) -> struct xlvs_vip: per-address behaviour
  * (ICMP echo), maintained by userspace from the services on that address.
@@ -157,11 +189,13 @@ struct xlvs_vip_key {
 	__u8 family;
 	__u8 pad[3];
 };
+XLVS_ABI_SIZE(struct xlvs_vip_key, 20);	/* docs/real-servers.md spells it out for bpftool */
 
 struct xlvs_vip {
 	__u32 flags;		/* XLVS_VIP_F_* */
 	__u32 nr_services;
 };
+XLVS_ABI_SIZE(struct xlvs_vip, 8);
 
 /* xlvs_reals: ARRAY real id -> struct xlvs_real. A real belongs to one service. */
 struct xlvs_real {
@@ -180,6 +214,7 @@ struct xlvs_real {
 	__u32 gen;		/* bumped whenever this id is given to another real (or service): */
 				/* connection entries made for the earlier one no longer match */
 };
+XLVS_ABI_SIZE(struct xlvs_real, 48);
 
 /* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size). */
 
@@ -190,7 +225,8 @@ struct xlvs_real {
  * table be consulted before the service table (a hit needs no service lookup).
  */
 #define XLVS_VIP_FILTER_BITS	(1u << 18)
-#define XLVS_VIP_FILTER_WORDS	(XLVS_VIP_FILTER_BITS / 64)
+#define XLVS_VIP_FILTER_WORD_BITS 64	/* bits in one __u64 value */
+#define XLVS_VIP_FILTER_WORDS	(XLVS_VIP_FILTER_BITS / XLVS_VIP_FILTER_WORD_BITS)
 
 /* xlvs_conns: LRU_HASH (per-CPU LRU lists) (struct xlvs_flow) -> struct xlvs_conn. */
 struct xlvs_flow {
@@ -202,6 +238,7 @@ struct xlvs_flow {
 	__u8 family;
 	__u8 pad[2];
 };
+XLVS_ABI_SIZE(struct xlvs_flow, 40);	/* docs/bench.md: a 40-byte key */
 
 /*
  * What the director sees of a TCP connection. Only the client's half passes
@@ -235,6 +272,7 @@ struct xlvs_conn {
 	__u8 state;		/* enum xlvs_conn_state */
 	__u8 pad[3];
 };
+XLVS_ABI_SIZE(struct xlvs_conn, 20);	/* docs/architecture.md: 20 bytes */
 
 /* xlvs_svc_stats (PERCPU_ARRAY by service id) and xlvs_real_stats (by real id). */
 struct xlvs_counters {
@@ -242,6 +280,7 @@ struct xlvs_counters {
 	__u64 bytes;
 	__u64 new_flows;
 };
+XLVS_ABI_SIZE(struct xlvs_counters, 24);
 
 /* xlvs_drops: PERCPU_ARRAY enum xlvs_drop_reason -> __u64; xlvs_events likewise. */
 
@@ -250,6 +289,7 @@ struct xlvs_syn_window {
 	__u64 start_ns;
 	__u64 count;
 };
+XLVS_ABI_SIZE(struct xlvs_syn_window, 16);
 
 /* xlvs_config: ARRAY, one entry: runtime settings the daemon may change live. */
 struct xlvs_config {
@@ -262,17 +302,19 @@ struct xlvs_config {
 	__be32 src4;		/* outer source for IPv4 tunnels */
 	__be32 src6[4];		/* outer source for IPv6 tunnels */
 };
+XLVS_ABI_SIZE(struct xlvs_config, 40);
 
 /* ---- real-server decapsulation (bpf/xlvs_decap.bpf.c) ----------------------- */
 
 /* xlvs_decap_addrs: HASH (struct xlvs_vip_key: here a local tunnel endpoint) -> __u32 (unused, 1). */
+#define XLVS_DECAP_MAX_ADDRS	256	/* its max_entries */
 
 /* xlvs_decap_cfg: ARRAY, one entry. */
 #define XLVS_DECAP_F_CHECK_DST	(1u << 0)	/* only decapsulate to addresses in xlvs_decap_addrs */
-#define XLVS_DECAP_F_ADDRS_HOST	(1u << 31)	/* userspace only: the endpoints are all host addresses */
 struct xlvs_decap_cfg {
 	__u32 flags;
 };
+XLVS_ABI_SIZE(struct xlvs_decap_cfg, 4);
 
 /* xlvs_decap_stats: PERCPU_ARRAY enum xlvs_decap_counter -> __u64. */
 #define XLVS_DECAP_COUNTERS(X)						\
@@ -300,11 +342,9 @@ enum xlvs_decap_counter {
 static const char *const xlvs_drop_names[XLVS_DROP_MAX] = { XLVS_DROP_REASONS(XLVS_X_NAME) };
 static const char *const xlvs_event_names[XLVS_EV_MAX] = { XLVS_EVENTS(XLVS_X_NAME) };
 static const char *const xlvs_decap_names[XLVS_DECAP_MAX] = { XLVS_DECAP_COUNTERS(XLVS_X_NAME) };
+static const char *const xlvs_fwd_names[XLVS_FWD_MAX] = { XLVS_FWDS(XLVS_X_NAME) };
+static const char *const xlvs_sched_names[XLVS_SCHED_MAX] = { XLVS_SCHEDS(XLVS_X_NAME) };
 #undef XLVS_X_NAME
-static const char *const xlvs_fwd_names[XLVS_FWD_MAX] = { "dr", "tun", "gue", "nat", "fullnat" };
-static const char *const xlvs_sched_names[XLVS_SCHED_MAX] = {
-	"maglev", "rr", "wrr", "lc", "wlc", "sed", "nq", "sh", "dh", "lblc", "lblcr", "mh",
-};
 #endif
 
 #endif /* XLVS_ABI_H */
