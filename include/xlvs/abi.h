@@ -214,7 +214,7 @@ struct xlvs_real {
 	__u32 gen;		/* bumped whenever this id is given to another real (or service): */
 				/* connection entries made for the earlier one no longer match */
 };
-XLVS_ABI_SIZE(struct xlvs_real, 48);
+XLVS_ABI_SIZE(struct xlvs_real, 52);
 
 /* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size). */
 
@@ -272,7 +272,7 @@ struct xlvs_conn {
 	__u8 state;		/* enum xlvs_conn_state */
 	__u8 pad[3];
 };
-XLVS_ABI_SIZE(struct xlvs_conn, 20);	/* docs/architecture.md: 20 bytes */
+XLVS_ABI_SIZE(struct xlvs_conn, 24);	/* docs/architecture.md: 24 bytes */
 
 /* xlvs_svc_stats (PERCPU_ARRAY by service id) and xlvs_real_stats (by real id). */
 struct xlvs_counters {
