@@ -233,6 +233,77 @@ Test(hc, health_json_names_the_target_and_rise_fall)
 	xlvs_spec_free(&cfg);
 }
 
+/* ---- the manager: state kept across syncs ---------------------------------------- */
+
+/* The health families of /metrics, before any check ran: one real up (tcp), one down (http). */
+static const char hc_metrics_want[] =
+	"# HELP xlvs_real_up Health of a checked real server (1 up, 0 down).\n"
+	"# TYPE xlvs_real_up gauge\n"
+	"xlvs_real_up{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.11\",check=\"tcp\"} 1\n"
+	"xlvs_real_up{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.12\",check=\"http\"} 0\n"
+	"# HELP xlvs_real_health_transitions_total Health state changes of a real server.\n"
+	"# TYPE xlvs_real_health_transitions_total counter\n"
+	"xlvs_real_health_transitions_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.11\"} 0\n"
+	"xlvs_real_health_transitions_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.12\"} 0\n"
+	"# HELP xlvs_health_checks_total Health checks run, by result.\n"
+	"# TYPE xlvs_health_checks_total counter\n"
+	"xlvs_health_checks_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.11\",result=\"ok\"} 0\n"
+	"xlvs_health_checks_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.11\",result=\"failed\"} 0\n"
+	"xlvs_health_checks_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.12\",result=\"ok\"} 0\n"
+	"xlvs_health_checks_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.12\",result=\"failed\"} 0\n"
+	"# HELP xlvs_health_check_duration_seconds Time a health check took to succeed or fail.\n"
+	"# TYPE xlvs_health_check_duration_seconds histogram\n"
+#define HC_BUCKETS(R)												\
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.0005\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.001\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.0025\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.005\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.01\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.025\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.05\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.1\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.25\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.5\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"1\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"2.5\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"5\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"+Inf\"} 0\n" \
+	"xlvs_health_check_duration_seconds_sum{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\"} 0.000000\n" \
+	"xlvs_health_check_duration_seconds_count{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\"} 0\n"
+	HC_BUCKETS("198.18.1.11")
+	HC_BUCKETS("198.18.1.12");
+#undef HC_BUCKETS
+
+Test(hc, metrics_text)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct xlvsd_hc *hc;
+	struct xlvs_spec cfg;
+	size_t len;
+	char *got;
+	FILE *f;
+
+	cr_assert_not_null(loop);
+	make_spec(&cfg, 2, NULL, 251);
+	cfg.services[0].health->check.interval_ms = 60000;
+	cfg.services[0].health->check.initial_up = true;
+	cfg.services[0].reals[1].check = calloc(1, sizeof(struct xlvs_check_spec));
+	*cfg.services[0].reals[1].check = cfg.services[0].health->check;
+	cfg.services[0].reals[1].check->type = XLVS_CHECK_HTTP;
+	cfg.services[0].reals[1].check->initial_up = false;
+	cr_assert_eq(xlvsd_hc_new(&hc, loop, 4, NULL, NULL), 0);
+	cr_assert_eq(xlvsd_hc_sync(hc, &cfg), 0);
+	f = open_memstream(&got, &len);
+	cr_assert_not_null(f);
+	xlvsd_hc_metrics(f, hc);
+	cr_assert_eq(fclose(f), 0);
+	cr_expect_str_eq(got, hc_metrics_want, "got:\n%s", got);
+	free(got);
+	xlvsd_hc_free(hc);
+	ev_loop_destroy(loop);
+	xlvs_spec_free(&cfg);
+}
+
 /* ---- ring slots moved when one of N reals goes down --------------------------- */
 
 static struct xlvs_lb_bpf *skel;
