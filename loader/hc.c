@@ -23,6 +23,7 @@
 #include "hc.h"
 #include "hcfsm.h"
 #include "log.h"
+#include "metrics.h"
 #include "xlvsmaps.h"
 
 #define JITTER		0.1		/* each interval is +-10% */
@@ -609,7 +610,7 @@ int xlvsd_hc_build(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, struct xlvs
 
 /* ---- visibility ---------------------------------------------------------------- */
 
-static json_t *inst_json(struct hc_inst *in, time_t now)
+static json_t *inst_json(const struct hc_inst *in, time_t now)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -651,129 +652,164 @@ static uint32_t eff_weight(const struct xlvs_spec *eff, const struct xlvs_svc_sp
 	return 0;
 }
 
-json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
+/* One real of svc: configured and effective weight, whether it is in the maps, its health. */
+static json_t *real_json(const struct xlvs_svc_spec *svc, size_t j, const struct hc_inst *in,
+			 const struct xlvs_spec *eff, time_t now)
 {
-	struct xlvsd_hc_svc_state *saved = NULL;
-	json_t *svcs = json_array(), *reals, *o, *h;
-	struct xlvs_spec eff;
+	const struct xlvs_real_spec *r = &svc->reals[j];
 	char a[INET6_ADDRSTRLEN];
-	time_t now = time(NULL);
 	bool present;
-	size_t i, j;
+	uint32_t w = eff_weight(eff, svc, &r->addr, &present);
+	json_t *o;
 
-	/* build on a copy of the quorum state: a query changes nothing */
-	if (!svcs || set_effective(&hc->cur, cfg, &saved, &eff))
-		goto fail;
-	for (i = 0; i < cfg->nr_services; i++) {
-		const struct xlvs_svc_spec *svc = &cfg->services[i];
-		const struct xlvs_svc_health *sh = svc->health;
-
-		reals = json_array();
-		for (j = 0; reals && j < svc->nr_reals; j++) {
-			struct hc_inst *in = hc->cur.svc[i].reals[j];
-			uint32_t w = eff_weight(&eff, svc, &svc->reals[j].addr, &present);
-
-			o = json_pack("{s:s, s:i, s:I, s:I, s:b}", "address",
-				      xlvs_addr_str(&svc->reals[j].addr, a, sizeof(a)),
-				      "port", (int)svc->reals[j].port,
-				      "weight", (json_int_t)svc->reals[j].weight,
-				      "effective_weight", (json_int_t)w, "in_maps", present);
-			if (o)
-				json_object_set_new(o, "health", in ? inst_json(in, now) :
-						    json_pack("{s:s}", "state", "unchecked"));
-			json_array_append_new(reals, o);
-		}
-		h = json_pack("{s:s, s:i, s:s, s:o}", "vip", xlvs_addr_str(&svc->vip, a, sizeof(a)),
-			      "port", (int)svc->port, "protocol", svc->proto == IPPROTO_UDP ? "udp" : "tcp",
-			      "reals", reals ? reals : json_array());
-		if (h && sh) {
-			json_object_set_new(h, "check", json_string(xlvs_check_type_name(sh->check.type)));
-			json_object_set_new(h, "on_down", json_string(sh->on_down == XLVS_ON_DOWN_REMOVE ?
-								       "remove" : "quiesce"));
-			json_object_set_new(h, "up_weight", json_integer((json_int_t)saved[i].up_weight));
-			if (sh->quorum)
-				json_object_set_new(h, "quorum", json_pack("{s:I, s:b, s:s}", "weight",
-					(json_int_t)sh->quorum, "lost", saved[i].quorum_lost,
-					"action", sh->quorum_action == XLVS_QUORUM_WITHDRAW ?
-					"withdraw" : "sorry"));
-			if (sh->have_sorry)
-				json_object_set_new(h, "sorry", json_pack("{s:s, s:b}", "address",
-					xlvs_addr_str(&sh->sorry.addr, a, sizeof(a)), "active",
-					saved[i].sorry_active));
-		}
-		json_array_append_new(svcs, h);
-	}
-	xlvs_spec_free(&eff);
-	free(saved);
-	return svcs;
-fail:
-	free(saved);
-	json_decref(svcs);
-	return NULL;
+	o = json_pack("{s:s, s:i, s:I, s:I, s:b}", "address", xlvs_addr_str(&r->addr, a, sizeof(a)),
+		      "port", (int)r->port, "weight", (json_int_t)r->weight,
+		      "effective_weight", (json_int_t)w, "in_maps", present);
+	if (o)
+		json_object_set_new(o, "health", in ? inst_json(in, now) :
+				    json_pack("{s:s}", "state", "unchecked"));
+	return o;
 }
 
-static void labels(FILE *f, const struct hc_inst *in)
+/* A service's health settings and state into h: check, on_down, up weight, quorum, sorry. */
+static void svc_health_json(json_t *h, const struct xlvs_svc_health *sh,
+			    const struct xlvsd_hc_svc_state *st)
 {
-	char v[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
-	fprintf(f, "vip=\"%s\",port=\"%u\",protocol=\"%s\",real=\"%s\"",
-		xlvs_addr_str(&in->vip, v, sizeof(v)), in->vport,
-		in->proto == IPPROTO_UDP ? "udp" : "tcp", xlvs_addr_str(&in->real, r, sizeof(r)));
+	json_object_set_new(h, "check", json_string(xlvs_check_type_name(sh->check.type)));
+	json_object_set_new(h, "on_down", json_string(sh->on_down == XLVS_ON_DOWN_REMOVE ?
+						       "remove" : "quiesce"));
+	json_object_set_new(h, "up_weight", json_integer((json_int_t)st->up_weight));
+	if (sh->quorum)
+		json_object_set_new(h, "quorum", json_pack("{s:I, s:b, s:s}",
+			"weight", (json_int_t)sh->quorum, "lost", st->quorum_lost,
+			"action", sh->quorum_action == XLVS_QUORUM_WITHDRAW ? "withdraw" : "sorry"));
+	if (sh->have_sorry)
+		json_object_set_new(h, "sorry", json_pack("{s:s, s:b}",
+			"address", xlvs_addr_str(&sh->sorry.addr, a, sizeof(a)),
+			"active", st->sorry_active));
+}
+
+static json_t *svc_json(const struct xlvs_svc_spec *svc, const struct hc_svc *s,
+			const struct xlvsd_hc_svc_state *st, const struct xlvs_spec *eff, time_t now)
+{
+	json_t *reals = json_array(), *h;
+	char a[INET6_ADDRSTRLEN];
+	size_t j;
+
+	for (j = 0; reals && j < svc->nr_reals; j++)
+		json_array_append_new(reals, real_json(svc, j, s->reals[j], eff, now));
+	h = json_pack("{s:s, s:i, s:s, s:o}", "vip", xlvs_addr_str(&svc->vip, a, sizeof(a)),
+		      "port", (int)svc->port, "protocol", svc->proto == IPPROTO_UDP ? "udp" : "tcp",
+		      "reals", reals ? reals : json_array());
+	if (h && svc->health)
+		svc_health_json(h, svc->health, st);
+	return h;
+}
+
+json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
+{
+	struct xlvsd_hc_svc_state *st;
+	json_t *svcs = json_array();
+	struct xlvs_spec eff;
+	time_t now = time(NULL);
+	size_t i;
+
+	/* build on a copy of the quorum state: a query changes nothing */
+	if (!svcs || set_effective(&hc->cur, cfg, &st, &eff)) {
+		json_decref(svcs);
+		return NULL;
+	}
+	for (i = 0; i < cfg->nr_services; i++)
+		json_array_append_new(svcs, svc_json(&cfg->services[i], &hc->cur.svc[i], &st[i],
+						     &eff, now));
+	xlvs_spec_free(&eff);
+	free(st);
+	return svcs;
+}
+
+/* The labels of an instance's samples: vip, port, protocol, real, then extra=value if extra. */
+struct inst_labels {
+	char vip[INET6_ADDRSTRLEN], port[8], real[INET6_ADDRSTRLEN];
+	const char *kv[10];
+};
+
+static size_t inst_labels(struct inst_labels *l, const struct hc_inst *in, const char *extra,
+			  const char *value)
+{
+	const char *kv[] = { "vip", xlvs_addr_str(&in->vip, l->vip, sizeof(l->vip)),
+			     "port", l->port,
+			     "protocol", in->proto == IPPROTO_UDP ? "udp" : "tcp",
+			     "real", xlvs_addr_str(&in->real, l->real, sizeof(l->real)),
+			     extra, value };
+
+	snprintf(l->port, sizeof(l->port), "%u", in->vport);
+	memcpy(l->kv, kv, sizeof(kv));
+	return extra ? 5 : 4;
+}
+
+static void inst_sample(FILE *f, const char *name, const struct hc_inst *in, const char *extra,
+			const char *value, uint64_t v)
+{
+	struct inst_labels l;
+	size_t n = inst_labels(&l, in, extra, value);
+
+	xlvs_metrics_sample(f, name, l.kv, n, v);
+}
+
+static void put_histogram(FILE *f, const struct hc_inst *in)
+{
+	struct inst_labels l;
+	char le[16], sum[32];
+	uint64_t cum = 0;
+	size_t b, n;
+
+	for (b = 0; b <= NR_BUCKETS; b++) {
+		cum += in->hist[b];
+		if (b < NR_BUCKETS)
+			snprintf(le, sizeof(le), "%g", buckets[b]);
+		else
+			snprintf(le, sizeof(le), "+Inf");
+		inst_sample(f, "xlvs_health_check_duration_seconds_bucket", in, "le", le, cum);
+	}
+	n = inst_labels(&l, in, NULL, NULL);
+	snprintf(sum, sizeof(sum), "%.6f", in->lat_sum);
+	xlvs_metrics_sample_text(f, "xlvs_health_check_duration_seconds_sum", l.kv, n, sum);
+	inst_sample(f, "xlvs_health_check_duration_seconds_count", in, NULL, NULL, in->checks);
 }
 
 void xlvsd_hc_metrics(FILE *f, void *arg)
 {
 	struct xlvsd_hc *hc = arg;
-	uint64_t cum;
-	size_t i, b;
+	const struct hc_set *set = &hc->cur;
+	const struct hc_inst *in;
+	size_t i;
 
 	pthread_mutex_lock(&hc->lock);
-	fprintf(f, "# HELP xlvs_real_up Health of a checked real server (1 up, 0 down).\n"
-		   "# TYPE xlvs_real_up gauge\n");
-	for (i = 0; i < hc->cur.nr_inst; i++) {
-		fputs("xlvs_real_up{", f);
-		labels(f, hc->cur.inst[i]);
-		fprintf(f, ",check=\"%s\"} %d\n", xlvs_check_type_name(hc->cur.inst[i]->spec.type),
-			hc->cur.inst[i]->fsm.up);
+	xlvs_metrics_family(f, "xlvs_real_up", "gauge",
+			    "Health of a checked real server (1 up, 0 down).");
+	for (i = 0; i < set->nr_inst; i++) {
+		in = set->inst[i];
+		inst_sample(f, "xlvs_real_up", in, "check", xlvs_check_type_name(in->spec.type),
+			    in->fsm.up);
 	}
-	fprintf(f, "# HELP xlvs_real_health_transitions_total Health state changes of a real server.\n"
-		   "# TYPE xlvs_real_health_transitions_total counter\n");
-	for (i = 0; i < hc->cur.nr_inst; i++) {
-		fputs("xlvs_real_health_transitions_total{", f);
-		labels(f, hc->cur.inst[i]);
-		fprintf(f, "} %" PRIu64 "\n", hc->cur.inst[i]->fsm.transitions);
+	xlvs_metrics_family(f, "xlvs_real_health_transitions_total", "counter",
+			    "Health state changes of a real server.");
+	for (i = 0; i < set->nr_inst; i++)
+		inst_sample(f, "xlvs_real_health_transitions_total", set->inst[i], NULL, NULL,
+			    set->inst[i]->fsm.transitions);
+	xlvs_metrics_family(f, "xlvs_health_checks_total", "counter",
+			    "Health checks run, by result.");
+	for (i = 0; i < set->nr_inst; i++) {
+		in = set->inst[i];
+		inst_sample(f, "xlvs_health_checks_total", in, "result", "ok", in->checks - in->failures);
+		inst_sample(f, "xlvs_health_checks_total", in, "result", "failed", in->failures);
 	}
-	fprintf(f, "# HELP xlvs_health_checks_total Health checks run, by result.\n"
-		   "# TYPE xlvs_health_checks_total counter\n");
-	for (i = 0; i < hc->cur.nr_inst; i++) {
-		fputs("xlvs_health_checks_total{", f);
-		labels(f, hc->cur.inst[i]);
-		fprintf(f, ",result=\"ok\"} %" PRIu64 "\n", hc->cur.inst[i]->checks - hc->cur.inst[i]->failures);
-		fputs("xlvs_health_checks_total{", f);
-		labels(f, hc->cur.inst[i]);
-		fprintf(f, ",result=\"failed\"} %" PRIu64 "\n", hc->cur.inst[i]->failures);
-	}
-	fprintf(f, "# HELP xlvs_health_check_duration_seconds Time a health check took to succeed or fail.\n"
-		   "# TYPE xlvs_health_check_duration_seconds histogram\n");
-	for (i = 0; i < hc->cur.nr_inst; i++) {
-		const struct hc_inst *in = hc->cur.inst[i];
-
-		for (b = 0, cum = 0; b <= NR_BUCKETS; b++) {
-			cum += in->hist[b];
-			fputs("xlvs_health_check_duration_seconds_bucket{", f);
-			labels(f, in);
-			if (b < NR_BUCKETS)
-				fprintf(f, ",le=\"%g\"} %" PRIu64 "\n", buckets[b], cum);
-			else
-				fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n", cum);
-		}
-		fputs("xlvs_health_check_duration_seconds_sum{", f);
-		labels(f, in);
-		fprintf(f, "} %.6f\n", in->lat_sum);
-		fputs("xlvs_health_check_duration_seconds_count{", f);
-		labels(f, in);
-		fprintf(f, "} %" PRIu64 "\n", in->checks);
-	}
+	xlvs_metrics_family(f, "xlvs_health_check_duration_seconds", "histogram",
+			    "Time a health check took to succeed or fail.");
+	for (i = 0; i < set->nr_inst; i++)
+		put_histogram(f, set->inst[i]);
 	pthread_mutex_unlock(&hc->lock);
 }
 

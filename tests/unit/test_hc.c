@@ -291,6 +291,21 @@ static bool json_quorum_lost(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, s
 	return lost;
 }
 
+/* Service i of the health reply without its reals (their times move), keys sorted. */
+static void svc_json_is(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, size_t i, const char *want)
+{
+	json_t *svcs = xlvsd_hc_json(hc, cfg), *svc;
+	char *got;
+
+	cr_assert(json_is_array(svcs));
+	svc = json_array_get(svcs, i);
+	cr_assert_eq(json_object_del(svc, "reals"), 0);
+	got = json_dumps(svc, JSON_COMPACT | JSON_SORT_KEYS);
+	cr_expect_str_eq(got, want, "service %zu: got %s", i, got);
+	free(got);
+	json_decref(svcs);
+}
+
 /*
  * A reload that inserts service A before B keeps B's quorum state. B lost
  * its quorum (up weight 0 < 2 - 1) and is withdrawn; the reload also gives
@@ -310,6 +325,9 @@ Test(hc, quorum_state_follows_its_service_not_its_index)
 	cr_assert_eq(xlvsd_hc_sync(hc, &one), 0);
 	cr_assert_eq(xlvsd_hc_build(hc, &one, &eff), 0);
 	cr_assert_eq(eff.nr_services, 0, "B lost its quorum: withdrawn");
+	svc_json_is(hc, &one, 0, "{\"check\":\"tcp\",\"on_down\":\"quiesce\",\"port\":80,"
+		    "\"protocol\":\"tcp\",\"quorum\":{\"action\":\"withdraw\",\"lost\":true,"
+		    "\"weight\":2},\"up_weight\":0,\"vip\":\"198.18.0.20\"}");
 	xlvs_spec_free(&eff);
 
 	make_spec(&two, 2, NULL, 251);		/* A: 198.18.0.10:80 */
@@ -322,6 +340,9 @@ Test(hc, quorum_state_follows_its_service_not_its_index)
 	cr_expect(!memcmp(&eff.services[0].vip, &two.services[0].vip, sizeof(struct xlvs_addr)),
 		  "the service left in the maps is A");
 	cr_expect(json_quorum_lost(hc, &two, 1), "the health reply shows B's quorum lost");
+	svc_json_is(hc, &two, 1, "{\"check\":\"tcp\",\"on_down\":\"quiesce\",\"port\":80,"
+		    "\"protocol\":\"tcp\",\"quorum\":{\"action\":\"withdraw\",\"lost\":true,"
+		    "\"weight\":2},\"up_weight\":2,\"vip\":\"198.18.0.20\"}");
 	xlvs_spec_free(&eff);
 
 	/* another service in B's place starts with its own quorum: 2 >= 2 - 1 keeps it */
