@@ -435,8 +435,7 @@ static void set_free(struct hc_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
-/* Forget the staged set: its fresh instances go, the ones in force are left as they were. */
-static void rollback(struct xlvsd_hc *hc)
+void xlvsd_hc_rollback(struct xlvsd_hc *hc)
 {
 	struct hc_set *next = &hc->next;
 	size_t i;
@@ -451,8 +450,8 @@ static void rollback(struct xlvsd_hc *hc)
 	hc->staged = false;
 }
 
-/* Build hc->next for cfg beside the set in force; nothing in force changes. */
-static int stage(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
+/* hc->next for cfg beside the set in force, which nothing here changes. */
+int xlvsd_hc_stage(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
 {
 	struct hc_set *next = &hc->next;
 	struct old_index ix = { 0 };
@@ -460,7 +459,7 @@ static int stage(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
 	int err = 0;
 
 	if (hc->staged)
-		rollback(hc);
+		xlvsd_hc_rollback(hc);
 	for (i = 0; i < cfg->nr_services; i++)
 		for (j = 0; j < cfg->services[i].nr_reals; j++)
 			total += xlvsd_hc_check_of(&cfg->services[i], j) != NULL;
@@ -474,19 +473,21 @@ static int stage(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
 		err = stage_svc(hc, &ix, &cfg->services[i], &next->svc[i], next);
 	index_old_free(&ix);
 	if (err)
-		rollback(hc);
+		xlvsd_hc_rollback(hc);
 	return err;
 }
 
 static void announce_quorum(struct xlvsd_hc *hc, struct hc_svc *s);
 
-/* The staged set goes in force: instances left out stop, fresh ones get their first check. */
-static void commit(struct xlvsd_hc *hc)
+/* Instances left out stop, fresh ones get their first check, quorum changes are told. */
+void xlvsd_hc_commit(struct xlvsd_hc *hc)
 {
 	struct hc_set old = hc->cur;
 	struct hc_inst *in;
 	size_t i, j;
 
+	if (!hc->staged)
+		return;
 	for (i = 0; i < hc->next.nr_svc; i++)
 		for (j = 0; j < hc->next.svc[i].nr_reals; j++)
 			if (hc->next.svc[i].reals[j])	/* notify with the new configuration's hooks */
@@ -512,10 +513,10 @@ static void commit(struct xlvsd_hc *hc)
 
 int xlvsd_hc_sync(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
 {
-	int err = stage(hc, cfg);
+	int err = xlvsd_hc_stage(hc, cfg);
 
 	if (!err)
-		commit(hc);
+		xlvsd_hc_commit(hc);
 	return err;
 }
 
@@ -860,7 +861,7 @@ void xlvsd_hc_free(struct xlvsd_hc *hc)
 		return;
 	ev_timer_stop(hc->loop, &hc->apply);
 	if (hc->staged)
-		rollback(hc);
+		xlvsd_hc_rollback(hc);
 	for (i = 0; i < hc->cur.nr_inst; i++)
 		inst_free(hc->cur.inst[i]);
 	set_free(&hc->cur);
