@@ -159,7 +159,7 @@ static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	/* want has been synced with the health checks: the maps get it with their actions */
+	/* want is the running spec or the staged one: the maps get it with the health actions */
 	err = d->hc ? xlvsd_hc_build(d->hc, want, &eff) : 0;
 	if (err)
 		return err;
@@ -206,16 +206,20 @@ static const char *apply_error(int err)
 	}
 }
 
-/* Put the maps back to the running state after a failed apply. */
+/*
+ * After a failed apply: the staged health checks are dropped (the running
+ * ones never stopped, so every real keeps its state) and the maps go back to
+ * the running state, global settings included.
+ */
 static void restore_maps(struct xlvsd *d)
 {
 	struct xlvs_apply_stats st;
 	int err;
 
+	if (d->hc)
+		xlvsd_hc_rollback(d->hc);
 	if (!d->applied)
 		return;		/* nothing to go back to: the caller exits */
-	if (d->hc && xlvsd_hc_sync(d->hc, &d->spec))
-		log_err("health: cannot go back to the running checks (out of memory)");
 	err = write_maps(d, &d->spec, &st);
 	if (err)
 		log_err("restoring the previous state failed too: %s", strerror(-err));
@@ -275,7 +279,8 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 		log_warn("conn_table_size %u is not applied: xlvs_conns keeps %u entries until "
 			 "`xlvsd --detach` and a restart", want->global.conn_table_size,
 			 d->dp.conn_entries);
-	err = d->hc ? xlvsd_hc_sync(d->hc, want) : 0;
+	/* staged, not synced: a refused want must leave the running checks as they are */
+	err = d->hc ? xlvsd_hc_stage(d->hc, want) : 0;
 	if (err) {
 		snprintf(msg, size, "health checks: %s", strerror(-err));
 		return err;
@@ -292,6 +297,8 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 		restore_maps(d);
 		return err;
 	}
+	if (d->hc)
+		xlvsd_hc_commit(d->hc);
 	detach_old(d, want);
 	xlvs_spec_free(&d->spec);
 	d->spec = *want;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The health-check manager of xlvsd, see hc.h. Instances live in an array
- * rebuilt by xlvsd_hc_sync(); by_idx maps (service, real) of the synced
- * configuration to its instance. The metrics thread reads the instances'
- * counters under hc->lock; everything else runs on the loop.
+ * The health-check manager of xlvsd, see hc.h. A sync builds a set (one
+ * struct per service of the configuration, pointing at the instances of its
+ * checked reals) beside the set in force, reusing the instances and quorum
+ * state of what did not change, then puts it in force. The metrics thread
+ * reads the instances' counters under hc->lock; everything else runs on
+ * the loop.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -21,6 +23,7 @@
 #include "hc.h"
 #include "hcfsm.h"
 #include "log.h"
+#include "metrics.h"
 #include "xlvsmaps.h"
 
 #define JITTER		0.1		/* each interval is +-10% */
@@ -56,18 +59,37 @@ struct hc_inst {
 	time_t since;				/* last state change (or start) */
 };
 
+/*
+ * A service of the synced configuration. Its state is matched across syncs
+ * by identity (vip, protocol, port), never by index: inserting a service
+ * before it in the file must not reset its quorum.
+ */
+struct hc_svc {
+	struct xlvs_addr vip;
+	uint8_t proto;
+	uint16_t port;
+	const struct xlvs_svc_health *health;	/* of the synced configuration (notify) */
+	struct xlvsd_hc_svc_state st;		/* quorum with hysteresis, sorry server in use */
+	bool notified_lost;			/* the quorum state last logged and notified */
+	struct hc_inst **reals;			/* [real] of the synced spec, NULL: unchecked */
+	size_t nr_reals;
+};
+
+/* The services and instances of one synced configuration. */
+struct hc_set {
+	struct hc_svc *svc;
+	size_t nr_svc;
+	struct hc_inst **inst;
+	size_t nr_inst;
+};
+
 struct xlvsd_hc {
 	struct ev_loop *loop;
 	struct xlvs_checker *ck;
 	pthread_mutex_t lock;
-	struct hc_inst **inst;
-	size_t nr_inst;
-	struct hc_inst ***by_idx;		/* [service][real] of the synced spec, NULL: unchecked */
-	size_t nr_svc;
-	struct xlvsd_hc_svc_state *svc_st;
-	bool *svc_notified_lost;		/* quorum state last notified */
-	struct xlvs_addr *svc_keys;		/* vip of each synced service */
-	uint32_t *svc_key_port;			/* port | proto << 16 */
+	struct hc_set cur;			/* in force */
+	struct hc_set next;			/* staged: built, not yet in force */
+	bool staged;
 	xlvsd_hc_changed_fn changed;
 	void *ctx;
 	ev_timer apply;				/* coalesces state changes into one apply */
@@ -85,7 +107,7 @@ static void notify_done(void *ctx, const struct xlvs_probe_result *r)
 }
 
 static void notify(struct xlvsd_hc *hc, const struct xlvs_svc_health *h, const char *cmd,
-		   const char *event, const struct hc_inst *in, const struct xlvs_svc_spec *svc)
+		   const char *event, const struct hc_inst *in, const struct hc_svc *svc)
 {
 	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN], port[8], *env[6], *what;
 	const struct xlvs_addr *vip = in ? &in->vip : &svc->vip;
@@ -236,221 +258,360 @@ static bool same(const struct hc_inst *a, const struct hc_inst *b)
 	       !memcmp(&a->t, &b->t, sizeof(a->t));
 }
 
-static uint64_t inst_hash(const struct hc_inst *in)
+static bool same_svc(const struct hc_svc *a, const struct xlvs_svc_spec *b)
 {
-	const unsigned char *parts[] = { (const void *)&in->vip, (const void *)&in->real };
-	uint64_t h = 1469598103934665603ull ^ in->proto ^ ((uint64_t)in->vport << 8);
-	size_t i, k;
+	return a->proto == b->proto && a->port == b->port && !memcmp(&a->vip, &b->vip, sizeof(a->vip));
+}
 
-	for (k = 0; k < 2; k++)
-		for (i = 0; i < sizeof(struct xlvs_addr); i++)
-			h = (h ^ parts[k][i]) * 1099511628211ull;
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n--)
+		h = (h ^ *c++) * 1099511628211ull;
 	return h;
 }
 
-/* Old instances by hash, so a sync of 65,536 reals costs a pass, not a square. */
-struct old_index {
-	struct hc_inst **slot;
+static uint64_t svc_hash(const struct xlvs_addr *vip, uint8_t proto, uint16_t port)
+{
+	return fnv(1469598103934665603ull ^ proto ^ ((uint64_t)port << 8), vip, sizeof(*vip));
+}
+
+static uint64_t inst_hash(const struct hc_inst *in)
+{
+	return fnv(svc_hash(&in->vip, in->proto, in->vport), &in->real, sizeof(in->real));
+}
+
+/*
+ * The set in force by hash (open addressing, linear probing), so a sync of
+ * 65,536 reals or 16,384 services costs a pass, not a square.
+ */
+struct index {
+	void **slot;
 	size_t mask;
 };
 
-static int index_old(struct xlvsd_hc *hc, struct old_index *ix)
+static int index_init(struct index *ix, size_t n)
 {
-	size_t cap = 16, i, h;
+	size_t cap = 16;
 
-	while (cap < 2 * hc->nr_inst)
+	while (cap < 2 * n)
 		cap <<= 1;
 	ix->slot = calloc(cap, sizeof(*ix->slot));
-	if (!ix->slot)
-		return -ENOMEM;
 	ix->mask = cap - 1;
-	for (i = 0; i < hc->nr_inst; i++) {
-		for (h = inst_hash(hc->inst[i]) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask)
-			;
-		ix->slot[h] = hc->inst[i];
+	return ix->slot ? 0 : -ENOMEM;
+}
+
+static void index_add(struct index *ix, uint64_t h, void *p)
+{
+	for (h &= ix->mask; ix->slot[h]; h = (h + 1) & ix->mask)
+		;
+	ix->slot[h] = p;
+}
+
+/* What a sync reuses from the set in force. */
+struct old_index {
+	struct index inst, svc;
+};
+
+static int index_old(const struct hc_set *cur, struct old_index *ix)
+{
+	const struct hc_svc *s;
+	size_t i;
+
+	if (index_init(&ix->inst, cur->nr_inst) || index_init(&ix->svc, cur->nr_svc))
+		return -ENOMEM;
+	for (i = 0; i < cur->nr_inst; i++)
+		index_add(&ix->inst, inst_hash(cur->inst[i]), cur->inst[i]);
+	for (i = 0; i < cur->nr_svc; i++) {
+		s = &cur->svc[i];
+		index_add(&ix->svc, svc_hash(&s->vip, s->proto, s->port), (void *)s);
 	}
 	return 0;
 }
 
+static void index_old_free(struct old_index *ix)
+{
+	free(ix->inst.slot);
+	free(ix->svc.slot);
+}
+
+/* An instance in force that is not taken yet (two equal reals get two instances). */
 static struct hc_inst *find_old(const struct old_index *ix, const struct hc_inst *want)
 {
+	const struct index *x = &ix->inst;
+	struct hc_inst *in;
 	size_t h;
 
-	for (h = inst_hash(want) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask)
-		if (!ix->slot[h]->live && same(ix->slot[h], want))
-			return ix->slot[h];
+	for (h = inst_hash(want) & x->mask; (in = x->slot[h]); h = (h + 1) & x->mask)
+		if (!in->live && same(in, want))
+			return in;
 	return NULL;
 }
 
-static void free_maps(struct hc_inst ***by_idx, size_t n)
+static const struct hc_svc *find_old_svc(const struct old_index *ix, const struct xlvs_svc_spec *svc)
+{
+	const struct index *x = &ix->svc;
+	const struct hc_svc *s;
+	size_t h;
+
+	for (h = svc_hash(&svc->vip, svc->proto, svc->port) & x->mask; (s = x->slot[h]);
+	     h = (h + 1) & x->mask)
+		if (same_svc(s, svc))
+			return s;
+	return NULL;
+}
+
+/*
+ * The instance for real j of svc checked by ck: the one in force if nothing
+ * about it changed (marked live), else a fresh one in its initial state
+ * (marked fresh; its first check is scheduled when the set goes in force).
+ */
+static struct hc_inst *inst_get(struct xlvsd_hc *hc, const struct old_index *ix,
+				const struct xlvs_svc_spec *svc, size_t j,
+				const struct xlvs_check_spec *ck)
+{
+	struct hc_inst want, *in;
+
+	memset(&want, 0, sizeof(want));
+	fill(&want, svc, j, ck);
+	in = find_old(ix, &want);
+	if (!in) {
+		in = calloc(1, sizeof(*in));
+		if (!in)
+			return NULL;
+		*in = want;
+		in->hc = hc;
+		in->fresh = true;
+		xlvs_hc_fsm_init(&in->fsm, ck->rise, ck->fall, ck->initial_up);
+		in->since = time(NULL);
+		ev_timer_init(&in->timer, check_now, 0., 0.);
+	}
+	in->live = true;
+	return in;
+}
+
+/* Service svc into s, with the quorum state its service in force had. */
+static int stage_svc(struct xlvsd_hc *hc, const struct old_index *ix,
+		     const struct xlvs_svc_spec *svc, struct hc_svc *s, struct hc_set *next)
+{
+	const struct xlvs_check_spec *ck;
+	const struct hc_svc *old = find_old_svc(ix, svc);
+	size_t j;
+
+	s->vip = svc->vip;
+	s->proto = svc->proto;
+	s->port = svc->port;
+	s->health = svc->health;
+	if (old) {
+		s->st = old->st;
+		s->notified_lost = old->notified_lost;
+	}
+	s->reals = calloc(svc->nr_reals + 1, sizeof(*s->reals));
+	if (!s->reals)
+		return -ENOMEM;
+	s->nr_reals = svc->nr_reals;
+	for (j = 0; j < svc->nr_reals; j++) {
+		ck = xlvsd_hc_check_of(svc, j);
+		if (!ck)
+			continue;
+		s->reals[j] = inst_get(hc, ix, svc, j, ck);
+		if (!s->reals[j])
+			return -ENOMEM;
+		next->inst[next->nr_inst++] = s->reals[j];
+	}
+	return 0;
+}
+
+/* The arrays of a set, not its instances. */
+static void set_free(struct hc_set *set)
 {
 	size_t i;
 
-	for (i = 0; by_idx && i < n; i++)
-		free(by_idx[i]);
-	free(by_idx);
+	for (i = 0; set->svc && i < set->nr_svc; i++)
+		free(set->svc[i].reals);
+	free(set->svc);
+	free(set->inst);
+	memset(set, 0, sizeof(*set));
+}
+
+void xlvsd_hc_rollback(struct xlvsd_hc *hc)
+{
+	struct hc_set *next = &hc->next;
+	size_t i;
+
+	for (i = 0; i < next->nr_inst; i++) {
+		if (next->inst[i]->fresh)
+			inst_free(next->inst[i]);
+		else
+			next->inst[i]->live = false;
+	}
+	set_free(next);
+	hc->staged = false;
+}
+
+/* hc->next for cfg beside the set in force, which nothing here changes. */
+int xlvsd_hc_stage(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
+{
+	struct hc_set *next = &hc->next;
+	struct old_index ix = { 0 };
+	size_t i, j, total = 0;
+	int err = 0;
+
+	if (hc->staged)
+		xlvsd_hc_rollback(hc);
+	for (i = 0; i < cfg->nr_services; i++)
+		for (j = 0; j < cfg->services[i].nr_reals; j++)
+			total += xlvsd_hc_check_of(&cfg->services[i], j) != NULL;
+	hc->staged = true;
+	next->svc = calloc(cfg->nr_services + 1, sizeof(*next->svc));
+	next->inst = calloc(total + 1, sizeof(*next->inst));
+	next->nr_svc = cfg->nr_services;
+	if (!next->svc || !next->inst || index_old(&hc->cur, &ix))
+		err = -ENOMEM;
+	for (i = 0; !err && i < cfg->nr_services; i++)
+		err = stage_svc(hc, &ix, &cfg->services[i], &next->svc[i], next);
+	index_old_free(&ix);
+	if (err)
+		xlvsd_hc_rollback(hc);
+	return err;
+}
+
+static void announce_quorum(struct xlvsd_hc *hc, struct hc_svc *s);
+
+/* Instances left out stop, fresh ones get their first check, quorum changes are told. */
+void xlvsd_hc_commit(struct xlvsd_hc *hc)
+{
+	struct hc_set old = hc->cur;
+	struct hc_inst *in;
+	size_t i, j;
+
+	if (!hc->staged)
+		return;
+	for (i = 0; i < hc->next.nr_svc; i++)
+		for (j = 0; j < hc->next.svc[i].nr_reals; j++)
+			if (hc->next.svc[i].reals[j])	/* notify with the new configuration's hooks */
+				hc->next.svc[i].reals[j]->health = hc->next.svc[i].health;
+	pthread_mutex_lock(&hc->lock);
+	for (i = 0; i < old.nr_inst; i++)
+		if (!old.inst[i]->live)
+			inst_free(old.inst[i]);
+	hc->cur = hc->next;
+	pthread_mutex_unlock(&hc->lock);
+	memset(&hc->next, 0, sizeof(hc->next));
+	hc->staged = false;
+	for (i = 0; i < hc->cur.nr_inst; i++) {
+		in = hc->cur.inst[i];
+		if (in->fresh)	/* the first check at a random point of the first interval */
+			schedule(in, (in->spec.interval_ms / 1000.0) * (random() / (double)RAND_MAX));
+		in->live = in->fresh = false;
+	}
+	set_free(&old);
+	for (i = 0; i < hc->cur.nr_svc; i++)
+		announce_quorum(hc, &hc->cur.svc[i]);
 }
 
 int xlvsd_hc_sync(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
 {
-	struct hc_inst **inst = NULL, ***by_idx, *in, probe;
-	struct xlvsd_hc_svc_state *st;
-	const struct xlvs_check_spec *ck;
-	size_t i, j, n = 0, total = 0;
-	struct old_index ix = { 0 };
-	struct xlvs_addr *keys;
-	uint32_t *kport;
-	bool *notified;
+	int err = xlvsd_hc_stage(hc, cfg);
 
-	for (i = 0; i < cfg->nr_services; i++)
-		for (j = 0; j < cfg->services[i].nr_reals; j++)
-			total += xlvsd_hc_check_of(&cfg->services[i], j) != NULL;
-	by_idx = calloc(cfg->nr_services + 1, sizeof(*by_idx));
-	st = calloc(cfg->nr_services + 1, sizeof(*st));
-	notified = calloc(cfg->nr_services + 1, sizeof(*notified));
-	inst = calloc(total + 1, sizeof(*inst));
-	keys = calloc(cfg->nr_services + 1, sizeof(*keys));
-	kport = calloc(cfg->nr_services + 1, sizeof(*kport));
-	if (!by_idx || !st || !notified || !inst || !keys || !kport || index_old(hc, &ix))
-		goto oom;
-	for (i = 0; i < cfg->nr_services; i++) {
-		const struct xlvs_svc_spec *svc = &cfg->services[i];
-
-		by_idx[i] = calloc(svc->nr_reals + 1, sizeof(**by_idx));
-		if (!by_idx[i])
-			goto oom;
-		keys[i] = svc->vip;
-		kport[i] = svc->port | (uint32_t)svc->proto << 16;
-		/* the quorum state of a service that stays where it was (a reload) */
-		if (i < hc->nr_svc && hc->svc_keys && !memcmp(&hc->svc_keys[i], &svc->vip, sizeof(svc->vip)) &&
-		    hc->svc_key_port[i] == (svc->port | (uint32_t)svc->proto << 16)) {
-			st[i] = hc->svc_st[i];
-			notified[i] = hc->svc_notified_lost[i];
-		}
-		for (j = 0; j < svc->nr_reals; j++) {
-			ck = xlvsd_hc_check_of(svc, j);
-			if (!ck)
-				continue;
-			memset(&probe, 0, sizeof(probe));
-			fill(&probe, svc, j, ck);
-			in = find_old(&ix, &probe);
-			if (!in) {
-				in = calloc(1, sizeof(*in));
-				if (!in)
-					goto oom;
-				*in = probe;
-				in->hc = hc;
-				in->fresh = true;
-				xlvs_hc_fsm_init(&in->fsm, ck->rise, ck->fall, ck->initial_up);
-				in->since = time(NULL);
-				ev_timer_init(&in->timer, check_now, 0., 0.);
-				/* the first check at a random point of the first interval */
-				schedule(in, (ck->interval_ms / 1000.0) * (random() / (double)RAND_MAX));
-			}
-			in->health = svc->health;	/* the new configuration's */
-			in->live = true;
-			inst[n++] = in;
-			by_idx[i][j] = in;
-		}
-	}
-	pthread_mutex_lock(&hc->lock);
-	for (i = 0; i < hc->nr_inst; i++) {
-		if (!hc->inst[i]->live)
-			inst_free(hc->inst[i]);
-	}
-	for (i = 0; i < n; i++)
-		inst[i]->live = inst[i]->fresh = false;
-	free(hc->inst);
-	hc->inst = inst;
-	hc->nr_inst = n;
-	free_maps(hc->by_idx, hc->nr_svc);
-	free(hc->svc_st);
-	free(hc->svc_notified_lost);
-	hc->by_idx = by_idx;
-	hc->svc_st = st;
-	hc->svc_notified_lost = notified;
-	free(hc->svc_keys);
-	free(hc->svc_key_port);
-	hc->svc_keys = keys;
-	hc->svc_key_port = kport;
-	hc->nr_svc = cfg->nr_services;
-	pthread_mutex_unlock(&hc->lock);
-	free(ix.slot);
-	return 0;
-oom:
-	for (i = 0; inst && i < n; i++) {
-		if (inst[i]->fresh)
-			inst_free(inst[i]);
-		else
-			inst[i]->live = false;
-	}
-	free(ix.slot);
-	free(inst);
-	free_maps(by_idx, cfg->nr_services);
-	free(st);
-	free(notified);
-	free(keys);
-	free(kport);
-	return -ENOMEM;
+	if (!err)
+		xlvsd_hc_commit(hc);
+	return err;
 }
 
 /* ---- the effective state ------------------------------------------------------- */
 
 struct up_ctx {
-	struct xlvsd_hc *hc;
+	const struct hc_set *set;
 	const struct xlvs_spec *cfg;
 };
 
 static bool inst_up(void *ctx, const struct xlvs_svc_spec *svc, size_t idx)
 {
 	struct up_ctx *u = ctx;
-	size_t i = svc - u->cfg->services;
-	struct hc_inst *in;
+	const struct hc_svc *s = &u->set->svc[svc - u->cfg->services];
 
-	if (i >= u->hc->nr_svc || !u->hc->by_idx[i])
-		return true;
-	in = u->hc->by_idx[i][idx];
-	return !in || in->fsm.up;
+	return idx >= s->nr_reals || !s->reals[idx] || s->reals[idx]->fsm.up;
 }
 
-int xlvsd_hc_build(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, struct xlvs_spec *out)
+/*
+ * The effective state of cfg (what set was built from) under the current
+ * results. *st gets the set's quorum state, moved on by this build: a copy
+ * (nr_svc entries) the caller frees, so a query changes nothing.
+ */
+static int set_effective(const struct hc_set *set, const struct xlvs_spec *cfg,
+			 struct xlvsd_hc_svc_state **st, struct xlvs_spec *out)
 {
-	struct up_ctx u = { .hc = hc, .cfg = cfg };
-	char v[INET6_ADDRSTRLEN];
+	struct up_ctx u = { .set = set, .cfg = cfg };
 	size_t i;
 	int err;
 
-	if (cfg->nr_services != hc->nr_svc)
+	*st = NULL;
+	if (cfg->nr_services != set->nr_svc)
 		return -EINVAL;		/* not what was synced */
-	err = xlvsd_hc_effective(cfg, inst_up, &u, hc->svc_st, out);
+	*st = calloc(set->nr_svc + 1, sizeof(**st));
+	if (!*st)
+		return -ENOMEM;
+	for (i = 0; i < set->nr_svc; i++)
+		(*st)[i] = set->svc[i].st;
+	err = xlvsd_hc_effective(cfg, inst_up, &u, *st, out);
+	if (err) {
+		free(*st);
+		*st = NULL;
+	}
+	return err;
+}
+
+/* Log and notify a quorum change of s not told yet. */
+static void announce_quorum(struct xlvsd_hc *hc, struct hc_svc *s)
+{
+	const struct xlvs_svc_health *h = s->health;
+	const char *proto = s->proto == IPPROTO_UDP ? "udp" : "tcp";
+	char v[INET6_ADDRSTRLEN];
+
+	if (!h || s->st.quorum_lost == s->notified_lost)
+		return;
+	s->notified_lost = s->st.quorum_lost;
+	xlvs_addr_str(&s->vip, v, sizeof(v));
+	if (s->st.quorum_lost)
+		log_warn("health: %s %s:%u lost its quorum (up weight %" PRIu64 " < %u): %s",
+			 proto, v, s->port, s->st.up_weight, h->quorum,
+			 h->quorum_action == XLVS_QUORUM_WITHDRAW ? "service withdrawn" :
+			 h->have_sorry ? "sorry server in use" : "no sorry server configured");
+	else
+		log_info("health: %s %s:%u has its quorum again (up weight %" PRIu64 ")",
+			 proto, v, s->port, s->st.up_weight);
+	notify(hc, h, h->notify_quorum, s->st.quorum_lost ? "quorum_lost" : "quorum_up", NULL, s);
+}
+
+/*
+ * The staged set while a sync is staged (the configuration being applied),
+ * else the one in force. Quorum changes of a staged set are told when it
+ * goes in force.
+ */
+int xlvsd_hc_build(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, struct xlvs_spec *out)
+{
+	struct hc_set *set = hc->staged ? &hc->next : &hc->cur;
+	struct xlvsd_hc_svc_state *st;
+	size_t i;
+	int err;
+
+	err = set_effective(set, cfg, &st, out);
 	if (err)
 		return err;
-	for (i = 0; i < cfg->nr_services; i++) {
-		const struct xlvs_svc_spec *svc = &cfg->services[i];
-		const struct xlvsd_hc_svc_state *st = &hc->svc_st[i];
-
-		if (!svc->health || st->quorum_lost == hc->svc_notified_lost[i])
-			continue;
-		hc->svc_notified_lost[i] = st->quorum_lost;
-		xlvs_addr_str(&svc->vip, v, sizeof(v));
-		if (st->quorum_lost)
-			log_warn("health: %s %s:%u lost its quorum (up weight %" PRIu64 " < %u): %s",
-				 svc->proto == IPPROTO_UDP ? "udp" : "tcp", v, svc->port, st->up_weight,
-				 svc->health->quorum, svc->health->quorum_action == XLVS_QUORUM_WITHDRAW ?
-				 "service withdrawn" : svc->health->have_sorry ?
-				 "sorry server in use" : "no sorry server configured");
-		else
-			log_info("health: %s %s:%u has its quorum again (up weight %" PRIu64 ")",
-				 svc->proto == IPPROTO_UDP ? "udp" : "tcp", v, svc->port, st->up_weight);
-		notify(hc, svc->health, svc->health->notify_quorum,
-		       st->quorum_lost ? "quorum_lost" : "quorum_up", NULL, svc);
+	for (i = 0; i < set->nr_svc; i++) {
+		set->svc[i].st = st[i];
+		if (!hc->staged)
+			announce_quorum(hc, &set->svc[i]);
 	}
+	free(st);
 	return 0;
 }
 
 /* ---- visibility ---------------------------------------------------------------- */
 
-static json_t *inst_json(struct hc_inst *in, time_t now)
+static json_t *inst_json(const struct hc_inst *in, time_t now)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -492,138 +653,164 @@ static uint32_t eff_weight(const struct xlvs_spec *eff, const struct xlvs_svc_sp
 	return 0;
 }
 
-json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
+/* One real of svc: configured and effective weight, whether it is in the maps, its health. */
+static json_t *real_json(const struct xlvs_svc_spec *svc, size_t j, const struct hc_inst *in,
+			 const struct xlvs_spec *eff, time_t now)
 {
-	struct xlvsd_hc_svc_state *saved;
-	json_t *svcs = json_array(), *reals, *o, *h;
-	struct xlvs_spec eff;
+	const struct xlvs_real_spec *r = &svc->reals[j];
 	char a[INET6_ADDRSTRLEN];
-	time_t now = time(NULL);
 	bool present;
-	size_t i, j;
+	uint32_t w = eff_weight(eff, svc, &r->addr, &present);
+	json_t *o;
 
-	/* build on a copy of the quorum state: a query changes nothing */
-	saved = calloc(hc->nr_svc + 1, sizeof(*saved));
-	if (!svcs || !saved)
-		goto fail;
-	memcpy(saved, hc->svc_st, hc->nr_svc * sizeof(*saved));
-	{
-		struct up_ctx u = { .hc = hc, .cfg = cfg };
-
-		if (cfg->nr_services != hc->nr_svc ||
-		    xlvsd_hc_effective(cfg, inst_up, &u, saved, &eff))
-			goto fail;
-	}
-	for (i = 0; i < cfg->nr_services; i++) {
-		const struct xlvs_svc_spec *svc = &cfg->services[i];
-		const struct xlvs_svc_health *sh = svc->health;
-
-		reals = json_array();
-		for (j = 0; reals && j < svc->nr_reals; j++) {
-			struct hc_inst *in = hc->by_idx[i] ? hc->by_idx[i][j] : NULL;
-			uint32_t w = eff_weight(&eff, svc, &svc->reals[j].addr, &present);
-
-			o = json_pack("{s:s, s:i, s:I, s:I, s:b}", "address",
-				      xlvs_addr_str(&svc->reals[j].addr, a, sizeof(a)),
-				      "port", (int)svc->reals[j].port,
-				      "weight", (json_int_t)svc->reals[j].weight,
-				      "effective_weight", (json_int_t)w, "in_maps", present);
-			if (o)
-				json_object_set_new(o, "health", in ? inst_json(in, now) :
-						    json_pack("{s:s}", "state", "unchecked"));
-			json_array_append_new(reals, o);
-		}
-		h = json_pack("{s:s, s:i, s:s, s:o}", "vip", xlvs_addr_str(&svc->vip, a, sizeof(a)),
-			      "port", (int)svc->port, "protocol", svc->proto == IPPROTO_UDP ? "udp" : "tcp",
-			      "reals", reals ? reals : json_array());
-		if (h && sh) {
-			json_object_set_new(h, "check", json_string(xlvs_check_type_name(sh->check.type)));
-			json_object_set_new(h, "on_down", json_string(sh->on_down == XLVS_ON_DOWN_REMOVE ?
-								       "remove" : "quiesce"));
-			json_object_set_new(h, "up_weight", json_integer((json_int_t)saved[i].up_weight));
-			if (sh->quorum)
-				json_object_set_new(h, "quorum", json_pack("{s:I, s:b, s:s}", "weight",
-					(json_int_t)sh->quorum, "lost", saved[i].quorum_lost,
-					"action", sh->quorum_action == XLVS_QUORUM_WITHDRAW ?
-					"withdraw" : "sorry"));
-			if (sh->have_sorry)
-				json_object_set_new(h, "sorry", json_pack("{s:s, s:b}", "address",
-					xlvs_addr_str(&sh->sorry.addr, a, sizeof(a)), "active",
-					saved[i].sorry_active));
-		}
-		json_array_append_new(svcs, h);
-	}
-	xlvs_spec_free(&eff);
-	free(saved);
-	return svcs;
-fail:
-	free(saved);
-	json_decref(svcs);
-	return NULL;
+	o = json_pack("{s:s, s:i, s:I, s:I, s:b}", "address", xlvs_addr_str(&r->addr, a, sizeof(a)),
+		      "port", (int)r->port, "weight", (json_int_t)r->weight,
+		      "effective_weight", (json_int_t)w, "in_maps", present);
+	if (o)
+		json_object_set_new(o, "health", in ? inst_json(in, now) :
+				    json_pack("{s:s}", "state", "unchecked"));
+	return o;
 }
 
-static void labels(FILE *f, const struct hc_inst *in)
+/* A service's health settings and state into h: check, on_down, up weight, quorum, sorry. */
+static void svc_health_json(json_t *h, const struct xlvs_svc_health *sh,
+			    const struct xlvsd_hc_svc_state *st)
 {
-	char v[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
-	fprintf(f, "vip=\"%s\",port=\"%u\",protocol=\"%s\",real=\"%s\"",
-		xlvs_addr_str(&in->vip, v, sizeof(v)), in->vport,
-		in->proto == IPPROTO_UDP ? "udp" : "tcp", xlvs_addr_str(&in->real, r, sizeof(r)));
+	json_object_set_new(h, "check", json_string(xlvs_check_type_name(sh->check.type)));
+	json_object_set_new(h, "on_down", json_string(sh->on_down == XLVS_ON_DOWN_REMOVE ?
+						       "remove" : "quiesce"));
+	json_object_set_new(h, "up_weight", json_integer((json_int_t)st->up_weight));
+	if (sh->quorum)
+		json_object_set_new(h, "quorum", json_pack("{s:I, s:b, s:s}",
+			"weight", (json_int_t)sh->quorum, "lost", st->quorum_lost,
+			"action", sh->quorum_action == XLVS_QUORUM_WITHDRAW ? "withdraw" : "sorry"));
+	if (sh->have_sorry)
+		json_object_set_new(h, "sorry", json_pack("{s:s, s:b}",
+			"address", xlvs_addr_str(&sh->sorry.addr, a, sizeof(a)),
+			"active", st->sorry_active));
+}
+
+static json_t *svc_json(const struct xlvs_svc_spec *svc, const struct hc_svc *s,
+			const struct xlvsd_hc_svc_state *st, const struct xlvs_spec *eff, time_t now)
+{
+	json_t *reals = json_array(), *h;
+	char a[INET6_ADDRSTRLEN];
+	size_t j;
+
+	for (j = 0; reals && j < svc->nr_reals; j++)
+		json_array_append_new(reals, real_json(svc, j, s->reals[j], eff, now));
+	h = json_pack("{s:s, s:i, s:s, s:o}", "vip", xlvs_addr_str(&svc->vip, a, sizeof(a)),
+		      "port", (int)svc->port, "protocol", svc->proto == IPPROTO_UDP ? "udp" : "tcp",
+		      "reals", reals ? reals : json_array());
+	if (h && svc->health)
+		svc_health_json(h, svc->health, st);
+	return h;
+}
+
+json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
+{
+	struct xlvsd_hc_svc_state *st;
+	json_t *svcs = json_array();
+	struct xlvs_spec eff;
+	time_t now = time(NULL);
+	size_t i;
+
+	/* build on a copy of the quorum state: a query changes nothing */
+	if (!svcs || set_effective(&hc->cur, cfg, &st, &eff)) {
+		json_decref(svcs);
+		return NULL;
+	}
+	for (i = 0; i < cfg->nr_services; i++)
+		json_array_append_new(svcs, svc_json(&cfg->services[i], &hc->cur.svc[i], &st[i],
+						     &eff, now));
+	xlvs_spec_free(&eff);
+	free(st);
+	return svcs;
+}
+
+/* The labels of an instance's samples: vip, port, protocol, real, then extra=value if extra. */
+struct inst_labels {
+	char vip[INET6_ADDRSTRLEN], port[8], real[INET6_ADDRSTRLEN];
+	const char *kv[10];
+};
+
+static size_t inst_labels(struct inst_labels *l, const struct hc_inst *in, const char *extra,
+			  const char *value)
+{
+	const char *kv[] = { "vip", xlvs_addr_str(&in->vip, l->vip, sizeof(l->vip)),
+			     "port", l->port,
+			     "protocol", in->proto == IPPROTO_UDP ? "udp" : "tcp",
+			     "real", xlvs_addr_str(&in->real, l->real, sizeof(l->real)),
+			     extra, value };
+
+	snprintf(l->port, sizeof(l->port), "%u", in->vport);
+	memcpy(l->kv, kv, sizeof(kv));
+	return extra ? 5 : 4;
+}
+
+static void inst_sample(FILE *f, const char *name, const struct hc_inst *in, const char *extra,
+			const char *value, uint64_t v)
+{
+	struct inst_labels l;
+	size_t n = inst_labels(&l, in, extra, value);
+
+	xlvs_metrics_sample(f, name, l.kv, n, v);
+}
+
+static void put_histogram(FILE *f, const struct hc_inst *in)
+{
+	struct inst_labels l;
+	char le[16], sum[32];
+	uint64_t cum = 0;
+	size_t b, n;
+
+	for (b = 0; b <= NR_BUCKETS; b++) {
+		cum += in->hist[b];
+		if (b < NR_BUCKETS)
+			snprintf(le, sizeof(le), "%g", buckets[b]);
+		else
+			snprintf(le, sizeof(le), "+Inf");
+		inst_sample(f, "xlvs_health_check_duration_seconds_bucket", in, "le", le, cum);
+	}
+	n = inst_labels(&l, in, NULL, NULL);
+	snprintf(sum, sizeof(sum), "%.6f", in->lat_sum);
+	xlvs_metrics_sample_text(f, "xlvs_health_check_duration_seconds_sum", l.kv, n, sum);
+	inst_sample(f, "xlvs_health_check_duration_seconds_count", in, NULL, NULL, in->checks);
 }
 
 void xlvsd_hc_metrics(FILE *f, void *arg)
 {
 	struct xlvsd_hc *hc = arg;
-	uint64_t cum;
-	size_t i, b;
+	const struct hc_set *set = &hc->cur;
+	const struct hc_inst *in;
+	size_t i;
 
 	pthread_mutex_lock(&hc->lock);
-	fprintf(f, "# HELP xlvs_real_up Health of a checked real server (1 up, 0 down).\n"
-		   "# TYPE xlvs_real_up gauge\n");
-	for (i = 0; i < hc->nr_inst; i++) {
-		fputs("xlvs_real_up{", f);
-		labels(f, hc->inst[i]);
-		fprintf(f, ",check=\"%s\"} %d\n", xlvs_check_type_name(hc->inst[i]->spec.type),
-			hc->inst[i]->fsm.up);
+	xlvs_metrics_family(f, "xlvs_real_up", "gauge",
+			    "Health of a checked real server (1 up, 0 down).");
+	for (i = 0; i < set->nr_inst; i++) {
+		in = set->inst[i];
+		inst_sample(f, "xlvs_real_up", in, "check", xlvs_check_type_name(in->spec.type),
+			    in->fsm.up);
 	}
-	fprintf(f, "# HELP xlvs_real_health_transitions_total Health state changes of a real server.\n"
-		   "# TYPE xlvs_real_health_transitions_total counter\n");
-	for (i = 0; i < hc->nr_inst; i++) {
-		fputs("xlvs_real_health_transitions_total{", f);
-		labels(f, hc->inst[i]);
-		fprintf(f, "} %" PRIu64 "\n", hc->inst[i]->fsm.transitions);
+	xlvs_metrics_family(f, "xlvs_real_health_transitions_total", "counter",
+			    "Health state changes of a real server.");
+	for (i = 0; i < set->nr_inst; i++)
+		inst_sample(f, "xlvs_real_health_transitions_total", set->inst[i], NULL, NULL,
+			    set->inst[i]->fsm.transitions);
+	xlvs_metrics_family(f, "xlvs_health_checks_total", "counter",
+			    "Health checks run, by result.");
+	for (i = 0; i < set->nr_inst; i++) {
+		in = set->inst[i];
+		inst_sample(f, "xlvs_health_checks_total", in, "result", "ok", in->checks - in->failures);
+		inst_sample(f, "xlvs_health_checks_total", in, "result", "failed", in->failures);
 	}
-	fprintf(f, "# HELP xlvs_health_checks_total Health checks run, by result.\n"
-		   "# TYPE xlvs_health_checks_total counter\n");
-	for (i = 0; i < hc->nr_inst; i++) {
-		fputs("xlvs_health_checks_total{", f);
-		labels(f, hc->inst[i]);
-		fprintf(f, ",result=\"ok\"} %" PRIu64 "\n", hc->inst[i]->checks - hc->inst[i]->failures);
-		fputs("xlvs_health_checks_total{", f);
-		labels(f, hc->inst[i]);
-		fprintf(f, ",result=\"failed\"} %" PRIu64 "\n", hc->inst[i]->failures);
-	}
-	fprintf(f, "# HELP xlvs_health_check_duration_seconds Time a health check took to succeed or fail.\n"
-		   "# TYPE xlvs_health_check_duration_seconds histogram\n");
-	for (i = 0; i < hc->nr_inst; i++) {
-		const struct hc_inst *in = hc->inst[i];
-
-		for (b = 0, cum = 0; b <= NR_BUCKETS; b++) {
-			cum += in->hist[b];
-			fputs("xlvs_health_check_duration_seconds_bucket{", f);
-			labels(f, in);
-			if (b < NR_BUCKETS)
-				fprintf(f, ",le=\"%g\"} %" PRIu64 "\n", buckets[b], cum);
-			else
-				fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n", cum);
-		}
-		fputs("xlvs_health_check_duration_seconds_sum{", f);
-		labels(f, in);
-		fprintf(f, "} %.6f\n", in->lat_sum);
-		fputs("xlvs_health_check_duration_seconds_count{", f);
-		labels(f, in);
-		fprintf(f, "} %" PRIu64 "\n", in->checks);
-	}
+	xlvs_metrics_family(f, "xlvs_health_check_duration_seconds", "histogram",
+			    "Time a health check took to succeed or fail.");
+	for (i = 0; i < set->nr_inst; i++)
+		put_histogram(f, set->inst[i]);
 	pthread_mutex_unlock(&hc->lock);
 }
 
@@ -632,10 +819,10 @@ void xlvsd_hc_counts(struct xlvsd_hc *hc, unsigned int *instances, unsigned int 
 {
 	size_t i;
 
-	*instances = hc->nr_inst;
+	*instances = hc->cur.nr_inst;
 	*up = *down = 0;
-	for (i = 0; i < hc->nr_inst; i++) {
-		if (hc->inst[i]->fsm.up)
+	for (i = 0; i < hc->cur.nr_inst; i++) {
+		if (hc->cur.inst[i]->fsm.up)
 			(*up)++;
 		else
 			(*down)++;
@@ -673,14 +860,11 @@ void xlvsd_hc_free(struct xlvsd_hc *hc)
 	if (!hc)
 		return;
 	ev_timer_stop(hc->loop, &hc->apply);
-	for (i = 0; i < hc->nr_inst; i++)
-		inst_free(hc->inst[i]);
-	free(hc->inst);
-	free_maps(hc->by_idx, hc->nr_svc);
-	free(hc->svc_st);
-	free(hc->svc_notified_lost);
-	free(hc->svc_keys);
-	free(hc->svc_key_port);
+	if (hc->staged)
+		xlvsd_hc_rollback(hc);
+	for (i = 0; i < hc->cur.nr_inst; i++)
+		inst_free(hc->cur.inst[i]);
+	set_free(&hc->cur);
 	xlvs_checker_free(hc->ck);
 	pthread_mutex_destroy(&hc->lock);
 	free(hc);

@@ -67,7 +67,23 @@ void xlvsd_hc_free(struct xlvsd_hc *hc);
  */
 int xlvsd_hc_sync(struct xlvsd_hc *hc, const struct xlvs_spec *cfg);
 
-/* The effective state of cfg (which must be what was last synced) under the current results. */
+/*
+ * The same in two steps, for a reload that may be refused: xlvsd_hc_stage()
+ * makes cfg's instances beside the running ones (nothing starts or stops,
+ * and xlvsd_hc_build() gives cfg's effective state until the next step);
+ * xlvsd_hc_commit() puts them in force once the maps took that state;
+ * xlvsd_hc_rollback() forgets them when the maps refused it, so the running
+ * checks, their states and the quorum states stay exactly as they were.
+ * stage: 0 or -ENOMEM (then nothing is staged).
+ */
+int xlvsd_hc_stage(struct xlvsd_hc *hc, const struct xlvs_spec *cfg);
+void xlvsd_hc_commit(struct xlvsd_hc *hc);
+void xlvsd_hc_rollback(struct xlvsd_hc *hc);
+
+/*
+ * The effective state of cfg (which must be what was last synced, or staged
+ * while a sync is staged) under the current results.
+ */
 int xlvsd_hc_build(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, struct xlvs_spec *out);
 
 /* {"services": [{vip, port, protocol, quorum..., sorry..., "reals": [{address, state, ...}]}]} */

@@ -188,13 +188,13 @@ static void put_escaped(FILE *f, const char *v)
 	}
 }
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
+void xlvs_metrics_family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* name{k1="v1",...} value; kv holds npairs name/value pairs. */
-static void sample(FILE *f, const char *name, const char *const *kv, size_t npairs, uint64_t v)
+void xlvs_metrics_sample_text(FILE *f, const char *name, const char *const *kv, size_t npairs,
+			      const char *v)
 {
 	size_t i;
 
@@ -204,14 +204,23 @@ static void sample(FILE *f, const char *name, const char *const *kv, size_t npai
 		put_escaped(f, kv[2 * i + 1]);
 		fputc('"', f);
 	}
-	fprintf(f, "%s %" PRIu64 "\n", npairs ? "}" : "", v);
+	fprintf(f, "%s %s\n", npairs ? "}" : "", v);
+}
+
+void xlvs_metrics_sample(FILE *f, const char *name, const char *const *kv, size_t npairs,
+			 uint64_t v)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%" PRIu64, v);
+	xlvs_metrics_sample_text(f, name, kv, npairs, text);
 }
 
 static void sample1(FILE *f, const char *name, const char *label, const char *value, uint64_t v)
 {
 	const char *kv[2] = { label, value };
 
-	sample(f, name, kv, 1, v);
+	xlvs_metrics_sample(f, name, kv, 1, v);
 }
 
 static void put_health(FILE *f, struct xlvs_health *h)
@@ -222,21 +231,23 @@ static void put_health(FILE *f, struct xlvs_health *h)
 	xlvs_health_snapshot(h, &hs);
 	/* Before any reload nothing has failed: report success, as Prometheus itself does. */
 	ok = hs.last_reload_time == 0 || hs.last_reload_ok;
-	family(f, "xlvs_daemon_start_time_seconds", "gauge", "Start time of xlvsd since the Unix epoch.");
-	sample(f, "xlvs_daemon_start_time_seconds", NULL, 0, (uint64_t)hs.start_time);
-	family(f, "xlvs_daemon_reloads_total", "counter", "Configuration reloads by result.");
+	xlvs_metrics_family(f, "xlvs_daemon_start_time_seconds", "gauge",
+			    "Start time of xlvsd since the Unix epoch.");
+	xlvs_metrics_sample(f, "xlvs_daemon_start_time_seconds", NULL, 0, (uint64_t)hs.start_time);
+	xlvs_metrics_family(f, "xlvs_daemon_reloads_total", "counter", "Configuration reloads by result.");
 	sample1(f, "xlvs_daemon_reloads_total", "result", "ok", hs.reloads_ok);
 	sample1(f, "xlvs_daemon_reloads_total", "result", "failed", hs.reloads_failed);
-	family(f, "xlvs_daemon_last_reload_success", "gauge",
-	       "Whether the last configuration reload succeeded (1 before any reload).");
-	sample(f, "xlvs_daemon_last_reload_success", NULL, 0, ok);
-	family(f, "xlvs_daemon_last_reload_time_seconds", "gauge",
-	       "Time of the last configuration reload since the Unix epoch (0: none yet).");
-	sample(f, "xlvs_daemon_last_reload_time_seconds", NULL, 0, (uint64_t)hs.last_reload_time);
-	family(f, "xlvs_daemon_services", "gauge", "Services in the applied configuration.");
-	sample(f, "xlvs_daemon_services", NULL, 0, hs.services);
-	family(f, "xlvs_daemon_reals", "gauge", "Real servers in the applied configuration.");
-	sample(f, "xlvs_daemon_reals", NULL, 0, hs.reals);
+	xlvs_metrics_family(f, "xlvs_daemon_last_reload_success", "gauge",
+			    "Whether the last configuration reload succeeded (1 before any reload).");
+	xlvs_metrics_sample(f, "xlvs_daemon_last_reload_success", NULL, 0, ok);
+	xlvs_metrics_family(f, "xlvs_daemon_last_reload_time_seconds", "gauge",
+			    "Time of the last configuration reload since the Unix epoch (0: none yet).");
+	xlvs_metrics_sample(f, "xlvs_daemon_last_reload_time_seconds", NULL, 0,
+			    (uint64_t)hs.last_reload_time);
+	xlvs_metrics_family(f, "xlvs_daemon_services", "gauge", "Services in the applied configuration.");
+	xlvs_metrics_sample(f, "xlvs_daemon_services", NULL, 0, hs.services);
+	xlvs_metrics_family(f, "xlvs_daemon_reals", "gauge", "Real servers in the applied configuration.");
+	xlvs_metrics_sample(f, "xlvs_daemon_reals", NULL, 0, hs.reals);
 }
 
 static uint64_t counter_at(const struct xlvs_counters *c, size_t off)
@@ -267,12 +278,13 @@ static void put_services(FILE *f, const struct scrape *s)
 
 	for (k = 0; k < sizeof(counter_families) / sizeof(counter_families[0]); k++) {
 		snprintf(help, sizeof(help), "%s, per virtual service.", counter_families[k].help);
-		family(f, counter_families[k].svc, "counter", help);
+		xlvs_metrics_family(f, counter_families[k].svc, "counter", help);
 		for (i = 0; i < s->st.nr_services; i++) {
 			const struct svc_row *r = &s->svcs[i];
 			const char *kv[] = { "vip", r->vip, "port", r->port, "protocol", r->proto };
 
-			sample(f, counter_families[k].svc, kv, 3, counter_at(&r->c, counter_families[k].off));
+			xlvs_metrics_sample(f, counter_families[k].svc, kv, 3,
+					    counter_at(&r->c, counter_families[k].off));
 		}
 	}
 }
@@ -282,7 +294,7 @@ static void put_real(FILE *f, const struct scrape *s, const struct real_row *r, 
 	const struct svc_row *sv = &s->svcs[r->svc];
 	const char *kv[] = { "vip", sv->vip, "port", sv->port, "protocol", sv->proto, "real", r->text };
 
-	sample(f, name, kv, 4, v);
+	xlvs_metrics_sample(f, name, kv, 4, v);
 }
 
 static void put_reals(FILE *f, const struct scrape *s)
@@ -292,12 +304,13 @@ static void put_reals(FILE *f, const struct scrape *s)
 
 	for (k = 0; k < sizeof(counter_families) / sizeof(counter_families[0]); k++) {
 		snprintf(help, sizeof(help), "%s, per real server of a virtual service.", counter_families[k].help);
-		family(f, counter_families[k].real, "counter", help);
+		xlvs_metrics_family(f, counter_families[k].real, "counter", help);
 		for (i = 0; i < s->nr_reals; i++)
 			put_real(f, s, &s->reals[i], counter_families[k].real,
 				 counter_at(&s->reals[i].c, counter_families[k].off));
 	}
-	family(f, "xlvs_real_weight", "gauge", "Scheduling weight of a real server (0: drained).");
+	xlvs_metrics_family(f, "xlvs_real_weight", "gauge",
+			    "Scheduling weight of a real server (0: drained).");
 	for (i = 0; i < s->nr_reals; i++)
 		put_real(f, s, &s->reals[i], "xlvs_real_weight", s->reals[i].weight);
 }
@@ -306,9 +319,9 @@ static void put_all(FILE *f, const struct scrape *s, struct xlvs_health *h)
 {
 	size_t i;
 
-	family(f, "xlvs_up", "gauge", "Whether xlvsd is up (always 1 when it answers).");
-	sample(f, "xlvs_up", NULL, 0, 1);
-	family(f, "xlvs_build_info", "gauge", "The xlvs version; the value is always 1.");
+	xlvs_metrics_family(f, "xlvs_up", "gauge", "Whether xlvsd is up (always 1 when it answers).");
+	xlvs_metrics_sample(f, "xlvs_up", NULL, 0, 1);
+	xlvs_metrics_family(f, "xlvs_build_info", "gauge", "The xlvs version; the value is always 1.");
 	sample1(f, "xlvs_build_info", "version", XLVS_VERSION, 1);
 	if (h)
 		put_health(f, h);
@@ -316,11 +329,12 @@ static void put_all(FILE *f, const struct scrape *s, struct xlvs_health *h)
 	put_reals(f, s);
 	if (h && h->extra_metrics)
 		h->extra_metrics(f, h->extra_arg);
-	family(f, "xlvs_drops_total", "counter", "Packets dropped by the XDP program, by reason.");
+	xlvs_metrics_family(f, "xlvs_drops_total", "counter",
+			    "Packets dropped by the XDP program, by reason.");
 	for (i = 0; i < XLVS_DROP_MAX; i++)
 		sample1(f, "xlvs_drops_total", "reason", xlvs_drop_names[i], s->drops[i]);
-	family(f, "xlvs_events_total", "counter",
-	       "Data-path outcomes other than drops (packets passed to the kernel, guards, ICMP), by event.");
+	xlvs_metrics_family(f, "xlvs_events_total", "counter",
+			    "Data-path outcomes other than drops (packets passed to the kernel, guards, ICMP), by event.");
 	for (i = 0; i < XLVS_EV_MAX; i++)
 		sample1(f, "xlvs_events_total", "event", xlvs_event_names[i], s->events[i]);
 }

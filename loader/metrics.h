@@ -10,6 +10,8 @@
 #define XLVS_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 struct xlvs_maps;
@@ -28,6 +30,18 @@ void xlvs_metrics_stop(struct xlvs_metrics *mx);
 
 /* The whole exposition in a malloc'ed, NUL-terminated buffer (*len excludes the NUL); h may be NULL. */
 int xlvs_metrics_render(struct xlvs_maps *m, struct xlvs_health *h, char **out, size_t *len);
+
+/*
+ * The exposition format's writer, for every family xlvsd exports (the
+ * health checks' too): a family's HELP and TYPE lines, then its samples
+ * name{k1="v1",...} value, where kv holds npairs name/value pairs and the
+ * values are escaped.
+ */
+void xlvs_metrics_family(FILE *f, const char *name, const char *type, const char *help);
+void xlvs_metrics_sample(FILE *f, const char *name, const char *const *kv, size_t npairs, uint64_t v);
+/* The same with the value as text (a float the caller formatted). */
+void xlvs_metrics_sample_text(FILE *f, const char *name, const char *const *kv, size_t npairs,
+			      const char *v);
 
 /* Helpers, exported for tests. */
 int xlvs_metrics_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen);

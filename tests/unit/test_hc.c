@@ -233,6 +233,201 @@ Test(hc, health_json_names_the_target_and_rise_fall)
 	xlvs_spec_free(&cfg);
 }
 
+/* ---- the manager: state kept across syncs ---------------------------------------- */
+
+/*
+ * Service vip:80 with quorum 2, hysteresis 1, action withdraw: real .21
+ * (weight 1) checked by tcp and down from the start (initial: down), real
+ * .22 unchecked (check: off, always up) with weight w22. Checks every
+ * minute: none runs during a test, so the states are the initial ones.
+ */
+static void quorum_svc(struct xlvs_svc_spec *v, const char *vip, uint32_t w22)
+{
+	memset(v, 0, sizeof(*v));
+	v->vip = A(vip);
+	v->proto = IPPROTO_TCP;
+	v->port = 80;
+	v->sched = XLVS_SCHED_MAGLEV;
+	v->fwd = XLVS_FWD_DR;
+	v->ring_size = 251;
+	v->nr_reals = 2;
+	v->reals = calloc(2, sizeof(*v->reals));
+	v->reals[0].addr = A("198.18.1.21");
+	v->reals[0].weight = 1;
+	v->reals[1].addr = A("198.18.1.22");
+	v->reals[1].weight = w22;
+	v->reals[1].check = calloc(1, sizeof(struct xlvs_check_spec));	/* type none: off */
+	v->health = calloc(1, sizeof(*v->health));
+	v->health->check.type = XLVS_CHECK_TCP;
+	v->health->check.rise = v->health->check.fall = 1;
+	v->health->check.interval_ms = 60000;
+	v->health->check.timeout_ms = 1000;
+	v->health->quorum = 2;
+	v->health->quorum_hysteresis = 1;
+	v->health->quorum_action = XLVS_QUORUM_WITHDRAW;
+}
+
+/* s gets one more service, inserted at index at. */
+static struct xlvs_svc_spec *insert_svc(struct xlvs_spec *s, size_t at)
+{
+	s->services = realloc(s->services, (s->nr_services + 1) * sizeof(*s->services));
+	cr_assert_not_null(s->services);
+	memmove(&s->services[at + 1], &s->services[at], (s->nr_services - at) * sizeof(*s->services));
+	s->nr_services++;
+	return &s->services[at];
+}
+
+/* Is the quorum of service i lost, as the health reply says? */
+static bool json_quorum_lost(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, size_t i)
+{
+	json_t *svcs = xlvsd_hc_json(hc, cfg), *q;
+	bool lost;
+
+	cr_assert(json_is_array(svcs));
+	q = json_object_get(json_array_get(svcs, i), "quorum");
+	cr_assert(json_is_object(q), "service %zu has a quorum object", i);
+	lost = json_is_true(json_object_get(q, "lost"));
+	json_decref(svcs);
+	return lost;
+}
+
+/* Service i of the health reply without its reals (their times move), keys sorted. */
+static void svc_json_is(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, size_t i, const char *want)
+{
+	json_t *svcs = xlvsd_hc_json(hc, cfg), *svc;
+	char *got;
+
+	cr_assert(json_is_array(svcs));
+	svc = json_array_get(svcs, i);
+	cr_assert_eq(json_object_del(svc, "reals"), 0);
+	got = json_dumps(svc, JSON_COMPACT | JSON_SORT_KEYS);
+	cr_expect_str_eq(got, want, "service %zu: got %s", i, got);
+	free(got);
+	json_decref(svcs);
+}
+
+/*
+ * A reload that inserts service A before B keeps B's quorum state. B lost
+ * its quorum (up weight 0 < 2 - 1) and is withdrawn; the reload also gives
+ * its unchecked real weight 2, which is not enough to regain the quorum
+ * (2 < 2 + 1) but would be enough to keep one never lost (2 >= 2 - 1). So
+ * B is still withdrawn only if its state followed it to index 1.
+ */
+Test(hc, quorum_state_follows_its_service_not_its_index)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct xlvs_spec one = { 0 }, two, eff;
+	struct xlvsd_hc *hc;
+
+	cr_assert_not_null(loop);
+	cr_assert_eq(xlvsd_hc_new(&hc, loop, 4, NULL, NULL), 0);
+	quorum_svc(insert_svc(&one, 0), "198.18.0.20", 0);
+	cr_assert_eq(xlvsd_hc_sync(hc, &one), 0);
+	cr_assert_eq(xlvsd_hc_build(hc, &one, &eff), 0);
+	cr_assert_eq(eff.nr_services, 0, "B lost its quorum: withdrawn");
+	svc_json_is(hc, &one, 0, "{\"check\":\"tcp\",\"on_down\":\"quiesce\",\"port\":80,"
+		    "\"protocol\":\"tcp\",\"quorum\":{\"action\":\"withdraw\",\"lost\":true,"
+		    "\"weight\":2},\"up_weight\":0,\"vip\":\"198.18.0.20\"}");
+	xlvs_spec_free(&eff);
+
+	make_spec(&two, 2, NULL, 251);		/* A: 198.18.0.10:80 */
+	two.services[0].health->check.interval_ms = 60000;
+	quorum_svc(insert_svc(&two, 1), "198.18.0.20", 2);
+	cr_assert_eq(xlvsd_hc_sync(hc, &two), 0);
+	cr_assert_eq(xlvsd_hc_build(hc, &two, &eff), 0);
+	cr_expect_eq(eff.nr_services, 1, "B kept its lost quorum and stays withdrawn: %zu services "
+		     "in the maps, want 1 (A)", eff.nr_services);
+	cr_expect(!memcmp(&eff.services[0].vip, &two.services[0].vip, sizeof(struct xlvs_addr)),
+		  "the service left in the maps is A");
+	cr_expect(json_quorum_lost(hc, &two, 1), "the health reply shows B's quorum lost");
+	svc_json_is(hc, &two, 1, "{\"check\":\"tcp\",\"on_down\":\"quiesce\",\"port\":80,"
+		    "\"protocol\":\"tcp\",\"quorum\":{\"action\":\"withdraw\",\"lost\":true,"
+		    "\"weight\":2},\"up_weight\":2,\"vip\":\"198.18.0.20\"}");
+	xlvs_spec_free(&eff);
+
+	/* another service in B's place starts with its own quorum: 2 >= 2 - 1 keeps it */
+	two.services[1].vip = A("198.18.0.30");
+	cr_assert_eq(xlvsd_hc_sync(hc, &two), 0);
+	cr_assert_eq(xlvsd_hc_build(hc, &two, &eff), 0);
+	cr_expect_eq(eff.nr_services, 2, "C does not inherit B's lost quorum: %zu services",
+		     eff.nr_services);
+	cr_expect(!json_quorum_lost(hc, &two, 1));
+	xlvs_spec_free(&eff);
+	xlvsd_hc_free(hc);
+	ev_loop_destroy(loop);
+	xlvs_spec_free(&one);
+	xlvs_spec_free(&two);
+}
+
+/* The health families of /metrics, before any check ran: one real up (tcp), one down (http). */
+static const char hc_metrics_want[] =
+	"# HELP xlvs_real_up Health of a checked real server (1 up, 0 down).\n"
+	"# TYPE xlvs_real_up gauge\n"
+	"xlvs_real_up{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.11\",check=\"tcp\"} 1\n"
+	"xlvs_real_up{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.12\",check=\"http\"} 0\n"
+	"# HELP xlvs_real_health_transitions_total Health state changes of a real server.\n"
+	"# TYPE xlvs_real_health_transitions_total counter\n"
+	"xlvs_real_health_transitions_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.11\"} 0\n"
+	"xlvs_real_health_transitions_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.12\"} 0\n"
+	"# HELP xlvs_health_checks_total Health checks run, by result.\n"
+	"# TYPE xlvs_health_checks_total counter\n"
+	"xlvs_health_checks_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.11\",result=\"ok\"} 0\n"
+	"xlvs_health_checks_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.11\",result=\"failed\"} 0\n"
+	"xlvs_health_checks_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.12\",result=\"ok\"} 0\n"
+	"xlvs_health_checks_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.12\",result=\"failed\"} 0\n"
+	"# HELP xlvs_health_check_duration_seconds Time a health check took to succeed or fail.\n"
+	"# TYPE xlvs_health_check_duration_seconds histogram\n"
+#define HC_BUCKETS(R)												\
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.0005\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.001\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.0025\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.005\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.01\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.025\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.05\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.1\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.25\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.5\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"1\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"2.5\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"5\"} 0\n" \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"+Inf\"} 0\n" \
+	"xlvs_health_check_duration_seconds_sum{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\"} 0.000000\n" \
+	"xlvs_health_check_duration_seconds_count{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\"} 0\n"
+	HC_BUCKETS("198.18.1.11")
+	HC_BUCKETS("198.18.1.12");
+#undef HC_BUCKETS
+
+Test(hc, metrics_text)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct xlvsd_hc *hc;
+	struct xlvs_spec cfg;
+	size_t len;
+	char *got;
+	FILE *f;
+
+	cr_assert_not_null(loop);
+	make_spec(&cfg, 2, NULL, 251);
+	cfg.services[0].health->check.interval_ms = 60000;
+	cfg.services[0].health->check.initial_up = true;
+	cfg.services[0].reals[1].check = calloc(1, sizeof(struct xlvs_check_spec));
+	*cfg.services[0].reals[1].check = cfg.services[0].health->check;
+	cfg.services[0].reals[1].check->type = XLVS_CHECK_HTTP;
+	cfg.services[0].reals[1].check->initial_up = false;
+	cr_assert_eq(xlvsd_hc_new(&hc, loop, 4, NULL, NULL), 0);
+	cr_assert_eq(xlvsd_hc_sync(hc, &cfg), 0);
+	f = open_memstream(&got, &len);
+	cr_assert_not_null(f);
+	xlvsd_hc_metrics(f, hc);
+	cr_assert_eq(fclose(f), 0);
+	cr_expect_str_eq(got, hc_metrics_want, "got:\n%s", got);
+	free(got);
+	xlvsd_hc_free(hc);
+	ev_loop_destroy(loop);
+	xlvs_spec_free(&cfg);
+}
+
 /* ---- ring slots moved when one of N reals goes down --------------------------- */
 
 static struct xlvs_lb_bpf *skel;

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A reload is one transaction (loader/daemon.c xlvsd_apply): one the maps
+ * refuse leaves every map entry and every health state as they were. The
+ * daemon is put together by hand around the XDP object's maps (loaded, not
+ * pinned, not attached: no interface is configured) and a health manager on
+ * a loop of the test's own.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <ev.h>
+#include <jansson.h>
+
+#include "daemon.h"
+#include "hc.h"
+#include "xlvsmaps.h"
+#include "xlvs_lb.skel.h"
+
+#define RING_DEFAULT	65537
+#define MAX_MAPS	32
+
+static struct xlvs_lb_bpf *skel;
+static struct xlvsd d;
+
+static void setup(void)
+{
+	struct bpf_map *map;
+	int err;
+
+	skel = xlvs_lb_bpf__open();
+	cr_assert_not_null(skel);
+	bpf_object__for_each_map(map, skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s (root needed)", strerror(errno));
+	memset(&d, 0, sizeof(d));
+	d.dp.lock_fd = d.dp.prog_fd = -1;
+	xlvs_health_init(&d.health);
+	err = xlvs_maps_from_obj(&d.maps, skel->obj);
+	cr_assert_eq(err, 0, "xlvs_maps_from_obj: %s", strerror(-err));
+	d.loop = ev_loop_new(EVFLAG_AUTO);
+	cr_assert_not_null(d.loop);
+	cr_assert_eq(xlvsd_hc_new(&d.hc, d.loop, 4, NULL, NULL), 0);
+}
+
+static void teardown(void)
+{
+	xlvsd_hc_free(d.hc);
+	xlvs_spec_free(&d.spec);
+	xlvs_maps_close(&d.maps);
+	ev_loop_destroy(d.loop);
+	xlvs_lb_bpf__destroy(skel);
+}
+
+static struct xlvs_addr A(const char *s)
+{
+	struct xlvs_addr a;
+
+	memset(&a, 0, sizeof(a));
+	cr_assert_eq(xlvs_addr_parse(s, &a), 0, "%s", s);
+	return a;
+}
+
+static void add_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)
+{
+	struct xlvs_svc_spec *v;
+
+	s->services = realloc(s->services, (s->nr_services + 1) * sizeof(*s->services));
+	cr_assert_not_null(s->services);
+	v = &s->services[s->nr_services++];
+	memset(v, 0, sizeof(*v));
+	v->vip = A(vip);
+	v->proto = IPPROTO_TCP;
+	v->port = 80;
+	v->sched = XLVS_SCHED_MAGLEV;
+	v->fwd = XLVS_FWD_DR;
+	v->ring_size = ring;
+	v->reals = calloc(nr_reals, sizeof(*v->reals));
+	v->nr_reals = nr_reals;
+}
+
+static void set_real(struct xlvs_svc_spec *v, size_t i, const char *addr)
+{
+	v->reals[i].addr = A(addr);
+	v->reals[i].port = v->port;
+	v->reals[i].weight = 1;
+	v->reals[i].fwd = XLVS_FWD_DR;
+}
+
+/*
+ * 198.18.0.10:80 (ring 251): real .11 checked by `exec false` every
+ * interval_ms (fall 1), so it goes down at its first check; real .12
+ * unchecked (check: off).
+ */
+static void base_spec(struct xlvs_spec *s, uint32_t interval_ms)
+{
+	struct xlvs_svc_spec *v;
+	struct xlvs_check_spec *ck;
+
+	memset(s, 0, sizeof(*s));
+	add_svc(s, "198.18.0.10", 251, 2);
+	v = &s->services[0];
+	set_real(v, 0, "198.18.1.11");
+	set_real(v, 1, "198.18.1.12");
+	v->health = calloc(1, sizeof(*v->health));
+	ck = &v->health->check;
+	ck->type = XLVS_CHECK_EXEC;
+	ck->initial_up = true;
+	ck->rise = ck->fall = 1;
+	ck->interval_ms = interval_ms;
+	ck->timeout_ms = 1000;
+	snprintf(ck->command, sizeof(ck->command), "false");
+	v->reals[1].check = calloc(1, sizeof(*v->reals[1].check));	/* type none: off */
+}
+
+/* Run the loop until n checked reals are down (at most 5 s). */
+static void wait_down(unsigned int n)
+{
+	unsigned int inst, up, down = 0;
+	time_t end = time(NULL) + 5;
+
+	while (time(NULL) < end) {
+		xlvsd_hc_counts(d.hc, &inst, &up, &down);
+		if (down == n)
+			return;
+		ev_run(d.loop, EVRUN_ONCE);
+	}
+	cr_assert_fail("%u of %u checked reals down after 5 s, want %u", down, inst, n);
+}
+
+/* One map's content, whatever the order of its entries: their number and a sum of their hashes. */
+struct digest {
+	const char *name;
+	uint64_t entries, sum;
+};
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n--)
+		h = (h ^ *c++) * 1099511628211ull;
+	return h;
+}
+
+static bool per_cpu(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_PERCPU_HASH ||
+	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+#define BATCH	4096
+
+/*
+ * Summed, FNV-1a alone cancels out: its low bit is the parity of its input
+ * bytes' low bits, so one value change adds +d to the entries of even keys
+ * and -d to those of odd keys, and a ring slice rewritten over as many of
+ * each sums to nothing. The splitmix64 finalizer spreads every bit first.
+ */
+static uint64_t mix(uint64_t h)
+{
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+static void add_entry(struct digest *dg, const void *key, size_t ks, const void *val, size_t vs)
+{
+	dg->sum += mix(fnv(fnv(1469598103934665603ull, key, ks), val, vs));
+	dg->entries++;
+}
+
+/* Entry by entry, for maps without batch lookups. */
+static void map_digest_slow(int fd, size_t ks, size_t vs, struct digest *dg)
+{
+	unsigned char *key = malloc(ks), *next = malloc(ks), *val = malloc(vs);
+	void *prev = NULL;
+
+	cr_assert(key && next && val);
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		cr_assert_eq(bpf_map_lookup_elem(fd, next, val), 0, "%s: lookup: %s", dg->name,
+			     strerror(errno));
+		add_entry(dg, next, ks, val, vs);
+		memcpy(key, next, ks);
+		prev = key;
+	}
+	free(key);
+	free(next);
+	free(val);
+}
+
+static void map_digest(const struct bpf_map *map, struct digest *dg)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t ks = bpf_map__key_size(map), vs = bpf_map__value_size(map), i;
+	unsigned char *keys, *vals;
+	int fd = bpf_map__fd(map), err;
+	__u32 batch, count;
+	void *in = NULL;
+
+	if (per_cpu(bpf_map__type(map)))
+		vs = ((vs + 7) & ~(size_t)7) * libbpf_num_possible_cpus();
+	memset(dg, 0, sizeof(*dg));
+	dg->name = bpf_map__name(map);
+	keys = malloc(ks * BATCH);
+	vals = malloc(vs * BATCH);
+	cr_assert(keys && vals);
+	do {
+		count = BATCH;
+		err = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &count, &opts);
+		if (err && errno != ENOENT) {
+			cr_assert(!in, "%s: batch lookup: %s", dg->name, strerror(errno));
+			map_digest_slow(fd, ks, vs, dg);
+			break;
+		}
+		for (i = 0; i < count; i++)
+			add_entry(dg, keys + i * ks, ks, vals + i * vs, vs);
+		in = &batch;
+	} while (!err);
+	free(keys);
+	free(vals);
+}
+
+static size_t maps_digest(struct digest *dg)
+{
+	struct bpf_map *map;
+	size_t n = 0;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		cr_assert_lt(n, MAX_MAPS);
+		map_digest(map, &dg[n++]);
+	}
+	return n;
+}
+
+/* The health reply without the seconds each real has been in its state (the clock moves). */
+static char *health_text(void)
+{
+	json_t *svcs = xlvsd_hc_json(d.hc, &d.spec), *svc, *real;
+	size_t i, j;
+	char *text;
+
+	cr_assert(json_is_array(svcs));
+	json_array_foreach(svcs, i, svc)
+		json_array_foreach(json_object_get(svc, "reals"), j, real)
+			json_object_del(json_object_get(real, "health"), "since_s");
+	text = json_dumps(svcs, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(svcs);
+	return text;
+}
+
+/* Effective weight and health state of real j of service 0, from the health reply. */
+static void real_is(size_t j, json_int_t weight, const char *state)
+{
+	json_t *svcs = xlvsd_hc_json(d.hc, &d.spec), *r;
+
+	r = json_array_get(json_object_get(json_array_get(svcs, 0), "reals"), j);
+	cr_expect_eq(json_integer_value(json_object_get(r, "effective_weight")), weight,
+		     "real %zu: effective weight %lld, want %lld", j,
+		     json_integer_value(json_object_get(r, "effective_weight")), weight);
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(r, "health"), "state")),
+			 state, "real %zu", j);
+	json_decref(svcs);
+}
+
+/*
+ * Real .11 went down; then a reload changes its check (every 60 ms instead
+ * of 50: a new instance) and asks for more ring slots than xlvs_ring has,
+ * so the maps refuse it. .11 must stay down at weight 0, and the maps and
+ * the health reply must be exactly what they were before the reload.
+ */
+Test(reload, refused_reload_keeps_maps_and_health, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+	struct digest before[MAX_MAPS], after[MAX_MAPS];
+	struct xlvs_apply_stats st;
+	struct xlvs_spec want;
+	char msg[1024], vip[32], *h0, *h1;
+	size_t i, n, m;
+
+	base_spec(&want, 50);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	wait_down(1);
+	/* a reload of the same file writes what the checks found */
+	base_spec(&want, 50);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	real_is(0, 0, "down");
+	real_is(1, 1, "unchecked");
+	n = maps_digest(before);
+	h0 = health_text();
+
+	base_spec(&want, 60);
+	for (i = 0; i <= d.maps.ring_slots / RING_DEFAULT; i++) {
+		snprintf(vip, sizeof(vip), "198.18.0.%zu", 20 + i);
+		add_svc(&want, vip, RING_DEFAULT, 1);
+		set_real(&want.services[want.nr_services - 1], 0, "198.18.1.20");
+	}
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), -ENOSPC, "%s", msg);
+	xlvs_spec_free(&want);
+
+	real_is(0, 0, "down");
+	m = maps_digest(after);
+	cr_assert_eq(m, n);
+	for (i = 0; i < n; i++)
+		cr_expect(before[i].entries == after[i].entries && before[i].sum == after[i].sum,
+			  "map %s changed: %llu entries (hash %016llx) before, %llu (%016llx) after",
+			  before[i].name, (unsigned long long)before[i].entries,
+			  (unsigned long long)before[i].sum, (unsigned long long)after[i].entries,
+			  (unsigned long long)after[i].sum);
+	h1 = health_text();
+	cr_expect_str_eq(h1, h0, "health before the refused reload:\n%s\nafter:\n%s", h0, h1);
+	free(h0);
+	free(h1);
+}
+
+/* The same reload without the extra services is taken: the new check starts in its initial state. */
+Test(reload, accepted_reload_commits_the_new_checks, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+	struct digest before[MAX_MAPS], after[MAX_MAPS];
+	struct xlvs_apply_stats st;
+	struct xlvs_spec want;
+	size_t i, n, changed = 0;
+	char msg[1024];
+
+	base_spec(&want, 50);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	wait_down(1);
+	base_spec(&want, 50);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	real_is(0, 0, "down");
+	n = maps_digest(before);
+	base_spec(&want, 60);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	real_is(0, 1, "up");
+	/* the digest sees it: .11's weight in xlvs_reals, its share of xlvs_ring */
+	cr_assert_eq(maps_digest(after), n);
+	for (i = 0; i < n; i++)
+		changed += before[i].sum != after[i].sum;
+	cr_expect_eq(changed, 2, "%zu maps changed, want 2 (reals and ring)", changed);
+	cr_assert_eq(d.spec.services[0].health->check.interval_ms, 60);
+	wait_down(1);
+}
