@@ -462,12 +462,13 @@ s_health_detect() {
 # ---- new connections on reused client ports, as under any real load ----
 # The client's kernel picks source ports from a range of REUSE_PORTS and reuses ports still in
 # TIME_WAIT (tcp_tw_reuse, with timestamps), as busy clients do: ports repeat within seconds.
-REUSE_WORKERS=4 REUSE_PORTS=64
+REUSE_WORKERS=4 REUSE_PORTS=16
 
-# reuse_worker SECONDS: new connections back to back; lines "START-MS realN|FAIL LOCAL-PORT".
+# reuse_worker SECONDS STOP-FILE: new connections back to back until SECONDS pass or STOP-FILE
+# exists; lines "START-MS realN|FAIL LOCAL-PORT".
 reuse_worker() {
 	local end=$(($(now_ms) + $1 * 1000)) t out
-	while [ "$(now_ms)" -lt $end ]; do
+	while [ "$(now_ms)" -lt $end ] && [ ! -e "$2" ]; do
 		t=$(now_ms)
 		out=$(in_ns "$NS_CL" curl -s --max-time 1 -w ' %{local_port}' "$(url $VIP4)") ||
 			out="FAIL/curl-exit-$? ${out##* }"
@@ -475,13 +476,15 @@ reuse_worker() {
 	done
 }
 
-# reuse_loop OUT SECONDS: REUSE_WORKERS clients in parallel, their lines merged in time order.
+# reuse_loop OUT SECONDS: REUSE_WORKERS clients in parallel, their lines merged in time order;
+# touch OUT.stop to end it early.
 reuse_loop() {
 	local w range
 	range=$(in_ns "$NS_CL" sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')
 	sysctl_ns "$NS_CL" net.ipv4.ip_local_port_range "42000 $((42000 + REUSE_PORTS - 1))"
 	sysctl_ns "$NS_CL" net.ipv4.tcp_tw_reuse 1
-	for w in $(seq 1 $REUSE_WORKERS); do reuse_worker "$2" >"$1.$w" & done
+	rm -f "$1.stop"
+	for w in $(seq 1 $REUSE_WORKERS); do reuse_worker "$2" "$1.stop" >"$1.$w" & done
 	wait
 	sysctl_ns "$NS_CL" net.ipv4.ip_local_port_range "$range"
 	sort -n "$1".* >"$1"
@@ -491,30 +494,42 @@ reuse_loop() {
 reuse_check_ports() {
 	local n ports
 	n=$(wc -l <"$1"); ports=$(awk '$3 ~ /^[0-9]+$/ && $3 > 0 { print $3 }' "$1" | sort -u | wc -l)
-	[ "$ports" -gt 0 ] && [ "$n" -ge $((ports * 3)) ] ||
+	[ "$ports" -gt 0 ] && [ "$n" -ge $((ports * 2)) ] ||
 		fail "$n connections over $ports source ports: ports did not repeat, nothing was tested: $(head -5 "$1" | tr '\n' ' ')"
 	echo "   $n connections from $ports source ports ($((n / ports)) per port)"
 }
 
+# busiest_real OUT: index (0-2) of the real that answered most of the loop's connections so far:
+# the client's few ports hash to some reals only, so the test stops one they reach.
+busiest_real() {
+	local name
+	name=$(cat "$1".* | awk '$2 ~ /^real/ { print $2 }' | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
+	[ -n "$name" ] || fail "no connection answered in the first second"
+	echo $((${name#real} - 1))
+}
+
 # A real's server is killed under load, on_down: quiesce (the default). Clients reuse their
 # ports, so ports the dead real refused come back: after the maps are updated none may fail.
+# Checks at 400 ms, fall 3: the ~1.3 s before detection let refused ports pile up.
 s_reuse_quiesce() {
-	local t_kill t_down n out
-	health_config 2 2 "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
+	local HC_INTERVAL=400 t_kill t_down n out idx before
+	health_config 2 3 "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
 	reload
 	wait_all_up 3 5000
-	reuse_loop "$E2E_DIR/reuse.out" 4 &
+	reuse_loop "$E2E_DIR/reuse.out" 5 &
 	local loop=$!
 	sleep 1
-	n=$(grep -c "real ${REAL4[0]} is down" "$LOG")
+	idx=$(busiest_real "$E2E_DIR/reuse.out") || exit 1
+	n=$(grep -c "real ${REAL4[$idx]} is down" "$LOG")
 	t_kill=$(now_ms)
-	http_down 0
-	t_down=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000)
+	http_down "$idx"
+	t_down=$(wait_log "real ${REAL4[$idx]} is down" $((n + 1)) 4000)
 	wait $loop
-	http_up 0
+	http_up "$idx"
 	reuse_check_ports "$E2E_DIR/reuse.out"
-	echo "   real1 killed, down after $((t_down - t_kill)) ms; failures before detection:" \
-		"$(results "$E2E_DIR/reuse.out" "$t_kill" $((t_down + 20)) | grep -c FAIL)"
+	before=$(results "$E2E_DIR/reuse.out" "$t_kill" $((t_down + 20)) | grep -c FAIL)
+	echo "   real$((idx + 1)) killed, down after $((t_down - t_kill)) ms; failures before detection: $before"
+	[ "$before" -gt 0 ] || fail "no connection reached the dead real before detection: nothing tested"
 	out=$(results "$E2E_DIR/reuse.out" $((t_down + 20)))
 	[ "$(echo "$out" | wc -l)" -ge 20 ] || fail "only $(echo "$out" | wc -l) connections after detection"
 	echo "   after detection: $(echo "$out" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
@@ -522,34 +537,44 @@ s_reuse_quiesce() {
 	wait_all_up 3 5000
 }
 
-# The same by hand: real1's server stops taking connections (its in-flight upload goes on),
+# The same by hand: a real's server stops taking connections (its in-flight upload goes on),
 # the operator sets its weight to 0. After that no connection fails or reaches it, and the
 # upload finishes on it.
 s_reuse_drain() {
-	local t_drain n out real
+	local t_drain out real idx before port upload
 	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")"
 	reload
-	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
-		>"$E2E_DIR/reuse-upload.out" 2>&1 &
-	local upload=$!
-	sleep 0.5
-	real=$(xlvs -j conn list | jq -r '.connections[0].real')
-	local idx
-	for idx in 0 1 2; do [ "${REAL4[$idx]}" = "$real" ] && break; done
-	[ "${REAL4[$idx]}" = "$real" ] || fail "the upload's connection is not in the table"
-	reuse_loop "$E2E_DIR/reuse.out" 4 &
+	reuse_loop "$E2E_DIR/reuse.out" 30 &
 	local loop=$!
 	sleep 1
-	http_down $idx
-	sleep 0.5
+	idx=$(busiest_real "$E2E_DIR/reuse.out") || exit 1
+	real=${REAL4[$idx]}
+	# An upload the ring gives to that real, from a port outside the loop's range.
+	for port in $(seq 43000 43030); do
+		in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k --local-port "$port" -T "$E2E_DIR/up.bin" \
+			"$(url $VIP4)" >"$E2E_DIR/reuse-upload.out" 2>&1 &
+		upload=$!
+		sleep 0.1
+		[ "$(xlvs -j conn list | jq -r --argjson p "$port" \
+			'.connections[] | select(.client_port == $p) | .real')" = "$real" ] && break
+		kill $upload 2>/dev/null; wait $upload 2>/dev/null
+		upload=
+	done
+	[ -n "$upload" ] || fail "no upload port reaches $real"
+	http_down "$idx"
+	sleep 2
 	xlvs real set-weight "$VIP4:80" "$real" 0 >/dev/null || fail "set-weight refused"
 	t_drain=$(now_ms)
+	sleep 3
+	touch "$E2E_DIR/reuse.out.stop"
 	wait $loop
-	http_up $idx
+	http_up "$idx"
 	reuse_check_ports "$E2E_DIR/reuse.out"
+	before=$(results "$E2E_DIR/reuse.out" 0 "$t_drain" | grep -c FAIL)
+	echo "   real$((idx + 1)) stopped, then drained; failures before the drain: $before"
+	[ "$before" -gt 0 ] || fail "no connection reached the stopped real before the drain: nothing tested"
 	out=$(results "$E2E_DIR/reuse.out" "$t_drain")
-	echo "   real$((idx + 1)) stopped, then drained; failures before the drain:" \
-		"$(results "$E2E_DIR/reuse.out" 0 "$t_drain" | grep -c FAIL)"
+	[ "$(echo "$out" | wc -l)" -ge 20 ] || fail "only $(echo "$out" | wc -l) connections after the drain"
 	echo "   after the drain: $(echo "$out" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
 	echo "$out" | grep -q FAIL && fail "$(echo "$out" | grep -c FAIL) connections failed after the drain"
 	echo "$out" | grep -q "real$((idx + 1))" && fail "the drained real got new connections"
