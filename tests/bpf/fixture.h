@@ -31,9 +31,10 @@ struct cfg_change {
 	bool no_tun_src;	/* clear both tunnel sources (src4, src6) */
 };
 
-#define CFG_FLAGS(f)	.cfg = { .set_flags = (f) }
-#define CFG_TUN_MTU(n)	.cfg = { .set_tun_mtu = true, .tun_mtu = (n) }
-#define CFG_NO_TUN_SRC	.cfg = { .no_tun_src = true }
+/* Each sets its own fields, so a row may combine them. */
+#define CFG_FLAGS(f)	.cfg.set_flags = (f)
+#define CFG_TUN_MTU(n)	.cfg.set_tun_mtu = true, .cfg.tun_mtu = (n)
+#define CFG_NO_TUN_SRC	.cfg.no_tun_src = true
 
 struct fixture {
 	const char *name;
