@@ -226,6 +226,23 @@ static void check_counters(struct world *w, const struct fixture *f)
 			      xlvs_event_names[f->event - 1]);
 }
 
+void apply_cfg_change(struct world *w, const struct cfg_change *c)
+{
+	struct xlvs_config cfg;
+
+	if (!c->set_flags && !c->set_tun_mtu && !c->no_tun_src)
+		return;
+	world_get_config(w, &cfg);
+	cfg.flags |= c->set_flags;
+	if (c->set_tun_mtu)
+		cfg.tun_mtu = c->tun_mtu;
+	if (c->no_tun_src) {
+		cfg.src4 = 0;
+		memset(cfg.src6, 0, sizeof(cfg.src6));
+	}
+	world_set_config(w, &cfg);
+}
+
 void run_fixture(const struct fixture *f)
 {
 	static uint8_t in[PKT_MAX], out[PKT_MAX];
@@ -235,6 +252,7 @@ void run_fixture(const struct fixture *f)
 
 	world_open(&w, NULL);
 	world_std(&w);
+	apply_cfg_change(&w, &f->cfg);
 	if (f->setup)
 		f->setup(&w);
 	in_len = pkt_build(&f->pkt, in);

@@ -4,13 +4,13 @@
  * director encapsulated must come out of the decapsulator as the client's
  * datagram, byte for byte. Plus what it must leave alone or reject.
  */
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <linux/if_ether.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "world.h"
@@ -164,137 +164,183 @@ ParameterizedTest(size_t *i, decap, roundtrip)
 	world_close(&w);
 }
 
-/* Encapsulate one packet with the director (standard world) into buf. */
-static size_t encap(const struct pkt_spec *s, uint8_t *buf)
+/*
+ * What the decapsulator leaves alone or rejects, and what its load settings
+ * change: one row per behaviour, in the style of the director's fixture table
+ * (fixture.h). A row names the frame (a plain packet, or one the director
+ * encapsulated, optionally edited), how the decapsulator is loaded, and what
+ * must come out: verdict, counter, and the frame untouched or decapsulated.
+ */
+enum decap_out {
+	DOUT_SAME,	/* frame untouched */
+	DOUT_INNER,	/* the client's frame: tunnel MACs, then what the client sent */
+};
+
+/* Set bits of one byte of the tunnel frame: byte = (byte & ~mask) | val. */
+struct poke {
+	uint16_t at;
+	uint8_t mask, val;
+};
+
+struct decap_fixture {
+	const char *name;
+	struct pkt_spec pkt;
+	bool encap;		/* run pkt through the director first: the frame is its output */
+	uint16_t tun_gue_port;	/* encap: try client ports from pkt.sport until the GUE port is this */
+	struct poke poke;	/* encap: edit the tunnel frame (at 0: none) */
+	uint16_t trim;		/* drop this many bytes off the frame's end */
+	/* Setup: how the decapsulator is loaded and configured. */
+	uint16_t gue_port;	/* load-time gue_port (0 = default) */
+	const char *only_local;	/* check_dst with this one local IPv4 address; OUTER_DST: the frame's */
+	/* Expected. */
+	int verdict;
+	enum decap_out out;
+	int counter;		/* COUNTED(x): x counts exactly one, nothing else; 0: nothing counted */
+	uint16_t strip;		/* DOUT_INNER: bytes of outer headers removed */
+};
+
+#define COUNTED(c)	.counter = XLVS_DECAP_##c + 1
+#define SET_BYTE(off, v)	.poke = { .at = (off), .mask = 0xff, .val = (v) }
+#define SET_BITS(off, b)	.poke = { .at = (off), .mask = (b), .val = (b) }
+#define UNTOUCHED	.verdict = XDP_PASS, .out = DOUT_SAME
+#define DECAPSULATED(n)	.verdict = XDP_PASS, .out = DOUT_INNER, .strip = (n)
+
+/* .only_local = OUTER_DST: the tunnel frame's own outer destination is the local address. */
+static const char OUTER_DST[] = "outer destination";
+
+static const struct decap_fixture drows[] = {
+	/* ---- not a tunnel packet: untouched, nothing counted ---- */
+	{ "plain tcp passes untouched", { TCP4("198.18.0.11"), .payload = 10 }, UNTOUCHED },
+	{ "arp passes untouched", { .ethertype = ETH_P_ARP }, UNTOUCHED },
+	{ "udp to 6081 (not gue_port) passes untouched", { .family = 4, .proto = IPPROTO_UDP, .src = CLIENT4,
+	  .dst = "198.18.3.1", .sport = 5000, .dport = 6081, .payload = 40 }, UNTOUCHED },
+
+	/* ---- gue_port is a load setting ---- */
+	{ "gue to port 7777 passes the default decapsulator untouched", { TCP4("198.18.0.12"), .sport = 1000 },
+	  .encap = true, .tun_gue_port = 7777, UNTOUCHED },
+	{ "gue to port 7777 decapsulated when loaded with gue_port 7777", { TCP4("198.18.0.12"), .sport = 1000 },
+	  .encap = true, .tun_gue_port = 7777, .gue_port = 7777, DECAPSULATED(20 + 8), COUNTED(GUE4) },
+
+	/* ---- only local destinations when configured ---- */
+	{ "tunnel to a non-local address rejected", { TCP4("198.18.0.11") }, .encap = true,
+	  .only_local = "198.18.250.250", UNTOUCHED, COUNTED(REJ_NOT_LOCAL) },
+	{ "tunnel to a local address decapsulated under the local check", { TCP4("198.18.0.11") },
+	  .encap = true, .only_local = OUTER_DST, DECAPSULATED(20), COUNTED(IPIP) },
+
+	/* ---- malformed tunnel packets: untouched, rejection counted ---- */
+	{ "inner version must match the outer protocol (6in4 carrying ipv4)", { TCP4("198.18.0.11") },
+	  .encap = true, SET_BYTE(14 + 9, IPPROTO_IPV6), UNTOUCHED, COUNTED(REJ_BAD_INNER) },
+	{ "truncated outer rejected", { TCP4("198.18.0.11"), .payload = 100 }, .encap = true, .trim = 50,
+	  UNTOUCHED, COUNTED(REJ_TRUNC) },
+	/* MF set; the checksum no longer matters: XDP never checks it */
+	{ "fragmented outer rejected", { TCP4("198.18.0.11") }, .encap = true, SET_BITS(14 + 6, 0x20),
+	  UNTOUCHED, COUNTED(REJ_FRAGMENT) },
+};
+
+#define NDROWS (sizeof(drows) / sizeof(drows[0]))
+
+static uint16_t tun_udp_dport4(const uint8_t *tun)
 {
-	static uint8_t in[PKT_MAX];
+	return (uint16_t)(tun[14 + 20 + 2] << 8 | tun[14 + 20 + 3]);
+}
+
+/*
+ * The frame a row feeds the decapsulator, into frame; the client's own frame
+ * (what the director encapsulated) into client.
+ */
+static size_t decap_row_frame(const struct decap_fixture *f, uint8_t *frame, uint8_t *client,
+			      size_t *client_len)
+{
+	struct pkt_spec pkt = f->pkt;
 	struct world w;
 	size_t len;
 
+	if (!f->encap) {
+		len = pkt_build(&pkt, frame);
+		memcpy(client, frame, len);
+		*client_len = len;
+		return len - f->trim;
+	}
 	world_open(&w, NULL);
 	world_std(&w);
-	cr_assert_eq(world_run(&w, in, pkt_build(s, in), buf, &len), XDP_TX);
-	world_close(&w);
-	return len;
-}
-
-static void expect_untouched(struct decap *d, const uint8_t *in, size_t len, int counter)
-{
-	static uint8_t out[PKT_MAX];
-	size_t out_len;
-
-	cr_assert_eq(decap_run(d, in, len, out, &out_len), XDP_PASS);
-	cr_expect_eq(out_len, len, "length changed");
-	cr_expect_eq(memcmp(out, in, len), 0, "frame changed");
-	if (counter < 0)
-		cr_expect_eq(decap_total(d), 0, "a counter moved for a packet that is not ours");
-	else
-		cr_expect_eq(decap_count(d, counter), 1, "%s not counted", xlvs_decap_names[counter]);
-}
-
-Test(decap, plain_tcp_passes_untouched)
-{
-	struct pkt_spec s = { TCP4("198.18.0.11"), .payload = 10 };
-	uint8_t buf[PKT_MAX];
-	struct decap d;
-
-	decap_open(&d, 0);
-	expect_untouched(&d, buf, pkt_build(&s, buf), -1);
-}
-
-Test(decap, arp_passes_untouched)
-{
-	struct pkt_spec s = { .ethertype = ETH_P_ARP };
-	uint8_t buf[PKT_MAX];
-	struct decap d;
-
-	decap_open(&d, 0);
-	expect_untouched(&d, buf, pkt_build(&s, buf), -1);
-}
-
-Test(decap, udp_to_other_port_passes_untouched)
-{
-	struct pkt_spec s = { .family = 4, .proto = IPPROTO_UDP, .src = CLIENT4, .dst = "198.18.3.1",
-			      .sport = 5000, .dport = 6081, .payload = 40 };
-	uint8_t buf[PKT_MAX];
-	struct decap d;
-
-	decap_open(&d, 0);
-	expect_untouched(&d, buf, pkt_build(&s, buf), -1);
-}
-
-Test(decap, gue_port_is_a_load_setting)
-{
-	/* Real 3 of the gue4 service listens on 7777; find a client port Maglev sends there. */
-	struct pkt_spec s = { TCP4("198.18.0.12") };
-	uint8_t tun[PKT_MAX], out[PKT_MAX];
-	size_t len, out_len;
-	struct decap d, d7;
-
-	for (s.sport = 1000;; s.sport++) {
-		len = encap(&s, tun);
-		if (tun[14 + 20 + 2] == 7777 >> 8 && tun[14 + 20 + 3] == (7777 & 0xff))
+	for (;; pkt.sport++) {
+		*client_len = pkt_build(&pkt, client);
+		cr_assert_eq(world_run(&w, client, *client_len, frame, &len), XDP_TX, "%s: director did not forward",
+			     f->name);
+		if (!f->tun_gue_port || tun_udp_dport4(frame) == f->tun_gue_port)
 			break;
-		cr_assert_lt(s.sport, 2000, "no flow of gue4 maps to the real on port 7777");
+		cr_assert_lt(pkt.sport, f->pkt.sport + 1000, "%s: no flow goes to a real on GUE port %u", f->name,
+			     f->tun_gue_port);
 	}
-	decap_open(&d, 0);
-	expect_untouched(&d, tun, len, -1);
-	decap_open(&d7, 7777);
-	cr_assert_eq(decap_run(&d7, tun, len, out, &out_len), XDP_PASS);
-	cr_expect_eq(out_len, len - 28, "not decapsulated on its configured port");
-	cr_expect_eq(decap_count(&d7, XLVS_DECAP_GUE4), 1);
+	world_close(&w);
+	if (f->poke.at)
+		frame[f->poke.at] = (uint8_t)((frame[f->poke.at] & ~f->poke.mask) | f->poke.val);
+	return len - f->trim;
 }
 
-Test(decap, only_local_destinations_when_configured)
+static void decap_row_setup(const struct decap_fixture *f, struct decap *d, const uint8_t *frame)
 {
-	struct pkt_spec s = { TCP4("198.18.0.11") };
-	uint8_t tun[PKT_MAX], out[PKT_MAX];
-	size_t len = encap(&s, tun), out_len;
-	char dst[16];
-	struct decap d;
+	char dst[INET_ADDRSTRLEN];
 
-	decap_open(&d, 0);
-	decap_only_local(&d, 4, "198.18.250.250");
-	expect_untouched(&d, tun, len, XLVS_DECAP_REJ_NOT_LOCAL);
-
-	decap_open(&d, 0);
-	snprintf(dst, sizeof(dst), "%u.%u.%u.%u", tun[30], tun[31], tun[32], tun[33]);
-	decap_only_local(&d, 4, dst);
-	cr_assert_eq(decap_run(&d, tun, len, out, &out_len), XDP_PASS);
-	cr_expect_eq(out_len, len - 20, "a tunnel packet to a local address was not decapsulated");
+	decap_open(d, f->gue_port);
+	if (!f->only_local)
+		return;
+	if (f->only_local == OUTER_DST) {
+		inet_ntop(AF_INET, frame + 14 + 16, dst, sizeof(dst));
+		decap_only_local(d, 4, dst);
+	} else {
+		decap_only_local(d, 4, f->only_local);
+	}
 }
 
-Test(decap, inner_version_must_match)
+static void run_decap_fixture(const struct decap_fixture *f)
 {
-	struct pkt_spec s = { TCP4("198.18.0.11") };
-	uint8_t tun[PKT_MAX];
-	size_t len = encap(&s, tun);
+	static uint8_t in[PKT_MAX], client[PKT_MAX], out[PKT_MAX];
+	size_t len, client_len, out_len;
 	struct decap d;
+	int verdict;
 
-	tun[14 + 9] = IPPROTO_IPV6;	/* outer says 6in4, inner is IPv4 */
-	decap_open(&d, 0);
-	expect_untouched(&d, tun, len, XLVS_DECAP_REJ_BAD_INNER);
+	len = decap_row_frame(f, in, client, &client_len);
+	decap_row_setup(f, &d, in);
+	verdict = decap_run(&d, in, len, out, &out_len);
+	cr_assert_eq(verdict, f->verdict, "%s: verdict %d, want %d", f->name, verdict, f->verdict);
+
+	if (f->counter) {
+		cr_expect_eq(decap_count(&d, f->counter - 1), 1, "%s: %s counted once", f->name,
+			     xlvs_decap_names[f->counter - 1]);
+		cr_expect_eq(decap_total(&d), 1, "%s: no other counter moved", f->name);
+	} else {
+		cr_expect_eq(decap_total(&d), 0, "%s: a counter moved for a packet that is not ours", f->name);
+	}
+
+	switch (f->out) {
+	case DOUT_SAME:
+		cr_expect_eq(out_len, len, "%s: length changed", f->name);
+		cr_expect_eq(memcmp(out, in, len), 0, "%s: frame changed", f->name);
+		break;
+	case DOUT_INNER:
+		cr_assert_eq(out_len, len - f->strip, "%s: decapsulated length %zu, want %zu", f->name, out_len,
+			     len - f->strip);
+		cr_assert_eq(out_len, client_len, "%s: not the client's frame length", f->name);
+		cr_expect_eq(memcmp(out, in, 12), 0, "%s: MACs of the tunnel frame kept", f->name);
+		cr_expect_eq(memcmp(out + 12, client + 12, client_len - 12), 0,
+			     "%s: datagram identical to what the client sent", f->name);
+		break;
+	}
+	xlvs_decap_bpf__destroy(d.skel);
 }
 
-Test(decap, truncated_outer_rejected)
+ParameterizedTestParameters(decap, rows)
 {
-	struct pkt_spec s = { TCP4("198.18.0.11"), .payload = 100 };
-	uint8_t tun[PKT_MAX];
-	size_t len = encap(&s, tun);
-	struct decap d;
+	size_t *idx = cr_malloc(sizeof(*idx) * NDROWS), i;
 
-	decap_open(&d, 0);
-	expect_untouched(&d, tun, len - 50, XLVS_DECAP_REJ_TRUNC);
+	for (i = 0; i < NDROWS; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, NDROWS, free_params);
 }
 
-Test(decap, fragmented_outer_rejected)
+ParameterizedTest(size_t *i, decap, rows)
 {
-	struct pkt_spec s = { TCP4("198.18.0.11") };
-	uint8_t tun[PKT_MAX];
-	size_t len = encap(&s, tun);
-	struct decap d;
-
-	tun[14 + 6] |= 0x20;	/* MF; the checksum no longer matters: XDP never checks it */
-	decap_open(&d, 0);
-	expect_untouched(&d, tun, len, XLVS_DECAP_REJ_FRAGMENT);
+	cr_log_info("row %zu: %s", *i, drows[*i].name);
+	run_decap_fixture(&drows[*i]);
 }

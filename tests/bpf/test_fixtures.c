@@ -60,61 +60,6 @@ static const struct pkt_spec q_notvip4 = { .family = 4, .proto = IPPROTO_TCP, .s
 static const struct pkt_spec q_icmp4 = { .family = 4, .proto = IPPROTO_ICMP, .src = VIP_DR4, .dst = CLIENT4,
 					 .icmp_type = 0 };
 
-static void cfg_frag_drop(struct world *w)
-{
-	struct xlvs_config c;
-
-	world_get_config(w, &c);
-	c.flags |= XLVS_CFG_F_FRAG_DROP;
-	world_set_config(w, &c);
-}
-
-static void cfg_opt_drop(struct world *w)
-{
-	struct xlvs_config c;
-
-	world_get_config(w, &c);
-	c.flags |= XLVS_CFG_F_IP4_OPT_DROP;
-	world_set_config(w, &c);
-}
-
-static void cfg_no_src(struct world *w)
-{
-	struct xlvs_config c;
-
-	world_get_config(w, &c);
-	c.src4 = 0;
-	memset(c.src6, 0, sizeof(c.src6));
-	world_set_config(w, &c);
-}
-
-static void cfg_mtu_1400(struct world *w)
-{
-	struct xlvs_config c;
-
-	world_get_config(w, &c);
-	c.tun_mtu = 1400;
-	world_set_config(w, &c);
-}
-
-static void cfg_no_mtu(struct world *w)
-{
-	struct xlvs_config c;
-
-	world_get_config(w, &c);
-	c.tun_mtu = 0;
-	world_set_config(w, &c);
-}
-
-static void cfg_mtu_400(struct world *w)
-{
-	struct xlvs_config c;
-
-	world_get_config(w, &c);
-	c.tun_mtu = 400;
-	world_set_config(w, &c);
-}
-
 static void deactivate_ipip_reals(struct world *w)
 {
 	struct xlvs_real r;
@@ -252,11 +197,11 @@ static struct fixture rows[] = {
 	{ "frag needed on vlan", { TCP4(VIP_IPIP, 80), .vlan = 3, .payload = 1460 }, .verdict = XDP_TX,
 	  .out = OUT_TOO_BIG, .mtu = 1480 },
 	{ "frag needed with mtu 1400", { TCP4(VIP_IPIP, 80), .payload = 1361 }, .verdict = XDP_TX,
-	  .out = OUT_TOO_BIG, .mtu = 1380, .setup = cfg_mtu_1400 },
+	  .out = OUT_TOO_BIG, .mtu = 1380, CFG_TUN_MTU(1400) },
 	{ "too big without DF dropped", { TCP4(VIP_IPIP, 80), .payload = 1460, .no_df = true },
 	  DROPPED(TOO_BIG_NO_DF) },
 	{ "no mtu check when tun_mtu 0", { TCP4(VIP_IPIP, 80), .payload = 1460 }, FWD(OUT_TUN, SVC_IPIP),
-	  .setup = cfg_no_mtu },
+	  CFG_TUN_MTU(0) },
 	{ "ptb for ip6ip6", { TCP6(VIP_IP6IP6, 80), .payload = 1440 }, .verdict = XDP_TX,
 	  .out = OUT_TOO_BIG, .mtu = 1460, EVENT(TOO_BIG_SENT) },
 	{ "ptb for gue6", { TCP6(VIP_GUE6, 80), .payload = 1440 }, .verdict = XDP_TX,
@@ -289,19 +234,19 @@ static struct fixture rows[] = {
 	{ "fragment to non-VIP passes", { TCP4(NOT_VIP4, 80), .frag_off = 10, .no_df = true },
 	  PASSED(PASS_NO_SERVICE) },
 	{ "fragment to VIP dropped by policy", { TCP4(VIP_DR4, 80), .frag_off = 185, .no_df = true },
-	  DROPPED(FRAGMENT), .setup = cfg_frag_drop },
+	  DROPPED(FRAGMENT), CFG_FLAGS(XLVS_CFG_F_FRAG_DROP) },
 	{ "fragment to non-VIP passes under drop policy", { TCP4(NOT_VIP4, 80), .frag_off = 1, .no_df = true },
-	  PASSED(PASS_NO_SERVICE), .setup = cfg_frag_drop },
+	  PASSED(PASS_NO_SERVICE), CFG_FLAGS(XLVS_CFG_F_FRAG_DROP) },
 	{ "ipv6 fragment to VIP passes", { TCP6(VIP_DR6, 80), .frag6 = true, .frag_off = 100 },
 	  PASSED(PASS_FRAGMENT) },
 	{ "ipv6 first fragment to VIP passes", { TCP6(VIP_DR6, 80), .frag6 = true, .more_frags = true },
 	  PASSED(PASS_FRAGMENT) },
 	{ "ipv6 fragment dropped by policy", { TCP6(VIP_DR6, 80), .frag6 = true, .frag_off = 9 },
-	  DROPPED(FRAGMENT), .setup = cfg_frag_drop },
+	  DROPPED(FRAGMENT), CFG_FLAGS(XLVS_CFG_F_FRAG_DROP) },
 	{ "ip options dropped by policy", { TCP4(VIP_DR4, 80), .ip4_opt = 4 }, DROPPED(IP4_OPTIONS),
-	  .setup = cfg_opt_drop },
+	  CFG_FLAGS(XLVS_CFG_F_IP4_OPT_DROP) },
 	{ "ip options to non-VIP pass under drop policy", { TCP4(NOT_VIP4, 80), .ip4_opt = 4 },
-	  PASSED(PASS_NO_SERVICE), .setup = cfg_opt_drop },
+	  PASSED(PASS_NO_SERVICE), CFG_FLAGS(XLVS_CFG_F_IP4_OPT_DROP) },
 
 	/* ---- truncation at every header ---- */
 	/* Frames under 14 bytes: BPF_PROG_RUN refuses them (EINVAL), so eth_trunc has no row. */
@@ -346,16 +291,16 @@ static struct fixture rows[] = {
 	{ "ring pointing at an inactive real dropped", { TCP4(VIP_IPIP, 80) }, DROPPED(BAD_REAL),
 	  .setup = deactivate_ipip_reals },
 	{ "mtu too small to quote dropped", { TCP4(VIP_IPIP, 80), .payload = 500 }, DROPPED(TOO_BIG_FAIL),
-	  .setup = cfg_mtu_400 },
+	  CFG_TUN_MTU(400) },
 	{ "no too-big about an icmp error", { ICMP4(VIP_IPIP, 3), .icmp_code = 4, .quote = &q_ipip_big },
 	  DROPPED(TOO_BIG_FAIL) },
 	{ "unsupported scheduler dropped", { TCP4(VIP_RR, 80) }, DROPPED(SCHED_UNSUPPORTED) },
 	{ "service without weighted reals dropped", { TCP4(VIP_EMPTY, 80) }, DROPPED(NO_REAL) },
 	{ "unsupported forwarding method dropped", { TCP4(VIP_NAT, 80) }, DROPPED(FWD_UNSUPPORTED) },
 	{ "tunnel without source address dropped", { TCP4(VIP_IPIP, 80) }, DROPPED(NO_TUN_SRC),
-	  .setup = cfg_no_src },
+	  CFG_NO_TUN_SRC },
 	{ "ip6 tunnel without source address dropped", { TCP6(VIP_IP6IP6, 80) }, DROPPED(NO_TUN_SRC),
-	  .setup = cfg_no_src },
+	  CFG_NO_TUN_SRC },
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))

@@ -108,14 +108,20 @@ static json_t *parse_json(const char *text)
 	return j;
 }
 
-/* json_object_get over a dotted path with array indexes: "services.0.reals.1.weight". */
-static json_t *jpath(json_t *j, const char *path)
+/* json_object_get over a dotted path with array indexes: "services.0.reals.1.weight"; NULL: absent. */
+static json_t *jfind(json_t *j, const char *path)
 {
 	char buf[256], *save = NULL, *tok;
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (tok = strtok_r(buf, ".", &save); tok && j; tok = strtok_r(NULL, ".", &save))
 		j = json_is_array(j) ? json_array_get(j, strtoul(tok, NULL, 10)) : json_object_get(j, tok);
+	return j;
+}
+
+static json_t *jpath(json_t *j, const char *path)
+{
+	j = jfind(j, path);
 	cr_assert_not_null(j, "no %s", path);
 	return j;
 }
@@ -1418,175 +1424,246 @@ static void fake_stop(struct fake *f)
 	rmdir(f->dir);
 }
 
-Test(cli_ctl, real_add_request_and_applied_output)
-{
-	struct fake f;
-	struct run r;
-	json_t *req;
+/* A field a JSON document must have (or lack), written in a row. */
+enum jkind { J_STR = 1, J_INT, J_TRUE, J_FALSE, J_ABSENT };
 
-	fake_start(&f, "{\"ok\":true,\"applied\":{\"services_added\":0,\"services_updated\":0,"
-		       "\"services_removed\":0,\"reals_written\":1,\"reals_removed\":0,"
-		       "\"ring_slots_written\":21845,\"vips_written\":0,\"vips_removed\":0}}");
-	RUN(&r, "--socket", f.path, "real", "add", "[2001:db8::10]:53/udp", "198.18.2.1", "weight", "3",
-	    "forward", "ipip", "gue-port", "7777");
-	cr_assert_eq(r.rc, 0, "stderr: %s", r.err.buf);
-	cr_assert_str_eq(r.out.buf, "applied: services added 0, updated 0, removed 0; reals written 1, "
-				    "removed 0; ring slots written 21845; vips written 0, removed 0\n");
-	req = fake_request(&f);
-	cr_assert_str_eq(jstr(req, "cmd"), "real-add");
-	cr_assert_str_eq(jstr(req, "service.vip"), "2001:db8::10");
-	cr_assert_eq(jint(req, "service.port"), 53);
-	cr_assert_str_eq(jstr(req, "service.protocol"), "udp");
-	cr_assert_str_eq(jstr(req, "real.address"), "198.18.2.1");
-	cr_assert_null(json_object_get(jpath(req, "real"), "port"), "no port given, none sent");
-	cr_assert_eq(jint(req, "weight"), 3);
-	cr_assert_str_eq(jstr(req, "forward"), "tun");
-	cr_assert_eq(jint(req, "gue_port"), 7777);
-	json_decref(req);
-	run_free(&r);
-	fake_stop(&f);
+struct jwant {
+	const char *path;	/* jfind() path */
+	enum jkind kind;
+	const char *str;
+	long long num;
+};
+
+#define JSTR(p, v)	{ p, J_STR, .str = v }
+#define JINT(p, v)	{ p, J_INT, .num = v }
+#define JTRUE(p)	{ p, J_TRUE }
+#define JFALSE(p)	{ p, J_FALSE }
+#define JABSENT(p)	{ p, J_ABSENT }
+
+static void expect_fields(const char *row, const char *what, json_t *j, const struct jwant *w)
+{
+	for (; w->path; w++) {
+		json_t *v = jfind(j, w->path);
+
+		if (w->kind == J_ABSENT) {
+			cr_expect_null(v, "%s: %s has %s, want none", row, what, w->path);
+			continue;
+		}
+		if (!v) {
+			cr_expect_fail("%s: %s has no %s", row, what, w->path);
+			continue;
+		}
+		switch (w->kind) {
+		case J_STR: {
+			const char *got = json_is_string(v) ? json_string_value(v) : "(not a string)";
+
+			cr_expect_str_eq(got, w->str, "%s: %s %s '%s', want '%s'", row, what, w->path, got, w->str);
+			break;
+		}
+		case J_INT:
+			cr_expect(json_is_integer(v) && json_integer_value(v) == w->num, "%s: %s %s is not %lld",
+				  row, what, w->path, w->num);
+			break;
+		case J_TRUE:
+			cr_expect(json_is_true(v), "%s: %s %s is not true", row, what, w->path);
+			break;
+		case J_FALSE:
+			cr_expect(json_is_false(v), "%s: %s %s is not false", row, what, w->path);
+			break;
+		case J_ABSENT:
+			break;
+		}
+	}
 }
 
-Test(cli_ctl, service_add_request_json_output)
-{
-	struct fake f;
-	struct run r;
-	json_t *req, *out;
+/*
+ * The CLI against a fake daemon: a command line, the daemon's one-line reply,
+ * and what must come of it: exit code, stdout, stderr, and the request the
+ * daemon received.
+ */
+static const char SOCK[] = "(the fake's socket)";
 
-	fake_start(&f, "{\"ok\":true,\"applied\":{\"services_added\":1}}");
-	RUN(&r, "-j", "--socket", f.path, "service", "add", "198.18.0.10", "udp", "scheduler", "maglev",
-	    "ring-size", "251", "echo", "forward", "gue");
-	cr_assert_eq(r.rc, 0, "stderr: %s", r.err.buf);
-	out = parse_json(r.out.buf);
-	cr_assert_eq(jint(out, "applied.services_added"), 1);
-	req = fake_request(&f);
-	cr_assert_str_eq(jstr(req, "cmd"), "service-add");
-	cr_assert_eq(jint(req, "service.port"), 0, "no port: all ports");
-	cr_assert_str_eq(jstr(req, "service.protocol"), "udp");
-	cr_assert_str_eq(jstr(req, "scheduler"), "maglev");
-	cr_assert_eq(jint(req, "ring_size"), 251);
-	cr_assert(json_is_true(jpath(req, "echo")), "echo: true");
-	cr_assert_str_eq(jstr(req, "forward"), "gue");
-	json_decref(req);
-	json_decref(out);
-	run_free(&r);
-	fake_stop(&f);
-}
-
-Test(cli_ctl, service_update_sends_only_what_is_given)
-{
-	struct fake f;
-	struct run r;
-	json_t *req;
-
-	fake_start(&f, "{\"ok\":true,\"applied\":{\"services_updated\":1}}");
-	RUN(&r, "--socket", f.path, "service", "add", "198.18.0.10:80", "no-echo");
-	cr_assert_eq(r.rc, 0, "stderr: %s", r.err.buf);
-	cr_assert_str_eq(r.out.buf, "applied: services updated 1\n");
-	req = fake_request(&f);
-	cr_assert(json_is_false(jpath(req, "echo")));
-	cr_assert_eq(json_object_size(req), 3, "cmd, service, echo only");
-	json_decref(req);
-	run_free(&r);
-	fake_stop(&f);
-}
-
-Test(cli_ctl, drain_is_weight_zero)
-{
-	struct fake f;
-	struct run r;
-	json_t *req;
-
-	fake_start(&f, "{\"ok\":true,\"applied\":{}}");
-	RUN(&r, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11:80");
-	cr_assert_eq(r.rc, 0, "stderr: %s", r.err.buf);
-	cr_assert_str_eq(r.out.buf, "applied: nothing\n");
-	req = fake_request(&f);
-	cr_assert_str_eq(jstr(req, "cmd"), "real-set-weight");
-	cr_assert_eq(jint(req, "weight"), 0);
-	cr_assert_eq(jint(req, "real.port"), 80);
-	cr_assert_str_eq(jstr(req, "service.protocol"), "tcp");
-	json_decref(req);
-	run_free(&r);
-	fake_stop(&f);
-}
-
-Test(cli_ctl, refused_is_exit_4_with_the_daemons_words)
-{
-	struct fake f;
-	struct run r;
-
-	fake_start(&f, "{\"ok\":false,\"error\":\"no service tcp 198.18.0.99:80\\u001b[2J\"}");
-	RUN(&r, "--socket", f.path, "service", "del", "198.18.0.99:80");
-	cr_assert_eq(r.rc, 4);
-	cr_assert_str_eq(r.err.buf, "xlvs: no service tcp 198.18.0.99:80?[2J\n", "control characters neutered");
-	cr_assert_str_eq(r.out.buf, "");
-	json_decref(fake_request(&f));
-	run_free(&r);
-	fake_stop(&f);
-}
-
-Test(cli_ctl, status_through_the_socket)
-{
-	struct fake f;
-	struct run r;
-	json_t *req;
-	char *line;
-
-	fake_start(&f, status_json);
-	RUN(&r, "--socket", f.path, "status");
-	cr_assert_eq(r.rc, 0, "stderr: %s", r.err.buf);
-	cr_assert(!strncmp(r.out.buf, "xlvsd 0.1.0, pid 1234, up 1d 2h 3m 4s\n", 38), "%s", r.out.buf);
-	req = fake_request(&f);
-	line = json_dumps(req, JSON_COMPACT);
-	cr_assert_str_eq(line ? line : "", "{\"cmd\":\"status\"}");
-	free(line);
-	json_decref(req);
-	run_free(&r);
-	fake_stop(&f);
-}
-
-static void ctl_expect(const char *reply, int timeout_ms, int want_rc, const char *want_err)
-{
-	char err[256] = "";
-	json_t *req = json_pack("{s:s}", "cmd", "status"), *rep = NULL;
-	struct fake f;
+struct ctl_row {
+	const char *name;
+	const char *reply;		/* the fake daemon's answer */
+	const char *words[20];		/* the command line; SOCK: the fake's socket path */
 	int rc;
+	const char *out;		/* stdout exactly (NULL: see out_json) */
+	bool out_is_prefix;		/* out is only how stdout starts */
+	struct jwant out_json[4];	/* stdout parsed as JSON has these fields */
+	const char *err;		/* stderr exactly (NULL: not checked) */
+	const char *req_line;		/* the request, compacted, exactly (NULL: see req) */
+	size_t req_keys;		/* the request has exactly this many keys (0: not checked) */
+	struct jwant req[10];		/* the request has these fields */
+};
 
-	fake_start(&f, reply);
-	rc = xlvs_ctl_call(f.path, req, timeout_ms, &rep, err, sizeof(err));
-	cr_assert_eq(rc, want_rc, "reply '%s': rc %d (%s)", reply ? reply : "(none)", rc, err);
-	cr_assert_not_null(strstr(err, want_err), "got '%s', want '%s'", err, want_err);
-	cr_assert_null(rep);
+static const struct ctl_row ctl_rows[] = {
+	{ "real add: request fields and the applied summary",
+	  "{\"ok\":true,\"applied\":{\"services_added\":0,\"services_updated\":0,"
+	  "\"services_removed\":0,\"reals_written\":1,\"reals_removed\":0,"
+	  "\"ring_slots_written\":21845,\"vips_written\":0,\"vips_removed\":0}}",
+	  { "--socket", SOCK, "real", "add", "[2001:db8::10]:53/udp", "198.18.2.1", "weight", "3", "forward", "ipip",
+	    "gue-port", "7777" }, 0,
+	  .out = "applied: services added 0, updated 0, removed 0; reals written 1, removed 0; "
+		 "ring slots written 21845; vips written 0, removed 0\n",
+	  .req = { JSTR("cmd", "real-add"), JSTR("service.vip", "2001:db8::10"), JINT("service.port", 53),
+		   JSTR("service.protocol", "udp"), JSTR("real.address", "198.18.2.1"),
+		   JABSENT("real.port"), /* no port given, none sent */
+		   JINT("weight", 3), JSTR("forward", "tun"), JINT("gue_port", 7777) } },
+	{ "service add: request fields and JSON output",
+	  "{\"ok\":true,\"applied\":{\"services_added\":1}}",
+	  { "-j", "--socket", SOCK, "service", "add", "198.18.0.10", "udp", "scheduler", "maglev", "ring-size",
+	    "251", "echo", "forward", "gue" }, 0,
+	  .out_json = { JINT("applied.services_added", 1) },
+	  .req = { JSTR("cmd", "service-add"), JINT("service.port", 0), /* no port: all ports */
+		   JSTR("service.protocol", "udp"), JSTR("scheduler", "maglev"), JINT("ring_size", 251),
+		   JTRUE("echo"), JSTR("forward", "gue") } },
+	{ "service update sends only what is given (cmd, service, echo)",
+	  "{\"ok\":true,\"applied\":{\"services_updated\":1}}",
+	  { "--socket", SOCK, "service", "add", "198.18.0.10:80", "no-echo" }, 0,
+	  .out = "applied: services updated 1\n", .req_keys = 3, .req = { JFALSE("echo") } },
+	{ "real drain is set-weight 0",
+	  "{\"ok\":true,\"applied\":{}}",
+	  { "--socket", SOCK, "real", "drain", "198.18.0.10:80", "198.18.1.11:80" }, 0,
+	  .out = "applied: nothing\n",
+	  .req = { JSTR("cmd", "real-set-weight"), JINT("weight", 0), JINT("real.port", 80),
+		   JSTR("service.protocol", "tcp") } },
+	{ "refused is exit 4 with the daemon's words, control characters neutered",
+	  "{\"ok\":false,\"error\":\"no service tcp 198.18.0.99:80\\u001b[2J\"}",
+	  { "--socket", SOCK, "service", "del", "198.18.0.99:80" }, 4,
+	  .out = "", .err = "xlvs: no service tcp 198.18.0.99:80?[2J\n" },
+	{ "status through the socket",
+	  status_json,
+	  { "--socket", SOCK, "status" }, 0,
+	  .out = "xlvsd 0.1.0, pid 1234, up 1d 2h 3m 4s\n", .out_is_prefix = true,
+	  .req_line = "{\"cmd\":\"status\"}" },
+};
+
+static void run_ctl_row(const struct ctl_row *t)
+{
+	const char *words[sizeof(t->words) / sizeof(t->words[0]) + 1];
+	const char *out;
+	struct fake f;
+	struct run r;
+	json_t *req;
+	size_t i;
+
+	fake_start(&f, t->reply);
+	for (i = 0; t->words[i]; i++)
+		words[i] = t->words[i] == SOCK ? f.path : t->words[i];
+	words[i] = NULL;
+	run_v(&r, words);
+	out = r.out.buf ? r.out.buf : "";
+	cr_expect_eq(r.rc, t->rc, "%s: exit %d, want %d; stderr: %s", t->name, r.rc, t->rc, r.err.buf);
+	if (t->out && t->out_is_prefix)
+		cr_expect(!strncmp(out, t->out, strlen(t->out)), "%s: stdout '%s', want it to start '%s'", t->name,
+			  out, t->out);
+	else if (t->out)
+		cr_expect_str_eq(out, t->out, "%s: stdout '%s', want '%s'", t->name, out, t->out);
+	if (t->out_json[0].path) {
+		json_t *j = parse_json(out);
+
+		expect_fields(t->name, "output", j, t->out_json);
+		json_decref(j);
+	}
+	if (t->err)
+		cr_expect_str_eq(r.err.buf ? r.err.buf : "", t->err, "%s: stderr '%s', want '%s'", t->name,
+				 r.err.buf ? r.err.buf : "", t->err);
+
+	req = fake_request(&f);
+	if (t->req_line) {
+		char *line = json_dumps(req, JSON_COMPACT);
+
+		cr_expect_str_eq(line ? line : "", t->req_line, "%s: request %s, want %s", t->name, line ? line : "",
+				 t->req_line);
+		free(line);
+	}
+	if (t->req_keys)
+		cr_expect_eq(json_object_size(req), t->req_keys, "%s: request has %zu keys, want %zu", t->name,
+			     json_object_size(req), t->req_keys);
+	expect_fields(t->name, "request", req, t->req);
 	json_decref(req);
+	run_free(&r);
 	fake_stop(&f);
 }
 
-Test(cli_ctl, broken_daemons_are_exit_3)
+Test(cli_ctl, requests_and_replies)
 {
-	ctl_expect("garbage{", 2000, XLVS_EXIT_DAEMON, "malformed reply from xlvsd");
-	ctl_expect("[1,2]", 2000, XLVS_EXIT_DAEMON, "not an object with \"ok\"");
-	ctl_expect("{\"ok\":1}", 2000, XLVS_EXIT_DAEMON, "not an object with \"ok\"");
-	ctl_expect("", 2000, XLVS_EXIT_DAEMON, "closed the connection without answering");
-	ctl_expect(NULL, 200, XLVS_EXIT_DAEMON, "did not answer within 0.2 s");
+	size_t i;
+
+	for (i = 0; i < sizeof(ctl_rows) / sizeof(ctl_rows[0]); i++)
+		run_ctl_row(&ctl_rows[i]);
 }
 
-Test(cli_ctl, nothing_listening)
-{
-	char err[256], path[] = "/tmp/xlvs-cli-test.XXXXXX";
-	json_t *req = json_pack("{s:s}", "cmd", "status"), *rep;
-	int fd = mkstemp(path);
+/*
+ * xlvs_ctl_call() against daemons that fail: a fake with a broken answer, or
+ * no daemon at all. Each is a daemon error (exit 3) with no reply.
+ */
+static const char NOT_A_SOCKET[] = "(a plain file)";
 
-	cr_assert_geq(fd, 0);
-	close(fd);
-	/* A file that is no socket: refused, as when xlvsd died and left its socket. */
-	cr_assert_eq(xlvs_ctl_call(path, req, 1000, &rep, err, sizeof(err)), XLVS_EXIT_DAEMON);
-	cr_assert_not_null(strstr(err, "xlvsd is not running (nothing listens on"), "%s", err);
-	unlink(path);
-	cr_assert_eq(xlvs_ctl_call("/tmp/xlvs-cli-test-missing/s", req, 1000, &rep, err, sizeof(err)),
-		     XLVS_EXIT_DAEMON);
-	cr_assert_str_eq(err, "xlvsd is not running (no socket at /tmp/xlvs-cli-test-missing/s)");
+struct call_row {
+	const char *name;
+	const char *path;	/* NULL: a fake daemon's socket; NOT_A_SOCKET: a fresh plain file */
+	const char *reply;	/* the fake's answer (NULL: never answers, "": closes without a word) */
+	int timeout_ms;
+	int rc;
+	const char *err;	/* substring of the error */
+	bool err_exact;		/* err is the whole error */
+};
+
+static const struct call_row call_rows[] = {
+	{ "malformed reply", NULL, "garbage{", 2000, XLVS_EXIT_DAEMON, .err = "malformed reply from xlvsd" },
+	{ "reply not an object", NULL, "[1,2]", 2000, XLVS_EXIT_DAEMON, .err = "not an object with \"ok\"" },
+	{ "reply whose ok is not a boolean", NULL, "{\"ok\":1}", 2000, XLVS_EXIT_DAEMON,
+	  .err = "not an object with \"ok\"" },
+	{ "daemon closes without answering", NULL, "", 2000, XLVS_EXIT_DAEMON,
+	  .err = "closed the connection without answering" },
+	{ "daemon never answers: timeout", NULL, NULL, 200, XLVS_EXIT_DAEMON, .err = "did not answer within 0.2 s" },
+	/* As when xlvsd died and left its socket. */
+	{ "a file that is no socket is refused", NOT_A_SOCKET, NULL, 1000, XLVS_EXIT_DAEMON,
+	  .err = "xlvsd is not running (nothing listens on" },
+	{ "no socket at the path", "/tmp/xlvs-cli-test-missing/s", NULL, 1000, XLVS_EXIT_DAEMON,
+	  .err = "xlvsd is not running (no socket at /tmp/xlvs-cli-test-missing/s)", .err_exact = true },
+};
+
+static void run_call_row(const struct call_row *t)
+{
+	char err[256] = "", file[] = "/tmp/xlvs-cli-test.XXXXXX";
+	json_t *req = json_pack("{s:s}", "cmd", "status"), *rep = NULL;
+	const char *path = t->path;
+	struct fake f;
+	int rc, fd;
+
+	if (!path) {
+		fake_start(&f, t->reply);
+		path = f.path;
+	} else if (path == NOT_A_SOCKET) {
+		fd = mkstemp(file);
+		cr_assert_geq(fd, 0, "%s: mkstemp", t->name);
+		close(fd);
+		path = file;
+	}
+	rc = xlvs_ctl_call(path, req, t->timeout_ms, &rep, err, sizeof(err));
+	cr_expect_eq(rc, t->rc, "%s: rc %d, want %d (%s)", t->name, rc, t->rc, err);
+	if (t->err_exact)
+		cr_expect_str_eq(err, t->err, "%s: error '%s', want '%s'", t->name, err, t->err);
+	else
+		cr_expect_not_null(strstr(err, t->err), "%s: error '%s', want '%s'", t->name, err, t->err);
+	cr_expect_null(rep, "%s: a reply although the call failed", t->name);
+	json_decref(rep);
 	json_decref(req);
+	if (!t->path)
+		fake_stop(&f);
+	else if (t->path == NOT_A_SOCKET)
+		unlink(file);
+}
+
+Test(cli_ctl, failing_daemons)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(call_rows) / sizeof(call_rows[0]); i++)
+		run_call_row(&call_rows[i]);
 }
 
 /* ---- end to end: the listing commands on real pinned maps (root) ---------- */
