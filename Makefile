@@ -70,6 +70,7 @@ help:
 	@echo 'make demo-clean  remove what an interrupted demo left behind'
 	@echo 'make test    run every test suite (unit, BPF fixtures, end to end); fails if any fails'
 	@echo 'make bench   BPF_PROG_RUN benchmark; writes $(BUILD)/bench.json'
+	@echo 'make fuzz    libFuzzer pass over every fuzz target, FUZZ_SECONDS=N each (default 20); docs/reliability.md'
 	@echo 'make clean   remove $(BUILD)/'
 	@echo 'V=1          show full commands'
 
@@ -215,3 +216,48 @@ bench: deps
 clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
+
+# ---- fuzzing (tests/fuzz/, docs/reliability.md) ------------------------------
+# `make fuzz`: every target for FUZZ_SECONDS (a CI-sized pass), seeds from
+# tests/fuzz/corpus/<target>/, new inputs in $(BUILD)/fuzz/corpus/<target>/, crash
+# artifacts in $(BUILD)/fuzz/; fails on any crash, sanitizer report or invariant.
+# `make fuzz-seeds` rewrites the packet seeds from the fixture table.
+FUZZ_SECONDS ?= 20
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   ?=
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-DXLVS_NO_CRITERION -Iinclude -Imaps -I$(BUILD)/bpf -Itests/bpf -Itests/fuzz
+FUZZ_PKT_SRCS := tests/fuzz/fuzz_pkt.c tests/bpf/pktgen.c
+FUZZ_TARGETS := lb decap
+FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz-%,$(FUZZ_TARGETS))
+
+.PHONY: fuzz fuzz-seeds
+
+$(FUZZ_DIR):
+	$(Q)mkdir -p $@
+
+$(FUZZ_DIR)/fuzz-lb: tests/fuzz/fuzz_lb.c $(FUZZ_PKT_SRCS) tests/fuzz/fuzz_pkt.h tests/bpf/world.c \
+		     tests/bpf/world.h $(BPF_SKELS) $(LIBMAPS) | $(FUZZ_DIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_PKT_SRCS) tests/bpf/world.c $(LIBMAPS) $(LDLIBS) -o $@
+
+$(FUZZ_DIR)/fuzz-decap: tests/fuzz/fuzz_decap.c $(FUZZ_PKT_SRCS) tests/fuzz/fuzz_pkt.h $(BPF_SKELS) | $(FUZZ_DIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_PKT_SRCS) $(LDLIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		printf '  %-8s %s (%ss)\n' FUZZ $$t $(FUZZ_SECONDS); \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t; \
+		$(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_DIR)/$$t- $(FUZZ_FLAGS) \
+			$(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t > $(FUZZ_DIR)/$$t.log 2>&1 || \
+			{ tail -40 $(FUZZ_DIR)/$$t.log; echo "fuzz: $$t failed, see $(FUZZ_DIR)/$$t.log" >&2; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^Done' $(FUZZ_DIR)/$$t.log | sed 's/^/           /'; \
+	done
+
+fuzz-seeds: $(TEST_BPF)
+	$(Q)rm -rf tests/fuzz/corpus/lb tests/fuzz/corpus/decap
+	$(Q)mkdir -p tests/fuzz/corpus/lb tests/fuzz/corpus/decap
+	$(Q)XLVS_FUZZ_SEEDS=$(abspath tests/fuzz/corpus) $(TEST_BPF) --jobs 2 --filter 'fixtures/*' >/dev/null

@@ -2,12 +2,16 @@
 /* Runs one fixture row and checks everything it promises. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <linux/if_ether.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <xlvs/hash.h>
 #include "fixture.h"
+#include "../fuzz/fuzz_pkt.h"
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -243,6 +247,60 @@ void apply_cfg_change(struct world *w, const struct cfg_change *c)
 	world_set_config(w, &cfg);
 }
 
+static void write_seed(const char *dir, const char *target, const char *name, uint8_t opt, const uint8_t *frame,
+		       size_t len)
+{
+	char path[512], *c;
+	FILE *fp;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/%s/", dir, target);
+	snprintf(path + n, sizeof(path) - (size_t)n, "%s", name);
+	for (c = path + n; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+			*c = '-';
+	fp = fopen(path, "wb");
+	cr_assert(fp, "%s: %s", path, strerror(errno));
+	cr_assert(fwrite(&opt, 1, 1, fp) == 1 && fwrite(frame, 1, len, fp) == len && !fclose(fp), "%s", path);
+}
+
+/*
+ * XLVS_FUZZ_SEEDS=DIR (make fuzz-seeds): the row's frame becomes a seed of the
+ * director's fuzz target, with the row's config as its option byte, and a
+ * tunnel it produced one of the decapsulator's (tests/fuzz/fuzz_pkt.h).
+ */
+static void fuzz_seeds(const struct fixture *f, const uint8_t *in, size_t in_len, int verdict, const uint8_t *out,
+		       size_t out_len)
+{
+	const char *dir = getenv("XLVS_FUZZ_SEEDS");
+	const struct pkt_spec *s = &f->pkt;
+	uint8_t opt = 0;
+	size_t l2 = s->vlan ? 18 : 14;
+
+	if (!dir)
+		return;
+	if (f->cfg.set_flags & XLVS_CFG_F_FRAG_DROP)
+		opt |= FZ_LB_FRAG_DROP;
+	if (f->cfg.set_flags & XLVS_CFG_F_IP4_OPT_DROP)
+		opt |= FZ_LB_OPT_DROP;
+	if (f->cfg.set_tun_mtu)
+		opt |= fz_lb_mtu_bits(f->cfg.tun_mtu);
+	if (f->cfg.no_tun_src)
+		opt |= FZ_LB_NO_TUN_SRC;
+	/* Well-formed rows keep their lengths and checksums repaired under mutation. */
+	if (!s->truncate && !s->cut && !s->pad_to && !s->ihl && !s->bad_ip_version)
+		opt |= FZ_LB_FIXUP;
+	write_seed(dir, "lb", f->name, opt, in, in_len);
+	if (verdict != XDP_TX || (f->out != OUT_TUN && f->out != OUT_GUE && f->out != OUT_CUSTOM) || out_len < l2 + 48)
+		return;
+	opt = FZ_DC_FIXUP;
+	/* GUE to the real that listens on 7777 (world.c): UDP destination port after IPv4 or IPv6. */
+	if ((out[l2 - 1] == 0x00 && out[l2 + 9] == IPPROTO_UDP && get16(out + l2 + 22) == 7777) ||
+	    (out[l2 - 1] == 0xdd && out[l2 + 6] == IPPROTO_UDP && get16(out + l2 + 42) == 7777))
+		opt |= FZ_DC_GUE7777;
+	write_seed(dir, "decap", f->name, opt, out, out_len);
+}
+
 void run_fixture(const struct fixture *f)
 {
 	static uint8_t in[PKT_MAX], out[PKT_MAX];
@@ -282,5 +340,6 @@ void run_fixture(const struct fixture *f)
 	}
 	if (f->check)
 		f->check(&w, f, in, in_len, out, out_len);
+	fuzz_seeds(f, in, in_len, verdict, out, out_len);
 	world_close(&w);
 }

@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target: frames through the director (bpf/xlvs_lb.bpf.c) with
+ * BPF_PROG_RUN against the standard world of the fixture tests (world_std),
+ * checking on every run:
+ *   counters  each drop reason and event moves by 0 or 1; XDP_DROP moves exactly
+ *             one drop reason and no traffic counter; XDP_PASS exactly one pass
+ *             event; XDP_TX exactly one of echo reply, too-big sent or one
+ *             service + one real of that service (packets 1, bytes = frame);
+ *   XDP_PASS  the frame is unchanged;
+ *   XDP_TX    forwarded: destination MAC = the next hop of a real of a service
+ *             matching the packet's flow (VIP, protocol, port or port 0); DR
+ *             changes the MACs only; tunnels: outer lengths, IPv4 header checksum,
+ *             source, destination = real, GUE ports and lengths, IPv6 GUE UDP
+ *             checksum valid whenever the input's checksums were, the inner
+ *             datagram byte-identical; echo replies and too-big messages:
+ *             lengths, addresses, checksums recomputed in full.
+ * Input: option byte (FZ_LB_*, tests/fuzz/fuzz_pkt.h), then the frame.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_pkt.h"
+#include "world.h"
+#include "xlvs_lb.skel.h"
+
+#define NREALS	(STD_SVC_MAX * STD_REALS_MAX)
+
+struct snap {
+	uint64_t drops[XLVS_DROP_MAX];
+	uint64_t ev[XLVS_EV_MAX];
+	struct xlvs_counters svc[STD_SVC_MAX];
+	struct xlvs_counters real[NREALS];
+};
+
+static struct world W;
+static struct xlvs_config std_cfg;
+static struct xlvs_real reals[NREALS];
+static struct svc_info {
+	uint8_t family, proto;
+	uint16_t port;
+	uint8_t addr[16];
+} svcs[STD_SVC_MAX];
+static int ncpus;
+
+/*
+ * The BPF program is not instrumented, so libFuzzer's coverage sees only this
+ * harness. Its outcome is fed back as extra features: verdict, each drop reason
+ * and event moved, the service and real counted, and the event set as a whole.
+ */
+#define FEAT_VERDICT	0
+#define FEAT_DROP	8
+#define FEAT_EVENT	(FEAT_DROP + XLVS_DROP_MAX)
+#define FEAT_SVC	(FEAT_EVENT + XLVS_EV_MAX)
+#define FEAT_REAL	(FEAT_SVC + STD_SVC_MAX)
+#define FEAT_EVSET	(FEAT_REAL + NREALS)
+#define FEAT_MAX	(FEAT_EVSET + 512)
+__attribute__((used, section("__libfuzzer_extra_counters"))) static uint8_t features[FEAT_MAX];
+
+static void feature(unsigned int i)
+{
+	if (i < FEAT_MAX && features[i] < 255)
+		features[i]++;
+}
+
+/* Per-CPU values summed, count entries from index 0, in one syscall. */
+static void batch_sum(int fd, uint32_t count, size_t vsize, void *out)
+{
+	size_t words = vsize / 8;
+	uint64_t *vals = calloc((size_t)count * ncpus, vsize), *o = out;
+	uint32_t *keys = calloc(count, sizeof(*keys)), n = count, next;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t i, w;
+	int c;
+
+	FZ_ASSERT(vals && keys, "out of memory");
+	if (bpf_map_lookup_batch(fd, NULL, &next, keys, vals, &n, &opts) && errno != ENOENT)
+		FZ_ASSERT(0, "lookup_batch: %s", strerror(errno));
+	FZ_ASSERT(n == count, "lookup_batch gave %u of %u", n, count);
+	memset(out, 0, count * vsize);
+	for (i = 0; i < count; i++)
+		for (c = 0; c < ncpus; c++)
+			for (w = 0; w < words; w++)
+				o[i * words + w] += vals[((size_t)i * ncpus + c) * words + w];
+	free(vals);
+	free(keys);
+}
+
+static void snapshot(struct snap *s)
+{
+	batch_sum(MAP_FD(&W, xlvs_drops), XLVS_DROP_MAX, 8, s->drops);
+	batch_sum(MAP_FD(&W, xlvs_events), XLVS_EV_MAX, 8, s->ev);
+	batch_sum(MAP_FD(&W, xlvs_svc_stats), STD_SVC_MAX, sizeof(struct xlvs_counters), s->svc);
+	batch_sum(MAP_FD(&W, xlvs_real_stats), NREALS, sizeof(struct xlvs_counters), s->real);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	int s, i;
+
+	ncpus = libbpf_num_possible_cpus();
+	world_open(&W, NULL);
+	world_std(&W);
+	world_get_config(&W, &std_cfg);
+	for (i = 0; i < NREALS; i++)
+		world_get_real(&W, (uint32_t)i, &reals[i]);
+	for (s = 0; s < STD_SVC_MAX; s++) {
+		svcs[s].family = strchr(std_svcs[s].vip, ':') ? 6 : 4;
+		svcs[s].proto = std_svcs[s].proto;
+		svcs[s].port = std_svcs[s].port;
+		parse_addr(svcs[s].family, std_svcs[s].vip, svcs[s].addr);
+	}
+	return 0;
+}
+
+static void clear_conns(void)
+{
+	int fd = MAP_FD(&W, xlvs_conns);
+	struct xlvs_flow k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		bpf_map_delete_elem(fd, &k);
+}
+
+/* The client -> VIP flow the input describes, as the oracle sees it. */
+struct oflow {
+	bool icmp_err, echo;
+	uint8_t family, proto;
+	const uint8_t *dst;
+	uint16_t dport;
+};
+
+static bool icmp_error_type(uint8_t family, uint8_t t)
+{
+	return family == 4 ? t == 3 || t == 11 : t == 1 || t == 2 || t == 3;
+}
+
+static void oracle_flow(const uint8_t *in, const struct fz_ip *ip, struct oflow *f)
+{
+	const uint8_t *h = in + ip->off, *l4 = h + ip->hlen;
+
+	memset(f, 0, sizeof(*f));
+	f->family = ip->family;
+	f->proto = ip->proto;
+	f->dst = h + (ip->family == 4 ? 16 : 24);
+	if ((ip->proto == IPPROTO_ICMP && ip->family == 4) || (ip->proto == IPPROTO_ICMPV6 && ip->family == 6)) {
+		const uint8_t *q = l4 + 8;
+
+		f->echo = l4[0] == (ip->family == 4 ? 8 : 128);
+		if (!icmp_error_type(ip->family, l4[0]))
+			return;
+		f->icmp_err = true;
+		if (ip->family == 4) {
+			f->dst = q + 12;	/* the quoted packet's source */
+			f->proto = q[9];
+			f->dport = fz_get16(q + (q[0] & 0xf) * 4);
+		} else {
+			f->dst = q + 8;
+			f->proto = q[6];
+			f->dport = fz_get16(q + 40);
+		}
+		return;
+	}
+	if (ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP)
+		f->dport = fz_get16(l4 + 2);
+}
+
+static const char *fwd_name(uint8_t fwd)
+{
+	return fwd < XLVS_FWD_MAX ? xlvs_fwd_names[fwd] : "?";
+}
+
+static void check_tunnel(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len, size_t l2,
+			 const struct fz_ip *ip, const struct xlvs_real *r, const struct xlvs_config *cfg)
+{
+	bool gue = r->fwd == XLVS_FWD_GUE, v6 = r->family == 6;
+	size_t iplen = v6 ? 40 : 20, olen = iplen + (gue ? 8 : 0);
+	const uint8_t *o = out + l2, *uh = o + iplen;
+	uint8_t proto = gue ? IPPROTO_UDP : ip->family == 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
+	bool df = ip->family == 6 || (fz_get16(in + ip->off + 6) & 0x4000);
+
+	FZ_ASSERT(out_len == in_len + olen, "%s: encapsulated length %zu, input %zu", fwd_name(r->fwd), out_len,
+		  in_len);
+	FZ_ASSERT(!memcmp(out + 12, in + 12, l2 - 14), "VLAN tag kept");
+	FZ_ASSERT(fz_get16(out + l2 - 2) == (v6 ? 0x86dd : 0x0800), "outer EtherType");
+	FZ_ASSERT(!memcmp(o + olen, in + l2, in_len - l2), "inner datagram byte-identical");
+	if (!v6) {
+		FZ_ASSERT(o[0] == 0x45, "outer version/ihl %#x", o[0]);
+		FZ_ASSERT(fz_get16(o + 2) == olen + ip->len, "outer tot_len %u, inner %zu", fz_get16(o + 2),
+			  ip->len);
+		FZ_ASSERT(fz_csum(o, 20, 0) == 0, "outer IPv4 header checksum");
+		FZ_ASSERT(!!(fz_get16(o + 6) & 0x4000) == df, "outer DF follows the inner packet");
+		FZ_ASSERT(!(fz_get16(o + 6) & 0x3fff), "outer not a fragment");
+		FZ_ASSERT(o[9] == proto, "outer protocol %u", o[9]);
+		FZ_ASSERT(!memcmp(o + 12, &cfg->src4, 4), "outer source");
+		FZ_ASSERT(!memcmp(o + 16, r->addr, 4), "outer destination = real");
+	} else {
+		FZ_ASSERT(o[0] >> 4 == 6, "outer version");
+		FZ_ASSERT(fz_get16(o + 4) == olen - 40 + ip->len, "outer payload length %u", fz_get16(o + 4));
+		FZ_ASSERT(o[6] == proto, "outer next header %u", o[6]);
+		FZ_ASSERT(!memcmp(o + 8, cfg->src6, 16), "outer source");
+		FZ_ASSERT(!memcmp(o + 24, r->addr, 16), "outer destination = real");
+	}
+	if (!gue)
+		return;
+	FZ_ASSERT(fz_get16(uh + 2) == ntohs(r->gue_port ? r->gue_port : cfg->gue_port), "GUE port");
+	FZ_ASSERT(fz_get16(uh + 4) == 8 + ip->len, "UDP length %u, inner %zu", fz_get16(uh + 4), ip->len);
+	if (!v6) {
+		FZ_ASSERT(fz_get16(uh + 6) == 0, "IPv4 GUE without UDP checksum");
+		return;
+	}
+	if (!fz_get16(uh + 6))
+		return;	/* zero: allowed for tunnels (RFC 6935) */
+	if (ip->hdr_csum_ok && ip->l4_csum_ok) {
+		uint32_t ps = 0;
+		size_t i;
+
+		for (i = 8; i < 40; i += 2)
+			ps += fz_get16(o + i);
+		ps += IPPROTO_UDP + 8 + (uint32_t)ip->len;
+		FZ_ASSERT(fz_csum(uh, 8 + ip->len, ps) == 0, "IPv6 GUE UDP checksum %#x invalid for a valid inner "
+			  "packet", fz_get16(uh + 6));
+	}
+}
+
+static void check_echo(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len, size_t l2,
+		       const struct fz_ip *ip)
+{
+	const uint8_t *h = in + l2, *oh = out + l2;
+	struct fz_ip oip;
+
+	FZ_ASSERT(out_len == in_len, "echo reply length");
+	FZ_ASSERT(!memcmp(out, in + 6, 6) && !memcmp(out + 6, in, 6), "echo reply MACs swapped");
+	fz_ip_parse(out, out_len, l2, ip->family, &oip);
+	FZ_ASSERT(oip.ok && oip.len == ip->len, "echo reply datagram");
+	if (ip->family == 4) {
+		FZ_ASSERT(!memcmp(oh + 12, h + 16, 4) && !memcmp(oh + 16, h + 12, 4), "addresses swapped");
+		FZ_ASSERT(oh[20] == 0, "echo reply type");
+	} else {
+		FZ_ASSERT(!memcmp(oh + 8, h + 24, 16) && !memcmp(oh + 24, h + 8, 16), "addresses swapped");
+		FZ_ASSERT(oh[40] == 129, "echo reply type");
+	}
+	FZ_ASSERT(!ip->hdr_csum_ok || oip.hdr_csum_ok, "echo reply IPv4 header checksum invalid (input valid)");
+	FZ_ASSERT(!ip->l4_csum_ok || oip.l4_csum_ok,
+		  "echo reply ICMP checksum %#x invalid by recomputation (input's valid)",
+		  fz_get16(oh + oip.hlen + 2));
+	FZ_ASSERT(!memcmp(oh + oip.hlen + 4, h + ip->hlen + 4, ip->len - ip->hlen - 4), "echo data kept");
+}
+
+static void check_too_big(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len, size_t l2,
+			  const struct fz_ip *ip, const struct xlvs_config *cfg)
+{
+	size_t hdrs = ip->family == 4 ? 28 : 48, quote = ip->family == 4 ? 548 : 1232;
+	const uint8_t *oh = out + l2, *h = in + l2;
+	struct fz_ip oip;
+
+	FZ_ASSERT(cfg->tun_mtu, "too big without an MTU");
+	FZ_ASSERT(out_len == l2 + hdrs + quote, "too-big length %zu", out_len);
+	FZ_ASSERT(!memcmp(out, in + 6, 6) && !memcmp(out + 6, in, 6), "too-big MACs");
+	FZ_ASSERT(!memcmp(out + 12, in + 12, l2 - 14), "VLAN tag kept");
+	fz_ip_parse(out, out_len, l2, ip->family, &oip);
+	FZ_ASSERT(oip.ok && oip.len == hdrs + quote && oip.hdr_csum_ok, "too-big IP header");
+	FZ_ASSERT(oip.l4_csum_ok, "too-big ICMP checksum invalid by recomputation");
+	FZ_ASSERT(!memcmp(oh + hdrs, h, quote), "too-big quotes the datagram");
+	if (ip->family == 4)
+		FZ_ASSERT(!memcmp(oh + 12, h + 16, 4) && !memcmp(oh + 16, h + 12, 4) && oh[20] == 3 && oh[21] == 4,
+			  "frag-needed addresses/type");
+	else
+		FZ_ASSERT(!memcmp(oh + 8, h + 24, 16) && !memcmp(oh + 24, h + 8, 16) && oh[40] == 2,
+			  "packet-too-big addresses/type");
+}
+
+static void check_forwarded(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len, size_t l2,
+			    const struct fz_ip *ip, const struct snap *a, const struct snap *b,
+			    const struct xlvs_config *cfg)
+{
+	int s, svc = -1, real = -1, i;
+	uint64_t nf;
+	struct oflow f;
+	const struct xlvs_real *r;
+	uint8_t mac[6];
+
+	for (s = 0; s < STD_SVC_MAX; s++) {
+		uint64_t d = b->svc[s].packets - a->svc[s].packets;
+
+		FZ_ASSERT(d <= 1, "service %d counted %lu packets", s, (unsigned long)d);
+		if (d) {
+			FZ_ASSERT(svc < 0, "services %d and %d both counted", svc, s);
+			svc = s;
+		}
+	}
+	for (i = 0; i < NREALS; i++) {
+		uint64_t d = b->real[i].packets - a->real[i].packets;
+
+		FZ_ASSERT(d <= 1, "real %d counted %lu packets", i, (unsigned long)d);
+		if (d) {
+			FZ_ASSERT(real < 0, "reals %d and %d both counted", real, i);
+			real = i;
+		}
+	}
+	FZ_ASSERT(svc >= 0 && real >= 0, "XDP_TX: forwarded but no service/real counted (svc %d real %d)", svc,
+		  real);
+	FZ_ASSERT(std_svc_of_real((uint32_t)real) == svc, "real %d is not service %d's", real, svc);
+	FZ_ASSERT(b->svc[svc].bytes - a->svc[svc].bytes == in_len && b->real[real].bytes - a->real[real].bytes ==
+		  in_len, "bytes counted != frame length %zu", in_len);
+	nf = b->svc[svc].new_flows - a->svc[svc].new_flows;
+	FZ_ASSERT(nf <= 1 && nf == b->real[real].new_flows - a->real[real].new_flows, "new_flows service/real");
+
+	FZ_ASSERT(ip->ok, "forwarded a datagram the oracle finds malformed");
+	oracle_flow(in, ip, &f);
+	FZ_ASSERT(f.family == svcs[svc].family && f.proto == svcs[svc].proto &&
+		  !memcmp(f.dst, svcs[svc].addr, f.family == 4 ? 4 : 16) &&
+		  (svcs[svc].port == 0 || svcs[svc].port == f.dport),
+		  "flow (family %u proto %u dport %u) sent to service %s", f.family, f.proto, f.dport,
+		  std_svcs[svc].name);
+	FZ_ASSERT(b->ev[XLVS_EV_ICMP_ERR_FWD] - a->ev[XLVS_EV_ICMP_ERR_FWD] == f.icmp_err, "icmp_error_forwarded");
+	if (f.icmp_err) {
+		FZ_ASSERT(nf == 0, "an ICMP error counted as a new flow");
+	} else {
+		uint64_t made = b->ev[XLVS_EV_CONN_NEW] - a->ev[XLVS_EV_CONN_NEW] +
+				b->ev[XLVS_EV_SYN_GUARD] - a->ev[XLVS_EV_SYN_GUARD];
+
+		FZ_ASSERT(made == nf, "new_flows %lu but conn_new+syn_guard %lu", (unsigned long)nf,
+			  (unsigned long)made);
+		FZ_ASSERT(nf + b->ev[XLVS_EV_CONN_HIT] - a->ev[XLVS_EV_CONN_HIT] == 1, "neither new nor hit");
+	}
+
+	r = &reals[real];
+	real_mac((uint32_t)real, mac);
+	FZ_ASSERT(!memcmp(out, mac, 6) && !memcmp(out + 6, MAC_LB, 6), "MACs = real %d's next hop", real);
+	if (r->fwd == XLVS_FWD_DR) {
+		FZ_ASSERT(out_len == in_len, "DR keeps the length");
+		FZ_ASSERT(!memcmp(out + 12, in + 12, in_len - 12), "DR changes only the MACs");
+	} else {
+		FZ_ASSERT(r->fwd == XLVS_FWD_TUN || r->fwd == XLVS_FWD_GUE, "forwarded by %s", fwd_name(r->fwd));
+		check_tunnel(in, in_len, out, out_len, l2, ip, r, cfg);
+	}
+}
+
+static void run_once(const uint8_t *in, size_t in_len, const struct xlvs_config *cfg)
+{
+	static uint8_t out[PKT_MAX];
+	static const int pass_ev[] = { XLVS_EV_PASS_NOT_IP, XLVS_EV_PASS_NO_SERVICE, XLVS_EV_PASS_FRAGMENT,
+				       XLVS_EV_PASS_NEIGH };
+	struct snap a, b;
+	size_t out_len, l2;
+	uint64_t drops = 0, passes = 0, d;
+	uint16_t et = 0;
+	struct fz_ip ip = { 0 };
+	int verdict, i, reason = -1;
+	bool is_ip, traffic = false;
+
+	snapshot(&a);
+	verdict = world_run(&W, in, in_len, out, &out_len);
+	snapshot(&b);
+
+	for (i = 0; i < XLVS_DROP_MAX; i++) {
+		d = b.drops[i] - a.drops[i];
+		FZ_ASSERT(d <= 1, "drop %s counted %lu times", xlvs_drop_names[i], (unsigned long)d);
+		if (d)
+			reason = i;
+		drops += d;
+	}
+	for (i = 0; i < XLVS_EV_MAX; i++)
+		FZ_ASSERT(b.ev[i] - a.ev[i] <= 1, "event %s counted %lu times", xlvs_event_names[i],
+			  (unsigned long)(b.ev[i] - a.ev[i]));
+	for (i = 0; i < (int)(sizeof(pass_ev) / sizeof(pass_ev[0])); i++)
+		passes += b.ev[pass_ev[i]] - a.ev[pass_ev[i]];
+	for (i = 0; i < STD_SVC_MAX; i++)
+		traffic |= b.svc[i].packets != a.svc[i].packets;
+	for (i = 0; i < NREALS; i++)
+		traffic |= b.real[i].packets != a.real[i].packets;
+
+	{
+		uint32_t evset = (uint32_t)verdict * 2654435761u;
+
+		feature(FEAT_VERDICT + (unsigned int)verdict);
+		if (reason >= 0)
+			feature(FEAT_DROP + (unsigned int)reason);
+		for (i = 0; i < XLVS_EV_MAX; i++)
+			if (b.ev[i] != a.ev[i]) {
+				feature(FEAT_EVENT + (unsigned int)i);
+				evset = (evset ^ (uint32_t)i) * 16777619u;
+			}
+		for (i = 0; i < STD_SVC_MAX; i++)
+			if (b.svc[i].packets != a.svc[i].packets)
+				feature(FEAT_SVC + (unsigned int)i);
+		for (i = 0; i < NREALS; i++)
+			if (b.real[i].packets != a.real[i].packets)
+				feature(FEAT_REAL + (unsigned int)i);
+		feature(FEAT_EVSET + evset % 512);
+	}
+
+	l2 = fz_l2(in, in_len, &et);
+	is_ip = l2 && (et == 0x0800 || et == 0x86dd);
+	if (is_ip)
+		fz_ip_parse(in, in_len, l2, et == 0x0800 ? 4 : 6, &ip);
+	if (l2 && !is_ip)
+		FZ_ASSERT(verdict == XDP_PASS && b.ev[XLVS_EV_PASS_NOT_IP] - a.ev[XLVS_EV_PASS_NOT_IP] == 1,
+			  "a non-IP frame (EtherType %#x): verdict %d", et, verdict);
+	if (is_ip && !ip.ok)
+		FZ_ASSERT(verdict == XDP_DROP, "a malformed IPv%u datagram got verdict %d", ip.family, verdict);
+
+	switch (verdict) {
+	case XDP_DROP:
+		FZ_ASSERT(drops == 1, "XDP_DROP with %lu drop counters moved", (unsigned long)drops);
+		FZ_ASSERT(!passes && !traffic, "XDP_DROP (%s) also counted as passed or forwarded",
+			  xlvs_drop_names[reason]);
+		break;
+	case XDP_PASS:
+		FZ_ASSERT(drops == 0, "XDP_PASS counted drop %s", xlvs_drop_names[reason]);
+		FZ_ASSERT(passes == 1, "XDP_PASS with %lu pass events", (unsigned long)passes);
+		FZ_ASSERT(b.ev[XLVS_EV_PASS_NEIGH] == a.ev[XLVS_EV_PASS_NEIGH], "neighbour pass with resolved reals");
+		FZ_ASSERT(!traffic, "XDP_PASS counted as forwarded");
+		FZ_ASSERT(out_len == in_len && !memcmp(out, in, in_len), "XDP_PASS changed the frame");
+		break;
+	case XDP_TX: {
+		uint64_t echo = b.ev[XLVS_EV_ECHO_REPLY] - a.ev[XLVS_EV_ECHO_REPLY];
+		uint64_t tb = b.ev[XLVS_EV_TOO_BIG_SENT] - a.ev[XLVS_EV_TOO_BIG_SENT];
+
+		FZ_ASSERT(drops == 0, "XDP_TX counted drop %s", xlvs_drop_names[reason]);
+		FZ_ASSERT(passes == 0, "XDP_TX counted a pass event");
+		FZ_ASSERT(echo + tb + traffic == 1, "XDP_TX: echo %lu, too big %lu, forwarded %d", (unsigned long)echo,
+			  (unsigned long)tb, traffic);
+		FZ_ASSERT(is_ip && ip.ok, "XDP_TX of a frame the oracle finds malformed");
+		if (echo)
+			check_echo(in, in_len, out, out_len, l2, &ip);
+		else if (tb)
+			check_too_big(in, in_len, out, out_len, l2, &ip, cfg);
+		else
+			check_forwarded(in, in_len, out, out_len, l2, &ip, &a, &b, cfg);
+		break;
+	}
+	default:
+		FZ_ASSERT(0, "verdict %d", verdict);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t in[FZ_FRAME_MAX];
+	struct xlvs_config cfg = std_cfg;
+	size_t len, l2;
+	uint16_t et;
+	uint8_t opt;
+
+	if (size < 1 + FZ_FRAME_MIN || size > 1 + FZ_FRAME_MAX)
+		return 0;
+	opt = data[0];
+	len = size - 1;
+	memcpy(in, data + 1, len);
+	if (opt & FZ_LB_FIXUP) {
+		l2 = fz_l2(in, len, &et);
+		if (l2 && (et == 0x0800 || et == 0x86dd))
+			fz_fixup(in, len, l2, 0, 0);
+	}
+	if (opt & FZ_LB_FRAG_DROP)
+		cfg.flags |= XLVS_CFG_F_FRAG_DROP;
+	if (opt & FZ_LB_OPT_DROP)
+		cfg.flags |= XLVS_CFG_F_IP4_OPT_DROP;
+	switch ((opt & FZ_LB_MTU_MASK) >> FZ_LB_MTU_SHIFT) {
+	case 1: cfg.tun_mtu = 0; break;
+	case 2: cfg.tun_mtu = 1400; break;
+	case 3: cfg.tun_mtu = 400; break;
+	}
+	if (opt & FZ_LB_NO_TUN_SRC) {
+		cfg.src4 = 0;
+		memset(cfg.src6, 0, sizeof(cfg.src6));
+	}
+	if (opt & FZ_LB_SYN_GUARD)
+		cfg.syn_guard_rate = 1;
+	world_set_config(&W, &cfg);
+	clear_conns();
+
+	run_once(in, len, &cfg);
+	if (opt & FZ_LB_TWICE)
+		run_once(in, len, &cfg);
+	return 0;
+}
