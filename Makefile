@@ -229,7 +229,10 @@ FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-DXLVS_NO_CRITERION -Iinclude -Imaps -I$(BUILD)/bpf -Itests/bpf -Itests/fuzz
 FUZZ_PKT_SRCS := tests/fuzz/fuzz_pkt.c tests/bpf/pktgen.c
-FUZZ_TARGETS := lb decap
+FUZZ_TARGETS := lb decap config ctl
+# The config and control targets link the daemon's code built with the fuzzer's instrumentation.
+FUZZ_LOADER_INC := -Iloader
+FUZZ_LOADER_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(LOADER_LIB_SRCS) $(MAPS_SRCS))
 FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz-%,$(FUZZ_TARGETS))
 
 .PHONY: fuzz fuzz-seeds
@@ -246,13 +249,24 @@ $(FUZZ_DIR)/fuzz-decap: tests/fuzz/fuzz_decap.c $(FUZZ_PKT_SRCS) tests/fuzz/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_PKT_SRCS) $(LDLIBS) -o $@
 
+$(FUZZ_DIR)/obj/%.o: %.c $(BPF_SKELS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Wno-string-plus-int $(FUZZ_LOADER_INC) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz-config $(FUZZ_DIR)/fuzz-ctl: $(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_pkt.h \
+		$(FUZZ_LOADER_OBJS) | $(FUZZ_DIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LOADER_INC) $< $(FUZZ_LOADER_OBJS) $(DAEMON_LIBS) $(LDLIBS) -o $@
+
 fuzz: $(FUZZ_BINS)
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		printf '  %-8s %s (%ss)\n' FUZZ $$t $(FUZZ_SECONDS); \
 		mkdir -p $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t; \
 		$(FUZZ_DIR)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			-artifact_prefix=$(FUZZ_DIR)/$$t- $(FUZZ_FLAGS) \
-			$(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t > $(FUZZ_DIR)/$$t.log 2>&1 || \
+			-artifact_prefix=$(FUZZ_DIR)/$$t- $$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) \
+			$(FUZZ_FLAGS) \
+			$(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t $$(test $$t = config && echo docs/examples) \
+			> $(FUZZ_DIR)/$$t.log 2>&1 || \
 			{ tail -40 $(FUZZ_DIR)/$$t.log; echo "fuzz: $$t failed, see $(FUZZ_DIR)/$$t.log" >&2; exit 1; }; \
 		grep -E '^stat::number_of_executed_units|^Done' $(FUZZ_DIR)/$$t.log | sed 's/^/           /'; \
 	done
