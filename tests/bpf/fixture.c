@@ -247,8 +247,8 @@ void apply_cfg_change(struct world *w, const struct cfg_change *c)
 	world_set_config(w, &cfg);
 }
 
-static void write_seed(const char *dir, const char *target, const char *name, uint8_t opt, const uint8_t *frame,
-		       size_t len)
+static void write_seed(const char *dir, const char *target, const char *name, const uint8_t *opt, size_t nopt,
+		       const uint8_t *frame, size_t len)
 {
 	char path[512], *c;
 	FILE *fp;
@@ -261,12 +261,12 @@ static void write_seed(const char *dir, const char *target, const char *name, ui
 			*c = '-';
 	fp = fopen(path, "wb");
 	cr_assert(fp, "%s: %s", path, strerror(errno));
-	cr_assert(fwrite(&opt, 1, 1, fp) == 1 && fwrite(frame, 1, len, fp) == len && !fclose(fp), "%s", path);
+	cr_assert(fwrite(opt, 1, nopt, fp) == nopt && fwrite(frame, 1, len, fp) == len && !fclose(fp), "%s", path);
 }
 
 /*
  * XLVS_FUZZ_SEEDS=DIR (make fuzz-seeds): the row's frame becomes a seed of the
- * director's fuzz target, with the row's config as its option byte, and a
+ * director's fuzz target, with the row's config as its option bytes, and a
  * tunnel it produced one of the decapsulator's (tests/fuzz/fuzz_pkt.h).
  */
 static void fuzz_seeds(const struct fixture *f, const uint8_t *in, size_t in_len, int verdict, const uint8_t *out,
@@ -274,31 +274,31 @@ static void fuzz_seeds(const struct fixture *f, const uint8_t *in, size_t in_len
 {
 	const char *dir = getenv("XLVS_FUZZ_SEEDS");
 	const struct pkt_spec *s = &f->pkt;
-	uint8_t opt = 0;
+	uint8_t opt[2] = { 0, 0 };
 	size_t l2 = s->vlan ? 18 : 14;
 
 	if (!dir)
 		return;
 	if (f->cfg.set_flags & XLVS_CFG_F_FRAG_DROP)
-		opt |= FZ_LB_FRAG_DROP;
+		opt[0] |= FZ_LB_FRAG_DROP;
 	if (f->cfg.set_flags & XLVS_CFG_F_IP4_OPT_DROP)
-		opt |= FZ_LB_OPT_DROP;
+		opt[0] |= FZ_LB_OPT_DROP;
 	if (f->cfg.set_tun_mtu)
-		opt |= fz_lb_mtu_bits(f->cfg.tun_mtu);
+		opt[0] |= fz_lb_mtu_bits(f->cfg.tun_mtu);
 	if (f->cfg.no_tun_src)
-		opt |= FZ_LB_NO_TUN_SRC;
+		opt[0] |= FZ_LB_NO_TUN_SRC;
 	/* Well-formed rows keep their lengths and checksums repaired under mutation. */
 	if (!s->truncate && !s->cut && !s->pad_to && !s->ihl && !s->bad_ip_version)
-		opt |= FZ_LB_FIXUP;
-	write_seed(dir, "lb", f->name, opt, in, in_len);
+		opt[0] |= FZ_LB_FIXUP;
+	write_seed(dir, "lb", f->name, opt, 2, in, in_len);
 	if (verdict != XDP_TX || (f->out != OUT_TUN && f->out != OUT_GUE && f->out != OUT_CUSTOM) || out_len < l2 + 48)
 		return;
-	opt = FZ_DC_FIXUP;
+	opt[0] = FZ_DC_FIXUP;
 	/* GUE to the real that listens on 7777 (world.c): UDP destination port after IPv4 or IPv6. */
 	if ((out[l2 - 1] == 0x00 && out[l2 + 9] == IPPROTO_UDP && get16(out + l2 + 22) == 7777) ||
 	    (out[l2 - 1] == 0xdd && out[l2 + 6] == IPPROTO_UDP && get16(out + l2 + 42) == 7777))
-		opt |= FZ_DC_GUE7777;
-	write_seed(dir, "decap", f->name, opt, out, out_len);
+		opt[0] |= FZ_DC_GUE7777;
+	write_seed(dir, "decap", f->name, opt, 1, out, out_len);
 }
 
 void run_fixture(const struct fixture *f)

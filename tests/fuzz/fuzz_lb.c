@@ -15,7 +15,9 @@
  *             checksum valid whenever the input's checksums were, the inner
  *             datagram byte-identical; echo replies and too-big messages:
  *             lengths, addresses, checksums recomputed in full.
- * Input: option byte (FZ_LB_*, tests/fuzz/fuzz_pkt.h), then the frame.
+ * Input: option bytes (FZ_LB_*, FZ_LB2_*, tests/fuzz/fuzz_pkt.h), then the frame.
+ * Without a resolved next hop (FZ_LB2_NO_NH) the MACs come from bpf_fib_lookup
+ * or the gateway fallback; the fallback is checked, a FIB answer only counted.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -48,6 +50,8 @@ static struct svc_info {
 	uint8_t addr[16];
 } svcs[STD_SVC_MAX];
 static int ncpus;
+static const uint8_t gw_mac[6] = { 0x02, 0x99, 0, 0, 0, 0x01 };
+static uint8_t opt2;	/* of the input being run */
 
 /*
  * The BPF program is not instrumented, so libFuzzer's coverage sees only this
@@ -100,9 +104,27 @@ static void snapshot(struct snap *s)
 	batch_sum(MAP_FD(&W, xlvs_real_stats), NREALS, sizeof(struct xlvs_counters), s->real);
 }
 
+/* XLVS_FUZZ_SUMMARY=1: at exit, every drop reason and event the run reached (for docs/reliability.md). */
+static void summary(void)
+{
+	struct snap s;
+	int i;
+
+	snapshot(&s);
+	for (i = 0; i < XLVS_DROP_MAX; i++)
+		fprintf(stderr, "summary: drop  %-24s %lu\n", xlvs_drop_names[i], (unsigned long)s.drops[i]);
+	for (i = 0; i < XLVS_EV_MAX; i++)
+		fprintf(stderr, "summary: event %-24s %lu\n", xlvs_event_names[i], (unsigned long)s.ev[i]);
+	for (i = 0; i < STD_SVC_MAX; i++)
+		fprintf(stderr, "summary: svc   %-24s %lu\n", std_svcs[i].name, (unsigned long)s.svc[i].packets);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	int s, i;
+
+	if (getenv("XLVS_FUZZ_SUMMARY"))
+		atexit(summary);
 
 	ncpus = libbpf_num_possible_cpus();
 	world_open(&W, NULL);
@@ -333,7 +355,15 @@ static void check_forwarded(const uint8_t *in, size_t in_len, const uint8_t *out
 
 	r = &reals[real];
 	real_mac((uint32_t)real, mac);
-	FZ_ASSERT(!memcmp(out, mac, 6) && !memcmp(out + 6, MAC_LB, 6), "MACs = real %d's next hop", real);
+	if (b->ev[XLVS_EV_FIB_GW_FALLBACK] != a->ev[XLVS_EV_FIB_GW_FALLBACK]) {
+		FZ_ASSERT((opt2 & FZ_LB2_NO_NH) && (cfg->flags & XLVS_CFG_F_GW_FALLBACK) && r->fwd != XLVS_FWD_DR,
+			  "gateway fallback where it does not apply");
+		FZ_ASSERT(!memcmp(out, cfg->gw_mac, 6) && !memcmp(out + 6, in, 6),
+			  "gateway fallback: to the gateway, from the MAC the frame was sent to");
+	} else if (!(opt2 & FZ_LB2_NO_NH)) {
+		FZ_ASSERT(!memcmp(out, mac, 6) && !memcmp(out + 6, MAC_LB, 6), "MACs = real %d's next hop", real);
+	}
+	FZ_ASSERT(!(opt2 & FZ_LB2_INACTIVE), "forwarded to inactive real %d", real);
 	if (r->fwd == XLVS_FWD_DR) {
 		FZ_ASSERT(out_len == in_len, "DR keeps the length");
 		FZ_ASSERT(!memcmp(out + 12, in + 12, in_len - 12), "DR changes only the MACs");
@@ -416,10 +446,20 @@ static void run_once(const uint8_t *in, size_t in_len, const struct xlvs_config 
 	case XDP_PASS:
 		FZ_ASSERT(drops == 0, "XDP_PASS counted drop %s", xlvs_drop_names[reason]);
 		FZ_ASSERT(passes == 1, "XDP_PASS with %lu pass events", (unsigned long)passes);
-		FZ_ASSERT(b.ev[XLVS_EV_PASS_NEIGH] == a.ev[XLVS_EV_PASS_NEIGH], "neighbour pass with resolved reals");
+		if (b.ev[XLVS_EV_PASS_NEIGH] != a.ev[XLVS_EV_PASS_NEIGH]) {
+			/* Encapsulated, left to the kernel to resolve the neighbour: our MACs kept. */
+			FZ_ASSERT(opt2 & FZ_LB2_NO_NH, "neighbour pass with resolved reals");
+			FZ_ASSERT(is_ip && ip.ok && !memcmp(out, in, 12), "neighbour pass: MACs kept");
+			check_forwarded(in, in_len, out, out_len, l2, &ip, &a, &b, cfg);
+			break;
+		}
 		FZ_ASSERT(!traffic, "XDP_PASS counted as forwarded");
 		FZ_ASSERT(out_len == in_len && !memcmp(out, in, in_len), "XDP_PASS changed the frame");
 		break;
+	case XDP_REDIRECT:
+		/* Only a FIB answer naming another interface redirects. */
+		FZ_ASSERT(opt2 & FZ_LB2_NO_NH, "XDP_REDIRECT with resolved next hops");
+		/* fall through */
 	case XDP_TX: {
 		uint64_t echo = b.ev[XLVS_EV_ECHO_REPLY] - a.ev[XLVS_EV_ECHO_REPLY];
 		uint64_t tb = b.ev[XLVS_EV_TOO_BIG_SENT] - a.ev[XLVS_EV_TOO_BIG_SENT];
@@ -442,19 +482,71 @@ static void run_once(const uint8_t *in, size_t in_len, const struct xlvs_config 
 	}
 }
 
+/* Every real of the standard world as in reals[], changed as opt2 asks (gen_delta: added to gen). */
+static void set_reals(uint8_t o2, uint32_t gen_delta)
+{
+	int i;
+
+	for (i = 0; i < NREALS; i++) {
+		struct xlvs_real r = reals[i];
+
+		if (!r.family)
+			continue;
+		if (o2 & FZ_LB2_WEIGHT0)
+			r.weight = 0;
+		if (o2 & FZ_LB2_NO_NH)
+			r.flags &= (uint8_t)~XLVS_REAL_F_NH_VALID;
+		if (o2 & FZ_LB2_INACTIVE)
+			r.flags &= (uint8_t)~XLVS_REAL_F_ACTIVE;
+		r.gen += gen_delta;
+		world_set_real(&W, (uint32_t)i, &r);
+	}
+}
+
+/* The TCP sequence number of the frame, plus one, checksum adjusted (so a valid one stays valid). */
+static void next_isn(uint8_t *f, size_t len)
+{
+	uint16_t et = 0;
+	size_t l2 = fz_l2(f, len, &et);
+	struct fz_ip ip;
+	uint8_t *th;
+	uint32_t seq, sum;
+	uint16_t c;
+
+	if (!l2 || (et != 0x0800 && et != 0x86dd))
+		return;
+	fz_ip_parse(f, len, l2, et == 0x0800 ? 4 : 6, &ip);
+	if (!ip.ok || ip.frag || ip.proto != IPPROTO_TCP || ip.len < ip.hlen + 20)
+		return;
+	th = f + l2 + ip.hlen;
+	seq = (uint32_t)fz_get16(th + 4) << 16 | fz_get16(th + 6);
+	/* RFC 1624: HC' = ~(~HC + ~m + m') over the two 16-bit halves. */
+	sum = (uint16_t)~fz_get16(th + 16);
+	sum += (uint16_t)~(seq >> 16) + (uint16_t)~seq;
+	seq++;
+	sum += (seq >> 16) + (seq & 0xffff);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	c = (uint16_t)~sum;
+	th[4] = (uint8_t)(seq >> 24), th[5] = (uint8_t)(seq >> 16), th[6] = (uint8_t)(seq >> 8), th[7] = (uint8_t)seq;
+	th[16] = (uint8_t)(c >> 8), th[17] = (uint8_t)c;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t in[FZ_FRAME_MAX];
+	static uint8_t changed;	/* opt2 bits the reals map holds now */
 	struct xlvs_config cfg = std_cfg;
 	size_t len, l2;
 	uint16_t et;
 	uint8_t opt;
 
-	if (size < 1 + FZ_FRAME_MIN || size > 1 + FZ_FRAME_MAX)
+	if (size < 2 + FZ_FRAME_MIN || size > 2 + FZ_FRAME_MAX)
 		return 0;
 	opt = data[0];
-	len = size - 1;
-	memcpy(in, data + 1, len);
+	opt2 = data[1];
+	len = size - 2;
+	memcpy(in, data + 2, len);
 	if (opt & FZ_LB_FIXUP) {
 		l2 = fz_l2(in, len, &et);
 		if (l2 && (et == 0x0800 || et == 0x86dd))
@@ -475,11 +567,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (opt & FZ_LB_SYN_GUARD)
 		cfg.syn_guard_rate = 1;
+	if (opt2 & FZ_LB2_GW_FALLBACK) {
+		cfg.flags |= XLVS_CFG_F_GW_FALLBACK;
+		memcpy(cfg.gw_mac, gw_mac, 6);
+	}
 	world_set_config(&W, &cfg);
 	clear_conns();
+	if ((opt2 & (FZ_LB2_WEIGHT0 | FZ_LB2_NO_NH | FZ_LB2_INACTIVE)) || changed)
+		set_reals(opt2, 0);
+	changed = opt2 & (FZ_LB2_WEIGHT0 | FZ_LB2_NO_NH | FZ_LB2_INACTIVE);
 
 	run_once(in, len, &cfg);
-	if (opt & FZ_LB_TWICE)
-		run_once(in, len, &cfg);
+	if (!(opt & FZ_LB_TWICE))
+		return 0;
+	if (opt2 & FZ_LB2_GEN_BUMP) {
+		set_reals(opt2, 1);
+		changed = 0xff;	/* restore next time */
+	}
+	if (opt2 & FZ_LB2_NEW_ISN)
+		next_isn(in, len);
+	run_once(in, len, &cfg);
 	return 0;
 }

@@ -5,7 +5,7 @@
  * packet parser used as the oracle, and the length/checksum repair that keeps
  * mutated frames deep enough to reach forwarding.
  *
- * An input is one option byte followed by an Ethernet frame.
+ * An input is one option byte (the director: two) followed by an Ethernet frame.
  */
 #ifndef XLVS_FUZZ_PKT_H
 #define XLVS_FUZZ_PKT_H
@@ -33,6 +33,14 @@ static inline uint8_t fz_lb_mtu_bits(uint16_t mtu)
 	}
 	return 0;	/* 1500, the standard world's */
 }
+
+/* Director's second option byte: the reals' state and the second run. */
+#define FZ_LB2_WEIGHT0		0x01	/* every real at weight 0 (ring unchanged): drained */
+#define FZ_LB2_NO_NH		0x02	/* no real has a resolved next hop: bpf_fib_lookup() decides */
+#define FZ_LB2_GW_FALLBACK	0x04	/* XLVS_CFG_F_GW_FALLBACK with a gateway MAC */
+#define FZ_LB2_INACTIVE		0x08	/* every real inactive (ring unchanged) */
+#define FZ_LB2_GEN_BUMP		0x10	/* between the two runs every real's generation changes */
+#define FZ_LB2_NEW_ISN		0x20	/* the second run's TCP sequence number is one higher */
 
 /* Decapsulator option byte (fuzz_decap). */
 #define FZ_DC_CHECK_DST		0x01	/* XLVS_DECAP_F_CHECK_DST with the standard reals' addresses */
