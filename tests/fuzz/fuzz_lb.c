@@ -73,17 +73,20 @@ static void feature(unsigned int i)
 		features[i]++;
 }
 
-/* Per-CPU values summed, count entries from index 0, in one syscall. */
+/* Per-CPU values summed, count entries from index 0, in one syscall (buffers reused: no allocation per run). */
 static void batch_sum(int fd, uint32_t count, size_t vsize, void *out)
 {
+	static uint64_t *vals;
+	static uint32_t keys[NREALS];
 	size_t words = vsize / 8;
-	uint64_t *vals = calloc((size_t)count * ncpus, vsize), *o = out;
-	uint32_t *keys = calloc(count, sizeof(*keys)), n = count, next;
+	uint64_t *o = out;
+	uint32_t n = count, next, i, w;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t i, w;
 	int c;
 
-	FZ_ASSERT(vals && keys, "out of memory");
+	if (!vals)
+		vals = malloc((size_t)NREALS * ncpus * sizeof(struct xlvs_counters));
+	FZ_ASSERT(vals && count <= NREALS, "batch buffers");
 	if (bpf_map_lookup_batch(fd, NULL, &next, keys, vals, &n, &opts) && errno != ENOENT)
 		FZ_ASSERT(0, "lookup_batch: %s", strerror(errno));
 	FZ_ASSERT(n == count, "lookup_batch gave %u of %u", n, count);
@@ -92,8 +95,6 @@ static void batch_sum(int fd, uint32_t count, size_t vsize, void *out)
 		for (c = 0; c < ncpus; c++)
 			for (w = 0; w < words; w++)
 				o[i * words + w] += vals[((size_t)i * ncpus + c) * words + w];
-	free(vals);
-	free(keys);
 }
 
 static void snapshot(struct snap *s)
@@ -485,22 +486,30 @@ static void run_once(const uint8_t *in, size_t in_len, const struct xlvs_config 
 /* Every real of the standard world as in reals[], changed as opt2 asks (gen_delta: added to gen). */
 static void set_reals(uint8_t o2, uint32_t gen_delta)
 {
+	static uint32_t keys[NREALS];
+	static struct xlvs_real vals[NREALS];
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t n = NREALS;
 	int i;
 
 	for (i = 0; i < NREALS; i++) {
-		struct xlvs_real r = reals[i];
+		struct xlvs_real *r = &vals[i];
 
-		if (!r.family)
+		keys[i] = (uint32_t)i;
+		*r = reals[i];
+		if (!r->family)
 			continue;
 		if (o2 & FZ_LB2_WEIGHT0)
-			r.weight = 0;
+			r->weight = 0;
 		if (o2 & FZ_LB2_NO_NH)
-			r.flags &= (uint8_t)~XLVS_REAL_F_NH_VALID;
+			r->flags &= (uint8_t)~XLVS_REAL_F_NH_VALID;
 		if (o2 & FZ_LB2_INACTIVE)
-			r.flags &= (uint8_t)~XLVS_REAL_F_ACTIVE;
-		r.gen += gen_delta;
-		world_set_real(&W, (uint32_t)i, &r);
+			r->flags &= (uint8_t)~XLVS_REAL_F_ACTIVE;
+		r->gen += gen_delta;
 	}
+	/* One syscall for all of them. */
+	FZ_ASSERT(!bpf_map_update_batch(MAP_FD(&W, xlvs_reals), keys, vals, &n, &opts) && n == NREALS,
+		  "update_batch reals: %s", strerror(errno));
 }
 
 /* The TCP sequence number of the frame, plus one, checksum adjusted (so a valid one stays valid). */
