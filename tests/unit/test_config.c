@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for the configuration parser (loader/config.c): a table of
+ * Unit tests for the configuration parser (loader/config/): a table of
  * invalid files, each with the exact "line:column: message" it must produce,
  * and valid files checked field by field against the desired state.
  */
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 
 #define FILE_NAME	"test.yaml"
 #define EXAMPLE		"docs/examples/xlvs.yaml"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Prometheus exporter (loader/metrics.c): the exposition rendered from real
+ * Prometheus exporter (loader/daemon/metrics.c): the exposition rendered from real
  * maps (skeleton loaded unpinned, services written by xlvs_apply, per-CPU
  * counters written by hand), checked line by line and against the format
  * rules; the HTTP server over a plain socket. Needs root (BPF maps).
@@ -21,8 +21,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "health.h"
-#include "metrics.h"
+#include "daemon/status.h"
+#include "daemon/metrics.h"
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 

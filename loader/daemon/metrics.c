@@ -30,7 +30,7 @@
 #include <microhttpd.h>
 
 #include "xlvsmaps.h"
-#include "health.h"
+#include "status.h"
 #include "metrics.h"
 
 #ifndef XLVS_VERSION

@@ -12,11 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/specedit.h"
+#include "health/hc.h"
+#include "log.h"
 #include "ctl.h"
 #include "daemon.h"
-#include "hc.h"
-#include "log.h"
-#include "specedit.h"
 
 #define MSG_SIZE	512
 

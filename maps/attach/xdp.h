@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * XDP attachment helpers shared by the director (attach.c, xlvsd) and the
+ * XDP attachment helpers shared by the director (loader/dataplane/attach.c, xlvsd) and the
  * real-server decapsulator (decap.c, `xlvs decap`): the bpffs pin directory,
  * pin names for interfaces, XDP mode flags, and the libxdp attempt that falls
  * back when libxdp's multi-program dispatcher cannot load.

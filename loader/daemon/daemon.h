@@ -11,11 +11,11 @@
 
 #include <jansson.h>
 
-#include "attach.h"
-#include "event.h"
-#include "health.h"
+#include "dataplane/attach.h"
 #include "spec.h"
 #include "xlvsmaps.h"
+#include "event.h"
+#include "status.h"
 
 #ifndef XLVS_VERSION
 #define XLVS_VERSION		"0.1.0"

@@ -22,7 +22,7 @@
 #include "xlvs_lb.skel.h"
 #include "attach.h"
 #include "log.h"
-#include "xdp.h"
+#include "attach/xdp.h"
 
 #define PROG_NAME	"xlvs_lb"
 #define CONNS_MAP	"xlvs_conns"

@@ -17,15 +17,15 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "config.h"
+#include "config/config.h"
+#include "config/specedit.h"
+#include "dataplane/nexthop.h"
+#include "dataplane/sysctl.h"
+#include "health/hc.h"
+#include "log.h"
 #include "ctl.h"
 #include "daemon.h"
-#include "hc.h"
-#include "log.h"
 #include "metrics.h"
-#include "nexthop.h"
-#include "specedit.h"
-#include "sysctl.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 

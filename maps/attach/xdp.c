@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* XDP attachment helpers shared by attach.c and decap.c; see xdp.h. */
+/* XDP attachment helpers shared by loader/dataplane/attach.c and decap.c; see xdp.h. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
