@@ -389,10 +389,10 @@ static json_t *interfaces_json(struct xlvsd *d)
 static json_t *cmd_status(struct xlvsd *d, json_t *req)
 {
 	unsigned int checks = 0, up = 0, down = 0;
-	struct xlvs_health h;
+	struct xlvsd_status h;
 	json_t *reply;
 
-	xlvs_health_snapshot(&d->health, &h);
+	xlvsd_status_snapshot(&d->status, &h);
 	if (d->hc)
 		xlvsd_hc_counts(d->hc, &checks, &up, &down);
 	reply = json_pack("{s:b, s:i, s:s, s:s, s:I, s:o, s:I, s:I, s:o, s:s, s:s, s:I, s:I}",

@@ -52,7 +52,7 @@ struct xlvsd {
 	struct xlvs_nh *nh;
 	struct xlvs_metrics *mx;
 	char metrics_listen[64];	/* what mx listens on */
-	struct xlvs_health health;
+	struct xlvsd_status status;
 	struct xlvs_apply_stats last_apply;
 	struct xlvsd_ctl *ctl;
 	struct ev_loop *loop;		/* the one event loop (event.h) */
