@@ -17,7 +17,7 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "config/config.h"
+#include "config/conf.h"
 #include "config/specedit.h"
 #include "dataplane/nexthop.h"
 #include "dataplane/sysctl.h"
@@ -32,13 +32,13 @@
 /* Parse and validate path, interfaces included; msg gets "file:line:column: msg". */
 static int load_config(const char *path, struct xlvs_spec *spec, char *msg, size_t size)
 {
-	struct xlvs_config_error ce;
+	struct xlvs_conf_error ce;
 	int err;
 
 	memset(&ce, 0, sizeof(ce));
-	err = xlvs_config_load(path, spec, &ce);
+	err = xlvs_conf_load(path, spec, &ce);
 	if (!err) {
-		err = xlvs_config_check_interfaces(spec, &ce);
+		err = xlvs_conf_check_interfaces(spec, &ce);
 		if (err)
 			xlvs_spec_free(spec);
 	}
@@ -47,7 +47,7 @@ static int load_config(const char *path, struct xlvs_spec *spec, char *msg, size
 			snprintf(ce.msg, sizeof(ce.msg), "%s", strerror(-err));
 		if (!ce.file[0])
 			snprintf(ce.file, sizeof(ce.file), "%s", path);
-		xlvs_config_error_format(&ce, msg, size);
+		xlvs_conf_error_format(&ce, msg, size);
 	}
 	return err;
 }
