@@ -277,22 +277,79 @@ static void type_list(char *buf, size_t size, uint32_t mask)
 	cf_join(buf, size, names, n);
 }
 
+/* Keys of the mapping that the check's type does not use are errors. */
+static int check_keys_used(struct ctx *c, const struct xlvs_check_spec *ck, const struct seen *s)
+{
+	char list[96];
+	size_t i;
+
+	for (i = 0; i < CK_NR; i++) {
+		if (!HAS(s, i) || !check_key_types[i] || (check_key_types[i] & (1u << ck->type)))
+			continue;
+		type_list(list, sizeof(list), check_key_types[i]);
+		return fail(c, s->key[i], "%s: not used by %s checks (only %s)", check_keys[i].name,
+			    check_type_names[ck->type], list);
+	}
+	return 0;
+}
+
+/* Rules between the keys of one check, once its type is known. */
+static int check_rules(struct ctx *c, yaml_node_t *v, struct xlvs_check_spec *ck,
+		       const struct seen *s)
+{
+	/*
+	 * A digest fixes the whole body, so a body substring with it is redundant or
+	 * never matches: one or the other. A real's body replaces its service's
+	 * digest and its digest the service's body.
+	 */
+	if (HAS(s, CK_DIGEST) && HAS(s, CK_BODY))
+		return fail(c, s->key[CK_DIGEST], "digest: give body or digest, not both "
+			    "(the digest fixes the whole body)");
+	if (HAS(s, CK_DIGEST))
+		ck->match[0] = '\0';
+	if (HAS(s, CK_BODY))
+		ck->digest_alg = XLVS_DIGEST_NONE;
+	if (ck->timeout_ms > ck->interval_ms)
+		return fail(c, HAS(s, CK_TIMEOUT) ? s->val[CK_TIMEOUT] : s->val[CK_INTERVAL],
+			    "timeout: %ums is longer than the interval (%ums)", ck->timeout_ms,
+			    ck->interval_ms);
+	if (ck->type == XLVS_CHECK_DNS && !ck->qname[0])
+		return fail(c, v, "missing required key 'name' in dns check");
+	if (ck->type == XLVS_CHECK_EXEC && !ck->command[0])
+		return fail(c, v, "missing required key 'command' in exec check");
+	return 0;
+}
+
+/*
+ * A real's check of another type than its service's: only timing, initial
+ * state and target carry over, not what belonged to the other type (an http
+ * body is no udp reply).
+ */
+static void carry_over(struct xlvs_check_spec *ck, const struct xlvs_check_spec *base)
+{
+	cf_check_defaults(ck);
+	ck->initial_up = base->initial_up;
+	ck->rise = base->rise;
+	ck->fall = base->fall;
+	ck->interval_ms = base->interval_ms;
+	ck->timeout_ms = base->timeout_ms;
+	ck->addr = base->addr;
+	ck->port = base->port;
+}
+
 /*
  * A `check:` mapping over base (the defaults, or the service's check for a
  * real). `check: off` (or false) is type none: never checked, always up.
  */
 int cf_parse_check(struct ctx *c, yaml_node_t *v, const struct xlvs_check_spec *base,
-		       struct xlvs_check_spec *out)
+		   struct xlvs_check_spec *out)
 {
 	struct check_parse cp = { .ck = *base, .have_type = base->type != XLVS_CHECK_NONE };
-	char list[96];
 	struct vbuf b;
 	struct seen s;
-	size_t i;
 	int err;
 
-	if (v->type == YAML_SCALAR_NODE && plain(v) &&
-	    (!strcmp(sval(v), "off") || !strcmp(sval(v), "false"))) {
+	if (cf_is_off(v)) {
 		*out = *base;
 		out->type = XLVS_CHECK_NONE;
 		return 0;
@@ -306,52 +363,17 @@ int cf_parse_check(struct ctx *c, yaml_node_t *v, const struct xlvs_check_spec *
 		return fail(c, v, "missing required key 'type' in check (%s)",
 			    "tcp, http, https, udp, dns, icmp or exec");
 	if (base->type != XLVS_CHECK_NONE && cp.ck.type != base->type) {
-		/*
-		 * Another type than the service's: only timing, initial state and
-		 * target carry over, not what belonged to the other type (an http
-		 * body is no udp reply). Parse again over that.
-		 */
-		cf_check_defaults(&cp.ck);
-		cp.ck.initial_up = base->initial_up;
-		cp.ck.rise = base->rise;
-		cp.ck.fall = base->fall;
-		cp.ck.interval_ms = base->interval_ms;
-		cp.ck.timeout_ms = base->timeout_ms;
-		cp.ck.addr = base->addr;
-		cp.ck.port = base->port;
+		carry_over(&cp.ck, base);	/* and parse again over that */
 		err = cf_walk(c, v, "in check", check_keys, CK_NR, NULL, &cp, &s);
 		if (err)
 			return err;
 	}
-	for (i = 0; i < CK_NR; i++) {
-		if (!HAS(&s, i) || !check_key_types[i] || (check_key_types[i] & (1u << cp.ck.type)))
-			continue;
-		type_list(list, sizeof(list), check_key_types[i]);
-		return fail(c, s.key[i], "%s: not used by %s checks (only %s)", check_keys[i].name,
-			    check_type_names[cp.ck.type], list);
-	}
-	/*
-	 * A digest fixes the whole body, so a body substring with it is redundant or
-	 * never matches: one or the other. A real's body replaces its service's
-	 * digest and its digest the service's body.
-	 */
-	if (HAS(&s, CK_DIGEST) && HAS(&s, CK_BODY))
-		return fail(c, s.key[CK_DIGEST], "digest: give body or digest, not both "
-			    "(the digest fixes the whole body)");
-	if (HAS(&s, CK_DIGEST))
-		cp.ck.match[0] = '\0';
-	if (HAS(&s, CK_BODY))
-		cp.ck.digest_alg = XLVS_DIGEST_NONE;
-	if (cp.ck.timeout_ms > cp.ck.interval_ms)
-		return fail(c, HAS(&s, CK_TIMEOUT) ? s.val[CK_TIMEOUT] : s.val[CK_INTERVAL],
-			    "timeout: %ums is longer than the interval (%ums)", cp.ck.timeout_ms,
-			    cp.ck.interval_ms);
-	if (cp.ck.type == XLVS_CHECK_DNS && !cp.ck.qname[0])
-		return fail(c, v, "missing required key 'name' in dns check");
-	if (cp.ck.type == XLVS_CHECK_EXEC && !cp.ck.command[0])
-		return fail(c, v, "missing required key 'command' in exec check");
-	*out = cp.ck;
-	return 0;
+	err = check_keys_used(c, &cp.ck, &s);
+	if (!err)
+		err = check_rules(c, v, &cp.ck, &s);
+	if (!err)
+		*out = cp.ck;
+	return err;
 }
 
 /* quorum: N, or { weight: N, action: sorry|withdraw, hysteresis: N } */

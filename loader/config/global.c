@@ -186,8 +186,7 @@ int cf_key_metrics(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj
 	struct seen s;
 	int err;
 
-	if (v->type == YAML_SCALAR_NODE && plain(v) &&
-	    (!strcmp(sval(v), "off") || !strcmp(sval(v), "false")))
+	if (cf_is_off(v))
 		return 0;
 	if (v->type != YAML_MAPPING_NODE)
 		return fail(c, v, "%s: mapping or 'off' expected, got %s", k->name, cf_what(v, &b));

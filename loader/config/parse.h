@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <yaml.h>
 
 #include "spec.h"
@@ -72,6 +73,13 @@ static inline const char *sval(const yaml_node_t *n)
 static inline bool plain(const yaml_node_t *n)
 {
 	return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+/* `off` or `false`: a section turned off (metrics, a check). */
+static inline bool cf_is_off(const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE && plain(n) &&
+	       (!strcmp(sval(n), "off") || !strcmp(sval(n), "false"));
 }
 
 int __attribute__((format(printf, 3, 4)))
