@@ -148,6 +148,8 @@ int xlvs_addr_parse(const char *text, struct xlvs_addr *a);	/* -EINVAL if not an
 /* "198.18.0.10" / "2001:db8::10"; buf of at least 46 bytes. NULL for a bad family. */
 const char *xlvs_addr_str(const struct xlvs_addr *a, char *buf, size_t size);
 void xlvs_addr_from_be(struct xlvs_addr *a, uint8_t family, const __be32 *be);
+/* A service's protocol: "udp" for IPPROTO_UDP, else "tcp" (services are one or the other). */
+const char *xlvs_svc_proto_name(uint8_t proto);
 int xlvs_sched_from_name(const char *name);	/* -EINVAL if unknown */
 int xlvs_fwd_from_name(const char *name);	/* "dr", "tun" (alias "ipip"), "gue", "nat", "fullnat" */
 

@@ -396,7 +396,7 @@ const char *cf_svc_str(const struct xlvs_svc_spec *s, char *buf, size_t size)
 
 	cf_addr_str(&s->vip, a);
 	snprintf(buf, size, s->vip.family == XLVS_AF_INET6 ? "%s [%s]:%u" : "%s %s:%u",
-		 s->proto == IPPROTO_UDP ? "udp" : "tcp", a, s->port);
+		 xlvs_svc_proto_name(s->proto), a, s->port);
 	return buf;
 }
 

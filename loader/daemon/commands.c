@@ -160,7 +160,7 @@ static struct xlvs_svc_spec *find_service(struct xlvs_spec *want, json_t *req, c
 	*err = get_service(req, &key, msg);
 	if (*err)
 		return NULL;
-	snprintf(what, MSG_SIZE, "%s %s:%u", key.proto == IPPROTO_TCP ? "tcp" : "udp",
+	snprintf(what, MSG_SIZE, "%s %s:%u", xlvs_svc_proto_name(key.proto),
 		 xlvs_addr_str(&key.vip, a, sizeof(a)), key.port);
 	svc = xlvsd_spec_find_svc(want, &key.vip, key.proto, key.port);
 	if (!svc)
@@ -264,7 +264,7 @@ static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, cha
 	if (!svc.ring_size)
 		svc.ring_size = XLVS_RING_DEFAULT;	/* 0 = default, as in the file */
 	svc.flags = json_is_true(echo) ? XLVS_SVC_F_ECHO : 0;
-	snprintf(what, MSG_SIZE, "%s %s:%u", svc.proto == IPPROTO_TCP ? "tcp" : "udp",
+	snprintf(what, MSG_SIZE, "%s %s:%u", xlvs_svc_proto_name(svc.proto),
 		 xlvs_addr_str(&svc.vip, a, sizeof(a)), svc.port);
 	old = xlvsd_spec_find_svc(want, &svc.vip, svc.proto, svc.port);
 	if (old)

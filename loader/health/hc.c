@@ -102,7 +102,7 @@ static void notify(struct xlvsd_hc *hc, const struct xlvs_svc_health *h, const c
 	if (asprintf(&env[n], "XLVS_VPORT=%s", port) >= 0)
 		n++;
 	if (asprintf(&env[n], "XLVS_PROTOCOL=%s",
-		     (in ? in->proto : svc->proto) == IPPROTO_UDP ? "udp" : "tcp") >= 0)
+		     xlvs_svc_proto_name(in ? in->proto : svc->proto)) >= 0)
 		n++;
 	if (in && asprintf(&env[n], "XLVS_REAL=%s", xlvs_addr_str(&in->real, a, sizeof(a))) >= 0)
 		n++;
@@ -221,7 +221,7 @@ static void fill(struct hc_inst *in, const struct xlvs_svc_spec *svc, size_t j,
 	in->t.proto = svc->proto;
 	in->health = svc->health;
 	snprintf(in->label, sizeof(in->label), "%s %s%s%s:%u real %s",
-		 svc->proto == IPPROTO_UDP ? "udp" : "tcp", svc->vip.family == XLVS_AF_INET6 ? "[" : "",
+		 xlvs_svc_proto_name(svc->proto), svc->vip.family == XLVS_AF_INET6 ? "[" : "",
 		 xlvs_addr_str(&svc->vip, v, sizeof(v)), svc->vip.family == XLVS_AF_INET6 ? "]" : "",
 		 svc->port, xlvs_addr_str(&r->addr, a, sizeof(a)));
 }
@@ -435,13 +435,13 @@ int xlvsd_hc_build(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, struct xlvs
 		xlvs_addr_str(&svc->vip, v, sizeof(v));
 		if (st->quorum_lost)
 			log_warn("health: %s %s:%u lost its quorum (up weight %" PRIu64 " < %u): %s",
-				 svc->proto == IPPROTO_UDP ? "udp" : "tcp", v, svc->port, st->up_weight,
+				 xlvs_svc_proto_name(svc->proto), v, svc->port, st->up_weight,
 				 svc->health->quorum, svc->health->quorum_action == XLVS_QUORUM_WITHDRAW ?
 				 "service withdrawn" : svc->health->have_sorry ?
 				 "sorry server in use" : "no sorry server configured");
 		else
 			log_info("health: %s %s:%u has its quorum again (up weight %" PRIu64 ")",
-				 svc->proto == IPPROTO_UDP ? "udp" : "tcp", v, svc->port, st->up_weight);
+				 xlvs_svc_proto_name(svc->proto), v, svc->port, st->up_weight);
 		notify(hc, svc->health, svc->health->notify_quorum,
 		       st->quorum_lost ? "quorum_lost" : "quorum_up", NULL, svc);
 	}
@@ -568,7 +568,7 @@ static void labels(FILE *f, const struct hc_inst *in)
 
 	fprintf(f, "vip=\"%s\",port=\"%u\",protocol=\"%s\",real=\"%s\"",
 		xlvs_addr_str(&in->vip, v, sizeof(v)), in->vport,
-		in->proto == IPPROTO_UDP ? "udp" : "tcp", xlvs_addr_str(&in->real, r, sizeof(r)));
+		xlvs_svc_proto_name(in->proto), xlvs_addr_str(&in->real, r, sizeof(r)));
 }
 
 void xlvsd_hc_metrics(FILE *f, void *arg)
