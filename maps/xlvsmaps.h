@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * libxlvsmaps: typed access to every map of the director, shared by xlvsd and
- * the xlvs CLI. Functions return 0 (or a count) on success and -errno on
- * failure; none of them prints.
+ * libxlvsmaps, the userspace library that xlvsd and the xlvs CLI both link:
+ * typed access to every map of the director (this header), XDP attach helpers
+ * and the decapsulator's control (attach/), logging (log.h). Functions return
+ * 0 (or a count) on success and -errno on failure; none of them prints.
+ *
+ * A director's services in four types, one line each:
+ *   struct xlvs_spec   the desired state: what the file or a control command asks for (spec.h)
+ *   struct xlvs_state  what the maps hold now, by service (xlvs_state_read(), below)
+ *   struct map_image   inside the library: the raw map entries plan and state start from
+ *   cli/snap.h         the CLI's own read of maps and counters, for printing
  */
 #ifndef XLVS_MAPS_H
 #define XLVS_MAPS_H
