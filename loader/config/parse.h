@@ -139,7 +139,7 @@ struct choice {
 
 /* Hand every pair of a mapping to its key's handler; unknown and duplicate keys are errors. */
 int cf_walk(struct ctx *c, yaml_node_t *map, const char *where, const struct key *keys,
-	    size_t nkeys, const char *const *future, void *obj, struct seen *s);
+	    size_t nkeys, const char *const *unsupported, void *obj, struct seen *s);
 /* v into the field k names (k->size bytes at k->off). */
 void cf_store(void *obj, const struct key *k, uint32_t v);
 

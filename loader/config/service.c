@@ -36,7 +36,7 @@ static int key_sched(struct ctx *c, const struct key *k, yaml_node_t *v, void *o
 		return fail(c, v, "%s: unknown scheduler '%s' (expected %s)", k->name, cf_show(v, &b),
 			    list);
 	}
-	/* The data path drops flows of other schedulers (sched_unsupported) until they land. */
+	/* The data path drops flows of other schedulers (sched_unsupported): refuse them here. */
 	if (x != XLVS_SCHED_MAGLEV)
 		return fail(c, v, "%s: '%s' is not supported yet (use maglev)", k->name, s);
 	cf_store(obj, k, x);
@@ -330,8 +330,8 @@ static const struct key svc_keys[S_NR] = {
 	[S_NOTIFY] = { .name = "notify", .fn = key_svc_notify },
 };
 
-/* Keys of the design sketch that later issues implement: say so instead of "unknown". */
-static const char *const svc_future[] = { "persistence", NULL };
+/* Keys of the design that xlvs does not implement: say so instead of "unknown". */
+static const char *const svc_unsupported[] = { "persistence", NULL };
 
 static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *p,
 			 const struct seen *s)
@@ -412,7 +412,7 @@ static int parse_service(struct ctx *c, yaml_node_t *n, struct xlvs_svc_spec *ou
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "services: each service must be a mapping, got %s", cf_what(n, &b));
 	note->mark = n->start_mark;
-	err = cf_walk(c, n, "in service", svc_keys, S_NR, svc_future, &p, &s);
+	err = cf_walk(c, n, "in service", svc_keys, S_NR, svc_unsupported, &p, &s);
 	if (err)
 		return err;
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)

@@ -248,21 +248,21 @@ static unsigned int edits(const char *a, const char *b)
 	return row[lb];
 }
 
-/* Unknown key, with the nearest known (or planned) key as a hint. */
+/* Unknown key, with the nearest known (or known but unsupported) key as a hint. */
 static int unknown_key(struct ctx *c, yaml_node_t *k, const char *where, const struct key *keys,
-		       size_t n, const char *const *future)
+		       size_t n, const char *const *unsupported)
 {
 	const char *name = sval(k), *hint = NULL;
 	unsigned int d, best = 3;
 	struct vbuf b;
 	size_t i;
 
-	for (i = 0; future && future[i]; i++) {
-		if (!strcmp(name, future[i]))
+	for (i = 0; unsupported && unsupported[i]; i++) {
+		if (!strcmp(name, unsupported[i]))
 			return fail(c, k, "key '%s' %s is not supported yet", name, where);
-		d = edits(name, future[i]);
-		if (d < best && d < strlen(future[i]))
-			best = d, hint = future[i];
+		d = edits(name, unsupported[i]);
+		if (d < best && d < strlen(unsupported[i]))
+			best = d, hint = unsupported[i];
 	}
 	for (i = 0; i < n; i++) {
 		d = edits(name, keys[i].name);
@@ -287,7 +287,7 @@ static size_t key_index(const struct key *keys, size_t n, const yaml_node_t *k)
 
 /* Hand every pair of a mapping to its key's handler; unknown and duplicate keys are errors. */
 int cf_walk(struct ctx *c, yaml_node_t *map, const char *where, const struct key *keys,
-		size_t nkeys, const char *const *future, void *obj, struct seen *s)
+		size_t nkeys, const char *const *unsupported, void *obj, struct seen *s)
 {
 	yaml_node_pair_t *p;
 	struct vbuf b;
@@ -302,7 +302,7 @@ int cf_walk(struct ctx *c, yaml_node_t *map, const char *where, const struct key
 			return fail(c, k, "keys must be scalars, got %s", cf_what(k, &b));
 		i = key_index(keys, nkeys, k);
 		if (i == nkeys)
-			return unknown_key(c, k, where, keys, nkeys, future);
+			return unknown_key(c, k, where, keys, nkeys, unsupported);
 		if (HAS(s, i))
 			return fail(c, k, "duplicate key '%s' (first at line %zu)", keys[i].name,
 				    s->key[i]->start_mark.line + 1);
