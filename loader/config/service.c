@@ -20,6 +20,20 @@ struct svc_parse {
 	struct xlvs_svc_health h;	/* becomes s.health if any health key is set */
 };
 
+/* A lowercase name that from_name() knows: *x is its value, or -1 (not an error yet). */
+static int get_name(struct ctx *c, const struct key *k, yaml_node_t *v,
+		    int (*from_name)(const char *), int max, const char **s, int *x)
+{
+	int err = cf_get_str(c, k->name, v, s);
+
+	if (err)
+		return err;
+	*x = cf_has_upper(*s) ? -EINVAL : from_name(*s);
+	if (*x >= max)
+		*x = -1;
+	return 0;
+}
+
 static int key_sched(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
 	char list[160];
@@ -27,11 +41,10 @@ static int key_sched(struct ctx *c, const struct key *k, yaml_node_t *v, void *o
 	struct vbuf b;
 	int err, x;
 
-	err = cf_get_str(c, k->name, v, &s);
+	err = get_name(c, k, v, xlvs_sched_from_name, XLVS_SCHED_MAX, &s, &x);
 	if (err)
 		return err;
-	x = cf_has_upper(s) ? -EINVAL : xlvs_sched_from_name(s);
-	if (x < 0 || x >= XLVS_SCHED_MAX) {
+	if (x < 0) {
 		cf_join(list, sizeof(list), xlvs_sched_names, XLVS_SCHED_MAX);
 		return fail(c, v, "%s: unknown scheduler '%s' (expected %s)", k->name, cf_show(v, &b),
 			    list);
@@ -49,11 +62,10 @@ static int key_fwd(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj
 	struct vbuf b;
 	int err, x;
 
-	err = cf_get_str(c, k->name, v, &s);
+	err = get_name(c, k, v, xlvs_fwd_from_name, XLVS_FWD_MAX, &s, &x);
 	if (err)
 		return err;
-	x = cf_has_upper(s) ? -EINVAL : xlvs_fwd_from_name(s);
-	if (x < 0 || x >= XLVS_FWD_MAX)
+	if (x < 0)
 		return fail(c, v, "%s: unknown method '%s' (expected dr, tun, ipip or gue)",
 			    k->name, cf_show(v, &b));
 	if (x == XLVS_FWD_NAT || x == XLVS_FWD_FULLNAT)

@@ -121,19 +121,37 @@ static int get_addr(json_t *obj, const char *key, struct xlvs_addr *a, char *msg
 	return 0;
 }
 
+/* The object req[name] ({keys}, shape for the message), or NULL with *err set. */
+static json_t *get_object(json_t *req, const char *name, const char *shape,
+			  const char *const *keys, char *msg, int *err)
+{
+	json_t *o = json_object_get(req, name);
+	char where[32];
+
+	if (!o) {
+		*err = bad(msg, "missing argument \"%s\"", name);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		snprintf(msg, MSG_SIZE, "\"%s\" must be an object %s", name, shape);
+		*err = -EINVAL;
+		return NULL;
+	}
+	snprintf(where, sizeof(where), " in \"%s\"", name);
+	*err = only_keys(o, keys, where, msg);
+	return o;
+}
+
 /* {"vip", "port", "protocol"} -> the key fields of svc. */
 static int get_service(json_t *req, struct xlvs_svc_spec *svc, char *msg)
 {
 	static const char *const keys[] = { "vip", "port", "protocol", NULL };
-	json_t *o = json_object_get(req, "service");
 	const char *proto;
 	uint32_t port = 0;
+	json_t *o;
 	int err;
 
-	if (!json_is_object(o))
-		return bad(msg, o ? "\"%s\" must be an object {vip, port, protocol}" :
-			   "missing argument \"%s\"", "service");
-	err = only_keys(o, keys, " in \"service\"", msg);
+	o = get_object(req, "service", "{vip, port, protocol}", keys, msg, &err);
 	if (!err)
 		err = get_addr(o, "vip", &svc->vip, msg);
 	if (!err)
@@ -172,14 +190,13 @@ static struct xlvs_svc_spec *find_service(struct xlvs_spec *want, json_t *req, c
 static int get_real(json_t *req, struct xlvs_addr *addr, int *port, char *msg)
 {
 	static const char *const keys[] = { "address", "port", NULL };
-	json_t *o = json_object_get(req, "real");
 	uint32_t p = 0;
+	json_t *o;
 	int err;
 
-	if (!json_is_object(o))
-		return bad(msg, o ? "\"%s\" must be an object {address, port}" :
-			   "missing argument \"%s\"", "real");
-	err = only_keys(o, keys, " in \"real\"", msg);
+	o = get_object(req, "real", "{address, port}", keys, msg, &err);
+	if (!o)
+		return err;
 	if (!err)
 		err = get_addr(o, "address", addr, msg);
 	if (!err)
