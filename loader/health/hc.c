@@ -435,13 +435,13 @@ int xlvsd_hc_build(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, struct xlvs
 		xlvs_addr_str(&svc->vip, v, sizeof(v));
 		if (st->quorum_lost)
 			log_warn("health: %s %s:%u lost its quorum (up weight %" PRIu64 " < %u): %s",
-				 xlvs_svc_proto_name(svc->proto), v, svc->port, st->up_weight,
+				 svc->proto == IPPROTO_UDP ? "udp" : "tcp", v, svc->port, st->up_weight,
 				 svc->health->quorum, svc->health->quorum_action == XLVS_QUORUM_WITHDRAW ?
 				 "service withdrawn" : svc->health->have_sorry ?
 				 "sorry server in use" : "no sorry server configured");
 		else
 			log_info("health: %s %s:%u has its quorum again (up weight %" PRIu64 ")",
-				 xlvs_svc_proto_name(svc->proto), v, svc->port, st->up_weight);
+				 svc->proto == IPPROTO_UDP ? "udp" : "tcp", v, svc->port, st->up_weight);
 		notify(hc, svc->health, svc->health->notify_quorum,
 		       st->quorum_lost ? "quorum_lost" : "quorum_up", NULL, svc);
 	}
@@ -568,7 +568,7 @@ static void labels(FILE *f, const struct hc_inst *in)
 
 	fprintf(f, "vip=\"%s\",port=\"%u\",protocol=\"%s\",real=\"%s\"",
 		xlvs_addr_str(&in->vip, v, sizeof(v)), in->vport,
-		xlvs_svc_proto_name(in->proto), xlvs_addr_str(&in->real, r, sizeof(r)));
+		in->proto == IPPROTO_UDP ? "udp" : "tcp", xlvs_addr_str(&in->real, r, sizeof(r)));
 }
 
 void xlvsd_hc_metrics(FILE *f, void *arg)
