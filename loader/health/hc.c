@@ -23,7 +23,7 @@
 #include "hc.h"
 #include "hcfsm.h"
 #include "log.h"
-#include "metrics.h"
+#include "daemon/metrics.h"
 #include "xlvsmaps.h"
 
 #define JITTER		0.1		/* each interval is +-10% */
@@ -124,7 +124,7 @@ static void notify(struct xlvsd_hc *hc, const struct xlvs_svc_health *h, const c
 	if (asprintf(&env[n], "XLVS_VPORT=%s", port) >= 0)
 		n++;
 	if (asprintf(&env[n], "XLVS_PROTOCOL=%s",
-		     (in ? in->proto : svc->proto) == IPPROTO_UDP ? "udp" : "tcp") >= 0)
+		     xlvs_svc_proto_name(in ? in->proto : svc->proto)) >= 0)
 		n++;
 	if (in && asprintf(&env[n], "XLVS_REAL=%s", xlvs_addr_str(&in->real, a, sizeof(a))) >= 0)
 		n++;
@@ -243,7 +243,7 @@ static void fill(struct hc_inst *in, const struct xlvs_svc_spec *svc, size_t j,
 	in->t.proto = svc->proto;
 	in->health = svc->health;
 	snprintf(in->label, sizeof(in->label), "%s %s%s%s:%u real %s",
-		 svc->proto == IPPROTO_UDP ? "udp" : "tcp", svc->vip.family == XLVS_AF_INET6 ? "[" : "",
+		 xlvs_svc_proto_name(svc->proto), svc->vip.family == XLVS_AF_INET6 ? "[" : "",
 		 xlvs_addr_str(&svc->vip, v, sizeof(v)), svc->vip.family == XLVS_AF_INET6 ? "]" : "",
 		 svc->port, xlvs_addr_str(&r->addr, a, sizeof(a)));
 }
