@@ -567,7 +567,7 @@ static int set_effective(const struct hc_set *set, const struct xlvs_spec *cfg,
 static void announce_quorum(struct xlvsd_hc *hc, struct hc_svc *s)
 {
 	const struct xlvs_svc_health *h = s->health;
-	const char *proto = s->proto == IPPROTO_UDP ? "udp" : "tcp";
+	const char *proto = xlvs_svc_proto_name(s->proto);
 	char v[INET6_ADDRSTRLEN];
 
 	if (!h || s->st.quorum_lost == s->notified_lost)
@@ -702,7 +702,7 @@ static json_t *svc_json(const struct xlvs_svc_spec *svc, const struct hc_svc *s,
 	for (j = 0; reals && j < svc->nr_reals; j++)
 		json_array_append_new(reals, real_json(svc, j, s->reals[j], eff, now));
 	h = json_pack("{s:s, s:i, s:s, s:o}", "vip", xlvs_addr_str(&svc->vip, a, sizeof(a)),
-		      "port", (int)svc->port, "protocol", svc->proto == IPPROTO_UDP ? "udp" : "tcp",
+		      "port", (int)svc->port, "protocol", xlvs_svc_proto_name(svc->proto),
 		      "reals", reals ? reals : json_array());
 	if (h && svc->health)
 		svc_health_json(h, svc->health, st);
@@ -741,7 +741,7 @@ static size_t inst_labels(struct inst_labels *l, const struct hc_inst *in, const
 {
 	const char *kv[] = { "vip", xlvs_addr_str(&in->vip, l->vip, sizeof(l->vip)),
 			     "port", l->port,
-			     "protocol", in->proto == IPPROTO_UDP ? "udp" : "tcp",
+			     "protocol", xlvs_svc_proto_name(in->proto),
 			     "real", xlvs_addr_str(&in->real, l->real, sizeof(l->real)),
 			     extra, value };
 
