@@ -39,10 +39,16 @@ E2E_BPF    := $(BUILD)/tests/xdp_pass.bpf.o
 E2E_TOOLS  := $(BUILD)/tests/udp-name
 UPGRADE    := $(BUILD)/tests/upgrade
 XLVSD_V2   := $(UPGRADE)/xlvsd
-MAPS_SRCS  := $(wildcard maps/*.c)
+ABI_HDRS   := $(wildcard include/xlvs/*.h)
+# libxlvsmaps, the userspace library both binaries link: maps/ (the director's maps),
+# maps/attach/ (XDP attach helpers, the decapsulator's control) and maps/log.c.
+MAPS_SRCS  := $(wildcard maps/*.c maps/*/*.c)
+MAPS_HDRS  := $(wildcard maps/*.h maps/*/*.h)
 MAPS_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(MAPS_SRCS))
 LIBMAPS    := $(BUILD)/libxlvsmaps.a
-LOADER_LIB_SRCS := $(filter-out loader/xlvsd.c,$(wildcard loader/*.c))
+# The daemon, one folder per role (docs/architecture.md); its headers are named from loader/.
+LOADER_HDRS := $(wildcard loader/*/*.h)
+LOADER_LIB_SRCS := $(filter-out loader/daemon/xlvsd.c,$(wildcard loader/*/*.c))
 LOADER_LIB := $(BUILD)/libxlvsd.a
 XLVSD      := $(BUILD)/xlvsd
 CLI_LIB_SRCS := $(filter-out cli/xlvs.c,$(wildcard cli/*.c))
@@ -101,25 +107,24 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/maps/%.o: maps/%.c $(wildcard maps/*.h) $(wildcard include/xlvs/*.h) $(BPF_SKELS) | $(BUILD)/maps
+$(BUILD)/maps/%.o: maps/%.c $(MAPS_HDRS) $(ABI_HDRS) $(BPF_SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -c $< -o $@
 
 $(LIBMAPS): $(MAPS_OBJS)
 	$(call msg,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/loader/%.o: loader/%.c $(wildcard loader/*.h) $(wildcard maps/*.h) $(wildcard include/xlvs/*.h) \
-		     $(BPF_SKELS) | $(BUILD)/loader
+$(BUILD)/loader/%.o: loader/%.c $(LOADER_HDRS) $(MAPS_HDRS) $(ABI_HDRS) $(BPF_SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iloader -c $< -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iloader -c $< -o $@
 
-$(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h) $(wildcard maps/*.h) $(wildcard include/xlvs/*.h) \
-		  loader/decap.h loader/xdp.h loader/log.h | $(BUILD)/cli
+# The CLI sees the shared library's headers (-Imaps, in CFLAGS), never the daemon's.
+$(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h) $(MAPS_HDRS) $(ABI_HDRS) | $(BUILD)/cli
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Icli -Iloader -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Icli -c $< -o $@
 
-$(LOADER_LIB): $(patsubst %.c,$(BUILD)/%.o,$(LOADER_LIB_SRCS)) | $(BUILD)/loader
+$(LOADER_LIB): $(patsubst %.c,$(BUILD)/%.o,$(LOADER_LIB_SRCS))
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
@@ -127,11 +132,11 @@ $(CLI_LIB): $(patsubst %.c,$(BUILD)/%.o,$(CLI_LIB_SRCS)) | $(BUILD)/cli
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(XLVSD): $(BUILD)/loader/xlvsd.o $(LOADER_LIB) $(LIBMAPS)
+$(XLVSD): $(BUILD)/loader/daemon/xlvsd.o $(LOADER_LIB) $(LIBMAPS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(DAEMON_LIBS) $(LDLIBS) -o $@
 
-$(XLVS): $(BUILD)/cli/xlvs.o $(CLI_LIB) $(LOADER_LIB) $(LIBMAPS)
+$(XLVS): $(BUILD)/cli/xlvs.o $(CLI_LIB) $(LIBMAPS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(CLI_LIBS) $(LDLIBS) -o $@
 
@@ -145,11 +150,11 @@ $(UPGRADE)/xlvs_lb.skel.h: $(UPGRADE)/xlvs_lb.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(UPGRADE)/attach.o: loader/attach.c $(wildcard loader/*.h) $(wildcard maps/*.h) $(UPGRADE)/xlvs_lb.skel.h
+$(UPGRADE)/attach.o: loader/dataplane/attach.c $(LOADER_HDRS) $(MAPS_HDRS) $(ABI_HDRS) $(UPGRADE)/xlvs_lb.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) -I$(UPGRADE) $(CFLAGS) -Iloader -c $< -o $@
 
-$(XLVSD_V2): $(BUILD)/loader/xlvsd.o $(UPGRADE)/attach.o $(LOADER_LIB) $(LIBMAPS)
+$(XLVSD_V2): $(BUILD)/loader/daemon/xlvsd.o $(UPGRADE)/attach.o $(LOADER_LIB) $(LIBMAPS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(DAEMON_LIBS) $(LDLIBS) -o $@
 
@@ -173,7 +178,7 @@ $(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/wo
 	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c \
 		$(LIBMAPS) $(LDLIBS) -o $@
 
-$(UPGRADE) $(BUILD)/bpf $(BUILD)/maps $(BUILD)/tests $(BUILD)/bench $(BUILD)/loader $(BUILD)/cli $(BUILD)/man:
+$(UPGRADE) $(BUILD)/bpf $(BUILD)/tests $(BUILD)/bench $(BUILD)/cli $(BUILD)/man:
 	$(Q)mkdir -p $@
 
 test: deps
@@ -201,7 +206,7 @@ install: all
 	$(Q)install -D -m 0644 $(BUILD)/bpf/xlvs_lb.bpf.o $(DESTDIR)$(PREFIX)/lib/xlvs/xlvs_lb.bpf.o
 	$(Q)install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man8 $(filter %.8,$(MANS))
 	$(Q)install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man5 $(filter %.5,$(MANS))
-	$(Q)sed "s,/usr/sbin/,$(PREFIX)/sbin/," loader/xlvsd.service | install -D -m 0644 /dev/stdin $(DESTDIR)/etc/systemd/system/xlvsd.service
+	$(Q)sed "s,/usr/sbin/,$(PREFIX)/sbin/," loader/daemon/xlvsd.service | install -D -m 0644 /dev/stdin $(DESTDIR)/etc/systemd/system/xlvsd.service
 	$(Q)install -D -m 0644 docs/examples/xlvs.yaml $(DESTDIR)/etc/xlvs/xlvs.yaml.example
 
 demo-clean:

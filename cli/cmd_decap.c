@@ -2,7 +2,7 @@
 /*
  * xlvs decap attach|detach|status|sync: the real-server decapsulator
  * (bpf/xlvs_decap.bpf.c) on an interface of this host. No daemon: the work
- * is in loader/decap.c, the state lives in pins under PIN_DIR/decap/IF.
+ * is in maps/attach/decap.c, the state lives in pins under PIN_DIR/decap/IF.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "decap.h"
+#include "attach/decap.h"
 #include "log.h"
 
 #define MSGLEN	512

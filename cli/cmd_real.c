@@ -184,7 +184,7 @@ static int drain_wait(struct xlvs_ctx *c, const struct xlvs_endpoint *svc,
 static json_t *daemon_svc(json_t *svcs, const struct xlvs_addr *vip, uint16_t port, uint8_t proto)
 {
 	char ab[INET6_ADDRSTRLEN];
-	const char *want = proto == IPPROTO_UDP ? "udp" : "tcp";
+	const char *want = xlvs_svc_proto_name(proto);
 	json_t *sv;
 	size_t i;
 

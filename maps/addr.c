@@ -26,6 +26,11 @@ const char *xlvs_addr_str(const struct xlvs_addr *a, char *buf, size_t size)
 	return af < 0 ? NULL : inet_ntop(af, a->be, buf, size);
 }
 
+const char *xlvs_svc_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
 void xlvs_addr_from_be(struct xlvs_addr *a, uint8_t family, const __be32 *be)
 {
 	size_t words = family == XLVS_AF_INET6 ? 4 : family == XLVS_AF_INET ? 1 : 0;

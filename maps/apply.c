@@ -101,7 +101,7 @@ static int drop_orphans(struct writer *w)
 	uint32_t id, n = 0;
 
 	for (id = 0; id < XLVS_MAX_REALS; id++) {
-		r = &w->p->snap.reals[id];
+		r = &w->p->img.reals[id];
 		if (real_active(r) && (r->svc_id >= XLVS_MAX_SERVICES || w->p->owner[r->svc_id] < 0))
 			stage(w, &n, id, r);
 	}
@@ -111,7 +111,7 @@ static int drop_orphans(struct writer *w)
 /* The service's reals in the maps that the plan does not keep. */
 static int drop_reals(struct writer *w, const struct splan *sp)
 {
-	const struct real_groups *g = w->p->snap.groups;
+	const struct real_groups *g = w->p->img.groups;
 	uint32_t i, id, n = 0;
 
 	if (!sp->own_reals)
@@ -119,7 +119,7 @@ static int drop_reals(struct writer *w, const struct splan *sp)
 	for (i = g->first[sp->cur->id]; i < g->first[sp->cur->id + 1]; i++) {
 		id = g->ids[i];
 		if (!w->p->kept[id])
-			stage(w, &n, id, &w->p->snap.reals[id]);
+			stage(w, &n, id, &w->p->img.reals[id]);
 	}
 	return deactivate(w, n);
 }
@@ -165,7 +165,7 @@ static int write_filter(struct writer *w)
 		want[bit / XLVS_VIP_FILTER_WORD_BITS] |= 1ull << (bit % XLVS_VIP_FILTER_WORD_BITS);
 	}
 	for (i = 0; i < XLVS_VIP_FILTER_WORDS; i++) {
-		if (want[i] == p->snap.filter[i])
+		if (want[i] == p->img.filter[i])
 			continue;
 		w->ids[n] = i;
 		want[n++] = want[i];	/* n <= i: compacts in place */
@@ -240,7 +240,7 @@ static int write_reals(struct writer *w, const struct splan *sp)
 	int err;
 
 	for (i = 0; i < sp->nreals; i++) {
-		cur = &w->p->snap.reals[sp->reals[i].id];
+		cur = &w->p->img.reals[sp->reals[i].id];
 		real_entry(sp, &sp->reals[i], cur, &r);
 		if (memcmp(&r, cur, sizeof(r)))
 			stage(w, &n, sp->reals[i].id, &r);

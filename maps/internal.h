@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * libxlvsmaps internals shared by its files (not API): bulk map I/O and the
- * snapshot of the maps that xlvs_state_read() and xlvs_apply() start from.
+ * image of the maps that xlvs_state_read() and xlvs_apply() start from.
  */
 #ifndef XLVS_MAPS_INTERNAL_H
 #define XLVS_MAPS_INTERNAL_H
@@ -38,7 +38,7 @@ int map_update_many(int fd, const void *keys, const void *vals, uint32_t n, uint
 /* Bytes of one per-CPU value of vsz bytes as bpf(2) copies it. */
 uint32_t percpu_stride(const struct xlvs_maps *m, uint32_t vsz);
 
-/* ---- the maps as read at one moment (state.c) ---- */
+/* ---- the maps as read at one moment (state.c): struct map_image ---- */
 
 /* Ids of the ACTIVE reals of service s: ids[first[s] .. first[s + 1]), ascending. */
 struct real_groups {
@@ -46,7 +46,11 @@ struct real_groups {
 	uint32_t ids[XLVS_MAX_REALS];
 };
 
-struct xlvs_snap {
+/*
+ * The raw entries of the service, VIP and real maps as read at one moment:
+ * what a plan diffs the spec against, and what struct xlvs_state is grouped from.
+ */
+struct map_image {
 	uint32_t nsvc;
 	struct xlvs_svc_key *svc_keys;
 	struct xlvs_service *svcs;
@@ -60,8 +64,8 @@ struct xlvs_snap {
 
 /* Every value of an array map of n entries, in index order (malloc'd). */
 int dump_array(int fd, uint32_t vsz, uint32_t n, void **vals);
-int snap_read(struct xlvs_maps *m, struct xlvs_snap *s, bool with_vips);
-void snap_free(struct xlvs_snap *s);
+int map_image_read(struct xlvs_maps *m, struct map_image *s, bool with_vips);
+void map_image_free(struct map_image *s);
 
 static inline bool real_active(const struct xlvs_real *r)
 {

@@ -152,7 +152,7 @@ static void claim_ids(struct plan *p)
 		sp = &p->svcs[i];
 		id = sp->cur ? sp->cur->id : XLVS_MAX_SERVICES;
 		if (id < XLVS_MAX_SERVICES && p->owner[id] == OWNER_NONE) {
-			p->owner[id] = (int32_t)(sp->cur - p->snap.svcs);
+			p->owner[id] = (int32_t)(sp->cur - p->img.svcs);
 			sp->own_reals = true;
 		}
 	}
@@ -160,7 +160,7 @@ static void claim_ids(struct plan *p)
 
 static int plan_services(struct plan *p, const struct xlvs_spec *want)
 {
-	const struct xlvs_snap *s = &p->snap;
+	const struct map_image *s = &p->img;
 	struct splan *sp;
 	uint32_t i;
 	int err;
@@ -193,7 +193,7 @@ static int plan_services(struct plan *p, const struct xlvs_spec *want)
 /* Pair the desired reals with the service's reals in the maps, by key. */
 static void match_reals(struct plan *p, struct splan *sp, struct cur_real *cr)
 {
-	const struct real_groups *g = p->snap.groups;
+	const struct real_groups *g = p->img.groups;
 	const struct xlvs_real *r;
 	struct rplan *rp;
 	uint32_t i, j = 0, n = 0, first = 0;
@@ -204,7 +204,7 @@ static void match_reals(struct plan *p, struct splan *sp, struct cur_real *cr)
 	}
 	for (i = 0; i < n; i++) {
 		cr[i].id = g->ids[first + i];
-		r = &p->snap.reals[cr[i].id];
+		r = &p->img.reals[cr[i].id];
 		real_key(cr[i].key, r->family, r->addr, sp->key.port);
 	}
 	qsort(cr, n, sizeof(*cr), cur_cmp);
@@ -215,7 +215,7 @@ static void match_reals(struct plan *p, struct splan *sp, struct cur_real *cr)
 		if (j < n && !key_cmp(cr[j].key, rp->key)) {
 			rp->id = cr[j].id;
 			p->kept[rp->id] = 1;
-			if (p->snap.reals[rp->id].weight != rp->spec->weight)
+			if (p->img.reals[rp->id].weight != rp->spec->weight)
 				sp->ring_dirty = true;
 			j++;
 		} else {
@@ -297,7 +297,7 @@ static int alloc_ids(struct plan *p)
 		for (j = 0; j < sp->nreals; j++) {
 			if (!sp->reals[j].fresh)
 				continue;
-			while (rid < XLVS_MAX_REALS && real_active(&p->snap.reals[rid]))
+			while (rid < XLVS_MAX_REALS && real_active(&p->img.reals[rid]))
 				rid++;
 			if (rid == XLVS_MAX_REALS)
 				return -ENOSPC;
@@ -424,7 +424,7 @@ static void vip_key(const struct xlvs_svc_key *k, struct xlvs_vip_key *vk)
 
 static int plan_vips(struct plan *p)
 {
-	const struct xlvs_snap *s = &p->snap;
+	const struct map_image *s = &p->img;
 	struct vplan *v;
 	uint32_t i;
 
@@ -479,7 +479,7 @@ static void plan_entries(struct plan *p)
 
 int plan_make(struct plan *p, const struct xlvs_spec *want)
 {
-	int err = snap_read(p->m, &p->snap, true);
+	int err = map_image_read(p->m, &p->img, true);
 
 	if (!err)
 		err = plan_services(p, want);
@@ -498,7 +498,7 @@ int plan_make(struct plan *p, const struct xlvs_spec *want)
 
 void plan_free(struct plan *p)
 {
-	snap_free(&p->snap);
+	map_image_free(&p->img);
 	free(p->svcs);
 	free(p->rmem);
 	free(p->vips);

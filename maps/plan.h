@@ -39,7 +39,7 @@ struct vplan {			/* a VIP address that is desired, in the maps, or both */
 	bool done;		/* synced by this apply */
 };
 
-/* Service id owners while planning, besides snapshot indexes. */
+/* Service id owners while planning, besides map image indexes. */
 #define OWNER_NONE	(-1)
 #define OWNER_FRESH	(-2)	/* allocated by this apply */
 
@@ -47,8 +47,8 @@ struct plan {
 	struct xlvs_maps *m;
 	unsigned int flags;		/* XLVS_APPLY_F_* */
 	struct xlvs_apply_stats *st;
-	struct xlvs_snap snap;
-	int32_t owner[XLVS_MAX_SERVICES];	/* snapshot index of the service owning an id */
+	struct map_image img;
+	int32_t owner[XLVS_MAX_SERVICES];	/* image index of the service owning an id */
 	uint8_t kept[XLVS_MAX_REALS];		/* ACTIVE reals that stay */
 	uint32_t nsvcs;
 	struct splan *svcs;		/* by key */

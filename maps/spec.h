@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The desired state of a director: what the configuration file says (loader/config.c
+ * The desired state of a director: what the configuration file says (loader/config/
  * produces it), what `xlvs service add` asks for, and what libxlvsmaps applies to the
  * maps. Plain userspace types; the map layout itself is include/xlvs/abi.h.
  */

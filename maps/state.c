@@ -11,7 +11,7 @@
 #include "internal.h"
 
 /* Counting sort of the ACTIVE reals by service id; ids stay ascending. */
-static int group_reals(struct xlvs_snap *s)
+static int group_reals(struct map_image *s)
 {
 	struct real_groups *g = calloc(1, sizeof(*g));
 	const struct xlvs_real *r;
@@ -52,7 +52,7 @@ int dump_array(int fd, uint32_t vsz, uint32_t n, void **vals)
 	return err;
 }
 
-int snap_read(struct xlvs_maps *m, struct xlvs_snap *s, bool with_vips)
+int map_image_read(struct xlvs_maps *m, struct map_image *s, bool with_vips)
 {
 	int err;
 
@@ -71,11 +71,11 @@ int snap_read(struct xlvs_maps *m, struct xlvs_snap *s, bool with_vips)
 	if (!err)
 		err = group_reals(s);
 	if (err)
-		snap_free(s);
+		map_image_free(s);
 	return err;
 }
 
-void snap_free(struct xlvs_snap *s)
+void map_image_free(struct map_image *s)
 {
 	free(s->svc_keys);
 	free(s->svcs);
@@ -96,7 +96,7 @@ static int by_svc_id(const void *a, const void *b)
 	return (x->svc.id > y->svc.id) - (x->svc.id < y->svc.id);
 }
 
-static int svc_state_reals(const struct xlvs_snap *s, struct xlvs_svc_state *ss)
+static int svc_state_reals(const struct map_image *s, struct xlvs_svc_state *ss)
 {
 	const struct real_groups *g = s->groups;
 	uint32_t i, first, n;
@@ -118,12 +118,12 @@ static int svc_state_reals(const struct xlvs_snap *s, struct xlvs_svc_state *ss)
 
 int xlvs_state_read(struct xlvs_maps *m, struct xlvs_state *st)
 {
-	struct xlvs_snap s;
+	struct map_image s;
 	uint32_t i;
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	err = snap_read(m, &s, false);
+	err = map_image_read(m, &s, false);
 	if (err)
 		return err;
 	st->services = calloc(s.nsvc ? s.nsvc : 1, sizeof(*st->services));
@@ -137,7 +137,7 @@ int xlvs_state_read(struct xlvs_maps *m, struct xlvs_state *st)
 		qsort(st->services, st->nr_services, sizeof(*st->services), by_svc_id);
 	for (i = 0; !err && i < st->nr_services; i++)
 		err = svc_state_reals(&s, &st->services[i]);
-	snap_free(&s);
+	map_image_free(&s);
 	if (err)
 		xlvs_state_free(st);
 	return err;

@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * libxlvsmaps: typed access to every map of the director, shared by xlvsd and
- * the xlvs CLI. Functions return 0 (or a count) on success and -errno on
- * failure; none of them prints.
+ * libxlvsmaps, the userspace library that xlvsd and the xlvs CLI both link:
+ * typed access to every map of the director (this header), XDP attach helpers
+ * and the decapsulator's control (attach/), logging (log.h). Functions return
+ * 0 (or a count) on success and -errno on failure; none of them prints.
+ *
+ * A director's services in four types, one line each:
+ *   struct xlvs_spec   the desired state: what the file or a control command asks for (spec.h)
+ *   struct xlvs_state  what the maps hold now, by service (xlvs_state_read(), below)
+ *   struct map_image   inside the library: the raw map entries plan and state start from
+ *   cli/snap.h         the CLI's own read of maps and counters, for printing
  */
 #ifndef XLVS_MAPS_H
 #define XLVS_MAPS_H
@@ -156,6 +163,8 @@ int xlvs_addr_parse(const char *text, struct xlvs_addr *a);	/* -EINVAL if not an
 /* "198.18.0.10" / "2001:db8::10"; buf of at least 46 bytes. NULL for a bad family. */
 const char *xlvs_addr_str(const struct xlvs_addr *a, char *buf, size_t size);
 void xlvs_addr_from_be(struct xlvs_addr *a, uint8_t family, const __be32 *be);
+/* A service's protocol: "udp" for IPPROTO_UDP, else "tcp" (services are one or the other). */
+const char *xlvs_svc_proto_name(uint8_t proto);
 int xlvs_sched_from_name(const char *name);	/* -EINVAL if unknown */
 int xlvs_fwd_from_name(const char *name);	/* "dr", "tun" (alias "ipip"), "gue", "nat", "fullnat" */
 

@@ -358,7 +358,7 @@ s_upgrade() {
 }
 
 # ---- health checks ----
-HC_INTERVAL=200 HC_TIMEOUT=150 HC_JITTER=10	# ms, ms, percent (loader/hc.c JITTER)
+HC_INTERVAL=200 HC_TIMEOUT=150 HC_JITTER=10	# ms, ms, percent (loader/health/hc.c JITTER)
 
 # health_config RISE FALL EXTRA-YAML: the IPv4 web service by DR to real1..real(N), HTTP-checked.
 health_config() {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The health checkers (loader/checker.c) against servers each test starts:
+ * The health checkers (loader/health/checker.c) against servers each test starts:
  * a TCP listener, a small HTTP server, `openssl s_server` with a certificate
  * made by openssl at test time, a UDP echo server, dnsmasq, shell scripts.
  * Every test runs in a network namespace of its own (unshare), with only
@@ -30,7 +30,7 @@
 
 #include <ev.h>
 
-#include "checker.h"
+#include "health/checker.h"
 #include "xlvsmaps.h"
 
 /* ---- the namespace and the loop -------------------------------------------------- */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for the configuration parser (loader/config.c): a table of
+ * Unit tests for the configuration parser (loader/config/): a table of
  * invalid files, each with the exact "line:column: message" it must produce,
  * and valid files checked field by field against the desired state.
  */
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/conf.h"
 
 #define FILE_NAME	"test.yaml"
 #define EXAMPLE		"docs/examples/xlvs.yaml"
@@ -410,15 +410,15 @@ static void spec_is_empty(const struct xlvs_spec *s)
 ParameterizedTest(size_t *i, config, invalid)
 {
 	const struct bad *r = &bad_rows[*i];
-	struct xlvs_config_error err;
+	struct xlvs_conf_error err;
 	char got[600], want[600];
 	struct xlvs_spec s;
 	int ret;
 
 	memset(&s, 0xa5, sizeof(s));
-	ret = xlvs_config_parse(FILE_NAME, r->yaml, strlen(r->yaml), &s, &err);
+	ret = xlvs_conf_parse(FILE_NAME, r->yaml, strlen(r->yaml), &s, &err);
 	cr_assert_eq(ret, -EINVAL, "%s: returned %d", r->name, ret);
-	xlvs_config_error_format(&err, got, sizeof(got));
+	xlvs_conf_error_format(&err, got, sizeof(got));
 	snprintf(want, sizeof(want), FILE_NAME ":%s", r->want);
 	cr_assert_str_eq(got, want, "row '%s'\n got: %s\nwant: %s", r->name, got, want);
 	spec_is_empty(&s);
@@ -428,12 +428,12 @@ ParameterizedTest(size_t *i, config, invalid)
 
 static void parse_ok(const char *yaml, struct xlvs_spec *s)
 {
-	struct xlvs_config_error err;
+	struct xlvs_conf_error err;
 	char msg[600];
 	int ret;
 
-	ret = xlvs_config_parse(FILE_NAME, yaml, strlen(yaml), s, &err);
-	xlvs_config_error_format(&err, msg, sizeof(msg));
+	ret = xlvs_conf_parse(FILE_NAME, yaml, strlen(yaml), s, &err);
+	xlvs_conf_error_format(&err, msg, sizeof(msg));
 	cr_assert_eq(ret, 0, "parse failed (%d): %s", ret, msg);
 }
 
@@ -694,7 +694,7 @@ static char *many_services(size_t n)
 
 Test(config, service_limit)
 {
-	struct xlvs_config_error err;
+	struct xlvs_conf_error err;
 	struct xlvs_spec s;
 	char msg[600], want[600];
 	char *y = many_services(XLVS_MAX_SERVICES);
@@ -705,8 +705,8 @@ Test(config, service_limit)
 	free(y);
 
 	y = many_services(XLVS_MAX_SERVICES + 1);
-	cr_assert_eq(xlvs_config_parse(FILE_NAME, y, strlen(y), &s, &err), -EINVAL);
-	xlvs_config_error_format(&err, msg, sizeof(msg));
+	cr_assert_eq(xlvs_conf_parse(FILE_NAME, y, strlen(y), &s, &err), -EINVAL);
+	xlvs_conf_error_format(&err, msg, sizeof(msg));
 	snprintf(want, sizeof(want), FILE_NAME ":%d:5: too many services (at most %d)",
 		 XLVS_MAX_SERVICES + 3, XLVS_MAX_SERVICES);
 	cr_assert_str_eq(msg, want);
@@ -735,7 +735,7 @@ static char *many_reals(size_t n)
 
 Test(config, real_limit)
 {
-	struct xlvs_config_error err;
+	struct xlvs_conf_error err;
 	struct xlvs_spec s;
 	char msg[600];
 	char *y = many_reals(XLVS_MAX_REALS);
@@ -749,8 +749,8 @@ Test(config, real_limit)
 	free(y);
 	/* every real counts against the one real table */
 	y = many_reals(XLVS_MAX_REALS + 1);
-	cr_assert_eq(xlvs_config_parse(FILE_NAME, y, strlen(y), &s, &err), -EINVAL);
-	xlvs_config_error_format(&err, msg, sizeof(msg));
+	cr_assert_eq(xlvs_conf_parse(FILE_NAME, y, strlen(y), &s, &err), -EINVAL);
+	xlvs_conf_error_format(&err, msg, sizeof(msg));
 	cr_assert(strstr(msg, "too many reals (at most 65536 in all services)") != NULL, "%s", msg);
 	spec_is_empty(&s);
 	free(y);
@@ -760,7 +760,7 @@ Test(config, real_limit)
 
 Test(config, examples_parse_cleanly)
 {
-	struct xlvs_config_error err;
+	struct xlvs_conf_error err;
 	struct xlvs_spec s;
 	char msg[600];
 	glob_t g;
@@ -771,33 +771,33 @@ Test(config, examples_parse_cleanly)
 		     "no examples (run from the repo root)");
 	cr_assert(g.gl_pathc >= 1);
 	for (i = 0; i < g.gl_pathc; i++) {
-		ret = xlvs_config_load(g.gl_pathv[i], &s, &err);
-		xlvs_config_error_format(&err, msg, sizeof(msg));
+		ret = xlvs_conf_load(g.gl_pathv[i], &s, &err);
+		xlvs_conf_error_format(&err, msg, sizeof(msg));
 		cr_assert_eq(ret, 0, "%s", msg);
 		cr_assert_gt(s.nr_services, 0, "%s has no services", g.gl_pathv[i]);
 		xlvs_spec_free(&s);
 	}
 	globfree(&g);
-	ret = xlvs_config_load(EXAMPLE, &s, &err);
+	ret = xlvs_conf_load(EXAMPLE, &s, &err);
 	cr_assert_eq(ret, 0);
 	xlvs_spec_free(&s);
 }
 
 Test(config, load_missing_file)
 {
-	struct xlvs_config_error err;
+	struct xlvs_conf_error err;
 	struct xlvs_spec s;
 	char msg[600];
 
-	cr_assert_eq(xlvs_config_load("/nonexistent/xlvs.yaml", &s, &err), -ENOENT);
-	xlvs_config_error_format(&err, msg, sizeof(msg));
+	cr_assert_eq(xlvs_conf_load("/nonexistent/xlvs.yaml", &s, &err), -ENOENT);
+	xlvs_conf_error_format(&err, msg, sizeof(msg));
 	cr_assert_str_eq(msg, "/nonexistent/xlvs.yaml: cannot open: No such file or directory");
 	spec_is_empty(&s);
 }
 
 Test(config, load_reports_the_path)
 {
-	struct xlvs_config_error err;
+	struct xlvs_conf_error err;
 	struct xlvs_spec s;
 	char path[] = "/tmp/xlvs-config-XXXXXX", msg[600], want[600];
 	static const char text[] = "interfaces: [eth0]\nxdp_mode: fast\n";
@@ -806,9 +806,9 @@ Test(config, load_reports_the_path)
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
 	close(fd);
-	cr_assert_eq(xlvs_config_load(path, &s, &err), -EINVAL);
+	cr_assert_eq(xlvs_conf_load(path, &s, &err), -EINVAL);
 	unlink(path);
-	xlvs_config_error_format(&err, msg, sizeof(msg));
+	xlvs_conf_error_format(&err, msg, sizeof(msg));
 	snprintf(want, sizeof(want),
 		 "%s:2:11: xdp_mode: unknown mode 'fast' (expected auto, native or generic)", path);
 	cr_assert_str_eq(msg, want);
@@ -816,35 +816,35 @@ Test(config, load_reports_the_path)
 
 Test(config, interfaces_exist)
 {
-	struct xlvs_config_error err;
+	struct xlvs_conf_error err;
 	struct xlvs_spec s;
 	char msg[600];
 
 	parse_ok("interfaces: [lo]\n", &s);
-	cr_assert_eq(xlvs_config_check_interfaces(&s, &err), 0);
+	cr_assert_eq(xlvs_conf_check_interfaces(&s, &err), 0);
 	xlvs_spec_free(&s);
 
 	parse_ok("# the second one is missing\ninterfaces:\n  - lo\n  - xlvs-nope0\n", &s);
-	cr_assert_eq(xlvs_config_check_interfaces(&s, &err), -ENODEV);
-	xlvs_config_error_format(&err, msg, sizeof(msg));
+	cr_assert_eq(xlvs_conf_check_interfaces(&s, &err), -ENODEV);
+	xlvs_conf_error_format(&err, msg, sizeof(msg));
 	cr_assert_str_eq(msg, FILE_NAME ":4:5: interface xlvs-nope0 does not exist");
 	xlvs_spec_free(&s);
 }
 
 Test(config, error_format)
 {
-	struct xlvs_config_error e = { .file = "a.yaml", .line = 3, .column = 7, .msg = "bad" };
+	struct xlvs_conf_error e = { .file = "a.yaml", .line = 3, .column = 7, .msg = "bad" };
 	char buf[64];
 
-	xlvs_config_error_format(&e, buf, sizeof(buf));
+	xlvs_conf_error_format(&e, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "a.yaml:3:7: bad");
 	e.line = e.column = 0;
-	xlvs_config_error_format(&e, buf, sizeof(buf));
+	xlvs_conf_error_format(&e, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "a.yaml: bad");
 	e.file[0] = '\0';
-	xlvs_config_error_format(&e, buf, sizeof(buf));
+	xlvs_conf_error_format(&e, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "bad");
-	xlvs_config_error_format(&e, buf, 2);
+	xlvs_conf_error_format(&e, buf, 2);
 	cr_assert_str_eq(buf, "b");
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Health actions (loader/hceff.c): the effective desired state as a table of
+ * Health actions (loader/health/hceff.c): the effective desired state as a table of
  * up/down patterns, and what one real going down costs in ring slots when
  * the effective state goes through libxlvsmaps' diff-only apply (real maps
  * of the XDP object, loaded but not attached).
@@ -16,7 +16,7 @@
 #include <ev.h>
 #include <jansson.h>
 
-#include "hc.h"
+#include "health/hc.h"
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The rise/fall state machine (loader/hcfsm.c) as a table: a sequence of
+ * The rise/fall state machine (loader/health/hcfsm.c) as a table: a sequence of
  * check results ('+' success, '-' failure) and the state after each one
  * ('U' up, 'D' down).
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "hcfsm.h"
+#include "health/hcfsm.h"
 
 struct fsm_row {
 	const char *name;

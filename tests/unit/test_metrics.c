@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Prometheus exporter (loader/metrics.c): the exposition rendered from real
+ * Prometheus exporter (loader/daemon/metrics.c): the exposition rendered from real
  * maps (skeleton loaded unpinned, services written by xlvs_apply, per-CPU
  * counters written by hand), checked line by line and against the format
  * rules; the HTTP server over a plain socket. Needs root (BPF maps).
@@ -21,8 +21,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "health.h"
-#include "metrics.h"
+#include "daemon/status.h"
+#include "daemon/metrics.h"
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 
@@ -35,7 +35,7 @@
 struct mxenv {
 	struct xlvs_lb_bpf *skel;
 	struct xlvs_maps m;
-	struct xlvs_health h;
+	struct xlvsd_status h;
 	int ncpus;
 	uint32_t svc_a, real_a1, real_a2;	/* ids xlvs_apply gave */
 };
@@ -112,7 +112,7 @@ static void env_up(struct mxenv *e)
 	cr_assert_eq(xlvs_maps_from_obj(&e->m, e->skel->obj), 0);
 	e->ncpus = libbpf_num_possible_cpus();
 	cr_assert(e->ncpus > 0);
-	xlvs_health_init(&e->h);
+	xlvsd_status_init(&e->h);
 	e->h.start_time = 1700000000;
 	e->h.reloads_ok = 3;
 	e->h.reloads_failed = 1;
@@ -160,7 +160,7 @@ static uint64_t put_u64(struct mxenv *e, int fd, uint32_t id, uint64_t x)
 	return sum;
 }
 
-static char *render(struct mxenv *e, struct xlvs_health *h)
+static char *render(struct mxenv *e, struct xlvsd_status *h)
 {
 	size_t len;
 	char *out;

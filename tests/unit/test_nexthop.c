@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Next-hop resolution (loader/nexthop.c) against a real xlvs_reals map, in a
+ * Next-hop resolution (loader/dataplane/nexthop.c) against a real xlvs_reals map, in a
  * private network namespace per test (Criterion runs each test in its own
  * process): a veth pair nhA/nhB, neighbours set with `ip neigh replace`.
  * Needs root and iproute2; fails (never skips) without them.
@@ -26,7 +26,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "nexthop.h"
+#include "dataplane/nexthop.h"
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 

@@ -19,8 +19,8 @@
 #include <ev.h>
 #include <jansson.h>
 
-#include "daemon.h"
-#include "hc.h"
+#include "daemon/daemon.h"
+#include "health/hc.h"
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 
@@ -42,7 +42,7 @@ static void setup(void)
 	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s (root needed)", strerror(errno));
 	memset(&d, 0, sizeof(d));
 	d.dp.lock_fd = d.dp.prog_fd = -1;
-	xlvs_health_init(&d.health);
+	xlvsd_status_init(&d.status);
 	err = xlvs_maps_from_obj(&d.maps, skel->obj);
 	cr_assert_eq(err, 0, "xlvs_maps_from_obj: %s", strerror(-err));
 	d.loop = ev_loop_new(EVFLAG_AUTO);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * XDP attachment helpers shared by the director (attach.c, xlvsd) and the
+ * XDP attachment helpers shared by the director (loader/dataplane/attach.c, xlvsd) and the
  * real-server decapsulator (decap.c, `xlvs decap`): the bpffs pin directory,
  * pin names for interfaces, XDP mode flags, and the libxdp attempt that falls
  * back when libxdp's multi-program dispatcher cannot load.
@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <linux/types.h>
+#include <xdp/libxdp.h>
 
 #include "spec.h"
 
@@ -25,6 +26,8 @@ struct bpf_object;
 
 const char *xlvs_xdp_mode_name(enum xlvs_xdp_mode mode);	/* "native", "generic", "auto" */
 __u32 xlvs_xdp_mode_flags(enum xlvs_xdp_mode mode);		/* XDP_FLAGS_DRV_MODE / SKB_MODE */
+/* The same for libxdp: XDP_MODE_SKB for generic, else XDP_MODE_NATIVE. */
+enum xdp_attach_mode xlvs_xdp_libxdp_mode(enum xlvs_xdp_mode mode);
 
 /* bpf_obj_get_info_by_fd() into a zeroed info of size bytes: 0 or -errno. */
 int xlvs_obj_info(int fd, void *info, __u32 size);

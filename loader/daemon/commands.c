@@ -12,11 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/specedit.h"
+#include "health/hc.h"
+#include "log.h"
 #include "ctl.h"
 #include "daemon.h"
-#include "hc.h"
-#include "log.h"
-#include "specedit.h"
 
 #define MSG_SIZE	512
 
@@ -121,19 +121,37 @@ static int get_addr(json_t *obj, const char *key, struct xlvs_addr *a, char *msg
 	return 0;
 }
 
+/* The object req[name] ({keys}, shape for the message), or NULL with *err set. */
+static json_t *get_object(json_t *req, const char *name, const char *shape,
+			  const char *const *keys, char *msg, int *err)
+{
+	json_t *o = json_object_get(req, name);
+	char where[32];
+
+	if (!o) {
+		*err = bad(msg, "missing argument \"%s\"", name);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		snprintf(msg, MSG_SIZE, "\"%s\" must be an object %s", name, shape);
+		*err = -EINVAL;
+		return NULL;
+	}
+	snprintf(where, sizeof(where), " in \"%s\"", name);
+	*err = only_keys(o, keys, where, msg);
+	return o;
+}
+
 /* {"vip", "port", "protocol"} -> the key fields of svc. */
 static int get_service(json_t *req, struct xlvs_svc_spec *svc, char *msg)
 {
 	static const char *const keys[] = { "vip", "port", "protocol", NULL };
-	json_t *o = json_object_get(req, "service");
 	const char *proto;
 	uint32_t port = 0;
+	json_t *o;
 	int err;
 
-	if (!json_is_object(o))
-		return bad(msg, o ? "\"%s\" must be an object {vip, port, protocol}" :
-			   "missing argument \"%s\"", "service");
-	err = only_keys(o, keys, " in \"service\"", msg);
+	o = get_object(req, "service", "{vip, port, protocol}", keys, msg, &err);
 	if (!err)
 		err = get_addr(o, "vip", &svc->vip, msg);
 	if (!err)
@@ -160,7 +178,7 @@ static struct xlvs_svc_spec *find_service(struct xlvs_spec *want, json_t *req, c
 	*err = get_service(req, &key, msg);
 	if (*err)
 		return NULL;
-	snprintf(what, MSG_SIZE, "%s %s:%u", key.proto == IPPROTO_TCP ? "tcp" : "udp",
+	snprintf(what, MSG_SIZE, "%s %s:%u", xlvs_svc_proto_name(key.proto),
 		 xlvs_addr_str(&key.vip, a, sizeof(a)), key.port);
 	svc = xlvsd_spec_find_svc(want, &key.vip, key.proto, key.port);
 	if (!svc)
@@ -172,14 +190,13 @@ static struct xlvs_svc_spec *find_service(struct xlvs_spec *want, json_t *req, c
 static int get_real(json_t *req, struct xlvs_addr *addr, int *port, char *msg)
 {
 	static const char *const keys[] = { "address", "port", NULL };
-	json_t *o = json_object_get(req, "real");
 	uint32_t p = 0;
+	json_t *o;
 	int err;
 
-	if (!json_is_object(o))
-		return bad(msg, o ? "\"%s\" must be an object {address, port}" :
-			   "missing argument \"%s\"", "real");
-	err = only_keys(o, keys, " in \"real\"", msg);
+	o = get_object(req, "real", "{address, port}", keys, msg, &err);
+	if (!o)
+		return err;
 	if (!err)
 		err = get_addr(o, "address", addr, msg);
 	if (!err)
@@ -264,7 +281,7 @@ static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, cha
 	if (!svc.ring_size)
 		svc.ring_size = XLVS_RING_DEFAULT;	/* 0 = default, as in the file */
 	svc.flags = json_is_true(echo) ? XLVS_SVC_F_ECHO : 0;
-	snprintf(what, MSG_SIZE, "%s %s:%u", svc.proto == IPPROTO_TCP ? "tcp" : "udp",
+	snprintf(what, MSG_SIZE, "%s %s:%u", xlvs_svc_proto_name(svc.proto),
 		 xlvs_addr_str(&svc.vip, a, sizeof(a)), svc.port);
 	old = xlvsd_spec_find_svc(want, &svc.vip, svc.proto, svc.port);
 	if (old)
@@ -389,10 +406,10 @@ static json_t *interfaces_json(struct xlvsd *d)
 static json_t *cmd_status(struct xlvsd *d, json_t *req)
 {
 	unsigned int checks = 0, up = 0, down = 0;
-	struct xlvs_health h;
+	struct xlvsd_status h;
 	json_t *reply;
 
-	xlvs_health_snapshot(&d->health, &h);
+	xlvsd_status_snapshot(&d->status, &h);
 	if (d->hc)
 		xlvsd_hc_counts(d->hc, &checks, &up, &down);
 	reply = json_pack("{s:b, s:i, s:s, s:s, s:I, s:o, s:I, s:I, s:o, s:s, s:s, s:I, s:I}",

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What xlvsd knows about its own health, shared with the metrics exporter.
+ * What xlvsd knows about itself (start time, reloads, what it applied), shared
+ * with the metrics exporter. Not the health checks of reals: loader/health/.
  * The daemon writes it from its event loop; libmicrohttpd reads it from its
  * own thread, hence the lock. Readers take a snapshot and format from that.
  */
-#ifndef XLVS_HEALTH_H
-#define XLVS_HEALTH_H
+#ifndef XLVSD_STATUS_H
+#define XLVSD_STATUS_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -13,7 +14,7 @@
 #include <stdio.h>
 #include <time.h>
 
-struct xlvs_health {
+struct xlvsd_status {
 	pthread_mutex_t lock;
 	time_t start_time;		/* when xlvsd started (wall clock) */
 	uint64_t reloads_ok;		/* SIGHUP / control reloads applied */
@@ -27,29 +28,27 @@ struct xlvs_health {
 	void *extra_arg;
 };
 
-#define XLVS_HEALTH_INIT { .lock = PTHREAD_MUTEX_INITIALIZER }
-
-static inline void xlvs_health_init(struct xlvs_health *h)
+static inline void xlvsd_status_init(struct xlvsd_status *h)
 {
-	*h = (struct xlvs_health){ 0 };
+	*h = (struct xlvsd_status){ 0 };
 	pthread_mutex_init(&h->lock, NULL);
 	h->start_time = time(NULL);
 }
 
-static inline void health_lock(struct xlvs_health *h)
+static inline void status_lock(struct xlvsd_status *h)
 {
 	pthread_mutex_lock(&h->lock);
 }
 
-static inline void health_unlock(struct xlvs_health *h)
+static inline void status_unlock(struct xlvsd_status *h)
 {
 	pthread_mutex_unlock(&h->lock);
 }
 
 /* Copy the fields (not the lock) under the lock; out's lock is left untouched. */
-static inline void xlvs_health_snapshot(struct xlvs_health *h, struct xlvs_health *out)
+static inline void xlvsd_status_snapshot(struct xlvsd_status *h, struct xlvsd_status *out)
 {
-	health_lock(h);
+	status_lock(h);
 	out->start_time = h->start_time;
 	out->reloads_ok = h->reloads_ok;
 	out->reloads_failed = h->reloads_failed;
@@ -57,7 +56,7 @@ static inline void xlvs_health_snapshot(struct xlvs_health *h, struct xlvs_healt
 	out->last_reload_ok = h->last_reload_ok;
 	out->services = h->services;
 	out->reals = h->reals;
-	health_unlock(h);
+	status_unlock(h);
 }
 
-#endif /* XLVS_HEALTH_H */
+#endif /* XLVSD_STATUS_H */

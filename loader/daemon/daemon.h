@@ -11,11 +11,11 @@
 
 #include <jansson.h>
 
-#include "attach.h"
-#include "event.h"
-#include "health.h"
+#include "dataplane/attach.h"
 #include "spec.h"
 #include "xlvsmaps.h"
+#include "event.h"
+#include "status.h"
 
 #ifndef XLVS_VERSION
 #define XLVS_VERSION		"0.1.0"
@@ -52,7 +52,7 @@ struct xlvsd {
 	struct xlvs_nh *nh;
 	struct xlvs_metrics *mx;
 	char metrics_listen[64];	/* what mx listens on */
-	struct xlvs_health health;
+	struct xlvsd_status status;
 	struct xlvs_apply_stats last_apply;
 	struct xlvsd_ctl *ctl;
 	struct ev_loop *loop;		/* the one event loop (event.h) */

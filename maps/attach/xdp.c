@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* XDP attachment helpers shared by attach.c and decap.c; see xdp.h. */
+/* XDP attachment helpers shared by loader/dataplane/attach.c and decap.c; see xdp.h. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -36,7 +36,7 @@ __u32 xlvs_xdp_mode_flags(enum xlvs_xdp_mode mode)
 	return mode == XLVS_XDP_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 }
 
-static enum xdp_attach_mode libxdp_mode(enum xlvs_xdp_mode mode)
+enum xdp_attach_mode xlvs_xdp_libxdp_mode(enum xlvs_xdp_mode mode)
 {
 	return mode == XLVS_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 }
@@ -204,7 +204,7 @@ int xlvs_xdp_attach_libxdp(struct bpf_object *obj, int ifindex, enum xlvs_xdp_mo
 	if (err)
 		return err;
 	xlvs_log_capture_begin(why, why_size);
-	err = xdp_program__attach(xp, ifindex, libxdp_mode(mode), 0);
+	err = xdp_program__attach(xp, ifindex, xlvs_xdp_libxdp_mode(mode), 0);
 	xlvs_log_capture_end();
 	if (err) {
 		log_debug("ifindex %d: libxdp attach (%s) failed: %s", ifindex,

@@ -17,28 +17,28 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "config.h"
+#include "config/conf.h"
+#include "config/specedit.h"
+#include "dataplane/nexthop.h"
+#include "dataplane/sysctl.h"
+#include "health/hc.h"
+#include "log.h"
 #include "ctl.h"
 #include "daemon.h"
-#include "hc.h"
-#include "log.h"
 #include "metrics.h"
-#include "nexthop.h"
-#include "specedit.h"
-#include "sysctl.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* Parse and validate path, interfaces included; msg gets "file:line:column: msg". */
 static int load_config(const char *path, struct xlvs_spec *spec, char *msg, size_t size)
 {
-	struct xlvs_config_error ce;
+	struct xlvs_conf_error ce;
 	int err;
 
 	memset(&ce, 0, sizeof(ce));
-	err = xlvs_config_load(path, spec, &ce);
+	err = xlvs_conf_load(path, spec, &ce);
 	if (!err) {
-		err = xlvs_config_check_interfaces(spec, &ce);
+		err = xlvs_conf_check_interfaces(spec, &ce);
 		if (err)
 			xlvs_spec_free(spec);
 	}
@@ -47,7 +47,7 @@ static int load_config(const char *path, struct xlvs_spec *spec, char *msg, size
 			snprintf(ce.msg, sizeof(ce.msg), "%s", strerror(-err));
 		if (!ce.file[0])
 			snprintf(ce.file, sizeof(ce.file), "%s", path);
-		xlvs_config_error_format(&ce, msg, size);
+		xlvs_conf_error_format(&ce, msg, size);
 	}
 	return err;
 }
@@ -88,12 +88,12 @@ static bool spec_has_iface(const struct xlvs_spec *s, const char *name)
 	return false;
 }
 
-static void health_set(struct xlvsd *d)
+static void status_set(struct xlvsd *d)
 {
-	health_lock(&d->health);
-	d->health.services = d->spec.nr_services;
-	d->health.reals = xlvsd_spec_nr_reals(&d->spec);
-	health_unlock(&d->health);
+	status_lock(&d->status);
+	d->status.services = d->spec.nr_services;
+	d->status.reals = xlvsd_spec_nr_reals(&d->spec);
+	status_unlock(&d->status);
 }
 
 /*
@@ -116,7 +116,7 @@ static void metrics_update(struct xlvsd *d)
 	snprintf(d->metrics_listen, sizeof(d->metrics_listen), "%s", want);
 	if (!want[0])
 		return;
-	err = xlvs_metrics_start(&d->mx, want, &d->maps, &d->health);
+	err = xlvs_metrics_start(&d->mx, want, &d->maps, &d->status);
 	if (err) {
 		d->mx = NULL;
 		log_err("metrics: cannot listen on %s: %s; running without metrics", want,
@@ -308,7 +308,7 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 	err = d->nh ? xlvs_nh_sync(d->nh) : 0;
 	if (err)
 		log_warn("next hops: sync failed: %s", strerror(-err));
-	health_set(d);
+	status_set(d);
 	metrics_update(d);
 	return 0;
 }
@@ -323,14 +323,14 @@ static unsigned long long now_usec(void)
 
 static void reload_done(struct xlvsd *d, bool ok)
 {
-	health_lock(&d->health);
+	status_lock(&d->status);
 	if (ok)
-		d->health.reloads_ok++;
+		d->status.reloads_ok++;
 	else
-		d->health.reloads_failed++;
-	d->health.last_reload_ok = ok;
-	d->health.last_reload_time = time(NULL);
-	health_unlock(&d->health);
+		d->status.reloads_failed++;
+	d->status.last_reload_ok = ok;
+	d->status.last_reload_time = time(NULL);
+	status_unlock(&d->status);
 }
 
 int xlvsd_reload(struct xlvsd *d, struct xlvs_apply_stats *st, char *msg, size_t size)
@@ -508,8 +508,8 @@ static int start(struct xlvsd *d, struct xlvs_spec *want)
 		log_err("health checks: %s", strerror(-err));
 		return XLVSD_EXIT_RUNTIME;
 	}
-	d->health.extra_metrics = xlvsd_hc_metrics;
-	d->health.extra_arg = d->hc;
+	d->status.extra_metrics = xlvsd_hc_metrics;
+	d->status.extra_arg = d->hc;
 	err = xlvsd_apply(d, want, &st, msg, sizeof(msg));
 	if (err) {
 		log_err("%s", msg);
@@ -546,7 +546,7 @@ static void stop(struct xlvsd *d)
 
 int xlvsd_run(const struct xlvsd_opts *opts)
 {
-	static struct xlvsd d;	/* the metrics thread reads maps and health: not on a stack */
+	static struct xlvsd d;	/* the metrics thread reads maps and status: not on a stack */
 	struct xlvs_spec want;
 	sigset_t set;
 	char msg[768];
@@ -556,7 +556,7 @@ int xlvsd_run(const struct xlvsd_opts *opts)
 	memset(&d, 0, sizeof(d));
 	d.opts = opts;
 	d.dp.lock_fd = d.dp.prog_fd = -1;
-	xlvs_health_init(&d.health);
+	xlvsd_status_init(&d.status);
 	memset(&want, 0, sizeof(want));
 	if (load_config(opts->config, &want, msg, sizeof(msg))) {
 		log_err("%s", msg);

@@ -5,7 +5,7 @@
  *   xlvs_up, xlvs_build_info{version}
  *   xlvs_daemon_start_time_seconds, xlvs_daemon_reloads_total{result},
  *   xlvs_daemon_last_reload_success, xlvs_daemon_last_reload_time_seconds,
- *   xlvs_daemon_services, xlvs_daemon_reals            (struct xlvs_health)
+ *   xlvs_daemon_services, xlvs_daemon_reals            (struct xlvsd_status)
  *   xlvs_service_{packets,bytes,connections}_total{vip,port,protocol}
  *   xlvs_real_{packets,bytes,connections}_total{vip,port,protocol,real}
  *   xlvs_real_weight{vip,port,protocol,real}
@@ -30,7 +30,7 @@
 #include <microhttpd.h>
 
 #include "xlvsmaps.h"
-#include "health.h"
+#include "status.h"
 #include "metrics.h"
 
 #ifndef XLVS_VERSION
@@ -223,12 +223,12 @@ static void sample1(FILE *f, const char *name, const char *label, const char *va
 	xlvs_metrics_sample(f, name, kv, 1, v);
 }
 
-static void put_health(FILE *f, struct xlvs_health *h)
+static void put_status(FILE *f, struct xlvsd_status *h)
 {
-	struct xlvs_health hs = { 0 };
+	struct xlvsd_status hs = { 0 };
 	uint64_t ok;
 
-	xlvs_health_snapshot(h, &hs);
+	xlvsd_status_snapshot(h, &hs);
 	/* Before any reload nothing has failed: report success, as Prometheus itself does. */
 	ok = hs.last_reload_time == 0 || hs.last_reload_ok;
 	xlvs_metrics_family(f, "xlvs_daemon_start_time_seconds", "gauge",
@@ -315,7 +315,7 @@ static void put_reals(FILE *f, const struct scrape *s)
 		put_real(f, s, &s->reals[i], "xlvs_real_weight", s->reals[i].weight);
 }
 
-static void put_all(FILE *f, const struct scrape *s, struct xlvs_health *h)
+static void put_all(FILE *f, const struct scrape *s, struct xlvsd_status *h)
 {
 	size_t i;
 
@@ -324,7 +324,7 @@ static void put_all(FILE *f, const struct scrape *s, struct xlvs_health *h)
 	xlvs_metrics_family(f, "xlvs_build_info", "gauge", "The xlvs version; the value is always 1.");
 	sample1(f, "xlvs_build_info", "version", XLVS_VERSION, 1);
 	if (h)
-		put_health(f, h);
+		put_status(f, h);
 	put_services(f, s);
 	put_reals(f, s);
 	if (h && h->extra_metrics)
@@ -339,7 +339,7 @@ static void put_all(FILE *f, const struct scrape *s, struct xlvs_health *h)
 		sample1(f, "xlvs_events_total", "event", xlvs_event_names[i], s->events[i]);
 }
 
-int xlvs_metrics_render(struct xlvs_maps *m, struct xlvs_health *h, char **out, size_t *len)
+int xlvs_metrics_render(struct xlvs_maps *m, struct xlvsd_status *h, char **out, size_t *len)
 {
 	struct scrape s;
 	FILE *f;
@@ -379,7 +379,7 @@ int xlvs_metrics_render(struct xlvs_maps *m, struct xlvs_health *h, char **out, 
 struct xlvs_metrics {
 	struct MHD_Daemon *d;
 	struct xlvs_maps *m;
-	struct xlvs_health *h;
+	struct xlvsd_status *h;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
@@ -501,7 +501,7 @@ static int listen_socket(const struct sockaddr_storage *ss, socklen_t sslen)
 }
 
 int xlvs_metrics_start(struct xlvs_metrics **out, const char *listen, struct xlvs_maps *m,
-		       struct xlvs_health *h)
+		       struct xlvsd_status *h)
 {
 	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
 	struct xlvs_metrics *mx;

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "spec.h"
-#include "xdp.h"
+#include "attach/xdp.h"
 
 #define XLVS_PROG_PIN		"prog_xlvs_lb"
 #define XLVS_LINK_PIN_PREFIX	"link_"

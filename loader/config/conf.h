@@ -3,15 +3,17 @@
  * xlvsd configuration file (YAML): parse and validate into the desired state
  * (struct xlvs_spec, maps/spec.h). The whole file is checked before anything
  * is applied; every error names file:line:column. Reference: docs/configuration.md.
+ * The file is "conf" here: struct xlvs_config is the director's settings map
+ * value (include/xlvs/abi.h), which xlvs_maps_set_global() fills from the spec.
  */
-#ifndef XLVS_CONFIG_H
-#define XLVS_CONFIG_H
+#ifndef XLVS_CONF_H
+#define XLVS_CONF_H
 
 #include <stddef.h>
 
 #include "spec.h"
 
-struct xlvs_config_error {
+struct xlvs_conf_error {
 	char file[256];
 	unsigned line, column;		/* 1-based; 0 = no position (I/O errors) */
 	char msg[256];
@@ -23,18 +25,18 @@ struct xlvs_config_error {
  * -ENOENT, -EACCES, -EFBIG, ...), fill *err with the first error found and
  * leave *out empty (zeroed).
  */
-int xlvs_config_load(const char *path, struct xlvs_spec *out, struct xlvs_config_error *err);
-int xlvs_config_parse(const char *name, const char *text, size_t len, struct xlvs_spec *out,
-		      struct xlvs_config_error *err);
+int xlvs_conf_load(const char *path, struct xlvs_spec *out, struct xlvs_conf_error *err);
+int xlvs_conf_parse(const char *name, const char *text, size_t len, struct xlvs_spec *out,
+		      struct xlvs_conf_error *err);
 
 /*
  * Check that every interface of spec exists now (if_nametoindex). The error
  * carries the line and column of the interface in the file it was parsed from
  * (the parser keeps those of its last successful parse). Returns 0 or -ENODEV.
  */
-int xlvs_config_check_interfaces(const struct xlvs_spec *spec, struct xlvs_config_error *err);
+int xlvs_conf_check_interfaces(const struct xlvs_spec *spec, struct xlvs_conf_error *err);
 
 /* "file:line:column: msg" (without the position parts that are unknown). */
-void xlvs_config_error_format(const struct xlvs_config_error *err, char *buf, size_t size);
+void xlvs_conf_error_format(const struct xlvs_conf_error *err, char *buf, size_t size);
 
-#endif /* XLVS_CONFIG_H */
+#endif /* XLVS_CONF_H */

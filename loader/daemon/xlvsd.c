@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attach.h"
+#include "dataplane/attach.h"
 #include "daemon.h"
 #include "log.h"
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * xlvsd logging: one line per message on stderr, "xlvsd: LEVEL: message".
+ * Logging of xlvsd and the xlvs CLI: one line per message on stderr,
+ * "xlvsd: LEVEL: message".
  * stderr is what systemd puts in the journal, so there is no timestamp and no
  * syslog. Safe to call from any thread (one fputs per line).
  */

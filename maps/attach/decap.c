@@ -3,7 +3,7 @@
  * The real-server decapsulator on an interface: see decap.h for the pin
  * layout and docs/real-servers.md for the operator's view.
  *
- * Attaching follows the director (attach.c): libxdp first, so that the
+ * Attaching follows the director (loader/dataplane/attach.c): libxdp first, so that the
  * decapsulator shares the interface with other XDP programs where libxdp's
  * dispatcher works; where it cannot load (freplace refused, as on the
  * development machine), one program on a pinned bpf_link.

@@ -22,7 +22,7 @@
 #include "xlvs_lb.skel.h"
 #include "attach.h"
 #include "log.h"
-#include "xdp.h"
+#include "attach/xdp.h"
 
 #define PROG_NAME	"xlvs_lb"
 #define CONNS_MAP	"xlvs_conns"
@@ -48,13 +48,6 @@ const char *xlvs_attach_method_name(enum xlvs_attach_method method)
 		return "libxdp";
 	}
 	return "?";
-}
-
-#define mode_flags xlvs_xdp_mode_flags
-
-static enum xdp_attach_mode libxdp_mode(enum xlvs_xdp_mode mode)
-{
-	return mode == XLVS_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 }
 
 static int pin_path(char *buf, size_t size, const char *dir, const char *prefix, const char *name)
@@ -550,7 +543,8 @@ static int adopt_netlink(struct xlvs_dp *dp, const char *name, int ifindex,
 		fd = bpf_prog_get_fd_by_id(id);
 		opts.old_prog_fd = fd;
 		/* XDP_FLAGS_REPLACE: atomic, and only if d is still the one attached */
-		if (fd < 0 || bpf_xdp_attach(ifindex, dp->prog_fd, mode_flags(mode), &opts)) {
+		if (fd < 0 ||
+		    bpf_xdp_attach(ifindex, dp->prog_fd, xlvs_xdp_mode_flags(mode), &opts)) {
 			log_err("%s: cannot swap program %u for %u: %s", name, id, dp->prog_id,
 				strerror(errno));
 			if (fd >= 0)
@@ -596,7 +590,7 @@ static int adopt_dispatcher(struct xlvs_dp *dp, const char *name, int ifindex,
 	if (update && !prog_describe(dp->prog_fd, &cur) && !same_program(&d, &cur)) {
 		err = attach_libxdp(dp, name, ifindex, mode);
 		if (!err) {
-			err = xdp_program__detach(ours, ifindex, libxdp_mode(mode), 0);
+			err = xdp_program__detach(ours, ifindex, xlvs_xdp_libxdp_mode(mode), 0);
 			log_info("%s: upgraded inside the libxdp dispatcher (old program %u "
 				 "removed: %s)", name, d.id, err ? strerror(-err) : "ok");
 		}
@@ -735,7 +729,7 @@ static int attach_libxdp(struct xlvs_dp *dp, const char *name, int ifindex,
 /* The fallback: one program, one bpf_link per interface, pinned so it outlives us. */
 static int attach_link(struct xlvs_dp *dp, const char *name, int ifindex, enum xlvs_xdp_mode mode)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = mode_flags(mode));
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = xlvs_xdp_mode_flags(mode));
 	char path[PATH_MAX];
 	int fd, err;
 
@@ -883,7 +877,7 @@ static int detach_netlink(int ifindex, enum xlvs_xdp_mode mode, uint32_t prog_id
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	opts.old_prog_fd = fd;	/* only if it is still ours */
-	if (bpf_xdp_detach(ifindex, mode_flags(mode), &opts))
+	if (bpf_xdp_detach(ifindex, xlvs_xdp_mode_flags(mode), &opts))
 		err = -errno;
 	close(fd);
 	return err;
@@ -897,7 +891,7 @@ static int detach_libxdp(int ifindex, enum xlvs_xdp_mode mode, uint32_t prog_id)
 	err = libxdp_get_error(xp);
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	err = xdp_program__detach(xp, ifindex, libxdp_mode(mode), 0);
+	err = xdp_program__detach(xp, ifindex, xlvs_xdp_libxdp_mode(mode), 0);
 	xdp_program__close(xp);
 	return err;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* xlvsd logging, see log.h. */
+/* Logging of xlvsd and the xlvs CLI, see log.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -30,6 +30,7 @@
 /* after ldns: icmp6.h defines rr_type, a parameter name in ldns's headers */
 #include <netinet/icmp6.h>
 
+#include "xlvsmaps.h"
 #include "checker.h"
 
 extern char **environ;
@@ -561,7 +562,7 @@ static char **target_env(const struct xlvs_probe_target *t)
 		env[i++] = env_kv("XLVS_VIP", inet_ntop(af_of(&t->vip), t->vip.be, a, sizeof(a)));
 	snprintf(n, sizeof(n), "%u", t->vport);
 	env[i++] = env_kv("XLVS_VPORT", n);
-	env[i++] = env_kv("XLVS_PROTOCOL", t->proto == IPPROTO_UDP ? "udp" : "tcp");
+	env[i++] = env_kv("XLVS_PROTOCOL", xlvs_svc_proto_name(t->proto));
 	return env;
 }
 

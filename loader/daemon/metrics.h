@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 
 struct xlvs_maps;
-struct xlvs_health;
+struct xlvsd_status;
 struct xlvs_metrics;
 
 #define XLVS_METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
@@ -25,11 +25,11 @@ struct xlvs_metrics;
  * Binds exactly that address. 0 or -errno (-EADDRINUSE, -EINVAL for a bad listen).
  */
 int xlvs_metrics_start(struct xlvs_metrics **mx, const char *listen, struct xlvs_maps *m,
-		       struct xlvs_health *h);
+		       struct xlvsd_status *h);
 void xlvs_metrics_stop(struct xlvs_metrics *mx);
 
 /* The whole exposition in a malloc'ed, NUL-terminated buffer (*len excludes the NUL); h may be NULL. */
-int xlvs_metrics_render(struct xlvs_maps *m, struct xlvs_health *h, char **out, size_t *len);
+int xlvs_metrics_render(struct xlvs_maps *m, struct xlvsd_status *h, char **out, size_t *len);
 
 /*
  * The exposition format's writer, for every family xlvsd exports (the

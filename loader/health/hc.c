@@ -23,7 +23,7 @@
 #include "hc.h"
 #include "hcfsm.h"
 #include "log.h"
-#include "metrics.h"
+#include "daemon/metrics.h"
 #include "xlvsmaps.h"
 
 #define JITTER		0.1		/* each interval is +-10% */
@@ -124,7 +124,7 @@ static void notify(struct xlvsd_hc *hc, const struct xlvs_svc_health *h, const c
 	if (asprintf(&env[n], "XLVS_VPORT=%s", port) >= 0)
 		n++;
 	if (asprintf(&env[n], "XLVS_PROTOCOL=%s",
-		     (in ? in->proto : svc->proto) == IPPROTO_UDP ? "udp" : "tcp") >= 0)
+		     xlvs_svc_proto_name(in ? in->proto : svc->proto)) >= 0)
 		n++;
 	if (in && asprintf(&env[n], "XLVS_REAL=%s", xlvs_addr_str(&in->real, a, sizeof(a))) >= 0)
 		n++;
@@ -243,7 +243,7 @@ static void fill(struct hc_inst *in, const struct xlvs_svc_spec *svc, size_t j,
 	in->t.proto = svc->proto;
 	in->health = svc->health;
 	snprintf(in->label, sizeof(in->label), "%s %s%s%s:%u real %s",
-		 svc->proto == IPPROTO_UDP ? "udp" : "tcp", svc->vip.family == XLVS_AF_INET6 ? "[" : "",
+		 xlvs_svc_proto_name(svc->proto), svc->vip.family == XLVS_AF_INET6 ? "[" : "",
 		 xlvs_addr_str(&svc->vip, v, sizeof(v)), svc->vip.family == XLVS_AF_INET6 ? "]" : "",
 		 svc->port, xlvs_addr_str(&r->addr, a, sizeof(a)));
 }
@@ -567,7 +567,7 @@ static int set_effective(const struct hc_set *set, const struct xlvs_spec *cfg,
 static void announce_quorum(struct xlvsd_hc *hc, struct hc_svc *s)
 {
 	const struct xlvs_svc_health *h = s->health;
-	const char *proto = s->proto == IPPROTO_UDP ? "udp" : "tcp";
+	const char *proto = xlvs_svc_proto_name(s->proto);
 	char v[INET6_ADDRSTRLEN];
 
 	if (!h || s->st.quorum_lost == s->notified_lost)
@@ -702,7 +702,7 @@ static json_t *svc_json(const struct xlvs_svc_spec *svc, const struct hc_svc *s,
 	for (j = 0; reals && j < svc->nr_reals; j++)
 		json_array_append_new(reals, real_json(svc, j, s->reals[j], eff, now));
 	h = json_pack("{s:s, s:i, s:s, s:o}", "vip", xlvs_addr_str(&svc->vip, a, sizeof(a)),
-		      "port", (int)svc->port, "protocol", svc->proto == IPPROTO_UDP ? "udp" : "tcp",
+		      "port", (int)svc->port, "protocol", xlvs_svc_proto_name(svc->proto),
 		      "reals", reals ? reals : json_array());
 	if (h && svc->health)
 		svc_health_json(h, svc->health, st);
@@ -741,7 +741,7 @@ static size_t inst_labels(struct inst_labels *l, const struct hc_inst *in, const
 {
 	const char *kv[] = { "vip", xlvs_addr_str(&in->vip, l->vip, sizeof(l->vip)),
 			     "port", l->port,
-			     "protocol", in->proto == IPPROTO_UDP ? "udp" : "tcp",
+			     "protocol", xlvs_svc_proto_name(in->proto),
 			     "real", xlvs_addr_str(&in->real, l->real, sizeof(l->real)),
 			     extra, value };
 

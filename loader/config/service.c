@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The services of the configuration file and their reals. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xlvsmaps.h"
+#include "parse.h"
+
+#define RING_MIN	3u
+#define RING_MAX	16777213u	/* largest prime <= XLVS_MAGLEV_MAX_SIZE */
+
+/* A service while its mapping is walked: the spec plus service-only defaults. */
+struct svc_parse {
+	struct xlvs_svc_spec s;
+	uint16_t gue_port;		/* default for its gue reals; 0 = tunnel.gue_port */
+	struct xlvs_svc_health h;	/* becomes s.health if any health key is set */
+};
+
+/* A lowercase name that from_name() knows: *x is its value, or -1 (not an error yet). */
+static int get_name(struct ctx *c, const struct key *k, yaml_node_t *v,
+		    int (*from_name)(const char *), int max, const char **s, int *x)
+{
+	int err = cf_get_str(c, k->name, v, s);
+
+	if (err)
+		return err;
+	*x = cf_has_upper(*s) ? -EINVAL : from_name(*s);
+	if (*x >= max)
+		*x = -1;
+	return 0;
+}
+
+static int key_sched(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	char list[160];
+	const char *s;
+	struct vbuf b;
+	int err, x;
+
+	err = get_name(c, k, v, xlvs_sched_from_name, XLVS_SCHED_MAX, &s, &x);
+	if (err)
+		return err;
+	if (x < 0) {
+		cf_join(list, sizeof(list), xlvs_sched_names, XLVS_SCHED_MAX);
+		return fail(c, v, "%s: unknown scheduler '%s' (expected %s)", k->name, cf_show(v, &b),
+			    list);
+	}
+	/* The data path drops flows of other schedulers (sched_unsupported): refuse them here. */
+	if (x != XLVS_SCHED_MAGLEV)
+		return fail(c, v, "%s: '%s' is not supported yet (use maglev)", k->name, s);
+	cf_store(obj, k, x);
+	return 0;
+}
+
+static int key_fwd(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	const char *s;
+	struct vbuf b;
+	int err, x;
+
+	err = get_name(c, k, v, xlvs_fwd_from_name, XLVS_FWD_MAX, &s, &x);
+	if (err)
+		return err;
+	if (x < 0)
+		return fail(c, v, "%s: unknown method '%s' (expected dr, tun, ipip or gue)",
+			    k->name, cf_show(v, &b));
+	if (x == XLVS_FWD_NAT || x == XLVS_FWD_FULLNAT)
+		return fail(c, v, "%s: '%s' is not supported yet (use dr, tun or gue)", k->name, s);
+	cf_store(obj, k, x);
+	return 0;
+}
+
+static int key_ring(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	int err = cf_key_uint(c, k, v, obj);
+
+	if (!err && !xlvs_is_prime(((struct svc_parse *)obj)->s.ring_size))
+		err = fail(c, v, "%s: %s is not a prime", k->name, sval(v));
+	return err;
+}
+
+static int key_echo(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct svc_parse *p = obj;
+	bool on = false;
+	int err = cf_get_bool(c, k->name, v, &on);
+
+	if (!err && on)
+		p->s.flags |= XLVS_SVC_F_ECHO;
+	return err;
+}
+
+static const char *const proto_names[] = { "tcp", "udp" };
+static const int proto_vals[] = { IPPROTO_TCP, IPPROTO_UDP };
+static const struct choice protocols = {
+	.noun = "protocol", .names = proto_names, .n = 2, .vals = proto_vals,
+};
+
+/* A real's `check:` goes over its service's check (or the defaults). */
+static int key_real_check(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct xlvs_real_spec *r = obj;
+	struct xlvs_check_spec base;
+	int err;
+
+	if (c->cur_svc->h.check.type != XLVS_CHECK_NONE)
+		base = c->cur_svc->h.check;
+	else
+		cf_check_defaults(&base);
+	r->check = malloc(sizeof(*r->check));
+	if (!r->check)
+		return cf_oom(c);
+	err = cf_parse_check(c, v, &base, r->check);
+	if (err) {
+		free(r->check);
+		r->check = NULL;
+	}
+	return err;
+}
+
+enum { R_ADDRESS, R_PORT, R_WEIGHT, R_FORWARD, R_GUE_PORT, R_CHECK, R_NR };
+
+#define R(f)	FIELD(struct xlvs_real_spec, f)
+
+static const struct key real_keys[R_NR] = {
+	[R_ADDRESS] = { .name = "address", .fn = cf_key_addr, R(addr) },
+	[R_PORT] = { .name = "port", .fn = cf_key_uint, R(port), .min = 1, .max = 65535 },
+	[R_WEIGHT] = { .name = "weight", .fn = cf_key_uint, R(weight), .max = XLVS_MAGLEV_MAX_WEIGHT },
+	[R_FORWARD] = { .name = "forward", .fn = key_fwd, R(fwd) },
+	[R_GUE_PORT] = { .name = "gue_port", .fn = cf_key_uint, R(gue_port), .min = 1, .max = 65535 },
+	[R_CHECK] = { .name = "check", .fn = key_real_check },
+};
+
+/* Rules that need the whole real (and its service): port, family, GUE port, tunnel needs. */
+static int check_real(struct ctx *c, const struct svc_parse *p, struct xlvs_real_spec *r,
+		      struct seen *s, struct svc_note *note)
+{
+	char a[INET6_ADDRSTRLEN], vip[INET6_ADDRSTRLEN];
+	bool v6 = r->addr.family == XLVS_AF_INET6;
+
+	if (HAS(s, R_PORT) && r->port != p->s.port)
+		return fail(c, s->val[R_PORT],
+			    "port: %u differs from the service port %u (dr, tun and gue keep the destination port)",
+			    r->port, p->s.port);
+	if (r->fwd == XLVS_FWD_DR && r->addr.family != p->s.vip.family)
+		return fail(c, s->val[R_ADDRESS],
+			    "address: %s is IPv%d but the VIP %s is IPv%d (dr needs the same family; use tun or gue)",
+			    cf_addr_str(&r->addr, a), r->addr.family, cf_addr_str(&p->s.vip, vip),
+			    p->s.vip.family);
+	if (HAS(s, R_GUE_PORT) && r->fwd != XLVS_FWD_GUE)
+		return fail(c, s->val[R_GUE_PORT], "gue_port: set but this real forwards with %s",
+			    xlvs_fwd_names[r->fwd]);
+	if (r->fwd == XLVS_FWD_DR)
+		return 0;
+	if (r->fwd == XLVS_FWD_GUE && !HAS(s, R_GUE_PORT))
+		r->gue_port = p->gue_port;
+	if (!note->tun_need[v6]) {
+		note->tun_need[v6] = true;
+		note->tun_mark[v6] = s->val[R_ADDRESS]->start_mark;
+	}
+	if (p->s.vip.family == XLVS_AF_INET6) {	/* outer IP (+ UDP for GUE) */
+		unsigned int o = (v6 ? 40 : 20) + (r->fwd == XLVS_FWD_GUE ? 8 : 0);
+
+		if (o > note->v6_overhead)
+			note->v6_overhead = o;
+	}
+	return 0;
+}
+
+static int parse_real(struct ctx *c, yaml_node_t *n, const struct svc_parse *p,
+		      struct xlvs_real_spec *out, struct svc_note *note, yaml_mark_t *mark)
+{
+	struct xlvs_real_spec r = { .port = p->s.port, .weight = 1, .fwd = p->s.fwd };
+	struct vbuf b;
+	struct seen s;
+	int err;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(c, n, "reals: each real must be a mapping, got %s", cf_what(n, &b));
+	err = cf_walk(c, n, "in real", real_keys, R_NR, NULL, &r, &s);
+	if (!err && !HAS(&s, R_ADDRESS))
+		err = fail(c, n, "missing required key 'address' in real");
+	if (!err) {
+		*mark = s.val[R_ADDRESS]->start_mark;
+		err = check_real(c, p, &r, &s, note);
+	}
+	if (!err)
+		*out = r;
+	else
+		free(r.check);
+	return err;
+}
+
+/* FNV-1a */
+static uint32_t hash_bytes(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint32_t h = 2166136261u;
+
+	while (len--)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+/*
+ * The first element equal to an earlier one: its index, the earlier one's in
+ * *first. n if all differ, SIZE_MAX without memory. Open addressing, so
+ * 65536 reals cost no more than a pass.
+ */
+static size_t find_dup(const void *keys, size_t n, size_t len, size_t *first)
+{
+	const char *k = keys;
+	size_t cap = 16, mask, i, h;
+	uint32_t *tab;
+
+	while (cap < 2 * n)
+		cap <<= 1;
+	mask = cap - 1;
+	tab = calloc(cap, sizeof(*tab));
+	if (!tab)
+		return SIZE_MAX;
+	for (i = 0; i < n; i++) {
+		for (h = hash_bytes(k + i * len, len) & mask; tab[h]; h = (h + 1) & mask) {
+			if (!memcmp(k + i * len, k + (tab[h] - 1) * len, len)) {
+				*first = tab[h] - 1;
+				free(tab);
+				return i;
+			}
+		}
+		tab[h] = i + 1;
+	}
+	free(tab);
+	return n;
+}
+
+/* A real's identity in its service is its address. */
+static int check_dup_reals(struct ctx *c, const struct xlvs_svc_spec *svc, const yaml_mark_t *marks)
+{
+	struct xlvs_addr *keys = calloc(svc->nr_reals ? svc->nr_reals : 1, sizeof(*keys));
+	char a[INET6_ADDRSTRLEN];
+	size_t i, first = 0;
+
+	if (!keys)
+		return cf_oom(c);
+	for (i = 0; i < svc->nr_reals; i++) {
+		keys[i].family = svc->reals[i].addr.family;
+		memcpy(keys[i].be, svc->reals[i].addr.be, sizeof(keys[i].be));
+	}
+	i = find_dup(keys, svc->nr_reals, sizeof(*keys), &first);
+	free(keys);
+	if (i == SIZE_MAX)
+		return cf_oom(c);
+	if (i == svc->nr_reals)
+		return 0;
+	return cf_fail_at(c, marks[i], "duplicate real %s (first at line %zu)",
+		       cf_addr_str(&svc->reals[i].addr, a), marks[first].line + 1);
+}
+
+static int parse_reals(struct ctx *c, yaml_node_t *seq, const struct svc_parse *p,
+		       struct xlvs_svc_spec *svc, struct svc_note *note)
+{
+	yaml_node_item_t *items;
+	yaml_mark_t *marks;
+	size_t n, i;
+	int err;
+
+	err = cf_expect(c, "reals", seq, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	items = seq->data.sequence.items.start;
+	n = seq->data.sequence.items.top - items;
+	if (c->nr_reals + n > XLVS_MAX_REALS)
+		return fail(c, node(c, items[XLVS_MAX_REALS - c->nr_reals]),
+			    "too many reals (at most %u in all services)", XLVS_MAX_REALS);
+	svc->reals = calloc(n ? n : 1, sizeof(*svc->reals));
+	marks = calloc(n ? n : 1, sizeof(*marks));
+	if (!svc->reals || !marks) {
+		free(marks);
+		return cf_oom(c);
+	}
+	svc->nr_reals = n;
+	for (i = 0, err = 0; i < n && !err; i++)
+		err = parse_real(c, node(c, items[i]), p, &svc->reals[i], note, &marks[i]);
+	if (!err)
+		err = check_dup_reals(c, svc, marks);
+	free(marks);
+	c->nr_reals += n;
+	return err;
+}
+
+enum { S_VIP, S_PORT, S_PROTOCOL, S_SCHEDULER, S_FORWARD, S_RING_SIZE, S_ECHO, S_GUE_PORT,
+       S_REALS, S_CHECK, S_ON_DOWN, S_SORRY, S_QUORUM, S_NOTIFY, S_NR };
+
+#define S(f)	FIELD(struct svc_parse, f)
+
+static int key_later(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	return 0;	/* handled after the walk, when the service's defaults are known */
+}
+
+static int key_svc_check(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct svc_parse *p = obj;
+	struct xlvs_check_spec base;
+
+	cf_check_defaults(&base);
+	return cf_parse_check(c, v, &base, &p->h.check);
+}
+
+static int key_svc_quorum(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	return cf_key_quorum(c, k, v, &((struct svc_parse *)obj)->h);
+}
+
+static int key_svc_notify(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	return cf_key_notify(c, k, v, &((struct svc_parse *)obj)->h);
+}
+
+static const char *const on_down_names[] = { "quiesce", "remove" };
+static const struct choice on_down_choice = { .noun = "action", .names = on_down_names, .n = 2 };
+
+static const struct key svc_keys[S_NR] = {
+	[S_VIP] = { .name = "vip", .fn = cf_key_addr, S(s.vip) },
+	[S_PORT] = { .name = "port", .fn = cf_key_uint, S(s.port), .max = 65535 },
+	[S_PROTOCOL] = { .name = "protocol", .fn = cf_key_choice, S(s.proto), .arg = &protocols },
+	[S_SCHEDULER] = { .name = "scheduler", .fn = key_sched, S(s.sched) },
+	[S_FORWARD] = { .name = "forward", .fn = key_fwd, S(s.fwd) },
+	[S_RING_SIZE] = { .name = "ring_size", .fn = key_ring, S(s.ring_size),
+			  .min = RING_MIN, .max = RING_MAX },
+	[S_ECHO] = { .name = "echo", .fn = key_echo },
+	[S_GUE_PORT] = { .name = "gue_port", .fn = cf_key_uint, S(gue_port), .min = 1, .max = 65535 },
+	[S_REALS] = { .name = "reals", .fn = key_later },
+	[S_CHECK] = { .name = "check", .fn = key_svc_check },
+	[S_ON_DOWN] = { .name = "on_down", .fn = cf_key_choice, S(h.on_down), .arg = &on_down_choice },
+	[S_SORRY] = { .name = "sorry", .fn = key_later },
+	[S_QUORUM] = { .name = "quorum", .fn = key_svc_quorum },
+	[S_NOTIFY] = { .name = "notify", .fn = key_svc_notify },
+};
+
+/* Keys of the design that xlvs does not implement: say so instead of "unknown". */
+static const char *const svc_unsupported[] = { "persistence", NULL };
+
+static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *p,
+			 const struct seen *s)
+{
+	char name[80];
+	size_t i;
+
+	if (HAS(s, S_GUE_PORT) && p->s.fwd != XLVS_FWD_GUE) {
+		for (i = 0; i < p->s.nr_reals && p->s.reals[i].fwd != XLVS_FWD_GUE; i++)
+			;
+		if (i == p->s.nr_reals)
+			return fail(c, s->val[S_GUE_PORT],
+				    "gue_port: set but no real of service %s uses gue",
+				    cf_svc_str(&p->s, name, sizeof(name)));
+	}
+	/* only an explicit ring_size can be that small */
+	if (p->s.nr_reals > p->s.ring_size)
+		return fail(c, HAS(s, S_RING_SIZE) ? s->val[S_RING_SIZE] : n,
+			    "ring_size: %u is smaller than the number of reals (%zu)",
+			    p->s.ring_size, p->s.nr_reals);
+	return 0;
+}
+
+/* The sorry server and quorum against the reals; s.health from p.h if anything is set. */
+static int parse_health(struct ctx *c, struct svc_parse *p, const struct seen *s,
+			struct svc_note *note)
+{
+	bool any = HAS(s, S_CHECK) || HAS(s, S_ON_DOWN) || HAS(s, S_SORRY) || HAS(s, S_QUORUM) ||
+		   HAS(s, S_NOTIFY);
+	char a[INET6_ADDRSTRLEN];
+	yaml_mark_t mark;
+	size_t i;
+	int err;
+
+	for (i = 0; i < p->s.nr_reals; i++)
+		any |= p->s.reals[i].check != NULL;
+	if (HAS(s, S_SORRY)) {
+		err = parse_real(c, s->val[S_SORRY], p, &p->h.sorry, note, &mark);
+		if (err)
+			return err;
+		if (p->h.sorry.check) {
+			free(p->h.sorry.check);
+			p->h.sorry.check = NULL;
+			return fail(c, s->val[S_SORRY], "sorry: the sorry server is not checked (no 'check' here)");
+		}
+		for (i = 0; i < p->s.nr_reals; i++)
+			if (p->s.reals[i].addr.family == p->h.sorry.addr.family &&
+			    !memcmp(p->s.reals[i].addr.be, p->h.sorry.addr.be, 16))
+				return cf_fail_at(c, mark, "sorry: %s is also a real of this service",
+					       cf_addr_str(&p->h.sorry.addr, a));
+		p->h.have_sorry = true;
+	}
+	if (p->h.quorum && p->h.quorum_action == XLVS_QUORUM_SORRY && !p->h.have_sorry &&
+	    HAS(s, S_QUORUM) && s->val[S_QUORUM]->type == YAML_MAPPING_NODE)
+		return fail(c, s->val[S_QUORUM],
+			    "quorum: action 'sorry' needs a sorry server in this service");
+	if (!any)
+		return 0;
+	p->s.health = malloc(sizeof(*p->s.health));
+	if (!p->s.health)
+		return cf_oom(c);
+	*p->s.health = p->h;
+	return 0;
+}
+
+static int parse_service(struct ctx *c, yaml_node_t *n, struct xlvs_svc_spec *out,
+			 struct svc_note *note)
+{
+	static const int required[] = { S_VIP, S_PORT, S_PROTOCOL };
+	struct svc_parse p = { .s = { .sched = XLVS_SCHED_MAGLEV, .fwd = XLVS_FWD_DR,
+				      .ring_size = XLVS_RING_DEFAULT },
+			       .h = { .notify_timeout_ms = NOTIFY_TIMEOUT_DEFAULT } };
+	struct vbuf b;
+	struct seen s;
+	size_t i;
+	int err;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(c, n, "services: each service must be a mapping, got %s", cf_what(n, &b));
+	note->mark = n->start_mark;
+	err = cf_walk(c, n, "in service", svc_keys, S_NR, svc_unsupported, &p, &s);
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (!HAS(&s, required[i]))
+			return fail(c, n, "missing required key '%s' in service",
+				    svc_keys[required[i]].name);
+	c->cur_svc = &p;
+	if (HAS(&s, S_REALS))
+		err = parse_reals(c, s.val[S_REALS], &p, &p.s, note);
+	if (!err)
+		err = parse_health(c, &p, &s, note);
+	*out = p.s;	/* reals and health are freed with the spec, even on error */
+	return err ? err : check_service(c, n, &p, &s);
+}
+
+int cf_key_services(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct xlvs_spec *spec = c->spec;
+	yaml_node_item_t *items;
+	size_t n, i;
+	int err;
+
+	err = cf_expect(c, k->name, v, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	items = v->data.sequence.items.start;
+	n = v->data.sequence.items.top - items;
+	if (n > XLVS_MAX_SERVICES)
+		return fail(c, node(c, items[XLVS_MAX_SERVICES]), "too many services (at most %u)",
+			    XLVS_MAX_SERVICES);
+	spec->services = calloc(n ? n : 1, sizeof(*spec->services));
+	c->notes = calloc(n ? n : 1, sizeof(*c->notes));
+	if (!spec->services || !c->notes)
+		return cf_oom(c);
+	spec->nr_services = n;
+	for (i = 0; i < n; i++) {
+		err = parse_service(c, node(c, items[i]), &spec->services[i], &c->notes[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void svc_key(const struct xlvs_svc_spec *s, uint8_t key[20])
+{
+	key[0] = s->vip.family;
+	key[1] = s->proto;
+	memcpy(key + 2, &s->port, 2);
+	memcpy(key + 4, s->vip.be, 16);
+}
+
+int cf_check_dup_services(struct ctx *c)
+{
+	const struct xlvs_spec *spec = c->spec;
+	uint8_t (*keys)[20] = calloc(spec->nr_services ? spec->nr_services : 1, sizeof(*keys));
+	size_t i, first = 0;
+	char name[80];
+
+	if (!keys)
+		return cf_oom(c);
+	for (i = 0; i < spec->nr_services; i++)
+		svc_key(&spec->services[i], keys[i]);
+	i = find_dup(keys, spec->nr_services, sizeof(*keys), &first);
+	free(keys);
+	if (i == SIZE_MAX)
+		return cf_oom(c);
+	if (i == spec->nr_services)
+		return 0;
+	return cf_fail_at(c, c->notes[i].mark, "duplicate service %s (first at line %zu)",
+		       cf_svc_str(&spec->services[i], name, sizeof(name)),
+		       c->notes[first].mark.line + 1);
+}
