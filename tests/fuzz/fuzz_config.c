@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: the YAML configuration parser, from a memory buffer
+ * libFuzzer target: the YAML configuration parser (loader/config/, xlvs_conf_parse)
+ * from a memory buffer
  * (at most FUZZ_CONFIG_MAX bytes: the daemon refuses larger files anyway).
  * Beyond "no crash, no sanitizer report, no leak", on every input:
  *   - the result is 0, -EINVAL or -ENOMEM, never anything else;
@@ -19,14 +20,10 @@
 #include <string.h>
 
 #include <xlvs/abi.h>
-#include "config.h"
+#include "config/conf.h"
 #include "fuzz_pkt.h"
 
 #define FUZZ_CONFIG_MAX	(64 * 1024)
-
-#define CONFIG_PARSE		xlvs_config_parse
-#define CONFIG_ERROR_FORMAT	xlvs_config_error_format
-typedef struct xlvs_config_error config_error_t;
 
 static bool all_zero(const void *p, size_t n)
 {
@@ -57,7 +54,7 @@ static void check_spec(const struct xlvs_spec *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static config_error_t e1, e2;
+	static struct xlvs_conf_error e1, e2;
 	struct xlvs_spec s1, s2;
 	char small[24], big[1024];
 	size_t lines = 1, i;
@@ -71,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 (data[i] == 0xc2 && i + 1 < size && data[i + 1] == 0x85) ||
 			 (data[i] == 0xe2 && i + 2 < size && data[i + 1] == 0x80 && (data[i + 2] & 0xfe) == 0xa8);
 
-	r1 = CONFIG_PARSE("fuzz.yaml", (const char *)data, size, &s1, &e1);
+	r1 = xlvs_conf_parse("fuzz.yaml", (const char *)data, size, &s1, &e1);
 	FZ_ASSERT(r1 == 0 || r1 == -EINVAL || r1 == -ENOMEM, "result %d (%s)", r1, e1.msg);
 	if (r1) {
 		FZ_ASSERT(e1.msg[0], "error %d without a message", r1);
@@ -82,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_spec(&s1);
 	}
 
-	r2 = CONFIG_PARSE("fuzz.yaml", (const char *)data, size, &s2, &e2);
+	r2 = xlvs_conf_parse("fuzz.yaml", (const char *)data, size, &s2, &e2);
 	FZ_ASSERT(r2 == r1 && !memcmp(&e1, &e2, sizeof(e1)), "second parse differs: %d \"%s\" then %d \"%s\"", r1,
 		  e1.msg, r2, e2.msg);
 	if (!r1)
@@ -90,9 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  s1.nr_services, s2.nr_services);
 
 	memset(small, 0x5a, sizeof(small));
-	CONFIG_ERROR_FORMAT(&e1, small, 16);
+	xlvs_conf_error_format(&e1, small, 16);
 	FZ_ASSERT(memchr(small, 0, 16) && small[16] == 0x5a, "error format overran 16 bytes");
-	CONFIG_ERROR_FORMAT(&e1, big, sizeof(big));
+	xlvs_conf_error_format(&e1, big, sizeof(big));
 	FZ_ASSERT(memchr(big, 0, sizeof(big)), "error format not terminated");
 
 	xlvs_spec_free(&s1);

@@ -25,18 +25,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "ctl.h"
-#include "daemon.h"
+#include "config/conf.h"
+#include "config/specedit.h"
+#include "daemon/ctl.h"
+#include "daemon/daemon.h"
 #include "fuzz_pkt.h"
-#include "hc.h"
+#include "health/hc.h"
 #include "log.h"
-#include "specedit.h"
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
-
-#define CONFIG_PARSE	xlvs_config_parse
-typedef struct xlvs_config_error config_error_t;
 
 /* The running state; also written to the file "reload" reads. */
 static const char base_yaml[] =
@@ -111,7 +108,7 @@ static void remove_config(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	config_error_t err;
+	struct xlvs_conf_error err;
 	struct bpf_map *m;
 	FILE *f;
 	int fd;
@@ -121,7 +118,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fd = mkstemp(config_path);
 	FZ_ASSERT(fd >= 0 && (f = fdopen(fd, "w")) && fputs(base_yaml, f) >= 0 && !fclose(f), "%s", config_path);
 	atexit(remove_config);
-	FZ_ASSERT(!CONFIG_PARSE("base.yaml", base_yaml, sizeof(base_yaml) - 1, &base, &err), "base: %u:%u: %s",
+	FZ_ASSERT(!xlvs_conf_parse("base.yaml", base_yaml, sizeof(base_yaml) - 1, &base, &err), "base: %u:%u: %s",
 		  err.line, err.column, err.msg);
 	base.global.nr_interfaces = 0;	/* maps only: nothing is attached anywhere */
 
@@ -137,7 +134,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	bpf_map__set_max_entries(skel->maps.xlvs_conns, 1024);
 	FZ_ASSERT(!xlvs_lb_bpf__load(skel), "load xlvs_lb: %s", strerror(errno));
 	d.dp.lock_fd = d.dp.prog_fd = -1;
-	xlvs_health_init(&d.health);
+	xlvsd_status_init(&d.status);
 	FZ_ASSERT(!xlvs_maps_from_obj(&d.maps, skel->obj), "maps");
 	d.loop = ev_loop_new(EVFLAG_AUTO);
 	FZ_ASSERT(d.loop && !xlvsd_hc_new(&d.hc, d.loop, 4, NULL, NULL), "loop, health checks");
