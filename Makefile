@@ -254,7 +254,7 @@ $(FUZZ_DIR)/fuzz-decap: tests/fuzz/fuzz_decap.c $(FUZZ_PKT_SRCS) tests/fuzz/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_PKT_SRCS) $(LDLIBS) -o $@
 
-$(FUZZ_DIR)/obj/%.o: %.c $(BPF_SKELS)
+$(FUZZ_DIR)/obj/%.o: %.c $(LOADER_HDRS) $(MAPS_HDRS) $(BPF_SKELS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Wno-string-plus-int $(FUZZ_LOADER_INC) -c $< -o $@
 
