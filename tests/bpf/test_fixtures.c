@@ -178,6 +178,11 @@ static struct fixture rows[] = {
 	{ "gue6 with ext header (zero csum)", { TCP6(VIP_GUE6, 80), .ext = { EXT_DSTOPTS } },
 	  .svc = SVC_GUE6, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_gue6_zero_csum },
 	{ "gue 4-in-6 tcp", { TCP4(VIP_GUE_4IN6, 80), .payload = 500 }, FWD(OUT_GUE, SVC_GUE_4IN6) },
+	{ "gue6 udp zero data odd length", { UDP6(VIP_GUE6, 53), .payload = 1001, .zero_fill = true },
+	  FWD(OUT_GUE, SVC_GUE6_UDP) },
+	{ "gue6 udp no data", { UDP6(VIP_GUE6, 53) }, FWD(OUT_GUE, SVC_GUE6_UDP) },
+	{ "gue4 udp zero data odd length", { UDP4(VIP_GUE4, 53), .payload = 1, .zero_fill = true },
+	  FWD(OUT_GUE, SVC_GUE4_UDP) },
 	{ "gue 4-in-6 odd length", { TCP4(VIP_GUE_4IN6, 80), .payload = 501 }, FWD(OUT_GUE, SVC_GUE_4IN6) },
 
 	/* ---- ICMP the director answers ---- */
@@ -187,6 +192,31 @@ static struct fixture rows[] = {
 	  .out = OUT_ECHO, EVENT(ECHO_REPLY) },
 	{ "echo6 to VIP answered", { ICMP6(VIP_DR6, 128), .payload = 56 }, .verdict = XDP_TX, .out = OUT_ECHO,
 	  EVENT(ECHO_REPLY) },
+	/*
+	 * Checksum edge cases (every checksum compared with a from-scratch one): an
+	 * all-zero reply (identifier 0, sequence 0, no or zero data) must carry
+	 * 0xffff; identifier 0xffff makes the reply's words sum to -0: 0x0000.
+	 */
+#define ECHO4(...)	{ ICMP4(VIP_DR4, 8), __VA_ARGS__ }, .verdict = XDP_TX, .out = OUT_ECHO, EVENT(ECHO_REPLY)
+#define ECHO6(...)	{ ICMP6(VIP_DR6, 128), __VA_ARGS__ }, .verdict = XDP_TX, .out = OUT_ECHO, EVENT(ECHO_REPLY)
+	{ "echo id 0 seq 0 no data", ECHO4(.sport = 0, .echo_seq0 = true) },
+	{ "echo id 0 seq 0 no data padded frame", ECHO4(.sport = 0, .echo_seq0 = true, .pad_to = 60) },
+	{ "echo id 0 seq 0 zero data", ECHO4(.sport = 0, .echo_seq0 = true, .payload = 56, .zero_fill = true) },
+	{ "echo id 0 seq 0 one zero byte", ECHO4(.sport = 0, .echo_seq0 = true, .payload = 1, .zero_fill = true) },
+	{ "echo id 0 seq 0 zero data on vlan", ECHO4(.sport = 0, .echo_seq0 = true, .payload = 1472,
+	  .zero_fill = true, .vlan = 5) },
+	{ "echo id 0 seq 0 max zero data", ECHO4(.sport = 0, .echo_seq0 = true, .payload = 1990,
+	  .zero_fill = true) },
+	{ "echo id 0xffff seq 0 (sum -0)", ECHO4(.sport = 0xffff, .echo_seq0 = true) },
+	{ "echo id 0 seq 0 odd data", ECHO4(.sport = 0, .echo_seq0 = true, .payload = 57) },
+	{ "echo odd length", ECHO4(.payload = 1) },
+	{ "echo 1472 bytes of data", ECHO4(.payload = 1472) },
+	{ "echo max data odd", ECHO4(.payload = 1991) },
+	{ "echo6 id 0 seq 0 no data", ECHO6(.sport = 0, .echo_seq0 = true) },
+	{ "echo6 id 0 seq 0 zero data", ECHO6(.sport = 0, .echo_seq0 = true, .payload = 56, .zero_fill = true) },
+	{ "echo6 id 0xffff seq 0", ECHO6(.sport = 0xffff, .echo_seq0 = true) },
+	{ "echo6 odd length", ECHO6(.payload = 3) },
+	{ "echo6 max data odd", ECHO6(.payload = 1971, .vlan = 9) },
 	{ "echo with ip options left to kernel", { ICMP4(VIP_DR4, 8), .ip4_opt = 4 }, PASSED(PASS_NO_SERVICE) },
 	{ "frag needed for ipip 1500", { TCP4(VIP_IPIP, 80), .payload = 1500 - 40 }, .verdict = XDP_TX,
 	  .out = OUT_TOO_BIG, .mtu = 1480, EVENT(TOO_BIG_SENT) },
@@ -210,6 +240,12 @@ static struct fixture rows[] = {
 	  .out = OUT_TOO_BIG, .mtu = 1480 },
 	{ "ptb on vlan", { TCP6(VIP_IP6IP6, 80), .vlan = 8, .payload = 1440 }, .verdict = XDP_TX,
 	  .out = OUT_TOO_BIG, .mtu = 1460 },
+	{ "frag needed odd length on vlan", { TCP4(VIP_GUE4, 80), .payload = 1471, .vlan = 4 }, .verdict = XDP_TX,
+	  .out = OUT_TOO_BIG, .mtu = 1472, EVENT(TOO_BIG_SENT) },
+	{ "frag needed for udp4 zero data", { UDP4(VIP_GUE4, 53), .payload = 1473, .zero_fill = true },
+	  .verdict = XDP_TX, .out = OUT_TOO_BIG, .mtu = 1472, EVENT(TOO_BIG_SENT) },
+	{ "ptb odd length", { TCP6(VIP_IP6IP6, 80), .payload = 1441 }, .verdict = XDP_TX,
+	  .out = OUT_TOO_BIG, .mtu = 1460, EVENT(TOO_BIG_SENT) },
 	{ "dr never sends too big", { TCP4(VIP_DR4, 80), .payload = 1460 }, FWD(OUT_DR, SVC_DR4) },
 
 	/* ---- ICMP errors for VIP flows go to the flow's real ---- */
