@@ -90,6 +90,27 @@ static void check_gue6_zero_csum(struct world *w, const struct fixture *f, const
 	cr_expect_eq(memcmp(uh + 8, in + 14, in_len - 14), 0, "%s: inner byte-identical", f->name);
 }
 
+/*
+ * The GUE source port the director writes, as a fixed value: the standard
+ * check follows xlvs_gue_sport(xlvs_flow_hash()), the data path's own code.
+ * Golden values from an independent reference of include/xlvs/hash.h (see
+ * tests/unit/test_golden.c), little-endian hosts.
+ */
+static void check_gue_sport_golden(struct world *w, const struct fixture *f, const uint8_t *in, size_t in_len,
+				   const uint8_t *out, size_t out_len)
+{
+	size_t l2 = 14, iplen = f->svc == SVC_GUE6 ? 40 : 20;
+	uint16_t want = f->svc == SVC_GUE6 ? 63824 : 62350;
+
+	(void)w;
+	(void)in;
+	cr_assert_geq(out_len, in_len + iplen + 8, "%s: encapsulated", f->name);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	cr_expect_eq(get16(out + l2 + iplen), want, "%s: GUE source port %u, golden %u", f->name,
+		     get16(out + l2 + iplen), want);
+#endif
+}
+
 static struct fixture rows[] = {
 	/* ---- not ours: untouched, counted ---- */
 	{ "arp passes", { .ethertype = ETH_P_ARP }, PASSED(PASS_NOT_IP) },
@@ -183,6 +204,8 @@ static struct fixture rows[] = {
 	{ "gue6 udp no data", { UDP6(VIP_GUE6, 53) }, FWD(OUT_GUE, SVC_GUE6_UDP) },
 	{ "gue4 udp zero data odd length", { UDP4(VIP_GUE4, 53), .payload = 1, .zero_fill = true },
 	  FWD(OUT_GUE, SVC_GUE4_UDP) },
+	{ "gue4 source port golden", { TCP4(VIP_GUE4, 80) }, FWD(OUT_GUE, SVC_GUE4), .check = check_gue_sport_golden },
+	{ "gue6 source port golden", { TCP6(VIP_GUE6, 80) }, FWD(OUT_GUE, SVC_GUE6), .check = check_gue_sport_golden },
 	{ "gue 4-in-6 odd length", { TCP4(VIP_GUE_4IN6, 80), .payload = 501 }, FWD(OUT_GUE, SVC_GUE_4IN6) },
 
 	/* ---- ICMP the director answers ---- */
