@@ -39,7 +39,17 @@ XLVS_INLINE __u64 csum_ip6_addrs(const struct ipv6hdr *ip6)
 	       csum_words((const __be32 *)&ip6->daddr, IP6_ADDR_WORDS);
 }
 
-/* RFC 1624: HC' = ~(~HC + ~m + m'). */
+/*
+ * RFC 1624: HC' = ~(~HC + ~m + m') (eqn. 3). With csum_fold() it gives
+ * exactly the from-scratch RFC 1071 value whenever the data the checksum
+ * covers is not all zero: a nonzero sum folds to 1..0xffff, so a sum of -0
+ * gives 0x0000, as from scratch. It cannot give 0xffff for data that is all
+ * zero (sum +0), where from scratch gives 0xffff, the only value that
+ * verifies: RFC 1624 section 3 relies on "at least one non-zero field in the
+ * IP header" for its claim that a checksum field is never -0. Callers whose
+ * data can be all zero (an ICMPv4 echo reply) must handle that case; the IPv4
+ * header (version) and anything with a pseudo header never are.
+ */
 XLVS_INLINE void csum_replace2(__sum16 *sum, __be16 from, __be16 to)
 {
 	__u64 s = (__u16)~*sum;

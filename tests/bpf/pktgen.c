@@ -110,13 +110,13 @@ static size_t build_l4(const struct pkt_spec *s, uint8_t *p, uint8_t *quote_buf)
 			return hl + ql;
 		}
 		put16(p + 4, s->sport);		/* echo identifier */
-		put16(p + 6, 1);		/* echo sequence */
+		put16(p + 6, s->echo_seq0 ? 0 : 1);	/* echo sequence */
 		break;
 	default:
 		hl = 0;
 	}
 	for (i = 0; i < s->payload; i++)
-		p[hl + i] = (uint8_t)(i * 7 + 1);
+		p[hl + i] = s->zero_fill ? 0 : (uint8_t)(i * 7 + 1);
 	return hl + s->payload;
 }
 

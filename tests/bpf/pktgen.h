@@ -26,6 +26,8 @@ struct pkt_spec {
 	uint32_t seq;		/* TCP sequence number; 0 = TCP_SEQ_DEFAULT */
 	uint16_t vlan;		/* 802.1Q VID; 0 = untagged */
 	uint16_t payload;	/* transport payload bytes (pattern filled) */
+	bool zero_fill;		/* the payload is all zero bytes instead of the pattern */
+	bool echo_seq0;		/* ICMP echo: sequence 0 (default 1) */
 	uint8_t tos;
 	bool no_df;		/* IPv4: clear DF (set by default) */
 	uint8_t ip4_opt;	/* IPv4 option bytes (multiple of 4) */

@@ -90,6 +90,27 @@ static void check_gue6_zero_csum(struct world *w, const struct fixture *f, const
 	cr_expect_eq(memcmp(uh + 8, in + 14, in_len - 14), 0, "%s: inner byte-identical", f->name);
 }
 
+/*
+ * The GUE source port the director writes, as a fixed value: the standard
+ * check follows xlvs_gue_sport(xlvs_flow_hash()), the data path's own code.
+ * Golden values from an independent reference of include/xlvs/hash.h (see
+ * tests/unit/test_golden.c), little-endian hosts.
+ */
+static void check_gue_sport_golden(struct world *w, const struct fixture *f, const uint8_t *in, size_t in_len,
+				   const uint8_t *out, size_t out_len)
+{
+	size_t l2 = 14, iplen = f->svc == SVC_GUE6 ? 40 : 20;
+	uint16_t want = f->svc == SVC_GUE6 ? 63824 : 62350;
+
+	(void)w;
+	(void)in;
+	cr_assert_geq(out_len, in_len + iplen + 8, "%s: encapsulated", f->name);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	cr_expect_eq(get16(out + l2 + iplen), want, "%s: GUE source port %u, golden %u", f->name,
+		     get16(out + l2 + iplen), want);
+#endif
+}
+
 static struct fixture rows[] = {
 	/* ---- not ours: untouched, counted ---- */
 	{ "arp passes", { .ethertype = ETH_P_ARP }, PASSED(PASS_NOT_IP) },
@@ -178,6 +199,13 @@ static struct fixture rows[] = {
 	{ "gue6 with ext header (zero csum)", { TCP6(VIP_GUE6, 80), .ext = { EXT_DSTOPTS } },
 	  .svc = SVC_GUE6, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_gue6_zero_csum },
 	{ "gue 4-in-6 tcp", { TCP4(VIP_GUE_4IN6, 80), .payload = 500 }, FWD(OUT_GUE, SVC_GUE_4IN6) },
+	{ "gue6 udp zero data odd length", { UDP6(VIP_GUE6, 53), .payload = 1001, .zero_fill = true },
+	  FWD(OUT_GUE, SVC_GUE6_UDP) },
+	{ "gue6 udp no data", { UDP6(VIP_GUE6, 53) }, FWD(OUT_GUE, SVC_GUE6_UDP) },
+	{ "gue4 udp zero data odd length", { UDP4(VIP_GUE4, 53), .payload = 1, .zero_fill = true },
+	  FWD(OUT_GUE, SVC_GUE4_UDP) },
+	{ "gue4 source port golden", { TCP4(VIP_GUE4, 80) }, FWD(OUT_GUE, SVC_GUE4), .check = check_gue_sport_golden },
+	{ "gue6 source port golden", { TCP6(VIP_GUE6, 80) }, FWD(OUT_GUE, SVC_GUE6), .check = check_gue_sport_golden },
 	{ "gue 4-in-6 odd length", { TCP4(VIP_GUE_4IN6, 80), .payload = 501 }, FWD(OUT_GUE, SVC_GUE_4IN6) },
 
 	/* ---- ICMP the director answers ---- */
@@ -187,6 +215,31 @@ static struct fixture rows[] = {
 	  .out = OUT_ECHO, EVENT(ECHO_REPLY) },
 	{ "echo6 to VIP answered", { ICMP6(VIP_DR6, 128), .payload = 56 }, .verdict = XDP_TX, .out = OUT_ECHO,
 	  EVENT(ECHO_REPLY) },
+	/*
+	 * Checksum edge cases (every checksum compared with a from-scratch one): an
+	 * all-zero reply (identifier 0, sequence 0, no or zero data) must carry
+	 * 0xffff; identifier 0xffff makes the reply's words sum to -0: 0x0000.
+	 */
+#define ECHO4(...)	{ ICMP4(VIP_DR4, 8), __VA_ARGS__ }, .verdict = XDP_TX, .out = OUT_ECHO, EVENT(ECHO_REPLY)
+#define ECHO6(...)	{ ICMP6(VIP_DR6, 128), __VA_ARGS__ }, .verdict = XDP_TX, .out = OUT_ECHO, EVENT(ECHO_REPLY)
+	{ "echo id 0 seq 0 no data", ECHO4(.sport = 0, .echo_seq0 = true) },
+	{ "echo id 0 seq 0 no data padded frame", ECHO4(.sport = 0, .echo_seq0 = true, .pad_to = 60) },
+	{ "echo id 0 seq 0 zero data", ECHO4(.sport = 0, .echo_seq0 = true, .payload = 56, .zero_fill = true) },
+	{ "echo id 0 seq 0 one zero byte", ECHO4(.sport = 0, .echo_seq0 = true, .payload = 1, .zero_fill = true) },
+	{ "echo id 0 seq 0 zero data on vlan", ECHO4(.sport = 0, .echo_seq0 = true, .payload = 1472,
+	  .zero_fill = true, .vlan = 5) },
+	{ "echo id 0 seq 0 max zero data", ECHO4(.sport = 0, .echo_seq0 = true, .payload = 1990,
+	  .zero_fill = true) },
+	{ "echo id 0xffff seq 0 (sum -0)", ECHO4(.sport = 0xffff, .echo_seq0 = true) },
+	{ "echo id 0 seq 0 odd data", ECHO4(.sport = 0, .echo_seq0 = true, .payload = 57) },
+	{ "echo odd length", ECHO4(.payload = 1) },
+	{ "echo 1472 bytes of data", ECHO4(.payload = 1472) },
+	{ "echo max data odd", ECHO4(.payload = 1991) },
+	{ "echo6 id 0 seq 0 no data", ECHO6(.sport = 0, .echo_seq0 = true) },
+	{ "echo6 id 0 seq 0 zero data", ECHO6(.sport = 0, .echo_seq0 = true, .payload = 56, .zero_fill = true) },
+	{ "echo6 id 0xffff seq 0", ECHO6(.sport = 0xffff, .echo_seq0 = true) },
+	{ "echo6 odd length", ECHO6(.payload = 3) },
+	{ "echo6 max data odd", ECHO6(.payload = 1971, .vlan = 9) },
 	{ "echo with ip options left to kernel", { ICMP4(VIP_DR4, 8), .ip4_opt = 4 }, PASSED(PASS_NO_SERVICE) },
 	{ "frag needed for ipip 1500", { TCP4(VIP_IPIP, 80), .payload = 1500 - 40 }, .verdict = XDP_TX,
 	  .out = OUT_TOO_BIG, .mtu = 1480, EVENT(TOO_BIG_SENT) },
@@ -210,6 +263,12 @@ static struct fixture rows[] = {
 	  .out = OUT_TOO_BIG, .mtu = 1480 },
 	{ "ptb on vlan", { TCP6(VIP_IP6IP6, 80), .vlan = 8, .payload = 1440 }, .verdict = XDP_TX,
 	  .out = OUT_TOO_BIG, .mtu = 1460 },
+	{ "frag needed odd length on vlan", { TCP4(VIP_GUE4, 80), .payload = 1471, .vlan = 4 }, .verdict = XDP_TX,
+	  .out = OUT_TOO_BIG, .mtu = 1472, EVENT(TOO_BIG_SENT) },
+	{ "frag needed for udp4 zero data", { UDP4(VIP_GUE4, 53), .payload = 1473, .zero_fill = true },
+	  .verdict = XDP_TX, .out = OUT_TOO_BIG, .mtu = 1472, EVENT(TOO_BIG_SENT) },
+	{ "ptb odd length", { TCP6(VIP_IP6IP6, 80), .payload = 1441 }, .verdict = XDP_TX,
+	  .out = OUT_TOO_BIG, .mtu = 1460, EVENT(TOO_BIG_SENT) },
 	{ "dr never sends too big", { TCP4(VIP_DR4, 80), .payload = 1460 }, FWD(OUT_DR, SVC_DR4) },
 
 	/* ---- ICMP errors for VIP flows go to the flow's real ---- */

@@ -540,6 +540,8 @@ Test(maglev, build_time)
 	uint32_t *ring = malloc(M * sizeof(*ring)), k;
 	double ms, best = 1e9;
 
+	uint32_t count[100] = { 0 }, i, lo = UINT32_MAX, hi = 0;
+
 	mk_equal(b, 100, 1);
 	for (k = 0; k < 50; k++) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -550,6 +552,22 @@ Test(maglev, build_time)
 			best = ms;
 	}
 	fprintf(stderr, "maglev: build %u slots x 100 reals: %.3f ms (best of 50)\n", M, best);
+	/* What was timed must be a ring: every slot a real, equal weights within one slot of M / 100. */
+	for (i = 0; i < M; i++) {
+		cr_assert_lt(ring[i], 100, "slot %u holds %u, not one of the 100 reals", i, ring[i]);
+		count[ring[i]]++;
+	}
+	for (i = 0; i < 100; i++) {
+		lo = count[i] < lo ? count[i] : lo;
+		hi = count[i] > hi ? count[i] : hi;
+	}
+	cr_expect_leq(hi - lo, 1, "equal weights got %u..%u slots of %u", lo, hi, M);
+	/*
+	 * A bound, generous for a loaded CI machine or a sanitizer build (best
+	 * seen here: 0.85 ms, so about 600x): a build that slows down by orders
+	 * of magnitude (a quadratic walk) fails.
+	 */
+	cr_expect_lt(best, 500.0, "build of %u slots x 100 reals took %.3f ms (best of 50), bound 500 ms", M, best);
 	free(ring);
 }
 
