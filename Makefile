@@ -77,6 +77,7 @@ help:
 	@echo 'make test    run every test suite (unit, BPF fixtures, end to end); fails if any fails'
 	@echo 'make bench   BPF_PROG_RUN benchmark; writes $(BUILD)/bench.json'
 	@echo 'make fuzz    libFuzzer pass over every fuzz target, FUZZ_SECONDS=N each (default 20); docs/reliability.md'
+	@echo 'make vmtest  unit and BPF suites under Debian 12 kernel 6.1 in qemu/TCG (slow); vmtest-deps installs qemu'
 	@echo 'make clean   remove $(BUILD)/'
 	@echo 'V=1          show full commands'
 
@@ -217,6 +218,17 @@ bench: deps
 	$(Q)$(BENCH) --json $(BUILD)/bench.json
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/control.sh
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/health-bench.sh
+
+# vmtest: the unit and BPF fixture suites under Debian 12's own kernel (linux-image-amd64, 6.1)
+# in qemu with TCG, the host's / shared read-only over 9p (vmtest/run.sh, docs/vmtest.md).
+# Not part of `make test` (it takes minutes here). VMTEST_TIMEOUT, VMTEST_ARGS etc.: see run.sh.
+.PHONY: vmtest vmtest-deps
+vmtest-deps:
+	$(Q)vmtest/run.sh deps
+
+vmtest: deps vmtest-deps
+	$(Q)$(MAKE) all
+	$(Q)BUILD=$(abspath $(BUILD)) vmtest/run.sh
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

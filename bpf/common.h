@@ -101,6 +101,21 @@ struct pkt {
 	__be32 tcp_seq;		/* TCP: the sequence number (a SYN's is the connection's ISN) */
 };
 
+/*
+ * A 16-bit big-endian length field in host order, for pointer arithmetic on the packet. The
+ * verifier of Debian 12's kernel (6.1) gives the result of a byte swap (BPF_END) no bounds at
+ * all, so `data + bpf_ntohs(len)` fails to load there with "math between pkt pointer and
+ * register with unbounded min value is not allowed" (6.18 keeps the 16-bit bound). The mask
+ * restores the bound; the barrier keeps clang from dropping it as redundant.
+ */
+XLVS_INLINE __u32 be16_len(__be16 v)
+{
+	__u32 x = bpf_ntohs(v);
+
+	barrier_var(x);
+	return x & 0xffff;
+}
+
 /* The minimal IP header of a family (no options, no extension headers). */
 XLVS_INLINE __u32 ip_hdr_len(__u8 family)
 {

@@ -161,7 +161,7 @@ XLVS_INLINE int parse_ip4(void *data, void *end, __u32 off, struct pkt *p)
 	if (ip->version != IP4_VERSION || ip->ihl < IP4_IHL_MIN)
 		return drop(XLVS_DROP_IP4_BAD_HDR);
 	hlen = ip->ihl * IP4_IHL_UNIT;
-	tot = bpf_ntohs(ip->tot_len);
+	tot = be16_len(ip->tot_len);
 	if (tot < hlen)
 		return drop(XLVS_DROP_IP4_BAD_HDR);
 	if ((void *)ip + tot > end)
@@ -234,7 +234,7 @@ XLVS_INLINE int parse_ip6(void *data, void *end, __u32 off, struct pkt *p)
 		return drop(XLVS_DROP_IP6_TRUNC);
 	if (ip6->version != IP6_VERSION)
 		return drop(XLVS_DROP_IP6_BAD_HDR);
-	p->l3_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	p->l3_len = sizeof(*ip6) + be16_len(ip6->payload_len);
 	if ((void *)ip6 + p->l3_len > end)
 		return drop(XLVS_DROP_IP6_TRUNC);
 

@@ -98,7 +98,7 @@ XLVS_INLINE int outer4(void *data, void *end, struct outer *o)
 		return 0;
 	if (ip->frag_off & bpf_htons(IP4_MF | IP4_OFFMASK))
 		return -XLVS_DECAP_REJ_FRAGMENT;
-	if ((void *)ip + bpf_ntohs(ip->tot_len) > end || bpf_ntohs(ip->tot_len) < o->olen)
+	if ((void *)ip + be16_len(ip->tot_len) > end || be16_len(ip->tot_len) < o->olen)
 		return -XLVS_DECAP_REJ_TRUNC;
 	return dst_is_local(XLVS_AF_INET, &ip->daddr) ? 1 : -XLVS_DECAP_REJ_NOT_LOCAL;
 }
@@ -118,7 +118,7 @@ XLVS_INLINE int outer6(void *data, void *end, struct outer *o)
 		o->inner = 0, o->kind = XLVS_DECAP_GUE6;
 	else
 		return 0;
-	if ((void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > end)
+	if ((void *)(ip6 + 1) + be16_len(ip6->payload_len) > end)
 		return -XLVS_DECAP_REJ_TRUNC;
 	return dst_is_local(XLVS_AF_INET6, &ip6->daddr) ? 1 : -XLVS_DECAP_REJ_NOT_LOCAL;
 }
