@@ -5,6 +5,8 @@
  * as ECONNREFUSED), DNS (libldns builds and parses the query), ICMP/ICMPv6
  * echo (ping sockets, raw sockets when those are not allowed), exec (a
  * command by /bin/sh -c, reaped through a pidfd, killed at the timeout).
+ * HTTP checks connect to the target's address and port whatever the URL
+ * names, never through a proxy.
  * No thread per check: every probe is a set of watchers on the one loop.
  * At most max_inflight probes run at once; the others wait in FIFO order
  * and their timeout starts when they start.
