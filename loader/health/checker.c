@@ -579,6 +579,8 @@ static void exec_start(struct xlvs_probe *p)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	/* nothing of the daemon but stdio: libcurl's socketpair, for one, has no close-on-exec */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	/* its own process group (killed as one at the timeout), default signals, none blocked */
 	posix_spawnattr_setpgroup(&attr, 0);
@@ -609,11 +611,19 @@ static void exec_start(struct xlvs_probe *p)
 
 static void exec_ready(struct xlvs_probe *p)
 {
-	siginfo_t si;
+	siginfo_t si, reaped;
 
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, p->pid, &si, WEXITED | WNOHANG) || !si.si_pid)
+	if (waitid(P_PID, p->pid, &si, WEXITED | WNOHANG | WNOWAIT) || !si.si_pid)
 		return;
+	/*
+	 * A check ends with its process group: what it left running (`cmd &`)
+	 * is killed, not left as one orphan more per interval. Before the reap:
+	 * the zombie leader keeps the group's id from being anyone else's.
+	 */
+	if (p->spec)
+		kill(-p->pid, SIGKILL);
+	waitid(P_PID, p->pid, &reaped, WEXITED | WNOHANG);
 	p->pid = 0;
 	if (si.si_code == CLD_EXITED && si.si_status == 0)
 		finish(p, true, "exit 0");

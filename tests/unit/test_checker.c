@@ -840,6 +840,82 @@ Test(checker, exec_status_env_and_timeout)
 	rm_tmpdir();
 }
 
+static void read_file(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * An exec check sees stdin, stdout and stderr, nothing else of the daemon
+ * (issue 10, defect 8: libcurl's socketpair had no close-on-exec). The test
+ * holds a descriptor without O_CLOEXEC, as libcurl does, and the script lists
+ * its shell's descriptors.
+ */
+Test(checker, exec_sees_only_stdio)
+{
+	struct xlvs_check_spec s = spec_of(XLVS_CHECK_EXEC);
+	struct xlvs_probe_result r;
+	char file[128], fds[256];
+	int leak = open("/dev/null", O_RDONLY);	/* no O_CLOEXEC */
+	int sv[2];
+
+	cr_assert_geq(leak, 3);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	make_tmpdir();
+	snprintf(file, sizeof(file), "%s/fds", tmpdir);
+	/*
+	 * `exec >FILE`: a redirection of ls alone would have dash save stdout on
+	 * a descriptor of its own; ls not last: dash would exec it in the shell's place
+	 */
+	snprintf(s.command, sizeof(s.command), "exec >%s; ls /proc/$$/fd; exit 0", file);
+	s.timeout_ms = 2000;
+	r = probe1(&s, "198.18.1.11", 80);
+	cr_assert(r.ok, "%s", r.msg);
+	read_file(file, fds, sizeof(fds));
+	for (char *c = fds; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	cr_assert_str_eq(fds, "0 1 2 ", "the check's shell has descriptors %s", fds);
+	close(leak);
+	close(sv[0]);
+	close(sv[1]);
+	rm_tmpdir();
+}
+
+/*
+ * A check that leaves a child behind: the child ends with the check, not one
+ * orphan more per interval (issue 10, defect 8).
+ */
+Test(checker, exec_background_child_ends_with_the_check)
+{
+	struct xlvs_check_spec s = spec_of(XLVS_CHECK_EXEC);
+	struct xlvs_probe_result r;
+	char pidfile[128], buf[32];
+	int pid = 0, i;
+
+	make_tmpdir();
+	snprintf(pidfile, sizeof(pidfile), "%s/pid", tmpdir);
+	snprintf(s.command, sizeof(s.command), "sleep 30 & echo $! > %s; exit 0", pidfile);
+	s.timeout_ms = 2000;
+	r = probe1(&s, "198.18.1.11", 80);
+	cr_assert(r.ok, "%s", r.msg);
+	read_file(pidfile, buf, sizeof(buf));
+	cr_assert_eq(sscanf(buf, "%d", &pid), 1);
+	cr_assert_gt(pid, 1);
+	for (i = 0; i < 50 && alive(pid); i++)
+		usleep(20000);
+	if (alive(pid))
+		kill(pid, SIGKILL);
+	cr_assert(i < 50, "the check's background child %d outlived it by a second", pid);
+	rm_tmpdir();
+}
+
 Test(checker, run_command_for_notify)
 {
 	char *env[] = { "XLVS_EVENT=down", NULL };
