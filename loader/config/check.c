@@ -3,8 +3,10 @@
  * The health keys of a service and of a real: check (a real's over its
  * service's), quorum and notify.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,14 +84,78 @@ static int key_path(struct ctx *c, const struct key *k, yaml_node_t *v, void *ob
 	return err;
 }
 
+/* RFC 1123 labels (an underscore allowed, as resolvers do), at most 253 bytes, a final dot. */
+static bool host_name_ok(const char *p, size_t n)
+{
+	size_t label = 0, i;
+
+	if (n && p[n - 1] == '.')
+		n--;
+	if (!n || n > 253)
+		return false;
+	for (i = 0; i <= n; i++) {
+		if (i == n || p[i] == '.') {
+			if (!label || label > 63 || p[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if (isalnum((unsigned char)p[i]) || p[i] == '_' || (p[i] == '-' && label)) {
+			label++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * `host`: the name in the URL, so a host name, an IPv4 address or a
+ * bracketed IPv6 address, then an optional :PORT. Nothing else: no user
+ * information ("x@198.18.0.2"), path, query or spaces.
+ */
+static bool host_ok(const char *p)
+{
+	const char *port = NULL, *end;
+	char a6[INET6_ADDRSTRLEN + 1];
+	unsigned long n;
+	struct in6_addr in6;
+	size_t len;
+
+	if (p[0] == '[') {
+		end = strchr(p, ']');
+		len = end ? (size_t)(end - p - 1) : 0;
+		if (!end || !len || len >= sizeof(a6))
+			return false;
+		memcpy(a6, p + 1, len);
+		a6[len] = '\0';
+		if (inet_pton(AF_INET6, a6, &in6) != 1)
+			return false;
+		if (end[1] && end[1] != ':')
+			return false;
+		port = end[1] ? end + 2 : NULL;
+	} else {
+		end = strchr(p, ':');
+		if (!host_name_ok(p, end ? (size_t)(end - p) : strlen(p)))
+			return false;
+		port = end ? end + 1 : NULL;
+	}
+	if (!port)
+		return true;
+	if (!isdigit((unsigned char)port[0]) || strspn(port, "0123456789") != strlen(port) ||
+	    strlen(port) > 5)
+		return false;
+	n = strtoul(port, NULL, 10);
+	return n >= 1 && n <= 65535;
+}
+
 static int key_host(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
 	int err = cf_key_text(c, k, v, obj);
 	const char *p = (char *)obj + k->off;
 	struct vbuf b;
 
-	if (!err && strpbrk(p, " \t\r\n/"))
-		return fail(c, v, "%s: '%s' is not a host name", k->name, cf_show(v, &b));
+	if (!err && !host_ok(p))
+		return fail(c, v, "%s: '%s' is not a host name with an optional port "
+			    "(e.g. www.example.org or www.example.org:8080)", k->name, cf_show(v, &b));
 	return err;
 }
 

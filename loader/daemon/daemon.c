@@ -279,6 +279,13 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 		log_warn("conn_table_size %u is not applied: xlvs_conns keeps %u entries until "
 			 "`xlvsd --detach` and a restart", want->global.conn_table_size,
 			 d->dp.conn_entries);
+	/* the first apply (maybe on maps adopted after kill -9): checks start from their health */
+	if (!d->applied && d->hc) {
+		err = xlvsd_hc_adopt(d->hc, &d->maps);
+		if (err)
+			log_warn("health: cannot read the health of the adopted maps (%s): every "
+				 "check starts in its initial state", strerror(-err));
+	}
 	/* staged, not synced: a refused want must leave the running checks as they are */
 	err = d->hc ? xlvsd_hc_stage(d->hc, want) : 0;
 	if (err) {

@@ -68,7 +68,7 @@ struct xlvs_probe {
 	char pending_msg[160];
 	/* http */
 	CURL *easy;
-	struct curl_slist *resolve;
+	struct curl_slist *connect_to;
 	char *body;
 	size_t body_len;
 	EVP_MD_CTX *md;				/* `digest`: hashed as the body arrives */
@@ -151,7 +151,7 @@ static void release(struct xlvs_probe *p)
 		curl_multi_remove_handle(ck->multi, p->easy);
 		curl_easy_cleanup(p->easy);
 	}
-	curl_slist_free_all(p->resolve);
+	curl_slist_free_all(p->connect_to);
 	if (p->pid > 0) {
 		/* still running (timeout or cancel): kill its process group, reap later */
 		kill(-p->pid, SIGKILL);
@@ -579,6 +579,8 @@ static void exec_start(struct xlvs_probe *p)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	/* nothing of the daemon but stdio: libcurl's socketpair, for one, has no close-on-exec */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	/* its own process group (killed as one at the timeout), default signals, none blocked */
 	posix_spawnattr_setpgroup(&attr, 0);
@@ -609,11 +611,19 @@ static void exec_start(struct xlvs_probe *p)
 
 static void exec_ready(struct xlvs_probe *p)
 {
-	siginfo_t si;
+	siginfo_t si, reaped;
 
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, p->pid, &si, WEXITED | WNOHANG) || !si.si_pid)
+	if (waitid(P_PID, p->pid, &si, WEXITED | WNOHANG | WNOWAIT) || !si.si_pid)
 		return;
+	/*
+	 * A check ends with its process group: what it left running (`cmd &`)
+	 * is killed, not left as one orphan more per interval. Before the reap:
+	 * the zombie leader keeps the group's id from being anyone else's.
+	 */
+	if (p->spec)
+		kill(-p->pid, SIGKILL);
+	waitid(P_PID, p->pid, &reaped, WEXITED | WNOHANG);
 	p->pid = 0;
 	if (si.si_code == CLD_EXITED && si.si_status == 0)
 		finish(p, true, "exit 0");
@@ -788,11 +798,19 @@ static void check_multi(struct xlvs_checker *ck)
 	}
 }
 
+/* Whether a `host` names its port: "name:80", "[2001:db8::1]:80". */
+static bool host_has_port(const char *host)
+{
+	const char *b = strrchr(host, ']');
+
+	return strchr(b ? b : host, ':') != NULL;
+}
+
 static void http_start(struct xlvs_probe *p)
 {
 	const struct xlvs_check_spec *s = p->spec;
 	bool tls = s->type == XLVS_CHECK_HTTPS;
-	char a[INET6_ADDRSTRLEN], url[XLVS_CHECK_STR * 2 + 96], res[XLVS_CHECK_STR + 64];
+	char a[INET6_ADDRSTRLEN], url[XLVS_CHECK_STR * 2 + 96], to[INET6_ADDRSTRLEN + 16];
 	bool v6 = p->t.addr.family == XLVS_AF_INET6;
 	CURLMcode mc;
 
@@ -812,18 +830,30 @@ static void http_start(struct xlvs_probe *p)
 		fail_soon(p, "curl: out of memory");
 		return;
 	}
-	if (s->host[0]) {
-		/* The name in the URL (Host, SNI, certificate name), pinned to the address. */
-		snprintf(res, sizeof(res), "%s:%u:%s%s%s", s->host, p->t.port, v6 ? "[" : "", a,
-			 v6 ? "]" : "");
-		p->resolve = curl_slist_append(NULL, res);
-		curl_easy_setopt(p->easy, CURLOPT_RESOLVE, p->resolve);
+	/*
+	 * The connection goes to the probed address and port whatever the URL
+	 * names ("::" matches any host and port): `host` only sets the name in
+	 * the URL (Host header, TLS server name, certificate name). No proxy,
+	 * whatever http_proxy, https_proxy or all_proxy say in the daemon's
+	 * environment: the check tests the real, not a proxy.
+	 */
+	snprintf(to, sizeof(to), "::%s%s%s:%u", v6 ? "[" : "", a, v6 ? "]" : "", p->t.port);
+	p->connect_to = curl_slist_append(NULL, to);
+	if (!p->connect_to) {
+		fail_soon(p, "curl: out of memory");
+		return;
+	}
+	curl_easy_setopt(p->easy, CURLOPT_CONNECT_TO, p->connect_to);
+	curl_easy_setopt(p->easy, CURLOPT_PROXY, "");
+	curl_easy_setopt(p->easy, CURLOPT_NOPROXY, "*");
+	if (s->host[0] && host_has_port(s->host))
+		snprintf(url, sizeof(url), "%s://%s%s", tls ? "https" : "http", s->host, s->path);
+	else if (s->host[0])
 		snprintf(url, sizeof(url), "%s://%s:%u%s", tls ? "https" : "http", s->host, p->t.port,
 			 s->path);
-	} else {
+	else
 		snprintf(url, sizeof(url), "%s://%s%s%s:%u%s", tls ? "https" : "http", v6 ? "[" : "",
 			 a, v6 ? "]" : "", p->t.port, s->path);
-	}
 	curl_easy_setopt(p->easy, CURLOPT_URL, url);
 	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, (char *)p);
 	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);

@@ -4,7 +4,11 @@
  * (libcurl multi), UDP (connected socket: an ICMP port unreachable comes back
  * as ECONNREFUSED), DNS (libldns builds and parses the query), ICMP/ICMPv6
  * echo (ping sockets, raw sockets when those are not allowed), exec (a
- * command by /bin/sh -c, reaped through a pidfd, killed at the timeout).
+ * command by /bin/sh -c in a process group of its own, with stdio on
+ * /dev/null and no other descriptor of the daemon, reaped through a pidfd;
+ * the group is killed at the timeout, and a check's when it ends). HTTP
+ * checks connect to the target's address and port whatever the URL names,
+ * never through a proxy.
  * No thread per check: every probe is a set of watchers on the one loop.
  * At most max_inflight probes run at once; the others wait in FIFO order
  * and their timeout starts when they start.

@@ -83,7 +83,10 @@ struct hc_set {
 	size_t nr_inst;
 };
 
+struct adopt;
+
 struct xlvsd_hc {
+	struct adopt *adopt;			/* the health the adopted maps show, until a commit */
 	struct ev_loop *loop;
 	struct xlvs_checker *ck;
 	pthread_mutex_t lock;
@@ -362,6 +365,162 @@ static const struct hc_svc *find_old_svc(const struct old_index *ix, const struc
 	return NULL;
 }
 
+/* ---- adoption: the health the maps show at a restart --------------------------- */
+
+/* A service of the adopted maps, and one of its reals. */
+struct adopt_svc {
+	struct xlvs_addr vip;
+	uint8_t proto;
+	uint16_t port;
+};
+
+struct adopt_real {
+	const struct adopt_svc *svc;
+	struct xlvs_addr addr;
+	uint32_t weight;
+};
+
+struct adopt {
+	struct adopt_svc *svcs;
+	struct adopt_real *reals;
+	struct index svc, real;
+	size_t nr_down, nr_lost;	/* what the last stage took from it (logged at commit) */
+};
+
+static uint64_t adopt_real_hash(const struct adopt_svc *as, const struct xlvs_addr *a)
+{
+	return fnv(svc_hash(&as->vip, as->proto, as->port), a, sizeof(*a));
+}
+
+static void adopt_free(struct adopt *a)
+{
+	if (!a)
+		return;
+	free(a->svcs);
+	free(a->reals);
+	free(a->svc.slot);
+	free(a->real.slot);
+	free(a);
+}
+
+int xlvsd_hc_adopt(struct xlvsd_hc *hc, struct xlvs_maps *maps)
+{
+	struct adopt *a = calloc(1, sizeof(*a));
+	const struct xlvs_svc_state *ss;
+	struct xlvs_state st;
+	struct adopt_svc *as;
+	struct adopt_real *ar;
+	size_t i, j, nr = 0;
+	int err;
+
+	if (!a)
+		return -ENOMEM;
+	err = xlvs_state_read(maps, &st);
+	if (err) {
+		free(a);
+		return err;
+	}
+	for (i = 0; i < st.nr_services; i++)
+		nr += st.services[i].nr_reals;
+	a->svcs = calloc(st.nr_services + 1, sizeof(*a->svcs));
+	a->reals = calloc(nr + 1, sizeof(*a->reals));
+	if (!a->svcs || !a->reals || index_init(&a->svc, st.nr_services) ||
+	    index_init(&a->real, nr)) {
+		xlvs_state_free(&st);
+		adopt_free(a);
+		return -ENOMEM;
+	}
+	for (i = 0, ar = a->reals; i < st.nr_services; i++) {
+		ss = &st.services[i];
+		as = &a->svcs[i];
+		xlvs_addr_from_be(&as->vip, ss->key.family, ss->key.addr);
+		as->proto = ss->key.proto;
+		as->port = ntohs(ss->key.port);
+		index_add(&a->svc, svc_hash(&as->vip, as->proto, as->port), as);
+		for (j = 0; j < ss->nr_reals; j++, ar++) {
+			ar->svc = as;
+			xlvs_addr_from_be(&ar->addr, ss->reals[j].real.family, ss->reals[j].real.addr);
+			ar->weight = ss->reals[j].real.weight;
+			index_add(&a->real, adopt_real_hash(as, &ar->addr), ar);
+		}
+	}
+	xlvs_state_free(&st);
+	adopt_free(hc->adopt);
+	hc->adopt = a;
+	return 0;
+}
+
+static const struct adopt_svc *adopt_find_svc(const struct adopt *a, const struct xlvs_svc_spec *svc)
+{
+	const struct adopt_svc *as;
+	size_t h;
+
+	for (h = svc_hash(&svc->vip, svc->proto, svc->port) & a->svc.mask; (as = a->svc.slot[h]);
+	     h = (h + 1) & a->svc.mask)
+		if (as->proto == svc->proto && as->port == svc->port &&
+		    !memcmp(&as->vip, &svc->vip, sizeof(as->vip)))
+			return as;
+	return NULL;
+}
+
+static const struct adopt_real *adopt_find_real(const struct adopt *a, const struct adopt_svc *as,
+						const struct xlvs_addr *addr)
+{
+	const struct adopt_real *ar;
+	size_t h;
+
+	for (h = adopt_real_hash(as, addr) & a->real.mask; (ar = a->real.slot[h]);
+	     h = (h + 1) & a->real.mask)
+		if (ar->svc == as && !memcmp(&ar->addr, addr, sizeof(*addr)))
+			return ar;
+	return NULL;
+}
+
+/*
+ * Whether checked real j of svc was down when the maps were last written: its
+ * service is in the maps, its configured weight is above 0, and the maps hold
+ * it at weight 0 (on_down: quiesce, or every real while the sorry server has
+ * the service) or, with on_down: remove, leave it out. A service the maps do
+ * not hold (new, or withdrawn) says nothing: its reals start as configured.
+ */
+static bool adopted_down(struct adopt *a, const struct xlvs_svc_spec *svc, size_t j)
+{
+	const struct xlvs_real_spec *r = &svc->reals[j];
+	const struct adopt_svc *as;
+	const struct adopt_real *ar;
+	bool down;
+
+	if (!a || !r->weight || !(as = adopt_find_svc(a, svc)))
+		return false;
+	ar = adopt_find_real(a, as, &r->addr);
+	down = ar ? !ar->weight : svc->health && svc->health->on_down == XLVS_ON_DOWN_REMOVE;
+	a->nr_down += down;
+	return down;
+}
+
+/*
+ * Whether svc's quorum was lost when the maps were last written: they hold the
+ * sorry server (an address that is none of svc's reals) and the quorum's
+ * action is the sorry server. A quorum not above its hysteresis cannot be
+ * lost; a withdrawn service is not told from a new one (not in the maps).
+ */
+static bool adopted_lost(struct adopt *a, const struct xlvs_svc_spec *svc)
+{
+	const struct xlvs_svc_health *h = svc->health;
+	const struct adopt_svc *as;
+	size_t j;
+
+	if (!a || !h || !h->have_sorry || !h->quorum || h->quorum <= h->quorum_hysteresis ||
+	    h->quorum_action != XLVS_QUORUM_SORRY || !(as = adopt_find_svc(a, svc)) ||
+	    !adopt_find_real(a, as, &h->sorry.addr))
+		return false;
+	for (j = 0; j < svc->nr_reals; j++)
+		if (!memcmp(&svc->reals[j].addr, &h->sorry.addr, sizeof(h->sorry.addr)))
+			return false;
+	a->nr_lost++;
+	return true;
+}
+
 /*
  * The instance for real j of svc checked by ck: the one in force if nothing
  * about it changed (marked live), else a fresh one in its initial state
@@ -383,7 +542,8 @@ static struct hc_inst *inst_get(struct xlvsd_hc *hc, const struct old_index *ix,
 		*in = want;
 		in->hc = hc;
 		in->fresh = true;
-		xlvs_hc_fsm_init(&in->fsm, ck->rise, ck->fall, ck->initial_up);
+		xlvs_hc_fsm_init(&in->fsm, ck->rise, ck->fall,
+				 ck->initial_up && !adopted_down(hc->adopt, svc, j));
 		in->since = time(NULL);
 		ev_timer_init(&in->timer, check_now, 0., 0.);
 	}
@@ -406,6 +566,9 @@ static int stage_svc(struct xlvsd_hc *hc, const struct old_index *ix,
 	if (old) {
 		s->st = old->st;
 		s->notified_lost = old->notified_lost;
+	} else if (adopted_lost(hc->adopt, svc)) {
+		s->st.quorum_lost = true;	/* lost before the restart: told then */
+		s->notified_lost = true;
 	}
 	s->reals = calloc(svc->nr_reals + 1, sizeof(*s->reals));
 	if (!s->reals)
@@ -460,6 +623,8 @@ int xlvsd_hc_stage(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
 
 	if (hc->staged)
 		xlvsd_hc_rollback(hc);
+	if (hc->adopt)
+		hc->adopt->nr_down = hc->adopt->nr_lost = 0;
 	for (i = 0; i < cfg->nr_services; i++)
 		for (j = 0; j < cfg->services[i].nr_reals; j++)
 			total += xlvsd_hc_check_of(&cfg->services[i], j) != NULL;
@@ -507,6 +672,15 @@ void xlvsd_hc_commit(struct xlvsd_hc *hc)
 		in->live = in->fresh = false;
 	}
 	set_free(&old);
+	if (hc->adopt) {
+		/* the first configuration in force: the maps' health is taken, or never will be */
+		if (hc->adopt->nr_down || hc->adopt->nr_lost)
+			log_info("health: started from the adopted maps: %zu checked reals down "
+				 "(up again after their rise checks), %zu services with their "
+				 "quorum lost", hc->adopt->nr_down, hc->adopt->nr_lost);
+		adopt_free(hc->adopt);
+		hc->adopt = NULL;
+	}
 	for (i = 0; i < hc->cur.nr_svc; i++)
 		announce_quorum(hc, &hc->cur.svc[i]);
 }
@@ -865,6 +1039,7 @@ void xlvsd_hc_free(struct xlvsd_hc *hc)
 	for (i = 0; i < hc->cur.nr_inst; i++)
 		inst_free(hc->cur.inst[i]);
 	set_free(&hc->cur);
+	adopt_free(hc->adopt);
 	xlvs_checker_free(hc->ck);
 	pthread_mutex_destroy(&hc->lock);
 	free(hc);

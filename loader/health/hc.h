@@ -25,6 +25,7 @@
 
 struct ev_loop;
 struct xlvsd_hc;
+struct xlvs_maps;
 
 /* ---- the effective state (pure) ---- */
 
@@ -66,6 +67,19 @@ void xlvsd_hc_free(struct xlvsd_hc *hc);
  * (then the old instances are kept).
  */
 int xlvsd_hc_sync(struct xlvsd_hc *hc, const struct xlvs_spec *cfg);
+
+/*
+ * Before the first sync of a daemon that adopted pinned maps (a restart, a
+ * kill -9 included): the checks start from the health the maps show, not all
+ * in their initial state. In the next staged sync, a new instance of a real
+ * whose service the maps hold starts down (`rise` successes bring it up) when
+ * its configured weight is above 0 and the maps hold it at weight 0 or, with
+ * on_down: remove, leave it out; a service whose maps hold its sorry server
+ * for a lost quorum (action sorry) starts with the quorum lost, not told
+ * again. Services the maps do not hold start as configured. Kept until the
+ * next commit. Reads the maps now: 0 or -errno (then nothing is taken).
+ */
+int xlvsd_hc_adopt(struct xlvsd_hc *hc, struct xlvs_maps *maps);
 
 /*
  * The same in two steps, for a reload that may be refused: xlvsd_hc_stage()

@@ -240,15 +240,53 @@ static void *http_thread(void *arg)
 	return NULL;
 }
 
-static uint16_t start_http(void)
+static uint16_t start_http_at(const char *addr)
 {
 	pthread_t th;
 	uint16_t port;
-	int fd = listener(SOCK_STREAM, "127.0.0.1", &port);
+	int fd = listener(SOCK_STREAM, addr, &port);
 
 	cr_assert_eq(pthread_create(&th, NULL, http_thread, (void *)(long)fd), 0);
 	pthread_detach(th);
 	return port;
+}
+
+static uint16_t start_http(void)
+{
+	return start_http_at("127.0.0.1");
+}
+
+/*
+ * A listener on addr:port that never accepts: whoever connects to it waits in
+ * its backlog, where connections_to() counts (and drops) them.
+ */
+static int trap_at(const char *addr, uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(inet_pton(AF_INET, addr, &sin.sin_addr), 1, "%s", addr);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0, "bind %s:%u: %s", addr, port,
+		     strerror(errno));
+	cr_assert_eq(listen(fd, 128), 0);
+	return fd;
+}
+
+static int connections_to(int trap)
+{
+	int n = 0, c;
+
+	while ((c = accept4(trap, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0 ||
+	       errno == EINTR) {
+		if (c >= 0) {
+			close(c);
+			n++;
+		}
+	}
+	cr_assert(errno == EAGAIN || errno == EWOULDBLOCK, "accept: %s", strerror(errno));
+	return n;
 }
 
 static void *udp_echo_thread(void *arg)
@@ -443,6 +481,88 @@ Test(checker, http_status_body_and_host)
 	strcpy(s.match, "host seen");
 	r = probe1(&s, "127.0.0.1", port);
 	cr_assert(r.ok, "Host header sent: %s", r.msg);
+}
+
+/*
+ * A proxy in the daemon's environment is not used: the check tests the real,
+ * not the proxy (issue 10, defect 4). The "proxy" is a listener that never
+ * answers; whatever connects to it is counted.
+ */
+Test(checker, http_ignores_proxy_environment)
+{
+	static const char *const vars[] = { "http_proxy", "https_proxy", "HTTPS_PROXY",
+					    "all_proxy", "ALL_PROXY" };
+	struct xlvs_check_spec s = spec_of(XLVS_CHECK_HTTP);
+	struct xlvs_probe_result r;
+	uint16_t port = start_http(), pport;
+	int proxy = listener(SOCK_STREAM, "127.0.0.1", &pport), n;
+	char url[64];
+	size_t i;
+
+	fcntl(proxy, F_SETFL, O_NONBLOCK);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", pport);
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		cr_assert_eq(setenv(vars[i], url, 1), 0);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+
+	strcpy(s.path, "/ok");
+	r = probe1(&s, "127.0.0.1", port);
+	n = connections_to(proxy);
+	cr_expect_eq(n, 0, "http: the proxy of the environment got %d connections", n);
+	cr_assert(r.ok, "http through no proxy: %s", r.msg);
+	/* https too: nothing listens at the real's port, so it is down, and not at the proxy */
+	s = spec_of(XLVS_CHECK_HTTPS);
+	s.timeout_ms = 1000;
+	r = probe1(&s, "127.0.0.1", closed_port(SOCK_STREAM));
+	n = connections_to(proxy);
+	cr_expect_eq(n, 0, "https: the proxy of the environment got %d connections", n);
+	cr_assert(!r.ok);
+	cr_assert(strstr(r.msg, "onnect"), "msg: %s", r.msg);
+	close(proxy);
+}
+
+/*
+ * Whatever `host` puts in the URL, the connection goes to the real's address
+ * and port (issue 10, defect 4: `host: "x@198.18.0.2"` made curl connect to
+ * 198.18.0.2). A trap on 127.0.0.2 at the same port counts who went there;
+ * the real (127.0.0.1) answers. The parser refuses such a host too; this is
+ * the checker's own guarantee.
+ */
+Test(checker, http_connects_to_the_real_whatever_the_url)
+{
+	struct xlvs_check_spec s = spec_of(XLVS_CHECK_HTTP);
+	struct xlvs_probe_result r;
+	uint16_t port = start_http(), port6;
+	int trap = trap_at("127.0.0.2", port), n;
+	char hosts[4][64];
+	size_t i;
+
+	fcntl(trap, F_SETFL, O_NONBLOCK);
+	snprintf(hosts[0], sizeof(hosts[0]), "x@127.0.0.2");
+	snprintf(hosts[1], sizeof(hosts[1]), "127.0.0.2");
+	snprintf(hosts[2], sizeof(hosts[2]), "127.0.0.2:%u", port);
+	snprintf(hosts[3], sizeof(hosts[3]), "x@127.0.0.2:%u", port);
+	strcpy(s.path, "/ok");
+	for (i = 0; i < 4; i++) {
+		strcpy(s.host, hosts[i]);
+		r = probe1(&s, "127.0.0.1", port);
+		n = connections_to(trap);
+		cr_expect_eq(n, 0, "host \"%s\": %d connections to 127.0.0.2", hosts[i], n);
+		cr_expect(r.ok, "host \"%s\": the real answers: %s", hosts[i], r.msg);
+	}
+	/* a host with its own port keeps it in the Host header; the connection keeps the real's */
+	strcpy(s.path, "/host");
+	strcpy(s.host, "health.test:8080");
+	strcpy(s.match, "host seen");
+	r = probe1(&s, "127.0.0.1", port);
+	cr_assert(r.ok, "Host: health.test:8080: %s", r.msg);
+	/* an IPv6 real behind a host name */
+	port6 = start_http_at("::1");
+	strcpy(s.host, "health.test");
+	r = probe1(&s, "::1", port6);
+	cr_assert(r.ok, "IPv6 real with a host: %s", r.msg);
+	close(trap);
 }
 
 static void set_digest(struct xlvs_check_spec *s, uint8_t alg, const char *hex)
@@ -717,6 +837,82 @@ Test(checker, exec_status_env_and_timeout)
 	fclose(f);
 	usleep(200000);
 	cr_assert(!alive(pid), "the script's child %d was killed", pid);
+	rm_tmpdir();
+}
+
+static void read_file(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * An exec check sees stdin, stdout and stderr, nothing else of the daemon
+ * (issue 10, defect 8: libcurl's socketpair had no close-on-exec). The test
+ * holds a descriptor without O_CLOEXEC, as libcurl does, and the script lists
+ * its shell's descriptors.
+ */
+Test(checker, exec_sees_only_stdio)
+{
+	struct xlvs_check_spec s = spec_of(XLVS_CHECK_EXEC);
+	struct xlvs_probe_result r;
+	char file[128], fds[256];
+	int leak = open("/dev/null", O_RDONLY);	/* no O_CLOEXEC */
+	int sv[2];
+
+	cr_assert_geq(leak, 3);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	make_tmpdir();
+	snprintf(file, sizeof(file), "%s/fds", tmpdir);
+	/*
+	 * `exec >FILE`: a redirection of ls alone would have dash save stdout on
+	 * a descriptor of its own; ls not last: dash would exec it in the shell's place
+	 */
+	snprintf(s.command, sizeof(s.command), "exec >%s; ls /proc/$$/fd; exit 0", file);
+	s.timeout_ms = 2000;
+	r = probe1(&s, "198.18.1.11", 80);
+	cr_assert(r.ok, "%s", r.msg);
+	read_file(file, fds, sizeof(fds));
+	for (char *c = fds; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	cr_assert_str_eq(fds, "0 1 2 ", "the check's shell has descriptors %s", fds);
+	close(leak);
+	close(sv[0]);
+	close(sv[1]);
+	rm_tmpdir();
+}
+
+/*
+ * A check that leaves a child behind: the child ends with the check, not one
+ * orphan more per interval (issue 10, defect 8).
+ */
+Test(checker, exec_background_child_ends_with_the_check)
+{
+	struct xlvs_check_spec s = spec_of(XLVS_CHECK_EXEC);
+	struct xlvs_probe_result r;
+	char pidfile[128], buf[32];
+	int pid = 0, i;
+
+	make_tmpdir();
+	snprintf(pidfile, sizeof(pidfile), "%s/pid", tmpdir);
+	snprintf(s.command, sizeof(s.command), "sleep 30 & echo $! > %s; exit 0", pidfile);
+	s.timeout_ms = 2000;
+	r = probe1(&s, "198.18.1.11", 80);
+	cr_assert(r.ok, "%s", r.msg);
+	read_file(pidfile, buf, sizeof(buf));
+	cr_assert_eq(sscanf(buf, "%d", &pid), 1);
+	cr_assert_gt(pid, 1);
+	for (i = 0; i < 50 && alive(pid); i++)
+		usleep(20000);
+	if (alive(pid))
+		kill(pid, SIGKILL);
+	cr_assert(i < 50, "the check's background child %d outlived it by a second", pid);
 	rm_tmpdir();
 }
 

@@ -301,6 +301,24 @@ static const struct bad bad_rows[] = {
 	  "6:25: path: not used by tcp checks (only http or https)" },
 	{ "check path without slash", SVC "    check: { type: http, path: healthz }\n",
 	  "6:32: path: 'healthz' must start with '/' and contain no spaces" },
+	{ "check host with user info", SVC "    check: { type: http, host: \"x@198.18.0.2\" }\n",
+	  "6:32: host: 'x@198.18.0.2' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
+	{ "check host with a path", SVC "    check: { type: http, host: www.example.org/x }\n",
+	  "6:32: host: 'www.example.org/x' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
+	{ "check host empty label", SVC "    check: { type: https, host: \"www..example.org\" }\n",
+	  "6:33: host: 'www..example.org' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
+	{ "check host label with a hyphen first", SVC "    check: { type: http, host: -www.example.org }\n",
+	  "6:32: host: '-www.example.org' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
+	{ "check host port out of range", SVC "    check: { type: http, host: \"www.example.org:65536\" }\n",
+	  "6:32: host: 'www.example.org:65536' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
+	{ "check host empty port", SVC "    check: { type: http, host: \"www.example.org:\" }\n",
+	  "6:32: host: 'www.example.org:' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
+	{ "check host bare IPv6", SVC "    check: { type: http, host: \"2001:db8::1\" }\n",
+	  "6:32: host: '2001:db8::1' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
+	{ "check host bad IPv6 literal", SVC "    check: { type: http, host: \"[2001:db8::g]:80\" }\n",
+	  "6:32: host: '[2001:db8::g]:80' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
+	{ "check host with a query", SVC "    check: { type: http, host: \"a.example?x\" }\n",
+	  "6:32: host: 'a.example?x' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
 	{ "check status code out of range", SVC "    check: { type: http, expect: 700 }\n",
 	  "6:34: expect: 700 out of range (100..599, low-high)" },
 	{ "check status range reversed", SVC "    check: { type: http, expect: [200, 399-300] }\n",
@@ -1047,4 +1065,24 @@ Test(config, check_defaults)
 	cr_assert(!ck->tls_verify);
 	cr_assert(ck->initial_up);
 	xlvs_spec_free(&s);
+}
+
+/* `host`: a name (or an address literal) with an optional port, as the URL carries it. */
+Test(config, check_host_forms)
+{
+	static const char *const good[] = {
+		"www.example.org", "www.example.org.", "www.example.org:8080", "localhost",
+		"198.18.0.2", "198.18.0.2:80", "[2001:db8::1]", "[2001:db8::1]:8443", "a-b.c_d.example",
+		"A1.EXAMPLE",
+	};
+	char yaml[512];
+	struct xlvs_spec s;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(yaml, sizeof(yaml), SVC "    check: { type: http, host: \"%s\" }\n", good[i]);
+		parse_ok(yaml, &s);
+		cr_assert_str_eq(s.services[0].health->check.host, good[i]);
+		xlvs_spec_free(&s);
+	}
 }

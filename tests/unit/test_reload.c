@@ -348,3 +348,217 @@ Test(reload, accepted_reload_commits_the_new_checks, .init = setup, .fini = tear
 	cr_assert_eq(d.spec.services[0].health->check.interval_ms, 60);
 	wait_down(1);
 }
+
+/* ---- restart after kill -9 (issue 10, defect 9) ---------------------------------------- */
+
+/*
+ * 198.18.0.10:80 (ring 251), reals .11, .12, .13 checked by `command` every
+ * interval_ms (rise 2, fall 1, initial up), .14 unchecked; with sorry, the
+ * sorry server 198.18.1.99 and a quorum of 1. 198.18.0.20:80 the same
+ * reals with on_down: remove.
+ */
+static void restart_spec(struct xlvs_spec *s, const char *command, uint32_t interval_ms,
+			 bool sorry)
+{
+	static const char *const vips[] = { "198.18.0.10", "198.18.0.20" };
+	struct xlvs_svc_spec *v;
+	struct xlvs_check_spec *ck;
+	char a[32];
+	size_t i, j, nr = sorry ? 3 : 4;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < 2; i++) {
+		add_svc(s, vips[i], 251, nr);
+		v = &s->services[i];
+		for (j = 0; j < nr; j++) {
+			snprintf(a, sizeof(a), "198.18.1.%zu", 11 + j);
+			set_real(v, j, a);
+		}
+		v->health = calloc(1, sizeof(*v->health));
+		ck = &v->health->check;
+		ck->type = XLVS_CHECK_EXEC;
+		ck->initial_up = true;
+		ck->rise = 2;
+		ck->fall = 1;
+		ck->interval_ms = interval_ms;
+		ck->timeout_ms = 1000;
+		snprintf(ck->command, sizeof(ck->command), "%s", command);
+		if (!sorry)
+			v->reals[3].check = calloc(1, sizeof(*v->reals[3].check));	/* off */
+		v->health->on_down = i ? XLVS_ON_DOWN_REMOVE : XLVS_ON_DOWN_QUIESCE;
+		if (sorry) {
+			v->health->have_sorry = true;
+			v->health->sorry.addr = A("198.18.1.99");
+			v->health->sorry.port = 80;
+			v->health->sorry.weight = 1;
+			v->health->sorry.fwd = XLVS_FWD_DR;
+			v->health->quorum = 1;
+			v->health->quorum_action = XLVS_QUORUM_SORRY;
+		}
+	}
+}
+
+/* Run the loop until the checked reals of the running spec are up/down as want says (at most 5 s). */
+static void wait_counts(unsigned int want_up, unsigned int want_down)
+{
+	unsigned int inst, up = 0, down = 0;
+	time_t end = time(NULL) + 5;
+
+	while (time(NULL) < end) {
+		xlvsd_hc_counts(d.hc, &inst, &up, &down);
+		if (up == want_up && down == want_down)
+			return;
+		ev_run(d.loop, EVRUN_ONCE);
+	}
+	cr_assert_fail("%u up, %u down after 5 s, want %u up, %u down", up, down, want_up,
+		       want_down);
+}
+
+/* The weight of real addr in service vip as the maps hold it; -1: not in the maps. */
+static long long map_weight(const char *vip, const char *addr)
+{
+	struct xlvs_addr v = A(vip), r = A(addr), x;
+	struct xlvs_state st;
+	long long w = -1;
+	size_t i, j;
+
+	cr_assert_eq(xlvs_state_read(&d.maps, &st), 0);
+	for (i = 0; i < st.nr_services; i++) {
+		xlvs_addr_from_be(&x, st.services[i].key.family, st.services[i].key.addr);
+		if (memcmp(&x, &v, sizeof(x)))
+			continue;
+		for (j = 0; j < st.services[i].nr_reals; j++) {
+			const struct xlvs_real *rr = &st.services[i].reals[j].real;
+
+			xlvs_addr_from_be(&x, rr->family, rr->addr);
+			if (!memcmp(&x, &r, sizeof(x)))
+				w = rr->weight;
+		}
+	}
+	xlvs_state_free(&st);
+	return w;
+}
+
+/*
+ * kill -9: the health manager and the configured state are gone with the
+ * process, the pinned maps stay. A new daemon on the same maps (its first
+ * apply, nothing of the old one but the maps).
+ */
+static void kill9_and_restart(void)
+{
+	xlvsd_hc_free(d.hc);
+	d.hc = NULL;
+	xlvs_spec_free(&d.spec);
+	xlvs_maps_close(&d.maps);
+	d.applied = false;
+	memset(&d.last_apply, 0, sizeof(d.last_apply));
+	cr_assert_eq(xlvs_maps_from_obj(&d.maps, skel->obj), 0);
+	cr_assert_eq(xlvsd_hc_new(&d.hc, d.loop, 4, NULL, NULL), 0);
+}
+
+static void expect_same_maps(const struct digest *before, size_t n, const char *when)
+{
+	struct digest after[MAX_MAPS];
+	size_t i;
+
+	cr_assert_eq(maps_digest(after), n);
+	for (i = 0; i < n; i++)
+		cr_expect(before[i].entries == after[i].entries && before[i].sum == after[i].sum,
+			  "%s: map %s changed: %llu entries (hash %016llx) before, %llu (%016llx) "
+			  "after", when, before[i].name, (unsigned long long)before[i].entries,
+			  (unsigned long long)before[i].sum, (unsigned long long)after[i].entries,
+			  (unsigned long long)after[i].sum);
+}
+
+/*
+ * Real .11 is down (weight 0 in 198.18.0.10, left out of 198.18.0.20), .12
+ * and .13 up. After kill -9 and a restart whose checks now all pass, .11
+ * starts down (the maps are written as they were, not with .11 back at
+ * weight 1) and needs its two rise checks to come back; .12 and .13 start up.
+ */
+Test(reload, restart_starts_from_the_health_in_the_maps, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+	struct digest before[MAX_MAPS];
+	struct xlvs_apply_stats st;
+	struct xlvs_spec want;
+	char msg[1024];
+	json_t *svcs, *h;
+	size_t n;
+
+	restart_spec(&want, "test \"$XLVS_REAL\" != 198.18.1.11", 50, false);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	wait_counts(4, 2);
+	restart_spec(&want, "test \"$XLVS_REAL\" != 198.18.1.11", 50, false);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(map_weight("198.18.0.10", "198.18.1.11"), 0);
+	cr_assert_eq(map_weight("198.18.0.20", "198.18.1.11"), -1, "on_down: remove");
+	cr_assert_eq(map_weight("198.18.0.10", "198.18.1.12"), 1);
+	n = maps_digest(before);
+
+	kill9_and_restart();
+	restart_spec(&want, "true", 50, false);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	/* before any check ran */
+	real_is(0, 0, "down");
+	real_is(1, 1, "up");
+	real_is(2, 1, "up");
+	real_is(3, 1, "unchecked");
+	cr_expect_eq(map_weight("198.18.0.10", "198.18.1.11"), 0,
+		     "the restart wrote .11 back at weight %lld before its checks ran",
+		     map_weight("198.18.0.10", "198.18.1.11"));
+	cr_expect_eq(map_weight("198.18.0.20", "198.18.1.11"), -1,
+		     "the restart put .11 back in the on_down: remove service");
+	expect_same_maps(before, n, "restart");
+
+	/* rise 2: two passing checks bring .11 back in both services */
+	wait_counts(6, 0);
+	svcs = xlvsd_hc_json(d.hc, &d.spec);
+	h = json_object_get(json_object_get(json_array_get(json_object_get(json_array_get(svcs, 0),
+			    "reals"), 0), "health"), "checks");
+	cr_expect_geq(json_integer_value(h), 2, "up after its rise checks");
+	json_decref(svcs);
+	restart_spec(&want, "true", 50, false);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(map_weight("198.18.0.10", "198.18.1.11"), 1);
+	cr_assert_eq(map_weight("198.18.0.20", "198.18.1.11"), 1);
+}
+
+/*
+ * Every real down: the sorry server is in the maps, the quorum lost. The
+ * restart keeps it so (reals at weight 0, the sorry server in) until the
+ * checks say otherwise, and tells no quorum change.
+ */
+Test(reload, restart_keeps_the_sorry_server_of_the_maps, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+	struct digest before[MAX_MAPS];
+	struct xlvs_apply_stats st;
+	struct xlvs_spec want;
+	char msg[1024];
+	json_t *svcs, *q;
+	size_t n;
+
+	restart_spec(&want, "false", 50, true);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	wait_counts(0, 6);
+	restart_spec(&want, "false", 50, true);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(map_weight("198.18.0.10", "198.18.1.99"), 1, "the sorry server is in");
+	cr_assert_eq(map_weight("198.18.0.10", "198.18.1.11"), 0);
+	n = maps_digest(before);
+
+	kill9_and_restart();
+	restart_spec(&want, "true", 50, true);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	real_is(0, 0, "down");
+	cr_expect_eq(map_weight("198.18.0.10", "198.18.1.99"), 1,
+		     "the restart took the sorry server out before any check ran");
+	expect_same_maps(before, n, "restart");
+	svcs = xlvsd_hc_json(d.hc, &d.spec);
+	q = json_object_get(json_array_get(svcs, 0), "quorum");
+	cr_expect(json_is_true(json_object_get(q, "lost")), "the quorum is still lost");
+	cr_expect(json_is_true(json_object_get(json_object_get(json_array_get(svcs, 0), "sorry"),
+					       "active")), "the sorry server is still active");
+	json_decref(svcs);
+}
