@@ -216,6 +216,8 @@ static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs
 	int err;
 
 	memset(st, 0, sizeof(*st));
+	if (msg && size)
+		msg[0] = '\0';
 	/* want is the running spec or the staged one: the maps get it with the health actions */
 	err = d->hc ? xlvsd_hc_build(d->hc, want, &eff) : 0;
 	if (err) {
