@@ -23,6 +23,8 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -38,6 +40,34 @@ struct cur_real {		/* a real of a service in the maps; key first, like rplan */
 	uint8_t key[REAL_KEY_LEN];
 	uint32_t id;
 };
+
+/* Say why the plan fails (the first reason only); returns err. */
+__attribute__((format(printf, 3, 4)))
+static int why(struct plan *p, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->msg || !p->msg_size || p->msg[0])
+		return err;
+	va_start(ap, fmt);
+	vsnprintf(p->msg, p->msg_size, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* "tcp 198.18.0.10:80", "udp [2001:db8::10]:53" */
+static const char *svc_name(const struct xlvs_svc_key *k, char *buf, size_t size)
+{
+	struct xlvs_addr a;
+	char addr[64];
+
+	xlvs_addr_from_be(&a, k->family, k->addr);
+	if (!xlvs_addr_str(&a, addr, sizeof(addr)))
+		snprintf(addr, sizeof(addr), "?");
+	snprintf(buf, size, k->family == XLVS_AF_INET6 ? "%s [%s]:%u" : "%s %s:%u",
+		 xlvs_svc_proto_name(k->proto), addr, ntohs(k->port));
+	return buf;
+}
 
 static int key_cmp(const void *a, const void *b)
 {
@@ -129,8 +159,12 @@ static int fold_services(struct plan *p)
 			s[k++] = s[i];
 			continue;
 		}
-		if (o->want && s[i].want)
-			return -EINVAL;		/* the same service twice */
+		if (o->want && s[i].want) {	/* the same service twice */
+			char n[96];
+
+			return why(p, -EINVAL, "service %s is configured twice",
+				   svc_name(&o->key, n, sizeof(n)));
+		}
 		o->want = o->want ? o->want : s[i].want;
 		o->cur = o->cur ? o->cur : s[i].cur;
 	}
@@ -166,7 +200,8 @@ static int plan_services(struct plan *p, const struct xlvs_spec *want)
 	int err;
 
 	if (want->nr_services > XLVS_MAX_SERVICES)
-		return -ENOSPC;
+		return why(p, -ENOSPC, "xlvs_services holds %u services, the configuration has %zu",
+			   XLVS_MAX_SERVICES, want->nr_services);
 	if (want->nr_services && !want->services)
 		return -EINVAL;
 	p->svcs = calloc(want->nr_services + s->nsvc + 1, sizeof(*p->svcs));
@@ -177,7 +212,9 @@ static int plan_services(struct plan *p, const struct xlvs_spec *want)
 		sp->want = &want->services[i];
 		err = check_svc(sp->want, &sp->key);
 		if (err)
-			return err;
+			return why(p, err, "service %zu: invalid (protocol, scheduler, forwarding "
+				   "method, flags, or ring size %u not a prime up to %u)", (size_t)i,
+				   ring_size_of(sp->want), XLVS_MAGLEV_MAX_SIZE);
 	}
 	for (i = 0; i < s->nsvc; i++) {
 		sp = &p->svcs[p->nsvcs++];
@@ -234,15 +271,20 @@ static int want_reals(struct plan *p, struct splan *sp, struct rplan *rp, struct
 
 	sp->reals = rp;
 	sp->nreals = sp->want->nr_reals;
+	char n[96];
+
 	for (i = 0; i < sp->nreals; i++) {
 		err = check_real(sp, &sp->want->reals[i], &rp[i]);
 		if (err)
-			return err;
+			return why(p, err, "service %s, real %u: %s", svc_name(&sp->key, n, sizeof(n)),
+				   i, err == -EOPNOTSUPP ? "a NAT real's own port is not supported yet"
+				   : "invalid (address, forwarding method or weight)");
 	}
 	qsort(rp, sp->nreals, sizeof(*rp), key_cmp);
 	for (i = 1; i < sp->nreals; i++)
-		if (!key_cmp(rp[i - 1].key, rp[i].key))
-			return -EINVAL;		/* the same real twice */
+		if (!key_cmp(rp[i - 1].key, rp[i].key))	/* the same real twice */
+			return why(p, -EINVAL, "service %s has the same real twice",
+				   svc_name(&sp->key, n, sizeof(n)));
 	match_reals(p, sp, cr);
 	if (sp->nreals > p->max_reals)
 		p->max_reals = sp->nreals;
@@ -259,7 +301,8 @@ static int plan_reals(struct plan *p)
 		if (p->svcs[i].want)
 			total += p->svcs[i].want->nr_reals;
 	if (total > XLVS_MAX_REALS)
-		return -ENOSPC;
+		return why(p, -ENOSPC, "xlvs_reals holds %u reals, the configuration has %zu",
+			   XLVS_MAX_REALS, total);
 	p->rmem = calloc(total + 1, sizeof(*p->rmem));
 	cr = malloc(XLVS_MAX_REALS * sizeof(*cr));
 	if (!p->rmem || !cr)
@@ -289,7 +332,9 @@ static int alloc_ids(struct plan *p)
 			while (sid < XLVS_MAX_SERVICES && p->owner[sid] != OWNER_NONE)
 				sid++;
 			if (sid == XLVS_MAX_SERVICES)
-				return -ENOSPC;
+				return why(p, -ENOSPC, "xlvs_services: no free service id of %u (ids "
+					   "of services this apply removes are free only after it)",
+					   XLVS_MAX_SERVICES);
 			p->owner[sid] = OWNER_FRESH;
 			sp->entry.id = sid;
 			sp->fresh_id = true;
@@ -300,7 +345,9 @@ static int alloc_ids(struct plan *p)
 			while (rid < XLVS_MAX_REALS && real_active(&p->img.reals[rid]))
 				rid++;
 			if (rid == XLVS_MAX_REALS)
-				return -ENOSPC;
+				return why(p, -ENOSPC, "xlvs_reals: no free real id of %u (ids of "
+					   "reals this apply removes are free only after it)",
+					   XLVS_MAX_REALS);
 			sp->reals[j].id = rid++;
 		}
 	}
@@ -327,7 +374,7 @@ static uint32_t kept_slices(struct plan *p, struct slice *s, struct slice *gap)
 	for (i = 0; i < p->nsvcs; i++) {
 		c = p->svcs[i].cur;
 		if (p->svcs[i].want && p->svcs[i].own_reals && xlvs_is_prime(c->ring_size) &&
-		    c->ring_size <= p->m->ring_slots && c->ring_base <= p->m->ring_slots - c->ring_size)
+		    c->ring_size <= p->ring_slots && c->ring_base <= p->ring_slots - c->ring_size)
 			s[n++] = (struct slice){ c->ring_base, c->ring_base + c->ring_size, &p->svcs[i] };
 	}
 	qsort(s, n, sizeof(*s), slice_cmp);
@@ -339,19 +386,28 @@ static uint32_t kept_slices(struct plan *p, struct slice *s, struct slice *gap)
 		s[i].sp->slice_ok = true;
 		end = s[i].end;
 	}
-	if (end < p->m->ring_slots)
-		gap[ngap++] = (struct slice){ end, p->m->ring_slots, NULL };
+	if (end < p->ring_slots)
+		gap[ngap++] = (struct slice){ end, p->ring_slots, NULL };
 	return ngap;
 }
 
-static int alloc_slice(struct splan *sp, struct slice *gap, uint32_t ngap, uint32_t size)
+static int alloc_slice(struct plan *p, struct splan *sp, struct slice *gap, uint32_t ngap,
+		       uint32_t size)
 {
+	struct xlvs_capacity c;
 	uint32_t i;
+	char n[96];
 
 	for (i = 0; i < ngap && gap[i].end - gap[i].base < size; i++)
 		;
-	if (i == ngap)
-		return -ENOSPC;
+	if (i == ngap) {
+		xlvs_capacity_of(p->want, &c);
+		return why(p, -ENOSPC, "xlvs_ring has %u slots and no free slice of %u for service "
+			   "%s (the rings in use keep theirs until the apply is done); this "
+			   "configuration's rings total %llu slots, a load creates %u for it",
+			   p->ring_slots, size, svc_name(&sp->key, n, sizeof(n)),
+			   (unsigned long long)c.ring_sum, c.ring_slots);
+	}
 	sp->entry.ring_base = gap[i].base;
 	gap[i].base += size;
 	sp->fresh_slice = true;
@@ -378,7 +434,7 @@ static int plan_slices(struct plan *p)
 		if (sp->slice_ok && sp->cur->ring_size == size)
 			sp->entry.ring_base = sp->cur->ring_base;
 		else
-			err = alloc_slice(sp, gap, ngap, size);
+			err = alloc_slice(p, sp, gap, ngap, size);
 		sp->entry.ring_size = size;
 	}
 	free(s);
@@ -477,9 +533,29 @@ static void plan_entries(struct plan *p)
 	}
 }
 
+/* What empty maps read as. */
+static int empty_image(struct map_image *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->reals = calloc(XLVS_MAX_REALS, sizeof(*s->reals));
+	s->filter = calloc(XLVS_VIP_FILTER_WORDS, sizeof(*s->filter));
+	s->groups = calloc(1, sizeof(*s->groups));
+	if (s->reals && s->filter && s->groups)
+		return 0;
+	map_image_free(s);
+	return -ENOMEM;
+}
+
 int plan_make(struct plan *p, const struct xlvs_spec *want)
 {
-	int err = map_image_read(p->m, &p->img, true);
+	int err;
+
+	p->want = want;
+	if (p->m)
+		p->ring_slots = p->m->ring_slots;
+	err = p->m ? map_image_read(p->m, &p->img, true) : empty_image(&p->img);
+	if (err)
+		return why(p, err, "cannot read the maps: %s", strerror(-err));
 
 	if (!err)
 		err = plan_services(p, want);
@@ -502,4 +578,57 @@ void plan_free(struct plan *p)
 	free(p->svcs);
 	free(p->rmem);
 	free(p->vips);
+}
+
+/* ---- capacity ---- */
+
+void xlvs_capacity_of(const struct xlvs_spec *want, struct xlvs_capacity *c)
+{
+	uint64_t slots;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->services = want->nr_services;
+	for (i = 0; want->services && i < want->nr_services; i++) {
+		c->reals += want->services[i].nr_reals;
+		c->ring_sum += ring_size_of(&want->services[i]);
+	}
+	slots = 2 * c->ring_sum;
+	if (slots > XLVS_RING_SLOTS_MAX)
+		slots = XLVS_RING_SLOTS_MAX;
+	if (slots < XLVS_RING_SLOTS_DEFAULT)
+		slots = XLVS_RING_SLOTS_DEFAULT;
+	c->ring_slots = (uint32_t)slots;
+}
+
+int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_spec *want,
+		    char *msg, size_t size)
+{
+	struct xlvs_capacity c;
+	struct plan *p;
+	int err;
+
+	if (msg && size)
+		msg[0] = '\0';
+	if (!want)
+		return -EINVAL;
+	xlvs_capacity_of(want, &c);
+	if (c.ring_sum > XLVS_RING_SLOTS_MAX) {
+		if (msg && size)
+			snprintf(msg, size, "the rings total %llu slots, more than xlvs_ring may "
+				 "have (%u): use smaller ring sizes", (unsigned long long)c.ring_sum,
+				 XLVS_RING_SLOTS_MAX);
+		return -ENOSPC;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->m = m;
+	p->ring_slots = ring_slots ? ring_slots : c.ring_slots;
+	p->msg = msg;
+	p->msg_size = size;
+	err = plan_make(p, want);
+	plan_free(p);
+	free(p);
+	return err;
 }

@@ -56,8 +56,13 @@ struct plan {
 	uint32_t nvips;
 	struct vplan *vips;		/* by key */
 	uint32_t max_ring, max_reals;	/* sizes the scratch below */
+	uint32_t ring_slots;		/* of xlvs_ring (m's, or the planned maps') */
+	const struct xlvs_spec *want;
+	char *msg;			/* why the plan failed; NULL: not asked */
+	size_t msg_size;
 };
 
+/* p->m NULL: plan against empty maps of p->ring_slots slots. */
 int plan_make(struct plan *p, const struct xlvs_spec *want);
 void plan_free(struct plan *p);
 struct vplan *plan_vip(struct plan *p, const struct xlvs_svc_key *k);

@@ -116,6 +116,41 @@ int xlvs_apply(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_ap
 int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned int flags,
 		  struct xlvs_apply_stats *st);
 
+/* ---- capacity: what a configuration needs of the maps ---- */
+
+/*
+ * xlvs_ring is the one map sized from the configuration (the others have
+ * their ABI sizes: XLVS_MAX_SERVICES services, XLVS_MAX_REALS reals). A load
+ * creates it with
+ *     max(XLVS_RING_SLOTS_DEFAULT, min(2 x the sum of the rings, XLVS_RING_SLOTS_MAX))
+ * slots: twice the sum because a service whose ring changes size gets its new
+ * slice while its old one is still in use (the old slice is freed only by the
+ * apply after), so changing every ring at once, e.g. a large service made
+ * small in one reload, needs old and new side by side. A configuration whose
+ * rings alone exceed XLVS_RING_SLOTS_MAX is refused: an array map takes 8 bytes
+ * of kernel memory per slot, so the cap is 512 MiB.
+ */
+#define XLVS_RING_SLOTS_MAX	(1u << 26)
+
+struct xlvs_capacity {
+	uint64_t services;		/* of XLVS_MAX_SERVICES */
+	uint64_t reals;			/* in all services, of XLVS_MAX_REALS */
+	uint64_t ring_sum;		/* slots of all its rings together */
+	uint32_t ring_slots;		/* xlvs_ring entries a load creates for it (rule above) */
+};
+void xlvs_capacity_of(const struct xlvs_spec *want, struct xlvs_capacity *c);
+
+/*
+ * Plan `want` as xlvs_apply() would, capacity included, and write nothing:
+ * the same checks, the same id and ring slice allocation, the same errors.
+ * m: the maps to plan against (a running director's); NULL: empty maps of
+ * ring_slots slots (0: what xlvs_capacity_of() gives, as a fresh load creates
+ * them). On error msg says what does not fit or is wrong (which map, what it
+ * has, what is needed). xlvs_apply() runs the same plan before its first write.
+ */
+int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_spec *want,
+		    char *msg, size_t size);
+
 /* ---- counters ---- */
 int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c);
 int xlvs_real_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c);

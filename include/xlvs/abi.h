@@ -20,7 +20,7 @@
 #define XLVS_MAX_VIPS		16384
 #define XLVS_MAX_REALS		65536	/* real ids are 0 .. XLVS_MAX_REALS-1 */
 #define XLVS_RING_DEFAULT	65537	/* default Maglev ring size, a prime */
-#define XLVS_RING_SLOTS_DEFAULT	(16 * XLVS_RING_DEFAULT) /* xlvs_ring entries */
+#define XLVS_RING_SLOTS_DEFAULT	(16 * XLVS_RING_DEFAULT) /* least xlvs_ring the loader creates (maps/xlvsmaps.h) */
 #define XLVS_CONNS_DEFAULT	262144	/* xlvs_conns entries unless the loader resizes */
 #define XLVS_REAL_NONE		0xffffffffu /* empty ring slot: no real may take it */
 #define XLVS_GUE_PORT_DEFAULT	6080

@@ -52,17 +52,56 @@ static int load_config(const char *path, struct xlvs_spec *spec, char *msg, size
 	return err;
 }
 
-int xlvsd_check(const char *config)
+#define GROW_HINT "; to grow the maps, stop xlvsd, run `xlvsd --detach` (forwarding stops and " \
+	"connection state is lost until the start) and start xlvsd again: it sizes the maps for " \
+	"its configuration (docs/operations.md)"
+
+/*
+ * Run the planner the daemon applies with, capacity included, on spec: against
+ * the maps pinned in pin_dir when there are (a running director's), else
+ * against the maps a start would create for spec. 0, or -errno with msg.
+ */
+static int plan_config(const char *pin_dir, const struct xlvs_spec *spec, char *msg, size_t size)
+{
+	struct xlvs_maps m;
+	char why[640];
+	int err;
+
+	err = xlvs_maps_open(&m, pin_dir);
+	if (!err) {
+		err = xlvs_plan_check(&m, 0, spec, why, sizeof(why));
+		xlvs_maps_close(&m);
+		if (err)
+			snprintf(msg, size, "does not fit the maps pinned in %s: %s%s", pin_dir,
+				 why[0] ? why : strerror(-err), err == -ENOSPC ? GROW_HINT : "");
+		return err;
+	}
+	if (err != -ENOENT)
+		log_warn("cannot open the maps pinned in %s (%s): planned against new maps",
+			 pin_dir, strerror(-err));
+	err = xlvs_plan_check(NULL, 0, spec, why, sizeof(why));
+	if (err)
+		snprintf(msg, size, "%s", why[0] ? why : strerror(-err));
+	return err;
+}
+
+int xlvsd_check(const char *config, const char *pin_dir)
 {
 	struct xlvs_spec spec;
-	char msg[768];
+	char msg[1024];
+	int err;
 
 	memset(&spec, 0, sizeof(spec));
 	if (load_config(config, &spec, msg, sizeof(msg))) {
 		fprintf(stderr, "%s\n", msg);
 		return XLVSD_EXIT_CONFIG;
 	}
+	err = plan_config(pin_dir, &spec, msg, sizeof(msg));
 	xlvs_spec_free(&spec);
+	if (err) {
+		fprintf(stderr, "%s: %s\n", config, msg);
+		return XLVSD_EXIT_CONFIG;
+	}
 	printf("%s: ok\n", config);
 	return XLVSD_EXIT_OK;
 }
@@ -148,50 +187,6 @@ static void log_applied(const char *what, const struct xlvs_apply_stats *st)
 		 st->vips_written, st->vips_removed);
 }
 
-/*
- * Write want (global settings, then services) into the maps. The first apply
- * also checks every ring slot: a daemon killed in the middle of an apply may
- * have left a ring half-written.
- */
-static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs_apply_stats *st)
-{
-	struct xlvs_spec eff;
-	int err;
-
-	memset(st, 0, sizeof(*st));
-	/* want is the running spec or the staged one: the maps get it with the health actions */
-	err = d->hc ? xlvsd_hc_build(d->hc, want, &eff) : 0;
-	if (err)
-		return err;
-	err = xlvs_maps_set_global(&d->maps, &want->global);
-	if (!err)
-		err = xlvs_apply_ex(&d->maps, d->hc ? &eff : want,
-				    d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS, st);
-	if (d->hc)
-		xlvs_spec_free(&eff);
-	return err;
-}
-
-/* A health state changed: write the effective state of the running configuration. */
-static void health_changed(void *ctx)
-{
-	struct xlvsd *d = ctx;
-	struct xlvs_apply_stats st;
-	int err;
-
-	if (!d->applied)
-		return;
-	err = write_maps(d, &d->spec, &st);
-	if (err) {
-		log_err("health: applying the change failed: %s", strerror(-err));
-		return;
-	}
-	d->last_apply = st;
-	log_info("health: applied: reals written %u removed %u, ring slots written %u, "
-		 "services +%u ~%u -%u", st.reals_written, st.reals_removed, st.ring_slots_written,
-		 st.services_added, st.services_updated, st.services_removed);
-}
-
 static const char *apply_error(int err)
 {
 	switch (err) {
@@ -207,6 +202,67 @@ static const char *apply_error(int err)
 }
 
 /*
+ * Write want into the maps: plan (capacity included; nothing written when it
+ * fails), then the global settings, then the services. The first apply also
+ * checks every ring slot: a daemon killed in the middle of an apply may have
+ * left a ring half-written. msg (may be NULL) says why it failed.
+ */
+static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs_apply_stats *st,
+		      char *msg, size_t size)
+{
+	const struct xlvs_spec *w = want;
+	struct xlvs_spec eff;
+	char why[640];
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	if (msg && size)
+		msg[0] = '\0';
+	/* want is the running spec or the staged one: the maps get it with the health actions */
+	err = d->hc ? xlvsd_hc_build(d->hc, want, &eff) : 0;
+	if (err) {
+		if (msg)
+			snprintf(msg, size, "health checks: %s", strerror(-err));
+		return err;
+	}
+	w = d->hc ? &eff : want;
+	err = xlvs_plan_check(&d->maps, 0, w, why, sizeof(why));
+	if (err && msg)
+		snprintf(msg, size, "%s%s", why[0] ? why : apply_error(err),
+			 err == -ENOSPC ? GROW_HINT : "");
+	if (!err)
+		err = xlvs_maps_set_global(&d->maps, &want->global);
+	if (!err)
+		err = xlvs_apply_ex(&d->maps, w, d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS, st);
+	if (err && msg && !msg[0])
+		snprintf(msg, size, "writing the maps failed: %s", apply_error(err));
+	if (d->hc)
+		xlvs_spec_free(&eff);
+	return err;
+}
+
+/* A health state changed: write the effective state of the running configuration. */
+static void health_changed(void *ctx)
+{
+	struct xlvsd *d = ctx;
+	struct xlvs_apply_stats st;
+	char msg[1024] = "";
+	int err;
+
+	if (!d->applied)
+		return;
+	err = write_maps(d, &d->spec, &st, msg, sizeof(msg));
+	if (err) {
+		log_err("health: applying the change failed: %s", msg);
+		return;
+	}
+	d->last_apply = st;
+	log_info("health: applied: reals written %u removed %u, ring slots written %u, "
+		 "services +%u ~%u -%u", st.reals_written, st.reals_removed, st.ring_slots_written,
+		 st.services_added, st.services_updated, st.services_removed);
+}
+
+/*
  * After a failed apply: the staged health checks are dropped (the running
  * ones never stopped, so every real keeps its state) and the maps go back to
  * the running state, global settings included.
@@ -214,15 +270,16 @@ static const char *apply_error(int err)
 static void restore_maps(struct xlvsd *d)
 {
 	struct xlvs_apply_stats st;
+	char msg[1024] = "";
 	int err;
 
 	if (d->hc)
 		xlvsd_hc_rollback(d->hc);
 	if (!d->applied)
 		return;		/* nothing to go back to: the caller exits */
-	err = write_maps(d, &d->spec, &st);
+	err = write_maps(d, &d->spec, &st, msg, sizeof(msg));
 	if (err)
-		log_err("restoring the previous state failed too: %s", strerror(-err));
+		log_err("restoring the previous state failed too: %s", msg);
 	else
 		log_applied("previous state restored", &st);
 }
@@ -293,9 +350,8 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 		return err;
 	}
 	/* Maps first: a newly attached interface sees the whole state from its first packet. */
-	err = write_maps(d, want, st);
+	err = write_maps(d, want, st, msg, size);
 	if (err) {
-		snprintf(msg, size, "writing the maps failed: %s", apply_error(err));
 		restore_maps(d);
 		return err;
 	}
@@ -489,16 +545,18 @@ static void nh_start(struct xlvsd *d)
 static int start(struct xlvsd *d, struct xlvs_spec *want)
 {
 	struct xlvs_apply_stats st;
+	struct xlvs_capacity cap;
 	char msg[1024];
 	int err;
 
+	xlvs_capacity_of(want, &cap);
 	if (loop_setup(d))
 		return XLVSD_EXIT_RUNTIME;
 	/* The socket first: a second daemon stops here, before touching anything. */
 	if (xlvsd_ctl_open(&d->ctl, d->opts->socket, d->loop, xlvsd_command, d))
 		return XLVSD_EXIT_RUNTIME;
 	if (xlvs_bpffs_prepare(d->opts->pin_dir) ||
-	    xlvs_dp_open(&d->dp, d->opts->pin_dir, want->global.conn_table_size))
+	    xlvs_dp_open(&d->dp, d->opts->pin_dir, want->global.conn_table_size, cap.ring_slots))
 		return XLVSD_EXIT_RUNTIME;
 	err = xlvs_maps_open(&d->maps, d->opts->pin_dir);
 	if (err) {
@@ -574,8 +632,17 @@ int xlvsd_run(const struct xlvsd_opts *opts)
 		xlvs_spec_free(&want);
 		return XLVSD_EXIT_RUNTIME;
 	}
+	/* What --check says, before anything is created: a start fails like it. */
+	if (plan_config(opts->pin_dir, &want, msg, sizeof(msg))) {
+		log_err("%s: %s", opts->config, msg);
+		xlvs_spec_free(&want);
+		return XLVSD_EXIT_CONFIG;
+	}
 	rc = start(&d, &want);
 	xlvs_spec_free(&want);
+	/* A failed start leaves nothing behind: what it created goes (what it adopted stays). */
+	if (rc != XLVSD_EXIT_OK && d.dp.created && d.dp.lock_fd >= 0)
+		xlvs_dp_remove(&d.dp);
 	if (rc == XLVSD_EXIT_OK) {
 		notify_status(&d, NULL);
 		sd_notify(0, "READY=1");

@@ -62,8 +62,13 @@ struct xlvsd {
 	int nh_last_err;
 };
 
-/* xlvsd --check: 0 with "FILE: ok" on stdout, else the error on stderr and 1. */
-int xlvsd_check(const char *config);
+/*
+ * xlvsd --check: parse, validate and plan the configuration as a start or a
+ * reload would (capacity included) against the maps pinned in pin_dir, or the
+ * maps a start would create when none are pinned. 0 with "FILE: ok" on
+ * stdout, else the error on stderr and 1. Writes nothing.
+ */
+int xlvsd_check(const char *config, const char *pin_dir);
 /* xlvsd --detach: exit code. */
 int xlvsd_detach(const char *pin_dir);
 /* Run until SIGTERM/SIGINT; returns the exit code. */

@@ -14,13 +14,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: xlvsd [-c FILE] [--pin-dir DIR] [--socket PATH] [-v]\n"
-		"       xlvsd --check [-c FILE]\n"
+		"       xlvsd --check [-c FILE] [--pin-dir DIR]\n"
 		"       xlvsd --detach [--pin-dir DIR]\n"
 		"\n"
 		"XDP Linux Virtual Server director daemon. Runs in the foreground.\n"
 		"\n"
 		"  -c, --config FILE   configuration (default %s)\n"
-		"      --check         validate the configuration and exit (touches nothing)\n"
+		"      --check         validate and plan the configuration (against the maps\n"
+		"                      pinned in the pin directory, if any) and exit\n"
 		"      --detach        detach xlvs_lb everywhere, unpin program, links and maps\n"
 		"      --pin-dir DIR   bpffs pin directory (default %s)\n"
 		"      --socket PATH   control socket (default %s)\n"
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
 	if (check && detach)
 		return usage_error("--check and --detach exclude each other", NULL);
 	if (check)
-		return xlvsd_check(o.config);
+		return xlvsd_check(o.config, o.pin_dir);
 	if (detach)
 		return xlvsd_detach(o.pin_dir);
 	/* Reloads re-read the same file whatever the working directory. */

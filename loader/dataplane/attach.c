@@ -26,6 +26,7 @@
 
 #define PROG_NAME	"xlvs_lb"
 #define CONNS_MAP	"xlvs_conns"
+#define RING_MAP	"xlvs_ring"
 #define MAP_PIN_PREFIX	"xlvs_"		/* every map of the director is named xlvs_* */
 
 /* What the kernel says about a loaded program. */
@@ -238,11 +239,12 @@ static int match_pinned_map(struct bpf_map *map, uint32_t want_entries)
 }
 
 /* Open the embedded object with the maps pinned (and reused) under pin_dir. */
-static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries)
+static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
+				      uint32_t ring_slots)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	struct xlvs_lb_bpf *skel;
-	struct bpf_map *map, *conns;
+	struct bpf_map *map, *conns, *ring;
 	int err = 0;
 
 	skel = xlvs_lb_bpf__open_opts(&opts);
@@ -255,6 +257,11 @@ static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries)
 	conns = bpf_object__find_map_by_name(skel->obj, CONNS_MAP);
 	if (conns && conn_entries)
 		err = bpf_map__set_max_entries(conns, conn_entries);
+	/* Sized for the configuration when created; a pinned ring keeps its size (the planner
+	 * refuses a configuration it cannot hold, saying how to grow it). */
+	ring = bpf_object__find_map_by_name(skel->obj, RING_MAP);
+	if (!err && ring && ring_slots)
+		err = bpf_map__set_max_entries(ring, ring_slots);
 	bpf_object__for_each_map(map, skel->obj) {
 		if (!err)
 			err = match_pinned_map(map, map == conns ? conn_entries : 0);
@@ -283,6 +290,8 @@ static int record_maps(struct xlvs_dp *dp, struct bpf_object *obj)
 		dp->map_ids[dp->nr_map_ids++] = info.id;
 		if (!strcmp(bpf_map__name(map), CONNS_MAP))
 			dp->conn_entries = info.max_entries;
+		if (!strcmp(bpf_map__name(map), RING_MAP))
+			dp->ring_slots = info.max_entries;
 	}
 	return 0;
 }
@@ -361,12 +370,12 @@ static int choose_prog(struct xlvs_dp *dp, int new_fd)
 	return 0;
 }
 
-static int load_program(struct xlvs_dp *dp, uint32_t conn_entries)
+static int load_program(struct xlvs_dp *dp, uint32_t conn_entries, uint32_t ring_slots)
 {
 	struct xlvs_lb_bpf *skel;
 	int err;
 
-	skel = skel_open(dp->pin_dir, conn_entries);
+	skel = skel_open(dp->pin_dir, conn_entries, ring_slots);
 	if (!skel)
 		return -errno;
 	err = xlvs_lb_bpf__load(skel);
@@ -642,7 +651,24 @@ static int discover_scan(struct xlvs_dp *dp, bool update)
 	return err;
 }
 
-int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries)
+static bool ours_to_unpin(const char *n);
+
+/* Does dir hold any pin xlvs creates? */
+static bool has_pins(const char *dir)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(dir);
+
+	while (d && !found && (de = readdir(d)))
+		found = ours_to_unpin(de->d_name);
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries,
+		 uint32_t ring_slots)
 {
 	int err;
 
@@ -662,12 +688,16 @@ int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries)
 	if (err == -EBUSY)
 		log_err("another xlvsd is using %s: stop it first, or give this one its own "
 			"--pin-dir", pin_dir);
-	if (!err)
-		err = load_program(dp, conn_entries);
+	if (!err) {
+		dp->created = !has_pins(pin_dir);
+		err = load_program(dp, conn_entries, ring_slots);
+	}
 	if (!err)
 		err = discover_links(dp);
 	if (!err)
 		err = discover_scan(dp, true);
+	if (err && dp->created && dp->lock_fd >= 0)
+		xlvs_dp_remove(dp);
 	if (err)
 		xlvs_dp_close(dp);
 	return err;
@@ -702,7 +732,7 @@ static int attach_libxdp(struct xlvs_dp *dp, const char *name, int ifindex,
 	uint32_t id = 0;
 	int err, n = 0;
 
-	skel = skel_open(dp->pin_dir, 0);
+	skel = skel_open(dp->pin_dir, 0, 0);
 	if (!skel)
 		return -errno;
 	err = xlvs_xdp_attach_libxdp(skel->obj, ifindex, mode, &id, why, sizeof(why));
@@ -1015,6 +1045,29 @@ static int unpin_all(const char *dir)
 	if (!err && rmdir(dir))
 		log_warn("%s not removed: %s", dir, errno == ENOTEMPTY ?
 			 "it holds files xlvs did not create" : strerror(errno));
+	return err;
+}
+
+int xlvs_dp_remove(struct xlvs_dp *dp)
+{
+	int err = 0, e;
+
+	while (dp->nr_ifaces) {
+		e = xlvs_dp_detach(dp, dp->ifaces[dp->nr_ifaces - 1].name);
+		if (e) {
+			err = err ? err : e;
+			untrack(dp, &dp->ifaces[dp->nr_ifaces - 1]);
+		}
+	}
+	if (detach_all_links(dp->pin_dir) && !err)
+		err = -EBUSY;
+	e = unpin_all(dp->pin_dir);
+	err = err ? err : e;
+	if (err)
+		log_err("removing what this start created in %s failed: %s (`xlvsd --detach` "
+			"removes it)", dp->pin_dir, strerror(-err));
+	else
+		log_info("removed the data path this start had created in %s", dp->pin_dir);
 	return err;
 }
 

@@ -52,6 +52,8 @@ struct xlvs_dp {
 	uint32_t prog_id;
 	uint8_t prog_tag[8];
 	uint32_t conn_entries;		/* max_entries of xlvs_conns as loaded */
+	uint32_t ring_slots;		/* max_entries of xlvs_ring as loaded */
+	bool created;			/* nothing of xlvs was pinned: this open created it all */
 	uint32_t map_ids[XLVS_DP_MAX_MAPS];
 	unsigned int nr_map_ids;
 	bool libxdp_off;		/* dispatcher known unusable: go straight to bpf_link */
@@ -73,10 +75,13 @@ int xlvs_bpffs_prepare(const char *pin_dir);
  * pinned program if it is the same code or swap every attachment to the new
  * one (atomically), and record every attachment found (links pinned in
  * pin_dir, or programs on this namespace's interfaces that use our maps).
- * conn_entries sizes xlvs_conns when it is created (0 = the object's size).
+ * conn_entries sizes xlvs_conns and ring_slots xlvs_ring when they are
+ * created (0 = the object's size); pinned maps keep their sizes.
  * Returns 0, -EBUSY (another xlvsd holds pin_dir) or another -errno; logs.
+ * On failure, what it pinned is removed again.
  */
-int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries);
+int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries,
+		 uint32_t ring_slots);
 /* Close file descriptors; everything stays attached and pinned. */
 void xlvs_dp_close(struct xlvs_dp *dp);
 
@@ -88,6 +93,13 @@ struct xlvs_iface *xlvs_dp_find(struct xlvs_dp *dp, const char *ifname);
 int xlvs_dp_attach(struct xlvs_dp *dp, const char *ifname, enum xlvs_xdp_mode mode);
 /* Detach from ifname and forget it; 0 if it was not attached. */
 int xlvs_dp_detach(struct xlvs_dp *dp, const char *ifname);
+
+/*
+ * Undo a start that created the data path (dp->created) and then failed:
+ * detach from dp's interfaces, unpin program, links and maps, remove pin_dir.
+ * dp must hold the lock (opened); it stays open (xlvs_dp_close closes it).
+ */
+int xlvs_dp_remove(struct xlvs_dp *dp);
 
 /*
  * `xlvsd --detach`: detach every attachment of the program pinned in pin_dir,

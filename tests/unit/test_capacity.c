@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Capacity (issue 10, defect 3): `xlvsd --check` runs the planner the daemon
+ * applies with, against the maps a start would create or the running
+ * daemon's pinned ones; the ring is sized from the configuration at load; a
+ * reload the pinned maps cannot hold is refused before anything is written
+ * (global settings included); a failed start leaves no pins behind.
+ *
+ * Every test runs in a private network and mount namespace with a fresh bpffs
+ * on /sys/fs/bpf, so xlvsd's default pin directory is the test's own; daemons
+ * run in forked children of the test process (same namespaces).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <linux/if_link.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <ev.h>
+
+#include "daemon/daemon.h"
+#include "health/hc.h"
+#include "netns.h"
+#include "xlvsmaps.h"
+#include "xlvs_lb.skel.h"
+
+#define PIN_DIR		XLVS_PIN_DIR	/* private: netns_enter_bpffs() mounted a bpffs below it */
+#define IFACE		"xc0"
+
+static char tmpdir[64], config[128], sock[128];
+
+static void world(void)
+{
+	cr_assert_eq(geteuid(), 0, "needs root (BPF, namespaces)");
+	netns_enter_bpffs();
+	netns_veth(IFACE, "02:00:00:00:0c:01", "xc1", "02:00:00:00:0c:02");
+	strcpy(tmpdir, "/tmp/xlvs-cap-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	snprintf(config, sizeof(config), "%s/xlvs.yaml", tmpdir);
+	snprintf(sock, sizeof(sock), "%s/xlvsd.sock", tmpdir);
+	setenv("LIBXDP_SKIP_DISPATCHER", "1", 1);
+}
+
+static void world_end(void)
+{
+	unlink(config);
+	unlink(sock);
+	rmdir(tmpdir);
+}
+
+/*
+ * n services 198.18.0.(10+i):80 or 198.18.(i/200).(i%200+10):80 with ring
+ * `ring` (0: default), one real each; service 0 gets ring0 if non-zero.
+ */
+static void write_config(unsigned int n, uint32_t ring, uint32_t ring0, unsigned int syn_guard)
+{
+	FILE *f = fopen(config, "w");
+	unsigned int i;
+	uint32_t r;
+
+	cr_assert_not_null(f);
+	fprintf(f, "interfaces: [" IFACE "]\nsyn_guard_rate: %u\nservices:\n", syn_guard);
+	for (i = 0; i < n; i++) {
+		r = i == 0 && ring0 ? ring0 : ring;
+		fprintf(f, "  - vip: 198.18.%u.%u\n    port: 80\n    protocol: tcp\n", i / 200,
+			i % 200 + 10);
+		if (r)
+			fprintf(f, "    ring_size: %u\n", r);
+		fprintf(f, "    reals:\n      - address: 198.19.%u.%u\n", i / 200, i % 200 + 10);
+	}
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* xlvsd in a child: runs until SIGTERM (or until its start fails). */
+static pid_t daemon_spawn(void)
+{
+	static struct xlvsd_opts o;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid)
+		return pid;
+	o.config = config;
+	o.pin_dir = PIN_DIR;
+	o.socket = sock;
+	_exit(xlvsd_run(&o));
+}
+
+/* Its exit code, once it exited by itself (a failed start). */
+static int daemon_wait(pid_t pid)
+{
+	int status;
+
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int daemon_stop(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	return daemon_wait(pid);
+}
+
+/* Ring size of the service 198.18.0.10:80 in the pinned maps (0: none), and how many services. */
+static uint32_t pinned_ring0(size_t *nsvc)
+{
+	struct xlvs_state st;
+	struct xlvs_maps m;
+	uint32_t ring = 0;
+	size_t i;
+
+	*nsvc = 0;
+	if (xlvs_maps_open(&m, PIN_DIR))
+		return 0;
+	if (!xlvs_state_read(&m, &st)) {
+		*nsvc = st.nr_services;
+		for (i = 0; i < st.nr_services; i++)
+			if (st.services[i].key.addr[0] == htonl(0xc612000a))
+				ring = st.services[i].svc.ring_size;
+		xlvs_state_free(&st);
+	}
+	xlvs_maps_close(&m);
+	return ring;
+}
+
+/*
+ * Wait (at most 30 s) until the pinned maps hold nsvc services with ring0 for
+ * 198.18.0.10:80; false if the daemon exited first (its exit code in *rc) or time ran out.
+ */
+static bool wait_maps(pid_t pid, size_t nsvc, uint32_t ring0, int *rc)
+{
+	time_t end = time(NULL) + 30;
+	int status;
+	size_t n;
+
+	*rc = -1;
+	while (time(NULL) < end) {
+		if (pinned_ring0(&n) == ring0 && n == nsvc)
+			return true;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			*rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			return false;
+		}
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
+/* xlvs pins (xlvs_*, prog_*, link_*) left in the pin directory, as "a b c " ("" for none). */
+static const char *pins_left(void)
+{
+	static char names[2048];
+	struct dirent *de;
+	DIR *d = opendir(PIN_DIR);
+
+	names[0] = '\0';
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s ",
+				 de->d_name);
+	if (d)
+		closedir(d);
+	return names;
+}
+
+TestSuite(capacity, .init = world, .fini = world_end, .timeout = 120);
+
+/* xlvs_ring was 16 x 65537 slots whatever the configuration: --check said ok, the start failed. */
+Test(capacity, seventeen_default_rings_check_and_start)
+{
+	pid_t pid;
+	int rc;
+
+	write_config(17, 0, 0, 0);
+	cr_expect_eq(xlvsd_check(config, PIN_DIR), XLVSD_EXIT_OK);
+	pid = daemon_spawn();
+	cr_expect(wait_maps(pid, 17, XLVS_RING_DEFAULT, &rc), "the start failed (exit %d)", rc);
+	if (rc < 0)
+		cr_expect_eq(daemon_stop(pid), XLVSD_EXIT_OK);
+	cr_expect_eq(xlvsd_detach(PIN_DIR), XLVSD_EXIT_OK);
+}
+
+/*
+ * 16 services of 65537 slots fill a ring of 16 x 65537; making one of them
+ * smaller needs its new slice beside the old one (the service reads the old
+ * one until its entry switches): the map must have room for both.
+ */
+Test(capacity, large_to_small_in_one_reload)
+{
+	pid_t pid;
+	int rc;
+
+	write_config(16, 0, 0, 0);
+	pid = daemon_spawn();
+	cr_assert(wait_maps(pid, 16, XLVS_RING_DEFAULT, &rc), "the start failed (exit %d)", rc);
+	write_config(16, 0, 251, 0);
+	kill(pid, SIGHUP);
+	cr_expect(wait_maps(pid, 16, 251, &rc), "the reload was not applied (exit %d)", rc);
+	/* and back: a small service replaced by a large one */
+	write_config(16, 0, 0, 0);
+	kill(pid, SIGHUP);
+	cr_expect(wait_maps(pid, 16, XLVS_RING_DEFAULT, &rc), "the reload was not applied (exit %d)", rc);
+	cr_expect_eq(daemon_stop(pid), XLVSD_EXIT_OK);
+	cr_expect_eq(xlvsd_detach(PIN_DIR), XLVSD_EXIT_OK);
+}
+
+/* More rings than any map the loader creates: refused by --check and by the start, nothing pinned. */
+Test(capacity, over_the_limit_refused_by_check_and_start)
+{
+	pid_t pid;
+
+	write_config(1100, 0, 0, 0);	/* 1100 x 65537 slots */
+	cr_expect_eq(xlvsd_check(config, PIN_DIR), XLVSD_EXIT_CONFIG);
+	pid = daemon_spawn();
+	cr_expect_eq(daemon_wait(pid), XLVSD_EXIT_CONFIG, "the start must fail like --check");
+	cr_expect_str_eq(pins_left(), "", "a failed start leaves nothing behind");
+}
+
+/* r0 = XDP_PASS; exit */
+static int xdp_pass_prog(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "foreign", "GPL", insns, 2, NULL);
+}
+
+/* The start fails after loading and pinning (the interface runs another XDP program). */
+Test(capacity, failed_start_leaves_no_pins)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int fd = xdp_pass_prog(), ifindex = netns_ifindex(IFACE);
+	pid_t pid;
+
+	cr_assert_geq(fd, 0, "prog load: %s", strerror(errno));
+	cr_assert_eq(bpf_xdp_attach(ifindex, fd, XDP_FLAGS_SKB_MODE, NULL), 0);
+	write_config(2, 0, 0, 0);
+	pid = daemon_spawn();
+	cr_expect_eq(daemon_wait(pid), XLVSD_EXIT_RUNTIME);
+	cr_expect_str_eq(pins_left(), "", "a failed start leaves nothing behind");
+	cr_expect_eq(access(PIN_DIR, F_OK), -1, "the pin directory it created is gone");
+	cr_assert_eq(bpf_xdp_query(ifindex, XDP_FLAGS_SKB_MODE, &q), 0);
+	cr_expect_neq(q.skb_prog_id, 0, "the foreign program stays");
+	close(fd);
+}
+
+/* ---- a running daemon's maps too small for a new configuration ---- */
+
+static struct xlvs_lb_bpf *skel;
+static struct xlvsd d;
+static struct xlvsd_opts opts;
+
+#define SMALL_RING	1000	/* slots: four rings of 251 do not fit */
+
+/* A daemon put together by hand (as in test_reload.c) on maps pinned in PIN_DIR, ring of SMALL_RING. */
+static void small_daemon(void)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = PIN_DIR);
+	int err;
+
+	world();
+	skel = xlvs_lb_bpf__open_opts(&oo);
+	cr_assert_not_null(skel);
+	cr_assert_eq(bpf_map__set_max_entries(skel->maps.xlvs_ring, SMALL_RING), 0);
+	cr_assert_eq(bpf_map__set_max_entries(skel->maps.xlvs_conns, 4096), 0);
+	cr_assert_eq(mkdir(PIN_DIR, 0700), 0);
+	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s", strerror(errno));	/* pins the maps */
+	memset(&d, 0, sizeof(d));
+	opts.config = config;
+	opts.pin_dir = PIN_DIR;
+	opts.socket = sock;
+	d.opts = &opts;
+	d.dp.lock_fd = d.dp.prog_fd = -1;
+	/* counted as attached already: nothing to attach (and the kernel is not asked) */
+	d.dp.nr_ifaces = 1;
+	strcpy(d.dp.ifaces[0].name, IFACE);
+	d.dp.ifaces[0].method = XLVS_ATTACH_LIBXDP;
+	d.dp.ifaces[0].mode = XLVS_XDP_GENERIC;
+	xlvsd_status_init(&d.status);
+	err = xlvs_maps_open(&d.maps, PIN_DIR);
+	cr_assert_eq(err, 0, "xlvs_maps_open: %s", strerror(-err));
+	cr_assert_eq(d.maps.ring_slots, SMALL_RING);
+	d.loop = ev_loop_new(EVFLAG_AUTO);
+	cr_assert_not_null(d.loop);
+	cr_assert_eq(xlvsd_hc_new(&d.hc, d.loop, 4, NULL, NULL), 0);
+}
+
+static void small_daemon_end(void)
+{
+	xlvsd_hc_free(d.hc);
+	xlvs_spec_free(&d.spec);
+	xlvs_maps_close(&d.maps);
+	ev_loop_destroy(d.loop);
+	xlvs_lb_bpf__destroy(skel);
+	world_end();
+}
+
+/* FNV-1a over every entry of every map, in key order (per-CPU values whole). */
+static uint64_t maps_digest(void)
+{
+	uint8_t key[64], next[64], *val;
+	struct bpf_map *map;
+	uint64_t h = 14695981039346656037ull;
+	size_t vsz, i;
+	int fd, ncpu = libbpf_num_possible_cpus();
+	bool first;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		fd = bpf_map__fd(map);
+		vsz = bpf_map__value_size(map);
+		if (bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY ||
+		    bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_HASH)
+			vsz = ((vsz + 7) & ~7ul) * ncpu;
+		if (fd < 0 || bpf_map__type(map) == BPF_MAP_TYPE_LRU_HASH)
+			continue;	/* xlvs_conns: none here */
+		val = malloc(vsz);
+		cr_assert_not_null(val);
+		for (first = true; !bpf_map_get_next_key(fd, first ? NULL : key, next); first = false) {
+			memcpy(key, next, bpf_map__key_size(map));
+			cr_assert_eq(bpf_map_lookup_elem(fd, key, val), 0);
+			for (i = 0; i < bpf_map__key_size(map); i++)
+				h = (h ^ key[i]) * 1099511628211ull;
+			for (i = 0; i < vsz; i++)
+				h = (h ^ val[i]) * 1099511628211ull;
+		}
+		free(val);
+	}
+	return h;
+}
+
+Test(capacity, reload_beyond_pinned_maps_refused, .init = small_daemon, .fini = small_daemon_end)
+{
+	struct xlvs_apply_stats st;
+	struct xlvs_config cfg;
+	char msg[1024];
+	uint64_t before;
+	int err;
+
+	/* the first apply (nothing to restore after it): refused before the global settings */
+	write_config(5, 251, 0, 5000);
+	err = xlvsd_reload(&d, &st, msg, sizeof(msg));
+	cr_expect_eq(err, -ENOSPC, "%s", msg);
+	cr_assert_eq(xlvs_maps_get_config(&d.maps, &cfg), 0);
+	cr_expect_eq(cfg.syn_guard_rate, 0, "global settings not written by a refused apply");
+
+	write_config(1, 251, 0, 0);
+	cr_assert_eq(xlvsd_check(config, PIN_DIR), XLVSD_EXIT_OK, "fits the running daemon's maps");
+	err = xlvsd_reload(&d, &st, msg, sizeof(msg));
+	cr_assert_eq(err, 0, "%s", msg);
+	before = maps_digest();
+
+	/* four rings of 251 (and another SYN guard rate): 1004 slots > 1000 */
+	write_config(4, 251, 0, 5000);
+	cr_expect_eq(xlvsd_check(config, PIN_DIR), XLVSD_EXIT_CONFIG, "--check against the running daemon");
+	err = xlvsd_reload(&d, &st, msg, sizeof(msg));
+	cr_expect_eq(err, -ENOSPC, "%s", msg);
+	cr_expect_not_null(strstr(msg, "xlvs_ring"), "%s", msg);
+	cr_expect_not_null(strstr(msg, "1000"), "says what the map has: %s", msg);
+	cr_expect_not_null(strstr(msg, "--detach"), "says how to grow it: %s", msg);
+	cr_expect_eq(maps_digest(), before, "the maps are byte for byte unchanged");
+	cr_assert_eq(xlvs_maps_get_config(&d.maps, &cfg), 0);
+	cr_expect_eq(cfg.syn_guard_rate, 0, "global settings not written by a refused reload");
+
+	/* three fit */
+	write_config(3, 251, 0, 5000);
+	cr_expect_eq(xlvsd_check(config, PIN_DIR), XLVSD_EXIT_OK);
+	err = xlvsd_reload(&d, &st, msg, sizeof(msg));
+	cr_expect_eq(err, 0, "%s", msg);
+	cr_assert_eq(xlvs_maps_get_config(&d.maps, &cfg), 0);
+	cr_expect_eq(cfg.syn_guard_rate, 5000);
+}
