@@ -125,9 +125,10 @@ static void remember_ifs(const struct ctx *c, const char *name)
 }
 
 /*
- * Refuse collections nested deeper than XLVS_CONF_MAX_DEPTH before the
- * document is built: libyaml's cost grows with the square of the depth
- * (100,000 levels: 20 s). Events are read only up to the first one too deep;
+ * Refuse collections nested deeper than XLVS_CONF_MAX_DEPTH, and more than
+ * XLVS_CONF_MAX_NODES values, before the document is built: libyaml's cost
+ * grows with the square of the depth (100,000 levels: 20 s) and its document
+ * takes about 170 bytes a value. Events are read only up to the first one over;
  * a syntax error is left to load(), which reports it.
  */
 static int check_depth(struct ctx *c)
@@ -135,6 +136,7 @@ static int check_depth(struct ctx *c)
 	yaml_parser_t p;
 	yaml_event_t ev;
 	yaml_event_type_t type;
+	size_t nodes = 0;
 	int depth = 0, ret = 0;
 
 	if (!yaml_parser_initialize(&p))
@@ -149,6 +151,11 @@ static int check_depth(struct ctx *c)
 		} else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT) {
 			depth--;
 		}
+		if ((type == YAML_SCALAR_EVENT || type == YAML_ALIAS_EVENT ||
+		     type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT) &&
+		    ++nodes > XLVS_CONF_MAX_NODES && !ret)
+			ret = cf_fail_at(c, ev.start_mark, "more than %u values (the largest "
+					 "configuration has about 2 million)", XLVS_CONF_MAX_NODES);
 		yaml_event_delete(&ev);
 		if (type == YAML_STREAM_END_EVENT)
 			break;

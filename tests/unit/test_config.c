@@ -1106,6 +1106,27 @@ Test(config, deep_nesting_is_refused_fast, .timeout = 60)
 	free(y);
 }
 
+/* More values than the largest configuration has are refused before the document is built. */
+Test(config, too_many_values_are_refused, .timeout = 60)
+{
+	size_t n = 3000001, i;
+	char *y = malloc(2 * n + 16);
+	struct xlvs_conf_error err;
+	struct xlvs_spec s;
+	char msg[600];
+
+	cr_assert_not_null(y);
+	memcpy(y, "x: [", 4);
+	for (i = 0; i < n; i++)
+		memcpy(y + 4 + 2 * i, "1,", 2);
+	memcpy(y + 4 + 2 * n - 1, "]\n", 2);
+	cr_expect_eq(xlvs_conf_parse(FILE_NAME, y, 2 * n + 5, &s, &err), -EINVAL);
+	xlvs_conf_error_format(&err, msg, sizeof(msg));
+	cr_expect_not_null(strstr(msg, "more than 3000000 values"), "%s", msg);
+	spec_is_empty(&s);
+	free(y);
+}
+
 /* A file over 16 MiB is refused before it is read (64 MiB took 2.7 GB of memory). */
 Test(config, oversize_file_is_refused_fast, .timeout = 60)
 {
