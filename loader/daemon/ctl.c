@@ -245,7 +245,7 @@ static void client_lines(struct client *cl)
 	cl->in_len -= start;
 	if (cl->denied)
 		cl->in_len = 0;
-	if (cl->in_len > XLVSD_CTL_MAX_LINE && !cl->closing &&
+	if (cl->in_len > XLVSD_CTL_MAX_LINE && !cl->closing && !out_pending(cl) &&
 	    !memchr(cl->in, '\n', cl->in_len)) {
 		client_reply(cl, xlvsd_ctl_error("request longer than %d bytes",
 						 XLVSD_CTL_MAX_LINE));

@@ -242,7 +242,7 @@ Test(ctl, health_of_65536_reals_arrives_whole_while_the_loop_runs, .timeout = 12
 	cr_assert_gt(n, 0, "no reply to the health request");
 	got = (size_t)n;
 	atomic_store(&s.draining, 1);
-	usleep(300 * 1000);
+	usleep(500 * 1000);
 	rc = call(s.path, "status", 5000, &rep, err, sizeof(err));
 	cr_assert_eq(rc, 0, "another client is not served while a big reply waits: %s", err);
 	json_decref(rep);
@@ -255,8 +255,9 @@ Test(ctl, health_of_65536_reals_arrives_whole_while_the_loop_runs, .timeout = 12
 	cr_assert(nl, "reply cut after %zu bytes", got);
 	size = got;
 	cr_assert_gt(size, (size_t)NR_REALS * 200, "reply of %zu bytes", size);
-	cr_expect_geq(atomic_load(&s.ticks_draining), 10,
-		      "timers ran %d times in 300 ms while the reply waited",
+	/* 10 ms timers: about 50 on an idle machine; a loop held by the reply would run none */
+	cr_expect_geq(atomic_load(&s.ticks_draining), 3,
+		      "timers ran %d times in 500 ms while the reply waited",
 		      atomic_load(&s.ticks_draining));
 
 	/* The CLI's client reads it whole and parses it. */
