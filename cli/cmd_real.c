@@ -328,7 +328,7 @@ int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv)
 	struct xlvs_view s;
 	struct xlvs_maps m;
 	json_t *hsvcs;
-	int rc;
+	int rc, hrc;
 
 	rc = xlvs_parse_opts(c, xlvs_opts_real, argc, argv, &a);
 	if (rc)
@@ -340,8 +340,10 @@ int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv)
 	xlvs_maps_close(&m);
 	if (rc)
 		return rc;
-	hsvcs = xlvs_ctl_health(c->sock_path, derr, sizeof(derr));
+	hsvcs = xlvs_ctl_health(c->sock_path, c->timeout_ms, &hrc, derr, sizeof(derr));
 	rc = show_views(c, &s, hsvcs, derr, &a);
+	if (!rc && hrc)
+		rc = xlvs_error(c, hrc, "no health: %s", derr);
 	json_decref(hsvcs);
 	xlvs_view_free(&s);
 	return rc;

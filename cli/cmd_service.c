@@ -87,17 +87,20 @@ static int with_view(struct xlvs_ctx *c, int what,
 }
 
 /*
- * xlvsd's health view, if a daemon answers quickly; listing works without it.
- * Only a reply where some real is checked adds the Health column.
+ * xlvsd's health view; listing works without a daemon. Only a reply where
+ * some real is checked adds the Health column. A daemon that runs but whose
+ * reply cannot be had (too large, truncated, no answer) is an error: *rc.
  */
-static json_t *daemon_health(struct xlvs_ctx *c)
+static json_t *daemon_health(struct xlvs_ctx *c, int *rc)
 {
 	json_t *svcs, *svc, *r;
 	char err[256];
 	size_t i, j;
 	bool checked = false;
 
-	svcs = xlvs_ctl_health(c->sock_path, err, sizeof(err));
+	svcs = xlvs_ctl_health(c->sock_path, c->timeout_ms, rc, err, sizeof(err));
+	if (*rc)
+		xlvs_error(c, *rc, "no Health column: %s", err);
 	json_array_foreach(svcs, i, svc)
 		json_array_foreach(json_object_get(svc, "reals"), j, r)
 			checked |= strcmp(json_string_value(json_object_get(json_object_get(r, "health"),
@@ -112,11 +115,12 @@ static json_t *daemon_health(struct xlvs_ctx *c)
 static int show_list(struct xlvs_ctx *c, struct xp *p, const struct xlvs_view *s, const void *arg)
 {
 	struct xlvs_view with = *s;
+	int rc;
 
-	with.health = daemon_health(c);
+	with.health = daemon_health(c, &rc);
 	xlvs_fmt_services(p, &with, *(const int *)arg);
 	json_decref(with.health);
-	return XLVS_EXIT_OK;
+	return rc;
 }
 
 int cmd_service_list(struct xlvs_ctx *c, int argc, char **argv)

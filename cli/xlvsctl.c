@@ -104,7 +104,8 @@ static int rbuf_room(struct rbuf *b, char *err, size_t errlen)
 	if (b->cap - b->len >= 4096)
 		return 0;
 	if (cap > XLVS_CTL_MAX_REPLY + 4096) {
-		snprintf(err, errlen, "reply from xlvsd longer than %d bytes", XLVS_CTL_MAX_REPLY);
+		snprintf(err, errlen, "reply from xlvsd too large: more than %d MiB (the limit); "
+			 "not shown", XLVS_CTL_MAX_REPLY >> 20);
 		return XLVS_EXIT_DAEMON;
 	}
 	d = realloc(b->data, cap);
@@ -117,20 +118,31 @@ static int rbuf_room(struct rbuf *b, char *err, size_t errlen)
 	return 0;
 }
 
-/* Read one line (without '\n') into b; EOF after some bytes also ends it. */
+/*
+ * Read one line into b. The deadline is timeout_ms without progress: a large
+ * reply may take longer in all, a stalled one does not. EOF before the
+ * newline is a truncated reply.
+ */
 static int recv_line(int fd, struct rbuf *b, int timeout_ms, const char *path,
 		     char *err, size_t errlen)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	long long deadline = now_ms() + timeout_ms;
+	size_t scanned = 0;
 
 	for (;;) {
 		long long left = deadline - now_ms();
 		ssize_t n;
 		int pr;
 
-		if (b->len && memchr(b->data, '\n', b->len))
+		if (b->len > scanned && memchr(b->data + scanned, '\n', b->len - scanned))
 			return 0;
+		scanned = b->len;
+		if (left <= 0 && b->len) {
+			snprintf(err, errlen, "reply from xlvsd truncated: %zu bytes, then nothing for "
+				 "%g s (%s)", b->len, timeout_ms / 1000.0, path);
+			return XLVS_EXIT_DAEMON;
+		}
 		if (left <= 0) {
 			snprintf(err, errlen, "xlvsd did not answer within %g s (%s)",
 				 timeout_ms / 1000.0, path);
@@ -157,11 +169,15 @@ static int recv_line(int fd, struct rbuf *b, int timeout_ms, const char *path,
 		}
 		if (n == 0) {
 			if (b->len)
-				return 0;
-			snprintf(err, errlen, "xlvsd closed the connection without answering (%s)", path);
+				snprintf(err, errlen, "reply from xlvsd truncated: the connection closed "
+					 "after %zu bytes, before the end of the line (%s)", b->len, path);
+			else
+				snprintf(err, errlen, "xlvsd closed the connection without answering (%s)",
+					 path);
 			return XLVS_EXIT_DAEMON;
 		}
 		b->len += (size_t)n;
+		deadline = now_ms() + timeout_ms;
 	}
 }
 
@@ -255,24 +271,28 @@ int xlvs_ctl_request(struct xlvs_ctx *c, json_t *req, json_t **reply)
 	return XLVS_EXIT_OK;
 }
 
-json_t *xlvs_ctl_health(const char *path, char *err, size_t errlen)
+json_t *xlvs_ctl_health(const char *path, int timeout_ms, int *rc, char *err, size_t errlen)
 {
 	json_t *req = json_pack("{s:s}", "cmd", "health"), *reply = NULL, *svcs;
-
+	*rc = XLVS_EXIT_RUNTIME;
 	if (!req) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (xlvs_ctl_call(path, req, 1000, &reply, err, errlen)) {
-		json_decref(req);
+	*rc = xlvs_ctl_call(path, req, timeout_ms, &reply, err, errlen);
+	json_decref(req);
+	if (*rc) {
+		/* No daemon: listing goes on without health, quietly. */
+		if (*rc == XLVS_EXIT_DAEMON && strstr(err, "xlvsd is not running"))
+			*rc = XLVS_EXIT_OK;
 		return NULL;
 	}
-	json_decref(req);
 	svcs = json_object_get(reply, "services");
 	if (!json_is_true(json_object_get(reply, "ok")) || !json_is_array(svcs)) {
 		snprintf(err, errlen, "xlvsd refused the health request: %s",
 			 json_string_value(json_object_get(reply, "error")) ?: "no services in its reply");
 		json_decref(reply);
+		*rc = XLVS_EXIT_DAEMON;
 		return NULL;
 	}
 	json_incref(svcs);

@@ -12,8 +12,12 @@
 
 #include "xlvs.h"
 
-/* Largest reply line accepted: bounds memory if the peer misbehaves. */
-#define XLVS_CTL_MAX_REPLY	(1 << 20)
+/*
+ * Largest reply line accepted: bounds memory if the peer misbehaves. The
+ * daemon's own limit (XLVSD_CTL_MAX_REPLY): far above the health reply of
+ * the largest configuration (65536 checked reals: about 30 MiB).
+ */
+#define XLVS_CTL_MAX_REPLY	(256 << 20)
 
 /*
  * Send req to the daemon at path and read its reply object. Returns
@@ -31,9 +35,11 @@ int xlvs_ctl_call(const char *path, json_t *req, int timeout_ms, json_t **reply,
 int xlvs_ctl_request(struct xlvs_ctx *c, json_t *req, json_t **reply);
 
 /*
- * The "services" array of xlvsd's health reply (1 s timeout), or NULL with
- * why in err (no daemon, refused, malformed). The caller releases it.
+ * The "services" array of xlvsd's health reply (timeout_ms without progress),
+ * or NULL with why in err and *rc the exit code: XLVS_EXIT_OK when no daemon
+ * runs (callers go on without health), else a daemon error (refused,
+ * malformed, truncated, too large, no answer) they must report.
  */
-json_t *xlvs_ctl_health(const char *path, char *err, size_t errlen);
+json_t *xlvs_ctl_health(const char *path, int timeout_ms, int *rc, char *err, size_t errlen);
 
 #endif /* XLVS_CLI_XLVSCTL_H */

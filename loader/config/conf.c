@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "xlvsmaps.h"
 #include "conf.h"
 #include "parse.h"
 
-#define MAX_FILE	(64u << 20)	/* far above 16384 services / 65536 reals */
 #define TUN_MTU_DEFAULT	1500
 #define CONNS_MIN	1024u
 #define CONNS_MAX	(1u << 28)
@@ -124,6 +124,46 @@ static void remember_ifs(const struct ctx *c, const char *name)
 	pthread_mutex_unlock(&last_lock);
 }
 
+/*
+ * Refuse collections nested deeper than XLVS_CONF_MAX_DEPTH, and more than
+ * XLVS_CONF_MAX_NODES values, before the document is built: libyaml's cost
+ * grows with the square of the depth (100,000 levels: 20 s) and its document
+ * takes about 170 bytes a value. Events are read only up to the first one over;
+ * a syntax error is left to load(), which reports it.
+ */
+static int check_depth(struct ctx *c)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	yaml_event_type_t type;
+	size_t nodes = 0;
+	int depth = 0, ret = 0;
+
+	if (!yaml_parser_initialize(&p))
+		return cf_oom(c);
+	yaml_parser_set_input_string(&p, (const unsigned char *)c->text, c->len);
+	while (!ret && yaml_parser_parse(&p, &ev)) {
+		type = ev.type;
+		if (type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT) {
+			if (++depth > XLVS_CONF_MAX_DEPTH)
+				ret = cf_fail_at(c, ev.start_mark, "nested deeper than %d levels "
+						 "(the configuration needs 5)", XLVS_CONF_MAX_DEPTH);
+		} else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT) {
+			depth--;
+		}
+		if ((type == YAML_SCALAR_EVENT || type == YAML_ALIAS_EVENT ||
+		     type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT) &&
+		    ++nodes > XLVS_CONF_MAX_NODES && !ret)
+			ret = cf_fail_at(c, ev.start_mark, "more than %u values (the largest "
+					 "configuration has about 2 million)", XLVS_CONF_MAX_NODES);
+		yaml_event_delete(&ev);
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return ret;
+}
+
 /* The whole stream must be valid YAML with at most one document. */
 static int load(struct ctx *c, yaml_parser_t *parser, yaml_document_t *doc)
 {
@@ -157,6 +197,14 @@ int xlvs_conf_parse(const char *name, const char *text, size_t len, struct xlvs_
 	memset(out, 0, sizeof(*out));
 	memset(err, 0, sizeof(*err));
 	cf_copy_str(err->file, sizeof(err->file), name);
+	if (len > XLVS_CONF_MAX_FILE) {
+		snprintf(err->msg, sizeof(err->msg), "larger than %u MiB (%zu bytes): refused",
+			 XLVS_CONF_MAX_FILE >> 20, len);
+		return -EFBIG;
+	}
+	ret = check_depth(&c);
+	if (ret)
+		return ret;
 	if (!yaml_parser_initialize(&parser))
 		return cf_oom(&c);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -189,6 +237,7 @@ int xlvs_conf_load(const char *path, struct xlvs_spec *out, struct xlvs_conf_err
 {
 	size_t len = 0, cap = 0;
 	char *buf = NULL, *nb;
+	struct stat st;
 	ssize_t r;
 	int fd, ret;
 
@@ -198,12 +247,17 @@ int xlvs_conf_load(const char *path, struct xlvs_spec *out, struct xlvs_conf_err
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return io_fail(err, errno, "cannot open");
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > XLVS_CONF_MAX_FILE) {
+		ret = EFBIG;	/* refused before reading a byte */
+		goto fail;
+	}
 	do {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 65536;
-			nb = cap > MAX_FILE ? NULL : realloc(buf, cap);
+			/* one byte more than the limit tells a file over it */
+			nb = cap > 2 * (size_t)XLVS_CONF_MAX_FILE ? NULL : realloc(buf, cap);
 			if (!nb) {
-				ret = cap > MAX_FILE ? EFBIG : ENOMEM;
+				ret = cap > 2 * (size_t)XLVS_CONF_MAX_FILE ? EFBIG : ENOMEM;
 				goto fail;
 			}
 			buf = nb;
@@ -214,6 +268,10 @@ int xlvs_conf_load(const char *path, struct xlvs_spec *out, struct xlvs_conf_err
 			goto fail;
 		}
 		len += r > 0 ? r : 0;
+		if (len > XLVS_CONF_MAX_FILE) {
+			ret = EFBIG;	/* grew while read, or no regular file */
+			goto fail;
+		}
 	} while (r);
 	close(fd);
 	ret = xlvs_conf_parse(path, buf, len, out, err);
@@ -222,7 +280,12 @@ int xlvs_conf_load(const char *path, struct xlvs_spec *out, struct xlvs_conf_err
 fail:
 	close(fd);
 	free(buf);
-	return io_fail(err, ret, ret == EFBIG ? "cannot read (larger than 64 MiB)" : "cannot read");
+	if (ret == EFBIG) {
+		snprintf(err->msg, sizeof(err->msg), "larger than %u MiB (the limit of a "
+			 "configuration file): refused", XLVS_CONF_MAX_FILE >> 20);
+		return -EFBIG;
+	}
+	return io_fail(err, ret, "cannot read");
 }
 
 int xlvs_conf_check_interfaces(const struct xlvs_spec *spec, struct xlvs_conf_error *err)

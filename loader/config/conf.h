@@ -20,6 +20,18 @@ struct xlvs_conf_error {
 };
 
 /*
+ * Bounds that keep a parse short (docs/configuration.md, "Limits"): a file
+ * of at most XLVS_CONF_MAX_FILE bytes (the largest configuration, 16384
+ * services and 65536 reals with checks, is a few MiB), collections nested at
+ * most XLVS_CONF_MAX_DEPTH deep (the schema needs 5), at most
+ * XLVS_CONF_MAX_NODES values (scalars and collections: the largest
+ * configuration, with a check per real, has about 2 million).
+ */
+#define XLVS_CONF_MAX_FILE	(16u << 20)
+#define XLVS_CONF_MAX_DEPTH	64
+#define XLVS_CONF_MAX_NODES	3000000u
+
+/*
  * Parse and fully validate. On success fill *out (free with xlvs_spec_free)
  * and return 0. On failure return -EINVAL (bad configuration) or -errno (I/O:
  * -ENOENT, -EACCES, -EFBIG, ...), fill *err with the first error found and

@@ -2,9 +2,11 @@
 /* Control socket server, see ctl.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,8 @@ struct client {
 	bool closing;		/* close once out is flushed */
 	bool denied;		/* not root: refused, then drained until it hangs up */
 	int peer_pid;
+	ev_timer idle;		/* closes it after idle_timeout without a request or progress */
+	ev_tstamp last_active;	/* connected, last complete request, last reply bytes taken */
 };
 
 struct xlvsd_ctl {
@@ -41,6 +45,7 @@ struct xlvsd_ctl {
 	void *ctx;
 	struct client *clients;
 	unsigned int nr_clients;
+	double idle_timeout;	/* seconds */
 };
 
 json_t *xlvsd_ctl_error(const char *fmt, ...)
@@ -68,6 +73,7 @@ static void client_free(struct client *cl)
 		}
 	}
 	xlvsd_ev_ctl(ctl->loop, EPOLL_CTL_DEL, &cl->ev, 0);
+	ev_timer_stop(ctl->loop, &cl->idle);
 	close(cl->ev.fd);
 	ctl->nr_clients--;
 	log_debug("control client pid %d disconnected", cl->peer_pid);
@@ -76,30 +82,63 @@ static void client_free(struct client *cl)
 	free(cl);
 }
 
-/* Queue one reply line; a client that does not read its replies is dropped. */
+/* The client did something: a request, or it took reply bytes. */
+static void client_active(struct client *cl)
+{
+	cl->last_active = ev_now(cl->ctl->loop);
+	ev_timer_again(cl->ctl->loop, &cl->idle);
+}
+
+static bool out_pending(const struct client *cl)
+{
+	return cl->out_off < cl->out_len;
+}
+
+/*
+ * Queue one reply line. A client has one reply at a time (its next request
+ * is read once this one is out), so a reply of any size is written whole, in
+ * pieces as the socket takes them, while the loop goes on. A reply that
+ * cannot be encoded or is over XLVSD_CTL_MAX_REPLY becomes an error reply,
+ * and is logged: nothing is dropped silently.
+ */
 static void client_queue(struct client *cl, json_t *reply)
 {
 	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
 	size_t len = text ? strlen(text) : 0;
-	char *out;
+	json_t *e = NULL;
 
-	if (!text || cl->out_len + len + 1 > XLVSD_CTL_MAX_OUT) {
+	if (!text || len + 1 > XLVSD_CTL_MAX_REPLY) {
+		if (text)
+			log_err("control: reply to client pid %d is %zu bytes, over the limit of %d MiB: "
+				"sent an error instead", cl->peer_pid, len + 1, XLVSD_CTL_MAX_REPLY >> 20);
+		else
+			log_err("control: cannot encode the reply to client pid %d: sent an error instead",
+				cl->peer_pid);
+		e = text ? xlvsd_ctl_error("reply too large (%zu bytes, the limit is %d MiB)", len + 1,
+					   XLVSD_CTL_MAX_REPLY >> 20) :
+			   xlvsd_ctl_error("internal error: cannot encode the reply");
 		free(text);
+		text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+		json_decref(e);
+		len = text ? strlen(text) : 0;
+		if (!text) {
+			cl->closing = true;
+			return;
+		}
+	}
+	/* The buffer is the text itself, plus its newline. */
+	free(cl->out);
+	cl->out = realloc(text, len + 1);
+	if (!cl->out) {
+		free(text);
+		log_err("control: out of memory for a reply to client pid %d", cl->peer_pid);
+		cl->out_len = cl->out_off = 0;
 		cl->closing = true;
-		cl->out_len = cl->out_off = 0;	/* drop: the client is broken or gone */
 		return;
 	}
-	out = realloc(cl->out, cl->out_len + len + 1);
-	if (!out) {
-		free(text);
-		cl->closing = true;
-		return;
-	}
-	memcpy(out + cl->out_len, text, len);
-	out[cl->out_len + len] = '\n';
-	cl->out = out;
-	cl->out_len += len + 1;
-	free(text);
+	cl->out[len] = '\n';
+	cl->out_len = len + 1;
+	cl->out_off = 0;
 }
 
 static void client_reply(struct client *cl, json_t *reply)
@@ -108,13 +147,24 @@ static void client_reply(struct client *cl, json_t *reply)
 	json_decref(reply);
 }
 
-/* Write what is queued; returns false if the client was freed. */
+/* Read requests while no reply is pending; write while one is. */
+static void client_watch(struct client *cl)
+{
+	bool want = out_pending(cl);
+
+	if (want == cl->want_out)
+		return;
+	xlvsd_ev_ctl(cl->ctl->loop, EPOLL_CTL_MOD, &cl->ev, want ? EPOLLOUT : EPOLLIN | EPOLLRDHUP);
+	cl->want_out = want;
+}
+
+/* Write what the socket takes now; returns false if the client was freed. */
 static bool client_flush(struct client *cl)
 {
+	size_t before = cl->out_off;
 	ssize_t n;
-	bool want;
 
-	while (cl->out_off < cl->out_len) {
+	while (out_pending(cl)) {
 		n = send(cl->ev.fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
@@ -122,12 +172,20 @@ static bool client_flush(struct client *cl)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
+			if (!cl->denied)
+				log_warn("control: reply to client pid %d not sent: %s after %zu of %zu "
+					 "bytes", cl->peer_pid, n < 0 ? strerror(errno) : "closed",
+					 cl->out_off, cl->out_len);
 			client_free(cl);
 			return false;
 		}
 		cl->out_off += n;
 	}
-	if (cl->out_off == cl->out_len) {
+	if (cl->out_off != before)
+		client_active(cl);
+	if (!out_pending(cl)) {
+		free(cl->out);
+		cl->out = NULL;
 		cl->out_off = cl->out_len = 0;
 		if (cl->closing) {
 			client_free(cl);
@@ -137,12 +195,7 @@ static bool client_flush(struct client *cl)
 		if (cl->denied)
 			shutdown(cl->ev.fd, SHUT_WR);
 	}
-	want = cl->out_off < cl->out_len;
-	if (want != cl->want_out) {
-		xlvsd_ev_ctl(cl->ctl->loop, EPOLL_CTL_MOD, &cl->ev,
-			     EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
-		cl->want_out = want;
-	}
+	client_watch(cl);
 	return true;
 }
 
@@ -162,6 +215,7 @@ static void client_line(struct client *cl, const char *line, size_t len)
 
 	if (cl->denied || blank(line, len))
 		return;		/* refused already; or an operator pressing enter in socat */
+	client_active(cl);
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 	if (!req) {
 		client_reply(cl, xlvsd_ctl_error("malformed request: %s (column %d)", je.text,
@@ -176,13 +230,13 @@ static void client_line(struct client *cl, const char *line, size_t len)
 	client_reply(cl, reply ? reply : xlvsd_ctl_error("internal error"));
 }
 
-/* Answer every complete line in the input buffer. */
+/* Answer the complete lines in the input buffer, one at a time: the next once a reply is out. */
 static void client_lines(struct client *cl)
 {
 	size_t start = 0;
 	char *nl;
 
-	while (!cl->closing && start < cl->in_len &&
+	while (!cl->closing && !out_pending(cl) && start < cl->in_len &&
 	       (nl = memchr(cl->in + start, '\n', cl->in_len - start))) {
 		client_line(cl, cl->in + start, nl - (cl->in + start));
 		start = nl - cl->in + 1;
@@ -191,21 +245,25 @@ static void client_lines(struct client *cl)
 	cl->in_len -= start;
 	if (cl->denied)
 		cl->in_len = 0;
-	if (cl->in_len > XLVSD_CTL_MAX_LINE && !cl->closing) {
+	if (cl->in_len > XLVSD_CTL_MAX_LINE && !cl->closing && !out_pending(cl) &&
+	    !memchr(cl->in, '\n', cl->in_len)) {
 		client_reply(cl, xlvsd_ctl_error("request longer than %d bytes",
 						 XLVSD_CTL_MAX_LINE));
 		cl->closing = true;	/* cannot find the next request reliably */
 	}
 }
 
-/* Read until EAGAIN (or a fair share: epoll comes back); returns true at end of input. */
+/*
+ * Read until EAGAIN (or a fair share: the loop comes back) while no reply is
+ * pending; returns true at end of input.
+ */
 static bool client_read(struct client *cl)
 {
 	int rounds = 16;
 	ssize_t n;
 	char *in;
 
-	while (!cl->closing && rounds--) {
+	while (!cl->closing && !out_pending(cl) && rounds--) {
 		if (cl->in_cap - cl->in_len < READ_CHUNK) {
 			in = realloc(cl->in, cl->in_cap + READ_CHUNK);
 			if (!in)
@@ -230,7 +288,7 @@ static void client_event(struct xlvsd_ev *ev, uint32_t events)
 {
 	struct client *cl = (struct client *)ev;
 
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && !out_pending(cl)) {
 		if (client_read(cl)) {
 			/* A last request without its newline still gets an answer. */
 			if (cl->in_len && !cl->closing)
@@ -239,7 +297,29 @@ static void client_event(struct xlvsd_ev *ev, uint32_t events)
 			cl->closing = true;
 		}
 	}
-	client_flush(cl);
+	/* Requests that waited for a reply are answered as it goes out. */
+	while (client_flush(cl)) {
+		if (out_pending(cl) || cl->closing || !cl->in_len)
+			return;
+		client_lines(cl);
+		if (!out_pending(cl))
+			return;
+	}
+}
+
+/* Nothing from the client (no request, no reply bytes taken) for idle_timeout: close it. */
+static void client_idle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *cl = (struct client *)((char *)w - offsetof(struct client, idle));
+
+	if (out_pending(cl))
+		log_warn("control: reply to client pid %d not sent: it took no bytes for %g s "
+			 "(%zu of %zu sent); closing it", cl->peer_pid, cl->ctl->idle_timeout,
+			 cl->out_off, cl->out_len);
+	else
+		log_info("control: closing client pid %d: no request for %g s", cl->peer_pid,
+			 cl->ctl->idle_timeout);
+	client_free(cl);
 }
 
 /* ---- listening socket -------------------------------------------------------------- */
@@ -257,6 +337,29 @@ static void refuse(int fd, const char *msg)
 	close(fd);
 }
 
+/*
+ * The client that did nothing for the longest time, if that is at least
+ * XLVSD_CTL_EVICT_IDLE seconds (or the idle timeout if shorter): the one to
+ * close to make room for a new client. Clients whose reply is on its way go
+ * last.
+ */
+static struct client *evictable(struct xlvsd_ctl *ctl)
+{
+	double min_idle = ctl->idle_timeout < XLVSD_CTL_EVICT_IDLE ? ctl->idle_timeout :
+			  XLVSD_CTL_EVICT_IDLE;
+	ev_tstamp now = ev_now(ctl->loop);
+	struct client *cl, *best = NULL;
+
+	for (cl = ctl->clients; cl; cl = cl->next) {
+		if (now - cl->last_active < min_idle)
+			continue;
+		if (!best || (out_pending(best) && !out_pending(cl)) ||
+		    (out_pending(best) == out_pending(cl) && cl->last_active < best->last_active))
+			best = cl;
+	}
+	return best;
+}
+
 static void client_new(struct xlvsd_ctl *ctl, int fd)
 {
 	struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
@@ -264,9 +367,17 @@ static void client_new(struct xlvsd_ctl *ctl, int fd)
 	struct client *cl;
 
 	if (ctl->nr_clients >= XLVSD_CTL_MAX_CLIENTS) {
-		log_warn("control: refused a client: %d clients connected", ctl->nr_clients);
-		refuse(fd, "too many clients connected; try again");
-		return;
+		cl = evictable(ctl);
+		if (!cl) {
+			log_warn("control: refused a client: %d clients connected, none idle",
+				 ctl->nr_clients);
+			refuse(fd, "too many clients connected; try again");
+			return;
+		}
+		log_warn("control: %d clients connected: closing client pid %d, idle for %.1f s, "
+			 "to make room", ctl->nr_clients, cl->peer_pid,
+			 ev_now(ctl->loop) - cl->last_active);
+		client_free(cl);
 	}
 	cl = calloc(1, sizeof(*cl));
 	if (!cl) {
@@ -276,6 +387,9 @@ static void client_new(struct xlvsd_ctl *ctl, int fd)
 	cl->ev.fd = fd;
 	cl->ev.fn = client_event;
 	cl->ctl = ctl;
+	cl->last_active = ev_now(ctl->loop);
+	ev_init(&cl->idle, client_idle);
+	cl->idle.repeat = ctl->idle_timeout;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.uid != 0) {
 		log_warn("control: refused a client (pid %d, uid %d): not root", (int)cred.pid,
 			 (int)cred.uid);
@@ -289,6 +403,7 @@ static void client_new(struct xlvsd_ctl *ctl, int fd)
 		free(cl);
 		return;
 	}
+	ev_timer_again(ctl->loop, &cl->idle);
 	cl->next = ctl->clients;
 	ctl->clients = cl;
 	ctl->nr_clients++;
@@ -423,6 +538,7 @@ int xlvsd_ctl_open(struct xlvsd_ctl **out, const char *path, struct ev_loop *loo
 	ctl->loop = loop;
 	ctl->fn = fn;
 	ctl->ctx = ctx;
+	ctl->idle_timeout = XLVSD_CTL_IDLE_TIMEOUT;
 	strcpy(ctl->path, path);
 	if (xlvsd_ev_ctl(loop, EPOLL_CTL_ADD, &ctl->ev, EPOLLIN)) {
 		err = -errno;
@@ -431,6 +547,11 @@ int xlvsd_ctl_open(struct xlvsd_ctl **out, const char *path, struct ev_loop *loo
 	}
 	*out = ctl;
 	return 0;
+}
+
+void xlvsd_ctl_set_idle_timeout(struct xlvsd_ctl *ctl, double seconds)
+{
+	ctl->idle_timeout = seconds > 0 ? seconds : XLVSD_CTL_IDLE_TIMEOUT;
 }
 
 void xlvsd_ctl_close(struct xlvsd_ctl *ctl)

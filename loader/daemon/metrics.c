@@ -37,8 +37,14 @@
 #define XLVS_VERSION		"0.1.0"
 #endif
 
-#define METRICS_CONN_LIMIT	16
-#define METRICS_CONN_TIMEOUT	10	/* seconds */
+/*
+ * Connections at once, from one address, and the seconds a connection may
+ * stay silent (libmicrohttpd counts from its last byte): clients that trickle
+ * their headers from one host cannot take every slot (docs/operations.md).
+ */
+#define METRICS_CONN_LIMIT	64
+#define METRICS_CONN_PER_IP	8
+#define METRICS_CONN_TIMEOUT	10
 
 /* ---- collecting ---- */
 
@@ -532,6 +538,7 @@ int xlvs_metrics_start(struct xlvs_metrics **out, const char *listen, struct xlv
 	mx->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, mx,
 				 MHD_OPTION_LISTEN_SOCKET, fd,
 				 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_CONN_LIMIT,
+				 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)METRICS_CONN_PER_IP,
 				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)METRICS_CONN_TIMEOUT,
 				 MHD_OPTION_END);
 	if (!mx->d) {

@@ -806,35 +806,96 @@ static json_t *inst_json(const struct hc_inst *in, time_t now)
 			 "rise_fall", (json_int_t)(in->fsm.up ? in->fsm.fail_run : in->fsm.ok_run));
 }
 
-static uint32_t eff_weight(const struct xlvs_spec *eff, const struct xlvs_svc_spec *svc,
-			   const struct xlvs_addr *a, bool *present)
+/*
+ * The effective services by identity, and each one's reals by address (the
+ * first real of an address wins), so the health reply costs a pass over the
+ * configuration rather than a scan of everything per real.
+ */
+struct eff_index {
+	struct index svc;		/* -> const struct xlvs_svc_spec * of eff */
+	const struct xlvs_svc_spec *cur;	/* the service reals indexes */
+	struct index reals;		/* -> const struct xlvs_real_spec * of cur */
+};
+
+static uint64_t addr_hash(const struct xlvs_addr *a)
 {
-	size_t i, j;
+	return fnv(1469598103934665603ull, a, sizeof(*a));
+}
+
+static int eff_index_init(struct eff_index *x, const struct xlvs_spec *eff)
+{
+	const struct xlvs_svc_spec *e;
+	size_t i;
+
+	memset(x, 0, sizeof(*x));
+	if (index_init(&x->svc, eff->nr_services))
+		return -ENOMEM;
+	for (i = 0; i < eff->nr_services; i++) {
+		e = &eff->services[i];
+		index_add(&x->svc, svc_hash(&e->vip, e->proto, e->port), (void *)e);
+	}
+	return 0;
+}
+
+static void eff_index_free(struct eff_index *x)
+{
+	free(x->svc.slot);
+	free(x->reals.slot);
+}
+
+/* Point x at the effective service of svc (none: withdrawn); its reals by address. */
+static int eff_index_svc(struct eff_index *x, const struct xlvs_svc_spec *svc)
+{
+	const struct xlvs_svc_spec *e;
+	size_t h, j;
+
+	x->cur = NULL;
+	free(x->reals.slot);
+	x->reals.slot = NULL;
+	for (h = svc_hash(&svc->vip, svc->proto, svc->port) & x->svc.mask; (e = x->svc.slot[h]);
+	     h = (h + 1) & x->svc.mask) {
+		if (e->proto == svc->proto && e->port == svc->port &&
+		    !memcmp(&e->vip, &svc->vip, sizeof(e->vip))) {
+			x->cur = e;
+			break;
+		}
+	}
+	if (!x->cur)
+		return 0;
+	if (index_init(&x->reals, x->cur->nr_reals))
+		return -ENOMEM;
+	/* linear probing keeps equal addresses in insertion order: the first is found first */
+	for (j = 0; j < x->cur->nr_reals; j++)
+		index_add(&x->reals, addr_hash(&x->cur->reals[j].addr), (void *)&x->cur->reals[j]);
+	return 0;
+}
+
+/* The effective weight of the real at a in the service x points at. */
+static uint32_t eff_weight(const struct eff_index *x, const struct xlvs_addr *a, bool *present)
+{
+	const struct xlvs_real_spec *r;
+	size_t h;
 
 	*present = false;
-	for (i = 0; i < eff->nr_services; i++) {
-		const struct xlvs_svc_spec *e = &eff->services[i];
-
-		if (e->proto != svc->proto || e->port != svc->port ||
-		    memcmp(&e->vip, &svc->vip, sizeof(e->vip)))
-			continue;
-		for (j = 0; j < e->nr_reals; j++)
-			if (!memcmp(&e->reals[j].addr, a, sizeof(*a))) {
-				*present = true;
-				return e->reals[j].weight;
-			}
+	if (!x->cur)
+		return 0;
+	for (h = addr_hash(a) & x->reals.mask; (r = x->reals.slot[h]); h = (h + 1) & x->reals.mask) {
+		if (!memcmp(&r->addr, a, sizeof(*a))) {
+			*present = true;
+			return r->weight;
+		}
 	}
 	return 0;
 }
 
 /* One real of svc: configured and effective weight, whether it is in the maps, its health. */
 static json_t *real_json(const struct xlvs_svc_spec *svc, size_t j, const struct hc_inst *in,
-			 const struct xlvs_spec *eff, time_t now)
+			 const struct eff_index *eff, time_t now)
 {
 	const struct xlvs_real_spec *r = &svc->reals[j];
 	char a[INET6_ADDRSTRLEN];
 	bool present;
-	uint32_t w = eff_weight(eff, svc, &r->addr, &present);
+	uint32_t w = eff_weight(eff, &r->addr, &present);
 	json_t *o;
 
 	o = json_pack("{s:s, s:i, s:I, s:I, s:b}", "address", xlvs_addr_str(&r->addr, a, sizeof(a)),
@@ -867,12 +928,16 @@ static void svc_health_json(json_t *h, const struct xlvs_svc_health *sh,
 }
 
 static json_t *svc_json(const struct xlvs_svc_spec *svc, const struct hc_svc *s,
-			const struct xlvsd_hc_svc_state *st, const struct xlvs_spec *eff, time_t now)
+			const struct xlvsd_hc_svc_state *st, struct eff_index *eff, time_t now)
 {
 	json_t *reals = json_array(), *h;
 	char a[INET6_ADDRSTRLEN];
 	size_t j;
 
+	if (eff_index_svc(eff, svc)) {
+		json_decref(reals);
+		return NULL;
+	}
 	for (j = 0; reals && j < svc->nr_reals; j++)
 		json_array_append_new(reals, real_json(svc, j, s->reals[j], eff, now));
 	h = json_pack("{s:s, s:i, s:s, s:o}", "vip", xlvs_addr_str(&svc->vip, a, sizeof(a)),
@@ -886,7 +951,8 @@ static json_t *svc_json(const struct xlvs_svc_spec *svc, const struct hc_svc *s,
 json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
 {
 	struct xlvsd_hc_svc_state *st;
-	json_t *svcs = json_array();
+	json_t *svcs = json_array(), *one;
+	struct eff_index ix;
 	struct xlvs_spec eff;
 	time_t now = time(NULL);
 	size_t i;
@@ -896,9 +962,18 @@ json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
 		json_decref(svcs);
 		return NULL;
 	}
-	for (i = 0; i < cfg->nr_services; i++)
-		json_array_append_new(svcs, svc_json(&cfg->services[i], &hc->cur.svc[i], &st[i],
-						     &eff, now));
+	if (eff_index_init(&ix, &eff)) {
+		json_decref(svcs);
+		svcs = NULL;
+	}
+	for (i = 0; svcs && i < cfg->nr_services; i++) {
+		one = svc_json(&cfg->services[i], &hc->cur.svc[i], &st[i], &ix, now);
+		if (!one || json_array_append_new(svcs, one)) {
+			json_decref(svcs);	/* an incomplete reply is no reply */
+			svcs = NULL;
+		}
+	}
+	eff_index_free(&ix);
 	xlvs_spec_free(&eff);
 	free(st);
 	return svcs;

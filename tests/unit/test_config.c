@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config/conf.h"
@@ -1085,4 +1086,112 @@ Test(config, check_host_forms)
 		cr_assert_str_eq(s.services[0].health->check.host, good[i]);
 		xlvs_spec_free(&s);
 	}
+}
+
+/* ---- bounds: nesting depth and file size ----------------------------------------------- */
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* text refused as invalid quickly, with want (a substring) in the formatted error */
+static void refused_fast(const char *text, size_t len, int want_ret, const char *want)
+{
+	struct xlvs_conf_error err;
+	struct xlvs_spec s;
+	char msg[600];
+	double t0 = seconds(), took;
+	int ret = xlvs_conf_parse(FILE_NAME, text, len, &s, &err);
+
+	took = seconds() - t0;
+	xlvs_conf_error_format(&err, msg, sizeof(msg));
+	cr_expect_eq(ret, want_ret, "ret %d (%s)", ret, msg);
+	cr_expect_not_null(strstr(msg, want), "error '%s', want '%s'", msg, want);
+	cr_expect_lt(took, 1.0, "refused in %.3f s", took);
+	spec_is_empty(&s);
+}
+
+/* 100,000 levels took libyaml 20 s (quadratic); at most 64 are read now. */
+Test(config, deep_nesting_is_refused_fast, .timeout = 60)
+{
+	size_t n = 100000, i;
+	char *y = malloc(2 * n + 16);
+
+	cr_assert_not_null(y);
+	for (i = 0; i < n; i++) {
+		y[i] = '[';
+		y[n + i] = ']';
+	}
+	y[2 * n] = '\n';
+	refused_fast(y, 2 * n + 1, -EINVAL, FILE_NAME ":1:65: nested deeper than 64 levels");
+	/* block style: "- - - ... x" */
+	for (i = 0; i < n; i++) {
+		y[2 * i] = '-';
+		y[2 * i + 1] = ' ';
+	}
+	memcpy(y + 2 * n, "x\n", 2);
+	refused_fast(y, 2 * n + 2, -EINVAL, FILE_NAME ":1:129: nested deeper than 64 levels");
+	/* 64 levels are YAML the schema refuses for what it is, not for its depth */
+	memset(y, 0, 2 * n + 16);
+	memset(y, '[', 64);
+	memset(y + 64, ']', 64);
+	refused_fast(y, 128, -EINVAL, FILE_NAME ":1:1: ");
+	cr_expect_null(strstr(y, "nested deeper"));
+	free(y);
+}
+
+/* More values than the largest configuration has are refused before the document is built. */
+Test(config, too_many_values_are_refused, .timeout = 60)
+{
+	size_t n = 3000001, i;
+	char *y = malloc(2 * n + 16);
+	struct xlvs_conf_error err;
+	struct xlvs_spec s;
+	char msg[600];
+
+	cr_assert_not_null(y);
+	memcpy(y, "x: [", 4);
+	for (i = 0; i < n; i++)
+		memcpy(y + 4 + 2 * i, "1,", 2);
+	memcpy(y + 4 + 2 * n - 1, "]\n", 2);
+	cr_expect_eq(xlvs_conf_parse(FILE_NAME, y, 2 * n + 5, &s, &err), -EINVAL);
+	xlvs_conf_error_format(&err, msg, sizeof(msg));
+	cr_expect_not_null(strstr(msg, "more than 3000000 values"), "%s", msg);
+	spec_is_empty(&s);
+	free(y);
+}
+
+/* A file over 16 MiB is refused before it is read (64 MiB took 2.7 GB of memory). */
+Test(config, oversize_file_is_refused_fast, .timeout = 60)
+{
+	struct xlvs_conf_error err;
+	struct xlvs_spec s;
+	char path[] = "/tmp/xlvs-config-XXXXXX", msg[600], want[600];
+	double t0, took;
+	int fd = mkstemp(path), ret;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, (16 << 20) + 1), 0);	/* sparse: one byte over */
+	close(fd);
+	t0 = seconds();
+	ret = xlvs_conf_load(path, &s, &err);
+	took = seconds() - t0;
+	unlink(path);
+	xlvs_conf_error_format(&err, msg, sizeof(msg));
+	snprintf(want, sizeof(want), "%s: larger than 16 MiB", path);
+	cr_expect_eq(ret, -EFBIG, "ret %d (%s)", ret, msg);
+	cr_expect_not_null(strstr(msg, want), "error '%s', want '%s'", msg, want);
+	cr_expect_lt(took, 0.5, "refused in %.3f s", took);
+	spec_is_empty(&s);
+	/* the same bound for text handed to the parser: a comment one byte over */
+	char *big = malloc((16u << 20) + 1);
+
+	cr_assert_not_null(big);
+	memset(big, '#', (16u << 20) + 1);
+	refused_fast(big, (16u << 20) + 1, -EFBIG, FILE_NAME ": larger than 16 MiB");
+	free(big);
 }

@@ -606,3 +606,60 @@ Test(metrics, http_ipv6_and_bad_listen, .timeout = 20)
 	xlvs_metrics_stop(mx);
 	env_down(&e);
 }
+
+/* A connection from 127.0.0.1 that sent half a request and waits. */
+static int trickler(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	static const char half[] = "GET /metrics HTTP/1.1\r\nHost: a\r\nX-Slow: ";
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "connect: %s", strerror(errno));
+	cr_assert_eq(send(fd, half, sizeof(half) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(half) - 1);
+	return fd;
+}
+
+/* GET /metrics from source address 127.0.0.2 (another host, as far as the server knows). */
+static int scrape_from_other(int port)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000002) };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	struct timeval tmo = { .tv_sec = 3 };
+	char buf[4096] = "";
+	int fd = socket(AF_INET, SOCK_STREAM, 0), code = 0;
+	ssize_t n;
+
+	cr_assert(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0, "bind 127.0.0.2: %s", strerror(errno));
+	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(req) - 1 &&
+	    (n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0)
+		sscanf(buf, "HTTP/1.%*d %d", &code);
+	close(fd);
+	return code;
+}
+
+/* 24 connections that trickle their headers from one address: another is still served. */
+Test(metrics, trickling_clients_do_not_block_scrapes, .timeout = 30)
+{
+	struct xlvs_metrics *mx;
+	struct mxenv e;
+	int fds[24], i, port, code;
+
+	env_up(&e);
+	port = start_anywhere(&e, &mx, "127.0.0.1", false);
+	for (i = 0; i < 24; i++)
+		fds[i] = trickler(port);
+	usleep(200 * 1000);
+	code = scrape_from_other(port);
+	cr_expect_eq(code, 200, "scrape with 24 trickling clients: status %d", code);
+	for (i = 0; i < 24; i++)
+		close(fds[i]);
+	xlvs_metrics_stop(mx);
+	env_down(&e);
+}
