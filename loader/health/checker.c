@@ -806,54 +806,79 @@ static bool host_has_port(const char *host)
 	return strchr(b ? b : host, ':') != NULL;
 }
 
+/* The body digest of an http/https check: false (probe failed soon) when OpenSSL cannot. */
+static bool http_digest_init(struct xlvs_probe *p)
+{
+	const struct xlvs_check_spec *s = p->spec;
+	const EVP_MD *alg;
+
+	if (s->digest_alg == XLVS_DIGEST_NONE)
+		return true;
+	alg = s->digest_alg == XLVS_DIGEST_MD5 ? EVP_md5() : EVP_sha256();
+	p->md = EVP_MD_CTX_new();
+	if (!p->md || !alg || !EVP_DigestInit_ex(p->md, alg, NULL)) {
+		fail_soon(p, "digest: OpenSSL cannot compute %s here",
+			  s->digest_alg == XLVS_DIGEST_MD5 ? "md5" : "sha256");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The connection goes to the probed address and port whatever the URL
+ * names ("::" matches any host and port): `host` only sets the name in
+ * the URL (Host header, TLS server name, certificate name). No proxy,
+ * whatever http_proxy, https_proxy or all_proxy say in the daemon's
+ * environment: the check tests the real, not a proxy.
+ */
+static bool http_pin_target(struct xlvs_probe *p, const char *a, bool v6)
+{
+	char to[INET6_ADDRSTRLEN + 16];
+
+	snprintf(to, sizeof(to), "::%s%s%s:%u", v6 ? "[" : "", a, v6 ? "]" : "", p->t.port);
+	p->connect_to = curl_slist_append(NULL, to);
+	if (!p->connect_to) {
+		fail_soon(p, "curl: out of memory");
+		return false;
+	}
+	curl_easy_setopt(p->easy, CURLOPT_CONNECT_TO, p->connect_to);
+	curl_easy_setopt(p->easy, CURLOPT_PROXY, "");
+	curl_easy_setopt(p->easy, CURLOPT_NOPROXY, "*");
+	return true;
+}
+
+static void http_url(const struct xlvs_probe *p, const char *a, bool v6, char *url, size_t size)
+{
+	const struct xlvs_check_spec *s = p->spec;
+	const char *scheme = s->type == XLVS_CHECK_HTTPS ? "https" : "http";
+
+	if (s->host[0] && host_has_port(s->host))
+		snprintf(url, size, "%s://%s%s", scheme, s->host, s->path);
+	else if (s->host[0])
+		snprintf(url, size, "%s://%s:%u%s", scheme, s->host, p->t.port, s->path);
+	else
+		snprintf(url, size, "%s://%s%s%s:%u%s", scheme, v6 ? "[" : "", a, v6 ? "]" : "", p->t.port,
+			 s->path);
+}
+
 static void http_start(struct xlvs_probe *p)
 {
 	const struct xlvs_check_spec *s = p->spec;
-	bool tls = s->type == XLVS_CHECK_HTTPS;
-	char a[INET6_ADDRSTRLEN], url[XLVS_CHECK_STR * 2 + 96], to[INET6_ADDRSTRLEN + 16];
+	char a[INET6_ADDRSTRLEN], url[XLVS_CHECK_STR * 2 + 96];
 	bool v6 = p->t.addr.family == XLVS_AF_INET6;
 	CURLMcode mc;
 
-	if (s->digest_alg != XLVS_DIGEST_NONE) {
-		const EVP_MD *alg = s->digest_alg == XLVS_DIGEST_MD5 ? EVP_md5() : EVP_sha256();
-
-		p->md = EVP_MD_CTX_new();
-		if (!p->md || !alg || !EVP_DigestInit_ex(p->md, alg, NULL)) {
-			fail_soon(p, "digest: OpenSSL cannot compute %s here",
-				  s->digest_alg == XLVS_DIGEST_MD5 ? "md5" : "sha256");
-			return;
-		}
-	}
+	if (!http_digest_init(p))
+		return;
 	inet_ntop(af_of(&p->t.addr), p->t.addr.be, a, sizeof(a));
 	p->easy = curl_easy_init();
 	if (!p->easy) {
 		fail_soon(p, "curl: out of memory");
 		return;
 	}
-	/*
-	 * The connection goes to the probed address and port whatever the URL
-	 * names ("::" matches any host and port): `host` only sets the name in
-	 * the URL (Host header, TLS server name, certificate name). No proxy,
-	 * whatever http_proxy, https_proxy or all_proxy say in the daemon's
-	 * environment: the check tests the real, not a proxy.
-	 */
-	snprintf(to, sizeof(to), "::%s%s%s:%u", v6 ? "[" : "", a, v6 ? "]" : "", p->t.port);
-	p->connect_to = curl_slist_append(NULL, to);
-	if (!p->connect_to) {
-		fail_soon(p, "curl: out of memory");
+	if (!http_pin_target(p, a, v6))
 		return;
-	}
-	curl_easy_setopt(p->easy, CURLOPT_CONNECT_TO, p->connect_to);
-	curl_easy_setopt(p->easy, CURLOPT_PROXY, "");
-	curl_easy_setopt(p->easy, CURLOPT_NOPROXY, "*");
-	if (s->host[0] && host_has_port(s->host))
-		snprintf(url, sizeof(url), "%s://%s%s", tls ? "https" : "http", s->host, s->path);
-	else if (s->host[0])
-		snprintf(url, sizeof(url), "%s://%s:%u%s", tls ? "https" : "http", s->host, p->t.port,
-			 s->path);
-	else
-		snprintf(url, sizeof(url), "%s://%s%s%s:%u%s", tls ? "https" : "http", v6 ? "[" : "",
-			 a, v6 ? "]" : "", p->t.port, s->path);
+	http_url(p, a, v6, url, sizeof(url));
 	curl_easy_setopt(p->easy, CURLOPT_URL, url);
 	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, (char *)p);
 	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
