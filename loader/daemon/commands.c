@@ -186,8 +186,11 @@ static struct xlvs_svc_spec *find_service(struct xlvs_spec *want, json_t *req, c
 	return svc;
 }
 
-/* {"address", "port"?} -> address and port (-1 if not given). */
-static int get_real(json_t *req, struct xlvs_addr *addr, int *port, char *msg)
+/*
+ * {"address", "port"?} -> address and port (-1 if not given); port_min: 1 for
+ * a new real (as in the file), 0 to name one (reals of a port-0 service have port 0).
+ */
+static int get_real(json_t *req, struct xlvs_addr *addr, int *port, uint32_t port_min, char *msg)
 {
 	static const char *const keys[] = { "address", "port", NULL };
 	uint32_t p = 0;
@@ -200,7 +203,7 @@ static int get_real(json_t *req, struct xlvs_addr *addr, int *port, char *msg)
 	if (!err)
 		err = get_addr(o, "address", addr, msg);
 	if (!err)
-		err = get_uint(o, "port", false, XLVS_V_REAL_PORT_MIN, XLVS_V_PORT_MAX, &p, msg);
+		err = get_uint(o, "port", false, port_min, XLVS_V_PORT_MAX, &p, msg);
 	*port = json_object_get(o, "port") ? (int)p : -1;
 	return err;
 }
@@ -212,7 +215,7 @@ static int find_real(struct xlvs_svc_spec *svc, json_t *req, char *what, char *m
 	char a[64];
 	int port, err;
 
-	err = get_real(req, &addr, &port, msg);
+	err = get_real(req, &addr, &port, 0, msg);
 	if (err)
 		return err;
 	snprintf(what + strlen(what), MSG_SIZE - strlen(what), " real %s",
@@ -311,7 +314,7 @@ static int edit_real_add(struct xlvs_spec *want, json_t *req, char *what, char *
 	svc = find_service(want, req, what, msg, &err);
 	if (!svc)
 		return err;
-	err = get_real(req, &r.addr, &port, msg);
+	err = get_real(req, &r.addr, &port, XLVS_V_REAL_PORT_MIN, msg);
 	if (!err)
 		err = get_uint(req, "weight", false, 0, XLVS_V_WEIGHT_MAX, &weight, msg);
 	if (!err)
