@@ -17,6 +17,22 @@ LDLIBS   := -lbpf -lelf -lz
 DAEMON_LIBS := -lxdp -lmnl -lyaml -ljansson -lmicrohttpd -lsystemd -lev -lcurl -lldns -lcrypto
 CLI_LIBS := -ljansson -lxdp -lmnl
 
+# `make test SANITIZE=1`: every userspace binary (xlvsd, xlvs, the libraries, the unit and BPF
+# test binaries, the bench, the e2e tools) built with ASan and UBSan into build-asan/ (so the
+# normal objects are never mixed in), and every suite run under them. Any report fails: the
+# options below make Criterion's forked tests abort on the first one, and tests/e2e/run.sh
+# checks xlvsd's log. Not part of plain `make test` (it takes longer: docs/testing.md).
+ifeq ($(SANITIZE),1)
+ifeq ($(origin BUILD),file)
+BUILD    := build-asan
+endif
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN_SUPP := $(abspath tests/sanitizers)
+export ASAN_OPTIONS ?= abort_on_error=1:detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1
+export UBSAN_OPTIONS ?= halt_on_error=1:abort_on_error=1:print_stacktrace=1:suppressions=$(SAN_SUPP)/ubsan.supp
+export LSAN_OPTIONS ?= suppressions=$(SAN_SUPP)/lsan.supp:print_suppressions=0
+endif
+
 ifeq ($(V),1)
 Q =
 msg =

@@ -19,6 +19,7 @@
 
 #include "spec.h"
 #include "conf.h"
+#include "validate.h"
 
 #define MAX_IFS		(sizeof(((struct xlvs_global_spec *)0)->interfaces) / IF_NAMESIZE)
 #define MAX_SEEN	32		/* keys per section: bits of struct seen.mask */

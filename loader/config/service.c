@@ -10,8 +10,6 @@
 #include "xlvsmaps.h"
 #include "parse.h"
 
-#define RING_MIN	3u
-#define RING_MAX	16777213u	/* largest prime <= XLVS_MAGLEV_MAX_SIZE */
 
 /* A service while its mapping is walked: the spec plus service-only defaults. */
 struct svc_parse {
@@ -20,66 +18,45 @@ struct svc_parse {
 	struct xlvs_svc_health h;	/* becomes s.health if any health key is set */
 };
 
-/* A lowercase name that from_name() knows: *x is its value, or -1 (not an error yet). */
-static int get_name(struct ctx *c, const struct key *k, yaml_node_t *v,
-		    int (*from_name)(const char *), int max, const char **s, int *x)
+/* A name that one of the shared validators (validate.h) turns into a value. */
+static int key_name(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj,
+		    int (*check)(const char *, const char *, uint8_t *, char *, size_t))
 {
-	int err = cf_get_str(c, k->name, v, s);
+	char msg[sizeof(c->err->msg)];
+	const char *s;
+	uint8_t x;
+	int err = cf_get_str(c, k->name, v, &s);
 
 	if (err)
 		return err;
-	*x = cf_has_upper(*s) ? -EINVAL : from_name(*s);
-	if (*x >= max)
-		*x = -1;
+	if (check(k->name, s, &x, msg, sizeof(msg)))
+		return fail(c, v, "%s", msg);
+	cf_store(obj, k, x);
 	return 0;
 }
 
 static int key_sched(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
-	char list[160];
-	const char *s;
-	struct vbuf b;
-	int err, x;
-
-	err = get_name(c, k, v, xlvs_sched_from_name, XLVS_SCHED_MAX, &s, &x);
-	if (err)
-		return err;
-	if (x < 0) {
-		cf_join(list, sizeof(list), xlvs_sched_names, XLVS_SCHED_MAX);
-		return fail(c, v, "%s: unknown scheduler '%s' (expected %s)", k->name, cf_show(v, &b),
-			    list);
-	}
-	/* The data path drops flows of other schedulers (sched_unsupported): refuse them here. */
-	if (x != XLVS_SCHED_MAGLEV)
-		return fail(c, v, "%s: '%s' is not supported yet (use maglev)", k->name, s);
-	cf_store(obj, k, x);
-	return 0;
+	return key_name(c, k, v, obj, xlvs_v_sched);
 }
 
 static int key_fwd(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
-	const char *s;
-	struct vbuf b;
-	int err, x;
+	return key_name(c, k, v, obj, xlvs_v_fwd);
+}
 
-	err = get_name(c, k, v, xlvs_fwd_from_name, XLVS_FWD_MAX, &s, &x);
-	if (err)
-		return err;
-	if (x < 0)
-		return fail(c, v, "%s: unknown method '%s' (expected dr, tun, ipip or gue)",
-			    k->name, cf_show(v, &b));
-	if (x == XLVS_FWD_NAT || x == XLVS_FWD_FULLNAT)
-		return fail(c, v, "%s: '%s' is not supported yet (use dr, tun or gue)", k->name, s);
-	cf_store(obj, k, x);
-	return 0;
+static int key_proto(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	return key_name(c, k, v, obj, xlvs_v_proto);
 }
 
 static int key_ring(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
+	char msg[sizeof(c->err->msg)];
 	int err = cf_key_uint(c, k, v, obj);
 
-	if (!err && !xlvs_is_prime(((struct svc_parse *)obj)->s.ring_size))
-		err = fail(c, v, "%s: %s is not a prime", k->name, sval(v));
+	if (!err && xlvs_v_ring(k->name, ((struct svc_parse *)obj)->s.ring_size, msg, sizeof(msg)))
+		err = fail(c, v, "%s", msg);
 	return err;
 }
 
@@ -93,12 +70,6 @@ static int key_echo(struct ctx *c, const struct key *k, yaml_node_t *v, void *ob
 		p->s.flags |= XLVS_SVC_F_ECHO;
 	return err;
 }
-
-static const char *const proto_names[] = { "tcp", "udp" };
-static const int proto_vals[] = { IPPROTO_TCP, IPPROTO_UDP };
-static const struct choice protocols = {
-	.noun = "protocol", .names = proto_names, .n = 2, .vals = proto_vals,
-};
 
 /* A real's `check:` goes over its service's check (or the defaults). */
 static int key_real_check(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
@@ -128,32 +99,37 @@ enum { R_ADDRESS, R_PORT, R_WEIGHT, R_FORWARD, R_GUE_PORT, R_CHECK, R_NR };
 
 static const struct key real_keys[R_NR] = {
 	[R_ADDRESS] = { .name = "address", .fn = cf_key_addr, R(addr) },
-	[R_PORT] = { .name = "port", .fn = cf_key_uint, R(port), .min = 1, .max = 65535 },
-	[R_WEIGHT] = { .name = "weight", .fn = cf_key_uint, R(weight), .max = XLVS_MAGLEV_MAX_WEIGHT },
+	[R_PORT] = { .name = "port", .fn = cf_key_uint, R(port), .min = XLVS_V_REAL_PORT_MIN,
+		     .max = XLVS_V_PORT_MAX },
+	[R_WEIGHT] = { .name = "weight", .fn = cf_key_uint, R(weight), .max = XLVS_V_WEIGHT_MAX },
 	[R_FORWARD] = { .name = "forward", .fn = key_fwd, R(fwd) },
-	[R_GUE_PORT] = { .name = "gue_port", .fn = cf_key_uint, R(gue_port), .min = 1, .max = 65535 },
+	[R_GUE_PORT] = { .name = "gue_port", .fn = cf_key_uint, R(gue_port),
+			 .min = XLVS_V_GUE_PORT_MIN, .max = XLVS_V_PORT_MAX },
 	[R_CHECK] = { .name = "check", .fn = key_real_check },
 };
 
-/* Rules that need the whole real (and its service): port, family, GUE port, tunnel needs. */
+/* The node of a key of a real that a shared rule names ("" or absent: the address). */
+static yaml_node_t *real_node(const struct seen *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < R_NR; i++)
+		if (!strcmp(real_keys[i].name, key) && HAS(s, i))
+			return s->val[i];
+	return s->val[R_ADDRESS];
+}
+
+/* The rules of a whole real (validate.h), then what the file's cross-checks need to know. */
 static int check_real(struct ctx *c, const struct svc_parse *p, struct xlvs_real_spec *r,
 		      struct seen *s, struct svc_note *note)
 {
-	char a[INET6_ADDRSTRLEN], vip[INET6_ADDRSTRLEN];
+	char msg[sizeof(c->err->msg)];
 	bool v6 = r->addr.family == XLVS_AF_INET6;
+	const char *key = "";
 
-	if (HAS(s, R_PORT) && r->port != p->s.port)
-		return fail(c, s->val[R_PORT],
-			    "port: %u differs from the service port %u (dr, tun and gue keep the destination port)",
-			    r->port, p->s.port);
-	if (r->fwd == XLVS_FWD_DR && r->addr.family != p->s.vip.family)
-		return fail(c, s->val[R_ADDRESS],
-			    "address: %s is IPv%d but the VIP %s is IPv%d (dr needs the same family; use tun or gue)",
-			    cf_addr_str(&r->addr, a), r->addr.family, cf_addr_str(&p->s.vip, vip),
-			    p->s.vip.family);
-	if (HAS(s, R_GUE_PORT) && r->fwd != XLVS_FWD_GUE)
-		return fail(c, s->val[R_GUE_PORT], "gue_port: set but this real forwards with %s",
-			    xlvs_fwd_names[r->fwd]);
+	/* the tunnel sources may come later in the file: conf.c checks them after the walk */
+	if (xlvs_v_real(NULL, &p->s, r, &key, msg, sizeof(msg)))
+		return fail(c, real_node(s, key), "%s", msg);
 	if (r->fwd == XLVS_FWD_DR)
 		return 0;
 	if (r->fwd == XLVS_FWD_GUE && !HAS(s, R_GUE_PORT))
@@ -326,14 +302,16 @@ static const struct choice on_down_choice = { .noun = "action", .names = on_down
 
 static const struct key svc_keys[S_NR] = {
 	[S_VIP] = { .name = "vip", .fn = cf_key_addr, S(s.vip) },
-	[S_PORT] = { .name = "port", .fn = cf_key_uint, S(s.port), .max = 65535 },
-	[S_PROTOCOL] = { .name = "protocol", .fn = cf_key_choice, S(s.proto), .arg = &protocols },
+	[S_PORT] = { .name = "port", .fn = cf_key_uint, S(s.port), .min = XLVS_V_SVC_PORT_MIN,
+		     .max = XLVS_V_PORT_MAX },
+	[S_PROTOCOL] = { .name = "protocol", .fn = key_proto, S(s.proto) },
 	[S_SCHEDULER] = { .name = "scheduler", .fn = key_sched, S(s.sched) },
 	[S_FORWARD] = { .name = "forward", .fn = key_fwd, S(s.fwd) },
 	[S_RING_SIZE] = { .name = "ring_size", .fn = key_ring, S(s.ring_size),
-			  .min = RING_MIN, .max = RING_MAX },
+			  .min = XLVS_V_RING_MIN, .max = XLVS_V_RING_MAX },
 	[S_ECHO] = { .name = "echo", .fn = key_echo },
-	[S_GUE_PORT] = { .name = "gue_port", .fn = cf_key_uint, S(gue_port), .min = 1, .max = 65535 },
+	[S_GUE_PORT] = { .name = "gue_port", .fn = cf_key_uint, S(gue_port),
+			 .min = XLVS_V_GUE_PORT_MIN, .max = XLVS_V_PORT_MAX },
 	[S_REALS] = { .name = "reals", .fn = key_later },
 	[S_CHECK] = { .name = "check", .fn = key_svc_check },
 	[S_ON_DOWN] = { .name = "on_down", .fn = cf_key_choice, S(h.on_down), .arg = &on_down_choice },
@@ -348,7 +326,8 @@ static const char *const svc_unsupported[] = { "persistence", NULL };
 static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *p,
 			 const struct seen *s)
 {
-	char name[80];
+	char name[80], msg[sizeof(c->err->msg)];
+	const char *key = "";
 	size_t i;
 
 	if (HAS(s, S_GUE_PORT) && p->s.fwd != XLVS_FWD_GUE) {
@@ -359,11 +338,11 @@ static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *
 				    "gue_port: set but no real of service %s uses gue",
 				    cf_svc_str(&p->s, name, sizeof(name)));
 	}
-	/* only an explicit ring_size can be that small */
-	if (p->s.nr_reals > p->s.ring_size)
-		return fail(c, HAS(s, S_RING_SIZE) ? s->val[S_RING_SIZE] : n,
-			    "ring_size: %u is smaller than the number of reals (%zu)",
-			    p->s.ring_size, p->s.nr_reals);
+	if (xlvs_v_service(&p->s, &key, msg, sizeof(msg))) {
+		for (i = 0; i < S_NR && (strcmp(svc_keys[i].name, key) || !HAS(s, i)); i++)
+			;
+		return fail(c, i < S_NR ? s->val[i] : n, "%s", msg);
+	}
 	return 0;
 }
 

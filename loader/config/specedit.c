@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Desired-state edits for the control commands, see specedit.h. The checks
- * mirror the configuration file's (loader/config.c) for what one command can
- * change, so that a runtime change is never something the file would refuse.
+ * Desired-state edits for the control commands, see specedit.h. A service or
+ * real is checked by the configuration file's own rules (validate.h), so a
+ * runtime change is never something the file would refuse, and is refused
+ * with the file's words.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include "maglev.h"
 #include "xlvsmaps.h"
 #include "specedit.h"
+#include "validate.h"
 
 /* Shallow: the checks stay shared with src (the caller keeps one of the two arrays). */
 static int copy_reals(struct xlvs_svc_spec *dst, const struct xlvs_svc_spec *src)
@@ -105,49 +107,14 @@ static int fail(char *msg, size_t size, int err, const char *fmt, const char *a)
 
 static int check_svc(const struct xlvs_svc_spec *svc, char *msg, size_t size)
 {
-	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
-		return fail(msg, size, -EINVAL, "protocol: %s", "tcp or udp");
-	if (svc->sched >= XLVS_SCHED_MAX || svc->fwd >= XLVS_FWD_MAX)
-		return fail(msg, size, -EINVAL, "%s", "unknown scheduler or forwarding method");
-	if (svc->fwd == XLVS_FWD_NAT || svc->fwd == XLVS_FWD_FULLNAT)
-		return fail(msg, size, -EINVAL, "forward: %s is not supported yet (dr, tun, gue)",
-			    xlvs_fwd_names[svc->fwd]);
-	if (svc->ring_size && (!xlvs_is_prime(svc->ring_size) ||
-			       svc->ring_size > XLVS_MAGLEV_MAX_SIZE))
-		return fail(msg, size, -EINVAL, "ring_size: %s",
-			    "must be a prime no larger than 16777216");
-	if (svc->ring_size && svc->nr_reals > svc->ring_size)
-		return fail(msg, size, -EINVAL, "ring_size: %s",
-			    "smaller than the number of reals");
-	return 0;
+	return xlvs_v_service(svc, NULL, msg, size);
 }
 
-/* The rules of loader/config.c check_real() that a single real can break. */
+/* The file's rules for one real, the tunnel sources of the running configuration included. */
 static int check_real(const struct xlvs_spec *s, const struct xlvs_svc_spec *svc,
 		      const struct xlvs_real_spec *r, char *msg, size_t size)
 {
-	const struct xlvs_addr *src = r->addr.family == XLVS_AF_INET6 ? &s->global.tun_src6 :
-					&s->global.tun_src4;
-
-	if (r->fwd >= XLVS_FWD_MAX || r->fwd == XLVS_FWD_NAT || r->fwd == XLVS_FWD_FULLNAT)
-		return fail(msg, size, -EINVAL, "forward: %s", "dr, tun or gue");
-	if (r->weight > XLVS_MAGLEV_MAX_WEIGHT)
-		return fail(msg, size, -EINVAL, "weight: %s", "at most 65535");
-	if (r->port != svc->port)
-		return fail(msg, size, -EINVAL, "port: %s",
-			    "must be the service port (dr, tun and gue keep the destination port)");
-	if (r->fwd == XLVS_FWD_DR && r->addr.family != svc->vip.family)
-		return fail(msg, size, -EINVAL, "address: %s",
-			    "dr needs the VIP's address family; use tun or gue");
-	if (r->gue_port && r->fwd != XLVS_FWD_GUE)
-		return fail(msg, size, -EINVAL, "gue_port: %s",
-			    "set but the real does not use gue");
-	if (r->fwd != XLVS_FWD_DR && !src->family)
-		return fail(msg, size, -EINVAL, "forward: %s",
-			    r->addr.family == XLVS_AF_INET6 ?
-			    "IPv6 tunnel reals need tunnel.source6 in the configuration" :
-			    "IPv4 tunnel reals need tunnel.source4 in the configuration");
-	return 0;
+	return xlvs_v_real(&s->global, svc, r, NULL, msg, size);
 }
 
 int xlvsd_spec_add_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc, char *msg, size_t size)
@@ -159,7 +126,7 @@ int xlvsd_spec_add_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc, cha
 	if (xlvsd_spec_find_svc(s, &svc->vip, svc->proto, svc->port))
 		return fail(msg, size, -EEXIST, "%s", "service exists");
 	if (s->nr_services >= XLVS_MAX_SERVICES)
-		return fail(msg, size, -ENOSPC, "%s", "too many services (at most 16384)");
+		return fail(msg, size, -ENOSPC, "too many services (at most %s)", "16384");
 	err = check_svc(svc, msg, size);
 	for (i = 0; !err && i < svc->nr_reals; i++)
 		err = check_real(s, svc, &svc->reals[i], msg, size);
@@ -230,11 +197,22 @@ int xlvsd_spec_add_real(struct xlvs_spec *s, struct xlvs_svc_spec *svc,
 	size_t idx;
 	int err;
 
-	if (!xlvsd_spec_find_real(svc, &r->addr, r->port, &idx))
-		return fail(msg, size, -EEXIST, "%s", "the real exists in this service");
-	if (svc->ring_size && svc->nr_reals + 1 > svc->ring_size)
-		return fail(msg, size, -ENOSPC, "%s",
-			    "the service's ring_size is smaller than its reals");
+	char a[INET6_ADDRSTRLEN], m[128];
+	uint32_t ring = svc->ring_size ? svc->ring_size : XLVS_RING_DEFAULT;
+
+	/* a real's identity in its service is its address, as in the file */
+	if (!xlvsd_spec_find_real(svc, &r->addr, -1, &idx) ||
+	    xlvsd_spec_find_real(svc, &r->addr, -1, &idx) == -ENOTUNIQ)
+		return fail(msg, size, -EEXIST, "duplicate real %s", xlvs_v_addr_str(&r->addr, a));
+	if (xlvsd_spec_nr_reals(s) >= XLVS_MAX_REALS) {
+		snprintf(m, sizeof(m), "%u", XLVS_MAX_REALS);
+		return fail(msg, size, -ENOSPC, "too many reals (at most %s in all services)", m);
+	}
+	if (svc->nr_reals + 1 > ring) {
+		snprintf(m, sizeof(m), "ring_size: %u is smaller than the number of reals (%zu)",
+			 ring, svc->nr_reals + 1);
+		return fail(msg, size, -ENOSPC, "%s", m);
+	}
 	err = check_real(s, svc, r, msg, size);
 	if (err)
 		return err;

@@ -351,55 +351,33 @@ int cf_key_choice(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 		    list);
 }
 
-static bool usable(const struct xlvs_addr *a)
-{
-	static const uint8_t zero[16], loop6[16] = { [15] = 1 };
-	uint32_t x = ntohl(a->be[0]);
-
-	if (a->family == XLVS_AF_INET)	/* 0/8, 127/8, multicast, class E and broadcast */
-		return x >> 24 && x >> 24 != 127 && x < 0xe0000000u;
-	return memcmp(a->be, zero, 16) && memcmp(a->be, loop6, 16) && x >> 24 != 0xff;
-}
-
 /* An address; k->min restricts the family (XLVS_AF_INET / XLVS_AF_INET6, 0 = either). */
 int cf_key_addr(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
-	static const char *const fam[] = { "an IPv4 or IPv6", [4] = "an IPv4", [6] = "an IPv6" };
+	char msg[sizeof(c->err->msg)];
 	struct xlvs_addr a;
 	const char *s;
-	struct vbuf b;
 	int err;
 
 	err = cf_get_str(c, k->name, v, &s);
 	if (err)
 		return err;
-	memset(&a, 0, sizeof(a));
-	if (xlvs_addr_parse(s, &a) || (k->min && a.family != k->min))
-		return fail(c, v, "%s: '%s' is not %s address", k->name, cf_show(v, &b), fam[k->min]);
-	if (!usable(&a))
-		return fail(c, v, "%s: '%s' is not a usable unicast address", k->name, cf_show(v, &b));
-	memset(a.pad, 0, sizeof(a.pad));
+	if (xlvs_v_addr(k->name, s, k->min, &a, msg, sizeof(msg)))
+		return fail(c, v, "%s", msg);
 	memcpy((char *)obj + k->off, &a, sizeof(a));
 	return 0;
 }
 
 const char *cf_addr_str(const struct xlvs_addr *a, char *buf)
 {
-	return inet_ntop(a->family == XLVS_AF_INET6 ? AF_INET6 : AF_INET, a->be, buf,
-			 INET6_ADDRSTRLEN);
+	return xlvs_v_addr_str(a, buf);
 }
 
 /* "tcp 198.18.0.10:80", "udp [2001:db8::10]:53" */
 const char *cf_svc_str(const struct xlvs_svc_spec *s, char *buf, size_t size)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	cf_addr_str(&s->vip, a);
-	snprintf(buf, size, s->vip.family == XLVS_AF_INET6 ? "%s [%s]:%u" : "%s %s:%u",
-		 xlvs_svc_proto_name(s->proto), a, s->port);
-	return buf;
+	return xlvs_v_svc_str(s, buf, size);
 }
-
 
 /*
  * "2s", "500ms", "1m", "1h", or a plain integer (seconds), into milliseconds

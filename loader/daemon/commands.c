@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config/specedit.h"
+#include "config/validate.h"
 #include "health/hc.h"
 #include "log.h"
 #include "ctl.h"
@@ -80,17 +81,20 @@ static int only_keys(json_t *obj, const char *const *allowed, const char *where,
 	return 0;
 }
 
-static int get_uint(json_t *obj, const char *key, bool required, uint32_t max, uint32_t *out,
-		    char *msg)
+/* An integer within min..max; out of range in the configuration file's words. */
+static int get_uint(json_t *obj, const char *key, bool required, uint32_t min, uint32_t max,
+		    uint32_t *out, char *msg)
 {
 	json_t *v = json_object_get(obj, key);
 
 	if (!v)
 		return required ? bad(msg, "missing argument \"%s\"", key) : 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
-		snprintf(msg, MSG_SIZE, "\"%s\" must be an integer from 0 to %u", key, max);
+	if (!json_is_integer(v)) {
+		snprintf(msg, MSG_SIZE, "\"%s\" must be an integer from %u to %u", key, min, max);
 		return -EINVAL;
 	}
+	if (xlvs_v_uint(key, json_integer_value(v), min, max, msg, MSG_SIZE))
+		return -EINVAL;
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -108,6 +112,7 @@ static const char *get_str(json_t *obj, const char *key, bool required, char *ms
 	return json_string_value(v);
 }
 
+/* An address the file would take for that key (validate.h). */
 static int get_addr(json_t *obj, const char *key, struct xlvs_addr *a, char *msg)
 {
 	const char *s;
@@ -116,9 +121,7 @@ static int get_addr(json_t *obj, const char *key, struct xlvs_addr *a, char *msg
 	s = get_str(obj, key, true, msg, &err);
 	if (err)
 		return err;
-	if (xlvs_addr_parse(s, a))
-		return bad(msg, "\"%s\" is not an IPv4 or IPv6 address", s);
-	return 0;
+	return xlvs_v_addr(key, s, 0, a, msg, MSG_SIZE);
 }
 
 /* The object req[name] ({keys}, shape for the message), or NULL with *err set. */
@@ -155,17 +158,14 @@ static int get_service(json_t *req, struct xlvs_svc_spec *svc, char *msg)
 	if (!err)
 		err = get_addr(o, "vip", &svc->vip, msg);
 	if (!err)
-		err = get_uint(o, "port", true, 65535, &port, msg);
+		err = get_uint(o, "port", true, XLVS_V_SVC_PORT_MIN, XLVS_V_PORT_MAX, &port, msg);
 	if (err)
 		return err;
 	svc->port = port;
 	proto = get_str(o, "protocol", true, msg, &err);
 	if (err)
 		return err;
-	if (strcmp(proto, "tcp") && strcmp(proto, "udp"))
-		return bad(msg, "protocol \"%s\": tcp or udp", proto);
-	svc->proto = strcmp(proto, "tcp") ? IPPROTO_UDP : IPPROTO_TCP;
-	return 0;
+	return xlvs_v_proto("protocol", proto, &svc->proto, msg, MSG_SIZE);
 }
 
 /* The service named by req in want. */
@@ -186,8 +186,11 @@ static struct xlvs_svc_spec *find_service(struct xlvs_spec *want, json_t *req, c
 	return svc;
 }
 
-/* {"address", "port"?} -> address and port (-1 if not given). */
-static int get_real(json_t *req, struct xlvs_addr *addr, int *port, char *msg)
+/*
+ * {"address", "port"?} -> address and port (-1 if not given); port_min: 1 for
+ * a new real (as in the file), 0 to name one (reals of a port-0 service have port 0).
+ */
+static int get_real(json_t *req, struct xlvs_addr *addr, int *port, uint32_t port_min, char *msg)
 {
 	static const char *const keys[] = { "address", "port", NULL };
 	uint32_t p = 0;
@@ -200,7 +203,7 @@ static int get_real(json_t *req, struct xlvs_addr *addr, int *port, char *msg)
 	if (!err)
 		err = get_addr(o, "address", addr, msg);
 	if (!err)
-		err = get_uint(o, "port", false, 65535, &p, msg);
+		err = get_uint(o, "port", false, port_min, XLVS_V_PORT_MAX, &p, msg);
 	*port = json_object_get(o, "port") ? (int)p : -1;
 	return err;
 }
@@ -212,7 +215,7 @@ static int find_real(struct xlvs_svc_spec *svc, json_t *req, char *what, char *m
 	char a[64];
 	int port, err;
 
-	err = get_real(req, &addr, &port, msg);
+	err = get_real(req, &addr, &port, 0, msg);
 	if (err)
 		return err;
 	snprintf(what + strlen(what), MSG_SIZE - strlen(what), " real %s",
@@ -225,19 +228,21 @@ static int find_real(struct xlvs_svc_spec *svc, json_t *req, char *what, char *m
 	return 0;
 }
 
-static int get_name(json_t *req, const char *key, int (*from_name)(const char *), int def,
+/* A scheduler or method by name (validate.h); def if not given. */
+static int get_name(json_t *req, const char *key,
+		    int (*check)(const char *, const char *, uint8_t *, char *, size_t), int def,
 		    int *out, char *msg)
 {
 	const char *s;
-	int err = 0, v;
+	int err = 0;
+	uint8_t v;
 
 	*out = def;
 	s = get_str(req, key, false, msg, &err);
 	if (err || !s)
 		return err;
-	v = from_name(s);
-	if (v < 0)
-		return bad(msg, "unknown %s", key);
+	if (check(key, s, &v, msg, MSG_SIZE))
+		return -EINVAL;
 	*out = v;
 	return 0;
 }
@@ -264,18 +269,18 @@ static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, cha
 
 	err = get_service(req, &svc, msg);
 	if (!err)
-		err = get_name(req, "scheduler", xlvs_sched_from_name, svc.sched, &sched, msg);
+		err = get_name(req, "scheduler", xlvs_v_sched, svc.sched, &sched, msg);
 	if (!err)
-		err = get_name(req, "forward", xlvs_fwd_from_name, svc.fwd, &fwd, msg);
+		err = get_name(req, "forward", xlvs_v_fwd, svc.fwd, &fwd, msg);
 	if (!err)
-		err = get_uint(req, "ring_size", false, UINT32_MAX, &svc.ring_size, msg);
+		err = get_uint(req, "ring_size", false, 0, UINT32_MAX, &svc.ring_size, msg);
+	/* 0: the default; any other size as the file takes it */
+	if (!err && svc.ring_size && xlvs_v_ring("ring_size", svc.ring_size, msg, MSG_SIZE))
+		err = -EINVAL;
 	if (err)
 		return err;
 	if (echo && !json_is_boolean(echo))
 		return bad(msg, "\"%s\" must be true or false", "echo");
-	if (sched != XLVS_SCHED_MAGLEV)
-		return bad(msg, "scheduler %s is not supported yet (maglev)",
-			   xlvs_sched_names[sched]);
 	svc.sched = sched;
 	svc.fwd = fwd;
 	if (!svc.ring_size)
@@ -309,13 +314,14 @@ static int edit_real_add(struct xlvs_spec *want, json_t *req, char *what, char *
 	svc = find_service(want, req, what, msg, &err);
 	if (!svc)
 		return err;
-	err = get_real(req, &r.addr, &port, msg);
+	err = get_real(req, &r.addr, &port, XLVS_V_REAL_PORT_MIN, msg);
 	if (!err)
-		err = get_uint(req, "weight", false, XLVS_MAGLEV_MAX_WEIGHT, &weight, msg);
+		err = get_uint(req, "weight", false, 0, XLVS_V_WEIGHT_MAX, &weight, msg);
 	if (!err)
-		err = get_name(req, "forward", xlvs_fwd_from_name, svc->fwd, &fwd, msg);
+		err = get_name(req, "forward", xlvs_v_fwd, svc->fwd, &fwd, msg);
 	if (!err)
-		err = get_uint(req, "gue_port", false, 65535, &gue, msg);
+		err = get_uint(req, "gue_port", false, XLVS_V_GUE_PORT_MIN, XLVS_V_PORT_MAX, &gue,
+			       msg);
 	if (err)
 		return err;
 	r.port = port < 0 ? svc->port : port;
@@ -352,7 +358,7 @@ static int edit_real_weight(struct xlvs_spec *want, json_t *req, char *what, cha
 	if (svc)
 		err = find_real(svc, req, what, msg, &idx);
 	if (!err)
-		err = get_uint(req, "weight", true, XLVS_MAGLEV_MAX_WEIGHT, &weight, msg);
+		err = get_uint(req, "weight", true, 0, XLVS_V_WEIGHT_MAX, &weight, msg);
 	if (err)
 		return err;
 	svc->reals[idx].weight = weight;

@@ -114,6 +114,8 @@ topo_down() {
 # (scenarios run in subshells: the pid lives in a file). XLVSD_BIN and XLVSD_ENV override
 # the binary and add environment variables.
 start_xlvsd() {
+	# each start gets a fresh log; earlier ones are kept for the sanitizer check (run.sh)
+	[ -s "$LOG" ] && cat "$LOG" >>"$LOG.earlier"
 	: >"$LOG"
 	# nsenter itself (in_ns is a function: `&` would fork a shell and $! would name that).
 	env ${XLVSD_ENV:-} nsenter --net=/run/netns/"$NS_LB" "${XLVSD_BIN:-$XLVSD}" -c "$CONF" --pin-dir "$PIN" --socket "$SOCK" >>"$LOG" 2>&1 &

@@ -709,6 +709,19 @@ s_restart_no_loss() {
 	[ "$lost" = 0 ] || fail "lost $lost of $sent packets across restarts"
 }
 
+# Built with SANITIZE=1, xlvsd reports to its log (ASAN_OPTIONS/UBSAN_OPTIONS from the Makefile,
+# passed through nsenter): after it stopped (leaks are reported at exit), no report in any of the
+# logs of this run. A plain build never writes these lines, so this always runs.
+s_sanitizer_reports() {
+	local pat='ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:' n
+	stop_xlvsd
+	n=$(cat "$LOG.earlier" "$LOG" 2>/dev/null | grep -c "$pat")
+	[ "$n" = 0 ] || { grep -h -A30 "$pat" "$LOG.earlier" "$LOG" 2>/dev/null | head -120 >&2
+		cat "$LOG.earlier" "$LOG" >/tmp/xlvsd-e2e.log 2>/dev/null
+		fail "$n sanitizer reports in xlvsd's logs (all of them: /tmp/xlvsd-e2e.log)"; }
+	echo "   ${ASAN_OPTIONS:+sanitized build: }0 reports in $(cat "$LOG.earlier" "$LOG" 2>/dev/null | wc -l) log lines"
+}
+
 main() {
 	[ "$(id -u)" = 0 ] || fail "e2e needs root (network namespaces, XDP)"
 	[ -x "$XLVSD" ] && [ -x "$XLVS" ] || fail "build first: $XLVSD / $XLVS missing (make)"
@@ -743,6 +756,8 @@ main() {
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify
 	scenario "restarting xlvsd under traffic loses no packet" s_restart_no_loss
+
+	scenario "no sanitizer report in xlvsd's logs" s_sanitizer_reports
 
 	for f in "${FAILURES[@]}"; do echo "FAILED: $f"; done
 	echo "e2e: $PASSED passed, $FAILED failed"

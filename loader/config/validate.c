@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The rules of services and reals for the file and the control commands, see validate.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "maglev.h"
+#include "xlvsmaps.h"
+#include "validate.h"
+
+static int __attribute__((format(printf, 3, 4)))
+refuse(char *msg, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg && size) {
+		va_start(ap, fmt);
+		vsnprintf(msg, size, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int refuse_at(const char **key, const char *name, char *msg, size_t size,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int refuse_at(const char **key, const char *name, char *msg, size_t size,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	if (key)
+		*key = name;
+	if (msg && size) {
+		va_start(ap, fmt);
+		vsnprintf(msg, size, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+const char *xlvs_v_show(const char *s, size_t len, struct xlvs_v_show *b)
+{
+	const unsigned char *v = (const unsigned char *)s;
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o < 40; i++)
+		b->s[o++] = v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+	strcpy(b->s + o, i < len ? "..." : "");
+	return b->s;
+}
+
+const char *xlvs_v_addr_str(const struct xlvs_addr *a, char *buf)
+{
+	return inet_ntop(a->family == XLVS_AF_INET6 ? AF_INET6 : AF_INET, a->be, buf,
+			 INET6_ADDRSTRLEN);
+}
+
+const char *xlvs_v_svc_str(const struct xlvs_svc_spec *s, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	xlvs_v_addr_str(&s->vip, a);
+	snprintf(buf, size, s->vip.family == XLVS_AF_INET6 ? "%s [%s]:%u" : "%s %s:%u",
+		 xlvs_svc_proto_name(s->proto), a, s->port);
+	return buf;
+}
+
+int xlvs_v_range(const char *name, const char *text, const char *range, char *msg, size_t size)
+{
+	struct xlvs_v_show b;
+
+	return refuse(msg, size, "%s: %s out of range (%s)", name,
+		      xlvs_v_show(text, strlen(text), &b), range);
+}
+
+int xlvs_v_uint(const char *name, long long x, uint32_t min, uint32_t max, char *msg,
+		size_t size)
+{
+	char text[32], range[32];
+
+	if (x >= min && x <= max)
+		return 0;
+	snprintf(text, sizeof(text), "%lld", x);
+	snprintf(range, sizeof(range), "%u..%u", min, max);
+	return xlvs_v_range(name, text, range, msg, size);
+}
+
+bool xlvs_v_addr_usable(const struct xlvs_addr *a)
+{
+	static const uint8_t zero[16], loop6[16] = { [15] = 1 };
+	uint32_t x = ntohl(a->be[0]);
+
+	if (a->family == XLVS_AF_INET)	/* 0/8, 127/8, multicast, class E and broadcast */
+		return x >> 24 && x >> 24 != 127 && x < 0xe0000000u;
+	if (a->family != XLVS_AF_INET6)
+		return false;
+	return memcmp(a->be, zero, 16) && memcmp(a->be, loop6, 16) && x >> 24 != 0xff;
+}
+
+int xlvs_v_addr(const char *name, const char *text, uint8_t family, struct xlvs_addr *out,
+		char *msg, size_t size)
+{
+	static const char *const fam[] = { "an IPv4 or IPv6", [4] = "an IPv4", [6] = "an IPv6" };
+	struct xlvs_v_show b;
+	struct xlvs_addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (xlvs_addr_parse(text, &a) || (family && a.family != family))
+		return refuse(msg, size, "%s: '%s' is not %s address", name,
+			      xlvs_v_show(text, strlen(text), &b), fam[family == 4 || family == 6 ?
+								       family : 0]);
+	if (!xlvs_v_addr_usable(&a))
+		return refuse(msg, size, "%s: '%s' is not a usable unicast address", name,
+			      xlvs_v_show(text, strlen(text), &b));
+	memset(a.pad, 0, sizeof(a.pad));
+	*out = a;
+	return 0;
+}
+
+static bool has_upper(const char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			return true;
+	return false;
+}
+
+/* names[i] == text (lowercase only): i, or -1. */
+static int lookup(const char *text, const char *const *names, int n)
+{
+	int i;
+
+	if (has_upper(text))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (names[i] && !strcmp(text, names[i]))
+			return i;
+	return -1;
+}
+
+int xlvs_v_proto(const char *name, const char *text, uint8_t *out, char *msg, size_t size)
+{
+	static const char *const names[] = { "tcp", "udp" };
+	struct xlvs_v_show b;
+	int i = lookup(text, names, 2);
+
+	if (i < 0)
+		return refuse(msg, size, "%s: unknown protocol '%s' (expected tcp or udp)", name,
+			      xlvs_v_show(text, strlen(text), &b));
+	*out = i ? IPPROTO_UDP : IPPROTO_TCP;
+	return 0;
+}
+
+int xlvs_v_sched(const char *name, const char *text, uint8_t *out, char *msg, size_t size)
+{
+	char list[160] = "";
+	struct xlvs_v_show b;
+	size_t n;
+	int i = lookup(text, xlvs_sched_names, XLVS_SCHED_MAX);
+
+	if (i < 0) {
+		for (i = 0; i < XLVS_SCHED_MAX; i++) {
+			n = strlen(list);
+			snprintf(list + n, sizeof(list) - n, "%s%s", !i ? "" :
+				 i == XLVS_SCHED_MAX - 1 ? " or " : ", ", xlvs_sched_names[i]);
+		}
+		return refuse(msg, size, "%s: unknown scheduler '%s' (expected %s)", name,
+			      xlvs_v_show(text, strlen(text), &b), list);
+	}
+	/* The data path drops flows of other schedulers (sched_unsupported): refuse them here. */
+	if (i != XLVS_SCHED_MAGLEV)
+		return refuse(msg, size, "%s: '%s' is not supported yet (use maglev)", name, text);
+	*out = i;
+	return 0;
+}
+
+int xlvs_v_fwd(const char *name, const char *text, uint8_t *out, char *msg, size_t size)
+{
+	struct xlvs_v_show b;
+	int i = has_upper(text) ? -1 : xlvs_fwd_from_name(text);
+
+	if (i < 0 || i >= XLVS_FWD_MAX)
+		return refuse(msg, size, "%s: unknown method '%s' (expected dr, tun, ipip or gue)",
+			      name, xlvs_v_show(text, strlen(text), &b));
+	if (i == XLVS_FWD_NAT || i == XLVS_FWD_FULLNAT)
+		return refuse(msg, size, "%s: '%s' is not supported yet (use dr, tun or gue)", name,
+			      text);
+	*out = i;
+	return 0;
+}
+
+int xlvs_v_ring(const char *name, uint32_t ring, char *msg, size_t size)
+{
+	if (xlvs_v_uint(name, ring, XLVS_V_RING_MIN, XLVS_V_RING_MAX, msg, size))
+		return -EINVAL;
+	if (!xlvs_is_prime(ring))
+		return refuse(msg, size, "%s: %u is not a prime", name, ring);
+	return 0;
+}
+
+static bool addr_eq(const struct xlvs_addr *a, const struct xlvs_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == XLVS_AF_INET)
+		return a->be[0] == b->be[0];
+	return !memcmp(a->be, b->be, sizeof(a->be));
+}
+
+int xlvs_v_real(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *svc,
+		const struct xlvs_real_spec *r, const char **key, char *msg, size_t size)
+{
+	char a[INET6_ADDRSTRLEN], vip[INET6_ADDRSTRLEN], name[80];
+	int err;
+
+	if (key)
+		*key = "";
+	if (!xlvs_v_addr_usable(&r->addr))
+		return refuse_at(key, "address", msg, size,
+				 "address: '%s' is not a usable unicast address",
+				 r->addr.family ? xlvs_v_addr_str(&r->addr, a) : "");
+	if (addr_eq(&r->addr, &svc->vip))
+		return refuse_at(key, "address", msg, size, "address: %s is the VIP of service %s",
+				 xlvs_v_addr_str(&r->addr, a),
+				 xlvs_v_svc_str(svc, name, sizeof(name)));
+	if (r->weight > XLVS_V_WEIGHT_MAX) {
+		if (key)
+			*key = "weight";
+		return xlvs_v_uint("weight", r->weight, 0, XLVS_V_WEIGHT_MAX, msg, size);
+	}
+	if (r->fwd >= XLVS_FWD_MAX)
+		return refuse_at(key, "forward", msg, size,
+				 "forward: unknown method %u (expected dr, tun, ipip or gue)", r->fwd);
+	if (r->fwd == XLVS_FWD_NAT || r->fwd == XLVS_FWD_FULLNAT)
+		return refuse_at(key, "forward", msg, size,
+				 "forward: '%s' is not supported yet (use dr, tun or gue)",
+				 xlvs_fwd_names[r->fwd]);
+	if (r->port != svc->port)
+		return refuse_at(key, "port", msg, size,
+				 "port: %u differs from the service port %u (dr, tun and gue keep the destination port)",
+				 r->port, svc->port);
+	if (r->fwd == XLVS_FWD_DR && r->addr.family != svc->vip.family)
+		return refuse_at(key, "address", msg, size,
+				 "address: %s is IPv%d but the VIP %s is IPv%d (dr needs the same family; use tun or gue)",
+				 xlvs_v_addr_str(&r->addr, a), r->addr.family,
+				 xlvs_v_addr_str(&svc->vip, vip), svc->vip.family);
+	if (r->gue_port && r->fwd != XLVS_FWD_GUE)
+		return refuse_at(key, "gue_port", msg, size,
+				 "gue_port: set but this real forwards with %s", xlvs_fwd_names[r->fwd]);
+	if (g) {
+		err = xlvs_v_tunnel(g, svc, r, msg, size);
+		if (err && key)
+			*key = "address";
+		return err;
+	}
+	return 0;
+}
+
+int xlvs_v_tunnel(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *svc,
+		  const struct xlvs_real_spec *r, char *msg, size_t size)
+{
+	bool v6 = r->addr.family == XLVS_AF_INET6;
+	char name[80];
+
+	if (r->fwd == XLVS_FWD_DR || (v6 ? g->tun_src6.family : g->tun_src4.family))
+		return 0;
+	return refuse(msg, size, "service %s has IPv%d tunnel reals but tunnel.source%d is not set",
+		      xlvs_v_svc_str(svc, name, sizeof(name)), v6 ? 6 : 4, v6 ? 6 : 4);
+}
+
+int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size)
+{
+	uint32_t ring = svc->ring_size ? svc->ring_size : XLVS_RING_DEFAULT;
+	char a[INET6_ADDRSTRLEN];
+
+	if (key)
+		*key = "";
+	if (!xlvs_v_addr_usable(&svc->vip))
+		return refuse_at(key, "vip", msg, size, "vip: '%s' is not a usable unicast address",
+				 svc->vip.family ? xlvs_v_addr_str(&svc->vip, a) : "");
+	if (svc->proto != IPPROTO_TCP && svc->proto != IPPROTO_UDP)
+		return refuse_at(key, "protocol", msg, size,
+				 "protocol: unknown protocol %u (expected tcp or udp)", svc->proto);
+	if (svc->sched >= XLVS_SCHED_MAX)
+		return refuse_at(key, "scheduler", msg, size, "scheduler: unknown scheduler %u",
+				 svc->sched);
+	if (svc->sched != XLVS_SCHED_MAGLEV)
+		return refuse_at(key, "scheduler", msg, size,
+				 "scheduler: '%s' is not supported yet (use maglev)",
+				 xlvs_sched_names[svc->sched]);
+	if (svc->fwd >= XLVS_FWD_MAX)
+		return refuse_at(key, "forward", msg, size,
+				 "forward: unknown method %u (expected dr, tun, ipip or gue)", svc->fwd);
+	if (svc->fwd == XLVS_FWD_NAT || svc->fwd == XLVS_FWD_FULLNAT)
+		return refuse_at(key, "forward", msg, size,
+				 "forward: '%s' is not supported yet (use dr, tun or gue)",
+				 xlvs_fwd_names[svc->fwd]);
+	if (xlvs_v_ring("ring_size", ring, msg, size)) {
+		if (key)
+			*key = "ring_size";
+		return -EINVAL;
+	}
+	if (svc->nr_reals > ring)
+		return refuse_at(key, "ring_size", msg, size,
+				 "ring_size: %u is smaller than the number of reals (%zu)", ring,
+				 svc->nr_reals);
+	return 0;
+}
