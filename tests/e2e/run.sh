@@ -526,20 +526,23 @@ busiest_real() {
 
 # A real's server is killed under load, on_down: quiesce (the default). Clients reuse their
 # ports, so ports the dead real refused come back: after the maps are updated none may fail.
-# Checks at 400 ms, fall 3: the ~1.3 s before detection let refused ports pile up.
+# Checks at 400 ms, fall 4: the ~1.7 s before detection let refused ports pile up; the clients
+# go on for 3 s after it.
 s_reuse_quiesce() {
 	local HC_INTERVAL=400 t_kill t_down n out idx before
-	health_config 2 3 "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
+	health_config 2 4 "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
 	reload
 	wait_all_up 3 5000
-	reuse_loop "$E2E_DIR/reuse.out" 5 &
+	reuse_loop "$E2E_DIR/reuse.out" 30 &
 	local loop=$!
 	sleep 1
 	idx=$(busiest_real "$E2E_DIR/reuse.out") || exit 1
 	n=$(grep -c "real ${REAL4[$idx]} is down" "$LOG")
 	t_kill=$(now_ms)
 	http_down "$idx"
-	t_down=$(wait_log "real ${REAL4[$idx]} is down" $((n + 1)) 4000)
+	t_down=$(wait_log "real ${REAL4[$idx]} is down" $((n + 1)) 5000)
+	sleep 3
+	touch "$E2E_DIR/reuse.out.stop"
 	wait $loop
 	http_up "$idx"
 	reuse_check_ports "$E2E_DIR/reuse.out"
@@ -547,7 +550,7 @@ s_reuse_quiesce() {
 	echo "   real$((idx + 1)) killed, down after $((t_down - t_kill)) ms; failures before detection: $before"
 	[ "$before" -gt 0 ] || fail "no connection reached the dead real before detection: nothing tested"
 	out=$(results "$E2E_DIR/reuse.out" $((t_down + 20)))
-	[ "$(echo "$out" | wc -l)" -ge 20 ] || fail "only $(echo "$out" | wc -l) connections after detection"
+	[ "$(echo "$out" | wc -l)" -ge 10 ] || fail "only $(echo "$out" | wc -l) connections after detection"
 	echo "   after detection: $(echo "$out" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
 	echo "$out" | grep -q FAIL && fail "$(echo "$out" | grep -c FAIL) connections failed after the maps were updated (events: $(xlvs -j stats | jq -c '.events | {conn_reused, conn_resched_weight0, conn_resched_new_syn}'))"
 	wait_all_up 3 5000
@@ -590,7 +593,7 @@ s_reuse_drain() {
 	echo "   real$((idx + 1)) stopped, then drained; failures before the drain: $before"
 	[ "$before" -gt 0 ] || fail "no connection reached the stopped real before the drain: nothing tested"
 	out=$(results "$E2E_DIR/reuse.out" "$t_drain")
-	[ "$(echo "$out" | wc -l)" -ge 20 ] || fail "only $(echo "$out" | wc -l) connections after the drain"
+	[ "$(echo "$out" | wc -l)" -ge 10 ] || fail "only $(echo "$out" | wc -l) connections after the drain"
 	echo "   after the drain: $(echo "$out" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
 	echo "$out" | grep -q FAIL && fail "$(echo "$out" | grep -c FAIL) connections failed after the drain"
 	echo "$out" | grep -q "real$((idx + 1))" && fail "the drained real got new connections"
