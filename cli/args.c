@@ -17,7 +17,7 @@
 #include "args.h"
 #include "xlvs.h"
 
-#define HOST_MAX	128	/* longer than any address text */
+#define HOST_MAX 128 /* longer than any address text */
 
 static bool has_alpha_beyond_hex(const char *s)
 {
@@ -27,8 +27,8 @@ static bool has_alpha_beyond_hex(const char *s)
 	return false;
 }
 
-static int parse_host(const char *host, const char *text, bool v6_only, struct xlvs_addr *a,
-		      char *err, size_t errlen)
+static int parse_host(const char *host, const char *text, bool v6_only, struct xlvs_addr *a, char *err,
+		      size_t errlen)
 {
 	memset(a, 0, sizeof(*a));
 	if (!*host) {
@@ -55,8 +55,7 @@ static int parse_host(const char *host, const char *text, bool v6_only, struct x
 	return -1;
 }
 
-static int parse_port(const char *port, const char *text, struct xlvs_endpoint *ep,
-		      char *err, size_t errlen)
+static int parse_port(const char *port, const char *text, struct xlvs_endpoint *ep, char *err, size_t errlen)
 {
 	uint32_t v;
 
@@ -74,8 +73,8 @@ static int parse_port(const char *port, const char *text, struct xlvs_endpoint *
 }
 
 /* Split off "/proto" into ep->proto; buf is modified. */
-static int split_proto(char *buf, const char *text, bool allow_proto, struct xlvs_endpoint *ep,
-		       char *err, size_t errlen)
+static int split_proto(char *buf, const char *text, bool allow_proto, struct xlvs_endpoint *ep, char *err,
+		       size_t errlen)
 {
 	char *slash = strrchr(buf, '/');
 	int proto;
@@ -96,8 +95,7 @@ static int split_proto(char *buf, const char *text, bool allow_proto, struct xlv
 	return 0;
 }
 
-static int parse_bracketed(char *buf, const char *text, struct xlvs_endpoint *ep,
-			   char *err, size_t errlen)
+static int parse_bracketed(char *buf, const char *text, struct xlvs_endpoint *ep, char *err, size_t errlen)
 {
 	char *close = strchr(buf, ']');
 
@@ -117,8 +115,8 @@ static int parse_bracketed(char *buf, const char *text, struct xlvs_endpoint *ep
 	return parse_port(close + 2, text, ep, err, errlen);
 }
 
-int xlvs_parse_endpoint(const char *text, bool allow_proto, struct xlvs_endpoint *ep,
-			char *err, size_t errlen)
+int xlvs_parse_endpoint(const char *text, bool allow_proto, struct xlvs_endpoint *ep, char *err,
+			size_t errlen)
 {
 	char buf[HOST_MAX + 1], *colon;
 
@@ -200,11 +198,15 @@ int xlvs_parse_sched(const char *text)
 
 int xlvs_parse_fwd(const char *text)
 {
-	static const struct { const char *word; int fwd; } words[] = {
-		{ "dr", XLVS_FWD_DR }, { "route", XLVS_FWD_DR }, { "gatewaying", XLVS_FWD_DR },
-		{ "tun", XLVS_FWD_TUN }, { "tunnel", XLVS_FWD_TUN }, { "ipip", XLVS_FWD_TUN },
-		{ "gue", XLVS_FWD_GUE },
-		{ "nat", XLVS_FWD_NAT }, { "masq", XLVS_FWD_NAT }, { "masquerading", XLVS_FWD_NAT },
+	static const struct {
+		const char *word;
+		int fwd;
+	} words[] = {
+		{ "dr", XLVS_FWD_DR },		 { "route", XLVS_FWD_DR },
+		{ "gatewaying", XLVS_FWD_DR },	 { "tun", XLVS_FWD_TUN },
+		{ "tunnel", XLVS_FWD_TUN },	 { "ipip", XLVS_FWD_TUN },
+		{ "gue", XLVS_FWD_GUE },	 { "nat", XLVS_FWD_NAT },
+		{ "masq", XLVS_FWD_NAT },	 { "masquerading", XLVS_FWD_NAT },
 		{ "fullnat", XLVS_FWD_FULLNAT },
 	};
 	size_t i;
@@ -216,9 +218,14 @@ int xlvs_parse_fwd(const char *text)
 }
 
 /* The protocols a map entry can name: the ABI word (JSON) and ipvsadm's (text). */
-static const struct { uint8_t proto; const char *name, *text; } protos[] = {
-	{ IPPROTO_TCP, "tcp", "TCP" }, { IPPROTO_UDP, "udp", "UDP" },
-	{ IPPROTO_ICMP, "icmp", "ICMP" }, { IPPROTO_ICMPV6, "icmpv6", "ICMP6" },
+static const struct {
+	uint8_t proto;
+	const char *name, *text;
+} protos[] = {
+	{ IPPROTO_TCP, "tcp", "TCP" },
+	{ IPPROTO_UDP, "udp", "UDP" },
+	{ IPPROTO_ICMP, "icmp", "ICMP" },
+	{ IPPROTO_ICMPV6, "icmpv6", "ICMP6" },
 };
 
 static const char *proto_word(uint8_t proto, bool text, char *buf, size_t size)
@@ -261,7 +268,7 @@ const char *xlvs_fwd_name(uint8_t fwd, char *buf, size_t size)
 const char *xlvs_fwd_text(uint8_t fwd, char *buf, size_t size)
 {
 	static const char *const text[XLVS_FWD_MAX] = {
-		[XLVS_FWD_DR] = "Route", [XLVS_FWD_TUN] = "Tunnel", [XLVS_FWD_GUE] = "GUE",
+		[XLVS_FWD_DR] = "Route", [XLVS_FWD_TUN] = "Tunnel",	 [XLVS_FWD_GUE] = "GUE",
 		[XLVS_FWD_NAT] = "Masq", [XLVS_FWD_FULLNAT] = "FullNAT",
 	};
 
@@ -305,7 +312,7 @@ void xlvs_addr_of(struct xlvs_addr *a, uint8_t family, const uint32_t be[4])
 
 /* ---- option tables --------------------------------------------------------- */
 
-#define OPTS_MAX	16	/* entries in one table: the parser keeps a mark for each */
+#define OPTS_MAX 16 /* entries in one table: the parser keeps a mark for each */
 
 /* Is word[0..len) one of the '|'-separated names in list? */
 static bool in_list(const char *list, const char *word, size_t len)
@@ -409,8 +416,8 @@ static int bad_value(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v
 }
 
 /* SERVICE or REAL v (argv[*i] or in it); a service takes a following tcp|udp word too. */
-static int take_endpoint(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v, int argc,
-			 char **argv, int *i, struct xlvs_endpoint *ep)
+static int take_endpoint(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v, int argc, char **argv,
+			 int *i, struct xlvs_endpoint *ep)
 {
 	bool svc = o->kind == XLVS_OPT_SERVICE;
 	char err[XLVS_ERRLEN];
@@ -421,16 +428,15 @@ static int take_endpoint(struct xlvs_ctx *c, const struct xlvs_opt *o, const cha
 	if (!svc || *i + 1 >= argc || (proto = xlvs_parse_proto(argv[*i + 1])) < 0)
 		return XLVS_EXIT_OK;
 	if (ep->proto && ep->proto != proto)
-		return xlvs_usage_error(c, "two protocols for one service: '%s' and '%s'", v,
-					argv[*i + 1]);
+		return xlvs_usage_error(c, "two protocols for one service: '%s' and '%s'", v, argv[*i + 1]);
 	ep->proto = (uint8_t)proto;
 	++*i;
 	return XLVS_EXIT_OK;
 }
 
 /* Convert v by the entry's kind into its place in args. */
-static int store(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v, int argc, char **argv,
-		 int *i, void *args)
+static int store(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v, int argc, char **argv, int *i,
+		 void *args)
 {
 	void *dst = (char *)args + o->off;
 	int x = -1;
@@ -514,8 +520,8 @@ static int check_complete(struct xlvs_ctx *c, const struct xlvs_opt *opts, const
 			continue;
 		n = find_name(opts, o->needs);
 		if (n && !seen[n - opts])
-			return xlvs_usage_error(c, "%.*s needs %s%s%s", (int)strcspn(o->name, "|"),
-						o->name, o->needs, takes_value(n) ? " " : "",
+			return xlvs_usage_error(c, "%.*s needs %s%s%s", (int)strcspn(o->name, "|"), o->name,
+						o->needs, takes_value(n) ? " " : "",
 						takes_value(n) ? n->arg : "");
 	}
 	return XLVS_EXIT_OK;

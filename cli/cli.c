@@ -30,7 +30,8 @@ static const struct xlvs_cmd cmds[] = {
 	  "one real in detail: forwarding, weights, connections, counters, health" },
 	{ "stats", NULL, cmd_stats, xlvs_opts_stats,
 	  "packets, bytes and conns per service and real; drop reasons; events" },
-	{ "conn", "list", cmd_conn_list, xlvs_opts_conn, "the connection table: client, VIP, real, seconds idle" },
+	{ "conn", "list", cmd_conn_list, xlvs_opts_conn,
+	  "the connection table: client, VIP, real, seconds idle" },
 	{ "status", NULL, cmd_status, xlvs_opts_none, "xlvsd status: pid, uptime, interfaces, last apply" },
 	{ "decap", "attach", cmd_decap_attach, xlvs_opts_decap_attach,
 	  "real server: decapsulate IPIP, IP6IP6, 4in6, 6in4 and GUE arriving on IF (XDP)" },
@@ -44,16 +45,19 @@ static const struct xlvs_cmd cmds[] = {
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static const char *const objects[] = { "service", "real", "stats", "conn", "status", "reload", "decap",
-				       "help" };
+static const char *const objects[] = {
+	"service", "real", "stats", "conn", "status", "reload", "decap", "help"
+};
 #define NR_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
 /* Spelled-out aliases; prefixes need no entry. */
-static const struct { const char *alias, *name; } aliases[] = {
-	{ "svc", "service" }, { "services", "service" }, { "reals", "real" },
-	{ "connection", "conn" }, { "connections", "conn" }, { "conns", "conn" },
-	{ "ls", "list" }, { "delete", "del" }, { "remove", "del" }, { "rm", "del" },
-	{ "weight", "set-weight" },
+static const struct {
+	const char *alias, *name;
+} aliases[] = {
+	{ "svc", "service" },	  { "services", "service" },  { "reals", "real" },
+	{ "connection", "conn" }, { "connections", "conn" },  { "conns", "conn" },
+	{ "ls", "list" },	  { "delete", "del" },	      { "remove", "del" },
+	{ "rm", "del" },	  { "weight", "set-weight" },
 };
 
 int xlvs_error(struct xlvs_ctx *c, int code, const char *fmt, ...)
@@ -69,15 +73,15 @@ int xlvs_error(struct xlvs_ctx *c, int code, const char *fmt, ...)
 }
 
 /* The usage after "xlvs OBJECT VERB", from the command's option table. */
-#define USAGE_LEN	256
+#define USAGE_LEN 256
 
 static void print_cmd_usage(FILE *f, const struct xlvs_cmd *cmd, const char *lead)
 {
 	char args[USAGE_LEN];
 
 	xlvs_opts_usage(cmd->opts, args, sizeof(args));
-	fprintf(f, "%sxlvs %s%s%s%s%s\n", lead, cmd->object, cmd->verb ? " " : "",
-		cmd->verb ? cmd->verb : "", *args ? " " : "", args);
+	fprintf(f, "%sxlvs %s%s%s%s%s\n", lead, cmd->object, cmd->verb ? " " : "", cmd->verb ? cmd->verb : "",
+		*args ? " " : "", args);
 }
 
 int xlvs_usage_error(struct xlvs_ctx *c, const char *fmt, ...)
@@ -97,8 +101,7 @@ int xlvs_usage_error(struct xlvs_ctx *c, const char *fmt, ...)
 }
 
 /* "--name VALUE" or "--name=VALUE": 1 with *val set, 0 if argv[*i] is not it, -1 on error. */
-static int long_value(struct xlvs_ctx *c, int argc, char **argv, int *i, const char *name,
-		      const char **val)
+static int long_value(struct xlvs_ctx *c, int argc, char **argv, int *i, const char *name, const char **val)
 {
 	const char *a = argv[*i];
 	size_t n = strlen(name);
@@ -123,10 +126,18 @@ static int long_value(struct xlvs_ctx *c, int argc, char **argv, int *i, const c
 static bool short_flag(struct xlvs_ctx *c, char f)
 {
 	switch (f) {
-	case 'j': c->json = true; return true;
-	case 'p': c->json = c->pretty = true; return true;
-	case 'n': c->numeric = true; return true;
-	case 'v': c->verbose = true; return true;
+	case 'j':
+		c->json = true;
+		return true;
+	case 'p':
+		c->json = c->pretty = true;
+		return true;
+	case 'n':
+		c->numeric = true;
+		return true;
+	case 'v':
+		c->verbose = true;
+		return true;
 	}
 	return false;
 }
@@ -202,7 +213,8 @@ static void help_notes(FILE *f)
 {
 	fputs("\nSERVICE is " XLVS_SVC_ARGS ": no port (or :0) means all ports; the protocol is\n"
 	      "tcp when not given (show and conn list: any). IPv6 with a port is written\n"
-	      "[2001:db8::10]:80. REAL[:PORT] takes no protocol.\n", f);
+	      "[2001:db8::10]:80. REAL[:PORT] takes no protocol.\n",
+	      f);
 }
 
 static void help_object(FILE *f, const char *object)
@@ -210,8 +222,9 @@ static void help_object(FILE *f, const char *object)
 	size_t i;
 
 	fprintf(f, "usage: xlvs [OPTIONS] %s%s\n\n", object,
-		strcmp(object, "stats") && strcmp(object, "status") && strcmp(object, "reload") ?
-		" VERB [ARGS]" : " [ARGS]");
+		strcmp(object, "stats") && strcmp(object, "status") && strcmp(object, "reload")
+			? " VERB [ARGS]"
+			: " [ARGS]");
 	for (i = 0; i < NR_CMDS; i++)
 		if (!strcmp(cmds[i].object, object))
 			help_cmd(f, &cmds[i]);
@@ -220,7 +233,8 @@ static void help_object(FILE *f, const char *object)
 	if (!strcmp(object, "decap"))
 		fputs("\nPinned under PIN_DIR/decap/IF (" XLVS_PIN_DIR "/decap/IF); no xlvsd needed.\n"
 		      "Exit status 2: no such interface, already attached, not attached, or\n"
-		      "another XDP program on IF. See docs/real-servers.md.\n", f);
+		      "another XDP program on IF. See docs/real-servers.md.\n",
+		      f);
 }
 
 static void help_all(FILE *f)
@@ -228,7 +242,8 @@ static void help_all(FILE *f)
 	size_t i;
 
 	fputs("usage: xlvs [OPTIONS] OBJECT VERB [ARGS]\n"
-	      "       xlvs help [OBJECT] | xlvs OBJECT help | xlvs list (= service list)\n\n", f);
+	      "       xlvs help [OBJECT] | xlvs OBJECT help | xlvs list (= service list)\n\n",
+	      f);
 	for (i = 0; i < NR_CMDS; i++)
 		help_cmd(f, &cmds[i]);
 	help_notes(f);
@@ -242,7 +257,8 @@ static void help_all(FILE *f)
 	      "  -h, --help          help; -V, --version: version\n"
 	      "\nExit status: 0 ok, 1 usage error, 2 runtime error (maps, permission),\n"
 	      "3 xlvsd not reachable, 4 xlvsd refused the request, 5 real drain --wait:\n"
-	      "active connections left at --timeout.\n", f);
+	      "active connections left at --timeout.\n",
+	      f);
 }
 
 static bool wants_help(int argc, char **argv)
@@ -411,7 +427,10 @@ static int dispatch(struct xlvs_ctx *c, int argc, char **argv)
 int xlvs_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct xlvs_ctx c = {
-		.out = out, .err = err, .pin_dir = XLVS_PIN_DIR, .sock_path = XLVS_SOCKET_PATH,
+		.out = out,
+		.err = err,
+		.pin_dir = XLVS_PIN_DIR,
+		.sock_path = XLVS_SOCKET_PATH,
 		.timeout_ms = XLVS_CTL_TIMEOUT_MS,
 	};
 	int i, rc;

@@ -31,8 +31,8 @@ json_t *xlvs_svc_json(const struct xlvs_endpoint *ep)
 {
 	char ab[INET6_ADDRSTRLEN];
 
-	return json_pack("{s:s, s:i, s:s}", "vip", xlvs_addr_text(&ep->addr, ab, sizeof(ab)),
-			 "port", (int)ep->port, "protocol", xlvs_svc_proto_name(ep->proto));
+	return json_pack("{s:s, s:i, s:s}", "vip", xlvs_addr_text(&ep->addr, ab, sizeof(ab)), "port",
+			 (int)ep->port, "protocol", xlvs_svc_proto_name(ep->proto));
 }
 
 json_t *xlvs_real_json(const struct xlvs_endpoint *ep)

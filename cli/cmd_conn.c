@@ -14,22 +14,29 @@
 #include "view.h"
 
 struct conn_args {
-	struct xlvs_endpoint svc;	/* no family: not given */
-	uint32_t limit;			/* 0: every row */
+	struct xlvs_endpoint svc; /* no family: not given */
+	uint32_t limit;		  /* 0: every row */
 };
 
 const struct xlvs_opt xlvs_opts_conn[] = {
-	{ .arg = "SERVICE", .kind = XLVS_OPT_SERVICE, .flags = XLVS_OPT_POS,
+	{ .arg = "SERVICE",
+	  .kind = XLVS_OPT_SERVICE,
+	  .flags = XLVS_OPT_POS,
 	  .off = offsetof(struct conn_args, svc) },
-	{ .name = "--limit", .alias = "limit", .kind = XLVS_OPT_U32, .arg = "N", .min = 1,
-	  .max = UINT32_MAX, .off = offsetof(struct conn_args, limit),
+	{ .name = "--limit",
+	  .alias = "limit",
+	  .kind = XLVS_OPT_U32,
+	  .arg = "N",
+	  .min = 1,
+	  .max = UINT32_MAX,
+	  .off = offsetof(struct conn_args, limit),
 	  .help = "the N most recently seen flows, and how many matched" },
 	{ 0 },
 };
 
 struct conn_walk {
 	const struct xlvs_state *st;
-	const struct xlvs_endpoint *filter;	/* NULL = every flow */
+	const struct xlvs_endpoint *filter; /* NULL = every flow */
 	struct xlvs_conn_row *rows;
 	size_t n, cap;
 	struct xlvs_jiffies clock;

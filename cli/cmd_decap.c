@@ -14,9 +14,14 @@
 #include "attach/decap.h"
 #include "log.h"
 
-#define MSGLEN	512
+#define MSGLEN 512
 
-enum decap_verb { DECAP_ATTACH, DECAP_DETACH, DECAP_STATUS, DECAP_SYNC };
+enum decap_verb {
+	DECAP_ATTACH,
+	DECAP_DETACH,
+	DECAP_STATUS,
+	DECAP_SYNC
+};
 
 struct decap_args {
 	const char *dev;
@@ -26,9 +31,9 @@ struct decap_args {
 /* The words of the command line, before they become struct xlvs_decap_opts. */
 struct decap_words {
 	const char *dev;
-	uint32_t gue_port;	/* 0: the default */
-	int mode;		/* enum xlvs_xdp_mode */
-	int addrs;		/* enum xlvs_decap_addrs */
+	uint32_t gue_port; /* 0: the default */
+	int mode;	   /* enum xlvs_xdp_mode */
+	int addrs;	   /* enum xlvs_decap_addrs */
 };
 
 static bool valid_ifname(const void *v)
@@ -59,20 +64,35 @@ static int addrs_word(const char *w)
 }
 
 /* "dev IF", or IF alone ("xlvs decap status eth0", as ip(8) allows). */
-#define DEV_ARG(required) { .name = "dev", .kind = XLVS_OPT_STRING, .arg = "IF",			\
-			    .flags = XLVS_OPT_POS | (required), .ok = valid_ifname,		\
-			    .what = "invalid interface name", .missing = "'dev IF'",		\
-			    .off = offsetof(struct decap_words, dev) }
+#define DEV_ARG(required)                                                                                    \
+	{                                                                                                    \
+		.name = "dev", .kind = XLVS_OPT_STRING, .arg = "IF", .flags = XLVS_OPT_POS | (required),     \
+		.ok = valid_ifname, .what = "invalid interface name", .missing = "'dev IF'",                 \
+		.off = offsetof(struct decap_words, dev)                                                     \
+	}
 
 const struct xlvs_opt xlvs_opts_decap_attach[] = {
 	DEV_ARG(XLVS_OPT_REQUIRED),
-	{ .name = "gue-port", .kind = XLVS_OPT_U32, .arg = "N", .min = 1, .max = 65535,
-	  .off = offsetof(struct decap_words, gue_port), .help = "GUE's UDP port (default 6080)" },
-	{ .name = "mode", .kind = XLVS_OPT_ENUM, .arg = "native|generic", .parse = mode_word,
-	  .hint = "native or generic", .off = offsetof(struct decap_words, mode),
+	{ .name = "gue-port",
+	  .kind = XLVS_OPT_U32,
+	  .arg = "N",
+	  .min = 1,
+	  .max = 65535,
+	  .off = offsetof(struct decap_words, gue_port),
+	  .help = "GUE's UDP port (default 6080)" },
+	{ .name = "mode",
+	  .kind = XLVS_OPT_ENUM,
+	  .arg = "native|generic",
+	  .parse = mode_word,
+	  .hint = "native or generic",
+	  .off = offsetof(struct decap_words, mode),
 	  .help = "XDP mode (default native, generic where the driver refuses it)" },
-	{ .name = "addrs", .kind = XLVS_OPT_ENUM, .arg = "dev|host|any", .parse = addrs_word,
-	  .hint = "dev, host or any", .off = offsetof(struct decap_words, addrs),
+	{ .name = "addrs",
+	  .kind = XLVS_OPT_ENUM,
+	  .arg = "dev|host|any",
+	  .parse = addrs_word,
+	  .hint = "dev, host or any",
+	  .off = offsetof(struct decap_words, addrs),
 	  .help = "tunnel endpoints: IF's addresses, the host's, or any" },
 	{ 0 },
 };
@@ -103,12 +123,13 @@ static int decap_fail(struct xlvs_ctx *c, const char *msg)
 	return xlvs_error(c, XLVS_EXIT_RUNTIME, "%s", msg);
 }
 
-static int decap_parse(struct xlvs_ctx *c, enum decap_verb verb, int argc, char **argv,
-		       struct decap_args *a)
+static int decap_parse(struct xlvs_ctx *c, enum decap_verb verb, int argc, char **argv, struct decap_args *a)
 {
 	static const struct xlvs_opt *const opts[] = {
-		[DECAP_ATTACH] = xlvs_opts_decap_attach, [DECAP_DETACH] = xlvs_opts_decap_dev,
-		[DECAP_STATUS] = xlvs_opts_decap_status, [DECAP_SYNC] = xlvs_opts_decap_dev,
+		[DECAP_ATTACH] = xlvs_opts_decap_attach,
+		[DECAP_DETACH] = xlvs_opts_decap_dev,
+		[DECAP_STATUS] = xlvs_opts_decap_status,
+		[DECAP_SYNC] = xlvs_opts_decap_dev,
 	};
 	struct decap_words w = { 0 };
 	int rc;
@@ -118,8 +139,10 @@ static int decap_parse(struct xlvs_ctx *c, enum decap_verb verb, int argc, char 
 		return rc;
 	memset(a, 0, sizeof(*a));
 	a->dev = w.dev;
-	a->o = (struct xlvs_decap_opts){ .pin_dir = c->pin_dir, .ifname = w.dev,
-					 .gue_port = (uint16_t)w.gue_port, .mode = w.mode,
+	a->o = (struct xlvs_decap_opts){ .pin_dir = c->pin_dir,
+					 .ifname = w.dev,
+					 .gue_port = (uint16_t)w.gue_port,
+					 .mode = w.mode,
 					 .addrs = w.addrs };
 	return XLVS_EXIT_OK;
 }
@@ -138,8 +161,10 @@ static void fmt_decap(struct xp *p, const struct xlvs_decap_status *st)
 		xp_str(p, XP_ANY, "mode", " xdp %s,", xlvs_xdp_mode_name(st->mode));
 		xp_u64(p, XP_JSON, "ifindex", NULL, (uint64_t)st->ifindex);
 	} else {
-		xp_text(p, " NOT ATTACHED (the interface is gone or its XDP program was removed;"
-			" xlvs decap detach dev %s cleans up),", st->ifname);
+		xp_text(p,
+			" NOT ATTACHED (the interface is gone or its XDP program was removed;"
+			" xlvs decap detach dev %s cleans up),",
+			st->ifname);
 		xp_json(p, "mode", json_null());
 	}
 	xp_str(p, XP_ANY, "attach", " %s", st->method);
@@ -169,7 +194,7 @@ static void fmt_decap(struct xp *p, const struct xlvs_decap_status *st)
 /* Print the given interfaces (all with decap pins when names is NULL). */
 static int print_status(struct xlvs_ctx *c, const char *one)
 {
-	char (*names)[IF_NAMESIZE] = NULL, msg[MSGLEN];
+	char(*names)[IF_NAMESIZE] = NULL, msg[MSGLEN];
 	struct xlvs_decap_status *st;
 	int n = 1, i, err = 0;
 	struct xp p;
@@ -252,8 +277,10 @@ static int do_sync(struct xlvs_ctx *c, const struct decap_args *a)
 static int decap_cmd(struct xlvs_ctx *c, enum decap_verb verb, int argc, char **argv)
 {
 	static int (*const run[])(struct xlvs_ctx *, const struct decap_args *) = {
-		[DECAP_ATTACH] = do_attach, [DECAP_DETACH] = do_detach,
-		[DECAP_STATUS] = do_status, [DECAP_SYNC] = do_sync,
+		[DECAP_ATTACH] = do_attach,
+		[DECAP_DETACH] = do_detach,
+		[DECAP_STATUS] = do_status,
+		[DECAP_SYNC] = do_sync,
 	};
 	struct decap_args a;
 	int rc;

@@ -17,38 +17,61 @@
 #include "view.h"
 #include "xlvsctl.h"
 
-enum real_verb { REAL_ADD, REAL_DEL, REAL_WEIGHT, REAL_DRAIN };
+enum real_verb {
+	REAL_ADD,
+	REAL_DEL,
+	REAL_WEIGHT,
+	REAL_DRAIN
+};
 
-#define UNSET	UINT32_MAX	/* above every weight: not given */
+#define UNSET UINT32_MAX /* above every weight: not given */
 
 /* Everything the real verbs take. */
 struct real_args {
 	struct xlvs_endpoint svc, real;
-	uint32_t weight;		/* UNSET: not given */
-	uint32_t gue_port;		/* 0: not given */
-	int fwd;			/* enum xlvs_fwd; -1: not given */
-	int wait;			/* drain: until no active connection is left */
-	uint32_t timeout_s;		/* drain --wait: 0 = none */
+	uint32_t weight;    /* UNSET: not given */
+	uint32_t gue_port;  /* 0: not given */
+	int fwd;	    /* enum xlvs_fwd; -1: not given */
+	int wait;	    /* drain: until no active connection is left */
+	uint32_t timeout_s; /* drain --wait: 0 = none */
 };
 
-#define SERVICE_ARG { .arg = "SERVICE", .kind = XLVS_OPT_SERVICE,				\
-		      .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED,				\
-		      .off = offsetof(struct real_args, svc), .missing = "SERVICE (VIP[:PORT])" }
-#define REAL_ARG { .arg = "REAL[:PORT]", .kind = XLVS_OPT_REAL, .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED, \
-		   .off = offsetof(struct real_args, real), .missing = "REAL (real server address)" }
+#define SERVICE_ARG                                                                                          \
+	{                                                                                                    \
+		.arg = "SERVICE", .kind = XLVS_OPT_SERVICE, .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED,       \
+		.off = offsetof(struct real_args, svc), .missing = "SERVICE (VIP[:PORT])"                    \
+	}
+#define REAL_ARG                                                                                             \
+	{                                                                                                    \
+		.arg = "REAL[:PORT]", .kind = XLVS_OPT_REAL, .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED,      \
+		.off = offsetof(struct real_args, real), .missing = "REAL (real server address)"             \
+	}
 
 const struct xlvs_opt xlvs_opts_real[] = { SERVICE_ARG, REAL_ARG, { 0 } };
 
 const struct xlvs_opt xlvs_opts_real_add[] = {
 	SERVICE_ARG,
 	REAL_ARG,
-	{ .name = "weight", .kind = XLVS_OPT_U32, .arg = "N", .max = XLVS_MAGLEV_MAX_WEIGHT,
-	  .off = offsetof(struct real_args, weight), .help = "0-65535 (default 1)" },
-	{ .name = "forward", .alias = "fwd", .kind = XLVS_OPT_ENUM, .arg = "dr|tun|gue",
-	  .off = offsetof(struct real_args, fwd), .parse = xlvs_parse_fwd,
-	  .what = "unknown forwarding method", .hint = "dr, tun, gue",
+	{ .name = "weight",
+	  .kind = XLVS_OPT_U32,
+	  .arg = "N",
+	  .max = XLVS_MAGLEV_MAX_WEIGHT,
+	  .off = offsetof(struct real_args, weight),
+	  .help = "0-65535 (default 1)" },
+	{ .name = "forward",
+	  .alias = "fwd",
+	  .kind = XLVS_OPT_ENUM,
+	  .arg = "dr|tun|gue",
+	  .off = offsetof(struct real_args, fwd),
+	  .parse = xlvs_parse_fwd,
+	  .what = "unknown forwarding method",
+	  .hint = "dr, tun, gue",
 	  .help = "this real's forwarding method (default: the service's)" },
-	{ .name = "gue-port", .kind = XLVS_OPT_U32, .arg = "N", .min = 1, .max = 65535,
+	{ .name = "gue-port",
+	  .kind = XLVS_OPT_U32,
+	  .arg = "N",
+	  .min = 1,
+	  .max = 65535,
 	  .off = offsetof(struct real_args, gue_port),
 	  .help = "the real's GUE destination port (default: the director's)" },
 	{ 0 },
@@ -58,8 +81,12 @@ const struct xlvs_opt xlvs_opts_real_add[] = {
 const struct xlvs_opt xlvs_opts_real_weight[] = {
 	SERVICE_ARG,
 	REAL_ARG,
-	{ .alias = "weight", .kind = XLVS_OPT_U32, .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED,
-	  .arg = "N", .max = XLVS_MAGLEV_MAX_WEIGHT, .off = offsetof(struct real_args, weight),
+	{ .alias = "weight",
+	  .kind = XLVS_OPT_U32,
+	  .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED,
+	  .arg = "N",
+	  .max = XLVS_MAGLEV_MAX_WEIGHT,
+	  .off = offsetof(struct real_args, weight),
 	  .missing = "the weight (0-65535)" },
 	{ 0 },
 };
@@ -67,11 +94,20 @@ const struct xlvs_opt xlvs_opts_real_weight[] = {
 const struct xlvs_opt xlvs_opts_real_drain[] = {
 	SERVICE_ARG,
 	REAL_ARG,
-	{ .name = "--wait", .alias = "wait", .kind = XLVS_OPT_FLAG, .value = 1,
+	{ .name = "--wait",
+	  .alias = "wait",
+	  .kind = XLVS_OPT_FLAG,
+	  .value = 1,
 	  .off = offsetof(struct real_args, wait),
 	  .help = "print the real's connections each second until no active one is left" },
-	{ .name = "--timeout", .alias = "timeout", .kind = XLVS_OPT_U32, .arg = "SECS", .min = 1,
-	  .max = 7 * 86400, .hint = "1-604800 seconds", .needs = "--wait",
+	{ .name = "--timeout",
+	  .alias = "timeout",
+	  .kind = XLVS_OPT_U32,
+	  .arg = "SECS",
+	  .min = 1,
+	  .max = 7 * 86400,
+	  .hint = "1-604800 seconds",
+	  .needs = "--wait",
 	  .off = offsetof(struct real_args, timeout_s),
 	  .help = "give up waiting after SECS seconds (exit 5)" },
 	{ 0 },
@@ -151,8 +187,8 @@ static int drain_sample(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xl
  * After the daemon set the weight to 0: the real's active connections, once
  * a second, until none is left (0) or timeout_s passes (XLVS_EXIT_TIMEOUT).
  */
-static int drain_wait(struct xlvs_ctx *c, const struct xlvs_endpoint *svc,
-		      const struct xlvs_endpoint *real, uint32_t timeout_s)
+static int drain_wait(struct xlvs_ctx *c, const struct xlvs_endpoint *svc, const struct xlvs_endpoint *real,
+		      uint32_t timeout_s)
 {
 	char ab[INET6_ADDRSTRLEN];
 	uint64_t t0 = mono_ms(), tick;
@@ -189,7 +225,7 @@ static json_t *daemon_svc(json_t *svcs, const struct xlvs_addr *vip, uint16_t po
 	size_t i;
 
 	xlvs_addr_text(vip, ab, sizeof(ab));
-	json_array_foreach(svcs, i, sv)
+	json_array_foreach (svcs, i, sv)
 		if (!strcmp(json_string_value(json_object_get(sv, "vip")) ?: "", ab) &&
 		    json_integer_value(json_object_get(sv, "port")) == port &&
 		    !strcmp(json_string_value(json_object_get(sv, "protocol")) ?: "", want))
@@ -208,7 +244,7 @@ static json_t *daemon_real(json_t *dsv, const struct xlvs_endpoint *real, uint16
 	if (!dsv)
 		return NULL;
 	xlvs_addr_text(&real->addr, ab, sizeof(ab));
-	json_array_foreach(json_object_get(dsv, "reals"), i, r) {
+	json_array_foreach (json_object_get(dsv, "reals"), i, r) {
 		json_int_t p = json_integer_value(json_object_get(r, "port"));
 
 		if (strcmp(json_string_value(json_object_get(r, "address")) ?: "", ab))
@@ -229,7 +265,7 @@ static bool parse_proto(const char *s, uint8_t *proto)
 	return !strcmp(s, "udp") || !strcmp(s, "tcp");
 }
 
-#define MAX_VIEWS	4
+#define MAX_VIEWS 4
 
 static void add_view(struct xlvs_real_view *v, size_t *n, const struct xlvs_endpoint *real,
 		     const struct xlvs_addr *vip, uint16_t port, uint8_t proto,
@@ -240,7 +276,12 @@ static void add_view(struct xlvs_real_view *v, size_t *n, const struct xlvs_endp
 		return;
 	v[*n] = (struct xlvs_real_view){
 		.svc = { .addr = *vip, .port = port, .proto = proto, .have_port = true },
-		.addr = real->addr, .port = port, .sv = sv, .r = r, .hreal = hreal, .sorry = sorry,
+		.addr = real->addr,
+		.port = port,
+		.sv = sv,
+		.r = r,
+		.hreal = hreal,
+		.sorry = sorry,
 		.daemon_error = derr,
 	};
 	++*n;
@@ -273,11 +314,11 @@ static int collect_views(const struct xlvs_view *s, json_t *hsvcs, const char *d
 		dsv = daemon_svc(hsvcs, &ep->addr, ep->port, sv->key.proto);
 		hr = daemon_real(dsv, real, ep->port, &sorry);
 		if (r && real->have_port && dsv && !hr && !sorry)
-			r = NULL;	/* xlvsd knows it, on another port */
+			r = NULL; /* xlvsd knows it, on another port */
 		if (r || hr)
 			add_view(v, n, real, &ep->addr, ep->port, sv->key.proto, sv, r, hr, sorry, derr);
 	}
-	json_array_foreach(hsvcs, i, dsv) {
+	json_array_foreach (hsvcs, i, dsv) {
 		bool in_maps = false;
 		size_t k;
 
@@ -290,8 +331,8 @@ static int collect_views(const struct xlvs_view *s, json_t *hsvcs, const char *d
 		any_svc = true;
 		for (k = 0; k < s->st.nr_services; k++)
 			in_maps |= xlvs_svc_matches(&s->st.services[k].key,
-					       &(struct xlvs_endpoint){ .addr = vip, .port = ep->port,
-									 .proto = proto });
+						    &(struct xlvs_endpoint){
+							    .addr = vip, .port = ep->port, .proto = proto });
 		hr = daemon_real(dsv, real, ep->port, &sorry);
 		if (!in_maps && hr)
 			add_view(v, n, real, &vip, ep->port, proto, NULL, NULL, hr, false, derr);
@@ -313,8 +354,9 @@ static int show_views(struct xlvs_ctx *c, const struct xlvs_view *s, json_t *hsv
 				  xlvs_svc_text(&a->svc, eb, sizeof(eb)));
 	if (!n)
 		return xlvs_error(c, XLVS_EXIT_RUNTIME, "no real %s in %s",
-				  a->real.have_port ? xlvs_ep_text(&a->real.addr, a->real.port, rb, sizeof(rb)) :
-						      xlvs_addr_text(&a->real.addr, rb, sizeof(rb)),
+				  a->real.have_port
+					  ? xlvs_ep_text(&a->real.addr, a->real.port, rb, sizeof(rb))
+					  : xlvs_addr_text(&a->real.addr, rb, sizeof(rb)),
 				  xlvs_svc_text(&a->svc, eb, sizeof(eb)));
 	xlvs_printer(c, &p);
 	xlvs_fmt_real_detail(&p, s, views, n);
@@ -365,12 +407,16 @@ static void real_fields(json_t *req, const struct real_args *a, enum real_verb v
 static int real_req(struct xlvs_ctx *c, int argc, char **argv, enum real_verb verb)
 {
 	static const char *const cmds[] = {
-		[REAL_ADD] = "real-add", [REAL_DEL] = "real-del",
-		[REAL_WEIGHT] = "real-set-weight", [REAL_DRAIN] = "real-set-weight",
+		[REAL_ADD] = "real-add",
+		[REAL_DEL] = "real-del",
+		[REAL_WEIGHT] = "real-set-weight",
+		[REAL_DRAIN] = "real-set-weight",
 	};
 	static const struct xlvs_opt *const opts[] = {
-		[REAL_ADD] = xlvs_opts_real_add, [REAL_DEL] = xlvs_opts_real,
-		[REAL_WEIGHT] = xlvs_opts_real_weight, [REAL_DRAIN] = xlvs_opts_real_drain,
+		[REAL_ADD] = xlvs_opts_real_add,
+		[REAL_DEL] = xlvs_opts_real,
+		[REAL_WEIGHT] = xlvs_opts_real_weight,
+		[REAL_DRAIN] = xlvs_opts_real_drain,
 	};
 	struct real_args a = { .weight = UNSET, .fwd = -1 };
 	json_t *req;
@@ -379,15 +425,15 @@ static int real_req(struct xlvs_ctx *c, int argc, char **argv, enum real_verb ve
 	rc = xlvs_parse_opts(c, opts[verb], argc, argv, &a);
 	if (rc)
 		return rc;
-	req = json_pack("{s:s, s:o, s:o}", "cmd", cmds[verb], "service", xlvs_svc_json(&a.svc),
-			"real", xlvs_real_json(&a.real));
+	req = json_pack("{s:s, s:o, s:o}", "cmd", cmds[verb], "service", xlvs_svc_json(&a.svc), "real",
+			xlvs_real_json(&a.real));
 	if (req)
 		real_fields(req, &a, verb);
 	rc = xlvs_request_applied(c, req);
 	if (rc || !a.wait)
 		return rc;
 	if (!a.svc.proto)
-		a.svc.proto = IPPROTO_TCP;	/* as the request said */
+		a.svc.proto = IPPROTO_TCP; /* as the request said */
 	return drain_wait(c, &a.svc, &a.real, a.timeout_s);
 }
 

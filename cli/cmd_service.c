@@ -16,9 +16,9 @@
 /* Everything the service verbs take; -1 and 0: not given. */
 struct service_args {
 	struct xlvs_endpoint svc;
-	int stats;			/* list: counter columns */
-	int sched, fwd, echo;		/* add: enum xlvs_sched, enum xlvs_fwd, 0/1 */
-	uint32_t ring;			/* add: ring size */
+	int stats;	      /* list: counter columns */
+	int sched, fwd, echo; /* add: enum xlvs_sched, enum xlvs_fwd, 0/1 */
+	uint32_t ring;	      /* add: ring size */
 };
 
 static bool is_prime_value(const void *v)
@@ -27,32 +27,57 @@ static bool is_prime_value(const void *v)
 }
 
 const struct xlvs_opt xlvs_opts_service_list[] = {
-	{ .name = "--stats", .alias = "stats", .kind = XLVS_OPT_FLAG, .value = 1,
+	{ .name = "--stats",
+	  .alias = "stats",
+	  .kind = XLVS_OPT_FLAG,
+	  .value = 1,
 	  .off = offsetof(struct service_args, stats),
 	  .help = "new flows, packets and bytes instead of weights and connections" },
 	{ 0 },
 };
 
-#define SERVICE_ARG { .arg = XLVS_SVC_ARGS, .kind = XLVS_OPT_SERVICE,			\
-		      .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED,				\
-		      .off = offsetof(struct service_args, svc), .missing = "SERVICE (VIP[:PORT])" }
+#define SERVICE_ARG                                                                                          \
+	{                                                                                                    \
+		.arg = XLVS_SVC_ARGS, .kind = XLVS_OPT_SERVICE, .flags = XLVS_OPT_POS | XLVS_OPT_REQUIRED,   \
+		.off = offsetof(struct service_args, svc), .missing = "SERVICE (VIP[:PORT])"                 \
+	}
 
 const struct xlvs_opt xlvs_opts_service[] = { SERVICE_ARG, { 0 } };
 
 const struct xlvs_opt xlvs_opts_service_add[] = {
 	SERVICE_ARG,
-	{ .name = "scheduler", .alias = "sched", .kind = XLVS_OPT_ENUM, .arg = "NAME",
-	  .off = offsetof(struct service_args, sched), .parse = xlvs_parse_sched,
-	  .what = "unknown scheduler", .hint = "maglev, rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr, mh",
+	{ .name = "scheduler",
+	  .alias = "sched",
+	  .kind = XLVS_OPT_ENUM,
+	  .arg = "NAME",
+	  .off = offsetof(struct service_args, sched),
+	  .parse = xlvs_parse_sched,
+	  .what = "unknown scheduler",
+	  .hint = "maglev, rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr, mh",
 	  .help = "an IPVS scheduler name (default maglev)" },
-	{ .name = "forward", .alias = "fwd", .kind = XLVS_OPT_ENUM, .arg = "dr|tun|gue",
-	  .off = offsetof(struct service_args, fwd), .parse = xlvs_parse_fwd,
-	  .what = "unknown forwarding method", .hint = "dr, tun, gue",
+	{ .name = "forward",
+	  .alias = "fwd",
+	  .kind = XLVS_OPT_ENUM,
+	  .arg = "dr|tun|gue",
+	  .off = offsetof(struct service_args, fwd),
+	  .parse = xlvs_parse_fwd,
+	  .what = "unknown forwarding method",
+	  .hint = "dr, tun, gue",
 	  .help = "the reals' forwarding method unless a real says otherwise" },
-	{ .name = "ring-size", .alias = "ring", .kind = XLVS_OPT_U32, .arg = "N", .min = 2,
-	  .max = XLVS_MAGLEV_MAX_SIZE, .ok = is_prime_value, .off = offsetof(struct service_args, ring),
-	  .hint = "a prime up to 16777216, e.g. 251, 65537", .help = "Maglev ring size (default 65537)" },
-	{ .name = "echo", .kind = XLVS_OPT_FLAG, .value = 1, .off = offsetof(struct service_args, echo),
+	{ .name = "ring-size",
+	  .alias = "ring",
+	  .kind = XLVS_OPT_U32,
+	  .arg = "N",
+	  .min = 2,
+	  .max = XLVS_MAGLEV_MAX_SIZE,
+	  .ok = is_prime_value,
+	  .off = offsetof(struct service_args, ring),
+	  .hint = "a prime up to 16777216, e.g. 251, 65537",
+	  .help = "Maglev ring size (default 65537)" },
+	{ .name = "echo",
+	  .kind = XLVS_OPT_FLAG,
+	  .value = 1,
+	  .off = offsetof(struct service_args, echo),
 	  .help = "the VIP answers ICMP echo requests, or stops answering" },
 	{ .name = "no-echo", .kind = XLVS_OPT_FLAG, .value = 0, .off = offsetof(struct service_args, echo) },
 	{ 0 },
@@ -101,10 +126,12 @@ static json_t *daemon_health(struct xlvs_ctx *c, int *rc)
 	svcs = xlvs_ctl_health(c->sock_path, c->timeout_ms, rc, err, sizeof(err));
 	if (*rc)
 		xlvs_error(c, *rc, "no Health column: %s", err);
-	json_array_foreach(svcs, i, svc)
-		json_array_foreach(json_object_get(svc, "reals"), j, r)
-			checked |= strcmp(json_string_value(json_object_get(json_object_get(r, "health"),
-								   "state")) ?: "", "unchecked") != 0;
+	json_array_foreach (svcs, i, svc)
+		json_array_foreach (json_object_get(svc, "reals"), j, r)
+			checked |= strcmp(json_string_value(
+						  json_object_get(json_object_get(r, "health"), "state"))
+						  ?: "",
+					  "unchecked") != 0;
 	if (!checked) {
 		json_decref(svcs);
 		return NULL;

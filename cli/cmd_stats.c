@@ -13,7 +13,7 @@
 #include "cmd.h"
 #include "view.h"
 
-#define VIEW_STATS	(XLVS_VIEW_COUNTERS | XLVS_VIEW_DROPS)
+#define VIEW_STATS (XLVS_VIEW_COUNTERS | XLVS_VIEW_DROPS)
 
 static volatile sig_atomic_t stop;
 
@@ -35,7 +35,7 @@ static void nap(double secs)
 
 struct watch {
 	double secs;
-	uint32_t count;			/* frames to print; 0 = until Ctrl-C */
+	uint32_t count; /* frames to print; 0 = until Ctrl-C */
 	bool tty;
 };
 
@@ -118,12 +118,24 @@ static int run_once(struct xlvs_ctx *c, struct xlvs_maps *m, int flags)
 }
 
 const struct xlvs_opt xlvs_opts_stats[] = {
-	{ .name = "-w|--watch", .kind = XLVS_OPT_SECS, .arg = "SECS", .off = offsetof(struct watch, secs),
-	  .what = "invalid interval", .hint = "seconds, e.g. 1 or 0.5",
+	{ .name = "-w|--watch",
+	  .kind = XLVS_OPT_SECS,
+	  .arg = "SECS",
+	  .off = offsetof(struct watch, secs),
+	  .what = "invalid interval",
+	  .hint = "seconds, e.g. 1 or 0.5",
 	  .help = "redraw every SECS seconds with rates, until Ctrl-C" },
-	{ .name = "--count", .alias = "-c", .kind = XLVS_OPT_U32, .arg = "N", .min = 1, .max = UINT32_MAX,
-	  .needs = "--watch", .off = offsetof(struct watch, count), .help = "stop after N tables" },
-	{ .name = "-v|--verbose", .kind = XLVS_OPT_GLOBAL,
+	{ .name = "--count",
+	  .alias = "-c",
+	  .kind = XLVS_OPT_U32,
+	  .arg = "N",
+	  .min = 1,
+	  .max = UINT32_MAX,
+	  .needs = "--watch",
+	  .off = offsetof(struct watch, count),
+	  .help = "stop after N tables" },
+	{ .name = "-v|--verbose",
+	  .kind = XLVS_OPT_GLOBAL,
 	  .help = "drop reasons and events whose counter is zero too" },
 	{ 0 },
 };

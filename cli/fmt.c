@@ -11,9 +11,9 @@
 #include "args.h"
 #include "fmt.h"
 
-#define ADDR_COL_MIN	21	/* "VirtualAddress:Port" and a little air */
-#define NAMEBUF		16
-#define FMT_HEALTH	(1 << 12)	/* internal: a Health column */
+#define ADDR_COL_MIN 21 /* "VirtualAddress:Port" and a little air */
+#define NAMEBUF	     16
+#define FMT_HEALTH   (1 << 12) /* internal: a Health column */
 
 static const struct xlvs_counters zero_ctr;
 
@@ -128,8 +128,7 @@ static void counter_cols(struct xp *p, const struct xlvs_counters *c, const stru
 static void table_header(struct xp *p, int w, int flags)
 {
 	if (flags & XLVS_FMT_STATS) {
-		xp_text(p, "Prot %-*s %10s %12s %15s", w, "VirtualAddress:Port", "Conns", "Packets",
-			"Bytes");
+		xp_text(p, "Prot %-*s %10s %12s %15s", w, "VirtualAddress:Port", "Conns", "Packets", "Bytes");
 		if (flags & XLVS_FMT_RATES)
 			xp_text(p, " %9s %11s %14s", "Conn/s", "Pkt/s", "Bit/s");
 		xp_text(p, "\n  -> RealAddress:Port\n");
@@ -137,8 +136,8 @@ static void table_header(struct xp *p, int w, int flags)
 	}
 	xp_text(p, "Prot %-*s %-10s %s\n", w, "VirtualAddress:Port", "Scheduler", "Flags");
 	if (flags & FMT_HEALTH)
-		xp_text(p, "  -> %-*s %-7s %-6s %-10s %-9s %s\n", w, "RealAddress:Port", "Forward",
-			"Weight", "ActiveConn", "InActConn", "Health");
+		xp_text(p, "  -> %-*s %-7s %-6s %-10s %-9s %s\n", w, "RealAddress:Port", "Forward", "Weight",
+			"ActiveConn", "InActConn", "Health");
 	else
 		xp_text(p, "  -> %-*s %-7s %-6s %-10s %s\n", w, "RealAddress:Port", "Forward", "Weight",
 			"ActiveConn", "InActConn");
@@ -160,12 +159,12 @@ static json_t *health_of(const struct xlvs_view *s, const struct xlvs_svc_state 
 	xlvs_addr_of(&a, r->real.family, r->real.addr);
 	rb = xlvs_addr_text(&a, rbuf, sizeof(rbuf));
 	nb = xlvs_proto_name(sv->key.proto, nbuf, sizeof(nbuf));
-	json_array_foreach(s->health, i, svc) {
+	json_array_foreach (s->health, i, svc) {
 		if (strcmp(json_string_value(json_object_get(svc, "vip")) ?: "", vb) ||
 		    json_integer_value(json_object_get(svc, "port")) != svc_port(sv) ||
 		    strcmp(json_string_value(json_object_get(svc, "protocol")) ?: "", nb))
 			continue;
-		json_array_foreach(json_object_get(svc, "reals"), j, real)
+		json_array_foreach (json_object_get(svc, "reals"), j, real)
 			if (!strcmp(json_string_value(json_object_get(real, "address")) ?: "", rb))
 				return real;
 		so = json_object_get(svc, "sorry");
@@ -196,8 +195,8 @@ static void health_col(struct xp *p, const struct xlvs_view *s, const struct xlv
 }
 
 static void real_row(struct xp *p, const struct xlvs_view *s, const struct xlvs_view *prev,
-		     const struct xlvs_svc_state *sv, const struct xlvs_real_state *r, uint16_t port,
-		     int w, int flags, double dt)
+		     const struct xlvs_svc_state *sv, const struct xlvs_real_state *r, uint16_t port, int w,
+		     int flags, double dt)
 {
 	char eb[XLVS_EPSTRLEN], nb[NAMEBUF];
 	const struct xlvs_conn_counts *cc;
@@ -252,8 +251,7 @@ static double interval(const struct xlvs_view *cur, const struct xlvs_view *prev
 	return (double)(cur->time_ns - prev->time_ns) / 1e9;
 }
 
-static void services_table(struct xp *p, const struct xlvs_view *s,
-			   const struct xlvs_view *prev, int flags)
+static void services_table(struct xp *p, const struct xlvs_view *s, const struct xlvs_view *prev, int flags)
 {
 	const struct xlvs_state *st = &s->st;
 	double dt = interval(s, prev, flags);
@@ -283,8 +281,8 @@ void xlvs_fmt_services(struct xp *p, const struct xlvs_view *s, int flags)
 	services_table(p, s, NULL, flags & ~XLVS_FMT_RATES);
 }
 
-int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlvs_conn_counts *cc,
-			size_t ncc, int flags)
+int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlvs_conn_counts *cc, size_t ncc,
+			int flags)
 {
 	struct xlvs_view s = { .st = *st, .conns = (struct xlvs_conn_counts *)cc, .nr_conns = ncc };
 	struct xp p;
@@ -392,8 +390,8 @@ void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_view *s, const size
 
 /* One named counter list (drops or events); zero ones only with -v in text. */
 static void named_counters(struct xp *p, const char *title, const char *key, const char *rkey,
-			   const char *const *names, const uint64_t *cur, const uint64_t *prev,
-			   size_t n, double dt, int flags)
+			   const char *const *names, const uint64_t *cur, const uint64_t *prev, size_t n,
+			   double dt, int flags)
 {
 	bool any = false;
 	size_t i;
@@ -422,8 +420,7 @@ static void named_counters(struct xp *p, const char *title, const char *key, con
 	xp_obj_close(p);
 }
 
-void xlvs_fmt_stats(struct xp *p, const struct xlvs_view *cur, const struct xlvs_view *prev,
-		    int flags)
+void xlvs_fmt_stats(struct xp *p, const struct xlvs_view *cur, const struct xlvs_view *prev, int flags)
 {
 	double dt = interval(cur, prev, flags);
 
@@ -492,8 +489,7 @@ struct conn_text {
 	char client[XLVS_EPSTRLEN], vip[XLVS_EPSTRLEN], real[INET6_ADDRSTRLEN];
 };
 
-static void conn_text(const struct xlvs_conn_row *row, const struct xlvs_real_state *r,
-		      struct conn_text *t)
+static void conn_text(const struct xlvs_conn_row *row, const struct xlvs_real_state *r, struct conn_text *t)
 {
 	struct xlvs_addr a;
 
@@ -509,8 +505,8 @@ static void conn_text(const struct xlvs_conn_row *row, const struct xlvs_real_st
 	}
 }
 
-static void conn_widths(const struct xlvs_conn_row *rows, size_t n, const struct real_ix *ix,
-			size_t nix, int w[3])
+static void conn_widths(const struct xlvs_conn_row *rows, size_t n, const struct real_ix *ix, size_t nix,
+			int w[3])
 {
 	struct conn_text t;
 	size_t i;
@@ -549,8 +545,11 @@ static void conn_row(struct xp *p, const struct xlvs_conn_row *row, const struct
 		xp_str(p, XP_JSON, "real", NULL, t.real);
 	else
 		emit_null(p, "real", "");
-	xp_str(p, XP_ANY, "state", "%-7s ", row->conn.state == XLVS_CONN_CLOSING ? "closing" :
-	       row->conn.state == XLVS_CONN_OPEN ? "open" : row->conn.state == XLVS_CONN_SYN ? "syn" : "?");
+	xp_str(p, XP_ANY, "state", "%-7s ",
+	       row->conn.state == XLVS_CONN_CLOSING ? "closing"
+	       : row->conn.state == XLVS_CONN_OPEN  ? "open"
+	       : row->conn.state == XLVS_CONN_SYN   ? "syn"
+						    : "?");
 	if (row->idle_ns == XLVS_IDLE_UNKNOWN)
 		emit_null(p, "idle_s", "-\n");
 	else
@@ -558,17 +557,17 @@ static void conn_row(struct xp *p, const struct xlvs_conn_row *row, const struct
 	xp_obj_close(p);
 }
 
-void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows,
-		    size_t n, size_t matched)
+void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows, size_t n,
+		    size_t matched)
 {
 	size_t nix = 0, i;
 	struct real_ix *ix = index_reals(st, &nix);
 	int w[3] = { 0, 0, 0 };
 
-	if (!p->json)	/* widths cost a formatting pass over every row */
+	if (!p->json) /* widths cost a formatting pass over every row */
 		conn_widths(rows, n, ix, nix, w);
-	xp_text(p, "Prot %-*s %-*s %-*s %-7s %s\n", w[0], "Client:Port", w[1], "VirtualAddress:Port",
-		w[2], "RealAddress", "State", "Idle(s)");
+	xp_text(p, "Prot %-*s %-*s %-*s %-7s %s\n", w[0], "Client:Port", w[1], "VirtualAddress:Port", w[2],
+		"RealAddress", "State", "Idle(s)");
 	xp_arr_open(p, "connections");
 	for (i = 0; i < n; i++)
 		conn_row(p, &rows[i], find_real(ix, nix, &rows[i].conn), w);

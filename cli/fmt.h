@@ -24,32 +24,32 @@
  */
 struct xlvs_view {
 	struct xlvs_state st;
-	struct xlvs_conn_counts *conns;		/* by real id */
+	struct xlvs_conn_counts *conns; /* by real id */
 	size_t nr_conns;
-	struct xlvs_counters *svc_ctr;		/* by service id */
+	struct xlvs_counters *svc_ctr; /* by service id */
 	size_t nr_svc_ctr;
-	struct xlvs_counters *real_ctr;		/* by real id */
+	struct xlvs_counters *real_ctr; /* by real id */
 	size_t nr_real_ctr;
 	bool have_drops;
 	uint64_t drops[XLVS_DROP_MAX];
 	uint64_t events[XLVS_EV_MAX];
-	uint64_t time_ns;			/* CLOCK_MONOTONIC when read (rates) */
-	json_t *health;				/* xlvsd's `health` services (borrowed); NULL: none */
+	uint64_t time_ns; /* CLOCK_MONOTONIC when read (rates) */
+	json_t *health;	  /* xlvsd's `health` services (borrowed); NULL: none */
 };
 
 /* Formatter flags. */
-#define XLVS_FMT_STATS		(1 << 0)	/* counter columns instead of weights */
-#define XLVS_FMT_VERBOSE	(1 << 1)	/* zero drop/event counters too */
-#define XLVS_FMT_RATES		(1 << 2)	/* per-second columns from prev */
+#define XLVS_FMT_STATS	 (1 << 0) /* counter columns instead of weights */
+#define XLVS_FMT_VERBOSE (1 << 1) /* zero drop/event counters too */
+#define XLVS_FMT_RATES	 (1 << 2) /* per-second columns from prev */
 /* For xlvs_print_services(): the output mode. */
-#define XLVS_PRINT_JSON		(1 << 8)
-#define XLVS_PRINT_PRETTY	(1 << 9)
+#define XLVS_PRINT_JSON	  (1 << 8)
+#define XLVS_PRINT_PRETTY (1 << 9)
 
 /* The ipvsadm-like table (`xlvs service list`). */
 void xlvs_fmt_services(struct xp *p, const struct xlvs_view *s, int flags);
 /* One-call form for callers with just a state and conn counts (by real id). */
-int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlvs_conn_counts *cc,
-			size_t ncc, int flags);
+int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlvs_conn_counts *cc, size_t ncc,
+			int flags);
 /* Detail of the services whose indexes are in idx (`xlvs service show`). */
 void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_view *s, const size_t *idx, size_t n);
 /*
@@ -57,31 +57,29 @@ void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_view *s, const size
  * (r), and from xlvsd's `health` reply when the daemon answered.
  */
 struct xlvs_real_view {
-	struct xlvs_endpoint svc;		/* the service: vip, port, proto */
-	struct xlvs_addr addr;			/* the real */
-	uint16_t port;				/* shown with it: the service's port */
-	const struct xlvs_svc_state *sv;	/* in the maps, or NULL */
-	const struct xlvs_real_state *r;	/* in the maps, or NULL */
-	json_t *hreal;				/* xlvsd's entry of the real (borrowed), or NULL */
-	bool sorry;				/* the real is the service's sorry server */
-	const char *daemon_error;		/* why xlvsd did not answer; NULL: it did */
+	struct xlvs_endpoint svc;	 /* the service: vip, port, proto */
+	struct xlvs_addr addr;		 /* the real */
+	uint16_t port;			 /* shown with it: the service's port */
+	const struct xlvs_svc_state *sv; /* in the maps, or NULL */
+	const struct xlvs_real_state *r; /* in the maps, or NULL */
+	json_t *hreal;			 /* xlvsd's entry of the real (borrowed), or NULL */
+	bool sorry;			 /* the real is the service's sorry server */
+	const char *daemon_error;	 /* why xlvsd did not answer; NULL: it did */
 };
-void xlvs_fmt_real_detail(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_view *v,
-			  size_t n);
+void xlvs_fmt_real_detail(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_view *v, size_t n);
 /* Counters, drops and events; rates against prev when XLVS_FMT_RATES. */
-void xlvs_fmt_stats(struct xp *p, const struct xlvs_view *cur, const struct xlvs_view *prev,
-		    int flags);
+void xlvs_fmt_stats(struct xp *p, const struct xlvs_view *cur, const struct xlvs_view *prev, int flags);
 
 /* A connection table row (`xlvs conn list`). */
-#define XLVS_IDLE_UNKNOWN	UINT64_MAX	/* the kernel's jiffies could not be read */
+#define XLVS_IDLE_UNKNOWN UINT64_MAX /* the kernel's jiffies could not be read */
 struct xlvs_conn_row {
 	struct xlvs_flow flow;
 	struct xlvs_conn conn;
-	uint64_t idle_ns;			/* XLVS_IDLE_UNKNOWN: no clock */
+	uint64_t idle_ns; /* XLVS_IDLE_UNKNOWN: no clock */
 };
 /* rows are printed as given; matched = rows that matched before --limit. */
-void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows,
-		    size_t n, size_t matched);
+void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows, size_t n,
+		    size_t matched);
 
 /* Daemon replies. */
 /* Apply stats (`applied` of a reply): text "<label>services added 1, ...", JSON key: {...}. */

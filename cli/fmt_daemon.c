@@ -46,11 +46,17 @@ static void emit_any(struct xp *p, const char *key, json_t *v, const char *fmt)
 }
 
 /* Text groups fields: "services added 1, updated 0; reals written 2, ...". */
-static const struct { const char *key, *group, *item; } apply_fields[] = {
-	{ "services_added", "services", "added" }, { "services_updated", "services", "updated" },
-	{ "services_removed", "services", "removed" }, { "reals_written", "reals", "written" },
-	{ "reals_removed", "reals", "removed" }, { "ring_slots_written", "ring slots", "written" },
-	{ "vips_written", "vips", "written" }, { "vips_removed", "vips", "removed" },
+static const struct {
+	const char *key, *group, *item;
+} apply_fields[] = {
+	{ "services_added", "services", "added" },
+	{ "services_updated", "services", "updated" },
+	{ "services_removed", "services", "removed" },
+	{ "reals_written", "reals", "written" },
+	{ "reals_removed", "reals", "removed" },
+	{ "ring_slots_written", "ring slots", "written" },
+	{ "vips_written", "vips", "written" },
+	{ "vips_removed", "vips", "removed" },
 	{ "vip_filter_written", "vip filter words", "written" },
 };
 #define NR_APPLY_FIELDS (sizeof(apply_fields) / sizeof(apply_fields[0]))
@@ -90,7 +96,7 @@ void xlvs_fmt_applied(struct xp *p, const char *key, const char *label, json_t *
 		group = g;
 		emit_any(p, apply_fields[i].key, v, "%s");
 	}
-	json_object_foreach(applied, k, v) {
+	json_object_foreach (applied, k, v) {
 		if (known_apply_field(k))
 			continue;
 		xp_str(p, XP_TEXT, NULL, "%s", group ? "; " : "");
@@ -141,14 +147,14 @@ static void status_interfaces(struct xp *p, json_t *ifs)
 		xp_text(p, "%s\n", json_is_array(ifs) ? "none" : "?");
 		return;
 	}
-	json_array_foreach(ifs, i, it) {
+	json_array_foreach (ifs, i, it) {
 		json_t *name = json_object_get(it, "name");
 		char *t = name ? value_text(name) : json_is_object(it) ? strdup("?") : value_text(it);
 		int n = 0;
 
 		xp_text(p, "%*s%s", i ? 12 : 0, "", t ? t : "?");
 		free(t);
-		json_object_foreach(it, k, v) {
+		json_object_foreach (it, k, v) {
 			if (!strcmp(k, "name"))
 				continue;
 			t = value_text(v);
@@ -160,11 +166,18 @@ static void status_interfaces(struct xp *p, json_t *ifs)
 }
 
 /* Simple "label value" lines, in this order; text label, one %s. */
-static const struct { const char *key, *fmt; } status_lines[] = {
-	{ "config", "config      %s\n" }, { "pin_dir", "pin dir     %s\n" },
-	{ "socket", "socket      %s\n" }, { "interfaces", NULL }, { "services", "services    %s\n" },
-	{ "reals", "reals       %s\n" }, { "reloads_ok", "reloads     %s ok" },
-	{ "reloads_failed", ", %s failed" }, { "last_apply", NULL },
+static const struct {
+	const char *key, *fmt;
+} status_lines[] = {
+	{ "config", "config      %s\n" },
+	{ "pin_dir", "pin dir     %s\n" },
+	{ "socket", "socket      %s\n" },
+	{ "interfaces", NULL },
+	{ "services", "services    %s\n" },
+	{ "reals", "reals       %s\n" },
+	{ "reloads_ok", "reloads     %s ok" },
+	{ "reloads_failed", ", %s failed" },
+	{ "last_apply", NULL },
 };
 #define NR_STATUS_LINES (sizeof(status_lines) / sizeof(status_lines[0]))
 
@@ -206,7 +219,7 @@ void xlvs_fmt_status(struct xp *p, json_t *r)
 		if (!strcmp(k, "reloads_failed") && (v || json_object_get(r, "reloads_ok")))
 			xp_text(p, "\n");
 	}
-	json_object_foreach(r, k, v) {
+	json_object_foreach (r, k, v) {
 		if (status_is_known(k))
 			continue;
 		xp_str(p, XP_TEXT, NULL, "%-11s ", k);

@@ -13,7 +13,7 @@
 #include "args.h"
 #include "fmt.h"
 
-#define NAMEBUF	16
+#define NAMEBUF 16
 
 static const char *jstr_or(json_t *o, const char *key, const char *dflt)
 {
@@ -80,8 +80,7 @@ static void weights(struct xp *p, const struct xlvs_real_view *v)
 	xp_text(p, "\n");
 }
 
-static void conns_and_counters(struct xp *p, const struct xlvs_view *s,
-			       const struct xlvs_real_view *v)
+static void conns_and_counters(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_view *v)
 {
 	const struct xlvs_conn_counts *cc = NULL;
 	const struct xlvs_counters *ctr = NULL;
@@ -152,10 +151,9 @@ static void health_checked(struct xp *p, json_t *h)
 	clean(buf, sizeof(buf), jstr_or(h, "check", "?"));
 	xp_text(p, "  check %s", buf);
 	if (addr && !xlvs_addr_parse(addr, &a)) {
-		if (json_is_integer(port) && json_integer_value(port) > 0 &&
-		    json_integer_value(port) < 65536)
-			xp_text(p, " %s", xlvs_ep_text(&a, (uint16_t)json_integer_value(port), eb,
-						      sizeof(eb)));
+		if (json_is_integer(port) && json_integer_value(port) > 0 && json_integer_value(port) < 65536)
+			xp_text(p, " %s",
+				xlvs_ep_text(&a, (uint16_t)json_integer_value(port), eb, sizeof(eb)));
 		else
 			xp_text(p, " %s", xlvs_addr_text(&a, eb, sizeof(eb)));
 	}
@@ -236,8 +234,7 @@ static void one_real(struct xp *p, const struct xlvs_view *s, const struct xlvs_
 	xp_obj_close(p);
 }
 
-void xlvs_fmt_real_detail(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_view *v,
-			  size_t n)
+void xlvs_fmt_real_detail(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_view *v, size_t n)
 {
 	size_t i;
 

@@ -19,21 +19,21 @@
 
 /* Where a value goes (iproute2's PRINT_ANY / PRINT_FP / PRINT_JSON idea). */
 enum xp_kind {
-	XP_ANY,		/* text with fmt, JSON under key */
-	XP_TEXT,	/* text only: layout, units, combined fields */
-	XP_JSON,	/* JSON only: machine fields text shows combined */
+	XP_ANY,	 /* text with fmt, JSON under key */
+	XP_TEXT, /* text only: layout, units, combined fields */
+	XP_JSON, /* JSON only: machine fields text shows combined */
 };
 
-#define XP_MAX_DEPTH	16
+#define XP_MAX_DEPTH 16
 
 struct xp {
 	FILE *out;
 	bool json, pretty;
-	json_t *stack[XP_MAX_DEPTH];	/* open containers; stack[0] is the root */
+	json_t *stack[XP_MAX_DEPTH]; /* open containers; stack[0] is the root */
 	int depth;
-	char *line;			/* text: the line being built */
+	char *line; /* text: the line being built */
 	size_t len, cap;
-	bool failed;			/* allocation or write error seen */
+	bool failed; /* allocation or write error seen */
 };
 
 void xp_init(struct xp *p, FILE *out, bool json, bool pretty);

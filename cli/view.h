@@ -6,9 +6,9 @@
 #include "fmt.h"
 #include "xlvs.h"
 
-#define XLVS_VIEW_CONNS		(1 << 0)	/* active/inactive per real */
-#define XLVS_VIEW_COUNTERS	(1 << 1)	/* per service and real */
-#define XLVS_VIEW_DROPS		(1 << 2)	/* drop reasons and events */
+#define XLVS_VIEW_CONNS	   (1 << 0) /* active/inactive per real */
+#define XLVS_VIEW_COUNTERS (1 << 1) /* per service and real */
+#define XLVS_VIEW_DROPS	   (1 << 2) /* drop reasons and events */
 
 /* Open the maps under c->pin_dir; prints the error. Returns an exit code. */
 int xlvs_cli_maps_open(struct xlvs_ctx *c, struct xlvs_maps *m);

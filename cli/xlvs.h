@@ -12,21 +12,21 @@
 #include "args.h"
 
 #ifndef XLVS_VERSION
-#define XLVS_VERSION		"0.1.0"
+#define XLVS_VERSION "0.1.0"
 #endif
-#define XLVS_SOCKET_PATH	"/run/xlvs/xlvsd.sock"
-#define XLVS_CTL_TIMEOUT_MS	5000
+#define XLVS_SOCKET_PATH    "/run/xlvs/xlvsd.sock"
+#define XLVS_CTL_TIMEOUT_MS 5000
 /* ipvsadm's ActiveConn/InActConn split, by age: seen within this is active. */
-#define XLVS_ACTIVE_NS		(60ull * 1000000000ull)
+#define XLVS_ACTIVE_NS (60ull * 1000000000ull)
 
 /* Exit codes (docs/man/xlvs.8.scd, EXIT STATUS). */
 enum xlvs_exit {
 	XLVS_EXIT_OK = 0,
-	XLVS_EXIT_USAGE = 1,	/* bad command line */
-	XLVS_EXIT_RUNTIME = 2,	/* maps not pinned, permission, I/O */
-	XLVS_EXIT_DAEMON = 3,	/* xlvsd not running, no answer, broken reply */
-	XLVS_EXIT_REFUSED = 4,	/* xlvsd answered ok:false */
-	XLVS_EXIT_TIMEOUT = 5,	/* real drain --wait: active connections left at --timeout */
+	XLVS_EXIT_USAGE = 1,   /* bad command line */
+	XLVS_EXIT_RUNTIME = 2, /* maps not pinned, permission, I/O */
+	XLVS_EXIT_DAEMON = 3,  /* xlvsd not running, no answer, broken reply */
+	XLVS_EXIT_REFUSED = 4, /* xlvsd answered ok:false */
+	XLVS_EXIT_TIMEOUT = 5, /* real drain --wait: active connections left at --timeout */
 };
 
 struct xlvs_cmd;
@@ -34,30 +34,28 @@ struct xlvs_cmd;
 struct xlvs_ctx {
 	FILE *out, *err;
 	bool json, pretty, verbose;
-	bool numeric;			/* accepted for ipvsadm habits: xlvs never resolves names */
+	bool numeric; /* accepted for ipvsadm habits: xlvs never resolves names */
 	const char *pin_dir;
 	const char *sock_path;
 	int timeout_ms;
-	const struct xlvs_cmd *cmd;	/* the command running: its usage line for errors */
+	const struct xlvs_cmd *cmd; /* the command running: its usage line for errors */
 };
 
 /* One OBJECT VERB pair. verb NULL: the object takes no verb (stats, status, reload). */
 struct xlvs_cmd {
 	const char *object, *verb;
 	int (*run)(struct xlvs_ctx *c, int argc, char **argv);
-	const struct xlvs_opt *opts;	/* its arguments (args.h): parsing, usage and help */
-	const char *help;		/* one line */
+	const struct xlvs_opt *opts; /* its arguments (args.h): parsing, usage and help */
+	const char *help;	     /* one line */
 };
 
 /* The whole CLI; main() only passes stdout and stderr. */
 int xlvs_main(int argc, char **argv, FILE *out, FILE *err);
 
 /* "xlvs: message" on stderr; returns code. */
-int xlvs_error(struct xlvs_ctx *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int xlvs_error(struct xlvs_ctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The message, then the running command's usage line; returns XLVS_EXIT_USAGE. */
-int xlvs_usage_error(struct xlvs_ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int xlvs_usage_error(struct xlvs_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
  * Options valid anywhere (-j, -p, -n, -v, --pin-dir, --socket): argv[*i] is
  * consumed (and *i advanced past its value) if it is one. Returns 1 if

@@ -104,8 +104,10 @@ static int rbuf_room(struct rbuf *b, char *err, size_t errlen)
 	if (b->cap - b->len >= 4096)
 		return 0;
 	if (cap > XLVS_CTL_MAX_REPLY + 4096) {
-		snprintf(err, errlen, "reply from xlvsd too large: more than %d MiB (the limit); "
-			 "not shown", XLVS_CTL_MAX_REPLY >> 20);
+		snprintf(err, errlen,
+			 "reply from xlvsd too large: more than %d MiB (the limit); "
+			 "not shown",
+			 XLVS_CTL_MAX_REPLY >> 20);
 		return XLVS_EXIT_DAEMON;
 	}
 	d = realloc(b->data, cap);
@@ -123,8 +125,7 @@ static int rbuf_room(struct rbuf *b, char *err, size_t errlen)
  * reply may take longer in all, a stalled one does not. EOF before the
  * newline is a truncated reply.
  */
-static int recv_line(int fd, struct rbuf *b, int timeout_ms, const char *path,
-		     char *err, size_t errlen)
+static int recv_line(int fd, struct rbuf *b, int timeout_ms, const char *path, char *err, size_t errlen)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	long long deadline = now_ms() + timeout_ms;
@@ -139,13 +140,15 @@ static int recv_line(int fd, struct rbuf *b, int timeout_ms, const char *path,
 			return 0;
 		scanned = b->len;
 		if (left <= 0 && b->len) {
-			snprintf(err, errlen, "reply from xlvsd truncated: %zu bytes, then nothing for "
-				 "%g s (%s)", b->len, timeout_ms / 1000.0, path);
+			snprintf(err, errlen,
+				 "reply from xlvsd truncated: %zu bytes, then nothing for "
+				 "%g s (%s)",
+				 b->len, timeout_ms / 1000.0, path);
 			return XLVS_EXIT_DAEMON;
 		}
 		if (left <= 0) {
-			snprintf(err, errlen, "xlvsd did not answer within %g s (%s)",
-				 timeout_ms / 1000.0, path);
+			snprintf(err, errlen, "xlvsd did not answer within %g s (%s)", timeout_ms / 1000.0,
+				 path);
 			return XLVS_EXIT_DAEMON;
 		}
 		pr = poll(&pfd, 1, (int)left);
@@ -169,8 +172,10 @@ static int recv_line(int fd, struct rbuf *b, int timeout_ms, const char *path,
 		}
 		if (n == 0) {
 			if (b->len)
-				snprintf(err, errlen, "reply from xlvsd truncated: the connection closed "
-					 "after %zu bytes, before the end of the line (%s)", b->len, path);
+				snprintf(err, errlen,
+					 "reply from xlvsd truncated: the connection closed "
+					 "after %zu bytes, before the end of the line (%s)",
+					 b->len, path);
 			else
 				snprintf(err, errlen, "xlvsd closed the connection without answering (%s)",
 					 path);
@@ -205,8 +210,7 @@ static int parse_reply(struct rbuf *b, json_t **reply, char *err, size_t errlen)
 	return XLVS_EXIT_OK;
 }
 
-int xlvs_ctl_call(const char *path, json_t *req, int timeout_ms, json_t **reply,
-		  char *err, size_t errlen)
+int xlvs_ctl_call(const char *path, json_t *req, int timeout_ms, json_t **reply, char *err, size_t errlen)
 {
 	struct rbuf b = { 0 };
 	char *line;

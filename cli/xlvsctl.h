@@ -17,15 +17,14 @@
  * daemon's own limit (XLVSD_CTL_MAX_REPLY): far above the health reply of
  * the largest configuration (65536 checked reals: about 30 MiB).
  */
-#define XLVS_CTL_MAX_REPLY	(256 << 20)
+#define XLVS_CTL_MAX_REPLY (256 << 20)
 
 /*
  * Send req to the daemon at path and read its reply object. Returns
  * XLVS_EXIT_OK with *reply set (ok true or false: the caller decides), or
  * XLVS_EXIT_DAEMON / XLVS_EXIT_RUNTIME with a message in err.
  */
-int xlvs_ctl_call(const char *path, json_t *req, int timeout_ms, json_t **reply,
-		  char *err, size_t errlen);
+int xlvs_ctl_call(const char *path, json_t *req, int timeout_ms, json_t **reply, char *err, size_t errlen);
 
 /*
  * xlvs_ctl_call() for commands: prints errors as "xlvs: ...". Returns

@@ -28,15 +28,15 @@
 
 #include "plan.h"
 
-#define CHUNK	XLVS_MAX_REALS	/* staging room: reals, ring slots read per call */
+#define CHUNK XLVS_MAX_REALS /* staging room: reals, ring slots read per call */
 
 struct writer {
 	struct plan *p;
 	struct xlvs_maps *m;
 	struct xlvs_apply_stats *st;
-	uint32_t *ids;			/* staged keys */
-	struct xlvs_real *reals;	/* staged real entries */
-	void *zero;			/* per-CPU zero counters for max_reals + 1 ids */
+	uint32_t *ids;		 /* staged keys */
+	struct xlvs_real *reals; /* staged real entries */
+	void *zero;		 /* per-CPU zero counters for max_reals + 1 ids */
 	struct xlvs_maglev_backend *mb;
 	uint32_t *ring_new, *ring_old;
 };
@@ -70,8 +70,7 @@ static void writer_free(struct writer *w)
 
 static int put_reals(struct writer *w, uint32_t n)
 {
-	return map_update_many(w->m->reals, w->ids, w->reals, n, sizeof(*w->ids),
-			       sizeof(*w->reals));
+	return map_update_many(w->m->reals, w->ids, w->reals, n, sizeof(*w->ids), sizeof(*w->reals));
 }
 
 /* Clear ACTIVE on the n staged reals. */
@@ -160,15 +159,14 @@ static int write_filter(struct writer *w)
 	for (i = 0; i < p->nvips; i++) {
 		if (!p->vips[i].has_want)
 			continue;
-		bit = xlvs_addr_hash(p->vips[i].key.addr, p->vips[i].key.family) %
-		      XLVS_VIP_FILTER_BITS;
+		bit = xlvs_addr_hash(p->vips[i].key.addr, p->vips[i].key.family) % XLVS_VIP_FILTER_BITS;
 		want[bit / XLVS_VIP_FILTER_WORD_BITS] |= 1ull << (bit % XLVS_VIP_FILTER_WORD_BITS);
 	}
 	for (i = 0; i < XLVS_VIP_FILTER_WORDS; i++) {
 		if (want[i] == p->img.filter[i])
 			continue;
 		w->ids[n] = i;
-		want[n++] = want[i];	/* n <= i: compacts in place */
+		want[n++] = want[i]; /* n <= i: compacts in place */
 	}
 	err = map_update_many(w->m->vip_filter, w->ids, want, n, sizeof(*w->ids), sizeof(*want));
 	if (!err)
@@ -200,20 +198,19 @@ static int reset_counters(struct writer *w, const struct splan *sp)
 	int err = 0;
 
 	if (sp->fresh_id)
-		err = map_update_many(w->m->svc_stats, &sp->entry.id, w->zero, 1,
-				      sizeof(sp->entry.id), stride);
+		err = map_update_many(w->m->svc_stats, &sp->entry.id, w->zero, 1, sizeof(sp->entry.id),
+				      stride);
 	for (i = 0; i < sp->nreals; i++)
 		if (sp->reals[i].fresh)
 			w->ids[n++] = sp->reals[i].id;
-	return err ? err : map_update_many(w->m->real_stats, w->ids, w->zero, n,
-					   sizeof(*w->ids), stride);
+	return err ? err : map_update_many(w->m->real_stats, w->ids, w->zero, n, sizeof(*w->ids), stride);
 }
 
 /* The entry a desired real gets; the resolver's next hop stays while the
  * address does. A real new to its id gets the id's next generation, so
  * connection entries made for the id's earlier real are never honoured for it. */
-static void real_entry(const struct splan *sp, const struct rplan *rp,
-		       const struct xlvs_real *cur, struct xlvs_real *r)
+static void real_entry(const struct splan *sp, const struct rplan *rp, const struct xlvs_real *cur,
+		       struct xlvs_real *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->family = rp->key[0];
@@ -262,7 +259,7 @@ static int ring_read(struct writer *w, uint32_t base, uint32_t size, uint32_t *o
 	while (n < size) {
 		got = map_iter_read(&it, w->ids, out + n, size - n < CHUNK ? size - n : CHUNK);
 		if (got <= 0)
-			return got ? got : -EPROTO;	/* the map ended: it shrank under us */
+			return got ? got : -EPROTO; /* the map ended: it shrank under us */
 		n += got;
 	}
 	return 0;

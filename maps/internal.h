@@ -17,11 +17,11 @@
 struct map_iter {
 	int fd;
 	uint32_t ksz, vsz;
-	bool started;		/* pos holds a resume point */
-	bool batched;		/* a batch lookup worked: errors are real errors */
-	bool single;		/* no batch lookups: get_next_key + lookup_elem */
+	bool started; /* pos holds a resume point */
+	bool batched; /* a batch lookup worked: errors are real errors */
+	bool single;  /* no batch lookups: get_next_key + lookup_elem */
 	bool done;
-	uint64_t pos[8];	/* batch token, or the last key read */
+	uint64_t pos[8]; /* batch token, or the last key read */
 };
 
 void map_iter_init(struct map_iter *it, int fd, uint32_t ksz, uint32_t vsz);
@@ -30,11 +30,9 @@ void map_iter_init_at(struct map_iter *it, int fd, uint32_t vsz, uint32_t first)
 /* Up to cap entries into keys/vals; returns how many (0: end) or -errno. */
 int map_iter_read(struct map_iter *it, void *keys, void *vals, uint32_t cap);
 /* Every entry into new arrays *keys / *vals (at most max). */
-int map_dump(int fd, uint32_t ksz, uint32_t vsz, uint32_t max, void **keys, void **vals,
-	     uint32_t *n);
+int map_dump(int fd, uint32_t ksz, uint32_t vsz, uint32_t max, void **keys, void **vals, uint32_t *n);
 /* n entries, batched where the kernel can. */
-int map_update_many(int fd, const void *keys, const void *vals, uint32_t n, uint32_t ksz,
-		    uint32_t vsz);
+int map_update_many(int fd, const void *keys, const void *vals, uint32_t n, uint32_t ksz, uint32_t vsz);
 /* Bytes of one per-CPU value of vsz bytes as bpf(2) copies it. */
 uint32_t percpu_stride(const struct xlvs_maps *m, uint32_t vsz);
 
@@ -57,8 +55,8 @@ struct map_image {
 	uint32_t nvip;
 	struct xlvs_vip_key *vip_keys;
 	struct xlvs_vip *vips;
-	struct xlvs_real *reals;	/* all XLVS_MAX_REALS entries, by id */
-	uint64_t *filter;		/* xlvs_vip_filter words (with the VIPs) */
+	struct xlvs_real *reals; /* all XLVS_MAX_REALS entries, by id */
+	uint64_t *filter;	 /* xlvs_vip_filter words (with the VIPs) */
 	struct real_groups *groups;
 };
 

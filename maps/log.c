@@ -11,7 +11,7 @@
 
 static enum xlvs_log_level max_level = XLVS_LOG_INFO;
 static const char *ident = "xlvsd";
-static FILE *log_out;		/* NULL: stderr */
+static FILE *log_out; /* NULL: stderr */
 static char *capture_buf;
 static size_t capture_size;
 
@@ -70,7 +70,7 @@ static int libbpf_print(enum libbpf_print_level l, const char *fmt, va_list ap)
 	if (l == LIBBPF_WARN && !capture_buf)
 		level = XLVS_LOG_WARN;
 	if (xlvs_log_enabled(level))
-		log_line(level, "", fmt, ap);	/* it says "libbpf: " */
+		log_line(level, "", fmt, ap); /* it says "libbpf: " */
 	return 0;
 }
 
@@ -91,14 +91,14 @@ static int libxdp_print(enum libxdp_print_level l, const char *fmt, va_list ap)
 		n = strlen(capture_buf);
 		while (n && capture_buf[n - 1] == '\n')
 			capture_buf[--n] = '\0';
-		if (!strncmp(capture_buf, "libxdp: ", 8))	/* its own prefix */
+		if (!strncmp(capture_buf, "libxdp: ", 8)) /* its own prefix */
 			memmove(capture_buf, capture_buf + 8, n - 7);
 		/* "Falling back ..." is the consequence, not the cause */
 		if (!strncmp(capture_buf, "Falling back", 12))
 			capture_buf[0] = '\0';
 	}
 	if (xlvs_log_enabled(level))
-		log_line(level, "", fmt, ap);	/* it says "libxdp: " */
+		log_line(level, "", fmt, ap); /* it says "libxdp: " */
 	return 0;
 }
 

@@ -25,13 +25,12 @@ bool xlvs_log_enabled(enum xlvs_log_level level);
 /* "NAME: LEVEL: message" on out (NULL: stderr); xlvsd by default. The xlvs CLI uses it too. */
 void xlvs_log_set_ident(const char *name, FILE *out);
 
-__attribute__((format(printf, 2, 3)))
-void xlvs_log(enum xlvs_log_level level, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void xlvs_log(enum xlvs_log_level level, const char *fmt, ...);
 
-#define log_err(...)	xlvs_log(XLVS_LOG_ERROR, __VA_ARGS__)
-#define log_warn(...)	xlvs_log(XLVS_LOG_WARN, __VA_ARGS__)
-#define log_info(...)	xlvs_log(XLVS_LOG_INFO, __VA_ARGS__)
-#define log_debug(...)	xlvs_log(XLVS_LOG_DEBUG, __VA_ARGS__)
+#define log_err(...)   xlvs_log(XLVS_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)  xlvs_log(XLVS_LOG_WARN, __VA_ARGS__)
+#define log_info(...)  xlvs_log(XLVS_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) xlvs_log(XLVS_LOG_DEBUG, __VA_ARGS__)
 
 /* Route libbpf and libxdp messages here: warnings as warnings, the rest as debug. */
 void xlvs_log_hook_libs(void);

@@ -28,16 +28,16 @@
 #include "maglev.h"
 
 /* Part of the ring's definition: directors disagree if these ever change. */
-#define MG_SEED_OFFSET	0x6c7673206f666673ull
-#define MG_SEED_SKIP	0x6c767320736b6970ull
+#define MG_SEED_OFFSET 0x6c7673206f666673ull
+#define MG_SEED_SKIP   0x6c767320736b6970ull
 
-#define MG_NONE		UINT32_MAX	/* end of a calendar bucket list */
+#define MG_NONE UINT32_MAX /* end of a calendar bucket list */
 
 /*
  * With F slots left a walk steps over ~M / F taken slots per claim, while
  * checking every free slot costs F: below this F the latter is cheaper.
  */
-#define MG_ENDGAME	192
+#define MG_ENDGAME 192
 
 bool xlvs_is_prime(uint32_t n)
 {
@@ -82,26 +82,25 @@ static uint64_t mg_hash(const uint8_t *p, size_t len, uint64_t seed)
 	return h;
 }
 
-void xlvs_maglev_perm(const void *key, size_t key_len, uint32_t ring_size,
-		      uint32_t *offset, uint32_t *skip)
+void xlvs_maglev_perm(const void *key, size_t key_len, uint32_t ring_size, uint32_t *offset, uint32_t *skip)
 {
 	*offset = mg_hash(key, key_len, MG_SEED_OFFSET) % ring_size;
 	*skip = mg_hash(key, key_len, MG_SEED_SKIP) % (ring_size - 1) + 1;
 }
 
-struct mg_node {		/* a backend with weight > 0 */
-	uint32_t pos;		/* next slot of its permutation to try */
+struct mg_node {      /* a backend with weight > 0 */
+	uint32_t pos; /* next slot of its permutation to try */
 	uint32_t skip;
 	uint32_t real_id;
-	uint32_t inv;		/* skip^-1 mod M, 0 until the endgame needs it */
+	uint32_t inv; /* skip^-1 mod M, 0 until the endgame needs it */
 };
 
-struct mg_class {		/* the backends of one weight: nodes [first, end) */
+struct mg_class { /* the backends of one weight: nodes [first, end) */
 	uint32_t first;
 	uint32_t end;
-	uint32_t link;		/* next class in the same calendar bucket */
-	uint32_t step;		/* rounds to its next turn: step, or step + 1 ... */
-	uint32_t frac;		/* ... when rem += frac reaches den */
+	uint32_t link; /* next class in the same calendar bucket */
+	uint32_t step; /* rounds to its next turn: step, or step + 1 ... */
+	uint32_t frac; /* ... when rem += frac reaches den */
 	uint32_t den;
 	uint32_t rem;
 };
@@ -109,17 +108,17 @@ struct mg_class {		/* the backends of one weight: nodes [first, end) */
 /* Scratch for one build, carved out of a single allocation. */
 struct mg_work {
 	const struct xlvs_maglev_backend **sorted;
-	struct mg_node *node;	/* weighted backends, by weight then key */
+	struct mg_node *node; /* weighted backends, by weight then key */
 	struct mg_class *cls;
-	uint32_t *head;		/* calendar: FIFO of classes per round mod nbucket */
+	uint32_t *head; /* calendar: FIFO of classes per round mod nbucket */
 	uint32_t *tail;
-	uint8_t *taken;		/* one byte per ring slot */
+	uint8_t *taken; /* one byte per ring slot */
 	uint32_t nnode;
 	uint32_t ncls;
 	uint32_t nbucket;
-	uint32_t nfree;		/* endgame: the free slots, unordered */
+	uint32_t nfree; /* endgame: the free slots, unordered */
 	uint32_t free[MG_ENDGAME];
-	uint64_t mu;		/* 2^64 / M for mg_mulmod */
+	uint64_t mu; /* 2^64 / M for mg_mulmod */
 };
 
 static int mg_key_cmp(const void *pa, const void *pb)
@@ -146,8 +145,8 @@ static int mg_weight_cmp(const void *pa, const void *pb)
 }
 
 /* Check the backends; count the weighted ones and find their weight range. */
-static int mg_scan(const struct xlvs_maglev_backend *b, size_t n,
-		   uint32_t *nnode, uint32_t *wmin, uint32_t *wmax)
+static int mg_scan(const struct xlvs_maglev_backend *b, size_t n, uint32_t *nnode, uint32_t *wmin,
+		   uint32_t *wmax)
 {
 	size_t i;
 
@@ -170,15 +169,14 @@ static int mg_scan(const struct xlvs_maglev_backend *b, size_t n,
 	return 0;
 }
 
-static void *mg_alloc(struct mg_work *w, uint32_t m, size_t n, uint32_t wmin,
-		      uint32_t wmax)
+static void *mg_alloc(struct mg_work *w, uint32_t m, size_t n, uint32_t wmin, uint32_t wmax)
 {
 	char *p;
 
 	/* A class's next turn is at most wmax / wmin + 1 rounds away. */
 	w->nbucket = w->nnode ? wmax / wmin + 2 : 0;
-	p = malloc(n * sizeof(*w->sorted) + w->nnode * sizeof(*w->node) +
-		   w->nnode * sizeof(*w->cls) + 2 * w->nbucket * sizeof(*w->head) + m);
+	p = malloc(n * sizeof(*w->sorted) + w->nnode * sizeof(*w->node) + w->nnode * sizeof(*w->cls) +
+		   2 * w->nbucket * sizeof(*w->head) + m);
 	if (!p)
 		return NULL;
 	w->sorted = (const struct xlvs_maglev_backend **)p;
@@ -220,8 +218,7 @@ static void mg_push(struct mg_work *w, uint32_t c, uint32_t bucket)
 }
 
 /* Open a class for nodes from `first` on and schedule its first turn. */
-static void mg_add_class(struct mg_work *w, uint32_t first, uint32_t weight,
-			 uint32_t wmax)
+static void mg_add_class(struct mg_work *w, uint32_t first, uint32_t weight, uint32_t wmax)
 {
 	struct mg_class *cl = &w->cls[w->ncls];
 
@@ -312,8 +309,7 @@ static uint32_t mg_search(struct mg_work *w, struct mg_node *nd, uint32_t m)
 		nd->inv = mg_inverse(nd->skip, m);
 	for (j = 0; j < w->nfree; j++) {
 		s = w->free[j];
-		d = mg_mulmod(s >= nd->pos ? s - nd->pos : s + m - nd->pos,
-			      nd->inv, m, w->mu);
+		d = mg_mulmod(s >= nd->pos ? s - nd->pos : s + m - nd->pos, nd->inv, m, w->mu);
 		if (d < dmin) {
 			dmin = d;
 			best = j;
@@ -346,8 +342,8 @@ static uint32_t mg_next_bucket(struct mg_class *cl, uint32_t b, uint32_t nbucket
 }
 
 /* Give the class's members their turns; returns the slots still free. */
-static uint32_t mg_turns(struct mg_work *w, const struct mg_class *cl,
-			 uint32_t *ring, uint32_t m, uint32_t left)
+static uint32_t mg_turns(struct mg_work *w, const struct mg_class *cl, uint32_t *ring, uint32_t m,
+			 uint32_t left)
 {
 	struct mg_node *nd = &w->node[cl->first], *end = &w->node[cl->end];
 	uint32_t p;
@@ -381,8 +377,7 @@ static void mg_fill(struct mg_work *w, uint32_t *ring, uint32_t m)
 	}
 }
 
-int xlvs_maglev_build(uint32_t *ring, uint32_t ring_size,
-		      const struct xlvs_maglev_backend *b, size_t n)
+int xlvs_maglev_build(uint32_t *ring, uint32_t ring_size, const struct xlvs_maglev_backend *b, size_t n)
 {
 	struct mg_work w;
 	uint32_t i, wmin, wmax;
@@ -411,8 +406,7 @@ int xlvs_maglev_build(uint32_t *ring, uint32_t ring_size,
 	return err;
 }
 
-uint32_t xlvs_ring_diff(const uint32_t *old_ring, const uint32_t *new_ring,
-			uint32_t ring_size, uint32_t *idx)
+uint32_t xlvs_ring_diff(const uint32_t *old_ring, const uint32_t *new_ring, uint32_t ring_size, uint32_t *idx)
 {
 	uint32_t i, n = 0;
 
@@ -426,12 +420,12 @@ uint32_t xlvs_ring_diff(const uint32_t *old_ring, const uint32_t *new_ring,
 	return n;
 }
 
-#define MG_CHUNK	4096	/* slots per update syscall */
-#define MG_ENOTSUPP	524	/* kernel-internal "no such op", leaks out of bpf(2) */
+#define MG_CHUNK    4096 /* slots per update syscall */
+#define MG_ENOTSUPP 524	 /* kernel-internal "no such op", leaks out of bpf(2) */
 
 struct mg_batch {
 	int fd;
-	bool single;		/* no batch updates here: one syscall per slot */
+	bool single; /* no batch updates here: one syscall per slot */
 	uint32_t n;
 	uint32_t key[MG_CHUNK];
 	uint32_t val[MG_CHUNK];
@@ -455,8 +449,8 @@ out:
 	return err;
 }
 
-int xlvs_ring_write(int map_fd, uint32_t base, const uint32_t *old_ring,
-		    const uint32_t *new_ring, uint32_t ring_size)
+int xlvs_ring_write(int map_fd, uint32_t base, const uint32_t *old_ring, const uint32_t *new_ring,
+		    uint32_t ring_size)
 {
 	struct mg_batch *bt;
 	uint32_t i, written = 0;

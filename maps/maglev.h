@@ -13,25 +13,24 @@
 #include <xlvs/abi.h>
 
 /* An empty slot holds XLVS_REAL_NONE (0xffffffff), which no real may use. */
-#define XLVS_MAGLEV_EMPTY	XLVS_REAL_NONE
+#define XLVS_MAGLEV_EMPTY XLVS_REAL_NONE
 
 /* Largest ring and weight accepted: they bound the scratch memory. */
-#define XLVS_MAGLEV_MAX_SIZE	(1u << 24)
-#define XLVS_MAGLEV_MAX_WEIGHT	65535u
+#define XLVS_MAGLEV_MAX_SIZE   (1u << 24)
+#define XLVS_MAGLEV_MAX_WEIGHT 65535u
 
 struct xlvs_maglev_backend {
-	uint32_t real_id;	/* value written into the ring slots */
-	uint32_t weight;	/* 0 = takes no slot (drained) */
-	const void *key;	/* stable identity bytes (e.g. address + port) that fix */
-	size_t key_len;		/* this backend's permutation on every director */
+	uint32_t real_id; /* value written into the ring slots */
+	uint32_t weight;  /* 0 = takes no slot (drained) */
+	const void *key;  /* stable identity bytes (e.g. address + port) that fix */
+	size_t key_len;	  /* this backend's permutation on every director */
 };
 
 bool xlvs_is_prime(uint32_t n);
 
 /* The permutation a key walks in a ring of prime size ring_size:
  * slot k is (offset + k * skip) mod ring_size, 1 <= skip < ring_size. */
-void xlvs_maglev_perm(const void *key, size_t key_len, uint32_t ring_size,
-		      uint32_t *offset, uint32_t *skip);
+void xlvs_maglev_perm(const void *key, size_t key_len, uint32_t ring_size, uint32_t *offset, uint32_t *skip);
 
 /*
  * Fill ring[0..ring_size) with real ids. ring_size must be a prime no larger
@@ -42,13 +41,12 @@ void xlvs_maglev_perm(const void *key, size_t key_len, uint32_t ring_size,
  * weighted real id), -E2BIG (more than XLVS_MAX_REALS backends, ring larger
  * than XLVS_MAGLEV_MAX_SIZE) or -ENOMEM.
  */
-int xlvs_maglev_build(uint32_t *ring, uint32_t ring_size,
-		      const struct xlvs_maglev_backend *b, size_t n);
+int xlvs_maglev_build(uint32_t *ring, uint32_t ring_size, const struct xlvs_maglev_backend *b, size_t n);
 
 /* Count the slots that differ; if idx != NULL store their indexes there
  * (room for ring_size entries), in increasing order. */
-uint32_t xlvs_ring_diff(const uint32_t *old_ring, const uint32_t *new_ring,
-			uint32_t ring_size, uint32_t *idx);
+uint32_t xlvs_ring_diff(const uint32_t *old_ring, const uint32_t *new_ring, uint32_t ring_size,
+			uint32_t *idx);
 
 /*
  * Write new_ring into slots [base, base + ring_size) of a BPF array map
@@ -57,7 +55,7 @@ uint32_t xlvs_ring_diff(const uint32_t *old_ring, const uint32_t *new_ring,
  * falling back to one update per slot on kernels without them. Returns the
  * number of slots written or -errno.
  */
-int xlvs_ring_write(int map_fd, uint32_t base, const uint32_t *old_ring,
-		    const uint32_t *new_ring, uint32_t ring_size);
+int xlvs_ring_write(int map_fd, uint32_t base, const uint32_t *old_ring, const uint32_t *new_ring,
+		    uint32_t ring_size);
 
 #endif /* XLVS_MAGLEV_H */

@@ -12,7 +12,7 @@
 
 #include "internal.h"
 
-#define XLVS_ENOTSUPP	524	/* kernel-internal "no such op", leaks out of bpf(2) */
+#define XLVS_ENOTSUPP 524 /* kernel-internal "no such op", leaks out of bpf(2) */
 
 _Static_assert(sizeof(struct xlvs_flow) <= sizeof(((struct map_iter *)0)->pos),
 	       "map_iter.pos must hold the largest key");
@@ -57,7 +57,7 @@ static int iter_single(struct map_iter *it, char *keys, char *vals, uint32_t cap
 		memcpy(it->pos, keys + n * it->ksz, it->ksz);
 		it->started = true;
 		err = bpf_map_lookup_elem(it->fd, it->pos, vals + n * it->vsz);
-		if (err == -ENOENT)	/* deleted since get_next_key */
+		if (err == -ENOENT) /* deleted since get_next_key */
 			continue;
 		if (err)
 			return err;
@@ -75,8 +75,7 @@ int map_iter_read(struct map_iter *it, void *keys, void *vals, uint32_t cap)
 		return 0;
 	if (it->single)
 		return iter_single(it, keys, vals, cap);
-	err = bpf_map_lookup_batch(it->fd, it->started ? it->pos : NULL, it->pos, keys, vals, &n,
-				   NULL);
+	err = bpf_map_lookup_batch(it->fd, it->started ? it->pos : NULL, it->pos, keys, vals, &n, NULL);
 	if (!it->batched && batch_unsupported(err)) {
 		it->single = true;
 		return iter_single(it, keys, vals, cap);
@@ -90,8 +89,7 @@ int map_iter_read(struct map_iter *it, void *keys, void *vals, uint32_t cap)
 	return n;
 }
 
-int map_dump(int fd, uint32_t ksz, uint32_t vsz, uint32_t max, void **keys, void **vals,
-	     uint32_t *n)
+int map_dump(int fd, uint32_t ksz, uint32_t vsz, uint32_t max, void **keys, void **vals, uint32_t *n)
 {
 	struct map_iter it;
 	char *k = malloc((size_t)max * ksz + 1), *v = malloc((size_t)max * vsz + 1);
@@ -119,8 +117,7 @@ fail:
 	return got;
 }
 
-int map_update_many(int fd, const void *keys, const void *vals, uint32_t n, uint32_t ksz,
-		    uint32_t vsz)
+int map_update_many(int fd, const void *keys, const void *vals, uint32_t n, uint32_t ksz, uint32_t vsz)
 {
 	const char *k = keys, *v = vals;
 	__u32 i, count = n;

@@ -36,14 +36,13 @@ struct slice {
 	struct splan *sp;
 };
 
-struct cur_real {		/* a real of a service in the maps; key first, like rplan */
+struct cur_real { /* a real of a service in the maps; key first, like rplan */
 	uint8_t key[REAL_KEY_LEN];
 	uint32_t id;
 };
 
 /* Say why the plan fails (the first reason only); returns err. */
-__attribute__((format(printf, 3, 4)))
-static int why(struct plan *p, int err, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int why(struct plan *p, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -131,8 +130,7 @@ static int check_real(const struct splan *sp, const struct xlvs_real_spec *r, st
 	if (r->fwd >= XLVS_FWD_MAX || r->weight > XLVS_MAGLEV_MAX_WEIGHT || addr_norm(&r->addr, addr))
 		return -EINVAL;
 	/* NAT would rewrite the port, and xlvs_real has no field for it yet. */
-	if ((r->fwd == XLVS_FWD_NAT || r->fwd == XLVS_FWD_FULLNAT) && r->port &&
-	    r->port != sp->want->port)
+	if ((r->fwd == XLVS_FWD_NAT || r->fwd == XLVS_FWD_FULLNAT) && r->port && r->port != sp->want->port)
 		return -EOPNOTSUPP;
 	memset(rp, 0, sizeof(*rp));
 	real_key(rp->key, r->addr.family, addr, sp->key.port);
@@ -159,7 +157,7 @@ static int fold_services(struct plan *p)
 			s[k++] = s[i];
 			continue;
 		}
-		if (o->want && s[i].want) {	/* the same service twice */
+		if (o->want && s[i].want) { /* the same service twice */
 			char n[96];
 
 			return why(p, -EINVAL, "service %s is configured twice",
@@ -212,9 +210,10 @@ static int plan_services(struct plan *p, const struct xlvs_spec *want)
 		sp->want = &want->services[i];
 		err = check_svc(sp->want, &sp->key);
 		if (err)
-			return why(p, err, "service %zu: invalid (protocol, scheduler, forwarding "
-				   "method, flags, or ring size %u not a prime up to %u)", (size_t)i,
-				   ring_size_of(sp->want), XLVS_MAGLEV_MAX_SIZE);
+			return why(p, err,
+				   "service %zu: invalid (protocol, scheduler, forwarding "
+				   "method, flags, or ring size %u not a prime up to %u)",
+				   (size_t)i, ring_size_of(sp->want), XLVS_MAGLEV_MAX_SIZE);
 	}
 	for (i = 0; i < s->nsvc; i++) {
 		sp = &p->svcs[p->nsvcs++];
@@ -248,7 +247,7 @@ static void match_reals(struct plan *p, struct splan *sp, struct cur_real *cr)
 	for (i = 0; i < sp->nreals; i++) {
 		rp = &sp->reals[i];
 		for (; j < n && key_cmp(cr[j].key, rp->key) < 0; j++)
-			sp->ring_dirty = true;		/* removed */
+			sp->ring_dirty = true; /* removed */
 		if (j < n && !key_cmp(cr[j].key, rp->key)) {
 			rp->id = cr[j].id;
 			p->kept[rp->id] = 1;
@@ -276,13 +275,13 @@ static int want_reals(struct plan *p, struct splan *sp, struct rplan *rp, struct
 	for (i = 0; i < sp->nreals; i++) {
 		err = check_real(sp, &sp->want->reals[i], &rp[i]);
 		if (err)
-			return why(p, err, "service %s, real %u: %s", svc_name(&sp->key, n, sizeof(n)),
-				   i, err == -EOPNOTSUPP ? "a NAT real's own port is not supported yet"
-				   : "invalid (address, forwarding method or weight)");
+			return why(p, err, "service %s, real %u: %s", svc_name(&sp->key, n, sizeof(n)), i,
+				   err == -EOPNOTSUPP ? "a NAT real's own port is not supported yet"
+						      : "invalid (address, forwarding method or weight)");
 	}
 	qsort(rp, sp->nreals, sizeof(*rp), key_cmp);
 	for (i = 1; i < sp->nreals; i++)
-		if (!key_cmp(rp[i - 1].key, rp[i].key))	/* the same real twice */
+		if (!key_cmp(rp[i - 1].key, rp[i].key)) /* the same real twice */
 			return why(p, -EINVAL, "service %s has the same real twice",
 				   svc_name(&sp->key, n, sizeof(n)));
 	match_reals(p, sp, cr);
@@ -301,8 +300,8 @@ static int plan_reals(struct plan *p)
 		if (p->svcs[i].want)
 			total += p->svcs[i].want->nr_reals;
 	if (total > XLVS_MAX_REALS)
-		return why(p, -ENOSPC, "xlvs_reals holds %u reals, the configuration has %zu",
-			   XLVS_MAX_REALS, total);
+		return why(p, -ENOSPC, "xlvs_reals holds %u reals, the configuration has %zu", XLVS_MAX_REALS,
+			   total);
 	p->rmem = calloc(total + 1, sizeof(*p->rmem));
 	cr = malloc(XLVS_MAX_REALS * sizeof(*cr));
 	if (!p->rmem || !cr)
@@ -332,7 +331,8 @@ static int alloc_ids(struct plan *p)
 			while (sid < XLVS_MAX_SERVICES && p->owner[sid] != OWNER_NONE)
 				sid++;
 			if (sid == XLVS_MAX_SERVICES)
-				return why(p, -ENOSPC, "xlvs_services: no free service id of %u (ids "
+				return why(p, -ENOSPC,
+					   "xlvs_services: no free service id of %u (ids "
 					   "of services this apply removes are free only after it)",
 					   XLVS_MAX_SERVICES);
 			p->owner[sid] = OWNER_FRESH;
@@ -345,7 +345,8 @@ static int alloc_ids(struct plan *p)
 			while (rid < XLVS_MAX_REALS && real_active(&p->img.reals[rid]))
 				rid++;
 			if (rid == XLVS_MAX_REALS)
-				return why(p, -ENOSPC, "xlvs_reals: no free real id of %u (ids of "
+				return why(p, -ENOSPC,
+					   "xlvs_reals: no free real id of %u (ids of "
 					   "reals this apply removes are free only after it)",
 					   XLVS_MAX_REALS);
 			sp->reals[j].id = rid++;
@@ -391,8 +392,7 @@ static uint32_t kept_slices(struct plan *p, struct slice *s, struct slice *gap)
 	return ngap;
 }
 
-static int alloc_slice(struct plan *p, struct splan *sp, struct slice *gap, uint32_t ngap,
-		       uint32_t size)
+static int alloc_slice(struct plan *p, struct splan *sp, struct slice *gap, uint32_t ngap, uint32_t size)
 {
 	struct xlvs_capacity c;
 	uint32_t i;
@@ -402,7 +402,8 @@ static int alloc_slice(struct plan *p, struct splan *sp, struct slice *gap, uint
 		;
 	if (i == ngap) {
 		xlvs_capacity_of(p->want, &c);
-		return why(p, -ENOSPC, "xlvs_ring has %u slots and no free slice of %u for service "
+		return why(p, -ENOSPC,
+			   "xlvs_ring has %u slots and no free slice of %u for service "
 			   "%s (the rings in use keep theirs until the apply is done); this "
 			   "configuration's rings total %llu slots, a load creates %u for it",
 			   p->ring_slots, size, svc_name(&sp->key, n, sizeof(n)),
@@ -601,8 +602,8 @@ void xlvs_capacity_of(const struct xlvs_spec *want, struct xlvs_capacity *c)
 	c->ring_slots = (uint32_t)slots;
 }
 
-int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_spec *want,
-		    char *msg, size_t size)
+int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_spec *want, char *msg,
+		    size_t size)
 {
 	struct xlvs_capacity c;
 	struct plan *p;
@@ -615,9 +616,10 @@ int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_
 	xlvs_capacity_of(want, &c);
 	if (c.ring_sum > XLVS_RING_SLOTS_MAX) {
 		if (msg && size)
-			snprintf(msg, size, "the rings total %llu slots, more than xlvs_ring may "
-				 "have (%u): use smaller ring sizes", (unsigned long long)c.ring_sum,
-				 XLVS_RING_SLOTS_MAX);
+			snprintf(msg, size,
+				 "the rings total %llu slots, more than xlvs_ring may "
+				 "have (%u): use smaller ring sizes",
+				 (unsigned long long)c.ring_sum, XLVS_RING_SLOTS_MAX);
 		return -ENOSPC;
 	}
 	p = calloc(1, sizeof(*p));

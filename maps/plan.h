@@ -9,56 +9,56 @@
 #include "internal.h"
 
 /* Maglev key of a real: family, address (16 bytes), port (network order). */
-#define REAL_KEY_LEN	19
+#define REAL_KEY_LEN 19
 
-struct rplan {			/* a desired real */
+struct rplan { /* a desired real */
 	uint8_t key[REAL_KEY_LEN];
 	const struct xlvs_real_spec *spec;
 	uint32_t id;
-	bool fresh;		/* id allocated by this apply */
+	bool fresh; /* id allocated by this apply */
 };
 
-struct splan {			/* a service key that is desired, in the maps, or both */
+struct splan { /* a service key that is desired, in the maps, or both */
 	struct xlvs_svc_key key;
-	const struct xlvs_svc_spec *want;	/* NULL: delete it */
-	const struct xlvs_service *cur;		/* its entry in the maps; NULL: none */
-	bool own_reals;		/* cur->id is valid and unique: reals with that svc_id are its own */
-	bool slice_ok;		/* cur's ring slice is valid and overlaps no other */
+	const struct xlvs_svc_spec *want; /* NULL: delete it */
+	const struct xlvs_service *cur;	  /* its entry in the maps; NULL: none */
+	bool own_reals; /* cur->id is valid and unique: reals with that svc_id are its own */
+	bool slice_ok;	/* cur's ring slice is valid and overlaps no other */
 	bool fresh_id;
-	bool fresh_slice;	/* the ring goes where this service had no ring */
-	bool ring_dirty;	/* (re)build the ring */
-	struct xlvs_service entry;	/* the entry to have (want only) */
+	bool fresh_slice;	   /* the ring goes where this service had no ring */
+	bool ring_dirty;	   /* (re)build the ring */
+	struct xlvs_service entry; /* the entry to have (want only) */
 	uint32_t nreals;
-	struct rplan *reals;	/* want's reals, by key */
+	struct rplan *reals; /* want's reals, by key */
 };
 
-struct vplan {			/* a VIP address that is desired, in the maps, or both */
+struct vplan { /* a VIP address that is desired, in the maps, or both */
 	struct xlvs_vip_key key;
 	struct xlvs_vip want, cur;
 	bool has_want, has_cur;
-	bool done;		/* synced by this apply */
+	bool done; /* synced by this apply */
 };
 
 /* Service id owners while planning, besides map image indexes. */
-#define OWNER_NONE	(-1)
-#define OWNER_FRESH	(-2)	/* allocated by this apply */
+#define OWNER_NONE  (-1)
+#define OWNER_FRESH (-2) /* allocated by this apply */
 
 struct plan {
 	struct xlvs_maps *m;
-	unsigned int flags;		/* XLVS_APPLY_F_* */
+	unsigned int flags; /* XLVS_APPLY_F_* */
 	struct xlvs_apply_stats *st;
 	struct map_image img;
-	int32_t owner[XLVS_MAX_SERVICES];	/* image index of the service owning an id */
-	uint8_t kept[XLVS_MAX_REALS];		/* ACTIVE reals that stay */
+	int32_t owner[XLVS_MAX_SERVICES]; /* image index of the service owning an id */
+	uint8_t kept[XLVS_MAX_REALS];	  /* ACTIVE reals that stay */
 	uint32_t nsvcs;
-	struct splan *svcs;		/* by key */
+	struct splan *svcs; /* by key */
 	struct rplan *rmem;
 	uint32_t nvips;
-	struct vplan *vips;		/* by key */
-	uint32_t max_ring, max_reals;	/* sizes the scratch below */
-	uint32_t ring_slots;		/* of xlvs_ring (m's, or the planned maps') */
+	struct vplan *vips;	      /* by key */
+	uint32_t max_ring, max_reals; /* sizes the scratch below */
+	uint32_t ring_slots;	      /* of xlvs_ring (m's, or the planned maps') */
 	const struct xlvs_spec *want;
-	char *msg;			/* why the plan failed; NULL: not asked */
+	char *msg; /* why the plan failed; NULL: not asked */
 	size_t msg_size;
 };
 

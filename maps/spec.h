@@ -14,9 +14,9 @@
 #include <xlvs/abi.h>
 
 struct xlvs_addr {
-	uint8_t family;			/* XLVS_AF_INET or XLVS_AF_INET6 */
+	uint8_t family; /* XLVS_AF_INET or XLVS_AF_INET6 */
 	uint8_t pad[3];
-	uint32_t be[4];			/* network order; IPv4 in be[0] */
+	uint32_t be[4]; /* network order; IPv4 in be[0] */
 };
 
 /*
@@ -24,7 +24,7 @@ struct xlvs_addr {
  * probes and how it turns results into weights. docs/health.md.
  */
 enum xlvs_check_type {
-	XLVS_CHECK_NONE = 0,		/* not checked: always up */
+	XLVS_CHECK_NONE = 0, /* not checked: always up */
 	XLVS_CHECK_TCP,
 	XLVS_CHECK_HTTP,
 	XLVS_CHECK_HTTPS,
@@ -35,96 +35,96 @@ enum xlvs_check_type {
 	XLVS_CHECK_MAX,
 };
 
-#define XLVS_CHECK_STR		256
-#define XLVS_CHECK_CMD		1024
-#define XLVS_CHECK_MAX_CODES	8
+#define XLVS_CHECK_STR	     256
+#define XLVS_CHECK_CMD	     1024
+#define XLVS_CHECK_MAX_CODES 8
 
 /* http, https `digest`: of the whole body (keepalived's HTTP_GET digest, genhash). */
 enum xlvs_digest_alg {
 	XLVS_DIGEST_NONE = 0,
-	XLVS_DIGEST_MD5,		/* 16 bytes */
-	XLVS_DIGEST_SHA256,		/* 32 bytes */
+	XLVS_DIGEST_MD5,    /* 16 bytes */
+	XLVS_DIGEST_SHA256, /* 32 bytes */
 	XLVS_DIGEST_MAX_ALG,
 };
-#define XLVS_DIGEST_MAX		32
+#define XLVS_DIGEST_MAX 32
 
 struct xlvs_check_spec {
-	uint8_t type;			/* enum xlvs_check_type */
-	bool initial_up;		/* state before the first result */
-	uint16_t rise, fall;		/* successes to go up, failures to go down */
+	uint8_t type;	     /* enum xlvs_check_type */
+	bool initial_up;     /* state before the first result */
+	uint16_t rise, fall; /* successes to go up, failures to go down */
 	uint32_t interval_ms, timeout_ms;
-	struct xlvs_addr addr;		/* family 0: the real's address */
-	uint16_t port;			/* 0: the real's (service's) port */
+	struct xlvs_addr addr; /* family 0: the real's address */
+	uint16_t port;	       /* 0: the real's (service's) port */
 	/* http, https */
-	char path[XLVS_CHECK_STR];	/* default "/" */
-	char host[XLVS_CHECK_STR];	/* Host header; empty: the address */
-	uint8_t nr_codes;		/* 0: 200-299 */
+	char path[XLVS_CHECK_STR]; /* default "/" */
+	char host[XLVS_CHECK_STR]; /* Host header; empty: the address */
+	uint8_t nr_codes;	   /* 0: 200-299 */
 	uint16_t code_lo[XLVS_CHECK_MAX_CODES], code_hi[XLVS_CHECK_MAX_CODES];
 	bool tls_verify;
-	uint8_t digest_alg;		/* enum xlvs_digest_alg; NONE: no digest */
-	uint8_t digest[XLVS_DIGEST_MAX];	/* expected, digest_len(alg) bytes */
+	uint8_t digest_alg;		 /* enum xlvs_digest_alg; NONE: no digest */
+	uint8_t digest[XLVS_DIGEST_MAX]; /* expected, digest_len(alg) bytes */
 	/* http, https: `body` substring; udp: `reply` substring (empty: any answer) */
 	char match[XLVS_CHECK_STR];
 	/* udp */
 	char payload[XLVS_CHECK_STR];
 	/* dns */
 	char qname[XLVS_CHECK_STR];
-	uint16_t qtype;			/* RR type number; default A (1) */
+	uint16_t qtype; /* RR type number; default A (1) */
 	/* exec: run by /bin/sh -c */
 	char command[XLVS_CHECK_CMD];
 };
 
 struct xlvs_real_spec {
 	struct xlvs_addr addr;
-	uint16_t port;			/* host order; informational (DR/TUN keep the VIP port) */
-	uint32_t weight;		/* 0 = drained: keeps established flows, takes no new ones */
-	uint8_t fwd;			/* enum xlvs_fwd */
-	uint16_t gue_port;		/* host order; 0 = the global GUE port */
-	struct xlvs_check_spec *check;	/* owned; NULL: the service's check */
+	uint16_t port;		       /* host order; informational (DR/TUN keep the VIP port) */
+	uint32_t weight;	       /* 0 = drained: keeps established flows, takes no new ones */
+	uint8_t fwd;		       /* enum xlvs_fwd */
+	uint16_t gue_port;	       /* host order; 0 = the global GUE port */
+	struct xlvs_check_spec *check; /* owned; NULL: the service's check */
 };
 
 enum xlvs_on_down {
-	XLVS_ON_DOWN_QUIESCE = 0,	/* weight 0: established flows go on */
-	XLVS_ON_DOWN_REMOVE,		/* out of the maps */
+	XLVS_ON_DOWN_QUIESCE = 0, /* weight 0: established flows go on */
+	XLVS_ON_DOWN_REMOVE,	  /* out of the maps */
 };
 
 enum xlvs_quorum_action {
-	XLVS_QUORUM_SORRY = 0,		/* the sorry server (if any) takes the service */
-	XLVS_QUORUM_WITHDRAW,		/* the service leaves the maps (packets pass to the kernel) */
+	XLVS_QUORUM_SORRY = 0, /* the sorry server (if any) takes the service */
+	XLVS_QUORUM_WITHDRAW,  /* the service leaves the maps (packets pass to the kernel) */
 };
 
-#define XLVS_NOTIFY_CMD		1024
+#define XLVS_NOTIFY_CMD 1024
 
 /* A service's health settings; NULL in the service: nothing checked. */
 struct xlvs_svc_health {
-	struct xlvs_check_spec check;	/* type NONE: reals are checked only if they say so */
-	uint8_t on_down;		/* enum xlvs_on_down */
+	struct xlvs_check_spec check; /* type NONE: reals are checked only if they say so */
+	uint8_t on_down;	      /* enum xlvs_on_down */
 	bool have_sorry;
-	struct xlvs_real_spec sorry;	/* used only while no real is up (check NULL) */
-	uint32_t quorum;		/* 0 = off: sum of the up reals' weights needed */
+	struct xlvs_real_spec sorry; /* used only while no real is up (check NULL) */
+	uint32_t quorum;	     /* 0 = off: sum of the up reals' weights needed */
 	uint32_t quorum_hysteresis;
-	uint8_t quorum_action;		/* enum xlvs_quorum_action */
+	uint8_t quorum_action; /* enum xlvs_quorum_action */
 	uint32_t notify_timeout_ms;
-	char notify_up[XLVS_NOTIFY_CMD];	/* run by /bin/sh -c; empty: none */
+	char notify_up[XLVS_NOTIFY_CMD]; /* run by /bin/sh -c; empty: none */
 	char notify_down[XLVS_NOTIFY_CMD];
 	char notify_quorum[XLVS_NOTIFY_CMD];
 };
 
 struct xlvs_svc_spec {
 	struct xlvs_addr vip;
-	uint8_t proto;			/* IPPROTO_TCP / IPPROTO_UDP */
-	uint16_t port;			/* host order; 0 = all ports */
-	uint8_t sched;			/* enum xlvs_sched */
-	uint8_t fwd;			/* default for reals that do not set their own */
-	uint32_t flags;			/* XLVS_SVC_F_* */
-	uint32_t ring_size;		/* prime; 0 = XLVS_RING_DEFAULT */
+	uint8_t proto;	    /* IPPROTO_TCP / IPPROTO_UDP */
+	uint16_t port;	    /* host order; 0 = all ports */
+	uint8_t sched;	    /* enum xlvs_sched */
+	uint8_t fwd;	    /* default for reals that do not set their own */
+	uint32_t flags;	    /* XLVS_SVC_F_* */
+	uint32_t ring_size; /* prime; 0 = XLVS_RING_DEFAULT */
 	size_t nr_reals;
 	struct xlvs_real_spec *reals;
-	struct xlvs_svc_health *health;	/* owned; NULL: no health checks */
+	struct xlvs_svc_health *health; /* owned; NULL: no health checks */
 };
 
 enum xlvs_xdp_mode {
-	XLVS_XDP_AUTO = 0,		/* native, else generic */
+	XLVS_XDP_AUTO = 0, /* native, else generic */
 	XLVS_XDP_NATIVE,
 	XLVS_XDP_GENERIC,
 };
@@ -135,14 +135,14 @@ struct xlvs_global_spec {
 	size_t nr_interfaces;
 	enum xlvs_xdp_mode xdp_mode;
 	struct xlvs_addr tun_src4, tun_src6;
-	uint16_t tun_mtu;		/* 0 = no PMTU check */
-	uint16_t gue_port;		/* host order */
-	uint32_t syn_guard_rate;	/* 0 = off */
+	uint16_t tun_mtu;	 /* 0 = no PMTU check */
+	uint16_t gue_port;	 /* host order */
+	uint32_t syn_guard_rate; /* 0 = off */
 	bool frag_drop, ip4_options_drop;
 	bool have_gw_mac;
 	uint8_t gw_mac[6];
-	uint32_t conn_table_size;	/* xlvs_conns entries; 0 = default */
-	char metrics_listen[64];	/* "127.0.0.1:9105"; empty = off */
+	uint32_t conn_table_size; /* xlvs_conns entries; 0 = default */
+	char metrics_listen[64];  /* "127.0.0.1:9105"; empty = off */
 };
 
 struct xlvs_spec {

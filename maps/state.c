@@ -48,7 +48,7 @@ int dump_array(int fd, uint32_t vsz, uint32_t n, void **vals)
 	err = map_dump(fd, sizeof(__u32), vsz, n, &keys, vals, &got);
 	free(keys);
 	if (!err && got != n)
-		err = -EPROTO;	/* an array dump returns every index, in order */
+		err = -EPROTO; /* an array dump returns every index, in order */
 	return err;
 }
 
@@ -60,14 +60,12 @@ int map_image_read(struct xlvs_maps *m, struct map_image *s, bool with_vips)
 	err = map_dump(m->services, sizeof(struct xlvs_svc_key), sizeof(struct xlvs_service),
 		       XLVS_MAX_SERVICES, (void **)&s->svc_keys, (void **)&s->svcs, &s->nsvc);
 	if (!err && with_vips)
-		err = map_dump(m->vips, sizeof(struct xlvs_vip_key), sizeof(struct xlvs_vip),
-			       XLVS_MAX_VIPS, (void **)&s->vip_keys, (void **)&s->vips, &s->nvip);
+		err = map_dump(m->vips, sizeof(struct xlvs_vip_key), sizeof(struct xlvs_vip), XLVS_MAX_VIPS,
+			       (void **)&s->vip_keys, (void **)&s->vips, &s->nvip);
 	if (!err && with_vips)
-		err = dump_array(m->vip_filter, sizeof(uint64_t), XLVS_VIP_FILTER_WORDS,
-				 (void **)&s->filter);
+		err = dump_array(m->vip_filter, sizeof(uint64_t), XLVS_VIP_FILTER_WORDS, (void **)&s->filter);
 	if (!err)
-		err = dump_array(m->reals, sizeof(struct xlvs_real), XLVS_MAX_REALS,
-				 (void **)&s->reals);
+		err = dump_array(m->reals, sizeof(struct xlvs_real), XLVS_MAX_REALS, (void **)&s->reals);
 	if (!err)
 		err = group_reals(s);
 	if (err)

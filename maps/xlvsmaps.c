@@ -26,16 +26,20 @@
  * fails to compile here instead of failing at run time.
  */
 struct map_desc {
-	size_t fd_off;		/* int in struct xlvs_maps */
-	size_t skel_off;	/* struct bpf_map * in struct xlvs_lb_bpf */
-	size_t size_off;	/* loader-sized: uint32_t for max_entries; else 0 */
+	size_t fd_off;	 /* int in struct xlvs_maps */
+	size_t skel_off; /* struct bpf_map * in struct xlvs_lb_bpf */
+	size_t size_off; /* loader-sized: uint32_t for max_entries; else 0 */
 };
 
-#define MAP_FIXED(field, name) \
-	{ offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name), 0 }
-#define MAP_SIZED(field, name, size) \
-	{ offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name), \
-	  offsetof(struct xlvs_maps, size) }
+#define MAP_FIXED(field, name)                                                                               \
+	{                                                                                                    \
+		offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name), 0                \
+	}
+#define MAP_SIZED(field, name, size)                                                                         \
+	{                                                                                                    \
+		offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name),                  \
+			offsetof(struct xlvs_maps, size)                                                     \
+	}
 
 static const struct map_desc map_descs[] = {
 	MAP_FIXED(services, xlvs_services),
@@ -52,7 +56,7 @@ static const struct map_desc map_descs[] = {
 	MAP_FIXED(vip_filter, xlvs_vip_filter),
 };
 
-#define NR_MAPS	(sizeof(map_descs) / sizeof(map_descs[0]))
+#define NR_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
 
 static int *desc_fd(struct xlvs_maps *m, const struct map_desc *d)
 {
@@ -88,8 +92,7 @@ void xlvs_maps_close(struct xlvs_maps *m)
 
 /* Take fd as map d if it has the skeleton's layout: a pin left by another
  * version of xlvs is refused (-EPROTO) rather than misread. */
-static int map_adopt(struct xlvs_maps *m, const struct map_desc *d, const struct bpf_map *want,
-		     int fd)
+static int map_adopt(struct xlvs_maps *m, const struct map_desc *d, const struct bpf_map *want, int fd)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
@@ -141,10 +144,9 @@ static int pinned_fd(const struct bpf_map *map, const void *dir)
 {
 	char path[PATH_MAX];
 
-	if (snprintf(path, sizeof(path), "%s/%s", (const char *)dir, bpf_map__name(map)) >=
-	    (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", (const char *)dir, bpf_map__name(map)) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	return bpf_obj_get(path);	/* fd or -errno */
+	return bpf_obj_get(path); /* fd or -errno */
 }
 
 int xlvs_maps_open(struct xlvs_maps *m, const char *dir)
@@ -158,7 +160,7 @@ static int object_fd(const struct bpf_map *map, const void *obj)
 	int fd = own ? bpf_map__fd(own) : -ENOENT;
 
 	if (fd < 0)
-		return own ? -EBADF : fd;	/* -EBADF: the object is not loaded */
+		return own ? -EBADF : fd; /* -EBADF: the object is not loaded */
 	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	return fd < 0 ? -errno : fd;
 }
@@ -232,7 +234,7 @@ static int percpu_sum(struct xlvs_maps *m, int fd, __u32 key, uint64_t *out, uin
 	return err;
 }
 
-#define COUNTER_WORDS	(sizeof(struct xlvs_counters) / sizeof(uint64_t))
+#define COUNTER_WORDS (sizeof(struct xlvs_counters) / sizeof(uint64_t))
 _Static_assert(sizeof(struct xlvs_counters) % sizeof(uint64_t) == 0, "u64 words only");
 
 int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c)
@@ -267,7 +269,7 @@ int xlvs_event_counters(struct xlvs_maps *m, uint64_t *out)
 
 /* ---- connection table ---- */
 
-#define CONN_CHUNK	4096	/* entries per batch lookup */
+#define CONN_CHUNK 4096 /* entries per batch lookup */
 
 int xlvs_conns_foreach(struct xlvs_maps *m, xlvs_conn_cb cb, void *ctx)
 {
@@ -286,7 +288,7 @@ int xlvs_conns_foreach(struct xlvs_maps *m, xlvs_conn_cb cb, void *ctx)
 				goto out;
 		}
 	}
-	ret = n;	/* 0 at the end, or -errno */
+	ret = n; /* 0 at the end, or -errno */
 out:
 	free(keys);
 	free(vals);
@@ -306,7 +308,7 @@ static int jiffies_prog(void)
 
 int xlvs_jiffies_read(struct xlvs_jiffies *j)
 {
-	char pkt[64] = { 0 };	/* a socket filter test run wants an Ethernet frame */
+	char pkt[64] = { 0 }; /* a socket filter test run wants an Ethernet frame */
 	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = pkt, .data_size_in = sizeof(pkt));
 	struct timespec tick;
 	int fd, err;
@@ -334,7 +336,7 @@ uint64_t xlvs_conn_idle_ns(const struct xlvs_jiffies *j, uint32_t last_seen)
 
 struct conn_count_ctx {
 	struct xlvs_jiffies clock;
-	const struct xlvs_real *reals;	/* by id, to drop entries made for an id's earlier real */
+	const struct xlvs_real *reals; /* by id, to drop entries made for an id's earlier real */
 	uint64_t active_ns;
 	struct xlvs_conn_counts *per_real;
 	size_t nr;
@@ -357,7 +359,9 @@ int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_c
 		     size_t nr_real_ids)
 {
 	struct conn_count_ctx c = {
-		.active_ns = active_ns, .per_real = per_real, .nr = nr_real_ids,
+		.active_ns = active_ns,
+		.per_real = per_real,
+		.nr = nr_real_ids,
 	};
 	struct xlvs_real *reals = NULL;
 	int err = xlvs_jiffies_read(&c.clock);

@@ -22,7 +22,7 @@
 #include "maglev.h"
 #include "spec.h"
 
-#define XLVS_PIN_DIR	"/sys/fs/bpf/xlvs"
+#define XLVS_PIN_DIR "/sys/fs/bpf/xlvs"
 
 struct bpf_object;
 
@@ -30,10 +30,10 @@ struct bpf_object;
 struct xlvs_maps {
 	int services, vips, reals, ring, conns;
 	int svc_stats, real_stats, drops, events, syn_guard, config;
-	int vip_filter;			/* added: xlvs_vip_filter, kept by xlvs_apply */
-	uint32_t ring_slots;		/* max_entries of xlvs_ring */
-	uint32_t conn_entries;		/* max_entries of xlvs_conns */
-	int ncpus;			/* possible CPUs: per-CPU value count */
+	int vip_filter;	       /* added: xlvs_vip_filter, kept by xlvs_apply */
+	uint32_t ring_slots;   /* max_entries of xlvs_ring */
+	uint32_t conn_entries; /* max_entries of xlvs_conns */
+	int ncpus;	       /* possible CPUs: per-CPU value count */
 };
 
 /*
@@ -62,12 +62,12 @@ struct xlvs_svc_state {
 	struct xlvs_svc_key key;
 	struct xlvs_service svc;
 	size_t nr_reals;
-	struct xlvs_real_state *reals;	/* ACTIVE reals with real.svc_id == svc.id, by id */
+	struct xlvs_real_state *reals; /* ACTIVE reals with real.svc_id == svc.id, by id */
 };
 
 struct xlvs_state {
 	size_t nr_services;
-	struct xlvs_svc_state *services;	/* sorted by service id */
+	struct xlvs_svc_state *services; /* sorted by service id */
 };
 
 int xlvs_state_read(struct xlvs_maps *m, struct xlvs_state *st);
@@ -81,7 +81,7 @@ struct xlvs_apply_stats {
 	uint32_t reals_written, reals_removed;
 	uint32_t ring_slots_written;
 	uint32_t vips_written, vips_removed;
-	uint32_t vip_filter_written;	/* added: xlvs_vip_filter words written */
+	uint32_t vip_filter_written; /* added: xlvs_vip_filter words written */
 };
 
 /*
@@ -111,7 +111,8 @@ int xlvs_apply(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_ap
  * - The counters of a newly allocated service or real id are zeroed.
  * - ACTIVE reals of no service (left by an interrupted apply) are deactivated.
  */
-#define XLVS_APPLY_F_VERIFY_RINGS	(1u << 0)	/* rebuild every ring and rewrite slots
+#define XLVS_APPLY_F_VERIFY_RINGS                                                                            \
+	(1u << 0) /* rebuild every ring and rewrite slots
 							 * that differ (after a crash mid-apply) */
 int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned int flags,
 		  struct xlvs_apply_stats *st);
@@ -130,13 +131,13 @@ int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned in
  * rings alone exceed XLVS_RING_SLOTS_MAX is refused: an array map takes 8 bytes
  * of kernel memory per slot, so the cap is 512 MiB.
  */
-#define XLVS_RING_SLOTS_MAX	(1u << 26)
+#define XLVS_RING_SLOTS_MAX (1u << 26)
 
 struct xlvs_capacity {
-	uint64_t services;		/* of XLVS_MAX_SERVICES */
-	uint64_t reals;			/* in all services, of XLVS_MAX_REALS */
-	uint64_t ring_sum;		/* slots of all its rings together */
-	uint32_t ring_slots;		/* xlvs_ring entries a load creates for it (rule above) */
+	uint64_t services;   /* of XLVS_MAX_SERVICES */
+	uint64_t reals;	     /* in all services, of XLVS_MAX_REALS */
+	uint64_t ring_sum;   /* slots of all its rings together */
+	uint32_t ring_slots; /* xlvs_ring entries a load creates for it (rule above) */
 };
 void xlvs_capacity_of(const struct xlvs_spec *want, struct xlvs_capacity *c);
 
@@ -148,8 +149,8 @@ void xlvs_capacity_of(const struct xlvs_spec *want, struct xlvs_capacity *c);
  * them). On error msg says what does not fit or is wrong (which map, what it
  * has, what is needed). xlvs_apply() runs the same plan before its first write.
  */
-int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_spec *want,
-		    char *msg, size_t size);
+int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_spec *want, char *msg,
+		    size_t size);
 
 /* ---- counters ---- */
 int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c);
@@ -165,8 +166,8 @@ int xlvs_conns_foreach(struct xlvs_maps *m, xlvs_conn_cb cb, void *ctx);
 
 /* The data path's conn clock: jiffies, as bpf_jiffies64() reads them. */
 struct xlvs_jiffies {
-	uint32_t now;			/* low 32 bits, like xlvs_conn.last_seen */
-	uint64_t tick_ns;		/* nanoseconds per jiffy (1e9 / CONFIG_HZ) */
+	uint32_t now;	  /* low 32 bits, like xlvs_conn.last_seen */
+	uint64_t tick_ns; /* nanoseconds per jiffy (1e9 / CONFIG_HZ) */
 };
 /* Asks the kernel (a two-instruction BPF program run once): 0 or -errno. */
 int xlvs_jiffies_read(struct xlvs_jiffies *j);
@@ -194,13 +195,13 @@ int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_c
 		     size_t nr_real_ids);
 
 /* ---- helpers ---- */
-int xlvs_addr_parse(const char *text, struct xlvs_addr *a);	/* -EINVAL if not an address */
+int xlvs_addr_parse(const char *text, struct xlvs_addr *a); /* -EINVAL if not an address */
 /* "198.18.0.10" / "2001:db8::10"; buf of at least 46 bytes. NULL for a bad family. */
 const char *xlvs_addr_str(const struct xlvs_addr *a, char *buf, size_t size);
 void xlvs_addr_from_be(struct xlvs_addr *a, uint8_t family, const __be32 *be);
 /* A service's protocol: "udp" for IPPROTO_UDP, else "tcp" (services are one or the other). */
 const char *xlvs_svc_proto_name(uint8_t proto);
-int xlvs_sched_from_name(const char *name);	/* -EINVAL if unknown */
-int xlvs_fwd_from_name(const char *name);	/* "dr", "tun" (alias "ipip"), "gue", "nat", "fullnat" */
+int xlvs_sched_from_name(const char *name); /* -EINVAL if unknown */
+int xlvs_fwd_from_name(const char *name);   /* "dr", "tun" (alias "ipip"), "gue", "nat", "fullnat" */
 
 #endif /* XLVS_MAPS_H */

@@ -15,17 +15,17 @@
 #include "xlvsmaps.h"
 #include "parse.h"
 
-#define CHECK_INTERVAL_DEFAULT	2000u	/* ms */
-#define CHECK_TIMEOUT_DEFAULT	1000u
-#define CHECK_INTERVAL_MIN	100u
-#define CHECK_TIMEOUT_MIN	10u
-#define CHECK_TIME_MAX		3600000u	/* one hour */
-#define CHECK_COUNT_MAX		1000u
+#define CHECK_INTERVAL_DEFAULT 2000u /* ms */
+#define CHECK_TIMEOUT_DEFAULT  1000u
+#define CHECK_INTERVAL_MIN     100u
+#define CHECK_TIMEOUT_MIN      10u
+#define CHECK_TIME_MAX	       3600000u /* one hour */
+#define CHECK_COUNT_MAX	       1000u
 
 static const char *const check_type_names[XLVS_CHECK_MAX] = {
-	[XLVS_CHECK_NONE] = "none", [XLVS_CHECK_TCP] = "tcp", [XLVS_CHECK_HTTP] = "http",
-	[XLVS_CHECK_HTTPS] = "https", [XLVS_CHECK_UDP] = "udp", [XLVS_CHECK_DNS] = "dns",
-	[XLVS_CHECK_ICMP] = "icmp", [XLVS_CHECK_EXEC] = "exec",
+	[XLVS_CHECK_NONE] = "none",   [XLVS_CHECK_TCP] = "tcp",	  [XLVS_CHECK_HTTP] = "http",
+	[XLVS_CHECK_HTTPS] = "https", [XLVS_CHECK_UDP] = "udp",	  [XLVS_CHECK_DNS] = "dns",
+	[XLVS_CHECK_ICMP] = "icmp",   [XLVS_CHECK_EXEC] = "exec",
 };
 
 /* The defaults a check starts from when nothing (no service check) is above it. */
@@ -45,19 +45,21 @@ struct check_parse {
 	bool have_type;
 };
 
-#define CK(f)	FIELD(struct check_parse, f)
+#define CK(f) FIELD(struct check_parse, f)
 
 static int key_check_type(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
 	static const struct choice types = {
-		.noun = "check type", .names = check_type_names + 1, .n = XLVS_CHECK_MAX - 1,
+		.noun = "check type",
+		.names = check_type_names + 1,
+		.n = XLVS_CHECK_MAX - 1,
 	};
 	struct check_parse *cp = obj;
-	int err = cf_key_choice(c, &(struct key){ .name = k->name, .off = k->off, .size = k->size,
-					       .arg = &types }, v, obj);
+	int err = cf_key_choice(
+		c, &(struct key){ .name = k->name, .off = k->off, .size = k->size, .arg = &types }, v, obj);
 
 	if (!err) {
-		cp->ck.type++;	/* names start at tcp */
+		cp->ck.type++; /* names start at tcp */
 		cp->have_type = true;
 	}
 	return err;
@@ -68,8 +70,9 @@ static int key_initial(struct ctx *c, const struct key *k, yaml_node_t *v, void 
 	static const char *const names[] = { "down", "up" };
 	static const struct choice states = { .noun = "state", .names = names, .n = 2 };
 
-	return cf_key_choice(c, &(struct key){ .name = k->name, .off = k->off, .size = k->size,
-					    .arg = &states }, v, obj);
+	return cf_key_choice(c,
+			     &(struct key){ .name = k->name, .off = k->off, .size = k->size, .arg = &states },
+			     v, obj);
 }
 
 static int key_path(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
@@ -154,8 +157,10 @@ static int key_host(struct ctx *c, const struct key *k, yaml_node_t *v, void *ob
 	struct vbuf b;
 
 	if (!err && !host_ok(p))
-		return fail(c, v, "%s: '%s' is not a host name with an optional port "
-			    "(e.g. www.example.org or www.example.org:8080)", k->name, cf_show(v, &b));
+		return fail(c, v,
+			    "%s: '%s' is not a host name with an optional port "
+			    "(e.g. www.example.org or www.example.org:8080)",
+			    k->name, cf_show(v, &b));
 	return err;
 }
 
@@ -183,8 +188,7 @@ static int add_code(struct ctx *c, const char *name, yaml_node_t *n, struct xlvs
 	if (lo < 100 || hi > 599 || lo > hi)
 		return cf_range_fail(c, name, n, "100..599, low-high");
 	if (ck->nr_codes == XLVS_CHECK_MAX_CODES)
-		return fail(c, n, "%s: too many status codes (at most %d)", name,
-			    XLVS_CHECK_MAX_CODES);
+		return fail(c, n, "%s: too many status codes (at most %d)", name, XLVS_CHECK_MAX_CODES);
 	ck->code_lo[ck->nr_codes] = lo;
 	ck->code_hi[ck->nr_codes++] = hi;
 	return 0;
@@ -212,8 +216,13 @@ static int key_codes(struct ctx *c, const struct key *k, yaml_node_t *v, void *o
 /* digest: "md5:<32 hex digits>" or "sha256:<64 hex digits>" (any case), as genhash prints it. */
 static int key_digest(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
-	static const struct { const char *name; uint8_t alg; size_t len; } algs[] = {
-		{ "md5", XLVS_DIGEST_MD5, 16 }, { "sha256", XLVS_DIGEST_SHA256, 32 },
+	static const struct {
+		const char *name;
+		uint8_t alg;
+		size_t len;
+	} algs[] = {
+		{ "md5", XLVS_DIGEST_MD5, 16 },
+		{ "sha256", XLVS_DIGEST_SHA256, 32 },
 	};
 	struct xlvs_check_spec *ck = &((struct check_parse *)obj)->ck;
 	const char *s, *colon, *hex;
@@ -225,11 +234,12 @@ static int key_digest(struct ctx *c, const struct key *k, yaml_node_t *v, void *
 		return err;
 	colon = strchr(s, ':');
 	if (!colon)
-		return fail(c, v, "%s: '%s' is not ALGORITHM:HEX (md5:<32 hex digits> or "
-			    "sha256:<64 hex digits>)", k->name, cf_show(v, &b));
+		return fail(c, v,
+			    "%s: '%s' is not ALGORITHM:HEX (md5:<32 hex digits> or "
+			    "sha256:<64 hex digits>)",
+			    k->name, cf_show(v, &b));
 	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (strlen(algs[i].name) == (size_t)(colon - s) &&
-		    !strncasecmp(s, algs[i].name, colon - s))
+		if (strlen(algs[i].name) == (size_t)(colon - s) && !strncasecmp(s, algs[i].name, colon - s))
 			break;
 	if (i == sizeof(algs) / sizeof(algs[0]))
 		return fail(c, v, "%s: unknown algorithm '%.*s' (md5 or sha256)", k->name,
@@ -255,9 +265,12 @@ static int key_digest(struct ctx *c, const struct key *k, yaml_node_t *v, void *
 
 static int key_qtype(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
-	static const struct { const char *name; uint16_t type; } types[] = {
-		{ "A", 1 }, { "NS", 2 }, { "CNAME", 5 }, { "SOA", 6 }, { "PTR", 12 }, { "MX", 15 },
-		{ "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 }, { "ANY", 255 },
+	static const struct {
+		const char *name;
+		uint16_t type;
+	} types[] = {
+		{ "A", 1 },   { "NS", 2 },   { "CNAME", 5 }, { "SOA", 6 },  { "PTR", 12 },
+		{ "MX", 15 }, { "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 }, { "ANY", 255 },
 	};
 	struct check_parse *cp = obj;
 	const char *s;
@@ -284,22 +297,46 @@ static int key_qname(struct ctx *c, const struct key *k, yaml_node_t *v, void *o
 	struct vbuf b;
 	size_t len = strlen(p);
 
-	if (!err && (len > 253 || strpbrk(p, " \t\r\n") || strstr(p, "..") ||
-		     (p[0] == '.' && len > 1)))
+	if (!err && (len > 253 || strpbrk(p, " \t\r\n") || strstr(p, "..") || (p[0] == '.' && len > 1)))
 		return fail(c, v, "%s: '%s' is not a domain name", k->name, cf_show(v, &b));
 	return err;
 }
 
-enum { CK_TYPE, CK_INTERVAL, CK_TIMEOUT, CK_RISE, CK_FALL, CK_INITIAL, CK_ADDRESS, CK_PORT,
-       CK_PATH, CK_HOST, CK_EXPECT, CK_BODY, CK_TLS_VERIFY, CK_PAYLOAD, CK_REPLY, CK_NAME,
-       CK_QUERY_TYPE, CK_COMMAND, CK_DIGEST, CK_NR };
+enum {
+	CK_TYPE,
+	CK_INTERVAL,
+	CK_TIMEOUT,
+	CK_RISE,
+	CK_FALL,
+	CK_INITIAL,
+	CK_ADDRESS,
+	CK_PORT,
+	CK_PATH,
+	CK_HOST,
+	CK_EXPECT,
+	CK_BODY,
+	CK_TLS_VERIFY,
+	CK_PAYLOAD,
+	CK_REPLY,
+	CK_NAME,
+	CK_QUERY_TYPE,
+	CK_COMMAND,
+	CK_DIGEST,
+	CK_NR
+};
 
 static const struct key check_keys[CK_NR] = {
 	[CK_TYPE] = { .name = "type", .fn = key_check_type, CK(ck.type) },
-	[CK_INTERVAL] = { .name = "interval", .fn = cf_key_duration, CK(ck.interval_ms),
-			  .min = CHECK_INTERVAL_MIN, .max = CHECK_TIME_MAX },
-	[CK_TIMEOUT] = { .name = "timeout", .fn = cf_key_duration, CK(ck.timeout_ms),
-			 .min = CHECK_TIMEOUT_MIN, .max = CHECK_TIME_MAX },
+	[CK_INTERVAL] = { .name = "interval",
+			  .fn = cf_key_duration,
+			  CK(ck.interval_ms),
+			  .min = CHECK_INTERVAL_MIN,
+			  .max = CHECK_TIME_MAX },
+	[CK_TIMEOUT] = { .name = "timeout",
+			 .fn = cf_key_duration,
+			 CK(ck.timeout_ms),
+			 .min = CHECK_TIMEOUT_MIN,
+			 .max = CHECK_TIME_MAX },
 	[CK_RISE] = { .name = "rise", .fn = cf_key_uint, CK(ck.rise), .min = 1, .max = CHECK_COUNT_MAX },
 	[CK_FALL] = { .name = "fall", .fn = cf_key_uint, CK(ck.fall), .min = 1, .max = CHECK_COUNT_MAX },
 	[CK_INITIAL] = { .name = "initial", .fn = key_initial, CK(ck.initial_up) },
@@ -319,15 +356,19 @@ static const struct key check_keys[CK_NR] = {
 };
 
 /* Keys that only some check types take: the bit mask of those types. */
-#define T(x)	(1u << XLVS_CHECK_##x)
+#define T(x) (1u << XLVS_CHECK_##x)
 static const uint32_t check_key_types[CK_NR] = {
 	[CK_PORT] = ~(T(ICMP) | T(EXEC)),
-	[CK_PATH] = T(HTTP) | T(HTTPS), [CK_HOST] = T(HTTP) | T(HTTPS),
-	[CK_EXPECT] = T(HTTP) | T(HTTPS), [CK_BODY] = T(HTTP) | T(HTTPS),
+	[CK_PATH] = T(HTTP) | T(HTTPS),
+	[CK_HOST] = T(HTTP) | T(HTTPS),
+	[CK_EXPECT] = T(HTTP) | T(HTTPS),
+	[CK_BODY] = T(HTTP) | T(HTTPS),
 	[CK_DIGEST] = T(HTTP) | T(HTTPS),
 	[CK_TLS_VERIFY] = T(HTTPS),
-	[CK_PAYLOAD] = T(UDP), [CK_REPLY] = T(UDP),
-	[CK_NAME] = T(DNS), [CK_QUERY_TYPE] = T(DNS),
+	[CK_PAYLOAD] = T(UDP),
+	[CK_REPLY] = T(UDP),
+	[CK_NAME] = T(DNS),
+	[CK_QUERY_TYPE] = T(DNS),
 	[CK_COMMAND] = T(EXEC),
 };
 #undef T
@@ -360,8 +401,7 @@ static int check_keys_used(struct ctx *c, const struct xlvs_check_spec *ck, cons
 }
 
 /* Rules between the keys of one check, once its type is known. */
-static int check_rules(struct ctx *c, yaml_node_t *v, struct xlvs_check_spec *ck,
-		       const struct seen *s)
+static int check_rules(struct ctx *c, yaml_node_t *v, struct xlvs_check_spec *ck, const struct seen *s)
 {
 	/*
 	 * A digest fixes the whole body, so a body substring with it is redundant or
@@ -369,7 +409,8 @@ static int check_rules(struct ctx *c, yaml_node_t *v, struct xlvs_check_spec *ck
 	 * digest and its digest the service's body.
 	 */
 	if (HAS(s, CK_DIGEST) && HAS(s, CK_BODY))
-		return fail(c, s->key[CK_DIGEST], "digest: give body or digest, not both "
+		return fail(c, s->key[CK_DIGEST],
+			    "digest: give body or digest, not both "
 			    "(the digest fixes the whole body)");
 	if (HAS(s, CK_DIGEST))
 		ck->match[0] = '\0';
@@ -429,7 +470,7 @@ int cf_parse_check(struct ctx *c, yaml_node_t *v, const struct xlvs_check_spec *
 		return fail(c, v, "missing required key 'type' in check (%s)",
 			    "tcp, http, https, udp, dns, icmp or exec");
 	if (base->type != XLVS_CHECK_NONE && cp.ck.type != base->type) {
-		carry_over(&cp.ck, base);	/* and parse again over that */
+		carry_over(&cp.ck, base); /* and parse again over that */
 		err = cf_walk(c, v, "in check", check_keys, CK_NR, NULL, &cp, &s);
 		if (err)
 			return err;
@@ -449,12 +490,19 @@ int cf_key_quorum(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 	static const struct choice quorum_actions = { .noun = "action", .names = actions, .n = 2 };
 	struct xlvs_svc_health *h = obj;
 	const struct key keys[] = {
-		{ .name = "weight", .fn = cf_key_uint, FIELD(struct xlvs_svc_health, quorum), .min = 1,
+		{ .name = "weight",
+		  .fn = cf_key_uint,
+		  FIELD(struct xlvs_svc_health, quorum),
+		  .min = 1,
 		  .max = UINT32_MAX },
-		{ .name = "action", .fn = cf_key_choice, FIELD(struct xlvs_svc_health, quorum_action),
+		{ .name = "action",
+		  .fn = cf_key_choice,
+		  FIELD(struct xlvs_svc_health, quorum_action),
 		  .arg = &quorum_actions },
-		{ .name = "hysteresis", .fn = cf_key_uint,
-		  FIELD(struct xlvs_svc_health, quorum_hysteresis), .max = UINT32_MAX },
+		{ .name = "hysteresis",
+		  .fn = cf_key_uint,
+		  FIELD(struct xlvs_svc_health, quorum_hysteresis),
+		  .max = UINT32_MAX },
 	};
 	struct seen s;
 	int err;
@@ -476,8 +524,10 @@ int cf_key_notify(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 		{ .name = "up", .fn = cf_key_text, FIELD(struct xlvs_svc_health, notify_up) },
 		{ .name = "down", .fn = cf_key_text, FIELD(struct xlvs_svc_health, notify_down) },
 		{ .name = "quorum", .fn = cf_key_text, FIELD(struct xlvs_svc_health, notify_quorum) },
-		{ .name = "timeout", .fn = cf_key_duration,
-		  FIELD(struct xlvs_svc_health, notify_timeout_ms), .min = CHECK_TIMEOUT_MIN,
+		{ .name = "timeout",
+		  .fn = cf_key_duration,
+		  FIELD(struct xlvs_svc_health, notify_timeout_ms),
+		  .min = CHECK_TIMEOUT_MIN,
 		  .max = CHECK_TIME_MAX },
 	};
 	struct seen s;

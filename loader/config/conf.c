@@ -22,7 +22,7 @@
 #include "conf.h"
 #include "parse.h"
 
-#define TUN_MTU_DEFAULT	1500
+#define TUN_MTU_DEFAULT 1500
 #define CONNS_MIN	1024u
 #define CONNS_MAX	(1u << 28)
 
@@ -43,7 +43,8 @@ static const struct choice frag_policies = { .noun = "policy", .names = frag_nam
 static const char *const ipopt_names[] = { "forward", "drop" };
 static const struct choice ipopt_policies = { .noun = "policy", .names = ipopt_names, .n = 2 };
 
-static const struct key top_keys[] = {	/* at most MAX_SEEN keys per table */
+static const struct key top_keys[] = {
+	/* at most MAX_SEEN keys per table */
 	{ .name = "interfaces", .fn = cf_key_ifs },
 	{ .name = "interface", .fn = cf_key_ifs },
 	{ .name = "xdp_mode", .fn = cf_key_choice, G(xdp_mode), .arg = &xdp_modes },
@@ -52,8 +53,11 @@ static const struct key top_keys[] = {	/* at most MAX_SEEN keys per table */
 	{ .name = "syn_guard_rate", .fn = cf_key_uint, G(syn_guard_rate), .max = UINT32_MAX },
 	{ .name = "fragments", .fn = cf_key_choice, G(frag_drop), .arg = &frag_policies },
 	{ .name = "ip_options", .fn = cf_key_choice, G(ip4_options_drop), .arg = &ipopt_policies },
-	{ .name = "conn_table_size", .fn = cf_key_uint, G(conn_table_size),
-	  .min = CONNS_MIN, .max = CONNS_MAX },
+	{ .name = "conn_table_size",
+	  .fn = cf_key_uint,
+	  G(conn_table_size),
+	  .min = CONNS_MIN,
+	  .max = CONNS_MAX },
 	{ .name = "metrics", .fn = cf_key_metrics },
 	{ .name = "services", .fn = cf_key_services },
 };
@@ -74,8 +78,8 @@ static int check_tunnel(struct ctx *c, const struct xlvs_svc_spec *svc, const st
 		f = v6 ? 6 : 4;
 		if (note->tun_need[v6] && !src[v6]->family)
 			return cf_fail_at(c, note->tun_mark[v6],
-				       "service %s has IPv%d tunnel reals but tunnel.source%d is not set",
-				       name, f, f);
+					  "service %s has IPv%d tunnel reals but tunnel.source%d is not set",
+					  name, f, f);
 	}
 	/* the default (1500) always fits, so mtu_node is set when this fails */
 	if (c->mtu_node && note->v6_overhead && g->tun_mtu && g->tun_mtu < need)
@@ -98,8 +102,7 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 	g->tun_mtu = TUN_MTU_DEFAULT;
 	g->gue_port = XLVS_GUE_PORT_DEFAULT;
 	g->conn_table_size = XLVS_CONNS_DEFAULT;
-	err = cf_walk(c, root, "at top level", top_keys, sizeof(top_keys) / sizeof(top_keys[0]),
-		   NULL, g, &s);
+	err = cf_walk(c, root, "at top level", top_keys, sizeof(top_keys) / sizeof(top_keys[0]), NULL, g, &s);
 	if (err)
 		return err;
 	if (!c->have_ifs)
@@ -146,16 +149,20 @@ static int check_depth(struct ctx *c)
 		type = ev.type;
 		if (type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT) {
 			if (++depth > XLVS_CONF_MAX_DEPTH)
-				ret = cf_fail_at(c, ev.start_mark, "nested deeper than %d levels "
-						 "(the configuration needs 5)", XLVS_CONF_MAX_DEPTH);
+				ret = cf_fail_at(c, ev.start_mark,
+						 "nested deeper than %d levels "
+						 "(the configuration needs 5)",
+						 XLVS_CONF_MAX_DEPTH);
 		} else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT) {
 			depth--;
 		}
 		if ((type == YAML_SCALAR_EVENT || type == YAML_ALIAS_EVENT ||
 		     type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT) &&
 		    ++nodes > XLVS_CONF_MAX_NODES && !ret)
-			ret = cf_fail_at(c, ev.start_mark, "more than %u values (the largest "
-					 "configuration has about 2 million)", XLVS_CONF_MAX_NODES);
+			ret = cf_fail_at(c, ev.start_mark,
+					 "more than %u values (the largest "
+					 "configuration has about 2 million)",
+					 XLVS_CONF_MAX_NODES);
 		yaml_event_delete(&ev);
 		if (type == YAML_STREAM_END_EVENT)
 			break;
@@ -177,7 +184,7 @@ static int load(struct ctx *c, yaml_parser_t *parser, yaml_document_t *doc)
 	} else {
 		if (yaml_document_get_root_node(&extra))
 			err = cf_fail_at(c, extra.start_mark,
-				      "more than one YAML document (the configuration is one)");
+					 "more than one YAML document (the configuration is one)");
 		yaml_document_delete(&extra);
 	}
 	if (err)
@@ -186,7 +193,7 @@ static int load(struct ctx *c, yaml_parser_t *parser, yaml_document_t *doc)
 }
 
 int xlvs_conf_parse(const char *name, const char *text, size_t len, struct xlvs_spec *out,
-		      struct xlvs_conf_error *err)
+		    struct xlvs_conf_error *err)
 {
 	struct ctx c = { .text = text, .len = len, .err = err, .spec = out };
 	yaml_parser_t parser;
@@ -248,7 +255,7 @@ int xlvs_conf_load(const char *path, struct xlvs_spec *out, struct xlvs_conf_err
 	if (fd < 0)
 		return io_fail(err, errno, "cannot open");
 	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > XLVS_CONF_MAX_FILE) {
-		ret = EFBIG;	/* refused before reading a byte */
+		ret = EFBIG; /* refused before reading a byte */
 		goto fail;
 	}
 	do {
@@ -269,7 +276,7 @@ int xlvs_conf_load(const char *path, struct xlvs_spec *out, struct xlvs_conf_err
 		}
 		len += r > 0 ? r : 0;
 		if (len > XLVS_CONF_MAX_FILE) {
-			ret = EFBIG;	/* grew while read, or no regular file */
+			ret = EFBIG; /* grew while read, or no regular file */
 			goto fail;
 		}
 	} while (r);
@@ -281,8 +288,10 @@ fail:
 	close(fd);
 	free(buf);
 	if (ret == EFBIG) {
-		snprintf(err->msg, sizeof(err->msg), "larger than %u MiB (the limit of a "
-			 "configuration file): refused", XLVS_CONF_MAX_FILE >> 20);
+		snprintf(err->msg, sizeof(err->msg),
+			 "larger than %u MiB (the limit of a "
+			 "configuration file): refused",
+			 XLVS_CONF_MAX_FILE >> 20);
 		return -EFBIG;
 	}
 	return io_fail(err, ret, "cannot read");

@@ -15,7 +15,7 @@
 
 struct xlvs_conf_error {
 	char file[256];
-	unsigned line, column;		/* 1-based; 0 = no position (I/O errors) */
+	unsigned line, column; /* 1-based; 0 = no position (I/O errors) */
 	char msg[256];
 };
 
@@ -27,9 +27,9 @@ struct xlvs_conf_error {
  * XLVS_CONF_MAX_NODES values (scalars and collections: the largest
  * configuration, with a check per real, has about 2 million).
  */
-#define XLVS_CONF_MAX_FILE	(16u << 20)
-#define XLVS_CONF_MAX_DEPTH	64
-#define XLVS_CONF_MAX_NODES	3000000u
+#define XLVS_CONF_MAX_FILE  (16u << 20)
+#define XLVS_CONF_MAX_DEPTH 64
+#define XLVS_CONF_MAX_NODES 3000000u
 
 /*
  * Parse and fully validate. On success fill *out (free with xlvs_spec_free)
@@ -39,7 +39,7 @@ struct xlvs_conf_error {
  */
 int xlvs_conf_load(const char *path, struct xlvs_spec *out, struct xlvs_conf_error *err);
 int xlvs_conf_parse(const char *name, const char *text, size_t len, struct xlvs_spec *out,
-		      struct xlvs_conf_error *err);
+		    struct xlvs_conf_error *err);
 
 /*
  * Check that every interface of spec exists now (if_nametoindex). The error

@@ -24,8 +24,8 @@ static int add_if(struct ctx *c, struct xlvs_global_spec *g, const char *key, ya
 	if (!len)
 		return fail(c, n, "%s: interface name is empty", key);
 	if (len >= IF_NAMESIZE)
-		return fail(c, n, "%s: interface name '%s' is longer than %d characters", key,
-			    cf_show(n, &b), IF_NAMESIZE - 1);
+		return fail(c, n, "%s: interface name '%s' is longer than %d characters", key, cf_show(n, &b),
+			    IF_NAMESIZE - 1);
 	for (i = 0; i < len && s[i] != '/' && s[i] != ':' && !isspace((unsigned char)s[i]); i++)
 		;
 	if (i < len || !strcmp(s, ".") || !strcmp(s, ".."))
@@ -79,10 +79,10 @@ int cf_key_mac(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 	err = cf_get_str(c, k->name, v, &s);
 	if (err)
 		return err;
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
-		   &end) != 6 || end != 17 || s[end] || strspn(s, "0123456789abcdefABCDEF:") != 17)
-		return fail(c, v, "%s: '%s' is not a MAC address (expected xx:xx:xx:xx:xx:xx)",
-			    k->name, cf_show(v, &b));
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &end) != 6 ||
+	    end != 17 || s[end] || strspn(s, "0123456789abcdefABCDEF:") != 17)
+		return fail(c, v, "%s: '%s' is not a MAC address (expected xx:xx:xx:xx:xx:xx)", k->name,
+			    cf_show(v, &b));
 	if ((m[0] & 1) || !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
 		return fail(c, v, "%s: %s is not a unicast MAC address", k->name, s);
 	for (i = 0; i < 6; i++)
@@ -122,8 +122,8 @@ int cf_key_tunnel(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 
 	if (err)
 		return err;
-	return cf_walk(c, v, "in tunnel", tunnel_keys, sizeof(tunnel_keys) / sizeof(tunnel_keys[0]),
-		    NULL, obj, &s);
+	return cf_walk(c, v, "in tunnel", tunnel_keys, sizeof(tunnel_keys) / sizeof(tunnel_keys[0]), NULL,
+		       obj, &s);
 }
 
 /* ADDRESS:PORT, IPv6 in brackets; the address may be unspecified (all addresses). */
@@ -168,9 +168,8 @@ static int key_listen(struct ctx *c, const struct key *k, yaml_node_t *v, void *
 	if (err)
 		return err;
 	if (!listen_ok(s))
-		return fail(c, v,
-			    "%s: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:9105 or [::1]:9105)",
-			    k->name, cf_show(v, &b));
+		return fail(c, v, "%s: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:9105 or [::1]:9105)", k->name,
+			    cf_show(v, &b));
 	snprintf(g->metrics_listen, sizeof(g->metrics_listen), "%s", s);
 	return 0;
 }

@@ -21,17 +21,17 @@
 #include "conf.h"
 #include "validate.h"
 
-#define MAX_IFS		(sizeof(((struct xlvs_global_spec *)0)->interfaces) / IF_NAMESIZE)
-#define MAX_SEEN	32		/* keys per section: bits of struct seen.mask */
-#define TUN_MTU_MIN	1280		/* IPv6 minimum link MTU */
-#define NOTIFY_TIMEOUT_DEFAULT	10000u	/* ms */
+#define MAX_IFS		       (sizeof(((struct xlvs_global_spec *)0)->interfaces) / IF_NAMESIZE)
+#define MAX_SEEN	       32     /* keys per section: bits of struct seen.mask */
+#define TUN_MTU_MIN	       1280   /* IPv6 minimum link MTU */
+#define NOTIFY_TIMEOUT_DEFAULT 10000u /* ms */
 
 /* What the cross-checks after the walk need to know about a service. */
 struct svc_note {
-	yaml_mark_t mark;		/* the service mapping */
-	yaml_mark_t tun_mark[2];	/* first real needing tunnel.source4 / source6 */
+	yaml_mark_t mark;	 /* the service mapping */
+	yaml_mark_t tun_mark[2]; /* first real needing tunnel.source4 / source6 */
 	bool tun_need[2];
-	unsigned int v6_overhead;	/* IPv6 VIP: largest encapsulation overhead */
+	unsigned int v6_overhead; /* IPv6 VIP: largest encapsulation overhead */
 };
 
 struct svc_parse;
@@ -47,12 +47,12 @@ struct ctx {
 	yaml_document_t *doc;
 	struct xlvs_conf_error *err;
 	struct xlvs_spec *spec;
-	struct svc_note *notes;		/* one per service */
-	size_t nr_reals;		/* reals in all services so far */
+	struct svc_note *notes; /* one per service */
+	size_t nr_reals;	/* reals in all services so far */
 	bool have_ifs;
 	struct if_note ifs[MAX_IFS];
-	yaml_node_t *mtu_node;		/* tunnel.mtu, for the IPv6 check */
-	const struct svc_parse *cur_svc;	/* the service whose reals are parsed */
+	yaml_node_t *mtu_node;		 /* tunnel.mtu, for the IPv6 check */
+	const struct svc_parse *cur_svc; /* the service whose reals are parsed */
 };
 
 /* ---- nodes ---- */
@@ -83,8 +83,7 @@ static inline bool cf_is_off(const yaml_node_t *n)
 	       (!strcmp(sval(n), "off") || !strcmp(sval(n), "false"));
 }
 
-int __attribute__((format(printf, 3, 4)))
-cf_fail_at(struct ctx *c, yaml_mark_t m, const char *fmt, ...);
+int __attribute__((format(printf, 3, 4))) cf_fail_at(struct ctx *c, yaml_mark_t m, const char *fmt, ...);
 #define fail(c, node, ...) cf_fail_at(c, (node)->start_mark, __VA_ARGS__)
 int cf_oom(struct ctx *c);
 int cf_yaml_fail(struct ctx *c, const yaml_parser_t *p);
@@ -125,10 +124,10 @@ struct seen {
 	yaml_node_t *key[MAX_SEEN], *val[MAX_SEEN];
 };
 
-#define HAS(s, i)	((s)->mask & (1u << (i)))
+#define HAS(s, i) ((s)->mask & (1u << (i)))
 
-#define FIELD(t, f)	.off = offsetof(t, f), .size = sizeof(((t *)0)->f)
-#define G(f)		FIELD(struct xlvs_global_spec, f)
+#define FIELD(t, f) .off = offsetof(t, f), .size = sizeof(((t *)0)->f)
+#define G(f)	    FIELD(struct xlvs_global_spec, f)
 
 /* A name from a list; the value stored is vals[i] or, without vals, the index. */
 struct choice {
@@ -139,8 +138,8 @@ struct choice {
 };
 
 /* Hand every pair of a mapping to its key's handler; unknown and duplicate keys are errors. */
-int cf_walk(struct ctx *c, yaml_node_t *map, const char *where, const struct key *keys,
-	    size_t nkeys, const char *const *unsupported, void *obj, struct seen *s);
+int cf_walk(struct ctx *c, yaml_node_t *map, const char *where, const struct key *keys, size_t nkeys,
+	    const char *const *unsupported, void *obj, struct seen *s);
 /* v into the field k names (k->size bytes at k->off). */
 void cf_store(void *obj, const struct key *k, uint32_t v);
 

@@ -10,12 +10,11 @@
 #include "xlvsmaps.h"
 #include "parse.h"
 
-
 /* A service while its mapping is walked: the spec plus service-only defaults. */
 struct svc_parse {
 	struct xlvs_svc_spec s;
-	uint16_t gue_port;		/* default for its gue reals; 0 = tunnel.gue_port */
-	struct xlvs_svc_health h;	/* becomes s.health if any health key is set */
+	uint16_t gue_port;	  /* default for its gue reals; 0 = tunnel.gue_port */
+	struct xlvs_svc_health h; /* becomes s.health if any health key is set */
 };
 
 /* A name that one of the shared validators (validate.h) turns into a value. */
@@ -93,18 +92,32 @@ static int key_real_check(struct ctx *c, const struct key *k, yaml_node_t *v, vo
 	return err;
 }
 
-enum { R_ADDRESS, R_PORT, R_WEIGHT, R_FORWARD, R_GUE_PORT, R_CHECK, R_NR };
+enum {
+	R_ADDRESS,
+	R_PORT,
+	R_WEIGHT,
+	R_FORWARD,
+	R_GUE_PORT,
+	R_CHECK,
+	R_NR
+};
 
-#define R(f)	FIELD(struct xlvs_real_spec, f)
+#define R(f) FIELD(struct xlvs_real_spec, f)
 
 static const struct key real_keys[R_NR] = {
 	[R_ADDRESS] = { .name = "address", .fn = cf_key_addr, R(addr) },
-	[R_PORT] = { .name = "port", .fn = cf_key_uint, R(port), .min = XLVS_V_REAL_PORT_MIN,
+	[R_PORT] = { .name = "port",
+		     .fn = cf_key_uint,
+		     R(port),
+		     .min = XLVS_V_REAL_PORT_MIN,
 		     .max = XLVS_V_PORT_MAX },
 	[R_WEIGHT] = { .name = "weight", .fn = cf_key_uint, R(weight), .max = XLVS_V_WEIGHT_MAX },
 	[R_FORWARD] = { .name = "forward", .fn = key_fwd, R(fwd) },
-	[R_GUE_PORT] = { .name = "gue_port", .fn = cf_key_uint, R(gue_port),
-			 .min = XLVS_V_GUE_PORT_MIN, .max = XLVS_V_PORT_MAX },
+	[R_GUE_PORT] = { .name = "gue_port",
+			 .fn = cf_key_uint,
+			 R(gue_port),
+			 .min = XLVS_V_GUE_PORT_MIN,
+			 .max = XLVS_V_PORT_MAX },
 	[R_CHECK] = { .name = "check", .fn = key_real_check },
 };
 
@@ -120,8 +133,8 @@ static yaml_node_t *real_node(const struct seen *s, const char *key)
 }
 
 /* The rules of a whole real (validate.h), then what the file's cross-checks need to know. */
-static int check_real(struct ctx *c, const struct svc_parse *p, struct xlvs_real_spec *r,
-		      struct seen *s, struct svc_note *note)
+static int check_real(struct ctx *c, const struct svc_parse *p, struct xlvs_real_spec *r, struct seen *s,
+		      struct svc_note *note)
 {
 	char msg[sizeof(c->err->msg)];
 	bool v6 = r->addr.family == XLVS_AF_INET6;
@@ -138,7 +151,7 @@ static int check_real(struct ctx *c, const struct svc_parse *p, struct xlvs_real
 		note->tun_need[v6] = true;
 		note->tun_mark[v6] = s->val[R_ADDRESS]->start_mark;
 	}
-	if (p->s.vip.family == XLVS_AF_INET6) {	/* outer IP (+ UDP for GUE) */
+	if (p->s.vip.family == XLVS_AF_INET6) { /* outer IP (+ UDP for GUE) */
 		unsigned int o = (v6 ? 40 : 20) + (r->fwd == XLVS_FWD_GUE ? 8 : 0);
 
 		if (o > note->v6_overhead)
@@ -147,8 +160,8 @@ static int check_real(struct ctx *c, const struct svc_parse *p, struct xlvs_real
 	return 0;
 }
 
-static int parse_real(struct ctx *c, yaml_node_t *n, const struct svc_parse *p,
-		      struct xlvs_real_spec *out, struct svc_note *note, yaml_mark_t *mark)
+static int parse_real(struct ctx *c, yaml_node_t *n, const struct svc_parse *p, struct xlvs_real_spec *out,
+		      struct svc_note *note, yaml_mark_t *mark)
 {
 	struct xlvs_real_spec r = { .port = p->s.port, .weight = 1, .fwd = p->s.fwd };
 	struct vbuf b;
@@ -233,11 +246,11 @@ static int check_dup_reals(struct ctx *c, const struct xlvs_svc_spec *svc, const
 	if (i == svc->nr_reals)
 		return 0;
 	return cf_fail_at(c, marks[i], "duplicate real %s (first at line %zu)",
-		       cf_addr_str(&svc->reals[i].addr, a), marks[first].line + 1);
+			  cf_addr_str(&svc->reals[i].addr, a), marks[first].line + 1);
 }
 
-static int parse_reals(struct ctx *c, yaml_node_t *seq, const struct svc_parse *p,
-		       struct xlvs_svc_spec *svc, struct svc_note *note)
+static int parse_reals(struct ctx *c, yaml_node_t *seq, const struct svc_parse *p, struct xlvs_svc_spec *svc,
+		       struct svc_note *note)
 {
 	yaml_node_item_t *items;
 	yaml_mark_t *marks;
@@ -268,14 +281,29 @@ static int parse_reals(struct ctx *c, yaml_node_t *seq, const struct svc_parse *
 	return err;
 }
 
-enum { S_VIP, S_PORT, S_PROTOCOL, S_SCHEDULER, S_FORWARD, S_RING_SIZE, S_ECHO, S_GUE_PORT,
-       S_REALS, S_CHECK, S_ON_DOWN, S_SORRY, S_QUORUM, S_NOTIFY, S_NR };
+enum {
+	S_VIP,
+	S_PORT,
+	S_PROTOCOL,
+	S_SCHEDULER,
+	S_FORWARD,
+	S_RING_SIZE,
+	S_ECHO,
+	S_GUE_PORT,
+	S_REALS,
+	S_CHECK,
+	S_ON_DOWN,
+	S_SORRY,
+	S_QUORUM,
+	S_NOTIFY,
+	S_NR
+};
 
-#define S(f)	FIELD(struct svc_parse, f)
+#define S(f) FIELD(struct svc_parse, f)
 
 static int key_later(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
-	return 0;	/* handled after the walk, when the service's defaults are known */
+	return 0; /* handled after the walk, when the service's defaults are known */
 }
 
 static int key_svc_check(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
@@ -302,16 +330,25 @@ static const struct choice on_down_choice = { .noun = "action", .names = on_down
 
 static const struct key svc_keys[S_NR] = {
 	[S_VIP] = { .name = "vip", .fn = cf_key_addr, S(s.vip) },
-	[S_PORT] = { .name = "port", .fn = cf_key_uint, S(s.port), .min = XLVS_V_SVC_PORT_MIN,
+	[S_PORT] = { .name = "port",
+		     .fn = cf_key_uint,
+		     S(s.port),
+		     .min = XLVS_V_SVC_PORT_MIN,
 		     .max = XLVS_V_PORT_MAX },
 	[S_PROTOCOL] = { .name = "protocol", .fn = key_proto, S(s.proto) },
 	[S_SCHEDULER] = { .name = "scheduler", .fn = key_sched, S(s.sched) },
 	[S_FORWARD] = { .name = "forward", .fn = key_fwd, S(s.fwd) },
-	[S_RING_SIZE] = { .name = "ring_size", .fn = key_ring, S(s.ring_size),
-			  .min = XLVS_V_RING_MIN, .max = XLVS_V_RING_MAX },
+	[S_RING_SIZE] = { .name = "ring_size",
+			  .fn = key_ring,
+			  S(s.ring_size),
+			  .min = XLVS_V_RING_MIN,
+			  .max = XLVS_V_RING_MAX },
 	[S_ECHO] = { .name = "echo", .fn = key_echo },
-	[S_GUE_PORT] = { .name = "gue_port", .fn = cf_key_uint, S(gue_port),
-			 .min = XLVS_V_GUE_PORT_MIN, .max = XLVS_V_PORT_MAX },
+	[S_GUE_PORT] = { .name = "gue_port",
+			 .fn = cf_key_uint,
+			 S(gue_port),
+			 .min = XLVS_V_GUE_PORT_MIN,
+			 .max = XLVS_V_PORT_MAX },
 	[S_REALS] = { .name = "reals", .fn = key_later },
 	[S_CHECK] = { .name = "check", .fn = key_svc_check },
 	[S_ON_DOWN] = { .name = "on_down", .fn = cf_key_choice, S(h.on_down), .arg = &on_down_choice },
@@ -323,8 +360,7 @@ static const struct key svc_keys[S_NR] = {
 /* Keys of the design that xlvs does not implement: say so instead of "unknown". */
 static const char *const svc_unsupported[] = { "persistence", NULL };
 
-static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *p,
-			 const struct seen *s)
+static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *p, const struct seen *s)
 {
 	char name[80], msg[sizeof(c->err->msg)];
 	const char *key = "";
@@ -334,8 +370,7 @@ static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *
 		for (i = 0; i < p->s.nr_reals && p->s.reals[i].fwd != XLVS_FWD_GUE; i++)
 			;
 		if (i == p->s.nr_reals)
-			return fail(c, s->val[S_GUE_PORT],
-				    "gue_port: set but no real of service %s uses gue",
+			return fail(c, s->val[S_GUE_PORT], "gue_port: set but no real of service %s uses gue",
 				    cf_svc_str(&p->s, name, sizeof(name)));
 	}
 	if (xlvs_v_service(&p->s, &key, msg, sizeof(msg))) {
@@ -347,8 +382,7 @@ static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *
 }
 
 /* The sorry server and quorum against the reals; s.health from p.h if anything is set. */
-static int parse_health(struct ctx *c, struct svc_parse *p, const struct seen *s,
-			struct svc_note *note)
+static int parse_health(struct ctx *c, struct svc_parse *p, const struct seen *s, struct svc_note *note)
 {
 	bool any = HAS(s, S_CHECK) || HAS(s, S_ON_DOWN) || HAS(s, S_SORRY) || HAS(s, S_QUORUM) ||
 		   HAS(s, S_NOTIFY);
@@ -366,17 +400,18 @@ static int parse_health(struct ctx *c, struct svc_parse *p, const struct seen *s
 		if (p->h.sorry.check) {
 			free(p->h.sorry.check);
 			p->h.sorry.check = NULL;
-			return fail(c, s->val[S_SORRY], "sorry: the sorry server is not checked (no 'check' here)");
+			return fail(c, s->val[S_SORRY],
+				    "sorry: the sorry server is not checked (no 'check' here)");
 		}
 		for (i = 0; i < p->s.nr_reals; i++)
 			if (p->s.reals[i].addr.family == p->h.sorry.addr.family &&
 			    !memcmp(p->s.reals[i].addr.be, p->h.sorry.addr.be, 16))
 				return cf_fail_at(c, mark, "sorry: %s is also a real of this service",
-					       cf_addr_str(&p->h.sorry.addr, a));
+						  cf_addr_str(&p->h.sorry.addr, a));
 		p->h.have_sorry = true;
 	}
-	if (p->h.quorum && p->h.quorum_action == XLVS_QUORUM_SORRY && !p->h.have_sorry &&
-	    HAS(s, S_QUORUM) && s->val[S_QUORUM]->type == YAML_MAPPING_NODE)
+	if (p->h.quorum && p->h.quorum_action == XLVS_QUORUM_SORRY && !p->h.have_sorry && HAS(s, S_QUORUM) &&
+	    s->val[S_QUORUM]->type == YAML_MAPPING_NODE)
 		return fail(c, s->val[S_QUORUM],
 			    "quorum: action 'sorry' needs a sorry server in this service");
 	if (!any)
@@ -388,13 +423,13 @@ static int parse_health(struct ctx *c, struct svc_parse *p, const struct seen *s
 	return 0;
 }
 
-static int parse_service(struct ctx *c, yaml_node_t *n, struct xlvs_svc_spec *out,
-			 struct svc_note *note)
+static int parse_service(struct ctx *c, yaml_node_t *n, struct xlvs_svc_spec *out, struct svc_note *note)
 {
 	static const int required[] = { S_VIP, S_PORT, S_PROTOCOL };
-	struct svc_parse p = { .s = { .sched = XLVS_SCHED_MAGLEV, .fwd = XLVS_FWD_DR,
-				      .ring_size = XLVS_RING_DEFAULT },
-			       .h = { .notify_timeout_ms = NOTIFY_TIMEOUT_DEFAULT } };
+	struct svc_parse p = {
+		.s = { .sched = XLVS_SCHED_MAGLEV, .fwd = XLVS_FWD_DR, .ring_size = XLVS_RING_DEFAULT },
+		.h = { .notify_timeout_ms = NOTIFY_TIMEOUT_DEFAULT }
+	};
 	struct vbuf b;
 	struct seen s;
 	size_t i;
@@ -408,14 +443,13 @@ static int parse_service(struct ctx *c, yaml_node_t *n, struct xlvs_svc_spec *ou
 		return err;
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (!HAS(&s, required[i]))
-			return fail(c, n, "missing required key '%s' in service",
-				    svc_keys[required[i]].name);
+			return fail(c, n, "missing required key '%s' in service", svc_keys[required[i]].name);
 	c->cur_svc = &p;
 	if (HAS(&s, S_REALS))
 		err = parse_reals(c, s.val[S_REALS], &p, &p.s, note);
 	if (!err)
 		err = parse_health(c, &p, &s, note);
-	*out = p.s;	/* reals and health are freed with the spec, even on error */
+	*out = p.s; /* reals and health are freed with the spec, even on error */
 	return err ? err : check_service(c, n, &p, &s);
 }
 
@@ -458,7 +492,7 @@ static void svc_key(const struct xlvs_svc_spec *s, uint8_t key[20])
 int cf_check_dup_services(struct ctx *c)
 {
 	const struct xlvs_spec *spec = c->spec;
-	uint8_t (*keys)[20] = calloc(spec->nr_services ? spec->nr_services : 1, sizeof(*keys));
+	uint8_t(*keys)[20] = calloc(spec->nr_services ? spec->nr_services : 1, sizeof(*keys));
 	size_t i, first = 0;
 	char name[80];
 
@@ -473,6 +507,5 @@ int cf_check_dup_services(struct ctx *c)
 	if (i == spec->nr_services)
 		return 0;
 	return cf_fail_at(c, c->notes[i].mark, "duplicate service %s (first at line %zu)",
-		       cf_svc_str(&spec->services[i], name, sizeof(name)),
-		       c->notes[first].mark.line + 1);
+			  cf_svc_str(&spec->services[i], name, sizeof(name)), c->notes[first].mark.line + 1);
 }

@@ -69,8 +69,8 @@ bool xlvsd_addr_eq(const struct xlvs_addr *a, const struct xlvs_addr *b)
 	return !memcmp(a->be, b->be, sizeof(a->be));
 }
 
-struct xlvs_svc_spec *xlvsd_spec_find_svc(struct xlvs_spec *s, const struct xlvs_addr *vip,
-					  uint8_t proto, uint16_t port)
+struct xlvs_svc_spec *xlvsd_spec_find_svc(struct xlvs_spec *s, const struct xlvs_addr *vip, uint8_t proto,
+					  uint16_t port)
 {
 	size_t i;
 
@@ -83,14 +83,12 @@ struct xlvs_svc_spec *xlvsd_spec_find_svc(struct xlvs_spec *s, const struct xlvs
 	return NULL;
 }
 
-int xlvsd_spec_find_real(const struct xlvs_svc_spec *svc, const struct xlvs_addr *addr, int port,
-			 size_t *idx)
+int xlvsd_spec_find_real(const struct xlvs_svc_spec *svc, const struct xlvs_addr *addr, int port, size_t *idx)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < svc->nr_reals; i++) {
-		if (!xlvsd_addr_eq(&svc->reals[i].addr, addr) ||
-		    (port >= 0 && svc->reals[i].port != port))
+		if (!xlvsd_addr_eq(&svc->reals[i].addr, addr) || (port >= 0 && svc->reals[i].port != port))
 			continue;
 		*idx = i;
 		n++;
@@ -144,8 +142,8 @@ int xlvsd_spec_add_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc, cha
 	return 0;
 }
 
-int xlvsd_spec_update_svc(struct xlvs_spec *s, struct xlvs_svc_spec *svc,
-			  const struct xlvs_svc_spec *upd, unsigned int fields, char *msg, size_t size)
+int xlvsd_spec_update_svc(struct xlvs_spec *s, struct xlvs_svc_spec *svc, const struct xlvs_svc_spec *upd,
+			  unsigned int fields, char *msg, size_t size)
 {
 	struct xlvs_svc_spec tmp = *svc;
 	size_t i;
@@ -190,8 +188,8 @@ int xlvsd_spec_del_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc)
 	return 0;
 }
 
-int xlvsd_spec_add_real(struct xlvs_spec *s, struct xlvs_svc_spec *svc,
-			const struct xlvs_real_spec *r, char *msg, size_t size)
+int xlvsd_spec_add_real(struct xlvs_spec *s, struct xlvs_svc_spec *svc, const struct xlvs_real_spec *r,
+			char *msg, size_t size)
 {
 	struct xlvs_real_spec *arr;
 	size_t idx;
@@ -209,8 +207,8 @@ int xlvsd_spec_add_real(struct xlvs_spec *s, struct xlvs_svc_spec *svc,
 		return fail(msg, size, -ENOSPC, "too many reals (at most %s in all services)", m);
 	}
 	if (svc->nr_reals + 1 > ring) {
-		snprintf(m, sizeof(m), "ring_size: %u is smaller than the number of reals (%zu)",
-			 ring, svc->nr_reals + 1);
+		snprintf(m, sizeof(m), "ring_size: %u is smaller than the number of reals (%zu)", ring,
+			 svc->nr_reals + 1);
 		return fail(msg, size, -ENOSPC, "%s", m);
 	}
 	err = check_real(s, svc, r, msg, size);
@@ -229,7 +227,6 @@ void xlvsd_spec_del_real(struct xlvs_svc_spec *svc, size_t idx)
 	if (idx >= svc->nr_reals)
 		return;
 	free(svc->reals[idx].check);
-	memmove(&svc->reals[idx], &svc->reals[idx + 1],
-		(svc->nr_reals - idx - 1) * sizeof(*svc->reals));
+	memmove(&svc->reals[idx], &svc->reals[idx + 1], (svc->nr_reals - idx - 1) * sizeof(*svc->reals));
 	svc->nr_reals--;
 }

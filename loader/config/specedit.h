@@ -19,33 +19,32 @@ int xlvsd_spec_copy(struct xlvs_spec *dst, const struct xlvs_spec *src);
 size_t xlvsd_spec_nr_reals(const struct xlvs_spec *s);
 
 bool xlvsd_addr_eq(const struct xlvs_addr *a, const struct xlvs_addr *b);
-struct xlvs_svc_spec *xlvsd_spec_find_svc(struct xlvs_spec *s, const struct xlvs_addr *vip,
-					  uint8_t proto, uint16_t port);
+struct xlvs_svc_spec *xlvsd_spec_find_svc(struct xlvs_spec *s, const struct xlvs_addr *vip, uint8_t proto,
+					  uint16_t port);
 /* port < 0: any port; -ENOENT, or -ENOTUNIQ when several reals have that address. */
 int xlvsd_spec_find_real(const struct xlvs_svc_spec *svc, const struct xlvs_addr *addr, int port,
 			 size_t *idx);
 
 /* Adds svc (its reals are copied); -EEXIST, -ENOSPC, -EINVAL (checked like the file). */
-int xlvsd_spec_add_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc, char *msg,
-		       size_t size);
+int xlvsd_spec_add_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc, char *msg, size_t size);
 int xlvsd_spec_del_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc);
 
 /* Fields of upd that xlvsd_spec_update_svc() takes. */
-#define XLVSD_SVC_SCHED		(1u << 0)
-#define XLVSD_SVC_FWD		(1u << 1)
-#define XLVSD_SVC_RING		(1u << 2)
-#define XLVSD_SVC_FLAGS		(1u << 3)
+#define XLVSD_SVC_SCHED (1u << 0)
+#define XLVSD_SVC_FWD	(1u << 1)
+#define XLVSD_SVC_RING	(1u << 2)
+#define XLVSD_SVC_FLAGS (1u << 3)
 
 /*
  * Set those fields of svc (a service of s) from upd; its reals stay. A new
  * forwarding method also goes to the reals that had the old one (the
  * service's default). -EINVAL (checked like the file), -ENOMEM.
  */
-int xlvsd_spec_update_svc(struct xlvs_spec *s, struct xlvs_svc_spec *svc,
-			  const struct xlvs_svc_spec *upd, unsigned int fields, char *msg, size_t size);
+int xlvsd_spec_update_svc(struct xlvs_spec *s, struct xlvs_svc_spec *svc, const struct xlvs_svc_spec *upd,
+			  unsigned int fields, char *msg, size_t size);
 /* Adds r to svc (a service of s); -EEXIST, -EINVAL (checked like the file). */
-int xlvsd_spec_add_real(struct xlvs_spec *s, struct xlvs_svc_spec *svc,
-			const struct xlvs_real_spec *r, char *msg, size_t size);
+int xlvsd_spec_add_real(struct xlvs_spec *s, struct xlvs_svc_spec *svc, const struct xlvs_real_spec *r,
+			char *msg, size_t size);
 void xlvsd_spec_del_real(struct xlvs_svc_spec *svc, size_t idx);
 
 #endif /* XLVSD_SPECEDIT_H */

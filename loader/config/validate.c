@@ -11,8 +11,7 @@
 #include "xlvsmaps.h"
 #include "validate.h"
 
-static int __attribute__((format(printf, 3, 4)))
-refuse(char *msg, size_t size, const char *fmt, ...)
+static int __attribute__((format(printf, 3, 4))) refuse(char *msg, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -24,10 +23,9 @@ refuse(char *msg, size_t size, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int refuse_at(const char **key, const char *name, char *msg, size_t size,
-		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int refuse_at(const char **key, const char *name, char *msg, size_t size,
-		     const char *fmt, ...)
+static int refuse_at(const char **key, const char *name, char *msg, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int refuse_at(const char **key, const char *name, char *msg, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -54,8 +52,7 @@ const char *xlvs_v_show(const char *s, size_t len, struct xlvs_v_show *b)
 
 const char *xlvs_v_addr_str(const struct xlvs_addr *a, char *buf)
 {
-	return inet_ntop(a->family == XLVS_AF_INET6 ? AF_INET6 : AF_INET, a->be, buf,
-			 INET6_ADDRSTRLEN);
+	return inet_ntop(a->family == XLVS_AF_INET6 ? AF_INET6 : AF_INET, a->be, buf, INET6_ADDRSTRLEN);
 }
 
 const char *xlvs_v_svc_str(const struct xlvs_svc_spec *s, char *buf, size_t size)
@@ -72,12 +69,11 @@ int xlvs_v_range(const char *name, const char *text, const char *range, char *ms
 {
 	struct xlvs_v_show b;
 
-	return refuse(msg, size, "%s: %s out of range (%s)", name,
-		      xlvs_v_show(text, strlen(text), &b), range);
+	return refuse(msg, size, "%s: %s out of range (%s)", name, xlvs_v_show(text, strlen(text), &b),
+		      range);
 }
 
-int xlvs_v_uint(const char *name, long long x, uint32_t min, uint32_t max, char *msg,
-		size_t size)
+int xlvs_v_uint(const char *name, long long x, uint32_t min, uint32_t max, char *msg, size_t size)
 {
 	char text[32], range[32];
 
@@ -93,15 +89,15 @@ bool xlvs_v_addr_usable(const struct xlvs_addr *a)
 	static const uint8_t zero[16], loop6[16] = { [15] = 1 };
 	uint32_t x = ntohl(a->be[0]);
 
-	if (a->family == XLVS_AF_INET)	/* 0/8, 127/8, multicast, class E and broadcast */
+	if (a->family == XLVS_AF_INET) /* 0/8, 127/8, multicast, class E and broadcast */
 		return x >> 24 && x >> 24 != 127 && x < 0xe0000000u;
 	if (a->family != XLVS_AF_INET6)
 		return false;
 	return memcmp(a->be, zero, 16) && memcmp(a->be, loop6, 16) && x >> 24 != 0xff;
 }
 
-int xlvs_v_addr(const char *name, const char *text, uint8_t family, struct xlvs_addr *out,
-		char *msg, size_t size)
+int xlvs_v_addr(const char *name, const char *text, uint8_t family, struct xlvs_addr *out, char *msg,
+		size_t size)
 {
 	static const char *const fam[] = { "an IPv4 or IPv6", [4] = "an IPv4", [6] = "an IPv6" };
 	struct xlvs_v_show b;
@@ -110,8 +106,8 @@ int xlvs_v_addr(const char *name, const char *text, uint8_t family, struct xlvs_
 	memset(&a, 0, sizeof(a));
 	if (xlvs_addr_parse(text, &a) || (family && a.family != family))
 		return refuse(msg, size, "%s: '%s' is not %s address", name,
-			      xlvs_v_show(text, strlen(text), &b), fam[family == 4 || family == 6 ?
-								       family : 0]);
+			      xlvs_v_show(text, strlen(text), &b),
+			      fam[family == 4 || family == 6 ? family : 0]);
 	if (!xlvs_v_addr_usable(&a))
 		return refuse(msg, size, "%s: '%s' is not a usable unicast address", name,
 			      xlvs_v_show(text, strlen(text), &b));
@@ -164,8 +160,11 @@ int xlvs_v_sched(const char *name, const char *text, uint8_t *out, char *msg, si
 	if (i < 0) {
 		for (i = 0; i < XLVS_SCHED_MAX; i++) {
 			n = strlen(list);
-			snprintf(list + n, sizeof(list) - n, "%s%s", !i ? "" :
-				 i == XLVS_SCHED_MAX - 1 ? " or " : ", ", xlvs_sched_names[i]);
+			snprintf(list + n, sizeof(list) - n, "%s%s",
+				 !i			   ? ""
+				 : i == XLVS_SCHED_MAX - 1 ? " or "
+							   : ", ",
+				 xlvs_sched_names[i]);
 		}
 		return refuse(msg, size, "%s: unknown scheduler '%s' (expected %s)", name,
 			      xlvs_v_show(text, strlen(text), &b), list);
@@ -183,11 +182,10 @@ int xlvs_v_fwd(const char *name, const char *text, uint8_t *out, char *msg, size
 	int i = has_upper(text) ? -1 : xlvs_fwd_from_name(text);
 
 	if (i < 0 || i >= XLVS_FWD_MAX)
-		return refuse(msg, size, "%s: unknown method '%s' (expected dr, tun, ipip or gue)",
-			      name, xlvs_v_show(text, strlen(text), &b));
+		return refuse(msg, size, "%s: unknown method '%s' (expected dr, tun, ipip or gue)", name,
+			      xlvs_v_show(text, strlen(text), &b));
 	if (i == XLVS_FWD_NAT || i == XLVS_FWD_FULLNAT)
-		return refuse(msg, size, "%s: '%s' is not supported yet (use dr, tun or gue)", name,
-			      text);
+		return refuse(msg, size, "%s: '%s' is not supported yet (use dr, tun or gue)", name, text);
 	*out = i;
 	return 0;
 }
@@ -219,13 +217,11 @@ int xlvs_v_real(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *sv
 	if (key)
 		*key = "";
 	if (!xlvs_v_addr_usable(&r->addr))
-		return refuse_at(key, "address", msg, size,
-				 "address: '%s' is not a usable unicast address",
+		return refuse_at(key, "address", msg, size, "address: '%s' is not a usable unicast address",
 				 r->addr.family ? xlvs_v_addr_str(&r->addr, a) : "");
 	if (addr_eq(&r->addr, &svc->vip))
 		return refuse_at(key, "address", msg, size, "address: %s is the VIP of service %s",
-				 xlvs_v_addr_str(&r->addr, a),
-				 xlvs_v_svc_str(svc, name, sizeof(name)));
+				 xlvs_v_addr_str(&r->addr, a), xlvs_v_svc_str(svc, name, sizeof(name)));
 	if (r->weight > XLVS_V_WEIGHT_MAX) {
 		if (key)
 			*key = "weight";
@@ -239,17 +235,19 @@ int xlvs_v_real(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *sv
 				 "forward: '%s' is not supported yet (use dr, tun or gue)",
 				 xlvs_fwd_names[r->fwd]);
 	if (r->port != svc->port)
-		return refuse_at(key, "port", msg, size,
-				 "port: %u differs from the service port %u (dr, tun and gue keep the destination port)",
-				 r->port, svc->port);
+		return refuse_at(
+			key, "port", msg, size,
+			"port: %u differs from the service port %u (dr, tun and gue keep the destination port)",
+			r->port, svc->port);
 	if (r->fwd == XLVS_FWD_DR && r->addr.family != svc->vip.family)
-		return refuse_at(key, "address", msg, size,
-				 "address: %s is IPv%d but the VIP %s is IPv%d (dr needs the same family; use tun or gue)",
-				 xlvs_v_addr_str(&r->addr, a), r->addr.family,
-				 xlvs_v_addr_str(&svc->vip, vip), svc->vip.family);
+		return refuse_at(
+			key, "address", msg, size,
+			"address: %s is IPv%d but the VIP %s is IPv%d (dr needs the same family; use tun or gue)",
+			xlvs_v_addr_str(&r->addr, a), r->addr.family, xlvs_v_addr_str(&svc->vip, vip),
+			svc->vip.family);
 	if (r->gue_port && r->fwd != XLVS_FWD_GUE)
-		return refuse_at(key, "gue_port", msg, size,
-				 "gue_port: set but this real forwards with %s", xlvs_fwd_names[r->fwd]);
+		return refuse_at(key, "gue_port", msg, size, "gue_port: set but this real forwards with %s",
+				 xlvs_fwd_names[r->fwd]);
 	if (g) {
 		err = xlvs_v_tunnel(g, svc, r, msg, size);
 		if (err && key)
@@ -285,8 +283,7 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 		return refuse_at(key, "protocol", msg, size,
 				 "protocol: unknown protocol %u (expected tcp or udp)", svc->proto);
 	if (svc->sched >= XLVS_SCHED_MAX)
-		return refuse_at(key, "scheduler", msg, size, "scheduler: unknown scheduler %u",
-				 svc->sched);
+		return refuse_at(key, "scheduler", msg, size, "scheduler: unknown scheduler %u", svc->sched);
 	if (svc->sched != XLVS_SCHED_MAGLEV)
 		return refuse_at(key, "scheduler", msg, size,
 				 "scheduler: '%s' is not supported yet (use maglev)",

@@ -18,13 +18,13 @@
 #include "spec.h"
 
 /* The ranges of a service's and a real's numbers (inclusive). */
-#define XLVS_V_SVC_PORT_MIN	0u		/* 0: every port */
-#define XLVS_V_REAL_PORT_MIN	1u
-#define XLVS_V_PORT_MAX		65535u
-#define XLVS_V_WEIGHT_MAX	65535u		/* XLVS_MAGLEV_MAX_WEIGHT */
-#define XLVS_V_GUE_PORT_MIN	1u
-#define XLVS_V_RING_MIN		3u
-#define XLVS_V_RING_MAX		16777213u	/* largest prime <= XLVS_MAGLEV_MAX_SIZE */
+#define XLVS_V_SVC_PORT_MIN  0u /* 0: every port */
+#define XLVS_V_REAL_PORT_MIN 1u
+#define XLVS_V_PORT_MAX	     65535u
+#define XLVS_V_WEIGHT_MAX    65535u /* XLVS_MAGLEV_MAX_WEIGHT */
+#define XLVS_V_GUE_PORT_MIN  1u
+#define XLVS_V_RING_MIN	     3u
+#define XLVS_V_RING_MAX	     16777213u /* largest prime <= XLVS_MAGLEV_MAX_SIZE */
 
 /* A value for a message: at most 40 bytes of s, control characters as '?', "..." if cut. */
 struct xlvs_v_show {
@@ -40,16 +40,15 @@ const char *xlvs_v_svc_str(const struct xlvs_svc_spec *s, char *buf, size_t size
 /* "NAME: TEXT out of range (RANGE)": TEXT is the value as written. */
 int xlvs_v_range(const char *name, const char *text, const char *range, char *msg, size_t size);
 /* x within min..max, else the message above with "min..max". */
-int xlvs_v_uint(const char *name, long long x, uint32_t min, uint32_t max, char *msg,
-		size_t size);
+int xlvs_v_uint(const char *name, long long x, uint32_t min, uint32_t max, char *msg, size_t size);
 
 /*
  * An address written as text: parsed into *out (family, pad zeroed) and usable
  * as a VIP, a real or a tunnel source (not unspecified, loopback, multicast,
  * class E or broadcast). family: XLVS_AF_INET or XLVS_AF_INET6 only, 0 either.
  */
-int xlvs_v_addr(const char *name, const char *text, uint8_t family, struct xlvs_addr *out,
-		char *msg, size_t size);
+int xlvs_v_addr(const char *name, const char *text, uint8_t family, struct xlvs_addr *out, char *msg,
+		size_t size);
 bool xlvs_v_addr_usable(const struct xlvs_addr *a);
 
 /* Lowercase names: "tcp"/"udp" (IPPROTO_*), a scheduler, a forwarding method. */

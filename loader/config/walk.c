@@ -31,7 +31,6 @@ int cf_fail_at(struct ctx *c, yaml_mark_t m, const char *fmt, ...)
 	return -EINVAL;
 }
 
-
 int cf_oom(struct ctx *c)
 {
 	snprintf(c->err->msg, sizeof(c->err->msg), "out of memory");
@@ -66,7 +65,7 @@ int cf_yaml_fail(struct ctx *c, const yaml_parser_t *p)
 	}
 	if (p->context)
 		return cf_fail_at(c, m, "YAML syntax error: %s (%s at line %zu)", problem, p->context,
-			       p->context_mark.line + 1);
+				  p->context_mark.line + 1);
 	return cf_fail_at(c, m, "YAML syntax error: %s", problem);
 }
 
@@ -143,7 +142,7 @@ int cf_range_fail(struct ctx *c, const char *name, yaml_node_t *n, const char *r
  * says "out of range" rather than "not an integer".
  */
 int cf_get_uint(struct ctx *c, const char *name, yaml_node_t *n, uint32_t min, uint32_t max,
-		    const char *range, uint32_t *out)
+		const char *range, uint32_t *out)
 {
 	const char *s = n->type == YAML_SCALAR_NODE ? sval(n) : "";
 	size_t len = n->type == YAML_SCALAR_NODE ? n->data.scalar.length : 0;
@@ -161,8 +160,8 @@ int cf_get_uint(struct ctx *c, const char *name, yaml_node_t *n, uint32_t min, u
 		x = x > (UINT64_MAX - 9) / 10 ? UINT64_MAX : x * 10 + (s[i] - '0');
 	}
 	if (s[neg] == '0' && len > neg + 1u)
-		return fail(c, n, "%s: %s has a leading zero (YAML 1.1 would read it as octal)",
-			    name, cf_show(n, &b));
+		return fail(c, n, "%s: %s has a leading zero (YAML 1.1 would read it as octal)", name,
+			    cf_show(n, &b));
 	if (neg || x < min || x > max) {
 		snprintf(def, sizeof(def), "%u..%u", min, max);
 		return cf_range_fail(c, name, n, range ? range : def);
@@ -249,8 +248,8 @@ static unsigned int edits(const char *a, const char *b)
 }
 
 /* Unknown key, with the nearest known (or known but unsupported) key as a hint. */
-static int unknown_key(struct ctx *c, yaml_node_t *k, const char *where, const struct key *keys,
-		       size_t n, const char *const *unsupported)
+static int unknown_key(struct ctx *c, yaml_node_t *k, const char *where, const struct key *keys, size_t n,
+		       const char *const *unsupported)
 {
 	const char *name = sval(k), *hint = NULL;
 	unsigned int d, best = 3;
@@ -270,8 +269,7 @@ static int unknown_key(struct ctx *c, yaml_node_t *k, const char *where, const s
 			best = d, hint = keys[i].name;
 	}
 	if (hint)
-		return fail(c, k, "unknown key '%s' %s (did you mean '%s'?)", cf_show(k, &b), where,
-			    hint);
+		return fail(c, k, "unknown key '%s' %s (did you mean '%s'?)", cf_show(k, &b), where, hint);
 	return fail(c, k, "unknown key '%s' %s", cf_show(k, &b), where);
 }
 
@@ -279,15 +277,15 @@ static size_t key_index(const struct key *keys, size_t n, const yaml_node_t *k)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)	/* the length too: a key may hide a NUL ("port\0x") */
+	for (i = 0; i < n; i++) /* the length too: a key may hide a NUL ("port\0x") */
 		if (strlen(keys[i].name) == k->data.scalar.length && !strcmp(sval(k), keys[i].name))
 			break;
 	return i;
 }
 
 /* Hand every pair of a mapping to its key's handler; unknown and duplicate keys are errors. */
-int cf_walk(struct ctx *c, yaml_node_t *map, const char *where, const struct key *keys,
-		size_t nkeys, const char *const *unsupported, void *obj, struct seen *s)
+int cf_walk(struct ctx *c, yaml_node_t *map, const char *where, const struct key *keys, size_t nkeys,
+	    const char *const *unsupported, void *obj, struct seen *s)
 {
 	yaml_node_pair_t *p;
 	struct vbuf b;
@@ -347,8 +345,7 @@ int cf_key_choice(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 		}
 	}
 	cf_join(list, sizeof(list), ch->names, ch->n);
-	return fail(c, v, "%s: unknown %s '%s' (expected %s)", k->name, ch->noun, cf_show(v, &b),
-		    list);
+	return fail(c, v, "%s: unknown %s '%s' (expected %s)", k->name, ch->noun, cf_show(v, &b), list);
 }
 
 /* An address; k->min restricts the family (XLVS_AF_INET / XLVS_AF_INET6, 0 = either). */
@@ -386,7 +383,10 @@ const char *cf_svc_str(const struct xlvs_svc_spec *s, char *buf, size_t size)
 static int get_duration(struct ctx *c, const char *name, yaml_node_t *n, uint32_t min, uint32_t max,
 			uint32_t *out)
 {
-	static const struct { const char *unit; uint64_t ms; } units[] = {
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
 		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 },
 	};
 	const char *s, *end;
@@ -404,8 +404,7 @@ static int get_duration(struct ctx *c, const char *name, yaml_node_t *n, uint32_
 		if (!strcmp(end, units[i].unit))
 			break;
 	if (end == s || i == sizeof(units) / sizeof(units[0]))
-		return fail(c, n, "%s: '%s' is not a duration (e.g. 2s, 500ms, 1m)", name,
-			    cf_show(n, &b));
+		return fail(c, n, "%s: '%s' is not a duration (e.g. 2s, 500ms, 1m)", name, cf_show(n, &b));
 	x *= units[i].ms;
 	if (x < min || x > max) {
 		snprintf(range, sizeof(range), "%ums..%us", min, max / 1000);

@@ -19,29 +19,26 @@
 #include "ctl.h"
 #include "daemon.h"
 
-#define MSG_SIZE	512
+#define MSG_SIZE 512
 
 /* A change: edits want (a copy of the running state) or fails with msg. */
 typedef int (*edit_fn)(struct xlvs_spec *want, json_t *req, char *what, char *msg);
 
 struct command {
 	const char *name;
-	const char *const args[6];	/* allowed besides "cmd" */
+	const char *const args[6]; /* allowed besides "cmd" */
 	json_t *(*run)(struct xlvsd *d, json_t *req);
-	edit_fn edit;			/* or a change */
+	edit_fn edit; /* or a change */
 };
 
 json_t *xlvsd_apply_json(const struct xlvs_apply_stats *st)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			 "services_added", (json_int_t)st->services_added,
-			 "services_updated", (json_int_t)st->services_updated,
-			 "services_removed", (json_int_t)st->services_removed,
-			 "reals_written", (json_int_t)st->reals_written,
-			 "reals_removed", (json_int_t)st->reals_removed,
-			 "ring_slots_written", (json_int_t)st->ring_slots_written,
-			 "vips_written", (json_int_t)st->vips_written,
-			 "vips_removed", (json_int_t)st->vips_removed,
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "services_added",
+			 (json_int_t)st->services_added, "services_updated", (json_int_t)st->services_updated,
+			 "services_removed", (json_int_t)st->services_removed, "reals_written",
+			 (json_int_t)st->reals_written, "reals_removed", (json_int_t)st->reals_removed,
+			 "ring_slots_written", (json_int_t)st->ring_slots_written, "vips_written",
+			 (json_int_t)st->vips_written, "vips_removed", (json_int_t)st->vips_removed,
 			 "vip_filter_written", (json_int_t)st->vip_filter_written);
 }
 
@@ -72,7 +69,7 @@ static int only_keys(json_t *obj, const char *const *allowed, const char *where,
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach (obj, key, v) {
 		if (!key_allowed(allowed, key)) {
 			snprintf(msg, MSG_SIZE, "unknown argument \"%s\"%s", key, where);
 			return -EINVAL;
@@ -82,8 +79,8 @@ static int only_keys(json_t *obj, const char *const *allowed, const char *where,
 }
 
 /* An integer within min..max; out of range in the configuration file's words. */
-static int get_uint(json_t *obj, const char *key, bool required, uint32_t min, uint32_t max,
-		    uint32_t *out, char *msg)
+static int get_uint(json_t *obj, const char *key, bool required, uint32_t min, uint32_t max, uint32_t *out,
+		    char *msg)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -105,8 +102,7 @@ static const char *get_str(json_t *obj, const char *key, bool required, char *ms
 
 	if (!v || !json_is_string(v)) {
 		if (v || required)
-			*err = bad(msg, v ? "\"%s\" must be a string" : "missing argument \"%s\"",
-				   key);
+			*err = bad(msg, v ? "\"%s\" must be a string" : "missing argument \"%s\"", key);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -125,8 +121,8 @@ static int get_addr(json_t *obj, const char *key, struct xlvs_addr *a, char *msg
 }
 
 /* The object req[name] ({keys}, shape for the message), or NULL with *err set. */
-static json_t *get_object(json_t *req, const char *name, const char *shape,
-			  const char *const *keys, char *msg, int *err)
+static json_t *get_object(json_t *req, const char *name, const char *shape, const char *const *keys,
+			  char *msg, int *err)
 {
 	json_t *o = json_object_get(req, name);
 	char where[32];
@@ -169,8 +165,8 @@ static int get_service(json_t *req, struct xlvs_svc_spec *svc, char *msg)
 }
 
 /* The service named by req in want. */
-static struct xlvs_svc_spec *find_service(struct xlvs_spec *want, json_t *req, char *what,
-					  char *msg, int *err)
+static struct xlvs_svc_spec *find_service(struct xlvs_spec *want, json_t *req, char *what, char *msg,
+					  int *err)
 {
 	struct xlvs_svc_spec key = { 0 }, *svc;
 	char a[64];
@@ -230,8 +226,8 @@ static int find_real(struct xlvs_svc_spec *svc, json_t *req, char *what, char *m
 
 /* A scheduler or method by name (validate.h); def if not given. */
 static int get_name(json_t *req, const char *key,
-		    int (*check)(const char *, const char *, uint8_t *, char *, size_t), int def,
-		    int *out, char *msg)
+		    int (*check)(const char *, const char *, uint8_t *, char *, size_t), int def, int *out,
+		    char *msg)
 {
 	const char *s;
 	int err = 0;
@@ -261,8 +257,10 @@ static unsigned int svc_fields(json_t *req)
 /* Adds the service, or updates the arguments given of an existing one ("add or update"). */
 static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, char *msg)
 {
-	struct xlvs_svc_spec svc = { .sched = XLVS_SCHED_MAGLEV, .fwd = XLVS_FWD_DR,
-				     .ring_size = XLVS_RING_DEFAULT }, *old;
+	struct xlvs_svc_spec svc = { .sched = XLVS_SCHED_MAGLEV,
+				     .fwd = XLVS_FWD_DR,
+				     .ring_size = XLVS_RING_DEFAULT },
+			     *old;
 	json_t *echo = json_object_get(req, "echo");
 	int sched, fwd, err;
 	char a[64];
@@ -284,7 +282,7 @@ static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, cha
 	svc.sched = sched;
 	svc.fwd = fwd;
 	if (!svc.ring_size)
-		svc.ring_size = XLVS_RING_DEFAULT;	/* 0 = default, as in the file */
+		svc.ring_size = XLVS_RING_DEFAULT; /* 0 = default, as in the file */
 	svc.flags = json_is_true(echo) ? XLVS_SVC_F_ECHO : 0;
 	snprintf(what, MSG_SIZE, "%s %s:%u", xlvs_svc_proto_name(svc.proto),
 		 xlvs_addr_str(&svc.vip, a, sizeof(a)), svc.port);
@@ -320,8 +318,7 @@ static int edit_real_add(struct xlvs_spec *want, json_t *req, char *what, char *
 	if (!err)
 		err = get_name(req, "forward", xlvs_v_fwd, svc->fwd, &fwd, msg);
 	if (!err)
-		err = get_uint(req, "gue_port", false, XLVS_V_GUE_PORT_MIN, XLVS_V_PORT_MAX, &gue,
-			       msg);
+		err = get_uint(req, "gue_port", false, XLVS_V_GUE_PORT_MIN, XLVS_V_PORT_MAX, &gue, msg);
 	if (err)
 		return err;
 	r.port = port < 0 ? svc->port : port;
@@ -381,13 +378,13 @@ static json_t *change(struct xlvsd *d, const struct command *c, json_t *req)
 		err = xlvsd_apply(d, &want, &st, msg, sizeof(msg));
 	xlvs_spec_free(&want);
 	if (err) {
-		log_warn("control: %s %s refused: %s", c->name, what,
-			 msg[0] ? msg : strerror(-err));
+		log_warn("control: %s %s refused: %s", c->name, what, msg[0] ? msg : strerror(-err));
 		return xlvsd_ctl_error("%s", msg[0] ? msg : strerror(-err));
 	}
 	log_info("control: %s %s: services +%u ~%u -%u, reals written %u removed %u, ring slots "
-		 "written %u", c->name, what, st.services_added, st.services_updated,
-		 st.services_removed, st.reals_written, st.reals_removed, st.ring_slots_written);
+		 "written %u",
+		 c->name, what, st.services_added, st.services_updated, st.services_removed, st.reals_written,
+		 st.reals_removed, st.ring_slots_written);
 	return applied_reply(&st);
 }
 
@@ -401,9 +398,8 @@ static json_t *interfaces_json(struct xlvsd *d)
 	for (i = 0; arr && i < d->dp.nr_ifaces; i++) {
 		const struct xlvs_iface *f = &d->dp.ifaces[i];
 
-		json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:s}", "name", f->name,
-						     "ifindex", f->ifindex,
-						     "mode", xlvs_xdp_mode_name(f->mode),
+		json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:s}", "name", f->name, "ifindex",
+						     f->ifindex, "mode", xlvs_xdp_mode_name(f->mode),
 						     "attach", xlvs_attach_method_name(f->method)));
 	}
 	return arr;
@@ -418,19 +414,17 @@ static json_t *cmd_status(struct xlvsd *d, json_t *req)
 	xlvsd_status_snapshot(&d->status, &h);
 	if (d->hc)
 		xlvsd_hc_counts(d->hc, &checks, &up, &down);
-	reply = json_pack("{s:b, s:i, s:s, s:s, s:I, s:o, s:I, s:I, s:o, s:s, s:s, s:I, s:I}",
-			 "ok", 1, "pid", (int)getpid(), "version", XLVS_VERSION,
-			 "config", d->opts->config,
-			 "uptime_s", (json_int_t)(time(NULL) - h.start_time),
-			 "interfaces", interfaces_json(d),
-			 "services", (json_int_t)h.services, "reals", (json_int_t)h.reals,
-			 "last_apply", xlvsd_apply_json(&d->last_apply),
-			 "pin_dir", d->opts->pin_dir, "socket", d->opts->socket,
-			 "reloads_ok", (json_int_t)h.reloads_ok,
-			 "reloads_failed", (json_int_t)h.reloads_failed);
+	reply = json_pack("{s:b, s:i, s:s, s:s, s:I, s:o, s:I, s:I, s:o, s:s, s:s, s:I, s:I}", "ok", 1, "pid",
+			  (int)getpid(), "version", XLVS_VERSION, "config", d->opts->config, "uptime_s",
+			  (json_int_t)(time(NULL) - h.start_time), "interfaces", interfaces_json(d),
+			  "services", (json_int_t)h.services, "reals", (json_int_t)h.reals, "last_apply",
+			  xlvsd_apply_json(&d->last_apply), "pin_dir", d->opts->pin_dir, "socket",
+			  d->opts->socket, "reloads_ok", (json_int_t)h.reloads_ok, "reloads_failed",
+			  (json_int_t)h.reloads_failed);
 	if (reply)
-		json_object_set_new(reply, "health_checks", json_pack("{s:i, s:i, s:i}", "checked",
-				    (int)checks, "up", (int)up, "down", (int)down));
+		json_object_set_new(reply, "health_checks",
+				    json_pack("{s:i, s:i, s:i}", "checked", (int)checks, "up", (int)up,
+					      "down", (int)down));
 	return reply;
 }
 
@@ -459,11 +453,12 @@ static const struct command commands[] = {
 	{ "status", { NULL }, cmd_status, NULL },
 	{ "reload", { NULL }, cmd_reload, NULL },
 	{ "health", { NULL }, cmd_health, NULL },
-	{ "service-add", { "service", "scheduler", "forward", "ring_size", "echo", NULL }, NULL,
+	{ "service-add",
+	  { "service", "scheduler", "forward", "ring_size", "echo", NULL },
+	  NULL,
 	  edit_service_add },
 	{ "service-del", { "service", NULL }, NULL, edit_service_del },
-	{ "real-add", { "service", "real", "weight", "forward", "gue_port", NULL }, NULL,
-	  edit_real_add },
+	{ "real-add", { "service", "real", "weight", "forward", "gue_port", NULL }, NULL, edit_real_add },
 	{ "real-del", { "service", "real", NULL }, NULL, edit_real_del },
 	{ "real-set-weight", { "service", "real", "weight", NULL }, NULL, edit_real_weight },
 };
@@ -478,8 +473,8 @@ json_t *xlvsd_command(void *ctx, json_t *req)
 	size_t i;
 
 	if (!json_is_string(cmd))
-		return xlvsd_ctl_error("malformed request: %s", cmd ? "\"cmd\" must be a string" :
-				       "missing \"cmd\"");
+		return xlvsd_ctl_error("malformed request: %s",
+				       cmd ? "\"cmd\" must be a string" : "missing \"cmd\"");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(commands[i].name, json_string_value(cmd)))
 			c = &commands[i];
@@ -487,7 +482,7 @@ json_t *xlvsd_command(void *ctx, json_t *req)
 		return xlvsd_ctl_error("unknown command \"%s\" (status, reload, health, service-add, "
 				       "service-del, real-add, real-del, real-set-weight)",
 				       json_string_value(cmd));
-	json_object_foreach(req, key, v) {
+	json_object_foreach (req, key, v) {
 		if (strcmp(key, "cmd") && !key_allowed(c->args, key))
 			return xlvsd_ctl_error("unknown argument \"%s\" for %s", key, c->name);
 	}

@@ -19,7 +19,7 @@
 #include "event.h"
 #include "log.h"
 
-#define READ_CHUNK	4096
+#define READ_CHUNK 4096
 
 struct client {
 	struct xlvsd_ev ev;
@@ -29,12 +29,12 @@ struct client {
 	size_t in_len, in_cap;
 	char *out;
 	size_t out_len, out_off;
-	bool want_out;		/* EPOLLOUT registered */
-	bool closing;		/* close once out is flushed */
-	bool denied;		/* not root: refused, then drained until it hangs up */
+	bool want_out; /* EPOLLOUT registered */
+	bool closing;  /* close once out is flushed */
+	bool denied;   /* not root: refused, then drained until it hangs up */
 	int peer_pid;
-	ev_timer idle;		/* closes it after idle_timeout without a request or progress */
-	ev_tstamp last_active;	/* connected, last complete request, last reply bytes taken */
+	ev_timer idle;	       /* closes it after idle_timeout without a request or progress */
+	ev_tstamp last_active; /* connected, last complete request, last reply bytes taken */
 };
 
 struct xlvsd_ctl {
@@ -45,7 +45,7 @@ struct xlvsd_ctl {
 	void *ctx;
 	struct client *clients;
 	unsigned int nr_clients;
-	double idle_timeout;	/* seconds */
+	double idle_timeout; /* seconds */
 };
 
 json_t *xlvsd_ctl_error(const char *fmt, ...)
@@ -110,13 +110,14 @@ static void client_queue(struct client *cl, json_t *reply)
 	if (!text || len + 1 > XLVSD_CTL_MAX_REPLY) {
 		if (text)
 			log_err("control: reply to client pid %d is %zu bytes, over the limit of %d MiB: "
-				"sent an error instead", cl->peer_pid, len + 1, XLVSD_CTL_MAX_REPLY >> 20);
+				"sent an error instead",
+				cl->peer_pid, len + 1, XLVSD_CTL_MAX_REPLY >> 20);
 		else
 			log_err("control: cannot encode the reply to client pid %d: sent an error instead",
 				cl->peer_pid);
 		e = text ? xlvsd_ctl_error("reply too large (%zu bytes, the limit is %d MiB)", len + 1,
-					   XLVSD_CTL_MAX_REPLY >> 20) :
-			   xlvsd_ctl_error("internal error: cannot encode the reply");
+					   XLVSD_CTL_MAX_REPLY >> 20)
+			 : xlvsd_ctl_error("internal error: cannot encode the reply");
 		free(text);
 		text = e ? json_dumps(e, JSON_COMPACT) : NULL;
 		json_decref(e);
@@ -174,8 +175,9 @@ static bool client_flush(struct client *cl)
 		if (n <= 0) {
 			if (!cl->denied)
 				log_warn("control: reply to client pid %d not sent: %s after %zu of %zu "
-					 "bytes", cl->peer_pid, n < 0 ? strerror(errno) : "closed",
-					 cl->out_off, cl->out_len);
+					 "bytes",
+					 cl->peer_pid, n < 0 ? strerror(errno) : "closed", cl->out_off,
+					 cl->out_len);
 			client_free(cl);
 			return false;
 		}
@@ -214,12 +216,11 @@ static void client_line(struct client *cl, const char *line, size_t len)
 	json_t *req, *reply;
 
 	if (cl->denied || blank(line, len))
-		return;		/* refused already; or an operator pressing enter in socat */
+		return; /* refused already; or an operator pressing enter in socat */
 	client_active(cl);
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 	if (!req) {
-		client_reply(cl, xlvsd_ctl_error("malformed request: %s (column %d)", je.text,
-						 je.column));
+		client_reply(cl, xlvsd_ctl_error("malformed request: %s (column %d)", je.text, je.column));
 		return;
 	}
 	if (!json_is_object(req))
@@ -247,9 +248,8 @@ static void client_lines(struct client *cl)
 		cl->in_len = 0;
 	if (cl->in_len > XLVSD_CTL_MAX_LINE && !cl->closing && !out_pending(cl) &&
 	    !memchr(cl->in, '\n', cl->in_len)) {
-		client_reply(cl, xlvsd_ctl_error("request longer than %d bytes",
-						 XLVSD_CTL_MAX_LINE));
-		cl->closing = true;	/* cannot find the next request reliably */
+		client_reply(cl, xlvsd_ctl_error("request longer than %d bytes", XLVSD_CTL_MAX_LINE));
+		cl->closing = true; /* cannot find the next request reliably */
 	}
 }
 
@@ -314,8 +314,8 @@ static void client_idle(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (out_pending(cl))
 		log_warn("control: reply to client pid %d not sent: it took no bytes for %g s "
-			 "(%zu of %zu sent); closing it", cl->peer_pid, cl->ctl->idle_timeout,
-			 cl->out_off, cl->out_len);
+			 "(%zu of %zu sent); closing it",
+			 cl->peer_pid, cl->ctl->idle_timeout, cl->out_off, cl->out_len);
 	else
 		log_info("control: closing client pid %d: no request for %g s", cl->peer_pid,
 			 cl->ctl->idle_timeout);
@@ -345,8 +345,7 @@ static void refuse(int fd, const char *msg)
  */
 static struct client *evictable(struct xlvsd_ctl *ctl)
 {
-	double min_idle = ctl->idle_timeout < XLVSD_CTL_EVICT_IDLE ? ctl->idle_timeout :
-			  XLVSD_CTL_EVICT_IDLE;
+	double min_idle = ctl->idle_timeout < XLVSD_CTL_EVICT_IDLE ? ctl->idle_timeout : XLVSD_CTL_EVICT_IDLE;
 	ev_tstamp now = ev_now(ctl->loop);
 	struct client *cl, *best = NULL;
 
@@ -375,8 +374,8 @@ static void client_new(struct xlvsd_ctl *ctl, int fd)
 			return;
 		}
 		log_warn("control: %d clients connected: closing client pid %d, idle for %.1f s, "
-			 "to make room", ctl->nr_clients, cl->peer_pid,
-			 ev_now(ctl->loop) - cl->last_active);
+			 "to make room",
+			 ctl->nr_clients, cl->peer_pid, ev_now(ctl->loop) - cl->last_active);
 		client_free(cl);
 	}
 	cl = calloc(1, sizeof(*cl));
@@ -468,8 +467,7 @@ static int clear_stale(const struct sockaddr_un *sa)
 	if (fd < 0)
 		return -errno;
 	if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa))) {
-		log_err("another xlvsd listens on %s: stop it first, or use --socket",
-			sa->sun_path);
+		log_err("another xlvsd listens on %s: stop it first, or use --socket", sa->sun_path);
 		err = -EADDRINUSE;
 	} else if (unlink(sa->sun_path) && errno != ENOENT) {
 		err = -errno;
@@ -486,7 +484,7 @@ static int listen_on(const struct sockaddr_un *sa)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	old = umask(0177);	/* born 0600: no window where others can connect */
+	old = umask(0177); /* born 0600: no window where others can connect */
 	err = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	umask(old);
 	if (!err)
@@ -501,16 +499,15 @@ static int listen_on(const struct sockaddr_un *sa)
 	return fd;
 }
 
-int xlvsd_ctl_open(struct xlvsd_ctl **out, const char *path, struct ev_loop *loop,
-		   xlvsd_ctl_fn fn, void *ctx)
+int xlvsd_ctl_open(struct xlvsd_ctl **out, const char *path, struct ev_loop *loop, xlvsd_ctl_fn fn, void *ctx)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct xlvsd_ctl *ctl;
 	int fd, err;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		log_err("control socket path too long (at most %zu bytes): %s",
-			sizeof(sa.sun_path) - 1, path);
+		log_err("control socket path too long (at most %zu bytes): %s", sizeof(sa.sun_path) - 1,
+			path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, path);

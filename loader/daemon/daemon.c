@@ -27,7 +27,7 @@
 #include "daemon.h"
 #include "metrics.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Parse and validate path, interfaces included; msg gets "file:line:column: msg". */
 static int load_config(const char *path, struct xlvs_spec *spec, char *msg, size_t size)
@@ -52,8 +52,9 @@ static int load_config(const char *path, struct xlvs_spec *spec, char *msg, size
 	return err;
 }
 
-#define GROW_HINT "; to grow the maps, stop xlvsd, run `xlvsd --detach` (forwarding stops and " \
-	"connection state is lost until the start) and start xlvsd again: it sizes the maps for " \
+#define GROW_HINT                                                                                            \
+	"; to grow the maps, stop xlvsd, run `xlvsd --detach` (forwarding stops and "                        \
+	"connection state is lost until the start) and start xlvsd again: it sizes the maps for "            \
 	"its configuration (docs/operations.md)"
 
 /*
@@ -77,8 +78,8 @@ static int plan_config(const char *pin_dir, const struct xlvs_spec *spec, char *
 		return err;
 	}
 	if (err != -ENOENT)
-		log_warn("cannot open the maps pinned in %s (%s): planned against new maps",
-			 pin_dir, strerror(-err));
+		log_warn("cannot open the maps pinned in %s (%s): planned against new maps", pin_dir,
+			 strerror(-err));
 	err = xlvs_plan_check(NULL, 0, spec, why, sizeof(why));
 	if (err)
 		snprintf(msg, size, "%s", why[0] ? why : strerror(-err));
@@ -158,8 +159,7 @@ static void metrics_update(struct xlvsd *d)
 	err = xlvs_metrics_start(&d->mx, want, &d->maps, &d->status);
 	if (err) {
 		d->mx = NULL;
-		log_err("metrics: cannot listen on %s: %s; running without metrics", want,
-			strerror(-err));
+		log_err("metrics: cannot listen on %s: %s; running without metrics", want, strerror(-err));
 		return;
 	}
 	log_info("metrics: serving /metrics on %s", want);
@@ -174,17 +174,16 @@ static void notify_status(struct xlvsd *d, const char *extra)
 		strcat(ifs, i ? ", " : "");
 		strcat(ifs, d->spec.global.interfaces[i]);
 	}
-	sd_notifyf(0, "STATUS=%s%zu services, %zu reals on %s", extra ? extra : "",
-		   d->spec.nr_services, xlvsd_spec_nr_reals(&d->spec),
-		   ifs[0] ? ifs : "no interface");
+	sd_notifyf(0, "STATUS=%s%zu services, %zu reals on %s", extra ? extra : "", d->spec.nr_services,
+		   xlvsd_spec_nr_reals(&d->spec), ifs[0] ? ifs : "no interface");
 }
 
 static void log_applied(const char *what, const struct xlvs_apply_stats *st)
 {
 	log_info("%s: services +%u ~%u -%u, reals written %u removed %u, ring slots written %u, "
-		 "vips written %u removed %u", what, st->services_added, st->services_updated,
-		 st->services_removed, st->reals_written, st->reals_removed, st->ring_slots_written,
-		 st->vips_written, st->vips_removed);
+		 "vips written %u removed %u",
+		 what, st->services_added, st->services_updated, st->services_removed, st->reals_written,
+		 st->reals_removed, st->ring_slots_written, st->vips_written, st->vips_removed);
 }
 
 static const char *apply_error(int err)
@@ -207,8 +206,8 @@ static const char *apply_error(int err)
  * checks every ring slot: a daemon killed in the middle of an apply may have
  * left a ring half-written. msg (may be NULL) says why it failed.
  */
-static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs_apply_stats *st,
-		      char *msg, size_t size)
+static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs_apply_stats *st, char *msg,
+		      size_t size)
 {
 	const struct xlvs_spec *w = want;
 	struct xlvs_spec eff;
@@ -228,8 +227,7 @@ static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs
 	w = d->hc ? &eff : want;
 	err = xlvs_plan_check(&d->maps, 0, w, why, sizeof(why));
 	if (err && msg)
-		snprintf(msg, size, "%s%s", why[0] ? why : apply_error(err),
-			 err == -ENOSPC ? GROW_HINT : "");
+		snprintf(msg, size, "%s%s", why[0] ? why : apply_error(err), err == -ENOSPC ? GROW_HINT : "");
 	if (!err)
 		err = xlvs_maps_set_global(&d->maps, &want->global);
 	if (!err)
@@ -258,8 +256,9 @@ static void health_changed(void *ctx)
 	}
 	d->last_apply = st;
 	log_info("health: applied: reals written %u removed %u, ring slots written %u, "
-		 "services +%u ~%u -%u", st.reals_written, st.reals_removed, st.ring_slots_written,
-		 st.services_added, st.services_updated, st.services_removed);
+		 "services +%u ~%u -%u",
+		 st.reals_written, st.reals_removed, st.ring_slots_written, st.services_added,
+		 st.services_updated, st.services_removed);
 }
 
 /*
@@ -276,7 +275,7 @@ static void restore_maps(struct xlvsd *d)
 	if (d->hc)
 		xlvsd_hc_rollback(d->hc);
 	if (!d->applied)
-		return;		/* nothing to go back to: the caller exits */
+		return; /* nothing to go back to: the caller exits */
 	err = write_maps(d, &d->spec, &st, msg, sizeof(msg));
 	if (err)
 		log_err("restoring the previous state failed too: %s", msg);
@@ -299,8 +298,7 @@ static int attach_new(struct xlvsd *d, const struct xlvs_spec *want, char *msg, 
 		err = xlvs_dp_attach(&d->dp, g->interfaces[i], g->xdp_mode);
 		fresh[i] = err > 0;
 		if (err < 0)
-			snprintf(msg, size, "cannot attach to %s: %s", g->interfaces[i],
-				 strerror(-err));
+			snprintf(msg, size, "cannot attach to %s: %s", g->interfaces[i], strerror(-err));
 		err = err < 0 ? err : 0;
 	}
 	if (!err)
@@ -320,12 +318,11 @@ static void detach_old(struct xlvsd *d, const struct xlvs_spec *want)
 		const char *name = d->dp.ifaces[i].name;
 
 		if (spec_has_iface(want, name) || xlvs_dp_detach(&d->dp, name))
-			i++;	/* kept (or failed and logged): next one */
+			i++; /* kept (or failed and logged): next one */
 	}
 }
 
-int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st,
-		char *msg, size_t size)
+int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st, char *msg, size_t size)
 {
 	int err;
 
@@ -334,14 +331,15 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 	if (d->applied && want->global.conn_table_size != d->spec.global.conn_table_size &&
 	    want->global.conn_table_size && want->global.conn_table_size != d->dp.conn_entries)
 		log_warn("conn_table_size %u is not applied: xlvs_conns keeps %u entries until "
-			 "`xlvsd --detach` and a restart", want->global.conn_table_size,
-			 d->dp.conn_entries);
+			 "`xlvsd --detach` and a restart",
+			 want->global.conn_table_size, d->dp.conn_entries);
 	/* the first apply (maybe on maps adopted after kill -9): checks start from their health */
 	if (!d->applied && d->hc) {
 		err = xlvsd_hc_adopt(d->hc, &d->maps);
 		if (err)
 			log_warn("health: cannot read the health of the adopted maps (%s): every "
-				 "check starts in its initial state", strerror(-err));
+				 "check starts in its initial state",
+				 strerror(-err));
 	}
 	/* staged, not synced: a refused want must leave the running checks as they are */
 	err = d->hc ? xlvsd_hc_stage(d->hc, want) : 0;
@@ -461,8 +459,7 @@ static void nh_event(struct xlvsd_ev *ev, uint32_t events)
 	d->nh_last_err = err;
 }
 
-static int watch(struct xlvsd *d, struct xlvsd_ev *ev, int fd,
-		 void (*fn)(struct xlvsd_ev *, uint32_t))
+static int watch(struct xlvsd *d, struct xlvsd_ev *ev, int fd, void (*fn)(struct xlvsd_ev *, uint32_t))
 {
 	ev->fd = fd;
 	ev->fn = fn;
@@ -531,8 +528,7 @@ static void nh_start(struct xlvsd *d)
 
 	if (err) {
 		d->nh = NULL;
-		log_warn("next hops: resolver unavailable (%s); reals use bpf_fib_lookup",
-			 strerror(-err));
+		log_warn("next hops: resolver unavailable (%s); reals use bpf_fib_lookup", strerror(-err));
 		return;
 	}
 	if (watch(d, &d->nh_ev, xlvs_nh_fd(d->nh), nh_event)) {
@@ -562,8 +558,8 @@ static int start(struct xlvsd *d, struct xlvs_spec *want)
 	if (err) {
 		log_err("cannot open the maps pinned in %s: %s", d->opts->pin_dir,
 			err == -EPROTO ? "one was pinned by another version of xlvs "
-			"(`xlvsd --detach` drops the old data path and its state)" :
-			strerror(-err));
+					 "(`xlvsd --detach` drops the old data path and its state)"
+				       : strerror(-err));
 		return XLVSD_EXIT_RUNTIME;
 	}
 	d->maps_open = true;
@@ -605,13 +601,12 @@ static void stop(struct xlvsd *d)
 	if (d->loop)
 		ev_loop_destroy(d->loop);
 	if (ifs[0])
-		log_info("stopped; xlvs_lb keeps forwarding on %s (xlvsd --detach removes it)",
-			 ifs);
+		log_info("stopped; xlvs_lb keeps forwarding on %s (xlvsd --detach removes it)", ifs);
 }
 
 int xlvsd_run(const struct xlvsd_opts *opts)
 {
-	static struct xlvsd d;	/* the metrics thread reads maps and status: not on a stack */
+	static struct xlvsd d; /* the metrics thread reads maps and status: not on a stack */
 	struct xlvs_spec want;
 	sigset_t set;
 	char msg[768];
@@ -647,8 +642,8 @@ int xlvsd_run(const struct xlvsd_opts *opts)
 		notify_status(&d, NULL);
 		sd_notify(0, "READY=1");
 		log_info("ready: %zu services, %zu reals, %u interfaces (pin %s, socket %s)",
-			 d.spec.nr_services, xlvsd_spec_nr_reals(&d.spec), d.dp.nr_ifaces,
-			 opts->pin_dir, opts->socket);
+			 d.spec.nr_services, xlvsd_spec_nr_reals(&d.spec), d.dp.nr_ifaces, opts->pin_dir,
+			 opts->socket);
 		if (loop_run(&d))
 			rc = XLVSD_EXIT_RUNTIME;
 	}

@@ -18,16 +18,16 @@
 #include "status.h"
 
 #ifndef XLVS_VERSION
-#define XLVS_VERSION		"0.1.0"
+#define XLVS_VERSION "0.1.0"
 #endif
 
 /* Exit codes (xlvsd(8)). */
-#define XLVSD_EXIT_OK		0
-#define XLVSD_EXIT_CONFIG	1	/* bad usage or configuration */
-#define XLVSD_EXIT_RUNTIME	2	/* attach, bpffs, permissions, ... */
+#define XLVSD_EXIT_OK	   0
+#define XLVSD_EXIT_CONFIG  1 /* bad usage or configuration */
+#define XLVSD_EXIT_RUNTIME 2 /* attach, bpffs, permissions, ... */
 
-#define XLVSD_DEFAULT_CONFIG	"/etc/xlvs/xlvs.yaml"
-#define XLVSD_DEFAULT_SOCKET	"/run/xlvs/xlvsd.sock"
+#define XLVSD_DEFAULT_CONFIG "/etc/xlvs/xlvs.yaml"
+#define XLVSD_DEFAULT_SOCKET "/run/xlvs/xlvsd.sock"
 
 struct xlvs_nh;
 struct xlvs_metrics;
@@ -42,20 +42,20 @@ struct xlvsd_opts {
 
 struct xlvsd {
 	const struct xlvsd_opts *opts;
-	struct xlvs_spec spec;		/* the configured desired state (file + commands) */
-	struct xlvsd_hc *hc;		/* health checks: the maps hold spec with their actions applied */
-	bool applied;			/* spec has been applied once */
-	bool reloading;			/* in xlvsd_reload() */
+	struct xlvs_spec spec; /* the configured desired state (file + commands) */
+	struct xlvsd_hc *hc;   /* health checks: the maps hold spec with their actions applied */
+	bool applied;	       /* spec has been applied once */
+	bool reloading;	       /* in xlvsd_reload() */
 	struct xlvs_dp dp;
 	struct xlvs_maps maps;
 	bool maps_open;
 	struct xlvs_nh *nh;
 	struct xlvs_metrics *mx;
-	char metrics_listen[64];	/* what mx listens on */
+	char metrics_listen[64]; /* what mx listens on */
 	struct xlvsd_status status;
 	struct xlvs_apply_stats last_apply;
 	struct xlvsd_ctl *ctl;
-	struct ev_loop *loop;		/* the one event loop (event.h) */
+	struct ev_loop *loop; /* the one event loop (event.h) */
 	struct xlvsd_ev sig, nh_ev;
 	ev_timer watchdog;
 	bool stop;
@@ -79,8 +79,7 @@ int xlvsd_run(const struct xlvsd_opts *opts);
  * into d->spec (want is left empty). On failure nothing of want stays applied
  * (once a state was applied, it is restored) and msg says why.
  */
-int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st,
-		char *msg, size_t size);
+int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st, char *msg, size_t size);
 /* Re-read the configuration file and apply it; on any error keep the running state. */
 int xlvsd_reload(struct xlvsd *d, struct xlvs_apply_stats *st, char *msg, size_t size);
 

@@ -34,7 +34,7 @@
 #include "metrics.h"
 
 #ifndef XLVS_VERSION
-#define XLVS_VERSION		"0.1.0"
+#define XLVS_VERSION "0.1.0"
 #endif
 
 /*
@@ -42,9 +42,9 @@
  * stay silent (libmicrohttpd counts from its last byte): clients that trickle
  * their headers from one host cannot take every slot (docs/operations.md).
  */
-#define METRICS_CONN_LIMIT	64
-#define METRICS_CONN_PER_IP	8
-#define METRICS_CONN_TIMEOUT	10
+#define METRICS_CONN_LIMIT   64
+#define METRICS_CONN_PER_IP  8
+#define METRICS_CONN_TIMEOUT 10
 
 /* ---- collecting ---- */
 
@@ -57,7 +57,7 @@ struct svc_row {
 
 /* libxlvsmaps refuses two reals with one address in a service: the labels are unique. */
 struct real_row {
-	size_t svc;			/* index into svc rows */
+	size_t svc; /* index into svc rows */
 	char text[INET6_ADDRSTRLEN];
 	struct xlvs_counters c;
 	uint64_t weight;
@@ -199,8 +199,7 @@ void xlvs_metrics_family(FILE *f, const char *name, const char *type, const char
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-void xlvs_metrics_sample_text(FILE *f, const char *name, const char *const *kv, size_t npairs,
-			      const char *v)
+void xlvs_metrics_sample_text(FILE *f, const char *name, const char *const *kv, size_t npairs, const char *v)
 {
 	size_t i;
 
@@ -213,8 +212,7 @@ void xlvs_metrics_sample_text(FILE *f, const char *name, const char *const *kv, 
 	fprintf(f, "%s %s\n", npairs ? "}" : "", v);
 }
 
-void xlvs_metrics_sample(FILE *f, const char *name, const char *const *kv, size_t npairs,
-			 uint64_t v)
+void xlvs_metrics_sample(FILE *f, const char *name, const char *const *kv, size_t npairs, uint64_t v)
 {
 	char text[24];
 
@@ -268,13 +266,13 @@ static const struct {
 	const char *svc, *real, *help;
 	size_t off;
 } counter_families[] = {
-	{ "xlvs_service_packets_total", "xlvs_real_packets_total",
-	  "Packets forwarded", offsetof(struct xlvs_counters, packets) },
+	{ "xlvs_service_packets_total", "xlvs_real_packets_total", "Packets forwarded",
+	  offsetof(struct xlvs_counters, packets) },
 	{ "xlvs_service_bytes_total", "xlvs_real_bytes_total",
 	  "Bytes forwarded, counted as received (Ethernet frame, before encapsulation)",
 	  offsetof(struct xlvs_counters, bytes) },
-	{ "xlvs_service_connections_total", "xlvs_real_connections_total",
-	  "New flows scheduled", offsetof(struct xlvs_counters, new_flows) },
+	{ "xlvs_service_connections_total", "xlvs_real_connections_total", "New flows scheduled",
+	  offsetof(struct xlvs_counters, new_flows) },
 };
 
 static void put_services(FILE *f, const struct scrape *s)
@@ -309,7 +307,8 @@ static void put_reals(FILE *f, const struct scrape *s)
 	size_t i, k;
 
 	for (k = 0; k < sizeof(counter_families) / sizeof(counter_families[0]); k++) {
-		snprintf(help, sizeof(help), "%s, per real server of a virtual service.", counter_families[k].help);
+		snprintf(help, sizeof(help), "%s, per real server of a virtual service.",
+			 counter_families[k].help);
 		xlvs_metrics_family(f, counter_families[k].real, "counter", help);
 		for (i = 0; i < s->nr_reals; i++)
 			put_real(f, s, &s->reals[i], counter_families[k].real,
@@ -339,8 +338,9 @@ static void put_all(FILE *f, const struct scrape *s, struct xlvsd_status *h)
 			    "Packets dropped by the XDP program, by reason.");
 	for (i = 0; i < XLVS_DROP_MAX; i++)
 		sample1(f, "xlvs_drops_total", "reason", xlvs_drop_names[i], s->drops[i]);
-	xlvs_metrics_family(f, "xlvs_events_total", "counter",
-			    "Data-path outcomes other than drops (packets passed to the kernel, guards, ICMP), by event.");
+	xlvs_metrics_family(
+		f, "xlvs_events_total", "counter",
+		"Data-path outcomes other than drops (packets passed to the kernel, guards, ICMP), by event.");
 	for (i = 0; i < XLVS_EV_MAX; i++)
 		sample1(f, "xlvs_events_total", "event", xlvs_event_names[i], s->events[i]);
 }
@@ -388,8 +388,8 @@ struct xlvs_metrics {
 	struct xlvsd_status *h;
 };
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
-			     char *body, size_t len, enum MHD_ResponseMemoryMode mode, const char *allow)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type, char *body,
+			     size_t len, enum MHD_ResponseMemoryMode mode, const char *allow)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
 	enum MHD_Result ret;
@@ -397,7 +397,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const 
 	if (!r) {
 		if (mode == MHD_RESPMEM_MUST_FREE)
 			free(body);
-		return MHD_NO;	/* MHD closes the connection */
+		return MHD_NO; /* MHD closes the connection */
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (allow)
@@ -410,8 +410,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const 
 static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int code, const char *msg,
 				  const char *allow)
 {
-	return reply(c, code, "text/plain; charset=utf-8", (char *)msg, strlen(msg),
-		     MHD_RESPMEM_PERSISTENT, allow);
+	return reply(c, code, "text/plain; charset=utf-8", (char *)msg, strlen(msg), MHD_RESPMEM_PERSISTENT,
+		     allow);
 }
 
 /* Runs on libmicrohttpd's thread, one request at a time. */
@@ -457,18 +457,18 @@ int xlvs_metrics_parse_listen(const char *listen, struct sockaddr_storage *ss, s
 
 	if (!listen || !ss || !sslen)
 		return -EINVAL;
-	if (listen[0] == '[') {		/* [v6]:port */
+	if (listen[0] == '[') { /* [v6]:port */
 		sep = strchr(listen, ']');
 		if (!sep || sep[1] != ':')
 			return -EINVAL;
 		n = (size_t)(sep - listen - 1);
 		port = sep + 2;
 		v6 = true;
-	} else if ((sep = strchr(listen, ':'))) {	/* v4:port or :port */
+	} else if ((sep = strchr(listen, ':'))) { /* v4:port or :port */
 		n = (size_t)(sep - listen);
 		port = sep + 1;
 	} else {
-		n = 0;		/* port alone */
+		n = 0; /* port alone */
 	}
 	if (n >= sizeof(host) || listen_port(port, &p) || (v6 && !n))
 		return -EINVAL;
@@ -535,8 +535,7 @@ int xlvs_metrics_start(struct xlvs_metrics **out, const char *listen, struct xlv
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	mx->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, mx,
-				 MHD_OPTION_LISTEN_SOCKET, fd,
+	mx->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, mx, MHD_OPTION_LISTEN_SOCKET, fd,
 				 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_CONN_LIMIT,
 				 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)METRICS_CONN_PER_IP,
 				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)METRICS_CONN_TIMEOUT,

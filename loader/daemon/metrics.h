@@ -18,7 +18,7 @@ struct xlvs_maps;
 struct xlvsd_status;
 struct xlvs_metrics;
 
-#define XLVS_METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+#define XLVS_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /*
  * listen: "127.0.0.1:9105", "[::1]:9105", or just "9105" / ":9105" (loopback).
@@ -40,8 +40,7 @@ int xlvs_metrics_render(struct xlvs_maps *m, struct xlvsd_status *h, char **out,
 void xlvs_metrics_family(FILE *f, const char *name, const char *type, const char *help);
 void xlvs_metrics_sample(FILE *f, const char *name, const char *const *kv, size_t npairs, uint64_t v);
 /* The same with the value as text (a float the caller formatted). */
-void xlvs_metrics_sample_text(FILE *f, const char *name, const char *const *kv, size_t npairs,
-			      const char *v);
+void xlvs_metrics_sample_text(FILE *f, const char *name, const char *const *kv, size_t npairs, const char *v);
 
 /* Helpers, exported for tests. */
 int xlvs_metrics_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen);

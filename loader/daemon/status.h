@@ -16,13 +16,13 @@
 
 struct xlvsd_status {
 	pthread_mutex_t lock;
-	time_t start_time;		/* when xlvsd started (wall clock) */
-	uint64_t reloads_ok;		/* SIGHUP / control reloads applied */
-	uint64_t reloads_failed;	/* reloads refused (bad file) or failed to apply */
-	time_t last_reload_time;	/* 0 = never reloaded */
+	time_t start_time;	 /* when xlvsd started (wall clock) */
+	uint64_t reloads_ok;	 /* SIGHUP / control reloads applied */
+	uint64_t reloads_failed; /* reloads refused (bad file) or failed to apply */
+	time_t last_reload_time; /* 0 = never reloaded */
 	bool last_reload_ok;
-	uint32_t services;		/* services in the applied desired state */
-	uint32_t reals;			/* reals in the applied desired state */
+	uint32_t services; /* services in the applied desired state */
+	uint32_t reals;	   /* reals in the applied desired state */
 	/* More families, rendered by their owner (health checks); set before the exporter starts. */
 	void (*extra_metrics)(FILE *f, void *arg);
 	void *extra_arg;

@@ -50,7 +50,12 @@ static char *trim_slashes(char *path)
 	return path;
 }
 
-enum { OPT_CHECK = 256, OPT_DETACH, OPT_PIN_DIR, OPT_SOCKET };
+enum {
+	OPT_CHECK = 256,
+	OPT_DETACH,
+	OPT_PIN_DIR,
+	OPT_SOCKET
+};
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },

@@ -24,10 +24,10 @@
 #include "log.h"
 #include "attach/xdp.h"
 
-#define PROG_NAME	"xlvs_lb"
-#define CONNS_MAP	"xlvs_conns"
-#define RING_MAP	"xlvs_ring"
-#define MAP_PIN_PREFIX	"xlvs_"		/* every map of the director is named xlvs_* */
+#define PROG_NAME      "xlvs_lb"
+#define CONNS_MAP      "xlvs_conns"
+#define RING_MAP       "xlvs_ring"
+#define MAP_PIN_PREFIX "xlvs_" /* every map of the director is named xlvs_* */
 
 /* What the kernel says about a loaded program. */
 struct prog_desc {
@@ -80,8 +80,9 @@ static const char *tag_str(const uint8_t tag[8], char buf[17])
 
 static const char *perm_hint(int err)
 {
-	return (err == -EACCES || err == -EPERM) && geteuid() ?
-	       " (xlvsd needs root: CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)" : "";
+	return (err == -EACCES || err == -EPERM) && geteuid()
+		       ? " (xlvsd needs root: CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)"
+		       : "";
 }
 
 /* ---- bpffs and the pin directory ----------------------------------------- */
@@ -224,23 +225,22 @@ static int match_pinned_map(struct bpf_map *map, uint32_t want_entries)
 		return err;
 	}
 	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
-	    info.value_size != bpf_map__value_size(map) ||
-	    info.map_flags != bpf_map__map_flags(map)) {
+	    info.value_size != bpf_map__value_size(map) || info.map_flags != bpf_map__map_flags(map)) {
 		log_err("pinned map %s does not match this xlvs_lb (its layout changed); remove "
 			"the old data path with `xlvsd --detach` (drops connection state) and "
-			"start again", path);
+			"start again",
+			path);
 		return -ESTALE;
 	}
 	if (want_entries && want_entries != info.max_entries)
 		log_warn("%s keeps its %u entries (conn_table_size %u needs `xlvsd --detach` "
-			 "and a restart, which drops connection state)", path, info.max_entries,
-			 want_entries);
+			 "and a restart, which drops connection state)",
+			 path, info.max_entries, want_entries);
 	return bpf_map__set_max_entries(map, info.max_entries);
 }
 
 /* Open the embedded object with the maps pinned (and reused) under pin_dir. */
-static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
-				      uint32_t ring_slots)
+static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries, uint32_t ring_slots)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	struct xlvs_lb_bpf *skel;
@@ -262,7 +262,7 @@ static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
 	ring = bpf_object__find_map_by_name(skel->obj, RING_MAP);
 	if (!err && ring && ring_slots)
 		err = bpf_map__set_max_entries(ring, ring_slots);
-	bpf_object__for_each_map(map, skel->obj) {
+	bpf_object__for_each_map (map, skel->obj) {
 		if (!err)
 			err = match_pinned_map(map, map == conns ? conn_entries : 0);
 	}
@@ -281,7 +281,7 @@ static int record_maps(struct xlvs_dp *dp, struct bpf_object *obj)
 	struct bpf_map *map;
 	int err;
 
-	bpf_object__for_each_map(map, obj) {
+	bpf_object__for_each_map (map, obj) {
 		if (!bpf_map__is_pinned(map) || dp->nr_map_ids == XLVS_DP_MAX_MAPS)
 			continue;
 		err = get_info(bpf_map__fd(map), &info, sizeof(info));
@@ -347,8 +347,8 @@ static int choose_prog(struct xlvs_dp *dp, int new_fd)
 	}
 	if (old_fd >= 0 && !prog_describe(old_fd, &old) && same_program(&old, &cur)) {
 		set_prog(dp, old_fd, &old);
-		log_info("adopted pinned %s (id %u, tag %s): same program, nothing reloaded",
-			 PROG_NAME, old.id, tag_str(old.tag, t1));
+		log_info("adopted pinned %s (id %u, tag %s): same program, nothing reloaded", PROG_NAME,
+			 old.id, tag_str(old.tag, t1));
 		return 0;
 	}
 	fd = fcntl(new_fd, F_DUPFD_CLOEXEC, 3);
@@ -357,8 +357,8 @@ static int choose_prog(struct xlvs_dp *dp, int new_fd)
 		log_info("upgrading %s: pinned id %u tag %s -> id %u tag %s", PROG_NAME, old.id,
 			 tag_str(old.tag, t1), cur.id, tag_str(cur.tag, t2));
 	else if (!err)
-		log_info("loaded %s (id %u, tag %s), pinned at %s", PROG_NAME, cur.id,
-			 tag_str(cur.tag, t1), path);
+		log_info("loaded %s (id %u, tag %s), pinned at %s", PROG_NAME, cur.id, tag_str(cur.tag, t1),
+			 path);
 	if (old_fd >= 0)
 		close(old_fd);
 	if (err) {
@@ -481,8 +481,7 @@ static int adopt_link(struct xlvs_dp *dp, const char *pinned)
 			 info.xdp.ifindex);
 		goto out;
 	}
-	if (strcmp(name, pinned) && !link_path(to, sizeof(to), dp->pin_dir, name) &&
-	    !rename(path, to))
+	if (strcmp(name, pinned) && !link_path(to, sizeof(to), dp->pin_dir, name) && !rename(path, to))
 		log_info("interface %s is now called %s: link pin renamed", pinned, name);
 	if (info.prog_id != dp->prog_id) {
 		if (bpf_link_update(fd, dp->prog_fd, NULL)) {
@@ -491,12 +490,11 @@ static int adopt_link(struct xlvs_dp *dp, const char *pinned)
 				strerror(-err));
 			goto out;
 		}
-		log_info("%s: program swapped to id %u on bpf_link %u (atomic)", name, dp->prog_id,
-			 info.id);
+		log_info("%s: program swapped to id %u on bpf_link %u (atomic)", name, dp->prog_id, info.id);
 		info.prog_id = dp->prog_id;
 	}
-	log_info("adopted %s: %s, bpf_link %u (program id %u)", name, xlvs_xdp_mode_name(mode),
-		 info.id, info.prog_id);
+	log_info("adopted %s: %s, bpf_link %u (program id %u)", name, xlvs_xdp_mode_name(mode), info.id,
+		 info.prog_id);
 	err = track(dp, name, info.xdp.ifindex, mode, XLVS_ATTACH_LINK, info.prog_id, true);
 out:
 	close(fd);
@@ -519,8 +517,7 @@ static size_t link_pins(const char *dir, char (**names)[256])
 			continue;
 		if (!*names && !(*names = calloc(XLVS_DP_MAX_IFACES, sizeof(**names))))
 			break;
-		if (!link_unescape((*names)[n], sizeof(**names),
-				   de->d_name + strlen(XLVS_LINK_PIN_PREFIX)))
+		if (!link_unescape((*names)[n], sizeof(**names), de->d_name + strlen(XLVS_LINK_PIN_PREFIX)))
 			n++;
 	}
 	closedir(d);
@@ -529,7 +526,7 @@ static size_t link_pins(const char *dir, char (**names)[256])
 
 static int discover_links(struct xlvs_dp *dp)
 {
-	char (*names)[256];
+	char(*names)[256];
 	size_t n, i;
 	int err = 0;
 
@@ -541,8 +538,8 @@ static int discover_links(struct xlvs_dp *dp)
 }
 
 /* A program of ours attached over netlink (an older loader, `ip link`, a crash). */
-static int adopt_netlink(struct xlvs_dp *dp, const char *name, int ifindex,
-			 enum xlvs_xdp_mode mode, const struct prog_desc *d, bool update)
+static int adopt_netlink(struct xlvs_dp *dp, const char *name, int ifindex, enum xlvs_xdp_mode mode,
+			 const struct prog_desc *d, bool update)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
 	uint32_t id = d->id;
@@ -552,8 +549,7 @@ static int adopt_netlink(struct xlvs_dp *dp, const char *name, int ifindex,
 		fd = bpf_prog_get_fd_by_id(id);
 		opts.old_prog_fd = fd;
 		/* XDP_FLAGS_REPLACE: atomic, and only if d is still the one attached */
-		if (fd < 0 ||
-		    bpf_xdp_attach(ifindex, dp->prog_fd, xlvs_xdp_mode_flags(mode), &opts)) {
+		if (fd < 0 || bpf_xdp_attach(ifindex, dp->prog_fd, xlvs_xdp_mode_flags(mode), &opts)) {
 			log_err("%s: cannot swap program %u for %u: %s", name, id, dp->prog_id,
 				strerror(errno));
 			if (fd >= 0)
@@ -561,18 +557,16 @@ static int adopt_netlink(struct xlvs_dp *dp, const char *name, int ifindex,
 			return -EBUSY;
 		}
 		close(fd);
-		log_info("%s: program swapped to id %u over netlink (atomic replace)", name,
-			 dp->prog_id);
+		log_info("%s: program swapped to id %u over netlink (atomic replace)", name, dp->prog_id);
 		id = dp->prog_id;
 	}
 	if (update)
-		log_info("adopted %s: %s, netlink attachment (program id %u)", name,
-			 xlvs_xdp_mode_name(mode), id);
+		log_info("adopted %s: %s, netlink attachment (program id %u)", name, xlvs_xdp_mode_name(mode),
+			 id);
 	return track(dp, name, ifindex, mode, XLVS_ATTACH_NETLINK, id, true);
 }
 
-static int attach_libxdp(struct xlvs_dp *dp, const char *name, int ifindex,
-			 enum xlvs_xdp_mode mode);
+static int attach_libxdp(struct xlvs_dp *dp, const char *name, int ifindex, enum xlvs_xdp_mode mode);
 
 /*
  * Our program inside libxdp's dispatcher. An upgrade adds the new program to
@@ -580,8 +574,8 @@ static int attach_libxdp(struct xlvs_dp *dp, const char *name, int ifindex,
  * atomically each time and a packet the old copy passes reaches the new one.
  * (Untested on the development machine, where the dispatcher cannot load.)
  */
-static int adopt_dispatcher(struct xlvs_dp *dp, const char *name, int ifindex,
-			    enum xlvs_xdp_mode mode, bool update)
+static int adopt_dispatcher(struct xlvs_dp *dp, const char *name, int ifindex, enum xlvs_xdp_mode mode,
+			    bool update)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *p, *ours = NULL;
@@ -590,8 +584,7 @@ static int adopt_dispatcher(struct xlvs_dp *dp, const char *name, int ifindex,
 
 	if (libxdp_get_error(mp))
 		return 0;
-	for (p = xdp_multiprog__next_prog(NULL, mp); p && !ours;
-	     p = xdp_multiprog__next_prog(p, mp))
+	for (p = xdp_multiprog__next_prog(NULL, mp); p && !ours; p = xdp_multiprog__next_prog(p, mp))
 		if (!prog_describe(xdp_program__fd(p), &d) && uses_our_maps(dp, &d))
 			ours = p;
 	if (!ours)
@@ -601,13 +594,14 @@ static int adopt_dispatcher(struct xlvs_dp *dp, const char *name, int ifindex,
 		if (!err) {
 			err = xdp_program__detach(ours, ifindex, xlvs_xdp_libxdp_mode(mode), 0);
 			log_info("%s: upgraded inside the libxdp dispatcher (old program %u "
-				 "removed: %s)", name, d.id, err ? strerror(-err) : "ok");
+				 "removed: %s)",
+				 name, d.id, err ? strerror(-err) : "ok");
 		}
-		goto out;	/* attach_libxdp tracked the new one */
+		goto out; /* attach_libxdp tracked the new one */
 	}
 	if (update)
-		log_info("adopted %s: %s, libxdp dispatcher (program id %u)", name,
-			 xlvs_xdp_mode_name(mode), d.id);
+		log_info("adopted %s: %s, libxdp dispatcher (program id %u)", name, xlvs_xdp_mode_name(mode),
+			 d.id);
 	err = track(dp, name, ifindex, mode, XLVS_ATTACH_LIBXDP, d.id, true);
 out:
 	xdp_multiprog__close(mp);
@@ -667,8 +661,7 @@ static bool has_pins(const char *dir)
 	return found;
 }
 
-int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries,
-		 uint32_t ring_slots)
+int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries, uint32_t ring_slots)
 {
 	int err;
 
@@ -681,13 +674,13 @@ int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries,
 	strcpy(dp->pin_dir, pin_dir);
 	if (getenv("LIBXDP_SKIP_DISPATCHER")) {
 		dp->libxdp_off = true;
-		snprintf(dp->libxdp_reason, sizeof(dp->libxdp_reason),
-			 "LIBXDP_SKIP_DISPATCHER is set");
+		snprintf(dp->libxdp_reason, sizeof(dp->libxdp_reason), "LIBXDP_SKIP_DISPATCHER is set");
 	}
 	err = lock_dir(pin_dir, &dp->lock_fd);
 	if (err == -EBUSY)
 		log_err("another xlvsd is using %s: stop it first, or give this one its own "
-			"--pin-dir", pin_dir);
+			"--pin-dir",
+			pin_dir);
 	if (!err) {
 		dp->created = !has_pins(pin_dir);
 		err = load_program(dp, conn_entries, ring_slots);
@@ -723,8 +716,7 @@ void xlvs_dp_close(struct xlvs_dp *dp)
  * that the caller attaches a pinned bpf_link instead (on a first attach the
  * interface runs no program for a moment: packets go to the kernel as before).
  */
-static int attach_libxdp(struct xlvs_dp *dp, const char *name, int ifindex,
-			 enum xlvs_xdp_mode mode)
+static int attach_libxdp(struct xlvs_dp *dp, const char *name, int ifindex, enum xlvs_xdp_mode mode)
 {
 	struct xdp_multiprog *mp;
 	struct xlvs_lb_bpf *skel;
@@ -738,7 +730,7 @@ static int attach_libxdp(struct xlvs_dp *dp, const char *name, int ifindex,
 	err = xlvs_xdp_attach_libxdp(skel->obj, ifindex, mode, &id, why, sizeof(why));
 	xlvs_lb_bpf__destroy(skel);
 	if (err == -EAGAIN) {
-		dp->libxdp_off = true;	/* no need to try again for other interfaces */
+		dp->libxdp_off = true; /* no need to try again for other interfaces */
 		snprintf(dp->libxdp_reason, sizeof(dp->libxdp_reason), "%s", why);
 		return err;
 	}
@@ -751,8 +743,8 @@ static int attach_libxdp(struct xlvs_dp *dp, const char *name, int ifindex,
 		n = xdp_multiprog__program_count(mp);
 		xdp_multiprog__close(mp);
 	}
-	log_info("attached %s to %s: %s, libxdp dispatcher (%d programs on the interface)",
-		 PROG_NAME, name, xlvs_xdp_mode_name(mode), n);
+	log_info("attached %s to %s: %s, libxdp dispatcher (%d programs on the interface)", PROG_NAME, name,
+		 xlvs_xdp_mode_name(mode), n);
 	return track(dp, name, ifindex, mode, XLVS_ATTACH_LIBXDP, id, false);
 }
 
@@ -769,20 +761,20 @@ static int attach_link(struct xlvs_dp *dp, const char *name, int ifindex, enum x
 	fd = bpf_link_create(dp->prog_fd, ifindex, BPF_XDP, &opts);
 	if (fd < 0) {
 		err = -errno;
-		log_warn("%s: %s bpf_link attach failed: %s", name, xlvs_xdp_mode_name(mode),
-			 strerror(-err));
+		log_warn("%s: %s bpf_link attach failed: %s", name, xlvs_xdp_mode_name(mode), strerror(-err));
 		return err;
 	}
-	unlink(path);	/* a stale pin of a dead link (adoption removes those too) */
+	unlink(path); /* a stale pin of a dead link (adoption removes those too) */
 	if (bpf_obj_pin(fd, path)) {
 		err = -errno;
 		log_err("%s: cannot pin the link at %s: %s", name, path, strerror(-err));
-		close(fd);	/* the only reference: this detaches it */
+		close(fd); /* the only reference: this detaches it */
 		return err;
 	}
 	close(fd);
 	log_info("attached %s to %s: %s, single program via bpf_link "
-		 "(libxdp dispatcher unavailable: %s)", PROG_NAME, name, xlvs_xdp_mode_name(mode),
+		 "(libxdp dispatcher unavailable: %s)",
+		 PROG_NAME, name, xlvs_xdp_mode_name(mode),
 		 dp->libxdp_reason[0] ? dp->libxdp_reason : "not tried");
 	return track(dp, name, ifindex, mode, XLVS_ATTACH_LINK, dp->prog_id, false);
 }
@@ -795,15 +787,15 @@ static int check_free(struct xlvs_dp *dp, const char *name, int ifindex)
 	uint32_t id;
 
 	if (bpf_xdp_query(ifindex, 0, &q))
-		return 0;	/* the attach itself will report the problem */
+		return 0; /* the attach itself will report the problem */
 	id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 	if (!id || prog_describe_id(id, &d))
 		return 0;
 	if (!strcmp(d.name, "xdp_dispatcher") && !dp->libxdp_off)
-		return 0;	/* libxdp adds us next to the programs already there */
+		return 0; /* libxdp adds us next to the programs already there */
 	log_err("%s already runs XDP program '%s' (id %u)%s: xlvsd does not replace it; remove it "
-		"first (ip link set dev %s xdp off, or xdp-loader unload)", name, d.name, id,
-		uses_our_maps(dp, &d) ? ", an xlvs_lb xlvsd could not adopt" : "", name);
+		"first (ip link set dev %s xdp off, or xdp-loader unload)",
+		name, d.name, id, uses_our_maps(dp, &d) ? ", an xlvs_lb xlvsd could not adopt" : "", name);
 	return -EBUSY;
 }
 
@@ -840,14 +832,14 @@ static int detach_link(const char *pin_dir, const char *name);
 static bool still_attached(struct xlvs_dp *dp, struct xlvs_iface *f)
 {
 	if (f->method == XLVS_ATTACH_LIBXDP)
-		return true;	/* the interface runs the dispatcher, not f->prog_id */
+		return true; /* the interface runs the dispatcher, not f->prog_id */
 	if ((int)if_nametoindex(f->name) == f->ifindex &&
 	    attached_mode(f->ifindex, f->prog_id) != XLVS_XDP_AUTO)
 		return true;
 	log_warn("%s lost its %s attachment (interface recreated?): attaching again", f->name,
 		 xlvs_attach_method_name(f->method));
 	if (f->method == XLVS_ATTACH_LINK)
-		detach_link(dp->pin_dir, f->name);	/* drop the dead link's pin */
+		detach_link(dp->pin_dir, f->name); /* drop the dead link's pin */
 	untrack(dp, f);
 	return false;
 }
@@ -863,8 +855,8 @@ int xlvs_dp_attach(struct xlvs_dp *dp, const char *ifname, enum xlvs_xdp_mode mo
 		if (mode != XLVS_XDP_AUTO && mode != f->mode)
 			log_warn("%s stays in %s mode: the XDP mode of a running attachment is "
 				 "not changed live (remove the interface from the configuration, "
-				 "reload, add it back, reload)", ifname,
-				 xlvs_xdp_mode_name(f->mode));
+				 "reload, add it back, reload)",
+				 ifname, xlvs_xdp_mode_name(f->mode));
 		return 0;
 	}
 	ifindex = if_nametoindex(ifname);
@@ -906,7 +898,7 @@ static int detach_netlink(int ifindex, enum xlvs_xdp_mode mode, uint32_t prog_id
 	fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	opts.old_prog_fd = fd;	/* only if it is still ours */
+	opts.old_prog_fd = fd; /* only if it is still ours */
 	if (bpf_xdp_detach(ifindex, xlvs_xdp_mode_flags(mode), &opts))
 		err = -errno;
 	close(fd);
@@ -945,8 +937,7 @@ static int detach_iface(const char *pin_dir, const struct xlvs_iface *f)
 		log_err("cannot detach %s from %s (%s): %s", PROG_NAME, f->name,
 			xlvs_attach_method_name(f->method), strerror(-err));
 	else
-		log_info("detached %s from %s (%s)", PROG_NAME, f->name,
-			 xlvs_attach_method_name(f->method));
+		log_info("detached %s from %s (%s)", PROG_NAME, f->name, xlvs_attach_method_name(f->method));
 	return err;
 }
 
@@ -993,7 +984,7 @@ static void pinned_map_ids(struct xlvs_dp *dp)
 /* Every link pin, whatever namespace its interface is in. Returns true if one failed. */
 static bool detach_all_links(const char *dir)
 {
-	char (*names)[256];
+	char(*names)[256];
 	bool failed = false;
 	size_t n, i;
 	int err;
@@ -1015,8 +1006,8 @@ static bool detach_all_links(const char *dir)
 static bool ours_to_unpin(const char *n)
 {
 	return !strncmp(n, MAP_PIN_PREFIX, strlen(MAP_PIN_PREFIX)) ||
-	       !strncmp(n, XLVS_LINK_PIN_PREFIX, strlen(XLVS_LINK_PIN_PREFIX)) ||
-	       !strcmp(n, XLVS_PROG_PIN) || !strcmp(n, XLVS_PROG_PIN "_new");
+	       !strncmp(n, XLVS_LINK_PIN_PREFIX, strlen(XLVS_LINK_PIN_PREFIX)) || !strcmp(n, XLVS_PROG_PIN) ||
+	       !strcmp(n, XLVS_PROG_PIN "_new");
 }
 
 /* Remove the pins xlvs creates (and only those), then the directory. */
@@ -1043,8 +1034,8 @@ static int unpin_all(const char *dir)
 	closedir(d);
 	log_info("removed %d pins from %s", n, dir);
 	if (!err && rmdir(dir))
-		log_warn("%s not removed: %s", dir, errno == ENOTEMPTY ?
-			 "it holds files xlvs did not create" : strerror(errno));
+		log_warn("%s not removed: %s", dir,
+			 errno == ENOTEMPTY ? "it holds files xlvs did not create" : strerror(errno));
 	return err;
 }
 
@@ -1065,7 +1056,8 @@ int xlvs_dp_remove(struct xlvs_dp *dp)
 	err = err ? err : e;
 	if (err)
 		log_err("removing what this start created in %s failed: %s (`xlvsd --detach` "
-			"removes it)", dp->pin_dir, strerror(-err));
+			"removes it)",
+			dp->pin_dir, strerror(-err));
 	else
 		log_info("removed the data path this start had created in %s", dp->pin_dir);
 	return err;

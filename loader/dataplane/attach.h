@@ -25,38 +25,38 @@
 #include "spec.h"
 #include "attach/xdp.h"
 
-#define XLVS_PROG_PIN		"prog_xlvs_lb"
-#define XLVS_LINK_PIN_PREFIX	"link_"
-#define XLVS_DP_MAX_IFACES	64	/* attachments tracked (config allows 8) */
-#define XLVS_DP_MAX_MAPS	32
+#define XLVS_PROG_PIN	     "prog_xlvs_lb"
+#define XLVS_LINK_PIN_PREFIX "link_"
+#define XLVS_DP_MAX_IFACES   64 /* attachments tracked (config allows 8) */
+#define XLVS_DP_MAX_MAPS     32
 
 enum xlvs_attach_method {
-	XLVS_ATTACH_LINK,	/* pinned bpf_link: link_<ifname> */
-	XLVS_ATTACH_NETLINK,	/* plain netlink attachment, adopted from an earlier loader */
-	XLVS_ATTACH_LIBXDP,	/* component of libxdp's multi-program dispatcher */
+	XLVS_ATTACH_LINK,    /* pinned bpf_link: link_<ifname> */
+	XLVS_ATTACH_NETLINK, /* plain netlink attachment, adopted from an earlier loader */
+	XLVS_ATTACH_LIBXDP,  /* component of libxdp's multi-program dispatcher */
 };
 
 struct xlvs_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
-	enum xlvs_xdp_mode mode;	/* XLVS_XDP_NATIVE or XLVS_XDP_GENERIC: what it got */
+	enum xlvs_xdp_mode mode; /* XLVS_XDP_NATIVE or XLVS_XDP_GENERIC: what it got */
 	enum xlvs_attach_method method;
-	uint32_t prog_id;		/* the program attached there */
-	bool adopted;			/* found attached when xlvsd started */
+	uint32_t prog_id; /* the program attached there */
+	bool adopted;	  /* found attached when xlvsd started */
 };
 
 struct xlvs_dp {
 	char pin_dir[PATH_MAX / 2];
-	int lock_fd;			/* flock on pin_dir: one xlvsd per pin directory */
-	int prog_fd;			/* the program interfaces run (prog_xlvs_lb) */
+	int lock_fd; /* flock on pin_dir: one xlvsd per pin directory */
+	int prog_fd; /* the program interfaces run (prog_xlvs_lb) */
 	uint32_t prog_id;
 	uint8_t prog_tag[8];
-	uint32_t conn_entries;		/* max_entries of xlvs_conns as loaded */
-	uint32_t ring_slots;		/* max_entries of xlvs_ring as loaded */
-	bool created;			/* nothing of xlvs was pinned: this open created it all */
+	uint32_t conn_entries; /* max_entries of xlvs_conns as loaded */
+	uint32_t ring_slots;   /* max_entries of xlvs_ring as loaded */
+	bool created;	       /* nothing of xlvs was pinned: this open created it all */
 	uint32_t map_ids[XLVS_DP_MAX_MAPS];
 	unsigned int nr_map_ids;
-	bool libxdp_off;		/* dispatcher known unusable: go straight to bpf_link */
+	bool libxdp_off; /* dispatcher known unusable: go straight to bpf_link */
 	char libxdp_reason[256];
 	unsigned int nr_ifaces;
 	struct xlvs_iface ifaces[XLVS_DP_MAX_IFACES];
@@ -80,8 +80,7 @@ int xlvs_bpffs_prepare(const char *pin_dir);
  * Returns 0, -EBUSY (another xlvsd holds pin_dir) or another -errno; logs.
  * On failure, what it pinned is removed again.
  */
-int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries,
-		 uint32_t ring_slots);
+int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries, uint32_t ring_slots);
 /* Close file descriptors; everything stays attached and pinned. */
 void xlvs_dp_close(struct xlvs_dp *dp);
 

@@ -62,57 +62,56 @@
 #include "nexthop.h"
 
 #ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP		0x10000		/* <linux/if.h> clashes with <net/if.h> */
+#define IFF_LOWER_UP 0x10000 /* <linux/if.h> clashes with <net/if.h> */
 #endif
 
-#define NSEC_PER_MSEC		1000000ull
-#define NSEC_PER_SEC		1000000000ull
-#define NL_BUF_SIZE		32768		/* larger than any dump part the kernel sends */
-#define NL_REQ_SIZE		256		/* one request with a couple of attributes */
-#define NH_MIN_GAP_NS		(100 * NSEC_PER_MSEC)	/* between event-driven syncs */
-#define NH_REFRESH_NS		(15 * NSEC_PER_SEC)	/* well below gc_stale_time */
-#define NH_EV_BATCH		256		/* datagrams read per process call */
-#define NUD_USABLE		(NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | \
-				 NUD_PERMANENT | NUD_NOARP)
-#define NUD_DYNAMIC		(NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE)
+#define NSEC_PER_MSEC 1000000ull
+#define NSEC_PER_SEC  1000000000ull
+#define NL_BUF_SIZE   32768		    /* larger than any dump part the kernel sends */
+#define NL_REQ_SIZE   256		    /* one request with a couple of attributes */
+#define NH_MIN_GAP_NS (100 * NSEC_PER_MSEC) /* between event-driven syncs */
+#define NH_REFRESH_NS (15 * NSEC_PER_SEC)   /* well below gc_stale_time */
+#define NH_EV_BATCH   256		    /* datagrams read per process call */
+#define NUD_USABLE    (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)
+#define NUD_DYNAMIC   (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE)
 
 /* A next hop: an address on an interface. Compared with memcmp: always zeroed first. */
 struct nh_key {
 	uint32_t ifindex;
-	uint8_t family;		/* AF_INET / AF_INET6 */
+	uint8_t family; /* AF_INET / AF_INET6 */
 	uint8_t pad[3];
 	uint8_t addr[16];
 };
 
 struct neigh {
 	struct nh_key key;
-	uint16_t state;		/* NUD_* */
+	uint16_t state; /* NUD_* */
 	bool has_mac;
 	uint8_t mac[6];
 };
 
 struct link {
 	uint32_t ifindex;
-	bool usable;		/* Ethernet, up, carrier */
-	int8_t ll6;		/* usable IPv6 link-local address: 1 yes, 0 no, -1 not asked yet */
+	bool usable; /* Ethernet, up, carrier */
+	int8_t ll6;  /* usable IPv6 link-local address: 1 yes, 0 no, -1 not asked yet */
 	uint8_t mac[6];
 };
 
 /* A next hop reals used at the last sync, and what its neighbour entry said. */
 struct watch {
 	struct nh_key key;
-	bool nvalid;		/* usable neighbour entry, with MAC nmac */
-	bool use;		/* send NTF_USE at the end of the sync */
+	bool nvalid; /* usable neighbour entry, with MAC nmac */
+	bool use;    /* send NTF_USE at the end of the sync */
 	uint8_t nmac[6];
 };
 
 /* What one real should carry. */
 struct nh_res {
-	struct nh_key key;	/* family 0: no next hop at all */
-	bool nvalid;		/* the neighbour entry is usable, nmac is its MAC */
-	bool valid;		/* ... and so is the oif: mac/smac are set */
-	bool trigger;		/* start resolution */
-	bool refresh;		/* dynamic entry: keep it fresh on refresh syncs */
+	struct nh_key key; /* family 0: no next hop at all */
+	bool nvalid;	   /* the neighbour entry is usable, nmac is its MAC */
+	bool valid;	   /* ... and so is the oif: mac/smac are set */
+	bool trigger;	   /* start resolution */
+	bool refresh;	   /* dynamic entry: keep it fresh on refresh syncs */
 	uint8_t nmac[6], mac[6], smac[6];
 };
 
@@ -122,7 +121,7 @@ struct xlvs_nh {
 	int epfd, tfd;
 	uint32_t portid, seq;
 	char *buf;
-	struct xlvs_real *reals;	/* snapshot, max_entries of xlvs_reals */
+	struct xlvs_real *reals; /* snapshot, max_entries of xlvs_reals */
 	uint32_t *keys;
 	uint32_t nr_reals;
 	struct neigh *neigh;
@@ -132,7 +131,7 @@ struct xlvs_nh {
 	struct watch *watch;
 	size_t nr_watch, cap_watch;
 	bool dirty;
-	bool deferred;		/* a resolution waits for a link-local address: sync again soon */
+	bool deferred; /* a resolution waits for a link-local address: sync again soon */
 	uint64_t last_sync_ns, sync_cost_ns;
 	struct xlvs_nh_stats st;
 };
@@ -176,7 +175,7 @@ static bool mac_zero(const uint8_t *mac)
 
 static int key_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(struct nh_key));	/* the key is each struct's first member */
+	return memcmp(a, b, sizeof(struct nh_key)); /* the key is each struct's first member */
 }
 
 /* ---- netlink requests ---- */
@@ -213,7 +212,7 @@ static int nl_talk(struct xlvs_nh *nh, struct nlmsghdr *nlh, mnl_cb_t cb, void *
 	} while (ret == MNL_CB_OK);
 	if (ret < 0) {
 		ret = errno ? -errno : -EIO;
-		req_drain(nh);	/* e.g. the rest of a dump after a callback error */
+		req_drain(nh); /* e.g. the rest of a dump after a callback error */
 		return ret;
 	}
 	return 0;
@@ -233,8 +232,8 @@ static struct nlmsghdr *req_start(char *b, uint16_t type, uint16_t flags)
 /* ---- routes ---- */
 
 struct route {
-	uint8_t type;		/* RTN_* */
-	uint8_t gw_family;	/* 0: on-link */
+	uint8_t type;	   /* RTN_* */
+	uint8_t gw_family; /* 0: on-link */
 	uint32_t oif;
 	uint8_t gw[16];
 };
@@ -258,7 +257,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
 		return MNL_CB_OK;
 	rt->type = rtm->rtm_type;
-	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+	{
 		len = mnl_attr_get_payload_len(a);
 		switch (mnl_attr_get_type(a)) {
 		case RTA_OIF:
@@ -303,14 +303,14 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return MNL_CB_OK;
-	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+	mnl_attr_for_each(a, nlh, sizeof(*ifi))
+	{
 		if (mnl_attr_get_type(a) == IFLA_ADDRESS && mnl_attr_get_payload_len(a) == 6) {
 			memcpy(l->mac, mnl_attr_get_payload(a), 6);
 			mac = true;
 		}
 	}
-	l->usable = ifi->ifi_type == ARPHRD_ETHER && (ifi->ifi_flags & up) == up &&
-		    mac && !mac_zero(l->mac);
+	l->usable = ifi->ifi_type == ARPHRD_ETHER && (ifi->ifi_flags & up) == up && mac && !mac_zero(l->mac);
 	return MNL_CB_OK;
 }
 
@@ -336,7 +336,7 @@ static struct link *link_get(struct xlvs_nh *nh, uint32_t ifindex)
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_index = (int)ifindex;
 	if (nl_talk(nh, nlh, link_cb, l))
-		l->usable = false;	/* vanished meanwhile: a link event follows */
+		l->usable = false; /* vanished meanwhile: a link event follows */
 	return l;
 }
 
@@ -357,7 +357,8 @@ static int neigh_parse(const struct nlmsghdr *nlh, struct neigh *n)
 	n->key.family = ndm->ndm_family;
 	n->key.ifindex = (uint32_t)ndm->ndm_ifindex;
 	n->state = ndm->ndm_state;
-	mnl_attr_for_each(a, nlh, sizeof(*ndm)) {
+	mnl_attr_for_each(a, nlh, sizeof(*ndm))
+	{
 		len = mnl_attr_get_payload_len(a);
 		if (mnl_attr_get_type(a) == NDA_DST && len == af_len(ndm->ndm_family)) {
 			memcpy(n->key.addr, mnl_attr_get_payload(a), len);
@@ -406,7 +407,7 @@ static int neigh_dump(struct xlvs_nh *nh)
 		ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 		ndm->ndm_family = (uint8_t)afs[i];
 		err = nl_talk(nh, nlh, neigh_dump_cb, nh);
-		if (err && err != -EAFNOSUPPORT)	/* IPv6 disabled */
+		if (err && err != -EAFNOSUPPORT) /* IPv6 disabled */
 			return err;
 	}
 	if (nh->nr_neigh)
@@ -437,9 +438,9 @@ static int ll6_cb(const struct nlmsghdr *nlh, void *data)
 	    ifa->ifa_index != q->ifindex || ifa->ifa_scope != RT_SCOPE_LINK)
 		return MNL_CB_OK;
 	flags = ifa->ifa_flags;
-	mnl_attr_for_each(a, nlh, sizeof(*ifa))
-		if (mnl_attr_get_type(a) == IFA_FLAGS && mnl_attr_get_payload_len(a) == sizeof(uint32_t))
-			flags = mnl_attr_get_u32(a);
+	mnl_attr_for_each(a, nlh, sizeof(*ifa)) if (mnl_attr_get_type(a) == IFA_FLAGS &&
+						    mnl_attr_get_payload_len(a) == sizeof(uint32_t))
+		flags = mnl_attr_get_u32(a);
 	if (!(flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)))
 		q->ready = true;
 	return MNL_CB_OK;
@@ -487,8 +488,8 @@ static int neigh_use(struct xlvs_nh *nh, const struct nh_key *k)
 /* Failures of the socket, not answers about an address: the sync is retried. */
 static bool nl_transient(int err)
 {
-	return err == -EAGAIN || err == -EINTR || err == -ENOBUFS || err == -ENOMEM ||
-	       err == -EPROTO || err == -ESRCH;
+	return err == -EAGAIN || err == -EINTR || err == -ENOBUFS || err == -ENOMEM || err == -EPROTO ||
+	       err == -ESRCH;
 }
 
 /*
@@ -528,7 +529,7 @@ static int resolve(struct xlvs_nh *nh, const struct xlvs_real *r, struct nh_res 
 	if (!l)
 		return -ENOMEM;
 	if (!l->usable)
-		return 0;	/* down, or no ARP/ND there: nothing to trigger either */
+		return 0; /* down, or no ARP/ND there: nothing to trigger either */
 	if (res->nvalid) {
 		res->valid = true;
 		memcpy(res->mac, n->mac, 6);
@@ -538,7 +539,7 @@ static int resolve(struct xlvs_nh *nh, const struct xlvs_real *r, struct nh_res 
 		/* Never NTF_USE a PERMANENT/NOARP entry; an INCOMPLETE one is resolving already. */
 		res->trigger = !n || !(n->state & (NUD_INCOMPLETE | NUD_PERMANENT | NUD_NOARP));
 		if (res->trigger && res->key.family == AF_INET6 && !link_ll6_ready(nh, l)) {
-			res->trigger = false;	/* the first packet resolves it; we retry soon */
+			res->trigger = false; /* the first packet resolves it; we retry soon */
 			nh->deferred = true;
 			nh->st.deferred++;
 		}
@@ -569,8 +570,7 @@ static int real_publish(struct xlvs_nh *nh, uint32_t id, const struct xlvs_real 
 	if (bpf_map_lookup_elem(nh->m->reals, &id, &cur))
 		return -errno;
 	if (!(cur.flags & XLVS_REAL_F_ACTIVE) || cur.gen != seen->gen || cur.family != seen->family ||
-	    cur.fwd != seen->fwd ||
-	    memcmp(cur.addr, seen->addr, sizeof(cur.addr)))
+	    cur.fwd != seen->fwd || memcmp(cur.addr, seen->addr, sizeof(cur.addr)))
 		return 0;
 	was = cur.flags & XLVS_REAL_F_NH_VALID;
 	same = !memcmp(cur.nh_mac, res->mac, 6) && !memcmp(cur.nh_smac, res->smac, 6) &&
@@ -610,7 +610,7 @@ static int reals_read(struct xlvs_nh *nh)
 		if (err && errno != ENOENT)
 			break;
 		done += cnt;
-		if (err)	/* ENOENT: no entries after these */
+		if (err) /* ENOENT: no entries after these */
 			break;
 		in = &next;
 	}
@@ -690,7 +690,7 @@ static void nh_done(struct xlvs_nh *nh, uint64_t start, int err)
 {
 	uint64_t now = now_ns();
 
-	nh->dirty = err != 0 || nh->deferred;	/* retry after the gap */
+	nh->dirty = err != 0 || nh->deferred; /* retry after the gap */
 	nh->last_sync_ns = now;
 	nh->sync_cost_ns = now - start;
 	nh->st.syncs++;
@@ -817,13 +817,13 @@ static int ev_read(struct xlvs_nh *nh)
 		n = recv(fd, nh->buf, NL_BUF_SIZE, MSG_DONTWAIT);
 		if (n > 0) {
 			if (mnl_cb_run(nh->buf, (size_t)n, 0, 0, ev_cb, nh) < 0)
-				nh->dirty = true;	/* unparsable: assume it mattered */
+				nh->dirty = true; /* unparsable: assume it mattered */
 			continue;
 		}
 		if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
 		if (errno == ENOBUFS)
-			nh->dirty = true;	/* events were lost: re-read everything */
+			nh->dirty = true; /* events were lost: re-read everything */
 		else if (errno != EINTR)
 			return -errno;
 	}
@@ -870,9 +870,12 @@ static int nh_alloc(struct xlvs_nh *nh)
 static int nh_sockets(struct xlvs_nh *nh)
 {
 	static const unsigned int groups[] = {
-		RTNLGRP_NEIGH, RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+		RTNLGRP_NEIGH,
+		RTNLGRP_LINK,
+		RTNLGRP_IPV4_ROUTE,
+		RTNLGRP_IPV6_ROUTE,
 	};
-	struct timeval tmo = { .tv_sec = 2 };	/* the kernel answers at once; never hang the daemon */
+	struct timeval tmo = { .tv_sec = 2 }; /* the kernel answers at once; never hang the daemon */
 	int rcvbuf = 1 << 20, evfd;
 	size_t i;
 
@@ -886,7 +889,8 @@ static int nh_sockets(struct xlvs_nh *nh)
 	if (setsockopt(mnl_socket_get_fd(nh->req), SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)))
 		return -errno;
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		if (mnl_socket_setsockopt(nh->ev, NETLINK_ADD_MEMBERSHIP, (void *)&groups[i], sizeof(groups[i])))
+		if (mnl_socket_setsockopt(nh->ev, NETLINK_ADD_MEMBERSHIP, (void *)&groups[i],
+					  sizeof(groups[i])))
 			return -errno;
 	/* Room for bursts (a flapping link): an overflow costs a full sync, not correctness. */
 	evfd = mnl_socket_get_fd(nh->ev);
@@ -937,7 +941,7 @@ int xlvs_nh_open(struct xlvs_nh **out, struct xlvs_maps *m)
 		xlvs_nh_close(nh);
 		return err;
 	}
-	nh->last_sync_ns = now_ns();	/* first periodic refresh one interval from now */
+	nh->last_sync_ns = now_ns(); /* first periodic refresh one interval from now */
 	nh_arm(nh);
 	*out = nh;
 	return 0;

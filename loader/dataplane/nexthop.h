@@ -31,12 +31,12 @@ void xlvs_nh_close(struct xlvs_nh *nh);
 
 /* For tests and status: what the last sync found. */
 struct xlvs_nh_stats {
-	unsigned int reals;		/* ACTIVE reals seen */
-	unsigned int valid;		/* of those, with a resolved next hop */
-	unsigned int triggered;		/* neighbour resolutions started */
-	unsigned int deferred;		/* IPv6 ones held back: no usable link-local address yet */
-	unsigned int written;		/* reals whose entry changed */
-	unsigned int syncs;		/* syncs since open */
+	unsigned int reals;	/* ACTIVE reals seen */
+	unsigned int valid;	/* of those, with a resolved next hop */
+	unsigned int triggered; /* neighbour resolutions started */
+	unsigned int deferred;	/* IPv6 ones held back: no usable link-local address yet */
+	unsigned int written;	/* reals whose entry changed */
+	unsigned int syncs;	/* syncs since open */
 };
 void xlvs_nh_stats(struct xlvs_nh *nh, struct xlvs_nh_stats *st);
 

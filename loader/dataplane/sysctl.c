@@ -65,8 +65,8 @@ static int ensure(const char *fam, const char *ifname, const char *key, int want
 	if (!err)
 		err = write_int(path, want);
 	if (err) {
-		log_warn("cannot set net.%s.conf.%s.%s=%d: %s (%s)", fam, ifname, key, want,
-			 strerror(-err), why);
+		log_warn("cannot set net.%s.conf.%s.%s=%d: %s (%s)", fam, ifname, key, want, strerror(-err),
+			 why);
 		return err;
 	}
 	log_info("net.%s.conf.%s.%s: %d -> %d (%s)", fam, ifname, key, cur, want, why);
@@ -86,9 +86,10 @@ static int loosen_rp_filter(const char *ifname)
 		read_int("/proc/sys/net/ipv4/conf/all/rp_filter", &all);
 	if (err || (all > cur ? all : cur) != 1)
 		return err;
-	return ensure("ipv4", ifname, "rp_filter", 2, all == 1 && cur != 1 ?
-		      "net.ipv4.conf.all.rp_filter is strict; loose lets our source through" :
-		      "strict reverse-path filtering drops packets with our own tunnel source");
+	return ensure("ipv4", ifname, "rp_filter", 2,
+		      all == 1 && cur != 1
+			      ? "net.ipv4.conf.all.rp_filter is strict; loose lets our source through"
+			      : "strict reverse-path filtering drops packets with our own tunnel source");
 }
 
 int xlvs_iface_sysctls(const char *ifname)
@@ -96,13 +97,14 @@ int xlvs_iface_sysctls(const char *ifname)
 	int err, e;
 
 	err = ensure("ipv4", ifname, "forwarding", 1, "bpf_fib_lookup needs it");
-	e = ensure("ipv4", ifname, "accept_local", 1, "unresolved next hops are forwarded "
+	e = ensure("ipv4", ifname, "accept_local", 1,
+		   "unresolved next hops are forwarded "
 		   "by the kernel with our own tunnel source");
 	err = err ? err : e;
 	e = loosen_rp_filter(ifname);
 	err = err ? err : e;
 	if (access("/proc/sys/net/ipv6/conf", F_OK))
-		return err;	/* IPv6 disabled: nothing to forward */
+		return err; /* IPv6 disabled: nothing to forward */
 	e = ensure("ipv6", ifname, "forwarding", 1, "bpf_fib_lookup needs it");
 	return err ? err : e;
 }

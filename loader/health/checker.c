@@ -35,32 +35,32 @@
 
 extern char **environ;
 
-#define BODY_MAX	(64 * 1024)	/* HTTP body kept for the `body` match */
-#define DGRAM_MAX	4096
+#define BODY_MAX  (64 * 1024) /* HTTP body kept for the `body` match */
+#define DGRAM_MAX 4096
 
 struct xlvs_checker {
 	struct ev_loop *loop;
 	CURLM *multi;
 	ev_timer curl_timer;
-	ev_timer kick;				/* starts queued probes from the loop */
+	ev_timer kick; /* starts queued probes from the loop */
 	unsigned int max_inflight, inflight, queued;
-	struct xlvs_probe *queue_head, *queue_tail;	/* waiting to start */
-	struct xlvs_probe *running;			/* started, in a list for free() */
-	struct reaper *reapers;				/* killed children not yet reaped */
+	struct xlvs_probe *queue_head, *queue_tail; /* waiting to start */
+	struct xlvs_probe *running;		    /* started, in a list for free() */
+	struct reaper *reapers;			    /* killed children not yet reaped */
 	uint16_t seq;
 };
 
 struct xlvs_probe {
 	struct xlvs_checker *ck;
-	struct xlvs_probe *next, *prev;		/* queue or running list */
+	struct xlvs_probe *next, *prev; /* queue or running list */
 	bool started;
 	const struct xlvs_check_spec *spec;
 	struct xlvs_probe_target t;
 	xlvs_probe_cb cb;
 	void *ctx;
 	uint64_t t0_ns;
-	ev_timer timer;				/* timeout (or an immediate result) */
-	ev_io io;				/* socket or pidfd */
+	ev_timer timer; /* timeout (or an immediate result) */
+	ev_io io;	/* socket or pidfd */
 	int fd;
 	bool have_io;
 	/* pending immediate result */
@@ -71,14 +71,14 @@ struct xlvs_probe {
 	struct curl_slist *connect_to;
 	char *body;
 	size_t body_len;
-	EVP_MD_CTX *md;				/* `digest`: hashed as the body arrives */
+	EVP_MD_CTX *md; /* `digest`: hashed as the body arrives */
 	/* dns, icmp */
 	uint16_t id, seq;
 	uint8_t cookie[16];
 	/* exec */
 	pid_t pid;
-	char **env;				/* owned copy (commands) */
-	const char *command;			/* spec's, or cmd_buf */
+	char **env;	     /* owned copy (commands) */
+	const char *command; /* spec's, or cmd_buf */
 	char *cmd_buf;
 	uint32_t timeout_ms;
 };
@@ -93,9 +93,9 @@ struct reaper {
 };
 
 static const char *const type_names[XLVS_CHECK_MAX] = {
-	[XLVS_CHECK_NONE] = "none", [XLVS_CHECK_TCP] = "tcp", [XLVS_CHECK_HTTP] = "http",
-	[XLVS_CHECK_HTTPS] = "https", [XLVS_CHECK_UDP] = "udp", [XLVS_CHECK_DNS] = "dns",
-	[XLVS_CHECK_ICMP] = "icmp", [XLVS_CHECK_EXEC] = "exec",
+	[XLVS_CHECK_NONE] = "none",   [XLVS_CHECK_TCP] = "tcp",	  [XLVS_CHECK_HTTP] = "http",
+	[XLVS_CHECK_HTTPS] = "https", [XLVS_CHECK_UDP] = "udp",	  [XLVS_CHECK_DNS] = "dns",
+	[XLVS_CHECK_ICMP] = "icmp",   [XLVS_CHECK_EXEC] = "exec",
 };
 
 const char *xlvs_check_type_name(unsigned int type)
@@ -171,8 +171,7 @@ static void release(struct xlvs_probe *p)
 	free(p);
 }
 
-static void __attribute__((format(printf, 3, 4)))
-finish(struct xlvs_probe *p, bool ok, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4))) finish(struct xlvs_probe *p, bool ok, const char *fmt, ...)
 {
 	struct xlvs_checker *ck = p->ck;
 	struct xlvs_probe_result r = { .ok = ok };
@@ -195,8 +194,7 @@ finish(struct xlvs_probe *p, bool ok, const char *fmt, ...)
  * A failure found while starting: reported from the loop (the probe's timer
  * fires at once), so that launch() never recurses into the next launch.
  */
-static void __attribute__((format(printf, 2, 3)))
-fail_soon(struct xlvs_probe *p, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) fail_soon(struct xlvs_probe *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -316,8 +314,7 @@ static ssize_t probe_recv(struct xlvs_probe *p, void *buf, size_t size)
 	ssize_t n = recv(p->fd, buf, size, 0);
 
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
-		finish(p, false, errno == ECONNREFUSED ? "port unreachable" : "recv: %s",
-		       strerror(errno));
+		finish(p, false, errno == ECONNREFUSED ? "port unreachable" : "recv: %s", strerror(errno));
 	return n;
 }
 
@@ -380,7 +377,7 @@ static void dns_ready(struct xlvs_probe *p)
 	if (n < 0)
 		return;
 	if (ldns_wire2pkt(&r, buf, n) != LDNS_STATUS_OK)
-		return;		/* not DNS: keep waiting for the answer */
+		return; /* not DNS: keep waiting for the answer */
 	if (ldns_pkt_id(r) != p->id || !ldns_pkt_qr(r)) {
 		ldns_pkt_free(r);
 		return;
@@ -445,7 +442,7 @@ static void icmp_start(struct xlvs_probe *p)
 	if (!v6) {
 		uint16_t c = csum(pkt, sizeof(pkt));
 
-		memcpy(pkt + 2, &c, 2);		/* the kernel fills it for ICMPv6 */
+		memcpy(pkt + 2, &c, 2); /* the kernel fills it for ICMPv6 */
 	}
 	if (send(p->fd, pkt, sizeof(pkt), 0) < 0) {
 		fail_soon(p, "echo request: %s", strerror(errno));
@@ -551,7 +548,8 @@ static char **target_env(const struct xlvs_probe_target *t)
 
 	if (!env)
 		return NULL;
-	env[i++] = env_kv("PATH", path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	env[i++] = env_kv("PATH",
+			  path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	if (t->real.family)
 		env[i++] = env_kv("XLVS_REAL", inet_ntop(af_of(&t->real), t->real.be, a, sizeof(a)));
 	if (t->addr.family)
@@ -587,8 +585,8 @@ static void exec_start(struct xlvs_probe *p)
 	posix_spawnattr_setsigmask(&attr, &none);
 	sigaddset(&none, SIGPIPE);
 	posix_spawnattr_setsigdefault(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-					POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setflags(&attr,
+				 POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	err = posix_spawn(&p->pid, argv[0], &fa, &attr, argv, p->env ? p->env : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -683,8 +681,8 @@ static int curl_socket_fn(CURL *e, curl_socket_t s, int what, void *userp, void 
 
 static void curl_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct xlvs_checker *ck = (struct xlvs_checker *)((char *)w -
-				  __builtin_offsetof(struct xlvs_checker, curl_timer));
+	struct xlvs_checker *ck = (struct xlvs_checker *)((char *)w - __builtin_offsetof(struct xlvs_checker,
+											 curl_timer));
 	int running;
 
 	curl_multi_socket_action(ck->multi, CURL_SOCKET_TIMEOUT, 0, &running);
@@ -713,7 +711,7 @@ static size_t body_fn(char *data, size_t size, size_t nmemb, void *userp)
 	if (p->md && !EVP_DigestUpdate(p->md, data, n))
 		return 0;
 	if (!p->spec->match[0])
-		return n;	/* nothing to match: discard */
+		return n; /* nothing to match: discard */
 	if (p->body_len + keep > BODY_MAX)
 		keep = BODY_MAX - p->body_len;
 	if (!keep)
@@ -753,8 +751,8 @@ static void http_done(struct xlvs_probe *p, CURLcode res)
 		finish(p, false, "status %ld", code);
 		return;
 	}
-	if (p->spec->match[0] && (!p->body || !memmem(p->body, p->body_len, p->spec->match,
-						      strlen(p->spec->match)))) {
+	if (p->spec->match[0] &&
+	    (!p->body || !memmem(p->body, p->body_len, p->spec->match, strlen(p->spec->match)))) {
 		finish(p, false, "status %ld, body without \"%s\"", code, p->spec->match);
 		return;
 	}
@@ -772,8 +770,7 @@ static void http_done(struct xlvs_probe *p, CURLcode res)
 			for (i = 0; i < len && i < EVP_MAX_MD_SIZE; i++)
 				snprintf(hex + 2 * i, 3, "%02x", md[i]);
 			hex[2 * i] = '\0';
-			finish(p, false, "status %ld, body %s %s is not the expected digest", code, alg,
-			       hex);
+			finish(p, false, "status %ld, body %s %s is not the expected digest", code, alg, hex);
 			return;
 		}
 		finish(p, true, "status %ld, body %s matches", code, alg);
@@ -927,7 +924,8 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct xlvs_probe *p = (struct xlvs_probe *)((char *)w - __builtin_offsetof(struct xlvs_probe, timer));
+	struct xlvs_probe *p = (struct xlvs_probe *)((char *)w -
+						     __builtin_offsetof(struct xlvs_probe, timer));
 
 	if (p->pending_msg[0]) {
 		finish(p, p->pending_ok, "%s", p->pending_msg);
@@ -1001,8 +999,7 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	start_next((struct xlvs_checker *)((char *)w - __builtin_offsetof(struct xlvs_checker, kick)));
 }
 
-static struct xlvs_probe *probe_new(struct xlvs_checker *ck, uint32_t timeout_ms, xlvs_probe_cb cb,
-				    void *ctx)
+static struct xlvs_probe *probe_new(struct xlvs_checker *ck, uint32_t timeout_ms, xlvs_probe_cb cb, void *ctx)
 {
 	struct xlvs_probe *p = calloc(1, sizeof(*p));
 
@@ -1031,8 +1028,7 @@ static void enqueue(struct xlvs_checker *ck, struct xlvs_probe *p)
 }
 
 int xlvs_probe_start(struct xlvs_checker *ck, const struct xlvs_check_spec *spec,
-		     const struct xlvs_probe_target *t, xlvs_probe_cb cb, void *ctx,
-		     struct xlvs_probe **out)
+		     const struct xlvs_probe_target *t, xlvs_probe_cb cb, void *ctx, struct xlvs_probe **out)
 {
 	struct xlvs_probe *p = probe_new(ck, spec->timeout_ms ? spec->timeout_ms : 1000, cb, ctx);
 
@@ -1054,8 +1050,8 @@ int xlvs_probe_start(struct xlvs_checker *ck, const struct xlvs_check_spec *spec
 	return 0;
 }
 
-int xlvs_run_command(struct xlvs_checker *ck, const char *command, char *const *env,
-		     uint32_t timeout_ms, xlvs_probe_cb cb, void *ctx)
+int xlvs_run_command(struct xlvs_checker *ck, const char *command, char *const *env, uint32_t timeout_ms,
+		     xlvs_probe_cb cb, void *ctx)
 {
 	struct xlvs_probe *p = probe_new(ck, timeout_ms, cb, ctx);
 	size_t n = 0, i;
@@ -1142,7 +1138,7 @@ void xlvs_checker_free(struct xlvs_checker *ck)
 	while ((r = ck->reapers)) {
 		ck->reapers = r->next;
 		ev_io_stop(ck->loop, &r->io);
-		waitpid(r->pid, NULL, 0);	/* killed already */
+		waitpid(r->pid, NULL, 0); /* killed already */
 		close(r->pidfd);
 		free(r);
 	}

@@ -25,22 +25,22 @@ struct ev_loop;
 struct xlvs_checker;
 struct xlvs_probe;
 
-#define XLVS_CHECKER_INFLIGHT_DEFAULT	256
+#define XLVS_CHECKER_INFLIGHT_DEFAULT 256
 
 /* Where a probe goes and what an exec command is told (environment). */
 struct xlvs_probe_target {
-	struct xlvs_addr addr;		/* probed address (check override or the real's) */
-	uint16_t port;			/* probed port (check override or the service's) */
-	struct xlvs_addr real;		/* XLVS_REAL */
-	struct xlvs_addr vip;		/* XLVS_VIP */
-	uint16_t vport;			/* XLVS_VPORT (also XLVS_PORT unless overridden) */
-	uint8_t proto;			/* XLVS_PROTOCOL */
+	struct xlvs_addr addr; /* probed address (check override or the real's) */
+	uint16_t port;	       /* probed port (check override or the service's) */
+	struct xlvs_addr real; /* XLVS_REAL */
+	struct xlvs_addr vip;  /* XLVS_VIP */
+	uint16_t vport;	       /* XLVS_VPORT (also XLVS_PORT unless overridden) */
+	uint8_t proto;	       /* XLVS_PROTOCOL */
 };
 
 struct xlvs_probe_result {
 	bool ok;
-	uint32_t latency_us;		/* from the probe's start to its result */
-	char msg[160];			/* why it failed, or what it saw */
+	uint32_t latency_us; /* from the probe's start to its result */
+	char msg[160];	     /* why it failed, or what it saw */
 };
 
 typedef void (*xlvs_probe_cb)(void *ctx, const struct xlvs_probe_result *r);
@@ -56,8 +56,7 @@ void xlvs_checker_free(struct xlvs_checker *ck);
  * Returns 0 or -ENOMEM.
  */
 int xlvs_probe_start(struct xlvs_checker *ck, const struct xlvs_check_spec *spec,
-		     const struct xlvs_probe_target *t, xlvs_probe_cb cb, void *ctx,
-		     struct xlvs_probe **out);
+		     const struct xlvs_probe_target *t, xlvs_probe_cb cb, void *ctx, struct xlvs_probe **out);
 void xlvs_probe_cancel(struct xlvs_probe *p);
 
 /* Probes running / waiting now. */
@@ -69,8 +68,8 @@ unsigned int xlvs_checker_queued(const struct xlvs_checker *ck);
  * and a timeout, not waiting for it: notify hooks. cb may be NULL; with a
  * callback, ok means exit status 0.
  */
-int xlvs_run_command(struct xlvs_checker *ck, const char *command, char *const *env,
-		     uint32_t timeout_ms, xlvs_probe_cb cb, void *ctx);
+int xlvs_run_command(struct xlvs_checker *ck, const char *command, char *const *env, uint32_t timeout_ms,
+		     xlvs_probe_cb cb, void *ctx);
 
 const char *xlvs_check_type_name(unsigned int type);
 

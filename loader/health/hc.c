@@ -26,12 +26,13 @@
 #include "daemon/metrics.h"
 #include "xlvsmaps.h"
 
-#define JITTER		0.1		/* each interval is +-10% */
+#define JITTER 0.1 /* each interval is +-10% */
 
-static const double buckets[] = {	/* seconds, for the latency histogram */
+static const double buckets[] = {
+	/* seconds, for the latency histogram */
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 };
-#define NR_BUCKETS	(sizeof(buckets) / sizeof(buckets[0]))
+#define NR_BUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 struct hc_inst {
 	struct xlvsd_hc *hc;
@@ -41,14 +42,14 @@ struct hc_inst {
 	uint16_t vport, rport;
 	struct xlvs_check_spec spec;
 	struct xlvs_probe_target t;
-	const struct xlvs_svc_health *health;	/* of the synced configuration (notify) */
-	char label[96];				/* "tcp 198.18.0.10:80 real 198.18.1.11" */
+	const struct xlvs_svc_health *health; /* of the synced configuration (notify) */
+	char label[96];			      /* "tcp 198.18.0.10:80 real 198.18.1.11" */
 	/* state */
 	struct xlvs_hc_fsm fsm;
 	ev_timer timer;
 	struct xlvs_probe *probe;
-	bool live;				/* kept by the sync in progress */
-	bool fresh;				/* made by the sync in progress */
+	bool live;  /* kept by the sync in progress */
+	bool fresh; /* made by the sync in progress */
 	/* results (under hc->lock) */
 	uint64_t checks, failures;
 	uint64_t hist[NR_BUCKETS + 1];
@@ -56,7 +57,7 @@ struct hc_inst {
 	bool last_ok;
 	uint32_t last_latency_us;
 	char last_msg[160];
-	time_t since;				/* last state change (or start) */
+	time_t since; /* last state change (or start) */
 };
 
 /*
@@ -68,10 +69,10 @@ struct hc_svc {
 	struct xlvs_addr vip;
 	uint8_t proto;
 	uint16_t port;
-	const struct xlvs_svc_health *health;	/* of the synced configuration (notify) */
-	struct xlvsd_hc_svc_state st;		/* quorum with hysteresis, sorry server in use */
-	bool notified_lost;			/* the quorum state last logged and notified */
-	struct hc_inst **reals;			/* [real] of the synced spec, NULL: unchecked */
+	const struct xlvs_svc_health *health; /* of the synced configuration (notify) */
+	struct xlvsd_hc_svc_state st;	      /* quorum with hysteresis, sorry server in use */
+	bool notified_lost;		      /* the quorum state last logged and notified */
+	struct hc_inst **reals;		      /* [real] of the synced spec, NULL: unchecked */
 	size_t nr_reals;
 };
 
@@ -86,16 +87,16 @@ struct hc_set {
 struct adopt;
 
 struct xlvsd_hc {
-	struct adopt *adopt;			/* the health the adopted maps show, until a commit */
+	struct adopt *adopt; /* the health the adopted maps show, until a commit */
 	struct ev_loop *loop;
 	struct xlvs_checker *ck;
 	pthread_mutex_t lock;
-	struct hc_set cur;			/* in force */
-	struct hc_set next;			/* staged: built, not yet in force */
+	struct hc_set cur;  /* in force */
+	struct hc_set next; /* staged: built, not yet in force */
 	bool staged;
 	xlvsd_hc_changed_fn changed;
 	void *ctx;
-	ev_timer apply;				/* coalesces state changes into one apply */
+	ev_timer apply; /* coalesces state changes into one apply */
 };
 
 /* ---- notify hooks -------------------------------------------------------------- */
@@ -109,8 +110,8 @@ static void notify_done(void *ctx, const struct xlvs_probe_result *r)
 	free(what);
 }
 
-static void notify(struct xlvsd_hc *hc, const struct xlvs_svc_health *h, const char *cmd,
-		   const char *event, const struct hc_inst *in, const struct hc_svc *svc)
+static void notify(struct xlvsd_hc *hc, const struct xlvs_svc_health *h, const char *cmd, const char *event,
+		   const struct hc_inst *in, const struct hc_svc *svc)
 {
 	char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN], port[8], *env[6], *what;
 	const struct xlvs_addr *vip = in ? &in->vip : &svc->vip;
@@ -126,8 +127,7 @@ static void notify(struct xlvsd_hc *hc, const struct xlvs_svc_health *h, const c
 		n++;
 	if (asprintf(&env[n], "XLVS_VPORT=%s", port) >= 0)
 		n++;
-	if (asprintf(&env[n], "XLVS_PROTOCOL=%s",
-		     xlvs_svc_proto_name(in ? in->proto : svc->proto)) >= 0)
+	if (asprintf(&env[n], "XLVS_PROTOCOL=%s", xlvs_svc_proto_name(in ? in->proto : svc->proto)) >= 0)
 		n++;
 	if (in && asprintf(&env[n], "XLVS_REAL=%s", xlvs_addr_str(&in->real, a, sizeof(a))) >= 0)
 		n++;
@@ -181,9 +181,8 @@ static void result(void *ctx, const struct xlvs_probe_result *r)
 		in->since = time(NULL);
 	pthread_mutex_unlock(&hc->lock);
 	if (changed) {
-		log_info("health: %s is %s (%s check: %s, %u ms)", in->label,
-			 in->fsm.up ? "up" : "down", xlvs_check_type_name(in->spec.type), r->msg,
-			 r->latency_us / 1000);
+		log_info("health: %s is %s (%s check: %s, %u ms)", in->label, in->fsm.up ? "up" : "down",
+			 xlvs_check_type_name(in->spec.type), r->msg, r->latency_us / 1000);
 		notify(hc, in->health, in->fsm.up ? in->health->notify_up : in->health->notify_down,
 		       in->fsm.up ? "up" : "down", in, NULL);
 		if (!ev_is_active(&hc->apply))
@@ -245,20 +244,18 @@ static void fill(struct hc_inst *in, const struct xlvs_svc_spec *svc, size_t j,
 	in->t.vport = svc->port;
 	in->t.proto = svc->proto;
 	in->health = svc->health;
-	snprintf(in->label, sizeof(in->label), "%s %s%s%s:%u real %s",
-		 xlvs_svc_proto_name(svc->proto), svc->vip.family == XLVS_AF_INET6 ? "[" : "",
-		 xlvs_addr_str(&svc->vip, v, sizeof(v)), svc->vip.family == XLVS_AF_INET6 ? "]" : "",
-		 svc->port, xlvs_addr_str(&r->addr, a, sizeof(a)));
+	snprintf(in->label, sizeof(in->label), "%s %s%s%s:%u real %s", xlvs_svc_proto_name(svc->proto),
+		 svc->vip.family == XLVS_AF_INET6 ? "[" : "", xlvs_addr_str(&svc->vip, v, sizeof(v)),
+		 svc->vip.family == XLVS_AF_INET6 ? "]" : "", svc->port,
+		 xlvs_addr_str(&r->addr, a, sizeof(a)));
 }
 
 /* Same real of the same service, checked the same way at the same place. */
 static bool same(const struct hc_inst *a, const struct hc_inst *b)
 {
 	return a->proto == b->proto && a->vport == b->vport && a->rport == b->rport &&
-	       !memcmp(&a->vip, &b->vip, sizeof(a->vip)) &&
-	       !memcmp(&a->real, &b->real, sizeof(a->real)) &&
-	       !memcmp(&a->spec, &b->spec, sizeof(a->spec)) &&
-	       !memcmp(&a->t, &b->t, sizeof(a->t));
+	       !memcmp(&a->vip, &b->vip, sizeof(a->vip)) && !memcmp(&a->real, &b->real, sizeof(a->real)) &&
+	       !memcmp(&a->spec, &b->spec, sizeof(a->spec)) && !memcmp(&a->t, &b->t, sizeof(a->t));
 }
 
 static bool same_svc(const struct hc_svc *a, const struct xlvs_svc_spec *b)
@@ -384,7 +381,7 @@ struct adopt {
 	struct adopt_svc *svcs;
 	struct adopt_real *reals;
 	struct index svc, real;
-	size_t nr_down, nr_lost;	/* what the last stage took from it (logged at commit) */
+	size_t nr_down, nr_lost; /* what the last stage took from it (logged at commit) */
 };
 
 static uint64_t adopt_real_hash(const struct adopt_svc *as, const struct xlvs_addr *a)
@@ -424,8 +421,7 @@ int xlvsd_hc_adopt(struct xlvsd_hc *hc, struct xlvs_maps *maps)
 		nr += st.services[i].nr_reals;
 	a->svcs = calloc(st.nr_services + 1, sizeof(*a->svcs));
 	a->reals = calloc(nr + 1, sizeof(*a->reals));
-	if (!a->svcs || !a->reals || index_init(&a->svc, st.nr_services) ||
-	    index_init(&a->real, nr)) {
+	if (!a->svcs || !a->reals || index_init(&a->svc, st.nr_services) || index_init(&a->real, nr)) {
 		xlvs_state_free(&st);
 		adopt_free(a);
 		return -ENOMEM;
@@ -469,8 +465,7 @@ static const struct adopt_real *adopt_find_real(const struct adopt *a, const str
 	const struct adopt_real *ar;
 	size_t h;
 
-	for (h = adopt_real_hash(as, addr) & a->real.mask; (ar = a->real.slot[h]);
-	     h = (h + 1) & a->real.mask)
+	for (h = adopt_real_hash(as, addr) & a->real.mask; (ar = a->real.slot[h]); h = (h + 1) & a->real.mask)
 		if (ar->svc == as && !memcmp(&ar->addr, addr, sizeof(*addr)))
 			return ar;
 	return NULL;
@@ -527,8 +522,7 @@ static bool adopted_lost(struct adopt *a, const struct xlvs_svc_spec *svc)
  * (marked fresh; its first check is scheduled when the set goes in force).
  */
 static struct hc_inst *inst_get(struct xlvsd_hc *hc, const struct old_index *ix,
-				const struct xlvs_svc_spec *svc, size_t j,
-				const struct xlvs_check_spec *ck)
+				const struct xlvs_svc_spec *svc, size_t j, const struct xlvs_check_spec *ck)
 {
 	struct hc_inst want, *in;
 
@@ -552,8 +546,8 @@ static struct hc_inst *inst_get(struct xlvsd_hc *hc, const struct old_index *ix,
 }
 
 /* Service svc into s, with the quorum state its service in force had. */
-static int stage_svc(struct xlvsd_hc *hc, const struct old_index *ix,
-		     const struct xlvs_svc_spec *svc, struct hc_svc *s, struct hc_set *next)
+static int stage_svc(struct xlvsd_hc *hc, const struct old_index *ix, const struct xlvs_svc_spec *svc,
+		     struct hc_svc *s, struct hc_set *next)
 {
 	const struct xlvs_check_spec *ck;
 	const struct hc_svc *old = find_old_svc(ix, svc);
@@ -567,7 +561,7 @@ static int stage_svc(struct xlvsd_hc *hc, const struct old_index *ix,
 		s->st = old->st;
 		s->notified_lost = old->notified_lost;
 	} else if (adopted_lost(hc->adopt, svc)) {
-		s->st.quorum_lost = true;	/* lost before the restart: told then */
+		s->st.quorum_lost = true; /* lost before the restart: told then */
 		s->notified_lost = true;
 	}
 	s->reals = calloc(svc->nr_reals + 1, sizeof(*s->reals));
@@ -655,7 +649,7 @@ void xlvsd_hc_commit(struct xlvsd_hc *hc)
 		return;
 	for (i = 0; i < hc->next.nr_svc; i++)
 		for (j = 0; j < hc->next.svc[i].nr_reals; j++)
-			if (hc->next.svc[i].reals[j])	/* notify with the new configuration's hooks */
+			if (hc->next.svc[i].reals[j]) /* notify with the new configuration's hooks */
 				hc->next.svc[i].reals[j]->health = hc->next.svc[i].health;
 	pthread_mutex_lock(&hc->lock);
 	for (i = 0; i < old.nr_inst; i++)
@@ -667,7 +661,7 @@ void xlvsd_hc_commit(struct xlvsd_hc *hc)
 	hc->staged = false;
 	for (i = 0; i < hc->cur.nr_inst; i++) {
 		in = hc->cur.inst[i];
-		if (in->fresh)	/* the first check at a random point of the first interval */
+		if (in->fresh) /* the first check at a random point of the first interval */
 			schedule(in, (in->spec.interval_ms / 1000.0) * (random() / (double)RAND_MAX));
 		in->live = in->fresh = false;
 	}
@@ -677,7 +671,8 @@ void xlvsd_hc_commit(struct xlvsd_hc *hc)
 		if (hc->adopt->nr_down || hc->adopt->nr_lost)
 			log_info("health: started from the adopted maps: %zu checked reals down "
 				 "(up again after their rise checks), %zu services with their "
-				 "quorum lost", hc->adopt->nr_down, hc->adopt->nr_lost);
+				 "quorum lost",
+				 hc->adopt->nr_down, hc->adopt->nr_lost);
 		adopt_free(hc->adopt);
 		hc->adopt = NULL;
 	}
@@ -723,7 +718,7 @@ static int set_effective(const struct hc_set *set, const struct xlvs_spec *cfg,
 
 	*st = NULL;
 	if (cfg->nr_services != set->nr_svc)
-		return -EINVAL;		/* not what was synced */
+		return -EINVAL; /* not what was synced */
 	*st = calloc(set->nr_svc + 1, sizeof(**st));
 	if (!*st)
 		return -ENOMEM;
@@ -749,13 +744,14 @@ static void announce_quorum(struct xlvsd_hc *hc, struct hc_svc *s)
 	s->notified_lost = s->st.quorum_lost;
 	xlvs_addr_str(&s->vip, v, sizeof(v));
 	if (s->st.quorum_lost)
-		log_warn("health: %s %s:%u lost its quorum (up weight %" PRIu64 " < %u): %s",
-			 proto, v, s->port, s->st.up_weight, h->quorum,
-			 h->quorum_action == XLVS_QUORUM_WITHDRAW ? "service withdrawn" :
-			 h->have_sorry ? "sorry server in use" : "no sorry server configured");
+		log_warn("health: %s %s:%u lost its quorum (up weight %" PRIu64 " < %u): %s", proto, v,
+			 s->port, s->st.up_weight, h->quorum,
+			 h->quorum_action == XLVS_QUORUM_WITHDRAW ? "service withdrawn"
+			 : h->have_sorry			  ? "sorry server in use"
+								  : "no sorry server configured");
 	else
-		log_info("health: %s %s:%u has its quorum again (up weight %" PRIu64 ")",
-			 proto, v, s->port, s->st.up_weight);
+		log_info("health: %s %s:%u has its quorum again (up weight %" PRIu64 ")", proto, v, s->port,
+			 s->st.up_weight);
 	notify(hc, h, h->notify_quorum, s->st.quorum_lost ? "quorum_lost" : "quorum_up", NULL, s);
 }
 
@@ -790,20 +786,15 @@ static json_t *inst_json(const struct hc_inst *in, time_t now)
 	char a[INET6_ADDRSTRLEN];
 
 	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:b, s:s, s:f, s:I, s:I, s:I, s:I, s:I}",
-			 "state", in->fsm.up ? "up" : "down",
-			 "check", xlvs_check_type_name(in->spec.type),
-			 "check_address", xlvs_addr_str(&in->t.addr, a, sizeof(a)),
-			 "check_port", (int)in->t.port,
-			 "rise", (int)in->spec.rise, "fall", (int)in->spec.fall,
-			 "last_result", in->checks ? (in->last_ok ? "ok" : "failed") : "none",
-			 "last_ok", in->last_ok,
-			 "last_message", in->last_msg,
-			 "last_latency_ms", in->last_latency_us / 1000.0,
-			 "checks", (json_int_t)in->checks,
-			 "failures", (json_int_t)in->failures,
-			 "transitions", (json_int_t)in->fsm.transitions,
-			 "since_s", (json_int_t)(now - in->since),
-			 "rise_fall", (json_int_t)(in->fsm.up ? in->fsm.fail_run : in->fsm.ok_run));
+			 "state", in->fsm.up ? "up" : "down", "check", xlvs_check_type_name(in->spec.type),
+			 "check_address", xlvs_addr_str(&in->t.addr, a, sizeof(a)), "check_port",
+			 (int)in->t.port, "rise", (int)in->spec.rise, "fall", (int)in->spec.fall,
+			 "last_result", in->checks ? (in->last_ok ? "ok" : "failed") : "none", "last_ok",
+			 in->last_ok, "last_message", in->last_msg, "last_latency_ms",
+			 in->last_latency_us / 1000.0, "checks", (json_int_t)in->checks, "failures",
+			 (json_int_t)in->failures, "transitions", (json_int_t)in->fsm.transitions, "since_s",
+			 (json_int_t)(now - in->since), "rise_fall",
+			 (json_int_t)(in->fsm.up ? in->fsm.fail_run : in->fsm.ok_run));
 }
 
 /*
@@ -812,9 +803,9 @@ static json_t *inst_json(const struct hc_inst *in, time_t now)
  * configuration rather than a scan of everything per real.
  */
 struct eff_index {
-	struct index svc;		/* -> const struct xlvs_svc_spec * of eff */
-	const struct xlvs_svc_spec *cur;	/* the service reals indexes */
-	struct index reals;		/* -> const struct xlvs_real_spec * of cur */
+	struct index svc;		 /* -> const struct xlvs_svc_spec * of eff */
+	const struct xlvs_svc_spec *cur; /* the service reals indexes */
+	struct index reals;		 /* -> const struct xlvs_real_spec * of cur */
 };
 
 static uint64_t addr_hash(const struct xlvs_addr *a)
@@ -898,33 +889,35 @@ static json_t *real_json(const struct xlvs_svc_spec *svc, size_t j, const struct
 	uint32_t w = eff_weight(eff, &r->addr, &present);
 	json_t *o;
 
-	o = json_pack("{s:s, s:i, s:I, s:I, s:b}", "address", xlvs_addr_str(&r->addr, a, sizeof(a)),
-		      "port", (int)r->port, "weight", (json_int_t)r->weight,
-		      "effective_weight", (json_int_t)w, "in_maps", present);
+	o = json_pack("{s:s, s:i, s:I, s:I, s:b}", "address", xlvs_addr_str(&r->addr, a, sizeof(a)), "port",
+		      (int)r->port, "weight", (json_int_t)r->weight, "effective_weight", (json_int_t)w,
+		      "in_maps", present);
 	if (o)
-		json_object_set_new(o, "health", in ? inst_json(in, now) :
-				    json_pack("{s:s}", "state", "unchecked"));
+		json_object_set_new(o, "health",
+				    in ? inst_json(in, now) : json_pack("{s:s}", "state", "unchecked"));
 	return o;
 }
 
 /* A service's health settings and state into h: check, on_down, up weight, quorum, sorry. */
-static void svc_health_json(json_t *h, const struct xlvs_svc_health *sh,
-			    const struct xlvsd_hc_svc_state *st)
+static void svc_health_json(json_t *h, const struct xlvs_svc_health *sh, const struct xlvsd_hc_svc_state *st)
 {
 	char a[INET6_ADDRSTRLEN];
 
 	json_object_set_new(h, "check", json_string(xlvs_check_type_name(sh->check.type)));
-	json_object_set_new(h, "on_down", json_string(sh->on_down == XLVS_ON_DOWN_REMOVE ?
-						       "remove" : "quiesce"));
+	json_object_set_new(h, "on_down",
+			    json_string(sh->on_down == XLVS_ON_DOWN_REMOVE ? "remove" : "quiesce"));
 	json_object_set_new(h, "up_weight", json_integer((json_int_t)st->up_weight));
 	if (sh->quorum)
-		json_object_set_new(h, "quorum", json_pack("{s:I, s:b, s:s}",
-			"weight", (json_int_t)sh->quorum, "lost", st->quorum_lost,
-			"action", sh->quorum_action == XLVS_QUORUM_WITHDRAW ? "withdraw" : "sorry"));
+		json_object_set_new(h, "quorum",
+				    json_pack("{s:I, s:b, s:s}", "weight", (json_int_t)sh->quorum, "lost",
+					      st->quorum_lost, "action",
+					      sh->quorum_action == XLVS_QUORUM_WITHDRAW ? "withdraw"
+											: "sorry"));
 	if (sh->have_sorry)
-		json_object_set_new(h, "sorry", json_pack("{s:s, s:b}",
-			"address", xlvs_addr_str(&sh->sorry.addr, a, sizeof(a)),
-			"active", st->sorry_active));
+		json_object_set_new(h, "sorry",
+				    json_pack("{s:s, s:b}", "address",
+					      xlvs_addr_str(&sh->sorry.addr, a, sizeof(a)), "active",
+					      st->sorry_active));
 }
 
 static json_t *svc_json(const struct xlvs_svc_spec *svc, const struct hc_svc *s,
@@ -940,9 +933,9 @@ static json_t *svc_json(const struct xlvs_svc_spec *svc, const struct hc_svc *s,
 	}
 	for (j = 0; reals && j < svc->nr_reals; j++)
 		json_array_append_new(reals, real_json(svc, j, s->reals[j], eff, now));
-	h = json_pack("{s:s, s:i, s:s, s:o}", "vip", xlvs_addr_str(&svc->vip, a, sizeof(a)),
-		      "port", (int)svc->port, "protocol", xlvs_svc_proto_name(svc->proto),
-		      "reals", reals ? reals : json_array());
+	h = json_pack("{s:s, s:i, s:s, s:o}", "vip", xlvs_addr_str(&svc->vip, a, sizeof(a)), "port",
+		      (int)svc->port, "protocol", xlvs_svc_proto_name(svc->proto), "reals",
+		      reals ? reals : json_array());
 	if (h && svc->health)
 		svc_health_json(h, svc->health, st);
 	return h;
@@ -969,7 +962,7 @@ json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
 	for (i = 0; svcs && i < cfg->nr_services; i++) {
 		one = svc_json(&cfg->services[i], &hc->cur.svc[i], &st[i], &ix, now);
 		if (!one || json_array_append_new(svcs, one)) {
-			json_decref(svcs);	/* an incomplete reply is no reply */
+			json_decref(svcs); /* an incomplete reply is no reply */
 			svcs = NULL;
 		}
 	}
@@ -988,11 +981,11 @@ struct inst_labels {
 static size_t inst_labels(struct inst_labels *l, const struct hc_inst *in, const char *extra,
 			  const char *value)
 {
-	const char *kv[] = { "vip", xlvs_addr_str(&in->vip, l->vip, sizeof(l->vip)),
-			     "port", l->port,
+	const char *kv[] = { "vip",	 xlvs_addr_str(&in->vip, l->vip, sizeof(l->vip)),
+			     "port",	 l->port,
 			     "protocol", xlvs_svc_proto_name(in->proto),
-			     "real", xlvs_addr_str(&in->real, l->real, sizeof(l->real)),
-			     extra, value };
+			     "real",	 xlvs_addr_str(&in->real, l->real, sizeof(l->real)),
+			     extra,	 value };
 
 	snprintf(l->port, sizeof(l->port), "%u", in->vport);
 	memcpy(l->kv, kv, sizeof(kv));
@@ -1037,20 +1030,17 @@ void xlvsd_hc_metrics(FILE *f, void *arg)
 	size_t i;
 
 	pthread_mutex_lock(&hc->lock);
-	xlvs_metrics_family(f, "xlvs_real_up", "gauge",
-			    "Health of a checked real server (1 up, 0 down).");
+	xlvs_metrics_family(f, "xlvs_real_up", "gauge", "Health of a checked real server (1 up, 0 down).");
 	for (i = 0; i < set->nr_inst; i++) {
 		in = set->inst[i];
-		inst_sample(f, "xlvs_real_up", in, "check", xlvs_check_type_name(in->spec.type),
-			    in->fsm.up);
+		inst_sample(f, "xlvs_real_up", in, "check", xlvs_check_type_name(in->spec.type), in->fsm.up);
 	}
 	xlvs_metrics_family(f, "xlvs_real_health_transitions_total", "counter",
 			    "Health state changes of a real server.");
 	for (i = 0; i < set->nr_inst; i++)
 		inst_sample(f, "xlvs_real_health_transitions_total", set->inst[i], NULL, NULL,
 			    set->inst[i]->fsm.transitions);
-	xlvs_metrics_family(f, "xlvs_health_checks_total", "counter",
-			    "Health checks run, by result.");
+	xlvs_metrics_family(f, "xlvs_health_checks_total", "counter", "Health checks run, by result.");
 	for (i = 0; i < set->nr_inst; i++) {
 		in = set->inst[i];
 		inst_sample(f, "xlvs_health_checks_total", in, "result", "ok", in->checks - in->failures);
@@ -1063,8 +1053,7 @@ void xlvsd_hc_metrics(FILE *f, void *arg)
 	pthread_mutex_unlock(&hc->lock);
 }
 
-void xlvsd_hc_counts(struct xlvsd_hc *hc, unsigned int *instances, unsigned int *up,
-		     unsigned int *down)
+void xlvsd_hc_counts(struct xlvsd_hc *hc, unsigned int *instances, unsigned int *up, unsigned int *down)
 {
 	size_t i;
 

@@ -107,8 +107,7 @@ json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg);
 void xlvsd_hc_metrics(FILE *f, void *hc);
 
 /* Checks running, queued, instances. */
-void xlvsd_hc_counts(struct xlvsd_hc *hc, unsigned int *instances, unsigned int *up,
-		     unsigned int *down);
+void xlvsd_hc_counts(struct xlvsd_hc *hc, unsigned int *instances, unsigned int *up, unsigned int *down);
 
 /* Run a notify hook for a service (exported for the daemon's quorum logging). */
 #endif /* XLVSD_HC_H */

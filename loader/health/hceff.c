@@ -37,7 +37,7 @@ static int effective_svc(const struct xlvs_svc_spec *c, xlvsd_hc_up_fn up, void 
 
 	*o = *c;
 	o->health = NULL;
-	o->reals = calloc(c->nr_reals + 1, sizeof(*o->reals));	/* + the sorry server */
+	o->reals = calloc(c->nr_reals + 1, sizeof(*o->reals)); /* + the sorry server */
 	if (!o->reals)
 		return -ENOMEM;
 	st->up_weight = 0;
@@ -53,14 +53,13 @@ static int effective_svc(const struct xlvs_svc_spec *c, xlvsd_hc_up_fn up, void 
 		o->reals[n] = c->reals[i];
 		o->reals[n].check = NULL;
 		if (!is_up)
-			o->reals[n].weight = 0;	/* quiescent: established flows go on */
+			o->reals[n].weight = 0; /* quiescent: established flows go on */
 		n++;
 	}
 	lost = h ? quorum_lost(h, st->up_weight, st->quorum_lost) : false;
 	st->quorum_lost = lost;
 	/* the sorry server: while no real can take a new flow, or the quorum is lost */
-	sorry = h && h->have_sorry &&
-		(!st->up_reals || (lost && h->quorum_action == XLVS_QUORUM_SORRY));
+	sorry = h && h->have_sorry && (!st->up_reals || (lost && h->quorum_action == XLVS_QUORUM_SORRY));
 	st->sorry_active = sorry;
 	if (lost && h->quorum_action == XLVS_QUORUM_WITHDRAW) {
 		*keep = false;

@@ -14,13 +14,12 @@
 
 struct xlvs_hc_fsm {
 	bool up;
-	uint16_t rise, fall;		/* at least 1 */
-	uint16_t ok_run, fail_run;	/* consecutive successes / failures so far */
-	uint64_t transitions;		/* state changes since init */
+	uint16_t rise, fall;	   /* at least 1 */
+	uint16_t ok_run, fail_run; /* consecutive successes / failures so far */
+	uint64_t transitions;	   /* state changes since init */
 };
 
-static inline void xlvs_hc_fsm_init(struct xlvs_hc_fsm *f, uint16_t rise, uint16_t fall,
-				    bool initial_up)
+static inline void xlvs_hc_fsm_init(struct xlvs_hc_fsm *f, uint16_t rise, uint16_t fall, bool initial_up)
 {
 	f->up = initial_up;
 	f->rise = rise ? rise : 1;

@@ -36,42 +36,51 @@
 #include "xlvs_floor.skel.h"
 #include "xlvs_lb.skel.h"
 
-
-#define PAYLOAD		64	/* TCP payload bytes of every measured frame */
-#define CALLS_DEFAULT	200000	/* measured calls per row */
-#define CALLS_QUICK	20000
-#define BATCHES		20	/* floor/row alternations per row */
-#define WARM_CALLS	1000
-#define STRIDE		256	/* bytes between pre-built frames */
-#define HIST_NS		4096	/* durations histogram (for the median), 1 ns bins */
+#define PAYLOAD	      64     /* TCP payload bytes of every measured frame */
+#define CALLS_DEFAULT 200000 /* measured calls per row */
+#define CALLS_QUICK   20000
+#define BATCHES	      20 /* floor/row alternations per row */
+#define WARM_CALLS    1000
+#define STRIDE	      256  /* bytes between pre-built frames */
+#define HIST_NS	      4096 /* durations histogram (for the median), 1 ns bins */
 
 #define NEW_FLOWS	65536	/* distinct flows the new-flow rows cycle through */
-#define FILL_FLOWS	1000000	/* established flows in the growth world */
+#define FILL_FLOWS	1000000 /* established flows in the growth world */
 #define FILL_CHUNK	65536
 #define EXTRA_SVCS	10000
 #define BIG_REALS	4096
-#define BIG_SVC_ID	STD_SVC_MAX		/* after the standard ids 0..STD_SVC_MAX-1 */
-#define EXTRA_SVC_ID	(STD_SVC_MAX + 1)	/* first of the EXTRA_SVCS ids */
+#define BIG_SVC_ID	STD_SVC_MAX	  /* after the standard ids 0..STD_SVC_MAX-1 */
+#define EXTRA_SVC_ID	(STD_SVC_MAX + 1) /* first of the EXTRA_SVCS ids */
 #define BIG_VIP		"198.18.0.50"
-#define MISS_DST	"198.18.0.99"		/* no service, no VIP */
+#define MISS_DST	"198.18.0.99" /* no service, no VIP */
 #define SMALL_RING	251
 #define BUILD_SIZE	XLVS_RING_DEFAULT
 #define BUILD_REALS	100
 #define BUILDS_DEFAULT	50
 #define BUILDS_QUICK	5
-#define BUILD_TARGET_NS	1000000.0
+#define BUILD_TARGET_NS 1000000.0
 #define CLIENT_SPORT	40000
 
 enum row_id {
-	R_FLOOR, R_MISS, R_DR, R_IPIP, R_IP6IP6, R_GUE4, R_GUE6, R_NEW,
-	R_DR_1M, R_DR_1M_SPREAD, R_DR_10K, R_NEW_4K,
+	R_FLOOR,
+	R_MISS,
+	R_DR,
+	R_IPIP,
+	R_IP6IP6,
+	R_GUE4,
+	R_GUE6,
+	R_NEW,
+	R_DR_1M,
+	R_DR_1M_SPREAD,
+	R_DR_10K,
+	R_NEW_4K,
 	R_MAX,
 };
 
 /* Targets from the project's performance goals, in ns above the floor. */
 static const struct {
 	const char *name;
-	uint32_t target_ns;	/* 0 = none */
+	uint32_t target_ns; /* 0 = none */
 } row_info[R_MAX] = {
 	[R_FLOOR] = { "floor", 0 },
 	[R_MISS] = { "miss", 0 },
@@ -89,7 +98,7 @@ static const struct {
 
 struct result {
 	uint64_t calls, sum_ns;
-	uint64_t floor_calls, floor_sum_ns;	/* the floor batches around this row */
+	uint64_t floor_calls, floor_sum_ns; /* the floor batches around this row */
 	uint32_t p50_ns;
 	bool done;
 };
@@ -98,7 +107,7 @@ struct result {
 struct frames {
 	uint8_t *buf;
 	uint32_t len, n;
-	struct xlvs_flow *flows;	/* their conntrack keys, for forgetting them */
+	struct xlvs_flow *flows; /* their conntrack keys, for forgetting them */
 };
 
 struct bench;
@@ -106,8 +115,8 @@ struct bench;
 struct row {
 	enum row_id id;
 	int verdict;
-	int grow;			/* output length minus input length */
-	enum xlvs_event ev;		/* counted exactly once per call */
+	int grow;	    /* output length minus input length */
+	enum xlvs_event ev; /* counted exactly once per call */
 	struct frames *f;
 	/* Before the frames are reused: make their flows new again. */
 	void (*reset)(struct bench *b, const struct row *r);
@@ -123,7 +132,7 @@ struct bench {
 	uint64_t hist[HIST_NS + 1], floor_hist[HIST_NS + 1];
 	double build_ns, build_big_ns;
 	double wall_s;
-	double load0;		/* 1-minute load average at start: other work skews rows */
+	double load0; /* 1-minute load average at start: other work skews rows */
 };
 
 static double now_ns(clockid_t clk)
@@ -176,8 +185,14 @@ static void frame_put(struct frames *f, uint32_t i, const struct pkt_spec *s)
 static struct pkt_spec tcp_spec(uint8_t family, const char *src, const char *dst, uint16_t sport)
 {
 	struct pkt_spec s = {
-		.family = family, .proto = IPPROTO_TCP, .src = src, .dst = dst,
-		.sport = sport, .dport = 80, .tcp_flags = TH_ACK, .payload = PAYLOAD,
+		.family = family,
+		.proto = IPPROTO_TCP,
+		.src = src,
+		.dst = dst,
+		.sport = sport,
+		.dport = 80,
+		.tcp_flags = TH_ACK,
+		.payload = PAYLOAD,
 	};
 
 	return s;
@@ -215,27 +230,24 @@ static void forget_flows(struct bench *b, const struct row *r)
 	uint32_t i;
 
 	for (i = 0; i < r->f->n; i++)
-		CHECK(!bpf_map_delete_elem(fd, &r->f->flows[i]) || errno == ENOENT,
-		      "forget flow %u: %s", i, strerror(errno));
+		CHECK(!bpf_map_delete_elem(fd, &r->f->flows[i]) || errno == ENOENT, "forget flow %u: %s", i,
+		      strerror(errno));
 }
 
 /* ---- measuring ------------------------------------------------------------- */
 
 /* One BPF_PROG_RUN; checks verdict and output length, returns the kernel's duration. */
-static uint32_t run1(int fd, const uint8_t *in, uint32_t len, int verdict, uint32_t out_len,
-		     const char *name, uint32_t frame)
+static uint32_t run1(int fd, const uint8_t *in, uint32_t len, int verdict, uint32_t out_len, const char *name,
+		     uint32_t frame)
 {
 	uint8_t out[PKT_MAX];
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = in, .data_size_in = len,
-		.data_out = out, .data_size_out = sizeof(out),
-		.repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
 
 	CHECK(bpf_prog_test_run_opts(fd, &o) == 0, "%s: BPF_PROG_RUN: %s", name, strerror(errno));
 	CHECK((int)o.retval == verdict && o.data_size_out == out_len,
-	      "%s, frame %u: got %s with %u bytes out, expected %s with %u bytes: wrong path",
-	      name, frame, verdict_name((int)o.retval), o.data_size_out, verdict_name(verdict),
-	      out_len);
+	      "%s, frame %u: got %s with %u bytes out, expected %s with %u bytes: wrong path", name, frame,
+	      verdict_name((int)o.retval), o.data_size_out, verdict_name(verdict), out_len);
 	return o.duration;
 }
 
@@ -281,7 +293,7 @@ static uint64_t row_batch(struct bench *b, const struct row *r, uint32_t n, uint
 	for (i = 0; i < n; i++) {
 		if (*next == f->n) {
 			if (r->reset)
-				r->reset(b, r);	/* untimed: only the kernel's durations count */
+				r->reset(b, r); /* untimed: only the kernel's durations count */
 			*next = 0;
 		}
 		d = run1(b->w.prog_fd, f->buf + (size_t)*next * STRIDE, f->len, r->verdict,
@@ -327,8 +339,7 @@ static void measure(struct bench *b, const struct row *r)
 	CHECK(ev == res->calls, "%s: event %s counted %llu times in %llu calls: wrong path",
 	      row_info[r->id].name, xlvs_event_names[r->ev], (unsigned long long)ev,
 	      (unsigned long long)res->calls);
-	CHECK(world_drops_total(&b->w) == drops0, "%s: drops counted while measuring",
-	      row_info[r->id].name);
+	CHECK(world_drops_total(&b->w) == drops0, "%s: drops counted while measuring", row_info[r->id].name);
 	res->p50_ns = hist_median(b->hist);
 	res->done = true;
 	fl->calls += res->floor_calls;
@@ -339,8 +350,8 @@ static void measure(struct bench *b, const struct row *r)
 }
 
 /* A single-frame row; the frame is freed after measuring. */
-static void measure_one(struct bench *b, enum row_id id, uint8_t family, const char *dst,
-			int verdict, int grow, enum xlvs_event ev)
+static void measure_one(struct bench *b, enum row_id id, uint8_t family, const char *dst, int verdict,
+			int grow, enum xlvs_event ev)
 {
 	struct frames f;
 	struct row r = { .id = id, .verdict = verdict, .grow = grow, .ev = ev, .f = &f };
@@ -353,8 +364,7 @@ static void measure_one(struct bench *b, enum row_id id, uint8_t family, const c
 static void measure_new_flows(struct bench *b, enum row_id id, const char *vip)
 {
 	struct frames f;
-	struct row r = { .id = id, .verdict = XDP_TX, .ev = XLVS_EV_CONN_NEW, .f = &f,
-			 .reset = forget_flows };
+	struct row r = { .id = id, .verdict = XDP_TX, .ev = XLVS_EV_CONN_NEW, .f = &f, .reset = forget_flows };
 
 	new_flow_frames(&f, vip);
 	measure(b, &r);
@@ -375,17 +385,16 @@ static uint32_t std_ring_slots(void)
 
 static void put_service(struct world *w, uint32_t id, uint32_t vip, uint32_t base, uint32_t size)
 {
-	struct xlvs_svc_key k = { .addr = { vip }, .port = htons(80), .proto = IPPROTO_TCP,
-				  .family = XLVS_AF_INET };
-	struct xlvs_service v = { .id = id, .ring_base = base, .ring_size = size,
-				  .sched = XLVS_SCHED_MAGLEV };
+	struct xlvs_svc_key k = {
+		.addr = { vip }, .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
+	};
+	struct xlvs_service v = { .id = id, .ring_base = base, .ring_size = size, .sched = XLVS_SCHED_MAGLEV };
 	struct xlvs_vip_key vk = { .addr = { vip }, .family = XLVS_AF_INET };
 	struct xlvs_vip vv = { .nr_services = 1 };
 
 	CHECK(!bpf_map_update_elem(MAP_FD(w, xlvs_vips), &vk, &vv, 0), "vip: %s", strerror(errno));
 	world_vip_filter_add(w, XLVS_AF_INET, vk.addr);
-	CHECK(!bpf_map_update_elem(MAP_FD(w, xlvs_services), &k, &v, 0), "service: %s",
-	      strerror(errno));
+	CHECK(!bpf_map_update_elem(MAP_FD(w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
 }
 
 /* Reals 198.18.16.0 + i; the address bytes are also the Maglev key. */
@@ -395,15 +404,19 @@ static void big_backends(struct xlvs_maglev_backend *be, uint32_t *addr, uint32_
 
 	for (i = 0; i < n; i++) {
 		addr[i] = htonl(0xc6121000u + i);
-		be[i] = (struct xlvs_maglev_backend){ .real_id = id0 + i, .weight = 1,
-						      .key = &addr[i], .key_len = 4 };
+		be[i] = (struct xlvs_maglev_backend){
+			.real_id = id0 + i, .weight = 1, .key = &addr[i], .key_len = 4
+		};
 	}
 }
 
 static void put_big_reals(struct world *w, const uint32_t *addr, uint32_t n, uint32_t id0)
 {
-	struct xlvs_real r = { .family = XLVS_AF_INET, .fwd = XLVS_FWD_DR, .svc_id = BIG_SVC_ID,
-			       .flags = XLVS_REAL_F_ACTIVE | XLVS_REAL_F_NH_VALID, .weight = 1 };
+	struct xlvs_real r = { .family = XLVS_AF_INET,
+			       .fwd = XLVS_FWD_DR,
+			       .svc_id = BIG_SVC_ID,
+			       .flags = XLVS_REAL_F_ACTIVE | XLVS_REAL_F_NH_VALID,
+			       .weight = 1 };
 	uint32_t i, id;
 
 	memcpy(r.nh_smac, MAC_LB, 6);
@@ -429,8 +442,7 @@ static void install_big_service(struct bench *b)
 	big_backends(be, addr, BIG_REALS, id0);
 	put_big_reals(&b->w, addr, BIG_REALS, id0);
 	t0 = now_ns(CLOCK_MONOTONIC);
-	CHECK(!xlvs_maglev_build(ring, BUILD_SIZE, be, BIG_REALS), "maglev build, %u reals",
-	      BIG_REALS);
+	CHECK(!xlvs_maglev_build(ring, BUILD_SIZE, be, BIG_REALS), "maglev build, %u reals", BIG_REALS);
 	b->build_big_ns = now_ns(CLOCK_MONOTONIC) - t0;
 	CHECK(xlvs_ring_write(MAP_FD(&b->w, xlvs_ring), base, NULL, ring, BUILD_SIZE) == BUILD_SIZE,
 	      "ring write");
@@ -443,7 +455,7 @@ static void install_big_service(struct bench *b)
 
 static uint32_t extra_vip(uint32_t i)
 {
-	return htonl(0xc6130001u + i);	/* 198.19.0.1 onwards */
+	return htonl(0xc6130001u + i); /* 198.19.0.1 onwards */
 }
 
 /* A packet to an extra service must find it (and its empty ring): XDP_DROP no_real. */
@@ -457,7 +469,7 @@ static void check_extra_service(struct world *w, uint32_t i)
 	size_t len = pkt_build(&s, in), out_len;
 
 	CHECK(world_run(w, in, len, out, &out_len) == XDP_DROP &&
-	      world_drop(w, XLVS_DROP_NO_REAL) == before + 1,
+		      world_drop(w, XLVS_DROP_NO_REAL) == before + 1,
 	      "extra service %s not installed", dst);
 }
 
@@ -475,10 +487,14 @@ static void install_extra_services(struct bench *b)
 	CHECK(xlvs_ring_write(MAP_FD(&b->w, xlvs_ring), base, NULL, ring, SMALL_RING) == SMALL_RING,
 	      "ring write");
 	for (i = 0; i < EXTRA_SVCS; i++) {
-		k[i] = (struct xlvs_svc_key){ .addr = { extra_vip(i) }, .port = htons(80),
-					      .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
-		v[i] = (struct xlvs_service){ .id = EXTRA_SVC_ID + i, .ring_base = base,
-					      .ring_size = SMALL_RING, .sched = XLVS_SCHED_MAGLEV };
+		k[i] = (struct xlvs_svc_key){ .addr = { extra_vip(i) },
+					      .port = htons(80),
+					      .proto = IPPROTO_TCP,
+					      .family = XLVS_AF_INET };
+		v[i] = (struct xlvs_service){ .id = EXTRA_SVC_ID + i,
+					      .ring_base = base,
+					      .ring_size = SMALL_RING,
+					      .sched = XLVS_SCHED_MAGLEV };
 		vk[i] = (struct xlvs_vip_key){ .addr = { extra_vip(i) }, .family = XLVS_AF_INET };
 		vv[i] = (struct xlvs_vip){ .nr_services = 1 };
 		world_vip_filter_add(&b->w, XLVS_AF_INET, vk[i].addr);
@@ -486,8 +502,8 @@ static void install_extra_services(struct bench *b)
 	CHECK(!bpf_map_update_batch(MAP_FD(&b->w, xlvs_vips), vk, vv, &n, NULL) && n == EXTRA_SVCS,
 	      "vips batch: %s", strerror(errno));
 	n = EXTRA_SVCS;
-	CHECK(!bpf_map_update_batch(MAP_FD(&b->w, xlvs_services), k, v, &n, NULL) &&
-	      n == EXTRA_SVCS, "services batch: %s", strerror(errno));
+	CHECK(!bpf_map_update_batch(MAP_FD(&b->w, xlvs_services), k, v, &n, NULL) && n == EXTRA_SVCS,
+	      "services batch: %s", strerror(errno));
 	check_extra_service(&b->w, 0);
 	check_extra_service(&b->w, EXTRA_SVCS - 1);
 	free(vv);
@@ -531,7 +547,7 @@ static void fill_flows(struct world *w, uint32_t vip)
 		for (i = 0; i < n; i++) {
 			fill_flow(done + i, vip, &k[i]);
 			v[i].real_id = std_real_id(SVC_DR4, (int)((done + i) % 3));
-			v[i].real_gen = 0;	/* world_std's reals are generation 0 */
+			v[i].real_gen = 0; /* world_std's reals are generation 0 */
 			v[i].hash = xlvs_flow_hash(&k[i]);
 		}
 		cnt = n;
@@ -591,8 +607,8 @@ static void growth_world(struct bench *b)
 	parse_addr(4, std_svcs[SVC_DR4].vip, &vip);
 	fill_flows(&b->w, vip);
 	check_fill(&b->w, vip);
-	fprintf(stderr, "  filled %u flows (xlvs_conns %u entries) in %.1f s\n", FILL_FLOWS,
-		o.conn_entries, (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+	fprintf(stderr, "  filled %u flows (xlvs_conns %u entries) in %.1f s\n", FILL_FLOWS, o.conn_entries,
+		(now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 	measure_one(b, R_DR_1M, 4, std_svcs[SVC_DR4].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
 	spread_frames(&f, vip);
 	measure(b, &r);
@@ -641,7 +657,7 @@ static double time_builds(uint32_t n, uint32_t builds)
 
 	CHECK(be && addr && ring, "out of memory");
 	big_backends(be, addr, n, 0);
-	CHECK(!xlvs_maglev_build(ring, BUILD_SIZE, be, n), "maglev build");	/* fault pages in */
+	CHECK(!xlvs_maglev_build(ring, BUILD_SIZE, be, n), "maglev build"); /* fault pages in */
 	for (i = 0; i < builds; i++) {
 		t0 = now_ns(CLOCK_MONOTONIC);
 		CHECK(!xlvs_maglev_build(ring, BUILD_SIZE, be, n), "maglev build");
@@ -694,23 +710,23 @@ static void print_table(struct bench *b, const struct utsname *u, const char *da
 {
 	int id;
 
-	printf("xlvs-bench %s, kernel %s, %ld CPUs, pinned to CPU 0, load average %.2f at start\n",
-	       date, u->release, sysconf(_SC_NPROCESSORS_ONLN), b->load0);
+	printf("xlvs-bench %s, kernel %s, %ld CPUs, pinned to CPU 0, load average %.2f at start\n", date,
+	       u->release, sysconf(_SC_NPROCESSORS_ONLN), b->load0);
 	printf("BPF_PROG_RUN repeat=1, %u calls/row in %d batches alternating with floor batches;"
-	       " TCP frames, %d-byte payload\n", b->calls, BATCHES, PAYLOAD);
+	       " TCP frames, %d-byte payload\n",
+	       b->calls, BATCHES, PAYLOAD);
 	printf("ns/pkt: mean kernel duration; floor: mean of the floor batches around the row;"
 	       " above = ns/pkt - floor\n\n");
-	printf("%-28s %8s %9s %7s %6s %6s %6s %6s %7s\n", "row", "calls", "total ms", "ns/pkt",
-	       "p50", "floor", "above", "ratio", "target");
+	printf("%-28s %8s %9s %7s %6s %6s %6s %6s %7s\n", "row", "calls", "total ms", "ns/pkt", "p50",
+	       "floor", "above", "ratio", "target");
 	for (id = 0; id < R_MAX; id++)
 		if (b->res[id].done)
 			print_row(b, id);
 	printf("\nmaglev ring build (userspace xlvs_maglev_build, %u slots):\n", BUILD_SIZE);
-	printf("  %4u reals: %7.3f ms (%.0f ns), mean of %u builds    target <= 1 ms  %s\n",
-	       BUILD_REALS, b->build_ns / 1e6, b->build_ns, b->builds,
-	       b->build_ns <= BUILD_TARGET_NS ? "ok" : "over");
-	printf("  %4u reals: %7.3f ms (%.0f ns), one build (setup of new_flow_4096_reals)\n",
-	       BIG_REALS, b->build_big_ns / 1e6, b->build_big_ns);
+	printf("  %4u reals: %7.3f ms (%.0f ns), mean of %u builds    target <= 1 ms  %s\n", BUILD_REALS,
+	       b->build_ns / 1e6, b->build_ns, b->builds, b->build_ns <= BUILD_TARGET_NS ? "ok" : "over");
+	printf("  %4u reals: %7.3f ms (%.0f ns), one build (setup of new_flow_4096_reals)\n", BIG_REALS,
+	       b->build_big_ns / 1e6, b->build_big_ns);
 	printf("\nrun time %.1f s\n", b->wall_s);
 }
 
@@ -791,7 +807,8 @@ static void write_json(const struct bench *b, const struct utsname *u, const cha
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s [--json PATH] [--calls N] [--quick]\n"
+	fprintf(f,
+		"usage: %s [--json PATH] [--calls N] [--quick]\n"
 		"  BPF_PROG_RUN benchmark of the xlvs director (run as root; see docs/bench.md)\n"
 		"  --json PATH  also write the results as JSON to PATH\n"
 		"  --calls N    measured calls per row (default %d, at least %d)\n"
@@ -826,8 +843,7 @@ static void parse_args(struct bench *b, int argc, char **argv)
 			errno = 0;
 			calls = strtoul(optarg, &end, 10);
 			if (errno || *end || calls < BATCHES || calls > 100000000) {
-				fprintf(stderr, "%s: --calls wants %d..100000000\n", argv[0],
-					BATCHES);
+				fprintf(stderr, "%s: --calls wants %d..100000000\n", argv[0], BATCHES);
 				exit(1);
 			}
 			break;
@@ -848,7 +864,7 @@ static void parse_args(struct bench *b, int argc, char **argv)
 		exit(1);
 	}
 	if (calls)
-		b->calls = (uint32_t)calls;	/* --calls wins over --quick */
+		b->calls = (uint32_t)calls; /* --calls wins over --quick */
 	b->calls -= b->calls % BATCHES;
 }
 
@@ -894,8 +910,7 @@ int main(int argc, char **argv)
 	b.floor_fd = bpf_program__fd(b.floor->progs.xlvs_floor);
 
 	main_world(&b);
-	fprintf(stderr, "  maglev build %u x %u reals, %u times\n", BUILD_SIZE, BUILD_REALS,
-		b.builds);
+	fprintf(stderr, "  maglev build %u x %u reals, %u times\n", BUILD_SIZE, BUILD_REALS, b.builds);
 	b.build_ns = time_builds(BUILD_REALS, b.builds);
 	growth_world(&b);
 	b.res[R_FLOOR].p50_ns = hist_median(b.floor_hist);

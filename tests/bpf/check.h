@@ -10,14 +10,14 @@
 #ifdef XLVS_NO_CRITERION
 #include <stdio.h>
 #include <stdlib.h>
-#define CHECK(cond, ...)							\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);				\
-			fputc('\n', stderr);					\
-			exit(2);						\
-		}								\
+#define CHECK(cond, ...)                                                                                     \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);             \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fputc('\n', stderr);                                                                 \
+			exit(2);                                                                             \
+		}                                                                                            \
 	} while (0)
 #else
 #include <criterion/criterion.h>

@@ -65,8 +65,8 @@ static void expect_ip4_csum(const struct fixture *f, const char *what, const uin
 	size_t hl = (size_t)(ip[0] & 0xf) * 4;
 	uint16_t want = scratch_csum(ip, hl, 10, 0);
 
-	cr_expect_eq(get16(ip + 10), want, "%s: %s IPv4 header checksum 0x%04x, recomputed 0x%04x", f->name, what,
-		     get16(ip + 10), want);
+	cr_expect_eq(get16(ip + 10), want, "%s: %s IPv4 header checksum 0x%04x, recomputed 0x%04x", f->name,
+		     what, get16(ip + 10), want);
 }
 
 static void expect_icmp4_csum(const struct fixture *f, const char *what, const uint8_t *ic, size_t len)
@@ -90,8 +90,8 @@ static void expect_l4_csum6(const struct fixture *f, const char *what, const uin
 	want = l4_csum6(ip6, copy, len, proto);
 	if (proto == IPPROTO_UDP && !want)
 		want = 0xffff;
-	cr_expect_eq(get16(l4 + field), want, "%s: %s checksum 0x%04x, recomputed 0x%04x over %zu bytes", f->name,
-		     what, get16(l4 + field), want, len);
+	cr_expect_eq(get16(l4 + field), want, "%s: %s checksum 0x%04x, recomputed 0x%04x over %zu bytes",
+		     f->name, what, get16(l4 + field), want, len);
 }
 
 static void check_outer_ip4(const struct fixture *f, const uint8_t *ip, const struct xlvs_real *r,
@@ -128,8 +128,8 @@ static void check_outer_ip6(const struct fixture *f, const uint8_t *ip6, const s
 	cr_expect_eq(memcmp(ip6 + 24, r->addr, 16), 0, "%s: outer destination = real", f->name);
 }
 
-static void check_tunnel(const struct fixture *f, const struct xlvs_real *r, uint32_t hash,
-			 const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len)
+static void check_tunnel(const struct fixture *f, const struct xlvs_real *r, uint32_t hash, const uint8_t *in,
+			 size_t in_len, const uint8_t *out, size_t out_len)
 {
 	size_t l2 = l2_len(f), inner_len = in_len - l2;
 	bool gue = f->out == OUT_GUE || (f->out == OUT_PASS_ENCAP && r->fwd == XLVS_FWD_GUE);
@@ -182,7 +182,8 @@ void check_forwarded(struct world *w, const struct fixture *f, const uint8_t *in
 	if (f->out == OUT_PASS_ENCAP) {
 		cr_expect_eq(memcmp(out, in, 12), 0, "%s: MACs kept for the kernel", f->name);
 	} else {
-		cr_expect_eq(memcmp(out, mac, 6), 0, "%s: destination MAC = next hop of real %u", f->name, id);
+		cr_expect_eq(memcmp(out, mac, 6), 0, "%s: destination MAC = next hop of real %u", f->name,
+			     id);
 		cr_expect_eq(memcmp(out + 6, MAC_LB, 6), 0, "%s: source MAC = ours", f->name);
 	}
 	if (f->out == OUT_DR) {
@@ -228,7 +229,8 @@ static void check_echo(const struct fixture *f, const uint8_t *in, size_t in_len
 	cr_expect_eq(memcmp(ip + (f->pkt.family == 4 ? 24 : 44), iin + (f->pkt.family == 4 ? 24 : 44), 4), 0,
 		     "%s: echo identifier and sequence kept", f->name);
 	cr_expect_eq(memcmp(ip + (f->pkt.family == 4 ? 28 : 48), iin + (f->pkt.family == 4 ? 28 : 48),
-			    in_len - l2 - (f->pkt.family == 4 ? 28 : 48)), 0, "%s: echo data kept", f->name);
+			    in_len - l2 - (f->pkt.family == 4 ? 28 : 48)),
+		     0, "%s: echo data kept", f->name);
 }
 
 static void check_too_big(const struct fixture *f, const uint8_t *in, size_t in_len, const uint8_t *out,
@@ -313,7 +315,8 @@ static void write_seed(const char *dir, const char *target, const char *name, co
 			*c = '-';
 	fp = fopen(path, "wb");
 	cr_assert(fp, "%s: %s", path, strerror(errno));
-	cr_assert(fwrite(opt, 1, nopt, fp) == nopt && fwrite(frame, 1, len, fp) == len && !fclose(fp), "%s", path);
+	cr_assert(fwrite(opt, 1, nopt, fp) == nopt && fwrite(frame, 1, len, fp) == len && !fclose(fp), "%s",
+		  path);
 }
 
 /*
@@ -321,8 +324,8 @@ static void write_seed(const char *dir, const char *target, const char *name, co
  * director's fuzz target, with the row's config as its option bytes, and a
  * tunnel it produced one of the decapsulator's (tests/fuzz/fuzz_pkt.h).
  */
-static void fuzz_seeds(const struct fixture *f, const uint8_t *in, size_t in_len, int verdict, const uint8_t *out,
-		       size_t out_len)
+static void fuzz_seeds(const struct fixture *f, const uint8_t *in, size_t in_len, int verdict,
+		       const uint8_t *out, size_t out_len)
 {
 	const char *dir = getenv("XLVS_FUZZ_SEEDS");
 	const struct pkt_spec *s = &f->pkt;
@@ -343,7 +346,8 @@ static void fuzz_seeds(const struct fixture *f, const uint8_t *in, size_t in_len
 	if (!s->truncate && !s->cut && !s->pad_to && !s->ihl && !s->bad_ip_version)
 		opt[0] |= FZ_LB_FIXUP;
 	write_seed(dir, "lb", f->name, opt, 2, in, in_len);
-	if (verdict != XDP_TX || (f->out != OUT_TUN && f->out != OUT_GUE && f->out != OUT_CUSTOM) || out_len < l2 + 48)
+	if (verdict != XDP_TX || (f->out != OUT_TUN && f->out != OUT_GUE && f->out != OUT_CUSTOM) ||
+	    out_len < l2 + 48)
 		return;
 	opt[0] = FZ_DC_FIXUP;
 	/* GUE to the real that listens on 7777 (world.c): UDP destination port after IPv4 or IPv6. */

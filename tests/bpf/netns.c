@@ -17,8 +17,8 @@
 
 #include "netns.h"
 
-#define CMD_MAX		1024
-#define OUT_MAX		4096
+#define CMD_MAX 1024
+#define OUT_MAX 4096
 
 void netns_need(const char *tool, const char *pkg)
 {
@@ -147,8 +147,8 @@ void parse_mac(const char *text, uint8_t mac[6])
 	unsigned int m[6];
 	int i;
 
-	CHECK(sscanf(text, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6,
-	      "bad MAC %s", text);
+	CHECK(sscanf(text, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6, "bad MAC %s",
+	      text);
 	for (i = 0; i < 6; i++)
 		mac[i] = (uint8_t)m[i];
 }

@@ -103,14 +103,14 @@ static size_t build_l4(const struct pkt_spec *s, uint8_t *p, uint8_t *quote_buf)
 			size_t ql = pkt_build_l3(s->quote, quote_buf);
 
 			if (s->icmp_type == 3 && s->icmp_code == 4)
-				put16(p + 6, 1400);	/* frag needed: next-hop MTU */
+				put16(p + 6, 1400); /* frag needed: next-hop MTU */
 			if (s->proto == IPPROTO_ICMPV6 && s->icmp_type == 2)
-				put16(p + 6, 1400);	/* packet too big: MTU */
+				put16(p + 6, 1400); /* packet too big: MTU */
 			memcpy(p + hl, quote_buf, ql);
 			return hl + ql;
 		}
-		put16(p + 4, s->sport);		/* echo identifier */
-		put16(p + 6, s->echo_seq0 ? 0 : 1);	/* echo sequence */
+		put16(p + 4, s->sport);		    /* echo identifier */
+		put16(p + 6, s->echo_seq0 ? 0 : 1); /* echo sequence */
 		break;
 	default:
 		hl = 0;
@@ -126,12 +126,20 @@ static void fill_l4_csum(const struct pkt_spec *s, uint8_t *ip, uint8_t *l4, siz
 	uint16_t c;
 
 	if (s->frag_off || s->more_frags)
-		return;	/* fragments keep whatever the first one had */
+		return; /* fragments keep whatever the first one had */
 	switch (s->proto) {
-	case IPPROTO_TCP: off = 16; break;
-	case IPPROTO_UDP: off = 6; break;
-	case IPPROTO_ICMP: case IPPROTO_ICMPV6: off = 2; break;
-	default: return;
+	case IPPROTO_TCP:
+		off = 16;
+		break;
+	case IPPROTO_UDP:
+		off = 6;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		off = 2;
+		break;
+	default:
+		return;
 	}
 	if (len < off + 2)
 		return;
@@ -165,7 +173,7 @@ static size_t build_ip4(const struct pkt_spec *s, uint8_t *p)
 	memcpy(p + 12, a, 4);
 	parse_addr(4, s->dst, a);
 	memcpy(p + 16, a, 4);
-	memset(p + 20, 1, s->ip4_opt);	/* NOP options */
+	memset(p + 20, 1, s->ip4_opt); /* NOP options */
 	l4len = build_l4(s, p + hl, qbuf);
 	put16(p + 2, (uint16_t)(hl + l4len));
 	put16(p + 10, csum_finish(csum_partial(p, hl, 0)));
@@ -174,8 +182,8 @@ static size_t build_ip4(const struct pkt_spec *s, uint8_t *p)
 }
 
 static const uint8_t ext_proto[] = {
-	[EXT_HOP] = IPPROTO_HOPOPTS, [EXT_ROUTING] = IPPROTO_ROUTING,
-	[EXT_DSTOPTS] = IPPROTO_DSTOPTS, [EXT_FRAG] = IPPROTO_FRAGMENT, [EXT_AH] = IPPROTO_AH,
+	[EXT_HOP] = IPPROTO_HOPOPTS,   [EXT_ROUTING] = IPPROTO_ROUTING, [EXT_DSTOPTS] = IPPROTO_DSTOPTS,
+	[EXT_FRAG] = IPPROTO_FRAGMENT, [EXT_AH] = IPPROTO_AH,
 };
 
 static size_t build_ip6(const struct pkt_spec *s, uint8_t *p)
@@ -186,7 +194,7 @@ static size_t build_ip6(const struct pkt_spec *s, uint8_t *p)
 
 	memset(p, 0, 40);
 	p[0] = (s->bad_ip_version ? 0x40 : 0x60) | (s->tos >> 4);
-	p[1] = (uint8_t)(s->tos << 4) | 0x0a;	/* flow label 0xa1234 */
+	p[1] = (uint8_t)(s->tos << 4) | 0x0a; /* flow label 0xa1234 */
 	p[2] = 0x12;
 	p[3] = 0x34;
 	p[7] = 64;
@@ -200,11 +208,11 @@ static size_t build_ip6(const struct pkt_spec *s, uint8_t *p)
 		*nh = ext_proto[s->ext[i]];
 		memset(q, 0, len);
 		if (s->ext[i] == EXT_AH)
-			q[1] = 2;	/* (2 + 2) * 4 = 16 bytes */
+			q[1] = 2; /* (2 + 2) * 4 = 16 bytes */
 		else if (s->ext[i] == EXT_FRAG)
 			put16(q + 2, (uint16_t)(s->frag_off << 3 | s->more_frags));
 		else
-			q[2] = 1, q[3] = 4;	/* PadN filling the header */
+			q[2] = 1, q[3] = 4; /* PadN filling the header */
 		nh = q;
 		q += len;
 	}
@@ -267,7 +275,7 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf)
 	}
 	put16(buf + l2 - 2, type);
 	if (s->ethertype && s->ethertype != ETH_P_IP && s->ethertype != ETH_P_IPV6) {
-		memset(buf + l2, 0xab, 28);	/* e.g. an ARP body */
+		memset(buf + l2, 0xab, 28); /* e.g. an ARP body */
 		len = l2 + 28;
 	} else {
 		len = l2 + pkt_build_l3(s, buf + l2);

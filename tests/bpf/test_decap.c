@@ -29,7 +29,7 @@ static void decap_open(struct decap *d, uint16_t gue_port)
 
 	d->skel = xlvs_decap_bpf__open();
 	cr_assert(d->skel, "open xlvs_decap skeleton");
-	bpf_object__for_each_map(m, d->skel->obj)
+	bpf_object__for_each_map (m, d->skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	if (gue_port)
 		d->skel->rodata->gue_port = gue_port;
@@ -87,14 +87,21 @@ struct roundtrip {
 	enum xlvs_decap_counter kind;
 };
 
-#define TCP4(d)	.family = 4, .proto = IPPROTO_TCP, .src = CLIENT4, .dst = d, .sport = CPORT, .dport = 80
-#define TCP6(d)	.family = 6, .proto = IPPROTO_TCP, .src = CLIENT6, .dst = d, .sport = CPORT, .dport = 80
+#define TCP4(d) .family = 4, .proto = IPPROTO_TCP, .src = CLIENT4, .dst = d, .sport = CPORT, .dport = 80
+#define TCP6(d) .family = 6, .proto = IPPROTO_TCP, .src = CLIENT6, .dst = d, .sport = CPORT, .dport = 80
 
 static struct roundtrip trips[] = {
 	{ "ipip", { TCP4("198.18.0.11"), .payload = 100 }, XLVS_DECAP_IPIP },
 	{ "ipip on vlan", { TCP4("198.18.0.11"), .vlan = 10, .payload = 10 }, XLVS_DECAP_IPIP },
-	{ "ipip udp", { .family = 4, .proto = IPPROTO_UDP, .src = CLIENT4, .dst = "198.18.0.11",
-	  .sport = CPORT, .dport = 53, .payload = 30 }, XLVS_DECAP_IPIP },
+	{ "ipip udp",
+	  { .family = 4,
+	    .proto = IPPROTO_UDP,
+	    .src = CLIENT4,
+	    .dst = "198.18.0.11",
+	    .sport = CPORT,
+	    .dport = 53,
+	    .payload = 30 },
+	  XLVS_DECAP_IPIP },
 	{ "ip6ip6", { TCP6("2001:db8::11"), .payload = 200 }, XLVS_DECAP_IP6IP6 },
 	{ "ip6ip6 on vlan", { TCP6("2001:db8::11"), .vlan = 11 }, XLVS_DECAP_IP6IP6 },
 	{ "4in6", { TCP4("198.18.0.14"), .payload = 50 }, XLVS_DECAP_4IN6 },
@@ -172,8 +179,8 @@ ParameterizedTest(size_t *i, decap, roundtrip)
  * must come out: verdict, counter, and the frame untouched or decapsulated.
  */
 enum decap_out {
-	DOUT_SAME,	/* frame untouched */
-	DOUT_INNER,	/* the client's frame: tunnel MACs, then what the client sent */
+	DOUT_SAME,  /* frame untouched */
+	DOUT_INNER, /* the client's frame: tunnel MACs, then what the client sent */
 };
 
 /* Set bits of one byte of the tunnel frame: byte = (byte & ~mask) | val. */
@@ -185,25 +192,25 @@ struct poke {
 struct decap_fixture {
 	const char *name;
 	struct pkt_spec pkt;
-	bool encap;		/* run pkt through the director first: the frame is its output */
-	uint16_t tun_gue_port;	/* encap: try client ports from pkt.sport until the GUE port is this */
-	struct poke poke;	/* encap: edit the tunnel frame (at 0: none) */
-	uint16_t trim;		/* drop this many bytes off the frame's end */
+	bool encap;	       /* run pkt through the director first: the frame is its output */
+	uint16_t tun_gue_port; /* encap: try client ports from pkt.sport until the GUE port is this */
+	struct poke poke;      /* encap: edit the tunnel frame (at 0: none) */
+	uint16_t trim;	       /* drop this many bytes off the frame's end */
 	/* Setup: how the decapsulator is loaded and configured. */
 	uint16_t gue_port;	/* load-time gue_port (0 = default) */
-	const char *only_local;	/* check_dst with this one local IPv4 address; OUTER_DST: the frame's */
+	const char *only_local; /* check_dst with this one local IPv4 address; OUTER_DST: the frame's */
 	/* Expected. */
 	int verdict;
 	enum decap_out out;
-	int counter;		/* COUNTED(x): x counts exactly one, nothing else; 0: nothing counted */
-	uint16_t strip;		/* DOUT_INNER: bytes of outer headers removed */
+	int counter;	/* COUNTED(x): x counts exactly one, nothing else; 0: nothing counted */
+	uint16_t strip; /* DOUT_INNER: bytes of outer headers removed */
 };
 
-#define COUNTED(c)	.counter = XLVS_DECAP_##c + 1
-#define SET_BYTE(off, v)	.poke = { .at = (off), .mask = 0xff, .val = (v) }
-#define SET_BITS(off, b)	.poke = { .at = (off), .mask = (b), .val = (b) }
-#define UNTOUCHED	.verdict = XDP_PASS, .out = DOUT_SAME
-#define DECAPSULATED(n)	.verdict = XDP_PASS, .out = DOUT_INNER, .strip = (n)
+#define COUNTED(c)	 .counter = XLVS_DECAP_##c + 1
+#define SET_BYTE(off, v) .poke = { .at = (off), .mask = 0xff, .val = (v) }
+#define SET_BITS(off, b) .poke = { .at = (off), .mask = (b), .val = (b) }
+#define UNTOUCHED	 .verdict = XDP_PASS, .out = DOUT_SAME
+#define DECAPSULATED(n)	 .verdict = XDP_PASS, .out = DOUT_INNER, .strip = (n)
 
 /* .only_local = OUTER_DST: the tunnel frame's own outer destination is the local address. */
 static const char OUTER_DST[] = "outer destination";
@@ -212,29 +219,64 @@ static const struct decap_fixture drows[] = {
 	/* ---- not a tunnel packet: untouched, nothing counted ---- */
 	{ "plain tcp passes untouched", { TCP4("198.18.0.11"), .payload = 10 }, UNTOUCHED },
 	{ "arp passes untouched", { .ethertype = ETH_P_ARP }, UNTOUCHED },
-	{ "udp to 6081 (not gue_port) passes untouched", { .family = 4, .proto = IPPROTO_UDP, .src = CLIENT4,
-	  .dst = "198.18.3.1", .sport = 5000, .dport = 6081, .payload = 40 }, UNTOUCHED },
+	{ "udp to 6081 (not gue_port) passes untouched",
+	  { .family = 4,
+	    .proto = IPPROTO_UDP,
+	    .src = CLIENT4,
+	    .dst = "198.18.3.1",
+	    .sport = 5000,
+	    .dport = 6081,
+	    .payload = 40 },
+	  UNTOUCHED },
 
 	/* ---- gue_port is a load setting ---- */
-	{ "gue to port 7777 passes the default decapsulator untouched", { TCP4("198.18.0.12"), .sport = 1000 },
-	  .encap = true, .tun_gue_port = 7777, UNTOUCHED },
-	{ "gue to port 7777 decapsulated when loaded with gue_port 7777", { TCP4("198.18.0.12"), .sport = 1000 },
-	  .encap = true, .tun_gue_port = 7777, .gue_port = 7777, DECAPSULATED(20 + 8), COUNTED(GUE4) },
+	{ "gue to port 7777 passes the default decapsulator untouched",
+	  { TCP4("198.18.0.12"), .sport = 1000 },
+	  .encap = true,
+	  .tun_gue_port = 7777,
+	  UNTOUCHED },
+	{ "gue to port 7777 decapsulated when loaded with gue_port 7777",
+	  { TCP4("198.18.0.12"), .sport = 1000 },
+	  .encap = true,
+	  .tun_gue_port = 7777,
+	  .gue_port = 7777,
+	  DECAPSULATED(20 + 8),
+	  COUNTED(GUE4) },
 
 	/* ---- only local destinations when configured ---- */
-	{ "tunnel to a non-local address rejected", { TCP4("198.18.0.11") }, .encap = true,
-	  .only_local = "198.18.250.250", UNTOUCHED, COUNTED(REJ_NOT_LOCAL) },
-	{ "tunnel to a local address decapsulated under the local check", { TCP4("198.18.0.11") },
-	  .encap = true, .only_local = OUTER_DST, DECAPSULATED(20), COUNTED(IPIP) },
+	{ "tunnel to a non-local address rejected",
+	  { TCP4("198.18.0.11") },
+	  .encap = true,
+	  .only_local = "198.18.250.250",
+	  UNTOUCHED,
+	  COUNTED(REJ_NOT_LOCAL) },
+	{ "tunnel to a local address decapsulated under the local check",
+	  { TCP4("198.18.0.11") },
+	  .encap = true,
+	  .only_local = OUTER_DST,
+	  DECAPSULATED(20),
+	  COUNTED(IPIP) },
 
 	/* ---- malformed tunnel packets: untouched, rejection counted ---- */
-	{ "inner version must match the outer protocol (6in4 carrying ipv4)", { TCP4("198.18.0.11") },
-	  .encap = true, SET_BYTE(14 + 9, IPPROTO_IPV6), UNTOUCHED, COUNTED(REJ_BAD_INNER) },
-	{ "truncated outer rejected", { TCP4("198.18.0.11"), .payload = 100 }, .encap = true, .trim = 50,
-	  UNTOUCHED, COUNTED(REJ_TRUNC) },
+	{ "inner version must match the outer protocol (6in4 carrying ipv4)",
+	  { TCP4("198.18.0.11") },
+	  .encap = true,
+	  SET_BYTE(14 + 9, IPPROTO_IPV6),
+	  UNTOUCHED,
+	  COUNTED(REJ_BAD_INNER) },
+	{ "truncated outer rejected",
+	  { TCP4("198.18.0.11"), .payload = 100 },
+	  .encap = true,
+	  .trim = 50,
+	  UNTOUCHED,
+	  COUNTED(REJ_TRUNC) },
 	/* MF set; the checksum no longer matters: XDP never checks it */
-	{ "fragmented outer rejected", { TCP4("198.18.0.11") }, .encap = true, SET_BITS(14 + 6, 0x20),
-	  UNTOUCHED, COUNTED(REJ_FRAGMENT) },
+	{ "fragmented outer rejected",
+	  { TCP4("198.18.0.11") },
+	  .encap = true,
+	  SET_BITS(14 + 6, 0x20),
+	  UNTOUCHED,
+	  COUNTED(REJ_FRAGMENT) },
 };
 
 #define NDROWS (sizeof(drows) / sizeof(drows[0]))
@@ -265,12 +307,12 @@ static size_t decap_row_frame(const struct decap_fixture *f, uint8_t *frame, uin
 	world_std(&w);
 	for (;; pkt.sport++) {
 		*client_len = pkt_build(&pkt, client);
-		cr_assert_eq(world_run(&w, client, *client_len, frame, &len), XDP_TX, "%s: director did not forward",
-			     f->name);
+		cr_assert_eq(world_run(&w, client, *client_len, frame, &len), XDP_TX,
+			     "%s: director did not forward", f->name);
 		if (!f->tun_gue_port || tun_udp_dport4(frame) == f->tun_gue_port)
 			break;
-		cr_assert_lt(pkt.sport, f->pkt.sport + 1000, "%s: no flow goes to a real on GUE port %u", f->name,
-			     f->tun_gue_port);
+		cr_assert_lt(pkt.sport, f->pkt.sport + 1000, "%s: no flow goes to a real on GUE port %u",
+			     f->name, f->tun_gue_port);
 	}
 	world_close(&w);
 	if (f->poke.at)
@@ -310,7 +352,8 @@ static void run_decap_fixture(const struct decap_fixture *f)
 			     xlvs_decap_names[f->counter - 1]);
 		cr_expect_eq(decap_total(&d), 1, "%s: no other counter moved", f->name);
 	} else {
-		cr_expect_eq(decap_total(&d), 0, "%s: a counter moved for a packet that is not ours", f->name);
+		cr_expect_eq(decap_total(&d), 0, "%s: a counter moved for a packet that is not ours",
+			     f->name);
 	}
 
 	switch (f->out) {
@@ -319,8 +362,8 @@ static void run_decap_fixture(const struct decap_fixture *f)
 		cr_expect_eq(memcmp(out, in, len), 0, "%s: frame changed", f->name);
 		break;
 	case DOUT_INNER:
-		cr_assert_eq(out_len, len - f->strip, "%s: decapsulated length %zu, want %zu", f->name, out_len,
-			     len - f->strip);
+		cr_assert_eq(out_len, len - f->strip, "%s: decapsulated length %zu, want %zu", f->name,
+			     out_len, len - f->strip);
 		cr_assert_eq(out_len, client_len, "%s: not the client's frame length", f->name);
 		cr_expect_eq(memcmp(out, in, 12), 0, "%s: MACs of the tunnel frame kept", f->name);
 		cr_expect_eq(memcmp(out + 12, client + 12, client_len - 12), 0,

@@ -20,12 +20,12 @@
 #include "netns.h"
 #include "world.h"
 
-#define VIP_DR4		"198.18.0.10"
-#define VIP_IPIP	"198.18.0.11"
-#define VIP_IP6IP6	"2001:db8::11"
-#define ROUTER4		"198.18.50.1"	/* sends ICMP errors about VIP flows */
-#define PORT0		20000		/* first client port of a test's flows */
-#define BPF_OBJ		"build/bpf/xlvs_lb.bpf.o"
+#define VIP_DR4	   "198.18.0.10"
+#define VIP_IPIP   "198.18.0.11"
+#define VIP_IP6IP6 "2001:db8::11"
+#define ROUTER4	   "198.18.50.1" /* sends ICMP errors about VIP flows */
+#define PORT0	   20000	 /* first client port of a test's flows */
+#define BPF_OBJ	   "build/bpf/xlvs_lb.bpf.o"
 
 static uint8_t in[PKT_MAX], out[PKT_MAX];
 static size_t in_len, out_len;
@@ -43,8 +43,14 @@ static void open_std(struct world *w)
 
 static struct pkt_spec tcp4(const char *vip, uint16_t sport, uint8_t flags)
 {
-	struct pkt_spec s = { .family = 4, .proto = IPPROTO_TCP, .src = CLIENT4, .dst = vip,
-			      .sport = sport, .dport = 80, .tcp_flags = flags, .payload = 100 };
+	struct pkt_spec s = { .family = 4,
+			      .proto = IPPROTO_TCP,
+			      .src = CLIENT4,
+			      .dst = vip,
+			      .sport = sport,
+			      .dport = 80,
+			      .tcp_flags = flags,
+			      .payload = 100 };
 
 	return s;
 }
@@ -123,7 +129,7 @@ static struct pkt_spec syn_to_third(struct world *w)
 
 /* ---- connection tracking across ring changes ---------------------------- */
 
-#define NFLOWS	64
+#define NFLOWS 64
 
 Test(scenarios, established_flows_stick_across_ring_change)
 {
@@ -186,10 +192,10 @@ Test(scenarios, new_flow_follows_changed_ring)
  */
 struct real_change {
 	const char *name;
-	bool deactivate;	/* the real was removed: ACTIVE cleared */
-	int move_to;		/* >= 0: its id now belongs to this service */
-	bool bump_gen;		/* its id was given to another real (the planner's generation) */
-	bool ring_without;	/* the ring no longer names the id */
+	bool deactivate;   /* the real was removed: ACTIVE cleared */
+	int move_to;	   /* >= 0: its id now belongs to this service */
+	bool bump_gen;	   /* its id was given to another real (the planner's generation) */
+	bool ring_without; /* the ring no longer names the id */
 };
 
 static const struct real_change real_changes[] = {
@@ -281,7 +287,7 @@ Test(scenarios, drained_real_keeps_established_flow)
 	world_close(&w);
 }
 
-#define NEW_FLOWS	200
+#define NEW_FLOWS 200
 
 Test(scenarios, drained_real_gets_no_new_flows)
 {
@@ -304,8 +310,8 @@ Test(scenarios, drained_real_gets_no_new_flows)
 
 /* ---- SYN-flood guard ---------------------------------------------------- */
 
-#define GUARD_RATE	5
-#define GUARD_FLOWS	12
+#define GUARD_RATE  5
+#define GUARD_FLOWS 12
 
 /* The guard's window is per CPU: keep every run on one. */
 static void pin_cpu0(void)
@@ -385,9 +391,11 @@ Test(scenarios, syn_guard_lets_completed_handshake_in)
 	set_guard(&w, GUARD_RATE);
 	new_flows(&w, IPPROTO_TCP, 0, GUARD_FLOWS);
 	cr_assert(!has_conn(&w, late), "SYN above the rate was inserted");
-	cr_assert_eq(forward_to(&w, &ack), ring_pick(&w, SVC_DR4, &ack), "ACK not forwarded to its Maglev real");
+	cr_assert_eq(forward_to(&w, &ack), ring_pick(&w, SVC_DR4, &ack),
+		     "ACK not forwarded to its Maglev real");
 	cr_expect(has_conn(&w, late), "ACK of a held-back flow was not inserted");
-	cr_expect_eq(world_event(&w, XLVS_EV_SYN_GUARD), GUARD_FLOWS - GUARD_RATE, "ACK counted by the guard");
+	cr_expect_eq(world_event(&w, XLVS_EV_SYN_GUARD), GUARD_FLOWS - GUARD_RATE,
+		     "ACK counted by the guard");
 	world_close(&w);
 }
 
@@ -426,7 +434,7 @@ Test(scenarios, syn_guard_window_reopens_after_a_second)
 	set_guard(&w, GUARD_RATE);
 	new_flows(&w, IPPROTO_TCP, 0, GUARD_RATE + 1);
 	cr_assert_eq(world_conn_count(&w), GUARD_RATE, "window not full: nothing to test");
-	usleep(1100 * 1000);	/* the window is 1 s of bpf_ktime_get_coarse_ns */
+	usleep(1100 * 1000); /* the window is 1 s of bpf_ktime_get_coarse_ns */
 	new_flows(&w, IPPROTO_TCP, GUARD_RATE + 1, 1);
 	cr_expect(has_conn(&w, PORT0 + GUARD_RATE + 1), "flow after the window not inserted");
 	cr_expect_eq(world_event(&w, XLVS_EV_SYN_GUARD), 1);
@@ -452,24 +460,30 @@ static uint8_t conn_state(struct world *w, const struct pkt_spec *s)
  * sequence number), then the state its entry must be in and whether the
  * last packet still went to the first packet's real.
  */
-#define ISN_A	0x0a000001u
-#define ISN_B	0x0b000001u
+#define ISN_A 0x0a000001u
+#define ISN_B 0x0b000001u
 
 struct conn_step {
 	uint8_t flags;
-	uint32_t seq;		/* 0 = ISN_A */
+	uint32_t seq; /* 0 = ISN_A */
 };
 
 struct conn_row {
 	const char *name;
-	struct conn_step steps[6];	/* ends at flags 0 */
+	struct conn_step steps[6]; /* ends at flags 0 */
 	uint8_t want_state;
-	uint64_t want_new_isn;		/* conn_resched_new_syn events */
-	uint64_t want_reused;		/* conn_reused events */
+	uint64_t want_new_isn; /* conn_resched_new_syn events */
+	uint64_t want_reused;  /* conn_reused events */
 };
 
-#define P(f)		{ (f), 0 }
-#define S(f, seq)	{ (f), (seq) }
+#define P(f)                                                                                                 \
+	{                                                                                                    \
+		(f), 0                                                                                       \
+	}
+#define S(f, seq)                                                                                            \
+	{                                                                                                    \
+		(f), (seq)                                                                                   \
+	}
 
 static const struct conn_row conn_rows[] = {
 	{ "syn only: half-open", { P(TH_SYN) }, XLVS_CONN_SYN, 0, 0 },
@@ -478,15 +492,29 @@ static const struct conn_row conn_rows[] = {
 	{ "open while data flows", { P(TH_SYN), P(TH_ACK), P(TH_ACK | 0x08) }, XLVS_CONN_OPEN, 0, 0 },
 	{ "fin closes", { P(TH_SYN), P(TH_ACK), P(TH_FIN | TH_ACK) }, XLVS_CONN_CLOSING, 0, 0 },
 	{ "rst closes", { P(TH_SYN), P(TH_RST) }, XLVS_CONN_CLOSING, 0, 0 },
-	{ "closing stays closing on acks", { P(TH_SYN), P(TH_FIN | TH_ACK), P(TH_ACK) }, XLVS_CONN_CLOSING, 0, 0 },
-	{ "syn on a closed flow starts over", { P(TH_SYN), P(TH_FIN | TH_ACK), P(TH_ACK), S(TH_SYN, ISN_B) },
-	  XLVS_CONN_SYN, 0, 1 },
-	{ "reused flow opens on its ack", { P(TH_SYN), P(TH_RST), S(TH_SYN, ISN_B), P(TH_ACK) },
-	  XLVS_CONN_OPEN, 0, 1 },
+	{ "closing stays closing on acks",
+	  { P(TH_SYN), P(TH_FIN | TH_ACK), P(TH_ACK) },
+	  XLVS_CONN_CLOSING,
+	  0,
+	  0 },
+	{ "syn on a closed flow starts over",
+	  { P(TH_SYN), P(TH_FIN | TH_ACK), P(TH_ACK), S(TH_SYN, ISN_B) },
+	  XLVS_CONN_SYN,
+	  0,
+	  1 },
+	{ "reused flow opens on its ack",
+	  { P(TH_SYN), P(TH_RST), S(TH_SYN, ISN_B), P(TH_ACK) },
+	  XLVS_CONN_OPEN,
+	  0,
+	  1 },
 	{ "new isn on half-open starts over", { P(TH_SYN), S(TH_SYN, ISN_B) }, XLVS_CONN_SYN, 1, 0 },
 	{ "first packet fin inserts closing", { P(TH_FIN | TH_ACK) }, XLVS_CONN_CLOSING, 0, 0 },
 	{ "first packet ack inserts open", { P(TH_ACK) }, XLVS_CONN_OPEN, 0, 0 },
-	{ "syn on an open flow keeps it open", { P(TH_SYN), P(TH_ACK), S(TH_SYN, ISN_B) }, XLVS_CONN_OPEN, 0, 0 },
+	{ "syn on an open flow keeps it open",
+	  { P(TH_SYN), P(TH_ACK), S(TH_SYN, ISN_B) },
+	  XLVS_CONN_OPEN,
+	  0,
+	  0 },
 };
 
 static void run_conn_row(const struct conn_row *row)
@@ -553,9 +581,15 @@ static struct pkt_spec tcp_to(int svc, uint16_t sport, uint8_t flags, uint32_t s
 {
 	const char *vip = std_svcs[svc].vip;
 	bool v6 = strchr(vip, ':') != NULL;
-	struct pkt_spec s = { .family = v6 ? 6 : 4, .proto = IPPROTO_TCP, .src = v6 ? CLIENT6 : CLIENT4,
-			      .dst = vip, .sport = sport, .dport = std_svcs[svc].port, .tcp_flags = flags,
-			      .seq = seq, .payload = 100 };
+	struct pkt_spec s = { .family = v6 ? 6 : 4,
+			      .proto = IPPROTO_TCP,
+			      .src = v6 ? CLIENT6 : CLIENT4,
+			      .dst = vip,
+			      .sport = sport,
+			      .dport = std_svcs[svc].port,
+			      .tcp_flags = flags,
+			      .seq = seq,
+			      .payload = 100 };
 
 	return s;
 }
@@ -622,7 +656,8 @@ static void syn_to_weight0_real(int svc)
 	cr_expect_eq(conn_state(&w, &s), XLVS_CONN_SYN);
 	cr_expect_eq(world_event(&w, XLVS_EV_CONN_NODEST), 1, "%s: event not counted", std_svcs[svc].name);
 	s.tcp_flags = TH_ACK;
-	cr_expect_eq(forward_to(&w, &s), got, "%s: the handshake's ACK left the new real", std_svcs[svc].name);
+	cr_expect_eq(forward_to(&w, &s), got, "%s: the handshake's ACK left the new real",
+		     std_svcs[svc].name);
 	world_close(&w);
 }
 
@@ -746,7 +781,7 @@ Test(scenarios, reused_flow_under_syn_guard_follows_the_ring)
 	world_set_weights(&w, SVC_DR4, drain_third);
 	set_guard(&w, 1);
 	other = tcp4(VIP_DR4, (uint16_t)(s.sport + 1000), TH_SYN);
-	forward_to(&w, &other);		/* this second's one tracked SYN: the guard trips for the next */
+	forward_to(&w, &other); /* this second's one tracked SYN: the guard trips for the next */
 
 	s.tcp_flags = TH_SYN;
 	cr_assert_eq(forward_to(&w, &s), ring_pick(&w, SVC_DR4, &s));
@@ -781,7 +816,7 @@ Test(scenarios, syn_to_weight0_real_under_syn_guard_follows_the_ring)
 	drain_last(&w, SVC_IP6IP6);
 	set_guard(&w, 1);
 	other = tcp_to(SVC_IP6IP6, (uint16_t)(s.sport + 1000), TH_SYN, ISN_A);
-	forward_to(&w, &other);		/* this second's one tracked SYN: the guard trips for the next */
+	forward_to(&w, &other); /* this second's one tracked SYN: the guard trips for the next */
 
 	s.tcp_flags = TH_SYN;
 	s.seq = ISN_B;
@@ -842,7 +877,7 @@ Test(scenarios, conn_state_icmp_error_leaves_it)
 
 /* ---- counters ------------------------------------------------------------ */
 
-#define COUNT_PKTS	10
+#define COUNT_PKTS 10
 
 Test(scenarios, counters_of_one_flow)
 {
@@ -900,10 +935,20 @@ Test(scenarios, events_have_unique_names)
 /* Frag needed about the VIP -> client packets of the flow from sport. */
 static struct pkt_spec frag_needed(struct pkt_spec *quote, uint16_t sport)
 {
-	struct pkt_spec q = { .family = 4, .proto = IPPROTO_TCP, .src = VIP_DR4, .dst = CLIENT4,
-			      .sport = 80, .dport = sport, .payload = 64 };
-	struct pkt_spec s = { .family = 4, .proto = IPPROTO_ICMP, .src = ROUTER4, .dst = VIP_DR4,
-			      .icmp_type = 3, .icmp_code = 4, .quote = quote };
+	struct pkt_spec q = { .family = 4,
+			      .proto = IPPROTO_TCP,
+			      .src = VIP_DR4,
+			      .dst = CLIENT4,
+			      .sport = 80,
+			      .dport = sport,
+			      .payload = 64 };
+	struct pkt_spec s = { .family = 4,
+			      .proto = IPPROTO_ICMP,
+			      .src = ROUTER4,
+			      .dst = VIP_DR4,
+			      .icmp_type = 3,
+			      .icmp_code = 4,
+			      .quote = quote };
 
 	*quote = q;
 	return s;
@@ -937,7 +982,8 @@ Test(scenarios, icmp_error_creates_no_conn)
 	open_std(&w);
 	err = frag_needed(&quote, PORT0);
 	s = tcp4(VIP_DR4, PORT0, TH_SYN);
-	cr_assert_eq(forward_to(&w, &err), ring_pick(&w, SVC_DR4, &s), "ICMP error not sent to the ring's real");
+	cr_assert_eq(forward_to(&w, &err), ring_pick(&w, SVC_DR4, &s),
+		     "ICMP error not sent to the ring's real");
 	cr_expect_eq(world_conn_count(&w), 0, "an ICMP error created a conn entry");
 	cr_expect_eq(world_event(&w, XLVS_EV_CONN_NEW), 0);
 	cr_expect_eq(world_svc_stats(&w, SVC_DR4).new_flows, 0, "an ICMP error counted as a new flow");
@@ -946,12 +992,12 @@ Test(scenarios, icmp_error_creates_no_conn)
 
 /* ---- bpf_fib_lookup, in a private network namespace --------------------- */
 
-#define MAC_V0		"02:00:00:00:aa:00"	/* veth0: where packets come in */
-#define MAC_V1		"02:00:00:00:aa:01"
-#define MAC_V2		"02:00:00:00:bb:00"	/* veth2: a second port of the director */
-#define MAC_V3		"02:00:00:00:bb:01"
-#define MAC_GW		"02:00:00:00:99:99"
-#define NEIGH_MAC	"02:00:00:00:cc:%02x"	/* neighbour entry of real idx */
+#define MAC_V0	  "02:00:00:00:aa:00" /* veth0: where packets come in */
+#define MAC_V1	  "02:00:00:00:aa:01"
+#define MAC_V2	  "02:00:00:00:bb:00" /* veth2: a second port of the director */
+#define MAC_V3	  "02:00:00:00:bb:01"
+#define MAC_GW	  "02:00:00:00:99:99"
+#define NEIGH_MAC "02:00:00:00:cc:%02x" /* neighbour entry of real idx */
 
 /* Packets enter on veth0 (forwarding on, as bpf_fib_lookup requires). */
 static void fib_world(struct world *w, const char *v0_mac)
@@ -1062,7 +1108,7 @@ Test(scenarios, fib_tunnel_without_neighbour_passes_encapsulated)
 	struct world w;
 
 	fib_world(&w, MAC_V0);
-	netns_run("ip addr add 198.18.2.254/24 dev veth0");	/* a route, no neighbours */
+	netns_run("ip addr add 198.18.2.254/24 dev veth0"); /* a route, no neighbours */
 	reals_unresolved(&w, SVC_IPIP);
 	real = ring_pick(&w, SVC_IPIP, &s);
 
@@ -1081,7 +1127,7 @@ Test(scenarios, fib_tunnel_without_route_dropped)
 	struct world w;
 
 	fib_world(&w, MAC_V0);
-	netns_run("ip addr add 198.18.200.254/24 dev veth0");	/* no route to 198.18.2.0/24 */
+	netns_run("ip addr add 198.18.200.254/24 dev veth0"); /* no route to 198.18.2.0/24 */
 	reals_unresolved(&w, SVC_IPIP);
 
 	cr_assert_eq(send_pkt(&w, &s), XDP_DROP);
@@ -1108,7 +1154,7 @@ Test(scenarios, fib_tunnel_without_route_uses_gateway_fallback)
 	world_set_config(&w, &c);
 
 	cr_assert_eq(send_pkt(&w, &s), XDP_TX);
-	expect_macs(gw, "02:00:00:00:00:1b");	/* MAC_LB: the frame was sent to us */
+	expect_macs(gw, "02:00:00:00:00:1b"); /* MAC_LB: the frame was sent to us */
 	expect_ipip(&w, ring_pick(&w, SVC_IPIP, &s));
 	cr_expect_eq(world_event(&w, XLVS_EV_FIB_GW_FALLBACK), 1);
 	cr_expect_eq(world_drops_total(&w), 0);
@@ -1140,8 +1186,14 @@ Test(scenarios, fib_other_egress_interface_redirects)
 
 Test(scenarios, fib_ip6ip6_real_uses_neighbour_mac)
 {
-	struct pkt_spec s = { .family = 6, .proto = IPPROTO_TCP, .src = CLIENT6, .dst = VIP_IP6IP6,
-			      .sport = PORT0, .dport = 80, .tcp_flags = TH_SYN, .payload = 100 };
+	struct pkt_spec s = { .family = 6,
+			      .proto = IPPROTO_TCP,
+			      .src = CLIENT6,
+			      .dst = VIP_IP6IP6,
+			      .sport = PORT0,
+			      .dport = 80,
+			      .tcp_flags = TH_SYN,
+			      .payload = 100 };
 	struct xlvs_real r;
 	uint32_t real;
 	uint8_t mac[6];
@@ -1170,8 +1222,10 @@ static long ip_mib(const char *name)
 {
 	char o[4096];
 
-	netns_sh(o, sizeof(o), "awk '/^Ip: [A-Z]/ { for (i = 2; i <= NF; i++) if ($i == \"%s\") c = i }"
-		 " /^Ip: [0-9]/ { print $c }' /proc/net/snmp", name);
+	netns_sh(o, sizeof(o),
+		 "awk '/^Ip: [A-Z]/ { for (i = 2; i <= NF; i++) if ($i == \"%s\") c = i }"
+		 " /^Ip: [0-9]/ { print $c }' /proc/net/snmp",
+		 name);
 	return strtol(o, NULL, 10);
 }
 
@@ -1190,7 +1244,7 @@ Test(scenarios, fib_passed_ip4_frame_makes_kernel_resolve_neighbour)
 	char o[4096];
 	struct world w;
 
-	fib_world(&w, "02:00:00:00:00:1b");	/* MAC_LB: frames are addressed to veth0 */
+	fib_world(&w, "02:00:00:00:00:1b"); /* MAC_LB: frames are addressed to veth0 */
 	netns_run("ip addr add 198.18.200.254/24 dev veth0");
 	netns_run("ip addr add " STD_SRC4 "/32 dev lo");
 	netns_write("/proc/sys/net/ipv4/conf/veth0/accept_local", "1");
@@ -1212,8 +1266,14 @@ Test(scenarios, fib_passed_ip4_frame_makes_kernel_resolve_neighbour)
 /* The same for IP6IP6: the director holds its IPv6 tunnel source too. */
 Test(scenarios, fib_passed_ip6_frame_makes_kernel_resolve_neighbour)
 {
-	struct pkt_spec s = { .family = 6, .proto = IPPROTO_TCP, .src = CLIENT6, .dst = VIP_IP6IP6,
-			      .sport = PORT0, .dport = 80, .tcp_flags = TH_SYN, .payload = 100 };
+	struct pkt_spec s = { .family = 6,
+			      .proto = IPPROTO_TCP,
+			      .src = CLIENT6,
+			      .dst = VIP_IP6IP6,
+			      .sport = PORT0,
+			      .dport = 80,
+			      .tcp_flags = TH_SYN,
+			      .payload = 100 };
 	const char *addr;
 	char o[4096];
 	struct world w;
@@ -1257,7 +1317,7 @@ static void expect_pinned(const char *dir)
 	int n = 0;
 
 	cr_assert(obj, "open %s: %m", BPF_OBJ);
-	bpf_object__for_each_map(m, obj) {
+	bpf_object__for_each_map (m, obj) {
 		if (bpf_map__is_internal(m))
 			continue;
 		cr_expect(bpf_map__pin_path(m), "map %s is not pinned by name", bpf_map__name(m));
@@ -1308,8 +1368,8 @@ Test(scenarios, xdp_loader_loads_object)
 	cr_expect(strstr(o, "xlvs_lb") && strstr(o, "skb"), "status shows no xlvs_lb in skb mode: %s", o);
 }
 
-#define PIN_DIR		"/sys/fs/bpf/xlvs"
-#define JSON_MAX	(256 * 1024)
+#define PIN_DIR	 "/sys/fs/bpf/xlvs"
+#define JSON_MAX (256 * 1024)
 
 /* bpftool -j output of a pinned map of the standard world, whitespace removed. */
 static char *bpftool_json(const char *args)
@@ -1356,8 +1416,8 @@ Test(scenarios, bpftool_shows_typed_services)
 
 Test(scenarios, bpftool_shows_typed_reals)
 {
-	static const char *const fields[] = { "addr", "family", "fwd", "flags", "svc_id", "nh_mac", "nh_smac",
-					      "nh_ifindex", "weight", NULL };
+	static const char *const fields[] = { "addr",	"family",  "fwd",	 "flags",  "svc_id",
+					      "nh_mac", "nh_smac", "nh_ifindex", "weight", NULL };
 	const char *json = bpftool_json("lookup pinned " PIN_DIR "/xlvs_reals key 0 0 0 0");
 
 	expect_fields(json, fields);

@@ -12,50 +12,193 @@
 #include "world.h"
 #include "xlvs_lb.skel.h"
 
-#define SMALL_RING	251
-#define R4(a)		{ a, 1, 0 }
+#define SMALL_RING 251
+#define R4(a)                                                                                                \
+	{                                                                                                    \
+		a, 1, 0                                                                                      \
+	}
 
 const struct svc_def std_svcs[STD_SVC_MAX] = {
-	[SVC_DR4] = { "dr4", "198.18.0.10", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, XLVS_SVC_F_ECHO,
-		      XLVS_RING_DEFAULT, { R4("198.18.1.1"), R4("198.18.1.2"), R4("198.18.1.3") } },
-	[SVC_IPIP] = { "ipip", "198.18.0.11", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
-		       SMALL_RING, { R4("198.18.2.1"), R4("198.18.2.2"), R4("198.18.2.3") } },
-	[SVC_GUE4] = { "gue4", "198.18.0.12", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_GUE, 0,
-		       SMALL_RING, { R4("198.18.3.1"), R4("198.18.3.2"), { "198.18.3.3", 1, 7777 } } },
-	[SVC_DR4_ANY] = { "dr4-any", "198.18.0.13", IPPROTO_TCP, 0, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, 0,
-			  SMALL_RING, { R4("198.18.1.4"), R4("198.18.1.5") } },
-	[SVC_DR6] = { "dr6", "2001:db8::10", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, XLVS_SVC_F_ECHO,
-		      SMALL_RING, { R4("2001:db8:1::1"), R4("2001:db8:1::2"), R4("2001:db8:1::3") } },
-	[SVC_IP6IP6] = { "ip6ip6", "2001:db8::11", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
-			 SMALL_RING, { R4("2001:db8:2::1"), R4("2001:db8:2::2"), R4("2001:db8:2::3") } },
-	[SVC_4IN6] = { "4in6", "198.18.0.14", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
-		       SMALL_RING, { R4("2001:db8:3::1"), R4("2001:db8:3::2"), R4("2001:db8:3::3") } },
-	[SVC_GUE6] = { "gue6", "2001:db8::12", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_GUE, 0,
-		       SMALL_RING, { R4("2001:db8:4::1"), R4("2001:db8:4::2"), { "2001:db8:4::3", 1, 7777 } } },
-	[SVC_DR4_UDP] = { "dr4-udp", "198.18.0.10", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, 0,
-			  SMALL_RING, { R4("198.18.1.1"), R4("198.18.1.2") } },
-	[SVC_TUN6_UDP] = { "ip6ip6-udp", "2001:db8::11", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
-			   SMALL_RING, { R4("2001:db8:2::1"), R4("2001:db8:2::2") } },
-	[SVC_GUE_4IN6] = { "gue-4in6", "198.18.0.15", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_GUE, 0,
-			   SMALL_RING, { R4("2001:db8:5::1"), R4("2001:db8:5::2") } },
-	[SVC_6IN4] = { "6in4", "2001:db8::13", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
-		       SMALL_RING, { R4("198.18.6.1"), R4("198.18.6.2") } },
-	[SVC_RR] = { "rr", "198.18.0.16", IPPROTO_TCP, 80, XLVS_SCHED_RR, XLVS_FWD_DR, 0,
-		     SMALL_RING, { R4("198.18.1.1") } },
-	[SVC_EMPTY] = { "empty", "198.18.0.17", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, 0,
-			SMALL_RING, { { "198.18.1.9", 0, 0 } } },
-	[SVC_NAT] = { "nat", "198.18.0.18", IPPROTO_TCP, 80, XLVS_SCHED_MAGLEV, XLVS_FWD_NAT, 0,
-		      SMALL_RING, { R4("198.18.1.1") } },
-	[SVC_DR6_ANY] = { "dr6-any", "2001:db8::14", IPPROTO_TCP, 0, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, 0,
-			  SMALL_RING, { R4("2001:db8:1::4"), R4("2001:db8:1::5") } },
-	[SVC_GUE4_UDP] = { "gue4-udp", "198.18.0.12", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_GUE, 0,
-			   SMALL_RING, { R4("198.18.3.1"), R4("198.18.3.2") } },
-	[SVC_GUE6_UDP] = { "gue6-udp", "2001:db8::12", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_GUE, 0,
-			   SMALL_RING, { R4("2001:db8:4::1"), R4("2001:db8:4::2") } },
-	[SVC_IPIP_UDP] = { "ipip-udp", "198.18.0.11", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_TUN, 0,
-			   SMALL_RING, { R4("198.18.2.1"), R4("198.18.2.2") } },
-	[SVC_DR6_UDP] = { "dr6-udp", "2001:db8::10", IPPROTO_UDP, 53, XLVS_SCHED_MAGLEV, XLVS_FWD_DR, 0,
-			  SMALL_RING, { R4("2001:db8:1::1"), R4("2001:db8:1::2") } },
+	[SVC_DR4] = { "dr4",
+		      "198.18.0.10",
+		      IPPROTO_TCP,
+		      80,
+		      XLVS_SCHED_MAGLEV,
+		      XLVS_FWD_DR,
+		      XLVS_SVC_F_ECHO,
+		      XLVS_RING_DEFAULT,
+		      { R4("198.18.1.1"), R4("198.18.1.2"), R4("198.18.1.3") } },
+	[SVC_IPIP] = { "ipip",
+		       "198.18.0.11",
+		       IPPROTO_TCP,
+		       80,
+		       XLVS_SCHED_MAGLEV,
+		       XLVS_FWD_TUN,
+		       0,
+		       SMALL_RING,
+		       { R4("198.18.2.1"), R4("198.18.2.2"), R4("198.18.2.3") } },
+	[SVC_GUE4] = { "gue4",
+		       "198.18.0.12",
+		       IPPROTO_TCP,
+		       80,
+		       XLVS_SCHED_MAGLEV,
+		       XLVS_FWD_GUE,
+		       0,
+		       SMALL_RING,
+		       { R4("198.18.3.1"), R4("198.18.3.2"), { "198.18.3.3", 1, 7777 } } },
+	[SVC_DR4_ANY] = { "dr4-any",
+			  "198.18.0.13",
+			  IPPROTO_TCP,
+			  0,
+			  XLVS_SCHED_MAGLEV,
+			  XLVS_FWD_DR,
+			  0,
+			  SMALL_RING,
+			  { R4("198.18.1.4"), R4("198.18.1.5") } },
+	[SVC_DR6] = { "dr6",
+		      "2001:db8::10",
+		      IPPROTO_TCP,
+		      80,
+		      XLVS_SCHED_MAGLEV,
+		      XLVS_FWD_DR,
+		      XLVS_SVC_F_ECHO,
+		      SMALL_RING,
+		      { R4("2001:db8:1::1"), R4("2001:db8:1::2"), R4("2001:db8:1::3") } },
+	[SVC_IP6IP6] = { "ip6ip6",
+			 "2001:db8::11",
+			 IPPROTO_TCP,
+			 80,
+			 XLVS_SCHED_MAGLEV,
+			 XLVS_FWD_TUN,
+			 0,
+			 SMALL_RING,
+			 { R4("2001:db8:2::1"), R4("2001:db8:2::2"), R4("2001:db8:2::3") } },
+	[SVC_4IN6] = { "4in6",
+		       "198.18.0.14",
+		       IPPROTO_TCP,
+		       80,
+		       XLVS_SCHED_MAGLEV,
+		       XLVS_FWD_TUN,
+		       0,
+		       SMALL_RING,
+		       { R4("2001:db8:3::1"), R4("2001:db8:3::2"), R4("2001:db8:3::3") } },
+	[SVC_GUE6] = { "gue6",
+		       "2001:db8::12",
+		       IPPROTO_TCP,
+		       80,
+		       XLVS_SCHED_MAGLEV,
+		       XLVS_FWD_GUE,
+		       0,
+		       SMALL_RING,
+		       { R4("2001:db8:4::1"), R4("2001:db8:4::2"), { "2001:db8:4::3", 1, 7777 } } },
+	[SVC_DR4_UDP] = { "dr4-udp",
+			  "198.18.0.10",
+			  IPPROTO_UDP,
+			  53,
+			  XLVS_SCHED_MAGLEV,
+			  XLVS_FWD_DR,
+			  0,
+			  SMALL_RING,
+			  { R4("198.18.1.1"), R4("198.18.1.2") } },
+	[SVC_TUN6_UDP] = { "ip6ip6-udp",
+			   "2001:db8::11",
+			   IPPROTO_UDP,
+			   53,
+			   XLVS_SCHED_MAGLEV,
+			   XLVS_FWD_TUN,
+			   0,
+			   SMALL_RING,
+			   { R4("2001:db8:2::1"), R4("2001:db8:2::2") } },
+	[SVC_GUE_4IN6] = { "gue-4in6",
+			   "198.18.0.15",
+			   IPPROTO_TCP,
+			   80,
+			   XLVS_SCHED_MAGLEV,
+			   XLVS_FWD_GUE,
+			   0,
+			   SMALL_RING,
+			   { R4("2001:db8:5::1"), R4("2001:db8:5::2") } },
+	[SVC_6IN4] = { "6in4",
+		       "2001:db8::13",
+		       IPPROTO_TCP,
+		       80,
+		       XLVS_SCHED_MAGLEV,
+		       XLVS_FWD_TUN,
+		       0,
+		       SMALL_RING,
+		       { R4("198.18.6.1"), R4("198.18.6.2") } },
+	[SVC_RR] = { "rr",
+		     "198.18.0.16",
+		     IPPROTO_TCP,
+		     80,
+		     XLVS_SCHED_RR,
+		     XLVS_FWD_DR,
+		     0,
+		     SMALL_RING,
+		     { R4("198.18.1.1") } },
+	[SVC_EMPTY] = { "empty",
+			"198.18.0.17",
+			IPPROTO_TCP,
+			80,
+			XLVS_SCHED_MAGLEV,
+			XLVS_FWD_DR,
+			0,
+			SMALL_RING,
+			{ { "198.18.1.9", 0, 0 } } },
+	[SVC_NAT] = { "nat",
+		      "198.18.0.18",
+		      IPPROTO_TCP,
+		      80,
+		      XLVS_SCHED_MAGLEV,
+		      XLVS_FWD_NAT,
+		      0,
+		      SMALL_RING,
+		      { R4("198.18.1.1") } },
+	[SVC_DR6_ANY] = { "dr6-any",
+			  "2001:db8::14",
+			  IPPROTO_TCP,
+			  0,
+			  XLVS_SCHED_MAGLEV,
+			  XLVS_FWD_DR,
+			  0,
+			  SMALL_RING,
+			  { R4("2001:db8:1::4"), R4("2001:db8:1::5") } },
+	[SVC_GUE4_UDP] = { "gue4-udp",
+			   "198.18.0.12",
+			   IPPROTO_UDP,
+			   53,
+			   XLVS_SCHED_MAGLEV,
+			   XLVS_FWD_GUE,
+			   0,
+			   SMALL_RING,
+			   { R4("198.18.3.1"), R4("198.18.3.2") } },
+	[SVC_GUE6_UDP] = { "gue6-udp",
+			   "2001:db8::12",
+			   IPPROTO_UDP,
+			   53,
+			   XLVS_SCHED_MAGLEV,
+			   XLVS_FWD_GUE,
+			   0,
+			   SMALL_RING,
+			   { R4("2001:db8:4::1"), R4("2001:db8:4::2") } },
+	[SVC_IPIP_UDP] = { "ipip-udp",
+			   "198.18.0.11",
+			   IPPROTO_UDP,
+			   53,
+			   XLVS_SCHED_MAGLEV,
+			   XLVS_FWD_TUN,
+			   0,
+			   SMALL_RING,
+			   { R4("198.18.2.1"), R4("198.18.2.2") } },
+	[SVC_DR6_UDP] = { "dr6-udp",
+			  "2001:db8::10",
+			  IPPROTO_UDP,
+			  53,
+			  XLVS_SCHED_MAGLEV,
+			  XLVS_FWD_DR,
+			  0,
+			  SMALL_RING,
+			  { R4("2001:db8:1::1"), R4("2001:db8:1::2") } },
 };
 
 static uint8_t family_of(const char *addr)
@@ -87,7 +230,7 @@ void world_open(struct world *w, const struct world_opts *o)
 	w->skel = xlvs_lb_bpf__open();
 	CHECK(w->skel, "open xlvs_lb skeleton");
 	/* Tests never pin: each test process owns private maps. */
-	bpf_object__for_each_map(m, w->skel->obj)
+	bpf_object__for_each_map (m, w->skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(w->skel->maps.xlvs_conns, o && o->conn_entries ? o->conn_entries : 4096);
 	bpf_map__set_max_entries(w->skel->maps.xlvs_ring, o && o->ring_slots ? o->ring_slots : slots);
@@ -153,8 +296,8 @@ static void build_ring(struct world *w, int svc, const uint32_t *weights)
 		b[n].key_len = strlen(d->reals[n].addr);
 	}
 	CHECK(xlvs_maglev_build(ring, d->ring_size, b, n) == 0, "maglev build for %s", d->name);
-	CHECK(xlvs_ring_write(MAP_FD(w, xlvs_ring), w->ring_base[svc], NULL, ring,
-			     d->ring_size) >= 0, "ring write for %s", d->name);
+	CHECK(xlvs_ring_write(MAP_FD(w, xlvs_ring), w->ring_base[svc], NULL, ring, d->ring_size) >= 0,
+	      "ring write for %s", d->name);
 	free(ring);
 }
 
@@ -187,8 +330,11 @@ static void put_service(struct world *w, int svc)
 	const struct svc_def *d = &std_svcs[svc];
 	struct xlvs_svc_key k = { .port = htons(d->port), .proto = d->proto, .family = family_of(d->vip) };
 	struct xlvs_service v = {
-		.id = (uint32_t)svc, .ring_base = w->ring_base[svc], .ring_size = d->ring_size,
-		.flags = d->flags, .sched = d->sched,
+		.id = (uint32_t)svc,
+		.ring_base = w->ring_base[svc],
+		.ring_size = d->ring_size,
+		.flags = d->flags,
+		.sched = d->sched,
 	};
 	struct xlvs_vip_key vk = { .family = k.family };
 	struct xlvs_vip vip = { 0 };
@@ -196,7 +342,7 @@ static void put_service(struct world *w, int svc)
 
 	parse_addr(k.family, d->vip, k.addr);
 	memcpy(vk.addr, k.addr, 16);
-	bpf_map_lookup_elem(vfd, &vk, &vip);	/* absent: stays zero */
+	bpf_map_lookup_elem(vfd, &vk, &vip); /* absent: stays zero */
 	vip.nr_services++;
 	if (d->flags & XLVS_SVC_F_ECHO)
 		vip.flags |= XLVS_VIP_F_ECHO;
@@ -220,7 +366,7 @@ void world_std(struct world *w)
 		for (i = 0; i < STD_REALS_MAX && std_svcs[s].reals[i].addr; i++)
 			world_put_real(w, s, i, &std_svcs[s].reals[i]);
 		build_ring(w, s, NULL);
-		put_service(w, s);	/* last: no packet sees a service without its ring */
+		put_service(w, s); /* last: no packet sees a service without its ring */
 	}
 }
 
@@ -241,11 +387,9 @@ void world_set_config(struct world *w, const struct xlvs_config *cfg)
 int world_run(struct world *w, const void *in, size_t len, void *out, size_t *out_len)
 {
 	struct xdp_md ctx = { .data_end = (uint32_t)len, .ingress_ifindex = (uint32_t)w->ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = in, .data_size_in = (uint32_t)len,
-		.data_out = out, .data_size_out = PKT_MAX,
-		.ctx_in = w->ifindex ? &ctx : NULL, .ctx_size_in = w->ifindex ? sizeof(ctx) : 0,
-		.repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (uint32_t)len, .data_out = out,
+		    .data_size_out = PKT_MAX, .ctx_in = w->ifindex ? &ctx : NULL,
+		    .ctx_size_in = w->ifindex ? sizeof(ctx) : 0, .repeat = 1);
 
 	CHECK(bpf_prog_test_run_opts(w->prog_fd, &opts) == 0, "BPF_PROG_RUN failed: %s", strerror(errno));
 	*out_len = opts.data_size_out;
@@ -353,7 +497,7 @@ void world_pin(struct world *w, const char *dir)
 	struct bpf_map *m;
 	char path[256];
 
-	bpf_object__for_each_map(m, w->skel->obj) {
+	bpf_object__for_each_map (m, w->skel->obj) {
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m));
 		CHECK(bpf_map__pin(m, path) == 0, "pin %s: %s", path, strerror(errno));
 	}
@@ -362,10 +506,8 @@ void world_pin(struct world *w, const char *dir)
 void world_run_live(struct world *w, const void *in, size_t len)
 {
 	struct xdp_md ctx = { .data_end = (uint32_t)len, .ingress_ifindex = (uint32_t)w->ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = in, .data_size_in = (uint32_t)len,
-		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-		.flags = BPF_F_TEST_XDP_LIVE_FRAMES, .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (uint32_t)len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .repeat = 1);
 
 	CHECK(w->ifindex, "live frames need an ingress interface (world.ifindex)");
 	CHECK(bpf_prog_test_run_opts(w->prog_fd, &opts) == 0, "BPF_PROG_RUN (live) failed: %s",

@@ -15,57 +15,74 @@
 
 struct xlvs_lb_bpf;
 
-#define STD_REALS_MAX	4
+#define STD_REALS_MAX 4
 
 struct real_def {
 	const char *addr;
 	uint32_t weight;
-	uint16_t gue_port;	/* host order; 0 = default */
+	uint16_t gue_port; /* host order; 0 = default */
 };
 
 struct svc_def {
-	const char *name;	/* for messages */
+	const char *name; /* for messages */
 	const char *vip;
 	uint8_t proto;
 	uint16_t port;
 	uint8_t sched;
 	uint8_t fwd;
-	uint32_t flags;		/* XLVS_SVC_F_* */
+	uint32_t flags; /* XLVS_SVC_F_* */
 	uint32_t ring_size;
 	struct real_def reals[STD_REALS_MAX];
 };
 
 /* Standard services, by index (service id == index). */
 enum std_svc {
-	SVC_DR4, SVC_IPIP, SVC_GUE4, SVC_DR4_ANY, SVC_DR6, SVC_IP6IP6, SVC_4IN6, SVC_GUE6,
-	SVC_DR4_UDP, SVC_TUN6_UDP, SVC_GUE_4IN6, SVC_6IN4, SVC_RR, SVC_EMPTY, SVC_NAT,
-	SVC_DR6_ANY, SVC_GUE4_UDP, SVC_GUE6_UDP, SVC_IPIP_UDP, SVC_DR6_UDP,
+	SVC_DR4,
+	SVC_IPIP,
+	SVC_GUE4,
+	SVC_DR4_ANY,
+	SVC_DR6,
+	SVC_IP6IP6,
+	SVC_4IN6,
+	SVC_GUE6,
+	SVC_DR4_UDP,
+	SVC_TUN6_UDP,
+	SVC_GUE_4IN6,
+	SVC_6IN4,
+	SVC_RR,
+	SVC_EMPTY,
+	SVC_NAT,
+	SVC_DR6_ANY,
+	SVC_GUE4_UDP,
+	SVC_GUE6_UDP,
+	SVC_IPIP_UDP,
+	SVC_DR6_UDP,
 	STD_SVC_MAX,
 };
 
 extern const struct svc_def std_svcs[STD_SVC_MAX];
 
-#define STD_TUN_MTU	1500
-#define STD_SRC4	"198.18.0.1"
-#define STD_SRC6	"2001:db8::1"
-#define STD_GUE_PORT	6080
-#define CLIENT4		"198.18.100.7"
-#define CLIENT6		"2001:db8:100::7"
+#define STD_TUN_MTU  1500
+#define STD_SRC4     "198.18.0.1"
+#define STD_SRC6     "2001:db8::1"
+#define STD_GUE_PORT 6080
+#define CLIENT4	     "198.18.100.7"
+#define CLIENT6	     "2001:db8:100::7"
 
 struct world {
 	struct xlvs_lb_bpf *skel;
 	int prog_fd;
-	int ifindex;		/* ctx ingress ifindex for runs; 0 = loopback default */
+	int ifindex; /* ctx ingress ifindex for runs; 0 = loopback default */
 	int ncpus;
 	uint32_t ring_base[STD_SVC_MAX];
 };
 
 /* A map's fd; needs xlvs_lb.skel.h included. */
-#define MAP_FD(w, name)	bpf_map__fd((w)->skel->maps.name)
+#define MAP_FD(w, name) bpf_map__fd((w)->skel->maps.name)
 
 struct world_opts {
-	uint32_t conn_entries;	/* 0 = 4096 */
-	uint32_t ring_slots;	/* 0 = enough for std_svcs */
+	uint32_t conn_entries; /* 0 = 4096 */
+	uint32_t ring_slots;   /* 0 = enough for std_svcs */
 };
 
 void world_open(struct world *w, const struct world_opts *o);

@@ -23,7 +23,7 @@
 #include "config/conf.h"
 #include "fuzz_pkt.h"
 
-#define FUZZ_CONFIG_MAX	(64 * 1024)
+#define FUZZ_CONFIG_MAX (64 * 1024)
 
 static bool all_zero(const void *p, size_t n)
 {
@@ -42,13 +42,15 @@ static void check_spec(const struct xlvs_spec *s)
 	for (i = 0; i < s->nr_services; i++) {
 		const struct xlvs_svc_spec *v = &s->services[i];
 
-		FZ_ASSERT(v->vip.family == 4 || v->vip.family == 6, "service %zu: VIP family %u", i, v->vip.family);
-		FZ_ASSERT(v->fwd < XLVS_FWD_MAX && v->sched < XLVS_SCHED_MAX, "service %zu: fwd %u sched %u", i,
-			  v->fwd, v->sched);
+		FZ_ASSERT(v->vip.family == 4 || v->vip.family == 6, "service %zu: VIP family %u", i,
+			  v->vip.family);
+		FZ_ASSERT(v->fwd < XLVS_FWD_MAX && v->sched < XLVS_SCHED_MAX, "service %zu: fwd %u sched %u",
+			  i, v->fwd, v->sched);
 		FZ_ASSERT(v->nr_reals == 0 || v->reals, "service %zu: reals missing", i);
 		for (j = 0; j < v->nr_reals; j++)
 			FZ_ASSERT((v->reals[j].addr.family == 4 || v->reals[j].addr.family == 6) &&
-				  v->reals[j].fwd < XLVS_FWD_MAX, "service %zu real %zu", i, j);
+					  v->reals[j].fwd < XLVS_FWD_MAX,
+				  "service %zu real %zu", i, j);
 	}
 }
 
@@ -66,13 +68,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < size; i++)
 		lines += data[i] == '\n' || (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n')) ||
 			 (data[i] == 0xc2 && i + 1 < size && data[i + 1] == 0x85) ||
-			 (data[i] == 0xe2 && i + 2 < size && data[i + 1] == 0x80 && (data[i + 2] & 0xfe) == 0xa8);
+			 (data[i] == 0xe2 && i + 2 < size && data[i + 1] == 0x80 &&
+			  (data[i + 2] & 0xfe) == 0xa8);
 
 	r1 = xlvs_conf_parse("fuzz.yaml", (const char *)data, size, &s1, &e1);
 	FZ_ASSERT(r1 == 0 || r1 == -EINVAL || r1 == -ENOMEM, "result %d (%s)", r1, e1.msg);
 	if (r1) {
 		FZ_ASSERT(e1.msg[0], "error %d without a message", r1);
-		FZ_ASSERT(e1.line <= lines + 1, "error at line %u of a %zu-line text: %s", e1.line, lines, e1.msg);
+		FZ_ASSERT(e1.line <= lines + 1, "error at line %u of a %zu-line text: %s", e1.line, lines,
+			  e1.msg);
 		FZ_ASSERT(all_zero(&s1, sizeof(s1)), "a failed parse left the spec filled");
 	} else {
 		FZ_ASSERT(!e1.msg[0], "success with an error message: %s", e1.msg);
@@ -80,8 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	r2 = xlvs_conf_parse("fuzz.yaml", (const char *)data, size, &s2, &e2);
-	FZ_ASSERT(r2 == r1 && !memcmp(&e1, &e2, sizeof(e1)), "second parse differs: %d \"%s\" then %d \"%s\"", r1,
-		  e1.msg, r2, e2.msg);
+	FZ_ASSERT(r2 == r1 && !memcmp(&e1, &e2, sizeof(e1)), "second parse differs: %d \"%s\" then %d \"%s\"",
+		  r1, e1.msg, r2, e2.msg);
 	if (!r1)
 		FZ_ASSERT(s1.nr_services == s2.nr_services, "second parse: %zu services, then %zu",
 			  s1.nr_services, s2.nr_services);

@@ -113,18 +113,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	FILE *f;
 	int fd;
 
-	xlvs_log_set_level(XLVS_LOG_ERROR);	/* every refusal is a warning: too slow on stderr */
+	xlvs_log_set_level(XLVS_LOG_ERROR); /* every refusal is a warning: too slow on stderr */
 	strcpy(config_path, "/tmp/xlvs-fuzz-ctl-XXXXXX");
 	fd = mkstemp(config_path);
-	FZ_ASSERT(fd >= 0 && (f = fdopen(fd, "w")) && fputs(base_yaml, f) >= 0 && !fclose(f), "%s", config_path);
+	FZ_ASSERT(fd >= 0 && (f = fdopen(fd, "w")) && fputs(base_yaml, f) >= 0 && !fclose(f), "%s",
+		  config_path);
 	atexit(remove_config);
-	FZ_ASSERT(!xlvs_conf_parse("base.yaml", base_yaml, sizeof(base_yaml) - 1, &base, &err), "base: %u:%u: %s",
-		  err.line, err.column, err.msg);
-	base.global.nr_interfaces = 0;	/* maps only: nothing is attached anywhere */
+	FZ_ASSERT(!xlvs_conf_parse("base.yaml", base_yaml, sizeof(base_yaml) - 1, &base, &err),
+		  "base: %u:%u: %s", err.line, err.column, err.msg);
+	base.global.nr_interfaces = 0; /* maps only: nothing is attached anywhere */
 
 	skel = xlvs_lb_bpf__open();
 	FZ_ASSERT(skel, "open xlvs_lb");
-	bpf_object__for_each_map(m, skel->obj)
+	bpf_object__for_each_map (m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	/*
 	 * Every change dumps the maps for its rollback: smaller tables keep the
@@ -176,7 +177,8 @@ static void one_line(const char *line, size_t len)
 	FZ_ASSERT(text && !strchr(text, '\n'), "reply does not serialise to one line");
 	if (!json_is_true(ok)) {
 		error = json_object_get(reply, "error");
-		FZ_ASSERT(json_is_string(error) && json_string_length(error), "refusal without an error: %s", text);
+		FZ_ASSERT(json_is_string(error) && json_string_length(error), "refusal without an error: %s",
+			  text);
 		FZ_ASSERT(digest(&d.spec) == before, "refused request changed the running state: %s", text);
 	} else if (digest(&d.spec) != before) {
 		apply_base();

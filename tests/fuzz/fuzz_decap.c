@@ -28,8 +28,8 @@
 
 /* Tunnel endpoints of the standard world's reals (tests/bpf/world.c) that count as local with CHECK_DST. */
 static const char *const local4[] = { "198.18.2.1", "198.18.2.2", "198.18.3.1", "198.18.3.2", "198.18.6.1" };
-static const char *const local6[] = { "2001:db8:2::1", "2001:db8:2::2", "2001:db8:3::1", "2001:db8:4::1",
-				       "2001:db8:4::2", "2001:db8:5::1" };
+static const char *const local6[] = { "2001:db8:2::1", "2001:db8:2::2", "2001:db8:3::1",
+				      "2001:db8:4::1", "2001:db8:4::2", "2001:db8:5::1" };
 
 static struct dc {
 	struct xlvs_decap_bpf *skel;
@@ -39,7 +39,8 @@ static struct dc {
 static int ncpus;
 
 /* The BPF program is not instrumented: the counter that moved (or none) is fed back as a feature. */
-__attribute__((used, section("__libfuzzer_extra_counters"))) static uint8_t features[2 * (XLVS_DECAP_MAX + 1)];
+__attribute__((used,
+	       section("__libfuzzer_extra_counters"))) static uint8_t features[2 * (XLVS_DECAP_MAX + 1)];
 
 static void dc_open(struct dc *d, uint16_t port)
 {
@@ -49,7 +50,7 @@ static void dc_open(struct dc *d, uint16_t port)
 
 	d->skel = xlvs_decap_bpf__open();
 	FZ_ASSERT(d->skel, "open xlvs_decap");
-	bpf_object__for_each_map(m, d->skel->obj)
+	bpf_object__for_each_map (m, d->skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	d->skel->rodata->gue_port = port;
 	d->gue_port = port;
@@ -61,13 +62,15 @@ static void dc_open(struct dc *d, uint16_t port)
 		struct xlvs_vip_key k = { .family = 4 };
 
 		parse_addr(4, local4[i], k.addr);
-		FZ_ASSERT(!bpf_map_update_elem(bpf_map__fd(d->skel->maps.xlvs_decap_addrs), &k, &one, 0), "addr");
+		FZ_ASSERT(!bpf_map_update_elem(bpf_map__fd(d->skel->maps.xlvs_decap_addrs), &k, &one, 0),
+			  "addr");
 	}
 	for (i = 0; i < sizeof(local6) / sizeof(local6[0]); i++) {
 		struct xlvs_vip_key k = { .family = 6 };
 
 		parse_addr(6, local6[i], k.addr);
-		FZ_ASSERT(!bpf_map_update_elem(bpf_map__fd(d->skel->maps.xlvs_decap_addrs), &k, &one, 0), "addr");
+		FZ_ASSERT(!bpf_map_update_elem(bpf_map__fd(d->skel->maps.xlvs_decap_addrs), &k, &one, 0),
+			  "addr");
 	}
 }
 

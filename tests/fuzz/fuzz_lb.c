@@ -32,7 +32,7 @@
 #include "world.h"
 #include "xlvs_lb.skel.h"
 
-#define NREALS	(STD_SVC_MAX * STD_REALS_MAX)
+#define NREALS (STD_SVC_MAX * STD_REALS_MAX)
 
 struct snap {
 	uint64_t drops[XLVS_DROP_MAX];
@@ -51,20 +51,20 @@ static struct svc_info {
 } svcs[STD_SVC_MAX];
 static int ncpus;
 static const uint8_t gw_mac[6] = { 0x02, 0x99, 0, 0, 0, 0x01 };
-static uint8_t opt2;	/* of the input being run */
+static uint8_t opt2; /* of the input being run */
 
 /*
  * The BPF program is not instrumented, so libFuzzer's coverage sees only this
  * harness. Its outcome is fed back as extra features: verdict, each drop reason
  * and event moved, the service and real counted, and the event set as a whole.
  */
-#define FEAT_VERDICT	0
-#define FEAT_DROP	8
-#define FEAT_EVENT	(FEAT_DROP + XLVS_DROP_MAX)
-#define FEAT_SVC	(FEAT_EVENT + XLVS_EV_MAX)
-#define FEAT_REAL	(FEAT_SVC + STD_SVC_MAX)
-#define FEAT_EVSET	(FEAT_REAL + NREALS)
-#define FEAT_MAX	(FEAT_EVSET + 512)
+#define FEAT_VERDICT 0
+#define FEAT_DROP    8
+#define FEAT_EVENT   (FEAT_DROP + XLVS_DROP_MAX)
+#define FEAT_SVC     (FEAT_EVENT + XLVS_EV_MAX)
+#define FEAT_REAL    (FEAT_SVC + STD_SVC_MAX)
+#define FEAT_EVSET   (FEAT_REAL + NREALS)
+#define FEAT_MAX     (FEAT_EVSET + 512)
 __attribute__((used, section("__libfuzzer_extra_counters"))) static uint8_t features[FEAT_MAX];
 
 static void feature(unsigned int i)
@@ -117,7 +117,8 @@ static void summary(void)
 	for (i = 0; i < XLVS_EV_MAX; i++)
 		fprintf(stderr, "summary: event %-24s %lu\n", xlvs_event_names[i], (unsigned long)s.ev[i]);
 	for (i = 0; i < STD_SVC_MAX; i++)
-		fprintf(stderr, "summary: svc   %-24s %lu\n", std_svcs[i].name, (unsigned long)s.svc[i].packets);
+		fprintf(stderr, "summary: svc   %-24s %lu\n", std_svcs[i].name,
+			(unsigned long)s.svc[i].packets);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -172,7 +173,8 @@ static void oracle_flow(const uint8_t *in, const struct fz_ip *ip, struct oflow 
 	f->family = ip->family;
 	f->proto = ip->proto;
 	f->dst = h + (ip->family == 4 ? 16 : 24);
-	if ((ip->proto == IPPROTO_ICMP && ip->family == 4) || (ip->proto == IPPROTO_ICMPV6 && ip->family == 6)) {
+	if ((ip->proto == IPPROTO_ICMP && ip->family == 4) ||
+	    (ip->proto == IPPROTO_ICMPV6 && ip->family == 6)) {
 		const uint8_t *q = l4 + 8;
 
 		f->echo = l4[0] == (ip->family == 4 ? 8 : 128);
@@ -180,7 +182,7 @@ static void oracle_flow(const uint8_t *in, const struct fz_ip *ip, struct oflow 
 			return;
 		f->icmp_err = true;
 		if (ip->family == 4) {
-			f->dst = q + 12;	/* the quoted packet's source */
+			f->dst = q + 12; /* the quoted packet's source */
 			f->proto = q[9];
 			f->dport = fz_get16(q + (q[0] & 0xf) * 4);
 		} else {
@@ -208,8 +210,8 @@ static void check_tunnel(const uint8_t *in, size_t in_len, const uint8_t *out, s
 	uint8_t proto = gue ? IPPROTO_UDP : ip->family == 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
 	bool df = ip->family == 6 || (fz_get16(in + ip->off + 6) & 0x4000);
 
-	FZ_ASSERT(out_len == in_len + olen, "%s: encapsulated length %zu, input %zu", fwd_name(r->fwd), out_len,
-		  in_len);
+	FZ_ASSERT(out_len == in_len + olen, "%s: encapsulated length %zu, input %zu", fwd_name(r->fwd),
+		  out_len, in_len);
 	FZ_ASSERT(!memcmp(out + 12, in + 12, l2 - 14), "VLAN tag kept");
 	FZ_ASSERT(fz_get16(out + l2 - 2) == (v6 ? 0x86dd : 0x0800), "outer EtherType");
 	FZ_ASSERT(!memcmp(o + olen, in + l2, in_len - l2), "inner datagram byte-identical");
@@ -239,7 +241,7 @@ static void check_tunnel(const uint8_t *in, size_t in_len, const uint8_t *out, s
 		return;
 	}
 	if (!fz_get16(uh + 6))
-		return;	/* zero: allowed for tunnels (RFC 6935) */
+		return; /* zero: allowed for tunnels (RFC 6935) */
 	if (ip->hdr_csum_ok && ip->l4_csum_ok) {
 		uint32_t ps = 0;
 		size_t i;
@@ -247,8 +249,10 @@ static void check_tunnel(const uint8_t *in, size_t in_len, const uint8_t *out, s
 		for (i = 8; i < 40; i += 2)
 			ps += fz_get16(o + i);
 		ps += IPPROTO_UDP + 8 + (uint32_t)ip->len;
-		FZ_ASSERT(fz_csum(uh, 8 + ip->len, ps) == 0, "IPv6 GUE UDP checksum %#x invalid for a valid inner "
-			  "packet", fz_get16(uh + 6));
+		FZ_ASSERT(fz_csum(uh, 8 + ip->len, ps) == 0,
+			  "IPv6 GUE UDP checksum %#x invalid for a valid inner "
+			  "packet",
+			  fz_get16(uh + 6));
 	}
 }
 
@@ -269,7 +273,8 @@ static void check_echo(const uint8_t *in, size_t in_len, const uint8_t *out, siz
 		FZ_ASSERT(!memcmp(oh + 8, h + 24, 16) && !memcmp(oh + 24, h + 8, 16), "addresses swapped");
 		FZ_ASSERT(oh[40] == 129, "echo reply type");
 	}
-	FZ_ASSERT(!ip->hdr_csum_ok || oip.hdr_csum_ok, "echo reply IPv4 header checksum invalid (input valid)");
+	FZ_ASSERT(!ip->hdr_csum_ok || oip.hdr_csum_ok,
+		  "echo reply IPv4 header checksum invalid (input valid)");
 	FZ_ASSERT(!ip->l4_csum_ok || oip.l4_csum_ok,
 		  "echo reply ICMP checksum %#x invalid by recomputation (input's valid)",
 		  fz_get16(oh + oip.hlen + 2));
@@ -292,7 +297,8 @@ static void check_too_big(const uint8_t *in, size_t in_len, const uint8_t *out, 
 	FZ_ASSERT(oip.l4_csum_ok, "too-big ICMP checksum invalid by recomputation");
 	FZ_ASSERT(!memcmp(oh + hdrs, h, quote), "too-big quotes the datagram");
 	if (ip->family == 4)
-		FZ_ASSERT(!memcmp(oh + 12, h + 16, 4) && !memcmp(oh + 16, h + 12, 4) && oh[20] == 3 && oh[21] == 4,
+		FZ_ASSERT(!memcmp(oh + 12, h + 16, 4) && !memcmp(oh + 16, h + 12, 4) && oh[20] == 3 &&
+				  oh[21] == 4,
 			  "frag-needed addresses/type");
 	else
 		FZ_ASSERT(!memcmp(oh + 8, h + 24, 16) && !memcmp(oh + 24, h + 8, 16) && oh[40] == 2,
@@ -327,27 +333,30 @@ static void check_forwarded(const uint8_t *in, size_t in_len, const uint8_t *out
 			real = i;
 		}
 	}
-	FZ_ASSERT(svc >= 0 && real >= 0, "XDP_TX: forwarded but no service/real counted (svc %d real %d)", svc,
-		  real);
+	FZ_ASSERT(svc >= 0 && real >= 0, "XDP_TX: forwarded but no service/real counted (svc %d real %d)",
+		  svc, real);
 	FZ_ASSERT(std_svc_of_real((uint32_t)real) == svc, "real %d is not service %d's", real, svc);
-	FZ_ASSERT(b->svc[svc].bytes - a->svc[svc].bytes == in_len && b->real[real].bytes - a->real[real].bytes ==
-		  in_len, "bytes counted != frame length %zu", in_len);
+	FZ_ASSERT(b->svc[svc].bytes - a->svc[svc].bytes == in_len &&
+			  b->real[real].bytes - a->real[real].bytes == in_len,
+		  "bytes counted != frame length %zu", in_len);
 	nf = b->svc[svc].new_flows - a->svc[svc].new_flows;
-	FZ_ASSERT(nf <= 1 && nf == b->real[real].new_flows - a->real[real].new_flows, "new_flows service/real");
+	FZ_ASSERT(nf <= 1 && nf == b->real[real].new_flows - a->real[real].new_flows,
+		  "new_flows service/real");
 
 	FZ_ASSERT(ip->ok, "forwarded a datagram the oracle finds malformed");
 	oracle_flow(in, ip, &f);
 	FZ_ASSERT(f.family == svcs[svc].family && f.proto == svcs[svc].proto &&
-		  !memcmp(f.dst, svcs[svc].addr, f.family == 4 ? 4 : 16) &&
-		  (svcs[svc].port == 0 || svcs[svc].port == f.dport),
+			  !memcmp(f.dst, svcs[svc].addr, f.family == 4 ? 4 : 16) &&
+			  (svcs[svc].port == 0 || svcs[svc].port == f.dport),
 		  "flow (family %u proto %u dport %u) sent to service %s", f.family, f.proto, f.dport,
 		  std_svcs[svc].name);
-	FZ_ASSERT(b->ev[XLVS_EV_ICMP_ERR_FWD] - a->ev[XLVS_EV_ICMP_ERR_FWD] == f.icmp_err, "icmp_error_forwarded");
+	FZ_ASSERT(b->ev[XLVS_EV_ICMP_ERR_FWD] - a->ev[XLVS_EV_ICMP_ERR_FWD] == f.icmp_err,
+		  "icmp_error_forwarded");
 	if (f.icmp_err) {
 		FZ_ASSERT(nf == 0, "an ICMP error counted as a new flow");
 	} else {
-		uint64_t made = b->ev[XLVS_EV_CONN_NEW] - a->ev[XLVS_EV_CONN_NEW] +
-				b->ev[XLVS_EV_SYN_GUARD] - a->ev[XLVS_EV_SYN_GUARD];
+		uint64_t made = b->ev[XLVS_EV_CONN_NEW] - a->ev[XLVS_EV_CONN_NEW] + b->ev[XLVS_EV_SYN_GUARD] -
+				a->ev[XLVS_EV_SYN_GUARD];
 
 		FZ_ASSERT(made == nf, "new_flows %lu but conn_new+syn_guard %lu", (unsigned long)nf,
 			  (unsigned long)made);
@@ -357,19 +366,22 @@ static void check_forwarded(const uint8_t *in, size_t in_len, const uint8_t *out
 	r = &reals[real];
 	real_mac((uint32_t)real, mac);
 	if (b->ev[XLVS_EV_FIB_GW_FALLBACK] != a->ev[XLVS_EV_FIB_GW_FALLBACK]) {
-		FZ_ASSERT((opt2 & FZ_LB2_NO_NH) && (cfg->flags & XLVS_CFG_F_GW_FALLBACK) && r->fwd != XLVS_FWD_DR,
+		FZ_ASSERT((opt2 & FZ_LB2_NO_NH) && (cfg->flags & XLVS_CFG_F_GW_FALLBACK) &&
+				  r->fwd != XLVS_FWD_DR,
 			  "gateway fallback where it does not apply");
 		FZ_ASSERT(!memcmp(out, cfg->gw_mac, 6) && !memcmp(out + 6, in, 6),
 			  "gateway fallback: to the gateway, from the MAC the frame was sent to");
 	} else if (!(opt2 & FZ_LB2_NO_NH)) {
-		FZ_ASSERT(!memcmp(out, mac, 6) && !memcmp(out + 6, MAC_LB, 6), "MACs = real %d's next hop", real);
+		FZ_ASSERT(!memcmp(out, mac, 6) && !memcmp(out + 6, MAC_LB, 6), "MACs = real %d's next hop",
+			  real);
 	}
 	FZ_ASSERT(!(opt2 & FZ_LB2_INACTIVE), "forwarded to inactive real %d", real);
 	if (r->fwd == XLVS_FWD_DR) {
 		FZ_ASSERT(out_len == in_len, "DR keeps the length");
 		FZ_ASSERT(!memcmp(out + 12, in + 12, in_len - 12), "DR changes only the MACs");
 	} else {
-		FZ_ASSERT(r->fwd == XLVS_FWD_TUN || r->fwd == XLVS_FWD_GUE, "forwarded by %s", fwd_name(r->fwd));
+		FZ_ASSERT(r->fwd == XLVS_FWD_TUN || r->fwd == XLVS_FWD_GUE, "forwarded by %s",
+			  fwd_name(r->fwd));
 		check_tunnel(in, in_len, out, out_len, l2, ip, r, cfg);
 	}
 }
@@ -436,7 +448,8 @@ static void run_once(const uint8_t *in, size_t in_len, const struct xlvs_config 
 		FZ_ASSERT(verdict == XDP_PASS && b.ev[XLVS_EV_PASS_NOT_IP] - a.ev[XLVS_EV_PASS_NOT_IP] == 1,
 			  "a non-IP frame (EtherType %#x): verdict %d", et, verdict);
 	if (is_ip && !ip.ok)
-		FZ_ASSERT(verdict == XDP_DROP, "a malformed IPv%u datagram got verdict %d", ip.family, verdict);
+		FZ_ASSERT(verdict == XDP_DROP, "a malformed IPv%u datagram got verdict %d", ip.family,
+			  verdict);
 
 	switch (verdict) {
 	case XDP_DROP:
@@ -467,8 +480,8 @@ static void run_once(const uint8_t *in, size_t in_len, const struct xlvs_config 
 
 		FZ_ASSERT(drops == 0, "XDP_TX counted drop %s", xlvs_drop_names[reason]);
 		FZ_ASSERT(passes == 0, "XDP_TX counted a pass event");
-		FZ_ASSERT(echo + tb + traffic == 1, "XDP_TX: echo %lu, too big %lu, forwarded %d", (unsigned long)echo,
-			  (unsigned long)tb, traffic);
+		FZ_ASSERT(echo + tb + traffic == 1, "XDP_TX: echo %lu, too big %lu, forwarded %d",
+			  (unsigned long)echo, (unsigned long)tb, traffic);
 		FZ_ASSERT(is_ip && ip.ok, "XDP_TX of a frame the oracle finds malformed");
 		if (echo)
 			check_echo(in, in_len, out, out_len, l2, &ip);
@@ -531,20 +544,21 @@ static void next_isn(uint8_t *f, size_t len)
 	seq = (uint32_t)fz_get16(th + 4) << 16 | fz_get16(th + 6);
 	/* RFC 1624: HC' = ~(~HC + ~m + m') over the two 16-bit halves. */
 	sum = (uint16_t)~fz_get16(th + 16);
-	sum += (uint16_t)~(seq >> 16) + (uint16_t)~seq;
+	sum += (uint16_t) ~(seq >> 16) + (uint16_t)~seq;
 	seq++;
 	sum += (seq >> 16) + (seq & 0xffff);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	c = (uint16_t)~sum;
-	th[4] = (uint8_t)(seq >> 24), th[5] = (uint8_t)(seq >> 16), th[6] = (uint8_t)(seq >> 8), th[7] = (uint8_t)seq;
+	th[4] = (uint8_t)(seq >> 24), th[5] = (uint8_t)(seq >> 16), th[6] = (uint8_t)(seq >> 8),
+	th[7] = (uint8_t)seq;
 	th[16] = (uint8_t)(c >> 8), th[17] = (uint8_t)c;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t in[FZ_FRAME_MAX];
-	static uint8_t changed;	/* opt2 bits the reals map holds now */
+	static uint8_t changed; /* opt2 bits the reals map holds now */
 	struct xlvs_config cfg = std_cfg;
 	size_t len, l2;
 	uint16_t et;
@@ -566,9 +580,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (opt & FZ_LB_OPT_DROP)
 		cfg.flags |= XLVS_CFG_F_IP4_OPT_DROP;
 	switch ((opt & FZ_LB_MTU_MASK) >> FZ_LB_MTU_SHIFT) {
-	case 1: cfg.tun_mtu = 0; break;
-	case 2: cfg.tun_mtu = 1400; break;
-	case 3: cfg.tun_mtu = 400; break;
+	case 1:
+		cfg.tun_mtu = 0;
+		break;
+	case 2:
+		cfg.tun_mtu = 1400;
+		break;
+	case 3:
+		cfg.tun_mtu = 400;
+		break;
 	}
 	if (opt & FZ_LB_NO_TUN_SRC) {
 		cfg.src4 = 0;
@@ -591,7 +611,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (opt2 & FZ_LB2_GEN_BUMP) {
 		set_reals(opt2, 1);
-		changed = 0xff;	/* restore next time */
+		changed = 0xff; /* restore next time */
 	}
 	if (opt2 & FZ_LB2_NEW_ISN)
 		next_isn(in, len);

@@ -13,7 +13,7 @@
 #define P_ROUT	43
 #define P_FRAG	44
 #define P_AH	51
-#define P_ICMP6	58
+#define P_ICMP6 58
 #define P_DST	60
 
 uint16_t fz_get16(const uint8_t *p)
@@ -181,7 +181,7 @@ static void fix_l4(uint8_t *h, uint8_t family, uint8_t proto, uint8_t *l4, size_
 		if (gue_port && fz_get16(l4 + 2) == gue_port && depth < 2)
 			fz_fixup(l4 + 8, buflen_from_l4 - 8, 0, gue_port, depth + 1);
 		if (family == 4 && !fz_get16(l4 + 6))
-			return;	/* no checksum stays none */
+			return; /* no checksum stays none */
 		put16(l4 + 6, 0);
 		c = fz_csum(l4, l4len, pseudo(h, family, P_UDP, l4len));
 		put16(l4 + 6, c ? c : 0xffff);

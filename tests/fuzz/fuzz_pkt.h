@@ -15,52 +15,55 @@
 #include <stdint.h>
 
 /* Director option byte (fuzz_lb). */
-#define FZ_LB_FRAG_DROP		0x01	/* xlvs_config.flags |= XLVS_CFG_F_FRAG_DROP */
-#define FZ_LB_OPT_DROP		0x02	/* |= XLVS_CFG_F_IP4_OPT_DROP */
-#define FZ_LB_MTU_SHIFT		2	/* 2 bits: tun_mtu 1500, 0 (no check), 1400, 400 */
-#define FZ_LB_MTU_MASK		(3u << FZ_LB_MTU_SHIFT)
-#define FZ_LB_NO_TUN_SRC	0x10	/* src4 = src6 = 0 */
-#define FZ_LB_TWICE		0x20	/* run the frame twice: the second run meets the first's conn entry */
-#define FZ_LB_FIXUP		0x40	/* repair lengths and checksums before running */
-#define FZ_LB_SYN_GUARD		0x80	/* syn_guard_rate = 1 */
+#define FZ_LB_FRAG_DROP	 0x01 /* xlvs_config.flags |= XLVS_CFG_F_FRAG_DROP */
+#define FZ_LB_OPT_DROP	 0x02 /* |= XLVS_CFG_F_IP4_OPT_DROP */
+#define FZ_LB_MTU_SHIFT	 2    /* 2 bits: tun_mtu 1500, 0 (no check), 1400, 400 */
+#define FZ_LB_MTU_MASK	 (3u << FZ_LB_MTU_SHIFT)
+#define FZ_LB_NO_TUN_SRC 0x10 /* src4 = src6 = 0 */
+#define FZ_LB_TWICE	 0x20 /* run the frame twice: the second run meets the first's conn entry */
+#define FZ_LB_FIXUP	 0x40 /* repair lengths and checksums before running */
+#define FZ_LB_SYN_GUARD	 0x80 /* syn_guard_rate = 1 */
 
 static inline uint8_t fz_lb_mtu_bits(uint16_t mtu)
 {
 	switch (mtu) {
-	case 0: return 1u << FZ_LB_MTU_SHIFT;
-	case 1400: return 2u << FZ_LB_MTU_SHIFT;
-	case 400: return 3u << FZ_LB_MTU_SHIFT;
+	case 0:
+		return 1u << FZ_LB_MTU_SHIFT;
+	case 1400:
+		return 2u << FZ_LB_MTU_SHIFT;
+	case 400:
+		return 3u << FZ_LB_MTU_SHIFT;
 	}
-	return 0;	/* 1500, the standard world's */
+	return 0; /* 1500, the standard world's */
 }
 
 /* Director's second option byte: the reals' state and the second run. */
-#define FZ_LB2_WEIGHT0		0x01	/* every real at weight 0 (ring unchanged): drained */
-#define FZ_LB2_NO_NH		0x02	/* no real has a resolved next hop: bpf_fib_lookup() decides */
-#define FZ_LB2_GW_FALLBACK	0x04	/* XLVS_CFG_F_GW_FALLBACK with a gateway MAC */
-#define FZ_LB2_INACTIVE		0x08	/* every real inactive (ring unchanged) */
-#define FZ_LB2_GEN_BUMP		0x10	/* between the two runs every real's generation changes */
-#define FZ_LB2_NEW_ISN		0x20	/* the second run's TCP sequence number is one higher */
+#define FZ_LB2_WEIGHT0	   0x01 /* every real at weight 0 (ring unchanged): drained */
+#define FZ_LB2_NO_NH	   0x02 /* no real has a resolved next hop: bpf_fib_lookup() decides */
+#define FZ_LB2_GW_FALLBACK 0x04 /* XLVS_CFG_F_GW_FALLBACK with a gateway MAC */
+#define FZ_LB2_INACTIVE	   0x08 /* every real inactive (ring unchanged) */
+#define FZ_LB2_GEN_BUMP	   0x10 /* between the two runs every real's generation changes */
+#define FZ_LB2_NEW_ISN	   0x20 /* the second run's TCP sequence number is one higher */
 
 /* Decapsulator option byte (fuzz_decap). */
-#define FZ_DC_CHECK_DST		0x01	/* XLVS_DECAP_F_CHECK_DST with the standard reals' addresses */
-#define FZ_DC_GUE7777		0x02	/* the program loaded with gue_port 7777 instead of 6080 */
-#define FZ_DC_FIXUP		0x04	/* repair outer and inner lengths and checksums */
+#define FZ_DC_CHECK_DST 0x01 /* XLVS_DECAP_F_CHECK_DST with the standard reals' addresses */
+#define FZ_DC_GUE7777	0x02 /* the program loaded with gue_port 7777 instead of 6080 */
+#define FZ_DC_FIXUP	0x04 /* repair outer and inner lengths and checksums */
 
-#define FZ_FRAME_MIN		14	/* BPF_PROG_RUN refuses shorter XDP frames */
-#define FZ_FRAME_MAX		1800	/* + 48 bytes of encapsulation still fits PKT_MAX */
+#define FZ_FRAME_MIN 14	  /* BPF_PROG_RUN refuses shorter XDP frames */
+#define FZ_FRAME_MAX 1800 /* + 48 bytes of encapsulation still fits PKT_MAX */
 
 /* What the oracle parser learnt of an IP datagram. */
 struct fz_ip {
-	bool ok;		/* a whole IP header in the frame, lengths within it */
-	uint8_t family;		/* 4 or 6 */
-	size_t off;		/* datagram start in the buffer */
-	size_t len;		/* datagram length from its header (<= what the buffer holds) */
-	size_t hlen;		/* IP header + extension headers */
-	uint8_t proto;		/* transport protocol after extension headers */
-	bool frag;		/* a real fragment (offset or MF) */
-	bool hdr_csum_ok;	/* IPv4 header checksum */
-	bool l4_csum_ok;	/* TCP/UDP/ICMP/ICMPv6 checksum over the datagram (UDPv4 zero counts as ok) */
+	bool ok;	  /* a whole IP header in the frame, lengths within it */
+	uint8_t family;	  /* 4 or 6 */
+	size_t off;	  /* datagram start in the buffer */
+	size_t len;	  /* datagram length from its header (<= what the buffer holds) */
+	size_t hlen;	  /* IP header + extension headers */
+	uint8_t proto;	  /* transport protocol after extension headers */
+	bool frag;	  /* a real fragment (offset or MF) */
+	bool hdr_csum_ok; /* IPv4 header checksum */
+	bool l4_csum_ok;  /* TCP/UDP/ICMP/ICMPv6 checksum over the datagram (UDPv4 zero counts as ok) */
 	bool udp4_nocsum;
 };
 
@@ -76,14 +79,14 @@ uint16_t fz_get16(const uint8_t *p);
 uint16_t fz_csum(const uint8_t *buf, size_t len, uint32_t sum);
 
 /* Failure: print and abort (libFuzzer records the input as a crash). */
-#define FZ_ASSERT(cond, ...)							\
-	do {									\
-		if (!(cond)) {							\
-			fprintf(stderr, "\nINVARIANT FAILED %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);				\
-			fputc('\n', stderr);					\
-			abort();						\
-		}								\
+#define FZ_ASSERT(cond, ...)                                                                                 \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			fprintf(stderr, "\nINVARIANT FAILED %s:%d: %s: ", __FILE__, __LINE__, #cond);        \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fputc('\n', stderr);                                                                 \
+			abort();                                                                             \
+		}                                                                                            \
 	} while (0)
 
 #endif

@@ -36,8 +36,8 @@
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 
-#define PIN_DIR		XLVS_PIN_DIR	/* private: netns_enter_bpffs() mounted a bpffs below it */
-#define IFACE		"xc0"
+#define PIN_DIR XLVS_PIN_DIR /* private: netns_enter_bpffs() mounted a bpffs below it */
+#define IFACE	"xc0"
 
 static char tmpdir[64], config[128], sock[128];
 
@@ -74,8 +74,7 @@ static void write_config(unsigned int n, uint32_t ring, uint32_t ring0, unsigned
 	fprintf(f, "interfaces: [" IFACE "]\nsyn_guard_rate: %u\nservices:\n", syn_guard);
 	for (i = 0; i < n; i++) {
 		r = i == 0 && ring0 ? ring0 : ring;
-		fprintf(f, "  - vip: 198.18.%u.%u\n    port: 80\n    protocol: tcp\n", i / 200,
-			i % 200 + 10);
+		fprintf(f, "  - vip: 198.18.%u.%u\n    port: 80\n    protocol: tcp\n", i / 200, i % 200 + 10);
 		if (r)
 			fprintf(f, "    ring_size: %u\n", r);
 		fprintf(f, "    reals:\n      - address: 198.19.%u.%u\n", i / 200, i % 200 + 10);
@@ -168,8 +167,7 @@ static const char *pins_left(void)
 	names[0] = '\0';
 	while (d && (de = readdir(d)))
 		if (de->d_name[0] != '.')
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s ",
-				 de->d_name);
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s ", de->d_name);
 	if (d)
 		closedir(d);
 	return names;
@@ -221,7 +219,7 @@ Test(capacity, over_the_limit_refused_by_check_and_start)
 {
 	pid_t pid;
 
-	write_config(1100, 0, 0, 0);	/* 1100 x 65537 slots */
+	write_config(1100, 0, 0, 0); /* 1100 x 65537 slots */
 	cr_expect_eq(xlvsd_check(config, PIN_DIR), XLVSD_EXIT_CONFIG);
 	pid = daemon_spawn();
 	cr_expect_eq(daemon_wait(pid), XLVSD_EXIT_CONFIG, "the start must fail like --check");
@@ -264,7 +262,7 @@ static struct xlvs_lb_bpf *skel;
 static struct xlvsd d;
 static struct xlvsd_opts opts;
 
-#define SMALL_RING	1000	/* slots: four rings of 251 do not fit */
+#define SMALL_RING 1000 /* slots: four rings of 251 do not fit */
 
 /* A daemon put together by hand (as in test_reload.c) on maps pinned in PIN_DIR, ring of SMALL_RING. */
 static void small_daemon(void)
@@ -278,7 +276,7 @@ static void small_daemon(void)
 	cr_assert_eq(bpf_map__set_max_entries(skel->maps.xlvs_ring, SMALL_RING), 0);
 	cr_assert_eq(bpf_map__set_max_entries(skel->maps.xlvs_conns, 4096), 0);
 	cr_assert_eq(mkdir(PIN_DIR, 0700), 0);
-	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s", strerror(errno));	/* pins the maps */
+	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s", strerror(errno)); /* pins the maps */
 	memset(&d, 0, sizeof(d));
 	opts.config = config;
 	opts.pin_dir = PIN_DIR;
@@ -319,14 +317,14 @@ static uint64_t maps_digest(void)
 	int fd, ncpu = libbpf_num_possible_cpus();
 	bool first;
 
-	bpf_object__for_each_map(map, skel->obj) {
+	bpf_object__for_each_map (map, skel->obj) {
 		fd = bpf_map__fd(map);
 		vsz = bpf_map__value_size(map);
 		if (bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY ||
 		    bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_HASH)
 			vsz = ((vsz + 7) & ~7ul) * ncpu;
 		if (fd < 0 || bpf_map__type(map) == BPF_MAP_TYPE_LRU_HASH)
-			continue;	/* xlvs_conns: none here */
+			continue; /* xlvs_conns: none here */
 		val = malloc(vsz);
 		cr_assert_not_null(val);
 		for (first = true; !bpf_map_get_next_key(fd, first ? NULL : key, next); first = false) {

@@ -131,8 +131,7 @@ static struct xlvs_probe_target target(const char *addr, uint16_t port)
 }
 
 /* One probe, its result. */
-static struct xlvs_probe_result probe1(const struct xlvs_check_spec *s, const char *addr,
-				       uint16_t port)
+static struct xlvs_probe_result probe1(const struct xlvs_check_spec *s, const char *addr, uint16_t port)
 {
 	struct xlvs_probe_target t = target(addr, port);
 	struct got g = { 0 };
@@ -172,8 +171,8 @@ static int listener(int type, const char *addr, uint16_t *port)
 	if (type == SOCK_STREAM)
 		cr_assert_eq(listen(fd, 128), 0);
 	cr_assert_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
-	*port = ntohs(af == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
-			      ((struct sockaddr_in6 *)&ss)->sin6_port);
+	*port = ntohs(af == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+				    : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	return fd;
 }
 
@@ -187,7 +186,7 @@ static uint16_t closed_port(int type)
 }
 
 /* /big: 200,000 bytes, 'a' + (i * 7) % 26: three times the 64 KiB kept for `body`. */
-#define BIG_LEN		200000
+#define BIG_LEN 200000
 static char big_body[BIG_LEN + 1];
 
 /*
@@ -209,8 +208,10 @@ static void *http_thread(void *arg)
 		status = "200 OK";
 		body = "all ok here\n";
 		if (strstr(req, "GET /big ")) {
-			snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
-				 "Connection: close\r\n\r\n", BIG_LEN);
+			snprintf(resp, sizeof(resp),
+				 "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+				 "Connection: close\r\n\r\n",
+				 BIG_LEN);
 			send(fd, resp, strlen(resp), MSG_NOSIGNAL);
 			for (n = 0; n < BIG_LEN;) {
 				ssize_t w = send(fd, big_body + n, BIG_LEN - n, MSG_NOSIGNAL);
@@ -232,8 +233,9 @@ static void *http_thread(void *arg)
 		} else if (strstr(req, "GET /host ")) {
 			body = strstr(req, "Host: health.test:") ? "host seen\n" : "no host\n";
 		}
-		snprintf(resp, sizeof(resp), "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			 status, strlen(body), body);
+		snprintf(resp, sizeof(resp),
+			 "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", status,
+			 strlen(body), body);
 		send(fd, resp, strlen(resp), MSG_NOSIGNAL);
 		close(fd);
 	}
@@ -278,8 +280,7 @@ static int connections_to(int trap)
 {
 	int n = 0, c;
 
-	while ((c = accept4(trap, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0 ||
-	       errno == EINTR) {
+	while ((c = accept4(trap, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0 || errno == EINTR) {
 		if (c >= 0) {
 			close(c);
 			n++;
@@ -490,8 +491,8 @@ Test(checker, http_status_body_and_host)
  */
 Test(checker, http_ignores_proxy_environment)
 {
-	static const char *const vars[] = { "http_proxy", "https_proxy", "HTTPS_PROXY",
-					    "all_proxy", "ALL_PROXY" };
+	static const char *const vars[] = { "http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
+					    "ALL_PROXY" };
 	struct xlvs_check_spec s = spec_of(XLVS_CHECK_HTTP);
 	struct xlvs_probe_result r;
 	uint16_t port = start_http(), pport;
@@ -591,7 +592,8 @@ Test(checker, http_body_digest)
 	r = probe1(&s, "127.0.0.1", port);
 	cr_assert(r.ok, "md5 of \"all ok here\\n\": %s", r.msg);
 	cr_assert_str_eq(r.msg, "status 200, body md5 matches");
-	set_digest(&s, XLVS_DIGEST_SHA256, "2fd2bf770bf2877541238173ed2951a450e843ecc4673b1cbed56dfdded68890");
+	set_digest(&s, XLVS_DIGEST_SHA256,
+		   "2fd2bf770bf2877541238173ed2951a450e843ecc4673b1cbed56dfdded68890");
 	r = probe1(&s, "127.0.0.1", port);
 	cr_assert(r.ok, "sha256: %s", r.msg);
 
@@ -599,18 +601,20 @@ Test(checker, http_body_digest)
 	r = probe1(&s, "127.0.0.1", port);
 	cr_assert(!r.ok, "another body is down");
 	cr_assert_str_eq(r.msg, "status 200, body sha256 "
-			 "a1621be95040239ee14362c16e20510ddc20f527d772d823b2a1679b33f5cd74"
-			 " is not the expected digest");
+				"a1621be95040239ee14362c16e20510ddc20f527d772d823b2a1679b33f5cd74"
+				" is not the expected digest");
 
 	/* the whole 200,000 bytes, not the 64 KiB prefix kept for `body` */
 	strcpy(s.path, "/big");
-	set_digest(&s, XLVS_DIGEST_SHA256, "f71da097a769f09d8385a1ea951cdc9d0e2a952278f47cbe099e6a403c748704");
+	set_digest(&s, XLVS_DIGEST_SHA256,
+		   "f71da097a769f09d8385a1ea951cdc9d0e2a952278f47cbe099e6a403c748704");
 	r = probe1(&s, "127.0.0.1", port);
 	cr_assert(r.ok, "digest of the whole big body: %s", r.msg);
 	set_digest(&s, XLVS_DIGEST_MD5, "6e902ec5b05f1cb94eb4e6e269f0e970");
 	r = probe1(&s, "127.0.0.1", port);
 	cr_assert(r.ok, "md5 of the whole big body: %s", r.msg);
-	set_digest(&s, XLVS_DIGEST_SHA256, "9dcd28b81396f26a6a2ad423dcd48149804861f8f89e79ab67ff9691e8bde10e");
+	set_digest(&s, XLVS_DIGEST_SHA256,
+		   "9dcd28b81396f26a6a2ad423dcd48149804861f8f89e79ab67ff9691e8bde10e");
 	r = probe1(&s, "127.0.0.1", port);
 	cr_assert(!r.ok, "the digest of the first 64 KiB only is not the body's");
 	cr_assert(strstr(r.msg, "body sha256 f71da097a769f09d"), "msg: %s", r.msg);
@@ -653,12 +657,13 @@ Test(checker, https_self_signed)
 	snprintf(key, sizeof(key), "%s/key.pem", tmpdir);
 	snprintf(cmd, sizeof(cmd),
 		 "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=health.test "
-		 "-keyout %s -out %s >/dev/null 2>&1", key, cert);
+		 "-keyout %s -out %s >/dev/null 2>&1",
+		 key, cert);
 	cr_assert_eq(system(cmd), 0, "openssl could not make a certificate");
 	port = closed_port(SOCK_STREAM);
 	snprintf(acc, sizeof(acc), "127.0.0.1:%u", port);
-	srv = spawn((char *[]){ "openssl", "s_server", "-accept", acc, "-cert", cert, "-key", key,
-				"-www", "-quiet", NULL });
+	srv = spawn((char *[]){ "openssl", "s_server", "-accept", acc, "-cert", cert, "-key", key, "-www",
+				"-quiet", NULL });
 	wait_tcp(port, srv, "openssl s_server");
 
 	s.timeout_ms = 2000;
@@ -718,7 +723,7 @@ Test(checker, udp_silence_is_down)
 	struct xlvs_check_spec s = spec_of(XLVS_CHECK_UDP);
 	struct xlvs_probe_result r;
 	uint16_t port;
-	int fd = listener(SOCK_DGRAM, "127.0.0.1", &port);	/* bound, never answers */
+	int fd = listener(SOCK_DGRAM, "127.0.0.1", &port); /* bound, never answers */
 
 	s.timeout_ms = 200;
 	r = probe1(&s, "127.0.0.1", port);
@@ -757,11 +762,11 @@ Test(checker, dns_with_dnsmasq)
 	}
 	cr_assert(r.ok, "A www.health.test: %s", r.msg);
 	cr_assert(strstr(r.msg, "answer"), "msg: %s", r.msg);
-	s.qtype = 28;	/* AAAA: no data for an IPv4-only address= */
+	s.qtype = 28; /* AAAA: no data for an IPv4-only address= */
 	r = probe1(&s, "127.0.0.1", port);
 	cr_assert(!r.ok, "AAAA has no answer: %s", r.msg);
 	s.qtype = 1;
-	strcpy(s.qname, "elsewhere.test");	/* no upstream: refused */
+	strcpy(s.qname, "elsewhere.test"); /* no upstream: refused */
 	r = probe1(&s, "127.0.0.1", port);
 	cr_assert(!r.ok, "elsewhere.test: %s", r.msg);
 	kill(srv, SIGTERM);
@@ -862,7 +867,7 @@ Test(checker, exec_sees_only_stdio)
 	struct xlvs_check_spec s = spec_of(XLVS_CHECK_EXEC);
 	struct xlvs_probe_result r;
 	char file[128], fds[256];
-	int leak = open("/dev/null", O_RDONLY);	/* no O_CLOEXEC */
+	int leak = open("/dev/null", O_RDONLY); /* no O_CLOEXEC */
 	int sv[2];
 
 	cr_assert_geq(leak, 3);
@@ -944,7 +949,7 @@ static unsigned int max_seen;
 
 static void count_inflight(void *ctx, const struct xlvs_probe_result *r)
 {
-	unsigned int n = xlvs_checker_inflight(ck) + 1;	/* this one is already out */
+	unsigned int n = xlvs_checker_inflight(ck) + 1; /* this one is already out */
 
 	if (n > max_seen)
 		max_seen = n;

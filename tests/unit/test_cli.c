@@ -152,8 +152,8 @@ static double jreal(json_t *j, const char *path)
 
 /* ---- a synthetic director ------------------------------------------------ */
 
-#define NR_REAL_IDS	11
-#define NR_SVC_IDS	8
+#define NR_REAL_IDS 11
+#define NR_SVC_IDS  8
 
 static struct xlvs_real_state reals_a[2], reals_b[2];
 static struct xlvs_svc_state svcs[2];
@@ -167,8 +167,8 @@ static void set_addr(__be32 *be, uint8_t *family, const char *text)
 	cr_assert_eq(inet_pton(*family == XLVS_AF_INET6 ? AF_INET6 : AF_INET, text, be), 1);
 }
 
-static void mk_real(struct xlvs_real_state *r, uint32_t id, const char *addr, uint8_t fwd,
-		    uint32_t weight, uint32_t svc_id)
+static void mk_real(struct xlvs_real_state *r, uint32_t id, const char *addr, uint8_t fwd, uint32_t weight,
+		    uint32_t svc_id)
 {
 	memset(r, 0, sizeof(*r));
 	r->id = id;
@@ -249,32 +249,34 @@ static struct xlvs_view world(void)
 }
 
 /* Run a formatter into a string: text, or JSON when json. */
-#define FORMAT(json, call)						\
-	({								\
-		struct cap c_;						\
-		struct xp p_;						\
-		char *r_;						\
-		cap_open(&c_);						\
-		xp_init(&p_, c_.f, json, false);			\
-		xp_begin(&p_);						\
-		{ struct xp *p = &p_; call; }				\
-		cr_assert_eq(xp_end(&p_), 0);				\
-		r_ = strdup(cap_text(&c_));				\
-		cap_free(&c_);						\
-		r_;							\
+#define FORMAT(json, call)                                                                                   \
+	({                                                                                                   \
+		struct cap c_;                                                                               \
+		struct xp p_;                                                                                \
+		char *r_;                                                                                    \
+		cap_open(&c_);                                                                               \
+		xp_init(&p_, c_.f, json, false);                                                             \
+		xp_begin(&p_);                                                                               \
+		{                                                                                            \
+			struct xp *p = &p_;                                                                  \
+			call;                                                                                \
+		}                                                                                            \
+		cr_assert_eq(xp_end(&p_), 0);                                                                \
+		r_ = strdup(cap_text(&c_));                                                                  \
+		cap_free(&c_);                                                                               \
+		r_;                                                                                          \
 	})
 
 /* ---- service list -------------------------------------------------------- */
 
-static const char list_text[] =
-	"Prot VirtualAddress:Port   Scheduler  Flags\n"
-	"  -> RealAddress:Port      Forward Weight ActiveConn InActConn\n"
-	"TCP  198.18.0.10:80        maglev     echo\n"
-	"  -> 198.18.1.11:80        Tunnel  1      12         3\n"
-	"  -> 198.18.1.12:80        Route   2      0          7\n"
-	"UDP  [2001:db8::10]:53     rr\n"
-	"  -> [2001:db8:1::1]:53    GUE     3      1          0\n"
-	"  -> 198.18.2.1:53         Tunnel  0      0          0\n";
+static const char list_text[] = "Prot VirtualAddress:Port   Scheduler  Flags\n"
+				"  -> RealAddress:Port      Forward Weight ActiveConn InActConn\n"
+				"TCP  198.18.0.10:80        maglev     echo\n"
+				"  -> 198.18.1.11:80        Tunnel  1      12         3\n"
+				"  -> 198.18.1.12:80        Route   2      0          7\n"
+				"UDP  [2001:db8::10]:53     rr\n"
+				"  -> [2001:db8:1::1]:53    GUE     3      1          0\n"
+				"  -> 198.18.2.1:53         Tunnel  0      0          0\n";
 
 Test(cli_list, text_table_exact)
 {
@@ -338,8 +340,8 @@ Test(cli_list, pretty_is_the_same_document)
 	json_t *a, *b;
 
 	cap_open(&c);
-	cr_assert_eq(xlvs_print_services(c.f, &s.st, conns, NR_REAL_IDS,
-					 XLVS_PRINT_JSON | XLVS_PRINT_PRETTY), 0);
+	cr_assert_eq(xlvs_print_services(c.f, &s.st, conns, NR_REAL_IDS, XLVS_PRINT_JSON | XLVS_PRINT_PRETTY),
+		     0);
 	cr_assert_gt(strlen(cap_text(&c)), strlen(compact));
 	cr_assert_not_null(strstr(cap_text(&c), "\n  \"services\": [\n"));
 	a = parse_json(compact);
@@ -360,7 +362,8 @@ Test(cli_list, without_conn_counts_shows_dashes)
 	s.conns = NULL;
 	s.nr_conns = 0;
 	out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
-	cr_assert_not_null(strstr(out, "  -> 198.18.1.11:80        Tunnel  1      -          -\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "  -> 198.18.1.11:80        Tunnel  1      -          -\n"), "%s",
+			   out);
 	js = FORMAT(true, xlvs_fmt_services(p, &s, 0));
 	j = parse_json(js);
 	cr_assert_null(json_object_get(jpath(j, "services.0.reals.0"), "active_conns"));
@@ -393,7 +396,8 @@ Test(cli_list, port_zero_and_long_ipv6_widen_the_column)
 	/* The address column is as wide as "[2001:db8:ffff:ffff:ffff:ffff:ffff:fff1]:53" (43). */
 	cr_assert_not_null(strstr(out, "Prot VirtualAddress:Port                         Scheduler  Flags\n"),
 			   "%s", out);
-	cr_assert_not_null(strstr(out, "TCP  198.18.0.13:0                               maglev\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "TCP  198.18.0.13:0                               maglev\n"), "%s",
+			   out);
 	cr_assert_not_null(strstr(out, "  -> [2001:db8:ffff:ffff:ffff:ffff:ffff:fff1]:53 Tunnel  1      0"),
 			   "%s", out);
 	free(out);
@@ -409,11 +413,13 @@ Test(cli_list, unknown_enum_values_do_not_crash)
 	svcs[0].key.proto = 132;
 	reals_a[0].real.fwd = 99;
 	reals_a[1].real.family = 0;
-	s.nr_conns = 6;		/* real 6 is past the conn counts: dashes */
+	s.nr_conns = 6; /* real 6 is past the conn counts: dashes */
 	out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
 	cr_assert_not_null(strstr(out, "132  198.18.0.10:80        sched200   echo 0x80\n"), "%s", out);
-	cr_assert_not_null(strstr(out, "  -> 198.18.1.11:80        fwd99   1      12         3\n"), "%s", out);
-	cr_assert_not_null(strstr(out, "  -> ?:80                  Route   2      -          -\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "  -> 198.18.1.11:80        fwd99   1      12         3\n"), "%s",
+			   out);
+	cr_assert_not_null(strstr(out, "  -> ?:80                  Route   2      -          -\n"), "%s",
+			   out);
 	free(out);
 }
 
@@ -424,15 +430,14 @@ Test(cli_list, stats_columns)
 	char *js = FORMAT(true, xlvs_fmt_services(p, &s, XLVS_FMT_STATS));
 	json_t *j = parse_json(js);
 
-	cr_assert_str_eq(out,
-		"Prot VirtualAddress:Port        Conns      Packets           Bytes\n"
-		"  -> RealAddress:Port\n"
-		"TCP  198.18.0.10:80                15         1000          120000\n"
-		"  -> 198.18.1.11:80                10          600           72000\n"
-		"  -> 198.18.1.12:80                 5          400           48000\n"
-		"UDP  [2001:db8::10]:53             50           50            4000\n"
-		"  -> [2001:db8:1::1]:53            30           30            2400\n"
-		"  -> 198.18.2.1:53                 20           20            1600\n");
+	cr_assert_str_eq(out, "Prot VirtualAddress:Port        Conns      Packets           Bytes\n"
+			      "  -> RealAddress:Port\n"
+			      "TCP  198.18.0.10:80                15         1000          120000\n"
+			      "  -> 198.18.1.11:80                10          600           72000\n"
+			      "  -> 198.18.1.12:80                 5          400           48000\n"
+			      "UDP  [2001:db8::10]:53             50           50            4000\n"
+			      "  -> [2001:db8:1::1]:53            30           30            2400\n"
+			      "  -> 198.18.2.1:53                 20           20            1600\n");
 	cr_assert_eq(jint(j, "services.0.stats.packets"), 1000);
 	cr_assert_eq(jint(j, "services.1.reals.1.stats.bytes"), 1600);
 	cr_assert_eq(jint(j, "services.1.stats.conns"), 50);
@@ -449,35 +454,34 @@ Test(cli_show, detail_text_exact)
 	size_t idx[] = { 0, 1 };
 	char *out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 2));
 
-	cr_assert_str_eq(out,
-		"TCP 198.18.0.10:80\n"
-		"  id 3  scheduler maglev  ring 65537 slots from 0  flags echo\n"
-		"  conns 15  packets 1000  bytes 120000\n"
-		"  -> 198.18.1.11:80\n"
-		"     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
-		"     conns 10  packets 600  bytes 72000\n"
-		"  -> 198.18.1.12:80\n"
-		"     id 6  forward Route  weight 2  active 0  inactive 7\n"
-		"     conns 5  packets 400  bytes 48000\n"
-		"\n"
-		"UDP [2001:db8::10]:53\n"
-		"  id 7  scheduler rr  ring 251 slots from 65537  flags none\n"
-		"  conns 50  packets 50  bytes 4000\n"
-		"  -> [2001:db8:1::1]:53\n"
-		"     id 9  forward GUE  weight 3  active 1  inactive 0\n"
-		"     conns 30  packets 30  bytes 2400\n"
-		"     gue-port 7777\n"
-		"     nexthop 02:00:00:00:00:09 ifindex 4\n"
-		"  -> 198.18.2.1:53\n"
-		"     id 10  forward Tunnel  weight 0  active 0  inactive 0\n"
-		"     conns 20  packets 20  bytes 1600\n");
+	cr_assert_str_eq(out, "TCP 198.18.0.10:80\n"
+			      "  id 3  scheduler maglev  ring 65537 slots from 0  flags echo\n"
+			      "  conns 15  packets 1000  bytes 120000\n"
+			      "  -> 198.18.1.11:80\n"
+			      "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
+			      "     conns 10  packets 600  bytes 72000\n"
+			      "  -> 198.18.1.12:80\n"
+			      "     id 6  forward Route  weight 2  active 0  inactive 7\n"
+			      "     conns 5  packets 400  bytes 48000\n"
+			      "\n"
+			      "UDP [2001:db8::10]:53\n"
+			      "  id 7  scheduler rr  ring 251 slots from 65537  flags none\n"
+			      "  conns 50  packets 50  bytes 4000\n"
+			      "  -> [2001:db8:1::1]:53\n"
+			      "     id 9  forward GUE  weight 3  active 1  inactive 0\n"
+			      "     conns 30  packets 30  bytes 2400\n"
+			      "     gue-port 7777\n"
+			      "     nexthop 02:00:00:00:00:09 ifindex 4\n"
+			      "  -> 198.18.2.1:53\n"
+			      "     id 10  forward Tunnel  weight 0  active 0  inactive 0\n"
+			      "     conns 20  packets 20  bytes 1600\n");
 	free(out);
 }
 
 Test(cli_show, detail_json)
 {
 	struct xlvs_view s = world();
-	size_t idx[] = { 99, 1 };	/* an index past the state is ignored */
+	size_t idx[] = { 99, 1 }; /* an index past the state is ignored */
 	char *out = FORMAT(true, xlvs_fmt_service_detail(p, &s, idx, 2));
 	json_t *j = parse_json(out);
 
@@ -548,36 +552,35 @@ Test(cli_real, show_text_exact)
 
 	real_views(&s, v, h);
 	out = FORMAT(false, xlvs_fmt_real_detail(p, &s, v, 4));
-	cr_assert_str_eq(out,
-		"TCP 198.18.0.10:80 -> 198.18.1.11:80\n"
-		"  id 5  forward Tunnel (ipip)  weight 1  configured 2\n"
-		"  active 12  inactive 3\n"
-		"  conns 10  packets 600  bytes 72000\n"
-		"  health up  check http 198.18.1.11:8080  fall 1/3\n"
-		"  last ok  latency 1.3 ms  \"status 200\"\n"
-		"  checks 120  failures 3  transitions 2  up for 1h 2m 3s\n"
-		"\n"
-		"UDP [2001:db8::10]:53 -> [2001:db8:1::1]:53\n"
-		"  id 9  forward GUE  gue-port 7777  weight 3\n"
-		"  nexthop 02:00:00:00:00:09 ifindex 4\n"
-		"  active 1  inactive 0\n"
-		"  conns 30  packets 30  bytes 2400\n"
-		"  health unknown: xlvsd is not running (no socket at /run/xlvs/xlvsd.sock)\n"
-		"\n"
-		"UDP [2001:db8::10]:53 -> 198.18.2.1:53\n"
-		"  id 10  forward Tunnel (6in4)  weight 0  configured 0\n"
-		"  active 0  inactive 0\n"
-		"  conns 20  packets 20  bytes 1600\n"
-		"  health down  check icmp 198.18.2.1  rise 0/2\n"
-		"  last failed  latency 1000.0 ms  \"timeout?\"\n"
-		"  checks 10  failures 10  transitions 1  down for 45s\n"
-		"\n"
-		"TCP 198.18.0.10:80 -> 198.18.1.13:80\n"
-		"  not in the maps  configured 4\n"
-		"  active -  inactive -\n"
-		"  health down  check tcp 198.18.1.13:80  rise 1/1\n"
-		"  last failed  latency 0.2 ms  \"connect: Connection refused\"\n"
-		"  checks 1  failures 1  transitions 1  down for 1d 1h 1m 1s\n");
+	cr_assert_str_eq(out, "TCP 198.18.0.10:80 -> 198.18.1.11:80\n"
+			      "  id 5  forward Tunnel (ipip)  weight 1  configured 2\n"
+			      "  active 12  inactive 3\n"
+			      "  conns 10  packets 600  bytes 72000\n"
+			      "  health up  check http 198.18.1.11:8080  fall 1/3\n"
+			      "  last ok  latency 1.3 ms  \"status 200\"\n"
+			      "  checks 120  failures 3  transitions 2  up for 1h 2m 3s\n"
+			      "\n"
+			      "UDP [2001:db8::10]:53 -> [2001:db8:1::1]:53\n"
+			      "  id 9  forward GUE  gue-port 7777  weight 3\n"
+			      "  nexthop 02:00:00:00:00:09 ifindex 4\n"
+			      "  active 1  inactive 0\n"
+			      "  conns 30  packets 30  bytes 2400\n"
+			      "  health unknown: xlvsd is not running (no socket at /run/xlvs/xlvsd.sock)\n"
+			      "\n"
+			      "UDP [2001:db8::10]:53 -> 198.18.2.1:53\n"
+			      "  id 10  forward Tunnel (6in4)  weight 0  configured 0\n"
+			      "  active 0  inactive 0\n"
+			      "  conns 20  packets 20  bytes 1600\n"
+			      "  health down  check icmp 198.18.2.1  rise 0/2\n"
+			      "  last failed  latency 1000.0 ms  \"timeout?\"\n"
+			      "  checks 10  failures 10  transitions 1  down for 45s\n"
+			      "\n"
+			      "TCP 198.18.0.10:80 -> 198.18.1.13:80\n"
+			      "  not in the maps  configured 4\n"
+			      "  active -  inactive -\n"
+			      "  health down  check tcp 198.18.1.13:80  rise 1/1\n"
+			      "  last failed  latency 0.2 ms  \"connect: Connection refused\"\n"
+			      "  checks 1  failures 1  transitions 1  down for 1d 1h 1m 1s\n");
 	free(out);
 	for (int i = 0; i < 3; i++)
 		json_decref(h[i]);
@@ -616,12 +619,14 @@ Test(cli_real, show_json)
 	cr_assert_null(json_object_get(jpath(j, "reals.0"), "health_error"));
 
 	cr_assert(json_is_null(jpath(j, "reals.1.health")));
-	cr_assert_str_eq(jstr(j, "reals.1.health_error"), "xlvsd is not running (no socket at /run/xlvs/xlvsd.sock)");
+	cr_assert_str_eq(jstr(j, "reals.1.health_error"),
+			 "xlvsd is not running (no socket at /run/xlvs/xlvsd.sock)");
 	cr_assert(json_is_null(jpath(j, "reals.1.configured_weight")));
 	cr_assert_eq(jint(j, "reals.1.gue_port"), 7777);
 	cr_assert_str_eq(jstr(j, "reals.1.nexthop.mac"), "02:00:00:00:00:09");
 	cr_assert_str_eq(jstr(j, "reals.2.tunnel"), "6in4");
-	cr_assert_str_eq(jstr(j, "reals.2.health.last_message"), "timeout\n", "JSON keeps the daemon's words");
+	cr_assert_str_eq(jstr(j, "reals.2.health.last_message"), "timeout\n",
+			 "JSON keeps the daemon's words");
 
 	cr_assert(json_is_false(jpath(j, "reals.3.in_maps")));
 	cr_assert(json_is_null(jpath(j, "reals.3.weight")));
@@ -639,9 +644,11 @@ Test(cli_real, show_sorry_unchecked_unknown_and_odd_daemon_values)
 {
 	struct xlvs_view s = world();
 	struct xlvs_real_view v[3];
-	json_t *unchecked = parse_json("{\"address\":\"198.18.1.12\",\"weight\":2,\"health\":{\"state\":\"unchecked\"}}");
-	json_t *odd = parse_json("{\"address\":\"198.18.1.12\",\"weight\":\"two\",\"health\":{\"state\":\"up\","
-				 "\"check\":7,\"check_address\":\"nope\",\"rise_fall\":\"x\",\"since_s\":-5}}");
+	json_t *unchecked = parse_json(
+		"{\"address\":\"198.18.1.12\",\"weight\":2,\"health\":{\"state\":\"unchecked\"}}");
+	json_t *odd = parse_json(
+		"{\"address\":\"198.18.1.12\",\"weight\":\"two\",\"health\":{\"state\":\"up\","
+		"\"check\":7,\"check_address\":\"nope\",\"rise_fall\":\"x\",\"since_s\":-5}}");
 	char *out;
 
 	v[0] = mk_view(&svcs[0], &reals_a[1], "198.18.1.12", unchecked, NULL);
@@ -649,25 +656,24 @@ Test(cli_real, show_sorry_unchecked_unknown_and_odd_daemon_values)
 	v[1].sorry = true;
 	v[2] = mk_view(&svcs[0], &reals_a[1], "198.18.1.12", odd, NULL);
 	out = FORMAT(false, xlvs_fmt_real_detail(p, &s, v, 3));
-	cr_assert_str_eq(out,
-		"TCP 198.18.0.10:80 -> 198.18.1.12:80\n"
-		"  id 6  forward Route  weight 2  configured 2\n"
-		"  active 0  inactive 7\n"
-		"  conns 5  packets 400  bytes 48000\n"
-		"  health unchecked (no check: always up)\n"
-		"\n"
-		"TCP 198.18.0.10:80 -> 198.18.1.12:80\n"
-		"  id 6  forward Route  weight 2\n"
-		"  active 0  inactive 7\n"
-		"  conns 5  packets 400  bytes 48000\n"
-		"  health sorry (the service's sorry server, not checked)\n"
-		"\n"
-		"TCP 198.18.0.10:80 -> 198.18.1.12:80\n"
-		"  id 6  forward Route  weight 2\n"
-		"  active 0  inactive 7\n"
-		"  conns 5  packets 400  bytes 48000\n"
-		"  health up  check ?\n"
-		"  last ?\n");
+	cr_assert_str_eq(out, "TCP 198.18.0.10:80 -> 198.18.1.12:80\n"
+			      "  id 6  forward Route  weight 2  configured 2\n"
+			      "  active 0  inactive 7\n"
+			      "  conns 5  packets 400  bytes 48000\n"
+			      "  health unchecked (no check: always up)\n"
+			      "\n"
+			      "TCP 198.18.0.10:80 -> 198.18.1.12:80\n"
+			      "  id 6  forward Route  weight 2\n"
+			      "  active 0  inactive 7\n"
+			      "  conns 5  packets 400  bytes 48000\n"
+			      "  health sorry (the service's sorry server, not checked)\n"
+			      "\n"
+			      "TCP 198.18.0.10:80 -> 198.18.1.12:80\n"
+			      "  id 6  forward Route  weight 2\n"
+			      "  active 0  inactive 7\n"
+			      "  conns 5  packets 400  bytes 48000\n"
+			      "  health up  check ?\n"
+			      "  last ?\n");
 	free(out);
 	out = FORMAT(true, xlvs_fmt_real_detail(p, &s, v, 2));
 	{
@@ -684,15 +690,14 @@ Test(cli_real, show_sorry_unchecked_unknown_and_odd_daemon_values)
 
 /* ---- stats --------------------------------------------------------------- */
 
-static const char stats_table[] =
-	"Prot VirtualAddress:Port        Conns      Packets           Bytes\n"
-	"  -> RealAddress:Port\n"
-	"TCP  198.18.0.10:80                15         1000          120000\n"
-	"  -> 198.18.1.11:80                10          600           72000\n"
-	"  -> 198.18.1.12:80                 5          400           48000\n"
-	"UDP  [2001:db8::10]:53             50           50            4000\n"
-	"  -> [2001:db8:1::1]:53            30           30            2400\n"
-	"  -> 198.18.2.1:53                 20           20            1600\n";
+static const char stats_table[] = "Prot VirtualAddress:Port        Conns      Packets           Bytes\n"
+				  "  -> RealAddress:Port\n"
+				  "TCP  198.18.0.10:80                15         1000          120000\n"
+				  "  -> 198.18.1.11:80                10          600           72000\n"
+				  "  -> 198.18.1.12:80                 5          400           48000\n"
+				  "UDP  [2001:db8::10]:53             50           50            4000\n"
+				  "  -> [2001:db8:1::1]:53            30           30            2400\n"
+				  "  -> 198.18.2.1:53                 20           20            1600\n";
 
 Test(cli_stats, nonzero_drops_and_events_only)
 {
@@ -700,13 +705,15 @@ Test(cli_stats, nonzero_drops_and_events_only)
 	char *out = FORMAT(false, xlvs_fmt_stats(p, &s, NULL, 0));
 	char want[2048];
 
-	snprintf(want, sizeof(want), "%s\n"
+	snprintf(want, sizeof(want),
+		 "%s\n"
 		 "Drops:\n"
 		 "  ip4_trunc                           2\n"
 		 "  no_real                             5\n"
 		 "Events:\n"
 		 "  conn_hit                          985\n"
-		 "  conn_new                           65\n", stats_table);
+		 "  conn_new                           65\n",
+		 stats_table);
 	cr_assert_str_eq(out, want);
 	free(out);
 }
@@ -778,12 +785,13 @@ Test(cli_stats, rates_text)
 	struct xlvs_view cur = world(), prev = earlier(&cur);
 	char *out = FORMAT(false, xlvs_fmt_stats(p, &cur, &prev, XLVS_FMT_RATES));
 
-	cr_assert_not_null(strstr(out,
-		"Prot VirtualAddress:Port        Conns      Packets           Bytes    Conn/s       Pkt/s          Bit/s\n"
-		"  -> RealAddress:Port\n"
-		"TCP  198.18.0.10:80                15         1000          120000         5         100          80000\n"
-		"  -> 198.18.1.11:80                10          600           72000         5           0         288000\n"
-		"  -> 198.18.1.12:80                 5          400           48000         0           0              0\n"),
+	cr_assert_not_null(
+		strstr(out,
+		       "Prot VirtualAddress:Port        Conns      Packets           Bytes    Conn/s       Pkt/s          Bit/s\n"
+		       "  -> RealAddress:Port\n"
+		       "TCP  198.18.0.10:80                15         1000          120000         5         100          80000\n"
+		       "  -> 198.18.1.11:80                10          600           72000         5           0         288000\n"
+		       "  -> 198.18.1.12:80                 5          400           48000         0           0              0\n"),
 		"%s", out);
 	cr_assert_not_null(strstr(out, "  no_real                             5         2.0/s\n"), "%s", out);
 	free(out);
@@ -851,12 +859,11 @@ Test(cli_conn, text_exact)
 
 	conn_rows(rows);
 	out = FORMAT(false, xlvs_fmt_conns(p, &s.st, rows, 3, 5));
-	cr_assert_str_eq(out,
-		"Prot Client:Port          VirtualAddress:Port RealAddress   State   Idle(s)\n"
-		"TCP  203.0.113.7:50123    198.18.0.10:80      198.18.1.11   open    3\n"
-		"UDP  [2001:db8:9::7]:5353 [2001:db8::10]:53   2001:db8:1::1 open    0\n"
-		"TCP  203.0.113.8:40000    198.18.0.10:80      -             closing -\n"
-		"(3 of 5 connections shown; see --limit)\n");
+	cr_assert_str_eq(out, "Prot Client:Port          VirtualAddress:Port RealAddress   State   Idle(s)\n"
+			      "TCP  203.0.113.7:50123    198.18.0.10:80      198.18.1.11   open    3\n"
+			      "UDP  [2001:db8:9::7]:5353 [2001:db8::10]:53   2001:db8:1::1 open    0\n"
+			      "TCP  203.0.113.8:40000    198.18.0.10:80      -             closing -\n"
+			      "(3 of 5 connections shown; see --limit)\n");
 	free(out);
 }
 
@@ -942,18 +949,18 @@ Test(cli_daemon, status_text_exact)
 	char *out = FORMAT(false, xlvs_fmt_status(p, r));
 
 	cr_assert_str_eq(out,
-		"xlvsd 0.1.0, pid 1234, up 1d 2h 3m 4s\n"
-		"config      /etc/xlvs/xlvs.yaml\n"
-		"pin dir     /sys/fs/bpf/xlvs\n"
-		"socket      /run/xlvs/xlvsd.sock\n"
-		"interfaces  eth1 (ifindex 3, mode native, attach link)\n"
-		"            eth2 (ifindex 4, mode generic, attach netlink)\n"
-		"services    2\n"
-		"reals       5\n"
-		"reloads     3 ok, 1 failed\n"
-		"last apply  services added 2, updated 0, removed 0; reals written 5, removed 0; "
-		"ring slots written 65788; vips written 2, removed 0; vip filter words written 2\n"
-		"future      yes\n");
+			 "xlvsd 0.1.0, pid 1234, up 1d 2h 3m 4s\n"
+			 "config      /etc/xlvs/xlvs.yaml\n"
+			 "pin dir     /sys/fs/bpf/xlvs\n"
+			 "socket      /run/xlvs/xlvsd.sock\n"
+			 "interfaces  eth1 (ifindex 3, mode native, attach link)\n"
+			 "            eth2 (ifindex 4, mode generic, attach netlink)\n"
+			 "services    2\n"
+			 "reals       5\n"
+			 "reloads     3 ok, 1 failed\n"
+			 "last apply  services added 2, updated 0, removed 0; reals written 5, removed 0; "
+			 "ring slots written 65788; vips written 2, removed 0; vip filter words written 2\n"
+			 "future      yes\n");
 	json_decref(r);
 	free(out);
 }
@@ -1011,18 +1018,15 @@ Test(cli_print, trailing_blanks_are_trimmed)
 
 Test(cli_print, kinds_route_values)
 {
-	char *text = FORMAT(false, (xp_u64(p, XP_ANY, "a", "a=%" PRIu64, 1),
-				    xp_u64(p, XP_TEXT, "b", " b=%" PRIu64, 2),
-				    xp_u64(p, XP_JSON, "c", " c=%" PRIu64, 3),
-				    xp_str(p, XP_ANY, "s", " s=%s", NULL),
-				    xp_bool(p, XP_ANY, "t", " t=%s", true),
-				    xp_text(p, "\n")));
-	char *js = FORMAT(true, (xp_u64(p, XP_ANY, "a", "a=%" PRIu64, 1),
-				 xp_u64(p, XP_TEXT, "b", " b=%" PRIu64, 2),
-				 xp_u64(p, XP_JSON, "c", " c=%" PRIu64, 3),
-				 xp_str(p, XP_ANY, "s", " s=%s", NULL),
-				 xp_bool(p, XP_ANY, "t", " t=%s", true),
-				 xp_text(p, "\n")));
+	char *text = FORMAT(false,
+			    (xp_u64(p, XP_ANY, "a", "a=%" PRIu64, 1),
+			     xp_u64(p, XP_TEXT, "b", " b=%" PRIu64, 2),
+			     xp_u64(p, XP_JSON, "c", " c=%" PRIu64, 3), xp_str(p, XP_ANY, "s", " s=%s", NULL),
+			     xp_bool(p, XP_ANY, "t", " t=%s", true), xp_text(p, "\n")));
+	char *js = FORMAT(true,
+			  (xp_u64(p, XP_ANY, "a", "a=%" PRIu64, 1), xp_u64(p, XP_TEXT, "b", " b=%" PRIu64, 2),
+			   xp_u64(p, XP_JSON, "c", " c=%" PRIu64, 3), xp_str(p, XP_ANY, "s", " s=%s", NULL),
+			   xp_bool(p, XP_ANY, "t", " t=%s", true), xp_text(p, "\n")));
 
 	cr_assert_str_eq(text, "a=1 b=2 s= t=yes\n");
 	cr_assert_str_eq(js, "{\"a\":1,\"c\":3,\"s\":\"\",\"t\":true}\n");
@@ -1038,13 +1042,13 @@ Test(cli_print, deep_nesting_and_unbalanced_calls_are_safe)
 
 	cap_open(&c);
 	xp_init(&p, c.f, true, false);
-	xp_obj_close(&p);			/* before begin: ignored */
+	xp_obj_close(&p); /* before begin: ignored */
 	xp_u64(&p, XP_ANY, "x", "%" PRIu64, 1);
 	xp_begin(&p);
 	for (i = 0; i < 40; i++)
 		xp_arr_open(&p, i ? NULL : "deep");
 	xp_u64(&p, XP_ANY, NULL, "%" PRIu64, 7);
-	for (i = 0; i < 50; i++)		/* more closes than opens */
+	for (i = 0; i < 50; i++) /* more closes than opens */
 		xp_arr_close(&p);
 	xp_u64(&p, XP_ANY, "after", "%" PRIu64, 1);
 	cr_assert_eq(xp_end(&p), -1, "overflow is reported");
@@ -1066,10 +1070,10 @@ Test(cli_print, u64_beyond_jansson_is_clamped)
 struct ep_case {
 	const char *text;
 	bool allow_proto;
-	const char *addr;	/* NULL: must fail */
+	const char *addr; /* NULL: must fail */
 	uint16_t port;
 	uint8_t proto;
-	const char *err;	/* substring of the message */
+	const char *err; /* substring of the message */
 };
 
 static const struct ep_case ep_cases[] = {
@@ -1091,7 +1095,8 @@ static const struct ep_case ep_cases[] = {
 	{ "198.18.0.10: 80", true, NULL, 0, 0, "invalid port ' 80'" },
 	{ "198.18.0.256", true, NULL, 0, 0, "invalid address '198.18.0.256'" },
 	{ "198.18.0", true, NULL, 0, 0, "invalid address '198.18.0'" },
-	{ "lb.example.com:80", true, NULL, 0, 0, "'lb.example.com' is not an IP address (xlvs does not resolve names)" },
+	{ "lb.example.com:80", true, NULL, 0, 0,
+	  "'lb.example.com' is not an IP address (xlvs does not resolve names)" },
 	{ "[2001:db8::10", true, NULL, 0, 0, "missing ']' in '[2001:db8::10'" },
 	{ "[2001:db8::10]80", true, NULL, 0, 0, "unexpected '80' after ']'" },
 	{ "[2001:db8::10]:", true, NULL, 0, 0, "missing port after ':'" },
@@ -1100,7 +1105,8 @@ static const struct ep_case ep_cases[] = {
 	{ ":80", true, NULL, 0, 0, "missing address in ':80'" },
 	{ "2001:db8::10::1", true, NULL, 0, 0, "invalid address '2001:db8::10::1'" },
 	{ "fe80::1%eth0", true, NULL, 0, 0, "'fe80::1%eth0': IPv6 zone indexes are not supported" },
-	{ "198.18.0.10:80/sctp", true, NULL, 0, 0, "unknown protocol 'sctp' in '198.18.0.10:80/sctp' (tcp or udp)" },
+	{ "198.18.0.10:80/sctp", true, NULL, 0, 0,
+	  "unknown protocol 'sctp' in '198.18.0.10:80/sctp' (tcp or udp)" },
 	{ "198.18.0.10/", true, NULL, 0, 0, "unknown protocol ''" },
 	{ "198.18.0.10:80/udp", false, NULL, 0, 0, "a real server takes no /protocol" },
 };
@@ -1119,7 +1125,8 @@ Test(cli_args, endpoints)
 		rc = xlvs_parse_endpoint(t->text, t->allow_proto, &ep, err, sizeof(err));
 		if (!t->addr) {
 			cr_expect_eq(rc, -1, "'%s' accepted", t->text);
-			cr_expect_not_null(strstr(err, t->err), "'%s': got '%s', want '%s'", t->text, err, t->err);
+			cr_expect_not_null(strstr(err, t->err), "'%s': got '%s', want '%s'", t->text, err,
+					   t->err);
 			continue;
 		}
 		cr_expect_eq(rc, 0, "'%s' refused: %s", t->text, err);
@@ -1176,11 +1183,11 @@ Test(cli_args, words)
 struct bad_line {
 	const char *words[12];
 	int rc;
-	const char *err;	/* substring of stderr */
-	const char *usage;	/* substring of the usage line, NULL: none expected */
+	const char *err;   /* substring of stderr */
+	const char *usage; /* substring of the usage line, NULL: none expected */
 };
 
-#define SVC_USAGE "usage: xlvs service add VIP[:PORT][/PROTO] [tcp|udp] [scheduler NAME]"
+#define SVC_USAGE  "usage: xlvs service add VIP[:PORT][/PROTO] [tcp|udp] [scheduler NAME]"
 #define REAL_USAGE "usage: xlvs real add SERVICE REAL[:PORT]"
 
 static const struct bad_line bad_lines[] = {
@@ -1188,78 +1195,149 @@ static const struct bad_line bad_lines[] = {
 	{ { "-x" }, 1, "xlvs: unknown option '-x'\n", "usage: xlvs [OPTIONS]" },
 	{ { "--pin-dir" }, 1, "xlvs: --pin-dir needs a value\n", "usage: xlvs [OPTIONS]" },
 	{ { "--socket=", "status" }, 1, "xlvs: --socket needs a non-empty value\n", NULL },
-	{ { "frob" }, 1, "xlvs: unknown object 'frob' (service, real, stats, conn, status, reload, decap, help)\n",
+	{ { "frob" },
+	  1,
+	  "xlvs: unknown object 'frob' (service, real, stats, conn, status, reload, decap, help)\n",
 	  "usage: xlvs [OPTIONS]" },
 	{ { "s" }, 1, "xlvs: ambiguous object 's'", NULL },
-	{ { "service", "frob" }, 1, "xlvs: unknown verb 'frob' for service; verbs: list, show, add, del\n", NULL },
+	{ { "service", "frob" },
+	  1,
+	  "xlvs: unknown verb 'frob' for service; verbs: list, show, add, del\n",
+	  NULL },
 	{ { "real" }, 1, "xlvs: real needs a verb: add, del, set-weight, drain, show\n", NULL },
 	{ { "real", "d", "1.1.1.1", "2.2.2.2" }, 1, "xlvs: ambiguous verb 'd' for real", NULL },
 	{ { "help", "frob" }, 1, "xlvs: no help for 'frob'\n", NULL },
 	{ { "service", "add" }, 1, "xlvs: missing SERVICE (VIP[:PORT])\n", SVC_USAGE },
-	{ { "service", "add", "198.18.0.10:99999" }, 1,
-	  "xlvs: invalid port '99999' in '198.18.0.10:99999' (0-65535)\n", SVC_USAGE },
-	{ { "service", "add", "lb.example.com" }, 1, "does not resolve names", SVC_USAGE },
-	{ { "service", "add", "198.18.0.10:80/udp", "tcp" }, 1,
-	  "xlvs: two protocols for one service: '198.18.0.10:80/udp' and 'tcp'\n", SVC_USAGE },
-	{ { "service", "add", "198.18.0.10", "scheduler", "fastest" }, 1,
-	  "xlvs: unknown scheduler 'fastest' (maglev, rr, wrr", SVC_USAGE },
-	{ { "service", "add", "198.18.0.10", "scheduler" }, 1, "xlvs: 'scheduler' needs a value\n", SVC_USAGE },
-	{ { "service", "add", "198.18.0.10", "forward", "gre" }, 1,
-	  "xlvs: unknown forwarding method 'gre' (dr, tun, gue)\n", SVC_USAGE },
-	{ { "service", "add", "198.18.0.10", "ring-size", "65536" }, 1,
-	  "xlvs: invalid ring-size '65536' (a prime up to 16777216", SVC_USAGE },
-	{ { "service", "add", "198.18.0.10", "persistent" }, 1, "xlvs: unexpected argument 'persistent'\n",
+	{ { "service", "add", "198.18.0.10:99999" },
+	  1,
+	  "xlvs: invalid port '99999' in '198.18.0.10:99999' (0-65535)\n",
 	  SVC_USAGE },
-	{ { "service", "del", "198.18.0.10", "echo" }, 1, "xlvs: unexpected argument 'echo'\n",
+	{ { "service", "add", "lb.example.com" }, 1, "does not resolve names", SVC_USAGE },
+	{ { "service", "add", "198.18.0.10:80/udp", "tcp" },
+	  1,
+	  "xlvs: two protocols for one service: '198.18.0.10:80/udp' and 'tcp'\n",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "scheduler", "fastest" },
+	  1,
+	  "xlvs: unknown scheduler 'fastest' (maglev, rr, wrr",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "scheduler" },
+	  1,
+	  "xlvs: 'scheduler' needs a value\n",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "forward", "gre" },
+	  1,
+	  "xlvs: unknown forwarding method 'gre' (dr, tun, gue)\n",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "ring-size", "65536" },
+	  1,
+	  "xlvs: invalid ring-size '65536' (a prime up to 16777216",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "persistent" },
+	  1,
+	  "xlvs: unexpected argument 'persistent'\n",
+	  SVC_USAGE },
+	{ { "service", "del", "198.18.0.10", "echo" },
+	  1,
+	  "xlvs: unexpected argument 'echo'\n",
 	  "usage: xlvs service del " },
 	{ { "service", "show" }, 1, "xlvs: missing SERVICE (VIP[:PORT])\n", "usage: xlvs service show" },
-	{ { "service", "list", "--bogus" }, 1, "xlvs: unknown option '--bogus'\n", "usage: xlvs service list" },
+	{ { "service", "list", "--bogus" },
+	  1,
+	  "xlvs: unknown option '--bogus'\n",
+	  "usage: xlvs service list" },
 	{ { "real", "add", "198.18.0.10:80" }, 1, "xlvs: missing REAL (real server address)\n", REAL_USAGE },
-	{ { "real", "add", "198.18.0.10:80", "198.18.1.1/tcp" }, 1,
-	  "xlvs: '198.18.1.1/tcp': a real server takes no /protocol\n", REAL_USAGE },
-	{ { "real", "add", "198.18.0.10:80", "198.18.1.1", "weight", "65536" }, 1,
-	  "xlvs: invalid weight '65536' (0-65535)\n", REAL_USAGE },
-	{ { "real", "add", "198.18.0.10:80", "198.18.1.1", "weight", "-1" }, 1,
-	  "xlvs: invalid weight '-1' (0-65535)\n", REAL_USAGE },
-	{ { "real", "add", "198.18.0.10:80", "198.18.1.1", "gue-port", "0" }, 1,
-	  "xlvs: invalid gue-port '0' (1-65535)\n", REAL_USAGE },
-	{ { "real", "set-weight", "198.18.0.10:80", "198.18.1.1" }, 1, "xlvs: missing the weight (0-65535)\n",
+	{ { "real", "add", "198.18.0.10:80", "198.18.1.1/tcp" },
+	  1,
+	  "xlvs: '198.18.1.1/tcp': a real server takes no /protocol\n",
+	  REAL_USAGE },
+	{ { "real", "add", "198.18.0.10:80", "198.18.1.1", "weight", "65536" },
+	  1,
+	  "xlvs: invalid weight '65536' (0-65535)\n",
+	  REAL_USAGE },
+	{ { "real", "add", "198.18.0.10:80", "198.18.1.1", "weight", "-1" },
+	  1,
+	  "xlvs: invalid weight '-1' (0-65535)\n",
+	  REAL_USAGE },
+	{ { "real", "add", "198.18.0.10:80", "198.18.1.1", "gue-port", "0" },
+	  1,
+	  "xlvs: invalid gue-port '0' (1-65535)\n",
+	  REAL_USAGE },
+	{ { "real", "set-weight", "198.18.0.10:80", "198.18.1.1" },
+	  1,
+	  "xlvs: missing the weight (0-65535)\n",
 	  "usage: xlvs real set-weight SERVICE REAL[:PORT] N" },
-	{ { "real", "set-weight", "198.18.0.10:80", "198.18.1.1", "2", "3" }, 1,
-	  "xlvs: unexpected argument '3'\n", NULL },
-	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "0" }, 1, "xlvs: unexpected argument '0'\n", NULL },
-	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--timeout", "5" }, 1, "xlvs: --timeout needs --wait\n",
+	{ { "real", "set-weight", "198.18.0.10:80", "198.18.1.1", "2", "3" },
+	  1,
+	  "xlvs: unexpected argument '3'\n",
+	  NULL },
+	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "0" },
+	  1,
+	  "xlvs: unexpected argument '0'\n",
+	  NULL },
+	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--timeout", "5" },
+	  1,
+	  "xlvs: --timeout needs --wait\n",
 	  "usage: xlvs real drain SERVICE REAL[:PORT] [--wait [--timeout SECS]]" },
-	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--wait", "--timeout", "0" }, 1,
-	  "xlvs: invalid timeout '0' (1-604800 seconds)\n", NULL },
-	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--wait", "--timeout" }, 1,
-	  "xlvs: '--timeout' needs a value\n", NULL },
-	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--forever" }, 1, "xlvs: unknown option '--forever'\n", NULL },
-	{ { "real", "show", "198.18.0.10:80" }, 1, "xlvs: missing REAL (real server address)\n",
+	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--wait", "--timeout", "0" },
+	  1,
+	  "xlvs: invalid timeout '0' (1-604800 seconds)\n",
+	  NULL },
+	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--wait", "--timeout" },
+	  1,
+	  "xlvs: '--timeout' needs a value\n",
+	  NULL },
+	{ { "real", "drain", "198.18.0.10:80", "198.18.1.1", "--forever" },
+	  1,
+	  "xlvs: unknown option '--forever'\n",
+	  NULL },
+	{ { "real", "show", "198.18.0.10:80" },
+	  1,
+	  "xlvs: missing REAL (real server address)\n",
 	  "usage: xlvs real show SERVICE REAL[:PORT]" },
-	{ { "real", "show", "198.18.0.10:80", "198.18.1.1", "extra" }, 1, "xlvs: unexpected argument 'extra'\n", NULL },
+	{ { "real", "show", "198.18.0.10:80", "198.18.1.1", "extra" },
+	  1,
+	  "xlvs: unexpected argument 'extra'\n",
+	  NULL },
 	{ { "real", "s", "198.18.0.10:80", "198.18.1.1" }, 1, "xlvs: ambiguous verb 's' for real", NULL },
-	{ { "stats", "-w", "0" }, 1, "xlvs: invalid interval '0' (seconds, e.g. 1 or 0.5)\n", "usage: xlvs stats" },
+	{ { "stats", "-w", "0" },
+	  1,
+	  "xlvs: invalid interval '0' (seconds, e.g. 1 or 0.5)\n",
+	  "usage: xlvs stats" },
 	{ { "stats", "--watch=soon" }, 1, "xlvs: invalid interval 'soon'", "usage: xlvs stats" },
 	{ { "stats", "--count", "2" }, 1, "xlvs: --count needs --watch SECS\n", "usage: xlvs stats" },
 	{ { "stats", "extra" }, 1, "xlvs: unexpected argument 'extra'\n", "usage: xlvs stats" },
-	{ { "conn", "list", "--limit", "0" }, 1, "xlvs: invalid limit '0' (1 or more)\n",
+	{ { "conn", "list", "--limit", "0" },
+	  1,
+	  "xlvs: invalid limit '0' (1 or more)\n",
 	  "usage: xlvs conn list [SERVICE] [--limit N]" },
-	{ { "conn", "list", "198.18.0.10", "198.18.0.11" }, 1, "xlvs: unexpected argument '198.18.0.11'\n", NULL },
+	{ { "conn", "list", "198.18.0.10", "198.18.0.11" },
+	  1,
+	  "xlvs: unexpected argument '198.18.0.11'\n",
+	  NULL },
 	{ { "status", "now" }, 1, "xlvs: unexpected argument 'now'\n", "usage: xlvs status" },
 	{ { "reload", "-x" }, 1, "xlvs: unknown option '-x'\n", "usage: xlvs reload" },
 	/* Runtime errors: nothing pinned, nothing listening. */
-	{ { "--pin-dir", "/nonexistent/xlvs-test", "service", "list" }, 2,
-	  "xlvs: no xlvs maps pinned under /nonexistent/xlvs-test (is the director loaded? start xlvsd)\n", NULL },
+	{ { "--pin-dir", "/nonexistent/xlvs-test", "service", "list" },
+	  2,
+	  "xlvs: no xlvs maps pinned under /nonexistent/xlvs-test (is the director loaded? start xlvsd)\n",
+	  NULL },
 	{ { "--pin-dir=/nonexistent/xlvs-test", "stats" }, 2, "no xlvs maps pinned under", NULL },
 	{ { "--pin-dir", "/nonexistent/xlvs-test", "conn" }, 2, "no xlvs maps pinned under", NULL },
 	{ { "--pin-dir", "/dev/null", "list" }, 2, "xlvs: /dev/null is not a directory\n", NULL },
-	{ { "--pin-dir", "/nonexistent/xlvs-test", "real", "show", "198.18.0.10:80", "198.18.1.1" }, 2,
-	  "xlvs: no xlvs maps pinned under /nonexistent/xlvs-test (is the director loaded? start xlvsd)\n", NULL },
-	{ { "--socket", "/nonexistent/xlvsd.sock", "status" }, 3,
-	  "xlvs: xlvsd is not running (no socket at /nonexistent/xlvsd.sock)\n", NULL },
+	{ { "--pin-dir", "/nonexistent/xlvs-test", "real", "show", "198.18.0.10:80", "198.18.1.1" },
+	  2,
+	  "xlvs: no xlvs maps pinned under /nonexistent/xlvs-test (is the director loaded? start xlvsd)\n",
+	  NULL },
+	{ { "--socket", "/nonexistent/xlvsd.sock", "status" },
+	  3,
+	  "xlvs: xlvsd is not running (no socket at /nonexistent/xlvsd.sock)\n",
+	  NULL },
 	{ { "reload", "--socket", "/nonexistent/xlvsd.sock" }, 3, "xlvsd is not running", NULL },
-	{ { "-j", "service", "add", "198.18.0.10", "--socket=/nonexistent/s" }, 3, "no socket at /nonexistent/s", NULL },
+	{ { "-j", "service", "add", "198.18.0.10", "--socket=/nonexistent/s" },
+	  3,
+	  "no socket at /nonexistent/s",
+	  NULL },
 };
 
 Test(cli_main, bad_command_lines)
@@ -1278,9 +1356,10 @@ Test(cli_main, bad_command_lines)
 		cr_expect_not_null(strstr(err, t->err), "case %zu: stderr '%s', want '%s'", i, err, t->err);
 		cr_expect(!strncmp(err, "xlvs: ", 6), "case %zu: '%s'", i, err);
 		if (t->usage)
-			cr_expect_not_null(strstr(err, t->usage), "case %zu: no usage '%s' in '%s'", i, t->usage, err);
+			cr_expect_not_null(strstr(err, t->usage), "case %zu: no usage '%s' in '%s'", i,
+					   t->usage, err);
 		else
-			cr_expect_null(strstr(err, "\nusage: xlvs service") , "case %zu", i);
+			cr_expect_null(strstr(err, "\nusage: xlvs service"), "case %zu", i);
 		cr_expect_str_eq(r.out.buf ? r.out.buf : "", "", "case %zu: stdout not empty", i);
 		run_free(&r);
 	}
@@ -1341,7 +1420,9 @@ Test(cli_main, options_anywhere_and_abbreviations)
 	run_free(&r);
 	RUN(&r, "decap", "-j", "--pin-dir", "/nonexistent/p", "status", "dev", "lo");
 	cr_assert_eq(r.rc, 2, "%s", r.err.buf);
-	cr_assert_str_eq(r.err.buf, "xlvs: xlvs_decap is not attached to lo (nothing pinned in /nonexistent/p/decap/lo)\n");
+	cr_assert_str_eq(
+		r.err.buf,
+		"xlvs: xlvs_decap is not attached to lo (nothing pinned in /nonexistent/p/decap/lo)\n");
 	run_free(&r);
 }
 
@@ -1350,7 +1431,7 @@ Test(cli_main, options_anywhere_and_abbreviations)
 struct fake {
 	char dir[64], path[96];
 	pid_t pid;
-	int req_fd;		/* read end: the request line the fake received */
+	int req_fd; /* read end: the request line the fake received */
 };
 
 /*
@@ -1425,20 +1506,41 @@ static void fake_stop(struct fake *f)
 }
 
 /* A field a JSON document must have (or lack), written in a row. */
-enum jkind { J_STR = 1, J_INT, J_TRUE, J_FALSE, J_ABSENT };
+enum jkind {
+	J_STR = 1,
+	J_INT,
+	J_TRUE,
+	J_FALSE,
+	J_ABSENT
+};
 
 struct jwant {
-	const char *path;	/* jfind() path */
+	const char *path; /* jfind() path */
 	enum jkind kind;
 	const char *str;
 	long long num;
 };
 
-#define JSTR(p, v)	{ p, J_STR, .str = v }
-#define JINT(p, v)	{ p, J_INT, .num = v }
-#define JTRUE(p)	{ p, J_TRUE }
-#define JFALSE(p)	{ p, J_FALSE }
-#define JABSENT(p)	{ p, J_ABSENT }
+#define JSTR(p, v)                                                                                           \
+	{                                                                                                    \
+		p, J_STR, .str = v                                                                           \
+	}
+#define JINT(p, v)                                                                                           \
+	{                                                                                                    \
+		p, J_INT, .num = v                                                                           \
+	}
+#define JTRUE(p)                                                                                             \
+	{                                                                                                    \
+		p, J_TRUE                                                                                    \
+	}
+#define JFALSE(p)                                                                                            \
+	{                                                                                                    \
+		p, J_FALSE                                                                                   \
+	}
+#define JABSENT(p)                                                                                           \
+	{                                                                                                    \
+		p, J_ABSENT                                                                                  \
+	}
 
 static void expect_fields(const char *row, const char *what, json_t *j, const struct jwant *w)
 {
@@ -1457,12 +1559,13 @@ static void expect_fields(const char *row, const char *what, json_t *j, const st
 		case J_STR: {
 			const char *got = json_is_string(v) ? json_string_value(v) : "(not a string)";
 
-			cr_expect_str_eq(got, w->str, "%s: %s %s '%s', want '%s'", row, what, w->path, got, w->str);
+			cr_expect_str_eq(got, w->str, "%s: %s %s '%s', want '%s'", row, what, w->path, got,
+					 w->str);
 			break;
 		}
 		case J_INT:
-			cr_expect(json_is_integer(v) && json_integer_value(v) == w->num, "%s: %s %s is not %lld",
-				  row, what, w->path, w->num);
+			cr_expect(json_is_integer(v) && json_integer_value(v) == w->num,
+				  "%s: %s %s is not %lld", row, what, w->path, w->num);
 			break;
 		case J_TRUE:
 			cr_expect(json_is_true(v), "%s: %s %s is not true", row, what, w->path);
@@ -1485,16 +1588,16 @@ static const char SOCK[] = "(the fake's socket)";
 
 struct ctl_row {
 	const char *name;
-	const char *reply;		/* the fake daemon's answer */
-	const char *words[20];		/* the command line; SOCK: the fake's socket path */
+	const char *reply;     /* the fake daemon's answer */
+	const char *words[20]; /* the command line; SOCK: the fake's socket path */
 	int rc;
-	const char *out;		/* stdout exactly (NULL: see out_json) */
-	bool out_is_prefix;		/* out is only how stdout starts */
-	struct jwant out_json[4];	/* stdout parsed as JSON has these fields */
-	const char *err;		/* stderr exactly (NULL: not checked) */
-	const char *req_line;		/* the request, compacted, exactly (NULL: see req) */
-	size_t req_keys;		/* the request has exactly this many keys (0: not checked) */
-	struct jwant req[10];		/* the request has these fields */
+	const char *out;	  /* stdout exactly (NULL: see out_json) */
+	bool out_is_prefix;	  /* out is only how stdout starts */
+	struct jwant out_json[4]; /* stdout parsed as JSON has these fields */
+	const char *err;	  /* stderr exactly (NULL: not checked) */
+	const char *req_line;	  /* the request, compacted, exactly (NULL: see req) */
+	size_t req_keys;	  /* the request has exactly this many keys (0: not checked) */
+	struct jwant req[10];	  /* the request has these fields */
 };
 
 static const struct ctl_row ctl_rows[] = {
@@ -1502,8 +1605,9 @@ static const struct ctl_row ctl_rows[] = {
 	  "{\"ok\":true,\"applied\":{\"services_added\":0,\"services_updated\":0,"
 	  "\"services_removed\":0,\"reals_written\":1,\"reals_removed\":0,"
 	  "\"ring_slots_written\":21845,\"vips_written\":0,\"vips_removed\":0}}",
-	  { "--socket", SOCK, "real", "add", "[2001:db8::10]:53/udp", "198.18.2.1", "weight", "3", "forward", "ipip",
-	    "gue-port", "7777" }, 0,
+	  { "--socket", SOCK, "real", "add", "[2001:db8::10]:53/udp", "198.18.2.1", "weight", "3", "forward",
+	    "ipip", "gue-port", "7777" },
+	  0,
 	  .out = "applied: services added 0, updated 0, removed 0; reals written 1, removed 0; "
 		 "ring slots written 21845; vips written 0, removed 0\n",
 	  .req = { JSTR("cmd", "real-add"), JSTR("service.vip", "2001:db8::10"), JINT("service.port", 53),
@@ -1512,30 +1616,39 @@ static const struct ctl_row ctl_rows[] = {
 		   JINT("weight", 3), JSTR("forward", "tun"), JINT("gue_port", 7777) } },
 	{ "service add: request fields and JSON output",
 	  "{\"ok\":true,\"applied\":{\"services_added\":1}}",
-	  { "-j", "--socket", SOCK, "service", "add", "198.18.0.10", "udp", "scheduler", "maglev", "ring-size",
-	    "251", "echo", "forward", "gue" }, 0,
+	  { "-j", "--socket", SOCK, "service", "add", "198.18.0.10", "udp", "scheduler", "maglev",
+	    "ring-size", "251", "echo", "forward", "gue" },
+	  0,
 	  .out_json = { JINT("applied.services_added", 1) },
 	  .req = { JSTR("cmd", "service-add"), JINT("service.port", 0), /* no port: all ports */
 		   JSTR("service.protocol", "udp"), JSTR("scheduler", "maglev"), JINT("ring_size", 251),
 		   JTRUE("echo"), JSTR("forward", "gue") } },
 	{ "service update sends only what is given (cmd, service, echo)",
 	  "{\"ok\":true,\"applied\":{\"services_updated\":1}}",
-	  { "--socket", SOCK, "service", "add", "198.18.0.10:80", "no-echo" }, 0,
-	  .out = "applied: services updated 1\n", .req_keys = 3, .req = { JFALSE("echo") } },
+	  { "--socket", SOCK, "service", "add", "198.18.0.10:80", "no-echo" },
+	  0,
+	  .out = "applied: services updated 1\n",
+	  .req_keys = 3,
+	  .req = { JFALSE("echo") } },
 	{ "real drain is set-weight 0",
 	  "{\"ok\":true,\"applied\":{}}",
-	  { "--socket", SOCK, "real", "drain", "198.18.0.10:80", "198.18.1.11:80" }, 0,
+	  { "--socket", SOCK, "real", "drain", "198.18.0.10:80", "198.18.1.11:80" },
+	  0,
 	  .out = "applied: nothing\n",
 	  .req = { JSTR("cmd", "real-set-weight"), JINT("weight", 0), JINT("real.port", 80),
 		   JSTR("service.protocol", "tcp") } },
 	{ "refused is exit 4 with the daemon's words, control characters neutered",
 	  "{\"ok\":false,\"error\":\"no service tcp 198.18.0.99:80\\u001b[2J\"}",
-	  { "--socket", SOCK, "service", "del", "198.18.0.99:80" }, 4,
-	  .out = "", .err = "xlvs: no service tcp 198.18.0.99:80?[2J\n" },
+	  { "--socket", SOCK, "service", "del", "198.18.0.99:80" },
+	  4,
+	  .out = "",
+	  .err = "xlvs: no service tcp 198.18.0.99:80?[2J\n" },
 	{ "status through the socket",
 	  status_json,
-	  { "--socket", SOCK, "status" }, 0,
-	  .out = "xlvsd 0.1.0, pid 1234, up 1d 2h 3m 4s\n", .out_is_prefix = true,
+	  { "--socket", SOCK, "status" },
+	  0,
+	  .out = "xlvsd 0.1.0, pid 1234, up 1d 2h 3m 4s\n",
+	  .out_is_prefix = true,
 	  .req_line = "{\"cmd\":\"status\"}" },
 };
 
@@ -1556,8 +1669,8 @@ static void run_ctl_row(const struct ctl_row *t)
 	out = r.out.buf ? r.out.buf : "";
 	cr_expect_eq(r.rc, t->rc, "%s: exit %d, want %d; stderr: %s", t->name, r.rc, t->rc, r.err.buf);
 	if (t->out && t->out_is_prefix)
-		cr_expect(!strncmp(out, t->out, strlen(t->out)), "%s: stdout '%s', want it to start '%s'", t->name,
-			  out, t->out);
+		cr_expect(!strncmp(out, t->out, strlen(t->out)), "%s: stdout '%s', want it to start '%s'",
+			  t->name, out, t->out);
 	else if (t->out)
 		cr_expect_str_eq(out, t->out, "%s: stdout '%s', want '%s'", t->name, out, t->out);
 	if (t->out_json[0].path) {
@@ -1574,13 +1687,13 @@ static void run_ctl_row(const struct ctl_row *t)
 	if (t->req_line) {
 		char *line = json_dumps(req, JSON_COMPACT);
 
-		cr_expect_str_eq(line ? line : "", t->req_line, "%s: request %s, want %s", t->name, line ? line : "",
-				 t->req_line);
+		cr_expect_str_eq(line ? line : "", t->req_line, "%s: request %s, want %s", t->name,
+				 line ? line : "", t->req_line);
 		free(line);
 	}
 	if (t->req_keys)
-		cr_expect_eq(json_object_size(req), t->req_keys, "%s: request has %zu keys, want %zu", t->name,
-			     json_object_size(req), t->req_keys);
+		cr_expect_eq(json_object_size(req), t->req_keys, "%s: request has %zu keys, want %zu",
+			     t->name, json_object_size(req), t->req_keys);
 	expect_fields(t->name, "request", req, t->req);
 	json_decref(req);
 	run_free(&r);
@@ -1603,12 +1716,12 @@ static const char NOT_A_SOCKET[] = "(a plain file)";
 
 struct call_row {
 	const char *name;
-	const char *path;	/* NULL: a fake daemon's socket; NOT_A_SOCKET: a fresh plain file */
-	const char *reply;	/* the fake's answer (NULL: never answers, "": closes without a word) */
+	const char *path;  /* NULL: a fake daemon's socket; NOT_A_SOCKET: a fresh plain file */
+	const char *reply; /* the fake's answer (NULL: never answers, "": closes without a word) */
 	int timeout_ms;
 	int rc;
-	const char *err;	/* substring of the error */
-	bool err_exact;		/* err is the whole error */
+	const char *err; /* substring of the error */
+	bool err_exact;	 /* err is the whole error */
 };
 
 static const struct call_row call_rows[] = {
@@ -1618,7 +1731,8 @@ static const struct call_row call_rows[] = {
 	  .err = "not an object with \"ok\"" },
 	{ "daemon closes without answering", NULL, "", 2000, XLVS_EXIT_DAEMON,
 	  .err = "closed the connection without answering" },
-	{ "daemon never answers: timeout", NULL, NULL, 200, XLVS_EXIT_DAEMON, .err = "did not answer within 0.2 s" },
+	{ "daemon never answers: timeout", NULL, NULL, 200, XLVS_EXIT_DAEMON,
+	  .err = "did not answer within 0.2 s" },
 	/* As when xlvsd died and left its socket. */
 	{ "a file that is no socket is refused", NOT_A_SOCKET, NULL, 1000, XLVS_EXIT_DAEMON,
 	  .err = "xlvsd is not running (nothing listens on" },
@@ -1668,8 +1782,7 @@ Test(cli_ctl, failing_daemons)
 
 /* ---- end to end: the listing commands on real pinned maps (root) ---------- */
 
-static struct xlvs_addr A(const char *text)
-{
+static struct xlvs_addr A(const char *text) {
 	struct xlvs_endpoint ep;
 	char err[XLVS_ERRLEN];
 
@@ -1678,7 +1791,8 @@ static struct xlvs_addr A(const char *text)
 }
 
 /* Load the director with its maps pinned under dir and apply two services. */
-static struct xlvs_lb_bpf *pinned_world(const char *dir)
+static struct xlvs_lb_bpf *
+pinned_world(const char *dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = dir);
 	struct xlvs_real_spec r4[] = {
@@ -1689,10 +1803,21 @@ static struct xlvs_lb_bpf *pinned_world(const char *dir)
 		{ .addr = A("2001:db8:1::1"), .port = 53, .weight = 3, .fwd = XLVS_FWD_GUE, .gue_port = 7777 },
 	};
 	struct xlvs_svc_spec svc[] = {
-		{ .vip = A("198.18.0.10"), .proto = IPPROTO_TCP, .port = 80, .fwd = XLVS_FWD_TUN,
-		  .flags = XLVS_SVC_F_ECHO, .ring_size = 251, .nr_reals = 2, .reals = r4 },
-		{ .vip = A("2001:db8::10"), .proto = IPPROTO_UDP, .port = 53, .fwd = XLVS_FWD_GUE,
-		  .ring_size = 251, .nr_reals = 1, .reals = r6 },
+		{ .vip = A("198.18.0.10"),
+		  .proto = IPPROTO_TCP,
+		  .port = 80,
+		  .fwd = XLVS_FWD_TUN,
+		  .flags = XLVS_SVC_F_ECHO,
+		  .ring_size = 251,
+		  .nr_reals = 2,
+		  .reals = r4 },
+		{ .vip = A("2001:db8::10"),
+		  .proto = IPPROTO_UDP,
+		  .port = 53,
+		  .fwd = XLVS_FWD_GUE,
+		  .ring_size = 251,
+		  .nr_reals = 1,
+		  .reals = r6 },
 	};
 	struct xlvs_spec spec = { .nr_services = 2, .services = svc };
 	struct xlvs_lb_bpf *skel;
@@ -1712,8 +1837,9 @@ static struct xlvs_lb_bpf *pinned_world(const char *dir)
 /* A flow from 203.0.113.7:50123 to the TCP service, owned by 198.18.1.11, seen now. */
 static void add_flow(const char *dir)
 {
-	struct xlvs_flow f = { .sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP,
-			       .family = XLVS_AF_INET };
+	struct xlvs_flow f = {
+		.sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
+	};
 	struct xlvs_conn conn = { 0 };
 	struct xlvs_state st = { 0 };
 	struct xlvs_jiffies j;
@@ -1740,8 +1866,9 @@ static void add_flow(const char *dir)
 /* Re-stamp add_flow()'s flow as last seen age_s seconds ago. */
 static void age_flow(const char *dir, unsigned int age_s)
 {
-	struct xlvs_flow f = { .sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP,
-			       .family = XLVS_AF_INET };
+	struct xlvs_flow f = {
+		.sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
+	};
 	struct xlvs_conn conn;
 	struct xlvs_jiffies j;
 	struct xlvs_maps m;
@@ -1833,11 +1960,15 @@ Test(cli_maps, listings_read_the_pinned_maps)
 	RUN(&r, "--pin-dir", dir, "service", "list");
 	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
 	cr_expect(!strncmp(r.out.buf, "Prot VirtualAddress:Port   Scheduler  Flags\n", 44), "%s", r.out.buf);
-	cr_expect_not_null(strstr(r.out.buf, "TCP  198.18.0.10:80        maglev     echo\n"), "%s", r.out.buf);
-	cr_expect_not_null(strstr(r.out.buf, "  -> 198.18.1.11:80        Tunnel  1      1          0\n"), "%s", r.out.buf);
-	cr_expect_not_null(strstr(r.out.buf, "  -> 198.18.1.12:80        Route   2      0          0\n"), "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "TCP  198.18.0.10:80        maglev     echo\n"), "%s",
+			   r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "  -> 198.18.1.11:80        Tunnel  1      1          0\n"),
+			   "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "  -> 198.18.1.12:80        Route   2      0          0\n"),
+			   "%s", r.out.buf);
 	cr_expect_not_null(strstr(r.out.buf, "UDP  [2001:db8::10]:53     maglev\n"), "%s", r.out.buf);
-	cr_expect_not_null(strstr(r.out.buf, "  -> [2001:db8:1::1]:53    GUE     3      0          0\n"), "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "  -> [2001:db8:1::1]:53    GUE     3      0          0\n"),
+			   "%s", r.out.buf);
 	run_free(&r);
 
 	RUN(&r, "-j", "--pin-dir", dir, "conn", "list");
@@ -1907,17 +2038,20 @@ Test(cli_maps, real_show_from_the_maps_and_the_daemon)
 	    "198.18.1.11");
 	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
 	cr_expect(!strncmp(r.out.buf, "TCP 198.18.0.10:80 -> 198.18.1.11:80\n  id ", 42), "%s", r.out.buf);
-	cr_expect_not_null(strstr(r.out.buf, "  forward Tunnel (ipip)  weight 1\n"
-					     "  active 1  inactive 0\n"
-					     "  conns 0  packets 0  bytes 0\n"
-					     "  health unknown: xlvsd is not running (no socket at /nonexistent/xlvsd.sock)\n"),
-			   "%s", r.out.buf);
+	cr_expect_not_null(
+		strstr(r.out.buf,
+		       "  forward Tunnel (ipip)  weight 1\n"
+		       "  active 1  inactive 0\n"
+		       "  conns 0  packets 0  bytes 0\n"
+		       "  health unknown: xlvsd is not running (no socket at /nonexistent/xlvsd.sock)\n"),
+		"%s", r.out.buf);
 	cr_expect_str_eq(r.err.buf, "");
 	run_free(&r);
 
 	/* the daemon answers: configured weight and health */
 	fake_start(&f, health_reply);
-	RUN(&r, "-j", "--pin-dir", dir, "--socket", f.path, "real", "show", "198.18.0.10:80", "198.18.1.11:80");
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", f.path, "real", "show", "198.18.0.10:80",
+	    "198.18.1.11:80");
 	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
 	j = parse_json(r.out.buf);
 	cr_expect_eq(json_array_size(jpath(j, "reals")), 1);
@@ -1938,24 +2072,24 @@ Test(cli_maps, real_show_from_the_maps_and_the_daemon)
 	fake_start(&f, health_reply);
 	RUN(&r, "--pin-dir", dir, "--socket", f.path, "real", "show", "198.18.0.10:80/tcp", "198.18.1.13");
 	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
-	cr_expect_str_eq(r.out.buf,
-		"TCP 198.18.0.10:80 -> 198.18.1.13:80\n"
-		"  not in the maps  configured 5\n"
-		"  active -  inactive -\n"
-		"  health down  check tcp 198.18.1.13:80  rise 1/2\n"
-		"  last failed  latency 0.1 ms  \"refused\"\n"
-		"  checks 9  failures 9  transitions 1  down for 20s\n");
+	cr_expect_str_eq(r.out.buf, "TCP 198.18.0.10:80 -> 198.18.1.13:80\n"
+				    "  not in the maps  configured 5\n"
+				    "  active -  inactive -\n"
+				    "  health down  check tcp 198.18.1.13:80  rise 1/2\n"
+				    "  last failed  latency 0.1 ms  \"refused\"\n"
+				    "  checks 9  failures 9  transitions 1  down for 20s\n");
 	run_free(&r);
 	fake_stop(&f);
 
 	/* missing service, missing real: exit 2 and a line that says which */
-	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/xlvsd.sock", "real", "show", "198.18.0.99:80", "198.18.1.11");
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/xlvsd.sock", "real", "show", "198.18.0.99:80",
+	    "198.18.1.11");
 	cr_expect_eq(r.rc, 2);
 	cr_expect_str_eq(r.err.buf, "xlvs: no such service: 198.18.0.99:80 (any protocol)\n");
 	cr_expect_str_eq(r.out.buf, "");
 	run_free(&r);
-	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/xlvsd.sock", "real", "show", "198.18.0.10:80/tcp",
-	    "198.18.1.99:80");
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/xlvsd.sock", "real", "show",
+	    "198.18.0.10:80/tcp", "198.18.1.99:80");
 	cr_expect_eq(r.rc, 2);
 	cr_expect_str_eq(r.err.buf, "xlvs: no real 198.18.1.99:80 in TCP 198.18.0.10:80\n");
 	cr_expect_str_eq(r.out.buf, "");
@@ -1987,7 +2121,8 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	cr_expect_eq(jint(lines[0], "applied.reals_written"), 1);
 	for (i = 1; i < n; i++) {
 		cr_expect_str_eq(jstr(lines[i], "real"), "198.18.1.11");
-		cr_expect_eq(jint(lines[i], "elapsed_s"), (long long)i - 1, "one sample a second: %s", r.out.buf);
+		cr_expect_eq(jint(lines[i], "elapsed_s"), (long long)i - 1, "one sample a second: %s",
+			     r.out.buf);
 		cr_expect_eq(jint(lines[i], "active_conns"), i < n - 1 ? 1 : 0, "%s", r.out.buf);
 		cr_expect_eq(jint(lines[i], "inactive_conns"), i < n - 1 ? 0 : 1, "%s", r.out.buf);
 	}
@@ -2014,7 +2149,8 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 
 	/* a real that is not in the maps: the daemon accepted, the wait cannot start */
 	fake_start(&f, "{\"ok\":true,\"applied\":{}}");
-	RUN(&r, "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.99", "--wait");
+	RUN(&r, "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.99",
+	    "--wait");
 	cr_expect_eq(r.rc, 2);
 	cr_expect_str_eq(r.err.buf, "xlvs: 198.18.1.99 is no longer in the maps of TCP 198.18.0.10:80\n");
 	run_free(&r);

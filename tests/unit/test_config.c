@@ -18,21 +18,21 @@
 
 #include "config/conf.h"
 
-#define FILE_NAME	"test.yaml"
-#define EXAMPLE		"docs/examples/xlvs.yaml"
+#define FILE_NAME "test.yaml"
+#define EXAMPLE	  "docs/examples/xlvs.yaml"
 
 /* Line 1. */
-#define IF	"interfaces: [eth0]\n"
+#define IF "interfaces: [eth0]\n"
 /* Lines 1-5; a service's next key is on line 6, column 5. */
-#define SVC	IF "services:\n  - vip: 198.18.0.10\n    port: 80\n    protocol: tcp\n"
+#define SVC IF "services:\n  - vip: 198.18.0.10\n    port: 80\n    protocol: tcp\n"
 /* Lines 1-6; reals start on line 7 ("      - " puts a key at column 9). */
-#define REALS	SVC "    reals:\n"
-#define TUN4	"tunnel: { source4: 198.18.0.1 }\n"
+#define REALS SVC "    reals:\n"
+#define TUN4  "tunnel: { source4: 198.18.0.1 }\n"
 
 struct bad {
 	const char *name;
 	const char *yaml;
-	const char *want;	/* "line:column: message" */
+	const char *want; /* "line:column: message" */
 };
 
 static const struct bad bad_rows[] = {
@@ -49,12 +49,9 @@ static const struct bad bad_rows[] = {
 	  "3:1: YAML syntax error: found character that cannot start any token (while scanning for the next token at line 3)" },
 	{ "invalid UTF-8", IF "xdp_mode: \"\xff\"\n",
 	  "2:12: YAML syntax error: invalid leading UTF-8 octet" },
-	{ "undefined alias", IF "xdp_mode: *mode\n",
-	  "2:11: YAML syntax error: found undefined alias" },
-	{ "two documents", IF "---\n" IF,
-	  "2:1: more than one YAML document (the configuration is one)" },
-	{ "NUL in a value", IF "xdp_mode: \"auto\\0x\"\n",
-	  "2:11: xdp_mode: value contains a NUL character" },
+	{ "undefined alias", IF "xdp_mode: *mode\n", "2:11: YAML syntax error: found undefined alias" },
+	{ "two documents", IF "---\n" IF, "2:1: more than one YAML document (the configuration is one)" },
+	{ "NUL in a value", IF "xdp_mode: \"auto\\0x\"\n", "2:11: xdp_mode: value contains a NUL character" },
 
 	/* ---- keys ---- */
 	{ "duplicate top key", IF "xdp_mode: auto\nxdp_mode: native\n",
@@ -67,23 +64,19 @@ static const struct bad bad_rows[] = {
 	  "6:5: unknown key 'persistance' in service (did you mean 'persistence'?)" },
 	{ "planned service key", SVC "    persistence: 300\n",
 	  "6:5: key 'persistence' in service is not supported yet" },
-	{ "duplicate service key", SVC "    port: 81\n",
-	  "6:5: duplicate key 'port' (first at line 4)" },
+	{ "duplicate service key", SVC "    port: 81\n", "6:5: duplicate key 'port' (first at line 4)" },
 	{ "unknown real key with hint", REALS "      - { address: 198.18.1.11, wieght: 2 }\n",
 	  "7:33: unknown key 'wieght' in real (did you mean 'weight'?)" },
 	{ "unknown tunnel key with hint", IF "tunnel: { sorce4: 198.18.0.1 }\n",
 	  "2:11: unknown key 'sorce4' in tunnel (did you mean 'source4'?)" },
-	{ "duplicate tunnel key", TUN4 "tunnel: {}\n" IF,
-	  "2:1: duplicate key 'tunnel' (first at line 1)" },
-	{ "unknown metrics key", IF "metrics: { port: 9105 }\n",
-	  "2:12: unknown key 'port' in metrics" },
+	{ "duplicate tunnel key", TUN4 "tunnel: {}\n" IF, "2:1: duplicate key 'tunnel' (first at line 1)" },
+	{ "unknown metrics key", IF "metrics: { port: 9105 }\n", "2:12: unknown key 'port' in metrics" },
 
 	/* ---- interfaces ---- */
 	{ "no interfaces", "services: []\n", "1:1: missing required key 'interfaces'" },
 	{ "empty interface list", "interfaces: []\n",
 	  "1:13: interfaces: at least one interface is required" },
-	{ "interfaces as scalar", "interfaces: eth0\n",
-	  "1:13: interfaces: sequence expected, got 'eth0'" },
+	{ "interfaces as scalar", "interfaces: eth0\n", "1:13: interfaces: sequence expected, got 'eth0'" },
 	{ "interface and interfaces", "interface: eth0\ninterfaces: [eth1]\n",
 	  "2:13: interfaces: use either 'interface' or 'interfaces', not both" },
 	{ "interface name too long", "interface: abcdefghijklmnop\n",
@@ -92,8 +85,7 @@ static const struct bad bad_rows[] = {
 	  "1:20: interfaces: invalid interface name 'eth/1' (no '/', ':' or spaces)" },
 	{ "interface name with space", "interfaces: [\"eth 1\"]\n",
 	  "1:14: interfaces: invalid interface name 'eth 1' (no '/', ':' or spaces)" },
-	{ "interface name empty", "interfaces: [\"\"]\n",
-	  "1:14: interfaces: interface name is empty" },
+	{ "interface name empty", "interfaces: [\"\"]\n", "1:14: interfaces: interface name is empty" },
 	{ "interface name missing", "interface:\n", "1:11: interface: missing value" },
 	{ "duplicate interface", "interfaces: [eth0, eth1, eth0]\n",
 	  "1:26: interfaces: duplicate interface 'eth0'" },
@@ -113,12 +105,10 @@ static const struct bad bad_rows[] = {
 	  "2:20: source6: '198.18.0.1' is not an IPv6 address" },
 	{ "source4 unspecified", IF "tunnel: { source4: 0.0.0.0 }\n",
 	  "2:20: source4: '0.0.0.0' is not a usable unicast address" },
-	{ "mtu below 1280", IF "tunnel: { mtu: 1000 }\n",
-	  "2:16: mtu: 1000 out of range (0 or 1280..65535)" },
+	{ "mtu below 1280", IF "tunnel: { mtu: 1000 }\n", "2:16: mtu: 1000 out of range (0 or 1280..65535)" },
 	{ "mtu above 65535", IF "tunnel: { mtu: 65536 }\n",
 	  "2:16: mtu: 65536 out of range (0 or 1280..65535)" },
-	{ "tunnel gue_port 0", IF "tunnel: { gue_port: 0 }\n",
-	  "2:21: gue_port: 0 out of range (1..65535)" },
+	{ "tunnel gue_port 0", IF "tunnel: { gue_port: 0 }\n", "2:21: gue_port: 0 out of range (1..65535)" },
 	{ "gateway_mac short", IF "gateway_mac: \"02:00:00:00:00\"\n",
 	  "2:14: gateway_mac: '02:00:00:00:00' is not a MAC address (expected xx:xx:xx:xx:xx:xx)" },
 	{ "gateway_mac junk", IF "gateway_mac: 02:00:00:00:00:0g\n",
@@ -146,14 +136,12 @@ static const struct bad bad_rows[] = {
 	  "2:20: listen: '127.0.0.1:0' is not ADDRESS:PORT (e.g. 127.0.0.1:9105 or [::1]:9105)" },
 	{ "metrics listen host name", IF "metrics: { listen: \"localhost:9105\" }\n",
 	  "2:20: listen: 'localhost:9105' is not ADDRESS:PORT (e.g. 127.0.0.1:9105 or [::1]:9105)" },
-	{ "metrics without listen", IF "metrics: {}\n",
-	  "2:10: missing required key 'listen' in metrics" },
+	{ "metrics without listen", IF "metrics: {}\n", "2:10: missing required key 'listen' in metrics" },
 
 	/* ---- services ---- */
 	{ "services as mapping", IF "services: { vip: 198.18.0.10 }\n",
 	  "2:11: services: sequence expected, got a mapping" },
-	{ "services empty value", IF "services:\n",
-	  "2:10: services: sequence expected, got an empty value" },
+	{ "services empty value", IF "services:\n", "2:10: services: sequence expected, got an empty value" },
 	{ "service as scalar", IF "services: [198.18.0.10]\n",
 	  "2:12: services: each service must be a mapping, got '198.18.0.10'" },
 	{ "service without vip", IF "services:\n  - port: 80\n    protocol: tcp\n",
@@ -177,18 +165,13 @@ static const struct bad bad_rows[] = {
 	  "3:10: vip: scalar expected, got a mapping" },
 	{ "port out of range", IF "services:\n  - port: 65536\n",
 	  "3:11: port: 65536 out of range (0..65535)" },
-	{ "port trailing junk", IF "services:\n  - port: 80x\n",
-	  "3:11: port: integer expected, got '80x'" },
-	{ "port negative", IF "services:\n  - port: -1\n",
-	  "3:11: port: -1 out of range (0..65535)" },
-	{ "port quoted", IF "services:\n  - port: \"80\"\n",
-	  "3:11: port: integer expected, got \"80\"" },
-	{ "port hexadecimal", IF "services:\n  - port: 0x50\n",
-	  "3:11: port: integer expected, got '0x50'" },
+	{ "port trailing junk", IF "services:\n  - port: 80x\n", "3:11: port: integer expected, got '80x'" },
+	{ "port negative", IF "services:\n  - port: -1\n", "3:11: port: -1 out of range (0..65535)" },
+	{ "port quoted", IF "services:\n  - port: \"80\"\n", "3:11: port: integer expected, got \"80\"" },
+	{ "port hexadecimal", IF "services:\n  - port: 0x50\n", "3:11: port: integer expected, got '0x50'" },
 	{ "port leading zero", IF "services:\n  - port: 080\n",
 	  "3:11: port: 080 has a leading zero (YAML 1.1 would read it as octal)" },
-	{ "port empty", IF "services:\n  - port:\n",
-	  "3:10: port: integer expected, got an empty value" },
+	{ "port empty", IF "services:\n  - port:\n", "3:10: port: integer expected, got an empty value" },
 	{ "protocol unknown", IF "services:\n  - protocol: sctp\n",
 	  "3:15: protocol: unknown protocol 'sctp' (expected tcp or udp)" },
 	{ "protocol upper case", IF "services:\n  - protocol: TCP\n",
@@ -203,20 +186,17 @@ static const struct bad bad_rows[] = {
 	  "6:14: forward: unknown method 'DR' (expected dr, tun, ipip or gue)" },
 	{ "forward nat not supported yet", SVC "    forward: nat\n",
 	  "6:14: forward: 'nat' is not supported yet (use dr, tun or gue)" },
-	{ "forward fullnat not supported yet",
-	  REALS "      - { address: 198.18.1.11, forward: fullnat }\n",
+	{ "forward fullnat not supported yet", REALS "      - { address: 198.18.1.11, forward: fullnat }\n",
 	  "7:42: forward: 'fullnat' is not supported yet (use dr, tun or gue)" },
-	{ "ring_size not prime", SVC "    ring_size: 65536\n",
-	  "6:16: ring_size: 65536 is not a prime" },
-	{ "ring_size too small", SVC "    ring_size: 2\n",
-	  "6:16: ring_size: 2 out of range (3..16777213)" },
+	{ "ring_size not prime", SVC "    ring_size: 65536\n", "6:16: ring_size: 65536 is not a prime" },
+	{ "ring_size too small", SVC "    ring_size: 2\n", "6:16: ring_size: 2 out of range (3..16777213)" },
 	{ "ring_size too large", SVC "    ring_size: 16777259\n",
 	  "6:16: ring_size: 16777259 out of range (3..16777213)" },
-	{ "ring_size below reals", SVC "    ring_size: 3\n    reals:\n      - address: 198.18.1.1\n"
-	  "      - address: 198.18.1.2\n      - address: 198.18.1.3\n      - address: 198.18.1.4\n",
+	{ "ring_size below reals",
+	  SVC "    ring_size: 3\n    reals:\n      - address: 198.18.1.1\n"
+	      "      - address: 198.18.1.2\n      - address: 198.18.1.3\n      - address: 198.18.1.4\n",
 	  "6:16: ring_size: 3 is smaller than the number of reals (4)" },
-	{ "echo yes", SVC "    echo: yes\n",
-	  "6:11: echo: boolean expected (true or false), got 'yes'" },
+	{ "echo yes", SVC "    echo: yes\n", "6:11: echo: boolean expected (true or false), got 'yes'" },
 	{ "echo quoted", SVC "    echo: \"true\"\n",
 	  "6:11: echo: boolean expected (true or false), got \"true\"" },
 	{ "service gue_port without gue reals",
@@ -224,12 +204,13 @@ static const struct bad bad_rows[] = {
 	  "6:15: gue_port: set but no real of service tcp 198.18.0.10:80 uses gue" },
 	{ "service gue_port 70000", SVC "    forward: gue\n    gue_port: 70000\n",
 	  "7:15: gue_port: 70000 out of range (1..65535)" },
-	{ "duplicate service", SVC "  - { vip: 198.18.0.11, port: 80, protocol: tcp }\n"
-	  "  - { vip: 198.18.0.10, port: 80, protocol: tcp }\n",
+	{ "duplicate service",
+	  SVC "  - { vip: 198.18.0.11, port: 80, protocol: tcp }\n"
+	      "  - { vip: 198.18.0.10, port: 80, protocol: tcp }\n",
 	  "7:5: duplicate service tcp 198.18.0.10:80 (first at line 3)" },
 	{ "duplicate IPv6 service spelled differently",
 	  IF "services:\n  - { vip: \"2001:db8::10\", port: 53, protocol: udp }\n"
-	  "  - { vip: \"2001:0db8:0::0010\", port: 53, protocol: udp }\n",
+	     "  - { vip: \"2001:0db8:0::0010\", port: 53, protocol: udp }\n",
 	  "4:5: duplicate service udp [2001:db8::10]:53 (first at line 3)" },
 
 	/* ---- reals ---- */
@@ -253,17 +234,19 @@ static const struct bad bad_rows[] = {
 	  "7:43: gue_port: set but this real forwards with dr" },
 	{ "dr real of the other family", REALS "      - { address: \"2001:db8:1::11\" }\n",
 	  "7:20: address: 2001:db8:1::11 is IPv6 but the VIP 198.18.0.10 is IPv4 (dr needs the same family; use tun or gue)" },
-	{ "duplicate real", REALS "      - address: 198.18.1.11\n      - address: 198.18.1.12\n"
-	  "      - address: 198.18.1.11\n        weight: 3\n",
+	{ "duplicate real",
+	  REALS "      - address: 198.18.1.11\n      - address: 198.18.1.12\n"
+		"      - address: 198.18.1.11\n        weight: 3\n",
 	  "9:18: duplicate real 198.18.1.11 (first at line 7)" },
 	{ "duplicate IPv6 real spelled differently",
 	  IF "services:\n  - vip: \"2001:db8::10\"\n    port: 80\n    protocol: tcp\n    reals:\n"
-	  "      - address: \"2001:db8:1::11\"\n      - address: \"2001:db8:1:0:0:0:0:11\"\n",
+	     "      - address: \"2001:db8:1::11\"\n      - address: \"2001:db8:1:0:0:0:0:11\"\n",
 	  "8:18: duplicate real 2001:db8:1::11 (first at line 7)" },
 	{ "tunnel source4 missing", REALS "      - { address: 198.18.1.11, forward: tun }\n",
 	  "7:20: service tcp 198.18.0.10:80 has IPv4 tunnel reals but tunnel.source4 is not set" },
-	{ "tunnel source6 missing", TUN4 REALS "      - { address: 198.18.1.11, forward: tun }\n"
-	  "      - { address: \"2001:db8:1::12\", forward: gue }\n",
+	{ "tunnel source6 missing",
+	  TUN4 REALS "      - { address: 198.18.1.11, forward: tun }\n"
+		     "      - { address: \"2001:db8:1::12\", forward: gue }\n",
 	  "9:20: service tcp 198.18.0.10:80 has IPv6 tunnel reals but tunnel.source6 is not set" },
 	{ "mtu too small for IPv6 over GUE",
 	  "tunnel: { source6: \"2001:db8::1\", mtu: 1300 }\n" IF
@@ -340,39 +323,53 @@ static const struct bad bad_rows[] = {
 	  "6:31: name: 'a..b' is not a domain name" },
 	{ "check exec without command", SVC "    check: { type: exec }\n",
 	  "6:12: missing required key 'command' in exec check" },
-	{ "check body too long", SVC "    check: { type: http, body: \""
+	{ "check body too long",
+	  SVC
+	  "    check: { type: http, body: \""
 	  "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 	  "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
 	  "0123456789012345678901234567890123456789012345678901234567890123456789\" }\n",
 	  "6:32: body: longer than 255 bytes" },
-	{ "check digest for tcp", SVC "    check: { type: tcp, digest: \"md5:d78ac63f04ad56b349e62135648044cc\" }\n",
+	{ "check digest for tcp",
+	  SVC "    check: { type: tcp, digest: \"md5:d78ac63f04ad56b349e62135648044cc\" }\n",
 	  "6:25: digest: not used by tcp checks (only http or https)" },
-	{ "check digest unknown algorithm", SVC "    check: { type: http, digest: \"sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709\" }\n",
+	{ "check digest unknown algorithm",
+	  SVC "    check: { type: http, digest: \"sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709\" }\n",
 	  "6:34: digest: unknown algorithm 'sha1' (md5 or sha256)" },
-	{ "check digest without algorithm", SVC "    check: { type: http, digest: d78ac63f04ad56b349e62135648044cc }\n",
+	{ "check digest without algorithm",
+	  SVC "    check: { type: http, digest: d78ac63f04ad56b349e62135648044cc }\n",
 	  "6:34: digest: 'd78ac63f04ad56b349e62135648044cc' is not ALGORITHM:HEX (md5:<32 hex digits> or sha256:<64 hex digits>)" },
-	{ "check digest md5 too short", SVC "    check: { type: http, digest: \"md5:d78ac63f04ad56b349e62135648044c\" }\n",
+	{ "check digest md5 too short",
+	  SVC "    check: { type: http, digest: \"md5:d78ac63f04ad56b349e62135648044c\" }\n",
 	  "6:34: digest: md5 takes 32 hex digits, got 31" },
-	{ "check digest sha256 with an md5's length", SVC "    check: { type: https, digest: \"sha256:d78ac63f04ad56b349e62135648044cc\" }\n",
+	{ "check digest sha256 with an md5's length",
+	  SVC "    check: { type: https, digest: \"sha256:d78ac63f04ad56b349e62135648044cc\" }\n",
 	  "6:35: digest: sha256 takes 64 hex digits, got 32" },
-	{ "check digest bad hex", SVC "    check: { type: http, digest: \"md5:d78ac63f04ad56b349e62135648044cg\" }\n",
+	{ "check digest bad hex",
+	  SVC "    check: { type: http, digest: \"md5:d78ac63f04ad56b349e62135648044cg\" }\n",
 	  "6:34: digest: 'md5:d78ac63f04ad56b349e62135648044cg' is not hexadecimal (0-9, a-f)" },
 	{ "check digest empty", SVC "    check: { type: http, digest: \"md5:\" }\n",
 	  "6:34: digest: md5 takes 32 hex digits, got 0" },
 	{ "check digest not a string", SVC "    check: { type: http, digest: [md5] }\n",
 	  "6:34: digest: scalar expected, got a sequence" },
-	{ "check digest with body", SVC "    check: { type: http, body: ok, digest: \"md5:d78ac63f04ad56b349e62135648044cc\" }\n",
+	{ "check digest with body",
+	  SVC "    check: { type: http, body: ok, digest: \"md5:d78ac63f04ad56b349e62135648044cc\" }\n",
 	  "6:36: digest: give body or digest, not both (the digest fixes the whole body)" },
-	{ "real check digest for its udp type", SVC "    check: { type: http }\n    reals:\n"
+	{ "real check digest for its udp type",
+	  SVC
+	  "    check: { type: http }\n    reals:\n"
 	  "      - { address: 198.18.1.11, check: { type: udp, digest: \"md5:d78ac63f04ad56b349e62135648044cc\" } }\n",
 	  "8:53: digest: not used by udp checks (only http or https)" },
-	{ "real check override invalid", SVC "    check: { type: tcp }\n    reals:\n"
-	  "      - { address: 198.18.1.11, check: { fall: 0 } }\n",
+	{ "real check override invalid",
+	  SVC "    check: { type: tcp }\n    reals:\n"
+	      "      - { address: 198.18.1.11, check: { fall: 0 } }\n",
 	  "8:48: fall: 0 out of range (1..1000)" },
-	{ "real check without a type anywhere", REALS "      - { address: 198.18.1.11, check: { rise: 1 } }\n",
+	{ "real check without a type anywhere",
+	  REALS "      - { address: 198.18.1.11, check: { rise: 1 } }\n",
 	  "7:40: missing required key 'type' in check (tcp, http, https, udp, dns, icmp or exec)" },
-	{ "real check path for its tcp type", SVC "    check: { type: http }\n    reals:\n"
-	  "      - { address: 198.18.1.11, check: { type: tcp, path: / } }\n",
+	{ "real check path for its tcp type",
+	  SVC "    check: { type: http }\n    reals:\n"
+	      "      - { address: 198.18.1.11, check: { type: tcp, path: / } }\n",
 	  "8:53: path: not used by tcp checks (only http or https)" },
 	{ "on_down unknown", SVC "    on_down: drop\n",
 	  "6:14: on_down: unknown action 'drop' (expected quiesce or remove)" },
@@ -463,13 +460,12 @@ static void check_addr(const struct xlvs_addr *a, const char *text)
 	int v6 = strchr(text, ':') != NULL;
 
 	cr_assert_eq(inet_pton(v6 ? AF_INET6 : AF_INET, text, be), 1);
-	cr_assert_eq(a->family, v6 ? XLVS_AF_INET6 : XLVS_AF_INET, "%s: family %u", text,
-		     a->family);
+	cr_assert_eq(a->family, v6 ? XLVS_AF_INET6 : XLVS_AF_INET, "%s: family %u", text, a->family);
 	cr_assert_arr_eq(a->be, be, sizeof(be), "%s: address bytes differ", text);
 }
 
-static void check_real(const struct xlvs_real_spec *r, const char *addr, uint16_t port,
-		       uint32_t weight, uint8_t fwd, uint16_t gue_port)
+static void check_real(const struct xlvs_real_spec *r, const char *addr, uint16_t port, uint32_t weight,
+		       uint8_t fwd, uint16_t gue_port)
 {
 	check_addr(&r->addr, addr);
 	cr_assert_eq(r->port, port, "%s: port %u", addr, r->port);
@@ -531,7 +527,7 @@ Test(config, full_round_trip)
 	cr_assert_str_eq(g->interfaces[1], "eth2.100");
 	cr_assert_eq(g->xdp_mode, XLVS_XDP_GENERIC);
 	check_addr(&g->tun_src4, "198.18.0.1");
-	cr_assert_eq(g->tun_src4.be[0], htonl(0xc6120001));	/* network order, explicitly */
+	cr_assert_eq(g->tun_src4.be[0], htonl(0xc6120001)); /* network order, explicitly */
 	check_addr(&g->tun_src6, "2001:db8::1");
 	cr_assert_eq(g->tun_src6.be[0], htonl(0x20010db8));
 	cr_assert_eq(g->tun_src6.be[3], htonl(1));
@@ -560,7 +556,7 @@ Test(config, full_round_trip)
 	/* no gue_port of its own: the service's */
 	check_real(&v->reals[1], "198.18.1.12", 80, 2, XLVS_FWD_GUE, 7000);
 	check_real(&v->reals[2], "2001:db8:1::13", 80, 0, XLVS_FWD_GUE, 7001);
-	check_real(&v->reals[3], "198.18.1.14", 80, 1, XLVS_FWD_TUN, 0);	/* ipip = tun */
+	check_real(&v->reals[3], "198.18.1.14", 80, 1, XLVS_FWD_TUN, 0); /* ipip = tun */
 
 	v = &s.services[1];
 	check_addr(&v->vip, "2001:db8::10");
@@ -630,7 +626,8 @@ Test(config, no_services_and_empty_services)
 	/* a service without reals is valid: its packets are dropped (no_real), as in ipvsadm */
 	parse_ok("interfaces: [eth0]\nservices:\n"
 		 "  - { vip: 198.18.0.10, port: 80, protocol: tcp }\n"
-		 "  - { vip: 198.18.0.10, port: 81, protocol: tcp, reals: [] }\n", &s);
+		 "  - { vip: 198.18.0.10, port: 81, protocol: tcp, reals: [] }\n",
+		 &s);
 	cr_assert_eq(s.nr_services, 2);
 	cr_assert_eq(s.services[0].nr_reals, 0);
 	cr_assert_eq(s.services[1].nr_reals, 0);
@@ -659,7 +656,8 @@ Test(config, same_address_different_protocol_or_port)
 	parse_ok("interfaces: [eth0]\nservices:\n"
 		 "  - { vip: 198.18.0.10, port: 53, protocol: udp }\n"
 		 "  - { vip: 198.18.0.10, port: 53, protocol: tcp }\n"
-		 "  - { vip: 198.18.0.10, port: 0, protocol: tcp }\n", &s);
+		 "  - { vip: 198.18.0.10, port: 0, protocol: tcp }\n",
+		 &s);
 	cr_assert_eq(s.nr_services, 3);
 	xlvs_spec_free(&s);
 }
@@ -674,7 +672,8 @@ Test(config, anchors_crlf_and_mtu_zero)
 		 "  - vip: \"2001:db8::10\"\r\n    port: 80\r\n    protocol: tcp\r\n    forward: tun\r\n"
 		 "    reals: &web [{ address: \"2001:db8:1::1\" }, { address: \"2001:db8:1::2\" }]\r\n"
 		 "  - vip: \"2001:db8::10\"\r\n    port: 443\r\n    protocol: tcp\r\n    forward: tun\r\n"
-		 "    reals: *web\r\n", &s);
+		 "    reals: *web\r\n",
+		 &s);
 	cr_assert_eq(s.global.tun_mtu, 0);
 	cr_assert_eq(s.nr_services, 2);
 	cr_assert_eq(s.services[1].nr_reals, 2);
@@ -689,7 +688,8 @@ Test(config, mtu_fits_ipv6_over_ipv4_tunnel)
 	/* 6in4: 20 bytes of outer header, so 1300 still carries 1280-byte IPv6 packets */
 	parse_ok("interfaces: [eth0]\ntunnel: { source4: 198.18.0.1, mtu: 1300 }\nservices:\n"
 		 "  - vip: \"2001:db8::10\"\n    port: 80\n    protocol: tcp\n    forward: tun\n"
-		 "    reals: [{ address: 198.18.1.1 }]\n", &s);
+		 "    reals: [{ address: 198.18.1.1 }]\n",
+		 &s);
 	cr_assert_eq(s.global.tun_mtu, 1300);
 	xlvs_spec_free(&s);
 }
@@ -705,8 +705,7 @@ static char *many_services(size_t n)
 	cr_assert_not_null(y);
 	o = snprintf(y, size, "interfaces: [eth0]\nservices:\n");
 	for (i = 0; i < n; i++)
-		o += snprintf(y + o, size - o,
-			      "  - { vip: 198.18.%zu.%zu, port: 80, protocol: tcp }\n",
+		o += snprintf(y + o, size - o, "  - { vip: 198.18.%zu.%zu, port: 80, protocol: tcp }\n",
 			      i / 250, i % 250 + 1);
 	return y;
 }
@@ -726,8 +725,8 @@ Test(config, service_limit)
 	y = many_services(XLVS_MAX_SERVICES + 1);
 	cr_assert_eq(xlvs_conf_parse(FILE_NAME, y, strlen(y), &s, &err), -EINVAL);
 	xlvs_conf_error_format(&err, msg, sizeof(msg));
-	snprintf(want, sizeof(want), FILE_NAME ":%d:5: too many services (at most %d)",
-		 XLVS_MAX_SERVICES + 3, XLVS_MAX_SERVICES);
+	snprintf(want, sizeof(want), FILE_NAME ":%d:5: too many services (at most %d)", XLVS_MAX_SERVICES + 3,
+		 XLVS_MAX_SERVICES);
 	cr_assert_str_eq(msg, want);
 	spec_is_empty(&s);
 	free(y);
@@ -746,8 +745,7 @@ static char *many_reals(size_t n)
 			o += snprintf(y + o, size - o,
 				      "  - vip: 198.18.0.%zu\n    port: 80\n    protocol: tcp\n    reals:\n",
 				      i / 4096 + 1);
-		o += snprintf(y + o, size - o, "      - address: 198.19.%zu.%zu\n", i / 256,
-			      i % 256);
+		o += snprintf(y + o, size - o, "      - address: 198.19.%zu.%zu\n", i / 256, i % 256);
 	}
 	return y;
 }
@@ -786,8 +784,7 @@ Test(config, examples_parse_cleanly)
 	size_t i;
 	int ret;
 
-	cr_assert_eq(glob("docs/examples/*.yaml", 0, NULL, &g), 0,
-		     "no examples (run from the repo root)");
+	cr_assert_eq(glob("docs/examples/*.yaml", 0, NULL, &g), 0, "no examples (run from the repo root)");
 	cr_assert(g.gl_pathc >= 1);
 	for (i = 0; i < g.gl_pathc; i++) {
 		ret = xlvs_conf_load(g.gl_pathv[i], &s, &err);
@@ -1024,16 +1021,18 @@ Test(config, check_digest)
 	const struct xlvs_svc_spec *v;
 	struct xlvs_spec s;
 
-	parse_ok(SVC "    check: { type: http, digest: \"MD5:D78AC63F04AD56B349E62135648044CC\" }\n"
-		 "    reals:\n"
-		 "      - { address: 198.18.1.11 }\n"
-		 "      - { address: 198.18.1.12, check: { body: ready } }\n"
-		 "      - { address: 198.18.1.13, check: { digest: \"sha256:"
-		 "2fd2bf770bf2877541238173ed2951a450e843ecc4673b1cbed56dfdded68890\" } }\n"
-		 "  - vip: 198.18.0.11\n    port: 80\n    protocol: tcp\n"
-		 "    check: { type: https, body: ok }\n"
-		 "    reals: [{ address: 198.18.1.21, check: { digest: \"md5:d78ac63f04ad56b349e62135648044cc\" } }]\n",
-		 &s);
+	parse_ok(
+		SVC
+		"    check: { type: http, digest: \"MD5:D78AC63F04AD56B349E62135648044CC\" }\n"
+		"    reals:\n"
+		"      - { address: 198.18.1.11 }\n"
+		"      - { address: 198.18.1.12, check: { body: ready } }\n"
+		"      - { address: 198.18.1.13, check: { digest: \"sha256:"
+		"2fd2bf770bf2877541238173ed2951a450e843ecc4673b1cbed56dfdded68890\" } }\n"
+		"  - vip: 198.18.0.11\n    port: 80\n    protocol: tcp\n"
+		"    check: { type: https, body: ok }\n"
+		"    reals: [{ address: 198.18.1.21, check: { digest: \"md5:d78ac63f04ad56b349e62135648044cc\" } }]\n",
+		&s);
 	v = &s.services[0];
 	cr_assert_eq(v->health->check.digest_alg, XLVS_DIGEST_MD5, "any case");
 	cr_assert_arr_eq(v->health->check.digest, md5, 16);
@@ -1073,8 +1072,8 @@ Test(config, check_host_forms)
 {
 	static const char *const good[] = {
 		"www.example.org", "www.example.org.", "www.example.org:8080", "localhost",
-		"198.18.0.2", "198.18.0.2:80", "[2001:db8::1]", "[2001:db8::1]:8443", "a-b.c_d.example",
-		"A1.EXAMPLE",
+		"198.18.0.2",	   "198.18.0.2:80",    "[2001:db8::1]",	       "[2001:db8::1]:8443",
+		"a-b.c_d.example", "A1.EXAMPLE",
 	};
 	char yaml[512];
 	struct xlvs_spec s;
@@ -1175,7 +1174,7 @@ Test(config, oversize_file_is_refused_fast, .timeout = 60)
 	int fd = mkstemp(path), ret;
 
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(ftruncate(fd, (16 << 20) + 1), 0);	/* sparse: one byte over */
+	cr_assert_eq(ftruncate(fd, (16 << 20) + 1), 0); /* sparse: one byte over */
 	close(fd);
 	t0 = seconds();
 	ret = xlvs_conf_load(path, &s, &err);

@@ -45,10 +45,10 @@ struct srv {
 	struct xlvsd_ctl *ctl;
 	pthread_t th;
 	ev_async stop;
-	ev_timer tick;			/* 10 ms: stands for the health checks' timers */
-	double last_tick, max_gap;	/* longest time the loop did not come back */
-	atomic_int draining;		/* set by the test while a big reply is on its way */
-	atomic_int ticks_draining;	/* ticks seen meanwhile */
+	ev_timer tick;		   /* 10 ms: stands for the health checks' timers */
+	double last_tick, max_gap; /* longest time the loop did not come back */
+	atomic_int draining;	   /* set by the test while a big reply is on its way */
+	atomic_int ticks_draining; /* ticks seen meanwhile */
 };
 
 static void on_stop(struct ev_loop *loop, ev_async *w, int revents)
@@ -135,8 +135,7 @@ static json_t *ok_fn(void *ctx, json_t *req)
 	return json_pack("{s:b, s:s}", "ok", 1, "cmd", json_string_value(json_object_get(req, "cmd")));
 }
 
-static int call(const char *path, const char *cmd, int timeout_ms, json_t **reply, char *err,
-		size_t errlen)
+static int call(const char *path, const char *cmd, int timeout_ms, json_t **reply, char *err, size_t errlen)
 {
 	json_t *req = json_pack("{s:s}", "cmd", cmd);
 	int rc = xlvs_ctl_call(path, req, timeout_ms, reply, err, errlen);
@@ -147,12 +146,12 @@ static int call(const char *path, const char *cmd, int timeout_ms, json_t **repl
 
 /* ---- defect 5: the health reply of the largest configuration ------------------------ */
 
-#define NR_REALS	65536	/* XLVS_MAX_REALS */
+#define NR_REALS 65536 /* XLVS_MAX_REALS */
 
 struct health_ctx {
 	struct xlvsd_hc *hc;
 	struct xlvs_spec *cfg;
-	double build_s;		/* the last health reply's build on the loop */
+	double build_s; /* the last health reply's build on the loop */
 };
 
 /* What cmd_health answers; status answers ok (another client served meanwhile). */
@@ -228,7 +227,7 @@ Test(ctl, health_of_65536_reals_arrives_whole_while_the_loop_runs, .timeout = 12
 	bool nl = false;
 
 	cr_assert_not_null(loop);
-	xlvs_log_set_level(XLVS_LOG_WARN);	/* checks of 10/8 reals fail: not worth a line each */
+	xlvs_log_set_level(XLVS_LOG_WARN); /* checks of 10/8 reals fail: not worth a line each */
 	big_spec(&cfg);
 	cr_assert_eq(xlvsd_hc_new(&h.hc, loop, 4, NULL, NULL), 0);
 	cr_assert_eq(xlvsd_hc_sync(h.hc, &cfg), 0);
@@ -257,8 +256,7 @@ Test(ctl, health_of_65536_reals_arrives_whole_while_the_loop_runs, .timeout = 12
 	cr_assert_gt(size, (size_t)NR_REALS * 200, "reply of %zu bytes", size);
 	/* 10 ms timers: about 50 on an idle machine; a loop held by the reply would run none */
 	cr_expect_geq(atomic_load(&s.ticks_draining), 3,
-		      "timers ran %d times in 500 ms while the reply waited",
-		      atomic_load(&s.ticks_draining));
+		      "timers ran %d times in 500 ms while the reply waited", atomic_load(&s.ticks_draining));
 
 	/* The CLI's client reads it whole and parses it. */
 	t0 = now_s();
@@ -268,15 +266,15 @@ Test(ctl, health_of_65536_reals_arrives_whole_while_the_loop_runs, .timeout = 12
 	cr_assert(json_is_true(json_object_get(rep, "ok")));
 	reals = json_object_get(json_array_get(json_object_get(rep, "services"), 0), "reals");
 	cr_assert_eq(json_array_size(reals), NR_REALS);
-	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(reals, NR_REALS - 1),
-							   "address")), "10.0.255.255");
-	cr_assert_eq(json_integer_value(json_object_get(json_array_get(reals, 4), "effective_weight")),
-		     2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(reals, NR_REALS - 1), "address")),
+			 "10.0.255.255");
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(reals, 4), "effective_weight")), 2);
 	json_decref(rep);
 	srv_stop(&s);
-	fprintf(stderr, "ctl: health reply of %d reals: %zu bytes, built in %.3f s on the loop, "
-		"whole call %.3f s, longest loop stall %.3f s\n", NR_REALS, size, h.build_s, call_s,
-		s.max_gap);
+	fprintf(stderr,
+		"ctl: health reply of %d reals: %zu bytes, built in %.3f s on the loop, "
+		"whole call %.3f s, longest loop stall %.3f s\n",
+		NR_REALS, size, h.build_s, call_s, s.max_gap);
 	/* The build is the loop's only stall: linear, well under a second here (4 s when it was quadratic). */
 	cr_expect_lt(h.build_s, 2.0, "health reply built in %.3f s", h.build_s);
 	xlvsd_hc_free(h.hc);
@@ -287,8 +285,8 @@ Test(ctl, health_of_65536_reals_arrives_whole_while_the_loop_runs, .timeout = 12
 /* A reply cut short, or over the client's limit, is an error that says so. */
 struct liar {
 	int ls;
-	const char *text;	/* written after the request, then close */
-	size_t repeat;		/* text written that many times */
+	const char *text; /* written after the request, then close */
+	size_t repeat;	  /* text written that many times */
 };
 
 static void *liar_run(void *arg)
@@ -300,7 +298,7 @@ static void *liar_run(void *arg)
 
 	if (c < 0)
 		return NULL;
-	for (i = 0; i < sizeof(buf); i++)	/* the request, through its newline */
+	for (i = 0; i < sizeof(buf); i++) /* the request, through its newline */
 		if (read(c, buf + i, 1) != 1 || buf[i] == '\n')
 			break;
 	if (i < sizeof(buf) && buf[i] == '\n')

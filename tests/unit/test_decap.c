@@ -37,21 +37,22 @@
 #include "pktgen.h"
 #include "xlvs.h"
 
-#define DEV		"xd0"		/* the real server's interface */
-#define PEER		"xd1"		/* where the tunnel packets come from */
-#define MAC_DEV		"02:00:00:00:07:02"
-#define MAC_PEER	"02:00:00:00:07:01"
-#define RIP4		"198.18.7.2"
-#define PEER4		"198.18.7.1"
-#define CLIENT4		"198.18.9.9"	/* the inner source */
-#define CLIENT6		"2001:db8:9::9"
-#define VIP4		"198.18.7.100"	/* on lo, as on an LVS real server */
-#define RIP6		"2001:db8:7::2"
-#define PEER6		"2001:db8:7::1"
-#define VIP6		"2001:db8:7::100"
-#define PIN		"/sys/fs/bpf/xlvs/decap/" DEV
-#define ATTACH_USAGE	"usage: xlvs decap attach dev IF [gue-port N] [mode native|generic] " \
-			"[addrs dev|host|any]\n"
+#define DEV	 "xd0" /* the real server's interface */
+#define PEER	 "xd1" /* where the tunnel packets come from */
+#define MAC_DEV	 "02:00:00:00:07:02"
+#define MAC_PEER "02:00:00:00:07:01"
+#define RIP4	 "198.18.7.2"
+#define PEER4	 "198.18.7.1"
+#define CLIENT4	 "198.18.9.9" /* the inner source */
+#define CLIENT6	 "2001:db8:9::9"
+#define VIP4	 "198.18.7.100" /* on lo, as on an LVS real server */
+#define RIP6	 "2001:db8:7::2"
+#define PEER6	 "2001:db8:7::1"
+#define VIP6	 "2001:db8:7::100"
+#define PIN	 "/sys/fs/bpf/xlvs/decap/" DEV
+#define ATTACH_USAGE                                                                                         \
+	"usage: xlvs decap attach dev IF [gue-port N] [mode native|generic] "                                \
+	"[addrs dev|host|any]\n"
 
 /* ---- running the CLI ----------------------------------------------------------- */
 
@@ -89,12 +90,12 @@ static void res_free(struct res *r)
 	free(r->err);
 }
 
-#define XLVS_OK(...)							\
-	({								\
-		struct res r_ = xlvs(__VA_ARGS__, NULL);		\
-		cr_assert_eq(r_.rc, 0, "exit %d: %s", r_.rc, r_.err);	\
-		cr_assert_str_empty(r_.err);				\
-		r_;							\
+#define XLVS_OK(...)                                                                                         \
+	({                                                                                                   \
+		struct res r_ = xlvs(__VA_ARGS__, NULL);                                                     \
+		cr_assert_eq(r_.rc, 0, "exit %d: %s", r_.rc, r_.err);                                        \
+		cr_assert_str_empty(r_.err);                                                                 \
+		r_;                                                                                          \
 	})
 
 /* `xlvs -j decap status dev DEV` as JSON: the interface's object (caller json_decref's the root). */
@@ -130,7 +131,7 @@ static bool has_endpoint(json_t *o, const char *addr)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(json_object_get(o, "endpoints"), i, v)
+	json_array_foreach (json_object_get(o, "endpoints"), i, v)
 		if (!strcmp(json_string_value(v), addr))
 			return true;
 	return false;
@@ -163,7 +164,11 @@ static void xdp_ids(uint32_t *drv, uint32_t *skb)
 
 /* ---- frames ------------------------------------------------------------------------- */
 
-enum tun { TUN_IPIP, TUN_GUE4, TUN_IP6IP6 };
+enum tun {
+	TUN_IPIP,
+	TUN_GUE4,
+	TUN_IP6IP6
+};
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -211,9 +216,9 @@ static size_t tunnel_frame(uint8_t *f, enum tun kind, const char *outer_dst, uin
 		parse_addr(4, outer_dst, ip + 16);
 		put16(ip + 10, csum_finish(csum_partial(ip, 20, 0)));
 		if (kind == TUN_GUE4) {
-			put16(ip + 20, 49152);		/* the director takes it from the flow hash */
+			put16(ip + 20, 49152); /* the director takes it from the flow hash */
 			put16(ip + 22, gue_port);
-			put16(ip + 24, (uint16_t)(8 + ilen));	/* checksum 0: none, as allowed over IPv4 */
+			put16(ip + 24, (uint16_t)(8 + ilen)); /* checksum 0: none, as allowed over IPv4 */
 		}
 	}
 	memcpy(ip + olen, inner, ilen);
@@ -233,14 +238,17 @@ static int udp_listener(int family, uint16_t port)
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	cr_assert_eq(family == AF_INET ? bind(fd, (struct sockaddr *)&a4, sizeof(a4)) :
-		     bind(fd, (struct sockaddr *)&a6, sizeof(a6)), 0, "bind %u: %s", port, strerror(errno));
+	cr_assert_eq(family == AF_INET ? bind(fd, (struct sockaddr *)&a4, sizeof(a4))
+				       : bind(fd, (struct sockaddr *)&a6, sizeof(a6)),
+		     0, "bind %u: %s", port, strerror(errno));
 	return fd;
 }
 
 static void send_frame(const uint8_t *f, size_t len)
 {
-	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = netns_ifindex(PEER), .sll_halen = 6 };
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+				  .sll_ifindex = netns_ifindex(PEER),
+				  .sll_halen = 6 };
 	int fd = socket(AF_PACKET, SOCK_RAW, 0);
 
 	cr_assert_geq(fd, 0, "AF_PACKET socket: %s", strerror(errno));
@@ -336,19 +344,22 @@ Test(decap, attach_status_packets_detach, .timeout = 60)
 		cr_expect_eq(counter(o, xlvs_decap_names[i]), 0, "%s", xlvs_decap_names[i]);
 
 	/* the text printer says the same */
-	snprintf(line, sizeof(line), DEV ": xdp native, bpf_link id %lld, prog id %u, gue port 6080\n"
-		 "  pins       " PIN "\n", jint(o, "link_id"), prog_id);
+	snprintf(line, sizeof(line),
+		 DEV ": xdp native, bpf_link id %lld, prog id %u, gue port 6080\n"
+		     "  pins       " PIN "\n",
+		 jint(o, "link_id"), prog_id);
 	json_decref(root);
 	r = XLVS_OK("decap", "status");
-	cr_expect_eq(strncmp(r.out, line, strlen(line)), 0, "status text:\n%s\nexpected to start:\n%s",
-		     r.out, line);
+	cr_expect_eq(strncmp(r.out, line, strlen(line)), 0, "status text:\n%s\nexpected to start:\n%s", r.out,
+		     line);
 	cr_expect(strstr(r.out, "\n  ipip                              0\n"), "%s", r.out);
 	res_free(&r);
 	for (i = 0; i < 6; i++) {
 		char path[128];
 
-		snprintf(path, sizeof(path), PIN "/%s", (const char *[]){ "link", "prog_xlvs_decap", "rodata",
-			 "xlvs_decap_addrs", "xlvs_decap_cfg", "xlvs_decap_stats" }[i]);
+		snprintf(path, sizeof(path), PIN "/%s",
+			 (const char *[]){ "link", "prog_xlvs_decap", "rodata", "xlvs_decap_addrs",
+					   "xlvs_decap_cfg", "xlvs_decap_stats" }[i]);
 		cr_expect_eq(stat(path, &st), 0, "%s is not pinned", path);
 	}
 
@@ -357,7 +368,7 @@ Test(decap, attach_status_packets_detach, .timeout = 60)
 	cr_expect(tunnel_delivers(TUN_GUE4, RIP4, 6080, 5001), "GUE to " RIP4 ":6080 not delivered");
 	cr_expect(tunnel_delivers(TUN_IP6IP6, RIP6, 0, 5002), "IP6IP6 to " RIP6 " not delivered");
 	cr_expect(!tunnel_delivers(TUN_IPIP, "198.18.7.99", 0, 5003), "IPIP to a non-local address "
-		  "was decapsulated");
+								      "was decapsulated");
 
 	/* BPF_PROG_RUN on the pinned program: it shares the pinned counters */
 	fd = bpf_obj_get(PIN "/prog_xlvs_decap");
@@ -388,8 +399,9 @@ Test(decap, attach_status_packets_detach, .timeout = 60)
 	cr_expect_eq(counter(o, "ip6ip6"), 2, "one on the wire, one by BPF_PROG_RUN");
 	cr_expect_eq(counter(o, "rejected_not_local"), 1);
 	cr_expect_eq(counter(o, "gue6") + counter(o, "4in6") + counter(o, "6in4") +
-		     counter(o, "rejected_truncated") + counter(o, "rejected_bad_inner") +
-		     counter(o, "rejected_fragment"), 0);
+			     counter(o, "rejected_truncated") + counter(o, "rejected_bad_inner") +
+			     counter(o, "rejected_fragment"),
+		     0);
 	json_decref(root);
 
 	/* detach: no XDP program, no pins, and the kernel frees program and maps */
@@ -403,7 +415,8 @@ Test(decap, attach_status_packets_detach, .timeout = 60)
 	cr_expect_neq(stat("/sys/fs/bpf/xlvs", &st), 0, "the empty /sys/fs/bpf/xlvs is left");
 	cr_expect(freed(bpf_prog_get_fd_by_id, prog_id), "program %u still exists after detach", prog_id);
 	for (i = 0; i < nr_maps; i++)
-		cr_expect(freed(bpf_map_get_fd_by_id, map_ids[i]), "map %u still exists after detach", map_ids[i]);
+		cr_expect(freed(bpf_map_get_fd_by_id, map_ids[i]), "map %u still exists after detach",
+			  map_ids[i]);
 	cr_expect(!tunnel_delivers(TUN_IPIP, RIP4, 0, 5005), "decapsulated after detach");
 	r = XLVS_OK("decap", "status");
 	cr_expect_str_eq(r.out, "no decap attachments (pins in /sys/fs/bpf/xlvs/decap)\n");
@@ -521,8 +534,8 @@ Test(decap, interface_gone_and_back, .timeout = 60)
 static uint32_t foreign_xdp(void)
 {
 	struct bpf_insn pass[] = {
-		{ .code = 0xb7, .dst_reg = 0, .imm = XDP_PASS },	/* r0 = XDP_PASS */
-		{ .code = 0x95 },					/* exit */
+		{ .code = 0xb7, .dst_reg = 0, .imm = XDP_PASS }, /* r0 = XDP_PASS */
+		{ .code = 0x95 },				 /* exit */
 	};
 	struct bpf_prog_info info = { 0 };
 	__u32 len = sizeof(info);
@@ -540,38 +553,51 @@ static uint32_t foreign_xdp(void)
 struct bad_row {
 	const char *words[10];
 	int rc;
-	const char *err;	/* exact stderr; %u: the program id where there is one */
+	const char *err; /* exact stderr; %u: the program id where there is one */
 };
 
 Test(decap, bad_input_rows, .timeout = 60)
 {
 	static const struct bad_row rows[] = {
-		{ { "decap", "attach", "dev", "nosuchdev0" }, 2,
+		{ { "decap", "attach", "dev", "nosuchdev0" },
+		  2,
 		  "xlvs: interface nosuchdev0 does not exist\n" },
-		{ { "decap", "attach", "dev", DEV, "gue-port", "0" }, 1,
+		{ { "decap", "attach", "dev", DEV, "gue-port", "0" },
+		  1,
 		  "xlvs: invalid gue-port '0' (1-65535)\n" ATTACH_USAGE },
-		{ { "decap", "attach", "dev", DEV, "gue-port", "65536" }, 1,
+		{ { "decap", "attach", "dev", DEV, "gue-port", "65536" },
+		  1,
 		  "xlvs: invalid gue-port '65536' (1-65535)\n" ATTACH_USAGE },
-		{ { "decap", "attach", "dev", DEV, "gue-port", "6o80" }, 1,
+		{ { "decap", "attach", "dev", DEV, "gue-port", "6o80" },
+		  1,
 		  "xlvs: invalid gue-port '6o80' (1-65535)\n" ATTACH_USAGE },
-		{ { "decap", "attach", "dev", DEV, "gue-port" }, 1,
+		{ { "decap", "attach", "dev", DEV, "gue-port" },
+		  1,
 		  "xlvs: 'gue-port' needs a value\n" ATTACH_USAGE },
-		{ { "decap", "attach", "dev", DEV, "mode", "turbo" }, 1,
+		{ { "decap", "attach", "dev", DEV, "mode", "turbo" },
+		  1,
 		  "xlvs: invalid mode 'turbo' (native or generic)\n" ATTACH_USAGE },
-		{ { "decap", "attach", "dev", DEV, "addrs", "all" }, 1,
+		{ { "decap", "attach", "dev", DEV, "addrs", "all" },
+		  1,
 		  "xlvs: invalid addrs 'all' (dev, host or any)\n" ATTACH_USAGE },
 		{ { "decap", "attach", "gue-port", "7777" }, 1, "xlvs: missing 'dev IF'\n" ATTACH_USAGE },
-		{ { "decap", "attach", "dev", "a/b" }, 1,
+		{ { "decap", "attach", "dev", "a/b" },
+		  1,
 		  "xlvs: invalid interface name 'a/b'\n" ATTACH_USAGE },
-		{ { "decap", "detach", "dev", DEV, "now" }, 1,
+		{ { "decap", "detach", "dev", DEV, "now" },
+		  1,
 		  "xlvs: unexpected argument 'now'\nusage: xlvs decap detach dev IF\n" },
-		{ { "decap", "detach", "dev", DEV }, 2,
+		{ { "decap", "detach", "dev", DEV },
+		  2,
 		  "xlvs: xlvs_decap is not attached to " DEV " (nothing pinned in " PIN ")\n" },
-		{ { "decap", "status", "dev", DEV }, 2,
+		{ { "decap", "status", "dev", DEV },
+		  2,
 		  "xlvs: xlvs_decap is not attached to " DEV " (nothing pinned in " PIN ")\n" },
-		{ { "decap", "sync", "dev", DEV }, 2,
+		{ { "decap", "sync", "dev", DEV },
+		  2,
 		  "xlvs: xlvs_decap is not attached to " DEV " (nothing pinned in " PIN ")\n" },
-		{ { "decap", "frobnicate" }, 1,
+		{ { "decap", "frobnicate" },
+		  1,
 		  "xlvs: unknown verb 'frobnicate' for decap; verbs: attach, detach, status, sync\n" },
 	};
 	char want[512];
@@ -598,8 +624,10 @@ Test(decap, bad_input_rows, .timeout = 60)
 	res_free(&r);
 	xdp_ids(&drv, &skb);
 	r = xlvs("decap", "attach", "dev", DEV, "gue-port", "7777", NULL);
-	snprintf(want, sizeof(want), "xlvs: xlvs_decap is already attached to " DEV " (prog id %u); "
-		 "detach it first: xlvs decap detach dev " DEV "\n", drv);
+	snprintf(want, sizeof(want),
+		 "xlvs: xlvs_decap is already attached to " DEV " (prog id %u); "
+		 "detach it first: xlvs decap detach dev " DEV "\n",
+		 drv);
 	cr_expect_eq(r.rc, 2);
 	cr_expect_str_eq(r.err, want);
 	res_free(&r);
@@ -611,8 +639,10 @@ Test(decap, bad_input_rows, .timeout = 60)
 	/* someone else's XDP program is not displaced, and nothing is left pinned */
 	id = foreign_xdp();
 	r = xlvs("decap", "attach", "dev", DEV, NULL);
-	snprintf(want, sizeof(want), "xlvs: " DEV " already runs XDP program 'other_xdp' (id %u): remove it "
-		 "first (ip link set dev " DEV " xdp off, or xdp-loader unload " DEV " --all)\n", id);
+	snprintf(want, sizeof(want),
+		 "xlvs: " DEV " already runs XDP program 'other_xdp' (id %u): remove it "
+		 "first (ip link set dev " DEV " xdp off, or xdp-loader unload " DEV " --all)\n",
+		 id);
 	cr_expect_eq(r.rc, 2);
 	cr_expect_str_eq(r.err, want);
 	res_free(&r);
@@ -626,7 +656,8 @@ Test(decap, help_lists_the_verbs)
 	struct res r = XLVS_OK("help", "decap");
 
 	cr_expect(strstr(r.out, "  xlvs decap attach dev IF [gue-port N] [mode native|generic] "
-			 "[addrs dev|host|any]\n"), "%s", r.out);
+				"[addrs dev|host|any]\n"),
+		  "%s", r.out);
 	cr_expect(strstr(r.out, "  xlvs decap detach dev IF\n"));
 	cr_expect(strstr(r.out, "  xlvs decap status [dev IF]\n"));
 	cr_expect(strstr(r.out, "  xlvs decap sync dev IF\n"));

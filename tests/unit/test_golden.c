@@ -57,8 +57,9 @@ Test(golden, flow_hash)
 
 	for (i = 0; i < sizeof(golden) / sizeof(golden[0]); i++) {
 		golden_key(&golden[i], &f);
-		cr_expect_eq(xlvs_flow_hash(&f), golden[i].hash, "flow %zu %s:%u -> %s:%u proto %u: hash 0x%08x, golden 0x%08x",
-			     i, golden[i].src, golden[i].sport, golden[i].dst, golden[i].dport, golden[i].proto,
+		cr_expect_eq(xlvs_flow_hash(&f), golden[i].hash,
+			     "flow %zu %s:%u -> %s:%u proto %u: hash 0x%08x, golden 0x%08x", i, golden[i].src,
+			     golden[i].sport, golden[i].dst, golden[i].dport, golden[i].proto,
 			     xlvs_flow_hash(&f), golden[i].hash);
 	}
 }

@@ -20,8 +20,7 @@
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 
-static struct xlvs_addr A(const char *s)
-{
+static struct xlvs_addr A(const char *s) {
 	struct xlvs_addr a;
 
 	memset(&a, 0, sizeof(a));
@@ -30,7 +29,8 @@ static struct xlvs_addr A(const char *s)
 }
 
 /* One service 198.18.0.10:80 with n reals 198.18.1.(11+i), weights w (all 1 if NULL), checked by tcp. */
-static void make_spec(struct xlvs_spec *s, size_t n, const uint32_t *w, uint32_t ring)
+static void
+make_spec(struct xlvs_spec *s, size_t n, const uint32_t *w, uint32_t ring)
 {
 	struct xlvs_svc_spec *v;
 	char a[32];
@@ -86,7 +86,7 @@ static void describe(const struct xlvs_spec *e, char *buf, size_t size)
 
 struct eff_row {
 	const char *name;
-	const char *up;			/* per real */
+	const char *up; /* per real */
 	uint8_t on_down;
 	bool sorry;
 	uint32_t quorum, hysteresis;
@@ -100,30 +100,29 @@ static const uint32_t w4[] = { 1, 2, 3, 4 };
 
 static const struct eff_row rows[] = {
 	{ "all up", "UUUU", 0, false, 0, 0, 0, false, "11:1 12:2 13:3 14:4", false, false },
-	{ "one down quiesced", "UDUU", XLVS_ON_DOWN_QUIESCE, false, 0, 0, 0, false,
-	  "11:1 12:0 13:3 14:4", false, false },
-	{ "one down removed", "UDUU", XLVS_ON_DOWN_REMOVE, false, 0, 0, 0, false,
-	  "11:1 13:3 14:4", false, false },
-	{ "all down, no sorry server", "DDDD", 0, false, 0, 0, 0, false,
-	  "11:0 12:0 13:0 14:0", false, false },
-	{ "all down: sorry server", "DDDD", 0, true, 0, 0, 0, false,
-	  "11:0 12:0 13:0 14:0 99:1", false, true },
+	{ "one down quiesced", "UDUU", XLVS_ON_DOWN_QUIESCE, false, 0, 0, 0, false, "11:1 12:0 13:3 14:4",
+	  false, false },
+	{ "one down removed", "UDUU", XLVS_ON_DOWN_REMOVE, false, 0, 0, 0, false, "11:1 13:3 14:4", false,
+	  false },
+	{ "all down, no sorry server", "DDDD", 0, false, 0, 0, 0, false, "11:0 12:0 13:0 14:0", false,
+	  false },
+	{ "all down: sorry server", "DDDD", 0, true, 0, 0, 0, false, "11:0 12:0 13:0 14:0 99:1", false,
+	  true },
 	{ "all down removed: only the sorry server", "DDDD", XLVS_ON_DOWN_REMOVE, true, 0, 0, 0, false,
 	  "99:1", false, true },
-	{ "one up: no sorry server", "DDUD", 0, true, 0, 0, 0, false,
-	  "11:0 12:0 13:3 14:0", false, false },
-	{ "quorum 5 met by 1+4", "UDDU", 0, true, 5, 0, XLVS_QUORUM_SORRY, false,
-	  "11:1 12:0 13:0 14:4", false, false },
+	{ "one up: no sorry server", "DDUD", 0, true, 0, 0, 0, false, "11:0 12:0 13:3 14:0", false, false },
+	{ "quorum 5 met by 1+4", "UDDU", 0, true, 5, 0, XLVS_QUORUM_SORRY, false, "11:1 12:0 13:0 14:4",
+	  false, false },
 	{ "quorum 5 lost with 4: sorry", "DDDU", 0, true, 5, 0, XLVS_QUORUM_SORRY, false,
 	  "11:0 12:0 13:0 14:0 99:1", true, true },
-	{ "quorum 5 lost with 4: withdraw", "DDDU", 0, false, 5, 0, XLVS_QUORUM_WITHDRAW, false,
-	  "-", true, false },
+	{ "quorum 5 lost with 4: withdraw", "DDDU", 0, false, 5, 0, XLVS_QUORUM_WITHDRAW, false, "-", true,
+	  false },
 	{ "hysteresis 1: 4 is not below 5-1", "DDDU", 0, false, 5, 1, XLVS_QUORUM_WITHDRAW, false,
 	  "11:0 12:0 13:0 14:4", false, false },
-	{ "hysteresis 1: 3 is below 5-1", "DDUD", 0, false, 5, 1, XLVS_QUORUM_WITHDRAW, false,
-	  "-", true, false },
-	{ "hysteresis 1: lost stays lost at 5", "UDDU", 0, false, 5, 1, XLVS_QUORUM_WITHDRAW, true,
-	  "-", true, false },
+	{ "hysteresis 1: 3 is below 5-1", "DDUD", 0, false, 5, 1, XLVS_QUORUM_WITHDRAW, false, "-", true,
+	  false },
+	{ "hysteresis 1: lost stays lost at 5", "UDDU", 0, false, 5, 1, XLVS_QUORUM_WITHDRAW, true, "-", true,
+	  false },
 	{ "hysteresis 1: back at 5+1", "DUDU", 0, false, 5, 1, XLVS_QUORUM_WITHDRAW, true,
 	  "11:0 12:2 13:0 14:4", false, false },
 };
@@ -256,7 +255,7 @@ static void quorum_svc(struct xlvs_svc_spec *v, const char *vip, uint32_t w22)
 	v->reals[0].weight = 1;
 	v->reals[1].addr = A("198.18.1.22");
 	v->reals[1].weight = w22;
-	v->reals[1].check = calloc(1, sizeof(struct xlvs_check_spec));	/* type none: off */
+	v->reals[1].check = calloc(1, sizeof(struct xlvs_check_spec)); /* type none: off */
 	v->health = calloc(1, sizeof(*v->health));
 	v->health->check.type = XLVS_CHECK_TCP;
 	v->health->check.rise = v->health->check.fall = 1;
@@ -325,22 +324,26 @@ Test(hc, quorum_state_follows_its_service_not_its_index)
 	cr_assert_eq(xlvsd_hc_sync(hc, &one), 0);
 	cr_assert_eq(xlvsd_hc_build(hc, &one, &eff), 0);
 	cr_assert_eq(eff.nr_services, 0, "B lost its quorum: withdrawn");
-	svc_json_is(hc, &one, 0, "{\"check\":\"tcp\",\"on_down\":\"quiesce\",\"port\":80,"
+	svc_json_is(hc, &one, 0,
+		    "{\"check\":\"tcp\",\"on_down\":\"quiesce\",\"port\":80,"
 		    "\"protocol\":\"tcp\",\"quorum\":{\"action\":\"withdraw\",\"lost\":true,"
 		    "\"weight\":2},\"up_weight\":0,\"vip\":\"198.18.0.20\"}");
 	xlvs_spec_free(&eff);
 
-	make_spec(&two, 2, NULL, 251);		/* A: 198.18.0.10:80 */
+	make_spec(&two, 2, NULL, 251); /* A: 198.18.0.10:80 */
 	two.services[0].health->check.interval_ms = 60000;
 	quorum_svc(insert_svc(&two, 1), "198.18.0.20", 2);
 	cr_assert_eq(xlvsd_hc_sync(hc, &two), 0);
 	cr_assert_eq(xlvsd_hc_build(hc, &two, &eff), 0);
-	cr_expect_eq(eff.nr_services, 1, "B kept its lost quorum and stays withdrawn: %zu services "
-		     "in the maps, want 1 (A)", eff.nr_services);
+	cr_expect_eq(eff.nr_services, 1,
+		     "B kept its lost quorum and stays withdrawn: %zu services "
+		     "in the maps, want 1 (A)",
+		     eff.nr_services);
 	cr_expect(!memcmp(&eff.services[0].vip, &two.services[0].vip, sizeof(struct xlvs_addr)),
 		  "the service left in the maps is A");
 	cr_expect(json_quorum_lost(hc, &two, 1), "the health reply shows B's quorum lost");
-	svc_json_is(hc, &two, 1, "{\"check\":\"tcp\",\"on_down\":\"quiesce\",\"port\":80,"
+	svc_json_is(hc, &two, 1,
+		    "{\"check\":\"tcp\",\"on_down\":\"quiesce\",\"port\":80,"
 		    "\"protocol\":\"tcp\",\"quorum\":{\"action\":\"withdraw\",\"lost\":true,"
 		    "\"weight\":2},\"up_weight\":2,\"vip\":\"198.18.0.20\"}");
 	xlvs_spec_free(&eff);
@@ -349,8 +352,7 @@ Test(hc, quorum_state_follows_its_service_not_its_index)
 	two.services[1].vip = A("198.18.0.30");
 	cr_assert_eq(xlvsd_hc_sync(hc, &two), 0);
 	cr_assert_eq(xlvsd_hc_build(hc, &two, &eff), 0);
-	cr_expect_eq(eff.nr_services, 2, "C does not inherit B's lost quorum: %zu services",
-		     eff.nr_services);
+	cr_expect_eq(eff.nr_services, 2, "C does not inherit B's lost quorum: %zu services", eff.nr_services);
 	cr_expect(!json_quorum_lost(hc, &two, 1));
 	xlvs_spec_free(&eff);
 	xlvsd_hc_free(hc);
@@ -377,25 +379,40 @@ static const char hc_metrics_want[] =
 	"xlvs_health_checks_total{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"198.18.1.12\",result=\"failed\"} 0\n"
 	"# HELP xlvs_health_check_duration_seconds Time a health check took to succeed or fail.\n"
 	"# TYPE xlvs_health_check_duration_seconds histogram\n"
-#define HC_BUCKETS(R)												\
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.0005\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.001\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.0025\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.005\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.01\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.025\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.05\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.1\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.25\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"0.5\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"1\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"2.5\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"5\"} 0\n" \
-	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\",le=\"+Inf\"} 0\n" \
-	"xlvs_health_check_duration_seconds_sum{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\"} 0.000000\n" \
-	"xlvs_health_check_duration_seconds_count{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R "\"} 0\n"
-	HC_BUCKETS("198.18.1.11")
-	HC_BUCKETS("198.18.1.12");
+#define HC_BUCKETS(R)                                                                                          \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"0.0005\"} 0\n"                                                                                \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"0.001\"} 0\n"                                                                                 \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"0.0025\"} 0\n"                                                                                \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"0.005\"} 0\n"                                                                                 \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"0.01\"} 0\n"                                                                                  \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"0.025\"} 0\n"                                                                                 \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"0.05\"} 0\n"                                                                                  \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"0.1\"} 0\n"                                                                                   \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"0.25\"} 0\n"                                                                                  \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"0.5\"} 0\n"                                                                                   \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"1\"} 0\n"                                                                                     \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"2.5\"} 0\n"                                                                                   \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"5\"} 0\n"                                                                                     \
+	"xlvs_health_check_duration_seconds_bucket{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R \
+	"\",le=\"+Inf\"} 0\n"                                                                                  \
+	"xlvs_health_check_duration_seconds_sum{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R    \
+	"\"} 0.000000\n"                                                                                       \
+	"xlvs_health_check_duration_seconds_count{vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\",real=\"" R  \
+	"\"} 0\n"
+	HC_BUCKETS("198.18.1.11") HC_BUCKETS("198.18.1.12");
 #undef HC_BUCKETS
 
 Test(hc, metrics_text)
@@ -440,7 +457,7 @@ static void load_maps(void)
 
 	skel = xlvs_lb_bpf__open();
 	cr_assert_not_null(skel);
-	bpf_object__for_each_map(map, skel->obj)
+	bpf_object__for_each_map (map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s (root needed)", strerror(errno));
 	err = xlvs_maps_from_obj(&maps, skel->obj);
@@ -483,8 +500,8 @@ static double moved(size_t n, uint32_t ring, size_t down, uint8_t on_down, uint3
 
 		cr_assert_eq(xlvs_apply(&maps, &eff, &back), 0);
 		cr_assert_eq(back.ring_slots_written, as.ring_slots_written,
-			     "rise moves back exactly what fall moved (%u vs %u)",
-			     back.ring_slots_written, as.ring_slots_written);
+			     "rise moves back exactly what fall moved (%u vs %u)", back.ring_slots_written,
+			     as.ring_slots_written);
 	}
 	xlvs_spec_free(&eff);
 	/* leave the maps empty for the next case */
@@ -510,7 +527,8 @@ Test(hc, ring_slots_moved_when_one_real_goes_down, .init = load_maps, .fini = un
 		r = moved(n, 65537, n / 2, XLVS_ON_DOWN_REMOVE, &rw);
 		cr_assert_eq(rw, 1, "remove deletes one real entry (%u)", rw);
 		printf("health: 1 of %zu reals down, ring 65537: quiesce moved %.4f of the slots, "
-		       "remove %.4f (1/N = %.4f)\n", n, q, r, 1.0 / n);
+		       "remove %.4f (1/N = %.4f)\n",
+		       n, q, r, 1.0 / n);
 		/*
 		 * The down real's own slots (1/N), plus Maglev's reshuffle of others,
 		 * which grows with N at a fixed ring size (test_maglev bounds it by 1.63/N

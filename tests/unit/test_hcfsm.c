@@ -50,15 +50,15 @@ Test(hcfsm, table)
 			bool was = f.up;
 			bool changed = xlvs_hc_fsm_feed(&f, r->results[k] == '+');
 
-			cr_assert_eq(changed, was != f.up, "row '%s' step %zu: changed flag wrong",
-				     r->name, k);
+			cr_assert_eq(changed, was != f.up, "row '%s' step %zu: changed flag wrong", r->name,
+				     k);
 			changes += changed;
 			got[k] = f.up ? 'U' : 'D';
 		}
 		got[k] = '\0';
 		cr_expect_str_eq(got, r->states, "row '%s': got %s, want %s", r->name, got, r->states);
-		cr_expect_eq(f.transitions, r->transitions, "row '%s': %llu transitions, want %u",
-			     r->name, (unsigned long long)f.transitions, r->transitions);
+		cr_expect_eq(f.transitions, r->transitions, "row '%s': %llu transitions, want %u", r->name,
+			     (unsigned long long)f.transitions, r->transitions);
 		cr_expect_eq(changes, r->transitions, "row '%s'", r->name);
 	}
 }

@@ -16,9 +16,9 @@
 
 #include "maglev.h"
 
-#define KEY_LEN		6	/* IPv4 address + port, like a real's identity */
-#define NMAX		1024
-#define M		((uint32_t)XLVS_RING_DEFAULT)	/* ring size, as in the paper */
+#define KEY_LEN 6 /* IPv4 address + port, like a real's identity */
+#define NMAX	1024
+#define M	((uint32_t)XLVS_RING_DEFAULT) /* ring size, as in the paper */
 
 static uint8_t keys[NMAX][KEY_LEN];
 
@@ -47,7 +47,7 @@ static void mk_equal(struct xlvs_maglev_backend *b, uint32_t n, uint32_t weight)
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
-static uint32_t rnd(void)	/* xorshift64*: fixed seed, reproducible */
+static uint32_t rnd(void) /* xorshift64*: fixed seed, reproducible */
 {
 	rng_state ^= rng_state >> 12;
 	rng_state ^= rng_state << 25;
@@ -192,12 +192,23 @@ static void expect_same_as_ref(uint32_t m, const struct xlvs_maglev_backend *b, 
 
 Test(maglev, is_prime)
 {
-	static const uint32_t primes[] = { 2, 3, 5, 7, 13, 191, 193, 509, 10007, 65519,
-					   65521, 65537, 1000003, 16777213, 2147483647u,
-					   4294967291u };
-	static const uint32_t composites[] = { 0, 1, 4, 6, 9, 15, 25, 49, 65535, 65536,
-					       16777215, 4292870399u /* 65519 * 65521 */,
-					       4294836225u /* 65535^2 */, 4294967295u };
+	static const uint32_t primes[] = { 2,	    3,	      5,	   7,	       13,    191,
+					   193,	    509,      10007,	   65519,      65521, 65537,
+					   1000003, 16777213, 2147483647u, 4294967291u };
+	static const uint32_t composites[] = { 0,
+					       1,
+					       4,
+					       6,
+					       9,
+					       15,
+					       25,
+					       49,
+					       65535,
+					       65536,
+					       16777215,
+					       4292870399u /* 65519 * 65521 */,
+					       4294836225u /* 65535^2 */,
+					       4294967295u };
 	size_t i;
 
 	for (i = 0; i < sizeof(primes) / sizeof(primes[0]); i++)
@@ -214,13 +225,13 @@ Test(maglev, rejects_bad_arguments)
 
 	mk_equal(b, 4, 1);
 	for (i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++)
-		cr_expect_eq(xlvs_maglev_build(ring, bad_sizes[i], b, 4), -EINVAL,
-			     "ring size %u", bad_sizes[i]);
+		cr_expect_eq(xlvs_maglev_build(ring, bad_sizes[i], b, 4), -EINVAL, "ring size %u",
+			     bad_sizes[i]);
 	cr_expect_eq(xlvs_maglev_build(NULL, 13, b, 4), -EINVAL);
 	cr_expect_eq(xlvs_maglev_build(ring, 13, NULL, 4), -EINVAL);
 	cr_expect_eq(xlvs_maglev_build(ring, 16777259, b, 4), -E2BIG, "prime above the maximum");
 
-	b[3].key = keys[1];		/* same bytes as b[1], other weight and id */
+	b[3].key = keys[1]; /* same bytes as b[1], other weight and id */
 	b[3].weight = 7;
 	cr_expect_eq(xlvs_maglev_build(ring, 13, b, 4), -EINVAL, "duplicate key");
 	b[3].weight = 0;
@@ -318,14 +329,15 @@ Test(maglev, more_reals_than_slots)
 
 Test(maglev, deterministic_and_order_independent)
 {
-	static const char *const names[] = { "", "a", "ab", "abc", "abcdefgh", "abcdefghi",
-					     "b", "ba", "zzzzzzzzzzzzzzzzzzzz" };
+	static const char *const names[] = { "",    "a",	"ab",
+					     "abc", "abcdefgh", "abcdefghi",
+					     "b",   "ba",	"zzzzzzzzzzzzzzzzzzzz" };
 	struct xlvs_maglev_backend b[120], *c = b + 100;
 	uint32_t *ring, *again, i, k;
 
 	for (i = 0; i < 100; i++)
 		mk(&b[i], i, i, 1 + rnd() % 50);
-	for (i = 0; i < 9; i++) {	/* prefixes, lengths around a word, empty */
+	for (i = 0; i < 9; i++) { /* prefixes, lengths around a word, empty */
 		c[i].key = names[i];
 		c[i].key_len = strlen(names[i]);
 		c[i].real_id = 100 + i;
@@ -351,15 +363,15 @@ Test(maglev, matches_reference)
 	for (i = 0; i < 100; i++)
 		b[i].weight = i + 1;
 	expect_same_as_ref(M, b, 100);
-	expect_same_as_ref(191, b, 100);	/* smaller than the endgame */
+	expect_same_as_ref(191, b, 100); /* smaller than the endgame */
 	expect_same_as_ref(193, b, 100);
 	expect_same_as_ref(1009, b, 7);
-	expect_same_as_ref(2, b, 5);		/* smallest rings: skip is 1 */
+	expect_same_as_ref(2, b, 5); /* smallest rings: skip is 1 */
 	expect_same_as_ref(3, b, 100);
-	for (i = 0; i < 300; i++)		/* few weights: classes of many */
+	for (i = 0; i < 300; i++) /* few weights: classes of many */
 		mk(&b[i], i, i, i % 7 == 3 ? 0 : 1 + rnd() % 5);
 	expect_same_as_ref(M, b, 300);
-	for (i = 0; i < NMAX; i++)		/* skewed: gaps of up to 65535 rounds */
+	for (i = 0; i < NMAX; i++) /* skewed: gaps of up to 65535 rounds */
 		mk(&b[i], i, i, i ? 1 + i % 3 : 65535);
 	expect_same_as_ref(M, b, NMAX);
 	free(b);
@@ -380,8 +392,8 @@ static void expect_proportional(const struct xlvs_maglev_backend *b, uint32_t n,
 		exp = (double)M * b[i].weight / sum;
 		dev = cnt[i] > exp ? cnt[i] - exp : exp - cnt[i];
 		cr_expect(dev <= (exp / 100 > 1 ? exp / 100 : 1),
-			  "%s: real %u weight %u has %u slots, expected %.2f",
-			  what, i, b[i].weight, cnt[i], exp);
+			  "%s: real %u weight %u has %u slots, expected %.2f", what, i, b[i].weight, cnt[i],
+			  exp);
 		if (dev > worst)
 			worst = dev;
 	}
@@ -415,8 +427,8 @@ Test(maglev, equal_weights_within_one_percent)
 	ring = build(M, b, 100);
 	count_slots(ring, M, cnt, 100);
 	for (i = 0; i < 100; i++) {
-		cr_expect(cnt[i] >= 655.37 * 0.99 && cnt[i] <= 655.37 * 1.01,
-			  "real %u has %u slots", i, cnt[i]);
+		cr_expect(cnt[i] >= 655.37 * 0.99 && cnt[i] <= 655.37 * 1.01, "real %u has %u slots", i,
+			  cnt[i]);
 		cr_expect(cnt[i] == 655 || cnt[i] == 656, "real %u has %u slots", i, cnt[i]);
 	}
 	free(ring);
@@ -425,7 +437,7 @@ Test(maglev, equal_weights_within_one_percent)
 Test(maglev, skewed_weights_many_reals)
 {
 	struct xlvs_maglev_backend *b = calloc(XLVS_MAX_REALS, sizeof(*b));
-	uint8_t (*k)[4] = calloc(XLVS_MAX_REALS, sizeof(*k));
+	uint8_t(*k)[4] = calloc(XLVS_MAX_REALS, sizeof(*k));
 	uint32_t *ring, heavy = 0, i;
 
 	cr_assert(b && k);
@@ -500,11 +512,10 @@ Test(maglev, removing_one_of_100)
 {
 	double worst = remove_one(M, 100, 100, 2.0);
 
-	fprintf(stderr, "maglev: remove 1 of 100, M=%u: moved <= %.4f of the ring (%.2f/N)\n",
-		M, worst, worst * 100);
+	fprintf(stderr, "maglev: remove 1 of 100, M=%u: moved <= %.4f of the ring (%.2f/N)\n", M, worst,
+		worst * 100);
 	worst = remove_one(655373, 100, 10, 1.5);
-	fprintf(stderr, "maglev: remove 1 of 100, M=655373: moved <= %.4f (%.2f/N)\n",
-		worst, worst * 100);
+	fprintf(stderr, "maglev: remove 1 of 100, M=655373: moved <= %.4f (%.2f/N)\n", worst, worst * 100);
 }
 
 Test(maglev, adding_one_to_100)
@@ -528,8 +539,8 @@ Test(maglev, adding_one_to_100)
 			worst = frac;
 		free(after);
 	}
-	fprintf(stderr, "maglev: add 1 to 100, M=%u: moved <= %.4f of the ring (%.2f/(N+1))\n",
-		M, worst, worst * 101);
+	fprintf(stderr, "maglev: add 1 to 100, M=%u: moved <= %.4f of the ring (%.2f/(N+1))\n", M, worst,
+		worst * 101);
 	free(ring);
 }
 
@@ -567,7 +578,8 @@ Test(maglev, build_time)
 	 * seen here: 0.85 ms, so about 600x): a build that slows down by orders
 	 * of magnitude (a quadratic walk) fails.
 	 */
-	cr_expect_lt(best, 500.0, "build of %u slots x 100 reals took %.3f ms (best of 50), bound 500 ms", M, best);
+	cr_expect_lt(best, 500.0, "build of %u slots x 100 reals took %.3f ms (best of 50), bound 500 ms", M,
+		     best);
 	free(ring);
 }
 
@@ -590,7 +602,7 @@ Test(ring, diff_counts_and_lists)
 	cr_expect_eq(xlvs_ring_diff(a, b, 0, NULL), 0);
 }
 
-#define SENTINEL	0xdead0000u
+#define SENTINEL 0xdead0000u
 
 static int new_map(uint32_t entries)
 {
@@ -641,8 +653,8 @@ static void check_write(int fd, uint32_t entries, uint32_t base, uint32_t m)
 			map_put(fd, base + i, SENTINEL);
 	cr_assert_eq(xlvs_ring_write(fd, base, old, new, m), (int)diff);
 	for (i = 0; i < m; i++)
-		cr_assert_eq(map_get(fd, base + i), old[i] == new[i] ? SENTINEL : new[i],
-			     "slot %u", base + i);
+		cr_assert_eq(map_get(fd, base + i), old[i] == new[i] ? SENTINEL : new[i], "slot %u",
+			     base + i);
 	cr_assert_eq(xlvs_ring_write(fd, base, new, new, m), 0);
 	free(old);
 	free(new);
@@ -698,12 +710,12 @@ Test(ring, write_falls_back_without_batch)
 	int fd = new_map(16384);
 	uint32_t k;
 
-	check_write(fd, 1024, 300, 509);	/* the real batch path */
+	check_write(fd, 1024, 300, 509); /* the real batch path */
 	cr_expect_gt(batch_calls, 0);
 	for (k = 0; k < 3; k++) {
 		forced_err = unsupported[k];
 		batch_calls = 0;
-		check_write(fd, 16384, 100, 10007);	/* three chunks */
+		check_write(fd, 16384, 100, 10007); /* three chunks */
 		/* one failed batch per write, then one update per slot */
 		cr_expect_eq(batch_calls, 2, "error %d: %d batch calls", forced_err, batch_calls);
 	}

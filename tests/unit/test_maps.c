@@ -28,10 +28,10 @@
 #include "xlvs_lb.skel.h"
 #include "xlvsmaps.h"
 
-#define RING_SLOTS	16384
-#define SMALL		1021	/* ring size of most test services */
-#define KEY_LEN		19	/* a real's Maglev key: family, address, port */
-#define NONE		UINT32_MAX
+#define RING_SLOTS 16384
+#define SMALL	   1021 /* ring size of most test services */
+#define KEY_LEN	   19	/* a real's Maglev key: family, address, port */
+#define NONE	   UINT32_MAX
 
 struct world {
 	struct xlvs_lb_bpf *skel;
@@ -48,7 +48,7 @@ static void world_load_conns(struct world *w, uint32_t ring_slots, uint32_t conn
 
 	w->skel = xlvs_lb_bpf__open();
 	cr_assert_not_null(w->skel);
-	bpf_object__for_each_map(map, w->skel->obj)
+	bpf_object__for_each_map (map, w->skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	bpf_map__set_max_entries(w->skel->maps.xlvs_conns, conns);
 	bpf_map__set_max_entries(w->skel->maps.xlvs_ring, ring_slots);
@@ -99,8 +99,8 @@ static struct xlvs_addr addr_of(const char *text)
 }
 
 /* Appends a service (TUN, Maglev); pointers into s->services move with it. */
-static struct xlvs_svc_spec *add_svc(struct xlvs_spec *s, const char *vip, uint8_t proto,
-				     uint16_t port, uint32_t ring)
+static struct xlvs_svc_spec *add_svc(struct xlvs_spec *s, const char *vip, uint8_t proto, uint16_t port,
+				     uint32_t ring)
 {
 	struct xlvs_svc_spec *sv;
 
@@ -140,8 +140,7 @@ static void del_real(struct xlvs_svc_spec *sv, size_t i)
 static void del_svc(struct xlvs_spec *s, size_t i)
 {
 	free(s->services[i].reals);
-	memmove(&s->services[i], &s->services[i + 1],
-		(--s->nr_services - i) * sizeof(s->services[0]));
+	memmove(&s->services[i], &s->services[i + 1], (--s->nr_services - i) * sizeof(s->services[0]));
 }
 
 static void spec_copy(struct xlvs_spec *d, const struct xlvs_spec *s)
@@ -207,11 +206,10 @@ static void expect_stats(const struct xlvs_apply_stats *got, struct xlvs_apply_s
 	cr_expect_eq(memcmp(got, &want, sizeof(want)), 0,
 		     "apply stats: services +%u ~%u -%u reals %u/-%u slots %u vips %u/-%u filter %u, "
 		     "want +%u ~%u -%u reals %u/-%u slots %u vips %u/-%u filter %u",
-		     got->services_added, got->services_updated, got->services_removed,
-		     got->reals_written, got->reals_removed, got->ring_slots_written,
-		     got->vips_written, got->vips_removed, got->vip_filter_written,
-		     want.services_added, want.services_updated, want.services_removed,
-		     want.reals_written, want.reals_removed, want.ring_slots_written,
+		     got->services_added, got->services_updated, got->services_removed, got->reals_written,
+		     got->reals_removed, got->ring_slots_written, got->vips_written, got->vips_removed,
+		     got->vip_filter_written, want.services_added, want.services_updated,
+		     want.services_removed, want.reals_written, want.reals_removed, want.ring_slots_written,
 		     want.vips_written, want.vips_removed, want.vip_filter_written);
 }
 
@@ -227,8 +225,8 @@ static void *array_read(int fd, uint32_t n, size_t vsz)
 	cr_assert(vals && keys);
 	while (got < n && !err) {
 		cnt = n - got;
-		err = bpf_map_lookup_batch(fd, got ? &tok : NULL, &tok, keys + got,
-					   vals + got * vsz, &cnt, NULL);
+		err = bpf_map_lookup_batch(fd, got ? &tok : NULL, &tok, keys + got, vals + got * vsz, &cnt,
+					   NULL);
 		got += cnt;
 	}
 	cr_assert_eq(got, n, "array read: %u of %u (%d)", got, n, err);
@@ -354,10 +352,10 @@ static uint32_t real_id(struct world *w, const struct xlvs_svc_spec *sv, const c
 /* ---- what the maps must hold for a spec ---- */
 
 /* The cross-director contract: Maglev over (family, address, service port). */
-static void expect_ring(struct world *w, const struct xlvs_svc_spec *sv,
-			const struct xlvs_service *e, const struct xlvs_real *reals)
+static void expect_ring(struct world *w, const struct xlvs_svc_spec *sv, const struct xlvs_service *e,
+			const struct xlvs_real *reals)
 {
-	uint8_t (*keys)[KEY_LEN] = calloc(sv->nr_reals + 1, KEY_LEN);
+	uint8_t(*keys)[KEY_LEN] = calloc(sv->nr_reals + 1, KEY_LEN);
 	struct xlvs_maglev_backend *b = calloc(sv->nr_reals + 1, sizeof(*b));
 	uint32_t *want = malloc(e->ring_size * sizeof(*want)), *got;
 	__be16 port = htons(sv->port);
@@ -409,7 +407,7 @@ static void expect_vips(struct world *w, const struct xlvs_spec *s)
 			if (memcmp(&s->services[j].vip, &s->services[i].vip, sizeof(struct xlvs_addr)))
 				continue;
 			if (j < i)
-				break;	/* counted with its first service */
+				break; /* counted with its first service */
 			nr++;
 			if (s->services[j].flags & XLVS_SVC_F_ECHO)
 				flags |= XLVS_VIP_F_ECHO;
@@ -465,7 +463,8 @@ static void expect_layout(struct world *w, const struct xlvs_service *e, size_t 
 		for (j = 0; j < i; j++) {
 			cr_expect_neq(e[i].id, e[j].id);
 			cr_expect(e[i].ring_base >= e[j].ring_base + e[j].ring_size ||
-				  e[j].ring_base >= e[i].ring_base + e[i].ring_size, "slices overlap");
+					  e[j].ring_base >= e[i].ring_base + e[i].ring_size,
+				  "slices overlap");
 		}
 	}
 }
@@ -512,17 +511,22 @@ struct dump {
 	uint32_t *ring;
 	uint64_t *filter;
 	uint32_t nsvc, nvip;
-	struct { struct xlvs_svc_key k; struct xlvs_service v; } svc[64];
-	struct { struct xlvs_vip_key k; struct xlvs_vip v; } vip[64];
+	struct {
+		struct xlvs_svc_key k;
+		struct xlvs_service v;
+	} svc[64];
+	struct {
+		struct xlvs_vip_key k;
+		struct xlvs_vip v;
+	} vip[64];
 };
 
-#define DUMP_HASH(fd, arr, n)							\
-	do {									\
-		while ((n) < 64 && !bpf_map_get_next_key(fd, (n) ? &arr[(n) - 1].k : NULL, \
-							 &arr[n].k)) {	\
-			cr_assert_eq(bpf_map_lookup_elem(fd, &arr[n].k, &arr[n].v), 0); \
-			(n)++;							\
-		}								\
+#define DUMP_HASH(fd, arr, n)                                                                                \
+	do {                                                                                                 \
+		while ((n) < 64 && !bpf_map_get_next_key(fd, (n) ? &arr[(n)-1].k : NULL, &arr[n].k)) {       \
+			cr_assert_eq(bpf_map_lookup_elem(fd, &arr[n].k, &arr[n].v), 0);                      \
+			(n)++;                                                                               \
+		}                                                                                            \
 	} while (0)
 
 static int svc_rec_cmp(const void *a, const void *b)
@@ -557,16 +561,14 @@ static void dump_free(struct dump *d)
 
 static void expect_same(const struct dump *a, const struct dump *b, const char *what)
 {
-	cr_expect_eq(memcmp(a->reals, b->reals, XLVS_MAX_REALS * sizeof(*a->reals)), 0,
-		     "%s: reals changed", what);
-	cr_expect_eq(memcmp(a->ring, b->ring, W.ring_slots * sizeof(*a->ring)), 0,
-		     "%s: ring changed", what);
+	cr_expect_eq(memcmp(a->reals, b->reals, XLVS_MAX_REALS * sizeof(*a->reals)), 0, "%s: reals changed",
+		     what);
+	cr_expect_eq(memcmp(a->ring, b->ring, W.ring_slots * sizeof(*a->ring)), 0, "%s: ring changed", what);
 	cr_expect_eq(memcmp(a->filter, b->filter, XLVS_VIP_FILTER_WORDS * sizeof(*a->filter)), 0,
 		     "%s: VIP filter changed", what);
-	cr_expect(a->nsvc == b->nsvc && !memcmp(a->svc, b->svc, sizeof(a->svc)),
-		  "%s: services changed", what);
-	cr_expect(a->nvip == b->nvip && !memcmp(a->vip, b->vip, sizeof(a->vip)),
-		  "%s: VIPs changed", what);
+	cr_expect(a->nsvc == b->nsvc && !memcmp(a->svc, b->svc, sizeof(a->svc)), "%s: services changed",
+		  what);
+	cr_expect(a->nvip == b->nvip && !memcmp(a->vip, b->vip, sizeof(a->vip)), "%s: VIPs changed", what);
 }
 
 /* ---- opening ---- */
@@ -574,7 +576,7 @@ static void expect_same(const struct dump *a, const struct dump *b, const char *
 Test(open, from_obj_takes_every_map_and_its_sizes, .init = setup, .fini = teardown)
 {
 	struct xlvs_maps *m = &W.m;
-	int fds[] = { m->services, m->vips, m->reals, m->ring, m->conns, m->svc_stats,
+	int fds[] = { m->services,   m->vips,  m->reals,  m->ring,	m->conns,  m->svc_stats,
 		      m->real_stats, m->drops, m->events, m->syn_guard, m->config, m->vip_filter };
 	size_t i, j;
 
@@ -619,15 +621,15 @@ static void pin_all(struct world *w, const char *dir)
 	struct bpf_map *map;
 	char path[256];
 
-	bpf_object__for_each_map(map, w->skel->obj) {
+	bpf_object__for_each_map (map, w->skel->obj) {
 		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
 		cr_assert_eq(bpf_map__pin(map, path), 0, "pin %s", path);
 	}
 }
 
 /* Replace the pin of `name` with a fresh map of that shape. */
-static void repin(const char *dir, const char *name, enum bpf_map_type type, uint32_t ksz,
-		  uint32_t vsz, uint32_t entries)
+static void repin(const char *dir, const char *name, enum bpf_map_type type, uint32_t ksz, uint32_t vsz,
+		  uint32_t entries)
 {
 	char path[256];
 	int fd = bpf_map_create(type, name, ksz, vsz, entries, NULL);
@@ -694,9 +696,11 @@ Test(apply, from_empty_writes_exactly_the_spec)
 	f = want_filter(&s);
 	for (i = 0; i < XLVS_VIP_FILTER_WORDS; i++)
 		words += f[i] != 0;
-	expect_stats(&st, (struct xlvs_apply_stats){
-		.services_added = 3, .reals_written = 7, .ring_slots_written = SMALL + SMALL + 2039,
-		.vips_written = 2, .vip_filter_written = words });
+	expect_stats(&st, (struct xlvs_apply_stats){ .services_added = 3,
+						     .reals_written = 7,
+						     .ring_slots_written = SMALL + SMALL + 2039,
+						     .vips_written = 2,
+						     .vip_filter_written = words });
 	expect_maps(&W, &s);
 	free(f);
 	xlvs_spec_free(&s);
@@ -778,7 +782,8 @@ Test(apply, add_real_writes_one_real_and_the_ring_diff)
 	st = apply_ok(&W, &s);
 	new = read_ring(&W, e.ring_base, e.ring_size);
 	expect_stats(&st, (struct xlvs_apply_stats){
-		.reals_written = 1, .ring_slots_written = xlvs_ring_diff(old, new, e.ring_size, NULL) });
+				  .reals_written = 1,
+				  .ring_slots_written = xlvs_ring_diff(old, new, e.ring_size, NULL) });
 	cr_expect_gt(st.ring_slots_written, 0);
 	for (i = 0; i < 3; i++)
 		cr_expect_eq(real_id(&W, &s.services[0], addrs[i]), ids[i], "id of %s moved", addrs[i]);
@@ -806,7 +811,8 @@ Test(apply, remove_real_leaves_the_ring_then_deactivates)
 	st = apply_ok(&W, &s);
 	new = read_ring(&W, e.ring_base, e.ring_size);
 	expect_stats(&st, (struct xlvs_apply_stats){
-		.reals_removed = 1, .ring_slots_written = xlvs_ring_diff(old, new, e.ring_size, NULL) });
+				  .reals_removed = 1,
+				  .ring_slots_written = xlvs_ring_diff(old, new, e.ring_size, NULL) });
 	for (i = 0; i < e.ring_size; i++)
 		cr_assert_neq(new[i], id, "slot %u still names the removed real", i);
 	after = get_real(&W, id);
@@ -836,8 +842,7 @@ Test(apply, ring_resize_moves_to_a_new_slice_and_frees_the_old)
 	cr_expect_eq(moved.id, e.id);
 	cr_expect_eq(moved.ring_size, 2039);
 	/* the old slice was still in use during the apply: the new one is elsewhere */
-	cr_expect(moved.ring_base >= e.ring_base + e.ring_size ||
-		  moved.ring_base + 2039 <= e.ring_base);
+	cr_expect(moved.ring_base >= e.ring_base + e.ring_size || moved.ring_base + 2039 <= e.ring_base);
 	expect_maps(&W, &s);
 	/* a later service takes the freed slice (the first gap that fits) */
 	add_real(add_svc(&s, "198.18.0.11", IPPROTO_TCP, 80, SMALL), "198.18.3.1", 1);
@@ -868,7 +873,7 @@ Test(apply, delete_service_entry_vip_and_reals)
 	st = apply_ok(&W, &s);
 	/* its VIP stays for the TCP service, now with one service */
 	expect_stats(&st, (struct xlvs_apply_stats){
-		.services_removed = 1, .reals_removed = 2, .vips_written = 1 });
+				  .services_removed = 1, .reals_removed = 2, .vips_written = 1 });
 	cr_expect_not(get_svc(&W, &gone, &e));
 	for (i = 0; i < 2; i++)
 		cr_expect_eq(get_real(&W, ids[i]).flags & XLVS_REAL_F_ACTIVE, 0, "%s", addrs[i]);
@@ -896,11 +901,11 @@ Test(apply, vip_echo_is_the_union_of_its_services)
 	s.services[0].flags = 0;
 	s.services[1].flags = XLVS_SVC_F_ECHO;
 	apply_ok(&W, &s);
-	expect_maps(&W, &s);	/* one of two services: echo */
+	expect_maps(&W, &s); /* one of two services: echo */
 	s.services[1].flags = 0;
 	st = apply_ok(&W, &s);
 	expect_stats(&st, (struct xlvs_apply_stats){ .services_updated = 1, .vips_written = 1 });
-	expect_maps(&W, &s);	/* none: no echo */
+	expect_maps(&W, &s); /* none: no echo */
 	s.services[2].flags = XLVS_SVC_F_ECHO;
 	st = apply_ok(&W, &s);
 	expect_stats(&st, (struct xlvs_apply_stats){ .services_updated = 1, .vips_written = 1 });
@@ -933,7 +938,7 @@ static void spoil_ring_not_prime(struct xlvs_spec *s)
 
 static void spoil_ring_too_big(struct xlvs_spec *s)
 {
-	s->services[2].ring_size = 16777259;	/* a prime above XLVS_MAGLEV_MAX_SIZE */
+	s->services[2].ring_size = 16777259; /* a prime above XLVS_MAGLEV_MAX_SIZE */
 }
 
 static void spoil_vip_family(struct xlvs_spec *s)
@@ -991,7 +996,7 @@ static void spoil_reals_null(struct xlvs_spec *s)
 
 static void spoil_ring_space(struct xlvs_spec *s)
 {
-	add_svc(s, "198.18.0.12", IPPROTO_TCP, 80, 12323);	/* > 16384 - 4081 free */
+	add_svc(s, "198.18.0.12", IPPROTO_TCP, 80, 12323); /* > 16384 - 4081 free */
 }
 
 static void spoil_services(struct xlvs_spec *s)
@@ -1019,7 +1024,11 @@ static void spoil_reals(struct xlvs_spec *s)
 
 Test(apply, invalid_spec_writes_nothing)
 {
-	static const struct { spoil_fn fn; int err; const char *what; } cases[] = {
+	static const struct {
+		spoil_fn fn;
+		int err;
+		const char *what;
+	} cases[] = {
 		{ spoil_dup_service, -EINVAL, "same service twice" },
 		{ spoil_dup_real, -EINVAL, "same real twice" },
 		{ spoil_same_address_other_port, -EINVAL, "same address, other port" },
@@ -1050,8 +1059,8 @@ Test(apply, invalid_spec_writes_nothing)
 	dump_take(&W, &a);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		spec_copy(&bad, &s);
-		bad.services[0].reals[0].weight = 7;	/* would be written */
-		del_real(&bad.services[1], 0);		/* would be removed */
+		bad.services[0].reals[0].weight = 7; /* would be written */
+		del_real(&bad.services[1], 0);	     /* would be removed */
 		cases[i].fn(&bad);
 		err = xlvs_apply(&W.m, &bad, &st);
 		cr_expect_eq(err, cases[i].err, "%s: %d", cases[i].what, err);
@@ -1087,8 +1096,8 @@ Test(apply, no_free_real_id_writes_nothing)
 	sv->nr_reals = XLVS_MAX_REALS - 3;
 	t = now_s();
 	apply_ok(&W, &s);
-	fprintf(stderr, "apply of one service with %u reals, ring 16381: %.1f ms\n",
-		XLVS_MAX_REALS - 3, (now_s() - t) * 1e3);
+	fprintf(stderr, "apply of one service with %u reals, ring 16381: %.1f ms\n", XLVS_MAX_REALS - 3,
+		(now_s() - t) * 1e3);
 	dump_take(&W, &a);
 	spec_copy(&more, &s);
 	sv = add_svc(&more, "198.18.0.11", IPPROTO_TCP, 80, 3);
@@ -1098,7 +1107,7 @@ Test(apply, no_free_real_id_writes_nothing)
 	dump_take(&W, &b);
 	expect_same(&a, &b, "ids exhausted");
 	del_real(sv, 3);
-	apply_ok(&W, &more);	/* three fit */
+	apply_ok(&W, &more); /* three fit */
 	expect_maps(&W, &more);
 	dump_free(&a);
 	dump_free(&b);
@@ -1228,7 +1237,7 @@ Test(apply, resolver_next_hop_stays_while_the_address_does)
 	memcpy(nh.nh_mac, mac, 6);
 	memcpy(nh.nh_smac, smac, 6);
 	nh.nh_ifindex = 42;
-	put_real(&W, id, &nh);		/* what the daemon's resolver does */
+	put_real(&W, id, &nh); /* what the daemon's resolver does */
 	s.services[2].reals[0].weight = 9;
 	s.services[2].reals[0].gue_port = 9999;
 	apply_ok(&W, &s);
@@ -1259,7 +1268,10 @@ Test(apply, leftovers_of_an_interrupted_apply_are_deactivated)
 	struct xlvs_spec s;
 	struct xlvs_apply_stats st;
 	struct xlvs_real orphan = {
-		.family = XLVS_AF_INET, .flags = XLVS_REAL_F_ACTIVE, .svc_id = 1, .weight = 1,
+		.family = XLVS_AF_INET,
+		.flags = XLVS_REAL_F_ACTIVE,
+		.svc_id = 1,
+		.weight = 1,
 	};
 
 	/* reals written for service id 1, then the writer died before its entry */
@@ -1413,8 +1425,8 @@ static bool vip_present(const struct xlvs_maps *m, const struct xlvs_svc_key *k)
 	uint64_t f;
 
 	memcpy(vk.addr, k->addr, sizeof(vk.addr));
-	return !bpf_map_lookup_elem(m->vips, &vk, &v) &&
-	       !bpf_map_lookup_elem(m->vip_filter, &word, &f) && (f & (1ull << (bit % 64)));
+	return !bpf_map_lookup_elem(m->vips, &vk, &v) && !bpf_map_lookup_elem(m->vip_filter, &word, &f) &&
+	       (f & (1ull << (bit % 64)));
 }
 
 static void observe_service(struct observer *o, const struct xlvs_svc_key *k, unsigned int *seed)
@@ -1448,8 +1460,8 @@ static void *observe(void *arg)
 	uint32_t i, n;
 
 	while (!o->stop) {
-		for (n = 0; n < 64 && !bpf_map_get_next_key(o->w->m.services, n ? &k[n - 1] : NULL,
-							     &k[n]); n++)
+		for (n = 0; n < 64 && !bpf_map_get_next_key(o->w->m.services, n ? &k[n - 1] : NULL, &k[n]);
+		     n++)
 			;
 		for (i = 0; i < n; i++)
 			observe_service(o, &k[i], &seed);
@@ -1494,8 +1506,8 @@ Test(apply, a_concurrent_reader_never_sees_a_half_written_service)
 	o.stop = true;
 	pthread_join(t, NULL);
 	cr_expect_gt(o.checks, 1000, "the reader checked %llu slots", (unsigned long long)o.checks);
-	cr_expect_eq(o.violations, 0, "%llu inconsistent reads of %llu",
-		     (unsigned long long)o.violations, (unsigned long long)o.checks);
+	cr_expect_eq(o.violations, 0, "%llu inconsistent reads of %llu", (unsigned long long)o.violations,
+		     (unsigned long long)o.checks);
 }
 
 /*
@@ -1504,11 +1516,10 @@ Test(apply, a_concurrent_reader_never_sees_a_half_written_service)
  */
 static int lookup_batch_err;
 
-int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values,
-			 __u32 *count, const struct bpf_map_batch_opts *opts)
+int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, __u32 *count,
+			 const struct bpf_map_batch_opts *opts)
 {
-	int (*real)(int, void *, void *, void *, void *, __u32 *,
-		    const struct bpf_map_batch_opts *);
+	int (*real)(int, void *, void *, void *, void *, __u32 *, const struct bpf_map_batch_opts *);
 
 	if (lookup_batch_err) {
 		*count = 0;
@@ -1591,7 +1602,7 @@ static void big_spec(struct xlvs_spec *s, uint32_t nsvc, uint32_t nreal, uint32_
 	for (i = 0; i < nsvc; i++) {
 		sv = &s->services[s->nr_services++];
 		sv->vip = addr_of("198.18.0.0");
-		sv->vip.be[0] = htonl(0xc6120000 + i / 4 + 1);	/* 4 ports per VIP */
+		sv->vip.be[0] = htonl(0xc6120000 + i / 4 + 1); /* 4 ports per VIP */
 		sv->proto = IPPROTO_TCP;
 		sv->port = 80 + i % 4;
 		sv->fwd = XLVS_FWD_TUN;
@@ -1631,9 +1642,10 @@ static void scale(uint32_t ring)
 	st = apply_ok(&W, &s);
 	t3 = now_s();
 	cr_expect_eq(st.reals_written, 1);
-	fprintf(stderr, "apply 1000 services x 10 reals, ring %u (%u slots): from scratch %.0f ms, "
-		"identical %.0f ms, one weight %.0f ms (%u slots)\n", ring, 1000 * ring,
-		(t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, st.ring_slots_written);
+	fprintf(stderr,
+		"apply 1000 services x 10 reals, ring %u (%u slots): from scratch %.0f ms, "
+		"identical %.0f ms, one weight %.0f ms (%u slots)\n",
+		ring, 1000 * ring, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, st.ring_slots_written);
 	world_unload(&W);
 	xlvs_spec_free(&s);
 }
@@ -1663,7 +1675,7 @@ Test(state, read_matches_the_maps, .init = setup, .fini = teardown)
 	std_spec(&s);
 	apply_ok(&W, &s);
 	del_real(&s.services[0], 2);
-	apply_ok(&W, &s);	/* leaves an inactive real behind */
+	apply_ok(&W, &s); /* leaves an inactive real behind */
 	cr_assert_eq(xlvs_state_read(&W.m, &st), 0);
 	cr_assert_eq(st.nr_services, 3);
 	reals = read_reals(&W);
@@ -1683,8 +1695,9 @@ Test(state, read_matches_the_maps, .init = setup, .fini = teardown)
 		for (j = 0; j < st.services[i].nr_reals; j++) {
 			if (j)
 				cr_expect_lt(st.services[i].reals[j - 1].id, st.services[i].reals[j].id);
-			cr_expect_eq(memcmp(&st.services[i].reals[j].real,
-					    &reals[st.services[i].reals[j].id], sizeof(struct xlvs_real)), 0);
+			cr_expect_eq(memcmp(&st.services[i].reals[j].real, &reals[st.services[i].reals[j].id],
+					    sizeof(struct xlvs_real)),
+				     0);
 			cr_expect(st.services[i].reals[j].real.flags & XLVS_REAL_F_ACTIVE);
 		}
 	}
@@ -1707,8 +1720,9 @@ Test(state, read_of_65536_reals_is_fast, .init = setup, .fini = teardown)
 	cr_assert(r && ids);
 	for (id = 0; id < XLVS_MAX_REALS; id++) {
 		ids[id] = id;
-		r[id] = (struct xlvs_real){ .family = XLVS_AF_INET, .flags = XLVS_REAL_F_ACTIVE,
-					    .svc_id = id % 16, .weight = 1 };
+		r[id] = (struct xlvs_real){
+			.family = XLVS_AF_INET, .flags = XLVS_REAL_F_ACTIVE, .svc_id = id % 16, .weight = 1
+		};
 		r[id].addr[0] = htonl(id);
 	}
 	cr_assert_eq(bpf_map_update_batch(W.m.reals, ids, r, &cnt, NULL), 0);
@@ -1774,8 +1788,9 @@ Test(counters, sums_over_cpus, .init = setup, .fini = teardown)
 
 static void put_real_gen(uint32_t id, uint32_t gen, bool active)
 {
-	struct xlvs_real r = { .family = XLVS_AF_INET, .flags = active ? XLVS_REAL_F_ACTIVE : 0,
-			       .weight = 1, .gen = gen };
+	struct xlvs_real r = {
+		.family = XLVS_AF_INET, .flags = active ? XLVS_REAL_F_ACTIVE : 0, .weight = 1, .gen = gen
+	};
 
 	cr_assert_eq(bpf_map_update_elem(W.m.reals, &id, &r, BPF_ANY), 0);
 }
@@ -1783,8 +1798,9 @@ static void put_real_gen(uint32_t id, uint32_t gen, bool active)
 static void put_conn_gen(uint32_t i, uint32_t real, uint32_t gen, uint32_t last_seen, uint8_t state)
 {
 	struct xlvs_flow f = { .family = XLVS_AF_INET, .proto = IPPROTO_TCP, .dport = htons(80) };
-	struct xlvs_conn c = { .real_id = real, .real_gen = gen, .hash = i, .last_seen = last_seen,
-			       .state = state };
+	struct xlvs_conn c = {
+		.real_id = real, .real_gen = gen, .hash = i, .last_seen = last_seen, .state = state
+	};
 
 	f.src[0] = htonl(0xc6126400 + i);
 	f.dst[0] = htonl(0xc612000a);
@@ -1855,7 +1871,8 @@ Test(conns, jiffies_match_the_kernels)
 	cr_assert_neq(kj, 0);
 	cr_expect_leq((uint32_t)kj - j.now, 2, "jiffies %u, kernel %u", j.now, (uint32_t)kj);
 	cr_expect(j.tick_ns == 1000000 || j.tick_ns == 3333333 || j.tick_ns == 4000000 ||
-		  j.tick_ns == 10000000, "tick %llu ns", (unsigned long long)j.tick_ns);
+			  j.tick_ns == 10000000,
+		  "tick %llu ns", (unsigned long long)j.tick_ns);
 	cr_expect_eq(xlvs_conn_idle_ns(&j, j.now - 10), 10 * j.tick_ns);
 	cr_expect_eq(xlvs_conn_idle_ns(&j, j.now + 3), 0, "stamped after the reading");
 	cr_expect_eq(xlvs_conn_idle_ns(&j, j.now), 0);
@@ -1872,16 +1889,16 @@ Test(conns, counts_by_age_per_real, .init = setup, .fini = teardown)
 	for (uint32_t id = 0; id < 4; id++)
 		put_real_gen(id, id == 2 ? 5 : 0, true);
 	put_real_gen(9, 0, true);
-	put_conn(0, 1, j.now);			/* now */
-	put_conn(1, 1, j.now - sec);		/* 1 s */
-	put_conn(2, 1, j.now - 100 * sec);	/* 100 s */
+	put_conn(0, 1, j.now);		   /* now */
+	put_conn(1, 1, j.now - sec);	   /* 1 s */
+	put_conn(2, 1, j.now - 100 * sec); /* 100 s */
 	put_conn(3, 2, j.now - 1000 * sec);
 	put_conn(4, 3, j.now - 2 * sec);
-	put_conn(5, 9, j.now);			/* real id beyond the array */
-	put_conn_state(6, 3, j.now, XLVS_CONN_CLOSING);	/* FIN seen: inactive however recent */
-	put_conn_state(7, 2, j.now, XLVS_CONN_SYN);	/* handshake not completed: inactive (IPVS SYN_RECV) */
-	put_conn_gen(8, 2, 5, j.now, XLVS_CONN_OPEN);	/* real 2 now: generation 5 */
-	put_conn_gen(10, 1, 3, j.now, XLVS_CONN_OPEN);	/* an earlier real of id 1: nobody's */
+	put_conn(5, 9, j.now);				/* real id beyond the array */
+	put_conn_state(6, 3, j.now, XLVS_CONN_CLOSING); /* FIN seen: inactive however recent */
+	put_conn_state(7, 2, j.now, XLVS_CONN_SYN);    /* handshake not completed: inactive (IPVS SYN_RECV) */
+	put_conn_gen(8, 2, 5, j.now, XLVS_CONN_OPEN);  /* real 2 now: generation 5 */
+	put_conn_gen(10, 1, 3, j.now, XLVS_CONN_OPEN); /* an earlier real of id 1: nobody's */
 	cr_assert_eq(xlvs_conn_counts(&W.m, 10ull * 1000000000, cnt, 4), 0);
 	cr_expect(cnt[0].active == 0 && cnt[0].inactive == 0);
 	cr_expect(cnt[1].active == 2 && cnt[1].inactive == 1);
@@ -1896,8 +1913,12 @@ Test(conns, counts_by_age_per_real, .init = setup, .fini = teardown)
 Test(helpers, global_config, .init = setup, .fini = teardown)
 {
 	struct xlvs_global_spec g = {
-		.tun_mtu = 1480, .gue_port = 7000, .syn_guard_rate = 5000, .frag_drop = true,
-		.have_gw_mac = true, .gw_mac = { 2, 1, 2, 3, 4, 5 },
+		.tun_mtu = 1480,
+		.gue_port = 7000,
+		.syn_guard_rate = 5000,
+		.frag_drop = true,
+		.have_gw_mac = true,
+		.gw_mac = { 2, 1, 2, 3, 4, 5 },
 	};
 	struct xlvs_config c;
 
@@ -1970,6 +1991,6 @@ Test(helpers, spec_free_empties_the_spec)
 	xlvs_spec_free(&s);
 	cr_expect_eq(s.nr_services, 0);
 	cr_expect_null(s.services);
-	xlvs_spec_free(&s);	/* twice is harmless */
+	xlvs_spec_free(&s); /* twice is harmless */
 	xlvs_spec_free(NULL);
 }

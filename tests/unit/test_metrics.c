@@ -26,10 +26,10 @@
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 
-#define ULL(x)	((unsigned long long)(x))
+#define ULL(x) ((unsigned long long)(x))
 
 #ifndef XLVS_VERSION
-#define XLVS_VERSION	"0.1.0"
+#define XLVS_VERSION "0.1.0"
 #endif
 
 struct mxenv {
@@ -37,7 +37,7 @@ struct mxenv {
 	struct xlvs_maps m;
 	struct xlvsd_status h;
 	int ncpus;
-	uint32_t svc_a, real_a1, real_a2;	/* ids xlvs_apply gave */
+	uint32_t svc_a, real_a1, real_a2; /* ids xlvs_apply gave */
 };
 
 static void addr(const char *text, struct xlvs_addr *a)
@@ -52,13 +52,19 @@ static void addr(const char *text, struct xlvs_addr *a)
 static void apply_services(struct mxenv *e)
 {
 	struct xlvs_real_spec ra[2] = {
-		{ .weight = 3, .fwd = XLVS_FWD_DR }, { .weight = 1, .fwd = XLVS_FWD_DR },
+		{ .weight = 3, .fwd = XLVS_FWD_DR },
+		{ .weight = 1, .fwd = XLVS_FWD_DR },
 	};
 	struct xlvs_real_spec rb[1] = { { .weight = 5, .fwd = XLVS_FWD_TUN } };
 	struct xlvs_real_spec rc[1] = { { .weight = 0, .fwd = XLVS_FWD_DR } };
 	struct xlvs_svc_spec s[3] = {
 		{ .proto = IPPROTO_TCP, .port = 80, .ring_size = 251, .nr_reals = 2, .reals = ra },
-		{ .proto = IPPROTO_UDP, .port = 53, .ring_size = 251, .nr_reals = 1, .reals = rb, .fwd = XLVS_FWD_TUN },
+		{ .proto = IPPROTO_UDP,
+		  .port = 53,
+		  .ring_size = 251,
+		  .nr_reals = 1,
+		  .reals = rb,
+		  .fwd = XLVS_FWD_TUN },
 		{ .proto = IPPROTO_TCP, .port = 0, .ring_size = 251, .nr_reals = 1, .reals = rc },
 	};
 	struct xlvs_spec spec = { .nr_services = 3, .services = s };
@@ -104,7 +110,7 @@ static void env_up(struct mxenv *e)
 	memset(e, 0, sizeof(*e));
 	e->skel = xlvs_lb_bpf__open();
 	cr_assert(e->skel, "open skeleton");
-	bpf_object__for_each_map(map, e->skel->obj)
+	bpf_object__for_each_map (map, e->skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	bpf_map__set_max_entries(e->skel->maps.xlvs_conns, 1024);
 	bpf_map__set_max_entries(e->skel->maps.xlvs_ring, 1024);
@@ -208,14 +214,14 @@ static size_t count_prefix(const char *body, const char *prefix)
 
 /* ---- a checker for the text format (version 0.0.4) ---- */
 
-#define MAX_FAM		128
-#define MAX_SERIES	1024
+#define MAX_FAM	   128
+#define MAX_SERIES 1024
 
 struct fmt_state {
 	char fam[MAX_FAM][64];
 	bool help[MAX_FAM], type[MAX_FAM];
 	size_t nfam;
-	long cur;			/* family whose samples may follow, -1 none */
+	long cur; /* family whose samples may follow, -1 none */
 	char *series[MAX_SERIES];
 	size_t nseries;
 };
@@ -288,7 +294,8 @@ static void check_sample(struct fmt_state *s, const char *line)
 			for (p += 2; *p != '"'; p++) {
 				cr_assert(*p && *p != '\n', "unterminated label value in %s", line);
 				if (*p == '\\') {
-					cr_assert(p[1] == '\\' || p[1] == '"' || p[1] == 'n', "bad escape in %s", line);
+					cr_assert(p[1] == '\\' || p[1] == '"' || p[1] == 'n',
+						  "bad escape in %s", line);
 					p++;
 				}
 			}
@@ -341,7 +348,7 @@ Test(metrics, escape)
 	cr_assert_str_eq(b, "plain 1.2");
 	cr_assert_eq(xlvs_metrics_escape(b, sizeof(b), "a\\b\"c\nd"), 10);
 	cr_assert_str_eq(b, "a\\\\b\\\"c\\nd");
-	cr_assert_eq(xlvs_metrics_escape(b, 4, "a\"b\"c"), 7);	/* truncated, like snprintf */
+	cr_assert_eq(xlvs_metrics_escape(b, 4, "a\"b\"c"), 7); /* truncated, like snprintf */
 	cr_assert_str_eq(b, "a\\\"");
 	cr_assert_eq(xlvs_metrics_escape(NULL, 0, "\\"), 2);
 	cr_assert_eq(xlvs_metrics_escape(b, sizeof(b), ""), 0);
@@ -351,9 +358,24 @@ Test(metrics, escape)
 Test(metrics, parse_listen)
 {
 	static const char *bad[] = {
-		"", ":", "0", "65536", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:x", "127.0.0.1:80x",
-		"::1:9105", "[::1]", "[::1]9105", "[]:9105", "[127.0.0.1]:9105", "localhost:9105",
-		"1.2.3.4.5:80", "[::1]:-1", "127.0.0.1:+80",
+		"",
+		":",
+		"0",
+		"65536",
+		"127.0.0.1",
+		"127.0.0.1:",
+		"127.0.0.1:0",
+		"127.0.0.1:x",
+		"127.0.0.1:80x",
+		"::1:9105",
+		"[::1]",
+		"[::1]9105",
+		"[]:9105",
+		"[127.0.0.1]:9105",
+		"localhost:9105",
+		"1.2.3.4.5:80",
+		"[::1]:-1",
+		"127.0.0.1:+80",
 	};
 	struct sockaddr_storage ss;
 	struct sockaddr_in *s4 = (void *)&ss;
@@ -365,7 +387,7 @@ Test(metrics, parse_listen)
 	cr_assert_eq(xlvs_metrics_parse_listen("127.0.0.1:9105", &ss, &len), 0);
 	cr_assert(ss.ss_family == AF_INET && len == sizeof(*s4) && s4->sin_port == htons(9105));
 	cr_assert_eq(s4->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
-	cr_assert_eq(xlvs_metrics_parse_listen("9105", &ss, &len), 0);	/* loopback by default */
+	cr_assert_eq(xlvs_metrics_parse_listen("9105", &ss, &len), 0); /* loopback by default */
 	cr_assert(ss.ss_family == AF_INET && s4->sin_addr.s_addr == htonl(INADDR_LOOPBACK));
 	cr_assert_eq(xlvs_metrics_parse_listen(":9106", &ss, &len), 0);
 	cr_assert(s4->sin_addr.s_addr == htonl(INADDR_LOOPBACK) && s4->sin_port == htons(9106));
@@ -456,7 +478,7 @@ Test(metrics, render_without_health_and_errors, .timeout = 20)
 	char *body = (char *)1;
 
 	env_up(&e);
-	e.h.last_reload_time = 0;	/* never reloaded: nothing failed */
+	e.h.last_reload_time = 0; /* never reloaded: nothing failed */
 	body = render(&e, &e.h);
 	expect_line(body, "xlvs_daemon_last_reload_success 1");
 	free(body);
@@ -466,7 +488,7 @@ Test(metrics, render_without_health_and_errors, .timeout = 20)
 	expect_line(body, "xlvs_up 1");
 	free(body);
 
-	memset(&bad, 0xff, sizeof(bad));	/* no maps at all */
+	memset(&bad, 0xff, sizeof(bad)); /* no maps at all */
 	cr_assert_lt(xlvs_metrics_render(&bad, NULL, &body, &len), 0);
 	cr_assert_null(body);
 	cr_assert_eq(len, 0);
@@ -610,7 +632,8 @@ Test(metrics, http_ipv6_and_bad_listen, .timeout = 20)
 /* A connection from 127.0.0.1 that sent half a request and waits. */
 static int trickler(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	static const char half[] = "GET /metrics HTTP/1.1\r\nHost: a\r\nX-Slow: ";
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -625,7 +648,8 @@ static int trickler(int port)
 static int scrape_from_other(int port)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000002) };
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
 	struct timeval tmo = { .tv_sec = 3 };
@@ -635,7 +659,8 @@ static int scrape_from_other(int port)
 
 	cr_assert(fd >= 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
-	cr_assert_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0, "bind 127.0.0.2: %s", strerror(errno));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0, "bind 127.0.0.2: %s",
+		     strerror(errno));
 	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
 	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(req) - 1 &&
 	    (n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0)

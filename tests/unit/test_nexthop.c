@@ -30,13 +30,13 @@
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 
-#define NH_A		"nhA"
-#define NH_B		"nhB"
-#define MAC_A		"02:00:00:00:aa:01"
-#define MAC_B		"02:00:00:00:bb:01"
-#define MAC_R1		"02:00:00:00:01:0a"
-#define MAC_R2		"02:00:00:00:01:0b"
-#define MAC_GW		"02:00:00:00:00:fe"
+#define NH_A   "nhA"
+#define NH_B   "nhB"
+#define MAC_A  "02:00:00:00:aa:01"
+#define MAC_B  "02:00:00:00:bb:01"
+#define MAC_R1 "02:00:00:00:01:0a"
+#define MAC_R2 "02:00:00:00:01:0b"
+#define MAC_GW "02:00:00:00:00:fe"
 
 struct nhenv {
 	struct xlvs_lb_bpf *skel;
@@ -77,17 +77,17 @@ static int sh_out(char *out, size_t size, const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-#define SH(...)								\
-	do {								\
-		char o_[1024];						\
-		cr_assert(sh_out(o_, sizeof(o_), __VA_ARGS__) == 0,	\
-			  "command failed: %s", o_);			\
+#define SH(...)                                                                                              \
+	do {                                                                                                 \
+		char o_[1024];                                                                               \
+		cr_assert(sh_out(o_, sizeof(o_), __VA_ARGS__) == 0, "command failed: %s", o_);               \
 	} while (0)
 
 static void mac(const char *text, uint8_t out[6])
 {
-	cr_assert(sscanf(text, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &out[0], &out[1], &out[2], &out[3],
-			 &out[4], &out[5]) == 6, "bad MAC %s", text);
+	cr_assert(sscanf(text, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &out[0], &out[1], &out[2], &out[3], &out[4],
+			 &out[5]) == 6,
+		  "bad MAC %s", text);
 }
 
 /* A private netns with nhA (198.18.0.1/24, 2001:db8::1/64, fe80::a) <-> nhB, and private maps. */
@@ -114,12 +114,12 @@ static void env_up(struct nhenv *e)
 
 	e->skel = xlvs_lb_bpf__open();
 	cr_assert(e->skel, "open skeleton");
-	bpf_object__for_each_map(map, e->skel->obj)
+	bpf_object__for_each_map (map, e->skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	bpf_map__set_max_entries(e->skel->maps.xlvs_conns, 1024);
 	bpf_map__set_max_entries(e->skel->maps.xlvs_ring, 1024);
 	cr_assert(xlvs_lb_bpf__load(e->skel) == 0, "load skeleton: %s", strerror(errno));
-	memset(&e->m, 0xff, sizeof(e->m));	/* every fd -1: only xlvs_reals is used */
+	memset(&e->m, 0xff, sizeof(e->m)); /* every fd -1: only xlvs_reals is used */
 	e->m.reals = bpf_map__fd(e->skel->maps.xlvs_reals);
 	cr_assert(xlvs_nh_open(&e->nh, &e->m) == 0);
 }
@@ -134,8 +134,14 @@ static void put_real(struct nhenv *e, uint32_t id, const char *addr, uint8_t fwd
 {
 	struct xlvs_real r = {
 		.family = strchr(addr, ':') ? XLVS_AF_INET6 : XLVS_AF_INET,
-		.fwd = fwd, .flags = flags, .svc_id = 7, .gue_port = htons(6081), .weight = 42,
-		.nh_mac = { 0xde, 0xad, 0, 0, 0, 1 }, .nh_smac = { 0xde, 0xad, 0, 0, 0, 2 }, .nh_ifindex = 99,
+		.fwd = fwd,
+		.flags = flags,
+		.svc_id = 7,
+		.gue_port = htons(6081),
+		.weight = 42,
+		.nh_mac = { 0xde, 0xad, 0, 0, 0, 1 },
+		.nh_smac = { 0xde, 0xad, 0, 0, 0, 2 },
+		.nh_ifindex = 99,
 	};
 
 	cr_assert(inet_pton(r.family == XLVS_AF_INET ? AF_INET : AF_INET6, addr, r.addr) == 1);
@@ -160,8 +166,8 @@ static void expect_valid(struct nhenv *e, uint32_t id, const char *want)
 	mac(MAC_A, a);
 	cr_assert(r.flags & XLVS_REAL_F_NH_VALID, "real %u: NH_VALID not set", id);
 	cr_assert(r.flags & XLVS_REAL_F_ACTIVE);
-	cr_assert(!memcmp(r.nh_mac, w, 6), "real %u: nh_mac %02x:%02x:%02x:%02x:%02x:%02x, want %s",
-		  id, r.nh_mac[0], r.nh_mac[1], r.nh_mac[2], r.nh_mac[3], r.nh_mac[4], r.nh_mac[5], want);
+	cr_assert(!memcmp(r.nh_mac, w, 6), "real %u: nh_mac %02x:%02x:%02x:%02x:%02x:%02x, want %s", id,
+		  r.nh_mac[0], r.nh_mac[1], r.nh_mac[2], r.nh_mac[3], r.nh_mac[4], r.nh_mac[5], want);
 	cr_assert(!memcmp(r.nh_smac, a, 6), "real %u: nh_smac is not %s", id, MAC_A);
 	cr_assert_eq(r.nh_ifindex, (uint32_t)e->ifindex);
 	cr_assert_eq(r.svc_id, 7);
@@ -215,7 +221,9 @@ static struct xlvs_nh_stats stats(struct nhenv *e)
 static int probe_socket(int proto)
 {
 	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET, .sll_protocol = htons(proto), .sll_ifindex = (int)if_nametoindex(NH_B),
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(proto),
+		.sll_ifindex = (int)if_nametoindex(NH_B),
 	};
 	struct timeval tmo = { .tv_sec = 0, .tv_usec = 200000 };
 	int fd = socket(AF_PACKET, SOCK_DGRAM, htons(proto));
@@ -236,8 +244,8 @@ static bool saw_probe(int fd, const char *target)
 
 	inet_pton(v6 ? AF_INET6 : AF_INET, target, t);
 	while (time(NULL) <= end) {
-		n = recv(fd, b, sizeof(b), 0);	/* SO_RCVTIMEO 200 ms */
-		if (!v6 && n >= 28 && b[7] == 1 && !memcmp(b + 24, t, 4))	/* ARP op 1, target IP */
+		n = recv(fd, b, sizeof(b), 0);				  /* SO_RCVTIMEO 200 ms */
+		if (!v6 && n >= 28 && b[7] == 1 && !memcmp(b + 24, t, 4)) /* ARP op 1, target IP */
 			return true;
 		if (v6 && n >= 64 && b[6] == IPPROTO_ICMPV6 && b[40] == 135 && !memcmp(b + 48, t, 16))
 			return true;
@@ -263,10 +271,10 @@ Test(nexthop, bad_arguments)
 	cr_assert_eq(xlvs_nh_open(NULL, &m), -EINVAL);
 	cr_assert_eq(xlvs_nh_open(&nh, NULL), -EINVAL);
 	cr_assert_null(nh);
-	cr_assert_eq(xlvs_nh_open(&nh, &m), -EINVAL);	/* no xlvs_reals */
+	cr_assert_eq(xlvs_nh_open(&nh, &m), -EINVAL); /* no xlvs_reals */
 	cr_assert(fd >= 0, "bpf_map_create: %s", strerror(errno));
 	m.reals = fd;
-	cr_assert_eq(xlvs_nh_open(&nh, &m), -EINVAL);	/* not the reals array */
+	cr_assert_eq(xlvs_nh_open(&nh, &m), -EINVAL); /* not the reals array */
 	close(fd);
 	cr_assert_eq(xlvs_nh_sync(NULL), -EINVAL);
 	cr_assert_eq(xlvs_nh_process(NULL), -EINVAL);
@@ -281,7 +289,7 @@ Test(nexthop, dr4_permanent_neighbour, .timeout = 10)
 
 	env_up(&e);
 	put_real(&e, 3, "198.18.0.10", XLVS_FWD_DR, XLVS_REAL_F_ACTIVE);
-	put_real(&e, 4, "198.18.0.12", XLVS_FWD_DR, XLVS_REAL_F_NH_VALID);	/* inactive */
+	put_real(&e, 4, "198.18.0.12", XLVS_FWD_DR, XLVS_REAL_F_NH_VALID); /* inactive */
 	SH("ip neigh replace 198.18.0.10 dev %s lladdr %s nud permanent", NH_A, MAC_R1);
 	before = get_real(&e, 4);
 
@@ -294,7 +302,7 @@ Test(nexthop, dr4_permanent_neighbour, .timeout = 10)
 	cr_assert_eq(stats(&e).written, 1);
 	cr_assert_eq(stats(&e).triggered, 0, "NTF_USE sent for a PERMANENT entry (it would destroy it)");
 
-	cr_assert_eq(xlvs_nh_sync(e.nh), 0);	/* nothing changed: nothing written */
+	cr_assert_eq(xlvs_nh_sync(e.nh), 0); /* nothing changed: nothing written */
 	cr_assert_eq(stats(&e).written, 0);
 	cr_assert(!neigh_pending("198.18.0.10"), "the permanent entry was disturbed");
 	env_down(&e);
@@ -332,7 +340,7 @@ Test(nexthop, dr4_unresolved_triggers_resolution, .timeout = 10)
 	cr_assert(neigh_pending("198.18.0.11"), "no INCOMPLETE/FAILED entry: resolution not started");
 	cr_assert(saw_probe(ps, "198.18.0.11"), "no ARP request for 198.18.0.11 left nhA");
 
-	cr_assert_eq(xlvs_nh_sync(e.nh), 0);	/* INCOMPLETE: already resolving */
+	cr_assert_eq(xlvs_nh_sync(e.nh), 0); /* INCOMPLETE: already resolving */
 	cr_assert_eq(stats(&e).triggered, 0);
 	close(ps);
 	env_down(&e);
@@ -380,7 +388,7 @@ Test(nexthop, carrier_loss_invalidates, .timeout = 10)
 	SH("ip neigh replace 198.18.0.10 dev %s lladdr %s nud permanent", NH_A, MAC_R1);
 	cr_assert_eq(xlvs_nh_sync(e.nh), 0);
 	expect_valid(&e, 2, MAC_R1);
-	SH("ip link set %s down", NH_B);	/* nhA loses its carrier */
+	SH("ip link set %s down", NH_B); /* nhA loses its carrier */
 	process_until(&e, 2, false, NULL);
 	SH("ip link set %s up", NH_B);
 	process_until(&e, 2, true, MAC_R1);
@@ -396,9 +404,9 @@ Test(nexthop, tunnel_reals_use_the_gateway, .timeout = 10)
 	SH("ip neigh replace 198.18.0.254 dev %s lladdr %s nud permanent", NH_A, MAC_GW);
 	put_real(&e, 10, "198.18.50.5", XLVS_FWD_TUN, XLVS_REAL_F_ACTIVE);
 	put_real(&e, 11, "198.18.50.6", XLVS_FWD_GUE, XLVS_REAL_F_ACTIVE);
-	put_real(&e, 12, "198.18.0.30", XLVS_FWD_TUN, XLVS_REAL_F_ACTIVE);	/* on-link */
-	put_real(&e, 13, "198.18.50.7", XLVS_FWD_DR, XLVS_REAL_F_ACTIVE);	/* DR: ARPs for itself */
-	put_real(&e, 14, "198.19.99.1", XLVS_FWD_TUN, XLVS_REAL_F_ACTIVE);	/* no route */
+	put_real(&e, 12, "198.18.0.30", XLVS_FWD_TUN, XLVS_REAL_F_ACTIVE); /* on-link */
+	put_real(&e, 13, "198.18.50.7", XLVS_FWD_DR, XLVS_REAL_F_ACTIVE);  /* DR: ARPs for itself */
+	put_real(&e, 14, "198.19.99.1", XLVS_FWD_TUN, XLVS_REAL_F_ACTIVE); /* no route */
 	SH("ip neigh replace 198.18.0.30 dev %s lladdr %s nud permanent", NH_A, MAC_R1);
 
 	cr_assert_eq(xlvs_nh_sync(e.nh), 0);

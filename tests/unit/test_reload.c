@@ -24,8 +24,8 @@
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 
-#define RING_DEFAULT	65537
-#define MAX_MAPS	32
+#define RING_DEFAULT 65537
+#define MAX_MAPS     32
 
 static struct xlvs_lb_bpf *skel;
 static struct xlvsd d;
@@ -37,7 +37,7 @@ static void setup(void)
 
 	skel = xlvs_lb_bpf__open();
 	cr_assert_not_null(skel);
-	bpf_object__for_each_map(map, skel->obj)
+	bpf_object__for_each_map (map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s (root needed)", strerror(errno));
 	memset(&d, 0, sizeof(d));
@@ -59,8 +59,7 @@ static void teardown(void)
 	xlvs_lb_bpf__destroy(skel);
 }
 
-static struct xlvs_addr A(const char *s)
-{
+static struct xlvs_addr A(const char *s) {
 	struct xlvs_addr a;
 
 	memset(&a, 0, sizeof(a));
@@ -68,7 +67,8 @@ static struct xlvs_addr A(const char *s)
 	return a;
 }
 
-static void add_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)
+static void
+add_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)
 {
 	struct xlvs_svc_spec *v;
 
@@ -117,7 +117,7 @@ static void base_spec(struct xlvs_spec *s, uint32_t interval_ms)
 	ck->interval_ms = interval_ms;
 	ck->timeout_ms = 1000;
 	snprintf(ck->command, sizeof(ck->command), "false");
-	v->reals[1].check = calloc(1, sizeof(*v->reals[1].check));	/* type none: off */
+	v->reals[1].check = calloc(1, sizeof(*v->reals[1].check)); /* type none: off */
 }
 
 /* Run the loop until n checked reals are down (at most 5 s). */
@@ -156,7 +156,7 @@ static bool per_cpu(enum bpf_map_type t)
 	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
-#define BATCH	4096
+#define BATCH 4096
 
 /*
  * Summed, FNV-1a alone cancels out: its low bit is the parity of its input
@@ -233,7 +233,7 @@ static size_t maps_digest(struct digest *dg)
 	struct bpf_map *map;
 	size_t n = 0;
 
-	bpf_object__for_each_map(map, skel->obj) {
+	bpf_object__for_each_map (map, skel->obj) {
 		cr_assert_lt(n, MAX_MAPS);
 		map_digest(map, &dg[n++]);
 	}
@@ -248,8 +248,8 @@ static char *health_text(void)
 	char *text;
 
 	cr_assert(json_is_array(svcs));
-	json_array_foreach(svcs, i, svc)
-		json_array_foreach(json_object_get(svc, "reals"), j, real)
+	json_array_foreach (svcs, i, svc)
+		json_array_foreach (json_object_get(svc, "reals"), j, real)
 			json_object_del(json_object_get(real, "health"), "since_s");
 	text = json_dumps(svcs, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(svcs);
@@ -265,8 +265,8 @@ static void real_is(size_t j, json_int_t weight, const char *state)
 	cr_expect_eq(json_integer_value(json_object_get(r, "effective_weight")), weight,
 		     "real %zu: effective weight %lld, want %lld", j,
 		     json_integer_value(json_object_get(r, "effective_weight")), weight);
-	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(r, "health"), "state")),
-			 state, "real %zu", j);
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(r, "health"), "state")), state,
+			 "real %zu", j);
 	json_decref(svcs);
 }
 
@@ -276,8 +276,7 @@ static void real_is(size_t j, json_int_t weight, const char *state)
  * so the maps refuse it. .11 must stay down at weight 0, and the maps and
  * the health reply must be exactly what they were before the reload.
  */
-Test(reload, refused_reload_keeps_maps_and_health, .init = setup, .fini = teardown,
-     .timeout = 60)
+Test(reload, refused_reload_keeps_maps_and_health, .init = setup, .fini = teardown, .timeout = 60)
 {
 	struct digest before[MAX_MAPS], after[MAX_MAPS];
 	struct xlvs_apply_stats st;
@@ -321,8 +320,7 @@ Test(reload, refused_reload_keeps_maps_and_health, .init = setup, .fini = teardo
 }
 
 /* The same reload without the extra services is taken: the new check starts in its initial state. */
-Test(reload, accepted_reload_commits_the_new_checks, .init = setup, .fini = teardown,
-     .timeout = 60)
+Test(reload, accepted_reload_commits_the_new_checks, .init = setup, .fini = teardown, .timeout = 60)
 {
 	struct digest before[MAX_MAPS], after[MAX_MAPS];
 	struct xlvs_apply_stats st;
@@ -357,8 +355,7 @@ Test(reload, accepted_reload_commits_the_new_checks, .init = setup, .fini = tear
  * sorry server 198.18.1.99 and a quorum of 1. 198.18.0.20:80 the same
  * reals with on_down: remove.
  */
-static void restart_spec(struct xlvs_spec *s, const char *command, uint32_t interval_ms,
-			 bool sorry)
+static void restart_spec(struct xlvs_spec *s, const char *command, uint32_t interval_ms, bool sorry)
 {
 	static const char *const vips[] = { "198.18.0.10", "198.18.0.20" };
 	struct xlvs_svc_spec *v;
@@ -384,7 +381,7 @@ static void restart_spec(struct xlvs_spec *s, const char *command, uint32_t inte
 		ck->timeout_ms = 1000;
 		snprintf(ck->command, sizeof(ck->command), "%s", command);
 		if (!sorry)
-			v->reals[3].check = calloc(1, sizeof(*v->reals[3].check));	/* off */
+			v->reals[3].check = calloc(1, sizeof(*v->reals[3].check)); /* off */
 		v->health->on_down = i ? XLVS_ON_DOWN_REMOVE : XLVS_ON_DOWN_QUIESCE;
 		if (sorry) {
 			v->health->have_sorry = true;
@@ -410,8 +407,7 @@ static void wait_counts(unsigned int want_up, unsigned int want_down)
 			return;
 		ev_run(d.loop, EVRUN_ONCE);
 	}
-	cr_assert_fail("%u up, %u down after 5 s, want %u up, %u down", up, down, want_up,
-		       want_down);
+	cr_assert_fail("%u up, %u down after 5 s, want %u up, %u down", up, down, want_up, want_down);
 }
 
 /* The weight of real addr in service vip as the maps hold it; -1: not in the maps. */
@@ -465,7 +461,8 @@ static void expect_same_maps(const struct digest *before, size_t n, const char *
 	for (i = 0; i < n; i++)
 		cr_expect(before[i].entries == after[i].entries && before[i].sum == after[i].sum,
 			  "%s: map %s changed: %llu entries (hash %016llx) before, %llu (%016llx) "
-			  "after", when, before[i].name, (unsigned long long)before[i].entries,
+			  "after",
+			  when, before[i].name, (unsigned long long)before[i].entries,
 			  (unsigned long long)before[i].sum, (unsigned long long)after[i].entries,
 			  (unsigned long long)after[i].sum);
 }
@@ -476,8 +473,7 @@ static void expect_same_maps(const struct digest *before, size_t n, const char *
  * starts down (the maps are written as they were, not with .11 back at
  * weight 1) and needs its two rise checks to come back; .12 and .13 start up.
  */
-Test(reload, restart_starts_from_the_health_in_the_maps, .init = setup, .fini = teardown,
-     .timeout = 60)
+Test(reload, restart_starts_from_the_health_in_the_maps, .init = setup, .fini = teardown, .timeout = 60)
 {
 	struct digest before[MAX_MAPS];
 	struct xlvs_apply_stats st;
@@ -514,8 +510,10 @@ Test(reload, restart_starts_from_the_health_in_the_maps, .init = setup, .fini = 
 	/* rise 2: two passing checks bring .11 back in both services */
 	wait_counts(6, 0);
 	svcs = xlvsd_hc_json(d.hc, &d.spec);
-	h = json_object_get(json_object_get(json_array_get(json_object_get(json_array_get(svcs, 0),
-			    "reals"), 0), "health"), "checks");
+	h = json_object_get(json_object_get(json_array_get(json_object_get(json_array_get(svcs, 0), "reals"),
+							   0),
+					    "health"),
+			    "checks");
 	cr_expect_geq(json_integer_value(h), 2, "up after its rise checks");
 	json_decref(svcs);
 	restart_spec(&want, "true", 50, false);
@@ -529,8 +527,7 @@ Test(reload, restart_starts_from_the_health_in_the_maps, .init = setup, .fini = 
  * restart keeps it so (reals at weight 0, the sorry server in) until the
  * checks say otherwise, and tells no quorum change.
  */
-Test(reload, restart_keeps_the_sorry_server_of_the_maps, .init = setup, .fini = teardown,
-     .timeout = 60)
+Test(reload, restart_keeps_the_sorry_server_of_the_maps, .init = setup, .fini = teardown, .timeout = 60)
 {
 	struct digest before[MAX_MAPS];
 	struct xlvs_apply_stats st;
@@ -558,7 +555,7 @@ Test(reload, restart_keeps_the_sorry_server_of_the_maps, .init = setup, .fini = 
 	svcs = xlvsd_hc_json(d.hc, &d.spec);
 	q = json_object_get(json_array_get(svcs, 0), "quorum");
 	cr_expect(json_is_true(json_object_get(q, "lost")), "the quorum is still lost");
-	cr_expect(json_is_true(json_object_get(json_object_get(json_array_get(svcs, 0), "sorry"),
-					       "active")), "the sorry server is still active");
+	cr_expect(json_is_true(json_object_get(json_object_get(json_array_get(svcs, 0), "sorry"), "active")),
+		  "the sorry server is still active");
 	json_decref(svcs);
 }

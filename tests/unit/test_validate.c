@@ -24,58 +24,53 @@
 #include "xlvs_lb.skel.h"
 
 /* The running state, lines 1-8; the reals' next item is on line 9. */
-#define BASE	"interfaces: [eth0]\n" \
-		"tunnel: { source4: 198.18.0.1 }\n" \
-		"services:\n" \
-		"  - vip: 198.18.0.10\n" \
-		"    port: 80\n" \
-		"    protocol: tcp\n" \
-		"    reals:\n" \
-		"      - address: 198.18.1.11\n"
+#define BASE                                                                                                 \
+	"interfaces: [eth0]\n"                                                                               \
+	"tunnel: { source4: 198.18.0.1 }\n"                                                                  \
+	"services:\n"                                                                                        \
+	"  - vip: 198.18.0.10\n"                                                                             \
+	"    port: 80\n"                                                                                     \
+	"    protocol: tcp\n"                                                                                \
+	"    reals:\n"                                                                                       \
+	"      - address: 198.18.1.11\n"
 /* A real of the service above, as a file would give it: "ADD_REAL("{ address: X }")". */
-#define FILE_REAL(r)	BASE "      - " r "\n"
-#define FILE_SVC(s)	BASE "  - " s "\n"
+#define FILE_REAL(r) BASE "      - " r "\n"
+#define FILE_SVC(s)  BASE "  - " s "\n"
 
-#define SVC_ARG	"\"service\": {\"vip\": \"198.18.0.10\", \"port\": 80, \"protocol\": \"tcp\"}"
-#define REAL_ADD(real, more)	"{\"cmd\": \"real-add\", " SVC_ARG ", \"real\": " real more "}"
-#define SVC_ADD(svc, more)	"{\"cmd\": \"service-add\", \"service\": " svc more "}"
+#define SVC_ARG		     "\"service\": {\"vip\": \"198.18.0.10\", \"port\": 80, \"protocol\": \"tcp\"}"
+#define REAL_ADD(real, more) "{\"cmd\": \"real-add\", " SVC_ARG ", \"real\": " real more "}"
+#define SVC_ADD(svc, more)   "{\"cmd\": \"service-add\", \"service\": " svc more "}"
 
 struct row {
 	const char *name;
-	const char *req;	/* the control request */
-	const char *yaml;	/* the same mistake in the file */
-	const char *want;	/* both messages (the file's after "line:column: ") */
+	const char *req;  /* the control request */
+	const char *yaml; /* the same mistake in the file */
+	const char *want; /* both messages (the file's after "line:column: ") */
 };
 
 static const struct row rows[] = {
 	/* ---- a real's address ---- */
-	{ "real multicast", REAL_ADD("{\"address\": \"224.0.0.1\"}", ""),
-	  FILE_REAL("{ address: 224.0.0.1 }"),
+	{ "real multicast", REAL_ADD("{\"address\": \"224.0.0.1\"}", ""), FILE_REAL("{ address: 224.0.0.1 }"),
 	  "address: '224.0.0.1' is not a usable unicast address" },
-	{ "real loopback", REAL_ADD("{\"address\": \"127.0.0.1\"}", ""),
-	  FILE_REAL("{ address: 127.0.0.1 }"),
+	{ "real loopback", REAL_ADD("{\"address\": \"127.0.0.1\"}", ""), FILE_REAL("{ address: 127.0.0.1 }"),
 	  "address: '127.0.0.1' is not a usable unicast address" },
 	{ "real broadcast", REAL_ADD("{\"address\": \"255.255.255.255\"}", ""),
 	  FILE_REAL("{ address: 255.255.255.255 }"),
 	  "address: '255.255.255.255' is not a usable unicast address" },
-	{ "real unspecified", REAL_ADD("{\"address\": \"0.0.0.0\"}", ""),
-	  FILE_REAL("{ address: 0.0.0.0 }"),
+	{ "real unspecified", REAL_ADD("{\"address\": \"0.0.0.0\"}", ""), FILE_REAL("{ address: 0.0.0.0 }"),
 	  "address: '0.0.0.0' is not a usable unicast address" },
-	{ "real class E", REAL_ADD("{\"address\": \"240.0.0.1\"}", ""),
-	  FILE_REAL("{ address: 240.0.0.1 }"),
+	{ "real class E", REAL_ADD("{\"address\": \"240.0.0.1\"}", ""), FILE_REAL("{ address: 240.0.0.1 }"),
 	  "address: '240.0.0.1' is not a usable unicast address" },
 	{ "real IPv6 multicast", REAL_ADD("{\"address\": \"ff02::1\"}", ", \"forward\": \"tun\""),
 	  FILE_REAL("{ address: \"ff02::1\", forward: tun }"),
 	  "address: 'ff02::1' is not a usable unicast address" },
 	{ "real IPv6 loopback", REAL_ADD("{\"address\": \"::1\"}", ", \"forward\": \"tun\""),
-	  FILE_REAL("{ address: \"::1\", forward: tun }"),
-	  "address: '::1' is not a usable unicast address" },
+	  FILE_REAL("{ address: \"::1\", forward: tun }"), "address: '::1' is not a usable unicast address" },
 	{ "real is the VIP", REAL_ADD("{\"address\": \"198.18.0.10\"}", ""),
 	  FILE_REAL("{ address: 198.18.0.10 }"),
 	  "address: 198.18.0.10 is the VIP of service tcp 198.18.0.10:80" },
 	{ "real not an address", REAL_ADD("{\"address\": \"198.18.1\"}", ""),
-	  FILE_REAL("{ address: 198.18.1 }"),
-	  "address: '198.18.1' is not an IPv4 or IPv6 address" },
+	  FILE_REAL("{ address: 198.18.1 }"), "address: '198.18.1' is not an IPv4 or IPv6 address" },
 	{ "real IPv6 with dr on an IPv4 VIP", REAL_ADD("{\"address\": \"2001:db8:1::11\"}", ""),
 	  FILE_REAL("{ address: \"2001:db8:1::11\" }"),
 	  "address: 2001:db8:1::11 is IPv6 but the VIP 198.18.0.10 is IPv4 (dr needs the same family; use tun or gue)" },
@@ -86,17 +81,13 @@ static const struct row rows[] = {
 
 	/* ---- a real's numbers and methods ---- */
 	{ "real weight too large", REAL_ADD("{\"address\": \"198.18.1.12\"}", ", \"weight\": 65536"),
-	  FILE_REAL("{ address: 198.18.1.12, weight: 65536 }"),
-	  "weight: 65536 out of range (0..65535)" },
+	  FILE_REAL("{ address: 198.18.1.12, weight: 65536 }"), "weight: 65536 out of range (0..65535)" },
 	{ "real weight negative", REAL_ADD("{\"address\": \"198.18.1.12\"}", ", \"weight\": -1"),
-	  FILE_REAL("{ address: 198.18.1.12, weight: -1 }"),
-	  "weight: -1 out of range (0..65535)" },
+	  FILE_REAL("{ address: 198.18.1.12, weight: -1 }"), "weight: -1 out of range (0..65535)" },
 	{ "real port 0", REAL_ADD("{\"address\": \"198.18.1.12\", \"port\": 0}", ""),
-	  FILE_REAL("{ address: 198.18.1.12, port: 0 }"),
-	  "port: 0 out of range (1..65535)" },
+	  FILE_REAL("{ address: 198.18.1.12, port: 0 }"), "port: 0 out of range (1..65535)" },
 	{ "real port too large", REAL_ADD("{\"address\": \"198.18.1.12\", \"port\": 70000}", ""),
-	  FILE_REAL("{ address: 198.18.1.12, port: 70000 }"),
-	  "port: 70000 out of range (1..65535)" },
+	  FILE_REAL("{ address: 198.18.1.12, port: 70000 }"), "port: 70000 out of range (1..65535)" },
 	{ "real port differs", REAL_ADD("{\"address\": \"198.18.1.12\", \"port\": 8080}", ""),
 	  FILE_REAL("{ address: 198.18.1.12, port: 8080 }"),
 	  "port: 8080 differs from the service port 80 (dr, tun and gue keep the destination port)" },
@@ -124,15 +115,12 @@ static const struct row rows[] = {
 	{ "vip loopback", SVC_ADD("{\"vip\": \"127.0.0.53\", \"port\": 53, \"protocol\": \"udp\"}", ""),
 	  FILE_SVC("{ vip: 127.0.0.53, port: 53, protocol: udp }"),
 	  "vip: '127.0.0.53' is not a usable unicast address" },
-	{ "vip broadcast",
-	  SVC_ADD("{\"vip\": \"255.255.255.255\", \"port\": 80, \"protocol\": \"tcp\"}", ""),
+	{ "vip broadcast", SVC_ADD("{\"vip\": \"255.255.255.255\", \"port\": 80, \"protocol\": \"tcp\"}", ""),
 	  FILE_SVC("{ vip: 255.255.255.255, port: 80, protocol: tcp }"),
 	  "vip: '255.255.255.255' is not a usable unicast address" },
 	{ "vip IPv6 unspecified", SVC_ADD("{\"vip\": \"::\", \"port\": 80, \"protocol\": \"tcp\"}", ""),
-	  FILE_SVC("{ vip: \"::\", port: 80, protocol: tcp }"),
-	  "vip: '::' is not a usable unicast address" },
-	{ "vip IPv6 multicast",
-	  SVC_ADD("{\"vip\": \"ff02::1\", \"port\": 80, \"protocol\": \"tcp\"}", ""),
+	  FILE_SVC("{ vip: \"::\", port: 80, protocol: tcp }"), "vip: '::' is not a usable unicast address" },
+	{ "vip IPv6 multicast", SVC_ADD("{\"vip\": \"ff02::1\", \"port\": 80, \"protocol\": \"tcp\"}", ""),
 	  FILE_SVC("{ vip: \"ff02::1\", port: 80, protocol: tcp }"),
 	  "vip: 'ff02::1' is not a usable unicast address" },
 	{ "vip not an address",
@@ -145,8 +133,7 @@ static const struct row rows[] = {
 	  "port: 65536 out of range (0..65535)" },
 	{ "service port negative",
 	  SVC_ADD("{\"vip\": \"198.18.0.11\", \"port\": -1, \"protocol\": \"tcp\"}", ""),
-	  FILE_SVC("{ vip: 198.18.0.11, port: -1, protocol: tcp }"),
-	  "port: -1 out of range (0..65535)" },
+	  FILE_SVC("{ vip: 198.18.0.11, port: -1, protocol: tcp }"), "port: -1 out of range (0..65535)" },
 	{ "service protocol unknown",
 	  SVC_ADD("{\"vip\": \"198.18.0.11\", \"port\": 80, \"protocol\": \"sctp\"}", ""),
 	  FILE_SVC("{ vip: 198.18.0.11, port: 80, protocol: sctp }"),
@@ -172,8 +159,7 @@ static const struct row rows[] = {
 	  FILE_SVC("{ vip: 198.18.0.11, port: 80, protocol: tcp, ring_size: 65536 }"),
 	  "ring_size: 65536 is not a prime" },
 	{ "service ring_size too small",
-	  SVC_ADD("{\"vip\": \"198.18.0.11\", \"port\": 80, \"protocol\": \"tcp\"}",
-		  ", \"ring_size\": 2"),
+	  SVC_ADD("{\"vip\": \"198.18.0.11\", \"port\": 80, \"protocol\": \"tcp\"}", ", \"ring_size\": 2"),
 	  FILE_SVC("{ vip: 198.18.0.11, port: 80, protocol: tcp, ring_size: 2 }"),
 	  "ring_size: 2 out of range (3..16777213)" },
 	{ "service ring_size too large",
@@ -183,7 +169,7 @@ static const struct row rows[] = {
 	  "ring_size: 16777259 out of range (3..16777213)" },
 };
 
-#define NROWS	(sizeof(rows) / sizeof(rows[0]))
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
 
 static struct xlvs_lb_bpf *skel;
 static struct xlvsd d;
@@ -199,7 +185,7 @@ static void setup(void)
 
 	skel = xlvs_lb_bpf__open();
 	cr_assert_not_null(skel);
-	bpf_object__for_each_map(map, skel->obj)
+	bpf_object__for_each_map (map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s (root needed)", strerror(errno));
 	memset(&d, 0, sizeof(d));
@@ -209,7 +195,7 @@ static void setup(void)
 	cr_assert_eq(err, 0, "xlvs_maps_from_obj: %s", strerror(-err));
 	err = xlvs_conf_parse("base.yaml", BASE, strlen(BASE), &want, &cerr);
 	cr_assert_eq(err, 0, "%u:%u: %s", cerr.line, cerr.column, cerr.msg);
-	want.global.nr_interfaces = 0;	/* nothing to attach to */
+	want.global.nr_interfaces = 0; /* nothing to attach to */
 	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
 	xlvs_spec_free(&want);
 }
@@ -231,8 +217,10 @@ static const char *request(const char *text, char *buf, size_t size)
 	reply = xlvsd_command(&d, req);
 	cr_assert_not_null(reply);
 	e = json_object_get(reply, "error");
-	snprintf(buf, size, "%s", json_is_true(json_object_get(reply, "ok")) ? "" :
-		 json_is_string(e) ? json_string_value(e) : "(no error string)");
+	snprintf(buf, size, "%s",
+		 json_is_true(json_object_get(reply, "ok")) ? ""
+		 : json_is_string(e)			    ? json_string_value(e)
+							    : "(no error string)");
 	json_decref(reply);
 	json_decref(req);
 	return buf;
@@ -249,8 +237,7 @@ Test(validate, file_refuses_each_row)
 		cr_expect_eq(xlvs_conf_parse("t.yaml", rows[i].yaml, strlen(rows[i].yaml), &spec, &err),
 			     -EINVAL, "%s: the file accepts it", rows[i].name);
 		cr_expect(err.line > 0, "%s: no position", rows[i].name);
-		cr_expect_str_eq(err.msg, rows[i].want, "%s: the file says \"%s\"", rows[i].name,
-				 err.msg);
+		cr_expect_str_eq(err.msg, rows[i].want, "%s: the file says \"%s\"", rows[i].name, err.msg);
 		xlvs_spec_free(&spec);
 	}
 }
@@ -271,15 +258,14 @@ ParameterizedTestParameters(validate, socket_refuses_with_the_files_words)
 }
 
 /* One daemon per row: each refusal is seen on its own, with what the socket said. */
-ParameterizedTest(size_t *i, validate, socket_refuses_with_the_files_words,
-		  .init = setup, .fini = teardown, .timeout = 60)
+ParameterizedTest(size_t *i, validate, socket_refuses_with_the_files_words, .init = setup, .fini = teardown,
+		  .timeout = 60)
 {
 	const struct row *r = &rows[*i];
 	char got[512];
 
 	request(r->req, got, sizeof(got));
-	cr_expect_str_eq(got, r->want, "%s: the socket says \"%s\"", r->name,
-			 got[0] ? got : "ok (accepted)");
+	cr_expect_str_eq(got, r->want, "%s: the socket says \"%s\"", r->name, got[0] ? got : "ok (accepted)");
 	/* a refused edit leaves the running state alone */
 	cr_expect_eq(d.spec.nr_services, 1, "%s: services changed", r->name);
 	cr_expect_eq(d.spec.services[0].nr_reals, 1, "%s: reals changed", r->name);
@@ -290,15 +276,21 @@ Test(validate, socket_accepts_valid_edits, .init = setup, .fini = teardown, .tim
 {
 	char got[512];
 
-	cr_expect_str_eq(request(REAL_ADD("{\"address\": \"198.18.1.12\"}", ", \"weight\": 65535"),
-			      got, sizeof(got)), "");
+	cr_expect_str_eq(request(REAL_ADD("{\"address\": \"198.18.1.12\"}", ", \"weight\": 65535"), got,
+				 sizeof(got)),
+			 "");
 	cr_expect_str_eq(request(REAL_ADD("{\"address\": \"198.18.1.13\", \"port\": 80}",
-				       ", \"forward\": \"gue\", \"gue_port\": 7000"), got,
-			      sizeof(got)), "");
+					  ", \"forward\": \"gue\", \"gue_port\": 7000"),
+				 got, sizeof(got)),
+			 "");
 	cr_expect_str_eq(request(SVC_ADD("{\"vip\": \"198.18.0.11\", \"port\": 0, \"protocol\": \"udp\"}",
-				      ", \"ring_size\": 251"), got, sizeof(got)), "");
+					 ", \"ring_size\": 251"),
+				 got, sizeof(got)),
+			 "");
 	cr_expect_str_eq(request(SVC_ADD("{\"vip\": \"2001:db8::10\", \"port\": 443, \"protocol\": \"tcp\"}",
-				      ", \"ring_size\": 0"), got, sizeof(got)), "");
+					 ", \"ring_size\": 0"),
+				 got, sizeof(got)),
+			 "");
 	cr_expect_eq(d.spec.nr_services, 3);
 	cr_expect_eq(d.spec.services[0].nr_reals, 3);
 }
