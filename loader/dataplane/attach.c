@@ -25,8 +25,6 @@
 #include "attach/xdp.h"
 
 #define PROG_NAME      "xlvs_lb"
-#define CONNS_MAP      "xlvs_conns"
-#define RING_MAP       "xlvs_ring"
 #define MAP_PIN_PREFIX "xlvs_" /* every map of the director is named xlvs_* */
 
 /* What the kernel says about a loaded program. */
@@ -254,13 +252,13 @@ static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
 		errno = -err;
 		return NULL;
 	}
-	conns = bpf_object__find_map_by_name(skel->obj, CONNS_MAP);
-	if (conns && conn_entries)
+	conns = skel->maps.xlvs_conns; /* the skeleton names the maps: no string to keep in step */
+	if (conn_entries)
 		err = bpf_map__set_max_entries(conns, conn_entries);
 	/* Sized for the configuration when created; a pinned ring keeps its size (the planner
 	 * refuses a configuration it cannot hold, saying how to grow it). */
-	ring = bpf_object__find_map_by_name(skel->obj, RING_MAP);
-	if (!err && ring && ring_slots)
+	ring = skel->maps.xlvs_ring;
+	if (!err && ring_slots)
 		err = bpf_map__set_max_entries(ring, ring_slots);
 	bpf_object__for_each_map (map, skel->obj) {
 		if (!err)
@@ -275,22 +273,22 @@ static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
 }
 
 /* Remember the ids of our pinned maps: they identify our programs anywhere. */
-static int record_maps(struct xlvs_dp *dp, struct bpf_object *obj)
+static int record_maps(struct xlvs_dp *dp, struct xlvs_lb_bpf *skel)
 {
 	struct bpf_map_info info;
 	struct bpf_map *map;
 	int err;
 
-	bpf_object__for_each_map (map, obj) {
+	bpf_object__for_each_map (map, skel->obj) {
 		if (!bpf_map__is_pinned(map) || dp->nr_map_ids == XLVS_DP_MAX_MAPS)
 			continue;
 		err = get_info(bpf_map__fd(map), &info, sizeof(info));
 		if (err)
 			return err;
 		dp->map_ids[dp->nr_map_ids++] = info.id;
-		if (!strcmp(bpf_map__name(map), CONNS_MAP))
+		if (map == skel->maps.xlvs_conns)
 			dp->conn_entries = info.max_entries;
-		if (!strcmp(bpf_map__name(map), RING_MAP))
+		if (map == skel->maps.xlvs_ring)
 			dp->ring_slots = info.max_entries;
 	}
 	return 0;
@@ -384,7 +382,7 @@ static int load_program(struct xlvs_dp *dp, uint32_t conn_entries, uint32_t ring
 			err == -EPERM ? perm_hint(err) : " (see the libbpf messages above)");
 		goto out;
 	}
-	err = record_maps(dp, skel->obj);
+	err = record_maps(dp, skel);
 	if (!err)
 		err = choose_prog(dp, bpf_program__fd(skel->progs.xlvs_lb));
 out:

@@ -18,6 +18,7 @@
 
 #include "health/hc.h"
 #include "xlvsmaps.h"
+#include "director.h"
 #include "xlvs_lb.skel.h"
 
 static struct xlvs_addr A(const char *s) {
@@ -452,16 +453,7 @@ static struct xlvs_maps maps;
 
 static void load_maps(void)
 {
-	struct bpf_map *map;
-	int err;
-
-	skel = xlvs_lb_bpf__open();
-	cr_assert_not_null(skel);
-	bpf_object__for_each_map (map, skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s (root needed)", strerror(errno));
-	err = xlvs_maps_from_obj(&maps, skel->obj);
-	cr_assert_eq(err, 0, "xlvs_maps_from_obj: %s", strerror(-err));
+	skel = unit_director_load(0, 0, &maps);
 }
 
 static void unload_maps(void)

@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 #include <xlvs/hash.h>
 
+#include "director.h"
 #include "xlvs_lb.skel.h"
 #include "xlvsmaps.h"
 
@@ -43,18 +44,7 @@ static struct world W;
 
 static void world_load_conns(struct world *w, uint32_t ring_slots, uint32_t conns)
 {
-	struct bpf_map *map;
-	int err;
-
-	w->skel = xlvs_lb_bpf__open();
-	cr_assert_not_null(w->skel);
-	bpf_object__for_each_map (map, w->skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	bpf_map__set_max_entries(w->skel->maps.xlvs_conns, conns);
-	bpf_map__set_max_entries(w->skel->maps.xlvs_ring, ring_slots);
-	cr_assert_eq(xlvs_lb_bpf__load(w->skel), 0, "load: %s", strerror(errno));
-	err = xlvs_maps_from_obj(&w->m, w->skel->obj);
-	cr_assert_eq(err, 0, "xlvs_maps_from_obj: %s", strerror(-err));
+	w->skel = unit_director_load(conns, ring_slots, &w->m);
 	w->ring_slots = ring_slots;
 }
 

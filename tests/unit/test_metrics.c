@@ -24,6 +24,7 @@
 #include "daemon/status.h"
 #include "daemon/metrics.h"
 #include "xlvsmaps.h"
+#include "director.h"
 #include "xlvs_lb.skel.h"
 
 #define ULL(x) ((unsigned long long)(x))
@@ -105,17 +106,8 @@ static void apply_services(struct mxenv *e)
 
 static void env_up(struct mxenv *e)
 {
-	struct bpf_map *map;
-
 	memset(e, 0, sizeof(*e));
-	e->skel = xlvs_lb_bpf__open();
-	cr_assert(e->skel, "open skeleton");
-	bpf_object__for_each_map (map, e->skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	bpf_map__set_max_entries(e->skel->maps.xlvs_conns, 1024);
-	bpf_map__set_max_entries(e->skel->maps.xlvs_ring, 1024);
-	cr_assert(xlvs_lb_bpf__load(e->skel) == 0, "load skeleton (needs root): %s", strerror(errno));
-	cr_assert_eq(xlvs_maps_from_obj(&e->m, e->skel->obj), 0);
+	e->skel = unit_director_load(1024, 1024, &e->m);
 	e->ncpus = libbpf_num_possible_cpus();
 	cr_assert(e->ncpus > 0);
 	xlvsd_status_init(&e->h);

@@ -28,6 +28,7 @@
 
 #include "dataplane/nexthop.h"
 #include "xlvsmaps.h"
+#include "director.h"
 #include "xlvs_lb.skel.h"
 
 #define NH_A   "nhA"
@@ -93,8 +94,6 @@ static void mac(const char *text, uint8_t out[6])
 /* A private netns with nhA (198.18.0.1/24, 2001:db8::1/64, fe80::a) <-> nhB, and private maps. */
 static void env_up(struct nhenv *e)
 {
-	struct bpf_map *map;
-
 	memset(e, 0, sizeof(*e));
 	need_tool("ip");
 	cr_assert(unshare(CLONE_NEWNET) == 0, "unshare(CLONE_NEWNET): %s (needs root)", strerror(errno));
@@ -112,13 +111,7 @@ static void env_up(struct nhenv *e)
 	e->ifindex = (int)if_nametoindex(NH_A);
 	cr_assert(e->ifindex > 0);
 
-	e->skel = xlvs_lb_bpf__open();
-	cr_assert(e->skel, "open skeleton");
-	bpf_object__for_each_map (map, e->skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	bpf_map__set_max_entries(e->skel->maps.xlvs_conns, 1024);
-	bpf_map__set_max_entries(e->skel->maps.xlvs_ring, 1024);
-	cr_assert(xlvs_lb_bpf__load(e->skel) == 0, "load skeleton: %s", strerror(errno));
+	e->skel = unit_director_load(1024, 1024, NULL);
 	memset(&e->m, 0xff, sizeof(e->m)); /* every fd -1: only xlvs_reals is used */
 	e->m.reals = bpf_map__fd(e->skel->maps.xlvs_reals);
 	cr_assert(xlvs_nh_open(&e->nh, &e->m) == 0);

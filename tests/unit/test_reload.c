@@ -22,6 +22,7 @@
 #include "daemon/daemon.h"
 #include "health/hc.h"
 #include "xlvsmaps.h"
+#include "director.h"
 #include "xlvs_lb.skel.h"
 
 #define RING_DEFAULT 65537
@@ -32,19 +33,10 @@ static struct xlvsd d;
 
 static void setup(void)
 {
-	struct bpf_map *map;
-	int err;
-
-	skel = xlvs_lb_bpf__open();
-	cr_assert_not_null(skel);
-	bpf_object__for_each_map (map, skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s (root needed)", strerror(errno));
 	memset(&d, 0, sizeof(d));
+	skel = unit_director_load(0, 0, &d.maps);
 	d.dp.lock_fd = d.dp.prog_fd = -1;
 	xlvsd_status_init(&d.status);
-	err = xlvs_maps_from_obj(&d.maps, skel->obj);
-	cr_assert_eq(err, 0, "xlvs_maps_from_obj: %s", strerror(-err));
 	d.loop = ev_loop_new(EVFLAG_AUTO);
 	cr_assert_not_null(d.loop);
 	cr_assert_eq(xlvsd_hc_new(&d.hc, d.loop, 4, NULL, NULL), 0);

@@ -21,6 +21,7 @@
 #include "config/conf.h"
 #include "daemon/daemon.h"
 #include "xlvsmaps.h"
+#include "director.h"
 #include "xlvs_lb.skel.h"
 
 /* The running state, lines 1-8; the reals' next item is on line 9. */
@@ -178,21 +179,14 @@ static void setup(void)
 {
 	struct xlvs_conf_error cerr;
 	struct xlvs_apply_stats st;
-	struct bpf_map *map;
 	struct xlvs_spec want;
 	char msg[512];
 	int err;
 
-	skel = xlvs_lb_bpf__open();
-	cr_assert_not_null(skel);
-	bpf_object__for_each_map (map, skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s (root needed)", strerror(errno));
 	memset(&d, 0, sizeof(d));
+	skel = unit_director_load(0, 0, &d.maps);
 	d.dp.lock_fd = d.dp.prog_fd = -1;
 	xlvsd_status_init(&d.status);
-	err = xlvs_maps_from_obj(&d.maps, skel->obj);
-	cr_assert_eq(err, 0, "xlvs_maps_from_obj: %s", strerror(-err));
 	err = xlvs_conf_parse("base.yaml", BASE, strlen(BASE), &want, &cerr);
 	cr_assert_eq(err, 0, "%u:%u: %s", cerr.line, cerr.column, cerr.msg);
 	want.global.nr_interfaces = 0; /* nothing to attach to */

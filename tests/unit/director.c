@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+/* See director.h. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "director.h"
+
+struct xlvs_lb_bpf *unit_director_load(uint32_t conns, uint32_t ring_slots, struct xlvs_maps *m)
+{
+	struct xlvs_lb_bpf *skel = xlvs_lb_bpf__open();
+	struct bpf_map *map;
+	int err;
+
+	cr_assert_not_null(skel, "open the xlvs_lb skeleton");
+	bpf_object__for_each_map (map, skel->obj)
+		bpf_map__set_pin_path(map, NULL); /* each test owns private maps */
+	if (conns)
+		bpf_map__set_max_entries(skel->maps.xlvs_conns, conns);
+	if (ring_slots)
+		bpf_map__set_max_entries(skel->maps.xlvs_ring, ring_slots);
+	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load xlvs_lb: %s (root needed)", strerror(errno));
+	if (m) {
+		err = xlvs_maps_from_obj(m, skel->obj);
+		cr_assert_eq(err, 0, "xlvs_maps_from_obj: %s", strerror(-err));
+	}
+	return skel;
+}
