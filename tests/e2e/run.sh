@@ -712,6 +712,48 @@ s_restart_no_loss() {
 	[ "$lost" = 0 ] || fail "lost $lost of $sent packets across restarts"
 }
 
+# Fault: xlvsd killed with SIGKILL under traffic while a real is down. The pinned program goes on
+# forwarding (echo requests answered by the director, an upload to a real), the next xlvsd adopts
+# it, and health is taken from the maps: the down real keeps weight 0 (no weight-1 window).
+s_kill9_under_traffic() {
+	local pid lost sent i w n
+	health_config 2 2 "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
+	reload
+	wait_all_up 3 5000
+	n=$(grep -c "real ${REAL4[1]} is down" "$LOG")
+	http_down 1
+	wait_log "real ${REAL4[1]} is down" $((n + 1)) 3000 >/dev/null
+	in_ns "$NS_CL" ping -q -i 0.005 -c 600 -W 1 $VIP4 >"$E2E_DIR/ping9.out" 2>&1 &
+	local ping=$!
+	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
+		>"$E2E_DIR/kill9.out" 2>&1 &
+	local upload=$!
+	sleep 0.5
+	pid=$(cat "$PIDFILE") && rm -f "$PIDFILE"
+	kill -9 "$pid"
+	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	kill -0 "$pid" 2>/dev/null && fail "xlvsd ($pid) survived SIGKILL"
+	sleep 1		# nobody runs the control plane now; the data path does not notice
+	start_xlvsd
+	grep -q "adopted pinned" "$LOG" || fail "the restarted xlvsd did not adopt the pinned program: $(tail -3 "$LOG")"
+	grep -q "health: started from the adopted maps: 1 checked reals down" "$LOG" ||
+		fail "health not taken from the maps: $(grep health "$LOG" | tail -3)"
+	for i in $(seq 10); do	# 1 s: every check has run several times
+		w=$(xlvs -j service list | jq -r --arg a "${REAL4[1]}" '.services[].reals[] | select(.address == $a) | .weight')
+		[ "$w" = 0 ] || fail "the down real ${REAL4[1]} got weight '$w' back after the restart"
+		sleep 0.1
+	done
+	http_up 1
+	wait $ping
+	wait $upload || fail "the upload through the VIP failed across the kill: $(cat "$E2E_DIR/kill9.out")"
+	case $(cat "$E2E_DIR/kill9.out") in "real"[13]" 600000") ;; *) fail "upload answer '$(cat "$E2E_DIR/kill9.out")'";; esac
+	read -r lost sent <<<"$(ping_loss "$E2E_DIR/ping9.out")" || exit 1
+	echo "   SIGKILL under $sent echo requests to the VIP and an upload: $lost lost, upload completed;" \
+		"restart adopted the program, ${REAL4[1]} stayed at weight 0"
+	[ "$lost" = 0 ] || fail "lost $lost of $sent packets across the kill"
+	wait_all_up 3 5000
+}
+
 # Built with SANITIZE=1, xlvsd reports to its log (ASAN_OPTIONS/UBSAN_OPTIONS from the Makefile,
 # passed through nsenter): after it stopped (leaks are reported at exit), no report in any of the
 # logs of this run. A plain build never writes these lines, so this always runs.
@@ -759,6 +801,7 @@ main() {
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify
 	scenario "restarting xlvsd under traffic loses no packet" s_restart_no_loss
+	scenario "fault: xlvsd killed (SIGKILL) under traffic with a real down" s_kill9_under_traffic
 
 	scenario "no sanitizer report in xlvsd's logs" s_sanitizer_reports
 
