@@ -569,9 +569,10 @@ s_reuse_drain() {
 	idx=$(busiest_real "$E2E_DIR/reuse.out") || exit 1
 	real=${REAL4[$idx]}
 	# An upload the ring gives to that real, from a port outside the loop's range.
+	# nsenter itself, so $! is curl and a wrong attempt really ends; each attempt its own file.
 	for port in $(seq 43000 43030); do
-		in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k --local-port "$port" -T "$E2E_DIR/up.bin" \
-			"$(url $VIP4)" >"$E2E_DIR/reuse-upload.out" 2>&1 &
+		nsenter --net=/run/netns/"$NS_CL" curl -sS --max-time 20 --limit-rate 150k --local-port "$port" \
+			-T "$E2E_DIR/up.bin" "$(url $VIP4)" >"$E2E_DIR/reuse-upload.$port" 2>&1 &
 		upload=$!
 		sleep 0.1
 		[ "$(xlvs -j conn list | jq -r --argjson p "$port" \
@@ -580,6 +581,7 @@ s_reuse_drain() {
 		upload=
 	done
 	[ -n "$upload" ] || fail "no upload port reaches $real"
+	mv "$E2E_DIR/reuse-upload.$port" "$E2E_DIR/reuse-upload.out"
 	http_down "$idx"
 	sleep 2
 	xlvs real set-weight "$VIP4:80" "$real" 0 >/dev/null || fail "set-weight refused"
@@ -725,10 +727,11 @@ s_kill9_under_traffic() {
 	wait_log "real ${REAL4[1]} is down" $((n + 1)) 3000 >/dev/null
 	in_ns "$NS_CL" ping -q -i 0.005 -c 600 -W 1 $VIP4 >"$E2E_DIR/ping9.out" 2>&1 &
 	local ping=$!
-	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
+	in_ns "$NS_CL" curl -sS --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
 		>"$E2E_DIR/kill9.out" 2>&1 &
 	local upload=$!
 	sleep 0.5
+	xlvs -j conn list >"$E2E_DIR/kill9.conns"
 	pid=$(cat "$PIDFILE") && rm -f "$PIDFILE"
 	kill -9 "$pid"
 	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
@@ -745,7 +748,7 @@ s_kill9_under_traffic() {
 	done
 	http_up 1
 	wait $ping
-	wait $upload || fail "the upload through the VIP failed across the kill: $(cat "$E2E_DIR/kill9.out")"
+	wait $upload || fail "the upload through the VIP failed across the kill: $(cat "$E2E_DIR/kill9.out"); connections before the kill: $(jq -c '[.connections[] | {client_port, real, state}]' "$E2E_DIR/kill9.conns"); events: $(xlvs -j stats | jq -c .events)"
 	case $(cat "$E2E_DIR/kill9.out") in "real"[13]" 600000") ;; *) fail "upload answer '$(cat "$E2E_DIR/kill9.out")'";; esac
 	read -r lost sent <<<"$(ping_loss "$E2E_DIR/ping9.out")" || exit 1
 	echo "   SIGKILL under $sent echo requests to the VIP and an upload: $lost lost, upload completed;" \
