@@ -20,12 +20,11 @@
 #include "netns.h"
 #include "world.h"
 
-#define VIP_DR4	   "198.18.0.10"
-#define VIP_IPIP   "198.18.0.11"
-#define VIP_IP6IP6 "2001:db8::11"
-#define ROUTER4	   "198.18.50.1" /* sends ICMP errors about VIP flows */
-#define PORT0	   20000	 /* first client port of a test's flows */
-#define BPF_OBJ	   "build/bpf/xlvs_lb.bpf.o"
+#define VIP_DR4	 "198.18.0.10"
+#define VIP_IPIP "198.18.0.11"
+#define ROUTER4	 "198.18.50.1" /* sends ICMP errors about VIP flows */
+#define PORT0	 20000	       /* first client port of a test's flows */
+#define BPF_OBJ	 "build/bpf/xlvs_lb.bpf.o"
 
 static uint8_t in[PKT_MAX], out[PKT_MAX];
 static size_t in_len, out_len;
@@ -1186,14 +1185,7 @@ Test(scenarios, fib_other_egress_interface_redirects)
 
 Test(scenarios, fib_ip6ip6_real_uses_neighbour_mac)
 {
-	struct pkt_spec s = { .family = 6,
-			      .proto = IPPROTO_TCP,
-			      .src = CLIENT6,
-			      .dst = VIP_IP6IP6,
-			      .sport = PORT0,
-			      .dport = 80,
-			      .tcp_flags = TH_SYN,
-			      .payload = 100 };
+	struct pkt_spec s = tcp_to(SVC_IP6IP6, PORT0, TH_SYN, 0);
 	struct xlvs_real r;
 	uint32_t real;
 	uint8_t mac[6];
@@ -1266,14 +1258,7 @@ Test(scenarios, fib_passed_ip4_frame_makes_kernel_resolve_neighbour)
 /* The same for IP6IP6: the director holds its IPv6 tunnel source too. */
 Test(scenarios, fib_passed_ip6_frame_makes_kernel_resolve_neighbour)
 {
-	struct pkt_spec s = { .family = 6,
-			      .proto = IPPROTO_TCP,
-			      .src = CLIENT6,
-			      .dst = VIP_IP6IP6,
-			      .sport = PORT0,
-			      .dport = 80,
-			      .tcp_flags = TH_SYN,
-			      .payload = 100 };
+	struct pkt_spec s = tcp_to(SVC_IP6IP6, PORT0, TH_SYN, 0);
 	const char *addr;
 	char o[4096];
 	struct world w;

@@ -18,20 +18,11 @@
 
 #include "health/hc.h"
 #include "xlvsmaps.h"
-#include "director.h"
+#include "helpers.h"
 #include "xlvs_lb.skel.h"
 
-static struct xlvs_addr A(const char *s) {
-	struct xlvs_addr a;
-
-	memset(&a, 0, sizeof(a));
-	cr_assert_eq(xlvs_addr_parse(s, &a), 0, "%s", s);
-	return a;
-}
-
 /* One service 198.18.0.10:80 with n reals 198.18.1.(11+i), weights w (all 1 if NULL), checked by tcp. */
-static void
-make_spec(struct xlvs_spec *s, size_t n, const uint32_t *w, uint32_t ring)
+static void make_spec(struct xlvs_spec *s, size_t n, const uint32_t *w, uint32_t ring)
 {
 	struct xlvs_svc_spec *v;
 	char a[32];
@@ -41,7 +32,7 @@ make_spec(struct xlvs_spec *s, size_t n, const uint32_t *w, uint32_t ring)
 	s->services = calloc(1, sizeof(*s->services));
 	s->nr_services = 1;
 	v = &s->services[0];
-	v->vip = A("198.18.0.10");
+	v->vip = unit_addr("198.18.0.10");
 	v->proto = IPPROTO_TCP;
 	v->port = 80;
 	v->sched = XLVS_SCHED_MAGLEV;
@@ -51,7 +42,7 @@ make_spec(struct xlvs_spec *s, size_t n, const uint32_t *w, uint32_t ring)
 	v->nr_reals = n;
 	for (i = 0; i < n; i++) {
 		snprintf(a, sizeof(a), "198.18.1.%zu", 11 + i);
-		v->reals[i].addr = A(a);
+		v->reals[i].addr = unit_addr(a);
 		v->reals[i].port = 80;
 		v->reals[i].weight = w ? w[i] : 1;
 		v->reals[i].fwd = XLVS_FWD_DR;
@@ -147,7 +138,7 @@ Test(hc, effective_table)
 		h->quorum_action = r->action;
 		if (r->sorry) {
 			h->have_sorry = true;
-			h->sorry.addr = A("198.18.1.99");
+			h->sorry.addr = unit_addr("198.18.1.99");
 			h->sorry.port = 80;
 			h->sorry.fwd = XLVS_FWD_DR;
 		}
@@ -210,7 +201,7 @@ Test(hc, health_json_names_the_target_and_rise_fall)
 	cfg.services[0].health->check.initial_up = true;
 	cfg.services[0].reals[1].check = calloc(1, sizeof(struct xlvs_check_spec));
 	*cfg.services[0].reals[1].check = cfg.services[0].health->check;
-	cfg.services[0].reals[1].check->addr = A("198.18.2.12");
+	cfg.services[0].reals[1].check->addr = unit_addr("198.18.2.12");
 	cfg.services[0].reals[1].check->port = 8080;
 	cr_assert_eq(xlvsd_hc_new(&hc, loop, 4, NULL, NULL), 0);
 	cr_assert_eq(xlvsd_hc_sync(hc, &cfg), 0);
@@ -244,7 +235,7 @@ Test(hc, health_json_names_the_target_and_rise_fall)
 static void quorum_svc(struct xlvs_svc_spec *v, const char *vip, uint32_t w22)
 {
 	memset(v, 0, sizeof(*v));
-	v->vip = A(vip);
+	v->vip = unit_addr(vip);
 	v->proto = IPPROTO_TCP;
 	v->port = 80;
 	v->sched = XLVS_SCHED_MAGLEV;
@@ -252,9 +243,9 @@ static void quorum_svc(struct xlvs_svc_spec *v, const char *vip, uint32_t w22)
 	v->ring_size = 251;
 	v->nr_reals = 2;
 	v->reals = calloc(2, sizeof(*v->reals));
-	v->reals[0].addr = A("198.18.1.21");
+	v->reals[0].addr = unit_addr("198.18.1.21");
 	v->reals[0].weight = 1;
-	v->reals[1].addr = A("198.18.1.22");
+	v->reals[1].addr = unit_addr("198.18.1.22");
 	v->reals[1].weight = w22;
 	v->reals[1].check = calloc(1, sizeof(struct xlvs_check_spec)); /* type none: off */
 	v->health = calloc(1, sizeof(*v->health));
@@ -350,7 +341,7 @@ Test(hc, quorum_state_follows_its_service_not_its_index)
 	xlvs_spec_free(&eff);
 
 	/* another service in B's place starts with its own quorum: 2 >= 2 - 1 keeps it */
-	two.services[1].vip = A("198.18.0.30");
+	two.services[1].vip = unit_addr("198.18.0.30");
 	cr_assert_eq(xlvsd_hc_sync(hc, &two), 0);
 	cr_assert_eq(xlvsd_hc_build(hc, &two, &eff), 0);
 	cr_expect_eq(eff.nr_services, 2, "C does not inherit B's lost quorum: %zu services", eff.nr_services);

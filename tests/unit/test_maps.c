@@ -25,7 +25,7 @@
 #include <bpf/libbpf.h>
 #include <xlvs/hash.h>
 
-#include "director.h"
+#include "helpers.h"
 #include "xlvs_lb.skel.h"
 #include "xlvsmaps.h"
 

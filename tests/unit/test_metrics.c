@@ -24,7 +24,7 @@
 #include "daemon/status.h"
 #include "daemon/metrics.h"
 #include "xlvsmaps.h"
-#include "director.h"
+#include "helpers.h"
 #include "xlvs_lb.skel.h"
 
 #define ULL(x) ((unsigned long long)(x))

@@ -28,7 +28,7 @@
 
 #include "dataplane/nexthop.h"
 #include "xlvsmaps.h"
-#include "director.h"
+#include "helpers.h"
 #include "xlvs_lb.skel.h"
 
 #define NH_A   "nhA"

@@ -22,7 +22,7 @@
 #include "daemon/daemon.h"
 #include "health/hc.h"
 #include "xlvsmaps.h"
-#include "director.h"
+#include "helpers.h"
 #include "xlvs_lb.skel.h"
 
 #define RING_DEFAULT 65537
@@ -51,16 +51,7 @@ static void teardown(void)
 	xlvs_lb_bpf__destroy(skel);
 }
 
-static struct xlvs_addr A(const char *s) {
-	struct xlvs_addr a;
-
-	memset(&a, 0, sizeof(a));
-	cr_assert_eq(xlvs_addr_parse(s, &a), 0, "%s", s);
-	return a;
-}
-
-static void
-add_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)
+static void add_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)
 {
 	struct xlvs_svc_spec *v;
 
@@ -68,7 +59,7 @@ add_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)
 	cr_assert_not_null(s->services);
 	v = &s->services[s->nr_services++];
 	memset(v, 0, sizeof(*v));
-	v->vip = A(vip);
+	v->vip = unit_addr(vip);
 	v->proto = IPPROTO_TCP;
 	v->port = 80;
 	v->sched = XLVS_SCHED_MAGLEV;
@@ -80,7 +71,7 @@ add_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)
 
 static void set_real(struct xlvs_svc_spec *v, size_t i, const char *addr)
 {
-	v->reals[i].addr = A(addr);
+	v->reals[i].addr = unit_addr(addr);
 	v->reals[i].port = v->port;
 	v->reals[i].weight = 1;
 	v->reals[i].fwd = XLVS_FWD_DR;
@@ -377,7 +368,7 @@ static void restart_spec(struct xlvs_spec *s, const char *command, uint32_t inte
 		v->health->on_down = i ? XLVS_ON_DOWN_REMOVE : XLVS_ON_DOWN_QUIESCE;
 		if (sorry) {
 			v->health->have_sorry = true;
-			v->health->sorry.addr = A("198.18.1.99");
+			v->health->sorry.addr = unit_addr("198.18.1.99");
 			v->health->sorry.port = 80;
 			v->health->sorry.weight = 1;
 			v->health->sorry.fwd = XLVS_FWD_DR;
@@ -405,7 +396,7 @@ static void wait_counts(unsigned int want_up, unsigned int want_down)
 /* The weight of real addr in service vip as the maps hold it; -1: not in the maps. */
 static long long map_weight(const char *vip, const char *addr)
 {
-	struct xlvs_addr v = A(vip), r = A(addr), x;
+	struct xlvs_addr v = unit_addr(vip), r = unit_addr(addr), x;
 	struct xlvs_state st;
 	long long w = -1;
 	size_t i, j;

@@ -21,7 +21,7 @@
 #include "config/conf.h"
 #include "daemon/daemon.h"
 #include "xlvsmaps.h"
-#include "director.h"
+#include "helpers.h"
 #include "xlvs_lb.skel.h"
 
 /* The running state, lines 1-8; the reals' next item is on line 9. */

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* See director.h. */
+/* See helpers.h. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
 
-#include "director.h"
+#include "helpers.h"
 
 struct xlvs_lb_bpf *unit_director_load(uint32_t conns, uint32_t ring_slots, struct xlvs_maps *m)
 {
@@ -25,4 +25,13 @@ struct xlvs_lb_bpf *unit_director_load(uint32_t conns, uint32_t ring_slots, stru
 		cr_assert_eq(err, 0, "xlvs_maps_from_obj: %s", strerror(-err));
 	}
 	return skel;
+}
+
+struct xlvs_addr unit_addr(const char *text)
+{
+	struct xlvs_addr a;
+
+	memset(&a, 0, sizeof(a));
+	cr_assert_eq(xlvs_addr_parse(text, &a), 0, "%s", text);
+	return a;
 }
