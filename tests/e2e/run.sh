@@ -481,14 +481,14 @@ s_health_detect() {
 REUSE_WORKERS=4 REUSE_PORTS=16
 
 # reuse_worker SECONDS STOP-FILE: new connections back to back until SECONDS pass or STOP-FILE
-# exists; lines "START-MS realN|FAIL LOCAL-PORT".
+# exists; lines "START-MS realN|FAIL/curl-exit-N LOCAL-PORT".
 reuse_worker() {
 	local end=$(($(now_ms) + $1 * 1000)) t out
 	while [ "$(now_ms)" -lt $end ] && [ ! -e "$2" ]; do
 		t=$(now_ms)
 		out=$(in_ns "$NS_CL" curl -s --max-time 1 -w ' %{local_port}' "$(url $VIP4)") ||
 			out="FAIL/curl-exit-$? ${out##* }"
-		case $out in real*) echo "$t ${out%% *} ${out##* }";; *) echo "$t ${out%% *} ${out##* }";; esac
+		echo "$t ${out%% *} ${out##* }"
 	done
 }
 
