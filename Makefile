@@ -180,15 +180,27 @@ $(BUILD)/man/%: docs/man/%.scd | $(BUILD)/man
 	$(call msg,SCDOC,$@)
 	$(Q)scdoc < $< > $@
 
-$(TEST_UNIT): $(UNIT_SRCS) $(UNIT_HELPERS) $(LOADER_LIB) $(CLI_LIB) $(LIBMAPS) | $(BUILD)/tests
+# One object per test file, so -j builds them in parallel and an edit recompiles one file.
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/tests/unit-objs/%.o,$(UNIT_SRCS) $(UNIT_HELPERS))
+BPFT_OBJS := $(patsubst %.c,$(BUILD)/tests/bpf-objs/%.o,$(BPFT_SRCS))
+
+$(BUILD)/tests/unit-objs/%.o: %.c $(wildcard tests/unit/*.h tests/bpf/*.h cli/*.h) $(LOADER_HDRS) $(MAPS_HDRS) \
+	  $(ABI_HDRS) $(BPF_SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Wno-override-init -Iloader -Icli -Itests/bpf $(UNIT_SRCS) $(UNIT_HELPERS) \
-		$(CLI_LIB) $(LOADER_LIB) $(LIBMAPS) \
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Wno-override-init -Iloader -Icli -Itests/bpf -c $< -o $@
+
+$(BUILD)/tests/bpf-objs/%.o: %.c $(wildcard tests/bpf/*.h) $(MAPS_HDRS) $(ABI_HDRS) $(BPF_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Wno-override-init -Itests/bpf -c $< -o $@
+
+$(TEST_UNIT): $(UNIT_OBJS) $(LOADER_LIB) $(CLI_LIB) $(LIBMAPS) | $(BUILD)/tests
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(UNIT_OBJS) $(CLI_LIB) $(LOADER_LIB) $(LIBMAPS) \
 		-lcriterion $(DAEMON_LIBS) $(CLI_LIBS) $(LDLIBS) -ldl -o $@
 
-$(TEST_BPF): $(BPFT_SRCS) $(wildcard tests/bpf/*.h) $(BPF_SKELS) $(LIBMAPS) | $(BUILD)/tests
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Wno-override-init -Itests/bpf $(BPFT_SRCS) $(LIBMAPS) -lcriterion $(LDLIBS) -o $@
+$(TEST_BPF): $(BPFT_OBJS) $(LIBMAPS) | $(BUILD)/tests
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(BPFT_OBJS) $(LIBMAPS) -lcriterion $(LDLIBS) -o $@
 
 $(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/world.c tests/bpf/world.h tests/bpf/check.h \
 	  $(BPF_SKELS) $(LIBMAPS) | $(BUILD)/bench
