@@ -803,9 +803,10 @@ flood_reals() {
 # upload was still running when the flood ended, finishes whole, on the real that had it before.
 flood_round() {
 	local guard=$1 syns=$2 src=$3 i port real pids=() reals mac out t0 t1 ms ncpu bound
-	local e0 cap n0 g0 e1 n1 g1
+	local e0 cap n0 g0 e1 n1 g1 w0 w1
 	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")
-syn_guard_rate: $guard"
+syn_guard_rate: $guard
+metrics: { listen: \"127.0.0.1:9105\" }"
 	reload
 	rm -f "$E2E_DIR/flood.stop"
 	for i in $(seq "$FLOOD_STREAMS"); do
@@ -815,18 +816,26 @@ syn_guard_rate: $guard"
 	sleep 1
 	out=$(flood_reals) || exit 1
 	read -ra reals <<<"$(echo $out)"
+	t0=$(now_ms)
 	read -r e0 cap n0 g0 <<<"$(flood_stats)"
+	w0=$(($(now_ms) - t0))	# ms for `xlvs stats` (the table walk's cost: w1 is the same, full)
 	mac=$(ip -n "$NS_LB" -br link show eth0 | awk '{print $3}')
 	t0=$(now_ms)
 	out=$(in_ns "$NS_CL" "$BUILD/tests/syn-flood" -i eth0 -m "$mac" -d $VIP4:80 -s "$src" -n "$syns") ||
 		fail "syn-flood: $out"
 	t1=$(now_ms)
 	sleep 0.2	# the last frames cross the bridge
+	w1=$(now_ms)
 	read -r e1 _ n1 g1 <<<"$(flood_stats)"
-	ms=$((t1 - t0))
+	w1=$(($(now_ms) - w1))
 	echo "   guard $guard/s: $out"
-	echo "   the director saw $((n1 - n0)) new flows in $ms ms; syn_guard_not_inserted +$((g1 - g0));" \
+	echo "   the director saw $((n1 - n0)) new flows; syn_guard_not_inserted +$((g1 - g0));" \
 		"connection table $e0 -> $e1 of $cap entries ($((100 * e1 / cap))%)"
+	echo "   xlvs -j stats took $w0 ms at $e0 entries, $w1 ms at $e1"
+	out=$(in_ns "$NS_LB" curl -sS --max-time 10 http://127.0.0.1:9105/metrics | grep '^xlvs_conn_table_' | tr '\n' ' ')
+	[ "$out" = "xlvs_conn_table_entries $e1 xlvs_conn_table_capacity $cap " ] ||
+		fail "/metrics says '$out', xlvs stats $e1 of $cap"
+	ms=$((t1 - t0))
 	kill -0 "$(cat "$PIDFILE")" 2>/dev/null || fail "xlvsd died under the flood: $(tail -3 "$LOG")"
 	for i in $(seq "$FLOOD_STREAMS"); do
 		kill -0 "${pids[$((i - 1))]}" 2>/dev/null ||
