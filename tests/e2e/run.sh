@@ -856,6 +856,9 @@ metrics: { listen: \"127.0.0.1:9105\" }"
 		[ "$e1" -ge $((cap / ncpu * 9 / 10)) ] || fail "the flood left only $e1 of $cap entries with the guard off"
 	else
 		[ $((e1 - e0)) -le "$bound" ] || fail "the table grew by $((e1 - e0)) with the guard at $guard/s (bound $bound)"
+		# ... and at least its rate each second: distinct new flows (one flow's SYNs would take one)
+		[ $((e1 - e0)) -ge $((guard * (ms / 1000 - 1))) ] ||
+			fail "the table grew by only $((e1 - e0)) in $ms ms with the guard letting $guard/s in"
 		[ $((g1 - g0 + bound)) -ge $((n1 - n0)) ] ||
 			fail "only $((g1 - g0)) SYNs not inserted of $((n1 - n0)) (guard lets in at most $bound)"
 	fi
