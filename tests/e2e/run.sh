@@ -789,10 +789,11 @@ flood_stream() {
 # flood_reals: the real of each upload's open connection entry, in order. The uploads are the flows
 # seen last (a full table takes long to print whole).
 flood_reals() {
-	local i real
+	local i real conns
+	conns=$(xlvs -j conn list $VIP4:80 --limit 50) || fail "xlvs conn list"
 	for i in $(seq "$FLOOD_STREAMS"); do
-		real=$(xlvs -j conn list $VIP4:80 --limit 50 | jq -r --argjson p $((FLOOD_PORT + i)) \
-			'.connections[] | select(.client_port == $p and .state == "open") | .real')
+		real=$(jq -r --argjson p $((FLOOD_PORT + i)) \
+			'.connections[] | select(.client_port == $p and .state == "open") | .real' <<<"$conns")
 		[ -n "$real" ] || fail "upload $i (client port $((FLOOD_PORT + i))) is not open in the connection table"
 		echo "$real"
 	done
