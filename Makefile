@@ -52,7 +52,7 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/xlvs/*.h)
 E2E_BPF    := $(BUILD)/tests/xdp_pass.bpf.o
-E2E_TOOLS  := $(BUILD)/tests/udp-name
+E2E_TOOLS  := $(BUILD)/tests/udp-name $(BUILD)/tests/syn-flood
 UPGRADE    := $(BUILD)/tests/upgrade
 XLVSD_V2   := $(UPGRADE)/xlvsd
 ABI_HDRS   := $(wildcard include/xlvs/*.h)
@@ -116,6 +116,11 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
 $(BUILD)/tests/udp-name: tests/e2e/udp-name.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# The flood scenario's SYN generator; frames from the fixtures' builder (pktgen.c).
+$(BUILD)/tests/syn-flood: tests/e2e/syn-flood.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/check.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf tests/e2e/syn-flood.c tests/bpf/pktgen.c -o $@
 
 $(BUILD)/tests/%.bpf.o: tests/e2e/%.bpf.c | $(BUILD)/tests
 	$(call msg,BPF,$@)

@@ -13,7 +13,7 @@
 #include "cmd.h"
 #include "view.h"
 
-#define VIEW_STATS (XLVS_VIEW_COUNTERS | XLVS_VIEW_DROPS)
+#define VIEW_STATS (XLVS_VIEW_COUNTERS | XLVS_VIEW_DROPS | XLVS_VIEW_TABLE)
 
 static volatile sig_atomic_t stop;
 

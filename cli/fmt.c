@@ -420,6 +420,19 @@ static void named_counters(struct xp *p, const char *title, const char *key, con
 	xp_obj_close(p);
 }
 
+/* "Connection table: N of M entries (P%)"; JSON conn_table {entries, capacity}. */
+static void conn_table(struct xp *p, const struct xlvs_conn_table *t)
+{
+	xp_text(p, "\nConnection table:");
+	xp_obj_open(p, "conn_table");
+	xp_u64(p, XP_ANY, "entries", " %" PRIu64, t->entries);
+	xp_u64(p, XP_ANY, "capacity", " of %" PRIu64 " entries", t->capacity);
+	if (t->capacity)
+		xp_text(p, " (%.1f%%)", 100.0 * (double)t->entries / (double)t->capacity);
+	xp_obj_close(p);
+	xp_text(p, "\n");
+}
+
 void xlvs_fmt_stats(struct xp *p, const struct xlvs_view *cur, const struct xlvs_view *prev, int flags)
 {
 	double dt = interval(cur, prev, flags);
@@ -427,6 +440,8 @@ void xlvs_fmt_stats(struct xp *p, const struct xlvs_view *cur, const struct xlvs
 	if (dt > 0)
 		xp_dbl(p, XP_JSON, "interval_s", NULL, dt);
 	services_table(p, cur, prev, flags | XLVS_FMT_STATS);
+	if (cur->have_table)
+		conn_table(p, &cur->table);
 	if (!cur->have_drops)
 		return;
 	xp_text(p, "\n");

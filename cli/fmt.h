@@ -33,8 +33,10 @@ struct xlvs_view {
 	bool have_drops;
 	uint64_t drops[XLVS_DROP_MAX];
 	uint64_t events[XLVS_EV_MAX];
-	uint64_t time_ns; /* CLOCK_MONOTONIC when read (rates) */
-	json_t *health;	  /* xlvsd's `health` services (borrowed); NULL: none */
+	bool have_table;
+	struct xlvs_conn_table table; /* entries and capacity of xlvs_conns */
+	uint64_t time_ns;	      /* CLOCK_MONOTONIC when read (rates) */
+	json_t *health;		      /* xlvsd's `health` services (borrowed); NULL: none */
 };
 
 /* Formatter flags. */

@@ -85,17 +85,20 @@ static int read_counters(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_vi
 	return rc < 0 ? maps_error(c, -rc, "read the counters") : XLVS_EXIT_OK;
 }
 
-static int read_conns(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s)
+/* Conns per real and/or the table's fullness: one walk of the table for both. */
+static int read_conns(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s, int what)
 {
-	int rc = xlvs_conn_counts(m, XLVS_ACTIVE_NS, s->conns, s->nr_conns);
+	int rc = xlvs_conn_usage(m, XLVS_ACTIVE_NS, (what & XLVS_VIEW_TABLE) ? &s->table : NULL, s->conns,
+				 s->nr_conns);
 
 	if (rc < 0) {
-		/* Listing still works; the columns show "-". */
+		/* Listing still works; the columns show "-", the table line is left out. */
 		fprintf(c->err, "xlvs: warning: connection counts unavailable: %s\n", strerror(-rc));
 		free(s->conns);
 		s->conns = NULL;
 		s->nr_conns = 0;
 	}
+	s->have_table = rc >= 0 && (what & XLVS_VIEW_TABLE);
 	return XLVS_EXIT_OK;
 }
 
@@ -129,8 +132,8 @@ int xlvs_view_read(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s,
 		return maps_error(c, -rc, "read the services");
 	s->time_ns = clock_ns(CLOCK_MONOTONIC);
 	rc = alloc_arrays(c, s, what);
-	if (!rc && (what & XLVS_VIEW_CONNS))
-		rc = read_conns(c, m, s);
+	if (!rc && (what & (XLVS_VIEW_CONNS | XLVS_VIEW_TABLE)))
+		rc = read_conns(c, m, s, what);
 	if (!rc && (what & XLVS_VIEW_COUNTERS))
 		rc = read_counters(c, m, s);
 	if (!rc && (what & XLVS_VIEW_DROPS)) {

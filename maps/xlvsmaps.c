@@ -340,12 +340,14 @@ struct conn_count_ctx {
 	uint64_t active_ns;
 	struct xlvs_conn_counts *per_real;
 	size_t nr;
+	uint64_t entries;
 };
 
 static int conn_count(const struct xlvs_flow *flow, const struct xlvs_conn *conn, void *arg)
 {
 	struct conn_count_ctx *c = arg;
 
+	c->entries++;
 	if (conn->real_id >= c->nr || !xlvs_conn_is_current(conn, &c->reals[conn->real_id]))
 		return 0;
 	if (conn->state == XLVS_CONN_OPEN && xlvs_conn_idle_ns(&c->clock, conn->last_seen) <= c->active_ns)
@@ -355,26 +357,37 @@ static int conn_count(const struct xlvs_flow *flow, const struct xlvs_conn *conn
 	return 0;
 }
 
-int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_counts *per_real,
-		     size_t nr_real_ids)
+int xlvs_conn_usage(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_table *table,
+		    struct xlvs_conn_counts *per_real, size_t nr_real_ids)
 {
 	struct conn_count_ctx c = {
 		.active_ns = active_ns,
 		.per_real = per_real,
-		.nr = nr_real_ids,
+		.nr = per_real ? nr_real_ids : 0,
 	};
 	struct xlvs_real *reals = NULL;
-	int err = xlvs_jiffies_read(&c.clock);
+	int err;
 
-	if (!err)
-		err = dump_array(m->reals, sizeof(*reals), XLVS_MAX_REALS, (void **)&reals);
-	if (err)
-		return err;
-	c.reals = reals;
-	if (c.nr > XLVS_MAX_REALS)
-		c.nr = XLVS_MAX_REALS;
-	memset(per_real, 0, nr_real_ids * sizeof(*per_real));
+	if (c.nr) {
+		err = xlvs_jiffies_read(&c.clock);
+		if (!err)
+			err = dump_array(m->reals, sizeof(*reals), XLVS_MAX_REALS, (void **)&reals);
+		if (err)
+			return err;
+		c.reals = reals;
+		if (c.nr > XLVS_MAX_REALS)
+			c.nr = XLVS_MAX_REALS;
+		memset(per_real, 0, nr_real_ids * sizeof(*per_real));
+	}
 	err = xlvs_conns_foreach(m, conn_count, &c);
 	free(reals);
+	if (!err && table)
+		*table = (struct xlvs_conn_table){ .entries = c.entries, .capacity = m->conn_entries };
 	return err;
+}
+
+int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_counts *per_real,
+		     size_t nr_real_ids)
+{
+	return xlvs_conn_usage(m, active_ns, NULL, per_real, nr_real_ids);
 }

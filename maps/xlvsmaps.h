@@ -194,6 +194,21 @@ static inline bool xlvs_conn_is_current(const struct xlvs_conn *c, const struct 
 int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_counts *per_real,
 		     size_t nr_real_ids);
 
+/*
+ * How full the connection table is: every entry it holds (those of reals gone, or made for an
+ * id's earlier real, too: they take room until the LRU evicts them) and its max_entries.
+ */
+struct xlvs_conn_table {
+	uint64_t entries, capacity;
+};
+
+/*
+ * xlvs_conn_counts and the table's fullness from one walk of the table. per_real may be NULL
+ * (nr_real_ids 0): then only the table is counted, without reading the reals or the clock.
+ */
+int xlvs_conn_usage(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_table *table,
+		    struct xlvs_conn_counts *per_real, size_t nr_real_ids);
+
 /* ---- helpers ---- */
 int xlvs_addr_parse(const char *text, struct xlvs_addr *a); /* -EINVAL if not an address */
 /* "198.18.0.10" / "2001:db8::10"; buf of at least 46 bytes. NULL for a bad family. */

@@ -10,9 +10,11 @@
  *   xlvs_real_{packets,bytes,connections}_total{vip,port,protocol,real}
  *   xlvs_real_weight{vip,port,protocol,real}
  *   xlvs_drops_total{reason}, xlvs_events_total{event}
+ *   xlvs_conn_table_entries, xlvs_conn_table_capacity
  *
- * There is no connection-table gauge on purpose: counting xlvs_conns means
- * walking up to millions of entries on every scrape.
+ * The kernel keeps no element count of an LRU hash that a syscall can read, so
+ * xlvs_conn_table_entries walks xlvs_conns once per scrape (batch lookups of
+ * 4096 entries; docs/operations.md gives the cost).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -70,6 +72,7 @@ struct scrape {
 	size_t nr_reals;
 	uint64_t drops[XLVS_DROP_MAX];
 	uint64_t events[XLVS_EV_MAX];
+	struct xlvs_conn_table table;
 };
 
 static void addr_text(uint8_t family, const __be32 *addr, char *buf, size_t size)
@@ -138,7 +141,9 @@ static int collect(struct xlvs_maps *m, struct scrape *s)
 			return err;
 	}
 	err = xlvs_drop_counters(m, s->drops);
-	return err ? err : xlvs_event_counters(m, s->events);
+	if (!err)
+		err = xlvs_event_counters(m, s->events);
+	return err ? err : xlvs_conn_usage(m, 0, &s->table, NULL, 0);
 }
 
 static void scrape_free(struct scrape *s)
@@ -343,6 +348,12 @@ static void put_all(FILE *f, const struct scrape *s, struct xlvsd_status *h)
 		"Data-path outcomes other than drops (packets passed to the kernel, guards, ICMP), by event.");
 	for (i = 0; i < XLVS_EV_MAX; i++)
 		sample1(f, "xlvs_events_total", "event", xlvs_event_names[i], s->events[i]);
+	xlvs_metrics_family(f, "xlvs_conn_table_entries", "gauge",
+			    "Entries in the connection table (xlvs_conns), whatever real they name.");
+	xlvs_metrics_sample(f, "xlvs_conn_table_entries", NULL, 0, s->table.entries);
+	xlvs_metrics_family(f, "xlvs_conn_table_capacity", "gauge",
+			    "Entries the connection table can hold (its max_entries, conn_table_size).");
+	xlvs_metrics_sample(f, "xlvs_conn_table_capacity", NULL, 0, s->table.capacity);
 }
 
 int xlvs_metrics_render(struct xlvs_maps *m, struct xlvsd_status *h, char **out, size_t *len)

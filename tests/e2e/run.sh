@@ -757,6 +757,131 @@ s_kill9_under_traffic() {
 	wait_all_up 3 5000
 }
 
+# ---- fault: a flood of SYNs of new flows while established connections stream ----
+# SYNs with the guard on (the issue's million) and off (enough to overflow the default 262144-entry
+# table; fewer to keep the suite's time), uploads, the guard's SYNs/s per CPU.
+FLOOD_SYNS=${FLOOD_SYNS:-1000000} FLOOD_SYNS_OFF=${FLOOD_SYNS_OFF:-300000} FLOOD_STREAMS=4 FLOOD_GUARD=200
+
+# flood_stats: "table-entries table-capacity new-flows guard-events" from one `xlvs -j stats`.
+flood_stats() {
+	xlvs -j stats | jq -r '"\(.conn_table.entries) \(.conn_table.capacity) \(.services[0].stats.conns) \(.events.syn_guard_not_inserted)"'
+}
+
+FLOOD_BYTES=4000000	# per upload: 50 KB/s while the flood lasts (80 s at most), the rest after it
+FLOOD_PORT=44000	# client ports of the uploads: FLOOD_PORT+1.., a new range each round
+
+# flood_stream PORT STOP OUT: an HTTP upload of FLOOD_BYTES from client port PORT through the VIP,
+# 5 KB every 0.1 s until the file STOP exists, then the rest at once; the answer ("realN BYTES") goes to
+# OUT. Ends early only if it fails or sent everything before STOP (then it tested nothing).
+flood_stream() {
+	local port=$1 stop=$2 sent=0 chunk=5000
+	{
+		printf 'PUT / HTTP/1.0\r\nContent-Length: %d\r\n\r\n' $FLOOD_BYTES
+		while [ ! -e "$stop" ] && [ $((sent + chunk)) -lt $FLOOD_BYTES ]; do
+			head -c $chunk /dev/zero
+			sent=$((sent + chunk))
+			sleep 0.1
+		done
+		head -c $((FLOOD_BYTES - sent)) /dev/zero
+	} | nsenter --net=/run/netns/"$NS_CL" socat -t 20 -T 30 - TCP4:$VIP4:80,sourceport="$port" >"$3" 2>&1
+}
+
+# flood_reals: the real of each upload's open connection entry, in order. The uploads are the flows
+# seen last (a full table takes long to print whole).
+flood_reals() {
+	local i real conns
+	conns=$(xlvs -j conn list $VIP4:80 --limit 50) || fail "xlvs conn list"
+	for i in $(seq "$FLOOD_STREAMS"); do
+		real=$(jq -r --argjson p $((FLOOD_PORT + i)) \
+			'.connections[] | select(.client_port == $p and .state == "open") | .real' <<<"$conns")
+		[ -n "$real" ] || fail "upload $i (client port $((FLOOD_PORT + i))) is not open in the connection table"
+		echo "$real"
+	done
+}
+
+# flood_round GUARD SYNS SOURCES: uploads through the VIP, SYNS SYNs of new flows from SOURCES
+# (ADDRESS/PREFIX, unrouted: the reals' SYN-ACKs go nowhere) to the same service meanwhile; every
+# upload was still running when the flood ended, finishes whole, on the real that had it before.
+flood_round() {
+	local guard=$1 syns=$2 src=$3 i port real pids=() reals mac out t0 t1 ms ncpu bound
+	local e0 cap n0 g0 e1 n1 g1 w0 w1
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")
+syn_guard_rate: $guard
+metrics: { listen: \"127.0.0.1:9105\" }"
+	reload
+	rm -f "$E2E_DIR/flood.stop"
+	for i in $(seq "$FLOOD_STREAMS"); do
+		flood_stream $((FLOOD_PORT + i)) "$E2E_DIR/flood.stop" "$E2E_DIR/flood-up.$i" &
+		pids+=($!)
+	done
+	sleep 1
+	out=$(flood_reals) || exit 1
+	read -ra reals <<<"$(echo $out)"
+	t0=$(now_ms)
+	read -r e0 cap n0 g0 <<<"$(flood_stats)"
+	w0=$(($(now_ms) - t0))	# ms for `xlvs stats` (the table walk's cost: w1 is the same, full)
+	mac=$(ip -n "$NS_LB" -br link show eth0 | awk '{print $3}')
+	t0=$(now_ms)
+	out=$(in_ns "$NS_CL" "$BUILD/tests/syn-flood" -i eth0 -m "$mac" -d $VIP4:80 -s "$src" -n "$syns") ||
+		fail "syn-flood: $out"
+	t1=$(now_ms)
+	sleep 0.2	# the last frames cross the bridge
+	w1=$(now_ms)
+	read -r e1 _ n1 g1 <<<"$(flood_stats)"
+	w1=$(($(now_ms) - w1))
+	echo "   guard $guard/s: $out"
+	echo "   the director saw $((n1 - n0)) new flows; syn_guard_not_inserted +$((g1 - g0));" \
+		"connection table $e0 -> $e1 of $cap entries ($((100 * e1 / cap))%)"
+	echo "   xlvs -j stats took $w0 ms at $e0 entries, $w1 ms at $e1"
+	out=$(in_ns "$NS_LB" curl -sS --max-time 10 http://127.0.0.1:9105/metrics | grep '^xlvs_conn_table_' | tr '\n' ' ')
+	[ "$out" = "xlvs_conn_table_entries $e1 xlvs_conn_table_capacity $cap " ] ||
+		fail "/metrics says '$out', xlvs stats $e1 of $cap"
+	ms=$((t1 - t0))
+	kill -0 "$(cat "$PIDFILE")" 2>/dev/null || fail "xlvsd died under the flood: $(tail -3 "$LOG")"
+	for i in $(seq "$FLOOD_STREAMS"); do
+		kill -0 "${pids[$((i - 1))]}" 2>/dev/null ||
+			fail "upload $i ended before the flood did: nothing was tested ($(cat "$E2E_DIR/flood-up.$i"))"
+	done
+	out=$(flood_reals) || exit 1
+	[ "$(echo $out)" = "${reals[*]}" ] || fail "uploads on ${reals[*]} before the flood, on $(echo $out) after it"
+	touch "$E2E_DIR/flood.stop"
+	# Most SYNs crossed the bridge (veth queues may drop a few) and each counted as a new flow.
+	[ $((n1 - n0)) -ge $((syns * 9 / 10)) ] ||
+		fail "the director saw only $((n1 - n0)) of $syns SYNs as new flows"
+	ncpu=$(grep -c '^processor' /proc/cpuinfo)
+	bound=$((guard * (ms / 1000 + 2) * ncpu))	# what the guard lets in over the flood's seconds
+	if [ "$guard" = 0 ]; then
+		[ "$g1" = "$g0" ] || fail "syn_guard_not_inserted moved with the guard off"
+		# Each possible CPU has its share of the LRU table: the flood fills at least one.
+		ncpu=$(awk -F- '{print $NF + 1}' /sys/devices/system/cpu/possible)
+		[ "$e1" -ge $((cap / ncpu * 9 / 10)) ] || fail "the flood left only $e1 of $cap entries with the guard off"
+	else
+		[ $((e1 - e0)) -le "$bound" ] || fail "the table grew by $((e1 - e0)) with the guard at $guard/s (bound $bound)"
+		# ... and at least its rate each second: distinct new flows (one flow's SYNs would take one)
+		[ $((e1 - e0)) -ge $((guard * (ms / 1000 - 1))) ] ||
+			fail "the table grew by only $((e1 - e0)) in $ms ms with the guard letting $guard/s in"
+		[ $((g1 - g0 + bound)) -ge $((n1 - n0)) ] ||
+			fail "only $((g1 - g0)) SYNs not inserted of $((n1 - n0)) (guard lets in at most $bound)"
+	fi
+	for i in $(seq "$FLOOD_STREAMS"); do
+		wait "${pids[$((i - 1))]}" || fail "upload $i failed: $(cat "$E2E_DIR/flood-up.$i")"
+		out=$(tail -1 "$E2E_DIR/flood-up.$i")	# after the HTTP headers
+		real=${reals[$((i - 1))]}
+		for port in 0 1 2; do [ "${REAL4[$port]}" = "$real" ] && break; done
+		[ "$out" = "real$((port + 1)) $FLOOD_BYTES" ] ||
+			fail "upload $i answered '$out'; it was on $real (real$((port + 1))) before the flood"
+	done
+	echo "   $FLOOD_STREAMS uploads of $FLOOD_BYTES bytes finished, each on its real (${reals[*]})"
+	FLOOD_PORT=$((FLOOD_PORT + FLOOD_STREAMS))
+}
+
+# Fault: SYNs of new flows while uploads stream, with the SYN guard on, then off.
+s_syn_flood() {
+	[ -x "$BUILD/tests/syn-flood" ] || fail "build first: $BUILD/tests/syn-flood missing (make)"
+	flood_round $FLOOD_GUARD "$FLOOD_SYNS" 198.18.128.0/18
+	flood_round 0 "$FLOOD_SYNS_OFF" 198.18.192.0/18
+}
+
 # Built with SANITIZE=1, xlvsd reports to its log (ASAN_OPTIONS/UBSAN_OPTIONS from the Makefile,
 # passed through nsenter): after it stopped (leaks are reported at exit), no report in any of the
 # logs of this run. A plain build never writes these lines, so this always runs.
@@ -805,6 +930,7 @@ main() {
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify
 	scenario "restarting xlvsd under traffic loses no packet" s_restart_no_loss
 	scenario "fault: xlvsd killed (SIGKILL) under traffic with a real down" s_kill9_under_traffic
+	scenario "fault: SYN flood of new flows while uploads stream, SYN guard on ($FLOOD_SYNS) and off ($FLOOD_SYNS_OFF)" s_syn_flood
 
 	scenario "no sanitizer report in xlvsd's logs" s_sanitizer_reports
 

@@ -762,6 +762,55 @@ Test(cli_stats, json_has_every_counter)
 	free(out);
 }
 
+Test(cli_stats, conn_table_fullness_text)
+{
+	struct xlvs_view s = world();
+	char *out, want[2048];
+
+	s.have_table = true;
+	s.table = (struct xlvs_conn_table){ .entries = 1312, .capacity = 262144 };
+	out = FORMAT(false, xlvs_fmt_stats(p, &s, NULL, 0));
+	snprintf(want, sizeof(want),
+		 "%s\n"
+		 "Connection table: 1312 of 262144 entries (0.5%%)\n"
+		 "\n"
+		 "Drops:\n",
+		 stats_table);
+	cr_assert(!strncmp(out, want, strlen(want)), "%s", out);
+	free(out);
+}
+
+Test(cli_stats, conn_table_fullness_json)
+{
+	struct xlvs_view s = world();
+	char *out;
+	json_t *j;
+
+	s.have_table = true;
+	s.table = (struct xlvs_conn_table){ .entries = 262139, .capacity = 262144 };
+	out = FORMAT(true, xlvs_fmt_stats(p, &s, NULL, 0));
+	j = parse_json(out);
+	cr_assert_eq(jint(j, "conn_table.entries"), 262139);
+	cr_assert_eq(jint(j, "conn_table.capacity"), 262144);
+	json_decref(j);
+	free(out);
+}
+
+Test(cli_stats, no_conn_table_when_it_was_not_read)
+{
+	struct xlvs_view s = world();
+	char *out = FORMAT(false, xlvs_fmt_stats(p, &s, NULL, 0));
+	json_t *j;
+
+	cr_assert_null(strstr(out, "Connection table"), "%s", out);
+	free(out);
+	out = FORMAT(true, xlvs_fmt_stats(p, &s, NULL, 0));
+	j = parse_json(out);
+	cr_assert_null(json_object_get(j, "conn_table"));
+	json_decref(j);
+	free(out);
+}
+
 /* prev: two seconds earlier, with smaller counters. */
 static struct xlvs_counters prev_svc[NR_SVC_IDS], prev_real[NR_REAL_IDS];
 

@@ -1909,6 +1909,33 @@ Test(conns, counts_by_age_per_real, .init = setup, .fini = teardown)
 		  (unsigned long)cnt[3].active, (unsigned long)cnt[3].inactive);
 }
 
+/* Fullness counts every entry, current or not; per-real counts come from the same walk. */
+Test(conns, usage_counts_every_entry_and_the_capacity, .init = setup, .fini = teardown)
+{
+	struct xlvs_conn_table t = { 7, 7 };
+	struct xlvs_conn_counts cnt[4];
+	struct xlvs_jiffies j;
+
+	cr_assert_eq(xlvs_jiffies_read(&j), 0);
+	cr_assert_eq(xlvs_conn_usage(&W.m, 1000000000, &t, NULL, 0), 0);
+	cr_expect(t.entries == 0 && t.capacity == 4096, "empty: %lu of %lu", (unsigned long)t.entries,
+		  (unsigned long)t.capacity);
+	put_real_gen(1, 0, true);
+	put_conn(0, 1, j.now);
+	put_conn(1, 1, j.now);
+	put_conn(2, 9, j.now);			      /* real id beyond the array */
+	put_conn_gen(3, 1, 3, j.now, XLVS_CONN_OPEN); /* an earlier real of id 1 */
+	put_conn_state(4, 1, j.now, XLVS_CONN_CLOSING);
+	cr_assert_eq(xlvs_conn_usage(&W.m, 10ull * 1000000000, &t, cnt, 4), 0);
+	cr_expect(t.entries == 5 && t.capacity == 4096, "%lu of %lu", (unsigned long)t.entries,
+		  (unsigned long)t.capacity);
+	cr_expect(cnt[1].active == 2 && cnt[1].inactive == 1, "real 1: %lu active, %lu inactive",
+		  (unsigned long)cnt[1].active, (unsigned long)cnt[1].inactive);
+	t = (struct xlvs_conn_table){ 0 };
+	cr_assert_eq(xlvs_conn_usage(&W.m, 0, &t, NULL, 0), 0);
+	cr_expect_eq(t.entries, 5, "without per-real counts");
+}
+
 /* ---- configuration and helpers ---- */
 
 Test(helpers, global_config, .init = setup, .fini = teardown)

@@ -158,6 +158,19 @@ static uint64_t put_u64(struct mxenv *e, int fd, uint32_t id, uint64_t x)
 	return sum;
 }
 
+/* n connection entries of real id 0: what the table holds, not whom they name, is counted. */
+static void put_conns(struct mxenv *e, uint32_t n)
+{
+	struct xlvs_flow f = { .family = XLVS_AF_INET, .proto = IPPROTO_TCP, .dport = htons(80) };
+	struct xlvs_conn c = { .state = XLVS_CONN_OPEN };
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		f.src[0] = htonl(0xc6126400 + i);
+		cr_assert_eq(bpf_map_update_elem(e->m.conns, &f, &c, BPF_NOEXIST), 0, "%s", strerror(errno));
+	}
+}
+
 static char *render(struct mxenv *e, struct xlvsd_status *h)
 {
 	size_t len;
@@ -411,6 +424,7 @@ Test(metrics, render_values_and_format, .timeout = 20)
 	r2 = put_counters(&e, e.m.real_stats, e.real_a2, (struct xlvs_counters){ 3, 300, 0 });
 	no_real = put_u64(&e, e.m.drops, XLVS_DROP_NO_REAL, 4);
 	conn_new = put_u64(&e, e.m.events, XLVS_EV_CONN_NEW, 5);
+	put_conns(&e, 3);
 	body = render(&e, &e.h);
 	check_format(body);
 
@@ -458,6 +472,10 @@ Test(metrics, render_values_and_format, .timeout = 20)
 	cr_assert_eq(count_prefix(body, "xlvs_real_weight{"), 4);
 	cr_assert_eq(count_prefix(body, "# HELP xlvs_drops_total "), 1);
 	cr_assert_eq(count_prefix(body, "# TYPE xlvs_real_packets_total "), 1);
+	expect_line(body, "# TYPE xlvs_conn_table_entries gauge");
+	expect_line(body, "xlvs_conn_table_entries 3");
+	expect_line(body, "# TYPE xlvs_conn_table_capacity gauge");
+	expect_line(body, "xlvs_conn_table_capacity 1024");
 	free(body);
 	env_down(&e);
 }
@@ -478,6 +496,7 @@ Test(metrics, render_without_health_and_errors, .timeout = 20)
 	check_format(body);
 	cr_assert_null(strstr(body, "xlvs_daemon_"));
 	expect_line(body, "xlvs_up 1");
+	expect_line(body, "xlvs_conn_table_entries 0");
 	free(body);
 
 	memset(&bad, 0xff, sizeof(bad)); /* no maps at all */
