@@ -30,7 +30,7 @@ struct pin {
 	uint32_t id;
 	bool link;   /* follows dp's attachments */
 	int ifindex; /* a link's interface when taken */
-	bool want; /* scratch: still wanted in this check */
+	bool want;   /* scratch: still wanted in this check */
 };
 
 struct xlvs_pw {
@@ -113,7 +113,8 @@ int xlvs_pw_open(struct xlvs_pw **out, struct xlvs_dp *dp)
 	if (!d)
 		err = -errno;
 	while (!err && (de = readdir(d)))
-		if (!strncmp(de->d_name, MAP_PREFIX, strlen(MAP_PREFIX)) || !strcmp(de->d_name, XLVS_PROG_PIN))
+		if (!strncmp(de->d_name, MAP_PREFIX, strlen(MAP_PREFIX)) ||
+		    !strcmp(de->d_name, XLVS_PROG_PIN))
 			err = pin_take(pw, de->d_name, false);
 	if (d)
 		closedir(d);
@@ -155,7 +156,7 @@ static int dir_restore(struct xlvs_pw *pw)
 			close(fd);
 		if (err != pw->last_err)
 			log_err("pin directory %s was created again but cannot be locked: %s", dp->pin_dir,
-			strerror(-err));
+				strerror(-err));
 		return err;
 	}
 	if (dp->lock_fd >= 0)
@@ -215,8 +216,8 @@ static int pin_restore(struct xlvs_pw *pw, const struct pin *p)
 		close(fd);
 		if (id == p->id)
 			return 0;
-		log_warn("pin %s holds another object (id %u, xlvsd's is %u): putting xlvsd's back", path,
-			 id, p->id);
+		log_warn("pin %s holds another object (id %u, xlvsd's is %u): putting xlvsd's back", path, id,
+			 p->id);
 		if (unlink(path))
 			return -errno;
 	} else if (errno != ENOENT) {
