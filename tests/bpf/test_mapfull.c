@@ -21,32 +21,37 @@
 
 struct full_row {
 	const char *name;
-	int filled;	     /* flows inserted first, from FILLER on */
-	uint8_t proto;	     /* of the row's packet */
-	uint16_t sport;	     /* its client port */
-	uint8_t tcp_flags;   /* TCP only */
-	uint64_t new, hit;   /* conn_new and conn_hit it counts */
-	uint64_t failed;     /* conn_insert_failed it counts */
-	bool entry_after;    /* its flow has an entry afterwards */
+	int filled;	   /* flows inserted first, from FILLER on */
+	uint8_t proto;	   /* of the row's packet */
+	uint16_t sport;	   /* its client port */
+	uint8_t tcp_flags; /* TCP only */
+	uint64_t new, hit; /* conn_new and conn_hit it counts */
+	uint64_t failed;   /* conn_insert_failed it counts */
+	bool entry_after;  /* its flow has an entry afterwards */
 };
 
 static const struct full_row rows[] = {
 	{ "room: a new TCP flow is inserted", 0, IPPROTO_TCP, PORT, TH_SYN, 1, 0, 0, true },
 	{ "one left: a new TCP flow is inserted", CONNS - 1, IPPROTO_TCP, PORT, TH_SYN, 1, 0, 0, true },
-	{ "full: a new TCP flow is forwarded and counted, not inserted", CONNS, IPPROTO_TCP, PORT, TH_SYN,
-	  0, 0, 1, false },
-	{ "full: a later packet of a refused flow is counted again", CONNS, IPPROTO_TCP, PORT, TH_ACK, 0,
+	{ "full: a new TCP flow is forwarded and counted, not inserted", CONNS, IPPROTO_TCP, PORT, TH_SYN, 0,
 	  0, 1, false },
-	{ "full: a new UDP flow is forwarded and counted, not inserted", CONNS, IPPROTO_UDP, PORT, 0, 0, 0,
+	{ "full: a later packet of a refused flow is counted again", CONNS, IPPROTO_TCP, PORT, TH_ACK, 0, 0,
 	  1, false },
+	{ "full: a new UDP flow is forwarded and counted, not inserted", CONNS, IPPROTO_UDP, PORT, 0, 0, 0, 1,
+	  false },
 	{ "full: a known flow is a hit, nothing fails", CONNS, IPPROTO_TCP, FILLER, TH_ACK, 0, 1, 0, true },
 };
 
 static struct pkt_spec spec(uint8_t proto, uint16_t sport, uint8_t flags)
 {
-	struct pkt_spec s = { .family = 4, .proto = proto, .src = CLIENT4, .dst = VIP, .sport = sport,
+	struct pkt_spec s = { .family = 4,
+			      .proto = proto,
+			      .src = CLIENT4,
+			      .dst = VIP,
+			      .sport = sport,
 			      .dport = proto == IPPROTO_TCP ? 80 : std_svcs[SVC_DR4_UDP].port,
-			      .tcp_flags = flags, .payload = 100 };
+			      .tcp_flags = flags,
+			      .payload = 100 };
 
 	return s;
 }
