@@ -822,7 +822,7 @@ lb_iface_create() {
 # logged, xlvs_lb is attached to the new interface in the configured mode, and connections
 # through the VIP work again without a restart or reload.
 s_fault_iface_recreated() {
-	local lost0 back0 n t_del t_lost t_add t_back t_ok i lost sent
+	local lost0 back0 n t_del t_gone t_lost t_add t_back t_ok i lost sent
 	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")"
 	reload
 	spread $VIP4 6 >/dev/null || exit 1
@@ -833,6 +833,7 @@ s_fault_iface_recreated() {
 	sleep 0.5
 	t_del=$(now_ms)
 	in_ns "$NS_LB" ip link del eth0 || fail "ip link del eth0"
+	t_gone=$(now_ms)
 	t_lost=$(wait_log "interface eth0 (ifindex [0-9]*) was deleted" 1 3000)
 	sleep 0.5
 	t_add=$(now_ms)
@@ -846,8 +847,9 @@ s_fault_iface_recreated() {
 	t_ok=$(now_ms)
 	[ "$i" -lt 100 ] || fail "no connection through the VIP 5 s after eth0 came back: $(tail -5 "$LOG")"
 	spread $VIP4 30 >/dev/null || exit 1
-	echo "   eth0 deleted: logged after $((t_lost - t_del)) ms; created again: attached after" \
-		"$((t_back - t_add)) ms, first connection through the VIP after $((t_ok - t_add)) ms; 30 more all answered"
+	echo "   eth0 deleted (ip link del took $((t_gone - t_del)) ms): loss logged $((t_lost - t_gone)) ms after;" \
+		"created again: attached $((t_back - t_add)) ms after the re-creation began, first connection" \
+		"through the VIP after $((t_ok - t_add)) ms; 30 more all answered"
 	echo "   $(grep -o "interface eth0 is back.*" "$LOG" | tail -1)"
 	wait $ping
 	read -r lost sent <<<"$(ping_loss "$E2E_DIR/ifping.out")" || exit 1
