@@ -785,8 +785,8 @@ s_fault_pins_removed() {
 	n0=$(grep -c "was removed under xlvsd: restored" "$LOG")
 	t0=$(now_ms)
 	rm -r "$PIN" || fail "rm -r $PIN"
-	t1=$(wait_log "pin $PIN/link_eth0 was removed under xlvsd: restored" 1 5000)
-	wait_log "was removed under xlvsd: restored" $((n0 + $(echo "$before" | wc -l))) 3000 >/dev/null
+	t1=$(wait_log "pin $PIN/link_eth0 was removed under xlvsd: restored" 1 5000) || exit 1
+	wait_log "was removed under xlvsd: restored" $((n0 + $(echo "$before" | wc -l))) 3000 >/dev/null || exit 1
 	grep -q "pin directory $PIN was removed under xlvsd: created again" "$LOG" || fail "the directory's loss was not logged"
 	after=$(pin_ids)
 	[ "$before" = "$after" ] || fail "pins after the restore differ:
@@ -797,7 +797,7 @@ after:  $after"
 	n0=$(grep -c "pin $PIN/xlvs_reals was removed under xlvsd: restored" "$LOG")
 	t0=$(now_ms)
 	rm "$PIN/xlvs_reals"
-	t1=$(wait_log "pin $PIN/xlvs_reals was removed under xlvsd: restored" $((n0 + 1)) 3000)
+	t1=$(wait_log "pin $PIN/xlvs_reals was removed under xlvsd: restored" $((n0 + 1)) 3000) || exit 1
 	[ "$(pin_ids)" = "$before" ] || fail "pins differ after xlvs_reals was restored: $(pin_ids)"
 	echo "   rm $PIN/xlvs_reals: restored after $((t1 - t0)) ms"
 	wait $ping
@@ -834,11 +834,11 @@ s_fault_iface_recreated() {
 	t_del=$(now_ms)
 	in_ns "$NS_LB" ip link del eth0 || fail "ip link del eth0"
 	t_gone=$(now_ms)
-	t_lost=$(wait_log "interface eth0 (ifindex [0-9]*) was deleted" 1 3000)
+	t_lost=$(wait_log "interface eth0 (ifindex [0-9]*) was deleted" 1 3000) || exit 1
 	sleep 0.5
 	t_add=$(now_ms)
 	lb_iface_create
-	t_back=$(wait_log "interface eth0 is back" $((n + 1)) 3000)
+	t_back=$(wait_log "interface eth0 is back" $((n + 1)) 3000) || exit 1
 	pass_mode native || fail "eth0 is not in native XDP mode after the re-attach: $(attach_mode)"
 	for i in $(seq 100); do
 		in_ns "$NS_CL" curl -s --max-time 1 "$(url $VIP4)" >/dev/null && break

@@ -159,7 +159,8 @@ Test(faults, deleted_interface_is_attached_again_when_back, .init = env_up, .fin
 	cr_assert_not_null(f);
 	cr_expect_neq(f->ifindex, old, "the new interface has the old ifindex %d", old);
 	cr_expect_eq(f->ifindex, (int)if_nametoindex(IF_A));
-	cr_expect_eq(mode_on(IF_A), XLVS_XDP_NATIVE, "xlvs_lb does not run on the new " IF_A " in native mode");
+	cr_expect_eq(mode_on(IF_A), XLVS_XDP_NATIVE,
+		     "xlvs_lb does not run on the new " IF_A " in native mode");
 }
 
 Test(faults, other_interfaces_are_left_alone, .init = env_up, .fini = env_down, .timeout = 30)
@@ -189,8 +190,7 @@ static uint32_t pinned_id(const char *name)
 	return info.id;
 }
 
-Test(faults, removed_pins_are_restored_with_the_same_objects, .init = env_up, .fini = env_down,
-     .timeout = 30)
+Test(faults, removed_pins_are_restored_with_the_same_objects, .init = env_up, .fini = env_down, .timeout = 30)
 {
 	uint32_t link = pinned_id("link_" IF_A), reals = pinned_id("xlvs_reals");
 	char path[128];
@@ -201,6 +201,7 @@ Test(faults, removed_pins_are_restored_with_the_same_objects, .init = env_up, .f
 	cr_assert_eq(unlink(path), 0);
 	snprintf(path, sizeof(path), "%s/xlvs_reals", pin);
 	cr_assert_eq(unlink(path), 0);
+	usleep(300000); /* a link without references is freed after an RCU grace period */
 	cr_expect_eq(mode_on(IF_A), XLVS_XDP_NATIVE, "removing the link's pin detached xlvs_lb");
 	run_until(&d.status.pins_restored, 2, "pins restored");
 	cr_expect_eq(pinned_id("link_" IF_A), link);
@@ -233,6 +234,7 @@ Test(faults, removed_pin_directory_is_created_again_and_locked, .init = env_up, 
 	run_for_ms(20);
 	snprintf(cmd, sizeof(cmd), "rm -r %s", pin);
 	sh(cmd);
+	usleep(300000);
 	cr_expect_eq(mode_on(IF_A), XLVS_XDP_NATIVE, "rm -r of the pins detached xlvs_lb");
 	for (n = 0; n < 300 && d.status.pins_restored < 14; n++)
 		run_for_ms(10);
