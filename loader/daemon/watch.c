@@ -63,13 +63,17 @@ void xlvsd_count_map_full(struct xlvsd *d, int err)
 
 /* ---- pins ---- */
 
-static void pin_check(struct ev_loop *loop, ev_timer *t, int revents)
+static void pins_check(struct xlvsd_watch *w)
 {
-	struct xlvsd_watch *w = (struct xlvsd_watch *)((char *)t - offsetof(struct xlvsd_watch, pin_timer));
 	int n = xlvs_pw_check(w->pw);
 
 	if (n > 0)
 		count(w->d, &w->d->status.pins_restored, (uint64_t)n);
+}
+
+static void pin_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	pins_check((struct xlvsd_watch *)((char *)t - offsetof(struct xlvsd_watch, pin_timer)));
 }
 
 /* ---- interfaces ---- */
@@ -141,7 +145,7 @@ static void iface_back(struct xlvsd_watch *w, const char *name)
 	if (d->nh && (err = xlvs_nh_sync(d->nh)))
 		log_warn("next hops: sync failed: %s", strerror(-err));
 	if (w->pw)
-		xlvs_pw_check(w->pw); /* hold the new link now, not at the next tick */
+		pins_check(w); /* hold the new link now, not at the next tick */
 }
 
 static void link_event(void *ctx, const struct xlvs_link_ev *ev)
@@ -203,7 +207,7 @@ static void pins_start(struct xlvsd_watch *w)
 			 w->d->dp.pin_dir, strerror(-err));
 		return;
 	}
-	ev_timer_init(&w->pin_timer, pin_check, PIN_CHECK_S, PIN_CHECK_S);
+	ev_timer_init(&w->pin_timer, pin_timer, PIN_CHECK_S, PIN_CHECK_S);
 	ev_timer_start(w->d->loop, &w->pin_timer);
 }
 

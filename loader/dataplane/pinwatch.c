@@ -37,7 +37,9 @@ struct xlvs_pw {
 	struct xlvs_dp *dp;
 	struct pin *pins;
 	size_t n, cap;
-	int last_err; /* logged once until it changes */
+	int last_err;			/* logged once until it changes */
+	int unheld[XLVS_DP_MAX_IFACES]; /* interfaces whose link could not be held: logged once */
+	unsigned int nr_unheld;
 };
 
 /* Maps, programs and links all start their info with type and id; ifindex: an XDP link's. */
@@ -166,6 +168,19 @@ static int dir_restore(struct xlvs_pw *pw)
 	return 0;
 }
 
+/* True if ifindex was seen before; remembers it otherwise. */
+static bool unheld_once(struct xlvs_pw *pw, int ifindex)
+{
+	unsigned int i;
+
+	for (i = 0; i < pw->nr_unheld; i++)
+		if (pw->unheld[i] == ifindex)
+			return true;
+	if (pw->nr_unheld < XLVS_DP_MAX_IFACES)
+		pw->unheld[pw->nr_unheld++] = ifindex;
+	return false;
+}
+
 /* The link pins to hold: one per interface attached by a pinned bpf_link. */
 static void links_sync(struct xlvs_pw *pw)
 {
@@ -192,7 +207,7 @@ static void links_sync(struct xlvs_pw *pw)
 		if (p)
 			pin_drop(pw, p); /* the link of an interface deleted since */
 		err = pin_take(pw, name, true);
-		if (err && err != pw->last_err)
+		if (err && !unheld_once(pw, f->ifindex))
 			log_err("%s/%s: cannot hold the link of %s (%s): if its pin is gone, so is the "
 				"attachment; `xlvs reload` attaches again",
 				pw->dp->pin_dir, name, f->name, strerror(-err));
