@@ -58,8 +58,15 @@ XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const 
 		count_event(XLVS_EV_SYN_GUARD);
 		return;
 	}
-	bpf_map_update_elem(&xlvs_conns, &p->flow, &conn, BPF_ANY);
-	count_event(XLVS_EV_CONN_NEW);
+	/*
+	 * An LRU table makes room by evicting, so this fails only when it cannot
+	 * (a bucket lock busy, no free node on this CPU). The packet is forwarded
+	 * all the same: the ring gives the flow's later packets the same real.
+	 */
+	if (bpf_map_update_elem(&xlvs_conns, &p->flow, &conn, BPF_ANY))
+		count_event(XLVS_EV_CONN_INSERT_FAILED);
+	else
+		count_event(XLVS_EV_CONN_NEW);
 }
 
 /*

@@ -149,7 +149,8 @@ enum xlvs_drop_reason {
 	X(TOO_BIG_SENT,		"too_big_sent")				\
 	X(ECHO_REPLY,		"icmp_echo_reply")			\
 	X(ICMP_ERR_FWD,		"icmp_error_forwarded")			\
-	X(FIB_GW_FALLBACK,	"fib_gateway_fallback")
+	X(FIB_GW_FALLBACK,	"fib_gateway_fallback")			\
+	X(CONN_INSERT_FAILED,	"conn_insert_failed")
 
 #define XLVS_X_ENUM(id, name) XLVS_EV_##id,
 enum xlvs_event {

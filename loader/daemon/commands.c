@@ -422,6 +422,12 @@ static json_t *cmd_status(struct xlvsd *d, json_t *req)
 			  d->opts->socket, "reloads_ok", (json_int_t)h.reloads_ok, "reloads_failed",
 			  (json_int_t)h.reloads_failed);
 	if (reply)
+		json_object_update_new(reply, json_pack("{s:I, s:I, s:I, s:I}", "pins_restored",
+							(json_int_t)h.pins_restored, "interfaces_lost",
+							(json_int_t)h.ifaces_lost, "interfaces_reattached",
+							(json_int_t)h.ifaces_reattached, "map_full",
+							(json_int_t)h.map_full));
+	if (reply)
 		json_object_set_new(reply, "health_checks",
 				    json_pack("{s:i, s:i, s:i}", "checked", (int)checks, "up", (int)up,
 					      "down", (int)down));

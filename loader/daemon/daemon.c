@@ -234,6 +234,7 @@ static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs
 		err = xlvs_apply_ex(&d->maps, w, d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS, st);
 	if (err && msg && !msg[0])
 		snprintf(msg, size, "writing the maps failed: %s", apply_error(err));
+	xlvsd_count_map_full(d, err);
 	if (d->hc)
 		xlvs_spec_free(&eff);
 	return err;
@@ -250,10 +251,11 @@ static void health_changed(void *ctx)
 	if (!d->applied)
 		return;
 	err = write_maps(d, &d->spec, &st, msg, sizeof(msg));
-	if (err) {
+	if (err && err != d->health_err) /* once per condition, not once per health change */
 		log_err("health: applying the change failed: %s", msg);
+	d->health_err = err;
+	if (err)
 		return;
-	}
 	d->last_apply = st;
 	log_info("health: applied: reals written %u removed %u, ring slots written %u, "
 		 "services +%u ~%u -%u",
@@ -590,6 +592,7 @@ static void stop(struct xlvsd *d)
 			 d->dp.ifaces[i].name);
 	if (d->mx)
 		xlvs_metrics_stop(d->mx);
+	xlvsd_watch_stop(d);
 	xlvsd_ctl_close(d->ctl);
 	xlvsd_hc_free(d->hc);
 	if (d->nh)
@@ -644,6 +647,7 @@ int xlvsd_run(const struct xlvsd_opts *opts)
 		log_info("ready: %zu services, %zu reals, %u interfaces (pin %s, socket %s)",
 			 d.spec.nr_services, xlvsd_spec_nr_reals(&d.spec), d.dp.nr_ifaces, opts->pin_dir,
 			 opts->socket);
+		xlvsd_watch_start(&d);
 		if (loop_run(&d))
 			rc = XLVSD_EXIT_RUNTIME;
 	}

@@ -33,6 +33,7 @@ struct xlvs_nh;
 struct xlvs_metrics;
 struct xlvsd_ctl;
 struct xlvsd_hc;
+struct xlvsd_watch;
 
 struct xlvsd_opts {
 	const char *config;
@@ -60,6 +61,8 @@ struct xlvsd {
 	ev_timer watchdog;
 	bool stop;
 	int nh_last_err;
+	struct xlvsd_watch *watch; /* pins and links watched (watch.c) */
+	int health_err;		   /* the last failed health apply, logged once */
 };
 
 /*
@@ -82,6 +85,16 @@ int xlvsd_run(const struct xlvsd_opts *opts);
 int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st, char *msg, size_t size);
 /* Re-read the configuration file and apply it; on any error keep the running state. */
 int xlvsd_reload(struct xlvsd *d, struct xlvs_apply_stats *st, char *msg, size_t size);
+
+/*
+ * Faults watched while running (watch.c): pins removed under the daemon are
+ * restored, interfaces deleted and created again are attached again. A
+ * failure to start watching is logged, not fatal.
+ */
+void xlvsd_watch_start(struct xlvsd *d);
+void xlvsd_watch_stop(struct xlvsd *d);
+/* Count a map write refused for lack of room (-ENOSPC from the planner, -E2BIG from a map). */
+void xlvsd_count_map_full(struct xlvsd *d, int err);
 
 /* The control commands (commands.c): the xlvsd_ctl_fn of the control socket. */
 json_t *xlvsd_command(void *ctx, json_t *req);

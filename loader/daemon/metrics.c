@@ -232,6 +232,24 @@ static void sample1(FILE *f, const char *name, const char *label, const char *va
 	xlvs_metrics_sample(f, name, kv, 1, v);
 }
 
+/* Faults xlvsd survived while running (docs/reliability.md). */
+static void put_faults(FILE *f, const struct xlvsd_status *hs)
+{
+	xlvs_metrics_family(f, "xlvs_daemon_pins_restored_total", "counter",
+			    "Pins removed or replaced under xlvsd and put back.");
+	xlvs_metrics_sample(f, "xlvs_daemon_pins_restored_total", NULL, 0, hs->pins_restored);
+	xlvs_metrics_family(f, "xlvs_daemon_interfaces_lost_total", "counter",
+			    "Configured interfaces deleted while xlvs_lb ran on them.");
+	xlvs_metrics_sample(f, "xlvs_daemon_interfaces_lost_total", NULL, 0, hs->ifaces_lost);
+	xlvs_metrics_family(f, "xlvs_daemon_interfaces_reattached_total", "counter",
+			    "Configured interfaces xlvs_lb was attached to again when they came back.");
+	xlvs_metrics_sample(f, "xlvs_daemon_interfaces_reattached_total", NULL, 0, hs->ifaces_reattached);
+	xlvs_metrics_family(
+		f, "xlvs_daemon_map_full_total", "counter",
+		"Map writes refused for lack of room (configurations that do not fit, full maps).");
+	xlvs_metrics_sample(f, "xlvs_daemon_map_full_total", NULL, 0, hs->map_full);
+}
+
 static void put_status(FILE *f, struct xlvsd_status *h)
 {
 	struct xlvsd_status hs = { 0 };
@@ -257,6 +275,7 @@ static void put_status(FILE *f, struct xlvsd_status *h)
 	xlvs_metrics_sample(f, "xlvs_daemon_services", NULL, 0, hs.services);
 	xlvs_metrics_family(f, "xlvs_daemon_reals", "gauge", "Real servers in the applied configuration.");
 	xlvs_metrics_sample(f, "xlvs_daemon_reals", NULL, 0, hs.reals);
+	put_faults(f, &hs);
 }
 
 static uint64_t counter_at(const struct xlvs_counters *c, size_t off)

@@ -23,6 +23,11 @@ struct xlvsd_status {
 	bool last_reload_ok;
 	uint32_t services; /* services in the applied desired state */
 	uint32_t reals;	   /* reals in the applied desired state */
+	/* Faults survived (watch.c, docs/reliability.md) */
+	uint64_t pins_restored;	    /* pins put back after someone removed or replaced them */
+	uint64_t ifaces_lost;	    /* configured interfaces deleted under xlvsd */
+	uint64_t ifaces_reattached; /* ... and attached again when they came back */
+	uint64_t map_full;	    /* map writes refused for lack of room */
 	/* More families, rendered by their owner (health checks); set before the exporter starts. */
 	void (*extra_metrics)(FILE *f, void *arg);
 	void *extra_arg;
@@ -56,6 +61,10 @@ static inline void xlvsd_status_snapshot(struct xlvsd_status *h, struct xlvsd_st
 	out->last_reload_ok = h->last_reload_ok;
 	out->services = h->services;
 	out->reals = h->reals;
+	out->pins_restored = h->pins_restored;
+	out->ifaces_lost = h->ifaces_lost;
+	out->ifaces_reattached = h->ifaces_reattached;
+	out->map_full = h->map_full;
 	status_unlock(h);
 }
 

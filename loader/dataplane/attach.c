@@ -952,6 +952,19 @@ int xlvs_dp_detach(struct xlvs_dp *dp, const char *ifname)
 	return err;
 }
 
+bool xlvs_dp_forget(struct xlvs_dp *dp, int ifindex, char name[IF_NAMESIZE])
+{
+	struct xlvs_iface *f = find_index(dp, ifindex);
+
+	if (!f)
+		return false;
+	snprintf(name, IF_NAMESIZE, "%s", f->name);
+	if (f->method == XLVS_ATTACH_LINK)
+		detach_link(dp->pin_dir, f->name);
+	untrack(dp, f);
+	return true;
+}
+
 /* ---- xlvsd --detach ---------------------------------------------------------------- */
 
 /* Ids of the maps pinned in dp->pin_dir, to recognise our programs on interfaces. */

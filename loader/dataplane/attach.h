@@ -92,6 +92,11 @@ struct xlvs_iface *xlvs_dp_find(struct xlvs_dp *dp, const char *ifname);
 int xlvs_dp_attach(struct xlvs_dp *dp, const char *ifname, enum xlvs_xdp_mode mode);
 /* Detach from ifname and forget it; 0 if it was not attached. */
 int xlvs_dp_detach(struct xlvs_dp *dp, const char *ifname);
+/*
+ * The interface ifindex was deleted: forget its attachment (a link pin of a
+ * dead link is removed). name gets the interface's name. True if it was ours.
+ */
+bool xlvs_dp_forget(struct xlvs_dp *dp, int ifindex, char name[IF_NAMESIZE]);
 
 /*
  * Undo a start that created the data path (dp->created) and then failed:

@@ -234,6 +234,10 @@ void world_open(struct world *w, const struct world_opts *o)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(w->skel->maps.xlvs_conns, o && o->conn_entries ? o->conn_entries : 4096);
 	bpf_map__set_max_entries(w->skel->maps.xlvs_ring, o && o->ring_slots ? o->ring_slots : slots);
+	if (o && o->conns_no_lru) {
+		bpf_map__set_type(w->skel->maps.xlvs_conns, BPF_MAP_TYPE_HASH);
+		bpf_map__set_map_flags(w->skel->maps.xlvs_conns, 0); /* no BPF_F_NO_COMMON_LRU */
+	}
 	CHECK(xlvs_lb_bpf__load(w->skel) == 0, "load xlvs_lb (verifier) failed: %s", strerror(errno));
 	w->prog_fd = bpf_program__fd(w->skel->progs.xlvs_lb);
 	w->ncpus = libbpf_num_possible_cpus();

@@ -83,6 +83,8 @@ struct world {
 struct world_opts {
 	uint32_t conn_entries; /* 0 = 4096 */
 	uint32_t ring_slots;   /* 0 = enough for std_svcs */
+	/* xlvs_conns as a plain hash: full at conn_entries, it refuses inserts (an LRU evicts) */
+	bool conns_no_lru;
 };
 
 void world_open(struct world *w, const struct world_opts *o);

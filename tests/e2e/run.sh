@@ -880,6 +880,110 @@ s_syn_flood() {
 	[ -x "$BUILD/tests/syn-flood" ] || fail "build first: $BUILD/tests/syn-flood missing (make)"
 	flood_round $FLOOD_GUARD "$FLOOD_SYNS" 198.18.128.0/18
 	flood_round 0 "$FLOOD_SYNS_OFF" 198.18.192.0/18
+# status_field KEY: a number from xlvsd's status reply.
+status_field() { xlvs -j status | jq -r --arg k "$1" '.[$k]'; }
+
+# pin_ids: "NAME ID" of every pin in the director's pin directory, sorted (what bpftool sees).
+pin_ids() {
+	local f kind
+	for f in "$PIN"/*; do
+		case $(basename "$f") in xlvs_*) kind=map;; prog_*) kind=prog;; link_*) kind=link;; *) continue;; esac
+		echo "$(basename "$f") $(in_ns "$NS_LB" bpftool -j $kind show pinned "$f" | jq -r .id)"
+	done | sort
+}
+
+# Fault: pins removed under a running xlvsd, the whole directory then one map. xlvs_lb goes on
+# forwarding (xlvsd holds the link, so the rm cannot detach it); xlvsd puts back every pin,
+# with the same objects, within a second; the CLI and bpftool work again.
+s_fault_pins_removed() {
+	local before after n0 t0 t1 lost sent restored
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1")"
+	reload
+	before=$(pin_ids)
+	[ "$(echo "$before" | grep -c '^link_eth0 [0-9]')" = 1 ] || fail "no link pin to test with: $before"
+	restored=$(status_field pins_restored)
+	in_ns "$NS_CL" ping -q -i 0.005 -c 800 -W 1 $VIP4 >"$E2E_DIR/pinping.out" 2>&1 &
+	local ping=$!
+	sleep 0.5
+	n0=$(grep -c "was removed under xlvsd: restored" "$LOG")
+	t0=$(now_ms)
+	rm -r "$PIN" || fail "rm -r $PIN"
+	t1=$(wait_log "pin $PIN/link_eth0 was removed under xlvsd: restored" 1 5000) || exit 1
+	wait_log "was removed under xlvsd: restored" $((n0 + $(echo "$before" | wc -l))) 3000 >/dev/null || exit 1
+	grep -q "pin directory $PIN was removed under xlvsd: created again" "$LOG" || fail "the directory's loss was not logged"
+	after=$(pin_ids)
+	[ "$before" = "$after" ] || fail "pins after the restore differ:
+before: $before
+after:  $after"
+	xlvs service list | grep -q "${REAL4[1]}:80" || fail "xlvs cannot read the restored maps: $(xlvs service list 2>&1)"
+	echo "   rm -r $PIN: $(echo "$after" | wc -l) pins restored with the same ids, the link's after $((t1 - t0)) ms"
+	n0=$(grep -c "pin $PIN/xlvs_reals was removed under xlvsd: restored" "$LOG")
+	t0=$(now_ms)
+	rm "$PIN/xlvs_reals"
+	t1=$(wait_log "pin $PIN/xlvs_reals was removed under xlvsd: restored" $((n0 + 1)) 3000) || exit 1
+	[ "$(pin_ids)" = "$before" ] || fail "pins differ after xlvs_reals was restored: $(pin_ids)"
+	echo "   rm $PIN/xlvs_reals: restored after $((t1 - t0)) ms"
+	wait $ping
+	read -r lost sent <<<"$(ping_loss "$E2E_DIR/pinping.out")" || exit 1
+	echo "   $sent echo requests to the VIP meanwhile: $lost lost"
+	[ "$lost" = 0 ] || fail "lost $lost of $sent packets while the pins were gone"
+	spread $VIP4 10 >/dev/null || exit 1
+	[ "$(status_field pins_restored)" = $((restored + $(echo "$before" | wc -l) + 1)) ] ||
+		fail "status pins_restored $(status_field pins_restored), want $restored + $(echo "$before" | wc -l) + 1"
+}
+
+# The director's eth0 as topo_up made it (a new veth pair: new ifindex, new MAC).
+lb_iface_create() {
+	plug "$NS_LB" "lb-$E2E_ID" $LAN_MTU
+	in_ns "$NS_LB" ip addr add $LB4/24 dev eth0
+	in_ns "$NS_LB" ip -6 addr add $LB6/64 dev eth0 nodad
+	ip -n "$NS_SW" link set dev "lb-$E2E_ID" xdp obj "$BUILD/tests/xdp_pass.bpf.o" sec xdp ||
+		fail "xdp_pass on the new switch port"
+}
+
+# Fault: the director's interface deleted and created again under a running xlvsd: the loss is
+# logged, xlvs_lb is attached to the new interface in the configured mode, and connections
+# through the VIP work again without a restart or reload.
+s_fault_iface_recreated() {
+	local lost0 back0 n t_del t_gone t_lost t_add t_back t_ok i lost sent
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")"
+	reload
+	spread $VIP4 6 >/dev/null || exit 1
+	lost0=$(status_field interfaces_lost); back0=$(status_field interfaces_reattached)
+	n=$(grep -c "interface eth0 is back" "$LOG")
+	in_ns "$NS_CL" ping -q -i 0.01 -c 400 -W 1 $VIP4 >"$E2E_DIR/ifping.out" 2>&1 &
+	local ping=$!
+	sleep 0.5
+	t_del=$(now_ms)
+	in_ns "$NS_LB" ip link del eth0 || fail "ip link del eth0"
+	t_gone=$(now_ms)
+	t_lost=$(wait_log "interface eth0 (ifindex [0-9]*) was deleted" 1 3000) || exit 1
+	sleep 0.5
+	t_add=$(now_ms)
+	lb_iface_create
+	t_back=$(wait_log "interface eth0 is back" $((n + 1)) 3000) || exit 1
+	pass_mode native || fail "eth0 is not in native XDP mode after the re-attach: $(attach_mode)"
+	for i in $(seq 100); do
+		in_ns "$NS_CL" curl -s --max-time 1 "$(url $VIP4)" >/dev/null && break
+		sleep 0.05
+	done
+	t_ok=$(now_ms)
+	[ "$i" -lt 100 ] || fail "no connection through the VIP 5 s after eth0 came back: $(tail -5 "$LOG")"
+	spread $VIP4 30 >/dev/null || exit 1
+	echo "   eth0 deleted (ip link del took $((t_gone - t_del)) ms): loss logged $((t_lost - t_gone)) ms after;" \
+		"created again: attached $((t_back - t_add)) ms after the re-creation began, first connection" \
+		"through the VIP after $((t_ok - t_add)) ms; 30 more all answered"
+	echo "   $(grep -o "interface eth0 is back.*" "$LOG" | tail -1)"
+	wait $ping
+	read -r lost sent <<<"$(ping_loss "$E2E_DIR/ifping.out")" || exit 1
+	echo "   echo requests every 10 ms: $lost of $sent lost over the $((t_ok - t_del)) ms from the deletion to the first connection"
+	[ "$lost" -lt "$sent" ] && [ "$lost" -le $(((t_ok - t_del) / 10 + 10)) ] ||
+		fail "lost $lost of $sent echo requests: more than the outage ($((t_ok - t_del)) ms) explains"
+	[ "$(status_field interfaces_lost)" = $((lost0 + 1)) ] && [ "$(status_field interfaces_reattached)" = $((back0 + 1)) ] ||
+		fail "status: interfaces_lost $(status_field interfaces_lost), interfaces_reattached $(status_field interfaces_reattached); want $((lost0 + 1)), $((back0 + 1))"
+	i=$(in_ns "$NS_LB" ip -j link show dev eth0 | jq -r '.[0].ifindex')
+	[ "$(xlvs -j status | jq -r '.interfaces[0].ifindex')" = "$i" ] ||
+		fail "status shows ifindex $(xlvs -j status | jq -r '.interfaces[0].ifindex'), eth0 is $i"
 }
 
 # Built with SANITIZE=1, xlvsd reports to its log (ASAN_OPTIONS/UBSAN_OPTIONS from the Makefile,
@@ -931,6 +1035,8 @@ main() {
 	scenario "restarting xlvsd under traffic loses no packet" s_restart_no_loss
 	scenario "fault: xlvsd killed (SIGKILL) under traffic with a real down" s_kill9_under_traffic
 	scenario "fault: SYN flood of new flows while uploads stream, SYN guard on ($FLOOD_SYNS) and off ($FLOOD_SYNS_OFF)" s_syn_flood
+	scenario "fault: pins removed under a running xlvsd are restored" s_fault_pins_removed
+	scenario "fault: the interface deleted and created again is re-attached" s_fault_iface_recreated
 
 	scenario "no sanitizer report in xlvsd's logs" s_sanitizer_reports
 
