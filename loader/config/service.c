@@ -513,3 +513,9 @@ int cf_check_dup_services(struct ctx *c)
 	return cf_fail_at(c, c->notes[i].mark, "duplicate service %s (first at line %zu)",
 			  cf_svc_str(&spec->services[i], name, sizeof(name)), c->notes[first].mark.line + 1);
 }
+
+void cf_service_keys(xlvs_conf_key_fn fn, void *arg)
+{
+	cf_visit_keys("in service", svc_keys, S_NR, fn, arg);
+	cf_visit_keys("in real", real_keys, R_NR, fn, arg);
+}
