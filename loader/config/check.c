@@ -486,7 +486,11 @@ int cf_parse_check(struct ctx *c, yaml_node_t *v, const struct xlvs_check_spec *
 static const char *const quorum_action_names[] = { "sorry", "withdraw" };
 static const struct choice quorum_actions = { .noun = "action", .names = quorum_action_names, .n = 2 };
 static const struct key quorum_keys[] = {
-	{ .name = "weight", .fn = cf_key_uint, FIELD(struct xlvs_svc_health, quorum), .min = 1, .max = UINT32_MAX },
+	{ .name = "weight",
+	  .fn = cf_key_uint,
+	  FIELD(struct xlvs_svc_health, quorum),
+	  .min = 1,
+	  .max = UINT32_MAX },
 	{ .name = "action",
 	  .fn = cf_key_choice,
 	  FIELD(struct xlvs_svc_health, quorum_action),
