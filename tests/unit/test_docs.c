@@ -231,13 +231,13 @@ Test(docs, configuration_keys_match_the_parser)
 			continue;
 		heading_where(r->heading, where, sizeof(where));
 		if (!code_name(r->cell[0], name, sizeof(name))) {
-			problem(&rep, "%s:%d: a key table row whose first cell is not one `key`: '%s'", CONFIG_MD,
-				r->line, r->cell[0]);
+			problem(&rep, "%s:%d: a key table row whose first cell is not one `key`: '%s'",
+				CONFIG_MD, r->line, r->cell[0]);
 			continue;
 		}
 		if (!where[0]) {
-			problem(&rep, "%s:%d: key '%s' is in a table under '%s', which names no section", CONFIG_MD,
-				r->line, name, r->heading);
+			problem(&rep, "%s:%d: key '%s' is in a table under '%s', which names no section",
+				CONFIG_MD, r->line, name, r->heading);
 			continue;
 		}
 		add_key(where, name, doc);
@@ -428,7 +428,8 @@ static char *render_everything(void)
 	size_t len;
 
 	cr_assert_not_null(loop);
-	cr_assert_eq(xlvs_conf_parse("docs-test.yaml", conf, sizeof(conf) - 1, &spec, &err), 0, "%s", err.msg);
+	cr_assert_eq(xlvs_conf_parse("docs-test.yaml", conf, sizeof(conf) - 1, &spec, &err), 0, "%s",
+		     err.msg);
 	skel = unit_director_load(1024, 1024, &m);
 	cr_assert_eq(xlvs_apply(&m, &spec, NULL), 0, "xlvs_apply");
 	cr_assert_eq(xlvsd_hc_new(&hc, loop, 4, NULL, NULL), 0);
@@ -454,15 +455,15 @@ static void check_names(struct report *rep, const struct rows *t, const char *he
 		if (strcmp(t->r[i].head, head))
 			continue;
 		if (!code_name(t->r[i].cell[0], name, sizeof(name))) {
-			problem(rep, "%s:%d: first cell is not one `%s`: '%s'", METRICS_MD, t->r[i].line, head,
-				t->r[i].cell[0]);
+			problem(rep, "%s:%d: first cell is not one `%s`: '%s'", METRICS_MD, t->r[i].line,
+				head, t->r[i].cell[0]);
 			continue;
 		}
 		for (k = 0; k < n && strcmp(names[k], name); k++)
 			;
 		if (k == n)
-			problem(rep, "%s:%d documents %s '%s', which %s does not have", METRICS_MD, t->r[i].line,
-				head, name, where);
+			problem(rep, "%s:%d documents %s '%s', which %s does not have", METRICS_MD,
+				t->r[i].line, head, name, where);
 	}
 	for (k = 0; k < n; k++) {
 		for (i = 0; i < t->n; i++)
@@ -470,8 +471,8 @@ static void check_names(struct report *rep, const struct rows *t, const char *he
 			    !strcmp(name, names[k]))
 				break;
 		if (i == t->n)
-			problem(rep, "%s has %s '%s', but %s has no row for it (the `| %s |` table)", where, head,
-				names[k], METRICS_MD, head);
+			problem(rep, "%s has %s '%s', but %s has no row for it (the `| %s |` table)", where,
+				head, names[k], METRICS_MD, head);
 	}
 }
 
@@ -498,7 +499,8 @@ Test(docs, metrics_match_the_exporter, .timeout = 30)
 		d->line = r->line;
 		if (r->ncells < 3 || !code_name(r->cell[0], d->name, sizeof(d->name)) ||
 		    !doc_labels(r->cell[2], d)) {
-			problem(&rep, "%s:%d: a metric row is `name` | type | `label`, ... (or -)", METRICS_MD, r->line);
+			problem(&rep, "%s:%d: a metric row is `name` | type | `label`, ... (or -)",
+				METRICS_MD, r->line);
 			doc->n--;
 			continue;
 		}
@@ -512,25 +514,29 @@ Test(docs, metrics_match_the_exporter, .timeout = 30)
 			continue;
 		}
 		if (strcmp(c->type, d->type))
-			problem(&rep, "%s:%d: metric '%s' is documented as a %s, exported as a %s", METRICS_MD, r->line,
-				d->name, d->type, c->type);
+			problem(&rep, "%s:%d: metric '%s' is documented as a %s, exported as a %s",
+				METRICS_MD, r->line, d->name, d->type, c->type);
 		if (c->sampled && !same_labels(c, d)) {
 			label_list(d, a, sizeof(a));
 			label_list(c, b, sizeof(b));
-			problem(&rep, "%s:%d: metric '%s' is documented with labels %s, exported with %s", METRICS_MD,
-				r->line, d->name, a, b);
+			problem(&rep, "%s:%d: metric '%s' is documented with labels %s, exported with %s",
+				METRICS_MD, r->line, d->name, a, b);
 		}
 	}
 	for (i = 0; i < code->n; i++) {
 		if (!find_family(doc, code->f[i].name))
-			problem(&rep, "xlvsd's /metrics exports '%s' (%s), but %s has no row for it", code->f[i].name,
-				code->f[i].type, METRICS_MD);
+			problem(&rep, "xlvsd's /metrics exports '%s' (%s), but %s has no row for it",
+				code->f[i].name, code->f[i].type, METRICS_MD);
 		else if (!code->f[i].sampled)
-			problem(&rep, "'%s' had no sample in this test's exposition: its labels went unchecked "
-				"(give render_everything() a series of it)", code->f[i].name);
+			problem(&rep,
+				"'%s' had no sample in this test's exposition: its labels went unchecked "
+				"(give render_everything() a series of it)",
+				code->f[i].name);
 	}
-	check_names(&rep, &t, "reason", xlvs_drop_names, XLVS_DROP_MAX, "xlvs_drops_total (include/xlvs/abi.h)");
-	check_names(&rep, &t, "event", xlvs_event_names, XLVS_EV_MAX, "xlvs_events_total (include/xlvs/abi.h)");
+	check_names(&rep, &t, "reason", xlvs_drop_names, XLVS_DROP_MAX,
+		    "xlvs_drops_total (include/xlvs/abi.h)");
+	check_names(&rep, &t, "event", xlvs_event_names, XLVS_EV_MAX,
+		    "xlvs_events_total (include/xlvs/abi.h)");
 	report_check(&rep, "docs/metrics.md against /metrics");
 	free(t.r);
 	free(body);
@@ -565,10 +571,11 @@ Test(docs, examples_pass_xlvsd_check, .timeout = 60)
 
 	netns_need("ip", "iproute2");
 	netns_enter_bpffs(); /* no pinned maps: planned as a first start would */
-	cr_assert_eq(glob("docs/examples/*.yaml", 0, NULL, &g), 0, "no docs/examples (run from the repository root)");
+	cr_assert_eq(glob("docs/examples/*.yaml", 0, NULL, &g), 0,
+		     "no docs/examples (run from the repository root)");
 	for (i = 0; i < g.gl_pathc; i++) {
-		cr_assert_eq(xlvs_conf_load(g.gl_pathv[i], &s, &err), 0, "%s:%u:%u: %s", g.gl_pathv[i], err.line,
-			     err.column, err.msg);
+		cr_assert_eq(xlvs_conf_load(g.gl_pathv[i], &s, &err), 0, "%s:%u:%u: %s", g.gl_pathv[i],
+			     err.line, err.column, err.msg);
 		make_interfaces(&s);
 		xlvs_spec_free(&s);
 		cr_expect_eq(xlvsd_check(g.gl_pathv[i], "/sys/fs/bpf/xlvs"), 0,
