@@ -483,33 +483,34 @@ int cf_parse_check(struct ctx *c, yaml_node_t *v, const struct xlvs_check_spec *
 	return err;
 }
 
+static const char *const quorum_action_names[] = { "sorry", "withdraw" };
+static const struct choice quorum_actions = { .noun = "action", .names = quorum_action_names, .n = 2 };
+static const struct key quorum_keys[] = {
+	{ .name = "weight",
+	  .fn = cf_key_uint,
+	  FIELD(struct xlvs_svc_health, quorum),
+	  .min = 1,
+	  .max = UINT32_MAX },
+	{ .name = "action",
+	  .fn = cf_key_choice,
+	  FIELD(struct xlvs_svc_health, quorum_action),
+	  .arg = &quorum_actions },
+	{ .name = "hysteresis",
+	  .fn = cf_key_uint,
+	  FIELD(struct xlvs_svc_health, quorum_hysteresis),
+	  .max = UINT32_MAX },
+};
+
 /* quorum: N, or { weight: N, action: sorry|withdraw, hysteresis: N } */
 int cf_key_quorum(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
-	static const char *const actions[] = { "sorry", "withdraw" };
-	static const struct choice quorum_actions = { .noun = "action", .names = actions, .n = 2 };
 	struct xlvs_svc_health *h = obj;
-	const struct key keys[] = {
-		{ .name = "weight",
-		  .fn = cf_key_uint,
-		  FIELD(struct xlvs_svc_health, quorum),
-		  .min = 1,
-		  .max = UINT32_MAX },
-		{ .name = "action",
-		  .fn = cf_key_choice,
-		  FIELD(struct xlvs_svc_health, quorum_action),
-		  .arg = &quorum_actions },
-		{ .name = "hysteresis",
-		  .fn = cf_key_uint,
-		  FIELD(struct xlvs_svc_health, quorum_hysteresis),
-		  .max = UINT32_MAX },
-	};
 	struct seen s;
 	int err;
 
 	if (v->type != YAML_MAPPING_NODE)
 		return cf_get_uint(c, k->name, v, 1, UINT32_MAX, NULL, &h->quorum);
-	err = cf_walk(c, v, "in quorum", keys, 3, NULL, h, &s);
+	err = cf_walk(c, v, "in quorum", quorum_keys, 3, NULL, h, &s);
 	if (!err && !HAS(&s, 0))
 		return fail(c, v, "missing required key 'weight' in quorum");
 	if (!err && h->quorum_hysteresis >= h->quorum)
@@ -518,22 +519,30 @@ int cf_key_quorum(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 	return err;
 }
 
+static const struct key notify_keys[] = {
+	{ .name = "up", .fn = cf_key_text, FIELD(struct xlvs_svc_health, notify_up) },
+	{ .name = "down", .fn = cf_key_text, FIELD(struct xlvs_svc_health, notify_down) },
+	{ .name = "quorum", .fn = cf_key_text, FIELD(struct xlvs_svc_health, notify_quorum) },
+	{ .name = "timeout",
+	  .fn = cf_key_duration,
+	  FIELD(struct xlvs_svc_health, notify_timeout_ms),
+	  .min = CHECK_TIMEOUT_MIN,
+	  .max = CHECK_TIME_MAX },
+};
+
 int cf_key_notify(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
-	const struct key keys[] = {
-		{ .name = "up", .fn = cf_key_text, FIELD(struct xlvs_svc_health, notify_up) },
-		{ .name = "down", .fn = cf_key_text, FIELD(struct xlvs_svc_health, notify_down) },
-		{ .name = "quorum", .fn = cf_key_text, FIELD(struct xlvs_svc_health, notify_quorum) },
-		{ .name = "timeout",
-		  .fn = cf_key_duration,
-		  FIELD(struct xlvs_svc_health, notify_timeout_ms),
-		  .min = CHECK_TIMEOUT_MIN,
-		  .max = CHECK_TIME_MAX },
-	};
 	struct seen s;
 	int err = cf_expect(c, k->name, v, YAML_MAPPING_NODE);
 
 	if (err)
 		return err;
-	return cf_walk(c, v, "in notify", keys, 4, NULL, obj, &s);
+	return cf_walk(c, v, "in notify", notify_keys, 4, NULL, obj, &s);
+}
+
+void cf_check_keys(xlvs_conf_key_fn fn, void *arg)
+{
+	cf_visit_keys("in check", check_keys, CK_NR, fn, arg);
+	cf_visit_keys("in quorum", quorum_keys, sizeof(quorum_keys) / sizeof(quorum_keys[0]), fn, arg);
+	cf_visit_keys("in notify", notify_keys, sizeof(notify_keys) / sizeof(notify_keys[0]), fn, arg);
 }

@@ -333,3 +333,11 @@ void xlvs_conf_error_format(const struct xlvs_conf_error *err, char *buf, size_t
 	else
 		snprintf(buf, size, "%s", err->msg);
 }
+
+void xlvs_conf_keys(xlvs_conf_key_fn fn, void *arg)
+{
+	cf_visit_keys("at top level", top_keys, sizeof(top_keys) / sizeof(top_keys[0]), fn, arg);
+	cf_global_keys(fn, arg);
+	cf_service_keys(fn, arg);
+	cf_check_keys(fn, arg);
+}

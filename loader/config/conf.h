@@ -48,6 +48,16 @@ int xlvs_conf_parse(const char *name, const char *text, size_t len, struct xlvs_
  */
 int xlvs_conf_check_interfaces(const struct xlvs_spec *spec, struct xlvs_conf_error *err);
 
+/*
+ * Every key the parser accepts, section by section: fn(where, key, arg) once per
+ * key, where is the section as the parser's messages name it ("at top level",
+ * "in tunnel", "in service", "in check", ...). Keys reported as "not supported
+ * yet" are not accepted, so not listed. For the test that holds
+ * docs/configuration.md to the parser (tests/unit/test_docs.c).
+ */
+typedef void (*xlvs_conf_key_fn)(const char *where, const char *key, void *arg);
+void xlvs_conf_keys(xlvs_conf_key_fn fn, void *arg);
+
 /* "file:line:column: msg" (without the position parts that are unknown). */
 void xlvs_conf_error_format(const struct xlvs_conf_error *err, char *buf, size_t size);
 

@@ -194,3 +194,9 @@ int cf_key_metrics(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj
 		err = fail(c, v, "missing required key 'listen' in metrics");
 	return err;
 }
+
+void cf_global_keys(xlvs_conf_key_fn fn, void *arg)
+{
+	cf_visit_keys("in tunnel", tunnel_keys, sizeof(tunnel_keys) / sizeof(tunnel_keys[0]), fn, arg);
+	cf_visit_keys("in metrics", metrics_keys, sizeof(metrics_keys) / sizeof(metrics_keys[0]), fn, arg);
+}

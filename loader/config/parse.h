@@ -140,6 +140,12 @@ struct choice {
 /* Hand every pair of a mapping to its key's handler; unknown and duplicate keys are errors. */
 int cf_walk(struct ctx *c, yaml_node_t *map, const char *where, const struct key *keys, size_t nkeys,
 	    const char *const *unsupported, void *obj, struct seen *s);
+/* fn(where, name) for each of the n keys (xlvs_conf_keys()). */
+void cf_visit_keys(const char *where, const struct key *keys, size_t n, xlvs_conf_key_fn fn, void *arg);
+/* The key tables of each file, for xlvs_conf_keys(): global.c, service.c, check.c. */
+void cf_global_keys(xlvs_conf_key_fn fn, void *arg);
+void cf_service_keys(xlvs_conf_key_fn fn, void *arg);
+void cf_check_keys(xlvs_conf_key_fn fn, void *arg);
 /* v into the field k names (k->size bytes at k->off). */
 void cf_store(void *obj, const struct key *k, uint32_t v);
 

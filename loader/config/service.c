@@ -143,6 +143,8 @@ static int check_real(struct ctx *c, const struct svc_parse *p, struct xlvs_real
 	/* the tunnel sources may come later in the file: conf.c checks them after the walk */
 	if (xlvs_v_real(NULL, &p->s, r, &key, msg, sizeof(msg)))
 		return fail(c, real_node(s, key), "%s", msg);
+	if (r->check && xlvs_v_check_port(&p->s, r->check, msg, sizeof(msg)))
+		return fail(c, s->val[R_CHECK], "%s", msg);
 	if (r->fwd == XLVS_FWD_DR)
 		return 0;
 	if (r->fwd == XLVS_FWD_GUE && !HAS(s, R_GUE_PORT))
@@ -378,6 +380,8 @@ static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *
 			;
 		return fail(c, i < S_NR ? s->val[i] : n, "%s", msg);
 	}
+	if (HAS(s, S_CHECK) && xlvs_v_check_port(&p->s, &p->h.check, msg, sizeof(msg)))
+		return fail(c, s->val[S_CHECK], "%s", msg);
 	return 0;
 }
 
@@ -508,4 +512,10 @@ int cf_check_dup_services(struct ctx *c)
 		return 0;
 	return cf_fail_at(c, c->notes[i].mark, "duplicate service %s (first at line %zu)",
 			  cf_svc_str(&spec->services[i], name, sizeof(name)), c->notes[first].mark.line + 1);
+}
+
+void cf_service_keys(xlvs_conf_key_fn fn, void *arg)
+{
+	cf_visit_keys("in service", svc_keys, S_NR, fn, arg);
+	cf_visit_keys("in real", real_keys, R_NR, fn, arg);
 }

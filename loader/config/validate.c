@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "health/checker.h"
 #include "maglev.h"
 #include "xlvsmaps.h"
 #include "validate.h"
@@ -305,4 +306,20 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 				 "ring_size: %u is smaller than the number of reals (%zu)", ring,
 				 svc->nr_reals);
 	return 0;
+}
+
+int xlvs_v_check_port(const struct xlvs_svc_spec *svc, const struct xlvs_check_spec *ck, char *msg,
+		      size_t size)
+{
+	char name[80];
+
+	if (svc->port || ck->port)
+		return 0;
+	if (ck->type != XLVS_CHECK_TCP && ck->type != XLVS_CHECK_HTTP && ck->type != XLVS_CHECK_HTTPS &&
+	    ck->type != XLVS_CHECK_UDP)
+		return 0;
+	return refuse(msg, size,
+		      "check: a %s check of service %s (every port) needs a 'port': "
+		      "it would probe port 0 and mark every real down",
+		      xlvs_check_type_name(ck->type), xlvs_v_svc_str(svc, name, sizeof(name)));
 }

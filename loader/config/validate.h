@@ -19,7 +19,7 @@
 
 /* The ranges of a service's and a real's numbers (inclusive). */
 #define XLVS_V_SVC_PORT_MIN  0u /* 0: every port */
-#define XLVS_V_REAL_PORT_MIN 1u
+#define XLVS_V_REAL_PORT_MIN 0u /* only as the service's: a real of a port-0 service */
 #define XLVS_V_PORT_MAX	     65535u
 #define XLVS_V_WEIGHT_MAX    65535u /* XLVS_MAGLEV_MAX_WEIGHT */
 #define XLVS_V_GUE_PORT_MIN  1u
@@ -74,5 +74,13 @@ int xlvs_v_tunnel(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *
  * xlvs_v_real()'s. ring_size 0 stands for XLVS_RING_DEFAULT.
  */
 int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size);
+/*
+ * A check (a service's, or a real's own) of svc. A port-0 service's reals have
+ * port 0, so a check that connects to a port (tcp, http, https, udp) needs its
+ * own `port` there: without it every probe would go to port 0 and every real
+ * would be down. dns defaults to 53; icmp and exec use no port.
+ */
+int xlvs_v_check_port(const struct xlvs_svc_spec *svc, const struct xlvs_check_spec *ck, char *msg,
+		      size_t size);
 
 #endif /* XLVS_CONFIG_VALIDATE_H */

@@ -440,3 +440,11 @@ int cf_key_text(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
 	return copy_text(c, k->name, v, (char *)obj + k->off, k->size);
 }
+
+void cf_visit_keys(const char *where, const struct key *keys, size_t n, xlvs_conf_key_fn fn, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fn(where, keys[i].name, arg);
+}

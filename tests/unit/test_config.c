@@ -28,6 +28,8 @@
 /* Lines 1-6; reals start on line 7 ("      - " puts a key at column 9). */
 #define REALS SVC "    reals:\n"
 #define TUN4  "tunnel: { source4: 198.18.0.1 }\n"
+/* SVC with port 0: every port of the VIP. */
+#define ANY IF "services:\n  - vip: 198.18.0.10\n    port: 0\n    protocol: tcp\n"
 
 struct bad {
 	const char *name;
@@ -226,8 +228,10 @@ static const struct bad bad_rows[] = {
 	  "7:41: weight: 65536 out of range (0..65535)" },
 	{ "real weight negative", REALS "      - { address: 198.18.1.11, weight: -1 }\n",
 	  "7:41: weight: -1 out of range (0..65535)" },
-	{ "real port 0", REALS "      - { address: 198.18.1.11, port: 0 }\n",
-	  "7:39: port: 0 out of range (1..65535)" },
+	{ "real port 0 of a port-80 service", REALS "      - { address: 198.18.1.11, port: 0 }\n",
+	  "7:39: port: 0 differs from the service port 80 (dr, tun and gue keep the destination port)" },
+	{ "real port 80 of a port-0 service", ANY "    reals: [{ address: 198.18.1.11, port: 80 }]\n",
+	  "6:43: port: 80 differs from the service port 0 (dr, tun and gue keep the destination port)" },
 	{ "real port differs", REALS "      - { address: 198.18.1.11, port: 8080 }\n",
 	  "7:39: port: 8080 differs from the service port 80 (dr, tun and gue keep the destination port)" },
 	{ "real gue_port with dr", REALS "      - { address: 198.18.1.11, gue_port: 7000 }\n",
@@ -293,6 +297,24 @@ static const struct bad bad_rows[] = {
 	  "6:33: host: 'www..example.org' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
 	{ "check host label with a hyphen first", SVC "    check: { type: http, host: -www.example.org }\n",
 	  "6:32: host: '-www.example.org' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
+	/* a port-0 service's reals have port 0: a check that connects somewhere needs its own port */
+	{ "tcp check of a port-0 service without port", ANY "    check: { type: tcp }\n",
+	  "6:12: check: a tcp check of service tcp 198.18.0.10:0 (every port) needs a 'port': "
+	  "it would probe port 0 and mark every real down" },
+	{ "http check of a port-0 service without port", ANY "    check: { type: http, path: /x }\n",
+	  "6:12: check: a http check of service tcp 198.18.0.10:0 (every port) needs a 'port': "
+	  "it would probe port 0 and mark every real down" },
+	{ "https check of a port-0 service without port", ANY "    check: { type: https }\n",
+	  "6:12: check: a https check of service tcp 198.18.0.10:0 (every port) needs a 'port': "
+	  "it would probe port 0 and mark every real down" },
+	{ "udp check of a port-0 service without port",
+	  IF "services:\n  - vip: 198.18.0.10\n    port: 0\n    protocol: udp\n    check: { type: udp }\n",
+	  "6:12: check: a udp check of service udp 198.18.0.10:0 (every port) needs a 'port': "
+	  "it would probe port 0 and mark every real down" },
+	{ "a real's own tcp check of a port-0 service without port",
+	  ANY "    reals:\n      - { address: 198.18.1.11, check: { type: tcp } }\n",
+	  "7:40: check: a tcp check of service tcp 198.18.0.10:0 (every port) needs a 'port': "
+	  "it would probe port 0 and mark every real down" },
 	{ "check host port out of range", SVC "    check: { type: http, host: \"www.example.org:65536\" }\n",
 	  "6:32: host: 'www.example.org:65536' is not a host name with an optional port (e.g. www.example.org or www.example.org:8080)" },
 	{ "check host empty port", SVC "    check: { type: http, host: \"www.example.org:\" }\n",
@@ -659,6 +681,30 @@ Test(config, same_address_different_protocol_or_port)
 		 "  - { vip: 198.18.0.10, port: 0, protocol: tcp }\n",
 		 &s);
 	cr_assert_eq(s.nr_services, 3);
+	xlvs_spec_free(&s);
+}
+
+/* Port-0 services: a real may say port 0; checks with a port, or without one, work. */
+Test(config, port_zero_service_reals_and_checks)
+{
+	struct xlvs_spec s;
+
+	parse_ok(ANY "    check: { type: tcp, port: 21 }\n"
+		     "    reals:\n"
+		     "      - { address: 198.18.1.11, port: 0 }\n"
+		     "      - { address: 198.18.1.12, check: { type: http, path: /x } }\n"
+		     "      - { address: 198.18.1.13, check: { type: icmp } }\n"
+		     "      - { address: 198.18.1.14, check: off }\n",
+		 &s);
+	cr_assert_eq(s.services[0].reals[0].port, 0);
+	cr_assert_eq(s.services[0].health->check.port, 21);
+	cr_assert_eq(s.services[0].reals[1].check->port, 21, "inherited from the service's check");
+	xlvs_spec_free(&s);
+	parse_ok(ANY "    check: { type: dns, name: example.org }\n    reals: [{ address: 198.18.1.11 }]\n",
+		 &s);
+	xlvs_spec_free(&s);
+	parse_ok(ANY "    check: { type: exec, command: \"true\" }\n    reals: [{ address: 198.18.1.11 }]\n",
+		 &s);
 	xlvs_spec_free(&s);
 }
 
