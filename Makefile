@@ -332,7 +332,8 @@ fuzz-seeds: $(TEST_BPF)
 # bpf/ and include/ are not: clang-format 14 folds their X-macro tables and aligned #defines
 # into something harder to read (docs/architecture.md, "Formatting").
 FORMAT_DIRS := maps loader cli tests
-FORMAT_SRCS = $(shell git ls-files $(addsuffix /*.c,$(FORMAT_DIRS)) $(addsuffix /*.h,$(FORMAT_DIRS)) 2>/dev/null || \
+# Quoted: git's pathspec '*' crosses '/', so sub-folders (maps/attach/) are included.
+FORMAT_SRCS = $(shell git ls-files $(foreach d,$(FORMAT_DIRS),'$(d)/*.[ch]') 2>/dev/null || \
 		find $(FORMAT_DIRS) -name '*.[ch]')
 
 format-check:

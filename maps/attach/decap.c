@@ -31,21 +31,26 @@
 #include "decap.h"
 #include "log.h"
 
-#define PROG_NAME	"xlvs_decap"
+#define PROG_NAME "xlvs_decap"
 
 /*
  * A map's pin name, checked against the skeleton: libbpf pins a map under its
  * name, which is the skeleton's field name, so a map renamed or dropped in
  * bpf/ fails to compile here.
  */
-#define MAP_PIN(m)	(#m + 0 * sizeof(((struct xlvs_decap_bpf *)0)->maps.m))
-#define ADDRS_MAP	MAP_PIN(xlvs_decap_addrs)
-#define CFG_MAP		MAP_PIN(xlvs_decap_cfg)
-#define STATS_MAP	MAP_PIN(xlvs_decap_stats)
+#define MAP_PIN(m) (#m + 0 * sizeof(((struct xlvs_decap_bpf *)0)->maps.m))
+#define ADDRS_MAP  MAP_PIN(xlvs_decap_addrs)
+#define CFG_MAP	   MAP_PIN(xlvs_decap_cfg)
+#define STATS_MAP  MAP_PIN(xlvs_decap_stats)
 
 static const char *const pin_names[] = {
-	XLVS_DECAP_LINK_PIN, XLVS_DECAP_PROG_PIN, XLVS_DECAP_RODATA_PIN, XLVS_DECAP_ADDRS_PIN,
-	ADDRS_MAP, CFG_MAP, STATS_MAP,
+	XLVS_DECAP_LINK_PIN,
+	XLVS_DECAP_PROG_PIN,
+	XLVS_DECAP_RODATA_PIN,
+	XLVS_DECAP_ADDRS_PIN,
+	ADDRS_MAP,
+	CFG_MAP,
+	STATS_MAP,
 };
 #define NR_PINS (sizeof(pin_names) / sizeof(pin_names[0]))
 
@@ -203,8 +208,8 @@ static int unpin_all(const char *pin_dir, const char *dir, char *msg, size_t siz
 		return err;
 	if (rmdir(dir) && errno != ENOENT) {
 		err = -errno;
-		snprintf(msg, size, "%s not removed: %s", dir, errno == ENOTEMPTY ?
-			 "it holds files xlvs did not create" : strerror(errno));
+		snprintf(msg, size, "%s not removed: %s", dir,
+			 errno == ENOTEMPTY ? "it holds files xlvs did not create" : strerror(errno));
 		return err;
 	}
 	/* Only if empty: other interfaces keep theirs, xlvsd keeps the director's pins. */
@@ -230,8 +235,8 @@ static enum xlvs_xdp_mode dispatcher_mode(int ifindex, uint32_t prog_id)
 	if (!xdp_multiprog__is_legacy(mp))
 		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
 			if (xdp_program__id(p) == prog_id)
-				mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ?
-				       XLVS_XDP_GENERIC : XLVS_XDP_NATIVE;
+				mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ? XLVS_XDP_GENERIC
+										      : XLVS_XDP_NATIVE;
 	xdp_multiprog__close(mp);
 	return mode;
 }
@@ -239,7 +244,7 @@ static enum xlvs_xdp_mode dispatcher_mode(int ifindex, uint32_t prog_id)
 /* ---- local addresses (rtnetlink, libmnl) ----------------------------------------- */
 
 struct addr_dump {
-	int ifindex;			/* 0: every interface */
+	int ifindex; /* 0: every interface */
 	struct xlvs_addr *addr;
 	size_t n, max;
 	bool overflow;
@@ -261,7 +266,8 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
 		return MNL_CB_OK;
 	len = ifa->ifa_family == AF_INET ? 4 : 16;
-	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
+	{
 		if (mnl_attr_get_payload_len(attr) != len)
 			continue;
 		if (mnl_attr_get_type(attr) == IFA_LOCAL)
@@ -286,7 +292,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 
 static int dump_addrs(struct addr_dump *d, char *msg, size_t size)
 {
-	char buf[32768];	/* MNL_SOCKET_DUMP_SIZE in libmnl >= 1.0.5 */
+	char buf[32768]; /* MNL_SOCKET_DUMP_SIZE in libmnl >= 1.0.5 */
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
@@ -321,8 +327,10 @@ static int dump_addrs(struct addr_dump *d, char *msg, size_t size)
 		snprintf(msg, size, "rtnetlink: reading addresses: %s", strerror(errno));
 	} else if (d->overflow) {
 		err = -E2BIG;
-		snprintf(msg, size, "more than %zu local addresses: %s holds %zu "
-			 "(use addrs dev, or addrs any)", d->max, ADDRS_MAP, d->max);
+		snprintf(msg, size,
+			 "more than %zu local addresses: %s holds %zu "
+			 "(use addrs dev, or addrs any)",
+			 d->max, ADDRS_MAP, d->max);
 	}
 out:
 	if (nl)
@@ -351,8 +359,8 @@ static void key_of(struct xlvs_vip_key *k, const struct xlvs_addr *a)
  * or of the host) and set the flags. New addresses are added before stale
  * ones go, so an address that stays is never missing.
  */
-static int write_addrs(int addrs_fd, int cfg_fd, enum xlvs_decap_addrs src, int ifindex,
-		       size_t *nr, char *msg, size_t size)
+static int write_addrs(int addrs_fd, int cfg_fd, enum xlvs_decap_addrs src, int ifindex, size_t *nr,
+		       char *msg, size_t size)
 {
 	struct xlvs_decap_cfg cfg = { 0 };
 	struct xlvs_addr *addr;
@@ -444,7 +452,7 @@ static int check_free(const char *ifname, int ifindex, bool libxdp_on, char *msg
 	int fd;
 
 	if (bpf_xdp_query(ifindex, 0, &q))
-		return 0;	/* the attach itself will report the problem */
+		return 0; /* the attach itself will report the problem */
 	id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
 	if (!id)
 		return 0;
@@ -454,9 +462,11 @@ static int check_free(const char *ifname, int ifindex, bool libxdp_on, char *msg
 	if (fd >= 0)
 		close(fd);
 	if (libxdp_on && !strcmp(info.name, "xdp_dispatcher"))
-		return 0;	/* libxdp adds us next to the programs already there */
-	snprintf(msg, size, "%s already runs XDP program '%s' (id %u): remove it first (ip link set "
-		 "dev %s xdp off, or xdp-loader unload %s --all)", ifname, info.name, id, ifname, ifname);
+		return 0; /* libxdp adds us next to the programs already there */
+	snprintf(msg, size,
+		 "%s already runs XDP program '%s' (id %u): remove it first (ip link set "
+		 "dev %s xdp off, or xdp-loader unload %s --all)",
+		 ifname, info.name, id, ifname, ifname);
 	return -EBUSY;
 }
 
@@ -504,8 +514,8 @@ static int try_libxdp(struct attach_ctx *a, enum xlvs_xdp_mode mode, char *msg, 
 		return 1;
 	xp = xdp_program__from_id(id);
 	if (!libxdp_get_error(xp)) {
-		xdp_program__detach(xp, a->ifindex, mode == XLVS_XDP_GENERIC ? XDP_MODE_SKB :
-				    XDP_MODE_NATIVE, 0);
+		xdp_program__detach(xp, a->ifindex, mode == XLVS_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE,
+				    0);
 		xdp_program__close(xp);
 	}
 	return err;
@@ -526,7 +536,7 @@ static int attach_link(struct attach_ctx *a, int prog_fd, enum xlvs_xdp_mode mod
 		return -errno;
 	if (bpf_obj_pin(fd, path)) {
 		err = -errno;
-		close(fd);	/* the only reference: this detaches it */
+		close(fd); /* the only reference: this detaches it */
 		return err;
 	}
 	close(fd);
@@ -547,12 +557,12 @@ static int do_attach(struct attach_ctx *a, char *msg, size_t size)
 	err = xlvs_decap_bpf__load(skel);
 	if (err) {
 		snprintf(msg, size, "cannot load %s: %s%s", PROG_NAME, strerror(-err),
-			 err == -EPERM ? " (needs root: CAP_BPF, CAP_NET_ADMIN)" :
-			 " (run with -v for the libbpf messages)");
+			 err == -EPERM ? " (needs root: CAP_BPF, CAP_NET_ADMIN)"
+				       : " (run with -v for the libbpf messages)");
 		goto out;
 	}
-	err = write_addrs(bpf_map__fd(skel->maps.xlvs_decap_addrs),
-			  bpf_map__fd(skel->maps.xlvs_decap_cfg), o->addrs, a->ifindex, NULL, msg, size);
+	err = write_addrs(bpf_map__fd(skel->maps.xlvs_decap_addrs), bpf_map__fd(skel->maps.xlvs_decap_cfg),
+			  o->addrs, a->ifindex, NULL, msg, size);
 	if (!err)
 		err = addrs_save(a->dir, o->addrs, msg, size);
 	if (err)
@@ -571,11 +581,11 @@ static int do_attach(struct attach_ctx *a, char *msg, size_t size)
 		}
 		err = attach_link(a, bpf_program__fd(skel->progs.xlvs_decap), modes[i]);
 		if (!err) {
-			err = pin_fd(bpf_program__fd(skel->progs.xlvs_decap), a->dir,
-				     XLVS_DECAP_PROG_PIN, msg, size);
+			err = pin_fd(bpf_program__fd(skel->progs.xlvs_decap), a->dir, XLVS_DECAP_PROG_PIN,
+				     msg, size);
 			if (!err)
-				err = pin_fd(bpf_map__fd(skel->maps.rodata), a->dir,
-					     XLVS_DECAP_RODATA_PIN, msg, size);
+				err = pin_fd(bpf_map__fd(skel->maps.rodata), a->dir, XLVS_DECAP_RODATA_PIN,
+					     msg, size);
 			goto out;
 		}
 		if (i + 1 < n)
@@ -622,8 +632,10 @@ int xlvs_decap_attach(const struct xlvs_decap_opts *o, char *msg, size_t size)
 		}
 		err = xlvs_decap_read(o->pin_dir, o->ifname, st, tmp, sizeof(tmp));
 		if (!err && st->attached) {
-			snprintf(msg, size, "%s is already attached to %s (prog id %u); detach it first: "
-				 "xlvs decap detach dev %s", PROG_NAME, o->ifname, st->prog_id, o->ifname);
+			snprintf(msg, size,
+				 "%s is already attached to %s (prog id %u); detach it first: "
+				 "xlvs decap detach dev %s",
+				 PROG_NAME, o->ifname, st->prog_id, o->ifname);
 			free(st);
 			return -EEXIST;
 		}
@@ -676,8 +688,10 @@ int xlvs_decap_detach(const char *pin_dir, const char *ifname, char *msg, size_t
 
 			err = libxdp_get_error(xp);
 			if (!err) {
-				err = xdp_program__detach(xp, st->ifindex, st->mode == XLVS_XDP_GENERIC ?
-							  XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
+				err = xdp_program__detach(xp, st->ifindex,
+							  st->mode == XLVS_XDP_GENERIC ? XDP_MODE_SKB
+										       : XDP_MODE_NATIVE,
+							  0);
 				xdp_program__close(xp);
 			}
 			if (err) {
@@ -813,8 +827,8 @@ static int read_maps(const char *dir, struct xlvs_decap_status *st, char *msg, s
 	return err;
 }
 
-int xlvs_decap_read(const char *pin_dir, const char *ifname, struct xlvs_decap_status *st,
-		    char *msg, size_t size)
+int xlvs_decap_read(const char *pin_dir, const char *ifname, struct xlvs_decap_status *st, char *msg,
+		    size_t size)
 {
 	struct bpf_prog_info pi;
 	struct bpf_link_info li;
@@ -841,7 +855,7 @@ int xlvs_decap_read(const char *pin_dir, const char *ifname, struct xlvs_decap_s
 	if (fd >= 0) {
 		if (!xlvs_obj_info(fd, &li, sizeof(li)) && li.type == BPF_LINK_TYPE_XDP) {
 			st->link_id = li.id;
-			st->ifindex = (int)li.xdp.ifindex;	/* 0 once detached */
+			st->ifindex = (int)li.xdp.ifindex; /* 0 once detached */
 			st->mode = xlvs_xdp_attached_mode(st->ifindex, li.prog_id);
 		}
 		close(fd);

@@ -35,43 +35,43 @@
 #include "spec.h"
 #include "xdp.h"
 
-#define XLVS_DECAP_SUBDIR	"decap"
-#define XLVS_DECAP_PROG_PIN	"prog_xlvs_decap"
-#define XLVS_DECAP_LINK_PIN	"link"
-#define XLVS_DECAP_RODATA_PIN	"rodata"
-#define XLVS_DECAP_ADDRS_PIN	"addrs"	/* symlink to "dev", "host" or "any": what attach chose */
+#define XLVS_DECAP_SUBDIR     "decap"
+#define XLVS_DECAP_PROG_PIN   "prog_xlvs_decap"
+#define XLVS_DECAP_LINK_PIN   "link"
+#define XLVS_DECAP_RODATA_PIN "rodata"
+#define XLVS_DECAP_ADDRS_PIN  "addrs" /* symlink to "dev", "host" or "any": what attach chose */
 
 /* Which local addresses are tunnel endpoints (outer destinations decapsulated). */
 enum xlvs_decap_addrs {
-	XLVS_DECAP_ADDRS_DEV,	/* the addresses of the interface itself (default) */
-	XLVS_DECAP_ADDRS_HOST,	/* every address of the network namespace (as the kernel's ipip) */
-	XLVS_DECAP_ADDRS_ANY,	/* no check: every tunnel packet is decapsulated */
+	XLVS_DECAP_ADDRS_DEV,  /* the addresses of the interface itself (default) */
+	XLVS_DECAP_ADDRS_HOST, /* every address of the network namespace (as the kernel's ipip) */
+	XLVS_DECAP_ADDRS_ANY,  /* no check: every tunnel packet is decapsulated */
 };
 
 struct xlvs_decap_opts {
-	const char *pin_dir;		/* the xlvs pin directory; pins go to PIN_DIR/decap/IF */
+	const char *pin_dir; /* the xlvs pin directory; pins go to PIN_DIR/decap/IF */
 	const char *ifname;
-	uint16_t gue_port;		/* host order; 0 = XLVS_GUE_PORT_DEFAULT */
-	enum xlvs_xdp_mode mode;	/* XLVS_XDP_AUTO: native, else generic */
+	uint16_t gue_port;	 /* host order; 0 = XLVS_GUE_PORT_DEFAULT */
+	enum xlvs_xdp_mode mode; /* XLVS_XDP_AUTO: native, else generic */
 	enum xlvs_decap_addrs addrs;
 };
 
 struct xlvs_decap_status {
 	char ifname[IF_NAMESIZE];
-	char dir[PATH_MAX];		/* its pin directory */
-	int ifindex;			/* where it is attached; 0 when not */
-	bool attached;			/* the program runs on the interface now */
-	enum xlvs_xdp_mode mode;	/* when attached */
-	const char *method;		/* "bpf_link" or "libxdp" */
-	uint32_t prog_id, link_id;	/* link_id 0 inside libxdp's dispatcher */
+	char dir[PATH_MAX];	   /* its pin directory */
+	int ifindex;		   /* where it is attached; 0 when not */
+	bool attached;		   /* the program runs on the interface now */
+	enum xlvs_xdp_mode mode;   /* when attached */
+	const char *method;	   /* "bpf_link" or "libxdp" */
+	uint32_t prog_id, link_id; /* link_id 0 inside libxdp's dispatcher */
 	uint16_t gue_port;
 	enum xlvs_decap_addrs addrs;
 	size_t nr_addrs;
-	struct xlvs_addr addr[XLVS_DECAP_MAX_ADDRS];	/* sorted: IPv4 first */
-	uint64_t counters[XLVS_DECAP_MAX];		/* summed over CPUs */
+	struct xlvs_addr addr[XLVS_DECAP_MAX_ADDRS]; /* sorted: IPv4 first */
+	uint64_t counters[XLVS_DECAP_MAX];	     /* summed over CPUs */
 };
 
-const char *xlvs_decap_addrs_name(enum xlvs_decap_addrs a);	/* "dev", "host", "any" */
+const char *xlvs_decap_addrs_name(enum xlvs_decap_addrs a); /* "dev", "host", "any" */
 
 /* Load, fill the addresses, attach, pin. */
 int xlvs_decap_attach(const struct xlvs_decap_opts *o, char *msg, size_t size);
@@ -80,8 +80,8 @@ int xlvs_decap_detach(const char *pin_dir, const char *ifname, char *msg, size_t
 /* Write the current local addresses into xlvs_decap_addrs; *nr: how many. */
 int xlvs_decap_sync(const char *pin_dir, const char *ifname, size_t *nr, char *msg, size_t size);
 /* Everything status shows. */
-int xlvs_decap_read(const char *pin_dir, const char *ifname, struct xlvs_decap_status *st,
-		    char *msg, size_t size);
+int xlvs_decap_read(const char *pin_dir, const char *ifname, struct xlvs_decap_status *st, char *msg,
+		    size_t size);
 /* Interfaces with a decap pin directory, sorted by name; count or -errno. free(*names). */
 int xlvs_decap_list(const char *pin_dir, char (**names)[IF_NAMESIZE]);
 

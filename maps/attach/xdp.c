@@ -64,8 +64,9 @@ enum xlvs_xdp_mode xlvs_xdp_attached_mode(int ifindex, uint32_t prog_id)
 
 static const char *perm_hint(int err)
 {
-	return (err == -EACCES || err == -EPERM) && geteuid() ?
-	       " (needs root: CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)" : "";
+	return (err == -EACCES || err == -EPERM) && geteuid()
+		       ? " (needs root: CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)"
+		       : "";
 }
 
 /* ---- bpffs and pin directories -------------------------------------------- */
@@ -189,8 +190,8 @@ int xlvs_pin_name_unescape(char *out, size_t size, const char *esc)
 
 /* ---- libxdp first ------------------------------------------------------------ */
 
-int xlvs_xdp_attach_libxdp(struct bpf_object *obj, int ifindex, enum xlvs_xdp_mode mode,
-			   uint32_t *prog_id, char *why, size_t why_size)
+int xlvs_xdp_attach_libxdp(struct bpf_object *obj, int ifindex, enum xlvs_xdp_mode mode, uint32_t *prog_id,
+			   char *why, size_t why_size)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -207,8 +208,8 @@ int xlvs_xdp_attach_libxdp(struct bpf_object *obj, int ifindex, enum xlvs_xdp_mo
 	err = xdp_program__attach(xp, ifindex, xlvs_xdp_libxdp_mode(mode), 0);
 	xlvs_log_capture_end();
 	if (err) {
-		log_debug("ifindex %d: libxdp attach (%s) failed: %s", ifindex,
-			  xlvs_xdp_mode_name(mode), strerror(-err));
+		log_debug("ifindex %d: libxdp attach (%s) failed: %s", ifindex, xlvs_xdp_mode_name(mode),
+			  strerror(-err));
 		/* It may fail after finding the dispatcher unusable. */
 		if (strstr(why, "dispatcher"))
 			err = -EAGAIN;
@@ -231,10 +232,9 @@ int xlvs_xdp_attach_libxdp(struct bpf_object *obj, int ifindex, enum xlvs_xdp_mo
 		snprintf(why, why_size, "libxdp attached the program alone, without its dispatcher");
 	opts.old_prog_fd = xdp_program__fd(xp);
 	if (bpf_xdp_detach(ifindex, xlvs_xdp_mode_flags(mode), &opts))
-		log_warn("ifindex %d: cannot undo libxdp's netlink attachment: %s", ifindex,
-			 strerror(errno));
+		log_warn("ifindex %d: cannot undo libxdp's netlink attachment: %s", ifindex, strerror(errno));
 	err = -EAGAIN;
 out:
-	xdp_program__close(xp);		/* the object is the caller's: libxdp leaves it open */
+	xdp_program__close(xp); /* the object is the caller's: libxdp leaves it open */
 	return err;
 }

@@ -20,12 +20,12 @@
 
 #include "spec.h"
 
-#define XLVS_BPFFS_ROOT		"/sys/fs/bpf"
+#define XLVS_BPFFS_ROOT "/sys/fs/bpf"
 
 struct bpf_object;
 
-const char *xlvs_xdp_mode_name(enum xlvs_xdp_mode mode);	/* "native", "generic", "auto" */
-__u32 xlvs_xdp_mode_flags(enum xlvs_xdp_mode mode);		/* XDP_FLAGS_DRV_MODE / SKB_MODE */
+const char *xlvs_xdp_mode_name(enum xlvs_xdp_mode mode); /* "native", "generic", "auto" */
+__u32 xlvs_xdp_mode_flags(enum xlvs_xdp_mode mode);	 /* XDP_FLAGS_DRV_MODE / SKB_MODE */
 /* The same for libxdp: XDP_MODE_SKB for generic, else XDP_MODE_NATIVE. */
 enum xdp_attach_mode xlvs_xdp_libxdp_mode(enum xlvs_xdp_mode mode);
 
@@ -60,7 +60,7 @@ int xlvs_pin_name_unescape(char *out, size_t size, const char *esc);
  *  other    libxdp failed for another reason (-errno)
  * Library messages during the attempt are demoted to debug (log.h capture).
  */
-int xlvs_xdp_attach_libxdp(struct bpf_object *obj, int ifindex, enum xlvs_xdp_mode mode,
-			   uint32_t *prog_id, char *why, size_t why_size);
+int xlvs_xdp_attach_libxdp(struct bpf_object *obj, int ifindex, enum xlvs_xdp_mode mode, uint32_t *prog_id,
+			   char *why, size_t why_size);
 
 #endif /* XLVS_XDP_H */
