@@ -35,5 +35,7 @@ int cmd_reload(struct xlvs_ctx *c, int argc, char **argv)
 {
 	int rc = no_args(c, argc, argv);
 
+	if (c->timeout_ms < XLVS_CTL_RELOAD_TIMEOUT_MS)
+		c->timeout_ms = XLVS_CTL_RELOAD_TIMEOUT_MS;
 	return rc ? rc : xlvs_request_applied(c, json_pack("{s:s}", "cmd", "reload"));
 }

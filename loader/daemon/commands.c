@@ -7,7 +7,9 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +32,15 @@ struct command {
 	json_t *(*run)(struct xlvsd *d, json_t *req);
 	edit_fn edit; /* or a change */
 };
+
+/*
+ * A command whose reply can be large, or comes later, also has a stream
+ * (ctl.h, "Replies made in steps"), listed in streamed[]: the socket uses it,
+ * run serves xlvsd_command(). It returns the stream, or NULL with *reply.
+ */
+typedef struct xlvsd_ctl_stream *(*stream_fn)(struct xlvsd *d, json_t *req, json_t **reply);
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 json_t *xlvsd_apply_json(const struct xlvs_apply_stats *st)
 {
@@ -444,6 +455,80 @@ static json_t *cmd_health(struct xlvsd *d, json_t *req)
 	return json_pack("{s:b, s:o}", "ok", 1, "services", svcs);
 }
 
+/*
+ * The health reply in steps: a report (a copy of what it shows, taken at
+ * once), then XLVSD_CTL_STEP entries (services or reals) per step:
+ * {"ok":true,"services":[{service...,"reals":[{real},...]},...]}.
+ */
+struct health_stream {
+	struct xlvsd_ctl_stream s;
+	struct xlvsd_hc_report *r;
+	size_t svc, real; /* the next entry */
+	bool begun, in_svc;
+};
+
+static int health_next(struct xlvsd_ctl_stream *s, struct xlvsd_ctl_buf *out)
+{
+	struct health_stream *h = container_of(s, struct health_stream, s);
+	size_t n = 0, nr_svc = xlvsd_hc_report_services(h->r);
+
+	if (!h->begun && xlvsd_ctl_put_str(out, "{\"ok\":true,\"services\":["))
+		return -ENOMEM;
+	h->begun = true;
+	for (; h->svc < nr_svc && n < XLVSD_CTL_STEP; n++) {
+		if (!h->in_svc) {
+			if ((h->svc && xlvsd_ctl_put_str(out, ",")) ||
+			    xlvsd_ctl_put_open(out, xlvsd_hc_report_service(h->r, h->svc)) ||
+			    xlvsd_ctl_put_str(out, ",\"reals\":["))
+				return -ENOMEM;
+			h->in_svc = true;
+		} else if (h->real < xlvsd_hc_report_reals(h->r, h->svc)) {
+			if ((h->real && xlvsd_ctl_put_str(out, ",")) ||
+			    xlvsd_ctl_put_json(out, xlvsd_hc_report_real(h->r, h->svc, h->real)))
+				return -ENOMEM;
+			h->real++;
+		} else {
+			if (xlvsd_ctl_put_str(out, "]}"))
+				return -ENOMEM;
+			h->svc++;
+			h->real = 0;
+			h->in_svc = false;
+		}
+	}
+	if (h->svc < nr_svc)
+		return XLVSD_CTL_MORE;
+	return xlvsd_ctl_put_str(out, "]}") ? -ENOMEM : XLVSD_CTL_DONE;
+}
+
+static void health_release(struct xlvsd_ctl_stream *s)
+{
+	struct health_stream *h = container_of(s, struct health_stream, s);
+
+	xlvsd_hc_report_free(h->r);
+	free(h);
+}
+
+static struct xlvsd_ctl_stream *stream_health(struct xlvsd *d, json_t *req, json_t **reply)
+{
+	struct health_stream *h;
+
+	if (!d->hc) {
+		*reply = cmd_health(d, req);
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h)
+		h->r = xlvsd_hc_report_new(d->hc, &d->spec);
+	if (!h || !h->r) {
+		free(h);
+		*reply = xlvsd_ctl_error("out of memory");
+		return NULL;
+	}
+	h->s.next = health_next;
+	h->s.release = health_release;
+	return &h->s;
+}
+
 static json_t *cmd_reload(struct xlvsd *d, json_t *req)
 {
 	struct xlvs_apply_stats st;
@@ -453,6 +538,73 @@ static json_t *cmd_reload(struct xlvsd *d, json_t *req)
 	if (xlvsd_reload(d, &st, msg, sizeof(msg)))
 		return xlvsd_ctl_error("%s", msg);
 	return applied_reply(&st);
+}
+
+/*
+ * reload over the socket: the file is parsed off the loop (xlvsd_reload_start)
+ * and the reply waits for the outcome (a stream that says XLVSD_CTL_WAIT).
+ */
+struct reload_stream {
+	struct xlvsd_ctl_stream s;
+	struct xlvsd_reload_waiter w;
+	struct xlvsd *d;
+	bool done;
+	json_t *reply;
+};
+
+static void reload_told(struct xlvsd_reload_waiter *w, int err, const struct xlvs_apply_stats *st,
+			const char *msg)
+{
+	struct reload_stream *r = container_of(w, struct reload_stream, w);
+
+	r->done = true;
+	r->reply = err ? xlvsd_ctl_error("%s", msg ? msg : strerror(-err)) : applied_reply(st);
+	xlvsd_ctl_wake(&r->s);
+}
+
+static int reload_next(struct xlvsd_ctl_stream *s, struct xlvsd_ctl_buf *out)
+{
+	struct reload_stream *r = container_of(s, struct reload_stream, s);
+	json_t *reply = r->reply;
+
+	if (!r->done)
+		return XLVSD_CTL_WAIT;
+	r->reply = NULL;
+	return xlvsd_ctl_put_json(out, reply) ? -ENOMEM : XLVSD_CTL_DONE;
+}
+
+static void reload_release(struct xlvsd_ctl_stream *s)
+{
+	struct reload_stream *r = container_of(s, struct reload_stream, s);
+
+	if (!r->done)
+		xlvsd_reload_cancel(r->d, &r->w); /* the client went: the reload goes on */
+	json_decref(r->reply);
+	free(r);
+}
+
+static struct xlvsd_ctl_stream *stream_reload(struct xlvsd *d, json_t *req, json_t **reply)
+{
+	struct reload_stream *r = calloc(1, sizeof(*r));
+	int err;
+
+	if (!r) {
+		*reply = xlvsd_ctl_error("out of memory");
+		return NULL;
+	}
+	r->d = d;
+	r->w.done = reload_told;
+	r->s.next = reload_next;
+	r->s.release = reload_release;
+	log_info("control: reloading %s", d->opts->config);
+	err = xlvsd_reload_start(d, &r->w);
+	if (err) {
+		free(r);
+		*reply = xlvsd_ctl_error("reload refused, running state kept: cannot start the parser: %s",
+					 strerror(-err));
+		return NULL;
+	}
+	return &r->s;
 }
 
 static const struct command commands[] = {
@@ -469,9 +621,35 @@ static const struct command commands[] = {
 	{ "real-set-weight", { "service", "real", "weight", NULL }, NULL, edit_real_weight },
 };
 
+static const struct {
+	const char *name;
+	stream_fn fn;
+} streamed[] = {
+	{ "reload", stream_reload },
+	{ "health", stream_health },
+};
+
+static stream_fn stream_of(const struct command *c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(streamed) / sizeof(streamed[0]); i++)
+		if (!strcmp(streamed[i].name, c->name))
+			return streamed[i].fn;
+	return NULL;
+}
+
 json_t *xlvsd_command(void *ctx, json_t *req)
 {
+	return xlvsd_command_stream(ctx, req, NULL);
+}
+
+/* stream NULL: whole replies only (run). */
+json_t *xlvsd_command_stream(void *ctx, json_t *req, struct xlvsd_ctl_stream **stream)
+{
 	struct xlvsd *d = ctx;
+	json_t *reply = NULL;
+	stream_fn sfn;
 	const struct command *c = NULL;
 	json_t *cmd = json_object_get(req, "cmd");
 	const char *key;
@@ -491,6 +669,11 @@ json_t *xlvsd_command(void *ctx, json_t *req)
 	json_object_foreach (req, key, v) {
 		if (strcmp(key, "cmd") && !key_allowed(c->args, key))
 			return xlvsd_ctl_error("unknown argument \"%s\" for %s", key, c->name);
+	}
+	sfn = stream ? stream_of(c) : NULL;
+	if (sfn) {
+		*stream = sfn(d, req, &reply);
+		return *stream ? NULL : reply;
 	}
 	return c->run ? c->run(d, req) : change(d, c, req);
 }

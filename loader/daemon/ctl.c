@@ -21,17 +21,27 @@
 
 #define READ_CHUNK 4096
 
+struct xlvsd_ctl_buf {
+	char *p;
+	size_t len, cap;
+	bool failed; /* an append ran out of memory */
+};
+
 struct client {
 	struct xlvsd_ev ev;
 	struct xlvsd_ctl *ctl;
 	struct client *next;
 	char *in;
 	size_t in_len, in_cap;
-	char *out;
-	size_t out_len, out_off;
-	bool want_out; /* EPOLLOUT registered */
-	bool closing;  /* close once out is flushed */
-	bool denied;   /* not root: refused, then drained until it hangs up */
+	struct xlvsd_ctl_buf out;
+	size_t out_off;			 /* of out.p sent */
+	struct xlvsd_ctl_stream *stream; /* the reply being made, if streamed */
+	size_t streamed;		 /* bytes it made so far */
+	size_t sent;			 /* bytes of this reply sent */
+	bool waiting;			 /* it said XLVSD_CTL_WAIT */
+	uint32_t watching;		 /* EPOLLIN|EPOLLRDHUP, EPOLLOUT or 0 */
+	bool closing;			 /* close once the reply is out */
+	bool denied;			 /* not root: refused, then drained until it hangs up */
 	int peer_pid;
 	ev_timer idle;	       /* closes it after idle_timeout without a request or progress */
 	ev_tstamp last_active; /* connected, last complete request, last reply bytes taken */
@@ -59,7 +69,102 @@ json_t *xlvsd_ctl_error(const char *fmt, ...)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
+/* ---- reply text ----------------------------------------------------------------- */
+
+int xlvsd_ctl_put(struct xlvsd_ctl_buf *out, const char *text, size_t len)
+{
+	size_t cap = out->cap ? out->cap : 4096;
+	char *p;
+
+	if (out->failed)
+		return -ENOMEM;
+	while (cap - out->len < len + 1) /* + 1: room for the line's newline */
+		cap *= 2;
+	if (cap != out->cap) {
+		p = realloc(out->p, cap);
+		if (!p) {
+			out->failed = true;
+			return -ENOMEM;
+		}
+		out->p = p;
+		out->cap = cap;
+	}
+	memcpy(out->p + out->len, text, len);
+	out->len += len;
+	return 0;
+}
+
+int xlvsd_ctl_put_str(struct xlvsd_ctl_buf *out, const char *text)
+{
+	return xlvsd_ctl_put(out, text, strlen(text));
+}
+
+static int dump_cb(const char *text, size_t len, void *out)
+{
+	return xlvsd_ctl_put(out, text, len) ? -1 : 0;
+}
+
+int xlvsd_ctl_put_json(struct xlvsd_ctl_buf *out, json_t *v)
+{
+	int err = 0;
+
+	if (!v || json_dump_callback(v, dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY)) {
+		out->failed = true;
+		err = -ENOMEM;
+	}
+	json_decref(v);
+	return err;
+}
+
+int xlvsd_ctl_put_open(struct xlvsd_ctl_buf *out, json_t *obj)
+{
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		out->failed = true;
+		return -ENOMEM;
+	}
+	if (xlvsd_ctl_put_json(out, obj))
+		return -ENOMEM;
+	out->len--; /* the closing brace: members follow */
+	return 0;
+}
+
+static void buf_reset(struct xlvsd_ctl_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+json_t *xlvsd_ctl_stream_json(struct xlvsd_ctl_stream *s)
+{
+	struct xlvsd_ctl_buf b = { 0 };
+	json_t *v = NULL;
+	int rc;
+
+	do
+		rc = s->next(s, &b);
+	while (rc == XLVSD_CTL_MORE && !b.failed);
+	s->release(s);
+	if (rc == XLVSD_CTL_DONE && !b.failed)
+		v = json_loadb(b.p, b.len, 0, NULL);
+	buf_reset(&b);
+	return v;
+}
+
 /* ---- clients ------------------------------------------------------------------- */
+
+/* The client's stream is over (done, failed, or the client is going). */
+static void stream_end(struct client *cl)
+{
+	struct xlvsd_ctl_stream *s = cl->stream;
+
+	if (!s)
+		return;
+	cl->stream = NULL;
+	cl->waiting = false;
+	s->owner = NULL;
+	s->release(s);
+}
 
 static void client_free(struct client *cl)
 {
@@ -77,8 +182,9 @@ static void client_free(struct client *cl)
 	close(cl->ev.fd);
 	ctl->nr_clients--;
 	log_debug("control client pid %d disconnected", cl->peer_pid);
+	stream_end(cl);
 	free(cl->in);
-	free(cl->out);
+	buf_reset(&cl->out);
 	free(cl);
 }
 
@@ -89,9 +195,16 @@ static void client_active(struct client *cl)
 	ev_timer_again(cl->ctl->loop, &cl->idle);
 }
 
+/* Reply bytes made and not sent yet. */
 static bool out_pending(const struct client *cl)
 {
-	return cl->out_off < cl->out_len;
+	return cl->out_off < cl->out.len;
+}
+
+/* A reply is on its way (bytes to send, or a stream making more): the next request waits. */
+static bool busy(const struct client *cl)
+{
+	return out_pending(cl) || cl->stream;
 }
 
 /*
@@ -128,18 +241,17 @@ static void client_queue(struct client *cl, json_t *reply)
 		}
 	}
 	/* The buffer is the text itself, plus its newline. */
-	free(cl->out);
-	cl->out = realloc(text, len + 1);
-	if (!cl->out) {
+	buf_reset(&cl->out);
+	cl->out_off = cl->sent = 0;
+	cl->out.p = realloc(text, len + 1);
+	if (!cl->out.p) {
 		free(text);
 		log_err("control: out of memory for a reply to client pid %d", cl->peer_pid);
-		cl->out_len = cl->out_off = 0;
 		cl->closing = true;
 		return;
 	}
-	cl->out[len] = '\n';
-	cl->out_len = len + 1;
-	cl->out_off = 0;
+	cl->out.p[len] = '\n';
+	cl->out.len = cl->out.cap = len + 1;
 }
 
 static void client_reply(struct client *cl, json_t *reply)
@@ -148,15 +260,79 @@ static void client_reply(struct client *cl, json_t *reply)
 	json_decref(reply);
 }
 
-/* Read requests while no reply is pending; write while one is. */
+/*
+ * Read requests while no reply is pending; write while one is; nothing while
+ * a stream waits (it wakes the client: xlvsd_ctl_wake()).
+ */
 static void client_watch(struct client *cl)
 {
-	bool want = out_pending(cl);
+	uint32_t want = out_pending(cl) || (cl->stream && !cl->waiting) ? EPOLLOUT
+			: cl->stream					? 0
+									: EPOLLIN | EPOLLRDHUP;
 
-	if (want == cl->want_out)
+	if (want == cl->watching)
 		return;
-	xlvsd_ev_ctl(cl->ctl->loop, EPOLL_CTL_MOD, &cl->ev, want ? EPOLLOUT : EPOLLIN | EPOLLRDHUP);
-	cl->want_out = want;
+	xlvsd_ev_ctl(cl->ctl->loop, want ? EPOLL_CTL_MOD : EPOLL_CTL_DEL, &cl->ev, want);
+	cl->watching = want;
+}
+
+void xlvsd_ctl_wake(struct xlvsd_ctl_stream *s)
+{
+	struct client *cl = s->owner;
+
+	if (!cl || !cl->waiting)
+		return;
+	cl->waiting = false;
+	client_watch(cl);
+}
+
+/* The stream failed: an error reply if it made nothing yet, else the line is cut. */
+static bool stream_failed(struct client *cl, int err)
+{
+	bool cut = cl->streamed > 0;
+
+	log_err("control: reply to client pid %d failed after %zu bytes: %s%s", cl->peer_pid, cl->streamed,
+		strerror(-err), cut ? "; closing the connection" : "");
+	stream_end(cl);
+	if (cut) {
+		client_free(cl);
+		return false;
+	}
+	client_reply(cl, xlvsd_ctl_error("cannot make the reply: %s", strerror(-err)));
+	return true;
+}
+
+/* One step of the client's stream; returns false if the client was freed. */
+static bool client_step(struct client *cl)
+{
+	size_t before = cl->out.len;
+	int rc;
+
+	rc = cl->stream->next(cl->stream, &cl->out);
+	if (rc == XLVSD_CTL_DONE)
+		xlvsd_ctl_put(&cl->out, "\n", 1);
+	if (cl->out.failed)
+		rc = -ENOMEM;
+	cl->streamed += cl->out.len - before;
+	if (rc >= 0 && cl->streamed + 1 > XLVSD_CTL_MAX_REPLY)
+		rc = -EFBIG;
+	if (rc < 0)
+		return stream_failed(cl, rc);
+	if (rc == XLVSD_CTL_WAIT)
+		cl->waiting = true;
+	if (rc == XLVSD_CTL_DONE)
+		stream_end(cl);
+	return true;
+}
+
+static void client_stream(struct client *cl, struct xlvsd_ctl_stream *s)
+{
+	buf_reset(&cl->out);
+	cl->out_off = 0;
+	cl->stream = s;
+	cl->streamed = cl->sent = 0;
+	cl->waiting = false;
+	s->owner = cl;
 }
 
 /* Write what the socket takes now; returns false if the client was freed. */
@@ -166,7 +342,7 @@ static bool client_flush(struct client *cl)
 	ssize_t n;
 
 	while (out_pending(cl)) {
-		n = send(cl->ev.fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
+		n = send(cl->ev.fd, cl->out.p + cl->out_off, cl->out.len - cl->out_off,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -174,21 +350,21 @@ static bool client_flush(struct client *cl)
 			break;
 		if (n <= 0) {
 			if (!cl->denied)
-				log_warn("control: reply to client pid %d not sent: %s after %zu of %zu "
-					 "bytes",
-					 cl->peer_pid, n < 0 ? strerror(errno) : "closed", cl->out_off,
-					 cl->out_len);
+				log_warn("control: reply to client pid %d not sent: %s after %zu bytes",
+					 cl->peer_pid, n < 0 ? strerror(errno) : "closed", cl->sent);
 			client_free(cl);
 			return false;
 		}
 		cl->out_off += n;
+		cl->sent += n;
 	}
 	if (cl->out_off != before)
 		client_active(cl);
-	if (!out_pending(cl)) {
-		free(cl->out);
-		cl->out = NULL;
-		cl->out_off = cl->out_len = 0;
+	if (!out_pending(cl) && cl->stream) {
+		cl->out.len = cl->out_off = 0; /* the buffer serves the next step */
+	} else if (!out_pending(cl)) {
+		buf_reset(&cl->out);
+		cl->out_off = 0;
 		if (cl->closing) {
 			client_free(cl);
 			return false;
@@ -212,6 +388,7 @@ static bool blank(const char *s, size_t len)
 
 static void client_line(struct client *cl, const char *line, size_t len)
 {
+	struct xlvsd_ctl_stream *stream = NULL;
 	json_error_t je;
 	json_t *req, *reply;
 
@@ -226,9 +403,12 @@ static void client_line(struct client *cl, const char *line, size_t len)
 	if (!json_is_object(req))
 		reply = xlvsd_ctl_error("malformed request: not a JSON object");
 	else
-		reply = cl->ctl->fn(cl->ctl->ctx, req);
+		reply = cl->ctl->fn(cl->ctl->ctx, req, &stream);
 	json_decref(req);
-	client_reply(cl, reply ? reply : xlvsd_ctl_error("internal error"));
+	if (!reply && stream)
+		client_stream(cl, stream);
+	else
+		client_reply(cl, reply ? reply : xlvsd_ctl_error("internal error"));
 }
 
 /* Answer the complete lines in the input buffer, one at a time: the next once a reply is out. */
@@ -237,7 +417,7 @@ static void client_lines(struct client *cl)
 	size_t start = 0;
 	char *nl;
 
-	while (!cl->closing && !out_pending(cl) && start < cl->in_len &&
+	while (!cl->closing && !busy(cl) && start < cl->in_len &&
 	       (nl = memchr(cl->in + start, '\n', cl->in_len - start))) {
 		client_line(cl, cl->in + start, nl - (cl->in + start));
 		start = nl - cl->in + 1;
@@ -246,7 +426,7 @@ static void client_lines(struct client *cl)
 	cl->in_len -= start;
 	if (cl->denied)
 		cl->in_len = 0;
-	if (cl->in_len > XLVSD_CTL_MAX_LINE && !cl->closing && !out_pending(cl) &&
+	if (cl->in_len > XLVSD_CTL_MAX_LINE && !cl->closing && !busy(cl) &&
 	    !memchr(cl->in, '\n', cl->in_len)) {
 		client_reply(cl, xlvsd_ctl_error("request longer than %d bytes", XLVSD_CTL_MAX_LINE));
 		cl->closing = true; /* cannot find the next request reliably */
@@ -263,7 +443,7 @@ static bool client_read(struct client *cl)
 	ssize_t n;
 	char *in;
 
-	while (!cl->closing && !out_pending(cl) && rounds--) {
+	while (!cl->closing && !busy(cl) && rounds--) {
 		if (cl->in_cap - cl->in_len < READ_CHUNK) {
 			in = realloc(cl->in, cl->in_cap + READ_CHUNK);
 			if (!in)
@@ -288,7 +468,7 @@ static void client_event(struct xlvsd_ev *ev, uint32_t events)
 {
 	struct client *cl = (struct client *)ev;
 
-	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && !out_pending(cl)) {
+	if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && !busy(cl)) {
 		if (client_read(cl)) {
 			/* A last request without its newline still gets an answer. */
 			if (cl->in_len && !cl->closing)
@@ -297,13 +477,16 @@ static void client_event(struct xlvsd_ev *ev, uint32_t events)
 			cl->closing = true;
 		}
 	}
+	if (!client_flush(cl))
+		return;
+	/* One step of a stream per event: the loop runs its timers in between. */
+	if (cl->stream && !cl->waiting && !out_pending(cl) && (!client_step(cl) || !client_flush(cl)))
+		return;
 	/* Requests that waited for a reply are answered as it goes out. */
-	while (client_flush(cl)) {
-		if (out_pending(cl) || cl->closing || !cl->in_len)
-			return;
+	while (!busy(cl) && !cl->closing && cl->in_len) {
 		client_lines(cl);
-		if (!out_pending(cl))
-			return;
+		if (!busy(cl) || !client_flush(cl))
+			return; /* no complete request left, or the client is gone */
 	}
 }
 
@@ -312,10 +495,14 @@ static void client_idle(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct client *cl = (struct client *)((char *)w - offsetof(struct client, idle));
 
-	if (out_pending(cl))
+	if (cl->waiting && !out_pending(cl)) {
+		ev_timer_again(loop, w); /* the daemon is the slow one (a reload parsing) */
+		return;
+	}
+	if (busy(cl))
 		log_warn("control: reply to client pid %d not sent: it took no bytes for %g s "
-			 "(%zu of %zu sent); closing it",
-			 cl->peer_pid, cl->ctl->idle_timeout, cl->out_off, cl->out_len);
+			 "(%zu bytes sent); closing it",
+			 cl->peer_pid, cl->ctl->idle_timeout, cl->sent);
 	else
 		log_info("control: closing client pid %d: no request for %g s", cl->peer_pid,
 			 cl->ctl->idle_timeout);
@@ -352,8 +539,8 @@ static struct client *evictable(struct xlvsd_ctl *ctl)
 	for (cl = ctl->clients; cl; cl = cl->next) {
 		if (now - cl->last_active < min_idle)
 			continue;
-		if (!best || (out_pending(best) && !out_pending(cl)) ||
-		    (out_pending(best) == out_pending(cl) && cl->last_active < best->last_active))
+		if (!best || (busy(best) && !busy(cl)) ||
+		    (busy(best) == busy(cl) && cl->last_active < best->last_active))
 			best = cl;
 	}
 	return best;
@@ -398,10 +585,11 @@ static void client_new(struct xlvsd_ctl *ctl, int fd)
 	cl->peer_pid = cred.pid;
 	if (xlvsd_ev_ctl(ctl->loop, EPOLL_CTL_ADD, &cl->ev, EPOLLIN | EPOLLRDHUP)) {
 		close(fd);
-		free(cl->out);
+		buf_reset(&cl->out);
 		free(cl);
 		return;
 	}
+	cl->watching = EPOLLIN | EPOLLRDHUP;
 	ev_timer_again(ctl->loop, &cl->idle);
 	cl->next = ctl->clients;
 	ctl->clients = cl;

@@ -5,6 +5,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -396,21 +398,19 @@ static void reload_done(struct xlvsd *d, bool ok)
 	status_unlock(&d->status);
 }
 
-int xlvsd_reload(struct xlvsd *d, struct xlvs_apply_stats *st, char *msg, size_t size)
+/*
+ * The second half of a reload, on the loop: apply what the parse gave (err:
+ * the parse failed, why says how), count it, log it, tell systemd.
+ */
+static int reload_apply(struct xlvsd *d, int err, struct xlvs_spec *want, char *why, size_t why_size,
+			struct xlvs_apply_stats *st, char *msg, size_t size)
 {
-	struct xlvs_spec want;
-	char why[768];
-	int err;
-
-	memset(&want, 0, sizeof(want));
 	memset(st, 0, sizeof(*st));
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", now_usec());
-	err = load_config(d->opts->config, &want, why, sizeof(why));
 	d->reloading = true;
 	if (!err)
-		err = xlvsd_apply(d, &want, st, why, sizeof(why));
+		err = xlvsd_apply(d, want, st, why, why_size);
 	d->reloading = false;
-	xlvs_spec_free(&want);
+	xlvs_spec_free(want);
 	reload_done(d, !err);
 	if (err) {
 		snprintf(msg, size, "reload refused, running state kept: %s", why);
@@ -422,6 +422,217 @@ int xlvsd_reload(struct xlvsd *d, struct xlvs_apply_stats *st, char *msg, size_t
 	}
 	sd_notify(0, "READY=1");
 	return err;
+}
+
+int xlvsd_reload(struct xlvsd *d, struct xlvs_apply_stats *st, char *msg, size_t size)
+{
+	struct xlvs_spec want;
+	char why[768];
+	int err;
+
+	memset(&want, 0, sizeof(want));
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", now_usec());
+	err = load_config(d->opts->config, &want, why, sizeof(why));
+	return reload_apply(d, err, &want, why, sizeof(why), st, msg, size);
+}
+
+/*
+ * A reload's parse in a worker thread. The worker touches only this struct
+ * (under lock: its result) and the file; the loop owns everything else. At
+ * stop a running worker is abandoned: it frees the struct when it ends.
+ */
+struct xlvsd_reload {
+	struct ev_loop *loop;
+	ev_async done; /* the worker finished */
+	pthread_t th;
+	pthread_mutex_t lock;
+	char path[PATH_MAX];
+	bool running, finished, abandoned;
+	bool again;				/* requested meanwhile: parse once more */
+	struct xlvsd_reload_waiter *now, *next; /* told after this parse, after the next */
+	/* the worker's result, under lock once finished */
+	struct xlvs_spec spec;
+	int err;
+	char why[768];
+};
+
+static void *reload_worker(void *arg)
+{
+	struct xlvsd_reload *r = arg;
+	struct xlvs_spec spec;
+	char why[768];
+	bool gone;
+	int err;
+
+	memset(&spec, 0, sizeof(spec));
+	err = load_config(r->path, &spec, why, sizeof(why));
+	pthread_mutex_lock(&r->lock);
+	r->spec = spec;
+	r->err = err;
+	memcpy(r->why, why, sizeof(why));
+	r->finished = true;
+	gone = r->abandoned;
+	if (!gone)
+		ev_async_send(r->loop, &r->done);
+	pthread_mutex_unlock(&r->lock);
+	if (gone) {
+		xlvs_spec_free(&r->spec);
+		pthread_mutex_destroy(&r->lock);
+		free(r);
+	}
+	return NULL;
+}
+
+static int reload_spawn(struct xlvsd *d)
+{
+	struct xlvsd_reload *r = d->reload;
+	sigset_t all, old;
+	int err;
+
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", now_usec());
+	snprintf(r->path, sizeof(r->path), "%s", d->opts->config);
+	r->finished = false;
+	/* the worker takes no signal: they are the loop's (signalfd) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = -pthread_create(&r->th, NULL, reload_worker, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	r->running = !err;
+	if (err) {
+		log_err("reload: cannot start the parser thread: %s", strerror(-err));
+		sd_notify(0, "READY=1");
+	}
+	return err;
+}
+
+static void reload_tell(struct xlvsd_reload_waiter *w, int err, const struct xlvs_apply_stats *st,
+			const char *msg)
+{
+	struct xlvsd_reload_waiter *next;
+
+	for (; w; w = next) {
+		next = w->next; /* done() may free w */
+		w->done(w, err, st, err ? msg : NULL);
+	}
+}
+
+/* On the loop: the worker is done; apply its result, start the next parse if asked, tell who waited. */
+static void reload_finished(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct xlvsd *d = w->data;
+	struct xlvsd_reload *r = d->reload;
+	struct xlvsd_reload_waiter *told;
+	struct xlvs_apply_stats st;
+	char msg[1024];
+	int err, spawn_err = 0;
+	bool finished;
+
+	pthread_mutex_lock(&r->lock);
+	finished = r->running && r->finished;
+	pthread_mutex_unlock(&r->lock);
+	if (!finished)
+		return;
+	pthread_join(r->th, NULL);
+	r->running = false;
+	err = reload_apply(d, r->err, &r->spec, r->why, sizeof(r->why), &st, msg, sizeof(msg));
+	told = r->now;
+	r->now = r->next;
+	r->next = NULL;
+	if (r->again) {
+		r->again = false;
+		log_info("reload: reading %s again for the requests that came meanwhile", d->opts->config);
+		spawn_err = reload_spawn(d);
+	}
+	reload_tell(told, err, &st, msg);
+	if (spawn_err) {
+		told = r->now;
+		r->now = NULL;
+		memset(&st, 0, sizeof(st));
+		snprintf(msg, sizeof(msg), "reload refused, running state kept: cannot start the parser: %s",
+			 strerror(-spawn_err));
+		reload_tell(told, spawn_err, &st, msg);
+	}
+}
+
+static void waiter_add(struct xlvsd_reload_waiter **list, struct xlvsd_reload_waiter *w)
+{
+	if (!w)
+		return;
+	while (*list)
+		list = &(*list)->next;
+	w->next = NULL;
+	*list = w;
+}
+
+static bool waiter_del(struct xlvsd_reload_waiter **list, struct xlvsd_reload_waiter *w)
+{
+	for (; *list; list = &(*list)->next) {
+		if (*list == w) {
+			*list = w->next;
+			return true;
+		}
+	}
+	return false;
+}
+
+int xlvsd_reload_start(struct xlvsd *d, struct xlvsd_reload_waiter *w)
+{
+	struct xlvsd_reload *r = d->reload;
+	int err;
+
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		pthread_mutex_init(&r->lock, NULL);
+		r->loop = d->loop;
+		ev_async_init(&r->done, reload_finished);
+		r->done.data = d;
+		ev_async_start(d->loop, &r->done);
+		d->reload = r;
+	}
+	if (r->running) {
+		/* it may have read the file before the change this request is about */
+		log_info("reload: a reload is parsing; %s is read again once it is done", d->opts->config);
+		r->again = true;
+		waiter_add(&r->next, w);
+		return 0;
+	}
+	err = reload_spawn(d);
+	if (!err)
+		waiter_add(&r->now, w);
+	return err;
+}
+
+void xlvsd_reload_cancel(struct xlvsd *d, struct xlvsd_reload_waiter *w)
+{
+	if (d->reload && !waiter_del(&d->reload->now, w))
+		waiter_del(&d->reload->next, w);
+}
+
+void xlvsd_reload_stop(struct xlvsd *d)
+{
+	struct xlvsd_reload *r = d->reload;
+	bool gone;
+
+	if (!r)
+		return;
+	d->reload = NULL;
+	ev_async_stop(d->loop, &r->done);
+	pthread_mutex_lock(&r->lock);
+	gone = r->running && !r->finished;
+	r->abandoned = true;
+	pthread_mutex_unlock(&r->lock);
+	if (gone) {
+		log_info("reload: stopping while %s is parsed: that reload is dropped", r->path);
+		pthread_detach(r->th); /* it frees r */
+		return;
+	}
+	if (r->running)
+		pthread_join(r->th, NULL);
+	xlvs_spec_free(&r->spec);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
 }
 
 /* ---- events ------------------------------------------------------------------------ */
@@ -436,7 +647,9 @@ static void sig_event(struct xlvsd_ev *ev, uint32_t events)
 	while (read(ev->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reloading %s", d->opts->config);
-			xlvsd_reload(d, &st, msg, sizeof(msg));
+			if (xlvsd_reload_start(d, NULL))
+				xlvsd_reload(d, &st, msg,
+					     sizeof(msg)); /* no thread: on the loop, as before */
 		} else {
 			log_info("%s: stopping", strsignal(si.ssi_signo));
 			d->stop = true;
@@ -551,7 +764,7 @@ static int start(struct xlvsd *d, struct xlvs_spec *want)
 	if (loop_setup(d))
 		return XLVSD_EXIT_RUNTIME;
 	/* The socket first: a second daemon stops here, before touching anything. */
-	if (xlvsd_ctl_open(&d->ctl, d->opts->socket, d->loop, xlvsd_command, d))
+	if (xlvsd_ctl_open(&d->ctl, d->opts->socket, d->loop, xlvsd_command_stream, d))
 		return XLVSD_EXIT_RUNTIME;
 	if (xlvs_bpffs_prepare(d->opts->pin_dir) ||
 	    xlvs_dp_open(&d->dp, d->opts->pin_dir, want->global.conn_table_size, cap.ring_slots))
@@ -593,7 +806,8 @@ static void stop(struct xlvsd *d)
 	if (d->mx)
 		xlvs_metrics_stop(d->mx);
 	xlvsd_watch_stop(d);
-	xlvsd_ctl_close(d->ctl);
+	xlvsd_ctl_close(d->ctl); /* first: a client waiting for a reload cancels its wait */
+	xlvsd_reload_stop(d);
 	xlvsd_hc_free(d->hc);
 	if (d->nh)
 		xlvs_nh_close(d->nh);

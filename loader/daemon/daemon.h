@@ -31,6 +31,7 @@
 
 struct xlvs_nh;
 struct xlvs_metrics;
+struct xlvsd_reload;
 struct xlvsd_ctl;
 struct xlvsd_hc;
 struct xlvsd_watch;
@@ -43,10 +44,11 @@ struct xlvsd_opts {
 
 struct xlvsd {
 	const struct xlvsd_opts *opts;
-	struct xlvs_spec spec; /* the configured desired state (file + commands) */
-	struct xlvsd_hc *hc;   /* health checks: the maps hold spec with their actions applied */
-	bool applied;	       /* spec has been applied once */
-	bool reloading;	       /* in xlvsd_reload() */
+	struct xlvs_spec spec;	     /* the configured desired state (file + commands) */
+	struct xlvsd_hc *hc;	     /* health checks: the maps hold spec with their actions applied */
+	bool applied;		     /* spec has been applied once */
+	bool reloading;		     /* applying a reload */
+	struct xlvsd_reload *reload; /* the reload parsing off the loop, and who waits for it */
 	struct xlvs_dp dp;
 	struct xlvs_maps maps;
 	bool maps_open;
@@ -83,8 +85,31 @@ int xlvsd_run(const struct xlvsd_opts *opts);
  * (once a state was applied, it is restored) and msg says why.
  */
 int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st, char *msg, size_t size);
-/* Re-read the configuration file and apply it; on any error keep the running state. */
+/*
+ * Re-read the configuration file and apply it; on any error keep the running
+ * state. Parses on the caller's thread: the loop uses xlvsd_reload_start().
+ */
 int xlvsd_reload(struct xlvsd *d, struct xlvs_apply_stats *st, char *msg, size_t size);
+
+/*
+ * The same without holding the loop: the file is parsed and validated in a
+ * worker thread (seconds for the largest files) while the loop runs checks,
+ * the watchdog and the socket; the result is applied on the loop as one
+ * transaction, like xlvsd_reload(). A request that comes while a parse runs
+ * is queued: one more parse starts when it ends (the file may have changed
+ * since the first began), and serves every request queued meanwhile.
+ * w (may be NULL) is told the outcome on the loop, unless cancelled first.
+ * 0, or -errno if no worker could be started (w is not told then).
+ */
+struct xlvsd_reload_waiter {
+	void (*done)(struct xlvsd_reload_waiter *w, int err, const struct xlvs_apply_stats *st,
+		     const char *msg);
+	struct xlvsd_reload_waiter *next;
+};
+int xlvsd_reload_start(struct xlvsd *d, struct xlvsd_reload_waiter *w);
+void xlvsd_reload_cancel(struct xlvsd *d, struct xlvsd_reload_waiter *w);
+/* At stop: a parse still running is left to end by itself (its result is dropped). */
+void xlvsd_reload_stop(struct xlvsd *d);
 
 /*
  * Faults watched while running (watch.c): pins removed under the daemon are
@@ -96,7 +121,13 @@ void xlvsd_watch_stop(struct xlvsd *d);
 /* Count a map write refused for lack of room (-ENOSPC from the planner, -E2BIG from a map). */
 void xlvsd_count_map_full(struct xlvsd *d, int err);
 
-/* The control commands (commands.c): the xlvsd_ctl_fn of the control socket. */
+/*
+ * The control commands (commands.c). xlvsd_command_stream is the control
+ * socket's xlvsd_ctl_fn (large replies streamed, reloads answered later);
+ * xlvsd_command gives every reply whole, at once (tests, the fuzzer).
+ */
+struct xlvsd_ctl_stream;
+json_t *xlvsd_command_stream(void *ctx, json_t *req, struct xlvsd_ctl_stream **stream);
 json_t *xlvsd_command(void *ctx, json_t *req);
 json_t *xlvsd_apply_json(const struct xlvs_apply_stats *st);
 

@@ -781,20 +781,88 @@ int xlvsd_hc_build(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, struct xlvs
 
 /* ---- visibility ---------------------------------------------------------------- */
 
-static json_t *inst_json(const struct hc_inst *in, time_t now)
+/*
+ * What the health reply shows of a real and its check, copied at one time
+ * (a report), so the reply can be written in steps while checks run. Kept
+ * small (the copy of 65,536 reals is the one step that holds the loop):
+ * the last message is in the report's text, at msg.
+ */
+struct inst_snap {
+	bool checked, up, last_ok, in_maps;
+	uint8_t type;
+	uint16_t rise, fall, run;
+	uint16_t port, check_port;
+	uint32_t weight, eff_weight, last_latency_us;
+	uint32_t msg; /* offset in the report's text */
+	struct xlvs_addr addr, check_addr;
+	uint64_t checks, failures, transitions;
+	time_t since;
+};
+
+/* The report's text: every last message, one after the other ("" is at 0). */
+struct snap_text {
+	char *p;
+	size_t len, cap;
+};
+
+/* The offset of a copy of msg in t; "" when out of memory. */
+static uint32_t text_add(struct snap_text *t, const char *msg)
+{
+	size_t n = strlen(msg) + 1, cap = t->cap ? t->cap : 4096;
+	char *p;
+
+	if (n == 1)
+		return 0;
+	while (cap - t->len < n)
+		cap *= 2;
+	if (cap != t->cap) {
+		p = realloc(t->p, cap);
+		if (!p)
+			return 0;
+		t->p = p;
+		t->cap = cap;
+	}
+	if (!t->len)
+		t->p[t->len++] = '\0';
+	if (t->len + n > UINT32_MAX)
+		return 0;
+	memcpy(t->p + t->len, msg, n);
+	t->len += n;
+	return (uint32_t)(t->len - n);
+}
+
+static void inst_snap(struct inst_snap *s, const struct hc_inst *in, struct snap_text *text)
+{
+	s->checked = true;
+	s->up = in->fsm.up;
+	s->type = in->spec.type;
+	s->check_addr = in->t.addr;
+	s->check_port = in->t.port;
+	s->rise = in->spec.rise;
+	s->fall = in->spec.fall;
+	s->run = in->fsm.up ? in->fsm.fail_run : in->fsm.ok_run;
+	s->last_ok = in->last_ok;
+	s->last_latency_us = in->last_latency_us;
+	s->checks = in->checks;
+	s->failures = in->failures;
+	s->transitions = in->fsm.transitions;
+	s->since = in->since;
+	s->msg = text_add(text, in->last_msg);
+}
+
+static json_t *inst_json(const struct inst_snap *in, const char *last_msg, time_t now)
 {
 	char a[INET6_ADDRSTRLEN];
 
 	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:b, s:s, s:f, s:I, s:I, s:I, s:I, s:I}",
-			 "state", in->fsm.up ? "up" : "down", "check", xlvs_check_type_name(in->spec.type),
-			 "check_address", xlvs_addr_str(&in->t.addr, a, sizeof(a)), "check_port",
-			 (int)in->t.port, "rise", (int)in->spec.rise, "fall", (int)in->spec.fall,
-			 "last_result", in->checks ? (in->last_ok ? "ok" : "failed") : "none", "last_ok",
-			 in->last_ok, "last_message", in->last_msg, "last_latency_ms",
-			 in->last_latency_us / 1000.0, "checks", (json_int_t)in->checks, "failures",
-			 (json_int_t)in->failures, "transitions", (json_int_t)in->fsm.transitions, "since_s",
-			 (json_int_t)(now - in->since), "rise_fall",
-			 (json_int_t)(in->fsm.up ? in->fsm.fail_run : in->fsm.ok_run));
+			 "state", in->up ? "up" : "down", "check", xlvs_check_type_name(in->type),
+			 "check_address", xlvs_addr_str(&in->check_addr, a, sizeof(a)), "check_port",
+			 (int)in->check_port, "rise", (int)in->rise, "fall", (int)in->fall, "last_result",
+			 in->checks ? (in->last_ok ? "ok" : "failed") : "none", "last_ok", in->last_ok,
+			 "last_message", last_msg, "last_latency_ms", in->last_latency_us / 1000.0, "checks",
+			 (json_int_t)in->checks, "failures", (json_int_t)in->failures, "transitions",
+			 (json_int_t)in->transitions, "since_s", (json_int_t)(now - in->since), "rise_fall",
+			 (json_int_t)in->run);
 }
 
 /*
@@ -879,96 +947,210 @@ static uint32_t eff_weight(const struct eff_index *x, const struct xlvs_addr *a,
 	return 0;
 }
 
-/* One real of svc: configured and effective weight, whether it is in the maps, its health. */
-static json_t *real_json(const struct xlvs_svc_spec *svc, size_t j, const struct hc_inst *in,
-			 const struct eff_index *eff, time_t now)
-{
-	const struct xlvs_real_spec *r = &svc->reals[j];
-	char a[INET6_ADDRSTRLEN];
-	bool present;
-	uint32_t w = eff_weight(eff, &r->addr, &present);
-	json_t *o;
+/* A service as the health reply shows it (its reals are snap[first..first + nr_reals)). */
+struct svc_snap {
+	struct xlvs_addr vip, sorry;
+	uint16_t port;
+	uint8_t proto;
+	bool health, have_sorry;
+	uint8_t check_type, on_down, quorum_action;
+	uint32_t quorum;
+	struct xlvsd_hc_svc_state st;
+	size_t first, nr_reals;
+};
 
-	o = json_pack("{s:s, s:i, s:I, s:I, s:b}", "address", xlvs_addr_str(&r->addr, a, sizeof(a)), "port",
-		      (int)r->port, "weight", (json_int_t)r->weight, "effective_weight", (json_int_t)w,
-		      "in_maps", present);
-	if (o)
-		json_object_set_new(o, "health",
-				    in ? inst_json(in, now) : json_pack("{s:s}", "state", "unchecked"));
-	return o;
+struct xlvsd_hc_report {
+	time_t now;
+	size_t nr_svc;
+	struct svc_snap *svc;
+	struct inst_snap *real;
+	struct snap_text text;
+};
+
+void xlvsd_hc_report_free(struct xlvsd_hc_report *r)
+{
+	if (!r)
+		return;
+	free(r->svc);
+	free(r->real);
+	free(r->text.p);
+	free(r);
 }
 
-/* A service's health settings and state into h: check, on_down, up weight, quorum, sorry. */
-static void svc_health_json(json_t *h, const struct xlvs_svc_health *sh, const struct xlvsd_hc_svc_state *st)
+static void svc_snap(struct svc_snap *o, const struct xlvs_svc_spec *svc, const struct xlvsd_hc_svc_state *st)
 {
-	char a[INET6_ADDRSTRLEN];
+	const struct xlvs_svc_health *h = svc->health;
 
-	json_object_set_new(h, "check", json_string(xlvs_check_type_name(sh->check.type)));
-	json_object_set_new(h, "on_down",
-			    json_string(sh->on_down == XLVS_ON_DOWN_REMOVE ? "remove" : "quiesce"));
-	json_object_set_new(h, "up_weight", json_integer((json_int_t)st->up_weight));
-	if (sh->quorum)
-		json_object_set_new(h, "quorum",
-				    json_pack("{s:I, s:b, s:s}", "weight", (json_int_t)sh->quorum, "lost",
-					      st->quorum_lost, "action",
-					      sh->quorum_action == XLVS_QUORUM_WITHDRAW ? "withdraw"
-											: "sorry"));
-	if (sh->have_sorry)
-		json_object_set_new(h, "sorry",
-				    json_pack("{s:s, s:b}", "address",
-					      xlvs_addr_str(&sh->sorry.addr, a, sizeof(a)), "active",
-					      st->sorry_active));
+	o->vip = svc->vip;
+	o->port = svc->port;
+	o->proto = svc->proto;
+	o->st = *st;
+	o->nr_reals = svc->nr_reals;
+	o->health = h;
+	if (!h)
+		return;
+	o->check_type = h->check.type;
+	o->on_down = h->on_down;
+	o->quorum = h->quorum;
+	o->quorum_action = h->quorum_action;
+	o->have_sorry = h->have_sorry;
+	o->sorry = h->sorry.addr;
 }
 
-static json_t *svc_json(const struct xlvs_svc_spec *svc, const struct hc_svc *s,
-			const struct xlvsd_hc_svc_state *st, struct eff_index *eff, time_t now)
+/* Service i of cfg and its reals into r (real: where its first real goes). */
+static int report_svc(struct xlvsd_hc_report *r, const struct xlvs_spec *cfg, const struct hc_svc *s,
+		      const struct xlvsd_hc_svc_state *st, struct eff_index *eff, size_t i, size_t real)
 {
-	json_t *reals = json_array(), *h;
-	char a[INET6_ADDRSTRLEN];
+	const struct xlvs_svc_spec *svc = &cfg->services[i];
+	struct inst_snap *o;
 	size_t j;
 
-	if (eff_index_svc(eff, svc)) {
-		json_decref(reals);
-		return NULL;
+	if (eff_index_svc(eff, svc))
+		return -ENOMEM;
+	svc_snap(&r->svc[i], svc, st);
+	r->svc[i].first = real;
+	for (j = 0; j < svc->nr_reals; j++) {
+		o = &r->real[real + j];
+		if (s->reals[j])
+			inst_snap(o, s->reals[j], &r->text);
+		o->addr = svc->reals[j].addr;
+		o->port = svc->reals[j].port;
+		o->weight = svc->reals[j].weight;
+		o->eff_weight = eff_weight(eff, &o->addr, &o->in_maps);
 	}
-	for (j = 0; reals && j < svc->nr_reals; j++)
-		json_array_append_new(reals, real_json(svc, j, s->reals[j], eff, now));
-	h = json_pack("{s:s, s:i, s:s, s:o}", "vip", xlvs_addr_str(&svc->vip, a, sizeof(a)), "port",
-		      (int)svc->port, "protocol", xlvs_svc_proto_name(svc->proto), "reals",
-		      reals ? reals : json_array());
-	if (h && svc->health)
-		svc_health_json(h, svc->health, st);
-	return h;
+	return 0;
 }
 
-json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
+struct xlvsd_hc_report *xlvsd_hc_report_new(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
 {
-	struct xlvsd_hc_svc_state *st;
-	json_t *svcs = json_array(), *one;
+	struct xlvsd_hc_report *r = calloc(1, sizeof(*r));
+	struct xlvsd_hc_svc_state *st = NULL;
+	size_t i, real = 0, nr = 0;
 	struct eff_index ix;
 	struct xlvs_spec eff;
-	time_t now = time(NULL);
-	size_t i;
+	int err;
 
-	/* build on a copy of the quorum state: a query changes nothing */
-	if (!svcs || set_effective(&hc->cur, cfg, &st, &eff)) {
-		json_decref(svcs);
+	for (i = 0; i < cfg->nr_services; i++)
+		nr += cfg->services[i].nr_reals;
+	if (!r || !(r->svc = calloc(cfg->nr_services + 1, sizeof(*r->svc))) ||
+	    !(r->real = calloc(nr + 1, sizeof(*r->real)))) {
+		xlvsd_hc_report_free(r);
 		return NULL;
 	}
-	if (eff_index_init(&ix, &eff)) {
-		json_decref(svcs);
-		svcs = NULL;
+	r->now = time(NULL);
+	r->nr_svc = cfg->nr_services;
+	/* built on a copy of the quorum state: a query changes nothing */
+	if (set_effective(&hc->cur, cfg, &st, &eff)) {
+		xlvsd_hc_report_free(r);
+		return NULL;
 	}
-	for (i = 0; svcs && i < cfg->nr_services; i++) {
-		one = svc_json(&cfg->services[i], &hc->cur.svc[i], &st[i], &ix, now);
-		if (!one || json_array_append_new(svcs, one)) {
-			json_decref(svcs); /* an incomplete reply is no reply */
-			svcs = NULL;
-		}
+	err = eff_index_init(&ix, &eff);
+	for (i = 0; !err && i < cfg->nr_services; i++) {
+		err = report_svc(r, cfg, &hc->cur.svc[i], &st[i], &ix, i, real);
+		real += cfg->services[i].nr_reals;
 	}
 	eff_index_free(&ix);
 	xlvs_spec_free(&eff);
 	free(st);
+	if (err) {
+		xlvsd_hc_report_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+size_t xlvsd_hc_report_services(const struct xlvsd_hc_report *r)
+{
+	return r->nr_svc;
+}
+
+size_t xlvsd_hc_report_reals(const struct xlvsd_hc_report *r, size_t svc)
+{
+	return r->svc[svc].nr_reals;
+}
+
+/* A service's health settings and state into h: check, on_down, up weight, quorum, sorry. */
+static void svc_health_json(json_t *h, const struct svc_snap *s)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	json_object_set_new(h, "check", json_string(xlvs_check_type_name(s->check_type)));
+	json_object_set_new(h, "on_down",
+			    json_string(s->on_down == XLVS_ON_DOWN_REMOVE ? "remove" : "quiesce"));
+	json_object_set_new(h, "up_weight", json_integer((json_int_t)s->st.up_weight));
+	if (s->quorum)
+		json_object_set_new(h, "quorum",
+				    json_pack("{s:I, s:b, s:s}", "weight", (json_int_t)s->quorum, "lost",
+					      s->st.quorum_lost, "action",
+					      s->quorum_action == XLVS_QUORUM_WITHDRAW ? "withdraw"
+										       : "sorry"));
+	if (s->have_sorry)
+		json_object_set_new(h, "sorry",
+				    json_pack("{s:s, s:b}", "address", xlvs_addr_str(&s->sorry, a, sizeof(a)),
+					      "active", s->st.sorry_active));
+}
+
+json_t *xlvsd_hc_report_service(const struct xlvsd_hc_report *r, size_t svc)
+{
+	const struct svc_snap *s = &r->svc[svc];
+	char a[INET6_ADDRSTRLEN];
+	json_t *h;
+
+	h = json_pack("{s:s, s:i, s:s}", "vip", xlvs_addr_str(&s->vip, a, sizeof(a)), "port", (int)s->port,
+		      "protocol", xlvs_svc_proto_name(s->proto));
+	if (h && s->health)
+		svc_health_json(h, s);
+	return h;
+}
+
+json_t *xlvsd_hc_report_real(const struct xlvsd_hc_report *r, size_t svc, size_t j)
+{
+	const struct inst_snap *in = &r->real[r->svc[svc].first + j];
+	char a[INET6_ADDRSTRLEN];
+	json_t *o;
+
+	o = json_pack("{s:s, s:i, s:I, s:I, s:b}", "address", xlvs_addr_str(&in->addr, a, sizeof(a)), "port",
+		      (int)in->port, "weight", (json_int_t)in->weight, "effective_weight",
+		      (json_int_t)in->eff_weight, "in_maps", in->in_maps);
+	if (o)
+		json_object_set_new(o, "health",
+				    in->checked ? inst_json(in, in->msg ? r->text.p + in->msg : "", r->now)
+						: json_pack("{s:s}", "state", "unchecked"));
+	return o;
+}
+
+/* Service svc with its reals. */
+static json_t *report_svc_json(const struct xlvsd_hc_report *r, size_t svc)
+{
+	json_t *o = xlvsd_hc_report_service(r, svc), *reals = json_array();
+	size_t j;
+
+	for (j = 0; o && reals && j < r->svc[svc].nr_reals; j++) {
+		if (json_array_append_new(reals, xlvsd_hc_report_real(r, svc, j))) {
+			json_decref(reals);
+			reals = NULL;
+		}
+	}
+	if (!reals || json_object_set_new(o, "reals", reals)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg)
+{
+	struct xlvsd_hc_report *r = xlvsd_hc_report_new(hc, cfg);
+	json_t *svcs = r ? json_array() : NULL;
+	size_t i;
+
+	for (i = 0; svcs && i < r->nr_svc; i++) {
+		if (json_array_append_new(svcs, report_svc_json(r, i))) {
+			json_decref(svcs); /* an incomplete reply is no reply */
+			svcs = NULL;
+		}
+	}
+	xlvsd_hc_report_free(r);
 	return svcs;
 }
 

@@ -103,6 +103,22 @@ int xlvsd_hc_build(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, struct xlvs
 /* {"services": [{vip, port, protocol, quorum..., sorry..., "reals": [{address, state, ...}]}]} */
 json_t *xlvsd_hc_json(struct xlvsd_hc *hc, const struct xlvs_spec *cfg);
 
+/*
+ * The same in pieces, for a reply written in steps (the control socket's
+ * health reply): a report copies what the reply shows of cfg (which must be
+ * what was last synced) at once, a pass over the configuration without any
+ * JSON; the pieces are then made from the copy whatever the loop does
+ * meanwhile. service: the service's object without "reals"; real: real j of
+ * service svc. NULL: out of memory.
+ */
+struct xlvsd_hc_report;
+struct xlvsd_hc_report *xlvsd_hc_report_new(struct xlvsd_hc *hc, const struct xlvs_spec *cfg);
+size_t xlvsd_hc_report_services(const struct xlvsd_hc_report *r);
+size_t xlvsd_hc_report_reals(const struct xlvsd_hc_report *r, size_t svc);
+json_t *xlvsd_hc_report_service(const struct xlvsd_hc_report *r, size_t svc);
+json_t *xlvsd_hc_report_real(const struct xlvsd_hc_report *r, size_t svc, size_t j);
+void xlvsd_hc_report_free(struct xlvsd_hc_report *r);
+
 /* Metrics: xlvs_real_up, xlvs_health_check_duration_seconds, transitions; any thread. */
 void xlvsd_hc_metrics(FILE *f, void *hc);
 

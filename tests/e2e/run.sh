@@ -880,6 +880,8 @@ s_syn_flood() {
 	[ -x "$BUILD/tests/syn-flood" ] || fail "build first: $BUILD/tests/syn-flood missing (make)"
 	flood_round $FLOOD_GUARD "$FLOOD_SYNS" 198.18.128.0/18
 	flood_round 0 "$FLOOD_SYNS_OFF" 198.18.192.0/18
+}
+
 # status_field KEY: a number from xlvsd's status reply.
 status_field() { xlvs -j status | jq -r --arg k "$1" '.[$k]'; }
 

@@ -6,8 +6,11 @@
  * pinned, not attached: no interface is configured) and a health manager on
  * a loop of the test's own.
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <sched.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,8 @@
 #include <ev.h>
 #include <jansson.h>
 
+#include "config/conf.h"
+#include "config/specedit.h"
 #include "daemon/daemon.h"
 #include "health/hc.h"
 #include "xlvsmaps.h"
@@ -541,4 +546,202 @@ Test(reload, restart_keeps_the_sorry_server_of_the_maps, .init = setup, .fini = 
 	cr_expect(json_is_true(json_object_get(json_object_get(json_array_get(svcs, 0), "sorry"), "active")),
 		  "the sorry server is still active");
 	json_decref(svcs);
+}
+
+/* ---- reloads parsed off the loop (xlvsd_reload_start) ---------------------------- */
+
+struct told {
+	struct xlvsd_reload_waiter w;
+	bool told;
+	int err;
+	char msg[1024];
+	double at;	    /* when it was told */
+	double apply_gap;   /* since the last tick: the apply's own iteration */
+	double max_gap;	    /* the ticker's longest gap until then: while the worker parsed */
+	unsigned int ticks; /* the ticker's ticks until then */
+};
+
+struct ticker {
+	ev_timer t;
+	double last, max_gap; /* longest time between two ticks */
+	unsigned int ticks;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct ticker tk;
+
+static void on_told(struct xlvsd_reload_waiter *w, int err, const struct xlvs_apply_stats *st,
+		    const char *msg)
+{
+	struct told *t = (struct told *)w;
+
+	t->told = true;
+	t->err = err;
+	t->at = mono_s();
+	t->apply_gap = t->at - tk.last;
+	t->max_gap = tk.max_gap;
+	t->ticks = tk.ticks;
+	snprintf(t->msg, sizeof(t->msg), "%s", msg ? msg : "");
+}
+
+/* 10 ms: stands for the watchdog and the health checks' timers. */
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	double now = mono_s();
+
+	if (tk.last && now - tk.last > tk.max_gap)
+		tk.max_gap = now - tk.last;
+	tk.last = now;
+	tk.ticks++;
+}
+
+/* Run the loop until t is told (at most 60 s). */
+static void wait_told(struct told *t)
+{
+	double end = mono_s() + 60;
+
+	while (!t->told && mono_s() < end)
+		ev_run(d.loop, EVRUN_ONCE);
+	cr_assert(t->told, "no outcome 60 s after the reload request");
+}
+
+/* services services of reals reals each, on lo; returns the file's name (static). */
+static const char *write_config(size_t services, size_t reals)
+{
+	static char path[] = "/tmp/xlvs-reload-test.XXXXXX";
+	FILE *f;
+	size_t s, i;
+	int fd;
+
+	strcpy(path + strlen(path) - 6, "XXXXXX");
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "interfaces: [lo]\nservices:\n");
+	for (s = 0; s < services; s++) {
+		fprintf(f, "  - vip: 198.18.%zu.10\n    port: 80\n    protocol: tcp\n    reals:\n", s);
+		for (i = 0; i < reals; i++)
+			fprintf(f, "      - { address: 10.%zu.%zu.%zu, weight: %zu }\n", s, i >> 8, i & 255,
+				1 + i % 3);
+	}
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/*
+ * lo, in a network namespace of the test's own (the reload sets its sysctls),
+ * counted as attached through libxdp, which the daemon trusts without asking
+ * the kernel: the harness has no program to attach. After the first apply
+ * (which detaches what its configuration does not name).
+ */
+static void private_lo(void)
+{
+	snprintf(d.dp.ifaces[0].name, sizeof(d.dp.ifaces[0].name), "lo");
+	d.dp.ifaces[0].ifindex = 1;
+	d.dp.ifaces[0].mode = XLVS_XDP_GENERIC;
+	d.dp.ifaces[0].method = XLVS_ATTACH_LIBXDP;
+	d.dp.nr_ifaces = 1;
+}
+
+/*
+ * A reload of 60,000 reals (2.6 MB of YAML: seconds to parse on this machine)
+ * keeps the loop's timers on time while the worker parses, then applies in
+ * one go; a second request made meanwhile is queued and served by one more
+ * parse. A synchronous parse would hold the loop for the whole parse.
+ */
+Test(reload, a_long_parse_leaves_the_loop_running, .init = setup, .fini = teardown, .timeout = 180)
+{
+	struct xlvsd_opts opts = { .pin_dir = "/nonexistent" };
+	struct told first = { .w.done = on_told }, second = { .w.done = on_told };
+	struct xlvs_conf_error ce;
+	struct xlvs_apply_stats st;
+	struct xlvs_spec want;
+	double parse_s, t0, start_s, stall, parsing_s, bound;
+	char msg[1024];
+
+	cr_assert_eq(unshare(CLONE_NEWNET), 0, "unshare: %s", strerror(errno));
+	opts.config = write_config(2, 30000);
+	d.opts = &opts;
+	/* the running state: one service, its real .11 going down */
+	base_spec(&want, 50);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	private_lo();
+	/* how long the parse takes here, for the bound */
+	t0 = mono_s();
+	cr_assert_eq(xlvs_conf_load(opts.config, &want, &ce), 0, "%s", ce.msg);
+	parse_s = mono_s() - t0;
+	xlvs_spec_free(&want);
+	memset(&tk, 0, sizeof(tk));
+	ev_timer_init(&tk.t, on_tick, 0.01, 0.01);
+	ev_timer_start(d.loop, &tk.t);
+
+	/* the requests are made on the loop in the daemon: their own time is a stall too */
+	t0 = mono_s();
+	cr_assert_eq(xlvsd_reload_start(&d, &first.w), 0);
+	cr_assert_eq(xlvsd_reload_start(&d, &second.w), 0);
+	start_s = mono_s() - t0;
+	tk.last = mono_s();
+	wait_told(&first);
+	cr_assert_eq(first.err, 0, "%s", first.msg);
+	cr_assert(!second.told, "the second request was answered by the first parse");
+	fprintf(stderr,
+		"reload: parse alone %.3f s; reload of 60000 reals told after %.3f s; requests %.3f s, "
+		"then %u ticks of 10 ms, longest gap %.3f s before the apply; apply %.3f s\n",
+		parse_s, first.at - t0, start_s, first.ticks, first.max_gap, first.apply_gap);
+	cr_assert_eq(d.spec.nr_services, 2);
+	cr_assert_eq(xlvsd_spec_nr_reals(&d.spec), 60000);
+	/*
+	 * The timers came back within half the parse time (and 0.5 s at most on
+	 * a loaded machine); a parse on the loop holds them for all of it.
+	 */
+	bound = parse_s / 2 < 0.5 ? parse_s / 2 : 0.5;
+	stall = start_s > first.max_gap ? start_s : first.max_gap;
+	cr_expect_lt(stall, bound, "the loop stalled %.3f s while a %.3f s parse ran", stall, parse_s);
+	/* and the timer did run all along: at least a tenth of its ticks (280 of 500 on a loaded VM) */
+	parsing_s = first.at - first.apply_gap - t0;
+	cr_expect_geq(first.ticks, (unsigned int)(parsing_s / 0.01 / 10), "%u ticks of 10 ms in %.3f s",
+		      first.ticks, parsing_s);
+	wait_told(&second);
+	cr_assert_eq(second.err, 0, "%s", second.msg);
+	ev_timer_stop(d.loop, &tk.t);
+	xlvsd_reload_stop(&d);
+	unlink(opts.config);
+}
+
+/* A file the parser refuses, parsed off the loop: refused with its position, nothing changes. */
+Test(reload, a_refused_parse_keeps_the_running_state, .init = setup, .fini = teardown, .timeout = 60)
+{
+	struct xlvsd_opts opts = { .pin_dir = "/nonexistent" };
+	struct told t = { .w.done = on_told };
+	struct xlvs_apply_stats st;
+	struct xlvs_spec want;
+	char msg[1024];
+	FILE *f;
+
+	opts.config = write_config(1, 1);
+	f = fopen(opts.config, "a");
+	cr_assert_not_null(f);
+	fprintf(f, "bogus_key: 1\n");
+	fclose(f);
+	d.opts = &opts;
+	base_spec(&want, 50);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(xlvsd_reload_start(&d, &t.w), 0);
+	wait_told(&t);
+	cr_assert_eq(t.err, -EINVAL, "%d: %s", t.err, t.msg);
+	cr_expect_not_null(strstr(t.msg, "reload refused, running state kept: "), "%s", t.msg);
+	cr_expect_not_null(strstr(t.msg, ":8:1: unknown key 'bogus_key'"), "no position in '%s'", t.msg);
+	cr_assert_eq(d.spec.nr_services, 1);
+	cr_assert_eq(d.spec.services[0].nr_reals, 2, "not the running state (base_spec)");
+	cr_assert_eq(d.status.reloads_failed, 1);
+	xlvsd_reload_stop(&d);
+	unlink(opts.config);
 }
