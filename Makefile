@@ -142,6 +142,12 @@ $(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h) $(MAPS_HDRS) $(ABI_HDRS) | $(BUILD
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Icli -c $< -o $@
 
+# xlvs import validates what it writes with the configuration parser itself (cli/import.h):
+# only those files see loader/config's header, and xlvs links the parser's objects.
+CONF_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard loader/config/*.c))
+$(BUILD)/cli/import.o: CFLAGS += -Iloader/config
+$(BUILD)/cli/import.o: $(wildcard loader/config/*.h)
+
 $(LOADER_LIB): $(patsubst %.c,$(BUILD)/%.o,$(LOADER_LIB_SRCS))
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
@@ -154,9 +160,9 @@ $(XLVSD): $(BUILD)/loader/daemon/xlvsd.o $(LOADER_LIB) $(LIBMAPS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(DAEMON_LIBS) $(LDLIBS) -o $@
 
-$(XLVS): $(BUILD)/cli/xlvs.o $(CLI_LIB) $(LIBMAPS)
+$(XLVS): $(BUILD)/cli/xlvs.o $(CLI_LIB) $(CONF_OBJS) $(LIBMAPS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(CLI_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(CLI_LIBS) -lyaml $(LDLIBS) -o $@
 
 # For the upgrade test: xlvsd carrying another build of the director (BPF ISA v2: other
 # instructions, so another program tag, on the same maps), as an older release would.
