@@ -640,7 +640,7 @@ struct import_words {
 	}
 
 const struct xlvs_opt xlvs_opts_import_ipvsadm[] = {
-	IMPORT_OPTS("[FILE|-]", "ipvsadm -Sn (ipvsadm-save -n) output; '-' or none: standard input"),
+	IMPORT_OPTS("FILE|-", "ipvsadm -Sn (ipvsadm-save -n) output; '-' or none: standard input"),
 };
 const struct xlvs_opt xlvs_opts_import_keepalived[] = {
 	IMPORT_OPTS("FILE|-", "keepalived.conf; its include directives are followed"),

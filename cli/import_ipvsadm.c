@@ -117,6 +117,7 @@ struct ipvs_real {
 	bool v6;
 	char text[80];		 /* "-r 198.18.1.11:80" */
 	const char *vals[O_NR]; /* the -a line's values, -e lines applied over them */
+	unsigned at[O_NR];	/* the line each came from */
 	bool has[O_NR], deleted;
 };
 
@@ -127,6 +128,7 @@ struct ipvs_svc {
 	unsigned port, line;
 	bool v6, deleted;
 	char *vals[O_NR];
+	unsigned at[O_NR];
 	bool has[O_NR];
 	struct ipvs_real *reals;
 	size_t n, cap;
@@ -294,13 +296,14 @@ static struct ipvs_svc *find_svc(struct ipvs *p, const char *key)
 }
 
 /* The values of r over those of a service or real (an -E or -e changes only what it gives). */
-static int take_values(char **vals, bool *has, const struct rule *r, int from, int to)
+static int take_values(char **vals, bool *has, unsigned *at, const struct rule *r, int from, int to)
 {
 	int o;
 
 	for (o = from; o <= to; o++) {
 		if (!r->has[o])
 			continue;
+		at[o] = r->line;
 		free(vals[o]);
 		vals[o] = strdup(o == O_TUN_CSUM ? r->csum : r->val[o] ? r->val[o] : "");
 		if (!vals[o])
@@ -309,8 +312,10 @@ static int take_values(char **vals, bool *has, const struct rule *r, int from, i
 	}
 	/* -g, -i and -m replace one another */
 	if (to >= O_NAT && (r->has[O_DR] || r->has[O_TUN] || r->has[O_NAT]))
-		for (o = O_DR; o <= O_NAT; o++)
+		for (o = O_DR; o <= O_NAT; o++) {
 			has[o] = r->has[o];
+			at[o] = r->line;
+		}
 	return 0;
 }
 
@@ -360,7 +365,7 @@ static int do_service(struct ipvs *p, const struct rule *r)
 		s = &p->svcs[p->n++];
 		*s = key;
 	}
-	if (take_values(s->vals, s->has, r, O_SCHED, O_OPS))
+	if (take_values(s->vals, s->has, s->at, r, O_SCHED, O_OPS))
 		return imp_fail(p->im, r->file, r->line, "out of memory");
 	return 0;
 }
@@ -425,7 +430,7 @@ static int do_real(struct ipvs *p, const struct rule *r)
 		rs->line = r->line;
 		snprintf(rs->text, sizeof(rs->text), "-r %s", r->val[O_REAL]);
 	}
-	if (take_values((char **)rs->vals, rs->has, r, O_DR, O_TUN_CSUM))
+	if (take_values((char **)rs->vals, rs->has, rs->at, r, O_DR, O_TUN_CSUM))
 		return imp_fail(p->im, r->file, r->line, "out of memory");
 	return 0;
 }
@@ -491,11 +496,13 @@ static void emit_real(struct ipvs *p, struct imp_svc *is, int reals, const struc
 		     imp_addr(rs->addr, a, sizeof(a)));
 	if (rs->has[O_WEIGHT]) {
 		snprintf(what, sizeof(what), "-w %s", rs->vals[O_WEIGHT]);
-		imp_add(im, is, at, 8, false, IMP_NEEDED, f, rs->line, what, NULL, "weight: %s", rs->vals[O_WEIGHT]);
+		imp_add(im, is, at, 8, false, IMP_NEEDED, f, rs->at[O_WEIGHT], what, NULL, "weight: %s",
+			rs->vals[O_WEIGHT]);
 	}
 	fw = fwd_of(rs, &fwhat);
 	if (strcmp(fw, "dr")) {
-		int i = imp_add(im, is, at, 8, false, IMP_NEEDED, f, rs->line,
+		int i = imp_add(im, is, at, 8, false, IMP_NEEDED, f,
+				rs->has[O_TUN_TYPE] ? rs->at[O_TUN_TYPE] : rs->at[fwhat[1] == 'i' ? O_TUN : O_NAT],
 				rs->has[O_TUN_TYPE] ? "--tun-type" : fwhat, NULL, "forward: %s", fw);
 
 		if (i >= 0 && (!strcmp(fw, "tun") || !strcmp(fw, "gue")))
@@ -503,7 +510,7 @@ static void emit_real(struct ipvs *p, struct imp_svc *is, int reals, const struc
 	}
 	if (rs->has[O_TUN_PORT]) {
 		snprintf(what, sizeof(what), "--tun-port %s", rs->vals[O_TUN_PORT]);
-		imp_add(im, is, at, 8, false, IMP_NEEDED, f, rs->line, what, NULL, "gue_port: %s",
+		imp_add(im, is, at, 8, false, IMP_NEEDED, f, rs->at[O_TUN_PORT], what, NULL, "gue_port: %s",
 			rs->vals[O_TUN_PORT]);
 	}
 	if (rs->port != s->port) {
@@ -513,16 +520,16 @@ static void emit_real(struct ipvs *p, struct imp_svc *is, int reals, const struc
 	}
 	if (rs->has[O_UPPER] && strcmp(rs->vals[O_UPPER], "0")) {
 		snprintf(what, sizeof(what), "-x %s", rs->vals[O_UPPER]);
-		imp_add(im, is, at, 8, false, IMP_OPTIONAL, f, rs->line, what,
+		imp_add(im, is, at, 8, false, IMP_OPTIONAL, f, rs->at[O_UPPER], what,
 			"the real takes new connections however many it has", KEY_UPPER ": %s", rs->vals[O_UPPER]);
 	}
 	if (rs->has[O_LOWER] && strcmp(rs->vals[O_LOWER], "0")) {
 		snprintf(what, sizeof(what), "-y %s", rs->vals[O_LOWER]);
-		imp_add(im, is, at, 8, false, IMP_OPTIONAL, f, rs->line, what, NULL, KEY_LOWER ": %s",
+		imp_add(im, is, at, 8, false, IMP_OPTIONAL, f, rs->at[O_LOWER], what, NULL, KEY_LOWER ": %s",
 			rs->vals[O_LOWER]);
 	}
 	if (rs->has[O_TUN_CSUM])
-		imp_lost(im, f, rs->line, rs->vals[O_TUN_CSUM], "xlvs has no GUE checksum options");
+		imp_lost(im, f, rs->at[O_TUN_CSUM], rs->vals[O_TUN_CSUM], "xlvs has no GUE checksum options");
 }
 
 static void emit_persistence(struct ipvs *p, struct imp_svc *is, const struct ipvs_svc *s)
@@ -531,14 +538,14 @@ static void emit_persistence(struct ipvs *p, struct imp_svc *is, const struct ip
 	char what[64];
 
 	snprintf(what, sizeof(what), "-p %s", t ? t : "(300)");
-	imp_add(p->im, is, -1, 4, false, IMP_OPTIONAL, p->file, s->line, what,
-		     "a client's new connections are not kept on one real", KEY_PERSISTENCE ": %us",
+	imp_add(p->im, is, -1, 4, false, IMP_OPTIONAL, p->file, s->at[O_PERSIST], what,
+		"a client's new connections are not kept on one real", KEY_PERSISTENCE ": %us",
 		     t ? (unsigned)strtoul(t, NULL, 10) : IPVS_PERSIST_DEFAULT);
 	if (!s->has[O_NETMASK] || !strcmp(s->vals[O_NETMASK], "255.255.255.255") ||
 	    !strcmp(s->vals[O_NETMASK], "128"))
 		return;
 	snprintf(what, sizeof(what), "-M %s", s->vals[O_NETMASK]);
-	imp_add(p->im, is, -1, 4, false, IMP_OPTIONAL, p->file, s->line, what,
+	imp_add(p->im, is, -1, 4, false, IMP_OPTIONAL, p->file, s->at[O_NETMASK], what,
 		"persistence is per client address", KEY_PERSIST_NET ": %s", s->vals[O_NETMASK]);
 }
 
@@ -566,22 +573,23 @@ static void emit_svc(struct ipvs *p, const struct ipvs_svc *s)
 	imp_add(im, is, -1, 4, false, IMP_NEEDED, f, s->line, what, NULL, "protocol: %s", proto_names[s->proto]);
 	snprintf(what, sizeof(what), "-s %s", s->has[O_SCHED] ? s->vals[O_SCHED] : "(wlc)");
 	snprintf(lost, sizeof(lost), "the service uses the default scheduler, %s", xlvs_sched_names[XLVS_SCHED_MAGLEV]);
-	imp_add(im, is, -1, 4, false, IMP_OPTIONAL, f, s->line, what, lost, "scheduler: %s",
+	imp_add(im, is, -1, 4, false, IMP_OPTIONAL, f, s->has[O_SCHED] ? s->at[O_SCHED] : s->line, what, lost,
+		"scheduler: %s",
 		    s->has[O_SCHED] ? s->vals[O_SCHED] : "wlc"); /* ipvsadm(8): wlc is the default */
 	if (s->has[O_FLAGS]) {
 		snprintf(what, sizeof(what), "-b %s", s->vals[O_FLAGS]);
-		imp_add(im, is, -1, 4, false, IMP_OPTIONAL, f, s->line, what, NULL, KEY_SCHED_FLAGS ": [%s]",
+		imp_add(im, is, -1, 4, false, IMP_OPTIONAL, f, s->at[O_FLAGS], what, NULL, KEY_SCHED_FLAGS ": [%s]",
 			s->vals[O_FLAGS]);
 	}
 	if (s->has[O_PERSIST])
 		emit_persistence(p, is, s);
 	if (s->has[O_PE]) {
 		snprintf(what, sizeof(what), "pe %s", s->vals[O_PE]);
-		imp_lost(im, f, s->line, what, "xlvs has no persistence engines");
+		imp_lost(im, f, s->at[O_PE], what, "xlvs has no persistence engines");
 	}
 	if (s->has[O_OPS])
-		imp_lost(im, f, s->line, "ops", "xlvs has no one-packet scheduling (each UDP flow keeps its real)");
-	reals = imp_add(im, is, -1, 4, false, IMP_NEEDED, f, s->line, what, NULL, "reals:");
+		imp_lost(im, f, s->at[O_OPS], "ops", "xlvs has no one-packet scheduling (each UDP flow keeps its real)");
+	reals = imp_add(im, is, -1, 4, false, IMP_NEEDED, f, s->line, s->key, NULL, "reals:");
 	for (k = 0; k < s->n; k++)
 		if (!s->reals[k].deleted)
 			emit_real(p, is, reals, s, &s->reals[k]);

@@ -103,8 +103,8 @@ static int include(struct ka *k, const char *file, unsigned line, const char *pa
 		free(dir);
 		return imp_fail(k->im, file, line, "include nested deeper than %d files", KA_MAX_INCLUDE_DEPTH);
 	}
-	if (pattern[0] == '/' || !strcmp(file, "-"))
-		path = strdup(pattern);
+	if (pattern[0] == '/' || !strcmp(file, "-") || !strchr(file, '/'))
+		path = strdup(pattern); /* relative to the current directory, which is the file's */
 	else if (asprintf(&path, "%s/%s", dirname(dir), pattern) < 0)
 		path = NULL;
 	free(dir);
@@ -365,12 +365,19 @@ static void check_common(struct imp *im, struct imp_svc *s, int at, const struct
 	const char *retry = v->retry;
 	char what[96], a[INET6_ADDRSTRLEN + 2];
 
+	const char *interval;
+	bool misc = !strcmp(c->kw, "MISC_CHECK");
+
 	n = find(c, "delay_loop") ? find(c, "delay_loop") : find(v->n, "delay_loop");
-	add_secs(im, s, at, 10, n ? n : c, "delay_loop", "interval", n && arg0(n) ? arg0(n) : KA_DELAY_LOOP,
+	interval = n && arg0(n) ? arg0(n) : KA_DELAY_LOOP;
+	add_secs(im, s, at, 10, n ? n : c, "delay_loop", "interval", interval,
 		 "the check runs at xlvs's default interval");
-	n = find(c, "connect_timeout") ? find(c, "connect_timeout") : find(v->n, "connect_timeout");
-	add_secs(im, s, at, 10, n ? n : c, "connect_timeout", "timeout",
-		 n && arg0(n) ? arg0(n) : KA_CONNECT_TIMEOUT, "the check uses xlvs's default timeout");
+	/* a script's timeout is misc_timeout, by default the delay_loop (keepalived.conf(5)) */
+	n = misc ? find(c, "misc_timeout")
+		 : find(c, "connect_timeout") ? find(c, "connect_timeout") : find(v->n, "connect_timeout");
+	add_secs(im, s, at, 10, n ? n : c, misc ? "misc_timeout" : "connect_timeout", "timeout",
+		 n && arg0(n) ? arg0(n) : misc ? interval : KA_CONNECT_TIMEOUT,
+		 "the check uses xlvs's default timeout");
 	if ((n = find(c, "retry")) || (n = find(c, "nb_get_retry")))
 		retry = arg0(n);
 	snprintf(what, sizeof(what), "retry %s", retry ? retry : "(1)");
@@ -437,6 +444,7 @@ static void http_check(struct imp *im, struct imp_svc *s, int at, const struct v
 	}
 }
 
+/* MISC_CHECK: misc_path is run by a shell in keepalived as in xlvs; misc_timeout is above. */
 static void misc_check(struct imp *im, struct imp_svc *s, int at, const struct node *c)
 {
 	const struct node *n = find(c, "misc_path");
@@ -446,8 +454,6 @@ static void misc_check(struct imp *im, struct imp_svc *s, int at, const struct n
 		imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "misc_path", NULL, "command: %s", q);
 		free(q);
 	}
-	if ((n = find(c, "misc_timeout")) && arg0(n))
-		add_secs(im, s, at, 10, n, "misc_timeout", "timeout", arg0(n), "the check uses the timeout above");
 }
 
 /* A checker block into the real's check: mapping. false if it is not one xlvs has. */
@@ -522,15 +528,13 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 		     imp_addr(r->arg[0], a, sizeof(a)));
 	if ((n = find(r, "weight")) && arg0(n))
 		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "weight", NULL, "weight: %s", arg0(n));
-	if ((n = find(r, "lvs_method")) && arg0(n))
+	if ((n = find(r, "lvs_method")) && arg0(n)) {
 		fw = arg0(n);
-	if (fw && strcmp(fwd_name(fw, fwd, sizeof(fwd)), "dr")) {
-		int i2 = imp_add(im, s, at, 8, false, IMP_NEEDED, n ? n->file : v->n->file, n ? n->line : v->n->line,
-				 n ? "lvs_method" : "lb_kind", NULL, "forward: %s", fwd);
-
-		if (i2 >= 0 && !strcmp(fwd, "tun"))
-			s->items[i2].tun_family = strchr(r->arg[0], ':') ? 6 : 4;
+		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "lvs_method", NULL, "forward: %s",
+			fwd_name(fw, fwd, sizeof(fwd)));
 	}
+	if (at >= 0 && fw && !strcmp(fwd_name(fw, fwd, sizeof(fwd)), "tun"))
+		s->items[at].tun_family = strchr(r->arg[0], ':') ? 6 : 4;
 	if (r->nargs > 1 && strtoul(r->arg[1], NULL, 10) != port)
 		imp_add(im, s, at, 8, false, IMP_OPTIONAL, f, r->line, "the real's port",
 			"the real is sent the service's port, as IPVS does with DR and TUN", "port: %s", r->arg[1]);
@@ -599,10 +603,12 @@ static void quorum(struct imp *im, struct imp_svc *s, const struct vs *v)
 	if (!q || !arg0(q))
 		return;
 	if (!h || !arg0(h)) {
-		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, q->file, q->line, "quorum", NULL, "quorum: %s", arg0(q));
+		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, q->file, q->line, "quorum", "the service has no quorum",
+			"quorum: %s", arg0(q));
 		return;
 	}
-	at = imp_add(im, s, -1, 4, false, IMP_OPTIONAL, q->file, q->line, "quorum", NULL, "quorum:");
+	at = imp_add(im, s, -1, 4, false, IMP_OPTIONAL, q->file, q->line, "quorum",
+		     "the service has no quorum", "quorum:");
 	imp_add(im, s, at, 6, false, IMP_NEEDED, q->file, q->line, "quorum", NULL, "weight: %s", arg0(q));
 	imp_add(im, s, at, 6, false, IMP_NEEDED, h->file, h->line, "hysteresis", NULL, "hysteresis: %s", arg0(h));
 }
