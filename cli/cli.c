@@ -49,9 +49,8 @@ static const struct xlvs_cmd cmds[] = {
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static const char *const objects[] = {
-	"service", "real", "stats", "conn", "status", "reload", "decap", "import", "help"
-};
+static const char *const objects[] = { "service", "real",  "stats",  "conn", "status",
+				       "reload",  "decap", "import", "help" };
 #define NR_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
 /* Spelled-out aliases; prefixes need no entry. */

@@ -278,7 +278,8 @@ char *imp_read(struct imp *im, const char *path, size_t *len)
 			nb = n < IMPORT_MAX_FILE ? realloc(buf, cap + 1) : NULL;
 			if (!nb) {
 				imp_fail(im, path, 0,
-					 n < IMPORT_MAX_FILE ? "out of memory" : "larger than 16 MiB: refused");
+					 n < IMPORT_MAX_FILE ? "out of memory"
+							     : "larger than 16 MiB: refused");
 				break;
 			}
 			buf = nb;
@@ -312,7 +313,7 @@ struct out {
 	size_t len, cap;
 	struct pos {
 		int svc, item; /* -1: a line of the importer's own (interfaces, tunnel) */
-	} *map;
+	} * map;
 	size_t lines, map_cap;
 	bool oom;
 };
@@ -372,23 +373,17 @@ static void settle(struct imp_svc *s)
 			s->items[i].dropped = true;
 }
 
-/* A block line ("check:", "reals:") whose every line is gone is not written. */
+/* A block line ("check:", "reals:") with nothing left in it is not written. */
 static bool empty_block(const struct imp_svc *s, size_t i)
 {
 	size_t j, len = strlen(s->items[i].text);
-	bool parent = false;
 
 	if (!len || s->items[i].text[len - 1] != ':')
 		return false;
-
-	for (j = i + 1; j < s->n; j++) {
-		if (s->items[j].parent != (int)i)
-			continue;
-		parent = true;
-		if (!s->items[j].dropped && !empty_block(s, j))
+	for (j = i + 1; j < s->n; j++)
+		if (s->items[j].parent == (int)i && !s->items[j].dropped && !empty_block(s, j))
 			return false;
-	}
-	return parent;
+	return true;
 }
 
 static void put_svc(struct out *o, const struct imp *im, size_t k)
@@ -481,8 +476,8 @@ static void refuse(struct imp *im, struct imp_svc *s, int i, const char *msg)
 		j = s->items[j].parent;
 	if (j < 0) {
 		s->dropped = true;
-		imp_lost(im, cause->file, cause->line, cause->what, "xlvs: %s; the service (%s:%u, %s) is left out",
-			 msg, s->file, s->line, s->what);
+		imp_lost(im, cause->file, cause->line, cause->what,
+			 "xlvs: %s; the service (%s:%u, %s) is left out", msg, s->file, s->line, s->what);
 		return;
 	}
 	s->items[j].dropped = true;
@@ -613,30 +608,30 @@ struct import_words {
 	const char *src4, *src6;
 };
 
-#define IMPORT_OPTS(FILE_ARG, FILE_HELP)                                                          \
-	{ .kind = XLVS_OPT_STRING,                                                                            \
-	  .flags = XLVS_OPT_POS,                                                                              \
-	  .off = offsetof(struct import_words, file),                                                         \
-	  .arg = FILE_ARG,                                                                                    \
-	  .help = FILE_HELP },                                                                                \
-		{ .name = "--interface",                                                                      \
-		  .alias = "-i",                                                                              \
-		  .kind = XLVS_OPT_STRING,                                                                    \
-		  .off = offsetof(struct import_words, interfaces),                                           \
-		  .arg = "IF[,IF...]",                                                                        \
-		  .help = "the interfaces: of the output (default eth0; the input has none)" },               \
-		{ .name = "--tunnel-source4",                                                                 \
-		  .kind = XLVS_OPT_STRING,                                                                    \
-		  .off = offsetof(struct import_words, src4),                                                 \
-		  .arg = "ADDR",                                                                              \
-		  .help = "tunnel.source4, needed by tunnels to IPv4 reals" },                                \
-		{ .name = "--tunnel-source6",                                                                 \
-		  .kind = XLVS_OPT_STRING,                                                                    \
-		  .off = offsetof(struct import_words, src6),                                                 \
-		  .arg = "ADDR",                                                                              \
-		  .help = "tunnel.source6, needed by tunnels to IPv6 reals" },                                \
-	{                                                                                                     \
-		0                                                                                             \
+#define IMPORT_OPTS(FILE_ARG, FILE_HELP)                                                                     \
+	{ .kind = XLVS_OPT_STRING,                                                                           \
+	  .flags = XLVS_OPT_POS,                                                                             \
+	  .off = offsetof(struct import_words, file),                                                        \
+	  .arg = FILE_ARG,                                                                                   \
+	  .help = FILE_HELP },                                                                               \
+		{ .name = "--interface",                                                                     \
+		  .alias = "-i",                                                                             \
+		  .kind = XLVS_OPT_STRING,                                                                   \
+		  .off = offsetof(struct import_words, interfaces),                                          \
+		  .arg = "IF[,IF...]",                                                                       \
+		  .help = "the interfaces: of the output (default eth0; the input has none)" },              \
+		{ .name = "--tunnel-source4",                                                                \
+		  .kind = XLVS_OPT_STRING,                                                                   \
+		  .off = offsetof(struct import_words, src4),                                                \
+		  .arg = "ADDR",                                                                             \
+		  .help = "tunnel.source4, needed by tunnels to IPv4 reals" },                               \
+		{ .name = "--tunnel-source6",                                                                \
+		  .kind = XLVS_OPT_STRING,                                                                   \
+		  .off = offsetof(struct import_words, src6),                                                \
+		  .arg = "ADDR",                                                                             \
+		  .help = "tunnel.source6, needed by tunnels to IPv6 reals" },                               \
+	{                                                                                                    \
+		0                                                                                            \
 	}
 
 const struct xlvs_opt xlvs_opts_import_ipvsadm[] = {
@@ -689,18 +684,20 @@ static int run_import(struct xlvs_ctx *c, int argc, char **argv, const struct xl
 		rc = imp_ipvsadm(&im, w.file, text);
 	free(text);
 	if (!rc && !w.interfaces)
-		fprintf(c->err, "%s: note: interfaces: eth0 written (the input names none; pass --interface)\n",
+		fprintf(c->err,
+			"%s: note: interfaces: eth0 written (the input names none; pass --interface)\n",
 			w.file);
 	if (!rc)
-		rc = imp_finish(&im, !strcmp(w.file, "-") ? "standard input" : w.file, c->out) ? XLVS_EXIT_USAGE
-											       : 0;
+		rc = imp_finish(&im, !strcmp(w.file, "-") ? "standard input" : w.file, c->out)
+			     ? XLVS_EXIT_USAGE
+			     : 0;
 	else
 		rc = XLVS_EXIT_RUNTIME;
 	if (!rc)
 		imp_report(&im);
 	if (!rc && im.not_carried)
-		fprintf(c->err, "xlvs import: %u line%s of the input not carried (see above)\n", im.not_carried,
-			im.not_carried == 1 ? "" : "s");
+		fprintf(c->err, "xlvs import: %u line%s of the input not carried (see above)\n",
+			im.not_carried, im.not_carried == 1 ? "" : "s");
 	if (!rc && im.not_carried)
 		rc = XLVS_EXIT_NOT_CARRIED;
 	imp_free(&im);

@@ -25,15 +25,15 @@ enum imp_policy {
 };
 
 struct imp_item {
-	char *text;	  /* "scheduler: wlc"; "" for a block's own line is never used */
-	unsigned indent;  /* spaces before the key */
-	bool list_start;  /* the first line of a sequence entry: "- " replaces two spaces */
-	int parent;	  /* index of the item opening the block it is in; -1: the service */
+	char *text;	 /* "scheduler: wlc"; "" for a block's own line is never used */
+	unsigned indent; /* spaces before the key */
+	bool list_start; /* the first line of a sequence entry: "- " replaces two spaces */
+	int parent;	 /* index of the item opening the block it is in; -1: the service */
 	enum imp_policy policy;
 	const char *file; /* where it came from */
 	unsigned line;
-	char *what; /* the input it stands for: "-s wlc", "lb_algo wlc" */
-	char *lost; /* what the output does without it: "the service uses maglev" */
+	char *what;	/* the input it stands for: "-s wlc", "lb_algo wlc" */
+	char *lost;	/* what the output does without it: "the service uses maglev" */
 	int tun_family; /* 4 or 6: a forward line that needs that tunnel source */
 	bool dropped;
 };
@@ -59,7 +59,7 @@ struct imp {
 		const char *file;
 		unsigned line, seq;
 		char *text;
-	} *msgs; /* what was not carried, printed in input order by imp_report() */
+	} * msgs; /* what was not carried, printed in input order by imp_report() */
 	size_t nmsgs;
 	const char **files; /* input files in the order first reported, for that order */
 	size_t nfiles;

@@ -61,7 +61,11 @@ enum ipvs_opt {
 	O_NR
 };
 
-enum arg { NONE, ONE, OPTIONAL_NUMBER };
+enum arg {
+	NONE,
+	ONE,
+	OPTIONAL_NUMBER
+};
 
 static const struct {
 	const char *s, *l;
@@ -115,7 +119,7 @@ struct ipvs_real {
 	char addr[INET6_ADDRSTRLEN];
 	unsigned port, line;
 	bool v6;
-	char text[80];		 /* "-r 198.18.1.11:80" */
+	char text[80];		/* "-r 198.18.1.11:80" */
 	const char *vals[O_NR]; /* the -a line's values, -e lines applied over them */
 	unsigned at[O_NR];	/* the line each came from */
 	bool has[O_NR], deleted;
@@ -175,8 +179,8 @@ static int read_rule(struct ipvs *p, unsigned line, char **w, int n, struct rule
 	for (; i < n; i++) {
 		o = find_opt(w[i]);
 		if (o < 0)
-			return imp_fail(p->im, p->file, line, "unknown option '%s' (ipvsadm -Sn prints -A and -a lines)",
-					w[i]);
+			return imp_fail(p->im, p->file, line,
+					"unknown option '%s' (ipvsadm -Sn prints -A and -a lines)", w[i]);
 		if (o <= O_STOP_DAEMON) {
 			if (r->cmd >= 0)
 				return imp_fail(p->im, p->file, line, "two commands in one line: %s and %s",
@@ -280,8 +284,8 @@ static int svc_key(struct ipvs *p, const struct rule *r, struct ipvs_svc *out)
 	}
 	if (split_addr(p, r->line, r->val[which], out->addr, &out->port, &out->v6, &has_port))
 		return -1;
-	snprintf(out->key, sizeof(out->key), out->v6 ? "%s [%s]:%u" : "%s %s:%u", opt_names[which].s ? opt_names[which].s : opt_names[which].l,
-		 out->addr, out->port);
+	snprintf(out->key, sizeof(out->key), out->v6 ? "%s [%s]:%u" : "%s %s:%u",
+		 opt_names[which].s ? opt_names[which].s : opt_names[which].l, out->addr, out->port);
 	return 0;
 }
 
@@ -403,13 +407,14 @@ static int do_real(struct ipvs *p, const struct rule *r)
 	rs = find_real(s, addr, port);
 	if (r->cmd == O_DEL_REAL) {
 		if (!rs)
-			return imp_fail(p->im, r->file, r->line, "-d: no real %s in %s", r->val[O_REAL], key.key);
+			return imp_fail(p->im, r->file, r->line, "-d: no real %s in %s", r->val[O_REAL],
+					key.key);
 		rs->deleted = true;
 		return 0;
 	}
 	if (r->cmd == O_ADD_REAL && rs)
-		return imp_fail(p->im, r->file, r->line, "-a: real %s already added at line %u", r->val[O_REAL],
-				rs->line);
+		return imp_fail(p->im, r->file, r->line, "-a: real %s already added at line %u",
+				r->val[O_REAL], rs->line);
 	if (r->cmd == O_EDIT_REAL && !rs)
 		return imp_fail(p->im, r->file, r->line, "-e: no real %s in %s", r->val[O_REAL], key.key);
 	if (!rs) {
@@ -453,7 +458,8 @@ static int do_rule(struct ipvs *p, const struct rule *r)
 			free_svc(&p->svcs[i]);
 		return 0;
 	case O_SET:
-		imp_lost(p->im, r->file, r->line, "--set", "xlvs has no per-protocol connection timeouts to set");
+		imp_lost(p->im, r->file, r->line, "--set",
+			 "xlvs has no per-protocol connection timeouts to set");
 		return 0;
 	case O_START_DAEMON:
 		imp_lost(p->im, r->file, r->line, "--start-daemon",
@@ -502,7 +508,8 @@ static void emit_real(struct ipvs *p, struct imp_svc *is, int reals, const struc
 	fw = fwd_of(rs, &fwhat);
 	if (strcmp(fw, "dr")) {
 		int i = imp_add(im, is, at, 8, false, IMP_NEEDED, f,
-				rs->has[O_TUN_TYPE] ? rs->at[O_TUN_TYPE] : rs->at[fwhat[1] == 'i' ? O_TUN : O_NAT],
+				rs->has[O_TUN_TYPE] ? rs->at[O_TUN_TYPE]
+						    : rs->at[fwhat[1] == 'i' ? O_TUN : O_NAT],
 				rs->has[O_TUN_TYPE] ? "--tun-type" : fwhat, NULL, "forward: %s", fw);
 
 		if (i >= 0 && (!strcmp(fw, "tun") || !strcmp(fw, "gue")))
@@ -516,12 +523,14 @@ static void emit_real(struct ipvs *p, struct imp_svc *is, int reals, const struc
 	if (rs->port != s->port) {
 		snprintf(what, sizeof(what), "the real's port %u", rs->port);
 		imp_add(im, is, at, 8, false, IMP_OPTIONAL, f, rs->line, what,
-			"the real is sent the service's port, as IPVS does with -g and -i", "port: %u", rs->port);
+			"the real is sent the service's port, as IPVS does with -g and -i", "port: %u",
+			rs->port);
 	}
 	if (rs->has[O_UPPER] && strcmp(rs->vals[O_UPPER], "0")) {
 		snprintf(what, sizeof(what), "-x %s", rs->vals[O_UPPER]);
 		imp_add(im, is, at, 8, false, IMP_OPTIONAL, f, rs->at[O_UPPER], what,
-			"the real takes new connections however many it has", KEY_UPPER ": %s", rs->vals[O_UPPER]);
+			"the real takes new connections however many it has", KEY_UPPER ": %s",
+			rs->vals[O_UPPER]);
 	}
 	if (rs->has[O_LOWER] && strcmp(rs->vals[O_LOWER], "0")) {
 		snprintf(what, sizeof(what), "-y %s", rs->vals[O_LOWER]);
@@ -540,7 +549,7 @@ static void emit_persistence(struct ipvs *p, struct imp_svc *is, const struct ip
 	snprintf(what, sizeof(what), "-p %s", t ? t : "(300)");
 	imp_add(p->im, is, -1, 4, false, IMP_OPTIONAL, p->file, s->at[O_PERSIST], what,
 		"a client's new connections are not kept on one real", KEY_PERSISTENCE ": %us",
-		     t ? (unsigned)strtoul(t, NULL, 10) : IPVS_PERSIST_DEFAULT);
+		t ? (unsigned)strtoul(t, NULL, 10) : IPVS_PERSIST_DEFAULT);
 	if (!s->has[O_NETMASK] || !strcmp(s->vals[O_NETMASK], "255.255.255.255") ||
 	    !strcmp(s->vals[O_NETMASK], "128"))
 		return;
@@ -568,18 +577,21 @@ static void emit_svc(struct ipvs *p, const struct ipvs_svc *s)
 		return;
 	}
 	is = imp_svc_new(im, f, s->line, what);
-	imp_add(im, is, -1, 4, true, IMP_NEEDED, f, s->line, what, NULL, "vip: %s", imp_addr(s->addr, a, sizeof(a)));
+	imp_add(im, is, -1, 4, true, IMP_NEEDED, f, s->line, what, NULL, "vip: %s",
+		imp_addr(s->addr, a, sizeof(a)));
 	imp_add(im, is, -1, 4, false, IMP_NEEDED, f, s->line, what, NULL, "port: %u", s->port);
-	imp_add(im, is, -1, 4, false, IMP_NEEDED, f, s->line, what, NULL, "protocol: %s", proto_names[s->proto]);
+	imp_add(im, is, -1, 4, false, IMP_NEEDED, f, s->line, what, NULL, "protocol: %s",
+		proto_names[s->proto]);
 	snprintf(what, sizeof(what), "-s %s", s->has[O_SCHED] ? s->vals[O_SCHED] : "(wlc)");
-	snprintf(lost, sizeof(lost), "the service uses the default scheduler, %s", xlvs_sched_names[XLVS_SCHED_MAGLEV]);
+	snprintf(lost, sizeof(lost), "the service uses the default scheduler, %s",
+		 xlvs_sched_names[XLVS_SCHED_MAGLEV]);
 	imp_add(im, is, -1, 4, false, IMP_OPTIONAL, f, s->has[O_SCHED] ? s->at[O_SCHED] : s->line, what, lost,
 		"scheduler: %s",
-		    s->has[O_SCHED] ? s->vals[O_SCHED] : "wlc"); /* ipvsadm(8): wlc is the default */
+		s->has[O_SCHED] ? s->vals[O_SCHED] : "wlc"); /* ipvsadm(8): wlc is the default */
 	if (s->has[O_FLAGS]) {
 		snprintf(what, sizeof(what), "-b %s", s->vals[O_FLAGS]);
-		imp_add(im, is, -1, 4, false, IMP_OPTIONAL, f, s->at[O_FLAGS], what, NULL, KEY_SCHED_FLAGS ": [%s]",
-			s->vals[O_FLAGS]);
+		imp_add(im, is, -1, 4, false, IMP_OPTIONAL, f, s->at[O_FLAGS], what, NULL,
+			KEY_SCHED_FLAGS ": [%s]", s->vals[O_FLAGS]);
 	}
 	if (s->has[O_PERSIST])
 		emit_persistence(p, is, s);
@@ -588,7 +600,8 @@ static void emit_svc(struct ipvs *p, const struct ipvs_svc *s)
 		imp_lost(im, f, s->at[O_PE], what, "xlvs has no persistence engines");
 	}
 	if (s->has[O_OPS])
-		imp_lost(im, f, s->at[O_OPS], "ops", "xlvs has no one-packet scheduling (each UDP flow keeps its real)");
+		imp_lost(im, f, s->at[O_OPS], "ops",
+			 "xlvs has no one-packet scheduling (each UDP flow keeps its real)");
 	reals = imp_add(im, is, -1, 4, false, IMP_NEEDED, f, s->line, s->key, NULL, "reals:");
 	for (k = 0; k < s->n; k++)
 		if (!s->reals[k].deleted)

@@ -101,7 +101,8 @@ static int include(struct ka *k, const char *file, unsigned line, const char *pa
 		return imp_fail(k->im, file, line, "out of memory");
 	if (depth >= KA_MAX_INCLUDE_DEPTH) {
 		free(dir);
-		return imp_fail(k->im, file, line, "include nested deeper than %d files", KA_MAX_INCLUDE_DEPTH);
+		return imp_fail(k->im, file, line, "include nested deeper than %d files",
+				KA_MAX_INCLUDE_DEPTH);
 	}
 	if (pattern[0] == '/' || !strcmp(file, "-") || !strchr(file, '/'))
 		path = strdup(pattern); /* relative to the current directory, which is the file's */
@@ -211,11 +212,13 @@ static int tokenize(struct ka *k, const char *file, char *text, int depth)
 			continue;
 		if (w[0][0] == '@' || w[0][0] == '$') {
 			imp_lost(k->im, file, no, w[0],
-				 w[0][0] == '@' ? "conditional lines (keepalived -i) are not followed: skipped"
-						: "parameter definitions and substitution are not followed: skipped");
+				 w[0][0] == '@'
+					 ? "conditional lines (keepalived -i) are not followed: skipped"
+					 : "parameter definitions and substitution are not followed: skipped");
 			continue;
 		}
-		if (!strncmp(w[0], "include", 7) && strlen(w[0]) <= 8 && strspn(w[0] + 7, "rmwba") == strlen(w[0] + 7)) {
+		if (!strncmp(w[0], "include", 7) && strlen(w[0]) <= 8 &&
+		    strspn(w[0] + 7, "rmwba") == strlen(w[0] + 7)) {
 			if (n != 2)
 				return imp_fail(k->im, file, no, "%s takes one FILENAME", w[0]);
 			if (include(k, file, no, w[1], depth))
@@ -330,10 +333,28 @@ struct vs {
 
 /* Keys read elsewhere, and keys with no xlvs meaning, of a virtual_server. */
 static const char *const vs_keys[] = {
-	"delay_loop", "lb_algo", "lvs_sched", "lb_kind", "lvs_method", "persistence_timeout",
-	"persistence_granularity", "protocol", "sorry_server", "sorry_server_lvs_method", "quorum", "hysteresis",
-	"alpha", "inhibit_on_failure", "virtualhost", "connect_timeout", "retry", "nb_get_retry", "real_server",
-	"ip_family", "omega", NULL,
+	"delay_loop",
+	"lb_algo",
+	"lvs_sched",
+	"lb_kind",
+	"lvs_method",
+	"persistence_timeout",
+	"persistence_granularity",
+	"protocol",
+	"sorry_server",
+	"sorry_server_lvs_method",
+	"quorum",
+	"hysteresis",
+	"alpha",
+	"inhibit_on_failure",
+	"virtualhost",
+	"connect_timeout",
+	"retry",
+	"nb_get_retry",
+	"real_server",
+	"ip_family",
+	"omega",
+	NULL,
 };
 
 static bool known(const char *const *keys, const char *kw)
@@ -373,17 +394,20 @@ static void check_common(struct imp *im, struct imp_svc *s, int at, const struct
 	add_secs(im, s, at, 10, n ? n : c, "delay_loop", "interval", interval,
 		 "the check runs at xlvs's default interval");
 	/* a script's timeout is misc_timeout, by default the delay_loop (keepalived.conf(5)) */
-	n = misc ? find(c, "misc_timeout")
-		 : find(c, "connect_timeout") ? find(c, "connect_timeout") : find(v->n, "connect_timeout");
+	n = misc			 ? find(c, "misc_timeout")
+	    : find(c, "connect_timeout") ? find(c, "connect_timeout")
+					 : find(v->n, "connect_timeout");
 	add_secs(im, s, at, 10, n ? n : c, misc ? "misc_timeout" : "connect_timeout", "timeout",
-		 n && arg0(n) ? arg0(n) : misc ? interval : KA_CONNECT_TIMEOUT,
+		 n && arg0(n) ? arg0(n)
+		 : misc	      ? interval
+			      : KA_CONNECT_TIMEOUT,
 		 "the check uses xlvs's default timeout");
 	if ((n = find(c, "retry")) || (n = find(c, "nb_get_retry")))
 		retry = arg0(n);
 	snprintf(what, sizeof(what), "retry %s", retry ? retry : "(1)");
 	/* keepalived: up after one success; down after the first failure and `retry` more */
-	imp_add(im, s, at, 10, false, IMP_OPTIONAL, c->file, c->line, "(keepalived: up after one success)", NULL,
-		"rise: 1");
+	imp_add(im, s, at, 10, false, IMP_OPTIONAL, c->file, c->line, "(keepalived: up after one success)",
+		NULL, "rise: 1");
 	imp_add(im, s, at, 10, false, IMP_OPTIONAL, n ? n->file : c->file, n ? n->line : c->line, what, NULL,
 		"fall: %lu", (retry ? strtoul(retry, NULL, 10) : KA_RETRY) + 1);
 	if (v->alpha)
@@ -392,12 +416,13 @@ static void check_common(struct imp *im, struct imp_svc *s, int at, const struct
 		imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "connect_ip", NULL, "address: %s",
 			imp_addr(arg0(n), a, sizeof(a)));
 	if ((n = find(c, "connect_port")) && arg0(n))
-		imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "connect_port", NULL, "port: %s", arg0(n));
+		imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "connect_port", NULL, "port: %s",
+			arg0(n));
 }
 
 static const char *const check_keys[] = {
-	"delay_loop", "connect_timeout", "retry", "nb_get_retry", "connect_ip", "connect_port", "url",
-	"virtualhost", "misc_path", "misc_timeout", NULL,
+	"delay_loop", "connect_timeout", "retry",     "nb_get_retry", "connect_ip", "connect_port",
+	"url",	      "virtualhost",	 "misc_path", "misc_timeout", NULL,
 };
 
 static void http_check(struct imp *im, struct imp_svc *s, int at, const struct vs *v, const struct node *c)
@@ -414,7 +439,8 @@ static void http_check(struct imp *im, struct imp_svc *s, int at, const struct v
 		for (i = 0; i < url->nkids; i++) {
 			n = &url->kid[i];
 			if (!strcmp(n->kw, "path") && arg0(n) && (q = imp_quote(arg0(n)))) {
-				imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "path", NULL, "path: %s", q);
+				imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "path", NULL,
+					"path: %s", q);
 				free(q);
 			} else if (!strcmp(n->kw, "digest") && arg0(n)) {
 				imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "digest", NULL,
@@ -425,10 +451,11 @@ static void http_check(struct imp *im, struct imp_svc *s, int at, const struct v
 
 				for (j = 0; j < n->nargs; j++) {
 					len = strlen(list);
-					snprintf(list + len, sizeof(list) - len, "%s\"%s\"", j ? ", " : "", n->arg[j]);
+					snprintf(list + len, sizeof(list) - len, "%s\"%s\"", j ? ", " : "",
+						 n->arg[j]);
 				}
-				imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "status_code", NULL,
-					"expect: [%s]", list);
+				imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "status_code",
+					NULL, "expect: [%s]", list);
 			} else {
 				imp_lost(im, n->file, n->line, n->kw, "xlvs's http check has no such key");
 			}
@@ -451,7 +478,8 @@ static void misc_check(struct imp *im, struct imp_svc *s, int at, const struct n
 	char *q;
 
 	if (n && arg0(n) && (q = imp_quote(arg0(n)))) {
-		imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "misc_path", NULL, "command: %s", q);
+		imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "misc_path", NULL, "command: %s",
+			q);
 		free(q);
 	}
 }
@@ -462,7 +490,7 @@ static bool checker(struct imp *im, struct imp_svc *s, int real, const struct vs
 	static const struct {
 		const char *kw, *type;
 	} types[] = {
-		{ "TCP_CHECK", "tcp" }, { "HTTP_GET", "http" }, { "SSL_GET", "https" },
+		{ "TCP_CHECK", "tcp" },	  { "HTTP_GET", "http" },   { "SSL_GET", "https" },
 		{ "MISC_CHECK", "exec" }, { "PING_CHECK", "icmp" },
 	};
 	char what[64];
@@ -508,8 +536,8 @@ static const char *fwd_name(const char *kind, char *buf, size_t size)
 static void real_server(struct imp *im, struct imp_svc *s, int reals, const struct vs *v, unsigned port,
 			const struct node *r, bool *any_check)
 {
-	static const char *const real_keys[] = { "weight", "inhibit_on_failure", "lvs_method", "uthreshold",
-						  "lthreshold", NULL };
+	static const char *const real_keys[] = { "weight",     "inhibit_on_failure", "lvs_method",
+						 "uthreshold", "lthreshold",	     NULL };
 	const struct node *n;
 	char a[INET6_ADDRSTRLEN + 2], lost[96], fwd[16], what[128];
 	const char *f = r->file, *fw = v->fwd;
@@ -527,7 +555,8 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 	at = imp_add(im, s, reals, 8, true, IMP_OPTIONAL, f, r->line, what, lost, "address: %s",
 		     imp_addr(r->arg[0], a, sizeof(a)));
 	if ((n = find(r, "weight")) && arg0(n))
-		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "weight", NULL, "weight: %s", arg0(n));
+		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "weight", NULL, "weight: %s",
+			arg0(n));
 	if ((n = find(r, "lvs_method")) && arg0(n)) {
 		fw = arg0(n);
 		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "lvs_method", NULL, "forward: %s",
@@ -537,13 +566,14 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 		s->items[at].tun_family = strchr(r->arg[0], ':') ? 6 : 4;
 	if (r->nargs > 1 && strtoul(r->arg[1], NULL, 10) != port)
 		imp_add(im, s, at, 8, false, IMP_OPTIONAL, f, r->line, "the real's port",
-			"the real is sent the service's port, as IPVS does with DR and TUN", "port: %s", r->arg[1]);
+			"the real is sent the service's port, as IPVS does with DR and TUN", "port: %s",
+			r->arg[1]);
 	if ((n = find(r, "uthreshold")) && arg0(n))
 		imp_add(im, s, at, 8, false, IMP_OPTIONAL, n->file, n->line, "uthreshold",
 			"the real takes new connections however many it has", KEY_UPPER ": %s", arg0(n));
 	if ((n = find(r, "lthreshold")) && arg0(n))
-		imp_add(im, s, at, 8, false, IMP_OPTIONAL, n->file, n->line, "lthreshold", NULL, KEY_LOWER ": %s",
-			arg0(n));
+		imp_add(im, s, at, 8, false, IMP_OPTIONAL, n->file, n->line, "lthreshold", NULL,
+			KEY_LOWER ": %s", arg0(n));
 	for (i = 0; i < r->nkids; i++) {
 		n = &r->kid[i];
 		if (known(real_keys, n->kw))
@@ -603,14 +633,15 @@ static void quorum(struct imp *im, struct imp_svc *s, const struct vs *v)
 	if (!q || !arg0(q))
 		return;
 	if (!h || !arg0(h)) {
-		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, q->file, q->line, "quorum", "the service has no quorum",
-			"quorum: %s", arg0(q));
+		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, q->file, q->line, "quorum",
+			"the service has no quorum", "quorum: %s", arg0(q));
 		return;
 	}
 	at = imp_add(im, s, -1, 4, false, IMP_OPTIONAL, q->file, q->line, "quorum",
 		     "the service has no quorum", "quorum:");
 	imp_add(im, s, at, 6, false, IMP_NEEDED, q->file, q->line, "quorum", NULL, "weight: %s", arg0(q));
-	imp_add(im, s, at, 6, false, IMP_NEEDED, h->file, h->line, "hysteresis", NULL, "hysteresis: %s", arg0(h));
+	imp_add(im, s, at, 6, false, IMP_NEEDED, h->file, h->line, "hysteresis", NULL, "hysteresis: %s",
+		arg0(h));
 }
 
 static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v)
@@ -623,7 +654,8 @@ static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v)
 		snprintf(lost, sizeof(lost), "the service uses the default scheduler, %s",
 			 xlvs_sched_names[XLVS_SCHED_MAGLEV]);
 		lower(name, arg0(n) ? arg0(n) : "", sizeof(name));
-		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, what, lost, "scheduler: %s", name);
+		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, what, lost, "scheduler: %s",
+			name);
 	}
 	if (v->fwd) {
 		n = find(v->n, "lb_kind") ? find(v->n, "lb_kind") : find(v->n, "lvs_method");
@@ -634,14 +666,17 @@ static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v)
 	if ((n = find(v->n, "persistence_timeout")) && arg0(n)) {
 		snprintf(what, sizeof(what), "persistence_timeout %s", arg0(n));
 		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, what,
-			"a client's new connections are not kept on one real", KEY_PERSISTENCE ": %ss", arg0(n));
+			"a client's new connections are not kept on one real", KEY_PERSISTENCE ": %ss",
+			arg0(n));
 		if ((n = find(v->n, "persistence_granularity")) && arg0(n))
-			imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, "persistence_granularity",
-				"persistence is per client address", KEY_PERSIST_NET ": %s", arg0(n));
+			imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line,
+				"persistence_granularity", "persistence is per client address",
+				KEY_PERSIST_NET ": %s", arg0(n));
 	}
 }
 
-static void one_service(struct imp *im, const struct vs *v, const char *addr, unsigned port, const struct node *at)
+static void one_service(struct imp *im, const struct vs *v, const char *addr, unsigned port,
+			const struct node *at)
 {
 	char what[128], a[INET6_ADDRSTRLEN + 2], proto[16];
 	struct imp_svc *s;
@@ -651,7 +686,8 @@ static void one_service(struct imp *im, const struct vs *v, const char *addr, un
 
 	snprintf(what, sizeof(what), "virtual_server %s %u", addr, port);
 	s = imp_svc_new(im, at->file, at->line, what);
-	imp_add(im, s, -1, 4, true, IMP_NEEDED, at->file, at->line, what, NULL, "vip: %s", imp_addr(addr, a, sizeof(a)));
+	imp_add(im, s, -1, 4, true, IMP_NEEDED, at->file, at->line, what, NULL, "vip: %s",
+		imp_addr(addr, a, sizeof(a)));
 	imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, what, NULL, "port: %u", port);
 	lower(proto, v->proto ? v->proto : "tcp", sizeof(proto));
 	imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, v->proto ? "protocol" : what, NULL,
@@ -730,7 +766,8 @@ static void group_entry(struct imp *im, const struct vs *v, const struct node *e
 	*dash = '\0';
 	last = strtoul(dash + 1, NULL, 10);
 	if (inet_pton(AF_INET, base, &in) != 1 || last > 255 || (from = ntohl(in.s_addr) & 0xff) > last) {
-		imp_lost(im, e->file, e->line, e->kw, "xlvs import expands IPv4 ranges of the last byte only");
+		imp_lost(im, e->file, e->line, e->kw,
+			 "xlvs import expands IPv4 ranges of the last byte only");
 		return;
 	}
 	for (; from <= last; from++) {
@@ -767,13 +804,15 @@ static void virtual_server(struct imp *im, const struct node *top, const struct 
 		for (i = 0; i < top->nkids; i++) {
 			const struct node *g = &top->kid[i];
 
-			if (strcmp(g->kw, "virtual_server_group") || !g->nargs || strcmp(g->arg[0], vsn->arg[1]))
+			if (strcmp(g->kw, "virtual_server_group") || !g->nargs ||
+			    strcmp(g->arg[0], vsn->arg[1]))
 				continue;
 			for (size_t j = 0; j < g->nkids; j++)
 				group_entry(im, &v, &g->kid[j]);
 			return;
 		}
-		imp_lost(im, vsn->file, vsn->line, "virtual_server group", "no virtual_server_group %s", vsn->arg[1]);
+		imp_lost(im, vsn->file, vsn->line, "virtual_server group", "no virtual_server_group %s",
+			 vsn->arg[1]);
 		return;
 	}
 	if (vsn->nargs != 2 || !*vsn->arg[1] || strspn(vsn->arg[1], "0123456789") != strlen(vsn->arg[1])) {
