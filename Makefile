@@ -270,7 +270,7 @@ FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-DXLVS_NO_CRITERION -Iinclude -Imaps -I$(BUILD)/bpf -Itests/bpf -Itests/fuzz
 FUZZ_PKT_SRCS := tests/fuzz/fuzz_pkt.c tests/bpf/pktgen.c
-FUZZ_TARGETS := lb decap config ctl
+FUZZ_TARGETS := lb decap config ctl import
 # The config and control targets link the daemon's code built with the fuzzer's instrumentation.
 FUZZ_LOADER_INC := -Iloader
 FUZZ_LOADER_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(LOADER_LIB_SRCS) $(MAPS_SRCS))
@@ -298,6 +298,16 @@ $(FUZZ_DIR)/fuzz-config $(FUZZ_DIR)/fuzz-ctl: $(FUZZ_DIR)/fuzz-%: tests/fuzz/fuz
 		$(FUZZ_LOADER_OBJS) | $(FUZZ_DIR)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LOADER_INC) $< $(FUZZ_LOADER_OBJS) $(DAEMON_LIBS) $(LDLIBS) -o $@
+
+# The import target links the CLI (its readers and the parser loop) over the same loader objects.
+FUZZ_CLI_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(CLI_LIB_SRCS))
+$(FUZZ_DIR)/obj/cli/%.o: FUZZ_LOADER_INC += -Icli -Iloader/config
+$(FUZZ_DIR)/obj/cli/%.o: $(wildcard cli/*.h)
+
+$(FUZZ_DIR)/fuzz-import: tests/fuzz/fuzz_import.c tests/fuzz/fuzz_pkt.h $(FUZZ_CLI_OBJS) $(FUZZ_LOADER_OBJS) | $(FUZZ_DIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LOADER_INC) -Icli $< $(FUZZ_CLI_OBJS) $(FUZZ_LOADER_OBJS) \
+		$(DAEMON_LIBS) $(CLI_LIBS) $(LDLIBS) -o $@
 
 fuzz: $(FUZZ_BINS)
 	$(Q)for t in $(FUZZ_TARGETS); do \
