@@ -290,6 +290,32 @@ static const struct import_case cases[] = {
 	  .rc = 2,
 	  .yaml = NULL,
 	  .err = "missing.conf: cannot open: No such file or directory\n" },
+	{ .name = "keepalived_duplicate_service_and_ipv6_tunnel",
+	  .kind = "keepalived",
+	  .file = "ka-duplicate.conf",
+	  .opts = { "--interface", "lo", "--tunnel-source6", "2001:db8::1" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-duplicate.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "tunnel:\n"
+		  "  source6: \"2001:db8::1\"\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.1\n"
+		  "        weight: 2\n"
+		  "  - vip: \"2001:db8::10\"\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    forward: tun\n"
+		  "    reals:\n"
+		  "      - address: \"2001:db8:1::2\"\n"
+		  "        weight: 1\n",
+	  .err = "ka-duplicate.conf:4: not carried: virtual_server 198.18.0.10 80: xlvs: duplicate service tcp 198.18.0.10:80 (first at ka-duplicate.conf:1); the service (ka-duplicate.conf:4, virtual_server 198.18.0.10 80) is left out\n"
+		 "xlvs import: 1 line of the input not carried (see above)\n" },
 };
 
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
