@@ -15,7 +15,9 @@
 
 #include "conf.h"
 #include "import.h"
+#include "maglev.h"
 #include "xlvs.h"
+#include "xlvsmaps.h"
 
 #define IMPORT_MAX_FILE (16u << 20) /* as the configuration file (conf.h) */
 
@@ -549,6 +551,51 @@ static int check_tunnel_sources(struct imp *im)
 	return 0;
 }
 
+/*
+ * IPVS has no rings; xlvs gives each service XLVS_RING_DEFAULT slots, and all
+ * rings together may have XLVS_RING_SLOTS_MAX. With more services than fit,
+ * each gets the largest prime ring that lets them all fit (with a note).
+ */
+static void fit_rings(struct imp *im)
+{
+	size_t k, n = 0;
+	uint32_t ring;
+
+	for (k = 0; k < im->n; k++)
+		n += !im->svcs[k].dropped;
+	if (!n || (uint64_t)n * XLVS_RING_DEFAULT <= XLVS_RING_SLOTS_MAX)
+		return;
+	for (ring = XLVS_RING_SLOTS_MAX / n; ring > 3 && !xlvs_is_prime(ring); ring--)
+		;
+	for (k = 0; k < im->n; k++)
+		if (!im->svcs[k].dropped)
+			imp_add(im, &im->svcs[k], -1, 4, false, IMP_OPTIONAL, im->svcs[k].file,
+				im->svcs[k].line, "ring_size", NULL, "ring_size: %u", ring);
+	fprintf(im->err,
+		"note: ring_size: %u written in each of the %zu services (%u slots each would total more "
+		"than the %u all rings may have)\n",
+		ring, n, XLVS_RING_DEFAULT, XLVS_RING_SLOTS_MAX);
+}
+
+/* What `xlvsd --check` runs beyond the parser: the planner, against new maps. */
+static int check_plan(struct imp *im, struct out *o)
+{
+	struct xlvs_conf_error err = { 0 };
+	struct xlvs_spec spec;
+	char why[640];
+	int rc = xlvs_conf_parse("import", o->s, o->len, &spec, &err);
+
+	if (rc)
+		return imp_fail(im, "xlvs import", 0, "the configuration written is refused: %s", err.msg);
+	rc = xlvs_plan_check(NULL, 0, &spec, why, sizeof(why));
+	xlvs_spec_free(&spec);
+	if (rc)
+		return imp_fail(im, "xlvs import", 0,
+				"the configuration written does not fit xlvs's maps: %s",
+				why[0] ? why : strerror(-rc));
+	return 0;
+}
+
 int imp_finish(struct imp *im, const char *source, FILE *out)
 {
 	struct out o = { 0 };
@@ -563,7 +610,11 @@ int imp_finish(struct imp *im, const char *source, FILE *out)
 		if (!im->svcs[k].dropped)
 			rc = settle_with_parser(im, k, &o);
 	if (!rc)
+		fit_rings(im);
+	if (!rc)
 		rc = settle_with_parser(im, -1, &o);
+	if (!rc)
+		rc = check_plan(im, &o);
 	if (!rc) {
 		render(im, -1, source, &o);
 		if (o.oom)

@@ -697,7 +697,7 @@ static void one_service(struct imp *im, const struct vs *v, const char *addr, un
 	quorum(im, s, v);
 	reals = imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, what, NULL, "reals:");
 	for (i = 0; i < v->n->nkids; i++)
-		if (!strcmp(v->n->kid[i].kw, "real_server") && v->n->kid[i].block)
+		if (!strcmp(v->n->kid[i].kw, "real_server")) /* a block or not: weight 1 by default */
 			real_server(im, s, reals, v, port, &v->n->kid[i], &any_check);
 	/* keepalived takes a failed real out of IPVS unless inhibit_on_failure (weight 0) */
 	if (s && any_check)

@@ -432,3 +432,35 @@ Test(import, usage)
 		free(r.err);
 	}
 }
+
+/*
+ * 1100 services: their default rings (65537 slots each) would not fit the 67108864 slots all
+ * rings may have, so each gets the largest prime that fits, 61007 (67108864 / 1100 = 61008),
+ * and the result passes xlvsd --check (the planner included).
+ */
+Test(import, many_services_get_rings_that_fit)
+{
+	const char *words[] = { "--interface", "lo", NULL };
+	char path[] = "/tmp/xlvs-import-rules-XXXXXX";
+	const char *note = "note: ring_size: 61007 written in each of the 1100 services (65537 slots each "
+			   "would total more than the 67108864 all rings may have)\n";
+	int fd = mkstemp(path), i;
+	FILE *f;
+	struct run r;
+
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert(f);
+	for (i = 0; i < 1100; i++)
+		fprintf(f, "-A -t 198.18.%d.%d:80 -s mh\n-a -t 198.18.%d.%d:80 -r 198.19.0.1:80 -g -w 1\n",
+			i / 200, i % 200 + 1, i / 200, i % 200 + 1);
+	fclose(f);
+	r = import("ipvsadm", path, words);
+	unlink(path);
+	cr_expect_eq(r.rc, 6, "exit %d", r.rc);
+	cr_expect(strstr(r.err, note) != NULL, "%s", r.err);
+	cr_expect(strstr(r.out, "    ring_size: 61007\n") != NULL);
+	assert_checks("1100 services", r.out);
+	free(r.out);
+	free(r.err);
+}
