@@ -750,7 +750,7 @@ static int run_import(struct xlvs_ctx *c, int argc, char **argv, const struct xl
 		fprintf(c->err, "xlvs import: %u line%s of the input not carried (see above)\n",
 			im.not_carried, im.not_carried == 1 ? "" : "s");
 	if (!rc && im.not_carried)
-		rc = XLVS_EXIT_NOT_CARRIED;
+		rc = XLVS_EXIT_PARTIAL;
 	imp_free(&im);
 	return rc;
 }

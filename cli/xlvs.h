@@ -22,12 +22,12 @@
 /* Exit codes (docs/man/xlvs.8.scd, EXIT STATUS). */
 enum xlvs_exit {
 	XLVS_EXIT_OK = 0,
-	XLVS_EXIT_USAGE = 1,	   /* bad command line */
-	XLVS_EXIT_RUNTIME = 2,	   /* maps not pinned, permission, I/O */
-	XLVS_EXIT_DAEMON = 3,	   /* xlvsd not running, no answer, broken reply */
-	XLVS_EXIT_REFUSED = 4,	   /* xlvsd answered ok:false */
-	XLVS_EXIT_TIMEOUT = 5,	   /* real drain --wait: active connections left at --timeout */
-	XLVS_EXIT_NOT_CARRIED = 6, /* import: written, but some input lines not carried */
+	XLVS_EXIT_USAGE = 1,   /* bad command line */
+	XLVS_EXIT_RUNTIME = 2, /* maps not pinned, permission, I/O */
+	XLVS_EXIT_DAEMON = 3,  /* xlvsd not running, no answer, broken reply */
+	XLVS_EXIT_REFUSED = 4, /* xlvsd answered ok:false */
+	XLVS_EXIT_TIMEOUT = 5, /* real drain --wait: active connections left at --timeout */
+	XLVS_EXIT_PARTIAL = 6, /* import: written, but some input lines not carried */
 };
 
 struct xlvs_cmd;
