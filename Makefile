@@ -147,6 +147,12 @@ $(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h) $(MAPS_HDRS) $(ABI_HDRS) | $(BUILD
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Icli -c $< -o $@
 
+# xlvs import validates what it writes with the configuration parser itself (cli/import.h):
+# only those files see loader/config's header, and xlvs links the parser's objects.
+CONF_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard loader/config/*.c))
+$(BUILD)/cli/import.o: CFLAGS += -Iloader/config
+$(BUILD)/cli/import.o: $(wildcard loader/config/*.h)
+
 $(LOADER_LIB): $(patsubst %.c,$(BUILD)/%.o,$(LOADER_LIB_SRCS))
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
@@ -159,9 +165,9 @@ $(XLVSD): $(BUILD)/loader/daemon/xlvsd.o $(LOADER_LIB) $(LIBMAPS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(DAEMON_LIBS) $(LDLIBS) -o $@
 
-$(XLVS): $(BUILD)/cli/xlvs.o $(CLI_LIB) $(LIBMAPS)
+$(XLVS): $(BUILD)/cli/xlvs.o $(CLI_LIB) $(CONF_OBJS) $(LIBMAPS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(CLI_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(CLI_LIBS) -lyaml $(LDLIBS) -o $@
 
 # For the upgrade test: xlvsd carrying another build of the director (BPF ISA v2: other
 # instructions, so another program tag, on the same maps), as an older release would.
@@ -281,7 +287,7 @@ FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-DXLVS_NO_CRITERION -Iinclude -Imaps -I$(BUILD)/bpf -Itests/bpf -Itests/fuzz
 FUZZ_PKT_SRCS := tests/fuzz/fuzz_pkt.c tests/bpf/pktgen.c
-FUZZ_TARGETS := lb decap config ctl
+FUZZ_TARGETS := lb decap config ctl import
 # The config and control targets link the daemon's code built with the fuzzer's instrumentation.
 FUZZ_LOADER_INC := -Iloader
 FUZZ_LOADER_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(LOADER_LIB_SRCS) $(MAPS_SRCS))
@@ -309,6 +315,16 @@ $(FUZZ_DIR)/fuzz-config $(FUZZ_DIR)/fuzz-ctl: $(FUZZ_DIR)/fuzz-%: tests/fuzz/fuz
 		$(FUZZ_LOADER_OBJS) | $(FUZZ_DIR)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LOADER_INC) $< $(FUZZ_LOADER_OBJS) $(DAEMON_LIBS) $(LDLIBS) -o $@
+
+# The import target links the CLI (its readers and the parser loop) over the same loader objects.
+FUZZ_CLI_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(CLI_LIB_SRCS))
+$(FUZZ_DIR)/obj/cli/%.o: FUZZ_LOADER_INC += -Icli -Iloader/config
+$(FUZZ_DIR)/obj/cli/%.o: $(wildcard cli/*.h)
+
+$(FUZZ_DIR)/fuzz-import: tests/fuzz/fuzz_import.c tests/fuzz/fuzz_pkt.h $(FUZZ_CLI_OBJS) $(FUZZ_LOADER_OBJS) | $(FUZZ_DIR)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LOADER_INC) -Icli $< $(FUZZ_CLI_OBJS) $(FUZZ_LOADER_OBJS) \
+		$(DAEMON_LIBS) $(CLI_LIBS) $(LDLIBS) -o $@
 
 fuzz: $(FUZZ_BINS)
 	$(Q)for t in $(FUZZ_TARGETS); do \

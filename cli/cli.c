@@ -42,12 +42,15 @@ static const struct xlvs_cmd cmds[] = {
 	{ "decap", "sync", cmd_decap_sync, xlvs_opts_decap_dev,
 	  "real server: re-read IF's (or the host's) addresses as tunnel endpoints" },
 	{ "reload", NULL, cmd_reload, xlvs_opts_none, "make xlvsd re-read its configuration file" },
+	{ "import", "ipvsadm", cmd_import_ipvsadm, xlvs_opts_import_ipvsadm,
+	  "ipvsadm -Sn output to an xlvs.yaml on stdout; what cannot be carried on stderr (file:line)" },
+	{ "import", "keepalived", cmd_import_keepalived, xlvs_opts_import_keepalived,
+	  "keepalived.conf's virtual_server blocks to an xlvs.yaml on stdout; the rest on stderr" },
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static const char *const objects[] = {
-	"service", "real", "stats", "conn", "status", "reload", "decap", "help"
-};
+static const char *const objects[] = { "service", "real",  "stats",  "conn", "status",
+				       "reload",  "decap", "import", "help" };
 #define NR_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
 /* Spelled-out aliases; prefixes need no entry. */

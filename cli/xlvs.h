@@ -29,6 +29,7 @@ enum xlvs_exit {
 	XLVS_EXIT_DAEMON = 3,  /* xlvsd not running, no answer, broken reply */
 	XLVS_EXIT_REFUSED = 4, /* xlvsd answered ok:false */
 	XLVS_EXIT_TIMEOUT = 5, /* real drain --wait: active connections left at --timeout */
+	XLVS_EXIT_PARTIAL = 6, /* import: written, but some input lines not carried */
 };
 
 struct xlvs_cmd;
@@ -87,5 +88,9 @@ int cmd_decap_attach(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_decap_detach(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_decap_status(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_decap_sync(struct xlvs_ctx *c, int argc, char **argv);
+/* xlvs import (import.c) */
+extern const struct xlvs_opt xlvs_opts_import_ipvsadm[], xlvs_opts_import_keepalived[];
+int cmd_import_ipvsadm(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_import_keepalived(struct xlvs_ctx *c, int argc, char **argv);
 
 #endif /* XLVS_CLI_H */

@@ -1001,6 +1001,41 @@ s_sanitizer_reports() {
 	echo "   ${ASAN_OPTIONS:+sanitized build: }0 reports in $(cat "$LOG.earlier" "$LOG" 2>/dev/null | wc -l) log lines"
 }
 
+# xlvs import: the same services as ipvsadm rules and as a keepalived.conf, imported (docs/migration.md),
+# forward like the hand-written configuration: weights over IPIP, UDP; the keepalived checks come up.
+s_import() {
+	local rules=$E2E_DIR/rules.txt ka=$E2E_DIR/keepalived.conf err=$E2E_DIR/import.err rc=0 i
+	{
+		echo "-A -t $VIP4:80 -s wlc"
+		for i in 0 1 2; do echo "-a -t $VIP4:80 -r ${REAL4[$i]}:80 -i -w $((i + 1))"; done
+		echo "-A -u $VIP4:5353 -s rr"
+		for i in 0 1 2; do echo "-a -u $VIP4:5353 -r ${REAL4[$i]}:5353 -i -w 1"; done
+	} >"$rules"
+	"$XLVS" import ipvsadm "$rules" --interface eth0 --tunnel-source4 "$LB4" >"$CONF" 2>"$err" || rc=$?
+	[ "$rc" = 6 ] || fail "xlvs import ipvsadm: exit $rc, want 6 (schedulers not carried): $(cat "$err")"
+	[ "$(grep -c 'not carried: -s' "$err")" = 2 ] || fail "import ipvsadm: expected the two schedulers reported: $(cat "$err")"
+	reload
+	check_weights $VIP4
+	check_udp $VIP4
+	{
+		echo "virtual_server $VIP4 80 {"
+		echo "    delay_loop 1"; echo "    lb_kind TUN"; echo "    protocol TCP"
+		for i in 0 1 2; do
+			echo "    real_server ${REAL4[$i]} 80 {"
+			echo "        weight $((i + 1))"
+			echo "        TCP_CHECK { connect_timeout 0.5 }"
+			echo "    }"
+		done
+		echo "}"
+	} >"$ka"
+	rc=0
+	"$XLVS" import keepalived "$ka" --interface eth0 --tunnel-source4 "$LB4" >"$CONF" 2>"$err" || rc=$?
+	[ "$rc" = 0 ] || fail "xlvs import keepalived: exit $rc, want 0 (all carried): $(cat "$err")"
+	reload
+	wait_all_up 3 10000
+	check_weights $VIP4
+}
+
 main() {
 	[ "$(id -u)" = 0 ] || fail "e2e needs root (network namespaces, XDP)"
 	[ -x "$XLVSD" ] && [ -x "$XLVS" ] || fail "build first: $XLVSD / $XLVS missing (make)"
@@ -1031,6 +1066,7 @@ main() {
 	scenario "health: a flapping real does not thrash the ring" s_health_flap
 	scenario "reused client ports: a killed real, quiesced, gets none after detection" s_reuse_quiesce
 	scenario "reused client ports: a drained real gets none, its upload finishes" s_reuse_drain
+	scenario "xlvs import: ipvsadm rules and a keepalived.conf forward as written" s_import
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify

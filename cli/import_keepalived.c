@@ -1,0 +1,868 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlvs import keepalived: the LVS part of a keepalived.conf (keepalived.conf(5)):
+ * virtual_server IP PORT | fwmark N | group NAME blocks, virtual_server_group
+ * blocks, their real_server blocks and checkers (TCP_CHECK, HTTP_GET, SSL_GET,
+ * MISC_CHECK, PING_CHECK). Words are separated by blanks, '{' and '}' open and
+ * close blocks, '#' and '!' start comments, "..." quotes a word. `include`
+ * (and includer/m/w/b/a) is followed: a glob, relative to the including file's
+ * directory, at most 8 deep. Lines starting with '@' (only for `keepalived -i`)
+ * and '$' parameter definitions are reported and skipped.
+ */
+#define _GNU_SOURCE /* GLOB_BRACE */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "import.h"
+#include "xlvsmaps.h"
+
+#define KA_MAX_INCLUDE_DEPTH 8
+#define KA_MAX_BLOCK_DEPTH   16
+#define KA_DELAY_LOOP	     "60" /* keepalived.conf(5) defaults */
+#define KA_CONNECT_TIMEOUT   "5"
+#define KA_RETRY	     1
+
+#define KEY_PERSISTENCE "persistence"
+#define KEY_PERSIST_NET "persistence_netmask"
+#define KEY_UPPER	"upper_threshold"
+#define KEY_LOWER	"lower_threshold"
+
+/* ---- words and blocks ---- */
+
+struct tok {
+	char *w; /* "{", "}", a word; NULL: end of line */
+	const char *file;
+	unsigned line;
+};
+
+struct ka {
+	struct imp *im;
+	struct tok *t;
+	size_t n, cap, pos;
+	char **bufs; /* file texts and names, freed at the end */
+	size_t nbufs;
+};
+
+struct node {
+	const char *kw;
+	char **arg;
+	size_t nargs;
+	const char *file;
+	unsigned line;
+	bool block;
+	struct node *kid;
+	size_t nkids;
+};
+
+static int keep(struct ka *k, char *buf)
+{
+	char **n = realloc(k->bufs, (k->nbufs + 1) * sizeof(*n));
+
+	if (!n) {
+		free(buf);
+		return -1;
+	}
+	k->bufs = n;
+	k->bufs[k->nbufs++] = buf;
+	return 0;
+}
+
+static int push(struct ka *k, char *w, const char *file, unsigned line)
+{
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 1024;
+		struct tok *t = realloc(k->t, cap * sizeof(*t));
+
+		if (!t)
+			return imp_fail(k->im, file, line, "out of memory");
+		k->t = t;
+		k->cap = cap;
+	}
+	k->t[k->n++] = (struct tok){ w, file, line };
+	return 0;
+}
+
+static int tokenize(struct ka *k, const char *file, char *text, int depth);
+
+/* include FILENAME: every file the glob matches, relative to the including file's directory. */
+static int include(struct ka *k, const char *file, unsigned line, const char *pattern, int depth)
+{
+	char *dir = strdup(file), *path = NULL, *text;
+	glob_t g;
+	size_t i, len;
+	int rc = 0, grc;
+
+	if (!dir)
+		return imp_fail(k->im, file, line, "out of memory");
+	if (depth >= KA_MAX_INCLUDE_DEPTH) {
+		free(dir);
+		return imp_fail(k->im, file, line, "include nested deeper than %d files",
+				KA_MAX_INCLUDE_DEPTH);
+	}
+	if (pattern[0] == '/' || !strcmp(file, "-") || !strchr(file, '/'))
+		path = strdup(pattern); /* relative to the current directory, which is the file's */
+	else if (asprintf(&path, "%s/%s", dirname(dir), pattern) < 0)
+		path = NULL;
+	free(dir);
+	if (!path)
+		return imp_fail(k->im, file, line, "out of memory");
+	grc = glob(path, GLOB_BRACE, NULL, &g);
+	if (grc == GLOB_NOMATCH) {
+		imp_lost(k->im, file, line, "include", "no file matches '%s'", path);
+		free(path);
+		return 0;
+	}
+	if (grc) {
+		rc = imp_fail(k->im, file, line, "include '%s': cannot expand the pattern", path);
+		free(path);
+		return rc;
+	}
+	for (i = 0; i < g.gl_pathc && !rc; i++) {
+		const char *name = imp_keep(k->im, g.gl_pathv[i]);
+
+		if (!name) {
+			rc = imp_fail(k->im, file, line, "out of memory");
+			break;
+		}
+		text = imp_read(k->im, name, &len);
+		if (!text || keep(k, text))
+			rc = -1;
+		else if (strlen(text) != len)
+			rc = imp_fail(k->im, name, 0, "contains a NUL byte: not a text file");
+		else
+			rc = tokenize(k, name, text, depth + 1);
+	}
+	globfree(&g);
+	free(path);
+	return rc;
+}
+
+/* One line into words; braces are words of their own, "..." one word. */
+static int split_line(struct ka *k, const char *file, unsigned line, char *p, char **w, size_t max, size_t *n)
+{
+	*n = 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (!*p || *p == '#' || *p == '!')
+			return 0;
+		if (*n == max)
+			return imp_fail(k->im, file, line, "more than %zu words in a line", max);
+		if (*p == '"') {
+			char *end = strchr(p + 1, '"');
+
+			if (!end)
+				return imp_fail(k->im, file, line, "a quoted word is not closed");
+			w[(*n)++] = p + 1;
+			*end = '\0';
+			p = end + 1;
+			continue;
+		}
+		if (*p == '{' || *p == '}') {
+			static char brace[2][2] = { "{", "}" };
+
+			w[(*n)++] = brace[*p == '}'];
+			p++;
+			continue;
+		}
+		w[(*n)++] = p;
+		while (*p && !strchr(" \t\r{}#!\"", *p))
+			p++;
+		if (!*p)
+			return 0;
+		if (*p == ' ' || *p == '\t' || *p == '\r') {
+			*p++ = '\0';
+			continue;
+		}
+		/* a brace, comment or quote right after a word: move the word's end */
+		memmove(p + 1, p, strlen(p) + 1);
+		*p++ = '\0';
+	}
+}
+
+static int tokenize(struct ka *k, const char *file, char *text, int depth)
+{
+	char *line, *next, *w[256];
+	unsigned no = 0;
+	size_t n, i;
+
+	for (line = text; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		no++;
+		/* room for the moves split_line makes: a line grows by at most its length */
+		{
+			size_t len = strlen(line);
+			char *room = malloc(2 * len + 2);
+
+			if (!room || keep(k, room))
+				return imp_fail(k->im, file, no, "out of memory");
+			memcpy(room, line, len + 1);
+			line = room;
+		}
+		if (split_line(k, file, no, line, w, 256, &n))
+			return -1;
+		if (!n)
+			continue;
+		if (w[0][0] == '@' || w[0][0] == '$') {
+			imp_lost(k->im, file, no, w[0],
+				 w[0][0] == '@'
+					 ? "conditional lines (keepalived -i) are not followed: skipped"
+					 : "parameter definitions and substitution are not followed: skipped");
+			continue;
+		}
+		if (!strncmp(w[0], "include", 7) && strlen(w[0]) <= 8 &&
+		    strspn(w[0] + 7, "rmwba") == strlen(w[0] + 7)) {
+			if (n != 2)
+				return imp_fail(k->im, file, no, "%s takes one FILENAME", w[0]);
+			if (include(k, file, no, w[1], depth))
+				return -1;
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (push(k, w[i], file, no))
+				return -1;
+		if (push(k, NULL, file, no))
+			return -1;
+	}
+	return 0;
+}
+
+static void free_node(struct node *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->nkids; i++)
+		free_node(&n->kid[i]);
+	free(n->kid);
+	free(n->arg);
+}
+
+/* The statements of a block until its '}' (or the end, at depth 0). */
+static int parse_block(struct ka *k, struct node *b, int depth)
+{
+	struct node *cur = NULL;
+	struct tok *t;
+
+	if (depth > KA_MAX_BLOCK_DEPTH)
+		return imp_fail(k->im, b->file, b->line, "blocks nested deeper than %d", KA_MAX_BLOCK_DEPTH);
+	for (; k->pos < k->n; k->pos++) {
+		t = &k->t[k->pos];
+		if (!t->w) {
+			cur = NULL;
+		} else if (!strcmp(t->w, "}")) {
+			if (!depth)
+				return imp_fail(k->im, t->file, t->line, "'}' closes no block");
+			k->pos++;
+			return 0;
+		} else if (!strcmp(t->w, "{")) {
+			/* "keyword\n{": the brace opens the statement just before */
+			if (!cur && b->nkids && !b->kid[b->nkids - 1].block)
+				cur = &b->kid[b->nkids - 1];
+			if (!cur || cur->block)
+				return imp_fail(k->im, t->file, t->line, "'{' without a keyword before it");
+			cur->block = true;
+			k->pos++;
+			if (parse_block(k, cur, depth + 1))
+				return -1;
+			k->pos--;
+			cur = NULL;
+		} else if (cur) {
+			char **a = realloc(cur->arg, (cur->nargs + 1) * sizeof(*a));
+
+			if (!a)
+				return imp_fail(k->im, t->file, t->line, "out of memory");
+			cur->arg = a;
+			cur->arg[cur->nargs++] = t->w;
+		} else {
+			struct node *kid = realloc(b->kid, (b->nkids + 1) * sizeof(*kid));
+
+			if (!kid)
+				return imp_fail(k->im, t->file, t->line, "out of memory");
+			b->kid = kid;
+			cur = &b->kid[b->nkids++];
+			memset(cur, 0, sizeof(*cur));
+			cur->kw = t->w;
+			cur->file = t->file;
+			cur->line = t->line;
+		}
+	}
+	if (depth)
+		return imp_fail(k->im, b->file, b->line, "'%s {' is not closed ('}' missing)", b->kw);
+	return 0;
+}
+
+/* ---- meaning ---- */
+
+static const struct node *find(const struct node *b, const char *kw)
+{
+	size_t i;
+
+	for (i = 0; i < b->nkids; i++)
+		if (!strcmp(b->kid[i].kw, kw))
+			return &b->kid[i];
+	return NULL;
+}
+
+static const char *arg0(const struct node *n)
+{
+	return n && n->nargs ? n->arg[0] : NULL;
+}
+
+static void lower(char *dst, const char *src, size_t size)
+{
+	size_t i;
+
+	for (i = 0; src[i] && i + 1 < size; i++)
+		dst[i] = tolower((unsigned char)src[i]);
+	dst[i] = '\0';
+}
+
+/* What the service block says, for each (VIP, port) it stands for. */
+struct vs {
+	const struct node *n;
+	const char *proto, *fwd, *interval, *timeout, *retry, *host;
+	bool alpha, inhibit;
+};
+
+/* Keys read elsewhere, and keys with no xlvs meaning, of a virtual_server. */
+static const char *const vs_keys[] = {
+	"delay_loop",
+	"lb_algo",
+	"lvs_sched",
+	"lb_kind",
+	"lvs_method",
+	"persistence_timeout",
+	"persistence_granularity",
+	"protocol",
+	"sorry_server",
+	"sorry_server_lvs_method",
+	"quorum",
+	"hysteresis",
+	"alpha",
+	"inhibit_on_failure",
+	"virtualhost",
+	"connect_timeout",
+	"retry",
+	"nb_get_retry",
+	"real_server",
+	"ip_family",
+	"omega",
+	NULL,
+};
+
+static bool known(const char *const *keys, const char *kw)
+{
+	for (; *keys; keys++)
+		if (!strcmp(*keys, kw))
+			return true;
+	return false;
+}
+
+/* kw TEXT seconds as KEY: DURATION; n is where it is written (or the block it defaults in). */
+static void add_secs(struct imp *im, struct imp_svc *s, int parent, unsigned indent, const struct node *n,
+		     const char *kw, const char *key, const char *text, const char *lost)
+{
+	char d[32], what[96];
+
+	snprintf(what, sizeof(what), "%s %s%s", kw, text, strcmp(n->kw, kw) ? " (keepalived's default)" : "");
+	if (imp_secs(text, d, sizeof(d))) {
+		imp_lost(im, n->file, n->line, what, "not a number of seconds");
+		return;
+	}
+	imp_add(im, s, parent, indent, false, IMP_OPTIONAL, n->file, n->line, what, lost, "%s: %s", key, d);
+}
+
+/* The common keys of a checker; c is the checker block, at the real's check: item. */
+static void check_common(struct imp *im, struct imp_svc *s, int at, const struct vs *v, const struct node *c)
+{
+	const struct node *n;
+	const char *retry = v->retry;
+	char what[96], a[INET6_ADDRSTRLEN + 2];
+
+	const char *interval;
+	bool misc = !strcmp(c->kw, "MISC_CHECK");
+
+	n = find(c, "delay_loop") ? find(c, "delay_loop") : find(v->n, "delay_loop");
+	interval = n && arg0(n) ? arg0(n) : KA_DELAY_LOOP;
+	add_secs(im, s, at, 10, n ? n : c, "delay_loop", "interval", interval,
+		 "the check runs at xlvs's default interval");
+	/* a script's timeout is misc_timeout, by default the delay_loop (keepalived.conf(5)) */
+	n = misc			 ? find(c, "misc_timeout")
+	    : find(c, "connect_timeout") ? find(c, "connect_timeout")
+					 : find(v->n, "connect_timeout");
+	add_secs(im, s, at, 10, n ? n : c, misc ? "misc_timeout" : "connect_timeout", "timeout",
+		 n && arg0(n) ? arg0(n)
+		 : misc	      ? interval
+			      : KA_CONNECT_TIMEOUT,
+		 "the check uses xlvs's default timeout");
+	if ((n = find(c, "retry")) || (n = find(c, "nb_get_retry")))
+		retry = arg0(n);
+	snprintf(what, sizeof(what), "retry %s", retry ? retry : "(1)");
+	/* keepalived: up after one success; down after the first failure and `retry` more */
+	imp_add(im, s, at, 10, false, IMP_OPTIONAL, c->file, c->line, "(keepalived: up after one success)",
+		NULL, "rise: 1");
+	imp_add(im, s, at, 10, false, IMP_OPTIONAL, n ? n->file : c->file, n ? n->line : c->line, what, NULL,
+		"fall: %lu", (retry ? strtoul(retry, NULL, 10) : KA_RETRY) + 1);
+	if (v->alpha)
+		imp_add(im, s, at, 10, false, IMP_OPTIONAL, c->file, c->line, "alpha", NULL, "initial: down");
+	if ((n = find(c, "connect_ip")) && arg0(n))
+		imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "connect_ip", NULL, "address: %s",
+			imp_addr(arg0(n), a, sizeof(a)));
+	if ((n = find(c, "connect_port")) && arg0(n))
+		imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "connect_port", NULL, "port: %s",
+			arg0(n));
+}
+
+static const char *const check_keys[] = {
+	"delay_loop", "connect_timeout", "retry",     "nb_get_retry", "connect_ip", "connect_port",
+	"url",	      "virtualhost",	 "misc_path", "misc_timeout", NULL,
+};
+
+static void http_check(struct imp *im, struct imp_svc *s, int at, const struct vs *v, const struct node *c)
+{
+	const struct node *url = find(c, "url"), *n, *host;
+	size_t i;
+	char *q;
+
+	for (i = 0; i < c->nkids; i++)
+		if (!strcmp(c->kid[i].kw, "url") && &c->kid[i] != url)
+			imp_lost(im, c->kid[i].file, c->kid[i].line, "url",
+				 "xlvs checks one URL per real: only the first url block is carried");
+	if (url) {
+		for (i = 0; i < url->nkids; i++) {
+			n = &url->kid[i];
+			if (!strcmp(n->kw, "path") && arg0(n) && (q = imp_quote(arg0(n)))) {
+				imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "path", NULL,
+					"path: %s", q);
+				free(q);
+			} else if (!strcmp(n->kw, "digest") && arg0(n)) {
+				imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "digest", NULL,
+					"digest: \"md5:%s\"", arg0(n));
+			} else if (!strcmp(n->kw, "status_code") && n->nargs) {
+				char list[256] = "";
+				size_t j, len;
+
+				for (j = 0; j < n->nargs; j++) {
+					len = strlen(list);
+					snprintf(list + len, sizeof(list) - len, "%s\"%s\"", j ? ", " : "",
+						 n->arg[j]);
+				}
+				imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "status_code",
+					NULL, "expect: [%s]", list);
+			} else {
+				imp_lost(im, n->file, n->line, n->kw, "xlvs's http check has no such key");
+			}
+		}
+	}
+	host = find(c, "virtualhost");
+	if ((host && arg0(host)) || v->host) {
+		q = imp_quote(host && arg0(host) ? arg0(host) : v->host);
+		if (q)
+			imp_add(im, s, at, 10, false, IMP_NEEDED, host ? host->file : v->n->file,
+				host ? host->line : v->n->line, "virtualhost", NULL, "host: %s", q);
+		free(q);
+	}
+}
+
+/* MISC_CHECK: misc_path is run by a shell in keepalived as in xlvs; misc_timeout is above. */
+static void misc_check(struct imp *im, struct imp_svc *s, int at, const struct node *c)
+{
+	const struct node *n = find(c, "misc_path");
+	char *q;
+
+	if (n && arg0(n) && (q = imp_quote(arg0(n)))) {
+		imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "misc_path", NULL, "command: %s",
+			q);
+		free(q);
+	}
+}
+
+/* A checker block into the real's check: mapping. false if it is not one xlvs has. */
+static bool checker(struct imp *im, struct imp_svc *s, int real, const struct vs *v, const struct node *c)
+{
+	static const struct {
+		const char *kw, *type;
+	} types[] = {
+		{ "TCP_CHECK", "tcp" },	  { "HTTP_GET", "http" },   { "SSL_GET", "https" },
+		{ "MISC_CHECK", "exec" }, { "PING_CHECK", "icmp" },
+	};
+	char what[64];
+	size_t i;
+	int at;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]) && strcmp(types[i].kw, c->kw); i++)
+		;
+	if (i == sizeof(types) / sizeof(types[0]))
+		return false;
+	snprintf(what, sizeof(what), "%s", c->kw);
+	at = imp_add(im, s, real, 8, false, IMP_OPTIONAL, c->file, c->line, what, "the real is not checked",
+		     "check:");
+	imp_add(im, s, at, 10, false, IMP_NEEDED, c->file, c->line, what, NULL, "type: %s", types[i].type);
+	check_common(im, s, at, v, c);
+	if (!strcmp(types[i].type, "http") || !strcmp(types[i].type, "https"))
+		http_check(im, s, at, v, c);
+	if (!strcmp(types[i].type, "exec"))
+		misc_check(im, s, at, c);
+	for (i = 0; i < c->nkids; i++)
+		if (!known(check_keys, c->kid[i].kw))
+			imp_lost(im, c->kid[i].file, c->kid[i].line, c->kid[i].kw,
+				 !strcmp(c->kid[i].kw, "delay_before_retry")
+					 ? "xlvs retries at the check's interval (fall counts the failures)"
+					 : "xlvs's checks have no such setting");
+	return true;
+}
+
+/* TCP_CHECK, HTTP_GET, SSL_GET, ... */
+static bool is_checker(const char *kw)
+{
+	size_t n = strlen(kw);
+
+	return (n > 6 && !strcmp(kw + n - 6, "_CHECK")) || (n > 4 && !strcmp(kw + n - 4, "_GET"));
+}
+
+static const char *fwd_name(const char *kind, char *buf, size_t size)
+{
+	lower(buf, kind, size);
+	return buf;
+}
+
+static void real_server(struct imp *im, struct imp_svc *s, int reals, const struct vs *v, unsigned port,
+			const struct node *r, bool *any_check)
+{
+	static const char *const real_keys[] = { "weight",     "inhibit_on_failure", "lvs_method",
+						 "uthreshold", "lthreshold",	     NULL };
+	const struct node *n;
+	char a[INET6_ADDRSTRLEN + 2], lost[96], fwd[16], what[128];
+	const char *f = r->file, *fw = v->fwd;
+	bool checked = false;
+	size_t i;
+	int at;
+
+	if (r->nargs < 1) {
+		imp_lost(im, f, r->line, "real_server", "no address");
+		return;
+	}
+	snprintf(what, sizeof(what), "real_server %s%s%s", r->arg[0], r->nargs > 1 ? " " : "",
+		 r->nargs > 1 ? r->arg[1] : "");
+	snprintf(lost, sizeof(lost), "the real %s is left out", r->arg[0]);
+	at = imp_add(im, s, reals, 8, true, IMP_OPTIONAL, f, r->line, what, lost, "address: %s",
+		     imp_addr(r->arg[0], a, sizeof(a)));
+	if ((n = find(r, "weight")) && arg0(n))
+		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "weight", NULL, "weight: %s",
+			arg0(n));
+	if ((n = find(r, "lvs_method")) && arg0(n)) {
+		fw = arg0(n);
+		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "lvs_method", NULL, "forward: %s",
+			fwd_name(fw, fwd, sizeof(fwd)));
+	}
+	if (at >= 0 && fw && !strcmp(fwd_name(fw, fwd, sizeof(fwd)), "tun"))
+		s->items[at].tun_family = strchr(r->arg[0], ':') ? 6 : 4;
+	if (r->nargs > 1 && strtoul(r->arg[1], NULL, 10) != port)
+		imp_add(im, s, at, 8, false, IMP_OPTIONAL, f, r->line, "the real's port",
+			"the real is sent the service's port, as IPVS does with DR and TUN", "port: %s",
+			r->arg[1]);
+	if ((n = find(r, "uthreshold")) && arg0(n))
+		imp_add(im, s, at, 8, false, IMP_OPTIONAL, n->file, n->line, "uthreshold",
+			"the real takes new connections however many it has", KEY_UPPER ": %s", arg0(n));
+	if ((n = find(r, "lthreshold")) && arg0(n))
+		imp_add(im, s, at, 8, false, IMP_OPTIONAL, n->file, n->line, "lthreshold", NULL,
+			KEY_LOWER ": %s", arg0(n));
+	for (i = 0; i < r->nkids; i++) {
+		n = &r->kid[i];
+		if (known(real_keys, n->kw))
+			continue;
+		if (n->block && is_checker(n->kw)) {
+			if (checked)
+				imp_lost(im, n->file, n->line, n->kw,
+					 "xlvs runs one check per real: only the first checker is carried");
+			else if (checker(im, s, at, v, n))
+				checked = *any_check = true;
+			else
+				imp_lost(im, n->file, n->line, n->kw, "xlvs has no such check");
+			continue;
+		}
+		imp_lost(im, n->file, n->line, n->kw,
+			 !strncmp(n->kw, "notify_", 7)
+				 ? "xlvs's notify hooks are per service (notify: {up, down}, with XLVS_REAL)"
+				 : "xlvs has no such setting for a real");
+	}
+	n = find(r, "inhibit_on_failure");
+	if (n && checked && !v->inhibit)
+		imp_lost(im, n->file, n->line, "inhibit_on_failure",
+			 "xlvs sets what a down real becomes per service (on_down): this service removes "
+			 "them, as not all its reals say inhibit_on_failure");
+}
+
+static void sorry(struct imp *im, struct imp_svc *s, const struct vs *v, unsigned port)
+{
+	const struct node *n = find(v->n, "sorry_server"), *m = find(v->n, "sorry_server_lvs_method");
+	char a[INET6_ADDRSTRLEN + 2], fwd[16];
+	const char *fw = m && arg0(m) ? arg0(m) : v->fwd;
+	int at;
+
+	if (!n || !arg0(n))
+		return;
+	at = imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, "sorry_server",
+		     "no server takes new connections while every real is down", "sorry:");
+	imp_add(im, s, at, 6, false, IMP_NEEDED, n->file, n->line, "sorry_server", NULL, "address: %s",
+		imp_addr(arg0(n), a, sizeof(a)));
+	if (fw && strcmp(fwd_name(fw, fwd, sizeof(fwd)), "dr")) {
+		int i = imp_add(im, s, at, 6, false, IMP_NEEDED, m ? m->file : n->file, m ? m->line : n->line,
+				m ? "sorry_server_lvs_method" : "lb_kind", NULL, "forward: %s", fwd);
+
+		if (i >= 0 && !strcmp(fwd, "tun"))
+			s->items[i].tun_family = strchr(arg0(n), ':') ? 6 : 4;
+	}
+	if (n->nargs > 1 && strtoul(n->arg[1], NULL, 10) != port)
+		imp_add(im, s, at, 6, false, IMP_OPTIONAL, n->file, n->line, "the sorry server's port",
+			"the sorry server is sent the service's port", "port: %s", n->arg[1]);
+}
+
+static void quorum(struct imp *im, struct imp_svc *s, const struct vs *v)
+{
+	const struct node *q = find(v->n, "quorum"), *h = find(v->n, "hysteresis");
+	int at;
+
+	if (!q || !arg0(q))
+		return;
+	if (!h || !arg0(h)) {
+		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, q->file, q->line, "quorum",
+			"the service has no quorum", "quorum: %s", arg0(q));
+		return;
+	}
+	at = imp_add(im, s, -1, 4, false, IMP_OPTIONAL, q->file, q->line, "quorum",
+		     "the service has no quorum", "quorum:");
+	imp_add(im, s, at, 6, false, IMP_NEEDED, q->file, q->line, "quorum", NULL, "weight: %s", arg0(q));
+	imp_add(im, s, at, 6, false, IMP_NEEDED, h->file, h->line, "hysteresis", NULL, "hysteresis: %s",
+		arg0(h));
+}
+
+static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v)
+{
+	const struct node *n;
+	char name[32], what[96], lost[96];
+
+	if ((n = find(v->n, "lb_algo")) || (n = find(v->n, "lvs_sched"))) {
+		snprintf(what, sizeof(what), "%s %s", n->kw, arg0(n) ? arg0(n) : "");
+		snprintf(lost, sizeof(lost), "the service uses the default scheduler, %s",
+			 xlvs_sched_names[XLVS_SCHED_MAGLEV]);
+		lower(name, arg0(n) ? arg0(n) : "", sizeof(name));
+		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, what, lost, "scheduler: %s",
+			name);
+	}
+	if (v->fwd) {
+		n = find(v->n, "lb_kind") ? find(v->n, "lb_kind") : find(v->n, "lvs_method");
+		snprintf(what, sizeof(what), "%s %s", n->kw, v->fwd);
+		imp_add(im, s, -1, 4, false, IMP_NEEDED, n->file, n->line, what, NULL, "forward: %s",
+			fwd_name(v->fwd, name, sizeof(name)));
+	}
+	if ((n = find(v->n, "persistence_timeout")) && arg0(n)) {
+		snprintf(what, sizeof(what), "persistence_timeout %s", arg0(n));
+		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, what,
+			"a client's new connections are not kept on one real", KEY_PERSISTENCE ": %ss",
+			arg0(n));
+		if ((n = find(v->n, "persistence_granularity")) && arg0(n))
+			imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line,
+				"persistence_granularity", "persistence is per client address",
+				KEY_PERSIST_NET ": %s", arg0(n));
+	}
+}
+
+static void one_service(struct imp *im, const struct vs *v, const char *addr, unsigned port,
+			const struct node *at)
+{
+	char what[128], a[INET6_ADDRSTRLEN + 2], proto[16];
+	struct imp_svc *s;
+	bool any_check = false;
+	size_t i;
+	int reals;
+
+	snprintf(what, sizeof(what), "virtual_server %s %u", addr, port);
+	s = imp_svc_new(im, at->file, at->line, what);
+	imp_add(im, s, -1, 4, true, IMP_NEEDED, at->file, at->line, what, NULL, "vip: %s",
+		imp_addr(addr, a, sizeof(a)));
+	imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, what, NULL, "port: %u", port);
+	lower(proto, v->proto ? v->proto : "tcp", sizeof(proto));
+	imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, v->proto ? "protocol" : what, NULL,
+		"protocol: %s", proto);
+	service_keys(im, s, v);
+	sorry(im, s, v, port);
+	quorum(im, s, v);
+	reals = imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, what, NULL, "reals:");
+	for (i = 0; i < v->n->nkids; i++)
+		if (!strcmp(v->n->kid[i].kw, "real_server")) /* a block or not: weight 1 by default */
+			real_server(im, s, reals, v, port, &v->n->kid[i], &any_check);
+	/* keepalived takes a failed real out of IPVS unless inhibit_on_failure (weight 0) */
+	if (s && any_check)
+		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, at->file, at->line, "inhibit_on_failure", NULL,
+			"on_down: %s", v->inhibit ? "quiesce" : "remove");
+}
+
+/* Which reals say inhibit_on_failure: all (or the service) quiesce, else remove. */
+static bool all_inhibit(const struct node *vsn)
+{
+	size_t i, reals = 0, inhibit = 0;
+
+	if (find(vsn, "inhibit_on_failure"))
+		return true;
+	for (i = 0; i < vsn->nkids; i++) {
+		if (strcmp(vsn->kid[i].kw, "real_server"))
+			continue;
+		reals++;
+		inhibit += find(&vsn->kid[i], "inhibit_on_failure") != NULL;
+	}
+	return reals && inhibit == reals;
+}
+
+static void vs_report_unknown(struct imp *im, const struct node *vsn)
+{
+	size_t i;
+
+	for (i = 0; i < vsn->nkids; i++) {
+		const struct node *n = &vsn->kid[i];
+
+		if (known(vs_keys, n->kw))
+			continue;
+		imp_lost(im, n->file, n->line, n->kw,
+			 !strcmp(n->kw, "quorum_up") || !strcmp(n->kw, "quorum_down")
+				 ? "xlvs runs one notify.quorum command for both (XLVS_EVENT says which)"
+			 : !strcmp(n->kw, "persistence_engine") ? "xlvs has no persistence engines"
+								: "xlvs has no such setting for a service");
+	}
+	if (find(vsn, "omega"))
+		imp_lost(im, find(vsn, "omega")->file, find(vsn, "omega")->line, "omega",
+			 "xlvs runs no quorum_down command when it stops");
+}
+
+/* IP-IP PORT ranges of virtual_server_group: the last IPv4 byte, "198.18.0.10-12". */
+static void group_entry(struct imp *im, const struct vs *v, const struct node *e)
+{
+	char base[INET6_ADDRSTRLEN], addr[INET6_ADDRSTRLEN], *dash;
+	unsigned long last, from, port;
+	struct in_addr in;
+
+	if (!strcmp(e->kw, "fwmark")) {
+		imp_lost(im, e->file, e->line, "fwmark", "xlvs has no firewall-mark services");
+		return;
+	}
+	if (e->nargs != 1 || !*e->arg[0] || strspn(e->arg[0], "0123456789") != strlen(e->arg[0])) {
+		imp_lost(im, e->file, e->line, e->kw, "not IP PORT or IP-LAST PORT");
+		return;
+	}
+	port = strtoul(e->arg[0], NULL, 10);
+	snprintf(base, sizeof(base), "%s", e->kw);
+	dash = strchr(base, '-');
+	if (!dash) {
+		one_service(im, v, base, port, e);
+		return;
+	}
+	*dash = '\0';
+	last = strtoul(dash + 1, NULL, 10);
+	if (inet_pton(AF_INET, base, &in) != 1 || last > 255 || (from = ntohl(in.s_addr) & 0xff) > last) {
+		imp_lost(im, e->file, e->line, e->kw,
+			 "xlvs import expands IPv4 ranges of the last byte only");
+		return;
+	}
+	for (; from <= last; from++) {
+		in.s_addr = htonl((ntohl(in.s_addr) & ~0xffu) | from);
+		inet_ntop(AF_INET, &in, addr, sizeof(addr));
+		one_service(im, v, addr, port, e);
+	}
+}
+
+static void virtual_server(struct imp *im, const struct node *top, const struct node *vsn)
+{
+	struct vs v = { .n = vsn };
+	const struct node *n;
+	size_t i;
+
+	if ((n = find(vsn, "protocol")))
+		v.proto = arg0(n);
+	if ((n = find(vsn, "lb_kind")) || (n = find(vsn, "lvs_method")))
+		v.fwd = arg0(n);
+	if ((n = find(vsn, "retry")) || (n = find(vsn, "nb_get_retry")))
+		v.retry = arg0(n);
+	if ((n = find(vsn, "virtualhost")))
+		v.host = arg0(n);
+	v.alpha = find(vsn, "alpha") != NULL;
+	v.inhibit = all_inhibit(vsn);
+	if (vsn->nargs == 2 && !strcmp(vsn->arg[0], "fwmark")) {
+		imp_lost(im, vsn->file, vsn->line, "virtual_server fwmark",
+			 "xlvs has no firewall-mark services (a service is a VIP, protocol and port); its reals "
+			 "are left out with it");
+		return;
+	}
+	vs_report_unknown(im, vsn);
+	if (vsn->nargs == 2 && !strcmp(vsn->arg[0], "group")) {
+		for (i = 0; i < top->nkids; i++) {
+			const struct node *g = &top->kid[i];
+
+			if (strcmp(g->kw, "virtual_server_group") || !g->nargs ||
+			    strcmp(g->arg[0], vsn->arg[1]))
+				continue;
+			for (size_t j = 0; j < g->nkids; j++)
+				group_entry(im, &v, &g->kid[j]);
+			return;
+		}
+		imp_lost(im, vsn->file, vsn->line, "virtual_server group", "no virtual_server_group %s",
+			 vsn->arg[1]);
+		return;
+	}
+	if (vsn->nargs != 2 || !*vsn->arg[1] || strspn(vsn->arg[1], "0123456789") != strlen(vsn->arg[1])) {
+		imp_lost(im, vsn->file, vsn->line, "virtual_server",
+			 "not 'virtual_server IP PORT', 'fwmark N' or 'group NAME'");
+		return;
+	}
+	one_service(im, &v, vsn->arg[0], strtoul(vsn->arg[1], NULL, 10), vsn);
+}
+
+static int meaning(struct imp *im, const struct node *top)
+{
+	size_t i;
+
+	for (i = 0; i < top->nkids; i++) {
+		const struct node *n = &top->kid[i];
+
+		if (!strcmp(n->kw, "virtual_server") && n->block)
+			virtual_server(im, top, n);
+		else if (!strcmp(n->kw, "virtual_server_group"))
+			continue;
+		else if (!strncmp(n->kw, "vrrp_", 5))
+			imp_lost(im, n->file, n->line, n->kw,
+				 "xlvs has no VRRP: keep keepalived (or another VRRP daemon) moving the VIPs");
+		else
+			imp_lost(im, n->file, n->line, n->kw,
+				 "xlvs import carries virtual_server blocks only");
+	}
+	return 0;
+}
+
+int imp_keepalived(struct imp *im, const char *file, const char *text, int depth)
+{
+	struct ka k = { .im = im };
+	struct node top = { .kw = "(top)", .file = file, .line = 1 };
+	char *copy = strdup(text);
+	size_t i;
+	int rc;
+
+	if (!copy || keep(&k, copy))
+		return imp_fail(im, file, 0, "out of memory");
+	rc = tokenize(&k, file, copy, depth);
+	if (!rc)
+		rc = parse_block(&k, &top, 0);
+	if (!rc)
+		rc = meaning(im, &top);
+	free_node(&top);
+	free(k.t);
+	for (i = 0; i < k.nbufs; i++)
+		free(k.bufs[i]);
+	free(k.bufs);
+	return rc;
+}

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlvs import ipvsadm|keepalived (cli/import*.c): each row imports one sample
+ * of tests/unit/data/import/ (written for these tests after the examples of
+ * ipvsadm(8) and keepalived.conf(5)) through xlvs_main(), and expects the exit
+ * status, the YAML on stdout and the not-carried lines on stderr exactly; the
+ * YAML must then pass what `xlvsd --check` runs (xlvsd_check: parse, the
+ * interfaces, the planner). Bad input gets its message and status, no YAML.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "xlvs.h"
+
+struct import_case {
+	const char *name;
+	const char *kind; /* ipvsadm or keepalived */
+	const char *file; /* in tests/unit/data/import/ */
+	const char *opts[6];
+	int rc;
+	const char *yaml; /* stdout; NULL: nothing */
+	const char *err;  /* stderr; NULL: nothing */
+};
+
+static const struct import_case cases[] = {
+	{ .name = "ipvsadm_dr_wlc",
+	  .kind = "ipvsadm",
+	  .file = "dr-wlc.rules",
+	  .opts = { "--interface", "lo" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from dr-wlc.rules\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.11\n"
+		  "        weight: 1\n"
+		  "      - address: 198.18.1.12\n"
+		  "        weight: 2\n"
+		  "      - address: 198.18.1.13\n"
+		  "        weight: 0\n",
+	  .err = "dr-wlc.rules:1: not carried: -s wlc: xlvs: scheduler: 'wlc' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
+		 "xlvs import: 1 line of the input not carried (see above)\n" },
+	{ .name = "ipvsadm_mixed",
+	  .kind = "ipvsadm",
+	  .file = "mixed.rules",
+	  .opts = { "--interface", "lo", "--tunnel-source4", "198.18.0.1" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from mixed.rules\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "tunnel:\n"
+		  "  source4: 198.18.0.1\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.10\n"
+		  "    port: 443\n"
+		  "    protocol: tcp\n"
+		  "    reals:\n"
+		  "      - address: 198.19.1.11\n"
+		  "        weight: 1\n"
+		  "        forward: tun\n"
+		  "  - vip: \"2001:db8::10\"\n"
+		  "    port: 53\n"
+		  "    protocol: udp\n"
+		  "    reals:\n"
+		  "      - address: \"2001:db8:1::11\"\n"
+		  "        weight: 3\n"
+		  "      - address: \"2001:db8:1::12\"\n"
+		  "        weight: 3\n"
+		  "  - vip: 198.18.0.20\n"
+		  "    port: 0\n"
+		  "    protocol: tcp\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.22\n"
+		  "        weight: 5\n"
+		  "  - vip: 198.18.0.30\n"
+		  "    port: 4789\n"
+		  "    protocol: udp\n"
+		  "    reals:\n"
+		  "      - address: 198.19.2.31\n"
+		  "        weight: 1\n"
+		  "        forward: gue\n"
+		  "        gue_port: 6081\n",
+	  .err = "mixed.rules:1: not carried: -s rr: xlvs: scheduler: 'rr' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
+		 "mixed.rules:1: not carried: -p 300: xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
+		 "mixed.rules:1: not carried: -M 255.255.255.0: xlvs: unknown key 'persistence_netmask' in service; persistence is per client address\n"
+		 "mixed.rules:2: not carried: -x 100: xlvs: unknown key 'upper_threshold' in real; the real takes new connections however many it has\n"
+		 "mixed.rules:2: not carried: -y 50: xlvs: unknown key 'lower_threshold' in real\n"
+		 "mixed.rules:3: not carried: -m: xlvs: forward: 'nat' is not supported yet (use dr, tun or gue); the real 198.18.1.13 is left out\n"
+		 "mixed.rules:4: not carried: -s mh: xlvs: scheduler: 'mh' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
+		 "mixed.rules:4: not carried: -b mh-fallback,mh-port: xlvs: unknown key 'scheduler_flags' in service\n"
+		 "mixed.rules:7: not carried: -A -f 1: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its 1 real(s) are left out with it\n"
+		 "mixed.rules:9: not carried: -s lc: xlvs: scheduler: 'lc' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
+		 "mixed.rules:9: not carried: -p (300): xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
+		 "mixed.rules:10: not carried: -w 70000: xlvs: weight: 70000 out of range (0..65535); the real 198.18.1.21 is left out\n"
+		 "mixed.rules:12: not carried: -s wrr: xlvs: scheduler: 'wrr' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
+		 "mixed.rules:13: not carried: --tun-nocsum: xlvs has no GUE checksum options\n"
+		 "xlvs import: 14 lines of the input not carried (see above)\n" },
+	{ .name = "ipvsadm_edits",
+	  .kind = "ipvsadm",
+	  .file = "edits.rules",
+	  .opts = { "--interface", "lo" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from edits.rules\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.40\n"
+		  "    port: 25\n"
+		  "    protocol: tcp\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.42\n"
+		  "        weight: 4\n",
+	  .err = "edits.rules:9: not carried: -s wlc: xlvs: scheduler: 'wlc' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
+		 "edits.rules:11: not carried: --set: xlvs has no per-protocol connection timeouts to set\n"
+		 "edits.rules:12: not carried: --start-daemon: xlvs has no connection synchronisation daemon (Maglev sends a flow to the same real on every director instead)\n"
+		 "xlvs import: 3 lines of the input not carried (see above)\n" },
+	{ .name = "ipvsadm_unknown_option",
+	  .kind = "ipvsadm",
+	  .file = "bad-option.rules",
+	  .opts = { "--interface", "lo" },
+	  .rc = 2,
+	  .yaml = NULL,
+	  .err = "bad-option.rules:2: unknown option '--weigth' (ipvsadm -Sn prints -A and -a lines)\n" },
+	{ .name = "ipvsadm_host_name",
+	  .kind = "ipvsadm",
+	  .file = "bad-name.rules",
+	  .opts = { "--interface", "lo" },
+	  .rc = 2,
+	  .yaml = NULL,
+	  .err = "bad-name.rules:1: 'www.example.org:http' is not a numeric ADDRESS[:PORT] (save the rules with ipvsadm -Sn: -n keeps addresses and ports numeric)\n" },
+	{ .name = "ipvsadm_real_before_service",
+	  .kind = "ipvsadm",
+	  .file = "bad-order.rules",
+	  .opts = { "--interface", "lo" },
+	  .rc = 2,
+	  .yaml = NULL,
+	  .err = "bad-order.rules:1: -a: service -t 198.18.0.10:80 is not added before (-A)\n" },
+	{ .name = "ipvsadm_tunnel_needs_source",
+	  .kind = "ipvsadm",
+	  .file = "tunnel.rules",
+	  .opts = { "--interface", "lo" },
+	  .rc = 1,
+	  .yaml = NULL,
+	  .err = "tunnel.rules:2: -i: a tunnel to an IPv4 real needs the director's outer source address, which IPVS takes from the route and xlvs from its configuration: pass --tunnel-source4 ADDR\n" },
+	{ .name = "ipvsadm_missing_file",
+	  .kind = "ipvsadm",
+	  .file = "missing.rules",
+	  .opts = { "--interface", "lo" },
+	  .rc = 2,
+	  .yaml = NULL,
+	  .err = "missing.rules: cannot open: No such file or directory\n" },
+	{ .name = "keepalived_dr_all_carried",
+	  .kind = "keepalived",
+	  .file = "ka-dr.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 0,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-dr.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.11\n"
+		  "        weight: 1\n"
+		  "        check:\n"
+		  "          type: tcp\n"
+		  "          interval: 5s\n"
+		  "          timeout: 2s\n"
+		  "          rise: 1\n"
+		  "          fall: 3\n"
+		  "      - address: 198.18.1.12\n"
+		  "        weight: 3\n"
+		  "        check:\n"
+		  "          type: http\n"
+		  "          interval: 5s\n"
+		  "          timeout: 2s\n"
+		  "          rise: 1\n"
+		  "          fall: 2\n"
+		  "          port: 8080\n"
+		  "          path: \"/healthz\"\n"
+		  "          expect: [\"200\"]\n"
+		  "    on_down: quiesce\n",
+	  .err = NULL },
+	{ .name = "keepalived_full",
+	  .kind = "keepalived",
+	  .file = "ka-full.conf",
+	  .opts = { "--interface", "lo", "--tunnel-source4", "198.18.0.1" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-full.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "tunnel:\n"
+		  "  source4: 198.18.0.1\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.10\n"
+		  "    port: 443\n"
+		  "    protocol: tcp\n"
+		  "    forward: tun\n"
+		  "    sorry:\n"
+		  "      address: 198.19.9.99\n"
+		  "      forward: tun\n"
+		  "    quorum:\n"
+		  "      weight: 2\n"
+		  "      hysteresis: 1\n"
+		  "    reals:\n"
+		  "      - address: 198.19.1.11\n"
+		  "        weight: 2\n"
+		  "        check:\n"
+		  "          type: https\n"
+		  "          interval: 6s\n"
+		  "          timeout: 3s\n"
+		  "          rise: 1\n"
+		  "          fall: 4\n"
+		  "          initial: down\n"
+		  "          path: \"/status\"\n"
+		  "          digest: \"md5:640205b7b0fc66c1ea91c463fac6334d\"\n"
+		  "          host: \"www.example.org\"\n"
+		  "      - address: 198.19.1.12\n"
+		  "        weight: 1\n"
+		  "        check:\n"
+		  "          type: exec\n"
+		  "          interval: 6s\n"
+		  "          timeout: 2500ms\n"
+		  "          rise: 1\n"
+		  "          fall: 2\n"
+		  "          initial: down\n"
+		  "          command: \"/usr/local/bin/check 198.19.1.12\"\n"
+		  "    on_down: remove\n"
+		  "  - vip: 198.18.0.30\n"
+		  "    port: 53\n"
+		  "    protocol: udp\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.2.31\n"
+		  "        weight: 1\n"
+		  "        check:\n"
+		  "          type: icmp\n"
+		  "          interval: 1s\n"
+		  "          rise: 1\n"
+		  "          fall: 2\n"
+		  "    on_down: remove\n",
+	  .err = "ka-full.conf:2: not carried: global_defs: xlvs import carries virtual_server blocks only\n"
+		 "ka-full.conf:6: not carried: vrrp_instance: xlvs has no VRRP: keep keepalived (or another VRRP daemon) moving the VIPs\n"
+		 "ka-full.conf:18: not carried: lb_algo wlc: xlvs: scheduler: 'wlc' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
+		 "ka-full.conf:20: not carried: persistence_timeout 50: xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
+		 "ka-full.conf:21: not carried: persistence_granularity: xlvs: unknown key 'persistence_netmask' in service; persistence is per client address\n"
+		 "ka-full.conf:35: not carried: url: xlvs checks one URL per real: only the first url block is carried\n"
+		 "ka-full.conf:41: not carried: delay_before_retry: xlvs retries at the check's interval (fall counts the failures)\n"
+		 "ka-full.conf:43: not carried: TCP_CHECK: xlvs runs one check per real: only the first checker is carried\n"
+		 "ka-full.conf:50: not carried: notify_down: xlvs's notify hooks are per service (notify: {up, down}, with XLVS_REAL)\n"
+		 "ka-full.conf:54: not carried: misc_dynamic: xlvs's checks have no such setting\n"
+		 "ka-full.conf:59: not carried: virtual_server fwmark: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its reals are left out with it\n"
+		 "ka-full.conf:68: not carried: fwmark: xlvs has no firewall-mark services\n"
+		 "ka-full.d/dns.conf:2: not carried: lb_kind NAT: xlvs: forward: 'nat' is not supported yet (use dr, tun or gue); the service (ka-full.conf:67, virtual_server 198.18.0.20 53) is left out\n"
+		 "ka-full.d/dns.conf:2: not carried: lb_kind NAT: xlvs: forward: 'nat' is not supported yet (use dr, tun or gue); the service (ka-full.conf:67, virtual_server 198.18.0.21 53) is left out\n"
+		 "ka-full.d/dns.conf:11: not carried: the real's port: xlvs: port: 5353 differs from the service port 53 (dr, tun and gue keep the destination port); the real is sent the service's port, as IPVS does with DR and TUN\n"
+		 "ka-full.d/dns.conf:15: not carried: connect_timeout 2: xlvs: timeout: 2000ms is longer than the interval (1000ms); the check uses xlvs's default timeout\n"
+		 "xlvs import: 16 lines of the input not carried (see above)\n" },
+	{ .name = "keepalived_unclosed_block",
+	  .kind = "keepalived",
+	  .file = "ka-unclosed.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 2,
+	  .yaml = NULL,
+	  .err = "ka-unclosed.conf:1: 'virtual_server {' is not closed ('}' missing)\n" },
+	{ .name = "keepalived_extra_brace",
+	  .kind = "keepalived",
+	  .file = "ka-extra-brace.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 2,
+	  .yaml = NULL,
+	  .err = "ka-extra-brace.conf:4: '}' closes no block\n" },
+	{ .name = "keepalived_missing_file",
+	  .kind = "keepalived",
+	  .file = "missing.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 2,
+	  .yaml = NULL,
+	  .err = "missing.conf: cannot open: No such file or directory\n" },
+	{ .name = "keepalived_duplicate_service_and_ipv6_tunnel",
+	  .kind = "keepalived",
+	  .file = "ka-duplicate.conf",
+	  .opts = { "--interface", "lo", "--tunnel-source6", "2001:db8::1" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-duplicate.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "tunnel:\n"
+		  "  source6: \"2001:db8::1\"\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.1\n"
+		  "        weight: 2\n"
+		  "  - vip: \"2001:db8::10\"\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    forward: tun\n"
+		  "    reals:\n"
+		  "      - address: \"2001:db8:1::2\"\n"
+		  "        weight: 1\n",
+	  .err = "ka-duplicate.conf:4: not carried: virtual_server 198.18.0.10 80: xlvs: duplicate service tcp 198.18.0.10:80 (first at ka-duplicate.conf:1); the service (ka-duplicate.conf:4, virtual_server 198.18.0.10 80) is left out\n"
+		 "xlvs import: 1 line of the input not carried (see above)\n" },
+};
+
+#define NR_CASES (sizeof(cases) / sizeof(cases[0]))
+
+struct run {
+	int rc;
+	char *out, *err;
+	size_t out_len, err_len;
+};
+
+/* The samples' folder, next to this file: file names in messages stay as the rows write them. */
+static void enter_data_dir(void)
+{
+	char src[] = __FILE__, dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s/data/import", dirname(src));
+	cr_assert_eq(chdir(dir), 0, "cannot enter %s (run the unit tests from the repository's root)", dir);
+}
+
+/* xlvs import KIND [FILE] WORDS... (file NULL: none) */
+static struct run import(const char *kind, const char *file, const char *const *words)
+{
+	char *argv[16] = { (char *)"xlvs", (char *)"import", (char *)kind };
+	struct run r = { 0 };
+	FILE *out = open_memstream(&r.out, &r.out_len), *err = open_memstream(&r.err, &r.err_len);
+	int argc = 3;
+
+	cr_assert(out && err);
+	if (file)
+		argv[argc++] = (char *)file;
+	for (; *words && argc < 15; words++)
+		argv[argc++] = (char *)*words;
+	r.rc = xlvs_main(argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+/* What `xlvsd --check -c FILE` runs, on the YAML written; pins that cannot exist. */
+static void assert_checks(const char *name, const char *yaml)
+{
+	char path[] = "/tmp/xlvs-import-XXXXXX";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	cr_expect_eq(xlvsd_check(path, "/nonexistent/xlvs-import-test"), XLVSD_EXIT_OK,
+		     "%s: xlvsd --check refuses the YAML written", name);
+	unlink(path);
+}
+
+ParameterizedTestParameters(import, samples)
+{
+	static size_t idx[NR_CASES];
+	size_t i;
+
+	for (i = 0; i < NR_CASES; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, NR_CASES);
+}
+
+ParameterizedTest(size_t *i, import, samples)
+{
+	const struct import_case *c = &cases[*i];
+	struct run r;
+
+	enter_data_dir();
+	r = import(c->kind, c->file, c->opts);
+	cr_expect_str_eq(r.err, c->err ? c->err : "", "%s: stderr", c->name);
+	cr_expect_str_eq(r.out, c->yaml ? c->yaml : "", "%s: stdout", c->name);
+	cr_expect_eq(r.rc, c->rc, "%s: exit %d, expected %d", c->name, r.rc, c->rc);
+	if (c->yaml)
+		assert_checks(c->name, c->yaml);
+	free(r.out);
+	free(r.err);
+}
+
+/* Without --interface the output names eth0 and says so; the status is not changed by it. */
+Test(import, default_interface_is_noted)
+{
+	const char *none[] = { NULL };
+	struct run r;
+
+	enter_data_dir();
+	r = import("keepalived", "ka-dr.conf", none);
+	cr_expect_eq(r.rc, 0, "exit %d: %s", r.rc, r.err);
+	cr_expect_str_eq(
+		r.err,
+		"ka-dr.conf: note: interfaces: eth0 written (the input names none; pass --interface)\n");
+	cr_expect(strstr(r.out, "interfaces:\n  - eth0\n") != NULL, "%s", r.out);
+	free(r.out);
+	free(r.err);
+}
+
+/* Usage errors: exit 1, no YAML. */
+Test(import, usage)
+{
+	static const char *const bad[][4] = {
+		{ "keepalived", NULL },			  /* no FILE */
+		{ "ipvsadm", "--bogus", NULL },		  /* no such option */
+		{ "ipvsadm", "-", "dr-wlc.rules", NULL }, /* two inputs */
+		{ "ipvsadm", "dr-wlc.rules", "--interface", NULL },
+	};
+	size_t i;
+
+	enter_data_dir();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run r = import(bad[i][0], NULL, &bad[i][1]);
+
+		cr_expect_eq(r.rc, 1, "row %zu: exit %d: %s", i, r.rc, r.err);
+		cr_expect_str_empty(r.out, "row %zu", i);
+		free(r.out);
+		free(r.err);
+	}
+}
+
+/*
+ * 1100 services: their default rings (65537 slots each) would not fit the 67108864 slots all
+ * rings may have, so each gets the largest prime that fits, 61007 (67108864 / 1100 = 61008),
+ * and the result passes xlvsd --check (the planner included).
+ */
+Test(import, many_services_get_rings_that_fit)
+{
+	const char *words[] = { "--interface", "lo", NULL };
+	char path[] = "/tmp/xlvs-import-rules-XXXXXX";
+	const char *note = "note: ring_size: 61007 written in each of the 1100 services (65537 slots each "
+			   "would total more than the 67108864 all rings may have)\n";
+	int fd = mkstemp(path), i;
+	FILE *f;
+	struct run r;
+
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert(f);
+	for (i = 0; i < 1100; i++)
+		fprintf(f, "-A -t 198.18.%d.%d:80 -s mh\n-a -t 198.18.%d.%d:80 -r 198.19.0.1:80 -g -w 1\n",
+			i / 200, i % 200 + 1, i / 200, i % 200 + 1);
+	fclose(f);
+	r = import("ipvsadm", path, words);
+	unlink(path);
+	cr_expect_eq(r.rc, 6, "exit %d", r.rc);
+	cr_expect(strstr(r.err, note) != NULL, "%s", r.err);
+	cr_expect(strstr(r.out, "    ring_size: 61007\n") != NULL);
+	assert_checks("1100 services", r.out);
+	free(r.out);
+	free(r.err);
+}
