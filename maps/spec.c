@@ -5,6 +5,17 @@
 
 #include "spec.h"
 
+const char *const xlvs_check_type_names[XLVS_CHECK_MAX] = {
+	[XLVS_CHECK_NONE] = "none",   [XLVS_CHECK_TCP] = "tcp",	  [XLVS_CHECK_HTTP] = "http",
+	[XLVS_CHECK_HTTPS] = "https", [XLVS_CHECK_UDP] = "udp",	  [XLVS_CHECK_DNS] = "dns",
+	[XLVS_CHECK_ICMP] = "icmp",   [XLVS_CHECK_EXEC] = "exec",
+};
+
+const char *xlvs_check_type_name(unsigned int type)
+{
+	return type < XLVS_CHECK_MAX ? xlvs_check_type_names[type] : "unknown";
+}
+
 void xlvs_svc_spec_free(struct xlvs_svc_spec *svc)
 {
 	size_t i;

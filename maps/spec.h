@@ -35,6 +35,10 @@ enum xlvs_check_type {
 	XLVS_CHECK_MAX,
 };
 
+/* "tcp", "http", ...: the configuration's word for each type (index: enum xlvs_check_type). */
+extern const char *const xlvs_check_type_names[XLVS_CHECK_MAX];
+const char *xlvs_check_type_name(unsigned int type);
+
 #define XLVS_CHECK_STR	     256
 #define XLVS_CHECK_CMD	     1024
 #define XLVS_CHECK_MAX_CODES 8

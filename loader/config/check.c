@@ -22,12 +22,6 @@
 #define CHECK_TIME_MAX	       3600000u /* one hour */
 #define CHECK_COUNT_MAX	       1000u
 
-static const char *const check_type_names[XLVS_CHECK_MAX] = {
-	[XLVS_CHECK_NONE] = "none",   [XLVS_CHECK_TCP] = "tcp",	  [XLVS_CHECK_HTTP] = "http",
-	[XLVS_CHECK_HTTPS] = "https", [XLVS_CHECK_UDP] = "udp",	  [XLVS_CHECK_DNS] = "dns",
-	[XLVS_CHECK_ICMP] = "icmp",   [XLVS_CHECK_EXEC] = "exec",
-};
-
 /* The defaults a check starts from when nothing (no service check) is above it. */
 void cf_check_defaults(struct xlvs_check_spec *ck)
 {
@@ -51,7 +45,7 @@ static int key_check_type(struct ctx *c, const struct key *k, yaml_node_t *v, vo
 {
 	static const struct choice types = {
 		.noun = "check type",
-		.names = check_type_names + 1,
+		.names = xlvs_check_type_names + 1,
 		.n = XLVS_CHECK_MAX - 1,
 	};
 	struct check_parse *cp = obj;
@@ -380,7 +374,7 @@ static void type_list(char *buf, size_t size, uint32_t mask)
 
 	for (i = 1; i < XLVS_CHECK_MAX; i++)
 		if (mask & (1u << i))
-			names[n++] = check_type_names[i];
+			names[n++] = xlvs_check_type_names[i];
 	cf_join(buf, size, names, n);
 }
 
@@ -395,7 +389,7 @@ static int check_keys_used(struct ctx *c, const struct xlvs_check_spec *ck, cons
 			continue;
 		type_list(list, sizeof(list), check_key_types[i]);
 		return fail(c, s->key[i], "%s: not used by %s checks (only %s)", check_keys[i].name,
-			    check_type_names[ck->type], list);
+			    xlvs_check_type_names[ck->type], list);
 	}
 	return 0;
 }

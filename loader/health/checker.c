@@ -92,17 +92,6 @@ struct reaper {
 	struct xlvs_checker *ck;
 };
 
-static const char *const type_names[XLVS_CHECK_MAX] = {
-	[XLVS_CHECK_NONE] = "none",   [XLVS_CHECK_TCP] = "tcp",	  [XLVS_CHECK_HTTP] = "http",
-	[XLVS_CHECK_HTTPS] = "https", [XLVS_CHECK_UDP] = "udp",	  [XLVS_CHECK_DNS] = "dns",
-	[XLVS_CHECK_ICMP] = "icmp",   [XLVS_CHECK_EXEC] = "exec",
-};
-
-const char *xlvs_check_type_name(unsigned int type)
-{
-	return type < XLVS_CHECK_MAX ? type_names[type] : "unknown";
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;

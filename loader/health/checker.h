@@ -71,6 +71,4 @@ unsigned int xlvs_checker_queued(const struct xlvs_checker *ck);
 int xlvs_run_command(struct xlvs_checker *ck, const char *command, char *const *env, uint32_t timeout_ms,
 		     xlvs_probe_cb cb, void *ctx);
 
-const char *xlvs_check_type_name(unsigned int type);
-
 #endif /* XLVSD_CHECKER_H */
