@@ -34,6 +34,28 @@ XLVS_INLINE void swap_macs(struct ethhdr *eth)
 	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
 }
 
+/*
+ * Is an ICMP error addressed to the source of the datagram it quotes? A
+ * genuine one always is: RFC 792 (IP fields of every error message:
+ * "Destination Address: The source network and address from the original
+ * datagram's data") and RFC 4443 section 3 ("Copied from the Source Address
+ * field of the invoking packet"). Without this, anyone could steer an error
+ * into another client's flow (a lowered PMTU, a connection reset by the
+ * real's stack) just by quoting it, whatever address the error is sent to.
+ * IPVS gets part of this from where it hooks: ip_vs_in_icmp() runs at
+ * LOCAL_IN, so the error was at least addressed to the director, and it then
+ * needs a connection entry; Katran's parse_icmp() keys by the quote alone.
+ * The outer source is not compared: any router on the path may send one.
+ * p->flow still holds the outer addresses; quoted_src is the quote's source.
+ */
+XLVS_INLINE bool icmp_err_to_quoted_src(const struct pkt *p, const __be32 *quoted_src)
+{
+	if (p->flow.family == XLVS_AF_INET)
+		return p->flow.dst[0] == quoted_src[0];
+	return !((p->flow.dst[0] ^ quoted_src[0]) | (p->flow.dst[1] ^ quoted_src[1]) |
+		 (p->flow.dst[2] ^ quoted_src[2]) | (p->flow.dst[3] ^ quoted_src[3]));
+}
+
 /* Bytes an all-zero echo reply is scanned over: more than an XDP frame without fragments holds. */
 #define ECHO_ZERO_SCAN_MAX	4096
 

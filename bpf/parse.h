@@ -7,6 +7,7 @@
 #ifndef XLVS_BPF_PARSE_H
 #define XLVS_BPF_PARSE_H
 
+#include "icmp.h"
 #include "l2.h"
 #include "stats.h"
 
@@ -71,6 +72,8 @@ XLVS_INLINE int parse_icmp4_inner(void *data, void *end, __u32 off, struct pkt *
 		return drop(XLVS_DROP_ICMP_INNER_TRUNC);
 	if (in->version != IP4_VERSION || in->ihl < IP4_IHL_MIN)
 		return drop(XLVS_DROP_ICMP_INNER_TRUNC);
+	if (!icmp_err_to_quoted_src(p, &in->saddr))
+		return pass(XLVS_EV_PASS_ICMP_MISADDR);
 	p->flow.src[0] = in->daddr;
 	p->flow.dst[0] = in->saddr;
 	p->flow.proto = in->protocol;
@@ -83,6 +86,8 @@ XLVS_INLINE int parse_icmp6_inner(void *data, void *end, __u32 off, struct pkt *
 
 	if ((void *)(in + 1) > end || !in_datagram(p, off, sizeof(*in)))
 		return drop(XLVS_DROP_ICMP_INNER_TRUNC);
+	if (!icmp_err_to_quoted_src(p, in->saddr.in6_u.u6_addr32))
+		return pass(XLVS_EV_PASS_ICMP_MISADDR);
 	__builtin_memcpy(p->flow.src, &in->daddr, IP6_ADDR_LEN);
 	__builtin_memcpy(p->flow.dst, &in->saddr, IP6_ADDR_LEN);
 	p->flow.proto = in->nexthdr;

@@ -150,7 +150,8 @@ enum xlvs_drop_reason {
 	X(ECHO_REPLY,		"icmp_echo_reply")			\
 	X(ICMP_ERR_FWD,		"icmp_error_forwarded")			\
 	X(FIB_GW_FALLBACK,	"fib_gateway_fallback")			\
-	X(CONN_INSERT_FAILED,	"conn_insert_failed")
+	X(CONN_INSERT_FAILED,	"conn_insert_failed")			\
+	X(PASS_ICMP_MISADDR,	"pass_icmp_error_misaddressed")
 
 #define XLVS_X_ENUM(id, name) XLVS_EV_##id,
 enum xlvs_event {
@@ -328,7 +329,11 @@ XLVS_ABI_SIZE(struct xlvs_decap_cfg, 4);
 	X(REJ_NOT_LOCAL,	"rejected_not_local")			\
 	X(REJ_TRUNC,		"rejected_truncated")			\
 	X(REJ_BAD_INNER,	"rejected_bad_inner")			\
-	X(REJ_FRAGMENT,		"rejected_fragment")
+	X(REJ_FRAGMENT,		"rejected_fragment")			\
+	X(REJ_BAD_HDR,		"rejected_bad_header")			\
+	X(REJ_IP4_CSUM,		"rejected_bad_ip4_checksum")		\
+	X(REJ_UDP_LEN,		"rejected_bad_udp_length")		\
+	X(REJ_UDP_CSUM,		"rejected_bad_udp_checksum")
 
 #define XLVS_X_ENUM(id, name) XLVS_DECAP_##id,
 enum xlvs_decap_counter {

@@ -189,13 +189,24 @@ struct poke {
 	uint8_t mask, val;
 };
 
+#define NPOKES 2
+
+/* The outer UDP checksum of a GUE frame, after the pokes. */
+enum udp_csum_edit {
+	UDP_CSUM_KEEP,
+	UDP_CSUM_SET, /* a valid checksum (the director sends none over IPv4) */
+	UDP_CSUM_BAD, /* a valid checksum, off by one */
+};
+
 struct decap_fixture {
 	const char *name;
 	struct pkt_spec pkt;
-	bool encap;	       /* run pkt through the director first: the frame is its output */
-	uint16_t tun_gue_port; /* encap: try client ports from pkt.sport until the GUE port is this */
-	struct poke poke;      /* encap: edit the tunnel frame (at 0: none) */
-	uint16_t trim;	       /* drop this many bytes off the frame's end */
+	bool encap;		  /* run pkt through the director first: the frame is its output */
+	uint16_t tun_gue_port;	  /* encap: try client ports from pkt.sport until the GUE port is this */
+	struct poke poke[NPOKES]; /* encap: edit the tunnel frame (at 0: none) */
+	bool keep_ip_csum;	  /* after the pokes, leave the outer IPv4 header checksum as it was */
+	enum udp_csum_edit udp_csum;
+	uint16_t trim; /* drop this many bytes off the frame's end */
 	/* Setup: how the decapsulator is loaded and configured. */
 	uint16_t gue_port;	/* load-time gue_port (0 = default) */
 	const char *only_local; /* check_dst with this one local IPv4 address; OUTER_DST: the frame's */
@@ -206,11 +217,23 @@ struct decap_fixture {
 	uint16_t strip; /* DOUT_INNER: bytes of outer headers removed */
 };
 
-#define COUNTED(c)	 .counter = XLVS_DECAP_##c + 1
-#define SET_BYTE(off, v) .poke = { .at = (off), .mask = 0xff, .val = (v) }
-#define SET_BITS(off, b) .poke = { .at = (off), .mask = (b), .val = (b) }
-#define UNTOUCHED	 .verdict = XDP_PASS, .out = DOUT_SAME
-#define DECAPSULATED(n)	 .verdict = XDP_PASS, .out = DOUT_INNER, .strip = (n)
+#define COUNTED(c)	      .counter = XLVS_DECAP_##c + 1
+#define SET_BYTE(off, v)      .poke = { { .at = (off), .mask = 0xff, .val = (v) } }
+#define SET_BITS(off, b)      .poke = { { .at = (off), .mask = (b), .val = (b) } }
+#define SET_NIBBLE_HI(off, v) .poke = { { .at = (off), .mask = 0xf0, .val = (v) << 4 } }
+#define SET_BE16(off, v)                                                                                     \
+	.poke = { { .at = (off), .mask = 0xff, .val = (v) >> 8 },                                            \
+		  { .at = (off) + 1, .mask = 0xff, .val = (v)&0xff } }
+
+/* Offsets in a tunnel frame without VLAN tag. */
+#define O4		14	      /* outer IPv4 header */
+#define O6		14	      /* outer IPv6 header */
+#define U4		(O4 + 20)     /* outer UDP header over IPv4 */
+#define U6		(O6 + 40)     /* outer UDP header over IPv6 */
+#define GUE4_VIP	"198.18.0.12" /* gue4 service: GUE over IPv4 */
+#define GUE6_VIP	"2001:db8::12"
+#define UNTOUCHED	.verdict = XDP_PASS, .out = DOUT_SAME
+#define DECAPSULATED(n) .verdict = XDP_PASS, .out = DOUT_INNER, .strip = (n)
 
 /* .only_local = OUTER_DST: the tunnel frame's own outer destination is the local address. */
 static const char OUTER_DST[] = "outer destination";
@@ -270,20 +293,188 @@ static const struct decap_fixture drows[] = {
 	  .trim = 50,
 	  UNTOUCHED,
 	  COUNTED(REJ_TRUNC) },
-	/* MF set; the checksum no longer matters: XDP never checks it */
 	{ "fragmented outer rejected",
 	  { TCP4("198.18.0.11") },
 	  .encap = true,
 	  SET_BITS(14 + 6, 0x20),
 	  UNTOUCHED,
 	  COUNTED(REJ_FRAGMENT) },
+
+	/* ---- the outer IPv4 header, as ip_rcv_core() checks it ---- */
+	{ "ipip outer version 6 rejected",
+	  { TCP4("198.18.0.11") },
+	  .encap = true,
+	  SET_NIBBLE_HI(O4, 6),
+	  UNTOUCHED,
+	  COUNTED(REJ_BAD_HDR) },
+	{ "ipip outer header length 4 rejected",
+	  { TCP4("198.18.0.11") },
+	  .encap = true,
+	  SET_BYTE(O4, 0x44),
+	  UNTOUCHED,
+	  COUNTED(REJ_BAD_HDR) },
+	{ "gue4 outer header length 4 is not taken for gue",
+	  { TCP4(GUE4_VIP) },
+	  .encap = true,
+	  .tun_gue_port = STD_GUE_PORT,
+	  SET_BYTE(O4, 0x44),
+	  UNTOUCHED },
+	{ "ipip outer total length below its header rejected",
+	  { TCP4("198.18.0.11") },
+	  .encap = true,
+	  SET_BE16(O4 + 2, 19),
+	  UNTOUCHED,
+	  COUNTED(REJ_BAD_HDR) },
+	{ "ipip outer header checksum wrong rejected (ttl changed, checksum kept)",
+	  { TCP4("198.18.0.11") },
+	  .encap = true,
+	  SET_BYTE(O4 + 8, 63),
+	  .keep_ip_csum = true,
+	  UNTOUCHED,
+	  COUNTED(REJ_IP4_CSUM) },
+	{ "gue4 outer header checksum wrong rejected",
+	  { TCP4(GUE4_VIP) },
+	  .encap = true,
+	  .tun_gue_port = STD_GUE_PORT,
+	  SET_BYTE(O4 + 8, 63),
+	  .keep_ip_csum = true,
+	  UNTOUCHED,
+	  COUNTED(REJ_IP4_CSUM) },
+	{ "ipip outer ttl changed with its checksum decapsulated",
+	  { TCP4("198.18.0.11") },
+	  .encap = true,
+	  SET_BYTE(O4 + 8, 63),
+	  DECAPSULATED(20),
+	  COUNTED(IPIP) },
+	{ "inner packet beyond the outer total length rejected",
+	  { TCP4("198.18.0.11"), .payload = 40 },
+	  .encap = true,
+	  SET_BE16(O4 + 2, 20 + 19),
+	  UNTOUCHED,
+	  COUNTED(REJ_BAD_INNER) },
+
+	/* ---- the outer IPv6 header, as ipv6_rcv() checks it ---- */
+	{ "ip6ip6 outer version 4 rejected",
+	  { TCP6("2001:db8::11") },
+	  .encap = true,
+	  SET_NIBBLE_HI(O6, 4),
+	  UNTOUCHED,
+	  COUNTED(REJ_BAD_HDR) },
+	{ "truncated ip6ip6 outer rejected",
+	  { TCP6("2001:db8::11"), .payload = 100 },
+	  .encap = true,
+	  .trim = 50,
+	  UNTOUCHED,
+	  COUNTED(REJ_TRUNC) },
+
+	/* ---- GUE's UDP header, as udp_queue_rcv_one_skb() checks it before fou ---- */
+	{ "gue4 with a valid udp checksum decapsulated",
+	  { TCP4(GUE4_VIP), .payload = 33 },
+	  .encap = true,
+	  .tun_gue_port = STD_GUE_PORT,
+	  .udp_csum = UDP_CSUM_SET,
+	  DECAPSULATED(20 + 8),
+	  COUNTED(GUE4) },
+	{ "gue4 with a wrong udp checksum rejected",
+	  { TCP4(GUE4_VIP), .payload = 33 },
+	  .encap = true,
+	  .tun_gue_port = STD_GUE_PORT,
+	  .udp_csum = UDP_CSUM_BAD,
+	  UNTOUCHED,
+	  COUNTED(REJ_UDP_CSUM) },
+	{ "gue4 udp length short of the payload rejected",
+	  { TCP4(GUE4_VIP) },
+	  .encap = true,
+	  .tun_gue_port = STD_GUE_PORT,
+	  SET_BE16(U4 + 4, 8 + 20),
+	  UNTOUCHED,
+	  COUNTED(REJ_UDP_LEN) },
+	{ "gue4 udp length below the udp header rejected",
+	  { TCP4(GUE4_VIP) },
+	  .encap = true,
+	  .tun_gue_port = STD_GUE_PORT,
+	  SET_BE16(U4 + 4, 7),
+	  UNTOUCHED,
+	  COUNTED(REJ_UDP_LEN) },
+	{ "gue6 with the director's udp checksum decapsulated",
+	  { TCP6(GUE6_VIP), .payload = 33 },
+	  .encap = true,
+	  DECAPSULATED(40 + 8),
+	  COUNTED(GUE6) },
+	{ "gue6 with a zero udp checksum decapsulated (RFC 6935)",
+	  { TCP6(GUE6_VIP), .payload = 33 },
+	  .encap = true,
+	  SET_BE16(U6 + 6, 0),
+	  DECAPSULATED(40 + 8),
+	  COUNTED(GUE6) },
+	{ "gue6 with an inner byte changed rejected by its udp checksum",
+	  { TCP6(GUE6_VIP), .payload = 33 },
+	  .encap = true,
+	  SET_BYTE(U6 + 8 + 7, 1),
+	  UNTOUCHED,
+	  COUNTED(REJ_UDP_CSUM) },
+	{ "gue6 with a wrong udp checksum rejected",
+	  { TCP6(GUE6_VIP), .payload = 33 },
+	  .encap = true,
+	  .udp_csum = UDP_CSUM_BAD,
+	  UNTOUCHED,
+	  COUNTED(REJ_UDP_CSUM) },
+	{ "gue6 udp length beyond the payload rejected",
+	  { TCP6(GUE6_VIP) },
+	  .encap = true,
+	  SET_BE16(U6 + 4, 1000),
+	  UNTOUCHED,
+	  COUNTED(REJ_UDP_LEN) },
 };
 
 #define NDROWS (sizeof(drows) / sizeof(drows[0]))
 
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 static uint16_t tun_udp_dport4(const uint8_t *tun)
 {
 	return (uint16_t)(tun[14 + 20 + 2] << 8 | tun[14 + 20 + 3]);
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The row's pokes, then the checksums it asks for (edited by the test, computed by pktgen.c). */
+static void edit_tunnel_frame(const struct decap_fixture *f, uint8_t *frame, size_t len)
+{
+	uint8_t *ip = frame + 14, *uh = NULL;
+	size_t ulen = 0;
+	int i;
+
+	for (i = 0; i < NPOKES; i++)
+		if (f->poke[i].at)
+			frame[f->poke[i].at] = (uint8_t)((frame[f->poke[i].at] & ~f->poke[i].mask) |
+							 f->poke[i].val);
+	if (get16(frame + 12) == ETH_P_IP && !f->keep_ip_csum) {
+		put_be16(ip + 10, 0);
+		put_be16(ip + 10, csum_finish(csum_partial(ip, (ip[0] & 0xf) * 4u, 0)));
+	}
+	if (f->udp_csum == UDP_CSUM_KEEP)
+		return;
+	cr_assert(f->pkt.vlan == 0, "%s: udp_csum edits frames without a VLAN tag", f->name);
+	uh = frame + (get16(frame + 12) == ETH_P_IP ? U4 : U6);
+	ulen = len - (size_t)(uh - frame);
+	put_be16(uh + 6, 0);
+	if (get16(frame + 12) == ETH_P_IP)
+		put_be16(uh + 6, l4_csum4(ip, uh, ulen, IPPROTO_UDP));
+	else
+		put_be16(uh + 6, l4_csum6(ip, uh, ulen, IPPROTO_UDP));
+	/* 0xffff + 1 would be 0, "no checksum", which is accepted (and 0xffff is 0x0000's equal) */
+	if (f->udp_csum == UDP_CSUM_BAD) {
+		cr_assert_neq(get16(uh + 6), 0xffff, "%s: pick another payload", f->name);
+		put_be16(uh + 6, (uint16_t)(get16(uh + 6) + 1));
+	}
 }
 
 /*
@@ -315,8 +506,7 @@ static size_t decap_row_frame(const struct decap_fixture *f, uint8_t *frame, uin
 			     f->name, f->tun_gue_port);
 	}
 	world_close(&w);
-	if (f->poke.at)
-		frame[f->poke.at] = (uint8_t)((frame[f->poke.at] & ~f->poke.mask) | f->poke.val);
+	edit_tunnel_frame(f, frame, len);
 	return len - f->trim;
 }
 

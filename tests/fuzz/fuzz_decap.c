@@ -3,8 +3,11 @@
  * libFuzzer target: frames through the real-server decapsulator
  * (bpf/xlvs_decap.bpf.c) with BPF_PROG_RUN. An independent model of what the
  * decapsulator promises (IPIP, 6in4, GUE over IPv4; IP6IP6, 4in6, GUE over
- * IPv6; fragments, truncation, non-local destinations and bad inner versions
- * rejected) predicts the counter; on every run:
+ * IPv6; rejected: a bad outer header (version, header length, total length
+ * below the header), a wrong IPv4 header checksum, fragments, truncation, a
+ * GUE UDP length other than the IP payload's or a wrong non-zero UDP
+ * checksum, non-local destinations, inner packets beyond the outer datagram
+ * or of the wrong version) predicts the counter; on every run:
  *   - the verdict is XDP_PASS;
  *   - exactly the predicted counter moves, by one (none for non-tunnel frames);
  *   - decapsulated: the frame is the input's MACs (and VLAN tag), the inner
@@ -74,8 +77,23 @@ static void dc_open(struct dc *d, uint16_t port)
 	}
 }
 
+/* XLVS_FUZZ_SUMMARY=1: at exit, how often each counter moved (for docs/reliability.md). */
+static uint64_t moved_count[XLVS_DECAP_MAX + 1];
+
+static void summary(void)
+{
+	int i;
+
+	fprintf(stderr, "summary: none (not a tunnel) %lu\n", (unsigned long)moved_count[0]);
+	for (i = 0; i < XLVS_DECAP_MAX; i++)
+		fprintf(stderr, "summary: %-26s %lu\n", xlvs_decap_names[i],
+			(unsigned long)moved_count[i + 1]);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	if (getenv("XLVS_FUZZ_SUMMARY"))
+		atexit(summary);
 	ncpus = libbpf_num_possible_cpus();
 	dc_open(&dcs[0], XLVS_GUE_PORT_DEFAULT);
 	dc_open(&dcs[1], 7777);
@@ -111,41 +129,76 @@ static bool is_local(uint8_t family, const uint8_t *addr)
 	return false;
 }
 
+/* GUE's UDP header: its length is the IP payload's, a non-zero checksum verifies. */
+static int model_gue(const uint8_t *ip, uint8_t family, const uint8_t *uh, size_t plen)
+{
+	if (fz_get16(uh + 4) != plen)
+		return XLVS_DECAP_REJ_UDP_LEN;
+	if (fz_get16(uh + 6) && fz_csum(uh, plen, fz_pseudo(ip, family, IPPROTO_UDP, plen)))
+		return XLVS_DECAP_REJ_UDP_CSUM;
+	return -1;
+}
+
+/* IPv4 outer: the counter of a refusal, -1 when it passes; *tot: the datagram's length. */
+static int model_outer4(const uint8_t *ip, size_t avail, int kind, size_t olen, size_t *tot)
+{
+	size_t hlen = (size_t)(ip[0] & 0xf) * 4;
+
+	*tot = fz_get16(ip + 2);
+	if (ip[0] >> 4 != 4 || hlen < 20 || *tot < hlen)
+		return XLVS_DECAP_REJ_BAD_HDR;
+	if (*tot > avail)
+		return XLVS_DECAP_REJ_TRUNC;
+	if (fz_csum(ip, hlen, 0))
+		return XLVS_DECAP_REJ_IP4_CSUM;
+	if (fz_get16(ip + 6) & 0x3fff)
+		return XLVS_DECAP_REJ_FRAGMENT;
+	if (*tot < olen)
+		return XLVS_DECAP_REJ_TRUNC;
+	return kind == XLVS_DECAP_GUE4 ? model_gue(ip, 4, ip + hlen, *tot - hlen) : -1;
+}
+
+static int model_outer6(const uint8_t *ip, size_t avail, int kind, size_t olen, size_t *tot)
+{
+	size_t plen = fz_get16(ip + 4);
+
+	*tot = 40 + plen;
+	if (ip[0] >> 4 != 6)
+		return XLVS_DECAP_REJ_BAD_HDR;
+	if (*tot > avail || *tot < olen)
+		return XLVS_DECAP_REJ_TRUNC;
+	return kind == XLVS_DECAP_GUE6 ? model_gue(ip, 6, ip + 40, plen) : -1;
+}
+
 /*
  * The model: -1 for "not a tunnel packet" (no counter), else the counter that
- * must move; *olen: the outer bytes stripped, *inner: the inner version.
+ * must move; *olen: the outer bytes stripped, *inner: the inner version. The
+ * outer checks follow the kernel's receive path (ip_rcv_core(), ipv6_rcv(),
+ * the UDP checks before fou), as bpf/xlvs_decap.bpf.c documents them.
  */
 static int model(const uint8_t *f, size_t len, uint16_t gue_port, bool check_dst, size_t *olenp, int *innerp)
 {
 	uint16_t et;
-	size_t l2 = fz_l2(f, len, &et), olen;
+	size_t l2 = fz_l2(f, len, &et), olen, tot;
 	const uint8_t *ip = f + l2;
-	int kind, want, ver;
-	bool frag = false;
-	size_t tot;
+	int kind, want, ver, rej;
 
 	if (!l2 || (et != 0x0800 && et != 0x86dd))
 		return -1;
 	if (et == 0x0800) {
-		if (l2 + 20 > len || (ip[0] & 0xf) < 5)
+		if (l2 + 20 > len)
 			return -1;
 		olen = (size_t)(ip[0] & 0xf) * 4;
 		if (ip[9] == IPPROTO_IPIP)
 			kind = XLVS_DECAP_IPIP, want = 4;
 		else if (ip[9] == IPPROTO_IPV6)
 			kind = XLVS_DECAP_6IN4, want = 6;
-		else if (ip[9] == IPPROTO_UDP && l2 + olen + 8 <= len && fz_get16(ip + olen + 2) == gue_port)
+		else if (ip[9] == IPPROTO_UDP && olen >= 20 && l2 + olen + 8 <= len &&
+			 fz_get16(ip + olen + 2) == gue_port)
 			kind = XLVS_DECAP_GUE4, want = 0, olen += 8;
 		else
 			return -1;
-		frag = fz_get16(ip + 6) & 0x3fff;
-		tot = fz_get16(ip + 2);
-		if (frag)
-			return XLVS_DECAP_REJ_FRAGMENT;
-		if (l2 + tot > len || tot < olen)
-			return XLVS_DECAP_REJ_TRUNC;
-		if (check_dst && !is_local(4, ip + 16))
-			return XLVS_DECAP_REJ_NOT_LOCAL;
+		rej = model_outer4(ip, len - l2, kind, olen, &tot);
 	} else {
 		if (l2 + 40 > len)
 			return -1;
@@ -158,12 +211,13 @@ static int model(const uint8_t *f, size_t len, uint16_t gue_port, bool check_dst
 			kind = XLVS_DECAP_GUE6, want = 0, olen += 8;
 		else
 			return -1;
-		if (l2 + 40 + fz_get16(ip + 4) > len)
-			return XLVS_DECAP_REJ_TRUNC;
-		if (check_dst && !is_local(6, ip + 24))
-			return XLVS_DECAP_REJ_NOT_LOCAL;
+		rej = model_outer6(ip, len - l2, kind, olen, &tot);
 	}
-	if (l2 + olen + 20 > len)
+	if (rej >= 0)
+		return rej;
+	if (check_dst && !is_local(et == 0x0800 ? 4 : 6, ip + (et == 0x0800 ? 16 : 24)))
+		return XLVS_DECAP_REJ_NOT_LOCAL;
+	if (olen + 20 > tot)
 		return XLVS_DECAP_REJ_BAD_INNER;
 	ver = f[l2 + olen] >> 4;
 	if ((want && ver != want) || (ver != 4 && ver != 6))
@@ -219,6 +273,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	features[(moved + 1) * 2 + !!(opt & FZ_DC_CHECK_DST)]++;
+	moved_count[moved + 1]++;
 	kind = model(in, len, d->gue_port, cfg.flags & XLVS_DECAP_F_CHECK_DST, &olen, &inner);
 	FZ_ASSERT(moved == kind, "counter moved: %s, model: %s", moved < 0 ? "none" : xlvs_decap_names[moved],
 		  kind < 0 ? "none" : xlvs_decap_names[kind]);

@@ -7,9 +7,11 @@
  *             one drop reason and no traffic counter; XDP_PASS exactly one pass
  *             event; XDP_TX exactly one of echo reply, too-big sent or one
  *             service + one real of that service (packets 1, bytes = frame);
- *   XDP_PASS  the frame is unchanged;
+ *   XDP_PASS  the frame is unchanged; pass_icmp_error_misaddressed only for
+ *             an ICMP error not addressed to the quoted packet's source;
  *   XDP_TX    forwarded: destination MAC = the next hop of a real of a service
- *             matching the packet's flow (VIP, protocol, port or port 0); DR
+ *             matching the packet's flow (VIP, protocol, port or port 0; an
+ *             ICMP error only when sent to the quoted packet's source); DR
  *             changes the MACs only; tunnels: outer lengths, IPv4 header checksum,
  *             source, destination = real, GUE ports and lengths, IPv6 GUE UDP
  *             checksum valid whenever the input's checksums were, the inner
@@ -155,6 +157,7 @@ static void clear_conns(void)
 /* The client -> VIP flow the input describes, as the oracle sees it. */
 struct oflow {
 	bool icmp_err, echo;
+	bool misaddressed; /* ICMP error not sent to the quoted packet's source (RFC 792, RFC 4443 3) */
 	uint8_t family, proto;
 	const uint8_t *dst;
 	uint16_t dport;
@@ -181,6 +184,7 @@ static void oracle_flow(const uint8_t *in, const struct fz_ip *ip, struct oflow 
 		if (!icmp_error_type(ip->family, l4[0]))
 			return;
 		f->icmp_err = true;
+		f->misaddressed = memcmp(f->dst, q + (ip->family == 4 ? 12 : 8), ip->family == 4 ? 4 : 16);
 		if (ip->family == 4) {
 			f->dst = q + 12; /* the quoted packet's source */
 			f->proto = q[9];
@@ -352,6 +356,7 @@ static void check_forwarded(const uint8_t *in, size_t in_len, const uint8_t *out
 		  std_svcs[svc].name);
 	FZ_ASSERT(b->ev[XLVS_EV_ICMP_ERR_FWD] - a->ev[XLVS_EV_ICMP_ERR_FWD] == f.icmp_err,
 		  "icmp_error_forwarded");
+	FZ_ASSERT(!f.misaddressed, "forwarded an ICMP error not addressed to the quoted packet's source");
 	if (f.icmp_err) {
 		FZ_ASSERT(nf == 0, "an ICMP error counted as a new flow");
 	} else {
@@ -390,7 +395,7 @@ static void run_once(const uint8_t *in, size_t in_len, const struct xlvs_config 
 {
 	static uint8_t out[PKT_MAX];
 	static const int pass_ev[] = { XLVS_EV_PASS_NOT_IP, XLVS_EV_PASS_NO_SERVICE, XLVS_EV_PASS_FRAGMENT,
-				       XLVS_EV_PASS_NEIGH };
+				       XLVS_EV_PASS_NEIGH, XLVS_EV_PASS_ICMP_MISADDR };
 	struct snap a, b;
 	size_t out_len, l2;
 	uint64_t drops = 0, passes = 0, d;
@@ -460,6 +465,15 @@ static void run_once(const uint8_t *in, size_t in_len, const struct xlvs_config 
 	case XDP_PASS:
 		FZ_ASSERT(drops == 0, "XDP_PASS counted drop %s", xlvs_drop_names[reason]);
 		FZ_ASSERT(passes == 1, "XDP_PASS with %lu pass events", (unsigned long)passes);
+		if (b.ev[XLVS_EV_PASS_ICMP_MISADDR] != a.ev[XLVS_EV_PASS_ICMP_MISADDR]) {
+			struct oflow f;
+
+			FZ_ASSERT(is_ip && ip.ok, "pass_icmp_error_misaddressed for a malformed datagram");
+			oracle_flow(in, &ip, &f);
+			FZ_ASSERT(
+				f.icmp_err && f.misaddressed,
+				"pass_icmp_error_misaddressed for an error sent to the quoted packet's source");
+		}
 		if (b.ev[XLVS_EV_PASS_NEIGH] != a.ev[XLVS_EV_PASS_NEIGH]) {
 			/* Encapsulated, left to the kernel to resolve the neighbour: our MACs kept. */
 			FZ_ASSERT(opt2 & FZ_LB2_NO_NH, "neighbour pass with resolved reals");

@@ -54,7 +54,7 @@ size_t fz_l2(const uint8_t *f, size_t len, uint16_t *ethertype)
 	return 18;
 }
 
-static uint32_t pseudo(const uint8_t *ip, uint8_t family, uint8_t proto, size_t l4len)
+uint32_t fz_pseudo(const uint8_t *ip, uint8_t family, uint8_t proto, size_t l4len)
 {
 	uint32_t s = 0;
 	size_t i, a = family == 4 ? 12 : 8, n = family == 4 ? 8 : 32;
@@ -140,7 +140,8 @@ void fz_ip_parse(const uint8_t *buf, size_t buflen, size_t off, uint8_t want, st
 	l4len = ip->len - ip->hlen;
 	switch (ip->proto) {
 	case P_TCP:
-		ip->l4_csum_ok = l4len >= 20 && fz_csum(l4, l4len, pseudo(h, ip->family, P_TCP, l4len)) == 0;
+		ip->l4_csum_ok = l4len >= 20 &&
+				 fz_csum(l4, l4len, fz_pseudo(h, ip->family, P_TCP, l4len)) == 0;
 		break;
 	case P_UDP:
 		if (l4len < 8)
@@ -150,14 +151,14 @@ void fz_ip_parse(const uint8_t *buf, size_t buflen, size_t off, uint8_t want, st
 			ip->l4_csum_ok = true;
 			break;
 		}
-		ip->l4_csum_ok = fz_csum(l4, l4len, pseudo(h, ip->family, P_UDP, l4len)) == 0;
+		ip->l4_csum_ok = fz_csum(l4, l4len, fz_pseudo(h, ip->family, P_UDP, l4len)) == 0;
 		break;
 	case P_ICMP:
 		ip->l4_csum_ok = ip->family == 4 && l4len >= 8 && fz_csum(l4, l4len, 0) == 0;
 		break;
 	case P_ICMP6:
 		ip->l4_csum_ok = ip->family == 6 && l4len >= 8 &&
-				 fz_csum(l4, l4len, pseudo(h, 6, P_ICMP6, l4len)) == 0;
+				 fz_csum(l4, l4len, fz_pseudo(h, 6, P_ICMP6, l4len)) == 0;
 		break;
 	}
 }
@@ -172,7 +173,7 @@ static void fix_l4(uint8_t *h, uint8_t family, uint8_t proto, uint8_t *l4, size_
 		if (l4len < 20)
 			return;
 		put16(l4 + 16, 0);
-		put16(l4 + 16, fz_csum(l4, l4len, pseudo(h, family, P_TCP, l4len)));
+		put16(l4 + 16, fz_csum(l4, l4len, fz_pseudo(h, family, P_TCP, l4len)));
 		return;
 	case P_UDP:
 		if (l4len < 8)
@@ -183,7 +184,7 @@ static void fix_l4(uint8_t *h, uint8_t family, uint8_t proto, uint8_t *l4, size_
 		if (family == 4 && !fz_get16(l4 + 6))
 			return; /* no checksum stays none */
 		put16(l4 + 6, 0);
-		c = fz_csum(l4, l4len, pseudo(h, family, P_UDP, l4len));
+		c = fz_csum(l4, l4len, fz_pseudo(h, family, P_UDP, l4len));
 		put16(l4 + 6, c ? c : 0xffff);
 		return;
 	case P_ICMP:
@@ -196,7 +197,7 @@ static void fix_l4(uint8_t *h, uint8_t family, uint8_t proto, uint8_t *l4, size_
 		if (family != 6 || l4len < 4)
 			return;
 		put16(l4 + 2, 0);
-		put16(l4 + 2, fz_csum(l4, l4len, pseudo(h, 6, P_ICMP6, l4len)));
+		put16(l4 + 2, fz_csum(l4, l4len, fz_pseudo(h, 6, P_ICMP6, l4len)));
 		return;
 	case P_IPIP:
 	case P_IPV6:

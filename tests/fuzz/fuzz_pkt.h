@@ -77,6 +77,8 @@ void fz_fixup(uint8_t *buf, size_t buflen, size_t off, uint16_t gue_port, int de
 uint16_t fz_get16(const uint8_t *p);
 /* Internet checksum over buf with an initial sum; 0 when the data (checksum included) is valid. */
 uint16_t fz_csum(const uint8_t *buf, size_t len, uint32_t sum);
+/* The pseudo header's sum (RFC 768, RFC 8200 8.1) of the datagram whose IP header is at ip. */
+uint32_t fz_pseudo(const uint8_t *ip, uint8_t family, uint8_t proto, size_t l4len);
 
 /* Failure: print and abort (libFuzzer records the input as a crash). */
 #define FZ_ASSERT(cond, ...)                                                                                 \

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Golden vectors for the flow hash and the GUE source port: fixed values
+ * Golden vectors for the flow hash, the GUE source port and the Maglev ring
+ * (below): fixed values
  * written here, derived once from an independent reference implementation
  * (a short Python transcription of the definition in include/xlvs/hash.h,
  * not this code), so a change to the hash that the BPF fixtures would follow
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include <xlvs/hash.h>
+
+#include "maglev.h"
 
 struct golden_flow {
 	uint8_t family, proto;
@@ -78,4 +81,105 @@ Test(golden, gue_source_port)
 			     "flow %zu: GUE source port %u, golden %u", i, xlvs_gue_sport(xlvs_flow_hash(&f)),
 			     golden[i].gue_sport);
 	}
+}
+
+/*
+ * Golden Maglev rings. The tables were computed once by
+ * tests/unit/golden_maglev.py, an independent reference written from the
+ * definitions and not from maps/maglev.c: the Maglev paper's population
+ * (Eisenbud et al., NSDI'16, section 3.4: each backend walks (offset + j *
+ * skip) mod M and claims its next free slot on each turn), the permutation
+ * inputs of maps/maglev.h (a 19-byte key: family, 16 address bytes, service
+ * port in network order; the seeded splitmix64 hash) and the weighting rules
+ * stated at the top of maps/maglev.c (turn k of weight w in round
+ * floor((2k+1) * wmax / 2w), ties in the order of the previous turns). The
+ * reference walks every permutation plainly; rings this small are built by
+ * maps/maglev.c's endgame search alone, so these rows also pin that the two
+ * agree. Byte order plays no part: keys are packed little-endian by hand.
+ */
+#define GOLDEN_RING 31
+
+struct golden_real {
+	uint32_t id;
+	const char *addr;
+	uint32_t weight;
+};
+
+static const struct golden_real golden_reals[] = {
+	{ 10, "198.18.1.11", 3 }, /* offset 16, skip 18 */
+	{ 11, "198.18.1.12", 2 }, /* offset 6, skip 18 */
+	{ 12, "198.18.1.13", 1 }, /* offset 17, skip 12 */
+};
+
+/* Weights 3/2/1: 15, 11 and 5 slots of 31. */
+static const uint32_t golden_ring_all[GOLDEN_RING] = { 10, 10, 11, 10, 10, 10, 11, 10, 10, 10, 12,
+						       11, 10, 11, 11, 10, 10, 12, 11, 11, 10, 10,
+						       12, 10, 11, 11, 10, 12, 11, 12, 11 };
+/* Real 11 removed: only its 11 slots and one other (slot 1, 10 -> 12) change. */
+static const uint32_t golden_ring_without_11[GOLDEN_RING] = { 10, 12, 10, 10, 10, 10, 12, 10, 10, 10, 12,
+							      12, 10, 10, 10, 10, 10, 12, 10, 10, 10, 10,
+							      12, 10, 10, 10, 10, 12, 10, 12, 10 };
+static const uint32_t golden_changed[] = { 1, 2, 6, 11, 13, 14, 18, 19, 24, 25, 28, 30 };
+
+/* The key of maps/plan.c's real_key(): family, address (16 bytes), service port (network order). */
+static void golden_real_key(const struct golden_real *r, uint16_t port, uint8_t key[19])
+{
+	uint16_t be = htons(port);
+
+	memset(key, 0, 19);
+	key[0] = XLVS_AF_INET;
+	cr_assert_eq(inet_pton(AF_INET, r->addr, key + 1), 1);
+	memcpy(key + 17, &be, 2);
+}
+
+/* maps/maglev.c's ring of golden_reals without the one at index `skip` (-1: all of them). */
+static void golden_build(uint32_t *ring, int skip)
+{
+	struct xlvs_maglev_backend b[3];
+	uint8_t keys[3][19];
+	size_t i, n = 0;
+
+	for (i = 0; i < 3; i++) {
+		if ((int)i == skip)
+			continue;
+		golden_real_key(&golden_reals[i], 80, keys[n]);
+		b[n] = (struct xlvs_maglev_backend){ .real_id = golden_reals[i].id,
+						     .weight = golden_reals[i].weight,
+						     .key = keys[n],
+						     .key_len = 19 };
+		n++;
+	}
+	cr_assert_eq(xlvs_maglev_build(ring, GOLDEN_RING, b, n), 0);
+}
+
+static void expect_ring(const uint32_t *got, const uint32_t *want, const char *what)
+{
+	uint32_t i;
+
+	for (i = 0; i < GOLDEN_RING; i++)
+		cr_expect_eq(got[i], want[i], "%s: slot %u holds real %u, golden %u", what, i, got[i],
+			     want[i]);
+}
+
+Test(golden, maglev_ring)
+{
+	uint32_t ring[GOLDEN_RING];
+
+	golden_build(ring, -1);
+	expect_ring(ring, golden_ring_all, "weights 3/2/1");
+}
+
+Test(golden, maglev_ring_after_removing_a_real)
+{
+	uint32_t all[GOLDEN_RING], less[GOLDEN_RING], idx[GOLDEN_RING], n, i;
+
+	golden_build(all, -1);
+	golden_build(less, 1);
+	expect_ring(less, golden_ring_without_11, "real 11 removed");
+	n = xlvs_ring_diff(all, less, GOLDEN_RING, idx);
+	cr_assert_eq(n, sizeof(golden_changed) / sizeof(golden_changed[0]), "%u slots changed, golden %zu", n,
+		     sizeof(golden_changed) / sizeof(golden_changed[0]));
+	for (i = 0; i < n; i++)
+		cr_expect_eq(idx[i], golden_changed[i], "changed slot %u: %u, golden %u", i, idx[i],
+			     golden_changed[i]);
 }
