@@ -216,7 +216,7 @@ static int service_req(struct xlvs_ctx *c, int argc, char **argv, const char *cm
 		json_object_set_new(req, "ring_size", json_integer(a.ring));
 	if (req && a.echo >= 0)
 		json_object_set_new(req, "echo", json_boolean(a.echo));
-	return xlvs_request_applied(c, req);
+	return xlvs_request_change(c, req, &a.svc);
 }
 
 int cmd_service_add(struct xlvs_ctx *c, int argc, char **argv)

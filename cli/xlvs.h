@@ -39,6 +39,8 @@ struct xlvs_ctx {
 	const char *sock_path;
 	int timeout_ms;
 	const struct xlvs_cmd *cmd; /* the command running: its usage line for errors */
+	/* The service a request is about ("TCP 198.18.0.10:80"): a refusal that does not name it is prefixed with it. */
+	char about[XLVS_EPSTRLEN + 16], about_vip[48];
 };
 
 /* One OBJECT VERB pair. verb NULL: the object takes no verb (stats, status, reload). */

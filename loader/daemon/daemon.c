@@ -30,7 +30,7 @@
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Parse and validate path, interfaces included; msg gets "file:line:column: msg". */
-static int load_config(const char *path, struct xlvs_spec *spec, char *msg, size_t size)
+int xlvsd_load_config(const char *path, struct xlvs_spec *spec, char *msg, size_t size)
 {
 	struct xlvs_conf_error ce;
 	int err;
@@ -93,7 +93,7 @@ int xlvsd_check(const char *config, const char *pin_dir)
 	int err;
 
 	memset(&spec, 0, sizeof(spec));
-	if (load_config(config, &spec, msg, sizeof(msg))) {
+	if (xlvsd_load_config(config, &spec, msg, sizeof(msg))) {
 		fprintf(stderr, "%s\n", msg);
 		return XLVSD_EXIT_CONFIG;
 	}
@@ -403,7 +403,7 @@ int xlvsd_reload(struct xlvsd *d, struct xlvs_apply_stats *st, char *msg, size_t
 	memset(&want, 0, sizeof(want));
 	memset(st, 0, sizeof(*st));
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", now_usec());
-	err = load_config(d->opts->config, &want, why, sizeof(why));
+	err = xlvsd_load_config(d->opts->config, &want, why, sizeof(why));
 	d->reloading = true;
 	if (!err)
 		err = xlvsd_apply(d, &want, st, why, sizeof(why));
@@ -618,7 +618,7 @@ int xlvsd_run(const struct xlvsd_opts *opts)
 	d.dp.lock_fd = d.dp.prog_fd = -1;
 	xlvsd_status_init(&d.status);
 	memset(&want, 0, sizeof(want));
-	if (load_config(opts->config, &want, msg, sizeof(msg))) {
+	if (xlvsd_load_config(opts->config, &want, msg, sizeof(msg))) {
 		log_err("%s", msg);
 		return XLVSD_EXIT_CONFIG;
 	}

@@ -36,6 +36,11 @@
 #include "xlvs.h"
 #include "xlvs_lb.skel.h"
 
+/* What every runtime change made through xlvsd says on stderr (item 5 of issue 14). */
+#define RUNTIME_NOTE                                                                                          \
+	"xlvs: note: runtime change only: `xlvs reload` or an xlvsd restart reverts it to the configuration " \
+	"file (`xlvs save` prints the running state)\n"
+
 /* ---- capture ------------------------------------------------------------- */
 
 struct cap {
@@ -1109,6 +1114,22 @@ static const struct ep_case ep_cases[] = {
 	  "unknown protocol 'sctp' in '198.18.0.10:80/sctp' (tcp or udp)" },
 	{ "198.18.0.10/", true, NULL, 0, 0, "unknown protocol ''" },
 	{ "198.18.0.10:80/udp", false, NULL, 0, 0, "a real server takes no /protocol" },
+	/* IPv6 and a port: brackets, or an error saying how to write it (never port 0 silently). */
+	{ "2001:db8::10:80", true, NULL, 0, 0,
+	  "'2001:db8::10:80' is ambiguous: write [2001:db8::10]:80 for port 80, or [2001:db8::10:80] for "
+	  "the address" },
+	{ "2001:db8::10:80/udp", true, NULL, 0, 0,
+	  "write [2001:db8::10]:80/udp for port 80, or [2001:db8::10:80]/udp for the address" },
+	{ "2001:db8::1:0", false, NULL, 0, 0,
+	  "'2001:db8::1:0' is ambiguous: write [2001:db8::1]:0 for port 0" },
+	{ "2001:db8:0:0:0:0:0:10:80", true, NULL, 0, 0,
+	  "'2001:db8:0:0:0:0:0:10:80': an IPv6 address with a port is written [2001:db8:0:0:0:0:0:10]:80" },
+	{ "::ffff:198.18.0.1:80", false, NULL, 0, 0, "is written [::ffff:198.18.0.1]:80" },
+	{ "[2001:db8::10:80]", true, "2001:db8::10:80", 0, 0, NULL },
+	{ "2001:db8::10:ab", false, "2001:db8::10:ab", 0, 0, NULL }, /* hex: no port */
+	{ "2001:db8::10:99999", true, NULL, 0, 0, "invalid address '2001:db8::10:99999'" },
+	{ "2001:db8:1:2:3:4:5:6", false, "2001:db8:1:2:3:4:5:6", 0, 0,
+	  NULL }, /* 7 groups before: no address */
 };
 
 Test(cli_args, endpoints)
@@ -1247,6 +1268,15 @@ static const struct bad_line bad_lines[] = {
 	  "xlvs: unknown option '--bogus'\n",
 	  "usage: xlvs service list" },
 	{ { "real", "add", "198.18.0.10:80" }, 1, "xlvs: missing REAL (real server address)\n", REAL_USAGE },
+	{ { "real", "add", "2001:db8::10:80", "2001:db8:1::11" },
+	  1,
+	  "xlvs: '2001:db8::10:80' is ambiguous: write [2001:db8::10]:80 for port 80, or [2001:db8::10:80] "
+	  "for the address\n",
+	  REAL_USAGE },
+	{ { "real", "add", "[2001:db8::10]:80", "2001:db8:1::11:8080" },
+	  1,
+	  "xlvs: '2001:db8:1::11:8080' is ambiguous: write [2001:db8:1::11]:8080",
+	  REAL_USAGE },
 	{ { "real", "add", "198.18.0.10:80", "198.18.1.1/tcp" },
 	  1,
 	  "xlvs: '198.18.1.1/tcp': a real server takes no /protocol\n",
@@ -1630,11 +1660,12 @@ static const struct ctl_row ctl_rows[] = {
 	  .out = "applied: services updated 1\n",
 	  .req_keys = 3,
 	  .req = { JFALSE("echo") } },
-	{ "real drain is set-weight 0",
+	{ "real drain is set-weight 0, and says the change is runtime only",
 	  "{\"ok\":true,\"applied\":{}}",
 	  { "--socket", SOCK, "real", "drain", "198.18.0.10:80", "198.18.1.11:80" },
 	  0,
 	  .out = "applied: nothing\n",
+	  .err = RUNTIME_NOTE,
 	  .req = { JSTR("cmd", "real-set-weight"), JINT("weight", 0), JINT("real.port", 80),
 		   JSTR("service.protocol", "tcp") } },
 	{ "refused is exit 4 with the daemon's words, control characters neutered",
@@ -1643,6 +1674,18 @@ static const struct ctl_row ctl_rows[] = {
 	  4,
 	  .out = "",
 	  .err = "xlvs: no service tcp 198.18.0.99:80?[2J\n" },
+	{ "a refusal that does not name the service is prefixed with it",
+	  "{\"ok\":false,\"error\":\"no real 198.18.1.99 in this service\"}",
+	  { "--socket", SOCK, "real", "del", "[2001:db8::10]:80/udp", "198.18.1.99" },
+	  4,
+	  .out = "",
+	  .err = "xlvs: UDP [2001:db8::10]:80: no real 198.18.1.99 in this service\n" },
+	{ "a refused service add: no runtime note",
+	  "{\"ok\":false,\"error\":\"ring_size: 7 is too small\"}",
+	  { "--socket", SOCK, "service", "add", "198.18.0.10:80", "ring-size", "7" },
+	  4,
+	  .out = "",
+	  .err = "xlvs: TCP 198.18.0.10:80: ring_size: 7 is too small\n" },
 	{ "status through the socket",
 	  status_json,
 	  { "--socket", SOCK, "status" },
@@ -2143,7 +2186,8 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	    "--wait", "--timeout=1");
 	cr_expect_eq(r.rc, XLVS_EXIT_TIMEOUT);
 	cr_expect_str_eq(r.out.buf, "applied: nothing\n0s  active 1  inactive 0\n1s  active 1  inactive 0\n");
-	cr_expect_str_eq(r.err.buf, "xlvs: 198.18.1.11 still has active connections after 1 s (--timeout)\n");
+	cr_expect_str_eq(r.err.buf, RUNTIME_NOTE
+			 "xlvs: 198.18.1.11 still has active connections after 1 s (--timeout)\n");
 	run_free(&r);
 	fake_stop(&f);
 
@@ -2152,7 +2196,8 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	RUN(&r, "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.99",
 	    "--wait");
 	cr_expect_eq(r.rc, 2);
-	cr_expect_str_eq(r.err.buf, "xlvs: 198.18.1.99 is no longer in the maps of TCP 198.18.0.10:80\n");
+	cr_expect_str_eq(r.err.buf,
+			 RUNTIME_NOTE "xlvs: 198.18.1.99 is no longer in the maps of TCP 198.18.0.10:80\n");
 	run_free(&r);
 	fake_stop(&f);
 
