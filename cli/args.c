@@ -543,6 +543,7 @@ static const struct xlvs_opt *find_name(const struct xlvs_opt *opts, const char 
 static int check_complete(struct xlvs_ctx *c, const struct xlvs_opt *opts, const unsigned char *seen)
 {
 	const struct xlvs_opt *o, *n;
+	const char *what;
 
 	for (o = opts; o->kind; o++)
 		if ((o->flags & XLVS_OPT_REQUIRED) && !seen[o - opts])
@@ -551,8 +552,9 @@ static int check_complete(struct xlvs_ctx *c, const struct xlvs_opt *opts, const
 		if (!seen[o - opts] || !o->needs)
 			continue;
 		n = find_name(opts, o->needs);
+		what = o->name ? o->name : o->arg; /* a positional is named by its word */
 		if (n && !seen[n - opts])
-			return xlvs_usage_error(c, "%.*s needs %s%s%s", (int)strcspn(o->name, "|"), o->name,
+			return xlvs_usage_error(c, "%.*s needs %s%s%s", (int)strcspn(what, "|"), what,
 						o->needs, takes_value(n) ? " " : "",
 						takes_value(n) ? n->arg : "");
 	}

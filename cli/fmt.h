@@ -88,5 +88,7 @@ void xlvs_fmt_applied(struct xp *p, const char *key, const char *label, json_t *
 void xlvs_fmt_status(struct xp *p, json_t *reply);
 void xlvs_fmt_duration(long long seconds, char *buf, size_t size);
 void xlvs_fmt_nexthop(struct xp *p, const struct xlvs_real *r, const char *indent);
+/* xlvsd's diff reply: "+ real ...", "~ service ...: key from -> to" lines, or file/changes/refused in JSON. */
+void xlvs_fmt_diff(struct xp *p, json_t *reply);
 
 #endif /* XLVS_CLI_FMT_H */

@@ -144,8 +144,11 @@ static int real_diff(json_t *out, const struct xlvs_svc_spec *fs, const struct x
 	if (!err && tr)
 		err = xlvs_conf_real_items(ts, tr, &b);
 	if (!err)
-		err = add_change(out, "real", !fr ? "added" : !tr ? "removed" : "changed", ts ? ts : fs,
-				 tr ? tr : fr, fields_diff(&a, &b));
+		err = add_change(out, "real",
+				 !fr   ? "added"
+				 : !tr ? "removed"
+				       : "changed",
+				 ts ? ts : fs, tr ? tr : fr, fields_diff(&a, &b));
 	xlvs_conf_items_free(&a);
 	xlvs_conf_items_free(&b);
 	return err;
@@ -184,8 +187,11 @@ static int svc_diff(json_t *out, const struct xlvs_svc_spec *fs, const struct xl
 	if (!err && ts)
 		err = xlvs_conf_svc_items(ts, &b);
 	if (!err)
-		err = add_change(out, "service", !fs ? "added" : !ts ? "removed" : "changed", ts ? ts : fs,
-				 NULL, fields_diff(&a, &b));
+		err = add_change(out, "service",
+				 !fs   ? "added"
+				 : !ts ? "removed"
+				       : "changed",
+				 ts ? ts : fs, NULL, fields_diff(&a, &b));
 	xlvs_conf_items_free(&a);
 	xlvs_conf_items_free(&b);
 	if (!err && ts)

@@ -1218,7 +1218,7 @@ static const struct bad_line bad_lines[] = {
 	{ { "--socket=", "status" }, 1, "xlvs: --socket needs a non-empty value\n", NULL },
 	{ { "frob" },
 	  1,
-	  "xlvs: unknown object 'frob' (service, real, stats, conn, status, reload, decap, help)\n",
+	  "xlvs: unknown object 'frob' (service, real, stats, conn, status, reload, diff, save, decap, help)\n",
 	  "usage: xlvs [OPTIONS]" },
 	{ { "s" }, 1, "xlvs: ambiguous object 's'", NULL },
 	{ { "service", "frob" },

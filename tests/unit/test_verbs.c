@@ -12,9 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ev.h>
 #include <jansson.h>
+#include <unistd.h>
 
 #include "config/conf.h"
+#include "config/specedit.h"
+#include "daemon/daemon.h"
+#include "health/hc.h"
+#include "helpers.h"
+#include "xlvs_lb.skel.h"
 #include "config/save.h"
 #include "daemon/verbs.h"
 #include "spec.h"
@@ -26,7 +33,8 @@ static void expect_addr_eq(const struct xlvs_addr *a, const struct xlvs_addr *b,
 	cr_expect(a->family == b->family && !memcmp(a->be, b->be, sizeof(a->be)), "%s differs", what);
 }
 
-static void expect_check_eq(const struct xlvs_check_spec *a, const struct xlvs_check_spec *b, const char *what)
+static void expect_check_eq(const struct xlvs_check_spec *a, const struct xlvs_check_spec *b,
+			    const char *what)
 {
 	cr_expect_eq(a->type, b->type, "%s type", what);
 	cr_expect_eq(a->initial_up, b->initial_up, "%s initial", what);
@@ -65,7 +73,8 @@ static void expect_real_eq(const struct xlvs_real_spec *a, const struct xlvs_rea
 		expect_check_eq(a->check, b->check, what);
 }
 
-static void expect_health_eq(const struct xlvs_svc_health *a, const struct xlvs_svc_health *b, const char *what)
+static void expect_health_eq(const struct xlvs_svc_health *a, const struct xlvs_svc_health *b,
+			     const char *what)
 {
 	cr_expect_eq(!a, !b, "%s: health on one side only", what);
 	if (!a || !b)
@@ -301,4 +310,324 @@ Test(save, text_exact)
 	cr_expect_str_eq(text, want);
 	free(text);
 	xlvs_spec_free(&s);
+}
+
+/* ---- diff ------------------------------------------------------------------ */
+
+/* One change as a line: "real changed tcp 198.18.0.10:80 198.18.1.11 weight 1>3, forward dr>tun". */
+static void change_line(json_t *c, char *buf, size_t size)
+{
+	json_t *svc = json_object_get(c, "service"), *real = json_object_get(c, "real"), *f;
+	size_t o, i;
+
+	o = snprintf(buf, size, "%s %s", json_string_value(json_object_get(c, "object")),
+		     json_string_value(json_object_get(c, "change")));
+	if (svc)
+		o += snprintf(buf + o, size - o, " %s %s:%lld",
+			      json_string_value(json_object_get(svc, "protocol")),
+			      json_string_value(json_object_get(svc, "vip")),
+			      json_integer_value(json_object_get(svc, "port")));
+	if (real)
+		o += snprintf(buf + o, size - o, " %s", json_string_value(json_object_get(real, "address")));
+	json_array_foreach (json_object_get(c, "fields"), i, f) {
+		json_t *from = json_object_get(f, "from"), *to = json_object_get(f, "to");
+
+		o += snprintf(buf + o, size - o, "%s%s %s>%s", i ? ", " : " ",
+			      json_string_value(json_object_get(f, "key")),
+			      from ? json_string_value(from) : "", to ? json_string_value(to) : "");
+	}
+}
+
+#define SVC_A "  - { vip: 198.18.0.10, port: 80, protocol: tcp, reals: [{ address: 198.18.1.11 }] }\n"
+#define SVC_B "  - { vip: 198.18.0.11, port: 53, protocol: udp }\n"
+
+struct diff_row {
+	const char *name, *from, *to;
+	const char *changes[6]; /* change_line() of each, in order */
+};
+
+static const struct diff_row diff_rows[] = {
+	{ "the same file: no change",
+	  "interface: eth0\nservices:\n" SVC_A,
+	  "interface: eth0\nservices:\n" SVC_A,
+	  { NULL } },
+	{ "a weight",
+	  "interface: eth0\nservices:\n" SVC_A,
+	  "interface: eth0\nservices:\n"
+	  "  - { vip: 198.18.0.10, port: 80, protocol: tcp, reals: [{ address: 198.18.1.11, weight: 5 }] }\n",
+	  { "real changed tcp 198.18.0.10:80 198.18.1.11 weight 1>5" } },
+	{ "a real added, one removed, one drained",
+	  "interface: eth0\nservices:\n"
+	  "  - vip: 198.18.0.10\n    port: 80\n    protocol: tcp\n"
+	  "    reals: [{ address: 198.18.1.11 }, { address: 198.18.1.12 }]\n",
+	  "interface: eth0\nservices:\n"
+	  "  - vip: 198.18.0.10\n    port: 80\n    protocol: tcp\n"
+	  "    reals: [{ address: 198.18.1.13, forward: tun }, { address: 198.18.1.11, weight: 0 }]\n"
+	  "tunnel: { source4: 198.18.0.1 }\n",
+	  { "global changed tunnel.source4 >\"198.18.0.1\"",
+	    "real removed tcp 198.18.0.10:80 198.18.1.12 address \"198.18.1.12\">, weight 1>, forward dr>",
+	    "real added tcp 198.18.0.10:80 198.18.1.13 address >\"198.18.1.13\", weight >1, forward >tun",
+	    "real changed tcp 198.18.0.10:80 198.18.1.11 weight 1>0" } },
+	{ "a service added and one removed; the other's scheduler and check",
+	  "interface: eth0\nservices:\n" SVC_A SVC_B,
+	  "interface: eth0\nservices:\n"
+	  "  - { vip: 198.18.0.12, port: 0, protocol: tcp, forward: tun, reals: [{ address: 198.18.1.11 }] }\n"
+	  "  - { vip: 198.18.0.10, port: 80, protocol: tcp, scheduler: maglev, ring_size: 251,\n"
+	  "      check: { type: tcp }, reals: [{ address: 198.18.1.11 }] }\n"
+	  "tunnel: { source4: 198.18.0.1 }\n",
+	  { "global changed tunnel.source4 >\"198.18.0.1\"",
+	    "service removed udp 198.18.0.11:53 vip \"198.18.0.11\">, port 53>, protocol udp>, scheduler maglev>, "
+	    "forward dr>, ring_size 65537>, echo false>",
+	    "service added tcp 198.18.0.12:0 vip >\"198.18.0.12\", port >0, protocol >tcp, scheduler >maglev, "
+	    "forward >tun, ring_size >65537, echo >false",
+	    "real added tcp 198.18.0.12:0 198.18.1.11 address >\"198.18.1.11\", weight >1, forward >tun",
+	    "service changed tcp 198.18.0.10:80 ring_size 65537>251, check.type >tcp, check.interval >2000ms, "
+	    "check.timeout >1000ms, check.rise >2, check.fall >3, check.initial >up, on_down >quiesce" } },
+	{ "the same service over another protocol is another service",
+	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: udp }\n",
+	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: tcp }\n",
+	  { "service removed udp 198.18.0.11:53 vip \"198.18.0.11\">, port 53>, protocol udp>, scheduler maglev>, "
+	    "forward dr>, ring_size 65537>, echo false>",
+	    "service added tcp 198.18.0.11:53 vip >\"198.18.0.11\", port >53, protocol >tcp, scheduler >maglev, "
+	    "forward >dr, ring_size >65537, echo >false" } },
+};
+
+Test(diff, rows)
+{
+	size_t i, j;
+
+	for (i = 0; i < sizeof(diff_rows) / sizeof(diff_rows[0]); i++) {
+		const struct diff_row *t = &diff_rows[i];
+		struct xlvs_spec from, to;
+		char line[1024];
+		json_t *d, *c;
+
+		parse_ok(t->name, t->from, &from);
+		parse_ok(t->name, t->to, &to);
+		d = xlvsd_spec_diff(&from, &to);
+		cr_assert_not_null(d, "%s", t->name);
+		for (j = 0; t->changes[j]; j++)
+			;
+		cr_expect_eq(json_array_size(d), j, "%s: %zu changes, want %zu", t->name, json_array_size(d),
+			     j);
+		json_array_foreach (d, j, c) {
+			change_line(c, line, sizeof(line));
+			cr_expect_str_eq(line, t->changes[j] ? t->changes[j] : "(none)", "%s: change %zu",
+					 t->name, j);
+			if (!t->changes[j])
+				break;
+		}
+		json_decref(d);
+		xlvs_spec_free(&from);
+		xlvs_spec_free(&to);
+	}
+}
+
+/* ---- save and diff in a daemon around the director's maps (root) ----------- */
+
+/*
+ * As tests/unit/test_reload.c: xlvsd put together by hand around the loaded
+ * (not pinned, not attached) object's maps and a health manager whose loop
+ * never runs, so no check result moves the state under the test.
+ */
+static struct xlvs_lb_bpf *skel;
+static struct xlvsd d;
+static struct xlvsd_opts opts = { .config = "/etc/xlvs/xlvs.yaml" };
+
+static void setup(void)
+{
+	memset(&d, 0, sizeof(d));
+	skel = unit_director_load(0, 0, &d.maps);
+	d.opts = &opts;
+	d.dp.lock_fd = d.dp.prog_fd = -1;
+	xlvsd_status_init(&d.status);
+	d.loop = ev_loop_new(EVFLAG_AUTO);
+	cr_assert_not_null(d.loop);
+	cr_assert_eq(xlvsd_hc_new(&d.hc, d.loop, 4, NULL, NULL), 0);
+}
+
+static void teardown(void)
+{
+	xlvsd_hc_free(d.hc);
+	xlvs_spec_free(&d.spec);
+	xlvs_maps_close(&d.maps);
+	ev_loop_destroy(d.loop);
+	xlvs_lb_bpf__destroy(skel);
+}
+
+/* Apply s as xlvsd does, minus the interfaces (nothing is attached here); d.spec keeps them. */
+static int apply_detached(struct xlvs_spec *s, struct xlvs_apply_stats *st, char *msg, size_t size)
+{
+	struct xlvs_global_spec g = s->global;
+	int err;
+
+	s->global.nr_interfaces = 0;
+	err = xlvsd_apply(&d, s, st, msg, size);
+	if (!err)
+		d.spec.global = g;
+	return err;
+}
+
+static void expect_nothing_written(const struct xlvs_apply_stats *st, const char *when)
+{
+	cr_expect(!st->services_added && !st->services_updated && !st->services_removed &&
+			  !st->reals_written && !st->reals_removed && !st->ring_slots_written &&
+			  !st->vips_written && !st->vips_removed,
+		  "%s: written: services +%u ~%u -%u, reals %u -%u, ring slots %u, vips %u -%u", when,
+		  st->services_added, st->services_updated, st->services_removed, st->reals_written,
+		  st->reals_removed, st->ring_slots_written, st->vips_written, st->vips_removed);
+}
+
+/* The running state with `interface: lo` (it exists wherever the test runs). */
+static const char lo_yaml[] =
+	"interface: lo\n"
+	"tunnel: { source4: 198.18.0.1 }\n"
+	"services:\n"
+	"  - vip: 198.18.0.10\n"
+	"    port: 80\n"
+	"    protocol: tcp\n"
+	"    ring_size: 251\n"
+	"    check: { type: exec, command: \"true\" }\n"
+	"    reals:\n"
+	"      - { address: 198.18.1.11 }\n"
+	"      - { address: 198.18.1.12, weight: 3, forward: tun }\n"
+	"  - { vip: \"2001:db8::53\", port: 53, protocol: udp, reals: [{ address: \"2001:db8:1::1\" }] }\n";
+
+Test(verbs, save_is_a_file_that_loads_into_the_same_maps, .init = setup, .fini = teardown, .timeout = 60)
+{
+	struct xlvs_spec want, back;
+	struct xlvs_apply_stats st;
+	json_t *reply;
+	char msg[1024];
+
+	parse_ok("lo.yaml", lo_yaml, &want);
+	cr_assert_eq(apply_detached(&want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	reply = xlvsd_cmd_save(&d, NULL);
+	cr_assert(json_is_true(json_object_get(reply, "ok")));
+	parse_ok("saved", json_string_value(json_object_get(reply, "config")), &back);
+	expect_spec_eq(&d.spec, &back, "saved");
+	cr_assert_eq(apply_detached(&back, &st, msg, sizeof(msg)), 0, "%s", msg);
+	expect_nothing_written(&st, "loading the saved file");
+	xlvs_spec_free(&back);
+	json_decref(reply);
+}
+
+/* A file to diff against; its absolute path in path. */
+static void write_file(char *path, const char *text)
+{
+	FILE *f;
+	int fd;
+
+	strcpy(path, "/tmp/xlvs-verbs-test.XXXXXX");
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static json_t *diff_of(const char *path)
+{
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "diff", "file", path), *reply;
+
+	reply = xlvsd_cmd_diff(&d, req);
+	json_decref(req);
+	cr_assert_not_null(reply);
+	return reply;
+}
+
+Test(verbs, diff_changes_nothing_and_agrees_with_the_reload, .init = setup, .fini = teardown, .timeout = 60)
+{
+	char path[64], msg[1024], *big, line[512];
+	unsigned int n0, up0, down0, n1, up1, down1;
+	struct xlvs_spec want, again;
+	struct xlvs_apply_stats st;
+	json_t *reply, *changes;
+	size_t i, len;
+
+	parse_ok("lo.yaml", lo_yaml, &want);
+	cr_assert_eq(apply_detached(&want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	xlvsd_hc_counts(d.hc, &n0, &up0, &down0);
+
+	/* The same file: no change. */
+	write_file(path, lo_yaml);
+	reply = diff_of(path);
+	cr_expect(json_is_true(json_object_get(reply, "ok")));
+	cr_expect_eq(json_array_size(json_object_get(reply, "changes")), 0);
+	cr_expect_null(json_object_get(reply, "refused"));
+	json_decref(reply);
+	unlink(path);
+
+	/* A weight and a new real: two changes, none written. */
+	write_file(
+		path,
+		"interface: lo\n"
+		"tunnel: { source4: 198.18.0.1 }\n"
+		"services:\n"
+		"  - vip: 198.18.0.10\n"
+		"    port: 80\n"
+		"    protocol: tcp\n"
+		"    ring_size: 251\n"
+		"    check: { type: exec, command: \"true\" }\n"
+		"    reals:\n"
+		"      - { address: 198.18.1.11, weight: 0 }\n"
+		"      - { address: 198.18.1.12, weight: 3, forward: tun }\n"
+		"      - { address: 198.18.1.13 }\n"
+		"  - { vip: \"2001:db8::53\", port: 53, protocol: udp, reals: [{ address: \"2001:db8:1::1\" }] }\n");
+	reply = diff_of(path);
+	changes = json_object_get(reply, "changes");
+	cr_assert_eq(json_array_size(changes), 2, "%s", json_dumps(reply, 0));
+	change_line(json_array_get(changes, 0), line, sizeof(line));
+	cr_expect_str_eq(line, "real changed tcp 198.18.0.10:80 198.18.1.11 weight 1>0");
+	change_line(json_array_get(changes, 1), line, sizeof(line));
+	cr_expect_str_eq(line,
+			 "real added tcp 198.18.0.10:80 198.18.1.13 address >\"198.18.1.13\", weight >1, "
+			 "forward >dr");
+	cr_expect_null(json_object_get(reply, "refused"));
+	json_decref(reply);
+	xlvsd_hc_counts(d.hc, &n1, &up1, &down1);
+	cr_expect(n1 == n0 && up1 == up0 && down1 == down0, "health checks changed by a diff");
+	/* nothing was written: the running state applied again writes nothing */
+	cr_assert_eq(xlvsd_spec_copy(&again, &d.spec), 0);
+	cr_assert_eq(apply_detached(&again, &st, msg, sizeof(msg)), 0, "%s", msg);
+	expect_nothing_written(&st, "after the diff");
+	/* and the reload the diff described is taken */
+	cr_assert_eq(xlvsd_load_config(path, &want, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(apply_detached(&want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	cr_expect_eq(st.reals_written, 2);
+	unlink(path);
+
+	/* More ring slots than xlvs_ring has: the diff says refused, and the reload is refused. */
+	len = strlen(lo_yaml) + 200 * (d.maps.ring_slots / 65537 + 2);
+	big = malloc(len);
+	cr_assert_not_null(big);
+	strcpy(big, lo_yaml);
+	for (i = 0; i <= d.maps.ring_slots / 65537; i++)
+		snprintf(
+			big + strlen(big), len - strlen(big),
+			"  - { vip: 198.18.0.%zu, port: 80, protocol: tcp, reals: [{ address: 198.18.1.20 }] }\n",
+			20 + i);
+	write_file(path, big);
+	free(big);
+	reply = diff_of(path);
+	cr_expect(json_is_true(json_object_get(reply, "ok")));
+	cr_expect_not_null(strstr(json_string_value(json_object_get(reply, "refused")) ?: "", "ring"), "%s",
+			   json_dumps(reply, 0));
+	json_decref(reply);
+	cr_assert_eq(xlvsd_load_config(path, &want, msg, sizeof(msg)), 0, "%s", msg);
+	cr_expect_eq(apply_detached(&want, &st, msg, sizeof(msg)), -ENOSPC, "%s", msg);
+	xlvs_spec_free(&want);
+	unlink(path);
+
+	/* A file that does not parse: its error, with the position. */
+	write_file(
+		path,
+		"interface: lo\nservices:\n  - { vip: 198.18.0.10, port: 80, protocol: tcp, lb_algo: rr }\n");
+	reply = diff_of(path);
+	cr_expect(json_is_false(json_object_get(reply, "ok")));
+	cr_expect_not_null(strstr(json_string_value(json_object_get(reply, "error")) ?: "", ":3:"), "%s",
+			   json_dumps(reply, 0));
+	json_decref(reply);
+	unlink(path);
 }
