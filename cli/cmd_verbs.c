@@ -18,7 +18,7 @@ struct diff_args {
 };
 
 const struct xlvs_opt xlvs_opts_diff[] = {
-	{ .arg = "[FILE]",
+	{ .arg = "FILE",
 	  .kind = XLVS_OPT_STRING,
 	  .flags = XLVS_OPT_POS,
 	  .off = offsetof(struct diff_args, file),

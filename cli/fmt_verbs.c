@@ -32,7 +32,8 @@ static const char *svc_text(json_t *svc, char *buf, size_t size)
 /* Keys that name the object: in its label already. */
 static bool identity_key(const char *key)
 {
-	return !strcmp(key, "vip") || !strcmp(key, "port") || !strcmp(key, "protocol") || !strcmp(key, "address");
+	return !strcmp(key, "vip") || !strcmp(key, "port") || !strcmp(key, "protocol") ||
+	       !strcmp(key, "address");
 }
 
 /* ": key from -> to, ..." for a change; ": key value, ..." for an addition; nothing for a removal. */
@@ -52,7 +53,8 @@ static void fields_text(struct xp *p, json_t *fields, const char *change)
 				continue;
 			xp_text(p, "%s%s %s", sep, jstr(f, "key"), jstr(f, "to"));
 		} else {
-			xp_text(p, "%s%s %s -> %s", sep, jstr(f, "key"), from ? json_string_value(from) : "(none)",
+			xp_text(p, "%s%s %s -> %s", sep, jstr(f, "key"),
+				from ? json_string_value(from) : "(none)",
 				to ? json_string_value(to) : "(none)");
 		}
 		sep = ", ";
