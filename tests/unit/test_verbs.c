@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -630,4 +631,67 @@ Test(verbs, diff_changes_nothing_and_agrees_with_the_reload, .init = setup, .fin
 			   json_dumps(reply, 0));
 	json_decref(reply);
 	unlink(path);
+}
+
+/* ---- keepalived and ipvsadm words in the file ------------------------------ */
+
+#define HEAD  "interface: eth0\nservices:\n  - vip: 198.18.0.10\n    port: 80\n    protocol: tcp\n"
+#define REALS "    reals:\n      - address: 198.18.1.11\n"
+
+struct foreign_row {
+	const char *yaml;
+	const char *err; /* the whole message, position included */
+};
+
+static const struct foreign_row foreign_rows[] = {
+	{ HEAD "    lb_algo: wrr\n",
+	  "6:5: unknown key 'lb_algo' in service (keepalived's lb_algo is 'scheduler')" },
+	{ HEAD "    lb_kind: DR\n",
+	  "6:5: unknown key 'lb_kind' in service (keepalived's lb_kind is 'forward': dr, tun or gue)" },
+	{ HEAD "    delay_loop: 6\n",
+	  "6:5: unknown key 'delay_loop' in service (keepalived's delay_loop is 'check: { interval: ... }')" },
+	{ HEAD "    persistence_timeout: 300\n",
+	  "6:5: unknown key 'persistence_timeout' in service (persistence (keepalived's persistence_timeout, "
+	  "ipvsadm -p) is not supported yet)" },
+	{ HEAD "    real_server: 198.18.1.11\n",
+	  "6:5: unknown key 'real_server' in service (keepalived's real_server is an item of 'reals': address, "
+	  "port, weight)" },
+	{ HEAD "    weight: 2\n",
+	  "6:5: unknown key 'weight' in service ('weight' is a key of each real: reals: [{ address: ..., "
+	  "weight: N }])" },
+	{ "interface: eth0\nvirtual_server: 198.18.0.10\n",
+	  "2:1: unknown key 'virtual_server' at top level (keepalived's virtual_server is an item of 'services': "
+	  "vip, port, protocol)" },
+	{ HEAD REALS "        TCP_CHECK: { connect_timeout: 3 }\n",
+	  "8:9: unknown key 'TCP_CHECK' in real (keepalived's TCP_CHECK is 'check: { type: tcp }')" },
+	{ HEAD "    check: { type: tcp, connect_timeout: 3 }\n",
+	  "6:25: unknown key 'connect_timeout' in check (keepalived's connect_timeout is 'check: { timeout: ... }')" },
+	{ HEAD "    check: { type: http, nb_get_retry: 3 }\n",
+	  "6:26: unknown key 'nb_get_retry' in check (keepalived's nb_get_retry is 'check: { fall: N }')" },
+	{ HEAD REALS "        inhibit_on_failure: true\n",
+	  "8:9: unknown key 'inhibit_on_failure' in real (keepalived's inhibit_on_failure is 'on_down: quiesce' "
+	  "(the default))" },
+	{ HEAD "    sorry_server: 198.18.1.99\n",
+	  "6:5: unknown key 'sorry_server' in service (keepalived's sorry_server is 'sorry: { address: ..., port: "
+	  "... }')" },
+	/* the spelling hints are unchanged for words of no other tool */
+	{ HEAD "    schedular: rr\n", "6:5: unknown key 'schedular' in service (did you mean 'scheduler'?)" },
+};
+
+Test(config_hints, keepalived_and_ipvsadm_words)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(foreign_rows) / sizeof(foreign_rows[0]); i++) {
+		const struct foreign_row *t = &foreign_rows[i];
+		struct xlvs_conf_error err = { 0 };
+		struct xlvs_spec s;
+		char msg[512], want[512];
+
+		cr_expect_eq(xlvs_conf_parse("f.yaml", t->yaml, strlen(t->yaml), &s, &err), -EINVAL,
+			     "row %zu", i);
+		xlvs_conf_error_format(&err, msg, sizeof(msg));
+		snprintf(want, sizeof(want), "f.yaml:%s", t->err);
+		cr_expect_str_eq(msg, want, "row %zu: got %s", i, msg);
+	}
 }
