@@ -49,6 +49,7 @@ int cmd_reload(struct xlvs_ctx *c, int argc, char **argv)
 
 	if (rc)
 		return rc;
+	c->timeout_ms = XLVS_RELOAD_TIMEOUT_MS;
 	if (dry_run)
 		return xlvs_diff(c, NULL);
 	return xlvs_request_applied(c, json_pack("{s:s}", "cmd", "reload"));

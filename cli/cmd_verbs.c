@@ -78,5 +78,6 @@ int cmd_diff(struct xlvs_ctx *c, int argc, char **argv)
 	struct diff_args a = { 0 };
 	int rc = xlvs_parse_opts(c, xlvs_opts_diff, argc, argv, &a);
 
+	c->timeout_ms = XLVS_RELOAD_TIMEOUT_MS;
 	return rc ? rc : xlvs_diff(c, a.file);
 }

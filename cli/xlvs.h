@@ -16,6 +16,8 @@
 #endif
 #define XLVS_SOCKET_PATH    "/run/xlvs/xlvsd.sock"
 #define XLVS_CTL_TIMEOUT_MS 5000
+/* reload and diff parse and plan a whole file: longer, within systemd's 90 s for ExecReload. */
+#define XLVS_RELOAD_TIMEOUT_MS 80000
 /* ipvsadm's ActiveConn/InActConn split, by age: seen within this is active. */
 #define XLVS_ACTIVE_NS (60ull * 1000000000ull)
 
