@@ -45,13 +45,15 @@ static const struct xlvs_cmd cmds[] = {
 	  "make xlvsd re-read its configuration file (exit 4 if it refuses it)" },
 	{ "diff", NULL, cmd_diff, xlvs_opts_diff,
 	  "what a reload of FILE would change (services, reals, weights, settings); changes nothing" },
+	{ "explain", NULL, cmd_explain, xlvs_opts_explain,
+	  "which real a flow goes to and why: connection entry, ring slot, weight, health" },
 	{ "save", NULL, cmd_save, xlvs_opts_none,
 	  "print xlvsd's running state as a configuration file (runtime changes included)" },
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static const char *const objects[] = { "service", "real", "stats", "conn",  "status",
-				       "reload",  "diff", "save",  "decap", "help" };
+static const char *const objects[] = { "service", "real", "stats",   "conn",  "status", "reload",
+				       "diff",	  "save", "explain", "decap", "help" };
 #define NR_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
 /* Spelled-out aliases; prefixes need no entry. */
@@ -412,9 +414,9 @@ static int dispatch(struct xlvs_ctx *c, int argc, char **argv)
 	}
 	object = resolve(argv[0], objects, NR_OBJECTS, &ambiguous);
 	if (!object)
-		return xlvs_usage_error(c, "%s object '%s' (%s)", ambiguous ? "ambiguous" : "unknown",
-					argv[0],
-					"service, real, stats, conn, status, reload, diff, save, decap, help");
+		return xlvs_usage_error(
+			c, "%s object '%s' (%s)", ambiguous ? "ambiguous" : "unknown", argv[0],
+			"service, real, stats, conn, status, reload, diff, save, explain, decap, help");
 	if (!strcmp(object, "help")) {
 		if (argc < 2) {
 			help_all(c->out);

@@ -71,7 +71,8 @@ int xlvs_global_opt(struct xlvs_ctx *c, int argc, char **argv, int *i);
 extern const struct xlvs_opt xlvs_opts_none[], xlvs_opts_service_list[], xlvs_opts_service[],
 	xlvs_opts_service_add[], xlvs_opts_real[], xlvs_opts_real_add[], xlvs_opts_real_weight[],
 	xlvs_opts_real_drain[], xlvs_opts_stats[], xlvs_opts_conn[], xlvs_opts_decap_attach[],
-	xlvs_opts_decap_dev[], xlvs_opts_decap_status[], xlvs_opts_diff[], xlvs_opts_reload[];
+	xlvs_opts_decap_dev[], xlvs_opts_decap_status[], xlvs_opts_diff[], xlvs_opts_reload[],
+	xlvs_opts_explain[];
 int cmd_service_list(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_service_show(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_service_add(struct xlvs_ctx *c, int argc, char **argv);
@@ -91,6 +92,7 @@ int cmd_decap_status(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_decap_sync(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_save(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_diff(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_explain(struct xlvs_ctx *c, int argc, char **argv);
 /* What a reload of file (NULL: xlvsd's own) would change (cmd_verbs.c); an exit code. */
 int xlvs_diff(struct xlvs_ctx *c, const char *file);
 

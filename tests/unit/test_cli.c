@@ -1218,7 +1218,7 @@ static const struct bad_line bad_lines[] = {
 	{ { "--socket=", "status" }, 1, "xlvs: --socket needs a non-empty value\n", NULL },
 	{ { "frob" },
 	  1,
-	  "xlvs: unknown object 'frob' (service, real, stats, conn, status, reload, diff, save, decap, help)\n",
+	  "xlvs: unknown object 'frob' (service, real, stats, conn, status, reload, diff, save, explain, decap, help)\n",
 	  "usage: xlvs [OPTIONS]" },
 	{ { "s" }, 1, "xlvs: ambiguous object 's'", NULL },
 	{ { "service", "frob" },
@@ -2226,6 +2226,70 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 			 RUNTIME_NOTE "xlvs: 198.18.1.99 is no longer in the maps of TCP 198.18.0.10:80\n");
 	run_free(&r);
 	fake_stop(&f);
+
+	private_world_free(skel, root, dir);
+}
+
+/* xlvs explain on the pinned world: the entry add_flow() made, a single-real ring, no service. */
+Test(cli_maps, explain_a_flow)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	struct run r;
+	json_t *j;
+
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect(
+		!strncmp(
+			r.out.buf,
+			"service: TCP 198.18.0.10:80\n"
+			"connection entry: real 198.18.1.11, state open\n"
+			"  established flows keep their real whatever the ring says now\n"
+			"ring: flow hash ",
+			strlen("service: TCP 198.18.0.10:80\nconnection entry: real 198.18.1.11, state open\n"
+			       "  established flows keep their real whatever the ring says now\nring: flow hash ")),
+		"%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, " of 251: real 198.18.1.1"), "%s", r.out.buf);
+	run_free(&r);
+
+	/* One real: every slot is its. */
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "[2001:db8:5::1]:4000",
+	    "[2001:db8::10]:53", "udp");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_str_eq(jstr(j, "service"), "UDP [2001:db8::10]:53");
+	cr_expect_str_eq(jstr(j, "entry"), "none");
+	cr_expect_str_eq(jstr(j, "ring_real"), "2001:db8:1::1");
+	cr_expect_eq(jint(j, "weight"), 3);
+	cr_expect_eq(jint(j, "ring_size"), 251);
+	cr_expect_lt(jint(j, "slot"), 251);
+	json_decref(j);
+	run_free(&r);
+
+	/* No client port: every port of the client goes to the one real. */
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "2001:db8:5::1",
+	    "[2001:db8::10]:53/udp");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf, "by client port (1-65535, new flows):\n  2001:db8:1::1"), "%s",
+			   r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, " 65535 100.00%\n"), "%s", r.out.buf);
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "explain", "203.0.113.7:1", "198.18.0.10:81");
+	cr_expect_eq(r.rc, 2);
+	cr_expect_str_eq(
+		r.err.buf,
+		"xlvs: no service for TCP 198.18.0.10:81: its packets pass to the kernel (pass_no_service)\n");
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "explain", "203.0.113.7:1", "[2001:db8::10]:53");
+	cr_expect_eq(r.rc, 1);
+	cr_expect_not_null(strstr(r.err.buf,
+				  "xlvs: the client and the VIP are of different families\nusage: "),
+			   "%s", r.err.buf);
+	run_free(&r);
 
 	private_world_free(skel, root, dir);
 }
