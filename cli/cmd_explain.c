@@ -98,9 +98,9 @@ static int conn_entry(struct xlvs_maps *m, const struct xlvs_flow *f, struct xlv
 	return !bpf_map_lookup_elem(m->conns, f, conn);
 }
 
-static const char *const state_names[] = { [XLVS_CONN_OPEN] = "open",
-					   [XLVS_CONN_CLOSING] = "closing",
-					   [XLVS_CONN_SYN] = "syn" };
+static const char *const state_names[] = {
+	[XLVS_CONN_OPEN] = "open", [XLVS_CONN_CLOSING] = "closing", [XLVS_CONN_SYN] = "syn"
+};
 
 /* The entry's part: returns true when the entry decides the real (established flow). */
 static bool explain_entry(struct xp *p, struct xlvs_maps *m, const struct xlvs_state *st,
@@ -119,8 +119,9 @@ static bool explain_entry(struct xp *p, struct xlvs_maps *m, const struct xlvs_s
 	for (i = 0; i < st->nr_services && !r; i++)
 		r = real_of(&st->services[i], conn.real_id);
 	if (!r || r->real.gen != conn.real_gen) {
-		xp_text(p, "connection entry: made for a real that is gone (id %u): the next packet is "
-			   "scheduled afresh (conn_resched)\n",
+		xp_text(p,
+			"connection entry: made for a real that is gone (id %u): the next packet is "
+			"scheduled afresh (conn_resched)\n",
 			conn.real_id);
 		xp_str(p, XP_JSON, "entry", NULL, "stale");
 		return false;
@@ -141,7 +142,7 @@ static bool explain_entry(struct xp *p, struct xlvs_maps *m, const struct xlvs_s
 
 /* The ring's part for one client port. */
 static void explain_ring(struct xp *p, struct xlvs_maps *m, const struct xlvs_svc_state *sv,
-			const struct xlvs_flow *f)
+			 const struct xlvs_flow *f)
 {
 	uint32_t hash = xlvs_flow_hash(f), slot, id = ring_pick(m, &sv->svc, hash, &slot);
 	const struct xlvs_real_state *r = id == XLVS_REAL_NONE ? NULL : real_of(sv, id);
@@ -152,7 +153,8 @@ static void explain_ring(struct xp *p, struct xlvs_maps *m, const struct xlvs_sv
 	xp_u64(p, XP_ANY, "ring_size", " of %" PRIu64, sv->svc.ring_size);
 	if (!r) {
 		xp_json(p, "ring_real", json_null());
-		xp_text(p, ": no real\n  no real takes new flows (every weight 0, or none): dropped as no_real\n");
+		xp_text(p,
+			": no real\n  no real takes new flows (every weight 0, or none): dropped as no_real\n");
 		return;
 	}
 	xp_str(p, XP_ANY, "ring_real", ": real %s", real_text(r, rb, sizeof(rb)));
@@ -217,8 +219,10 @@ static void explain_health(struct xlvs_ctx *c, struct xp *p, const struct xlvs_s
 			json_t *h = json_object_get(r, "health");
 
 			xp_obj_open(p, NULL);
-			xp_str(p, XP_ANY, "address", " %s", json_string_value(json_object_get(r, "address")) ?: "?");
-			xp_str(p, XP_ANY, "state", " %s", json_string_value(json_object_get(h, "state")) ?: "?");
+			xp_str(p, XP_ANY, "address", " %s",
+			       json_string_value(json_object_get(r, "address")) ?: "?");
+			xp_str(p, XP_ANY, "state", " %s",
+			       json_string_value(json_object_get(h, "state")) ?: "?");
 			xp_u64(p, XP_ANY, "effective_weight", " (weight %" PRIu64 ")",
 			       (uint64_t)json_integer_value(json_object_get(r, "effective_weight")));
 			xp_obj_close(p);
@@ -232,7 +236,8 @@ static void explain_health(struct xlvs_ctx *c, struct xp *p, const struct xlvs_s
 
 static int explain(struct xlvs_ctx *c, struct xlvs_maps *m, struct explain_args *a)
 {
-	struct xlvs_flow f = { .proto = a->svc.proto ? a->svc.proto : IPPROTO_TCP, .family = a->svc.addr.family };
+	struct xlvs_flow f = { .proto = a->svc.proto ? a->svc.proto : IPPROTO_TCP,
+			       .family = a->svc.addr.family };
 	char eb[XLVS_EPSTRLEN + 32], sb[XLVS_EPSTRLEN + 32];
 	const struct xlvs_svc_state *sv;
 	struct xlvs_state st;
@@ -252,8 +257,10 @@ static int explain(struct xlvs_ctx *c, struct xlvs_maps *m, struct explain_args 
 	sv = find_service(&st, &f);
 	if (!sv) {
 		xlvs_state_free(&st);
-		return xlvs_error(c, XLVS_EXIT_RUNTIME, "no service for %s: its packets pass to the kernel "
-			"(pass_no_service)", xlvs_svc_text(&a->svc, eb, sizeof(eb)));
+		return xlvs_error(c, XLVS_EXIT_RUNTIME,
+				  "no service for %s: its packets pass to the kernel "
+				  "(pass_no_service)",
+				  xlvs_svc_text(&a->svc, eb, sizeof(eb)));
 	}
 	xlvs_printer(c, &p);
 	{

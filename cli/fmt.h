@@ -33,8 +33,10 @@ struct xlvs_view {
 	bool have_drops;
 	uint64_t drops[XLVS_DROP_MAX];
 	uint64_t events[XLVS_EV_MAX];
-	uint64_t time_ns; /* CLOCK_MONOTONIC when read (rates) */
-	json_t *health;	  /* xlvsd's `health` services (borrowed); NULL: none */
+	uint64_t time_ns;     /* CLOCK_MONOTONIC when read (rates) */
+	json_t *health;	      /* xlvsd's `health` services (borrowed); NULL: none */
+	uint32_t *ring_slots; /* by real id: slots of its service's ring it owns; NULL: not read */
+	size_t nr_ring_slots;
 };
 
 /* Formatter flags. */

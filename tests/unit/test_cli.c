@@ -2052,6 +2052,19 @@ Test(cli_maps, listings_read_the_pinned_maps)
 	RUN(&r, "--pin-dir", dir, "service", "show", "[2001:db8::10]:53");
 	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
 	cr_expect_not_null(strstr(r.out.buf, "     gue-port 7777\n"), "%s", r.out.buf);
+	/* one real: the whole ring of 251 slots */
+	cr_expect_not_null(strstr(r.out.buf, "  ring 251 slots (100.00%)\n"), "%s", r.out.buf);
+	run_free(&r);
+
+	/* weights 1 and 2 share the 251 slots, the heavier one more */
+	RUN(&r, "-j", "--pin-dir", dir, "service", "show", "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "services.0.reals.0.ring_slots") + jint(j, "services.0.reals.1.ring_slots"),
+		     251);
+	cr_expect_gt(jint(j, "services.0.reals.1.ring_slots"), jint(j, "services.0.reals.0.ring_slots"));
+	cr_expect_eq(jint(j, "services.0.reals.1.weight"), 2);
+	json_decref(j);
 	run_free(&r);
 
 	RUN(&r, "-j", "--pin-dir", dir, "stats");
