@@ -2306,3 +2306,98 @@ Test(cli_maps, explain_a_flow)
 
 	private_world_free(skel, root, dir);
 }
+
+/* Counter values on every CPU of a per-CPU array entry (the same on each). */
+static void set_counters(int fd, uint32_t key, uint64_t packets)
+{
+	int ncpus = libbpf_num_possible_cpus(), i;
+	struct xlvs_counters *v = calloc(ncpus, sizeof(*v));
+
+	cr_assert_not_null(v);
+	for (i = 0; i < ncpus; i++)
+		v[i] = (struct xlvs_counters){ .packets = packets, .bytes = 100 * packets, .new_flows = 1 };
+	cr_assert_eq(bpf_map_update_elem(fd, &key, v, BPF_ANY), 0);
+	free(v);
+}
+
+/* xlvs stats --zero: one service and its reals, one real, then everything (drops included). */
+Test(cli_maps, stats_zero)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	struct xlvs_state st = { 0 };
+	struct xlvs_maps m;
+	uint64_t drops[XLVS_DROP_MAX];
+	struct run r;
+	json_t *j;
+	size_t i, k;
+	uint32_t one = XLVS_DROP_NO_REAL;
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *dv = calloc(ncpus, sizeof(*dv));
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(xlvs_state_read(&m, &st), 0);
+	for (i = 0; i < st.nr_services; i++) {
+		set_counters(m.svc_stats, st.services[i].svc.id, 10);
+		for (k = 0; k < st.services[i].nr_reals; k++)
+			set_counters(m.real_stats, st.services[i].reals[k].id, 5);
+	}
+	cr_assert_not_null(dv);
+	dv[0] = 7;
+	cr_assert_eq(bpf_map_update_elem(m.drops, &one, dv, BPF_ANY), 0);
+
+	RUN(&r, "--pin-dir", dir, "stats", "--zero", "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_str_eq(r.out.buf, "zeroed: services 1, reals 2\n");
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "stats");
+	j = parse_json(r.out.buf);
+	for (i = 0; i < 2; i++) {
+		const char *vip = jstr(j, i ? "services.1.vip" : "services.0.vip");
+		long long want = !strcmp(vip, "198.18.0.10") ? 0 : 10 * ncpus;
+
+		cr_expect_eq(jint(j, i ? "services.1.stats.packets" : "services.0.stats.packets"), want, "%s",
+			     vip);
+	}
+	cr_expect_eq(jint(j, "drops.no_real"), 7, "the drops stay when a service is named");
+	json_decref(j);
+	run_free(&r);
+
+	RUN(&r, "-j", "--pin-dir", dir, "stats", "-Z", "[2001:db8::10]:53", "2001:db8:1::1");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "zeroed.services"), 0);
+	cr_expect_eq(jint(j, "zeroed.reals"), 1);
+	json_decref(j);
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "stats", "-Z", "198.18.0.10:80", "198.18.1.99");
+	cr_expect_eq(r.rc, 2);
+	cr_expect_str_eq(r.err.buf, "xlvs: no real 198.18.1.99 in 198.18.0.10:80 (any protocol)\n");
+	run_free(&r);
+	RUN(&r, "--pin-dir", dir, "stats", "-Z", "198.18.0.99:80");
+	cr_expect_eq(r.rc, 2);
+	cr_expect_str_eq(r.err.buf, "xlvs: no such service: 198.18.0.99:80 (any protocol)\n");
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "stats", "--zero");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_str_eq(r.out.buf, "zeroed: services 2, reals 3, drop and event counters\n");
+	run_free(&r);
+	cr_expect_eq(xlvs_drop_counters(&m, drops), 0);
+	cr_expect_eq(drops[XLVS_DROP_NO_REAL], 0);
+	for (i = 0; i < st.nr_services; i++) {
+		struct xlvs_counters c;
+
+		cr_expect_eq(xlvs_svc_counters(&m, st.services[i].svc.id, &c), 0);
+		cr_expect_eq(c.packets + c.bytes + c.new_flows, 0);
+		for (k = 0; k < st.services[i].nr_reals; k++) {
+			cr_expect_eq(xlvs_real_counters(&m, st.services[i].reals[k].id, &c), 0);
+			cr_expect_eq(c.packets + c.bytes + c.new_flows, 0);
+		}
+	}
+	free(dv);
+	xlvs_state_free(&st);
+	xlvs_maps_close(&m);
+	private_world_free(skel, root, dir);
+}
