@@ -115,6 +115,35 @@ static int parse_bracketed(char *buf, const char *text, struct xlvs_endpoint *ep
 	return parse_port(close + 2, text, ep, err, errlen);
 }
 
+/*
+ * An IPv6 address and a port without brackets: "2001:db8::10:80" is an
+ * address, and just as well 2001:db8::10 port 80. When the last group is
+ * decimal and what is before it is an IPv6 address, refuse the word and say
+ * how to write it: [2001:db8::10]:80 for the port, [2001:db8::10:80] for the
+ * address (when that is one). Returns true with err set.
+ */
+static bool v6_port_unbracketed(const char *buf, const char *text, char *err, size_t errlen)
+{
+	const char *last = strrchr(buf, ':'), *suffix = text + strlen(buf); /* "/tcp" or "" */
+	char head[HOST_MAX + 1];
+	struct in6_addr a;
+	uint32_t port;
+
+	if (xlvs_parse_u32(last + 1, 0, 65535, &port))
+		return false;
+	snprintf(head, sizeof(head), "%.*s", (int)(last - buf), buf);
+	if (inet_pton(AF_INET6, head, &a) != 1)
+		return false;
+	if (inet_pton(AF_INET6, buf, &a) == 1)
+		snprintf(err, errlen,
+			 "'%s' is ambiguous: write [%s]:%u%s for port %u, or [%s]%s for the address", text,
+			 head, port, suffix, port, buf, suffix);
+	else
+		snprintf(err, errlen, "'%s': an IPv6 address with a port is written [%s]:%u%s", text, head,
+			 port, suffix);
+	return true;
+}
+
 int xlvs_parse_endpoint(const char *text, bool allow_proto, struct xlvs_endpoint *ep, char *err,
 			size_t errlen)
 {
@@ -136,8 +165,11 @@ int xlvs_parse_endpoint(const char *text, bool allow_proto, struct xlvs_endpoint
 		return parse_bracketed(buf, text, ep, err, errlen);
 	colon = strchr(buf, ':');
 	/* Two or more colons: an IPv6 address without a port ([V6]:PORT for one). */
-	if (colon && strchr(colon + 1, ':'))
+	if (colon && strchr(colon + 1, ':')) {
+		if (v6_port_unbracketed(buf, text, err, errlen))
+			return -1;
 		return parse_host(buf, text, false, &ep->addr, err, errlen);
+	}
 	if (colon)
 		*colon = '\0';
 	if (parse_host(buf, text, false, &ep->addr, err, errlen))
@@ -511,6 +543,7 @@ static const struct xlvs_opt *find_name(const struct xlvs_opt *opts, const char 
 static int check_complete(struct xlvs_ctx *c, const struct xlvs_opt *opts, const unsigned char *seen)
 {
 	const struct xlvs_opt *o, *n;
+	const char *what;
 
 	for (o = opts; o->kind; o++)
 		if ((o->flags & XLVS_OPT_REQUIRED) && !seen[o - opts])
@@ -519,8 +552,9 @@ static int check_complete(struct xlvs_ctx *c, const struct xlvs_opt *opts, const
 		if (!seen[o - opts] || !o->needs)
 			continue;
 		n = find_name(opts, o->needs);
+		what = o->name ? o->name : o->arg; /* a positional is named by its word */
 		if (n && !seen[n - opts])
-			return xlvs_usage_error(c, "%.*s needs %s%s%s", (int)strcspn(o->name, "|"), o->name,
+			return xlvs_usage_error(c, "%.*s needs %s%s%s", (int)strcspn(what, "|"), what,
 						o->needs, takes_value(n) ? " " : "",
 						takes_value(n) ? n->arg : "");
 	}

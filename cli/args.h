@@ -19,11 +19,15 @@
 
 #include "spec.h"
 
-#define XLVS_ERRLEN 160
+#define XLVS_ERRLEN 256
 /* "[" + IPv6 text + "]:" + port + "/" + proto */
 #define XLVS_EPSTRLEN 72
 
-/* ADDR, ADDR:PORT, [V6], [V6]:PORT, V6 (no port), each optionally /tcp or /udp. */
+/*
+ * ADDR, ADDR:PORT, [V6], [V6]:PORT, V6 (no port), each optionally /tcp or /udp.
+ * A bare V6 whose last group could be a port (2001:db8::10:80) is refused as
+ * ambiguous: a port after an IPv6 address needs the brackets.
+ */
 struct xlvs_endpoint {
 	struct xlvs_addr addr;
 	uint16_t port; /* host order; 0 if not given */

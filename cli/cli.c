@@ -41,7 +41,14 @@ static const struct xlvs_cmd cmds[] = {
 	  "real server: mode, GUE port, program id, endpoints and counters" },
 	{ "decap", "sync", cmd_decap_sync, xlvs_opts_decap_dev,
 	  "real server: re-read IF's (or the host's) addresses as tunnel endpoints" },
-	{ "reload", NULL, cmd_reload, xlvs_opts_none, "make xlvsd re-read its configuration file" },
+	{ "reload", NULL, cmd_reload, xlvs_opts_reload,
+	  "make xlvsd re-read its configuration file (exit 4 if it refuses it)" },
+	{ "diff", NULL, cmd_diff, xlvs_opts_diff,
+	  "what a reload of FILE would change (services, reals, weights, settings); changes nothing" },
+	{ "explain", NULL, cmd_explain, xlvs_opts_explain,
+	  "which real a flow goes to and why: connection entry, ring slot, weight, health" },
+	{ "save", NULL, cmd_save, xlvs_opts_none,
+	  "print xlvsd's running state as a configuration file (runtime changes included)" },
 	{ "import", "ipvsadm", cmd_import_ipvsadm, xlvs_opts_import_ipvsadm,
 	  "ipvsadm -Sn output to an xlvs.yaml on stdout; what cannot be carried on stderr (file:line)" },
 	{ "import", "keepalived", cmd_import_keepalived, xlvs_opts_import_keepalived,
@@ -49,8 +56,8 @@ static const struct xlvs_cmd cmds[] = {
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static const char *const objects[] = { "service", "real",  "stats",  "conn", "status",
-				       "reload",  "decap", "import", "help" };
+static const char *const objects[] = { "service", "real", "stats",   "conn",  "status", "reload",
+				       "diff",	  "save", "explain", "decap", "import", "help" };
 #define NR_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
 /* Spelled-out aliases; prefixes need no entry. */
@@ -215,19 +222,19 @@ static void help_cmd(FILE *f, const struct xlvs_cmd *cmd)
 static void help_notes(FILE *f)
 {
 	fputs("\nSERVICE is " XLVS_SVC_ARGS ": no port (or :0) means all ports; the protocol is\n"
-	      "tcp when not given (show and conn list: any). IPv6 with a port is written\n"
+	      "tcp when not given (show, conn list and stats --zero: any). IPv6 with a port is written\n"
 	      "[2001:db8::10]:80. REAL[:PORT] takes no protocol.\n",
 	      f);
 }
+
+static const struct xlvs_cmd *find_cmd(const char *object, const char *verb);
 
 static void help_object(FILE *f, const char *object)
 {
 	size_t i;
 
 	fprintf(f, "usage: xlvs [OPTIONS] %s%s\n\n", object,
-		strcmp(object, "stats") && strcmp(object, "status") && strcmp(object, "reload")
-			? " VERB [ARGS]"
-			: " [ARGS]");
+		find_cmd(object, NULL) ? " [ARGS]" : " VERB [ARGS]");
 	for (i = 0; i < NR_CMDS; i++)
 		if (!strcmp(cmds[i].object, object))
 			help_cmd(f, &cmds[i]);
@@ -411,8 +418,9 @@ static int dispatch(struct xlvs_ctx *c, int argc, char **argv)
 	}
 	object = resolve(argv[0], objects, NR_OBJECTS, &ambiguous);
 	if (!object)
-		return xlvs_usage_error(c, "%s object '%s' (%s)", ambiguous ? "ambiguous" : "unknown",
-					argv[0], "service, real, stats, conn, status, reload, decap, help");
+		return xlvs_usage_error(
+			c, "%s object '%s' (%s)", ambiguous ? "ambiguous" : "unknown", argv[0],
+			"service, real, stats, conn, status, reload, diff, save, explain, decap, help");
 	if (!strcmp(object, "help")) {
 		if (argc < 2) {
 			help_all(c->out);

@@ -20,6 +20,15 @@ json_t *xlvs_svc_json(const struct xlvs_endpoint *ep);
 json_t *xlvs_real_json(const struct xlvs_endpoint *ep);
 /* Send req (released), print the reply's "applied" stats. Returns an exit code. */
 int xlvs_request_applied(struct xlvs_ctx *c, json_t *req);
+/*
+ * A runtime change of svc (service or real add/del/weight/drain): refusals
+ * name svc, and a change made says on stderr that it lives only in the
+ * running state (XLVS_RUNTIME_NOTE). Returns an exit code.
+ */
+int xlvs_request_change(struct xlvs_ctx *c, json_t *req, const struct xlvs_endpoint *svc);
+#define XLVS_RUNTIME_NOTE                                                                                     \
+	"xlvs: note: runtime change only: `xlvs reload` or an xlvsd restart reverts it to the configuration " \
+	"file (`xlvs save` prints the running state)\n"
 
 void xlvs_printer(struct xlvs_ctx *c, struct xp *p);
 int xlvs_finish(struct xlvs_ctx *c, struct xp *p);

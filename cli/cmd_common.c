@@ -58,6 +58,22 @@ int xlvs_finish(struct xlvs_ctx *c, struct xp *p)
 	return XLVS_EXIT_OK;
 }
 
+int xlvs_request_change(struct xlvs_ctx *c, json_t *req, const struct xlvs_endpoint *svc)
+{
+	struct xlvs_endpoint sent = *svc;
+	int rc;
+
+	if (!sent.proto)
+		sent.proto = IPPROTO_TCP; /* as xlvs_svc_json() sends it */
+	xlvs_svc_text(&sent, c->about, sizeof(c->about));
+	xlvs_addr_text(&sent.addr, c->about_vip, sizeof(c->about_vip));
+	rc = xlvs_request_applied(c, req);
+	c->about[0] = '\0';
+	if (!rc)
+		fputs(XLVS_RUNTIME_NOTE, c->err);
+	return rc;
+}
+
 int xlvs_request_applied(struct xlvs_ctx *c, json_t *req)
 {
 	json_t *reply;

@@ -31,11 +31,26 @@ int cmd_status(struct xlvs_ctx *c, int argc, char **argv)
 	return xlvs_finish(c, &p);
 }
 
+const struct xlvs_opt xlvs_opts_reload[] = {
+	{ .name = "--dry-run",
+	  .alias = "dry-run|--check",
+	  .kind = XLVS_OPT_FLAG,
+	  .value = 1,
+	  .off = 0,
+	  .help = "show what the reload would change (as xlvs diff), change nothing" },
+	{ 0 },
+};
+
+/* Exit 0 only when xlvsd applied the file: systemd's ExecReload reports a refused reload. */
 int cmd_reload(struct xlvs_ctx *c, int argc, char **argv)
 {
-	int rc = no_args(c, argc, argv);
+	int dry_run = 0;
+	int rc = xlvs_parse_opts(c, xlvs_opts_reload, argc, argv, &dry_run);
 
-	if (c->timeout_ms < XLVS_CTL_RELOAD_TIMEOUT_MS)
-		c->timeout_ms = XLVS_CTL_RELOAD_TIMEOUT_MS;
-	return rc ? rc : xlvs_request_applied(c, json_pack("{s:s}", "cmd", "reload"));
+	if (rc)
+		return rc;
+	c->timeout_ms = XLVS_CTL_RELOAD_TIMEOUT_MS;
+	if (dry_run)
+		return xlvs_diff(c, NULL);
+	return xlvs_request_applied(c, json_pack("{s:s}", "cmd", "reload"));
 }

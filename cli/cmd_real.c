@@ -429,7 +429,7 @@ static int real_req(struct xlvs_ctx *c, int argc, char **argv, enum real_verb ve
 			xlvs_real_json(&a.real));
 	if (req)
 		real_fields(req, &a, verb);
-	rc = xlvs_request_applied(c, req);
+	rc = xlvs_request_change(c, req, &a.svc);
 	if (rc || !a.wait)
 		return rc;
 	if (!a.svc.proto)

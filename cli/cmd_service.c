@@ -193,7 +193,7 @@ int cmd_service_show(struct xlvs_ctx *c, int argc, char **argv)
 	rc = xlvs_parse_opts(c, xlvs_opts_service, argc, argv, &a);
 	if (rc)
 		return rc;
-	return with_view(c, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS, show_detail, &a.svc);
+	return with_view(c, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS | XLVS_VIEW_RING, show_detail, &a.svc);
 }
 
 /* service add/del; add sends only the options given: an update changes just those. */
@@ -216,7 +216,7 @@ static int service_req(struct xlvs_ctx *c, int argc, char **argv, const char *cm
 		json_object_set_new(req, "ring_size", json_integer(a.ring));
 	if (req && a.echo >= 0)
 		json_object_set_new(req, "echo", json_boolean(a.echo));
-	return xlvs_request_applied(c, req);
+	return xlvs_request_change(c, req, &a.svc);
 }
 
 int cmd_service_add(struct xlvs_ctx *c, int argc, char **argv)

@@ -326,8 +326,21 @@ static void detail_nexthop(struct xp *p, const struct xlvs_real *r)
 	xlvs_fmt_nexthop(p, r, "     ");
 }
 
+/* "  ring 21845 slots (33.33%)": the share of new flows the ring gives the real. */
+static void detail_ring_share(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_state *r,
+			      uint32_t ring_size)
+{
+	uint32_t n;
+
+	if (!s->ring_slots || r->id >= s->nr_ring_slots || !ring_size)
+		return;
+	n = s->ring_slots[r->id];
+	xp_u64(p, XP_ANY, "ring_slots", "  ring %" PRIu64 " slots", n);
+	xp_dbl(p, XP_ANY, "ring_share", " (%.2f%%)", 100.0 * n / ring_size);
+}
+
 static void detail_real(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_state *r,
-			uint16_t port)
+			uint16_t port, uint32_t ring_size)
 {
 	char eb[XLVS_EPSTRLEN], nb[NAMEBUF];
 	const struct xlvs_conn_counts *cc = s->conns && r->id < s->nr_conns ? &s->conns[r->id] : NULL;
@@ -343,6 +356,7 @@ static void detail_real(struct xp *p, const struct xlvs_view *s, const struct xl
 		xp_u64(p, XP_ANY, "active_conns", "  active %" PRIu64, cc->active);
 		xp_u64(p, XP_ANY, "inactive_conns", "  inactive %" PRIu64, cc->inactive);
 	}
+	detail_ring_share(p, s, r, ring_size);
 	xp_text(p, "\n");
 	detail_counters(p, ctr_of(s->real_ctr, s->nr_real_ctr, r->id), "     ");
 	detail_nexthop(p, &r->real);
@@ -367,7 +381,7 @@ static void detail_svc(struct xp *p, const struct xlvs_view *s, const struct xlv
 	detail_counters(p, ctr_of(s->svc_ctr, s->nr_svc_ctr, sv->svc.id), "  ");
 	xp_arr_open(p, "reals");
 	for (j = 0; j < sv->nr_reals && sv->reals; j++)
-		detail_real(p, s, &sv->reals[j], svc_port(sv));
+		detail_real(p, s, &sv->reals[j], svc_port(sv), sv->svc.ring_size);
 	xp_arr_close(p);
 }
 

@@ -37,6 +37,8 @@ struct xlvs_view {
 	struct xlvs_conn_table table; /* entries and capacity of xlvs_conns */
 	uint64_t time_ns;	      /* CLOCK_MONOTONIC when read (rates) */
 	json_t *health;		      /* xlvsd's `health` services (borrowed); NULL: none */
+	uint32_t *ring_slots;	      /* by real id: slots of its service's ring it owns; NULL: not read */
+	size_t nr_ring_slots;
 };
 
 /* Formatter flags. */
@@ -90,5 +92,7 @@ void xlvs_fmt_applied(struct xp *p, const char *key, const char *label, json_t *
 void xlvs_fmt_status(struct xp *p, json_t *reply);
 void xlvs_fmt_duration(long long seconds, char *buf, size_t size);
 void xlvs_fmt_nexthop(struct xp *p, const struct xlvs_real *r, const char *indent);
+/* xlvsd's diff reply: "+ real ...", "~ service ...: key from -> to" lines, or file/changes/refused in JSON. */
+void xlvs_fmt_diff(struct xp *p, json_t *reply);
 
 #endif /* XLVS_CLI_FMT_H */

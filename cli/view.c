@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <bpf/bpf.h>
+
 #include "view.h"
 
 static uint64_t clock_ns(clockid_t id)
@@ -85,6 +87,51 @@ static int read_counters(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_vi
 	return rc < 0 ? maps_error(c, -rc, "read the counters") : XLVS_EXIT_OK;
 }
 
+/* One service's ring slice [ring_base, ring_base + ring_size) into vals (one batch call). */
+static int read_slice(struct xlvs_maps *m, const struct xlvs_service *svc, uint32_t *keys, uint32_t *vals)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	uint32_t in = svc->ring_base - 1, out, n = svc->ring_size, i;
+
+	/* an array's batch starts after the in_batch key (NULL: at 0) */
+	if (!bpf_map_lookup_batch(m->ring, svc->ring_base ? &in : NULL, &out, keys, vals, &n, &o) &&
+	    n == svc->ring_size)
+		return 0;
+	for (i = 0; i < svc->ring_size; i++) { /* kernels without array batches: one by one */
+		in = svc->ring_base + i;
+		if (bpf_map_lookup_elem(m->ring, &in, &vals[i]))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Slots per real id over every service's ring (what `service show` shares come from). */
+static int read_rings(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s)
+{
+	uint32_t *keys = NULL, *vals = NULL, max = 0, i;
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < s->st.nr_services; k++)
+		if (s->st.services[k].svc.ring_size > max)
+			max = s->st.services[k].svc.ring_size;
+	keys = malloc((max ? max : 1) * sizeof(*keys));
+	vals = malloc((max ? max : 1) * sizeof(*vals));
+	if (!keys || !vals)
+		rc = -ENOMEM;
+	for (k = 0; k < s->st.nr_services && !rc; k++) {
+		const struct xlvs_service *svc = &s->st.services[k].svc;
+
+		rc = read_slice(m, svc, keys, vals);
+		for (i = 0; !rc && i < svc->ring_size; i++)
+			if (vals[i] < s->nr_ring_slots)
+				s->ring_slots[vals[i]]++;
+	}
+	free(keys);
+	free(vals);
+	return rc < 0 ? maps_error(c, -rc, "read the rings") : XLVS_EXIT_OK;
+}
+
 /* Conns per real and/or the table's fullness: one walk of the table for both. */
 static int read_conns(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s, int what)
 {
@@ -116,6 +163,12 @@ static int alloc_arrays(struct xlvs_ctx *c, struct xlvs_view *s, int what)
 		s->svc_ctr = calloc(s->nr_svc_ctr, sizeof(*s->svc_ctr));
 		s->real_ctr = calloc(s->nr_real_ctr, sizeof(*s->real_ctr));
 	}
+	if (what & XLVS_VIEW_RING) {
+		s->nr_ring_slots = nr_real ? nr_real : 1;
+		s->ring_slots = calloc(s->nr_ring_slots, sizeof(*s->ring_slots));
+		if (!s->ring_slots)
+			return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
+	}
 	if (((what & XLVS_VIEW_CONNS) && !s->conns) ||
 	    ((what & XLVS_VIEW_COUNTERS) && (!s->svc_ctr || !s->real_ctr)))
 		return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
@@ -136,6 +189,8 @@ int xlvs_view_read(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s,
 		rc = read_conns(c, m, s, what);
 	if (!rc && (what & XLVS_VIEW_COUNTERS))
 		rc = read_counters(c, m, s);
+	if (!rc && (what & XLVS_VIEW_RING))
+		rc = read_rings(c, m, s);
 	if (!rc && (what & XLVS_VIEW_DROPS)) {
 		int e = xlvs_drop_counters(m, s->drops);
 
@@ -154,5 +209,6 @@ void xlvs_view_free(struct xlvs_view *s)
 	free(s->conns);
 	free(s->svc_ctr);
 	free(s->real_ctr);
+	free(s->ring_slots);
 	memset(s, 0, sizeof(*s));
 }

@@ -16,8 +16,8 @@
 #endif
 #define XLVS_SOCKET_PATH    "/run/xlvs/xlvsd.sock"
 #define XLVS_CTL_TIMEOUT_MS 5000
-/* reload: xlvsd answers once the file is parsed and applied (the largest take seconds) */
-#define XLVS_CTL_RELOAD_TIMEOUT_MS 120000
+/* reload and diff parse and plan a whole file: longer, within systemd's 90 s for ExecReload. */
+#define XLVS_CTL_RELOAD_TIMEOUT_MS 80000
 /* ipvsadm's ActiveConn/InActConn split, by age: seen within this is active. */
 #define XLVS_ACTIVE_NS (60ull * 1000000000ull)
 
@@ -42,6 +42,8 @@ struct xlvs_ctx {
 	const char *sock_path;
 	int timeout_ms;
 	const struct xlvs_cmd *cmd; /* the command running: its usage line for errors */
+	/* The service a request is about ("TCP 198.18.0.10:80"): a refusal that does not name it is prefixed with it. */
+	char about[XLVS_EPSTRLEN + 16], about_vip[48];
 };
 
 /* One OBJECT VERB pair. verb NULL: the object takes no verb (stats, status, reload). */
@@ -70,7 +72,8 @@ int xlvs_global_opt(struct xlvs_ctx *c, int argc, char **argv, int *i);
 extern const struct xlvs_opt xlvs_opts_none[], xlvs_opts_service_list[], xlvs_opts_service[],
 	xlvs_opts_service_add[], xlvs_opts_real[], xlvs_opts_real_add[], xlvs_opts_real_weight[],
 	xlvs_opts_real_drain[], xlvs_opts_stats[], xlvs_opts_conn[], xlvs_opts_decap_attach[],
-	xlvs_opts_decap_dev[], xlvs_opts_decap_status[];
+	xlvs_opts_decap_dev[], xlvs_opts_decap_status[], xlvs_opts_diff[], xlvs_opts_reload[],
+	xlvs_opts_explain[];
 int cmd_service_list(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_service_show(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_service_add(struct xlvs_ctx *c, int argc, char **argv);
@@ -92,5 +95,10 @@ int cmd_decap_sync(struct xlvs_ctx *c, int argc, char **argv);
 extern const struct xlvs_opt xlvs_opts_import_ipvsadm[], xlvs_opts_import_keepalived[];
 int cmd_import_ipvsadm(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_import_keepalived(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_save(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_diff(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_explain(struct xlvs_ctx *c, int argc, char **argv);
+/* What a reload of file (NULL: xlvsd's own) would change (cmd_verbs.c); an exit code. */
+int xlvs_diff(struct xlvs_ctx *c, const char *file);
 
 #endif /* XLVS_CLI_H */

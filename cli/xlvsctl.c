@@ -249,6 +249,14 @@ static void sanitize(char *s)
 			*s = '?';
 }
 
+/* The daemon's refusal, prefixed with the service the request is about unless it names its VIP. */
+static int refused(struct xlvs_ctx *c, const char *msg)
+{
+	if (!c->about[0] || strstr(msg, c->about_vip))
+		return xlvs_error(c, XLVS_EXIT_REFUSED, "%s", msg);
+	return xlvs_error(c, XLVS_EXIT_REFUSED, "%s: %s", c->about, msg);
+}
+
 int xlvs_ctl_request(struct xlvs_ctx *c, json_t *req, json_t **reply)
 {
 	char err[256], msg[512];
@@ -267,7 +275,7 @@ int xlvs_ctl_request(struct xlvs_ctx *c, json_t *req, json_t **reply)
 		snprintf(msg, sizeof(msg), "%s",
 			 json_is_string(e) ? json_string_value(e) : "xlvsd refused the request");
 		sanitize(msg);
-		rc = xlvs_error(c, XLVS_EXIT_REFUSED, "%s", msg);
+		rc = refused(c, msg);
 		json_decref(r);
 		return rc;
 	}

@@ -267,6 +267,42 @@ int xlvs_event_counters(struct xlvs_maps *m, uint64_t *out)
 	return sum_all(m, m->events, XLVS_EV_MAX, out);
 }
 
+/* Every CPU's copy of key set to 0 (a counter incremented meanwhile on a CPU may be lost: zeroing is
+ * an operator's reset, not an exact cut). */
+static int percpu_zero(struct xlvs_maps *m, int fd, __u32 key, uint32_t nwords)
+{
+	void *v = calloc(1, (size_t)percpu_stride(m, nwords * sizeof(uint64_t)));
+	int err;
+
+	if (!v)
+		return -ENOMEM;
+	err = bpf_map_update_elem(fd, &key, v, BPF_EXIST) ? -errno : 0;
+	free(v);
+	return err;
+}
+
+int xlvs_svc_counters_zero(struct xlvs_maps *m, uint32_t svc_id)
+{
+	return percpu_zero(m, m->svc_stats, svc_id, COUNTER_WORDS);
+}
+
+int xlvs_real_counters_zero(struct xlvs_maps *m, uint32_t real_id)
+{
+	return percpu_zero(m, m->real_stats, real_id, COUNTER_WORDS);
+}
+
+int xlvs_drop_event_counters_zero(struct xlvs_maps *m)
+{
+	uint32_t i;
+	int err = 0;
+
+	for (i = 0; i < XLVS_DROP_MAX && !err; i++)
+		err = percpu_zero(m, m->drops, i, 1);
+	for (i = 0; i < XLVS_EV_MAX && !err; i++)
+		err = percpu_zero(m, m->events, i, 1);
+	return err;
+}
+
 /* ---- connection table ---- */
 
 #define CONN_CHUNK 4096 /* entries per batch lookup */

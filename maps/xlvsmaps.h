@@ -159,6 +159,11 @@ int xlvs_real_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counte
 int xlvs_drop_counters(struct xlvs_maps *m, uint64_t *out);
 int xlvs_event_counters(struct xlvs_maps *m, uint64_t *out);
 
+/* Zero counters (ipvsadm -Z): one service's or real's, or every drop reason's and event's. */
+int xlvs_svc_counters_zero(struct xlvs_maps *m, uint32_t svc_id);
+int xlvs_real_counters_zero(struct xlvs_maps *m, uint32_t real_id);
+int xlvs_drop_event_counters_zero(struct xlvs_maps *m);
+
 /* ---- connection table ---- */
 typedef int (*xlvs_conn_cb)(const struct xlvs_flow *flow, const struct xlvs_conn *conn, void *ctx);
 /* Calls cb for every entry; a non-zero return stops the walk and is returned. */

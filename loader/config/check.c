@@ -59,14 +59,15 @@ static int key_check_type(struct ctx *c, const struct key *k, yaml_node_t *v, vo
 	return err;
 }
 
+static const char *const initial_names[] = { "down", "up" };
+const struct choice cf_initial_states = { .noun = "state", .names = initial_names, .n = 2 };
+
 static int key_initial(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
-	static const char *const names[] = { "down", "up" };
-	static const struct choice states = { .noun = "state", .names = names, .n = 2 };
-
-	return cf_key_choice(c,
-			     &(struct key){ .name = k->name, .off = k->off, .size = k->size, .arg = &states },
-			     v, obj);
+	return cf_key_choice(
+		c,
+		&(struct key){ .name = k->name, .off = k->off, .size = k->size, .arg = &cf_initial_states },
+		v, obj);
 }
 
 static int key_path(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
@@ -257,15 +258,26 @@ static int key_digest(struct ctx *c, const struct key *k, yaml_node_t *v, void *
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	uint16_t type;
+} qtypes[] = {
+	{ "A", 1 },   { "NS", 2 },   { "CNAME", 5 }, { "SOA", 6 },  { "PTR", 12 },
+	{ "MX", 15 }, { "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 }, { "ANY", 255 },
+};
+
+const char *cf_qtype_name(unsigned int type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(qtypes) / sizeof(qtypes[0]); i++)
+		if (qtypes[i].type == type)
+			return qtypes[i].name;
+	return NULL;
+}
+
 static int key_qtype(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
-	static const struct {
-		const char *name;
-		uint16_t type;
-	} types[] = {
-		{ "A", 1 },   { "NS", 2 },   { "CNAME", 5 }, { "SOA", 6 },  { "PTR", 12 },
-		{ "MX", 15 }, { "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 }, { "ANY", 255 },
-	};
 	struct check_parse *cp = obj;
 	const char *s;
 	struct vbuf b;
@@ -274,9 +286,9 @@ static int key_qtype(struct ctx *c, const struct key *k, yaml_node_t *v, void *o
 
 	if (err)
 		return err;
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (!strcasecmp(s, types[i].name)) {
-			cp->ck.qtype = types[i].type;
+	for (i = 0; i < sizeof(qtypes) / sizeof(qtypes[0]); i++) {
+		if (!strcasecmp(s, qtypes[i].name)) {
+			cp->ck.qtype = qtypes[i].type;
 			return 0;
 		}
 	}
@@ -478,7 +490,7 @@ int cf_parse_check(struct ctx *c, yaml_node_t *v, const struct xlvs_check_spec *
 }
 
 static const char *const quorum_action_names[] = { "sorry", "withdraw" };
-static const struct choice quorum_actions = { .noun = "action", .names = quorum_action_names, .n = 2 };
+const struct choice cf_quorum_actions = { .noun = "action", .names = quorum_action_names, .n = 2 };
 static const struct key quorum_keys[] = {
 	{ .name = "weight",
 	  .fn = cf_key_uint,
@@ -488,7 +500,7 @@ static const struct key quorum_keys[] = {
 	{ .name = "action",
 	  .fn = cf_key_choice,
 	  FIELD(struct xlvs_svc_health, quorum_action),
-	  .arg = &quorum_actions },
+	  .arg = &cf_quorum_actions },
 	{ .name = "hysteresis",
 	  .fn = cf_key_uint,
 	  FIELD(struct xlvs_svc_health, quorum_hysteresis),

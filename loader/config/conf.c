@@ -37,22 +37,22 @@ static struct {
 /* ---- the whole file ------------------------------------------------------------ */
 
 static const char *const xdp_mode_names[] = { "auto", "native", "generic" };
-static const struct choice xdp_modes = { .noun = "mode", .names = xdp_mode_names, .n = 3 };
+const struct choice cf_xdp_modes = { .noun = "mode", .names = xdp_mode_names, .n = 3 };
 static const char *const frag_names[] = { "pass", "drop" };
-static const struct choice frag_policies = { .noun = "policy", .names = frag_names, .n = 2 };
+const struct choice cf_frag_policies = { .noun = "policy", .names = frag_names, .n = 2 };
 static const char *const ipopt_names[] = { "forward", "drop" };
-static const struct choice ipopt_policies = { .noun = "policy", .names = ipopt_names, .n = 2 };
+const struct choice cf_ipopt_policies = { .noun = "policy", .names = ipopt_names, .n = 2 };
 
 static const struct key top_keys[] = {
 	/* at most MAX_SEEN keys per table */
 	{ .name = "interfaces", .fn = cf_key_ifs },
 	{ .name = "interface", .fn = cf_key_ifs },
-	{ .name = "xdp_mode", .fn = cf_key_choice, G(xdp_mode), .arg = &xdp_modes },
+	{ .name = "xdp_mode", .fn = cf_key_choice, G(xdp_mode), .arg = &cf_xdp_modes },
 	{ .name = "tunnel", .fn = cf_key_tunnel },
 	{ .name = "gateway_mac", .fn = cf_key_mac },
 	{ .name = "syn_guard_rate", .fn = cf_key_uint, G(syn_guard_rate), .max = UINT32_MAX },
-	{ .name = "fragments", .fn = cf_key_choice, G(frag_drop), .arg = &frag_policies },
-	{ .name = "ip_options", .fn = cf_key_choice, G(ip4_options_drop), .arg = &ipopt_policies },
+	{ .name = "fragments", .fn = cf_key_choice, G(frag_drop), .arg = &cf_frag_policies },
+	{ .name = "ip_options", .fn = cf_key_choice, G(ip4_options_drop), .arg = &cf_ipopt_policies },
 	{ .name = "conn_table_size",
 	  .fn = cf_key_uint,
 	  G(conn_table_size),

@@ -149,6 +149,14 @@ void cf_check_keys(xlvs_conf_key_fn fn, void *arg);
 /* v into the field k names (k->size bytes at k->off). */
 void cf_store(void *obj, const struct key *k, uint32_t v);
 
+/*
+ * The names the file gives values (conf.c, service.c, check.c), for the
+ * parser and for save.c, which writes them back.
+ */
+extern const struct choice cf_xdp_modes, cf_frag_policies, cf_ipopt_policies, cf_on_down_choice,
+	cf_initial_states, cf_quorum_actions;
+const char *cf_qtype_name(unsigned int type); /* "AAAA"; NULL if not one the file names */
+
 /* Generic handlers (walk.c): k->min..k->max, a struct choice in k->arg, an address, ... */
 int cf_key_uint(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
 int cf_key_choice(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);

@@ -328,7 +328,7 @@ static int key_svc_notify(struct ctx *c, const struct key *k, yaml_node_t *v, vo
 }
 
 static const char *const on_down_names[] = { "quiesce", "remove" };
-static const struct choice on_down_choice = { .noun = "action", .names = on_down_names, .n = 2 };
+const struct choice cf_on_down_choice = { .noun = "action", .names = on_down_names, .n = 2 };
 
 static const struct key svc_keys[S_NR] = {
 	[S_VIP] = { .name = "vip", .fn = cf_key_addr, S(s.vip) },
@@ -353,7 +353,7 @@ static const struct key svc_keys[S_NR] = {
 			 .max = XLVS_V_PORT_MAX },
 	[S_REALS] = { .name = "reals", .fn = key_later },
 	[S_CHECK] = { .name = "check", .fn = key_svc_check },
-	[S_ON_DOWN] = { .name = "on_down", .fn = cf_key_choice, S(h.on_down), .arg = &on_down_choice },
+	[S_ON_DOWN] = { .name = "on_down", .fn = cf_key_choice, S(h.on_down), .arg = &cf_on_down_choice },
 	[S_SORRY] = { .name = "sorry", .fn = key_later },
 	[S_QUORUM] = { .name = "quorum", .fn = key_svc_quorum },
 	[S_NOTIFY] = { .name = "notify", .fn = key_svc_notify },

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "xlvsmaps.h"
 #include "parse.h"
@@ -247,6 +248,74 @@ static unsigned int edits(const char *a, const char *b)
 	return row[lb];
 }
 
+/*
+ * Words of keepalived.conf and ipvsadm that an operator moving to xlvs
+ * writes from habit, with the xlvs key that says the same (docs/configuration.md,
+ * "Coming from keepalived or ipvsadm"). Matched whatever the case
+ * (keepalived writes its checkers in capitals).
+ */
+static const struct {
+	const char *word, *hint;
+} foreign_words[] = {
+	{ "virtual_server", "keepalived's virtual_server is an item of 'services': vip, port, protocol" },
+	{ "virtual_server_group", "xlvs has no groups: one item of 'services' per VIP and port" },
+	{ "real_server", "keepalived's real_server is an item of 'reals': address, port, weight" },
+	{ "lb_algo", "keepalived's lb_algo is 'scheduler'" },
+	{ "lvs_sched", "keepalived's lvs_sched is 'scheduler'" },
+	{ "lb_kind", "keepalived's lb_kind is 'forward': dr, tun or gue" },
+	{ "lvs_method", "keepalived's lvs_method is 'forward': dr, tun or gue" },
+	{ "delay_loop", "keepalived's delay_loop is 'check: { interval: ... }'" },
+	{ "connect_timeout", "keepalived's connect_timeout is 'check: { timeout: ... }'" },
+	{ "connect_port", "keepalived's connect_port is 'check: { port: ... }'" },
+	{ "connect_ip", "keepalived's connect_ip is 'check: { address: ... }'" },
+	{ "retry", "keepalived's retry is 'check: { fall: N }'" },
+	{ "nb_get_retry", "keepalived's nb_get_retry is 'check: { fall: N }'" },
+	{ "delay_before_retry", "xlvs retries at the check's 'interval'" },
+	{ "persistence_timeout",
+	  "persistence (keepalived's persistence_timeout, ipvsadm -p) is not supported yet" },
+	{ "persistence_granularity",
+	  "persistence (keepalived's persistence_granularity) is not supported yet" },
+	{ "persistent", "persistence (ipvsadm -p) is not supported yet" },
+	{ "weight", "'weight' is a key of each real: reals: [{ address: ..., weight: N }]" },
+	{ "inhibit_on_failure", "keepalived's inhibit_on_failure is 'on_down: quiesce' (the default)" },
+	{ "sorry_server", "keepalived's sorry_server is 'sorry: { address: ..., port: ... }'" },
+	{ "quorum_up", "keepalived's quorum_up is 'notify: { quorum: ... }'" },
+	{ "quorum_down", "keepalived's quorum_down is 'notify: { quorum: ... }'" },
+	{ "hysteresis", "keepalived's hysteresis is 'quorum: { weight: N, hysteresis: N }'" },
+	{ "notify_up", "keepalived's notify_up is 'notify: { up: ... }' in the service" },
+	{ "notify_down", "keepalived's notify_down is 'notify: { down: ... }' in the service" },
+	{ "alpha", "keepalived's alpha is 'check: { initial: down }'" },
+	{ "tcp_check", "keepalived's TCP_CHECK is 'check: { type: tcp }'" },
+	{ "http_get", "keepalived's HTTP_GET is 'check: { type: http, path: ..., expect: ... }'" },
+	{ "ssl_get", "keepalived's SSL_GET is 'check: { type: https, path: ..., expect: ... }'" },
+	{ "misc_check", "keepalived's MISC_CHECK is 'check: { type: exec, command: ... }'" },
+	{ "dns_check", "keepalived's DNS_CHECK is 'check: { type: dns, name: ... }'" },
+	{ "udp_check", "keepalived's UDP_CHECK is 'check: { type: udp }'" },
+	{ "ping_check", "keepalived's PING_CHECK is 'check: { type: icmp }'" },
+	{ "url", "keepalived's url is 'check: { path: ..., expect: ..., digest: ... }'" },
+	{ "status_code", "keepalived's status_code is 'check: { expect: [...] }'" },
+	{ "virtualhost", "keepalived's virtualhost is 'check: { host: ... }'" },
+	{ "misc_path", "keepalived's misc_path is 'check: { command: ... }'" },
+	{ "misc_timeout", "keepalived's misc_timeout is 'check: { timeout: ... }'" },
+	{ "ip", "a real's address is 'address'" },
+	{ "ipaddress", "a real's address is 'address'" },
+	{ "vrrp_instance",
+	  "xlvs does no VRRP: the network routes the VIPs to the director (keepalived's VRRP "
+	  "may run beside it)" },
+	{ "virtual_ipaddress", "xlvs does no VRRP: the network routes the VIPs to the director (keepalived's "
+			       "VRRP may run beside it)" },
+};
+
+static const char *foreign_hint(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(foreign_words) / sizeof(foreign_words[0]); i++)
+		if (!strcasecmp(name, foreign_words[i].word))
+			return foreign_words[i].hint;
+	return NULL;
+}
+
 /* Unknown key, with the nearest known (or known but unsupported) key as a hint. */
 static int unknown_key(struct ctx *c, yaml_node_t *k, const char *where, const struct key *keys, size_t n,
 		       const char *const *unsupported)
@@ -255,6 +324,9 @@ static int unknown_key(struct ctx *c, yaml_node_t *k, const char *where, const s
 	unsigned int d, best = 3;
 	struct vbuf b;
 	size_t i;
+
+	if (foreign_hint(name))
+		return fail(c, k, "unknown key '%s' %s (%s)", cf_show(k, &b), where, foreign_hint(name));
 
 	for (i = 0; unsupported && unsupported[i]; i++) {
 		if (!strcmp(name, unsupported[i]))

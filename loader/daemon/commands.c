@@ -20,6 +20,7 @@
 #include "log.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "verbs.h"
 
 #define MSG_SIZE 512
 
@@ -611,6 +612,8 @@ static const struct command commands[] = {
 	{ "status", { NULL }, cmd_status, NULL },
 	{ "reload", { NULL }, cmd_reload, NULL },
 	{ "health", { NULL }, cmd_health, NULL },
+	{ "save", { NULL }, xlvsd_cmd_save, NULL },
+	{ "diff", { "file", NULL }, xlvsd_cmd_diff, NULL },
 	{ "service-add",
 	  { "service", "scheduler", "forward", "ring_size", "echo", NULL },
 	  NULL,
@@ -663,8 +666,8 @@ json_t *xlvsd_command_stream(void *ctx, json_t *req, struct xlvsd_ctl_stream **s
 		if (!strcmp(commands[i].name, json_string_value(cmd)))
 			c = &commands[i];
 	if (!c)
-		return xlvsd_ctl_error("unknown command \"%s\" (status, reload, health, service-add, "
-				       "service-del, real-add, real-del, real-set-weight)",
+		return xlvsd_ctl_error("unknown command \"%s\" (status, reload, health, save, diff, "
+				       "service-add, service-del, real-add, real-del, real-set-weight)",
 				       json_string_value(cmd));
 	json_object_foreach (req, key, v) {
 		if (strcmp(key, "cmd") && !key_allowed(c->args, key))

@@ -32,7 +32,7 @@
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Parse and validate path, interfaces included; msg gets "file:line:column: msg". */
-static int load_config(const char *path, struct xlvs_spec *spec, char *msg, size_t size)
+int xlvsd_load_config(const char *path, struct xlvs_spec *spec, char *msg, size_t size)
 {
 	struct xlvs_conf_error ce;
 	int err;
@@ -95,7 +95,7 @@ int xlvsd_check(const char *config, const char *pin_dir)
 	int err;
 
 	memset(&spec, 0, sizeof(spec));
-	if (load_config(config, &spec, msg, sizeof(msg))) {
+	if (xlvsd_load_config(config, &spec, msg, sizeof(msg))) {
 		fprintf(stderr, "%s\n", msg);
 		return XLVSD_EXIT_CONFIG;
 	}
@@ -432,7 +432,7 @@ int xlvsd_reload(struct xlvsd *d, struct xlvs_apply_stats *st, char *msg, size_t
 
 	memset(&want, 0, sizeof(want));
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", now_usec());
-	err = load_config(d->opts->config, &want, why, sizeof(why));
+	err = xlvsd_load_config(d->opts->config, &want, why, sizeof(why));
 	return reload_apply(d, err, &want, why, sizeof(why), st, msg, size);
 }
 
@@ -465,7 +465,7 @@ static void *reload_worker(void *arg)
 	int err;
 
 	memset(&spec, 0, sizeof(spec));
-	err = load_config(r->path, &spec, why, sizeof(why));
+	err = xlvsd_load_config(r->path, &spec, why, sizeof(why));
 	pthread_mutex_lock(&r->lock);
 	r->spec = spec;
 	r->err = err;
@@ -835,7 +835,7 @@ int xlvsd_run(const struct xlvsd_opts *opts)
 	d.dp.lock_fd = d.dp.prog_fd = -1;
 	xlvsd_status_init(&d.status);
 	memset(&want, 0, sizeof(want));
-	if (load_config(opts->config, &want, msg, sizeof(msg))) {
+	if (xlvsd_load_config(opts->config, &want, msg, sizeof(msg))) {
 		log_err("%s", msg);
 		return XLVSD_EXIT_CONFIG;
 	}

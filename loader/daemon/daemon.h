@@ -74,6 +74,8 @@ struct xlvsd {
  * stdout, else the error on stderr and 1. Writes nothing.
  */
 int xlvsd_check(const char *config, const char *pin_dir);
+/* Parse and validate path, interfaces included; msg gets "file:line:column: msg". 0 or -errno. */
+int xlvsd_load_config(const char *path, struct xlvs_spec *spec, char *msg, size_t size);
 /* xlvsd --detach: exit code. */
 int xlvsd_detach(const char *pin_dir);
 /* Run until SIGTERM/SIGINT; returns the exit code. */

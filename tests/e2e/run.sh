@@ -262,6 +262,49 @@ $(xlvs service list)"
 	echo "   weight change: $(echo "$out" | tr -d ' \n' | grep -o '"applied":{[^}]*}')"
 }
 
+# The operator's verbs (docs/cli.md): a runtime change says it is runtime only; reload --dry-run
+# shows the reload would revert it and changes nothing; save prints a file that --check passes and
+# that, reloaded, writes nothing (the same maps); a refused reload exits 4 (systemctl reload
+# reports it); stats --zero zeroes the counters.
+s_operator_verbs() {
+	local out rc before
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1")
+$(svc_yaml $VIP6 80 tcp dr "${REAL6[0]}:2")"
+	reload
+	out=$(xlvs real set-weight "$VIP4:80" "${REAL4[1]}" 3 2>&1 >/dev/null) || fail "set-weight refused"
+	echo "$out" | grep -q "note: runtime change only" || fail "no runtime note on stderr: '$out'"
+	before=$(xlvs -j service list)
+	out=$(xlvs reload --dry-run) || fail "dry run: exit $?: $out"
+	echo "$out" | grep -qx "~ real ${REAL4[1]} in TCP $VIP4:80: weight 3 -> 1" ||
+		fail "the dry run does not show the weight going back: $out"
+	[ "$before" = "$(xlvs -j service list)" ] || fail "the dry run changed the maps"
+	echo "   dry run: $(echo "$out" | head -1)"
+	xlvs save >"$E2E_DIR/saved.yaml" || fail "save"
+	grep -q "weight: 3" "$E2E_DIR/saved.yaml" || fail "save lacks the runtime weight: $(cat "$E2E_DIR/saved.yaml")"
+	out=$(in_ns "$NS_LB" "$XLVSD" --check -c "$E2E_DIR/saved.yaml" --pin-dir "$PIN" 2>&1) ||
+		fail "xlvsd --check refuses the saved file: $out"
+	cp "$E2E_DIR/saved.yaml" "$CONF"
+	out=$(xlvs -j reload) || fail "reloading the saved file: $out"
+	[ "$(echo "$out" | jq -c '[.applied[]] | add')" = 0 ] || fail "reloading the saved state wrote: $out"
+	[ "$before" = "$(xlvs -j service list)" ] || fail "the saved file loads into other maps"
+	echo "   saved $(wc -l <"$E2E_DIR/saved.yaml") lines; --check ok; reloaded: nothing written"
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1")
+    lb_algo: rr"
+	out=$(xlvs reload 2>&1); rc=$?
+	[ "$rc" = 4 ] && echo "$out" | grep -q "lb_algo" || fail "refused reload: exit $rc, '$out' (want 4)"
+	out=$(xlvs reload --dry-run 2>&1); rc=$?
+	[ "$rc" = 4 ] || fail "dry run of a bad file: exit $rc, '$out' (want 4)"
+	echo "   refused reload: exit $rc: $out"
+	cp "$E2E_DIR/saved.yaml" "$CONF"
+	in_ns "$NS_CL" curl -s --max-time 5 -o /dev/null "$(url $VIP4)" || fail "curl through the VIP"
+	[ "$(xlvs -j stats | jq '[.services[].stats.packets] | add')" -gt 0 ] || fail "no packet counted"
+	out=$(xlvs stats --zero "$VIP4:80") || fail "stats --zero: $out"
+	[ "$out" = "zeroed: services 1, reals 2" ] || fail "stats --zero said '$out'"
+	[ "$(xlvs -j stats | jq "[.services[] | select(.vip == \"$VIP4\") | .stats.packets] | add")" = 0 ] ||
+		fail "counters of $VIP4:80 not zero: $(xlvs stats)"
+	echo "   $out"
+}
+
 # ping_loss FILE: "LOST SENT" from a finished `ping -q` summary; fails if there is none.
 ping_loss() {
 	local line sent recv
@@ -1060,6 +1103,7 @@ main() {
 	scenario "PMTU through the director, IPv4 (frag needed)" s_pmtu4
 	scenario "PMTU through the director, IPv6 (packet too big)" s_pmtu6
 	scenario "reload writes only the difference" s_reload_diff
+	scenario "operator verbs: runtime note, reload --dry-run, save, refused reload, stats --zero" s_operator_verbs
 	scenario "health: a killed real is detected and avoided, and comes back" s_health_detect
 	scenario "health: IPv6 reals checked over IPv6" s_health_ipv6
 	scenario "health: sorry server while every real is down" s_health_sorry

@@ -36,6 +36,11 @@
 #include "xlvs.h"
 #include "xlvs_lb.skel.h"
 
+/* What every runtime change made through xlvsd says on stderr (item 5 of issue 14). */
+#define RUNTIME_NOTE                                                                                          \
+	"xlvs: note: runtime change only: `xlvs reload` or an xlvsd restart reverts it to the configuration " \
+	"file (`xlvs save` prints the running state)\n"
+
 /* ---- capture ------------------------------------------------------------- */
 
 struct cap {
@@ -1158,6 +1163,22 @@ static const struct ep_case ep_cases[] = {
 	  "unknown protocol 'sctp' in '198.18.0.10:80/sctp' (tcp or udp)" },
 	{ "198.18.0.10/", true, NULL, 0, 0, "unknown protocol ''" },
 	{ "198.18.0.10:80/udp", false, NULL, 0, 0, "a real server takes no /protocol" },
+	/* IPv6 and a port: brackets, or an error saying how to write it (never port 0 silently). */
+	{ "2001:db8::10:80", true, NULL, 0, 0,
+	  "'2001:db8::10:80' is ambiguous: write [2001:db8::10]:80 for port 80, or [2001:db8::10:80] for "
+	  "the address" },
+	{ "2001:db8::10:80/udp", true, NULL, 0, 0,
+	  "write [2001:db8::10]:80/udp for port 80, or [2001:db8::10:80]/udp for the address" },
+	{ "2001:db8::1:0", false, NULL, 0, 0,
+	  "'2001:db8::1:0' is ambiguous: write [2001:db8::1]:0 for port 0" },
+	{ "2001:db8:0:0:0:0:0:10:80", true, NULL, 0, 0,
+	  "'2001:db8:0:0:0:0:0:10:80': an IPv6 address with a port is written [2001:db8:0:0:0:0:0:10]:80" },
+	{ "::ffff:198.18.0.1:80", false, NULL, 0, 0, "is written [::ffff:198.18.0.1]:80" },
+	{ "[2001:db8::10:80]", true, "2001:db8::10:80", 0, 0, NULL },
+	{ "2001:db8::10:ab", false, "2001:db8::10:ab", 0, 0, NULL }, /* hex: no port */
+	{ "2001:db8::10:99999", true, NULL, 0, 0, "invalid address '2001:db8::10:99999'" },
+	{ "2001:db8:1:2:3:4:5:6", false, "2001:db8:1:2:3:4:5:6", 0, 0,
+	  NULL }, /* 7 groups before: no address */
 };
 
 Test(cli_args, endpoints)
@@ -1246,7 +1267,7 @@ static const struct bad_line bad_lines[] = {
 	{ { "--socket=", "status" }, 1, "xlvs: --socket needs a non-empty value\n", NULL },
 	{ { "frob" },
 	  1,
-	  "xlvs: unknown object 'frob' (service, real, stats, conn, status, reload, decap, help)\n",
+	  "xlvs: unknown object 'frob' (service, real, stats, conn, status, reload, diff, save, explain, decap, help)\n",
 	  "usage: xlvs [OPTIONS]" },
 	{ { "s" }, 1, "xlvs: ambiguous object 's'", NULL },
 	{ { "service", "frob" },
@@ -1296,6 +1317,15 @@ static const struct bad_line bad_lines[] = {
 	  "xlvs: unknown option '--bogus'\n",
 	  "usage: xlvs service list" },
 	{ { "real", "add", "198.18.0.10:80" }, 1, "xlvs: missing REAL (real server address)\n", REAL_USAGE },
+	{ { "real", "add", "2001:db8::10:80", "2001:db8:1::11" },
+	  1,
+	  "xlvs: '2001:db8::10:80' is ambiguous: write [2001:db8::10]:80 for port 80, or [2001:db8::10:80] "
+	  "for the address\n",
+	  REAL_USAGE },
+	{ { "real", "add", "[2001:db8::10]:80", "2001:db8:1::11:8080" },
+	  1,
+	  "xlvs: '2001:db8:1::11:8080' is ambiguous: write [2001:db8:1::11]:8080",
+	  REAL_USAGE },
 	{ { "real", "add", "198.18.0.10:80", "198.18.1.1/tcp" },
 	  1,
 	  "xlvs: '198.18.1.1/tcp': a real server takes no /protocol\n",
@@ -1355,7 +1385,33 @@ static const struct bad_line bad_lines[] = {
 	  "usage: xlvs stats" },
 	{ { "stats", "--watch=soon" }, 1, "xlvs: invalid interval 'soon'", "usage: xlvs stats" },
 	{ { "stats", "--count", "2" }, 1, "xlvs: --count needs --watch SECS\n", "usage: xlvs stats" },
-	{ { "stats", "extra" }, 1, "xlvs: unexpected argument 'extra'\n", "usage: xlvs stats" },
+	{ { "stats", "extra" }, 1, "xlvs: 'extra' is not an IP address", "usage: xlvs stats" },
+	{ { "stats", "198.18.0.10:80" }, 1, "xlvs: SERVICE needs --zero\n", "usage: xlvs stats" },
+	{ { "stats", "--zero", "198.18.0.10:80", "198.18.1.1", "extra" },
+	  1,
+	  "xlvs: unexpected argument 'extra'\n",
+	  "usage: xlvs stats" },
+	{ { "stats", "-Z", "-w", "1" },
+	  1,
+	  "xlvs: --zero and --watch do not go together\n",
+	  "usage: xlvs stats" },
+	{ { "stats", "-Z", "2001:db8::10:80" },
+	  1,
+	  "xlvs: '2001:db8::10:80' is ambiguous",
+	  "usage: xlvs stats" },
+	{ { "reload", "--dry-run", "now" },
+	  1,
+	  "xlvs: unexpected argument 'now'\n",
+	  "usage: xlvs reload [--dry-run]" },
+	{ { "diff", "a.yaml", "b.yaml" },
+	  1,
+	  "xlvs: unexpected argument 'b.yaml'\n",
+	  "usage: xlvs diff [FILE]" },
+	{ { "save", "now" }, 1, "xlvs: unexpected argument 'now'\n", "usage: xlvs save" },
+	{ { "diff", "/nonexistent/xlvs.yaml" },
+	  2,
+	  "xlvs: /nonexistent/xlvs.yaml: No such file or directory\n",
+	  NULL },
 	{ { "conn", "list", "--limit", "0" },
 	  1,
 	  "xlvs: invalid limit '0' (1 or more)\n",
@@ -1679,11 +1735,12 @@ static const struct ctl_row ctl_rows[] = {
 	  .out = "applied: services updated 1\n",
 	  .req_keys = 3,
 	  .req = { JFALSE("echo") } },
-	{ "real drain is set-weight 0",
+	{ "real drain is set-weight 0, and says the change is runtime only",
 	  "{\"ok\":true,\"applied\":{}}",
 	  { "--socket", SOCK, "real", "drain", "198.18.0.10:80", "198.18.1.11:80" },
 	  0,
 	  .out = "applied: nothing\n",
+	  .err = RUNTIME_NOTE,
 	  .req = { JSTR("cmd", "real-set-weight"), JINT("weight", 0), JINT("real.port", 80),
 		   JSTR("service.protocol", "tcp") } },
 	{ "refused is exit 4 with the daemon's words, control characters neutered",
@@ -1692,6 +1749,18 @@ static const struct ctl_row ctl_rows[] = {
 	  4,
 	  .out = "",
 	  .err = "xlvs: no service tcp 198.18.0.99:80?[2J\n" },
+	{ "a refusal that does not name the service is prefixed with it",
+	  "{\"ok\":false,\"error\":\"no real 198.18.1.99 in this service\"}",
+	  { "--socket", SOCK, "real", "del", "[2001:db8::10]:80/udp", "198.18.1.99" },
+	  4,
+	  .out = "",
+	  .err = "xlvs: UDP [2001:db8::10]:80: no real 198.18.1.99 in this service\n" },
+	{ "a refused service add: no runtime note",
+	  "{\"ok\":false,\"error\":\"ring_size: 7 is too small\"}",
+	  { "--socket", SOCK, "service", "add", "198.18.0.10:80", "ring-size", "7" },
+	  4,
+	  .out = "",
+	  .err = "xlvs: TCP 198.18.0.10:80: ring_size: 7 is too small\n" },
 	{ "status through the socket",
 	  status_json,
 	  { "--socket", SOCK, "status" },
@@ -2032,6 +2101,19 @@ Test(cli_maps, listings_read_the_pinned_maps)
 	RUN(&r, "--pin-dir", dir, "service", "show", "[2001:db8::10]:53");
 	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
 	cr_expect_not_null(strstr(r.out.buf, "     gue-port 7777\n"), "%s", r.out.buf);
+	/* one real: the whole ring of 251 slots */
+	cr_expect_not_null(strstr(r.out.buf, "  ring 251 slots (100.00%)\n"), "%s", r.out.buf);
+	run_free(&r);
+
+	/* weights 1 and 2 share the 251 slots, the heavier one more */
+	RUN(&r, "-j", "--pin-dir", dir, "service", "show", "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "services.0.reals.0.ring_slots") + jint(j, "services.0.reals.1.ring_slots"),
+		     251);
+	cr_expect_gt(jint(j, "services.0.reals.1.ring_slots"), jint(j, "services.0.reals.0.ring_slots"));
+	cr_expect_eq(jint(j, "services.0.reals.1.weight"), 2);
+	json_decref(j);
 	run_free(&r);
 
 	RUN(&r, "-j", "--pin-dir", dir, "stats");
@@ -2192,7 +2274,8 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	    "--wait", "--timeout=1");
 	cr_expect_eq(r.rc, XLVS_EXIT_TIMEOUT);
 	cr_expect_str_eq(r.out.buf, "applied: nothing\n0s  active 1  inactive 0\n1s  active 1  inactive 0\n");
-	cr_expect_str_eq(r.err.buf, "xlvs: 198.18.1.11 still has active connections after 1 s (--timeout)\n");
+	cr_expect_str_eq(r.err.buf, RUNTIME_NOTE
+			 "xlvs: 198.18.1.11 still has active connections after 1 s (--timeout)\n");
 	run_free(&r);
 	fake_stop(&f);
 
@@ -2201,9 +2284,169 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	RUN(&r, "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.99",
 	    "--wait");
 	cr_expect_eq(r.rc, 2);
-	cr_expect_str_eq(r.err.buf, "xlvs: 198.18.1.99 is no longer in the maps of TCP 198.18.0.10:80\n");
+	cr_expect_str_eq(r.err.buf,
+			 RUNTIME_NOTE "xlvs: 198.18.1.99 is no longer in the maps of TCP 198.18.0.10:80\n");
 	run_free(&r);
 	fake_stop(&f);
 
+	private_world_free(skel, root, dir);
+}
+
+/* xlvs explain on the pinned world: the entry add_flow() made, a single-real ring, no service. */
+Test(cli_maps, explain_a_flow)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	struct run r;
+	json_t *j;
+
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect(
+		!strncmp(
+			r.out.buf,
+			"service: TCP 198.18.0.10:80\n"
+			"connection entry: real 198.18.1.11, state open\n"
+			"  established flows keep their real whatever the ring says now\n"
+			"ring: flow hash ",
+			strlen("service: TCP 198.18.0.10:80\nconnection entry: real 198.18.1.11, state open\n"
+			       "  established flows keep their real whatever the ring says now\nring: flow hash ")),
+		"%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, " of 251: real 198.18.1.1"), "%s", r.out.buf);
+	run_free(&r);
+
+	/* One real: every slot is its. */
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "[2001:db8:5::1]:4000",
+	    "[2001:db8::10]:53", "udp");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_str_eq(jstr(j, "service"), "UDP [2001:db8::10]:53");
+	cr_expect_str_eq(jstr(j, "entry"), "none");
+	cr_expect_str_eq(jstr(j, "ring_real"), "2001:db8:1::1");
+	cr_expect_eq(jint(j, "weight"), 3);
+	cr_expect_eq(jint(j, "ring_size"), 251);
+	cr_expect_lt(jint(j, "slot"), 251);
+	json_decref(j);
+	run_free(&r);
+
+	/* No client port: every port of the client goes to the one real. */
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "2001:db8:5::1",
+	    "[2001:db8::10]:53/udp");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf, "by client port (1-65535, new flows):\n  2001:db8:1::1"), "%s",
+			   r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, " 65535 100.00%\n"), "%s", r.out.buf);
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "explain", "203.0.113.7:1", "198.18.0.10:81");
+	cr_expect_eq(r.rc, 2);
+	cr_expect_str_eq(
+		r.err.buf,
+		"xlvs: no service for TCP 198.18.0.10:81: its packets pass to the kernel (pass_no_service)\n");
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "explain", "203.0.113.7:1", "[2001:db8::10]:53");
+	cr_expect_eq(r.rc, 1);
+	cr_expect_not_null(strstr(r.err.buf,
+				  "xlvs: the client and the VIP are of different families\nusage: "),
+			   "%s", r.err.buf);
+	run_free(&r);
+
+	private_world_free(skel, root, dir);
+}
+
+/* Counter values on every CPU of a per-CPU array entry (the same on each). */
+static void set_counters(int fd, uint32_t key, uint64_t packets)
+{
+	int ncpus = libbpf_num_possible_cpus(), i;
+	struct xlvs_counters *v = calloc(ncpus, sizeof(*v));
+
+	cr_assert_not_null(v);
+	for (i = 0; i < ncpus; i++)
+		v[i] = (struct xlvs_counters){ .packets = packets, .bytes = 100 * packets, .new_flows = 1 };
+	cr_assert_eq(bpf_map_update_elem(fd, &key, v, BPF_ANY), 0);
+	free(v);
+}
+
+/* xlvs stats --zero: one service and its reals, one real, then everything (drops included). */
+Test(cli_maps, stats_zero)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	struct xlvs_state st = { 0 };
+	struct xlvs_maps m;
+	uint64_t drops[XLVS_DROP_MAX];
+	struct run r;
+	json_t *j;
+	size_t i, k;
+	uint32_t one = XLVS_DROP_NO_REAL;
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *dv = calloc(ncpus, sizeof(*dv));
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(xlvs_state_read(&m, &st), 0);
+	for (i = 0; i < st.nr_services; i++) {
+		set_counters(m.svc_stats, st.services[i].svc.id, 10);
+		for (k = 0; k < st.services[i].nr_reals; k++)
+			set_counters(m.real_stats, st.services[i].reals[k].id, 5);
+	}
+	cr_assert_not_null(dv);
+	dv[0] = 7;
+	cr_assert_eq(bpf_map_update_elem(m.drops, &one, dv, BPF_ANY), 0);
+
+	RUN(&r, "--pin-dir", dir, "stats", "--zero", "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_str_eq(r.out.buf, "zeroed: services 1, reals 2\n");
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "stats");
+	j = parse_json(r.out.buf);
+	for (i = 0; i < 2; i++) {
+		const char *vip = jstr(j, i ? "services.1.vip" : "services.0.vip");
+		long long want = !strcmp(vip, "198.18.0.10") ? 0 : 10 * ncpus;
+
+		cr_expect_eq(jint(j, i ? "services.1.stats.packets" : "services.0.stats.packets"), want, "%s",
+			     vip);
+	}
+	cr_expect_eq(jint(j, "drops.no_real"), 7, "the drops stay when a service is named");
+	json_decref(j);
+	run_free(&r);
+
+	RUN(&r, "-j", "--pin-dir", dir, "stats", "-Z", "[2001:db8::10]:53", "2001:db8:1::1");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "zeroed.services"), 0);
+	cr_expect_eq(jint(j, "zeroed.reals"), 1);
+	json_decref(j);
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "stats", "-Z", "198.18.0.10:80", "198.18.1.99");
+	cr_expect_eq(r.rc, 2);
+	cr_expect_str_eq(r.err.buf, "xlvs: no real 198.18.1.99 in 198.18.0.10:80 (any protocol)\n");
+	run_free(&r);
+	RUN(&r, "--pin-dir", dir, "stats", "-Z", "198.18.0.99:80");
+	cr_expect_eq(r.rc, 2);
+	cr_expect_str_eq(r.err.buf, "xlvs: no such service: 198.18.0.99:80 (any protocol)\n");
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "stats", "--zero");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_str_eq(r.out.buf, "zeroed: services 2, reals 3, drop and event counters\n");
+	run_free(&r);
+	cr_expect_eq(xlvs_drop_counters(&m, drops), 0);
+	cr_expect_eq(drops[XLVS_DROP_NO_REAL], 0);
+	for (i = 0; i < st.nr_services; i++) {
+		struct xlvs_counters c;
+
+		cr_expect_eq(xlvs_svc_counters(&m, st.services[i].svc.id, &c), 0);
+		cr_expect_eq(c.packets + c.bytes + c.new_flows, 0);
+		for (k = 0; k < st.services[i].nr_reals; k++) {
+			cr_expect_eq(xlvs_real_counters(&m, st.services[i].reals[k].id, &c), 0);
+			cr_expect_eq(c.packets + c.bytes + c.new_flows, 0);
+		}
+	}
+	free(dv);
+	xlvs_state_free(&st);
+	xlvs_maps_close(&m);
 	private_world_free(skel, root, dir);
 }
