@@ -87,7 +87,7 @@ static int read_counters(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_vi
 
 static int read_conns(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s)
 {
-	int rc = xlvs_conn_counts(m, XLVS_ACTIVE_NS, s->conns, s->nr_conns);
+	int rc = xlvs_conn_counts(m, s->conns, s->nr_conns);
 
 	if (rc < 0) {
 		/* Listing still works; the columns show "-". */

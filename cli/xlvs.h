@@ -16,8 +16,6 @@
 #endif
 #define XLVS_SOCKET_PATH    "/run/xlvs/xlvsd.sock"
 #define XLVS_CTL_TIMEOUT_MS 5000
-/* ipvsadm's ActiveConn/InActConn split, by age: seen within this is active. */
-#define XLVS_ACTIVE_NS (60ull * 1000000000ull)
 
 /* Exit codes (docs/man/xlvs.8.scd, EXIT STATUS). */
 enum xlvs_exit {

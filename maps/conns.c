@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Connection lifetimes in userspace: the same rule as the data path's
+ * conn_expired() (bpf/conntrack.h), for the counts ipvsadm shows, the CLI's
+ * listing and xlvsd's sweep, which deletes expired entries a bounded number
+ * at a time.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include <bpf/bpf.h>
+
+#include "internal.h"
+
+#define SWEEP_CHUNK    4096u /* entries per batch lookup */
+#define SWEEP_MIN_READ 256u  /* a hash batch needs room for a whole bucket */
+
+uint32_t xlvs_conn_lifetime_s(const struct xlvs_config *cfg, const struct xlvs_real *real, uint8_t proto,
+			      uint8_t state)
+{
+	uint32_t i = proto == IPPROTO_UDP ? XLVS_TO_UDP : state & (XLVS_TO_MAX - 1);
+
+	return real && real->timeout[i] ? real->timeout[i] : cfg->timeout[i];
+}
+
+int64_t xlvs_conn_left(const struct xlvs_config *cfg, const struct xlvs_real *real, uint8_t proto,
+		       const struct xlvs_conn *c, uint32_t now)
+{
+	uint32_t idle = now - c->last_seen;
+
+	if (!cfg->hz)
+		return INT64_MAX;
+	/* A "negative" age: the entry was refreshed after now was read. */
+	if (idle > INT32_MAX)
+		idle = 0;
+	return (int64_t)xlvs_conn_lifetime_s(cfg, real, proto, c->state) * cfg->hz - idle;
+}
+
+/* What deciding an entry's expiry needs, read once per walk. */
+struct conn_clock {
+	struct xlvs_config cfg;
+	uint32_t now;
+	struct xlvs_real *reals; /* by id, XLVS_MAX_REALS of them */
+};
+
+static int clock_read(struct xlvs_maps *m, struct conn_clock *cc)
+{
+	struct xlvs_jiffies j;
+	int err;
+
+	cc->reals = NULL;
+	err = xlvs_maps_get_config(m, &cc->cfg);
+	if (!err)
+		err = xlvs_jiffies_read(&j);
+	if (!err)
+		err = dump_array(m->reals, sizeof(*cc->reals), XLVS_MAX_REALS, (void **)&cc->reals);
+	cc->now = j.now;
+	return err;
+}
+
+/* The real an entry belongs to as the data path sees it, or NULL (removed, id reused). */
+static const struct xlvs_real *entry_real(const struct conn_clock *cc, const struct xlvs_conn *c)
+{
+	const struct xlvs_real *r;
+
+	if (c->real_id >= XLVS_MAX_REALS)
+		return NULL;
+	r = &cc->reals[c->real_id];
+	return xlvs_conn_is_current(c, r) ? r : NULL;
+}
+
+static bool expired(const struct conn_clock *cc, const struct xlvs_flow *f, const struct xlvs_conn *c)
+{
+	return xlvs_conn_left(&cc->cfg, entry_real(cc, c), f->proto, c, cc->now) < 0;
+}
+
+/* ---- counts ---- */
+
+struct count_ctx {
+	struct conn_clock clock;
+	struct xlvs_conn_counts *per_real;
+	size_t nr;
+};
+
+static int count_one(const struct xlvs_flow *flow, const struct xlvs_conn *conn, void *arg)
+{
+	struct count_ctx *c = arg;
+
+	if (conn->real_id >= c->nr || !entry_real(&c->clock, conn) || expired(&c->clock, flow, conn))
+		return 0;
+	if (flow->proto == IPPROTO_TCP && conn->state == XLVS_CONN_OPEN)
+		c->per_real[conn->real_id].active++;
+	else
+		c->per_real[conn->real_id].inactive++;
+	return 0;
+}
+
+int xlvs_conn_counts(struct xlvs_maps *m, struct xlvs_conn_counts *per_real, size_t nr_real_ids)
+{
+	struct count_ctx c = { .per_real = per_real, .nr = nr_real_ids };
+	int err = clock_read(m, &c.clock);
+
+	if (!err) {
+		if (c.nr > XLVS_MAX_REALS)
+			c.nr = XLVS_MAX_REALS;
+		memset(per_real, 0, nr_real_ids * sizeof(*per_real));
+		err = xlvs_conns_foreach(m, count_one, &c);
+	}
+	free(c.clock.reals);
+	return err;
+}
+
+/* ---- the sweep ---- */
+
+struct xlvs_sweep {
+	struct map_iter it;
+	bool running; /* it holds a pass in progress */
+	struct xlvs_flow keys[SWEEP_CHUNK];
+	struct xlvs_conn vals[SWEEP_CHUNK];
+};
+
+struct xlvs_sweep *xlvs_sweep_new(void)
+{
+	return calloc(1, sizeof(struct xlvs_sweep));
+}
+
+void xlvs_sweep_free(struct xlvs_sweep *s)
+{
+	free(s);
+}
+
+/* Delete f if a fresh read still finds it expired: 1 deleted, 0 kept or gone, -errno. */
+static int delete_if_expired(struct xlvs_maps *m, const struct conn_clock *cc, const struct xlvs_flow *f)
+{
+	struct xlvs_conn now;
+	int err = bpf_map_lookup_elem(m->conns, f, &now);
+
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	if (!expired(cc, f, &now))
+		return 0;
+	err = bpf_map_delete_elem(m->conns, f);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	return 1;
+}
+
+static int sweep_chunk(struct xlvs_maps *m, struct xlvs_sweep *s, const struct conn_clock *cc, uint32_t n,
+		       struct xlvs_sweep_stats *st)
+{
+	uint32_t i;
+	int rc;
+
+	st->scanned += n;
+	for (i = 0; i < n; i++) {
+		if (!expired(cc, &s->keys[i], &s->vals[i]))
+			continue;
+		st->expired++;
+		rc = delete_if_expired(m, cc, &s->keys[i]);
+		if (rc < 0)
+			return rc;
+		st->deleted += rc;
+	}
+	return 0;
+}
+
+int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, struct xlvs_sweep_stats *st)
+{
+	struct conn_clock cc;
+	uint32_t want, left = budget;
+	int n, err = clock_read(m, &cc);
+
+	/* Reads of fewer than SWEEP_MIN_READ only as a step's first. */
+	while (!err && left && (left == budget || left >= SWEEP_MIN_READ)) {
+		if (!s->running) {
+			map_iter_init(&s->it, m->conns, sizeof(struct xlvs_flow), sizeof(struct xlvs_conn));
+			s->running = true;
+		}
+		want = left < SWEEP_MIN_READ ? SWEEP_MIN_READ : left;
+		n = map_iter_read(&s->it, s->keys, s->vals, want < SWEEP_CHUNK ? want : SWEEP_CHUNK);
+		if (n <= 0) { /* the end of the table (a pass done), or an error: start over next time */
+			s->running = false;
+			st->passes += !n;
+			err = n;
+			break;
+		}
+		left -= (uint32_t)n < left ? (uint32_t)n : left;
+		err = sweep_chunk(m, s, &cc, (uint32_t)n, st);
+	}
+	free(cc.reals);
+	return err;
+}
