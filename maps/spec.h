@@ -112,13 +112,14 @@ struct xlvs_svc_health {
 
 struct xlvs_svc_spec {
 	struct xlvs_addr vip;
-	uint8_t proto;			 /* IPPROTO_TCP / IPPROTO_UDP */
-	uint16_t port;			 /* host order; 0 = all ports */
-	uint8_t sched;			 /* enum xlvs_sched */
-	uint8_t fwd;			 /* default for reals that do not set their own */
-	uint32_t flags;			 /* XLVS_SVC_F_* */
-	uint32_t ring_size;		 /* prime; 0 = XLVS_RING_DEFAULT */
-	uint32_t timeout_s[XLVS_TO_MAX]; /* connection lifetimes (enum xlvs_timeout); 0 = the global one */
+	uint8_t proto;	    /* IPPROTO_TCP / IPPROTO_UDP */
+	uint16_t port;	    /* host order; 0 = all ports */
+	uint8_t sched;	    /* enum xlvs_sched */
+	uint8_t fwd;	    /* default for reals that do not set their own */
+	uint32_t flags;	    /* XLVS_SVC_F_* */
+	uint32_t ring_size; /* prime; 0 = XLVS_RING_DEFAULT */
+	/* connection lifetimes, s, by enum xlvs_timeout; 0 = the global one */
+	uint32_t timeout_s[XLVS_TO_MAX];
 	size_t nr_reals;
 	struct xlvs_real_spec *reals;
 	struct xlvs_svc_health *health; /* owned; NULL: no health checks */
@@ -142,9 +143,10 @@ struct xlvs_global_spec {
 	bool frag_drop, ip4_options_drop;
 	bool have_gw_mac;
 	uint8_t gw_mac[6];
-	uint32_t conn_table_size;	 /* xlvs_conns entries; 0 = default */
-	uint32_t timeout_s[XLVS_TO_MAX]; /* connection lifetimes (enum xlvs_timeout); 0 = IPVS's default */
-	char metrics_listen[64];	 /* "127.0.0.1:9105"; empty = off */
+	uint32_t conn_table_size; /* xlvs_conns entries; 0 = default */
+	char metrics_listen[64];  /* "127.0.0.1:9105"; empty = off */
+	/* connection lifetimes, s, by enum xlvs_timeout; 0 = IPVS's default (abi.h) */
+	uint32_t timeout_s[XLVS_TO_MAX];
 };
 
 struct xlvs_spec {
