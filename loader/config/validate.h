@@ -74,5 +74,6 @@ int xlvs_v_tunnel(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *
  * xlvs_v_real()'s. ring_size 0 stands for XLVS_RING_DEFAULT.
  */
 int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size);
+int xlvs_v_timeouts(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size);
 
 #endif /* XLVS_CONFIG_VALIDATE_H */

@@ -26,22 +26,22 @@
 static const uint32_t global_s[XLVS_TO_MAX] = { 40, 20, 10, 30 };
 
 enum age {
-	INSIDE, /* 200 ms short of the lifetime */
-	PAST,	/* one jiffy past it */
+	INSIDE,	 /* 200 ms short of the lifetime */
+	PAST,	 /* one jiffy past it */
 	AGE_LONG /* 1000 s */
 };
 
 struct to_row {
 	const char *name;
-	int svc;		      /* SVC_DR4 or SVC_DR4_UDP */
-	uint8_t state;		      /* of the entry */
-	uint8_t flags;		      /* of the packet (TCP) */
-	uint32_t svc_s[XLVS_TO_MAX];  /* the service's overrides; 0 = the global one */
-	uint32_t life_s;	      /* the lifetime that applies */
+	int svc;		     /* SVC_DR4 or SVC_DR4_UDP */
+	uint8_t state;		     /* of the entry */
+	uint8_t flags;		     /* of the packet (TCP) */
+	uint32_t svc_s[XLVS_TO_MAX]; /* the service's overrides; 0 = the global one */
+	uint32_t life_s;	     /* the lifetime that applies */
 	enum age age;
-	bool off;		      /* hz 0 in xlvs_config */
-	bool expired;		      /* want: rescheduled */
-	uint8_t want_state;	      /* of the entry after the packet */
+	bool off;	    /* hz 0 in xlvs_config */
+	bool expired;	    /* want: rescheduled */
+	uint8_t want_state; /* of the entry after the packet */
 };
 
 #define OPEN	XLVS_CONN_OPEN
@@ -51,26 +51,110 @@ struct to_row {
 static const struct to_row rows[] = {
 	{ "open, inside tcp: kept", SVC_DR4, OPEN, TH_ACK, { 0 }, 40, INSIDE, false, false, OPEN },
 	{ "open, past tcp: rescheduled", SVC_DR4, OPEN, TH_ACK, { 0 }, 40, PAST, false, true, OPEN },
-	{ "open, fin inside tcp: closes", SVC_DR4, OPEN, TH_FIN | TH_ACK, { 0 }, 40, INSIDE, false, false, CLOSING },
-	{ "syn, retransmission inside tcp_syn: kept", SVC_DR4, SYN, TH_SYN, { 0 }, 10, INSIDE, false, false, SYN },
-	{ "syn, retransmission past tcp_syn: rescheduled", SVC_DR4, SYN, TH_SYN, { 0 }, 10, PAST, false, true, SYN },
+	{ "open, fin inside tcp: closes",
+	  SVC_DR4,
+	  OPEN,
+	  TH_FIN | TH_ACK,
+	  { 0 },
+	  40,
+	  INSIDE,
+	  false,
+	  false,
+	  CLOSING },
+	{ "syn, retransmission inside tcp_syn: kept",
+	  SVC_DR4,
+	  SYN,
+	  TH_SYN,
+	  { 0 },
+	  10,
+	  INSIDE,
+	  false,
+	  false,
+	  SYN },
+	{ "syn, retransmission past tcp_syn: rescheduled",
+	  SVC_DR4,
+	  SYN,
+	  TH_SYN,
+	  { 0 },
+	  10,
+	  PAST,
+	  false,
+	  true,
+	  SYN },
 	{ "syn, ack inside tcp_syn: opens", SVC_DR4, SYN, TH_ACK, { 0 }, 10, INSIDE, false, false, OPEN },
-	{ "syn, ack past tcp_syn (not tcp's): rescheduled", SVC_DR4, SYN, TH_ACK, { 0 }, 10, PAST, false, true,
+	{ "syn, ack past tcp_syn (not tcp's): rescheduled",
+	  SVC_DR4,
+	  SYN,
+	  TH_ACK,
+	  { 0 },
+	  10,
+	  PAST,
+	  false,
+	  true,
 	  OPEN },
 	{ "closing, inside tcp_fin: kept", SVC_DR4, CLOSING, TH_ACK, { 0 }, 20, INSIDE, false, false, CLOSING },
 	{ "closing, past tcp_fin: rescheduled", SVC_DR4, CLOSING, TH_ACK, { 0 }, 20, PAST, false, true, OPEN },
 	{ "udp, inside udp: kept", SVC_DR4_UDP, OPEN, 0, { 0 }, 30, INSIDE, false, false, OPEN },
-	{ "udp, past udp (not tcp's 40): rescheduled", SVC_DR4_UDP, OPEN, 0, { 0 }, 30, PAST, false, true, OPEN },
-	{ "service tcp 100 beats global 40: kept", SVC_DR4, OPEN, TH_ACK, { 100, 0, 0, 0 }, 100, INSIDE, false,
-	  false, OPEN },
-	{ "service tcp 100, past it: rescheduled", SVC_DR4, OPEN, TH_ACK, { 100, 0, 0, 0 }, 100, PAST, false, true,
+	{ "udp, past udp (not tcp's 40): rescheduled",
+	  SVC_DR4_UDP,
+	  OPEN,
+	  0,
+	  { 0 },
+	  30,
+	  PAST,
+	  false,
+	  true,
 	  OPEN },
-	{ "service tcp_fin 5 beats global 20: rescheduled", SVC_DR4, CLOSING, TH_ACK, { 0, 5, 0, 0 }, 5, PAST,
-	  false, true, OPEN },
-	{ "service udp 60 beats global 30: kept", SVC_DR4_UDP, OPEN, 0, { 0, 0, 0, 60 }, 60, INSIDE, false, false,
+	{ "service tcp 100 beats global 40: kept",
+	  SVC_DR4,
+	  OPEN,
+	  TH_ACK,
+	  { 100, 0, 0, 0 },
+	  100,
+	  INSIDE,
+	  false,
+	  false,
 	  OPEN },
-	{ "service overrides another state only: global applies", SVC_DR4, OPEN, TH_ACK, { 0, 5, 5, 5 }, 40, PAST,
-	  false, true, OPEN },
+	{ "service tcp 100, past it: rescheduled",
+	  SVC_DR4,
+	  OPEN,
+	  TH_ACK,
+	  { 100, 0, 0, 0 },
+	  100,
+	  PAST,
+	  false,
+	  true,
+	  OPEN },
+	{ "service tcp_fin 5 beats global 20: rescheduled",
+	  SVC_DR4,
+	  CLOSING,
+	  TH_ACK,
+	  { 0, 5, 0, 0 },
+	  5,
+	  PAST,
+	  false,
+	  true,
+	  OPEN },
+	{ "service udp 60 beats global 30: kept",
+	  SVC_DR4_UDP,
+	  OPEN,
+	  0,
+	  { 0, 0, 0, 60 },
+	  60,
+	  INSIDE,
+	  false,
+	  false,
+	  OPEN },
+	{ "service overrides another state only: global applies",
+	  SVC_DR4,
+	  OPEN,
+	  TH_ACK,
+	  { 0, 5, 5, 5 },
+	  40,
+	  PAST,
+	  false,
+	  true,
+	  OPEN },
 	{ "hz 0: never expires", SVC_DR4, OPEN, TH_ACK, { 0 }, 40, AGE_LONG, true, false, OPEN },
 };
 
@@ -156,11 +240,12 @@ static void run_row(const struct to_row *row, uint32_t hz)
 	world_put_conn(&w, &f, &c);
 	verdict = world_run(&w, in, len, out, &out_len);
 	cr_expect_eq(verdict, XDP_TX, "%s: verdict %d", row->name, verdict);
-	cr_expect_eq(world_event(&w, XLVS_EV_CONN_EXPIRED), row->expired, "%s: conn_expired events", row->name);
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_EXPIRED), row->expired, "%s: conn_expired events",
+		     row->name);
 	cr_expect_eq(world_event(&w, XLVS_EV_CONN_HIT), !row->expired, "%s: conn_hit events", row->name);
 	cr_assert(world_get_conn(&w, &f, &c), "%s: no entry after the packet", row->name);
-	cr_expect_eq(c.real_id, row->expired ? pick : old, "%s: the flow is with real %u (entry's %u, ring's %u)",
-		     row->name, c.real_id, old, pick);
+	cr_expect_eq(c.real_id, row->expired ? pick : old,
+		     "%s: the flow is with real %u (entry's %u, ring's %u)", row->name, c.real_id, old, pick);
 	cr_expect_eq(c.state, row->want_state, "%s: state %u, want %u", row->name, c.state, row->want_state);
 	cr_expect_geq((int32_t)(c.last_seen - j.now), 0, "%s: last_seen not refreshed", row->name);
 	world_close(&w);
