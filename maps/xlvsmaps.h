@@ -215,10 +215,11 @@ int xlvs_conn_counts(struct xlvs_maps *m, struct xlvs_conn_counts *per_real, siz
  * caller's loop never stalls on a large table. Each call reads on from where
  * the last one stopped (batch lookups; a pass ends at the end of the table
  * and the next call starts another) and looks at most max(budget, 256)
- * entries (a batch read takes whole hash buckets). An
- * entry is deleted only if a fresh lookup still finds it expired, so a
- * packet that refreshed it in the meantime keeps it (one that arrives between
- * that lookup and the delete is scheduled afresh, as after any expiry).
+ * entries (a batch read takes whole hash buckets). The expired entries of
+ * each batch read are deleted by one batch delete, so a packet that refreshed
+ * one in the meantime (a window of a read and a delete, well under a
+ * millisecond) finds it gone and is scheduled afresh, as after any expiry;
+ * Maglev gives it the same real unless the ring changed since.
  */
 struct xlvs_sweep;
 struct xlvs_sweep_stats {

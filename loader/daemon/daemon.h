@@ -33,6 +33,7 @@ struct xlvs_nh;
 struct xlvs_metrics;
 struct xlvsd_ctl;
 struct xlvsd_hc;
+struct xlvsd_sweep;
 
 struct xlvsd_opts {
 	const char *config;
@@ -58,6 +59,7 @@ struct xlvsd {
 	struct ev_loop *loop; /* the one event loop (event.h) */
 	struct xlvsd_ev sig, nh_ev;
 	ev_timer watchdog;
+	struct xlvsd_sweep *sweep; /* expired connection entries out of xlvs_conns (sweep.h) */
 	bool stop;
 	int nh_last_err;
 };

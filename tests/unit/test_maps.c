@@ -2003,8 +2003,8 @@ Test(conns, sweep_deletes_expired_in_bounded_steps, .init = setup_conns_one_cpu,
 	xlvs_sweep_free(sw);
 }
 
-/* An entry refreshed between the batch read and the delete stays; hz 0 (timeouts off) deletes nothing. */
-Test(conns, sweep_rechecks_and_respects_hz0, .init = setup, .fini = teardown)
+/* hz 0 (timeouts off) deletes nothing; lifetimes back on, TCP and UDP entries past theirs go. */
+Test(conns, sweep_respects_hz0, .init = setup, .fini = teardown)
 {
 	struct xlvs_sweep *sw = xlvs_sweep_new();
 	struct xlvs_sweep_stats st = { 0 };
