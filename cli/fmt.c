@@ -551,14 +551,18 @@ static void conn_row(struct xp *p, const struct xlvs_conn_row *row, const struct
 	       : row->conn.state == XLVS_CONN_SYN   ? "syn"
 						    : "?");
 	if (row->idle_ns == XLVS_IDLE_UNKNOWN)
-		emit_null(p, "idle_s", "-\n");
+		emit_null(p, "idle_s", "-       ");
 	else
-		xp_u64(p, XP_ANY, "idle_s", "%" PRIu64 "\n", row->idle_ns / 1000000000ull);
+		xp_u64(p, XP_ANY, "idle_s", "%-7" PRIu64 " ", row->idle_ns / 1000000000ull);
+	if (row->expires_s == XLVS_EXPIRES_UNKNOWN || row->expires_s == XLVS_EXPIRES_NEVER)
+		emit_null(p, "expires_s", row->expires_s == XLVS_EXPIRES_NEVER ? "never\n" : "-\n");
+	else
+		xp_u64(p, XP_ANY, "expires_s", "%" PRIu64 "\n", (uint64_t)row->expires_s);
 	xp_obj_close(p);
 }
 
 void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows, size_t n,
-		    size_t matched)
+		    size_t matched, size_t expired)
 {
 	size_t nix = 0, i;
 	struct real_ix *ix = index_reals(st, &nix);
@@ -567,14 +571,17 @@ void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs
 	if (!p->json) /* widths cost a formatting pass over every row */
 		conn_widths(rows, n, ix, nix, w);
 	xp_text(p, "Prot %-*s %-*s %-*s %-7s %s\n", w[0], "Client:Port", w[1], "VirtualAddress:Port", w[2],
-		"RealAddress", "State", "Idle(s)");
+		"RealAddress", "State", "Idle(s) Expires(s)");
 	xp_arr_open(p, "connections");
 	for (i = 0; i < n; i++)
 		conn_row(p, &rows[i], find_real(ix, nix, &rows[i].conn), w);
 	xp_arr_close(p);
 	xp_u64(p, XP_JSON, "matched", NULL, matched);
+	xp_u64(p, XP_JSON, "expired", NULL, expired);
 	if (matched > n)
 		xp_text(p, "(%zu of %zu connections shown; see --limit)\n", n, matched);
+	if (expired)
+		xp_text(p, "(%zu expired entries left out: the sweep deletes them)\n", expired);
 	free(ix);
 }
 

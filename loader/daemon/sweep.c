@@ -44,10 +44,11 @@ static void sweep_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	sw->total.passes += st.passes;
 	sw->pass_deleted += st.deleted;
 	if (st.passes) {
-		log_debug("conn sweep: pass %llu done, %llu expired entries deleted (last step %llu entries, %.1f ms)",
-			  (unsigned long long)sw->total.passes, (unsigned long long)sw->pass_deleted,
-			  (unsigned long long)st.scanned,
-			  (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+		log_debug(
+			"conn sweep: pass %llu done, %llu expired entries deleted (last step %llu entries, %.1f ms)",
+			(unsigned long long)sw->total.passes, (unsigned long long)sw->pass_deleted,
+			(unsigned long long)st.scanned,
+			(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 		sw->pass_deleted = 0;
 	}
 }

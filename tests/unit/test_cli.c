@@ -849,6 +849,9 @@ static void conn_rows(struct xlvs_conn_row rows[3])
 	rows[1] = mk_row("2001:db8:9::7", 5353, "2001:db8::10", 53, IPPROTO_UDP, 9, 0);
 	rows[2] = mk_row("203.0.113.8", 40000, "198.18.0.10", 80, IPPROTO_TCP, 42, XLVS_IDLE_UNKNOWN);
 	rows[2].conn.state = XLVS_CONN_CLOSING;
+	rows[0].expires_s = 896;
+	rows[1].expires_s = XLVS_EXPIRES_NEVER;
+	rows[2].expires_s = XLVS_EXPIRES_UNKNOWN;
 }
 
 Test(cli_conn, text_exact)
@@ -858,12 +861,15 @@ Test(cli_conn, text_exact)
 	char *out;
 
 	conn_rows(rows);
-	out = FORMAT(false, xlvs_fmt_conns(p, &s.st, rows, 3, 5));
-	cr_assert_str_eq(out, "Prot Client:Port          VirtualAddress:Port RealAddress   State   Idle(s)\n"
-			      "TCP  203.0.113.7:50123    198.18.0.10:80      198.18.1.11   open    3\n"
-			      "UDP  [2001:db8:9::7]:5353 [2001:db8::10]:53   2001:db8:1::1 open    0\n"
-			      "TCP  203.0.113.8:40000    198.18.0.10:80      -             closing -\n"
-			      "(3 of 5 connections shown; see --limit)\n");
+	out = FORMAT(false, xlvs_fmt_conns(p, &s.st, rows, 3, 5, 2));
+	cr_assert_str_eq(
+		out,
+		"Prot Client:Port          VirtualAddress:Port RealAddress   State   Idle(s) Expires(s)\n"
+		"TCP  203.0.113.7:50123    198.18.0.10:80      198.18.1.11   open    3       896\n"
+		"UDP  [2001:db8:9::7]:5353 [2001:db8::10]:53   2001:db8:1::1 open    0       never\n"
+		"TCP  203.0.113.8:40000    198.18.0.10:80      -             closing -       -\n"
+		"(3 of 5 connections shown; see --limit)\n"
+		"(2 expired entries left out: the sweep deletes them)\n");
 	free(out);
 }
 
@@ -875,7 +881,7 @@ Test(cli_conn, json_fields)
 	json_t *j;
 
 	conn_rows(rows);
-	out = FORMAT(true, xlvs_fmt_conns(p, &s.st, rows, 3, 3));
+	out = FORMAT(true, xlvs_fmt_conns(p, &s.st, rows, 3, 3, 0));
 	j = parse_json(out);
 	cr_assert_eq(jint(j, "matched"), 3);
 	cr_assert_str_eq(jstr(j, "connections.0.protocol"), "tcp");
@@ -891,6 +897,10 @@ Test(cli_conn, json_fields)
 	cr_assert_str_eq(jstr(j, "connections.1.real"), "2001:db8:1::1");
 	cr_assert(json_is_null(jpath(j, "connections.2.real")));
 	cr_assert(json_is_null(jpath(j, "connections.2.idle_s")));
+	cr_assert_eq(jint(j, "connections.0.expires_s"), 896);
+	cr_assert(json_is_null(jpath(j, "connections.1.expires_s")), "never (timeouts off)");
+	cr_assert(json_is_null(jpath(j, "connections.2.expires_s")), "unknown (no clock)");
+	cr_assert_eq(jint(j, "expired"), 0);
 	cr_assert_null(strstr(out, "see --limit"));
 	json_decref(j);
 	free(out);
@@ -1863,8 +1873,8 @@ static void add_flow(const char *dir)
 	xlvs_maps_close(&m);
 }
 
-/* Re-stamp add_flow()'s flow as last seen age_s seconds ago. */
-static void age_flow(const char *dir, unsigned int age_s)
+/* Re-stamp add_flow()'s flow as last seen age_s seconds ago, in state st. */
+static void age_flow(const char *dir, unsigned int age_s, uint8_t st)
 {
 	struct xlvs_flow f = {
 		.sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
@@ -1879,11 +1889,12 @@ static void age_flow(const char *dir, unsigned int age_s)
 	cr_assert_eq(bpf_map_lookup_elem(m.conns, &f, &conn), 0, "the flow of add_flow()");
 	cr_assert_eq(xlvs_jiffies_read(&j), 0);
 	conn.last_seen = j.now - (uint32_t)((uint64_t)age_s * 1000000000ull / j.tick_ns);
+	conn.state = st;
 	cr_assert_eq(bpf_map_update_elem(m.conns, &f, &conn, BPF_EXIST), 0);
 	xlvs_maps_close(&m);
 }
 
-/* A child that ages the flow past the active window after delay_ms, as time would. */
+/* A child that closes the flow (the client's FIN) after delay_ms: no longer active. */
 static pid_t age_flow_later(const char *dir, unsigned int delay_ms)
 {
 	pid_t pid = fork();
@@ -1892,7 +1903,7 @@ static pid_t age_flow_later(const char *dir, unsigned int delay_ms)
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		usleep(delay_ms * 1000);
-		age_flow(dir, 61);
+		age_flow(dir, 0, XLVS_CONN_CLOSING);
 		_exit(0);
 	}
 	return pid;
@@ -1977,6 +1988,20 @@ Test(cli_maps, listings_read_the_pinned_maps)
 	cr_expect_eq(jint(j, "matched"), 1);
 	cr_expect_str_eq(jstr(j, "connections.0.real"), "198.18.1.11");
 	cr_expect_leq(jint(j, "connections.0.idle_s"), 1);
+	json_decref(j);
+	run_free(&r);
+
+	/* --real: only that real's flows */
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--real", "198.18.1.11");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "matched"), 1);
+	json_decref(j);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "198.18.0.10:80", "--real", "198.18.1.12");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "matched"), 0);
 	json_decref(j);
 	run_free(&r);
 
@@ -2108,7 +2133,7 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	size_t n, i;
 	pid_t ager;
 
-	/* the flow goes idle after 1.5 s: samples at 0, 1 s (active 1), then 2 s (active 0) */
+	/* the flow closes after 1.5 s: samples at 0, 1 s (active 1), then 2 s (active 0) */
 	fake_start(&f, "{\"ok\":true,\"applied\":{\"reals_written\":1}}");
 	ager = age_flow_later(dir, 1500);
 	RUN(&r, "-j", "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11",
@@ -2137,7 +2162,7 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	fake_stop(&f);
 
 	/* the flow is fresh again and stays: the timeout ends the wait with exit 5 */
-	age_flow(dir, 0);
+	age_flow(dir, 0, XLVS_CONN_OPEN);
 	fake_start(&f, "{\"ok\":true,\"applied\":{}}");
 	RUN(&r, "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11",
 	    "--wait", "--timeout=1");

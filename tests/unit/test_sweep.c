@@ -31,7 +31,9 @@ static struct xlvs_lb_bpf *skel;
 /* n entries of real 1 from client base on, all last seen `age` jiffies before now, in batches. */
 static void fill(uint32_t base, uint32_t n, uint32_t age)
 {
-	enum { CHUNK = 65536 };
+	enum {
+		CHUNK = 65536
+	};
 	struct xlvs_flow *k = calloc(CHUNK, sizeof(*k));
 	struct xlvs_conn *v = calloc(CHUNK, sizeof(*v));
 	struct xlvs_real r = { .family = XLVS_AF_INET, .flags = XLVS_REAL_F_ACTIVE, .weight = 1 };
@@ -45,7 +47,9 @@ static void fill(uint32_t base, uint32_t n, uint32_t age)
 	for (done = 0; done < n; done += cnt) {
 		cnt = n - done < CHUNK ? n - done : CHUNK;
 		for (i = 0; i < cnt; i++) {
-			k[i] = (struct xlvs_flow){ .family = XLVS_AF_INET, .proto = IPPROTO_TCP, .dport = htons(80) };
+			k[i] = (struct xlvs_flow){ .family = XLVS_AF_INET,
+						   .proto = IPPROTO_TCP,
+						   .dport = htons(80) };
 			k[i].src[0] = htonl(0x0a000000 + base + done + i);
 			k[i].dst[0] = htonl(0xc612000a);
 			v[i] = (struct xlvs_conn){ .real_id = 1, .last_seen = j.now - age };
@@ -156,9 +160,11 @@ Test(sweep, one_step_on_a_million_entries_is_bounded, .timeout = 120)
 	del_ms = step_ms(s, budget, &st);
 	cr_expect_leq(st.scanned, budget);
 	cr_expect_eq(st.deleted, st.scanned);
-	cr_log_info("sweep step of %u entries on a 2^20-entry table: %.1f ms none expired, %.1f ms all expired (%lu deleted)",
-		    budget, keep_ms, del_ms, (unsigned long)st.deleted);
-	fprintf(stderr, "sweep step of %u entries on a 2^20-entry table: %.1f ms none expired, %.1f ms all expired\n",
+	cr_log_info(
+		"sweep step of %u entries on a 2^20-entry table: %.1f ms none expired, %.1f ms all expired (%lu deleted)",
+		budget, keep_ms, del_ms, (unsigned long)st.deleted);
+	fprintf(stderr,
+		"sweep step of %u entries on a 2^20-entry table: %.1f ms none expired, %.1f ms all expired\n",
 		budget, keep_ms, del_ms);
 	/* measured 30-330 ms on the 2-core test VM under load: within the period, whatever the load */
 	cr_expect_lt(keep_ms, XLVSD_SWEEP_PERIOD_S * 1000);
