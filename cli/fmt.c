@@ -239,6 +239,7 @@ static void svc_row(struct xp *p, const struct xlvs_view *cur, const struct xlvs
 	} else {
 		xp_str(p, XP_ANY, "scheduler", " %-10s", xlvs_sched_name(s->svc.sched, nb, sizeof(nb)));
 		xp_u64(p, XP_JSON, "ring_size", NULL, s->svc.ring_size);
+		xlvs_fmt_svc_timeouts(p, s, false);
 		svc_flags(p, s->svc.flags);
 	}
 	xp_text(p, "\n");
@@ -364,6 +365,7 @@ static void detail_svc(struct xp *p, const struct xlvs_view *s, const struct xlv
 	xp_text(p, "  flags");
 	svc_flags(p, sv->svc.flags);
 	xp_text(p, "%s\n", sv->svc.flags ? "" : " none");
+	xlvs_fmt_svc_timeouts(p, sv, true);
 	detail_counters(p, ctr_of(s->svc_ctr, s->nr_svc_ctr, sv->svc.id), "  ");
 	xp_arr_open(p, "reals");
 	for (j = 0; j < sv->nr_reals && sv->reals; j++)
@@ -583,6 +585,44 @@ void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs
 	if (expired)
 		xp_text(p, "(%zu expired entries left out: the sweep deletes them)\n", expired);
 	free(ix);
+}
+
+void xlvs_fmt_timeouts(struct xp *p, const struct xlvs_config *cfg)
+{
+	unsigned int i;
+
+	xp_text(p, "Timeout (tcp tcp_fin tcp_syn udp):");
+	xp_obj_open(p, "timeouts");
+	for (i = 0; i < XLVS_TO_MAX; i++)
+		xp_u64(p, XP_ANY, xlvs_timeout_names[i], " %" PRIu64, cfg->timeout[i]);
+	xp_obj_close(p);
+	xp_text(p, "%s\n", cfg->hz ? "" : "  (off: xlvsd has not set the kernel's HZ, entries never expire)");
+	xp_u64(p, XP_JSON, "hz", NULL, cfg->hz);
+}
+
+void xlvs_fmt_svc_timeouts(struct xp *p, const struct xlvs_svc_state *s, bool text)
+{
+	bool udp = s->key.proto == IPPROTO_UDP, any = false;
+	unsigned int i;
+
+	xp_obj_open(p, "timeouts");
+	for (i = 0; i < XLVS_TO_MAX; i++) {
+		if (udp != (i == XLVS_TO_UDP))
+			continue;
+		if (!s->svc.timeout[i]) {
+			xp_json(p, xlvs_timeout_names[i], json_null());
+			continue;
+		}
+		if (text && !any)
+			xp_text(p, "  timeouts");
+		any = true;
+		xp_u64(p, XP_JSON, xlvs_timeout_names[i], NULL, s->svc.timeout[i]);
+		if (text)
+			xp_text(p, " %s %us", xlvs_timeout_names[i], s->svc.timeout[i]);
+	}
+	xp_obj_close(p);
+	if (text)
+		xp_text(p, "%s\n", any ? " (the others global)" : "  timeouts global");
 }
 
 /* "3d 4h 5m 6s", leading zero units left out. */

@@ -84,6 +84,11 @@ struct xlvs_conn_row {
 void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows, size_t n,
 		    size_t matched, size_t expired);
 
+/* xlvs timeout show: the global lifetimes, ipvsadm -L --timeout style. */
+void xlvs_fmt_timeouts(struct xp *p, const struct xlvs_config *cfg);
+/* A service's own lifetimes (JSON "timeouts": each of its protocol's, null = the global one). */
+void xlvs_fmt_svc_timeouts(struct xp *p, const struct xlvs_svc_state *s, bool text);
+
 /* Daemon replies. */
 /* Apply stats (`applied` of a reply): text "<label>services added 1, ...", JSON key: {...}. */
 void xlvs_fmt_applied(struct xp *p, const char *key, const char *label, json_t *applied);

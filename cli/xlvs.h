@@ -77,6 +77,7 @@ int cmd_real_drain(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_stats(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_conn_list(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_timeout_show(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_status(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_reload(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_decap_attach(struct xlvs_ctx *c, int argc, char **argv);

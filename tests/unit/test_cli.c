@@ -205,6 +205,7 @@ static struct xlvs_view world(void)
 	mk_svc(&svcs[0], 3, "198.18.0.10", 80, IPPROTO_TCP, XLVS_SCHED_MAGLEV, XLVS_SVC_F_ECHO, 0, 65537);
 	mk_real(&reals_a[0], 5, "198.18.1.11", XLVS_FWD_TUN, 1, 3);
 	mk_real(&reals_a[1], 6, "198.18.1.12", XLVS_FWD_DR, 2, 3);
+	svcs[0].svc.timeout[XLVS_TO_TCP] = 7200; /* its own; tcp_fin and tcp_syn global */
 	svcs[0].reals = reals_a;
 	svcs[0].nr_reals = 2;
 	mk_svc(&svcs[1], 7, "2001:db8::10", 53, IPPROTO_UDP, XLVS_SCHED_RR, 0, 65537, 251);
@@ -456,6 +457,7 @@ Test(cli_show, detail_text_exact)
 
 	cr_assert_str_eq(out, "TCP 198.18.0.10:80\n"
 			      "  id 3  scheduler maglev  ring 65537 slots from 0  flags echo\n"
+			      "  timeouts tcp 7200s (the others global)\n"
 			      "  conns 15  packets 1000  bytes 120000\n"
 			      "  -> 198.18.1.11:80\n"
 			      "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
@@ -466,6 +468,7 @@ Test(cli_show, detail_text_exact)
 			      "\n"
 			      "UDP [2001:db8::10]:53\n"
 			      "  id 7  scheduler rr  ring 251 slots from 65537  flags none\n"
+			      "  timeouts global\n"
 			      "  conns 50  packets 50  bytes 4000\n"
 			      "  -> [2001:db8:1::1]:53\n"
 			      "     id 9  forward GUE  weight 3  active 1  inactive 0\n"
@@ -906,6 +909,52 @@ Test(cli_conn, json_fields)
 	free(out);
 }
 
+/* ---- timeouts --------------------------------------------------------------- */
+
+Test(cli_timeout, global_text_and_json)
+{
+	struct xlvs_config cfg = { .hz = 250, .timeout = { 900, 120, 60, 300 } };
+	char *out;
+	json_t *j;
+
+	out = FORMAT(false, xlvs_fmt_timeouts(p, &cfg));
+	cr_assert_str_eq(out, "Timeout (tcp tcp_fin tcp_syn udp): 900 120 60 300\n");
+	free(out);
+	out = FORMAT(true, xlvs_fmt_timeouts(p, &cfg));
+	j = parse_json(out);
+	cr_assert_eq(jint(j, "timeouts.tcp"), 900);
+	cr_assert_eq(jint(j, "timeouts.tcp_fin"), 120);
+	cr_assert_eq(jint(j, "timeouts.tcp_syn"), 60);
+	cr_assert_eq(jint(j, "timeouts.udp"), 300);
+	cr_assert_eq(jint(j, "hz"), 250);
+	json_decref(j);
+	free(out);
+	cfg.hz = 0;
+	out = FORMAT(false, xlvs_fmt_timeouts(p, &cfg));
+	cr_assert_str_eq(out,
+			 "Timeout (tcp tcp_fin tcp_syn udp): 900 120 60 300  (off: xlvsd has not set the "
+			 "kernel's HZ, entries never expire)\n");
+	free(out);
+}
+
+Test(cli_timeout, service_json_has_its_protocols_lifetimes)
+{
+	struct xlvs_view s = world();
+	char *out;
+	json_t *j;
+
+	out = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	j = parse_json(out);
+	cr_assert_eq(jint(j, "services.0.timeouts.tcp"), 7200);
+	cr_assert(json_is_null(jpath(j, "services.0.timeouts.tcp_fin")), "null: the global one");
+	cr_assert(json_is_null(jpath(j, "services.0.timeouts.tcp_syn")));
+	cr_assert_null(json_object_get(jpath(j, "services.0.timeouts"), "udp"), "not a TCP service's");
+	cr_assert(json_is_null(jpath(j, "services.1.timeouts.udp")));
+	cr_assert_null(json_object_get(jpath(j, "services.1.timeouts"), "tcp"));
+	json_decref(j);
+	free(out);
+}
+
 /* ---- daemon replies ------------------------------------------------------ */
 
 static const char applied_json[] =
@@ -1320,7 +1369,7 @@ static const struct bad_line bad_lines[] = {
 	{ { "conn", "list", "--limit", "0" },
 	  1,
 	  "xlvs: invalid limit '0' (1 or more)\n",
-	  "usage: xlvs conn list [SERVICE] [--limit N]" },
+	  "usage: xlvs conn list [SERVICE] [--real ADDR] [--limit N]" },
 	{ { "conn", "list", "198.18.0.10", "198.18.0.11" },
 	  1,
 	  "xlvs: unexpected argument '198.18.0.11'\n",

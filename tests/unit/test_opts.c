@@ -257,7 +257,7 @@ Test(cli_opts, command_usage_lines)
 		{ xlvs_opts_real_weight, "SERVICE REAL[:PORT] N" },
 		{ xlvs_opts_real_drain, "SERVICE REAL[:PORT] [--wait [--timeout SECS]]" },
 		{ xlvs_opts_stats, "[-w|--watch SECS [--count N]] [-v|--verbose]" },
-		{ xlvs_opts_conn, "[SERVICE] [--limit N]" },
+		{ xlvs_opts_conn, "[SERVICE] [--real ADDR] [--limit N]" },
 		{ xlvs_opts_decap_attach, "dev IF [gue-port N] [mode native|generic] [addrs dev|host|any]" },
 		{ xlvs_opts_decap_dev, "dev IF" },
 		{ xlvs_opts_decap_status, "[dev IF]" },
