@@ -210,6 +210,7 @@ static struct xlvs_view world(void)
 	mk_svc(&svcs[0], 3, "198.18.0.10", 80, IPPROTO_TCP, XLVS_SCHED_MAGLEV, XLVS_SVC_F_ECHO, 0, 65537);
 	mk_real(&reals_a[0], 5, "198.18.1.11", XLVS_FWD_TUN, 1, 3);
 	mk_real(&reals_a[1], 6, "198.18.1.12", XLVS_FWD_DR, 2, 3);
+	svcs[0].svc.timeout[XLVS_TO_TCP] = 7200; /* its own; tcp_fin and tcp_syn global */
 	svcs[0].reals = reals_a;
 	svcs[0].nr_reals = 2;
 	mk_svc(&svcs[1], 7, "2001:db8::10", 53, IPPROTO_UDP, XLVS_SCHED_RR, 0, 65537, 251);
@@ -461,6 +462,7 @@ Test(cli_show, detail_text_exact)
 
 	cr_assert_str_eq(out, "TCP 198.18.0.10:80\n"
 			      "  id 3  scheduler maglev  ring 65537 slots from 0  flags echo\n"
+			      "  timeouts tcp 7200s (the others global)\n"
 			      "  conns 15  packets 1000  bytes 120000\n"
 			      "  -> 198.18.1.11:80\n"
 			      "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
@@ -471,6 +473,7 @@ Test(cli_show, detail_text_exact)
 			      "\n"
 			      "UDP [2001:db8::10]:53\n"
 			      "  id 7  scheduler rr  ring 251 slots from 65537  flags none\n"
+			      "  timeouts global\n"
 			      "  conns 50  packets 50  bytes 4000\n"
 			      "  -> [2001:db8:1::1]:53\n"
 			      "     id 9  forward GUE  weight 3  active 1  inactive 0\n"
@@ -903,6 +906,9 @@ static void conn_rows(struct xlvs_conn_row rows[3])
 	rows[1] = mk_row("2001:db8:9::7", 5353, "2001:db8::10", 53, IPPROTO_UDP, 9, 0);
 	rows[2] = mk_row("203.0.113.8", 40000, "198.18.0.10", 80, IPPROTO_TCP, 42, XLVS_IDLE_UNKNOWN);
 	rows[2].conn.state = XLVS_CONN_CLOSING;
+	rows[0].expires_s = 896;
+	rows[1].expires_s = XLVS_EXPIRES_NEVER;
+	rows[2].expires_s = XLVS_EXPIRES_UNKNOWN;
 }
 
 Test(cli_conn, text_exact)
@@ -912,12 +918,15 @@ Test(cli_conn, text_exact)
 	char *out;
 
 	conn_rows(rows);
-	out = FORMAT(false, xlvs_fmt_conns(p, &s.st, rows, 3, 5));
-	cr_assert_str_eq(out, "Prot Client:Port          VirtualAddress:Port RealAddress   State   Idle(s)\n"
-			      "TCP  203.0.113.7:50123    198.18.0.10:80      198.18.1.11   open    3\n"
-			      "UDP  [2001:db8:9::7]:5353 [2001:db8::10]:53   2001:db8:1::1 open    0\n"
-			      "TCP  203.0.113.8:40000    198.18.0.10:80      -             closing -\n"
-			      "(3 of 5 connections shown; see --limit)\n");
+	out = FORMAT(false, xlvs_fmt_conns(p, &s.st, rows, 3, 5, 2));
+	cr_assert_str_eq(
+		out,
+		"Prot Client:Port          VirtualAddress:Port RealAddress   State   Idle(s) Expires(s)\n"
+		"TCP  203.0.113.7:50123    198.18.0.10:80      198.18.1.11   open    3       896\n"
+		"UDP  [2001:db8:9::7]:5353 [2001:db8::10]:53   2001:db8:1::1 open    0       never\n"
+		"TCP  203.0.113.8:40000    198.18.0.10:80      -             closing -       -\n"
+		"(3 of 5 connections shown; see --limit)\n"
+		"(2 expired entries left out: the sweep deletes them)\n");
 	free(out);
 }
 
@@ -929,7 +938,7 @@ Test(cli_conn, json_fields)
 	json_t *j;
 
 	conn_rows(rows);
-	out = FORMAT(true, xlvs_fmt_conns(p, &s.st, rows, 3, 3));
+	out = FORMAT(true, xlvs_fmt_conns(p, &s.st, rows, 3, 3, 0));
 	j = parse_json(out);
 	cr_assert_eq(jint(j, "matched"), 3);
 	cr_assert_str_eq(jstr(j, "connections.0.protocol"), "tcp");
@@ -945,7 +954,57 @@ Test(cli_conn, json_fields)
 	cr_assert_str_eq(jstr(j, "connections.1.real"), "2001:db8:1::1");
 	cr_assert(json_is_null(jpath(j, "connections.2.real")));
 	cr_assert(json_is_null(jpath(j, "connections.2.idle_s")));
+	cr_assert_eq(jint(j, "connections.0.expires_s"), 896);
+	cr_assert(json_is_null(jpath(j, "connections.1.expires_s")), "never (timeouts off)");
+	cr_assert(json_is_null(jpath(j, "connections.2.expires_s")), "unknown (no clock)");
+	cr_assert_eq(jint(j, "expired"), 0);
 	cr_assert_null(strstr(out, "see --limit"));
+	json_decref(j);
+	free(out);
+}
+
+/* ---- timeouts --------------------------------------------------------------- */
+
+Test(cli_timeout, global_text_and_json)
+{
+	struct xlvs_config cfg = { .hz = 250, .timeout = { 900, 120, 60, 300 } };
+	char *out;
+	json_t *j;
+
+	out = FORMAT(false, xlvs_fmt_timeouts(p, &cfg));
+	cr_assert_str_eq(out, "Timeout (tcp tcp_fin tcp_syn udp): 900 120 60 300\n");
+	free(out);
+	out = FORMAT(true, xlvs_fmt_timeouts(p, &cfg));
+	j = parse_json(out);
+	cr_assert_eq(jint(j, "timeouts.tcp"), 900);
+	cr_assert_eq(jint(j, "timeouts.tcp_fin"), 120);
+	cr_assert_eq(jint(j, "timeouts.tcp_syn"), 60);
+	cr_assert_eq(jint(j, "timeouts.udp"), 300);
+	cr_assert_eq(jint(j, "hz"), 250);
+	json_decref(j);
+	free(out);
+	cfg.hz = 0;
+	out = FORMAT(false, xlvs_fmt_timeouts(p, &cfg));
+	cr_assert_str_eq(out,
+			 "Timeout (tcp tcp_fin tcp_syn udp): 900 120 60 300  (off: xlvsd has not set the "
+			 "kernel's HZ, entries never expire)\n");
+	free(out);
+}
+
+Test(cli_timeout, service_json_has_its_protocols_lifetimes)
+{
+	struct xlvs_view s = world();
+	char *out;
+	json_t *j;
+
+	out = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	j = parse_json(out);
+	cr_assert_eq(jint(j, "services.0.timeouts.tcp"), 7200);
+	cr_assert(json_is_null(jpath(j, "services.0.timeouts.tcp_fin")), "null: the global one");
+	cr_assert(json_is_null(jpath(j, "services.0.timeouts.tcp_syn")));
+	cr_assert_null(json_object_get(jpath(j, "services.0.timeouts"), "udp"), "not a TCP service's");
+	cr_assert(json_is_null(jpath(j, "services.1.timeouts.udp")));
+	cr_assert_null(json_object_get(jpath(j, "services.1.timeouts"), "tcp"));
 	json_decref(j);
 	free(out);
 }
@@ -1415,7 +1474,7 @@ static const struct bad_line bad_lines[] = {
 	{ { "conn", "list", "--limit", "0" },
 	  1,
 	  "xlvs: invalid limit '0' (1 or more)\n",
-	  "usage: xlvs conn list [SERVICE] [--limit N]" },
+	  "usage: xlvs conn list [SERVICE] [--real ADDR] [--limit N]" },
 	{ { "conn", "list", "198.18.0.10", "198.18.0.11" },
 	  1,
 	  "xlvs: unexpected argument '198.18.0.11'\n",
@@ -1981,8 +2040,8 @@ static void add_flow(const char *dir)
 	xlvs_maps_close(&m);
 }
 
-/* Re-stamp add_flow()'s flow as last seen age_s seconds ago. */
-static void age_flow(const char *dir, unsigned int age_s)
+/* Re-stamp add_flow()'s flow as last seen age_s seconds ago, in state st. */
+static void age_flow(const char *dir, unsigned int age_s, uint8_t st)
 {
 	struct xlvs_flow f = {
 		.sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
@@ -1997,11 +2056,12 @@ static void age_flow(const char *dir, unsigned int age_s)
 	cr_assert_eq(bpf_map_lookup_elem(m.conns, &f, &conn), 0, "the flow of add_flow()");
 	cr_assert_eq(xlvs_jiffies_read(&j), 0);
 	conn.last_seen = j.now - (uint32_t)((uint64_t)age_s * 1000000000ull / j.tick_ns);
+	conn.state = st;
 	cr_assert_eq(bpf_map_update_elem(m.conns, &f, &conn, BPF_EXIST), 0);
 	xlvs_maps_close(&m);
 }
 
-/* A child that ages the flow past the active window after delay_ms, as time would. */
+/* A child that closes the flow (the client's FIN) after delay_ms: no longer active. */
 static pid_t age_flow_later(const char *dir, unsigned int delay_ms)
 {
 	pid_t pid = fork();
@@ -2010,7 +2070,7 @@ static pid_t age_flow_later(const char *dir, unsigned int delay_ms)
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		usleep(delay_ms * 1000);
-		age_flow(dir, 61);
+		age_flow(dir, 0, XLVS_CONN_CLOSING);
 		_exit(0);
 	}
 	return pid;
@@ -2095,6 +2155,20 @@ Test(cli_maps, listings_read_the_pinned_maps)
 	cr_expect_eq(jint(j, "matched"), 1);
 	cr_expect_str_eq(jstr(j, "connections.0.real"), "198.18.1.11");
 	cr_expect_leq(jint(j, "connections.0.idle_s"), 1);
+	json_decref(j);
+	run_free(&r);
+
+	/* --real: only that real's flows */
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--real", "198.18.1.11");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "matched"), 1);
+	json_decref(j);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "198.18.0.10:80", "--real", "198.18.1.12");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "matched"), 0);
 	json_decref(j);
 	run_free(&r);
 
@@ -2239,7 +2313,7 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	size_t n, i;
 	pid_t ager;
 
-	/* the flow goes idle after 1.5 s: samples at 0, 1 s (active 1), then 2 s (active 0) */
+	/* the flow closes after 1.5 s: samples at 0, 1 s (active 1), then 2 s (active 0) */
 	fake_start(&f, "{\"ok\":true,\"applied\":{\"reals_written\":1}}");
 	ager = age_flow_later(dir, 1500);
 	RUN(&r, "-j", "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11",
@@ -2268,7 +2342,7 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	fake_stop(&f);
 
 	/* the flow is fresh again and stays: the timeout ends the wait with exit 5 */
-	age_flow(dir, 0);
+	age_flow(dir, 0, XLVS_CONN_OPEN);
 	fake_start(&f, "{\"ok\":true,\"applied\":{}}");
 	RUN(&r, "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11",
 	    "--wait", "--timeout=1");
