@@ -2366,6 +2366,8 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	private_world_free(skel, root, dir);
 }
 
+static void age_conns(struct xlvs_lb_bpf *skel, uint32_t hz, uint32_t idle_s);
+
 /* xlvs explain on the pinned world: the entry add_flow() made, a single-real ring, no service. */
 Test(cli_maps, explain_a_flow)
 {
@@ -2427,7 +2429,54 @@ Test(cli_maps, explain_a_flow)
 			   "%s", r.err.buf);
 	run_free(&r);
 
+	/* Lifetimes on (HZ 250, tcp 900 s) and the entry idle for 1000 s: explain says it expired. */
+	age_conns(skel, 250, 1000);
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf,
+				  "connection entry: expired (idle longer than its lifetime): the next "
+				  "packet is scheduled afresh (conn_expired)\n"),
+			   "%s", r.out.buf);
+	run_free(&r);
+	/* Idle 100 s of 900: the entry decides, with about 800 s left. */
+	age_conns(skel, 250, 100);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	j = parse_json(r.out.buf);
+	cr_expect(json_integer_value(json_object_get(json_object_get(j, "entry"), "expires_s")) >= 795 &&
+			  json_integer_value(json_object_get(json_object_get(j, "entry"), "expires_s")) <=
+				  800,
+		  "%s", r.out.buf);
+	json_decref(j);
+	run_free(&r);
+
 	private_world_free(skel, root, dir);
+}
+
+/* Sets xlvs_config.hz and the tcp lifetime (900 s), and stamps every entry idle_s ago. */
+static void age_conns(struct xlvs_lb_bpf *skel, uint32_t hz, uint32_t idle_s)
+{
+	int cfd = bpf_map__fd(skel->maps.xlvs_config), fd = bpf_map__fd(skel->maps.xlvs_conns);
+	struct xlvs_flow k, next, *prev = NULL;
+	struct xlvs_config cfg;
+	struct xlvs_jiffies jf;
+	struct xlvs_conn c;
+	uint32_t zero = 0;
+
+	cr_assert_eq(bpf_map_lookup_elem(cfd, &zero, &cfg), 0);
+	cfg.hz = hz;
+	cfg.timeout[XLVS_TO_TCP] = 900;
+	cr_assert_eq(bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY), 0);
+	cr_assert_eq(xlvs_jiffies_read(&jf), 0);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &c))
+			continue;
+		c.last_seen = jf.now - idle_s * hz;
+		cr_assert_eq(bpf_map_update_elem(fd, &k, &c, BPF_EXIST), 0);
+	}
 }
 
 /* Counter values on every CPU of a per-CPU array entry (the same on each). */
