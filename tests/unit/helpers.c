@@ -4,6 +4,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include <ev.h>
+
+#include "daemon/daemon.h"
+#include "health/hc.h"
 #include "helpers.h"
 
 struct xlvs_lb_bpf *unit_director_load(uint32_t conns, uint32_t ring_slots, struct xlvs_maps *m)
@@ -34,4 +38,27 @@ struct xlvs_addr unit_addr(const char *text)
 	memset(&a, 0, sizeof(a));
 	cr_assert_eq(xlvs_addr_parse(text, &a), 0, "%s", text);
 	return a;
+}
+
+struct xlvs_lb_bpf *unit_daemon_new(struct xlvsd *d)
+{
+	struct xlvs_lb_bpf *skel;
+
+	memset(d, 0, sizeof(*d));
+	skel = unit_director_load(0, 0, &d->maps);
+	d->dp.lock_fd = d->dp.prog_fd = -1;
+	xlvsd_status_init(&d->status);
+	d->loop = ev_loop_new(EVFLAG_AUTO);
+	cr_assert_not_null(d->loop);
+	cr_assert_eq(xlvsd_hc_new(&d->hc, d->loop, 4, NULL, NULL), 0);
+	return skel;
+}
+
+void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel)
+{
+	xlvsd_hc_free(d->hc);
+	xlvs_spec_free(&d->spec);
+	xlvs_maps_close(&d->maps);
+	ev_loop_destroy(d->loop);
+	xlvs_lb_bpf__destroy(skel);
 }
