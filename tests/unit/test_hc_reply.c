@@ -30,9 +30,9 @@ struct exec_real {
 };
 
 static const struct exec_real exec_reals[] = {
-	{ "exit 0", false, 3, 1, 1000 },  /* .11: successes, still down (rise 3) */
-	{ "exit 1", true, 1, 1, 1000 },	  /* .12: down at the first failure (fall 1) */
-	{ "sleep 5", true, 1, 3, 200 },	  /* .13: timeouts, still up (fall 3) */
+	{ "exit 0", false, 3, 1, 1000 }, /* .11: successes, still down (rise 3) */
+	{ "exit 1", true, 1, 1, 1000 },	 /* .12: down at the first failure (fall 1) */
+	{ "sleep 5", true, 1, 3, 200 },	 /* .13: timeouts, still up (fall 3) */
 };
 #define NR_EXEC (sizeof(exec_reals) / sizeof(exec_reals[0]))
 
