@@ -108,7 +108,8 @@ static void real_cells(json_t *real, struct cells *c)
 
 	memset(c, 0, sizeof(*c));
 	real_text(real, c->c[COL_REAL], CELL);
-	snprintf(t, sizeof(t), "%s%s", state, json_is_true(json_object_get(h, "initial")) ? " (initial)" : "");
+	snprintf(t, sizeof(t), "%s%s", state,
+		 json_is_true(json_object_get(h, "initial")) ? " (initial)" : "");
 	xlvs_fmt_clean(c->c[COL_STATE], CELL, t);
 	if (!strcmp(state, "unchecked") || !json_is_object(h))
 		return;
@@ -171,11 +172,13 @@ static void svc_line(struct xp *p, json_t *svc)
 		if (!json_is_true(json_object_get(q, "lost")))
 			xp_text(p, "met");
 		else
-			xp_text(p, "lost: %s", !strcmp(action, "withdraw") ? "service withdrawn" : "sorry server");
+			xp_text(p, "lost: %s",
+				!strcmp(action, "withdraw") ? "service withdrawn" : "sorry server");
 	}
 	if (json_is_object(s)) {
 		xlvs_fmt_clean(buf, sizeof(buf), jstr(s, "address") ?: "?");
-		xp_text(p, "  sorry %s %s", buf, json_is_true(json_object_get(s, "active")) ? "active" : "standby");
+		xp_text(p, "  sorry %s %s", buf,
+			json_is_true(json_object_get(s, "active")) ? "active" : "standby");
 	}
 	xp_text(p, "\n");
 }
@@ -250,7 +253,8 @@ static bool real_match(json_t *real, const struct xlvs_endpoint *ep)
 	       !memcmp(&a, &ep->addr, sizeof(a)) && (!ep->have_port || jint(real, "port") == ep->port);
 }
 
-json_t *xlvs_health_filter(json_t *services, const struct xlvs_endpoint *svc, const struct xlvs_endpoint *real)
+json_t *xlvs_health_filter(json_t *services, const struct xlvs_endpoint *svc,
+			   const struct xlvs_endpoint *real)
 {
 	json_t *out = json_array(), *s, *r, *reals, *copy;
 	size_t i, j;

@@ -15,39 +15,39 @@
 #include "xlvs.h"
 
 /* Checked up (initial: false), checked down with a check running, unchecked; a service without checks. */
-#define REAL_UP                                                                                              \
-	"{\"address\":\"198.18.1.11\",\"port\":80,\"weight\":1,\"effective_weight\":1,\"in_maps\":true,"   \
+#define REAL_UP                                                                                               \
+	"{\"address\":\"198.18.1.11\",\"port\":80,\"weight\":1,\"effective_weight\":1,\"in_maps\":true,"      \
 	"\"health\":{\"state\":\"up\",\"check\":\"tcp\",\"check_address\":\"198.18.1.11\",\"check_port\":80," \
 	"\"rise\":2,\"fall\":3,\"last_result\":\"ok\",\"last_ok\":true,\"last_message\":\"connected\","       \
-	"\"last_latency_ms\":0.4,\"checks\":120,\"failures\":0,\"transitions\":0,\"since_s\":600,"           \
-	"\"rise_fall\":0,\"initial\":false,\"target\":\"198.18.1.11:80\",\"interval_ms\":5000,"              \
-	"\"timeout_ms\":1000,\"consecutive_ok\":120,\"consecutive_failed\":0,"                               \
-	"\"last_change_ago_ms\":600123,\"running\":false,\"last_check_ago_ms\":1234,"                        \
+	"\"last_latency_ms\":0.4,\"checks\":120,\"failures\":0,\"transitions\":0,\"since_s\":600,"            \
+	"\"rise_fall\":0,\"initial\":false,\"target\":\"198.18.1.11:80\",\"interval_ms\":5000,"               \
+	"\"timeout_ms\":1000,\"consecutive_ok\":120,\"consecutive_failed\":0,"                                \
+	"\"last_change_ago_ms\":600123,\"running\":false,\"last_check_ago_ms\":1234,"                         \
 	"\"next_check_in_ms\":3766}}"
 #define REAL_DOWN                                                                                            \
 	"{\"address\":\"198.18.1.12\",\"port\":8080,\"weight\":2,\"effective_weight\":0,\"in_maps\":true,"   \
 	"\"health\":{\"state\":\"down\",\"check\":\"http\",\"check_address\":\"198.18.1.12\","               \
-	"\"check_port\":8080,\"rise\":2,\"fall\":3,\"last_result\":\"failed\",\"last_ok\":false,"             \
-	"\"last_message\":\"connect: refused\",\"last_latency_ms\":1.0,\"checks\":12,\"failures\":5,"         \
+	"\"check_port\":8080,\"rise\":2,\"fall\":3,\"last_result\":\"failed\",\"last_ok\":false,"            \
+	"\"last_message\":\"connect: refused\",\"last_latency_ms\":1.0,\"checks\":12,\"failures\":5,"        \
 	"\"transitions\":1,\"since_s\":12,\"rise_fall\":1,\"initial\":false,"                                \
 	"\"target\":\"198.18.1.12:8080/health\",\"interval_ms\":5000,\"timeout_ms\":1000,"                   \
-	"\"consecutive_ok\":1,\"consecutive_failed\":0,\"last_change_ago_ms\":12400,\"running\":true,"        \
+	"\"consecutive_ok\":1,\"consecutive_failed\":0,\"last_change_ago_ms\":12400,\"running\":true,"       \
 	"\"last_check_ago_ms\":5000}}"
-#define REAL_INITIAL                                                                                         \
-	"{\"address\":\"198.18.1.14\",\"port\":80,\"weight\":1,\"effective_weight\":1,\"in_maps\":true,"     \
+#define REAL_INITIAL                                                                                           \
+	"{\"address\":\"198.18.1.14\",\"port\":80,\"weight\":1,\"effective_weight\":1,\"in_maps\":true,"       \
 	"\"health\":{\"state\":\"up\",\"check\":\"exec\",\"check_address\":\"198.18.1.14\",\"check_port\":80," \
 	"\"rise\":1,\"fall\":1,\"last_result\":\"none\",\"last_ok\":false,\"last_message\":\"\","              \
-	"\"last_latency_ms\":0.0,\"checks\":0,\"failures\":0,\"transitions\":0,\"since_s\":0,"               \
-	"\"rise_fall\":0,\"initial\":true,\"target\":\"/usr/local/bin/check \\u001b[2J\","                    \
-	"\"interval_ms\":5000,\"timeout_ms\":1000,\"consecutive_ok\":0,\"consecutive_failed\":0,"            \
+	"\"last_latency_ms\":0.0,\"checks\":0,\"failures\":0,\"transitions\":0,\"since_s\":0,"                 \
+	"\"rise_fall\":0,\"initial\":true,\"target\":\"/usr/local/bin/check \\u001b[2J\","                     \
+	"\"interval_ms\":5000,\"timeout_ms\":1000,\"consecutive_ok\":0,\"consecutive_failed\":0,"              \
 	"\"last_change_ago_ms\":80,\"running\":false,\"next_check_in_ms\":4920}}"
 #define REAL_UNCHECKED                                                                                       \
 	"{\"address\":\"198.18.1.13\",\"port\":80,\"weight\":1,\"effective_weight\":1,\"in_maps\":true,"     \
 	"\"health\":{\"state\":\"unchecked\"}}"
-#define SVC_TCP                                                                                              \
+#define SVC_TCP                                                                                                \
 	"{\"vip\":\"198.18.0.10\",\"port\":80,\"protocol\":\"tcp\",\"check\":\"tcp\",\"on_down\":\"quiesce\"," \
-	"\"up_weight\":2,\"quorum\":{\"weight\":3,\"lost\":true,\"action\":\"sorry\"},"                       \
-	"\"sorry\":{\"address\":\"198.18.1.99\",\"active\":true},\"reals\":[" REAL_UP "," REAL_DOWN          \
+	"\"up_weight\":2,\"quorum\":{\"weight\":3,\"lost\":true,\"action\":\"sorry\"},"                        \
+	"\"sorry\":{\"address\":\"198.18.1.99\",\"active\":true},\"reals\":[" REAL_UP "," REAL_DOWN            \
 	"," REAL_UNCHECKED "," REAL_INITIAL "]}"
 #define SVC_UDP                                                                                              \
 	"{\"vip\":\"2001:db8::10\",\"port\":53,\"protocol\":\"udp\",\"reals\":["                             \
@@ -119,14 +119,16 @@ Test(health_cli, json_is_the_daemons_services)
 	cr_assert_not_null(got, "%s: %s", e.text, text);
 	cr_expect_eq(json_object_size(got), 1, "%s", text);
 	cr_expect(json_equal(json_object_get(got, "services"), svcs), "%s", text);
-	cr_expect_str_eq(json_string_value(json_object_get(
-				 json_object_get(json_array_get(json_object_get(json_array_get(
-								       json_object_get(got, "services"), 0),
-							       "reals"),
-						1),
-				 "health"),
-				 "last_message")),
-			 "connect: refused");
+	cr_expect_str_eq(
+		json_string_value(json_object_get(
+			json_object_get(
+				json_array_get(
+					json_object_get(json_array_get(json_object_get(got, "services"), 0),
+							"reals"),
+					1),
+				"health"),
+			"last_message")),
+		"connect: refused");
 	json_decref(got);
 	free(text);
 	json_decref(svcs);
@@ -208,9 +210,9 @@ struct age_row {
 };
 
 static const struct age_row age_rows[] = {
-	{ 0, "0.0s" },	      { 99, "0.0s" },	    { 1400, "1.4s" },	       { 9999, "9.9s" },
-	{ 10000, "10s" },     { 59999, "59s" },	    { 60000, "1m 0s" },	       { 3723000, "1h 2m 3s" },
-	{ 90061000, "1d 1h 1m 1s" },
+	{ 0, "0.0s" },	    { 99, "0.0s" },	     { 1400, "1.4s" },
+	{ 9999, "9.9s" },   { 10000, "10s" },	     { 59999, "59s" },
+	{ 60000, "1m 0s" }, { 3723000, "1h 2m 3s" }, { 90061000, "1d 1h 1m 1s" },
 };
 
 Test(health_cli, ages)
@@ -249,7 +251,8 @@ Test(health_cli, no_daemon_is_exit_3)
 	int rc;
 
 	rc = run(&out, &err,
-		 (const char *const[]){ "--socket", "/nonexistent/xlvsd.sock", "health", "198.18.0.10", NULL });
+		 (const char *const[]){ "--socket", "/nonexistent/xlvsd.sock", "health", "198.18.0.10",
+					NULL });
 	cr_expect_eq(rc, XLVS_EXIT_DAEMON, "exit %d: %s", rc, err);
 	cr_expect_str_eq(out, "");
 	cr_expect_str_eq(err, "xlvs: xlvsd is not running (no socket at /nonexistent/xlvsd.sock)\n");
