@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ev.h>
 #include <jansson.h>
@@ -242,4 +243,58 @@ Test(hc_reply, fields_after_known_results, .timeout = 30)
 	xlvsd_hc_free(hc);
 	ev_loop_destroy(loop);
 	xlvs_spec_free(&cfg);
+}
+
+/* The streaks follow the results, whatever the state: a check that fails, then passes, then fails. */
+Test(hc_reply, streaks_follow_alternating_results, .timeout = 30)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	static const struct {
+		const char *result;
+		long long ok, failed, failures;
+	} want[] = { { "failed", 0, 1, 1 }, { "ok", 1, 0, 1 }, { "failed", 0, 1, 2 } };
+	char dir[] = "/tmp/xlvs-hc-reply.XXXXXX", flag[64];
+	struct xlvsd_hc *hc;
+	struct xlvs_spec cfg;
+	struct xlvs_check_spec *ck;
+	long long n = 0;
+	ev_timer guard;
+	json_t *h;
+
+	cr_assert_not_null(loop);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(flag, sizeof(flag), "%s/flag", dir);
+	exec_spec(&cfg);
+	ck = cfg.services[0].reals[0].check;
+	ck->interval_ms = 300;
+	ck->rise = ck->fall = 5; /* no state change: the streaks alone move */
+	/* fails when the flag is absent (and sets it), passes when present (and clears it) */
+	snprintf(ck->command, sizeof(ck->command), "if [ -e %s ]; then rm %s; else touch %s; exit 1; fi",
+		 flag, flag, flag);
+	cr_assert_eq(xlvsd_hc_new(&hc, loop, 4, NULL, NULL), 0);
+	cr_assert_eq(xlvsd_hc_sync(hc, &cfg), 0);
+	ev_timer_init(&guard, guard_cb, 10., 0.);
+	ev_timer_start(loop, &guard);
+	while (n < 3 && ev_is_active(&guard)) {
+		ev_run(loop, EVRUN_ONCE);
+		h = real_health(hc, &cfg, 0);
+		if (jint(h, "checks") > n) {
+			n = jint(h, "checks");
+			cr_assert_leq(n, 3, "one result per loop iteration at most");
+			cr_expect_str_eq(jstr(h, "last_result"), want[n - 1].result, "result %lld", n);
+			cr_expect_eq(jint(h, "consecutive_ok"), want[n - 1].ok, "result %lld", n);
+			cr_expect_eq(jint(h, "consecutive_failed"), want[n - 1].failed, "result %lld", n);
+			cr_expect_eq(jint(h, "failures"), want[n - 1].failures, "result %lld", n);
+			cr_expect_str_eq(jstr(h, "state"), "down", "result %lld",
+					 n); /* initial: down, rise 5 */
+		}
+		json_decref(h);
+	}
+	ev_timer_stop(loop, &guard);
+	cr_expect_eq(n, 3, "3 results within 10 s");
+	xlvsd_hc_free(hc);
+	ev_loop_destroy(loop);
+	xlvs_spec_free(&cfg);
+	unlink(flag);
+	rmdir(dir);
 }
