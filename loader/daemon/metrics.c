@@ -9,6 +9,7 @@
  *   xlvs_service_{packets,bytes,connections}_total{vip,port,protocol}
  *   xlvs_real_{packets,bytes,connections}_total{vip,port,protocol,real}
  *   xlvs_real_weight{vip,port,protocol,real}
+ *   xlvs_real_active_connections, xlvs_real_inactive_connections{vip,port,protocol,real}
  *   xlvs_drops_total{reason}, xlvs_events_total{event}
  *   xlvs_conn_table_entries, xlvs_conn_table_capacity
  *
@@ -63,6 +64,7 @@ struct real_row {
 	char text[INET6_ADDRSTRLEN];
 	struct xlvs_counters c;
 	uint64_t weight;
+	uint32_t id;
 };
 
 struct scrape {
@@ -73,6 +75,7 @@ struct scrape {
 	uint64_t drops[XLVS_DROP_MAX];
 	uint64_t events[XLVS_EV_MAX];
 	struct xlvs_conn_table table;
+	struct xlvs_conn_counts *conns; /* by real id, from the table walk that gives table */
 };
 
 static void addr_text(uint8_t family, const __be32 *addr, char *buf, size_t size)
@@ -106,6 +109,7 @@ static int collect_reals(struct xlvs_maps *m, struct scrape *s, size_t i)
 		r->svc = i;
 		addr_text(ss->reals[k].real.family, ss->reals[k].real.addr, r->text, sizeof(r->text));
 		r->weight = ss->reals[k].real.weight;
+		r->id = ss->reals[k].id;
 		err = xlvs_real_counters(m, ss->reals[k].id, &r->c);
 		if (err)
 			return err;
@@ -143,7 +147,11 @@ static int collect(struct xlvs_maps *m, struct scrape *s)
 	err = xlvs_drop_counters(m, s->drops);
 	if (!err)
 		err = xlvs_event_counters(m, s->events);
-	return err ? err : xlvs_conn_usage(m, &s->table, NULL, 0);
+	if (err)
+		return err;
+	/* One walk of the table gives its fullness and the connections of every real. */
+	s->conns = calloc(XLVS_MAX_REALS, sizeof(*s->conns));
+	return s->conns ? xlvs_conn_usage(m, &s->table, s->conns, XLVS_MAX_REALS) : -ENOMEM;
 }
 
 static void scrape_free(struct scrape *s)
@@ -151,6 +159,7 @@ static void scrape_free(struct scrape *s)
 	xlvs_state_free(&s->st);
 	free(s->svcs);
 	free(s->reals);
+	free(s->conns);
 }
 
 /* ---- formatting ---- */
@@ -342,6 +351,16 @@ static void put_reals(FILE *f, const struct scrape *s)
 			    "Scheduling weight of a real server (0: drained).");
 	for (i = 0; i < s->nr_reals; i++)
 		put_real(f, s, &s->reals[i], "xlvs_real_weight", s->reals[i].weight);
+	xlvs_metrics_family(f, "xlvs_real_active_connections", "gauge",
+			    "Unexpired TCP connections in state open to a real (ipvsadm ActiveConn).");
+	for (i = 0; i < s->nr_reals; i++)
+		put_real(f, s, &s->reals[i], "xlvs_real_active_connections", s->conns[s->reals[i].id].active);
+	xlvs_metrics_family(
+		f, "xlvs_real_inactive_connections", "gauge",
+		"Other unexpired connection entries of a real: half-open, closing, UDP (ipvsadm InActConn).");
+	for (i = 0; i < s->nr_reals; i++)
+		put_real(f, s, &s->reals[i], "xlvs_real_inactive_connections",
+			 s->conns[s->reals[i].id].inactive);
 }
 
 static void put_all(FILE *f, const struct scrape *s, struct xlvsd_status *h)

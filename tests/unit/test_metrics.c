@@ -171,6 +171,23 @@ static void put_conns(struct mxenv *e, uint32_t n)
 	}
 }
 
+/* n entries in state st made for real id (its current generation), from client ports base.. */
+static void put_real_conns(struct mxenv *e, uint32_t id, uint8_t st, uint16_t base, uint32_t n)
+{
+	struct xlvs_flow f = { .family = XLVS_AF_INET, .proto = IPPROTO_TCP, .dport = htons(80) };
+	struct xlvs_conn c = { .real_id = id, .state = st };
+	struct xlvs_real r;
+	uint32_t i;
+
+	cr_assert_eq(bpf_map_lookup_elem(e->m.reals, &id, &r), 0, "%s", strerror(errno));
+	c.real_gen = r.gen;
+	f.src[0] = htonl(0xc6126500);
+	for (i = 0; i < n; i++) {
+		f.sport = htons(base + i);
+		cr_assert_eq(bpf_map_update_elem(e->m.conns, &f, &c, BPF_NOEXIST), 0, "%s", strerror(errno));
+	}
+}
+
 static char *render(struct mxenv *e, struct xlvsd_status *h)
 {
 	size_t len;
@@ -425,8 +442,16 @@ Test(metrics, render_values_and_format, .timeout = 20)
 	no_real = put_u64(&e, e.m.drops, XLVS_DROP_NO_REAL, 4);
 	conn_new = put_u64(&e, e.m.events, XLVS_EV_CONN_NEW, 5);
 	put_conns(&e, 3);
+	put_real_conns(&e, e.real_a1, XLVS_CONN_OPEN, 1000, 2);
+	put_real_conns(&e, e.real_a1, XLVS_CONN_CLOSING, 2000, 1);
+	put_real_conns(&e, e.real_a2, XLVS_CONN_SYN, 3000, 4);
 	body = render(&e, &e.h);
 	check_format(body);
+	expect_line(body, "# TYPE xlvs_real_active_connections gauge");
+	expect_line(body, "xlvs_real_active_connections{%s,real=\"198.18.1.1\"} 2", svc);
+	expect_line(body, "xlvs_real_inactive_connections{%s,real=\"198.18.1.1\"} 1", svc);
+	expect_line(body, "xlvs_real_active_connections{%s,real=\"198.18.1.2\"} 0", svc);
+	expect_line(body, "xlvs_real_inactive_connections{%s,real=\"198.18.1.2\"} 4", svc);
 
 	expect_line(body, "# TYPE xlvs_up gauge");
 	expect_line(body, "xlvs_up 1");
@@ -473,7 +498,7 @@ Test(metrics, render_values_and_format, .timeout = 20)
 	cr_assert_eq(count_prefix(body, "# HELP xlvs_drops_total "), 1);
 	cr_assert_eq(count_prefix(body, "# TYPE xlvs_real_packets_total "), 1);
 	expect_line(body, "# TYPE xlvs_conn_table_entries gauge");
-	expect_line(body, "xlvs_conn_table_entries 3");
+	expect_line(body, "xlvs_conn_table_entries 10");
 	expect_line(body, "# TYPE xlvs_conn_table_capacity gauge");
 	expect_line(body, "xlvs_conn_table_capacity 1024");
 	free(body);
