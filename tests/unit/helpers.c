@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* See helpers.h. */
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <criterion/internal/ordered-set.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -34,4 +38,43 @@ struct xlvs_addr unit_addr(const char *text)
 	memset(&a, 0, sizeof(a));
 	cr_assert_eq(xlvs_addr_parse(text, &a), 0, "%s", text);
 	return a;
+}
+
+double unit_slow(void)
+{
+	static double factor;
+	const char *v;
+	char *end;
+
+	if (factor)
+		return factor;
+	v = getenv("XLVS_TEST_SLOW");
+	if (!v || !*v)
+		return factor = 1;
+	factor = strtod(v, &end);
+	if (*end || !(factor >= 1 && factor <= 100)) {
+		fprintf(stderr, "XLVS_TEST_SLOW=%s: not a factor from 1 to 100 (docs/testing.md)\n", v);
+		exit(2);
+	}
+	return factor;
+}
+
+/* Before any test runs (in the runner, which enforces the timeouts): scale every .timeout. */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	struct criterion_suite_set *suite;
+	struct criterion_test *test;
+	double f = unit_slow();
+
+	if (f == 1)
+		return;
+	FOREACH_SET(suite, set->suites)
+	{
+		if (suite->suite.data && suite->suite.data->timeout > 0) /* TestSuite(.timeout) */
+			suite->suite.data->timeout *= f;
+		FOREACH_SET(test, suite->tests)
+		if (test->data->timeout > 0)
+			test->data->timeout *= f;
+	}
+	fprintf(stderr, "XLVS_TEST_SLOW=%g: test timeouts and wall-clock budgets multiplied by it\n", f);
 }

@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -2001,18 +2003,29 @@ static void age_flow(const char *dir, unsigned int age_s)
 	xlvs_maps_close(&m);
 }
 
-/* A child that ages the flow past the active window after delay_ms, as time would. */
-static pid_t age_flow_later(const char *dir, unsigned int delay_ms)
+/*
+ * A child that ages the flow past the active window, as time would, delay_ms
+ * after the fake daemon (pid) has answered and exited: `drain --wait` takes its
+ * first sample on that answer, so the delay is measured from there, however
+ * slowly the CLI started.
+ */
+static pid_t age_flow_later(const char *dir, pid_t fake, unsigned int delay_ms)
 {
-	pid_t pid = fork();
+	struct pollfd p = { .fd = pidfd_open(fake, 0), .events = POLLIN };
+	pid_t pid;
 
+	cr_assert_geq(p.fd, 0, "pidfd_open: %s", strerror(errno));
+	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (poll(&p, 1, -1) != 1)
+			_exit(1);
 		usleep(delay_ms * 1000);
 		age_flow(dir, 61);
 		_exit(0);
 	}
+	close(p.fd);
 	return pid;
 }
 
@@ -2239,9 +2252,9 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	size_t n, i;
 	pid_t ager;
 
-	/* the flow goes idle after 1.5 s: samples at 0, 1 s (active 1), then 2 s (active 0) */
+	/* the flow goes idle 1.5 s after the answer: samples at 0, 1 s (active 1), then 2 s (active 0) */
 	fake_start(&f, "{\"ok\":true,\"applied\":{\"reals_written\":1}}");
-	ager = age_flow_later(dir, 1500);
+	ager = age_flow_later(dir, f.pid, 1500);
 	RUN(&r, "-j", "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11",
 	    "--wait", "--timeout", "10");
 	cr_expect_eq(waitpid(ager, NULL, 0), ager);
