@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
@@ -63,25 +64,56 @@ struct res {
 	size_t out_len, err_len;
 };
 
-/* xlvs WORD... (NULL-terminated); the result is freed by res_free. */
+/* What was written to f, NUL-terminated, into *buf (malloc'd). */
+static void slurp(FILE *f, char **buf, size_t *len)
+{
+	long n;
+
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	cr_assert_geq(n, 0);
+	rewind(f);
+	*buf = calloc(1, (size_t)n + 1);
+	cr_assert_not_null(*buf);
+	cr_assert_eq(fread(*buf, 1, (size_t)n, f), (size_t)n);
+	*len = (size_t)n;
+	fclose(f);
+}
+
+/*
+ * xlvs WORD... (NULL-terminated) in a child process, as a user runs it: what
+ * it leaves open dies with it (libxdp 1.3.1 keeps program fds it looked up,
+ * which would keep a detached program alive in this process). The result is
+ * freed by res_free.
+ */
 static struct res xlvs(const char *word, ...)
 {
 	char *argv[32] = { (char *)"xlvs" };
 	struct res r = { 0 };
-	FILE *out, *err;
-	int argc = 1;
+	FILE *out = tmpfile(), *err = tmpfile();
+	int argc = 1, st;
 	va_list ap;
+	pid_t pid;
 
 	va_start(ap, word);
 	for (; word && argc < 31; word = va_arg(ap, const char *))
 		argv[argc++] = (char *)word;
 	va_end(ap);
-	out = open_memstream(&r.out, &r.out_len);
-	err = open_memstream(&r.err, &r.err_len);
-	cr_assert(out && err);
-	r.rc = xlvs_main(argc, argv, out, err);
-	fclose(out);
-	fclose(err);
+	cr_assert(out && err, "tmpfile: %s", strerror(errno));
+	pid = fork();
+	cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		st = xlvs_main(argc, argv, out, err);
+		fflush(out);
+		fflush(err);
+		_exit(st);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st), "xlvs %s %s: killed by signal %d", argv[1], argc > 2 ? argv[2] : "",
+		  WTERMSIG(st));
+	r.rc = WEXITSTATUS(st);
+	slurp(out, &r.out, &r.out_len);
+	slurp(err, &r.err, &r.err_len);
 	return r;
 }
 
