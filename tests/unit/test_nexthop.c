@@ -441,6 +441,9 @@ Test(nexthop, ipv6_waits_for_a_usable_link_local, .timeout = 15)
 	int i, ps;
 
 	env_up(&e);
+	/* DAD takes dad_transmits x 1 s: it must outlast the steps up to the first sync, which take
+	 * UNIT_SLOW times longer on a slow machine (one `ip` is most of a second in vmtest's guest). */
+	SH("echo %d > /proc/sys/net/ipv6/conf/%s/dad_transmits", (int)UNIT_SLOW(1), NH_A);
 	SH("ip -6 addr del fe80::a/64 dev %s && ip -6 addr add fe80::b/64 dev %s", NH_A, NH_A);
 	cr_assert(tentative("fe80::b"), "fe80::b is not tentative: DAD disabled here? (accept_dad)");
 	put_real(&e, 30, "2001:db8::30", XLVS_FWD_DR, XLVS_REAL_F_ACTIVE);
