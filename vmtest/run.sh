@@ -12,7 +12,7 @@
 #
 # Nothing is installed for the kernel: the .deb is fetched with `apt-get download` and unpacked
 # with `dpkg-deb -x` under $BUILD/vmtest (kept for the next run). Knobs (environment):
-#   VMTEST_TIMEOUT  seconds for the whole VM (default 2400)     VMTEST_MEM   MiB (default 4096)
+#   VMTEST_TIMEOUT  seconds for the whole VM (default 7200)     VMTEST_MEM   MiB (default 4096)
 #   VMTEST_CPUS     guest CPUs (default 2)                      VMTEST_JOBS  Criterion --jobs (default 2)
 #   VMTEST_SUITES   default "unit-tests bpf-tests"              VMTEST_ARGS  extra Criterion options
 #   VMTEST_KERNEL_PKG  e.g. linux-image-6.1.0-57-amd64 (default: what linux-image-amd64 depends on)
@@ -23,7 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${BUILD:-$ROOT/build}" 2>/dev/null && pwd) || { echo "vmtest: no build directory: run make all" >&2; exit 1; }
 WORK=$BUILD/vmtest
-TIMEOUT=${VMTEST_TIMEOUT:-2400}
+TIMEOUT=${VMTEST_TIMEOUT:-7200}
 MEM=${VMTEST_MEM:-4096}
 CPUS=${VMTEST_CPUS:-2}
 JOBS=${VMTEST_JOBS:-2}
