@@ -6,7 +6,9 @@
  * the SYN is still scheduled (Maglev gives later packets the same real) but not
  * inserted, so an attack cannot evict established flows from the LRU. The
  * first non-SYN packet of a completed handshake inserts the flow: only real
- * clients take table space.
+ * clients take table space. An entry idle past its state's lifetime is
+ * expired: its next packet deletes it and is scheduled afresh; xlvsd's sweep
+ * (maps/conns.c) deletes the ones no packet comes back for.
  */
 #ifndef XLVS_BPF_CONNTRACK_H
 #define XLVS_BPF_CONNTRACK_H
@@ -96,25 +98,48 @@ XLVS_INLINE bool syn_starts_anew(const struct pkt *p, const struct xlvs_conn *co
 	return false;
 }
 
-XLVS_INLINE void conn_advance(const struct pkt *p, struct xlvs_conn *conn)
+XLVS_INLINE void conn_advance(const struct pkt *p, struct xlvs_conn *conn, __u32 now)
 {
-	conn->last_seen = bpf_jiffies64();
+	conn->last_seen = now;
 	if (p->flags & PKT_F_FIN)	/* FIN or RST from the client: the connection ends */
 		conn->state = XLVS_CONN_CLOSING;
 	else if (conn->state == XLVS_CONN_SYN && !(p->flags & (PKT_F_SYN | PKT_F_ICMP_ERR)))
 		conn->state = XLVS_CONN_OPEN;	/* the handshake's ACK or later */
 }
 
+/*
+ * Whether an entry outlived its state's lifetime (abi.h enum xlvs_timeout):
+ * its service's, which its real carries, else the global one. One multiply
+ * and compare on fields already loaded; hz 0 (not set by xlvsd) never expires.
+ */
+XLVS_INLINE bool conn_expired(const struct pkt *p, const struct xlvs_conn *conn,
+			      const struct xlvs_real *real, const struct xlvs_config *cfg, __u32 now)
+{
+	__u32 i = p->flow.proto == IPPROTO_UDP ? XLVS_TO_UDP : conn->state & (XLVS_TO_MAX - 1);
+	__u32 secs = real->timeout[i] ? real->timeout[i] : cfg->timeout[i];
+
+	return cfg->hz && now - conn->last_seen > secs * cfg->hz;
+}
+
 /* An established flow whose real still serves its service: fills *t and returns true. */
-XLVS_INLINE bool conn_established(const struct pkt *p, struct target *t)
+XLVS_INLINE bool conn_established(const struct pkt *p, const struct xlvs_config *cfg, struct target *t)
 {
 	struct xlvs_conn *conn = bpf_map_lookup_elem(&xlvs_conns, &p->flow);
+	__u32 now;
 
 	if (!conn)
 		return false;
 	t->real = conn_real_lookup(conn->real_id, conn->real_gen);
 	if (!t->real) {
 		count_event(XLVS_EV_CONN_RESCHED);	/* its real was removed, or its id reused */
+		return false;
+	}
+	now = bpf_jiffies64();
+	if (conn_expired(p, conn, t->real, cfg, now)) {
+		/* as IPVS after the connection's timer fired: a new connection, scheduled afresh */
+		count_event(XLVS_EV_CONN_EXPIRED);
+		bpf_map_delete_elem(&xlvs_conns, &p->flow);
+		t->real = NULL;
 		return false;
 	}
 	if ((p->flags & PKT_F_SYN) && syn_starts_anew(p, conn, t->real)) {
@@ -129,7 +154,7 @@ XLVS_INLINE bool conn_established(const struct pkt *p, struct target *t)
 	t->real_id = conn->real_id;
 	t->svc_id = t->real->svc_id;	/* a real serves one service for its whole generation */
 	t->hash = conn->hash;
-	conn_advance(p, conn);
+	conn_advance(p, conn, now);
 	count_event(XLVS_EV_CONN_HIT);
 	return true;
 }

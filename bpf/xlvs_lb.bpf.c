@@ -76,7 +76,7 @@ XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
 	if (!vip_filter_match(&p->flow))
 		return pass(XLVS_EV_PASS_NO_SERVICE);
 
-	if (conn_established(p, &t)) {
+	if (conn_established(p, cfg, &t)) {
 		rc = check_options(p, cfg);
 		return rc == XLVS_CONT ? forward(ctx, p, &t, cfg) : rc;
 	}

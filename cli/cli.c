@@ -32,6 +32,8 @@ static const struct xlvs_cmd cmds[] = {
 	  "packets, bytes and conns per service and real; drop reasons; events" },
 	{ "conn", "list", cmd_conn_list, xlvs_opts_conn,
 	  "the connection table: client, VIP, real, seconds idle" },
+	{ "timeout", "show", cmd_timeout_show, xlvs_opts_none,
+	  "the global connection lifetimes (ipvsadm -L --timeout); set them in the file's timeouts:" },
 	{ "status", NULL, cmd_status, xlvs_opts_none, "xlvsd status: pid, uptime, interfaces, last apply" },
 	{ "decap", "attach", cmd_decap_attach, xlvs_opts_decap_attach,
 	  "real server: decapsulate IPIP, IP6IP6, 4in6, 6in4 and GUE arriving on IF (XDP)" },
@@ -56,18 +58,18 @@ static const struct xlvs_cmd cmds[] = {
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static const char *const objects[] = { "service", "real", "stats",   "conn",  "status", "reload",
-				       "diff",	  "save", "explain", "decap", "import", "help" };
+static const char *const objects[] = { "service", "real", "stats",   "conn",  "timeout", "status", "reload",
+				       "diff",	  "save", "explain", "decap", "import",	 "help" };
 #define NR_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
 /* Spelled-out aliases; prefixes need no entry. */
 static const struct {
 	const char *alias, *name;
 } aliases[] = {
-	{ "svc", "service" },	  { "services", "service" },  { "reals", "real" },
-	{ "connection", "conn" }, { "connections", "conn" },  { "conns", "conn" },
-	{ "ls", "list" },	  { "delete", "del" },	      { "remove", "del" },
-	{ "rm", "del" },	  { "weight", "set-weight" },
+	{ "svc", "service" },	   { "services", "service" }, { "reals", "real" },
+	{ "connection", "conn" },  { "connections", "conn" }, { "conns", "conn" },
+	{ "timeouts", "timeout" }, { "ls", "list" },	      { "delete", "del" },
+	{ "remove", "del" },	   { "rm", "del" },	      { "weight", "set-weight" },
 };
 
 int xlvs_error(struct xlvs_ctx *c, int code, const char *fmt, ...)

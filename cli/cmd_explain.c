@@ -102,6 +102,20 @@ static const char *const state_names[] = {
 	[XLVS_CONN_OPEN] = "open", [XLVS_CONN_CLOSING] = "closing", [XLVS_CONN_SYN] = "syn"
 };
 
+/* Seconds before the entry expires, as the data path would judge it now: < 0 expired, INT64_MAX never. */
+static int64_t entry_left(struct xlvs_maps *m, const struct xlvs_flow *f, const struct xlvs_real *real,
+			  const struct xlvs_conn *conn)
+{
+	struct xlvs_config cfg;
+	struct xlvs_jiffies j;
+	int64_t left;
+
+	if (xlvs_maps_get_config(m, &cfg) || xlvs_jiffies_read(&j))
+		return INT64_MAX; /* unknown: shown without its expiry */
+	left = xlvs_conn_left(&cfg, real, f->proto, conn, j.now);
+	return left < 0 || left == INT64_MAX ? left : left / cfg.hz;
+}
+
 /* The entry's part: returns true when the entry decides the real (established flow). */
 static bool explain_entry(struct xp *p, struct xlvs_maps *m, const struct xlvs_state *st,
 			  const struct xlvs_flow *f)
@@ -109,6 +123,7 @@ static bool explain_entry(struct xp *p, struct xlvs_maps *m, const struct xlvs_s
 	const struct xlvs_real_state *r = NULL;
 	char rb[INET6_ADDRSTRLEN];
 	struct xlvs_conn conn;
+	int64_t left;
 	size_t i;
 
 	if (!conn_entry(m, f, &conn)) {
@@ -126,9 +141,18 @@ static bool explain_entry(struct xp *p, struct xlvs_maps *m, const struct xlvs_s
 		xp_str(p, XP_JSON, "entry", NULL, "stale");
 		return false;
 	}
+	left = entry_left(m, f, &r->real, &conn);
+	if (left < 0) {
+		xp_text(p, "connection entry: expired (idle longer than its lifetime): the next packet is "
+			   "scheduled afresh (conn_expired)\n");
+		xp_str(p, XP_JSON, "entry", NULL, "expired");
+		return false;
+	}
 	xp_obj_open(p, "entry");
 	xp_str(p, XP_ANY, "real", "connection entry: real %s", real_text(r, rb, sizeof(rb)));
 	xp_str(p, XP_ANY, "state", ", state %s", conn.state < 3 ? state_names[conn.state] : "?");
+	if (left != INT64_MAX)
+		xp_i64(p, XP_ANY, "expires_s", ", expires in %" PRId64 " s", left);
 	xp_obj_close(p);
 	xp_text(p, "\n");
 	if (conn.state == XLVS_CONN_CLOSING || !r->real.weight)

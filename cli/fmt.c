@@ -239,6 +239,7 @@ static void svc_row(struct xp *p, const struct xlvs_view *cur, const struct xlvs
 	} else {
 		xp_str(p, XP_ANY, "scheduler", " %-10s", xlvs_sched_name(s->svc.sched, nb, sizeof(nb)));
 		xp_u64(p, XP_JSON, "ring_size", NULL, s->svc.ring_size);
+		xlvs_fmt_svc_timeouts(p, s, false);
 		svc_flags(p, s->svc.flags);
 	}
 	xp_text(p, "\n");
@@ -378,6 +379,7 @@ static void detail_svc(struct xp *p, const struct xlvs_view *s, const struct xlv
 	xp_text(p, "  flags");
 	svc_flags(p, sv->svc.flags);
 	xp_text(p, "%s\n", sv->svc.flags ? "" : " none");
+	xlvs_fmt_svc_timeouts(p, sv, true);
 	detail_counters(p, ctr_of(s->svc_ctr, s->nr_svc_ctr, sv->svc.id), "  ");
 	xp_arr_open(p, "reals");
 	for (j = 0; j < sv->nr_reals && sv->reals; j++)
@@ -580,14 +582,18 @@ static void conn_row(struct xp *p, const struct xlvs_conn_row *row, const struct
 	       : row->conn.state == XLVS_CONN_SYN   ? "syn"
 						    : "?");
 	if (row->idle_ns == XLVS_IDLE_UNKNOWN)
-		emit_null(p, "idle_s", "-\n");
+		emit_null(p, "idle_s", "-       ");
 	else
-		xp_u64(p, XP_ANY, "idle_s", "%" PRIu64 "\n", row->idle_ns / 1000000000ull);
+		xp_u64(p, XP_ANY, "idle_s", "%-7" PRIu64 " ", row->idle_ns / 1000000000ull);
+	if (row->expires_s == XLVS_EXPIRES_UNKNOWN || row->expires_s == XLVS_EXPIRES_NEVER)
+		emit_null(p, "expires_s", row->expires_s == XLVS_EXPIRES_NEVER ? "never\n" : "-\n");
+	else
+		xp_u64(p, XP_ANY, "expires_s", "%" PRIu64 "\n", (uint64_t)row->expires_s);
 	xp_obj_close(p);
 }
 
 void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows, size_t n,
-		    size_t matched)
+		    size_t matched, size_t expired)
 {
 	size_t nix = 0, i;
 	struct real_ix *ix = index_reals(st, &nix);
@@ -596,15 +602,56 @@ void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs
 	if (!p->json) /* widths cost a formatting pass over every row */
 		conn_widths(rows, n, ix, nix, w);
 	xp_text(p, "Prot %-*s %-*s %-*s %-7s %s\n", w[0], "Client:Port", w[1], "VirtualAddress:Port", w[2],
-		"RealAddress", "State", "Idle(s)");
+		"RealAddress", "State", "Idle(s) Expires(s)");
 	xp_arr_open(p, "connections");
 	for (i = 0; i < n; i++)
 		conn_row(p, &rows[i], find_real(ix, nix, &rows[i].conn), w);
 	xp_arr_close(p);
 	xp_u64(p, XP_JSON, "matched", NULL, matched);
+	xp_u64(p, XP_JSON, "expired", NULL, expired);
 	if (matched > n)
 		xp_text(p, "(%zu of %zu connections shown; see --limit)\n", n, matched);
+	if (expired)
+		xp_text(p, "(%zu expired entries left out: the sweep deletes them)\n", expired);
 	free(ix);
+}
+
+void xlvs_fmt_timeouts(struct xp *p, const struct xlvs_config *cfg)
+{
+	unsigned int i;
+
+	xp_text(p, "Timeout (tcp tcp_fin tcp_syn udp):");
+	xp_obj_open(p, "timeouts");
+	for (i = 0; i < XLVS_TO_MAX; i++)
+		xp_u64(p, XP_ANY, xlvs_timeout_names[i], " %" PRIu64, cfg->timeout[i]);
+	xp_obj_close(p);
+	xp_text(p, "%s\n", cfg->hz ? "" : "  (off: xlvsd has not set the kernel's HZ, entries never expire)");
+	xp_u64(p, XP_JSON, "hz", NULL, cfg->hz);
+}
+
+void xlvs_fmt_svc_timeouts(struct xp *p, const struct xlvs_svc_state *s, bool text)
+{
+	bool udp = s->key.proto == IPPROTO_UDP, any = false;
+	unsigned int i;
+
+	xp_obj_open(p, "timeouts");
+	for (i = 0; i < XLVS_TO_MAX; i++) {
+		if (udp != (i == XLVS_TO_UDP))
+			continue;
+		if (!s->svc.timeout[i]) {
+			xp_json(p, xlvs_timeout_names[i], json_null());
+			continue;
+		}
+		if (text && !any)
+			xp_text(p, "  timeouts");
+		any = true;
+		xp_u64(p, XP_JSON, xlvs_timeout_names[i], NULL, s->svc.timeout[i]);
+		if (text)
+			xp_text(p, " %s %us", xlvs_timeout_names[i], s->svc.timeout[i]);
+	}
+	xp_obj_close(p);
+	if (text)
+		xp_text(p, "%s\n", any ? " (the others global)" : "  timeouts global");
 }
 
 /* "3d 4h 5m 6s", leading zero units left out. */

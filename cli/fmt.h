@@ -75,15 +75,23 @@ void xlvs_fmt_real_detail(struct xp *p, const struct xlvs_view *s, const struct 
 void xlvs_fmt_stats(struct xp *p, const struct xlvs_view *cur, const struct xlvs_view *prev, int flags);
 
 /* A connection table row (`xlvs conn list`). */
-#define XLVS_IDLE_UNKNOWN UINT64_MAX /* the kernel's jiffies could not be read */
+#define XLVS_IDLE_UNKNOWN    UINT64_MAX /* the kernel's jiffies could not be read */
+#define XLVS_EXPIRES_UNKNOWN INT64_MIN	/* no clock */
+#define XLVS_EXPIRES_NEVER   INT64_MAX	/* timeouts off (xlvs_config.hz 0) */
 struct xlvs_conn_row {
 	struct xlvs_flow flow;
 	struct xlvs_conn conn;
-	uint64_t idle_ns; /* XLVS_IDLE_UNKNOWN: no clock */
+	uint64_t idle_ns;  /* XLVS_IDLE_UNKNOWN: no clock */
+	int64_t expires_s; /* seconds to expiry, or XLVS_EXPIRES_* */
 };
-/* rows are printed as given; matched = rows that matched before --limit. */
+/* rows are printed as given; matched = rows that matched before --limit; expired: left out. */
 void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows, size_t n,
-		    size_t matched);
+		    size_t matched, size_t expired);
+
+/* xlvs timeout show: the global lifetimes, ipvsadm -L --timeout style. */
+void xlvs_fmt_timeouts(struct xp *p, const struct xlvs_config *cfg);
+/* A service's own lifetimes (JSON "timeouts": each of its protocol's, null = the global one). */
+void xlvs_fmt_svc_timeouts(struct xp *p, const struct xlvs_svc_state *s, bool text);
 
 /* Daemon replies. */
 /* Apply stats (`applied` of a reply): text "<label>services added 1, ...", JSON key: {...}. */

@@ -135,8 +135,7 @@ static int read_rings(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view 
 /* Conns per real and/or the table's fullness: one walk of the table for both. */
 static int read_conns(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s, int what)
 {
-	int rc = xlvs_conn_usage(m, XLVS_ACTIVE_NS, (what & XLVS_VIEW_TABLE) ? &s->table : NULL, s->conns,
-				 s->nr_conns);
+	int rc = xlvs_conn_usage(m, (what & XLVS_VIEW_TABLE) ? &s->table : NULL, s->conns, s->nr_conns);
 
 	if (rc < 0) {
 		/* Listing still works; the columns show "-", the table line is left out. */

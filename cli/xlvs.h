@@ -18,8 +18,6 @@
 #define XLVS_CTL_TIMEOUT_MS 5000
 /* reload and diff parse and plan a whole file: longer, within systemd's 90 s for ExecReload. */
 #define XLVS_CTL_RELOAD_TIMEOUT_MS 80000
-/* ipvsadm's ActiveConn/InActConn split, by age: seen within this is active. */
-#define XLVS_ACTIVE_NS (60ull * 1000000000ull)
 
 /* Exit codes (docs/man/xlvs.8.scd, EXIT STATUS). */
 enum xlvs_exit {
@@ -85,6 +83,7 @@ int cmd_real_drain(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_stats(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_conn_list(struct xlvs_ctx *c, int argc, char **argv);
+int cmd_timeout_show(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_status(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_reload(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_decap_attach(struct xlvs_ctx *c, int argc, char **argv);

@@ -221,6 +221,7 @@ static void real_entry(const struct splan *sp, const struct rplan *rp, const str
 	r->gue_port = htons(rp->spec->gue_port);
 	r->weight = rp->spec->weight;
 	r->gen = rp->fresh ? cur->gen + 1 : cur->gen;
+	memcpy(r->timeout, sp->entry.timeout, sizeof(r->timeout));
 	if (cur->family != r->family || memcmp(cur->addr, r->addr, sizeof(r->addr)))
 		return;
 	r->flags |= cur->flags & XLVS_REAL_F_NH_VALID;

@@ -527,6 +527,7 @@ static void plan_entries(struct plan *p)
 			continue;
 		sp->entry.flags = sp->want->flags;
 		sp->entry.sched = sp->want->sched;
+		memcpy(sp->entry.timeout, sp->want->timeout_s, sizeof(sp->entry.timeout));
 		if (p->flags & XLVS_APPLY_F_VERIFY_RINGS)
 			sp->ring_dirty = true;
 		if (sp->ring_dirty && sp->entry.ring_size > p->max_ring)

@@ -122,6 +122,8 @@ struct xlvs_svc_spec {
 	uint8_t fwd;	    /* default for reals that do not set their own */
 	uint32_t flags;	    /* XLVS_SVC_F_* */
 	uint32_t ring_size; /* prime; 0 = XLVS_RING_DEFAULT */
+	/* connection lifetimes, s, by enum xlvs_timeout; 0 = the global one */
+	uint32_t timeout_s[XLVS_TO_MAX];
 	size_t nr_reals;
 	struct xlvs_real_spec *reals;
 	struct xlvs_svc_health *health; /* owned; NULL: no health checks */
@@ -147,6 +149,8 @@ struct xlvs_global_spec {
 	uint8_t gw_mac[6];
 	uint32_t conn_table_size; /* xlvs_conns entries; 0 = default */
 	char metrics_listen[64];  /* "127.0.0.1:9105"; empty = off */
+	/* connection lifetimes, s, by enum xlvs_timeout; 0 = IPVS's default (abi.h) */
+	uint32_t timeout_s[XLVS_TO_MAX];
 };
 
 struct xlvs_spec {

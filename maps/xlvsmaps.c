@@ -189,9 +189,14 @@ int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
 		.tun_mtu = g->tun_mtu,
 		.gue_port = htons(g->gue_port ? g->gue_port : XLVS_GUE_PORT_DEFAULT),
 	};
-	__u32 key = 0;
+	__u32 key = 0, i;
 	int err;
 
+	for (i = 0; i < XLVS_TO_MAX; i++)
+		c.timeout[i] = g->timeout_s[i] ? g->timeout_s[i] : xlvs_timeout_defaults[i];
+	err = xlvs_hz(&c.hz);
+	if (err)
+		return err;
 	if (g->frag_drop)
 		c.flags |= XLVS_CFG_F_FRAG_DROP;
 	if (g->ip4_options_drop)
@@ -362,68 +367,23 @@ int xlvs_jiffies_read(struct xlvs_jiffies *j)
 	return err;
 }
 
+int xlvs_hz(uint32_t *hz)
+{
+	struct timespec tick;
+
+	/* The coarse clocks' resolution is one tick, TICK_NSEC = (1e9 + HZ / 2) / HZ. */
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &tick))
+		return -errno;
+	if (tick.tv_sec || !tick.tv_nsec)
+		return -ERANGE;
+	*hz = (uint32_t)((1000000000ull + tick.tv_nsec / 2) / tick.tv_nsec);
+	return 0;
+}
+
 uint64_t xlvs_conn_idle_ns(const struct xlvs_jiffies *j, uint32_t last_seen)
 {
 	uint32_t ticks = j->now - last_seen;
 
 	/* A "negative" age: the entry was refreshed after j was read. */
 	return ticks > INT32_MAX ? 0 : ticks * j->tick_ns;
-}
-
-struct conn_count_ctx {
-	struct xlvs_jiffies clock;
-	const struct xlvs_real *reals; /* by id, to drop entries made for an id's earlier real */
-	uint64_t active_ns;
-	struct xlvs_conn_counts *per_real;
-	size_t nr;
-	uint64_t entries;
-};
-
-static int conn_count(const struct xlvs_flow *flow, const struct xlvs_conn *conn, void *arg)
-{
-	struct conn_count_ctx *c = arg;
-
-	c->entries++;
-	if (conn->real_id >= c->nr || !xlvs_conn_is_current(conn, &c->reals[conn->real_id]))
-		return 0;
-	if (conn->state == XLVS_CONN_OPEN && xlvs_conn_idle_ns(&c->clock, conn->last_seen) <= c->active_ns)
-		c->per_real[conn->real_id].active++;
-	else
-		c->per_real[conn->real_id].inactive++;
-	return 0;
-}
-
-int xlvs_conn_usage(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_table *table,
-		    struct xlvs_conn_counts *per_real, size_t nr_real_ids)
-{
-	struct conn_count_ctx c = {
-		.active_ns = active_ns,
-		.per_real = per_real,
-		.nr = per_real ? nr_real_ids : 0,
-	};
-	struct xlvs_real *reals = NULL;
-	int err;
-
-	if (c.nr) {
-		err = xlvs_jiffies_read(&c.clock);
-		if (!err)
-			err = dump_array(m->reals, sizeof(*reals), XLVS_MAX_REALS, (void **)&reals);
-		if (err)
-			return err;
-		c.reals = reals;
-		if (c.nr > XLVS_MAX_REALS)
-			c.nr = XLVS_MAX_REALS;
-		memset(per_real, 0, nr_real_ids * sizeof(*per_real));
-	}
-	err = xlvs_conns_foreach(m, conn_count, &c);
-	free(reals);
-	if (!err && table)
-		*table = (struct xlvs_conn_table){ .entries = c.entries, .capacity = m->conn_entries };
-	return err;
-}
-
-int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_counts *per_real,
-		     size_t nr_real_ids)
-{
-	return xlvs_conn_usage(m, active_ns, NULL, per_real, nr_real_ids);
 }

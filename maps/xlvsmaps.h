@@ -179,11 +179,28 @@ int xlvs_jiffies_read(struct xlvs_jiffies *j);
 /* Nanoseconds since last_seen; a stamp taken after j was read counts as 0. */
 uint64_t xlvs_conn_idle_ns(const struct xlvs_jiffies *j, uint32_t last_seen);
 
+/* Jiffies per second of the running kernel (CONFIG_HZ), from the coarse clocks' resolution. */
+int xlvs_hz(uint32_t *hz);
+
 /*
- * Connections per real, ipvsadm style: "active" = open (no FIN/RST seen from
- * the client, see enum xlvs_conn_state) and seen within active_ns (by
- * xlvs_conn_idle_ns); closing or idle ones are "inactive". Entries of real
- * ids >= nr_real_ids are not counted.
+ * Connection lifetimes as the data path applies them (bpf/conntrack.h
+ * conn_expired()): the lifetime of the entry's state (enum xlvs_timeout: a
+ * TCP entry's state, or UDP), its real's copy of its service's override if
+ * set, else the global one in xlvs_config. real: the entry's current real,
+ * NULL when it has none (the global lifetime applies).
+ */
+uint32_t xlvs_conn_lifetime_s(const struct xlvs_config *cfg, const struct xlvs_real *real, uint8_t proto,
+			      uint8_t state);
+/* Jiffies left before the entry expires at `now`: negative once it has; INT64_MAX when cfg->hz is 0. */
+int64_t xlvs_conn_left(const struct xlvs_config *cfg, const struct xlvs_real *real, uint8_t proto,
+		       const struct xlvs_conn *c, uint32_t now);
+
+/*
+ * Connections per real, ipvsadm style, of the unexpired entries only:
+ * "active" = TCP and open (IPVS's ESTABLISHED: the handshake's ACK seen, no
+ * FIN/RST from the client since, see enum xlvs_conn_state), "inactive" =
+ * the others (half-open, closing, and UDP, which IPVS counts as inactive
+ * too). Entries of real ids >= nr_real_ids are not counted.
  */
 struct xlvs_conn_counts {
 	uint64_t active, inactive;
@@ -196,8 +213,30 @@ static inline bool xlvs_conn_is_current(const struct xlvs_conn *c, const struct 
 	return (r->flags & XLVS_REAL_F_ACTIVE) && r->gen == c->real_gen;
 }
 
-int xlvs_conn_counts(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_counts *per_real,
-		     size_t nr_real_ids);
+int xlvs_conn_counts(struct xlvs_maps *m, struct xlvs_conn_counts *per_real, size_t nr_real_ids);
+
+/*
+ * The sweep: deletes expired entries a bounded number at a time, so that a
+ * caller's loop never stalls on a large table. Each call reads on from where
+ * the last one stopped (batch lookups; a pass ends at the end of the table
+ * and the next call starts another) and looks at most max(budget, 256)
+ * entries (a batch read takes whole hash buckets). The expired entries of
+ * each batch read are deleted by one batch delete, so a packet that refreshed
+ * one in the meantime (a window of a read and a delete, well under a
+ * millisecond) finds it gone and is scheduled afresh, as after any expiry;
+ * Maglev gives it the same real unless the ring changed since.
+ */
+struct xlvs_sweep;
+struct xlvs_sweep_stats {
+	uint64_t scanned; /* entries looked at */
+	uint64_t expired; /* found expired */
+	uint64_t deleted; /* deleted by this sweep (the rest went meanwhile) */
+	uint64_t passes;  /* passes over the whole table completed */
+};
+struct xlvs_sweep *xlvs_sweep_new(void);
+void xlvs_sweep_free(struct xlvs_sweep *s);
+/* One step of at most budget entries; adds to *st. 0 or -errno. */
+int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, struct xlvs_sweep_stats *st);
 
 /*
  * How full the connection table is: every entry it holds (those of reals gone, or made for an
@@ -209,10 +248,10 @@ struct xlvs_conn_table {
 
 /*
  * xlvs_conn_counts and the table's fullness from one walk of the table. per_real may be NULL
- * (nr_real_ids 0): then only the table is counted, without reading the reals or the clock.
+ * (nr_real_ids 0): then only the table is counted.
  */
-int xlvs_conn_usage(struct xlvs_maps *m, uint64_t active_ns, struct xlvs_conn_table *table,
-		    struct xlvs_conn_counts *per_real, size_t nr_real_ids);
+int xlvs_conn_usage(struct xlvs_maps *m, struct xlvs_conn_table *table, struct xlvs_conn_counts *per_real,
+		    size_t nr_real_ids);
 
 /* ---- helpers ---- */
 int xlvs_addr_parse(const char *text, struct xlvs_addr *a); /* -EINVAL if not an address */

@@ -77,6 +77,28 @@ enum xlvs_sched {
 };
 #undef XLVS_X_ENUM
 
+/*
+ * Connection lifetimes (ipvsadm --set tcp tcpfin udp, plus the half-open one):
+ * an entry idle longer than the lifetime of its state is expired, so its next
+ * packet is scheduled afresh and xlvsd's sweep deletes it. A TCP entry's index
+ * is its enum xlvs_conn_state; UDP entries have one. Defaults are IPVS's
+ * (net/netfilter/ipvs/ip_vs_proto_tcp.c tcp_timeouts: ESTABLISHED 15 min,
+ * FIN_WAIT 2 min, SYN_RECV 1 min; ip_vs_proto_udp.c: NORMAL 5 min).
+ */
+#define XLVS_TIMEOUTS(X)						\
+	X(TCP,		"tcp",		900)				\
+	X(TCP_FIN,	"tcp_fin",	120)				\
+	X(TCP_SYN,	"tcp_syn",	60)				\
+	X(UDP,		"udp",		300)
+
+#define XLVS_X_ENUM(id, name, secs) XLVS_TO_##id,
+enum xlvs_timeout {
+	XLVS_TIMEOUTS(XLVS_X_ENUM)
+	XLVS_TO_MAX,
+};
+#undef XLVS_X_ENUM
+#define XLVS_TIMEOUT_MAX_S	(7 * 24 * 3600)	/* a week: 2^31 jiffies at HZ 1000 is 24 days */
+
 /* Service flags (struct xlvs_service.flags). */
 #define XLVS_SVC_F_ECHO		(1u << 0)	/* answer ICMP echo to this VIP */
 
@@ -145,6 +167,7 @@ enum xlvs_drop_reason {
 	X(CONN_REUSED,		"conn_reused")				\
 	X(CONN_NODEST,		"conn_resched_weight0")		\
 	X(CONN_SYN_NEW_ISN,	"conn_resched_new_syn")		\
+	X(CONN_EXPIRED,		"conn_expired")				\
 	X(SYN_GUARD,		"syn_guard_not_inserted")		\
 	X(TOO_BIG_SENT,		"too_big_sent")				\
 	X(ECHO_REPLY,		"icmp_echo_reply")			\
@@ -180,8 +203,9 @@ struct xlvs_service {
 	__u8 sched;		/* enum xlvs_sched */
 	__u8 pad[3];
 	__u32 reserved;
+	__u32 timeout[XLVS_TO_MAX]; /* connection lifetimes, s; 0 = xlvs_config.timeout's */
 };
-XLVS_ABI_SIZE(struct xlvs_service, 24);
+XLVS_ABI_SIZE(struct xlvs_service, 40);
 
 /* xlvs_vips: HASH (struct xlvs_vip_key) -> struct xlvs_vip: per-address behaviour
  * (ICMP echo), maintained by userspace from the services on that address.
@@ -215,8 +239,10 @@ struct xlvs_real {
 	__u32 weight;		/* for weighted schedulers and listings */
 	__u32 gen;		/* bumped whenever this id is given to another real (or service): */
 				/* connection entries made for the earlier one no longer match */
+	__u32 timeout[XLVS_TO_MAX]; /* its service's xlvs_service.timeout, copied: an established */
+				/* flow reads its real, never its service */
 };
-XLVS_ABI_SIZE(struct xlvs_real, 52);
+XLVS_ABI_SIZE(struct xlvs_real, 68);
 
 /* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size). */
 
@@ -256,14 +282,21 @@ XLVS_ABI_SIZE(struct xlvs_flow, 40);	/* docs/bench.md: a 40-byte key */
  * Whatever the state, a SYN whose entry names a real at weight 0 (quiesced
  * by a failed check, drained, or set to 0) is scheduled afresh as IPVS's
  * expire_nodest_conn does, while the flow's other packets still reach that
- * real, so drains stay graceful. ipvsadm's ActiveConn (OPEN and recent) /
- * InActConn and `xlvs real drain --wait` count by it. UDP stays OPEN.
+ * real, so drains stay graceful. UDP stays OPEN. An entry idle longer than
+ * its state's lifetime (enum xlvs_timeout) is expired: as good as absent.
+ * ipvsadm's ActiveConn counts unexpired TCP entries in OPEN (IPVS's
+ * ESTABLISHED), InActConn the other unexpired ones, UDP's included (IPVS
+ * counts UDP connections as inactive too); `xlvs real drain --wait` waits
+ * for ActiveConn to reach 0.
  */
 enum xlvs_conn_state {
 	XLVS_CONN_OPEN = 0,
 	XLVS_CONN_CLOSING = 1,
 	XLVS_CONN_SYN = 2,
 };
+/* A TCP entry's state is its lifetime's index. */
+_Static_assert((int)XLVS_TO_TCP == (int)XLVS_CONN_OPEN && (int)XLVS_TO_TCP_FIN == (int)XLVS_CONN_CLOSING &&
+	       (int)XLVS_TO_TCP_SYN == (int)XLVS_CONN_SYN && XLVS_TO_MAX == 4, "lifetime index = TCP state");
 
 struct xlvs_conn {
 	__u32 real_id;		/* with real_gen: the exact real it was made for; its service is the real's */
@@ -303,8 +336,10 @@ struct xlvs_config {
 	__u8 pad[2];
 	__be32 src4;		/* outer source for IPv4 tunnels */
 	__be32 src6[4];		/* outer source for IPv6 tunnels */
+	__u32 hz;		/* jiffies per second, measured by xlvsd; 0 = entries never expire */
+	__u32 timeout[XLVS_TO_MAX]; /* connection lifetimes in seconds, by enum xlvs_timeout */
 };
-XLVS_ABI_SIZE(struct xlvs_config, 40);
+XLVS_ABI_SIZE(struct xlvs_config, 60);
 
 /* ---- real-server decapsulation (bpf/xlvs_decap.bpf.c) ----------------------- */
 
@@ -351,6 +386,12 @@ static const char *const xlvs_decap_names[XLVS_DECAP_MAX] = { XLVS_DECAP_COUNTER
 static const char *const xlvs_fwd_names[XLVS_FWD_MAX] = { XLVS_FWDS(XLVS_X_NAME) };
 static const char *const xlvs_sched_names[XLVS_SCHED_MAX] = { XLVS_SCHEDS(XLVS_X_NAME) };
 #undef XLVS_X_NAME
+#define XLVS_X_NAME(id, name, secs) name,
+#define XLVS_X_SECS(id, name, secs) secs,
+static const char *const xlvs_timeout_names[XLVS_TO_MAX] = { XLVS_TIMEOUTS(XLVS_X_NAME) };
+static const unsigned int xlvs_timeout_defaults[XLVS_TO_MAX] = { XLVS_TIMEOUTS(XLVS_X_SECS) };
+#undef XLVS_X_NAME
+#undef XLVS_X_SECS
 #endif
 
 #endif /* XLVS_ABI_H */

@@ -59,6 +59,7 @@ static const struct key top_keys[] = {
 	  .min = CONNS_MIN,
 	  .max = CONNS_MAX },
 	{ .name = "metrics", .fn = cf_key_metrics },
+	{ .name = "timeouts", .fn = cf_key_timeouts, G(timeout_s) },
 	{ .name = "services", .fn = cf_key_services },
 };
 

@@ -126,6 +126,47 @@ int cf_key_tunnel(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 		       obj, &s);
 }
 
+/* ---- timeouts: connection lifetimes (the top level's and a service's) ---- */
+
+struct lifetimes_ms {
+	uint32_t ms[XLVS_TO_MAX];
+};
+
+#define LIFETIME(i)                                                                                          \
+	[XLVS_TO_##i] = { .name = xlvs_timeout_names[XLVS_TO_##i],                                           \
+			  .fn = cf_key_duration,                                                             \
+			  FIELD(struct lifetimes_ms, ms[XLVS_TO_##i]),                                       \
+			  .min = 1000,                                                                       \
+			  .max = XLVS_TIMEOUT_MAX_S * 1000u }
+
+/*
+ * `timeouts: {tcp: 15m, tcp_fin: 2m, tcp_syn: 1m, udp: 5m}`, any subset, into
+ * the uint32_t[XLVS_TO_MAX] at k->off: whole seconds, 1 s to a week (abi.h).
+ */
+static const struct key timeout_keys[XLVS_TO_MAX] = { LIFETIME(TCP), LIFETIME(TCP_FIN), LIFETIME(TCP_SYN),
+						      LIFETIME(UDP) };
+
+int cf_key_timeouts(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	uint32_t *out = (uint32_t *)((char *)obj + k->off);
+	struct lifetimes_ms t = { { 0 } };
+	struct seen s;
+	unsigned int i;
+	int err = cf_expect(c, k->name, v, YAML_MAPPING_NODE);
+
+	if (!err)
+		err = cf_walk(c, v, "in timeouts", timeout_keys, XLVS_TO_MAX, NULL, &t, &s);
+	for (i = 0; !err && i < XLVS_TO_MAX; i++) {
+		if (!HAS(&s, i))
+			continue;
+		if (t.ms[i] % 1000)
+			return fail(c, s.val[i], "%s: whole seconds expected (e.g. 90s, 15m), got %ums",
+				    xlvs_timeout_names[i], t.ms[i]);
+		out[i] = t.ms[i] / 1000;
+	}
+	return err;
+}
+
 /* ADDRESS:PORT, IPv6 in brackets; the address may be unspecified (all addresses). */
 static bool listen_ok(const char *s)
 {
@@ -199,4 +240,5 @@ void cf_global_keys(xlvs_conf_key_fn fn, void *arg)
 {
 	cf_visit_keys("in tunnel", tunnel_keys, sizeof(tunnel_keys) / sizeof(tunnel_keys[0]), fn, arg);
 	cf_visit_keys("in metrics", metrics_keys, sizeof(metrics_keys) / sizeof(metrics_keys[0]), fn, arg);
+	cf_visit_keys("in timeouts", timeout_keys, XLVS_TO_MAX, fn, arg);
 }

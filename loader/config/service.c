@@ -298,6 +298,7 @@ enum {
 	S_SORRY,
 	S_QUORUM,
 	S_NOTIFY,
+	S_TIMEOUTS,
 	S_NR
 };
 
@@ -357,6 +358,7 @@ static const struct key svc_keys[S_NR] = {
 	[S_SORRY] = { .name = "sorry", .fn = key_later },
 	[S_QUORUM] = { .name = "quorum", .fn = key_svc_quorum },
 	[S_NOTIFY] = { .name = "notify", .fn = key_svc_notify },
+	[S_TIMEOUTS] = { .name = "timeouts", .fn = cf_key_timeouts, S(s.timeout_s) },
 };
 
 /* Keys of the design that xlvs does not implement: say so instead of "unknown". */

@@ -305,6 +305,28 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 		return refuse_at(key, "ring_size", msg, size,
 				 "ring_size: %u is smaller than the number of reals (%zu)", ring,
 				 svc->nr_reals);
+	return xlvs_v_timeouts(svc, key, msg, size);
+}
+
+/* A service's lifetimes: those of its protocol only, each 1 s to a week (0: the global one). */
+int xlvs_v_timeouts(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size)
+{
+	bool udp = svc->proto == IPPROTO_UDP;
+	unsigned int i;
+
+	for (i = 0; i < XLVS_TO_MAX; i++) {
+		if (!svc->timeout_s[i])
+			continue;
+		if (svc->timeout_s[i] > XLVS_TIMEOUT_MAX_S)
+			return refuse_at(key, "timeouts", msg, size,
+					 "timeouts: %s: %us is longer than a week (%us)",
+					 xlvs_timeout_names[i], svc->timeout_s[i], XLVS_TIMEOUT_MAX_S);
+		if (udp != (i == XLVS_TO_UDP))
+			return refuse_at(key, "timeouts", msg, size,
+					 "timeouts: %s does not apply to a %s service (its key is %s)",
+					 xlvs_timeout_names[i], udp ? "udp" : "tcp",
+					 udp ? "udp" : "tcp, tcp_fin or tcp_syn");
+	}
 	return 0;
 }
 

@@ -82,5 +82,6 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
  */
 int xlvs_v_check_port(const struct xlvs_svc_spec *svc, const struct xlvs_check_spec *ck, char *msg,
 		      size_t size);
+int xlvs_v_timeouts(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size);
 
 #endif /* XLVS_CONFIG_VALIDATE_H */

@@ -28,6 +28,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "metrics.h"
+#include "sweep.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -792,6 +793,9 @@ static int start(struct xlvsd *d, struct xlvs_spec *want)
 		return XLVSD_EXIT_RUNTIME;
 	}
 	log_applied("applied", &st);
+	d->sweep = xlvsd_sweep_start(d->loop, &d->maps);
+	if (!d->sweep)
+		log_warn("conn sweep: out of memory: expired entries stay until LRU eviction");
 	return XLVSD_EXIT_OK;
 }
 
@@ -805,6 +809,7 @@ static void stop(struct xlvsd *d)
 			 d->dp.ifaces[i].name);
 	if (d->mx)
 		xlvs_metrics_stop(d->mx);
+	xlvsd_sweep_stop(d->sweep);
 	xlvsd_watch_stop(d);
 	xlvsd_ctl_close(d->ctl); /* first: a client waiting for a reload cancels its wait */
 	xlvsd_reload_stop(d);

@@ -35,6 +35,7 @@ struct xlvsd_reload;
 struct xlvsd_ctl;
 struct xlvsd_hc;
 struct xlvsd_watch;
+struct xlvsd_sweep;
 
 struct xlvsd_opts {
 	const char *config;
@@ -61,6 +62,7 @@ struct xlvsd {
 	struct ev_loop *loop; /* the one event loop (event.h) */
 	struct xlvsd_ev sig, nh_ev;
 	ev_timer watchdog;
+	struct xlvsd_sweep *sweep; /* expired connection entries out of xlvs_conns (sweep.h) */
 	bool stop;
 	int nh_last_err;
 	struct xlvsd_watch *watch; /* pins and links watched (watch.c) */

@@ -143,7 +143,7 @@ static int collect(struct xlvs_maps *m, struct scrape *s)
 	err = xlvs_drop_counters(m, s->drops);
 	if (!err)
 		err = xlvs_event_counters(m, s->events);
-	return err ? err : xlvs_conn_usage(m, 0, &s->table, NULL, 0);
+	return err ? err : xlvs_conn_usage(m, &s->table, NULL, 0);
 }
 
 static void scrape_free(struct scrape *s)

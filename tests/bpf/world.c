@@ -496,6 +496,11 @@ bool world_get_conn(struct world *w, const struct xlvs_flow *f, struct xlvs_conn
 	return bpf_map_lookup_elem(MAP_FD(w, xlvs_conns), f, c) == 0;
 }
 
+void world_put_conn(struct world *w, const struct xlvs_flow *f, const struct xlvs_conn *c)
+{
+	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_conns), f, c, 0) == 0, "%s", strerror(errno));
+}
+
 void world_pin(struct world *w, const char *dir)
 {
 	struct bpf_map *m;

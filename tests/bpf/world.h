@@ -124,6 +124,8 @@ int std_svc_of_real(uint32_t real_id);
 
 /* For scenario tests: the conn entry of a flow (false: none), */
 bool world_get_conn(struct world *w, const struct xlvs_flow *f, struct xlvs_conn *c);
+/* write one (a flow's entry as the data path would have left it), */
+void world_put_conn(struct world *w, const struct xlvs_flow *f, const struct xlvs_conn *c);
 /* pin every map as dir/<map name> (dir must be on a bpffs), */
 void world_pin(struct world *w, const char *dir);
 /* and BPF_PROG_RUN in live-frames mode on w->ifindex: XDP_TX/REDIRECT frames really leave,

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ev.h>
+
+#include "daemon/daemon.h"
+#include "health/hc.h"
 #include "helpers.h"
 
 struct xlvs_lb_bpf *unit_director_load(uint32_t conns, uint32_t ring_slots, struct xlvs_maps *m)
@@ -59,22 +63,53 @@ double unit_slow(void)
 	return factor;
 }
 
-/* Before any test runs (in the runner, which enforces the timeouts): scale every .timeout. */
+/* Multiply a test's or suite's .timeout (0: none, the default) by f. */
+static void scale_timeout(struct criterion_test_extra_data *data, double f)
+{
+	if (data && data->timeout > 0)
+		data->timeout *= f;
+}
+
+/*
+ * Before any test runs, in the runner that enforces the timeouts: scale every
+ * .timeout. (The sets are Criterion's ordered sets: each element follows its node.)
+ */
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
+	struct criterion_ordered_set_node *s, *t;
 	struct criterion_suite_set *suite;
-	struct criterion_test *test;
 	double f = unit_slow();
 
 	if (f == 1)
 		return;
-	FOREACH_SET(suite, set->suites)
-	{
-		if (suite->suite.data && suite->suite.data->timeout > 0) /* TestSuite(.timeout) */
-			suite->suite.data->timeout *= f;
-		FOREACH_SET(test, suite->tests)
-		if (test->data->timeout > 0)
-			test->data->timeout *= f;
+	for (s = set->suites->first; s; s = s->next) {
+		suite = (struct criterion_suite_set *)(s + 1);
+		scale_timeout(suite->suite.data, f);
+		for (t = suite->tests ? suite->tests->first : NULL; t; t = t->next)
+			scale_timeout(((struct criterion_test *)(t + 1))->data, f);
 	}
 	fprintf(stderr, "XLVS_TEST_SLOW=%g: test timeouts and wall-clock budgets multiplied by it\n", f);
+}
+
+struct xlvs_lb_bpf *unit_daemon_new(struct xlvsd *d)
+{
+	struct xlvs_lb_bpf *skel;
+
+	memset(d, 0, sizeof(*d));
+	skel = unit_director_load(0, 0, &d->maps);
+	d->dp.lock_fd = d->dp.prog_fd = -1;
+	xlvsd_status_init(&d->status);
+	d->loop = ev_loop_new(EVFLAG_AUTO);
+	cr_assert_not_null(d->loop);
+	cr_assert_eq(xlvsd_hc_new(&d->hc, d->loop, 4, NULL, NULL), 0);
+	return skel;
+}
+
+void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel)
+{
+	xlvsd_hc_free(d->hc);
+	xlvs_spec_free(&d->spec);
+	xlvs_maps_close(&d->maps);
+	ev_loop_destroy(d->loop);
+	xlvs_lb_bpf__destroy(skel);
 }

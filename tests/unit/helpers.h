@@ -12,6 +12,15 @@
  * and, if m is not NULL, takes its maps into m. Fails the test on any error. */
 struct xlvs_lb_bpf *unit_director_load(uint32_t conns, uint32_t ring_slots, struct xlvs_maps *m);
 
+/*
+ * xlvsd put together by hand around a loaded (not pinned, not attached) director's maps and a
+ * health manager whose loop never runs, so no check result moves the state under the test.
+ * unit_daemon_free() undoes it. Fails the test on any error.
+ */
+struct xlvsd;
+struct xlvs_lb_bpf *unit_daemon_new(struct xlvsd *d);
+void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel);
+
 /* An address written as the configuration writes it; fails the test if it is not one. */
 struct xlvs_addr unit_addr(const char *text);
 

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -212,6 +213,7 @@ static struct xlvs_view world(void)
 	mk_svc(&svcs[0], 3, "198.18.0.10", 80, IPPROTO_TCP, XLVS_SCHED_MAGLEV, XLVS_SVC_F_ECHO, 0, 65537);
 	mk_real(&reals_a[0], 5, "198.18.1.11", XLVS_FWD_TUN, 1, 3);
 	mk_real(&reals_a[1], 6, "198.18.1.12", XLVS_FWD_DR, 2, 3);
+	svcs[0].svc.timeout[XLVS_TO_TCP] = 7200; /* its own; tcp_fin and tcp_syn global */
 	svcs[0].reals = reals_a;
 	svcs[0].nr_reals = 2;
 	mk_svc(&svcs[1], 7, "2001:db8::10", 53, IPPROTO_UDP, XLVS_SCHED_RR, 0, 65537, 251);
@@ -463,6 +465,7 @@ Test(cli_show, detail_text_exact)
 
 	cr_assert_str_eq(out, "TCP 198.18.0.10:80\n"
 			      "  id 3  scheduler maglev  ring 65537 slots from 0  flags echo\n"
+			      "  timeouts tcp 7200s (the others global)\n"
 			      "  conns 15  packets 1000  bytes 120000\n"
 			      "  -> 198.18.1.11:80\n"
 			      "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
@@ -473,6 +476,7 @@ Test(cli_show, detail_text_exact)
 			      "\n"
 			      "UDP [2001:db8::10]:53\n"
 			      "  id 7  scheduler rr  ring 251 slots from 65537  flags none\n"
+			      "  timeouts global\n"
 			      "  conns 50  packets 50  bytes 4000\n"
 			      "  -> [2001:db8:1::1]:53\n"
 			      "     id 9  forward GUE  weight 3  active 1  inactive 0\n"
@@ -905,6 +909,9 @@ static void conn_rows(struct xlvs_conn_row rows[3])
 	rows[1] = mk_row("2001:db8:9::7", 5353, "2001:db8::10", 53, IPPROTO_UDP, 9, 0);
 	rows[2] = mk_row("203.0.113.8", 40000, "198.18.0.10", 80, IPPROTO_TCP, 42, XLVS_IDLE_UNKNOWN);
 	rows[2].conn.state = XLVS_CONN_CLOSING;
+	rows[0].expires_s = 896;
+	rows[1].expires_s = XLVS_EXPIRES_NEVER;
+	rows[2].expires_s = XLVS_EXPIRES_UNKNOWN;
 }
 
 Test(cli_conn, text_exact)
@@ -914,12 +921,15 @@ Test(cli_conn, text_exact)
 	char *out;
 
 	conn_rows(rows);
-	out = FORMAT(false, xlvs_fmt_conns(p, &s.st, rows, 3, 5));
-	cr_assert_str_eq(out, "Prot Client:Port          VirtualAddress:Port RealAddress   State   Idle(s)\n"
-			      "TCP  203.0.113.7:50123    198.18.0.10:80      198.18.1.11   open    3\n"
-			      "UDP  [2001:db8:9::7]:5353 [2001:db8::10]:53   2001:db8:1::1 open    0\n"
-			      "TCP  203.0.113.8:40000    198.18.0.10:80      -             closing -\n"
-			      "(3 of 5 connections shown; see --limit)\n");
+	out = FORMAT(false, xlvs_fmt_conns(p, &s.st, rows, 3, 5, 2));
+	cr_assert_str_eq(
+		out,
+		"Prot Client:Port          VirtualAddress:Port RealAddress   State   Idle(s) Expires(s)\n"
+		"TCP  203.0.113.7:50123    198.18.0.10:80      198.18.1.11   open    3       896\n"
+		"UDP  [2001:db8:9::7]:5353 [2001:db8::10]:53   2001:db8:1::1 open    0       never\n"
+		"TCP  203.0.113.8:40000    198.18.0.10:80      -             closing -       -\n"
+		"(3 of 5 connections shown; see --limit)\n"
+		"(2 expired entries left out: the sweep deletes them)\n");
 	free(out);
 }
 
@@ -931,7 +941,7 @@ Test(cli_conn, json_fields)
 	json_t *j;
 
 	conn_rows(rows);
-	out = FORMAT(true, xlvs_fmt_conns(p, &s.st, rows, 3, 3));
+	out = FORMAT(true, xlvs_fmt_conns(p, &s.st, rows, 3, 3, 0));
 	j = parse_json(out);
 	cr_assert_eq(jint(j, "matched"), 3);
 	cr_assert_str_eq(jstr(j, "connections.0.protocol"), "tcp");
@@ -947,7 +957,57 @@ Test(cli_conn, json_fields)
 	cr_assert_str_eq(jstr(j, "connections.1.real"), "2001:db8:1::1");
 	cr_assert(json_is_null(jpath(j, "connections.2.real")));
 	cr_assert(json_is_null(jpath(j, "connections.2.idle_s")));
+	cr_assert_eq(jint(j, "connections.0.expires_s"), 896);
+	cr_assert(json_is_null(jpath(j, "connections.1.expires_s")), "never (timeouts off)");
+	cr_assert(json_is_null(jpath(j, "connections.2.expires_s")), "unknown (no clock)");
+	cr_assert_eq(jint(j, "expired"), 0);
 	cr_assert_null(strstr(out, "see --limit"));
+	json_decref(j);
+	free(out);
+}
+
+/* ---- timeouts --------------------------------------------------------------- */
+
+Test(cli_timeout, global_text_and_json)
+{
+	struct xlvs_config cfg = { .hz = 250, .timeout = { 900, 120, 60, 300 } };
+	char *out;
+	json_t *j;
+
+	out = FORMAT(false, xlvs_fmt_timeouts(p, &cfg));
+	cr_assert_str_eq(out, "Timeout (tcp tcp_fin tcp_syn udp): 900 120 60 300\n");
+	free(out);
+	out = FORMAT(true, xlvs_fmt_timeouts(p, &cfg));
+	j = parse_json(out);
+	cr_assert_eq(jint(j, "timeouts.tcp"), 900);
+	cr_assert_eq(jint(j, "timeouts.tcp_fin"), 120);
+	cr_assert_eq(jint(j, "timeouts.tcp_syn"), 60);
+	cr_assert_eq(jint(j, "timeouts.udp"), 300);
+	cr_assert_eq(jint(j, "hz"), 250);
+	json_decref(j);
+	free(out);
+	cfg.hz = 0;
+	out = FORMAT(false, xlvs_fmt_timeouts(p, &cfg));
+	cr_assert_str_eq(out,
+			 "Timeout (tcp tcp_fin tcp_syn udp): 900 120 60 300  (off: xlvsd has not set the "
+			 "kernel's HZ, entries never expire)\n");
+	free(out);
+}
+
+Test(cli_timeout, service_json_has_its_protocols_lifetimes)
+{
+	struct xlvs_view s = world();
+	char *out;
+	json_t *j;
+
+	out = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	j = parse_json(out);
+	cr_assert_eq(jint(j, "services.0.timeouts.tcp"), 7200);
+	cr_assert(json_is_null(jpath(j, "services.0.timeouts.tcp_fin")), "null: the global one");
+	cr_assert(json_is_null(jpath(j, "services.0.timeouts.tcp_syn")));
+	cr_assert_null(json_object_get(jpath(j, "services.0.timeouts"), "udp"), "not a TCP service's");
+	cr_assert(json_is_null(jpath(j, "services.1.timeouts.udp")));
+	cr_assert_null(json_object_get(jpath(j, "services.1.timeouts"), "tcp"));
 	json_decref(j);
 	free(out);
 }
@@ -1417,7 +1477,7 @@ static const struct bad_line bad_lines[] = {
 	{ { "conn", "list", "--limit", "0" },
 	  1,
 	  "xlvs: invalid limit '0' (1 or more)\n",
-	  "usage: xlvs conn list [SERVICE] [--limit N]" },
+	  "usage: xlvs conn list [SERVICE] [--real ADDR] [--limit N]" },
 	{ { "conn", "list", "198.18.0.10", "198.18.0.11" },
 	  1,
 	  "xlvs: unexpected argument '198.18.0.11'\n",
@@ -1983,8 +2043,8 @@ static void add_flow(const char *dir)
 	xlvs_maps_close(&m);
 }
 
-/* Re-stamp add_flow()'s flow as last seen age_s seconds ago. */
-static void age_flow(const char *dir, unsigned int age_s)
+/* Re-stamp add_flow()'s flow as last seen age_s seconds ago, in state st. */
+static void age_flow(const char *dir, unsigned int age_s, uint8_t st)
 {
 	struct xlvs_flow f = {
 		.sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
@@ -1999,12 +2059,13 @@ static void age_flow(const char *dir, unsigned int age_s)
 	cr_assert_eq(bpf_map_lookup_elem(m.conns, &f, &conn), 0, "the flow of add_flow()");
 	cr_assert_eq(xlvs_jiffies_read(&j), 0);
 	conn.last_seen = j.now - (uint32_t)((uint64_t)age_s * 1000000000ull / j.tick_ns);
+	conn.state = st;
 	cr_assert_eq(bpf_map_update_elem(m.conns, &f, &conn, BPF_EXIST), 0);
 	xlvs_maps_close(&m);
 }
 
 /*
- * A child that ages the flow past the active window, as time would, delay_ms
+ * A child that closes the flow (the client's FIN: no longer active) delay_ms
  * after the fake daemon (pid) has answered and exited: `drain --wait` takes its
  * first sample on that answer, so the delay is measured from there, however
  * slowly the CLI started.
@@ -2022,7 +2083,7 @@ static pid_t age_flow_later(const char *dir, pid_t fake, unsigned int delay_ms)
 		if (poll(&p, 1, -1) != 1)
 			_exit(1);
 		usleep(delay_ms * 1000);
-		age_flow(dir, 61);
+		age_flow(dir, 0, XLVS_CONN_CLOSING);
 		_exit(0);
 	}
 	close(p.fd);
@@ -2108,6 +2169,20 @@ Test(cli_maps, listings_read_the_pinned_maps)
 	cr_expect_eq(jint(j, "matched"), 1);
 	cr_expect_str_eq(jstr(j, "connections.0.real"), "198.18.1.11");
 	cr_expect_leq(jint(j, "connections.0.idle_s"), 1);
+	json_decref(j);
+	run_free(&r);
+
+	/* --real: only that real's flows */
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--real", "198.18.1.11");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "matched"), 1);
+	json_decref(j);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "198.18.0.10:80", "--real", "198.18.1.12");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "matched"), 0);
 	json_decref(j);
 	run_free(&r);
 
@@ -2250,11 +2325,23 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	struct fake f;
 	struct run r;
 	size_t n, i;
+	struct timespec t0, t1;
+	unsigned int read_ms;
 	pid_t ager;
 
-	/* the flow goes idle 1.5 s after the answer: samples at 0, 1 s (active 1), then 2 s (active 0) */
+	/*
+	 * The flow closes 1.5 s after the answer: samples at 0, 1 s (active 1), then 2 s (active 0).
+	 * A sample reads the maps after its tick: on a slow machine that takes a good part of a
+	 * second, so the close waits as long again as one such read (a conn list) takes here.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_eq(r.rc, 0, "%s", r.err.buf);
+	run_free(&r);
+	read_ms = (unsigned int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	fake_start(&f, "{\"ok\":true,\"applied\":{\"reals_written\":1}}");
-	ager = age_flow_later(dir, f.pid, 1500);
+	ager = age_flow_later(dir, f.pid, 1500 + read_ms);
 	RUN(&r, "-j", "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11",
 	    "--wait", "--timeout", "10");
 	cr_expect_eq(waitpid(ager, NULL, 0), ager);
@@ -2281,7 +2368,7 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	fake_stop(&f);
 
 	/* the flow is fresh again and stays: the timeout ends the wait with exit 5 */
-	age_flow(dir, 0);
+	age_flow(dir, 0, XLVS_CONN_OPEN);
 	fake_start(&f, "{\"ok\":true,\"applied\":{}}");
 	RUN(&r, "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11",
 	    "--wait", "--timeout=1");
@@ -2304,6 +2391,8 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 
 	private_world_free(skel, root, dir);
 }
+
+static void age_conns(struct xlvs_lb_bpf *skel, uint32_t hz, uint32_t idle_s);
 
 /* xlvs explain on the pinned world: the entry add_flow() made, a single-real ring, no service. */
 Test(cli_maps, explain_a_flow)
@@ -2366,7 +2455,54 @@ Test(cli_maps, explain_a_flow)
 			   "%s", r.err.buf);
 	run_free(&r);
 
+	/* Lifetimes on (HZ 250, tcp 900 s) and the entry idle for 1000 s: explain says it expired. */
+	age_conns(skel, 250, 1000);
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf,
+				  "connection entry: expired (idle longer than its lifetime): the next "
+				  "packet is scheduled afresh (conn_expired)\n"),
+			   "%s", r.out.buf);
+	run_free(&r);
+	/* Idle 100 s of 900: the entry decides, with about 800 s left. */
+	age_conns(skel, 250, 100);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	j = parse_json(r.out.buf);
+	cr_expect(json_integer_value(json_object_get(json_object_get(j, "entry"), "expires_s")) >= 795 &&
+			  json_integer_value(json_object_get(json_object_get(j, "entry"), "expires_s")) <=
+				  800,
+		  "%s", r.out.buf);
+	json_decref(j);
+	run_free(&r);
+
 	private_world_free(skel, root, dir);
+}
+
+/* Sets xlvs_config.hz and the tcp lifetime (900 s), and stamps every entry idle_s ago. */
+static void age_conns(struct xlvs_lb_bpf *skel, uint32_t hz, uint32_t idle_s)
+{
+	int cfd = bpf_map__fd(skel->maps.xlvs_config), fd = bpf_map__fd(skel->maps.xlvs_conns);
+	struct xlvs_flow k, next, *prev = NULL;
+	struct xlvs_config cfg;
+	struct xlvs_jiffies jf;
+	struct xlvs_conn c;
+	uint32_t zero = 0;
+
+	cr_assert_eq(bpf_map_lookup_elem(cfd, &zero, &cfg), 0);
+	cfg.hz = hz;
+	cfg.timeout[XLVS_TO_TCP] = 900;
+	cr_assert_eq(bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY), 0);
+	cr_assert_eq(xlvs_jiffies_read(&jf), 0);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &c))
+			continue;
+		c.last_seen = jf.now - idle_s * hz;
+		cr_assert_eq(bpf_map_update_elem(fd, &k, &c, BPF_EXIST), 0);
+	}
 }
 
 /* Counter values on every CPU of a per-CPU array entry (the same on each). */

@@ -416,6 +416,25 @@ static const struct bad bad_rows[] = {
 	  "6:13: notify: mapping expected, got '/bin/true'" },
 	{ "notify timeout bad", SVC "    notify: { up: /bin/true, timeout: forever }\n",
 	  "6:39: timeout: 'forever' is not a duration (e.g. 2s, 500ms, 1m)" },
+
+	/* ---- timeouts (connection lifetimes) ---- */
+	{ "timeouts not a mapping", IF "timeouts: 900\n", "2:11: timeouts: mapping expected, got '900'" },
+	{ "timeouts unknown key", IF "timeouts: { tcpfin: 2m }\n",
+	  "2:13: unknown key 'tcpfin' in timeouts (did you mean 'tcp_fin'?)" },
+	{ "timeout not a duration", IF "timeouts: { tcp: long }\n",
+	  "2:18: tcp: 'long' is not a duration (e.g. 2s, 500ms, 1m)" },
+	{ "timeout zero", IF "timeouts: { udp: 0s }\n", "2:18: udp: 0s out of range (1000ms..604800s)" },
+	{ "timeout in days", IF "timeouts: { tcp: 8d }\n",
+	  "2:18: tcp: '8d' is not a duration (e.g. 2s, 500ms, 1m)" },
+	{ "timeout over a week", IF "timeouts: { tcp: 169h }\n",
+	  "2:18: tcp: 169h out of range (1000ms..604800s)" },
+	{ "timeout not whole seconds", IF "timeouts: { tcp_syn: 1500ms }\n",
+	  "2:22: tcp_syn: whole seconds expected (e.g. 90s, 15m), got 1500ms" },
+	{ "service udp timeout on tcp", SVC "    timeouts: { udp: 1m }\n",
+	  "6:15: timeouts: udp does not apply to a tcp service (its key is tcp, tcp_fin or tcp_syn)" },
+	{ "service tcp timeout on udp",
+	  IF "services:\n  - { vip: 198.18.0.10, port: 53, protocol: udp, timeouts: { tcp_fin: 1m } }\n",
+	  "3:60: timeouts: tcp_fin does not apply to a udp service (its key is udp)" },
 };
 
 #define NBAD (sizeof(bad_rows) / sizeof(bad_rows[0]))
@@ -632,6 +651,33 @@ Test(config, defaults)
 	cr_assert_eq(v->flags, 0);
 	cr_assert_eq(v->nr_reals, 1);
 	check_real(&v->reals[0], "198.18.1.1", 443, 1, XLVS_FWD_DR, 0);
+	xlvs_spec_free(&s);
+}
+
+Test(config, timeouts_global_and_per_service)
+{
+	struct xlvs_spec s;
+
+	parse_ok(IF "timeouts: { tcp: 1h, tcp_fin: 30s, tcp_syn: 20, udp: 2m }\n"
+		    "services:\n"
+		    "  - { vip: 198.18.0.10, port: 80, protocol: tcp, timeouts: { tcp: 7200s } }\n"
+		    "  - { vip: 198.18.0.10, port: 53, protocol: udp, timeouts: { udp: 10s } }\n"
+		    "  - { vip: 198.18.0.10, port: 443, protocol: tcp }\n",
+		 &s);
+	cr_expect_eq(s.global.timeout_s[XLVS_TO_TCP], 3600);
+	cr_expect_eq(s.global.timeout_s[XLVS_TO_TCP_FIN], 30);
+	cr_expect_eq(s.global.timeout_s[XLVS_TO_TCP_SYN], 20);
+	cr_expect_eq(s.global.timeout_s[XLVS_TO_UDP], 120);
+	cr_expect_arr_eq(s.services[0].timeout_s, ((uint32_t[]){ 7200, 0, 0, 0 }), 16);
+	cr_expect_arr_eq(s.services[1].timeout_s, ((uint32_t[]){ 0, 0, 0, 10 }), 16);
+	cr_expect_arr_eq(s.services[2].timeout_s, ((uint32_t[]){ 0, 0, 0, 0 }), 16, "unset: the global ones");
+	xlvs_spec_free(&s);
+	/* unset globals stay 0: xlvs_maps_set_global() writes IPVS's defaults for them */
+	parse_ok(IF "timeouts: { udp: 1s }\n", &s);
+	cr_expect_arr_eq(s.global.timeout_s, ((uint32_t[]){ 0, 0, 0, 1 }), 16);
+	xlvs_spec_free(&s);
+	parse_ok(IF "timeouts: { tcp: 168h }\n", &s);
+	cr_expect_eq(s.global.timeout_s[XLVS_TO_TCP], 604800, "a week is the longest");
 	xlvs_spec_free(&s);
 }
 

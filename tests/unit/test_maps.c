@@ -1879,31 +1879,64 @@ Test(conns, jiffies_match_the_kernels)
 	cr_expect_eq(xlvs_conn_idle_ns(&j, j.now), 0);
 }
 
-Test(conns, counts_by_age_per_real, .init = setup, .fini = teardown)
+/* Lifetimes for the tests below: tcp 10 s, tcp_fin 5 s, tcp_syn 3 s, udp 7 s. */
+static void short_lifetimes(struct xlvs_jiffies *j, uint32_t *sec)
+{
+	struct xlvs_global_spec g = { .timeout_s = { 10, 5, 3, 7 } };
+
+	cr_assert_eq(xlvs_maps_set_global(&W.m, &g), 0);
+	cr_assert_eq(xlvs_jiffies_read(j), 0);
+	*sec = 1000000000ull / j->tick_ns;
+}
+
+static void put_conn_udp(uint32_t i, uint32_t real, uint32_t last_seen)
+{
+	struct xlvs_flow f = { .family = XLVS_AF_INET, .proto = IPPROTO_UDP, .dport = htons(53) };
+	struct xlvs_conn c = { .real_id = real, .hash = i, .last_seen = last_seen, .state = XLVS_CONN_OPEN };
+
+	f.src[0] = htonl(0xc6126400 + i);
+	f.dst[0] = htonl(0xc612000a);
+	f.sport = htons(1024 + i);
+	cr_assert_eq(bpf_map_update_elem(W.m.conns, &f, &c, BPF_ANY), 0);
+}
+
+/* A real whose service overrides the TCP lifetime (the planner copies it into the real). */
+static void put_real_tcp_lifetime(uint32_t id, uint32_t tcp_s)
+{
+	struct xlvs_real r = { .family = XLVS_AF_INET, .flags = XLVS_REAL_F_ACTIVE, .weight = 1 };
+
+	r.timeout[XLVS_TO_TCP] = tcp_s;
+	cr_assert_eq(bpf_map_update_elem(W.m.reals, &id, &r, BPF_ANY), 0);
+}
+
+Test(conns, counts_only_unexpired_per_real, .init = setup, .fini = teardown)
 {
 	struct xlvs_conn_counts cnt[4];
 	struct xlvs_jiffies j;
 	uint32_t sec;
 
-	cr_assert_eq(xlvs_jiffies_read(&j), 0);
-	sec = 1000000000ull / j.tick_ns;
-	for (uint32_t id = 0; id < 4; id++)
+	short_lifetimes(&j, &sec);
+	for (uint32_t id = 0; id < 3; id++)
 		put_real_gen(id, id == 2 ? 5 : 0, true);
+	put_real_tcp_lifetime(3, 100);
 	put_real_gen(9, 0, true);
-	put_conn(0, 1, j.now);		   /* now */
-	put_conn(1, 1, j.now - sec);	   /* 1 s */
-	put_conn(2, 1, j.now - 100 * sec); /* 100 s */
-	put_conn(3, 2, j.now - 1000 * sec);
-	put_conn(4, 3, j.now - 2 * sec);
-	put_conn(5, 9, j.now);				/* real id beyond the array */
-	put_conn_state(6, 3, j.now, XLVS_CONN_CLOSING); /* FIN seen: inactive however recent */
-	put_conn_state(7, 2, j.now, XLVS_CONN_SYN);    /* handshake not completed: inactive (IPVS SYN_RECV) */
-	put_conn_gen(8, 2, 5, j.now, XLVS_CONN_OPEN);  /* real 2 now: generation 5 */
-	put_conn_gen(10, 1, 3, j.now, XLVS_CONN_OPEN); /* an earlier real of id 1: nobody's */
-	cr_assert_eq(xlvs_conn_counts(&W.m, 10ull * 1000000000, cnt, 4), 0);
+	put_conn(0, 1, j.now);				/* open: active */
+	put_conn(1, 1, j.now - 9 * sec);		/* 9 s of 10: active */
+	put_conn(2, 1, j.now - 11 * sec);		/* 11 s of 10: expired */
+	put_conn_udp(3, 1, j.now - 6 * sec);		/* UDP, 6 s of 7: inactive, as IPVS counts it */
+	put_conn_udp(4, 1, j.now - 8 * sec);		/* UDP, 8 s of 7: expired */
+	put_conn(5, 3, j.now - 50 * sec);		/* 50 s of its service's 100: active */
+	put_conn_state(6, 3, j.now, XLVS_CONN_CLOSING); /* FIN seen: inactive */
+	put_conn_state(7, 3, j.now - 6 * sec, XLVS_CONN_CLOSING); /* 6 s of tcp_fin's 5: expired */
+	put_conn_gen(8, 2, 5, j.now - 2 * sec, XLVS_CONN_SYN);	  /* 2 s of tcp_syn's 3: inactive */
+	put_conn_gen(11, 2, 5, j.now - 4 * sec, XLVS_CONN_SYN);	  /* 4 s of 3: expired */
+	put_conn(12, 2, j.now); /* an earlier real of id 2 (gen 0): nobody's */
+	put_conn(13, 9, j.now); /* real id beyond the array */
+	cr_assert_eq(xlvs_conn_counts(&W.m, cnt, 4), 0);
 	cr_expect(cnt[0].active == 0 && cnt[0].inactive == 0);
-	cr_expect(cnt[1].active == 2 && cnt[1].inactive == 1);
-	cr_expect(cnt[2].active == 1 && cnt[2].inactive == 0, "real 2: %lu active, %lu inactive",
+	cr_expect(cnt[1].active == 2 && cnt[1].inactive == 1, "real 1: %lu active, %lu inactive",
+		  (unsigned long)cnt[1].active, (unsigned long)cnt[1].inactive);
+	cr_expect(cnt[2].active == 0 && cnt[2].inactive == 1, "real 2: %lu active, %lu inactive",
 		  (unsigned long)cnt[2].active, (unsigned long)cnt[2].inactive);
 	cr_expect(cnt[3].active == 1 && cnt[3].inactive == 1, "real 3: %lu active, %lu inactive",
 		  (unsigned long)cnt[3].active, (unsigned long)cnt[3].inactive);
@@ -1917,7 +1950,7 @@ Test(conns, usage_counts_every_entry_and_the_capacity, .init = setup, .fini = te
 	struct xlvs_jiffies j;
 
 	cr_assert_eq(xlvs_jiffies_read(&j), 0);
-	cr_assert_eq(xlvs_conn_usage(&W.m, 1000000000, &t, NULL, 0), 0);
+	cr_assert_eq(xlvs_conn_usage(&W.m, &t, NULL, 0), 0);
 	cr_expect(t.entries == 0 && t.capacity == 4096, "empty: %lu of %lu", (unsigned long)t.entries,
 		  (unsigned long)t.capacity);
 	put_real_gen(1, 0, true);
@@ -1926,14 +1959,113 @@ Test(conns, usage_counts_every_entry_and_the_capacity, .init = setup, .fini = te
 	put_conn(2, 9, j.now);			      /* real id beyond the array */
 	put_conn_gen(3, 1, 3, j.now, XLVS_CONN_OPEN); /* an earlier real of id 1 */
 	put_conn_state(4, 1, j.now, XLVS_CONN_CLOSING);
-	cr_assert_eq(xlvs_conn_usage(&W.m, 10ull * 1000000000, &t, cnt, 4), 0);
+	cr_assert_eq(xlvs_conn_usage(&W.m, &t, cnt, 4), 0);
 	cr_expect(t.entries == 5 && t.capacity == 4096, "%lu of %lu", (unsigned long)t.entries,
 		  (unsigned long)t.capacity);
 	cr_expect(cnt[1].active == 2 && cnt[1].inactive == 1, "real 1: %lu active, %lu inactive",
 		  (unsigned long)cnt[1].active, (unsigned long)cnt[1].inactive);
 	t = (struct xlvs_conn_table){ 0 };
-	cr_assert_eq(xlvs_conn_usage(&W.m, 0, &t, NULL, 0), 0);
+	cr_assert_eq(xlvs_conn_usage(&W.m, &t, NULL, 0), 0);
 	cr_expect_eq(t.entries, 5, "without per-real counts");
+}
+
+Test(conns, lifetimes_and_time_left)
+{
+	struct xlvs_config cfg = { .hz = 250, .timeout = { 900, 120, 60, 300 } };
+	struct xlvs_real r = { .timeout = { 0, 30, 0, 0 } };
+	struct xlvs_conn c = { .last_seen = 1000, .state = XLVS_CONN_CLOSING };
+
+	cr_expect_eq(xlvs_conn_lifetime_s(&cfg, NULL, IPPROTO_TCP, XLVS_CONN_OPEN), 900);
+	cr_expect_eq(xlvs_conn_lifetime_s(&cfg, NULL, IPPROTO_TCP, XLVS_CONN_SYN), 60);
+	cr_expect_eq(xlvs_conn_lifetime_s(&cfg, NULL, IPPROTO_UDP, XLVS_CONN_OPEN), 300);
+	cr_expect_eq(xlvs_conn_lifetime_s(&cfg, &r, IPPROTO_TCP, XLVS_CONN_CLOSING), 30, "the service's");
+	cr_expect_eq(xlvs_conn_lifetime_s(&cfg, &r, IPPROTO_TCP, XLVS_CONN_OPEN), 900, "0: the global one");
+	cr_expect_eq(xlvs_conn_left(&cfg, &r, IPPROTO_TCP, &c, 1000 + 30 * 250), 0, "last jiffy: not yet");
+	cr_expect_eq(xlvs_conn_left(&cfg, &r, IPPROTO_TCP, &c, 1000 + 30 * 250 + 1), -1);
+	cr_expect_eq(xlvs_conn_left(&cfg, NULL, IPPROTO_TCP, &c, 1000 + 30 * 250 + 1), 90 * 250 - 1);
+	cr_expect_eq(xlvs_conn_left(&cfg, &r, IPPROTO_TCP, &c, 990), 30 * 250, "stamped after the reading");
+	cfg.hz = 0;
+	cr_expect_eq(xlvs_conn_left(&cfg, &r, IPPROTO_TCP, &c, 1000 + 1000000), INT64_MAX, "hz 0: never");
+}
+
+static uint32_t conn_total(void)
+{
+	uint32_t n = 0;
+
+	cr_assert_eq(xlvs_conns_foreach(&W.m, count_cb, &n), 0);
+	return n;
+}
+
+/* Room for n entries inserted from this thread: the LRU lists are per CPU, so insert from one. */
+static void setup_conns_one_cpu(void)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	world_load_conns(&W, RING_SLOTS, 4096 * libbpf_num_possible_cpus());
+}
+
+/* 3000 entries, every third expired: steps of 500 delete exactly those, 500 looked at a step at most. */
+Test(conns, sweep_deletes_expired_in_bounded_steps, .init = setup_conns_one_cpu, .fini = teardown)
+{
+	struct xlvs_sweep *sw = xlvs_sweep_new();
+	struct xlvs_sweep_stats st = { 0 }, prev;
+	struct xlvs_jiffies j;
+	uint32_t sec, i, steps = 0;
+
+	cr_assert_not_null(sw);
+	short_lifetimes(&j, &sec);
+	put_real_gen(1, 0, true);
+	for (i = 0; i < 3000; i++)
+		put_conn(i, 1, i % 3 ? j.now - 5 * sec : j.now - 20 * sec);
+	cr_assert_eq(conn_total(), 3000);
+	while (!st.passes) {
+		prev = st;
+		cr_assert_eq(xlvs_sweep_step(&W.m, sw, 500, &st), 0);
+		cr_assert_leq(st.scanned - prev.scanned, 500, "step %u looked at %lu", steps,
+			      (unsigned long)(st.scanned - prev.scanned));
+		cr_assert_lt(++steps, 20, "no pass completed");
+	}
+	cr_expect_eq(st.scanned, 3000);
+	cr_expect_eq(st.expired, 1000);
+	cr_expect_eq(st.deleted, 1000);
+	cr_expect_eq(conn_total(), 2000);
+	cr_expect_geq(steps, 6);
+	/* the next pass finds nothing more to delete */
+	st = (struct xlvs_sweep_stats){ 0 };
+	cr_assert_eq(xlvs_sweep_step(&W.m, sw, 100000, &st), 0);
+	cr_expect_eq(st.passes, 1);
+	cr_expect_eq(st.deleted, 0);
+	xlvs_sweep_free(sw);
+}
+
+/* hz 0 (timeouts off) deletes nothing; lifetimes back on, TCP and UDP entries past theirs go. */
+Test(conns, sweep_respects_hz0, .init = setup, .fini = teardown)
+{
+	struct xlvs_sweep *sw = xlvs_sweep_new();
+	struct xlvs_sweep_stats st = { 0 };
+	struct xlvs_config cfg;
+	struct xlvs_jiffies j;
+	uint32_t sec, key = 0;
+
+	cr_assert_not_null(sw);
+	short_lifetimes(&j, &sec);
+	put_real_gen(1, 0, true);
+	put_conn(0, 1, j.now - 20 * sec);
+	put_conn_udp(1, 1, j.now - 20 * sec);
+	cr_assert_eq(xlvs_maps_get_config(&W.m, &cfg), 0);
+	cfg.hz = 0;
+	cr_assert_eq(bpf_map_update_elem(W.m.config, &key, &cfg, BPF_ANY), 0);
+	cr_assert_eq(xlvs_sweep_step(&W.m, sw, 1000, &st), 0);
+	cr_expect_eq(st.expired, 0);
+	cr_expect_eq(conn_total(), 2);
+	short_lifetimes(&j, &sec);
+	cr_assert_eq(xlvs_sweep_step(&W.m, sw, 1000, &st), 0);
+	cr_expect_eq(st.deleted, 2, "TCP and UDP entries past their lifetimes");
+	cr_expect_eq(conn_total(), 0);
+	xlvs_sweep_free(sw);
 }
 
 /* ---- configuration and helpers ---- */
@@ -1961,10 +2093,15 @@ Test(helpers, global_config, .init = setup, .fini = teardown)
 	cr_expect_eq(memcmp(c.gw_mac, g.gw_mac, 6), 0);
 	cr_expect_eq(c.src4, g.tun_src4.be[0]);
 	cr_expect_eq(memcmp(c.src6, g.tun_src6.be, 16), 0);
-	g = (struct xlvs_global_spec){ .ip4_options_drop = true };
+	cr_expect(c.hz == 100 || c.hz == 250 || c.hz == 300 || c.hz == 1000, "hz %u", c.hz);
+	cr_expect(c.timeout[XLVS_TO_TCP] == 900 && c.timeout[XLVS_TO_TCP_FIN] == 120 &&
+			  c.timeout[XLVS_TO_TCP_SYN] == 60 && c.timeout[XLVS_TO_UDP] == 300,
+		  "IPVS's defaults when unset");
+	g = (struct xlvs_global_spec){ .ip4_options_drop = true, .timeout_s = { 0, 0, 0, 30 } };
 	cr_assert_eq(xlvs_maps_set_global(&W.m, &g), 0);
 	cr_assert_eq(xlvs_maps_get_config(&W.m, &c), 0);
 	cr_expect_eq(c.flags, XLVS_CFG_F_IP4_OPT_DROP);
+	cr_expect(c.timeout[XLVS_TO_UDP] == 30 && c.timeout[XLVS_TO_TCP] == 900);
 	cr_expect_eq(c.gue_port, htons(XLVS_GUE_PORT_DEFAULT));
 	cr_expect_eq(c.src4, 0);
 	cr_expect_eq(memcmp(c.gw_mac, (uint8_t[6]){ 0 }, 6), 0);

@@ -38,22 +38,12 @@ static struct xlvsd d;
 
 static void setup(void)
 {
-	memset(&d, 0, sizeof(d));
-	skel = unit_director_load(0, 0, &d.maps);
-	d.dp.lock_fd = d.dp.prog_fd = -1;
-	xlvsd_status_init(&d.status);
-	d.loop = ev_loop_new(EVFLAG_AUTO);
-	cr_assert_not_null(d.loop);
-	cr_assert_eq(xlvsd_hc_new(&d.hc, d.loop, 4, NULL, NULL), 0);
+	skel = unit_daemon_new(&d);
 }
 
 static void teardown(void)
 {
-	xlvsd_hc_free(d.hc);
-	xlvs_spec_free(&d.spec);
-	xlvs_maps_close(&d.maps);
-	ev_loop_destroy(d.loop);
-	xlvs_lb_bpf__destroy(skel);
+	unit_daemon_free(&d, skel);
 }
 
 static void add_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)

@@ -437,23 +437,13 @@ static struct xlvsd_opts opts = { .config = "/etc/xlvs/xlvs.yaml" };
 
 static void setup(void)
 {
-	memset(&d, 0, sizeof(d));
-	skel = unit_director_load(0, 0, &d.maps);
+	skel = unit_daemon_new(&d);
 	d.opts = &opts;
-	d.dp.lock_fd = d.dp.prog_fd = -1;
-	xlvsd_status_init(&d.status);
-	d.loop = ev_loop_new(EVFLAG_AUTO);
-	cr_assert_not_null(d.loop);
-	cr_assert_eq(xlvsd_hc_new(&d.hc, d.loop, 4, NULL, NULL), 0);
 }
 
 static void teardown(void)
 {
-	xlvsd_hc_free(d.hc);
-	xlvs_spec_free(&d.spec);
-	xlvs_maps_close(&d.maps);
-	ev_loop_destroy(d.loop);
-	xlvs_lb_bpf__destroy(skel);
+	unit_daemon_free(&d, skel);
 }
 
 /* Apply s as xlvsd does, minus the interfaces (nothing is attached here); d.spec keeps them. */

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xlvsd's connection sweep (sweep.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "sweep.h"
+
+struct xlvsd_sweep {
+	ev_timer timer; /* first: the callback's watcher is the sweep */
+	struct ev_loop *loop;
+	struct xlvs_maps *maps;
+	struct xlvs_sweep *walk;
+	struct xlvs_sweep_stats total;
+	uint64_t pass_deleted; /* deleted in the pass in progress */
+	int last_err;
+};
+
+uint32_t xlvsd_sweep_budget(uint32_t conn_entries)
+{
+	uint32_t b = (conn_entries + XLVSD_SWEEP_PASS - 1) / XLVSD_SWEEP_PASS;
+
+	return b < XLVSD_SWEEP_MIN ? XLVSD_SWEEP_MIN : b;
+}
+
+static void sweep_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct xlvsd_sweep *sw = (struct xlvsd_sweep *)w;
+	struct xlvs_sweep_stats st = { 0 };
+	struct timespec t0, t1;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = xlvs_sweep_step(sw->maps, sw->walk, xlvsd_sweep_budget(sw->maps->conn_entries), &st);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* Say an error once, not every second. */
+	if (err && err != sw->last_err)
+		log_warn("conn sweep: %s", strerror(-err));
+	sw->last_err = err;
+	sw->total.scanned += st.scanned;
+	sw->total.expired += st.expired;
+	sw->total.deleted += st.deleted;
+	sw->total.passes += st.passes;
+	sw->pass_deleted += st.deleted;
+	if (st.passes) {
+		log_debug(
+			"conn sweep: pass %llu done, %llu expired entries deleted (last step %llu entries, %.1f ms)",
+			(unsigned long long)sw->total.passes, (unsigned long long)sw->pass_deleted,
+			(unsigned long long)st.scanned,
+			(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+		sw->pass_deleted = 0;
+	}
+}
+
+struct xlvsd_sweep *xlvsd_sweep_start(struct ev_loop *loop, struct xlvs_maps *m)
+{
+	struct xlvsd_sweep *sw = calloc(1, sizeof(*sw));
+
+	if (!sw || !(sw->walk = xlvs_sweep_new())) {
+		free(sw);
+		return NULL;
+	}
+	sw->loop = loop;
+	sw->maps = m;
+	ev_timer_init(&sw->timer, sweep_tick, XLVSD_SWEEP_PERIOD_S, XLVSD_SWEEP_PERIOD_S);
+	ev_timer_start(loop, &sw->timer);
+	return sw;
+}
+
+void xlvsd_sweep_stats(const struct xlvsd_sweep *sw, struct xlvs_sweep_stats *st)
+{
+	*st = sw->total;
+}
+
+void xlvsd_sweep_stop(struct xlvsd_sweep *sw)
+{
+	if (!sw)
+		return;
+	ev_timer_stop(sw->loop, &sw->timer);
+	xlvs_sweep_free(sw->walk);
+	free(sw);
+}
