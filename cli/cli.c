@@ -49,6 +49,8 @@ static const struct xlvs_cmd cmds[] = {
 	  "what a reload of FILE would change (services, reals, weights, settings); changes nothing" },
 	{ "explain", NULL, cmd_explain, xlvs_opts_explain,
 	  "which real a flow goes to and why: connection entry, ring slot, weight, health" },
+	{ "health", NULL, cmd_health, xlvs_opts_health,
+	  "every health check: state, last result, last change, next check (xlvsd's view)" },
 	{ "save", NULL, cmd_save, xlvs_opts_none,
 	  "print xlvsd's running state as a configuration file (runtime changes included)" },
 	{ "import", "ipvsadm", cmd_import_ipvsadm, xlvs_opts_import_ipvsadm,
@@ -58,8 +60,8 @@ static const struct xlvs_cmd cmds[] = {
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static const char *const objects[] = { "service", "real", "stats",   "conn",  "timeout", "status", "reload",
-				       "diff",	  "save", "explain", "decap", "import",	 "help" };
+static const char *const objects[] = { "service", "real", "stats", "conn",    "timeout", "health", "status",
+				       "reload",  "diff", "save",  "explain", "decap",	 "import", "help" };
 #define NR_OBJECTS (sizeof(objects) / sizeof(objects[0]))
 
 /* Spelled-out aliases; prefixes need no entry. */

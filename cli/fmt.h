@@ -102,5 +102,19 @@ void xlvs_fmt_duration(long long seconds, char *buf, size_t size);
 void xlvs_fmt_nexthop(struct xp *p, const struct xlvs_real *r, const char *indent);
 /* xlvsd's diff reply: "+ real ...", "~ service ...: key from -> to" lines, or file/changes/refused in JSON. */
 void xlvs_fmt_diff(struct xp *p, json_t *reply);
+/* Text of a daemon string: control characters become '?' (fmt_real.c). */
+void xlvs_fmt_clean(char *dst, size_t size, const char *src);
+
+/* `xlvs health` (fmt_health.c): the health reply's services as a table, or {"services": [...]} in JSON. */
+void xlvs_fmt_health(struct xp *p, json_t *services);
+/* An age or a delay in ms: "1.4s" below 10 s, else as xlvs_fmt_duration ("12s", "3m 4s"). */
+void xlvs_fmt_age(long long ms, char *buf, size_t size);
+/*
+ * The services of a health reply that match svc (its port and protocol only
+ * when given; NULL: all), with only their reals that match real (its port only
+ * when given; NULL: all; a service left with none is left out). A new array.
+ */
+json_t *xlvs_health_filter(json_t *services, const struct xlvs_endpoint *svc,
+			   const struct xlvs_endpoint *real);
 
 #endif /* XLVS_CLI_FMT_H */

@@ -23,7 +23,7 @@ static const char *jstr_or(json_t *o, const char *key, const char *dflt)
 }
 
 /* Text of a daemon string: control characters become '?'. */
-static void clean(char *dst, size_t size, const char *src)
+void xlvs_fmt_clean(char *dst, size_t size, const char *src)
 {
 	size_t i;
 
@@ -146,9 +146,9 @@ static void health_checked(struct xp *p, json_t *h)
 	char buf[512], eb[XLVS_EPSTRLEN];
 	struct xlvs_addr a;
 
-	clean(buf, sizeof(buf), state);
+	xlvs_fmt_clean(buf, sizeof(buf), state);
 	xp_text(p, "  health %s", buf);
-	clean(buf, sizeof(buf), jstr_or(h, "check", "?"));
+	xlvs_fmt_clean(buf, sizeof(buf), jstr_or(h, "check", "?"));
 	xp_text(p, "  check %s", buf);
 	if (addr && !xlvs_addr_parse(addr, &a)) {
 		if (json_is_integer(port) && json_integer_value(port) > 0 && json_integer_value(port) < 65536)
@@ -161,13 +161,13 @@ static void health_checked(struct xp *p, json_t *h)
 		xp_text(p, "  %s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT, up ? "fall" : "rise",
 			json_integer_value(run), json_integer_value(goal));
 	xp_text(p, "\n");
-	clean(buf, sizeof(buf), jstr_or(h, "last_result", "?"));
+	xlvs_fmt_clean(buf, sizeof(buf), jstr_or(h, "last_result", "?"));
 	xp_text(p, "  last %s", buf);
 	if (json_is_number(lat) && strcmp(buf, "none"))
 		xp_text(p, "  latency %.1f ms", json_number_value(lat));
 	if (json_string_value(json_object_get(h, "last_message")) &&
 	    *json_string_value(json_object_get(h, "last_message"))) {
-		clean(buf, sizeof(buf), jstr_or(h, "last_message", ""));
+		xlvs_fmt_clean(buf, sizeof(buf), jstr_or(h, "last_message", ""));
 		xp_text(p, "  \"%s\"", buf);
 	}
 	xp_text(p, "\n");
@@ -181,7 +181,7 @@ static void health(struct xp *p, const struct xlvs_real_view *v)
 	char buf[512];
 
 	if (v->daemon_error) {
-		clean(buf, sizeof(buf), v->daemon_error);
+		xlvs_fmt_clean(buf, sizeof(buf), v->daemon_error);
 		xp_text(p, "  health unknown: %s\n", buf);
 		xp_json(p, "health", json_null());
 		xp_str(p, XP_JSON, "health_error", NULL, v->daemon_error);

@@ -493,7 +493,7 @@ static void emit_real(struct ipvs *p, struct imp_svc *is, int reals, const struc
 {
 	struct imp *im = p->im;
 	const char *f = p->file, *fw, *fwhat;
-	char a[INET6_ADDRSTRLEN + 2], what[128], lost[128];
+	char a[INET6_ADDRSTRLEN + 2], what[256], lost[128];
 	int at;
 
 	snprintf(what, sizeof(what), "%s (real of %s)", rs->text, s->key);

@@ -97,6 +97,9 @@ int cmd_import_keepalived(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_save(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_diff(struct xlvs_ctx *c, int argc, char **argv);
 int cmd_explain(struct xlvs_ctx *c, int argc, char **argv);
+/* xlvs health (cmd_health.c) */
+extern const struct xlvs_opt xlvs_opts_health[];
+int cmd_health(struct xlvs_ctx *c, int argc, char **argv);
 /* What a reload of file (NULL: xlvsd's own) would change (cmd_verbs.c); an exit code. */
 int xlvs_diff(struct xlvs_ctx *c, const char *file);
 

@@ -15,7 +15,7 @@
 /*
  * Largest reply line accepted: bounds memory if the peer misbehaves. The
  * daemon's own limit (XLVSD_CTL_MAX_REPLY): far above the health reply of
- * the largest configuration (65536 checked reals: about 30 MiB).
+ * the largest configuration (65536 checked reals: about 33 MiB).
  */
 #define XLVS_CTL_MAX_REPLY (256 << 20)
 

@@ -14,7 +14,7 @@
 #define XLVSD_CTL_MAX_CLIENTS 64	  /* then the longest idle one makes room */
 /*
  * Largest reply line: far above the largest configuration's health reply
- * (16384 services, 65536 checked reals: about 30 MiB). One reply at a time
+ * (16384 services, 65536 checked reals: about 33 MiB). One reply at a time
  * per client, written as the socket takes it; a larger one is an error reply
  * (a streamed one is cut: the client reports it).
  */
@@ -45,7 +45,7 @@
  * For whole-object callers (tests, the fuzzer) xlvsd_ctl_stream_json() runs
  * a stream to its end and parses it.
  */
-#define XLVSD_CTL_STEP 256 /* entries per step: about 80 KB of health reply */
+#define XLVSD_CTL_STEP 256 /* entries per step: about 135 KB of health reply */
 enum {
 	XLVSD_CTL_DONE = 0,
 	XLVSD_CTL_MORE = 1,

@@ -58,6 +58,9 @@ struct hc_inst {
 	uint32_t last_latency_us;
 	char last_msg[160];
 	time_t since; /* last state change (or start) */
+	/* CLOCK_MONOTONIC seconds, for the ages the health reply gives */
+	double changed_at, checked_at;	 /* last state change (or start), last result */
+	uint32_t ok_streak, fail_streak; /* consecutive results of a kind, whatever the state */
 };
 
 /*
@@ -143,6 +146,14 @@ static void notify(struct xlvsd_hc *hc, const struct xlvs_svc_health *h, const c
 
 /* ---- checks --------------------------------------------------------------------- */
 
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static double jittered(double interval)
 {
 	return interval * (1.0 - JITTER + 2 * JITTER * (random() / (double)RAND_MAX));
@@ -176,9 +187,19 @@ static void result(void *ctx, const struct xlvs_probe_result *r)
 	in->last_ok = r->ok;
 	in->last_latency_us = r->latency_us;
 	snprintf(in->last_msg, sizeof(in->last_msg), "%s", r->msg);
+	in->checked_at = mono_now();
+	if (r->ok) {
+		in->ok_streak += in->ok_streak < UINT32_MAX;
+		in->fail_streak = 0;
+	} else {
+		in->fail_streak += in->fail_streak < UINT32_MAX;
+		in->ok_streak = 0;
+	}
 	changed = xlvs_hc_fsm_feed(&in->fsm, r->ok);
-	if (changed)
+	if (changed) {
 		in->since = time(NULL);
+		in->changed_at = in->checked_at;
+	}
 	pthread_mutex_unlock(&hc->lock);
 	if (changed) {
 		log_info("health: %s is %s (%s check: %s, %u ms)", in->label, in->fsm.up ? "up" : "down",
@@ -539,6 +560,7 @@ static struct hc_inst *inst_get(struct xlvsd_hc *hc, const struct old_index *ix,
 		xlvs_hc_fsm_init(&in->fsm, ck->rise, ck->fall,
 				 ck->initial_up && !adopted_down(hc->adopt, svc, j));
 		in->since = time(NULL);
+		in->changed_at = mono_now();
 		ev_timer_init(&in->timer, check_now, 0., 0.);
 	}
 	in->live = true;
@@ -788,15 +810,17 @@ int xlvsd_hc_build(struct xlvsd_hc *hc, const struct xlvs_spec *cfg, struct xlvs
  * the last message is in the report's text, at msg.
  */
 struct inst_snap {
-	bool checked, up, last_ok, in_maps;
+	bool checked, up, last_ok, in_maps, running;
 	uint8_t type;
 	uint16_t rise, fall, run;
 	uint16_t port, check_port;
 	uint32_t weight, eff_weight, last_latency_us;
-	uint32_t msg; /* offset in the report's text */
+	uint32_t interval_ms, timeout_ms, ok_streak, fail_streak;
+	uint32_t msg, target; /* offsets in the report's text */
 	struct xlvs_addr addr, check_addr;
 	uint64_t checks, failures, transitions;
 	time_t since;
+	int64_t changed_ago_ms, checked_ago_ms, next_in_ms; /* -1: none (no result, no check scheduled) */
 };
 
 /* The report's text: every last message, one after the other ("" is at 0). */
@@ -813,7 +837,7 @@ static uint32_t text_add(struct snap_text *t, const char *msg)
 
 	if (n == 1)
 		return 0;
-	while (cap - t->len < n)
+	while (cap - t->len < n + 1) /* + the "" at 0 of an empty text */
 		cap *= 2;
 	if (cap != t->cap) {
 		p = realloc(t->p, cap);
@@ -831,8 +855,45 @@ static uint32_t text_add(struct snap_text *t, const char *msg)
 	return (uint32_t)(t->len - n);
 }
 
-static void inst_snap(struct inst_snap *s, const struct hc_inst *in, struct snap_text *text)
+/* What an operator recognises the check by: "198.18.1.11:80/health", "198.18.1.11", the command. */
+static uint32_t target_text(const struct hc_inst *in, struct snap_text *text)
 {
+	char a[INET6_ADDRSTRLEN], t[INET6_ADDRSTRLEN + XLVS_CHECK_STR + 16];
+	bool v6 = in->t.addr.family == XLVS_AF_INET6;
+
+	if (in->spec.type == XLVS_CHECK_EXEC)
+		return text_add(text, in->spec.command);
+	xlvs_addr_str(&in->t.addr, a, sizeof(a));
+	if (in->spec.type == XLVS_CHECK_ICMP)
+		return text_add(text, a);
+	snprintf(t, sizeof(t), "%s%s%s:%u%s", v6 ? "[" : "", a, v6 ? "]" : "", in->t.port,
+		 in->spec.type == XLVS_CHECK_HTTP || in->spec.type == XLVS_CHECK_HTTPS ? in->spec.path : "");
+	return text_add(text, t);
+}
+
+static int64_t ago_ms(double now, double then)
+{
+	return now > then ? (int64_t)((now - then) * 1000) : 0;
+}
+
+static void inst_snap(struct inst_snap *s, const struct hc_inst *in, struct snap_text *text, double now)
+{
+	const ev_timer *w = &in->timer;
+	double left;
+
+	s->interval_ms = in->spec.interval_ms;
+	s->timeout_ms = in->spec.timeout_ms;
+	s->ok_streak = in->ok_streak;
+	s->fail_streak = in->fail_streak;
+	s->running = in->probe != NULL;
+	s->changed_ago_ms = ago_ms(now, in->changed_at);
+	s->checked_ago_ms = in->checks ? ago_ms(now, in->checked_at) : -1;
+	s->next_in_ms = -1;
+	if (ev_is_active(w)) {
+		left = ev_timer_remaining(in->hc->loop, (ev_timer *)w);
+		s->next_in_ms = left > 0 ? (int64_t)(left * 1000) : 0;
+	}
+	s->target = target_text(in, text);
 	s->checked = true;
 	s->up = in->fsm.up;
 	s->type = in->spec.type;
@@ -850,19 +911,39 @@ static void inst_snap(struct inst_snap *s, const struct hc_inst *in, struct snap
 	s->msg = text_add(text, in->last_msg);
 }
 
-static json_t *inst_json(const struct inst_snap *in, const char *last_msg, time_t now)
+/* The fields an operator reads in `xlvs health`: target, streaks, schedule, ages. */
+static void inst_json_more(json_t *o, const struct inst_snap *in, const char *target)
+{
+	json_object_update_new(o,
+			       json_pack("{s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "initial", !in->checks,
+					 "target", target, "interval_ms", (json_int_t)in->interval_ms,
+					 "timeout_ms", (json_int_t)in->timeout_ms, "consecutive_ok",
+					 (json_int_t)in->ok_streak, "consecutive_failed",
+					 (json_int_t)in->fail_streak, "last_change_ago_ms",
+					 (json_int_t)in->changed_ago_ms, "running", in->running));
+	if (in->checked_ago_ms >= 0)
+		json_object_set_new(o, "last_check_ago_ms", json_integer(in->checked_ago_ms));
+	if (in->next_in_ms >= 0)
+		json_object_set_new(o, "next_check_in_ms", json_integer(in->next_in_ms));
+}
+
+static json_t *inst_json(const struct inst_snap *in, const char *last_msg, const char *target, time_t now)
 {
 	char a[INET6_ADDRSTRLEN];
+	json_t *o;
 
-	return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:b, s:s, s:f, s:I, s:I, s:I, s:I, s:I}",
-			 "state", in->up ? "up" : "down", "check", xlvs_check_type_name(in->type),
-			 "check_address", xlvs_addr_str(&in->check_addr, a, sizeof(a)), "check_port",
-			 (int)in->check_port, "rise", (int)in->rise, "fall", (int)in->fall, "last_result",
-			 in->checks ? (in->last_ok ? "ok" : "failed") : "none", "last_ok", in->last_ok,
-			 "last_message", last_msg, "last_latency_ms", in->last_latency_us / 1000.0, "checks",
-			 (json_int_t)in->checks, "failures", (json_int_t)in->failures, "transitions",
-			 (json_int_t)in->transitions, "since_s", (json_int_t)(now - in->since), "rise_fall",
-			 (json_int_t)in->run);
+	o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:b, s:s, s:f, s:I, s:I, s:I, s:I, s:I}", "state",
+		      in->up ? "up" : "down", "check", xlvs_check_type_name(in->type), "check_address",
+		      xlvs_addr_str(&in->check_addr, a, sizeof(a)), "check_port", (int)in->check_port, "rise",
+		      (int)in->rise, "fall", (int)in->fall, "last_result",
+		      in->checks ? (in->last_ok ? "ok" : "failed") : "none", "last_ok", in->last_ok,
+		      "last_message", last_msg, "last_latency_ms", in->last_latency_us / 1000.0, "checks",
+		      (json_int_t)in->checks, "failures", (json_int_t)in->failures, "transitions",
+		      (json_int_t)in->transitions, "since_s", (json_int_t)(now - in->since), "rise_fall",
+		      (json_int_t)in->run);
+	if (o)
+		inst_json_more(o, in, target);
+	return o;
 }
 
 /*
@@ -961,6 +1042,7 @@ struct svc_snap {
 
 struct xlvsd_hc_report {
 	time_t now;
+	double mono; /* CLOCK_MONOTONIC seconds when copied */
 	size_t nr_svc;
 	struct svc_snap *svc;
 	struct inst_snap *real;
@@ -1012,7 +1094,7 @@ static int report_svc(struct xlvsd_hc_report *r, const struct xlvs_spec *cfg, co
 	for (j = 0; j < svc->nr_reals; j++) {
 		o = &r->real[real + j];
 		if (s->reals[j])
-			inst_snap(o, s->reals[j], &r->text);
+			inst_snap(o, s->reals[j], &r->text, r->mono);
 		o->addr = svc->reals[j].addr;
 		o->port = svc->reals[j].port;
 		o->weight = svc->reals[j].weight;
@@ -1038,6 +1120,7 @@ struct xlvsd_hc_report *xlvsd_hc_report_new(struct xlvsd_hc *hc, const struct xl
 		return NULL;
 	}
 	r->now = time(NULL);
+	r->mono = mono_now();
 	r->nr_svc = cfg->nr_services;
 	/* built on a copy of the quorum state: a query changes nothing */
 	if (set_effective(&hc->cur, cfg, &st, &eff)) {
@@ -1114,7 +1197,8 @@ json_t *xlvsd_hc_report_real(const struct xlvsd_hc_report *r, size_t svc, size_t
 		      (json_int_t)in->eff_weight, "in_maps", in->in_maps);
 	if (o)
 		json_object_set_new(o, "health",
-				    in->checked ? inst_json(in, in->msg ? r->text.p + in->msg : "", r->now)
+				    in->checked ? inst_json(in, in->msg ? r->text.p + in->msg : "",
+							    in->target ? r->text.p + in->target : "", r->now)
 						: json_pack("{s:s}", "state", "unchecked"));
 	return o;
 }

@@ -676,6 +676,41 @@ s_health_ipv6() {
 	echo "   restarted: back, 30 connections: $out"
 }
 
+# xlvs health: a killed real shows down with its failing result, back up after its restart.
+s_health_verb() {
+	local n out j a=${REAL4[0]}
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")
+    check: { type: tcp, interval: ${HC_INTERVAL}ms, timeout: ${HC_TIMEOUT}ms, rise: 2, fall: 2 }"
+	reload
+	wait_all_up 3 5000
+	out=$(xlvs health) || fail "xlvs health: exit $?"
+	[ "$(grep -c "^  198\.18\..* up  *tcp  *198\.18\..*:80  *ok: connected " <<<"$out")" = 3 ] ||
+		fail "not 3 reals up in xlvs health: $out"
+	n=$(grep -c "real $a is down" "$LOG")
+	http_down 0
+	wait_log "real $a is down" $((n + 1)) 3000 >/dev/null
+	out=$(xlvs health $VIP4:80 "$a") || fail "xlvs health SERVICE REAL: exit $?"
+	echo "$out" | sed 's/^/   /'
+	[ "$(grep -c "^  $a:80 " <<<"$out")" = 1 ] && [ "$(grep -c "^  198" <<<"$out")" = 1 ] ||
+		fail "the filter did not leave real1 alone: $out"
+	grep -q "^  $a:80  *down  *tcp  *$a:80  *failed: connect: Connection refused .* ago  *1  " <<<"$out" ||
+		fail "real1 not shown down with its failing result: $out"
+	j=$(xlvs -j health $VIP4:80 "$a" | jq -c '.services[0].reals[0].health') || fail "xlvs -j health"
+	jq -e '.state == "down" and .last_result == "failed" and .last_message == "connect: Connection refused"
+	       and .transitions == 1 and .consecutive_failed >= 2 and .initial == false
+	       and .target == "'"$a"':80" and .last_change_ago_ms < 5000
+	       and (.running or .next_check_in_ms <= '$((HC_INTERVAL * 11 / 10))')' <<<"$j" >/dev/null ||
+		fail "xlvs -j health: $j"
+	n=$(grep -c "real $a is up" "$LOG")
+	http_up 0
+	wait_log "real $a is up" $((n + 1)) 3000 >/dev/null
+	j=$(xlvs -j health $VIP4:80 "$a" | jq -c '.services[0].reals[0].health') || fail "xlvs -j health"
+	jq -e '.state == "up" and .last_result == "ok" and .transitions == 2 and .consecutive_ok >= 2' \
+		<<<"$j" >/dev/null || fail "real1 not back up in xlvs health: $j"
+	echo "   restarted: $(xlvs health $VIP4:80 "$a" | grep "^  $a")"
+	xlvs health 198.18.0.99 >/dev/null 2>&1; [ $? = 2 ] || fail "xlvs health of an unknown service: not exit 2"
+}
+
 # All reals down: the sorry server answers; it stops as soon as a real is back.
 s_health_sorry() {
 	local n0 n1 out
@@ -1107,6 +1142,7 @@ main() {
 	scenario "health: a killed real is detected and avoided, and comes back" s_health_detect
 	scenario "health: IPv6 reals checked over IPv6" s_health_ipv6
 	scenario "health: sorry server while every real is down" s_health_sorry
+	scenario "health: xlvs health shows a killed real down with its result, then up" s_health_verb
 	scenario "health: a flapping real does not thrash the ring" s_health_flap
 	scenario "reused client ports: a killed real, quiesced, gets none after detection" s_reuse_quiesce
 	scenario "reused client ports: a drained real gets none, its upload finishes" s_reuse_drain

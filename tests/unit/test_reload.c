@@ -218,17 +218,20 @@ static size_t maps_digest(struct digest *dg)
 	return n;
 }
 
-/* The health reply without the seconds each real has been in its state (the clock moves). */
+/* The health reply without its ages: in-state seconds, ms since the last change, result, to the next check (the clock moves). */
 static char *health_text(void)
 {
+	static const char *const ages[] = { "since_s", "last_change_ago_ms", "last_check_ago_ms",
+					    "next_check_in_ms" };
 	json_t *svcs = xlvsd_hc_json(d.hc, &d.spec), *svc, *real;
-	size_t i, j;
+	size_t i, j, k;
 	char *text;
 
 	cr_assert(json_is_array(svcs));
 	json_array_foreach (svcs, i, svc)
 		json_array_foreach (json_object_get(svc, "reals"), j, real)
-			json_object_del(json_object_get(real, "health"), "since_s");
+			for (k = 0; k < sizeof(ages) / sizeof(ages[0]); k++)
+				json_object_del(json_object_get(real, "health"), ages[k]);
 	text = json_dumps(svcs, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(svcs);
 	return text;
