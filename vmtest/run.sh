@@ -12,21 +12,24 @@
 #
 # Nothing is installed for the kernel: the .deb is fetched with `apt-get download` and unpacked
 # with `dpkg-deb -x` under $BUILD/vmtest (kept for the next run). Knobs (environment):
-#   VMTEST_TIMEOUT  seconds for the whole VM (default 2400)     VMTEST_MEM   MiB (default 4096)
+#   VMTEST_TIMEOUT  seconds for the whole VM (default 7200)     VMTEST_MEM   MiB (default 4096)
 #   VMTEST_CPUS     guest CPUs (default 2)                      VMTEST_JOBS  Criterion --jobs (default 2)
 #   VMTEST_SUITES   default "unit-tests bpf-tests"              VMTEST_ARGS  extra Criterion options
 #   VMTEST_KERNEL_PKG  e.g. linux-image-6.1.0-57-amd64 (default: what linux-image-amd64 depends on)
+#   VMTEST_SLOW     XLVS_TEST_SLOW in the guest (default 10): TCG runs the tests about ten times
+#                   slower than the host, so their timeouts and wall-clock budgets are scaled by it
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${BUILD:-$ROOT/build}" 2>/dev/null && pwd) || { echo "vmtest: no build directory: run make all" >&2; exit 1; }
 WORK=$BUILD/vmtest
-TIMEOUT=${VMTEST_TIMEOUT:-2400}
+TIMEOUT=${VMTEST_TIMEOUT:-7200}
 MEM=${VMTEST_MEM:-4096}
 CPUS=${VMTEST_CPUS:-2}
 JOBS=${VMTEST_JOBS:-2}
 SUITES=${VMTEST_SUITES:-unit-tests bpf-tests}
 ARGS=${VMTEST_ARGS:-}
+SLOW=${VMTEST_SLOW:-10}
 # Built as modules in Debian's 6.1 config (see config-*): virtio PCI and 9p for the shared /,
 # veth for the netns tests. Everything else the suites use (BPF, XDP, netns, bpffs) is built in.
 MODULES="virtio_pci 9pnet_virtio 9p veth"
@@ -108,7 +111,8 @@ initramfs() {
 		cp "$KDIR/lib/modules/$KVER/$f" "$d/lib/modules/$KVER/$f"
 	done
 	{
-		printf 'ROOT=%q\nBUILD=%q\nSUITES=%q\nJOBS=%q\nARGS=%q\n' "$ROOT" "$BUILD" "$SUITES" "$JOBS" "$ARGS"
+		printf 'ROOT=%q\nBUILD=%q\nSUITES=%q\nJOBS=%q\nARGS=%q\nSLOW=%q\n' "$ROOT" "$BUILD" "$SUITES" "$JOBS" \
+			"$ARGS" "$SLOW"
 		printf 'MODULES=%q\nTAG=%q\nMSIZE=%q\n' "$MODULES" "$TAG" "$MSIZE"
 	} > "$d/vmtest.conf"
 	(cd "$d" && find . | busybox cpio -o -H newc 2>/dev/null) | gzip -1 > "$WORK/initramfs.gz"

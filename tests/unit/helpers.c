@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* See helpers.h. */
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <criterion/internal/ordered-set.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <ev.h>
@@ -38,6 +42,53 @@ struct xlvs_addr unit_addr(const char *text)
 	memset(&a, 0, sizeof(a));
 	cr_assert_eq(xlvs_addr_parse(text, &a), 0, "%s", text);
 	return a;
+}
+
+double unit_slow(void)
+{
+	static double factor;
+	const char *v;
+	char *end;
+
+	if (factor)
+		return factor;
+	v = getenv("XLVS_TEST_SLOW");
+	if (!v || !*v)
+		return factor = 1;
+	factor = strtod(v, &end);
+	if (*end || !(factor >= 1 && factor <= 100)) {
+		fprintf(stderr, "XLVS_TEST_SLOW=%s: not a factor from 1 to 100 (docs/testing.md)\n", v);
+		exit(2);
+	}
+	return factor;
+}
+
+/* Multiply a test's or suite's .timeout (0: none, the default) by f. */
+static void scale_timeout(struct criterion_test_extra_data *data, double f)
+{
+	if (data && data->timeout > 0)
+		data->timeout *= f;
+}
+
+/*
+ * Before any test runs, in the runner that enforces the timeouts: scale every
+ * .timeout. (The sets are Criterion's ordered sets: each element follows its node.)
+ */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	struct criterion_ordered_set_node *s, *t;
+	struct criterion_suite_set *suite;
+	double f = unit_slow();
+
+	if (f == 1)
+		return;
+	for (s = set->suites->first; s; s = s->next) {
+		suite = (struct criterion_suite_set *)(s + 1);
+		scale_timeout(suite->suite.data, f);
+		for (t = suite->tests ? suite->tests->first : NULL; t; t = t->next)
+			scale_timeout(((struct criterion_test *)(t + 1))->data, f);
+	}
+	fprintf(stderr, "XLVS_TEST_SLOW=%g: test timeouts and wall-clock budgets multiplied by it\n", f);
 }
 
 struct xlvs_lb_bpf *unit_daemon_new(struct xlvsd *d)

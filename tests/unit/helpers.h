@@ -24,4 +24,15 @@ void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel);
 /* An address written as the configuration writes it; fails the test if it is not one. */
 struct xlvs_addr unit_addr(const char *text);
 
+/*
+ * XLVS_TEST_SLOW=factor: how many times slower than an ordinary host this
+ * machine runs the tests (vmtest's guest, emulated by qemu TCG, sets it; see
+ * docs/testing.md). Unset: 1. Every Criterion .timeout is multiplied by it
+ * before the run (a report hook in helpers.c) and tests multiply their own
+ * wall-clock budgets with UNIT_SLOW(); what a test checks stays the same. A
+ * value that is not a number from 1 to 100 stops the run with a message.
+ */
+double unit_slow(void);
+#define UNIT_SLOW(budget) ((budget)*unit_slow())
+
 #endif

@@ -17,12 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -2061,18 +2064,29 @@ static void age_flow(const char *dir, unsigned int age_s, uint8_t st)
 	xlvs_maps_close(&m);
 }
 
-/* A child that closes the flow (the client's FIN) after delay_ms: no longer active. */
-static pid_t age_flow_later(const char *dir, unsigned int delay_ms)
+/*
+ * A child that closes the flow (the client's FIN: no longer active) delay_ms
+ * after the fake daemon (pid) has answered and exited: `drain --wait` takes its
+ * first sample on that answer, so the delay is measured from there, however
+ * slowly the CLI started.
+ */
+static pid_t age_flow_later(const char *dir, pid_t fake, unsigned int delay_ms)
 {
-	pid_t pid = fork();
+	struct pollfd p = { .fd = pidfd_open(fake, 0), .events = POLLIN };
+	pid_t pid;
 
+	cr_assert_geq(p.fd, 0, "pidfd_open: %s", strerror(errno));
+	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (poll(&p, 1, -1) != 1)
+			_exit(1);
 		usleep(delay_ms * 1000);
 		age_flow(dir, 0, XLVS_CONN_CLOSING);
 		_exit(0);
 	}
+	close(p.fd);
 	return pid;
 }
 
@@ -2311,11 +2325,23 @@ Test(cli_maps, drain_wait_until_no_active_connection_or_timeout)
 	struct fake f;
 	struct run r;
 	size_t n, i;
+	struct timespec t0, t1;
+	unsigned int read_ms;
 	pid_t ager;
 
-	/* the flow closes after 1.5 s: samples at 0, 1 s (active 1), then 2 s (active 0) */
+	/*
+	 * The flow closes 1.5 s after the answer: samples at 0, 1 s (active 1), then 2 s (active 0).
+	 * A sample reads the maps after its tick: on a slow machine that takes a good part of a
+	 * second, so the close waits as long again as one such read (a conn list) takes here.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_eq(r.rc, 0, "%s", r.err.buf);
+	run_free(&r);
+	read_ms = (unsigned int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	fake_start(&f, "{\"ok\":true,\"applied\":{\"reals_written\":1}}");
-	ager = age_flow_later(dir, 1500);
+	ager = age_flow_later(dir, f.pid, 1500 + read_ms);
 	RUN(&r, "-j", "--pin-dir", dir, "--socket", f.path, "real", "drain", "198.18.0.10:80", "198.18.1.11",
 	    "--wait", "--timeout", "10");
 	cr_expect_eq(waitpid(ager, NULL, 0), ager);

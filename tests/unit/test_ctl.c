@@ -29,6 +29,7 @@
 #include "xlvsctl.h"
 #include "log.h"
 #include "xlvsmaps.h"
+#include "helpers.h"
 
 static double now_s(void)
 {
@@ -317,7 +318,7 @@ Test(ctl, health_of_65536_reals_arrives_whole_while_the_loop_runs, .timeout = 12
 	cr_assert_eq(xlvsd_hc_new(&h.d.hc, loop, 4, NULL, NULL), 0);
 	cr_assert_eq(xlvsd_hc_sync(h.d.hc, &h.d.spec), 0);
 	h.srv = &s;
-	srv_start(&s, loop, health_fn, &h, 30);
+	srv_start(&s, loop, health_fn, &h, UNIT_SLOW(30));
 
 	/* A reader that takes the first bytes, then waits: the reply is on its way. */
 	fd = raw_connect(s.path);
@@ -326,8 +327,8 @@ Test(ctl, health_of_65536_reals_arrives_whole_while_the_loop_runs, .timeout = 12
 	cr_assert_gt(n, 0, "no reply to the health request");
 	got = (size_t)n;
 	atomic_store(&s.draining, 1);
-	usleep(500 * 1000);
-	rc = call(s.path, "status", 5000, &rep, err, sizeof(err));
+	usleep((useconds_t)UNIT_SLOW(500 * 1000));
+	rc = call(s.path, "status", (int)UNIT_SLOW(5000), &rep, err, sizeof(err));
 	cr_assert_eq(rc, 0, "another client is not served while a big reply waits: %s", err);
 	json_decref(rep);
 	while (!nl && (n = recv(fd, buf, sizeof(buf), 0)) > 0) {
@@ -341,11 +342,12 @@ Test(ctl, health_of_65536_reals_arrives_whole_while_the_loop_runs, .timeout = 12
 	cr_assert_gt(size, (size_t)NR_REALS * 200, "reply of %zu bytes", size);
 	/* 10 ms timers: about 50 on an idle machine; a loop held by the reply would run none */
 	cr_expect_geq(atomic_load(&s.ticks_draining), 3,
-		      "timers ran %d times in 500 ms while the reply waited", atomic_load(&s.ticks_draining));
+		      "timers ran %d times in %g ms while the reply waited", atomic_load(&s.ticks_draining),
+		      UNIT_SLOW(500.0));
 
 	/* The CLI's client reads it whole and parses it: what the whole reply says. */
 	t0 = now_s();
-	rc = call(s.path, "health", 30000, &rep, err, sizeof(err));
+	rc = call(s.path, "health", (int)UNIT_SLOW(30000), &rep, err, sizeof(err));
 	call_s = now_s() - t0;
 	srv_stop(&s);
 	cr_assert_eq(rc, 0, "health over the socket: %s", err);
@@ -374,8 +376,8 @@ Test(ctl, health_of_65536_reals_arrives_whole_while_the_loop_runs, .timeout = 12
 	 * (one pass over the configuration): no iteration holds the loop long.
 	 * Before the steps one iteration encoded the whole reply (then 21 MB): 2-5 s here.
 	 */
-	cr_expect_lt(s.max_busy_cpu, 0.25, "a loop iteration took %.3f s of CPU", s.max_busy_cpu);
-	cr_expect_lt(s.max_busy, 1.0, "a loop iteration took %.3f s", s.max_busy);
+	cr_expect_lt(s.max_busy_cpu, UNIT_SLOW(0.25), "a loop iteration took %.3f s of CPU", s.max_busy_cpu);
+	cr_expect_lt(s.max_busy, UNIT_SLOW(1.0), "a loop iteration took %.3f s", s.max_busy);
 	xlvsd_hc_free(h.d.hc);
 	ev_loop_destroy(loop);
 	xlvs_spec_free(&h.d.spec);

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
@@ -33,6 +34,7 @@
 
 #include <xlvs/abi.h>
 
+#include "helpers.h"
 #include "netns.h"
 #include "pktgen.h"
 #include "xlvs.h"
@@ -62,25 +64,56 @@ struct res {
 	size_t out_len, err_len;
 };
 
-/* xlvs WORD... (NULL-terminated); the result is freed by res_free. */
+/* What was written to f, NUL-terminated, into *buf (malloc'd). */
+static void slurp(FILE *f, char **buf, size_t *len)
+{
+	long n;
+
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	cr_assert_geq(n, 0);
+	rewind(f);
+	*buf = calloc(1, (size_t)n + 1);
+	cr_assert_not_null(*buf);
+	cr_assert_eq(fread(*buf, 1, (size_t)n, f), (size_t)n);
+	*len = (size_t)n;
+	fclose(f);
+}
+
+/*
+ * xlvs WORD... (NULL-terminated) in a child process, as a user runs it: what
+ * it leaves open dies with it (libxdp 1.3.1 keeps program fds it looked up,
+ * which would keep a detached program alive in this process). The result is
+ * freed by res_free.
+ */
 static struct res xlvs(const char *word, ...)
 {
 	char *argv[32] = { (char *)"xlvs" };
 	struct res r = { 0 };
-	FILE *out, *err;
-	int argc = 1;
+	FILE *out = tmpfile(), *err = tmpfile();
+	int argc = 1, st;
 	va_list ap;
+	pid_t pid;
 
 	va_start(ap, word);
 	for (; word && argc < 31; word = va_arg(ap, const char *))
 		argv[argc++] = (char *)word;
 	va_end(ap);
-	out = open_memstream(&r.out, &r.out_len);
-	err = open_memstream(&r.err, &r.err_len);
-	cr_assert(out && err);
-	r.rc = xlvs_main(argc, argv, out, err);
-	fclose(out);
-	fclose(err);
+	cr_assert(out && err, "tmpfile: %s", strerror(errno));
+	pid = fork();
+	cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		st = xlvs_main(argc, argv, out, err);
+		fflush(out);
+		fflush(err);
+		_exit(st);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st), "xlvs %s %s: killed by signal %d", argv[1], argc > 2 ? argv[2] : "",
+		  WTERMSIG(st));
+	r.rc = WEXITSTATUS(st);
+	slurp(out, &r.out, &r.out_len);
+	slurp(err, &r.err, &r.err_len);
 	return r;
 }
 
@@ -162,6 +195,65 @@ static void xdp_ids(uint32_t *drv, uint32_t *skb)
 	*skb = q.skb_prog_id;
 }
 
+/* The name of program id (the kernel's, at most 15 characters) into name. */
+static void prog_name(uint32_t id, char name[BPF_OBJ_NAME_LEN])
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	cr_assert_geq(fd, 0, "program %u: %s", id, strerror(errno));
+	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0, "program %u: %s", id, strerror(errno));
+	close(fd);
+	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
+}
+
+/*
+ * What `decap status` (o, JSON) says of an attachment in mode ("native" or
+ * "generic") against the kernel's own account, under either attach method:
+ * "bpf_link" (one program on a pinned link: the interface runs xlvs_decap
+ * itself) or "libxdp" (inside libxdp's dispatcher, where the kernel has
+ * freplace for it, e.g. Debian 12's 6.1: the interface runs xdp_dispatcher and
+ * there is no link). prog_id names xlvs_decap under both. Returns the method;
+ * head gets the first line the text printer must print.
+ */
+static const char *check_attached(json_t *o, const char *mode, char *head, size_t size)
+{
+	const char *method = json_string_value(json_object_get(o, "attach"));
+	bool generic = !strcmp(mode, "generic");
+	uint32_t drv, skb, running, prog_id;
+	char name[BPF_OBJ_NAME_LEN];
+	struct stat st;
+	int n;
+
+	xdp_ids(&drv, &skb);
+	running = generic ? skb : drv;
+	cr_expect_eq(generic ? drv : skb, 0, "a program in the other mode on " DEV);
+	cr_expect(json_is_true(json_object_get(o, "attached")));
+	cr_expect_str_eq(json_string_value(json_object_get(o, "mode")), mode);
+	prog_id = (uint32_t)jint(o, "prog_id");
+	prog_name(prog_id, name);
+	cr_expect_str_eq(name, "xlvs_decap", "status's prog_id %u is not xlvs_decap", prog_id);
+	cr_assert_not_null(method, "no attach method in the status");
+	if (!strcmp(method, "bpf_link")) {
+		cr_expect_eq(running, prog_id, "%s program on " DEV " is %u, status says %u", mode, running,
+			     prog_id);
+		cr_expect_eq(stat(PIN "/link", &st), 0, "the bpf_link is not pinned");
+		n = snprintf(head, size, DEV ": xdp %s, bpf_link id %lld, prog id %u, gue port %lld\n", mode,
+			     jint(o, "link_id"), prog_id, jint(o, "gue_port"));
+	} else {
+		cr_assert_str_eq(method, "libxdp", "unknown attach method");
+		prog_name(running, name);
+		cr_expect_str_eq(name, "xdp_dispatcher", "%s program %u on " DEV, mode, running);
+		cr_expect_null(json_object_get(o, "link_id"), "libxdp attaches without a link");
+		cr_expect_neq(stat(PIN "/link", &st), 0, "a link is pinned under libxdp");
+		n = snprintf(head, size, DEV ": xdp %s, libxdp, prog id %u, gue port %lld\n", mode, prog_id,
+			     jint(o, "gue_port"));
+	}
+	cr_assert(n > 0 && (size_t)n < size);
+	return method;
+}
+
 /* ---- frames ------------------------------------------------------------------------- */
 
 enum tun {
@@ -231,7 +323,8 @@ static int udp_listener(int family, uint16_t port)
 {
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 500000 };
+	long us = (long)UNIT_SLOW(500000); /* tunnel_delivers()'s half second */
+	struct timeval tv = { .tv_sec = us / 1000000, .tv_usec = us % 1000000 };
 	int fd = socket(family, SOCK_DGRAM, 0), one = 1;
 
 	cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
@@ -290,14 +383,14 @@ static bool gone(int fd)
 }
 
 /*
- * Kernel objects are freed after an RCU grace period: wait up to 2 s for the id
+ * Kernel objects are freed after an RCU grace period: wait up to 2 s (UNIT_SLOW) for the id
  * to vanish. get is bpf_prog_get_fd_by_id or bpf_map_get_fd_by_id.
  */
 static bool freed(int (*get)(__u32 id), uint32_t id)
 {
 	int i, fd;
 
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < UNIT_SLOW(200); i++) {
 		fd = get(id);
 		if (gone(fd))
 			return true;
@@ -308,16 +401,23 @@ static bool freed(int (*get)(__u32 id), uint32_t id)
 	return false;
 }
 
-Test(decap, attach_status_packets_detach, .timeout = 60)
+/*
+ * Attach, status, packets, detach. want_method: the attach method that must
+ * be used, or NULL where either is right (libxdp's dispatcher where the
+ * kernel allows it, else a bpf_link).
+ */
+static void attach_status_packets_detach(const char *want_method)
 {
 	uint32_t drv, skb, map_ids[8] = { 0 }, nr_maps = 8, prog_id, i;
 	struct bpf_prog_info info = { 0 };
 	uint8_t f[PKT_MAX], out[PKT_MAX];
 	const uint8_t *payload;
+	const char *method;
 	size_t len, plen;
 	json_t *root, *o;
 	struct res r;
 	char line[160];
+	bool by_link;
 	struct stat st;
 	__u32 ilen = sizeof(info);
 	int fd;
@@ -328,13 +428,11 @@ Test(decap, attach_status_packets_detach, .timeout = 60)
 
 	/* status: what runs where, by the kernel's own account */
 	o = status_json(&root);
-	xdp_ids(&drv, &skb);
 	prog_id = (uint32_t)jint(o, "prog_id");
-	cr_expect_eq(drv, prog_id, "native program on " DEV " is %u, status says %u", drv, prog_id);
-	cr_expect_eq(skb, 0);
-	cr_expect(json_is_true(json_object_get(o, "attached")));
-	cr_expect_str_eq(json_string_value(json_object_get(o, "mode")), "native");
-	cr_expect_str_eq(json_string_value(json_object_get(o, "attach")), "bpf_link");
+	method = check_attached(o, "native", line, sizeof(line));
+	if (want_method)
+		cr_expect_str_eq(method, want_method);
+	by_link = !strcmp(method, "bpf_link"); /* method is the status's: freed with it */
 	cr_expect_str_eq(json_string_value(json_object_get(o, "pin_dir")), PIN);
 	cr_expect_eq(jint(o, "gue_port"), XLVS_GUE_PORT_DEFAULT);
 	cr_expect_str_eq(json_string_value(json_object_get(o, "addrs")), "dev");
@@ -344,22 +442,19 @@ Test(decap, attach_status_packets_detach, .timeout = 60)
 		cr_expect_eq(counter(o, xlvs_decap_names[i]), 0, "%s", xlvs_decap_names[i]);
 
 	/* the text printer says the same */
-	snprintf(line, sizeof(line),
-		 DEV ": xdp native, bpf_link id %lld, prog id %u, gue port 6080\n"
-		     "  pins       " PIN "\n",
-		 jint(o, "link_id"), prog_id);
+	strncat(line, "  pins       " PIN "\n", sizeof(line) - strlen(line) - 1);
 	json_decref(root);
 	r = XLVS_OK("decap", "status");
 	cr_expect_eq(strncmp(r.out, line, strlen(line)), 0, "status text:\n%s\nexpected to start:\n%s", r.out,
 		     line);
 	cr_expect(strstr(r.out, "\n  ipip                              0\n"), "%s", r.out);
 	res_free(&r);
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 5; i++) { /* and "link" under bpf_link: check_attached */
 		char path[128];
 
 		snprintf(path, sizeof(path), PIN "/%s",
-			 (const char *[]){ "link", "prog_xlvs_decap", "rodata", "xlvs_decap_addrs",
-					   "xlvs_decap_cfg", "xlvs_decap_stats" }[i]);
+			 (const char *[]){ "prog_xlvs_decap", "rodata", "xlvs_decap_addrs", "xlvs_decap_cfg",
+					   "xlvs_decap_stats" }[i]);
 		cr_expect_eq(stat(path, &st), 0, "%s is not pinned", path);
 	}
 
@@ -370,20 +465,29 @@ Test(decap, attach_status_packets_detach, .timeout = 60)
 	cr_expect(!tunnel_delivers(TUN_IPIP, "198.18.7.99", 0, 5003), "IPIP to a non-local address "
 								      "was decapsulated");
 
-	/* BPF_PROG_RUN on the pinned program: it shares the pinned counters */
+	/*
+	 * BPF_PROG_RUN on the pinned program: it shares the pinned counters. Inside
+	 * libxdp's dispatcher the pinned copy is an freplace extension, which the
+	 * kernel cannot test-run (ENOTSUPP): a second frame on the wire instead.
+	 */
 	fd = bpf_obj_get(PIN "/prog_xlvs_decap");
 	cr_assert_geq(fd, 0, "open the pinned program: %s", strerror(errno));
-	len = tunnel_frame(f, TUN_IP6IP6, RIP6, 0, 5004, &payload, &plen);
-	{
-		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f, .data_size_in = (__u32)len, .data_out = out,
-			    .data_size_out = sizeof(out), .repeat = 1);
+	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &ilen), 0);
+	if (by_link) {
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
+		cr_expect_eq(info.type, BPF_PROG_TYPE_XDP);
+		len = tunnel_frame(f, TUN_IP6IP6, RIP6, 0, 5004, &payload, &plen);
+		t.data_in = f;
+		t.data_size_in = (__u32)len;
 		cr_assert_eq(bpf_prog_test_run_opts(fd, &t), 0, "BPF_PROG_RUN: %s", strerror(errno));
 		cr_expect_eq(t.retval, XDP_PASS);
 		cr_expect_eq(t.data_size_out, len - 40, "the outer IPv6 header is stripped");
 		cr_expect_eq(memcmp(out + 14, f + 14 + 40, len - 54), 0, "inner packet changed");
+	} else {
+		cr_expect_eq(info.type, BPF_PROG_TYPE_EXT, "libxdp's copy is not an extension");
+		cr_expect(tunnel_delivers(TUN_IP6IP6, RIP6, 0, 5004), "IP6IP6 to " RIP6 " not delivered");
 	}
-	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &ilen), 0);
 	memset(&info, 0, sizeof(info));
 	info.nr_map_ids = nr_maps;
 	info.map_ids = (__u64)(unsigned long)map_ids;
@@ -396,7 +500,7 @@ Test(decap, attach_status_packets_detach, .timeout = 60)
 	o = status_json(&root);
 	cr_expect_eq(counter(o, "ipip"), 1);
 	cr_expect_eq(counter(o, "gue4"), 1);
-	cr_expect_eq(counter(o, "ip6ip6"), 2, "one on the wire, one by BPF_PROG_RUN");
+	cr_expect_eq(counter(o, "ip6ip6"), 2, "one on the wire, one by BPF_PROG_RUN (bpf_link) or the wire");
 	cr_expect_eq(counter(o, "rejected_not_local"), 1);
 	cr_expect_eq(counter(o, "gue6") + counter(o, "4in6") + counter(o, "6in4") +
 			     counter(o, "rejected_truncated") + counter(o, "rejected_bad_inner") +
@@ -423,6 +527,19 @@ Test(decap, attach_status_packets_detach, .timeout = 60)
 	res_free(&r);
 }
 
+/* Whichever method this kernel allows: libxdp's dispatcher (6.1) or a bpf_link (no freplace). */
+Test(decap, attach_status_packets_detach, .timeout = 60)
+{
+	attach_status_packets_detach(NULL);
+}
+
+/* The bpf_link fallback on every kernel (libxdp is told not to use its dispatcher). */
+Test(decap, attach_status_packets_detach_bpf_link, .timeout = 60)
+{
+	cr_assert_eq(setenv("LIBXDP_SKIP_DISPATCHER", "1", 1), 0);
+	attach_status_packets_detach("bpf_link");
+}
+
 Test(decap, generic_gue_port_any_and_mounts_bpffs, .timeout = 60)
 {
 	struct statfs sfs;
@@ -440,15 +557,10 @@ Test(decap, generic_gue_port_any_and_mounts_bpffs, .timeout = 60)
 	cr_expect(statfs("/sys/fs/bpf", &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC, "bpffs not mounted");
 
 	o = status_json(&root);
-	xdp_ids(&drv, &skb);
-	cr_expect_eq(drv, 0);
-	cr_expect_eq(skb, (uint32_t)jint(o, "prog_id"), "generic program is %u", skb);
-	cr_expect_str_eq(json_string_value(json_object_get(o, "mode")), "generic");
+	check_attached(o, "generic", want, sizeof(want));
 	cr_expect_eq(jint(o, "gue_port"), 7777);
 	cr_expect_str_eq(json_string_value(json_object_get(o, "addrs")), "any");
 	cr_expect_eq(json_array_size(json_object_get(o, "endpoints")), 0);
-	snprintf(want, sizeof(want), DEV ": xdp generic, bpf_link id %lld, prog id %lld, gue port 7777\n",
-		 jint(o, "link_id"), jint(o, "prog_id"));
 	json_decref(root);
 	r = XLVS_OK("decap", "status", DEV);
 	cr_expect_eq(strncmp(r.out, want, strlen(want)), 0, "%s", r.out);
@@ -601,7 +713,8 @@ Test(decap, bad_input_rows, .timeout = 60)
 		  "xlvs: unknown verb 'frobnicate' for decap; verbs: attach, detach, status, sync\n" },
 	};
 	char want[512];
-	uint32_t drv, skb, id;
+	uint32_t drv, skb, id, prog_id;
+	json_t *root, *o;
 	struct stat st;
 	struct res r;
 	size_t i;
@@ -619,15 +732,20 @@ Test(decap, bad_input_rows, .timeout = 60)
 	}
 	cr_expect_neq(stat("/sys/fs/bpf/xlvs", &st), 0, "a failed command left /sys/fs/bpf/xlvs");
 
-	/* attach twice: the second is refused and the first keeps running */
+	/* attach twice: the second is refused, naming xlvs_decap (not libxdp's dispatcher), and the
+	 * first keeps running */
 	r = XLVS_OK("decap", "attach", "dev", DEV);
 	res_free(&r);
 	xdp_ids(&drv, &skb);
+	o = status_json(&root);
+	check_attached(o, "native", want, sizeof(want));
+	prog_id = (uint32_t)jint(o, "prog_id");
+	json_decref(root);
 	r = xlvs("decap", "attach", "dev", DEV, "gue-port", "7777", NULL);
 	snprintf(want, sizeof(want),
 		 "xlvs: xlvs_decap is already attached to " DEV " (prog id %u); "
 		 "detach it first: xlvs decap detach dev " DEV "\n",
-		 drv);
+		 prog_id);
 	cr_expect_eq(r.rc, 2);
 	cr_expect_str_eq(r.err, want);
 	res_free(&r);

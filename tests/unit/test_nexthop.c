@@ -181,7 +181,7 @@ static void expect_invalid(struct nhenv *e, uint32_t id)
 }
 
 /* Poll the nexthop fd and process until real id's NH_VALID is valid (and nh_mac is
- * want_mac if given); 3 s at most. */
+ * want_mac if given); 3 s (UNIT_SLOW) at most. */
 static void process_until(struct nhenv *e, uint32_t id, bool valid, const char *want_mac)
 {
 	struct pollfd p = { .fd = xlvs_nh_fd(e->nh), .events = POLLIN };
@@ -191,7 +191,7 @@ static void process_until(struct nhenv *e, uint32_t id, bool valid, const char *
 
 	if (want_mac)
 		mac(want_mac, w);
-	for (i = 0; i < 30; i++) {
+	for (i = 0; i < UNIT_SLOW(30); i++) {
 		if (poll(&p, 1, 100) > 0)
 			cr_assert_eq(xlvs_nh_process(e->nh), 0);
 		r = get_real(e, id);
@@ -227,12 +227,12 @@ static int probe_socket(int proto)
 	return fd;
 }
 
-/* ARP request (IPv4) or neighbour solicitation (IPv6) for target seen within 2 s. */
+/* ARP request (IPv4) or neighbour solicitation (IPv6) for target seen within 2 s (UNIT_SLOW). */
 static bool saw_probe(int fd, const char *target)
 {
 	bool v6 = strchr(target, ':');
 	uint8_t t[16], b[1500];
-	time_t end = time(NULL) + 2;
+	time_t end = time(NULL) + (time_t)UNIT_SLOW(2);
 	ssize_t n;
 
 	inet_pton(v6 ? AF_INET6 : AF_INET, target, t);
@@ -358,11 +358,11 @@ Test(nexthop, neighbour_changes_follow_events, .timeout = 10)
 	expect_valid(&e, 5, MAC_R2);
 
 	/* A neighbour no real uses wakes nobody up. */
-	usleep(150000);
+	usleep((useconds_t)UNIT_SLOW(150000));
 	xlvs_nh_process(e.nh);
 	syncs = stats(&e).syncs;
 	SH("ip neigh replace 198.18.0.99 dev %s lladdr %s nud permanent", NH_A, MAC_R1);
-	usleep(150000);
+	usleep((useconds_t)UNIT_SLOW(150000));
 	cr_assert_eq(xlvs_nh_process(e.nh), 0);
 	cr_assert_eq(stats(&e).syncs, syncs, "an unrelated neighbour caused a sync");
 
@@ -441,6 +441,9 @@ Test(nexthop, ipv6_waits_for_a_usable_link_local, .timeout = 15)
 	int i, ps;
 
 	env_up(&e);
+	/* DAD takes dad_transmits x 1 s: it must outlast the steps up to the first sync, which take
+	 * UNIT_SLOW times longer on a slow machine (one `ip` is most of a second in vmtest's guest). */
+	SH("echo %d > /proc/sys/net/ipv6/conf/%s/dad_transmits", (int)UNIT_SLOW(1), NH_A);
 	SH("ip -6 addr del fe80::a/64 dev %s && ip -6 addr add fe80::b/64 dev %s", NH_A, NH_A);
 	cr_assert(tentative("fe80::b"), "fe80::b is not tentative: DAD disabled here? (accept_dad)");
 	put_real(&e, 30, "2001:db8::30", XLVS_FWD_DR, XLVS_REAL_F_ACTIVE);
@@ -451,9 +454,9 @@ Test(nexthop, ipv6_waits_for_a_usable_link_local, .timeout = 15)
 	cr_expect_eq(stats(&e).deferred, 1);
 	cr_expect(!neigh_pending("2001:db8::30"), "an INCOMPLETE entry exists already");
 
-	for (i = 0; i < 60 && tentative("fe80::b"); i++)
+	for (i = 0; i < UNIT_SLOW(60) && tentative("fe80::b"); i++)
 		usleep(100 * 1000);
-	cr_assert(!tentative("fe80::b"), "DAD of fe80::b did not finish in 6 s");
+	cr_assert(!tentative("fe80::b"), "DAD of fe80::b did not finish in %g s", UNIT_SLOW(6.0));
 	cr_assert_eq(xlvs_nh_sync(e.nh), 0);
 	cr_expect_eq(stats(&e).triggered, 1, "no resolution once the link-local is usable");
 	cr_expect_eq(stats(&e).deferred, 0);

@@ -93,16 +93,16 @@ static void base_spec(struct xlvs_spec *s, uint32_t interval_ms)
 	ck->initial_up = true;
 	ck->rise = ck->fall = 1;
 	ck->interval_ms = interval_ms;
-	ck->timeout_ms = 1000;
+	ck->timeout_ms = (uint32_t)UNIT_SLOW(1000); /* a fork and exec: slow in an emulated VM */
 	snprintf(ck->command, sizeof(ck->command), "false");
 	v->reals[1].check = calloc(1, sizeof(*v->reals[1].check)); /* type none: off */
 }
 
-/* Run the loop until n checked reals are down (at most 5 s). */
+/* Run the loop until n checked reals are down (at most 5 s, UNIT_SLOW). */
 static void wait_down(unsigned int n)
 {
 	unsigned int inst, up, down = 0;
-	time_t end = time(NULL) + 5;
+	time_t end = time(NULL) + (time_t)UNIT_SLOW(5);
 
 	while (time(NULL) < end) {
 		xlvsd_hc_counts(d.hc, &inst, &up, &down);
@@ -110,7 +110,7 @@ static void wait_down(unsigned int n)
 			return;
 		ev_run(d.loop, EVRUN_ONCE);
 	}
-	cr_assert_fail("%u of %u checked reals down after 5 s, want %u", down, inst, n);
+	cr_assert_fail("%u of %u checked reals down after %g s, want %u", down, inst, UNIT_SLOW(5.0), n);
 }
 
 /* One map's content, whatever the order of its entries: their number and a sum of their hashes. */
@@ -359,7 +359,7 @@ static void restart_spec(struct xlvs_spec *s, const char *command, uint32_t inte
 		ck->rise = 2;
 		ck->fall = 1;
 		ck->interval_ms = interval_ms;
-		ck->timeout_ms = 1000;
+		ck->timeout_ms = (uint32_t)UNIT_SLOW(1000);
 		snprintf(ck->command, sizeof(ck->command), "%s", command);
 		if (!sorry)
 			v->reals[3].check = calloc(1, sizeof(*v->reals[3].check)); /* off */
@@ -376,11 +376,12 @@ static void restart_spec(struct xlvs_spec *s, const char *command, uint32_t inte
 	}
 }
 
-/* Run the loop until the checked reals of the running spec are up/down as want says (at most 5 s). */
+/* Run the loop until the checked reals of the running spec are up/down as want says (at most 5 s,
+ * UNIT_SLOW). */
 static void wait_counts(unsigned int want_up, unsigned int want_down)
 {
 	unsigned int inst, up = 0, down = 0;
-	time_t end = time(NULL) + 5;
+	time_t end = time(NULL) + (time_t)UNIT_SLOW(5);
 
 	while (time(NULL) < end) {
 		xlvsd_hc_counts(d.hc, &inst, &up, &down);
@@ -388,7 +389,8 @@ static void wait_counts(unsigned int want_up, unsigned int want_down)
 			return;
 		ev_run(d.loop, EVRUN_ONCE);
 	}
-	cr_assert_fail("%u up, %u down after 5 s, want %u up, %u down", up, down, want_up, want_down);
+	cr_assert_fail("%u up, %u down after %g s, want %u up, %u down", up, down, UNIT_SLOW(5.0), want_up,
+		       want_down);
 }
 
 /* The weight of real addr in service vip as the maps hold it; -1: not in the maps. */
