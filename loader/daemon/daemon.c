@@ -264,6 +264,9 @@ static void health_changed(void *ctx)
 		 "services +%u ~%u -%u",
 		 st.reals_written, st.reals_removed, st.ring_slots_written, st.services_added,
 		 st.services_updated, st.services_removed);
+	/* A real brought in by health (a sorry server taking over) needs its next hop now. */
+	if (st.reals_written && d->nh && (err = xlvs_nh_sync(d->nh)))
+		log_warn("next hops: sync failed: %s", strerror(-err));
 }
 
 /*
