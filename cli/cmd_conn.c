@@ -193,7 +193,8 @@ static int list_conns(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xlvs
 				c->pin_dir, strerror(-rc));
 		goto out;
 	}
-	qsort(w.rows, w.n, sizeof(*w.rows), row_cmp);
+	if (w.n) /* qsort wants a non-NULL base even for 0 rows */
+		qsort(w.rows, w.n, sizeof(*w.rows), row_cmp);
 	xlvs_printer(c, &p);
 	xlvs_fmt_conns(&p, &s.st, w.rows, limit && limit < w.n ? limit : w.n, w.n, w.expired);
 	rc = xlvs_finish(c, &p);

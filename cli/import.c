@@ -186,7 +186,8 @@ void imp_report(struct imp *im)
 	for (i = 0; i < im->nmsgs; i++) /* files ranked by where the reader met them */
 		file_rank(im, im->msgs[i].file);
 	sorting = im;
-	qsort(im->msgs, im->nmsgs, sizeof(*im->msgs), msg_order);
+	if (im->nmsgs) /* qsort wants a non-NULL base even for 0 messages */
+		qsort(im->msgs, im->nmsgs, sizeof(*im->msgs), msg_order);
 	sorting = NULL;
 	for (i = 0; i < im->nmsgs; i++)
 		fprintf(im->err, "%s\n", im->msgs[i].text);
