@@ -151,6 +151,72 @@ int xlvs_v_proto(const char *name, const char *text, uint8_t *out, char *msg, si
 	return 0;
 }
 
+bool xlvs_v_sched_supported(uint8_t sched)
+{
+	return sched == XLVS_SCHED_MAGLEV || sched == XLVS_SCHED_MH || sched == XLVS_SCHED_SH ||
+	       sched == XLVS_SCHED_DH || sched == XLVS_SCHED_RR || sched == XLVS_SCHED_WRR;
+}
+
+/* ipvsadm(8) -b: sh-fallback, sh-port for sh; mh-fallback, mh-port for mh. */
+static const struct {
+	const char *name;
+	uint8_t sched;
+	uint32_t flag;
+} sched_flag_names[] = {
+	{ "sh-fallback", XLVS_SCHED_SH, XLVS_SVC_F_SCHED_FALLBACK },
+	{ "sh-port", XLVS_SCHED_SH, XLVS_SVC_F_SCHED_PORT },
+	{ "mh-fallback", XLVS_SCHED_MH, XLVS_SVC_F_SCHED_FALLBACK },
+	{ "mh-port", XLVS_SCHED_MH, XLVS_SVC_F_SCHED_PORT },
+	{ "dh-fallback", XLVS_SCHED_DH, XLVS_SVC_F_SCHED_FALLBACK }, /* xlvs: dh as sh-fallback */
+};
+
+int xlvs_v_sched_flag(const char *name, const char *text, uint8_t sched, uint32_t *flags, char *msg,
+		      size_t size)
+{
+	struct xlvs_v_show b;
+	size_t i;
+
+	for (i = 0; i < sizeof(sched_flag_names) / sizeof(sched_flag_names[0]); i++) {
+		if (strcmp(text, sched_flag_names[i].name))
+			continue;
+		if (sched_flag_names[i].sched != sched)
+			return refuse(msg, size, "%s: '%s' is a flag of the %s scheduler, not of %s", name,
+				      text, xlvs_sched_names[sched_flag_names[i].sched],
+				      sched < XLVS_SCHED_MAX ? xlvs_sched_names[sched] : "?");
+		*flags |= sched_flag_names[i].flag;
+		return 0;
+	}
+	return refuse(msg, size,
+		      "%s: unknown scheduler flag '%s' (expected sh-fallback, sh-port, mh-fallback, "
+		      "mh-port or dh-fallback)",
+		      name, xlvs_v_show(text, strlen(text), &b));
+}
+
+const char *xlvs_sched_flag_name(uint8_t sched, uint32_t flag)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sched_flag_names) / sizeof(sched_flag_names[0]); i++)
+		if (sched_flag_names[i].sched == sched && sched_flag_names[i].flag == flag)
+			return sched_flag_names[i].name;
+	return NULL;
+}
+
+char *xlvs_sched_flags_str(uint8_t sched, uint32_t flags, char *buf, size_t size)
+{
+	const char *name;
+	uint32_t bit;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (bit = XLVS_SVC_F_SCHED_FALLBACK; bit & XLVS_SVC_F_SCHED_MASK; bit <<= 1) {
+		name = flags & bit ? xlvs_sched_flag_name(sched, bit) : NULL;
+		if (name && n < size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name);
+	}
+	return buf;
+}
+
 int xlvs_v_sched(const char *name, const char *text, uint8_t *out, char *msg, size_t size)
 {
 	char list[160] = "";
@@ -171,8 +237,9 @@ int xlvs_v_sched(const char *name, const char *text, uint8_t *out, char *msg, si
 			      xlvs_v_show(text, strlen(text), &b), list);
 	}
 	/* The data path drops flows of other schedulers (sched_unsupported): refuse them here. */
-	if (i != XLVS_SCHED_MAGLEV)
-		return refuse(msg, size, "%s: '%s' is not supported yet (use maglev)", name, text);
+	if (!xlvs_v_sched_supported((uint8_t)i))
+		return refuse(msg, size, "%s: '%s' is not supported yet (use maglev, mh, sh, dh, rr or wrr)",
+			      name, text);
 	*out = i;
 	return 0;
 }
@@ -270,6 +337,17 @@ int xlvs_v_tunnel(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *
 		      xlvs_v_svc_str(svc, name, sizeof(name)), v6 ? 6 : 4, v6 ? 6 : 4);
 }
 
+/* Every scheduler flag set is one that the service's scheduler has. */
+static bool sched_flags_fit(const struct xlvs_svc_spec *svc)
+{
+	uint32_t bit;
+
+	for (bit = XLVS_SVC_F_SCHED_FALLBACK; bit & XLVS_SVC_F_SCHED_MASK; bit <<= 1)
+		if ((svc->flags & bit) && !xlvs_sched_flag_name(svc->sched, bit))
+			return false;
+	return true;
+}
+
 int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size)
 {
 	uint32_t ring = svc->ring_size ? svc->ring_size : XLVS_RING_DEFAULT;
@@ -285,9 +363,13 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 				 "protocol: unknown protocol %u (expected tcp or udp)", svc->proto);
 	if (svc->sched >= XLVS_SCHED_MAX)
 		return refuse_at(key, "scheduler", msg, size, "scheduler: unknown scheduler %u", svc->sched);
-	if (svc->sched != XLVS_SCHED_MAGLEV)
+	if (!xlvs_v_sched_supported(svc->sched))
 		return refuse_at(key, "scheduler", msg, size,
-				 "scheduler: '%s' is not supported yet (use maglev)",
+				 "scheduler: '%s' is not supported yet (use maglev, mh, sh, dh, rr or wrr)",
+				 xlvs_sched_names[svc->sched]);
+	if (!sched_flags_fit(svc))
+		return refuse_at(key, "scheduler_flags", msg, size,
+				 "scheduler_flags: the %s scheduler takes none of these flags",
 				 xlvs_sched_names[svc->sched]);
 	if (svc->fwd >= XLVS_FWD_MAX)
 		return refuse_at(key, "forward", msg, size,

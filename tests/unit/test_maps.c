@@ -476,7 +476,7 @@ static void expect_maps(struct world *w, const struct xlvs_spec *s)
 		cr_expect_eq(e[i].ring_size, sv->ring_size ? sv->ring_size : XLVS_RING_DEFAULT);
 		cr_expect_eq(e[i].flags, sv->flags);
 		cr_expect_eq(e[i].sched, sv->sched);
-		cr_expect_eq(e[i].reserved, 0);
+		cr_expect_eq(e[i].sched_len, 0);
 		for (j = 0; j < sv->nr_reals; j++) {
 			id = find_real(reals, e[i].id, &sv->reals[j].addr);
 			cr_assert_neq(id, NONE, "real %zu of service %zu missing", j, i);
