@@ -58,7 +58,9 @@ static void install(uint8_t sched, uint32_t flags, const uint32_t *weights, int 
 {
 	struct xlvs_maglev_backend b[NREALS];
 	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
-	struct xlvs_service s = { .id = SVC_ID, .ring_base = base, .ring_size = TABLE, .flags = flags, .sched = sched };
+	struct xlvs_service s = {
+		.id = SVC_ID, .ring_base = base, .ring_size = TABLE, .flags = flags, .sched = sched
+	};
 	uint32_t *table = calloc(TABLE, sizeof(*table));
 	struct xlvs_real r;
 	int i;
@@ -88,8 +90,13 @@ static void install(uint8_t sched, uint32_t flags, const uint32_t *weights, int 
 /* A SYN from src:sport to dst; the index (0..3) of the real its entry names, -1: none. */
 static int new_flow(const char *src, uint16_t sport)
 {
-	struct pkt_spec p = { .family = 4, .proto = IPPROTO_TCP, .src = src, .dst = VIP,
-			      .sport = sport, .dport = 80, .tcp_flags = TH_SYN };
+	struct pkt_spec p = { .family = 4,
+			      .proto = IPPROTO_TCP,
+			      .src = src,
+			      .dst = VIP,
+			      .sport = sport,
+			      .dport = 80,
+			      .tcp_flags = TH_SYN };
 	uint8_t in[PKT_MAX], out[PKT_MAX];
 	size_t len = pkt_build(&p, in), out_len;
 	struct xlvs_flow f;
@@ -153,7 +160,8 @@ Test(sched, rr_wrr_sequences)
 		uint64_t zero[256] = { 0 };
 
 		/* each row starts the walk at the sequence's start */
-		cr_assert_eq(bpf_map_update_elem(bpf_map__fd(w.skel->maps.xlvs_sched_cursor), &key, zero, 0), 0);
+		cr_assert_eq(bpf_map_update_elem(bpf_map__fd(w.skel->maps.xlvs_sched_cursor), &key, zero, 0),
+			     0);
 		install(r->sched, 0, r->weights, r->nreals);
 		sequence((uint16_t)(1000 + 100 * i), (int)strlen(r->want), got);
 		cr_expect_str_eq(got, r->want, "%s: got %s", r->name, got);
@@ -174,8 +182,8 @@ static void expect_sticky(uint8_t sched, uint32_t flags, const char *what)
 		first = new_flow(client(c, buf), 1000);
 		cr_assert_geq(first, 0, "%s: client %d got no real", what, c);
 		for (i = 1; i < 8; i++)
-			cr_expect_eq(new_flow(buf, (uint16_t)(1000 + i)), first, "%s: client %d port %d", what,
-				     c, 1000 + i);
+			cr_expect_eq(new_flow(buf, (uint16_t)(1000 + i)), first, "%s: client %d port %d",
+				     what, c, 1000 + i);
 	}
 }
 
@@ -221,10 +229,18 @@ struct spread_row {
 
 static const struct spread_row spread_rows[] = {
 	{ "sh equal weights", XLVS_SCHED_SH, 0, { 1, 1, 1, 1 }, { 250, 250, 250, 250 } },
-	{ "sh weights 3,1,0 (+fallback)", XLVS_SCHED_SH, XLVS_SVC_F_SCHED_FALLBACK, { 3, 1, 0, 0 }, { 750, 250, 0, 0 } },
+	{ "sh weights 3,1,0 (+fallback)",
+	  XLVS_SCHED_SH,
+	  XLVS_SVC_F_SCHED_FALLBACK,
+	  { 3, 1, 0, 0 },
+	  { 750, 250, 0, 0 } },
 	{ "mh equal weights", XLVS_SCHED_MH, 0, { 1, 1, 1, 1 }, { 250, 250, 250, 250 } },
 	{ "mh weight 0 gets nothing", XLVS_SCHED_MH, 0, { 1, 1, 0, 1 }, { 333, 333, 0, 333 } },
-	{ "sh-port equal weights", XLVS_SCHED_SH, XLVS_SVC_F_SCHED_PORT, { 1, 1, 1, 1 }, { 250, 250, 250, 250 } },
+	{ "sh-port equal weights",
+	  XLVS_SCHED_SH,
+	  XLVS_SVC_F_SCHED_PORT,
+	  { 1, 1, 1, 1 },
+	  { 250, 250, 250, 250 } },
 };
 
 Test(sched, sh_mh_spread)
@@ -239,8 +255,8 @@ Test(sched, sh_mh_spread)
 		spread((uint16_t)(2000 + i * SPREAD_N), count);
 		for (j = 0; j < NREALS; j++)
 			cr_expect(count[j] >= r->want[j] - TOLERANCE && count[j] <= r->want[j] + TOLERANCE,
-				  "%s: real %c got %d of %d, want %d +- %d", r->name, 'A' + j, count[j], SPREAD_N,
-				  r->want[j], TOLERANCE);
+				  "%s: real %c got %d of %d, want %d +- %d", r->name, 'A' + j, count[j],
+				  SPREAD_N, r->want[j], TOLERANCE);
 	}
 }
 

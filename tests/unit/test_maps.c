@@ -167,7 +167,7 @@ static void std_spec(struct xlvs_spec *s)
 	add_real(sv, "198.18.1.4", 1)->fwd = XLVS_FWD_DR;
 	sv = add_svc(s, "2001:db8::10", IPPROTO_TCP, 0, 2039);
 	sv->fwd = XLVS_FWD_GUE;
-	sv->sched = XLVS_SCHED_WRR;
+	sv->sched = XLVS_SCHED_MH;
 	r = add_real(sv, "2001:db8:1::1", 3);
 	r->gue_port = 7777;
 	add_real(sv, "198.18.2.1", 1)->fwd = XLVS_FWD_TUN;
