@@ -64,6 +64,7 @@ static const struct import_case cases[] = {
 		  "  - vip: 198.18.0.10\n"
 		  "    port: 443\n"
 		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
 		  "    reals:\n"
 		  "      - address: 198.19.1.11\n"
 		  "        weight: 1\n"
@@ -71,6 +72,8 @@ static const struct import_case cases[] = {
 		  "  - vip: \"2001:db8::10\"\n"
 		  "    port: 53\n"
 		  "    protocol: udp\n"
+		  "    scheduler: mh\n"
+		  "    scheduler_flags: [mh-fallback,mh-port]\n"
 		  "    reals:\n"
 		  "      - address: \"2001:db8:1::11\"\n"
 		  "        weight: 3\n"
@@ -85,26 +88,23 @@ static const struct import_case cases[] = {
 		  "  - vip: 198.18.0.30\n"
 		  "    port: 4789\n"
 		  "    protocol: udp\n"
+		  "    scheduler: wrr\n"
 		  "    reals:\n"
 		  "      - address: 198.19.2.31\n"
 		  "        weight: 1\n"
 		  "        forward: gue\n"
 		  "        gue_port: 6081\n",
-	  .err = "mixed.rules:1: not carried: -s rr: xlvs: scheduler: 'rr' is not supported yet (use maglev, mh, sh, dh, rr or wrr); the service uses the default scheduler, maglev\n"
-		 "mixed.rules:1: not carried: -p 300: xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
+	  .err = "mixed.rules:1: not carried: -p 300: xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
 		 "mixed.rules:1: not carried: -M 255.255.255.0: xlvs: unknown key 'persistence_netmask' in service; persistence is per client address\n"
 		 "mixed.rules:2: not carried: -x 100: xlvs: unknown key 'upper_threshold' in real; the real takes new connections however many it has\n"
 		 "mixed.rules:2: not carried: -y 50: xlvs: unknown key 'lower_threshold' in real\n"
 		 "mixed.rules:3: not carried: -m: xlvs: forward: 'nat' is not supported yet (use dr, tun or gue); the real 198.18.1.13 is left out\n"
-		 "mixed.rules:4: not carried: -s mh: xlvs: scheduler: 'mh' is not supported yet (use maglev, mh, sh, dh, rr or wrr); the service uses the default scheduler, maglev\n"
-		 "mixed.rules:4: not carried: -b mh-fallback,mh-port: xlvs: unknown key 'scheduler_flags' in service\n"
 		 "mixed.rules:7: not carried: -A -f 1: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its 1 real(s) are left out with it\n"
 		 "mixed.rules:9: not carried: -s lc: xlvs: scheduler: 'lc' is not supported yet (use maglev, mh, sh, dh, rr or wrr); the service uses the default scheduler, maglev\n"
 		 "mixed.rules:9: not carried: -p (300): xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
 		 "mixed.rules:10: not carried: -w 70000: xlvs: weight: 70000 out of range (0..65535); the real 198.18.1.21 is left out\n"
-		 "mixed.rules:12: not carried: -s wrr: xlvs: scheduler: 'wrr' is not supported yet (use maglev, mh, sh, dh, rr or wrr); the service uses the default scheduler, maglev\n"
 		 "mixed.rules:13: not carried: --tun-nocsum: xlvs has no GUE checksum options\n"
-		 "xlvs import: 14 lines of the input not carried (see above)\n" },
+		 "xlvs import: 10 lines of the input not carried (see above)\n" },
 	{ .name = "ipvsadm_edits",
 	  .kind = "ipvsadm",
 	  .file = "edits.rules",
