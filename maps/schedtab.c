@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Scheduler tables (maps/schedtab.h). Facts from IPVS's ip_vs_sh.c, ip_vs_rr.c, ip_vs_wrr.c. */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "schedtab.h"
 
@@ -129,4 +131,56 @@ int xlvs_sched_build(uint8_t sched, uint32_t *table, uint32_t size, const struct
 	default:
 		return -EINVAL;
 	}
+}
+
+/* ipvsadm(8) -b: sh-fallback, sh-port for sh; mh-fallback, mh-port for mh. */
+static const struct {
+	const char *name;
+	uint8_t sched;
+	uint32_t flag;
+} sched_flag_names[] = {
+	{ "sh-fallback", XLVS_SCHED_SH, XLVS_SVC_F_SCHED_FALLBACK },
+	{ "sh-port", XLVS_SCHED_SH, XLVS_SVC_F_SCHED_PORT },
+	{ "mh-fallback", XLVS_SCHED_MH, XLVS_SVC_F_SCHED_FALLBACK },
+	{ "mh-port", XLVS_SCHED_MH, XLVS_SVC_F_SCHED_PORT },
+	{ "dh-fallback", XLVS_SCHED_DH, XLVS_SVC_F_SCHED_FALLBACK }, /* xlvs: dh as sh-fallback */
+};
+
+#define NR_FLAG_NAMES (sizeof(sched_flag_names) / sizeof(sched_flag_names[0]))
+
+uint32_t xlvs_sched_flag_parse(const char *name, uint8_t *sched)
+{
+	size_t i;
+
+	for (i = 0; i < NR_FLAG_NAMES; i++)
+		if (!strcmp(name, sched_flag_names[i].name)) {
+			*sched = sched_flag_names[i].sched;
+			return sched_flag_names[i].flag;
+		}
+	return 0;
+}
+
+const char *xlvs_sched_flag_name(uint8_t sched, uint32_t flag)
+{
+	size_t i;
+
+	for (i = 0; i < NR_FLAG_NAMES; i++)
+		if (sched_flag_names[i].sched == sched && sched_flag_names[i].flag == flag)
+			return sched_flag_names[i].name;
+	return NULL;
+}
+
+char *xlvs_sched_flags_str(uint8_t sched, uint32_t flags, char *buf, size_t size)
+{
+	const char *name;
+	uint32_t bit;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (bit = XLVS_SVC_F_SCHED_FALLBACK; bit & XLVS_SVC_F_SCHED_MASK; bit <<= 1) {
+		name = flags & bit ? xlvs_sched_flag_name(sched, bit) : NULL;
+		if (name && n < size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name);
+	}
+	return buf;
 }

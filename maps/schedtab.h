@@ -33,4 +33,12 @@ uint64_t xlvs_sched_period(uint8_t sched, const struct xlvs_maglev_backend *b, s
 int xlvs_sched_build(uint8_t sched, uint32_t *table, uint32_t size, const struct xlvs_maglev_backend *b,
 		     size_t n);
 
+/* ipvsadm's -b name (sh-fallback, mh-port, ...): its XLVS_SVC_F_SCHED_* bit, *sched the
+ * scheduler it belongs to; 0 when unknown. */
+uint32_t xlvs_sched_flag_parse(const char *name, uint8_t *sched);
+/* The name of flag (one XLVS_SVC_F_SCHED_* bit) for sched; NULL: sched has no such flag. */
+const char *xlvs_sched_flag_name(uint8_t sched, uint32_t flag);
+/* "sh-fallback, sh-port": the scheduler flags set in flags, "" when none. */
+char *xlvs_sched_flags_str(uint8_t sched, uint32_t flags, char *buf, size_t size);
+
 #endif /* XLVS_SCHEDTAB_H */

@@ -16,6 +16,7 @@
 #include "xlvsmaps.h"
 #include "parse.h"
 #include "save.h"
+#include "schedtab.h"
 
 void xlvs_conf_items_free(struct xlvs_conf_items *it)
 {

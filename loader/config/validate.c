@@ -11,6 +11,7 @@
 #include "maglev.h"
 #include "xlvsmaps.h"
 #include "validate.h"
+#include "schedtab.h"
 
 static int __attribute__((format(printf, 3, 4))) refuse(char *msg, size_t size, const char *fmt, ...)
 {
@@ -157,64 +158,25 @@ bool xlvs_v_sched_supported(uint8_t sched)
 	       sched == XLVS_SCHED_DH || sched == XLVS_SCHED_RR || sched == XLVS_SCHED_WRR;
 }
 
-/* ipvsadm(8) -b: sh-fallback, sh-port for sh; mh-fallback, mh-port for mh. */
-static const struct {
-	const char *name;
-	uint8_t sched;
-	uint32_t flag;
-} sched_flag_names[] = {
-	{ "sh-fallback", XLVS_SCHED_SH, XLVS_SVC_F_SCHED_FALLBACK },
-	{ "sh-port", XLVS_SCHED_SH, XLVS_SVC_F_SCHED_PORT },
-	{ "mh-fallback", XLVS_SCHED_MH, XLVS_SVC_F_SCHED_FALLBACK },
-	{ "mh-port", XLVS_SCHED_MH, XLVS_SVC_F_SCHED_PORT },
-	{ "dh-fallback", XLVS_SCHED_DH, XLVS_SVC_F_SCHED_FALLBACK }, /* xlvs: dh as sh-fallback */
-};
-
 int xlvs_v_sched_flag(const char *name, const char *text, uint8_t sched, uint32_t *flags, char *msg,
 		      size_t size)
 {
 	struct xlvs_v_show b;
-	size_t i;
+	uint8_t owner;
+	uint32_t flag = xlvs_sched_flag_parse(text, &owner);
 
-	for (i = 0; i < sizeof(sched_flag_names) / sizeof(sched_flag_names[0]); i++) {
-		if (strcmp(text, sched_flag_names[i].name))
-			continue;
-		if (sched_flag_names[i].sched != sched)
-			return refuse(msg, size, "%s: '%s' is a flag of the %s scheduler, not of %s", name,
-				      text, xlvs_sched_names[sched_flag_names[i].sched],
-				      sched < XLVS_SCHED_MAX ? xlvs_sched_names[sched] : "?");
-		*flags |= sched_flag_names[i].flag;
+	if (flag && owner != sched)
+		return refuse(msg, size, "%s: '%s' is a flag of the %s scheduler, not of %s", name, text,
+			      xlvs_sched_names[owner],
+			      sched < XLVS_SCHED_MAX ? xlvs_sched_names[sched] : "?");
+	if (flag) {
+		*flags |= flag;
 		return 0;
 	}
 	return refuse(msg, size,
 		      "%s: unknown scheduler flag '%s' (expected sh-fallback, sh-port, mh-fallback, "
 		      "mh-port or dh-fallback)",
 		      name, xlvs_v_show(text, strlen(text), &b));
-}
-
-const char *xlvs_sched_flag_name(uint8_t sched, uint32_t flag)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(sched_flag_names) / sizeof(sched_flag_names[0]); i++)
-		if (sched_flag_names[i].sched == sched && sched_flag_names[i].flag == flag)
-			return sched_flag_names[i].name;
-	return NULL;
-}
-
-char *xlvs_sched_flags_str(uint8_t sched, uint32_t flags, char *buf, size_t size)
-{
-	const char *name;
-	uint32_t bit;
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (bit = XLVS_SVC_F_SCHED_FALLBACK; bit & XLVS_SVC_F_SCHED_MASK; bit <<= 1) {
-		name = flags & bit ? xlvs_sched_flag_name(sched, bit) : NULL;
-		if (name && n < size)
-			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name);
-	}
-	return buf;
 }
 
 int xlvs_v_sched(const char *name, const char *text, uint8_t *out, char *msg, size_t size)

@@ -59,10 +59,7 @@ bool xlvs_v_sched_supported(uint8_t sched);
 /* One of ipvsadm's -b names for scheduler sched: its XLVS_SVC_F_SCHED_* bit into *flags. */
 int xlvs_v_sched_flag(const char *name, const char *text, uint8_t sched, uint32_t *flags, char *msg,
 		      size_t size);
-/* The name of flag (one XLVS_SVC_F_SCHED_* bit) for sched; NULL: sched has no such flag. */
-const char *xlvs_sched_flag_name(uint8_t sched, uint32_t flag);
-/* "sh-fallback, sh-port": the scheduler flags set in flags, "" when none. */
-char *xlvs_sched_flags_str(uint8_t sched, uint32_t flags, char *buf, size_t size);
+
 int xlvs_v_fwd(const char *name, const char *text, uint8_t *out, char *msg, size_t size);
 /* A ring size within range: it must be a prime. */
 int xlvs_v_ring(const char *name, uint32_t ring, char *msg, size_t size);
