@@ -10,9 +10,9 @@
 
 #include "schedtab.h"
 
-#define A 10
-#define B 11
-#define C 12
+#define A    10
+#define B    11
+#define C    12
 #define NONE XLVS_REAL_NONE
 
 struct golden {
