@@ -22,13 +22,14 @@
  * Each CPU walks the exact IPVS sequence for its own new flows, starting at
  * its CPU number so CPUs do not all begin on the first real; the mix of all
  * CPUs keeps the weights' proportions but not IPVS's global order.
- * Not pinned: a reload restarts the walk, which only shifts the order.
+ * Pinned by name like every map, so a reload keeps the walk where it was.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(max_entries, XLVS_MAX_SERVICES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_sched_cursor SEC(".maps");
 
 XLVS_INLINE __u32 table_at(const struct xlvs_service *svc, __u32 hash)
