@@ -58,18 +58,30 @@ XLVS_INLINE bool real_takes_new(__u32 real_id, __u32 svc_id)
  * (ip_vs_sh_get_fallback()), here after XLVS_SCHED_FALLBACK_TRIES tries, not
  * IPVS's whole table, to keep the verifier's work bounded.
  */
+/* One try: true when it decides (*real_id a real that takes new flows, or none: an empty bucket). */
+XLVS_INLINE bool bucket_try(const struct xlvs_service *svc, const __be32 *addr, __u8 family, __be16 port,
+			    __u32 offset, __u32 *real_id)
+{
+	*real_id = table_at(svc, xlvs_sched_hash(addr, family, port, offset));
+	return *real_id == XLVS_REAL_NONE || real_takes_new(*real_id, svc->id);
+}
+
+/*
+ * Written out, not a loop: Debian 6.1's verifier refused the loop's back-edge
+ * ("back-edge from insn"), and clang did not unroll it. 16 tries.
+ */
+#define BUCKET_TRY(i)                                                          \
+	if ((i) < tries && bucket_try(svc, addr, family, port, (i), &real_id)) \
+		return real_id;
+#define BUCKET_TRY4(i) BUCKET_TRY(i) BUCKET_TRY((i) + 1) BUCKET_TRY((i) + 2) BUCKET_TRY((i) + 3)
+
 XLVS_INLINE __u32 hash_pick(const struct xlvs_service *svc, const __be32 *addr, __u8 family, __be16 port)
 {
 	__u32 tries = svc->flags & XLVS_SVC_F_SCHED_FALLBACK ? XLVS_SCHED_FALLBACK_TRIES : 1;
-	__u32 i, real_id;
+	__u32 real_id;
 
-	for (i = 0; i < XLVS_SCHED_FALLBACK_TRIES && i < tries; i++) {
-		real_id = table_at(svc, xlvs_sched_hash(addr, family, port, i));
-		if (real_id == XLVS_REAL_NONE)
-			break;
-		if (real_takes_new(real_id, svc->id))
-			return real_id;
-	}
+	_Static_assert(XLVS_SCHED_FALLBACK_TRIES == 16, "BUCKET_TRY4 x 4 below");
+	BUCKET_TRY4(0) BUCKET_TRY4(4) BUCKET_TRY4(8) BUCKET_TRY4(12)
 	return XLVS_REAL_NONE;
 }
 
