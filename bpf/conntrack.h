@@ -167,7 +167,7 @@ XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
 
 	t->svc_id = svc->id;
 	t->hash = xlvs_flow_hash(&p->flow);
-	rc = schedule(svc, t->hash, &t->real_id);
+	rc = schedule(svc, &p->flow, t->hash, &t->real_id);
 	if (rc != XLVS_CONT)
 		return rc;
 	t->real = real_lookup(t->real_id, svc->id);

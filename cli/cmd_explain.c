@@ -92,6 +92,23 @@ static uint32_t ring_pick(struct xlvs_maps *m, const struct xlvs_service *svc, u
 	return id;
 }
 
+/* What picks a new flow's real under the other schedulers (bpf/sched.h); explain follows Maglev's ring only. */
+static const char *sched_table_kind(uint8_t sched)
+{
+	switch (sched) {
+	case XLVS_SCHED_MH:
+	case XLVS_SCHED_SH:
+		return "a new flow's real comes from the client's address (not shown here)";
+	case XLVS_SCHED_DH:
+		return "a new flow's real comes from the VIP's address (not shown here)";
+	case XLVS_SCHED_RR:
+	case XLVS_SCHED_WRR:
+		return "a new flow takes the next real of the sequence on its CPU (not shown here)";
+	default:
+		return "new flows are dropped (sched_unsupported)";
+	}
+}
+
 /* The connection entry of the flow: 1 if one is there. */
 static int conn_entry(struct xlvs_maps *m, const struct xlvs_flow *f, struct xlvs_conn *conn)
 {
@@ -295,13 +312,13 @@ static int explain(struct xlvs_ctx *c, struct xlvs_maps *m, struct explain_args 
 		xp_text(&p, "%s\n", sv->key.port != f.dport ? " (the VIP's all-ports service)" : "");
 	}
 	if (sv->svc.sched != XLVS_SCHED_MAGLEV)
-		xp_text(&p, "scheduler %s: new flows are dropped (sched_unsupported)\n",
-			xlvs_sched_name(sv->svc.sched, eb, sizeof(eb)));
-	if (!a->client.have_port)
+		xp_text(&p, "scheduler %s: %s\n", xlvs_sched_name(sv->svc.sched, eb, sizeof(eb)),
+			sched_table_kind(sv->svc.sched));
+	if (!a->client.have_port && sv->svc.sched == XLVS_SCHED_MAGLEV)
 		explain_ports(&p, m, sv, &f);
-	else
+	else if (a->client.have_port)
 		explain_entry(&p, m, &st, &f); /* then what the ring gives a new flow, in either case */
-	if (a->client.have_port)
+	if (a->client.have_port && sv->svc.sched == XLVS_SCHED_MAGLEV)
 		explain_ring(&p, m, sv, &f);
 	explain_health(c, &p, sv);
 	xlvs_state_free(&st);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schedtab.h"
 #include "cmd.h"
 #include "view.h"
 #include "xlvsctl.h"
@@ -16,10 +17,36 @@
 /* Everything the service verbs take; -1 and 0: not given. */
 struct service_args {
 	struct xlvs_endpoint svc;
-	int stats;	      /* list: counter columns */
-	int sched, fwd, echo; /* add: enum xlvs_sched, enum xlvs_fwd, 0/1 */
-	uint32_t ring;	      /* add: ring size */
+	int stats;		 /* list: counter columns */
+	int sched, fwd, echo;	 /* add: enum xlvs_sched, enum xlvs_fwd, 0/1 */
+	uint32_t ring;		 /* add: ring size */
+	const char *sched_flags; /* add: "sh-fallback,sh-port" */
 };
+
+/* Every comma-separated word an ipvsadm -b flag name (the daemon checks it fits the scheduler). */
+static bool sched_flags_known(const void *v)
+{
+	char buf[128], *save = NULL, *w;
+	uint8_t sched;
+
+	if (snprintf(buf, sizeof(buf), "%s", *(const char *const *)v) >= (int)sizeof(buf))
+		return false;
+	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		if (!xlvs_sched_flag_parse(w, &sched))
+			return false;
+	return true;
+}
+
+static json_t *sched_flags_json(const char *text)
+{
+	char buf[128], *save = NULL, *w;
+	json_t *arr = json_array();
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (w = strtok_r(buf, ",", &save); arr && w; w = strtok_r(NULL, ",", &save))
+		json_array_append_new(arr, json_string(w));
+	return arr;
+}
 
 static bool is_prime_value(const void *v)
 {
@@ -55,6 +82,15 @@ const struct xlvs_opt xlvs_opts_service_add[] = {
 	  .what = "unknown scheduler",
 	  .hint = "maglev, rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr, mh",
 	  .help = "an IPVS scheduler name (default maglev)" },
+	{ .name = "scheduler-flags",
+	  .alias = "flags",
+	  .kind = XLVS_OPT_STRING,
+	  .arg = "FLAG,...",
+	  .off = offsetof(struct service_args, sched_flags),
+	  .ok = sched_flags_known,
+	  .what = "unknown scheduler flag",
+	  .hint = "sh-fallback, sh-port, mh-fallback, mh-port, dh-fallback",
+	  .help = "ipvsadm's -b flags of the scheduler (replace the service's)" },
 	{ .name = "forward",
 	  .alias = "fwd",
 	  .kind = XLVS_OPT_ENUM,
@@ -210,6 +246,8 @@ static int service_req(struct xlvs_ctx *c, int argc, char **argv, const char *cm
 	req = json_pack("{s:s, s:o}", "cmd", cmd, "service", xlvs_svc_json(&a.svc));
 	if (req && a.sched >= 0)
 		json_object_set_new(req, "scheduler", json_string(xlvs_sched_names[a.sched]));
+	if (req && a.sched_flags)
+		json_object_set_new(req, "scheduler_flags", sched_flags_json(a.sched_flags));
 	if (req && a.fwd >= 0)
 		json_object_set_new(req, "forward", json_string(xlvs_fwd_names[a.fwd]));
 	if (req && a.ring)

@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "fmt.h"
+#include "schedtab.h"
 
 #define ADDR_COL_MIN 21 /* "VirtualAddress:Port" and a little air */
 #define NAMEBUF	     16
@@ -87,15 +88,24 @@ static void real_ident(struct xp *p, const struct xlvs_real_state *r, uint16_t p
 	xp_u64(p, XP_JSON, "port", NULL, port);
 }
 
-static void svc_flags(struct xp *p, uint32_t flags)
+/* echo, then the scheduler's flags by their ipvsadm names (sh-fallback, mh-port). */
+static void svc_flags(struct xp *p, uint8_t sched, uint32_t flags)
 {
+	uint32_t bit, known = XLVS_SVC_F_ECHO;
+	const char *name;
 	char buf[16];
 
 	xp_arr_open(p, "flags");
 	if (flags & XLVS_SVC_F_ECHO)
 		xp_str(p, XP_ANY, NULL, " %s", "echo");
-	if (flags & ~XLVS_SVC_F_ECHO) {
-		snprintf(buf, sizeof(buf), "0x%x", flags & ~XLVS_SVC_F_ECHO);
+	for (bit = XLVS_SVC_F_SCHED_FALLBACK; bit & XLVS_SVC_F_SCHED_MASK; bit <<= 1) {
+		name = flags & bit ? xlvs_sched_flag_name(sched, bit) : NULL;
+		if (name)
+			xp_str(p, XP_ANY, NULL, " %s", name);
+		known |= name ? bit : 0;
+	}
+	if (flags & ~known) {
+		snprintf(buf, sizeof(buf), "0x%x", flags & ~known);
 		xp_str(p, XP_ANY, NULL, " %s", buf);
 	}
 	xp_arr_close(p);
@@ -240,7 +250,7 @@ static void svc_row(struct xp *p, const struct xlvs_view *cur, const struct xlvs
 		xp_str(p, XP_ANY, "scheduler", " %-10s", xlvs_sched_name(s->svc.sched, nb, sizeof(nb)));
 		xp_u64(p, XP_JSON, "ring_size", NULL, s->svc.ring_size);
 		xlvs_fmt_svc_timeouts(p, s, false);
-		svc_flags(p, s->svc.flags);
+		svc_flags(p, s->svc.sched, s->svc.flags);
 	}
 	xp_text(p, "\n");
 }
@@ -377,7 +387,7 @@ static void detail_svc(struct xp *p, const struct xlvs_view *s, const struct xlv
 	xp_u64(p, XP_ANY, "ring_size", "  ring %" PRIu64, sv->svc.ring_size);
 	xp_u64(p, XP_ANY, "ring_base", " slots from %" PRIu64, sv->svc.ring_base);
 	xp_text(p, "  flags");
-	svc_flags(p, sv->svc.flags);
+	svc_flags(p, sv->svc.sched, sv->svc.flags);
 	xp_text(p, "%s\n", sv->svc.flags ? "" : " none");
 	xlvs_fmt_svc_timeouts(p, sv, true);
 	detail_counters(p, ctr_of(s->svc_ctr, s->nr_svc_ctr, sv->svc.id), "  ");

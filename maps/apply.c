@@ -27,6 +27,7 @@
 #include <xlvs/hash.h>
 
 #include "plan.h"
+#include "schedtab.h"
 
 #define CHUNK XLVS_MAX_REALS /* staging room: reals, ring slots read per call */
 
@@ -281,7 +282,7 @@ static int write_ring(struct writer *w, const struct splan *sp)
 			.key = sp->reals[i].key,
 			.key_len = REAL_KEY_LEN,
 		};
-	n = xlvs_maglev_build(w->ring_new, e->ring_size, w->mb, sp->nreals);
+	n = xlvs_sched_build(sp->want->sched, w->ring_new, e->ring_size, w->mb, sp->nreals);
 	/* A fresh slice is written whole: reading it back would cost as much. */
 	if (!n && !sp->fresh_slice)
 		n = ring_read(w, e->ring_base, e->ring_size, w->ring_old);

@@ -30,6 +30,7 @@
 #include <arpa/inet.h>
 
 #include "plan.h"
+#include "schedtab.h"
 
 struct slice {
 	uint32_t base, end;
@@ -113,8 +114,8 @@ static int check_svc(const struct xlvs_svc_spec *s, struct xlvs_svc_key *k)
 	uint32_t size = ring_size_of(s);
 
 	if ((s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP) || s->sched >= XLVS_SCHED_MAX ||
-	    s->fwd >= XLVS_FWD_MAX || (s->flags & ~XLVS_SVC_F_ECHO) || (s->nr_reals && !s->reals) ||
-	    !xlvs_is_prime(size) || size > XLVS_MAGLEV_MAX_SIZE)
+	    s->fwd >= XLVS_FWD_MAX || (s->flags & ~(XLVS_SVC_F_ECHO | XLVS_SVC_F_SCHED_MASK)) ||
+	    (s->nr_reals && !s->reals) || !xlvs_is_prime(size) || size > XLVS_MAGLEV_MAX_SIZE)
 		return -EINVAL;
 	memset(k, 0, sizeof(*k));
 	k->port = htons(s->port);
@@ -516,10 +517,35 @@ struct vplan *plan_vip(struct plan *p, const struct xlvs_svc_key *k)
 	return bsearch(&want, p->vips, p->nvips, sizeof(*p->vips), vplan_cmp);
 }
 
-static void plan_entries(struct plan *p)
+/* rr/wrr: the sequence's period (xlvs_service.sched_len), which must fit the service's slice. */
+static int plan_period(struct plan *p, struct splan *sp)
+{
+	struct xlvs_maglev_backend *b = calloc(sp->nreals + 1, sizeof(*b));
+	uint64_t period;
+	char n[80];
+	uint32_t i;
+
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < sp->nreals; i++)
+		b[i].weight = sp->reals[i].spec->weight;
+	period = xlvs_sched_period(sp->want->sched, b, sp->nreals);
+	free(b);
+	if (period > sp->entry.ring_size)
+		return why(p, -E2BIG,
+			   "service %s: its %s sequence has %llu entries (the weights over their greatest "
+			   "common divisor), more than its ring_size %u: raise ring_size or lower the weights",
+			   svc_name(&sp->key, n, sizeof(n)), xlvs_sched_names[sp->want->sched],
+			   (unsigned long long)period, sp->entry.ring_size);
+	sp->entry.sched_len = (uint32_t)period;
+	return 0;
+}
+
+static int plan_entries(struct plan *p)
 {
 	struct splan *sp;
 	uint32_t i;
+	int err;
 
 	for (i = 0; i < p->nsvcs; i++) {
 		sp = &p->svcs[i];
@@ -528,11 +554,16 @@ static void plan_entries(struct plan *p)
 		sp->entry.flags = sp->want->flags;
 		sp->entry.sched = sp->want->sched;
 		memcpy(sp->entry.timeout, sp->want->timeout_s, sizeof(sp->entry.timeout));
-		if (p->flags & XLVS_APPLY_F_VERIFY_RINGS)
+		err = plan_period(p, sp);
+		if (err)
+			return err;
+		/* Another scheduler reads its slice as another kind of table. */
+		if ((p->flags & XLVS_APPLY_F_VERIFY_RINGS) || (sp->cur && sp->cur->sched != sp->entry.sched))
 			sp->ring_dirty = true;
 		if (sp->ring_dirty && sp->entry.ring_size > p->max_ring)
 			p->max_ring = sp->entry.ring_size;
 	}
+	return 0;
 }
 
 /* What empty maps read as. */
@@ -570,7 +601,7 @@ int plan_make(struct plan *p, const struct xlvs_spec *want)
 	if (!err)
 		err = plan_vips(p);
 	if (!err)
-		plan_entries(p);
+		err = plan_entries(p);
 	return err;
 }
 

@@ -101,6 +101,11 @@ enum xlvs_timeout {
 
 /* Service flags (struct xlvs_service.flags). */
 #define XLVS_SVC_F_ECHO		(1u << 0)	/* answer ICMP echo to this VIP */
+/* IPVS's scheduler flags 1 and 2 (ipvsadm -b): sh-fallback/mh-fallback, sh-port/mh-port. */
+#define XLVS_SVC_F_SCHED_FALLBACK (1u << 1)	/* sh, dh, mh: a weight-0 real's bucket tries others */
+#define XLVS_SVC_F_SCHED_PORT	(1u << 2)	/* sh, mh: hash the source port with the address */
+#define XLVS_SVC_F_SCHED_MASK	(XLVS_SVC_F_SCHED_FALLBACK | XLVS_SVC_F_SCHED_PORT)
+#define XLVS_SCHED_FALLBACK_TRIES 16	/* buckets a fallback tries (IPVS: every bucket) */
 
 /* VIP flags (struct xlvs_vip.flags): the union of its services' flags that act per address. */
 #define XLVS_VIP_F_ECHO		(1u << 0)
@@ -202,7 +207,7 @@ struct xlvs_service {
 	__u32 flags;		/* XLVS_SVC_F_* */
 	__u8 sched;		/* enum xlvs_sched */
 	__u8 pad[3];
-	__u32 reserved;
+	__u32 sched_len;	/* rr, wrr: the sequence's period, its first slots of the slice */
 	__u32 timeout[XLVS_TO_MAX]; /* connection lifetimes, s; 0 = xlvs_config.timeout's */
 };
 XLVS_ABI_SIZE(struct xlvs_service, 40);
@@ -244,7 +249,9 @@ struct xlvs_real {
 };
 XLVS_ABI_SIZE(struct xlvs_real, 68);
 
-/* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size). */
+/* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size).
+ * The slice is the scheduler's table (maps/schedtab.h): maglev and mh a Maglev ring, sh and dh
+ * IPVS's weighted buckets, rr and wrr their sequence repeated over the whole slice. */
 
 /*
  * xlvs_vip_filter: ARRAY word -> __u64, a one-hash Bloom filter of VIP addresses:

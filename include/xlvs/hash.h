@@ -74,6 +74,24 @@ XLVS_INLINE __u32 xlvs_addr_hash(const __be32 *a, __u8 family)
 	return xlvs_hash_final(h ^ family);
 }
 
+/*
+ * sh, dh, mh: hash of one address (and a port, 0 when not used) for try
+ * number `offset` of a fallback, as IPVS's ip_vs_sh_hashkey() and
+ * ip_vs_mh_hashkey() take an offset so each try lands on another bucket.
+ */
+XLVS_INLINE __u32 xlvs_sched_hash(const __be32 *a, __u8 family, __be16 port, __u32 offset)
+{
+	__u32 h = xlvs_hash_mix(XLVS_HASH_SEED, a[0]);
+
+	if (family == XLVS_AF_INET6) {
+		h = xlvs_hash_mix(h, a[1]);
+		h = xlvs_hash_mix(h, a[2]);
+		h = xlvs_hash_mix(h, a[3]);
+	}
+	h = xlvs_hash_mix(h, ((__u32)port << 16) | family);
+	return xlvs_hash_final(h ^ offset * 0x9e3779b9u);
+}
+
 /* GUE outer source port: from the flow hash, in 49152..65535 so reals spread flows over RX queues. */
 XLVS_INLINE __u16 xlvs_gue_sport(__u32 hash)
 {

@@ -16,6 +16,7 @@
 #include "xlvsmaps.h"
 #include "parse.h"
 #include "save.h"
+#include "schedtab.h"
 
 void xlvs_conf_items_free(struct xlvs_conf_items *it)
 {
@@ -257,10 +258,15 @@ static void add_health(struct xlvs_conf_items *it, const struct xlvs_svc_spec *s
 
 int xlvs_conf_svc_items(const struct xlvs_svc_spec *s, struct xlvs_conf_items *out)
 {
+	char flags[48];
+
 	add_addr(out, "", "vip", &s->vip);
 	add(out, "", "port", "%u", s->port);
 	add(out, "", "protocol", "%s", xlvs_svc_proto_name(s->proto));
 	add(out, "", "scheduler", "%s", s->sched < XLVS_SCHED_MAX ? xlvs_sched_names[s->sched] : "?");
+	if (s->flags & XLVS_SVC_F_SCHED_MASK)
+		add(out, "", "scheduler_flags", "[%s]",
+		    xlvs_sched_flags_str(s->sched, s->flags, flags, sizeof(flags)));
 	add(out, "", "forward", "%s", s->fwd < XLVS_FWD_MAX ? xlvs_fwd_names[s->fwd] : "?");
 	add(out, "", "ring_size", "%u", s->ring_size ? s->ring_size : XLVS_RING_DEFAULT);
 	add(out, "", "echo", "%s", s->flags & XLVS_SVC_F_ECHO ? "true" : "false");

@@ -299,6 +299,7 @@ enum {
 	S_QUORUM,
 	S_NOTIFY,
 	S_TIMEOUTS,
+	S_SCHED_FLAGS,
 	S_NR
 };
 
@@ -359,6 +360,7 @@ static const struct key svc_keys[S_NR] = {
 	[S_QUORUM] = { .name = "quorum", .fn = key_svc_quorum },
 	[S_NOTIFY] = { .name = "notify", .fn = key_svc_notify },
 	[S_TIMEOUTS] = { .name = "timeouts", .fn = cf_key_timeouts, S(s.timeout_s) },
+	[S_SCHED_FLAGS] = { .name = "scheduler_flags", .fn = key_later },
 };
 
 /* Keys of the design that xlvs does not implement: say so instead of "unknown". */
@@ -429,6 +431,23 @@ static int parse_health(struct ctx *c, struct svc_parse *p, const struct seen *s
 	return 0;
 }
 
+/* `scheduler_flags: [sh-fallback, sh-port]` (ipvsadm -b), once the scheduler is known. */
+static int parse_sched_flags(struct ctx *c, yaml_node_t *v, struct xlvs_svc_spec *svc)
+{
+	char msg[sizeof(c->err->msg)];
+	yaml_node_item_t *it;
+	const char *name;
+	int err = cf_expect(c, "scheduler_flags", v, YAML_SEQUENCE_NODE);
+
+	for (it = v->data.sequence.items.start; !err && it < v->data.sequence.items.top; it++) {
+		err = cf_get_str(c, "scheduler_flags", node(c, *it), &name);
+		if (!err &&
+		    xlvs_v_sched_flag("scheduler_flags", name, svc->sched, &svc->flags, msg, sizeof(msg)))
+			err = fail(c, node(c, *it), "%s", msg);
+	}
+	return err;
+}
+
 static int parse_service(struct ctx *c, yaml_node_t *n, struct xlvs_svc_spec *out, struct svc_note *note)
 {
 	static const int required[] = { S_VIP, S_PORT, S_PROTOCOL };
@@ -451,7 +470,9 @@ static int parse_service(struct ctx *c, yaml_node_t *n, struct xlvs_svc_spec *ou
 		if (!HAS(&s, required[i]))
 			return fail(c, n, "missing required key '%s' in service", svc_keys[required[i]].name);
 	c->cur_svc = &p;
-	if (HAS(&s, S_REALS))
+	if (HAS(&s, S_SCHED_FLAGS))
+		err = parse_sched_flags(c, s.val[S_SCHED_FLAGS], &p.s);
+	if (!err && HAS(&s, S_REALS))
 		err = parse_reals(c, s.val[S_REALS], &p, &p.s, note);
 	if (!err)
 		err = parse_health(c, &p, &s, note);

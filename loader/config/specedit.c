@@ -157,7 +157,9 @@ int xlvsd_spec_update_svc(struct xlvs_spec *s, struct xlvs_svc_spec *svc, const 
 	if (fields & XLVSD_SVC_RING)
 		tmp.ring_size = upd->ring_size;
 	if (fields & XLVSD_SVC_FLAGS)
-		tmp.flags = upd->flags;
+		tmp.flags = (tmp.flags & ~XLVS_SVC_F_ECHO) | (upd->flags & XLVS_SVC_F_ECHO);
+	if (fields & XLVSD_SVC_SCHED_FLAGS)
+		tmp.flags = (tmp.flags & ~XLVS_SVC_F_SCHED_MASK) | (upd->flags & XLVS_SVC_F_SCHED_MASK);
 	if (fields & XLVSD_SVC_FWD) {
 		for (i = 0; i < tmp.nr_reals; i++)
 			if (tmp.reals[i].fwd == svc->fwd)

@@ -30,10 +30,11 @@ int xlvsd_spec_add_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc, cha
 int xlvsd_spec_del_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc);
 
 /* Fields of upd that xlvsd_spec_update_svc() takes. */
-#define XLVSD_SVC_SCHED (1u << 0)
-#define XLVSD_SVC_FWD	(1u << 1)
-#define XLVSD_SVC_RING	(1u << 2)
-#define XLVSD_SVC_FLAGS (1u << 3)
+#define XLVSD_SVC_SCHED	      (1u << 0)
+#define XLVSD_SVC_FWD	      (1u << 1)
+#define XLVSD_SVC_RING	      (1u << 2)
+#define XLVSD_SVC_FLAGS	      (1u << 3)
+#define XLVSD_SVC_SCHED_FLAGS (1u << 4)
 
 /*
  * Set those fields of svc (a service of s) from upd; its reals stay. A new

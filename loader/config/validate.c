@@ -11,6 +11,7 @@
 #include "maglev.h"
 #include "xlvsmaps.h"
 #include "validate.h"
+#include "schedtab.h"
 
 static int __attribute__((format(printf, 3, 4))) refuse(char *msg, size_t size, const char *fmt, ...)
 {
@@ -151,6 +152,33 @@ int xlvs_v_proto(const char *name, const char *text, uint8_t *out, char *msg, si
 	return 0;
 }
 
+bool xlvs_v_sched_supported(uint8_t sched)
+{
+	return sched == XLVS_SCHED_MAGLEV || sched == XLVS_SCHED_MH || sched == XLVS_SCHED_SH ||
+	       sched == XLVS_SCHED_DH || sched == XLVS_SCHED_RR || sched == XLVS_SCHED_WRR;
+}
+
+int xlvs_v_sched_flag(const char *name, const char *text, uint8_t sched, uint32_t *flags, char *msg,
+		      size_t size)
+{
+	struct xlvs_v_show b;
+	uint8_t owner;
+	uint32_t flag = xlvs_sched_flag_parse(text, &owner);
+
+	if (flag && owner != sched)
+		return refuse(msg, size, "%s: '%s' is a flag of the %s scheduler, not of %s", name, text,
+			      xlvs_sched_names[owner],
+			      sched < XLVS_SCHED_MAX ? xlvs_sched_names[sched] : "?");
+	if (flag) {
+		*flags |= flag;
+		return 0;
+	}
+	return refuse(msg, size,
+		      "%s: unknown scheduler flag '%s' (expected sh-fallback, sh-port, mh-fallback, "
+		      "mh-port or dh-fallback)",
+		      name, xlvs_v_show(text, strlen(text), &b));
+}
+
 int xlvs_v_sched(const char *name, const char *text, uint8_t *out, char *msg, size_t size)
 {
 	char list[160] = "";
@@ -171,8 +199,9 @@ int xlvs_v_sched(const char *name, const char *text, uint8_t *out, char *msg, si
 			      xlvs_v_show(text, strlen(text), &b), list);
 	}
 	/* The data path drops flows of other schedulers (sched_unsupported): refuse them here. */
-	if (i != XLVS_SCHED_MAGLEV)
-		return refuse(msg, size, "%s: '%s' is not supported yet (use maglev)", name, text);
+	if (!xlvs_v_sched_supported((uint8_t)i))
+		return refuse(msg, size, "%s: '%s' is not supported yet (use maglev, mh, sh, dh, rr or wrr)",
+			      name, text);
 	*out = i;
 	return 0;
 }
@@ -270,6 +299,17 @@ int xlvs_v_tunnel(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *
 		      xlvs_v_svc_str(svc, name, sizeof(name)), v6 ? 6 : 4, v6 ? 6 : 4);
 }
 
+/* Every scheduler flag set is one that the service's scheduler has. */
+static bool sched_flags_fit(const struct xlvs_svc_spec *svc)
+{
+	uint32_t bit;
+
+	for (bit = XLVS_SVC_F_SCHED_FALLBACK; bit & XLVS_SVC_F_SCHED_MASK; bit <<= 1)
+		if ((svc->flags & bit) && !xlvs_sched_flag_name(svc->sched, bit))
+			return false;
+	return true;
+}
+
 int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size)
 {
 	uint32_t ring = svc->ring_size ? svc->ring_size : XLVS_RING_DEFAULT;
@@ -285,9 +325,13 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 				 "protocol: unknown protocol %u (expected tcp or udp)", svc->proto);
 	if (svc->sched >= XLVS_SCHED_MAX)
 		return refuse_at(key, "scheduler", msg, size, "scheduler: unknown scheduler %u", svc->sched);
-	if (svc->sched != XLVS_SCHED_MAGLEV)
+	if (!xlvs_v_sched_supported(svc->sched))
 		return refuse_at(key, "scheduler", msg, size,
-				 "scheduler: '%s' is not supported yet (use maglev)",
+				 "scheduler: '%s' is not supported yet (use maglev, mh, sh, dh, rr or wrr)",
+				 xlvs_sched_names[svc->sched]);
+	if (!sched_flags_fit(svc))
+		return refuse_at(key, "scheduler_flags", msg, size,
+				 "scheduler_flags: the %s scheduler takes none of these flags",
 				 xlvs_sched_names[svc->sched]);
 	if (svc->fwd >= XLVS_FWD_MAX)
 		return refuse_at(key, "forward", msg, size,

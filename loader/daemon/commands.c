@@ -29,7 +29,7 @@ typedef int (*edit_fn)(struct xlvs_spec *want, json_t *req, char *what, char *ms
 
 struct command {
 	const char *name;
-	const char *const args[6]; /* allowed besides "cmd" */
+	const char *const args[7]; /* allowed besides "cmd" */
 	json_t *(*run)(struct xlvsd *d, json_t *req);
 	edit_fn edit; /* or a change */
 };
@@ -263,7 +263,27 @@ static unsigned int svc_fields(json_t *req)
 	return (json_object_get(req, "scheduler") ? XLVSD_SVC_SCHED : 0) |
 	       (json_object_get(req, "forward") ? XLVSD_SVC_FWD : 0) |
 	       (json_object_get(req, "ring_size") ? XLVSD_SVC_RING : 0) |
-	       (json_object_get(req, "echo") ? XLVSD_SVC_FLAGS : 0);
+	       (json_object_get(req, "echo") ? XLVSD_SVC_FLAGS : 0) |
+	       (json_object_get(req, "scheduler_flags") ? XLVSD_SVC_SCHED_FLAGS : 0);
+}
+
+/* "scheduler_flags": ["sh-fallback", "sh-port"], checked against the scheduler the service will have. */
+static int get_sched_flags(json_t *req, uint8_t sched, uint32_t *flags, char *msg)
+{
+	json_t *arr = json_object_get(req, "scheduler_flags"), *v;
+	size_t i;
+
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return bad(msg, "\"%s\" must be a list of flag names", "scheduler_flags");
+	json_array_foreach (arr, i, v) {
+		if (!json_is_string(v))
+			return bad(msg, "\"%s\" must be a list of flag names", "scheduler_flags");
+		if (xlvs_v_sched_flag("scheduler_flags", json_string_value(v), sched, flags, msg, MSG_SIZE))
+			return -EINVAL;
+	}
+	return 0;
 }
 
 /* Adds the service, or updates the arguments given of an existing one ("add or update"). */
@@ -299,6 +319,11 @@ static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, cha
 	snprintf(what, MSG_SIZE, "%s %s:%u", xlvs_svc_proto_name(svc.proto),
 		 xlvs_addr_str(&svc.vip, a, sizeof(a)), svc.port);
 	old = xlvsd_spec_find_svc(want, &svc.vip, svc.proto, svc.port);
+	/* an update keeps the service's scheduler unless it names another */
+	err = get_sched_flags(req, old && !json_object_get(req, "scheduler") ? old->sched : svc.sched,
+			      &svc.flags, msg);
+	if (err)
+		return err;
 	if (old)
 		return xlvsd_spec_update_svc(want, old, &svc, svc_fields(req), msg, MSG_SIZE);
 	return xlvsd_spec_add_svc(want, &svc, msg, MSG_SIZE);
@@ -615,7 +640,7 @@ static const struct command commands[] = {
 	{ "save", { NULL }, xlvsd_cmd_save, NULL },
 	{ "diff", { "file", NULL }, xlvsd_cmd_diff, NULL },
 	{ "service-add",
-	  { "service", "scheduler", "forward", "ring_size", "echo", NULL },
+	  { "service", "scheduler", "scheduler_flags", "forward", "ring_size", "echo", NULL },
 	  NULL,
 	  edit_service_add },
 	{ "service-del", { "service", NULL }, NULL, edit_service_del },

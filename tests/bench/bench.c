@@ -32,6 +32,7 @@
 
 #include <xlvs/hash.h>
 #include "maglev.h"
+#include "schedtab.h"
 #include "world.h"
 #include "xlvs_floor.skel.h"
 #include "xlvs_lb.skel.h"
@@ -74,6 +75,11 @@ enum row_id {
 	R_DR_1M_SPREAD,
 	R_DR_10K,
 	R_NEW_4K,
+	R_NEW_MH,
+	R_NEW_SH,
+	R_NEW_DH,
+	R_NEW_RR,
+	R_NEW_WRR,
 	R_MAX,
 };
 
@@ -94,6 +100,12 @@ static const struct {
 	[R_DR_1M_SPREAD] = { "dr_established_1m_spread", 60 },
 	[R_DR_10K] = { "dr_established_10k_services", 60 },
 	[R_NEW_4K] = { "new_flow_4096_reals", 270 },
+	/* issue 11: each scheduler's new flow within 1.5 x Maglev's target */
+	[R_NEW_MH] = { "new_flow_mh", 405 },
+	[R_NEW_SH] = { "new_flow_sh_fallback", 405 },
+	[R_NEW_DH] = { "new_flow_dh", 405 },
+	[R_NEW_RR] = { "new_flow_rr", 405 },
+	[R_NEW_WRR] = { "new_flow_wrr", 405 },
 };
 
 struct result {
@@ -372,6 +384,55 @@ static void measure_new_flows(struct bench *b, enum row_id id, const char *vip)
 	frames_free(&f);
 }
 
+/*
+ * SVC_DR4's slice rebuilt for another scheduler (maps/schedtab.c) and its entry
+ * switched to it, as the daemon does; weights 3,2,1 so wrr interleaves.
+ */
+static void switch_sched(struct bench *b, uint8_t sched, uint32_t flags)
+{
+	const struct svc_def *d = &std_svcs[SVC_DR4];
+	struct xlvs_svc_key k = { .port = htons(d->port), .proto = d->proto, .family = XLVS_AF_INET };
+	struct xlvs_maglev_backend be[STD_REALS_MAX];
+	uint32_t *ring = calloc(d->ring_size, sizeof(*ring)), base = b->w.ring_base[SVC_DR4], n = 0;
+	struct xlvs_service v;
+
+	for (; n < STD_REALS_MAX && d->reals[n].addr; n++)
+		be[n] = (struct xlvs_maglev_backend){ std_real_id(SVC_DR4, (int)n), 3 - n, d->reals[n].addr,
+						      strlen(d->reals[n].addr) };
+	CHECK(ring, "out of memory");
+	CHECK(!xlvs_sched_build(sched, ring, d->ring_size, be, n), "%s table", xlvs_sched_names[sched]);
+	CHECK(xlvs_ring_write(MAP_FD(&b->w, xlvs_ring), base, NULL, ring, d->ring_size) >= 0, "ring write");
+	free(ring);
+	parse_addr(4, d->vip, k.addr);
+	CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_services), &k, &v), "service: %s", strerror(errno));
+	v.sched = sched;
+	v.flags = flags;
+	v.sched_len = (uint32_t)xlvs_sched_period(sched, be, n);
+	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
+}
+
+static void measure_schedulers(struct bench *b)
+{
+	static const struct {
+		enum row_id id;
+		uint8_t sched;
+		uint32_t flags;
+	} rows[] = {
+		{ R_NEW_MH, XLVS_SCHED_MH, XLVS_SVC_F_SCHED_PORT },
+		{ R_NEW_SH, XLVS_SCHED_SH, XLVS_SVC_F_SCHED_FALLBACK | XLVS_SVC_F_SCHED_PORT },
+		{ R_NEW_DH, XLVS_SCHED_DH, 0 },
+		{ R_NEW_RR, XLVS_SCHED_RR, 0 },
+		{ R_NEW_WRR, XLVS_SCHED_WRR, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		switch_sched(b, rows[i].sched, rows[i].flags);
+		measure_new_flows(b, rows[i].id, std_svcs[SVC_DR4].vip);
+	}
+	switch_sched(b, XLVS_SCHED_MAGLEV, 0);
+}
+
 /* ---- extra configuration ----------------------------------------------------- */
 
 static uint32_t std_ring_slots(void)
@@ -639,6 +700,7 @@ static void main_world(struct bench *b)
 	measure_one(b, R_GUE4, 4, std_svcs[SVC_GUE4].vip, XDP_TX, 28, XLVS_EV_CONN_HIT);
 	measure_one(b, R_GUE6, 6, std_svcs[SVC_GUE6].vip, XDP_TX, 48, XLVS_EV_CONN_HIT);
 	measure_new_flows(b, R_NEW, std_svcs[SVC_DR4].vip);
+	measure_schedulers(b);
 	install_big_service(b);
 	measure_new_flows(b, R_NEW_4K, BIG_VIP);
 	install_extra_services(b);

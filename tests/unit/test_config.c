@@ -181,7 +181,7 @@ static const struct bad bad_rows[] = {
 	{ "scheduler unknown", SVC "    scheduler: fastest\n",
 	  "6:16: scheduler: unknown scheduler 'fastest' (expected maglev, rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr or mh)" },
 	{ "scheduler not supported yet", SVC "    scheduler: wlc\n",
-	  "6:16: scheduler: 'wlc' is not supported yet (use maglev)" },
+	  "6:16: scheduler: 'wlc' is not supported yet (use maglev, mh, sh, dh, rr or wrr)" },
 	{ "forward unknown", SVC "    forward: masq\n",
 	  "6:14: forward: unknown method 'masq' (expected dr, tun, ipip or gue)" },
 	{ "forward upper case", SVC "    forward: DR\n",

@@ -48,7 +48,7 @@ static const struct import_case cases[] = {
 		  "        weight: 2\n"
 		  "      - address: 198.18.1.13\n"
 		  "        weight: 0\n",
-	  .err = "dr-wlc.rules:1: not carried: -s wlc: xlvs: scheduler: 'wlc' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
+	  .err = "dr-wlc.rules:1: not carried: -s wlc: xlvs: scheduler: 'wlc' is not supported yet (use maglev, mh, sh, dh, rr or wrr); the service uses the default scheduler, maglev\n"
 		 "xlvs import: 1 line of the input not carried (see above)\n" },
 	{ .name = "ipvsadm_mixed",
 	  .kind = "ipvsadm",
@@ -64,6 +64,7 @@ static const struct import_case cases[] = {
 		  "  - vip: 198.18.0.10\n"
 		  "    port: 443\n"
 		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
 		  "    reals:\n"
 		  "      - address: 198.19.1.11\n"
 		  "        weight: 1\n"
@@ -71,6 +72,8 @@ static const struct import_case cases[] = {
 		  "  - vip: \"2001:db8::10\"\n"
 		  "    port: 53\n"
 		  "    protocol: udp\n"
+		  "    scheduler: mh\n"
+		  "    scheduler_flags: [mh-fallback,mh-port]\n"
 		  "    reals:\n"
 		  "      - address: \"2001:db8:1::11\"\n"
 		  "        weight: 3\n"
@@ -85,26 +88,23 @@ static const struct import_case cases[] = {
 		  "  - vip: 198.18.0.30\n"
 		  "    port: 4789\n"
 		  "    protocol: udp\n"
+		  "    scheduler: wrr\n"
 		  "    reals:\n"
 		  "      - address: 198.19.2.31\n"
 		  "        weight: 1\n"
 		  "        forward: gue\n"
 		  "        gue_port: 6081\n",
-	  .err = "mixed.rules:1: not carried: -s rr: xlvs: scheduler: 'rr' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
-		 "mixed.rules:1: not carried: -p 300: xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
+	  .err = "mixed.rules:1: not carried: -p 300: xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
 		 "mixed.rules:1: not carried: -M 255.255.255.0: xlvs: unknown key 'persistence_netmask' in service; persistence is per client address\n"
 		 "mixed.rules:2: not carried: -x 100: xlvs: unknown key 'upper_threshold' in real; the real takes new connections however many it has\n"
 		 "mixed.rules:2: not carried: -y 50: xlvs: unknown key 'lower_threshold' in real\n"
 		 "mixed.rules:3: not carried: -m: xlvs: forward: 'nat' is not supported yet (use dr, tun or gue); the real 198.18.1.13 is left out\n"
-		 "mixed.rules:4: not carried: -s mh: xlvs: scheduler: 'mh' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
-		 "mixed.rules:4: not carried: -b mh-fallback,mh-port: xlvs: unknown key 'scheduler_flags' in service\n"
 		 "mixed.rules:7: not carried: -A -f 1: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its 1 real(s) are left out with it\n"
-		 "mixed.rules:9: not carried: -s lc: xlvs: scheduler: 'lc' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
+		 "mixed.rules:9: not carried: -s lc: xlvs: scheduler: 'lc' is not supported yet (use maglev, mh, sh, dh, rr or wrr); the service uses the default scheduler, maglev\n"
 		 "mixed.rules:9: not carried: -p (300): xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
 		 "mixed.rules:10: not carried: -w 70000: xlvs: weight: 70000 out of range (0..65535); the real 198.18.1.21 is left out\n"
-		 "mixed.rules:12: not carried: -s wrr: xlvs: scheduler: 'wrr' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
 		 "mixed.rules:13: not carried: --tun-nocsum: xlvs has no GUE checksum options\n"
-		 "xlvs import: 14 lines of the input not carried (see above)\n" },
+		 "xlvs import: 10 lines of the input not carried (see above)\n" },
 	{ .name = "ipvsadm_edits",
 	  .kind = "ipvsadm",
 	  .file = "edits.rules",
@@ -120,7 +120,7 @@ static const struct import_case cases[] = {
 		  "    reals:\n"
 		  "      - address: 198.18.1.42\n"
 		  "        weight: 4\n",
-	  .err = "edits.rules:9: not carried: -s wlc: xlvs: scheduler: 'wlc' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
+	  .err = "edits.rules:9: not carried: -s wlc: xlvs: scheduler: 'wlc' is not supported yet (use maglev, mh, sh, dh, rr or wrr); the service uses the default scheduler, maglev\n"
 		 "edits.rules:11: not carried: --set: xlvs has no per-protocol connection timeouts to set\n"
 		 "edits.rules:12: not carried: --start-daemon: xlvs has no connection synchronisation daemon (Maglev sends a flow to the same real on every director instead)\n"
 		 "xlvs import: 3 lines of the input not carried (see above)\n" },
@@ -254,7 +254,7 @@ static const struct import_case cases[] = {
 		  "    on_down: remove\n",
 	  .err = "ka-full.conf:2: not carried: global_defs: xlvs import carries virtual_server blocks only\n"
 		 "ka-full.conf:6: not carried: vrrp_instance: xlvs has no VRRP: keep keepalived (or another VRRP daemon) moving the VIPs\n"
-		 "ka-full.conf:18: not carried: lb_algo wlc: xlvs: scheduler: 'wlc' is not supported yet (use maglev); the service uses the default scheduler, maglev\n"
+		 "ka-full.conf:18: not carried: lb_algo wlc: xlvs: scheduler: 'wlc' is not supported yet (use maglev, mh, sh, dh, rr or wrr); the service uses the default scheduler, maglev\n"
 		 "ka-full.conf:20: not carried: persistence_timeout 50: xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
 		 "ka-full.conf:21: not carried: persistence_granularity: xlvs: unknown key 'persistence_netmask' in service; persistence is per client address\n"
 		 "ka-full.conf:35: not carried: url: xlvs checks one URL per real: only the first url block is carried\n"
@@ -452,7 +452,7 @@ Test(import, many_services_get_rings_that_fit)
 	f = fdopen(fd, "w");
 	cr_assert(f);
 	for (i = 0; i < 1100; i++)
-		fprintf(f, "-A -t 198.18.%d.%d:80 -s mh\n-a -t 198.18.%d.%d:80 -r 198.19.0.1:80 -g -w 1\n",
+		fprintf(f, "-A -t 198.18.%d.%d:80 -s wlc\n-a -t 198.18.%d.%d:80 -r 198.19.0.1:80 -g -w 1\n",
 			i / 200, i % 200 + 1, i / 200, i % 200 + 1);
 	fclose(f);
 	r = import("ipvsadm", path, words);

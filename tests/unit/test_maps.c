@@ -167,7 +167,7 @@ static void std_spec(struct xlvs_spec *s)
 	add_real(sv, "198.18.1.4", 1)->fwd = XLVS_FWD_DR;
 	sv = add_svc(s, "2001:db8::10", IPPROTO_TCP, 0, 2039);
 	sv->fwd = XLVS_FWD_GUE;
-	sv->sched = XLVS_SCHED_WRR;
+	sv->sched = XLVS_SCHED_MH;
 	r = add_real(sv, "2001:db8:1::1", 3);
 	r->gue_port = 7777;
 	add_real(sv, "198.18.2.1", 1)->fwd = XLVS_FWD_TUN;
@@ -476,7 +476,7 @@ static void expect_maps(struct world *w, const struct xlvs_spec *s)
 		cr_expect_eq(e[i].ring_size, sv->ring_size ? sv->ring_size : XLVS_RING_DEFAULT);
 		cr_expect_eq(e[i].flags, sv->flags);
 		cr_expect_eq(e[i].sched, sv->sched);
-		cr_expect_eq(e[i].reserved, 0);
+		cr_expect_eq(e[i].sched_len, 0);
 		for (j = 0; j < sv->nr_reals; j++) {
 			id = find_real(reals, e[i].id, &sv->reals[j].addr);
 			cr_assert_neq(id, NONE, "real %zu of service %zu missing", j, i);

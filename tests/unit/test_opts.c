@@ -250,8 +250,10 @@ Test(cli_opts, command_usage_lines)
 		{ xlvs_opts_none, "" },
 		{ xlvs_opts_service_list, "[--stats]" },
 		{ xlvs_opts_service, "VIP[:PORT][/PROTO] [tcp|udp]" },
-		{ xlvs_opts_service_add, "VIP[:PORT][/PROTO] [tcp|udp] [scheduler NAME] [forward dr|tun|gue] "
-					 "[ring-size N] [echo|no-echo]" },
+		{ xlvs_opts_service_add,
+		  "VIP[:PORT][/PROTO] [tcp|udp] [scheduler NAME] [scheduler-flags FLAG,...] "
+		  "[forward dr|tun|gue] "
+		  "[ring-size N] [echo|no-echo]" },
 		{ xlvs_opts_real, "SERVICE REAL[:PORT]" },
 		{ xlvs_opts_real_add, "SERVICE REAL[:PORT] [weight N] [forward dr|tun|gue] [gue-port N]" },
 		{ xlvs_opts_real_weight, "SERVICE REAL[:PORT] N" },

@@ -144,7 +144,7 @@ static const struct row rows[] = {
 	  SVC_ADD("{\"vip\": \"198.18.0.11\", \"port\": 80, \"protocol\": \"tcp\"}",
 		  ", \"scheduler\": \"wlc\""),
 	  FILE_SVC("{ vip: 198.18.0.11, port: 80, protocol: tcp, scheduler: wlc }"),
-	  "scheduler: 'wlc' is not supported yet (use maglev)" },
+	  "scheduler: 'wlc' is not supported yet (use maglev, mh, sh, dh, rr or wrr)" },
 	{ "service scheduler unknown",
 	  SVC_ADD("{\"vip\": \"198.18.0.11\", \"port\": 80, \"protocol\": \"tcp\"}",
 		  ", \"scheduler\": \"fastest\""),

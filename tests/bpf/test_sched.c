@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Schedulers other than Maglev (bpf/sched.h) on new flows: each row installs
+ * one service with its reals and table (maps/schedtab.c, as the daemon
+ * writes it), sends new flows and compares the reals they got (read from the
+ * connection entries) with what the row expects, written out here.
+ * The test pins itself to one CPU: rr/wrr cursors are per CPU.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schedtab.h"
+#include "world.h"
+#include "xlvs_lb.skel.h"
+
+#define SVC_ID	   (STD_SVC_MAX + 1)
+#define REAL0	   4000 /* first real id of the row's service, above the standard ones */
+#define NREALS	   4
+#define VIP	   "198.18.0.200"
+#define RING_SLOTS (1u << 20)
+#define TABLE	   251 /* the row's slice: a prime, like every ring_size */
+#define SPREAD_N   1000
+
+static struct world w;
+static uint32_t base;
+
+static const char *const real_addrs[NREALS] = { "198.18.9.1", "198.18.9.2", "198.18.9.3", "198.18.9.4" };
+
+static void setup(void)
+{
+	struct world_opts o = { .ring_slots = RING_SLOTS };
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0, "pin to CPU 0");
+	world_open(&w, &o);
+	world_std(&w);
+	base = w.ring_base[STD_SVC_MAX - 1] + std_svcs[STD_SVC_MAX - 1].ring_size;
+}
+
+static void teardown(void)
+{
+	world_close(&w);
+}
+
+TestSuite(sched, .init = setup, .fini = teardown);
+
+/* The service: sched with flags over reals of these weights (n of them), its table built. */
+static void install(uint8_t sched, uint32_t flags, const uint32_t *weights, int n)
+{
+	struct xlvs_maglev_backend b[NREALS];
+	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct xlvs_service s = {
+		.id = SVC_ID, .ring_base = base, .ring_size = TABLE, .flags = flags, .sched = sched
+	};
+	uint32_t *table = calloc(TABLE, sizeof(*table));
+	struct xlvs_real r;
+	int i;
+
+	cr_assert(table);
+	for (i = 0; i < n; i++) {
+		r = (struct xlvs_real){ .family = XLVS_AF_INET,
+					.fwd = XLVS_FWD_DR,
+					.flags = XLVS_REAL_F_ACTIVE | XLVS_REAL_F_NH_VALID,
+					.svc_id = SVC_ID,
+					.weight = weights[i] };
+		parse_addr(4, real_addrs[i], r.addr);
+		real_mac(REAL0 + (uint32_t)i, r.nh_mac);
+		world_set_real(&w, REAL0 + (uint32_t)i, &r);
+		b[i] = (struct xlvs_maglev_backend){ REAL0 + (uint32_t)i, weights[i], real_addrs[i],
+						     strlen(real_addrs[i]) };
+	}
+	cr_assert_eq(xlvs_sched_build(sched, table, TABLE, b, (size_t)n), 0);
+	s.sched_len = (uint32_t)xlvs_sched_period(sched, b, (size_t)n);
+	cr_assert_geq(xlvs_ring_write(MAP_FD(&w, xlvs_ring), base, NULL, table, TABLE), 0);
+	free(table);
+	parse_addr(4, VIP, k.addr);
+	world_vip_filter_add(&w, XLVS_AF_INET, k.addr);
+	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_services), &k, &s, 0), 0);
+}
+
+/* A SYN from src:sport to dst; the index (0..3) of the real its entry names, -1: none. */
+static int new_flow(const char *src, uint16_t sport)
+{
+	struct pkt_spec p = { .family = 4,
+			      .proto = IPPROTO_TCP,
+			      .src = src,
+			      .dst = VIP,
+			      .sport = sport,
+			      .dport = 80,
+			      .tcp_flags = TH_SYN };
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	size_t len = pkt_build(&p, in), out_len;
+	struct xlvs_flow f;
+	struct xlvs_conn c;
+
+	world_run(&w, in, len, out, &out_len);
+	spec_flow(&p, &f);
+	if (!world_get_conn(&w, &f, &c))
+		return -1;
+	return (int)(c.real_id - REAL0);
+}
+
+/* Reals of n new flows from one client, ports sport0.., as letters: "ABCA". */
+static void sequence(uint16_t sport0, int n, char *out)
+{
+	int i, r;
+
+	for (i = 0; i < n; i++) {
+		r = new_flow(CLIENT4, (uint16_t)(sport0 + i));
+		out[i] = r < 0 ? '-' : (char)('A' + r);
+	}
+	out[n] = '\0';
+}
+
+static const char *client(int i, char *buf)
+{
+	snprintf(buf, 32, "198.18.%d.%d", 100 + i / 250, 1 + i % 250);
+	return buf;
+}
+
+/* ---- rr, wrr ---------------------------------------------------------------- */
+
+struct seq_row {
+	const char *name;
+	uint8_t sched;
+	uint32_t weights[NREALS];
+	int nreals;
+	const char *want; /* the reals of consecutive new flows */
+};
+
+static const struct seq_row seq_rows[] = {
+	{ "rr: each real in turn", XLVS_SCHED_RR, { 1, 1, 1 }, 3, "ABCABCABC" },
+	{ "rr: weights do not matter", XLVS_SCHED_RR, { 5, 1, 2 }, 3, "ABCABC" },
+	{ "rr: weight 0 gets nothing", XLVS_SCHED_RR, { 1, 0, 1 }, 3, "ACACAC" },
+	/* ip_vs_wrr.c for 4,3,2: cw 4: A; 3: A B; 2: A B C; 1: A B C */
+	{ "wrr 4,3,2 as IPVS", XLVS_SCHED_WRR, { 4, 3, 2 }, 3, "AABABCABCAABABCABC" },
+	/* gcd 2: cw 3: A; 1: A B */
+	{ "wrr 4,2: by the gcd", XLVS_SCHED_WRR, { 4, 2 }, 2, "AABAAB" },
+	{ "wrr: weight 0 gets nothing", XLVS_SCHED_WRR, { 2, 0, 1 }, 3, "AACAAC" },
+	{ "wrr: all weight 0: no real", XLVS_SCHED_WRR, { 0, 0 }, 2, "--" },
+};
+
+Test(sched, rr_wrr_sequences)
+{
+	char got[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(seq_rows) / sizeof(seq_rows[0]); i++) {
+		const struct seq_row *r = &seq_rows[i];
+		uint32_t key = SVC_ID;
+		uint64_t zero[256] = { 0 };
+
+		/* each row starts the walk at the sequence's start */
+		cr_assert_eq(bpf_map_update_elem(bpf_map__fd(w.skel->maps.xlvs_sched_cursor), &key, zero, 0),
+			     0);
+		install(r->sched, 0, r->weights, r->nreals);
+		sequence((uint16_t)(1000 + 100 * i), (int)strlen(r->want), got);
+		cr_expect_str_eq(got, r->want, "%s: got %s", r->name, got);
+	}
+}
+
+/* ---- sh, dh, mh -------------------------------------------------------------- */
+
+/* Same client, other ports: one real (sh, mh without the port flag). */
+static void expect_sticky(uint8_t sched, uint32_t flags, const char *what)
+{
+	static const uint32_t weights[NREALS] = { 1, 1, 1, 1 };
+	char buf[32];
+	int c, i, first;
+
+	install(sched, flags, weights, NREALS);
+	for (c = 0; c < 20; c++) {
+		first = new_flow(client(c, buf), 1000);
+		cr_assert_geq(first, 0, "%s: client %d got no real", what, c);
+		for (i = 1; i < 8; i++)
+			cr_expect_eq(new_flow(buf, (uint16_t)(1000 + i)), first, "%s: client %d port %d",
+				     what, c, 1000 + i);
+	}
+}
+
+Test(sched, sh_same_source_same_real)
+{
+	expect_sticky(XLVS_SCHED_SH, 0, "sh");
+}
+
+Test(sched, mh_same_source_same_real)
+{
+	expect_sticky(XLVS_SCHED_MH, 0, "mh");
+}
+
+Test(sched, sh_fallback_flags_keep_the_source)
+{
+	expect_sticky(XLVS_SCHED_SH, XLVS_SVC_F_SCHED_FALLBACK, "sh-fallback");
+}
+
+/* Counts of SPREAD_N clients' first flows per real. */
+static void spread(uint16_t sport0, int *count)
+{
+	char buf[32];
+	int i, r;
+
+	memset(count, 0, NREALS * sizeof(*count));
+	for (i = 0; i < SPREAD_N; i++) {
+		r = new_flow(client(i, buf), (uint16_t)(sport0 + i));
+		cr_assert(r >= 0 && r < NREALS, "client %d: real %d", i, r);
+		count[r]++;
+	}
+}
+
+struct spread_row {
+	const char *name;
+	uint8_t sched;
+	uint32_t flags;
+	uint32_t weights[NREALS];
+	int want[NREALS]; /* of SPREAD_N flows, each within +-TOLERANCE */
+};
+
+/* 1000 clients over 4 equal reals: 250 each; +-70 is over 4 standard deviations (13.7). */
+#define TOLERANCE 70
+
+static const struct spread_row spread_rows[] = {
+	{ "sh equal weights", XLVS_SCHED_SH, 0, { 1, 1, 1, 1 }, { 250, 250, 250, 250 } },
+	{ "sh weights 3,1,0 (+fallback)",
+	  XLVS_SCHED_SH,
+	  XLVS_SVC_F_SCHED_FALLBACK,
+	  { 3, 1, 0, 0 },
+	  { 750, 250, 0, 0 } },
+	{ "mh equal weights", XLVS_SCHED_MH, 0, { 1, 1, 1, 1 }, { 250, 250, 250, 250 } },
+	{ "mh weight 0 gets nothing", XLVS_SCHED_MH, 0, { 1, 1, 0, 1 }, { 333, 333, 0, 333 } },
+	{ "sh-port equal weights",
+	  XLVS_SCHED_SH,
+	  XLVS_SVC_F_SCHED_PORT,
+	  { 1, 1, 1, 1 },
+	  { 250, 250, 250, 250 } },
+};
+
+Test(sched, sh_mh_spread)
+{
+	int count[NREALS], j;
+	size_t i;
+
+	for (i = 0; i < sizeof(spread_rows) / sizeof(spread_rows[0]); i++) {
+		const struct spread_row *r = &spread_rows[i];
+
+		install(r->sched, r->flags, r->weights, NREALS);
+		spread((uint16_t)(2000 + i * SPREAD_N), count);
+		for (j = 0; j < NREALS; j++)
+			cr_expect(count[j] >= r->want[j] - TOLERANCE && count[j] <= r->want[j] + TOLERANCE,
+				  "%s: real %c got %d of %d, want %d +- %d", r->name, 'A' + j, count[j],
+				  SPREAD_N, r->want[j], TOLERANCE);
+	}
+}
+
+/*
+ * Weight 0 in sh's and dh's buckets: without fallback its clients get no real
+ * (IPVS: no destination available), with it they go elsewhere and nobody
+ * reaches it.
+ */
+struct zero_row {
+	const char *name;
+	uint8_t sched;
+	uint32_t flags;
+	int want_dropped; /* of SPREAD_N clients: exactly 0, or some */
+};
+
+static const struct zero_row zero_rows[] = {
+	{ "sh without fallback: weight 0's clients dropped", XLVS_SCHED_SH, 0, 1 },
+	{ "sh-fallback: weight 0 skipped", XLVS_SCHED_SH, XLVS_SVC_F_SCHED_FALLBACK, 0 },
+	{ "dh-fallback: weight 0 skipped", XLVS_SCHED_DH, XLVS_SVC_F_SCHED_FALLBACK, 0 },
+};
+
+Test(sched, weight0_fallback)
+{
+	static const uint32_t weights[NREALS] = { 1, 0, 1, 1 };
+	char buf[32];
+	size_t i;
+	int c, r, dropped, to_zero;
+
+	for (i = 0; i < sizeof(zero_rows) / sizeof(zero_rows[0]); i++) {
+		install(zero_rows[i].sched, zero_rows[i].flags, weights, NREALS);
+		dropped = to_zero = 0;
+		for (c = 0; c < SPREAD_N; c++) {
+			r = new_flow(client(c, buf), (uint16_t)(5000 + i * SPREAD_N + c));
+			dropped += r < 0;
+			to_zero += r == 1;
+		}
+		cr_expect_eq(to_zero, 0, "%s: the weight-0 real got %d flows", zero_rows[i].name, to_zero);
+		if (zero_rows[i].want_dropped)
+			cr_expect_gt(dropped, 0, "%s", zero_rows[i].name);
+		else
+			cr_expect_eq(dropped, 0, "%s: %d dropped", zero_rows[i].name, dropped);
+	}
+}
+
+/* dh hashes the destination: every client of the one VIP gets one real. */
+Test(sched, dh_same_destination_same_real)
+{
+	static const uint32_t weights[NREALS] = { 1, 1, 1, 1 };
+	char buf[32];
+	int c, first;
+
+	install(XLVS_SCHED_DH, 0, weights, NREALS);
+	first = new_flow(client(0, buf), 1000);
+	cr_assert_geq(first, 0);
+	for (c = 1; c < 50; c++)
+		cr_expect_eq(new_flow(client(c, buf), (uint16_t)(1000 + c)), first, "client %d", c);
+}
+
+/* mh is Maglev: a real's removal moves only its own clients (the fallback is for weight 0 before a rebuild). */
+Test(sched, mh_stable_when_a_real_goes)
+{
+	static const uint32_t before[NREALS] = { 1, 1, 1, 1 }, after[NREALS] = { 1, 1, 0, 1 };
+	int was[200], c, now, moved = 0;
+	char buf[32];
+
+	install(XLVS_SCHED_MH, 0, before, NREALS);
+	for (c = 0; c < 200; c++)
+		was[c] = new_flow(client(c, buf), 1000);
+	install(XLVS_SCHED_MH, 0, after, NREALS);
+	for (c = 0; c < 200; c++) {
+		now = new_flow(client(c, buf), 1100);
+		cr_expect_neq(now, 2, "client %d still on the removed real", c);
+		if (was[c] != 2)
+			moved += now != was[c];
+	}
+	/* Maglev's ring of 251 slots moves a few slots beyond the removed real's */
+	cr_expect_leq(moved, 20, "%d clients of the other reals moved", moved);
+}
+
+/* mh-fallback: a ring still naming a weight-0 real (not rebuilt yet) sends its clients elsewhere. */
+Test(sched, mh_fallback_skips_weight0)
+{
+	static const uint32_t weights[NREALS] = { 1, 1, 1, 1 };
+	struct xlvs_real r;
+	char buf[32];
+	int c, got, dropped = 0;
+
+	install(XLVS_SCHED_MH, XLVS_SVC_F_SCHED_FALLBACK, weights, NREALS);
+	world_get_real(&w, REAL0 + 2, &r);
+	r.weight = 0;
+	world_set_real(&w, REAL0 + 2, &r);
+	for (c = 0; c < 300; c++) {
+		got = new_flow(client(c, buf), 1000);
+		dropped += got < 0;
+		cr_expect_neq(got, 2, "client %d", c);
+	}
+	cr_expect_eq(dropped, 0);
+}
