@@ -132,19 +132,19 @@ struct lifetimes_ms {
 	uint32_t ms[XLVS_TO_MAX];
 };
 
-#define LIFETIME(i)                                                                                          \
-	[XLVS_TO_##i] = { .name = xlvs_timeout_names[XLVS_TO_##i],                                           \
-			  .fn = cf_key_duration,                                                             \
-			  FIELD(struct lifetimes_ms, ms[XLVS_TO_##i]),                                       \
-			  .min = 1000,                                                                       \
-			  .max = XLVS_TIMEOUT_MAX_S * 1000u }
+/* From abi.h's X-macro list, so the names are literals a static table may hold. */
+#define LIFETIME(id, word, secs)                                                                             \
+	[XLVS_TO_##id] = { .name = word,                                                                     \
+			   .fn = cf_key_duration,                                                            \
+			   FIELD(struct lifetimes_ms, ms[XLVS_TO_##id]),                                     \
+			   .min = 1000,                                                                      \
+			   .max = XLVS_TIMEOUT_MAX_S * 1000u },
 
 /*
  * `timeouts: {tcp: 15m, tcp_fin: 2m, tcp_syn: 1m, udp: 5m}`, any subset, into
  * the uint32_t[XLVS_TO_MAX] at k->off: whole seconds, 1 s to a week (abi.h).
  */
-static const struct key timeout_keys[XLVS_TO_MAX] = { LIFETIME(TCP), LIFETIME(TCP_FIN), LIFETIME(TCP_SYN),
-						      LIFETIME(UDP) };
+static const struct key timeout_keys[XLVS_TO_MAX] = { XLVS_TIMEOUTS(LIFETIME) };
 
 int cf_key_timeouts(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
