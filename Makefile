@@ -222,6 +222,9 @@ $(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/wo
 $(UPGRADE) $(BUILD)/bpf $(BUILD)/tests $(BUILD)/bench $(BUILD)/cli $(BUILD)/man:
 	$(Q)mkdir -p $@
 
+# make test's fuzz pass: short, so CI stays in budget; `make fuzz FUZZ_SECONDS=N` runs longer.
+TEST_FUZZ_SECONDS ?= 10
+
 test: deps
 	$(Q)$(MAKE) format-check
 	$(Q)$(MAKE) all
@@ -229,6 +232,8 @@ test: deps
 	$(Q)$(TEST_UNIT) --jobs 2
 	$(call msg,TEST,bpf fixtures)
 	$(Q)$(TEST_BPF) --jobs 2
+	$(call msg,TEST,fuzz (bounded: $(TEST_FUZZ_SECONDS) s per target))
+	$(Q)$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(call msg,TEST,end to end)
 	$(Q)BUILD=$(abspath $(BUILD)) tests/e2e/run.sh
 
