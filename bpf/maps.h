@@ -78,6 +78,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_real_stats SEC(".maps");
 
+/* Shared by all CPUs (the schedulers need the global count), updated with atomic adds;
+ * mmapable so xlvsd's corrections are atomic adds too (abi.h struct xlvs_real_load). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_real_load);
+	__uint(max_entries, XLVS_MAX_REALS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_real_load SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);

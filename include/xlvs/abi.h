@@ -113,6 +113,7 @@ enum xlvs_timeout {
 /* Real flags (struct xlvs_real.flags). */
 #define XLVS_REAL_F_ACTIVE	(1u << 0)	/* entry in use; cleared entries reschedule their flows */
 #define XLVS_REAL_F_NH_VALID	(1u << 1)	/* nh_mac/nh_ifindex resolved by userspace: skip bpf_fib_lookup */
+#define XLVS_REAL_F_COUNTED	(1u << 2)	/* its service's scheduler reads xlvs_real_load: keep it */
 
 /* Runtime feature flags (struct xlvs_config.flags). */
 #define XLVS_CFG_F_FRAG_DROP	(1u << 0)	/* drop IPv4/IPv6 fragments instead of passing them to the kernel */
@@ -209,8 +210,12 @@ struct xlvs_service {
 	__u8 pad[3];
 	__u32 sched_len;	/* rr, wrr: the sequence's period, its first slots of the slice */
 	__u32 timeout[XLVS_TO_MAX]; /* connection lifetimes, s; 0 = xlvs_config.timeout's */
+	__u32 persist_timeout;	/* s a client's template lives (ipvsadm -p); 0 = not persistent */
+	__u32 sched_expire;	/* lblc, lblcr: s an idle destination's assignment is kept */
+	__u8 persist_plen;	/* client prefix length a template covers (ipvsadm -M): 32/128 = one address */
+	__u8 pad2[3];
 };
-XLVS_ABI_SIZE(struct xlvs_service, 40);
+XLVS_ABI_SIZE(struct xlvs_service, 52);
 
 /* xlvs_vips: HASH (struct xlvs_vip_key) -> struct xlvs_vip: per-address behaviour
  * (ICMP echo), maintained by userspace from the services on that address.
@@ -248,6 +253,35 @@ struct xlvs_real {
 				/* flow reads its real, never its service */
 };
 XLVS_ABI_SIZE(struct xlvs_real, 68);
+
+/*
+ * xlvs_real_load: ARRAY (mmapable) real id -> struct xlvs_real_load: the
+ * connections lc, wlc, sed, nq, lblc and lblcr weigh, kept by the data path
+ * for reals flagged XLVS_REAL_F_COUNTED (an entry's class is active when it
+ * is TCP in OPEN, inactive otherwise, as ActiveConn/InActConn) with atomic
+ * adds on insert, state change and delete. Entries the kernel's LRU evicts
+ * are not seen: xlvsd's sweep subtracts those it deletes and reconciles the
+ * rest from a table walk with atomic adds through the mapping. Signed: a
+ * transient count below zero reads as zero, not as four billion.
+ */
+struct xlvs_real_load {
+	__s32 active;
+	__s32 inactive;
+};
+XLVS_ABI_SIZE(struct xlvs_real_load, 8);
+
+/*
+ * A client (or destination) address within a service: the key of the
+ * persistence templates (xlvs_persist, the client's masked address) and of
+ * lblc/lblcr's destination table (xlvs_lblc).
+ */
+struct xlvs_svc_addr_key {
+	__be32 addr[4];
+	__u32 svc_id;
+	__u8 family;
+	__u8 pad[3];
+};
+XLVS_ABI_SIZE(struct xlvs_svc_addr_key, 24);
 
 /* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size).
  * The slice is the scheduler's table (maps/schedtab.h): maglev and mh a Maglev ring, sh and dh
