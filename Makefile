@@ -52,7 +52,7 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/xlvs/*.h)
 E2E_BPF    := $(BUILD)/tests/xdp_pass.bpf.o
-E2E_TOOLS  := $(BUILD)/tests/udp-name $(BUILD)/tests/syn-flood
+E2E_TOOLS  := $(BUILD)/tests/udp-name $(BUILD)/tests/syn-flood $(BUILD)/tests/pasv-name
 UPGRADE    := $(BUILD)/tests/upgrade
 XLVSD_V2   := $(UPGRADE)/xlvsd
 ABI_HDRS   := $(wildcard include/xlvs/*.h)
@@ -114,6 +114,11 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/udp-name: tests/e2e/udp-name.c | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# The persistence scenarios' passive-FTP-like server and client.
+$(BUILD)/tests/pasv-name: tests/e2e/pasv-name.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
