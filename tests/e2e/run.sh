@@ -5,6 +5,7 @@
 # summary line is "e2e: N passed, N failed". Everything is removed on exit, even on Ctrl-C.
 set -u
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sched.sh"
 
 XLVSD=$BUILD/xlvsd
 XLVS=$BUILD/xlvs
@@ -1152,6 +1153,12 @@ main() {
 	scenario "reused client ports: a killed real, quiesced, gets none after detection" s_reuse_quiesce
 	scenario "reused client ports: a drained real gets none, its upload finishes" s_reuse_drain
 	scenario "xlvs import: ipvsadm rules and a keepalived.conf forward as written" s_import
+	scenario "scheduler rr: IPVS order on one CPU, equal shares across CPUs" s_sched_rr
+	scenario "scheduler wrr 4,3,2: IPVS order on one CPU, proportions across CPUs" s_sched_wrr
+	scenario "scheduler sh: a client address keeps its real, addresses spread" s_sched_sh
+	scenario "scheduler mh: a client address keeps its real, addresses spread" s_sched_mh
+	scenario "scheduler dh: a destination keeps its real, destinations spread" s_sched_dh
+	scenario "scheduler maglev (default): one client's connections spread" s_sched_maglev
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify

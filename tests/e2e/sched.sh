@@ -1,0 +1,220 @@
+# SPDX-License-Identifier: GPL-2.0
+# Scheduler and persistence scenarios (issue 11), sourced by run.sh: real connections through the
+# VIP, from many client addresses, distribute as each scheduler promises. Every bound is written
+# here with its reason. Each scenario calls sched_up, which traps sched_down: the extra addresses
+# and servers go away when the scenario's subshell exits, failed or not.
+
+# Extra client addresses (on the client's eth0; the reals reach them on the LAN), extra VIPs (on
+# the reals' lo, routed to the director by the client's 198.18.1.0/24 route).
+SCHED_CLIENTS=($(seq -f 198.18.0.%g 150 173))	# 24
+SCHED_VIPS=($(seq -f 198.18.1.%g 20 27))	# 8, for dh
+PASV_VIP_OFF=198.18.1.30			# port 0, no persistence (the control run)
+PASV_VIP=198.18.1.31				# port 0, persistence 300
+PASV_VIP_NET=198.18.1.32			# port 0, persistence 300, netmask /24
+PASV_PORT=2121
+SLOW_PORT=8080
+SLOW_HOLD=4					# s real1 holds each connection in the lc scenarios
+
+# sched_batch NS VERB DEV ADDRESS...: `ip addr VERB ADDRESS/32 dev DEV` for each, in one ip run.
+sched_batch() {
+	local ns=$1 verb=$2 dev=$3 a; shift 3
+	for a in "$@"; do echo "addr $verb $a/32 dev $dev"; done | in_ns "$ns" ip ${force:+-force} -batch -
+}
+
+sched_up() {
+	local i
+	trap sched_down EXIT
+	sched_batch "$NS_CL" add eth0 "${SCHED_CLIENTS[@]}" || fail "client addresses"
+	for i in 0 1 2; do
+		sched_batch "${NS_R[$i]}" add lo "${SCHED_VIPS[@]}" $PASV_VIP_OFF $PASV_VIP $PASV_VIP_NET ||
+			fail "VIPs on real$((i + 1))"
+	done
+}
+
+sched_down() {
+	local i f
+	for f in "$E2E_DIR"/sched-*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
+	force=1 sched_batch "$NS_CL" del eth0 "${SCHED_CLIENTS[@]}" >/dev/null 2>&1
+	for i in 0 1 2; do
+		force=1 sched_batch "${NS_R[$i]}" del lo "${SCHED_VIPS[@]}" $PASV_VIP_OFF $PASV_VIP $PASV_VIP_NET \
+			>/dev/null 2>&1
+	done
+}
+
+# sched_server I TAG COMMAND...: COMMAND in real I+1's namespace until sched_down.
+sched_server() {
+	local i=$1 tag=$2; shift 2
+	(nsenter --net=/run/netns/"${NS_R[$i]}" "$@" >/dev/null 2>&1 &
+	echo $! >"$E2E_DIR/sched-$tag$i.pid")
+}
+
+# sched_svc SCHEDULER VIP PORT WEIGHT1 WEIGHT2 WEIGHT3 [YAML LINE...]: a DR service over the three
+# reals ("" for SCHEDULER: no scheduler key, the default), with extra keys.
+sched_svc() {
+	local s=$1 vip=$2 port=$3 w1=$4 w2=$5 w3=$6 line; shift 6
+	svc_yaml "$vip" "$port" tcp dr "${REAL4[0]}:$w1" "${REAL4[1]}:$w2" "${REAL4[2]}:$w3"
+	[ -n "$s" ] && echo "    scheduler: $s"
+	for line in "$@"; do echo "    $line"; done
+}
+
+# fetch VIP SOURCE N [CPU]: N connections one after the other from SOURCE to VIP:80 (curl pinned to
+# CPU when given); prints the answering reals' names, one a line. Fails on any failed connection.
+fetch() {
+	local vip=$1 src=$2 n=$3 cpu=${4:-} i out
+	for i in $(seq "$n"); do
+		out=$(in_ns "$NS_CL" ${cpu:+taskset -c "$cpu"} curl -s --max-time 3 --interface "$src" "$(url "$vip")") ||
+			fail "connection $i from $src to $vip failed"
+		case $out in real[123]\ *) echo "${out%% *}";; *) fail "connection $i from $src to $vip: answer '$out'";; esac
+	done
+}
+
+# fetch_udp VIP SOURCE: one UDP request from SOURCE (a new port) to VIP:5353; prints the real's name.
+fetch_udp() {
+	local out
+	out=$(in_ns "$NS_CL" sh -c "echo ping | socat -T2 - UDP4:$1:5353,bind=$2") || fail "UDP from $2 to $1 failed"
+	case $out in real[123]) echo "$out";; *) fail "UDP from $2 to $1: answer '$out'";; esac
+}
+
+# tally NAMES: "real1 real2 real3" counts of a fetch's output.
+tally() { echo "$(grep -cx real1 <<<"$1") $(grep -cx real2 <<<"$1") $(grep -cx real3 <<<"$1")"; }
+
+# within GOT WANT TOLERANCE WHAT: fails unless |GOT - WANT| <= TOLERANCE.
+within() {
+	[ $(($1 > $2 ? $1 - $2 : $2 - $1)) -le "$3" ] || fail "$4: $1, want $2 ± $3"
+}
+
+# rotation_of NAMES PATTERN...: fails unless NAMES (one a line) follow PATTERN over and over from
+# some point of it: the exact IPVS order, whatever position the per-CPU cursor started at.
+rotation_of() {
+	local -a got=($1) pat; shift; pat=("$@")
+	local k i p=${#pat[@]}
+	for ((k = 0; k < p; k++)); do
+		for ((i = 0; i < ${#got[@]}; i++)); do [ "${got[$i]}" = "${pat[$(((i + k) % p))]}" ] || break; done
+		[ "$i" = "${#got[@]}" ] && return 0
+	done
+	fail "order ${got[*]:0:18}... is no rotation of (${pat[*]})"
+}
+
+# The rr/wrr cursor is per CPU (bpf/sched.h): the new flows one CPU handles walk IPVS's sequence
+# exactly. A SYN from a curl pinned to CPU 0 is handled on CPU 0 all the way: the veth hands it to
+# the bridge's backlog and the director's XDP on the CPU that sent it. Unpinned, each CPU walks
+# its own stretch of the sequence, so a real's count may differ from its share by a bit less than
+# its deviation over one stretch, per CPU: under 2/3 for rr, 1.23 for wrr 4,3,2 (the largest over
+# every stretch of A A B A B C A B C); the bounds below round that up to 1 and 2 per CPU.
+sched_cpus() { getconf _NPROCESSORS_ONLN; }
+
+# rr, 3 equal reals: 60 pinned connections go real1 real2 real3 in turn (exactly 20 each); 60
+# unpinned ones give each real 20 ± 1 per CPU.
+s_sched_rr() {
+	local names cpus
+	sched_up
+	config native "$(sched_svc rr $VIP4 80 1 1 1)"
+	reload
+	names=$(fetch $VIP4 $CLIENT4 60 0) || exit 1
+	rotation_of "$names" real1 real2 real3
+	echo "   rr, 60 connections pinned to CPU 0: $(tally "$names") in IPVS order"
+	cpus=$(sched_cpus)
+	names=$(fetch $VIP4 $CLIENT4 60) || exit 1
+	read -ra got <<<"$(tally "$names")"
+	for i in 0 1 2; do within "${got[$i]}" 20 "$cpus" "rr over $cpus CPUs: real$((i + 1)) of 60"; done
+	echo "   rr, 60 connections on any of $cpus CPUs: ${got[*]}"
+}
+
+# wrr 4,3,2: 90 pinned connections follow A A B A B C A B C (A real1, B real2, C real3), exactly
+# 40/30/20; 90 unpinned ones 40/30/20 ± 2 per CPU.
+s_sched_wrr() {
+	local names cpus want=(40 30 20)
+	sched_up
+	config native "$(sched_svc wrr $VIP4 80 4 3 2)"
+	reload
+	names=$(fetch $VIP4 $CLIENT4 90 0) || exit 1
+	rotation_of "$names" real1 real1 real2 real1 real2 real3 real1 real2 real3
+	echo "   wrr 4,3,2, 90 connections pinned to CPU 0: $(tally "$names") in IPVS order"
+	cpus=$(sched_cpus)
+	names=$(fetch $VIP4 $CLIENT4 90) || exit 1
+	read -ra got <<<"$(tally "$names")"
+	for i in 0 1 2; do
+		within "${got[$i]}" "${want[$i]}" $((2 * cpus)) "wrr over $cpus CPUs: real$((i + 1)) of 90"
+	done
+	echo "   wrr 4,3,2, 90 connections on any of $cpus CPUs: ${got[*]}"
+}
+
+# distinct NAMES: how many different reals answered.
+distinct() { sort -u <<<"$1" | grep -c .; }
+
+# sh or mh (by the client's address): 2 UDP requests from each of 6 addresses reach one real per
+# address; 3 TCP connections from each of 24 client addresses (3 source
+# ports each) all reach one real per address, and the addresses reach all three reals (each
+# address lands on a given real with p = 1/3: all 24 missing one has p = 3 (2/3)^24 = 2e-4 %;
+# the hash is fixed, so a pass is no luck of the draw). With the -port flag the port counts too:
+# 30 connections of one address reach at least 2 reals (all on one: p = 3^-29).
+s_sched_source() {
+	local s=$1 a i names per=() out
+	sched_up
+	config native "$(sched_svc "$s" $VIP4 80 1 1 1; svc_yaml $VIP4 5353 udp dr "${REAL4[@]/%/:1}"
+			 echo "    scheduler: $s")"
+	reload
+	# UDP: 2 requests (2 source ports) from each of 6 addresses, at once (socat lingers 0.5 s)
+	for a in "${SCHED_CLIENTS[@]:0:6}"; do
+		for i in 1 2; do fetch_udp $VIP4 "$a" >"$E2E_DIR/udp-$a-$i" & done
+	done
+	wait
+	for a in "${SCHED_CLIENTS[@]:0:6}"; do
+		names=$(cat "$E2E_DIR/udp-$a-1" "$E2E_DIR/udp-$a-2")
+		[ "$(grep -c . <<<"$names")" = 2 ] || fail "$s: UDP requests of $a unanswered ($(echo $names))"
+		[ "$(distinct "$names")" = 1 ] || fail "$s: UDP requests of $a answered by $(echo $names)"
+	done
+	for a in "${SCHED_CLIENTS[@]}"; do
+		names=$(fetch $VIP4 "$a" 3) || exit 1
+		[ "$(distinct "$names")" = 1 ] || fail "$s: the connections of $a reached $(echo $names)"
+		per+=("$(head -1 <<<"$names")")
+	done
+	out=$(printf '%s\n' "${per[@]}")
+	echo "   $s: each of 24 addresses on one real; addresses per real: $(tally "$out")"
+	[ "$(distinct "$out")" = 3 ] || fail "$s: 24 client addresses reached only $(distinct "$out") reals ($(tally "$out"))"
+	config native "$(sched_svc "$s" $VIP4 80 1 1 1 "scheduler_flags: [$s-port]")"
+	reload
+	names=$(fetch $VIP4 $CLIENT4 30) || exit 1
+	echo "   $s with $s-port: 30 connections of one address: $(tally "$names")"
+	[ "$(distinct "$names")" -ge 2 ] || fail "$s-port: 30 connections of $CLIENT4 all on one real"
+}
+s_sched_sh() { s_sched_source sh; }
+s_sched_mh() { s_sched_source mh; }
+
+# dh: 8 VIPs, a dh service each; 2 connections from each of 4 client addresses per VIP: all 8 reach
+# one real per VIP, and the VIPs reach at least 2 reals (all 8 on one: p = 3^-7; fixed hash).
+s_sched_dh() {
+	local v a yaml="" names all per=()
+	sched_up
+	for v in "${SCHED_VIPS[@]}"; do yaml+="$(sched_svc dh "$v" 80 1 1 1)"$'\n'; done
+	config native "$yaml"
+	reload
+	for v in "${SCHED_VIPS[@]}"; do
+		all=""
+		for a in "${SCHED_CLIENTS[@]:0:4}"; do
+			names=$(fetch "$v" "$a" 2) || exit 1
+			all+="$names"$'\n'
+		done
+		[ "$(distinct "$all")" = 1 ] || fail "dh: connections to $v reached $(tally "$all") (real1..3)"
+		per+=("$(head -1 <<<"$all")")
+	done
+	all=$(printf '%s\n' "${per[@]}")
+	echo "   dh: 8 connections from 4 clients to each of 8 VIPs on one real per VIP; VIPs per real: $(tally "$all")"
+	[ "$(distinct "$all")" -ge 2 ] || fail "dh: all 8 VIPs on one real"
+}
+
+# maglev, the default (no scheduler key): the whole flow is hashed, so one client's 60 connections
+# (60 source ports) spread over all reals: 20 each expected, σ 3.7; each real must get at least 5
+# (4σ below).
+s_sched_maglev() {
+	local names got
+	sched_up
+	config native "$(sched_svc "" $VIP4 80 1 1 1)"
+	reload
+	[ "$(xlvs -j service list | jq -r '.services[0].scheduler')" = maglev ] ||
+		fail "the default scheduler is not maglev: $(xlvs service list)"
+	names=$(fetch $VIP4 $CLIENT4 60) || exit 1
+	read -ra got <<<"$(tally "$names")"
+	echo "   maglev (default): 60 connections of one client: ${got[*]}"
+	for i in 0 1 2; do [ "${got[$i]}" -ge 5 ] || fail "maglev: real$((i + 1)) got ${got[$i]} of 60, want >= 5"; done
+}
