@@ -1159,6 +1159,9 @@ main() {
 	scenario "scheduler mh: a client address keeps its real, addresses spread" s_sched_mh
 	scenario "scheduler dh: a destination keeps its real, destinations spread" s_sched_dh
 	scenario "scheduler maglev (default): one client's connections spread" s_sched_maglev
+	scenario "scheduler lc: a slow real gets fewer connections" s_sched_lc
+	scenario "scheduler wlc: a slow real gets fewer connections" s_sched_wlc
+	scenario "persistence: passive-FTP-style sessions stay on one real, per client and per /24" s_sched_persist
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify

@@ -218,3 +218,135 @@ s_sched_maglev() {
 	echo "   maglev (default): 60 connections of one client: ${got[*]}"
 	for i in 0 1 2; do [ "${got[$i]}" -ge 5 ] || fail "maglev: real$((i + 1)) got ${got[$i]} of 60, want >= 5"; done
 }
+
+# slow_servers HOLD1 HOLD2 HOLD3: on SLOW_PORT real I answers with its name after HOLDI seconds.
+slow_servers() {
+	local i hold holds=("$@")
+	for i in 0 1 2; do
+		hold=${holds[$i]}
+		sched_server $i slow socat -T$((hold + 6)) TCP6-LISTEN:$SLOW_PORT,ipv6only=0,fork,reuseaddr \
+			SYSTEM:"sleep $hold; exec $REPO/tests/e2e/http-name.sh real$((i + 1))"
+	done
+	sleep 0.3	# the listeners
+}
+
+# fetch_at_once N: N connections to VIP4:SLOW_PORT, one started every 50 ms without waiting for
+# the others; prints the answering reals' names once all have answered. Fails on any failure.
+fetch_at_once() {
+	local n=$1 i names
+	for i in $(seq "$n"); do
+		in_ns "$NS_CL" curl -s --max-time $((SLOW_HOLD + 6)) "http://$VIP4:$SLOW_PORT/" >"$E2E_DIR/slow.$i" 2>&1 &
+		sleep 0.05
+	done
+	wait
+	names=$(for i in $(seq "$n"); do cut -d' ' -f1 "$E2E_DIR/slow.$i"; done)
+	[ "$(grep -cx 'real[123]' <<<"$names")" = "$n" ] ||
+		fail "only $(grep -cx 'real[123]' <<<"$names") of $n connections answered"
+	echo "$names"
+}
+
+# lc, wlc, sed, nq with one slow real: on :8080 real1 holds each connection SLOW_HOLD s before it
+# answers, real2 and real3 answer at once. 45 connections, one every 50 ms (all within real1's
+# hold): real1's stay active while the others' close within milliseconds, so a least-connection
+# scheduler gives real1 only those that arrive while both others are busy. rr would give it 15;
+# the bound is 5, a third of that.
+s_sched_least() {
+	local s=$1 i names got n=45
+	sched_up
+	slow_servers $SLOW_HOLD 0 0
+	config native "$(sched_svc "$s" $VIP4 $SLOW_PORT 1 1 1)"
+	reload
+	names=$(fetch_at_once $n) || exit 1
+	read -ra got <<<"$(tally "$names")"
+	echo "   $s, $n connections at once, real1 slow (${SLOW_HOLD} s): ${got[*]}"
+	[ "${got[0]}" -le 5 ] || fail "$s: the slow real1 got ${got[0]} of $n connections, want <= 5 (rr: 15)"
+}
+s_sched_lc() { s_sched_least lc; }
+s_sched_wlc() { s_sched_least wlc; }
+s_sched_sed() { s_sched_least sed; }
+s_sched_nq() { s_sched_least nq; }
+
+# pasv_sessions VIP N CLIENT...: N passive-FTP-like sessions (tests/e2e/pasv-name.c: a control
+# connection to PASV_PORT, then a data connection to the port the real names) from each CLIENT
+# address, the clients at once; prints "CLIENT CONTROL-REAL DATA-REAL" a session, DATA-REAL "-"
+# when the data connection reached a real that does not listen on that port.
+pasv_sessions() {
+	local vip=$1 n=$2 a; shift 2
+	for a in "$@"; do
+		(for i in $(seq "$n"); do
+			out=$(in_ns "$NS_CL" "$BUILD/tests/pasv-name" session "$vip" $PASV_PORT "$a")
+			echo "$a ${out:-FAILED -}"
+		done >"$E2E_DIR/pasv-$vip-$a") &
+	done
+	wait
+	for a in "$@"; do cat "$E2E_DIR/pasv-$vip-$a"; done
+}
+
+# column N LINES: the Nth word of each line.
+column() { cut -d' ' -f"$1" <<<"$2"; }
+
+# Passive-FTP-style sessions on port-0 services (default scheduler: maglev hashes each
+# connection's ports, so without persistence a data connection reaches the control's real with
+# p = 1/3). 3 sessions from each of 12 client addresses on three VIPs:
+# - no persistence: at least one of the 36 sessions splits (all kept: p = 3^-36): the check can fail;
+# - persistence 300: every session's two connections on one real, and a client's sessions all on
+#   one real; the 12 clients reach at least 2 reals (all on one: p = 3^-11);
+# - persistence 300 with persistence_netmask 255.255.255.0: the 12 addresses are in one /24, so
+#   all 36 sessions on one real.
+s_sched_persist() {
+	local clients=("${SCHED_CLIENTS[@]:0:12}") out a i bad
+	[ -x "$BUILD/tests/pasv-name" ] || fail "build first: $BUILD/tests/pasv-name missing (make)"
+	sched_up
+	for i in 0 1 2; do sched_server $i pasv "$BUILD/tests/pasv-name" serve real$((i + 1)) $PASV_PORT; done
+	config native "$(sched_svc "" $PASV_VIP_OFF 0 1 1 1
+		sched_svc "" $PASV_VIP 0 1 1 1 "persistence: 300"
+		sched_svc "" $PASV_VIP_NET 0 1 1 1 "persistence: 300" "persistence_netmask: 255.255.255.0")"
+	reload
+	sleep 0.2	# the servers
+
+	out=$(pasv_sessions $PASV_VIP_OFF 3 "${clients[@]}") || exit 1
+	grep -q FAILED <<<"$out" && fail "control connections failed: $(grep FAILED <<<"$out" | head -3)"
+	bad=$(awk '$2 != $3' <<<"$out" | grep -c .)
+	echo "   no persistence: $bad of 36 sessions split over two reals"
+	[ "$bad" -ge 1 ] || fail "without persistence all 36 sessions kept their real: the check below proves nothing"
+
+	out=$(pasv_sessions $PASV_VIP 3 "${clients[@]}") || exit 1
+	bad=$(awk '$2 != $3' <<<"$out")
+	[ -z "$bad" ] || fail "persistence: $(grep -c . <<<"$bad") of 36 sessions split: $(head -3 <<<"$bad" | tr '\n' ';')"
+	for a in "${clients[@]}"; do
+		[ "$(distinct "$(grep "^$a " <<<"$out" | cut -d' ' -f2)")" = 1 ] ||
+			fail "persistence: the sessions of $a reached several reals: $(grep "^$a " <<<"$out" | tr '\n' ';')"
+	done
+	echo "   persistence 300: 36 sessions whole; clients per real: $(tally "$(cut -d' ' -f1,2 <<<"$out" | sort -u | cut -d' ' -f2)")"
+	[ "$(distinct "$(column 2 "$out")")" -ge 2 ] || fail "persistence: all 12 clients on one real"
+
+	out=$(pasv_sessions $PASV_VIP_NET 3 "${clients[@]}") || exit 1
+	[ "$(distinct "$(column 2 "$out"; column 3 "$out")")" = 1 ] ||
+		fail "persistence_netmask /24: sessions on $(tally "$(column 2 "$out")") (control), $(tally "$(column 3 "$out")") (data)"
+	echo "   persistence 300, netmask /24: 36 sessions of 12 addresses all on $(head -1 <<<"$out" | cut -d' ' -f2)"
+}
+
+# lblc, lblcr (one VIP per service, so one destination): 20 connections one after the other, from 4
+# client addresses, all reach one real: never more active than its weight (1), it is never
+# overloaded. Then every real holds its connections SLOW_HOLD s and 12 start 50 ms apart: the
+# destination's real soon has more active connections than its weight while another has none
+# (fewer than half its weight), IPVS's overload rule, so the destination moves: at least 2 reals
+# answer (dh, without the rule, keeps all 12 on one).
+s_sched_locality() {
+	local s=$1 a names all=""
+	sched_up
+	config native "$(sched_svc "$s" $VIP4 80 1 1 1; sched_svc "$s" $VIP4 $SLOW_PORT 1 1 1)"
+	reload
+	for a in "${SCHED_CLIENTS[@]:0:4}"; do
+		names=$(fetch $VIP4 "$a" 5) || exit 1
+		all+="$names"$'\n'
+	done
+	echo "   $s: 20 connections one after the other: $(tally "$all")"
+	[ "$(distinct "$all")" = 1 ] || fail "$s: one destination, no load, yet several reals: $(tally "$all")"
+	slow_servers $SLOW_HOLD $SLOW_HOLD $SLOW_HOLD
+	names=$(fetch_at_once 12) || exit 1
+	echo "   $s: 12 connections at once, every real slow: $(tally "$names")"
+	[ "$(distinct "$names")" -ge 2 ] || fail "$s: 12 concurrent connections all on one real: never overloaded"
+}
+s_sched_lblc() { s_sched_locality lblc; }
+s_sched_lblcr() { s_sched_locality lblcr; }
