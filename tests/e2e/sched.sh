@@ -6,8 +6,8 @@
 
 # Extra client addresses (on the client's eth0; the reals reach them on the LAN), extra VIPs (on
 # the reals' lo, routed to the director by the client's 198.18.1.0/24 route).
-SCHED_CLIENTS=($(seq -f 198.18.0.%g 150 173))	# 24
-SCHED_VIPS=($(seq -f 198.18.1.%g 20 27))	# 8, for dh
+mapfile -t SCHED_CLIENTS < <(seq -f 198.18.0.%g 150 173)	# 24
+mapfile -t SCHED_VIPS < <(seq -f 198.18.1.%g 20 27)	# 8, for dh
 PASV_VIP_OFF=198.18.1.30			# port 0, no persistence (the control run)
 PASV_VIP=198.18.1.31				# port 0, persistence 300
 PASV_VIP_NET=198.18.1.32			# port 0, persistence 300, netmask /24
@@ -86,7 +86,7 @@ within() {
 # rotation_of NAMES PATTERN...: fails unless NAMES (one a line) follow PATTERN over and over from
 # some point of it: the exact IPVS order, whatever position the per-CPU cursor started at.
 rotation_of() {
-	local -a got=($1) pat; shift; pat=("$@")
+	local -a got pat; mapfile -t got <<<"$1"; shift; pat=("$@")
 	local k i p=${#pat[@]}
 	for ((k = 0; k < p; k++)); do
 		for ((i = 0; i < ${#got[@]}; i++)); do [ "${got[$i]}" = "${pat[$(((i + k) % p))]}" ] || break; done
@@ -106,7 +106,7 @@ sched_cpus() { getconf _NPROCESSORS_ONLN; }
 # rr, 3 equal reals: 60 pinned connections go real1 real2 real3 in turn (exactly 20 each); 60
 # unpinned ones give each real 20 ± 1 per CPU.
 s_sched_rr() {
-	local names cpus
+	local names cpus got i
 	sched_up
 	config native "$(sched_svc rr $VIP4 80 1 1 1)"
 	reload
@@ -123,7 +123,7 @@ s_sched_rr() {
 # wrr 4,3,2: 90 pinned connections follow A A B A B C A B C (A real1, B real2, C real3), exactly
 # 40/30/20; 90 unpinned ones 40/30/20 ± 2 per CPU.
 s_sched_wrr() {
-	local names cpus want=(40 30 20)
+	local names cpus got i want=(40 30 20)
 	sched_up
 	config native "$(sched_svc wrr $VIP4 80 4 3 2)"
 	reload
@@ -207,7 +207,7 @@ s_sched_dh() {
 # (60 source ports) spread over all reals: 20 each expected, σ 3.7; each real must get at least 5
 # (4σ below).
 s_sched_maglev() {
-	local names got
+	local names got i
 	sched_up
 	config native "$(sched_svc "" $VIP4 80 1 1 1)"
 	reload
