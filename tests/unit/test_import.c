@@ -121,7 +121,7 @@ static const struct import_case cases[] = {
 		  "    reals:\n"
 		  "      - address: 198.18.1.42\n"
 		  "        weight: 4\n",
-	  .err = "edits.rules:11: not carried: --set: xlvs has no per-protocol connection timeouts to set\n"
+	  .err = "edits.rules:11: not carried: --set: the importer does not carry timeouts: write them as 'timeouts: {tcp: T, tcp_fin: T, udp: T}' (xlvs's defaults are IPVS's)\n"
 		 "edits.rules:12: not carried: --start-daemon: xlvs has no connection synchronisation daemon (Maglev sends a flow to the same real on every director instead)\n"
 		 "xlvs import: 2 lines of the input not carried (see above)\n" },
 	{ .name = "ipvsadm_unknown_option",
