@@ -1161,6 +1161,8 @@ main() {
 	scenario "scheduler maglev (default): one client's connections spread" s_sched_maglev
 	scenario "scheduler lc: a slow real gets fewer connections" s_sched_lc
 	scenario "scheduler wlc: a slow real gets fewer connections" s_sched_wlc
+	scenario "scheduler sed: a slow real gets fewer connections" s_sched_sed
+	scenario "scheduler nq: a slow real gets fewer connections" s_sched_nq
 	scenario "persistence: passive-FTP-style sessions stay on one real, per client and per /24" s_sched_persist
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
