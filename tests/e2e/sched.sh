@@ -13,7 +13,6 @@ PASV_VIP=198.18.1.31				# port 0, persistence 300
 PASV_VIP_NET=198.18.1.32			# port 0, persistence 300, netmask /24
 PASV_PORT=2121
 SLOW_PORT=8080
-SLOW_HOLD=4					# s real1 holds each connection in the lc scenarios
 
 # sched_batch NS VERB DEV ADDRESS...: `ip addr VERB ADDRESS/32 dev DEV` for each, in one ip run.
 sched_batch() {
@@ -34,6 +33,7 @@ sched_up() {
 sched_down() {
 	local i f
 	for f in "$E2E_DIR"/sched-*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
+	hold_release; rm -f "$HOLD_FIFO"	# held connections (a failed run) finish
 	force=1 sched_batch "$NS_CL" del eth0 "${SCHED_CLIENTS[@]}" >/dev/null 2>&1
 	for i in 0 1 2; do
 		force=1 sched_batch "${NS_R[$i]}" del lo "${SCHED_VIPS[@]}" $PASV_VIP_OFF $PASV_VIP $PASV_VIP_NET \
@@ -219,46 +219,63 @@ s_sched_maglev() {
 	for i in 0 1 2; do [ "${got[$i]}" -ge 5 ] || fail "maglev: real$((i + 1)) got ${got[$i]} of 60, want >= 5"; done
 }
 
-# slow_servers HOLD1 HOLD2 HOLD3: on SLOW_PORT real I answers with its name after HOLDI seconds.
+# A "slow" real holds every connection until the test releases them all (hold_release): on a
+# loaded machine starting the clients alone can take longer than any fixed delay, and a real that
+# finished its connections is idle, no longer slow. Each held connection waits in open() of this
+# FIFO; opening it read-write wakes every waiter, and its close gives them EOF.
+HOLD_FIFO=$E2E_DIR/sched-hold
+
+hold_release() { [ -p "$HOLD_FIFO" ] && : 1<>"$HOLD_FIFO"; }
+
+# slow_servers MODE1 MODE2 MODE3: on SLOW_PORT real I answers with its name at once (MODE now)
+# or once released (held).
 slow_servers() {
-	local i hold holds=("$@")
+	local i wait modes=("$@")
+	[ -p "$HOLD_FIFO" ] || mkfifo "$HOLD_FIFO" || fail "mkfifo $HOLD_FIFO"
 	for i in 0 1 2; do
-		hold=${holds[$i]}
-		sched_server $i slow socat -T$((hold + 6)) TCP6-LISTEN:$SLOW_PORT,ipv6only=0,fork,reuseaddr \
-			SYSTEM:"sleep $hold; exec $REPO/tests/e2e/http-name.sh real$((i + 1))"
+		case ${modes[$i]} in now) wait=true;; held) wait="cat $HOLD_FIFO >/dev/null";;
+		*) fail "slow_servers: mode ${modes[$i]}";; esac
+		sched_server $i slow socat -T60 TCP6-LISTEN:$SLOW_PORT,ipv6only=0,fork,reuseaddr \
+			SYSTEM:"$wait; exec $REPO/tests/e2e/http-name.sh real$((i + 1))"
 	done
 	sleep 0.3	# the listeners
 }
 
 # fetch_at_once N: N connections to VIP4:SLOW_PORT, one started every 50 ms without waiting for
-# the others; prints the answering reals' names once all have answered. Fails on any failure.
+# the others; then the held ones are released (again every 0.5 s, for any held late) and the
+# answering reals' names printed. Fails on any failure.
 fetch_at_once() {
-	local n=$1 i names
+	local n=$1 i names pids=() releaser
 	for i in $(seq "$n"); do
-		in_ns "$NS_CL" curl -s --max-time $((SLOW_HOLD + 6)) "http://$VIP4:$SLOW_PORT/" >"$E2E_DIR/slow.$i" 2>&1 &
+		in_ns "$NS_CL" curl -s --max-time 30 "http://$VIP4:$SLOW_PORT/" >"$E2E_DIR/slow.$i" 2>&1 &
+		pids+=($!)
 		sleep 0.05
 	done
-	wait
+	sleep 0.5	# the last ones scheduled and held
+	(while hold_release; do sleep 0.5; done) &
+	releaser=$!
+	wait "${pids[@]}"
+	kill $releaser
 	names=$(for i in $(seq "$n"); do cut -d' ' -f1 "$E2E_DIR/slow.$i"; done)
 	[ "$(grep -cx 'real[123]' <<<"$names")" = "$n" ] ||
 		fail "only $(grep -cx 'real[123]' <<<"$names") of $n connections answered"
 	echo "$names"
 }
 
-# lc, wlc, sed, nq with one slow real: on :8080 real1 holds each connection SLOW_HOLD s before it
-# answers, real2 and real3 answer at once. 45 connections, one every 50 ms (all within real1's
-# hold): real1's stay active while the others' close within milliseconds, so a least-connection
-# scheduler gives real1 only those that arrive while both others are busy. rr would give it 15;
-# the bound is 5, a third of that.
+# lc, wlc, sed, nq with one slow real: on :8080 real1 holds every connection until all 45 have
+# started (one every 50 ms), real2 and real3 answer at once. real1's connections stay active while
+# the others' close within milliseconds, so a least-connection scheduler gives real1 only the
+# first and those that arrive while both others are busy with as many. rr would give it 15; the
+# bound is 5, a third of that.
 s_sched_least() {
 	local s=$1 i names got n=45
 	sched_up
-	slow_servers $SLOW_HOLD 0 0
+	slow_servers held now now
 	config native "$(sched_svc "$s" $VIP4 $SLOW_PORT 1 1 1)"
 	reload
 	names=$(fetch_at_once $n) || exit 1
 	read -ra got <<<"$(tally "$names")"
-	echo "   $s, $n connections at once, real1 slow (${SLOW_HOLD} s): ${got[*]}"
+	echo "   $s, $n connections at once, real1 holding its own: ${got[*]}"
 	[ "${got[0]}" -le 5 ] || fail "$s: the slow real1 got ${got[0]} of $n connections, want <= 5 (rr: 15)"
 }
 s_sched_lc() { s_sched_least lc; }
@@ -328,7 +345,7 @@ s_sched_persist() {
 
 # lblc, lblcr (one VIP per service, so one destination): 20 connections one after the other, from 4
 # client addresses, all reach one real: never more active than its weight (1), it is never
-# overloaded. Then every real holds its connections SLOW_HOLD s and 12 start 50 ms apart: the
+# overloaded. Then every real holds its connections until all 12 (50 ms apart) have started: the
 # destination's real soon has more active connections than its weight while another has none
 # (fewer than half its weight), IPVS's overload rule, so the destination moves: at least 2 reals
 # answer (dh, without the rule, keeps all 12 on one).
@@ -343,7 +360,7 @@ s_sched_locality() {
 	done
 	echo "   $s: 20 connections one after the other: $(tally "$all")"
 	[ "$(distinct "$all")" = 1 ] || fail "$s: one destination, no load, yet several reals: $(tally "$all")"
-	slow_servers $SLOW_HOLD $SLOW_HOLD $SLOW_HOLD
+	slow_servers held held held
 	names=$(fetch_at_once 12) || exit 1
 	echo "   $s: 12 connections at once, every real slow: $(tally "$names")"
 	[ "$(distinct "$names")" -ge 2 ] || fail "$s: 12 concurrent connections all on one real: never overloaded"
