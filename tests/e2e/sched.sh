@@ -311,7 +311,7 @@ column() { cut -d' ' -f"$1" <<<"$2"; }
 # - persistence 300 with persistence_netmask 255.255.255.0: the 12 addresses are in one /24, so
 #   all 36 sessions on one real.
 s_sched_persist() {
-	local clients=("${SCHED_CLIENTS[@]:0:12}") out a i bad
+	local clients=("${SCHED_CLIENTS[@]:0:12}") out a i bad per_client tpl name
 	[ -x "$BUILD/tests/pasv-name" ] || fail "build first: $BUILD/tests/pasv-name missing (make)"
 	sched_up
 	for i in 0 1 2; do sched_server $i pasv "$BUILD/tests/pasv-name" serve real$((i + 1)) $PASV_PORT; done
@@ -336,12 +336,30 @@ s_sched_persist() {
 	done
 	echo "   persistence 300: 36 sessions whole; clients per real: $(tally "$(cut -d' ' -f1,2 <<<"$out" | sort -u | cut -d' ' -f2)")"
 	[ "$(distinct "$(column 2 "$out")")" -ge 2 ] || fail "persistence: all 12 clients on one real"
+	per_client=$(cut -d' ' -f1,2 <<<"$out" | sort -u)
 
 	out=$(pasv_sessions $PASV_VIP_NET 3 "${clients[@]}") || exit 1
 	[ "$(distinct "$(column 2 "$out"; column 3 "$out")")" = 1 ] ||
 		fail "persistence_netmask /24: sessions on $(tally "$(column 2 "$out")") (control), $(tally "$(column 3 "$out")") (data)"
 	echo "   persistence 300, netmask /24: 36 sessions of 12 addresses all on $(head -1 <<<"$out" | cut -d' ' -f2)"
+
+	# The templates in `xlvs conn list`: one per client (/32) naming the real its sessions reached,
+	# one for the /24, none for the service without persistence.
+	tpl=$(xlvs -j conn list | jq -r '.templates[] | "\(.vip) \(.client)/\(.prefix_len) \(.real)"') ||
+		fail "xlvs conn list"
+	while read -r a name; do
+		grep -qx "$PASV_VIP $a/32 $(real_addr "$name")" <<<"$tpl" ||
+			fail "no template $a/32 -> $name for $PASV_VIP in: $(tr '\n' ';' <<<"$tpl")"
+	done <<<"$per_client"
+	[ "$(grep -c "^$PASV_VIP " <<<"$tpl")" = 12 ] || fail "$(grep -c "^$PASV_VIP " <<<"$tpl") templates for $PASV_VIP, want 12"
+	[ "$(grep "^$PASV_VIP_NET " <<<"$tpl")" = "$PASV_VIP_NET 198.18.0.0/24 $(real_addr "$(column 2 "$(head -1 <<<"$out")")")" ] ||
+		fail "templates for $PASV_VIP_NET: $(grep "^$PASV_VIP_NET " <<<"$tpl" | tr '\n' ';'), want one: 198.18.0.0/24"
+	! grep -q "^$PASV_VIP_OFF " <<<"$tpl" || fail "templates for $PASV_VIP_OFF, which has no persistence"
+	echo "   xlvs conn list: 12 client templates and one /24 template, each naming the sessions' real"
 }
+
+# real_addr NAME: real1 -> its address.
+real_addr() { echo "${REAL4[$((${1#real} - 1))]}"; }
 
 # lblc, lblcr (one VIP per service, so one destination): 20 connections one after the other, from 4
 # client addresses, all reach one real: never more active than its weight (1), it is never
