@@ -266,7 +266,8 @@ static int reset_load(struct writer *w, const struct splan *sp, bool before)
 			w->st->reals_counted_on++;
 	}
 	/* w->zero has room for (max_reals + 1) per-CPU counters: more than n loads */
-	err = map_update_many(w->m->real_load, w->ids, w->zero, n, sizeof(*w->ids), sizeof(struct xlvs_real_load));
+	err = map_update_many(w->m->real_load, w->ids, w->zero, n, sizeof(*w->ids),
+			      sizeof(struct xlvs_real_load));
 	return err;
 }
 

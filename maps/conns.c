@@ -287,7 +287,8 @@ static int delete_keys(struct xlvs_maps *m, const struct xlvs_flow *keys, uint32
 		cnt = n - done;
 		err = bpf_map_delete_batch(m->conns, keys + done, &cnt, NULL);
 		if (err == -EINVAL || err == -ENOTSUP || err == -524 /* ENOTSUPP */) {
-			err = bpf_map_delete_elem(m->conns, keys + done); /* no batch deletes: one at a time */
+			err = bpf_map_delete_elem(m->conns,
+						  keys + done); /* no batch deletes: one at a time */
 			if (err && err != -ENOENT)
 				return err;
 			went[done++] = !err;
@@ -318,7 +319,8 @@ static uint32_t uncount(struct xlvs_sweep *s, uint32_t nd)
 		r = entry_real(&s->clock, &s->doomed_vals[i]);
 		if (!counted(r))
 			continue;
-		load_add(&s->load, s->doomed_vals[i].real_id, conn_active(&s->doomed[i], &s->doomed_vals[i]), -1);
+		load_add(&s->load, s->doomed_vals[i].real_id, conn_active(&s->doomed[i], &s->doomed_vals[i]),
+			 -1);
 		n++;
 	}
 	return n;

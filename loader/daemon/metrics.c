@@ -377,16 +377,19 @@ static void put_sched_conns(FILE *f, const struct scrape *s)
 	char v[16];
 	size_t i, k;
 
-	xlvs_metrics_family(f, "xlvs_real_sched_connections", "gauge",
-			    "Connections of a real as its least-connection scheduler sees them (xlvs_real_load, "
-			    "kept by the data path, reconciled by xlvsd), by class; only reals of lc, wlc, sed, "
-			    "nq, lblc, lblcr services.");
+	xlvs_metrics_family(
+		f, "xlvs_real_sched_connections", "gauge",
+		"Connections of a real as its least-connection scheduler sees them (xlvs_real_load, "
+		"kept by the data path, reconciled by xlvsd), by class; only reals of lc, wlc, sed, "
+		"nq, lblc, lblcr services.");
 	for (i = 0; i < s->nr_reals; i++) {
 		r = &s->reals[i];
 		for (k = 0; r->counted && k < 2; k++) {
 			const struct svc_row *sv = &s->svcs[r->svc];
-			const char *kv[] = { "vip",  sv->vip, "port",  sv->port, "protocol", sv->proto,
-					     "real", r->text, "class", k ? "inactive" : "active" };
+			const char *kv[] = {
+				"vip",	   sv->vip, "port",  sv->port, "protocol",
+				sv->proto, "real",  r->text, "class",  k ? "inactive" : "active"
+			};
 
 			/* signed: a count briefly below zero is shown as it is */
 			snprintf(v, sizeof(v), "%d", k ? r->load.inactive : r->load.active);
@@ -400,8 +403,9 @@ static void put_reconciles(FILE *f, struct xlvsd_status *h)
 	struct xlvsd_status hs = { 0 };
 
 	xlvsd_status_snapshot(h, &hs);
-	xlvs_metrics_family(f, "xlvs_sched_conns_reconciles_total", "counter",
-			    "Reconciles of the least-connection schedulers' counts with the connection table.");
+	xlvs_metrics_family(
+		f, "xlvs_sched_conns_reconciles_total", "counter",
+		"Reconciles of the least-connection schedulers' counts with the connection table.");
 	xlvs_metrics_sample(f, "xlvs_sched_conns_reconciles_total", NULL, 0, hs.reconciles);
 	xlvs_metrics_family(f, "xlvs_sched_conns_last_correction", "gauge",
 			    "Units the last reconcile added to (raised) or took off (lowered) the schedulers' "

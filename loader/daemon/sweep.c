@@ -43,8 +43,8 @@ static void add_stats(struct xlvs_sweep_stats *to, const struct xlvs_sweep_stats
 /* A counting pass ended: what it corrected, for /metrics and the log. */
 static void reconciled(struct xlvsd_sweep *sw, const struct xlvs_sweep_stats *st)
 {
-	log_debug("conn counts reconciled: %llu added, %llu taken off",
-		  (unsigned long long)st->raised, (unsigned long long)st->lowered);
+	log_debug("conn counts reconciled: %llu added, %llu taken off", (unsigned long long)st->raised,
+		  (unsigned long long)st->lowered);
 	if (!sw->status)
 		return;
 	status_lock(sw->status);

@@ -22,10 +22,10 @@
 
 #include "xlvsmaps.h"
 
-#define XLVSD_SWEEP_PERIOD_S 1.0
-#define XLVSD_SWEEP_PASS     16u   /* steps a pass over the whole table takes at most */
-#define XLVSD_SWEEP_MIN	     4096u /* entries a step looks at, at least */
-#define XLVSD_RECONCILE_PERIOD_S 30.0 /* between counting passes */
+#define XLVSD_SWEEP_PERIOD_S	 1.0
+#define XLVSD_SWEEP_PASS	 16u   /* steps a pass over the whole table takes at most */
+#define XLVSD_SWEEP_MIN		 4096u /* entries a step looks at, at least */
+#define XLVSD_RECONCILE_PERIOD_S 30.0  /* between counting passes */
 
 struct xlvsd_sweep;
 struct xlvsd_status;
