@@ -124,7 +124,7 @@ static void explain_counts(struct xp *p, struct xlvs_maps *m, const struct xlvs_
 	if (!xlvs_sched_counts(sv->svc.sched))
 		return;
 	xp_text(p, "connections the scheduler weighs (the data path's counts, reconciled by xlvsd):\n");
-	xp_arr_open(p, "sched_conns");
+	xp_arr_open(p, "counts");
 	for (j = 0; j < sv->nr_reals; j++) {
 		const struct xlvs_real_state *r = &sv->reals[j];
 
@@ -132,9 +132,9 @@ static void explain_counts(struct xp *p, struct xlvs_maps *m, const struct xlvs_
 		xp_str(p, XP_ANY, "real", "  %-40s", real_text(r, rb, sizeof(rb)));
 		xp_u64(p, XP_ANY, "weight", " weight %-6" PRIu64, r->real.weight);
 		if (!xlvs_real_load_read(m, r->id, &l)) {
-			xlvs_fmt_sched_conns(p, &l, "");
+			xlvs_fmt_sched_conns(p, &l, " ");
 		} else {
-			xp_text(p, "scheduler's count unreadable: %s\n", strerror(errno));
+			xp_text(p, " scheduler's count unreadable: %s\n", strerror(errno));
 			xp_json(p, "sched_conns", json_null());
 		}
 		xp_obj_close(p);

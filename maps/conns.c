@@ -287,8 +287,8 @@ static int delete_keys(struct xlvs_maps *m, const struct xlvs_flow *keys, uint32
 		cnt = n - done;
 		err = bpf_map_delete_batch(m->conns, keys + done, &cnt, NULL);
 		if (err == -EINVAL || err == -ENOTSUP || err == -524 /* ENOTSUPP */) {
-			err = bpf_map_delete_elem(m->conns,
-						  keys + done); /* no batch deletes: one at a time */
+			/* no batch deletes: one at a time */
+			err = bpf_map_delete_elem(m->conns, keys + done);
 			if (err && err != -ENOENT)
 				return err;
 			went[done++] = !err;

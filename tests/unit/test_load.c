@@ -110,8 +110,8 @@ static void put_entries(uint32_t base, uint32_t n, uint32_t id, uint32_t gen, ui
 
 Test(load, schedulers_that_weigh_connections)
 {
-	static const uint8_t yes[] = { XLVS_SCHED_LC,  XLVS_SCHED_WLC,	XLVS_SCHED_SED,
-				       XLVS_SCHED_NQ,  XLVS_SCHED_LBLC, XLVS_SCHED_LBLCR };
+	static const uint8_t yes[] = { XLVS_SCHED_LC, XLVS_SCHED_WLC,  XLVS_SCHED_SED,
+				       XLVS_SCHED_NQ, XLVS_SCHED_LBLC, XLVS_SCHED_LBLCR };
 	static const uint8_t no[] = { XLVS_SCHED_MAGLEV, XLVS_SCHED_RR, XLVS_SCHED_WRR,
 				      XLVS_SCHED_SH,	 XLVS_SCHED_DH, XLVS_SCHED_MH };
 	size_t i;
@@ -157,8 +157,8 @@ Test(load, sweep_takes_its_deletions_off_the_count, .init = up, .fini = down)
 static void drifted_table(void)
 {
 	put_real(1, 5, COUNTED);
-	put_real(2, 1, COUNTED);	    /* no entries */
-	put_real(3, 1, XLVS_REAL_F_ACTIVE); /* not counted: its load is 0 */
+	put_real(2, 1, COUNTED);	     /* no entries */
+	put_real(3, 1, XLVS_REAL_F_ACTIVE);  /* not counted: its load is 0 */
 	put_real(4, 2, XLVS_REAL_F_COUNTED); /* removed (not ACTIVE): left alone */
 	put_entries(0, 1000, 1, 5, IPPROTO_TCP, XLVS_CONN_OPEN, 1);
 	put_entries(1000, 300, 1, 5, IPPROTO_TCP, XLVS_CONN_SYN, 1);
@@ -260,10 +260,20 @@ static void apply(uint8_t sched0, size_t n0, uint8_t sched1, struct xlvs_apply_s
 
 	for (i = 0; i < 3; i++)
 		RS[i] = (struct xlvs_real_spec){ .addr = unit_addr(addrs[i]), .port = 80, .weight = 1 };
-	SV[0] = (struct xlvs_svc_spec){ .vip = unit_addr("198.18.0.20"), .proto = IPPROTO_TCP, .port = 80,
-					.sched = sched0, .ring_size = 251, .nr_reals = n0, .reals = RS };
-	SV[1] = (struct xlvs_svc_spec){ .vip = unit_addr("198.18.0.21"), .proto = IPPROTO_TCP, .port = 80,
-					.sched = sched1, .ring_size = 251, .nr_reals = 1, .reals = &RS[2] };
+	SV[0] = (struct xlvs_svc_spec){ .vip = unit_addr("198.18.0.20"),
+					.proto = IPPROTO_TCP,
+					.port = 80,
+					.sched = sched0,
+					.ring_size = 251,
+					.nr_reals = n0,
+					.reals = RS };
+	SV[1] = (struct xlvs_svc_spec){ .vip = unit_addr("198.18.0.21"),
+					.proto = IPPROTO_TCP,
+					.port = 80,
+					.sched = sched1,
+					.ring_size = 251,
+					.nr_reals = 1,
+					.reals = &RS[2] };
 	err = xlvs_apply(&M, &spec, st);
 	cr_assert_eq(err, 0, "xlvs_apply %s/%s: %s", xlvs_sched_names[sched0], xlvs_sched_names[sched1],
 		     strerror(-err));
