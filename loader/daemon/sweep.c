@@ -95,7 +95,8 @@ static void sweep_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct xlvsd_sweep *sw = (struct xlvsd_sweep *)w;
 
-	if (ev_now(loop) >= sw->next_reconcile) {
+	/* a pass longer than the period (a huge table) is not restarted: it would never end */
+	if (ev_now(loop) >= sw->next_reconcile && !xlvs_sweep_reconciling(sw->walk)) {
 		xlvs_sweep_reconcile(sw->walk);
 		sw->next_reconcile = ev_now(loop) + XLVSD_RECONCILE_PERIOD_S;
 	}

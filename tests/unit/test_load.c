@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "daemon/daemon.h"
 #include "daemon/metrics.h"
 #include "daemon/status.h"
 #include "daemon/sweep.h"
@@ -46,6 +47,14 @@ static void down(void)
 {
 	xlvs_maps_close(&M);
 	xlvs_lb_bpf__destroy(skel);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
 /* ---- the maps by hand ---- */
@@ -365,6 +374,71 @@ Test(load, an_id_given_to_another_real_starts_from_zero, .init = up, .fini = dow
 	expect_load(id2, 2, 2);
 }
 
+/* One service 198.18.0.20:80 of scheduler sched with the real 198.18.1.1, on the heap (xlvsd_apply takes it). */
+static void heap_spec(struct xlvs_spec *spec, uint8_t sched)
+{
+	struct xlvs_svc_spec *v = calloc(1, sizeof(*v));
+
+	cr_assert_not_null(v);
+	*v = (struct xlvs_svc_spec){ .vip = unit_addr("198.18.0.20"),
+				     .proto = IPPROTO_TCP,
+				     .port = 80,
+				     .sched = sched,
+				     .ring_size = 251,
+				     .nr_reals = 1 };
+	v->reals = calloc(1, sizeof(*v->reals));
+	cr_assert_not_null(v->reals);
+	v->reals[0] = (struct xlvs_real_spec){ .addr = unit_addr("198.18.1.1"), .port = 80, .weight = 1 };
+	*spec = (struct xlvs_spec){ .nr_services = 1, .services = v };
+}
+
+/* Run d's loop until it has done n reconciles, for at most max_s seconds (UNIT_SLOW). */
+static void run_until(struct xlvsd *d, uint64_t n, double max_s)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (d->status.reconciles < n && ms_since(&t0) < UNIT_SLOW(max_s * 1000))
+		ev_run(d->loop, EVRUN_ONCE);
+}
+
+/*
+ * maglev -> wlc by a reload: the real's connections were never counted, so
+ * xlvsd reconciles at once, without waiting for the 30 s period.
+ */
+Test(load, a_reload_that_starts_counting_reconciles_at_once, .timeout = 30)
+{
+	struct xlvs_apply_stats st;
+	struct xlvs_spec want;
+	struct xlvs_real r;
+	struct xlvsd d;
+	char msg[512];
+	uint32_t id;
+
+	skel = unit_daemon_new(&d);
+	M = d.maps; /* the helpers' maps: d's (closed by unit_daemon_free) */
+	cr_assert_eq(xlvs_hz(&hz), 0);
+	d.sweep = xlvsd_sweep_start(d.loop, &d.maps);
+	cr_assert_not_null(d.sweep);
+	xlvsd_sweep_report_to(d.sweep, &d.status);
+	heap_spec(&want, XLVS_SCHED_MAGLEV);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	run_until(&d, 1, 5); /* the one at start, at the first tick */
+	cr_assert_eq(d.status.reconciles, 1);
+	id = real_at("198.18.1.1", &r);
+	put_entries(0, 5, id, r.gen, IPPROTO_TCP, XLVS_CONN_OPEN, 0);
+	put_entries(100, 2, id, r.gen, IPPROTO_TCP, XLVS_CONN_SYN, 0);
+	heap_spec(&want, XLVS_SCHED_WLC);
+	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
+	cr_expect_eq(st.reals_counted_on, 1);
+	/* the next periodic one is 30 s away: a second reconcile now is the reload's */
+	run_until(&d, 2, 3);
+	cr_assert_eq(d.status.reconciles, 2);
+	expect_load(id, 5, 2);
+	xlvsd_sweep_stop(d.sweep);
+	unit_daemon_free(&d, skel);
+}
+
 /* ---- /metrics ---- */
 
 /* A wlc service by hand (the maps as an apply leaves them), one COUNTED real with a count. */
@@ -393,14 +467,6 @@ Test(load, metrics_show_the_schedulers_view, .init = up, .fini = down)
 }
 
 /* ---- cost ---- */
-
-static double ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
 
 /*
  * A counting pass over a full default table (262,144 entries of one COUNTED
