@@ -179,6 +179,7 @@ static void load_unmap(struct load_map *l)
 	l->v = NULL;
 }
 
+/* Maps fd unless it is mapped already; on failure l->v is NULL. */
 static int load_map(struct load_map *l, int fd)
 {
 	void *v;
@@ -313,7 +314,7 @@ static uint32_t uncount(struct xlvs_sweep *s, uint32_t nd)
 	const struct xlvs_real *r;
 	uint32_t i, n = 0;
 
-	for (i = 0; i < nd; i++) {
+	for (i = 0; s->load.v && i < nd; i++) {
 		if (!s->went[i])
 			continue;
 		r = entry_real(&s->clock, &s->doomed_vals[i]);
@@ -375,7 +376,7 @@ static int reconcile(struct xlvs_maps *m, struct xlvs_sweep *s, struct xlvs_swee
 	const struct tally *t;
 	int64_t d[2];
 	uint32_t id;
-	int err = dump_array(m->reals, sizeof(*reals), XLVS_MAX_REALS, (void **)&reals);
+	int err = s->load.v ? dump_array(m->reals, sizeof(*reals), XLVS_MAX_REALS, (void **)&reals) : -ENXIO;
 
 	for (id = 0; !err && id < XLVS_MAX_REALS; id++) {
 		t = &s->tally[id];
@@ -420,9 +421,9 @@ int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, 
 {
 	uint32_t want, left = budget;
 	int n, err = clock_read(m, &s->clock);
+	/* without the mapping the sweep still deletes, but counts nothing: said as the step's error */
+	int map_err = load_map(&s->load, m->real_load);
 
-	if (!err)
-		err = load_map(&s->load, m->real_load);
 	count_start(s);
 	/* Reads of fewer than SWEEP_MIN_READ only as a step's first. */
 	while (!err && left && (left == budget || left >= SWEEP_MIN_READ)) {
@@ -439,5 +440,5 @@ int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, 
 		left -= (uint32_t)n < left ? (uint32_t)n : left;
 		err = sweep_chunk(m, s, (uint32_t)n, st);
 	}
-	return err;
+	return err ? err : map_err;
 }

@@ -162,6 +162,25 @@ Test(load, sweep_takes_its_deletions_off_the_count, .init = up, .fini = down)
 	xlvs_sweep_free(s);
 }
 
+/* A map that cannot be mapped (here: xlvs_config in its place) costs the counts, not the sweep. */
+Test(load, sweep_without_the_mapping_still_deletes, .init = up, .fini = down)
+{
+	struct xlvs_sweep *s = xlvs_sweep_new();
+	struct xlvs_sweep_stats st = { 0 };
+	struct xlvs_maps m = M;
+
+	cr_assert_not_null(s);
+	m.real_load = M.config; /* not BPF_F_MMAPABLE: mmap() fails */
+	put_real(1, 5, COUNTED);
+	put_load(1, 10, 10);
+	put_entries(0, 3, 1, 5, IPPROTO_TCP, XLVS_CONN_OPEN, 20);
+	cr_expect_lt(xlvs_sweep_step(&m, s, 4096, &st), 0, "the step says the counts were not kept");
+	cr_expect_eq(st.deleted, 3);
+	cr_expect_eq(st.uncounted, 0);
+	expect_load(1, 10, 10);
+	xlvs_sweep_free(s);
+}
+
 /* ---- the reconcile ---- */
 
 static void drifted_table(void)
