@@ -9,7 +9,8 @@
  *    filter gets the bits of exactly the desired VIPs (a bit set early only
  *    costs a service lookup; cleared early, it would hide a live service).
  * 3. Added or changed services, each in turn: counters of new ids zeroed,
- *    new and changed reals (ACTIVE) written, ring (re)built in its slice,
+ *    connection counts (xlvs_real_load) zeroed where they no longer apply
+ *    (reset_load()), new and changed reals (ACTIVE) written, ring (re)built in its slice,
  *    VIP written, service entry written last (a resize switches it to the new
  *    slice here), then reals it no longer has deactivated, when no ring
  *    references them any more. Unchanged entries are not written.
@@ -252,7 +253,6 @@ static int reset_load(struct writer *w, const struct splan *sp, bool before)
 	struct xlvs_real r;
 	uint32_t i, n = 0;
 	bool was, is, zero;
-	int err;
 
 	for (i = 0; i < sp->nreals; i++) {
 		cur = &w->p->img.reals[sp->reals[i].id];
@@ -266,9 +266,8 @@ static int reset_load(struct writer *w, const struct splan *sp, bool before)
 			w->st->reals_counted_on++;
 	}
 	/* w->zero has room for (max_reals + 1) per-CPU counters: more than n loads */
-	err = map_update_many(w->m->real_load, w->ids, w->zero, n, sizeof(*w->ids),
-			      sizeof(struct xlvs_real_load));
-	return err;
+	return map_update_many(w->m->real_load, w->ids, w->zero, n, sizeof(*w->ids),
+			       sizeof(struct xlvs_real_load));
 }
 
 static int write_reals(struct writer *w, const struct splan *sp)
