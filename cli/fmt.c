@@ -364,8 +364,7 @@ void xlvs_fmt_sched_conns(struct xp *p, const struct xlvs_real_load *l, const ch
 	xp_obj_close(p);
 }
 
-/* A COUNTED real's load as read into the view; NULL for the others. */
-static const struct xlvs_real_load *load_of(const struct xlvs_view *s, const struct xlvs_real_state *r)
+const struct xlvs_real_load *xlvs_view_load(const struct xlvs_view *s, const struct xlvs_real_state *r)
 {
 	if (!(r->real.flags & XLVS_REAL_F_COUNTED) || !s->loads || r->id >= s->nr_loads)
 		return NULL;
@@ -391,8 +390,8 @@ static void detail_real(struct xp *p, const struct xlvs_view *s, const struct xl
 	}
 	detail_ring_share(p, s, r, ring_size);
 	xp_text(p, "\n");
-	if (load_of(s, r))
-		xlvs_fmt_sched_conns(p, load_of(s, r), "     ");
+	if (xlvs_view_load(s, r))
+		xlvs_fmt_sched_conns(p, xlvs_view_load(s, r), "     ");
 	detail_counters(p, ctr_of(s->real_ctr, s->nr_real_ctr, r->id), "     ");
 	detail_nexthop(p, &r->real);
 	xp_obj_close(p);

@@ -58,6 +58,8 @@ int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlv
 			int flags);
 /* A real's xlvs_real_load as its least-connection scheduler sees it: a line, JSON "sched_conns". */
 void xlvs_fmt_sched_conns(struct xp *p, const struct xlvs_real_load *l, const char *indent);
+/* A COUNTED real's load as read into the view (XLVS_VIEW_LOAD); NULL for the others. */
+const struct xlvs_real_load *xlvs_view_load(const struct xlvs_view *s, const struct xlvs_real_state *r);
 /* Detail of the services whose indexes are in idx (`xlvs service show`). */
 void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_view *s, const size_t *idx, size_t n);
 /*

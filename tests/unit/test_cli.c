@@ -2617,6 +2617,13 @@ Test(cli_maps, explain_and_show_give_the_schedulers_counts)
 	cr_expect_not_null(strstr(r.out.buf, "\n     scheduler's count: active 0  inactive 2\n"), "%s",
 			   r.out.buf);
 	run_free(&r);
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "real", "show", "198.18.0.10:80",
+	    "198.18.1.11");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf, "  active 1  inactive 0\n"
+					     "  scheduler's count: active 3  inactive 1\n"),
+			   "%s", r.out.buf);
+	run_free(&r);
 	private_world_free(skel, root, dir);
 }
 
