@@ -378,7 +378,7 @@ int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv)
 	rc = xlvs_cli_maps_open(c, &m);
 	if (rc)
 		return rc;
-	rc = xlvs_view_read(c, &m, &s, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS);
+	rc = xlvs_view_read(c, &m, &s, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS | XLVS_VIEW_LOAD);
 	xlvs_maps_close(&m);
 	if (rc)
 		return rc;
