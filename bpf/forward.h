@@ -5,6 +5,7 @@
  *   TUN  prepend an outer IPv4 or IPv6 header (IPIP, IP6IP6, 4in6, 6in4).
  *   GUE  prepend outer IP + UDP; the inner packet follows the UDP header
  *        directly (GUE variant 1), as Linux fou/gue and other stacks accept.
+ *   local  the director is the real: XDP_PASS to its own stack, unchanged.
  * The next hop is what userspace resolved (XLVS_REAL_F_NH_VALID) or else
  * bpf_fib_lookup(); an unresolved neighbour sends the encapsulated packet to
  * the kernel, which forwards it and resolves the neighbour on the way.
@@ -286,6 +287,13 @@ XLVS_INLINE int fwd_tunnel(struct xdp_md *ctx, const struct pkt *p, const struct
 	return tunnel_xmit(ctx, p, t, cfg);
 }
 
+/* The director serves the flow itself: counted for its real like any forwarded packet. */
+XLVS_INLINE int to_local(const struct pkt *p, const struct target *t)
+{
+	count_forwarded(t->svc_id, t->real_id, p->pkt_len, t->new_flow);
+	return pass(XLVS_EV_PASS_LOCAL_REAL);
+}
+
 XLVS_INLINE int forward(struct xdp_md *ctx, const struct pkt *p, const struct target *t,
 			const struct xlvs_config *cfg)
 {
@@ -295,6 +303,8 @@ XLVS_INLINE int forward(struct xdp_md *ctx, const struct pkt *p, const struct ta
 	case XLVS_FWD_TUN:
 	case XLVS_FWD_GUE:
 		return fwd_tunnel(ctx, p, t, cfg);
+	case XLVS_FWD_LOCAL:
+		return to_local(p, t);
 	}
 	return drop(XLVS_DROP_FWD_UNSUPPORTED);
 }

@@ -239,7 +239,8 @@ int xlvs_parse_fwd(const char *text)
 		{ "tunnel", XLVS_FWD_TUN },	 { "ipip", XLVS_FWD_TUN },
 		{ "gue", XLVS_FWD_GUE },	 { "nat", XLVS_FWD_NAT },
 		{ "masq", XLVS_FWD_NAT },	 { "masquerading", XLVS_FWD_NAT },
-		{ "fullnat", XLVS_FWD_FULLNAT },
+		{ "fullnat", XLVS_FWD_FULLNAT }, { "local", XLVS_FWD_LOCAL },
+		{ "localnode", XLVS_FWD_LOCAL },
 	};
 	size_t i;
 
@@ -301,7 +302,7 @@ const char *xlvs_fwd_text(uint8_t fwd, char *buf, size_t size)
 {
 	static const char *const text[XLVS_FWD_MAX] = {
 		[XLVS_FWD_DR] = "Route", [XLVS_FWD_TUN] = "Tunnel",	 [XLVS_FWD_GUE] = "GUE",
-		[XLVS_FWD_NAT] = "Masq", [XLVS_FWD_FULLNAT] = "FullNAT",
+		[XLVS_FWD_NAT] = "Masq", [XLVS_FWD_FULLNAT] = "FullNAT", [XLVS_FWD_LOCAL] = "Local",
 	};
 
 	if (fwd < XLVS_FWD_MAX && text[fwd])

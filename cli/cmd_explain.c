@@ -8,6 +8,7 @@
  * Without a client port: the share of client ports each real gets.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <xlvs/hash.h>
 
 #include "cmd.h"
+#include "schedtab.h"
 #include "view.h"
 #include "xlvsctl.h"
 
@@ -107,6 +109,37 @@ static const char *sched_table_kind(uint8_t sched)
 	default:
 		return "new flows are dropped (sched_unsupported)";
 	}
+}
+
+/*
+ * lc, wlc, sed, nq, lblc, lblcr: the counts their choice weighs, per real, as
+ * the data path keeps them (xlvs_real_load), not a walk of the table.
+ */
+static void explain_counts(struct xp *p, struct xlvs_maps *m, const struct xlvs_svc_state *sv)
+{
+	struct xlvs_real_load l;
+	char rb[INET6_ADDRSTRLEN];
+	size_t j;
+
+	if (!xlvs_sched_counts(sv->svc.sched))
+		return;
+	xp_text(p, "connections the scheduler weighs (the data path's counts, reconciled by xlvsd):\n");
+	xp_arr_open(p, "counts");
+	for (j = 0; j < sv->nr_reals; j++) {
+		const struct xlvs_real_state *r = &sv->reals[j];
+
+		xp_obj_open(p, NULL);
+		xp_str(p, XP_ANY, "real", "  %-40s", real_text(r, rb, sizeof(rb)));
+		xp_u64(p, XP_ANY, "weight", " weight %-6" PRIu64, r->real.weight);
+		if (!xlvs_real_load_read(m, r->id, &l)) {
+			xlvs_fmt_sched_conns(p, &l, " ");
+		} else {
+			xp_text(p, " scheduler's count unreadable: %s\n", strerror(errno));
+			xp_json(p, "sched_conns", json_null());
+		}
+		xp_obj_close(p);
+	}
+	xp_arr_close(p);
 }
 
 /* The connection entry of the flow: 1 if one is there. */
@@ -314,6 +347,7 @@ static int explain(struct xlvs_ctx *c, struct xlvs_maps *m, struct explain_args 
 	if (sv->svc.sched != XLVS_SCHED_MAGLEV)
 		xp_text(&p, "scheduler %s: %s\n", xlvs_sched_name(sv->svc.sched, eb, sizeof(eb)),
 			sched_table_kind(sv->svc.sched));
+	explain_counts(&p, m, sv);
 	if (!a->client.have_port && sv->svc.sched == XLVS_SCHED_MAGLEV)
 		explain_ports(&p, m, sv, &f);
 	else if (a->client.have_port)

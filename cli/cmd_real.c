@@ -61,11 +61,11 @@ const struct xlvs_opt xlvs_opts_real_add[] = {
 	{ .name = "forward",
 	  .alias = "fwd",
 	  .kind = XLVS_OPT_ENUM,
-	  .arg = "dr|tun|gue",
+	  .arg = "dr|tun|gue|local",
 	  .off = offsetof(struct real_args, fwd),
 	  .parse = xlvs_parse_fwd,
 	  .what = "unknown forwarding method",
-	  .hint = "dr, tun, gue",
+	  .hint = "dr, tun, gue, local",
 	  .help = "this real's forwarding method (default: the service's)" },
 	{ .name = "gue-port",
 	  .kind = XLVS_OPT_U32,
@@ -378,7 +378,7 @@ int cmd_real_show(struct xlvs_ctx *c, int argc, char **argv)
 	rc = xlvs_cli_maps_open(c, &m);
 	if (rc)
 		return rc;
-	rc = xlvs_view_read(c, &m, &s, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS);
+	rc = xlvs_view_read(c, &m, &s, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS | XLVS_VIEW_LOAD);
 	xlvs_maps_close(&m);
 	if (rc)
 		return rc;

@@ -94,11 +94,11 @@ const struct xlvs_opt xlvs_opts_service_add[] = {
 	{ .name = "forward",
 	  .alias = "fwd",
 	  .kind = XLVS_OPT_ENUM,
-	  .arg = "dr|tun|gue",
+	  .arg = "dr|tun|gue|local",
 	  .off = offsetof(struct service_args, fwd),
 	  .parse = xlvs_parse_fwd,
 	  .what = "unknown forwarding method",
-	  .hint = "dr, tun, gue",
+	  .hint = "dr, tun, gue, local",
 	  .help = "the reals' forwarding method unless a real says otherwise" },
 	{ .name = "ring-size",
 	  .alias = "ring",
@@ -229,7 +229,8 @@ int cmd_service_show(struct xlvs_ctx *c, int argc, char **argv)
 	rc = xlvs_parse_opts(c, xlvs_opts_service, argc, argv, &a);
 	if (rc)
 		return rc;
-	return with_view(c, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS | XLVS_VIEW_RING, show_detail, &a.svc);
+	return with_view(c, XLVS_VIEW_CONNS | XLVS_VIEW_COUNTERS | XLVS_VIEW_RING | XLVS_VIEW_LOAD,
+			 show_detail, &a.svc);
 }
 
 /* service add/del; add sends only the options given: an update changes just those. */

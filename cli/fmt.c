@@ -350,6 +350,27 @@ static void detail_ring_share(struct xp *p, const struct xlvs_view *s, const str
 	xp_dbl(p, XP_ANY, "ring_share", " (%.2f%%)", 100.0 * n / ring_size);
 }
 
+/*
+ * "INDENTscheduler's count: active 3  inactive 1": the connections a
+ * least-connection scheduler weighs (xlvs_real_load, kept by the data path),
+ * not a walk's active/inactive; JSON "sched_conns".
+ */
+void xlvs_fmt_sched_conns(struct xp *p, const struct xlvs_real_load *l, const char *indent)
+{
+	xp_text(p, "%s", indent);
+	xp_obj_open(p, "sched_conns");
+	xp_i64(p, XP_ANY, "active", "scheduler's count: active %" PRId64, l->active);
+	xp_i64(p, XP_ANY, "inactive", "  inactive %" PRId64 "\n", l->inactive);
+	xp_obj_close(p);
+}
+
+const struct xlvs_real_load *xlvs_view_load(const struct xlvs_view *s, const struct xlvs_real_state *r)
+{
+	if (!(r->real.flags & XLVS_REAL_F_COUNTED) || !s->loads || r->id >= s->nr_loads)
+		return NULL;
+	return &s->loads[r->id];
+}
+
 static void detail_real(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_state *r,
 			uint16_t port, uint32_t ring_size)
 {
@@ -369,6 +390,8 @@ static void detail_real(struct xp *p, const struct xlvs_view *s, const struct xl
 	}
 	detail_ring_share(p, s, r, ring_size);
 	xp_text(p, "\n");
+	if (xlvs_view_load(s, r))
+		xlvs_fmt_sched_conns(p, xlvs_view_load(s, r), "     ");
 	detail_counters(p, ctr_of(s->real_ctr, s->nr_real_ctr, r->id), "     ");
 	detail_nexthop(p, &r->real);
 	xp_obj_close(p);

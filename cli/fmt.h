@@ -39,6 +39,8 @@ struct xlvs_view {
 	json_t *health;		      /* xlvsd's `health` services (borrowed); NULL: none */
 	uint32_t *ring_slots;	      /* by real id: slots of its service's ring it owns; NULL: not read */
 	size_t nr_ring_slots;
+	struct xlvs_real_load *loads; /* by real id: the scheduler's counts of COUNTED reals; NULL: not read */
+	size_t nr_loads;
 };
 
 /* Formatter flags. */
@@ -54,6 +56,10 @@ void xlvs_fmt_services(struct xp *p, const struct xlvs_view *s, int flags);
 /* One-call form for callers with just a state and conn counts (by real id). */
 int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlvs_conn_counts *cc, size_t ncc,
 			int flags);
+/* A real's xlvs_real_load as its least-connection scheduler sees it: a line, JSON "sched_conns". */
+void xlvs_fmt_sched_conns(struct xp *p, const struct xlvs_real_load *l, const char *indent);
+/* A COUNTED real's load as read into the view (XLVS_VIEW_LOAD); NULL for the others. */
+const struct xlvs_real_load *xlvs_view_load(const struct xlvs_view *s, const struct xlvs_real_state *r);
 /* Detail of the services whose indexes are in idx (`xlvs service show`). */
 void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_view *s, const size_t *idx, size_t n);
 /*

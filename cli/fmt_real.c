@@ -97,6 +97,8 @@ static void conns_and_counters(struct xp *p, const struct xlvs_view *s, const st
 		xp_json(p, "inactive_conns", json_null());
 		xp_text(p, "  active -  inactive -\n");
 	}
+	if (v->r && xlvs_view_load(s, v->r))
+		xlvs_fmt_sched_conns(p, xlvs_view_load(s, v->r), "  ");
 	if (ctr) {
 		xp_obj_open(p, "stats");
 		xp_u64(p, XP_ANY, "conns", "  conns %" PRIu64, ctr->new_flows);

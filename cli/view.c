@@ -132,6 +132,22 @@ static int read_rings(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view 
 	return rc < 0 ? maps_error(c, -rc, "read the rings") : XLVS_EXIT_OK;
 }
 
+/* The counts the least-connection schedulers weigh, of the reals the data path keeps them for. */
+static int read_loads(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s)
+{
+	const struct xlvs_real_state *r;
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < s->st.nr_services && !rc; i++)
+		for (j = 0; j < s->st.services[i].nr_reals && !rc; j++) {
+			r = &s->st.services[i].reals[j];
+			if ((r->real.flags & XLVS_REAL_F_COUNTED) && r->id < s->nr_loads)
+				rc = xlvs_real_load_read(m, r->id, &s->loads[r->id]);
+		}
+	return rc < 0 ? maps_error(c, -rc, "read the connection counts") : XLVS_EXIT_OK;
+}
+
 /* Conns per real and/or the table's fullness: one walk of the table for both. */
 static int read_conns(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s, int what)
 {
@@ -168,6 +184,12 @@ static int alloc_arrays(struct xlvs_ctx *c, struct xlvs_view *s, int what)
 		if (!s->ring_slots)
 			return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
 	}
+	if (what & XLVS_VIEW_LOAD) {
+		s->nr_loads = nr_real ? nr_real : 1;
+		s->loads = calloc(s->nr_loads, sizeof(*s->loads));
+		if (!s->loads)
+			return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
+	}
 	if (((what & XLVS_VIEW_CONNS) && !s->conns) ||
 	    ((what & XLVS_VIEW_COUNTERS) && (!s->svc_ctr || !s->real_ctr)))
 		return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
@@ -190,6 +212,8 @@ int xlvs_view_read(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s,
 		rc = read_counters(c, m, s);
 	if (!rc && (what & XLVS_VIEW_RING))
 		rc = read_rings(c, m, s);
+	if (!rc && (what & XLVS_VIEW_LOAD))
+		rc = read_loads(c, m, s);
 	if (!rc && (what & XLVS_VIEW_DROPS)) {
 		int e = xlvs_drop_counters(m, s->drops);
 
@@ -209,5 +233,6 @@ void xlvs_view_free(struct xlvs_view *s)
 	free(s->svc_ctr);
 	free(s->real_ctr);
 	free(s->ring_slots);
+	free(s->loads);
 	memset(s, 0, sizeof(*s));
 }

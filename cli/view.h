@@ -11,6 +11,7 @@
 #define XLVS_VIEW_DROPS	   (1 << 2) /* drop reasons and events */
 #define XLVS_VIEW_TABLE	   (1 << 3) /* connection table entries and capacity */
 #define XLVS_VIEW_RING	   (1 << 4) /* ring slots per real (each ring read whole) */
+#define XLVS_VIEW_LOAD	   (1 << 5) /* xlvs_real_load of the COUNTED reals (lc, wlc, ...) */
 
 /* Open the maps under c->pin_dir; prints the error. Returns an exit code. */
 int xlvs_cli_maps_open(struct xlvs_ctx *c, struct xlvs_maps *m);

@@ -9,7 +9,8 @@
  *    filter gets the bits of exactly the desired VIPs (a bit set early only
  *    costs a service lookup; cleared early, it would hide a live service).
  * 3. Added or changed services, each in turn: counters of new ids zeroed,
- *    new and changed reals (ACTIVE) written, ring (re)built in its slice,
+ *    connection counts (xlvs_real_load) zeroed where they no longer apply
+ *    (reset_load()), new and changed reals (ACTIVE) written, ring (re)built in its slice,
  *    VIP written, service entry written last (a resize switches it to the new
  *    slice here), then reals it no longer has deactivated, when no ring
  *    references them any more. Unchanged entries are not written.
@@ -217,7 +218,7 @@ static void real_entry(const struct splan *sp, const struct rplan *rp, const str
 	r->family = rp->key[0];
 	memcpy(r->addr, rp->key + 1, sizeof(r->addr));
 	r->fwd = rp->spec->fwd;
-	r->flags = XLVS_REAL_F_ACTIVE;
+	r->flags = XLVS_REAL_F_ACTIVE | (xlvs_sched_counts(sp->want->sched) ? XLVS_REAL_F_COUNTED : 0);
 	r->svc_id = sp->entry.id;
 	r->gue_port = htons(rp->spec->gue_port);
 	r->weight = rp->spec->weight;
@@ -229,6 +230,44 @@ static void real_entry(const struct splan *sp, const struct rplan *rp, const str
 	memcpy(r->nh_mac, cur->nh_mac, sizeof(r->nh_mac));
 	memcpy(r->nh_smac, cur->nh_smac, sizeof(r->nh_smac));
 	r->nh_ifindex = cur->nh_ifindex;
+}
+
+static bool counted(const struct xlvs_real *r)
+{
+	return real_active(r) && (r->flags & XLVS_REAL_F_COUNTED);
+}
+
+/*
+ * xlvs_real_load of the service's reals set to 0 where the count no longer
+ * describes the real the entry will hold. Before the reals are written (before
+ * true): a real new to its id, whose count is its predecessor's, and a real
+ * that starts being counted, whose count is left from another time. After
+ * (before false): a real that stops being counted, once the data path no
+ * longer adds to it. A count that starts is not complete (the connections the
+ * real has now were never counted): the daemon reconciles it from the table
+ * (stats reals_counted_on; docs/architecture.md).
+ */
+static int reset_load(struct writer *w, const struct splan *sp, bool before)
+{
+	const struct xlvs_real *cur;
+	struct xlvs_real r;
+	uint32_t i, n = 0;
+	bool was, is, zero;
+
+	for (i = 0; i < sp->nreals; i++) {
+		cur = &w->p->img.reals[sp->reals[i].id];
+		real_entry(sp, &sp->reals[i], cur, &r);
+		was = counted(cur) && !sp->reals[i].fresh;
+		is = counted(&r);
+		zero = before ? sp->reals[i].fresh || (is && !was) : was && !is;
+		if (zero)
+			w->ids[n++] = sp->reals[i].id;
+		if (before && is && !was && !sp->reals[i].fresh)
+			w->st->reals_counted_on++;
+	}
+	/* w->zero has room for (max_reals + 1) per-CPU counters: more than n loads */
+	return map_update_many(w->m->real_load, w->ids, w->zero, n, sizeof(*w->ids),
+			       sizeof(struct xlvs_real_load));
 }
 
 static int write_reals(struct writer *w, const struct splan *sp)
@@ -316,7 +355,11 @@ static int write_service(struct writer *w, const struct splan *sp)
 	int err = reset_counters(w, sp);
 
 	if (!err)
+		err = reset_load(w, sp, true);
+	if (!err)
 		err = write_reals(w, sp);
+	if (!err)
+		err = reset_load(w, sp, false);
 	if (!err)
 		err = write_ring(w, sp);
 	if (!err)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 
@@ -97,6 +98,12 @@ static bool expired(struct conn_clock *cc, const struct xlvs_flow *f, const stru
 	return xlvs_conn_left(&cc->cfg, entry_real(cc, c), f->proto, c, cc->now) < 0;
 }
 
+/* The class an entry counts in (ipvsadm's ActiveConn, else InActConn), for the walks and xlvs_real_load. */
+static bool conn_active(const struct xlvs_flow *f, const struct xlvs_conn *c)
+{
+	return f->proto == IPPROTO_TCP && c->state == XLVS_CONN_OPEN;
+}
+
 /* ---- counts ---- */
 
 struct count_ctx {
@@ -113,7 +120,7 @@ static int count_one(const struct xlvs_flow *flow, const struct xlvs_conn *conn,
 	c->entries++;
 	if (conn->real_id >= c->nr || !entry_real(&c->clock, conn) || expired(&c->clock, flow, conn))
 		return 0;
-	if (flow->proto == IPPROTO_TCP && conn->state == XLVS_CONN_OPEN)
+	if (conn_active(flow, conn))
 		c->per_real[conn->real_id].active++;
 	else
 		c->per_real[conn->real_id].inactive++;
@@ -146,22 +153,99 @@ int xlvs_conn_counts(struct xlvs_maps *m, struct xlvs_conn_counts *per_real, siz
 	return xlvs_conn_usage(m, NULL, per_real, nr_real_ids);
 }
 
+/* ---- the connection counts of the least-connection schedulers (xlvs_real_load) ---- */
+
+int xlvs_real_load_read(struct xlvs_maps *m, uint32_t real_id, struct xlvs_real_load *l)
+{
+	return bpf_map_lookup_elem(m->real_load, &real_id, l);
+}
+
+/*
+ * xlvs_real_load mapped (it is BPF_F_MMAPABLE): userspace's changes are atomic
+ * adds on the same words as the data path's, so none of its adds is lost, as
+ * a map update (read, change, write back) would lose those in between.
+ */
+#define LOAD_BYTES ((size_t)XLVS_MAX_REALS * sizeof(struct xlvs_real_load))
+
+struct load_map {
+	int fd; /* the map fd it was mapped from */
+	struct xlvs_real_load *v;
+};
+
+static void load_unmap(struct load_map *l)
+{
+	if (l->v)
+		munmap(l->v, LOAD_BYTES);
+	l->v = NULL;
+}
+
+/* Maps fd unless it is mapped already; on failure l->v is NULL. */
+static int load_map(struct load_map *l, int fd)
+{
+	void *v;
+
+	if (l->v && l->fd == fd)
+		return 0;
+	load_unmap(l);
+	v = mmap(NULL, LOAD_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (v == MAP_FAILED)
+		return -errno;
+	l->v = v;
+	l->fd = fd;
+	return 0;
+}
+
+static void load_add(struct load_map *l, uint32_t id, bool active, int32_t delta)
+{
+	__s32 *c = active ? &l->v[id].active : &l->v[id].inactive;
+
+	__atomic_fetch_add(c, delta, __ATOMIC_RELAXED);
+}
+
+/* Make *c read want (adding the difference, so concurrent adds stay); returns the difference. */
+static int64_t load_fix(__s32 *c, int32_t want)
+{
+	int64_t d = (int64_t)want - __atomic_load_n(c, __ATOMIC_RELAXED);
+
+	if (d)
+		__atomic_fetch_add(c, (__s32)d, __ATOMIC_RELAXED);
+	return d;
+}
+
+static bool counted(const struct xlvs_real *r)
+{
+	return r && (r->flags & XLVS_REAL_F_COUNTED);
+}
+
 /* ---- the sweep ---- */
+
+/* What a counting pass found of one real id. */
+struct tally {
+	int32_t active, inactive;
+	uint32_t gen; /* of the real the entries were counted for */
+	bool seen;
+};
 
 struct xlvs_sweep {
 	struct map_iter it;
-	bool running; /* it holds a pass in progress */
+	bool running;	   /* it holds a pass in progress */
+	bool count_wanted; /* the next step starts a counting pass */
+	bool counting;	   /* the pass in progress counts */
 	struct conn_clock clock;
+	struct load_map load;
+	struct tally *tally; /* by real id */
 	struct xlvs_flow keys[SWEEP_CHUNK];
 	struct xlvs_conn vals[SWEEP_CHUNK];
 	struct xlvs_flow doomed[SWEEP_CHUNK];
+	struct xlvs_conn doomed_vals[SWEEP_CHUNK];
+	bool went[SWEEP_CHUNK]; /* doomed[i] deleted by this sweep */
 };
 
 struct xlvs_sweep *xlvs_sweep_new(void)
 {
 	struct xlvs_sweep *s = calloc(1, sizeof(struct xlvs_sweep));
 
-	if (s && clock_init(&s->clock)) {
+	if (s && (clock_init(&s->clock) || !(s->tally = calloc(XLVS_MAX_REALS, sizeof(*s->tally))))) {
 		xlvs_sweep_free(s);
 		return NULL;
 	}
@@ -170,29 +254,50 @@ struct xlvs_sweep *xlvs_sweep_new(void)
 
 void xlvs_sweep_free(struct xlvs_sweep *s)
 {
-	if (s)
+	if (s) {
 		clock_free(&s->clock);
+		load_unmap(&s->load);
+		free(s->tally);
+	}
 	free(s);
 }
 
-/* Delete n keys, batched where the kernel can; a key gone meanwhile is skipped. Returns how many went. */
-static int delete_keys(struct xlvs_maps *m, const struct xlvs_flow *keys, uint32_t n)
+void xlvs_sweep_reconcile(struct xlvs_sweep *s)
+{
+	s->count_wanted = true;
+}
+
+bool xlvs_sweep_reconciling(const struct xlvs_sweep *s)
+{
+	return s->count_wanted || s->counting;
+}
+
+/*
+ * Delete n keys, batched where the kernel can; a key gone meanwhile is
+ * skipped. went[i]: keys[i] was deleted here (the data path counts those it
+ * deletes itself). Returns how many went.
+ */
+static int delete_keys(struct xlvs_maps *m, const struct xlvs_flow *keys, uint32_t n, bool *went)
 {
 	uint32_t done = 0, gone = 0;
 	__u32 cnt;
 	int err;
 
+	memset(went, 0, n * sizeof(*went));
 	while (done < n) {
 		cnt = n - done;
 		err = bpf_map_delete_batch(m->conns, keys + done, &cnt, NULL);
 		if (err == -EINVAL || err == -ENOTSUP || err == -524 /* ENOTSUPP */) {
-			err = bpf_map_delete_elem(m->conns,
-						  keys + done++); /* no batch deletes: one at a time */
+			/* no batch deletes: one at a time */
+			err = bpf_map_delete_elem(m->conns, keys + done);
 			if (err && err != -ENOENT)
 				return err;
+			went[done++] = !err;
 			gone += !err;
 			continue;
 		}
+		/* a batch delete stops at its first failure: the cnt before it went */
+		memset(went + done, 1, cnt * sizeof(*went));
 		gone += cnt;
 		done += cnt;
 		if (err == -ENOENT) /* the data path or the LRU took it first: skip it */
@@ -203,28 +308,123 @@ static int delete_keys(struct xlvs_maps *m, const struct xlvs_flow *keys, uint32
 	return (int)gone;
 }
 
+/* Take the entries this sweep deleted off their real's count, if it keeps one for them. */
+static uint32_t uncount(struct xlvs_sweep *s, uint32_t nd)
+{
+	const struct xlvs_real *r;
+	uint32_t i, n = 0;
+
+	for (i = 0; s->load.v && i < nd; i++) {
+		if (!s->went[i])
+			continue;
+		r = entry_real(&s->clock, &s->doomed_vals[i]);
+		if (!counted(r))
+			continue;
+		load_add(&s->load, s->doomed_vals[i].real_id, conn_active(&s->doomed[i], &s->doomed_vals[i]),
+			 -1);
+		n++;
+	}
+	return n;
+}
+
+/* A counting pass: an entry left in place counts for its real. */
+static void tally_one(struct xlvs_sweep *s, const struct xlvs_flow *f, const struct xlvs_conn *c)
+{
+	const struct xlvs_real *r = entry_real(&s->clock, c);
+	struct tally *t;
+
+	if (!counted(r))
+		return;
+	t = &s->tally[c->real_id];
+	if (t->seen && t->gen != r->gen) /* the id went to another real during the pass */
+		memset(t, 0, sizeof(*t));
+	t->seen = true;
+	t->gen = r->gen;
+	if (conn_active(f, c))
+		t->active++;
+	else
+		t->inactive++;
+}
+
 static int sweep_chunk(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t n, struct xlvs_sweep_stats *st)
 {
 	uint32_t i, nd = 0;
 	int rc;
 
 	st->scanned += n;
-	for (i = 0; i < n; i++)
-		if (expired(&s->clock, &s->keys[i], &s->vals[i]))
+	for (i = 0; i < n; i++) {
+		if (expired(&s->clock, &s->keys[i], &s->vals[i])) {
+			s->doomed_vals[nd] = s->vals[i];
 			s->doomed[nd++] = s->keys[i];
+		} else if (s->counting) {
+			tally_one(s, &s->keys[i], &s->vals[i]);
+		}
+	}
 	st->expired += nd;
-	rc = delete_keys(m, s->doomed, nd);
+	rc = delete_keys(m, s->doomed, nd, s->went);
 	if (rc < 0)
 		return rc;
 	st->deleted += (uint32_t)rc;
+	st->uncounted += uncount(s, nd);
 	return 0;
+}
+
+/* The end of a counting pass: every ACTIVE real's load made what the pass counted (0: not COUNTED). */
+static int reconcile(struct xlvs_maps *m, struct xlvs_sweep *s, struct xlvs_sweep_stats *st)
+{
+	struct xlvs_real *reals = NULL;
+	const struct tally *t;
+	int64_t d[2];
+	uint32_t id;
+	int err = s->load.v ? dump_array(m->reals, sizeof(*reals), XLVS_MAX_REALS, (void **)&reals) : -ENXIO;
+
+	for (id = 0; !err && id < XLVS_MAX_REALS; id++) {
+		t = &s->tally[id];
+		/* an id given to another real since its entries were counted: the apply zeroed it */
+		if (!real_active(&reals[id]) || (t->seen && t->gen != reals[id].gen))
+			continue;
+		d[0] = load_fix(&s->load.v[id].active, counted(&reals[id]) ? t->active : 0);
+		d[1] = load_fix(&s->load.v[id].inactive, counted(&reals[id]) ? t->inactive : 0);
+		st->raised += (uint64_t)(d[0] > 0 ? d[0] : 0) + (uint64_t)(d[1] > 0 ? d[1] : 0);
+		st->lowered += (uint64_t)(d[0] < 0 ? -d[0] : 0) + (uint64_t)(d[1] < 0 ? -d[1] : 0);
+	}
+	free(reals);
+	st->reconciles += !err;
+	return err;
+}
+
+/* Before a step: start the counting pass asked for, from the table's start. */
+static void count_start(struct xlvs_sweep *s)
+{
+	if (!s->count_wanted)
+		return;
+	s->count_wanted = false;
+	s->counting = true;
+	s->running = false;
+	memset(s->tally, 0, XLVS_MAX_REALS * sizeof(*s->tally));
+}
+
+/* The end of the table (n 0: a pass done) or a read error (n < 0: start over next time). */
+static int pass_end(struct xlvs_maps *m, struct xlvs_sweep *s, int n, struct xlvs_sweep_stats *st)
+{
+	bool counting = s->counting;
+
+	s->running = false;
+	s->counting = false;
+	st->passes += !n;
+	if (counting && n < 0)
+		s->count_wanted = true; /* counted part of the table only: count again */
+	return n < 0 ? n : counting ? reconcile(m, s, st) : 0;
 }
 
 int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, struct xlvs_sweep_stats *st)
 {
 	uint32_t want, left = budget;
 	int n, err = clock_read(m, &s->clock);
+	/* without the mapping the sweep still deletes, but counts nothing: said as the step's error */
+	int map_err = load_map(&s->load, m->real_load);
 
+	count_start(s);
 	/* Reads of fewer than SWEEP_MIN_READ only as a step's first. */
 	while (!err && left && (left == budget || left >= SWEEP_MIN_READ)) {
 		if (!s->running) {
@@ -233,14 +433,12 @@ int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, 
 		}
 		want = left < SWEEP_MIN_READ ? SWEEP_MIN_READ : left;
 		n = map_iter_read(&s->it, s->keys, s->vals, want < SWEEP_CHUNK ? want : SWEEP_CHUNK);
-		if (n <= 0) { /* the end of the table (a pass done), or an error: start over next time */
-			s->running = false;
-			st->passes += !n;
-			err = n;
+		if (n <= 0) {
+			err = pass_end(m, s, n, st);
 			break;
 		}
 		left -= (uint32_t)n < left ? (uint32_t)n : left;
 		err = sweep_chunk(m, s, (uint32_t)n, st);
 	}
-	return err;
+	return err ? err : map_err;
 }

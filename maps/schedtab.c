@@ -209,3 +209,18 @@ char *xlvs_sched_flags_str(uint8_t sched, uint32_t flags, char *buf, size_t size
 	}
 	return buf;
 }
+
+bool xlvs_sched_counts(uint8_t sched)
+{
+	switch (sched) {
+	case XLVS_SCHED_LC:
+	case XLVS_SCHED_WLC:
+	case XLVS_SCHED_SED:
+	case XLVS_SCHED_NQ:
+	case XLVS_SCHED_LBLC:
+	case XLVS_SCHED_LBLCR:
+		return true;
+	default:
+		return false;
+	}
+}

@@ -47,4 +47,12 @@ const char *xlvs_sched_flag_name(uint8_t sched, uint32_t flag);
 /* "sh-fallback, sh-port": the scheduler flags set in flags, "" when none. */
 char *xlvs_sched_flags_str(uint8_t sched, uint32_t flags, char *buf, size_t size);
 
+/*
+ * Whether sched weighs its reals' connections (lc, wlc, sed, nq, lblc, lblcr):
+ * their reals are XLVS_REAL_F_COUNTED and the data path keeps their
+ * xlvs_real_load (docs/architecture.md, "Connection counts for
+ * least-connection schedulers"). The one place that says which do.
+ */
+bool xlvs_sched_counts(uint8_t sched);
+
 #endif /* XLVS_SCHEDTAB_H */

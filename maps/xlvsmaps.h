@@ -83,6 +83,7 @@ struct xlvs_apply_stats {
 	uint32_t ring_slots_written;
 	uint32_t vips_written, vips_removed;
 	uint32_t vip_filter_written; /* added: xlvs_vip_filter words written */
+	uint32_t reals_counted_on;   /* reals kept that became XLVS_REAL_F_COUNTED: reconcile them */
 };
 
 /*
@@ -111,6 +112,10 @@ int xlvs_apply(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_ap
  *   whose address stays keeps them.
  * - The counters of a newly allocated service or real id are zeroed.
  * - ACTIVE reals of no service (left by an interrupted apply) are deactivated.
+ * - A real is XLVS_REAL_F_COUNTED when its service's scheduler weighs
+ *   connections (xlvs_sched_counts()). Its xlvs_real_load is zeroed before it
+ *   is written when its id is new to it or it starts being counted, and after
+ *   when it stops being counted.
  */
 #define XLVS_APPLY_F_VERIFY_RINGS                                                                            \
 	(1u << 0) /* rebuild every ring and rewrite slots
@@ -226,18 +231,39 @@ int xlvs_conn_counts(struct xlvs_maps *m, struct xlvs_conn_counts *per_real, siz
  * one in the meantime (a window of a read and a delete, well under a
  * millisecond) finds it gone and is scheduled afresh, as after any expiry;
  * Maglev gives it the same real unless the ring changed since.
+ *
+ * Connection counts (xlvs_real_load, docs/architecture.md): an entry the
+ * sweep deletes itself, made for its real's current generation of a COUNTED
+ * real, is taken off that real's count (its class as read) with an atomic
+ * add through a mapping of the map, since the data path adds concurrently.
+ * A reconcile makes a pass a counting one: it starts over from the table's
+ * start, counts the unexpired entries it leaves in place per COUNTED real and
+ * class and, at the pass's end, adds (count - xlvs_real_load) to each ACTIVE
+ * real's load (0 for a real not COUNTED). Connections opened, closed or
+ * changing class during the pass make the remaining error.
  */
 struct xlvs_sweep;
 struct xlvs_sweep_stats {
-	uint64_t scanned; /* entries looked at */
-	uint64_t expired; /* found expired */
-	uint64_t deleted; /* deleted by this sweep (the rest went meanwhile) */
-	uint64_t passes;  /* passes over the whole table completed */
+	uint64_t scanned;    /* entries looked at */
+	uint64_t expired;    /* found expired */
+	uint64_t deleted;    /* deleted by this sweep (the rest went meanwhile) */
+	uint64_t passes;     /* passes over the whole table completed */
+	uint64_t uncounted;  /* of deleted: taken off their real's xlvs_real_load */
+	uint64_t reconciles; /* of passes: counting passes whose corrections were added */
+	uint64_t raised;     /* units those added to xlvs_real_load counts found too low */
+	uint64_t lowered;    /* units they took off counts found too high (LRU evictions) */
 };
 struct xlvs_sweep *xlvs_sweep_new(void);
 void xlvs_sweep_free(struct xlvs_sweep *s);
 /* One step of at most budget entries; adds to *st. 0 or -errno. */
 int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, struct xlvs_sweep_stats *st);
+/* The next step starts a counting pass (abandoning a pass in progress, counting or not). */
+void xlvs_sweep_reconcile(struct xlvs_sweep *s);
+/* Whether a counting pass is asked for or in progress. */
+bool xlvs_sweep_reconciling(const struct xlvs_sweep *s);
+
+/* The scheduler's count of a real's connections (xlvs_real_load), as the data path keeps it. */
+int xlvs_real_load_read(struct xlvs_maps *m, uint32_t real_id, struct xlvs_real_load *l);
 
 /*
  * How full the connection table is: every entry it holds (those of reals gone, or made for an

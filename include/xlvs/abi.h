@@ -40,13 +40,16 @@ enum xlvs_family {
  *   tun      IP-in-IP; outer family = real's family (IPIP, IP6IP6, 4in6, 6in4)
  *   gue      GUE variant 1: UDP outer, inner IP packet directly after it
  *   nat, fullnat  reserved: the director drops them (fwd_unsupported)
+ *   local    the director itself serves (LVS's "localnode"): the packet goes
+ *            up its own stack unchanged, counted for the real
  */
 #define XLVS_FWDS(X)							\
 	X(DR,		"dr")						\
 	X(TUN,		"tun")						\
 	X(GUE,		"gue")						\
 	X(NAT,		"nat")						\
-	X(FULLNAT,	"fullnat")
+	X(FULLNAT,	"fullnat")					\
+	X(LOCAL,	"local")
 
 #define XLVS_X_ENUM(id, name) XLVS_FWD_##id,
 enum xlvs_fwd {
@@ -181,7 +184,8 @@ enum xlvs_drop_reason {
 	X(ICMP_ERR_FWD,		"icmp_error_forwarded")			\
 	X(FIB_GW_FALLBACK,	"fib_gateway_fallback")			\
 	X(CONN_INSERT_FAILED,	"conn_insert_failed")			\
-	X(PASS_ICMP_MISADDR,	"pass_icmp_error_misaddressed")
+	X(PASS_ICMP_MISADDR,	"pass_icmp_error_misaddressed")		\
+	X(PASS_LOCAL_REAL,	"pass_local_real")
 
 #define XLVS_X_ENUM(id, name) XLVS_EV_##id,
 enum xlvs_event {

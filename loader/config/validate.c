@@ -213,10 +213,11 @@ int xlvs_v_fwd(const char *name, const char *text, uint8_t *out, char *msg, size
 	int i = has_upper(text) ? -1 : xlvs_fwd_from_name(text);
 
 	if (i < 0 || i >= XLVS_FWD_MAX)
-		return refuse(msg, size, "%s: unknown method '%s' (expected dr, tun, ipip or gue)", name,
-			      xlvs_v_show(text, strlen(text), &b));
+		return refuse(msg, size, "%s: unknown method '%s' (expected dr, tun, ipip, gue or local)",
+			      name, xlvs_v_show(text, strlen(text), &b));
 	if (i == XLVS_FWD_NAT || i == XLVS_FWD_FULLNAT)
-		return refuse(msg, size, "%s: '%s' is not supported yet (use dr, tun or gue)", name, text);
+		return refuse(msg, size, "%s: '%s' is not supported yet (use dr, tun, gue or local)", name,
+			      text);
 	*out = i;
 	return 0;
 }
@@ -260,15 +261,15 @@ int xlvs_v_real(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *sv
 	}
 	if (r->fwd >= XLVS_FWD_MAX)
 		return refuse_at(key, "forward", msg, size,
-				 "forward: unknown method %u (expected dr, tun, ipip or gue)", r->fwd);
+				 "forward: unknown method %u (expected dr, tun, ipip, gue or local)", r->fwd);
 	if (r->fwd == XLVS_FWD_NAT || r->fwd == XLVS_FWD_FULLNAT)
 		return refuse_at(key, "forward", msg, size,
-				 "forward: '%s' is not supported yet (use dr, tun or gue)",
+				 "forward: '%s' is not supported yet (use dr, tun, gue or local)",
 				 xlvs_fwd_names[r->fwd]);
 	if (r->port != svc->port)
 		return refuse_at(
 			key, "port", msg, size,
-			"port: %u differs from the service port %u (dr, tun and gue keep the destination port)",
+			"port: %u differs from the service port %u (dr, tun, gue and local keep the destination port)",
 			r->port, svc->port);
 	if (r->fwd == XLVS_FWD_DR && r->addr.family != svc->vip.family)
 		return refuse_at(
@@ -294,7 +295,8 @@ int xlvs_v_tunnel(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *
 	bool v6 = r->addr.family == XLVS_AF_INET6;
 	char name[80];
 
-	if (r->fwd == XLVS_FWD_DR || (v6 ? g->tun_src6.family : g->tun_src4.family))
+	if (r->fwd == XLVS_FWD_DR || r->fwd == XLVS_FWD_LOCAL ||
+	    (v6 ? g->tun_src6.family : g->tun_src4.family))
 		return 0;
 	return refuse(msg, size, "service %s has IPv%d tunnel reals but tunnel.source%d is not set",
 		      xlvs_v_svc_str(svc, name, sizeof(name)), v6 ? 6 : 4, v6 ? 6 : 4);
@@ -337,10 +339,11 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 				 xlvs_sched_names[svc->sched]);
 	if (svc->fwd >= XLVS_FWD_MAX)
 		return refuse_at(key, "forward", msg, size,
-				 "forward: unknown method %u (expected dr, tun, ipip or gue)", svc->fwd);
+				 "forward: unknown method %u (expected dr, tun, ipip, gue or local)",
+				 svc->fwd);
 	if (svc->fwd == XLVS_FWD_NAT || svc->fwd == XLVS_FWD_FULLNAT)
 		return refuse_at(key, "forward", msg, size,
-				 "forward: '%s' is not supported yet (use dr, tun or gue)",
+				 "forward: '%s' is not supported yet (use dr, tun, gue or local)",
 				 xlvs_fwd_names[svc->fwd]);
 	if (xlvs_v_ring("ring_size", ring, msg, size)) {
 		if (key)

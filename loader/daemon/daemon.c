@@ -235,6 +235,9 @@ static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs
 		err = xlvs_maps_set_global(&d->maps, &want->global);
 	if (!err)
 		err = xlvs_apply_ex(&d->maps, w, d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS, st);
+	/* reals counted from now on have connections their count never saw */
+	if (!err && st->reals_counted_on)
+		xlvsd_sweep_reconcile_soon(d->sweep);
 	if (err && msg && !msg[0])
 		snprintf(msg, size, "writing the maps failed: %s", apply_error(err));
 	xlvsd_count_map_full(d, err);
@@ -799,6 +802,7 @@ static int start(struct xlvsd *d, struct xlvs_spec *want)
 	d->sweep = xlvsd_sweep_start(d->loop, &d->maps);
 	if (!d->sweep)
 		log_warn("conn sweep: out of memory: expired entries stay until LRU eviction");
+	xlvsd_sweep_report_to(d->sweep, &d->status);
 	return XLVSD_EXIT_OK;
 }
 

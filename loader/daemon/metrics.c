@@ -10,6 +10,8 @@
  *   xlvs_real_{packets,bytes,connections}_total{vip,port,protocol,real}
  *   xlvs_real_weight{vip,port,protocol,real}
  *   xlvs_real_active_connections, xlvs_real_inactive_connections{vip,port,protocol,real}
+ *   xlvs_real_sched_connections{vip,port,protocol,real,class}   (COUNTED reals: xlvs_real_load)
+ *   xlvs_sched_conns_reconciles_total, xlvs_sched_conns_last_correction{direction}
  *   xlvs_drops_total{reason}, xlvs_events_total{event}
  *   xlvs_conn_table_entries, xlvs_conn_table_capacity
  *
@@ -65,6 +67,8 @@ struct real_row {
 	struct xlvs_counters c;
 	uint64_t weight;
 	uint32_t id;
+	bool counted;		    /* XLVS_REAL_F_COUNTED: load is the scheduler's count */
+	struct xlvs_real_load load; /* xlvs_real_load as read */
 };
 
 struct scrape {
@@ -111,6 +115,9 @@ static int collect_reals(struct xlvs_maps *m, struct scrape *s, size_t i)
 		r->weight = ss->reals[k].real.weight;
 		r->id = ss->reals[k].id;
 		err = xlvs_real_counters(m, ss->reals[k].id, &r->c);
+		r->counted = ss->reals[k].real.flags & XLVS_REAL_F_COUNTED;
+		if (!err && r->counted)
+			err = xlvs_real_load_read(m, r->id, &r->load);
 		if (err)
 			return err;
 		s->nr_reals++;
@@ -363,6 +370,50 @@ static void put_reals(FILE *f, const struct scrape *s)
 			 s->conns[s->reals[i].id].inactive);
 }
 
+/* The connections lc, wlc, sed, nq, lblc, lblcr weigh: the data path's count, not the table walk's. */
+static void put_sched_conns(FILE *f, const struct scrape *s)
+{
+	const struct real_row *r;
+	char v[16];
+	size_t i, k;
+
+	xlvs_metrics_family(
+		f, "xlvs_real_sched_connections", "gauge",
+		"Connections of a real as its least-connection scheduler sees them (xlvs_real_load, "
+		"kept by the data path, reconciled by xlvsd), by class; only reals of lc, wlc, sed, "
+		"nq, lblc, lblcr services.");
+	for (i = 0; i < s->nr_reals; i++) {
+		r = &s->reals[i];
+		for (k = 0; r->counted && k < 2; k++) {
+			const struct svc_row *sv = &s->svcs[r->svc];
+			const char *kv[] = {
+				"vip",	   sv->vip, "port",  sv->port, "protocol",
+				sv->proto, "real",  r->text, "class",  k ? "inactive" : "active"
+			};
+
+			/* signed: a count briefly below zero is shown as it is */
+			snprintf(v, sizeof(v), "%d", k ? r->load.inactive : r->load.active);
+			xlvs_metrics_sample_text(f, "xlvs_real_sched_connections", kv, 5, v);
+		}
+	}
+}
+
+static void put_reconciles(FILE *f, struct xlvsd_status *h)
+{
+	struct xlvsd_status hs = { 0 };
+
+	xlvsd_status_snapshot(h, &hs);
+	xlvs_metrics_family(
+		f, "xlvs_sched_conns_reconciles_total", "counter",
+		"Reconciles of the least-connection schedulers' counts with the connection table.");
+	xlvs_metrics_sample(f, "xlvs_sched_conns_reconciles_total", NULL, 0, hs.reconciles);
+	xlvs_metrics_family(f, "xlvs_sched_conns_last_correction", "gauge",
+			    "Units the last reconcile added to (raised) or took off (lowered) the schedulers' "
+			    "counts, over all reals: their drift, mostly LRU evictions (lowered).");
+	sample1(f, "xlvs_sched_conns_last_correction", "direction", "raised", hs.reconcile_raised);
+	sample1(f, "xlvs_sched_conns_last_correction", "direction", "lowered", hs.reconcile_lowered);
+}
+
 static void put_all(FILE *f, const struct scrape *s, struct xlvsd_status *h)
 {
 	size_t i;
@@ -375,6 +426,9 @@ static void put_all(FILE *f, const struct scrape *s, struct xlvsd_status *h)
 		put_status(f, h);
 	put_services(f, s);
 	put_reals(f, s);
+	put_sched_conns(f, s);
+	if (h)
+		put_reconciles(f, h);
 	if (h && h->extra_metrics)
 		h->extra_metrics(f, h->extra_arg);
 	xlvs_metrics_family(f, "xlvs_drops_total", "counter",

@@ -28,6 +28,10 @@ struct xlvsd_status {
 	uint64_t ifaces_lost;	    /* configured interfaces deleted under xlvsd */
 	uint64_t ifaces_reattached; /* ... and attached again when they came back */
 	uint64_t map_full;	    /* map writes refused for lack of room */
+	/* The schedulers' connection counts (sweep.h) */
+	uint64_t reconciles;	    /* counting passes done */
+	uint64_t reconcile_raised;  /* units the last one added to counts found too low */
+	uint64_t reconcile_lowered; /* units it took off counts found too high */
 	/* More families, rendered by their owner (health checks); set before the exporter starts. */
 	void (*extra_metrics)(FILE *f, void *arg);
 	void *extra_arg;
@@ -65,6 +69,9 @@ static inline void xlvsd_status_snapshot(struct xlvsd_status *h, struct xlvsd_st
 	out->ifaces_lost = h->ifaces_lost;
 	out->ifaces_reattached = h->ifaces_reattached;
 	out->map_full = h->map_full;
+	out->reconciles = h->reconciles;
+	out->reconcile_raised = h->reconcile_raised;
+	out->reconcile_lowered = h->reconcile_lowered;
 	status_unlock(h);
 }
 

@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
-/* xlvsd's connection sweep (sweep.h). */
+/* xlvsd's connection sweep and reconcile of the schedulers' connection counts (sweep.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
+#include "status.h"
 #include "sweep.h"
 
 struct xlvsd_sweep {
 	ev_timer timer; /* first: the callback's watcher is the sweep */
+	ev_idle burst;	/* a counting pass's steps, back to back while nothing else is pending */
 	struct ev_loop *loop;
 	struct xlvs_maps *maps;
 	struct xlvs_sweep *walk;
 	struct xlvs_sweep_stats total;
 	uint64_t pass_deleted; /* deleted in the pass in progress */
+	struct xlvsd_status *status;
+	ev_tstamp next_reconcile;
 	int last_err;
 };
 
@@ -24,9 +28,34 @@ uint32_t xlvsd_sweep_budget(uint32_t conn_entries)
 	return b < XLVSD_SWEEP_MIN ? XLVSD_SWEEP_MIN : b;
 }
 
-static void sweep_tick(struct ev_loop *loop, ev_timer *w, int revents)
+static void add_stats(struct xlvs_sweep_stats *to, const struct xlvs_sweep_stats *st)
 {
-	struct xlvsd_sweep *sw = (struct xlvsd_sweep *)w;
+	to->scanned += st->scanned;
+	to->expired += st->expired;
+	to->deleted += st->deleted;
+	to->passes += st->passes;
+	to->uncounted += st->uncounted;
+	to->reconciles += st->reconciles;
+	to->raised += st->raised;
+	to->lowered += st->lowered;
+}
+
+/* A counting pass ended: what it corrected, for /metrics and the log. */
+static void reconciled(struct xlvsd_sweep *sw, const struct xlvs_sweep_stats *st)
+{
+	log_debug("conn counts reconciled: %llu added, %llu taken off", (unsigned long long)st->raised,
+		  (unsigned long long)st->lowered);
+	if (!sw->status)
+		return;
+	status_lock(sw->status);
+	sw->status->reconciles += st->reconciles;
+	sw->status->reconcile_raised = st->raised;
+	sw->status->reconcile_lowered = st->lowered;
+	status_unlock(sw->status);
+}
+
+static void run_step(struct xlvsd_sweep *sw)
+{
 	struct xlvs_sweep_stats st = { 0 };
 	struct timespec t0, t1;
 	int err;
@@ -38,11 +67,10 @@ static void sweep_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	if (err && err != sw->last_err)
 		log_warn("conn sweep: %s", strerror(-err));
 	sw->last_err = err;
-	sw->total.scanned += st.scanned;
-	sw->total.expired += st.expired;
-	sw->total.deleted += st.deleted;
-	sw->total.passes += st.passes;
+	add_stats(&sw->total, &st);
 	sw->pass_deleted += st.deleted;
+	if (st.reconciles)
+		reconciled(sw, &st);
 	if (st.passes) {
 		log_debug(
 			"conn sweep: pass %llu done, %llu expired entries deleted (last step %llu entries, %.1f ms)",
@@ -51,6 +79,32 @@ static void sweep_tick(struct ev_loop *loop, ev_timer *w, int revents)
 			(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 		sw->pass_deleted = 0;
 	}
+}
+
+static void burst_step(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct xlvsd_sweep *sw = (struct xlvsd_sweep *)((char *)w - offsetof(struct xlvsd_sweep, burst));
+
+	run_step(sw);
+	/* done, or failed: the timer's ticks go on at their pace (and retry a failed count) */
+	if (!xlvs_sweep_reconciling(sw->walk) || sw->last_err)
+		ev_idle_stop(loop, w);
+}
+
+static void sweep_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct xlvsd_sweep *sw = (struct xlvsd_sweep *)w;
+
+	/* a pass longer than the period (a huge table) is not restarted: it would never end */
+	if (ev_now(loop) >= sw->next_reconcile && !xlvs_sweep_reconciling(sw->walk)) {
+		xlvs_sweep_reconcile(sw->walk);
+		sw->next_reconcile = ev_now(loop) + XLVSD_RECONCILE_PERIOD_S;
+	}
+	if (ev_is_active(&sw->burst))
+		return; /* the burst walks the table now */
+	run_step(sw);
+	if (xlvs_sweep_reconciling(sw->walk) && !sw->last_err)
+		ev_idle_start(loop, &sw->burst);
 }
 
 struct xlvsd_sweep *xlvsd_sweep_start(struct ev_loop *loop, struct xlvs_maps *m)
@@ -63,9 +117,27 @@ struct xlvsd_sweep *xlvsd_sweep_start(struct ev_loop *loop, struct xlvs_maps *m)
 	}
 	sw->loop = loop;
 	sw->maps = m;
+	/* the counts in pinned maps may be from before this xlvsd: reconcile at the first tick */
+	sw->next_reconcile = ev_now(loop);
+	ev_idle_init(&sw->burst, burst_step);
 	ev_timer_init(&sw->timer, sweep_tick, XLVSD_SWEEP_PERIOD_S, XLVSD_SWEEP_PERIOD_S);
 	ev_timer_start(loop, &sw->timer);
 	return sw;
+}
+
+void xlvsd_sweep_report_to(struct xlvsd_sweep *sw, struct xlvsd_status *status)
+{
+	if (sw)
+		sw->status = status;
+}
+
+void xlvsd_sweep_reconcile_soon(struct xlvsd_sweep *sw)
+{
+	if (!sw)
+		return;
+	xlvs_sweep_reconcile(sw->walk);
+	sw->last_err = 0;
+	ev_idle_start(sw->loop, &sw->burst);
 }
 
 void xlvsd_sweep_stats(const struct xlvsd_sweep *sw, struct xlvs_sweep_stats *st)
@@ -78,6 +150,7 @@ void xlvsd_sweep_stop(struct xlvsd_sweep *sw)
 	if (!sw)
 		return;
 	ev_timer_stop(sw->loop, &sw->timer);
+	ev_idle_stop(sw->loop, &sw->burst);
 	xlvs_sweep_free(sw->walk);
 	free(sw);
 }

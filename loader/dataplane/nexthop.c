@@ -505,7 +505,7 @@ static int resolve(struct xlvs_nh *nh, const struct xlvs_real *r, struct nh_res 
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	if (!af)
+	if (!af || r->fwd == XLVS_FWD_LOCAL) /* up our own stack: no next hop */
 		return 0;
 	err = route_get(nh, af, r->addr, &rt);
 	if (err && nl_transient(err))

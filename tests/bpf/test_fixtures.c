@@ -106,6 +106,41 @@ static void deactivate_ipip_reals(struct world *w)
 	}
 }
 
+/* The director is DR4's reals (LVS "localnode"). */
+static void make_dr4_local(struct world *w)
+{
+	struct xlvs_real r;
+	int i;
+
+	for (i = 0; std_svcs[SVC_DR4].reals[i].addr; i++) {
+		world_get_real(w, std_real_id(SVC_DR4, i), &r);
+		r.fwd = XLVS_FWD_LOCAL;
+		r.flags &= (uint8_t)~XLVS_REAL_F_NH_VALID; /* a local real has no next hop */
+		world_set_real(w, std_real_id(SVC_DR4, i), &r);
+	}
+}
+
+/* Passed up unchanged (OUT_SAME), yet counted for its service and real, and remembered. */
+static void check_local(struct world *w, const struct fixture *f, const uint8_t *in, size_t in_len,
+			const uint8_t *out, size_t out_len)
+{
+	struct xlvs_counters sc, rc;
+	struct xlvs_flow flow;
+	struct xlvs_conn c;
+
+	(void)in;
+	(void)out;
+	(void)out_len;
+	fixture_flow(f, &flow);
+	cr_assert(world_get_conn(w, &flow, &c), "%s: no connection entry", f->name);
+	cr_expect_eq(std_svc_of_real(c.real_id), SVC_DR4, "%s: real %u", f->name, c.real_id);
+	sc = world_svc_stats(w, SVC_DR4);
+	rc = world_real_stats(w, c.real_id);
+	cr_expect(sc.packets == 1 && sc.bytes == in_len && sc.new_flows == 1, "%s: service counters",
+		  f->name);
+	cr_expect(rc.packets == 1 && rc.new_flows == 1, "%s: real counters", f->name);
+}
+
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -539,6 +574,11 @@ static struct fixture rows[] = {
 	  { ICMP4(VIP_IPIP, 3), .icmp_code = 4, .quote = &q_ipip_big },
 	  DROPPED(TOO_BIG_FAIL) },
 	{ "unsupported scheduler dropped", { TCP4(VIP_RR, 80) }, DROPPED(SCHED_UNSUPPORTED) },
+	{ "local real: up the director's own stack, counted",
+	  { TCP4(VIP_DR4, 80), .tcp_flags = TH_SYN },
+	  PASSED(PASS_LOCAL_REAL),
+	  .setup = make_dr4_local,
+	  .check = check_local },
 	{ "service without weighted reals dropped", { TCP4(VIP_EMPTY, 80) }, DROPPED(NO_REAL) },
 	{ "unsupported forwarding method dropped", { TCP4(VIP_NAT, 80) }, DROPPED(FWD_UNSUPPORTED) },
 	{ "tunnel without source address dropped",

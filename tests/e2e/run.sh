@@ -244,6 +244,38 @@ s_pmtu() {
 	echo "   600000-byte upload to $vip completed; too_big_sent $before -> $after"
 }
 s_pmtu4() { s_pmtu $VIP4; }
+
+# The director as one of its reals (LVS "localnode"): it holds the VIP and serves it itself.
+local_real_down() {
+	kill "$(cat "$E2E_DIR/http-lb.pid" 2>/dev/null)" 2>/dev/null
+	in_ns "$NS_LB" ip addr del $VIP4/32 dev lo 2>/dev/null
+	true
+}
+
+s_local_real() {
+	local i out n1=0 n2=0 nd=0 ev
+	trap local_real_down EXIT
+	in_ns "$NS_LB" ip addr add $VIP4/32 dev lo || fail "VIP on the director's lo"
+	(nsenter --net=/run/netns/"$NS_LB" socat -T10 TCP4-LISTEN:80,bind=$VIP4,fork,reuseaddr \
+		EXEC:"$REPO/tests/e2e/http-name.sh director" >/dev/null 2>&1 &
+	 echo $! >"$E2E_DIR/http-lb.pid")
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1"
+			 echo "      - { address: $LB4, weight: 1, forward: local }")"
+	reload
+	sleep 0.3
+	for i in $(seq 150); do
+		out=$(in_ns "$NS_CL" curl -s --max-time 3 "$(url $VIP4)") || fail "connection $i failed"
+		case $out in real1*) n1=$((n1 + 1));; real2*) n2=$((n2 + 1));; director*) nd=$((nd + 1));;
+		*) fail "connection $i: unexpected answer '$out'";; esac
+	done
+	echo "   150 connections: real1 $n1, real2 $n2, the director itself $nd (equal weights)"
+	# 50 each expected; +-25 is over 4 standard deviations (5.8)
+	for i in $n1 $n2 $nd; do [ $((i > 50 ? i - 50 : 50 - i)) -le 25 ] || fail "share $i of 150, want 50 ± 25"; done
+	ev=$(xlvs -j stats | jq -r '.events.pass_local_real // empty')
+	[ -n "$ev" ] && [ "$ev" -ge $((nd * 4)) ] ||
+		fail "pass_local_real is '$ev', want at least 4 packets per local connection ($((nd * 4)))"
+	xlvs service list | grep -q "$LB4:80 *Local" || fail "service list does not show the local real: $(xlvs service list)"
+}
 s_pmtu6() { s_pmtu $VIP6; }
 
 # Reload applies only the difference; the CLI reads what the maps hold.
@@ -1141,6 +1173,7 @@ main() {
 	scenario "generic XDP mode" s_generic_mode
 	scenario "a long transfer survives adding a real" s_transfer_survives_new_real
 	scenario "weight 0 drains: no new flows, established one finishes" s_drain
+	scenario "the director as a real: forward local serves a third of the connections itself" s_local_real
 	scenario "PMTU through the director, IPv4 (frag needed)" s_pmtu4
 	scenario "PMTU through the director, IPv6 (packet too big)" s_pmtu6
 	scenario "reload writes only the difference" s_reload_diff

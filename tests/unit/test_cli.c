@@ -510,6 +510,42 @@ Test(cli_show, detail_json)
 	free(out);
 }
 
+/* A least-connection service: its COUNTED reals show the data path's count next to the walk's. */
+Test(cli_show, counted_reals_show_the_schedulers_count)
+{
+	struct xlvs_real_load loads[NR_REAL_IDS] = { [5] = { 4, -1 }, [6] = { 8, 8 } };
+	struct xlvs_view s = world();
+	size_t idx[] = { 0 };
+	char *out;
+	json_t *j;
+
+	svcs[0].svc.sched = XLVS_SCHED_WLC;
+	reals_a[0].real.flags |= XLVS_REAL_F_COUNTED; /* 198.18.1.12 is not: its load is not shown */
+	s.loads = loads;
+	s.nr_loads = NR_REAL_IDS;
+	out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 1));
+	cr_assert_str_eq(out, "TCP 198.18.0.10:80\n"
+			      "  id 3  scheduler wlc  ring 65537 slots from 0  flags echo\n"
+			      "  timeouts tcp 7200s (the others global)\n"
+			      "  conns 15  packets 1000  bytes 120000\n"
+			      "  -> 198.18.1.11:80\n"
+			      "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
+			      "     scheduler's count: active 4  inactive -1\n"
+			      "     conns 10  packets 600  bytes 72000\n"
+			      "  -> 198.18.1.12:80\n"
+			      "     id 6  forward Route  weight 2  active 0  inactive 7\n"
+			      "     conns 5  packets 400  bytes 48000\n");
+	free(out);
+	out = FORMAT(true, xlvs_fmt_service_detail(p, &s, idx, 1));
+	j = parse_json(out);
+	cr_expect_eq(jint(j, "services.0.reals.0.sched_conns.active"), 4);
+	cr_expect_eq(jint(j, "services.0.reals.0.sched_conns.inactive"), -1);
+	cr_expect_eq(jint(j, "services.0.reals.0.active_conns"), 12);
+	cr_expect_null(json_object_get(jpath(j, "services.0.reals.1"), "sched_conns"));
+	json_decref(j);
+	free(out);
+}
+
 /* ---- real show ------------------------------------------------------------- */
 
 static const char hreal_up[] =
@@ -2519,6 +2555,78 @@ static void set_counters(int fd, uint32_t key, uint64_t packets)
 }
 
 /* xlvs stats --zero: one service and its reals, one real, then everything (drops included). */
+/* The TCP service of the pinned world made wlc by hand, its reals COUNTED with counts in xlvs_real_load. */
+static void make_counted(const char *dir)
+{
+	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct xlvs_real_load load[] = { { 3, 1 }, { 0, 2 } };
+	const char *addrs[] = { "198.18.1.11", "198.18.1.12" };
+	struct xlvs_service svc;
+	struct xlvs_real r;
+	struct xlvs_maps m;
+	uint32_t id, i;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	k.addr[0] = A("198.18.0.10").be[0];
+	cr_assert_eq(bpf_map_lookup_elem(m.services, &k, &svc), 0);
+	svc.sched = XLVS_SCHED_WLC;
+	cr_assert_eq(bpf_map_update_elem(m.services, &k, &svc, BPF_EXIST), 0);
+	for (i = 0; i < 2; i++) {
+		for (id = 0; id < 8; id++)
+			if (!bpf_map_lookup_elem(m.reals, &id, &r) && r.addr[0] == A(addrs[i]).be[0])
+				break;
+		cr_assert_lt(id, 8, "real %s", addrs[i]);
+		r.flags |= XLVS_REAL_F_COUNTED;
+		cr_assert_eq(bpf_map_update_elem(m.reals, &id, &r, BPF_EXIST), 0);
+		cr_assert_eq(bpf_map_update_elem(m.real_load, &id, &load[i], BPF_ANY), 0);
+	}
+	xlvs_maps_close(&m);
+}
+
+/* explain and service show give a least-connection service's counts as the data path keeps them. */
+Test(cli_maps, explain_and_show_give_the_schedulers_counts)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	struct run r;
+	json_t *j;
+
+	make_counted(dir);
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7", "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(
+		strstr(r.out.buf,
+		       "connections the scheduler weighs (the data path's counts, reconciled by xlvsd):\n"
+		       "  198.18.1.11                              weight 1      scheduler's count: active 3  inactive 1\n"
+		       "  198.18.1.12                              weight 2      scheduler's count: active 0  inactive 2\n"),
+		"%s", r.out.buf);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7",
+	    "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_str_eq(jstr(j, "counts.0.real"), "198.18.1.11");
+	cr_expect_eq(jint(j, "counts.0.sched_conns.active"), 3);
+	cr_expect_eq(jint(j, "counts.1.sched_conns.inactive"), 2);
+	json_decref(j);
+	run_free(&r);
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "service", "show", "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf, "\n     scheduler's count: active 3  inactive 1\n"), "%s",
+			   r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "\n     scheduler's count: active 0  inactive 2\n"), "%s",
+			   r.out.buf);
+	run_free(&r);
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "real", "show", "198.18.0.10:80",
+	    "198.18.1.11");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf, "  active 1  inactive 0\n"
+					     "  scheduler's count: active 3  inactive 1\n"),
+			   "%s", r.out.buf);
+	run_free(&r);
+	private_world_free(skel, root, dir);
+}
+
 Test(cli_maps, stats_zero)
 {
 	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];

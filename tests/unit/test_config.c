@@ -183,13 +183,13 @@ static const struct bad bad_rows[] = {
 	{ "scheduler not supported yet", SVC "    scheduler: lblc\n",
 	  "6:16: scheduler: 'lblc' is not supported yet (use maglev, mh, sh, dh, rr, wrr, lc, wlc, sed or nq)" },
 	{ "forward unknown", SVC "    forward: masq\n",
-	  "6:14: forward: unknown method 'masq' (expected dr, tun, ipip or gue)" },
+	  "6:14: forward: unknown method 'masq' (expected dr, tun, ipip, gue or local)" },
 	{ "forward upper case", SVC "    forward: DR\n",
-	  "6:14: forward: unknown method 'DR' (expected dr, tun, ipip or gue)" },
+	  "6:14: forward: unknown method 'DR' (expected dr, tun, ipip, gue or local)" },
 	{ "forward nat not supported yet", SVC "    forward: nat\n",
-	  "6:14: forward: 'nat' is not supported yet (use dr, tun or gue)" },
+	  "6:14: forward: 'nat' is not supported yet (use dr, tun, gue or local)" },
 	{ "forward fullnat not supported yet", REALS "      - { address: 198.18.1.11, forward: fullnat }\n",
-	  "7:42: forward: 'fullnat' is not supported yet (use dr, tun or gue)" },
+	  "7:42: forward: 'fullnat' is not supported yet (use dr, tun, gue or local)" },
 	{ "ring_size not prime", SVC "    ring_size: 65536\n", "6:16: ring_size: 65536 is not a prime" },
 	{ "ring_size too small", SVC "    ring_size: 2\n", "6:16: ring_size: 2 out of range (3..16777213)" },
 	{ "ring_size too large", SVC "    ring_size: 16777259\n",
@@ -229,11 +229,11 @@ static const struct bad bad_rows[] = {
 	{ "real weight negative", REALS "      - { address: 198.18.1.11, weight: -1 }\n",
 	  "7:41: weight: -1 out of range (0..65535)" },
 	{ "real port 0 of a port-80 service", REALS "      - { address: 198.18.1.11, port: 0 }\n",
-	  "7:39: port: 0 differs from the service port 80 (dr, tun and gue keep the destination port)" },
+	  "7:39: port: 0 differs from the service port 80 (dr, tun, gue and local keep the destination port)" },
 	{ "real port 80 of a port-0 service", ANY "    reals: [{ address: 198.18.1.11, port: 80 }]\n",
-	  "6:43: port: 80 differs from the service port 0 (dr, tun and gue keep the destination port)" },
+	  "6:43: port: 80 differs from the service port 0 (dr, tun, gue and local keep the destination port)" },
 	{ "real port differs", REALS "      - { address: 198.18.1.11, port: 8080 }\n",
-	  "7:39: port: 8080 differs from the service port 80 (dr, tun and gue keep the destination port)" },
+	  "7:39: port: 8080 differs from the service port 80 (dr, tun, gue and local keep the destination port)" },
 	{ "real gue_port with dr", REALS "      - { address: 198.18.1.11, gue_port: 7000 }\n",
 	  "7:43: gue_port: set but this real forwards with dr" },
 	{ "dr real of the other family", REALS "      - { address: \"2001:db8:1::11\" }\n",
@@ -727,6 +727,24 @@ Test(config, same_address_different_protocol_or_port)
 		 "  - { vip: 198.18.0.10, port: 0, protocol: tcp }\n",
 		 &s);
 	cr_assert_eq(s.nr_services, 3);
+	xlvs_spec_free(&s);
+}
+
+/* The director as one of its reals: no tunnel source needed, any family, the service's port. */
+Test(config, local_real)
+{
+	struct xlvs_spec s;
+
+	parse_ok("interfaces: [eth0]\nservices:\n"
+		 "  - vip: 198.18.0.10\n    port: 80\n    protocol: tcp\n"
+		 "    reals:\n"
+		 "      - { address: 198.18.0.1, forward: local }\n"
+		 "      - { address: \"2001:db8::1\", forward: local }\n"
+		 "      - { address: 198.18.1.12 }\n",
+		 &s);
+	cr_assert_eq(s.services[0].reals[0].fwd, XLVS_FWD_LOCAL);
+	cr_assert_eq(s.services[0].reals[1].fwd, XLVS_FWD_LOCAL);
+	cr_assert_eq(s.services[0].reals[2].fwd, XLVS_FWD_DR);
 	xlvs_spec_free(&s);
 }
 

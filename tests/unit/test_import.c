@@ -99,7 +99,7 @@ static const struct import_case cases[] = {
 		 "mixed.rules:1: not carried: -M 255.255.255.0: xlvs: unknown key 'persistence_netmask' in service; persistence is per client address\n"
 		 "mixed.rules:2: not carried: -x 100: xlvs: unknown key 'upper_threshold' in real; the real takes new connections however many it has\n"
 		 "mixed.rules:2: not carried: -y 50: xlvs: unknown key 'lower_threshold' in real\n"
-		 "mixed.rules:3: not carried: -m: xlvs: forward: 'nat' is not supported yet (use dr, tun or gue); the real 198.18.1.13 is left out\n"
+		 "mixed.rules:3: not carried: -m: xlvs: forward: 'nat' is not supported yet (use dr, tun, gue or local); the real 198.18.1.13 is left out\n"
 		 "mixed.rules:7: not carried: -A -f 1: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its 1 real(s) are left out with it\n"
 		 "mixed.rules:9: not carried: -p (300): xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
 		 "mixed.rules:10: not carried: -w 70000: xlvs: weight: 70000 out of range (0..65535); the real 198.18.1.21 is left out\n"
@@ -264,9 +264,9 @@ static const struct import_case cases[] = {
 		 "ka-full.conf:54: not carried: misc_dynamic: xlvs's checks have no such setting\n"
 		 "ka-full.conf:59: not carried: virtual_server fwmark: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its reals are left out with it\n"
 		 "ka-full.conf:68: not carried: fwmark: xlvs has no firewall-mark services\n"
-		 "ka-full.d/dns.conf:2: not carried: lb_kind NAT: xlvs: forward: 'nat' is not supported yet (use dr, tun or gue); the service (ka-full.conf:67, virtual_server 198.18.0.20 53) is left out\n"
-		 "ka-full.d/dns.conf:2: not carried: lb_kind NAT: xlvs: forward: 'nat' is not supported yet (use dr, tun or gue); the service (ka-full.conf:67, virtual_server 198.18.0.21 53) is left out\n"
-		 "ka-full.d/dns.conf:11: not carried: the real's port: xlvs: port: 5353 differs from the service port 53 (dr, tun and gue keep the destination port); the real is sent the service's port, as IPVS does with DR and TUN\n"
+		 "ka-full.d/dns.conf:2: not carried: lb_kind NAT: xlvs: forward: 'nat' is not supported yet (use dr, tun, gue or local); the service (ka-full.conf:67, virtual_server 198.18.0.20 53) is left out\n"
+		 "ka-full.d/dns.conf:2: not carried: lb_kind NAT: xlvs: forward: 'nat' is not supported yet (use dr, tun, gue or local); the service (ka-full.conf:67, virtual_server 198.18.0.21 53) is left out\n"
+		 "ka-full.d/dns.conf:11: not carried: the real's port: xlvs: port: 5353 differs from the service port 53 (dr, tun, gue and local keep the destination port); the real is sent the service's port, as IPVS does with DR and TUN\n"
 		 "ka-full.d/dns.conf:15: not carried: connect_timeout 2: xlvs: timeout: 2000ms is longer than the interval (1000ms); the check uses xlvs's default timeout\n"
 		 "xlvs import: 15 lines of the input not carried (see above)\n" },
 	{ .name = "keepalived_unclosed_block",
