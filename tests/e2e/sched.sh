@@ -143,11 +143,11 @@ s_sched_wrr() {
 distinct() { sort -u <<<"$1" | grep -c .; }
 
 # sh or mh (by the client's address): 2 UDP requests from each of 6 addresses reach one real per
-# address; 3 TCP connections from each of 24 client addresses (3 source
-# ports each) all reach one real per address, and the addresses reach all three reals (each
-# address lands on a given real with p = 1/3: all 24 missing one has p = 3 (2/3)^24 = 2e-4 %;
-# the hash is fixed, so a pass is no luck of the draw). With the -port flag the port counts too:
-# 30 connections of one address reach at least 2 reals (all on one: p = 3^-29).
+# address; 2 TCP connections (2 source ports) from each of 24 client addresses reach one real per
+# address, and the addresses reach all three reals (each address lands on a given real with
+# p = 1/3: all 24 missing one has p = 3 (2/3)^24 = 2e-4 %; the hash is fixed, so a pass is no
+# luck of the draw). With the -port flag the port counts too: 15 connections of one address
+# reach at least 2 reals (all on one: p = 3^-14).
 s_sched_source() {
 	local s=$1 a i names per=() out
 	sched_up
@@ -165,7 +165,7 @@ s_sched_source() {
 		[ "$(distinct "$names")" = 1 ] || fail "$s: UDP requests of $a answered by $(echo $names)"
 	done
 	for a in "${SCHED_CLIENTS[@]}"; do
-		names=$(fetch $VIP4 "$a" 3) || exit 1
+		names=$(fetch $VIP4 "$a" 2) || exit 1
 		[ "$(distinct "$names")" = 1 ] || fail "$s: the connections of $a reached $(echo $names)"
 		per+=("$(head -1 <<<"$names")")
 	done
@@ -174,15 +174,15 @@ s_sched_source() {
 	[ "$(distinct "$out")" = 3 ] || fail "$s: 24 client addresses reached only $(distinct "$out") reals ($(tally "$out"))"
 	config native "$(sched_svc "$s" $VIP4 80 1 1 1 "scheduler_flags: [$s-port]")"
 	reload
-	names=$(fetch $VIP4 $CLIENT4 30) || exit 1
-	echo "   $s with $s-port: 30 connections of one address: $(tally "$names")"
-	[ "$(distinct "$names")" -ge 2 ] || fail "$s-port: 30 connections of $CLIENT4 all on one real"
+	names=$(fetch $VIP4 $CLIENT4 15) || exit 1
+	echo "   $s with $s-port: 15 connections of one address: $(tally "$names")"
+	[ "$(distinct "$names")" -ge 2 ] || fail "$s-port: 15 connections of $CLIENT4 all on one real"
 }
 s_sched_sh() { s_sched_source sh; }
 s_sched_mh() { s_sched_source mh; }
 
-# dh: 8 VIPs, a dh service each; 2 connections from each of 4 client addresses per VIP: all 8 reach
-# one real per VIP, and the VIPs reach at least 2 reals (all 8 on one: p = 3^-7; fixed hash).
+# dh: 8 VIPs, a dh service each; one connection from each of 4 client addresses per VIP: the 4
+# reach one real per VIP, and the VIPs reach at least 2 reals (all 8 on one: p = 3^-7; fixed hash).
 s_sched_dh() {
 	local v a yaml="" names all per=()
 	sched_up
@@ -192,14 +192,14 @@ s_sched_dh() {
 	for v in "${SCHED_VIPS[@]}"; do
 		all=""
 		for a in "${SCHED_CLIENTS[@]:0:4}"; do
-			names=$(fetch "$v" "$a" 2) || exit 1
+			names=$(fetch "$v" "$a" 1) || exit 1
 			all+="$names"$'\n'
 		done
 		[ "$(distinct "$all")" = 1 ] || fail "dh: connections to $v reached $(tally "$all") (real1..3)"
 		per+=("$(head -1 <<<"$all")")
 	done
 	all=$(printf '%s\n' "${per[@]}")
-	echo "   dh: 8 connections from 4 clients to each of 8 VIPs on one real per VIP; VIPs per real: $(tally "$all")"
+	echo "   dh: 4 clients' connections to each of 8 VIPs on one real per VIP; VIPs per real: $(tally "$all")"
 	[ "$(distinct "$all")" -ge 2 ] || fail "dh: all 8 VIPs on one real"
 }
 
