@@ -106,6 +106,11 @@ static const char *sched_table_kind(uint8_t sched)
 	case XLVS_SCHED_RR:
 	case XLVS_SCHED_WRR:
 		return "a new flow takes the next real of the sequence on its CPU (not shown here)";
+	case XLVS_SCHED_LC:
+	case XLVS_SCHED_WLC:
+	case XLVS_SCHED_SED:
+	case XLVS_SCHED_NQ:
+		return "a new flow takes the least loaded real by the counts below";
 	default:
 		return "new flows are dropped (sched_unsupported)";
 	}
