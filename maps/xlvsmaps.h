@@ -32,6 +32,7 @@ struct xlvs_maps {
 	int svc_stats, real_stats, drops, events, syn_guard, config;
 	int vip_filter;	       /* added: xlvs_vip_filter, kept by xlvs_apply */
 	int real_load;	       /* xlvs_real_load: lc/wlc/sed/nq/lblc/lblcr counts (abi.h) */
+	int persist;	       /* xlvs_persist: persistence templates (bpf/persist.h) */
 	uint32_t ring_slots;   /* max_entries of xlvs_ring */
 	uint32_t conn_entries; /* max_entries of xlvs_conns */
 	int ncpus;	       /* possible CPUs: per-CPU value count */
