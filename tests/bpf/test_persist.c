@@ -35,18 +35,19 @@
 #define MAX_STEPS  6
 
 static const char *const real4[NREALS] = { "198.18.9.1", "198.18.9.2", "198.18.9.3", "198.18.9.4" };
-static const char *const real6[NREALS] = { "2001:db8:9::1", "2001:db8:9::2", "2001:db8:9::3", "2001:db8:9::4" };
+static const char *const real6[NREALS] = { "2001:db8:9::1", "2001:db8:9::2", "2001:db8:9::3",
+					   "2001:db8:9::4" };
 
 enum step_kind {
 	END = 0,
-	PKT,	     /* a packet src:sport -> VIP:dport with flags; want: the real (index) or DROPPED */
-	AGE_PAST,    /* every template one jiffy past the timeout */
-	AGE_INSIDE,  /* every template 1 s short of the timeout */
-	WEIGHT0,     /* real `real` to weight 0 (quiesced; the rr table not rebuilt) */
-	GEN_BUMP,    /* real `real`'s id given to another real (generation + 1) */
-	SEED,	     /* a template for src (a whole address) naming real `real` */
-	CONN_AGED,   /* the entry of src:sport -> dport last seen 1 s ago, its template past the timeout */
-	GUARD,	     /* the SYN guard at 1 SYN per second */
+	PKT,	    /* a packet src:sport -> VIP:dport with flags; want: the real (index) or DROPPED */
+	AGE_PAST,   /* every template one jiffy past the timeout */
+	AGE_INSIDE, /* every template 1 s short of the timeout */
+	WEIGHT0,    /* real `real` to weight 0 (quiesced; the rr table not rebuilt) */
+	GEN_BUMP,   /* real `real`'s id given to another real (generation + 1) */
+	SEED,	    /* a template for src (a whole address) naming real `real` */
+	CONN_AGED,  /* the entry of src:sport -> dport last seen 1 s ago, its template past the timeout */
+	GUARD,	    /* the SYN guard at 1 SYN per second */
 };
 
 struct step {
@@ -67,59 +68,170 @@ struct persist_row {
 	uint64_t hits, misses; /* persist_hit / persist_miss events of the whole row */
 };
 
-#define A 0
-#define B 1
-#define C 2
-#define D 3
-#define C1    "198.18.100.7"
-#define C1B   "198.18.100.9"  /* C1's /24 */
-#define C2    "198.18.101.7"  /* another /24 */
-#define C61   "2001:db8:100::7"
-#define C61B  "2001:db8:100::9" /* C61's /64 */
-#define C62   "2001:db8:101::7"
-#define SYN(src, sp, dp, r)  { PKT, src, sp, dp, TH_SYN, r }
-#define ACK(src, sp, dp, r)  { PKT, src, sp, dp, TH_ACK, r }
-#define DO(kind, r)	     { kind, NULL, 0, 0, 0, r }
+#define A    0
+#define B    1
+#define C    2
+#define D    3
+#define C1   "198.18.100.7"
+#define C1B  "198.18.100.9" /* C1's /24 */
+#define C2   "198.18.101.7" /* another /24 */
+#define C61  "2001:db8:100::7"
+#define C61B "2001:db8:100::9" /* C61's /64 */
+#define C62  "2001:db8:101::7"
+#define SYN(src, sp, dp, r)                                                                                  \
+	{                                                                                                    \
+		PKT, src, sp, dp, TH_SYN, r                                                                  \
+	}
+#define ACK(src, sp, dp, r)                                                                                  \
+	{                                                                                                    \
+		PKT, src, sp, dp, TH_ACK, r                                                                  \
+	}
+#define DO(kind, r)                                                                                          \
+	{                                                                                                    \
+		kind, NULL, 0, 0, 0, r                                                                       \
+	}
 
 static const struct persist_row rows[] = {
-	{ "rr: a client's second connection keeps its real (rr alone gives B)", 4, XLVS_SCHED_RR, 80, 32,
-	  { SYN(C1, 1000, 80, A), SYN(C1, 1001, 80, A), SYN(C2, 1000, 80, B) }, 1, 2 },
-	{ "port 0: the client's connection to another port goes to its real (passive FTP)", 4, XLVS_SCHED_RR,
-	  0, 32, { SYN(C1, 1000, 21, A), SYN(C1, 1001, 40000, A), SYN(C2, 1000, 21, B) }, 1, 2 },
-	{ "netmask /24: a neighbour shares the template, another network does not", 4, XLVS_SCHED_RR, 80, 24,
-	  { SYN(C1, 1000, 80, A), SYN(C1B, 1000, 80, A), SYN(C2, 1000, 80, B) }, 1, 2 },
-	{ "netmask /32 (default): a neighbour is scheduled", 4, XLVS_SCHED_RR, 80, 32,
-	  { SYN(C1, 1000, 80, A), SYN(C1B, 1000, 80, B) }, 0, 2 },
-	{ "IPv6 /64: a neighbour shares the template, another /64 does not", 6, XLVS_SCHED_RR, 80, 64,
-	  { SYN(C61, 1000, 80, A), SYN(C61B, 1000, 80, A), SYN(C62, 1000, 80, B) }, 1, 2 },
-	{ "IPv6 /128: a neighbour is scheduled", 6, XLVS_SCHED_RR, 80, 128,
-	  { SYN(C61, 1000, 80, A), SYN(C61B, 1000, 80, B) }, 0, 2 },
-	{ "expiry: a template past the timeout is replaced", 4, XLVS_SCHED_RR, 80, 32,
-	  { SYN(C1, 1000, 80, A), DO(AGE_PAST, 0), SYN(C1, 1001, 80, B), SYN(C1, 1002, 80, B) }, 1, 2 },
-	{ "expiry: a template inside the timeout holds", 4, XLVS_SCHED_RR, 80, 32,
-	  { SYN(C1, 1000, 80, A), DO(AGE_INSIDE, 0), SYN(C1, 1001, 80, A) }, 1, 1 },
-	{ "weight 0: the template's real takes no new connection, the client moves", 4, XLVS_SCHED_RR, 80, 32,
-	  { SYN(C1, 1000, 80, A), DO(WEIGHT0, A), SYN(C1, 1001, 80, B), ACK(C1, 1000, 80, A) }, 0, 2 },
-	{ "removed real (generation bumped): the client is scheduled afresh", 4, XLVS_SCHED_RR, 80, 32,
-	  { SYN(C1, 1000, 80, A), DO(GEN_BUMP, A), SYN(C1, 1001, 80, B) }, 0, 2 },
-	{ "established traffic keeps an idle template alive", 4, XLVS_SCHED_RR, 80, 32,
-	  { SYN(C1, 1000, 80, A), { CONN_AGED, C1, 1000, 80, 0, 0 }, ACK(C1, 1000, 80, A),
+	{ "rr: a client's second connection keeps its real (rr alone gives B)",
+	  4,
+	  XLVS_SCHED_RR,
+	  80,
+	  32,
+	  { SYN(C1, 1000, 80, A), SYN(C1, 1001, 80, A), SYN(C2, 1000, 80, B) },
+	  1,
+	  2 },
+	{ "port 0: the client's connection to another port goes to its real (passive FTP)",
+	  4,
+	  XLVS_SCHED_RR,
+	  0,
+	  32,
+	  { SYN(C1, 1000, 21, A), SYN(C1, 1001, 40000, A), SYN(C2, 1000, 21, B) },
+	  1,
+	  2 },
+	{ "netmask /24: a neighbour shares the template, another network does not",
+	  4,
+	  XLVS_SCHED_RR,
+	  80,
+	  24,
+	  { SYN(C1, 1000, 80, A), SYN(C1B, 1000, 80, A), SYN(C2, 1000, 80, B) },
+	  1,
+	  2 },
+	{ "netmask /32 (default): a neighbour is scheduled",
+	  4,
+	  XLVS_SCHED_RR,
+	  80,
+	  32,
+	  { SYN(C1, 1000, 80, A), SYN(C1B, 1000, 80, B) },
+	  0,
+	  2 },
+	{ "IPv6 /64: a neighbour shares the template, another /64 does not",
+	  6,
+	  XLVS_SCHED_RR,
+	  80,
+	  64,
+	  { SYN(C61, 1000, 80, A), SYN(C61B, 1000, 80, A), SYN(C62, 1000, 80, B) },
+	  1,
+	  2 },
+	{ "IPv6 /128: a neighbour is scheduled",
+	  6,
+	  XLVS_SCHED_RR,
+	  80,
+	  128,
+	  { SYN(C61, 1000, 80, A), SYN(C61B, 1000, 80, B) },
+	  0,
+	  2 },
+	{ "expiry: a template past the timeout is replaced",
+	  4,
+	  XLVS_SCHED_RR,
+	  80,
+	  32,
+	  { SYN(C1, 1000, 80, A), DO(AGE_PAST, 0), SYN(C1, 1001, 80, B), SYN(C1, 1002, 80, B) },
+	  1,
+	  2 },
+	{ "expiry: a template inside the timeout holds",
+	  4,
+	  XLVS_SCHED_RR,
+	  80,
+	  32,
+	  { SYN(C1, 1000, 80, A), DO(AGE_INSIDE, 0), SYN(C1, 1001, 80, A) },
+	  1,
+	  1 },
+	{ "weight 0: the template's real takes no new connection, the client moves",
+	  4,
+	  XLVS_SCHED_RR,
+	  80,
+	  32,
+	  { SYN(C1, 1000, 80, A), DO(WEIGHT0, A), SYN(C1, 1001, 80, B), ACK(C1, 1000, 80, A) },
+	  0,
+	  2 },
+	{ "removed real (generation bumped): the client is scheduled afresh",
+	  4,
+	  XLVS_SCHED_RR,
+	  80,
+	  32,
+	  { SYN(C1, 1000, 80, A), DO(GEN_BUMP, A), SYN(C1, 1001, 80, B) },
+	  0,
+	  2 },
+	{ "established traffic keeps an idle template alive",
+	  4,
+	  XLVS_SCHED_RR,
+	  80,
+	  32,
+	  { SYN(C1, 1000, 80, A),
+	    { CONN_AGED, C1, 1000, 80, 0, 0 },
+	    ACK(C1, 1000, 80, A),
 	    SYN(C1, 1001, 80, A) },
-	  1, 1 },
-	{ "SYN guard: a SYN not inserted and its ACK follow the template", 4, XLVS_SCHED_RR, 80, 32,
+	  1,
+	  1 },
+	{ "SYN guard: a SYN not inserted and its ACK follow the template",
+	  4,
+	  XLVS_SCHED_RR,
+	  80,
+	  32,
 	  { DO(GUARD, 0), SYN(C1, 1000, 80, A), SYN(C1, 1001, 80, A), ACK(C1, 1001, 80, A),
 	    SYN(C2, 1000, 80, B) },
-	  2, 2 },
-	{ "maglev: a seeded template wins", 4, XLVS_SCHED_MAGLEV, 80, 32,
-	  { { SEED, C1, 0, 0, 0, D }, SYN(C1, 1000, 80, D), SYN(C1, 1001, 80, D) }, 2, 0 },
-	{ "sh: a seeded template wins", 4, XLVS_SCHED_SH, 80, 32,
-	  { { SEED, C1, 0, 0, 0, C }, SYN(C1, 1000, 80, C), SYN(C1, 1001, 80, C) }, 2, 0 },
-	{ "dh: a seeded template wins", 4, XLVS_SCHED_DH, 80, 32,
-	  { { SEED, C1, 0, 0, 0, B }, SYN(C1, 1000, 80, B) }, 1, 0 },
-	{ "mh: a seeded template wins", 4, XLVS_SCHED_MH, 0, 32,
-	  { { SEED, C1, 0, 0, 0, D }, SYN(C1, 1000, 443, D), SYN(C1, 1001, 8443, D) }, 2, 0 },
-	{ "wrr: a seeded template wins", 4, XLVS_SCHED_WRR, 80, 32,
-	  { { SEED, C1, 0, 0, 0, C }, SYN(C1, 1000, 80, C) }, 1, 0 },
+	  2,
+	  2 },
+	{ "maglev: a seeded template wins",
+	  4,
+	  XLVS_SCHED_MAGLEV,
+	  80,
+	  32,
+	  { { SEED, C1, 0, 0, 0, D }, SYN(C1, 1000, 80, D), SYN(C1, 1001, 80, D) },
+	  2,
+	  0 },
+	{ "sh: a seeded template wins",
+	  4,
+	  XLVS_SCHED_SH,
+	  80,
+	  32,
+	  { { SEED, C1, 0, 0, 0, C }, SYN(C1, 1000, 80, C), SYN(C1, 1001, 80, C) },
+	  2,
+	  0 },
+	{ "dh: a seeded template wins",
+	  4,
+	  XLVS_SCHED_DH,
+	  80,
+	  32,
+	  { { SEED, C1, 0, 0, 0, B }, SYN(C1, 1000, 80, B) },
+	  1,
+	  0 },
+	{ "mh: a seeded template wins",
+	  4,
+	  XLVS_SCHED_MH,
+	  0,
+	  32,
+	  { { SEED, C1, 0, 0, 0, D }, SYN(C1, 1000, 443, D), SYN(C1, 1001, 8443, D) },
+	  2,
+	  0 },
+	{ "wrr: a seeded template wins",
+	  4,
+	  XLVS_SCHED_WRR,
+	  80,
+	  32,
+	  { { SEED, C1, 0, 0, 0, C }, SYN(C1, 1000, 80, C) },
+	  1,
+	  0 },
 };
 
 static struct world w;
@@ -178,7 +290,8 @@ static void install(const struct persist_row *row)
 	for (i = 0; i < NREALS; i++) {
 		r = (struct xlvs_real){ .family = af,
 					.fwd = XLVS_FWD_DR,
-					.flags = XLVS_REAL_F_ACTIVE | XLVS_REAL_F_NH_VALID | XLVS_REAL_F_PERSIST,
+					.flags = XLVS_REAL_F_ACTIVE | XLVS_REAL_F_NH_VALID |
+						 XLVS_REAL_F_PERSIST,
 					.svc_id = SVC_ID,
 					.weight = 1 };
 		parse_addr(row->family, addrs[i], r.addr);
@@ -385,7 +498,8 @@ Test(persist, template_written_for_the_pick)
 	before = now_jiffies();
 	run_packet(&row, &syn, 0);
 	parse_addr(4, "198.18.100.0", k.addr); /* C1 masked to /24 */
-	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_persist), &k, &v), 0, "no template for 198.18.100.0/24");
+	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_persist), &k, &v), 0,
+		     "no template for 198.18.100.0/24");
 	cr_expect_eq(v.real_id, REAL0);
 	cr_expect_eq(v.real_gen, 7);
 	cr_expect_geq((int32_t)(v.last_seen - before), 0, "last_seen %u before the packet (%u)", v.last_seen,
