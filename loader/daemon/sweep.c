@@ -12,9 +12,10 @@ struct xlvsd_sweep {
 	struct ev_loop *loop;
 	struct xlvs_maps *maps;
 	struct xlvs_sweep *walk;
-	struct xlvs_sweep_stats total;
+	struct xlvs_persist_sweep *tpl_walk; /* persistence templates, swept alongside */
+	struct xlvs_sweep_stats total, tpl_total;
 	uint64_t pass_deleted; /* deleted in the pass in progress */
-	int last_err;
+	int last_err, last_tpl_err;
 };
 
 uint32_t xlvsd_sweep_budget(uint32_t conn_entries)
@@ -22,6 +23,26 @@ uint32_t xlvsd_sweep_budget(uint32_t conn_entries)
 	uint32_t b = (conn_entries + XLVSD_SWEEP_PASS - 1) / XLVSD_SWEEP_PASS;
 
 	return b < XLVSD_SWEEP_MIN ? XLVSD_SWEEP_MIN : b;
+}
+
+/* A bounded step over xlvs_persist too: expired templates would otherwise stay until the LRU evicts them. */
+static void sweep_templates(struct xlvsd_sweep *sw)
+{
+	struct xlvs_sweep_stats st = { 0 };
+	int err = xlvs_persist_sweep_step(sw->maps, sw->tpl_walk, xlvsd_sweep_budget(XLVS_PERSIST_DEFAULT),
+					  &st);
+
+	if (err && err != sw->last_tpl_err)
+		log_warn("template sweep: %s", strerror(-err));
+	sw->last_tpl_err = err;
+	sw->tpl_total.scanned += st.scanned;
+	sw->tpl_total.expired += st.expired;
+	sw->tpl_total.deleted += st.deleted;
+	sw->tpl_total.passes += st.passes;
+	if (st.passes)
+		log_debug("template sweep: pass %llu done, %llu expired templates deleted in all",
+			  (unsigned long long)sw->tpl_total.passes,
+			  (unsigned long long)sw->tpl_total.deleted);
 }
 
 static void sweep_tick(struct ev_loop *loop, ev_timer *w, int revents)
@@ -43,6 +64,7 @@ static void sweep_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	sw->total.deleted += st.deleted;
 	sw->total.passes += st.passes;
 	sw->pass_deleted += st.deleted;
+	sweep_templates(sw);
 	if (st.passes) {
 		log_debug(
 			"conn sweep: pass %llu done, %llu expired entries deleted (last step %llu entries, %.1f ms)",
@@ -57,7 +79,9 @@ struct xlvsd_sweep *xlvsd_sweep_start(struct ev_loop *loop, struct xlvs_maps *m)
 {
 	struct xlvsd_sweep *sw = calloc(1, sizeof(*sw));
 
-	if (!sw || !(sw->walk = xlvs_sweep_new())) {
+	if (!sw || !(sw->walk = xlvs_sweep_new()) || !(sw->tpl_walk = xlvs_persist_sweep_new())) {
+		if (sw)
+			xlvs_sweep_free(sw->walk);
 		free(sw);
 		return NULL;
 	}
@@ -79,5 +103,6 @@ void xlvsd_sweep_stop(struct xlvsd_sweep *sw)
 		return;
 	ev_timer_stop(sw->loop, &sw->timer);
 	xlvs_sweep_free(sw->walk);
+	xlvs_persist_sweep_free(sw->tpl_walk);
 	free(sw);
 }
