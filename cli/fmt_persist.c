@@ -147,7 +147,8 @@ static void tpl_row(struct xp *p, const struct xlvs_tpl_row *row, const struct x
 void xlvs_fmt_templates(struct xp *p, const struct xlvs_state *st, const struct xlvs_tpl_row *rows, size_t n,
 			size_t expired)
 {
-	int w[3] = { (int)strlen("Client/Prefix"), (int)strlen("VirtualAddress:Port"), (int)strlen("RealAddress") };
+	int w[3] = { (int)strlen("Client/Prefix"), (int)strlen("VirtualAddress:Port"),
+		     (int)strlen("RealAddress") };
 	const struct xlvs_svc_state *s;
 	struct tpl_text t;
 	size_t i;
@@ -160,8 +161,9 @@ void xlvs_fmt_templates(struct xp *p, const struct xlvs_state *st, const struct 
 		w[2] = (int)strlen(t.real) > w[2] ? (int)strlen(t.real) : w[2];
 	}
 	if (n)
-		xp_text(p, "\nPersistence templates (a client prefix keeps its real for new connections):\n"
-			   "Prot %-*s %-*s %-*s %-8s %s\n",
+		xp_text(p,
+			"\nPersistence templates (a client prefix keeps its real for new connections):\n"
+			"Prot %-*s %-*s %-*s %-8s %s\n",
 			w[0], "Client/Prefix", w[1], "VirtualAddress:Port", w[2], "RealAddress", "State",
 			"Idle(s) Expires(s)");
 	xp_arr_open(p, "templates");

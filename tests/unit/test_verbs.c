@@ -641,8 +641,8 @@ static const struct foreign_row foreign_rows[] = {
 	{ HEAD "    delay_loop: 6\n",
 	  "6:5: unknown key 'delay_loop' in service (keepalived's delay_loop is 'check: { interval: ... }')" },
 	{ HEAD "    persistence_timeout: 300\n",
-	  "6:5: unknown key 'persistence_timeout' in service (persistence (keepalived's persistence_timeout, "
-	  "ipvsadm -p) is not supported yet)" },
+	  "6:5: unknown key 'persistence_timeout' in service (keepalived's persistence_timeout is "
+	  "'persistence' (e.g. 300s))" },
 	{ HEAD "    real_server: 198.18.1.11\n",
 	  "6:5: unknown key 'real_server' in service (keepalived's real_server is an item of 'reals': address, "
 	  "port, weight)" },
