@@ -2607,3 +2607,128 @@ Test(cli_maps, stats_zero)
 	xlvs_maps_close(&m);
 	private_world_free(skel, root, dir);
 }
+
+/* ---- persistence ----------------------------------------------------------- */
+
+/* world() with persistence on both services: tcp 300 s per /24, udp 600 s per address. */
+static struct xlvs_view persistent_world(void)
+{
+	struct xlvs_view s = world();
+
+	svcs[0].svc.persist_timeout = 300;
+	svcs[0].svc.persist_plen = 24;
+	svcs[1].svc.persist_timeout = 600;
+	svcs[1].svc.persist_plen = 128;
+	return s;
+}
+
+static void tpl_rows(struct xlvs_tpl_row rows[3])
+{
+	memset(rows, 0, 3 * sizeof(*rows));
+	set_addr(rows[0].key.addr, &rows[0].key.family, "203.0.113.0");
+	rows[0].key.svc_id = 3;
+	rows[0].tpl.real_id = 6;
+	rows[0].idle_ns = 2500000000ull;
+	rows[0].expires_s = 297;
+	set_addr(rows[1].key.addr, &rows[1].key.family, "2001:db8:9::7");
+	rows[1].key.svc_id = 7;
+	rows[1].tpl.real_id = 9;
+	rows[1].expires_s = XLVS_EXPIRES_NEVER;
+	set_addr(rows[2].key.addr, &rows[2].key.family, "203.0.114.0");
+	rows[2].key.svc_id = 3;
+	rows[2].tpl.real_id = 5;
+	rows[2].tpl.real_gen = 4; /* made for an earlier real of id 5: followed by no one */
+	rows[2].idle_ns = XLVS_IDLE_UNKNOWN;
+	rows[2].expires_s = XLVS_EXPIRES_UNKNOWN;
+}
+
+Test(cli_persist, templates_text_exact)
+{
+	struct xlvs_view s = persistent_world();
+	struct xlvs_tpl_row rows[3];
+	char *out;
+
+	tpl_rows(rows);
+	out = FORMAT(false, xlvs_fmt_templates(p, &s.st, rows, 3, 1));
+	cr_assert_str_eq(
+		out,
+		"\nPersistence templates (a client prefix keeps its real for new connections):\n"
+		"Prot Client/Prefix       VirtualAddress:Port RealAddress   State    Idle(s) Expires(s)\n"
+		"TCP  203.0.113.0/24      198.18.0.10:80      198.18.1.12   template 2       297\n"
+		"UDP  2001:db8:9::7/128   [2001:db8::10]:53   2001:db8:1::1 template 0       never\n"
+		"TCP  203.0.114.0/24      198.18.0.10:80      -             template -       -\n"
+		"(1 expired templates left out: the sweep deletes them)\n");
+	free(out);
+}
+
+Test(cli_persist, no_templates_no_section)
+{
+	struct xlvs_view s = persistent_world();
+	char *out = FORMAT(false, xlvs_fmt_templates(p, &s.st, NULL, 0, 0));
+
+	cr_assert_str_eq(out, "");
+	free(out);
+}
+
+Test(cli_persist, templates_json_fields)
+{
+	struct xlvs_view s = persistent_world();
+	struct xlvs_tpl_row rows[3];
+	char *out;
+	json_t *j;
+
+	tpl_rows(rows);
+	out = FORMAT(true, xlvs_fmt_templates(p, &s.st, rows, 3, 1));
+	j = parse_json(out);
+	cr_assert_str_eq(jstr(j, "templates.0.protocol"), "tcp");
+	cr_assert_str_eq(jstr(j, "templates.0.client"), "203.0.113.0");
+	cr_assert_eq(jint(j, "templates.0.prefix_len"), 24);
+	cr_assert_eq(jint(j, "templates.0.service_id"), 3);
+	cr_assert_str_eq(jstr(j, "templates.0.vip"), "198.18.0.10");
+	cr_assert_eq(jint(j, "templates.0.port"), 80);
+	cr_assert_eq(jint(j, "templates.0.real_id"), 6);
+	cr_assert_str_eq(jstr(j, "templates.0.real"), "198.18.1.12");
+	cr_assert_eq(jint(j, "templates.0.idle_s"), 2);
+	cr_assert_eq(jint(j, "templates.0.expires_s"), 297);
+	cr_assert_eq(jint(j, "templates.1.prefix_len"), 128);
+	cr_assert(json_is_null(jpath(j, "templates.1.expires_s")), "never: null");
+	cr_assert(json_is_null(jpath(j, "templates.2.real")), "another generation: no real");
+	cr_assert(json_is_null(jpath(j, "templates.2.idle_s")));
+	cr_assert_eq(jint(j, "templates_expired"), 1);
+	json_decref(j);
+	free(out);
+}
+
+Test(cli_persist, service_list_and_show)
+{
+	struct xlvs_view s = persistent_world();
+	size_t idx[] = { 0 };
+	char *out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
+	json_t *j;
+
+	cr_assert_not_null(
+		strstr(out,
+		       "TCP  198.18.0.10:80         maglev      echo persistent 300 mask 255.255.255.0\n"),
+		"%s", out);
+	cr_assert_not_null(strstr(out, "UDP  [2001:db8::10]:53     rr         persistent 600\n"), "%s", out);
+	free(out);
+	out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 1));
+	cr_assert_not_null(strstr(out, "  timeouts tcp 7200s (the others global)\n"
+				       "  persistent 300s mask 255.255.255.0\n"),
+			   "%s", out);
+	free(out);
+	out = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	j = parse_json(out);
+	cr_assert_eq(jint(j, "services.0.persistence.timeout"), 300);
+	cr_assert_eq(jint(j, "services.0.persistence.prefix_len"), 24);
+	cr_assert_str_eq(jstr(j, "services.0.persistence.netmask"), "255.255.255.0");
+	cr_assert_str_eq(jstr(j, "services.1.persistence.netmask"), "/128");
+	json_decref(j);
+	free(out);
+	s = world();
+	out = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	j = parse_json(out);
+	cr_assert(json_is_null(jpath(j, "services.0.persistence")), "not persistent: null");
+	json_decref(j);
+	free(out);
+}
