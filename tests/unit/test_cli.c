@@ -2651,13 +2651,12 @@ Test(cli_persist, templates_text_exact)
 	tpl_rows(rows);
 	out = FORMAT(false, xlvs_fmt_templates(p, &s.st, rows, 3, 1));
 	cr_assert_str_eq(
-		out,
-		"\nPersistence templates (a client prefix keeps its real for new connections):\n"
-		"Prot Client/Prefix       VirtualAddress:Port RealAddress   State    Idle(s) Expires(s)\n"
-		"TCP  203.0.113.0/24      198.18.0.10:80      198.18.1.12   template 2       297\n"
-		"UDP  2001:db8:9::7/128   [2001:db8::10]:53   2001:db8:1::1 template 0       never\n"
-		"TCP  203.0.114.0/24      198.18.0.10:80      -             template -       -\n"
-		"(1 expired templates left out: the sweep deletes them)\n");
+		out, "\nPersistence templates (a client prefix keeps its real for new connections):\n"
+		     "Prot Client/Prefix     VirtualAddress:Port RealAddress   State    Idle(s) Expires(s)\n"
+		     "TCP  203.0.113.0/24    198.18.0.10:80      198.18.1.12   template 2       297\n"
+		     "UDP  2001:db8:9::7/128 [2001:db8::10]:53   2001:db8:1::1 template 0       never\n"
+		     "TCP  203.0.114.0/24    198.18.0.10:80      -             template -       -\n"
+		     "(1 expired templates left out: the sweep deletes them)\n");
 	free(out);
 }
 
@@ -2707,8 +2706,7 @@ Test(cli_persist, service_list_and_show)
 	json_t *j;
 
 	cr_assert_not_null(
-		strstr(out,
-		       "TCP  198.18.0.10:80         maglev      echo persistent 300 mask 255.255.255.0\n"),
+		strstr(out, "TCP  198.18.0.10:80        maglev     echo persistent 300 mask 255.255.255.0\n"),
 		"%s", out);
 	cr_assert_not_null(strstr(out, "UDP  [2001:db8::10]:53     rr         persistent 600\n"), "%s", out);
 	free(out);
