@@ -2730,3 +2730,90 @@ Test(cli_persist, service_list_and_show)
 	json_decref(j);
 	free(out);
 }
+
+/* The pinned world's tcp 198.18.0.10:80 made persistent per /24, and a template for 203.0.113.0/24
+ * naming the real of add_flow()'s entry. */
+static void add_template(const char *dir)
+{
+	struct xlvs_svc_key key = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct xlvs_flow f = {
+		.sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
+	};
+	struct xlvs_svc_addr_key k = { .family = XLVS_AF_INET };
+	struct xlvs_persist t = { 0 };
+	struct xlvs_service svc;
+	struct xlvs_conn conn;
+	struct xlvs_jiffies j;
+	struct xlvs_maps m;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	key.addr[0] = A("198.18.0.10").be[0];
+	cr_assert_eq(bpf_map_lookup_elem(m.services, &key, &svc), 0);
+	svc.persist_timeout = 300;
+	svc.persist_plen = 24;
+	cr_assert_eq(bpf_map_update_elem(m.services, &key, &svc, BPF_EXIST), 0);
+	f.src[0] = A("203.0.113.7").be[0];
+	f.dst[0] = A("198.18.0.10").be[0];
+	cr_assert_eq(bpf_map_lookup_elem(m.conns, &f, &conn), 0);
+	cr_assert_eq(xlvs_jiffies_read(&j), 0);
+	k.addr[0] = A("203.0.113.0").be[0];
+	k.svc_id = svc.id;
+	t = (struct xlvs_persist){ .real_id = conn.real_id, .real_gen = conn.real_gen, .last_seen = j.now };
+	cr_assert_eq(bpf_map_update_elem(m.persist, &k, &t, BPF_ANY), 0);
+	xlvs_maps_close(&m);
+}
+
+/* conn list and explain read the templates from the pinned maps. */
+Test(cli_maps, conn_list_and_explain_show_a_template)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	struct run r;
+	json_t *j;
+
+	add_template(dir);
+	RUN(&r, "--pin-dir", dir, "conn", "list");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf,
+				  "\nPersistence templates (a client prefix keeps its real for new "
+				  "connections):\n"),
+			   "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf,
+				  "TCP  203.0.113.0/24 198.18.0.10:80      198.18.1.11 template 0"),
+			   "%s", r.out.buf);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--real", "198.18.1.11");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(json_array_size(jpath(j, "templates")), 1);
+	cr_expect_str_eq(jstr(j, "templates.0.client"), "203.0.113.0");
+	cr_expect_eq(jint(j, "templates.0.prefix_len"), 24);
+	cr_expect_str_eq(jstr(j, "templates.0.real"), "198.18.1.11");
+	json_decref(j);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--real", "198.18.1.12");
+	j = parse_json(r.out.buf);
+	cr_expect_eq(json_array_size(jpath(j, "templates")), 0, "another real's filter leaves it out");
+	json_decref(j);
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.99:4000",
+	    "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf,
+				  "persistence: 300 s, template of 203.0.113.0/24: real 198.18.1.11"),
+			   "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf,
+				  "  a new connection goes to 198.18.1.11 whatever the scheduler says "
+				  "(persist_hit)\n"),
+			   "%s", r.out.buf);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.114.1:4000",
+	    "198.18.0.10:80");
+	j = parse_json(r.out.buf);
+	cr_expect_str_eq(jstr(j, "persistence.template"), "none", "another /24 has no template");
+	cr_expect_str_eq(jstr(j, "persistence.client"), "203.0.114.0");
+	json_decref(j);
+	run_free(&r);
+	private_world_free(skel, root, dir);
+}
