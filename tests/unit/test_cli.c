@@ -2760,6 +2760,10 @@ static void add_template(const char *dir)
 	k.svc_id = svc.id;
 	t = (struct xlvs_persist){ .real_id = conn.real_id, .real_gen = conn.real_gen, .last_seen = j.now };
 	cr_assert_eq(bpf_map_update_elem(m.persist, &k, &t, BPF_ANY), 0);
+	/* and one of another /24, last used 400 s ago: expired at any HZ once hz is set */
+	k.addr[0] = A("203.0.114.0").be[0];
+	t.last_seen = j.now - 400 * 1000;
+	cr_assert_eq(bpf_map_update_elem(m.persist, &k, &t, BPF_ANY), 0);
 	xlvs_maps_close(&m);
 }
 
@@ -2769,9 +2773,12 @@ Test(cli_maps, conn_list_and_explain_show_a_template)
 	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
 	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
 	struct run r;
+	uint32_t hz;
 	json_t *j;
 
 	add_template(dir);
+	cr_assert_eq(xlvs_hz(&hz), 0);
+	age_conns(skel, hz, 0); /* the clock on: templates expire */
 	RUN(&r, "--pin-dir", dir, "conn", "list");
 	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
 	cr_expect_not_null(strstr(r.out.buf,
@@ -2789,6 +2796,9 @@ Test(cli_maps, conn_list_and_explain_show_a_template)
 	cr_expect_str_eq(jstr(j, "templates.0.client"), "203.0.113.0");
 	cr_expect_eq(jint(j, "templates.0.prefix_len"), 24);
 	cr_expect_str_eq(jstr(j, "templates.0.real"), "198.18.1.11");
+	cr_expect_leq(jint(j, "templates.0.expires_s"), 300);
+	cr_expect_geq(jint(j, "templates.0.expires_s"), 290);
+	cr_expect_eq(jint(j, "templates_expired"), 1, "203.0.114.0/24's is left out");
 	json_decref(j);
 	run_free(&r);
 	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--real", "198.18.1.12");
@@ -2811,7 +2821,7 @@ Test(cli_maps, conn_list_and_explain_show_a_template)
 	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.114.1:4000",
 	    "198.18.0.10:80");
 	j = parse_json(r.out.buf);
-	cr_expect_str_eq(jstr(j, "persistence.template"), "none", "another /24 has no template");
+	cr_expect_str_eq(jstr(j, "persistence.template"), "expired", "another /24's template is too old");
 	cr_expect_str_eq(jstr(j, "persistence.client"), "203.0.114.0");
 	json_decref(j);
 	run_free(&r);
