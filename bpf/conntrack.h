@@ -6,7 +6,10 @@
  * the SYN is still scheduled (Maglev gives later packets the same real) but not
  * inserted, so an attack cannot evict established flows from the LRU. The
  * first non-SYN packet of a completed handshake inserts the flow: only real
- * clients take table space. An entry idle past its state's lifetime is
+ * clients take table space. Only services whose scheduler is a function of
+ * the flow (maglev, mh, sh, dh) get this: under rr, wrr or the counting
+ * schedulers the handshake's next packet would be scheduled elsewhere, so
+ * their SYNs are always inserted. An entry idle past its state's lifetime is
  * expired: its next packet deletes it and is scheduled afresh; xlvsd's sweep
  * (maps/conns.c) deletes the ones no packet comes back for.
  */
@@ -48,15 +51,21 @@ XLVS_INLINE __u8 conn_state_of(const struct pkt *p)
 	return p->flags & PKT_F_SYN ? XLVS_CONN_SYN : XLVS_CONN_OPEN;
 }
 
-XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const struct xlvs_config *cfg)
+XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const struct xlvs_config *cfg,
+			     bool stateless)
 {
 	struct xlvs_conn conn = {
 		.real_id = t->real_id, .real_gen = t->real->gen, .hash = t->hash, .last_seen = bpf_jiffies64(),
 		.isn = p->tcp_seq, .state = conn_state_of(p),
 	};
 
-	/* The guard's clock is read only for SYNs while it is on: new flows pay, established ones never. */
-	if ((p->flags & PKT_F_SYN) && cfg->syn_guard_rate && syn_guard_tripped(cfg, bpf_ktime_get_coarse_ns())) {
+	/*
+	 * The guard's clock is read only for SYNs while it is on: new flows pay,
+	 * established ones never. Only a stateless scheduler can skip the entry:
+	 * rr or wlc would send the handshake's next packet elsewhere.
+	 */
+	if ((p->flags & PKT_F_SYN) && cfg->syn_guard_rate && stateless &&
+	    syn_guard_tripped(cfg, bpf_ktime_get_coarse_ns())) {
 		count_event(XLVS_EV_SYN_GUARD);
 		return;
 	}
@@ -65,10 +74,12 @@ XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const 
 	 * (a bucket lock busy, no free node on this CPU). The packet is forwarded
 	 * all the same: the ring gives the flow's later packets the same real.
 	 */
-	if (bpf_map_update_elem(&xlvs_conns, &p->flow, &conn, BPF_ANY))
+	if (bpf_map_update_elem(&xlvs_conns, &p->flow, &conn, BPF_ANY)) {
 		count_event(XLVS_EV_CONN_INSERT_FAILED);
-	else
-		count_event(XLVS_EV_CONN_NEW);
+		return;
+	}
+	count_event(XLVS_EV_CONN_NEW);
+	load_add(t->real, t->real_id, conn_class_active(p->flow.proto, conn.state), 1);
 }
 
 /*
@@ -98,13 +109,28 @@ XLVS_INLINE bool syn_starts_anew(const struct pkt *p, const struct xlvs_conn *co
 	return false;
 }
 
-XLVS_INLINE void conn_advance(const struct pkt *p, struct xlvs_conn *conn, __u32 now)
+XLVS_INLINE void conn_advance(const struct pkt *p, struct xlvs_conn *conn, const struct xlvs_real *real,
+				__u32 now)
 {
+	__u8 was = conn->state;
+
 	conn->last_seen = now;
 	if (p->flags & PKT_F_FIN)	/* FIN or RST from the client: the connection ends */
 		conn->state = XLVS_CONN_CLOSING;
 	else if (conn->state == XLVS_CONN_SYN && !(p->flags & (PKT_F_SYN | PKT_F_ICMP_ERR)))
 		conn->state = XLVS_CONN_OPEN;	/* the handshake's ACK or later */
+	if (conn->state != was)
+		load_move(real, conn->real_id, p->flow.proto, was, conn->state);
+}
+
+/* The data path deletes an entry whose real it matched: that real's count drops with it. */
+XLVS_INLINE void conn_delete(const struct pkt *p, const struct xlvs_conn *conn, const struct xlvs_real *real)
+{
+	bool active = conn_class_active(p->flow.proto, conn->state);
+	__u32 real_id = conn->real_id;
+
+	if (!bpf_map_delete_elem(&xlvs_conns, &p->flow))
+		load_add(real, real_id, active, -1);
 }
 
 /*
@@ -138,7 +164,7 @@ XLVS_INLINE bool conn_established(const struct pkt *p, const struct xlvs_config 
 	if (conn_expired(p, conn, t->real, cfg, now)) {
 		/* as IPVS after the connection's timer fired: a new connection, scheduled afresh */
 		count_event(XLVS_EV_CONN_EXPIRED);
-		bpf_map_delete_elem(&xlvs_conns, &p->flow);
+		conn_delete(p, conn, t->real);
 		t->real = NULL;
 		return false;
 	}
@@ -147,7 +173,7 @@ XLVS_INLINE bool conn_established(const struct pkt *p, const struct xlvs_config 
 		 * The old entry goes now, or a SYN the guard does not insert would
 		 * leave the handshake's next packet to it and its old real.
 		 */
-		bpf_map_delete_elem(&xlvs_conns, &p->flow);
+		conn_delete(p, conn, t->real);
 		t->real = NULL;
 		return false;
 	}
@@ -155,7 +181,7 @@ XLVS_INLINE bool conn_established(const struct pkt *p, const struct xlvs_config 
 	t->svc_id = t->real->svc_id;	/* a real serves one service for its whole generation */
 	t->hash = conn->hash;
 	persist_refresh(p, conn, t->real, cfg, now); /* before conn_advance: it reads the previous stamp */
-	conn_advance(p, conn, now);
+	conn_advance(p, conn, t->real, now);
 	count_event(XLVS_EV_CONN_HIT);
 	return true;
 }
@@ -179,7 +205,8 @@ XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
 	if (p->flags & PKT_F_ICMP_ERR)
 		return XLVS_CONT;
 	t->new_flow = true;
-	conn_insert(p, t, cfg);
+	/* a persistent service's template sends the handshake's next packet to this real too */
+	conn_insert(p, t, cfg, sched_is_stateless(svc->sched) || svc->persist_timeout);
 	return XLVS_CONT;
 }
 

@@ -7,13 +7,14 @@
  *   mh       Maglev ring by the source address (+ port with mh-port)
  *   sh, dh   IPVS's weighted buckets by the source / destination address
  *   rr, wrr  IPVS's sequence, walked by a per-CPU cursor
- * lc, wlc, sed, nq, lblc and lblcr need connection counts: a counted drop
- * (sched_unsupported) until they have them.
+ *   lc, wlc, sed, nq  the service's reals in order, weighed by their
+ *            connection counts (load.h)
+ * lblc and lblcr: a counted drop (sched_unsupported) until they exist.
  */
 #ifndef XLVS_BPF_SCHED_H
 #define XLVS_BPF_SCHED_H
 
-#include "lookup.h"
+#include "load.h"
 
 /*
  * rr/wrr position per service and CPU. Per-CPU, not one shared counter: no
@@ -106,6 +107,17 @@ XLVS_INLINE __u32 seq_pick(const struct xlvs_service *svc)
 	return table_at(svc, (__u32)(pos % svc->sched_len));
 }
 
+/*
+ * Whether the scheduler is a function of the flow and the tables alone: a
+ * flow's later packets get the same real without an entry (the SYN guard may
+ * skip inserting). rr, wrr and the counting schedulers need the entry.
+ */
+XLVS_INLINE bool sched_is_stateless(__u8 sched)
+{
+	return sched == XLVS_SCHED_MAGLEV || sched == XLVS_SCHED_MH || sched == XLVS_SCHED_SH ||
+	       sched == XLVS_SCHED_DH;
+}
+
 /* Returns XLVS_CONT with *real_id set, or a drop verdict. */
 XLVS_INLINE int schedule(const struct xlvs_service *svc, const struct xlvs_flow *f, __u32 hash,
 			 __u32 *real_id)
@@ -124,6 +136,12 @@ XLVS_INLINE int schedule(const struct xlvs_service *svc, const struct xlvs_flow 
 	case XLVS_SCHED_RR:
 	case XLVS_SCHED_WRR:
 		*real_id = seq_pick(svc);
+		break;
+	case XLVS_SCHED_LC:
+	case XLVS_SCHED_WLC:
+	case XLVS_SCHED_SED:
+	case XLVS_SCHED_NQ:
+		*real_id = least_pick(svc);
 		break;
 	default:
 		return drop(XLVS_DROP_SCHED_UNSUPPORTED);

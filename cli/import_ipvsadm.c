@@ -459,7 +459,8 @@ static int do_rule(struct ipvs *p, const struct rule *r)
 		return 0;
 	case O_SET:
 		imp_lost(p->im, r->file, r->line, "--set",
-			 "xlvs has no per-protocol connection timeouts to set");
+			 "the importer does not carry timeouts: write them as 'timeouts: {tcp: T, tcp_fin: T, "
+			 "udp: T}' (xlvs's defaults are IPVS's)");
 		return 0;
 	case O_START_DAEMON:
 		imp_lost(p->im, r->file, r->line, "--start-daemon",

@@ -517,7 +517,8 @@ struct vplan *plan_vip(struct plan *p, const struct xlvs_svc_key *k)
 	return bsearch(&want, p->vips, p->nvips, sizeof(*p->vips), vplan_cmp);
 }
 
-/* rr/wrr: the sequence's period (xlvs_service.sched_len), which must fit the service's slice. */
+/* rr/wrr: the sequence's period (xlvs_service.sched_len), which must fit the service's slice;
+ * lc, wlc, sed, nq: the reals the data path scans, at most XLVS_LEAST_MAX_REALS. */
 static int plan_period(struct plan *p, struct splan *sp)
 {
 	struct xlvs_maglev_backend *b = calloc(sp->nreals + 1, sizeof(*b));
@@ -531,6 +532,13 @@ static int plan_period(struct plan *p, struct splan *sp)
 		b[i].weight = sp->reals[i].spec->weight;
 	period = xlvs_sched_period(sp->want->sched, b, sp->nreals);
 	free(b);
+	if (xlvs_sched_least(sp->want->sched) && period > XLVS_LEAST_MAX_REALS)
+		return why(
+			p, -E2BIG,
+			"service %s: the %s scheduler weighs at most %u reals per new connection, it has %u: "
+			"split the service or use maglev",
+			svc_name(&sp->key, n, sizeof(n)), xlvs_sched_names[sp->want->sched],
+			XLVS_LEAST_MAX_REALS, sp->nreals);
 	if (period > sp->entry.ring_size)
 		return why(p, -E2BIG,
 			   "service %s: its %s sequence has %llu entries (the weights over their greatest "

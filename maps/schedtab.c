@@ -37,6 +37,8 @@ uint64_t xlvs_sched_period(uint8_t sched, const struct xlvs_maglev_backend *b, s
 	uint64_t sum = 0;
 	size_t i;
 
+	if (xlvs_sched_least(sched))
+		return n;
 	if (sched != XLVS_SCHED_RR && sched != XLVS_SCHED_WRR)
 		return 0;
 	for (i = 0; i < n; i++)
@@ -92,6 +94,24 @@ static int seq_build(uint8_t sched, uint32_t *table, uint32_t size, const struct
 	return 0;
 }
 
+/* lc, wlc, sed, nq: every real in order, weight 0 too (the data path reads live weights). */
+static int list_build(uint32_t *table, uint32_t size, const struct xlvs_maglev_backend *b, size_t n)
+{
+	uint32_t i;
+
+	if (n > size || n > XLVS_LEAST_MAX_REALS)
+		return -E2BIG;
+	for (i = 0; i < size; i++)
+		table[i] = i < n ? b[i].real_id : XLVS_REAL_NONE;
+	return 0;
+}
+
+bool xlvs_sched_least(uint8_t sched)
+{
+	return sched == XLVS_SCHED_LC || sched == XLVS_SCHED_WLC || sched == XLVS_SCHED_SED ||
+	       sched == XLVS_SCHED_NQ;
+}
+
 /* IPVS ip_vs_sh_reassign(): deal the buckets out in order, `weight` at a time. */
 static void bucket_build(uint32_t *table, uint32_t size, const struct xlvs_maglev_backend *b, size_t n)
 {
@@ -128,6 +148,11 @@ int xlvs_sched_build(uint8_t sched, uint32_t *table, uint32_t size, const struct
 	case XLVS_SCHED_RR:
 	case XLVS_SCHED_WRR:
 		return seq_build(sched, table, size, b, n);
+	case XLVS_SCHED_LC:
+	case XLVS_SCHED_WLC:
+	case XLVS_SCHED_SED:
+	case XLVS_SCHED_NQ:
+		return list_build(table, size, b, n);
 	default:
 		return -EINVAL;
 	}

@@ -106,6 +106,7 @@ enum xlvs_timeout {
 #define XLVS_SVC_F_SCHED_PORT	(1u << 2)	/* sh, mh: hash the source port with the address */
 #define XLVS_SVC_F_SCHED_MASK	(XLVS_SVC_F_SCHED_FALLBACK | XLVS_SVC_F_SCHED_PORT)
 #define XLVS_SCHED_FALLBACK_TRIES 16	/* buckets a fallback tries (IPVS: every bucket) */
+#define XLVS_LEAST_MAX_REALS	256	/* lc, wlc, sed, nq: reals one new flow's scan weighs */
 
 /* VIP flags (struct xlvs_vip.flags): the union of its services' flags that act per address. */
 #define XLVS_VIP_F_ECHO		(1u << 0)

@@ -154,8 +154,7 @@ int xlvs_v_proto(const char *name, const char *text, uint8_t *out, char *msg, si
 
 bool xlvs_v_sched_supported(uint8_t sched)
 {
-	return sched == XLVS_SCHED_MAGLEV || sched == XLVS_SCHED_MH || sched == XLVS_SCHED_SH ||
-	       sched == XLVS_SCHED_DH || sched == XLVS_SCHED_RR || sched == XLVS_SCHED_WRR;
+	return sched < XLVS_SCHED_MAX && sched != XLVS_SCHED_LBLC && sched != XLVS_SCHED_LBLCR;
 }
 
 int xlvs_v_sched_flag(const char *name, const char *text, uint8_t sched, uint32_t *flags, char *msg,
@@ -200,8 +199,10 @@ int xlvs_v_sched(const char *name, const char *text, uint8_t *out, char *msg, si
 	}
 	/* The data path drops flows of other schedulers (sched_unsupported): refuse them here. */
 	if (!xlvs_v_sched_supported((uint8_t)i))
-		return refuse(msg, size, "%s: '%s' is not supported yet (use maglev, mh, sh, dh, rr or wrr)",
-			      name, text);
+		return refuse(
+			msg, size,
+			"%s: '%s' is not supported yet (use maglev, mh, sh, dh, rr, wrr, lc, wlc, sed or nq)",
+			name, text);
 	*out = i;
 	return 0;
 }
@@ -387,9 +388,10 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 	if (svc->sched >= XLVS_SCHED_MAX)
 		return refuse_at(key, "scheduler", msg, size, "scheduler: unknown scheduler %u", svc->sched);
 	if (!xlvs_v_sched_supported(svc->sched))
-		return refuse_at(key, "scheduler", msg, size,
-				 "scheduler: '%s' is not supported yet (use maglev, mh, sh, dh, rr or wrr)",
-				 xlvs_sched_names[svc->sched]);
+		return refuse_at(
+			key, "scheduler", msg, size,
+			"scheduler: '%s' is not supported yet (use maglev, mh, sh, dh, rr, wrr, lc, wlc, sed or nq)",
+			xlvs_sched_names[svc->sched]);
 	if (!sched_flags_fit(svc))
 		return refuse_at(key, "scheduler_flags", msg, size,
 				 "scheduler_flags: the %s scheduler takes none of these flags",

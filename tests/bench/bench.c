@@ -80,6 +80,11 @@ enum row_id {
 	R_NEW_DH,
 	R_NEW_RR,
 	R_NEW_WRR,
+	R_NEW_LC,
+	R_NEW_WLC,
+	R_NEW_SED,
+	R_NEW_NQ,
+	R_NEW_WLC_256,
 	R_NEW_PERSIST_HIT,
 	R_NEW_PERSIST_MISS,
 	R_MAX,
@@ -108,6 +113,12 @@ static const struct {
 	[R_NEW_DH] = { "new_flow_dh", 405 },
 	[R_NEW_RR] = { "new_flow_rr", 405 },
 	[R_NEW_WRR] = { "new_flow_wrr", 405 },
+	[R_NEW_LC] = { "new_flow_lc", 405 },
+	[R_NEW_WLC] = { "new_flow_wlc", 405 },
+	[R_NEW_SED] = { "new_flow_sed", 405 },
+	[R_NEW_NQ] = { "new_flow_nq", 405 },
+	/* the scan's bound: O(reals) per new flow, as IPVS */
+	[R_NEW_WLC_256] = { "new_flow_wlc_256_reals", 0 },
 	/* persistence (bpf/persist.h) before Maglev: the template's lookup, and its write on a miss */
 	[R_NEW_PERSIST_HIT] = { "new_flow_persist_hit", 405 },
 	[R_NEW_PERSIST_MISS] = { "new_flow_persist_miss", 405 },
@@ -389,6 +400,19 @@ static void measure_new_flows(struct bench *b, enum row_id id, const char *vip)
 	frames_free(&f);
 }
 
+/* The daemon flags the reals of lc/wlc/sed/nq services so the data path counts their connections. */
+static void set_counted(struct world *w, const struct xlvs_maglev_backend *be, uint32_t n, bool counted)
+{
+	struct xlvs_real r;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		world_get_real(w, be[i].real_id, &r);
+		r.flags = counted ? r.flags | XLVS_REAL_F_COUNTED : r.flags & ~XLVS_REAL_F_COUNTED;
+		world_set_real(w, be[i].real_id, &r);
+	}
+}
+
 /*
  * SVC_DR4's slice rebuilt for another scheduler (maps/schedtab.c) and its entry
  * switched to it, as the daemon does; weights 3,2,1 so wrr interleaves.
@@ -408,6 +432,7 @@ static void switch_sched(struct bench *b, uint8_t sched, uint32_t flags)
 	CHECK(!xlvs_sched_build(sched, ring, d->ring_size, be, n), "%s table", xlvs_sched_names[sched]);
 	CHECK(xlvs_ring_write(MAP_FD(&b->w, xlvs_ring), base, NULL, ring, d->ring_size) >= 0, "ring write");
 	free(ring);
+	set_counted(&b->w, be, n, xlvs_sched_least(sched));
 	parse_addr(4, d->vip, k.addr);
 	CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_services), &k, &v), "service: %s", strerror(errno));
 	v.sched = sched;
@@ -428,6 +453,10 @@ static void measure_schedulers(struct bench *b)
 		{ R_NEW_DH, XLVS_SCHED_DH, 0 },
 		{ R_NEW_RR, XLVS_SCHED_RR, 0 },
 		{ R_NEW_WRR, XLVS_SCHED_WRR, 0 },
+		{ R_NEW_LC, XLVS_SCHED_LC, 0 },
+		{ R_NEW_WLC, XLVS_SCHED_WLC, 0 },
+		{ R_NEW_SED, XLVS_SCHED_SED, 0 },
+		{ R_NEW_NQ, XLVS_SCHED_NQ, 0 },
 	};
 	size_t i;
 
@@ -573,6 +602,35 @@ static void install_big_service(struct bench *b)
 	      "ring write");
 	parse_addr(4, BIG_VIP, &vip);
 	put_service(&b->w, BIG_SVC_ID, vip, base, BUILD_SIZE);
+	free(ring);
+	free(addr);
+	free(be);
+}
+
+/* The big service as wlc over its first XLVS_LEAST_MAX_REALS reals: the longest scan there is. */
+static void measure_wlc_many(struct bench *b)
+{
+	struct xlvs_maglev_backend *be = calloc(XLVS_LEAST_MAX_REALS, sizeof(*be));
+	uint32_t *addr = calloc(XLVS_LEAST_MAX_REALS, sizeof(*addr));
+	uint32_t *ring = calloc(BUILD_SIZE, sizeof(*ring));
+	uint32_t id0 = STD_SVC_MAX * STD_REALS_MAX, vip;
+	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct xlvs_service v;
+
+	CHECK(be && addr && ring, "out of memory");
+	big_backends(be, addr, XLVS_LEAST_MAX_REALS, id0);
+	CHECK(!xlvs_sched_build(XLVS_SCHED_WLC, ring, BUILD_SIZE, be, XLVS_LEAST_MAX_REALS), "wlc table");
+	CHECK(xlvs_ring_write(MAP_FD(&b->w, xlvs_ring), std_ring_slots(), NULL, ring, BUILD_SIZE) ==
+		      BUILD_SIZE,
+	      "ring write");
+	set_counted(&b->w, be, XLVS_LEAST_MAX_REALS, true);
+	parse_addr(4, BIG_VIP, &vip);
+	k.addr[0] = vip;
+	CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_services), &k, &v), "service: %s", strerror(errno));
+	v.sched = XLVS_SCHED_WLC;
+	v.sched_len = XLVS_LEAST_MAX_REALS;
+	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
+	measure_new_flows(b, R_NEW_WLC_256, BIG_VIP);
 	free(ring);
 	free(addr);
 	free(be);
@@ -768,6 +826,7 @@ static void main_world(struct bench *b)
 	measure_persistence(b);
 	install_big_service(b);
 	measure_new_flows(b, R_NEW_4K, BIG_VIP);
+	measure_wlc_many(b);
 	install_extra_services(b);
 	measure_one(b, R_DR_10K, 4, std_svcs[SVC_DR4].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
 	world_close(&b->w);

@@ -56,6 +56,8 @@ TestSuite(sched, .init = setup, .fini = teardown);
 /* The service: sched with flags over reals of these weights (n of them), its table built. */
 static void install(uint8_t sched, uint32_t flags, const uint32_t *weights, int n)
 {
+	uint8_t rflags = XLVS_REAL_F_ACTIVE | XLVS_REAL_F_NH_VALID |
+			 (xlvs_sched_least(sched) ? XLVS_REAL_F_COUNTED : 0);
 	struct xlvs_maglev_backend b[NREALS];
 	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
 	struct xlvs_service s = {
@@ -69,7 +71,7 @@ static void install(uint8_t sched, uint32_t flags, const uint32_t *weights, int 
 	for (i = 0; i < n; i++) {
 		r = (struct xlvs_real){ .family = XLVS_AF_INET,
 					.fwd = XLVS_FWD_DR,
-					.flags = XLVS_REAL_F_ACTIVE | XLVS_REAL_F_NH_VALID,
+					.flags = rflags,
 					.svc_id = SVC_ID,
 					.weight = weights[i] };
 		parse_addr(4, real_addrs[i], r.addr);
@@ -354,4 +356,276 @@ Test(sched, mh_fallback_skips_weight0)
 		cr_expect_neq(got, 2, "client %d", c);
 	}
 	cr_expect_eq(dropped, 0);
+}
+
+/* ---- lc, wlc, sed, nq ---------------------------------------------------------- */
+
+struct load {
+	int32_t active, inactive;
+};
+
+static void set_load(int idx, struct load l)
+{
+	uint32_t id = REAL0 + (uint32_t)idx;
+	struct xlvs_real_load v = { l.active, l.inactive };
+
+	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_real_load), &id, &v, 0), 0);
+}
+
+static struct load get_load(int idx)
+{
+	uint32_t id = REAL0 + (uint32_t)idx;
+	struct xlvs_real_load v;
+
+	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_real_load), &id, &v), 0);
+	return (struct load){ v.active, v.inactive };
+}
+
+struct least_row {
+	const char *name;
+	uint8_t sched;
+	uint32_t weights[NREALS];
+	struct load load[NREALS];
+	int nreals;
+	char want; /* the real a new flow gets, '-' none */
+};
+
+/* Overheads: lc/wlc active * 256 + inactive, sed/nq active + 1 (IPVS); per weight but for lc. */
+static const struct least_row least_rows[] = {
+	{ "lc: least overhead", XLVS_SCHED_LC, { 1, 1, 1 }, { { 2, 0 }, { 1, 5 }, { 1, 0 } }, 3, 'C' },
+	{ "lc: a tie goes to the first", XLVS_SCHED_LC, { 1, 1, 1 }, { { 1, 0 }, { 1, 0 }, { 1, 0 } }, 3, 'A' },
+	{ "lc: weights do not matter (wlc: A)",
+	  XLVS_SCHED_LC,
+	  { 10, 1, 1 },
+	  { { 2, 0 }, { 1, 0 }, { 1, 0 } },
+	  3,
+	  'B' },
+	{ "lc: inactive counts 1/256", XLVS_SCHED_LC, { 1, 1 }, { { 0, 10 }, { 0, 3 } }, 2, 'B' },
+	{ "lc: weight 0 gets nothing", XLVS_SCHED_LC, { 0, 1 }, { { 0, 0 }, { 5, 0 } }, 2, 'B' },
+	{ "lc: all weight 0: no real", XLVS_SCHED_LC, { 0, 0 }, { { 0, 0 }, { 0, 0 } }, 2, '-' },
+	{ "lc: a count below 0 reads 0", XLVS_SCHED_LC, { 1, 1 }, { { -1, 0 }, { 0, 5 } }, 2, 'A' },
+	/* 512/3 = 170 < 256/1 */
+	{ "wlc: per weight", XLVS_SCHED_WLC, { 3, 1, 1 }, { { 2, 0 }, { 1, 0 }, { 1, 0 } }, 3, 'A' },
+	{ "wlc: 4 x 256 / 2 > 1 x 256 / 1", XLVS_SCHED_WLC, { 2, 1 }, { { 4, 0 }, { 1, 0 } }, 2, 'B' },
+	{ "wlc: weight 0 gets nothing", XLVS_SCHED_WLC, { 1, 0, 1 }, { { 3, 0 }, { 0, 0 }, { 4, 0 } }, 3, 'A' },
+	/* (3 + 1) / 3 > (0 + 1) / 1 */
+	{ "sed: (active + 1) / weight", XLVS_SCHED_SED, { 3, 1 }, { { 3, 0 }, { 0, 0 } }, 2, 'B' },
+	{ "sed: inactive ignored", XLVS_SCHED_SED, { 1, 1 }, { { 1, 0 }, { 2, 900 } }, 2, 'A' },
+	/* sed: 1/1 > 2/10 takes B; nq takes the idle A */
+	{ "sed: the faster real though busy", XLVS_SCHED_SED, { 1, 10 }, { { 0, 0 }, { 1, 0 } }, 2, 'B' },
+	{ "nq: an idle real first", XLVS_SCHED_NQ, { 1, 10 }, { { 0, 0 }, { 1, 0 } }, 2, 'A' },
+	{ "nq: no idle real: as sed", XLVS_SCHED_NQ, { 1, 10 }, { { 1, 0 }, { 2, 0 } }, 2, 'B' },
+	{ "nq: an idle real at weight 0 is not taken",
+	  XLVS_SCHED_NQ,
+	  { 0, 1 },
+	  { { 0, 0 }, { 7, 0 } },
+	  2,
+	  'B' },
+};
+
+Test(sched, least_connection_choices)
+{
+	size_t i;
+	int j, got;
+
+	for (i = 0; i < sizeof(least_rows) / sizeof(least_rows[0]); i++) {
+		const struct least_row *r = &least_rows[i];
+
+		install(r->sched, 0, r->weights, r->nreals);
+		for (j = 0; j < r->nreals; j++)
+			set_load(j, r->load[j]);
+		got = new_flow(CLIENT4, (uint16_t)(3000 + i));
+		cr_expect_eq(got < 0 ? '-' : 'A' + got, r->want, "%s: got %c", r->name,
+			     got < 0 ? '-' : 'A' + got);
+	}
+}
+
+/* The scan covers every real up to XLVS_LEAST_MAX_REALS: the least loaded is the last one. */
+Test(sched, least_scan_reaches_the_last_real)
+{
+	static const uint32_t weights[NREALS] = { 1, 1, 1, 1 };
+
+	install(XLVS_SCHED_LC, 0, weights, NREALS);
+	set_load(0, (struct load){ 3, 0 });
+	set_load(1, (struct load){ 3, 0 });
+	set_load(2, (struct load){ 3, 0 });
+	set_load(3, (struct load){ 2, 9 });
+	cr_expect_eq(new_flow(CLIENT4, 3500), 3);
+}
+
+/* One flow's packets and the counts of its real after each. */
+static void send_tcp(uint16_t sport, uint8_t flags, uint32_t seq)
+{
+	struct pkt_spec p = { .family = 4,
+			      .proto = IPPROTO_TCP,
+			      .src = CLIENT4,
+			      .dst = VIP,
+			      .sport = sport,
+			      .dport = 80,
+			      .tcp_flags = flags,
+			      .seq = seq };
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	size_t out_len;
+
+	world_run(&w, in, pkt_build(&p, in), out, &out_len);
+}
+
+struct count_step {
+	uint8_t tcp_flags;
+	uint32_t seq;
+	struct load want; /* real A's counts after the packet */
+};
+
+struct count_row {
+	const char *name;
+	uint8_t sched;
+	struct count_step steps[5];
+	int nsteps;
+};
+
+static const struct count_row count_rows[] = {
+	{ "SYN inactive, ACK active, FIN inactive",
+	  XLVS_SCHED_WLC,
+	  { { TH_SYN, 1, { 0, 1 } },
+	    { TH_ACK, 2, { 1, 0 } },
+	    { TH_ACK, 3, { 1, 0 } },
+	    { TH_FIN | TH_ACK, 4, { 0, 1 } } },
+	  4 },
+	{ "RST ends it too",
+	  XLVS_SCHED_LC,
+	  { { TH_SYN, 1, { 0, 1 } }, { TH_ACK, 2, { 1, 0 } }, { TH_RST, 3, { 0, 1 } } },
+	  3 },
+	{ "a retransmitted SYN counts once",
+	  XLVS_SCHED_LC,
+	  { { TH_SYN, 7, { 0, 1 } }, { TH_SYN, 7, { 0, 1 } } },
+	  2 },
+	{ "a new SYN on a closed entry: the old one goes",
+	  XLVS_SCHED_LC,
+	  { { TH_SYN, 1, { 0, 1 } },
+	    { TH_ACK, 2, { 1, 0 } },
+	    { TH_FIN, 3, { 0, 1 } },
+	    { TH_SYN, 900, { 0, 1 } },
+	    { TH_ACK, 901, { 1, 0 } } },
+	  5 },
+	{ "a SYN with a new ISN replaces the half-open entry",
+	  XLVS_SCHED_LC,
+	  { { TH_SYN, 1, { 0, 1 } }, { TH_SYN, 50, { 0, 1 } } },
+	  2 },
+	{ "maglev services are not counted",
+	  XLVS_SCHED_MAGLEV,
+	  { { TH_SYN, 1, { 0, 0 } }, { TH_ACK, 2, { 0, 0 } } },
+	  2 },
+};
+
+Test(sched, data_path_keeps_counts)
+{
+	static const uint32_t one[1] = { 1 };
+	size_t i;
+	int j;
+
+	for (i = 0; i < sizeof(count_rows) / sizeof(count_rows[0]); i++) {
+		const struct count_row *r = &count_rows[i];
+
+		install(r->sched, 0, one, 1);
+		set_load(0, (struct load){ 0, 0 });
+		for (j = 0; j < r->nsteps; j++) {
+			struct load got;
+
+			send_tcp((uint16_t)(4000 + i), r->steps[j].tcp_flags, r->steps[j].seq);
+			got = get_load(0);
+			cr_expect(got.active == r->steps[j].want.active &&
+					  got.inactive == r->steps[j].want.inactive,
+				  "%s: after packet %d: active %d inactive %d, want %d %d", r->name, j + 1,
+				  got.active, got.inactive, r->steps[j].want.active,
+				  r->steps[j].want.inactive);
+		}
+	}
+}
+
+/* UDP entries are inactive (IPVS counts them in InActConn), one per flow. */
+Test(sched, udp_counts_inactive)
+{
+	static const uint32_t one[1] = { 1 };
+	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct pkt_spec p = {
+		.family = 4, .proto = IPPROTO_UDP, .src = CLIENT4, .dst = VIP, .sport = 4500, .dport = 80
+	};
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	struct xlvs_service s;
+	size_t out_len;
+	struct load got;
+
+	install(XLVS_SCHED_LC, 0, one, 1);
+	parse_addr(4, VIP, k.addr);
+	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_services), &k, &s), 0);
+	k.proto = IPPROTO_UDP; /* the same service, for UDP */
+	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_services), &k, &s, 0), 0);
+	set_load(0, (struct load){ 0, 0 });
+	world_run(&w, in, pkt_build(&p, in), out, &out_len);
+	world_run(&w, in, pkt_build(&p, in), out, &out_len);
+	got = get_load(0);
+	cr_expect(got.active == 0 && got.inactive == 1, "active %d inactive %d, want 0 1", got.active,
+		  got.inactive);
+}
+
+/* Flows that complete their handshake spread as wlc says; the real whose flow ended is next. */
+Test(sched, wlc_follows_its_own_counts)
+{
+	static const uint32_t weights[NREALS] = { 1, 1, 1 };
+	char got[8];
+	int i, r;
+
+	install(XLVS_SCHED_WLC, 0, weights, 3);
+	for (i = 0; i < 3; i++)
+		set_load(i, (struct load){ 0, 0 });
+	for (i = 0; i < 6; i++) {
+		r = new_flow(CLIENT4, (uint16_t)(4100 + i));
+		send_tcp((uint16_t)(4100 + i), TH_ACK, 2);
+		got[i] = r < 0 ? '-' : (char)('A' + r);
+	}
+	got[6] = '\0';
+	cr_expect_str_eq(got, "ABCABC");
+	send_tcp(4101, TH_FIN | TH_ACK, 3); /* B's flow ends: B 1 active -> 0 active, 1 inactive */
+	cr_expect_eq(new_flow(CLIENT4, 4200), 1, "B, whose flow ended, is least loaded");
+}
+
+/*
+ * The SYN guard skips entries only where the scheduler is a function of the
+ * flow: rr and wlc would send the handshake's ACK elsewhere without one.
+ */
+struct guard_row {
+	const char *name;
+	uint8_t sched;
+	int want_entries; /* of 4 SYNs over the guard's rate of 1 */
+};
+
+static const struct guard_row guard_rows[] = {
+	{ "maglev: the guard skips entries", XLVS_SCHED_MAGLEV, 1 },
+	{ "sh: the guard skips entries", XLVS_SCHED_SH, 1 },
+	{ "rr: every SYN inserted", XLVS_SCHED_RR, 4 },
+	{ "wlc: every SYN inserted", XLVS_SCHED_WLC, 4 },
+};
+
+Test(sched, syn_guard_only_for_stateless_schedulers)
+{
+	static const uint32_t weights[NREALS] = { 1, 1, 1, 1 };
+	struct xlvs_config cfg;
+	size_t i;
+	int j, entries;
+
+	world_get_config(&w, &cfg);
+	cfg.syn_guard_rate = 1;
+	world_set_config(&w, &cfg);
+	for (i = 0; i < sizeof(guard_rows) / sizeof(guard_rows[0]); i++) {
+		struct xlvs_syn_window fresh[256] = { 0 }; /* each row begins a window */
+		uint32_t zero = 0;
+
+		cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_syn_guard), &zero, fresh, 0), 0);
+		install(guard_rows[i].sched, 0, weights, NREALS);
+		entries = 0;
+		for (j = 0; j < 4; j++)
+			entries += new_flow(CLIENT4, (uint16_t)(6000 + 10 * i + j)) >= 0;
+		cr_expect_eq(entries, guard_rows[i].want_entries, "%s: %d entries", guard_rows[i].name,
+			     entries);
+	}
 }

@@ -131,7 +131,7 @@ const struct svc_def std_svcs[STD_SVC_MAX] = {
 		     "198.18.0.16",
 		     IPPROTO_TCP,
 		     80,
-		     XLVS_SCHED_WLC, /* not run by the data path yet */
+		     XLVS_SCHED_MAX, /* no scheduler has this value: an entry from a newer or corrupt writer */
 		     XLVS_FWD_DR,
 		     0,
 		     SMALL_RING,

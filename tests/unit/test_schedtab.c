@@ -37,6 +37,9 @@ static const struct golden goldens[] = {
 	{ "wrr no weights", XLVS_SCHED_WRR, { 0, 0, 0 }, 3, { NONE, NONE, NONE }, 0 },
 	{ "rr 5,0,2", XLVS_SCHED_RR, { 5, 0, 2 }, 5, { A, C, A, C, A }, 2 },
 	{ "rr 1,1,1", XLVS_SCHED_RR, { 1, 1, 1 }, 7, { A, B, C, A, B, C, A }, 3 },
+	/* lc family: the reals in order, weight 0 too (the data path reads live weights), then none */
+	{ "wlc 1,0,2", XLVS_SCHED_WLC, { 1, 0, 2 }, 5, { A, B, C, NONE, NONE }, 3 },
+	{ "nq 0,0,0", XLVS_SCHED_NQ, { 0, 0, 0 }, 3, { A, B, C }, 3 },
 };
 
 static void backends(const uint32_t *weights, struct xlvs_maglev_backend *b)
@@ -73,7 +76,8 @@ Test(schedtab, refusals)
 
 	backends(heavy, b);
 	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_WRR, table, 7, b, 3), -E2BIG, "period 9 in 7 slots");
-	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_WLC, table, 7, b, 3), -EINVAL, "wlc has no table");
+	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_WLC, table, 2, b, 3), -E2BIG, "3 reals in 2 slots");
+	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_LBLC, table, 7, b, 3), -EINVAL, "lblc has no table");
 	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_SH, table, 0, b, 3), -EINVAL, "no slots");
 	backends(too_heavy, b);
 	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_SH, table, 7, b, 3), -EINVAL, "weight above 65535");
