@@ -232,6 +232,23 @@ static const struct persist_row rows[] = {
 	  { { SEED, C1, 0, 0, 0, C }, SYN(C1, 1000, 80, C) },
 	  1,
 	  0 },
+	/* lc, wlc with no connections counted pick A, the first real (ip_vs_wlc.c: the first wins ties) */
+	{ "wlc: a seeded template wins",
+	  4,
+	  XLVS_SCHED_WLC,
+	  80,
+	  32,
+	  { { SEED, C1, 0, 0, 0, D }, SYN(C1, 1000, 80, D), SYN(C2, 1000, 80, A) },
+	  1,
+	  1 },
+	{ "lc: a seeded template wins on every port",
+	  4,
+	  XLVS_SCHED_LC,
+	  0,
+	  32,
+	  { { SEED, C1, 0, 0, 0, B }, SYN(C1, 1000, 21, B), SYN(C1, 1001, 30000, B) },
+	  2,
+	  0 },
 };
 
 static struct world w;
