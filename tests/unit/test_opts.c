@@ -255,7 +255,8 @@ Test(cli_opts, command_usage_lines)
 		  "[forward dr|tun|gue|local] "
 		  "[ring-size N] [echo|no-echo] [persistent SECS] [netmask MASK]" },
 		{ xlvs_opts_real, "SERVICE REAL[:PORT]" },
-		{ xlvs_opts_real_add, "SERVICE REAL[:PORT] [weight N] [forward dr|tun|gue|local] [gue-port N]" },
+		{ xlvs_opts_real_add,
+		  "SERVICE REAL[:PORT] [weight N] [forward dr|tun|gue|local] [gue-port N]" },
 		{ xlvs_opts_real_weight, "SERVICE REAL[:PORT] N" },
 		{ xlvs_opts_real_drain, "SERVICE REAL[:PORT] [--wait [--timeout SECS]]" },
 		{ xlvs_opts_stats,
