@@ -16,7 +16,7 @@
 #ifndef XLVS_BPF_CONNTRACK_H
 #define XLVS_BPF_CONNTRACK_H
 
-#include "sched.h"
+#include "persist.h"
 
 #define NSEC_PER_SEC 1000000000ull
 
@@ -180,6 +180,7 @@ XLVS_INLINE bool conn_established(const struct pkt *p, const struct xlvs_config 
 	t->real_id = conn->real_id;
 	t->svc_id = t->real->svc_id;	/* a real serves one service for its whole generation */
 	t->hash = conn->hash;
+	persist_refresh(p, conn, t->real, cfg, now); /* before conn_advance: it reads the previous stamp */
 	conn_advance(p, conn, t->real, now);
 	count_event(XLVS_EV_CONN_HIT);
 	return true;
@@ -193,7 +194,8 @@ XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
 
 	t->svc_id = svc->id;
 	t->hash = xlvs_flow_hash(&p->flow);
-	rc = schedule(svc, &p->flow, t->hash, &t->real_id);
+	rc = svc->persist_timeout ? persist_schedule(p, svc, cfg, t->hash, &t->real_id)
+				  : schedule(svc, &p->flow, t->hash, &t->real_id);
 	if (rc != XLVS_CONT)
 		return rc;
 	t->real = real_lookup(t->real_id, svc->id);
@@ -203,7 +205,8 @@ XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
 	if (p->flags & PKT_F_ICMP_ERR)
 		return XLVS_CONT;
 	t->new_flow = true;
-	conn_insert(p, t, cfg, sched_is_stateless(svc->sched));
+	/* a persistent service's template sends the handshake's next packet to this real too */
+	conn_insert(p, t, cfg, sched_is_stateless(svc->sched) || svc->persist_timeout);
 	return XLVS_CONT;
 }
 

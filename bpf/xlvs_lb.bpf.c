@@ -6,6 +6,7 @@
  *   lookup.h     virtual service (exact port, then port 0), VIP, real
  *   conntrack.h  established flows, SYN-flood guard
  *   sched.h      Maglev ring
+ *   persist.h    persistence templates (ipvsadm -p/-M)
  *   forward.h    DR, IPIP/IP6IP6/4in6/6in4, GUE; next hop
  *   icmp.h       echo replies, frag-needed / packet too big
  *   stats.h      per-CPU counters, drop reasons, events

@@ -4,7 +4,8 @@
  * most recently seen first, with each entry's state and time to expiry;
  * expired entries (not swept yet) are left out, as the data path ignores
  * them. A flow belongs to the service the data path would pick for it: the
- * exact port, else the VIP's port-0 service.
+ * exact port, else the VIP's port-0 service. Then the persistence templates
+ * of the services shown (bpf/persist.h), unexpired ones only, likewise.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -131,6 +132,93 @@ static int collect(const struct xlvs_flow *flow, const struct xlvs_conn *conn, v
 	return 0;
 }
 
+/* ---- templates ---- */
+
+struct tpl_walk {
+	const struct conn_walk *cw; /* its filters, state and clock */
+	struct xlvs_tpl_row *rows;
+	size_t n, cap, expired;
+};
+
+static const struct xlvs_svc_state *tpl_service(const struct xlvs_state *st, uint32_t svc_id)
+{
+	size_t i;
+
+	for (i = 0; i < st->nr_services; i++)
+		if (st->services[i].svc.id == svc_id)
+			return &st->services[i];
+	return NULL;
+}
+
+static int collect_tpl(const struct xlvs_svc_addr_key *key, const struct xlvs_persist *tpl, void *ctx)
+{
+	struct tpl_walk *t = ctx;
+	const struct conn_walk *w = t->cw;
+	const struct xlvs_svc_state *s = tpl_service(w->st, key->svc_id);
+	const struct xlvs_real *real = tpl->real_id < XLVS_MAX_REALS ? w->by_id[tpl->real_id] : NULL;
+	int64_t left = 0;
+
+	if (!s || !s->svc.persist_timeout || (w->filter && !xlvs_svc_matches(&s->key, w->filter)))
+		return 0; /* of no persistent service now: the data path ignores it, the sweep deletes it */
+	if (real && real->gen != tpl->real_gen)
+		real = NULL;
+	if (w->real && (!real || !addr_eq(real->family, real->addr, w->real)))
+		return 0;
+	if (w->have_clock)
+		left = xlvs_persist_left(&w->cfg, s->svc.persist_timeout, tpl, w->clock.now);
+	if (left < 0) {
+		t->expired++;
+		return 0;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct xlvs_tpl_row *r = realloc(t->rows, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		t->rows = r;
+		t->cap = cap;
+	}
+	t->rows[t->n++] = (struct xlvs_tpl_row){
+		.key = *key,
+		.tpl = *tpl,
+		.idle_ns = w->have_clock ? xlvs_conn_idle_ns(&w->clock, tpl->last_seen) : XLVS_IDLE_UNKNOWN,
+		.expires_s = !w->have_clock ? XLVS_EXPIRES_UNKNOWN
+			     : left == INT64_MAX
+				     ? XLVS_EXPIRES_NEVER
+				     : (int64_t)((uint64_t)left * w->clock.tick_ns / 1000000000ull),
+	};
+	return 0;
+}
+
+static int tpl_cmp(const void *a, const void *b)
+{
+	const struct xlvs_tpl_row *x = a, *y = b;
+
+	if (x->idle_ns != y->idle_ns)
+		return x->idle_ns < y->idle_ns ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/* The templates the listing shows, most recently used first; limit as for connections. */
+static int list_templates(struct xlvs_ctx *c, struct xlvs_maps *m, const struct conn_walk *w, struct xp *p,
+			  uint32_t limit)
+{
+	struct tpl_walk t = { .cw = w };
+	int rc = xlvs_persist_foreach(m, collect_tpl, &t);
+
+	if (rc < 0) {
+		free(t.rows);
+		return xlvs_error(c, XLVS_EXIT_RUNTIME, "cannot read the persistence templates under %s: %s",
+				  c->pin_dir, strerror(-rc));
+	}
+	if (t.n)
+		qsort(t.rows, t.n, sizeof(*t.rows), tpl_cmp);
+	xlvs_fmt_templates(p, w->st, t.rows, limit && limit < t.n ? limit : t.n, t.expired);
+	free(t.rows);
+	return 0;
+}
+
 static int row_cmp(const void *a, const void *b)
 {
 	const struct xlvs_conn_row *x = a, *y = b;
@@ -197,7 +285,11 @@ static int list_conns(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xlvs
 		qsort(w.rows, w.n, sizeof(*w.rows), row_cmp);
 	xlvs_printer(c, &p);
 	xlvs_fmt_conns(&p, &s.st, w.rows, limit && limit < w.n ? limit : w.n, w.n, w.expired);
-	rc = xlvs_finish(c, &p);
+	rc = list_templates(c, m, &w, &p, limit);
+	if (rc)
+		xp_discard(&p);
+	else
+		rc = xlvs_finish(c, &p);
 out:
 	free(w.by_id);
 	free(w.rows);

@@ -4,7 +4,8 @@
  * the data path's own steps read from the pinned maps: the service lookup
  * (the port's service, else the VIP's all-ports one), the connection entry
  * (bpf/conntrack.h), the Maglev ring slot from the shared flow hash
- * (include/xlvs/hash.h, bpf/sched.h), and the real's weight and health.
+ * (include/xlvs/hash.h, bpf/sched.h), the client's persistence template
+ * (bpf/persist.h), and the real's weight and health.
  * Without a client port: the share of client ports each real gets.
  */
 #include <arpa/inet.h>
@@ -106,6 +107,11 @@ static const char *sched_table_kind(uint8_t sched)
 	case XLVS_SCHED_RR:
 	case XLVS_SCHED_WRR:
 		return "a new flow takes the next real of the sequence on its CPU (not shown here)";
+	case XLVS_SCHED_LC:
+	case XLVS_SCHED_WLC:
+	case XLVS_SCHED_SED:
+	case XLVS_SCHED_NQ:
+		return "a new flow takes the least loaded real by the counts below";
 	default:
 		return "new flows are dropped (sched_unsupported)";
 	}
@@ -212,6 +218,78 @@ static bool explain_entry(struct xp *p, struct xlvs_maps *m, const struct xlvs_s
 	else
 		xp_text(p, "  established flows keep their real whatever the ring says now\n");
 	return true;
+}
+
+/* The template key of the flow's client (bpf/persist.h persist_key): its address cut to plen bits. */
+static void tpl_key(const struct xlvs_flow *f, const struct xlvs_service *svc, struct xlvs_svc_addr_key *k)
+{
+	int i, bits;
+
+	memset(k, 0, sizeof(*k));
+	for (i = 0; i < 4; i++) {
+		bits = svc->persist_plen - 32 * i;
+		k->addr[i] = bits >= 32	 ? f->src[i]
+			     : bits <= 0 ? 0
+					 : f->src[i] & htonl(~(UINT32_MAX >> bits));
+	}
+	k->svc_id = svc->id;
+	k->family = f->family;
+}
+
+/* Why a template does not apply (bpf/persist.h persist_usable()), or NULL if it does. */
+static const char *tpl_unusable(struct xlvs_maps *m, const struct xlvs_svc_state *sv,
+				const struct xlvs_persist *t, const struct xlvs_real_state **r, int64_t *left)
+{
+	struct xlvs_config cfg;
+	struct xlvs_jiffies j;
+
+	*r = real_of(sv, t->real_id);
+	*left = INT64_MAX;
+	if (!xlvs_maps_get_config(m, &cfg) && !xlvs_jiffies_read(&j) && cfg.hz) {
+		*left = xlvs_persist_left(&cfg, sv->svc.persist_timeout, t, j.now);
+		if (*left < 0)
+			return "expired";
+		*left = (int64_t)((uint64_t)*left * j.tick_ns / 1000000000ull);
+	}
+	if (!*r || (*r)->real.gen != t->real_gen)
+		return "its real is gone";
+	if (!(*r)->real.weight)
+		return "its real has weight 0";
+	return NULL;
+}
+
+/* A persistent service: the client's template decides a new flow's real before the scheduler. */
+static void explain_persist(struct xp *p, struct xlvs_maps *m, const struct xlvs_svc_state *sv,
+			    const struct xlvs_flow *f)
+{
+	const struct xlvs_real_state *r;
+	struct xlvs_svc_addr_key k;
+	char ab[INET6_ADDRSTRLEN], rb[INET6_ADDRSTRLEN];
+	struct xlvs_persist t;
+	struct xlvs_addr a;
+	const char *why;
+	int64_t left;
+
+	tpl_key(f, &sv->svc, &k);
+	xlvs_addr_of(&a, k.family, k.addr);
+	xp_obj_open(p, "persistence");
+	xp_u64(p, XP_ANY, "timeout", "persistence: %" PRIu64 " s", sv->svc.persist_timeout);
+	xp_str(p, XP_ANY, "client", ", template of %s", xlvs_addr_text(&a, ab, sizeof(ab)));
+	xp_u64(p, XP_ANY, "prefix_len", "/%" PRIu64 ": ", sv->svc.persist_plen);
+	if (bpf_map_lookup_elem(m->persist, &k, &t)) {
+		xp_str(p, XP_ANY, "template", "%s", "none");
+		xp_text(p, "\n  a new connection is scheduled and makes one (persist_miss)\n");
+	} else if ((why = tpl_unusable(m, sv, &t, &r, &left))) {
+		xp_str(p, XP_ANY, "template", "%s", why);
+		xp_text(p, "\n  a new connection is scheduled afresh and rewrites it (persist_miss)\n");
+	} else {
+		xp_str(p, XP_JSON, "template", NULL, "follows");
+		xp_str(p, XP_ANY, "real", "real %s", real_text(r, rb, sizeof(rb)));
+		if (left != INT64_MAX)
+			xp_i64(p, XP_ANY, "expires_s", ", expires in %" PRId64 " s", left);
+		xp_text(p, "\n  a new connection goes to %s whatever the scheduler says (persist_hit)\n", rb);
+	}
+	xp_obj_close(p);
 }
 
 /* The ring's part for one client port. */
@@ -348,6 +426,8 @@ static int explain(struct xlvs_ctx *c, struct xlvs_maps *m, struct explain_args 
 		xp_text(&p, "scheduler %s: %s\n", xlvs_sched_name(sv->svc.sched, eb, sizeof(eb)),
 			sched_table_kind(sv->svc.sched));
 	explain_counts(&p, m, sv);
+	if (sv->svc.persist_timeout)
+		explain_persist(&p, m, sv, &f);
 	if (!a->client.have_port && sv->svc.sched == XLVS_SCHED_MAGLEV)
 		explain_ports(&p, m, sv, &f);
 	else if (a->client.have_port)

@@ -21,7 +21,17 @@ struct service_args {
 	int sched, fwd, echo;	 /* add: enum xlvs_sched, enum xlvs_fwd, 0/1 */
 	uint32_t ring;		 /* add: ring size */
 	const char *sched_flags; /* add: "sh-fallback,sh-port" */
+	uint32_t persist;	 /* add: persistence, s; UINT32_MAX: not given */
+	const char *netmask;	 /* add: "255.255.255.0" or "24" (xlvsd checks it against the VIP) */
 };
+
+/* A dotted netmask or a prefix length in shape: digits and dots only. */
+static bool netmask_shaped(const void *v)
+{
+	const char *s = *(const char *const *)v;
+
+	return *s && strlen(s) <= 15 && strspn(s, "0123456789.") == strlen(s);
+}
 
 /* Every comma-separated word an ipvsadm -b flag name (the daemon checks it fits the scheduler). */
 static bool sched_flags_known(const void *v)
@@ -116,6 +126,22 @@ const struct xlvs_opt xlvs_opts_service_add[] = {
 	  .off = offsetof(struct service_args, echo),
 	  .help = "the VIP answers ICMP echo requests, or stops answering" },
 	{ .name = "no-echo", .kind = XLVS_OPT_FLAG, .value = 0, .off = offsetof(struct service_args, echo) },
+	{ .name = "persistent",
+	  .alias = "persistence",
+	  .kind = XLVS_OPT_U32,
+	  .arg = "SECS",
+	  .max = XLVS_TIMEOUT_MAX_S,
+	  .off = offsetof(struct service_args, persist),
+	  .hint = "seconds, 0 (off) to 604800",
+	  .help = "ipvsadm -p: a client keeps its real for new connections this long (0: off)" },
+	{ .name = "netmask",
+	  .kind = XLVS_OPT_STRING,
+	  .arg = "MASK",
+	  .off = offsetof(struct service_args, netmask),
+	  .ok = netmask_shaped,
+	  .what = "invalid netmask",
+	  .hint = "e.g. 255.255.255.0, 24; IPv6: 1-128",
+	  .help = "ipvsadm -M: clients within this prefix share one real (default: each address)" },
 	{ 0 },
 };
 
@@ -237,7 +263,7 @@ int cmd_service_show(struct xlvs_ctx *c, int argc, char **argv)
 static int service_req(struct xlvs_ctx *c, int argc, char **argv, const char *cmd,
 		       const struct xlvs_opt *opts)
 {
-	struct service_args a = { .sched = -1, .fwd = -1, .echo = -1 };
+	struct service_args a = { .sched = -1, .fwd = -1, .echo = -1, .persist = UINT32_MAX };
 	json_t *req;
 	int rc;
 
@@ -255,6 +281,10 @@ static int service_req(struct xlvs_ctx *c, int argc, char **argv, const char *cm
 		json_object_set_new(req, "ring_size", json_integer(a.ring));
 	if (req && a.echo >= 0)
 		json_object_set_new(req, "echo", json_boolean(a.echo));
+	if (req && a.persist != UINT32_MAX)
+		json_object_set_new(req, "persistence", json_integer(a.persist));
+	if (req && a.netmask)
+		json_object_set_new(req, "persistence_netmask", json_string(a.netmask));
 	return xlvs_request_change(c, req, &a.svc);
 }
 

@@ -251,6 +251,7 @@ static void svc_row(struct xp *p, const struct xlvs_view *cur, const struct xlvs
 		xp_u64(p, XP_JSON, "ring_size", NULL, s->svc.ring_size);
 		xlvs_fmt_svc_timeouts(p, s, false);
 		svc_flags(p, s->svc.sched, s->svc.flags);
+		xlvs_fmt_svc_persist(p, s, false);
 	}
 	xp_text(p, "\n");
 }
@@ -413,6 +414,7 @@ static void detail_svc(struct xp *p, const struct xlvs_view *s, const struct xlv
 	svc_flags(p, sv->svc.sched, sv->svc.flags);
 	xp_text(p, "%s\n", sv->svc.flags ? "" : " none");
 	xlvs_fmt_svc_timeouts(p, sv, true);
+	xlvs_fmt_svc_persist(p, sv, true);
 	detail_counters(p, ctr_of(s->svc_ctr, s->nr_svc_ctr, sv->svc.id), "  ");
 	xp_arr_open(p, "reals");
 	for (j = 0; j < sv->nr_reals && sv->reals; j++)

@@ -94,6 +94,20 @@ struct xlvs_conn_row {
 void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows, size_t n,
 		    size_t matched, size_t expired);
 
+/* A persistence template as `xlvs conn list` shows it (fmt_persist.c). */
+struct xlvs_tpl_row {
+	struct xlvs_svc_addr_key key;
+	struct xlvs_persist tpl;
+	uint64_t idle_ns;  /* XLVS_IDLE_UNKNOWN: no clock */
+	int64_t expires_s; /* seconds to expiry, or XLVS_EXPIRES_* */
+};
+/* After the connections: the templates (text: a section only if n > 0; JSON "templates" always). */
+void xlvs_fmt_templates(struct xp *p, const struct xlvs_state *st, const struct xlvs_tpl_row *rows, size_t n,
+			size_t expired);
+/* A service's persistence: " persistent 300 mask 255.255.255.0" (detail: a line of its own); JSON
+ * "persistence": {timeout, prefix_len, netmask} or null. */
+void xlvs_fmt_svc_persist(struct xp *p, const struct xlvs_svc_state *s, bool detail);
+
 /* xlvs timeout show: the global lifetimes, ipvsadm -L --timeout style. */
 void xlvs_fmt_timeouts(struct xp *p, const struct xlvs_config *cfg);
 /* A service's own lifetimes (JSON "timeouts": each of its protocol's, null = the global one). */

@@ -224,6 +224,8 @@ static void real_entry(const struct splan *sp, const struct rplan *rp, const str
 	r->weight = rp->spec->weight;
 	r->gen = rp->fresh ? cur->gen + 1 : cur->gen;
 	memcpy(r->timeout, sp->entry.timeout, sizeof(r->timeout));
+	if (sp->entry.persist_timeout) /* its flows refresh their templates (bpf/persist.h) */
+		r->flags |= XLVS_REAL_F_PERSIST;
 	if (cur->family != r->family || memcmp(cur->addr, r->addr, sizeof(r->addr)))
 		return;
 	r->flags |= cur->flags & XLVS_REAL_F_NH_VALID;

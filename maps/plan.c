@@ -562,6 +562,8 @@ static int plan_entries(struct plan *p)
 		sp->entry.flags = sp->want->flags;
 		sp->entry.sched = sp->want->sched;
 		memcpy(sp->entry.timeout, sp->want->timeout_s, sizeof(sp->entry.timeout));
+		sp->entry.persist_timeout = sp->want->persist_s;
+		sp->entry.persist_plen = xlvs_persist_plen(sp->want);
 		err = plan_period(p, sp);
 		if (err)
 			return err;

@@ -124,6 +124,8 @@ struct xlvs_svc_spec {
 	uint32_t ring_size; /* prime; 0 = XLVS_RING_DEFAULT */
 	/* connection lifetimes, s, by enum xlvs_timeout; 0 = the global one */
 	uint32_t timeout_s[XLVS_TO_MAX];
+	uint32_t persist_s;   /* persistence timeout, s (ipvsadm -p); 0 = not persistent */
+	uint8_t persist_plen; /* client prefix a template covers (ipvsadm -M); 0 = the whole address */
 	size_t nr_reals;
 	struct xlvs_real_spec *reals;
 	struct xlvs_svc_health *health; /* owned; NULL: no health checks */
@@ -158,6 +160,14 @@ struct xlvs_spec {
 	size_t nr_services;
 	struct xlvs_svc_spec *services;
 };
+
+/* The prefix length a service's templates cover: its persist_plen, else the whole address. */
+static inline uint8_t xlvs_persist_plen(const struct xlvs_svc_spec *s)
+{
+	if (s->persist_plen)
+		return s->persist_plen;
+	return s->vip.family == XLVS_AF_INET6 ? 128 : 32;
+}
 
 void xlvs_spec_free(struct xlvs_spec *s);
 /* Frees what one service owns (reals, their checks, health); not svc itself. */

@@ -55,6 +55,7 @@ static const struct map_desc map_descs[] = {
 	MAP_FIXED(config, xlvs_config),
 	MAP_FIXED(vip_filter, xlvs_vip_filter),
 	MAP_FIXED(real_load, xlvs_real_load),
+	MAP_FIXED(persist, xlvs_persist),
 };
 
 #define NR_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))

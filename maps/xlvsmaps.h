@@ -32,6 +32,7 @@ struct xlvs_maps {
 	int svc_stats, real_stats, drops, events, syn_guard, config;
 	int vip_filter;	       /* added: xlvs_vip_filter, kept by xlvs_apply */
 	int real_load;	       /* xlvs_real_load: lc/wlc/sed/nq/lblc/lblcr counts (abi.h) */
+	int persist;	       /* xlvs_persist: persistence templates (bpf/persist.h) */
 	uint32_t ring_slots;   /* max_entries of xlvs_ring */
 	uint32_t conn_entries; /* max_entries of xlvs_conns */
 	int ncpus;	       /* possible CPUs: per-CPU value count */
@@ -279,6 +280,31 @@ struct xlvs_conn_table {
  */
 int xlvs_conn_usage(struct xlvs_maps *m, struct xlvs_conn_table *table, struct xlvs_conn_counts *per_real,
 		    size_t nr_real_ids);
+
+/* ---- persistence templates (xlvs_persist, maps/persist.c) ---- */
+typedef int (*xlvs_persist_cb)(const struct xlvs_svc_addr_key *key, const struct xlvs_persist *tpl,
+			       void *ctx);
+/* Calls cb for every template; a non-zero return stops the walk and is returned. */
+int xlvs_persist_foreach(struct xlvs_maps *m, xlvs_persist_cb cb, void *ctx);
+/*
+ * Jiffies before a template of a service with persistence timeout_s expires
+ * at `now`, as bpf/persist.h judges it: negative once it has; INT64_MAX when
+ * cfg->hz is 0 (never).
+ */
+int64_t xlvs_persist_left(const struct xlvs_config *cfg, uint32_t timeout_s, const struct xlvs_persist *t,
+			  uint32_t now);
+/*
+ * The templates' sweep, as xlvs_sweep_step() for connections: each step
+ * reads on over at most max(budget, 256) templates and deletes those expired
+ * or of a service that is gone or no longer persistent (st: scanned, expired,
+ * deleted, passes). A template whose real is gone stays until it expires:
+ * the data path does not follow it (generation check) and replaces it.
+ */
+struct xlvs_persist_sweep;
+struct xlvs_persist_sweep *xlvs_persist_sweep_new(void);
+void xlvs_persist_sweep_free(struct xlvs_persist_sweep *s);
+int xlvs_persist_sweep_step(struct xlvs_maps *m, struct xlvs_persist_sweep *s, uint32_t budget,
+			    struct xlvs_sweep_stats *st);
 
 /* ---- helpers ---- */
 int xlvs_addr_parse(const char *text, struct xlvs_addr *a); /* -EINVAL if not an address */

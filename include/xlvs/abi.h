@@ -118,6 +118,8 @@ enum xlvs_timeout {
 #define XLVS_REAL_F_ACTIVE	(1u << 0)	/* entry in use; cleared entries reschedule their flows */
 #define XLVS_REAL_F_NH_VALID	(1u << 1)	/* nh_mac/nh_ifindex resolved by userspace: skip bpf_fib_lookup */
 #define XLVS_REAL_F_COUNTED	(1u << 2)	/* its service's scheduler reads xlvs_real_load: keep it */
+#define XLVS_REAL_F_PERSIST	(1u << 3)	/* its service is persistent (persist_timeout): its flows */
+						/* refresh their client's template (bpf/persist.h) */
 
 /* Runtime feature flags (struct xlvs_config.flags). */
 #define XLVS_CFG_F_FRAG_DROP	(1u << 0)	/* drop IPv4/IPv6 fragments instead of passing them to the kernel */
@@ -185,7 +187,9 @@ enum xlvs_drop_reason {
 	X(FIB_GW_FALLBACK,	"fib_gateway_fallback")			\
 	X(CONN_INSERT_FAILED,	"conn_insert_failed")			\
 	X(PASS_ICMP_MISADDR,	"pass_icmp_error_misaddressed")		\
-	X(PASS_LOCAL_REAL,	"pass_local_real")
+	X(PASS_LOCAL_REAL,	"pass_local_real")			\
+	X(PERSIST_HIT,		"persist_hit")				\
+	X(PERSIST_MISS,		"persist_miss")
 
 #define XLVS_X_ENUM(id, name) XLVS_EV_##id,
 enum xlvs_event {
@@ -287,6 +291,23 @@ struct xlvs_svc_addr_key {
 	__u8 pad[3];
 };
 XLVS_ABI_SIZE(struct xlvs_svc_addr_key, 24);
+
+/*
+ * xlvs_persist: LRU_HASH (struct xlvs_svc_addr_key: the client's address
+ * masked to the service's persist_plen) -> struct xlvs_persist, IPVS's
+ * persistence templates (ip_vs_core.c ip_vs_sched_persist()). A new flow of a
+ * persistent service goes to the template's real while that real serves
+ * (same id and generation, weight > 0) and the template is younger than
+ * persist_timeout; otherwise the scheduler picks and the template is
+ * rewritten. Its flows' packets refresh last_seen at most once a second.
+ */
+#define XLVS_PERSIST_DEFAULT	65536	/* xlvs_persist entries unless the loader resizes */
+struct xlvs_persist {
+	__u32 real_id;		/* with real_gen: the exact real, as in struct xlvs_conn */
+	__u32 real_gen;
+	__u32 last_seen;	/* low 32 bits of jiffies: written, hit or refreshed */
+};
+XLVS_ABI_SIZE(struct xlvs_persist, 12);
 
 /* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size).
  * The slice is the scheduler's table (maps/schedtab.h): maglev and mh a Maglev ring, sh and dh

@@ -256,6 +256,25 @@ static void add_health(struct xlvs_conf_items *it, const struct xlvs_svc_spec *s
 	}
 }
 
+/* `persistence: 300s` and, when not the whole address, the netmask as ipvsadm -M writes it (IPv4) or a length. */
+static void add_persistence(struct xlvs_conf_items *it, const struct xlvs_svc_spec *s)
+{
+	uint32_t m;
+
+	if (!s->persist_s)
+		return;
+	add(it, "", "persistence", "%us", s->persist_s);
+	if (!s->persist_plen)
+		return;
+	if (s->vip.family == XLVS_AF_INET6 || s->persist_plen > 32) {
+		add(it, "", "persistence_netmask", "%u", s->persist_plen);
+		return;
+	}
+	m = s->persist_plen >= 32 ? UINT32_MAX : ~(UINT32_MAX >> s->persist_plen);
+	add(it, "", "persistence_netmask", "%u.%u.%u.%u", m >> 24, (m >> 16) & 0xff, (m >> 8) & 0xff,
+	    m & 0xff);
+}
+
 int xlvs_conf_svc_items(const struct xlvs_svc_spec *s, struct xlvs_conf_items *out)
 {
 	char flags[48];
@@ -270,6 +289,7 @@ int xlvs_conf_svc_items(const struct xlvs_svc_spec *s, struct xlvs_conf_items *o
 	add(out, "", "forward", "%s", s->fwd < XLVS_FWD_MAX ? xlvs_fwd_names[s->fwd] : "?");
 	add(out, "", "ring_size", "%u", s->ring_size ? s->ring_size : XLVS_RING_DEFAULT);
 	add(out, "", "echo", "%s", s->flags & XLVS_SVC_F_ECHO ? "true" : "false");
+	add_persistence(out, s);
 	if (s->health)
 		add_health(out, s);
 	return out->err;

@@ -14,6 +14,7 @@
 struct svc_parse {
 	struct xlvs_svc_spec s;
 	uint16_t gue_port;	  /* default for its gue reals; 0 = tunnel.gue_port */
+	uint32_t persist_ms;	  /* `persistence:` as parsed, made whole seconds after the walk */
 	struct xlvs_svc_health h; /* becomes s.health if any health key is set */
 };
 
@@ -300,6 +301,8 @@ enum {
 	S_NOTIFY,
 	S_TIMEOUTS,
 	S_SCHED_FLAGS,
+	S_PERSISTENCE,
+	S_PERSIST_NET,
 	S_NR
 };
 
@@ -361,10 +364,13 @@ static const struct key svc_keys[S_NR] = {
 	[S_NOTIFY] = { .name = "notify", .fn = key_svc_notify },
 	[S_TIMEOUTS] = { .name = "timeouts", .fn = cf_key_timeouts, S(s.timeout_s) },
 	[S_SCHED_FLAGS] = { .name = "scheduler_flags", .fn = key_later },
+	[S_PERSISTENCE] = { .name = "persistence",
+			    .fn = cf_key_duration,
+			    S(persist_ms),
+			    .min = 0,
+			    .max = XLVS_TIMEOUT_MAX_S * 1000u },
+	[S_PERSIST_NET] = { .name = "persistence_netmask", .fn = key_later },
 };
-
-/* Keys of the design that xlvs does not implement: say so instead of "unknown". */
-static const char *const svc_unsupported[] = { "persistence", NULL };
 
 static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *p, const struct seen *s)
 {
@@ -431,6 +437,29 @@ static int parse_health(struct ctx *c, struct svc_parse *p, const struct seen *s
 	return 0;
 }
 
+/*
+ * `persistence: 300s` (whole seconds, 0 = off) and `persistence_netmask:
+ * 255.255.255.0` or `24` (ipvsadm -p/-M), once the VIP's family is known.
+ */
+static int parse_persistence(struct ctx *c, struct svc_parse *p, const struct seen *s)
+{
+	char msg[sizeof(c->err->msg)];
+	const char *text;
+	int err;
+
+	if (p->persist_ms % 1000)
+		return fail(c, s->val[S_PERSISTENCE],
+			    "persistence: whole seconds expected (e.g. 300s, 1h), got %ums", p->persist_ms);
+	p->s.persist_s = p->persist_ms / 1000;
+	if (!HAS(s, S_PERSIST_NET))
+		return 0;
+	err = cf_get_str(c, "persistence_netmask", s->val[S_PERSIST_NET], &text);
+	if (!err && xlvs_v_persist_netmask("persistence_netmask", text, p->s.vip.family, &p->s.persist_plen,
+					   msg, sizeof(msg)))
+		err = fail(c, s->val[S_PERSIST_NET], "%s", msg);
+	return err;
+}
+
 /* `scheduler_flags: [sh-fallback, sh-port]` (ipvsadm -b), once the scheduler is known. */
 static int parse_sched_flags(struct ctx *c, yaml_node_t *v, struct xlvs_svc_spec *svc)
 {
@@ -463,7 +492,7 @@ static int parse_service(struct ctx *c, yaml_node_t *n, struct xlvs_svc_spec *ou
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(c, n, "services: each service must be a mapping, got %s", cf_what(n, &b));
 	note->mark = n->start_mark;
-	err = cf_walk(c, n, "in service", svc_keys, S_NR, svc_unsupported, &p, &s);
+	err = cf_walk(c, n, "in service", svc_keys, S_NR, NULL, &p, &s);
 	if (err)
 		return err;
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
@@ -472,6 +501,8 @@ static int parse_service(struct ctx *c, yaml_node_t *n, struct xlvs_svc_spec *ou
 	c->cur_svc = &p;
 	if (HAS(&s, S_SCHED_FLAGS))
 		err = parse_sched_flags(c, s.val[S_SCHED_FLAGS], &p.s);
+	if (!err)
+		err = parse_persistence(c, &p, &s);
 	if (!err && HAS(&s, S_REALS))
 		err = parse_reals(c, s.val[S_REALS], &p, &p.s, note);
 	if (!err)

@@ -160,6 +160,13 @@ int xlvsd_spec_update_svc(struct xlvs_spec *s, struct xlvs_svc_spec *svc, const 
 		tmp.flags = (tmp.flags & ~XLVS_SVC_F_ECHO) | (upd->flags & XLVS_SVC_F_ECHO);
 	if (fields & XLVSD_SVC_SCHED_FLAGS)
 		tmp.flags = (tmp.flags & ~XLVS_SVC_F_SCHED_MASK) | (upd->flags & XLVS_SVC_F_SCHED_MASK);
+	if (fields & XLVSD_SVC_PERSIST_NET)
+		tmp.persist_plen = upd->persist_plen;
+	if (fields & XLVSD_SVC_PERSIST) {
+		tmp.persist_s = upd->persist_s;
+		if (!tmp.persist_s)
+			tmp.persist_plen = 0;
+	}
 	if (fields & XLVSD_SVC_FWD) {
 		for (i = 0; i < tmp.nr_reals; i++)
 			if (tmp.reals[i].fwd == svc->fwd)

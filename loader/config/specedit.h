@@ -35,6 +35,8 @@ int xlvsd_spec_del_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc);
 #define XLVSD_SVC_RING	      (1u << 2)
 #define XLVSD_SVC_FLAGS	      (1u << 3)
 #define XLVSD_SVC_SCHED_FLAGS (1u << 4)
+#define XLVSD_SVC_PERSIST     (1u << 5) /* persist_s; 0 also clears the netmask */
+#define XLVSD_SVC_PERSIST_NET (1u << 6) /* persist_plen */
 
 /*
  * Set those fields of svc (a service of s) from upd; its reals stay. A new

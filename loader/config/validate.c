@@ -313,6 +313,67 @@ static bool sched_flags_fit(const struct xlvs_svc_spec *svc)
 	return true;
 }
 
+/* A prefix length as digits only, within 1..max; -1 if text is not one. */
+static int prefix_len(const char *text, unsigned int max)
+{
+	unsigned int x = 0;
+	const char *s;
+
+	for (s = text; *s >= '0' && *s <= '9' && x <= max; s++)
+		x = x * 10 + (unsigned int)(*s - '0');
+	return s == text || *s ? -1 : (int)x;
+}
+
+int xlvs_v_persist_netmask(const char *name, const char *text, uint8_t family, uint8_t *plen, char *msg,
+			   size_t size)
+{
+	unsigned int max = family == XLVS_AF_INET6 ? 128 : 32;
+	int n = prefix_len(text, max);
+	struct xlvs_v_show b;
+	char range[32];
+	uint32_t mask;
+	struct in_addr a;
+
+	if (n >= 0) {
+		snprintf(range, sizeof(range), "1..%u", max);
+		if (n < 1 || (unsigned int)n > max)
+			return xlvs_v_range(name, text, range, msg, size);
+		*plen = (uint8_t)n;
+		return 0;
+	}
+	if (family == XLVS_AF_INET6 || inet_pton(AF_INET, text, &a) != 1)
+		return refuse(msg, size, "%s: '%s' is not %s", name, xlvs_v_show(text, strlen(text), &b),
+			      family == XLVS_AF_INET6
+				      ? "a prefix length (1..128) for an IPv6 service"
+				      : "a netmask (e.g. 255.255.255.0) or a prefix length (1..32)");
+	mask = ntohl(a.s_addr);
+	if (!mask)
+		return xlvs_v_range(name, text, "1..32", msg, size);
+	/* contiguous: the ones end where the zeros begin (IPVS takes any mask; a hole is a typo here) */
+	if (~mask & (~mask + 1))
+		return refuse(msg, size, "%s: '%s' is not a contiguous netmask (e.g. 255.255.255.0)", name,
+			      xlvs_v_show(text, strlen(text), &b));
+	*plen = (uint8_t)__builtin_popcount(mask);
+	return 0;
+}
+
+int xlvs_v_persistence(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size)
+{
+	unsigned int max = svc->vip.family == XLVS_AF_INET6 ? 128 : 32;
+
+	if (svc->persist_s > XLVS_TIMEOUT_MAX_S)
+		return refuse_at(key, "persistence", msg, size, "persistence: %us out of range (0s..%us)",
+				 svc->persist_s, XLVS_TIMEOUT_MAX_S);
+	if (svc->persist_plen > max)
+		return refuse_at(key, "persistence_netmask", msg, size,
+				 "persistence_netmask: /%u out of range (1..%u)", svc->persist_plen, max);
+	if (svc->persist_plen && !svc->persist_s)
+		return refuse_at(
+			key, "persistence_netmask", msg, size,
+			"persistence_netmask: set but the service is not persistent (no 'persistence')");
+	return 0;
+}
+
 int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size)
 {
 	uint32_t ring = svc->ring_size ? svc->ring_size : XLVS_RING_DEFAULT;
@@ -354,6 +415,8 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 		return refuse_at(key, "ring_size", msg, size,
 				 "ring_size: %u is smaller than the number of reals (%zu)", ring,
 				 svc->nr_reals);
+	if (xlvs_v_persistence(svc, key, msg, size))
+		return -EINVAL;
 	return xlvs_v_timeouts(svc, key, msg, size);
 }
 

@@ -89,5 +89,14 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 int xlvs_v_check_port(const struct xlvs_svc_spec *svc, const struct xlvs_check_spec *ck, char *msg,
 		      size_t size);
 int xlvs_v_timeouts(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size);
+/*
+ * Persistence (ipvsadm -p/-M): a netmask as written (a prefix length, or for
+ * IPv4 a contiguous dotted mask) for a service of that family into *plen;
+ * and a service's persistence as a whole: timeout within a week, a netmask
+ * only with a timeout.
+ */
+int xlvs_v_persist_netmask(const char *name, const char *text, uint8_t family, uint8_t *plen, char *msg,
+			   size_t size);
+int xlvs_v_persistence(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size);
 
 #endif /* XLVS_CONFIG_VALIDATE_H */

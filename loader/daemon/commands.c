@@ -29,7 +29,7 @@ typedef int (*edit_fn)(struct xlvs_spec *want, json_t *req, char *what, char *ms
 
 struct command {
 	const char *name;
-	const char *const args[7]; /* allowed besides "cmd" */
+	const char *const args[9]; /* allowed besides "cmd" */
 	json_t *(*run)(struct xlvsd *d, json_t *req);
 	edit_fn edit; /* or a change */
 };
@@ -264,7 +264,30 @@ static unsigned int svc_fields(json_t *req)
 	       (json_object_get(req, "forward") ? XLVSD_SVC_FWD : 0) |
 	       (json_object_get(req, "ring_size") ? XLVSD_SVC_RING : 0) |
 	       (json_object_get(req, "echo") ? XLVSD_SVC_FLAGS : 0) |
-	       (json_object_get(req, "scheduler_flags") ? XLVSD_SVC_SCHED_FLAGS : 0);
+	       (json_object_get(req, "scheduler_flags") ? XLVSD_SVC_SCHED_FLAGS : 0) |
+	       (json_object_get(req, "persistence") ? XLVSD_SVC_PERSIST : 0) |
+	       (json_object_get(req, "persistence_netmask") ? XLVSD_SVC_PERSIST_NET : 0);
+}
+
+/* "persistence": seconds (0: off), "persistence_netmask": "255.255.255.0", "24" or 24, as in the file. */
+static int get_persistence(json_t *req, struct xlvs_svc_spec *svc, char *msg)
+{
+	json_t *net = json_object_get(req, "persistence_netmask");
+	char text[32];
+	int err = get_uint(req, "persistence", false, 0, XLVS_TIMEOUT_MAX_S, &svc->persist_s, msg);
+
+	if (err || !net)
+		return err;
+	if (json_is_integer(net) && json_integer_value(net) >= 0 && json_integer_value(net) <= 255)
+		snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(net));
+	else if (json_is_string(net))
+		snprintf(text, sizeof(text), "%s", json_string_value(net));
+	else
+		return bad(msg, "\"%s\" must be a netmask or a prefix length", "persistence_netmask");
+	if (xlvs_v_persist_netmask("persistence_netmask", text, svc->vip.family, &svc->persist_plen, msg,
+				   MSG_SIZE))
+		return -EINVAL;
+	return 0;
 }
 
 /* "scheduler_flags": ["sh-fallback", "sh-port"], checked against the scheduler the service will have. */
@@ -307,6 +330,8 @@ static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, cha
 	/* 0: the default; any other size as the file takes it */
 	if (!err && svc.ring_size && xlvs_v_ring("ring_size", svc.ring_size, msg, MSG_SIZE))
 		err = -EINVAL;
+	if (!err)
+		err = get_persistence(req, &svc, msg);
 	if (err)
 		return err;
 	if (echo && !json_is_boolean(echo))
@@ -640,7 +665,8 @@ static const struct command commands[] = {
 	{ "save", { NULL }, xlvsd_cmd_save, NULL },
 	{ "diff", { "file", NULL }, xlvsd_cmd_diff, NULL },
 	{ "service-add",
-	  { "service", "scheduler", "scheduler_flags", "forward", "ring_size", "echo", NULL },
+	  { "service", "scheduler", "scheduler_flags", "forward", "ring_size", "echo", "persistence",
+	    "persistence_netmask", NULL },
 	  NULL,
 	  edit_service_add },
 	{ "service-del", { "service", NULL }, NULL, edit_service_del },

@@ -14,11 +14,12 @@ struct xlvsd_sweep {
 	struct ev_loop *loop;
 	struct xlvs_maps *maps;
 	struct xlvs_sweep *walk;
-	struct xlvs_sweep_stats total;
+	struct xlvs_persist_sweep *tpl_walk; /* persistence templates, swept alongside */
+	struct xlvs_sweep_stats total, tpl_total;
 	uint64_t pass_deleted; /* deleted in the pass in progress */
 	struct xlvsd_status *status;
 	ev_tstamp next_reconcile;
-	int last_err;
+	int last_err, last_tpl_err;
 };
 
 uint32_t xlvsd_sweep_budget(uint32_t conn_entries)
@@ -52,6 +53,26 @@ static void reconciled(struct xlvsd_sweep *sw, const struct xlvs_sweep_stats *st
 	sw->status->reconcile_raised = st->raised;
 	sw->status->reconcile_lowered = st->lowered;
 	status_unlock(sw->status);
+}
+
+/* A bounded step over xlvs_persist too: expired templates would otherwise stay until the LRU evicts them. */
+static void sweep_templates(struct xlvsd_sweep *sw)
+{
+	struct xlvs_sweep_stats st = { 0 };
+	int err = xlvs_persist_sweep_step(sw->maps, sw->tpl_walk, xlvsd_sweep_budget(XLVS_PERSIST_DEFAULT),
+					  &st);
+
+	if (err && err != sw->last_tpl_err)
+		log_warn("template sweep: %s", strerror(-err));
+	sw->last_tpl_err = err;
+	sw->tpl_total.scanned += st.scanned;
+	sw->tpl_total.expired += st.expired;
+	sw->tpl_total.deleted += st.deleted;
+	sw->tpl_total.passes += st.passes;
+	if (st.passes)
+		log_debug("template sweep: pass %llu done, %llu expired templates deleted in all",
+			  (unsigned long long)sw->tpl_total.passes,
+			  (unsigned long long)sw->tpl_total.deleted);
 }
 
 static void run_step(struct xlvsd_sweep *sw)
@@ -95,6 +116,7 @@ static void sweep_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct xlvsd_sweep *sw = (struct xlvsd_sweep *)w;
 
+	sweep_templates(sw); /* once a second, whatever the connection sweep is doing */
 	/* a pass longer than the period (a huge table) is not restarted: it would never end */
 	if (ev_now(loop) >= sw->next_reconcile && !xlvs_sweep_reconciling(sw->walk)) {
 		xlvs_sweep_reconcile(sw->walk);
@@ -111,7 +133,9 @@ struct xlvsd_sweep *xlvsd_sweep_start(struct ev_loop *loop, struct xlvs_maps *m)
 {
 	struct xlvsd_sweep *sw = calloc(1, sizeof(*sw));
 
-	if (!sw || !(sw->walk = xlvs_sweep_new())) {
+	if (!sw || !(sw->walk = xlvs_sweep_new()) || !(sw->tpl_walk = xlvs_persist_sweep_new())) {
+		if (sw)
+			xlvs_sweep_free(sw->walk);
 		free(sw);
 		return NULL;
 	}
@@ -152,5 +176,6 @@ void xlvsd_sweep_stop(struct xlvsd_sweep *sw)
 	ev_timer_stop(sw->loop, &sw->timer);
 	ev_idle_stop(sw->loop, &sw->burst);
 	xlvs_sweep_free(sw->walk);
+	xlvs_persist_sweep_free(sw->tpl_walk);
 	free(sw);
 }

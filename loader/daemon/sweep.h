@@ -3,7 +3,8 @@
  * xlvsd's connection sweep: every second, one bounded step of
  * xlvs_sweep_step() (maps/xlvsmaps.h) deletes expired entries of
  * xlvs_conns, so that the table and the counts read from it stay true
- * without the loop ever stalling on a large table.
+ * without the loop ever stalling on a large table; and one of
+ * xlvs_persist_sweep_step() over the persistence templates (xlvs_persist).
  *
  * Every XLVSD_RECONCILE_PERIOD_S (and at the first tick, and soon after a
  * reload that starts counting a real) a pass is a counting one that

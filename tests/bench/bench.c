@@ -85,6 +85,8 @@ enum row_id {
 	R_NEW_SED,
 	R_NEW_NQ,
 	R_NEW_WLC_256,
+	R_NEW_PERSIST_HIT,
+	R_NEW_PERSIST_MISS,
 	R_MAX,
 };
 
@@ -117,6 +119,9 @@ static const struct {
 	[R_NEW_NQ] = { "new_flow_nq", 405 },
 	/* the scan's bound: O(reals) per new flow, as IPVS */
 	[R_NEW_WLC_256] = { "new_flow_wlc_256_reals", 0 },
+	/* persistence (bpf/persist.h) before Maglev: the template's lookup, and its write on a miss */
+	[R_NEW_PERSIST_HIT] = { "new_flow_persist_hit", 405 },
+	[R_NEW_PERSIST_MISS] = { "new_flow_persist_miss", 405 },
 };
 
 struct result {
@@ -462,6 +467,65 @@ static void measure_schedulers(struct bench *b)
 	switch_sched(b, XLVS_SCHED_MAGLEV, 0);
 }
 
+/* SVC_DR4 persistent (Maglev under it), its clients' templates per prefix of plen bits. */
+static void set_persistence(struct bench *b, uint32_t timeout, uint8_t plen)
+{
+	const struct svc_def *d = &std_svcs[SVC_DR4];
+	struct xlvs_svc_key k = { .port = htons(d->port), .proto = d->proto, .family = XLVS_AF_INET };
+	struct xlvs_service v;
+
+	parse_addr(4, d->vip, k.addr);
+	CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_services), &k, &v), "service: %s", strerror(errno));
+	v.persist_timeout = timeout;
+	v.persist_plen = plen;
+	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
+}
+
+/* The flows and every template: each new flow misses again. */
+static void forget_flows_and_templates(struct bench *b, const struct row *r)
+{
+	int fd = MAP_FD(&b->w, xlvs_persist);
+	struct xlvs_svc_addr_key k;
+
+	forget_flows(b, r);
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		CHECK(!bpf_map_delete_elem(fd, &k), "forget template: %s", strerror(errno));
+}
+
+/*
+ * Hit: the frames' 32768 clients in /16s (128 templates, made before measuring), so every new
+ * flow follows one. Miss: one template per client (/32), all forgotten before each pass, so
+ * every new flow is scheduled and writes one (past 32768 on a CPU, the LRU evicts to make room).
+ */
+static void measure_persistence(struct bench *b)
+{
+	struct frames f;
+	struct row hit = { .id = R_NEW_PERSIST_HIT,
+			   .verdict = XDP_TX,
+			   .ev = XLVS_EV_PERSIST_HIT,
+			   .f = &f,
+			   .reset = forget_flows };
+	struct row miss = { .id = R_NEW_PERSIST_MISS,
+			    .verdict = XDP_TX,
+			    .ev = XLVS_EV_PERSIST_MISS,
+			    .f = &f,
+			    .reset = forget_flows_and_templates };
+	uint32_t i;
+
+	new_flow_frames(&f, std_svcs[SVC_DR4].vip);
+	set_persistence(b, 300, 16);
+	for (i = 0; i < f.n; i++) /* the templates, before the clock starts */
+		run1(b->w.prog_fd, f.buf + (size_t)i * STRIDE, f.len, XDP_TX, f.len, "persist", i);
+	forget_flows(b, &hit);
+	measure(b, &hit);
+	set_persistence(b, 300, 32);
+	forget_flows_and_templates(b, &miss);
+	measure(b, &miss);
+	forget_flows_and_templates(b, &miss);
+	set_persistence(b, 0, 32);
+	frames_free(&f);
+}
+
 /* ---- extra configuration ----------------------------------------------------- */
 
 static uint32_t std_ring_slots(void)
@@ -759,6 +823,7 @@ static void main_world(struct bench *b)
 	measure_one(b, R_GUE6, 6, std_svcs[SVC_GUE6].vip, XDP_TX, 48, XLVS_EV_CONN_HIT);
 	measure_new_flows(b, R_NEW, std_svcs[SVC_DR4].vip);
 	measure_schedulers(b);
+	measure_persistence(b);
 	install_big_service(b);
 	measure_new_flows(b, R_NEW_4K, BIG_VIP);
 	measure_wlc_many(b);

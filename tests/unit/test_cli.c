@@ -1395,7 +1395,7 @@ static const struct bad_line bad_lines[] = {
 	  SVC_USAGE },
 	{ { "service", "add", "198.18.0.10", "forward", "gre" },
 	  1,
-	  "xlvs: unknown forwarding method 'gre' (dr, tun, gue)\n",
+	  "xlvs: unknown forwarding method 'gre' (dr, tun, gue, local)\n",
 	  SVC_USAGE },
 	{ { "service", "add", "198.18.0.10", "ring-size", "65536" },
 	  1,
@@ -1403,7 +1403,15 @@ static const struct bad_line bad_lines[] = {
 	  SVC_USAGE },
 	{ { "service", "add", "198.18.0.10", "persistent" },
 	  1,
-	  "xlvs: unexpected argument 'persistent'\n",
+	  "xlvs: 'persistent' needs a value\n",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "persistent", "604801" },
+	  1,
+	  "xlvs: invalid persistent '604801' (seconds, 0 (off) to 604800)\n",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "persistent", "300", "netmask", "/24" },
+	  1,
+	  "xlvs: invalid netmask '/24' (e.g. 255.255.255.0, 24; IPv6: 1-128)\n",
 	  SVC_USAGE },
 	{ { "service", "del", "198.18.0.10", "echo" },
 	  1,
@@ -2705,5 +2713,225 @@ Test(cli_maps, stats_zero)
 	free(dv);
 	xlvs_state_free(&st);
 	xlvs_maps_close(&m);
+	private_world_free(skel, root, dir);
+}
+
+/* ---- persistence ----------------------------------------------------------- */
+
+/* world() with persistence on both services: tcp 300 s per /24, udp 600 s per address. */
+static struct xlvs_view persistent_world(void)
+{
+	struct xlvs_view s = world();
+
+	svcs[0].svc.persist_timeout = 300;
+	svcs[0].svc.persist_plen = 24;
+	svcs[1].svc.persist_timeout = 600;
+	svcs[1].svc.persist_plen = 128;
+	return s;
+}
+
+static void tpl_rows(struct xlvs_tpl_row rows[3])
+{
+	memset(rows, 0, 3 * sizeof(*rows));
+	set_addr(rows[0].key.addr, &rows[0].key.family, "203.0.113.0");
+	rows[0].key.svc_id = 3;
+	rows[0].tpl.real_id = 6;
+	rows[0].idle_ns = 2500000000ull;
+	rows[0].expires_s = 297;
+	set_addr(rows[1].key.addr, &rows[1].key.family, "2001:db8:9::7");
+	rows[1].key.svc_id = 7;
+	rows[1].tpl.real_id = 9;
+	rows[1].expires_s = XLVS_EXPIRES_NEVER;
+	set_addr(rows[2].key.addr, &rows[2].key.family, "203.0.114.0");
+	rows[2].key.svc_id = 3;
+	rows[2].tpl.real_id = 5;
+	rows[2].tpl.real_gen = 4; /* made for an earlier real of id 5: followed by no one */
+	rows[2].idle_ns = XLVS_IDLE_UNKNOWN;
+	rows[2].expires_s = XLVS_EXPIRES_UNKNOWN;
+}
+
+Test(cli_persist, templates_text_exact)
+{
+	struct xlvs_view s = persistent_world();
+	struct xlvs_tpl_row rows[3];
+	char *out;
+
+	tpl_rows(rows);
+	out = FORMAT(false, xlvs_fmt_templates(p, &s.st, rows, 3, 1));
+	cr_assert_str_eq(
+		out, "\nPersistence templates (a client prefix keeps its real for new connections):\n"
+		     "Prot Client/Prefix     VirtualAddress:Port RealAddress   State    Idle(s) Expires(s)\n"
+		     "TCP  203.0.113.0/24    198.18.0.10:80      198.18.1.12   template 2       297\n"
+		     "UDP  2001:db8:9::7/128 [2001:db8::10]:53   2001:db8:1::1 template 0       never\n"
+		     "TCP  203.0.114.0/24    198.18.0.10:80      -             template -       -\n"
+		     "(1 expired templates left out: the sweep deletes them)\n");
+	free(out);
+}
+
+Test(cli_persist, no_templates_no_section)
+{
+	struct xlvs_view s = persistent_world();
+	char *out = FORMAT(false, xlvs_fmt_templates(p, &s.st, NULL, 0, 0));
+
+	cr_assert_str_eq(out, "");
+	free(out);
+}
+
+Test(cli_persist, templates_json_fields)
+{
+	struct xlvs_view s = persistent_world();
+	struct xlvs_tpl_row rows[3];
+	char *out;
+	json_t *j;
+
+	tpl_rows(rows);
+	out = FORMAT(true, xlvs_fmt_templates(p, &s.st, rows, 3, 1));
+	j = parse_json(out);
+	cr_assert_str_eq(jstr(j, "templates.0.protocol"), "tcp");
+	cr_assert_str_eq(jstr(j, "templates.0.client"), "203.0.113.0");
+	cr_assert_eq(jint(j, "templates.0.prefix_len"), 24);
+	cr_assert_eq(jint(j, "templates.0.service_id"), 3);
+	cr_assert_str_eq(jstr(j, "templates.0.vip"), "198.18.0.10");
+	cr_assert_eq(jint(j, "templates.0.port"), 80);
+	cr_assert_eq(jint(j, "templates.0.real_id"), 6);
+	cr_assert_str_eq(jstr(j, "templates.0.real"), "198.18.1.12");
+	cr_assert_eq(jint(j, "templates.0.idle_s"), 2);
+	cr_assert_eq(jint(j, "templates.0.expires_s"), 297);
+	cr_assert_eq(jint(j, "templates.1.prefix_len"), 128);
+	cr_assert(json_is_null(jpath(j, "templates.1.expires_s")), "never: null");
+	cr_assert(json_is_null(jpath(j, "templates.2.real")), "another generation: no real");
+	cr_assert(json_is_null(jpath(j, "templates.2.idle_s")));
+	cr_assert_eq(jint(j, "templates_expired"), 1);
+	json_decref(j);
+	free(out);
+}
+
+Test(cli_persist, service_list_and_show)
+{
+	struct xlvs_view s = persistent_world();
+	size_t idx[] = { 0 };
+	char *out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
+	json_t *j;
+
+	cr_assert_not_null(
+		strstr(out, "TCP  198.18.0.10:80        maglev     echo persistent 300 mask 255.255.255.0\n"),
+		"%s", out);
+	cr_assert_not_null(strstr(out, "UDP  [2001:db8::10]:53     rr         persistent 600\n"), "%s", out);
+	free(out);
+	out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 1));
+	cr_assert_not_null(strstr(out, "  timeouts tcp 7200s (the others global)\n"
+				       "  persistent 300s mask 255.255.255.0\n"),
+			   "%s", out);
+	free(out);
+	out = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	j = parse_json(out);
+	cr_assert_eq(jint(j, "services.0.persistence.timeout"), 300);
+	cr_assert_eq(jint(j, "services.0.persistence.prefix_len"), 24);
+	cr_assert_str_eq(jstr(j, "services.0.persistence.netmask"), "255.255.255.0");
+	cr_assert_str_eq(jstr(j, "services.1.persistence.netmask"), "/128");
+	json_decref(j);
+	free(out);
+	s = world();
+	out = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	j = parse_json(out);
+	cr_assert(json_is_null(jpath(j, "services.0.persistence")), "not persistent: null");
+	json_decref(j);
+	free(out);
+}
+
+/* The pinned world's tcp 198.18.0.10:80 made persistent per /24, and a template for 203.0.113.0/24
+ * naming the real of add_flow()'s entry. */
+static void add_template(const char *dir)
+{
+	struct xlvs_svc_key key = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct xlvs_flow f = {
+		.sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
+	};
+	struct xlvs_svc_addr_key k = { .family = XLVS_AF_INET };
+	struct xlvs_persist t = { 0 };
+	struct xlvs_service svc;
+	struct xlvs_conn conn;
+	struct xlvs_jiffies j;
+	struct xlvs_maps m;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	key.addr[0] = A("198.18.0.10").be[0];
+	cr_assert_eq(bpf_map_lookup_elem(m.services, &key, &svc), 0);
+	svc.persist_timeout = 300;
+	svc.persist_plen = 24;
+	cr_assert_eq(bpf_map_update_elem(m.services, &key, &svc, BPF_EXIST), 0);
+	f.src[0] = A("203.0.113.7").be[0];
+	f.dst[0] = A("198.18.0.10").be[0];
+	cr_assert_eq(bpf_map_lookup_elem(m.conns, &f, &conn), 0);
+	cr_assert_eq(xlvs_jiffies_read(&j), 0);
+	k.addr[0] = A("203.0.113.0").be[0];
+	k.svc_id = svc.id;
+	t = (struct xlvs_persist){ .real_id = conn.real_id, .real_gen = conn.real_gen, .last_seen = j.now };
+	cr_assert_eq(bpf_map_update_elem(m.persist, &k, &t, BPF_ANY), 0);
+	/* and one of another /24, last used 400 s ago: expired at any HZ once hz is set */
+	k.addr[0] = A("203.0.114.0").be[0];
+	t.last_seen = j.now - 400 * 1000;
+	cr_assert_eq(bpf_map_update_elem(m.persist, &k, &t, BPF_ANY), 0);
+	xlvs_maps_close(&m);
+}
+
+/* conn list and explain read the templates from the pinned maps. */
+Test(cli_maps, conn_list_and_explain_show_a_template)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	struct run r;
+	uint32_t hz;
+	json_t *j;
+
+	add_template(dir);
+	cr_assert_eq(xlvs_hz(&hz), 0);
+	age_conns(skel, hz, 0); /* the clock on: templates expire */
+	RUN(&r, "--pin-dir", dir, "conn", "list");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf,
+				  "\nPersistence templates (a client prefix keeps its real for new "
+				  "connections):\n"),
+			   "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf,
+				  "TCP  203.0.113.0/24 198.18.0.10:80      198.18.1.11 template 0"),
+			   "%s", r.out.buf);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--real", "198.18.1.11");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(json_array_size(jpath(j, "templates")), 1);
+	cr_expect_str_eq(jstr(j, "templates.0.client"), "203.0.113.0");
+	cr_expect_eq(jint(j, "templates.0.prefix_len"), 24);
+	cr_expect_str_eq(jstr(j, "templates.0.real"), "198.18.1.11");
+	cr_expect_leq(jint(j, "templates.0.expires_s"), 300);
+	cr_expect_geq(jint(j, "templates.0.expires_s"), 290);
+	cr_expect_eq(jint(j, "templates_expired"), 1, "203.0.114.0/24's is left out");
+	json_decref(j);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--real", "198.18.1.12");
+	j = parse_json(r.out.buf);
+	cr_expect_eq(json_array_size(jpath(j, "templates")), 0, "another real's filter leaves it out");
+	json_decref(j);
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.99:4000",
+	    "198.18.0.10:80");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect_not_null(strstr(r.out.buf,
+				  "persistence: 300 s, template of 203.0.113.0/24: real 198.18.1.11"),
+			   "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf,
+				  "  a new connection goes to 198.18.1.11 whatever the scheduler says "
+				  "(persist_hit)\n"),
+			   "%s", r.out.buf);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.114.1:4000",
+	    "198.18.0.10:80");
+	j = parse_json(r.out.buf);
+	cr_expect_str_eq(jstr(j, "persistence.template"), "expired", "another /24's template is too old");
+	cr_expect_str_eq(jstr(j, "persistence.client"), "203.0.114.0");
+	json_decref(j);
+	run_free(&r);
 	private_world_free(skel, root, dir);
 }

@@ -64,8 +64,9 @@ static const struct bad bad_rows[] = {
 	{ "non-scalar key", IF "? [a]\n: 1\n", "2:3: keys must be scalars, got a sequence" },
 	{ "unknown service key with hint", SVC "    persistance: 300\n",
 	  "6:5: unknown key 'persistance' in service (did you mean 'persistence'?)" },
-	{ "planned service key", SVC "    persistence: 300\n",
-	  "6:5: key 'persistence' in service is not supported yet" },
+	{ "keepalived word with its xlvs key", SVC "    persistence_timeout: 300\n",
+	  "6:5: unknown key 'persistence_timeout' in service (keepalived's persistence_timeout is "
+	  "'persistence' (e.g. 300s))" },
 	{ "duplicate service key", SVC "    port: 81\n", "6:5: duplicate key 'port' (first at line 4)" },
 	{ "unknown real key with hint", REALS "      - { address: 198.18.1.11, wieght: 2 }\n",
 	  "7:33: unknown key 'wieght' in real (did you mean 'weight'?)" },
@@ -435,6 +436,36 @@ static const struct bad bad_rows[] = {
 	{ "service tcp timeout on udp",
 	  IF "services:\n  - { vip: 198.18.0.10, port: 53, protocol: udp, timeouts: { tcp_fin: 1m } }\n",
 	  "3:60: timeouts: tcp_fin does not apply to a udp service (its key is udp)" },
+
+	/* ---- persistence (ipvsadm -p/-M) ---- */
+	{ "persistence not a duration", SVC "    persistence: forever\n",
+	  "6:18: persistence: 'forever' is not a duration (e.g. 2s, 500ms, 1m)" },
+	{ "persistence over a week", SVC "    persistence: 169h\n",
+	  "6:18: persistence: 169h out of range (0ms..604800s)" },
+	{ "persistence not whole seconds", SVC "    persistence: 1500ms\n",
+	  "6:18: persistence: whole seconds expected (e.g. 300s, 1h), got 1500ms" },
+	{ "netmask without persistence", SVC "    persistence_netmask: 24\n",
+	  "6:26: persistence_netmask: set but the service is not persistent (no 'persistence')" },
+	{ "netmask with persistence 0", SVC "    persistence: 0\n    persistence_netmask: 24\n",
+	  "7:26: persistence_netmask: set but the service is not persistent (no 'persistence')" },
+	{ "netmask not contiguous", SVC "    persistence: 5m\n    persistence_netmask: 255.0.255.0\n",
+	  "7:26: persistence_netmask: '255.0.255.0' is not a contiguous netmask (e.g. 255.255.255.0)" },
+	{ "netmask all zero", SVC "    persistence: 5m\n    persistence_netmask: 0.0.0.0\n",
+	  "7:26: persistence_netmask: 0.0.0.0 out of range (1..32)" },
+	{ "netmask prefix 0", SVC "    persistence: 5m\n    persistence_netmask: 0\n",
+	  "7:26: persistence_netmask: 0 out of range (1..32)" },
+	{ "netmask prefix over 32", SVC "    persistence: 5m\n    persistence_netmask: 33\n",
+	  "7:26: persistence_netmask: 33 out of range (1..32)" },
+	{ "netmask a word", SVC "    persistence: 5m\n    persistence_netmask: wide\n",
+	  "7:26: persistence_netmask: 'wide' is not a netmask (e.g. 255.255.255.0) or a prefix length (1..32)" },
+	{ "netmask dotted on IPv6",
+	  IF "services:\n  - { vip: 2001:db8::10, port: 80, protocol: tcp, persistence: 5m, "
+	     "persistence_netmask: 255.255.255.0 }\n",
+	  "3:89: persistence_netmask: '255.255.255.0' is not a prefix length (1..128) for an IPv6 service" },
+	{ "netmask prefix over 128",
+	  IF "services:\n  - { vip: 2001:db8::10, port: 80, protocol: tcp, persistence: 5m, "
+	     "persistence_netmask: 129 }\n",
+	  "3:89: persistence_netmask: 129 out of range (1..128)" },
 };
 
 #define NBAD (sizeof(bad_rows) / sizeof(bad_rows[0]))
@@ -678,6 +709,34 @@ Test(config, timeouts_global_and_per_service)
 	xlvs_spec_free(&s);
 	parse_ok(IF "timeouts: { tcp: 168h }\n", &s);
 	cr_expect_eq(s.global.timeout_s[XLVS_TO_TCP], 604800, "a week is the longest");
+	xlvs_spec_free(&s);
+}
+
+Test(config, persistence_keys)
+{
+	struct xlvs_spec s;
+
+	parse_ok(
+		IF
+		"services:\n"
+		"  - { vip: 198.18.0.10, port: 0, protocol: tcp, persistence: 5m, persistence_netmask: 255.255.255.0 }\n"
+		"  - { vip: 198.18.0.10, port: 80, protocol: tcp, persistence: 300, persistence_netmask: 16 }\n"
+		"  - { vip: 198.18.0.10, port: 443, protocol: tcp, persistence: 1h }\n"
+		"  - { vip: 2001:db8::10, port: 80, protocol: tcp, persistence: 168h, persistence_netmask: 64 }\n"
+		"  - { vip: 198.18.0.10, port: 53, protocol: udp, persistence: 0 }\n"
+		"  - { vip: 198.18.0.10, port: 25, protocol: tcp, persistence: 5m, persistence_netmask: 255.255.255.255 }\n",
+		&s);
+	cr_expect_eq(s.services[0].persist_s, 300);
+	cr_expect_eq(s.services[0].persist_plen, 24);
+	cr_expect_eq(s.services[1].persist_s, 300, "a plain number is seconds");
+	cr_expect_eq(s.services[1].persist_plen, 16);
+	cr_expect_eq(s.services[2].persist_s, 3600);
+	cr_expect_eq(s.services[2].persist_plen, 0, "unset: the whole address");
+	cr_expect_eq(xlvs_persist_plen(&s.services[2]), 32);
+	cr_expect_eq(s.services[3].persist_s, 604800, "a week is the longest");
+	cr_expect_eq(s.services[3].persist_plen, 64);
+	cr_expect_eq(s.services[4].persist_s, 0, "0: off");
+	cr_expect_eq(s.services[5].persist_plen, 32);
 	xlvs_spec_free(&s);
 }
 

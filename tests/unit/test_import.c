@@ -65,6 +65,8 @@ static const struct import_case cases[] = {
 		  "    port: 443\n"
 		  "    protocol: tcp\n"
 		  "    scheduler: rr\n"
+		  "    persistence: 300s\n"
+		  "    persistence_netmask: 255.255.255.0\n"
 		  "    reals:\n"
 		  "      - address: 198.19.1.11\n"
 		  "        weight: 1\n"
@@ -83,6 +85,7 @@ static const struct import_case cases[] = {
 		  "    port: 0\n"
 		  "    protocol: tcp\n"
 		  "    scheduler: lc\n"
+		  "    persistence: 300s\n"
 		  "    reals:\n"
 		  "      - address: 198.18.1.22\n"
 		  "        weight: 5\n"
@@ -95,16 +98,13 @@ static const struct import_case cases[] = {
 		  "        weight: 1\n"
 		  "        forward: gue\n"
 		  "        gue_port: 6081\n",
-	  .err = "mixed.rules:1: not carried: -p 300: xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
-		 "mixed.rules:1: not carried: -M 255.255.255.0: xlvs: unknown key 'persistence_netmask' in service; persistence is per client address\n"
-		 "mixed.rules:2: not carried: -x 100: xlvs: unknown key 'upper_threshold' in real; the real takes new connections however many it has\n"
+	  .err = "mixed.rules:2: not carried: -x 100: xlvs: unknown key 'upper_threshold' in real; the real takes new connections however many it has\n"
 		 "mixed.rules:2: not carried: -y 50: xlvs: unknown key 'lower_threshold' in real\n"
 		 "mixed.rules:3: not carried: -m: xlvs: forward: 'nat' is not supported yet (use dr, tun, gue or local); the real 198.18.1.13 is left out\n"
 		 "mixed.rules:7: not carried: -A -f 1: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its 1 real(s) are left out with it\n"
-		 "mixed.rules:9: not carried: -p (300): xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
 		 "mixed.rules:10: not carried: -w 70000: xlvs: weight: 70000 out of range (0..65535); the real 198.18.1.21 is left out\n"
 		 "mixed.rules:13: not carried: --tun-nocsum: xlvs has no GUE checksum options\n"
-		 "xlvs import: 9 lines of the input not carried (see above)\n" },
+		 "xlvs import: 6 lines of the input not carried (see above)\n" },
 	{ .name = "ipvsadm_edits",
 	  .kind = "ipvsadm",
 	  .file = "edits.rules",
@@ -210,6 +210,8 @@ static const struct import_case cases[] = {
 		  "    protocol: tcp\n"
 		  "    scheduler: wlc\n"
 		  "    forward: tun\n"
+		  "    persistence: 50s\n"
+		  "    persistence_netmask: 255.255.255.0\n"
 		  "    sorry:\n"
 		  "      address: 198.19.9.99\n"
 		  "      forward: tun\n"
@@ -255,8 +257,6 @@ static const struct import_case cases[] = {
 		  "    on_down: remove\n",
 	  .err = "ka-full.conf:2: not carried: global_defs: xlvs import carries virtual_server blocks only\n"
 		 "ka-full.conf:6: not carried: vrrp_instance: xlvs has no VRRP: keep keepalived (or another VRRP daemon) moving the VIPs\n"
-		 "ka-full.conf:20: not carried: persistence_timeout 50: xlvs: key 'persistence' in service is not supported yet; a client's new connections are not kept on one real\n"
-		 "ka-full.conf:21: not carried: persistence_granularity: xlvs: unknown key 'persistence_netmask' in service; persistence is per client address\n"
 		 "ka-full.conf:35: not carried: url: xlvs checks one URL per real: only the first url block is carried\n"
 		 "ka-full.conf:41: not carried: delay_before_retry: xlvs retries at the check's interval (fall counts the failures)\n"
 		 "ka-full.conf:43: not carried: TCP_CHECK: xlvs runs one check per real: only the first checker is carried\n"
@@ -268,7 +268,7 @@ static const struct import_case cases[] = {
 		 "ka-full.d/dns.conf:2: not carried: lb_kind NAT: xlvs: forward: 'nat' is not supported yet (use dr, tun, gue or local); the service (ka-full.conf:67, virtual_server 198.18.0.21 53) is left out\n"
 		 "ka-full.d/dns.conf:11: not carried: the real's port: xlvs: port: 5353 differs from the service port 53 (dr, tun, gue and local keep the destination port); the real is sent the service's port, as IPVS does with DR and TUN\n"
 		 "ka-full.d/dns.conf:15: not carried: connect_timeout 2: xlvs: timeout: 2000ms is longer than the interval (1000ms); the check uses xlvs's default timeout\n"
-		 "xlvs import: 15 lines of the input not carried (see above)\n" },
+		 "xlvs import: 13 lines of the input not carried (see above)\n" },
 	{ .name = "keepalived_unclosed_block",
 	  .kind = "keepalived",
 	  .file = "ka-unclosed.conf",

@@ -2159,3 +2159,48 @@ Test(helpers, spec_free_empties_the_spec)
 	xlvs_spec_free(&s); /* twice is harmless */
 	xlvs_spec_free(NULL);
 }
+
+/* ---- persistence --------------------------------------------------------------- */
+
+/* The service entry carries the timeout and the prefix (whole address by default); its reals the flag. */
+Test(apply, persistence_into_the_service_and_its_reals)
+{
+	struct xlvs_spec s = { 0 };
+	struct xlvs_svc_spec *a, *b;
+	struct xlvs_service e;
+	struct xlvs_apply_stats st;
+	struct xlvs_real r;
+	uint32_t id;
+
+	a = add_svc(&s, "198.18.0.10", IPPROTO_TCP, 0, SMALL);
+	a->persist_s = 300;
+	a->persist_plen = 24;
+	add_real(a, "198.18.1.11", 1);
+	b = add_svc(&s, "2001:db8::10", IPPROTO_TCP, 80, SMALL);
+	add_real(b, "2001:db8:1::11", 1);
+	apply_ok(&W, &s);
+	e = svc_entry(&W, &s.services[0]);
+	cr_expect_eq(e.persist_timeout, 300);
+	cr_expect_eq(e.persist_plen, 24);
+	id = real_id(&W, &s.services[0], "198.18.1.11");
+	cr_assert_eq(bpf_map_lookup_elem(W.m.reals, &id, &r), 0);
+	cr_expect(r.flags & XLVS_REAL_F_PERSIST, "a persistent service's real is flagged");
+	e = svc_entry(&W, &s.services[1]);
+	cr_expect_eq(e.persist_timeout, 0);
+	cr_expect_eq(e.persist_plen, 128, "not persistent: the whole address all the same");
+	id = real_id(&W, &s.services[1], "2001:db8:1::11");
+	cr_assert_eq(bpf_map_lookup_elem(W.m.reals, &id, &r), 0);
+	cr_expect(!(r.flags & XLVS_REAL_F_PERSIST));
+	/* persistence off: the service entry and the real are rewritten, the flag goes */
+	s.services[0].persist_s = 0;
+	s.services[0].persist_plen = 0;
+	st = apply_ok(&W, &s);
+	cr_expect_eq(st.services_updated, 1);
+	e = svc_entry(&W, &s.services[0]);
+	cr_expect_eq(e.persist_timeout, 0);
+	cr_expect_eq(e.persist_plen, 32);
+	id = real_id(&W, &s.services[0], "198.18.1.11");
+	cr_assert_eq(bpf_map_lookup_elem(W.m.reals, &id, &r), 0);
+	cr_expect(!(r.flags & XLVS_REAL_F_PERSIST), "flag cleared");
+	xlvs_spec_free(&s);
+}

@@ -172,3 +172,55 @@ Test(sweep, one_step_on_a_million_entries_is_bounded, .timeout = 120)
 	xlvs_sweep_free(s);
 	unload();
 }
+
+static int count_tpl(const struct xlvs_svc_addr_key *k, const struct xlvs_persist *t, void *arg)
+{
+	++*(uint32_t *)arg;
+	return 0;
+}
+
+/* n templates of service svc_id from client base on, last seen `age` jiffies before now. */
+static void fill_templates(uint32_t svc_id, uint32_t base, uint32_t n, uint32_t age)
+{
+	struct xlvs_svc_addr_key k = { .svc_id = svc_id, .family = XLVS_AF_INET };
+	struct xlvs_persist v = { .real_id = 1 };
+	struct xlvs_jiffies j;
+	uint32_t i;
+
+	cr_assert_eq(xlvs_jiffies_read(&j), 0);
+	v.last_seen = j.now - age;
+	for (i = 0; i < n; i++) {
+		k.addr[0] = htonl(0x0a000000 + base + i);
+		cr_assert_eq(bpf_map_update_elem(M.persist, &k, &v, BPF_ANY), 0);
+	}
+}
+
+/* The same timer sweeps templates: expired ones and those of a service that is not persistent go. */
+Test(sweep, timer_deletes_expired_templates)
+{
+	struct xlvs_svc_key key = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct xlvs_service persistent = { .id = 2, .persist_timeout = 10, .persist_plen = 32 },
+			    plain = { .id = 3 };
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct xlvsd_sweep *sw;
+	uint32_t hz, left = 0;
+
+	load(4096);
+	cr_assert_eq(xlvs_hz(&hz), 0);
+	key.addr[0] = htonl(0xc612000a);
+	cr_assert_eq(bpf_map_update_elem(M.services, &key, &persistent, BPF_ANY), 0);
+	key.port = htons(81);
+	cr_assert_eq(bpf_map_update_elem(M.services, &key, &plain, BPF_ANY), 0);
+	fill_templates(2, 0, 300, 20 * hz);   /* 20 s of 10: expired */
+	fill_templates(2, 1000, 200, 2 * hz); /* 2 s of 10: kept */
+	fill_templates(3, 2000, 100, 0);      /* of a service without persistence */
+	fill_templates(9, 3000, 50, 0);	      /* of no service */
+	sw = xlvsd_sweep_start(loop, &M);
+	cr_assert_not_null(sw);
+	ev_run(loop, EVRUN_ONCE);
+	cr_assert_eq(xlvs_persist_foreach(&M, count_tpl, &left), 0);
+	cr_expect_eq(left, 200, "%u templates left, want the 200 unexpired ones", left);
+	xlvsd_sweep_stop(sw);
+	ev_loop_destroy(loop);
+	unload();
+}

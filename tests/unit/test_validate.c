@@ -169,6 +169,29 @@ static const struct row rows[] = {
 		  ", \"ring_size\": 16777259"),
 	  FILE_SVC("{ vip: 198.18.0.11, port: 80, protocol: tcp, ring_size: 16777259 }"),
 	  "ring_size: 16777259 out of range (3..16777213)" },
+	/* ---- persistence ---- */
+	{ "persistence netmask not contiguous",
+	  SVC_ADD("{\"vip\": \"198.18.0.20\", \"port\": 80, \"protocol\": \"tcp\"}",
+		  ", \"persistence\": 300, \"persistence_netmask\": \"255.0.255.0\""),
+	  FILE_SVC(
+		  "{ vip: 198.18.0.20, port: 80, protocol: tcp, persistence: 300, persistence_netmask: 255.0.255.0 }"),
+	  "persistence_netmask: '255.0.255.0' is not a contiguous netmask (e.g. 255.255.255.0)" },
+	{ "persistence netmask without persistence",
+	  SVC_ADD("{\"vip\": \"198.18.0.20\", \"port\": 80, \"protocol\": \"tcp\"}",
+		  ", \"persistence_netmask\": 24"),
+	  FILE_SVC("{ vip: 198.18.0.20, port: 80, protocol: tcp, persistence_netmask: 24 }"),
+	  "persistence_netmask: set but the service is not persistent (no 'persistence')" },
+	{ "persistence netmask dotted on IPv6",
+	  SVC_ADD("{\"vip\": \"2001:db8::20\", \"port\": 80, \"protocol\": \"tcp\"}",
+		  ", \"persistence\": 60, \"persistence_netmask\": \"255.255.0.0\""),
+	  FILE_SVC(
+		  "{ vip: \"2001:db8::20\", port: 80, protocol: tcp, persistence: 60, persistence_netmask: 255.255.0.0 }"),
+	  "persistence_netmask: '255.255.0.0' is not a prefix length (1..128) for an IPv6 service" },
+	{ "persistence netmask prefix too long",
+	  SVC_ADD("{\"vip\": \"198.18.0.20\", \"port\": 80, \"protocol\": \"tcp\"}",
+		  ", \"persistence\": 300, \"persistence_netmask\": 33"),
+	  FILE_SVC("{ vip: 198.18.0.20, port: 80, protocol: tcp, persistence: 300, persistence_netmask: 33 }"),
+	  "persistence_netmask: 33 out of range (1..32)" },
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))

@@ -126,6 +126,8 @@ static void expect_spec_eq(const struct xlvs_spec *a, const struct xlvs_spec *b,
 		cr_expect_eq(s->fwd, t->fwd, "%s forward", what);
 		cr_expect_eq(s->flags, t->flags, "%s flags", what);
 		cr_expect_eq(s->ring_size, t->ring_size, "%s ring_size", what);
+		cr_expect_eq(s->persist_s, t->persist_s, "%s persistence", what);
+		cr_expect_eq(s->persist_plen, t->persist_plen, "%s persistence_netmask", what);
 		expect_health_eq(s->health, t->health, what);
 		cr_assert_eq(s->nr_reals, t->nr_reals, "%s reals", what);
 		for (j = 0; j < s->nr_reals; j++) {
@@ -207,6 +209,8 @@ static const char every_key_yaml[] =
 	"  - vip: \"2001:db8::53\"\n"
 	"    port: 53\n"
 	"    protocol: udp\n"
+	"    persistence: 90\n"
+	"    persistence_netmask: 64\n"
 	"    forward: gue\n"
 	"    gue_port: 6090\n"
 	"    check: { type: dns, name: example.org, query_type: aaaa, interval: 1m, timeout: 2 }\n"
@@ -222,6 +226,8 @@ static const char every_key_yaml[] =
 	"  - vip: 198.18.0.20\n"
 	"    port: 0\n"
 	"    protocol: tcp\n"
+	"    persistence: 1h\n"
+	"    persistence_netmask: 255.255.255.0\n"
 	"    on_down: quiesce\n"
 	"    reals: [{ address: 198.18.1.41, check: { type: tcp, port: 22 } }]\n"
 	"  - vip: 198.18.0.21\n"
@@ -384,6 +390,12 @@ static const struct diff_row diff_rows[] = {
 	    "real added tcp 198.18.0.12:0 198.18.1.11 address >\"198.18.1.11\", weight >1, forward >tun",
 	    "service changed tcp 198.18.0.10:80 ring_size 65537>251, check.type >tcp, check.interval >2000ms, "
 	    "check.timeout >1000ms, check.rise >2, check.fall >3, check.initial >up, on_down >quiesce" } },
+	{ "persistence set, then its netmask",
+	  "interface: eth0\nservices:\n" SVC_A,
+	  "interface: eth0\nservices:\n"
+	  "  - { vip: 198.18.0.10, port: 80, protocol: tcp, persistence: 5m, persistence_netmask: 24,\n"
+	  "      reals: [{ address: 198.18.1.11 }] }\n",
+	  { "service changed tcp 198.18.0.10:80 persistence >300s, persistence_netmask >255.255.255.0" } },
 	{ "the same service over another protocol is another service",
 	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: udp }\n",
 	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: tcp }\n",
@@ -641,8 +653,8 @@ static const struct foreign_row foreign_rows[] = {
 	{ HEAD "    delay_loop: 6\n",
 	  "6:5: unknown key 'delay_loop' in service (keepalived's delay_loop is 'check: { interval: ... }')" },
 	{ HEAD "    persistence_timeout: 300\n",
-	  "6:5: unknown key 'persistence_timeout' in service (persistence (keepalived's persistence_timeout, "
-	  "ipvsadm -p) is not supported yet)" },
+	  "6:5: unknown key 'persistence_timeout' in service (keepalived's persistence_timeout is "
+	  "'persistence' (e.g. 300s))" },
 	{ HEAD "    real_server: 198.18.1.11\n",
 	  "6:5: unknown key 'real_server' in service (keepalived's real_server is an item of 'reals': address, "
 	  "port, weight)" },
