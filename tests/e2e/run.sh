@@ -1124,6 +1124,10 @@ s_import() {
 		echo "-A -u $VIP4:5353 -s rr"
 		for i in 0 1 2; do echo "-a -u $VIP4:5353 -r ${REAL4[$i]}:5353 -i -w 1"; done
 	} >"$rules"
+	# No service first: the imported reals start with no connections counted (earlier scenarios'
+	# closing connections would otherwise weigh in wlc's choice for two minutes, as in IPVS).
+	config native "  []"
+	reload
 	"$XLVS" import ipvsadm "$rules" --interface eth0 --tunnel-source4 "$LB4" >"$CONF" 2>"$err" || rc=$?
 	[ "$rc" = 0 ] || fail "xlvs import ipvsadm: exit $rc, want 0 (every line carried): $(cat "$err")"
 	# wlc weighs the data path's connection counts: sequential connections split by weight
