@@ -89,8 +89,8 @@ static void install(uint8_t sched, uint32_t flags, const uint32_t *weights, int 
 	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_services), &k, &s, 0), 0);
 }
 
-/* A SYN from src:sport to dst; the index (0..3) of the real its entry names, -1: none. */
-static int new_flow(const char *src, uint16_t sport)
+/* A TCP packet from src:sport to the VIP's port 80; returns its flow. */
+static struct xlvs_flow send_from(const char *src, uint16_t sport, uint8_t flags, uint32_t seq)
 {
 	struct pkt_spec p = { .family = 4,
 			      .proto = IPPROTO_TCP,
@@ -98,14 +98,23 @@ static int new_flow(const char *src, uint16_t sport)
 			      .dst = VIP,
 			      .sport = sport,
 			      .dport = 80,
-			      .tcp_flags = TH_SYN };
+			      .tcp_flags = flags,
+			      .seq = seq };
 	uint8_t in[PKT_MAX], out[PKT_MAX];
-	size_t len = pkt_build(&p, in), out_len;
 	struct xlvs_flow f;
+	size_t out_len;
+
+	world_run(&w, in, pkt_build(&p, in), out, &out_len);
+	spec_flow(&p, &f);
+	return f;
+}
+
+/* A SYN from src:sport to dst; the index (0..3) of the real its entry names, -1: none. */
+static int new_flow(const char *src, uint16_t sport)
+{
+	struct xlvs_flow f = send_from(src, sport, TH_SYN, 0);
 	struct xlvs_conn c;
 
-	world_run(&w, in, len, out, &out_len);
-	spec_flow(&p, &f);
 	if (!world_get_conn(&w, &f, &c))
 		return -1;
 	return (int)(c.real_id - REAL0);
@@ -456,18 +465,7 @@ Test(sched, least_scan_reaches_the_last_real)
 /* One flow's packets and the counts of its real after each. */
 static void send_tcp(uint16_t sport, uint8_t flags, uint32_t seq)
 {
-	struct pkt_spec p = { .family = 4,
-			      .proto = IPPROTO_TCP,
-			      .src = CLIENT4,
-			      .dst = VIP,
-			      .sport = sport,
-			      .dport = 80,
-			      .tcp_flags = flags,
-			      .seq = seq };
-	uint8_t in[PKT_MAX], out[PKT_MAX];
-	size_t out_len;
-
-	world_run(&w, in, pkt_build(&p, in), out, &out_len);
+	send_from(CLIENT4, sport, flags, seq);
 }
 
 struct count_step {
