@@ -518,7 +518,7 @@ struct vplan *plan_vip(struct plan *p, const struct xlvs_svc_key *k)
 }
 
 /* rr/wrr: the sequence's period (xlvs_service.sched_len), which must fit the service's slice;
- * lc, wlc, sed, nq: the reals the data path scans, at most XLVS_LEAST_MAX_REALS. */
+ * lc, wlc, sed, nq, lblc, lblcr: the reals the data path scans, at most XLVS_LEAST_MAX_REALS. */
 static int plan_period(struct plan *p, struct splan *sp)
 {
 	struct xlvs_maglev_backend *b = calloc(sp->nreals + 1, sizeof(*b));
