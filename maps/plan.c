@@ -562,6 +562,7 @@ static int plan_entries(struct plan *p)
 		sp->entry.flags = sp->want->flags;
 		sp->entry.sched = sp->want->sched;
 		memcpy(sp->entry.timeout, sp->want->timeout_s, sizeof(sp->entry.timeout));
+		sp->entry.sched_expire = sp->want->sched_expire_s;
 		err = plan_period(p, sp);
 		if (err)
 			return err;

@@ -300,6 +300,7 @@ enum {
 	S_NOTIFY,
 	S_TIMEOUTS,
 	S_SCHED_FLAGS,
+	S_SCHED_EXPIRE,
 	S_NR
 };
 
@@ -332,6 +333,23 @@ static int key_svc_notify(struct ctx *c, const struct key *k, yaml_node_t *v, vo
 static const char *const on_down_names[] = { "quiesce", "remove" };
 const struct choice cf_on_down_choice = { .noun = "action", .names = on_down_names, .n = 2 };
 
+/* scheduler_expire: a duration in whole seconds, 1 s to a week (k->min, k->max in ms). */
+static int key_sched_expire(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct {
+		uint32_t ms;
+	} t = { 0 };
+	struct key ms_key = { .name = k->name, FIELD(typeof(t), ms), .min = k->min, .max = k->max };
+	int err = cf_key_duration(c, &ms_key, v, &t);
+
+	if (err)
+		return err;
+	if (t.ms % 1000)
+		return fail(c, v, "%s: whole seconds expected (e.g. 90s, 24h), got %ums", k->name, t.ms);
+	cf_store(obj, k, t.ms / 1000);
+	return 0;
+}
+
 static const struct key svc_keys[S_NR] = {
 	[S_VIP] = { .name = "vip", .fn = cf_key_addr, S(s.vip) },
 	[S_PORT] = { .name = "port",
@@ -361,6 +379,11 @@ static const struct key svc_keys[S_NR] = {
 	[S_NOTIFY] = { .name = "notify", .fn = key_svc_notify },
 	[S_TIMEOUTS] = { .name = "timeouts", .fn = cf_key_timeouts, S(s.timeout_s) },
 	[S_SCHED_FLAGS] = { .name = "scheduler_flags", .fn = key_later },
+	[S_SCHED_EXPIRE] = { .name = "scheduler_expire",
+			     .fn = key_sched_expire,
+			     S(s.sched_expire_s),
+			     .min = 1000,
+			     .max = XLVS_TIMEOUT_MAX_S * 1000u },
 };
 
 /* Keys of the design that xlvs does not implement: say so instead of "unknown". */
