@@ -685,6 +685,23 @@ Test(config, timeouts_global_and_per_service)
 	xlvs_spec_free(&s);
 }
 
+Test(config, scheduler_expire)
+{
+	struct xlvs_spec s;
+
+	parse_ok(IF
+		 "services:\n"
+		 "  - { vip: 198.18.0.10, port: 80, protocol: tcp, scheduler: lblc, scheduler_expire: 24h }\n"
+		 "  - { vip: 198.18.0.10, port: 81, protocol: tcp, scheduler: lblcr, scheduler_expire: 90 }\n"
+		 "  - { vip: 198.18.0.10, port: 82, protocol: tcp, scheduler: lblcr }\n",
+		 &s);
+	cr_expect_eq(s.services[0].sched, XLVS_SCHED_LBLC);
+	cr_expect_eq(s.services[0].sched_expire_s, 86400);
+	cr_expect_eq(s.services[1].sched_expire_s, 90);
+	cr_expect_eq(s.services[2].sched_expire_s, 0, "unset: the data path's 24 h");
+	xlvs_spec_free(&s);
+}
+
 Test(config, no_services_and_empty_services)
 {
 	struct xlvs_spec s;
