@@ -9,12 +9,14 @@
  *   rr, wrr  IPVS's sequence, walked by a per-CPU cursor
  *   lc, wlc, sed, nq  the service's reals in order, weighed by their
  *            connection counts (load.h)
- * lblc and lblcr: a counted drop (sched_unsupported) until they exist.
+ *   lblc, lblcr  the same list, for wlc when the destination's real (or set)
+ *            cannot take the flow (lblc.h)
+ * A scheduler value the daemon never writes is a counted drop (sched_unsupported).
  */
 #ifndef XLVS_BPF_SCHED_H
 #define XLVS_BPF_SCHED_H
 
-#include "load.h"
+#include "lblc.h"
 
 /*
  * rr/wrr position per service and CPU. Per-CPU, not one shared counter: no
@@ -142,6 +144,10 @@ XLVS_INLINE int schedule(const struct xlvs_service *svc, const struct xlvs_flow 
 	case XLVS_SCHED_SED:
 	case XLVS_SCHED_NQ:
 		*real_id = least_pick(svc);
+		break;
+	case XLVS_SCHED_LBLC:
+	case XLVS_SCHED_LBLCR:
+		*real_id = locality_pick(svc, f);
 		break;
 	default:
 		return drop(XLVS_DROP_SCHED_UNSUPPORTED);

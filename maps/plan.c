@@ -518,7 +518,7 @@ struct vplan *plan_vip(struct plan *p, const struct xlvs_svc_key *k)
 }
 
 /* rr/wrr: the sequence's period (xlvs_service.sched_len), which must fit the service's slice;
- * lc, wlc, sed, nq: the reals the data path scans, at most XLVS_LEAST_MAX_REALS. */
+ * lc, wlc, sed, nq, lblc, lblcr: the reals the data path scans, at most XLVS_LEAST_MAX_REALS. */
 static int plan_period(struct plan *p, struct splan *sp)
 {
 	struct xlvs_maglev_backend *b = calloc(sp->nreals + 1, sizeof(*b));
@@ -564,6 +564,7 @@ static int plan_entries(struct plan *p)
 		memcpy(sp->entry.timeout, sp->want->timeout_s, sizeof(sp->entry.timeout));
 		sp->entry.persist_timeout = sp->want->persist_s;
 		sp->entry.persist_plen = xlvs_persist_plen(sp->want);
+		sp->entry.sched_expire = sp->want->sched_expire_s;
 		err = plan_period(p, sp);
 		if (err)
 			return err;

@@ -109,7 +109,7 @@ static int list_build(uint32_t *table, uint32_t size, const struct xlvs_maglev_b
 bool xlvs_sched_least(uint8_t sched)
 {
 	return sched == XLVS_SCHED_LC || sched == XLVS_SCHED_WLC || sched == XLVS_SCHED_SED ||
-	       sched == XLVS_SCHED_NQ;
+	       sched == XLVS_SCHED_NQ || sched == XLVS_SCHED_LBLC || sched == XLVS_SCHED_LBLCR;
 }
 
 /* IPVS ip_vs_sh_reassign(): deal the buckets out in order, `weight` at a time. */
@@ -152,6 +152,8 @@ int xlvs_sched_build(uint8_t sched, uint32_t *table, uint32_t size, const struct
 	case XLVS_SCHED_WLC:
 	case XLVS_SCHED_SED:
 	case XLVS_SCHED_NQ:
+	case XLVS_SCHED_LBLC:
+	case XLVS_SCHED_LBLCR:
 		return list_build(table, size, b, n);
 	default:
 		return -EINVAL;

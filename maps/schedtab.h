@@ -16,9 +16,9 @@
  * The period of an rr/wrr sequence for these weights (0 for the other
  * schedulers, and when no real has a weight): rr one entry per weighted real,
  * wrr the sum of the weights over their greatest common divisor; for lc, wlc,
- * sed and nq the number of reals (xlvs_service.sched_len: the scan's length).
+ * sed, nq, lblc and lblcr the number of reals (xlvs_service.sched_len: the scan's length).
  */
-/* lc, wlc, sed, nq: the data path scans the service's reals (bpf/load.h). */
+/* lc, wlc, sed, nq, lblc, lblcr: the data path scans the service's reals (bpf/load.h, bpf/lblc.h). */
 bool xlvs_sched_least(uint8_t sched);
 
 uint64_t xlvs_sched_period(uint8_t sched, const struct xlvs_maglev_backend *b, size_t n);
@@ -32,7 +32,7 @@ uint64_t xlvs_sched_period(uint8_t sched, const struct xlvs_maglev_backend *b, s
  *               real keeps its place and its clients fall back or get none)
  *   rr, wrr     the sequence (period xlvs_sched_period()) repeated to fill
  *               the table, so a stale period still reads a real
- *   lc, wlc, sed, nq  the reals in order, at most XLVS_LEAST_MAX_REALS
+ *   lc, wlc, sed, nq, lblc, lblcr  the reals in order, at most XLVS_LEAST_MAX_REALS
  * Returns 0, -EINVAL (unsupported scheduler, bad size or backend) or
  * -E2BIG (an rr/wrr period longer than size) or -ENOMEM.
  */

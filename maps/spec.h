@@ -124,8 +124,9 @@ struct xlvs_svc_spec {
 	uint32_t ring_size; /* prime; 0 = XLVS_RING_DEFAULT */
 	/* connection lifetimes, s, by enum xlvs_timeout; 0 = the global one */
 	uint32_t timeout_s[XLVS_TO_MAX];
-	uint32_t persist_s;   /* persistence timeout, s (ipvsadm -p); 0 = not persistent */
-	uint8_t persist_plen; /* client prefix a template covers (ipvsadm -M); 0 = the whole address */
+	uint32_t persist_s;	 /* persistence timeout, s (ipvsadm -p); 0 = not persistent */
+	uint8_t persist_plen;	 /* client prefix a template covers (ipvsadm -M); 0 = the whole address */
+	uint32_t sched_expire_s; /* lblc, lblcr: s an idle destination keeps its reals; 0 = 24 h */
 	size_t nr_reals;
 	struct xlvs_real_spec *reals;
 	struct xlvs_svc_health *health; /* owned; NULL: no health checks */

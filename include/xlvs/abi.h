@@ -309,6 +309,41 @@ struct xlvs_persist {
 };
 XLVS_ABI_SIZE(struct xlvs_persist, 12);
 
+/*
+ * lblc and lblcr (bpf/lblc.h): a destination address's assignment per
+ * service, keyed by struct xlvs_svc_addr_key with the flow's destination.
+ * LRU_HASH maps: a full table evicts its least recently used destination.
+ * An assignment idle longer than the service's sched_expire (0: IPVS's
+ * lblc_expiration/lblcr_expiration default, 24 h) is as good as absent.
+ */
+#define XLVS_LBLC_MAX_DESTS	65536	/* entries of xlvs_lblc and of xlvs_lblcr */
+#define XLVS_LBLCR_SET_MAX	8	/* reals one lblcr destination keeps (IPVS: no bound) */
+#define XLVS_SCHED_EXPIRE_DEFAULT (24 * 3600)
+
+/* xlvs_lblc: LRU_HASH (struct xlvs_svc_addr_key) -> struct xlvs_lblc_dest. */
+struct xlvs_lblc_dest {
+	__u32 real_id;		/* with real_gen: the exact real, as in struct xlvs_conn */
+	__u32 real_gen;
+	__u32 last_used;	/* low 32 bits of jiffies */
+	__u32 pad;
+};
+XLVS_ABI_SIZE(struct xlvs_lblc_dest, 16);
+
+struct xlvs_lblcr_member {
+	__u32 real_id;
+	__u32 real_gen;
+};
+XLVS_ABI_SIZE(struct xlvs_lblcr_member, 8);
+
+/* xlvs_lblcr: LRU_HASH (struct xlvs_svc_addr_key) -> struct xlvs_lblcr_set. */
+struct xlvs_lblcr_set {
+	struct xlvs_lblcr_member m[XLVS_LBLCR_SET_MAX]; /* m[0 .. n) */
+	__u32 last_used;	/* jiffies, low 32 bits */
+	__u32 last_modified;	/* jiffies when a member was added or removed */
+	__u32 n;
+};
+XLVS_ABI_SIZE(struct xlvs_lblcr_set, 76);
+
 /* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size).
  * The slice is the scheduler's table (maps/schedtab.h): maglev and mh a Maglev ring, sh and dh
  * IPVS's weighted buckets, rr and wrr their sequence repeated over the whole slice. */

@@ -286,6 +286,8 @@ int xlvs_conf_svc_items(const struct xlvs_svc_spec *s, struct xlvs_conf_items *o
 	if (s->flags & XLVS_SVC_F_SCHED_MASK)
 		add(out, "", "scheduler_flags", "[%s]",
 		    xlvs_sched_flags_str(s->sched, s->flags, flags, sizeof(flags)));
+	if (s->sched_expire_s)
+		add(out, "", "scheduler_expire", "%us", s->sched_expire_s);
 	add(out, "", "forward", "%s", s->fwd < XLVS_FWD_MAX ? xlvs_fwd_names[s->fwd] : "?");
 	add(out, "", "ring_size", "%u", s->ring_size ? s->ring_size : XLVS_RING_DEFAULT);
 	add(out, "", "echo", "%s", s->flags & XLVS_SVC_F_ECHO ? "true" : "false");

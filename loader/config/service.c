@@ -303,6 +303,7 @@ enum {
 	S_SCHED_FLAGS,
 	S_PERSISTENCE,
 	S_PERSIST_NET,
+	S_SCHED_EXPIRE,
 	S_NR
 };
 
@@ -334,6 +335,23 @@ static int key_svc_notify(struct ctx *c, const struct key *k, yaml_node_t *v, vo
 
 static const char *const on_down_names[] = { "quiesce", "remove" };
 const struct choice cf_on_down_choice = { .noun = "action", .names = on_down_names, .n = 2 };
+
+/* scheduler_expire: a duration in whole seconds, 1 s to a week (k->min, k->max in ms). */
+static int key_sched_expire(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct {
+		uint32_t ms;
+	} t = { 0 };
+	struct key ms_key = { .name = k->name, FIELD(typeof(t), ms), .min = k->min, .max = k->max };
+	int err = cf_key_duration(c, &ms_key, v, &t);
+
+	if (err)
+		return err;
+	if (t.ms % 1000)
+		return fail(c, v, "%s: whole seconds expected (e.g. 90s, 24h), got %ums", k->name, t.ms);
+	cf_store(obj, k, t.ms / 1000);
+	return 0;
+}
 
 static const struct key svc_keys[S_NR] = {
 	[S_VIP] = { .name = "vip", .fn = cf_key_addr, S(s.vip) },
@@ -370,6 +388,11 @@ static const struct key svc_keys[S_NR] = {
 			    .min = 0,
 			    .max = XLVS_TIMEOUT_MAX_S * 1000u },
 	[S_PERSIST_NET] = { .name = "persistence_netmask", .fn = key_later },
+	[S_SCHED_EXPIRE] = { .name = "scheduler_expire",
+			     .fn = key_sched_expire,
+			     S(s.sched_expire_s),
+			     .min = 1000,
+			     .max = XLVS_TIMEOUT_MAX_S * 1000u },
 };
 
 static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *p, const struct seen *s)

@@ -152,11 +152,6 @@ int xlvs_v_proto(const char *name, const char *text, uint8_t *out, char *msg, si
 	return 0;
 }
 
-bool xlvs_v_sched_supported(uint8_t sched)
-{
-	return sched < XLVS_SCHED_MAX && sched != XLVS_SCHED_LBLC && sched != XLVS_SCHED_LBLCR;
-}
-
 int xlvs_v_sched_flag(const char *name, const char *text, uint8_t sched, uint32_t *flags, char *msg,
 		      size_t size)
 {
@@ -197,12 +192,6 @@ int xlvs_v_sched(const char *name, const char *text, uint8_t *out, char *msg, si
 		return refuse(msg, size, "%s: unknown scheduler '%s' (expected %s)", name,
 			      xlvs_v_show(text, strlen(text), &b), list);
 	}
-	/* The data path drops flows of other schedulers (sched_unsupported): refuse them here. */
-	if (!xlvs_v_sched_supported((uint8_t)i))
-		return refuse(
-			msg, size,
-			"%s: '%s' is not supported yet (use maglev, mh, sh, dh, rr, wrr, lc, wlc, sed or nq)",
-			name, text);
 	*out = i;
 	return 0;
 }
@@ -389,15 +378,18 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 				 "protocol: unknown protocol %u (expected tcp or udp)", svc->proto);
 	if (svc->sched >= XLVS_SCHED_MAX)
 		return refuse_at(key, "scheduler", msg, size, "scheduler: unknown scheduler %u", svc->sched);
-	if (!xlvs_v_sched_supported(svc->sched))
-		return refuse_at(
-			key, "scheduler", msg, size,
-			"scheduler: '%s' is not supported yet (use maglev, mh, sh, dh, rr, wrr, lc, wlc, sed or nq)",
-			xlvs_sched_names[svc->sched]);
 	if (!sched_flags_fit(svc))
 		return refuse_at(key, "scheduler_flags", msg, size,
 				 "scheduler_flags: the %s scheduler takes none of these flags",
 				 xlvs_sched_names[svc->sched]);
+	if (svc->sched_expire_s && svc->sched != XLVS_SCHED_LBLC && svc->sched != XLVS_SCHED_LBLCR)
+		return refuse_at(key, "scheduler_expire", msg, size,
+				 "scheduler_expire: only lblc and lblcr keep assignments, not %s",
+				 xlvs_sched_names[svc->sched]);
+	if (svc->sched_expire_s > XLVS_TIMEOUT_MAX_S)
+		return refuse_at(key, "scheduler_expire", msg, size,
+				 "scheduler_expire: %us is longer than a week (%us)", svc->sched_expire_s,
+				 XLVS_TIMEOUT_MAX_S);
 	if (svc->fwd >= XLVS_FWD_MAX)
 		return refuse_at(key, "forward", msg, size,
 				 "forward: unknown method %u (expected dr, tun, ipip, gue or local)",

@@ -54,8 +54,6 @@ bool xlvs_v_addr_usable(const struct xlvs_addr *a);
 /* Lowercase names: "tcp"/"udp" (IPPROTO_*), a scheduler, a forwarding method. */
 int xlvs_v_proto(const char *name, const char *text, uint8_t *out, char *msg, size_t size);
 int xlvs_v_sched(const char *name, const char *text, uint8_t *out, char *msg, size_t size);
-/* Schedulers the data path runs (the others are refused). */
-bool xlvs_v_sched_supported(uint8_t sched);
 /* One of ipvsadm's -b names for scheduler sched: its XLVS_SVC_F_SCHED_* bit into *flags. */
 int xlvs_v_sched_flag(const char *name, const char *text, uint8_t sched, uint32_t *flags, char *msg,
 		      size_t size);

@@ -84,6 +84,8 @@ enum row_id {
 	R_NEW_WLC,
 	R_NEW_SED,
 	R_NEW_NQ,
+	R_NEW_LBLC,
+	R_NEW_LBLCR,
 	R_NEW_WLC_256,
 	R_NEW_PERSIST_HIT,
 	R_NEW_PERSIST_MISS,
@@ -117,6 +119,9 @@ static const struct {
 	[R_NEW_WLC] = { "new_flow_wlc", 405 },
 	[R_NEW_SED] = { "new_flow_sed", 405 },
 	[R_NEW_NQ] = { "new_flow_nq", 405 },
+	/* one VIP, one destination: its assignment found, the overload check, no wlc scan */
+	[R_NEW_LBLC] = { "new_flow_lblc", 405 },
+	[R_NEW_LBLCR] = { "new_flow_lblcr", 405 },
 	/* the scan's bound: O(reals) per new flow, as IPVS */
 	[R_NEW_WLC_256] = { "new_flow_wlc_256_reals", 0 },
 	/* persistence (bpf/persist.h) before Maglev: the template's lookup, and its write on a miss */
@@ -457,6 +462,8 @@ static void measure_schedulers(struct bench *b)
 		{ R_NEW_WLC, XLVS_SCHED_WLC, 0 },
 		{ R_NEW_SED, XLVS_SCHED_SED, 0 },
 		{ R_NEW_NQ, XLVS_SCHED_NQ, 0 },
+		{ R_NEW_LBLC, XLVS_SCHED_LBLC, 0 },
+		{ R_NEW_LBLCR, XLVS_SCHED_LBLCR, 0 },
 	};
 	size_t i;
 

@@ -18,6 +18,7 @@
 
 #include "schedtab.h"
 #include "world.h"
+#include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 
 #define SVC_ID	   (STD_SVC_MAX + 1)
@@ -626,4 +627,352 @@ Test(sched, syn_guard_only_for_stateless_schedulers)
 		cr_expect_eq(entries, guard_rows[i].want_entries, "%s: %d entries", guard_rows[i].name,
 			     entries);
 	}
+}
+
+/* ---- lblc, lblcr ------------------------------------------------------------------- */
+
+#define NO_ENTRY  ""
+#define EXPIRE_S  60 /* the rows' sched_expire */
+#define FRESH	  0  /* an entry's age, s */
+#define OLD	  61 /* past EXPIRE_S */
+#define GEN_STALE 1  /* the entry's generation is the real's + 1: its id was given to another real */
+
+struct locality_row {
+	const char *name;
+	uint8_t sched;
+	uint32_t weights[NREALS];
+	struct load load[NREALS];
+	int nreals;
+	const char *entry; /* the destination's real (lblc) or set (lblcr) before the flow: "BC" */
+	uint32_t used_age; /* s since the entry was used */
+	uint32_t mod_age;  /* lblcr: s since its set changed */
+	uint32_t gen_skew; /* added to the entry's generations */
+	char want;	   /* the flow's real */
+	const char *after; /* the entry after the flow */
+};
+
+/* IPVS is_overloaded(): active > weight while another real has active * 2 < weight. */
+static const struct locality_row locality_rows[] = {
+	{ "lblc: no entry: wlc picks, the destination keeps it",
+	  XLVS_SCHED_LBLC,
+	  { 1, 1, 1 },
+	  { { 2, 0 }, { 1, 0 }, { 3, 0 } },
+	  3,
+	  NO_ENTRY,
+	  FRESH,
+	  FRESH,
+	  0,
+	  'B',
+	  "B" },
+	{ "lblc: the destination keeps its real though another is less loaded",
+	  XLVS_SCHED_LBLC,
+	  { 4, 4, 4 },
+	  { { 0, 0 }, { 3, 0 }, { 0, 0 } },
+	  3,
+	  "B",
+	  FRESH,
+	  FRESH,
+	  0,
+	  'B',
+	  "B" },
+	{ "lblc: over its weight with a real below half: wlc's pick",
+	  XLVS_SCHED_LBLC,
+	  { 4, 4, 4 },
+	  { { 2, 0 }, { 5, 0 }, { 1, 0 } },
+	  3,
+	  "B",
+	  FRESH,
+	  FRESH,
+	  0,
+	  'C',
+	  "C" },
+	{ "lblc: over its weight, no real below half (2 * 2 = 4): kept",
+	  XLVS_SCHED_LBLC,
+	  { 4, 4, 4 },
+	  { { 2, 0 }, { 5, 0 }, { 2, 0 } },
+	  3,
+	  "B",
+	  FRESH,
+	  FRESH,
+	  0,
+	  'B',
+	  "B" },
+	{ "lblc: active equal to its weight is not overloaded",
+	  XLVS_SCHED_LBLC,
+	  { 4, 4, 4 },
+	  { { 0, 0 }, { 4, 0 }, { 0, 0 } },
+	  3,
+	  "B",
+	  FRESH,
+	  FRESH,
+	  0,
+	  'B',
+	  "B" },
+	{ "lblc: idle past sched_expire: rescheduled",
+	  XLVS_SCHED_LBLC,
+	  { 1, 1, 1 },
+	  { { 0, 0 }, { 1, 0 }, { 0, 0 } },
+	  3,
+	  "B",
+	  OLD,
+	  FRESH,
+	  0,
+	  'A',
+	  "A" },
+	{ "lblc: its real at weight 0: rescheduled",
+	  XLVS_SCHED_LBLC,
+	  { 1, 0, 1 },
+	  { { 1, 0 }, { 0, 0 }, { 0, 0 } },
+	  3,
+	  "B",
+	  FRESH,
+	  FRESH,
+	  0,
+	  'C',
+	  "C" },
+	{ "lblc: its real's id given to another real: rescheduled",
+	  XLVS_SCHED_LBLC,
+	  { 1, 1, 1 },
+	  { { 1, 0 }, { 0, 0 }, { 0, 0 } },
+	  3,
+	  "B",
+	  FRESH,
+	  FRESH,
+	  GEN_STALE,
+	  'B',
+	  "B" },
+	{ "lblcr: no set: wlc picks, the set holds it",
+	  XLVS_SCHED_LBLCR,
+	  { 1, 1, 1 },
+	  { { 2, 0 }, { 1, 0 }, { 3, 0 } },
+	  3,
+	  NO_ENTRY,
+	  FRESH,
+	  FRESH,
+	  0,
+	  'B',
+	  "B" },
+	{ "lblcr: the set's least loaded member",
+	  XLVS_SCHED_LBLCR,
+	  { 4, 4, 4 },
+	  { { 0, 0 }, { 3, 0 }, { 1, 0 } },
+	  3,
+	  "BC",
+	  FRESH,
+	  FRESH,
+	  0,
+	  'C',
+	  "BC" },
+	{ "lblcr: least loaded per weight (3/4 < 2/1)",
+	  XLVS_SCHED_LBLCR,
+	  { 1, 4, 1 },
+	  { { 0, 0 }, { 3, 0 }, { 2, 0 } },
+	  3,
+	  "BC",
+	  FRESH,
+	  FRESH,
+	  0,
+	  'B',
+	  "BC" },
+	{ "lblcr: its least loaded overloaded: wlc's pick joins the set",
+	  XLVS_SCHED_LBLCR,
+	  { 4, 4, 4 },
+	  { { 1, 0 }, { 5, 0 }, { 3, 0 } },
+	  3,
+	  "B",
+	  FRESH,
+	  FRESH,
+	  0,
+	  'A',
+	  "BA" },
+	{ "lblcr: over its weight, no real below half: kept",
+	  XLVS_SCHED_LBLCR,
+	  { 4, 4, 4 },
+	  { { 2, 0 }, { 5, 0 }, { 3, 0 } },
+	  3,
+	  "B",
+	  FRESH,
+	  FRESH,
+	  0,
+	  'B',
+	  "B" },
+	{ "lblcr: weight-0 member skipped",
+	  XLVS_SCHED_LBLCR,
+	  { 1, 0, 1 },
+	  { { 0, 0 }, { 0, 0 }, { 1, 0 } },
+	  3,
+	  "BC",
+	  FRESH,
+	  FRESH,
+	  0,
+	  'C',
+	  "BC" },
+	{ "lblcr: a weight-0 member's slot goes to wlc's pick",
+	  XLVS_SCHED_LBLCR,
+	  { 1, 0, 1 },
+	  { { 0, 0 }, { 0, 0 }, { 2, 0 } },
+	  3,
+	  "BC",
+	  FRESH,
+	  FRESH,
+	  0,
+	  'A',
+	  "AC" },
+	{ "lblcr: no member serves: wlc's pick takes the stale slot",
+	  XLVS_SCHED_LBLCR,
+	  { 1, 1, 1 },
+	  { { 0, 0 }, { 1, 0 }, { 2, 0 } },
+	  3,
+	  "C",
+	  FRESH,
+	  FRESH,
+	  GEN_STALE,
+	  'A',
+	  "A" },
+	{ "lblcr: unchanged past sched_expire: the most loaded member leaves",
+	  XLVS_SCHED_LBLCR,
+	  { 4, 4, 4 },
+	  { { 0, 0 }, { 3, 0 }, { 1, 0 } },
+	  3,
+	  "BC",
+	  FRESH,
+	  OLD,
+	  0,
+	  'C',
+	  "C" },
+	{ "lblcr: idle past sched_expire: a new set",
+	  XLVS_SCHED_LBLCR,
+	  { 4, 4, 4 },
+	  { { 0, 0 }, { 3, 0 }, { 1, 0 } },
+	  3,
+	  "BC",
+	  OLD,
+	  OLD,
+	  0,
+	  'A',
+	  "A" },
+};
+
+static struct xlvs_svc_addr_key locality_key(void)
+{
+	struct xlvs_svc_addr_key k = { .svc_id = SVC_ID, .family = XLVS_AF_INET };
+
+	parse_addr(4, VIP, k.addr);
+	return k;
+}
+
+static uint32_t real_gen(int idx)
+{
+	struct xlvs_real r;
+
+	world_get_real(&w, REAL0 + (uint32_t)idx, &r);
+	return r.gen;
+}
+
+static void put_entry(const struct locality_row *row, uint32_t now, uint32_t hz)
+{
+	struct xlvs_svc_addr_key k = locality_key();
+	int fd_c = MAP_FD(&w, xlvs_lblc), fd_r = MAP_FD(&w, xlvs_lblcr);
+	struct xlvs_lblcr_set s = { .last_used = now - row->used_age * hz,
+				    .last_modified = now - row->mod_age * hz };
+	struct xlvs_lblc_dest d = { .last_used = s.last_used };
+	size_t i;
+
+	bpf_map_delete_elem(fd_c, &k);
+	bpf_map_delete_elem(fd_r, &k);
+	if (!row->entry[0])
+		return;
+	for (i = 0; row->entry[i]; i++) {
+		s.m[i].real_id = REAL0 + (uint32_t)(row->entry[i] - 'A');
+		s.m[i].real_gen = real_gen(row->entry[i] - 'A') + row->gen_skew;
+	}
+	s.n = (uint32_t)i;
+	d.real_id = s.m[0].real_id;
+	d.real_gen = s.m[0].real_gen;
+	if (row->sched == XLVS_SCHED_LBLC)
+		cr_assert_eq(bpf_map_update_elem(fd_c, &k, &d, 0), 0);
+	else
+		cr_assert_eq(bpf_map_update_elem(fd_r, &k, &s, 0), 0);
+}
+
+/* The destination's real or set as letters, "" when it has none. */
+static void get_entry(uint8_t sched, char *out)
+{
+	struct xlvs_svc_addr_key k = locality_key();
+	struct xlvs_lblcr_set s;
+	struct xlvs_lblc_dest d;
+	uint32_t i;
+
+	out[0] = '\0';
+	if (sched == XLVS_SCHED_LBLC) {
+		if (!bpf_map_lookup_elem(MAP_FD(&w, xlvs_lblc), &k, &d))
+			snprintf(out, 2, "%c", 'A' + (int)(d.real_id - REAL0));
+		return;
+	}
+	if (bpf_map_lookup_elem(MAP_FD(&w, xlvs_lblcr), &k, &s))
+		return;
+	for (i = 0; i < s.n && i < XLVS_LBLCR_SET_MAX; i++)
+		out[i] = (char)('A' + (int)(s.m[i].real_id - REAL0));
+	out[i] = '\0';
+}
+
+static void set_expire(uint32_t expire_s, uint32_t hz)
+{
+	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct xlvs_service s;
+	struct xlvs_config cfg;
+
+	parse_addr(4, VIP, k.addr);
+	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_services), &k, &s), 0);
+	s.sched_expire = expire_s;
+	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_services), &k, &s, 0), 0);
+	world_get_config(&w, &cfg);
+	cfg.hz = hz;
+	world_set_config(&w, &cfg);
+}
+
+Test(sched, locality_choices)
+{
+	struct xlvs_jiffies j;
+	char after[XLVS_LBLCR_SET_MAX + 1];
+	uint32_t hz;
+	size_t i;
+	int k, got;
+
+	cr_assert_eq(xlvs_hz(&hz), 0, "cannot tell the kernel's HZ");
+	for (i = 0; i < sizeof(locality_rows) / sizeof(locality_rows[0]); i++) {
+		const struct locality_row *r = &locality_rows[i];
+
+		install(r->sched, 0, r->weights, r->nreals);
+		set_expire(EXPIRE_S, hz);
+		for (k = 0; k < r->nreals; k++)
+			set_load(k, r->load[k]);
+		cr_assert_eq(xlvs_jiffies_read(&j), 0, "cannot read jiffies");
+		put_entry(r, (uint32_t)j.now, hz);
+		got = new_flow(CLIENT4, (uint16_t)(6000 + i));
+		cr_expect_eq(got < 0 ? '-' : 'A' + got, r->want, "%s: got %c", r->name,
+			     got < 0 ? '-' : 'A' + got);
+		get_entry(r->sched, after);
+		cr_expect_str_eq(after, r->after, "%s: entry %s, want %s", r->name, after, r->after);
+	}
+}
+
+/* sched_expire 0 is IPVS's default, 24 hours: a day-old assignment is gone, an hour-old one kept. */
+Test(sched, locality_default_expiry)
+{
+	static const uint32_t weights[] = { 1, 1, 1 };
+	struct locality_row r = { .sched = XLVS_SCHED_LBLC, .entry = "B" };
+	struct xlvs_jiffies j;
+	uint32_t hz;
+
+	cr_assert_eq(xlvs_hz(&hz), 0, "cannot tell the kernel's HZ");
+	install(XLVS_SCHED_LBLC, 0, weights, 3);
+	set_expire(0, hz);
+	cr_assert_eq(xlvs_jiffies_read(&j), 0, "cannot read jiffies");
+	r.used_age = 3600;
+	put_entry(&r, (uint32_t)j.now, hz);
+	cr_expect_eq(new_flow(CLIENT4, 6100), 1, "an hour idle: kept");
+	r.used_age = 24 * 3600 + 1;
+	put_entry(&r, (uint32_t)j.now, hz);
+	cr_expect_eq(new_flow(CLIENT4, 6101), 0, "a day idle: wlc's A");
 }

@@ -1199,6 +1199,8 @@ main() {
 	scenario "scheduler wlc: a slow real gets fewer connections" s_sched_wlc
 	scenario "scheduler sed: a slow real gets fewer connections" s_sched_sed
 	scenario "scheduler nq: a slow real gets fewer connections" s_sched_nq
+	scenario "scheduler lblc: a destination keeps its real until it is overloaded" s_sched_lblc
+	scenario "scheduler lblcr: a destination's set grows when its real is overloaded" s_sched_lblcr
 	scenario "persistence: passive-FTP-style sessions stay on one real, per client and per /24" s_sched_persist
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade

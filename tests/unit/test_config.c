@@ -181,8 +181,12 @@ static const struct bad bad_rows[] = {
 	  "3:15: protocol: unknown protocol 'TCP' (expected tcp or udp)" },
 	{ "scheduler unknown", SVC "    scheduler: fastest\n",
 	  "6:16: scheduler: unknown scheduler 'fastest' (expected maglev, rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr or mh)" },
-	{ "scheduler not supported yet", SVC "    scheduler: lblc\n",
-	  "6:16: scheduler: 'lblc' is not supported yet (use maglev, mh, sh, dh, rr, wrr, lc, wlc, sed or nq)" },
+	{ "scheduler_expire on a scheduler without assignments", SVC "    scheduler_expire: 1h\n",
+	  "6:23: scheduler_expire: only lblc and lblcr keep assignments, not maglev" },
+	{ "scheduler_expire in milliseconds", SVC "    scheduler: lblc\n    scheduler_expire: 1500ms\n",
+	  "7:23: scheduler_expire: whole seconds expected (e.g. 90s, 24h), got 1500ms" },
+	{ "scheduler_expire past a week", SVC "    scheduler: lblcr\n    scheduler_expire: 169h\n",
+	  "7:23: scheduler_expire: 169h out of range (1000ms..604800s)" },
 	{ "forward unknown", SVC "    forward: masq\n",
 	  "6:14: forward: unknown method 'masq' (expected dr, tun, ipip, gue or local)" },
 	{ "forward upper case", SVC "    forward: DR\n",
@@ -737,6 +741,22 @@ Test(config, persistence_keys)
 	cr_expect_eq(s.services[3].persist_plen, 64);
 	cr_expect_eq(s.services[4].persist_s, 0, "0: off");
 	cr_expect_eq(s.services[5].persist_plen, 32);
+}
+
+Test(config, scheduler_expire)
+{
+	struct xlvs_spec s;
+
+	parse_ok(IF
+		 "services:\n"
+		 "  - { vip: 198.18.0.10, port: 80, protocol: tcp, scheduler: lblc, scheduler_expire: 24h }\n"
+		 "  - { vip: 198.18.0.10, port: 81, protocol: tcp, scheduler: lblcr, scheduler_expire: 90 }\n"
+		 "  - { vip: 198.18.0.10, port: 82, protocol: tcp, scheduler: lblcr }\n",
+		 &s);
+	cr_expect_eq(s.services[0].sched, XLVS_SCHED_LBLC);
+	cr_expect_eq(s.services[0].sched_expire_s, 86400);
+	cr_expect_eq(s.services[1].sched_expire_s, 90);
+	cr_expect_eq(s.services[2].sched_expire_s, 0, "unset: the data path's 24 h");
 	xlvs_spec_free(&s);
 }
 

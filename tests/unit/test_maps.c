@@ -2202,5 +2202,24 @@ Test(apply, persistence_into_the_service_and_its_reals)
 	id = real_id(&W, &s.services[0], "198.18.1.11");
 	cr_assert_eq(bpf_map_lookup_elem(W.m.reals, &id, &r), 0);
 	cr_expect(!(r.flags & XLVS_REAL_F_PERSIST), "flag cleared");
+}
+
+/* lblc/lblcr: the plan copies scheduler_expire into the entry and sets the scan's length. */
+Test(apply, lblc_entry_carries_its_expiry)
+{
+	struct xlvs_spec s;
+	struct xlvs_service e;
+
+	std_spec(&s);
+	s.services[0].sched = XLVS_SCHED_LBLCR;
+	s.services[0].sched_expire_s = 600;
+	apply_ok(&W, &s);
+	e = svc_entry(&W, &s.services[0]);
+	cr_expect_eq(e.sched, XLVS_SCHED_LBLCR);
+	cr_expect_eq(e.sched_expire, 600);
+	cr_expect_eq(e.sched_len, s.services[0].nr_reals, "the scan covers every real");
+	s.services[0].sched_expire_s = 0;
+	apply_ok(&W, &s);
+	cr_expect_eq(svc_entry(&W, &s.services[0]).sched_expire, 0, "0: the data path's 24 h");
 	xlvs_spec_free(&s);
 }

@@ -40,6 +40,8 @@ static const struct golden goldens[] = {
 	/* lc family: the reals in order, weight 0 too (the data path reads live weights), then none */
 	{ "wlc 1,0,2", XLVS_SCHED_WLC, { 1, 0, 2 }, 5, { A, B, C, NONE, NONE }, 3 },
 	{ "nq 0,0,0", XLVS_SCHED_NQ, { 0, 0, 0 }, 3, { A, B, C }, 3 },
+	{ "lblc 1,0,2", XLVS_SCHED_LBLC, { 1, 0, 2 }, 4, { A, B, C, NONE }, 3 },
+	{ "lblcr 3,1,1", XLVS_SCHED_LBLCR, { 3, 1, 1 }, 3, { A, B, C }, 3 },
 };
 
 static void backends(const uint32_t *weights, struct xlvs_maglev_backend *b)
@@ -77,7 +79,8 @@ Test(schedtab, refusals)
 	backends(heavy, b);
 	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_WRR, table, 7, b, 3), -E2BIG, "period 9 in 7 slots");
 	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_WLC, table, 2, b, 3), -E2BIG, "3 reals in 2 slots");
-	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_LBLC, table, 7, b, 3), -EINVAL, "lblc has no table");
+	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_LBLCR, table, 2, b, 3), -E2BIG, "lblcr: 3 reals in 2 slots");
+	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_MAX, table, 7, b, 3), -EINVAL, "no such scheduler");
 	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_SH, table, 0, b, 3), -EINVAL, "no slots");
 	backends(too_heavy, b);
 	cr_expect_eq(xlvs_sched_build(XLVS_SCHED_SH, table, 7, b, 3), -EINVAL, "weight above 65535");

@@ -125,6 +125,7 @@ static void expect_spec_eq(const struct xlvs_spec *a, const struct xlvs_spec *b,
 		cr_expect_eq(s->sched, t->sched, "%s scheduler", what);
 		cr_expect_eq(s->fwd, t->fwd, "%s forward", what);
 		cr_expect_eq(s->flags, t->flags, "%s flags", what);
+		cr_expect_eq(s->sched_expire_s, t->sched_expire_s, "%s scheduler_expire", what);
 		cr_expect_eq(s->ring_size, t->ring_size, "%s ring_size", what);
 		cr_expect_eq(s->persist_s, t->persist_s, "%s persistence", what);
 		cr_expect_eq(s->persist_plen, t->persist_plen, "%s persistence_netmask", what);
@@ -232,7 +233,12 @@ static const char every_key_yaml[] =
 	"    reals: [{ address: 198.18.1.41, check: { type: tcp, port: 22 } }]\n"
 	"  - vip: 198.18.0.21\n"
 	"    port: 8080\n"
-	"    protocol: tcp\n";
+	"    protocol: tcp\n"
+	"  - vip: 198.18.0.22\n"
+	"    port: 3128\n"
+	"    protocol: tcp\n"
+	"    scheduler: lblcr\n"
+	"    scheduler_expire: 6m\n";
 
 Test(save, every_key_round_trips)
 {
