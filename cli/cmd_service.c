@@ -22,6 +22,7 @@ struct service_args {
 	uint32_t ring;		 /* add: ring size */
 	const char *sched_flags; /* add: "sh-fallback,sh-port" */
 	uint32_t persist;	 /* add: persistence, s; UINT32_MAX: not given */
+	uint32_t sched_expire;	 /* add: lblc/lblcr expiry, s; UINT32_MAX: not given */
 	const char *netmask;	 /* add: "255.255.255.0" or "24" (xlvsd checks it against the VIP) */
 };
 
@@ -134,6 +135,13 @@ const struct xlvs_opt xlvs_opts_service_add[] = {
 	  .off = offsetof(struct service_args, persist),
 	  .hint = "seconds, 0 (off) to 604800",
 	  .help = "ipvsadm -p: a client keeps its real for new connections this long (0: off)" },
+	{ .name = "scheduler-expire",
+	  .kind = XLVS_OPT_U32,
+	  .arg = "SECS",
+	  .max = XLVS_TIMEOUT_MAX_S,
+	  .off = offsetof(struct service_args, sched_expire),
+	  .hint = "seconds, 0 (24 h) to 604800",
+	  .help = "lblc, lblcr: how long an idle destination keeps its reals (0: 24 h)" },
 	{ .name = "netmask",
 	  .kind = XLVS_OPT_STRING,
 	  .arg = "MASK",
@@ -263,7 +271,9 @@ int cmd_service_show(struct xlvs_ctx *c, int argc, char **argv)
 static int service_req(struct xlvs_ctx *c, int argc, char **argv, const char *cmd,
 		       const struct xlvs_opt *opts)
 {
-	struct service_args a = { .sched = -1, .fwd = -1, .echo = -1, .persist = UINT32_MAX };
+	struct service_args a = {
+		.sched = -1, .fwd = -1, .echo = -1, .persist = UINT32_MAX, .sched_expire = UINT32_MAX
+	};
 	json_t *req;
 	int rc;
 
@@ -285,6 +295,8 @@ static int service_req(struct xlvs_ctx *c, int argc, char **argv, const char *cm
 		json_object_set_new(req, "persistence", json_integer(a.persist));
 	if (req && a.netmask)
 		json_object_set_new(req, "persistence_netmask", json_string(a.netmask));
+	if (req && a.sched_expire != UINT32_MAX)
+		json_object_set_new(req, "scheduler_expire", json_integer(a.sched_expire));
 	return xlvs_request_change(c, req, &a.svc);
 }
 

@@ -162,6 +162,8 @@ int xlvsd_spec_update_svc(struct xlvs_spec *s, struct xlvs_svc_spec *svc, const 
 		tmp.flags = (tmp.flags & ~XLVS_SVC_F_SCHED_MASK) | (upd->flags & XLVS_SVC_F_SCHED_MASK);
 	if (fields & XLVSD_SVC_PERSIST_NET)
 		tmp.persist_plen = upd->persist_plen;
+	if (fields & XLVSD_SVC_SCHED_EXPIRE)
+		tmp.sched_expire_s = upd->sched_expire_s;
 	if (fields & XLVSD_SVC_PERSIST) {
 		tmp.persist_s = upd->persist_s;
 		if (!tmp.persist_s)

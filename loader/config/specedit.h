@@ -30,13 +30,14 @@ int xlvsd_spec_add_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc, cha
 int xlvsd_spec_del_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc);
 
 /* Fields of upd that xlvsd_spec_update_svc() takes. */
-#define XLVSD_SVC_SCHED	      (1u << 0)
-#define XLVSD_SVC_FWD	      (1u << 1)
-#define XLVSD_SVC_RING	      (1u << 2)
-#define XLVSD_SVC_FLAGS	      (1u << 3)
-#define XLVSD_SVC_SCHED_FLAGS (1u << 4)
-#define XLVSD_SVC_PERSIST     (1u << 5) /* persist_s; 0 also clears the netmask */
-#define XLVSD_SVC_PERSIST_NET (1u << 6) /* persist_plen */
+#define XLVSD_SVC_SCHED	       (1u << 0)
+#define XLVSD_SVC_FWD	       (1u << 1)
+#define XLVSD_SVC_RING	       (1u << 2)
+#define XLVSD_SVC_FLAGS	       (1u << 3)
+#define XLVSD_SVC_SCHED_FLAGS  (1u << 4)
+#define XLVSD_SVC_PERSIST      (1u << 5) /* persist_s; 0 also clears the netmask */
+#define XLVSD_SVC_PERSIST_NET  (1u << 6) /* persist_plen */
+#define XLVSD_SVC_SCHED_EXPIRE (1u << 7) /* sched_expire_s (lblc, lblcr) */
 
 /*
  * Set those fields of svc (a service of s) from upd; its reals stay. A new

@@ -29,7 +29,7 @@ typedef int (*edit_fn)(struct xlvs_spec *want, json_t *req, char *what, char *ms
 
 struct command {
 	const char *name;
-	const char *const args[9]; /* allowed besides "cmd" */
+	const char *const args[10]; /* allowed besides "cmd" */
 	json_t *(*run)(struct xlvsd *d, json_t *req);
 	edit_fn edit; /* or a change */
 };
@@ -266,7 +266,8 @@ static unsigned int svc_fields(json_t *req)
 	       (json_object_get(req, "echo") ? XLVSD_SVC_FLAGS : 0) |
 	       (json_object_get(req, "scheduler_flags") ? XLVSD_SVC_SCHED_FLAGS : 0) |
 	       (json_object_get(req, "persistence") ? XLVSD_SVC_PERSIST : 0) |
-	       (json_object_get(req, "persistence_netmask") ? XLVSD_SVC_PERSIST_NET : 0);
+	       (json_object_get(req, "persistence_netmask") ? XLVSD_SVC_PERSIST_NET : 0) |
+	       (json_object_get(req, "scheduler_expire") ? XLVSD_SVC_SCHED_EXPIRE : 0);
 }
 
 /* "persistence": seconds (0: off), "persistence_netmask": "255.255.255.0", "24" or 24, as in the file. */
@@ -332,6 +333,9 @@ static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, cha
 		err = -EINVAL;
 	if (!err)
 		err = get_persistence(req, &svc, msg);
+	/* seconds; the range and the scheduler are checked as the file's key is (validate.c) */
+	if (!err)
+		err = get_uint(req, "scheduler_expire", false, 0, UINT32_MAX, &svc.sched_expire_s, msg);
 	if (err)
 		return err;
 	if (echo && !json_is_boolean(echo))
@@ -666,7 +670,7 @@ static const struct command commands[] = {
 	{ "diff", { "file", NULL }, xlvsd_cmd_diff, NULL },
 	{ "service-add",
 	  { "service", "scheduler", "scheduler_flags", "forward", "ring_size", "echo", "persistence",
-	    "persistence_netmask", NULL },
+	    "persistence_netmask", "scheduler_expire", NULL },
 	  NULL,
 	  edit_service_add },
 	{ "service-del", { "service", NULL }, NULL, edit_service_del },

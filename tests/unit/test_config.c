@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config/conf.h"
+#include "config/specedit.h"
 
 #define FILE_NAME "test.yaml"
 #define EXAMPLE	  "docs/examples/xlvs.yaml"
@@ -741,6 +742,28 @@ Test(config, persistence_keys)
 	cr_expect_eq(s.services[3].persist_plen, 64);
 	cr_expect_eq(s.services[4].persist_s, 0, "0: off");
 	cr_expect_eq(s.services[5].persist_plen, 32);
+}
+
+/* xlvs service add ... scheduler-expire: the control path's update sets it, checked as the file's key. */
+Test(config, scheduler_expire_by_update)
+{
+	struct xlvs_svc_spec upd = { .sched_expire_s = 600 };
+	struct xlvs_spec s;
+	char msg[256];
+
+	parse_ok(IF "services:\n  - { vip: 198.18.0.10, port: 80, protocol: tcp, scheduler: lblc }\n"
+		    "  - { vip: 198.18.0.10, port: 81, protocol: tcp }\n",
+		 &s);
+	cr_assert_eq(xlvsd_spec_update_svc(&s, &s.services[0], &upd, XLVSD_SVC_SCHED_EXPIRE, msg,
+					   sizeof(msg)),
+		     0, "%s", msg);
+	cr_expect_eq(s.services[0].sched_expire_s, 600);
+	cr_expect_eq(xlvsd_spec_update_svc(&s, &s.services[1], &upd, XLVSD_SVC_SCHED_EXPIRE, msg,
+					   sizeof(msg)),
+		     -EINVAL, "maglev keeps no assignments");
+	cr_expect_str_eq(msg, "scheduler_expire: only lblc and lblcr keep assignments, not maglev");
+	cr_expect_eq(s.services[1].sched_expire_s, 0, "a refused update leaves the service as it was");
+	xlvs_spec_free(&s);
 }
 
 Test(config, scheduler_expire)

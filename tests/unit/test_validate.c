@@ -164,6 +164,11 @@ static const struct row rows[] = {
 		  ", \"ring_size\": 16777259"),
 	  FILE_SVC("{ vip: 198.18.0.11, port: 80, protocol: tcp, ring_size: 16777259 }"),
 	  "ring_size: 16777259 out of range (3..16777213)" },
+	{ "service scheduler_expire on a scheduler without assignments",
+	  SVC_ADD("{\"vip\": \"198.18.0.11\", \"port\": 80, \"protocol\": \"tcp\"}",
+		  ", \"scheduler_expire\": 60"),
+	  FILE_SVC("{ vip: 198.18.0.11, port: 80, protocol: tcp, scheduler_expire: 60 }"),
+	  "scheduler_expire: only lblc and lblcr keep assignments, not maglev" },
 	/* ---- persistence ---- */
 	{ "persistence netmask not contiguous",
 	  SVC_ADD("{\"vip\": \"198.18.0.20\", \"port\": 80, \"protocol\": \"tcp\"}",
