@@ -532,7 +532,7 @@ static int plan_period(struct plan *p, struct splan *sp)
 		b[i].weight = sp->reals[i].spec->weight;
 	period = xlvs_sched_period(sp->want->sched, b, sp->nreals);
 	free(b);
-	if (xlvs_sched_least(sp->want->sched) && period > XLVS_LEAST_MAX_REALS)
+	if (xlvs_sched_counts(sp->want->sched) && period > XLVS_LEAST_MAX_REALS)
 		return why(
 			p, -E2BIG,
 			"service %s: the %s scheduler weighs at most %u reals per new connection, it has %u: "

@@ -37,7 +37,7 @@ uint64_t xlvs_sched_period(uint8_t sched, const struct xlvs_maglev_backend *b, s
 	uint64_t sum = 0;
 	size_t i;
 
-	if (xlvs_sched_least(sched))
+	if (xlvs_sched_counts(sched))
 		return n;
 	if (sched != XLVS_SCHED_RR && sched != XLVS_SCHED_WRR)
 		return 0;
@@ -104,12 +104,6 @@ static int list_build(uint32_t *table, uint32_t size, const struct xlvs_maglev_b
 	for (i = 0; i < size; i++)
 		table[i] = i < n ? b[i].real_id : XLVS_REAL_NONE;
 	return 0;
-}
-
-bool xlvs_sched_least(uint8_t sched)
-{
-	return sched == XLVS_SCHED_LC || sched == XLVS_SCHED_WLC || sched == XLVS_SCHED_SED ||
-	       sched == XLVS_SCHED_NQ || sched == XLVS_SCHED_LBLC || sched == XLVS_SCHED_LBLCR;
 }
 
 /* IPVS ip_vs_sh_reassign(): deal the buckets out in order, `weight` at a time. */

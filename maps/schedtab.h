@@ -18,9 +18,6 @@
  * wrr the sum of the weights over their greatest common divisor; for lc, wlc,
  * sed, nq, lblc and lblcr the number of reals (xlvs_service.sched_len: the scan's length).
  */
-/* lc, wlc, sed, nq, lblc, lblcr: the data path scans the service's reals (bpf/load.h, bpf/lblc.h). */
-bool xlvs_sched_least(uint8_t sched);
-
 uint64_t xlvs_sched_period(uint8_t sched, const struct xlvs_maglev_backend *b, size_t n);
 
 /*
@@ -49,9 +46,10 @@ char *xlvs_sched_flags_str(uint8_t sched, uint32_t flags, char *buf, size_t size
 
 /*
  * Whether sched weighs its reals' connections (lc, wlc, sed, nq, lblc, lblcr):
- * their reals are XLVS_REAL_F_COUNTED and the data path keeps their
+ * their reals are XLVS_REAL_F_COUNTED, the data path keeps their
  * xlvs_real_load (docs/architecture.md, "Connection counts for
- * least-connection schedulers"). The one place that says which do.
+ * least-connection schedulers") and scans the service's reals, listed in
+ * its slice (at most XLVS_LEAST_MAX_REALS). The one place that says which do.
  */
 bool xlvs_sched_counts(uint8_t sched);
 

@@ -437,7 +437,7 @@ static void switch_sched(struct bench *b, uint8_t sched, uint32_t flags)
 	CHECK(!xlvs_sched_build(sched, ring, d->ring_size, be, n), "%s table", xlvs_sched_names[sched]);
 	CHECK(xlvs_ring_write(MAP_FD(&b->w, xlvs_ring), base, NULL, ring, d->ring_size) >= 0, "ring write");
 	free(ring);
-	set_counted(&b->w, be, n, xlvs_sched_least(sched));
+	set_counted(&b->w, be, n, xlvs_sched_counts(sched));
 	parse_addr(4, d->vip, k.addr);
 	CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_services), &k, &v), "service: %s", strerror(errno));
 	v.sched = sched;

@@ -58,7 +58,7 @@ TestSuite(sched, .init = setup, .fini = teardown);
 static void install(uint8_t sched, uint32_t flags, const uint32_t *weights, int n)
 {
 	uint8_t rflags = XLVS_REAL_F_ACTIVE | XLVS_REAL_F_NH_VALID |
-			 (xlvs_sched_least(sched) ? XLVS_REAL_F_COUNTED : 0);
+			 (xlvs_sched_counts(sched) ? XLVS_REAL_F_COUNTED : 0);
 	struct xlvs_maglev_backend b[NREALS];
 	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
 	struct xlvs_service s = {
