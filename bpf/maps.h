@@ -121,4 +121,39 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_config SEC(".maps");
 
+/* VS-NAT and FULLNAT replies (abi.h struct xlvs_nat_rev); the loader may resize it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct xlvs_flow);
+	__type(value, struct xlvs_nat_rev);
+	__uint(max_entries, XLVS_NAT_DEFAULT);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_nat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct xlvs_vip_key);
+	__type(value, __u32);
+	__uint(max_entries, XLVS_NAT_SRCS_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_nat_srcs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_vip_key);
+	__uint(max_entries, XLVS_SNAT_POOL_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_snat_pool SEC(".maps");
+
+/* Read by the tc program only; defined here so both programs pin the same map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct xlvs_hc_target);
+	__uint(max_entries, XLVS_HC_MARKS_MAX);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_hc_marks SEC(".maps");
+
 #endif /* XLVS_BPF_MAPS_H */

@@ -39,7 +39,12 @@ enum xlvs_family {
  *   dr       direct routing: rewrite MACs only
  *   tun      IP-in-IP; outer family = real's family (IPIP, IP6IP6, 4in6, 6in4)
  *   gue      GUE variant 1: UDP outer, inner IP packet directly after it
- *   nat, fullnat  reserved: the director drops them (fwd_unsupported)
+ *   nat      VS-NAT (ipvsadm -m): destination rewritten to the real's address
+ *            and port; the real routes its replies through the director,
+ *            which rewrites their source back to the VIP (xlvs_nat)
+ *   fullnat  as nat, and the client's source rewritten to an address and port
+ *            of the director's pool (xlvs_snat_pool), so replies come back
+ *            to the director whatever the real's routes
  *   local    the director itself serves (LVS's "localnode"): the packet goes
  *            up its own stack unchanged, counted for the real
  */
@@ -125,6 +130,8 @@ enum xlvs_timeout {
 #define XLVS_CFG_F_FRAG_DROP	(1u << 0)	/* drop IPv4/IPv6 fragments instead of passing them to the kernel */
 #define XLVS_CFG_F_IP4_OPT_DROP	(1u << 1)	/* drop IPv4 packets with options instead of forwarding them */
 #define XLVS_CFG_F_GW_FALLBACK	(1u << 2)	/* gw_mac is valid: use it when bpf_fib_lookup fails */
+#define XLVS_CFG_F_NAT		(1u << 3)	/* some real is nat/fullnat: TCP/UDP/ICMP not to a VIP */
+						/* from an address in xlvs_nat_srcs may be a reply (xlvs_nat) */
 
 /*
  * Drop reasons. Every XDP_DROP and every "not forwarded" outcome maps to one of
@@ -154,7 +161,10 @@ enum xlvs_timeout {
 	X(TOO_BIG_FAIL,		"too_big_fail")				\
 	X(NO_NEXTHOP,		"no_nexthop")				\
 	X(NO_TUN_SRC,		"no_tunnel_source")			\
-	X(NO_CONFIG,		"no_config")
+	X(NO_CONFIG,		"no_config")				\
+	X(SNAT_EXHAUSTED,	"snat_exhausted")			\
+	X(NO_SNAT_POOL,		"no_snat_pool")				\
+	X(NAT_FAIL,		"nat_fail")
 
 #define XLVS_X_ENUM(id, name) XLVS_DROP_##id,
 enum xlvs_drop_reason {
@@ -189,7 +199,14 @@ enum xlvs_drop_reason {
 	X(PASS_ICMP_MISADDR,	"pass_icmp_error_misaddressed")		\
 	X(PASS_LOCAL_REAL,	"pass_local_real")			\
 	X(PERSIST_HIT,		"persist_hit")				\
-	X(PERSIST_MISS,		"persist_miss")
+	X(PERSIST_MISS,		"persist_miss")				\
+	X(NAT_REPLY,		"nat_reply")				\
+	X(PASS_NAT_UNKNOWN,	"pass_nat_reply_unknown")		\
+	X(ICMP_ERR_NAT,		"icmp_error_nat_translated")		\
+	X(SNAT_REUSED,		"snat_port_reused")			\
+	X(SNAT_RETRY,		"snat_port_retry")			\
+	X(HC_STEERED,		"hc_steered")				\
+	X(HC_MARK_STALE,	"hc_mark_stale")
 
 #define XLVS_X_ENUM(id, name) XLVS_EV_##id,
 enum xlvs_event {
@@ -253,7 +270,7 @@ struct xlvs_real {
 	__u8 nh_mac[6];		/* next hop: the real itself for DR, the tunnel's next hop otherwise */
 	__be16 gue_port;	/* GUE destination port; 0 = xlvs_config.gue_port */
 	__u8 nh_smac[6];	/* our MAC on nh_ifindex */
-	__u16 pad2;
+	__be16 port;		/* nat, fullnat: the real's port; 0 = the packet's destination port */
 	__u32 nh_ifindex;	/* egress ifindex for nh_mac; 0 = the ingress interface */
 	__u32 weight;		/* for weighted schedulers and listings */
 	__u32 gen;		/* bumped whenever this id is given to another real (or service): */
@@ -407,9 +424,65 @@ struct xlvs_conn {
 	__u32 last_seen;	/* low 32 bits of jiffies (bpf_jiffies64 is inlined, clock helpers are not) */
 	__be32 isn;		/* the client's initial sequence number, in state SYN */
 	__u8 state;		/* enum xlvs_conn_state */
-	__u8 pad[3];
+	__u8 snat_idx;		/* fullnat: the client's new source, xlvs_snat_pool[snat_idx] ... */
+	__be16 snat_port;	/* ... and this port (0: not fullnat) */
 };
 XLVS_ABI_SIZE(struct xlvs_conn, 24);	/* docs/architecture.md: 24 bytes */
+
+/*
+ * xlvs_nat: LRU_HASH (struct xlvs_flow of a reply as the real sends it: src =
+ * real address and port, dst = the client's (nat) or the pool's (fullnat)
+ * address and port) -> struct xlvs_nat_rev: what the reply becomes, and the
+ * forward entry (client -> VIP, in xlvs_conns) it belongs to. Written with the
+ * forward entry; a reply whose forward entry is gone or names another real
+ * generation is not translated. For fullnat the key's uniqueness is what
+ * keeps two clients off one pool address and port towards a real.
+ */
+#define XLVS_NAT_DEFAULT	XLVS_CONNS_DEFAULT	/* xlvs_nat entries unless the loader resizes */
+struct xlvs_nat_rev {
+	__be32 vaddr[4];	/* the VIP: the reply's new source */
+	__be32 caddr[4];	/* the client: the reply's new destination (nat: unchanged) */
+	__be16 vport;
+	__be16 cport;
+	__u32 real_id;		/* with real_gen: the exact real, as in struct xlvs_conn */
+	__u32 real_gen;
+};
+XLVS_ABI_SIZE(struct xlvs_nat_rev, 44);
+
+/*
+ * xlvs_nat_srcs: HASH (struct xlvs_vip_key: a nat/fullnat real's address) ->
+ * __u32 (how many such reals have it). Only packets from these addresses are
+ * looked up in xlvs_nat, so other traffic to the director pays one lookup in
+ * a small table, and a miss from one of them is counted (pass_nat_reply_unknown).
+ */
+#define XLVS_NAT_SRCS_MAX	XLVS_MAX_REALS
+
+/*
+ * xlvs_snat_pool: ARRAY index -> struct xlvs_vip_key: fullnat's source
+ * addresses. IPv4 ones at [snat4_first, snat4_first + snat4_count), IPv6 ones
+ * at [snat6_first, ...) (struct xlvs_config); ports snat_port_lo..hi. A new
+ * flow tries XLVS_SNAT_TRIES (address, port) pairs from its hash and drops
+ * (snat_exhausted) when every one is held by a live connection to that real.
+ */
+#define XLVS_SNAT_POOL_MAX	64
+#define XLVS_SNAT_TRIES		8
+#define XLVS_SNAT_PORT_LO	1024
+#define XLVS_SNAT_PORT_HI	65535
+
+/*
+ * xlvs_hc_marks: HASH (__u32 socket mark) -> struct xlvs_hc_target. xlvsd's
+ * health checks of a tun/gue/dr real connect to the VIP with SO_MARK set to
+ * a mark of their own (hc_mark_value | n, within hc_mark_mask); the tc program
+ * (bpf/xlvs_tc.bpf.c) on the egress interface sends such packets to that real
+ * as client traffic goes: encapsulated, or with its MAC. A mark whose target's
+ * generation no longer matches is not followed (hc_mark_stale).
+ */
+#define XLVS_HC_MARKS_MAX	XLVS_MAX_REALS
+struct xlvs_hc_target {
+	__u32 real_id;
+	__u32 real_gen;
+};
+XLVS_ABI_SIZE(struct xlvs_hc_target, 8);	/* docs/architecture.md: 24 bytes */
 
 /* xlvs_svc_stats (PERCPU_ARRAY by service id) and xlvs_real_stats (by real id). */
 struct xlvs_counters {
@@ -440,8 +513,16 @@ struct xlvs_config {
 	__be32 src6[4];		/* outer source for IPv6 tunnels */
 	__u32 hz;		/* jiffies per second, measured by xlvsd; 0 = entries never expire */
 	__u32 timeout[XLVS_TO_MAX]; /* connection lifetimes in seconds, by enum xlvs_timeout */
+	__u8 snat4_first;	/* fullnat pool: IPv4 addresses in xlvs_snat_pool */
+	__u8 snat4_count;
+	__u8 snat6_first;	/* ... and IPv6 ones */
+	__u8 snat6_count;
+	__u16 snat_port_lo;	/* fullnat source ports, host order, lo <= hi */
+	__u16 snat_port_hi;
+	__u32 hc_mark_mask;	/* health-check socket marks: (mark & mask) == value */
+	__u32 hc_mark_value;	/* 0 and 0: no steering */
 };
-XLVS_ABI_SIZE(struct xlvs_config, 60);
+XLVS_ABI_SIZE(struct xlvs_config, 76);
 
 /* ---- real-server decapsulation (bpf/xlvs_decap.bpf.c) ----------------------- */
 
