@@ -23,8 +23,8 @@ bool xlvs_hc_mark_range_ok(uint32_t value, uint32_t mask, char *msg, size_t size
 	if (free_bits & (free_bits + 1))
 		snprintf(msg, size, "mask 0x%08x is not contiguous high bits (e.g. 0xffff0000)", mask);
 	else if (free_bits < (1u << MARK_FREE_BITS_MIN) - 1 || !mask)
-		snprintf(msg, size, "mask 0x%08x leaves fewer than %d bits for the marks (at most 0x%08x)", mask,
-			 MARK_FREE_BITS_MIN, 0xffffffffu << MARK_FREE_BITS_MIN);
+		snprintf(msg, size, "mask 0x%08x leaves fewer than %d bits for the marks (at most 0x%08x)",
+			 mask, MARK_FREE_BITS_MIN, 0xffffffffu << MARK_FREE_BITS_MIN);
 	else if (value & free_bits)
 		snprintf(msg, size, "value 0x%08x has bits outside mask 0x%08x", value, mask);
 	else if (!value)
@@ -53,8 +53,8 @@ static int prune(struct xlvs_maps *m, const struct xlvs_real *reals, uint32_t va
 	uint32_t *keys, n, i;
 	int err;
 
-	err = map_dump(m->hc_marks, sizeof(*keys), sizeof(*tgt), XLVS_HC_MARKS_MAX, (void **)&keys, (void **)&tgt,
-		       &n);
+	err = map_dump(m->hc_marks, sizeof(*keys), sizeof(*tgt), XLVS_HC_MARKS_MAX, (void **)&keys,
+		       (void **)&tgt, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n && !err; i++) {
@@ -118,7 +118,8 @@ static int assign(struct xlvs_maps *m, const struct xlvs_real *reals, uint32_t v
 	return err;
 }
 
-int xlvs_hc_marks_sync(struct xlvs_maps *m, uint32_t value, uint32_t mask, uint32_t *cursor, uint32_t *mark_of)
+int xlvs_hc_marks_sync(struct xlvs_maps *m, uint32_t value, uint32_t mask, uint32_t *cursor,
+		       uint32_t *mark_of)
 {
 	uint32_t *owner = mark_of ? mark_of : calloc(XLVS_MAX_REALS, sizeof(*owner));
 	uint8_t *used = calloc(XLVS_HC_MARK_SPAN / 8, 1);

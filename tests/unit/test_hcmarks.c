@@ -50,7 +50,8 @@ Test(hcmarks, config_keys)
 	struct xlvs_spec s;
 	char msg[300];
 
-	parse(IF "health_via_forwarding: false\nhealth_mark: 0x12340000/0xfffe0000\n", &s, msg, sizeof(msg), 0);
+	parse(IF "health_via_forwarding: false\nhealth_mark: 0x12340000/0xfffe0000\n", &s, msg, sizeof(msg),
+	      0);
 	cr_expect(s.global.health_direct);
 	cr_expect_eq(s.global.hc_mark_value, 0x12340000u);
 	cr_expect_eq(s.global.hc_mark_mask, 0xfffe0000u);
@@ -82,26 +83,26 @@ Test(hcmarks, config_errors)
 {
 	config_error(IF "health_via_forwarding: yes\n",
 		     FILE_NAME ":2:24: health_via_forwarding: boolean expected (true or false), got 'yes'");
-	config_error(IF "health_mark: 0x584c0000\n",
-		     FILE_NAME ":2:14: health_mark: '0x584c0000' is not VALUE/MASK (e.g. 0x584c0000/0xffff0000)");
-	config_error(IF "health_mark: 0x584c0000/0xffff0000x\n",
-		     FILE_NAME
-		     ":2:14: health_mark: '0x584c0000/0xffff0000x' is not VALUE/MASK (e.g. 0x584c0000/0xffff0000)");
-	config_error(IF "health_mark: 0x584c0000/0x1ffffffff\n",
-		     FILE_NAME
-		     ":2:14: health_mark: '0x584c0000/0x1ffffffff' is not VALUE/MASK (e.g. 0x584c0000/0xffff0000)");
-	config_error(IF "health_mark: 0x584c0000/0xff0f0000\n",
-		     FILE_NAME ":2:14: health_mark: mask 0xff0f0000 is not contiguous high bits (e.g. 0xffff0000)");
-	config_error(IF "health_mark: 0x584c0000/0xffffff00\n",
-		     FILE_NAME ":2:14: health_mark: mask 0xffffff00 leaves fewer than 16 bits for the marks (at "
-			       "most 0xffff0000)");
+	config_error(IF "health_mark: 0x584c0000\n", FILE_NAME
+		     ":2:14: health_mark: '0x584c0000' is not VALUE/MASK (e.g. 0x584c0000/0xffff0000)");
+	config_error(
+		IF "health_mark: 0x584c0000/0xffff0000x\n", FILE_NAME
+		":2:14: health_mark: '0x584c0000/0xffff0000x' is not VALUE/MASK (e.g. 0x584c0000/0xffff0000)");
+	config_error(
+		IF "health_mark: 0x584c0000/0x1ffffffff\n", FILE_NAME
+		":2:14: health_mark: '0x584c0000/0x1ffffffff' is not VALUE/MASK (e.g. 0x584c0000/0xffff0000)");
+	config_error(IF "health_mark: 0x584c0000/0xff0f0000\n", FILE_NAME
+		     ":2:14: health_mark: mask 0xff0f0000 is not contiguous high bits (e.g. 0xffff0000)");
+	config_error(IF "health_mark: 0x584c0000/0xffffff00\n", FILE_NAME
+		     ":2:14: health_mark: mask 0xffffff00 leaves fewer than 16 bits for the marks (at "
+		     "most 0xffff0000)");
 	config_error(IF "health_mark: 0x584c0001/0xffff0000\n",
 		     FILE_NAME ":2:14: health_mark: value 0x584c0001 has bits outside mask 0xffff0000");
-	config_error(IF "health_mark: 0/0xffff0000\n",
-		     FILE_NAME ":2:14: health_mark: value 0 would make a mark 0, which every unmarked packet has");
-	config_error(IF "health_mark: 0/0\n",
-		     FILE_NAME ":2:14: health_mark: mask 0x00000000 leaves fewer than 16 bits for the marks (at "
-			       "most 0xffff0000)");
+	config_error(IF "health_mark: 0/0xffff0000\n", FILE_NAME
+		     ":2:14: health_mark: value 0 would make a mark 0, which every unmarked packet has");
+	config_error(IF "health_mark: 0/0\n", FILE_NAME
+		     ":2:14: health_mark: mask 0x00000000 leaves fewer than 16 bits for the marks (at "
+		     "most 0xffff0000)");
 }
 
 /* ---- marks ---- */
@@ -204,7 +205,8 @@ Test(hcmarks, freed_with_the_real_and_not_reused_at_once)
 	put_real(1, XLVS_FWD_TUN, XLVS_REAL_F_ACTIVE, 2);
 	sync_ok(VALUE, MASK);
 	cr_expect_eq(M.mark_of[0], 0);
-	cr_expect_eq(M.mark_of[1], 0x584c0003u, "the new real gets a fresh mark, not 0x584c0002 of the old one");
+	cr_expect_eq(M.mark_of[1], 0x584c0003u,
+		     "the new real gets a fresh mark, not 0x584c0002 of the old one");
 	expect_entry(0x584c0003u, 1, 2);
 	cr_expect_eq(nr_entries(), 1);
 }
@@ -244,7 +246,8 @@ Test(hcmarks, adopted_marks_kept_duplicates_dropped)
 	cr_assert_eq(bpf_map_update_elem(M.m.hc_marks, &a, &t, 0), 0);
 	cr_assert_eq(bpf_map_update_elem(M.m.hc_marks, &b, &t, 0), 0);
 	sync_ok(VALUE, MASK);
-	cr_expect(M.mark_of[0] == a || M.mark_of[0] == b, "real 0 keeps an adopted mark, got 0x%08x", M.mark_of[0]);
+	cr_expect(M.mark_of[0] == a || M.mark_of[0] == b, "real 0 keeps an adopted mark, got 0x%08x",
+		  M.mark_of[0]);
 	cr_expect_eq(nr_entries(), 1);
 }
 
