@@ -170,8 +170,8 @@ static int build_table(struct xlvsd *d, bool verbose)
 			if (verbose)
 				log_warn("health_via_forwarding: service %s %s:%u is checked at its reals' own "
 					 "addresses: %s (docs/health.md)",
-					 xlvs_svc_proto_name(e.proto), xlvs_addr_str(&e.vip, a, sizeof(a)), e.vport,
-					 no);
+					 xlvs_svc_proto_name(e.proto), xlvs_addr_str(&e.vip, a, sizeof(a)),
+					 e.vport, no);
 			continue;
 		}
 		for (j = 0; j < ss->nr_reals; j++) {
@@ -211,7 +211,8 @@ void xlvsd_steer_update(struct xlvsd *d, bool verbose)
 	s->synced = on;
 	err = build_table(d, verbose);
 	if (err) {
-		log_warn("health_via_forwarding: %s: every real is checked at its own address", strerror(-err));
+		log_warn("health_via_forwarding: %s: every real is checked at its own address",
+			 strerror(-err));
 		free(s->v);
 		s->v = NULL;
 		s->n = 0;
