@@ -281,6 +281,20 @@ void xlvs_sweep_reconcile(struct xlvs_sweep *s);
 /* Whether a counting pass is asked for or in progress. */
 bool xlvs_sweep_reconciling(const struct xlvs_sweep *s);
 
+/*
+ * xlvs_nat's sweep, alongside the connection sweep: each step reads on over
+ * at most max(budget, 256) reply entries and deletes those whose connection
+ * (the client -> VIP entry rebuilt from the value) is gone, expired, made for
+ * another real or generation, or (fullnat) holds another source port: so a
+ * fullnat source port is free again once its connection ends, not when the
+ * LRU gets to it. st: scanned, expired (found dead), deleted, passes.
+ */
+struct xlvs_nat_sweep;
+struct xlvs_nat_sweep *xlvs_nat_sweep_new(void);
+void xlvs_nat_sweep_free(struct xlvs_nat_sweep *s);
+int xlvs_nat_sweep_step(struct xlvs_maps *m, struct xlvs_nat_sweep *s, uint32_t budget,
+			struct xlvs_sweep_stats *st);
+
 /* The scheduler's count of a real's connections (xlvs_real_load), as the data path keeps it. */
 int xlvs_real_load_read(struct xlvs_maps *m, uint32_t real_id, struct xlvs_real_load *l);
 
