@@ -539,17 +539,28 @@ static void reply_passes(const struct pkt_spec *spec)
 	cr_expect_eq(verdict, XDP_PASS, "reply from %s: verdict %d", spec->src, verdict);
 	cr_expect_eq(out_len, in_len);
 	cr_expect_eq(memcmp(out, in, in_len), 0, "reply from %s changed", spec->src);
-	cr_expect_eq(world_event(&w, XLVS_EV_PASS_NO_SERVICE), 1, "reply from %s: pass_no_service", spec->src);
+	cr_expect_eq(world_event(&w, XLVS_EV_PASS_NO_SERVICE), 1, "reply from %s: pass_no_service",
+		     spec->src);
 	cr_expect_eq(world_drops_total(&w), 0);
 	world_close(&w);
 }
 
 Test(tc, check_replies_from_the_vip_pass_to_the_director)
 {
-	struct pkt_spec v4 = { .family = 4, .proto = IPPROTO_TCP, .src = "198.18.0.11", .dst = STD_SRC4,
-			       .sport = 80, .dport = DIRECTOR, .tcp_flags = TH_SYN | TH_ACK };
-	struct pkt_spec v6 = { .family = 6, .proto = IPPROTO_TCP, .src = "2001:db8::11", .dst = STD_SRC6,
-			       .sport = 80, .dport = DIRECTOR, .tcp_flags = TH_SYN | TH_ACK };
+	struct pkt_spec v4 = { .family = 4,
+			       .proto = IPPROTO_TCP,
+			       .src = "198.18.0.11",
+			       .dst = STD_SRC4,
+			       .sport = 80,
+			       .dport = DIRECTOR,
+			       .tcp_flags = TH_SYN | TH_ACK };
+	struct pkt_spec v6 = { .family = 6,
+			       .proto = IPPROTO_TCP,
+			       .src = "2001:db8::11",
+			       .dst = STD_SRC6,
+			       .sport = 80,
+			       .dport = DIRECTOR,
+			       .tcp_flags = TH_SYN | TH_ACK };
 
 	reply_passes(&v4);
 	reply_passes(&v6);
