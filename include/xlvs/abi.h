@@ -482,7 +482,7 @@ struct xlvs_hc_target {
 	__u32 real_id;
 	__u32 real_gen;
 };
-XLVS_ABI_SIZE(struct xlvs_hc_target, 8);	/* docs/architecture.md: 24 bytes */
+XLVS_ABI_SIZE(struct xlvs_hc_target, 8);
 
 /* xlvs_svc_stats (PERCPU_ARRAY by service id) and xlvs_real_stats (by real id). */
 struct xlvs_counters {
