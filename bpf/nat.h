@@ -26,8 +26,11 @@
 #include "conntrack.h"
 #include "csum.h"
 
-/* The transport header lies within an XDP frame (one page): a bound the verifier can use. */
-#define NAT_L4_OFF_MAX	4096
+/*
+ * Offsets into the frame are below a page: the program takes single-buffer
+ * frames only (no BPF_F_XDP_HAS_FRAGS), whose data fits in one page.
+ */
+#define NAT_PKT_OFF_MASK 0xfff
 /* Try i of a fullnat allocation mixes this into the flow hash (2^32 / golden ratio). */
 #define SNAT_TRY_MIX	0x9e3779b9u
 
@@ -305,15 +308,25 @@ XLVS_INLINE int nat_reply_tuple(const struct pkt *p, struct nat_tuple *nt)
 
 /* ---- the rewrite ----------------------------------------------------------- */
 
+/*
+ * An offset into the frame with a bound the verifier keeps: 6.1's verifier
+ * loses a compare's bound when clang tests one register copy and adds
+ * another to the packet pointer (6.18 does not), and a packet pointer whose
+ * offset may reach 0xffff never gets a range. A mask on the register that is
+ * added, kept there by the barrier, works on both; it changes no offset of
+ * a frame the program can be given (NAT_PKT_OFF_MASK).
+ */
+XLVS_INLINE __u32 pkt_off(__u32 off)
+{
+	barrier_var(off);
+	return off & NAT_PKT_OFF_MASK;
+}
+
 /* The transport header with len bytes checked, or NULL. */
 XLVS_INLINE void *l4_header(void *data, void *end, const struct pkt *p, __u32 len)
 {
-	__u32 off = p->l4_off;
-	void *l4;
+	void *l4 = data + pkt_off(p->l4_off);
 
-	if (off > NAT_L4_OFF_MAX)
-		return NULL;
-	l4 = data + off;
 	if (l4 + len > end)
 		return NULL;
 	return l4;
@@ -405,12 +418,12 @@ XLVS_INLINE __u64 nat_quote_l4(void *data, void *end, const struct pkt *p, __u32
 {
 	bool tcp = p->flow.proto == IPPROTO_TCP;
 	__u32 field = tcp ? __builtin_offsetof(struct tcphdr, check) : __builtin_offsetof(struct udphdr, check);
-	__be32 *l4 = data + off;
+	__be32 *l4 = data + pkt_off(off);
 	__sum16 *sum = NULL;
 	__u64 d;
 	__u16 old;
 
-	if (off > NAT_L4_OFF_MAX || (void *)(l4 + 1) > end)
+	if ((void *)(l4 + 1) > end)
 		return 0;
 	d = csum_delta(l4, (const __be32 *)ports, 1);
 	*l4 = *(const __be32 *)ports;
@@ -444,12 +457,9 @@ XLVS_INLINE int nat_rewrite_icmp(struct xdp_md *ctx, const struct pkt *p, const 
 	void *end = (void *)(long)ctx->data_end;
 	__be16 ports[2] = { nt->dport, nt->sport };
 	__u32 l2 = pkt_l2_len(p), off = p->l4_off;
-	struct icmphdr *ic;
+	struct icmphdr *ic = data + pkt_off(off);
 	__u64 d, d_in;
 
-	if (off > NAT_L4_OFF_MAX)
-		return -1;
-	ic = data + off;
 	if ((void *)(ic + 1) > end)
 		return -1;
 	if (p->flow.family == XLVS_AF_INET) {
