@@ -220,14 +220,20 @@ XLVS_INLINE int tunnel_xmit(struct xdp_md *ctx, const struct pkt *p, const struc
 			  r->addr, XLVS_DROP_ENCAP_FAIL);
 }
 
+/* Is there an outer source address for real r's tunnel? */
+XLVS_INLINE bool tun_src_set(const struct xlvs_real *r, const struct xlvs_config *cfg)
+{
+	return r->family == XLVS_AF_INET6 ? cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3]
+					  : cfg->src4;
+}
+
 /* Can the packet be encapsulated for real r, olen bytes more? XLVS_CONT or the verdict. */
 XLVS_INLINE int encap_check(struct xdp_md *ctx, const struct pkt *p, const struct xlvs_real *r,
 			    const struct xlvs_config *cfg, __u32 olen)
 {
 	if (cfg->tun_mtu && p->l3_len + olen > cfg->tun_mtu)
 		return too_big(ctx, p, cfg->tun_mtu - olen);
-	if (r->family == XLVS_AF_INET6 ? !(cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3])
-				       : !cfg->src4)
+	if (!tun_src_set(r, cfg))
 		return drop(XLVS_DROP_NO_TUN_SRC);
 	if (r->family != XLVS_AF_INET && r->family != XLVS_AF_INET6)
 		return drop(XLVS_DROP_BAD_REAL);
@@ -254,6 +260,53 @@ XLVS_INLINE int encap_push(struct xdp_md *ctx, __u32 l2, __u32 olen, __be16 prot
 	return 0;
 }
 
+/* Outer header bytes for real r: IPv4 or IPv6, plus UDP for GUE. */
+XLVS_INLINE __u32 outer_len(const struct xlvs_real *r)
+{
+	return ip_hdr_len(r->family) + (r->fwd == XLVS_FWD_GUE ? sizeof(struct udphdr) : 0);
+}
+
+/*
+ * The outer headers for real r at data + l2, where encap room of outer_len()
+ * bytes was made; the XDP and the tc program share them. lco: inner is the
+ * inner packet's sum (inner_csum()), for GUE over IPv6. false if out of bounds.
+ */
+XLVS_INLINE bool write_outer(void *data, void *end, __u32 l2, const struct pkt *p, const struct target *t,
+			     const struct xlvs_config *cfg, bool lco, __u64 inner)
+{
+	const struct xlvs_real *r = t->real;
+	bool v6 = r->family == XLVS_AF_INET6;
+	__u32 iplen = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	__u32 olen = outer_len(r);
+	__u8 proto = p->flow.family == XLVS_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	struct udphdr *uh = NULL;
+
+	if (r->fwd == XLVS_FWD_GUE) {
+		uh = data + l2 + iplen;
+		if ((void *)(uh + 1) > end)
+			return false;
+		write_outer_udp(uh, p, t, cfg);
+		proto = IPPROTO_UDP;
+	}
+	if (v6) {
+		struct ipv6hdr *o = data + l2;
+
+		if ((void *)(o + 1) > end)
+			return false;
+		write_outer_ip6(o, p, r, cfg, proto, olen - iplen + p->l3_len, t->hash);
+		/* Without the shortcut: zero, as RFC 6935 allows for tunnels. */
+		if (uh && lco)
+			uh->check = gue_udp_csum6(o, uh, inner);
+	} else {
+		struct iphdr *o = data + l2;
+
+		if ((void *)(o + 1) > end)
+			return false;
+		write_outer_ip4(o, p, r, cfg, proto, olen + p->l3_len, t->hash);
+	}
+	return true;
+}
+
 /*
  * TUN and GUE: one outer IPv4 or IPv6 header (then UDP for GUE) in front of
  * the packet. GUE over IPv6 needs a UDP checksum: inner_csum() sums the inner
@@ -263,12 +316,8 @@ XLVS_INLINE int fwd_tunnel(struct xdp_md *ctx, const struct pkt *p, const struct
 			   const struct xlvs_config *cfg)
 {
 	const struct xlvs_real *r = t->real;
-	bool gue = r->fwd == XLVS_FWD_GUE, v6 = r->family == XLVS_AF_INET6;
-	__u32 iplen = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
-	__u32 olen = iplen + (gue ? sizeof(struct udphdr) : 0), l2 = pkt_l2_len(p);
-	__u8 proto = p->flow.family == XLVS_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
-	struct udphdr *uh = NULL;
-	void *data, *end;
+	bool v6 = r->family == XLVS_AF_INET6;
+	__u32 olen = outer_len(r), l2 = pkt_l2_len(p);
 	__u64 inner = 0;
 	bool lco = false;
 	int rc;
@@ -276,35 +325,12 @@ XLVS_INLINE int fwd_tunnel(struct xdp_md *ctx, const struct pkt *p, const struct
 	rc = encap_check(ctx, p, r, cfg, olen);
 	if (rc != XLVS_CONT)
 		return rc;
-	if (gue && v6)
+	if (r->fwd == XLVS_FWD_GUE && v6)
 		lco = inner_csum((void *)(long)ctx->data, (void *)(long)ctx->data_end, p, l2, &inner);
 	if (encap_push(ctx, l2, olen, bpf_htons(v6 ? ETH_P_IPV6 : ETH_P_IP)))
 		return drop(XLVS_DROP_ENCAP_FAIL);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (gue) {
-		uh = data + l2 + iplen;
-		if ((void *)(uh + 1) > end)
-			return drop(XLVS_DROP_ENCAP_FAIL);
-		write_outer_udp(uh, p, t, cfg);
-		proto = IPPROTO_UDP;
-	}
-	if (v6) {
-		struct ipv6hdr *o = data + l2;
-
-		if ((void *)(o + 1) > end)
-			return drop(XLVS_DROP_ENCAP_FAIL);
-		write_outer_ip6(o, p, r, cfg, proto, olen - iplen + p->l3_len, t->hash);
-		/* Without the shortcut: zero, as RFC 6935 allows for tunnels. */
-		if (uh && lco)
-			uh->check = gue_udp_csum6(o, uh, inner);
-	} else {
-		struct iphdr *o = data + l2;
-
-		if ((void *)(o + 1) > end)
-			return drop(XLVS_DROP_ENCAP_FAIL);
-		write_outer_ip4(o, p, r, cfg, proto, olen + p->l3_len, t->hash);
-	}
+	if (!write_outer((void *)(long)ctx->data, (void *)(long)ctx->data_end, l2, p, t, cfg, lco, inner))
+		return drop(XLVS_DROP_ENCAP_FAIL);
 	return tunnel_xmit(ctx, p, t, cfg);
 }
 
@@ -324,9 +350,13 @@ XLVS_INLINE int fwd_nat(struct xdp_md *ctx, const struct pkt *p, const struct ta
 
 	if (rc != XLVS_CONT)
 		return rc;
-	/* ICMP errors about nat flows: not translated yet */
-	if ((p->flags & PKT_F_ICMP_ERR) || nat_rewrite(ctx, p, &nt))
+	if (p->flags & PKT_F_ICMP_ERR) {
+		if (nat_rewrite_icmp(ctx, p, &nt, t->real->fwd == XLVS_FWD_FULLNAT))
+			return drop(XLVS_DROP_NAT_FAIL);
+		count_event(XLVS_EV_ICMP_ERR_NAT);
+	} else if (nat_rewrite(ctx, p, &nt)) {
 		return drop(XLVS_DROP_NAT_FAIL);
+	}
 	return route_xmit(ctx, p, t, cfg, p->flow.family, nt.src, nt.dst, XLVS_DROP_NAT_FAIL);
 }
 
@@ -337,16 +367,20 @@ XLVS_INLINE int fwd_nat(struct xdp_md *ctx, const struct pkt *p, const struct ta
 XLVS_INLINE int nat_reply(struct xdp_md *ctx, const struct pkt *p, const struct xlvs_config *cfg)
 {
 	struct nat_tuple nt;
-	int rc;
+	int rc = nat_reply_tuple(p, &nt);
 
-	if (p->flags & PKT_F_ICMP_ERR)	/* not translated yet */
-		return pass(XLVS_EV_PASS_NO_SERVICE);
-	rc = nat_reply_tuple(p, &nt);
 	if (rc != XLVS_CONT)
 		return rc;
-	if (nat_rewrite(ctx, p, &nt))
+	if (p->flags & PKT_F_ICMP_ERR) {
+		/* about a packet of the client's (its flow reversed is the reply's) */
+		if (nat_rewrite_icmp(ctx, p, &nt, true))
+			return drop(XLVS_DROP_NAT_FAIL);
+		count_event(XLVS_EV_ICMP_ERR_NAT);
+	} else if (nat_rewrite(ctx, p, &nt)) {
 		return drop(XLVS_DROP_NAT_FAIL);
-	count_event(XLVS_EV_NAT_REPLY);
+	} else {
+		count_event(XLVS_EV_NAT_REPLY);
+	}
 	return route_xmit(ctx, p, NULL, cfg, p->flow.family, nt.src, nt.dst, XLVS_DROP_NAT_FAIL);
 }
 

@@ -59,6 +59,8 @@ static const struct key top_keys[] = {
 	  .min = CONNS_MIN,
 	  .max = CONNS_MAX },
 	{ .name = "metrics", .fn = cf_key_metrics },
+	{ .name = "health_via_forwarding", .fn = cf_key_health_fwd },
+	{ .name = "health_mark", .fn = cf_key_health_mark },
 	{ .name = "fullnat", .fn = cf_key_fullnat },
 	{ .name = "timeouts", .fn = cf_key_timeouts, G(timeout_s) },
 	{ .name = "services", .fn = cf_key_services },
@@ -109,6 +111,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 	g->tun_mtu = TUN_MTU_DEFAULT;
 	g->gue_port = XLVS_GUE_PORT_DEFAULT;
 	g->conn_table_size = XLVS_CONNS_DEFAULT;
+	g->hc_mark_value = XLVS_HC_MARK_VALUE_DEFAULT;
+	g->hc_mark_mask = XLVS_HC_MARK_MASK_DEFAULT;
 	g->snat_port_lo = XLVS_SNAT_PORT_LO;
 	g->snat_port_hi = XLVS_SNAT_PORT_HI;
 	err = cf_walk(c, root, "at top level", top_keys, sizeof(top_keys) / sizeof(top_keys[0]), NULL, g, &s);

@@ -295,6 +295,8 @@ Test(save, text_exact)
 				   "fragments: pass\n"
 				   "ip_options: forward\n"
 				   "conn_table_size: 262144\n"
+				   "health_via_forwarding: true\n"
+				   "health_mark: \"0x584c0000/0xffff0000\"\n"
 				   "services:\n"
 				   "  - vip: \"198.18.0.10\"\n"
 				   "    port: 80\n"
