@@ -89,6 +89,13 @@ enum row_id {
 	R_NEW_WLC_256,
 	R_NEW_PERSIST_HIT,
 	R_NEW_PERSIST_MISS,
+	R_DR_64K,
+	R_NAT_NEW,
+	R_NAT_64K,
+	R_NAT_RET_64K,
+	R_FNAT_NEW,
+	R_FNAT_64K,
+	R_FNAT_RET_64K,
 	R_MAX,
 };
 
@@ -127,6 +134,22 @@ static const struct {
 	/* persistence (bpf/persist.h) before Maglev: the template's lookup, and its write on a miss */
 	[R_NEW_PERSIST_HIT] = { "new_flow_persist_hit", 405 },
 	[R_NEW_PERSIST_MISS] = { "new_flow_persist_miss", 405 },
+	/* issue 12: NAT and FULLNAT on SVC_DR4's service and reals, reported as ratios to DR's rows */
+	[R_DR_64K] = { "dr_established_64k", 0 },
+	[R_NAT_NEW] = { "nat_new_flow", 0 },
+	[R_NAT_64K] = { "nat_established_64k", 0 },
+	[R_NAT_RET_64K] = { "nat_return_64k", 0 },
+	[R_FNAT_NEW] = { "fullnat_new_flow", 0 },
+	[R_FNAT_64K] = { "fullnat_established_64k", 0 },
+	[R_FNAT_RET_64K] = { "fullnat_return_64k", 0 },
+};
+
+/* The NAT rows against the DR rows of the same run (ns above the floor). */
+static const struct {
+	enum row_id row, dr;
+} nat_ratios[] = {
+	{ R_NAT_NEW, R_NEW },  { R_NAT_64K, R_DR_64K },	 { R_NAT_RET_64K, R_DR_64K },
+	{ R_FNAT_NEW, R_NEW }, { R_FNAT_64K, R_DR_64K }, { R_FNAT_RET_64K, R_DR_64K },
 };
 
 struct result {
@@ -240,8 +263,8 @@ static void one_frame(struct frames *f, uint8_t family, const char *dst)
 	frame_put(f, 0, &s);
 }
 
-/* NEW_FLOWS SYNs to vip: 32768 clients in 198.18.128.0/17, two source ports each. */
-static void new_flow_frames(struct frames *f, const char *vip)
+/* NEW_FLOWS frames to vip: 32768 clients in 198.18.128.0/17, two source ports each. */
+static void client_frames(struct frames *f, const char *vip, uint8_t tcp_flags)
 {
 	char src[INET_ADDRSTRLEN];
 	struct pkt_spec s;
@@ -251,9 +274,15 @@ static void new_flow_frames(struct frames *f, const char *vip)
 	for (i = 0; i < NEW_FLOWS; i++) {
 		snprintf(src, sizeof(src), "198.18.%u.%u", 128 + ((i >> 8) & 127), i & 255);
 		s = tcp_spec(4, src, vip, (uint16_t)(10000 + (i >> 15)));
-		s.tcp_flags = TH_SYN;
+		s.tcp_flags = tcp_flags;
 		frame_put(f, i, &s);
 	}
+}
+
+/* The SYNs of NEW_FLOWS new flows. */
+static void new_flow_frames(struct frames *f, const char *vip)
+{
+	client_frames(f, vip, TH_SYN);
 }
 
 /* Delete the frames' flows; absent ones (never sent yet) are fine. */
@@ -531,6 +560,152 @@ static void measure_persistence(struct bench *b)
 	forget_flows_and_templates(b, &miss);
 	set_persistence(b, 0, 32);
 	frames_free(&f);
+}
+
+/* ---- NAT and FULLNAT -------------------------------------------------------- */
+
+#define SNAT_POOL_N 4 /* fullnat sources 198.18.0.2 .. 198.18.0.5: 8 tries from 4 x 64512 ports never fail */
+
+/*
+ * SVC_DR4's reals switched to another forwarding method, as the daemon writes them: the service,
+ * its Maglev ring and its reals stay, so a NAT row differs from its DR row by the method alone.
+ * nat and fullnat reals' addresses go into xlvs_nat_srcs (replies from them are looked up) and
+ * the config says NAT is in use; fullnat also gets a source pool.
+ */
+static void switch_fwd(struct bench *b, uint8_t fwd)
+{
+	const struct svc_def *d = &std_svcs[SVC_DR4];
+	bool nat = fwd == XLVS_FWD_NAT || fwd == XLVS_FWD_FULLNAT;
+	struct xlvs_config cfg;
+	struct xlvs_vip_key k;
+	struct xlvs_real r;
+	uint32_t i, one = 1;
+
+	for (i = 0; i < STD_REALS_MAX && d->reals[i].addr; i++) {
+		world_get_real(&b->w, std_real_id(SVC_DR4, (int)i), &r);
+		r.fwd = fwd;
+		world_set_real(&b->w, std_real_id(SVC_DR4, (int)i), &r);
+		k = (struct xlvs_vip_key){ .family = XLVS_AF_INET };
+		k.addr[0] = r.addr[0];
+		CHECK(nat ? !bpf_map_update_elem(MAP_FD(&b->w, xlvs_nat_srcs), &k, &one, 0)
+			  : !bpf_map_delete_elem(MAP_FD(&b->w, xlvs_nat_srcs), &k) || errno == ENOENT,
+		      "xlvs_nat_srcs: %s", strerror(errno));
+	}
+	for (i = 0; i < SNAT_POOL_N; i++) {
+		k = (struct xlvs_vip_key){ .family = XLVS_AF_INET };
+		k.addr[0] = htonl(0xc6120002u + i);
+		CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_snat_pool), &i, &k, 0), "xlvs_snat_pool: %s",
+		      strerror(errno));
+	}
+	world_get_config(&b->w, &cfg);
+	cfg.flags = nat ? cfg.flags | XLVS_CFG_F_NAT : cfg.flags & ~XLVS_CFG_F_NAT;
+	cfg.snat4_first = 0;
+	cfg.snat4_count = fwd == XLVS_FWD_FULLNAT ? SNAT_POOL_N : 0;
+	cfg.snat_port_lo = XLVS_SNAT_PORT_LO;
+	cfg.snat_port_hi = XLVS_SNAT_PORT_HI;
+	world_set_config(&b->w, &cfg);
+}
+
+/* Empty a hash map (untimed: between cycles of a new-flow row). */
+static void clear_map(int fd, size_t key_size)
+{
+	uint8_t key[64];
+
+	CHECK(key_size <= sizeof(key), "key of %zu bytes", key_size);
+	while (!bpf_map_get_next_key(fd, NULL, key))
+		CHECK(!bpf_map_delete_elem(fd, key), "clear map: %s", strerror(errno));
+}
+
+/* New NAT flows: their reply entries go with them, so fullnat's ports are free again. */
+static void forget_nat_flows(struct bench *b, const struct row *r)
+{
+	forget_flows(b, r);
+	clear_map(MAP_FD(&b->w, xlvs_nat), sizeof(struct xlvs_flow));
+}
+
+/* Frame i: the reply the real sends to flow i's client (nat) or pool source (fullnat). */
+static void reply_frames(struct bench *b, struct frames *f, const struct frames *fwd)
+{
+	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	struct xlvs_vip_key pool;
+	struct xlvs_conn c;
+	struct xlvs_real r;
+	struct pkt_spec s;
+	uint32_t i, idx;
+	uint16_t dport;
+
+	frames_alloc(f, fwd->n, true);
+	for (i = 0; i < fwd->n; i++) {
+		const struct xlvs_flow *fl = &fwd->flows[i];
+
+		CHECK(world_get_conn(&b->w, fl, &c), "flow %u has no connection entry", i);
+		world_get_real(&b->w, c.real_id, &r);
+		inet_ntop(AF_INET, r.addr, src, sizeof(src));
+		inet_ntop(AF_INET, fl->src, dst, sizeof(dst));
+		dport = ntohs(fl->sport);
+		if (c.snat_port) {
+			idx = c.snat_idx;
+			CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_snat_pool), &idx, &pool), "pool %u",
+			      idx);
+			inet_ntop(AF_INET, pool.addr, dst, sizeof(dst));
+			dport = ntohs(c.snat_port);
+		}
+		s = tcp_spec(4, src, dst, r.port ? ntohs(r.port) : 80);
+		s.dport = dport;
+		frame_put(f, i, &s);
+	}
+}
+
+/* Run every frame once (untimed): the program itself makes the flows established. */
+static void establish(struct bench *b, const struct frames *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->n; i++)
+		run1(b->w.prog_fd, f->buf + (size_t)i * STRIDE, f->len, XDP_TX, f->len, "establish", i);
+}
+
+/*
+ * SVC_DR4 with its reals forwarding by fwd: new flows, then NEW_FLOWS established flows cycled
+ * (their entries spread over the tables as live traffic's are), then for nat and fullnat the
+ * replies of those flows.
+ */
+static void measure_fwd(struct bench *b, uint8_t fwd, enum row_id new_row, enum row_id est_row,
+			enum row_id ret_row)
+{
+	bool nat = fwd != XLVS_FWD_DR;
+	struct frames f, ret;
+	struct row est = { .id = est_row, .verdict = XDP_TX, .ev = XLVS_EV_CONN_HIT, .f = &f };
+	struct row rep = { .id = ret_row, .verdict = XDP_TX, .ev = XLVS_EV_NAT_REPLY, .f = &ret };
+	struct row syn = {
+		.id = new_row, .verdict = XDP_TX, .ev = XLVS_EV_CONN_NEW, .f = &f, .reset = forget_nat_flows
+	};
+
+	switch_fwd(b, fwd);
+	if (nat) {
+		new_flow_frames(&f, std_svcs[SVC_DR4].vip);
+		measure(b, &syn);
+		forget_nat_flows(b, &syn);
+		frames_free(&f);
+	}
+	client_frames(&f, std_svcs[SVC_DR4].vip, TH_ACK);
+	establish(b, &f);
+	measure(b, &est);
+	if (nat) {
+		reply_frames(b, &ret, &f);
+		measure(b, &rep);
+		frames_free(&ret);
+	}
+	forget_nat_flows(b, &est);
+	frames_free(&f);
+	switch_fwd(b, XLVS_FWD_DR);
+}
+
+static void measure_nat(struct bench *b)
+{
+	measure_fwd(b, XLVS_FWD_DR, R_MAX, R_DR_64K, R_MAX);
+	measure_fwd(b, XLVS_FWD_NAT, R_NAT_NEW, R_NAT_64K, R_NAT_RET_64K);
+	measure_fwd(b, XLVS_FWD_FULLNAT, R_FNAT_NEW, R_FNAT_64K, R_FNAT_RET_64K);
 }
 
 /* ---- extra configuration ----------------------------------------------------- */
@@ -831,6 +1006,7 @@ static void main_world(struct bench *b)
 	measure_new_flows(b, R_NEW, std_svcs[SVC_DR4].vip);
 	measure_schedulers(b);
 	measure_persistence(b);
+	measure_nat(b);
 	install_big_service(b);
 	measure_new_flows(b, R_NEW_4K, BIG_VIP);
 	measure_wlc_many(b);
@@ -899,6 +1075,25 @@ static void print_row(const struct bench *b, int id)
 		       s.above <= t ? "ok" : "over");
 }
 
+/* NAT row / DR row, both above their floors; 0 when either was not measured. */
+static double nat_ratio(const struct bench *b, size_t i)
+{
+	const struct result *r = &b->res[nat_ratios[i].row], *d = &b->res[nat_ratios[i].dr];
+
+	return r->done && d->done ? row_stats(r).above / row_stats(d).above : 0;
+}
+
+static void print_nat_ratios(const struct bench *b)
+{
+	size_t i;
+
+	printf("\nNAT against DR, same service, ring and reals (ns above the floor):\n");
+	for (i = 0; i < sizeof(nat_ratios) / sizeof(nat_ratios[0]); i++)
+		if (nat_ratio(b, i) > 0)
+			printf("  %-24s / %-24s %5.2f\n", row_info[nat_ratios[i].row].name,
+			       row_info[nat_ratios[i].dr].name, nat_ratio(b, i));
+}
+
 static void print_table(struct bench *b, const struct utsname *u, const char *date)
 {
 	int id;
@@ -915,6 +1110,7 @@ static void print_table(struct bench *b, const struct utsname *u, const char *da
 	for (id = 0; id < R_MAX; id++)
 		if (b->res[id].done)
 			print_row(b, id);
+	print_nat_ratios(b);
 	printf("\nmaglev ring build (userspace xlvs_maglev_build, %u slots):\n", BUILD_SIZE);
 	printf("  %4u reals: %7.3f ms (%.0f ns), mean of %u builds    target <= 1 ms  %s\n", BUILD_REALS,
 	       b->build_ns / 1e6, b->build_ns, b->builds, b->build_ns <= BUILD_TARGET_NS ? "ok" : "over");
@@ -956,6 +1152,23 @@ static void json_row(FILE *f, const struct bench *b, int id, bool last)
 	fprintf(f, " }%s\n", last ? "" : ",");
 }
 
+/* "nat_vs_dr": { "nat_new_flow/new_flow_dr": 1.23, ... } */
+static void json_nat_ratios(FILE *f, const struct bench *b)
+{
+	const char *sep = "";
+	size_t i;
+
+	fprintf(f, "  \"nat_vs_dr\": {");
+	for (i = 0; i < sizeof(nat_ratios) / sizeof(nat_ratios[0]); i++) {
+		if (nat_ratio(b, i) <= 0)
+			continue;
+		fprintf(f, "%s \"%s/%s\": %.3f", sep, row_info[nat_ratios[i].row].name,
+			row_info[nat_ratios[i].dr].name, nat_ratio(b, i));
+		sep = ",";
+	}
+	fprintf(f, " },\n");
+}
+
 static void json_head(FILE *f, const struct bench *b, const struct utsname *u, const char *date)
 {
 	fprintf(f, "{\n  \"date\": ");
@@ -976,6 +1189,7 @@ static void json_head(FILE *f, const struct bench *b, const struct utsname *u, c
 	fprintf(f, "  \"ring_build_ok\": %s,\n", b->build_ns <= BUILD_TARGET_NS ? "true" : "false");
 	fprintf(f, "  \"ring_build_4096_reals_ms\": %.4f,\n", b->build_big_ns / 1e6);
 	fprintf(f, "  \"run_time_s\": %.1f,\n", b->wall_s);
+	json_nat_ratios(f, b);
 }
 
 static void write_json(const struct bench *b, const struct utsname *u, const char *date)
