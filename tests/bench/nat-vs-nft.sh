@@ -2,23 +2,28 @@
 # SPDX-License-Identifier: GPL-2.0
 # NAT side by side (part of make bench; `make bench-nat` alone): the same namespaces, the same
 # three reals and the same workload through two directors in turn,
-#   nft   the kernel's own NAT load balancer: nftables DNAT with `jhash ... mod 3 map`, replies
-#         translated back by conntrack;
-#   xlvs  xlvsd with `forward: nat` (XDP, one-armed: XDP_TX both ways).
+#   nft           the kernel's own NAT load balancer: nftables DNAT with `jhash ... mod 3 map`,
+#                 replies translated back by conntrack;
+#   xlvs          xlvsd with `forward: nat` (XDP, one-armed: XDP_TX both ways);
+#   nft-fullnat   as nft, plus SNAT of the client to the director's pool 198.18.0.2-5;
+#   xlvs-fullnat  xlvsd with `forward: fullnat` and the same pool.
+# In the nat modes the reals' default route is the director; in the fullnat modes they have no
+# route beyond their LAN (replies go to the pool address, which the director owns).
 # Workload (tests/bench/nat-load.c): short TCP connections (requests/s, one request each) and a
 # UDP flood over many flows (datagrams/s that reach the reals, counted by an nftables ingress
 # counter in each real). Each round builds the topology afresh for each director, so no
 # conntrack or map state carries over; rounds alternate nft, xlvs, nft, xlvs... so drift on the
 # shared machine hits both. Writes $BUILD/bench-nat.json. Method and limits: docs/bench.md.
 #
-#   client 198.18.2.100-116 --+                              reals' default route: the director
+#   client 198.18.2.100-115 --+                              reals' default route: the director
 #   director 198.18.0.1,      +-- br0 (netns ...-sw) --+-- real1..3 198.18.0.11-13, :80 tcp,
 #            198.18.2.1 ------+                             :9000 udp (counted, dropped)
 #   VIP 198.18.1.10 routed to the director by the client.
 #
-# Environment: SECONDS_RUN (per measurement, default 8), ROUNDS (default 2), CONC (TCP
-# connections at once, 64), FLOWS (UDP flows, 1024), MODES ("nft xlvs"; "nft" alone measures
-# the harness without xlvs), XDP_MODE (native or generic, default native).
+# Environment: SECONDS_RUN (per measurement, default 6), ROUNDS (default 2), CONC (TCP
+# connections at once, 64), FLOWS (UDP flows, 1024), MODES (default "nft xlvs nft-fullnat
+# xlvs-fullnat"; "nft nft-fullnat" measures the harness without xlvs), XDP_MODE (native or
+# generic, default native).
 # Exit: 0 done, 1 a setup or measuring failure (message on stderr).
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -27,10 +32,11 @@ E2E_ID=nat$$
 E2E_DIR=$(mktemp -d -t xlvs-bench-nat.XXXX)
 # shellcheck source=../e2e/lib.sh
 . "$REPO/tests/e2e/lib.sh" # namespace names, plug, in_ns, need, sysctl_ns, topo_down
-SECONDS_RUN=${SECONDS_RUN:-8} ROUNDS=${ROUNDS:-2} CONC=${CONC:-64} FLOWS=${FLOWS:-1024}
-MODES=${MODES:-nft xlvs} XDP_MODE=${XDP_MODE:-native}
+SECONDS_RUN=${SECONDS_RUN:-6} ROUNDS=${ROUNDS:-2} CONC=${CONC:-64} FLOWS=${FLOWS:-1024}
+MODES=${MODES:-nft xlvs nft-fullnat xlvs-fullnat} XDP_MODE=${XDP_MODE:-native}
 LOAD=$BUILD/bench/nat-load
 LB_LAN=198.18.0.1 LB_CL=198.18.2.1 VIP=198.18.1.10 UDP_PORT=9000
+POOL=(198.18.0.2 198.18.0.3 198.18.0.4 198.18.0.5) # fullnat sources, owned by the director
 CLIENTS=() # 198.18.2.100 .. 198.18.2.115: sources round-robin
 for i in $(seq 100 115); do CLIENTS+=("198.18.2.$i"); done
 PIN=/sys/fs/bpf/xlvs-bench-nat-$$
@@ -52,8 +58,9 @@ pin() { local cpu=$1; shift; taskset -c "$cpu" "$@"; }
 # eth0's MAC in a namespace (nsenter keeps the host's /sys: ask the namespace's netlink).
 mac_of() { ip -n "$1" link show eth0 | awk '/link\/ether/ { print $2 }'; }
 
+# topo MODE: the namespaces, addresses, routes, servers and counters for one measurement.
 topo() {
-	local i mac
+	local mode=$1 i mac
 	ip netns add "$NS_SW" && ip netns add "$NS_CL" && ip netns add "$NS_LB" || die "netns add"
 	for i in 0 1 2; do ip netns add "${NS_R[$i]}" || die "netns add"; done
 	in_ns "$NS_SW" ip link add br0 type bridge
@@ -67,12 +74,13 @@ topo() {
 	in_ns "$NS_CL" ip route add 198.18.1.0/24 via $LB_CL
 	in_ns "$NS_LB" ip addr add $LB_LAN/24 dev eth0
 	in_ns "$NS_LB" ip addr add $LB_CL/24 dev eth0
+	for i in "${POOL[@]}"; do in_ns "$NS_LB" ip addr add "$i/24" dev eth0; done
 	sysctl_ns "$NS_LB" net.ipv4.ip_forward 1
 	sysctl_ns "$NS_LB" net.ipv4.conf.all.send_redirects 0
 	sysctl_ns "$NS_LB" net.ipv4.conf.eth0.send_redirects 0
 	for i in 0 1 2; do
 		in_ns "${NS_R[$i]}" ip addr add "${REAL4[$i]}/24" dev eth0
-		in_ns "${NS_R[$i]}" ip route add default via $LB_LAN
+		[ "${mode%-fullnat}" = "$mode" ] && in_ns "${NS_R[$i]}" ip route add default via $LB_LAN
 		in_ns "${NS_R[$i]}" nft -f - <<-EOF || die "nft counter on real$((i + 1))"
 			table netdev bench {
 				chain in {
@@ -96,11 +104,18 @@ topo() {
 	done
 	mac=$(mac_of "$NS_LB")
 	in_ns "$NS_CL" ip neigh replace $LB_CL lladdr "$mac" dev eth0 nud permanent
-	for i in 0 1 2; do in_ns "${NS_R[$i]}" ip neigh replace $LB_LAN lladdr "$mac" dev eth0 nud permanent; done
+	for i in 0 1 2; do
+		for a in $LB_LAN "${POOL[@]}"; do
+			in_ns "${NS_R[$i]}" ip neigh replace "$a" lladdr "$mac" dev eth0 nud permanent
+		done
+	done
 }
 
+# director_nft [fullnat]: DNAT by a hash of the client's address and port; fullnat also SNATs
+# what was DNATed to the pool (the kernel picks address and port, keeping tuples unique).
 director_nft() {
-	local map="0 : ${REAL4[0]}, 1 : ${REAL4[1]}, 2 : ${REAL4[2]}"
+	local map="0 : ${REAL4[0]}, 1 : ${REAL4[1]}, 2 : ${REAL4[2]}" snat=
+	[ "${1:-}" = fullnat ] && snat="ct status dnat snat to ${POOL[0]}-${POOL[3]}"
 	in_ns "$NS_LB" nft -f - <<-EOF || die "nftables DNAT ruleset refused"
 		table ip lb {
 			chain pre {
@@ -108,9 +123,15 @@ director_nft() {
 				ip daddr $VIP tcp dport 80 dnat to jhash ip saddr . tcp sport mod 3 seed 0x5eed map { $map }
 				ip daddr $VIP udp dport $UDP_PORT dnat to jhash ip saddr . udp sport mod 3 seed 0x5eed map { $map }
 			}
+			chain post {
+				type nat hook postrouting priority srcnat; policy accept;
+				$snat
+			}
 		}
 	EOF
 }
+
+director_nft-fullnat() { director_nft fullnat; }
 
 director_xlvs() {
 	local r reals=
@@ -148,7 +169,7 @@ kv() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 # measure MODE ROUND: one fresh topology, MODE's director, TCP then UDP; appends to RESULTS.
 measure() {
 	local mode=$1 round=$2 out rx0 rx1 sent secs reqs rsecs failed
-	topo
+	topo "$mode"
 	"director_$mode"
 	# Working before measuring: one request must come back from a real, through the director.
 	in_ns "$NS_CL" curl -s -m 3 "http://$VIP/" | grep -q '^real[123]$' ||
@@ -165,9 +186,9 @@ measure() {
 	out=$(tail -1 <<<"$out")
 	sent=$(kv "$out" sent) secs=$(kv "$out" seconds)
 	RESULTS+=("$mode $round $reqs $rsecs $failed $sent $((rx1 - rx0)) $secs")
-	printf '  %-5s round %d: %8.0f req/s (%s failed)   udp %9.0f pkt/s received of %9.0f sent\n' "$mode" \
+	printf '  %-12s round %d: %8.0f req/s (%s failed)   udp %9.0f pkt/s received of %9.0f sent\n' "$mode" \
 		"$round" "$(calc "$reqs / $rsecs")" "$failed" "$(calc "($rx1 - $rx0) / $secs")" "$(calc "$sent / $secs")"
-	if [ "$mode" = xlvs ]; then
+	if [ -n "$XLVSD_PID" ]; then
 		kill "$XLVSD_PID" 2>/dev/null
 		wait "$XLVSD_PID" 2>/dev/null
 		XLVSD_PID=
@@ -207,23 +228,34 @@ for round in $(seq "$ROUNDS"); do
 done
 
 declare -A M
-for mode in nft xlvs; do
+for mode in nft xlvs nft-fullnat xlvs-fullnat; do
 	for FIELD in tcp udp sent; do M[$mode.$FIELD]=$(MODE=$mode FIELD=$FIELD mean); done
 done
-printf '\n%-28s %14s %14s %9s\n' "mean over $ROUNDS rounds" "nftables DNAT" "xlvs NAT" "xlvs/nft"
-printf '%-28s %14s %14s %9s\n' "tcp requests/s" "${M[nft.tcp]}" "${M[xlvs.tcp]}" "$(ratio "${M[xlvs.tcp]}" "${M[nft.tcp]}")"
-printf '%-28s %14s %14s %9s\n' "udp datagrams/s received" "${M[nft.udp]}" "${M[xlvs.udp]}" "$(ratio "${M[xlvs.udp]}" "${M[nft.udp]}")"
-printf '%-28s %14s %14s\n' "udp datagrams/s sent" "${M[nft.sent]}" "${M[xlvs.sent]}"
+printf '\n%-30s %14s %14s %9s\n' "mean over $ROUNDS rounds" "nftables" "xlvs" "xlvs/nft"
+for kind in nat fullnat; do
+	n=nft x=xlvs
+	[ $kind = fullnat ] && n=nft-fullnat x=xlvs-fullnat
+	printf '%-30s %14s %14s %9s\n' "$kind tcp requests/s" "${M[$n.tcp]}" "${M[$x.tcp]}" \
+		"$(ratio "${M[$x.tcp]}" "${M[$n.tcp]}")"
+	printf '%-30s %14s %14s %9s\n' "$kind udp datagrams/s received" "${M[$n.udp]}" "${M[$x.udp]}" \
+		"$(ratio "${M[$x.udp]}" "${M[$n.udp]}")"
+	printf '%-30s %14s %14s\n' "$kind udp datagrams/s sent" "${M[$n.sent]}" "${M[$x.sent]}"
+done
 {
 	printf '{\n  "date": "%s",\n  "kernel": "%s",\n  "cpus": %d,\n  "loadavg_start": %s,\n' \
 		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(uname -r)" "$(nproc)" "$load0"
 	printf '  "seconds": %s,\n  "rounds": %s,\n  "xdp_mode": "%s",\n  "tcp_concurrency": %s,\n  "udp_flows": %s,\n' \
 		"$SECONDS_RUN" "$ROUNDS" "$XDP_MODE" "$CONC" "$FLOWS"
-	printf '  "tcp_rps": { "nft": %s, "xlvs": %s, "ratio": %s },\n' "${M[nft.tcp]}" "${M[xlvs.tcp]}" \
-		"$(ratio "${M[xlvs.tcp]}" "${M[nft.tcp]}")"
-	printf '  "udp_pps_received": { "nft": %s, "xlvs": %s, "ratio": %s },\n' "${M[nft.udp]}" "${M[xlvs.udp]}" \
-		"$(ratio "${M[xlvs.udp]}" "${M[nft.udp]}")"
-	printf '  "udp_pps_sent": { "nft": %s, "xlvs": %s },\n' "${M[nft.sent]}" "${M[xlvs.sent]}"
+	for kind in nat fullnat; do
+		n=nft x=xlvs
+		[ $kind = fullnat ] && n=nft-fullnat x=xlvs-fullnat
+		printf '  "%s": {\n' $kind
+		printf '    "tcp_rps": { "nft": %s, "xlvs": %s, "ratio": %s },\n' "${M[$n.tcp]}" "${M[$x.tcp]}" \
+			"$(ratio "${M[$x.tcp]}" "${M[$n.tcp]}")"
+		printf '    "udp_pps_received": { "nft": %s, "xlvs": %s, "ratio": %s },\n' "${M[$n.udp]}" \
+			"${M[$x.udp]}" "$(ratio "${M[$x.udp]}" "${M[$n.udp]}")"
+		printf '    "udp_pps_sent": { "nft": %s, "xlvs": %s }\n  },\n' "${M[$n.sent]}" "${M[$x.sent]}"
+	done
 	printf '  "runs": [\n'
 	sep=
 	for r in "${RESULTS[@]}"; do
