@@ -214,6 +214,8 @@ mean() {
 }
 
 calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
+per_ns() { [ "$1" = null ] && echo null || printf '%.0f' "$(calc "1e9 / $1")"; }
+diff_ns() { { [ "$1" = null ] || [ "$2" = null ]; } && echo null || printf '%+.0f' "$(calc "1e9 / $1 - 1e9 / $2")"; }
 ratio() { { [ "$1" = null ] || [ "$2" = null ]; } && echo null || calc "$1 / $2"; }
 
 need nft nftables; need curl; need taskset util-linux; need ethtool
@@ -240,6 +242,10 @@ for kind in nat fullnat; do
 	printf '%-30s %14s %14s %9s\n' "$kind udp datagrams/s received" "${M[$n.udp]}" "${M[$x.udp]}" \
 		"$(ratio "${M[$x.udp]}" "${M[$n.udp]}")"
 	printf '%-30s %14s %14s\n' "$kind udp datagrams/s sent" "${M[$n.sent]}" "${M[$x.sent]}"
+	# The whole path runs on the sender's CPU: 1/rate is its cost per datagram, the difference
+	# is what the two directors' paths differ by.
+	printf '%-30s %14s %14s %9s\n' "$kind udp ns/datagram, path" "$(per_ns "${M[$n.udp]}")" \
+		"$(per_ns "${M[$x.udp]}")" "$(diff_ns "${M[$x.udp]}" "${M[$n.udp]}")"
 done
 {
 	printf '{\n  "date": "%s",\n  "kernel": "%s",\n  "cpus": %d,\n  "loadavg_start": %s,\n' \
@@ -254,7 +260,9 @@ done
 			"$(ratio "${M[$x.tcp]}" "${M[$n.tcp]}")"
 		printf '    "udp_pps_received": { "nft": %s, "xlvs": %s, "ratio": %s },\n' "${M[$n.udp]}" \
 			"${M[$x.udp]}" "$(ratio "${M[$x.udp]}" "${M[$n.udp]}")"
-		printf '    "udp_pps_sent": { "nft": %s, "xlvs": %s }\n  },\n' "${M[$n.sent]}" "${M[$x.sent]}"
+		printf '    "udp_pps_sent": { "nft": %s, "xlvs": %s },\n' "${M[$n.sent]}" "${M[$x.sent]}"
+		printf '    "udp_ns_per_datagram": { "nft": %s, "xlvs": %s, "difference": %s }\n  },\n' \
+			"$(per_ns "${M[$n.udp]}")" "$(per_ns "${M[$x.udp]}")" "$(diff_ns "${M[$x.udp]}" "${M[$n.udp]}" | tr -d +)"
 	done
 	printf '  "runs": [\n'
 	sep=
