@@ -133,19 +133,23 @@ director_nft() {
 
 director_nft-fullnat() { director_nft fullnat; }
 
+# director_xlvs [fullnat]: xlvsd with the two services forwarding by nat (or fullnat, its pool
+# the same four addresses as nft-fullnat's).
 director_xlvs() {
-	local r reals=
+	local fwd=${1:-nat} r reals= pool=
 	for r in "${REAL4[@]}"; do reals="$reals${reals:+, }{ address: $r }"; done
+	[ "$fwd" = fullnat ] && pool="fullnat: { pool: [ $(IFS=,; echo "${POOL[*]}" | sed 's/,/, /g') ] }"
 	cat >"$E2E_DIR/xlvs.yaml" <<-EOF
 		interfaces: [eth0]
 		xdp_mode: $XDP_MODE
 		metrics: off
+		$pool
 		services:
-		  - { vip: $VIP, port: 80, protocol: tcp, forward: nat, reals: [ $reals ] }
-		  - { vip: $VIP, port: $UDP_PORT, protocol: udp, forward: nat, reals: [ $reals ] }
+		  - { vip: $VIP, port: 80, protocol: tcp, forward: $fwd, reals: [ $reals ] }
+		  - { vip: $VIP, port: $UDP_PORT, protocol: udp, forward: $fwd, reals: [ $reals ] }
 	EOF
 	in_ns "$NS_LB" "$BUILD/xlvsd" --check -c "$E2E_DIR/xlvs.yaml" >"$E2E_DIR/check" 2>&1 ||
-		die "xlvsd refuses the NAT configuration ($(tail -1 "$E2E_DIR/check")): is NAT built in?"
+		die "xlvsd refuses the $fwd configuration ($(tail -1 "$E2E_DIR/check")): is NAT built in?"
 	nsenter --net=/run/netns/"$NS_LB" "$BUILD/xlvsd" -c "$E2E_DIR/xlvs.yaml" --pin-dir "$PIN" \
 		--socket "$E2E_DIR/sock" >"$E2E_DIR/xlvsd.log" 2>&1 &
 	XLVSD_PID=$!
@@ -153,6 +157,8 @@ director_xlvs() {
 	cat "$E2E_DIR/xlvsd.log" >&2
 	die "xlvsd did not start"
 }
+
+director_xlvs-fullnat() { director_xlvs fullnat; }
 
 udp_received() {
 	local i n total=0
