@@ -136,9 +136,9 @@ director_nft-fullnat() { director_nft fullnat; }
 # director_xlvs [fullnat]: xlvsd with the two services forwarding by nat (or fullnat, its pool
 # the same four addresses as nft-fullnat's).
 director_xlvs() {
-	local fwd=${1:-nat} r reals= pool=
+	local fwd=${1:-nat} r reals='' pool=''
 	for r in "${REAL4[@]}"; do reals="$reals${reals:+, }{ address: $r }"; done
-	[ "$fwd" = fullnat ] && pool="fullnat: { pool: [ $(IFS=,; echo "${POOL[*]}" | sed 's/,/, /g') ] }"
+	[ "$fwd" = fullnat ] && pool="fullnat: { pool: [ ${POOL[0]}, ${POOL[1]}, ${POOL[2]}, ${POOL[3]} ] }"
 	cat >"$E2E_DIR/xlvs.yaml" <<-EOF
 		interfaces: [eth0]
 		xdp_mode: $XDP_MODE
