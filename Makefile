@@ -221,9 +221,10 @@ $(TEST_BPF): $(BPFT_OBJS) $(LIBMAPS) | $(BUILD)/tests
 	$(Q)$(CC) $(CFLAGS) $(BPFT_OBJS) $(LIBMAPS) -lcriterion $(LDLIBS) -o $@
 
 $(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/world.c tests/bpf/world.h tests/bpf/check.h \
+	  tests/bpf/netns.c tests/bpf/netns.h \
 	  $(BPF_SKELS) $(LIBMAPS) | $(BUILD)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c \
+	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c tests/bpf/netns.c \
 		$(LIBMAPS) $(LDLIBS) -o $@
 
 $(NAT_LOAD): tests/bench/nat-load.c | $(BUILD)/bench

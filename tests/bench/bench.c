@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "netns.h"
 
 #include <xlvs/hash.h>
 #include "maglev.h"
@@ -188,7 +189,8 @@ struct bench {
 	uint64_t hist[HIST_NS + 1], floor_hist[HIST_NS + 1];
 	double build_ns, build_big_ns;
 	double wall_s;
-	double load0; /* 1-minute load average at start: other work skews rows */
+	double load0;	 /* 1-minute load average at start: other work skews rows */
+	int fib_ifindex; /* the NAT rows' ingress interface (fib_namespace) */
 };
 
 static double now_ns(clockid_t clk)
@@ -298,13 +300,18 @@ static void forget_flows(struct bench *b, const struct row *r)
 
 /* ---- measuring ------------------------------------------------------------- */
 
-/* One BPF_PROG_RUN; checks verdict and output length, returns the kernel's duration. */
-static uint32_t run1(int fd, const uint8_t *in, uint32_t len, int verdict, uint32_t out_len, const char *name,
-		     uint32_t frame)
+/*
+ * One BPF_PROG_RUN; checks verdict and output length, returns the kernel's duration. ifindex:
+ * the frame's ingress interface (bpf_fib_lookup starts there), 0 = the kernel's default (lo).
+ */
+static uint32_t run1(int fd, int ifindex, const uint8_t *in, uint32_t len, int verdict, uint32_t out_len,
+		     const char *name, uint32_t frame)
 {
 	uint8_t out[PKT_MAX];
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = (uint32_t)ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
+		    .data_size_out = sizeof(out), .ctx_in = ifindex ? &ctx : NULL,
+		    .ctx_size_in = ifindex ? sizeof(ctx) : 0, .repeat = 1);
 
 	CHECK(bpf_prog_test_run_opts(fd, &o) == 0, "%s: BPF_PROG_RUN: %s", name, strerror(errno));
 	CHECK((int)o.retval == verdict && o.data_size_out == out_len,
@@ -339,7 +346,7 @@ static uint64_t floor_batch(struct bench *b, const struct frames *f, uint32_t n)
 	uint32_t i, d;
 
 	for (i = 0; i < n; i++) {
-		d = run1(b->floor_fd, f->buf, f->len, XDP_TX, f->len, "floor", 0);
+		d = run1(b->floor_fd, b->w.ifindex, f->buf, f->len, XDP_TX, f->len, "floor", 0);
 		hist_add(b->floor_hist, d);
 		sum += d;
 	}
@@ -358,7 +365,7 @@ static uint64_t row_batch(struct bench *b, const struct row *r, uint32_t n, uint
 				r->reset(b, r); /* untimed: only the kernel's durations count */
 			*next = 0;
 		}
-		d = run1(b->w.prog_fd, f->buf + (size_t)*next * STRIDE, f->len, r->verdict,
+		d = run1(b->w.prog_fd, b->w.ifindex, f->buf + (size_t)*next * STRIDE, f->len, r->verdict,
 			 f->len + (uint32_t)r->grow, row_info[r->id].name, *next);
 		(*next)++;
 		hist_add(b->hist, d);
@@ -373,8 +380,8 @@ static void warm_up(struct bench *b, const struct row *r)
 	uint32_t i;
 
 	for (i = 0; i < WARM_CALLS; i++)
-		run1(b->w.prog_fd, r->f->buf, r->f->len, r->verdict, r->f->len + (uint32_t)r->grow,
-		     row_info[r->id].name, 0);
+		run1(b->w.prog_fd, b->w.ifindex, r->f->buf, r->f->len, r->verdict,
+		     r->f->len + (uint32_t)r->grow, row_info[r->id].name, 0);
 	if (r->reset)
 		r->reset(b, r);
 }
@@ -551,7 +558,8 @@ static void measure_persistence(struct bench *b)
 	new_flow_frames(&f, std_svcs[SVC_DR4].vip);
 	set_persistence(b, 300, 16);
 	for (i = 0; i < f.n; i++) /* the templates, before the clock starts */
-		run1(b->w.prog_fd, f.buf + (size_t)i * STRIDE, f.len, XDP_TX, f.len, "persist", i);
+		run1(b->w.prog_fd, b->w.ifindex, f.buf + (size_t)i * STRIDE, f.len, XDP_TX, f.len, "persist",
+		     i);
 	forget_flows(b, &hit);
 	measure(b, &hit);
 	set_persistence(b, 300, 32);
@@ -604,6 +612,23 @@ static void switch_fwd(struct bench *b, uint8_t fwd)
 	cfg.snat_port_lo = XLVS_SNAT_PORT_LO;
 	cfg.snat_port_hi = XLVS_SNAT_PORT_HI;
 	world_set_config(&b->w, &cfg);
+}
+
+/*
+ * Replies to clients are routed by bpf_fib_lookup, as on a director: in this process's own
+ * network namespace (entered once, gone with the process), veth0 is the frames' ingress
+ * interface, with forwarding on and a route to the clients' 198.18.128.0/17 through a router
+ * whose neighbour entry is permanent, so every lookup succeeds as it would on a live director.
+ */
+static void fib_namespace(struct bench *b)
+{
+	netns_enter();
+	netns_veth("veth0", "02:00:00:00:fb:01", "veth1", "02:00:00:00:fb:02");
+	netns_forwarding("veth0");
+	netns_run("ip addr add 198.18.100.254/24 dev veth0");
+	netns_run("ip neigh replace 198.18.100.1 lladdr 02:00:00:00:fb:fe nud permanent dev veth0");
+	netns_run("ip route add 198.18.128.0/17 via 198.18.100.1 dev veth0");
+	b->fib_ifindex = netns_ifindex("veth0");
 }
 
 /* Empty a hash map (untimed: between cycles of a new-flow row). */
@@ -662,7 +687,8 @@ static void establish(struct bench *b, const struct frames *f)
 	uint32_t i;
 
 	for (i = 0; i < f->n; i++)
-		run1(b->w.prog_fd, f->buf + (size_t)i * STRIDE, f->len, XDP_TX, f->len, "establish", i);
+		run1(b->w.prog_fd, b->w.ifindex, f->buf + (size_t)i * STRIDE, f->len, XDP_TX, f->len,
+		     "establish", i);
 }
 
 /*
@@ -682,6 +708,7 @@ static void measure_fwd(struct bench *b, uint8_t fwd, enum row_id new_row, enum 
 	};
 
 	switch_fwd(b, fwd);
+	b->w.ifindex = b->fib_ifindex; /* the floor batches of these rows run with it too */
 	if (nat) {
 		new_flow_frames(&f, std_svcs[SVC_DR4].vip);
 		measure(b, &syn);
@@ -699,6 +726,7 @@ static void measure_fwd(struct bench *b, uint8_t fwd, enum row_id new_row, enum 
 	forget_nat_flows(b, &est);
 	frames_free(&f);
 	switch_fwd(b, XLVS_FWD_DR);
+	b->w.ifindex = 0;
 }
 
 static void measure_nat(struct bench *b)
@@ -1310,6 +1338,7 @@ int main(int argc, char **argv)
 	b.load0 = loadavg();
 	CHECK(geteuid() == 0, "xlvs-bench needs root (BPF_PROG_RUN, map creation)");
 	pin_cpu0();
+	fib_namespace(&b);
 	CHECK(!uname(&u), "uname: %s", strerror(errno));
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	b.floor = xlvs_floor_bpf__open_and_load();
