@@ -20,7 +20,7 @@
 #            198.18.2.1 ------+                             :9000 udp (counted, dropped)
 #   VIP 198.18.1.10 routed to the director by the client.
 #
-# Environment: SECONDS_RUN (per measurement, default 6), ROUNDS (default 2), CONC (TCP
+# Environment: SECONDS_RUN (per measurement, default 6), ROUNDS (default 3), CONC (TCP
 # connections at once, 64), FLOWS (UDP flows, 1024), MODES (default "nft xlvs nft-fullnat
 # xlvs-fullnat"; "nft nft-fullnat" measures the harness without xlvs), XDP_MODE (native or
 # generic, default native).
@@ -32,7 +32,7 @@ E2E_ID=nat$$
 E2E_DIR=$(mktemp -d -t xlvs-bench-nat.XXXX)
 # shellcheck source=../e2e/lib.sh
 . "$REPO/tests/e2e/lib.sh" # namespace names, plug, in_ns, need, sysctl_ns, topo_down
-SECONDS_RUN=${SECONDS_RUN:-6} ROUNDS=${ROUNDS:-2} CONC=${CONC:-64} FLOWS=${FLOWS:-1024}
+SECONDS_RUN=${SECONDS_RUN:-6} ROUNDS=${ROUNDS:-3} CONC=${CONC:-64} FLOWS=${FLOWS:-1024}
 MODES=${MODES:-nft xlvs nft-fullnat xlvs-fullnat} XDP_MODE=${XDP_MODE:-native}
 LOAD=$BUILD/bench/nat-load
 LB_LAN=198.18.0.1 LB_CL=198.18.2.1 VIP=198.18.1.10 UDP_PORT=9000
@@ -172,28 +172,48 @@ udp_received() {
 # kv LINE KEY: the value of KEY in nat-load's last "key=value ..." line.
 kv() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 
-# measure MODE ROUND: one fresh topology, MODE's director, TCP then UDP; appends to RESULTS.
+calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
+
+# CPU seconds (user + system) the reals' servers have used: the replies' whole path (through
+# the director, to the client's socket) runs in their context, as the requests' runs in the client's.
+servers_cpu() {
+	local i pid ticks=0
+	for i in 0 1 2; do
+		for pid in $(ip netns pids "${NS_R[$i]}"); do
+			ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+		done
+	done
+	calc "$ticks / $(getconf CLK_TCK)"
+}
+
+# measure MODE ROUND: one fresh topology, MODE's director, TCP then UDP; appends to RESULTS
+# "mode round requests tcp_seconds failed tcp_cpu_s sent received udp_seconds udp_cpu_s".
 measure() {
-	local mode=$1 round=$2 out rx0 rx1 sent secs reqs rsecs failed
+	local mode=$1 round=$2 out rx0 rx1 srv0 srv1 tcp udp srcs
+	srcs=$(IFS=,; echo "${CLIENTS[*]}")
 	topo "$mode"
 	"director_$mode"
 	# Working before measuring: one request must come back from a real, through the director.
 	in_ns "$NS_CL" curl -s -m 3 "http://$VIP/" | grep -q '^real[123]$' ||
 		die "$mode: no reply through the director"
+	srv0=$(servers_cpu)
 	out=$(pin 1 nsenter --net=/run/netns/"$NS_CL" "$LOAD" tcp -d "$VIP:80" -c "$CONC" -t "$SECONDS_RUN" \
-		-s "$(IFS=,; echo "${CLIENTS[*]}")") || die "$mode: tcp load failed: $out"
-	out=$(tail -1 <<<"$out")
-	reqs=$(kv "$out" requests) rsecs=$(kv "$out" seconds) failed=$(kv "$out" failed)
+		-s "$srcs") || die "$mode: tcp load failed: $out"
+	srv1=$(servers_cpu)
+	tcp=$(tail -1 <<<"$out")
 	rx0=$(udp_received)
 	out=$(pin 1 nsenter --net=/run/netns/"$NS_CL" "$LOAD" udp -d "$VIP:$UDP_PORT" -f "$FLOWS" \
-		-t "$SECONDS_RUN" -s "$(IFS=,; echo "${CLIENTS[*]}")") || die "$mode: udp load failed: $out"
+		-t "$SECONDS_RUN" -s "$srcs") || die "$mode: udp load failed: $out"
 	sleep 0.5 # the last datagrams still in queues
 	rx1=$(udp_received)
-	out=$(tail -1 <<<"$out")
-	sent=$(kv "$out" sent) secs=$(kv "$out" seconds)
-	RESULTS+=("$mode $round $reqs $rsecs $failed $sent $((rx1 - rx0)) $secs")
-	printf '  %-12s round %d: %8.0f req/s (%s failed)   udp %9.0f pkt/s received of %9.0f sent\n' "$mode" \
-		"$round" "$(calc "$reqs / $rsecs")" "$failed" "$(calc "($rx1 - $rx0) / $secs")" "$(calc "$sent / $secs")"
+	udp=$(tail -1 <<<"$out")
+	RESULTS+=("$mode $round $(kv "$tcp" requests) $(kv "$tcp" seconds) $(kv "$tcp" failed)\
+ $(calc "$(kv "$tcp" cpu_s) + $srv1 - $srv0") $(kv "$udp" sent) $((rx1 - rx0)) $(kv "$udp" seconds)\
+ $(kv "$udp" cpu_s)")
+	set -- ${RESULTS[-1]}
+	printf '  %-12s round %d: tcp %6.0f req/s %5.0f us CPU/req (%s failed); udp %7.0f/s received of %7.0f/s sent, %5.0f ns CPU/datagram\n' \
+		"$mode" "$round" "$(calc "$3 / $4")" "$(calc "$6 / $3 * 1e6")" "$5" "$(calc "$8 / $9")" \
+		"$(calc "$7 / $9")" "$(calc "${10} / $7 * 1e9")"
 	if [ -n "$XLVSD_PID" ]; then
 		kill "$XLVSD_PID" 2>/dev/null
 		wait "$XLVSD_PID" 2>/dev/null
@@ -203,72 +223,70 @@ measure() {
 	E2E_DIR=$(mktemp -d -t xlvs-bench-nat.XXXX) # topo_down removed it
 }
 
-# mean MODE FIELD: mean over the rounds of req/s (tcp) or received pkt/s (udp).
-mean() {
-	local r sum=0 n=0
+# median MODE METRIC: the median over MODE's rounds (robust to a round that other work on the
+# machine slowed down); null when MODE did not run.
+median() {
+	local mode=$1 metric=$2 r v=()
 	for r in "${RESULTS[@]}"; do
 		set -- $r
-		[ "$1" = "$MODE" ] || continue
-		case $FIELD in
-		tcp) sum=$(calc "$sum + $3 / $4") ;;
-		udp) sum=$(calc "$sum + $7 / $8") ;;
-		sent) sum=$(calc "$sum + $6 / $8") ;;
+		[ "$1" = "$mode" ] || continue
+		case $metric in
+		rps) v+=("$(calc "$3 / $4")") ;;
+		cpu_req) v+=("$(calc "$6 / $3 * 1e6")") ;;
+		pps) v+=("$(calc "$8 / $9")") ;;
+		cpu_pkt) v+=("$(calc "${10} / $7 * 1e9")") ;;
 		esac
-		n=$((n + 1))
 	done
-	[ $n -gt 0 ] && printf '%.0f' "$(calc "$sum / $n")" || echo null
+	[ ${#v[@]} = 0 ] && { echo null; return; }
+	printf '%s\n' "${v[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "%.0f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
-calc() { awk "BEGIN { printf \"%.3f\", $1 }"; }
-per_ns() { [ "$1" = null ] && echo null || printf '%.0f' "$(calc "1e9 / $1")"; }
-diff_ns() { { [ "$1" = null ] || [ "$2" = null ]; } && echo null || printf '%+.0f' "$(calc "1e9 / $1 - 1e9 / $2")"; }
 ratio() { { [ "$1" = null ] || [ "$2" = null ]; } && echo null || calc "$1 / $2"; }
 
-need nft nftables; need curl; need taskset util-linux; need ethtool
+need nft nftables; need curl; need taskset util-linux; need ethtool; need getconf libc-bin
 [ -x "$LOAD" ] || die "build first: $LOAD missing (make)"
 [ "$(id -u)" = 0 ] || die "needs root (namespaces, XDP, nftables)"
 load0=$(cut -d' ' -f1 /proc/loadavg)
-echo "NAT side by side: $MODES, $ROUNDS rounds, ${SECONDS_RUN}s each; tcp $CONC connections at once," \
+echo "NAT side by side: $MODES; $ROUNDS rounds of ${SECONDS_RUN}s each; tcp $CONC connections at once," \
 	"udp $FLOWS flows; load average $load0 at start"
 RESULTS=()
 for round in $(seq "$ROUNDS"); do
 	for mode in $MODES; do measure "$mode" "$round"; done
 done
 
+METRICS=(rps cpu_req pps cpu_pkt)
+declare -A LABEL=([rps]="tcp requests/s" [cpu_req]="tcp CPU us/request" [pps]="udp datagrams/s"
+	[cpu_pkt]="udp CPU ns/datagram")
 declare -A M
 for mode in nft xlvs nft-fullnat xlvs-fullnat; do
-	for FIELD in tcp udp sent; do M[$mode.$FIELD]=$(MODE=$mode FIELD=$FIELD mean); done
+	for m in "${METRICS[@]}"; do M[$mode.$m]=$(median "$mode" "$m"); done
 done
-printf '\n%-30s %14s %14s %9s\n' "mean over $ROUNDS rounds" "nftables" "xlvs" "xlvs/nft"
+printf '\n%-32s %10s %10s %9s\n' "median of $ROUNDS rounds" "nftables" "xlvs" "xlvs/nft"
 for kind in nat fullnat; do
 	n=nft x=xlvs
 	[ $kind = fullnat ] && n=nft-fullnat x=xlvs-fullnat
-	printf '%-30s %14s %14s %9s\n' "$kind tcp requests/s" "${M[$n.tcp]}" "${M[$x.tcp]}" \
-		"$(ratio "${M[$x.tcp]}" "${M[$n.tcp]}")"
-	printf '%-30s %14s %14s %9s\n' "$kind udp datagrams/s received" "${M[$n.udp]}" "${M[$x.udp]}" \
-		"$(ratio "${M[$x.udp]}" "${M[$n.udp]}")"
-	printf '%-30s %14s %14s\n' "$kind udp datagrams/s sent" "${M[$n.sent]}" "${M[$x.sent]}"
-	# The whole path runs on the sender's CPU: 1/rate is its cost per datagram, the difference
-	# is what the two directors' paths differ by.
-	printf '%-30s %14s %14s %9s\n' "$kind udp ns/datagram, path" "$(per_ns "${M[$n.udp]}")" \
-		"$(per_ns "${M[$x.udp]}")" "$(diff_ns "${M[$x.udp]}" "${M[$n.udp]}")"
+	for m in "${METRICS[@]}"; do
+		printf '%-32s %10s %10s %9s\n' "$kind ${LABEL[$m]}" "${M[$n.$m]}" "${M[$x.$m]}" \
+			"$(ratio "${M[$x.$m]}" "${M[$n.$m]}")"
+	done
 done
 {
 	printf '{\n  "date": "%s",\n  "kernel": "%s",\n  "cpus": %d,\n  "loadavg_start": %s,\n' \
 		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(uname -r)" "$(nproc)" "$load0"
 	printf '  "seconds": %s,\n  "rounds": %s,\n  "xdp_mode": "%s",\n  "tcp_concurrency": %s,\n  "udp_flows": %s,\n' \
 		"$SECONDS_RUN" "$ROUNDS" "$XDP_MODE" "$CONC" "$FLOWS"
+	printf '  "statistic": "median of the rounds",\n'
 	for kind in nat fullnat; do
 		n=nft x=xlvs
 		[ $kind = fullnat ] && n=nft-fullnat x=xlvs-fullnat
 		printf '  "%s": {\n' $kind
-		printf '    "tcp_rps": { "nft": %s, "xlvs": %s, "ratio": %s },\n' "${M[$n.tcp]}" "${M[$x.tcp]}" \
-			"$(ratio "${M[$x.tcp]}" "${M[$n.tcp]}")"
-		printf '    "udp_pps_received": { "nft": %s, "xlvs": %s, "ratio": %s },\n' "${M[$n.udp]}" \
-			"${M[$x.udp]}" "$(ratio "${M[$x.udp]}" "${M[$n.udp]}")"
-		printf '    "udp_pps_sent": { "nft": %s, "xlvs": %s },\n' "${M[$n.sent]}" "${M[$x.sent]}"
-		printf '    "udp_ns_per_datagram": { "nft": %s, "xlvs": %s, "difference": %s }\n  },\n' \
-			"$(per_ns "${M[$n.udp]}")" "$(per_ns "${M[$x.udp]}")" "$(diff_ns "${M[$x.udp]}" "${M[$n.udp]}" | tr -d +)"
+		sep=
+		for m in "${METRICS[@]}"; do
+			printf '%s    "%s": { "nft": %s, "xlvs": %s, "ratio": %s }' "$sep" "$m" "${M[$n.$m]}" \
+				"${M[$x.$m]}" "$(ratio "${M[$x.$m]}" "${M[$n.$m]}")"
+			sep=$',\n'
+		done
+		printf '\n  },\n'
 	done
 	printf '  "runs": [\n'
 	sep=
@@ -276,7 +294,8 @@ done
 		set -- $r
 		printf '%s    { "mode": "%s", "round": %s, "tcp_requests": %s, "tcp_seconds": %s, "tcp_failed": %s,' \
 			"$sep" "$1" "$2" "$3" "$4" "$5"
-		printf ' "udp_sent": %s, "udp_received": %s, "udp_seconds": %s }' "$6" "$7" "$8"
+		printf ' "tcp_cpu_s": %s, "udp_sent": %s, "udp_received": %s, "udp_seconds": %s, "udp_cpu_s": %s }' \
+			"$6" "$7" "$8" "$9" "${10}"
 		sep=$',\n'
 	done
 	printf '\n  ]\n}\n'
