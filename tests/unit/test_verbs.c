@@ -655,7 +655,7 @@ static const struct foreign_row foreign_rows[] = {
 	{ HEAD "    lb_algo: wrr\n",
 	  "6:5: unknown key 'lb_algo' in service (keepalived's lb_algo is 'scheduler')" },
 	{ HEAD "    lb_kind: DR\n",
-	  "6:5: unknown key 'lb_kind' in service (keepalived's lb_kind is 'forward': dr, tun, gue or local)" },
+	  "6:5: unknown key 'lb_kind' in service (keepalived's lb_kind is 'forward': dr, tun, gue, nat, fullnat or local)" },
 	{ HEAD "    delay_loop: 6\n",
 	  "6:5: unknown key 'delay_loop' in service (keepalived's delay_loop is 'check: { interval: ... }')" },
 	{ HEAD "    persistence_timeout: 300\n",
