@@ -524,15 +524,34 @@ static void set_persistence(struct bench *b, uint32_t timeout, uint8_t plen)
 	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
 }
 
+/*
+ * Empty a hash map (untimed: between cycles of a row). The keys are walked first, then deleted:
+ * asking for the first key again after each delete would rescan the empty buckets every time.
+ */
+static void clear_map(int fd, size_t key_size)
+{
+	size_t cap = 4096, n = 0, i;
+	uint8_t *keys = malloc(cap * key_size);
+
+	CHECK(keys, "out of memory");
+	while (!bpf_map_get_next_key(fd, n ? keys + (n - 1) * key_size : NULL, keys + n * key_size)) {
+		if (++n == cap) {
+			cap *= 2;
+			keys = realloc(keys, cap * key_size);
+			CHECK(keys, "out of memory");
+		}
+	}
+	for (i = 0; i < n; i++)
+		CHECK(!bpf_map_delete_elem(fd, keys + i * key_size) || errno == ENOENT, "clear map: %s",
+		      strerror(errno));
+	free(keys);
+}
+
 /* The flows and every template: each new flow misses again. */
 static void forget_flows_and_templates(struct bench *b, const struct row *r)
 {
-	int fd = MAP_FD(&b->w, xlvs_persist);
-	struct xlvs_svc_addr_key k;
-
 	forget_flows(b, r);
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		CHECK(!bpf_map_delete_elem(fd, &k), "forget template: %s", strerror(errno));
+	clear_map(MAP_FD(&b->w, xlvs_persist), sizeof(struct xlvs_svc_addr_key));
 }
 
 /*
@@ -542,7 +561,7 @@ static void forget_flows_and_templates(struct bench *b, const struct row *r)
  */
 static void measure_persistence(struct bench *b)
 {
-	struct frames f;
+	struct frames f, one_per_client;
 	struct row hit = { .id = R_NEW_PERSIST_HIT,
 			   .verdict = XDP_TX,
 			   .ev = XLVS_EV_PERSIST_HIT,
@@ -551,11 +570,18 @@ static void measure_persistence(struct bench *b)
 	struct row miss = { .id = R_NEW_PERSIST_MISS,
 			    .verdict = XDP_TX,
 			    .ev = XLVS_EV_PERSIST_MISS,
-			    .f = &f,
+			    .f = &one_per_client,
 			    .reset = forget_flows_and_templates };
 	uint32_t i;
 
 	new_flow_frames(&f, std_svcs[SVC_DR4].vip);
+	/*
+	 * Frames i and i + 32768 come from one client (two ports): with /32 templates the second
+	 * would follow the first's template. The miss row cycles over the first 32768 only, one per
+	 * client, its templates forgotten between cycles, so every call misses.
+	 */
+	one_per_client = f;
+	one_per_client.n = NEW_FLOWS / 2;
 	set_persistence(b, 300, 16);
 	for (i = 0; i < f.n; i++) /* the templates, before the clock starts */
 		run1(b->w.prog_fd, b->w.ifindex, f.buf + (size_t)i * STRIDE, f.len, XDP_TX, f.len, "persist",
@@ -563,9 +589,9 @@ static void measure_persistence(struct bench *b)
 	forget_flows(b, &hit);
 	measure(b, &hit);
 	set_persistence(b, 300, 32);
-	forget_flows_and_templates(b, &miss);
+	forget_flows_and_templates(b, &hit); /* the hit row left all of f's flows */
 	measure(b, &miss);
-	forget_flows_and_templates(b, &miss);
+	forget_flows_and_templates(b, &hit); /* all of f's flows */
 	set_persistence(b, 0, 32);
 	frames_free(&f);
 }
@@ -629,16 +655,6 @@ static void fib_namespace(struct bench *b)
 	netns_run("ip neigh replace 198.18.100.1 lladdr 02:00:00:00:fb:fe nud permanent dev veth0");
 	netns_run("ip route add 198.18.128.0/17 via 198.18.100.1 dev veth0");
 	b->fib_ifindex = netns_ifindex("veth0");
-}
-
-/* Empty a hash map (untimed: between cycles of a new-flow row). */
-static void clear_map(int fd, size_t key_size)
-{
-	uint8_t key[64];
-
-	CHECK(key_size <= sizeof(key), "key of %zu bytes", key_size);
-	while (!bpf_map_get_next_key(fd, NULL, key))
-		CHECK(!bpf_map_delete_elem(fd, key), "clear map: %s", strerror(errno));
 }
 
 /* New NAT flows: their reply entries go with them, so fullnat's ports are free again. */
