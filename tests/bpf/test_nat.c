@@ -32,9 +32,11 @@
 #define POOL4	    "198.18.50.1"
 #define POOL4B	    "198.18.50.2"
 #define POOL6	    "2001:db8:50::1"
-#define PPORT	    5555 /* the standard pool's one port */
+#define PPORT	    5555	    /* the standard pool's one port */
 #define OTHER4	    "198.18.100.99" /* a client holding a pool port */
 #define OTHER_PORT  1111
+#define ROUTER4	    "198.18.200.1" /* a router on the path: sends ICMP errors */
+#define ROUTER6	    "2001:db8:200::1"
 #define MAC_V0	    "02:00:00:00:aa:00" /* veth0: replies come in and leave there */
 #define MAC_V1	    "02:00:00:00:aa:01"
 #define MAC_CLIENTS "02:00:00:00:cc:01" /* the neighbour entry of the clients */
@@ -252,7 +254,7 @@ static void setup_nat_replies_flag_off(struct world *w)
 /* OTHER4:OTHER_PORT's connection through SVC_DR4 on POOL4:port: both entries. */
 static void hold_pool_port(struct world *w, uint16_t port, bool with_forward, uint32_t gen_skew)
 {
-	const struct rev_def d = { SVC_DR4, 4,	  IPPROTO_TCP, REAL4, POOL4, VIP4,
+	const struct rev_def d = { SVC_DR4, 4,	   IPPROTO_TCP, REAL4, POOL4,	  VIP4,
 				   OTHER4,  RPORT, port,	80,    OTHER_PORT };
 	struct xlvs_conn c = { .real_id = std_real_id(SVC_DR4, 0), .snat_port = htons(port) };
 	struct xlvs_flow f = { .family = 4, .proto = IPPROTO_TCP };
@@ -335,6 +337,35 @@ static void setup_nat_real6_for_v4(struct world *w)
 	world_set_real(w, std_real_id(SVC_DR4, 0), &r);
 }
 
+/* The client's fullnat flows through SVC_DR4 and SVC_DR6, on the pool's address and port. */
+static void setup_fullnat_flows(struct world *w)
+{
+	static const struct {
+		int svc;
+		uint8_t family;
+		const char *client, *vip;
+	} flows[] = { { SVC_DR4, 4, CLIENT4, VIP4 }, { SVC_DR6, 6, CLIENT6, VIP6 } };
+	struct xlvs_real r;
+	size_t i;
+
+	setup_fullnat(w);
+	for (i = 0; i < 2; i++) {
+		struct xlvs_flow f = { .family = flows[i].family,
+				       .proto = IPPROTO_TCP,
+				       .sport = htons(CPORT),
+				       .dport = htons(80) };
+		struct xlvs_conn c = { .real_id = std_real_id(flows[i].svc, 0),
+				       .snat_idx = flows[i].family == 4 ? 0 : 8,
+				       .snat_port = htons(PPORT) };
+
+		world_get_real(w, c.real_id, &r);
+		c.real_gen = r.gen;
+		parse_addr(f.family, flows[i].client, f.src);
+		parse_addr(f.family, flows[i].vip, f.dst);
+		world_put_conn(w, &f, &c);
+	}
+}
+
 /* ---- checks ---- */
 
 static uint16_t get16(const uint8_t *p)
@@ -379,7 +410,8 @@ static void expect_entries(struct world *w, const struct nat_row *r, const struc
 	if (real.fwd == XLVS_FWD_FULLNAT)
 		cr_expect_eq(ntohs(c.snat_port), want->sport, "%s: forward entry's pool port", r->f.name);
 	else
-		cr_expect(c.snat_port == 0 && c.snat_idx == 0, "%s: nat entry without pool source", r->f.name);
+		cr_expect(c.snat_port == 0 && c.snat_idx == 0, "%s: nat entry without pool source",
+			  r->f.name);
 
 	/* keyed by the reply the real will send: want reversed */
 	spec_flow(want, &out);
@@ -390,7 +422,8 @@ static void expect_entries(struct world *w, const struct nat_row *r, const struc
 	memcpy(rev.dst, out.src, sizeof(rev.dst));
 	rev.sport = out.dport;
 	rev.dport = out.sport;
-	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(w, xlvs_nat), &rev, &v), 0, "%s: no reverse entry", r->f.name);
+	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(w, xlvs_nat), &rev, &v), 0, "%s: no reverse entry",
+		     r->f.name);
 	cr_expect_eq(memcmp(v.vaddr, fwd.dst, 16), 0, "%s: reverse entry's VIP", r->f.name);
 	cr_expect_eq(memcmp(v.caddr, fwd.src, 16), 0, "%s: reverse entry's client", r->f.name);
 	cr_expect(v.vport == fwd.dport && v.cport == fwd.sport, "%s: reverse entry's ports", r->f.name);
@@ -414,8 +447,8 @@ static void check_nat(struct world *w, const struct fixture *f, const uint8_t *i
 		cr_expect(src == a || src == b, "%s: source not from the pool", f->name);
 		want.src = src == b ? POOL4B : POOL4;
 		want.sport = get16(out + 34);
-		cr_expect(want.sport >= 20000 && want.sport <= 20099, "%s: pool port %u out of range", f->name,
-			  want.sport);
+		cr_expect(want.sport >= 20000 && want.sport <= 20099, "%s: pool port %u out of range",
+			  f->name, want.sport);
 	}
 	expect_frame(r, &want, out, out_len);
 	if (r->to != TO_REAL)
@@ -424,8 +457,8 @@ static void check_nat(struct world *w, const struct fixture *f, const uint8_t *i
 		expect_entries(w, r, &want);
 	sc = world_svc_stats(w, (uint32_t)f->svc);
 	rc = world_real_stats(w, std_real_id(f->svc, 0));
-	cr_expect(sc.packets == 1 && sc.bytes == in_len && sc.new_flows == !f->pkt.quote, "%s: service counters",
-		  f->name);
+	cr_expect(sc.packets == 1 && sc.bytes == in_len && sc.new_flows == !f->pkt.quote,
+		  "%s: service counters", f->name);
 	cr_expect(rc.packets == 1 && rc.new_flows == !f->pkt.quote, "%s: real counters", f->name);
 	(void)in;
 }
@@ -442,152 +475,317 @@ static void check_nothing_written(struct world *w, const struct fixture *f, cons
 	cr_expect(!world_get_conn(w, &fwd, &c), "%s: a forward entry was written", f->name);
 }
 
-#define NAT_FWD(s)   .svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(CONN_NEW)
-#define NAT_REPLY    .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(NAT_REPLY)
-#define PASSED(ev)   .verdict = XDP_PASS, .out = OUT_SAME, EVENT(ev)
-#define DROPPED(r)   .verdict = XDP_DROP, .out = OUT_SAME, DROP(r)
-#define SYN	     .tcp_flags = TH_SYN
-#define TO(...)	     .want = { __VA_ARGS__ }
+/* Quoted packets: what the error is about, before and after the translation. */
+static const struct pkt_spec q_vip4 = { TCP_(4, VIP4, 80, CLIENT4, CPORT), .payload = 64 };
+static const struct pkt_spec q_real4 = { TCP_(4, REAL4, RPORT, CLIENT4, CPORT), .payload = 64 };
+static const struct pkt_spec q_real4_pool = { TCP_(4, REAL4, RPORT, POOL4, PPORT), .payload = 64 };
+static const struct pkt_spec q_vip6 = { TCP_(6, VIP6, 80, CLIENT6, CPORT), .payload = 64 };
+static const struct pkt_spec q_real6 = { TCP_(6, REAL6, RPORT, CLIENT6, CPORT), .payload = 64 };
+static const struct pkt_spec q_real6_pool = { TCP_(6, REAL6, RPORT, POOL6, PPORT), .payload = 64 };
+static const struct pkt_spec q_to_real4_udp = { UDP_(4, CLIENT4, CPORT, REAL4, 53), .payload = 20 };
+static const struct pkt_spec q_to_vip4_udp = { UDP_(4, CLIENT4, CPORT, VIP4, 53), .payload = 20 };
+static const struct pkt_spec q_to_real4_udp0 = { UDP_(4, CLIENT4, CPORT, REAL4, 53), .udp_nocsum = true };
+static const struct pkt_spec q_to_vip4_udp0 = { UDP_(4, CLIENT4, CPORT, VIP4, 53), .udp_nocsum = true };
+static const struct pkt_spec q_pool4_to_real = { TCP_(4, POOL4, PPORT, REAL4, RPORT), .payload = 64 };
+static const struct pkt_spec q_to_vip4 = { TCP_(4, CLIENT4, CPORT, VIP4, 80), .payload = 64 };
+static const struct pkt_spec q_to_real6_udp = { UDP_(6, CLIENT6, CPORT, REAL6, 53), .payload = 20 };
+static const struct pkt_spec q_to_vip6_udp = { UDP_(6, CLIENT6, CPORT, VIP6, 53), .payload = 20 };
+static const struct pkt_spec q_pool6_to_real = { TCP_(6, POOL6, PPORT, REAL6, RPORT), .payload = 64 };
+static const struct pkt_spec q_to_vip6 = { TCP_(6, CLIENT6, CPORT, VIP6, 80), .payload = 64 };
+static const struct pkt_spec q_unknown4 = { TCP_(4, CLIENT4, CPORT + 1, REAL4, RPORT), .payload = 64 };
+
+/* type, code as one argument (FRAG_NEEDED): expanded before the inner macro splits it */
+#define ICMP_SPEC(f, pr, s, d, t, c, q)                                                                      \
+	.family = f, .proto = pr, .src = s, .dst = d, .icmp_type = t, .icmp_code = c, .quote = q
+#define ICMP_SPEC_(...)	    ICMP_SPEC(__VA_ARGS__)
+#define ICMP4_(s, d, tc, q) ICMP_SPEC_(4, IPPROTO_ICMP, s, d, tc, q)
+#define ICMP6_(s, d, tc, q) ICMP_SPEC_(6, IPPROTO_ICMPV6, s, d, tc, q)
+#define FRAG_NEEDED	    3, 4 /* ICMP destination unreachable, fragmentation needed */
+#define PORT_UNREACH	    3, 3
+#define PKT_TOO_BIG	    2, 0 /* ICMPv6 */
+#define PORT_UNREACH6	    1, 4
+#define NAT_ICMP_FWD(s)                                                                                      \
+	.svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(ICMP_ERR_NAT)
+#define NAT_ICMP_REPLY .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(ICMP_ERR_NAT)
+
+#define NAT_FWD(s) .svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(CONN_NEW)
+#define NAT_REPLY  .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(NAT_REPLY)
+#define PASSED(ev) .verdict = XDP_PASS, .out = OUT_SAME, EVENT(ev)
+#define DROPPED(r) .verdict = XDP_DROP, .out = OUT_SAME, DROP(r)
+#define SYN	   .tcp_flags = TH_SYN
+#define TO(...)	   .want = { __VA_ARGS__ }
 
 static const struct nat_row rows[] = {
 	/* ---- nat forward: destination the real (and its port), checksums updated ---- */
-	{ .f = { "nat4 tcp syn: real address and port", { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN }, NAT_FWD(SVC_DR4),
-	    .setup = setup_nat },
+	{ .f = { "nat4 tcp syn: real address and port",
+		 { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
+		 NAT_FWD(SVC_DR4),
+		 .setup = setup_nat },
 	  TO(TCP_(4, CLIENT4, CPORT, REAL4, RPORT), SYN) },
-	{ .f = { "nat4 tcp data", { TCP_(4, CLIENT4, CPORT, VIP4, 80), .payload = 999 }, NAT_FWD(SVC_DR4),
-	    .setup = setup_nat },
+	{ .f = { "nat4 tcp data",
+		 { TCP_(4, CLIENT4, CPORT, VIP4, 80), .payload = 999 },
+		 NAT_FWD(SVC_DR4),
+		 .setup = setup_nat },
 	  TO(TCP_(4, CLIENT4, CPORT, REAL4, RPORT), .payload = 999) },
 	{ .f = { "nat4 tcp on vlan with options",
-	    { TCP_(4, CLIENT4, CPORT, VIP4, 80), .vlan = 7, .ip4_opt = 8, .payload = 10 },
-	    NAT_FWD(SVC_DR4),
-	    .setup = setup_nat },
+		 { TCP_(4, CLIENT4, CPORT, VIP4, 80), .vlan = 7, .ip4_opt = 8, .payload = 10 },
+		 NAT_FWD(SVC_DR4),
+		 .setup = setup_nat },
 	  TO(TCP_(4, CLIENT4, CPORT, REAL4, RPORT), .vlan = 7, .ip4_opt = 8, .payload = 10) },
-	{ .f = { "nat4 udp keeps its port (real port 0)", { UDP_(4, CLIENT4, CPORT, VIP4, 53), .payload = 33 },
-	    NAT_FWD(SVC_DR4_UDP), .setup = setup_nat },
+	{ .f = { "nat4 udp keeps its port (real port 0)",
+		 { UDP_(4, CLIENT4, CPORT, VIP4, 53), .payload = 33 },
+		 NAT_FWD(SVC_DR4_UDP),
+		 .setup = setup_nat },
 	  TO(UDP_(4, CLIENT4, CPORT, REAL4, 53), .payload = 33) },
 	{ .f = { "nat4 udp without checksum stays without",
-	    { UDP_(4, CLIENT4, CPORT, VIP4, 53), .payload = 33, .udp_nocsum = true },
-	    NAT_FWD(SVC_DR4_UDP),
-	    .setup = setup_nat },
+		 { UDP_(4, CLIENT4, CPORT, VIP4, 53), .payload = 33, .udp_nocsum = true },
+		 NAT_FWD(SVC_DR4_UDP),
+		 .setup = setup_nat },
 	  TO(UDP_(4, CLIENT4, CPORT, REAL4, 53), .payload = 33, .udp_nocsum = true) },
-	{ .f = { "nat4 udp zero data", { UDP_(4, CLIENT4, CPORT, VIP4, 53), .payload = 7, .zero_fill = true },
-	    NAT_FWD(SVC_DR4_UDP), .setup = setup_nat },
+	{ .f = { "nat4 udp zero data",
+		 { UDP_(4, CLIENT4, CPORT, VIP4, 53), .payload = 7, .zero_fill = true },
+		 NAT_FWD(SVC_DR4_UDP),
+		 .setup = setup_nat },
 	  TO(UDP_(4, CLIENT4, CPORT, REAL4, 53), .payload = 7, .zero_fill = true) },
-	{ .f = { "nat4 port-0 service keeps the port", { TCP_(4, CLIENT4, CPORT, VIP_ANY4, 8443), SYN },
-	    NAT_FWD(SVC_DR4_ANY), .setup = setup_nat },
+	{ .f = { "nat4 port-0 service keeps the port",
+		 { TCP_(4, CLIENT4, CPORT, VIP_ANY4, 8443), SYN },
+		 NAT_FWD(SVC_DR4_ANY),
+		 .setup = setup_nat },
 	  TO(TCP_(4, CLIENT4, CPORT, REAL_ANY4, 8443), SYN) },
-	{ .f = { "nat6 tcp syn: real address and port", { TCP_(6, CLIENT6, CPORT, VIP6, 80), SYN }, NAT_FWD(SVC_DR6),
-	    .setup = setup_nat },
+	{ .f = { "nat6 tcp syn: real address and port",
+		 { TCP_(6, CLIENT6, CPORT, VIP6, 80), SYN },
+		 NAT_FWD(SVC_DR6),
+		 .setup = setup_nat },
 	  TO(TCP_(6, CLIENT6, CPORT, REAL6, RPORT), SYN) },
 	{ .f = { "nat6 tcp with extension headers",
-	    { TCP_(6, CLIENT6, CPORT, VIP6, 80), .ext = { EXT_HOP, EXT_DSTOPTS }, .payload = 301 },
-	    NAT_FWD(SVC_DR6),
-	    .setup = setup_nat },
+		 { TCP_(6, CLIENT6, CPORT, VIP6, 80), .ext = { EXT_HOP, EXT_DSTOPTS }, .payload = 301 },
+		 NAT_FWD(SVC_DR6),
+		 .setup = setup_nat },
 	  TO(TCP_(6, CLIENT6, CPORT, REAL6, RPORT), .ext = { EXT_HOP, EXT_DSTOPTS }, .payload = 301) },
-	{ .f = { "nat6 udp", { UDP_(6, CLIENT6, CPORT, VIP6, 53), .payload = 100 }, NAT_FWD(SVC_DR6_UDP),
-	    .setup = setup_nat },
+	{ .f = { "nat6 udp",
+		 { UDP_(6, CLIENT6, CPORT, VIP6, 53), .payload = 100 },
+		 NAT_FWD(SVC_DR6_UDP),
+		 .setup = setup_nat },
 	  TO(UDP_(6, CLIENT6, CPORT, REAL6, 53), .payload = 100) },
-	{ .f = { "nat6 udp zero data odd length", { UDP_(6, CLIENT6, CPORT, VIP6, 53), .payload = 1, .zero_fill = true },
-	    NAT_FWD(SVC_DR6_UDP), .setup = setup_nat },
+	{ .f = { "nat6 udp zero data odd length",
+		 { UDP_(6, CLIENT6, CPORT, VIP6, 53), .payload = 1, .zero_fill = true },
+		 NAT_FWD(SVC_DR6_UDP),
+		 .setup = setup_nat },
 	  TO(UDP_(6, CLIENT6, CPORT, REAL6, 53), .payload = 1, .zero_fill = true) },
 
 	/* ---- fullnat forward: the source from the pool as well ---- */
-	{ .f = { "fullnat4 tcp syn: pool source", { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN }, NAT_FWD(SVC_DR4),
-	    .setup = setup_fullnat },
+	{ .f = { "fullnat4 tcp syn: pool source",
+		 { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
+		 NAT_FWD(SVC_DR4),
+		 .setup = setup_fullnat },
 	  TO(TCP_(4, POOL4, PPORT, REAL4, RPORT), SYN) },
-	{ .f = { "fullnat4 udp", { UDP_(4, CLIENT4, CPORT, VIP4, 53), .payload = 20 }, NAT_FWD(SVC_DR4_UDP),
-	    .setup = setup_fullnat },
+	{ .f = { "fullnat4 udp",
+		 { UDP_(4, CLIENT4, CPORT, VIP4, 53), .payload = 20 },
+		 NAT_FWD(SVC_DR4_UDP),
+		 .setup = setup_fullnat },
 	  TO(UDP_(4, POOL4, PPORT, REAL4, 53), .payload = 20) },
-	{ .f = { "fullnat4 udp without checksum", { UDP_(4, CLIENT4, CPORT, VIP4, 53), .udp_nocsum = true },
-	    NAT_FWD(SVC_DR4_UDP), .setup = setup_fullnat },
+	{ .f = { "fullnat4 udp without checksum",
+		 { UDP_(4, CLIENT4, CPORT, VIP4, 53), .udp_nocsum = true },
+		 NAT_FWD(SVC_DR4_UDP),
+		 .setup = setup_fullnat },
 	  TO(UDP_(4, POOL4, PPORT, REAL4, 53), .udp_nocsum = true) },
-	{ .f = { "fullnat6 tcp", { TCP_(6, CLIENT6, CPORT, VIP6, 80), .payload = 64 }, NAT_FWD(SVC_DR6),
-	    .setup = setup_fullnat },
+	{ .f = { "fullnat6 tcp",
+		 { TCP_(6, CLIENT6, CPORT, VIP6, 80), .payload = 64 },
+		 NAT_FWD(SVC_DR6),
+		 .setup = setup_fullnat },
 	  TO(TCP_(6, POOL6, PPORT, REAL6, RPORT), .payload = 64) },
-	{ .f = { "fullnat6 udp", { UDP_(6, CLIENT6, CPORT, VIP6, 53), .payload = 3 }, NAT_FWD(SVC_DR6_UDP),
-	    .setup = setup_fullnat },
+	{ .f = { "fullnat6 udp",
+		 { UDP_(6, CLIENT6, CPORT, VIP6, 53), .payload = 3 },
+		 NAT_FWD(SVC_DR6_UDP),
+		 .setup = setup_fullnat },
 	  TO(UDP_(6, POOL6, PPORT, REAL6, 53), .payload = 3) },
-	{ .f = { "fullnat4 allocation within the pool and its ports", { TCP_(4, CLIENT4, 33333, VIP4, 80), SYN },
-	    NAT_FWD(SVC_DR4), .setup = setup_fullnat_wide },
-	  TO(TCP_(4, POOL4, 0, REAL4, RPORT), SYN), .any_pool_port = true },
-	{ .f = { "fullnat4 port held by a live connection: the next try", { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
-	    NAT_FWD(SVC_DR4), EVENT(SNAT_RETRY), .setup = setup_fullnat_two_ports_first_held },
+	{ .f = { "fullnat4 allocation within the pool and its ports",
+		 { TCP_(4, CLIENT4, 33333, VIP4, 80), SYN },
+		 NAT_FWD(SVC_DR4),
+		 .setup = setup_fullnat_wide },
+	  TO(TCP_(4, POOL4, 0, REAL4, RPORT), SYN),
+	  .any_pool_port = true },
+	{ .f = { "fullnat4 port held by a live connection: the next try",
+		 { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
+		 NAT_FWD(SVC_DR4),
+		 EVENT(SNAT_RETRY),
+		 .setup = setup_fullnat_two_ports_first_held },
 	  TO(TCP_(4, POOL4, PPORT + 1, REAL4, RPORT), SYN) },
 	{ .f = { "fullnat4 port of an ended connection (no forward entry) taken over",
-	    { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
-	    NAT_FWD(SVC_DR4),
-	    EVENT(SNAT_REUSED),
-	    .setup = setup_fullnat_held_no_forward },
+		 { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
+		 NAT_FWD(SVC_DR4),
+		 EVENT(SNAT_REUSED),
+		 .setup = setup_fullnat_held_no_forward },
 	  TO(TCP_(4, POOL4, PPORT, REAL4, RPORT), SYN) },
 	{ .f = { "fullnat4 port of a connection to a stale real generation taken over",
-	    { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
-	    NAT_FWD(SVC_DR4),
-	    EVENT(SNAT_REUSED),
-	    .setup = setup_fullnat_held_stale_gen },
+		 { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
+		 NAT_FWD(SVC_DR4),
+		 EVENT(SNAT_REUSED),
+		 .setup = setup_fullnat_held_stale_gen },
 	  TO(TCP_(4, POOL4, PPORT, REAL4, RPORT), SYN) },
 	{ .f = { "fullnat4 port of an expired connection taken over",
-	    { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
-	    NAT_FWD(SVC_DR4),
-	    EVENT(SNAT_REUSED),
-	    .setup = setup_fullnat_held_expired },
+		 { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
+		 NAT_FWD(SVC_DR4),
+		 EVENT(SNAT_REUSED),
+		 .setup = setup_fullnat_held_expired },
 	  TO(TCP_(4, POOL4, PPORT, REAL4, RPORT), SYN) },
 	{ .f = { "fullnat4 every try held: exhausted, nothing written",
-	    { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
-	    DROPPED(SNAT_EXHAUSTED),
-	    .setup = setup_fullnat_held,
-	    .check = check_nothing_written } },
+		 { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
+		 DROPPED(SNAT_EXHAUSTED),
+		 .setup = setup_fullnat_held,
+		 .check = check_nothing_written } },
 	{ .f = { "fullnat6 without an IPv6 pool dropped",
-	    { TCP_(6, CLIENT6, CPORT, VIP6, 80), SYN },
-	    DROPPED(NO_SNAT_POOL),
-	    .setup = setup_fullnat_no_pool6,
-	    .check = check_nothing_written } },
+		 { TCP_(6, CLIENT6, CPORT, VIP6, 80), SYN },
+		 DROPPED(NO_SNAT_POOL),
+		 .setup = setup_fullnat_no_pool6,
+		 .check = check_nothing_written } },
 	{ .f = { "nat real of another family dropped",
-	    { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
-	    DROPPED(FWD_UNSUPPORTED),
-	    .setup = setup_nat_real6_for_v4,
-	    .check = check_nothing_written } },
+		 { TCP_(4, CLIENT4, CPORT, VIP4, 80), SYN },
+		 DROPPED(FWD_UNSUPPORTED),
+		 .setup = setup_nat_real6_for_v4,
+		 .check = check_nothing_written } },
 
 	/* ---- replies: source back to the VIP (fullnat: destination back to the client) ---- */
-	{ .f = { "nat4 tcp reply from the VIP", { TCP_(4, REAL4, RPORT, CLIENT4, CPORT), .payload = 500 }, NAT_REPLY,
-	    .setup = setup_nat_replies },
-	  TO(TCP_(4, VIP4, 80, CLIENT4, CPORT), .payload = 500), .to = TO_CLIENT },
-	{ .f = { "nat4 udp reply", { UDP_(4, REAL4, 53, CLIENT4, CPORT), .payload = 41 }, NAT_REPLY,
-	    .setup = setup_nat_replies },
-	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 41), .to = TO_CLIENT },
-	{ .f = { "nat4 udp reply without checksum", { UDP_(4, REAL4, 53, CLIENT4, CPORT), .udp_nocsum = true },
-	    NAT_REPLY, .setup = setup_nat_replies },
-	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .udp_nocsum = true), .to = TO_CLIENT },
-	{ .f = { "nat4 port-0 service reply", { TCP_(4, REAL_ANY4, 8443, CLIENT4, CPORT) }, NAT_REPLY,
-	    .setup = setup_nat_replies },
-	  TO(TCP_(4, VIP_ANY4, 8443, CLIENT4, CPORT)), .to = TO_CLIENT },
-	{ .f = { "nat6 tcp reply", { TCP_(6, REAL6, RPORT, CLIENT6, CPORT), .payload = 77 }, NAT_REPLY,
-	    .setup = setup_nat_replies },
-	  TO(TCP_(6, VIP6, 80, CLIENT6, CPORT), .payload = 77), .to = TO_CLIENT },
-	{ .f = { "nat6 udp reply", { UDP_(6, REAL6, 53, CLIENT6, CPORT), .payload = 9 }, NAT_REPLY,
-	    .setup = setup_nat_replies },
-	  TO(UDP_(6, VIP6, 53, CLIENT6, CPORT), .payload = 9), .to = TO_CLIENT },
-	{ .f = { "fullnat4 tcp reply to the client", { TCP_(4, REAL4, RPORT, POOL4, PPORT), .payload = 10 },
-	    NAT_REPLY, .setup = setup_fullnat_replies },
-	  TO(TCP_(4, VIP4, 80, CLIENT4, CPORT), .payload = 10), .to = TO_CLIENT },
-	{ .f = { "fullnat4 udp reply", { UDP_(4, REAL4, 53, POOL4, PPORT), .payload = 10 }, NAT_REPLY,
-	    .setup = setup_fullnat_replies },
-	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 10), .to = TO_CLIENT },
-	{ .f = { "fullnat6 tcp reply", { TCP_(6, REAL6, RPORT, POOL6, PPORT), .payload = 10 }, NAT_REPLY,
-	    .setup = setup_fullnat_replies },
-	  TO(TCP_(6, VIP6, 80, CLIENT6, CPORT), .payload = 10), .to = TO_CLIENT },
-	{ .f = { "fullnat6 udp reply", { UDP_(6, REAL6, 53, POOL6, PPORT), .payload = 10 }, NAT_REPLY,
-	    .setup = setup_fullnat_replies },
-	  TO(UDP_(6, VIP6, 53, CLIENT6, CPORT), .payload = 10), .to = TO_CLIENT },
+	{ .f = { "nat4 tcp reply from the VIP",
+		 { TCP_(4, REAL4, RPORT, CLIENT4, CPORT), .payload = 500 },
+		 NAT_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(TCP_(4, VIP4, 80, CLIENT4, CPORT), .payload = 500),
+	  .to = TO_CLIENT },
+	{ .f = { "nat4 udp reply",
+		 { UDP_(4, REAL4, 53, CLIENT4, CPORT), .payload = 41 },
+		 NAT_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 41),
+	  .to = TO_CLIENT },
+	{ .f = { "nat4 udp reply without checksum",
+		 { UDP_(4, REAL4, 53, CLIENT4, CPORT), .udp_nocsum = true },
+		 NAT_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .udp_nocsum = true),
+	  .to = TO_CLIENT },
+	{ .f = { "nat4 port-0 service reply",
+		 { TCP_(4, REAL_ANY4, 8443, CLIENT4, CPORT) },
+		 NAT_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(TCP_(4, VIP_ANY4, 8443, CLIENT4, CPORT)),
+	  .to = TO_CLIENT },
+	{ .f = { "nat6 tcp reply",
+		 { TCP_(6, REAL6, RPORT, CLIENT6, CPORT), .payload = 77 },
+		 NAT_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(TCP_(6, VIP6, 80, CLIENT6, CPORT), .payload = 77),
+	  .to = TO_CLIENT },
+	{ .f = { "nat6 udp reply",
+		 { UDP_(6, REAL6, 53, CLIENT6, CPORT), .payload = 9 },
+		 NAT_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(UDP_(6, VIP6, 53, CLIENT6, CPORT), .payload = 9),
+	  .to = TO_CLIENT },
+	{ .f = { "fullnat4 tcp reply to the client",
+		 { TCP_(4, REAL4, RPORT, POOL4, PPORT), .payload = 10 },
+		 NAT_REPLY,
+		 .setup = setup_fullnat_replies },
+	  TO(TCP_(4, VIP4, 80, CLIENT4, CPORT), .payload = 10),
+	  .to = TO_CLIENT },
+	{ .f = { "fullnat4 udp reply",
+		 { UDP_(4, REAL4, 53, POOL4, PPORT), .payload = 10 },
+		 NAT_REPLY,
+		 .setup = setup_fullnat_replies },
+	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 10),
+	  .to = TO_CLIENT },
+	{ .f = { "fullnat6 tcp reply",
+		 { TCP_(6, REAL6, RPORT, POOL6, PPORT), .payload = 10 },
+		 NAT_REPLY,
+		 .setup = setup_fullnat_replies },
+	  TO(TCP_(6, VIP6, 80, CLIENT6, CPORT), .payload = 10),
+	  .to = TO_CLIENT },
+	{ .f = { "fullnat6 udp reply",
+		 { UDP_(6, REAL6, 53, POOL6, PPORT), .payload = 10 },
+		 NAT_REPLY,
+		 .setup = setup_fullnat_replies },
+	  TO(UDP_(6, VIP6, 53, CLIENT6, CPORT), .payload = 10),
+	  .to = TO_CLIENT },
+
+	/* ---- ICMP errors from the client's side: outer destination and quoted source become the real's ---- */
+	{ .f = { "nat4 frag needed about a reply",
+		 { ICMP4_(ROUTER4, VIP4, FRAG_NEEDED, &q_vip4) },
+		 NAT_ICMP_FWD(SVC_DR4),
+		 .setup = setup_nat },
+	  TO(ICMP4_(ROUTER4, REAL4, FRAG_NEEDED, &q_real4)) },
+	{ .f = { "fullnat4 frag needed about a reply: from the pool address",
+		 { ICMP4_(ROUTER4, VIP4, FRAG_NEEDED, &q_vip4) },
+		 NAT_ICMP_FWD(SVC_DR4),
+		 .setup = setup_fullnat_flows },
+	  TO(ICMP4_(POOL4, REAL4, FRAG_NEEDED, &q_real4_pool)) },
+	{ .f = { "nat6 packet too big about a reply",
+		 { ICMP6_(ROUTER6, VIP6, PKT_TOO_BIG, &q_vip6) },
+		 NAT_ICMP_FWD(SVC_DR6),
+		 .setup = setup_nat },
+	  TO(ICMP6_(ROUTER6, REAL6, PKT_TOO_BIG, &q_real6)) },
+	{ .f = { "fullnat6 packet too big about a reply",
+		 { ICMP6_(ROUTER6, VIP6, PKT_TOO_BIG, &q_vip6) },
+		 NAT_ICMP_FWD(SVC_DR6),
+		 .setup = setup_fullnat_flows },
+	  TO(ICMP6_(POOL6, REAL6, PKT_TOO_BIG, &q_real6_pool)) },
+	{ .f = { "fullnat4 error about a flow without its entry dropped",
+		 { ICMP4_(ROUTER4, VIP4, FRAG_NEEDED, &q_vip4) },
+		 DROPPED(NAT_FAIL),
+		 .setup = setup_fullnat } },
+
+	/* ---- ICMP errors from the real's side: outer source and quoted destination become the VIP ---- */
+	{ .f = { "nat4 port unreachable from the real",
+		 { ICMP4_(REAL4, CLIENT4, PORT_UNREACH, &q_to_real4_udp) },
+		 NAT_ICMP_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(ICMP4_(VIP4, CLIENT4, PORT_UNREACH, &q_to_vip4_udp)),
+	  .to = TO_CLIENT },
+	{ .f = { "nat4 port unreachable quoting udp without checksum",
+		 { ICMP4_(REAL4, CLIENT4, PORT_UNREACH, &q_to_real4_udp0) },
+		 NAT_ICMP_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(ICMP4_(VIP4, CLIENT4, PORT_UNREACH, &q_to_vip4_udp0)),
+	  .to = TO_CLIENT },
+	{ .f = { "fullnat4 frag needed from a router behind the director",
+		 { ICMP4_(ROUTER4, POOL4, FRAG_NEEDED, &q_pool4_to_real) },
+		 NAT_ICMP_REPLY,
+		 .setup = setup_fullnat_replies },
+	  TO(ICMP4_(VIP4, CLIENT4, FRAG_NEEDED, &q_to_vip4)),
+	  .to = TO_CLIENT },
+	{ .f = { "nat6 port unreachable from the real",
+		 { ICMP6_(REAL6, CLIENT6, PORT_UNREACH6, &q_to_real6_udp) },
+		 NAT_ICMP_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(ICMP6_(VIP6, CLIENT6, PORT_UNREACH6, &q_to_vip6_udp)),
+	  .to = TO_CLIENT },
+	{ .f = { "fullnat6 packet too big from a router behind the director",
+		 { ICMP6_(ROUTER6, POOL6, PKT_TOO_BIG, &q_pool6_to_real) },
+		 NAT_ICMP_REPLY,
+		 .setup = setup_fullnat_replies },
+	  TO(ICMP6_(VIP6, CLIENT6, PKT_TOO_BIG, &q_to_vip6)),
+	  .to = TO_CLIENT },
+	{ .f = { "error about an unknown flow passes",
+		 { ICMP4_(REAL4, CLIENT4, FRAG_NEEDED, &q_unknown4) },
+		 PASSED(PASS_NAT_UNKNOWN),
+		 .setup = setup_nat_replies } },
 
 	/* ---- replies not translated ---- */
-	{ .f = { "reply without an entry passes, counted", { TCP_(4, REAL4, RPORT, CLIENT4, CPORT + 1) },
-	    PASSED(PASS_NAT_UNKNOWN), .setup = setup_nat_replies } },
-	{ .f = { "reply of a stale real generation passes", { TCP_(4, REAL4, RPORT, CLIENT4, CPORT) },
-	    PASSED(PASS_NAT_UNKNOWN), .setup = setup_nat_replies_stale } },
-	{ .f = { "traffic from a non-nat address passes as before", { TCP_(4, "198.18.1.2", RPORT, CLIENT4, CPORT) },
-	    PASSED(PASS_NO_SERVICE), .setup = setup_nat_replies } },
-	{ .f = { "without the nat flag nothing is looked up", { TCP_(4, REAL4, RPORT, CLIENT4, CPORT) },
-	    PASSED(PASS_NO_SERVICE), .setup = setup_nat_replies_flag_off } },
+	{ .f = { "reply without an entry passes, counted",
+		 { TCP_(4, REAL4, RPORT, CLIENT4, CPORT + 1) },
+		 PASSED(PASS_NAT_UNKNOWN),
+		 .setup = setup_nat_replies } },
+	{ .f = { "reply of a stale real generation passes",
+		 { TCP_(4, REAL4, RPORT, CLIENT4, CPORT) },
+		 PASSED(PASS_NAT_UNKNOWN),
+		 .setup = setup_nat_replies_stale } },
+	{ .f = { "traffic from a non-nat address passes as before",
+		 { TCP_(4, "198.18.1.2", RPORT, CLIENT4, CPORT) },
+		 PASSED(PASS_NO_SERVICE),
+		 .setup = setup_nat_replies } },
+	{ .f = { "without the nat flag nothing is looked up",
+		 { TCP_(4, REAL4, RPORT, CLIENT4, CPORT) },
+		 PASSED(PASS_NO_SERVICE),
+		 .setup = setup_nat_replies_flag_off } },
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
