@@ -6,6 +6,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.sh"
+. "$(dirname "$0")/nat.sh"
 
 XLVSD=$BUILD/xlvsd
 XLVS=$BUILD/xlvs
@@ -1217,6 +1218,10 @@ main() {
 	scenario "scheduler lblc: a destination keeps its real until it is overloaded" s_sched_lblc
 	scenario "scheduler lblcr: a destination's set grows when its real is overloaded" s_sched_lblcr
 	scenario "persistence: passive-FTP-style sessions stay on one real, per client and per /24" s_sched_persist
+	scenario "VS-NAT IPv4: curl and UDP to the reals' own ports, reals see the client" s_nat4
+	scenario "VS-NAT IPv6: curl and UDP to the reals' own ports, reals see the client" s_nat6
+	scenario "FULLNAT IPv4: reals without a route back see the pool address" s_fullnat4
+	scenario "FULLNAT IPv6: reals without a route back see the pool address" s_fullnat6
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify
