@@ -45,7 +45,7 @@ endif
 DEB_PACKAGES := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev \
 		libmnl-dev libcriterion-dev pkg-config iproute2 ethtool make gcc \
 		libyaml-dev libjansson-dev libmicrohttpd-dev libsystemd-dev scdoc curl socat iperf3 iputils-ping jq \
-		libev-dev libcurl4-openssl-dev libldns-dev dnsmasq-base openssl libssl-dev clang-format
+		libev-dev libcurl4-openssl-dev libldns-dev dnsmasq-base openssl libssl-dev clang-format nftables
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -78,12 +78,13 @@ BPFT_SRCS  := $(wildcard tests/bpf/*.c)
 TEST_UNIT  := $(BUILD)/tests/unit-tests
 TEST_BPF   := $(BUILD)/tests/bpf-tests
 BENCH      := $(BUILD)/bench/xlvs-bench
+NAT_LOAD   := $(BUILD)/bench/nat-load
 
-.PHONY: all deps test demo demo-clean bench install clean help format format-check
+.PHONY: all deps test demo demo-clean bench bench-nat install clean help format format-check
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(XLVSD) $(XLVS) \
-     $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH) $(E2E_BPF) $(E2E_TOOLS) $(XLVSD_V2)
+     $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH) $(NAT_LOAD) $(E2E_BPF) $(E2E_TOOLS) $(XLVSD_V2)
 
 help:
 	@echo 'make deps    install missing Debian packages (apt-get, needs root)'
@@ -91,7 +92,8 @@ help:
 	@echo 'make demo    build, then run xlvsd in a namespace topology and send requests through it'
 	@echo 'make demo-clean  remove what an interrupted demo left behind'
 	@echo 'make test    run every test suite (unit, BPF fixtures, end to end); fails if any fails'
-	@echo 'make bench   BPF_PROG_RUN benchmark; writes $(BUILD)/bench.json'
+	@echo 'make bench   BPF_PROG_RUN benchmark; writes $(BUILD)/bench.json; then the benches below'
+	@echo 'make bench-nat  NAT through xlvs vs nftables DNAT in namespaces; writes $(BUILD)/bench-nat.json'
 	@echo 'make fuzz    libFuzzer pass over every fuzz target, FUZZ_SECONDS=N each (default 20); docs/reliability.md'
 	@echo 'make vmtest  unit and BPF suites under Debian 12 kernel 6.1 in qemu/TCG (slow); vmtest-deps installs qemu'
 	@echo 'make format-check  clang-format (.clang-format) over the userspace C: fails on any difference; make format fixes'
@@ -219,10 +221,15 @@ $(TEST_BPF): $(BPFT_OBJS) $(LIBMAPS) | $(BUILD)/tests
 	$(Q)$(CC) $(CFLAGS) $(BPFT_OBJS) $(LIBMAPS) -lcriterion $(LDLIBS) -o $@
 
 $(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/world.c tests/bpf/world.h tests/bpf/check.h \
+	  tests/bpf/netns.c tests/bpf/netns.h \
 	  $(BPF_SKELS) $(LIBMAPS) | $(BUILD)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c \
+	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c tests/bpf/netns.c \
 		$(LIBMAPS) $(LDLIBS) -o $@
+
+$(NAT_LOAD): tests/bench/nat-load.c | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) tests/bench/nat-load.c -o $@
 
 $(UPGRADE) $(BUILD)/bpf $(BUILD)/tests $(BUILD)/bench $(BUILD)/cli $(BUILD)/man:
 	$(Q)mkdir -p $@
@@ -269,6 +276,12 @@ bench: deps
 	$(Q)$(BENCH) --json $(BUILD)/bench.json
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/control.sh
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/health-bench.sh
+	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/nat-vs-nft.sh
+
+# The side-by-side alone (docs/bench.md): xlvs NAT against the kernel's nftables DNAT.
+bench-nat: deps
+	$(Q)$(MAKE) all
+	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/nat-vs-nft.sh
 
 # vmtest: the unit and BPF fixture suites under Debian 12's own kernel (linux-image-amd64, 6.1)
 # in qemu with TCG, the host's / shared read-only over 9p (vmtest/run.sh, docs/vmtest.md).

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "netns.h"
 
 #include <xlvs/hash.h>
 #include "maglev.h"
@@ -89,6 +90,13 @@ enum row_id {
 	R_NEW_WLC_256,
 	R_NEW_PERSIST_HIT,
 	R_NEW_PERSIST_MISS,
+	R_DR_64K,
+	R_NAT_NEW,
+	R_NAT_64K,
+	R_NAT_RET_64K,
+	R_FNAT_NEW,
+	R_FNAT_64K,
+	R_FNAT_RET_64K,
 	R_MAX,
 };
 
@@ -127,6 +135,22 @@ static const struct {
 	/* persistence (bpf/persist.h) before Maglev: the template's lookup, and its write on a miss */
 	[R_NEW_PERSIST_HIT] = { "new_flow_persist_hit", 405 },
 	[R_NEW_PERSIST_MISS] = { "new_flow_persist_miss", 405 },
+	/* issue 12: NAT and FULLNAT on SVC_DR4's service and reals, reported as ratios to DR's rows */
+	[R_DR_64K] = { "dr_established_64k", 0 },
+	[R_NAT_NEW] = { "nat_new_flow", 0 },
+	[R_NAT_64K] = { "nat_established_64k", 0 },
+	[R_NAT_RET_64K] = { "nat_return_64k", 0 },
+	[R_FNAT_NEW] = { "fullnat_new_flow", 0 },
+	[R_FNAT_64K] = { "fullnat_established_64k", 0 },
+	[R_FNAT_RET_64K] = { "fullnat_return_64k", 0 },
+};
+
+/* The NAT rows against the DR rows of the same run (ns above the floor). */
+static const struct {
+	enum row_id row, dr;
+} nat_ratios[] = {
+	{ R_NAT_NEW, R_NEW },  { R_NAT_64K, R_DR_64K },	 { R_NAT_RET_64K, R_DR_64K },
+	{ R_FNAT_NEW, R_NEW }, { R_FNAT_64K, R_DR_64K }, { R_FNAT_RET_64K, R_DR_64K },
 };
 
 struct result {
@@ -165,7 +189,8 @@ struct bench {
 	uint64_t hist[HIST_NS + 1], floor_hist[HIST_NS + 1];
 	double build_ns, build_big_ns;
 	double wall_s;
-	double load0; /* 1-minute load average at start: other work skews rows */
+	double load0;	 /* 1-minute load average at start: other work skews rows */
+	int fib_ifindex; /* the NAT rows' ingress interface (fib_namespace) */
 };
 
 static double now_ns(clockid_t clk)
@@ -240,8 +265,8 @@ static void one_frame(struct frames *f, uint8_t family, const char *dst)
 	frame_put(f, 0, &s);
 }
 
-/* NEW_FLOWS SYNs to vip: 32768 clients in 198.18.128.0/17, two source ports each. */
-static void new_flow_frames(struct frames *f, const char *vip)
+/* NEW_FLOWS frames to vip: 32768 clients in 198.18.128.0/17, two source ports each. */
+static void client_frames(struct frames *f, const char *vip, uint8_t tcp_flags)
 {
 	char src[INET_ADDRSTRLEN];
 	struct pkt_spec s;
@@ -251,9 +276,15 @@ static void new_flow_frames(struct frames *f, const char *vip)
 	for (i = 0; i < NEW_FLOWS; i++) {
 		snprintf(src, sizeof(src), "198.18.%u.%u", 128 + ((i >> 8) & 127), i & 255);
 		s = tcp_spec(4, src, vip, (uint16_t)(10000 + (i >> 15)));
-		s.tcp_flags = TH_SYN;
+		s.tcp_flags = tcp_flags;
 		frame_put(f, i, &s);
 	}
+}
+
+/* The SYNs of NEW_FLOWS new flows. */
+static void new_flow_frames(struct frames *f, const char *vip)
+{
+	client_frames(f, vip, TH_SYN);
 }
 
 /* Delete the frames' flows; absent ones (never sent yet) are fine. */
@@ -269,13 +300,18 @@ static void forget_flows(struct bench *b, const struct row *r)
 
 /* ---- measuring ------------------------------------------------------------- */
 
-/* One BPF_PROG_RUN; checks verdict and output length, returns the kernel's duration. */
-static uint32_t run1(int fd, const uint8_t *in, uint32_t len, int verdict, uint32_t out_len, const char *name,
-		     uint32_t frame)
+/*
+ * One BPF_PROG_RUN; checks verdict and output length, returns the kernel's duration. ifindex:
+ * the frame's ingress interface (bpf_fib_lookup starts there), 0 = the kernel's default (lo).
+ */
+static uint32_t run1(int fd, int ifindex, const uint8_t *in, uint32_t len, int verdict, uint32_t out_len,
+		     const char *name, uint32_t frame)
 {
 	uint8_t out[PKT_MAX];
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = (uint32_t)ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
+		    .data_size_out = sizeof(out), .ctx_in = ifindex ? &ctx : NULL,
+		    .ctx_size_in = ifindex ? sizeof(ctx) : 0, .repeat = 1);
 
 	CHECK(bpf_prog_test_run_opts(fd, &o) == 0, "%s: BPF_PROG_RUN: %s", name, strerror(errno));
 	CHECK((int)o.retval == verdict && o.data_size_out == out_len,
@@ -310,7 +346,7 @@ static uint64_t floor_batch(struct bench *b, const struct frames *f, uint32_t n)
 	uint32_t i, d;
 
 	for (i = 0; i < n; i++) {
-		d = run1(b->floor_fd, f->buf, f->len, XDP_TX, f->len, "floor", 0);
+		d = run1(b->floor_fd, b->w.ifindex, f->buf, f->len, XDP_TX, f->len, "floor", 0);
 		hist_add(b->floor_hist, d);
 		sum += d;
 	}
@@ -329,7 +365,7 @@ static uint64_t row_batch(struct bench *b, const struct row *r, uint32_t n, uint
 				r->reset(b, r); /* untimed: only the kernel's durations count */
 			*next = 0;
 		}
-		d = run1(b->w.prog_fd, f->buf + (size_t)*next * STRIDE, f->len, r->verdict,
+		d = run1(b->w.prog_fd, b->w.ifindex, f->buf + (size_t)*next * STRIDE, f->len, r->verdict,
 			 f->len + (uint32_t)r->grow, row_info[r->id].name, *next);
 		(*next)++;
 		hist_add(b->hist, d);
@@ -344,8 +380,8 @@ static void warm_up(struct bench *b, const struct row *r)
 	uint32_t i;
 
 	for (i = 0; i < WARM_CALLS; i++)
-		run1(b->w.prog_fd, r->f->buf, r->f->len, r->verdict, r->f->len + (uint32_t)r->grow,
-		     row_info[r->id].name, 0);
+		run1(b->w.prog_fd, b->w.ifindex, r->f->buf, r->f->len, r->verdict,
+		     r->f->len + (uint32_t)r->grow, row_info[r->id].name, 0);
 	if (r->reset)
 		r->reset(b, r);
 }
@@ -488,15 +524,34 @@ static void set_persistence(struct bench *b, uint32_t timeout, uint8_t plen)
 	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
 }
 
+/*
+ * Empty a hash map (untimed: between cycles of a row). The keys are walked first, then deleted:
+ * asking for the first key again after each delete would rescan the empty buckets every time.
+ */
+static void clear_map(int fd, size_t key_size)
+{
+	size_t cap = 4096, n = 0, i;
+	uint8_t *keys = malloc(cap * key_size);
+
+	CHECK(keys, "out of memory");
+	while (!bpf_map_get_next_key(fd, n ? keys + (n - 1) * key_size : NULL, keys + n * key_size)) {
+		if (++n == cap) {
+			cap *= 2;
+			keys = realloc(keys, cap * key_size);
+			CHECK(keys, "out of memory");
+		}
+	}
+	for (i = 0; i < n; i++)
+		CHECK(!bpf_map_delete_elem(fd, keys + i * key_size) || errno == ENOENT, "clear map: %s",
+		      strerror(errno));
+	free(keys);
+}
+
 /* The flows and every template: each new flow misses again. */
 static void forget_flows_and_templates(struct bench *b, const struct row *r)
 {
-	int fd = MAP_FD(&b->w, xlvs_persist);
-	struct xlvs_svc_addr_key k;
-
 	forget_flows(b, r);
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		CHECK(!bpf_map_delete_elem(fd, &k), "forget template: %s", strerror(errno));
+	clear_map(MAP_FD(&b->w, xlvs_persist), sizeof(struct xlvs_svc_addr_key));
 }
 
 /*
@@ -506,7 +561,7 @@ static void forget_flows_and_templates(struct bench *b, const struct row *r)
  */
 static void measure_persistence(struct bench *b)
 {
-	struct frames f;
+	struct frames f, one_per_client;
 	struct row hit = { .id = R_NEW_PERSIST_HIT,
 			   .verdict = XDP_TX,
 			   .ev = XLVS_EV_PERSIST_HIT,
@@ -515,22 +570,186 @@ static void measure_persistence(struct bench *b)
 	struct row miss = { .id = R_NEW_PERSIST_MISS,
 			    .verdict = XDP_TX,
 			    .ev = XLVS_EV_PERSIST_MISS,
-			    .f = &f,
+			    .f = &one_per_client,
 			    .reset = forget_flows_and_templates };
 	uint32_t i;
 
 	new_flow_frames(&f, std_svcs[SVC_DR4].vip);
+	/*
+	 * Frames i and i + 32768 come from one client (two ports): with /32 templates the second
+	 * would follow the first's template. The miss row cycles over the first 32768 only, one per
+	 * client, its templates forgotten between cycles, so every call misses.
+	 */
+	one_per_client = f;
+	one_per_client.n = NEW_FLOWS / 2;
 	set_persistence(b, 300, 16);
 	for (i = 0; i < f.n; i++) /* the templates, before the clock starts */
-		run1(b->w.prog_fd, f.buf + (size_t)i * STRIDE, f.len, XDP_TX, f.len, "persist", i);
+		run1(b->w.prog_fd, b->w.ifindex, f.buf + (size_t)i * STRIDE, f.len, XDP_TX, f.len, "persist",
+		     i);
 	forget_flows(b, &hit);
 	measure(b, &hit);
 	set_persistence(b, 300, 32);
-	forget_flows_and_templates(b, &miss);
+	forget_flows_and_templates(b, &hit); /* the hit row left all of f's flows */
 	measure(b, &miss);
-	forget_flows_and_templates(b, &miss);
+	forget_flows_and_templates(b, &hit); /* all of f's flows */
 	set_persistence(b, 0, 32);
 	frames_free(&f);
+}
+
+/* ---- NAT and FULLNAT -------------------------------------------------------- */
+
+#define SNAT_POOL_N 4 /* fullnat sources 198.18.0.2 .. 198.18.0.5: 8 tries from 4 x 64512 ports never fail */
+
+/*
+ * SVC_DR4's reals switched to another forwarding method, as the daemon writes them: the service,
+ * its Maglev ring and its reals stay, so a NAT row differs from its DR row by the method alone.
+ * nat and fullnat reals' addresses go into xlvs_nat_srcs (replies from them are looked up) and
+ * the config says NAT is in use; fullnat also gets a source pool.
+ */
+static void switch_fwd(struct bench *b, uint8_t fwd)
+{
+	const struct svc_def *d = &std_svcs[SVC_DR4];
+	bool nat = fwd == XLVS_FWD_NAT || fwd == XLVS_FWD_FULLNAT;
+	struct xlvs_config cfg;
+	struct xlvs_vip_key k;
+	struct xlvs_real r;
+	uint32_t i, one = 1;
+
+	for (i = 0; i < STD_REALS_MAX && d->reals[i].addr; i++) {
+		world_get_real(&b->w, std_real_id(SVC_DR4, (int)i), &r);
+		r.fwd = fwd;
+		world_set_real(&b->w, std_real_id(SVC_DR4, (int)i), &r);
+		k = (struct xlvs_vip_key){ .family = XLVS_AF_INET };
+		k.addr[0] = r.addr[0];
+		CHECK(nat ? !bpf_map_update_elem(MAP_FD(&b->w, xlvs_nat_srcs), &k, &one, 0)
+			  : !bpf_map_delete_elem(MAP_FD(&b->w, xlvs_nat_srcs), &k) || errno == ENOENT,
+		      "xlvs_nat_srcs: %s", strerror(errno));
+	}
+	for (i = 0; i < SNAT_POOL_N; i++) {
+		k = (struct xlvs_vip_key){ .family = XLVS_AF_INET };
+		k.addr[0] = htonl(0xc6120002u + i);
+		CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_snat_pool), &i, &k, 0), "xlvs_snat_pool: %s",
+		      strerror(errno));
+	}
+	world_get_config(&b->w, &cfg);
+	cfg.flags = nat ? cfg.flags | XLVS_CFG_F_NAT : cfg.flags & ~XLVS_CFG_F_NAT;
+	cfg.snat4_first = 0;
+	cfg.snat4_count = fwd == XLVS_FWD_FULLNAT ? SNAT_POOL_N : 0;
+	cfg.snat_port_lo = XLVS_SNAT_PORT_LO;
+	cfg.snat_port_hi = XLVS_SNAT_PORT_HI;
+	world_set_config(&b->w, &cfg);
+}
+
+/*
+ * Replies to clients are routed by bpf_fib_lookup, as on a director: in this process's own
+ * network namespace (entered once, gone with the process), veth0 is the frames' ingress
+ * interface, with forwarding on and a route to the clients' 198.18.128.0/17 through a router
+ * whose neighbour entry is permanent, so every lookup succeeds as it would on a live director.
+ */
+static void fib_namespace(struct bench *b)
+{
+	netns_enter();
+	netns_veth("veth0", "02:00:00:00:fb:01", "veth1", "02:00:00:00:fb:02");
+	netns_forwarding("veth0");
+	netns_run("ip addr add 198.18.100.254/24 dev veth0");
+	netns_run("ip neigh replace 198.18.100.1 lladdr 02:00:00:00:fb:fe nud permanent dev veth0");
+	netns_run("ip route add 198.18.128.0/17 via 198.18.100.1 dev veth0");
+	b->fib_ifindex = netns_ifindex("veth0");
+}
+
+/* New NAT flows: their reply entries go with them, so fullnat's ports are free again. */
+static void forget_nat_flows(struct bench *b, const struct row *r)
+{
+	forget_flows(b, r);
+	clear_map(MAP_FD(&b->w, xlvs_nat), sizeof(struct xlvs_flow));
+}
+
+/* Frame i: the reply the real sends to flow i's client (nat) or pool source (fullnat). */
+static void reply_frames(struct bench *b, struct frames *f, const struct frames *fwd)
+{
+	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	struct xlvs_vip_key pool;
+	struct xlvs_conn c;
+	struct xlvs_real r;
+	struct pkt_spec s;
+	uint32_t i, idx;
+	uint16_t dport;
+
+	frames_alloc(f, fwd->n, true);
+	for (i = 0; i < fwd->n; i++) {
+		const struct xlvs_flow *fl = &fwd->flows[i];
+
+		CHECK(world_get_conn(&b->w, fl, &c), "flow %u has no connection entry", i);
+		world_get_real(&b->w, c.real_id, &r);
+		inet_ntop(AF_INET, r.addr, src, sizeof(src));
+		inet_ntop(AF_INET, fl->src, dst, sizeof(dst));
+		dport = ntohs(fl->sport);
+		if (c.snat_port) {
+			idx = c.snat_idx;
+			CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_snat_pool), &idx, &pool), "pool %u",
+			      idx);
+			inet_ntop(AF_INET, pool.addr, dst, sizeof(dst));
+			dport = ntohs(c.snat_port);
+		}
+		s = tcp_spec(4, src, dst, r.port ? ntohs(r.port) : 80);
+		s.dport = dport;
+		frame_put(f, i, &s);
+	}
+}
+
+/* Run every frame once (untimed): the program itself makes the flows established. */
+static void establish(struct bench *b, const struct frames *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->n; i++)
+		run1(b->w.prog_fd, b->w.ifindex, f->buf + (size_t)i * STRIDE, f->len, XDP_TX, f->len,
+		     "establish", i);
+}
+
+/*
+ * SVC_DR4 with its reals forwarding by fwd: new flows, then NEW_FLOWS established flows cycled
+ * (their entries spread over the tables as live traffic's are), then for nat and fullnat the
+ * replies of those flows.
+ */
+static void measure_fwd(struct bench *b, uint8_t fwd, enum row_id new_row, enum row_id est_row,
+			enum row_id ret_row)
+{
+	bool nat = fwd != XLVS_FWD_DR;
+	struct frames f, ret;
+	struct row est = { .id = est_row, .verdict = XDP_TX, .ev = XLVS_EV_CONN_HIT, .f = &f };
+	struct row rep = { .id = ret_row, .verdict = XDP_TX, .ev = XLVS_EV_NAT_REPLY, .f = &ret };
+	struct row syn = {
+		.id = new_row, .verdict = XDP_TX, .ev = XLVS_EV_CONN_NEW, .f = &f, .reset = forget_nat_flows
+	};
+
+	switch_fwd(b, fwd);
+	b->w.ifindex = b->fib_ifindex; /* the floor batches of these rows run with it too */
+	if (nat) {
+		new_flow_frames(&f, std_svcs[SVC_DR4].vip);
+		measure(b, &syn);
+		forget_nat_flows(b, &syn);
+		frames_free(&f);
+	}
+	client_frames(&f, std_svcs[SVC_DR4].vip, TH_ACK);
+	establish(b, &f);
+	measure(b, &est);
+	if (nat) {
+		reply_frames(b, &ret, &f);
+		measure(b, &rep);
+		frames_free(&ret);
+	}
+	forget_nat_flows(b, &est);
+	frames_free(&f);
+	switch_fwd(b, XLVS_FWD_DR);
+	b->w.ifindex = 0;
+}
+
+static void measure_nat(struct bench *b)
+{
+	measure_fwd(b, XLVS_FWD_DR, R_MAX, R_DR_64K, R_MAX);
+	measure_fwd(b, XLVS_FWD_NAT, R_NAT_NEW, R_NAT_64K, R_NAT_RET_64K);
+	measure_fwd(b, XLVS_FWD_FULLNAT, R_FNAT_NEW, R_FNAT_64K, R_FNAT_RET_64K);
 }
 
 /* ---- extra configuration ----------------------------------------------------- */
@@ -831,6 +1050,7 @@ static void main_world(struct bench *b)
 	measure_new_flows(b, R_NEW, std_svcs[SVC_DR4].vip);
 	measure_schedulers(b);
 	measure_persistence(b);
+	measure_nat(b);
 	install_big_service(b);
 	measure_new_flows(b, R_NEW_4K, BIG_VIP);
 	measure_wlc_many(b);
@@ -899,6 +1119,25 @@ static void print_row(const struct bench *b, int id)
 		       s.above <= t ? "ok" : "over");
 }
 
+/* NAT row / DR row, both above their floors; 0 when either was not measured. */
+static double nat_ratio(const struct bench *b, size_t i)
+{
+	const struct result *r = &b->res[nat_ratios[i].row], *d = &b->res[nat_ratios[i].dr];
+
+	return r->done && d->done ? row_stats(r).above / row_stats(d).above : 0;
+}
+
+static void print_nat_ratios(const struct bench *b)
+{
+	size_t i;
+
+	printf("\nNAT against DR, same service, ring and reals (ns above the floor):\n");
+	for (i = 0; i < sizeof(nat_ratios) / sizeof(nat_ratios[0]); i++)
+		if (nat_ratio(b, i) > 0)
+			printf("  %-24s / %-24s %5.2f\n", row_info[nat_ratios[i].row].name,
+			       row_info[nat_ratios[i].dr].name, nat_ratio(b, i));
+}
+
 static void print_table(struct bench *b, const struct utsname *u, const char *date)
 {
 	int id;
@@ -915,6 +1154,7 @@ static void print_table(struct bench *b, const struct utsname *u, const char *da
 	for (id = 0; id < R_MAX; id++)
 		if (b->res[id].done)
 			print_row(b, id);
+	print_nat_ratios(b);
 	printf("\nmaglev ring build (userspace xlvs_maglev_build, %u slots):\n", BUILD_SIZE);
 	printf("  %4u reals: %7.3f ms (%.0f ns), mean of %u builds    target <= 1 ms  %s\n", BUILD_REALS,
 	       b->build_ns / 1e6, b->build_ns, b->builds, b->build_ns <= BUILD_TARGET_NS ? "ok" : "over");
@@ -956,6 +1196,23 @@ static void json_row(FILE *f, const struct bench *b, int id, bool last)
 	fprintf(f, " }%s\n", last ? "" : ",");
 }
 
+/* "nat_vs_dr": { "nat_new_flow/new_flow_dr": 1.23, ... } */
+static void json_nat_ratios(FILE *f, const struct bench *b)
+{
+	const char *sep = "";
+	size_t i;
+
+	fprintf(f, "  \"nat_vs_dr\": {");
+	for (i = 0; i < sizeof(nat_ratios) / sizeof(nat_ratios[0]); i++) {
+		if (nat_ratio(b, i) <= 0)
+			continue;
+		fprintf(f, "%s \"%s/%s\": %.3f", sep, row_info[nat_ratios[i].row].name,
+			row_info[nat_ratios[i].dr].name, nat_ratio(b, i));
+		sep = ",";
+	}
+	fprintf(f, " },\n");
+}
+
 static void json_head(FILE *f, const struct bench *b, const struct utsname *u, const char *date)
 {
 	fprintf(f, "{\n  \"date\": ");
@@ -976,6 +1233,7 @@ static void json_head(FILE *f, const struct bench *b, const struct utsname *u, c
 	fprintf(f, "  \"ring_build_ok\": %s,\n", b->build_ns <= BUILD_TARGET_NS ? "true" : "false");
 	fprintf(f, "  \"ring_build_4096_reals_ms\": %.4f,\n", b->build_big_ns / 1e6);
 	fprintf(f, "  \"run_time_s\": %.1f,\n", b->wall_s);
+	json_nat_ratios(f, b);
 }
 
 static void write_json(const struct bench *b, const struct utsname *u, const char *date)
@@ -1096,6 +1354,7 @@ int main(int argc, char **argv)
 	b.load0 = loadavg();
 	CHECK(geteuid() == 0, "xlvs-bench needs root (BPF_PROG_RUN, map creation)");
 	pin_cpu0();
+	fib_namespace(&b);
 	CHECK(!uname(&u), "uname: %s", strerror(errno));
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	b.floor = xlvs_floor_bpf__open_and_load();
