@@ -78,6 +78,7 @@ BPFT_SRCS  := $(wildcard tests/bpf/*.c)
 TEST_UNIT  := $(BUILD)/tests/unit-tests
 TEST_BPF   := $(BUILD)/tests/bpf-tests
 BENCH      := $(BUILD)/bench/xlvs-bench
+BENCH_BLOCKS := $(BUILD)/bench/blocks.bpf.o
 
 .PHONY: all deps test demo demo-clean bench install clean help format format-check
 .DELETE_ON_ERROR:
@@ -92,6 +93,7 @@ help:
 	@echo 'make demo-clean  remove what an interrupted demo left behind'
 	@echo 'make test    run every test suite (unit, BPF fixtures, end to end); fails if any fails'
 	@echo 'make bench   BPF_PROG_RUN benchmark; writes $(BUILD)/bench.json'
+	@echo 'make bench BASE=<commit> [ROUNDS=3] [BENCH_ARGS=--quick]   A/B: that commit'"'"'s bench against this tree'"'"'s, interleaved'
 	@echo 'make fuzz    libFuzzer pass over every fuzz target, FUZZ_SECONDS=N each (default 20); docs/reliability.md'
 	@echo 'make vmtest  unit and BPF suites under Debian 12 kernel 6.1 in qemu/TCG (slow); vmtest-deps installs qemu'
 	@echo 'make format-check  clang-format (.clang-format) over the userspace C: fails on any difference; make format fixes'
@@ -218,11 +220,20 @@ $(TEST_BPF): $(BPFT_OBJS) $(LIBMAPS) | $(BUILD)/tests
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(BPFT_OBJS) $(LIBMAPS) -lcriterion $(LDLIBS) -o $@
 
+# The bench's building blocks (tests/bench/blocks.bpf.c): one operation per program.
+$(BENCH_BLOCKS): tests/bench/blocks.bpf.c $(ABI_HDRS) | $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
 $(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/world.c tests/bpf/world.h tests/bpf/check.h \
-	  $(BPF_SKELS) $(LIBMAPS) | $(BUILD)/bench
+	  $(BPF_SKELS) $(BUILD)/bench/blocks.skel.h $(LIBMAPS) | $(BUILD)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c \
-		$(LIBMAPS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf -I$(BUILD)/bench tests/bench/bench.c tests/bpf/pktgen.c \
+		tests/bpf/world.c $(LIBMAPS) $(LDLIBS) -o $@
 
 $(UPGRADE) $(BUILD)/bpf $(BUILD)/tests $(BUILD)/bench $(BUILD)/cli $(BUILD)/man:
 	$(Q)mkdir -p $@
@@ -264,11 +275,17 @@ install: all
 demo-clean:
 	$(Q)BUILD=$(abspath $(BUILD)) tests/e2e/demo.sh clean
 
+# BASE=<commit>: that commit's packet bench against this tree's, interleaved (tests/bench/ab.sh);
+# ROUNDS and BENCH_ARGS (e.g. --quick) pass through. Without BASE: every bench of this tree.
 bench: deps
 	$(Q)$(MAKE) all
+ifneq ($(BASE),)
+	$(Q)BUILD=$(abspath $(BUILD)) BASE=$(BASE) tests/bench/ab.sh
+else
 	$(Q)$(BENCH) --json $(BUILD)/bench.json
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/control.sh
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/health-bench.sh
+endif
 
 # vmtest: the unit and BPF fixture suites under Debian 12's own kernel (linux-image-amd64, 6.1)
 # in qemu with TCG, the host's / shared read-only over 9p (vmtest/run.sh, docs/vmtest.md).
