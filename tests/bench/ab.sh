@@ -11,13 +11,17 @@
 #   - otherwise (older benches) whole runs: A, B, B, A, ...
 # Each run writes its own JSON ($BUILD/ab/); the summary (per row: mean ns above the floor of
 # A and B over the rounds, their range, B/A) goes to stdout and $BUILD/bench-ab.json.
-# BENCH_ARGS are passed to both (e.g. --quick). Exit 0 done, 1 usage, 2 build or run failure.
+# BENCH_ARGS are passed to both (e.g. --quick). ROWS (comma-separated shell patterns of row
+# names, as the bench's --rows) limits the rows: per row, both run only those; whole runs, the
+# current bench gets --rows and the summary keeps only matching rows. Exit 0 done, 1 usage,
+# 2 build or run failure.
 set -eu -o pipefail
 BUILD=${BUILD:-build}
 BASE=${BASE:-}
 ROUNDS=${ROUNDS:-3}
 BENCH_ARGS=${BENCH_ARGS:-}
 OUT=${OUT:-$BUILD/bench-ab.json}
+ROWS=${ROWS:-}
 CUR=$BUILD/bench/xlvs-bench
 
 die() { echo "bench-ab: $*" >&2; exit "${2:-2}"; }
@@ -44,14 +48,29 @@ build_base() {
 # Both benches must know --list and --rows for the per-row interleaving.
 has_rows() { "$1" --help 2>&1 | grep -q -- '--rows'; }
 
+# Whether a row name matches ROWS (every name without ROWS).
+selected() {
+	local p
+	[ -z "$ROWS" ] && return 0
+	IFS=, read -ra pats <<<"$ROWS"
+	for p in "${pats[@]}"; do
+		# shellcheck disable=SC2053 # p is a pattern
+		[[ -n "$p" && "$1" == $p ]] && return 0
+	done
+	return 1
+}
+
 build_base
 mkdir -p "$BUILD/ab"
 rm -f "$BUILD"/ab/*.json
 if has_rows "$base_bench" && has_rows "$CUR"; then
 	method=per-row
 	# Rows both have, in the current bench's order, the floor excluded (every run measures it).
-	mapfile -t rows < <(grep -Fxf <("$base_bench" --list) <("$CUR" --list) | grep -vx floor)
-	[ "${#rows[@]}" -gt 0 ] || die "the two benches have no row in common"
+	rows=()
+	while read -r name; do
+		selected "$name" && rows+=("$name")
+	done < <(grep -Fxf <("$base_bench" --list) <("$CUR" --list) | grep -vx floor)
+	[ "${#rows[@]}" -gt 0 ] || die "the two benches have no row in common${ROWS:+ matching '$ROWS'}"
 else
 	method=whole-run
 	rows=("")
@@ -62,6 +81,7 @@ run() { # run A|B ROUND ROW
 	local bin=$base_bench sel=()
 	[ "$1" = B ] && bin=$CUR
 	[ -n "$3" ] && sel=(--rows "$3")
+	[ -z "$3" ] && [ "$1" = B ] && [ -n "$ROWS" ] && sel=(--rows "$ROWS")
 	echo "bench-ab: round $2 $1${3:+ $3}" >&2
 	# shellcheck disable=SC2086 # BENCH_ARGS is a list of options
 	"$bin" $BENCH_ARGS "${sel[@]}" --json "$BUILD/ab/$1-$2-${3:-all}.json" >/dev/null ||
@@ -77,7 +97,8 @@ done
 # Per row: the mean over the rounds of each side's ns above the floor, its min and max, B/A.
 for f in "$BUILD"/ab/*.json; do
 	jq -c --arg side "$(basename "$f" | cut -c1)" '. + { side: $side }' "$f"
-done | jq -s --arg base "$sha" --arg method "$method" --argjson rounds "$ROUNDS" '
+done | jq -s --argjson keep "$(for n in $(jq -r '.rows[].name' "$BUILD"/ab/B-*.json | sort -u); do
+	selected "$n" && echo "$n"; done | jq -R . | jq -s .)" --arg base "$sha" --arg method "$method" --argjson rounds "$ROUNDS" '
 	. as $all
 	| def runs($s): [$all[] | select(.side == $s)];
 	def names($s): [runs($s)[] | .rows[].name];
@@ -88,7 +109,7 @@ done | jq -s --arg base "$sha" --arg method "$method" --argjson rounds "$ROUNDS"
 	| { base: $base, method: $method, rounds: $rounds, date: (now | todate),
 	    floor_ns: { A: ([runs("A")[] | .floor_ns] | mean), B: ([runs("B")[] | .floor_ns] | mean) },
 	    rows: [ names("B") | reduce .[] as $n ([]; if index([$n]) then . else . + [$n] end)
-		    | .[] | select(. != "floor") | select(. as $n | $an | index([$n]))
+		    | .[] | select(. != "floor") | select(. as $n | $an | index([$n])) | select(IN($keep[]))
 		    | { name: ., A: stats("A"; .), B: stats("B"; .) }
 		    | .ratio = (if .A.mean > 0 then .B.mean / .A.mean else null end) ],
 	    only_A: ($an - names("B")), only_B: ((names("B") | unique) - $an) }

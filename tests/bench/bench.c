@@ -1382,6 +1382,138 @@ static void print_row(const struct bench *b, int id)
 		       s.above <= t ? "ok" : "over");
 }
 
+/* ---- rows against their building blocks ----------------------------------------- */
+
+/*
+ * What each path costs at least in this design: the blocks it uses (read from
+ * bpf/xlvs_lb.bpf.c, conntrack.h, lookup.h, sched.h, forward.h, stats.h). The
+ * arrays are xlvs_config, xlvs_vip_filter, xlvs_reals (+ xlvs_ring for a new
+ * flow); the per-CPU counters are the path's event, xlvs_svc_stats and
+ * xlvs_real_stats. Not in any block: parsing, the entry's last-seen write, MACs,
+ * outer headers (GUE over IPv6: its UDP checksum), the service's 24-byte key.
+ */
+#define BLOCKS_MAX 8
+struct part {
+	enum row_id block;
+	uint8_t n;
+};
+
+#define EST(lru)                                                                                             \
+	{ R_BLK_ARRAY, 3 }, { lru, 1 }, { R_BLK_CLOCK, 1 },                                                  \
+	{                                                                                                    \
+		R_BLK_PERCPU, 3                                                                              \
+	}
+#define ENCAP                                                                                                \
+	{                                                                                                    \
+		R_BLK_ADJUST_HEAD, 1                                                                         \
+	}
+#define NEWFLOW(lru)                                                                                         \
+	{ R_BLK_ARRAY, 4 }, { lru, 1 }, { R_BLK_HASH_HOT, 1 }, { R_BLK_FLOW_HASH, 1 }, { R_BLK_CLOCK, 1 },   \
+		{ R_BLK_LRU_INSERT, 1 },                                                                     \
+	{                                                                                                    \
+		R_BLK_PERCPU, 3                                                                              \
+	}
+
+static const struct composition {
+	enum row_id row;
+	struct part parts[BLOCKS_MAX];
+} compositions[] = {
+	{ R_MISS, { { R_BLK_ARRAY, 2 }, { R_BLK_PERCPU, 1 } } },
+	{ R_DR, { EST(R_BLK_LRU_HOT) } },
+	{ R_DR6, { EST(R_BLK_LRU_HOT) } },
+	{ R_IPIP, { EST(R_BLK_LRU_HOT), ENCAP } },
+	{ R_IP6IP6, { EST(R_BLK_LRU_HOT), ENCAP } },
+	{ R_GUE4, { EST(R_BLK_LRU_HOT), ENCAP } },
+	{ R_GUE6, { EST(R_BLK_LRU_HOT), ENCAP } },
+	{ R_DR_4K, { EST(R_BLK_LRU_4K) } },
+	{ R_DR6_4K, { EST(R_BLK_LRU_4K) } },
+	{ R_IPIP_4K, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_IP6IP6_4K, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_GUE4_4K, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_GUE6_4K, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_DR_1M, { EST(R_BLK_LRU_HOT) } },
+	{ R_DR_1M_SPREAD, { EST(R_BLK_LRU_1M) } },
+	{ R_DR6_1M, { EST(R_BLK_LRU_1M) } },
+	{ R_IPIP_1M, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_IP6IP6_1M, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_GUE4_1M, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_GUE6_1M, { EST(R_BLK_LRU_1M), ENCAP } },
+	/* the lookup that misses is priced as a hit on a table of that size */
+	{ R_NEW, { NEWFLOW(R_BLK_LRU_HOT) } },
+	{ R_NEW_FULL, { NEWFLOW(R_BLK_LRU_1M) } },
+	{ R_SYN_FLOOD, { NEWFLOW(R_BLK_LRU_1M) } },
+};
+
+static double block_above(const struct bench *b, enum row_id id)
+{
+	return b->res[id].done ? (double)b->res[id].sum_ns / (double)b->res[id].calls -
+					 (double)b->res[id].floor_sum_ns / (double)b->res[id].floor_calls
+			       : -1;
+}
+
+/* The sum of a row's blocks, or -1 when one of them was not measured. */
+static double blocks_sum(const struct bench *b, const struct composition *c, char *what, size_t len)
+{
+	double sum = 0, a;
+	size_t i, off = 0;
+
+	what[0] = 0;
+	for (i = 0; i < BLOCKS_MAX && c->parts[i].n; i++) {
+		a = block_above(b, c->parts[i].block);
+		if (a < 0)
+			return -1;
+		sum += a * c->parts[i].n;
+		off += (size_t)snprintf(what + off, len - off, "%s%u %s", i ? " + " : "", c->parts[i].n,
+					row_info[c->parts[i].block].name + strlen("block_"));
+		if (off >= len)
+			off = len - 1;
+	}
+	return sum;
+}
+
+static void print_compositions(const struct bench *b)
+{
+	char what[256];
+	double sum, above;
+	size_t i;
+	bool head = false;
+
+	for (i = 0; i < sizeof(compositions) / sizeof(compositions[0]); i++) {
+		above = block_above(b, compositions[i].row);
+		sum = blocks_sum(b, &compositions[i], what, sizeof(what));
+		if (above < 0 || sum < 0)
+			continue;
+		if (!head)
+			printf("\nrows against the building blocks they use (ns above the floor):\n"
+			       "%-30s %7s %7s %7s  %s\n",
+			       "row", "above", "blocks", "rest", "blocks used");
+		head = true;
+		printf("%-30s %7.1f %7.1f %7.1f  %s\n", row_info[compositions[i].row].name, above, sum,
+		       above - sum, what);
+	}
+}
+
+static void json_compositions(FILE *f, const struct bench *b)
+{
+	char what[256];
+	double sum, above;
+	size_t i;
+	bool first = true;
+
+	fprintf(f, "  \"compositions\": [");
+	for (i = 0; i < sizeof(compositions) / sizeof(compositions[0]); i++) {
+		above = block_above(b, compositions[i].row);
+		sum = blocks_sum(b, &compositions[i], what, sizeof(what));
+		if (above < 0 || sum < 0)
+			continue;
+		fprintf(f,
+			"%s\n    { \"row\": \"%s\", \"ns_above_floor\": %.1f, \"blocks_ns\": %.1f, \"blocks\": \"%s\" }",
+			first ? "" : ",", row_info[compositions[i].row].name, above, sum, what);
+		first = false;
+	}
+	fprintf(f, "%s],\n", first ? "" : "\n  ");
+}
+
 /* The flood rows' figures: what the SYNs did to the established flows and the table. */
 static void print_floods(const struct bench *b)
 {
@@ -1418,6 +1550,7 @@ static void print_table(struct bench *b, const struct utsname *u, const char *da
 	for (id = 0; id < R_MAX; id++)
 		if (b->res[id].done)
 			print_row(b, id);
+	print_compositions(b);
 	print_floods(b);
 	if (!b->build_ns) {
 		printf("\nrun time %.1f s\n", b->wall_s);
@@ -1509,6 +1642,7 @@ static void json_head(FILE *f, const struct bench *b, const struct utsname *u, c
 	fprintf(f, "  \"ring_build_4096_reals_ms\": %.4f,\n", b->build_big_ns / 1e6);
 	fprintf(f, "  \"run_time_s\": %.1f,\n", b->wall_s);
 	json_floods(f, b);
+	json_compositions(f, b);
 }
 
 static void write_json(const struct bench *b, const struct utsname *u, const char *date)
