@@ -70,7 +70,7 @@ if has_rows "$base_bench" && has_rows "$CUR"; then
 	while read -r name; do
 		selected "$name" && rows+=("$name")
 	done < <(grep -Fxf <("$base_bench" --list) <("$CUR" --list) | grep -vx floor)
-	[ "${#rows[@]}" -gt 0 ] || die "the two benches have no row in common${ROWS:+ matching '$ROWS'}"
+	[ "${#rows[@]}" -gt 0 ] || die "the two benches have no row in common${ROWS:+ matching $ROWS}"
 else
 	method=whole-run
 	rows=("")
@@ -97,7 +97,7 @@ done
 # Per row: the mean over the rounds of each side's ns above the floor, its min and max, B/A.
 for f in "$BUILD"/ab/*.json; do
 	jq -c --arg side "$(basename "$f" | cut -c1)" '. + { side: $side }' "$f"
-done | jq -s --argjson keep "$(for n in $(jq -r '.rows[].name' "$BUILD"/ab/B-*.json | sort -u); do
+done | jq -s --argjson order "$("$CUR" --list | jq -R . | jq -s .)" --argjson keep "$(for n in $(jq -r '.rows[].name' "$BUILD"/ab/B-*.json | sort -u); do
 	selected "$n" && echo "$n"; done | jq -R . | jq -s .)" --arg base "$sha" --arg method "$method" --argjson rounds "$ROUNDS" '
 	. as $all
 	| def runs($s): [$all[] | select(.side == $s)];
@@ -108,8 +108,7 @@ done | jq -s --argjson keep "$(for n in $(jq -r '.rows[].name' "$BUILD"/ab/B-*.j
 	(names("A") | unique) as $an
 	| { base: $base, method: $method, rounds: $rounds, date: (now | todate),
 	    floor_ns: { A: ([runs("A")[] | .floor_ns] | mean), B: ([runs("B")[] | .floor_ns] | mean) },
-	    rows: [ names("B") | reduce .[] as $n ([]; if index([$n]) then . else . + [$n] end)
-		    | .[] | select(. != "floor") | select(. as $n | $an | index([$n])) | select(IN($keep[]))
+	    rows: [ $order[] | select(. != "floor") | select(IN($keep[])) | select(IN($an[]))
 		    | { name: ., A: stats("A"; .), B: stats("B"; .) }
 		    | .ratio = (if .A.mean > 0 then .B.mean / .A.mean else null end) ],
 	    only_A: ($an - names("B")), only_B: ((names("B") | unique) - $an) }

@@ -525,6 +525,8 @@ static void measure_new_flows(struct bench *b, enum row_id id, const char *vip)
 	struct frames f;
 	struct row r = { .id = id, .verdict = XDP_TX, .ev = XLVS_EV_CONN_NEW, .f = &f, .reset = forget_flows };
 
+	if (!row_wanted(b, id))
+		return;
 	new_flow_frames(&f, vip);
 	measure(b, &r);
 	forget_flows(b, &r);
@@ -594,6 +596,8 @@ static void measure_schedulers(struct bench *b)
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (!row_wanted(b, rows[i].id))
+			continue;
 		switch_sched(b, rows[i].sched, rows[i].flags);
 		measure_new_flows(b, rows[i].id, std_svcs[SVC_DR4].vip);
 	}
@@ -1313,12 +1317,18 @@ static void main_world(struct bench *b)
 		measure_4k_spread(b, &methods[i]);
 	measure_new_flows(b, R_NEW, std_svcs[SVC_DR4].vip);
 	measure_schedulers(b);
-	measure_persistence(b);
-	install_big_service(b);
-	measure_new_flows(b, R_NEW_4K, BIG_VIP);
-	measure_wlc_many(b);
-	install_extra_services(b);
-	measure_one(b, R_DR_10K, 4, std_svcs[SVC_DR4].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
+	/* with --rows, the setup of rows not selected is skipped too */
+	if (row_wanted(b, R_NEW_PERSIST_HIT) || row_wanted(b, R_NEW_PERSIST_MISS))
+		measure_persistence(b);
+	if (row_wanted(b, R_NEW_4K) || row_wanted(b, R_NEW_WLC_256)) {
+		install_big_service(b);
+		measure_new_flows(b, R_NEW_4K, BIG_VIP);
+		measure_wlc_many(b);
+	}
+	if (row_wanted(b, R_DR_10K)) {
+		install_extra_services(b);
+		measure_one(b, R_DR_10K, 4, std_svcs[SVC_DR4].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
+	}
 	world_close(&b->w);
 }
 
