@@ -1460,31 +1460,33 @@ static const struct composition {
 	{ R_SYN_FLOOD, { NEWFLOW(R_BLK_LRU_1M) } },
 };
 
+/* A row's ns above its floor (may be below 0 by noise for the cheapest blocks). */
 static double block_above(const struct bench *b, enum row_id id)
 {
-	return b->res[id].done ? (double)b->res[id].sum_ns / (double)b->res[id].calls -
-					 (double)b->res[id].floor_sum_ns / (double)b->res[id].floor_calls
-			       : -1;
+	return (double)b->res[id].sum_ns / (double)b->res[id].calls -
+	       (double)b->res[id].floor_sum_ns / (double)b->res[id].floor_calls;
 }
 
-/* The sum of a row's blocks, or -1 when one of them was not measured. */
-static double blocks_sum(const struct bench *b, const struct composition *c, char *what, size_t len)
+/* The sum of a row's blocks; false when the row or one of its blocks was not measured. */
+static bool blocks_sum(const struct bench *b, const struct composition *c, double *sum, char *what,
+		       size_t len)
 {
-	double sum = 0, a;
 	size_t i, off = 0;
 
 	what[0] = 0;
+	*sum = 0;
+	if (!b->res[c->row].done)
+		return false;
 	for (i = 0; i < BLOCKS_MAX && c->parts[i].n; i++) {
-		a = block_above(b, c->parts[i].block);
-		if (a < 0)
-			return -1;
-		sum += a * c->parts[i].n;
+		if (!b->res[c->parts[i].block].done)
+			return false;
+		*sum += block_above(b, c->parts[i].block) * c->parts[i].n;
 		off += (size_t)snprintf(what + off, len - off, "%s%u %s", i ? " + " : "", c->parts[i].n,
 					row_info[c->parts[i].block].name + strlen("block_"));
 		if (off >= len)
 			off = len - 1;
 	}
-	return sum;
+	return true;
 }
 
 static void print_compositions(const struct bench *b)
@@ -1495,10 +1497,9 @@ static void print_compositions(const struct bench *b)
 	bool head = false;
 
 	for (i = 0; i < sizeof(compositions) / sizeof(compositions[0]); i++) {
-		above = block_above(b, compositions[i].row);
-		sum = blocks_sum(b, &compositions[i], what, sizeof(what));
-		if (above < 0 || sum < 0)
+		if (!blocks_sum(b, &compositions[i], &sum, what, sizeof(what)))
 			continue;
+		above = block_above(b, compositions[i].row);
 		if (!head)
 			printf("\nrows against the building blocks they use (ns above the floor):\n"
 			       "%-30s %7s %7s %7s  %s\n",
@@ -1518,10 +1519,9 @@ static void json_compositions(FILE *f, const struct bench *b)
 
 	fprintf(f, "  \"compositions\": [");
 	for (i = 0; i < sizeof(compositions) / sizeof(compositions[0]); i++) {
-		above = block_above(b, compositions[i].row);
-		sum = blocks_sum(b, &compositions[i], what, sizeof(what));
-		if (above < 0 || sum < 0)
+		if (!blocks_sum(b, &compositions[i], &sum, what, sizeof(what)))
 			continue;
+		above = block_above(b, compositions[i].row);
 		fprintf(f,
 			"%s\n    { \"row\": \"%s\", \"ns_above_floor\": %.1f, \"blocks_ns\": %.1f, \"blocks\": \"%s\" }",
 			first ? "" : ",", row_info[compositions[i].row].name, above, sum, what);
