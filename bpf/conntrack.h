@@ -27,7 +27,15 @@ struct target {
 	__u32 svc_id;
 	__u32 hash;
 	bool new_flow;
+	__u8 snat_idx;		/* fullnat: the flow's source in xlvs_snat_pool ... */
+	__be16 snat_port;	/* ... and port (nat.h); 0 otherwise */
 };
+
+/* VS-NAT and FULLNAT reals: their flows need a reply entry as well (nat.h). */
+XLVS_INLINE bool real_is_nat(const struct xlvs_real *r)
+{
+	return r->fwd == XLVS_FWD_NAT || r->fwd == XLVS_FWD_FULLNAT;
+}
 
 XLVS_INLINE bool syn_guard_tripped(const struct xlvs_config *cfg, __u64 now)
 {
@@ -56,7 +64,7 @@ XLVS_INLINE void conn_insert(const struct pkt *p, const struct target *t, const 
 {
 	struct xlvs_conn conn = {
 		.real_id = t->real_id, .real_gen = t->real->gen, .hash = t->hash, .last_seen = bpf_jiffies64(),
-		.isn = p->tcp_seq, .state = conn_state_of(p),
+		.isn = p->tcp_seq, .state = conn_state_of(p), .snat_idx = t->snat_idx, .snat_port = t->snat_port,
 	};
 
 	/*
@@ -138,10 +146,10 @@ XLVS_INLINE void conn_delete(const struct pkt *p, const struct xlvs_conn *conn, 
  * its service's, which its real carries, else the global one. One multiply
  * and compare on fields already loaded; hz 0 (not set by xlvsd) never expires.
  */
-XLVS_INLINE bool conn_expired(const struct pkt *p, const struct xlvs_conn *conn,
+XLVS_INLINE bool conn_expired(__u8 proto, const struct xlvs_conn *conn,
 			      const struct xlvs_real *real, const struct xlvs_config *cfg, __u32 now)
 {
-	__u32 i = p->flow.proto == IPPROTO_UDP ? XLVS_TO_UDP : conn->state & (XLVS_TO_MAX - 1);
+	__u32 i = proto == IPPROTO_UDP ? XLVS_TO_UDP : conn->state & (XLVS_TO_MAX - 1);
 	__u32 secs = real->timeout[i] ? real->timeout[i] : cfg->timeout[i];
 
 	return cfg->hz && now - conn->last_seen > secs * cfg->hz;
@@ -161,7 +169,7 @@ XLVS_INLINE bool conn_established(const struct pkt *p, const struct xlvs_config 
 		return false;
 	}
 	now = bpf_jiffies64();
-	if (conn_expired(p, conn, t->real, cfg, now)) {
+	if (conn_expired(p->flow.proto, conn, t->real, cfg, now)) {
 		/* as IPVS after the connection's timer fired: a new connection, scheduled afresh */
 		count_event(XLVS_EV_CONN_EXPIRED);
 		conn_delete(p, conn, t->real);
@@ -177,9 +185,18 @@ XLVS_INLINE bool conn_established(const struct pkt *p, const struct xlvs_config 
 		t->real = NULL;
 		return false;
 	}
+	if (t->real->fwd == XLVS_FWD_FULLNAT && !conn->snat_port) {
+		/* made while its real was not fullnat: without a source, scheduled afresh */
+		count_event(XLVS_EV_CONN_RESCHED);
+		conn_delete(p, conn, t->real);
+		t->real = NULL;
+		return false;
+	}
 	t->real_id = conn->real_id;
 	t->svc_id = t->real->svc_id;	/* a real serves one service for its whole generation */
 	t->hash = conn->hash;
+	t->snat_idx = conn->snat_idx;
+	t->snat_port = conn->snat_port;
 	persist_refresh(p, conn, t->real, cfg, now); /* before conn_advance: it reads the previous stamp */
 	conn_advance(p, conn, t->real, now);
 	count_event(XLVS_EV_CONN_HIT);
@@ -205,6 +222,9 @@ XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
 	if (p->flags & PKT_F_ICMP_ERR)
 		return XLVS_CONT;
 	t->new_flow = true;
+	/* nat and fullnat flows are remembered with their reply entry: nat_new() */
+	if (real_is_nat(t->real))
+		return XLVS_CONT;
 	/* a persistent service's template sends the handshake's next packet to this real too */
 	conn_insert(p, t, cfg, sched_is_stateless(svc->sched) || svc->persist_timeout);
 	return XLVS_CONT;

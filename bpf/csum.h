@@ -59,6 +59,29 @@ XLVS_INLINE void csum_replace2(__sum16 *sum, __be16 from, __be16 to)
 	*sum = csum_fold(s);
 }
 
+/*
+ * What a one's-complement sum over n words changes by when they go from
+ * `from` to `to`: sum of ~from + to (RFC 1624 eqn. 3, a word at a time; a
+ * 32-bit ~x is -x modulo 0xffff as well). Apply with csum_apply(). Both in
+ * the same (any) byte order, as csum_words().
+ */
+XLVS_INLINE __u64 csum_delta(const __be32 *from, const __be32 *to, const int n)
+{
+	__u64 s = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < n; i++)
+		s += (__u32)~from[i] + (__u64)to[i];
+	return s;
+}
+
+/* A checksum field after the data it covers changed by delta (csum_delta()); see csum_replace2(). */
+XLVS_INLINE void csum_apply(__sum16 *sum, __u64 delta)
+{
+	*sum = csum_fold((__u16)~*sum + delta);
+}
+
 XLVS_INLINE void ip4_csum_set(struct iphdr *ip)
 {
 	__u16 *w = (__u16 *)ip;

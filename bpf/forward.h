@@ -5,6 +5,8 @@
  *   TUN  prepend an outer IPv4 or IPv6 header (IPIP, IP6IP6, 4in6, 6in4).
  *   GUE  prepend outer IP + UDP; the inner packet follows the UDP header
  *        directly (GUE variant 1), as Linux fou/gue and other stacks accept.
+ *   NAT, FULLNAT  addresses and ports rewritten (nat.h), then routed like a
+ *        tunnel's outer packet; their replies back to the client likewise.
  *   local  the director is the real: XDP_PASS to its own stack, unchanged.
  * The next hop is what userspace resolved (XLVS_REAL_F_NH_VALID) or else
  * bpf_fib_lookup(); an unresolved neighbour sends the encapsulated packet to
@@ -13,7 +15,7 @@
 #ifndef XLVS_BPF_FORWARD_H
 #define XLVS_BPF_FORWARD_H
 
-#include "conntrack.h"
+#include "nat.h"
 #include "csum.h"
 #include "icmp.h"
 #include "l2.h"
@@ -23,12 +25,17 @@
 #define AF_INET6	10
 #endif
 
-/* Our side of the wire: count the packet for its service and real, then send it. */
+/*
+ * Our side of the wire: count the packet for its service and real (none for
+ * a nat reply, t NULL: the service's counters are the clients'), then send it.
+ */
 XLVS_INLINE int xmit(struct xdp_md *ctx, const struct pkt *p, const struct target *t, __u32 ifindex)
 {
-	count_forwarded(t->svc_id, t->real_id, p->pkt_len, t->new_flow);
-	if (p->flags & PKT_F_ICMP_ERR)
-		count_event(XLVS_EV_ICMP_ERR_FWD);
+	if (t) {
+		count_forwarded(t->svc_id, t->real_id, p->pkt_len, t->new_flow);
+		if (p->flags & PKT_F_ICMP_ERR)
+			count_event(XLVS_EV_ICMP_ERR_FWD);
+	}
 	if (!ifindex || ifindex == ctx->ingress_ifindex)
 		return XDP_TX;
 	return bpf_redirect(ifindex, 0);
@@ -162,33 +169,37 @@ XLVS_INLINE __u16 gue_udp_csum6(const struct ipv6hdr *o, const struct udphdr *uh
 	return c ? c : CSUM_MANGLED_0;
 }
 
-/* After encapsulation: pick L2 addresses for the outer destination and send. */
-XLVS_INLINE int tunnel_xmit(struct xdp_md *ctx, const struct pkt *p, const struct target *t,
-			    const struct xlvs_config *cfg)
+/*
+ * The packet is ready for dst (family fam): pick L2 addresses and send it.
+ * Towards a real (t) whose next hop userspace resolved, that one; otherwise
+ * bpf_fib_lookup() from src. t NULL: a nat reply, towards a client.
+ */
+XLVS_INLINE int route_xmit(struct xdp_md *ctx, const struct pkt *p, const struct target *t,
+			   const struct xlvs_config *cfg, __u8 fam, const __be32 *src, const __be32 *dst,
+			   enum xlvs_drop_reason fail)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	const struct xlvs_real *r = t->real;
 	struct ethhdr *eth = data;
 	struct bpf_fib_lookup fib;
 	__u8 smac[ETH_ALEN];
 	int rc;
 
 	if ((void *)(eth + 1) > end)
-		return drop(XLVS_DROP_ENCAP_FAIL);
-	if (r->flags & XLVS_REAL_F_NH_VALID) {
-		set_macs(eth, r->nh_mac, r->nh_smac);
-		return xmit(ctx, p, t, r->nh_ifindex);
+		return drop(fail);
+	if (t && (t->real->flags & XLVS_REAL_F_NH_VALID)) {
+		set_macs(eth, t->real->nh_mac, t->real->nh_smac);
+		return xmit(ctx, p, t, t->real->nh_ifindex);
 	}
-	rc = fib_lookup(ctx, &fib, r->family,
-			r->family == XLVS_AF_INET ? &cfg->src4 : cfg->src6, r->addr);
+	rc = fib_lookup(ctx, &fib, fam, src, dst);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		set_macs(eth, fib.dmac, fib.smac);
 		return xmit(ctx, p, t, fib.ifindex);
 	}
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		/* The frame still carries the original MACs, so the kernel takes it as ours. */
-		count_forwarded(t->svc_id, t->real_id, p->pkt_len, t->new_flow);
+		if (t)
+			count_forwarded(t->svc_id, t->real_id, p->pkt_len, t->new_flow);
 		return pass(XLVS_EV_PASS_NEIGH);
 	}
 	if (!(cfg->flags & XLVS_CFG_F_GW_FALLBACK))
@@ -199,14 +210,30 @@ XLVS_INLINE int tunnel_xmit(struct xdp_md *ctx, const struct pkt *p, const struc
 	return xmit(ctx, p, t, 0);
 }
 
+/* After encapsulation: the outer destination is the real, the outer source ours. */
+XLVS_INLINE int tunnel_xmit(struct xdp_md *ctx, const struct pkt *p, const struct target *t,
+			    const struct xlvs_config *cfg)
+{
+	const struct xlvs_real *r = t->real;
+
+	return route_xmit(ctx, p, t, cfg, r->family, r->family == XLVS_AF_INET ? &cfg->src4 : cfg->src6,
+			  r->addr, XLVS_DROP_ENCAP_FAIL);
+}
+
+/* Is there an outer source address for real r's tunnel? */
+XLVS_INLINE bool tun_src_set(const struct xlvs_real *r, const struct xlvs_config *cfg)
+{
+	return r->family == XLVS_AF_INET6 ? cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3]
+					  : cfg->src4;
+}
+
 /* Can the packet be encapsulated for real r, olen bytes more? XLVS_CONT or the verdict. */
 XLVS_INLINE int encap_check(struct xdp_md *ctx, const struct pkt *p, const struct xlvs_real *r,
 			    const struct xlvs_config *cfg, __u32 olen)
 {
 	if (cfg->tun_mtu && p->l3_len + olen > cfg->tun_mtu)
 		return too_big(ctx, p, cfg->tun_mtu - olen);
-	if (r->family == XLVS_AF_INET6 ? !(cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3])
-				       : !cfg->src4)
+	if (!tun_src_set(r, cfg))
 		return drop(XLVS_DROP_NO_TUN_SRC);
 	if (r->family != XLVS_AF_INET && r->family != XLVS_AF_INET6)
 		return drop(XLVS_DROP_BAD_REAL);
@@ -233,6 +260,53 @@ XLVS_INLINE int encap_push(struct xdp_md *ctx, __u32 l2, __u32 olen, __be16 prot
 	return 0;
 }
 
+/* Outer header bytes for real r: IPv4 or IPv6, plus UDP for GUE. */
+XLVS_INLINE __u32 outer_len(const struct xlvs_real *r)
+{
+	return ip_hdr_len(r->family) + (r->fwd == XLVS_FWD_GUE ? sizeof(struct udphdr) : 0);
+}
+
+/*
+ * The outer headers for real r at data + l2, where encap room of outer_len()
+ * bytes was made; the XDP and the tc program share them. lco: inner is the
+ * inner packet's sum (inner_csum()), for GUE over IPv6. false if out of bounds.
+ */
+XLVS_INLINE bool write_outer(void *data, void *end, __u32 l2, const struct pkt *p, const struct target *t,
+			     const struct xlvs_config *cfg, bool lco, __u64 inner)
+{
+	const struct xlvs_real *r = t->real;
+	bool v6 = r->family == XLVS_AF_INET6;
+	__u32 iplen = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	__u32 olen = outer_len(r);
+	__u8 proto = p->flow.family == XLVS_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	struct udphdr *uh = NULL;
+
+	if (r->fwd == XLVS_FWD_GUE) {
+		uh = data + l2 + iplen;
+		if ((void *)(uh + 1) > end)
+			return false;
+		write_outer_udp(uh, p, t, cfg);
+		proto = IPPROTO_UDP;
+	}
+	if (v6) {
+		struct ipv6hdr *o = data + l2;
+
+		if ((void *)(o + 1) > end)
+			return false;
+		write_outer_ip6(o, p, r, cfg, proto, olen - iplen + p->l3_len, t->hash);
+		/* Without the shortcut: zero, as RFC 6935 allows for tunnels. */
+		if (uh && lco)
+			uh->check = gue_udp_csum6(o, uh, inner);
+	} else {
+		struct iphdr *o = data + l2;
+
+		if ((void *)(o + 1) > end)
+			return false;
+		write_outer_ip4(o, p, r, cfg, proto, olen + p->l3_len, t->hash);
+	}
+	return true;
+}
+
 /*
  * TUN and GUE: one outer IPv4 or IPv6 header (then UDP for GUE) in front of
  * the packet. GUE over IPv6 needs a UDP checksum: inner_csum() sums the inner
@@ -242,12 +316,8 @@ XLVS_INLINE int fwd_tunnel(struct xdp_md *ctx, const struct pkt *p, const struct
 			   const struct xlvs_config *cfg)
 {
 	const struct xlvs_real *r = t->real;
-	bool gue = r->fwd == XLVS_FWD_GUE, v6 = r->family == XLVS_AF_INET6;
-	__u32 iplen = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
-	__u32 olen = iplen + (gue ? sizeof(struct udphdr) : 0), l2 = pkt_l2_len(p);
-	__u8 proto = p->flow.family == XLVS_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
-	struct udphdr *uh = NULL;
-	void *data, *end;
+	bool v6 = r->family == XLVS_AF_INET6;
+	__u32 olen = outer_len(r), l2 = pkt_l2_len(p);
 	__u64 inner = 0;
 	bool lco = false;
 	int rc;
@@ -255,35 +325,12 @@ XLVS_INLINE int fwd_tunnel(struct xdp_md *ctx, const struct pkt *p, const struct
 	rc = encap_check(ctx, p, r, cfg, olen);
 	if (rc != XLVS_CONT)
 		return rc;
-	if (gue && v6)
+	if (r->fwd == XLVS_FWD_GUE && v6)
 		lco = inner_csum((void *)(long)ctx->data, (void *)(long)ctx->data_end, p, l2, &inner);
 	if (encap_push(ctx, l2, olen, bpf_htons(v6 ? ETH_P_IPV6 : ETH_P_IP)))
 		return drop(XLVS_DROP_ENCAP_FAIL);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (gue) {
-		uh = data + l2 + iplen;
-		if ((void *)(uh + 1) > end)
-			return drop(XLVS_DROP_ENCAP_FAIL);
-		write_outer_udp(uh, p, t, cfg);
-		proto = IPPROTO_UDP;
-	}
-	if (v6) {
-		struct ipv6hdr *o = data + l2;
-
-		if ((void *)(o + 1) > end)
-			return drop(XLVS_DROP_ENCAP_FAIL);
-		write_outer_ip6(o, p, r, cfg, proto, olen - iplen + p->l3_len, t->hash);
-		/* Without the shortcut: zero, as RFC 6935 allows for tunnels. */
-		if (uh && lco)
-			uh->check = gue_udp_csum6(o, uh, inner);
-	} else {
-		struct iphdr *o = data + l2;
-
-		if ((void *)(o + 1) > end)
-			return drop(XLVS_DROP_ENCAP_FAIL);
-		write_outer_ip4(o, p, r, cfg, proto, olen + p->l3_len, t->hash);
-	}
+	if (!write_outer((void *)(long)ctx->data, (void *)(long)ctx->data_end, l2, p, t, cfg, lco, inner))
+		return drop(XLVS_DROP_ENCAP_FAIL);
 	return tunnel_xmit(ctx, p, t, cfg);
 }
 
@@ -292,6 +339,41 @@ XLVS_INLINE int to_local(const struct pkt *p, const struct target *t)
 {
 	count_forwarded(t->svc_id, t->real_id, p->pkt_len, t->new_flow);
 	return pass(XLVS_EV_PASS_LOCAL_REAL);
+}
+
+/* NAT and FULLNAT: the real's address and port (and a pool source), then routed to the real. */
+XLVS_INLINE int fwd_nat(struct xdp_md *ctx, const struct pkt *p, const struct target *t,
+			const struct xlvs_config *cfg)
+{
+	struct nat_tuple nt;
+	int rc = nat_fwd_tuple(p, t, &nt);
+
+	if (rc != XLVS_CONT)
+		return rc;
+	/* ICMP errors about nat flows: not translated yet */
+	if ((p->flags & PKT_F_ICMP_ERR) || nat_rewrite(ctx, p, &nt))
+		return drop(XLVS_DROP_NAT_FAIL);
+	return route_xmit(ctx, p, t, cfg, p->flow.family, nt.src, nt.dst, XLVS_DROP_NAT_FAIL);
+}
+
+/*
+ * Traffic that is no service's, with nat reals configured: a reply from one
+ * of them goes back to its client from the VIP; anything else is the kernel's.
+ */
+XLVS_INLINE int nat_reply(struct xdp_md *ctx, const struct pkt *p, const struct xlvs_config *cfg)
+{
+	struct nat_tuple nt;
+	int rc;
+
+	if (p->flags & PKT_F_ICMP_ERR)	/* not translated yet */
+		return pass(XLVS_EV_PASS_NO_SERVICE);
+	rc = nat_reply_tuple(p, &nt);
+	if (rc != XLVS_CONT)
+		return rc;
+	if (nat_rewrite(ctx, p, &nt))
+		return drop(XLVS_DROP_NAT_FAIL);
+	count_event(XLVS_EV_NAT_REPLY);
+	return route_xmit(ctx, p, NULL, cfg, p->flow.family, nt.src, nt.dst, XLVS_DROP_NAT_FAIL);
 }
 
 XLVS_INLINE int forward(struct xdp_md *ctx, const struct pkt *p, const struct target *t,
@@ -303,6 +385,9 @@ XLVS_INLINE int forward(struct xdp_md *ctx, const struct pkt *p, const struct ta
 	case XLVS_FWD_TUN:
 	case XLVS_FWD_GUE:
 		return fwd_tunnel(ctx, p, t, cfg);
+	case XLVS_FWD_NAT:
+	case XLVS_FWD_FULLNAT:
+		return fwd_nat(ctx, p, t, cfg);
 	case XLVS_FWD_LOCAL:
 		return to_local(p, t);
 	}

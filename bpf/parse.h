@@ -260,10 +260,9 @@ XLVS_INLINE int parse_ip6(void *data, void *end, __u32 off, struct pkt *p)
 	return parse_l4(data, end, l4off, p);
 }
 
-XLVS_INLINE int parse(struct xdp_md *ctx, struct pkt *p)
+/* A whole frame in [data, end): the director's (XDP) and the tc program's. */
+XLVS_INLINE int parse_frame(void *data, void *end, struct pkt *p)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
 	enum l2_result l2;
 	__be16 proto;
 	__u32 off;
@@ -278,6 +277,11 @@ XLVS_INLINE int parse(struct xdp_md *ctx, struct pkt *p)
 	if (proto == bpf_htons(ETH_P_IPV6))
 		return parse_ip6(data, end, off, p);
 	return pass(XLVS_EV_PASS_NOT_IP);
+}
+
+XLVS_INLINE int parse(struct xdp_md *ctx, struct pkt *p)
+{
+	return parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, p);
 }
 
 #endif /* XLVS_BPF_PARSE_H */

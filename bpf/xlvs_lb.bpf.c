@@ -7,7 +7,8 @@
  *   conntrack.h  established flows, SYN-flood guard
  *   sched.h      Maglev ring
  *   persist.h    persistence templates (ipvsadm -p/-M)
- *   forward.h    DR, IPIP/IP6IP6/4in6/6in4, GUE; next hop
+ *   nat.h        VS-NAT and FULLNAT: reply entries, pool sources, rewrites
+ *   forward.h    DR, IPIP/IP6IP6/4in6/6in4, GUE, NAT; next hop; NAT replies
  *   icmp.h       echo replies, frag-needed / packet too big
  *   stats.h      per-CPU counters, drop reasons, events
  */
@@ -56,6 +57,17 @@ XLVS_INLINE int check_options(const struct pkt *p, const struct xlvs_config *cfg
 }
 
 /*
+ * Not to a service: the kernel's, unless nat reals are configured and it is
+ * one's reply. The flag keeps every other setup's cost as it was.
+ */
+XLVS_INLINE int not_a_service(struct xdp_md *ctx, const struct pkt *p, const struct xlvs_config *cfg)
+{
+	if (cfg->flags & XLVS_CFG_F_NAT)
+		return nat_reply(ctx, p, cfg);
+	return pass(XLVS_EV_PASS_NO_SERVICE);
+}
+
+/*
  * Established flows first: their entry names the service and real, so the
  * common packet costs one hash lookup. The VIP filter keeps traffic that is
  * not ours from paying for it.
@@ -75,7 +87,7 @@ XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
 	if (is_icmp(p))
 		return handle_icmp_local(ctx, p);
 	if (!vip_filter_match(&p->flow))
-		return pass(XLVS_EV_PASS_NO_SERVICE);
+		return not_a_service(ctx, p, cfg);
 
 	if (conn_established(p, cfg, &t)) {
 		rc = check_options(p, cfg);
@@ -83,10 +95,12 @@ XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
 	}
 	svc = service_lookup(&p->flow);
 	if (!svc)
-		return pass(XLVS_EV_PASS_NO_SERVICE);
+		return not_a_service(ctx, p, cfg);
 	rc = check_options(p, cfg);
 	if (rc == XLVS_CONT)
 		rc = conn_new(p, svc, cfg, &t);
+	if (rc == XLVS_CONT && t.new_flow && real_is_nat(t.real))
+		rc = nat_new(p, &t, cfg);
 	return rc == XLVS_CONT ? forward(ctx, p, &t, cfg) : rc;
 }
 

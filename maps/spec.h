@@ -154,6 +154,9 @@ struct xlvs_global_spec {
 	char metrics_listen[64];  /* "127.0.0.1:9105"; empty = off */
 	/* connection lifetimes, s, by enum xlvs_timeout; 0 = IPVS's default (abi.h) */
 	uint32_t timeout_s[XLVS_TO_MAX];
+	/* health checks of dr/tun/gue reals through the forwarding path (tc program): */
+	bool health_direct;		      /* health_via_forwarding: false */
+	uint32_t hc_mark_value, hc_mark_mask; /* health_mark VALUE/MASK; mask 0: no steering */
 };
 
 struct xlvs_spec {

@@ -56,6 +56,7 @@ static const struct map_desc map_descs[] = {
 	MAP_FIXED(vip_filter, xlvs_vip_filter),
 	MAP_FIXED(real_load, xlvs_real_load),
 	MAP_FIXED(persist, xlvs_persist),
+	MAP_FIXED(hc_marks, xlvs_hc_marks),
 };
 
 #define NR_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
@@ -203,6 +204,10 @@ int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
 		c.flags |= XLVS_CFG_F_FRAG_DROP;
 	if (g->ip4_options_drop)
 		c.flags |= XLVS_CFG_F_IP4_OPT_DROP;
+	if (!g->health_direct) {
+		c.hc_mark_mask = g->hc_mark_mask;
+		c.hc_mark_value = g->hc_mark_value;
+	}
 	if (g->have_gw_mac) {
 		c.flags |= XLVS_CFG_F_GW_FALLBACK;
 		memcpy(c.gw_mac, g->gw_mac, sizeof(c.gw_mac));

@@ -33,6 +33,7 @@ struct xlvs_maps {
 	int vip_filter;	       /* added: xlvs_vip_filter, kept by xlvs_apply */
 	int real_load;	       /* xlvs_real_load: lc/wlc/sed/nq/lblc/lblcr counts (abi.h) */
 	int persist;	       /* xlvs_persist: persistence templates (bpf/persist.h) */
+	int hc_marks;	       /* xlvs_hc_marks: health-check socket marks (bpf/xlvs_tc.bpf.c) */
 	uint32_t ring_slots;   /* max_entries of xlvs_ring */
 	uint32_t conn_entries; /* max_entries of xlvs_conns */
 	int ncpus;	       /* possible CPUs: per-CPU value count */
@@ -305,6 +306,44 @@ struct xlvs_persist_sweep *xlvs_persist_sweep_new(void);
 void xlvs_persist_sweep_free(struct xlvs_persist_sweep *s);
 int xlvs_persist_sweep_step(struct xlvs_maps *m, struct xlvs_persist_sweep *s, uint32_t budget,
 			    struct xlvs_sweep_stats *st);
+
+/* ---- health checks through the forwarding path (xlvs_hc_marks, maps/hcmarks.c) ---- */
+
+/*
+ * Marks are value | n for n in 0 .. XLVS_HC_MARK_SPAN - 1 (and within ~mask):
+ * twice the reals there can be, so a freed mark waits a whole round before
+ * another real gets it (a check of the old real still running sends nothing
+ * to the new one; the tc program drops what names a changed generation).
+ */
+#define XLVS_HC_MARK_SPAN (2u * XLVS_MAX_REALS)
+/* The configuration's default range: "XL" in the high half, the low half for the reals. */
+#define XLVS_HC_MARK_VALUE_DEFAULT 0x584c0000u
+#define XLVS_HC_MARK_MASK_DEFAULT  0xffff0000u
+
+/*
+ * Is (value, mask) a usable mark range? mask: contiguous high bits with at
+ * least 16 low bits free, value within mask and not 0 (so no mark is 0).
+ * msg says why not.
+ */
+bool xlvs_hc_mark_range_ok(uint32_t value, uint32_t mask, char *msg, size_t size);
+
+/* A real steered by mark (dr, tun, gue). */
+static inline bool xlvs_hc_steerable(uint8_t fwd)
+{
+	return fwd == XLVS_FWD_DR || fwd == XLVS_FWD_TUN || fwd == XLVS_FWD_GUE;
+}
+
+/*
+ * Make xlvs_hc_marks hold one mark for every ACTIVE dr/tun/gue real and
+ * nothing else: entries whose real is gone, inactive, of another generation
+ * or outside the range are deleted, a real keeps the mark it has, a real
+ * without one gets the next free mark after *cursor (which moves on). mask
+ * 0: steering off, the map is emptied. mark_of (XLVS_MAX_REALS entries, may
+ * be NULL): each real id's mark, 0 for none. 0 or -errno (-ENOSPC: no free
+ * mark; the reals that got none are checked directly).
+ */
+int xlvs_hc_marks_sync(struct xlvs_maps *m, uint32_t value, uint32_t mask, uint32_t *cursor,
+		       uint32_t *mark_of);
 
 /* ---- helpers ---- */
 int xlvs_addr_parse(const char *text, struct xlvs_addr *a); /* -EINVAL if not an address */

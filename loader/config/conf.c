@@ -59,6 +59,8 @@ static const struct key top_keys[] = {
 	  .min = CONNS_MIN,
 	  .max = CONNS_MAX },
 	{ .name = "metrics", .fn = cf_key_metrics },
+	{ .name = "health_via_forwarding", .fn = cf_key_health_fwd },
+	{ .name = "health_mark", .fn = cf_key_health_mark },
 	{ .name = "timeouts", .fn = cf_key_timeouts, G(timeout_s) },
 	{ .name = "services", .fn = cf_key_services },
 };
@@ -103,6 +105,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 	g->tun_mtu = TUN_MTU_DEFAULT;
 	g->gue_port = XLVS_GUE_PORT_DEFAULT;
 	g->conn_table_size = XLVS_CONNS_DEFAULT;
+	g->hc_mark_value = XLVS_HC_MARK_VALUE_DEFAULT;
+	g->hc_mark_mask = XLVS_HC_MARK_MASK_DEFAULT;
 	err = cf_walk(c, root, "at top level", top_keys, sizeof(top_keys) / sizeof(top_keys[0]), NULL, g, &s);
 	if (err)
 		return err;

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "xlvsmaps.h"
@@ -234,6 +235,56 @@ int cf_key_metrics(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj
 	if (!err && !HAS(&s, 0))
 		err = fail(c, v, "missing required key 'listen' in metrics");
 	return err;
+}
+
+/* ---- health checks through the forwarding path (docs/health.md) ---- */
+
+int cf_key_health_fwd(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct xlvs_global_spec *g = obj;
+	bool on;
+	int err = cf_get_bool(c, k->name, v, &on);
+
+	if (!err)
+		g->health_direct = !on;
+	return err;
+}
+
+static bool mark_word(const char *s, char **end, uint32_t *out)
+{
+	unsigned long x;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	x = strtoul(s, end, 0);
+	if (errno || x > UINT32_MAX)
+		return false;
+	*out = (uint32_t)x;
+	return true;
+}
+
+/* `health_mark: VALUE/MASK`, e.g. 0x584c0000/0xffff0000 (hexadecimal or decimal). */
+int cf_key_health_mark(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct xlvs_global_spec *g = obj;
+	uint32_t value, mask;
+	char why[160], *end;
+	const char *s;
+	struct vbuf b;
+	int err;
+
+	err = cf_get_str(c, k->name, v, &s);
+	if (err)
+		return err;
+	if (!mark_word(s, &end, &value) || *end != '/' || !mark_word(end + 1, &end, &mask) || *end)
+		return fail(c, v, "%s: '%s' is not VALUE/MASK (e.g. 0x584c0000/0xffff0000)", k->name,
+			    cf_show(v, &b));
+	if (!xlvs_hc_mark_range_ok(value, mask, why, sizeof(why)))
+		return fail(c, v, "%s: %s", k->name, why);
+	g->hc_mark_value = value;
+	g->hc_mark_mask = mask;
+	return 0;
 }
 
 void cf_global_keys(xlvs_conf_key_fn fn, void *arg)

@@ -169,6 +169,8 @@ int cf_key_ifs(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
 int cf_key_mac(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
 int cf_key_tunnel(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
 int cf_key_metrics(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
+int cf_key_health_fwd(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
+int cf_key_health_mark(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
 /* `timeouts:` at the top level and in a service: lifetimes into the uint32_t[XLVS_TO_MAX] at k->off. */
 int cf_key_timeouts(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
 

@@ -326,6 +326,9 @@ int xlvs_conf_global_items(const struct xlvs_global_spec *g, struct xlvs_conf_it
 		add(out, "", "conn_table_size", "%u", g->conn_table_size);
 	if (g->metrics_listen[0])
 		add_text(out, "metrics.", "listen", g->metrics_listen);
+	add(out, "", "health_via_forwarding", "%s", g->health_direct ? "false" : "true");
+	if (g->hc_mark_mask)
+		add(out, "", "health_mark", "\"0x%08x/0x%08x\"", g->hc_mark_value, g->hc_mark_mask);
 	return out->err;
 }
 

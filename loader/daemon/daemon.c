@@ -28,6 +28,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "metrics.h"
+#include "steer.h"
 #include "sweep.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
@@ -267,6 +268,7 @@ static void health_changed(void *ctx)
 		 "services +%u ~%u -%u",
 		 st.reals_written, st.reals_removed, st.ring_slots_written, st.services_added,
 		 st.services_updated, st.services_removed);
+	xlvsd_steer_update(d, false); /* a real put back in the maps gets a mark */
 	/* A real brought in by health (a sorry server taking over) needs its next hop now. */
 	if (st.reals_written && d->nh && (err = xlvs_nh_sync(d->nh)))
 		log_warn("next hops: sync failed: %s", strerror(-err));
@@ -377,6 +379,7 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 	memset(want, 0, sizeof(*want));
 	d->applied = true;
 	d->last_apply = *st;
+	xlvsd_steer_update(d, true); /* after attach_new: the tc program goes where xlvs_lb is */
 	err = d->nh ? xlvs_nh_sync(d->nh) : 0;
 	if (err)
 		log_warn("next hops: sync failed: %s", strerror(-err));
@@ -793,6 +796,11 @@ static int start(struct xlvsd *d, struct xlvs_spec *want)
 	}
 	d->status.extra_metrics = xlvsd_hc_metrics;
 	d->status.extra_arg = d->hc;
+	err = xlvsd_steer_open(d);
+	if (err) {
+		log_err("health checks: %s", strerror(-err));
+		return XLVSD_EXIT_RUNTIME;
+	}
 	err = xlvsd_apply(d, want, &st, msg, sizeof(msg));
 	if (err) {
 		log_err("%s", msg);
@@ -820,6 +828,7 @@ static void stop(struct xlvsd *d)
 	xlvsd_watch_stop(d);
 	xlvsd_ctl_close(d->ctl); /* first: a client waiting for a reload cancels its wait */
 	xlvsd_reload_stop(d);
+	xlvsd_steer_close(d);
 	xlvsd_hc_free(d->hc);
 	if (d->nh)
 		xlvs_nh_close(d->nh);

@@ -67,6 +67,7 @@ struct xlvsd {
 	int nh_last_err;
 	struct xlvsd_watch *watch; /* pins and links watched (watch.c) */
 	int health_err;		   /* the last failed health apply, logged once */
+	struct xlvsd_steer *steer; /* health checks through the forwarding path (steer.h) */
 };
 
 /*

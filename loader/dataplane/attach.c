@@ -22,6 +22,7 @@
 #include "xlvs_lb.skel.h"
 #include "attach.h"
 #include "log.h"
+#include "tc.h"
 #include "attach/xdp.h"
 
 #define PROG_NAME      "xlvs_lb"
@@ -1018,7 +1019,8 @@ static bool ours_to_unpin(const char *n)
 {
 	return !strncmp(n, MAP_PIN_PREFIX, strlen(MAP_PIN_PREFIX)) ||
 	       !strncmp(n, XLVS_LINK_PIN_PREFIX, strlen(XLVS_LINK_PIN_PREFIX)) || !strcmp(n, XLVS_PROG_PIN) ||
-	       !strcmp(n, XLVS_PROG_PIN "_new");
+	       !strcmp(n, XLVS_PROG_PIN "_new") || !strcmp(n, XLVS_TC_PROG_PIN) ||
+	       !strncmp(n, XLVS_TC_LINK_PIN_PREFIX, strlen(XLVS_TC_LINK_PIN_PREFIX));
 }
 
 /* Remove the pins xlvs creates (and only those), then the directory. */
@@ -1055,6 +1057,7 @@ int xlvs_dp_remove(struct xlvs_dp *dp)
 	int err = 0, e;
 
 	while (dp->nr_ifaces) {
+		xlvs_tc_remove_filter(dp->ifaces[dp->nr_ifaces - 1].ifindex);
 		e = xlvs_dp_detach(dp, dp->ifaces[dp->nr_ifaces - 1].name);
 		if (e) {
 			err = err ? err : e;
@@ -1062,6 +1065,8 @@ int xlvs_dp_remove(struct xlvs_dp *dp)
 		}
 	}
 	if (detach_all_links(dp->pin_dir) && !err)
+		err = -EBUSY;
+	if (xlvs_tc_remove_links(dp->pin_dir) && !err)
 		err = -EBUSY;
 	e = unpin_all(dp->pin_dir);
 	err = err ? err : e;
@@ -1101,10 +1106,13 @@ int xlvs_dp_remove_all(const char *pin_dir)
 		goto out;
 	pinned_map_ids(dp);
 	failed = detach_all_links(pin_dir);
-	/* Then our programs attached otherwise, on this namespace's interfaces. */
+	failed |= xlvs_tc_remove_links(pin_dir) != 0;
+	/* Then our programs attached otherwise, on this namespace's interfaces (tc: clsact filters). */
 	err = discover_scan(dp, false);
-	for (i = 0; i < dp->nr_ifaces; i++)
+	for (i = 0; i < dp->nr_ifaces; i++) {
 		failed |= detach_iface(pin_dir, &dp->ifaces[i]) != 0;
+		xlvs_tc_remove_filter(dp->ifaces[i].ifindex);
+	}
 	err = err ? err : unpin_all(pin_dir);
 	if (!err && failed)
 		err = -EBUSY;

@@ -291,6 +291,27 @@ static int route_get(struct xlvs_nh *nh, int af, const void *dst, struct route *
 	return nl_talk(nh, nlh, route_cb, rt);
 }
 
+int xlvs_nh_route(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark, uint8_t *type,
+		  uint32_t *oif)
+{
+	int af = dst->family == XLVS_AF_INET6 ? AF_INET6 : AF_INET;
+	char b[NL_REQ_SIZE];
+	struct nlmsghdr *nlh = req_start(b, RTM_GETROUTE, NLM_F_ACK);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct route rt = { 0 };
+	int err;
+
+	rtm->rtm_family = (uint8_t)af;
+	rtm->rtm_dst_len = (uint8_t)(af_len(af) * 8);
+	mnl_attr_put(nlh, RTA_DST, af_len(af), dst->be);
+	if (mark)
+		mnl_attr_put_u32(nlh, RTA_MARK, mark); /* policy routing by mark sees what the check sees */
+	err = nl_talk(nh, nlh, route_cb, &rt);
+	*type = rt.type;
+	*oif = rt.oif;
+	return err;
+}
+
 /* ---- links ---- */
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)

@@ -11,6 +11,9 @@
 #ifndef XLVS_NEXTHOP_H
 #define XLVS_NEXTHOP_H
 
+#include <stdint.h>
+
+struct xlvs_addr;
 struct xlvs_maps;
 struct xlvs_nh;
 
@@ -28,6 +31,9 @@ int xlvs_nh_sync(struct xlvs_nh *nh);
 /* Read pending events; re-sync when a used neighbour, route or link changed. 0 or -errno. */
 int xlvs_nh_process(struct xlvs_nh *nh);
 void xlvs_nh_close(struct xlvs_nh *nh);
+/* The kernel's route to dst for a socket with this mark: type (RTN_*) and egress ifindex. 0 or -errno. */
+int xlvs_nh_route(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark, uint8_t *type,
+		  uint32_t *oif);
 
 /* For tests and status: what the last sync found. */
 struct xlvs_nh_stats {

@@ -237,16 +237,35 @@ static void watch_fd(struct xlvs_probe *p, int events)
 	p->have_io = true;
 }
 
+/* A check through a real's forwarding path: its mark, which the tc program steers by. */
+static int set_mark(const struct xlvs_probe *p, int fd)
+{
+	if (p->t.mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &p->t.mark, sizeof(p->t.mark)))
+		return -errno;
+	return 0;
+}
+
+/* What an operator should know when a marked check cannot leave (docs/health.md). */
+static const char *mark_hint(const struct xlvs_probe *p, int err)
+{
+	if (!p->t.mark || (err != ENETUNREACH && err != EHOSTUNREACH))
+		return "";
+	return " (health_via_forwarding: the director needs a route to the VIP out of its XDP interface)";
+}
+
 /* A socket connected to the target; -errno. */
 static int connect_socket(struct xlvs_probe *p, int type, int proto)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sockaddr_of(&p->t.addr, p->t.port, &ss);
-	int fd = socket(af_of(&p->t.addr), type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	int fd = socket(af_of(&p->t.addr), type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto), err;
 
 	if (fd < 0)
 		return -errno;
 	p->fd = fd;
+	err = set_mark(p, fd);
+	if (err)
+		return err;
 	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS)
 		return -errno;
 	return 0;
@@ -259,7 +278,7 @@ static void tcp_start(struct xlvs_probe *p)
 	int err = connect_socket(p, SOCK_STREAM, 0);
 
 	if (err) {
-		fail_soon(p, "connect: %s", strerror(-err));
+		fail_soon(p, "connect: %s%s", strerror(-err), mark_hint(p, -err));
 		return;
 	}
 	setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -274,7 +293,7 @@ static void tcp_ready(struct xlvs_probe *p)
 	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &len))
 		soerr = errno;
 	if (soerr)
-		finish(p, false, "connect: %s", strerror(soerr));
+		finish(p, false, "connect: %s%s", strerror(soerr), mark_hint(p, soerr));
 	else
 		finish(p, true, "connected");
 }
@@ -817,6 +836,11 @@ static bool http_digest_init(struct xlvs_probe *p)
  * whatever http_proxy, https_proxy or all_proxy say in the daemon's
  * environment: the check tests the real, not a proxy.
  */
+static int curl_sockopt(void *ctx, curl_socket_t fd, curlsocktype purpose)
+{
+	return set_mark(ctx, fd) ? CURL_SOCKOPT_ERROR : CURL_SOCKOPT_OK;
+}
+
 static bool http_pin_target(struct xlvs_probe *p, const char *a, bool v6)
 {
 	char to[INET6_ADDRSTRLEN + 16];
@@ -830,6 +854,10 @@ static bool http_pin_target(struct xlvs_probe *p, const char *a, bool v6)
 	curl_easy_setopt(p->easy, CURLOPT_CONNECT_TO, p->connect_to);
 	curl_easy_setopt(p->easy, CURLOPT_PROXY, "");
 	curl_easy_setopt(p->easy, CURLOPT_NOPROXY, "*");
+	if (p->t.mark) {
+		curl_easy_setopt(p->easy, CURLOPT_SOCKOPTFUNCTION, curl_sockopt);
+		curl_easy_setopt(p->easy, CURLOPT_SOCKOPTDATA, p);
+	}
 	return true;
 }
 

@@ -35,6 +35,7 @@ struct xlvs_probe_target {
 	struct xlvs_addr vip;  /* XLVS_VIP */
 	uint16_t vport;	       /* XLVS_VPORT (also XLVS_PORT unless overridden) */
 	uint8_t proto;	       /* XLVS_PROTOCOL */
+	uint32_t mark;	       /* SO_MARK of the probe's socket: through a real's forwarding path (tc) */
 };
 
 struct xlvs_probe_result {

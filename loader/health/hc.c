@@ -44,6 +44,7 @@ struct hc_inst {
 	struct xlvs_probe_target t;
 	const struct xlvs_svc_health *health; /* of the synced configuration (notify) */
 	char label[96];			      /* "tcp 198.18.0.10:80 real 198.18.1.11" */
+	uint32_t mark;			      /* of the last probe: through the forwarding path */
 	/* state */
 	struct xlvs_hc_fsm fsm;
 	ev_timer timer;
@@ -100,6 +101,8 @@ struct xlvsd_hc {
 	xlvsd_hc_changed_fn changed;
 	void *ctx;
 	ev_timer apply; /* coalesces state changes into one apply */
+	xlvsd_hc_mark_fn mark_of;
+	void *mark_ctx;
 };
 
 /* ---- notify hooks -------------------------------------------------------------- */
@@ -214,13 +217,50 @@ static void result(void *ctx, const struct xlvs_probe_result *r)
 	schedule(in, jittered(in->spec.interval_ms / 1000.0));
 }
 
+void xlvsd_hc_set_marks(struct xlvsd_hc *hc, xlvsd_hc_mark_fn fn, void *ctx)
+{
+	hc->mark_of = fn;
+	hc->mark_ctx = ctx;
+}
+
+/* The port a check goes to: through the forwarding path, the service's (as clients), unless it names one. */
+static uint16_t probe_port(const struct hc_inst *in, uint32_t mark)
+{
+	return mark && !in->spec.port && in->vport ? in->vport : in->t.port;
+}
+
+/*
+ * Where this probe goes: a real with a mark is checked at the VIP, through
+ * its forwarding path; otherwise (or with its own `address`, or exec) as
+ * configured.
+ */
+static void probe_target(struct hc_inst *in, struct xlvs_probe_target *t)
+{
+	struct xlvsd_hc *hc = in->hc;
+	uint32_t mark = 0;
+
+	*t = in->t;
+	if (hc->mark_of && in->spec.type != XLVS_CHECK_EXEC && !in->spec.addr.family)
+		mark = hc->mark_of(hc->mark_ctx, &in->vip, in->proto, in->vport, &in->real);
+	pthread_mutex_lock(&hc->lock); /* reports read it from other threads */
+	in->mark = mark;
+	pthread_mutex_unlock(&hc->lock);
+	if (!mark)
+		return;
+	t->addr = in->vip;
+	t->port = probe_port(in, mark);
+	t->mark = mark;
+}
+
 static void check_now(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct hc_inst *in = (struct hc_inst *)((char *)w - __builtin_offsetof(struct hc_inst, timer));
+	struct xlvs_probe_target t;
 
 	if (in->probe)
 		return;
-	if (xlvs_probe_start(in->hc->ck, &in->spec, &in->t, result, in, &in->probe)) {
+	probe_target(in, &t);
+	if (xlvs_probe_start(in->hc->ck, &in->spec, &t, result, in, &in->probe)) {
 		log_warn("health: %s: out of memory, check skipped", in->label);
 		schedule(in, in->spec.interval_ms / 1000.0);
 	}
@@ -855,19 +895,30 @@ static uint32_t text_add(struct snap_text *t, const char *msg)
 	return (uint32_t)(t->len - n);
 }
 
-/* What an operator recognises the check by: "198.18.1.11:80/health", "198.18.1.11", the command. */
+/*
+ * What an operator recognises the check by: "198.18.1.11:80/health", "198.18.1.11", the command;
+ * a check through the forwarding path by the VIP it goes to and its mark.
+ */
 static uint32_t target_text(const struct hc_inst *in, struct snap_text *text)
 {
-	char a[INET6_ADDRSTRLEN], t[INET6_ADDRSTRLEN + XLVS_CHECK_STR + 16];
-	bool v6 = in->t.addr.family == XLVS_AF_INET6;
+	const struct xlvs_addr *addr = in->mark ? &in->vip : &in->t.addr;
+	uint16_t port = probe_port(in, in->mark);
+	char a[INET6_ADDRSTRLEN], t[INET6_ADDRSTRLEN + XLVS_CHECK_STR + 40];
+	bool v6 = addr->family == XLVS_AF_INET6;
+	int n;
 
 	if (in->spec.type == XLVS_CHECK_EXEC)
 		return text_add(text, in->spec.command);
-	xlvs_addr_str(&in->t.addr, a, sizeof(a));
+	xlvs_addr_str(addr, a, sizeof(a));
 	if (in->spec.type == XLVS_CHECK_ICMP)
-		return text_add(text, a);
-	snprintf(t, sizeof(t), "%s%s%s:%u%s", v6 ? "[" : "", a, v6 ? "]" : "", in->t.port,
-		 in->spec.type == XLVS_CHECK_HTTP || in->spec.type == XLVS_CHECK_HTTPS ? in->spec.path : "");
+		n = snprintf(t, sizeof(t), "%s", a);
+	else
+		n = snprintf(t, sizeof(t), "%s%s%s:%u%s", v6 ? "[" : "", a, v6 ? "]" : "", port,
+			     in->spec.type == XLVS_CHECK_HTTP || in->spec.type == XLVS_CHECK_HTTPS
+				     ? in->spec.path
+				     : "");
+	if (in->mark && n > 0 && (size_t)n < sizeof(t))
+		snprintf(t + n, sizeof(t) - (size_t)n, " mark 0x%08x", in->mark);
 	return text_add(text, t);
 }
 
@@ -897,8 +948,8 @@ static void inst_snap(struct inst_snap *s, const struct hc_inst *in, struct snap
 	s->checked = true;
 	s->up = in->fsm.up;
 	s->type = in->spec.type;
-	s->check_addr = in->t.addr;
-	s->check_port = in->t.port;
+	s->check_addr = in->mark ? in->vip : in->t.addr; /* through the forwarding path: the VIP */
+	s->check_port = probe_port(in, in->mark);
 	s->rise = in->spec.rise;
 	s->fall = in->spec.fall;
 	s->run = in->fsm.up ? in->fsm.fail_run : in->fsm.ok_run;

@@ -122,6 +122,17 @@ void xlvsd_hc_report_free(struct xlvsd_hc_report *r);
 /* Metrics: xlvs_real_up, xlvs_health_check_duration_seconds, transitions; any thread. */
 void xlvsd_hc_metrics(FILE *f, void *hc);
 
+/*
+ * Health checks through the forwarding path (docs/health.md): fn gives the
+ * socket mark of a real (its service's VIP, protocol and port, and its
+ * address), 0 when it has none. A check of a real with a mark (not exec,
+ * no `address` of its own) goes to the VIP, as a client's connection does,
+ * with that mark; the tc program takes it to the real. Asked at each probe.
+ */
+typedef uint32_t (*xlvsd_hc_mark_fn)(void *ctx, const struct xlvs_addr *vip, uint8_t proto, uint16_t vport,
+				     const struct xlvs_addr *real);
+void xlvsd_hc_set_marks(struct xlvsd_hc *hc, xlvsd_hc_mark_fn fn, void *ctx);
+
 /* Checks running, queued, instances. */
 void xlvsd_hc_counts(struct xlvsd_hc *hc, unsigned int *instances, unsigned int *up, unsigned int *down);
 

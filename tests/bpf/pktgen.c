@@ -144,6 +144,8 @@ static void fill_l4_csum(const struct pkt_spec *s, uint8_t *ip, uint8_t *l4, siz
 	if (len < off + 2)
 		return;
 	l4[off] = l4[off + 1] = 0;
+	if (s->proto == IPPROTO_UDP && s->udp_nocsum)
+		return;
 	c = s->family == 4 ? l4_csum4(ip, l4, len, s->proto) : l4_csum6(ip, l4, len, s->proto);
 	if (s->proto == IPPROTO_UDP && !c)
 		c = 0xffff;

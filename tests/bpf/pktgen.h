@@ -50,6 +50,7 @@ struct pkt_spec {
 	uint8_t ihl; /* IPv4: header length field override (0 = computed) */
 	int pad_to;  /* zero-pad the frame to this length, as Ethernet pads short frames */
 	bool bad_ip_version;
+	bool udp_nocsum; /* UDP: checksum field 0 ("none" over IPv4) */
 };
 
 /* Build the frame into buf; returns its length. Aborts the test on a bad spec. */

@@ -6,6 +6,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.sh"
+. "$(dirname "$0")/hc.sh"
 
 XLVSD=$BUILD/xlvsd
 XLVS=$BUILD/xlvs
@@ -1201,6 +1202,10 @@ main() {
 	scenario "health: sorry server while every real is down" s_health_sorry
 	scenario "health: xlvs health shows a killed real down with its result, then up" s_health_verb
 	scenario "health: a flapping real does not thrash the ring" s_health_flap
+	scenario "health through the forwarding path: tun real with its decapsulator detached is down" s_hcfwd_tun
+	scenario "health through the forwarding path: gue real with its decapsulator detached is down" s_hcfwd_gue
+	scenario "health through the forwarding path: dr real without the VIP is down" s_hcfwd_dr
+	scenario "health through the forwarding path: no route to the VIP, checked directly, logged" s_hcfwd_no_route
 	scenario "reused client ports: a killed real, quiesced, gets none after detection" s_reuse_quiesce
 	scenario "reused client ports: a drained real gets none, its upload finishes" s_reuse_drain
 	scenario "xlvs import: ipvsadm rules and a keepalived.conf forward as written" s_import

@@ -381,7 +381,7 @@ static void expect_real(const struct xlvs_real *r, const struct xlvs_svc_spec *s
 	cr_expect_eq(r->gue_port, htons(rs->gue_port));
 	cr_expect_eq(r->weight, rs->weight);
 	cr_expect_eq(r->pad, 0);
-	cr_expect_eq(r->port, 0);	/* dr, tun, gue: the packet keeps its port */
+	cr_expect_eq(r->port, 0); /* dr, tun, gue: the packet keeps its port */
 }
 
 static void expect_vips(struct world *w, const struct xlvs_spec *s)

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Health checks through the forwarding path: the tc program's attachments and the reals' marks. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "dataplane/nexthop.h"
+#include "dataplane/tc.h"
+#include "health/hc.h"
+#include "log.h"
+#include "steer.h"
+
+/* A checked real's mark, found by what the health checks know of it. */
+struct steer_entry {
+	struct xlvs_addr vip, real;
+	uint16_t vport;
+	uint8_t proto;
+	uint32_t mark;
+};
+
+struct xlvsd_steer {
+	struct xlvs_tc tc;
+	uint32_t cursor;   /* the last mark given (maps/hcmarks.c) */
+	uint32_t *mark_of; /* by real id */
+	struct steer_entry *v;
+	size_t n;
+	bool synced; /* xlvs_hc_marks holds marks */
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct steer_entry *x = a, *y = b;
+	int c = memcmp(&x->vip, &y->vip, sizeof(x->vip));
+
+	if (!c)
+		c = (int)x->proto - (int)y->proto;
+	if (!c)
+		c = (int)x->vport - (int)y->vport;
+	return c ? c : memcmp(&x->real, &y->real, sizeof(x->real));
+}
+
+static uint32_t mark_lookup(void *ctx, const struct xlvs_addr *vip, uint8_t proto, uint16_t vport,
+			    const struct xlvs_addr *real)
+{
+	struct xlvsd_steer *s = ctx;
+	struct steer_entry key = { .vip = *vip, .real = *real, .vport = vport, .proto = proto }, *e;
+
+	e = s->n ? bsearch(&key, s->v, s->n, sizeof(key), entry_cmp) : NULL;
+	return e ? e->mark : 0;
+}
+
+int xlvsd_steer_open(struct xlvsd *d)
+{
+	struct xlvsd_steer *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->mark_of = calloc(XLVS_MAX_REALS, sizeof(*s->mark_of)))) {
+		free(s);
+		return -ENOMEM;
+	}
+	if (xlvs_tc_load(&s->tc, d->opts->pin_dir))
+		log_warn("health checks go to the reals' own addresses: the tc program for "
+			 "health_via_forwarding could not be loaded");
+	d->steer = s;
+	xlvsd_hc_set_marks(d->hc, mark_lookup, s);
+	return 0;
+}
+
+void xlvsd_steer_close(struct xlvsd *d)
+{
+	struct xlvsd_steer *s = d->steer;
+
+	if (!s)
+		return;
+	xlvsd_hc_set_marks(d->hc, NULL, NULL);
+	xlvs_tc_close(&s->tc);
+	free(s->mark_of);
+	free(s->v);
+	free(s);
+	d->steer = NULL;
+}
+
+/* The tc program where xlvs_lb is (when on), and nowhere else. */
+static void attachments(struct xlvsd *d, bool on)
+{
+	struct xlvs_tc *tc = &d->steer->tc;
+	unsigned int i;
+
+	for (i = 0; on && i < d->dp.nr_ifaces; i++)
+		xlvs_tc_attach(tc, d->dp.ifaces[i].name);
+	i = 0;
+	while (i < tc->nr_ifaces) {
+		if (on && xlvs_dp_find(&d->dp, tc->ifaces[i].name))
+			i++;
+		else if (xlvs_tc_detach(tc, tc->ifaces[i].name) < 0)
+			i++; /* logged; kept in the list */
+	}
+}
+
+/*
+ * Can a check of this VIP leave through the tc program? The kernel's route
+ * for the marked socket must be a unicast one out of an interface the
+ * program runs on: a VIP the director holds itself is delivered locally, one
+ * without a route fails at connect. NULL: yes; else why not.
+ */
+static const char *vip_unsteerable(struct xlvsd *d, const struct xlvs_addr *vip, char *why, size_t size)
+{
+	char ifname[IF_NAMESIZE] = "?";
+	uint8_t type = 0;
+	uint32_t oif = 0;
+	unsigned int i;
+	int err;
+
+	if (!d->nh)
+		return "the director's routes cannot be read (rtnetlink)";
+	err = xlvs_nh_route(d->nh, vip, d->spec.global.hc_mark_value, &type, &oif);
+	if (err) {
+		snprintf(why, size, "the director has no route to it (%s)", strerror(-err));
+		return why;
+	}
+	if (type == RTN_LOCAL)
+		return "it is an address of the director itself, so a check never leaves through an interface";
+	for (i = 0; i < d->steer->tc.nr_ifaces; i++)
+		if ((uint32_t)d->steer->tc.ifaces[i].ifindex == oif)
+			return type == RTN_UNICAST ? NULL : "its route is not a unicast one";
+	if_indextoname(oif, ifname);
+	snprintf(why, size, "its route leaves through %s, which xlvsd is not attached to", ifname);
+	return why;
+}
+
+/*
+ * The health checks' table from the maps: each marked real by its service
+ * and address. A VIP the director holds itself cannot be steered (the kernel
+ * delivers the check locally, it never reaches the interface): its reals are
+ * checked at their own addresses, and the log says so.
+ */
+static int build_table(struct xlvsd *d, bool verbose)
+{
+	struct xlvsd_steer *s = d->steer;
+	struct xlvs_state st;
+	size_t i, j, n = 0;
+	int err;
+
+	err = xlvs_state_read(&d->maps, &st);
+	if (err)
+		return err;
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+	for (i = 0; i < st.nr_services; i++)
+		n += st.services[i].nr_reals;
+	s->v = calloc(n + 1, sizeof(*s->v));
+	if (!s->v) {
+		xlvs_state_free(&st);
+		return -ENOMEM;
+	}
+	for (i = 0; i < st.nr_services; i++) {
+		const struct xlvs_svc_state *ss = &st.services[i];
+		struct steer_entry e = { .vport = ntohs(ss->key.port), .proto = ss->key.proto };
+		char a[INET6_ADDRSTRLEN], why[160];
+		const char *no;
+
+		xlvs_addr_from_be(&e.vip, ss->key.family, ss->key.addr);
+		no = s->synced ? vip_unsteerable(d, &e.vip, why, sizeof(why)) : NULL;
+		if (no) {
+			if (verbose)
+				log_warn("health_via_forwarding: service %s %s:%u is checked at its reals' own "
+					 "addresses: %s (docs/health.md)",
+					 xlvs_svc_proto_name(e.proto), xlvs_addr_str(&e.vip, a, sizeof(a)),
+					 e.vport, no);
+			continue;
+		}
+		for (j = 0; j < ss->nr_reals; j++) {
+			e.mark = s->mark_of[ss->reals[j].id];
+			if (!e.mark)
+				continue;
+			xlvs_addr_from_be(&e.real, ss->reals[j].real.family, ss->reals[j].real.addr);
+			s->v[s->n++] = e;
+		}
+	}
+	xlvs_state_free(&st);
+	qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
+	return 0;
+}
+
+void xlvsd_steer_update(struct xlvsd *d, bool verbose)
+{
+	const struct xlvs_global_spec *g = &d->spec.global;
+	struct xlvsd_steer *s = d->steer;
+	bool on;
+	int err;
+
+	if (!s)
+		return;
+	on = !g->health_direct && g->hc_mark_mask && s->tc.prog_fd >= 0;
+	attachments(d, on);
+	on = on && xlvs_tc_active(&s->tc);
+	if (!on && !s->synced && !s->n)
+		return; /* off, and nothing to take back */
+	err = xlvs_hc_marks_sync(&d->maps, on ? g->hc_mark_value : 0, on ? g->hc_mark_mask : 0, &s->cursor,
+				 s->mark_of);
+	if (err)
+		log_warn("health_via_forwarding: marks: %s%s", strerror(-err),
+			 err == -ENOSPC ? " (no free mark in health_mark's range: those reals are checked at "
+					  "their own addresses)"
+					: "");
+	s->synced = on;
+	err = build_table(d, verbose);
+	if (err) {
+		log_warn("health_via_forwarding: %s: every real is checked at its own address",
+			 strerror(-err));
+		free(s->v);
+		s->v = NULL;
+		s->n = 0;
+	}
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Health checks through the forwarding path (docs/health.md): xlvsd's side of
+ * bpf/xlvs_tc.bpf.c. The tc program runs on the interfaces xlvs_lb runs on
+ * while `health_via_forwarding` is on; after every write of the maps each
+ * ACTIVE dr/tun/gue real has its mark in xlvs_hc_marks (maps/hcmarks.c), and
+ * the health checks ask here for the mark of the real they check.
+ */
+#ifndef XLVSD_STEER_H
+#define XLVSD_STEER_H
+
+#include <stdbool.h>
+
+struct xlvsd;
+
+/* Load the tc program on the pinned maps (after xlvs_dp_open). A failure only turns steering off. */
+int xlvsd_steer_open(struct xlvsd *d);
+void xlvsd_steer_close(struct xlvsd *d);
+/*
+ * After the maps took d->spec (an apply, a health change): attachments and
+ * marks to match. verbose: log each service whose checks cannot be steered.
+ */
+void xlvsd_steer_update(struct xlvsd *d, bool verbose);
+
+#endif /* XLVSD_STEER_H */

@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-2.0
+# Health checks through the forwarding path (issue 12, docs/health.md), sourced by run.sh: with
+# health_via_forwarding (the default) a tun/gue/dr real is checked at the VIP, steered by its socket
+# mark through the tc program, so a real whose tunnel (or DR path) is broken is found down while
+# its own address still answers the check's port. Each scenario calls hcfwd_up, which traps
+# hcfwd_down: the director's route to the VIPs and the reals' decapsulators are put back when the
+# scenario's subshell exits, failed or not.
+
+# hcfwd_up: the director routes the VIPs out of eth0 (via the client, a neighbour it resolves:
+# the tc program writes the real's MACs anyway), as a director whose default route leaves
+# through its XDP interface does.
+hcfwd_up() {
+	trap hcfwd_down EXIT
+	in_ns "$NS_LB" ip route add 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: route to the VIPs"
+}
+
+hcfwd_down() {
+	local i
+	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 2>/dev/null
+	for i in 0 1 2; do
+		decap "$i" attach dev eth0 gue-port 6080 >/dev/null 2>&1
+		in_ns "${NS_R[$i]}" ip addr add $VIP4/32 dev lo 2>/dev/null
+	done
+}
+
+# hcfwd_config FORWARD: the three IPv4 reals behind VIP4:80 with a tcp check, rise 2, fall 2.
+hcfwd_config() {
+	config native "$(svc_yaml $VIP4 80 tcp "$1" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")
+    check: { type: tcp, interval: ${HC_INTERVAL}ms, timeout: ${HC_TIMEOUT}ms, rise: 2, fall: 2 }"
+	reload
+}
+
+# event_count NAME: that event's counter (xlvs stats -j).
+event_count() { xlvs -j stats | jq -r --arg e "$1" '.events[$e] // 0'; }
+
+# hcfwd_steered: every real's check goes to the VIP with a mark, and the tc program steers them.
+hcfwd_steered() {
+	local targets before after
+	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
+	echo "   check targets: $targets"
+	[ "$(grep -o "$VIP4:80 mark 0x584c" <<<"$targets" | wc -l)" = 3 ] ||
+		fail "the checks do not go to the VIP with a mark: $targets; log: $(grep health_via "$LOG" | tail -2)"
+	before=$(event_count hc_steered)
+	sleep 0.5
+	after=$(event_count hc_steered)
+	[ "$after" -gt "$before" ] || fail "hc_steered did not grow ($before -> $after): the tc program steered nothing"
+	echo "   hc_steered +$((after - before)) in 0.5 s; hc_mark_stale $(event_count hc_mark_stale)"
+}
+
+# hcfwd_bound: ms from a broken path to "down". A broken tunnel drops the check's SYN silently, so
+# each failing check waits its whole timeout: fall x (interval (+10%) + timeout); a check in flight
+# when the path broke may still pass (+ timeout); 200 ms for the test's polling and a loaded machine.
+hcfwd_bound() { echo $((2 * (HC_INTERVAL * (100 + HC_JITTER) / 100 + HC_TIMEOUT) + HC_TIMEOUT + 200)); }
+
+# hcfwd_break_fix WHAT BREAK FIX: real1's path broken by BREAK, found down within the bound while
+# its own address still answers :80; FIX, found up again.
+hcfwd_break_fix() {
+	local what=$1 break=$2 fix=$3 n t0 t bound
+	bound=$(hcfwd_bound)
+	n=$(grep -c "real ${REAL4[0]} is down" "$LOG")
+	eval "$break" || fail "$what: cannot break it"
+	t0=$(now_ms)
+	t=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000)
+	in_ns "$NS_LB" curl -s --max-time 2 "http://${REAL4[0]}/" | grep -q real1 ||
+		fail "$what: real1's own address does not answer on :80 (the test must leave it up)"
+	echo "   $what: real1 down after $((t - t0)) ms (bound $bound ms), its own address still answering :80"
+	[ $((t - t0)) -le "$bound" ] || fail "$what: detection took $((t - t0)) ms > $bound ms"
+	n=$(grep -c "real ${REAL4[0]} is up" "$LOG")
+	eval "$fix" || fail "$what: cannot repair it"
+	t0=$(now_ms)
+	t=$(wait_log "real ${REAL4[0]} is up" $((n + 1)) 3000)
+	echo "   repaired: real1 up after $((t - t0)) ms (rise 2)"
+}
+
+s_hcfwd_tun() {
+	hcfwd_up
+	hcfwd_config tun
+	wait_all_up 3 5000
+	hcfwd_steered
+	hcfwd_break_fix "real1's decapsulator detached" "decap 0 detach dev eth0 >/dev/null" \
+		"decap 0 attach dev eth0 gue-port 6080 >/dev/null"
+	grep -q "real ${REAL4[1]} is down\|real ${REAL4[2]} is down" "$LOG" && fail "another real went down"
+	return 0
+}
+
+s_hcfwd_gue() {
+	hcfwd_up
+	hcfwd_config gue
+	wait_all_up 3 5000
+	hcfwd_steered
+	hcfwd_break_fix "real1's decapsulator detached" "decap 0 detach dev eth0 >/dev/null" \
+		"decap 0 attach dev eth0 gue-port 6080 >/dev/null"
+}
+
+# DR: the real must hold the VIP to take the frame sent to its MAC; without it, a check at the
+# real's own address would still pass.
+s_hcfwd_dr() {
+	hcfwd_up
+	hcfwd_config dr
+	wait_all_up 3 5000
+	hcfwd_steered
+	hcfwd_break_fix "the VIP removed from real1's lo" "in_ns ${NS_R[0]} ip addr del $VIP4/32 dev lo" \
+		"in_ns ${NS_R[0]} ip addr add $VIP4/32 dev lo"
+}
+
+# Without a route to the VIP out of eth0 the checks cannot be steered: xlvsd says so and checks the
+# reals at their own addresses, so they stay up.
+s_hcfwd_no_route() {
+	local targets
+	hcfwd_config tun
+	wait_all_up 3 5000
+	grep -q "health_via_forwarding: service tcp $VIP4:80 is checked at its reals' own addresses: the director has no route" "$LOG" ||
+		fail "no log line about the missing route: $(grep health_via "$LOG" | tail -2)"
+	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
+	grep -q mark <<<"$targets" && fail "checks marked without a route: $targets"
+	echo "   logged: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+}
