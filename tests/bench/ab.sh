@@ -24,7 +24,7 @@ OUT=${OUT:-$BUILD/bench-ab.json}
 ROWS=${ROWS:-}
 CUR=$BUILD/bench/xlvs-bench
 
-die() { echo "bench-ab: $*" >&2; exit "${2:-2}"; }
+die() { echo "bench-ab: $1" >&2; exit "${2:-2}"; }
 [ -n "$BASE" ] || die "BASE=<commit> is required" 1
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS wants a positive number, got '$ROUNDS'" 1
 [ -x "$CUR" ] || die "$CUR not built (make all)"

@@ -994,14 +994,17 @@ static uint32_t pick_scrambled(uint32_t j)
 	return (j * 0x9e3779b1u) & (SPREAD_SMALL - 1);
 }
 
-/* n ACK frames of svc's clients pick(0), pick(1), ... */
-static void spread_frames(struct frames *f, enum std_svc svc, uint32_t n, uint32_t (*pick)(uint32_t))
+/* n ACK frames of svc's clients pick(0), pick(1), ..., each one of the first `filled`. */
+static void spread_frames(struct frames *f, enum std_svc svc, uint32_t n, uint32_t (*pick)(uint32_t),
+			  uint32_t filled)
 {
 	struct xlvs_flow fl;
 	uint32_t j;
 
 	frames_alloc(f, n, true);
 	for (j = 0; j < n; j++) {
+		CHECK(pick(j) < filled, "spread frame %u: client %u was not filled (%u were)", j, pick(j),
+		      filled);
 		client_flow(pick(j), svc, &fl);
 		flow_frame(f, j, &fl, TH_ACK);
 	}
@@ -1030,7 +1033,7 @@ static void measure_1m_spread(struct bench *b, const struct method *m)
 	struct frames f;
 	struct row r = { .id = m->m1, .verdict = XDP_TX, .grow = m->grow, .ev = XLVS_EV_CONN_HIT, .f = &f };
 
-	spread_frames(&f, m->svc, NEW_FLOWS, pick_strided);
+	spread_frames(&f, m->svc, NEW_FLOWS, pick_strided, FILL_FLOWS);
 	measure(b, &r);
 	frames_free(&f);
 	check_fill(&b->w, m->svc);
@@ -1071,7 +1074,7 @@ static void measure_4k_spread(struct bench *b, const struct method *m)
 
 	if (!row_wanted(b, r.id))
 		return;
-	spread_frames(&f, m->svc, SPREAD_SMALL, pick_scrambled);
+	spread_frames(&f, m->svc, SPREAD_SMALL, pick_scrambled, SPREAD_SMALL);
 	for (j = 0; j < f.n; j++)
 		run1(b->w.prog_fd, f.buf + (size_t)j * STRIDE, f.len, XDP_TX, f.len + (uint32_t)m->grow,
 		     "spread", j);
@@ -1213,14 +1216,14 @@ static void measure_block(struct bench *b, enum row_id id, int prog_fd, int grow
 
 /* A lookup block over n of SVC_DR4's clients (all of them in the table), picked by pick. */
 static void measure_block_spread(struct bench *b, enum row_id id, int prog_fd, uint32_t n,
-				 uint32_t (*pick)(uint32_t))
+				 uint32_t (*pick)(uint32_t), uint32_t filled)
 {
 	struct frames f;
 	struct row r = { .id = id, .verdict = XDP_TX, .f = &f, .prog_fd = prog_fd };
 
 	if (!row_wanted(b, id))
 		return;
-	spread_frames(&f, SVC_DR4, n, pick);
+	spread_frames(&f, SVC_DR4, n, pick, filled);
 	measure(b, &r);
 	frames_free(&f);
 }
@@ -1281,18 +1284,18 @@ static void blocks_world(struct bench *b)
 	fill_table(hash, SVC_DR4, 0, SPREAD_SMALL);
 	fill_table(lru, SVC_DR4, 0, SPREAD_SMALL);
 	measure_block_spread(b, R_BLK_HASH_4K, bpf_program__fd(s->progs.blk_hash_lookup), SPREAD_SMALL,
-			     pick_scrambled);
+			     pick_scrambled, SPREAD_SMALL);
 	measure_block_spread(b, R_BLK_LRU_4K, bpf_program__fd(s->progs.blk_lru_lookup), SPREAD_SMALL,
-			     pick_scrambled);
+			     pick_scrambled, SPREAD_SMALL);
 	if (row_wanted(b, R_BLK_HASH_1M) || row_wanted(b, R_BLK_LRU_1M)) {
 		fill_table(hash, SVC_DR4, SPREAD_SMALL, FILL_FLOWS);
 		fill_table(lru, SVC_DR4, SPREAD_SMALL, FILL_FLOWS);
 		CHECK(count_clients(lru, SVC_DR4, FILL_FLOWS) == FILL_FLOWS, "blk_lru evicted filled flows");
 	}
 	measure_block_spread(b, R_BLK_HASH_1M, bpf_program__fd(s->progs.blk_hash_lookup), NEW_FLOWS,
-			     pick_strided);
+			     pick_strided, FILL_FLOWS);
 	measure_block_spread(b, R_BLK_LRU_1M, bpf_program__fd(s->progs.blk_lru_lookup), NEW_FLOWS,
-			     pick_strided);
+			     pick_strided, FILL_FLOWS);
 	blocks_bpf__destroy(s);
 }
 
