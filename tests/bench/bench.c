@@ -1239,29 +1239,27 @@ static void put_hot_flow(int fd)
 	CHECK(!bpf_map_update_elem(fd, &k, &c, 0), "hot flow: %s", strerror(errno));
 }
 
-static void blocks_world(struct bench *b)
+/* The blocks with tables of per_cpu entries on this CPU (as xlvs_conns in the world compared). */
+static struct blocks_bpf *blocks_open(uint32_t per_cpu)
 {
-	static const enum row_id ids[] = {
-		R_BLK_ARRAY,	   R_BLK_PERCPU,   R_BLK_CLOCK,	  R_BLK_FLOW_HASH,
-		R_BLK_ADJUST_HEAD, R_BLK_HASH_HOT, R_BLK_HASH_4K, R_BLK_HASH_1M,
-		R_BLK_LRU_HOT,	   R_BLK_LRU_4K,   R_BLK_LRU_1M,  R_BLK_LRU_INSERT
-	};
-	struct blocks_bpf *s;
-	struct frames f;
-	struct row ins = { .id = R_BLK_LRU_INSERT, .verdict = XDP_TX, .f = &f, .reset = forget_flows };
-	int hash, lru;
+	struct blocks_bpf *s = blocks_bpf__open();
 
-	if (!any_wanted(b, ids, sizeof(ids) / sizeof(ids[0])))
-		return;
-	s = blocks_bpf__open();
 	CHECK(s, "open blocks: %s", strerror(errno));
-	/* as the growth world's xlvs_conns: FILL_FLOWS + NEW_FLOWS on CPU 0 */
-	CHECK(!bpf_map__set_max_entries(s->maps.blk_hash, FILL_FLOWS + NEW_FLOWS) &&
-		      !bpf_map__set_max_entries(s->maps.blk_lru, (FILL_FLOWS + NEW_FLOWS) * possible_cpus()),
+	CHECK(!bpf_map__set_max_entries(s->maps.blk_hash, per_cpu) &&
+		      !bpf_map__set_max_entries(s->maps.blk_lru, per_cpu * possible_cpus()),
 	      "size blocks' tables");
 	CHECK(!blocks_bpf__load(s), "load blocks: %s", strerror(errno));
-	hash = bpf_map__fd(s->maps.blk_hash);
-	lru = bpf_map__fd(s->maps.blk_lru);
+	return s;
+}
+
+/* The table's size matters (its bucket array): hot, insert and 4k as in the main world. */
+static void small_blocks(struct bench *b)
+{
+	struct blocks_bpf *s = blocks_open(2 * NEW_FLOWS);
+	int hash = bpf_map__fd(s->maps.blk_hash), lru = bpf_map__fd(s->maps.blk_lru);
+	struct frames f;
+	struct row ins = { .id = R_BLK_LRU_INSERT, .verdict = XDP_TX, .f = &f, .reset = forget_flows };
+
 	measure_block(b, R_BLK_ARRAY, bpf_program__fd(s->progs.blk_array_lookup), 0);
 	measure_block(b, R_BLK_PERCPU, bpf_program__fd(s->progs.blk_percpu_count), 0);
 	measure_block(b, R_BLK_CLOCK, bpf_program__fd(s->progs.blk_clock), 0);
@@ -1287,16 +1285,37 @@ static void blocks_world(struct bench *b)
 			     pick_scrambled, SPREAD_SMALL);
 	measure_block_spread(b, R_BLK_LRU_4K, bpf_program__fd(s->progs.blk_lru_lookup), SPREAD_SMALL,
 			     pick_scrambled, SPREAD_SMALL);
-	if (row_wanted(b, R_BLK_HASH_1M) || row_wanted(b, R_BLK_LRU_1M)) {
-		fill_table(hash, SVC_DR4, SPREAD_SMALL, FILL_FLOWS);
-		fill_table(lru, SVC_DR4, SPREAD_SMALL, FILL_FLOWS);
-		CHECK(count_clients(lru, SVC_DR4, FILL_FLOWS) == FILL_FLOWS, "blk_lru evicted filled flows");
-	}
+	blocks_bpf__destroy(s);
+}
+
+/* The 1M rows with the growth world's table size. */
+static void large_blocks(struct bench *b)
+{
+	struct blocks_bpf *s = blocks_open(FILL_FLOWS + NEW_FLOWS);
+	int hash = bpf_map__fd(s->maps.blk_hash), lru = bpf_map__fd(s->maps.blk_lru);
+
+	fill_table(hash, SVC_DR4, 0, FILL_FLOWS);
+	fill_table(lru, SVC_DR4, 0, FILL_FLOWS);
+	CHECK(count_clients(lru, SVC_DR4, FILL_FLOWS) == FILL_FLOWS, "blk_lru evicted filled flows");
 	measure_block_spread(b, R_BLK_HASH_1M, bpf_program__fd(s->progs.blk_hash_lookup), NEW_FLOWS,
 			     pick_strided, FILL_FLOWS);
 	measure_block_spread(b, R_BLK_LRU_1M, bpf_program__fd(s->progs.blk_lru_lookup), NEW_FLOWS,
 			     pick_strided, FILL_FLOWS);
 	blocks_bpf__destroy(s);
+}
+
+static void blocks_world(struct bench *b)
+{
+	static const enum row_id small[] = { R_BLK_ARRAY,     R_BLK_PERCPU,	 R_BLK_CLOCK,
+					     R_BLK_FLOW_HASH, R_BLK_ADJUST_HEAD, R_BLK_HASH_HOT,
+					     R_BLK_HASH_4K,   R_BLK_LRU_HOT,	 R_BLK_LRU_4K,
+					     R_BLK_LRU_INSERT };
+	static const enum row_id large[] = { R_BLK_HASH_1M, R_BLK_LRU_1M };
+
+	if (any_wanted(b, small, sizeof(small) / sizeof(small[0])))
+		small_blocks(b);
+	if (any_wanted(b, large, 2))
+		large_blocks(b);
 }
 
 /* ---- the main world ------------------------------------------------------------- */
