@@ -350,9 +350,13 @@ XLVS_INLINE int fwd_nat(struct xdp_md *ctx, const struct pkt *p, const struct ta
 
 	if (rc != XLVS_CONT)
 		return rc;
-	/* ICMP errors about nat flows: not translated yet */
-	if ((p->flags & PKT_F_ICMP_ERR) || nat_rewrite(ctx, p, &nt))
+	if (p->flags & PKT_F_ICMP_ERR) {
+		if (nat_rewrite_icmp(ctx, p, &nt, t->real->fwd == XLVS_FWD_FULLNAT))
+			return drop(XLVS_DROP_NAT_FAIL);
+		count_event(XLVS_EV_ICMP_ERR_NAT);
+	} else if (nat_rewrite(ctx, p, &nt)) {
 		return drop(XLVS_DROP_NAT_FAIL);
+	}
 	return route_xmit(ctx, p, t, cfg, p->flow.family, nt.src, nt.dst, XLVS_DROP_NAT_FAIL);
 }
 
@@ -363,16 +367,20 @@ XLVS_INLINE int fwd_nat(struct xdp_md *ctx, const struct pkt *p, const struct ta
 XLVS_INLINE int nat_reply(struct xdp_md *ctx, const struct pkt *p, const struct xlvs_config *cfg)
 {
 	struct nat_tuple nt;
-	int rc;
+	int rc = nat_reply_tuple(p, &nt);
 
-	if (p->flags & PKT_F_ICMP_ERR)	/* not translated yet */
-		return pass(XLVS_EV_PASS_NO_SERVICE);
-	rc = nat_reply_tuple(p, &nt);
 	if (rc != XLVS_CONT)
 		return rc;
-	if (nat_rewrite(ctx, p, &nt))
+	if (p->flags & PKT_F_ICMP_ERR) {
+		/* about a packet of the client's (its flow reversed is the reply's) */
+		if (nat_rewrite_icmp(ctx, p, &nt, true))
+			return drop(XLVS_DROP_NAT_FAIL);
+		count_event(XLVS_EV_ICMP_ERR_NAT);
+	} else if (nat_rewrite(ctx, p, &nt)) {
 		return drop(XLVS_DROP_NAT_FAIL);
-	count_event(XLVS_EV_NAT_REPLY);
+	} else {
+		count_event(XLVS_EV_NAT_REPLY);
+	}
 	return route_xmit(ctx, p, NULL, cfg, p->flow.family, nt.src, nt.dst, XLVS_DROP_NAT_FAIL);
 }
 

@@ -8,6 +8,10 @@
  *   reply    real:rport -> client:cport (pool:pport) becomes VIP:vport ->
  *            client:cport, as IPVS's handle_response(): found in xlvs_nat
  *            under the reply's own flow key, written with the forward entry.
+ *   errors   an ICMP error about either direction is translated as its
+ *            direction's packets are, outer and quoted headers alike (IPVS's
+ *            ip_vs_nat_icmp()), so PMTU discovery and port unreachable work
+ *            through NAT: see nat_rewrite_icmp().
  * A new flow's forward entry (xlvs_conns) is always inserted, SYN guard or
  * not: its replies need the reverse entry, and a fullnat flow its source.
  * Fullnat sources are picked from the flow hash, XLVS_SNAT_TRIES (address,
@@ -385,6 +389,109 @@ XLVS_INLINE int nat_rewrite(struct xdp_md *ctx, const struct pkt *p, const struc
 			return -1;
 		nat_rewrite_ports((__be32 *)uh, &uh->check, true, ports, delta);
 	}
+	return 0;
+}
+
+/* ---- ICMP errors ----------------------------------------------------------- */
+
+/*
+ * The quoted packet's ports become ports, and its transport checksum follows
+ * them and its addresses (d_addr) when the quote holds it (a router may
+ * quote only 8 bytes; a zero UDP checksum stays zero). off is the quoted
+ * transport header's offset. Returns what the ICMP checksum changes by.
+ */
+XLVS_INLINE __u64 nat_quote_l4(void *data, void *end, const struct pkt *p, __u32 off, __u64 d_addr,
+			       const __be16 *ports)
+{
+	bool tcp = p->flow.proto == IPPROTO_TCP;
+	__u32 field = tcp ? __builtin_offsetof(struct tcphdr, check) : __builtin_offsetof(struct udphdr, check);
+	__be32 *l4 = data + off;
+	__sum16 *sum = NULL;
+	__u64 d;
+	__u16 old;
+
+	if (off > NAT_L4_OFF_MAX || (void *)(l4 + 1) > end)
+		return 0;
+	d = csum_delta(l4, (const __be32 *)ports, 1);
+	*l4 = *(const __be32 *)ports;
+	if (tcp && (void *)l4 + sizeof(struct tcphdr) <= end)
+		sum = &((struct tcphdr *)l4)->check;
+	else if (!tcp && (void *)l4 + sizeof(struct udphdr) <= end)
+		sum = &((struct udphdr *)l4)->check;
+	if (!sum || !in_datagram(p, off + field, sizeof(*sum)) || (!tcp && !*sum))
+		return d;
+	old = *sum;
+	csum_apply(sum, d_addr + d);
+	if (!tcp && !*sum)
+		*sum = CSUM_MANGLED_0;
+	return d + (__u16)~old + *sum;
+}
+
+/*
+ * An ICMP error about a nat flow, translated as a packet of its direction
+ * (nt, the packet's flow's translation). The outer destination becomes
+ * nt->dst, the source nt->src when outer_src (a reply's error: the VIP, as
+ * IPVS; a fullnat forward error: the pool address the real knows). The
+ * quoted packet went the other way: its source becomes nt->dst:dport, its
+ * destination nt->src:sport. Checksums: outer IPv4 header, quoted IPv4
+ * header and transport checksum, ICMP (ICMPv6 with its pseudo header).
+ * 0 or -1.
+ */
+XLVS_INLINE int nat_rewrite_icmp(struct xdp_md *ctx, const struct pkt *p, const struct nat_tuple *nt,
+				 bool outer_src)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__be16 ports[2] = { nt->dport, nt->sport };
+	__u32 l2 = pkt_l2_len(p), off = p->l4_off;
+	struct icmphdr *ic;
+	__u64 d, d_in;
+
+	if (off > NAT_L4_OFF_MAX)
+		return -1;
+	ic = data + off;
+	if ((void *)(ic + 1) > end)
+		return -1;
+	if (p->flow.family == XLVS_AF_INET) {
+		struct iphdr *ip = data + l2, *in = (void *)(ic + 1);
+		__u32 ihl;
+		__u16 old;
+
+		if ((void *)(ip + 1) > end || (void *)(in + 1) > end)
+			return -1;
+		d = csum_delta(&ip->daddr, nt->dst, 1) + (outer_src ? csum_delta(&ip->saddr, nt->src, 1) : 0);
+		csum_apply(&ip->check, d);
+		ip->daddr = nt->dst[0];
+		if (outer_src)
+			ip->saddr = nt->src[0];
+		d_in = csum_delta(&in->saddr, nt->dst, 1) + csum_delta(&in->daddr, nt->src, 1);
+		old = in->check;
+		csum_apply(&in->check, d_in);
+		in->saddr = nt->dst[0];
+		in->daddr = nt->src[0];
+		ihl = in->ihl * IP4_IHL_UNIT;
+		/* no pseudo header: the quote's bytes only */
+		d = d_in + (__u16)~old + in->check;
+		d += nat_quote_l4(data, end, p, off + sizeof(*ic) + ihl, d_in, ports);
+	} else {
+		struct ipv6hdr *ip6 = data + l2, *in = (void *)(ic + 1);
+
+		if ((void *)(ip6 + 1) > end || (void *)(in + 1) > end)
+			return -1;
+		d = csum_delta(ip6->daddr.in6_u.u6_addr32, nt->dst, IP6_ADDR_WORDS);
+		if (outer_src)
+			d += csum_delta(ip6->saddr.in6_u.u6_addr32, nt->src, IP6_ADDR_WORDS);
+		__builtin_memcpy(&ip6->daddr, nt->dst, IP6_ADDR_LEN);
+		if (outer_src)
+			__builtin_memcpy(&ip6->saddr, nt->src, IP6_ADDR_LEN);
+		d_in = csum_delta(in->saddr.in6_u.u6_addr32, nt->dst, IP6_ADDR_WORDS) +
+		       csum_delta(in->daddr.in6_u.u6_addr32, nt->src, IP6_ADDR_WORDS);
+		__builtin_memcpy(&in->saddr, nt->dst, IP6_ADDR_LEN);
+		__builtin_memcpy(&in->daddr, nt->src, IP6_ADDR_LEN);
+		/* the outer addresses are in ICMPv6's pseudo header */
+		d += d_in + nat_quote_l4(data, end, p, off + sizeof(*ic) + sizeof(*in), d_in, ports);
+	}
+	csum_apply(&ic->checksum, d);
 	return 0;
 }
 

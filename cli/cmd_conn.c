@@ -54,6 +54,7 @@ struct conn_walk {
 	struct xlvs_jiffies clock;
 	struct xlvs_config cfg;
 	bool have_clock;
+	struct xlvs_addr pool[XLVS_SNAT_POOL_MAX]; /* xlvs_snat_pool, for fullnat flows */
 };
 
 static bool addr_eq(uint8_t family, const uint32_t *a, const struct xlvs_addr *b)
@@ -125,6 +126,9 @@ static int collect(const struct xlvs_flow *flow, const struct xlvs_conn *conn, v
 	row = &w->rows[w->n++];
 	row->flow = *flow;
 	row->conn = *conn;
+	memset(&row->snat, 0, sizeof(row->snat));
+	if (conn->snat_port && conn->snat_idx < XLVS_SNAT_POOL_MAX)
+		row->snat = w->pool[conn->snat_idx];
 	row->idle_ns = w->have_clock ? xlvs_conn_idle_ns(&w->clock, conn->last_seen) : XLVS_IDLE_UNKNOWN;
 	row->expires_s = !w->have_clock	     ? XLVS_EXPIRES_UNKNOWN
 			 : left == INT64_MAX ? XLVS_EXPIRES_NEVER
@@ -274,6 +278,10 @@ static int list_conns(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xlvs
 	if (rc < 0)
 		fprintf(c->err,
 			"xlvs: warning: cannot read the kernel's jiffies or xlvs_config (%s): no idle times\n",
+			strerror(-rc));
+	rc = xlvs_snat_pool_read(m, w.pool);
+	if (rc < 0)
+		fprintf(c->err, "xlvs: warning: cannot read xlvs_snat_pool (%s): no fullnat sources\n",
 			strerror(-rc));
 	rc = xlvs_conns_foreach(m, collect, &w);
 	if (rc < 0) {

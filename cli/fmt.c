@@ -32,12 +32,18 @@ static const char *svc_ep(const struct xlvs_svc_state *s, char *buf, size_t size
 }
 
 /* A real shows the service port: DR and tunnels keep the destination port. */
+/* A nat/fullnat real's own port, else the service's (the packet's). */
+static uint16_t real_port(const struct xlvs_real_state *r, uint16_t svc_port)
+{
+	return r->real.port ? ntohs(r->real.port) : svc_port;
+}
+
 static const char *real_ep(const struct xlvs_real_state *r, uint16_t port, char *buf, size_t size)
 {
 	struct xlvs_addr a;
 
 	xlvs_addr_of(&a, r->real.family, r->real.addr);
-	return xlvs_ep_text(&a, port, buf, size);
+	return xlvs_ep_text(&a, real_port(r, port), buf, size);
 }
 
 static int addr_width(const struct xlvs_state *st)
@@ -85,7 +91,7 @@ static void real_ident(struct xp *p, const struct xlvs_real_state *r, uint16_t p
 	xlvs_addr_of(&a, r->real.family, r->real.addr);
 	xp_u64(p, XP_JSON, "id", NULL, r->id);
 	xp_str(p, XP_JSON, "address", NULL, xlvs_addr_text(&a, ab, sizeof(ab)));
-	xp_u64(p, XP_JSON, "port", NULL, port);
+	xp_u64(p, XP_JSON, "port", NULL, real_port(r, port));
 }
 
 /* echo, then the scheduler's flags by their ipvsadm names (sh-fallback, mh-port). */
@@ -552,8 +558,10 @@ static void emit_null(struct xp *p, const char *key, const char *text)
 }
 
 struct conn_text {
-	char client[XLVS_EPSTRLEN], vip[XLVS_EPSTRLEN], real[INET6_ADDRSTRLEN];
+	char client[XLVS_EPSTRLEN], vip[XLVS_EPSTRLEN], real[XLVS_EPSTRLEN], snat[XLVS_EPSTRLEN];
 };
+
+#define CONN_COLS 4
 
 static void conn_text(const struct xlvs_conn_row *row, const struct xlvs_real_state *r, struct conn_text *t)
 {
@@ -565,14 +573,27 @@ static void conn_text(const struct xlvs_conn_row *row, const struct xlvs_real_st
 	xlvs_ep_text(&a, ntohs(row->flow.dport), t->vip, sizeof(t->vip));
 	if (r) {
 		xlvs_addr_of(&a, r->real.family, r->real.addr);
-		xlvs_addr_text(&a, t->real, sizeof(t->real));
+		if (xlvs_fwd_is_nat(r->real.fwd)) /* the port it is sent to */
+			xlvs_ep_text(&a, real_port(r, ntohs(row->flow.dport)), t->real, sizeof(t->real));
+		else
+			xlvs_addr_text(&a, t->real, sizeof(t->real));
 	} else {
 		snprintf(t->real, sizeof(t->real), "-");
 	}
+	if (row->snat.family)
+		xlvs_ep_text(&row->snat, ntohs(row->conn.snat_port), t->snat, sizeof(t->snat));
+	else
+		t->snat[0] = '\0';
 }
 
+static int wider(int w, const char *s)
+{
+	return (int)strlen(s) > w ? (int)strlen(s) : w;
+}
+
+/* w[3] stays 0 unless some flow is fullnat: then the Source column is shown. */
 static void conn_widths(const struct xlvs_conn_row *rows, size_t n, const struct real_ix *ix, size_t nix,
-			int w[3])
+			int w[CONN_COLS])
 {
 	struct conn_text t;
 	size_t i;
@@ -582,14 +603,16 @@ static void conn_widths(const struct xlvs_conn_row *rows, size_t n, const struct
 	w[2] = (int)strlen("RealAddress");
 	for (i = 0; i < n; i++) {
 		conn_text(&rows[i], find_real(ix, nix, &rows[i].conn), &t);
-		w[0] = (int)strlen(t.client) > w[0] ? (int)strlen(t.client) : w[0];
-		w[1] = (int)strlen(t.vip) > w[1] ? (int)strlen(t.vip) : w[1];
-		w[2] = (int)strlen(t.real) > w[2] ? (int)strlen(t.real) : w[2];
+		w[0] = wider(w[0], t.client);
+		w[1] = wider(w[1], t.vip);
+		w[2] = wider(w[2], t.real);
+		if (t.snat[0])
+			w[3] = wider(w[3] ? w[3] : (int)strlen("Source:Port"), t.snat);
 	}
 }
 
 static void conn_row(struct xp *p, const struct xlvs_conn_row *row, const struct xlvs_real_state *r,
-		     const int w[3])
+		     const int w[CONN_COLS])
 {
 	char nb[NAMEBUF], ab[INET6_ADDRSTRLEN];
 	struct conn_text t;
@@ -600,6 +623,8 @@ static void conn_row(struct xp *p, const struct xlvs_conn_row *row, const struct
 	xp_str(p, XP_TEXT, NULL, "%-4s", xlvs_proto_text(row->flow.proto, nb, sizeof(nb)));
 	xp_str(p, XP_JSON, "protocol", NULL, xlvs_proto_name(row->flow.proto, nb, sizeof(nb)));
 	xp_text(p, " %-*s %-*s %-*s ", w[0], t.client, w[1], t.vip, w[2], t.real);
+	if (w[3])
+		xp_text(p, "%-*s ", w[3], t.snat[0] ? t.snat : "-");
 	xlvs_addr_of(&a, row->flow.family, row->flow.src);
 	xp_str(p, XP_JSON, "client", NULL, xlvs_addr_text(&a, ab, sizeof(ab)));
 	xp_u64(p, XP_JSON, "client_port", NULL, ntohs(row->flow.sport));
@@ -607,10 +632,18 @@ static void conn_row(struct xp *p, const struct xlvs_conn_row *row, const struct
 	xp_str(p, XP_JSON, "vip", NULL, xlvs_addr_text(&a, ab, sizeof(ab)));
 	xp_u64(p, XP_JSON, "port", NULL, ntohs(row->flow.dport));
 	xp_u64(p, XP_JSON, "real_id", NULL, row->conn.real_id);
-	if (r)
-		xp_str(p, XP_JSON, "real", NULL, t.real);
-	else
+	if (r) {
+		xlvs_addr_of(&a, r->real.family, r->real.addr);
+		xp_str(p, XP_JSON, "real", NULL, xlvs_addr_text(&a, ab, sizeof(ab)));
+	} else {
 		emit_null(p, "real", "");
+	}
+	if (r && xlvs_fwd_is_nat(r->real.fwd))
+		xp_u64(p, XP_JSON, "real_port", NULL, real_port(r, ntohs(row->flow.dport)));
+	if (row->snat.family) { /* fullnat: what the real sees as the client */
+		xp_str(p, XP_JSON, "source", NULL, xlvs_addr_text(&row->snat, ab, sizeof(ab)));
+		xp_u64(p, XP_JSON, "source_port", NULL, ntohs(row->conn.snat_port));
+	}
 	xp_str(p, XP_ANY, "state", "%-7s ",
 	       row->conn.state == XLVS_CONN_CLOSING ? "closing"
 	       : row->conn.state == XLVS_CONN_OPEN  ? "open"
@@ -632,12 +665,15 @@ void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs
 {
 	size_t nix = 0, i;
 	struct real_ix *ix = index_reals(st, &nix);
-	int w[3] = { 0, 0, 0 };
+	int w[CONN_COLS] = { 0, 0, 0, 0 };
 
 	if (!p->json) /* widths cost a formatting pass over every row */
 		conn_widths(rows, n, ix, nix, w);
-	xp_text(p, "Prot %-*s %-*s %-*s %-7s %s\n", w[0], "Client:Port", w[1], "VirtualAddress:Port", w[2],
-		"RealAddress", "State", "Idle(s) Expires(s)");
+	xp_text(p, "Prot %-*s %-*s %-*s ", w[0], "Client:Port", w[1], "VirtualAddress:Port", w[2],
+		"RealAddress");
+	if (w[3])
+		xp_text(p, "%-*s ", w[3], "Source:Port");
+	xp_text(p, "%-7s %s\n", "State", "Idle(s) Expires(s)");
 	xp_arr_open(p, "connections");
 	for (i = 0; i < n; i++)
 		conn_row(p, &rows[i], find_real(ix, nix, &rows[i].conn), w);

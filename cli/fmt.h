@@ -87,8 +87,9 @@ void xlvs_fmt_stats(struct xp *p, const struct xlvs_view *cur, const struct xlvs
 struct xlvs_conn_row {
 	struct xlvs_flow flow;
 	struct xlvs_conn conn;
-	uint64_t idle_ns;  /* XLVS_IDLE_UNKNOWN: no clock */
-	int64_t expires_s; /* seconds to expiry, or XLVS_EXPIRES_* */
+	struct xlvs_addr snat; /* fullnat: the client's source towards the real (family 0: none) */
+	uint64_t idle_ns;      /* XLVS_IDLE_UNKNOWN: no clock */
+	int64_t expires_s;     /* seconds to expiry, or XLVS_EXPIRES_* */
 };
 /* rows are printed as given; matched = rows that matched before --limit; expired: left out. */
 void xlvs_fmt_conns(struct xp *p, const struct xlvs_state *st, const struct xlvs_conn_row *rows, size_t n,

@@ -16,6 +16,11 @@
  *    references them any more. Unchanged entries are not written.
  * 4. Any VIP still differing from the desired one is written.
  *
+ * xlvs_nat_srcs and XLVS_CFG_F_NAT (the data path looks for replies only from
+ * nat/fullnat reals' addresses, and only with the flag) bracket this: what the
+ * desired reals need is written before step 2, what they no longer need goes
+ * after step 4, so a reply of a real being added is never passed over.
+ *
  * The data path checks a real's ACTIVE flag and svc_id, so a flow still
  * pinned to a removed real is rescheduled instead of misdelivered.
  */
@@ -221,6 +226,7 @@ static void real_entry(const struct splan *sp, const struct rplan *rp, const str
 	r->flags = XLVS_REAL_F_ACTIVE | (xlvs_sched_counts(sp->want->sched) ? XLVS_REAL_F_COUNTED : 0);
 	r->svc_id = sp->entry.id;
 	r->gue_port = htons(rp->spec->gue_port);
+	r->port = xlvs_fwd_is_nat(r->fwd) ? htons(rp->spec->port) : 0;
 	r->weight = rp->spec->weight;
 	r->gen = rp->fresh ? cur->gen + 1 : cur->gen;
 	memcpy(r->timeout, sp->entry.timeout, sizeof(r->timeout));
@@ -371,11 +377,131 @@ static int write_service(struct writer *w, const struct splan *sp)
 	return err ? err : drop_reals(w, sp);
 }
 
+/* ---- xlvs_nat_srcs and XLVS_CFG_F_NAT ---- */
+
+struct nat_src {
+	struct xlvs_vip_key key;
+	__u32 n;
+};
+
+static int nat_src_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct xlvs_vip_key));
+}
+
+/* The desired nat/fullnat reals' addresses with how many reals have each, sorted; *n of them. */
+static struct nat_src *nat_srcs_want(const struct plan *p, uint32_t *n)
+{
+	struct nat_src *v = calloc(XLVS_NAT_SRCS_MAX + 1, sizeof(*v));
+	const struct splan *sp;
+	uint32_t i, j, k = 0;
+
+	*n = 0;
+	for (i = 0; v && i < p->nsvcs; i++) {
+		sp = &p->svcs[i];
+		for (j = 0; sp->want && j < sp->nreals && k < XLVS_NAT_SRCS_MAX; j++) {
+			if (!xlvs_fwd_is_nat(sp->reals[j].spec->fwd))
+				continue;
+			v[k].key.family = sp->reals[j].key[0];
+			memcpy(v[k].key.addr, sp->reals[j].key + 1, sizeof(v[k].key.addr));
+			v[k++].n = 1;
+		}
+	}
+	if (!v)
+		return NULL;
+	qsort(v, k, sizeof(*v), nat_src_cmp);
+	for (i = 0; i < k; i++) { /* fold equal addresses into one with their count */
+		if (*n && !nat_src_cmp(&v[*n - 1], &v[i]))
+			v[*n - 1].n++;
+		else
+			v[(*n)++] = v[i];
+	}
+	return v;
+}
+
+static int nat_flag(struct xlvs_maps *m, bool on)
+{
+	struct xlvs_config c;
+	__u32 key = 0;
+	int err = xlvs_maps_get_config(m, &c);
+
+	if (err || !!(c.flags & XLVS_CFG_F_NAT) == on)
+		return err;
+	c.flags = on ? c.flags | XLVS_CFG_F_NAT : c.flags & ~XLVS_CFG_F_NAT;
+	return bpf_map_update_elem(m->config, &key, &c, BPF_ANY);
+}
+
+/* xlvs_nat_srcs as it is now, sorted. */
+struct nat_srcs {
+	struct nat_src *want, *cur;
+	uint32_t nwant, ncur;
+};
+
+static int nat_srcs_read(struct writer *w, struct nat_srcs *ns)
+{
+	struct xlvs_vip_key *keys = NULL;
+	__u32 *vals = NULL;
+	uint32_t i;
+	int err;
+
+	ns->want = nat_srcs_want(w->p, &ns->nwant);
+	ns->cur = calloc(XLVS_NAT_SRCS_MAX + 1, sizeof(*ns->cur));
+	if (!ns->want || !ns->cur)
+		return -ENOMEM;
+	err = map_dump(w->m->nat_srcs, sizeof(*keys), sizeof(*vals), XLVS_NAT_SRCS_MAX, (void **)&keys,
+		       (void **)&vals, &ns->ncur);
+	for (i = 0; !err && i < ns->ncur; i++)
+		ns->cur[i] = (struct nat_src){ .key = keys[i], .n = vals[i] };
+	free(keys);
+	free(vals);
+	qsort(ns->cur, ns->ncur, sizeof(*ns->cur), nat_src_cmp);
+	return err;
+}
+
+/* Before the services: the addresses whose count differs, and the flag if any real is nat. */
+static int nat_srcs_add(struct writer *w, const struct nat_srcs *ns)
+{
+	const struct nat_src *c;
+	uint32_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < ns->nwant; i++) {
+		c = bsearch(&ns->want[i], ns->cur, ns->ncur, sizeof(*c), nat_src_cmp);
+		if (c && c->n == ns->want[i].n)
+			continue;
+		err = bpf_map_update_elem(w->m->nat_srcs, &ns->want[i].key, &ns->want[i].n, BPF_ANY);
+		w->st->nat_srcs_written += !err;
+	}
+	return err ? err : ns->nwant ? nat_flag(w->m, true) : 0;
+}
+
+/* After the services: the addresses no desired real has, and the flag if none is left. */
+static int nat_srcs_prune(struct writer *w, const struct nat_srcs *ns)
+{
+	uint32_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < ns->ncur; i++) {
+		if (bsearch(&ns->cur[i], ns->want, ns->nwant, sizeof(*ns->want), nat_src_cmp))
+			continue;
+		err = bpf_map_delete_elem(w->m->nat_srcs, &ns->cur[i].key);
+		w->st->nat_srcs_removed += !err;
+		err = err == -ENOENT ? 0 : err;
+	}
+	return err ? err : ns->nwant ? 0 : nat_flag(w->m, false);
+}
+
 static int run(struct writer *w)
 {
 	struct plan *p = w->p;
+	struct nat_srcs ns = { 0 };
 	uint32_t i;
 	int err = drop_orphans(w);
+
+	if (!err)
+		err = nat_srcs_read(w, &ns);
+	if (!err)
+		err = nat_srcs_add(w, &ns);
 
 	for (i = 0; !err && i < p->nsvcs; i++)
 		if (!p->svcs[i].want)
@@ -390,6 +516,10 @@ static int run(struct writer *w)
 			err = write_service(w, &p->svcs[i]);
 	for (i = 0; !err && i < p->nvips; i++)
 		err = vip_sync(w, &p->vips[i]);
+	if (!err)
+		err = nat_srcs_prune(w, &ns);
+	free(ns.want);
+	free(ns.cur);
 	return err;
 }
 

@@ -277,7 +277,7 @@ bool xlvs_sweep_reconciling(const struct xlvs_sweep *s)
  * skipped. went[i]: keys[i] was deleted here (the data path counts those it
  * deletes itself). Returns how many went.
  */
-static int delete_keys(struct xlvs_maps *m, const struct xlvs_flow *keys, uint32_t n, bool *went)
+static int delete_keys(int fd, const struct xlvs_flow *keys, uint32_t n, bool *went)
 {
 	uint32_t done = 0, gone = 0;
 	__u32 cnt;
@@ -286,10 +286,10 @@ static int delete_keys(struct xlvs_maps *m, const struct xlvs_flow *keys, uint32
 	memset(went, 0, n * sizeof(*went));
 	while (done < n) {
 		cnt = n - done;
-		err = bpf_map_delete_batch(m->conns, keys + done, &cnt, NULL);
+		err = bpf_map_delete_batch(fd, keys + done, &cnt, NULL);
 		if (err == -EINVAL || err == -ENOTSUP || err == -524 /* ENOTSUPP */) {
 			/* no batch deletes: one at a time */
-			err = bpf_map_delete_elem(m->conns, keys + done);
+			err = bpf_map_delete_elem(fd, keys + done);
 			if (err && err != -ENOENT)
 				return err;
 			went[done++] = !err;
@@ -361,7 +361,7 @@ static int sweep_chunk(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t n, st
 		}
 	}
 	st->expired += nd;
-	rc = delete_keys(m, s->doomed, nd, s->went);
+	rc = delete_keys(m->conns, s->doomed, nd, s->went);
 	if (rc < 0)
 		return rc;
 	st->deleted += (uint32_t)rc;
@@ -441,4 +441,101 @@ int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, 
 		err = sweep_chunk(m, s, (uint32_t)n, st);
 	}
 	return err ? err : map_err;
+}
+
+/* ---- xlvs_nat: reply entries whose connection is gone ---- */
+
+struct xlvs_nat_sweep {
+	struct map_iter it;
+	bool running;
+	struct conn_clock clock;
+	struct xlvs_flow keys[SWEEP_CHUNK];
+	struct xlvs_nat_rev vals[SWEEP_CHUNK];
+	struct xlvs_flow doomed[SWEEP_CHUNK];
+	bool went[SWEEP_CHUNK];
+};
+
+struct xlvs_nat_sweep *xlvs_nat_sweep_new(void)
+{
+	struct xlvs_nat_sweep *s = calloc(1, sizeof(struct xlvs_nat_sweep));
+
+	if (s && clock_init(&s->clock)) {
+		xlvs_nat_sweep_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void xlvs_nat_sweep_free(struct xlvs_nat_sweep *s)
+{
+	if (s)
+		clock_free(&s->clock);
+	free(s);
+}
+
+/* The client's flow a reply entry belongs to: client -> VIP, as xlvs_conns keys it. */
+static void nat_forward_key(const struct xlvs_flow *reply, const struct xlvs_nat_rev *rev,
+			    struct xlvs_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	memcpy(f->src, rev->caddr, sizeof(f->src));
+	memcpy(f->dst, rev->vaddr, sizeof(f->dst));
+	f->sport = rev->cport;
+	f->dport = rev->vport;
+	f->proto = reply->proto;
+	f->family = reply->family;
+}
+
+/*
+ * Whether a reply entry is still its connection's: the forward entry exists,
+ * has not expired, names the same real generation, and (fullnat) the same
+ * source port towards the real, or (nat) the client's port. Otherwise the
+ * entry would keep a fullnat source port from reuse until the LRU evicts it.
+ */
+static bool nat_live(struct xlvs_maps *m, struct conn_clock *cc, const struct xlvs_flow *reply,
+		     const struct xlvs_nat_rev *rev)
+{
+	struct xlvs_flow f;
+	struct xlvs_conn c;
+
+	nat_forward_key(reply, rev, &f);
+	if (bpf_map_lookup_elem(m->conns, &f, &c))
+		return false;
+	if (c.real_id != rev->real_id || c.real_gen != rev->real_gen || expired(cc, &f, &c))
+		return false;
+	return reply->dport == (c.snat_port ? c.snat_port : rev->cport);
+}
+
+int xlvs_nat_sweep_step(struct xlvs_maps *m, struct xlvs_nat_sweep *s, uint32_t budget,
+			struct xlvs_sweep_stats *st)
+{
+	uint32_t want, left = budget, i, nd;
+	int n, rc, err = clock_read(m, &s->clock);
+
+	while (!err && left && (left == budget || left >= SWEEP_MIN_READ)) {
+		if (!s->running) {
+			map_iter_init(&s->it, m->nat, sizeof(struct xlvs_flow), sizeof(struct xlvs_nat_rev));
+			s->running = true;
+		}
+		want = left < SWEEP_MIN_READ ? SWEEP_MIN_READ : left;
+		n = map_iter_read(&s->it, s->keys, s->vals, want < SWEEP_CHUNK ? want : SWEEP_CHUNK);
+		if (n <= 0) {
+			s->running = false;
+			st->passes += !n;
+			err = n;
+			break;
+		}
+		left -= (uint32_t)n < left ? (uint32_t)n : left;
+		st->scanned += (uint32_t)n;
+		for (i = 0, nd = 0; i < (uint32_t)n; i++)
+			if (!nat_live(m, &s->clock, &s->keys[i], &s->vals[i]))
+				s->doomed[nd++] = s->keys[i];
+		st->expired += nd;
+		rc = delete_keys(m->nat, s->doomed, nd, s->went);
+		if (rc < 0)
+			err = rc;
+		else
+			st->deleted += (uint32_t)rc;
+	}
+	return err;
 }

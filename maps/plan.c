@@ -16,10 +16,10 @@
  *   resized service's old slice stays taken (the service reads it until its
  *   entry switches); slices of deleted services are free (they go first).
  *
- * A real is identified by (service, address, port). The maps hold no real
- * port: DR, TUN and GUE deliver to the VIP's port, so a real's port is the
- * service's (as ipvsadm does for -g/-i), and NAT reals with a port of their
- * own are refused until the ABI carries one.
+ * A real is identified by (service, address): DR, TUN and GUE deliver to the
+ * VIP's port, so a real's port is the service's (as ipvsadm does for -g/-i);
+ * a nat/fullnat real's own port is a property of the real (xlvs_real.port),
+ * rewritten in place when it changes.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -124,15 +124,19 @@ static int check_svc(const struct xlvs_svc_spec *s, struct xlvs_svc_key *k)
 	return addr_norm(&s->vip, k->addr);
 }
 
-static int check_real(const struct splan *sp, const struct xlvs_real_spec *r, struct rplan *rp)
+static int check_real(const struct plan *p, const struct splan *sp, const struct xlvs_real_spec *r,
+		      struct rplan *rp)
 {
 	__be32 addr[4];
 
 	if (r->fwd >= XLVS_FWD_MAX || r->weight > XLVS_MAGLEV_MAX_WEIGHT || addr_norm(&r->addr, addr))
 		return -EINVAL;
-	/* NAT would rewrite the port, and xlvs_real has no field for it yet. */
-	if ((r->fwd == XLVS_FWD_NAT || r->fwd == XLVS_FWD_FULLNAT) && r->port && r->port != sp->want->port)
-		return -EOPNOTSUPP;
+	/* NAT rewrites addresses of the VIP's family in place; no 4-to-6 translation */
+	if (xlvs_fwd_is_nat(r->fwd) && r->addr.family != sp->key.family)
+		return -EAFNOSUPPORT;
+	/* the data path has no source for its flows */
+	if (r->fwd == XLVS_FWD_FULLNAT && !xlvs_snat_pool_has(&p->want->global, r->addr.family))
+		return -EADDRNOTAVAIL;
 	memset(rp, 0, sizeof(*rp));
 	real_key(rp->key, r->addr.family, addr, sp->key.port);
 	rp->spec = r;
@@ -264,6 +268,19 @@ static void match_reals(struct plan *p, struct splan *sp, struct cur_real *cr)
 		sp->ring_dirty = true;
 }
 
+static const char *real_error(int err, uint8_t family)
+{
+	switch (err) {
+	case -EAFNOSUPPORT:
+		return "a nat or fullnat real must have its VIP's address family";
+	case -EADDRNOTAVAIL:
+		return family == XLVS_AF_INET6 ? "fullnat needs an IPv6 address in fullnat.pool"
+					       : "fullnat needs an IPv4 address in fullnat.pool";
+	default:
+		return "invalid (address, forwarding method or weight)";
+	}
+}
+
 static int want_reals(struct plan *p, struct splan *sp, struct rplan *rp, struct cur_real *cr)
 {
 	uint32_t i;
@@ -274,11 +291,10 @@ static int want_reals(struct plan *p, struct splan *sp, struct rplan *rp, struct
 	char n[96];
 
 	for (i = 0; i < sp->nreals; i++) {
-		err = check_real(sp, &sp->want->reals[i], &rp[i]);
+		err = check_real(p, sp, &sp->want->reals[i], &rp[i]);
 		if (err)
-			return why(p, err, "service %s, real %u: %s", svc_name(&sp->key, n, sizeof(n)), i,
-				   err == -EOPNOTSUPP ? "a NAT real's own port is not supported yet"
-						      : "invalid (address, forwarding method or weight)");
+			return why(p, -EINVAL, "service %s, real %u: %s", svc_name(&sp->key, n, sizeof(n)), i,
+				   real_error(err, sp->want->reals[i].addr.family));
 	}
 	qsort(rp, sp->nreals, sizeof(*rp), key_cmp);
 	for (i = 1; i < sp->nreals; i++)

@@ -157,6 +157,10 @@ struct xlvs_global_spec {
 	/* health checks of dr/tun/gue reals through the forwarding path (tc program): */
 	bool health_direct;		      /* health_via_forwarding: false */
 	uint32_t hc_mark_value, hc_mark_mask; /* health_mark VALUE/MASK; mask 0: no steering */
+	/* fullnat: the clients' new sources (xlvs_snat_pool) and their ports, host order */
+	size_t nr_snat_pool;
+	struct xlvs_addr snat_pool[XLVS_SNAT_POOL_MAX];
+	uint16_t snat_port_lo, snat_port_hi; /* 0, 0: XLVS_SNAT_PORT_LO..XLVS_SNAT_PORT_HI */
 };
 
 struct xlvs_spec {
@@ -171,6 +175,23 @@ static inline uint8_t xlvs_persist_plen(const struct xlvs_svc_spec *s)
 	if (s->persist_plen)
 		return s->persist_plen;
 	return s->vip.family == XLVS_AF_INET6 ? 128 : 32;
+}
+
+/* nat and fullnat: the real's port may differ from the VIP's, and its replies come back through us. */
+static inline bool xlvs_fwd_is_nat(uint8_t fwd)
+{
+	return fwd == XLVS_FWD_NAT || fwd == XLVS_FWD_FULLNAT;
+}
+
+/* Whether the fullnat pool has an address of this family. */
+static inline bool xlvs_snat_pool_has(const struct xlvs_global_spec *g, uint8_t family)
+{
+	size_t i;
+
+	for (i = 0; i < g->nr_snat_pool; i++)
+		if (g->snat_pool[i].family == family)
+			return true;
+	return false;
 }
 
 void xlvs_spec_free(struct xlvs_spec *s);

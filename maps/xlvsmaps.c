@@ -57,6 +57,9 @@ static const struct map_desc map_descs[] = {
 	MAP_FIXED(real_load, xlvs_real_load),
 	MAP_FIXED(persist, xlvs_persist),
 	MAP_FIXED(hc_marks, xlvs_hc_marks),
+	MAP_SIZED(nat, xlvs_nat, nat_entries),
+	MAP_FIXED(nat_srcs, xlvs_nat_srcs),
+	MAP_FIXED(snat_pool, xlvs_snat_pool),
 };
 
 #define NR_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
@@ -185,6 +188,39 @@ static int addr_word(const struct xlvs_addr *a, uint8_t family, __be32 *out, siz
 	return 0;
 }
 
+/* xlvs_snat_pool[0..] = the pool's IPv4 addresses, then its IPv6 ones; their places in c. */
+static int write_snat_pool(struct xlvs_maps *m, const struct xlvs_global_spec *g, struct xlvs_config *c)
+{
+	struct xlvs_vip_key keys[XLVS_SNAT_POOL_MAX];
+	__u32 idx[XLVS_SNAT_POOL_MAX], n = 0, i;
+	int v6;
+
+	if (g->nr_snat_pool > XLVS_SNAT_POOL_MAX || g->snat_port_lo > g->snat_port_hi)
+		return -EINVAL;
+	for (v6 = 0; v6 < 2; v6++) {
+		if (v6)
+			c->snat6_first = (__u8)n;
+		for (i = 0; i < g->nr_snat_pool; i++) {
+			if (g->snat_pool[i].family != (v6 ? XLVS_AF_INET6 : XLVS_AF_INET))
+				continue;
+			memset(&keys[n], 0, sizeof(keys[n]));
+			keys[n].family = g->snat_pool[i].family;
+			memcpy(keys[n].addr, g->snat_pool[i].be, v6 ? 16 : 4);
+			idx[n] = n;
+			n++;
+		}
+		if (v6)
+			c->snat6_count = (__u8)(n - c->snat6_first);
+		else
+			c->snat4_count = (__u8)n;
+	}
+	if (n != g->nr_snat_pool)
+		return -EINVAL; /* an address of no family */
+	c->snat_port_lo = g->snat_port_lo ? g->snat_port_lo : XLVS_SNAT_PORT_LO;
+	c->snat_port_hi = g->snat_port_hi ? g->snat_port_hi : XLVS_SNAT_PORT_HI;
+	return map_update_many(m->snat_pool, idx, keys, n, sizeof(*idx), sizeof(*keys));
+}
+
 int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
 {
 	struct xlvs_config c = {
@@ -192,8 +228,13 @@ int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
 		.tun_mtu = g->tun_mtu,
 		.gue_port = htons(g->gue_port ? g->gue_port : XLVS_GUE_PORT_DEFAULT),
 	};
+	struct xlvs_config cur;
 	__u32 key = 0, i;
 	int err;
+
+	/* xlvs_apply() owns the NAT flag: it follows the reals */
+	if (!xlvs_maps_get_config(m, &cur))
+		c.flags |= cur.flags & XLVS_CFG_F_NAT;
 
 	for (i = 0; i < XLVS_TO_MAX; i++)
 		c.timeout[i] = g->timeout_s[i] ? g->timeout_s[i] : xlvs_timeout_defaults[i];
@@ -215,6 +256,8 @@ int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
 	err = addr_word(&g->tun_src4, XLVS_AF_INET, &c.src4, 1);
 	if (!err)
 		err = addr_word(&g->tun_src6, XLVS_AF_INET6, c.src6, 4);
+	if (!err)
+		err = write_snat_pool(m, g, &c);
 	return err ? err : bpf_map_update_elem(m->config, &key, &c, BPF_ANY);
 }
 
@@ -223,6 +266,26 @@ int xlvs_maps_get_config(struct xlvs_maps *m, struct xlvs_config *cfg)
 	__u32 key = 0;
 
 	return bpf_map_lookup_elem(m->config, &key, cfg);
+}
+
+int xlvs_snat_pool_read(struct xlvs_maps *m, struct xlvs_addr pool[XLVS_SNAT_POOL_MAX])
+{
+	struct xlvs_vip_key *keys = NULL;
+	struct xlvs_config c;
+	uint32_t i;
+	int err;
+
+	memset(pool, 0, XLVS_SNAT_POOL_MAX * sizeof(*pool));
+	err = xlvs_maps_get_config(m, &c);
+	if (!err)
+		err = dump_array(m->snat_pool, sizeof(*keys), XLVS_SNAT_POOL_MAX, (void **)&keys);
+	/* only the slots the config counts are the pool: others are left from an earlier one */
+	for (i = 0; !err && i < XLVS_SNAT_POOL_MAX; i++)
+		if ((i >= c.snat4_first && i < c.snat4_first + c.snat4_count) ||
+		    (i >= c.snat6_first && i < c.snat6_first + c.snat6_count))
+			xlvs_addr_from_be(&pool[i], keys[i].family, keys[i].addr);
+	free(keys);
+	return err;
 }
 
 /* ---- counters ---- */

@@ -34,8 +34,12 @@ struct xlvs_maps {
 	int real_load;	       /* xlvs_real_load: lc/wlc/sed/nq/lblc/lblcr counts (abi.h) */
 	int persist;	       /* xlvs_persist: persistence templates (bpf/persist.h) */
 	int hc_marks;	       /* xlvs_hc_marks: health-check socket marks (bpf/xlvs_tc.bpf.c) */
+	int nat;	       /* xlvs_nat: NAT/FULLNAT replies -> client flow (abi.h) */
+	int nat_srcs;	       /* xlvs_nat_srcs: nat/fullnat real addresses, kept by xlvs_apply */
+	int snat_pool;	       /* xlvs_snat_pool: fullnat sources, kept by xlvs_maps_set_global */
 	uint32_t ring_slots;   /* max_entries of xlvs_ring */
 	uint32_t conn_entries; /* max_entries of xlvs_conns */
+	uint32_t nat_entries;  /* max_entries of xlvs_nat (the loader sizes it as xlvs_conns) */
 	int ncpus;	       /* possible CPUs: per-CPU value count */
 };
 
@@ -51,9 +55,16 @@ int xlvs_maps_from_obj(struct xlvs_maps *m, struct bpf_object *obj);
 /* Only on maps that open/from_obj filled (even if they failed). */
 void xlvs_maps_close(struct xlvs_maps *m);
 
-/* xlvs_config from the global settings (gue_port 0 = XLVS_GUE_PORT_DEFAULT). */
+/*
+ * xlvs_config from the global settings (gue_port 0 = XLVS_GUE_PORT_DEFAULT),
+ * and xlvs_snat_pool from the fullnat pool (IPv4 addresses first, then IPv6,
+ * written before the config that counts them). XLVS_CFG_F_NAT is kept as it
+ * is: xlvs_apply() sets it with the nat/fullnat reals it writes.
+ */
 int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g);
 int xlvs_maps_get_config(struct xlvs_maps *m, struct xlvs_config *cfg);
+/* The fullnat pool as the data path indexes it (xlvs_conn.snat_idx); unused slots: family 0. */
+int xlvs_snat_pool_read(struct xlvs_maps *m, struct xlvs_addr pool[XLVS_SNAT_POOL_MAX]);
 
 /* ---- the state in the maps ---- */
 struct xlvs_real_state {
@@ -86,6 +97,7 @@ struct xlvs_apply_stats {
 	uint32_t vips_written, vips_removed;
 	uint32_t vip_filter_written; /* added: xlvs_vip_filter words written */
 	uint32_t reals_counted_on;   /* reals kept that became XLVS_REAL_F_COUNTED: reconcile them */
+	uint32_t nat_srcs_written, nat_srcs_removed; /* xlvs_nat_srcs entries */
 };
 
 /*
@@ -101,12 +113,18 @@ int xlvs_apply(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_ap
 /*
  * Details of xlvs_apply (one writer at a time; st may be NULL):
  * - Everything is validated before the first write; -EINVAL (malformed spec,
- *   same service or real twice, ring size not a prime), -EOPNOTSUPP (NAT real
- *   with a port other than the service's: the maps have no real port yet) or
- *   -ENOSPC (no free service/real id, no ring space) leave the maps untouched.
- * - A real's identity is (service, address, port); the maps hold no real
- *   port and DR/TUN/GUE deliver to the VIP's port, so its port is the
- *   service's and two reals of one service need distinct addresses.
+ *   same service or real twice, ring size not a prime, a nat/fullnat real of
+ *   another family than its VIP, a fullnat real without a pool address of its
+ *   family in want->global) or -ENOSPC (no free service/real id, no ring space) leave the maps untouched.
+ * - A real's identity is (service, address): DR/TUN/GUE deliver to the VIP's
+ *   port; a nat/fullnat real's own port is in xlvs_real.port (changing it
+ *   rewrites the real, keeping its id), so two reals of one service need
+ *   distinct addresses.
+ * - xlvs_nat_srcs holds each nat/fullnat real's address with the number of
+ *   such reals: entries the apply needs are written before the services,
+ *   those it no longer needs deleted after them. XLVS_CFG_F_NAT in
+ *   xlvs_config is set before the services when some real is nat/fullnat,
+ *   and cleared after them when none is.
  * - Ids and ring slices follow from the maps and the spec alone (lowest free
  *   id, first-fit slice), so the daemon and the CLI compute the same. An id
  *   freed by an apply is not reused by that apply.
@@ -263,6 +281,20 @@ int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, 
 void xlvs_sweep_reconcile(struct xlvs_sweep *s);
 /* Whether a counting pass is asked for or in progress. */
 bool xlvs_sweep_reconciling(const struct xlvs_sweep *s);
+
+/*
+ * xlvs_nat's sweep, alongside the connection sweep: each step reads on over
+ * at most max(budget, 256) reply entries and deletes those whose connection
+ * (the client -> VIP entry rebuilt from the value) is gone, expired, made for
+ * another real or generation, or (fullnat) holds another source port: so a
+ * fullnat source port is free again once its connection ends, not when the
+ * LRU gets to it. st: scanned, expired (found dead), deleted, passes.
+ */
+struct xlvs_nat_sweep;
+struct xlvs_nat_sweep *xlvs_nat_sweep_new(void);
+void xlvs_nat_sweep_free(struct xlvs_nat_sweep *s);
+int xlvs_nat_sweep_step(struct xlvs_maps *m, struct xlvs_nat_sweep *s, uint32_t budget,
+			struct xlvs_sweep_stats *st);
 
 /* The scheduler's count of a real's connections (xlvs_real_load), as the data path keeps it. */
 int xlvs_real_load_read(struct xlvs_maps *m, uint32_t real_id, struct xlvs_real_load *l);

@@ -61,13 +61,14 @@ static const struct key top_keys[] = {
 	{ .name = "metrics", .fn = cf_key_metrics },
 	{ .name = "health_via_forwarding", .fn = cf_key_health_fwd },
 	{ .name = "health_mark", .fn = cf_key_health_mark },
+	{ .name = "fullnat", .fn = cf_key_fullnat },
 	{ .name = "timeouts", .fn = cf_key_timeouts, G(timeout_s) },
 	{ .name = "services", .fn = cf_key_services },
 };
 
 _Static_assert(sizeof(top_keys) / sizeof(top_keys[0]) <= MAX_SEEN, "struct seen too small");
 
-/* Rules across sections: tunnel sources and MTU against the services that need them. */
+/* Rules across sections: tunnel sources, MTU and the fullnat pool against the services that need them. */
 static int check_tunnel(struct ctx *c, const struct xlvs_svc_spec *svc, const struct svc_note *note)
 {
 	const struct xlvs_global_spec *g = &c->spec->global;
@@ -83,6 +84,11 @@ static int check_tunnel(struct ctx *c, const struct xlvs_svc_spec *svc, const st
 			return cf_fail_at(c, note->tun_mark[v6],
 					  "service %s has IPv%d tunnel reals but tunnel.source%d is not set",
 					  name, f, f);
+		if (note->snat_need[v6] && !xlvs_snat_pool_has(g, v6 ? XLVS_AF_INET6 : XLVS_AF_INET))
+			return cf_fail_at(
+				c, note->snat_mark[v6],
+				"service %s has IPv%d fullnat reals but fullnat.pool has no IPv%d address",
+				name, f, f);
 	}
 	/* the default (1500) always fits, so mtu_node is set when this fails */
 	if (c->mtu_node && note->v6_overhead && g->tun_mtu && g->tun_mtu < need)
@@ -107,6 +113,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root)
 	g->conn_table_size = XLVS_CONNS_DEFAULT;
 	g->hc_mark_value = XLVS_HC_MARK_VALUE_DEFAULT;
 	g->hc_mark_mask = XLVS_HC_MARK_MASK_DEFAULT;
+	g->snat_port_lo = XLVS_SNAT_PORT_LO;
+	g->snat_port_hi = XLVS_SNAT_PORT_HI;
 	err = cf_walk(c, root, "at top level", top_keys, sizeof(top_keys) / sizeof(top_keys[0]), NULL, g, &s);
 	if (err)
 		return err;

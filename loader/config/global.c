@@ -127,6 +127,66 @@ int cf_key_tunnel(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 		       obj, &s);
 }
 
+/* ---- fullnat: the pool of source addresses and ports ---- */
+
+/* `pool: [198.18.0.201, "2001:db8::201"]`: distinct usable addresses, at most XLVS_SNAT_POOL_MAX. */
+static int key_pool(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct xlvs_global_spec *g = obj;
+	const struct key one = { .name = k->name };
+	yaml_node_item_t *it;
+	struct xlvs_addr a;
+	char text[INET6_ADDRSTRLEN];
+	size_t i;
+	int err = cf_expect(c, k->name, v, YAML_SEQUENCE_NODE);
+
+	if (!err && v->data.sequence.items.start == v->data.sequence.items.top)
+		return fail(c, v, "%s: at least one address is required", k->name);
+	for (it = v->data.sequence.items.start; !err && it < v->data.sequence.items.top; it++) {
+		if (g->nr_snat_pool == XLVS_SNAT_POOL_MAX)
+			return fail(c, node(c, *it), "%s: too many addresses (at most %u)", k->name,
+				    XLVS_SNAT_POOL_MAX);
+		err = cf_key_addr(c, &one, node(c, *it), &a);
+		for (i = 0; !err && i < g->nr_snat_pool; i++)
+			if (g->snat_pool[i].family == a.family && !memcmp(g->snat_pool[i].be, a.be, 16))
+				return fail(c, node(c, *it), "%s: duplicate address %s", k->name,
+					    cf_addr_str(&a, text));
+		if (!err)
+			g->snat_pool[g->nr_snat_pool++] = a;
+	}
+	return err;
+}
+
+enum {
+	F_POOL,
+	F_PORT_MIN,
+	F_PORT_MAX,
+	F_NR
+};
+
+static const struct key fullnat_keys[F_NR] = {
+	[F_POOL] = { .name = "pool", .fn = key_pool },
+	[F_PORT_MIN] = { .name = "port_min", .fn = cf_key_uint, G(snat_port_lo), .min = 1, .max = 65535 },
+	[F_PORT_MAX] = { .name = "port_max", .fn = cf_key_uint, G(snat_port_hi), .min = 1, .max = 65535 },
+};
+
+/* `fullnat: { pool: [ADDRESS, ...], port_min: 1024, port_max: 65535 }` */
+int cf_key_fullnat(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	struct xlvs_global_spec *g = obj;
+	struct seen s;
+	int err = cf_expect(c, k->name, v, YAML_MAPPING_NODE);
+
+	if (!err)
+		err = cf_walk(c, v, "in fullnat", fullnat_keys, F_NR, NULL, obj, &s);
+	if (!err && !HAS(&s, F_POOL))
+		return fail(c, v, "missing required key 'pool' in fullnat");
+	if (!err && g->snat_port_lo > g->snat_port_hi)
+		return fail(c, s.val[HAS(&s, F_PORT_MAX) ? F_PORT_MAX : F_PORT_MIN],
+			    "port_max: %u is below port_min %u", g->snat_port_hi, g->snat_port_lo);
+	return err;
+}
+
 /* ---- timeouts: connection lifetimes (the top level's and a service's) ---- */
 
 struct lifetimes_ms {
@@ -290,6 +350,7 @@ int cf_key_health_mark(struct ctx *c, const struct key *k, yaml_node_t *v, void 
 void cf_global_keys(xlvs_conf_key_fn fn, void *arg)
 {
 	cf_visit_keys("in tunnel", tunnel_keys, sizeof(tunnel_keys) / sizeof(tunnel_keys[0]), fn, arg);
+	cf_visit_keys("in fullnat", fullnat_keys, F_NR, fn, arg);
 	cf_visit_keys("in metrics", metrics_keys, sizeof(metrics_keys) / sizeof(metrics_keys[0]), fn, arg);
 	cf_visit_keys("in timeouts", timeout_keys, XLVS_TO_MAX, fn, arg);
 }

@@ -31,6 +31,8 @@ struct svc_note {
 	yaml_mark_t mark;	 /* the service mapping */
 	yaml_mark_t tun_mark[2]; /* first real needing tunnel.source4 / source6 */
 	bool tun_need[2];
+	yaml_mark_t snat_mark[2]; /* first fullnat real of each family, for fullnat.pool */
+	bool snat_need[2];
 	unsigned int v6_overhead; /* IPv6 VIP: largest encapsulation overhead */
 };
 
@@ -171,6 +173,7 @@ int cf_key_tunnel(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 int cf_key_metrics(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
 int cf_key_health_fwd(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
 int cf_key_health_mark(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
+int cf_key_fullnat(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
 /* `timeouts:` at the top level and in a service: lifetimes into the uint32_t[XLVS_TO_MAX] at k->off. */
 int cf_key_timeouts(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj);
 

@@ -297,6 +297,21 @@ int xlvs_conf_svc_items(const struct xlvs_svc_spec *s, struct xlvs_conf_items *o
 	return out->err;
 }
 
+/* fullnat.pool as a flow sequence, and its ports */
+static void add_pool(struct xlvs_conf_items *it, const struct xlvs_global_spec *g)
+{
+	char list[XLVS_SNAT_POOL_MAX * (INET6_ADDRSTRLEN + 4) + 4] = "[", b[INET6_ADDRSTRLEN];
+	size_t i, o = 1;
+
+	for (i = 0; i < g->nr_snat_pool && i < XLVS_SNAT_POOL_MAX; i++)
+		o += snprintf(list + o, sizeof(list) - o, "%s\"%s\"", i ? ", " : "",
+			      xlvs_addr_str(&g->snat_pool[i], b, sizeof(b)) ?: "?");
+	snprintf(list + o, sizeof(list) - o, "]");
+	add(it, "fullnat.", "pool", "%s", list);
+	add(it, "fullnat.", "port_min", "%u", g->snat_port_lo ? g->snat_port_lo : XLVS_SNAT_PORT_LO);
+	add(it, "fullnat.", "port_max", "%u", g->snat_port_hi ? g->snat_port_hi : XLVS_SNAT_PORT_HI);
+}
+
 int xlvs_conf_global_items(const struct xlvs_global_spec *g, struct xlvs_conf_items *out)
 {
 	char ifs[sizeof(g->interfaces) * 2 + 8] = "[";
@@ -329,6 +344,8 @@ int xlvs_conf_global_items(const struct xlvs_global_spec *g, struct xlvs_conf_it
 	add(out, "", "health_via_forwarding", "%s", g->health_direct ? "false" : "true");
 	if (g->hc_mark_mask)
 		add(out, "", "health_mark", "\"0x%08x/0x%08x\"", g->hc_mark_value, g->hc_mark_mask);
+	if (g->nr_snat_pool)
+		add_pool(out, g);
 	return out->err;
 }
 

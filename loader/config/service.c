@@ -146,7 +146,11 @@ static int check_real(struct ctx *c, const struct svc_parse *p, struct xlvs_real
 		return fail(c, real_node(s, key), "%s", msg);
 	if (r->check && xlvs_v_check_port(&p->s, r->check, msg, sizeof(msg)))
 		return fail(c, s->val[R_CHECK], "%s", msg);
-	if (r->fwd == XLVS_FWD_DR || r->fwd == XLVS_FWD_LOCAL)
+	if (r->fwd == XLVS_FWD_FULLNAT && !note->snat_need[v6]) {
+		note->snat_need[v6] = true;
+		note->snat_mark[v6] = s->val[R_ADDRESS]->start_mark;
+	}
+	if (r->fwd == XLVS_FWD_DR || r->fwd == XLVS_FWD_LOCAL || xlvs_fwd_is_nat(r->fwd))
 		return 0;
 	if (r->fwd == XLVS_FWD_GUE && !HAS(s, R_GUE_PORT))
 		r->gue_port = p->gue_port;

@@ -202,11 +202,9 @@ int xlvs_v_fwd(const char *name, const char *text, uint8_t *out, char *msg, size
 	int i = has_upper(text) ? -1 : xlvs_fwd_from_name(text);
 
 	if (i < 0 || i >= XLVS_FWD_MAX)
-		return refuse(msg, size, "%s: unknown method '%s' (expected dr, tun, ipip, gue or local)",
+		return refuse(msg, size,
+			      "%s: unknown method '%s' (expected dr, tun, ipip, gue, nat, fullnat or local)",
 			      name, xlvs_v_show(text, strlen(text), &b));
-	if (i == XLVS_FWD_NAT || i == XLVS_FWD_FULLNAT)
-		return refuse(msg, size, "%s: '%s' is not supported yet (use dr, tun, gue or local)", name,
-			      text);
 	*out = i;
 	return 0;
 }
@@ -249,23 +247,21 @@ int xlvs_v_real(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *sv
 		return xlvs_v_uint("weight", r->weight, 0, XLVS_V_WEIGHT_MAX, msg, size);
 	}
 	if (r->fwd >= XLVS_FWD_MAX)
-		return refuse_at(key, "forward", msg, size,
-				 "forward: unknown method %u (expected dr, tun, ipip, gue or local)", r->fwd);
-	if (r->fwd == XLVS_FWD_NAT || r->fwd == XLVS_FWD_FULLNAT)
-		return refuse_at(key, "forward", msg, size,
-				 "forward: '%s' is not supported yet (use dr, tun, gue or local)",
-				 xlvs_fwd_names[r->fwd]);
-	if (r->port != svc->port)
 		return refuse_at(
-			key, "port", msg, size,
-			"port: %u differs from the service port %u (dr, tun, gue and local keep the destination port)",
-			r->port, svc->port);
-	if (r->fwd == XLVS_FWD_DR && r->addr.family != svc->vip.family)
-		return refuse_at(
-			key, "address", msg, size,
-			"address: %s is IPv%d but the VIP %s is IPv%d (dr needs the same family; use tun or gue)",
-			xlvs_v_addr_str(&r->addr, a), r->addr.family, xlvs_v_addr_str(&svc->vip, vip),
-			svc->vip.family);
+			key, "forward", msg, size,
+			"forward: unknown method %u (expected dr, tun, ipip, gue, nat, fullnat or local)",
+			r->fwd);
+	if (r->port != svc->port && !xlvs_fwd_is_nat(r->fwd))
+		return refuse_at(key, "port", msg, size,
+				 "port: %u differs from the service port %u (dr, tun, gue and local keep the "
+				 "destination port; nat and fullnat may change it)",
+				 r->port, svc->port);
+	if ((r->fwd == XLVS_FWD_DR || xlvs_fwd_is_nat(r->fwd)) && r->addr.family != svc->vip.family)
+		return refuse_at(key, "address", msg, size,
+				 "address: %s is IPv%d but the VIP %s is IPv%d (%s needs the same family%s)",
+				 xlvs_v_addr_str(&r->addr, a), r->addr.family,
+				 xlvs_v_addr_str(&svc->vip, vip), svc->vip.family, xlvs_fwd_names[r->fwd],
+				 r->fwd == XLVS_FWD_DR ? "; use tun or gue" : "");
 	if (r->gue_port && r->fwd != XLVS_FWD_GUE)
 		return refuse_at(key, "gue_port", msg, size, "gue_port: set but this real forwards with %s",
 				 xlvs_fwd_names[r->fwd]);
@@ -284,7 +280,12 @@ int xlvs_v_tunnel(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *
 	bool v6 = r->addr.family == XLVS_AF_INET6;
 	char name[80];
 
-	if (r->fwd == XLVS_FWD_DR || r->fwd == XLVS_FWD_LOCAL ||
+	if (r->fwd == XLVS_FWD_FULLNAT && !xlvs_snat_pool_has(g, r->addr.family))
+		return refuse(msg, size,
+			      "service %s has IPv%d fullnat reals but fullnat.pool has no IPv%d address",
+			      xlvs_v_svc_str(svc, name, sizeof(name)), v6 ? 6 : 4, v6 ? 6 : 4);
+
+	if (r->fwd == XLVS_FWD_DR || r->fwd == XLVS_FWD_LOCAL || xlvs_fwd_is_nat(r->fwd) ||
 	    (v6 ? g->tun_src6.family : g->tun_src4.family))
 		return 0;
 	return refuse(msg, size, "service %s has IPv%d tunnel reals but tunnel.source%d is not set",
@@ -391,13 +392,10 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 				 "scheduler_expire: %us is longer than a week (%us)", svc->sched_expire_s,
 				 XLVS_TIMEOUT_MAX_S);
 	if (svc->fwd >= XLVS_FWD_MAX)
-		return refuse_at(key, "forward", msg, size,
-				 "forward: unknown method %u (expected dr, tun, ipip, gue or local)",
-				 svc->fwd);
-	if (svc->fwd == XLVS_FWD_NAT || svc->fwd == XLVS_FWD_FULLNAT)
-		return refuse_at(key, "forward", msg, size,
-				 "forward: '%s' is not supported yet (use dr, tun, gue or local)",
-				 xlvs_fwd_names[svc->fwd]);
+		return refuse_at(
+			key, "forward", msg, size,
+			"forward: unknown method %u (expected dr, tun, ipip, gue, nat, fullnat or local)",
+			svc->fwd);
 	if (xlvs_v_ring("ring_size", ring, msg, size)) {
 		if (key)
 			*key = "ring_size";

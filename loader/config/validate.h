@@ -64,12 +64,14 @@ int xlvs_v_ring(const char *name, uint32_t ring, char *msg, size_t size);
 
 /*
  * One real of svc: address usable and not the VIP, weight, port (the
- * service's), forwarding method, the address family dr needs, gue_port only
- * with gue. g (may be NULL: not checked) for the tunnel sources tun and gue need.
+ * service's, except for nat and fullnat), forwarding method, the address family
+ * dr, nat and fullnat need, gue_port only with gue. g (may be NULL: not checked)
+ * for the tunnel sources tun and gue need and the pool address fullnat needs.
  */
 int xlvs_v_real(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *svc,
 		const struct xlvs_real_spec *r, const char **key, char *msg, size_t size);
-/* A tunnel real of svc needs the source of its family (g->tun_src4 / tun_src6). */
+/* A tunnel real of svc needs the source of its family (g->tun_src4 / tun_src6), a fullnat
+ * real a pool address of its family (g->snat_pool). */
 int xlvs_v_tunnel(const struct xlvs_global_spec *g, const struct xlvs_svc_spec *svc,
 		  const struct xlvs_real_spec *r, char *msg, size_t size);
 /*

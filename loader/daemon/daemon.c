@@ -197,8 +197,6 @@ static const char *apply_error(int err)
 		return "no room in the maps (service or real ids, or ring slots, exhausted)";
 	case -EINVAL:
 		return "the desired state is invalid (duplicate service or real, bad ring size)";
-	case -EOPNOTSUPP:
-		return "not supported by the maps (a real port other than the service's)";
 	default:
 		return strerror(-err);
 	}

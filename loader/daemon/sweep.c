@@ -15,11 +15,12 @@ struct xlvsd_sweep {
 	struct xlvs_maps *maps;
 	struct xlvs_sweep *walk;
 	struct xlvs_persist_sweep *tpl_walk; /* persistence templates, swept alongside */
-	struct xlvs_sweep_stats total, tpl_total;
+	struct xlvs_nat_sweep *nat_walk;     /* NAT reply entries of connections that ended */
+	struct xlvs_sweep_stats total, tpl_total, nat_total;
 	uint64_t pass_deleted; /* deleted in the pass in progress */
 	struct xlvsd_status *status;
 	ev_tstamp next_reconcile;
-	int last_err, last_tpl_err;
+	int last_err, last_tpl_err, last_nat_err;
 };
 
 uint32_t xlvsd_sweep_budget(uint32_t conn_entries)
@@ -75,6 +76,22 @@ static void sweep_templates(struct xlvsd_sweep *sw)
 			  (unsigned long long)sw->tpl_total.deleted);
 }
 
+/* A bounded step over xlvs_nat: a fullnat source port is reused once its connection is gone. */
+static void sweep_nat(struct xlvsd_sweep *sw)
+{
+	struct xlvs_sweep_stats st = { 0 };
+	int err = xlvs_nat_sweep_step(sw->maps, sw->nat_walk, xlvsd_sweep_budget(sw->maps->nat_entries), &st);
+
+	if (err && err != sw->last_nat_err)
+		log_warn("nat sweep: %s", strerror(-err));
+	sw->last_nat_err = err;
+	add_stats(&sw->nat_total, &st);
+	if (st.passes)
+		log_debug("nat sweep: pass %llu done, %llu reply entries of ended connections deleted in all",
+			  (unsigned long long)sw->nat_total.passes,
+			  (unsigned long long)sw->nat_total.deleted);
+}
+
 static void run_step(struct xlvsd_sweep *sw)
 {
 	struct xlvs_sweep_stats st = { 0 };
@@ -117,6 +134,7 @@ static void sweep_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	struct xlvsd_sweep *sw = (struct xlvsd_sweep *)w;
 
 	sweep_templates(sw); /* once a second, whatever the connection sweep is doing */
+	sweep_nat(sw);
 	/* a pass longer than the period (a huge table) is not restarted: it would never end */
 	if (ev_now(loop) >= sw->next_reconcile && !xlvs_sweep_reconciling(sw->walk)) {
 		xlvs_sweep_reconcile(sw->walk);
@@ -133,9 +151,12 @@ struct xlvsd_sweep *xlvsd_sweep_start(struct ev_loop *loop, struct xlvs_maps *m)
 {
 	struct xlvsd_sweep *sw = calloc(1, sizeof(*sw));
 
-	if (!sw || !(sw->walk = xlvs_sweep_new()) || !(sw->tpl_walk = xlvs_persist_sweep_new())) {
-		if (sw)
+	if (!sw || !(sw->walk = xlvs_sweep_new()) || !(sw->tpl_walk = xlvs_persist_sweep_new()) ||
+	    !(sw->nat_walk = xlvs_nat_sweep_new())) {
+		if (sw) {
 			xlvs_sweep_free(sw->walk);
+			xlvs_persist_sweep_free(sw->tpl_walk);
+		}
 		free(sw);
 		return NULL;
 	}
@@ -177,5 +198,6 @@ void xlvsd_sweep_stop(struct xlvsd_sweep *sw)
 	ev_idle_stop(sw->loop, &sw->burst);
 	xlvs_sweep_free(sw->walk);
 	xlvs_persist_sweep_free(sw->tpl_walk);
+	xlvs_nat_sweep_free(sw->nat_walk);
 	free(sw);
 }

@@ -243,7 +243,7 @@ static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	struct xlvs_lb_bpf *skel;
-	struct bpf_map *map, *conns, *ring;
+	struct bpf_map *map, *conns, *nat, *ring;
 	int err = 0;
 
 	skel = xlvs_lb_bpf__open_opts(&opts);
@@ -254,8 +254,11 @@ static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
 		return NULL;
 	}
 	conns = skel->maps.xlvs_conns; /* the skeleton names the maps: no string to keep in step */
+	nat = skel->maps.xlvs_nat;     /* a NAT flow has one entry in each: sized alike */
 	if (conn_entries)
 		err = bpf_map__set_max_entries(conns, conn_entries);
+	if (!err && conn_entries)
+		err = bpf_map__set_max_entries(nat, conn_entries);
 	/* Sized for the configuration when created; a pinned ring keeps its size (the planner
 	 * refuses a configuration it cannot hold, saying how to grow it). */
 	ring = skel->maps.xlvs_ring;
@@ -263,7 +266,7 @@ static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
 		err = bpf_map__set_max_entries(ring, ring_slots);
 	bpf_object__for_each_map (map, skel->obj) {
 		if (!err)
-			err = match_pinned_map(map, map == conns ? conn_entries : 0);
+			err = match_pinned_map(map, map == conns || map == nat ? conn_entries : 0);
 	}
 	if (err) {
 		xlvs_lb_bpf__destroy(skel);

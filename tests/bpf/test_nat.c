@@ -35,6 +35,8 @@
 #define PPORT	    5555	    /* the standard pool's one port */
 #define OTHER4	    "198.18.100.99" /* a client holding a pool port */
 #define OTHER_PORT  1111
+#define ROUTER4	    "198.18.200.1" /* a router on the path: sends ICMP errors */
+#define ROUTER6	    "2001:db8:200::1"
 #define MAC_V0	    "02:00:00:00:aa:00" /* veth0: replies come in and leave there */
 #define MAC_V1	    "02:00:00:00:aa:01"
 #define MAC_CLIENTS "02:00:00:00:cc:01" /* the neighbour entry of the clients */
@@ -335,6 +337,35 @@ static void setup_nat_real6_for_v4(struct world *w)
 	world_set_real(w, std_real_id(SVC_DR4, 0), &r);
 }
 
+/* The client's fullnat flows through SVC_DR4 and SVC_DR6, on the pool's address and port. */
+static void setup_fullnat_flows(struct world *w)
+{
+	static const struct {
+		int svc;
+		uint8_t family;
+		const char *client, *vip;
+	} flows[] = { { SVC_DR4, 4, CLIENT4, VIP4 }, { SVC_DR6, 6, CLIENT6, VIP6 } };
+	struct xlvs_real r;
+	size_t i;
+
+	setup_fullnat(w);
+	for (i = 0; i < 2; i++) {
+		struct xlvs_flow f = { .family = flows[i].family,
+				       .proto = IPPROTO_TCP,
+				       .sport = htons(CPORT),
+				       .dport = htons(80) };
+		struct xlvs_conn c = { .real_id = std_real_id(flows[i].svc, 0),
+				       .snat_idx = flows[i].family == 4 ? 0 : 8,
+				       .snat_port = htons(PPORT) };
+
+		world_get_real(w, c.real_id, &r);
+		c.real_gen = r.gen;
+		parse_addr(f.family, flows[i].client, f.src);
+		parse_addr(f.family, flows[i].vip, f.dst);
+		world_put_conn(w, &f, &c);
+	}
+}
+
 /* ---- checks ---- */
 
 static uint16_t get16(const uint8_t *p)
@@ -443,6 +474,39 @@ static void check_nothing_written(struct world *w, const struct fixture *f, cons
 	spec_flow(&f->pkt, &fwd);
 	cr_expect(!world_get_conn(w, &fwd, &c), "%s: a forward entry was written", f->name);
 }
+
+/* Quoted packets: what the error is about, before and after the translation. */
+static const struct pkt_spec q_vip4 = { TCP_(4, VIP4, 80, CLIENT4, CPORT), .payload = 64 };
+static const struct pkt_spec q_real4 = { TCP_(4, REAL4, RPORT, CLIENT4, CPORT), .payload = 64 };
+static const struct pkt_spec q_real4_pool = { TCP_(4, REAL4, RPORT, POOL4, PPORT), .payload = 64 };
+static const struct pkt_spec q_vip6 = { TCP_(6, VIP6, 80, CLIENT6, CPORT), .payload = 64 };
+static const struct pkt_spec q_real6 = { TCP_(6, REAL6, RPORT, CLIENT6, CPORT), .payload = 64 };
+static const struct pkt_spec q_real6_pool = { TCP_(6, REAL6, RPORT, POOL6, PPORT), .payload = 64 };
+static const struct pkt_spec q_to_real4_udp = { UDP_(4, CLIENT4, CPORT, REAL4, 53), .payload = 20 };
+static const struct pkt_spec q_to_vip4_udp = { UDP_(4, CLIENT4, CPORT, VIP4, 53), .payload = 20 };
+static const struct pkt_spec q_to_real4_udp0 = { UDP_(4, CLIENT4, CPORT, REAL4, 53), .udp_nocsum = true };
+static const struct pkt_spec q_to_vip4_udp0 = { UDP_(4, CLIENT4, CPORT, VIP4, 53), .udp_nocsum = true };
+static const struct pkt_spec q_pool4_to_real = { TCP_(4, POOL4, PPORT, REAL4, RPORT), .payload = 64 };
+static const struct pkt_spec q_to_vip4 = { TCP_(4, CLIENT4, CPORT, VIP4, 80), .payload = 64 };
+static const struct pkt_spec q_to_real6_udp = { UDP_(6, CLIENT6, CPORT, REAL6, 53), .payload = 20 };
+static const struct pkt_spec q_to_vip6_udp = { UDP_(6, CLIENT6, CPORT, VIP6, 53), .payload = 20 };
+static const struct pkt_spec q_pool6_to_real = { TCP_(6, POOL6, PPORT, REAL6, RPORT), .payload = 64 };
+static const struct pkt_spec q_to_vip6 = { TCP_(6, CLIENT6, CPORT, VIP6, 80), .payload = 64 };
+static const struct pkt_spec q_unknown4 = { TCP_(4, CLIENT4, CPORT + 1, REAL4, RPORT), .payload = 64 };
+
+/* type, code as one argument (FRAG_NEEDED): expanded before the inner macro splits it */
+#define ICMP_SPEC(f, pr, s, d, t, c, q)                                                                      \
+	.family = f, .proto = pr, .src = s, .dst = d, .icmp_type = t, .icmp_code = c, .quote = q
+#define ICMP_SPEC_(...)	    ICMP_SPEC(__VA_ARGS__)
+#define ICMP4_(s, d, tc, q) ICMP_SPEC_(4, IPPROTO_ICMP, s, d, tc, q)
+#define ICMP6_(s, d, tc, q) ICMP_SPEC_(6, IPPROTO_ICMPV6, s, d, tc, q)
+#define FRAG_NEEDED	    3, 4 /* ICMP destination unreachable, fragmentation needed */
+#define PORT_UNREACH	    3, 3
+#define PKT_TOO_BIG	    2, 0 /* ICMPv6 */
+#define PORT_UNREACH6	    1, 4
+#define NAT_ICMP_FWD(s)                                                                                      \
+	.svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(ICMP_ERR_NAT)
+#define NAT_ICMP_REPLY .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(ICMP_ERR_NAT)
 
 #define NAT_FWD(s) .svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(CONN_NEW)
 #define NAT_REPLY  .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(NAT_REPLY)
@@ -642,6 +706,68 @@ static const struct nat_row rows[] = {
 		 .setup = setup_fullnat_replies },
 	  TO(UDP_(6, VIP6, 53, CLIENT6, CPORT), .payload = 10),
 	  .to = TO_CLIENT },
+
+	/* ---- ICMP errors from the client's side: outer destination and quoted source become the real's ---- */
+	{ .f = { "nat4 frag needed about a reply",
+		 { ICMP4_(ROUTER4, VIP4, FRAG_NEEDED, &q_vip4) },
+		 NAT_ICMP_FWD(SVC_DR4),
+		 .setup = setup_nat },
+	  TO(ICMP4_(ROUTER4, REAL4, FRAG_NEEDED, &q_real4)) },
+	{ .f = { "fullnat4 frag needed about a reply: from the pool address",
+		 { ICMP4_(ROUTER4, VIP4, FRAG_NEEDED, &q_vip4) },
+		 NAT_ICMP_FWD(SVC_DR4),
+		 .setup = setup_fullnat_flows },
+	  TO(ICMP4_(POOL4, REAL4, FRAG_NEEDED, &q_real4_pool)) },
+	{ .f = { "nat6 packet too big about a reply",
+		 { ICMP6_(ROUTER6, VIP6, PKT_TOO_BIG, &q_vip6) },
+		 NAT_ICMP_FWD(SVC_DR6),
+		 .setup = setup_nat },
+	  TO(ICMP6_(ROUTER6, REAL6, PKT_TOO_BIG, &q_real6)) },
+	{ .f = { "fullnat6 packet too big about a reply",
+		 { ICMP6_(ROUTER6, VIP6, PKT_TOO_BIG, &q_vip6) },
+		 NAT_ICMP_FWD(SVC_DR6),
+		 .setup = setup_fullnat_flows },
+	  TO(ICMP6_(POOL6, REAL6, PKT_TOO_BIG, &q_real6_pool)) },
+	{ .f = { "fullnat4 error about a flow without its entry dropped",
+		 { ICMP4_(ROUTER4, VIP4, FRAG_NEEDED, &q_vip4) },
+		 DROPPED(NAT_FAIL),
+		 .setup = setup_fullnat } },
+
+	/* ---- ICMP errors from the real's side: outer source and quoted destination become the VIP ---- */
+	{ .f = { "nat4 port unreachable from the real",
+		 { ICMP4_(REAL4, CLIENT4, PORT_UNREACH, &q_to_real4_udp) },
+		 NAT_ICMP_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(ICMP4_(VIP4, CLIENT4, PORT_UNREACH, &q_to_vip4_udp)),
+	  .to = TO_CLIENT },
+	{ .f = { "nat4 port unreachable quoting udp without checksum",
+		 { ICMP4_(REAL4, CLIENT4, PORT_UNREACH, &q_to_real4_udp0) },
+		 NAT_ICMP_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(ICMP4_(VIP4, CLIENT4, PORT_UNREACH, &q_to_vip4_udp0)),
+	  .to = TO_CLIENT },
+	{ .f = { "fullnat4 frag needed from a router behind the director",
+		 { ICMP4_(ROUTER4, POOL4, FRAG_NEEDED, &q_pool4_to_real) },
+		 NAT_ICMP_REPLY,
+		 .setup = setup_fullnat_replies },
+	  TO(ICMP4_(VIP4, CLIENT4, FRAG_NEEDED, &q_to_vip4)),
+	  .to = TO_CLIENT },
+	{ .f = { "nat6 port unreachable from the real",
+		 { ICMP6_(REAL6, CLIENT6, PORT_UNREACH6, &q_to_real6_udp) },
+		 NAT_ICMP_REPLY,
+		 .setup = setup_nat_replies },
+	  TO(ICMP6_(VIP6, CLIENT6, PORT_UNREACH6, &q_to_vip6_udp)),
+	  .to = TO_CLIENT },
+	{ .f = { "fullnat6 packet too big from a router behind the director",
+		 { ICMP6_(ROUTER6, POOL6, PKT_TOO_BIG, &q_pool6_to_real) },
+		 NAT_ICMP_REPLY,
+		 .setup = setup_fullnat_replies },
+	  TO(ICMP6_(VIP6, CLIENT6, PKT_TOO_BIG, &q_to_vip6)),
+	  .to = TO_CLIENT },
+	{ .f = { "error about an unknown flow passes",
+		 { ICMP4_(REAL4, CLIENT4, FRAG_NEEDED, &q_unknown4) },
+		 PASSED(PASS_NAT_UNKNOWN),
+		 .setup = setup_nat_replies } },
 
 	/* ---- replies not translated ---- */
 	{ .f = { "reply without an entry passes, counted",

@@ -520,3 +520,48 @@ ParameterizedTest(size_t *i, tc, table)
 	cr_log_info("row %zu: %s", *i, rows[*i].name);
 	run_row(&rows[*i]);
 }
+
+/*
+ * The replies: a real answers a steered check from the VIP to the director's own address.
+ * xlvs_lb must hand them to the kernel untouched (the check's socket takes them), not balance
+ * or drop them: their destination is no VIP.
+ */
+static void reply_passes(const struct pkt_spec *spec)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	size_t in_len = pkt_build(spec, in), out_len;
+	struct world w;
+	int verdict;
+
+	world_open(&w, NULL);
+	world_std(&w);
+	verdict = world_run(&w, in, in_len, out, &out_len);
+	cr_expect_eq(verdict, XDP_PASS, "reply from %s: verdict %d", spec->src, verdict);
+	cr_expect_eq(out_len, in_len);
+	cr_expect_eq(memcmp(out, in, in_len), 0, "reply from %s changed", spec->src);
+	cr_expect_eq(world_event(&w, XLVS_EV_PASS_NO_SERVICE), 1, "reply from %s: pass_no_service",
+		     spec->src);
+	cr_expect_eq(world_drops_total(&w), 0);
+	world_close(&w);
+}
+
+Test(tc, check_replies_from_the_vip_pass_to_the_director)
+{
+	struct pkt_spec v4 = { .family = 4,
+			       .proto = IPPROTO_TCP,
+			       .src = "198.18.0.11",
+			       .dst = STD_SRC4,
+			       .sport = 80,
+			       .dport = DIRECTOR,
+			       .tcp_flags = TH_SYN | TH_ACK };
+	struct pkt_spec v6 = { .family = 6,
+			       .proto = IPPROTO_TCP,
+			       .src = "2001:db8::11",
+			       .dst = STD_SRC6,
+			       .sport = 80,
+			       .dport = DIRECTOR,
+			       .tcp_flags = TH_SYN | TH_ACK };
+
+	reply_passes(&v4);
+	reply_passes(&v6);
+}

@@ -33,18 +33,24 @@ hcfwd_config() {
 # event_count NAME: that event's counter (xlvs stats -j).
 event_count() { xlvs -j stats | jq -r --arg e "$1" '.events[$e] // 0'; }
 
+# checks_done: checks run so far, over every real.
+checks_done() { ctl '{"cmd": "health"}' | jq '[.services[].reals[].health.checks] | add'; }
+
 # hcfwd_steered: every real's check goes to the VIP with a mark, and the tc program steers them.
 hcfwd_steered() {
-	local targets before after
+	local targets before after c0 c1
 	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
 	echo "   check targets: $targets"
 	[ "$(grep -o "$VIP4:80 mark 0x584c" <<<"$targets" | wc -l)" = 3 ] ||
 		fail "the checks do not go to the VIP with a mark: $targets; log: $(grep health_via "$LOG" | tail -2)"
-	before=$(event_count hc_steered)
-	sleep 0.5
-	after=$(event_count hc_steered)
-	[ "$after" -gt "$before" ] || fail "hc_steered did not grow ($before -> $after): the tc program steered nothing"
-	echo "   hc_steered +$((after - before)) in 0.5 s; hc_mark_stale $(event_count hc_mark_stale)"
+	before=$(event_count hc_steered); c0=$(checks_done)
+	sleep 1
+	after=$(event_count hc_steered); c1=$(checks_done)
+	# Every check's SYN at least goes through the tc program (then its ACK and RST): one per check,
+	# less the few in flight at the window's ends.
+	[ $((after - before)) -ge $((c1 - c0 - 6)) ] && [ $((c1 - c0)) -gt 0 ] ||
+		fail "hc_steered +$((after - before)) for $((c1 - c0)) checks: the tc program did not steer them"
+	echo "   meanwhile: $((c1 - c0)) checks, hc_steered +$((after - before)) packets; hc_mark_stale $(event_count hc_mark_stale)"
 }
 
 # hcfwd_bound: ms from a broken path to "down". A broken tunnel drops the check's SYN silently, so
@@ -80,7 +86,15 @@ s_hcfwd_tun() {
 	hcfwd_break_fix "real1's decapsulator detached" "decap 0 detach dev eth0 >/dev/null" \
 		"decap 0 attach dev eth0 gue-port 6080 >/dev/null"
 	grep -q "real ${REAL4[1]} is down\|real ${REAL4[2]} is down" "$LOG" && fail "another real went down"
-	return 0
+	# A restarted xlvsd takes over the pinned tcx link (its program swapped in place) and the marks.
+	[ -e "$PIN/tclink_eth0" ] || fail "no tcx link pinned at $PIN/tclink_eth0: $(ls "$PIN" | tr '\n' ' ')"
+	stop_xlvsd
+	start_xlvsd
+	grep -q "tc program on eth0 egress (tcx, adopted)" "$LOG" ||
+		fail "the restarted xlvsd did not adopt the tc link: $(grep 'tc program' "$LOG" | tail -1)"
+	wait_all_up 3 5000
+	hcfwd_steered
+	echo "   restarted xlvsd: $(grep -o 'tc program on eth0 egress.*' "$LOG" | tail -1)"
 }
 
 s_hcfwd_gue() {

@@ -23,8 +23,10 @@ struct xlvs_lb_bpf *unit_director_load(uint32_t conns, uint32_t ring_slots, stru
 	cr_assert_not_null(skel, "open the xlvs_lb skeleton");
 	bpf_object__for_each_map (map, skel->obj)
 		bpf_map__set_pin_path(map, NULL); /* each test owns private maps */
-	if (conns)
+	if (conns) {
 		bpf_map__set_max_entries(skel->maps.xlvs_conns, conns);
+		bpf_map__set_max_entries(skel->maps.xlvs_nat, conns); /* as xlvsd sizes it */
+	}
 	if (ring_slots)
 		bpf_map__set_max_entries(skel->maps.xlvs_ring, ring_slots);
 	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load xlvs_lb: %s (root needed)", strerror(errno));

@@ -1395,7 +1395,7 @@ static const struct bad_line bad_lines[] = {
 	  SVC_USAGE },
 	{ { "service", "add", "198.18.0.10", "forward", "gre" },
 	  1,
-	  "xlvs: unknown forwarding method 'gre' (dr, tun, gue, local)\n",
+	  "xlvs: unknown forwarding method 'gre' (dr, tun, gue, nat (masq), fullnat, local)\n",
 	  SVC_USAGE },
 	{ { "service", "add", "198.18.0.10", "ring-size", "65536" },
 	  1,

@@ -189,13 +189,35 @@ static const struct bad bad_rows[] = {
 	{ "scheduler_expire past a week", SVC "    scheduler: lblcr\n    scheduler_expire: 169h\n",
 	  "7:23: scheduler_expire: 169h out of range (1000ms..604800s)" },
 	{ "forward unknown", SVC "    forward: masq\n",
-	  "6:14: forward: unknown method 'masq' (expected dr, tun, ipip, gue or local)" },
+	  "6:14: forward: unknown method 'masq' (expected dr, tun, ipip, gue, nat, fullnat or local)" },
 	{ "forward upper case", SVC "    forward: DR\n",
-	  "6:14: forward: unknown method 'DR' (expected dr, tun, ipip, gue or local)" },
-	{ "forward nat not supported yet", SVC "    forward: nat\n",
-	  "6:14: forward: 'nat' is not supported yet (use dr, tun, gue or local)" },
-	{ "forward fullnat not supported yet", REALS "      - { address: 198.18.1.11, forward: fullnat }\n",
-	  "7:42: forward: 'fullnat' is not supported yet (use dr, tun, gue or local)" },
+	  "6:14: forward: unknown method 'DR' (expected dr, tun, ipip, gue, nat, fullnat or local)" },
+	{ "fullnat real without a pool", REALS "      - { address: 198.18.1.11, forward: fullnat }\n",
+	  "7:20: service tcp 198.18.0.10:80 has IPv4 fullnat reals but fullnat.pool has no IPv4 address" },
+	{ "fullnat real without an IPv6 pool address",
+	  "fullnat: { pool: [198.18.0.201] }\n" IF "services:\n  - vip: \"2001:db8::10\"\n    port: 80\n"
+	  "    protocol: tcp\n    forward: fullnat\n    reals:\n      - address: \"2001:db8:1::11\"\n",
+	  "9:18: service tcp [2001:db8::10]:80 has IPv6 fullnat reals but fullnat.pool has no IPv6 address" },
+	{ "nat real of the other family", REALS "      - { address: \"2001:db8:1::11\", forward: nat }\n",
+	  "7:20: address: 2001:db8:1::11 is IPv6 but the VIP 198.18.0.10 is IPv4 (nat needs the same family)" },
+	{ "fullnat not a mapping", IF "fullnat: 198.18.0.201\n",
+	  "2:10: fullnat: mapping expected, got '198.18.0.201'" },
+	{ "fullnat without pool", IF "fullnat: { port_min: 2000 }\n",
+	  "2:10: missing required key 'pool' in fullnat" },
+	{ "fullnat pool empty", IF "fullnat: { pool: [] }\n",
+	  "2:18: pool: at least one address is required" },
+	{ "fullnat pool not an address", IF "fullnat: { pool: [198.18.0.300] }\n",
+	  "2:19: pool: '198.18.0.300' is not an IPv4 or IPv6 address" },
+	{ "fullnat pool multicast", IF "fullnat: { pool: [224.0.0.1] }\n",
+	  "2:19: pool: '224.0.0.1' is not a usable unicast address" },
+	{ "fullnat pool duplicate", IF "fullnat: { pool: [198.18.0.201, \"2001:db8::1\", 198.18.0.201] }\n",
+	  "2:48: pool: duplicate address 198.18.0.201" },
+	{ "fullnat port_min 0", IF "fullnat: { pool: [198.18.0.201], port_min: 0 }\n",
+	  "2:44: port_min: 0 out of range (1..65535)" },
+	{ "fullnat ports reversed", IF "fullnat: { pool: [198.18.0.201], port_min: 5000, port_max: 4000 }\n",
+	  "2:60: port_max: 4000 is below port_min 5000" },
+	{ "fullnat unknown key", IF "fullnat: { pool: [198.18.0.201], ports: 1024-65535 }\n",
+	  "2:34: unknown key 'ports' in fullnat" },
 	{ "ring_size not prime", SVC "    ring_size: 65536\n", "6:16: ring_size: 65536 is not a prime" },
 	{ "ring_size too small", SVC "    ring_size: 2\n", "6:16: ring_size: 2 out of range (3..16777213)" },
 	{ "ring_size too large", SVC "    ring_size: 16777259\n",
@@ -235,11 +257,11 @@ static const struct bad bad_rows[] = {
 	{ "real weight negative", REALS "      - { address: 198.18.1.11, weight: -1 }\n",
 	  "7:41: weight: -1 out of range (0..65535)" },
 	{ "real port 0 of a port-80 service", REALS "      - { address: 198.18.1.11, port: 0 }\n",
-	  "7:39: port: 0 differs from the service port 80 (dr, tun, gue and local keep the destination port)" },
+	  "7:39: port: 0 differs from the service port 80 (dr, tun, gue and local keep the destination port; nat and fullnat may change it)" },
 	{ "real port 80 of a port-0 service", ANY "    reals: [{ address: 198.18.1.11, port: 80 }]\n",
-	  "6:43: port: 80 differs from the service port 0 (dr, tun, gue and local keep the destination port)" },
+	  "6:43: port: 80 differs from the service port 0 (dr, tun, gue and local keep the destination port; nat and fullnat may change it)" },
 	{ "real port differs", REALS "      - { address: 198.18.1.11, port: 8080 }\n",
-	  "7:39: port: 8080 differs from the service port 80 (dr, tun, gue and local keep the destination port)" },
+	  "7:39: port: 8080 differs from the service port 80 (dr, tun, gue and local keep the destination port; nat and fullnat may change it)" },
 	{ "real gue_port with dr", REALS "      - { address: 198.18.1.11, gue_port: 7000 }\n",
 	  "7:43: gue_port: set but this real forwards with dr" },
 	{ "dr real of the other family", REALS "      - { address: \"2001:db8:1::11\" }\n",
@@ -847,6 +869,40 @@ Test(config, local_real)
 	cr_assert_eq(s.services[0].reals[0].fwd, XLVS_FWD_LOCAL);
 	cr_assert_eq(s.services[0].reals[1].fwd, XLVS_FWD_LOCAL);
 	cr_assert_eq(s.services[0].reals[2].fwd, XLVS_FWD_DR);
+	xlvs_spec_free(&s);
+}
+
+/* NAT and FULLNAT: a real's own port, the service's as default, the pool and its ports. */
+Test(config, nat_and_fullnat_reals)
+{
+	struct xlvs_spec s;
+
+	parse_ok("interfaces: [eth0]\n"
+		 "fullnat: { pool: [\"2001:db8::201\", 198.18.0.201, 198.18.0.202], port_min: 2000, port_max: 3000 }\n"
+		 "services:\n"
+		 "  - vip: 198.18.0.10\n    port: 80\n    protocol: tcp\n    forward: nat\n"
+		 "    reals:\n"
+		 "      - { address: 198.18.1.11, port: 8080 }\n"
+		 "      - { address: 198.18.1.12 }\n"
+		 "      - { address: 198.18.1.13, forward: fullnat, port: 0 }\n"
+		 "  - vip: \"2001:db8::10\"\n    port: 53\n    protocol: udp\n    forward: fullnat\n"
+		 "    reals: [{ address: \"2001:db8:1::11\", port: 5353 }]\n",
+		 &s);
+	cr_assert_eq(s.global.nr_snat_pool, 3);
+	check_addr(&s.global.snat_pool[0], "2001:db8::201");
+	check_addr(&s.global.snat_pool[2], "198.18.0.202");
+	cr_assert_eq(s.global.snat_port_lo, 2000);
+	cr_assert_eq(s.global.snat_port_hi, 3000);
+	check_real(&s.services[0].reals[0], "198.18.1.11", 8080, 1, XLVS_FWD_NAT, 0);
+	check_real(&s.services[0].reals[1], "198.18.1.12", 80, 1, XLVS_FWD_NAT, 0);
+	check_real(&s.services[0].reals[2], "198.18.1.13", 0, 1, XLVS_FWD_FULLNAT, 0);
+	check_real(&s.services[1].reals[0], "2001:db8:1::11", 5353, 1, XLVS_FWD_FULLNAT, 0);
+	xlvs_spec_free(&s);
+	/* without a fullnat section: the default ports, no pool */
+	parse_ok("interfaces: [eth0]\n", &s);
+	cr_assert_eq(s.global.nr_snat_pool, 0);
+	cr_assert_eq(s.global.snat_port_lo, 1024);
+	cr_assert_eq(s.global.snat_port_hi, 65535);
 	xlvs_spec_free(&s);
 }
 

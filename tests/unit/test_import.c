@@ -71,6 +71,10 @@ static const struct import_case cases[] = {
 		  "      - address: 198.19.1.11\n"
 		  "        weight: 1\n"
 		  "        forward: tun\n"
+		  "      - address: 198.18.1.13\n"
+		  "        weight: 1\n"
+		  "        forward: nat\n"
+		  "        port: 8443\n"
 		  "  - vip: \"2001:db8::10\"\n"
 		  "    port: 53\n"
 		  "    protocol: udp\n"
@@ -100,11 +104,10 @@ static const struct import_case cases[] = {
 		  "        gue_port: 6081\n",
 	  .err = "mixed.rules:2: not carried: -x 100: xlvs: unknown key 'upper_threshold' in real; the real takes new connections however many it has\n"
 		 "mixed.rules:2: not carried: -y 50: xlvs: unknown key 'lower_threshold' in real\n"
-		 "mixed.rules:3: not carried: -m: xlvs: forward: 'nat' is not supported yet (use dr, tun, gue or local); the real 198.18.1.13 is left out\n"
 		 "mixed.rules:7: not carried: -A -f 1: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its 1 real(s) are left out with it\n"
 		 "mixed.rules:10: not carried: -w 70000: xlvs: weight: 70000 out of range (0..65535); the real 198.18.1.21 is left out\n"
 		 "mixed.rules:13: not carried: --tun-nocsum: xlvs has no GUE checksum options\n"
-		 "xlvs import: 6 lines of the input not carried (see above)\n" },
+		 "xlvs import: 5 lines of the input not carried (see above)\n" },
 	{ .name = "ipvsadm_edits",
 	  .kind = "ipvsadm",
 	  .file = "edits.rules",
@@ -242,6 +245,22 @@ static const struct import_case cases[] = {
 		  "          initial: down\n"
 		  "          command: \"/usr/local/bin/check 198.19.1.12\"\n"
 		  "    on_down: remove\n"
+		  "  - vip: 198.18.0.20\n"
+		  "    port: 53\n"
+		  "    protocol: udp\n"
+		  "    forward: nat\n"
+		  "    reals:\n"
+		  "      - address: 198.18.2.21\n"
+		  "        weight: 1\n"
+		  "        port: 5300\n"
+		  "  - vip: 198.18.0.21\n"
+		  "    port: 53\n"
+		  "    protocol: udp\n"
+		  "    forward: nat\n"
+		  "    reals:\n"
+		  "      - address: 198.18.2.21\n"
+		  "        weight: 1\n"
+		  "        port: 5300\n"
 		  "  - vip: 198.18.0.30\n"
 		  "    port: 53\n"
 		  "    protocol: udp\n"
@@ -264,11 +283,9 @@ static const struct import_case cases[] = {
 		 "ka-full.conf:54: not carried: misc_dynamic: xlvs's checks have no such setting\n"
 		 "ka-full.conf:59: not carried: virtual_server fwmark: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its reals are left out with it\n"
 		 "ka-full.conf:68: not carried: fwmark: xlvs has no firewall-mark services\n"
-		 "ka-full.d/dns.conf:2: not carried: lb_kind NAT: xlvs: forward: 'nat' is not supported yet (use dr, tun, gue or local); the service (ka-full.conf:67, virtual_server 198.18.0.20 53) is left out\n"
-		 "ka-full.d/dns.conf:2: not carried: lb_kind NAT: xlvs: forward: 'nat' is not supported yet (use dr, tun, gue or local); the service (ka-full.conf:67, virtual_server 198.18.0.21 53) is left out\n"
-		 "ka-full.d/dns.conf:11: not carried: the real's port: xlvs: port: 5353 differs from the service port 53 (dr, tun, gue and local keep the destination port); the real is sent the service's port, as IPVS does with DR and TUN\n"
+		 "ka-full.d/dns.conf:11: not carried: the real's port: xlvs: port: 5353 differs from the service port 53 (dr, tun, gue and local keep the destination port; nat and fullnat may change it); the real is sent the service's port, as IPVS does with DR and TUN\n"
 		 "ka-full.d/dns.conf:15: not carried: connect_timeout 2: xlvs: timeout: 2000ms is longer than the interval (1000ms); the check uses xlvs's default timeout\n"
-		 "xlvs import: 13 lines of the input not carried (see above)\n" },
+		 "xlvs import: 11 lines of the input not carried (see above)\n" },
 	{ .name = "keepalived_unclosed_block",
 	  .kind = "keepalived",
 	  .file = "ka-unclosed.conf",

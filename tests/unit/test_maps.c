@@ -971,12 +971,16 @@ static void spoil_real_family(struct xlvs_spec *s)
 	s->services[2].reals[0].addr.family = 0;
 }
 
-static void spoil_nat_port(struct xlvs_spec *s)
+static void spoil_nat_family(struct xlvs_spec *s)
 {
-	struct xlvs_real_spec *r = add_real(&s->services[2], "2001:db8:1::7", 1);
+	add_real(&s->services[2], "198.18.1.7", 1)->fwd = XLVS_FWD_NAT; /* IPv4 real, IPv6 VIP */
+}
 
-	r->fwd = XLVS_FWD_NAT;
-	r->port = 8080;
+static void spoil_fullnat_pool(struct xlvs_spec *s)
+{
+	s->global.nr_snat_pool = 1;
+	s->global.snat_pool[0] = addr_of("198.18.0.201"); /* IPv4 only: the IPv6 real has none */
+	add_real(&s->services[2], "2001:db8:1::7", 1)->fwd = XLVS_FWD_FULLNAT;
 }
 
 static void spoil_reals_null(struct xlvs_spec *s)
@@ -1032,7 +1036,8 @@ Test(apply, invalid_spec_writes_nothing)
 		{ spoil_flags, -EINVAL, "unknown service flag" },
 		{ spoil_weight, -EINVAL, "weight" },
 		{ spoil_real_family, -EINVAL, "real family" },
-		{ spoil_nat_port, -EOPNOTSUPP, "NAT real with its own port" },
+		{ spoil_nat_family, -EINVAL, "nat real of another family than its VIP" },
+		{ spoil_fullnat_pool, -EINVAL, "fullnat real without a pool address of its family" },
 		{ spoil_reals_null, -EINVAL, "reals missing" },
 		{ spoil_ring_space, -ENOSPC, "ring space" },
 		{ spoil_services, -ENOSPC, "too many services" },
@@ -1064,6 +1069,158 @@ Test(apply, invalid_spec_writes_nothing)
 	cr_expect_eq(xlvs_apply_ex(&W.m, &s, 1u << 9, &st), -EINVAL, "unknown flag");
 	dump_free(&a);
 	xlvs_spec_free(&s);
+}
+
+/* A nat/fullnat real's entry and its address in xlvs_nat_srcs */
+struct nat_row {
+	const char *addr;
+	uint32_t reals; /* 0: not in xlvs_nat_srcs */
+};
+
+static void expect_nat_srcs(const struct nat_row *rows, size_t n, bool flag, const char *when)
+{
+	struct xlvs_vip_key k;
+	struct xlvs_config c;
+	struct xlvs_addr a;
+	uint32_t v, count = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		a = addr_of(rows[i].addr);
+		memset(&k, 0, sizeof(k));
+		k.family = a.family;
+		memcpy(k.addr, a.be, sizeof(k.addr));
+		v = 0;
+		bpf_map_lookup_elem(W.m.nat_srcs, &k, &v);
+		cr_expect_eq(v, rows[i].reals, "%s: %s: %u reals in xlvs_nat_srcs, want %u", when,
+			     rows[i].addr, v, rows[i].reals);
+		count += rows[i].reals != 0;
+	}
+	for (i = 0, v = 0; !bpf_map_get_next_key(W.m.nat_srcs, i ? &k : NULL, &k); i++)
+		;
+	cr_expect_eq(i, count, "%s: xlvs_nat_srcs has %zu entries, want %u", when, i, count);
+	cr_assert_eq(xlvs_maps_get_config(&W.m, &c), 0);
+	cr_expect_eq(!!(c.flags & XLVS_CFG_F_NAT), flag, "%s: XLVS_CFG_F_NAT", when);
+}
+
+static const struct xlvs_real *real_named(const char *vip, uint8_t proto, uint16_t port, const char *addr)
+{
+	static struct xlvs_real r;
+	struct xlvs_state st;
+	struct xlvs_addr v = addr_of(vip), a = addr_of(addr);
+	size_t i, j;
+
+	cr_assert_eq(xlvs_state_read(&W.m, &st), 0);
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < st.nr_services; i++) {
+		const struct xlvs_svc_state *s = &st.services[i];
+
+		if (s->key.proto != proto || ntohs(s->key.port) != port || memcmp(s->key.addr, v.be, 16))
+			continue;
+		for (j = 0; j < s->nr_reals; j++)
+			if (!memcmp(s->reals[j].real.addr, a.be, 16))
+				r = s->reals[j].real;
+	}
+	xlvs_state_free(&st);
+	cr_assert(r.flags & XLVS_REAL_F_ACTIVE, "real %s of %s:%u not in the maps", addr, vip, port);
+	return &r;
+}
+
+/* nat/fullnat reals: their port in xlvs_real, their addresses counted, the flag; all gone with them. */
+Test(apply, nat_reals_write_port_sources_and_flag)
+{
+	static const struct nat_row with[] = { { "198.18.1.1", 2 },
+					       { "198.18.1.9", 1 },
+					       { "198.18.1.2", 0 } };
+	static const struct nat_row fewer[] = { { "198.18.1.1", 1 }, { "198.18.1.9", 0 } };
+	static const struct nat_row none[] = { { "198.18.1.1", 0 }, { "198.18.1.9", 0 } };
+	struct xlvs_apply_stats st;
+	struct xlvs_spec s;
+	struct xlvs_svc_spec *sv;
+	struct xlvs_real_spec *r;
+
+	std_spec(&s);
+	s.global.nr_snat_pool = 1;
+	s.global.snat_pool[0] = addr_of("198.18.0.201");
+	apply_ok(&W, &s);
+	expect_nat_srcs(none, 2, false, "no nat real");
+	sv = &s.services[0]; /* tcp 198.18.0.10:80 */
+	sv->reals[0].fwd = XLVS_FWD_NAT;
+	sv->reals[0].port = 8080;
+	sv->reals[1].fwd = XLVS_FWD_DR;
+	r = add_real(sv, "198.18.1.9", 1);
+	r->fwd = XLVS_FWD_FULLNAT; /* the service's port */
+	sv = &s.services[1];	   /* udp 198.18.0.10:53: .1 again, nat */
+	sv->reals[0].fwd = XLVS_FWD_NAT;
+	st = apply_ok(&W, &s);
+	cr_expect_eq(st.nat_srcs_written, 2);
+	expect_nat_srcs(with, 3, true, "nat reals added");
+	cr_expect_eq(real_named("198.18.0.10", IPPROTO_TCP, 80, "198.18.1.1")->port, htons(8080));
+	cr_expect_eq(real_named("198.18.0.10", IPPROTO_TCP, 80, "198.18.1.9")->port, htons(80));
+	cr_expect_eq(real_named("198.18.0.10", IPPROTO_TCP, 80, "198.18.1.9")->fwd, XLVS_FWD_FULLNAT);
+	cr_expect_eq(real_named("198.18.0.10", IPPROTO_TCP, 80, "198.18.1.2")->port, 0, "dr: no port");
+	st = apply_ok(&W, &s);
+	cr_expect_eq(st.nat_srcs_written + st.nat_srcs_removed + st.reals_written, 0, "unchanged: nothing");
+	/* a port change rewrites the real in place */
+	s.services[0].reals[0].port = 8081;
+	st = apply_ok(&W, &s);
+	cr_expect_eq(st.reals_written, 1);
+	cr_expect_eq(real_named("198.18.0.10", IPPROTO_TCP, 80, "198.18.1.1")->port, htons(8081));
+	/* the fullnat real goes, .1 stays nat in one service only */
+	del_real(&s.services[0], 3);
+	s.services[0].reals[0].fwd = XLVS_FWD_DR;
+	s.services[0].reals[0].port = 80;
+	st = apply_ok(&W, &s);
+	cr_expect_eq(st.nat_srcs_written, 1, "the count of .1");
+	cr_expect_eq(st.nat_srcs_removed, 1, ".9");
+	expect_nat_srcs(fewer, 2, true, "one nat real left");
+	s.services[1].reals[0].fwd = XLVS_FWD_DR;
+	apply_ok(&W, &s);
+	expect_nat_srcs(none, 2, false, "no nat real left");
+	cr_expect_eq(real_named("198.18.0.10", IPPROTO_UDP, 53, "198.18.1.1")->port, 0);
+	xlvs_spec_free(&s);
+}
+
+/* The fullnat pool: IPv4 addresses first, then IPv6, counted in xlvs_config with the ports. */
+Test(apply, set_global_writes_the_snat_pool)
+{
+	struct xlvs_global_spec g = { .nr_snat_pool = 3, .snat_port_lo = 2000, .snat_port_hi = 2999 };
+	struct xlvs_addr pool[XLVS_SNAT_POOL_MAX];
+	struct xlvs_config c;
+
+	g.snat_pool[0] = addr_of("2001:db8::201");
+	g.snat_pool[1] = addr_of("198.18.0.201");
+	g.snat_pool[2] = addr_of("198.18.0.202");
+	cr_assert_eq(xlvs_maps_set_global(&W.m, &g), 0);
+	cr_assert_eq(xlvs_maps_get_config(&W.m, &c), 0);
+	cr_expect_eq(c.snat4_first, 0);
+	cr_expect_eq(c.snat4_count, 2);
+	cr_expect_eq(c.snat6_first, 2);
+	cr_expect_eq(c.snat6_count, 1);
+	cr_expect_eq(c.snat_port_lo, 2000);
+	cr_expect_eq(c.snat_port_hi, 2999);
+	cr_assert_eq(xlvs_snat_pool_read(&W.m, pool), 0);
+	cr_expect_eq(pool[0].be[0], htonl(0xc61200c9), "198.18.0.201");
+	cr_expect_eq(pool[1].be[0], htonl(0xc61200ca), "198.18.0.202");
+	cr_expect_eq(pool[2].family, XLVS_AF_INET6);
+	cr_expect_eq(pool[2].be[3], htonl(0x201));
+	cr_expect_eq(pool[3].family, 0, "past the pool");
+	/* the NAT flag is the apply's: the global settings keep it */
+	c.flags |= XLVS_CFG_F_NAT;
+	cr_assert_eq(bpf_map_update_elem(W.m.config, &(__u32){ 0 }, &c, BPF_ANY), 0);
+	g.nr_snat_pool = 0;
+	g.snat_port_lo = g.snat_port_hi = 0;
+	cr_assert_eq(xlvs_maps_set_global(&W.m, &g), 0);
+	cr_assert_eq(xlvs_maps_get_config(&W.m, &c), 0);
+	cr_expect(c.flags & XLVS_CFG_F_NAT);
+	cr_expect_eq(c.snat4_count + c.snat6_count, 0);
+	cr_expect_eq(c.snat_port_lo, XLVS_SNAT_PORT_LO, "default ports");
+	cr_expect_eq(c.snat_port_hi, XLVS_SNAT_PORT_HI);
+	cr_assert_eq(xlvs_snat_pool_read(&W.m, pool), 0);
+	cr_expect_eq(pool[0].family, 0, "an empty pool");
+	g.snat_port_lo = 3000; /* above hi: refused before anything is written */
+	g.snat_port_hi = 2000;
+	cr_expect_eq(xlvs_maps_set_global(&W.m, &g), -EINVAL);
 }
 
 Test(apply, no_free_real_id_writes_nothing)

@@ -421,6 +421,27 @@ Test(nexthop, tunnel_reals_use_the_gateway, .timeout = 10)
 	env_down(&e);
 }
 
+/* NAT and FULLNAT reals are routed like tunnels: the real itself on-link, else its gateway. */
+Test(nexthop, nat_reals_use_the_real_or_its_gateway, .timeout = 10)
+{
+	struct nhenv e;
+
+	env_up(&e);
+	SH("ip route add 198.18.50.0/24 via 198.18.0.254 dev %s", NH_A);
+	SH("ip neigh replace 198.18.0.254 dev %s lladdr %s nud permanent", NH_A, MAC_GW);
+	SH("ip neigh replace 198.18.0.30 dev %s lladdr %s nud permanent", NH_A, MAC_R1);
+	put_real(&e, 10, "198.18.50.5", XLVS_FWD_NAT, XLVS_REAL_F_ACTIVE);
+	put_real(&e, 11, "198.18.50.6", XLVS_FWD_FULLNAT, XLVS_REAL_F_ACTIVE);
+	put_real(&e, 12, "198.18.0.30", XLVS_FWD_NAT, XLVS_REAL_F_ACTIVE);     /* on-link */
+	put_real(&e, 13, "198.18.0.30", XLVS_FWD_FULLNAT, XLVS_REAL_F_ACTIVE); /* on-link */
+	cr_assert_eq(xlvs_nh_sync(e.nh), 0);
+	expect_valid(&e, 10, MAC_GW);
+	expect_valid(&e, 11, MAC_GW);
+	expect_valid(&e, 12, MAC_R1);
+	expect_valid(&e, 13, MAC_R1);
+	env_down(&e);
+}
+
 /* Is addr on NH_A still tentative (DAD running)? */
 static bool tentative(const char *addr)
 {

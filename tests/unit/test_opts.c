@@ -252,11 +252,11 @@ Test(cli_opts, command_usage_lines)
 		{ xlvs_opts_service, "VIP[:PORT][/PROTO] [tcp|udp]" },
 		{ xlvs_opts_service_add,
 		  "VIP[:PORT][/PROTO] [tcp|udp] [scheduler NAME] [scheduler-flags FLAG,...] "
-		  "[forward dr|tun|gue|local] "
+		  "[forward dr|tun|gue|nat|fullnat|local] "
 		  "[ring-size N] [echo|no-echo] [persistent SECS] [scheduler-expire SECS] [netmask MASK]" },
 		{ xlvs_opts_real, "SERVICE REAL[:PORT]" },
 		{ xlvs_opts_real_add,
-		  "SERVICE REAL[:PORT] [weight N] [forward dr|tun|gue|local] [gue-port N]" },
+		  "SERVICE REAL[:PORT] [weight N] [forward dr|tun|gue|nat|fullnat|local] [gue-port N]" },
 		{ xlvs_opts_real_weight, "SERVICE REAL[:PORT] N" },
 		{ xlvs_opts_real_drain, "SERVICE REAL[:PORT] [--wait [--timeout SECS]]" },
 		{ xlvs_opts_stats,

@@ -224,3 +224,121 @@ Test(sweep, timer_deletes_expired_templates)
 	ev_loop_destroy(loop);
 	unload();
 }
+
+/* ---- xlvs_nat: reply entries whose connection is gone ---- */
+
+/* One NAT reply entry and the connection entry (if any) it names. */
+struct nat_row {
+	const char *name;
+	bool has_conn;	      /* the client's forward entry exists */
+	uint32_t conn_age;    /* s since its last packet (lifetime 10 s) */
+	uint32_t conn_gen;    /* the forward entry's real generation (the reply's is 0) */
+	uint16_t conn_snat;   /* the forward entry's fullnat source port (0: nat) */
+	uint16_t reply_dport; /* the reply's destination port: the client's (nat) or the pool's */
+	bool stays;
+};
+
+#define CPORT 40000
+static const struct nat_row nat_rows[] = {
+	{ "nat, live connection", true, 1, 0, 0, CPORT, true },
+	{ "nat, no connection", false, 0, 0, 0, CPORT, false },
+	{ "nat, connection expired", true, 20, 0, 0, CPORT, false },
+	{ "nat, connection of another generation", true, 1, 1, 0, CPORT, false },
+	{ "fullnat, live connection on its port", true, 1, 0, 2000, 2000, true },
+	{ "fullnat, connection holds another port", true, 1, 0, 2001, 2003, false },
+	{ "fullnat, no connection", false, 0, 0, 0, 2002, false },
+};
+#define NR_NAT_ROWS (sizeof(nat_rows) / sizeof(nat_rows[0]))
+
+/* Row i: client 10.0.0.i:CPORT -> 198.18.0.10:80 to real 1 (generation 0) at 198.18.1.1:8080. */
+static void nat_keys(size_t i, struct xlvs_flow *fwd, struct xlvs_flow *reply, struct xlvs_nat_rev *rev)
+{
+	*fwd = (struct xlvs_flow){
+		.family = XLVS_AF_INET, .proto = IPPROTO_TCP, .sport = htons(CPORT), .dport = htons(80)
+	};
+	fwd->src[0] = htonl(0x0a000000 + (uint32_t)i);
+	fwd->dst[0] = htonl(0xc612000a);
+	*rev = (struct xlvs_nat_rev){ .cport = fwd->sport, .vport = fwd->dport, .real_id = 1 };
+	rev->caddr[0] = fwd->src[0];
+	rev->vaddr[0] = fwd->dst[0];
+	*reply = (struct xlvs_flow){ .family = XLVS_AF_INET,
+				     .proto = IPPROTO_TCP,
+				     .sport = htons(8080),
+				     .dport = htons(nat_rows[i].reply_dport) };
+	reply->src[0] = htonl(0xc6120101);
+	reply->dst[0] = nat_rows[i].conn_snat || !nat_rows[i].has_conn ? htonl(0xc61200c9) : fwd->src[0];
+}
+
+static void nat_fill(void)
+{
+	struct xlvs_real r = { .family = XLVS_AF_INET, .flags = XLVS_REAL_F_ACTIVE, .weight = 1 };
+	struct xlvs_flow fwd, reply;
+	struct xlvs_nat_rev rev;
+	struct xlvs_jiffies j;
+	struct xlvs_conn c;
+	uint32_t id = 1, hz;
+	size_t i;
+
+	cr_assert_eq(xlvs_hz(&hz), 0);
+	cr_assert_eq(xlvs_jiffies_read(&j), 0);
+	cr_assert_eq(bpf_map_update_elem(M.reals, &id, &r, BPF_ANY), 0);
+	for (i = 0; i < NR_NAT_ROWS; i++) {
+		nat_keys(i, &fwd, &reply, &rev);
+		c = (struct xlvs_conn){ .real_id = 1,
+					.real_gen = nat_rows[i].conn_gen,
+					.state = XLVS_CONN_OPEN,
+					.last_seen = j.now - nat_rows[i].conn_age * hz,
+					.snat_idx = 0,
+					.snat_port = htons(nat_rows[i].conn_snat) };
+		if (nat_rows[i].has_conn)
+			cr_assert_eq(bpf_map_update_elem(M.conns, &fwd, &c, BPF_ANY), 0);
+		cr_assert_eq(bpf_map_update_elem(M.nat, &reply, &rev, BPF_ANY), 0, "%s", nat_rows[i].name);
+	}
+}
+
+Test(sweep, nat_replies_of_ended_connections_go)
+{
+	struct xlvs_nat_sweep *s = xlvs_nat_sweep_new();
+	struct xlvs_sweep_stats st = { 0 };
+	struct xlvs_flow fwd, reply;
+	struct xlvs_nat_rev rev, got;
+	size_t i, gone = 0;
+
+	cr_assert_not_null(s);
+	load(4096);
+	cr_expect_eq(M.nat_entries, M.conn_entries, "xlvs_nat sized as xlvs_conns");
+	nat_fill();
+	cr_assert_eq(xlvs_nat_sweep_step(&M, s, 4096, &st), 0);
+	cr_assert_eq(xlvs_nat_sweep_step(&M, s, 4096, &st), 0); /* the first may end before the table does */
+	cr_expect_geq(st.passes, 1);
+	for (i = 0; i < NR_NAT_ROWS; i++) {
+		nat_keys(i, &fwd, &reply, &rev);
+		cr_expect_eq(!bpf_map_lookup_elem(M.nat, &reply, &got), nat_rows[i].stays, "%s: %s",
+			     nat_rows[i].name, nat_rows[i].stays ? "deleted" : "kept");
+		gone += !nat_rows[i].stays;
+	}
+	cr_expect_eq(st.deleted, gone);
+	xlvs_nat_sweep_free(s);
+	unload();
+}
+
+/* The daemon's timer runs it too. */
+Test(sweep, timer_deletes_nat_replies)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct xlvsd_sweep *sw;
+	struct xlvs_flow k;
+	size_t i = 0, kept = 0;
+
+	load(4096);
+	nat_fill();
+	sw = xlvsd_sweep_start(loop, &M);
+	cr_assert_not_null(sw);
+	ev_run(loop, EVRUN_ONCE);
+	while (!bpf_map_get_next_key(M.nat, i++ ? &k : NULL, &k))
+		kept++;
+	cr_expect_eq(kept, 2, "the two replies of live connections");
+	xlvsd_sweep_stop(sw);
+	ev_loop_destroy(loop);
+	unload();
+}

@@ -87,12 +87,12 @@ static const struct row rows[] = {
 	  FILE_REAL("{ address: 198.18.1.12, weight: -1 }"), "weight: -1 out of range (0..65535)" },
 	{ "real port 0", REAL_ADD("{\"address\": \"198.18.1.12\", \"port\": 0}", ""),
 	  FILE_REAL("{ address: 198.18.1.12, port: 0 }"),
-	  "port: 0 differs from the service port 80 (dr, tun, gue and local keep the destination port)" },
+	  "port: 0 differs from the service port 80 (dr, tun, gue and local keep the destination port; nat and fullnat may change it)" },
 	{ "real port too large", REAL_ADD("{\"address\": \"198.18.1.12\", \"port\": 70000}", ""),
 	  FILE_REAL("{ address: 198.18.1.12, port: 70000 }"), "port: 70000 out of range (0..65535)" },
 	{ "real port differs", REAL_ADD("{\"address\": \"198.18.1.12\", \"port\": 8080}", ""),
 	  FILE_REAL("{ address: 198.18.1.12, port: 8080 }"),
-	  "port: 8080 differs from the service port 80 (dr, tun, gue and local keep the destination port)" },
+	  "port: 8080 differs from the service port 80 (dr, tun, gue and local keep the destination port; nat and fullnat may change it)" },
 	{ "real gue_port with dr", REAL_ADD("{\"address\": \"198.18.1.12\"}", ", \"gue_port\": 7000"),
 	  FILE_REAL("{ address: 198.18.1.12, gue_port: 7000 }"),
 	  "gue_port: set but this real forwards with dr" },
@@ -100,12 +100,17 @@ static const struct row rows[] = {
 	  REAL_ADD("{\"address\": \"198.18.1.12\"}", ", \"forward\": \"gue\", \"gue_port\": 0"),
 	  FILE_REAL("{ address: 198.18.1.12, forward: gue, gue_port: 0 }"),
 	  "gue_port: 0 out of range (1..65535)" },
-	{ "real forward nat", REAL_ADD("{\"address\": \"198.18.1.12\"}", ", \"forward\": \"nat\""),
-	  FILE_REAL("{ address: 198.18.1.12, forward: nat }"),
-	  "forward: 'nat' is not supported yet (use dr, tun, gue or local)" },
+	{ "real fullnat without a pool",
+	  REAL_ADD("{\"address\": \"198.18.1.12\"}", ", \"forward\": \"fullnat\""),
+	  FILE_REAL("{ address: 198.18.1.12, forward: fullnat }"),
+	  "service tcp 198.18.0.10:80 has IPv4 fullnat reals but fullnat.pool has no IPv4 address" },
+	{ "real nat of the other family",
+	  REAL_ADD("{\"address\": \"2001:db8:1::12\", \"port\": 8080}", ", \"forward\": \"nat\""),
+	  FILE_REAL("{ address: \"2001:db8:1::12\", port: 8080, forward: nat }"),
+	  "address: 2001:db8:1::12 is IPv6 but the VIP 198.18.0.10 is IPv4 (nat needs the same family)" },
 	{ "real forward unknown", REAL_ADD("{\"address\": \"198.18.1.12\"}", ", \"forward\": \"masq\""),
 	  FILE_REAL("{ address: 198.18.1.12, forward: masq }"),
-	  "forward: unknown method 'masq' (expected dr, tun, ipip, gue or local)" },
+	  "forward: unknown method 'masq' (expected dr, tun, ipip, gue, nat, fullnat or local)" },
 
 	/* ---- a service ---- */
 	{ "vip unspecified", SVC_ADD("{\"vip\": \"0.0.0.0\", \"port\": 80, \"protocol\": \"tcp\"}", ""),
@@ -145,11 +150,11 @@ static const struct row rows[] = {
 		  ", \"scheduler\": \"fastest\""),
 	  FILE_SVC("{ vip: 198.18.0.11, port: 80, protocol: tcp, scheduler: fastest }"),
 	  "scheduler: unknown scheduler 'fastest' (expected maglev, rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr or mh)" },
-	{ "service forward nat",
+	{ "service forward unknown",
 	  SVC_ADD("{\"vip\": \"198.18.0.11\", \"port\": 80, \"protocol\": \"tcp\"}",
-		  ", \"forward\": \"nat\""),
-	  FILE_SVC("{ vip: 198.18.0.11, port: 80, protocol: tcp, forward: nat }"),
-	  "forward: 'nat' is not supported yet (use dr, tun, gue or local)" },
+		  ", \"forward\": \"snat\""),
+	  FILE_SVC("{ vip: 198.18.0.11, port: 80, protocol: tcp, forward: snat }"),
+	  "forward: unknown method 'snat' (expected dr, tun, ipip, gue, nat, fullnat or local)" },
 	{ "service ring_size not prime",
 	  SVC_ADD("{\"vip\": \"198.18.0.11\", \"port\": 80, \"protocol\": \"tcp\"}",
 		  ", \"ring_size\": 65536"),
@@ -309,6 +314,13 @@ Test(validate, socket_accepts_valid_edits, .init = setup, .fini = teardown, .tim
 					 ", \"ring_size\": 0"),
 				 got, sizeof(got)),
 			 "");
+	/* nat with a port of its own, through the socket as in the file */
+	cr_expect_str_eq(request(REAL_ADD("{\"address\": \"198.18.1.14\", \"port\": 8080}",
+					  ", \"forward\": \"nat\""),
+				 got, sizeof(got)),
+			 "");
 	cr_expect_eq(d.spec.nr_services, 3);
-	cr_expect_eq(d.spec.services[0].nr_reals, 3);
+	cr_expect_eq(d.spec.services[0].nr_reals, 4);
+	cr_expect_eq(d.spec.services[0].reals[3].port, 8080);
+	cr_expect_eq(d.spec.services[0].reals[3].fwd, XLVS_FWD_NAT);
 }

@@ -113,6 +113,11 @@ static void expect_spec_eq(const struct xlvs_spec *a, const struct xlvs_spec *b,
 	cr_expect(!memcmp(g->gw_mac, h->gw_mac, 6), "%s: gateway_mac", name);
 	cr_expect_eq(g->conn_table_size, h->conn_table_size, "%s: conn_table_size", name);
 	cr_expect_str_eq(g->metrics_listen, h->metrics_listen, "%s: metrics", name);
+	cr_assert_eq(g->nr_snat_pool, h->nr_snat_pool, "%s: fullnat.pool", name);
+	for (i = 0; i < g->nr_snat_pool; i++)
+		expect_addr_eq(&g->snat_pool[i], &h->snat_pool[i], "fullnat.pool");
+	cr_expect_eq(g->snat_port_lo, h->snat_port_lo, "%s: fullnat.port_min", name);
+	cr_expect_eq(g->snat_port_hi, h->snat_port_hi, "%s: fullnat.port_max", name);
 	cr_assert_eq(a->nr_services, b->nr_services, "%s: services", name);
 	for (i = 0; i < a->nr_services; i++) {
 		const struct xlvs_svc_spec *s = &a->services[i], *t = &b->services[i];
@@ -175,6 +180,7 @@ static const char every_key_yaml[] =
 	"ip_options: drop\n"
 	"conn_table_size: 65536\n"
 	"metrics: { listen: \"[::1]:9105\" }\n"
+	"fullnat: { pool: [198.18.0.201, \"2001:db8::201\"], port_min: 2000, port_max: 60000 }\n"
 	"services:\n"
 	"  - vip: 198.18.0.10\n"
 	"    port: 80\n"
@@ -234,6 +240,8 @@ static const char every_key_yaml[] =
 	"  - vip: 198.18.0.21\n"
 	"    port: 8080\n"
 	"    protocol: tcp\n"
+	"    forward: nat\n"
+	"    reals: [{ address: 198.18.1.51, port: 80 }, { address: 198.18.1.52, forward: fullnat }]\n"
 	"  - vip: 198.18.0.22\n"
 	"    port: 3128\n"
 	"    protocol: tcp\n"
@@ -287,6 +295,8 @@ Test(save, text_exact)
 				   "fragments: pass\n"
 				   "ip_options: forward\n"
 				   "conn_table_size: 262144\n"
+				   "health_via_forwarding: true\n"
+				   "health_mark: \"0x584c0000/0xffff0000\"\n"
 				   "services:\n"
 				   "  - vip: \"198.18.0.10\"\n"
 				   "    port: 80\n"
@@ -655,7 +665,7 @@ static const struct foreign_row foreign_rows[] = {
 	{ HEAD "    lb_algo: wrr\n",
 	  "6:5: unknown key 'lb_algo' in service (keepalived's lb_algo is 'scheduler')" },
 	{ HEAD "    lb_kind: DR\n",
-	  "6:5: unknown key 'lb_kind' in service (keepalived's lb_kind is 'forward': dr, tun, gue or local)" },
+	  "6:5: unknown key 'lb_kind' in service (keepalived's lb_kind is 'forward': dr, tun, gue, nat, fullnat or local)" },
 	{ HEAD "    delay_loop: 6\n",
 	  "6:5: unknown key 'delay_loop' in service (keepalived's delay_loop is 'check: { interval: ... }')" },
 	{ HEAD "    persistence_timeout: 300\n",
