@@ -79,6 +79,7 @@ TEST_UNIT  := $(BUILD)/tests/unit-tests
 TEST_BPF   := $(BUILD)/tests/bpf-tests
 BENCH      := $(BUILD)/bench/xlvs-bench
 NAT_LOAD   := $(BUILD)/bench/nat-load
+BENCH_BLOCKS := $(BUILD)/bench/blocks.bpf.o
 
 .PHONY: all deps test demo demo-clean bench bench-nat install clean help format format-check
 .DELETE_ON_ERROR:
@@ -93,6 +94,7 @@ help:
 	@echo 'make demo-clean  remove what an interrupted demo left behind'
 	@echo 'make test    run every test suite (unit, BPF fixtures, end to end); fails if any fails'
 	@echo 'make bench   BPF_PROG_RUN benchmark; writes $(BUILD)/bench.json; then the benches below'
+	@echo 'make bench BASE=<commit> [ROUNDS=3] [BENCH_ARGS=--quick]   A/B: that commit'"'"'s bench against this tree'"'"'s, interleaved'
 	@echo 'make bench-nat  NAT through xlvs vs nftables DNAT in namespaces; writes $(BUILD)/bench-nat.json'
 	@echo 'make fuzz    libFuzzer pass over every fuzz target, FUZZ_SECONDS=N each (default 20); docs/reliability.md'
 	@echo 'make vmtest  unit and BPF suites under Debian 12 kernel 6.1 in qemu/TCG (slow); vmtest-deps installs qemu'
@@ -220,12 +222,21 @@ $(TEST_BPF): $(BPFT_OBJS) $(LIBMAPS) | $(BUILD)/tests
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(BPFT_OBJS) $(LIBMAPS) -lcriterion $(LDLIBS) -o $@
 
+# The bench's building blocks (tests/bench/blocks.bpf.c): one operation per program.
+$(BENCH_BLOCKS): tests/bench/blocks.bpf.c $(ABI_HDRS) | $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
 $(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/world.c tests/bpf/world.h tests/bpf/check.h \
 	  tests/bpf/netns.c tests/bpf/netns.h \
-	  $(BPF_SKELS) $(LIBMAPS) | $(BUILD)/bench
+	  $(BPF_SKELS) $(BUILD)/bench/blocks.skel.h $(LIBMAPS) | $(BUILD)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/world.c tests/bpf/netns.c \
-		$(LIBMAPS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf -I$(BUILD)/bench tests/bench/bench.c tests/bpf/pktgen.c \
+		tests/bpf/world.c tests/bpf/netns.c $(LIBMAPS) $(LDLIBS) -o $@
 
 $(NAT_LOAD): tests/bench/nat-load.c | $(BUILD)/bench
 	$(call msg,CC,$@)
@@ -271,12 +282,18 @@ install: all
 demo-clean:
 	$(Q)BUILD=$(abspath $(BUILD)) tests/e2e/demo.sh clean
 
+# BASE=<commit>: that commit's packet bench against this tree's, interleaved (tests/bench/ab.sh);
+# ROUNDS and BENCH_ARGS (e.g. --quick) pass through. Without BASE: every bench of this tree.
 bench: deps
 	$(Q)$(MAKE) all
+ifneq ($(BASE),)
+	$(Q)BUILD=$(abspath $(BUILD)) BASE=$(BASE) tests/bench/ab.sh
+else
 	$(Q)$(BENCH) --json $(BUILD)/bench.json
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/control.sh
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/health-bench.sh
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/nat-vs-nft.sh
+endif
 
 # The side-by-side alone (docs/bench.md): xlvs NAT against the kernel's nftables DNAT.
 bench-nat: deps

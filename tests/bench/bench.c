@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -35,6 +36,7 @@
 #include "maglev.h"
 #include "schedtab.h"
 #include "world.h"
+#include "blocks.skel.h"
 #include "xlvs_floor.skel.h"
 #include "xlvs_lb.skel.h"
 
@@ -62,6 +64,12 @@
 #define BUILDS_QUICK	5
 #define BUILD_TARGET_NS 1000000.0
 #define CLIENT_SPORT	40000
+#define SPREAD_SMALL	4096	/* established flows of the *_4k_spread rows */
+#define SPREAD_STRIDE	15	/* the *_1m_spread rows visit filled flows 0, 15, 30, ... */
+#define FLOOD_SYNS	1048576 /* new SYNs of one syn_flood row */
+#define FLOOD_QUICK	131072	/* with --quick: still more than the table's free room */
+#define FULL_SLACK	64	/* entries a full LRU table may leave free */
+#define GUARD_RATE	20000	/* syn_guard_rate of the guarded flood row (docs/cli.md's example) */
 
 enum row_id {
 	R_FLOOR,
@@ -97,6 +105,36 @@ enum row_id {
 	R_FNAT_NEW,
 	R_FNAT_64K,
 	R_FNAT_RET_64K,
+	/* issue 13: every method with flows spread over 4,096 and 1M-entry tables */
+	R_DR6,
+	R_DR_4K,
+	R_IPIP_4K,
+	R_GUE4_4K,
+	R_DR6_4K,
+	R_IP6IP6_4K,
+	R_GUE6_4K,
+	R_IPIP_1M,
+	R_GUE4_1M,
+	R_DR6_1M,
+	R_IP6IP6_1M,
+	R_GUE6_1M,
+	/* a full table, and a SYN flood beside 1M established flows */
+	R_SYN_FLOOD,
+	R_SYN_FLOOD_GUARD,
+	R_NEW_FULL,
+	/* building blocks (tests/bench/blocks.bpf.c) */
+	R_BLK_ARRAY,
+	R_BLK_PERCPU,
+	R_BLK_CLOCK,
+	R_BLK_FLOW_HASH,
+	R_BLK_ADJUST_HEAD,
+	R_BLK_HASH_HOT,
+	R_BLK_HASH_4K,
+	R_BLK_HASH_1M,
+	R_BLK_LRU_HOT,
+	R_BLK_LRU_4K,
+	R_BLK_LRU_1M,
+	R_BLK_LRU_INSERT,
 	R_MAX,
 };
 
@@ -143,6 +181,33 @@ static const struct {
 	[R_FNAT_NEW] = { "fullnat_new_flow", 0 },
 	[R_FNAT_64K] = { "fullnat_established_64k", 0 },
 	[R_FNAT_RET_64K] = { "fullnat_return_64k", 0 },
+	[R_DR6] = { "dr6_established", 60 },
+	[R_DR_4K] = { "dr_established_4k_spread", 60 },
+	[R_IPIP_4K] = { "ipip_established_4k_spread", 110 },
+	[R_GUE4_4K] = { "gue4_established_4k_spread", 110 },
+	[R_DR6_4K] = { "dr6_established_4k_spread", 60 },
+	[R_IP6IP6_4K] = { "ip6ip6_established_4k_spread", 110 },
+	[R_GUE6_4K] = { "gue6_established_4k_spread", 110 },
+	[R_IPIP_1M] = { "ipip_established_1m_spread", 110 },
+	[R_GUE4_1M] = { "gue4_established_1m_spread", 110 },
+	[R_DR6_1M] = { "dr6_established_1m_spread", 60 },
+	[R_IP6IP6_1M] = { "ip6ip6_established_1m_spread", 110 },
+	[R_GUE6_1M] = { "gue6_established_1m_spread", 110 },
+	[R_SYN_FLOOD] = { "syn_flood_1m_established", 0 },
+	[R_SYN_FLOOD_GUARD] = { "syn_flood_1m_established_guard", 0 },
+	[R_NEW_FULL] = { "new_flow_full_table", 270 },
+	[R_BLK_ARRAY] = { "block_array_lookup", 0 },
+	[R_BLK_PERCPU] = { "block_percpu_counter", 0 },
+	[R_BLK_CLOCK] = { "block_clock", 0 },
+	[R_BLK_FLOW_HASH] = { "block_flow_hash", 0 },
+	[R_BLK_ADJUST_HEAD] = { "block_adjust_head", 0 },
+	[R_BLK_HASH_HOT] = { "block_hash_hot", 0 },
+	[R_BLK_HASH_4K] = { "block_hash_4k_spread", 0 },
+	[R_BLK_HASH_1M] = { "block_hash_1m_spread", 0 },
+	[R_BLK_LRU_HOT] = { "block_lru_lookup_hot", 0 },
+	[R_BLK_LRU_4K] = { "block_lru_lookup_4k_spread", 0 },
+	[R_BLK_LRU_1M] = { "block_lru_lookup_1m_spread", 0 },
+	[R_BLK_LRU_INSERT] = { "block_lru_insert", 0 },
 };
 
 /* The NAT rows against the DR rows of the same run (ns above the floor). */
@@ -165,6 +230,7 @@ struct frames {
 	uint8_t *buf;
 	uint32_t len, n;
 	struct xlvs_flow *flows; /* their conntrack keys, for forgetting them */
+	uint32_t cycle;		 /* times a reset has renewed them */
 };
 
 struct bench;
@@ -177,6 +243,17 @@ struct row {
 	struct frames *f;
 	/* Before the frames are reused: make their flows new again. */
 	void (*reset)(struct bench *b, const struct row *r);
+	int prog_fd;	 /* 0: the director; else a building block, no events checked */
+	int map_fd;	 /* the table forget_flows() empties; 0: xlvs_conns */
+	uint32_t calls;	 /* 0: the run's calls per row */
+	bool or_guarded; /* ev or syn_guard_not_inserted, once per call */
+};
+
+/* A flood row's figures: does the connection table keep its established flows? */
+struct flood {
+	uint64_t syns, established, survived, entries_before, entries_after;
+	uint32_t guard_rate;
+	bool done;
 };
 
 struct bench {
@@ -189,8 +266,10 @@ struct bench {
 	uint64_t hist[HIST_NS + 1], floor_hist[HIST_NS + 1];
 	double build_ns, build_big_ns;
 	double wall_s;
-	double load0;	 /* 1-minute load average at start: other work skews rows */
-	int fib_ifindex; /* the NAT rows' ingress interface (fib_namespace) */
+	double load0;	  /* 1-minute load average at start: other work skews rows */
+	int fib_ifindex;  /* the NAT rows' ingress interface (fib_namespace) */
+	const char *rows; /* --rows: comma-separated shell patterns of row names; NULL: all */
+	struct flood flood[2];
 };
 
 static double now_ns(clockid_t clk)
@@ -290,7 +369,7 @@ static void new_flow_frames(struct frames *f, const char *vip)
 /* Delete the frames' flows; absent ones (never sent yet) are fine. */
 static void forget_flows(struct bench *b, const struct row *r)
 {
-	int fd = MAP_FD(&b->w, xlvs_conns);
+	int fd = r->map_fd ? r->map_fd : MAP_FD(&b->w, xlvs_conns);
 	uint32_t i;
 
 	for (i = 0; i < r->f->n; i++)
@@ -299,6 +378,42 @@ static void forget_flows(struct bench *b, const struct row *r)
 }
 
 /* ---- measuring ------------------------------------------------------------- */
+
+/* Whether --rows selects a row (every row without --rows). */
+static bool row_wanted(const struct bench *b, enum row_id id)
+{
+	char pat[128];
+	const char *p = b->rows, *comma;
+	size_t n;
+
+	if (!p)
+		return true;
+	for (; *p; p = *comma ? comma + 1 : comma) {
+		comma = strchrnul(p, ',');
+		n = (size_t)(comma - p) < sizeof(pat) - 1 ? (size_t)(comma - p) : sizeof(pat) - 1;
+		memcpy(pat, p, n);
+		pat[n] = 0;
+		if (n && !fnmatch(pat, row_info[id].name, 0))
+			return true;
+	}
+	return false;
+}
+
+/* Whether any of rows [first, last] is wanted: worlds without one are not set up. */
+static bool any_wanted(const struct bench *b, const enum row_id *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (row_wanted(b, ids[i]))
+			return true;
+	return false;
+}
+
+static int row_prog(const struct bench *b, const struct row *r)
+{
+	return r->prog_fd ? r->prog_fd : b->w.prog_fd;
+}
 
 /*
  * One BPF_PROG_RUN; checks verdict and output length, returns the kernel's duration. ifindex:
@@ -365,7 +480,7 @@ static uint64_t row_batch(struct bench *b, const struct row *r, uint32_t n, uint
 				r->reset(b, r); /* untimed: only the kernel's durations count */
 			*next = 0;
 		}
-		d = run1(b->w.prog_fd, b->w.ifindex, f->buf + (size_t)*next * STRIDE, f->len, r->verdict,
+		d = run1(row_prog(b, r), b->w.ifindex, f->buf + (size_t)*next * STRIDE, f->len, r->verdict,
 			 f->len + (uint32_t)r->grow, row_info[r->id].name, *next);
 		(*next)++;
 		hist_add(b->hist, d);
@@ -380,23 +495,33 @@ static void warm_up(struct bench *b, const struct row *r)
 	uint32_t i;
 
 	for (i = 0; i < WARM_CALLS; i++)
-		run1(b->w.prog_fd, b->w.ifindex, r->f->buf, r->f->len, r->verdict,
+		run1(row_prog(b, r), b->w.ifindex, r->f->buf, r->f->len, r->verdict,
 		     r->f->len + (uint32_t)r->grow, row_info[r->id].name, 0);
 	if (r->reset)
 		r->reset(b, r);
 }
 
+/* The row's path events so far: its event, and with or_guarded the SYN guard's too. */
+static uint64_t row_events(struct bench *b, const struct row *r)
+{
+	if (r->prog_fd)
+		return 0;
+	return world_event(&b->w, r->ev) + (r->or_guarded ? world_event(&b->w, XLVS_EV_SYN_GUARD) : 0);
+}
+
 static void measure(struct bench *b, const struct row *r)
 {
 	struct result *res = &b->res[r->id], *fl = &b->res[R_FLOOR];
-	uint32_t per = b->calls / BATCHES, next = 0, k;
+	uint32_t per = (r->calls ? r->calls : b->calls) / BATCHES, next = 0, k;
 	uint64_t ev0, drops0, ev;
 	double t0 = now_ns(CLOCK_MONOTONIC);
 
+	if (!row_wanted(b, r->id))
+		return;
 	warm_up(b, r);
 	memset(b->hist, 0, sizeof(b->hist));
-	ev0 = world_event(&b->w, r->ev);
-	drops0 = world_drops_total(&b->w);
+	ev0 = row_events(b, r);
+	drops0 = r->prog_fd ? 0 : world_drops_total(&b->w);
 	for (k = 0; k < BATCHES; k++) {
 		res->floor_sum_ns += floor_batch(b, r->f, per);
 		res->sum_ns += row_batch(b, r, per, &next);
@@ -404,11 +529,12 @@ static void measure(struct bench *b, const struct row *r)
 	res->floor_sum_ns += floor_batch(b, r->f, per);
 	res->calls = (uint64_t)per * BATCHES;
 	res->floor_calls = (uint64_t)per * (BATCHES + 1);
-	ev = world_event(&b->w, r->ev) - ev0;
-	CHECK(ev == res->calls, "%s: event %s counted %llu times in %llu calls: wrong path",
+	ev = row_events(b, r) - ev0;
+	CHECK(r->prog_fd || ev == res->calls, "%s: event %s counted %llu times in %llu calls: wrong path",
 	      row_info[r->id].name, xlvs_event_names[r->ev], (unsigned long long)ev,
 	      (unsigned long long)res->calls);
-	CHECK(world_drops_total(&b->w) == drops0, "%s: drops counted while measuring", row_info[r->id].name);
+	CHECK(r->prog_fd || world_drops_total(&b->w) == drops0, "%s: drops counted while measuring",
+	      row_info[r->id].name);
 	res->p50_ns = hist_median(b->hist);
 	res->done = true;
 	fl->calls += res->floor_calls;
@@ -435,6 +561,8 @@ static void measure_new_flows(struct bench *b, enum row_id id, const char *vip)
 	struct frames f;
 	struct row r = { .id = id, .verdict = XDP_TX, .ev = XLVS_EV_CONN_NEW, .f = &f, .reset = forget_flows };
 
+	if (!row_wanted(b, id))
+		return;
 	new_flow_frames(&f, vip);
 	measure(b, &r);
 	forget_flows(b, &r);
@@ -504,6 +632,8 @@ static void measure_schedulers(struct bench *b)
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (!row_wanted(b, rows[i].id))
+			continue;
 		switch_sched(b, rows[i].sched, rows[i].flags);
 		measure_new_flows(b, rows[i].id, std_svcs[SVC_DR4].vip);
 	}
@@ -556,8 +686,9 @@ static void forget_flows_and_templates(struct bench *b, const struct row *r)
 
 /*
  * Hit: the frames' 32768 clients in /16s (128 templates, made before measuring), so every new
- * flow follows one. Miss: one template per client (/32), all forgotten before each pass, so
- * every new flow is scheduled and writes one (past 32768 on a CPU, the LRU evicts to make room).
+ * flow follows one. Miss: one template per client (/32), all forgotten before each pass of
+ * the 32768 clients (one frame each), so every new flow is scheduled and writes one (a pass
+ * fills CPU 0's share of xlvs_persist on a 2-CPU machine).
  */
 static void measure_persistence(struct bench *b)
 {
@@ -744,6 +875,10 @@ static void measure_fwd(struct bench *b, uint8_t fwd, enum row_id new_row, enum 
 	switch_fwd(b, XLVS_FWD_DR);
 	b->w.ifindex = 0;
 }
+
+/* The NAT rows and their DR reference: with --rows, their setup runs only if one is wanted. */
+static const enum row_id nat_rows[] = { R_DR_64K,   R_NAT_NEW,	R_NAT_64K,     R_NAT_RET_64K,
+					R_FNAT_NEW, R_FNAT_64K, R_FNAT_RET_64K };
 
 static void measure_nat(struct bench *b)
 {
@@ -932,98 +1067,473 @@ static uint32_t possible_cpus(void)
 
 /* ---- the growth world: FILL_FLOWS established flows ---------------------------- */
 
-/* Filled flow i: client 198.18.128.0/17 (i mod 32768), source port 1024 + i / 32768. */
-static void fill_flow(uint32_t i, uint32_t vip, struct xlvs_flow *f)
+/* The method rows: a standard service, its output growth and its rows of one and many flows. */
+static const struct method {
+	enum std_svc svc;
+	int grow;
+	enum row_id one, k4, m1;
+} methods[] = {
+	{ SVC_DR4, 0, R_DR, R_DR_4K, R_DR_1M_SPREAD },
+	{ SVC_IPIP, 20, R_IPIP, R_IPIP_4K, R_IPIP_1M },
+	{ SVC_GUE4, 28, R_GUE4, R_GUE4_4K, R_GUE4_1M },
+	{ SVC_DR6, 0, R_DR6, R_DR6_4K, R_DR6_1M },
+	{ SVC_IP6IP6, 40, R_IP6IP6, R_IP6IP6_4K, R_IP6IP6_1M },
+	{ SVC_GUE6, 48, R_GUE6, R_GUE6_4K, R_GUE6_1M },
+};
+
+static uint8_t svc_family(enum std_svc svc)
 {
-	memset(f, 0, sizeof(*f));
-	f->src[0] = htonl(0xc6128000u | (i & 0x7fff));
-	f->dst[0] = vip;
-	f->sport = htons((uint16_t)(1024 + (i >> 15)));
-	f->dport = htons(80);
-	f->proto = IPPROTO_TCP;
-	f->family = XLVS_AF_INET;
+	return strchr(std_svcs[svc].vip, ':') ? 6 : 4;
 }
 
-static void fill_flows(struct world *w, uint32_t vip)
+/*
+ * Client i of a service: 198.18.128.0/17 or 2001:db8:8000::/113 (i mod 32768),
+ * source port 1024 + i / 32768, to the service's VIP and port.
+ */
+static void client_flow(uint32_t i, enum std_svc svc, struct xlvs_flow *f)
+{
+	const struct svc_def *d = &std_svcs[svc];
+	uint8_t family = svc_family(svc);
+
+	memset(f, 0, sizeof(*f));
+	if (family == 4) {
+		f->src[0] = htonl(0xc6128000u | (i & 0x7fff));
+	} else {
+		parse_addr(6, "2001:db8:8000::", f->src);
+		f->src[3] = htonl(i & 0x7fff);
+	}
+	parse_addr(family, d->vip, f->dst);
+	f->sport = htons((uint16_t)(1024 + (i >> 15)));
+	f->dport = htons(d->port);
+	f->proto = d->proto;
+	f->family = family;
+}
+
+static uint32_t svc_reals(enum std_svc svc)
+{
+	uint32_t n = 0;
+
+	while (n < STD_REALS_MAX && std_svcs[svc].reals[n].addr)
+		n++;
+	return n;
+}
+
+/* Established entries for clients [from, to) of svc in the flow table fd, from this CPU. */
+static void fill_table(int fd, enum std_svc svc, uint32_t from, uint32_t to)
 {
 	struct xlvs_flow *k = calloc(FILL_CHUNK, sizeof(*k));
 	struct xlvs_conn *v = calloc(FILL_CHUNK, sizeof(*v));
-	uint32_t done, i, n, cnt;
+	uint32_t done, i, n, cnt, nreals = svc_reals(svc);
 
 	CHECK(k && v, "out of memory");
-	for (done = 0; done < FILL_FLOWS; done += n) {
-		n = FILL_FLOWS - done < FILL_CHUNK ? FILL_FLOWS - done : FILL_CHUNK;
+	for (done = from; done < to; done += n) {
+		n = to - done < FILL_CHUNK ? to - done : FILL_CHUNK;
 		for (i = 0; i < n; i++) {
-			fill_flow(done + i, vip, &k[i]);
-			v[i].real_id = std_real_id(SVC_DR4, (int)((done + i) % 3));
+			client_flow(done + i, svc, &k[i]);
+			v[i].real_id = std_real_id(svc, (int)((done + i) % nreals));
 			v[i].real_gen = 0; /* world_std's reals are generation 0 */
 			v[i].hash = xlvs_flow_hash(&k[i]);
 		}
 		cnt = n;
-		CHECK(!bpf_map_update_batch(MAP_FD(w, xlvs_conns), k, v, &cnt, NULL) && cnt == n,
-		      "conns batch at %u: %s", done, strerror(errno));
+		CHECK(!bpf_map_update_batch(fd, k, v, &cnt, NULL) && cnt == n, "conns batch at %u: %s", done,
+		      strerror(errno));
 	}
 	free(v);
 	free(k);
 }
 
+/* How many of clients [0, n) of svc have an entry. */
+static uint32_t count_clients(int fd, enum std_svc svc, uint32_t n)
+{
+	struct xlvs_flow f;
+	struct xlvs_conn c;
+	uint32_t i, found = 0;
+
+	for (i = 0; i < n; i++) {
+		client_flow(i, svc, &f);
+		found += !bpf_map_lookup_elem(fd, &f, &c);
+	}
+	return found;
+}
+
+/* Every entry of a table, walked from userspace. */
+static uint64_t count_entries(int fd)
+{
+	struct xlvs_flow k, next;
+	uint64_t n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
 /* The LRU evicts the oldest first: if the first flows are still there, nothing was evicted. */
-static void check_fill(struct world *w, uint32_t vip)
+static void check_fill(struct world *w, enum std_svc svc)
 {
 	struct xlvs_flow f;
 	struct xlvs_conn c;
 	uint32_t i;
 
 	for (i = 0; i < FILL_FLOWS; i += i < 1000 ? 1 : 997) {
-		fill_flow(i, vip, &f);
+		client_flow(i, svc, &f);
 		CHECK(!bpf_map_lookup_elem(MAP_FD(w, xlvs_conns), &f, &c),
 		      "filled flow %u was evicted: xlvs_conns too small", i);
 	}
 }
 
-/* NEW_FLOWS frames of filled flows, spread over the whole fill (stride 15). */
-static void spread_frames(struct frames *f, uint32_t vip)
+/* Frame j of a flow set: the flow's packet (flags: TH_ACK or TH_SYN), checked to carry that key. */
+static void flow_frame(struct frames *f, uint32_t j, const struct xlvs_flow *fl, uint8_t flags)
 {
-	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
-	struct xlvs_flow fl;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	int af = fl->family == 6 ? AF_INET6 : AF_INET;
 	struct pkt_spec s;
-	uint32_t i;
 
-	frames_alloc(f, NEW_FLOWS, true);
-	inet_ntop(AF_INET, &vip, dst, sizeof(dst));
-	for (i = 0; i < NEW_FLOWS; i++) {
-		fill_flow(i * 15, vip, &fl);
-		inet_ntop(AF_INET, fl.src, src, sizeof(src));
-		s = tcp_spec(4, src, dst, ntohs(fl.sport));
-		frame_put(f, i, &s);
-		CHECK(!memcmp(&f->flows[i], &fl, sizeof(fl)), "spread frame %u: not filled", i);
+	inet_ntop(af, fl->src, src, sizeof(src));
+	inet_ntop(af, fl->dst, dst, sizeof(dst));
+	s = tcp_spec(fl->family, src, dst, ntohs(fl->sport));
+	s.tcp_flags = flags;
+	frame_put(f, j, &s);
+	CHECK(!memcmp(&f->flows[j], fl, sizeof(*fl)), "frame %u: not the flow meant", j);
+}
+
+/* The 1M rows visit filled flows 0, 15, 30, ... (NEW_FLOWS of them, over the whole fill). */
+static uint32_t pick_strided(uint32_t j)
+{
+	return j * SPREAD_STRIDE;
+}
+
+/* The 4k rows visit all SPREAD_SMALL clients in a scrambled order (an odd multiplier mod 2^12). */
+static uint32_t pick_scrambled(uint32_t j)
+{
+	return (j * 0x9e3779b1u) & (SPREAD_SMALL - 1);
+}
+
+/* n ACK frames of svc's clients pick(0), pick(1), ..., each one of the first `filled`. */
+static void spread_frames(struct frames *f, enum std_svc svc, uint32_t n, uint32_t (*pick)(uint32_t),
+			  uint32_t filled)
+{
+	struct xlvs_flow fl;
+	uint32_t j;
+
+	frames_alloc(f, n, true);
+	for (j = 0; j < n; j++) {
+		CHECK(pick(j) < filled, "spread frame %u: client %u was not filled (%u were)", j, pick(j),
+		      filled);
+		client_flow(pick(j), svc, &fl);
+		flow_frame(f, j, &fl, TH_ACK);
 	}
 }
 
-static void growth_world(struct bench *b)
+/* A world whose xlvs_conns holds FILL_FLOWS established flows of svc on CPU 0, with room for NEW_FLOWS more. */
+static void growth_open(struct bench *b, enum std_svc svc)
 {
 	/* BPF_F_NO_COMMON_LRU: CPU 0 (where we fill and run) owns max_entries / ncpus. */
 	struct world_opts o = {
 		.conn_entries = (FILL_FLOWS + NEW_FLOWS) * possible_cpus(),
 	};
-	struct frames f;
-	struct row r = { .id = R_DR_1M_SPREAD, .verdict = XDP_TX, .ev = XLVS_EV_CONN_HIT, .f = &f };
-	uint32_t vip;
 	double t0 = now_ns(CLOCK_MONOTONIC);
 
 	world_open(&b->w, &o);
 	world_std(&b->w);
-	parse_addr(4, std_svcs[SVC_DR4].vip, &vip);
-	fill_flows(&b->w, vip);
-	check_fill(&b->w, vip);
-	fprintf(stderr, "  filled %u flows (xlvs_conns %u entries) in %.1f s\n", FILL_FLOWS, o.conn_entries,
-		(now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
-	measure_one(b, R_DR_1M, 4, std_svcs[SVC_DR4].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
-	spread_frames(&f, vip);
+	fill_table(MAP_FD(&b->w, xlvs_conns), svc, 0, FILL_FLOWS);
+	check_fill(&b->w, svc);
+	fprintf(stderr, "  filled %u %s flows (xlvs_conns %u entries) in %.1f s\n", FILL_FLOWS,
+		std_svcs[svc].name, o.conn_entries, (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+}
+
+/* A method's established row over the million: NEW_FLOWS filled flows, far apart. */
+static void measure_1m_spread(struct bench *b, const struct method *m)
+{
+	struct frames f;
+	struct row r = { .id = m->m1, .verdict = XDP_TX, .grow = m->grow, .ev = XLVS_EV_CONN_HIT, .f = &f };
+
+	spread_frames(&f, m->svc, NEW_FLOWS, pick_strided, FILL_FLOWS);
 	measure(b, &r);
 	frames_free(&f);
-	check_fill(&b->w, vip);
+	check_fill(&b->w, m->svc);
+}
+
+static void growth_world(struct bench *b)
+{
+	static const enum row_id ids[] = { R_DR_1M, R_DR_1M_SPREAD };
+
+	if (!any_wanted(b, ids, 2))
+		return;
+	growth_open(b, SVC_DR4);
+	measure_one(b, R_DR_1M, 4, std_svcs[SVC_DR4].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
+	measure_1m_spread(b, &methods[0]);
 	world_close(&b->w);
+}
+
+/* The other methods over a million flows of their own, one world each. */
+static void spread_worlds(struct bench *b)
+{
+	size_t i;
+
+	for (i = 1; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (!row_wanted(b, methods[i].m1))
+			continue;
+		growth_open(b, methods[i].svc);
+		measure_1m_spread(b, &methods[i]);
+		world_close(&b->w);
+	}
+}
+
+/* A method's established row over SPREAD_SMALL flows, each made by its first packet (untimed). */
+static void measure_4k_spread(struct bench *b, const struct method *m)
+{
+	struct frames f;
+	struct row r = { .id = m->k4, .verdict = XDP_TX, .grow = m->grow, .ev = XLVS_EV_CONN_HIT, .f = &f };
+	uint32_t j;
+
+	if (!row_wanted(b, r.id))
+		return;
+	spread_frames(&f, m->svc, SPREAD_SMALL, pick_scrambled, SPREAD_SMALL);
+	for (j = 0; j < f.n; j++)
+		run1(b->w.prog_fd, b->w.ifindex, f.buf + (size_t)j * STRIDE, f.len, XDP_TX,
+		     f.len + (uint32_t)m->grow, "spread", j);
+	measure(b, &r);
+	forget_flows(b, &r);
+	frames_free(&f);
+}
+
+/* ---- SYN floods and a full table ------------------------------------------------ */
+
+/* NEW_FLOWS new SYNs to svc: clients 0..32767 of client_flow() on source ports 10000 + 2 * cycle (+1). */
+static void syn_frames(struct frames *f, enum std_svc svc, uint32_t cycle)
+{
+	struct xlvs_flow fl;
+	uint32_t j;
+
+	for (j = 0; j < NEW_FLOWS; j++) {
+		client_flow(j & 0x7fff, svc, &fl);
+		fl.sport = htons((uint16_t)(10000 + 2 * cycle + (j >> 15)));
+		flow_frame(f, j, &fl, TH_SYN);
+	}
+}
+
+/* A flood's frames are renewed, never forgotten: every SYN is of a flow never seen. */
+static void renew_syns(struct bench *b, const struct row *r)
+{
+	syn_frames(r->f, SVC_DR4, ++r->f->cycle);
+}
+
+/* The full table stays full: the frames' flows go, as many fresh established ones come. */
+static void forget_and_refill(struct bench *b, const struct row *r)
+{
+	forget_flows(b, r);
+	fill_table(MAP_FD(&b->w, xlvs_conns), SVC_DR4, FILL_FLOWS + NEW_FLOWS * (r->f->cycle + 1),
+		   FILL_FLOWS + NEW_FLOWS * (r->f->cycle + 2));
+	r->f->cycle++;
+}
+
+/*
+ * SYNs of new flows to SVC_DR4 (Maglev: its ring is stable) while FILL_FLOWS
+ * established flows are in xlvs_conns, which has room for NEW_FLOWS more on
+ * this CPU. Reports how many established flows survive and how the table grew.
+ * guard_rate: xlvs_config.syn_guard_rate during the flood (0: off, the default).
+ */
+static void measure_flood(struct bench *b, struct flood *fd, enum row_id id, uint32_t guard_rate)
+{
+	struct frames f;
+	struct row r = { .id = id,
+			 .verdict = XDP_TX,
+			 .ev = XLVS_EV_CONN_NEW,
+			 .or_guarded = guard_rate != 0,
+			 .f = &f,
+			 .reset = renew_syns,
+			 .calls = b->calls == CALLS_QUICK ? FLOOD_QUICK : FLOOD_SYNS };
+	int conns = MAP_FD(&b->w, xlvs_conns);
+	struct xlvs_config cfg;
+
+	frames_alloc(&f, NEW_FLOWS, true);
+	syn_frames(&f, SVC_DR4, 0);
+	world_get_config(&b->w, &cfg);
+	cfg.syn_guard_rate = guard_rate;
+	world_set_config(&b->w, &cfg);
+	fd->entries_before = count_entries(conns);
+	measure(b, &r);
+	cfg.syn_guard_rate = 0;
+	world_set_config(&b->w, &cfg);
+	fd->syns = b->res[id].calls; /* and the warm-up's one new flow */
+	fd->established = FILL_FLOWS;
+	fd->survived = count_clients(conns, SVC_DR4, FILL_FLOWS);
+	fd->entries_after = count_entries(conns);
+	fd->guard_rate = guard_rate;
+	fd->done = true;
+	fprintf(stderr, "  flood: %llu SYNs, %llu of %u established flows left, entries %llu -> %llu\n",
+		(unsigned long long)fd->syns, (unsigned long long)fd->survived, FILL_FLOWS,
+		(unsigned long long)fd->entries_before, (unsigned long long)fd->entries_after);
+	frames_free(&f);
+}
+
+/*
+ * New flows on a full table: the flood has filled CPU 0's share, so every
+ * insert evicts. Between passes the frames' flows are replaced by as many
+ * fresh established ones, so the table stays full.
+ */
+static void measure_full_table(struct bench *b)
+{
+	struct frames f;
+	struct row r = { .id = R_NEW_FULL,
+			 .verdict = XDP_TX,
+			 .ev = XLVS_EV_CONN_NEW,
+			 .f = &f,
+			 .reset = forget_and_refill };
+	int conns = MAP_FD(&b->w, xlvs_conns);
+	uint64_t n;
+
+	if (!row_wanted(b, r.id))
+		return;
+	new_flow_frames(&f, std_svcs[SVC_DR4].vip);
+	forget_flows(b, &r); /* a flood before may have left some of them */
+	fill_table(conns, SVC_DR4, FILL_FLOWS, FILL_FLOWS + NEW_FLOWS); /* full, whatever came before */
+	n = count_entries(conns);
+	/* an LRU list keeps a few nodes free when it shrinks (PERCPU_FREE_TARGET, kernel/bpf/bpf_lru_list.c) */
+	CHECK(n + FULL_SLACK >= FILL_FLOWS + NEW_FLOWS && n <= FILL_FLOWS + NEW_FLOWS,
+	      "full table: %llu entries, expected %u on this CPU", (unsigned long long)n,
+	      FILL_FLOWS + NEW_FLOWS);
+	measure(b, &r);
+	n = count_entries(conns);
+	CHECK(n <= FILL_FLOWS + NEW_FLOWS, "full table grew to %llu entries", (unsigned long long)n);
+	frames_free(&f);
+}
+
+static void flood_worlds(struct bench *b)
+{
+	if (row_wanted(b, R_SYN_FLOOD) || row_wanted(b, R_NEW_FULL)) {
+		growth_open(b, SVC_DR4);
+		if (row_wanted(b, R_SYN_FLOOD))
+			measure_flood(b, &b->flood[0], R_SYN_FLOOD, 0);
+		measure_full_table(b);
+		world_close(&b->w);
+	}
+	if (row_wanted(b, R_SYN_FLOOD_GUARD)) {
+		growth_open(b, SVC_DR4);
+		measure_flood(b, &b->flood[1], R_SYN_FLOOD_GUARD, GUARD_RATE);
+		world_close(&b->w);
+	}
+}
+
+/* ---- building blocks (tests/bench/blocks.bpf.c) ---------------------------------- */
+
+/* A block over one frame of the hot client flow (CLIENT4 to SVC_DR4). */
+static void measure_block(struct bench *b, enum row_id id, int prog_fd, int grow)
+{
+	struct frames f;
+	struct row r = { .id = id, .verdict = XDP_TX, .grow = grow, .f = &f, .prog_fd = prog_fd };
+
+	one_frame(&f, 4, std_svcs[SVC_DR4].vip);
+	measure(b, &r);
+	frames_free(&f);
+}
+
+/* A lookup block over n of SVC_DR4's clients (all of them in the table), picked by pick. */
+static void measure_block_spread(struct bench *b, enum row_id id, int prog_fd, uint32_t n,
+				 uint32_t (*pick)(uint32_t), uint32_t filled)
+{
+	struct frames f;
+	struct row r = { .id = id, .verdict = XDP_TX, .f = &f, .prog_fd = prog_fd };
+
+	if (!row_wanted(b, id))
+		return;
+	spread_frames(&f, SVC_DR4, n, pick, filled);
+	measure(b, &r);
+	frames_free(&f);
+}
+
+/* The hot flow's key in a table of flows, so the lookup blocks find it. */
+static void put_hot_flow(int fd)
+{
+	struct pkt_spec s = tcp_spec(4, CLIENT4, std_svcs[SVC_DR4].vip, CLIENT_SPORT);
+	struct xlvs_conn c = { .real_id = std_real_id(SVC_DR4, 0) };
+	struct xlvs_flow k;
+
+	spec_flow(&s, &k);
+	CHECK(!bpf_map_update_elem(fd, &k, &c, 0), "hot flow: %s", strerror(errno));
+}
+
+/* The blocks with tables of per_cpu entries on this CPU (as xlvs_conns in the world compared). */
+static struct blocks_bpf *blocks_open(uint32_t per_cpu)
+{
+	struct blocks_bpf *s = blocks_bpf__open();
+
+	CHECK(s, "open blocks: %s", strerror(errno));
+	CHECK(!bpf_map__set_max_entries(s->maps.blk_hash, per_cpu) &&
+		      !bpf_map__set_max_entries(s->maps.blk_lru, per_cpu * possible_cpus()),
+	      "size blocks' tables");
+	CHECK(!blocks_bpf__load(s), "load blocks: %s", strerror(errno));
+	return s;
+}
+
+/* The table's size matters (its bucket array): hot, insert and 4k as in the main world. */
+static void small_blocks(struct bench *b)
+{
+	struct blocks_bpf *s = blocks_open(2 * NEW_FLOWS);
+	int hash = bpf_map__fd(s->maps.blk_hash), lru = bpf_map__fd(s->maps.blk_lru);
+	struct frames f;
+	struct row ins = { .id = R_BLK_LRU_INSERT, .verdict = XDP_TX, .f = &f, .reset = forget_flows };
+
+	measure_block(b, R_BLK_ARRAY, bpf_program__fd(s->progs.blk_array_lookup), 0);
+	measure_block(b, R_BLK_PERCPU, bpf_program__fd(s->progs.blk_percpu_count), 0);
+	measure_block(b, R_BLK_CLOCK, bpf_program__fd(s->progs.blk_clock), 0);
+	measure_block(b, R_BLK_FLOW_HASH, bpf_program__fd(s->progs.blk_flow_hash), 0);
+	measure_block(b, R_BLK_ADJUST_HEAD, bpf_program__fd(s->progs.blk_adjust_head), 20);
+	put_hot_flow(hash);
+	put_hot_flow(lru);
+	measure_block(b, R_BLK_HASH_HOT, bpf_program__fd(s->progs.blk_hash_lookup), 0);
+	measure_block(b, R_BLK_LRU_HOT, bpf_program__fd(s->progs.blk_lru_lookup), 0);
+	/* inserts into a table with room, as new_flow_dr's: the frames' flows go between passes */
+	if (row_wanted(b, R_BLK_LRU_INSERT)) {
+		new_flow_frames(&f, std_svcs[SVC_DR4].vip);
+		ins.prog_fd = bpf_program__fd(s->progs.blk_lru_insert);
+		ins.map_fd = lru;
+		forget_flows(b, &ins);
+		measure(b, &ins);
+		forget_flows(b, &ins);
+		frames_free(&f);
+	}
+	fill_table(hash, SVC_DR4, 0, SPREAD_SMALL);
+	fill_table(lru, SVC_DR4, 0, SPREAD_SMALL);
+	measure_block_spread(b, R_BLK_HASH_4K, bpf_program__fd(s->progs.blk_hash_lookup), SPREAD_SMALL,
+			     pick_scrambled, SPREAD_SMALL);
+	measure_block_spread(b, R_BLK_LRU_4K, bpf_program__fd(s->progs.blk_lru_lookup), SPREAD_SMALL,
+			     pick_scrambled, SPREAD_SMALL);
+	blocks_bpf__destroy(s);
+}
+
+/* The 1M rows with the growth world's table size. */
+static void large_blocks(struct bench *b)
+{
+	struct blocks_bpf *s = blocks_open(FILL_FLOWS + NEW_FLOWS);
+	int hash = bpf_map__fd(s->maps.blk_hash), lru = bpf_map__fd(s->maps.blk_lru);
+
+	fill_table(hash, SVC_DR4, 0, FILL_FLOWS);
+	fill_table(lru, SVC_DR4, 0, FILL_FLOWS);
+	CHECK(count_clients(lru, SVC_DR4, FILL_FLOWS) == FILL_FLOWS, "blk_lru evicted filled flows");
+	measure_block_spread(b, R_BLK_HASH_1M, bpf_program__fd(s->progs.blk_hash_lookup), NEW_FLOWS,
+			     pick_strided, FILL_FLOWS);
+	measure_block_spread(b, R_BLK_LRU_1M, bpf_program__fd(s->progs.blk_lru_lookup), NEW_FLOWS,
+			     pick_strided, FILL_FLOWS);
+	blocks_bpf__destroy(s);
+}
+
+static void blocks_world(struct bench *b)
+{
+	static const enum row_id small[] = { R_BLK_ARRAY,     R_BLK_PERCPU,	 R_BLK_CLOCK,
+					     R_BLK_FLOW_HASH, R_BLK_ADJUST_HEAD, R_BLK_HASH_HOT,
+					     R_BLK_HASH_4K,   R_BLK_LRU_HOT,	 R_BLK_LRU_4K,
+					     R_BLK_LRU_INSERT };
+	static const enum row_id large[] = { R_BLK_HASH_1M, R_BLK_LRU_1M };
+
+	if (any_wanted(b, small, sizeof(small) / sizeof(small[0])))
+		small_blocks(b);
+	if (any_wanted(b, large, 2))
+		large_blocks(b);
 }
 
 /* ---- the main world ------------------------------------------------------------- */
@@ -1038,6 +1548,7 @@ static void main_world(struct bench *b)
 		.conn_entries = 2 * NEW_FLOWS * possible_cpus(),
 		.ring_slots = std_ring_slots() + BUILD_SIZE + SMALL_RING,
 	};
+	size_t i;
 
 	world_open(&b->w, &o);
 	world_std(&b->w);
@@ -1047,15 +1558,25 @@ static void main_world(struct bench *b)
 	measure_one(b, R_IP6IP6, 6, std_svcs[SVC_IP6IP6].vip, XDP_TX, 40, XLVS_EV_CONN_HIT);
 	measure_one(b, R_GUE4, 4, std_svcs[SVC_GUE4].vip, XDP_TX, 28, XLVS_EV_CONN_HIT);
 	measure_one(b, R_GUE6, 6, std_svcs[SVC_GUE6].vip, XDP_TX, 48, XLVS_EV_CONN_HIT);
+	measure_one(b, R_DR6, 6, std_svcs[SVC_DR6].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		measure_4k_spread(b, &methods[i]);
 	measure_new_flows(b, R_NEW, std_svcs[SVC_DR4].vip);
 	measure_schedulers(b);
-	measure_persistence(b);
-	measure_nat(b);
-	install_big_service(b);
-	measure_new_flows(b, R_NEW_4K, BIG_VIP);
-	measure_wlc_many(b);
-	install_extra_services(b);
-	measure_one(b, R_DR_10K, 4, std_svcs[SVC_DR4].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
+	/* with --rows, the setup of rows not selected is skipped too */
+	if (row_wanted(b, R_NEW_PERSIST_HIT) || row_wanted(b, R_NEW_PERSIST_MISS))
+		measure_persistence(b);
+	if (any_wanted(b, nat_rows, sizeof(nat_rows) / sizeof(nat_rows[0])))
+		measure_nat(b);
+	if (row_wanted(b, R_NEW_4K) || row_wanted(b, R_NEW_WLC_256)) {
+		install_big_service(b);
+		measure_new_flows(b, R_NEW_4K, BIG_VIP);
+		measure_wlc_many(b);
+	}
+	if (row_wanted(b, R_DR_10K)) {
+		install_extra_services(b);
+		measure_one(b, R_DR_10K, 4, std_svcs[SVC_DR4].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
+	}
 	world_close(&b->w);
 }
 
@@ -1129,13 +1650,170 @@ static double nat_ratio(const struct bench *b, size_t i)
 
 static void print_nat_ratios(const struct bench *b)
 {
+	bool head = false; /* none with --rows that leave out a pair */
 	size_t i;
 
-	printf("\nNAT against DR, same service, ring and reals (ns above the floor):\n");
-	for (i = 0; i < sizeof(nat_ratios) / sizeof(nat_ratios[0]); i++)
-		if (nat_ratio(b, i) > 0)
-			printf("  %-24s / %-24s %5.2f\n", row_info[nat_ratios[i].row].name,
-			       row_info[nat_ratios[i].dr].name, nat_ratio(b, i));
+	for (i = 0; i < sizeof(nat_ratios) / sizeof(nat_ratios[0]); i++) {
+		if (nat_ratio(b, i) <= 0)
+			continue;
+		if (!head)
+			printf("\nNAT against DR, same service, ring and reals (ns above the floor):\n");
+		head = true;
+		printf("  %-24s / %-24s %5.2f\n", row_info[nat_ratios[i].row].name,
+		       row_info[nat_ratios[i].dr].name, nat_ratio(b, i));
+	}
+}
+
+/* ---- rows against their building blocks ----------------------------------------- */
+
+/*
+ * What each path costs at least in this design: the blocks it uses (read from
+ * bpf/xlvs_lb.bpf.c, conntrack.h, lookup.h, sched.h, forward.h, stats.h). The
+ * arrays are xlvs_config, xlvs_vip_filter, xlvs_reals (+ xlvs_ring for a new
+ * flow); the per-CPU counters are the path's event, xlvs_svc_stats and
+ * xlvs_real_stats. Not in any block: parsing, the entry's last-seen write, MACs,
+ * outer headers (GUE over IPv6: its UDP checksum), the service's 24-byte key.
+ */
+#define BLOCKS_MAX 8
+struct part {
+	enum row_id block;
+	uint8_t n;
+};
+
+#define EST(lru)                                                                                             \
+	{ R_BLK_ARRAY, 3 }, { lru, 1 }, { R_BLK_CLOCK, 1 },                                                  \
+	{                                                                                                    \
+		R_BLK_PERCPU, 3                                                                              \
+	}
+#define ENCAP                                                                                                \
+	{                                                                                                    \
+		R_BLK_ADJUST_HEAD, 1                                                                         \
+	}
+#define NEWFLOW(lru)                                                                                         \
+	{ R_BLK_ARRAY, 4 }, { lru, 1 }, { R_BLK_HASH_HOT, 1 }, { R_BLK_FLOW_HASH, 1 }, { R_BLK_CLOCK, 1 },   \
+		{ R_BLK_LRU_INSERT, 1 },                                                                     \
+	{                                                                                                    \
+		R_BLK_PERCPU, 3                                                                              \
+	}
+
+static const struct composition {
+	enum row_id row;
+	struct part parts[BLOCKS_MAX];
+} compositions[] = {
+	{ R_MISS, { { R_BLK_ARRAY, 2 }, { R_BLK_PERCPU, 1 } } },
+	{ R_DR, { EST(R_BLK_LRU_HOT) } },
+	{ R_DR6, { EST(R_BLK_LRU_HOT) } },
+	{ R_IPIP, { EST(R_BLK_LRU_HOT), ENCAP } },
+	{ R_IP6IP6, { EST(R_BLK_LRU_HOT), ENCAP } },
+	{ R_GUE4, { EST(R_BLK_LRU_HOT), ENCAP } },
+	{ R_GUE6, { EST(R_BLK_LRU_HOT), ENCAP } },
+	{ R_DR_4K, { EST(R_BLK_LRU_4K) } },
+	{ R_DR6_4K, { EST(R_BLK_LRU_4K) } },
+	{ R_IPIP_4K, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_IP6IP6_4K, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_GUE4_4K, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_GUE6_4K, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_DR_1M, { EST(R_BLK_LRU_HOT) } },
+	{ R_DR_1M_SPREAD, { EST(R_BLK_LRU_1M) } },
+	{ R_DR6_1M, { EST(R_BLK_LRU_1M) } },
+	{ R_IPIP_1M, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_IP6IP6_1M, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_GUE4_1M, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_GUE6_1M, { EST(R_BLK_LRU_1M), ENCAP } },
+	/* the lookup that misses is priced as a hit on a table of that size */
+	{ R_NEW, { NEWFLOW(R_BLK_LRU_HOT) } },
+	{ R_NEW_FULL, { NEWFLOW(R_BLK_LRU_1M) } },
+	{ R_SYN_FLOOD, { NEWFLOW(R_BLK_LRU_1M) } },
+};
+
+/* A row's ns above its floor (may be below 0 by noise for the cheapest blocks). */
+static double block_above(const struct bench *b, enum row_id id)
+{
+	return (double)b->res[id].sum_ns / (double)b->res[id].calls -
+	       (double)b->res[id].floor_sum_ns / (double)b->res[id].floor_calls;
+}
+
+/* The sum of a row's blocks; false when the row or one of its blocks was not measured. */
+static bool blocks_sum(const struct bench *b, const struct composition *c, double *sum, char *what,
+		       size_t len)
+{
+	size_t i, off = 0;
+
+	what[0] = 0;
+	*sum = 0;
+	if (!b->res[c->row].done)
+		return false;
+	for (i = 0; i < BLOCKS_MAX && c->parts[i].n; i++) {
+		if (!b->res[c->parts[i].block].done)
+			return false;
+		*sum += block_above(b, c->parts[i].block) * c->parts[i].n;
+		off += (size_t)snprintf(what + off, len - off, "%s%u %s", i ? " + " : "", c->parts[i].n,
+					row_info[c->parts[i].block].name + strlen("block_"));
+		if (off >= len)
+			off = len - 1;
+	}
+	return true;
+}
+
+static void print_compositions(const struct bench *b)
+{
+	char what[256];
+	double sum, above;
+	size_t i;
+	bool head = false;
+
+	for (i = 0; i < sizeof(compositions) / sizeof(compositions[0]); i++) {
+		if (!blocks_sum(b, &compositions[i], &sum, what, sizeof(what)))
+			continue;
+		above = block_above(b, compositions[i].row);
+		if (!head)
+			printf("\nrows against the building blocks they use (ns above the floor):\n"
+			       "%-30s %7s %7s %7s  %s\n",
+			       "row", "above", "blocks", "rest", "blocks used");
+		head = true;
+		printf("%-30s %7.1f %7.1f %7.1f  %s\n", row_info[compositions[i].row].name, above, sum,
+		       above - sum, what);
+	}
+}
+
+static void json_compositions(FILE *f, const struct bench *b)
+{
+	char what[256];
+	double sum, above;
+	size_t i;
+	bool first = true;
+
+	fprintf(f, "  \"compositions\": [");
+	for (i = 0; i < sizeof(compositions) / sizeof(compositions[0]); i++) {
+		if (!blocks_sum(b, &compositions[i], &sum, what, sizeof(what)))
+			continue;
+		above = block_above(b, compositions[i].row);
+		fprintf(f,
+			"%s\n    { \"row\": \"%s\", \"ns_above_floor\": %.1f, \"blocks_ns\": %.1f, \"blocks\": \"%s\" }",
+			first ? "" : ",", row_info[compositions[i].row].name, above, sum, what);
+		first = false;
+	}
+	fprintf(f, "%s],\n", first ? "" : "\n  ");
+}
+
+/* The flood rows' figures: what the SYNs did to the established flows and the table. */
+static void print_floods(const struct bench *b)
+{
+	const struct flood *f;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		f = &b->flood[i];
+		if (!f->done)
+			continue;
+		printf("\n%s: %llu SYNs of new flows to %s:80 (Maglev, stable ring), syn_guard_rate %u\n",
+		       row_info[i ? R_SYN_FLOOD_GUARD : R_SYN_FLOOD].name, (unsigned long long)f->syns,
+		       std_svcs[SVC_DR4].vip, f->guard_rate);
+		printf("  established flows left: %llu of %llu (%.1f%%); xlvs_conns entries %llu before, %llu after\n",
+		       (unsigned long long)f->survived, (unsigned long long)f->established,
+		       100.0 * (double)f->survived / (double)f->established,
+		       (unsigned long long)f->entries_before, (unsigned long long)f->entries_after);
+	}
 }
 
 static void print_table(struct bench *b, const struct utsname *u, const char *date)
@@ -1155,6 +1833,12 @@ static void print_table(struct bench *b, const struct utsname *u, const char *da
 		if (b->res[id].done)
 			print_row(b, id);
 	print_nat_ratios(b);
+	print_compositions(b);
+	print_floods(b);
+	if (!b->build_ns) {
+		printf("\nrun time %.1f s\n", b->wall_s);
+		return;
+	}
 	printf("\nmaglev ring build (userspace xlvs_maglev_build, %u slots):\n", BUILD_SIZE);
 	printf("  %4u reals: %7.3f ms (%.0f ns), mean of %u builds    target <= 1 ms  %s\n", BUILD_REALS,
 	       b->build_ns / 1e6, b->build_ns, b->builds, b->build_ns <= BUILD_TARGET_NS ? "ok" : "over");
@@ -1213,6 +1897,30 @@ static void json_nat_ratios(FILE *f, const struct bench *b)
 	fprintf(f, " },\n");
 }
 
+static void json_floods(FILE *f, const struct bench *b)
+{
+	const struct flood *fl;
+	size_t i;
+	bool first = true;
+
+	fprintf(f, "  \"syn_floods\": [");
+	for (i = 0; i < 2; i++) {
+		fl = &b->flood[i];
+		if (!fl->done)
+			continue;
+		fprintf(f,
+			"%s\n    { \"row\": \"%s\", \"syns\": %llu, \"guard_rate\": %u, \"established\": %llu",
+			first ? "" : ",", row_info[i ? R_SYN_FLOOD_GUARD : R_SYN_FLOOD].name,
+			(unsigned long long)fl->syns, fl->guard_rate, (unsigned long long)fl->established);
+		fprintf(f,
+			", \"established_left\": %llu, \"entries_before\": %llu, \"entries_after\": %llu }",
+			(unsigned long long)fl->survived, (unsigned long long)fl->entries_before,
+			(unsigned long long)fl->entries_after);
+		first = false;
+	}
+	fprintf(f, "%s],\n", first ? "" : "\n  ");
+}
+
 static void json_head(FILE *f, const struct bench *b, const struct utsname *u, const char *date)
 {
 	fprintf(f, "{\n  \"date\": ");
@@ -1234,6 +1942,8 @@ static void json_head(FILE *f, const struct bench *b, const struct utsname *u, c
 	fprintf(f, "  \"ring_build_4096_reals_ms\": %.4f,\n", b->build_big_ns / 1e6);
 	fprintf(f, "  \"run_time_s\": %.1f,\n", b->wall_s);
 	json_nat_ratios(f, b);
+	json_floods(f, b);
+	json_compositions(f, b);
 }
 
 static void write_json(const struct bench *b, const struct utsname *u, const char *date)
@@ -1259,11 +1969,14 @@ static void write_json(const struct bench *b, const struct utsname *u, const cha
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s [--json PATH] [--calls N] [--quick]\n"
+		"usage: %s [--json PATH] [--calls N] [--quick] [--rows PATTERNS] [--list]\n"
 		"  BPF_PROG_RUN benchmark of the xlvs director (run as root; see docs/bench.md)\n"
 		"  --json PATH  also write the results as JSON to PATH\n"
 		"  --calls N    measured calls per row (default %d, at least %d)\n"
 		"  --quick      %d calls per row and %d ring builds, for a smoke run\n"
+		"  --rows PATTERNS  only the rows whose names match one of these comma-separated\n"
+		"               shell patterns (the floor always runs; no ring build)\n"
+		"  --list       print every row's name and exit\n"
 		"  -h, --help   this text\n"
 		"exit: 0 done (missed targets are reported, not failed), 1 usage error,\n"
 		"      2 setup failure or a wrong verdict\n",
@@ -1276,6 +1989,8 @@ static void parse_args(struct bench *b, int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "calls", required_argument, NULL, 'c' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "rows", required_argument, NULL, 'r' },
+		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1302,6 +2017,13 @@ static void parse_args(struct bench *b, int argc, char **argv)
 			b->calls = CALLS_QUICK;
 			b->builds = BUILDS_QUICK;
 			break;
+		case 'r':
+			b->rows = optarg;
+			break;
+		case 'l':
+			for (c = 0; c < R_MAX; c++)
+				printf("%s\n", row_info[c].name);
+			exit(0);
 		case 'h':
 			usage(stdout, argv[0]);
 			exit(0);
@@ -1312,6 +2034,12 @@ static void parse_args(struct bench *b, int argc, char **argv)
 	}
 	if (optind < argc) {
 		usage(stderr, argv[0]);
+		exit(1);
+	}
+	for (c = 0; b->rows && c < R_MAX && !row_wanted(b, (enum row_id)c); c++)
+		;
+	if (c == R_MAX) {
+		fprintf(stderr, "%s: --rows '%s' matches no row (--list shows them)\n", argv[0], b->rows);
 		exit(1);
 	}
 	if (calls)
@@ -1362,9 +2090,15 @@ int main(int argc, char **argv)
 	b.floor_fd = bpf_program__fd(b.floor->progs.xlvs_floor);
 
 	main_world(&b);
-	fprintf(stderr, "  maglev build %u x %u reals, %u times\n", BUILD_SIZE, BUILD_REALS, b.builds);
-	b.build_ns = time_builds(BUILD_REALS, b.builds);
+	if (!b.rows) {
+		fprintf(stderr, "  maglev build %u x %u reals, %u times\n", BUILD_SIZE, BUILD_REALS,
+			b.builds);
+		b.build_ns = time_builds(BUILD_REALS, b.builds);
+	}
 	growth_world(&b);
+	spread_worlds(&b);
+	flood_worlds(&b);
+	blocks_world(&b);
 	b.res[R_FLOOR].p50_ns = hist_median(b.floor_hist);
 	b.res[R_FLOOR].done = true;
 	b.wall_s = (now_ns(CLOCK_MONOTONIC) - t0) / 1e9;

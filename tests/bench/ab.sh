@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make bench BASE=<commit>`: the packet bench of another commit (A, the base) against this
+# tree's (B, current) in one run, on one machine, interleaved, rows matched by name
+# (docs/bench.md, "A/B against another commit").
+#
+# The base is exported with `git archive` into $BUILD/base-<sha>/src and built there with its
+# own Makefile into its own build dir (kept, so a second run reuses it). Both benches are then
+# run alternately, ROUNDS times, in the order A B, B A, A B... so slow drift hits both alike:
+#   - per row, when both benches have --list and --rows: A row, B row, next row...;
+#   - otherwise (older benches) whole runs: A, B, B, A, ...
+# Each run writes its own JSON ($BUILD/ab/); the summary (per row: mean ns above the floor of
+# A and B over the rounds, their range, B/A) goes to stdout and $BUILD/bench-ab.json.
+# BENCH_ARGS are passed to both (e.g. --quick). ROWS (comma-separated shell patterns of row
+# names, as the bench's --rows) limits the rows: per row, both run only those; whole runs, the
+# current bench gets --rows and the summary keeps only matching rows. Exit 0 done, 1 usage,
+# 2 build or run failure.
+set -eu -o pipefail
+BUILD=${BUILD:-build}
+BASE=${BASE:-}
+ROUNDS=${ROUNDS:-3}
+BENCH_ARGS=${BENCH_ARGS:-}
+OUT=${OUT:-$BUILD/bench-ab.json}
+ROWS=${ROWS:-}
+CUR=$BUILD/bench/xlvs-bench
+
+die() { echo "bench-ab: $1" >&2; exit "${2:-2}"; }
+[ -n "$BASE" ] || die "BASE=<commit> is required" 1
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS wants a positive number, got '$ROUNDS'" 1
+[ -x "$CUR" ] || die "$CUR not built (make all)"
+sha=$(git rev-parse --verify --quiet "$BASE^{commit}") || die "BASE '$BASE' is not a commit" 1
+short=${sha:0:12}
+dir=$BUILD/base-$short
+base_bench=$dir/src/build/bench/xlvs-bench
+
+build_base() {
+	[ -x "$base_bench" ] && return 0
+	echo "bench-ab: building $short's bench in $dir/src" >&2
+	rm -rf "$dir"
+	mkdir -p "$dir/src"
+	git archive "$sha" | tar -x -C "$dir/src"
+	# Its own Makefile, its own build dir; only the bench and what it needs.
+	nice make -C "$dir/src" -j2 BUILD=build build/bench/xlvs-bench >"$dir/build.log" 2>&1 ||
+		{ tail -20 "$dir/build.log" >&2; die "building $short failed (log: $dir/build.log)"; }
+	[ -x "$base_bench" ] || die "$short's Makefile did not produce build/bench/xlvs-bench"
+}
+
+# Both benches must know --list and --rows for the per-row interleaving.
+has_rows() { "$1" --help 2>&1 | grep -q -- '--rows'; }
+
+# Whether a row name matches ROWS (every name without ROWS).
+selected() {
+	local p
+	[ -z "$ROWS" ] && return 0
+	IFS=, read -ra pats <<<"$ROWS"
+	for p in "${pats[@]}"; do
+		# shellcheck disable=SC2053 # p is a pattern
+		[[ -n "$p" && "$1" == $p ]] && return 0
+	done
+	return 1
+}
+
+build_base
+mkdir -p "$BUILD/ab"
+rm -f "$BUILD"/ab/*.json
+if has_rows "$base_bench" && has_rows "$CUR"; then
+	method=per-row
+	# Rows both have, in the current bench's order, the floor excluded (every run measures it).
+	rows=()
+	while read -r name; do
+		selected "$name" && rows+=("$name")
+	done < <(grep -Fxf <("$base_bench" --list) <("$CUR" --list) | grep -vx floor)
+	[ "${#rows[@]}" -gt 0 ] || die "the two benches have no row in common${ROWS:+ matching $ROWS}"
+else
+	method=whole-run
+	rows=("")
+fi
+echo "bench-ab: A = $short (base), B = current tree; $method interleaving, $ROUNDS rounds" >&2
+
+run() { # run A|B ROUND ROW
+	local bin=$base_bench sel=()
+	[ "$1" = B ] && bin=$CUR
+	[ -n "$3" ] && sel=(--rows "$3")
+	[ -z "$3" ] && [ "$1" = B ] && [ -n "$ROWS" ] && sel=(--rows "$ROWS")
+	echo "bench-ab: round $2 $1${3:+ $3}" >&2
+	# shellcheck disable=SC2086 # BENCH_ARGS is a list of options
+	"$bin" $BENCH_ARGS "${sel[@]}" --json "$BUILD/ab/$1-$2-${3:-all}.json" >/dev/null ||
+		die "$1 ($bin) failed in round $2"
+}
+
+for ((r = 1; r <= ROUNDS; r++)); do
+	for row in "${rows[@]}"; do
+		if ((r % 2)); then run A "$r" "$row" && run B "$r" "$row"; else run B "$r" "$row" && run A "$r" "$row"; fi
+	done
+done
+
+# Per row: the mean over the rounds of each side's ns above the floor, its min and max, B/A.
+for f in "$BUILD"/ab/*.json; do
+	jq -c --arg side "$(basename "$f" | cut -c1)" '. + { side: $side }' "$f"
+done | jq -s --argjson order "$("$CUR" --list | jq -R . | jq -s .)" --argjson keep "$(for n in $(jq -r '.rows[].name' "$BUILD"/ab/B-*.json | sort -u); do
+	selected "$n" && echo "$n"; done | jq -R . | jq -s .)" --arg base "$sha" --arg method "$method" --argjson rounds "$ROUNDS" '
+	. as $all
+	| def runs($s): [$all[] | select(.side == $s)];
+	def names($s): [runs($s)[] | .rows[].name];
+	def stats($s; $n): [runs($s)[] | .rows[] | select(.name == $n) | .ns_above_floor]
+		| { mean: (add / length), min: min, max: max, runs: length };
+	def mean: add / length;
+	(names("A") | unique) as $an
+	| { base: $base, method: $method, rounds: $rounds, date: (now | todate),
+	    floor_ns: { A: ([runs("A")[] | .floor_ns] | mean), B: ([runs("B")[] | .floor_ns] | mean) },
+	    rows: [ $order[] | select(. != "floor") | select(IN($keep[])) | select(IN($an[]))
+		    | { name: ., A: stats("A"; .), B: stats("B"; .) }
+		    | .ratio = (if .A.mean > 0 then .B.mean / .A.mean else null end) ],
+	    only_A: ($an - names("B")), only_B: ((names("B") | unique) - $an) }
+' >"$OUT"
+
+jq -r '
+	"A/B: A = \(.base[0:12]) (base), B = current; \(.method) interleaving, \(.rounds) rounds",
+	"ns above the floor, mean of the rounds [min-max]; floor A \(.floor_ns.A * 10 | round / 10) ns, B \(.floor_ns.B * 10 | round / 10) ns",
+	"",
+	(["row", "A (base)", "B (current)", "B/A"] | @tsv),
+	(.rows[] | [.name,
+		"\(.A.mean * 10 | round / 10) [\(.A.min)-\(.A.max)]",
+		"\(.B.mean * 10 | round / 10) [\(.B.min)-\(.B.max)]",
+		(if .ratio then (.ratio * 100 | round / 100 | tostring) else "-" end)] | @tsv),
+	"",
+	"only in A: \(.only_A | join(", ") | if . == "" then "-" else . end)",
+	"only in B: \(.only_B | join(", ") | if . == "" then "-" else . end)"
+' "$OUT" | awk -F'\t' 'NF == 4 { printf "%-32s %-22s %-22s %s\n", $1, $2, $3, $4; next } { print }'
+echo "bench-ab: written $OUT" >&2
