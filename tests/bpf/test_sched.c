@@ -976,3 +976,50 @@ Test(sched, locality_default_expiry)
 	put_entry(&r, (uint32_t)j.now, hz);
 	cr_expect_eq(new_flow(CLIENT4, 6101), 0, "a day idle: wlc's A");
 }
+
+/*
+ * Schedulers pick before the forwarding method matters: with nat reals wlc
+ * still goes by the counts, the flow is counted for its real and remembered
+ * with its reply entry (bpf/nat.h), and the packet leaves for that real's
+ * address and own port.
+ */
+Test(sched, wlc_with_nat_reals)
+{
+	static const uint32_t weights[NREALS] = { 1, 1, 1 };
+	struct pkt_spec p = { .family = 4,
+			      .proto = IPPROTO_TCP,
+			      .src = CLIENT4,
+			      .dst = VIP,
+			      .sport = 40100,
+			      .dport = 80,
+			      .tcp_flags = TH_SYN,
+			      .seq = 7 };
+	struct xlvs_flow rev = { .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	struct xlvs_nat_rev v;
+	struct xlvs_real r;
+	uint32_t dst;
+	size_t out_len;
+	int i;
+
+	install(XLVS_SCHED_WLC, 0, weights, 3);
+	for (i = 0; i < 3; i++) {
+		world_get_real(&w, REAL0 + (uint32_t)i, &r);
+		r.fwd = XLVS_FWD_NAT;
+		r.port = htons(8080);
+		world_set_real(&w, REAL0 + (uint32_t)i, &r);
+	}
+	set_load(0, (struct load){ 2, 0 });
+	set_load(1, (struct load){ 1, 0 });
+	set_load(2, (struct load){ 3, 0 });
+	cr_assert_eq(world_run(&w, in, pkt_build(&p, in), out, &out_len), XDP_TX);
+	memcpy(&dst, out + 14 + 16, 4); /* the IPv4 destination */
+	parse_addr(4, real_addrs[1], rev.src);
+	cr_expect_eq(dst, rev.src[0], "the packet goes to real B, the least loaded");
+	cr_expect_eq(get_load(1).inactive, 1, "the SYN counted for real B");
+	parse_addr(4, CLIENT4, rev.dst);
+	rev.sport = htons(8080);
+	rev.dport = htons(40100);
+	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_nat), &rev, &v), 0, "no reply entry for real B");
+	cr_expect_eq(v.real_id, REAL0 + 1);
+}
