@@ -200,6 +200,31 @@ static void oracle_flow(const uint8_t *in, const struct fz_ip *ip, struct oflow 
 		f->dport = fz_get16(l4 + 2);
 }
 
+/*
+ * nat (the standard world's real keeps the port): the destination becomes the
+ * real's address, the source stays, the length stays, and checksums valid on
+ * the way in are valid on the way out (incremental updates, checked here by
+ * the oracle's full recomputation).
+ */
+static void check_nat(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len,
+		      const struct fz_ip *ip, const struct xlvs_real *r, bool icmp_err)
+{
+	size_t alen = ip->family == 4 ? 4 : 16;
+	size_t src = ip->off + (ip->family == 4 ? 12 : 8), dst = src + alen, l4 = ip->off + ip->hlen;
+	struct fz_ip o;
+
+	FZ_ASSERT(out_len == in_len, "nat keeps the length");
+	FZ_ASSERT(!memcmp(out + dst, r->addr, alen), "nat: destination is not the real's address");
+	FZ_ASSERT(!memcmp(out + src, in + src, alen), "nat changed the source");
+	if (!icmp_err && l4 + 4 <= in_len)
+		FZ_ASSERT(!memcmp(out + l4, in + l4, 4),
+			  "nat changed the ports (the real has none of its own)");
+	fz_ip_parse(out, out_len, ip->off, ip->family, &o);
+	FZ_ASSERT(o.ok, "nat: the output datagram is malformed");
+	FZ_ASSERT(!ip->hdr_csum_ok || o.hdr_csum_ok, "nat: IPv4 header checksum invalid (input valid)");
+	FZ_ASSERT(!ip->l4_csum_ok || o.l4_csum_ok, "nat: transport checksum invalid (input valid)");
+}
+
 static const char *fwd_name(uint8_t fwd)
 {
 	return fwd < XLVS_FWD_MAX ? xlvs_fwd_names[fwd] : "?";
@@ -384,6 +409,8 @@ static void check_forwarded(const uint8_t *in, size_t in_len, const uint8_t *out
 	if (r->fwd == XLVS_FWD_DR) {
 		FZ_ASSERT(out_len == in_len, "DR keeps the length");
 		FZ_ASSERT(!memcmp(out + 12, in + 12, in_len - 12), "DR changes only the MACs");
+	} else if (r->fwd == XLVS_FWD_NAT) {
+		check_nat(in, in_len, out, out_len, ip, r, f.icmp_err);
 	} else {
 		FZ_ASSERT(r->fwd == XLVS_FWD_TUN || r->fwd == XLVS_FWD_GUE, "forwarded by %s",
 			  fwd_name(r->fwd));
