@@ -41,6 +41,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_ring SEC(".maps");
 
+/* Ring-state slots' previous owners (abi.h struct xlvs_slot_prev): sized as xlvs_ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_slot_prev);
+	__uint(max_entries, XLVS_RING_SLOTS_DEFAULT);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_ring_prev SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);

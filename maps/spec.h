@@ -114,6 +114,20 @@ struct xlvs_svc_health {
 	char notify_quorum[XLVS_NOTIFY_CMD];
 };
 
+/*
+ * How a service remembers flows (docs/architecture.md, "Ring state"):
+ *   auto   ring where it can be (maglev or mh, TCP, not persistent, no nat or
+ *          fullnat real), table otherwise: the default
+ *   ring   only flows on ring slots that changed owner get an entry
+ *          (XLVS_SVC_F_RING_STATE); an error where it cannot be
+ *   table  every flow gets an entry, as IPVS
+ */
+enum xlvs_flow_state {
+	XLVS_FLOW_STATE_AUTO = 0,
+	XLVS_FLOW_STATE_RING,
+	XLVS_FLOW_STATE_TABLE,
+};
+
 struct xlvs_svc_spec {
 	struct xlvs_addr vip;
 	uint8_t proto;	    /* IPPROTO_TCP / IPPROTO_UDP */
@@ -127,6 +141,8 @@ struct xlvs_svc_spec {
 	uint32_t persist_s;	 /* persistence timeout, s (ipvsadm -p); 0 = not persistent */
 	uint8_t persist_plen;	 /* client prefix a template covers (ipvsadm -M); 0 = the whole address */
 	uint32_t sched_expire_s; /* lblc, lblcr: s an idle destination keeps its reals; 0 = 24 h */
+	uint8_t flow_state;	 /* enum xlvs_flow_state */
+	uint32_t ring_window_s;	 /* ring: s a changed slot's previous owner is kept; 0 = the tcp timeout */
 	size_t nr_reals;
 	struct xlvs_real_spec *reals;
 	struct xlvs_svc_health *health; /* owned; NULL: no health checks */

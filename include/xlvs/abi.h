@@ -113,6 +113,13 @@ enum xlvs_timeout {
 #define XLVS_SVC_F_SCHED_FALLBACK (1u << 1)	/* sh, dh, mh: a weight-0 real's bucket tries others */
 #define XLVS_SVC_F_SCHED_PORT	(1u << 2)	/* sh, mh: hash the source port with the address */
 #define XLVS_SVC_F_SCHED_MASK	(XLVS_SVC_F_SCHED_FALLBACK | XLVS_SVC_F_SCHED_PORT)
+/*
+ * flow_state ring (maglev and mh only; set by xlvsd, never by a user bit): a
+ * flow whose ring slot has not changed since it began goes to the slot's
+ * owner with no connection-table lookup; only flows on changed slots are
+ * looked up and recorded (bpf/ring.h, docs/architecture.md "Ring state").
+ */
+#define XLVS_SVC_F_RING_STATE	(1u << 3)
 #define XLVS_SCHED_FALLBACK_TRIES 16	/* buckets a fallback tries (IPVS: every bucket) */
 #define XLVS_LEAST_MAX_REALS	256	/* lc, wlc, sed, nq: reals one new flow's scan weighs */
 
@@ -206,7 +213,11 @@ enum xlvs_drop_reason {
 	X(SNAT_REUSED,		"snat_port_reused")			\
 	X(SNAT_RETRY,		"snat_port_retry")			\
 	X(HC_STEERED,		"hc_steered")				\
-	X(HC_MARK_STALE,	"hc_mark_stale")
+	X(HC_MARK_STALE,	"hc_mark_stale")				\
+	X(RING_STABLE_SLOW,	"ring_owner_unusable")			\
+	X(RING_CHANGED_HIT,	"ring_changed_conn_hit")		\
+	X(RING_PREV_OWNER,	"ring_prev_owner")			\
+	X(RING_NEW_OWNER,	"ring_new_owner")
 
 #define XLVS_X_ENUM(id, name) XLVS_EV_##id,
 enum xlvs_event {
@@ -363,7 +374,32 @@ XLVS_ABI_SIZE(struct xlvs_lblcr_set, 76);
 
 /* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size).
  * The slice is the scheduler's table (maps/schedtab.h): maglev and mh a Maglev ring, sh and dh
- * IPVS's weighted buckets, rr and wrr their sequence repeated over the whole slice. */
+ * IPVS's weighted buckets, rr and wrr their sequence repeated over the whole slice.
+ * In a ring-state service's slice (XLVS_SVC_F_RING_STATE) a slot whose owner changed carries
+ * XLVS_SLOT_CHANGED with the id, and xlvs_ring_prev[slot] says who owned it before. An empty
+ * slot (XLVS_REAL_NONE) counts as changed. xlvs_slot_real() gives the id either way. */
+#define XLVS_SLOT_CHANGED	(1u << 31)
+
+static inline __u32 xlvs_slot_real(__u32 v)
+{
+	return v == XLVS_REAL_NONE ? v : v & ~XLVS_SLOT_CHANGED;
+}
+
+/*
+ * xlvs_ring_prev: ARRAY slot -> struct xlvs_slot_prev, sized as xlvs_ring. Written
+ * (before the slot) when a ring-state slot changes owner: the owner before the change,
+ * kept while the slot changes again within the window (its oldest previous owner),
+ * and until when (jiffies) a packet without an entry may still be a flow that began
+ * before the change. until 0: no previous owner. xlvsd clears XLVS_SLOT_CHANGED
+ * once until has passed and no unexpired entry of the slot names another real.
+ */
+struct xlvs_slot_prev {
+	__u32 real_id;		/* with real_gen: the exact real, as in struct xlvs_conn */
+	__u32 real_gen;
+	__u32 until;		/* low 32 bits of jiffies; 0 = none (a real stamp is never 0) */
+	__u32 pad;
+};
+XLVS_ABI_SIZE(struct xlvs_slot_prev, 16);
 
 /*
  * xlvs_vip_filter: ARRAY word -> __u64, a one-hash Bloom filter of VIP addresses:

@@ -92,6 +92,19 @@ XLVS_INLINE __u32 xlvs_sched_hash(const __be32 *a, __u8 family, __be16 port, __u
 	return xlvs_hash_final(h ^ offset * 0x9e3779b9u);
 }
 
+/*
+ * The hash whose ring slot (hash % ring_size) a ring-state service's flow
+ * belongs to: the flow hash for maglev, the source (and port with mh-port)
+ * for mh, as the scheduler's first bucket. The data path and xlvsd's sweep
+ * (which clears changed slots) must agree, hence one function.
+ */
+XLVS_INLINE __u32 xlvs_ring_slot_hash(__u8 sched, __u32 svc_flags, const struct xlvs_flow *f, __u32 flow_hash)
+{
+	if (sched != XLVS_SCHED_MH)
+		return flow_hash;
+	return xlvs_sched_hash(f->src, f->family, svc_flags & XLVS_SVC_F_SCHED_PORT ? f->sport : 0, 0);
+}
+
 /* GUE outer source port: from the flow hash, in 49152..65535 so reals spread flows over RX queues. */
 XLVS_INLINE __u16 xlvs_gue_sport(__u32 hash)
 {
