@@ -8,6 +8,7 @@ set -u
 . "$(dirname "$0")/sched.sh"
 . "$(dirname "$0")/hc.sh"
 . "$(dirname "$0")/nat.sh"
+. "$(dirname "$0")/ring.sh"
 
 XLVSD=$BUILD/xlvsd
 XLVS=$BUILD/xlvs
@@ -1240,6 +1241,9 @@ main() {
 	scenario "fault: SYN flood of new flows while uploads stream, SYN guard on ($FLOOD_SYNS) and off ($FLOOD_SYNS_OFF)" s_syn_flood
 	scenario "fault: pins removed under a running xlvsd are restored" s_fault_pins_removed
 	scenario "fault: the interface deleted and created again is re-attached" s_fault_iface_recreated
+
+	scenario "ring state: held connections survive a real added, a weight changed, a real drained and back" s_ring_changes
+	scenario "ring state: a SYN flood on a stable ring leaves the connection table and held connections alone" s_ring_flood
 
 	scenario "no sanitizer report in xlvsd's logs" s_sanitizer_reports
 
