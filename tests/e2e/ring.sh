@@ -148,7 +148,7 @@ ring_finish() {
 ring_new() {
 	local i out c=(0 0 0)
 	for i in $(seq "$1"); do
-		out=$(in_ns "$NS_CL" socat -T 2 - TCP4:$VIP4:$RING_PORT </dev/null) || fail "new connection $i failed"
+		out=$(in_ns "$NS_CL" socat -t 3 -T 3 - TCP4:$VIP4:$RING_PORT </dev/null) || fail "new connection $i failed"
 		case $out in real[123]) c[${out#real} - 1]=$((c[${out#real} - 1] + 1));; *) fail "new connection $i: '$out'";; esac
 	done
 	echo "${c[*]}"
@@ -168,7 +168,7 @@ ring_tally() { echo "real1 $(grep -c " ${REAL4[0]}$" <<<"$1"), real2 $(grep -c "
 # a third of the slots to a third real; client ports and hashes are fixed, so this is no luck);
 # new connections reach the added real; a drained real's connections are all recorded.
 s_ring_changes() {
-	local n prev0 prev1 counts greeted on2 e
+	local n prev0 prev1 counts greeted on2 e out
 	ring_up 0
 	ring_config "${REAL4[0]}:1" "${REAL4[1]}:1"
 	ring_hold_all
@@ -183,7 +183,7 @@ s_ring_changes() {
 	echo "   stable ring: no entries (the held connections and 10 new ones: $counts)"
 
 	prev0=$(ring_event ring_prev_owner)
-	xlvs real add "$VIP4:$RING_PORT" "${REAL4[2]}" weight 1 >/dev/null || fail "real add refused"
+	out=$(xlvs real add "$VIP4:$RING_PORT" "${REAL4[2]}" weight 1 2>&1) || fail "real add refused: $out"
 	ring_alive "real added"
 	prev1=$(ring_event ring_prev_owner)
 	n=$(ring_entries_true "real added") || exit 1
@@ -194,18 +194,18 @@ s_ring_changes() {
 	echo "   (a) 30 new connections: $counts (real1..3)"
 	[ "$(cut -d' ' -f3 <<<"$counts")" -gt 0 ] || fail "(a) no new connection reached the added real ($counts)"
 
-	xlvs real set-weight "$VIP4:$RING_PORT" "${REAL4[0]}" 3 >/dev/null || fail "set-weight refused"
+	out=$(xlvs real set-weight "$VIP4:$RING_PORT" "${REAL4[0]}" 3 2>&1) || fail "set-weight refused: $out"
 	ring_alive "weight changed"
 	n=$(ring_entries_true "weight changed") || exit 1
 	echo "   (b) real1 at weight 3: $n held connections recorded, ring_prev_owner +$(($(ring_event ring_prev_owner) - prev1))"
 
 	on2=$(grep -c " ${REAL4[1]}$" <<<"$greeted")
-	xlvs real set-weight "$VIP4:$RING_PORT" "${REAL4[1]}" 0 >/dev/null || fail "set-weight 0 refused"
+	out=$(xlvs real set-weight "$VIP4:$RING_PORT" "${REAL4[1]}" 0 2>&1) || fail "set-weight 0 refused: $out"
 	ring_alive "real2 drained"
 	e=$(ring_entries) || exit 1
 	n=$(grep -c " ${REAL4[1]}$" <<<"$e")
 	[ "$n" = "$on2" ] || fail "(c) real2 drained: $n of its $on2 held connections recorded, want all: $(tr '\n' ';' <<<"$e")"
-	xlvs real set-weight "$VIP4:$RING_PORT" "${REAL4[1]}" 1 >/dev/null || fail "set-weight 1 refused"
+	out=$(xlvs real set-weight "$VIP4:$RING_PORT" "${REAL4[1]}" 1 2>&1) || fail "set-weight 1 refused: $out"
 	ring_alive "real2 back"
 	n=$(ring_entries_true "real2 back") || exit 1
 	echo "   (c) real2 drained: its $on2 held connections all recorded; back at weight 1: $n recorded"
