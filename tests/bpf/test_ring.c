@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -507,8 +508,6 @@ static void run_row(const struct ring_row *row)
 	int verdict, got;
 	int64_t conns;
 
-	world_close(&w);
-	setup();
 	spec_flow(&fs, &f);
 	install(row, &f);
 	if (row->entry != NO)
@@ -530,10 +529,25 @@ static void run_row(const struct ring_row *row)
 			     row->conns);
 }
 
-Test(ring, table)
-{
-	size_t i;
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
 
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		run_row(&rows[i]);
+static void free_params(struct criterion_test_params *p)
+{
+	cr_free(p->params);
+}
+
+/* Each row in a fresh process with a fresh world (the suite's init); rows passed by index. */
+ParameterizedTestParameters(ring, table)
+{
+	size_t *idx = cr_malloc(sizeof(*idx) * NROWS), i;
+
+	for (i = 0; i < NROWS; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, NROWS, free_params);
+}
+
+ParameterizedTest(size_t *i, ring, table)
+{
+	cr_log_info("row %zu: %s", *i, rows[*i].name);
+	run_row(&rows[*i]);
 }
