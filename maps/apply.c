@@ -189,6 +189,8 @@ static int delete_service(struct writer *w, const struct splan *sp)
 
 	err = bpf_map_delete_elem(w->m->services, &sp->key);
 	if (!err)
+		err = xlvs_maps_svc_changed(w->m);
+	if (!err)
 		w->st->services_removed++;
 	else if (err != -ENOENT)
 		return err;
@@ -349,6 +351,8 @@ static int write_entry(struct writer *w, const struct splan *sp)
 	if (sp->cur && !memcmp(sp->cur, &sp->entry, sizeof(sp->entry)))
 		return 0;
 	err = bpf_map_update_elem(w->m->services, &sp->key, &sp->entry, BPF_ANY);
+	if (!err)
+		err = xlvs_maps_svc_changed(w->m);
 	if (err)
 		return err;
 	if (sp->cur)

@@ -62,6 +62,11 @@ void xlvs_maps_close(struct xlvs_maps *m);
  * is: xlvs_apply() sets it with the nat/fullnat reals it writes.
  */
 int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g);
+/*
+ * After any change to xlvs_services: bump xlvs_config.svc_gen, so no CPU's
+ * service cache (abi.h struct xlvs_svc_cached) serves the old entry again.
+ */
+int xlvs_maps_svc_changed(struct xlvs_maps *m);
 int xlvs_maps_get_config(struct xlvs_maps *m, struct xlvs_config *cfg);
 /* The fullnat pool as the data path indexes it (xlvs_conn.snat_idx); unused slots: family 0. */
 int xlvs_snat_pool_read(struct xlvs_maps *m, struct xlvs_addr pool[XLVS_SNAT_POOL_MAX]);
