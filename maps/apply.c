@@ -405,7 +405,8 @@ static int write_ring_state(struct writer *w, const struct splan *sp)
 	int err = ring_clock(w);
 
 	if (!err && !sp->fresh_slice)
-		err = slice_read(w, w->m->ring, sizeof(*w->ring_old), e->ring_base, e->ring_size, w->ring_old);
+		err = slice_read(w, w->m->ring, sizeof(*w->ring_old), e->ring_base, e->ring_size,
+				 w->ring_old);
 	if (!err)
 		err = slice_read(w, w->m->ring_prev, sizeof(*w->prev_old), e->ring_base, e->ring_size,
 				 w->prev_old);

@@ -233,7 +233,7 @@ struct xlvs_sweep {
 	bool counting;	   /* the pass in progress counts */
 	struct conn_clock clock;
 	struct load_map load;
-	struct tally *tally; /* by real id */
+	struct tally *tally;	 /* by real id */
 	struct ring_sweep *ring; /* ring-state slots the pass in progress may unflag */
 	struct xlvs_flow keys[SWEEP_CHUNK];
 	struct xlvs_conn vals[SWEEP_CHUNK];
@@ -362,7 +362,8 @@ static int sweep_chunk(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t n, st
 		} else {
 			if (s->counting)
 				tally_one(s, &s->keys[i], &s->vals[i]);
-			ring_sweep_note(s->ring, &s->keys[i], &s->vals[i], entry_real(&s->clock, &s->vals[i]));
+			ring_sweep_note(s->ring, &s->keys[i], &s->vals[i],
+					entry_real(&s->clock, &s->vals[i]));
 		}
 	}
 	st->expired += nd;

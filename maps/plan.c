@@ -577,7 +577,8 @@ static const char *ring_obstacle(const struct xlvs_svc_spec *s, char *buf, size_
 	size_t i;
 
 	if (s->sched != XLVS_SCHED_MAGLEV && s->sched != XLVS_SCHED_MH) {
-		snprintf(buf, size, "the %s scheduler is not a function of the flow (ring needs maglev or mh)",
+		snprintf(buf, size,
+			 "the %s scheduler is not a function of the flow (ring needs maglev or mh)",
 			 s->sched < XLVS_SCHED_MAX ? xlvs_sched_names[s->sched] : "unknown");
 		return buf;
 	}
@@ -623,7 +624,8 @@ int xlvs_svc_flow_state(const struct xlvs_svc_spec *s, char *why, size_t size)
 			return -EINVAL;
 		}
 		snprintf(why, size, "flow_state: ring%s",
-			 s->proto == IPPROTO_UDP ? " (udp: a drained or down real's flows move at once)" : "");
+			 s->proto == IPPROTO_UDP ? " (udp: a drained or down real's flows move at once)"
+						 : "");
 		return XLVS_FLOW_STATE_RING;
 	}
 	if (!no && s->proto != IPPROTO_TCP)

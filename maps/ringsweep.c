@@ -7,8 +7,8 @@
  *   owner's window is over (until passed, or 0) are the candidates;
  * - every unexpired entry the pass reads whose real is of a ring-state service
  *   holds the candidate its flow maps to (xlvs_ring_slot_hash(), as the data
- *   path) if it names another real than the slot's owner: that flow still
- *   needs the lookup a changed slot makes;
+ *   path, from the entry's key and hash) if it names another real than the
+ *   slot's owner: that flow still needs the lookup a changed slot makes;
  * - at the pass's end, a candidate not held whose slot and previous owner
  *   are still as they were is written back as its bare owner.
  * A slot whose window ends during a pass waits for the next pass: an entry
@@ -91,7 +91,8 @@ static uint32_t cand_from(const struct ring_sweep *r, uint32_t slot)
  * at a time, into r->vals / r->prevs; fn sees each chunk.
  */
 static int slice_walk(struct xlvs_maps *m, struct ring_sweep *r, uint32_t first, uint32_t n,
-		      int (*fn)(struct xlvs_maps *m, struct ring_sweep *r, uint32_t first, uint32_t n, void *ctx),
+		      int (*fn)(struct xlvs_maps *m, struct ring_sweep *r, uint32_t first, uint32_t n,
+				void *ctx),
 		      void *ctx)
 {
 	struct map_iter ring, prev;
@@ -157,9 +158,11 @@ int ring_sweep_begin(struct xlvs_maps *m, struct ring_sweep *r, uint32_t now)
 		if (!(e->flags & XLVS_SVC_F_RING_STATE) || e->id >= XLVS_MAX_SERVICES || !e->ring_size ||
 		    e->ring_size > slots || e->ring_base > slots - e->ring_size)
 			continue;
-		r->svcs[e->id] = (struct ring_svc){
-			.base = e->ring_base, .size = e->ring_size, .flags = e->flags, .sched = e->sched, .ring = true
-		};
+		r->svcs[e->id] = (struct ring_svc){ .base = e->ring_base,
+						    .size = e->ring_size,
+						    .flags = e->flags,
+						    .sched = e->sched,
+						    .ring = true };
 		err = slice_walk(m, r, e->ring_base, e->ring_size, collect, &now);
 	}
 	free(keys);
@@ -180,7 +183,7 @@ void ring_sweep_note(struct ring_sweep *r, const struct xlvs_flow *f, const stru
 	if (!r->ncand || !real || real->svc_id >= XLVS_MAX_SERVICES || !r->svcs[real->svc_id].ring)
 		return;
 	sv = &r->svcs[real->svc_id];
-	slot = sv->base + xlvs_ring_slot_hash(sv->sched, sv->flags, f, xlvs_flow_hash(f)) % sv->size;
+	slot = sv->base + xlvs_ring_slot_hash(sv->sched, sv->flags, f, c->hash) % sv->size;
 	k = cand_from(r, slot);
 	/* real is the entry's current one: its id tells it from the owner */
 	if (k < r->ncand && r->cand[k].slot == slot && xlvs_slot_real(r->cand[k].val) != c->real_id)
@@ -226,8 +229,8 @@ int ring_sweep_end(struct xlvs_maps *m, struct ring_sweep *r, bool complete, str
 		held += r->cand[i].held;
 	/* runs of candidates (a slice's) read from their first slot to their last */
 	while (complete && !err && cc.next < r->ncand) {
-		for (last = cc.next; last + 1 < r->ncand && r->cand[last + 1].slot - r->cand[last].slot < RING_CHUNK;
-		     last++)
+		for (last = cc.next;
+		     last + 1 < r->ncand && r->cand[last + 1].slot - r->cand[last].slot < RING_CHUNK; last++)
 			;
 		err = slice_walk(m, r, r->cand[cc.next].slot, r->cand[last].slot - r->cand[cc.next].slot + 1,
 				 clear_chunk, &cc);

@@ -30,19 +30,19 @@ struct bpf_object;
 struct xlvs_maps {
 	int services, vips, reals, ring, conns;
 	int svc_stats, real_stats, drops, events, syn_guard, config;
-	int vip_filter;	       /* added: xlvs_vip_filter, kept by xlvs_apply */
-	int real_load;	       /* xlvs_real_load: lc/wlc/sed/nq/lblc/lblcr counts (abi.h) */
-	int persist;	       /* xlvs_persist: persistence templates (bpf/persist.h) */
-	int hc_marks;	       /* xlvs_hc_marks: health-check socket marks (bpf/xlvs_tc.bpf.c) */
-	int nat;	       /* xlvs_nat: NAT/FULLNAT replies -> client flow (abi.h) */
-	int nat_srcs;	       /* xlvs_nat_srcs: nat/fullnat real addresses, kept by xlvs_apply */
-	int snat_pool;	       /* xlvs_snat_pool: fullnat sources, kept by xlvs_maps_set_global */
-	int ring_prev;	       /* xlvs_ring_prev: ring-state slots' previous owners, kept by xlvs_apply */
-	uint32_t ring_slots;   /* max_entries of xlvs_ring */
+	int vip_filter;		  /* added: xlvs_vip_filter, kept by xlvs_apply */
+	int real_load;		  /* xlvs_real_load: lc/wlc/sed/nq/lblc/lblcr counts (abi.h) */
+	int persist;		  /* xlvs_persist: persistence templates (bpf/persist.h) */
+	int hc_marks;		  /* xlvs_hc_marks: health-check socket marks (bpf/xlvs_tc.bpf.c) */
+	int nat;		  /* xlvs_nat: NAT/FULLNAT replies -> client flow (abi.h) */
+	int nat_srcs;		  /* xlvs_nat_srcs: nat/fullnat real addresses, kept by xlvs_apply */
+	int snat_pool;		  /* xlvs_snat_pool: fullnat sources, kept by xlvs_maps_set_global */
+	int ring_prev;		  /* xlvs_ring_prev: ring-state slots' previous owners, kept by xlvs_apply */
+	uint32_t ring_slots;	  /* max_entries of xlvs_ring */
 	uint32_t ring_prev_slots; /* of xlvs_ring_prev: loaders size it as xlvs_ring; plans use the smaller */
-	uint32_t conn_entries; /* max_entries of xlvs_conns */
-	uint32_t nat_entries;  /* max_entries of xlvs_nat (the loader sizes it as xlvs_conns) */
-	int ncpus;	       /* possible CPUs: per-CPU value count */
+	uint32_t conn_entries;	  /* max_entries of xlvs_conns */
+	uint32_t nat_entries;	  /* max_entries of xlvs_nat (the loader sizes it as xlvs_conns) */
+	int ncpus;		  /* possible CPUs: per-CPU value count */
 };
 
 /*

@@ -119,9 +119,10 @@ static void run_step(struct xlvsd_sweep *sw)
 			(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 		sw->pass_deleted = 0;
 		if (st.ring_cleared || st.ring_held)
-			log_debug("ring state: %llu changed slots unflagged, %llu kept for entries naming another "
-				  "real than the slot's owner",
-				  (unsigned long long)st.ring_cleared, (unsigned long long)st.ring_held);
+			log_debug(
+				"ring state: %llu changed slots unflagged, %llu kept for entries naming another "
+				"real than the slot's owner",
+				(unsigned long long)st.ring_cleared, (unsigned long long)st.ring_held);
 	}
 }
 
