@@ -157,7 +157,8 @@ int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned in
  * apply after), so changing every ring at once, e.g. a large service made
  * small in one reload, needs old and new side by side. A configuration whose
  * rings alone exceed XLVS_RING_SLOTS_MAX is refused: an array map takes 8 bytes
- * of kernel memory per slot, so the cap is 512 MiB.
+ * of kernel memory per slot, so the cap is 512 MiB; xlvs_ring_prev, created
+ * with as many slots, adds 16 bytes per slot (1 GiB more at the cap).
  */
 #define XLVS_RING_SLOTS_MAX (1u << 26)
 

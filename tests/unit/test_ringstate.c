@@ -23,7 +23,7 @@ struct mode_row {
 	const char *name;
 	uint8_t sched, proto, flow_state, fwd, sorry_fwd; /* sorry_fwd XLVS_FWD_MAX: no sorry server */
 	uint32_t persist_s;
-	int want;	  /* XLVS_FLOW_STATE_RING / _TABLE, or -EINVAL */
+	int want;	 /* XLVS_FLOW_STATE_RING / _TABLE, or -EINVAL */
 	const char *why; /* in the reason */
 };
 
@@ -40,7 +40,8 @@ struct mode_row {
 static const struct mode_row mode_rows[] = {
 	{ "auto maglev tcp dr", MAGLEV, TCP, AUTO, DR, NO_SORRY, 0, RING, "auto: ring" },
 	{ "auto mh tcp tun", MH, TCP, AUTO, XLVS_FWD_TUN, NO_SORRY, 0, RING, "auto: ring" },
-	{ "auto maglev tcp gue, dr sorry server", MAGLEV, TCP, AUTO, XLVS_FWD_GUE, DR, 0, RING, "auto: ring" },
+	{ "auto maglev tcp gue, dr sorry server", MAGLEV, TCP, AUTO, XLVS_FWD_GUE, DR, 0, RING,
+	  "auto: ring" },
 	{ "auto wlc", XLVS_SCHED_WLC, TCP, AUTO, DR, NO_SORRY, 0, TABLE, "the wlc scheduler" },
 	{ "auto sh", XLVS_SCHED_SH, TCP, AUTO, DR, NO_SORRY, 0, TABLE, "the sh scheduler" },
 	{ "auto rr", XLVS_SCHED_RR, TCP, AUTO, DR, NO_SORRY, 0, TABLE, "the rr scheduler" },
@@ -101,8 +102,8 @@ Test(flow_state, decision_table)
 		got = xlvs_svc_flow_state(&s, why, sizeof(why));
 		cr_expect_eq(got, mode_rows[i].want, "%s: got %d (%s), want %d", mode_rows[i].name, got, why,
 			     mode_rows[i].want);
-		cr_expect_not_null(strstr(why, mode_rows[i].why), "%s: reason '%s' lacks '%s'", mode_rows[i].name,
-				   why, mode_rows[i].why);
+		cr_expect_not_null(strstr(why, mode_rows[i].why), "%s: reason '%s' lacks '%s'",
+				   mode_rows[i].name, why, mode_rows[i].why);
 	}
 }
 
@@ -117,15 +118,16 @@ Test(flow_state, planner_refuses_ring_where_it_cannot_be)
 
 	mode_spec(&mode_rows[14], &s, reals, &h); /* ring wlc */
 	cr_expect_eq(xlvs_plan_check(NULL, 0, &spec, msg, sizeof(msg)), -EINVAL);
-	cr_expect_str_eq(msg,
-			 "service tcp 198.18.0.10:80: flow_state: ring is not possible: the wlc scheduler is not "
-			 "a function of the flow (ring needs maglev or mh)");
+	cr_expect_str_eq(
+		msg, "service tcp 198.18.0.10:80: flow_state: ring is not possible: the wlc scheduler is not "
+		     "a function of the flow (ring needs maglev or mh)");
 	mode_spec(&mode_rows[13], &s, reals, &h); /* ring udp */
 	cr_expect_eq(xlvs_plan_check(NULL, 0, &spec, msg, sizeof(msg)), 0, "%s", msg);
 	mode_spec(&mode_rows[0], &s, reals, &h);
 	s.ring_window_s = 7 * 24 * 3600 + 1;
 	cr_expect_eq(xlvs_plan_check(NULL, 0, &spec, msg, sizeof(msg)), -EINVAL);
-	cr_expect_str_eq(msg, "service tcp 198.18.0.10:80: ring_window 604801 s is more than 604800 s (a week)");
+	cr_expect_str_eq(msg,
+			 "service tcp 198.18.0.10:80: ring_window 604801 s is more than 604800 s (a week)");
 }
 
 /* ---- write_ring on real maps ---- */
@@ -159,7 +161,9 @@ static void setup(void)
 	S.ring_window_s = WINDOW_S;
 	S.reals = R;
 	for (i = 0; i < 4; i++)
-		R[i] = (struct xlvs_real_spec){ .addr = unit_addr(addrs[i]), .fwd = XLVS_FWD_DR, .weight = 1 };
+		R[i] = (struct xlvs_real_spec){ .addr = unit_addr(addrs[i]),
+						.fwd = XLVS_FWD_DR,
+						.weight = 1 };
 }
 
 static void teardown(void)
