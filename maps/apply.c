@@ -373,12 +373,13 @@ static bool prev_live(const struct xlvs_slot_prev *v, uint32_t now)
 static bool ring_state_slot(const struct writer *w, const struct splan *sp, uint32_t i, uint32_t until,
 			    uint32_t *val, struct xlvs_slot_prev *pv)
 {
-	uint32_t was = xlvs_slot_real(w->ring_old[i]), now = w->ring_new[i];
 	const struct xlvs_slot_prev *old = &w->prev_old[i];
+	uint32_t was, now = w->ring_new[i];
 	bool flag = sp->ring_flag_all;
 
 	memset(pv, 0, sizeof(*pv));
 	if (!sp->fresh_slice && !flag) {
+		was = xlvs_slot_real(w->ring_old[i]);
 		if (was == now)
 			return false;
 		if (prev_live(old, w->now))
@@ -393,9 +394,9 @@ static bool ring_state_slot(const struct writer *w, const struct splan *sp, uint
 }
 
 /*
- * A ring-state service's slice (docs/architecture.md "Ring state"): every
- * previous owner that changes is written before its slot, so the data path
- * never sees a flagged slot with another slot's change's previous owner.
+ * A ring-state service's slice (docs/architecture.md "Ring state"). The
+ * previous owners are written before the slots, so a packet that finds a
+ * slot newly flagged finds its previous owner too.
  */
 static int write_ring_state(struct writer *w, const struct splan *sp)
 {

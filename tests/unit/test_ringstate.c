@@ -347,6 +347,32 @@ Test(ring_write, second_change_keeps_the_oldest_previous_owner)
 	cr_expect_gt(second_only, 0);
 }
 
+/* Every real drained (weight 0): the slots empty, each remembering its owner; back within the window,
+ * the owner is flagged with itself as previous owner (the data path ignores a previous owner that owns). */
+Test(ring_write, empty_slots_keep_their_previous_owner)
+{
+	struct slice a, b, c;
+	struct xlvs_service e;
+	uint32_t i;
+
+	apply_reals(2);
+	e = entry();
+	read_slice(&e, &a);
+	R[0].weight = R[1].weight = 0;
+	apply_reals(2);
+	read_slice(&e, &b);
+	R[0].weight = R[1].weight = 1;
+	apply_reals(2);
+	read_slice(&e, &c);
+	for (i = 0; i < RSIZE; i++) {
+		cr_expect_eq(b.v[i], XLVS_REAL_NONE, "slot %u", i);
+		cr_expect_eq(b.p[i].real_id, a.v[i], "slot %u", i);
+		cr_expect_eq(c.v[i], a.v[i] | XLVS_SLOT_CHANGED, "slot %u", i);
+		cr_expect_eq(c.p[i].real_id, a.v[i], "slot %u: kept", i);
+		cr_expect_neq(c.p[i].until, 0, "slot %u", i);
+	}
+}
+
 Test(ring_write, table_to_ring_flags_every_slot_without_previous_owner)
 {
 	struct xlvs_apply_stats st;
