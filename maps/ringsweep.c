@@ -4,7 +4,9 @@
  * "Ring state"), alongside the connection sweep (conns.c), which drives it
  * with its pass over xlvs_conns:
  * - as a pass begins, the flagged slots (not XLVS_REAL_NONE) whose previous
- *   owner's window is over (until passed, or 0) are the candidates;
+ *   owner's window is over (until passed, or 0) are the candidates, among
+ *   RING_PASS_SLOTS slots of the ring-state slices from where the last pass
+ *   stopped (bounded work per pass; the slices are covered in turn);
  * - every unexpired entry the pass reads whose real is of a ring-state service
  *   holds the candidate its flow maps to (xlvs_ring_slot_hash(), as the data
  *   path, from the entry's key and hash) if it names another real than the
@@ -22,7 +24,8 @@
 
 #include "internal.h"
 
-#define RING_CHUNK 4096u /* slots read per batch */
+#define RING_CHUNK	4096u  /* slots read per batch */
+#define RING_PASS_SLOTS 65536u /* slots a pass looks at (~30 ms of reading: docs/architecture.md) */
 
 struct ring_svc { /* a ring-state service as the pass began: where its flows' slots are */
 	uint32_t base, size, flags;
@@ -39,6 +42,7 @@ struct ring_sweep {
 	struct ring_svc *svcs;	/* by service id */
 	struct ring_cand *cand; /* by slot */
 	uint32_t ncand, cap;
+	uint32_t cursor; /* ring slot the next pass looks on from */
 	uint32_t keys[RING_CHUNK], vals[RING_CHUNK];
 	struct xlvs_slot_prev prevs[RING_CHUNK];
 	uint32_t put_keys[RING_CHUNK], put_vals[RING_CHUNK];
@@ -139,20 +143,59 @@ static int collect(struct xlvs_maps *m, struct ring_sweep *r, uint32_t first, ui
 	return 0;
 }
 
+static int base_cmp(const void *a, const void *b)
+{
+	const struct xlvs_service *x = *(const struct xlvs_service *const *)a;
+	const struct xlvs_service *y = *(const struct xlvs_service *const *)b;
+
+	return (x->ring_base > y->ring_base) - (x->ring_base < y->ring_base);
+}
+
+/*
+ * The candidates among RING_PASS_SLOTS slots of the ring-state slices (by[],
+ * in ring order), from where the last pass stopped: a pass's cost is bounded
+ * whatever the rings total, and every slot is looked at within
+ * total / RING_PASS_SLOTS passes.
+ */
+static int collect_window(struct xlvs_maps *m, struct ring_sweep *r, const struct xlvs_service **by,
+			  uint32_t n, uint32_t now)
+{
+	uint32_t left = RING_PASS_SLOTS, j, k = 0, from, len;
+	const struct xlvs_service *e;
+	int err = 0;
+
+	while (k < n && by[k]->ring_base + by[k]->ring_size <= r->cursor)
+		k++;
+	for (j = 0; !err && left && j < n; j++) {
+		e = by[(k + j) % n];
+		from = j == 0 && r->cursor > e->ring_base ? r->cursor : e->ring_base; /* resumed inside */
+		len = e->ring_base + e->ring_size - from;
+		len = len < left ? len : left;
+		err = slice_walk(m, r, from, len, collect, &now);
+		left -= len;
+		r->cursor = from + len;
+	}
+	return err;
+}
+
 /* Where ring-state services' flows map to, and the candidates, as a pass begins at now. */
 int ring_sweep_begin(struct xlvs_maps *m, struct ring_sweep *r, uint32_t now)
 {
 	uint32_t slots = m->ring_slots < m->ring_prev_slots ? m->ring_slots : m->ring_prev_slots;
+	const struct xlvs_service **by = NULL;
 	struct xlvs_service *svcs = NULL;
 	struct xlvs_svc_key *keys = NULL;
 	const struct xlvs_service *e;
-	uint32_t i, n;
+	uint32_t i, n, nring = 0;
 	int err;
 
 	r->ncand = 0;
 	memset(r->svcs, 0, XLVS_MAX_SERVICES * sizeof(*r->svcs));
 	err = map_dump(m->services, sizeof(*keys), sizeof(*svcs), XLVS_MAX_SERVICES, (void **)&keys,
 		       (void **)&svcs, &n);
+	by = err ? NULL : calloc(n + 1, sizeof(*by));
+	if (!err && !by)
+		err = -ENOMEM;
 	for (i = 0; !err && i < n; i++) {
 		e = &svcs[i];
 		if (!(e->flags & XLVS_SVC_F_RING_STATE) || e->id >= XLVS_MAX_SERVICES || !e->ring_size ||
@@ -163,8 +206,13 @@ int ring_sweep_begin(struct xlvs_maps *m, struct ring_sweep *r, uint32_t now)
 						    .flags = e->flags,
 						    .sched = e->sched,
 						    .ring = true };
-		err = slice_walk(m, r, e->ring_base, e->ring_size, collect, &now);
+		by[nring++] = e;
 	}
+	if (!err) {
+		qsort(by, nring, sizeof(*by), base_cmp);
+		err = collect_window(m, r, by, nring, now);
+	}
+	free(by);
 	free(keys);
 	free(svcs);
 	if (err)

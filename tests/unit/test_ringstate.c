@@ -132,8 +132,8 @@ Test(flow_state, planner_refuses_ring_where_it_cannot_be)
 
 /* ---- write_ring on real maps ---- */
 
-#define RSIZE	 251 /* the service's ring */
-#define SLOTS	 1021
+#define RSIZE	 251	     /* the service's ring */
+#define SLOTS	 (4 * 65537) /* room for two default rings */
 #define WINDOW_S 100
 
 static struct xlvs_maps M;
@@ -575,4 +575,34 @@ Test(ring_write, sweep_unflags_only_free_slots_whose_window_is_over)
 	cr_expect_eq(st.ring_held, 0);
 	read_slice(&e, &c);
 	cr_expect_eq(c.v[k[1]], xlvs_slot_real(b.v[k[1]]));
+}
+
+/* A pass looks at 65536 ring-state slots, on from where the last one stopped: two rings of 65537
+ * flagged whole (table -> ring) are unflagged in three passes, 65536 + 65536 + 2. */
+Test(ring_write, sweep_passes_take_the_slices_in_turn, .timeout = 120)
+{
+	struct xlvs_svc_spec two[2];
+	struct xlvs_spec spec = { .nr_services = 2, .services = two };
+	struct xlvs_sweep_stats st;
+	struct xlvs_sweep *s = xlvs_sweep_new();
+	const uint64_t want[4] = { 65536, 65536, 2, 0 };
+	int i, k;
+
+	cr_assert_not_null(s);
+	S.nr_reals = 2;
+	S.ring_size = 65537;
+	S.flow_state = XLVS_FLOW_STATE_TABLE;
+	two[0] = two[1] = S;
+	two[1].port = 81;
+	cr_assert_eq(xlvs_apply(&M, &spec, NULL), 0);
+	two[0].flow_state = two[1].flow_state = XLVS_FLOW_STATE_AUTO;
+	cr_assert_eq(xlvs_apply(&M, &spec, NULL), 0);
+	for (k = 0; k < 4; k++) {
+		memset(&st, 0, sizeof(st));
+		for (i = 0; i < 4 && !st.passes; i++)
+			cr_assert_eq(xlvs_sweep_step(&M, s, 1u << 16, &st), 0);
+		cr_expect_eq(st.ring_cleared, want[k], "pass %d: %llu cleared", k,
+			     (unsigned long long)st.ring_cleared);
+	}
+	xlvs_sweep_free(s);
 }
