@@ -166,6 +166,8 @@ static int collect_window(struct xlvs_maps *m, struct ring_sweep *r, const struc
 
 	while (k < n && by[k]->ring_base + by[k]->ring_size <= r->cursor)
 		k++;
+	if (k == n) /* past the last slice: from the first again */
+		k = r->cursor = 0;
 	for (j = 0; !err && left && j < n; j++) {
 		e = by[(k + j) % n];
 		from = j == 0 && r->cursor > e->ring_base ? r->cursor : e->ring_base; /* resumed inside */
