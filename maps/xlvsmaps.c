@@ -60,6 +60,7 @@ static const struct map_desc map_descs[] = {
 	MAP_SIZED(nat, xlvs_nat, nat_entries),
 	MAP_FIXED(nat_srcs, xlvs_nat_srcs),
 	MAP_FIXED(snat_pool, xlvs_snat_pool),
+	MAP_SIZED(ring_prev, xlvs_ring_prev, ring_prev_slots),
 };
 
 #define NR_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
