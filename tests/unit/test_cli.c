@@ -464,7 +464,7 @@ Test(cli_show, detail_text_exact)
 	char *out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 2));
 
 	cr_assert_str_eq(out, "TCP 198.18.0.10:80\n"
-			      "  id 3  scheduler maglev  ring 65537 slots from 0  flags echo\n"
+			      "  id 3  scheduler maglev  ring 65537 slots from 0  flow-state table  flags echo\n"
 			      "  timeouts tcp 7200s (the others global)\n"
 			      "  conns 15  packets 1000  bytes 120000\n"
 			      "  -> 198.18.1.11:80\n"
@@ -475,7 +475,7 @@ Test(cli_show, detail_text_exact)
 			      "     conns 5  packets 400  bytes 48000\n"
 			      "\n"
 			      "UDP [2001:db8::10]:53\n"
-			      "  id 7  scheduler rr  ring 251 slots from 65537  flags none\n"
+			      "  id 7  scheduler rr  ring 251 slots from 65537  flow-state table  flags none\n"
 			      "  timeouts global\n"
 			      "  conns 50  packets 50  bytes 4000\n"
 			      "  -> [2001:db8:1::1]:53\n"
@@ -525,7 +525,7 @@ Test(cli_show, counted_reals_show_the_schedulers_count)
 	s.nr_loads = NR_REAL_IDS;
 	out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 1));
 	cr_assert_str_eq(out, "TCP 198.18.0.10:80\n"
-			      "  id 3  scheduler wlc  ring 65537 slots from 0  flags echo\n"
+			      "  id 3  scheduler wlc  ring 65537 slots from 0  flow-state table  flags echo\n"
 			      "  timeouts tcp 7200s (the others global)\n"
 			      "  conns 15  packets 1000  bytes 120000\n"
 			      "  -> 198.18.1.11:80\n"
