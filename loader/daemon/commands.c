@@ -340,9 +340,9 @@ static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, cha
 		err = get_uint(req, "scheduler_expire", false, 0, UINT32_MAX, &svc.sched_expire_s, msg);
 	if (!err)
 		err = get_name(req, "flow_state", xlvs_v_flow_state, XLVS_FLOW_STATE_AUTO, &flow_state, msg);
-	/* seconds, 0: the tcp timeout; the range as the file's key (validate.c) */
+	/* seconds, 0: the tcp timeout; at most a week, as the file's key */
 	if (!err)
-		err = get_uint(req, "ring_window", false, 0, UINT32_MAX, &svc.ring_window_s, msg);
+		err = get_uint(req, "ring_window", false, 0, XLVS_TIMEOUT_MAX_S, &svc.ring_window_s, msg);
 	if (err)
 		return err;
 	if (echo && !json_is_boolean(echo))

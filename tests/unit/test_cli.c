@@ -455,6 +455,68 @@ Test(cli_list, stats_columns)
 	free(js);
 }
 
+/*
+ * A ring-state service (XLVS_SVC_F_RING_STATE, set by the planner): one more
+ * Flags word in the list, "flow-state ring" in show, "flow_state" in JSON; a
+ * table service's list line stays as ipvsadm's.
+ */
+Test(cli_list, ring_state_service)
+{
+	struct xlvs_view s = world();
+	char *out, *js;
+	json_t *j;
+
+	svcs[0].svc.flags |= XLVS_SVC_F_RING_STATE;
+	out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
+	cr_assert_str_eq(out, "Prot VirtualAddress:Port   Scheduler  Flags\n"
+			      "  -> RealAddress:Port      Forward Weight ActiveConn InActConn\n"
+			      "TCP  198.18.0.10:80        maglev     echo ring-state\n"
+			      "  -> 198.18.1.11:80        Tunnel  1      12         3\n"
+			      "  -> 198.18.1.12:80        Route   2      0          7\n"
+			      "UDP  [2001:db8::10]:53     rr\n"
+			      "  -> [2001:db8:1::1]:53    GUE     3      1          0\n"
+			      "  -> 198.18.2.1:53         Tunnel  0      0          0\n");
+	js = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	j = parse_json(js);
+	cr_assert_str_eq(jstr(j, "services.0.flow_state"), "ring");
+	cr_assert_str_eq(jstr(j, "services.1.flow_state"), "table");
+	/* the mode is not a flag of its own in JSON, and not an unknown bit */
+	cr_assert_eq(json_array_size(jpath(j, "services.0.flags")), 1);
+	cr_assert_str_eq(jstr(j, "services.0.flags.0"), "echo");
+	json_decref(j);
+	free(out);
+	free(js);
+}
+
+Test(cli_show, ring_state_service)
+{
+	struct xlvs_view s = world();
+	size_t idx[] = { 0, 1 };
+	char *out, *js;
+	json_t *j;
+
+	svcs[0].svc.flags = XLVS_SVC_F_RING_STATE; /* no other flag: "flags none" */
+	out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 2));
+	cr_assert_not_null(
+		strstr(out,
+		       "TCP 198.18.0.10:80\n"
+		       "  id 3  scheduler maglev  ring 65537 slots from 0  flow-state ring  flags none\n"),
+		"%s", out);
+	cr_assert_not_null(
+		strstr(out,
+		       "UDP [2001:db8::10]:53\n"
+		       "  id 7  scheduler rr  ring 251 slots from 65537  flow-state table  flags none\n"),
+		"%s", out);
+	js = FORMAT(true, xlvs_fmt_service_detail(p, &s, idx, 2));
+	j = parse_json(js);
+	cr_assert_str_eq(jstr(j, "services.0.flow_state"), "ring");
+	cr_assert_eq(json_array_size(jpath(j, "services.0.flags")), 0);
+	cr_assert_str_eq(jstr(j, "services.1.flow_state"), "table");
+	json_decref(j);
+	free(out);
+	free(js);
+}
+
 /* ---- service show -------------------------------------------------------- */
 
 Test(cli_show, detail_text_exact)
@@ -463,29 +525,30 @@ Test(cli_show, detail_text_exact)
 	size_t idx[] = { 0, 1 };
 	char *out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 2));
 
-	cr_assert_str_eq(out, "TCP 198.18.0.10:80\n"
-			      "  id 3  scheduler maglev  ring 65537 slots from 0  flow-state table  flags echo\n"
-			      "  timeouts tcp 7200s (the others global)\n"
-			      "  conns 15  packets 1000  bytes 120000\n"
-			      "  -> 198.18.1.11:80\n"
-			      "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
-			      "     conns 10  packets 600  bytes 72000\n"
-			      "  -> 198.18.1.12:80\n"
-			      "     id 6  forward Route  weight 2  active 0  inactive 7\n"
-			      "     conns 5  packets 400  bytes 48000\n"
-			      "\n"
-			      "UDP [2001:db8::10]:53\n"
-			      "  id 7  scheduler rr  ring 251 slots from 65537  flow-state table  flags none\n"
-			      "  timeouts global\n"
-			      "  conns 50  packets 50  bytes 4000\n"
-			      "  -> [2001:db8:1::1]:53\n"
-			      "     id 9  forward GUE  weight 3  active 1  inactive 0\n"
-			      "     conns 30  packets 30  bytes 2400\n"
-			      "     gue-port 7777\n"
-			      "     nexthop 02:00:00:00:00:09 ifindex 4\n"
-			      "  -> 198.18.2.1:53\n"
-			      "     id 10  forward Tunnel  weight 0  active 0  inactive 0\n"
-			      "     conns 20  packets 20  bytes 1600\n");
+	cr_assert_str_eq(out,
+			 "TCP 198.18.0.10:80\n"
+			 "  id 3  scheduler maglev  ring 65537 slots from 0  flow-state table  flags echo\n"
+			 "  timeouts tcp 7200s (the others global)\n"
+			 "  conns 15  packets 1000  bytes 120000\n"
+			 "  -> 198.18.1.11:80\n"
+			 "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
+			 "     conns 10  packets 600  bytes 72000\n"
+			 "  -> 198.18.1.12:80\n"
+			 "     id 6  forward Route  weight 2  active 0  inactive 7\n"
+			 "     conns 5  packets 400  bytes 48000\n"
+			 "\n"
+			 "UDP [2001:db8::10]:53\n"
+			 "  id 7  scheduler rr  ring 251 slots from 65537  flow-state table  flags none\n"
+			 "  timeouts global\n"
+			 "  conns 50  packets 50  bytes 4000\n"
+			 "  -> [2001:db8:1::1]:53\n"
+			 "     id 9  forward GUE  weight 3  active 1  inactive 0\n"
+			 "     conns 30  packets 30  bytes 2400\n"
+			 "     gue-port 7777\n"
+			 "     nexthop 02:00:00:00:00:09 ifindex 4\n"
+			 "  -> 198.18.2.1:53\n"
+			 "     id 10  forward Tunnel  weight 0  active 0  inactive 0\n"
+			 "     conns 20  packets 20  bytes 1600\n");
 	free(out);
 }
 
@@ -1413,6 +1476,22 @@ static const struct bad_line bad_lines[] = {
 	  1,
 	  "xlvs: invalid netmask '/24' (e.g. 255.255.255.0, 24; IPv6: 1-128)\n",
 	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "flow-state", "stateless" },
+	  1,
+	  "xlvs: unknown flow state 'stateless' (auto, ring, table)\n",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "flow-state", "RING" },
+	  1,
+	  "xlvs: unknown flow state 'RING' (auto, ring, table)\n",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "ring-window", "604801" },
+	  1,
+	  "xlvs: invalid ring-window '604801' (seconds, 0 (the tcp timeout) to 604800)\n",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "ring-window", "10m" },
+	  1,
+	  "xlvs: invalid ring-window '10m' (seconds, 0 (the tcp timeout) to 604800)\n",
+	  SVC_USAGE },
 	{ { "service", "del", "198.18.0.10", "echo" },
 	  1,
 	  "xlvs: unexpected argument 'echo'\n",
@@ -1841,6 +1920,21 @@ static const struct ctl_row ctl_rows[] = {
 	  .out = "applied: services updated 1\n",
 	  .req_keys = 3,
 	  .req = { JFALSE("echo") } },
+	{ "service add: flow-state and ring-window as the file's words and seconds",
+	  "{\"ok\":true,\"applied\":{\"services_updated\":1}}",
+	  { "--socket", SOCK, "service", "add", "198.18.0.10:80", "flow-state", "ring", "ring-window",
+	    "600" },
+	  0,
+	  .out = "applied: services updated 1\n",
+	  .req_keys = 4,
+	  .req = { JSTR("cmd", "service-add"), JSTR("flow_state", "ring"), JINT("ring_window", 600) } },
+	{ "service add: ring-window 0 is sent (back to the tcp timeout)",
+	  "{\"ok\":true,\"applied\":{\"services_updated\":1}}",
+	  { "--socket", SOCK, "service", "add", "198.18.0.10:80", "ring-window", "0", "flow-state", "table" },
+	  0,
+	  .out = "applied: services updated 1\n",
+	  .req_keys = 4,
+	  .req = { JINT("ring_window", 0), JSTR("flow_state", "table") } },
 	{ "real drain is set-weight 0, and says the change is runtime only",
 	  "{\"ok\":true,\"applied\":{}}",
 	  { "--socket", SOCK, "real", "drain", "198.18.0.10:80", "198.18.1.11:80" },
