@@ -828,6 +828,34 @@ Test(cli_stats, nonzero_drops_and_events_only)
 	free(out);
 }
 
+/* The ring-state events (issue 13) need nothing of their own: named from abi.h like every event. */
+Test(cli_stats, ring_events_by_name)
+{
+	struct xlvs_view s = world();
+	char *out, *js;
+	json_t *j;
+
+	s.events[XLVS_EV_RING_STABLE_SLOW] = 1;
+	s.events[XLVS_EV_RING_CHANGED_HIT] = 2;
+	s.events[XLVS_EV_RING_PREV_OWNER] = 3;
+	s.events[XLVS_EV_RING_NEW_OWNER] = 4;
+	out = FORMAT(false, xlvs_fmt_stats(p, &s, NULL, 0));
+	cr_assert_not_null(strstr(out, "  ring_owner_unusable                 1\n"
+				       "  ring_changed_conn_hit               2\n"
+				       "  ring_prev_owner                     3\n"
+				       "  ring_new_owner                      4\n"),
+			   "%s", out);
+	js = FORMAT(true, xlvs_fmt_stats(p, &s, NULL, 0));
+	j = parse_json(js);
+	cr_assert_eq(jint(j, "events.ring_owner_unusable"), 1);
+	cr_assert_eq(jint(j, "events.ring_changed_conn_hit"), 2);
+	cr_assert_eq(jint(j, "events.ring_prev_owner"), 3);
+	cr_assert_eq(jint(j, "events.ring_new_owner"), 4);
+	json_decref(j);
+	free(out);
+	free(js);
+}
+
 Test(cli_stats, verbose_lists_every_counter)
 {
 	struct xlvs_view s = world();
