@@ -2410,6 +2410,131 @@ static void private_world_free(struct xlvs_lb_bpf *skel, const char *root, const
 	cr_expect_eq(rmdir(root), 0, "%s", strerror(errno));
 }
 
+/*
+ * The pinned world's TCP 198.18.0.10:80 with XLVS_SVC_F_RING_STATE set or
+ * cleared, as the planner would; returns the service's ring_base.
+ */
+static uint32_t set_ring_state(const char *dir, bool on)
+{
+	struct xlvs_state st = { 0 };
+	uint32_t base = UINT32_MAX;
+	struct xlvs_maps m;
+	size_t i;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(xlvs_state_read(&m, &st), 0);
+	for (i = 0; i < st.nr_services; i++) {
+		struct xlvs_svc_state *s = &st.services[i];
+
+		if (s->key.proto != IPPROTO_TCP || s->key.addr[0] != A("198.18.0.10").be[0] ||
+		    s->key.port != htons(80))
+			continue;
+		s->svc.flags = on ? s->svc.flags | XLVS_SVC_F_RING_STATE
+				  : s->svc.flags & ~XLVS_SVC_F_RING_STATE;
+		cr_assert_eq(bpf_map_update_elem(m.services, &s->key, &s->svc, BPF_EXIST), 0);
+		base = s->svc.ring_base;
+	}
+	xlvs_state_free(&st);
+	xlvs_maps_close(&m);
+	cr_assert_neq(base, UINT32_MAX, "no TCP 198.18.0.10:80 in the world");
+	return base;
+}
+
+/* The xlvs_ring value of add_flow()'s slot in that service (the slot explain printed): get, then set. */
+static uint32_t ring_slot_value(const char *dir, uint32_t key, const uint32_t *set)
+{
+	struct xlvs_maps m;
+	uint32_t v = 0;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	if (set)
+		cr_assert_eq(bpf_map_update_elem(m.ring, &key, set, BPF_EXIST), 0);
+	cr_assert_eq(bpf_map_lookup_elem(m.ring, &key, &v), 0);
+	xlvs_maps_close(&m);
+	return v;
+}
+
+/*
+ * explain on a ring-state service (bpf/ring.h): a stable slot with a usable
+ * owner decides before any entry; a changed slot (XLVS_SLOT_CHANGED) goes the
+ * entry's way and still names its owner; service show counts a changed slot
+ * for its owner.
+ */
+Test(cli_maps, explain_and_show_a_ring_state_service)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64], want[512], owner[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	uint32_t slot, base, v, flagged;
+	struct run r;
+	json_t *j;
+	size_t i;
+	long long slots = 0;
+
+	base = set_ring_state(dir, true);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	cr_assert_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_str_eq(jstr(j, "ring_slot"), "stable");
+	cr_expect_null(json_object_get(j, "entry"), "a stable slot's flow is not looked up: %s", r.out.buf);
+	slot = (uint32_t)jint(j, "slot");
+	snprintf(owner, sizeof(owner), "%s", jstr(j, "ring_real"));
+	json_decref(j);
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	snprintf(want, sizeof(want),
+		 "service: TCP 198.18.0.10:80\n"
+		 "ring state: slot %u unchanged: the flow goes to its owner %s with no connection lookup\n"
+		 "ring: flow hash ",
+		 slot, owner);
+	cr_expect(!strncmp(r.out.buf, want, strlen(want)), "%s", r.out.buf);
+	cr_expect_null(strstr(r.out.buf, "connection entry"), "%s", r.out.buf);
+	run_free(&r);
+
+	/* the slot changed owner: the entry decides; the ring still names the owner (the flag masked) */
+	v = ring_slot_value(dir, base + slot, NULL);
+	cr_assert_neq(v, XLVS_REAL_NONE);
+	flagged = v | XLVS_SLOT_CHANGED;
+	ring_slot_value(dir, base + slot, &flagged);
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	snprintf(want, sizeof(want),
+		 "service: TCP 198.18.0.10:80\n"
+		 "ring state: slot %u changed owner: the flow's entry decides; without one a TCP packet that "
+		 "is not a SYN goes to the slot's previous owner (within ring_window), others to its owner "
+		 "now\n"
+		 "connection entry: real 198.18.1.11, state open\n",
+		 slot);
+	cr_expect(!strncmp(r.out.buf, want, strlen(want)), "%s", r.out.buf);
+	snprintf(want, sizeof(want), " of 251: real %s (weight", owner);
+	cr_expect_not_null(strstr(r.out.buf, want), "the changed slot's owner: %s", r.out.buf);
+	run_free(&r);
+
+	RUN(&r, "-j", "--pin-dir", dir, "service", "show", "198.18.0.10:80");
+	cr_assert_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_str_eq(jstr(j, "services.0.flow_state"), "ring");
+	for (i = 0; i < json_array_size(jpath(j, "services.0.reals")); i++)
+		slots += json_integer_value(
+			json_object_get(json_array_get(jpath(j, "services.0.reals"), i), "ring_slots"));
+	cr_expect_eq(slots, 251, "a changed slot still counts for its owner");
+	json_decref(j);
+	run_free(&r);
+
+	/* back to a table service: the entry decides wherever the slot stands */
+	set_ring_state(dir, false);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	j = parse_json(r.out.buf);
+	cr_expect_null(json_object_get(j, "ring_slot"), "%s", r.out.buf);
+	cr_expect_str_eq(jstr(j, "entry.real"), "198.18.1.11");
+	json_decref(j);
+	run_free(&r);
+	private_world_free(skel, root, dir);
+}
+
 Test(cli_maps, real_show_from_the_maps_and_the_daemon)
 {
 	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
