@@ -462,6 +462,18 @@ static const struct diff_row diff_rows[] = {
 	  "  - { vip: 198.18.0.10, port: 80, protocol: tcp, persistence: 5m, persistence_netmask: 24,\n"
 	  "      reals: [{ address: 198.18.1.11 }] }\n",
 	  { "service changed tcp 198.18.0.10:80 persistence >300s, persistence_netmask >255.255.255.0" } },
+	{ "flow state and window set",
+	  "interface: eth0\nservices:\n" SVC_A,
+	  "interface: eth0\nservices:\n"
+	  "  - { vip: 198.18.0.10, port: 80, protocol: tcp, flow_state: table, ring_window: 30m,\n"
+	  "      reals: [{ address: 198.18.1.11 }] }\n",
+	  { "service changed tcp 198.18.0.10:80 flow_state >table, ring_window >1800s" } },
+	{ "flow state back to auto, window back to the tcp timeout",
+	  "interface: eth0\nservices:\n"
+	  "  - { vip: 198.18.0.10, port: 80, protocol: tcp, flow_state: ring, ring_window: 60,\n"
+	  "      reals: [{ address: 198.18.1.11 }] }\n",
+	  "interface: eth0\nservices:\n" SVC_A,
+	  { "service changed tcp 198.18.0.10:80 flow_state ring>, ring_window 60s>" } },
 	{ "the same service over another protocol is another service",
 	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: udp }\n",
 	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: tcp }\n",
