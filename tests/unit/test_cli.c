@@ -2155,6 +2155,8 @@ pinned_world(const char *dir)
 		  .fwd = XLVS_FWD_TUN,
 		  .flags = XLVS_SVC_F_ECHO,
 		  .ring_size = 251,
+		  /* the listings below show a table service; ring state has its own test (set_ring_state) */
+		  .flow_state = XLVS_FLOW_STATE_TABLE,
 		  .nr_reals = 2,
 		  .reals = r4 },
 		{ .vip = A("2001:db8::10"),
