@@ -322,8 +322,8 @@ static bool explain_ring_state(struct xp *p, struct xlvs_maps *m, const struct x
 		xp_str(p, XP_JSON, "ring_slot", NULL, "changed");
 		xp_text(p,
 			"ring state: slot %u changed owner: the flow's entry decides; without one a TCP "
-			"packet that is not a SYN goes to the slot's previous owner (within ring_window), "
-			"others to its owner now\n",
+			"packet that is not a SYN (UDP: any, while that real has weight) goes to the slot's "
+			"previous owner within ring_window, others to its owner now\n",
 			slot);
 		return false;
 	}

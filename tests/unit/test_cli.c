@@ -2505,8 +2505,8 @@ Test(cli_maps, explain_and_show_a_ring_state_service)
 	snprintf(want, sizeof(want),
 		 "service: TCP 198.18.0.10:80\n"
 		 "ring state: slot %u changed owner: the flow's entry decides; without one a TCP packet that "
-		 "is not a SYN goes to the slot's previous owner (within ring_window), others to its owner "
-		 "now\n"
+		 "is not a SYN (UDP: any, while that real has weight) goes to the slot's previous owner "
+		 "within ring_window, others to its owner now\n"
 		 "connection entry: real 198.18.1.11, state open\n",
 		 slot);
 	cr_expect(!strncmp(r.out.buf, want, strlen(want)), "%s", r.out.buf);
