@@ -161,6 +161,9 @@ $(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h) $(MAPS_HDRS) $(ABI_HDRS) | $(BUILD
 CONF_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard loader/config/*.c))
 $(BUILD)/cli/import.o: CFLAGS += -Iloader/config
 $(BUILD)/cli/import.o: $(wildcard loader/config/*.h)
+# service add takes flow-state by the file's words (validate.h).
+$(BUILD)/cli/cmd_service.o: CFLAGS += -Iloader/config
+$(BUILD)/cli/cmd_service.o: $(wildcard loader/config/*.h)
 
 $(LOADER_LIB): $(patsubst %.c,$(BUILD)/%.o,$(LOADER_LIB_SRCS))
 	$(call msg,AR,$@)
