@@ -1500,7 +1500,8 @@ static void growth_open(struct bench *b, enum std_svc svc, bool ring)
 
 	bench_world(b, &o);
 	set_ring_state(b, std_svcs[svc].vip, ring);
-	b->fill_svc = ring ? OTHER_SVC : svc;
+	/* a data path without ring state records svc's flows whatever the flag: fill them */
+	b->fill_svc = ring && b->ring_dp > 0 ? OTHER_SVC : svc;
 	fill_table(MAP_FD(&b->w, xlvs_conns), b->fill_svc, 0, FILL_FLOWS);
 	check_fill(&b->w, b->fill_svc);
 	fprintf(stderr, "  %s in %s state: filled %u %s flows (xlvs_conns %u entries) in %.1f s\n",
@@ -1570,6 +1571,7 @@ static void measure_4k_spread(struct bench *b, const struct method *m, bool ring
 
 	if (!row_wanted(b, r.id))
 		return;
+	ring = ring && b->ring_dp > 0; /* else the first packets below record the flows */
 	set_ring_state(b, r.vip, ring);
 	spread_frames(&f, m->svc, SPREAD_SMALL, pick_scrambled, SPREAD_SMALL);
 	if (ring)
