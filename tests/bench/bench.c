@@ -2000,28 +2000,55 @@ struct part {
 		R_BLK_PERCPU, 3                                                                              \
 	}
 
+/*
+ * A ring-state service's stable slot (bpf/ring.h): the service's lookup, the flow hash for the
+ * slot, xlvs_ring and the real, the service's and real's counters; no table, no clock, no event.
+ * Spread or not, and SYN or not, it is the same path: only the frames differ.
+ */
+#define RING                                                                                                 \
+	{ R_BLK_ARRAY, 4 }, { R_BLK_HASH_HOT, 1 }, { R_BLK_FLOW_HASH, 1 },                                   \
+	{                                                                                                    \
+		R_BLK_PERCPU, 2                                                                              \
+	}
+
 static const struct composition {
 	enum row_id row;
+	enum fs_mode state; /* the state the blocks are of (FS_NONE: no service) */
 	struct part parts[BLOCKS_MAX];
 } compositions[] = {
-	/* table state (the rows of ring-state services use no connection table) */
-	{ R_MISS, { { R_BLK_ARRAY, 2 }, { R_BLK_PERCPU, 1 } } },
-	{ R_DR_4K_TABLE, { EST(R_BLK_LRU_4K) } },
-	{ R_DR6_4K_TABLE, { EST(R_BLK_LRU_4K) } },
-	{ R_IPIP_4K_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_IP6IP6_4K_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_GUE4_4K_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_GUE6_4K_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_DR_1M_TABLE, { EST(R_BLK_LRU_1M) } },
-	{ R_DR6_1M_TABLE, { EST(R_BLK_LRU_1M) } },
-	{ R_IPIP_1M_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
-	{ R_IP6IP6_1M_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
-	{ R_GUE4_1M_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
-	{ R_GUE6_1M_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_MISS, FS_NONE, { { R_BLK_ARRAY, 2 }, { R_BLK_PERCPU, 1 } } },
+	/* ring state */
+	{ R_DR, FS_RING, { RING } },
+	{ R_DR6, FS_RING, { RING } },
+	{ R_IPIP, FS_RING, { RING, ENCAP } },
+	{ R_IP6IP6, FS_RING, { RING, ENCAP } },
+	{ R_GUE4, FS_RING, { RING, ENCAP } },
+	{ R_GUE6, FS_RING, { RING, ENCAP } },
+	{ R_DR_4K, FS_RING, { RING } },
+	{ R_IPIP_4K, FS_RING, { RING, ENCAP } },
+	{ R_GUE4_4K, FS_RING, { RING, ENCAP } },
+	{ R_DR_1M_SPREAD, FS_RING, { RING } },
+	{ R_IPIP_1M, FS_RING, { RING, ENCAP } },
+	{ R_GUE4_1M, FS_RING, { RING, ENCAP } },
+	{ R_NEW, FS_RING, { RING } },
+	{ R_SYN_FLOOD, FS_RING, { RING } },
+	/* table state */
+	{ R_DR_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K) } },
+	{ R_DR6_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K) } },
+	{ R_IPIP_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_IP6IP6_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_GUE4_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_GUE6_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_DR_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M) } },
+	{ R_DR6_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M) } },
+	{ R_IPIP_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_IP6IP6_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_GUE4_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_GUE6_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
 	/* the lookup that misses is priced as a hit on a table of that size */
-	{ R_NEW_TABLE, { NEWFLOW(R_BLK_LRU_HOT) } },
-	{ R_NEW_FULL, { NEWFLOW(R_BLK_LRU_1M) } },
-	{ R_SYN_FLOOD_TABLE, { NEWFLOW(R_BLK_LRU_1M) } },
+	{ R_NEW_TABLE, FS_TABLE, { NEWFLOW(R_BLK_LRU_HOT) } },
+	{ R_NEW_FULL, FS_TABLE, { NEWFLOW(R_BLK_LRU_1M) } },
+	{ R_SYN_FLOOD_TABLE, FS_TABLE, { NEWFLOW(R_BLK_LRU_1M) } },
 };
 
 /* A row's ns above its floor (may be below 0 by noise for the cheapest blocks). */
@@ -2039,7 +2066,7 @@ static bool blocks_sum(const struct bench *b, const struct composition *c, doubl
 
 	what[0] = 0;
 	*sum = 0;
-	if (!b->res[c->row].done)
+	if (!b->res[c->row].done || b->res[c->row].state != c->state)
 		return false;
 	for (i = 0; i < BLOCKS_MAX && c->parts[i].n; i++) {
 		if (!b->res[c->parts[i].block].done)
