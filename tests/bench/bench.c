@@ -292,6 +292,7 @@ struct row {
 	 * counted by the service, SYNs as its new flows. ev is the path of a table-state service.
 	 */
 	const char *vip;
+	enum fs_mode want; /* the state the row names (its service must be in it); FS_NONE: the default's */
 };
 
 /* A flood row's figures: does the connection table keep its established flows? */
@@ -683,6 +684,8 @@ static enum fs_mode row_state(struct bench *b, const struct row *r, uint32_t *sv
 	k = svc_key(r->vip, 80, IPPROTO_TCP);
 	svc_get(b, &k, &v);
 	*svc_id = v.id;
+	CHECK(r->want == FS_NONE || !!(v.flags & XLVS_SVC_F_RING_STATE) == (r->want == FS_RING),
+	      "%s: the service at %s is not in %s state", row_info[r->id].name, r->vip, fs_names[r->want]);
 	return v.flags & XLVS_SVC_F_RING_STATE && b->ring_dp > 0 ? FS_RING : FS_TABLE;
 }
 
@@ -769,12 +772,16 @@ static void measure_one(struct bench *b, enum row_id id, uint8_t family, const c
 	frames_free(&f);
 }
 
-static void measure_new_flows(struct bench *b, enum row_id id, const char *vip)
+static void measure_new_flows(struct bench *b, enum row_id id, const char *vip, enum fs_mode want)
 {
 	struct frames f;
-	struct row r = {
-		.id = id, .verdict = XDP_TX, .ev = XLVS_EV_CONN_NEW, .f = &f, .reset = forget_flows, .vip = vip
-	};
+	struct row r = { .id = id,
+			 .verdict = XDP_TX,
+			 .ev = XLVS_EV_CONN_NEW,
+			 .f = &f,
+			 .reset = forget_flows,
+			 .vip = vip,
+			 .want = want };
 
 	if (!row_wanted(b, id))
 		return;
@@ -851,7 +858,7 @@ static void measure_schedulers(struct bench *b)
 		if (!row_wanted(b, rows[i].id))
 			continue;
 		switch_sched(b, rows[i].sched, rows[i].flags);
-		measure_new_flows(b, rows[i].id, std_svcs[SVC_DR4].vip);
+		measure_new_flows(b, rows[i].id, std_svcs[SVC_DR4].vip, FS_NONE);
 	}
 	switch_sched(b, XLVS_SCHED_MAGLEV, 0);
 }
@@ -1221,7 +1228,7 @@ static void measure_wlc_many(struct bench *b)
 	v.sched_len = XLVS_LEAST_MAX_REALS;
 	v.flags = with_ring_state(v.flags, ring_by_default(v.sched, IPPROTO_TCP, 0, XLVS_FWD_DR));
 	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
-	measure_new_flows(b, R_NEW_WLC_256, BIG_VIP);
+	measure_new_flows(b, R_NEW_WLC_256, BIG_VIP, FS_TABLE);
 	free(ring);
 	free(addr);
 	free(be);
@@ -1518,7 +1525,8 @@ static void measure_1m_spread(struct bench *b, const struct method *m, enum row_
 			 .grow = m->grow,
 			 .ev = XLVS_EV_CONN_HIT,
 			 .f = &f,
-			 .vip = std_svcs[m->svc].vip };
+			 .vip = std_svcs[m->svc].vip,
+			 .want = id == m->m1 ? FS_RING : FS_TABLE };
 
 	if (!row_wanted(b, id))
 		return;
@@ -1565,23 +1573,24 @@ static void measure_4k_spread(struct bench *b, const struct method *m, bool ring
 			 .grow = m->grow,
 			 .ev = XLVS_EV_CONN_HIT,
 			 .f = &f,
-			 .vip = std_svcs[m->svc].vip };
+			 .vip = std_svcs[m->svc].vip,
+			 .want = ring ? FS_RING : FS_TABLE };
 	int conns = MAP_FD(&b->w, xlvs_conns);
+	bool other = ring && b->ring_dp > 0; /* else the first packets below record the flows */
 	uint32_t j;
 
 	if (!row_wanted(b, r.id))
 		return;
-	ring = ring && b->ring_dp > 0; /* else the first packets below record the flows */
 	set_ring_state(b, r.vip, ring);
 	spread_frames(&f, m->svc, SPREAD_SMALL, pick_scrambled, SPREAD_SMALL);
-	if (ring)
+	if (other)
 		fill_table(conns, OTHER_SVC, 0, SPREAD_SMALL);
 	for (j = 0; j < f.n; j++)
 		run1(b->w.prog_fd, b->w.ifindex, f.buf + (size_t)j * STRIDE, f.len, XDP_TX,
 		     f.len + (uint32_t)m->grow, "spread", j);
 	measure(b, &r);
 	forget_flows(b, &r);
-	if (ring)
+	if (other)
 		forget_clients(conns, OTHER_SVC, SPREAD_SMALL);
 	frames_free(&f);
 	default_flow_state(b);
@@ -1634,7 +1643,8 @@ static void measure_flood(struct bench *b, struct flood *fd, enum row_id id, uin
 			 .f = &f,
 			 .reset = renew_syns,
 			 .calls = b->calls == CALLS_QUICK ? FLOOD_QUICK : FLOOD_SYNS,
-			 .vip = std_svcs[SVC_DR4].vip };
+			 .vip = std_svcs[SVC_DR4].vip,
+			 .want = id == R_SYN_FLOOD ? FS_RING : FS_TABLE };
 	int conns = MAP_FD(&b->w, xlvs_conns);
 	struct xlvs_config cfg;
 
@@ -1673,7 +1683,8 @@ static void measure_full_table(struct bench *b)
 			 .ev = XLVS_EV_CONN_NEW,
 			 .f = &f,
 			 .reset = forget_and_refill,
-			 .vip = std_svcs[SVC_DR4].vip };
+			 .vip = std_svcs[SVC_DR4].vip,
+			 .want = FS_TABLE };
 	int conns = MAP_FD(&b->w, xlvs_conns);
 	uint64_t n;
 
@@ -1860,10 +1871,10 @@ static void main_world(struct bench *b)
 		measure_4k_spread(b, &methods[i], true);
 		measure_4k_spread(b, &methods[i], false);
 	}
-	measure_new_flows(b, R_NEW, std_svcs[SVC_DR4].vip);
+	measure_new_flows(b, R_NEW, std_svcs[SVC_DR4].vip, FS_RING);
 	if (row_wanted(b, R_NEW_TABLE)) {
 		set_ring_state(b, std_svcs[SVC_DR4].vip, false);
-		measure_new_flows(b, R_NEW_TABLE, std_svcs[SVC_DR4].vip);
+		measure_new_flows(b, R_NEW_TABLE, std_svcs[SVC_DR4].vip, FS_TABLE);
 		default_flow_state(b);
 	}
 	measure_schedulers(b);
@@ -1874,7 +1885,7 @@ static void main_world(struct bench *b)
 		measure_nat(b);
 	if (row_wanted(b, R_NEW_4K) || row_wanted(b, R_NEW_WLC_256)) {
 		install_big_service(b);
-		measure_new_flows(b, R_NEW_4K, BIG_VIP);
+		measure_new_flows(b, R_NEW_4K, BIG_VIP, FS_RING);
 		measure_wlc_many(b);
 	}
 	if (row_wanted(b, R_DR_10K)) {
