@@ -118,11 +118,12 @@ XLVS_INLINE bool syn_starts_anew(const struct pkt *p, const struct xlvs_conn *co
 }
 
 XLVS_INLINE void conn_advance(const struct pkt *p, struct xlvs_conn *conn, const struct xlvs_real *real,
-				__u32 now)
+				const struct xlvs_config *cfg, __u32 now)
 {
 	__u8 was = conn->state;
 
-	conn->last_seen = now;
+	if (stamp_due(now, conn->last_seen, cfg))
+		conn->last_seen = now;
 	if (p->flags & PKT_F_FIN)	/* FIN or RST from the client: the connection ends */
 		conn->state = XLVS_CONN_CLOSING;
 	else if (conn->state == XLVS_CONN_SYN && !(p->flags & (PKT_F_SYN | PKT_F_ICMP_ERR)))
@@ -198,14 +199,18 @@ XLVS_INLINE bool conn_established(const struct pkt *p, const struct xlvs_config 
 	t->snat_idx = conn->snat_idx;
 	t->snat_port = conn->snat_port;
 	persist_refresh(p, conn, t->real, cfg, now); /* before conn_advance: it reads the previous stamp */
-	conn_advance(p, conn, t->real, now);
+	conn_advance(p, conn, t->real, cfg, now);
 	count_event(XLVS_EV_CONN_HIT);
 	return true;
 }
 
-/* A flow without a usable entry: schedule it and remember it. XLVS_CONT or a drop verdict. */
+/*
+ * A flow without a usable entry: schedule it and remember it. XLVS_CONT or a
+ * drop verdict. guard_ok: the SYN guard may leave the entry out (the flow's
+ * later packets find the same real without it).
+ */
 XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
-			 const struct xlvs_config *cfg, struct target *t)
+			 const struct xlvs_config *cfg, struct target *t, bool guard_ok)
 {
 	int rc;
 
@@ -225,9 +230,17 @@ XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
 	/* nat and fullnat flows are remembered with their reply entry: nat_new() */
 	if (real_is_nat(t->real))
 		return XLVS_CONT;
-	/* a persistent service's template sends the handshake's next packet to this real too */
-	conn_insert(p, t, cfg, sched_is_stateless(svc->sched) || svc->persist_timeout);
+	conn_insert(p, t, cfg, guard_ok);
 	return XLVS_CONT;
+}
+
+/*
+ * A table service's flows: a persistent service's template sends the
+ * handshake's next packet to the SYN's real too, so its SYNs may be left out.
+ */
+XLVS_INLINE bool table_guard_ok(const struct xlvs_service *svc)
+{
+	return sched_is_stateless(svc->sched) || svc->persist_timeout;
 }
 
 #endif /* XLVS_BPF_CONNTRACK_H */

@@ -37,6 +37,16 @@
 #include "sched.h"
 
 /*
+ * Whether an entry's last_seen (jiffies) is a second old and worth writing:
+ * lifetimes are seconds, so an established flow's packets leave its
+ * entry's cache line clean in between. hz 0 (no clock from xlvsd): always.
+ */
+XLVS_INLINE bool stamp_due(__u32 now, __u32 last_seen, const struct xlvs_config *cfg)
+{
+	return now - last_seen >= cfg->hz;
+}
+
+/*
  * Per-CPU LRU lists as xlvs_conns: lookups see every CPU's templates, and
  * making room never takes a cross-CPU lock. Under a SYN flood of spoofed
  * sources templates are written (the SYN guard keeps only xlvs_conns clean,
@@ -131,10 +141,9 @@ XLVS_INLINE int persist_schedule(const struct pkt *p, const struct xlvs_service 
 
 /*
  * An established flow of a persistent service (its real carries
- * XLVS_REAL_F_PERSIST) keeps its client's template alive: once per second
- * of jiffies per flow, judged against the flow's previous packet (called
- * before conn_advance() stamps this one), so busy flows do not write on
- * every packet. A template
+ * XLVS_REAL_F_PERSIST) keeps its client's template alive when its entry's
+ * stamp is due (stamp_due(): a second old; called before conn_advance()
+ * writes the new one), so busy flows do not write on every packet. A template
  * that names another real (the client was moved: weight 0, expiry) is left
  * alone; a missing one (swept or evicted while this connection lived) is
  * written again for this flow's real, as IPVS keeps a template while it
@@ -148,7 +157,7 @@ XLVS_INLINE void persist_refresh(const struct pkt *p, const struct xlvs_conn *co
 	struct xlvs_service *svc;
 	struct xlvs_persist *tpl;
 
-	if (!(real->flags & XLVS_REAL_F_PERSIST) || !cfg->hz || now / cfg->hz == conn->last_seen / cfg->hz)
+	if (!(real->flags & XLVS_REAL_F_PERSIST) || !cfg->hz || !stamp_due(now, conn->last_seen, cfg))
 		return;
 	svc = service_lookup(&p->flow); /* for its netmask: once a second per flow */
 	if (!svc || svc->id != real->svc_id || !svc->persist_timeout)

@@ -43,7 +43,7 @@ XLVS_INLINE __u32 table_at(const struct xlvs_service *svc, __u32 hash)
 		return XLVS_REAL_NONE;
 	slot = svc->ring_base + hash % svc->ring_size;
 	real_id = bpf_map_lookup_elem(&xlvs_ring, &slot);
-	return real_id ? *real_id : XLVS_REAL_NONE;
+	return real_id ? xlvs_slot_real(*real_id) : XLVS_REAL_NONE;
 }
 
 /* Weight 0 takes no new connections, whatever the scheduler (IPVS is_unavailable()). */

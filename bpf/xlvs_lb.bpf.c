@@ -5,6 +5,7 @@
  *   parse.h      Ethernet/VLAN, IPv4/IPv6 (+ext headers), TCP/UDP/ICMP
  *   lookup.h     virtual service (exact port, then port 0), VIP, real
  *   conntrack.h  established flows, SYN-flood guard
+ *   ring.h       ring-state services: per-flow state only on changed slots
  *   sched.h      Maglev ring
  *   persist.h    persistence templates (ipvsadm -p/-M)
  *   nat.h        VS-NAT and FULLNAT: reply entries, pool sources, rewrites
@@ -14,6 +15,7 @@
  */
 #include "parse.h"
 #include "forward.h"
+#include "ring.h"
 
 /* Fragments carry no ports after the first: policy, not balancing (docs/architecture.md). */
 XLVS_INLINE int handle_fragment(const struct pkt *p, const struct xlvs_config *cfg)
@@ -68,14 +70,17 @@ XLVS_INLINE int not_a_service(struct xdp_md *ctx, const struct pkt *p, const str
 }
 
 /*
- * Established flows first: their entry names the service and real, so the
- * common packet costs one hash lookup. The VIP filter keeps traffic that is
- * not ours from paying for it.
+ * The service first (a small table every flow shares, so it stays in
+ * cache), then its flow state: a ring-state service's packet on a stable
+ * slot needs no per-flow lookup (ring.h); a table service's established
+ * flow is its entry. The VIP filter keeps traffic that is not ours from
+ * paying for either.
  */
 XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
 {
 	__u32 zero = 0;
 	struct xlvs_config *cfg = bpf_map_lookup_elem(&xlvs_config, &zero);
+	struct ring_pos pos = {};
 	struct xlvs_service *svc;
 	struct target t = {};
 	int rc;
@@ -88,17 +93,15 @@ XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
 		return handle_icmp_local(ctx, p);
 	if (!vip_filter_match(&p->flow))
 		return not_a_service(ctx, p, cfg);
-
-	if (conn_established(p, cfg, &t)) {
-		rc = check_options(p, cfg);
-		return rc == XLVS_CONT ? forward(ctx, p, &t, cfg) : rc;
-	}
 	svc = service_lookup(&p->flow);
 	if (!svc)
 		return not_a_service(ctx, p, cfg);
 	rc = check_options(p, cfg);
-	if (rc == XLVS_CONT)
-		rc = conn_new(p, svc, cfg, &t);
+	if (rc != XLVS_CONT)
+		return rc;
+	rc = svc->flags & XLVS_SVC_F_RING_STATE ? ring_lookup(p, svc, &t, &pos) : RING_TABLE;
+	if (rc == RING_CHANGED || rc == RING_TABLE)
+		rc = flow_select(p, svc, cfg, &t, &pos, rc == RING_CHANGED);
 	if (rc == XLVS_CONT && t.new_flow && real_is_nat(t.real))
 		rc = nat_new(p, &t, cfg);
 	return rc == XLVS_CONT ? forward(ctx, p, &t, cfg) : rc;
