@@ -1460,10 +1460,14 @@ static void flow_frame(struct frames *f, uint32_t j, const struct xlvs_flow *fl,
 	CHECK(!memcmp(&f->flows[j], fl, sizeof(*fl)), "frame %u: not the flow meant", j);
 }
 
-/* The 1M rows visit filled flows 0, 15, 30, ... (NEW_FLOWS of them, over the whole fill). */
+/*
+ * The 1M rows visit NEW_FLOWS filled flows spread over the whole fill (0, 15, 30, ...), in a
+ * scrambled order (an odd multiplier mod 2^16): not in the order they were filled, which is
+ * their order in the table's memory.
+ */
 static uint32_t pick_strided(uint32_t j)
 {
-	return j * SPREAD_STRIDE;
+	return ((j * 0x9e3779b1u) & (NEW_FLOWS - 1)) * SPREAD_STRIDE;
 }
 
 /* The 4k rows visit all SPREAD_SMALL clients in a scrambled order (an odd multiplier mod 2^12). */
