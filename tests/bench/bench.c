@@ -456,7 +456,7 @@ static void svc_get(struct bench *b, const struct xlvs_svc_key *k, struct xlvs_s
 
 static void svc_put(struct bench *b, const struct xlvs_svc_key *k, const struct xlvs_service *v)
 {
-	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), k, v, 0), "service: %s", strerror(errno));
+	world_service_put(&b->w, k, v);
 }
 
 static uint32_t with_ring_state(uint32_t flags, bool ring)
@@ -830,7 +830,7 @@ static void switch_sched(struct bench *b, uint8_t sched, uint32_t flags)
 	v.flags = with_ring_state(d->flags | flags,
 				  ring_by_default(sched, d->proto, v.persist_timeout, d->fwd));
 	v.sched_len = (uint32_t)xlvs_sched_period(sched, be, n);
-	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
+	world_service_put(&b->w, &k, &v);
 }
 
 static void measure_schedulers(struct bench *b)
@@ -875,7 +875,7 @@ static void set_persistence(struct bench *b, uint32_t timeout, uint8_t plen)
 	v.persist_timeout = timeout;
 	v.persist_plen = plen;
 	v.flags = with_ring_state(v.flags, ring_by_default(v.sched, d->proto, timeout, d->fwd));
-	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
+	world_service_put(&b->w, &k, &v);
 }
 
 /*
@@ -1145,7 +1145,7 @@ static void put_service(struct world *w, uint32_t id, uint32_t vip, uint32_t bas
 
 	CHECK(!bpf_map_update_elem(MAP_FD(w, xlvs_vips), &vk, &vv, 0), "vip: %s", strerror(errno));
 	world_vip_filter_add(w, XLVS_AF_INET, vk.addr);
-	CHECK(!bpf_map_update_elem(MAP_FD(w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
+	world_service_put(w, &k, &v);
 }
 
 /* Reals 198.18.16.0 + i; the address bytes are also the Maglev key. */
@@ -1227,7 +1227,7 @@ static void measure_wlc_many(struct bench *b)
 	v.sched = XLVS_SCHED_WLC;
 	v.sched_len = XLVS_LEAST_MAX_REALS;
 	v.flags = with_ring_state(v.flags, ring_by_default(v.sched, IPPROTO_TCP, 0, XLVS_FWD_DR));
-	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
+	world_service_put(&b->w, &k, &v);
 	measure_new_flows(b, R_NEW_WLC_256, BIG_VIP, FS_TABLE);
 	free(ring);
 	free(addr);
