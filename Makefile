@@ -95,6 +95,7 @@ help:
 	@echo 'make test    run every test suite (unit, BPF fixtures, end to end); fails if any fails'
 	@echo 'make bench   BPF_PROG_RUN benchmark; writes $(BUILD)/bench.json; then the benches below'
 	@echo 'make bench BASE=<commit> [ROUNDS=3] [BENCH_ARGS=--quick]   A/B: that commit'"'"'s bench against this tree'"'"'s, interleaved'
+	@echo '           [ROWS=patterns|issue13]   only those rows (issue13: issue 13'"'"'s target rows); writes $(BUILD)/bench-ab.json'
 	@echo 'make bench-nat  NAT through xlvs vs nftables DNAT in namespaces; writes $(BUILD)/bench-nat.json'
 	@echo 'make fuzz    libFuzzer pass over every fuzz target, FUZZ_SECONDS=N each (default 20); docs/reliability.md'
 	@echo 'make vmtest  unit and BPF suites under Debian 12 kernel 6.1 in qemu/TCG (slow); vmtest-deps installs qemu'
@@ -161,6 +162,9 @@ $(BUILD)/cli/%.o: cli/%.c $(wildcard cli/*.h) $(MAPS_HDRS) $(ABI_HDRS) | $(BUILD
 CONF_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard loader/config/*.c))
 $(BUILD)/cli/import.o: CFLAGS += -Iloader/config
 $(BUILD)/cli/import.o: $(wildcard loader/config/*.h)
+# service add takes flow-state by the file's words (validate.h).
+$(BUILD)/cli/cmd_service.o: CFLAGS += -Iloader/config
+$(BUILD)/cli/cmd_service.o: $(wildcard loader/config/*.h)
 
 $(LOADER_LIB): $(patsubst %.c,$(BUILD)/%.o,$(LOADER_LIB_SRCS))
 	$(call msg,AR,$@)

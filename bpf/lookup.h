@@ -22,6 +22,56 @@ XLVS_INLINE struct xlvs_service *service_lookup(const struct xlvs_flow *f)
 	return bpf_map_lookup_elem(&xlvs_services, &key);
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_svc_cached);
+	__uint(max_entries, XLVS_SVC_CACHE_SLOTS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);	/* as every map, for bpftool; its copies carry svc_gen */
+} xlvs_svc_cache SEC(".maps");
+
+XLVS_INLINE bool svc_key_eq(const struct xlvs_svc_key *a, const struct xlvs_svc_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	_Static_assert(sizeof(*a) == 5 * sizeof(__u32), "five words");
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/*
+ * The flow's service through this CPU's cache (abi.h struct xlvs_svc_cached):
+ * a hit costs one per-CPU line and a compare, not a hash lookup. The
+ * generation is read before the lookup, so a copy made while xlvsd changes
+ * the service carries the old generation and is dropped at the next packet.
+ */
+XLVS_INLINE struct xlvs_service *service_find(const struct xlvs_flow *f, const struct xlvs_config *cfg)
+{
+	struct xlvs_svc_key key = {
+		.addr = { f->dst[0], f->dst[1], f->dst[2], f->dst[3] },
+		.port = f->dport,
+		.proto = f->proto,
+		.family = f->family,
+	};
+	__u32 idx = xlvs_svc_key_hash(&key) % XLVS_SVC_CACHE_SLOTS, now = bpf_jiffies64();
+	struct xlvs_svc_cached *c = bpf_map_lookup_elem(&xlvs_svc_cache, &idx);
+	__u16 gen = cfg->svc_gen;
+	struct xlvs_service *svc;
+
+	if (!c)
+		return service_lookup(f);
+	if (c->valid && c->gen == gen && now - c->filled < cfg->hz && svc_key_eq(&c->key, &key))
+		return &c->svc;
+	svc = service_lookup(f);
+	if (!svc || !cfg->hz)	/* hz 0: no clock to age copies by */
+		return svc;
+	c->key = key;
+	c->gen = gen;
+	c->valid = 1;
+	c->filled = now;
+	c->svc = *svc;
+	return &c->svc;
+}
+
 XLVS_INLINE struct xlvs_vip *vip_lookup(const struct xlvs_flow *f)
 {
 	struct xlvs_vip_key key = {

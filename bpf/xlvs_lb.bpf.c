@@ -93,7 +93,7 @@ XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
 		return handle_icmp_local(ctx, p);
 	if (!vip_filter_match(&p->flow))
 		return not_a_service(ctx, p, cfg);
-	svc = service_lookup(&p->flow);
+	svc = service_find(&p->flow, cfg);
 	if (!svc)
 		return not_a_service(ctx, p, cfg);
 	rc = check_options(p, cfg);

@@ -80,19 +80,26 @@ static const char *real_text(const struct xlvs_real_state *r, char *buf, size_t 
 	return xlvs_addr_text(&a, buf, size);
 }
 
-/* The ring's real for hash (sched.h maglev_pick), XLVS_REAL_NONE for an empty slot. */
-static uint32_t ring_pick(struct xlvs_maps *m, const struct xlvs_service *svc, uint32_t hash, uint32_t *slot)
+/*
+ * The ring's real for hash (sched.h maglev_pick), XLVS_REAL_NONE for an empty
+ * slot; *changed (may be NULL): the slot changed owner (ring state, abi.h
+ * XLVS_SLOT_CHANGED; an empty slot counts as changed).
+ */
+static uint32_t ring_pick(struct xlvs_maps *m, const struct xlvs_service *svc, uint32_t hash, uint32_t *slot,
+			  bool *changed)
 {
-	uint32_t id = XLVS_REAL_NONE;
+	uint32_t v = XLVS_REAL_NONE;
 
 	*slot = hash % (svc->ring_size ? svc->ring_size : 1);
 	if (svc->ring_size) {
 		uint32_t key = svc->ring_base + *slot;
 
-		if (bpf_map_lookup_elem(m->ring, &key, &id))
-			id = XLVS_REAL_NONE;
+		if (bpf_map_lookup_elem(m->ring, &key, &v))
+			v = XLVS_REAL_NONE;
 	}
-	return id;
+	if (changed)
+		*changed = v == XLVS_REAL_NONE || (v & XLVS_SLOT_CHANGED);
+	return xlvs_slot_real(v);
 }
 
 /* What picks a new flow's real under the other schedulers (bpf/sched.h); explain follows Maglev's ring only. */
@@ -292,11 +299,53 @@ static void explain_persist(struct xp *p, struct xlvs_maps *m, const struct xlvs
 	xp_obj_close(p);
 }
 
+/*
+ * A ring-state service (maglev or mh, bpf/ring.h): a packet on an unchanged slot whose owner
+ * can take it goes there with no connection lookup; true then (the entry, if
+ * any, is not consulted). Otherwise the flow goes the table way, said here.
+ */
+static bool explain_ring_state(struct xp *p, struct xlvs_maps *m, const struct xlvs_svc_state *sv,
+			       const struct xlvs_flow *f)
+{
+	uint32_t slot, id;
+	const struct xlvs_real_state *r;
+	char rb[INET6_ADDRSTRLEN];
+	bool changed;
+
+	if (!(sv->svc.flags & XLVS_SVC_F_RING_STATE))
+		return false;
+	/* maglev: the flow's hash; mh: the client's (include/xlvs/hash.h) */
+	id = ring_pick(m, &sv->svc, xlvs_ring_slot_hash(sv->svc.sched, sv->svc.flags, f, xlvs_flow_hash(f)),
+		       &slot, &changed);
+	r = id == XLVS_REAL_NONE ? NULL : real_of(sv, id);
+	if (changed) {
+		xp_str(p, XP_JSON, "ring_slot", NULL, "changed");
+		xp_text(p,
+			"ring state: slot %u changed owner: the flow's entry decides; without one a TCP "
+			"packet that is not a SYN (UDP: any, while that real has weight) goes to the slot's "
+			"previous owner within ring_window, others to its owner now\n",
+			slot);
+		return false;
+	}
+	if (!r || !r->real.weight || xlvs_fwd_is_nat(r->real.fwd)) {
+		xp_str(p, XP_JSON, "ring_slot", NULL, "owner_unusable");
+		xp_text(p,
+			"ring state: slot %u unchanged, but its owner cannot take the flow: looked up and "
+			"scheduled as in a table service (ring_owner_unusable)\n",
+			slot);
+		return false;
+	}
+	xp_str(p, XP_JSON, "ring_slot", NULL, "stable");
+	xp_text(p, "ring state: slot %u unchanged: the flow goes to its owner %s with no connection lookup\n",
+		slot, real_text(r, rb, sizeof(rb)));
+	return true;
+}
+
 /* The ring's part for one client port. */
 static void explain_ring(struct xp *p, struct xlvs_maps *m, const struct xlvs_svc_state *sv,
 			 const struct xlvs_flow *f)
 {
-	uint32_t hash = xlvs_flow_hash(f), slot, id = ring_pick(m, &sv->svc, hash, &slot);
+	uint32_t hash = xlvs_flow_hash(f), slot, id = ring_pick(m, &sv->svc, hash, &slot, NULL);
 	const struct xlvs_real_state *r = id == XLVS_REAL_NONE ? NULL : real_of(sv, id);
 	char rb[INET6_ADDRSTRLEN];
 
@@ -325,7 +374,7 @@ static void explain_ports(struct xp *p, struct xlvs_maps *m, const struct xlvs_s
 		return;
 	for (port = 1; port <= 65535; port++) {
 		f->sport = htons((uint16_t)port);
-		id = ring_pick(m, &sv->svc, xlvs_flow_hash(f), &slot);
+		id = ring_pick(m, &sv->svc, xlvs_flow_hash(f), &slot, NULL);
 		for (j = 0; j < sv->nr_reals && sv->reals[j].id != id; j++)
 			;
 		count[j]++; /* nr_reals: no real */
@@ -430,7 +479,7 @@ static int explain(struct xlvs_ctx *c, struct xlvs_maps *m, struct explain_args 
 		explain_persist(&p, m, sv, &f);
 	if (!a->client.have_port && sv->svc.sched == XLVS_SCHED_MAGLEV)
 		explain_ports(&p, m, sv, &f);
-	else if (a->client.have_port)
+	else if (a->client.have_port && !explain_ring_state(&p, m, sv, &f))
 		explain_entry(&p, m, &st, &f); /* then what the ring gives a new flow, in either case */
 	if (a->client.have_port && sv->svc.sched == XLVS_SCHED_MAGLEV)
 		explain_ring(&p, m, sv, &f);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "schedtab.h"
+#include "validate.h"
 #include "cmd.h"
 #include "view.h"
 #include "xlvsctl.h"
@@ -24,6 +25,8 @@ struct service_args {
 	uint32_t persist;	 /* add: persistence, s; UINT32_MAX: not given */
 	uint32_t sched_expire;	 /* add: lblc/lblcr expiry, s; UINT32_MAX: not given */
 	const char *netmask;	 /* add: "255.255.255.0" or "24" (xlvsd checks it against the VIP) */
+	int flow_state;		 /* add: enum xlvs_flow_state */
+	uint32_t ring_window;	 /* add: ring state's window, s; UINT32_MAX: not given */
 };
 
 /* A dotted netmask or a prefix length in shape: digits and dots only. */
@@ -57,6 +60,13 @@ static json_t *sched_flags_json(const char *text)
 	for (w = strtok_r(buf, ",", &save); arr && w; w = strtok_r(NULL, ",", &save))
 		json_array_append_new(arr, json_string(w));
 	return arr;
+}
+
+static int parse_flow_state(const char *word)
+{
+	uint8_t v;
+
+	return xlvs_v_flow_state("flow-state", word, &v, NULL, 0) ? -1 : v;
 }
 
 static bool is_prime_value(const void *v)
@@ -150,6 +160,22 @@ const struct xlvs_opt xlvs_opts_service_add[] = {
 	  .what = "invalid netmask",
 	  .hint = "e.g. 255.255.255.0, 24; IPv6: 1-128",
 	  .help = "ipvsadm -M: clients within this prefix share one real (default: each address)" },
+	{ .name = "flow-state",
+	  .kind = XLVS_OPT_ENUM,
+	  .arg = "auto|ring|table",
+	  .off = offsetof(struct service_args, flow_state),
+	  .parse = parse_flow_state,
+	  .what = "unknown flow state",
+	  .hint = "auto, ring, table",
+	  .help = "ring (maglev, mh): entries only for flows on changed ring slots; table: for every "
+		  "flow (default auto)" },
+	{ .name = "ring-window",
+	  .kind = XLVS_OPT_U32,
+	  .arg = "SECS",
+	  .max = XLVS_TIMEOUT_MAX_S,
+	  .off = offsetof(struct service_args, ring_window),
+	  .hint = "seconds, 0 (the tcp timeout) to 604800",
+	  .help = "ring state: how long a changed slot remembers its previous owner (0: the tcp timeout)" },
 	{ 0 },
 };
 
@@ -272,7 +298,13 @@ static int service_req(struct xlvs_ctx *c, int argc, char **argv, const char *cm
 		       const struct xlvs_opt *opts)
 {
 	struct service_args a = {
-		.sched = -1, .fwd = -1, .echo = -1, .persist = UINT32_MAX, .sched_expire = UINT32_MAX
+		.sched = -1,
+		.fwd = -1,
+		.echo = -1,
+		.persist = UINT32_MAX,
+		.sched_expire = UINT32_MAX,
+		.flow_state = -1,
+		.ring_window = UINT32_MAX,
 	};
 	json_t *req;
 	int rc;
@@ -297,6 +329,10 @@ static int service_req(struct xlvs_ctx *c, int argc, char **argv, const char *cm
 		json_object_set_new(req, "persistence_netmask", json_string(a.netmask));
 	if (req && a.sched_expire != UINT32_MAX)
 		json_object_set_new(req, "scheduler_expire", json_integer(a.sched_expire));
+	if (req && a.flow_state >= 0)
+		json_object_set_new(req, "flow_state", json_string(xlvs_v_flow_states[a.flow_state]));
+	if (req && a.ring_window != UINT32_MAX)
+		json_object_set_new(req, "ring_window", json_integer(a.ring_window));
 	return xlvs_request_change(c, req, &a.svc);
 }
 

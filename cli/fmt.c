@@ -97,7 +97,7 @@ static void real_ident(struct xp *p, const struct xlvs_real_state *r, uint16_t p
 /* echo, then the scheduler's flags by their ipvsadm names (sh-fallback, mh-port). */
 static void svc_flags(struct xp *p, uint8_t sched, uint32_t flags)
 {
-	uint32_t bit, known = XLVS_SVC_F_ECHO;
+	uint32_t bit, known = XLVS_SVC_F_ECHO | XLVS_SVC_F_RING_STATE; /* the mode: svc_flow_state() */
 	const char *name;
 	char buf[16];
 
@@ -115,6 +115,22 @@ static void svc_flags(struct xp *p, uint8_t sched, uint32_t flags)
 		xp_str(p, XP_ANY, NULL, " %s", buf);
 	}
 	xp_arr_close(p);
+}
+
+/*
+ * How the data path remembers the service's flows: the planner's
+ * XLVS_SVC_F_RING_STATE bit, which is what the data path obeys. JSON
+ * "flow_state" always; text "flow-state ring|table" in detail, and in the
+ * list one more Flags word, "ring-state", for ring services only (a table
+ * service's line stays as ipvsadm's).
+ */
+static void svc_flow_state(struct xp *p, uint32_t flags, bool detail)
+{
+	bool ring = flags & XLVS_SVC_F_RING_STATE;
+
+	xp_str(p, detail ? XP_ANY : XP_JSON, "flow_state", "  flow-state %s", ring ? "ring" : "table");
+	if (ring && !detail)
+		xp_text(p, " ring-state");
 }
 
 static double rate(uint64_t now, uint64_t then, double dt)
@@ -257,6 +273,7 @@ static void svc_row(struct xp *p, const struct xlvs_view *cur, const struct xlvs
 		xp_u64(p, XP_JSON, "ring_size", NULL, s->svc.ring_size);
 		xlvs_fmt_svc_timeouts(p, s, false);
 		svc_flags(p, s->svc.sched, s->svc.flags);
+		svc_flow_state(p, s->svc.flags, false);
 		xlvs_fmt_svc_persist(p, s, false);
 	}
 	xp_text(p, "\n");
@@ -416,9 +433,10 @@ static void detail_svc(struct xp *p, const struct xlvs_view *s, const struct xlv
 	xp_str(p, XP_ANY, "scheduler", "  scheduler %s", xlvs_sched_name(sv->svc.sched, nb, sizeof(nb)));
 	xp_u64(p, XP_ANY, "ring_size", "  ring %" PRIu64, sv->svc.ring_size);
 	xp_u64(p, XP_ANY, "ring_base", " slots from %" PRIu64, sv->svc.ring_base);
+	svc_flow_state(p, sv->svc.flags, true);
 	xp_text(p, "  flags");
 	svc_flags(p, sv->svc.sched, sv->svc.flags);
-	xp_text(p, "%s\n", sv->svc.flags ? "" : " none");
+	xp_text(p, "%s\n", sv->svc.flags & ~XLVS_SVC_F_RING_STATE ? "" : " none");
 	xlvs_fmt_svc_timeouts(p, sv, true);
 	xlvs_fmt_svc_persist(p, sv, true);
 	detail_counters(p, ctr_of(s->svc_ctr, s->nr_svc_ctr, sv->svc.id), "  ");

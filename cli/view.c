@@ -123,9 +123,10 @@ static int read_rings(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view 
 		const struct xlvs_service *svc = &s->st.services[k].svc;
 
 		rc = read_slice(m, svc, keys, vals);
+		/* a changed slot (ring state) is still its owner's */
 		for (i = 0; !rc && i < svc->ring_size; i++)
-			if (vals[i] < s->nr_ring_slots)
-				s->ring_slots[vals[i]]++;
+			if (xlvs_slot_real(vals[i]) < s->nr_ring_slots)
+				s->ring_slots[xlvs_slot_real(vals[i])]++;
 	}
 	free(keys);
 	free(vals);

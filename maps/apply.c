@@ -46,6 +46,10 @@ struct writer {
 	void *zero;		 /* per-CPU zero counters for max_reals + 1 ids */
 	struct xlvs_maglev_backend *mb;
 	uint32_t *ring_new, *ring_old;
+	/* ring state (write_ring_state()): the slice's previous owners, slots to write */
+	struct xlvs_slot_prev *prev_old, *prev_put;
+	uint32_t *prev_keys, *slot_keys, *slot_vals;
+	uint32_t now, hz; /* the clock slots are stamped with; hz 0: not read yet */
 };
 
 static int writer_init(struct writer *w, struct plan *p)
@@ -62,7 +66,15 @@ static int writer_init(struct writer *w, struct plan *p)
 	w->mb = malloc((p->max_reals + 1) * sizeof(*w->mb));
 	w->ring_new = malloc(((size_t)p->max_ring + 1) * sizeof(*w->ring_new));
 	w->ring_old = malloc(((size_t)p->max_ring + 1) * sizeof(*w->ring_old));
-	return w->ids && w->reals && w->zero && w->mb && w->ring_new && w->ring_old ? 0 : -ENOMEM;
+	w->prev_old = malloc(((size_t)p->max_ring + 1) * sizeof(*w->prev_old));
+	w->prev_put = malloc(((size_t)p->max_ring + 1) * sizeof(*w->prev_put));
+	w->prev_keys = malloc(((size_t)p->max_ring + 1) * sizeof(*w->prev_keys));
+	w->slot_keys = malloc(((size_t)p->max_ring + 1) * sizeof(*w->slot_keys));
+	w->slot_vals = malloc(((size_t)p->max_ring + 1) * sizeof(*w->slot_vals));
+	return w->ids && w->reals && w->zero && w->mb && w->ring_new && w->ring_old && w->prev_old &&
+			       w->prev_put && w->prev_keys && w->slot_keys && w->slot_vals
+		       ? 0
+		       : -ENOMEM;
 }
 
 static void writer_free(struct writer *w)
@@ -73,6 +85,11 @@ static void writer_free(struct writer *w)
 	free(w->mb);
 	free(w->ring_new);
 	free(w->ring_old);
+	free(w->prev_old);
+	free(w->prev_put);
+	free(w->prev_keys);
+	free(w->slot_keys);
+	free(w->slot_vals);
 }
 
 static int put_reals(struct writer *w, uint32_t n)
@@ -189,6 +206,8 @@ static int delete_service(struct writer *w, const struct splan *sp)
 
 	err = bpf_map_delete_elem(w->m->services, &sp->key);
 	if (!err)
+		err = xlvs_maps_svc_changed(w->m);
+	if (!err)
 		w->st->services_removed++;
 	else if (err != -ENOENT)
 		return err;
@@ -297,21 +316,126 @@ static int write_reals(struct writer *w, const struct splan *sp)
 	return err;
 }
 
-/* Slots [base, base + size) of the ring map, as they are now. */
-static int ring_read(struct writer *w, uint32_t base, uint32_t size, uint32_t *out)
+/* Entries [base, base + size) of an array map (the ring, xlvs_ring_prev), as they are now. */
+static int slice_read(struct writer *w, int fd, uint32_t vsz, uint32_t base, uint32_t size, void *out)
 {
 	struct map_iter it;
 	uint32_t n = 0;
 	int got;
 
-	map_iter_init_at(&it, w->m->ring, sizeof(*out), base);
+	map_iter_init_at(&it, fd, vsz, base);
 	while (n < size) {
-		got = map_iter_read(&it, w->ids, out + n, size - n < CHUNK ? size - n : CHUNK);
+		got = map_iter_read(&it, w->ids, (char *)out + (size_t)n * vsz,
+				    size - n < CHUNK ? size - n : CHUNK);
 		if (got <= 0)
 			return got ? got : -EPROTO; /* the map ended: it shrank under us */
 		n += got;
 	}
 	return 0;
+}
+
+/* The clock changed slots are stamped with: read once per apply. */
+static int ring_clock(struct writer *w)
+{
+	struct xlvs_jiffies j;
+	int err;
+
+	if (w->hz)
+		return 0;
+	err = xlvs_jiffies_read(&j);
+	if (!err)
+		err = xlvs_hz(&w->hz);
+	w->now = j.now;
+	return err;
+}
+
+/* Until when a slot changing now keeps its previous owner: the service's ring_window, else its
+ * tcp timeout, else the global one (as xlvs_maps_set_global() writes it). Never 0 (= none). */
+static uint32_t ring_until(const struct writer *w, const struct xlvs_svc_spec *s)
+{
+	uint32_t win = s->ring_window_s ?: s->timeout_s[XLVS_TO_TCP] ?: w->p->want->global.timeout_s[XLVS_TO_TCP]
+									    ?: xlvs_timeout_defaults[XLVS_TO_TCP];
+	uint32_t until = w->now + win * w->hz;
+
+	return until ? until : 1;
+}
+
+static bool prev_live(const struct xlvs_slot_prev *v, uint32_t now)
+{
+	return v->until && (int32_t)(v->until - now) > 0;
+}
+
+/*
+ * Slot i of a ring-state slice: its value and previous owner to have, false
+ * if it stays as it is. An owner change (ids compared without the flag, so a
+ * flagged slot keeping its owner keeps its flag) keeps a live previous owner
+ * (the oldest) or makes the old owner, as the maps had it before this apply,
+ * the previous one; a new slice is unflagged, a whole-slice flag has none.
+ */
+static bool ring_state_slot(const struct writer *w, const struct splan *sp, uint32_t i, uint32_t until,
+			    uint32_t *val, struct xlvs_slot_prev *pv)
+{
+	const struct xlvs_slot_prev *old = &w->prev_old[i];
+	uint32_t was, now = w->ring_new[i];
+	bool flag = sp->ring_flag_all;
+
+	memset(pv, 0, sizeof(*pv));
+	if (!sp->fresh_slice && !flag) {
+		was = xlvs_slot_real(w->ring_old[i]);
+		if (was == now)
+			return false;
+		if (prev_live(old, w->now))
+			*pv = (struct xlvs_slot_prev){ .real_id = old->real_id, .real_gen = old->real_gen };
+		else if (was < XLVS_MAX_REALS) /* NONE (or a foreign value): no previous owner */
+			*pv = (struct xlvs_slot_prev){ .real_id = was, .real_gen = w->p->img.reals[was].gen };
+		flag = prev_live(old, w->now) || was < XLVS_MAX_REALS;
+		pv->until = flag ? until : 0;
+	}
+	*val = flag && now != XLVS_REAL_NONE ? now | XLVS_SLOT_CHANGED : now;
+	return true;
+}
+
+/*
+ * A ring-state service's slice (docs/architecture.md "Ring state"). The
+ * previous owners are written before the slots, so a packet that finds a
+ * slot newly flagged finds its previous owner too.
+ */
+static int write_ring_state(struct writer *w, const struct splan *sp)
+{
+	const struct xlvs_service *e = &sp->entry;
+	uint32_t i, np = 0, ns = 0, until, val;
+	struct xlvs_slot_prev pv;
+	int err = ring_clock(w);
+
+	if (!err && !sp->fresh_slice)
+		err = slice_read(w, w->m->ring, sizeof(*w->ring_old), e->ring_base, e->ring_size,
+				 w->ring_old);
+	if (!err)
+		err = slice_read(w, w->m->ring_prev, sizeof(*w->prev_old), e->ring_base, e->ring_size,
+				 w->prev_old);
+	if (err)
+		return err;
+	until = ring_until(w, sp->want);
+	for (i = 0; i < e->ring_size; i++) {
+		if (!ring_state_slot(w, sp, i, until, &val, &pv))
+			continue;
+		if (memcmp(&pv, &w->prev_old[i], sizeof(pv))) {
+			w->prev_keys[np] = e->ring_base + i;
+			w->prev_put[np++] = pv;
+		}
+		if (sp->fresh_slice || val != w->ring_old[i]) {
+			w->slot_keys[ns] = e->ring_base + i;
+			w->slot_vals[ns++] = val;
+		}
+	}
+	err = map_update_many(w->m->ring_prev, w->prev_keys, w->prev_put, np, sizeof(*w->prev_keys),
+			      sizeof(*w->prev_put));
+	if (!err)
+		err = map_update_many(w->m->ring, w->slot_keys, w->slot_vals, ns, sizeof(*w->slot_keys),
+				      sizeof(*w->slot_vals));
+	if (!err)
+		w->st->ring_slots_written += ns;
+	return err;
 }
 
 static int write_ring(struct writer *w, const struct splan *sp)
@@ -330,9 +454,11 @@ static int write_ring(struct writer *w, const struct splan *sp)
 			.key_len = REAL_KEY_LEN,
 		};
 	n = xlvs_sched_build(sp->want->sched, w->ring_new, e->ring_size, w->mb, sp->nreals);
+	if (!n && (e->flags & XLVS_SVC_F_RING_STATE))
+		return write_ring_state(w, sp);
 	/* A fresh slice is written whole: reading it back would cost as much. */
 	if (!n && !sp->fresh_slice)
-		n = ring_read(w, e->ring_base, e->ring_size, w->ring_old);
+		n = slice_read(w, w->m->ring, sizeof(*w->ring_old), e->ring_base, e->ring_size, w->ring_old);
 	if (!n)
 		n = xlvs_ring_write(w->m->ring, e->ring_base, sp->fresh_slice ? NULL : w->ring_old,
 				    w->ring_new, e->ring_size);
@@ -349,6 +475,8 @@ static int write_entry(struct writer *w, const struct splan *sp)
 	if (sp->cur && !memcmp(sp->cur, &sp->entry, sizeof(sp->entry)))
 		return 0;
 	err = bpf_map_update_elem(w->m->services, &sp->key, &sp->entry, BPF_ANY);
+	if (!err)
+		err = xlvs_maps_svc_changed(w->m);
 	if (err)
 		return err;
 	if (sp->cur)

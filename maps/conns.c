@@ -233,7 +233,8 @@ struct xlvs_sweep {
 	bool counting;	   /* the pass in progress counts */
 	struct conn_clock clock;
 	struct load_map load;
-	struct tally *tally; /* by real id */
+	struct tally *tally;	 /* by real id */
+	struct ring_sweep *ring; /* ring-state slots the pass in progress may unflag */
 	struct xlvs_flow keys[SWEEP_CHUNK];
 	struct xlvs_conn vals[SWEEP_CHUNK];
 	struct xlvs_flow doomed[SWEEP_CHUNK];
@@ -245,7 +246,8 @@ struct xlvs_sweep *xlvs_sweep_new(void)
 {
 	struct xlvs_sweep *s = calloc(1, sizeof(struct xlvs_sweep));
 
-	if (s && (clock_init(&s->clock) || !(s->tally = calloc(XLVS_MAX_REALS, sizeof(*s->tally))))) {
+	if (s && (clock_init(&s->clock) || !(s->tally = calloc(XLVS_MAX_REALS, sizeof(*s->tally))) ||
+		  !(s->ring = ring_sweep_new()))) {
 		xlvs_sweep_free(s);
 		return NULL;
 	}
@@ -258,6 +260,7 @@ void xlvs_sweep_free(struct xlvs_sweep *s)
 		clock_free(&s->clock);
 		load_unmap(&s->load);
 		free(s->tally);
+		ring_sweep_free(s->ring);
 	}
 	free(s);
 }
@@ -356,8 +359,11 @@ static int sweep_chunk(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t n, st
 		if (expired(&s->clock, &s->keys[i], &s->vals[i])) {
 			s->doomed_vals[nd] = s->vals[i];
 			s->doomed[nd++] = s->keys[i];
-		} else if (s->counting) {
-			tally_one(s, &s->keys[i], &s->vals[i]);
+		} else {
+			if (s->counting)
+				tally_one(s, &s->keys[i], &s->vals[i]);
+			ring_sweep_note(s->ring, &s->keys[i], &s->vals[i],
+					entry_real(&s->clock, &s->vals[i]));
 		}
 	}
 	st->expired += nd;
@@ -408,13 +414,16 @@ static void count_start(struct xlvs_sweep *s)
 static int pass_end(struct xlvs_maps *m, struct xlvs_sweep *s, int n, struct xlvs_sweep_stats *st)
 {
 	bool counting = s->counting;
+	int err = ring_sweep_end(m, s->ring, !n, st);
 
 	s->running = false;
 	s->counting = false;
 	st->passes += !n;
 	if (counting && n < 0)
 		s->count_wanted = true; /* counted part of the table only: count again */
-	return n < 0 ? n : counting ? reconcile(m, s, st) : 0;
+	if (n < 0)
+		return n;
+	return (counting ? reconcile(m, s, st) : 0) ?: err;
 }
 
 int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, struct xlvs_sweep_stats *st)
@@ -423,6 +432,7 @@ int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, 
 	int n, err = clock_read(m, &s->clock);
 	/* without the mapping the sweep still deletes, but counts nothing: said as the step's error */
 	int map_err = load_map(&s->load, m->real_load);
+	int ring_err = 0; /* likewise: without its candidates the pass unflags no ring slot */
 
 	count_start(s);
 	/* Reads of fewer than SWEEP_MIN_READ only as a step's first. */
@@ -430,6 +440,7 @@ int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, 
 		if (!s->running) {
 			map_iter_init(&s->it, m->conns, sizeof(struct xlvs_flow), sizeof(struct xlvs_conn));
 			s->running = true;
+			ring_err = ring_sweep_begin(m, s->ring, s->clock.now);
 		}
 		want = left < SWEEP_MIN_READ ? SWEEP_MIN_READ : left;
 		n = map_iter_read(&s->it, s->keys, s->vals, want < SWEEP_CHUNK ? want : SWEEP_CHUNK);
@@ -440,7 +451,7 @@ int xlvs_sweep_step(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t budget, 
 		left -= (uint32_t)n < left ? (uint32_t)n : left;
 		err = sweep_chunk(m, s, (uint32_t)n, st);
 	}
-	return err ? err : map_err;
+	return err ?: map_err ?: ring_err;
 }
 
 /* ---- xlvs_nat: reply entries whose connection is gone ---- */

@@ -65,6 +65,18 @@ int dump_array(int fd, uint32_t vsz, uint32_t n, void **vals);
 int map_image_read(struct xlvs_maps *m, struct map_image *s, bool with_vips);
 void map_image_free(struct map_image *s);
 
+/* ---- ring state: the sweep's unflagging of changed slots (ringsweep.c), driven by conns.c ---- */
+struct ring_sweep;
+struct ring_sweep *ring_sweep_new(void);
+void ring_sweep_free(struct ring_sweep *r);
+/* A pass over xlvs_conns begins at jiffies now: the slots it may unflag. */
+int ring_sweep_begin(struct xlvs_maps *m, struct ring_sweep *r, uint32_t now);
+/* An unexpired entry of the pass, real its current real (NULL: none). */
+void ring_sweep_note(struct ring_sweep *r, const struct xlvs_flow *f, const struct xlvs_conn *c,
+		     const struct xlvs_real *real);
+/* The pass ended (complete: it read the whole table); st: ring_cleared, ring_held. */
+int ring_sweep_end(struct xlvs_maps *m, struct ring_sweep *r, bool complete, struct xlvs_sweep_stats *st);
+
 static inline bool real_active(const struct xlvs_real *r)
 {
 	return r->flags & XLVS_REAL_F_ACTIVE;

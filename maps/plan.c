@@ -114,7 +114,9 @@ static int check_svc(const struct xlvs_svc_spec *s, struct xlvs_svc_key *k)
 	uint32_t size = ring_size_of(s);
 
 	if ((s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP) || s->sched >= XLVS_SCHED_MAX ||
-	    s->fwd >= XLVS_FWD_MAX || (s->flags & ~(XLVS_SVC_F_ECHO | XLVS_SVC_F_SCHED_MASK)) ||
+	    s->fwd >= XLVS_FWD_MAX ||
+	    /* RING_STATE is the planner's (a spec read back from the maps may carry it): ignored */
+	    (s->flags & ~(XLVS_SVC_F_ECHO | XLVS_SVC_F_SCHED_MASK | XLVS_SVC_F_RING_STATE)) ||
 	    (s->nr_reals && !s->reals) || !xlvs_is_prime(size) || size > XLVS_MAGLEV_MAX_SIZE)
 		return -EINVAL;
 	memset(k, 0, sizeof(*k));
@@ -565,6 +567,107 @@ static int plan_period(struct plan *p, struct splan *sp)
 	return 0;
 }
 
+/* ---- flow state: ring or table (docs/architecture.md "Ring state") ---- */
+
+/* Why sp cannot be a ring-state service, UDP aside; NULL: it can. buf holds the text when needed. */
+static const char *ring_obstacle(const struct xlvs_svc_spec *s, char *buf, size_t size)
+{
+	const struct xlvs_svc_health *h = s->health;
+	char a[64];
+	size_t i;
+
+	if (s->sched != XLVS_SCHED_MAGLEV && s->sched != XLVS_SCHED_MH) {
+		snprintf(buf, size,
+			 "the %s scheduler is not a function of the flow (ring needs maglev or mh)",
+			 s->sched < XLVS_SCHED_MAX ? xlvs_sched_names[s->sched] : "unknown");
+		return buf;
+	}
+	if (s->persist_s)
+		return "persistence keeps a template per client (persistent services keep every flow)";
+	for (i = 0; s->reals && i < s->nr_reals; i++) {
+		if (!xlvs_fwd_is_nat(s->reals[i].fwd))
+			continue;
+		snprintf(buf, size, "real %s is %s (nat and fullnat need every flow's entry)",
+			 xlvs_addr_str(&s->reals[i].addr, a, sizeof(a)) ?: "?",
+			 xlvs_fwd_names[s->reals[i].fwd]);
+		return buf;
+	}
+	if (h && h->have_sorry && xlvs_fwd_is_nat(h->sorry.fwd)) {
+		snprintf(buf, size, "the sorry server %s is %s (nat and fullnat need every flow's entry)",
+			 xlvs_addr_str(&h->sorry.addr, a, sizeof(a)) ?: "?", xlvs_fwd_names[h->sorry.fwd]);
+		return buf;
+	}
+	return NULL;
+}
+
+int xlvs_svc_flow_state(const struct xlvs_svc_spec *s, char *why, size_t size)
+{
+	char scratch[160], buf[160];
+	const char *no;
+
+	if (!why || !size) {
+		why = scratch;
+		size = sizeof(scratch);
+	}
+	if (s->flow_state == XLVS_FLOW_STATE_TABLE) {
+		snprintf(why, size, "flow_state: table");
+		return XLVS_FLOW_STATE_TABLE;
+	}
+	if (s->flow_state != XLVS_FLOW_STATE_AUTO && s->flow_state != XLVS_FLOW_STATE_RING) {
+		snprintf(why, size, "unknown flow_state %u", s->flow_state);
+		return -EINVAL;
+	}
+	no = ring_obstacle(s, buf, sizeof(buf));
+	if (s->flow_state == XLVS_FLOW_STATE_RING) {
+		if (no) {
+			snprintf(why, size, "flow_state: ring is not possible: %s", no);
+			return -EINVAL;
+		}
+		snprintf(why, size, "flow_state: ring%s",
+			 s->proto == IPPROTO_UDP ? " (udp: a drained or down real's flows move at once)"
+						 : "");
+		return XLVS_FLOW_STATE_RING;
+	}
+	if (!no && s->proto != IPPROTO_TCP)
+		no = "udp (ring for udp only with flow_state: ring)";
+	if (no) {
+		snprintf(why, size, "auto: table: %s", no);
+		return XLVS_FLOW_STATE_TABLE;
+	}
+	snprintf(why, size, "auto: ring: %s, tcp, not persistent, no nat or fullnat real",
+		 xlvs_sched_names[s->sched]);
+	return XLVS_FLOW_STATE_RING;
+}
+
+/*
+ * The service's flags with RING_STATE as its flow state says; a slice whose
+ * flows may have entries the ring does not reflect is flagged whole
+ * (apply.c): a service that turns ring, or a ring service whose slots mean
+ * other flows now (resized or moved slice, other scheduler or slot hash).
+ */
+static int plan_flow_state(struct plan *p, struct splan *sp)
+{
+	const struct xlvs_service *c = sp->own_reals ? sp->cur : NULL;
+	char n[96], reason[256];
+	int mode = xlvs_svc_flow_state(sp->want, reason, sizeof(reason));
+
+	if (mode < 0)
+		return why(p, -EINVAL, "service %s: %s", svc_name(&sp->key, n, sizeof(n)), reason);
+	if (sp->want->ring_window_s > XLVS_TIMEOUT_MAX_S)
+		return why(p, -EINVAL, "service %s: ring_window %u s is more than %u s (a week)",
+			   svc_name(&sp->key, n, sizeof(n)), sp->want->ring_window_s, XLVS_TIMEOUT_MAX_S);
+	sp->entry.flags = sp->want->flags & ~XLVS_SVC_F_RING_STATE;
+	if (mode != XLVS_FLOW_STATE_RING)
+		return 0;
+	sp->entry.flags |= XLVS_SVC_F_RING_STATE;
+	if (c && (!(c->flags & XLVS_SVC_F_RING_STATE) || sp->fresh_slice || c->sched != sp->want->sched ||
+		  ((c->flags ^ sp->entry.flags) & XLVS_SVC_F_SCHED_PORT))) {
+		sp->ring_flag_all = true;
+		sp->ring_dirty = true;
+	}
+	return 0;
+}
+
 static int plan_entries(struct plan *p)
 {
 	struct splan *sp;
@@ -575,7 +678,9 @@ static int plan_entries(struct plan *p)
 		sp = &p->svcs[i];
 		if (!sp->want)
 			continue;
-		sp->entry.flags = sp->want->flags;
+		err = plan_flow_state(p, sp);
+		if (err)
+			return err;
 		sp->entry.sched = sp->want->sched;
 		memcpy(sp->entry.timeout, sp->want->timeout_s, sizeof(sp->entry.timeout));
 		sp->entry.persist_timeout = sp->want->persist_s;
@@ -611,8 +716,10 @@ int plan_make(struct plan *p, const struct xlvs_spec *want)
 	int err;
 
 	p->want = want;
+	/* a ring-state slot needs its xlvs_ring_prev entry: loaders size the two alike */
 	if (p->m)
-		p->ring_slots = p->m->ring_slots;
+		p->ring_slots = p->m->ring_slots < p->m->ring_prev_slots ? p->m->ring_slots
+									 : p->m->ring_prev_slots;
 	err = p->m ? map_image_read(p->m, &p->img, true) : empty_image(&p->img);
 	if (err)
 		return why(p, err, "cannot read the maps: %s", strerror(-err));

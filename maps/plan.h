@@ -27,6 +27,7 @@ struct splan { /* a service key that is desired, in the maps, or both */
 	bool fresh_id;
 	bool fresh_slice;	   /* the ring goes where this service had no ring */
 	bool ring_dirty;	   /* (re)build the ring */
+	bool ring_flag_all;	   /* ring state: every slot of the slice written XLVS_SLOT_CHANGED */
 	struct xlvs_service entry; /* the entry to have (want only) */
 	uint32_t nreals;
 	struct rplan *reals; /* want's reals, by key */

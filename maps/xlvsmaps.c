@@ -60,6 +60,7 @@ static const struct map_desc map_descs[] = {
 	MAP_SIZED(nat, xlvs_nat, nat_entries),
 	MAP_FIXED(nat_srcs, xlvs_nat_srcs),
 	MAP_FIXED(snat_pool, xlvs_snat_pool),
+	MAP_SIZED(ring_prev, xlvs_ring_prev, ring_prev_slots),
 };
 
 #define NR_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
@@ -232,9 +233,11 @@ int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
 	__u32 key = 0, i;
 	int err;
 
-	/* xlvs_apply() owns the NAT flag: it follows the reals */
-	if (!xlvs_maps_get_config(m, &cur))
+	/* xlvs_apply() owns the NAT flag (it follows the reals) and svc_gen */
+	if (!xlvs_maps_get_config(m, &cur)) {
 		c.flags |= cur.flags & XLVS_CFG_F_NAT;
+		c.svc_gen = cur.svc_gen;
+	}
 
 	for (i = 0; i < XLVS_TO_MAX; i++)
 		c.timeout[i] = g->timeout_s[i] ? g->timeout_s[i] : xlvs_timeout_defaults[i];
@@ -259,6 +262,18 @@ int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
 	if (!err)
 		err = write_snat_pool(m, g, &c);
 	return err ? err : bpf_map_update_elem(m->config, &key, &c, BPF_ANY);
+}
+
+int xlvs_maps_svc_changed(struct xlvs_maps *m)
+{
+	struct xlvs_config c;
+	__u32 key = 0;
+	int err = xlvs_maps_get_config(m, &c);
+
+	if (err)
+		return err;
+	c.svc_gen++;
+	return bpf_map_update_elem(m->config, &key, &c, BPF_ANY);
 }
 
 int xlvs_maps_get_config(struct xlvs_maps *m, struct xlvs_config *cfg)

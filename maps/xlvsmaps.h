@@ -30,17 +30,19 @@ struct bpf_object;
 struct xlvs_maps {
 	int services, vips, reals, ring, conns;
 	int svc_stats, real_stats, drops, events, syn_guard, config;
-	int vip_filter;	       /* added: xlvs_vip_filter, kept by xlvs_apply */
-	int real_load;	       /* xlvs_real_load: lc/wlc/sed/nq/lblc/lblcr counts (abi.h) */
-	int persist;	       /* xlvs_persist: persistence templates (bpf/persist.h) */
-	int hc_marks;	       /* xlvs_hc_marks: health-check socket marks (bpf/xlvs_tc.bpf.c) */
-	int nat;	       /* xlvs_nat: NAT/FULLNAT replies -> client flow (abi.h) */
-	int nat_srcs;	       /* xlvs_nat_srcs: nat/fullnat real addresses, kept by xlvs_apply */
-	int snat_pool;	       /* xlvs_snat_pool: fullnat sources, kept by xlvs_maps_set_global */
-	uint32_t ring_slots;   /* max_entries of xlvs_ring */
-	uint32_t conn_entries; /* max_entries of xlvs_conns */
-	uint32_t nat_entries;  /* max_entries of xlvs_nat (the loader sizes it as xlvs_conns) */
-	int ncpus;	       /* possible CPUs: per-CPU value count */
+	int vip_filter;		  /* added: xlvs_vip_filter, kept by xlvs_apply */
+	int real_load;		  /* xlvs_real_load: lc/wlc/sed/nq/lblc/lblcr counts (abi.h) */
+	int persist;		  /* xlvs_persist: persistence templates (bpf/persist.h) */
+	int hc_marks;		  /* xlvs_hc_marks: health-check socket marks (bpf/xlvs_tc.bpf.c) */
+	int nat;		  /* xlvs_nat: NAT/FULLNAT replies -> client flow (abi.h) */
+	int nat_srcs;		  /* xlvs_nat_srcs: nat/fullnat real addresses, kept by xlvs_apply */
+	int snat_pool;		  /* xlvs_snat_pool: fullnat sources, kept by xlvs_maps_set_global */
+	int ring_prev;		  /* xlvs_ring_prev: ring-state slots' previous owners, kept by xlvs_apply */
+	uint32_t ring_slots;	  /* max_entries of xlvs_ring */
+	uint32_t ring_prev_slots; /* of xlvs_ring_prev: loaders size it as xlvs_ring; plans use the smaller */
+	uint32_t conn_entries;	  /* max_entries of xlvs_conns */
+	uint32_t nat_entries;	  /* max_entries of xlvs_nat (the loader sizes it as xlvs_conns) */
+	int ncpus;		  /* possible CPUs: per-CPU value count */
 };
 
 /*
@@ -62,6 +64,11 @@ void xlvs_maps_close(struct xlvs_maps *m);
  * is: xlvs_apply() sets it with the nat/fullnat reals it writes.
  */
 int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g);
+/*
+ * After any change to xlvs_services: bump xlvs_config.svc_gen, so no CPU's
+ * service cache (abi.h struct xlvs_svc_cached) serves the old entry again.
+ */
+int xlvs_maps_svc_changed(struct xlvs_maps *m);
 int xlvs_maps_get_config(struct xlvs_maps *m, struct xlvs_config *cfg);
 /* The fullnat pool as the data path indexes it (xlvs_conn.snat_idx); unused slots: family 0. */
 int xlvs_snat_pool_read(struct xlvs_maps *m, struct xlvs_addr pool[XLVS_SNAT_POOL_MAX]);
@@ -155,7 +162,8 @@ int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned in
  * apply after), so changing every ring at once, e.g. a large service made
  * small in one reload, needs old and new side by side. A configuration whose
  * rings alone exceed XLVS_RING_SLOTS_MAX is refused: an array map takes 8 bytes
- * of kernel memory per slot, so the cap is 512 MiB.
+ * of kernel memory per slot, so the cap is 512 MiB; xlvs_ring_prev, created
+ * with as many slots, adds 16 bytes per slot (1 GiB more at the cap).
  */
 #define XLVS_RING_SLOTS_MAX (1u << 26)
 
@@ -177,6 +185,16 @@ void xlvs_capacity_of(const struct xlvs_spec *want, struct xlvs_capacity *c);
  */
 int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_spec *want, char *msg,
 		    size_t size);
+
+/*
+ * How a service keeps flow state (docs/architecture.md "Ring state"), as the
+ * planner decides XLVS_SVC_F_RING_STATE from its spec: XLVS_FLOW_STATE_RING
+ * or XLVS_FLOW_STATE_TABLE; -EINVAL for flow_state: ring where it cannot be
+ * (scheduler not maglev or mh, persistent, a nat or fullnat real or sorry
+ * server) or an unknown flow_state. why (may be NULL) gets the reason, e.g.
+ * "auto: table: persistence keeps a template per client (...)".
+ */
+int xlvs_svc_flow_state(const struct xlvs_svc_spec *s, char *why, size_t size);
 
 /* ---- counters ---- */
 int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c);
@@ -272,6 +290,9 @@ struct xlvs_sweep_stats {
 	uint64_t reconciles; /* of passes: counting passes whose corrections were added */
 	uint64_t raised;     /* units those added to xlvs_real_load counts found too low */
 	uint64_t lowered;    /* units they took off counts found too high (LRU evictions) */
+	/* ring state: changed slots of ring-state services (abi.h XLVS_SLOT_CHANGED) */
+	uint64_t ring_cleared; /* unflagged at a pass's end: window over, no entry names another real */
+	uint64_t ring_held;    /* window over but kept flagged: an entry of the pass names another real */
 };
 struct xlvs_sweep *xlvs_sweep_new(void);
 void xlvs_sweep_free(struct xlvs_sweep *s);

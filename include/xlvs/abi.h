@@ -544,7 +544,8 @@ struct xlvs_config {
 	__u16 tun_mtu;		/* largest L3 packet after encapsulation; 0 = no check */
 	__be16 gue_port;	/* default GUE destination port */
 	__u8 gw_mac[6];		/* fallback next hop when bpf_fib_lookup fails */
-	__u8 pad[2];
+	__u16 svc_gen;		/* bumped by xlvsd after every xlvs_services change: the data */
+				/* path's per-CPU service cache (xlvs_svc_cache) drops older copies */
 	__be32 src4;		/* outer source for IPv4 tunnels */
 	__be32 src6[4];		/* outer source for IPv6 tunnels */
 	__u32 hz;		/* jiffies per second, measured by xlvsd; 0 = entries never expire */
@@ -559,6 +560,25 @@ struct xlvs_config {
 	__u32 hc_mark_value;	/* 0 and 0: no steering */
 };
 XLVS_ABI_SIZE(struct xlvs_config, 76);
+
+/*
+ * xlvs_svc_cache: PERCPU_ARRAY slot -> struct xlvs_svc_cached: the services this CPU's packets were for,
+ * direct-mapped by xlvs_svc_key_hash(). A copy is used while its svc_gen is
+ * xlvs_config's and it is younger than a second (so a wrapped svc_gen cannot
+ * bring an old copy back); else the service is looked up and copied again.
+ * One per-CPU line instead of a hash lookup on every packet (docs/bench.md).
+ */
+#define XLVS_SVC_CACHE_SLOTS	64
+struct xlvs_svc_cached {
+	struct xlvs_svc_key key;	/* the packet's (VIP, port, proto): port-0 services are */
+					/* cached under the ports they served */
+	__u16 gen;			/* xlvs_config.svc_gen when copied */
+	__u8 valid;
+	__u8 pad;
+	__u32 filled;			/* low 32 bits of jiffies when copied */
+	struct xlvs_service svc;
+};
+XLVS_ABI_SIZE(struct xlvs_svc_cached, 80);
 
 /* ---- real-server decapsulation (bpf/xlvs_decap.bpf.c) ----------------------- */
 

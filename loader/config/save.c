@@ -292,6 +292,12 @@ int xlvs_conf_svc_items(const struct xlvs_svc_spec *s, struct xlvs_conf_items *o
 	add(out, "", "ring_size", "%u", s->ring_size ? s->ring_size : XLVS_RING_DEFAULT);
 	add(out, "", "echo", "%s", s->flags & XLVS_SVC_F_ECHO ? "true" : "false");
 	add_persistence(out, s);
+	/* auto and the tcp timeout are the defaults: a file saved before issue 13 reads the same */
+	if (s->flow_state != XLVS_FLOW_STATE_AUTO)
+		add(out, "", "flow_state", "%s",
+		    s->flow_state < XLVS_V_FLOW_STATES ? xlvs_v_flow_states[s->flow_state] : "?");
+	if (s->ring_window_s)
+		add(out, "", "ring_window", "%us", s->ring_window_s);
 	if (s->health)
 		add_health(out, s);
 	return out->err;

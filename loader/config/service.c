@@ -50,6 +50,11 @@ static int key_proto(struct ctx *c, const struct key *k, yaml_node_t *v, void *o
 	return key_name(c, k, v, obj, xlvs_v_proto);
 }
 
+static int key_flow_state(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+{
+	return key_name(c, k, v, obj, xlvs_v_flow_state);
+}
+
 static int key_ring(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
 	char msg[sizeof(c->err->msg)];
@@ -308,6 +313,8 @@ enum {
 	S_PERSISTENCE,
 	S_PERSIST_NET,
 	S_SCHED_EXPIRE,
+	S_FLOW_STATE,
+	S_RING_WINDOW,
 	S_NR
 };
 
@@ -340,8 +347,8 @@ static int key_svc_notify(struct ctx *c, const struct key *k, yaml_node_t *v, vo
 static const char *const on_down_names[] = { "quiesce", "remove" };
 const struct choice cf_on_down_choice = { .noun = "action", .names = on_down_names, .n = 2 };
 
-/* scheduler_expire: a duration in whole seconds, 1 s to a week (k->min, k->max in ms). */
-static int key_sched_expire(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
+/* scheduler_expire, ring_window: a duration in whole seconds within k->min..k->max (in ms). */
+static int key_whole_seconds(struct ctx *c, const struct key *k, yaml_node_t *v, void *obj)
 {
 	struct {
 		uint32_t ms;
@@ -393,10 +400,17 @@ static const struct key svc_keys[S_NR] = {
 			    .max = XLVS_TIMEOUT_MAX_S * 1000u },
 	[S_PERSIST_NET] = { .name = "persistence_netmask", .fn = key_later },
 	[S_SCHED_EXPIRE] = { .name = "scheduler_expire",
-			     .fn = key_sched_expire,
+			     .fn = key_whole_seconds,
 			     S(s.sched_expire_s),
 			     .min = 1000,
 			     .max = XLVS_TIMEOUT_MAX_S * 1000u },
+	[S_FLOW_STATE] = { .name = "flow_state", .fn = key_flow_state, S(s.flow_state) },
+	/* 0: the service's tcp timeout, else the global one */
+	[S_RING_WINDOW] = { .name = "ring_window",
+			    .fn = key_whole_seconds,
+			    S(s.ring_window_s),
+			    .min = 0,
+			    .max = XLVS_TIMEOUT_MAX_S * 1000u },
 };
 
 static int check_service(struct ctx *c, yaml_node_t *n, const struct svc_parse *p, const struct seen *s)

@@ -164,6 +164,10 @@ int xlvsd_spec_update_svc(struct xlvs_spec *s, struct xlvs_svc_spec *svc, const 
 		tmp.persist_plen = upd->persist_plen;
 	if (fields & XLVSD_SVC_SCHED_EXPIRE)
 		tmp.sched_expire_s = upd->sched_expire_s;
+	if (fields & XLVSD_SVC_FLOW_STATE)
+		tmp.flow_state = upd->flow_state;
+	if (fields & XLVSD_SVC_RING_WINDOW)
+		tmp.ring_window_s = upd->ring_window_s;
 	if (fields & XLVSD_SVC_PERSIST) {
 		tmp.persist_s = upd->persist_s;
 		if (!tmp.persist_s)

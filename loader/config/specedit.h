@@ -38,6 +38,8 @@ int xlvsd_spec_del_svc(struct xlvs_spec *s, const struct xlvs_svc_spec *svc);
 #define XLVSD_SVC_PERSIST      (1u << 5) /* persist_s; 0 also clears the netmask */
 #define XLVSD_SVC_PERSIST_NET  (1u << 6) /* persist_plen */
 #define XLVSD_SVC_SCHED_EXPIRE (1u << 7) /* sched_expire_s (lblc, lblcr) */
+#define XLVSD_SVC_FLOW_STATE   (1u << 8) /* flow_state */
+#define XLVSD_SVC_RING_WINDOW  (1u << 9) /* ring_window_s */
 
 /*
  * Set those fields of svc (a service of s) from upd; its reals stay. A new

@@ -209,6 +209,24 @@ int xlvs_v_fwd(const char *name, const char *text, uint8_t *out, char *msg, size
 	return 0;
 }
 
+const char *const xlvs_v_flow_states[XLVS_V_FLOW_STATES] = {
+	[XLVS_FLOW_STATE_AUTO] = "auto",
+	[XLVS_FLOW_STATE_RING] = "ring",
+	[XLVS_FLOW_STATE_TABLE] = "table",
+};
+
+int xlvs_v_flow_state(const char *name, const char *text, uint8_t *out, char *msg, size_t size)
+{
+	struct xlvs_v_show b;
+	int i = lookup(text, xlvs_v_flow_states, XLVS_V_FLOW_STATES);
+
+	if (i < 0)
+		return refuse(msg, size, "%s: unknown mode '%s' (expected auto, ring or table)", name,
+			      xlvs_v_show(text, strlen(text), &b));
+	*out = i;
+	return 0;
+}
+
 int xlvs_v_ring(const char *name, uint32_t ring, char *msg, size_t size)
 {
 	if (xlvs_v_uint(name, ring, XLVS_V_RING_MIN, XLVS_V_RING_MAX, msg, size))
@@ -407,7 +425,24 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 				 svc->nr_reals);
 	if (xlvs_v_persistence(svc, key, msg, size))
 		return -EINVAL;
+	if (xlvs_v_ring_state(svc, key, msg, size))
+		return -EINVAL;
 	return xlvs_v_timeouts(svc, key, msg, size);
+}
+
+/*
+ * The mode's value and the window's range only: whether the service can be in
+ * ring state is the planner's judgement (it knows the reals as applied).
+ */
+int xlvs_v_ring_state(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size)
+{
+	if (svc->flow_state >= XLVS_V_FLOW_STATES)
+		return refuse_at(key, "flow_state", msg, size, "flow_state: unknown mode %u",
+				 svc->flow_state);
+	if (svc->ring_window_s > XLVS_TIMEOUT_MAX_S)
+		return refuse_at(key, "ring_window", msg, size, "ring_window: %us out of range (0s..%us)",
+				 svc->ring_window_s, XLVS_TIMEOUT_MAX_S);
+	return 0;
 }
 
 /* A service's lifetimes: those of its protocol only, each 1 s to a week (0: the global one). */

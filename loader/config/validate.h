@@ -59,6 +59,13 @@ int xlvs_v_sched_flag(const char *name, const char *text, uint8_t sched, uint32_
 		      size_t size);
 
 int xlvs_v_fwd(const char *name, const char *text, uint8_t *out, char *msg, size_t size);
+/*
+ * `flow_state`: "auto", "ring" or "table" into an enum xlvs_flow_state
+ * (xlvs_v_flow_states[] are the words, by value).
+ */
+#define XLVS_V_FLOW_STATES 3
+extern const char *const xlvs_v_flow_states[XLVS_V_FLOW_STATES];
+int xlvs_v_flow_state(const char *name, const char *text, uint8_t *out, char *msg, size_t size);
 /* A ring size within range: it must be a prime. */
 int xlvs_v_ring(const char *name, uint32_t ring, char *msg, size_t size);
 
@@ -89,6 +96,8 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 int xlvs_v_check_port(const struct xlvs_svc_spec *svc, const struct xlvs_check_spec *ck, char *msg,
 		      size_t size);
 int xlvs_v_timeouts(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size);
+/* flow_state a known mode, ring_window within a week (0: the tcp timeout). */
+int xlvs_v_ring_state(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size);
 /*
  * Persistence (ipvsadm -p/-M): a netmask as written (a prefix length, or for
  * IPv4 a contiguous dotted mask) for a service of that family into *plen;

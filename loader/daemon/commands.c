@@ -29,7 +29,7 @@ typedef int (*edit_fn)(struct xlvs_spec *want, json_t *req, char *what, char *ms
 
 struct command {
 	const char *name;
-	const char *const args[10]; /* allowed besides "cmd" */
+	const char *const args[12]; /* allowed besides "cmd" */
 	json_t *(*run)(struct xlvsd *d, json_t *req);
 	edit_fn edit; /* or a change */
 };
@@ -267,7 +267,9 @@ static unsigned int svc_fields(json_t *req)
 	       (json_object_get(req, "scheduler_flags") ? XLVSD_SVC_SCHED_FLAGS : 0) |
 	       (json_object_get(req, "persistence") ? XLVSD_SVC_PERSIST : 0) |
 	       (json_object_get(req, "persistence_netmask") ? XLVSD_SVC_PERSIST_NET : 0) |
-	       (json_object_get(req, "scheduler_expire") ? XLVSD_SVC_SCHED_EXPIRE : 0);
+	       (json_object_get(req, "scheduler_expire") ? XLVSD_SVC_SCHED_EXPIRE : 0) |
+	       (json_object_get(req, "flow_state") ? XLVSD_SVC_FLOW_STATE : 0) |
+	       (json_object_get(req, "ring_window") ? XLVSD_SVC_RING_WINDOW : 0);
 }
 
 /* "persistence": seconds (0: off), "persistence_netmask": "255.255.255.0", "24" or 24, as in the file. */
@@ -318,7 +320,7 @@ static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, cha
 				     .ring_size = XLVS_RING_DEFAULT },
 			     *old;
 	json_t *echo = json_object_get(req, "echo");
-	int sched, fwd, err;
+	int sched, fwd, flow_state, err;
 	char a[64];
 
 	err = get_service(req, &svc, msg);
@@ -336,12 +338,18 @@ static int edit_service_add(struct xlvs_spec *want, json_t *req, char *what, cha
 	/* seconds; the range and the scheduler are checked as the file's key is (validate.c) */
 	if (!err)
 		err = get_uint(req, "scheduler_expire", false, 0, UINT32_MAX, &svc.sched_expire_s, msg);
+	if (!err)
+		err = get_name(req, "flow_state", xlvs_v_flow_state, XLVS_FLOW_STATE_AUTO, &flow_state, msg);
+	/* seconds, 0: the tcp timeout; at most a week, as the file's key */
+	if (!err)
+		err = get_uint(req, "ring_window", false, 0, XLVS_TIMEOUT_MAX_S, &svc.ring_window_s, msg);
 	if (err)
 		return err;
 	if (echo && !json_is_boolean(echo))
 		return bad(msg, "\"%s\" must be true or false", "echo");
 	svc.sched = sched;
 	svc.fwd = fwd;
+	svc.flow_state = flow_state;
 	if (!svc.ring_size)
 		svc.ring_size = XLVS_RING_DEFAULT; /* 0 = default, as in the file */
 	svc.flags = json_is_true(echo) ? XLVS_SVC_F_ECHO : 0;
@@ -670,7 +678,7 @@ static const struct command commands[] = {
 	{ "diff", { "file", NULL }, xlvsd_cmd_diff, NULL },
 	{ "service-add",
 	  { "service", "scheduler", "scheduler_flags", "forward", "ring_size", "echo", "persistence",
-	    "persistence_netmask", "scheduler_expire", NULL },
+	    "persistence_netmask", "scheduler_expire", "flow_state", "ring_window", NULL },
 	  NULL,
 	  edit_service_add },
 	{ "service-del", { "service", NULL }, NULL, edit_service_del },

@@ -40,6 +40,8 @@ static void add_stats(struct xlvs_sweep_stats *to, const struct xlvs_sweep_stats
 	to->reconciles += st->reconciles;
 	to->raised += st->raised;
 	to->lowered += st->lowered;
+	to->ring_cleared += st->ring_cleared;
+	to->ring_held += st->ring_held;
 }
 
 /* A counting pass ended: what it corrected, for /metrics and the log. */
@@ -116,6 +118,11 @@ static void run_step(struct xlvsd_sweep *sw)
 			(unsigned long long)st.scanned,
 			(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 		sw->pass_deleted = 0;
+		if (st.ring_cleared || st.ring_held)
+			log_debug(
+				"ring state: %llu changed slots unflagged, %llu kept for entries naming another "
+				"real than the slot's owner",
+				(unsigned long long)st.ring_cleared, (unsigned long long)st.ring_held);
 	}
 }
 

@@ -5,6 +5,8 @@
  * xlvs_conns, so that the table and the counts read from it stay true
  * without the loop ever stalling on a large table; and one of
  * xlvs_persist_sweep_step() over the persistence templates (xlvs_persist).
+ * Each complete pass also unflags ring-state slots whose window is over and
+ * whose flows no entry holds (stats ring_cleared / ring_held; maps/ringsweep.c).
  *
  * Every XLVSD_RECONCILE_PERIOD_S (and at the first tick, and soon after a
  * reload that starts counting a real) a pass is a counting one that

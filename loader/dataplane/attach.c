@@ -238,6 +238,28 @@ static int match_pinned_map(struct bpf_map *map, uint32_t want_entries)
 	return bpf_map__set_max_entries(map, info.max_entries);
 }
 
+/*
+ * xlvs_ring_prev has an entry per xlvs_ring slot: it takes the ring's size
+ * as decided (a pinned ring's), also when created next to a ring pinned by an
+ * xlvs without it. A pinned one of another size is refused.
+ */
+static int size_ring_prev(struct xlvs_lb_bpf *skel)
+{
+	struct bpf_map *prev = skel->maps.xlvs_ring_prev;
+	uint32_t slots = bpf_map__max_entries(skel->maps.xlvs_ring);
+	int err = bpf_map__set_max_entries(prev, slots);
+
+	if (!err)
+		err = match_pinned_map(prev, 0);
+	if (!err && bpf_map__max_entries(prev) != slots) {
+		log_err("pinned map %s has %u entries, xlvs_ring %u: they must be alike; remove the old "
+			"data path with `xlvsd --detach` (drops connection state) and start again",
+			bpf_map__pin_path(prev), bpf_map__max_entries(prev), slots);
+		err = -ESTALE;
+	}
+	return err;
+}
+
 /* Open the embedded object with the maps pinned (and reused) under pin_dir. */
 static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries, uint32_t ring_slots)
 {
@@ -265,9 +287,11 @@ static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
 	if (!err && ring_slots)
 		err = bpf_map__set_max_entries(ring, ring_slots);
 	bpf_object__for_each_map (map, skel->obj) {
-		if (!err)
+		if (!err && map != skel->maps.xlvs_ring_prev)
 			err = match_pinned_map(map, map == conns || map == nat ? conn_entries : 0);
 	}
+	if (!err)
+		err = size_ring_prev(skel);
 	if (err) {
 		xlvs_lb_bpf__destroy(skel);
 		errno = err < 0 ? -err : EINVAL;

@@ -9,12 +9,15 @@
 # run alternately, ROUNDS times, in the order A B, B A, A B... so slow drift hits both alike:
 #   - per row, when both benches have --list and --rows: A row, B row, next row...;
 #   - otherwise (older benches) whole runs: A, B, B, A, ...
+# A patch in tests/bench/base/ named by a prefix of the base's hash is applied to the export
+# first (rows the base's bench lacks, its data path untouched: tests/bench/base/README.md).
 # Each run writes its own JSON ($BUILD/ab/); the summary (per row: mean ns above the floor of
-# A and B over the rounds, their range, B/A) goes to stdout and $BUILD/bench-ab.json.
+# A and B over the rounds, their range, B/A; the growth from 4k to 1M spread flows per method;
+# the SYN floods' figures) goes to stdout and $BUILD/bench-ab.json.
 # BENCH_ARGS are passed to both (e.g. --quick). ROWS (comma-separated shell patterns of row
 # names, as the bench's --rows) limits the rows: per row, both run only those; whole runs, the
-# current bench gets --rows and the summary keeps only matching rows. Exit 0 done, 1 usage,
-# 2 build or run failure.
+# current bench gets --rows and the summary keeps only matching rows. ROWS=issue13: issue 13's
+# target rows. Exit 0 done, 1 usage, 2 build or run failure.
 set -eu -o pipefail
 BUILD=${BUILD:-build}
 BASE=${BASE:-}
@@ -22,7 +25,13 @@ ROUNDS=${ROUNDS:-3}
 BENCH_ARGS=${BENCH_ARGS:-}
 OUT=${OUT:-$BUILD/bench-ab.json}
 ROWS=${ROWS:-}
+# Issue 13's targets: established DR/IPIP/GUE over 4k and 1M spread flows, a new flow, the flood.
+ISSUE13_ROWS=dr_established_4k_spread,ipip_established_4k_spread,gue4_established_4k_spread
+ISSUE13_ROWS+=,dr_established_1m_spread,ipip_established_1m_spread,gue4_established_1m_spread
+ISSUE13_ROWS+=,new_flow_dr,syn_flood_1m_established
+[ "$ROWS" = issue13 ] && ROWS=$ISSUE13_ROWS
 CUR=$BUILD/bench/xlvs-bench
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 die() { echo "bench-ab: $1" >&2; exit "${2:-2}"; }
 [ -n "$BASE" ] || die "BASE=<commit> is required" 1
@@ -30,7 +39,15 @@ die() { echo "bench-ab: $1" >&2; exit "${2:-2}"; }
 [ -x "$CUR" ] || die "$CUR not built (make all)"
 sha=$(git rev-parse --verify --quiet "$BASE^{commit}") || die "BASE '$BASE' is not a commit" 1
 short=${sha:0:12}
+patch_file=
+for f in "$HERE"/base/*.patch; do
+	[ -e "$f" ] || continue
+	stem=$(basename "$f" .patch)
+	[[ "$sha" == "$stem"* ]] && patch_file=$f
+done
 dir=$BUILD/base-$short
+# a patched base builds apart, keyed by the patch's content (a changed patch rebuilds)
+[ -n "$patch_file" ] && dir=$dir-$(sha1sum "$patch_file" | cut -c1-8)
 base_bench=$dir/src/build/bench/xlvs-bench
 
 build_base() {
@@ -39,6 +56,10 @@ build_base() {
 	rm -rf "$dir"
 	mkdir -p "$dir/src"
 	git archive "$sha" | tar -x -C "$dir/src"
+	if [ -n "$patch_file" ]; then
+		echo "bench-ab: applying $(basename "$patch_file") to $short's bench" >&2
+		patch -s -p1 -d "$dir/src" <"$patch_file" || die "$(basename "$patch_file") does not apply to $short"
+	fi
 	# Its own Makefile, its own build dir; only the bench and what it needs.
 	nice make -C "$dir/src" -j2 BUILD=build build/bench/xlvs-bench >"$dir/build.log" 2>&1 ||
 		{ tail -20 "$dir/build.log" >&2; die "building $short failed (log: $dir/build.log)"; }
@@ -98,7 +119,7 @@ done
 for f in "$BUILD"/ab/*.json; do
 	jq -c --arg side "$(basename "$f" | cut -c1)" '. + { side: $side }' "$f"
 done | jq -s --argjson order "$("$CUR" --list | jq -R . | jq -s .)" --argjson keep "$(for n in $(jq -r '.rows[].name' "$BUILD"/ab/B-*.json | sort -u); do
-	selected "$n" && echo "$n"; done | jq -R . | jq -s .)" --arg base "$sha" --arg method "$method" --argjson rounds "$ROUNDS" '
+	selected "$n" && echo "$n"; done | jq -R . | jq -s .)" --arg base "$sha" --arg method "$method" --arg patch "${patch_file:+$(basename "$patch_file")}" --argjson rounds "$ROUNDS" '
 	. as $all
 	| def runs($s): [$all[] | select(.side == $s)];
 	def names($s): [runs($s)[] | .rows[].name];
@@ -111,11 +132,24 @@ done | jq -s --argjson order "$("$CUR" --list | jq -R . | jq -s .)" --argjson ke
 	    rows: [ $order[] | select(. != "floor") | select(IN($keep[])) | select(IN($an[]))
 		    | { name: ., A: stats("A"; .), B: stats("B"; .) }
 		    | .ratio = (if .A.mean > 0 then .B.mean / .A.mean else null end) ],
-	    only_A: ($an - names("B")), only_B: ((names("B") | unique) - $an) }
+	    only_A: ($an - names("B")), only_B: ((names("B") | unique) - $an),
+	    patch: $patch }
+	# per method: 1M spread / 4k spread above the floor, each side (issue 13: growth <= 1.2)
+	| .growth = [ .rows as $r | $r[] | .name | select(endswith("_established_4k_spread"))
+		| sub("_4k_spread$"; "") as $m
+		| ($r[] | select(.name == "\($m)_4k_spread")) as $k
+		| ($r[] | select(.name == "\($m)_1m_spread")) as $g
+		| { method: $m, A: ($g.A.mean / $k.A.mean), B: ($g.B.mean / $k.B.mean) } ]
+	# the SYN floods: established flows left and the table before/after, per round and side
+	| .syn_floods = ([$all[] | .side as $s | (.syn_floods // [])[] | . + { side: $s }]
+		| group_by(.row) | map({ row: .[0].row,
+			A: [.[] | select(.side == "A") | { established_left, established, entries_before, entries_after }],
+			B: [.[] | select(.side == "B") | { established_left, established, entries_before, entries_after }] })
+		| map(select(.A != [] or .B != [])))
 ' >"$OUT"
 
 jq -r '
-	"A/B: A = \(.base[0:12]) (base), B = current; \(.method) interleaving, \(.rounds) rounds",
+	"A/B: A = \(.base[0:12]) (base\(if .patch != "" then ", its bench patched with \(.patch)" else "" end)), B = current; \(.method) interleaving, \(.rounds) rounds",
 	"ns above the floor, mean of the rounds [min-max]; floor A \(.floor_ns.A * 10 | round / 10) ns, B \(.floor_ns.B * 10 | round / 10) ns",
 	"",
 	(["row", "A (base)", "B (current)", "B/A"] | @tsv),
@@ -124,6 +158,11 @@ jq -r '
 		"\(.B.mean * 10 | round / 10) [\(.B.min)-\(.B.max)]",
 		(if .ratio then (.ratio * 100 | round / 100 | tostring) else "-" end)] | @tsv),
 	"",
+	(if .growth != [] then "growth 4k -> 1M spread (1m_spread / 4k_spread above the floor):",
+		(.growth[] | "  \(.method): A \(.A * 100 | round / 100), B \(.B * 100 | round / 100)"), "" else empty end),
+	(.syn_floods[] | "\(.row): established flows left, xlvs_conns entries before -> after, per round:",
+		"  A: \([.A[] | "\(.established_left)/\(.established) (\(.established_left * 1000 / .established | round / 10)%), \(.entries_before) -> \(.entries_after)"] | join("; "))",
+		"  B: \([.B[] | "\(.established_left)/\(.established) (\(.established_left * 1000 / .established | round / 10)%), \(.entries_before) -> \(.entries_after)"] | join("; "))", ""),
 	"only in A: \(.only_A | join(", ") | if . == "" then "-" else . end)",
 	"only in B: \(.only_B | join(", ") | if . == "" then "-" else . end)"
 ' "$OUT" | awk -F'\t' 'NF == 4 { printf "%-32s %-22s %-22s %s\n", $1, $2, $3, $4; next } { print }'

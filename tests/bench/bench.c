@@ -122,6 +122,21 @@ enum row_id {
 	R_SYN_FLOOD,
 	R_SYN_FLOOD_GUARD,
 	R_NEW_FULL,
+	/* issue 13: the rows above run ring state (the default); these the same with table state */
+	R_NEW_TABLE,
+	R_DR_4K_TABLE,
+	R_IPIP_4K_TABLE,
+	R_GUE4_4K_TABLE,
+	R_DR6_4K_TABLE,
+	R_IP6IP6_4K_TABLE,
+	R_GUE6_4K_TABLE,
+	R_DR_1M_TABLE,
+	R_IPIP_1M_TABLE,
+	R_GUE4_1M_TABLE,
+	R_DR6_1M_TABLE,
+	R_IP6IP6_1M_TABLE,
+	R_GUE6_1M_TABLE,
+	R_SYN_FLOOD_TABLE,
 	/* building blocks (tests/bench/blocks.bpf.c) */
 	R_BLK_ARRAY,
 	R_BLK_PERCPU,
@@ -196,6 +211,20 @@ static const struct {
 	[R_SYN_FLOOD] = { "syn_flood_1m_established", 0 },
 	[R_SYN_FLOOD_GUARD] = { "syn_flood_1m_established_guard", 0 },
 	[R_NEW_FULL] = { "new_flow_full_table", 270 },
+	[R_NEW_TABLE] = { "new_flow_dr_table", 270 },
+	[R_DR_4K_TABLE] = { "dr_established_4k_spread_table", 60 },
+	[R_IPIP_4K_TABLE] = { "ipip_established_4k_spread_table", 110 },
+	[R_GUE4_4K_TABLE] = { "gue4_established_4k_spread_table", 110 },
+	[R_DR6_4K_TABLE] = { "dr6_established_4k_spread_table", 60 },
+	[R_IP6IP6_4K_TABLE] = { "ip6ip6_established_4k_spread_table", 110 },
+	[R_GUE6_4K_TABLE] = { "gue6_established_4k_spread_table", 110 },
+	[R_DR_1M_TABLE] = { "dr_established_1m_spread_table", 60 },
+	[R_IPIP_1M_TABLE] = { "ipip_established_1m_spread_table", 110 },
+	[R_GUE4_1M_TABLE] = { "gue4_established_1m_spread_table", 110 },
+	[R_DR6_1M_TABLE] = { "dr6_established_1m_spread_table", 60 },
+	[R_IP6IP6_1M_TABLE] = { "ip6ip6_established_1m_spread_table", 110 },
+	[R_GUE6_1M_TABLE] = { "gue6_established_1m_spread_table", 110 },
+	[R_SYN_FLOOD_TABLE] = { "syn_flood_1m_established_table", 0 },
 	[R_BLK_ARRAY] = { "block_array_lookup", 0 },
 	[R_BLK_PERCPU] = { "block_percpu_counter", 0 },
 	[R_BLK_CLOCK] = { "block_clock", 0 },
@@ -218,10 +247,20 @@ static const struct {
 	{ R_FNAT_NEW, R_NEW }, { R_FNAT_64K, R_DR_64K }, { R_FNAT_RET_64K, R_DR_64K },
 };
 
+/* How a row's service keeps flow state (XLVS_SVC_F_RING_STATE), as measured. */
+enum fs_mode {
+	FS_NONE,  /* no service: the miss row, building blocks */
+	FS_RING,  /* ring state: stable slots forwarded with no connection-table work */
+	FS_TABLE, /* every flow recorded (or ring state asked of a data path that ignores it) */
+};
+
+static const char *const fs_names[] = { "-", "ring", "table" };
+
 struct result {
 	uint64_t calls, sum_ns;
 	uint64_t floor_calls, floor_sum_ns; /* the floor batches around this row */
 	uint32_t p50_ns;
+	enum fs_mode state;
 	bool done;
 };
 
@@ -247,14 +286,24 @@ struct row {
 	int map_fd;	 /* the table forget_flows() empties; 0: xlvs_conns */
 	uint32_t calls;	 /* 0: the run's calls per row */
 	bool or_guarded; /* ev or syn_guard_not_inserted, once per call */
+	/*
+	 * The VIP of the TCP port-80 service the frames go to (NULL: none). A ring-state service's
+	 * rows are checked for the stable-slot path instead of ev: no event at all, every packet
+	 * counted by the service, SYNs as its new flows. ev is the path of a table-state service.
+	 */
+	const char *vip;
+	enum fs_mode want; /* the state the row names (its service must be in it); FS_NONE: the default's */
 };
 
 /* A flood row's figures: does the connection table keep its established flows? */
 struct flood {
+	enum row_id row;
 	uint64_t syns, established, survived, entries_before, entries_after;
 	uint32_t guard_rate;
 	bool done;
 };
+
+#define FLOODS 3 /* ring state, table state, table state with the SYN guard */
 
 struct bench {
 	struct world w;
@@ -269,7 +318,9 @@ struct bench {
 	double load0;	  /* 1-minute load average at start: other work skews rows */
 	int fib_ifindex;  /* the NAT rows' ingress interface (fib_namespace) */
 	const char *rows; /* --rows: comma-separated shell patterns of row names; NULL: all */
-	struct flood flood[2];
+	struct flood flood[FLOODS];
+	int ring_dp;	       /* the data path honours XLVS_SVC_F_RING_STATE: 1, 0, -1 not probed yet */
+	enum std_svc fill_svc; /* whose flows the growth world's table holds */
 };
 
 static double now_ns(clockid_t clk)
@@ -366,7 +417,7 @@ static void new_flow_frames(struct frames *f, const char *vip)
 	client_frames(f, vip, TH_SYN);
 }
 
-/* Delete the frames' flows; absent ones (never sent yet) are fine. */
+/* Delete the frames' flows; absent ones (never sent yet, or never recorded) are fine. */
 static void forget_flows(struct bench *b, const struct row *r)
 {
 	int fd = r->map_fd ? r->map_fd : MAP_FD(&b->w, xlvs_conns);
@@ -375,6 +426,109 @@ static void forget_flows(struct bench *b, const struct row *r)
 	for (i = 0; i < r->f->n; i++)
 		CHECK(!bpf_map_delete_elem(fd, &r->f->flows[i]) || errno == ENOENT, "forget flow %u: %s", i,
 		      strerror(errno));
+}
+
+/* ---- flow state (issue 13) -------------------------------------------------- */
+
+/*
+ * xlvsd's planner with flow_state auto, the default (maps/spec.h, /work/ring-spec.md): ring state
+ * iff the scheduler is maglev or mh, TCP, not persistent, and no real forwards by nat or fullnat.
+ */
+static bool ring_by_default(uint8_t sched, uint8_t proto, uint32_t persist_s, uint8_t fwd)
+{
+	return (sched == XLVS_SCHED_MAGLEV || sched == XLVS_SCHED_MH) && proto == IPPROTO_TCP && !persist_s &&
+	       fwd != XLVS_FWD_NAT && fwd != XLVS_FWD_FULLNAT;
+}
+
+static struct xlvs_svc_key svc_key(const char *vip, uint16_t port, uint8_t proto)
+{
+	struct xlvs_svc_key k = { .port = htons(port), .proto = proto };
+
+	k.family = strchr(vip, ':') ? XLVS_AF_INET6 : XLVS_AF_INET;
+	parse_addr(k.family, vip, k.addr);
+	return k;
+}
+
+static void svc_get(struct bench *b, const struct xlvs_svc_key *k, struct xlvs_service *v)
+{
+	CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_services), k, v), "service: %s", strerror(errno));
+}
+
+static void svc_put(struct bench *b, const struct xlvs_svc_key *k, const struct xlvs_service *v)
+{
+	world_service_put(&b->w, k, v);
+}
+
+static uint32_t with_ring_state(uint32_t flags, bool ring)
+{
+	return ring ? flags | XLVS_SVC_F_RING_STATE : flags & ~XLVS_SVC_F_RING_STATE;
+}
+
+/* The TCP port-80 service at vip in ring state or table state (flow_state ring / table). */
+static void set_ring_state(struct bench *b, const char *vip, bool ring)
+{
+	struct xlvs_svc_key k = svc_key(vip, 80, IPPROTO_TCP);
+	struct xlvs_service v;
+
+	svc_get(b, &k, &v);
+	v.flags = with_ring_state(v.flags, ring);
+	svc_put(b, &k, &v);
+}
+
+/* Every standard service as flow_state auto makes it: the maglev TCP services get ring state. */
+static void default_flow_state(struct bench *b)
+{
+	struct xlvs_svc_key k;
+	struct xlvs_service v;
+	uint32_t i;
+
+	for (i = 0; i < STD_SVC_MAX; i++) {
+		const struct svc_def *d = &std_svcs[i];
+
+		k = svc_key(d->vip, d->port, d->proto);
+		svc_get(b, &k, &v);
+		v.flags = with_ring_state(v.flags,
+					  ring_by_default(d->sched, d->proto, v.persist_timeout, d->fwd));
+		svc_put(b, &k, &v);
+	}
+}
+
+/*
+ * Whether the loaded data path honours XLVS_SVC_F_RING_STATE: the ACK of a flow never seen, to
+ * the ring-state SVC_DR4 (its ring fresh, so stable), leaves no entry; table state records it.
+ */
+static bool ring_data_path(struct bench *b)
+{
+	struct pkt_spec s = tcp_spec(4, "198.18.99.1", std_svcs[SVC_DR4].vip, 1);
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	size_t len = pkt_build(&s, in), out_len;
+	struct xlvs_flow f;
+	struct xlvs_conn c;
+	bool entry;
+
+	spec_flow(&s, &f);
+	CHECK(world_run(&b->w, in, len, out, &out_len) == XDP_TX, "ring state probe: ACK to %s not forwarded",
+	      std_svcs[SVC_DR4].vip);
+	entry = world_get_conn(&b->w, &f, &c);
+	CHECK(!entry || !bpf_map_delete_elem(MAP_FD(&b->w, xlvs_conns), &f), "probe entry: %s",
+	      strerror(errno));
+	return !entry;
+}
+
+/* A world with the standard services in their default flow state, the data path probed. */
+static void bench_world(struct bench *b, const struct world_opts *o)
+{
+	bool dp;
+
+	world_open(&b->w, o);
+	world_std(&b->w);
+	default_flow_state(b);
+	dp = ring_data_path(b);
+	CHECK(b->ring_dp < 0 || b->ring_dp == (int)dp, "the ring state probe differs between worlds");
+	if (b->ring_dp < 0 && !dp)
+		fprintf(stderr,
+			"  the data path ignores XLVS_SVC_F_RING_STATE: ring rows measure table state\n");
+	b->ring_dp = dp;
 }
 
 /* ---- measuring ------------------------------------------------------------- */
@@ -509,18 +663,69 @@ static uint64_t row_events(struct bench *b, const struct row *r)
 	return world_event(&b->w, r->ev) + (r->or_guarded ? world_event(&b->w, XLVS_EV_SYN_GUARD) : 0);
 }
 
+static uint64_t events_total(struct world *w)
+{
+	uint64_t n = 0;
+	int e;
+
+	for (e = 0; e < XLVS_EV_MAX; e++)
+		n += world_event(w, (enum xlvs_event)e);
+	return n;
+}
+
+/* The flow state a row measures, and its service's id; ring state only where the data path has it. */
+static enum fs_mode row_state(struct bench *b, const struct row *r, uint32_t *svc_id)
+{
+	struct xlvs_svc_key k;
+	struct xlvs_service v;
+
+	if (r->prog_fd || !r->vip)
+		return FS_NONE;
+	k = svc_key(r->vip, 80, IPPROTO_TCP);
+	svc_get(b, &k, &v);
+	*svc_id = v.id;
+	CHECK(r->want == FS_NONE || !!(v.flags & XLVS_SVC_F_RING_STATE) == (r->want == FS_RING),
+	      "%s: the service at %s is not in %s state", row_info[r->id].name, r->vip, fs_names[r->want]);
+	return v.flags & XLVS_SVC_F_RING_STATE && b->ring_dp > 0 ? FS_RING : FS_TABLE;
+}
+
+/*
+ * A ring-state row's calls took the stable-slot path: no event (no lookup that hit or missed,
+ * no insert), each packet counted by its service, each SYN as one of its new flows.
+ */
+static void check_stable_path(struct bench *b, const struct row *r, uint64_t calls, uint64_t ev0,
+			      struct xlvs_counters c0, uint32_t svc_id)
+{
+	struct xlvs_counters c = world_svc_stats(&b->w, svc_id);
+	uint64_t ev = events_total(&b->w) - ev0, syns = r->ev == XLVS_EV_CONN_NEW ? calls : 0;
+
+	CHECK(!ev,
+	      "%s: %llu events in %llu calls to a ring-state service with a stable ring: not the stable-slot path",
+	      row_info[r->id].name, (unsigned long long)ev, (unsigned long long)calls);
+	CHECK(c.packets - c0.packets == calls && c.new_flows - c0.new_flows == syns,
+	      "%s: service counted %llu packets, %llu new flows in %llu calls (expected %llu new flows)",
+	      row_info[r->id].name, (unsigned long long)(c.packets - c0.packets),
+	      (unsigned long long)(c.new_flows - c0.new_flows), (unsigned long long)calls,
+	      (unsigned long long)syns);
+}
+
 static void measure(struct bench *b, const struct row *r)
 {
 	struct result *res = &b->res[r->id], *fl = &b->res[R_FLOOR];
-	uint32_t per = (r->calls ? r->calls : b->calls) / BATCHES, next = 0, k;
+	uint32_t per = (r->calls ? r->calls : b->calls) / BATCHES, next = 0, k, svc_id = 0;
 	uint64_t ev0, drops0, ev;
 	double t0 = now_ns(CLOCK_MONOTONIC);
+	struct xlvs_counters c0 = { 0 };
+	enum fs_mode state;
 
 	if (!row_wanted(b, r->id))
 		return;
+	state = row_state(b, r, &svc_id);
 	warm_up(b, r);
 	memset(b->hist, 0, sizeof(b->hist));
-	ev0 = row_events(b, r);
+	ev0 = state == FS_RING ? events_total(&b->w) : row_events(b, r);
+	if (state == FS_RING)
+		c0 = world_svc_stats(&b->w, svc_id);
 	drops0 = r->prog_fd ? 0 : world_drops_total(&b->w);
 	for (k = 0; k < BATCHES; k++) {
 		res->floor_sum_ns += floor_batch(b, r->f, per);
@@ -529,18 +734,23 @@ static void measure(struct bench *b, const struct row *r)
 	res->floor_sum_ns += floor_batch(b, r->f, per);
 	res->calls = (uint64_t)per * BATCHES;
 	res->floor_calls = (uint64_t)per * (BATCHES + 1);
-	ev = row_events(b, r) - ev0;
-	CHECK(r->prog_fd || ev == res->calls, "%s: event %s counted %llu times in %llu calls: wrong path",
-	      row_info[r->id].name, xlvs_event_names[r->ev], (unsigned long long)ev,
-	      (unsigned long long)res->calls);
+	if (state == FS_RING) {
+		check_stable_path(b, r, res->calls, ev0, c0, svc_id);
+	} else {
+		ev = row_events(b, r) - ev0;
+		CHECK(r->prog_fd || ev == res->calls,
+		      "%s: event %s counted %llu times in %llu calls: wrong path", row_info[r->id].name,
+		      xlvs_event_names[r->ev], (unsigned long long)ev, (unsigned long long)res->calls);
+	}
 	CHECK(r->prog_fd || world_drops_total(&b->w) == drops0, "%s: drops counted while measuring",
 	      row_info[r->id].name);
 	res->p50_ns = hist_median(b->hist);
+	res->state = state;
 	res->done = true;
 	fl->calls += res->floor_calls;
 	fl->sum_ns += res->floor_sum_ns;
-	fprintf(stderr, "  %-28s %8llu calls  %6.1f ns/pkt  %.1f s\n", row_info[r->id].name,
-		(unsigned long long)res->calls, (double)res->sum_ns / (double)res->calls,
+	fprintf(stderr, "  %-34s %-5s %8llu calls  %6.1f ns/pkt  %.1f s\n", row_info[r->id].name,
+		fs_names[state], (unsigned long long)res->calls, (double)res->sum_ns / (double)res->calls,
 		(now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 }
 
@@ -549,17 +759,29 @@ static void measure_one(struct bench *b, enum row_id id, uint8_t family, const c
 			int grow, enum xlvs_event ev)
 {
 	struct frames f;
-	struct row r = { .id = id, .verdict = verdict, .grow = grow, .ev = ev, .f = &f };
+	/* the miss row's destination is no service */
+	struct row r = { .id = id,
+			 .verdict = verdict,
+			 .grow = grow,
+			 .ev = ev,
+			 .f = &f,
+			 .vip = ev == XLVS_EV_PASS_NO_SERVICE ? NULL : dst };
 
 	one_frame(&f, family, dst);
 	measure(b, &r);
 	frames_free(&f);
 }
 
-static void measure_new_flows(struct bench *b, enum row_id id, const char *vip)
+static void measure_new_flows(struct bench *b, enum row_id id, const char *vip, enum fs_mode want)
 {
 	struct frames f;
-	struct row r = { .id = id, .verdict = XDP_TX, .ev = XLVS_EV_CONN_NEW, .f = &f, .reset = forget_flows };
+	struct row r = { .id = id,
+			 .verdict = XDP_TX,
+			 .ev = XLVS_EV_CONN_NEW,
+			 .f = &f,
+			 .reset = forget_flows,
+			 .vip = vip,
+			 .want = want };
 
 	if (!row_wanted(b, id))
 		return;
@@ -605,9 +827,10 @@ static void switch_sched(struct bench *b, uint8_t sched, uint32_t flags)
 	parse_addr(4, d->vip, k.addr);
 	CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_services), &k, &v), "service: %s", strerror(errno));
 	v.sched = sched;
-	v.flags = flags;
+	v.flags = with_ring_state(d->flags | flags,
+				  ring_by_default(sched, d->proto, v.persist_timeout, d->fwd));
 	v.sched_len = (uint32_t)xlvs_sched_period(sched, be, n);
-	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
+	world_service_put(&b->w, &k, &v);
 }
 
 static void measure_schedulers(struct bench *b)
@@ -635,7 +858,7 @@ static void measure_schedulers(struct bench *b)
 		if (!row_wanted(b, rows[i].id))
 			continue;
 		switch_sched(b, rows[i].sched, rows[i].flags);
-		measure_new_flows(b, rows[i].id, std_svcs[SVC_DR4].vip);
+		measure_new_flows(b, rows[i].id, std_svcs[SVC_DR4].vip, FS_NONE);
 	}
 	switch_sched(b, XLVS_SCHED_MAGLEV, 0);
 }
@@ -651,7 +874,8 @@ static void set_persistence(struct bench *b, uint32_t timeout, uint8_t plen)
 	CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_services), &k, &v), "service: %s", strerror(errno));
 	v.persist_timeout = timeout;
 	v.persist_plen = plen;
-	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
+	v.flags = with_ring_state(v.flags, ring_by_default(v.sched, d->proto, timeout, d->fwd));
+	world_service_put(&b->w, &k, &v);
 }
 
 /*
@@ -697,12 +921,14 @@ static void measure_persistence(struct bench *b)
 			   .verdict = XDP_TX,
 			   .ev = XLVS_EV_PERSIST_HIT,
 			   .f = &f,
-			   .reset = forget_flows };
+			   .reset = forget_flows,
+			   .vip = std_svcs[SVC_DR4].vip };
 	struct row miss = { .id = R_NEW_PERSIST_MISS,
 			    .verdict = XDP_TX,
 			    .ev = XLVS_EV_PERSIST_MISS,
 			    .f = &one_per_client,
-			    .reset = forget_flows_and_templates };
+			    .reset = forget_flows_and_templates,
+			    .vip = std_svcs[SVC_DR4].vip };
 	uint32_t i;
 
 	new_flow_frames(&f, std_svcs[SVC_DR4].vip);
@@ -762,6 +988,7 @@ static void switch_fwd(struct bench *b, uint8_t fwd)
 		CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_snat_pool), &i, &k, 0), "xlvs_snat_pool: %s",
 		      strerror(errno));
 	}
+	set_ring_state(b, d->vip, ring_by_default(d->sched, d->proto, 0, fwd));
 	world_get_config(&b->w, &cfg);
 	cfg.flags = nat ? cfg.flags | XLVS_CFG_F_NAT : cfg.flags & ~XLVS_CFG_F_NAT;
 	cfg.snat4_first = 0;
@@ -848,11 +1075,15 @@ static void measure_fwd(struct bench *b, uint8_t fwd, enum row_id new_row, enum 
 {
 	bool nat = fwd != XLVS_FWD_DR;
 	struct frames f, ret;
-	struct row est = { .id = est_row, .verdict = XDP_TX, .ev = XLVS_EV_CONN_HIT, .f = &f };
+	const char *vip = std_svcs[SVC_DR4].vip;
+	struct row est = { .id = est_row, .verdict = XDP_TX, .ev = XLVS_EV_CONN_HIT, .f = &f, .vip = vip };
 	struct row rep = { .id = ret_row, .verdict = XDP_TX, .ev = XLVS_EV_NAT_REPLY, .f = &ret };
-	struct row syn = {
-		.id = new_row, .verdict = XDP_TX, .ev = XLVS_EV_CONN_NEW, .f = &f, .reset = forget_nat_flows
-	};
+	struct row syn = { .id = new_row,
+			   .verdict = XDP_TX,
+			   .ev = XLVS_EV_CONN_NEW,
+			   .f = &f,
+			   .reset = forget_nat_flows,
+			   .vip = vip };
 
 	switch_fwd(b, fwd);
 	b->w.ifindex = b->fib_ifindex; /* the floor batches of these rows run with it too */
@@ -903,13 +1134,18 @@ static void put_service(struct world *w, uint32_t id, uint32_t vip, uint32_t bas
 	struct xlvs_svc_key k = {
 		.addr = { vip }, .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
 	};
-	struct xlvs_service v = { .id = id, .ring_base = base, .ring_size = size, .sched = XLVS_SCHED_MAGLEV };
+	struct xlvs_service v = { .id = id,
+				  .ring_base = base,
+				  .ring_size = size,
+				  .sched = XLVS_SCHED_MAGLEV,
+				  .flags = with_ring_state(0, ring_by_default(XLVS_SCHED_MAGLEV, IPPROTO_TCP,
+									      0, XLVS_FWD_DR)) };
 	struct xlvs_vip_key vk = { .addr = { vip }, .family = XLVS_AF_INET };
 	struct xlvs_vip vv = { .nr_services = 1 };
 
 	CHECK(!bpf_map_update_elem(MAP_FD(w, xlvs_vips), &vk, &vv, 0), "vip: %s", strerror(errno));
 	world_vip_filter_add(w, XLVS_AF_INET, vk.addr);
-	CHECK(!bpf_map_update_elem(MAP_FD(w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
+	world_service_put(w, &k, &v);
 }
 
 /* Reals 198.18.16.0 + i; the address bytes are also the Maglev key. */
@@ -990,8 +1226,9 @@ static void measure_wlc_many(struct bench *b)
 	CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_services), &k, &v), "service: %s", strerror(errno));
 	v.sched = XLVS_SCHED_WLC;
 	v.sched_len = XLVS_LEAST_MAX_REALS;
-	CHECK(!bpf_map_update_elem(MAP_FD(&b->w, xlvs_services), &k, &v, 0), "service: %s", strerror(errno));
-	measure_new_flows(b, R_NEW_WLC_256, BIG_VIP);
+	v.flags = with_ring_state(v.flags, ring_by_default(v.sched, IPPROTO_TCP, 0, XLVS_FWD_DR));
+	world_service_put(&b->w, &k, &v);
+	measure_new_flows(b, R_NEW_WLC_256, BIG_VIP, FS_TABLE);
 	free(ring);
 	free(addr);
 	free(be);
@@ -1038,7 +1275,9 @@ static void install_extra_services(struct bench *b)
 		v[i] = (struct xlvs_service){ .id = EXTRA_SVC_ID + i,
 					      .ring_base = base,
 					      .ring_size = SMALL_RING,
-					      .sched = XLVS_SCHED_MAGLEV };
+					      .sched = XLVS_SCHED_MAGLEV,
+					      .flags =
+						      XLVS_SVC_F_RING_STATE /* maglev TCP DR: the default */ };
 		vk[i] = (struct xlvs_vip_key){ .addr = { extra_vip(i) }, .family = XLVS_AF_INET };
 		vv[i] = (struct xlvs_vip){ .nr_services = 1 };
 		world_vip_filter_add(&b->w, XLVS_AF_INET, vk[i].addr);
@@ -1068,18 +1307,26 @@ static uint32_t possible_cpus(void)
 /* ---- the growth world: FILL_FLOWS established flows ---------------------------- */
 
 /* The method rows: a standard service, its output growth and its rows of one and many flows. */
+/* k4, m1 in ring state (the default), k4t, m1t in table state. */
 static const struct method {
 	enum std_svc svc;
 	int grow;
-	enum row_id one, k4, m1;
+	enum row_id one, k4, m1, k4t, m1t;
 } methods[] = {
-	{ SVC_DR4, 0, R_DR, R_DR_4K, R_DR_1M_SPREAD },
-	{ SVC_IPIP, 20, R_IPIP, R_IPIP_4K, R_IPIP_1M },
-	{ SVC_GUE4, 28, R_GUE4, R_GUE4_4K, R_GUE4_1M },
-	{ SVC_DR6, 0, R_DR6, R_DR6_4K, R_DR6_1M },
-	{ SVC_IP6IP6, 40, R_IP6IP6, R_IP6IP6_4K, R_IP6IP6_1M },
-	{ SVC_GUE6, 48, R_GUE6, R_GUE6_4K, R_GUE6_1M },
+	{ SVC_DR4, 0, R_DR, R_DR_4K, R_DR_1M_SPREAD, R_DR_4K_TABLE, R_DR_1M_TABLE },
+	{ SVC_IPIP, 20, R_IPIP, R_IPIP_4K, R_IPIP_1M, R_IPIP_4K_TABLE, R_IPIP_1M_TABLE },
+	{ SVC_GUE4, 28, R_GUE4, R_GUE4_4K, R_GUE4_1M, R_GUE4_4K_TABLE, R_GUE4_1M_TABLE },
+	{ SVC_DR6, 0, R_DR6, R_DR6_4K, R_DR6_1M, R_DR6_4K_TABLE, R_DR6_1M_TABLE },
+	{ SVC_IP6IP6, 40, R_IP6IP6, R_IP6IP6_4K, R_IP6IP6_1M, R_IP6IP6_4K_TABLE, R_IP6IP6_1M_TABLE },
+	{ SVC_GUE6, 48, R_GUE6, R_GUE6_4K, R_GUE6_1M, R_GUE6_4K_TABLE, R_GUE6_1M_TABLE },
 };
+
+/*
+ * The flows a ring-state row's table is filled with: a table-state service's (SVC_RR: TCP, no
+ * Maglev). A ring-state service records no flow on a stable ring, so its own established flows
+ * have no entries; the table holds as many entries of other flows as table state would hold.
+ */
+#define OTHER_SVC SVC_RR
 
 static uint8_t svc_family(enum std_svc svc)
 {
@@ -1156,6 +1403,19 @@ static uint32_t count_clients(int fd, enum std_svc svc, uint32_t n)
 	return found;
 }
 
+/* Delete the entries of clients [0, n) of svc. */
+static void forget_clients(int fd, enum std_svc svc, uint32_t n)
+{
+	struct xlvs_flow f;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		client_flow(i, svc, &f);
+		CHECK(!bpf_map_delete_elem(fd, &f) || errno == ENOENT, "forget client %u: %s", i,
+		      strerror(errno));
+	}
+}
+
 /* Every entry of a table, walked from userspace. */
 static uint64_t count_entries(int fd)
 {
@@ -1200,10 +1460,14 @@ static void flow_frame(struct frames *f, uint32_t j, const struct xlvs_flow *fl,
 	CHECK(!memcmp(&f->flows[j], fl, sizeof(*fl)), "frame %u: not the flow meant", j);
 }
 
-/* The 1M rows visit filled flows 0, 15, 30, ... (NEW_FLOWS of them, over the whole fill). */
+/*
+ * The 1M rows visit NEW_FLOWS filled flows spread over the whole fill (0, 15, 30, ...), in a
+ * scrambled order (an odd multiplier mod 2^16): not in the order they were filled, which is
+ * their order in the table's memory.
+ */
 static uint32_t pick_strided(uint32_t j)
 {
-	return j * SPREAD_STRIDE;
+	return ((j * 0x9e3779b1u) & (NEW_FLOWS - 1)) * SPREAD_STRIDE;
 }
 
 /* The 4k rows visit all SPREAD_SMALL clients in a scrambled order (an odd multiplier mod 2^12). */
@@ -1212,24 +1476,32 @@ static uint32_t pick_scrambled(uint32_t j)
 	return (j * 0x9e3779b1u) & (SPREAD_SMALL - 1);
 }
 
-/* n ACK frames of svc's clients pick(0), pick(1), ..., each one of the first `filled`. */
+/* n ACK frames of svc's clients pick(0), pick(1), ..., n distinct ones of the first `filled`. */
 static void spread_frames(struct frames *f, enum std_svc svc, uint32_t n, uint32_t (*pick)(uint32_t),
 			  uint32_t filled)
 {
+	uint8_t *seen = calloc(filled / 8 + 1, 1);
 	struct xlvs_flow fl;
-	uint32_t j;
+	uint32_t j, p;
 
+	CHECK(seen, "out of memory");
 	frames_alloc(f, n, true);
 	for (j = 0; j < n; j++) {
-		CHECK(pick(j) < filled, "spread frame %u: client %u was not filled (%u were)", j, pick(j),
-		      filled);
-		client_flow(pick(j), svc, &fl);
+		p = pick(j);
+		CHECK(p < filled, "spread frame %u: client %u was not filled (%u were)", j, p, filled);
+		CHECK(!(seen[p / 8] & (1u << (p % 8))), "spread frame %u: client %u visited twice", j, p);
+		seen[p / 8] |= (uint8_t)(1u << (p % 8));
+		client_flow(p, svc, &fl);
 		flow_frame(f, j, &fl, TH_ACK);
 	}
+	free(seen);
 }
 
-/* A world whose xlvs_conns holds FILL_FLOWS established flows of svc on CPU 0, with room for NEW_FLOWS more. */
-static void growth_open(struct bench *b, enum std_svc svc)
+/*
+ * A world whose xlvs_conns holds FILL_FLOWS established flows on CPU 0, with room for NEW_FLOWS
+ * more: svc's own in table state; in ring state (which records none of them) OTHER_SVC's.
+ */
+static void growth_open(struct bench *b, enum std_svc svc, bool ring)
 {
 	/* BPF_F_NO_COMMON_LRU: CPU 0 (where we fill and run) owns max_entries / ncpus. */
 	struct world_opts o = {
@@ -1237,68 +1509,95 @@ static void growth_open(struct bench *b, enum std_svc svc)
 	};
 	double t0 = now_ns(CLOCK_MONOTONIC);
 
-	world_open(&b->w, &o);
-	world_std(&b->w);
-	fill_table(MAP_FD(&b->w, xlvs_conns), svc, 0, FILL_FLOWS);
-	check_fill(&b->w, svc);
-	fprintf(stderr, "  filled %u %s flows (xlvs_conns %u entries) in %.1f s\n", FILL_FLOWS,
-		std_svcs[svc].name, o.conn_entries, (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+	bench_world(b, &o);
+	set_ring_state(b, std_svcs[svc].vip, ring);
+	/* a data path without ring state records svc's flows whatever the flag: fill them */
+	b->fill_svc = ring && b->ring_dp > 0 ? OTHER_SVC : svc;
+	fill_table(MAP_FD(&b->w, xlvs_conns), b->fill_svc, 0, FILL_FLOWS);
+	check_fill(&b->w, b->fill_svc);
+	fprintf(stderr, "  %s in %s state: filled %u %s flows (xlvs_conns %u entries) in %.1f s\n",
+		std_svcs[svc].name, ring ? "ring" : "table", FILL_FLOWS, std_svcs[b->fill_svc].name,
+		o.conn_entries, (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 }
 
-/* A method's established row over the million: NEW_FLOWS filled flows, far apart. */
-static void measure_1m_spread(struct bench *b, const struct method *m)
+/* A method's established row over the million: NEW_FLOWS of its clients, far apart. */
+static void measure_1m_spread(struct bench *b, const struct method *m, enum row_id id)
 {
 	struct frames f;
-	struct row r = { .id = m->m1, .verdict = XDP_TX, .grow = m->grow, .ev = XLVS_EV_CONN_HIT, .f = &f };
+	struct row r = { .id = id,
+			 .verdict = XDP_TX,
+			 .grow = m->grow,
+			 .ev = XLVS_EV_CONN_HIT,
+			 .f = &f,
+			 .vip = std_svcs[m->svc].vip,
+			 .want = id == m->m1 ? FS_RING : FS_TABLE };
 
+	if (!row_wanted(b, id))
+		return;
 	spread_frames(&f, m->svc, NEW_FLOWS, pick_strided, FILL_FLOWS);
 	measure(b, &r);
 	frames_free(&f);
-	check_fill(&b->w, m->svc);
+	check_fill(&b->w, b->fill_svc);
 }
 
-static void growth_world(struct bench *b)
-{
-	static const enum row_id ids[] = { R_DR_1M, R_DR_1M_SPREAD };
-
-	if (!any_wanted(b, ids, 2))
-		return;
-	growth_open(b, SVC_DR4);
-	measure_one(b, R_DR_1M, 4, std_svcs[SVC_DR4].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
-	measure_1m_spread(b, &methods[0]);
-	world_close(&b->w);
-}
-
-/* The other methods over a million flows of their own, one world each. */
+/* Each method over a million flows, in ring state and in table state, one world each. */
 static void spread_worlds(struct bench *b)
 {
+	const struct method *m;
 	size_t i;
+	int ring;
 
-	for (i = 1; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		if (!row_wanted(b, methods[i].m1))
-			continue;
-		growth_open(b, methods[i].svc);
-		measure_1m_spread(b, &methods[i]);
-		world_close(&b->w);
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		m = &methods[i];
+		for (ring = 1; ring >= 0; ring--) {
+			/* dr_established_1m_flows: one hot flow beside the million, ring state */
+			bool hot = ring && m->svc == SVC_DR4 && row_wanted(b, R_DR_1M);
+
+			if (!hot && !row_wanted(b, ring ? m->m1 : m->m1t))
+				continue;
+			growth_open(b, m->svc, ring);
+			if (hot)
+				measure_one(b, R_DR_1M, 4, std_svcs[SVC_DR4].vip, XDP_TX, 0,
+					    XLVS_EV_CONN_HIT);
+			measure_1m_spread(b, m, ring ? m->m1 : m->m1t);
+			world_close(&b->w);
+		}
 	}
 }
 
-/* A method's established row over SPREAD_SMALL flows, each made by its first packet (untimed). */
-static void measure_4k_spread(struct bench *b, const struct method *m)
+/*
+ * A method's established row over SPREAD_SMALL flows, each made by its first packet (untimed).
+ * Table state records them; ring state does not, and the table holds as many other flows.
+ */
+static void measure_4k_spread(struct bench *b, const struct method *m, bool ring)
 {
 	struct frames f;
-	struct row r = { .id = m->k4, .verdict = XDP_TX, .grow = m->grow, .ev = XLVS_EV_CONN_HIT, .f = &f };
+	struct row r = { .id = ring ? m->k4 : m->k4t,
+			 .verdict = XDP_TX,
+			 .grow = m->grow,
+			 .ev = XLVS_EV_CONN_HIT,
+			 .f = &f,
+			 .vip = std_svcs[m->svc].vip,
+			 .want = ring ? FS_RING : FS_TABLE };
+	int conns = MAP_FD(&b->w, xlvs_conns);
+	bool other = ring && b->ring_dp > 0; /* else the first packets below record the flows */
 	uint32_t j;
 
 	if (!row_wanted(b, r.id))
 		return;
+	set_ring_state(b, r.vip, ring);
 	spread_frames(&f, m->svc, SPREAD_SMALL, pick_scrambled, SPREAD_SMALL);
+	if (other)
+		fill_table(conns, OTHER_SVC, 0, SPREAD_SMALL);
 	for (j = 0; j < f.n; j++)
 		run1(b->w.prog_fd, b->w.ifindex, f.buf + (size_t)j * STRIDE, f.len, XDP_TX,
 		     f.len + (uint32_t)m->grow, "spread", j);
 	measure(b, &r);
 	forget_flows(b, &r);
+	if (other)
+		forget_clients(conns, OTHER_SVC, SPREAD_SMALL);
 	frames_free(&f);
+	default_flow_state(b);
 }
 
 /* ---- SYN floods and a full table ------------------------------------------------ */
@@ -1333,8 +1632,9 @@ static void forget_and_refill(struct bench *b, const struct row *r)
 
 /*
  * SYNs of new flows to SVC_DR4 (Maglev: its ring is stable) while FILL_FLOWS
- * established flows are in xlvs_conns, which has room for NEW_FLOWS more on
- * this CPU. Reports how many established flows survive and how the table grew.
+ * established flows are in xlvs_conns (growth_open: SVC_DR4's own in table state,
+ * OTHER_SVC's in ring state), which has room for NEW_FLOWS more on this CPU.
+ * Reports how many of them survive and how the table grew.
  * guard_rate: xlvs_config.syn_guard_rate during the flood (0: off, the default).
  */
 static void measure_flood(struct bench *b, struct flood *fd, enum row_id id, uint32_t guard_rate)
@@ -1346,7 +1646,9 @@ static void measure_flood(struct bench *b, struct flood *fd, enum row_id id, uin
 			 .or_guarded = guard_rate != 0,
 			 .f = &f,
 			 .reset = renew_syns,
-			 .calls = b->calls == CALLS_QUICK ? FLOOD_QUICK : FLOOD_SYNS };
+			 .calls = b->calls == CALLS_QUICK ? FLOOD_QUICK : FLOOD_SYNS,
+			 .vip = std_svcs[SVC_DR4].vip,
+			 .want = id == R_SYN_FLOOD ? FS_RING : FS_TABLE };
 	int conns = MAP_FD(&b->w, xlvs_conns);
 	struct xlvs_config cfg;
 
@@ -1361,9 +1663,10 @@ static void measure_flood(struct bench *b, struct flood *fd, enum row_id id, uin
 	world_set_config(&b->w, &cfg);
 	fd->syns = b->res[id].calls; /* and the warm-up's one new flow */
 	fd->established = FILL_FLOWS;
-	fd->survived = count_clients(conns, SVC_DR4, FILL_FLOWS);
+	fd->survived = count_clients(conns, b->fill_svc, FILL_FLOWS);
 	fd->entries_after = count_entries(conns);
 	fd->guard_rate = guard_rate;
+	fd->row = id;
 	fd->done = true;
 	fprintf(stderr, "  flood: %llu SYNs, %llu of %u established flows left, entries %llu -> %llu\n",
 		(unsigned long long)fd->syns, (unsigned long long)fd->survived, FILL_FLOWS,
@@ -1383,12 +1686,16 @@ static void measure_full_table(struct bench *b)
 			 .verdict = XDP_TX,
 			 .ev = XLVS_EV_CONN_NEW,
 			 .f = &f,
-			 .reset = forget_and_refill };
+			 .reset = forget_and_refill,
+			 .vip = std_svcs[SVC_DR4].vip,
+			 .want = FS_TABLE };
 	int conns = MAP_FD(&b->w, xlvs_conns);
 	uint64_t n;
 
 	if (!row_wanted(b, r.id))
 		return;
+	/* eviction is table state's cost: ring state records no new flow on a stable ring */
+	set_ring_state(b, r.vip, false);
 	new_flow_frames(&f, std_svcs[SVC_DR4].vip);
 	forget_flows(b, &r); /* a flood before may have left some of them */
 	fill_table(conns, SVC_DR4, FILL_FLOWS, FILL_FLOWS + NEW_FLOWS); /* full, whatever came before */
@@ -1403,18 +1710,24 @@ static void measure_full_table(struct bench *b)
 	frames_free(&f);
 }
 
+/* The flood in ring state (the default) and in table state; the SYN guard only acts in table state. */
 static void flood_worlds(struct bench *b)
 {
 	if (row_wanted(b, R_SYN_FLOOD) || row_wanted(b, R_NEW_FULL)) {
-		growth_open(b, SVC_DR4);
+		growth_open(b, SVC_DR4, true);
 		if (row_wanted(b, R_SYN_FLOOD))
 			measure_flood(b, &b->flood[0], R_SYN_FLOOD, 0);
 		measure_full_table(b);
 		world_close(&b->w);
 	}
+	if (row_wanted(b, R_SYN_FLOOD_TABLE)) {
+		growth_open(b, SVC_DR4, false);
+		measure_flood(b, &b->flood[1], R_SYN_FLOOD_TABLE, 0);
+		world_close(&b->w);
+	}
 	if (row_wanted(b, R_SYN_FLOOD_GUARD)) {
-		growth_open(b, SVC_DR4);
-		measure_flood(b, &b->flood[1], R_SYN_FLOOD_GUARD, GUARD_RATE);
+		growth_open(b, SVC_DR4, false);
+		measure_flood(b, &b->flood[2], R_SYN_FLOOD_GUARD, GUARD_RATE);
 		world_close(&b->w);
 	}
 }
@@ -1550,8 +1863,7 @@ static void main_world(struct bench *b)
 	};
 	size_t i;
 
-	world_open(&b->w, &o);
-	world_std(&b->w);
+	bench_world(b, &o);
 	measure_one(b, R_MISS, 4, MISS_DST, XDP_PASS, 0, XLVS_EV_PASS_NO_SERVICE);
 	measure_one(b, R_DR, 4, std_svcs[SVC_DR4].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
 	measure_one(b, R_IPIP, 4, std_svcs[SVC_IPIP].vip, XDP_TX, 20, XLVS_EV_CONN_HIT);
@@ -1559,9 +1871,16 @@ static void main_world(struct bench *b)
 	measure_one(b, R_GUE4, 4, std_svcs[SVC_GUE4].vip, XDP_TX, 28, XLVS_EV_CONN_HIT);
 	measure_one(b, R_GUE6, 6, std_svcs[SVC_GUE6].vip, XDP_TX, 48, XLVS_EV_CONN_HIT);
 	measure_one(b, R_DR6, 6, std_svcs[SVC_DR6].vip, XDP_TX, 0, XLVS_EV_CONN_HIT);
-	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		measure_4k_spread(b, &methods[i]);
-	measure_new_flows(b, R_NEW, std_svcs[SVC_DR4].vip);
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		measure_4k_spread(b, &methods[i], true);
+		measure_4k_spread(b, &methods[i], false);
+	}
+	measure_new_flows(b, R_NEW, std_svcs[SVC_DR4].vip, FS_RING);
+	if (row_wanted(b, R_NEW_TABLE)) {
+		set_ring_state(b, std_svcs[SVC_DR4].vip, false);
+		measure_new_flows(b, R_NEW_TABLE, std_svcs[SVC_DR4].vip, FS_TABLE);
+		default_flow_state(b);
+	}
 	measure_schedulers(b);
 	/* with --rows, the setup of rows not selected is skipped too */
 	if (row_wanted(b, R_NEW_PERSIST_HIT) || row_wanted(b, R_NEW_PERSIST_MISS))
@@ -1570,7 +1889,7 @@ static void main_world(struct bench *b)
 		measure_nat(b);
 	if (row_wanted(b, R_NEW_4K) || row_wanted(b, R_NEW_WLC_256)) {
 		install_big_service(b);
-		measure_new_flows(b, R_NEW_4K, BIG_VIP);
+		measure_new_flows(b, R_NEW_4K, BIG_VIP, FS_RING);
 		measure_wlc_many(b);
 	}
 	if (row_wanted(b, R_DR_10K)) {
@@ -1629,8 +1948,8 @@ static void print_row(const struct bench *b, int id)
 
 	if (t)
 		snprintf(target, sizeof(target), "<= %u", t);
-	printf("%-28s %8llu %9.1f %7.1f %6u ", row_info[id].name, (unsigned long long)r->calls,
-	       (double)r->sum_ns / 1e6, s.mean, r->p50_ns);
+	printf("%-34s %-5s %8llu %9.1f %7.1f %6u ", row_info[id].name, fs_names[r->state],
+	       (unsigned long long)r->calls, (double)r->sum_ns / 1e6, s.mean, r->p50_ns);
 	if (id == R_FLOOR)
 		printf("%6s %6s %6.2f %7s\n", "-", "-", 1.0, target);
 	else if (!t)
@@ -1668,11 +1987,13 @@ static void print_nat_ratios(const struct bench *b)
 
 /*
  * What each path costs at least in this design: the blocks it uses (read from
- * bpf/xlvs_lb.bpf.c, conntrack.h, lookup.h, sched.h, forward.h, stats.h). The
- * arrays are xlvs_config, xlvs_vip_filter, xlvs_reals (+ xlvs_ring for a new
- * flow); the per-CPU counters are the path's event, xlvs_svc_stats and
- * xlvs_real_stats. Not in any block: parsing, the entry's last-seen write, MACs,
- * outer headers (GUE over IPv6: its UDP checksum), the service's 24-byte key.
+ * bpf/xlvs_lb.bpf.c, ring.h, conntrack.h, lookup.h, sched.h, forward.h, stats.h).
+ * Every path looks the service up first (a hash lookup). The arrays are
+ * xlvs_config, xlvs_vip_filter, xlvs_reals (+ xlvs_ring for a new flow or a
+ * ring-state packet); the per-CPU counters are the path's event (table state
+ * only), xlvs_svc_stats and xlvs_real_stats. Not in any block: parsing, the
+ * entry's last-seen write (once a second), MACs, outer headers (GUE over IPv6:
+ * its UDP checksum), the service's 24-byte key.
  */
 #define BLOCKS_MAX 8
 struct part {
@@ -1681,7 +2002,7 @@ struct part {
 };
 
 #define EST(lru)                                                                                             \
-	{ R_BLK_ARRAY, 3 }, { lru, 1 }, { R_BLK_CLOCK, 1 },                                                  \
+	{ R_BLK_ARRAY, 3 }, { R_BLK_HASH_HOT, 1 }, { lru, 1 }, { R_BLK_CLOCK, 1 },                           \
 	{                                                                                                    \
 		R_BLK_PERCPU, 3                                                                              \
 	}
@@ -1696,34 +2017,55 @@ struct part {
 		R_BLK_PERCPU, 3                                                                              \
 	}
 
+/*
+ * A ring-state service's stable slot (bpf/ring.h): the service's lookup, the flow hash for the
+ * slot, xlvs_ring and the real, the service's and real's counters; no table, no clock, no event.
+ * Spread or not, and SYN or not, it is the same path: only the frames differ.
+ */
+#define RING                                                                                                 \
+	{ R_BLK_ARRAY, 4 }, { R_BLK_HASH_HOT, 1 }, { R_BLK_FLOW_HASH, 1 },                                   \
+	{                                                                                                    \
+		R_BLK_PERCPU, 2                                                                              \
+	}
+
 static const struct composition {
 	enum row_id row;
+	enum fs_mode state; /* the state the blocks are of (FS_NONE: no service) */
 	struct part parts[BLOCKS_MAX];
 } compositions[] = {
-	{ R_MISS, { { R_BLK_ARRAY, 2 }, { R_BLK_PERCPU, 1 } } },
-	{ R_DR, { EST(R_BLK_LRU_HOT) } },
-	{ R_DR6, { EST(R_BLK_LRU_HOT) } },
-	{ R_IPIP, { EST(R_BLK_LRU_HOT), ENCAP } },
-	{ R_IP6IP6, { EST(R_BLK_LRU_HOT), ENCAP } },
-	{ R_GUE4, { EST(R_BLK_LRU_HOT), ENCAP } },
-	{ R_GUE6, { EST(R_BLK_LRU_HOT), ENCAP } },
-	{ R_DR_4K, { EST(R_BLK_LRU_4K) } },
-	{ R_DR6_4K, { EST(R_BLK_LRU_4K) } },
-	{ R_IPIP_4K, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_IP6IP6_4K, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_GUE4_4K, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_GUE6_4K, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_DR_1M, { EST(R_BLK_LRU_HOT) } },
-	{ R_DR_1M_SPREAD, { EST(R_BLK_LRU_1M) } },
-	{ R_DR6_1M, { EST(R_BLK_LRU_1M) } },
-	{ R_IPIP_1M, { EST(R_BLK_LRU_1M), ENCAP } },
-	{ R_IP6IP6_1M, { EST(R_BLK_LRU_1M), ENCAP } },
-	{ R_GUE4_1M, { EST(R_BLK_LRU_1M), ENCAP } },
-	{ R_GUE6_1M, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_MISS, FS_NONE, { { R_BLK_ARRAY, 2 }, { R_BLK_PERCPU, 1 } } },
+	/* ring state */
+	{ R_DR, FS_RING, { RING } },
+	{ R_DR6, FS_RING, { RING } },
+	{ R_IPIP, FS_RING, { RING, ENCAP } },
+	{ R_IP6IP6, FS_RING, { RING, ENCAP } },
+	{ R_GUE4, FS_RING, { RING, ENCAP } },
+	{ R_GUE6, FS_RING, { RING, ENCAP } },
+	{ R_DR_4K, FS_RING, { RING } },
+	{ R_IPIP_4K, FS_RING, { RING, ENCAP } },
+	{ R_GUE4_4K, FS_RING, { RING, ENCAP } },
+	{ R_DR_1M_SPREAD, FS_RING, { RING } },
+	{ R_IPIP_1M, FS_RING, { RING, ENCAP } },
+	{ R_GUE4_1M, FS_RING, { RING, ENCAP } },
+	{ R_NEW, FS_RING, { RING } },
+	{ R_SYN_FLOOD, FS_RING, { RING } },
+	/* table state */
+	{ R_DR_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K) } },
+	{ R_DR6_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K) } },
+	{ R_IPIP_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_IP6IP6_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_GUE4_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_GUE6_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
+	{ R_DR_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M) } },
+	{ R_DR6_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M) } },
+	{ R_IPIP_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_IP6IP6_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_GUE4_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
+	{ R_GUE6_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
 	/* the lookup that misses is priced as a hit on a table of that size */
-	{ R_NEW, { NEWFLOW(R_BLK_LRU_HOT) } },
-	{ R_NEW_FULL, { NEWFLOW(R_BLK_LRU_1M) } },
-	{ R_SYN_FLOOD, { NEWFLOW(R_BLK_LRU_1M) } },
+	{ R_NEW_TABLE, FS_TABLE, { NEWFLOW(R_BLK_LRU_HOT) } },
+	{ R_NEW_FULL, FS_TABLE, { NEWFLOW(R_BLK_LRU_1M) } },
+	{ R_SYN_FLOOD_TABLE, FS_TABLE, { NEWFLOW(R_BLK_LRU_1M) } },
 };
 
 /* A row's ns above its floor (may be below 0 by noise for the cheapest blocks). */
@@ -1741,7 +2083,7 @@ static bool blocks_sum(const struct bench *b, const struct composition *c, doubl
 
 	what[0] = 0;
 	*sum = 0;
-	if (!b->res[c->row].done)
+	if (!b->res[c->row].done || b->res[c->row].state != c->state)
 		return false;
 	for (i = 0; i < BLOCKS_MAX && c->parts[i].n; i++) {
 		if (!b->res[c->parts[i].block].done)
@@ -1802,13 +2144,13 @@ static void print_floods(const struct bench *b)
 	const struct flood *f;
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < FLOODS; i++) {
 		f = &b->flood[i];
 		if (!f->done)
 			continue;
-		printf("\n%s: %llu SYNs of new flows to %s:80 (Maglev, stable ring), syn_guard_rate %u\n",
-		       row_info[i ? R_SYN_FLOOD_GUARD : R_SYN_FLOOD].name, (unsigned long long)f->syns,
-		       std_svcs[SVC_DR4].vip, f->guard_rate);
+		printf("\n%s: %llu SYNs of new flows to %s:80 (Maglev, stable ring, %s state), syn_guard_rate %u\n",
+		       row_info[f->row].name, (unsigned long long)f->syns, std_svcs[SVC_DR4].vip,
+		       fs_names[b->res[f->row].state], f->guard_rate);
 		printf("  established flows left: %llu of %llu (%.1f%%); xlvs_conns entries %llu before, %llu after\n",
 		       (unsigned long long)f->survived, (unsigned long long)f->established,
 		       100.0 * (double)f->survived / (double)f->established,
@@ -1826,9 +2168,11 @@ static void print_table(struct bench *b, const struct utsname *u, const char *da
 	       " TCP frames, %d-byte payload\n",
 	       b->calls, BATCHES, PAYLOAD);
 	printf("ns/pkt: mean kernel duration; floor: mean of the floor batches around the row;"
-	       " above = ns/pkt - floor\n\n");
-	printf("%-28s %8s %9s %7s %6s %6s %6s %6s %7s\n", "row", "calls", "total ms", "ns/pkt", "p50",
-	       "floor", "above", "ratio", "target");
+	       " above = ns/pkt - floor\n");
+	printf("state: flow state of the row's service (ring: XLVS_SVC_F_RING_STATE, the default for Maglev TCP)%s\n\n",
+	       b->ring_dp > 0 ? "" : "; THIS DATA PATH IGNORES RING STATE: every row measured table state");
+	printf("%-34s %-5s %8s %9s %7s %6s %6s %6s %6s %7s\n", "row", "state", "calls", "total ms", "ns/pkt",
+	       "p50", "floor", "above", "ratio", "target");
 	for (id = 0; id < R_MAX; id++)
 		if (b->res[id].done)
 			print_row(b, id);
@@ -1873,6 +2217,8 @@ static void json_row(FILE *f, const struct bench *b, int id, bool last)
 	fprintf(f, ", \"ratio\": %.3f", s.ratio);
 	fprintf(f, ", \"floor_ns\": %.1f", s.floor);
 	fprintf(f, ", \"p50_ns\": %u", r->p50_ns);
+	if (r->state != FS_NONE)
+		fprintf(f, ", \"flow_state\": \"%s\"", fs_names[r->state]);
 	if (t)
 		fprintf(f, ", \"target_ns\": %u, \"ok\": %s", t, s.above <= t ? "true" : "false");
 	else
@@ -1904,13 +2250,13 @@ static void json_floods(FILE *f, const struct bench *b)
 	bool first = true;
 
 	fprintf(f, "  \"syn_floods\": [");
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < FLOODS; i++) {
 		fl = &b->flood[i];
 		if (!fl->done)
 			continue;
 		fprintf(f,
-			"%s\n    { \"row\": \"%s\", \"syns\": %llu, \"guard_rate\": %u, \"established\": %llu",
-			first ? "" : ",", row_info[i ? R_SYN_FLOOD_GUARD : R_SYN_FLOOD].name,
+			"%s\n    { \"row\": \"%s\", \"flow_state\": \"%s\", \"syns\": %llu, \"guard_rate\": %u, \"established\": %llu",
+			first ? "" : ",", row_info[fl->row].name, fs_names[b->res[fl->row].state],
 			(unsigned long long)fl->syns, fl->guard_rate, (unsigned long long)fl->established);
 		fprintf(f,
 			", \"established_left\": %llu, \"entries_before\": %llu, \"entries_after\": %llu }",
@@ -1930,6 +2276,7 @@ static void json_head(FILE *f, const struct bench *b, const struct utsname *u, c
 	fprintf(f, ",\n  \"cpus\": %ld,\n", sysconf(_SC_NPROCESSORS_ONLN));
 	fprintf(f, "  \"cpu\": 0,\n");
 	fprintf(f, "  \"loadavg_start\": %.2f,\n", b->load0);
+	fprintf(f, "  \"ring_state_data_path\": %s,\n", b->ring_dp > 0 ? "true" : "false");
 	fprintf(f, "  \"calls_per_row\": %u,\n", b->calls);
 	fprintf(f, "  \"payload_bytes\": %d,\n", PAYLOAD);
 	fprintf(f, "  \"floor_ns\": %.1f,\n", row_stats(&b->res[R_FLOOR]).mean);
@@ -2072,7 +2419,7 @@ static void pin_cpu0(void)
 
 int main(int argc, char **argv)
 {
-	static struct bench b;
+	static struct bench b = { .ring_dp = -1 };
 	double t0 = now_ns(CLOCK_MONOTONIC);
 	struct utsname u;
 	char date[32];
@@ -2095,7 +2442,6 @@ int main(int argc, char **argv)
 			b.builds);
 		b.build_ns = time_builds(BUILD_REALS, b.builds);
 	}
-	growth_world(&b);
 	spread_worlds(&b);
 	flood_worlds(&b);
 	blocks_world(&b);

@@ -322,7 +322,7 @@ static void install(const struct persist_row *row)
 	free(table);
 	parse_addr(row->family, vip_of(row), k.addr);
 	world_vip_filter_add(&w, af, k.addr);
-	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_services), &k, &s, 0), 0);
+	world_service_put(&w, &k, &s);
 	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_sched_cursor), &key, zero, 0), 0);
 }
 

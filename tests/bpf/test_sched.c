@@ -87,7 +87,7 @@ static void install(uint8_t sched, uint32_t flags, const uint32_t *weights, int 
 	free(table);
 	parse_addr(4, VIP, k.addr);
 	world_vip_filter_add(&w, XLVS_AF_INET, k.addr);
-	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_services), &k, &s, 0), 0);
+	world_service_put(&w, &k, &s);
 }
 
 /* A TCP packet from src:sport to the VIP's port 80; returns its flow. */
@@ -558,7 +558,7 @@ Test(sched, udp_counts_inactive)
 	parse_addr(4, VIP, k.addr);
 	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_services), &k, &s), 0);
 	k.proto = IPPROTO_UDP; /* the same service, for UDP */
-	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_services), &k, &s, 0), 0);
+	world_service_put(&w, &k, &s);
 	set_load(0, (struct load){ 0, 0 });
 	world_run(&w, in, pkt_build(&p, in), out, &out_len);
 	world_run(&w, in, pkt_build(&p, in), out, &out_len);
@@ -925,7 +925,7 @@ static void set_expire(uint32_t expire_s, uint32_t hz)
 	parse_addr(4, VIP, k.addr);
 	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_services), &k, &s), 0);
 	s.sched_expire = expire_s;
-	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_services), &k, &s, 0), 0);
+	world_service_put(&w, &k, &s);
 	world_get_config(&w, &cfg);
 	cfg.hz = hz;
 	world_set_config(&w, &cfg);

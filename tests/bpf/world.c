@@ -352,7 +352,7 @@ static void put_service(struct world *w, int svc)
 		vip.flags |= XLVS_VIP_F_ECHO;
 	CHECK(bpf_map_update_elem(vfd, &vk, &vip, 0) == 0, "%s", strerror(errno));
 	world_vip_filter_add(w, k.family, k.addr);
-	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_services), &k, &v, 0) == 0, "%s", strerror(errno));
+	world_service_put(w, &k, &v);
 }
 
 void world_std(struct world *w)
@@ -381,11 +381,24 @@ void world_get_config(struct world *w, struct xlvs_config *cfg)
 	CHECK(bpf_map_lookup_elem(MAP_FD(w, xlvs_config), &zero, cfg) == 0, "%s", strerror(errno));
 }
 
+/* Every write moves svc_gen on, as xlvsd's service writes do: no CPU keeps an old service copy. */
 void world_set_config(struct world *w, const struct xlvs_config *cfg)
 {
+	struct xlvs_config c = *cfg, cur;
 	uint32_t zero = 0;
 
-	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_config), &zero, cfg, 0) == 0, "%s", strerror(errno));
+	world_get_config(w, &cur);
+	c.svc_gen = cur.svc_gen + 1;
+	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_config), &zero, &c, 0) == 0, "%s", strerror(errno));
+}
+
+void world_service_put(struct world *w, const struct xlvs_svc_key *k, const struct xlvs_service *v)
+{
+	struct xlvs_config cfg;
+
+	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_services), k, v, 0) == 0, "%s", strerror(errno));
+	world_get_config(w, &cfg);
+	world_set_config(w, &cfg);
 }
 
 int world_run(struct world *w, const void *in, size_t len, void *out, size_t *out_len)

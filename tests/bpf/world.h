@@ -105,7 +105,10 @@ void world_set_weights(struct world *w, int svc, const uint32_t *weights);
 /* Mark an address as a possible VIP in xlvs_vip_filter (addr: 1 or 4 words, network order). */
 void world_vip_filter_add(struct world *w, uint8_t family, const uint32_t *addr);
 void world_get_config(struct world *w, struct xlvs_config *cfg);
+/* Writes cfg with svc_gen moved on (the data path's service cache, abi.h). */
 void world_set_config(struct world *w, const struct xlvs_config *cfg);
+/* Writes a service entry as xlvsd does: with svc_gen moved on. */
+void world_service_put(struct world *w, const struct xlvs_svc_key *k, const struct xlvs_service *v);
 
 /* BPF_PROG_RUN once; returns the XDP verdict, fills out/out_len. */
 int world_run(struct world *w, const void *in, size_t len, void *out, size_t *out_len);

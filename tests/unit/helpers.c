@@ -27,8 +27,10 @@ struct xlvs_lb_bpf *unit_director_load(uint32_t conns, uint32_t ring_slots, stru
 		bpf_map__set_max_entries(skel->maps.xlvs_conns, conns);
 		bpf_map__set_max_entries(skel->maps.xlvs_nat, conns); /* as xlvsd sizes it */
 	}
-	if (ring_slots)
+	if (ring_slots) {
 		bpf_map__set_max_entries(skel->maps.xlvs_ring, ring_slots);
+		bpf_map__set_max_entries(skel->maps.xlvs_ring_prev, ring_slots); /* as xlvsd sizes it */
+	}
 	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load xlvs_lb: %s (root needed)", strerror(errno));
 	if (m) {
 		err = xlvs_maps_from_obj(m, skel->obj);

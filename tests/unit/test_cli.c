@@ -455,6 +455,68 @@ Test(cli_list, stats_columns)
 	free(js);
 }
 
+/*
+ * A ring-state service (XLVS_SVC_F_RING_STATE, set by the planner): one more
+ * Flags word in the list, "flow-state ring" in show, "flow_state" in JSON; a
+ * table service's list line stays as ipvsadm's.
+ */
+Test(cli_list, ring_state_service)
+{
+	struct xlvs_view s = world();
+	char *out, *js;
+	json_t *j;
+
+	svcs[0].svc.flags |= XLVS_SVC_F_RING_STATE;
+	out = FORMAT(false, xlvs_fmt_services(p, &s, 0));
+	cr_assert_str_eq(out, "Prot VirtualAddress:Port   Scheduler  Flags\n"
+			      "  -> RealAddress:Port      Forward Weight ActiveConn InActConn\n"
+			      "TCP  198.18.0.10:80        maglev     echo ring-state\n"
+			      "  -> 198.18.1.11:80        Tunnel  1      12         3\n"
+			      "  -> 198.18.1.12:80        Route   2      0          7\n"
+			      "UDP  [2001:db8::10]:53     rr\n"
+			      "  -> [2001:db8:1::1]:53    GUE     3      1          0\n"
+			      "  -> 198.18.2.1:53         Tunnel  0      0          0\n");
+	js = FORMAT(true, xlvs_fmt_services(p, &s, 0));
+	j = parse_json(js);
+	cr_assert_str_eq(jstr(j, "services.0.flow_state"), "ring");
+	cr_assert_str_eq(jstr(j, "services.1.flow_state"), "table");
+	/* the mode is not a flag of its own in JSON, and not an unknown bit */
+	cr_assert_eq(json_array_size(jpath(j, "services.0.flags")), 1);
+	cr_assert_str_eq(jstr(j, "services.0.flags.0"), "echo");
+	json_decref(j);
+	free(out);
+	free(js);
+}
+
+Test(cli_show, ring_state_service)
+{
+	struct xlvs_view s = world();
+	size_t idx[] = { 0, 1 };
+	char *out, *js;
+	json_t *j;
+
+	svcs[0].svc.flags = XLVS_SVC_F_RING_STATE; /* no other flag: "flags none" */
+	out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 2));
+	cr_assert_not_null(
+		strstr(out,
+		       "TCP 198.18.0.10:80\n"
+		       "  id 3  scheduler maglev  ring 65537 slots from 0  flow-state ring  flags none\n"),
+		"%s", out);
+	cr_assert_not_null(
+		strstr(out,
+		       "UDP [2001:db8::10]:53\n"
+		       "  id 7  scheduler rr  ring 251 slots from 65537  flow-state table  flags none\n"),
+		"%s", out);
+	js = FORMAT(true, xlvs_fmt_service_detail(p, &s, idx, 2));
+	j = parse_json(js);
+	cr_assert_str_eq(jstr(j, "services.0.flow_state"), "ring");
+	cr_assert_eq(json_array_size(jpath(j, "services.0.flags")), 0);
+	cr_assert_str_eq(jstr(j, "services.1.flow_state"), "table");
+	json_decref(j);
+	free(out);
+	free(js);
+}
+
 /* ---- service show -------------------------------------------------------- */
 
 Test(cli_show, detail_text_exact)
@@ -463,29 +525,30 @@ Test(cli_show, detail_text_exact)
 	size_t idx[] = { 0, 1 };
 	char *out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 2));
 
-	cr_assert_str_eq(out, "TCP 198.18.0.10:80\n"
-			      "  id 3  scheduler maglev  ring 65537 slots from 0  flags echo\n"
-			      "  timeouts tcp 7200s (the others global)\n"
-			      "  conns 15  packets 1000  bytes 120000\n"
-			      "  -> 198.18.1.11:80\n"
-			      "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
-			      "     conns 10  packets 600  bytes 72000\n"
-			      "  -> 198.18.1.12:80\n"
-			      "     id 6  forward Route  weight 2  active 0  inactive 7\n"
-			      "     conns 5  packets 400  bytes 48000\n"
-			      "\n"
-			      "UDP [2001:db8::10]:53\n"
-			      "  id 7  scheduler rr  ring 251 slots from 65537  flags none\n"
-			      "  timeouts global\n"
-			      "  conns 50  packets 50  bytes 4000\n"
-			      "  -> [2001:db8:1::1]:53\n"
-			      "     id 9  forward GUE  weight 3  active 1  inactive 0\n"
-			      "     conns 30  packets 30  bytes 2400\n"
-			      "     gue-port 7777\n"
-			      "     nexthop 02:00:00:00:00:09 ifindex 4\n"
-			      "  -> 198.18.2.1:53\n"
-			      "     id 10  forward Tunnel  weight 0  active 0  inactive 0\n"
-			      "     conns 20  packets 20  bytes 1600\n");
+	cr_assert_str_eq(out,
+			 "TCP 198.18.0.10:80\n"
+			 "  id 3  scheduler maglev  ring 65537 slots from 0  flow-state table  flags echo\n"
+			 "  timeouts tcp 7200s (the others global)\n"
+			 "  conns 15  packets 1000  bytes 120000\n"
+			 "  -> 198.18.1.11:80\n"
+			 "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
+			 "     conns 10  packets 600  bytes 72000\n"
+			 "  -> 198.18.1.12:80\n"
+			 "     id 6  forward Route  weight 2  active 0  inactive 7\n"
+			 "     conns 5  packets 400  bytes 48000\n"
+			 "\n"
+			 "UDP [2001:db8::10]:53\n"
+			 "  id 7  scheduler rr  ring 251 slots from 65537  flow-state table  flags none\n"
+			 "  timeouts global\n"
+			 "  conns 50  packets 50  bytes 4000\n"
+			 "  -> [2001:db8:1::1]:53\n"
+			 "     id 9  forward GUE  weight 3  active 1  inactive 0\n"
+			 "     conns 30  packets 30  bytes 2400\n"
+			 "     gue-port 7777\n"
+			 "     nexthop 02:00:00:00:00:09 ifindex 4\n"
+			 "  -> 198.18.2.1:53\n"
+			 "     id 10  forward Tunnel  weight 0  active 0  inactive 0\n"
+			 "     conns 20  packets 20  bytes 1600\n");
 	free(out);
 }
 
@@ -525,7 +588,7 @@ Test(cli_show, counted_reals_show_the_schedulers_count)
 	s.nr_loads = NR_REAL_IDS;
 	out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 1));
 	cr_assert_str_eq(out, "TCP 198.18.0.10:80\n"
-			      "  id 3  scheduler wlc  ring 65537 slots from 0  flags echo\n"
+			      "  id 3  scheduler wlc  ring 65537 slots from 0  flow-state table  flags echo\n"
 			      "  timeouts tcp 7200s (the others global)\n"
 			      "  conns 15  packets 1000  bytes 120000\n"
 			      "  -> 198.18.1.11:80\n"
@@ -763,6 +826,34 @@ Test(cli_stats, nonzero_drops_and_events_only)
 		 stats_table);
 	cr_assert_str_eq(out, want);
 	free(out);
+}
+
+/* The ring-state events (issue 13) need nothing of their own: named from abi.h like every event. */
+Test(cli_stats, ring_events_by_name)
+{
+	struct xlvs_view s = world();
+	char *out, *js;
+	json_t *j;
+
+	s.events[XLVS_EV_RING_STABLE_SLOW] = 1;
+	s.events[XLVS_EV_RING_CHANGED_HIT] = 2;
+	s.events[XLVS_EV_RING_PREV_OWNER] = 3;
+	s.events[XLVS_EV_RING_NEW_OWNER] = 4;
+	out = FORMAT(false, xlvs_fmt_stats(p, &s, NULL, 0));
+	cr_assert_not_null(strstr(out, "  ring_owner_unusable                 1\n"
+				       "  ring_changed_conn_hit               2\n"
+				       "  ring_prev_owner                     3\n"
+				       "  ring_new_owner                      4\n"),
+			   "%s", out);
+	js = FORMAT(true, xlvs_fmt_stats(p, &s, NULL, 0));
+	j = parse_json(js);
+	cr_assert_eq(jint(j, "events.ring_owner_unusable"), 1);
+	cr_assert_eq(jint(j, "events.ring_changed_conn_hit"), 2);
+	cr_assert_eq(jint(j, "events.ring_prev_owner"), 3);
+	cr_assert_eq(jint(j, "events.ring_new_owner"), 4);
+	json_decref(j);
+	free(out);
+	free(js);
 }
 
 Test(cli_stats, verbose_lists_every_counter)
@@ -1413,6 +1504,22 @@ static const struct bad_line bad_lines[] = {
 	  1,
 	  "xlvs: invalid netmask '/24' (e.g. 255.255.255.0, 24; IPv6: 1-128)\n",
 	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "flow-state", "stateless" },
+	  1,
+	  "xlvs: unknown flow state 'stateless' (auto, ring, table)\n",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "flow-state", "RING" },
+	  1,
+	  "xlvs: unknown flow state 'RING' (auto, ring, table)\n",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "ring-window", "604801" },
+	  1,
+	  "xlvs: invalid ring-window '604801' (seconds, 0 (the tcp timeout) to 604800)\n",
+	  SVC_USAGE },
+	{ { "service", "add", "198.18.0.10", "ring-window", "10m" },
+	  1,
+	  "xlvs: invalid ring-window '10m' (seconds, 0 (the tcp timeout) to 604800)\n",
+	  SVC_USAGE },
 	{ { "service", "del", "198.18.0.10", "echo" },
 	  1,
 	  "xlvs: unexpected argument 'echo'\n",
@@ -1841,6 +1948,21 @@ static const struct ctl_row ctl_rows[] = {
 	  .out = "applied: services updated 1\n",
 	  .req_keys = 3,
 	  .req = { JFALSE("echo") } },
+	{ "service add: flow-state and ring-window as the file's words and seconds",
+	  "{\"ok\":true,\"applied\":{\"services_updated\":1}}",
+	  { "--socket", SOCK, "service", "add", "198.18.0.10:80", "flow-state", "ring", "ring-window",
+	    "600" },
+	  0,
+	  .out = "applied: services updated 1\n",
+	  .req_keys = 4,
+	  .req = { JSTR("cmd", "service-add"), JSTR("flow_state", "ring"), JINT("ring_window", 600) } },
+	{ "service add: ring-window 0 is sent (back to the tcp timeout)",
+	  "{\"ok\":true,\"applied\":{\"services_updated\":1}}",
+	  { "--socket", SOCK, "service", "add", "198.18.0.10:80", "ring-window", "0", "flow-state", "table" },
+	  0,
+	  .out = "applied: services updated 1\n",
+	  .req_keys = 4,
+	  .req = { JINT("ring_window", 0), JSTR("flow_state", "table") } },
 	{ "real drain is set-weight 0, and says the change is runtime only",
 	  "{\"ok\":true,\"applied\":{}}",
 	  { "--socket", SOCK, "real", "drain", "198.18.0.10:80", "198.18.1.11:80" },
@@ -2033,6 +2155,8 @@ pinned_world(const char *dir)
 		  .fwd = XLVS_FWD_TUN,
 		  .flags = XLVS_SVC_F_ECHO,
 		  .ring_size = 251,
+		  /* the listings below show a table service; ring state has its own test (set_ring_state) */
+		  .flow_state = XLVS_FLOW_STATE_TABLE,
 		  .nr_reals = 2,
 		  .reals = r4 },
 		{ .vip = A("2001:db8::10"),
@@ -2286,6 +2410,131 @@ static void private_world_free(struct xlvs_lb_bpf *skel, const char *root, const
 	cr_expect_eq(rmdir(dir), 0, "rmdir %s: %s (%s)", dir, strerror(errno), ls(dir));
 	cr_expect_eq(umount(root), 0, "%s", strerror(errno));
 	cr_expect_eq(rmdir(root), 0, "%s", strerror(errno));
+}
+
+/*
+ * The pinned world's TCP 198.18.0.10:80 with XLVS_SVC_F_RING_STATE set or
+ * cleared, as the planner would; returns the service's ring_base.
+ */
+static uint32_t set_ring_state(const char *dir, bool on)
+{
+	struct xlvs_state st = { 0 };
+	uint32_t base = UINT32_MAX;
+	struct xlvs_maps m;
+	size_t i;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(xlvs_state_read(&m, &st), 0);
+	for (i = 0; i < st.nr_services; i++) {
+		struct xlvs_svc_state *s = &st.services[i];
+
+		if (s->key.proto != IPPROTO_TCP || s->key.addr[0] != A("198.18.0.10").be[0] ||
+		    s->key.port != htons(80))
+			continue;
+		s->svc.flags = on ? s->svc.flags | XLVS_SVC_F_RING_STATE
+				  : s->svc.flags & ~XLVS_SVC_F_RING_STATE;
+		cr_assert_eq(bpf_map_update_elem(m.services, &s->key, &s->svc, BPF_EXIST), 0);
+		base = s->svc.ring_base;
+	}
+	xlvs_state_free(&st);
+	xlvs_maps_close(&m);
+	cr_assert_neq(base, UINT32_MAX, "no TCP 198.18.0.10:80 in the world");
+	return base;
+}
+
+/* The xlvs_ring value of add_flow()'s slot in that service (the slot explain printed): get, then set. */
+static uint32_t ring_slot_value(const char *dir, uint32_t key, const uint32_t *set)
+{
+	struct xlvs_maps m;
+	uint32_t v = 0;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	if (set)
+		cr_assert_eq(bpf_map_update_elem(m.ring, &key, set, BPF_EXIST), 0);
+	cr_assert_eq(bpf_map_lookup_elem(m.ring, &key, &v), 0);
+	xlvs_maps_close(&m);
+	return v;
+}
+
+/*
+ * explain on a ring-state service (bpf/ring.h): a stable slot with a usable
+ * owner decides before any entry; a changed slot (XLVS_SLOT_CHANGED) goes the
+ * entry's way and still names its owner; service show counts a changed slot
+ * for its owner.
+ */
+Test(cli_maps, explain_and_show_a_ring_state_service)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64], want[512], owner[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	uint32_t slot, base, v, flagged;
+	struct run r;
+	json_t *j;
+	size_t i;
+	long long slots = 0;
+
+	base = set_ring_state(dir, true);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	cr_assert_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_str_eq(jstr(j, "ring_slot"), "stable");
+	cr_expect_null(json_object_get(j, "entry"), "a stable slot's flow is not looked up: %s", r.out.buf);
+	slot = (uint32_t)jint(j, "slot");
+	snprintf(owner, sizeof(owner), "%s", jstr(j, "ring_real"));
+	json_decref(j);
+	run_free(&r);
+
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	snprintf(want, sizeof(want),
+		 "service: TCP 198.18.0.10:80\n"
+		 "ring state: slot %u unchanged: the flow goes to its owner %s with no connection lookup\n"
+		 "ring: flow hash ",
+		 slot, owner);
+	cr_expect(!strncmp(r.out.buf, want, strlen(want)), "%s", r.out.buf);
+	cr_expect_null(strstr(r.out.buf, "connection entry"), "%s", r.out.buf);
+	run_free(&r);
+
+	/* the slot changed owner: the entry decides; the ring still names the owner (the flag masked) */
+	v = ring_slot_value(dir, base + slot, NULL);
+	cr_assert_neq(v, XLVS_REAL_NONE);
+	flagged = v | XLVS_SLOT_CHANGED;
+	ring_slot_value(dir, base + slot, &flagged);
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	snprintf(want, sizeof(want),
+		 "service: TCP 198.18.0.10:80\n"
+		 "ring state: slot %u changed owner: the flow's entry decides; without one a TCP packet that "
+		 "is not a SYN (UDP: any, while that real has weight) goes to the slot's previous owner "
+		 "within ring_window, others to its owner now\n"
+		 "connection entry: real 198.18.1.11, state open\n",
+		 slot);
+	cr_expect(!strncmp(r.out.buf, want, strlen(want)), "%s", r.out.buf);
+	snprintf(want, sizeof(want), " of 251: real %s (weight", owner);
+	cr_expect_not_null(strstr(r.out.buf, want), "the changed slot's owner: %s", r.out.buf);
+	run_free(&r);
+
+	RUN(&r, "-j", "--pin-dir", dir, "service", "show", "198.18.0.10:80");
+	cr_assert_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_str_eq(jstr(j, "services.0.flow_state"), "ring");
+	for (i = 0; i < json_array_size(jpath(j, "services.0.reals")); i++)
+		slots += json_integer_value(
+			json_object_get(json_array_get(jpath(j, "services.0.reals"), i), "ring_slots"));
+	cr_expect_eq(slots, 251, "a changed slot still counts for its owner");
+	json_decref(j);
+	run_free(&r);
+
+	/* back to a table service: the entry decides wherever the slot stands */
+	set_ring_state(dir, false);
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+	    "198.18.0.10:80");
+	j = parse_json(r.out.buf);
+	cr_expect_null(json_object_get(j, "ring_slot"), "%s", r.out.buf);
+	cr_expect_str_eq(jstr(j, "entry.real"), "198.18.1.11");
+	json_decref(j);
+	run_free(&r);
+	private_world_free(skel, root, dir);
 }
 
 Test(cli_maps, real_show_from_the_maps_and_the_daemon)

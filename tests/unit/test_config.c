@@ -493,6 +493,26 @@ static const struct bad bad_rows[] = {
 	  IF "services:\n  - { vip: 2001:db8::10, port: 80, protocol: tcp, persistence: 5m, "
 	     "persistence_netmask: 129 }\n",
 	  "3:89: persistence_netmask: 129 out of range (1..128)" },
+
+	/* ---- flow state (issue 13): the words and the window; ring's fit is the planner's ---- */
+	{ "flow_state unknown", SVC "    flow_state: rings\n",
+	  "6:17: flow_state: unknown mode 'rings' (expected auto, ring or table)" },
+	{ "flow_state capitalised", SVC "    flow_state: Ring\n",
+	  "6:17: flow_state: unknown mode 'Ring' (expected auto, ring or table)" },
+	{ "flow_state a boolean", SVC "    flow_state: true\n",
+	  "6:17: flow_state: unknown mode 'true' (expected auto, ring or table)" },
+	{ "flow_state a list", SVC "    flow_state: [ring]\n",
+	  "6:17: flow_state: scalar expected, got a sequence" },
+	{ "ring_window not a duration", SVC "    ring_window: forever\n",
+	  "6:18: ring_window: 'forever' is not a duration (e.g. 2s, 500ms, 1m)" },
+	{ "ring_window negative", SVC "    ring_window: -5\n",
+	  "6:18: ring_window: '-5' is not a duration (e.g. 2s, 500ms, 1m)" },
+	{ "ring_window over a week", SVC "    ring_window: 169h\n",
+	  "6:18: ring_window: 169h out of range (0ms..604800s)" },
+	{ "ring_window not whole seconds", SVC "    ring_window: 1500ms\n",
+	  "6:18: ring_window: whole seconds expected (e.g. 90s, 24h), got 1500ms" },
+	{ "duplicate flow_state", SVC "    flow_state: ring\n    flow_state: table\n",
+	  "7:5: duplicate key 'flow_state' (first at line 6)" },
 };
 
 #define NBAD (sizeof(bad_rows) / sizeof(bad_rows[0]))
@@ -802,6 +822,64 @@ Test(config, scheduler_expire)
 	cr_expect_eq(s.services[0].sched_expire_s, 86400);
 	cr_expect_eq(s.services[1].sched_expire_s, 90);
 	cr_expect_eq(s.services[2].sched_expire_s, 0, "unset: the data path's 24 h");
+	xlvs_spec_free(&s);
+}
+
+/* flow_state and ring_window (issue 13): each value, and the defaults (auto, 0: the tcp timeout). */
+Test(config, flow_state_keys)
+{
+	struct xlvs_spec s;
+
+	parse_ok(IF "services:\n"
+		    "  - { vip: 198.18.0.10, port: 80, protocol: tcp, flow_state: ring, ring_window: 10m }\n"
+		    "  - { vip: 198.18.0.10, port: 81, protocol: tcp, flow_state: table }\n"
+		    "  - { vip: 198.18.0.10, port: 82, protocol: tcp, flow_state: auto, ring_window: 90 }\n"
+		    "  - { vip: 198.18.0.10, port: 83, protocol: tcp, ring_window: 0 }\n"
+		    "  - { vip: 198.18.0.10, port: 84, protocol: tcp, ring_window: 168h }\n"
+		    "  - { vip: 198.18.0.10, port: 53, protocol: udp, scheduler: mh, flow_state: ring }\n"
+		    "  - { vip: 198.18.0.10, port: 85, protocol: tcp }\n",
+		 &s);
+	cr_expect_eq(s.services[0].flow_state, XLVS_FLOW_STATE_RING);
+	cr_expect_eq(s.services[0].ring_window_s, 600);
+	cr_expect_eq(s.services[1].flow_state, XLVS_FLOW_STATE_TABLE);
+	cr_expect_eq(s.services[1].ring_window_s, 0);
+	cr_expect_eq(s.services[2].flow_state, XLVS_FLOW_STATE_AUTO);
+	cr_expect_eq(s.services[2].ring_window_s, 90, "a plain number is seconds");
+	cr_expect_eq(s.services[3].ring_window_s, 0, "0: the tcp timeout");
+	cr_expect_eq(s.services[4].ring_window_s, 604800, "a week is the longest");
+	cr_expect_eq(s.services[5].flow_state, XLVS_FLOW_STATE_RING, "udp ring is an explicit opt-in");
+	cr_expect_eq(s.services[6].flow_state, XLVS_FLOW_STATE_AUTO, "unset: auto");
+	cr_expect_eq(s.services[6].ring_window_s, 0, "unset: the tcp timeout");
+	xlvs_spec_free(&s);
+}
+
+/* xlvs service add ... flow-state / ring-window: the control path's update, checked as the file's keys. */
+Test(config, flow_state_by_update)
+{
+	struct xlvs_svc_spec upd = { .flow_state = XLVS_FLOW_STATE_TABLE, .ring_window_s = 300 };
+	struct xlvs_spec s;
+	char msg[256];
+
+	parse_ok(IF "services:\n  - { vip: 198.18.0.10, port: 80, protocol: tcp, flow_state: ring, "
+		    "ring_window: 1h }\n",
+		 &s);
+	cr_assert_eq(xlvsd_spec_update_svc(&s, &s.services[0], &upd, XLVSD_SVC_RING_WINDOW, msg, sizeof(msg)),
+		     0, "%s", msg);
+	cr_expect_eq(s.services[0].ring_window_s, 300);
+	cr_expect_eq(s.services[0].flow_state, XLVS_FLOW_STATE_RING, "not named: kept");
+	cr_assert_eq(xlvsd_spec_update_svc(&s, &s.services[0], &upd, XLVSD_SVC_FLOW_STATE, msg, sizeof(msg)),
+		     0, "%s", msg);
+	cr_expect_eq(s.services[0].flow_state, XLVS_FLOW_STATE_TABLE);
+	upd.ring_window_s = 604801;
+	cr_expect_eq(xlvsd_spec_update_svc(&s, &s.services[0], &upd, XLVSD_SVC_RING_WINDOW, msg, sizeof(msg)),
+		     -EINVAL);
+	cr_expect_str_eq(msg, "ring_window: 604801s out of range (0s..604800s)");
+	cr_expect_eq(s.services[0].ring_window_s, 300, "a refused update leaves the service as it was");
+	upd.flow_state = 3;
+	cr_expect_eq(xlvsd_spec_update_svc(&s, &s.services[0], &upd, XLVSD_SVC_FLOW_STATE, msg, sizeof(msg)),
+		     -EINVAL);
+	cr_expect_str_eq(msg, "flow_state: unknown mode 3");
+	cr_expect_eq(s.services[0].flow_state, XLVS_FLOW_STATE_TABLE);
 	xlvs_spec_free(&s);
 }
 

@@ -253,7 +253,8 @@ Test(cli_opts, command_usage_lines)
 		{ xlvs_opts_service_add,
 		  "VIP[:PORT][/PROTO] [tcp|udp] [scheduler NAME] [scheduler-flags FLAG,...] "
 		  "[forward dr|tun|gue|nat|fullnat|local] "
-		  "[ring-size N] [echo|no-echo] [persistent SECS] [scheduler-expire SECS] [netmask MASK]" },
+		  "[ring-size N] [echo|no-echo] [persistent SECS] [scheduler-expire SECS] [netmask MASK] "
+		  "[flow-state auto|ring|table] [ring-window SECS]" },
 		{ xlvs_opts_real, "SERVICE REAL[:PORT]" },
 		{ xlvs_opts_real_add,
 		  "SERVICE REAL[:PORT] [weight N] [forward dr|tun|gue|nat|fullnat|local] [gue-port N]" },

@@ -319,11 +319,12 @@ Test(reload, accepted_reload_commits_the_new_checks, .init = setup, .fini = tear
 	base_spec(&want, 60);
 	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
 	real_is(0, 1, "up");
-	/* the digest sees it: .11's weight in xlvs_reals, its share of xlvs_ring */
+	/* the digest sees it: .11's weight in xlvs_reals, its share of xlvs_ring, and (a ring-state
+	 * service) the previous owners of the slots it takes back in xlvs_ring_prev */
 	cr_assert_eq(maps_digest(after), n);
 	for (i = 0; i < n; i++)
 		changed += before[i].sum != after[i].sum;
-	cr_expect_eq(changed, 2, "%zu maps changed, want 2 (reals and ring)", changed);
+	cr_expect_eq(changed, 3, "%zu maps changed, want 3 (reals, ring, ring_prev)", changed);
 	cr_assert_eq(d.spec.services[0].health->check.interval_ms, 60);
 	wait_down(1);
 }

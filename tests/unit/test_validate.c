@@ -38,7 +38,8 @@
 #define FILE_REAL(r) BASE "      - " r "\n"
 #define FILE_SVC(s)  BASE "  - " s "\n"
 
-#define SVC_ARG		     "\"service\": {\"vip\": \"198.18.0.10\", \"port\": 80, \"protocol\": \"tcp\"}"
+#define SVC_ARG_OBJ	     "{\"vip\": \"198.18.0.10\", \"port\": 80, \"protocol\": \"tcp\"}"
+#define SVC_ARG		     "\"service\": " SVC_ARG_OBJ
 #define REAL_ADD(real, more) "{\"cmd\": \"real-add\", " SVC_ARG ", \"real\": " real more "}"
 #define SVC_ADD(svc, more)   "{\"cmd\": \"service-add\", \"service\": " svc more "}"
 
@@ -197,6 +198,12 @@ static const struct row rows[] = {
 		  ", \"persistence\": 300, \"persistence_netmask\": 33"),
 	  FILE_SVC("{ vip: 198.18.0.20, port: 80, protocol: tcp, persistence: 300, persistence_netmask: 33 }"),
 	  "persistence_netmask: 33 out of range (1..32)" },
+	/* ---- flow state (issue 13) ---- */
+	{ "service flow_state unknown",
+	  SVC_ADD("{\"vip\": \"198.18.0.11\", \"port\": 80, \"protocol\": \"tcp\"}",
+		  ", \"flow_state\": \"stateless\""),
+	  FILE_SVC("{ vip: 198.18.0.11, port: 80, protocol: tcp, flow_state: stateless }"),
+	  "flow_state: unknown mode 'stateless' (expected auto, ring or table)" },
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
@@ -294,6 +301,29 @@ ParameterizedTest(size_t *i, validate, socket_refuses_with_the_files_words, .ini
 	cr_expect_eq(d.spec.services[0].nr_reals, 1, "%s: reals changed", r->name);
 }
 
+/* flow_state and ring_window through the socket: set, updated alone, and a window past a week refused. */
+Test(validate, socket_takes_flow_state_and_ring_window, .init = setup, .fini = teardown, .timeout = 60)
+{
+	char got[512];
+
+	cr_expect_str_eq(request(SVC_ADD(SVC_ARG_OBJ, ", \"flow_state\": \"table\", \"ring_window\": 600"),
+				 got, sizeof(got)),
+			 "");
+	cr_expect_eq(d.spec.services[0].flow_state, XLVS_FLOW_STATE_TABLE);
+	cr_expect_eq(d.spec.services[0].ring_window_s, 600);
+	cr_expect_str_eq(request(SVC_ADD(SVC_ARG_OBJ, ", \"ring_window\": 0"), got, sizeof(got)), "");
+	cr_expect_eq(d.spec.services[0].ring_window_s, 0);
+	cr_expect_eq(d.spec.services[0].flow_state, XLVS_FLOW_STATE_TABLE, "not named: kept");
+	cr_expect_str_eq(request(SVC_ADD(SVC_ARG_OBJ, ", \"ring_window\": 604801"), got, sizeof(got)),
+			 "ring_window: 604801 out of range (0..604800)");
+	cr_expect_str_eq(request(SVC_ADD(SVC_ARG_OBJ, ", \"ring_window\": \"10m\""), got, sizeof(got)),
+			 "\"ring_window\" must be an integer from 0 to 604800");
+	cr_expect_str_eq(request(SVC_ADD(SVC_ARG_OBJ, ", \"flow_state\": 1"), got, sizeof(got)),
+			 "\"flow_state\" must be a string");
+	cr_expect_eq(d.spec.services[0].ring_window_s, 0, "a refused edit leaves the service alone");
+	cr_expect_eq(d.spec.nr_services, 1);
+}
+
 /* What the rules allow still goes through (the table is not passed by refusing everything). */
 Test(validate, socket_accepts_valid_edits, .init = setup, .fini = teardown, .timeout = 60)
 {
@@ -321,6 +351,7 @@ Test(validate, socket_accepts_valid_edits, .init = setup, .fini = teardown, .tim
 			 "");
 	cr_expect_eq(d.spec.nr_services, 3);
 	cr_expect_eq(d.spec.services[0].nr_reals, 4);
+	cr_expect_eq(d.spec.services[1].flow_state, XLVS_FLOW_STATE_AUTO, "not given: auto");
 	cr_expect_eq(d.spec.services[0].reals[3].port, 8080);
 	cr_expect_eq(d.spec.services[0].reals[3].fwd, XLVS_FWD_NAT);
 }

@@ -134,6 +134,8 @@ static void expect_spec_eq(const struct xlvs_spec *a, const struct xlvs_spec *b,
 		cr_expect_eq(s->ring_size, t->ring_size, "%s ring_size", what);
 		cr_expect_eq(s->persist_s, t->persist_s, "%s persistence", what);
 		cr_expect_eq(s->persist_plen, t->persist_plen, "%s persistence_netmask", what);
+		cr_expect_eq(s->flow_state, t->flow_state, "%s flow_state", what);
+		cr_expect_eq(s->ring_window_s, t->ring_window_s, "%s ring_window", what);
 		expect_health_eq(s->health, t->health, what);
 		cr_assert_eq(s->nr_reals, t->nr_reals, "%s reals", what);
 		for (j = 0; j < s->nr_reals; j++) {
@@ -189,6 +191,8 @@ static const char every_key_yaml[] =
 	"    forward: tun\n"
 	"    ring_size: 251\n"
 	"    echo: true\n"
+	"    flow_state: ring\n"
+	"    ring_window: 10m\n"
 	"    check:\n"
 	"      type: https\n"
 	"      path: /healthz?full=1\n"
@@ -246,7 +250,8 @@ static const char every_key_yaml[] =
 	"    port: 3128\n"
 	"    protocol: tcp\n"
 	"    scheduler: lblcr\n"
-	"    scheduler_expire: 6m\n";
+	"    scheduler_expire: 6m\n"
+	"    flow_state: table\n";
 
 Test(save, every_key_round_trips)
 {
@@ -335,6 +340,51 @@ Test(save, text_exact)
 	xlvs_spec_free(&s);
 }
 
+/* flow_state and ring_window are written only when not the defaults (auto, 0): older files read the same. */
+Test(save, flow_state_written_when_set)
+{
+	static const char yaml[] =
+		"interface: eth0\n"
+		"services:\n"
+		"  - { vip: 198.18.0.10, port: 80, protocol: tcp, flow_state: ring, ring_window: 2m }\n"
+		"  - { vip: 198.18.0.10, port: 81, protocol: tcp, flow_state: table }\n"
+		"  - { vip: 198.18.0.10, port: 82, protocol: tcp, flow_state: auto, ring_window: 0 }\n";
+	static const char want[] = "services:\n"
+				   "  - vip: \"198.18.0.10\"\n"
+				   "    port: 80\n"
+				   "    protocol: tcp\n"
+				   "    scheduler: maglev\n"
+				   "    forward: dr\n"
+				   "    ring_size: 65537\n"
+				   "    echo: false\n"
+				   "    flow_state: ring\n"
+				   "    ring_window: 120s\n"
+				   "  - vip: \"198.18.0.10\"\n"
+				   "    port: 81\n"
+				   "    protocol: tcp\n"
+				   "    scheduler: maglev\n"
+				   "    forward: dr\n"
+				   "    ring_size: 65537\n"
+				   "    echo: false\n"
+				   "    flow_state: table\n"
+				   "  - vip: \"198.18.0.10\"\n"
+				   "    port: 82\n"
+				   "    protocol: tcp\n"
+				   "    scheduler: maglev\n"
+				   "    forward: dr\n"
+				   "    ring_size: 65537\n"
+				   "    echo: false\n";
+	struct xlvs_spec s;
+	char *text = NULL;
+
+	parse_ok("flow-state.yaml", yaml, &s);
+	cr_assert_eq(xlvs_conf_save(&s, NULL, &text), 0);
+	cr_expect_not_null(strstr(text, want), "saved:\n%s", text);
+	round_trip("flow-state.yaml", &s);
+	free(text);
+	xlvs_spec_free(&s);
+}
+
 /* ---- diff ------------------------------------------------------------------ */
 
 /* One change as a line: "real changed tcp 198.18.0.10:80 198.18.1.11 weight 1>3, forward dr>tun". */
@@ -412,6 +462,18 @@ static const struct diff_row diff_rows[] = {
 	  "  - { vip: 198.18.0.10, port: 80, protocol: tcp, persistence: 5m, persistence_netmask: 24,\n"
 	  "      reals: [{ address: 198.18.1.11 }] }\n",
 	  { "service changed tcp 198.18.0.10:80 persistence >300s, persistence_netmask >255.255.255.0" } },
+	{ "flow state and window set",
+	  "interface: eth0\nservices:\n" SVC_A,
+	  "interface: eth0\nservices:\n"
+	  "  - { vip: 198.18.0.10, port: 80, protocol: tcp, flow_state: table, ring_window: 30m,\n"
+	  "      reals: [{ address: 198.18.1.11 }] }\n",
+	  { "service changed tcp 198.18.0.10:80 flow_state >table, ring_window >1800s" } },
+	{ "flow state back to auto, window back to the tcp timeout",
+	  "interface: eth0\nservices:\n"
+	  "  - { vip: 198.18.0.10, port: 80, protocol: tcp, flow_state: ring, ring_window: 60,\n"
+	  "      reals: [{ address: 198.18.1.11 }] }\n",
+	  "interface: eth0\nservices:\n" SVC_A,
+	  { "service changed tcp 198.18.0.10:80 flow_state ring>, ring_window 60s>" } },
 	{ "the same service over another protocol is another service",
 	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: udp }\n",
 	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: tcp }\n",
