@@ -336,7 +336,7 @@ static void install(const struct ring_row *row, const struct xlvs_flow *f)
 	}
 	parse_addr(row->family, vip_of(row), k.addr);
 	world_vip_filter_add(&w, af, k.addr);
-	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_services), &k, &s, 0), 0);
+	world_service_put(&w, &k, &s);
 }
 
 static void plant_entry(const struct ring_row *row, const struct xlvs_flow *f, struct xlvs_conn *c)
