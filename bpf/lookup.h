@@ -59,10 +59,10 @@ XLVS_INLINE struct xlvs_service *service_find(const struct xlvs_flow *f, const s
 
 	if (!c)
 		return service_lookup(f);
-	if (c->valid && c->gen == gen && now - c->filled < cfg->hz && svc_key_eq(&c->key, &key))
+	if (c->valid && c->gen == gen && now - c->filled < XLVS_SVC_CACHE_JIFFIES && svc_key_eq(&c->key, &key))
 		return &c->svc;
 	svc = service_lookup(f);
-	if (!svc || !cfg->hz)	/* hz 0: no clock to age copies by */
+	if (!svc)
 		return svc;
 	c->key = key;
 	c->gen = gen;

@@ -564,11 +564,13 @@ XLVS_ABI_SIZE(struct xlvs_config, 76);
 /*
  * xlvs_svc_cache: PERCPU_ARRAY slot -> struct xlvs_svc_cached: the services this CPU's packets were for,
  * direct-mapped by xlvs_svc_key_hash(). A copy is used while its svc_gen is
- * xlvs_config's and it is younger than a second (so a wrapped svc_gen cannot
- * bring an old copy back); else the service is looked up and copied again.
+ * xlvs_config's and it is younger than XLVS_SVC_CACHE_JIFFIES (a second at
+ * HZ 250, so a wrapped svc_gen cannot bring an old copy back); else the
+ * service is looked up and copied again.
  * One per-CPU line instead of a hash lookup on every packet (docs/bench.md).
  */
 #define XLVS_SVC_CACHE_SLOTS	64
+#define XLVS_SVC_CACHE_JIFFIES	256
 struct xlvs_svc_cached {
 	struct xlvs_svc_key key;	/* the packet's (VIP, port, proto): port-0 services are */
 					/* cached under the ports they served */
