@@ -431,14 +431,19 @@ int xlvs_v_service(const struct xlvs_svc_spec *svc, const char **key, char *msg,
 }
 
 /*
- * The mode's value and the window's range only: whether the service can be in
- * ring state is the planner's judgement (it knows the reals as applied).
+ * The mode's value, whether the service can be in ring state (the planner's
+ * own rule, xlvs_svc_flow_state(), so the file's line is named; the planner
+ * asks again at every apply) and the window's range.
  */
 int xlvs_v_ring_state(const struct xlvs_svc_spec *svc, const char **key, char *msg, size_t size)
 {
+	char why[160];
+
 	if (svc->flow_state >= XLVS_V_FLOW_STATES)
 		return refuse_at(key, "flow_state", msg, size, "flow_state: unknown mode %u",
 				 svc->flow_state);
+	if (svc->flow_state == XLVS_FLOW_STATE_RING && xlvs_svc_flow_state(svc, why, sizeof(why)) < 0)
+		return refuse_at(key, "flow_state", msg, size, "%s", why);
 	if (svc->ring_window_s > XLVS_TIMEOUT_MAX_S)
 		return refuse_at(key, "ring_window", msg, size, "ring_window: %us out of range (0s..%us)",
 				 svc->ring_window_s, XLVS_TIMEOUT_MAX_S);

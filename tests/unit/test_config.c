@@ -494,7 +494,11 @@ static const struct bad bad_rows[] = {
 	     "persistence_netmask: 129 }\n",
 	  "3:89: persistence_netmask: 129 out of range (1..128)" },
 
-	/* ---- flow state (issue 13): the words and the window; ring's fit is the planner's ---- */
+	/* ---- flow state (issue 13): the words, the window, and ring where it cannot be ---- */
+	{ "flow_state ring under wlc", SVC "    scheduler: wlc\n    flow_state: ring\n",
+	  "7:17: flow_state: ring is not possible: the wlc scheduler is not a function of the flow (ring needs maglev or mh)" },
+	{ "flow_state ring with persistence", SVC "    persistence: 5m\n    flow_state: ring\n",
+	  "7:17: flow_state: ring is not possible: persistence keeps a template per client (persistent services keep every flow)" },
 	{ "flow_state unknown", SVC "    flow_state: rings\n",
 	  "6:17: flow_state: unknown mode 'rings' (expected auto, ring or table)" },
 	{ "flow_state capitalised", SVC "    flow_state: Ring\n",
