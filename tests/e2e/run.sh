@@ -201,9 +201,12 @@ s_transfer_survives_new_real() {
 }
 
 # Weight 0: established upload to that real finishes, new connections avoid it.
+# Table state, as IPVS: the upload's entry names its real, and every closed connection stays in
+# the table as closing. A drain in ring state (the default) is ring.sh's s_ring_changes (c).
 s_drain() {
 	local real out counts
-	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")"
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1" |
+		sed 's/^    echo: true$/&\n    flow_state: table/')"
 	reload
 	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
 		>"$E2E_DIR/drain.out" 2>&1 &
