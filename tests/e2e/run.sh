@@ -70,6 +70,10 @@ svc_yaml() {	# svc_yaml VIP PORT PROTO FORWARD REAL:WEIGHT...
 	reals_yaml "$@"
 }
 
+# svc_yaml ... | as_table: the service in table state (flow_state: table), for scenarios about the
+# connection table itself; maglev TCP services are in ring state by default (ring.sh).
+as_table() { sed 's/^    echo: true$/&\n    flow_state: table/'; }
+
 url() { case $1 in *:*) echo "http://[$1]/";; *) echo "http://$1/";; esac; }
 
 # spread VIP N: N new connections; prints "real1 real2 real3" counts, fails on any error.
@@ -205,8 +209,7 @@ s_transfer_survives_new_real() {
 # the table as closing. A drain in ring state (the default) is ring.sh's s_ring_changes (c).
 s_drain() {
 	local real out counts
-	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1" |
-		sed 's/^    echo: true$/&\n    flow_state: table/')"
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1" | as_table)"
 	reload
 	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
 		>"$E2E_DIR/drain.out" 2>&1 &
@@ -939,7 +942,8 @@ flood_reals() {
 flood_round() {
 	local guard=$1 syns=$2 src=$3 i port real pids=() reals mac out t0 t1 ms ncpu bound
 	local e0 cap n0 g0 e1 n1 g1 w0 w1
-	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")
+	# table state: the guard is about what enters the connection table (ring state's flood: ring.sh)
+	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1" | as_table)
 syn_guard_rate: $guard
 metrics: { listen: \"127.0.0.1:9105\" }"
 	reload
