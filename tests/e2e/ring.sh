@@ -27,7 +27,16 @@ ring_up() {	# ring_up SCENARIO-NUMBER
 			SYSTEM:"echo real$((i + 1)); exec cat" >/dev/null 2>&1 &
 		 echo $! >"$E2E_DIR/ring-srv$i.pid")
 	done
-	sleep 0.3	# the listeners
+	# the listeners, each up before any connection (a slow start under load would refuse some)
+	local t
+	for i in 0 1 2; do
+		for t in $(seq 30); do
+			[ -n "$(in_ns "${NS_R[$i]}" ss -Hltn "sport = :$RING_PORT")" ] && break
+			sleep 0.1
+		done
+		[ -n "$(in_ns "${NS_R[$i]}" ss -Hltn "sport = :$RING_PORT")" ] ||
+			fail "real$((i + 1))'s echo server is not listening on :$RING_PORT after 3 s"
+	done
 }
 
 ring_down() {
@@ -51,7 +60,7 @@ ring_hold() {
 			read -rt 0.2 -u "$tick"
 		done
 		echo "$n" >"$E2E_DIR/ring-sent.$port"
-	} | nsenter --net=/run/netns/"$NS_CL" socat -t 3 -T 10 - TCP4:$VIP4:$RING_PORT,sourceport="$port" \
+	} | nsenter --net=/run/netns/"$NS_CL" socat -t 3 -T 10 - TCP4:$VIP4:$RING_PORT,sourceport="$port",reuseaddr \
 		>"$E2E_DIR/ring-out.$port" 2>"$E2E_DIR/ring-err.$port"
 	echo $? >"$E2E_DIR/ring-rc.$port"
 }
