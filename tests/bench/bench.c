@@ -1416,21 +1416,6 @@ static void forget_clients(int fd, enum std_svc svc, uint32_t n)
 	}
 }
 
-/* Every entry of a table, walked from userspace. */
-static uint64_t count_entries(int fd)
-{
-	struct xlvs_flow k, next;
-	uint64_t n = 0;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
-}
-
 /* The LRU evicts the oldest first: if the first flows are still there, nothing was evicted. */
 static void check_fill(struct world *w, enum std_svc svc)
 {
@@ -1657,14 +1642,14 @@ static void measure_flood(struct bench *b, struct flood *fd, enum row_id id, uin
 	world_get_config(&b->w, &cfg);
 	cfg.syn_guard_rate = guard_rate;
 	world_set_config(&b->w, &cfg);
-	fd->entries_before = count_entries(conns);
+	fd->entries_before = world_conn_count(&b->w);
 	measure(b, &r);
 	cfg.syn_guard_rate = 0;
 	world_set_config(&b->w, &cfg);
 	fd->syns = b->res[id].calls; /* and the warm-up's one new flow */
 	fd->established = FILL_FLOWS;
 	fd->survived = count_clients(conns, b->fill_svc, FILL_FLOWS);
-	fd->entries_after = count_entries(conns);
+	fd->entries_after = world_conn_count(&b->w);
 	fd->guard_rate = guard_rate;
 	fd->row = id;
 	fd->done = true;
@@ -1699,13 +1684,13 @@ static void measure_full_table(struct bench *b)
 	new_flow_frames(&f, std_svcs[SVC_DR4].vip);
 	forget_flows(b, &r); /* a flood before may have left some of them */
 	fill_table(conns, SVC_DR4, FILL_FLOWS, FILL_FLOWS + NEW_FLOWS); /* full, whatever came before */
-	n = count_entries(conns);
+	n = world_conn_count(&b->w);
 	/* an LRU list keeps a few nodes free when it shrinks (PERCPU_FREE_TARGET, kernel/bpf/bpf_lru_list.c) */
 	CHECK(n + FULL_SLACK >= FILL_FLOWS + NEW_FLOWS && n <= FILL_FLOWS + NEW_FLOWS,
 	      "full table: %llu entries, expected %u on this CPU", (unsigned long long)n,
 	      FILL_FLOWS + NEW_FLOWS);
 	measure(b, &r);
-	n = count_entries(conns);
+	n = world_conn_count(&b->w);
 	CHECK(n <= FILL_FLOWS + NEW_FLOWS, "full table grew to %llu entries", (unsigned long long)n);
 	frames_free(&f);
 }
