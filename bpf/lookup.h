@@ -5,8 +5,8 @@
 
 #include "stats.h"
 
-/* Exact (VIP, protocol, port) first, then the VIP's port-0 "all ports" service. */
-XLVS_INLINE struct xlvs_service *service_lookup(const struct xlvs_flow *f)
+/* The (VIP, port, protocol, family) of a flow, as xlvs_services and the service cache key it. */
+XLVS_INLINE struct xlvs_svc_key service_key(const struct xlvs_flow *f)
 {
 	struct xlvs_svc_key key = {
 		.addr = { f->dst[0], f->dst[1], f->dst[2], f->dst[3] },
@@ -14,6 +14,14 @@ XLVS_INLINE struct xlvs_service *service_lookup(const struct xlvs_flow *f)
 		.proto = f->proto,
 		.family = f->family,
 	};
+
+	return key;
+}
+
+/* Exact (VIP, protocol, port) first, then the VIP's port-0 "all ports" service. */
+XLVS_INLINE struct xlvs_service *service_lookup(const struct xlvs_flow *f)
+{
+	struct xlvs_svc_key key = service_key(f);
 	struct xlvs_service *svc = bpf_map_lookup_elem(&xlvs_services, &key);
 
 	if (svc || !key.port)
@@ -46,12 +54,7 @@ XLVS_INLINE bool svc_key_eq(const struct xlvs_svc_key *a, const struct xlvs_svc_
  */
 XLVS_INLINE struct xlvs_service *service_find(const struct xlvs_flow *f, const struct xlvs_config *cfg)
 {
-	struct xlvs_svc_key key = {
-		.addr = { f->dst[0], f->dst[1], f->dst[2], f->dst[3] },
-		.port = f->dport,
-		.proto = f->proto,
-		.family = f->family,
-	};
+	struct xlvs_svc_key key = service_key(f);
 	__u32 idx = xlvs_svc_key_hash(&key) % XLVS_SVC_CACHE_SLOTS, now = bpf_jiffies64();
 	struct xlvs_svc_cached *c = bpf_map_lookup_elem(&xlvs_svc_cache, &idx);
 	__u16 gen = cfg->svc_gen;
@@ -59,14 +62,14 @@ XLVS_INLINE struct xlvs_service *service_find(const struct xlvs_flow *f, const s
 
 	if (!c)
 		return service_lookup(f);
-	if (c->valid && c->gen == gen && now - c->filled < XLVS_SVC_CACHE_JIFFIES && svc_key_eq(&c->key, &key))
+	/* a copy never filled has family 0, which no flow has: its key matches none */
+	if (c->gen == gen && now - c->filled < XLVS_SVC_CACHE_JIFFIES && svc_key_eq(&c->key, &key))
 		return &c->svc;
 	svc = service_lookup(f);
 	if (!svc)
 		return svc;
 	c->key = key;
 	c->gen = gen;
-	c->valid = 1;
 	c->filled = now;
 	c->svc = *svc;
 	return &c->svc;

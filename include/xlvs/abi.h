@@ -575,8 +575,7 @@ struct xlvs_svc_cached {
 	struct xlvs_svc_key key;	/* the packet's (VIP, port, proto): port-0 services are */
 					/* cached under the ports they served */
 	__u16 gen;			/* xlvs_config.svc_gen when copied */
-	__u8 valid;
-	__u8 pad;
+	__u8 pad[2];
 	__u32 filled;			/* low 32 bits of jiffies when copied */
 	struct xlvs_service svc;
 };
