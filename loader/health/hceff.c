@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hc.h"
+#include "xlvsmaps.h"
 
 const struct xlvs_check_spec *xlvsd_hc_check_of(const struct xlvs_svc_spec *svc, size_t idx)
 {
@@ -37,6 +38,13 @@ static int effective_svc(const struct xlvs_svc_spec *c, xlvsd_hc_up_fn up, void 
 
 	*o = *c;
 	o->health = NULL;
+	/*
+	 * auto is decided here, on the configured service: its health block
+	 * (a nat sorry server) goes, and the flow state must not flip when the
+	 * sorry server takes over. An impossible ring stays for the planner to refuse.
+	 */
+	if (c->flow_state == XLVS_FLOW_STATE_AUTO && xlvs_svc_flow_state(c, NULL, 0) == XLVS_FLOW_STATE_TABLE)
+		o->flow_state = XLVS_FLOW_STATE_TABLE;
 	o->reals = calloc(c->nr_reals + 1, sizeof(*o->reals)); /* + the sorry server */
 	if (!o->reals)
 		return -ENOMEM;

@@ -184,6 +184,49 @@ Test(hc, unchecked_reals_and_services)
 	xlvs_spec_free(&cfg);
 }
 
+/*
+ * flow_state auto is decided on the configured service: a nat sorry server keeps it in table
+ * state whether or not it is in use (the effective service has no health block to show it), and
+ * a dr sorry server leaves auto to the planner (ring for this maglev tcp service).
+ */
+Test(hc, auto_flow_state_sees_the_sorry_server)
+{
+	static const struct {
+		const char *up;
+		uint8_t sorry_fwd;
+		uint8_t want;
+	} rows[] = {
+		{ "UU", XLVS_FWD_NAT, XLVS_FLOW_STATE_TABLE },	   /* sorry server unused */
+		{ "DD", XLVS_FWD_NAT, XLVS_FLOW_STATE_TABLE },	   /* sorry server in use */
+		{ "UU", XLVS_FWD_FULLNAT, XLVS_FLOW_STATE_TABLE }, /* fullnat likewise */
+		{ "DD", XLVS_FWD_DR, XLVS_FLOW_STATE_AUTO },	   /* dr: nothing in the way */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct xlvsd_hc_svc_state st = { 0 };
+		struct xlvs_spec cfg, eff;
+		struct xlvs_svc_health *h;
+
+		make_spec(&cfg, 2, NULL, 251);
+		h = cfg.services[0].health;
+		h->have_sorry = true;
+		h->sorry.addr = unit_addr("198.18.1.99");
+		h->sorry.port = 80;
+		h->sorry.fwd = rows[i].sorry_fwd;
+		cr_assert_eq(xlvsd_hc_effective(&cfg, pattern_up, (void *)rows[i].up, &st, &eff), 0);
+		cr_assert_eq(eff.nr_services, 1);
+		cr_expect_eq(eff.services[0].flow_state, rows[i].want, "row %zu: flow_state %u, want %u", i,
+			     eff.services[0].flow_state, rows[i].want);
+		cr_expect_eq(xlvs_svc_flow_state(&eff.services[0], NULL, 0),
+			     rows[i].want == XLVS_FLOW_STATE_AUTO ? XLVS_FLOW_STATE_RING
+								  : XLVS_FLOW_STATE_TABLE,
+			     "row %zu: the planner's decision on the effective service", i);
+		xlvs_spec_free(&eff);
+		xlvs_spec_free(&cfg);
+	}
+}
+
 /* What `xlvs real show` reads: the check's target and rise/fall with the run, before any check ran. */
 Test(hc, health_json_names_the_target_and_rise_fall)
 {
