@@ -70,6 +70,11 @@ int xlvsd_steer_open(struct xlvsd *d)
 	return 0;
 }
 
+const struct xlvs_tc *xlvsd_steer_tc(const struct xlvsd *d)
+{
+	return d->steer ? &d->steer->tc : NULL;
+}
+
 void xlvsd_steer_close(struct xlvsd *d)
 {
 	struct xlvsd_steer *s = d->steer;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 struct xlvsd;
+struct xlvs_tc;
 
 /* Load the tc program on the pinned maps (after xlvs_dp_open). A failure only turns steering off. */
 int xlvsd_steer_open(struct xlvsd *d);
@@ -21,5 +22,7 @@ void xlvsd_steer_close(struct xlvsd *d);
  * marks to match. verbose: log each service whose checks cannot be steered.
  */
 void xlvsd_steer_update(struct xlvsd *d, bool verbose);
+/* The tc program and its attachments (for the pin watch), or NULL before open. */
+const struct xlvs_tc *xlvsd_steer_tc(const struct xlvsd *d);
 
 #endif /* XLVSD_STEER_H */

@@ -19,6 +19,7 @@
 #include "dataplane/linkwatch.h"
 #include "dataplane/nexthop.h"
 #include "dataplane/pinwatch.h"
+#include "steer.h"
 #include "dataplane/sysctl.h"
 #include "log.h"
 #include "daemon.h"
@@ -201,12 +202,19 @@ static void links_start(struct xlvsd_watch *w)
 static void pins_start(struct xlvsd_watch *w)
 {
 	int err = xlvs_pw_open(&w->pw, &w->d->dp);
+	const struct xlvs_tc *tc;
 
 	if (err) {
 		log_warn("pins of %s not watched (%s): pins removed under xlvsd stay removed",
 			 w->d->dp.pin_dir, strerror(-err));
 		return;
 	}
+	tc = xlvsd_steer_tc(w->d);
+	err = tc ? xlvs_pw_watch_tc(w->pw, tc) : 0;
+	if (err)
+		log_warn("the tc program's pins not watched (%s): if removed under xlvsd, health-check "
+			 "steering is pinned again at the next apply",
+			 strerror(-err));
 	ev_timer_init(&w->pin_timer, pin_timer, PIN_CHECK_S, PIN_CHECK_S);
 	ev_timer_start(w->d->loop, &w->pin_timer);
 }

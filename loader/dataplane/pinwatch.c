@@ -21,20 +21,24 @@
 #include "attach.h"
 #include "log.h"
 #include "pinwatch.h"
+#include "tc.h"
 
 #define MAP_PREFIX "xlvs_"
+/* BPF_LINK_TYPE_TCX (Linux 6.6), missing from Debian 12's headers; its ifindex sits where xdp's does */
+#define LINK_TYPE_TCX 11
 
 struct pin {
 	char name[NAME_MAX + 1];
 	int fd;
 	uint32_t id;
-	bool link;   /* follows dp's attachments */
+	bool link;   /* follows the attachments (dp's XDP links, tc's tcx links) */
 	int ifindex; /* a link's interface when taken */
 	bool want;   /* scratch: still wanted in this check */
 };
 
 struct xlvs_pw {
 	struct xlvs_dp *dp;
+	const struct xlvs_tc *tc; /* NULL: the tc program's pins are not held */
 	struct pin *pins;
 	size_t n, cap;
 	int last_err;			/* logged once until it changes */
@@ -42,7 +46,7 @@ struct xlvs_pw {
 	unsigned int nr_unheld;
 };
 
-/* Maps, programs and links all start their info with type and id; ifindex: an XDP link's. */
+/* Maps, programs and links all start their info with type and id; ifindex: an XDP or tcx link's. */
 static uint32_t obj_id(int fd, int *ifindex)
 {
 	union {
@@ -54,27 +58,26 @@ static uint32_t obj_id(int fd, int *ifindex)
 	if (xlvs_obj_info(fd, &u, sizeof(u)))
 		return 0;
 	if (ifindex)
-		*ifindex = u.link.type == BPF_LINK_TYPE_XDP ? (int)u.link.xdp.ifindex : 0;
+		*ifindex = u.link.type == BPF_LINK_TYPE_XDP || u.link.type == LINK_TYPE_TCX
+				   ? (int)u.link.xdp.ifindex
+				   : 0;
 	return u.map.id;
 }
 
-static int pin_take(struct xlvs_pw *pw, const char *name, bool link)
+/* Hold fd (taken over) as the object pinned as name. */
+static int pin_add(struct xlvs_pw *pw, const char *name, int fd, bool link)
 {
-	char path[PATH_MAX];
 	struct pin *p;
-	int fd;
 
 	if (pw->n == pw->cap) {
 		p = reallocarray(pw->pins, pw->cap ? 2 * pw->cap : 32, sizeof(*p));
-		if (!p)
+		if (!p) {
+			close(fd);
 			return -ENOMEM;
+		}
 		pw->pins = p;
 		pw->cap = pw->cap ? 2 * pw->cap : 32;
 	}
-	snprintf(path, sizeof(path), "%s/%s", pw->dp->pin_dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
 	p = &pw->pins[pw->n++];
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->fd = fd;
@@ -82,6 +85,18 @@ static int pin_take(struct xlvs_pw *pw, const char *name, bool link)
 	p->link = link;
 	p->want = true;
 	return 0;
+}
+
+static int pin_take(struct xlvs_pw *pw, const char *name, bool link)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pw->dp->pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	return pin_add(pw, name, fd, link);
 }
 
 static struct pin *pin_find(struct xlvs_pw *pw, const char *name)
@@ -181,15 +196,37 @@ static bool unheld_once(struct xlvs_pw *pw, int ifindex)
 	return false;
 }
 
-/* The link pins to hold: one per interface attached by a pinned bpf_link. */
+/* Hold the link pinned as name for the interface ifname (ifindex), unless held already. */
+static void link_want(struct xlvs_pw *pw, const char *name, const char *ifname, int ifindex)
+{
+	struct pin *p = pin_find(pw, name);
+	int err;
+
+	if (p && p->ifindex == ifindex) {
+		p->want = true;
+		return;
+	}
+	if (p)
+		pin_drop(pw, p); /* the link of an interface deleted since */
+	err = pin_take(pw, name, true);
+	if (err && !unheld_once(pw, ifindex))
+		log_err("%s/%s: cannot hold the link of %s (%s): if its pin is gone, so is the "
+			"attachment; `xlvs reload` attaches again",
+			pw->dp->pin_dir, name, ifname, strerror(-err));
+}
+
+/*
+ * The link pins to hold: one per interface attached by a pinned bpf_link,
+ * xlvs_lb's (link_IF) and the tc program's (tclink_IF, tcx only: a clsact
+ * filter has no pin).
+ */
 static void links_sync(struct xlvs_pw *pw)
 {
 	char esc[3 * IF_NAMESIZE + 1], name[NAME_MAX + 1];
 	const struct xlvs_iface *f;
-	struct pin *p;
+	const struct xlvs_tc_iface *t;
 	unsigned int i;
 	size_t j;
-	int err;
 
 	for (j = 0; j < pw->n; j++)
 		pw->pins[j].want = !pw->pins[j].link;
@@ -199,18 +236,14 @@ static void links_sync(struct xlvs_pw *pw)
 			continue;
 		xlvs_pin_name_escape(esc, sizeof(esc), f->name);
 		snprintf(name, sizeof(name), "%s%s", XLVS_LINK_PIN_PREFIX, esc);
-		p = pin_find(pw, name);
-		if (p && p->ifindex == f->ifindex) {
-			p->want = true;
+		link_want(pw, name, f->name, f->ifindex);
+	}
+	for (i = 0; pw->tc && i < pw->tc->nr_ifaces; i++) {
+		t = &pw->tc->ifaces[i];
+		if (t->method != XLVS_TC_TCX)
 			continue;
-		}
-		if (p)
-			pin_drop(pw, p); /* the link of an interface deleted since */
-		err = pin_take(pw, name, true);
-		if (err && !unheld_once(pw, f->ifindex))
-			log_err("%s/%s: cannot hold the link of %s (%s): if its pin is gone, so is the "
-				"attachment; `xlvs reload` attaches again",
-				pw->dp->pin_dir, name, f->name, strerror(-err));
+		snprintf(name, sizeof(name), "%s%s", XLVS_TC_LINK_PIN_PREFIX, t->name);
+		link_want(pw, name, t->name, t->ifindex);
 	}
 	for (j = pw->n; j-- > 0;)
 		if (!pw->pins[j].want)
@@ -265,6 +298,21 @@ int xlvs_pw_check(struct xlvs_pw *pw)
 	}
 	pw->last_err = err;
 	return err ? err : n;
+}
+
+int xlvs_pw_watch_tc(struct xlvs_pw *pw, const struct xlvs_tc *tc)
+{
+	int fd;
+
+	pw->tc = tc;
+	if (tc->prog_fd >= 0 && !pin_find(pw, XLVS_TC_PROG_PIN)) {
+		/* xlvsd's own program, whatever the pin holds now */
+		fd = fcntl(tc->prog_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0 || pin_add(pw, XLVS_TC_PROG_PIN, fd, false))
+			return fd < 0 ? -errno : -ENOMEM;
+	}
+	xlvs_pw_check(pw); /* takes the tcx link pins */
+	return 0;
 }
 
 void xlvs_pw_close(struct xlvs_pw *pw)

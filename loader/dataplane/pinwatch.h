@@ -2,7 +2,7 @@
 /*
  * Pins removed under a running xlvsd (`rm -r /sys/fs/bpf/xlvs`, one `rm`):
  * the daemon holds a file descriptor of every object it pinned (maps, the
- * program, each interface's bpf_link), so the objects live on and each pin can
+ * programs, each interface's bpf_links), so the objects live on and each pin can
  * be put back. xlvs_pw_check() compares every pin with the object held
  * (bpf object id) and restores what is missing or replaced; the daemon calls
  * it from a timer. (inotify works on bpffs too, but a check also sees a pin
@@ -19,6 +19,7 @@
 
 struct xlvs_dp;
 struct xlvs_pw;
+struct xlvs_tc;
 
 /* Take every xlvs pin now in dp's pin directory (maps, program, links). 0 or -errno. */
 int xlvs_pw_open(struct xlvs_pw **pw, struct xlvs_dp *dp);
@@ -29,6 +30,12 @@ int xlvs_pw_open(struct xlvs_pw **pw, struct xlvs_dp *dp);
  * until it changes).
  */
 int xlvs_pw_check(struct xlvs_pw *pw);
+/*
+ * Hold the tc program's pins too (dataplane/tc.h): the program, from tc's own
+ * descriptor, and each interface's tcx link, following tc's list as link pins
+ * follow dp's. tc must outlive pw. 0 or -errno.
+ */
+int xlvs_pw_watch_tc(struct xlvs_pw *pw, const struct xlvs_tc *tc);
 void xlvs_pw_close(struct xlvs_pw *pw);
 
 #endif /* XLVS_PINWATCH_H */

@@ -1026,15 +1026,13 @@ s_syn_flood() {
 # status_field KEY: a number from xlvsd's status reply.
 status_field() { xlvs -j status | jq -r --arg k "$1" '.[$k]'; }
 
-# pin_ids: "NAME ID" of every pin in the director's pin directory, sorted (what bpftool sees).
-# The tc program's pins (prog_xlvs_tc, tclink_IF) are left out: pinwatch does not hold them yet
-# (a known gap, docs/operations.md), so after `rm -r` steering is re-pinned only at the next apply.
+# pin_ids: "NAME ID" of every pin in the director's pin directory, sorted (what bpftool sees):
+# maps, both programs, xlvs_lb's links and the tc program's tcx links.
 pin_ids() {
 	local f kind
 	for f in "$PIN"/*; do
 		case $(basename "$f") in
-		prog_xlvs_tc) continue;;
-		xlvs_*) kind=map;; prog_*) kind=prog;; link_*) kind=link;; *) continue;;
+		xlvs_*) kind=map;; prog_*) kind=prog;; link_*|tclink_*) kind=link;; *) continue;;
 		esac
 		echo "$(basename "$f") $(in_ns "$NS_LB" bpftool -j $kind show pinned "$f" | jq -r .id)"
 	done | sort
@@ -1049,6 +1047,9 @@ s_fault_pins_removed() {
 	reload
 	before=$(pin_ids)
 	[ "$(echo "$before" | grep -c '^link_eth0 [0-9]')" = 1 ] || fail "no link pin to test with: $before"
+	# health checks through the forwarding path are on by default: the tc program runs on eth0
+	[ "$(echo "$before" | grep -c -e '^tclink_eth0 [0-9]' -e '^prog_xlvs_tc [0-9]')" = 2 ] ||
+		fail "no tc program and tcx link pins to test with: $before"
 	restored=$(status_field pins_restored)
 	in_ns "$NS_CL" ping -q -i 0.005 -c 800 -W 1 $VIP4 >"$E2E_DIR/pinping.out" 2>&1 &
 	local ping=$!
