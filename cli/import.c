@@ -419,6 +419,23 @@ static void put_list(struct out *o, const char *key, const char *list)
 }
 
 /* The file: the importer's own lines, then service only (or every one when only < 0). */
+/* The top-level timeouts ipvsadm --set gave, in the configuration's keys (docs/configuration.md). */
+static void put_timeouts(struct out *o, const struct imp *im)
+{
+	static const char *const keys[] = { "tcp", "tcp_fin", "udp" };
+	bool any = false;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (!im->timeouts[i])
+			continue;
+		if (!any)
+			put(o, -1, -1, "timeouts:\n");
+		any = true;
+		put(o, -1, -1, "  %s: %us\n", keys[i], im->timeouts[i]);
+	}
+}
+
 static void render(const struct imp *im, long only, const char *source, struct out *o)
 {
 	char a[80];
@@ -435,6 +452,7 @@ static void render(const struct imp *im, long only, const char *source, struct o
 		put(o, -1, -1, "  source4: %s\n", imp_addr(im->tun_src4, a, sizeof(a)));
 	if (im->tun_src6)
 		put(o, -1, -1, "  source6: %s\n", imp_addr(im->tun_src6, a, sizeof(a)));
+	put_timeouts(o, im);
 	for (k = 0; k < im->n; k++)
 		any |= !im->svcs[k].dropped && (only < 0 || (size_t)only == k);
 	put(o, -1, -1, any ? "services:\n" : "services: []\n");

@@ -53,7 +53,8 @@ struct imp {
 	size_t n, cap;
 	const char *interfaces; /* "eth1" or "eth1,eth2" */
 	const char *tun_src4, *tun_src6;
-	char **kept; /* strings that live as long as im (included files' names) */
+	unsigned timeouts[3]; /* s, 0 not given: ipvsadm --set's tcp, tcpfin, udp (top-level timeouts) */
+	char **kept;	      /* strings that live as long as im (included files' names) */
 	size_t nkept;
 	struct imp_msg {
 		const char *file;

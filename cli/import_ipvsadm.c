@@ -8,6 +8,7 @@
  * Lines may start with "ipvsadm"; blank lines and '#' comments are skipped.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +113,9 @@ struct rule {
 	int cmd; /* O_ADD_SVC .. O_STOP_DAEMON */
 	bool has[O_NR];
 	const char *val[O_NR];
-	const char *csum; /* --tun-nocsum, --tun-csum or --tun-remcsum as written */
+	const char *csum;  /* --tun-nocsum, --tun-csum or --tun-remcsum as written */
+	char *const *args; /* --set's own words */
+	int nargs;
 };
 
 struct ipvs_real {
@@ -186,8 +189,11 @@ static int read_rule(struct ipvs *p, unsigned line, char **w, int n, struct rule
 				return imp_fail(p->im, p->file, line, "two commands in one line: %s and %s",
 						opt_names[r->cmd].l, w[i]);
 			r->cmd = o;
-			if (o >= O_SET)
-				return 0; /* its arguments are its own; the line is reported whole */
+			if (o >= O_SET) {
+				r->args = w + i + 1; /* its arguments are its own */
+				r->nargs = n - i - 1;
+				return 0;
+			}
 			continue;
 		}
 		if (r->has[o] && o != O_V6)
@@ -440,6 +446,40 @@ static int do_real(struct ipvs *p, const struct rule *r)
 	return 0;
 }
 
+/*
+ * --set TCP TCPFIN UDP: seconds, 0 leaving one as it is (ipvsadm(8)); a later
+ * --set overrides an earlier one's non-zero values, as it would on a live IPVS.
+ */
+static void set_timeouts(struct ipvs *p, const struct rule *r)
+{
+	static const char *const names[] = { "tcp", "tcpfin", "udp" };
+	unsigned long v[3];
+	int i;
+
+	if (r->nargs != 3) {
+		imp_lost(p->im, r->file, r->line, "--set", "it takes three numbers, tcp tcpfin udp (got %d)",
+			 r->nargs);
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		v[i] = is_number(r->args[i]) ? strtoul(r->args[i], NULL, 10) : ULONG_MAX;
+		if (v[i] == ULONG_MAX) {
+			imp_lost(p->im, r->file, r->line, "--set", "%s '%s' is not a number of seconds",
+				 names[i], r->args[i]);
+			return;
+		}
+		if (v[i] > XLVS_TIMEOUT_MAX_S) {
+			imp_lost(p->im, r->file, r->line, "--set",
+				 "%s %lu s is more than xlvs's %u s (a week)", names[i], v[i],
+				 XLVS_TIMEOUT_MAX_S);
+			return;
+		}
+	}
+	for (i = 0; i < 3; i++)
+		if (v[i])
+			p->im->timeouts[i] = (unsigned)v[i];
+}
+
 static int do_rule(struct ipvs *p, const struct rule *r)
 {
 	size_t i;
@@ -458,9 +498,7 @@ static int do_rule(struct ipvs *p, const struct rule *r)
 			free_svc(&p->svcs[i]);
 		return 0;
 	case O_SET:
-		imp_lost(p->im, r->file, r->line, "--set",
-			 "the importer does not carry timeouts: write them as 'timeouts: {tcp: T, tcp_fin: T, "
-			 "udp: T}' (xlvs's defaults are IPVS's)");
+		set_timeouts(p, r);
 		return 0;
 	case O_START_DAEMON:
 		imp_lost(p->im, r->file, r->line, "--start-daemon",

@@ -116,6 +116,10 @@ static const struct import_case cases[] = {
 	  .yaml = "# xlvs configuration imported by xlvs import from edits.rules\n"
 		  "interfaces:\n"
 		  "  - lo\n"
+		  "timeouts:\n"
+		  "  tcp: 3600s\n"
+		  "  tcp_fin: 90s\n"
+		  "  udp: 60s\n"
 		  "services:\n"
 		  "  - vip: 198.18.0.40\n"
 		  "    port: 25\n"
@@ -124,8 +128,29 @@ static const struct import_case cases[] = {
 		  "    reals:\n"
 		  "      - address: 198.18.1.42\n"
 		  "        weight: 4\n",
-	  .err = "edits.rules:11: not carried: --set: the importer does not carry timeouts: write them as 'timeouts: {tcp: T, tcp_fin: T, udp: T}' (xlvs's defaults are IPVS's)\n"
-		 "edits.rules:12: not carried: --start-daemon: xlvs has no connection synchronisation daemon (Maglev sends a flow to the same real on every director instead)\n"
+	  .err = "edits.rules:13: not carried: --set: it takes three numbers, tcp tcpfin udp (got 2)\n"
+		 "edits.rules:14: not carried: --start-daemon: xlvs has no connection synchronisation daemon (Maglev sends a flow to the same real on every director instead)\n"
+		 "xlvs import: 2 lines of the input not carried (see above)\n" },
+	{ .name = "ipvsadm_set_timeouts",
+	  .kind = "ipvsadm",
+	  .file = "set.rules",
+	  .opts = { "--interface", "lo" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from set.rules\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "timeouts:\n"
+		  "  udp: 604800s\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.40\n"
+		  "    port: 25\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.41\n"
+		  "        weight: 1\n",
+	  .err = "set.rules:4: not carried: --set: tcpfin 'x' is not a number of seconds\n"
+		 "set.rules:5: not carried: --set: udp 700000 s is more than xlvs's 604800 s (a week)\n"
 		 "xlvs import: 2 lines of the input not carried (see above)\n" },
 	{ .name = "ipvsadm_unknown_option",
 	  .kind = "ipvsadm",
