@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Ring-state scenarios (issue 13), sourced by run.sh. A maglev TCP service (flow_state auto: ring)
 # carries long-lived connections, each sending a line every 200 ms that the real echoes back,
-# while the ring changes under them: a real added, a weight changed, a real drained and put back;
-# and a SYN flood. No connection may break (a packet sent to another real gets a RST), and the
+# while the ring changes under them: a real added, a weight changed, a real drained and put back,
+# a real's health check failing and recovering; and a SYN flood. No connection may break (a packet sent to another real gets a RST), and the
 # connection table may hold entries only for flows whose ring slot changed: none before a change,
 # and each one naming the real its connection is on. Each scenario calls ring_up, which traps
 # ring_down: servers and connections go away when the scenario's subshell exits, failed or not.
@@ -22,21 +22,26 @@ ring_up() {	# ring_up SCENARIO-NUMBER
 	RING_CPORT=$((RING_CPORT + 100 * $1)) RING_PORT=$((RING_PORT + $1))
 	rm -f "$RING_STOP" "$E2E_DIR"/ring-*
 	[ -p "$RING_TICK" ] || mkfifo "$RING_TICK" || fail "mkfifo $RING_TICK"
-	for i in 0 1 2; do
-		(nsenter --net=/run/netns/"${NS_R[$i]}" socat TCP6-LISTEN:$RING_PORT,ipv6only=0,fork,reuseaddr \
-			SYSTEM:"echo real$((i + 1)); exec cat" >/dev/null 2>&1 &
-		 echo $! >"$E2E_DIR/ring-srv$i.pid")
-	done
+	for i in 0 1 2; do ring_listen $i; done
 	# the listeners, each up before any connection (a slow start under load would refuse some)
+	for i in 0 1 2; do ring_listening $i; done
+}
+
+ring_listening() {	# ring_listening I: wait until real(I+1) listens on the ring port
 	local t
-	for i in 0 1 2; do
-		for t in $(seq 30); do
-			[ -n "$(in_ns "${NS_R[$i]}" ss -Hltn "sport = :$RING_PORT")" ] && break
-			sleep 0.1
-		done
-		[ -n "$(in_ns "${NS_R[$i]}" ss -Hltn "sport = :$RING_PORT")" ] ||
-			fail "real$((i + 1))'s echo server is not listening on :$RING_PORT after 3 s"
+	for t in $(seq 30); do
+		[ -n "$(in_ns "${NS_R[$1]}" ss -Hltn "sport = :$RING_PORT")" ] && return 0
+		sleep 0.1
 	done
+	fail "real$(($1 + 1))'s echo server is not listening on :$RING_PORT after 3 s"
+}
+
+# ring_listen I: real(I+1)'s echo server on the ring port, its pid in ring-srv$I.pid (ring_down
+# kills it). The children it forks for connections outlive it: killing the listener alone fails
+# new connections and health checks to that real while its held connections go on.
+ring_listen() {
+	(nsenter --net=/run/netns/"${NS_R[$1]}" socat TCP6-LISTEN:$RING_PORT,ipv6only=0,fork,reuseaddr 		SYSTEM:"echo real$(($1 + 1)); exec cat" >/dev/null 2>&1 &
+	 echo $! >"$E2E_DIR/ring-srv$1.pid")
 }
 
 ring_down() {
@@ -245,4 +250,50 @@ s_ring_flood() {
 	ring_alive "after the flood"
 	ring_finish
 	echo "   $RING_N held connections through the flood ended cleanly: 0 broken"
+}
+
+# (e) a real's health check fails and recovers under RING_N held connections (its listener killed,
+# its open connections kept, as a real whose service hangs for new clients): while it is down (weight
+# 0 in the maps, its ring slots moved) each of its held connections goes on through the previous
+# owner and is recorded, new connections avoid it; back up, new connections reach it again; none of
+# the held connections breaks.
+s_ring_health_flap() {
+	local greeted on2 e n down0 up0 counts
+	ring_up 2
+	config native "$(svc_yaml $VIP4 $RING_PORT tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1")
+    check: { type: tcp, interval: ${HC_INTERVAL}ms, timeout: ${HC_TIMEOUT}ms, rise: 2, fall: 2 }
+syn_guard_rate: 0"
+	reload
+	wait_all_up 3 5000
+	xlvs -j service list | jq -e '.services[0].flow_state == "ring"' >/dev/null ||
+		fail "the checked maglev service is not in ring state: $(xlvs service list)"
+	ring_hold_all
+	greeted=$(ring_greeted)
+	on2=$(grep -c " ${REAL4[1]}$" <<<"$greeted")
+	echo "   $RING_N held connections: $(ring_tally "$greeted")"
+	[ "$on2" -ge 1 ] || fail "no held connection on real2 to test with: $(ring_tally "$greeted")"
+	ring_alive "all up"
+	down0=$(grep -c "real ${REAL4[1]} is down" "$LOG")
+	kill "$(cat "$E2E_DIR/ring-srv1.pid")" || fail "cannot stop real2's listener"
+	wait_log "real ${REAL4[1]} is down" $((down0 + 1)) 5000 >/dev/null || exit 1
+	sleep 0.3	# the next apply's ring is written
+	ring_alive "real2 down"
+	e=$(ring_entries) || exit 1
+	n=$(grep -c " ${REAL4[1]}$" <<<"$e")
+	[ "$n" = "$on2" ] || fail "real2 down: $n of its $on2 held connections recorded, want all: $(tr '\n' ';' <<<"$e")"
+	counts=$(ring_new 12) || exit 1
+	[ "$(cut -d' ' -f2 <<<"$counts")" = 0 ] || fail "real2 down: new connections reached it ($counts)"
+	echo "   real2 down: its $on2 held connections go on, all recorded; 12 new connections: $counts"
+	up0=$(grep -c "real ${REAL4[1]} is up" "$LOG")
+	ring_listen 1
+	ring_listening 1
+	wait_log "real ${REAL4[1]} is up" $((up0 + 1)) 5000 >/dev/null || exit 1
+	sleep 0.3
+	ring_alive "real2 back up"
+	n=$(ring_entries_true "real2 back up") || exit 1
+	counts=$(ring_new 30) || exit 1
+	[ "$(cut -d' ' -f2 <<<"$counts")" -gt 0 ] || fail "real2 back up: no new connection reached it ($counts)"
+	echo "   real2 back up: $n held connections recorded; 30 new connections: $counts"
+	ring_finish
+	echo "   $RING_N held connections through the down and up ended cleanly: 0 broken"
 }

@@ -1255,6 +1255,7 @@ main() {
 
 	scenario "ring state: held connections survive a real added, a weight changed, a real drained and back" s_ring_changes
 	scenario "ring state: a SYN flood on a stable ring leaves the connection table and held connections alone" s_ring_flood
+	scenario "ring state: held connections survive a real's health check failing and recovering" s_ring_health_flap
 
 	scenario "no sanitizer report in xlvsd's logs" s_sanitizer_reports
 
