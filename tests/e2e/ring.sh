@@ -2,10 +2,11 @@
 # Ring-state scenarios (issue 13), sourced by run.sh. A maglev TCP service (flow_state auto: ring)
 # carries long-lived connections, each sending a line every 200 ms that the real echoes back,
 # while the ring changes under them: a real added, a weight changed, a real drained and put back,
-# a real's health check failing and recovering; and a SYN flood. No connection may break (a packet sent to another real gets a RST), and the
-# connection table may hold entries only for flows whose ring slot changed: none before a change,
-# and each one naming the real its connection is on. Each scenario calls ring_up, which traps
-# ring_down: servers and connections go away when the scenario's subshell exits, failed or not.
+# a real's health check failing and recovering; and a SYN flood. No connection may break (a packet
+# sent to another real gets a RST), and the connection table may hold entries only for flows whose
+# ring slot changed: none before a change, and each one naming the real its connection is on. Each
+# scenario calls ring_up, which traps ring_down: servers and connections go away when the
+# scenario's subshell exits, failed or not.
 
 RING_PORT=8200		# the ring service's port (the echo servers listen there); ring_up moves it on:
 			# a new service's ring is stable, one changed by the last scenario is not
