@@ -187,14 +187,19 @@ static void apply_reals(size_t n)
 	cr_assert_eq(err, 0, "apply: %s", strerror(-err));
 }
 
-static struct xlvs_service entry(void)
+static struct xlvs_service entry_in(struct xlvs_maps *m)
 {
 	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
 	struct xlvs_service e;
 
 	k.addr[0] = S.vip.be[0];
-	cr_assert_eq(bpf_map_lookup_elem(M.services, &k, &e), 0);
+	cr_assert_eq(bpf_map_lookup_elem(m->services, &k, &e), 0);
 	return e;
+}
+
+static struct xlvs_service entry(void)
+{
+	return entry_in(&M);
 }
 
 /* The slice as the maps hold it: raw values and previous owners. */
@@ -203,16 +208,21 @@ struct slice {
 	struct xlvs_slot_prev p[RSIZE];
 };
 
-static void read_slice(const struct xlvs_service *e, struct slice *s)
+static void read_slice_in(struct xlvs_maps *m, const struct xlvs_service *e, struct slice *s)
 {
 	uint32_t i, slot;
 
 	cr_assert_eq(e->ring_size, RSIZE);
 	for (i = 0; i < RSIZE; i++) {
 		slot = e->ring_base + i;
-		cr_assert_eq(bpf_map_lookup_elem(M.ring, &slot, &s->v[i]), 0);
-		cr_assert_eq(bpf_map_lookup_elem(M.ring_prev, &slot, &s->p[i]), 0);
+		cr_assert_eq(bpf_map_lookup_elem(m->ring, &slot, &s->v[i]), 0);
+		cr_assert_eq(bpf_map_lookup_elem(m->ring_prev, &slot, &s->p[i]), 0);
 	}
+}
+
+static void read_slice(const struct xlvs_service *e, struct slice *s)
+{
+	read_slice_in(&M, e, s);
 }
 
 static uint32_t real_id_of(const char *addr)
@@ -228,6 +238,7 @@ static uint32_t real_id_of(const char *addr)
 	cr_assert_fail("no real %s", addr);
 	return XLVS_REAL_NONE;
 }
+
 
 static uint32_t jiffies(void)
 {
@@ -301,6 +312,80 @@ Test(ring_write, add_real_flags_changed_slots_with_the_old_owner)
 	/* .3 takes a third of 251 slots, give or take Maglev's spread (which moves a few more) */
 	cr_expect(taken >= 70 && taken <= 98, "%u slots taken by the new real", taken);
 	cr_expect(changed >= taken && changed <= taken + 20, "%u slots changed", changed);
+}
+
+/*
+ * Several directors, nothing shared: a second director given the same reals in another order
+ * builds the same ring, slot by slot, and after the same change the same flags and previous
+ * owners (compared by address, not id). A flow moving between them finds the same real.
+ */
+static uint32_t addr_of(struct xlvs_maps *m, uint32_t id)
+{
+	struct xlvs_real r;
+
+	if (id == XLVS_REAL_NONE)
+		return 0;
+	cr_assert_eq(bpf_map_lookup_elem(m->reals, &id, &r), 0, "real %u", id);
+	return r.addr[0];
+}
+
+static void expect_same_slices(struct xlvs_maps *b, const struct slice *sa, const struct slice *sb,
+			       const char *when)
+{
+	uint32_t i;
+
+	for (i = 0; i < RSIZE; i++) {
+		cr_expect_eq(addr_of(&M, xlvs_slot_real(sa->v[i])), addr_of(b, xlvs_slot_real(sb->v[i])),
+			     "%s: slot %u owned by another address", when, i);
+		cr_expect_eq(sa->v[i] & XLVS_SLOT_CHANGED, sb->v[i] & XLVS_SLOT_CHANGED, "%s: slot %u's flag",
+			     when, i);
+		cr_expect_eq(!sa->p[i].until, !sb->p[i].until, "%s: slot %u's window", when, i);
+		if (sa->p[i].until && sb->p[i].until)
+			cr_expect_eq(addr_of(&M, sa->p[i].real_id), addr_of(b, sb->p[i].real_id),
+				     "%s: slot %u's previous owner", when, i);
+	}
+}
+
+Test(ring_write, two_directors_build_the_same_ring_and_previous_owners)
+{
+	struct xlvs_real_spec rb[3] = { R[2], R[1], R[0] }; /* director B lists them backwards */
+	struct xlvs_svc_spec sb = S;
+	struct xlvs_spec spec_b = { .nr_services = 1, .services = &sb };
+	struct xlvs_apply_stats st;
+	struct xlvs_lb_bpf *skel_b;
+	struct slice *a = calloc(2, sizeof(*a)), *b = a + 1;
+	struct xlvs_service ea, eb;
+	struct xlvs_maps mb;
+	uint32_t i, flagged = 0;
+
+	cr_assert_not_null(a);
+	skel_b = unit_director_load(4096, SLOTS, &mb);
+	cr_assert_eq(xlvs_maps_set_global(&mb, &(struct xlvs_global_spec){ 0 }), 0);
+	sb.reals = rb + 1; /* .2, .1 */
+	sb.nr_reals = 2;
+	apply_reals(2);
+	cr_assert_eq(xlvs_apply(&mb, &spec_b, &st), 0);
+	ea = entry();
+	eb = entry_in(&mb);
+	read_slice(&ea, a);
+	read_slice_in(&mb, &eb, b);
+	expect_same_slices(&mb, a, b, "two reals");
+	/* the same change on both: .3 added (first in B's list) */
+	sb.reals = rb;
+	sb.nr_reals = 3;
+	apply_reals(3);
+	cr_assert_eq(xlvs_apply(&mb, &spec_b, &st), 0);
+	ea = entry();
+	eb = entry_in(&mb);
+	read_slice(&ea, a);
+	read_slice_in(&mb, &eb, b);
+	expect_same_slices(&mb, a, b, ".3 added");
+	for (i = 0; i < RSIZE; i++)
+		flagged += !!(a->v[i] & XLVS_SLOT_CHANGED);
+	cr_expect(flagged >= 70, "only %u slots changed: the test would prove little", flagged);
+	free(a);
+	xlvs_maps_close(&mb);
+	xlvs_lb_bpf__destroy(skel_b);
 }
 
 Test(ring_write, second_change_keeps_the_oldest_previous_owner)
