@@ -239,7 +239,6 @@ static uint32_t real_id_of(const char *addr)
 	return XLVS_REAL_NONE;
 }
 
-
 static uint32_t jiffies(void)
 {
 	struct xlvs_jiffies j;
