@@ -189,37 +189,90 @@ static int addr_word(const struct xlvs_addr *a, uint8_t family, __be32 *out, siz
 	return 0;
 }
 
-/* xlvs_snat_pool[0..] = the pool's IPv4 addresses, then its IPv6 ones; their places in c. */
-static int write_snat_pool(struct xlvs_maps *m, const struct xlvs_global_spec *g, struct xlvs_config *c)
+/* Pool addresses as the maps and the spec hold them (IPv4 in be[0], the rest zero). */
+static bool pool_addr_eq(const struct xlvs_addr *a, const struct xlvs_addr *b)
 {
+	return a->family == b->family && !memcmp(a->be, b->be, sizeof(a->be));
+}
+
+/*
+ * One family's addresses into [first, first + n) of xlvs_snat_pool: one that
+ * was already in the pool keeps its index while that is in the range; the
+ * others take the free indexes in order. idx[k] for the k-th of the family.
+ */
+static void place_family(const struct xlvs_global_spec *g, uint8_t family, const struct xlvs_addr *old,
+			 uint32_t first, uint32_t n, __u32 *idx, bool *taken)
+{
+	uint32_t i, j, k = 0, next = first;
+
+	for (i = 0; i < g->nr_snat_pool; i++) {
+		if (g->snat_pool[i].family != family)
+			continue;
+		idx[k] = XLVS_SNAT_POOL_MAX;
+		for (j = first; j < first + n; j++)
+			if (!taken[j] && pool_addr_eq(&old[j], &g->snat_pool[i])) {
+				idx[k] = j;
+				taken[j] = true;
+				break;
+			}
+		k++;
+	}
+	for (i = 0; i < k; i++) {
+		if (idx[i] != XLVS_SNAT_POOL_MAX)
+			continue;
+		while (taken[next])
+			next++;
+		idx[i] = next;
+		taken[next] = true;
+	}
+}
+
+/*
+ * The fullnat pool into xlvs_snat_pool and its ranges into c. A flow's entry
+ * names its pool address by index, so a reload keeps every address that stays
+ * at its index: IPv4 from 0, IPv6 where it was while that still fits beside
+ * the IPv4 range, else at the top of the array (where IPv4 growing cannot
+ * reach it). Flows on an address that went lose their source, as on IPVS.
+ */
+static int write_snat_pool(struct xlvs_maps *m, const struct xlvs_global_spec *g, struct xlvs_config *c,
+			   const struct xlvs_config *cur)
+{
+	struct xlvs_addr old[XLVS_SNAT_POOL_MAX];
 	struct xlvs_vip_key keys[XLVS_SNAT_POOL_MAX];
-	__u32 idx[XLVS_SNAT_POOL_MAX], n = 0, i;
-	int v6;
+	__u32 idx[XLVS_SNAT_POOL_MAX], n4 = 0, n6 = 0, i;
+	bool taken[XLVS_SNAT_POOL_MAX] = { false };
 
 	if (g->nr_snat_pool > XLVS_SNAT_POOL_MAX || g->snat_port_lo > g->snat_port_hi)
 		return -EINVAL;
-	for (v6 = 0; v6 < 2; v6++) {
-		if (v6)
-			c->snat6_first = (__u8)n;
-		for (i = 0; i < g->nr_snat_pool; i++) {
-			if (g->snat_pool[i].family != (v6 ? XLVS_AF_INET6 : XLVS_AF_INET))
-				continue;
-			memset(&keys[n], 0, sizeof(keys[n]));
-			keys[n].family = g->snat_pool[i].family;
-			memcpy(keys[n].addr, g->snat_pool[i].be, v6 ? 16 : 4);
-			idx[n] = n;
-			n++;
-		}
-		if (v6)
-			c->snat6_count = (__u8)(n - c->snat6_first);
-		else
-			c->snat4_count = (__u8)n;
+	for (i = 0; i < g->nr_snat_pool; i++) {
+		n4 += g->snat_pool[i].family == XLVS_AF_INET;
+		n6 += g->snat_pool[i].family == XLVS_AF_INET6;
 	}
-	if (n != g->nr_snat_pool)
+	if (n4 + n6 != g->nr_snat_pool)
 		return -EINVAL; /* an address of no family */
+	if (!cur || xlvs_snat_pool_read(m, old))
+		memset(old, 0, sizeof(old)); /* nothing to keep */
+	c->snat4_first = 0;
+	c->snat4_count = (__u8)n4;
+	c->snat6_first = (__u8)(XLVS_SNAT_POOL_MAX - n6);
+	if (cur && cur->snat6_count && cur->snat6_first >= n4 && cur->snat6_first + n6 <= XLVS_SNAT_POOL_MAX)
+		c->snat6_first = cur->snat6_first;
+	c->snat6_count = (__u8)n6;
+	place_family(g, XLVS_AF_INET, old, 0, n4, idx, taken);
+	place_family(g, XLVS_AF_INET6, old, c->snat6_first, n6, idx + n4, taken);
+	for (i = 0; i < n4 + n6; i++) {
+		memset(&keys[i], 0, sizeof(keys[i]));
+		keys[i].family = i < n4 ? XLVS_AF_INET : XLVS_AF_INET6;
+	}
+	for (n4 = 0, n6 = 0, i = 0; i < g->nr_snat_pool; i++) {
+		const struct xlvs_addr *a = &g->snat_pool[i];
+		__u32 k = a->family == XLVS_AF_INET ? n4++ : c->snat4_count + n6++;
+
+		memcpy(keys[k].addr, a->be, a->family == XLVS_AF_INET ? 4 : 16);
+	}
 	c->snat_port_lo = g->snat_port_lo ? g->snat_port_lo : XLVS_SNAT_PORT_LO;
 	c->snat_port_hi = g->snat_port_hi ? g->snat_port_hi : XLVS_SNAT_PORT_HI;
-	return map_update_many(m->snat_pool, idx, keys, n, sizeof(*idx), sizeof(*keys));
+	return map_update_many(m->snat_pool, idx, keys, g->nr_snat_pool, sizeof(*idx), sizeof(*keys));
 }
 
 int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
@@ -230,11 +283,12 @@ int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
 		.gue_port = htons(g->gue_port ? g->gue_port : XLVS_GUE_PORT_DEFAULT),
 	};
 	struct xlvs_config cur;
+	bool have_cur = !xlvs_maps_get_config(m, &cur);
 	__u32 key = 0, i;
 	int err;
 
 	/* xlvs_apply() owns the NAT flag (it follows the reals) and svc_gen */
-	if (!xlvs_maps_get_config(m, &cur)) {
+	if (have_cur) {
 		c.flags |= cur.flags & XLVS_CFG_F_NAT;
 		c.svc_gen = cur.svc_gen;
 	}
@@ -260,7 +314,7 @@ int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
 	if (!err)
 		err = addr_word(&g->tun_src6, XLVS_AF_INET6, c.src6, 4);
 	if (!err)
-		err = write_snat_pool(m, g, &c);
+		err = write_snat_pool(m, g, &c, have_cur ? &cur : NULL);
 	return err ? err : bpf_map_update_elem(m->config, &key, &c, BPF_ANY);
 }
 

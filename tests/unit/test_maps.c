@@ -1184,7 +1184,7 @@ Test(apply, nat_reals_write_port_sources_and_flag)
 	xlvs_spec_free(&s);
 }
 
-/* The fullnat pool: IPv4 addresses first, then IPv6, counted in xlvs_config with the ports. */
+/* The fullnat pool: IPv4 addresses from 0, IPv6 at the top, counted in xlvs_config with the ports. */
 Test(apply, set_global_writes_the_snat_pool)
 {
 	struct xlvs_global_spec g = { .nr_snat_pool = 3, .snat_port_lo = 2000, .snat_port_hi = 2999 };
@@ -1198,16 +1198,16 @@ Test(apply, set_global_writes_the_snat_pool)
 	cr_assert_eq(xlvs_maps_get_config(&W.m, &c), 0);
 	cr_expect_eq(c.snat4_first, 0);
 	cr_expect_eq(c.snat4_count, 2);
-	cr_expect_eq(c.snat6_first, 2);
+	cr_expect_eq(c.snat6_first, 63);
 	cr_expect_eq(c.snat6_count, 1);
 	cr_expect_eq(c.snat_port_lo, 2000);
 	cr_expect_eq(c.snat_port_hi, 2999);
 	cr_assert_eq(xlvs_snat_pool_read(&W.m, pool), 0);
 	cr_expect_eq(pool[0].be[0], htonl(0xc61200c9), "198.18.0.201");
 	cr_expect_eq(pool[1].be[0], htonl(0xc61200ca), "198.18.0.202");
-	cr_expect_eq(pool[2].family, XLVS_AF_INET6);
-	cr_expect_eq(pool[2].be[3], htonl(0x201));
-	cr_expect_eq(pool[3].family, 0, "past the pool");
+	cr_expect_eq(pool[2].family, 0, "past the IPv4 pool");
+	cr_expect_eq(pool[63].family, XLVS_AF_INET6);
+	cr_expect_eq(pool[63].be[3], htonl(0x201));
 	/* the NAT flag is the apply's: the global settings keep it */
 	c.flags |= XLVS_CFG_F_NAT;
 	cr_assert_eq(bpf_map_update_elem(W.m.config, &(__u32){ 0 }, &c, BPF_ANY), 0);
@@ -1224,6 +1224,84 @@ Test(apply, set_global_writes_the_snat_pool)
 	g.snat_port_lo = 3000; /* above hi: refused before anything is written */
 	g.snat_port_hi = 2000;
 	cr_expect_eq(xlvs_maps_set_global(&W.m, &g), -EINVAL);
+}
+
+/* pool[i] as "a.b.c.d" or "v6:x" (the last word of an IPv6 address), "-" for none. */
+static void pool_str(const struct xlvs_addr *pool, const uint32_t *at, size_t n, char *out, size_t size)
+{
+	size_t i, len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		const struct xlvs_addr *a = &pool[at[i]];
+		uint32_t v = ntohl(a->family == XLVS_AF_INET ? a->be[0] : a->be[3]);
+
+		if (!a->family)
+			len += snprintf(out + len, size - len, "%s-", i ? " " : "");
+		else if (a->family == XLVS_AF_INET)
+			len += snprintf(out + len, size - len, "%s.%u", i ? " " : "", v & 0xff);
+		else
+			len += snprintf(out + len, size - len, "%sv6:%x", i ? " " : "", v);
+	}
+}
+
+/*
+ * A reload that changes the pool keeps every address that stays at its index (a flow's entry
+ * names its pool address by index): the survivors stay put, new addresses fill the gaps, IPv6
+ * stays at the top while IPv4 grows and shrinks.
+ */
+Test(apply, set_global_keeps_pool_addresses_in_place)
+{
+	static const struct {
+		const char *pool[6];
+		uint8_t n4, n6, first6;
+		const char *want; /* pool[0..5] and pool[62], pool[63] */
+	} steps[] = {
+		{ { "198.18.0.201", "198.18.0.202", "198.18.0.203", "2001:db8::201" },
+		  3,
+		  1,
+		  63,
+		  ".201 .202 .203 - - - - v6:201" },
+		/* .202 goes, .204 comes: it takes .202's place, .201 and .203 stay */
+		{ { "198.18.0.204", "198.18.0.203", "198.18.0.201", "2001:db8::201" },
+		  3,
+		  1,
+		  63,
+		  ".201 .204 .203 - - - - v6:201" },
+		/* two more IPv4 and an IPv6: appended; the IPv6 range grows down from the top */
+		{ { "198.18.0.201", "198.18.0.203", "198.18.0.204", "198.18.0.205", "2001:db8::202",
+		    "2001:db8::201" },
+		  4,
+		  2,
+		  62,
+		  ".201 .204 .203 .205 - - v6:202 v6:201" },
+		/* .201 goes: the range shrinks to 3, so .205 (index 3) moves into index 0 */
+		{ { "198.18.0.205", "198.18.0.203", "198.18.0.204", "2001:db8::201", "2001:db8::202" },
+		  3,
+		  2,
+		  62,
+		  ".205 .204 .203 - - - v6:202 v6:201" },
+	};
+	static const uint32_t at[] = { 0, 1, 2, 3, 4, 5, 62, 63 };
+	struct xlvs_addr pool[XLVS_SNAT_POOL_MAX];
+	struct xlvs_config c;
+	char got[160];
+	size_t k, i;
+
+	for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		struct xlvs_global_spec g = { 0 };
+
+		for (i = 0; i < 6 && steps[k].pool[i]; i++)
+			g.snat_pool[g.nr_snat_pool++] = addr_of(steps[k].pool[i]);
+		cr_assert_eq(xlvs_maps_set_global(&W.m, &g), 0, "step %zu", k);
+		cr_assert_eq(xlvs_maps_get_config(&W.m, &c), 0);
+		cr_expect_eq(c.snat4_count, steps[k].n4, "step %zu", k);
+		cr_expect_eq(c.snat6_count, steps[k].n6, "step %zu", k);
+		cr_expect_eq(c.snat6_first, steps[k].first6, "step %zu: IPv6 from %u", k, c.snat6_first);
+		cr_assert_eq(xlvs_snat_pool_read(&W.m, pool), 0);
+		pool_str(pool, at, sizeof(at) / sizeof(at[0]), got, sizeof(got));
+		cr_expect_str_eq(got, steps[k].want, "step %zu: %s, want %s", k, got, steps[k].want);
+	}
 }
 
 Test(apply, no_free_real_id_writes_nothing)
