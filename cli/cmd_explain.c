@@ -350,6 +350,7 @@ static int64_t window_left(uint32_t until)
 	return -(int64_t)((uint64_t)-d * j.tick_ns / 1000000000ull);
 }
 
+/* The slot's xlvs_ring_prev entry, its real as xlvs_reals has it now, and what the data path makes of them. */
 static void read_prev(struct xlvs_maps *m, const struct xlvs_service *svc, struct ring_view *v)
 {
 	uint32_t key = svc->ring_base + v->slot;
@@ -413,13 +414,13 @@ static void explain_prev(struct xp *p, const struct ring_view *v)
 		xp_i64(p, XP_JSON, "window_left_s", NULL, v->window_s);
 	switch (v->prev_state) {
 	case PREV_FOLLOWS:
-		xp_text(p, ", window open for %" PRId64 " s more", v->window_s);
+		if (v->window_s == INT64_MAX) /* the kernel's clock unreadable: the rest still holds */
+			xp_text(p, ", window of unknown length (jiffies unreadable)");
+		else
+			xp_text(p, ", window open for %" PRId64 " s more", v->window_s);
 		break;
 	case PREV_WINDOW_OVER:
-		if (v->window_s == INT64_MAX)
-			xp_text(p, ", window unknown (jiffies unreadable): taken as over");
-		else
-			xp_text(p, ", window over %" PRId64 " s ago: forgotten", -v->window_s);
+		xp_text(p, ", window over %" PRId64 " s ago: forgotten", -v->window_s);
 		break;
 	case PREV_IS_OWNER:
 		xp_text(p, ": the owner itself (the slot changed back)");
