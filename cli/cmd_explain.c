@@ -486,7 +486,10 @@ static void explain_ring_next(struct xp *p, const struct xlvs_svc_state *sv, con
 			      const struct ring_view *v)
 {
 	char rb[INET6_ADDRSTRLEN], pb[INET6_ADDRSTRLEN], nb[INET6_ADDRSTRLEN + 16];
-	bool tcp = f->proto == IPPROTO_TCP, prev = v->prev_state == PREV_FOLLOWS;
+	bool tcp = f->proto == IPPROTO_TCP;
+	/* not TCP, a packet cannot say it is not new: the previous owner only while it takes new flows */
+	bool unweighted = v->prev_state == PREV_FOLLOWS && !tcp && !v->prev_real.weight;
+	bool prev = v->prev_state == PREV_FOLLOWS && !unweighted;
 	const struct xlvs_real_state *r;
 	const char *why, *new_to;
 
@@ -495,9 +498,6 @@ static void explain_ring_next(struct xp *p, const struct xlvs_svc_state *sv, con
 		snprintf(nb, sizeof(nb), "the owner %s", real_text(r, rb, sizeof(rb)));
 	new_to = r ? nb : why;
 	prev_text(v, pb, sizeof(pb));
-	/* not TCP: the previous owner only while it takes new flows */
-	if (prev && !tcp && !v->prev_real.weight)
-		prev = false;
 	xp_obj_open(p, "ring_next");
 	xp_str(p, XP_JSON, "by", NULL, "ring");
 	if (tcp)
@@ -518,9 +518,10 @@ static void explain_ring_next(struct xp *p, const struct xlvs_svc_state *sv, con
 		xp_text(p,
 			"  without an entry: every packet is scheduled as a new flow: to %s (ring_new_owner)%s\n",
 			new_to,
-			v->prev_state == PREV_FOLLOWS ? "; the previous owner has weight 0, and a packet of "
-							"this protocol cannot say it is not new"
-						      : "");
+			unweighted
+				? "; the previous owner has weight 0, and a packet of this protocol cannot "
+				  "say it is not new"
+				: "");
 }
 
 /*
