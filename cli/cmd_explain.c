@@ -4,8 +4,9 @@
  * the data path's own steps read from the pinned maps: the service lookup
  * (the port's service, else the VIP's all-ports one), the connection entry
  * (bpf/conntrack.h), the Maglev ring slot from the shared flow hash
- * (include/xlvs/hash.h, bpf/sched.h), the client's persistence template
- * (bpf/persist.h), and the real's weight and health.
+ * (include/xlvs/hash.h, bpf/sched.h), a ring-state service's slot with its
+ * owner and previous owner (bpf/ring.h, xlvs_ring_prev), the client's
+ * persistence template (bpf/persist.h), and the real's weight and health.
  * Without a client port: the share of client ports each real gets.
  */
 #include <arpa/inet.h>
@@ -181,7 +182,7 @@ static int64_t entry_left(struct xlvs_maps *m, const struct xlvs_flow *f, const 
 
 /* The entry's part: returns true when the entry decides the real (established flow). */
 static bool explain_entry(struct xp *p, struct xlvs_maps *m, const struct xlvs_state *st,
-			  const struct xlvs_flow *f)
+			  const struct xlvs_flow *f, bool ring_changed)
 {
 	const struct xlvs_real_state *r = NULL;
 	char rb[INET6_ADDRSTRLEN];
@@ -190,7 +191,8 @@ static bool explain_entry(struct xp *p, struct xlvs_maps *m, const struct xlvs_s
 	size_t i;
 
 	if (!conn_entry(m, f, &conn)) {
-		xp_text(p, "connection entry: none: a new flow, scheduled by the ring\n");
+		xp_text(p, "connection entry: none%s\n",
+			ring_changed ? "" : ": a new flow, scheduled by the ring");
 		xp_str(p, XP_JSON, "entry", NULL, "none");
 		return false;
 	}
@@ -224,6 +226,8 @@ static bool explain_entry(struct xp *p, struct xlvs_maps *m, const struct xlvs_s
 							: "its real has weight 0: conn_resched_weight0");
 	else
 		xp_text(p, "  established flows keep their real whatever the ring says now\n");
+	if (ring_changed)
+		xp_text(p, "  on a changed slot the entry wins (ring_changed_conn_hit)\n");
 	return true;
 }
 
@@ -299,46 +303,304 @@ static void explain_persist(struct xp *p, struct xlvs_maps *m, const struct xlvs
 	xp_obj_close(p);
 }
 
+/* A changed slot's previous owner as the data path judges it (bpf/ring.h prev_owner()), in its order. */
+enum prev_state {
+	PREV_FOLLOWS,	    /* a packet without an entry may be its flow's */
+	PREV_NONE,	    /* until 0: the slot had no owner, or was flagged whole */
+	PREV_WINDOW_OVER,   /* until passed: forgotten */
+	PREV_IS_OWNER,	    /* the slot changed back to it */
+	PREV_INACTIVE,	    /* its id names no active real: removed */
+	PREV_GEN_REUSED,    /* its id names another real now */
+	PREV_OTHER_SERVICE, /* its real serves another service */
+	PREV_NAT,	    /* nat and fullnat flows are never followed */
+};
+
+static const char *const prev_state_names[] = {
+	[PREV_FOLLOWS] = "follows",
+	[PREV_NONE] = "none",
+	[PREV_WINDOW_OVER] = "window_over",
+	[PREV_IS_OWNER] = "owner",
+	[PREV_INACTIVE] = "inactive",
+	[PREV_GEN_REUSED] = "gen_reused",
+	[PREV_OTHER_SERVICE] = "other_service",
+	[PREV_NAT] = "nat",
+};
+
+/* A ring-state flow's slot: its owner now and its previous one. */
+struct ring_view {
+	uint32_t slot, owner; /* slot of the slice; owner XLVS_REAL_NONE: empty */
+	bool changed;
+	enum prev_state prev_state;
+	struct xlvs_slot_prev prev;
+	struct xlvs_real prev_real; /* xlvs_reals[prev.real_id] as read (zeroed if unreadable) */
+	int64_t window_s;	    /* left (< 0: passed that long ago); INT64_MAX: unknown or none */
+};
+
+/* Seconds from now to until (jiffies): rounded up while ahead, down once passed; INT64_MAX unknown. */
+static int64_t window_left(uint32_t until)
+{
+	struct xlvs_jiffies j;
+	int64_t d;
+
+	if (xlvs_jiffies_read(&j) || !j.tick_ns)
+		return INT64_MAX;
+	d = (int32_t)(until - j.now); /* as the data path compares them */
+	if (d > 0)
+		return (int64_t)(((uint64_t)d * j.tick_ns + 999999999ull) / 1000000000ull);
+	return -(int64_t)((uint64_t)-d * j.tick_ns / 1000000000ull);
+}
+
+/* The slot's xlvs_ring_prev entry, its real as xlvs_reals has it now, and what the data path makes of them. */
+static void read_prev(struct xlvs_maps *m, const struct xlvs_service *svc, struct ring_view *v)
+{
+	uint32_t key = svc->ring_base + v->slot;
+
+	memset(&v->prev_real, 0, sizeof(v->prev_real));
+	v->window_s = INT64_MAX;
+	if (bpf_map_lookup_elem(m->ring_prev, &key, &v->prev) || !v->prev.until) {
+		v->prev_state = PREV_NONE;
+		return;
+	}
+	if (bpf_map_lookup_elem(m->reals, &v->prev.real_id, &v->prev_real))
+		memset(&v->prev_real, 0, sizeof(v->prev_real));
+	v->window_s = window_left(v->prev.until);
+	if (v->window_s <= 0)
+		v->prev_state = PREV_WINDOW_OVER;
+	else if (v->prev.real_id == v->owner)
+		v->prev_state = PREV_IS_OWNER;
+	else if (!(v->prev_real.flags & XLVS_REAL_F_ACTIVE))
+		v->prev_state = PREV_INACTIVE;
+	else if (v->prev_real.gen != v->prev.real_gen)
+		v->prev_state = PREV_GEN_REUSED;
+	else if (v->prev_real.svc_id != svc->id)
+		v->prev_state = PREV_OTHER_SERVICE;
+	else if (xlvs_fwd_is_nat(v->prev_real.fwd))
+		v->prev_state = PREV_NAT;
+	else
+		v->prev_state = PREV_FOLLOWS;
+}
+
+/* The previous owner's address: the real its id and generation named, if that one is still there. */
+static const char *prev_text(const struct ring_view *v, char *buf, size_t size)
+{
+	struct xlvs_addr a;
+
+	if (!(v->prev_real.flags & XLVS_REAL_F_ACTIVE) || v->prev_real.gen != v->prev.real_gen)
+		return NULL;
+	xlvs_addr_of(&a, v->prev_real.family, v->prev_real.addr);
+	return xlvs_addr_text(&a, buf, size);
+}
+
+/* "previous owner 198.18.1.11, window open for 95 s more", and the same in JSON ring_prev. */
+static void explain_prev(struct xp *p, const struct ring_view *v)
+{
+	char rb[INET6_ADDRSTRLEN];
+	const char *addr = prev_text(v, rb, sizeof(rb));
+
+	xp_obj_open(p, "ring_prev");
+	xp_str(p, XP_JSON, "state", NULL, prev_state_names[v->prev_state]);
+	if (v->prev_state == PREV_NONE) {
+		xp_text(p, "no previous owner");
+		xp_obj_close(p);
+		return;
+	}
+	xp_u64(p, XP_JSON, "id", NULL, v->prev.real_id);
+	xp_u64(p, XP_JSON, "gen", NULL, v->prev.real_gen);
+	if (addr)
+		xp_str(p, XP_ANY, "real", "previous owner %s", addr);
+	else
+		xp_text(p, "previous owner id %u generation %u", v->prev.real_id, v->prev.real_gen);
+	if (v->window_s != INT64_MAX)
+		xp_i64(p, XP_JSON, "window_left_s", NULL, v->window_s);
+	switch (v->prev_state) {
+	case PREV_FOLLOWS:
+		if (v->window_s == INT64_MAX) /* the kernel's clock unreadable: the rest still holds */
+			xp_text(p, ", window of unknown length (jiffies unreadable)");
+		else
+			xp_text(p, ", window open for %" PRId64 " s more", v->window_s);
+		break;
+	case PREV_WINDOW_OVER:
+		xp_text(p, ", window over %" PRId64 " s ago: forgotten", -v->window_s);
+		break;
+	case PREV_IS_OWNER:
+		xp_text(p, ": the owner itself (the slot changed back)");
+		break;
+	case PREV_INACTIVE:
+		xp_text(p, ", gone: removed");
+		break;
+	case PREV_GEN_REUSED:
+		xp_text(p, ", gone: its id names another real now (generation %u)", v->prev_real.gen);
+		break;
+	case PREV_OTHER_SERVICE:
+		xp_text(p, ", of another service: not followed");
+		break;
+	case PREV_NAT:
+		xp_text(p, ", nat: not followed");
+		break;
+	default:
+		break;
+	}
+	xp_obj_close(p);
+}
+
+/*
+ * Where a packet that starts a flow goes from a changed slot: the scheduler
+ * (bpf/sched.h), which for maglev is the slot's owner and for mh the owner
+ * if it takes new flows, else the next bucket with mh-fallback. NULL when
+ * explain cannot name a real: *why says where the packet goes (dropped, and why).
+ */
+static const struct xlvs_real_state *new_flow_real(const struct xlvs_svc_state *sv, const struct ring_view *v,
+						   const char **why)
+{
+	const struct xlvs_real_state *r = v->owner == XLVS_REAL_NONE ? NULL : real_of(sv, v->owner);
+
+	*why = NULL;
+	if (v->owner == XLVS_REAL_NONE) {
+		*why = "no real: dropped (no_real)";
+		return NULL;
+	}
+	if (!r) {
+		*why = "not a real of the service: dropped (bad_real)";
+		return NULL;
+	}
+	if (sv->svc.sched == XLVS_SCHED_MH && !r->real.weight) {
+		*why = sv->svc.flags & XLVS_SVC_F_SCHED_FALLBACK
+			       ? "the next bucket whose real takes new flows (mh-fallback, not shown)"
+			       : "the owner has weight 0: dropped (no_real)";
+		return NULL;
+	}
+	return r;
+}
+
+/* JSON only: a real's address under key, null when the packet is dropped or goes where explain cannot say. */
+static void json_real_or_null(struct xp *p, const char *key, const char *addr)
+{
+	if (addr)
+		xp_str(p, XP_JSON, key, NULL, addr);
+	else
+		xp_json(p, key, json_null());
+}
+
+/* What a packet without an entry does on the changed slot (bpf/ring.h flow_select()). */
+static void explain_ring_next(struct xp *p, const struct xlvs_svc_state *sv, const struct xlvs_flow *f,
+			      const struct ring_view *v)
+{
+	char rb[INET6_ADDRSTRLEN], pb[INET6_ADDRSTRLEN], nb[INET6_ADDRSTRLEN + 16];
+	bool tcp = f->proto == IPPROTO_TCP;
+	/* not TCP, a packet cannot say it is not new: the previous owner only while it takes new flows */
+	bool unweighted = v->prev_state == PREV_FOLLOWS && !tcp && !v->prev_real.weight;
+	bool prev = v->prev_state == PREV_FOLLOWS && !unweighted;
+	const struct xlvs_real_state *r;
+	const char *why, *new_to;
+
+	r = new_flow_real(sv, v, &why);
+	if (r)
+		snprintf(nb, sizeof(nb), "the owner %s", real_text(r, rb, sizeof(rb)));
+	new_to = r ? nb : why;
+	prev_text(v, pb, sizeof(pb));
+	xp_obj_open(p, "ring_next");
+	xp_str(p, XP_JSON, "by", NULL, "ring");
+	if (tcp)
+		json_real_or_null(p, "syn", r ? rb : NULL);
+	json_real_or_null(p, tcp ? "other" : "any", prev ? pb : r ? rb : NULL);
+	xp_obj_close(p);
+	if (prev && tcp)
+		xp_text(p,
+			"  without an entry: a packet that is not a SYN began before the change and goes "
+			"to the previous owner %s (ring_prev_owner); a SYN goes to %s (ring_new_owner)\n",
+			pb, new_to);
+	else if (prev)
+		xp_text(p,
+			"  without an entry: a packet goes to the previous owner %s, which still takes "
+			"new flows (ring_prev_owner)\n",
+			pb);
+	else
+		xp_text(p,
+			"  without an entry: every packet is scheduled as a new flow: to %s (ring_new_owner)%s\n",
+			new_to,
+			unweighted
+				? "; the previous owner has weight 0, and a packet of this protocol cannot "
+				  "say it is not new"
+				: "");
+}
+
 /*
  * A ring-state service (maglev or mh, bpf/ring.h): a packet on an unchanged slot whose owner
- * can take it goes there with no connection lookup; true then (the entry, if
- * any, is not consulted). Otherwise the flow goes the table way, said here.
+ * can take it goes there with no connection lookup: RS_STABLE, the entry,
+ * if any, is not consulted. Otherwise the flow goes the table way, said here;
+ * on a changed slot with its owner and previous owner (RS_CHANGED, *v filled).
  */
-static bool explain_ring_state(struct xp *p, struct xlvs_maps *m, const struct xlvs_svc_state *sv,
-			       const struct xlvs_flow *f)
+enum ring_outcome {
+	RS_TABLE,
+	RS_STABLE,
+	RS_CHANGED,
+	RS_UNUSABLE
+};
+
+static enum ring_outcome explain_ring_state(struct xp *p, struct xlvs_maps *m,
+					    const struct xlvs_svc_state *sv, const struct xlvs_flow *f,
+					    struct ring_view *v)
 {
-	uint32_t slot, id;
 	const struct xlvs_real_state *r;
 	char rb[INET6_ADDRSTRLEN];
-	bool changed;
 
 	if (!(sv->svc.flags & XLVS_SVC_F_RING_STATE))
-		return false;
+		return RS_TABLE;
 	/* maglev: the flow's hash; mh: the client's (include/xlvs/hash.h) */
-	id = ring_pick(m, &sv->svc, xlvs_ring_slot_hash(sv->svc.sched, sv->svc.flags, f, xlvs_flow_hash(f)),
-		       &slot, &changed);
-	r = id == XLVS_REAL_NONE ? NULL : real_of(sv, id);
-	if (changed) {
+	v->owner = ring_pick(m, &sv->svc,
+			     xlvs_ring_slot_hash(sv->svc.sched, sv->svc.flags, f, xlvs_flow_hash(f)),
+			     &v->slot, &v->changed);
+	r = v->owner == XLVS_REAL_NONE ? NULL : real_of(sv, v->owner);
+	if (v->changed) {
+		read_prev(m, &sv->svc, v);
 		xp_str(p, XP_JSON, "ring_slot", NULL, "changed");
-		xp_text(p,
-			"ring state: slot %u changed owner: the flow's entry decides; without one a TCP "
-			"packet that is not a SYN (UDP: any, while that real has weight) goes to the slot's "
-			"previous owner within ring_window, others to its owner now\n",
-			slot);
-		return false;
+		xp_text(p, "ring state: slot %u changed owner: ", v->slot);
+		if (r)
+			xp_str(p, XP_ANY, "ring_owner", "its owner now %s", real_text(r, rb, sizeof(rb)));
+		else
+			xp_json(p, "ring_owner", json_null());
+		if (!r && v->owner == XLVS_REAL_NONE)
+			xp_text(p, "no owner now (an empty slot)");
+		else if (!r)
+			xp_text(p, "its owner now id %u, not a real of the service", v->owner);
+		xp_text(p, "; ");
+		explain_prev(p, v);
+		xp_text(p, "\n");
+		return RS_CHANGED;
 	}
 	if (!r || !r->real.weight || xlvs_fwd_is_nat(r->real.fwd)) {
 		xp_str(p, XP_JSON, "ring_slot", NULL, "owner_unusable");
 		xp_text(p,
 			"ring state: slot %u unchanged, but its owner cannot take the flow: looked up and "
 			"scheduled as in a table service (ring_owner_unusable)\n",
-			slot);
-		return false;
+			v->slot);
+		return RS_UNUSABLE;
 	}
 	xp_str(p, XP_JSON, "ring_slot", NULL, "stable");
 	xp_text(p, "ring state: slot %u unchanged: the flow goes to its owner %s with no connection lookup\n",
-		slot, real_text(r, rb, sizeof(rb)));
-	return true;
+		v->slot, real_text(r, rb, sizeof(rb)));
+	return RS_STABLE;
+}
+
+/* The ring state's part, then the entry's unless a stable slot decides, then a changed slot's rules. */
+static void explain_flow(struct xp *p, struct xlvs_maps *m, const struct xlvs_state *st,
+			 const struct xlvs_svc_state *sv, const struct xlvs_flow *f)
+{
+	enum ring_outcome rs;
+	struct ring_view v;
+
+	rs = explain_ring_state(p, m, sv, f, &v);
+	if (rs == RS_STABLE)
+		return;
+	if (explain_entry(p, m, st, f, rs == RS_CHANGED)) {
+		if (rs == RS_CHANGED) {
+			xp_obj_open(p, "ring_next");
+			xp_str(p, XP_JSON, "by", NULL, "entry");
+			xp_obj_close(p);
+		}
+	} else if (rs == RS_CHANGED) {
+		explain_ring_next(p, sv, f, &v);
+	}
 }
 
 /* The ring's part for one client port. */
@@ -479,8 +741,8 @@ static int explain(struct xlvs_ctx *c, struct xlvs_maps *m, struct explain_args 
 		explain_persist(&p, m, sv, &f);
 	if (!a->client.have_port && sv->svc.sched == XLVS_SCHED_MAGLEV)
 		explain_ports(&p, m, sv, &f);
-	else if (a->client.have_port && !explain_ring_state(&p, m, sv, &f))
-		explain_entry(&p, m, &st, &f); /* then what the ring gives a new flow, in either case */
+	else if (a->client.have_port)
+		explain_flow(&p, m, &st, sv, &f); /* then what the ring gives a new flow, in either case */
 	if (a->client.have_port && sv->svc.sched == XLVS_SCHED_MAGLEV)
 		explain_ring(&p, m, sv, &f);
 	explain_health(c, &p, sv);

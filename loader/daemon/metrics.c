@@ -12,6 +12,7 @@
  *   xlvs_real_active_connections, xlvs_real_inactive_connections{vip,port,protocol,real}
  *   xlvs_real_sched_connections{vip,port,protocol,real,class}   (COUNTED reals: xlvs_real_load)
  *   xlvs_sched_conns_reconciles_total, xlvs_sched_conns_last_correction{direction}
+ *   xlvs_ring_slots_cleared_total, xlvs_ring_slots_held_total   (the sweep's, struct xlvsd_status)
  *   xlvs_drops_total{reason}, xlvs_events_total{event}
  *   xlvs_conn_table_entries, xlvs_conn_table_capacity
  *
@@ -414,6 +415,22 @@ static void put_reconciles(FILE *f, struct xlvsd_status *h)
 	sample1(f, "xlvs_sched_conns_last_correction", "direction", "lowered", hs.reconcile_lowered);
 }
 
+/* What the sweep's passes did with the changed slots of ring-state services (maps/ringsweep.c). */
+static void put_ring_sweep(FILE *f, struct xlvsd_status *h)
+{
+	struct xlvsd_status hs = { 0 };
+
+	xlvsd_status_snapshot(h, &hs);
+	xlvs_metrics_family(f, "xlvs_ring_slots_cleared_total", "counter",
+			    "Changed ring-state slots the sweep marked stable again: their previous owner's "
+			    "window over, no entry naming another real than the owner.");
+	xlvs_metrics_sample(f, "xlvs_ring_slots_cleared_total", NULL, 0, hs.ring_cleared);
+	xlvs_metrics_family(f, "xlvs_ring_slots_held_total", "counter",
+			    "Changed ring-state slots a sweep pass kept changed after their window, for an "
+			    "entry naming another real than the owner; counted once per pass.");
+	xlvs_metrics_sample(f, "xlvs_ring_slots_held_total", NULL, 0, hs.ring_held);
+}
+
 static void put_all(FILE *f, const struct scrape *s, struct xlvsd_status *h)
 {
 	size_t i;
@@ -427,8 +444,10 @@ static void put_all(FILE *f, const struct scrape *s, struct xlvsd_status *h)
 	put_services(f, s);
 	put_reals(f, s);
 	put_sched_conns(f, s);
-	if (h)
+	if (h) {
 		put_reconciles(f, h);
+		put_ring_sweep(f, h);
+	}
 	if (h && h->extra_metrics)
 		h->extra_metrics(f, h->extra_arg);
 	xlvs_metrics_family(f, "xlvs_drops_total", "counter",

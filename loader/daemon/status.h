@@ -32,6 +32,9 @@ struct xlvsd_status {
 	uint64_t reconciles;	    /* counting passes done */
 	uint64_t reconcile_raised;  /* units the last one added to counts found too low */
 	uint64_t reconcile_lowered; /* units it took off counts found too high */
+	/* Ring state: the sweep's passes over changed slots since xlvsd started (xlvs_sweep_stats) */
+	uint64_t ring_cleared; /* slots unflagged */
+	uint64_t ring_held;    /* slots kept flagged past their window, once per pass */
 	/* More families, rendered by their owner (health checks); set before the exporter starts. */
 	void (*extra_metrics)(FILE *f, void *arg);
 	void *extra_arg;
@@ -72,6 +75,8 @@ static inline void xlvsd_status_snapshot(struct xlvsd_status *h, struct xlvsd_st
 	out->reconciles = h->reconciles;
 	out->reconcile_raised = h->reconcile_raised;
 	out->reconcile_lowered = h->reconcile_lowered;
+	out->ring_cleared = h->ring_cleared;
+	out->ring_held = h->ring_held;
 	status_unlock(h);
 }
 

@@ -58,6 +58,21 @@ static void reconciled(struct xlvsd_sweep *sw, const struct xlvs_sweep_stats *st
 	status_unlock(sw->status);
 }
 
+/* A pass ended: its ring-state figures for the log, and the totals since start for /metrics. */
+static void ring_report(struct xlvsd_sweep *sw, const struct xlvs_sweep_stats *st)
+{
+	if (st->ring_cleared || st->ring_held)
+		log_debug("ring state: %llu changed slots unflagged, %llu kept for entries naming another "
+			  "real than the slot's owner",
+			  (unsigned long long)st->ring_cleared, (unsigned long long)st->ring_held);
+	if (!sw->status)
+		return;
+	status_lock(sw->status);
+	sw->status->ring_cleared = sw->total.ring_cleared;
+	sw->status->ring_held = sw->total.ring_held;
+	status_unlock(sw->status);
+}
+
 /* A bounded step over xlvs_persist too: expired templates would otherwise stay until the LRU evicts them. */
 static void sweep_templates(struct xlvsd_sweep *sw)
 {
@@ -118,11 +133,7 @@ static void run_step(struct xlvsd_sweep *sw)
 			(unsigned long long)st.scanned,
 			(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 		sw->pass_deleted = 0;
-		if (st.ring_cleared || st.ring_held)
-			log_debug(
-				"ring state: %llu changed slots unflagged, %llu kept for entries naming another "
-				"real than the slot's owner",
-				(unsigned long long)st.ring_cleared, (unsigned long long)st.ring_held);
+		ring_report(sw, &st);
 	}
 }
 

@@ -2413,11 +2413,12 @@ static void private_world_free(struct xlvs_lb_bpf *skel, const char *root, const
 }
 
 /*
- * The pinned world's TCP 198.18.0.10:80 with XLVS_SVC_F_RING_STATE set or
+ * A pinned world's service (vip, proto, port) with XLVS_SVC_F_RING_STATE set or
  * cleared, as the planner would; returns the service's ring_base.
  */
-static uint32_t set_ring_state(const char *dir, bool on)
+static uint32_t set_ring_state_of(const char *dir, const char *vip, uint8_t proto, uint16_t port, bool on)
 {
+	struct xlvs_addr a = A(vip);
 	struct xlvs_state st = { 0 };
 	uint32_t base = UINT32_MAX;
 	struct xlvs_maps m;
@@ -2428,8 +2429,7 @@ static uint32_t set_ring_state(const char *dir, bool on)
 	for (i = 0; i < st.nr_services; i++) {
 		struct xlvs_svc_state *s = &st.services[i];
 
-		if (s->key.proto != IPPROTO_TCP || s->key.addr[0] != A("198.18.0.10").be[0] ||
-		    s->key.port != htons(80))
+		if (s->key.proto != proto || memcmp(s->key.addr, a.be, 16) || s->key.port != htons(port))
 			continue;
 		s->svc.flags = on ? s->svc.flags | XLVS_SVC_F_RING_STATE
 				  : s->svc.flags & ~XLVS_SVC_F_RING_STATE;
@@ -2438,8 +2438,14 @@ static uint32_t set_ring_state(const char *dir, bool on)
 	}
 	xlvs_state_free(&st);
 	xlvs_maps_close(&m);
-	cr_assert_neq(base, UINT32_MAX, "no TCP 198.18.0.10:80 in the world");
+	cr_assert_neq(base, UINT32_MAX, "no %s port %u proto %u in the world", vip, port, proto);
 	return base;
+}
+
+/* The pinned world's TCP 198.18.0.10:80. */
+static uint32_t set_ring_state(const char *dir, bool on)
+{
+	return set_ring_state_of(dir, "198.18.0.10", IPPROTO_TCP, 80, on);
 }
 
 /* The xlvs_ring value of add_flow()'s slot in that service (the slot explain printed): get, then set. */
@@ -2504,11 +2510,11 @@ Test(cli_maps, explain_and_show_a_ring_state_service)
 	    "198.18.0.10:80");
 	snprintf(want, sizeof(want),
 		 "service: TCP 198.18.0.10:80\n"
-		 "ring state: slot %u changed owner: the flow's entry decides; without one a TCP packet that "
-		 "is not a SYN (UDP: any, while that real has weight) goes to the slot's previous owner "
-		 "within ring_window, others to its owner now\n"
-		 "connection entry: real 198.18.1.11, state open\n",
-		 slot);
+		 "ring state: slot %u changed owner: its owner now %s; no previous owner\n"
+		 "connection entry: real 198.18.1.11, state open\n"
+		 "  established flows keep their real whatever the ring says now\n"
+		 "  on a changed slot the entry wins (ring_changed_conn_hit)\n",
+		 slot, owner);
 	cr_expect(!strncmp(r.out.buf, want, strlen(want)), "%s", r.out.buf);
 	snprintf(want, sizeof(want), " of 251: real %s (weight", owner);
 	cr_expect_not_null(strstr(r.out.buf, want), "the changed slot's owner: %s", r.out.buf);
@@ -2534,6 +2540,323 @@ Test(cli_maps, explain_and_show_a_ring_state_service)
 	cr_expect_str_eq(jstr(j, "entry.real"), "198.18.1.11");
 	json_decref(j);
 	run_free(&r);
+	private_world_free(skel, root, dir);
+}
+
+/* ---- explain on a changed ring slot: the previous owner and what a packet without an entry does ---- */
+
+enum prev_who {
+	WHO_OTHER,
+	WHO_OTHER_GEN,
+	WHO_OWNER,
+	WHO_REMOVED,
+	WHO_OTHER_SVC,
+	WHO_PEER,
+	WHO_PEER_W0
+};
+enum entry_kind {
+	ENTRY_NONE,
+	ENTRY_LIVE,
+	ENTRY_STALE
+};
+
+/*
+ * A row sets add_flow()'s slot (owner 198.18.1.12) changed, with xlvs_ring_prev
+ * naming who, its window until_s from now (0: no previous owner), and the
+ * flow's entry. Texts: {id}, {gen} the previous owner's as written, {newgen}
+ * its id's generation now, {eid} 198.18.1.11's id, {s} the window's seconds.
+ * UDP rows: the slot of a UDP flow to [2001:db8::10]:53 instead (owner
+ * 2001:db8:1::1); its peer (WHO_PEER) is a real 2001:db8:1::2 written beside
+ * it, at weight 1 or 0.
+ */
+struct changed_row {
+	const char *name;
+	uint8_t proto; /* IPPROTO_UDP: the UDP flow's slot */
+	enum prev_who who;
+	int until_s;
+	enum entry_kind entry;
+	const char *prev;  /* the ring-state line after "its owner now 198.18.1.12; " */
+	const char *lines; /* the entry's lines and the rule's, up to the ring's line */
+	const char *state; /* JSON ring_prev.state */
+	const char *
+		other; /* JSON ring_next.other (any for udp); NULL: the entry decides (ring_next.by "entry") */
+};
+
+#define NO_ENTRY_LINE "connection entry: none\n"
+#define TO_PREV                                                                                                  \
+	"  without an entry: a packet that is not a SYN began before the change and goes to the previous owner " \
+	"198.18.1.11 (ring_prev_owner); a SYN goes to the owner 198.18.1.12 (ring_new_owner)\n"
+#define TO_OWNER                                                                                             \
+	"  without an entry: every packet is scheduled as a new flow: to the owner 198.18.1.12 (ring_new_owner)\n"
+#define WINDOW_OPEN "previous owner 198.18.1.11, window open for {s} s more"
+
+static const struct changed_row changed_rows[] = {
+	{ "window open: a packet that is not a SYN goes to the previous owner", IPPROTO_TCP, WHO_OTHER, 100,
+	  ENTRY_NONE, WINDOW_OPEN, NO_ENTRY_LINE TO_PREV, "follows", "198.18.1.11" },
+	{ "window passed: forgotten, the owner takes every packet", IPPROTO_TCP, WHO_OTHER, -10, ENTRY_NONE,
+	  "previous owner 198.18.1.11, window over {s} s ago: forgotten", NO_ENTRY_LINE TO_OWNER,
+	  "window_over", "198.18.1.12" },
+	{ "gen reused: the id names another real now", IPPROTO_TCP, WHO_OTHER_GEN, 100, ENTRY_NONE,
+	  "previous owner id {id} generation {gen}, gone: its id names another real now (generation {newgen})",
+	  NO_ENTRY_LINE TO_OWNER, "gen_reused", "198.18.1.12" },
+	{ "removed: its id is inactive", IPPROTO_TCP, WHO_REMOVED, 100, ENTRY_NONE,
+	  "previous owner id 200 generation 1, gone: removed", NO_ENTRY_LINE TO_OWNER, "inactive",
+	  "198.18.1.12" },
+	{ "a real of another service", IPPROTO_TCP, WHO_OTHER_SVC, 100, ENTRY_NONE,
+	  "previous owner 2001:db8:1::1, of another service: not followed", NO_ENTRY_LINE TO_OWNER,
+	  "other_service", "198.18.1.12" },
+	{ "changed back to its previous owner", IPPROTO_TCP, WHO_OWNER, 100, ENTRY_NONE,
+	  "previous owner 198.18.1.12: the owner itself (the slot changed back)", NO_ENTRY_LINE TO_OWNER,
+	  "owner", "198.18.1.12" },
+	{ "no previous owner (until 0)", IPPROTO_TCP, WHO_OTHER, 0, ENTRY_NONE, "no previous owner",
+	  NO_ENTRY_LINE TO_OWNER, "none", "198.18.1.12" },
+	{ "an entry of a real that is gone: the rules as without one", IPPROTO_TCP, WHO_OTHER, 100,
+	  ENTRY_STALE, WINDOW_OPEN,
+	  "connection entry: made for a real that is gone (id {eid}): the next packet is scheduled afresh "
+	  "(conn_resched)\n" TO_PREV,
+	  "follows", "198.18.1.11" },
+	{ "the entry wins", IPPROTO_TCP, WHO_OTHER, 100, ENTRY_LIVE, WINDOW_OPEN,
+	  "connection entry: real 198.18.1.11, state open\n"
+	  "  established flows keep their real whatever the ring says now\n"
+	  "  on a changed slot the entry wins (ring_changed_conn_hit)\n",
+	  "follows", NULL },
+	{ "udp: any packet goes to the previous owner while it takes new flows", IPPROTO_UDP, WHO_PEER, 100,
+	  ENTRY_NONE, "previous owner 2001:db8:1::2, window open for {s} s more",
+	  NO_ENTRY_LINE
+	  "  without an entry: a packet goes to the previous owner 2001:db8:1::2, which still takes "
+	  "new flows (ring_prev_owner)\n",
+	  "follows", "2001:db8:1::2" },
+	{ "udp: a previous owner at weight 0 is not followed", IPPROTO_UDP, WHO_PEER_W0, 100, ENTRY_NONE,
+	  "previous owner 2001:db8:1::2, window open for {s} s more",
+	  NO_ENTRY_LINE
+	  "  without an entry: every packet is scheduled as a new flow: to the owner 2001:db8:1::1 "
+	  "(ring_new_owner); the previous owner has weight 0, and a packet of this protocol cannot say "
+	  "it is not new\n",
+	  "follows", "2001:db8:1::1" },
+};
+
+struct real_ref {
+	uint32_t id, gen;
+};
+
+#define PEER_ID 201
+
+/* WHO_PEER: a real 2001:db8:1::2 of the UDP service beside 2001:db8:1::1 (copied from it), generation 1. */
+static struct real_ref put_peer(const char *dir, struct real_ref r6, uint32_t weight)
+{
+	uint32_t id = PEER_ID;
+	struct xlvs_real real;
+	struct xlvs_maps m;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(bpf_map_lookup_elem(m.reals, &r6.id, &real), 0);
+	memcpy(real.addr, A("2001:db8:1::2").be, sizeof(real.addr));
+	real.gen = 1;
+	real.weight = weight;
+	cr_assert_eq(bpf_map_update_elem(m.reals, &id, &real, BPF_ANY), 0);
+	xlvs_maps_close(&m);
+	return (struct real_ref){ id, 1 };
+}
+
+/* The id and generation of the real at addr (any service) in the pinned maps. */
+static struct real_ref real_ref(const char *dir, const char *addr)
+{
+	struct xlvs_addr a = A(addr);
+	struct real_ref ref = { XLVS_REAL_NONE, 0 };
+	struct xlvs_state st = { 0 };
+	struct xlvs_maps m;
+	size_t i, k;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(xlvs_state_read(&m, &st), 0);
+	for (i = 0; i < st.nr_services; i++)
+		for (k = 0; k < st.services[i].nr_reals; k++)
+			if (!memcmp(st.services[i].reals[k].real.addr, a.be, 16))
+				ref = (struct real_ref){ st.services[i].reals[k].id,
+							 st.services[i].reals[k].real.gen };
+	xlvs_state_free(&st);
+	xlvs_maps_close(&m);
+	cr_assert_neq(ref.id, XLVS_REAL_NONE, "no real %s", addr);
+	return ref;
+}
+
+/* s with every {key} of kv (n pairs of key, value) replaced, into out. */
+static void fill_in(char *out, size_t size, const char *s, const char *const *kv, size_t n)
+{
+	size_t o = 0, i, len;
+
+	while (*s && o + 1 < size) {
+		for (i = 0; i < n; i++) {
+			len = strlen(kv[2 * i]);
+			if (!strncmp(s, kv[2 * i], len))
+				break;
+		}
+		if (i < n) {
+			o += (size_t)snprintf(out + o, size - o, "%s", kv[2 * i + 1]);
+			s += len;
+		} else {
+			out[o++] = *s++;
+		}
+	}
+	out[o < size ? o : size - 1] = '\0';
+}
+
+/* Write the row's slot value, previous owner and entry. */
+static void changed_row_set(const char *dir, const struct changed_row *row, uint32_t key, uint32_t owner_id,
+			    struct real_ref prev)
+{
+	struct xlvs_flow f = {
+		.sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
+	};
+	uint32_t v = owner_id | XLVS_SLOT_CHANGED;
+	struct xlvs_slot_prev sp = { .real_id = prev.id, .real_gen = prev.gen };
+	struct xlvs_jiffies j;
+	struct xlvs_conn conn;
+	struct xlvs_maps m;
+
+	f.src[0] = A("203.0.113.7").be[0];
+	f.dst[0] = A("198.18.0.10").be[0];
+	cr_assert_eq(xlvs_jiffies_read(&j), 0);
+	if (row->until_s)
+		sp.until = j.now +
+			   (uint32_t)(int32_t)((int64_t)row->until_s * 1000000000 / (int64_t)j.tick_ns);
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(bpf_map_update_elem(m.ring_prev, &key, &sp, BPF_ANY), 0);
+	cr_assert_eq(bpf_map_update_elem(m.ring, &key, &v, BPF_EXIST), 0);
+	bpf_map_delete_elem(m.conns, &f);
+	xlvs_maps_close(&m);
+	if (row->entry == ENTRY_NONE)
+		return;
+	add_flow(dir); /* 198.18.1.11's, seen now */
+	if (row->entry == ENTRY_STALE) {
+		cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+		cr_assert_eq(bpf_map_lookup_elem(m.conns, &f, &conn), 0);
+		conn.real_gen++;
+		cr_assert_eq(bpf_map_update_elem(m.conns, &f, &conn, BPF_EXIST), 0);
+		xlvs_maps_close(&m);
+	}
+}
+
+/* The text explain printed for the row; a window's seconds may have moved on by up to 2 while it ran. */
+static void changed_row_expect_text(const struct changed_row *row, const char *out, uint32_t slot,
+				    struct real_ref prev, uint32_t newgen, uint32_t eid)
+{
+	char id[16], gen[16], ng[16], e[16], sec[16], want[1024], tmpl[1024];
+	bool udp = row->proto == IPPROTO_UDP;
+	const char *kv[] = { "{id}", id, "{gen}", gen, "{newgen}", ng, "{eid}", e, "{s}", sec };
+	int d;
+
+	snprintf(id, sizeof(id), "%u", prev.id);
+	snprintf(gen, sizeof(gen), "%u", prev.gen);
+	snprintf(ng, sizeof(ng), "%u", newgen);
+	snprintf(e, sizeof(e), "%u", eid);
+	snprintf(tmpl, sizeof(tmpl),
+		 "service: %s\n"
+		 "ring state: slot %u changed owner: its owner now %s; %s\n"
+		 "%sring: flow hash ",
+		 udp ? "UDP [2001:db8::10]:53" : "TCP 198.18.0.10:80", slot,
+		 udp ? "2001:db8:1::1" : "198.18.1.12", row->prev, row->lines);
+	for (d = 0; d <= 2; d++) {
+		snprintf(sec, sizeof(sec), "%d", row->until_s > 0 ? row->until_s - d : -row->until_s + d);
+		fill_in(want, sizeof(want), tmpl, kv, 5);
+		if (!strncmp(out, want, strlen(want)))
+			return;
+	}
+	cr_expect_fail("%s:\n--- want (seconds within 2) ---\n%s\n--- got ---\n%s", row->name, want, out);
+}
+
+static void changed_row_expect_json(const struct changed_row *row, const char *out, struct real_ref prev)
+{
+	json_t *j = parse_json(out);
+	bool udp = row->proto == IPPROTO_UDP;
+	long long left;
+
+	cr_expect_str_eq(jstr(j, "ring_slot"), "changed", "%s", row->name);
+	cr_expect_str_eq(jstr(j, "ring_owner"), udp ? "2001:db8:1::1" : "198.18.1.12", "%s", row->name);
+	cr_expect_str_eq(jstr(j, "ring_prev.state"), row->state, "%s", row->name);
+	if (row->until_s) {
+		cr_expect_eq(jint(j, "ring_prev.id"), prev.id, "%s", row->name);
+		cr_expect_eq(jint(j, "ring_prev.gen"), prev.gen, "%s", row->name);
+		left = jint(j, "ring_prev.window_left_s");
+		cr_expect(left <= row->until_s && left >= row->until_s - 2, "%s: window_left_s %lld for %d",
+			  row->name, left, row->until_s);
+	} else {
+		cr_expect_null(jfind(j, "ring_prev.id"), "%s", row->name);
+	}
+	if (!row->other) {
+		cr_expect_str_eq(jstr(j, "ring_next.by"), "entry", "%s", row->name);
+	} else {
+		cr_expect_str_eq(jstr(j, "ring_next.by"), "ring", "%s", row->name);
+		if (udp) {
+			cr_expect_null(jfind(j, "ring_next.syn"), "%s: no SYN in UDP", row->name);
+			cr_expect_str_eq(jstr(j, "ring_next.any"), row->other, "%s", row->name);
+		} else {
+			cr_expect_str_eq(jstr(j, "ring_next.syn"), "198.18.1.12", "%s", row->name);
+			cr_expect_str_eq(jstr(j, "ring_next.other"), row->other, "%s", row->name);
+		}
+	}
+	json_decref(j);
+}
+
+/* The ring slot explain gives a flow (JSON slot); its owner must be owner, as the rows take it. */
+static uint32_t explained_slot(const char *dir, const char *client, const char *svc, const char *proto,
+			       const char *owner)
+{
+	uint32_t slot;
+	struct run r;
+	json_t *j;
+
+	RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", client, svc, proto);
+	cr_assert_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_assert_str_eq(jstr(j, "ring_real"), owner, "the rows take %s's owner to be %s", client, owner);
+	slot = (uint32_t)jint(j, "slot");
+	json_decref(j);
+	run_free(&r);
+	return slot;
+}
+
+Test(cli_maps, explain_a_changed_slot_names_its_previous_owner)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	struct real_ref r11, r12, r6, prev;
+	uint32_t slot, udp_slot, key, udp_key;
+	const char *client, *svc, *proto;
+	struct run r;
+	size_t i;
+
+	key = set_ring_state(dir, true);
+	udp_key = set_ring_state_of(dir, "2001:db8::10", IPPROTO_UDP, 53, true);
+	slot = explained_slot(dir, "203.0.113.7:50123", "198.18.0.10:80", "tcp", "198.18.1.12");
+	udp_slot = explained_slot(dir, "[2001:db8:2::7]:5353", "[2001:db8::10]:53", "udp", "2001:db8:1::1");
+	r11 = real_ref(dir, "198.18.1.11");
+	r12 = real_ref(dir, "198.18.1.12");
+	r6 = real_ref(dir, "2001:db8:1::1");
+	cr_assert_geq(r11.gen, 1);
+	for (i = 0; i < sizeof(changed_rows) / sizeof(changed_rows[0]); i++) {
+		const struct changed_row *row = &changed_rows[i];
+		bool udp = row->proto == IPPROTO_UDP;
+
+		prev = row->who == WHO_OWNER	   ? r12
+		       : row->who == WHO_OTHER_SVC ? r6
+		       : row->who == WHO_REMOVED   ? (struct real_ref){ 200, 1 }
+		       : row->who == WHO_OTHER_GEN ? (struct real_ref){ r11.id, r11.gen - 1 }
+		       : row->who == WHO_PEER	   ? put_peer(dir, r6, 1)
+		       : row->who == WHO_PEER_W0   ? put_peer(dir, r6, 0)
+						   : r11;
+		changed_row_set(dir, row, udp ? udp_key + udp_slot : key + slot, udp ? r6.id : r12.id, prev);
+		client = udp ? "[2001:db8:2::7]:5353" : "203.0.113.7:50123";
+		svc = udp ? "[2001:db8::10]:53" : "198.18.0.10:80";
+		proto = udp ? "udp" : "tcp";
+		RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", client, svc, proto);
+		cr_expect_eq(r.rc, 0, "%s: %s", row->name, r.err.buf);
+		changed_row_expect_text(row, r.out.buf, udp ? udp_slot : slot, prev, r11.gen, r11.id);
+		run_free(&r);
+		RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", client, svc, proto);
+		changed_row_expect_json(row, r.out.buf, prev);
+		run_free(&r);
+	}
 	private_world_free(skel, root, dir);
 }
 

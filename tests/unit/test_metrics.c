@@ -445,6 +445,8 @@ Test(metrics, render_values_and_format, .timeout = 20)
 	put_real_conns(&e, e.real_a1, XLVS_CONN_OPEN, 1000, 2);
 	put_real_conns(&e, e.real_a1, XLVS_CONN_CLOSING, 2000, 1);
 	put_real_conns(&e, e.real_a2, XLVS_CONN_SYN, 3000, 4);
+	e.h.ring_cleared = 17; /* the sweep's totals, as loader/daemon/sweep.c reports them */
+	e.h.ring_held = 5;
 	body = render(&e, &e.h);
 	check_format(body);
 	expect_line(body, "# TYPE xlvs_real_active_connections gauge");
@@ -464,6 +466,10 @@ Test(metrics, render_values_and_format, .timeout = 20)
 	expect_line(body, "xlvs_daemon_last_reload_time_seconds 1700000100");
 	expect_line(body, "xlvs_daemon_services 3");
 	expect_line(body, "xlvs_daemon_reals 4");
+	expect_line(body, "# TYPE xlvs_ring_slots_cleared_total counter");
+	expect_line(body, "xlvs_ring_slots_cleared_total 17");
+	expect_line(body, "# TYPE xlvs_ring_slots_held_total counter");
+	expect_line(body, "xlvs_ring_slots_held_total 5");
 
 	expect_line(body, "# TYPE xlvs_service_packets_total counter");
 	expect_line(body, "xlvs_service_packets_total{%s} %llu", svc, ULL(sa.packets));
@@ -520,6 +526,7 @@ Test(metrics, render_without_health_and_errors, .timeout = 20)
 	body = render(&e, NULL);
 	check_format(body);
 	cr_assert_null(strstr(body, "xlvs_daemon_"));
+	cr_assert_null(strstr(body, "xlvs_ring_slots_"), "the sweep's figures come with the daemon's");
 	expect_line(body, "xlvs_up 1");
 	expect_line(body, "xlvs_conn_table_entries 0");
 	free(body);

@@ -15,6 +15,9 @@
 #include <bpf/bpf.h>
 #include <xlvs/hash.h>
 
+#include "daemon/metrics.h"
+#include "daemon/status.h"
+#include "daemon/sweep.h"
 #include "helpers.h"
 
 /* ---- the mode decision: one row per case ---- */
@@ -662,6 +665,51 @@ Test(ring_write, sweep_unflags_only_free_slots_whose_window_is_over)
 	cr_expect_eq(st.ring_held, 0);
 	read_slice(&e, &c);
 	cr_expect_eq(c.v[k[1]], xlvs_slot_real(b.v[k[1]]));
+}
+
+/*
+ * xlvsd's sweep (loader/daemon/sweep.c) hands its passes' ring figures to
+ * /metrics: of the changed slots after .3 joins, three have their window over,
+ * one of them held by an entry for its previous owner; the rest stay open.
+ */
+Test(ring_write, daemon_sweep_shows_its_ring_figures_in_metrics, .timeout = 30)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct xlvs_service e;
+	struct xlvsd_status h;
+	struct xlvsd_sweep *sw;
+	struct slice a, b;
+	uint32_t i, n = 0, k[3], past;
+	char *body = NULL;
+	size_t len;
+
+	apply_reals(2);
+	e = entry();
+	read_slice(&e, &a);
+	apply_reals(3);
+	read_slice(&e, &b);
+	for (i = 0; i < RSIZE && n < 3; i++)
+		if (b.v[i] != a.v[i])
+			k[n++] = i;
+	cr_assert_eq(n, 3);
+	past = jiffies() - 10 * hz();
+	for (i = 0; i < 3; i++)
+		put_until(&e, k[i], past);
+	put_conn(k[1], b.p[k[1]].real_id, jiffies());
+	xlvsd_status_init(&h);
+	sw = xlvsd_sweep_start(loop, &M);
+	cr_assert_not_null(sw);
+	xlvsd_sweep_report_to(sw, &h);
+	for (i = 0; i < 100 && !h.ring_cleared; i++) /* the first tick's pass, a second from now */
+		ev_run(loop, EVRUN_ONCE);
+	cr_expect_eq(h.ring_cleared, 2);
+	cr_expect_eq(h.ring_held, 1);
+	cr_assert_eq(xlvs_metrics_render(&M, &h, &body, &len), 0);
+	cr_expect_not_null(strstr(body, "\nxlvs_ring_slots_cleared_total 2\n"), "%s", body);
+	cr_expect_not_null(strstr(body, "\nxlvs_ring_slots_held_total 1\n"), "%s", body);
+	free(body);
+	xlvsd_sweep_stop(sw);
+	ev_loop_destroy(loop);
 }
 
 /* A pass looks at 65536 ring-state slots, on from where the last one stopped: two rings of 65537
