@@ -2354,10 +2354,10 @@ static void print_compositions(const struct bench *b)
 		above = block_above(b, compositions[i].row);
 		if (!head)
 			printf("\nrows against the building blocks they use (ns above the floor):\n"
-			       "%-30s %7s %7s %7s  %s\n",
+			       "%-34s %7s %7s %7s  %s\n",
 			       "row", "above", "blocks", "rest", "blocks used");
 		head = true;
-		printf("%-30s %7.1f %7.1f %7.1f  %s\n", row_info[compositions[i].row].name, above, sum,
+		printf("%-34s %7.1f %7.1f %7.1f  %s\n", row_info[compositions[i].row].name, above, sum,
 		       above - sum, what);
 	}
 }
