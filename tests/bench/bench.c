@@ -36,6 +36,7 @@
 #include "maglev.h"
 #include "schedtab.h"
 #include "world.h"
+#include "xlvsmaps.h"
 #include "blocks.skel.h"
 #include "xlvs_floor.skel.h"
 #include "xlvs_lb.skel.h"
@@ -137,8 +138,16 @@ enum row_id {
 	R_IP6IP6_1M_TABLE,
 	R_GUE6_1M_TABLE,
 	R_SYN_FLOOD_TABLE,
+	/* ring state's changed slots: an entry wins, the previous owner */
+	R_DR_4K_CHANGED,
+	R_DR_PREV_4K,
 	/* building blocks (tests/bench/blocks.bpf.c) */
 	R_BLK_ARRAY,
+	R_BLK_ARRAY_READ,
+	R_BLK_PERCPU_READ,
+	R_BLK_RING_4K,
+	R_BLK_RING_64K,
+	R_BLK_RING_PREV_4K,
 	R_BLK_PERCPU,
 	R_BLK_CLOCK,
 	R_BLK_FLOW_HASH,
@@ -225,7 +234,14 @@ static const struct {
 	[R_IP6IP6_1M_TABLE] = { "ip6ip6_established_1m_spread_table", 110 },
 	[R_GUE6_1M_TABLE] = { "gue6_established_1m_spread_table", 110 },
 	[R_SYN_FLOOD_TABLE] = { "syn_flood_1m_established_table", 0 },
+	[R_DR_4K_CHANGED] = { "dr_established_4k_spread_changed", 60 },
+	[R_DR_PREV_4K] = { "dr_prev_owner_4k_spread", 0 },
 	[R_BLK_ARRAY] = { "block_array_lookup", 0 },
+	[R_BLK_ARRAY_READ] = { "block_array_read", 0 },
+	[R_BLK_PERCPU_READ] = { "block_percpu_read", 0 },
+	[R_BLK_RING_4K] = { "block_ring_4k_spread", 0 },
+	[R_BLK_RING_64K] = { "block_ring_64k_spread", 0 },
+	[R_BLK_RING_PREV_4K] = { "block_ring_prev_4k_spread", 0 },
 	[R_BLK_PERCPU] = { "block_percpu_counter", 0 },
 	[R_BLK_CLOCK] = { "block_clock", 0 },
 	[R_BLK_FLOW_HASH] = { "block_flow_hash", 0 },
@@ -293,6 +309,12 @@ struct row {
 	 */
 	const char *vip;
 	enum fs_mode want; /* the state the row names (its service must be in it); FS_NONE: the default's */
+	/*
+	 * A ring-state row on changed slots (bpf/ring.h flow_select()): ring_ev, the branch taken,
+	 * and ev, the table's own event of it, each once per call and no other event.
+	 */
+	bool changed;
+	enum xlvs_event ring_ev;
 };
 
 /* A flood row's figures: does the connection table keep its established flows? */
@@ -663,14 +685,12 @@ static uint64_t row_events(struct bench *b, const struct row *r)
 	return world_event(&b->w, r->ev) + (r->or_guarded ? world_event(&b->w, XLVS_EV_SYN_GUARD) : 0);
 }
 
-static uint64_t events_total(struct world *w)
+static void events_read(struct world *w, uint64_t ev[XLVS_EV_MAX])
 {
-	uint64_t n = 0;
 	int e;
 
 	for (e = 0; e < XLVS_EV_MAX; e++)
-		n += world_event(w, (enum xlvs_event)e);
-	return n;
+		ev[e] = world_event(w, (enum xlvs_event)e);
 }
 
 /* The flow state a row measures, and its service's id; ring state only where the data path has it. */
@@ -690,18 +710,26 @@ static enum fs_mode row_state(struct bench *b, const struct row *r, uint32_t *sv
 }
 
 /*
- * A ring-state row's calls took the stable-slot path: no event (no lookup that hit or missed,
- * no insert), each packet counted by its service, each SYN as one of its new flows.
+ * A ring-state row's calls took the path it names, event by event. Stable slots: no event (no
+ * lookup that hit or missed, no insert). Changed slots: r->ring_ev and r->ev once per call each,
+ * nothing else. Each packet counted by its service; each SYN of a stable-slot row as one of its
+ * new flows (a changed-slot row's ACKs are none: the previous owner's flows began before).
  */
-static void check_stable_path(struct bench *b, const struct row *r, uint64_t calls, uint64_t ev0,
-			      struct xlvs_counters c0, uint32_t svc_id)
+static void check_ring_path(struct bench *b, const struct row *r, uint64_t calls, const uint64_t *ev0,
+			    struct xlvs_counters c0, uint32_t svc_id)
 {
 	struct xlvs_counters c = world_svc_stats(&b->w, svc_id);
-	uint64_t ev = events_total(&b->w) - ev0, syns = r->ev == XLVS_EV_CONN_NEW ? calls : 0;
+	uint64_t ev[XLVS_EV_MAX], want, syns = !r->changed && r->ev == XLVS_EV_CONN_NEW ? calls : 0;
+	int e;
 
-	CHECK(!ev,
-	      "%s: %llu events in %llu calls to a ring-state service with a stable ring: not the stable-slot path",
-	      row_info[r->id].name, (unsigned long long)ev, (unsigned long long)calls);
+	events_read(&b->w, ev);
+	for (e = 0; e < XLVS_EV_MAX; e++) {
+		want = r->changed && (e == (int)r->ev || e == (int)r->ring_ev) ? calls : 0;
+		CHECK(ev[e] - ev0[e] == want,
+		      "%s: event %s counted %llu times in %llu calls, expected %llu: not the %s-slot path",
+		      row_info[r->id].name, xlvs_event_names[e], (unsigned long long)(ev[e] - ev0[e]),
+		      (unsigned long long)calls, (unsigned long long)want, r->changed ? "changed" : "stable");
+	}
 	CHECK(c.packets - c0.packets == calls && c.new_flows - c0.new_flows == syns,
 	      "%s: service counted %llu packets, %llu new flows in %llu calls (expected %llu new flows)",
 	      row_info[r->id].name, (unsigned long long)(c.packets - c0.packets),
@@ -713,7 +741,7 @@ static void measure(struct bench *b, const struct row *r)
 {
 	struct result *res = &b->res[r->id], *fl = &b->res[R_FLOOR];
 	uint32_t per = (r->calls ? r->calls : b->calls) / BATCHES, next = 0, k, svc_id = 0;
-	uint64_t ev0, drops0, ev;
+	uint64_t ev0 = 0, evs0[XLVS_EV_MAX], drops0, ev;
 	double t0 = now_ns(CLOCK_MONOTONIC);
 	struct xlvs_counters c0 = { 0 };
 	enum fs_mode state;
@@ -723,9 +751,12 @@ static void measure(struct bench *b, const struct row *r)
 	state = row_state(b, r, &svc_id);
 	warm_up(b, r);
 	memset(b->hist, 0, sizeof(b->hist));
-	ev0 = state == FS_RING ? events_total(&b->w) : row_events(b, r);
-	if (state == FS_RING)
+	if (state == FS_RING) {
+		events_read(&b->w, evs0);
 		c0 = world_svc_stats(&b->w, svc_id);
+	} else {
+		ev0 = row_events(b, r);
+	}
 	drops0 = r->prog_fd ? 0 : world_drops_total(&b->w);
 	for (k = 0; k < BATCHES; k++) {
 		res->floor_sum_ns += floor_batch(b, r->f, per);
@@ -735,7 +766,7 @@ static void measure(struct bench *b, const struct row *r)
 	res->calls = (uint64_t)per * BATCHES;
 	res->floor_calls = (uint64_t)per * (BATCHES + 1);
 	if (state == FS_RING) {
-		check_stable_path(b, r, res->calls, ev0, c0, svc_id);
+		check_ring_path(b, r, res->calls, evs0, c0, svc_id);
 	} else {
 		ev = row_events(b, r) - ev0;
 		CHECK(r->prog_fd || ev == res->calls,
@@ -1430,8 +1461,11 @@ static void check_fill(struct world *w, enum std_svc svc)
 	}
 }
 
-/* Frame j of a flow set: the flow's packet (flags: TH_ACK or TH_SYN), checked to carry that key. */
-static void flow_frame(struct frames *f, uint32_t j, const struct xlvs_flow *fl, uint8_t flags)
+/*
+ * Frame j of a flow set: the flow's packet (flags: TH_ACK or TH_SYN; seq: its TCP sequence number,
+ * 0 for pktgen's default), checked to carry that key.
+ */
+static void flow_frame(struct frames *f, uint32_t j, const struct xlvs_flow *fl, uint8_t flags, uint32_t seq)
 {
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	int af = fl->family == 6 ? AF_INET6 : AF_INET;
@@ -1441,6 +1475,7 @@ static void flow_frame(struct frames *f, uint32_t j, const struct xlvs_flow *fl,
 	inet_ntop(af, fl->dst, dst, sizeof(dst));
 	s = tcp_spec(fl->family, src, dst, ntohs(fl->sport));
 	s.tcp_flags = flags;
+	s.seq = seq;
 	frame_put(f, j, &s);
 	CHECK(!memcmp(&f->flows[j], fl, sizeof(*fl)), "frame %u: not the flow meant", j);
 }
@@ -1461,9 +1496,21 @@ static uint32_t pick_scrambled(uint32_t j)
 	return (j * 0x9e3779b1u) & (SPREAD_SMALL - 1);
 }
 
-/* n ACK frames of svc's clients pick(0), pick(1), ..., n distinct ones of the first `filled`. */
+/* A flow's slot in its service's ring, from the slice's start (bpf/ring.h ring_lookup()). */
+static uint32_t ring_slot(enum std_svc svc, const struct xlvs_flow *fl)
+{
+	const struct svc_def *d = &std_svcs[svc];
+
+	return xlvs_ring_slot_hash(d->sched, d->flags, fl, xlvs_flow_hash(fl)) % d->ring_size;
+}
+
+/*
+ * n ACK frames of svc's clients pick(0), pick(1), ..., n distinct ones of the first `filled`.
+ * slot_seq: each frame's sequence number is its flow's ring_slot() + 1, where the ring blocks
+ * read (pktgen takes 0 for its default).
+ */
 static void spread_frames(struct frames *f, enum std_svc svc, uint32_t n, uint32_t (*pick)(uint32_t),
-			  uint32_t filled)
+			  uint32_t filled, bool slot_seq)
 {
 	uint8_t *seen = calloc(filled / 8 + 1, 1);
 	struct xlvs_flow fl;
@@ -1477,7 +1524,7 @@ static void spread_frames(struct frames *f, enum std_svc svc, uint32_t n, uint32
 		CHECK(!(seen[p / 8] & (1u << (p % 8))), "spread frame %u: client %u visited twice", j, p);
 		seen[p / 8] |= (uint8_t)(1u << (p % 8));
 		client_flow(p, svc, &fl);
-		flow_frame(f, j, &fl, TH_ACK);
+		flow_frame(f, j, &fl, TH_ACK, slot_seq ? ring_slot(svc, &fl) + 1 : 0);
 	}
 	free(seen);
 }
@@ -1519,7 +1566,7 @@ static void measure_1m_spread(struct bench *b, const struct method *m, enum row_
 
 	if (!row_wanted(b, id))
 		return;
-	spread_frames(&f, m->svc, NEW_FLOWS, pick_strided, FILL_FLOWS);
+	spread_frames(&f, m->svc, NEW_FLOWS, pick_strided, FILL_FLOWS, false);
 	measure(b, &r);
 	frames_free(&f);
 	check_fill(&b->w, b->fill_svc);
@@ -1571,7 +1618,7 @@ static void measure_4k_spread(struct bench *b, const struct method *m, bool ring
 	if (!row_wanted(b, r.id))
 		return;
 	set_ring_state(b, r.vip, ring);
-	spread_frames(&f, m->svc, SPREAD_SMALL, pick_scrambled, SPREAD_SMALL);
+	spread_frames(&f, m->svc, SPREAD_SMALL, pick_scrambled, SPREAD_SMALL, false);
 	if (other)
 		fill_table(conns, OTHER_SVC, 0, SPREAD_SMALL);
 	for (j = 0; j < f.n; j++)
@@ -1585,6 +1632,109 @@ static void measure_4k_spread(struct bench *b, const struct method *m, bool ring
 	default_flow_state(b);
 }
 
+/* ---- ring state's changed slots ------------------------------------------------ */
+
+#define PREV_WINDOW_S 900 /* a previous owner's window (the established timeout's default): open throughout */
+
+/* Write n previous owners at slots base.. of an xlvs_ring_prev-like ARRAY. */
+static void put_prevs(int fd, uint32_t base, const struct xlvs_slot_prev *prev, uint32_t n)
+{
+	uint32_t *keys = calloc(n, sizeof(*keys)), i, cnt = n;
+
+	CHECK(keys, "out of memory");
+	for (i = 0; i < n; i++)
+		keys[i] = base + i;
+	CHECK(!bpf_map_update_batch(fd, keys, prev, &cnt, NULL) && cnt == n, "previous owners: %s",
+	      strerror(errno));
+	free(keys);
+}
+
+/*
+ * changed: every slot of svc's ring flagged XLVS_SLOT_CHANGED, its owner kept, its previous owner
+ * the service's next real (by index) with its window open for PREV_WINDOW_S, as xlvsd writes a
+ * slot that changed owner. !changed: the ring as world_std left it, unflagged, no previous owners.
+ */
+static void set_ring_changed(struct bench *b, enum std_svc svc, bool changed)
+{
+	uint32_t n = std_svcs[svc].ring_size, base = b->w.ring_base[svc], nreals = svc_reals(svc);
+	uint32_t *ring = calloc(n, sizeof(*ring)), ids[STD_REALS_MAX], gens[STD_REALS_MAX], hz, i, k, slot;
+	struct xlvs_slot_prev *prev = calloc(n, sizeof(*prev)); /* zero: until 0, none */
+	struct xlvs_jiffies j;
+	struct xlvs_real r;
+
+	CHECK(ring && prev, "out of memory");
+	CHECK(!xlvs_jiffies_read(&j) && !xlvs_hz(&hz), "jiffies: %s", strerror(errno));
+	for (k = 0; k < nreals; k++) {
+		ids[k] = std_real_id(svc, (int)k);
+		world_get_real(&b->w, ids[k], &r);
+		gens[k] = r.gen;
+	}
+	for (i = 0; i < n; i++) {
+		slot = base + i;
+		CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_ring), &slot, &ring[i]), "ring: %s",
+		      strerror(errno));
+		for (k = 0; k < nreals && ids[k] != xlvs_slot_real(ring[i]); k++)
+			;
+		CHECK(k < nreals, "%s's slot %u: %u is none of its reals", std_svcs[svc].name, i, ring[i]);
+		ring[i] = changed ? ring[i] | XLVS_SLOT_CHANGED : xlvs_slot_real(ring[i]);
+		if (changed) /* until: never 0, which means none */
+			prev[i] = (struct xlvs_slot_prev){ .real_id = ids[(k + 1) % nreals],
+							   .real_gen = gens[(k + 1) % nreals],
+							   .until = (j.now + PREV_WINDOW_S * hz) | 1 };
+	}
+	/* as xlvsd: the previous owners are there before the flags that send packets to them */
+	if (changed)
+		put_prevs(MAP_FD(&b->w, xlvs_ring_prev), base, prev, n);
+	CHECK(xlvs_ring_write(MAP_FD(&b->w, xlvs_ring), base, NULL, ring, n) == (int)n, "ring write");
+	if (!changed)
+		put_prevs(MAP_FD(&b->w, xlvs_ring_prev), base, prev, n);
+	free(prev);
+	free(ring);
+}
+
+/*
+ * dr_established_4k_spread's flows (same clients, same order) with every slot of SVC_DR4's ring
+ * changed. With their entries (made by their first packets, which the previous owners take)
+ * each call is "an entry wins"; without, each is "the previous owner", recorded, so the flows
+ * are forgotten between passes as new_flow_dr's are. The world is left as found.
+ */
+static void measure_changed_slots(struct bench *b)
+{
+	const char *vip = std_svcs[SVC_DR4].vip;
+	struct frames f;
+	struct row hit = { .id = R_DR_4K_CHANGED,
+			   .verdict = XDP_TX,
+			   .ev = XLVS_EV_CONN_HIT,
+			   .f = &f,
+			   .vip = vip,
+			   .want = FS_RING,
+			   .changed = true,
+			   .ring_ev = XLVS_EV_RING_CHANGED_HIT };
+	struct row prev = { .id = R_DR_PREV_4K,
+			    .verdict = XDP_TX,
+			    .ev = XLVS_EV_CONN_NEW,
+			    .f = &f,
+			    .reset = forget_flows,
+			    .vip = vip,
+			    .want = FS_RING,
+			    .changed = true,
+			    .ring_ev = XLVS_EV_RING_PREV_OWNER };
+
+	if (!row_wanted(b, hit.id) && !row_wanted(b, prev.id))
+		return;
+	spread_frames(&f, SVC_DR4, SPREAD_SMALL, pick_scrambled, SPREAD_SMALL, false);
+	set_ring_changed(b, SVC_DR4, true);
+	if (row_wanted(b, hit.id)) {
+		establish(b, &f);
+		measure(b, &hit);
+		forget_flows(b, &hit);
+	}
+	measure(b, &prev);
+	forget_flows(b, &prev);
+	set_ring_changed(b, SVC_DR4, false);
+	frames_free(&f);
+}
+
 /* ---- SYN floods and a full table ------------------------------------------------ */
 
 /* NEW_FLOWS new SYNs to svc: clients 0..32767 of client_flow() on source ports 10000 + 2 * cycle (+1). */
@@ -1596,7 +1746,7 @@ static void syn_frames(struct frames *f, enum std_svc svc, uint32_t cycle)
 	for (j = 0; j < NEW_FLOWS; j++) {
 		client_flow(j & 0x7fff, svc, &fl);
 		fl.sport = htons((uint16_t)(10000 + 2 * cycle + (j >> 15)));
-		flow_frame(f, j, &fl, TH_SYN);
+		flow_frame(f, j, &fl, TH_SYN, 0);
 	}
 }
 
@@ -1730,16 +1880,19 @@ static void measure_block(struct bench *b, enum row_id id, int prog_fd, int grow
 	frames_free(&f);
 }
 
-/* A lookup block over n of SVC_DR4's clients (all of them in the table), picked by pick. */
+/*
+ * A lookup block over n of SVC_DR4's clients (all of them in the table), picked by pick; a ring
+ * block (slot_seq) at their slots in SVC_DR4's ring.
+ */
 static void measure_block_spread(struct bench *b, enum row_id id, int prog_fd, uint32_t n,
-				 uint32_t (*pick)(uint32_t), uint32_t filled)
+				 uint32_t (*pick)(uint32_t), uint32_t filled, bool slot_seq)
 {
 	struct frames f;
 	struct row r = { .id = id, .verdict = XDP_TX, .f = &f, .prog_fd = prog_fd };
 
 	if (!row_wanted(b, id))
 		return;
-	spread_frames(&f, SVC_DR4, n, pick, filled);
+	spread_frames(&f, SVC_DR4, n, pick, filled, slot_seq);
 	measure(b, &r);
 	frames_free(&f);
 }
@@ -1764,8 +1917,64 @@ static struct blocks_bpf *blocks_open(uint32_t per_cpu)
 	CHECK(!bpf_map__set_max_entries(s->maps.blk_hash, per_cpu) &&
 		      !bpf_map__set_max_entries(s->maps.blk_lru, per_cpu * possible_cpus()),
 	      "size blocks' tables");
+	/* the ring blocks stand for SVC_DR4's ring, whose size decides which lines its reads touch */
+	CHECK(bpf_map__max_entries(s->maps.blk_ring) == std_svcs[SVC_DR4].ring_size &&
+		      bpf_map__max_entries(s->maps.blk_ring_prev) == std_svcs[SVC_DR4].ring_size,
+	      "blk_ring and blk_ring_prev have %u and %u slots, %s's ring %u",
+	      bpf_map__max_entries(s->maps.blk_ring), bpf_map__max_entries(s->maps.blk_ring_prev),
+	      std_svcs[SVC_DR4].name, std_svcs[SVC_DR4].ring_size);
 	CHECK(!blocks_bpf__load(s), "load blocks: %s", strerror(errno));
 	return s;
+}
+
+/* The values the read blocks check: an active real, a cached IPv4 service on every CPU. */
+static void put_read_values(struct blocks_bpf *s)
+{
+	struct xlvs_real r = { .flags = XLVS_REAL_F_ACTIVE };
+	uint32_t i, zero = 0, ncpus = possible_cpus();
+	struct xlvs_svc_cached *c = calloc(ncpus, sizeof(*c));
+
+	CHECK(c, "out of memory");
+	for (i = 0; i < ncpus; i++)
+		c[i].key.family = XLVS_AF_INET;
+	CHECK(!bpf_map_update_elem(bpf_map__fd(s->maps.blk_array), &zero, &r, 0) &&
+		      !bpf_map_update_elem(bpf_map__fd(s->maps.blk_svc_cache), &zero, c, 0),
+	      "read blocks' values: %s", strerror(errno));
+	free(c);
+}
+
+/* Every slot owned (SVC_DR4's reals in turn), every slot with a previous owner whose window is set. */
+static void put_ring_values(struct blocks_bpf *s)
+{
+	uint32_t n = std_svcs[SVC_DR4].ring_size, nreals = svc_reals(SVC_DR4), i;
+	uint32_t *ring = calloc(n, sizeof(*ring));
+	struct xlvs_slot_prev *prev = calloc(n, sizeof(*prev));
+
+	CHECK(ring && prev, "out of memory");
+	for (i = 0; i < n; i++) {
+		ring[i] = std_real_id(SVC_DR4, (int)(i % nreals));
+		prev[i] = (struct xlvs_slot_prev){ .real_id = std_real_id(SVC_DR4, (int)((i + 1) % nreals)),
+						   .until = 1 };
+	}
+	CHECK(xlvs_ring_write(bpf_map__fd(s->maps.blk_ring), 0, NULL, ring, n) == (int)n, "blk_ring write");
+	put_prevs(bpf_map__fd(s->maps.blk_ring_prev), 0, prev, n);
+	free(prev);
+	free(ring);
+}
+
+/*
+ * The ring blocks at the slots of SVC_DR4's ring that the DR spread rows' flows hit: the 4,096 of
+ * dr_established_4k_spread (also the changed-slot rows'), the 65,536 dr_established_1m_spread visits.
+ */
+static void ring_blocks(struct bench *b, struct blocks_bpf *s)
+{
+	put_ring_values(s);
+	measure_block_spread(b, R_BLK_RING_4K, bpf_program__fd(s->progs.blk_ring_read), SPREAD_SMALL,
+			     pick_scrambled, SPREAD_SMALL, true);
+	measure_block_spread(b, R_BLK_RING_PREV_4K, bpf_program__fd(s->progs.blk_ring_prev_read),
+			     SPREAD_SMALL, pick_scrambled, SPREAD_SMALL, true);
+	measure_block_spread(b, R_BLK_RING_64K, bpf_program__fd(s->progs.blk_ring_read), NEW_FLOWS,
+			     pick_strided, FILL_FLOWS, true);
 }
 
 /* The table's size matters (its bucket array): hot, insert and 4k as in the main world. */
@@ -1776,7 +1985,10 @@ static void small_blocks(struct bench *b)
 	struct frames f;
 	struct row ins = { .id = R_BLK_LRU_INSERT, .verdict = XDP_TX, .f = &f, .reset = forget_flows };
 
+	put_read_values(s);
 	measure_block(b, R_BLK_ARRAY, bpf_program__fd(s->progs.blk_array_lookup), 0);
+	measure_block(b, R_BLK_ARRAY_READ, bpf_program__fd(s->progs.blk_array_read), 0);
+	measure_block(b, R_BLK_PERCPU_READ, bpf_program__fd(s->progs.blk_percpu_read), 0);
 	measure_block(b, R_BLK_PERCPU, bpf_program__fd(s->progs.blk_percpu_count), 0);
 	measure_block(b, R_BLK_CLOCK, bpf_program__fd(s->progs.blk_clock), 0);
 	measure_block(b, R_BLK_FLOW_HASH, bpf_program__fd(s->progs.blk_flow_hash), 0);
@@ -1798,9 +2010,10 @@ static void small_blocks(struct bench *b)
 	fill_table(hash, SVC_DR4, 0, SPREAD_SMALL);
 	fill_table(lru, SVC_DR4, 0, SPREAD_SMALL);
 	measure_block_spread(b, R_BLK_HASH_4K, bpf_program__fd(s->progs.blk_hash_lookup), SPREAD_SMALL,
-			     pick_scrambled, SPREAD_SMALL);
+			     pick_scrambled, SPREAD_SMALL, false);
 	measure_block_spread(b, R_BLK_LRU_4K, bpf_program__fd(s->progs.blk_lru_lookup), SPREAD_SMALL,
-			     pick_scrambled, SPREAD_SMALL);
+			     pick_scrambled, SPREAD_SMALL, false);
+	ring_blocks(b, s);
 	blocks_bpf__destroy(s);
 }
 
@@ -1814,18 +2027,19 @@ static void large_blocks(struct bench *b)
 	fill_table(lru, SVC_DR4, 0, FILL_FLOWS);
 	CHECK(count_clients(lru, SVC_DR4, FILL_FLOWS) == FILL_FLOWS, "blk_lru evicted filled flows");
 	measure_block_spread(b, R_BLK_HASH_1M, bpf_program__fd(s->progs.blk_hash_lookup), NEW_FLOWS,
-			     pick_strided, FILL_FLOWS);
+			     pick_strided, FILL_FLOWS, false);
 	measure_block_spread(b, R_BLK_LRU_1M, bpf_program__fd(s->progs.blk_lru_lookup), NEW_FLOWS,
-			     pick_strided, FILL_FLOWS);
+			     pick_strided, FILL_FLOWS, false);
 	blocks_bpf__destroy(s);
 }
 
 static void blocks_world(struct bench *b)
 {
-	static const enum row_id small[] = { R_BLK_ARRAY,     R_BLK_PERCPU,	 R_BLK_CLOCK,
-					     R_BLK_FLOW_HASH, R_BLK_ADJUST_HEAD, R_BLK_HASH_HOT,
-					     R_BLK_HASH_4K,   R_BLK_LRU_HOT,	 R_BLK_LRU_4K,
-					     R_BLK_LRU_INSERT };
+	static const enum row_id small[] = { R_BLK_ARRAY,	R_BLK_ARRAY_READ, R_BLK_PERCPU_READ,
+					     R_BLK_PERCPU,	R_BLK_CLOCK,	  R_BLK_FLOW_HASH,
+					     R_BLK_ADJUST_HEAD, R_BLK_HASH_HOT,	  R_BLK_HASH_4K,
+					     R_BLK_LRU_HOT,	R_BLK_LRU_4K,	  R_BLK_LRU_INSERT,
+					     R_BLK_RING_4K,	R_BLK_RING_64K,	  R_BLK_RING_PREV_4K };
 	static const enum row_id large[] = { R_BLK_HASH_1M, R_BLK_LRU_1M };
 
 	if (any_wanted(b, small, sizeof(small) / sizeof(small[0])))
@@ -1860,6 +2074,7 @@ static void main_world(struct bench *b)
 		measure_4k_spread(b, &methods[i], true);
 		measure_4k_spread(b, &methods[i], false);
 	}
+	measure_changed_slots(b);
 	measure_new_flows(b, R_NEW, std_svcs[SVC_DR4].vip, FS_RING);
 	if (row_wanted(b, R_NEW_TABLE)) {
 		set_ring_state(b, std_svcs[SVC_DR4].vip, false);
@@ -1972,85 +2187,119 @@ static void print_nat_ratios(const struct bench *b)
 
 /*
  * What each path costs at least in this design: the blocks it uses (read from
- * bpf/xlvs_lb.bpf.c, ring.h, conntrack.h, lookup.h, sched.h, forward.h, stats.h).
- * Every path looks the service up first (a hash lookup). The arrays are
- * xlvs_config, xlvs_vip_filter, xlvs_reals (+ xlvs_ring for a new flow or a
- * ring-state packet); the per-CPU counters are the path's event (table state
- * only), xlvs_svc_stats and xlvs_real_stats. Not in any block: parsing, the
- * entry's last-seen write (once a second), MACs, outer headers (GUE over IPv6:
- * its UDP checksum), the service's 24-byte key.
+ * bpf/xlvs_lb.bpf.c balance(), lookup.h service_find() and vip_filter_match(),
+ * ring.h, conntrack.h, sched.h, forward.h xmit(), stats.h). Not in any block:
+ * parsing, the VIP filter's and the service cache's hashes and key compare,
+ * the entry's last-seen write, MACs, outer headers (GUE over IPv6: its UDP
+ * checksum). A part may name a block another part names too: blocks_sum()
+ * adds them up.
  */
-#define BLOCKS_MAX 8
+#define BLOCKS_MAX 12
 struct part {
 	enum row_id block;
 	uint8_t n;
 };
 
-#define EST(lru)                                                                                             \
-	{ R_BLK_ARRAY, 3 }, { R_BLK_HASH_HOT, 1 }, { lru, 1 }, { R_BLK_CLOCK, 1 },                           \
+/*
+ * Every packet to a service: xlvs_config, xlvs_vip_filter and its real (3 array reads), the
+ * service from this CPU's cache (a per-CPU read; no hash lookup while the copy is valid) and the
+ * clock that ages the copy, the service's and the real's counters (count_forwarded()).
+ */
+#define SVC                                                                                                  \
+	{ R_BLK_ARRAY_READ, 3 }, { R_BLK_PERCPU_READ, 1 }, { R_BLK_CLOCK, 1 },                               \
 	{                                                                                                    \
-		R_BLK_PERCPU, 3                                                                              \
+		R_BLK_PERCPU, 2                                                                              \
+	}
+/* A ring-state packet's slot (ring_lookup()): the flow hash, the slot's value (ring: its block). */
+#define SLOT(ring)                                                                                           \
+	{ R_BLK_FLOW_HASH, 1 },                                                                              \
+	{                                                                                                    \
+		ring, 1                                                                                      \
+	}
+/* An entry that wins (conn_established()): its lookup (lru: its block), the clock, conn_hit. */
+#define HIT(lru)                                                                                             \
+	{ lru, 1 }, { R_BLK_CLOCK, 1 },                                                                      \
+	{                                                                                                    \
+		R_BLK_PERCPU, 1                                                                              \
+	}
+/*
+ * A new flow in table state (conn_new()): the lookup that missed (priced as a hit on a table of
+ * that size), the flow hash, the Maglev slot, the stamp's clock, the insert, conn_new.
+ */
+#define NEWFLOW(lru, ring)                                                                                   \
+	{ lru, 1 }, { R_BLK_FLOW_HASH, 1 }, { ring, 1 }, { R_BLK_CLOCK, 1 }, { R_BLK_LRU_INSERT, 1 },        \
+	{                                                                                                    \
+		R_BLK_PERCPU, 1                                                                              \
 	}
 #define ENCAP                                                                                                \
 	{                                                                                                    \
 		R_BLK_ADJUST_HEAD, 1                                                                         \
 	}
-#define NEWFLOW(lru)                                                                                         \
-	{ R_BLK_ARRAY, 4 }, { lru, 1 }, { R_BLK_HASH_HOT, 1 }, { R_BLK_FLOW_HASH, 1 }, { R_BLK_CLOCK, 1 },   \
-		{ R_BLK_LRU_INSERT, 1 },                                                                     \
-	{                                                                                                    \
-		R_BLK_PERCPU, 3                                                                              \
-	}
-
-/*
- * A ring-state service's stable slot (bpf/ring.h): the service's lookup, the flow hash for the
- * slot, xlvs_ring and the real, the service's and real's counters; no table, no clock, no event.
- * Spread or not, and SYN or not, it is the same path: only the frames differ.
- */
-#define RING                                                                                                 \
-	{ R_BLK_ARRAY, 4 }, { R_BLK_HASH_HOT, 1 }, { R_BLK_FLOW_HASH, 1 },                                   \
-	{                                                                                                    \
-		R_BLK_PERCPU, 2                                                                              \
-	}
+/* SVC_DR4's ring of 65,537 slots read at one slot (hot), the 4k rows' 4,096, the 65,536 others visit */
+#define RING_HOT R_BLK_ARRAY_READ
+#define RING_4K	 R_BLK_RING_4K
+#define RING_64K R_BLK_RING_64K
+/* the other services' rings have 251 slots (1 KB): every read of them is hot */
+#define RING_251 R_BLK_ARRAY_READ
 
 static const struct composition {
 	enum row_id row;
 	enum fs_mode state; /* the state the blocks are of (FS_NONE: no service) */
 	struct part parts[BLOCKS_MAX];
 } compositions[] = {
-	{ R_MISS, FS_NONE, { { R_BLK_ARRAY, 2 }, { R_BLK_PERCPU, 1 } } },
-	/* ring state */
-	{ R_DR, FS_RING, { RING } },
-	{ R_DR6, FS_RING, { RING } },
-	{ R_IPIP, FS_RING, { RING, ENCAP } },
-	{ R_IP6IP6, FS_RING, { RING, ENCAP } },
-	{ R_GUE4, FS_RING, { RING, ENCAP } },
-	{ R_GUE6, FS_RING, { RING, ENCAP } },
-	{ R_DR_4K, FS_RING, { RING } },
-	{ R_IPIP_4K, FS_RING, { RING, ENCAP } },
-	{ R_GUE4_4K, FS_RING, { RING, ENCAP } },
-	{ R_DR_1M_SPREAD, FS_RING, { RING } },
-	{ R_IPIP_1M, FS_RING, { RING, ENCAP } },
-	{ R_GUE4_1M, FS_RING, { RING, ENCAP } },
-	{ R_NEW, FS_RING, { RING } },
-	{ R_SYN_FLOOD, FS_RING, { RING } },
-	/* table state */
-	{ R_DR_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K) } },
-	{ R_DR6_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K) } },
-	{ R_IPIP_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_IP6IP6_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_GUE4_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_GUE6_4K_TABLE, FS_TABLE, { EST(R_BLK_LRU_4K), ENCAP } },
-	{ R_DR_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M) } },
-	{ R_DR6_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M) } },
-	{ R_IPIP_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
-	{ R_IP6IP6_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
-	{ R_GUE4_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
-	{ R_GUE6_1M_TABLE, FS_TABLE, { EST(R_BLK_LRU_1M), ENCAP } },
-	/* the lookup that misses is priced as a hit on a table of that size */
-	{ R_NEW_TABLE, FS_TABLE, { NEWFLOW(R_BLK_LRU_HOT) } },
-	{ R_NEW_FULL, FS_TABLE, { NEWFLOW(R_BLK_LRU_1M) } },
-	{ R_SYN_FLOOD_TABLE, FS_TABLE, { NEWFLOW(R_BLK_LRU_1M) } },
+	/* no VIP: the filter says so, no service lookup */
+	{ R_MISS, FS_NONE, { { R_BLK_ARRAY_READ, 2 }, { R_BLK_PERCPU, 1 } } },
+	/* ring state, a stable slot: no table, no event; spread or not, SYN or not, one path */
+	{ R_DR, FS_RING, { SVC, SLOT(RING_HOT) } },
+	{ R_DR_1M, FS_RING, { SVC, SLOT(RING_HOT) } },
+	{ R_DR_10K, FS_RING, { SVC, SLOT(RING_HOT) } },
+	{ R_DR6, FS_RING, { SVC, SLOT(RING_251) } },
+	{ R_IPIP, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_IP6IP6, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_GUE4, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_GUE6, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_DR_4K, FS_RING, { SVC, SLOT(RING_4K) } },
+	{ R_DR6_4K, FS_RING, { SVC, SLOT(RING_251) } },
+	{ R_IPIP_4K, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_IP6IP6_4K, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_GUE4_4K, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_GUE6_4K, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_DR_1M_SPREAD, FS_RING, { SVC, SLOT(RING_64K) } },
+	{ R_DR6_1M, FS_RING, { SVC, SLOT(RING_251) } },
+	{ R_IPIP_1M, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_IP6IP6_1M, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_GUE4_1M, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_GUE6_1M, FS_RING, { SVC, SLOT(RING_251), ENCAP } },
+	{ R_DR_64K, FS_RING, { SVC, SLOT(RING_64K) } },
+	{ R_NEW, FS_RING, { SVC, SLOT(RING_64K) } },
+	{ R_SYN_FLOOD, FS_RING, { SVC, SLOT(RING_64K) } },
+	/* ring state, changed slots: the slot, then the entry; or the previous owner, recorded */
+	{ R_DR_4K_CHANGED, FS_RING, { SVC, SLOT(RING_4K), HIT(R_BLK_LRU_4K), { R_BLK_PERCPU, 1 } } },
+	{ R_DR_PREV_4K,
+	  FS_RING,
+	  { SVC,
+	    SLOT(RING_4K),
+	    { R_BLK_LRU_4K, 1 },
+	    { R_BLK_RING_PREV_4K, 1 },
+	    { R_BLK_CLOCK, 2 },
+	    { R_BLK_LRU_INSERT, 1 },
+	    { R_BLK_PERCPU, 2 } } },
+	/* table state: no slot, the entry */
+	{ R_DR_4K_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_4K) } },
+	{ R_DR6_4K_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_4K) } },
+	{ R_IPIP_4K_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_4K), ENCAP } },
+	{ R_IP6IP6_4K_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_4K), ENCAP } },
+	{ R_GUE4_4K_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_4K), ENCAP } },
+	{ R_GUE6_4K_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_4K), ENCAP } },
+	{ R_DR_1M_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_1M) } },
+	{ R_DR6_1M_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_1M) } },
+	{ R_IPIP_1M_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_1M), ENCAP } },
+	{ R_IP6IP6_1M_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_1M), ENCAP } },
+	{ R_GUE4_1M_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_1M), ENCAP } },
+	{ R_GUE6_1M_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_1M), ENCAP } },
+	{ R_NEW_TABLE, FS_TABLE, { SVC, NEWFLOW(R_BLK_LRU_HOT, RING_64K) } },
+	{ R_NEW_FULL, FS_TABLE, { SVC, NEWFLOW(R_BLK_LRU_1M, RING_64K) } },
+	{ R_SYN_FLOOD_TABLE, FS_TABLE, { SVC, NEWFLOW(R_BLK_LRU_1M, RING_64K) } },
 };
 
 /* A row's ns above its floor (may be below 0 by noise for the cheapest blocks). */
@@ -2060,11 +2309,16 @@ static double block_above(const struct bench *b, enum row_id id)
 	       (double)b->res[id].floor_sum_ns / (double)b->res[id].floor_calls;
 }
 
-/* The sum of a row's blocks; false when the row or one of its blocks was not measured. */
+/*
+ * The sum of a row's blocks, each block named once with its count; false when the row or one of
+ * its blocks was not measured.
+ */
 static bool blocks_sum(const struct bench *b, const struct composition *c, double *sum, char *what,
 		       size_t len)
 {
-	size_t i, off = 0;
+	uint32_t count[R_MAX] = { 0 };
+	enum row_id order[BLOCKS_MAX];
+	size_t i, k = 0, off = 0;
 
 	what[0] = 0;
 	*sum = 0;
@@ -2073,9 +2327,14 @@ static bool blocks_sum(const struct bench *b, const struct composition *c, doubl
 	for (i = 0; i < BLOCKS_MAX && c->parts[i].n; i++) {
 		if (!b->res[c->parts[i].block].done)
 			return false;
-		*sum += block_above(b, c->parts[i].block) * c->parts[i].n;
-		off += (size_t)snprintf(what + off, len - off, "%s%u %s", i ? " + " : "", c->parts[i].n,
-					row_info[c->parts[i].block].name + strlen("block_"));
+		if (!count[c->parts[i].block])
+			order[k++] = c->parts[i].block;
+		count[c->parts[i].block] += c->parts[i].n;
+	}
+	for (i = 0; i < k; i++) {
+		*sum += block_above(b, order[i]) * count[order[i]];
+		off += (size_t)snprintf(what + off, len - off, "%s%u %s", i ? " + " : "", count[order[i]],
+					row_info[order[i]].name + strlen("block_"));
 		if (off >= len)
 			off = len - 1;
 	}
@@ -2095,10 +2354,10 @@ static void print_compositions(const struct bench *b)
 		above = block_above(b, compositions[i].row);
 		if (!head)
 			printf("\nrows against the building blocks they use (ns above the floor):\n"
-			       "%-30s %7s %7s %7s  %s\n",
+			       "%-34s %7s %7s %7s  %s\n",
 			       "row", "above", "blocks", "rest", "blocks used");
 		head = true;
-		printf("%-30s %7.1f %7.1f %7.1f  %s\n", row_info[compositions[i].row].name, above, sum,
+		printf("%-34s %7.1f %7.1f %7.1f  %s\n", row_info[compositions[i].row].name, above, sum,
 		       above - sum, what);
 	}
 }

@@ -13,6 +13,7 @@
 #include <linux/ip.h>
 #include <linux/in.h>
 #include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <xlvs/abi.h>
 #include <xlvs/hash.h>
@@ -32,6 +33,30 @@ struct {
 	__type(value, struct xlvs_counters);
 	__uint(max_entries, 1);
 } blk_percpu SEC(".maps");
+
+/* A per-CPU array of the service cache's copies, as xlvs_svc_cache (bpf/lookup.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_svc_cached);
+	__uint(max_entries, XLVS_SVC_CACHE_SLOTS);
+} blk_svc_cache SEC(".maps");
+
+/* A ring the size of the DR service's (XLVS_RING_DEFAULT slots; the bench checks the size). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, XLVS_RING_DEFAULT);
+} blk_ring SEC(".maps");
+
+/* Its slots' previous owners, as xlvs_ring_prev beside xlvs_ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_slot_prev);
+	__uint(max_entries, XLVS_RING_DEFAULT);
+} blk_ring_prev SEC(".maps");
 
 /* A plain hash of flows; the bench sizes it before loading. */
 struct {
@@ -71,12 +96,75 @@ BLK_INLINE int frame_flow(struct xdp_md *ctx, struct xlvs_flow *f)
 	return 0;
 }
 
+/*
+ * The ring slot a spread block reads: the bench writes slot + 1 into each
+ * frame's TCP sequence number (pktgen takes 0 for its default), so the
+ * block reads where the row's flow does without hashing the flow itself.
+ */
+BLK_INLINE int frame_slot(struct xdp_md *ctx, __u32 *slot)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct tcphdr *th = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
+
+	if ((void *)(th + 1) > end)
+		return -1;
+	*slot = bpf_ntohl(th->seq) - 1;
+	return 0;
+}
+
+/* Lookup only: the value is not read (what the director does with it is another block). */
 SEC("xdp")
 int blk_array_lookup(struct xdp_md *ctx)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&blk_array, &zero) ? XDP_TX : XDP_PASS;
+}
+
+/* One value read, hot: as xlvs_config, xlvs_vip_filter and xlvs_reals are read on every packet. */
+SEC("xdp")
+int blk_array_read(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	struct xlvs_real *r = bpf_map_lookup_elem(&blk_array, &zero);
+
+	return r && (r->flags & XLVS_REAL_F_ACTIVE) ? XDP_TX : XDP_PASS;
+}
+
+/* A per-CPU value read, as service_find() reads its cached copy's key (family set by the bench). */
+SEC("xdp")
+int blk_percpu_read(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	struct xlvs_svc_cached *c = bpf_map_lookup_elem(&blk_svc_cache, &zero);
+
+	return c && c->key.family == XLVS_AF_INET ? XDP_TX : XDP_PASS;
+}
+
+/* A ring slot's value at the frame's slot, as ring_lookup() reads xlvs_ring (slots filled by the bench). */
+SEC("xdp")
+int blk_ring_read(struct xdp_md *ctx)
+{
+	__u32 slot, *v;
+
+	if (frame_slot(ctx, &slot))
+		return XDP_PASS;
+	v = bpf_map_lookup_elem(&blk_ring, &slot);
+	return v && *v != XLVS_REAL_NONE ? XDP_TX : XDP_PASS;
+}
+
+/* The slot's previous owner, as prev_owner() reads xlvs_ring_prev (every until set by the bench). */
+SEC("xdp")
+int blk_ring_prev_read(struct xdp_md *ctx)
+{
+	struct xlvs_slot_prev *p;
+	__u32 slot;
+
+	if (frame_slot(ctx, &slot))
+		return XDP_PASS;
+	p = bpf_map_lookup_elem(&blk_ring_prev, &slot);
+	return p && p->until ? XDP_TX : XDP_PASS;
 }
 
 SEC("xdp")
