@@ -10,6 +10,8 @@ NAT_TCP_PORT=8080
 NAT_UDP_PORT=5300
 POOL4=198.18.0.201
 POOL6=2001:db8::201
+POOL4B=198.18.0.202	# the address s_fullnat_pool_reload adds to the pool
+NAT_ECHO_PORT=8090	# its echo servers: a held connection's lines come back
 
 nat_up() {
 	local i ns
@@ -43,6 +45,7 @@ nat_down() {
 		in_ns "${NS_R[$i]}" ethtool -K eth0 tx on >/dev/null 2>&1
 	done
 	in_ns "$NS_LB" ip addr del $POOL4/32 dev eth0 2>/dev/null
+	in_ns "$NS_LB" ip addr del $POOL4B/32 dev eth0 2>/dev/null
 	in_ns "$NS_LB" ip -6 addr del $POOL6/128 dev eth0 2>/dev/null
 	# back to the suite's DR service, so no later scenario meets NAT reals
 	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1")"
@@ -162,4 +165,56 @@ s_fullnat4() {
 s_fullnat6() {
 	nat_up
 	nat_method fullnat $VIP6 $POOL6 "${REAL6[@]}"
+}
+
+# FULLNAT: a held connection goes on across a reload that puts a new address first in the pool
+# (its entry names its pool address by index: the address it has keeps its place), and new
+# connections after it work from either address.
+s_fullnat_pool_reload() {
+	local i line
+	nat_up
+	in_ns "$NS_LB" ip addr add $POOL4B/32 dev eth0 || fail "pool address $POOL4B on the director"
+	for i in 0 1 2; do
+		(nsenter --net=/run/netns/"${NS_R[$i]}" socat TCP-LISTEN:$NAT_ECHO_PORT,fork,reuseaddr \
+			SYSTEM:"echo real$((i + 1)); exec cat" >/dev/null 2>&1 &
+		 echo $! >"$E2E_DIR/nat-echo$i.pid")
+	done
+	fullnat_echo_config "$POOL4"
+	reload
+	coproc HELD { in_ns "$NS_CL" socat -t 3 -T 20 - TCP4:$VIP4:90 2>&1; }
+	echo one >&"${HELD[1]}"
+	read -rt 3 line <&"${HELD[0]}" || fail "the held connection got no greeting"
+	case $line in real[123]) ;; *) fail "the held connection's greeting: '$line'";; esac
+	read -rt 3 line <&"${HELD[0]}" && [ "$line" = one ] || fail "the held connection's first echo: '$line'"
+	fullnat_echo_config "$POOL4B, $POOL4"
+	reload
+	for i in two three; do
+		echo $i >&"${HELD[1]}"
+		read -rt 3 line <&"${HELD[0]}" && [ "$line" = $i ] ||
+			fail "after the pool grew, the held connection's echo of '$i': '$line'; director: $(nat_counters)"
+	done
+	echo "   a held fullnat connection from $POOL4 went on across a reload that put $POOL4B first in the pool"
+	for i in $(seq 12); do
+		line=$(in_ns "$NS_CL" socat -t 2 -T 3 - TCP4:$VIP4:90 </dev/null) || fail "new connection $i after the reload failed"
+		case $line in real[123]) ;; *) fail "new connection $i after the reload: '$line'";; esac
+	done
+	echo "   12 new connections after it answered"
+}
+
+# fullnat_echo_config POOL4S: the echo service (TCP VIP4:90 -> reals:NAT_ECHO_PORT, fullnat) with
+# the given IPv4 pool addresses (comma separated, in that order) and POOL6.
+fullnat_echo_config() {
+	local r
+	cat >"$CONF" <<EOF
+interfaces: [eth0]
+xdp_mode: native
+fullnat: { pool: [$1, "$POOL6"] }
+services:
+  - vip: "$VIP4"
+    port: 90
+    protocol: tcp
+    forward: fullnat
+    reals:
+EOF
+	for r in "${REAL4[@]}"; do echo "      - { address: \"$r\", port: $NAT_ECHO_PORT }"; done >>"$CONF"
 }

@@ -1244,6 +1244,7 @@ main() {
 	scenario "VS-NAT IPv6: curl and UDP to the reals' own ports, reals see the client" s_nat6
 	scenario "FULLNAT IPv4: reals without a route back see the pool address" s_fullnat4
 	scenario "FULLNAT IPv6: reals without a route back see the pool address" s_fullnat6
+	scenario "FULLNAT: a held connection goes on across a reload that adds a pool address" s_fullnat_pool_reload
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify
