@@ -2182,15 +2182,16 @@ pinned_world(const char *dir)
 	return skel;
 }
 
-/* A flow from 203.0.113.7:50123 to the TCP service, owned by 198.18.1.11, seen now. */
-static void add_flow(const char *dir)
+struct real_ref {
+	uint32_t id, gen;
+};
+
+/* The id and generation of the real at addr (any service) in the pinned maps. */
+static struct real_ref real_ref(const char *dir, const char *addr)
 {
-	struct xlvs_flow f = {
-		.sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
-	};
-	struct xlvs_conn conn = { 0 };
+	struct xlvs_addr a = A(addr);
+	struct real_ref ref = { XLVS_REAL_NONE, 0 };
 	struct xlvs_state st = { 0 };
-	struct xlvs_jiffies j;
 	struct xlvs_maps m;
 	size_t i, k;
 
@@ -2198,16 +2199,32 @@ static void add_flow(const char *dir)
 	cr_assert_eq(xlvs_state_read(&m, &st), 0);
 	for (i = 0; i < st.nr_services; i++)
 		for (k = 0; k < st.services[i].nr_reals; k++)
-			if (st.services[i].reals[k].real.addr[0] == A("198.18.1.11").be[0]) {
-				conn.real_id = st.services[i].reals[k].id;
-				conn.real_gen = st.services[i].reals[k].real.gen;
-			}
+			if (!memcmp(st.services[i].reals[k].real.addr, a.be, 16))
+				ref = (struct real_ref){ st.services[i].reals[k].id,
+							 st.services[i].reals[k].real.gen };
+	xlvs_state_free(&st);
+	xlvs_maps_close(&m);
+	cr_assert_neq(ref.id, XLVS_REAL_NONE, "no real %s", addr);
+	return ref;
+}
+
+/* A flow from 203.0.113.7:50123 to the TCP service, owned by 198.18.1.11, seen now. */
+static void add_flow(const char *dir)
+{
+	struct xlvs_flow f = {
+		.sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
+	};
+	struct real_ref r = real_ref(dir, "198.18.1.11");
+	struct xlvs_conn conn = { .real_id = r.id, .real_gen = r.gen };
+	struct xlvs_jiffies j;
+	struct xlvs_maps m;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
 	cr_assert_eq(xlvs_jiffies_read(&j), 0);
 	conn.last_seen = j.now;
 	f.src[0] = A("203.0.113.7").be[0];
 	f.dst[0] = A("198.18.0.10").be[0];
 	cr_assert_eq(bpf_map_update_elem(m.conns, &f, &conn, BPF_ANY), 0);
-	xlvs_state_free(&st);
 	xlvs_maps_close(&m);
 }
 
@@ -2635,10 +2652,6 @@ static const struct changed_row changed_rows[] = {
 	  "follows", "2001:db8:1::1" },
 };
 
-struct real_ref {
-	uint32_t id, gen;
-};
-
 #define PEER_ID 201
 
 /* WHO_PEER: a real 2001:db8:1::2 of the UDP service beside 2001:db8:1::1 (copied from it), generation 1. */
@@ -2656,28 +2669,6 @@ static struct real_ref put_peer(const char *dir, struct real_ref r6, uint32_t we
 	cr_assert_eq(bpf_map_update_elem(m.reals, &id, &real, BPF_ANY), 0);
 	xlvs_maps_close(&m);
 	return (struct real_ref){ id, 1 };
-}
-
-/* The id and generation of the real at addr (any service) in the pinned maps. */
-static struct real_ref real_ref(const char *dir, const char *addr)
-{
-	struct xlvs_addr a = A(addr);
-	struct real_ref ref = { XLVS_REAL_NONE, 0 };
-	struct xlvs_state st = { 0 };
-	struct xlvs_maps m;
-	size_t i, k;
-
-	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
-	cr_assert_eq(xlvs_state_read(&m, &st), 0);
-	for (i = 0; i < st.nr_services; i++)
-		for (k = 0; k < st.services[i].nr_reals; k++)
-			if (!memcmp(st.services[i].reals[k].real.addr, a.be, 16))
-				ref = (struct real_ref){ st.services[i].reals[k].id,
-							 st.services[i].reals[k].real.gen };
-	xlvs_state_free(&st);
-	xlvs_maps_close(&m);
-	cr_assert_neq(ref.id, XLVS_REAL_NONE, "no real %s", addr);
-	return ref;
 }
 
 /* s with every {key} of kv (n pairs of key, value) replaced, into out. */
