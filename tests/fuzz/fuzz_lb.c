@@ -75,11 +75,20 @@ static uint8_t opt2; /* of the input being run */
 #define NLAYOUTS     (FZ_RING_KINDS + 1)
 #define LIVE_JIFFIES (1u << 30) /* a live window ends this far ahead: longer than any fuzz run */
 
-enum ring_outcome { RO_FAST, RO_SLOW, RO_HIT, RO_PREV, RO_NEW, RING_OUTCOMES };
+enum ring_outcome {
+	RO_FAST,
+	RO_SLOW,
+	RO_HIT,
+	RO_PREV,
+	RO_NEW,
+	RING_OUTCOMES
+};
 
 static uint32_t std_slots, *std_ring; /* world_std's owners, slots 0 .. std_slots - 1 */
 static uint32_t until_live, until_passed;
 static int layout_now = -1; /* the layout the maglev services read; -1: world_std's rings, no ring state */
+static uint64_t ring_seen[FZ_RING_KINDS]
+			 [RING_OUTCOMES]; /* kind x outcome of forwarded packets, for the summary */
 
 /*
  * The BPF program is not instrumented, so libFuzzer's coverage sees only this
@@ -204,7 +213,8 @@ static void ring_init(void)
 				slot_of(l, s, i, &vals[W.ring_base[s] + i], &prevs[W.ring_base[s] + i]);
 		for (i = 0; i < std_slots; i++)
 			keys[i] = layout_base(l, 0) + i;
-		FZ_ASSERT(xlvs_ring_write(MAP_FD(&W, xlvs_ring), layout_base(l, 0), NULL, vals, std_slots) >= 0,
+		FZ_ASSERT(xlvs_ring_write(MAP_FD(&W, xlvs_ring), layout_base(l, 0), NULL, vals, std_slots) >=
+				  0,
 			  "ring layout %d", l);
 		n = std_slots;
 		FZ_ASSERT(!bpf_map_update_batch(MAP_FD(&W, xlvs_ring_prev), keys, prevs, &n, &opts) &&
@@ -257,6 +267,11 @@ static void summary(void)
 	for (i = 0; i < STD_SVC_MAX; i++)
 		fprintf(stderr, "summary: svc   %-24s %lu\n", std_svcs[i].name,
 			(unsigned long)s.svc[i].packets);
+	for (i = 0; i < FZ_RING_KINDS; i++)
+		fprintf(stderr, "summary: ring  kind %d: fast %lu slow %lu hit %lu prev %lu new %lu\n", i,
+			(unsigned long)ring_seen[i][RO_FAST], (unsigned long)ring_seen[i][RO_SLOW],
+			(unsigned long)ring_seen[i][RO_HIT], (unsigned long)ring_seen[i][RO_PREV],
+			(unsigned long)ring_seen[i][RO_NEW]);
 }
 
 /*
@@ -266,13 +281,13 @@ static void summary(void)
  */
 static void ring_seeds(const char *dir)
 {
-	static const char *const base[] = { "dr4-tcp-syn",	     "dr4-tcp-ack-with-payload",
-					    "dr4-udp",		     "frag-needed-about-dr4-flow",
-					    "dr6-tcp-syn",	     "gue6-udp",
-					    "ipip-tcp-syn",	     "port-unreachable-about-udp-flow" };
-	static const char *const layout[NLAYOUTS] = { "stable",	      "prev-live",	"prev-passed",
-						      "prev-none",    "prev-other-svc", "prev-stale-gen",
-						      "prev-self",    "empty",		"mixed" };
+	static const char *const base[] = { "dr4-tcp-syn",  "dr4-tcp-ack-with-payload",
+					    "dr4-udp",	    "frag-needed-about-dr4-flow",
+					    "dr6-tcp-syn",  "gue6-udp",
+					    "ipip-tcp-syn", "port-unreachable-about-udp-flow" };
+	static const char *const layout[NLAYOUTS] = { "stable",	   "prev-live",	     "prev-passed",
+						      "prev-none", "prev-other-svc", "prev-stale-gen",
+						      "prev-self", "empty",	     "mixed" };
 	static uint8_t buf[3 + FZ_FRAME_MAX];
 	char path[512];
 	size_t n, i, l;
@@ -281,10 +296,12 @@ static void ring_seeds(const char *dir)
 	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, base[i]);
 		fp = fopen(path, "rb");
-		FZ_ASSERT(fp, "%s: %s (make fuzz-seeds writes the fixture seeds first)", path, strerror(errno));
+		FZ_ASSERT(fp, "%s: %s (make fuzz-seeds writes the fixture seeds first)", path,
+			  strerror(errno));
 		n = fread(buf + 1, 1, sizeof(buf) - 1, fp);
 		fclose(fp);
-		FZ_ASSERT(n >= 2 + FZ_FRAME_MIN && !(buf[2] & FZ_LB2_RING), "%s: not a two-option-byte seed", path);
+		FZ_ASSERT(n >= 2 + FZ_FRAME_MIN && !(buf[2] & FZ_LB2_RING), "%s: not a two-option-byte seed",
+			  path);
 		buf[0] = buf[1] | FZ_LB_TWICE; /* options moved one byte down: the ring byte after them */
 		buf[1] = buf[2] | FZ_LB2_RING;
 		for (l = 0; l < NLAYOUTS; l++) {
@@ -541,6 +558,12 @@ static void check_too_big(const uint8_t *in, size_t in_len, const uint8_t *out, 
 
 #define DELTA(e) (b->ev[e] - a->ev[e])
 
+static void ring_outcome(enum fz_ring_kind kind, enum ring_outcome o)
+{
+	feature(FEAT_RING + kind * RING_OUTCOMES + o);
+	ring_seen[kind][o]++;
+}
+
 /* Takes a stable slot with no state (ring_lookup()): active, this service's, weight > 0, not nat. */
 static bool owner_usable(uint32_t owner, int svc)
 {
@@ -577,8 +600,8 @@ static bool check_ring(const struct oflow *f, int svc, int real, uint64_t nf, co
 {
 	uint64_t slow = DELTA(XLVS_EV_RING_STABLE_SLOW), hit = DELTA(XLVS_EV_RING_CHANGED_HIT);
 	uint64_t prev = DELTA(XLVS_EV_RING_PREV_OWNER), nw = DELTA(XLVS_EV_RING_NEW_OWNER);
-	uint64_t conn = DELTA(XLVS_EV_CONN_HIT) + DELTA(XLVS_EV_CONN_NEW) + DELTA(XLVS_EV_CONN_INSERT_FAILED) +
-			DELTA(XLVS_EV_SYN_GUARD);
+	uint64_t conn = DELTA(XLVS_EV_CONN_HIT) + DELTA(XLVS_EV_CONN_NEW) +
+			DELTA(XLVS_EV_CONN_INSERT_FAILED) + DELTA(XLVS_EV_SYN_GUARD);
 	uint32_t v, owner, idx;
 	struct xlvs_slot_prev pv;
 	struct xlvs_flow k;
@@ -590,8 +613,9 @@ static bool check_ring(const struct oflow *f, int svc, int real, uint64_t nf, co
 	owner = xlvs_slot_real(v);
 	if (!(v & XLVS_SLOT_CHANGED)) {
 		if (owner_usable(owner, svc)) {
-			feature(FEAT_RING + kind * RING_OUTCOMES + RO_FAST);
-			FZ_ASSERT(real == (int)owner, "ring: %s stable slot %u: forwarded to real %d, its owner is %u",
+			ring_outcome(kind, RO_FAST);
+			FZ_ASSERT(real == (int)owner,
+				  "ring: %s stable slot %u: forwarded to real %d, its owner is %u",
 				  std_svcs[svc].name, idx, real, owner);
 			FZ_ASSERT(!slow && !hit && !prev && !nw && !conn,
 				  "ring: %s stable slot %u, usable owner: ring or connection events moved "
@@ -601,42 +625,46 @@ static bool check_ring(const struct oflow *f, int svc, int real, uint64_t nf, co
 				  f->syn ? "a SYN" : "a packet that starts no flow");
 			return true;
 		}
-		feature(FEAT_RING + kind * RING_OUTCOMES + RO_SLOW);
+		ring_outcome(kind, RO_SLOW);
 		FZ_ASSERT(slow == 1 && !hit && !prev && !nw,
 			  "ring: %s stable slot %u, owner %u unusable: ring_owner_unusable %lu, others %lu",
-			  std_svcs[svc].name, idx, owner, (unsigned long)slow, (unsigned long)(hit + prev + nw));
+			  std_svcs[svc].name, idx, owner, (unsigned long)slow,
+			  (unsigned long)(hit + prev + nw));
 		return false;
 	}
 	FZ_ASSERT(!slow, "ring: changed slot counted ring_owner_unusable");
 	if (DELTA(XLVS_EV_CONN_HIT)) {
-		feature(FEAT_RING + kind * RING_OUTCOMES + RO_HIT);
-		FZ_ASSERT(hit == 1 && !prev && !nw, "ring: changed slot with an entry: hit %lu, prev %lu, new %lu",
-			  (unsigned long)hit, (unsigned long)prev, (unsigned long)nw);
+		ring_outcome(kind, RO_HIT);
+		FZ_ASSERT(hit == 1 && !prev && !nw,
+			  "ring: changed slot with an entry: hit %lu, prev %lu, new %lu", (unsigned long)hit,
+			  (unsigned long)prev, (unsigned long)nw);
 		return false;
 	}
 	FZ_ASSERT(!hit, "ring_changed_conn_hit without a connection hit");
 	if (prev_applies(f, svc, owner, &pv)) {
-		feature(FEAT_RING + kind * RING_OUTCOMES + RO_PREV);
+		ring_outcome(kind, RO_PREV);
 		FZ_ASSERT(prev == 1 && !nw,
 			  "ring: %s slot %u (kind %d): previous owner %u applies, ring_prev_owner %lu, "
 			  "ring_new_owner %lu",
 			  std_svcs[svc].name, idx, kind, pv.real_id, (unsigned long)prev, (unsigned long)nw);
-		FZ_ASSERT(real == (int)pv.real_id, "ring: forwarded to real %d, not the previous owner %u", real,
-			  pv.real_id);
-		FZ_ASSERT(nf == 0 && DELTA(XLVS_EV_CONN_NEW) + DELTA(XLVS_EV_CONN_INSERT_FAILED) == !f->icmp_err &&
+		FZ_ASSERT(real == (int)pv.real_id, "ring: forwarded to real %d, not the previous owner %u",
+			  real, pv.real_id);
+		FZ_ASSERT(nf == 0 &&
+				  DELTA(XLVS_EV_CONN_NEW) + DELTA(XLVS_EV_CONN_INSERT_FAILED) ==
+					  !f->icmp_err &&
 				  !DELTA(XLVS_EV_SYN_GUARD),
 			  "ring: the previous owner's flow: new_flows %lu, conn_new %lu (recorded once, "
 			  "not an ICMP error's, not a new flow)",
 			  (unsigned long)nf, (unsigned long)DELTA(XLVS_EV_CONN_NEW));
 		return true;
 	}
-	feature(FEAT_RING + kind * RING_OUTCOMES + RO_NEW);
+	ring_outcome(kind, RO_NEW);
 	FZ_ASSERT(nw == 1 && !prev,
 		  "ring: %s slot %u (kind %d): no previous owner applies, ring_new_owner %lu, "
 		  "ring_prev_owner %lu",
 		  std_svcs[svc].name, idx, kind, (unsigned long)nw, (unsigned long)prev);
-	FZ_ASSERT(real == (int)owner, "ring: new-owner rule: forwarded to real %d, the slot's owner is %u", real,
-		  owner);
+	FZ_ASSERT(real == (int)owner, "ring: new-owner rule: forwarded to real %d, the slot's owner is %u",
+		  real, owner);
 	return false;
 }
 
@@ -950,7 +978,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	opt2 = data[1];
 	len = size - hdr;
 	memcpy(in, data + hdr, len);
-	ring_set_layout(hdr == 3 ? (data[2] & FZ_LB_RING_MIXED ? FZ_RING_KINDS : data[2] & FZ_LB_RING_KIND) : -1);
+	ring_set_layout(hdr == 3 ? (data[2] & FZ_LB_RING_MIXED ? FZ_RING_KINDS : data[2] & FZ_LB_RING_KIND)
+				 : -1);
 	if (opt & FZ_LB_FIXUP) {
 		l2 = fz_l2(in, len, &et);
 		if (l2 && (et == 0x0800 || et == 0x86dd))

@@ -56,14 +56,14 @@ static inline uint8_t fz_lb_mtu_bits(uint16_t mtu)
 #define FZ_LB_RING_MIXED 0x08 /* slot i of a slice: kind i % FZ_RING_KINDS */
 
 enum fz_ring_kind {
-	FZ_RING_STABLE,	       /* the owner, not flagged; a live previous owner beside it (never consulted) */
-	FZ_RING_PREV_LIVE,     /* flagged; previous owner another real of the service, in its window */
-	FZ_RING_PREV_PASSED,   /* ... its window passed */
-	FZ_RING_PREV_NONE,     /* ... until 0: none */
+	FZ_RING_STABLE,	     /* the owner, not flagged; a live previous owner beside it (never consulted) */
+	FZ_RING_PREV_LIVE,   /* flagged; previous owner another real of the service, in its window */
+	FZ_RING_PREV_PASSED, /* ... its window passed */
+	FZ_RING_PREV_NONE,   /* ... until 0: none */
 	FZ_RING_PREV_OTHER_SVC, /* ... a real of another service, in its window */
 	FZ_RING_PREV_STALE_GEN, /* ... with a generation one above its real's (equal after FZ_LB2_GEN_BUMP) */
-	FZ_RING_PREV_SELF,     /* ... the owner itself */
-	FZ_RING_EMPTY,	       /* XLVS_REAL_NONE; a live previous owner */
+	FZ_RING_PREV_SELF,	/* ... the owner itself */
+	FZ_RING_EMPTY,		/* XLVS_REAL_NONE; a live previous owner */
 	FZ_RING_KINDS,
 };
 
