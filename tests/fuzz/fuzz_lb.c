@@ -630,9 +630,10 @@ static bool check_ring(const struct oflow *f, int svc, int real, uint64_t nf, co
 			  "ring: %s stable slot %u, owner %u unusable: ring_owner_unusable %lu, others %lu",
 			  std_svcs[svc].name, idx, owner, (unsigned long)slow,
 			  (unsigned long)(hit + prev + nw));
-		FZ_ASSERT(DELTA(XLVS_EV_CONN_HIT) || real == (int)owner,
-			  "ring: %s stable slot %u without an entry: scheduled to real %d, not the slot's owner %u",
-			  std_svcs[svc].name, idx, real, owner);
+		FZ_ASSERT(
+			DELTA(XLVS_EV_CONN_HIT) || real == (int)owner,
+			"ring: %s stable slot %u without an entry: scheduled to real %d, not the slot's owner %u",
+			std_svcs[svc].name, idx, real, owner);
 		return false;
 	}
 	FZ_ASSERT(!slow, "ring: changed slot counted ring_owner_unusable");
