@@ -5,7 +5,8 @@
  * packet parser used as the oracle, and the length/checksum repair that keeps
  * mutated frames deep enough to reach forwarding.
  *
- * An input is one option byte (the director: two) followed by an Ethernet frame.
+ * An input is one option byte (the director: two, three with FZ_LB2_RING) followed by an
+ * Ethernet frame.
  */
 #ifndef XLVS_FUZZ_PKT_H
 #define XLVS_FUZZ_PKT_H
