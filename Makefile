@@ -383,10 +383,11 @@ fuzz: $(FUZZ_BINS)
 		grep -E '^Done' $(FUZZ_DIR)/$$t.log | sed 's/^/           /'; \
 	done
 
-fuzz-seeds: $(TEST_BPF)
+fuzz-seeds: $(TEST_BPF) $(FUZZ_DIR)/fuzz-lb
 	$(Q)rm -rf tests/fuzz/corpus/lb tests/fuzz/corpus/decap
 	$(Q)mkdir -p tests/fuzz/corpus/lb tests/fuzz/corpus/decap
 	$(Q)XLVS_FUZZ_SEEDS=$(abspath tests/fuzz/corpus) $(TEST_BPF) --jobs 2 --filter 'fixtures/*' >/dev/null
+	$(Q)XLVS_FUZZ_RING_SEEDS=tests/fuzz/corpus/lb $(FUZZ_DIR)/fuzz-lb # ring-state seeds from some of them
 
 # Userspace C, formatted by .clang-format (kernel-like); `make test` runs the check first.
 # bpf/ and include/ are not: clang-format 14 folds their X-macro tables and aligned #defines

@@ -338,20 +338,6 @@ static struct pkt_spec packet(const struct persist_row *row, const struct step *
 				  .seq = 0x0c000001u };
 }
 
-/* The real (index) a forwarded frame went to, by its destination MAC; -1: dropped or another. */
-static int real_of_frame(int verdict, const uint8_t *out)
-{
-	uint8_t mac[6];
-	int i;
-
-	for (i = 0; verdict == XDP_TX && i < NREALS; i++) {
-		real_mac(REAL0 + (uint32_t)i, mac);
-		if (!memcmp(out, mac, 6))
-			return i;
-	}
-	return -1;
-}
-
 static uint32_t now_jiffies(void)
 {
 	struct xlvs_jiffies j;
@@ -436,7 +422,7 @@ static void run_packet(const struct persist_row *row, const struct step *st, int
 	uint8_t in[PKT_MAX], out[PKT_MAX];
 	struct pkt_spec s = packet(row, st);
 	size_t len = pkt_build(&s, in), out_len;
-	int got = real_of_frame(world_run(&w, in, len, out, &out_len), out);
+	int got = world_frame_real(world_run(&w, in, len, out, &out_len), out, REAL0, NREALS);
 
 	cr_expect_eq(got, st->real, "%s: step %d (%s:%u -> %u): real %c, want %c", row->name, i, st->src,
 		     st->sport, st->dport, got < 0 ? '-' : 'A' + got, 'A' + st->real);

@@ -212,17 +212,13 @@ static const struct ring_row rows[] = {
 static struct world w;
 static uint32_t base, hz;
 
-static void setup(void)
+/* The world with the rows' slice at ring_base, the ring ending with it. */
+static void open_world(uint32_t ring_base)
 {
-	struct world_opts o = { 0 };
+	struct world_opts o = { .ring_slots = ring_base + TABLE };
 	struct xlvs_config cfg;
-	uint32_t slots = 0;
-	int i;
 
-	for (i = 0; i < STD_SVC_MAX; i++)
-		slots += std_svcs[i].ring_size;
-	base = slots;
-	o.ring_slots = base + TABLE;
+	base = ring_base;
 	cr_assert_eq(xlvs_hz(&hz), 0, "cannot tell the kernel's HZ");
 	world_open(&w, &o);
 	world_std(&w);
@@ -230,6 +226,11 @@ static void setup(void)
 	cfg.hz = hz;
 	memcpy(cfg.timeout, xlvs_timeout_defaults, sizeof(cfg.timeout)); /* planted entries stay unexpired */
 	world_set_config(&w, &cfg);
+}
+
+static void setup(void)
+{
+	open_world(world_std_slots());
 }
 
 static void teardown(void)
@@ -417,20 +418,6 @@ static size_t build_packet(const struct ring_row *row, uint8_t *buf)
 	return pkt_build(&icmp, buf);
 }
 
-/* The real (letter) a forwarded frame went to, by its destination MAC; NO: not forwarded to one. */
-static int real_of_frame(int verdict, const uint8_t *out)
-{
-	uint8_t mac[6];
-	int i;
-
-	for (i = 0; verdict == XDP_TX && i < NREALS; i++) {
-		real_mac(REAL0 + (uint32_t)i, mac);
-		if (!memcmp(out, mac, 6))
-			return A + i;
-	}
-	return NO;
-}
-
 static char name_of(int letter)
 {
 	return letter == NO ? '-' : (char)('A' + letter - A);
@@ -517,7 +504,8 @@ static void run_row(const struct ring_row *row)
 		trip_guard();
 	in_len = build_packet(row, in);
 	verdict = world_run(&w, in, in_len, out, &out_len);
-	got = real_of_frame(verdict, out);
+	got = world_frame_real(verdict, out, REAL0, NREALS);
+	got = got < 0 ? NO : A + got; /* the letter */
 	cr_expect_eq(got, row->to, "%s: reached %c, want %c (verdict %d)", row->name, name_of(got),
 		     name_of(row->to), verdict);
 	check_drops(row, verdict);
@@ -550,4 +538,35 @@ ParameterizedTest(size_t *i, ring, table)
 {
 	cr_log_info("row %zu: %s", *i, rows[*i].name);
 	run_row(&rows[*i]);
+}
+
+/*
+ * xlvs_ring_prev is sized as xlvs_ring (the loader's rule, loader/dataplane/
+ * attach.c size_ring_prev(); world_open() follows it): a slice past the
+ * maps' built-in size has previous owners too.
+ */
+Test(ring, previous_owner_honoured_past_the_default_ring_size)
+{
+	static const struct ring_row row = { "past the default size: ACK to the previous owner, recorded",
+					     V4,
+					     .pkt = PK_ACK,
+					     CHANGED(B),
+					     PREV(A),
+					     .to = A,
+					     .ev = EV_PREV,
+					     .after = A };
+
+	world_close(&w);
+	open_world(XLVS_RING_SLOTS_DEFAULT);
+	run_row(&row);
+}
+
+Test(ring, world_sizes_ring_prev_as_ring)
+{
+	uint32_t ring = bpf_map__max_entries(w.skel->maps.xlvs_ring);
+	uint32_t prev = bpf_map__max_entries(w.skel->maps.xlvs_ring_prev);
+
+	cr_expect_eq(ring, base + TABLE, "xlvs_ring has %u slots, want %u", ring, base + TABLE);
+	cr_expect_eq(prev, ring, "xlvs_ring_prev has %u entries, xlvs_ring %u: they must be alike", prev,
+		     ring);
 }

@@ -216,10 +216,20 @@ int std_svc_of_real(uint32_t real_id)
 	return (int)(real_id / STD_REALS_MAX);
 }
 
+uint32_t world_std_slots(void)
+{
+	uint32_t slots = 0;
+	int i;
+
+	for (i = 0; i < STD_SVC_MAX; i++)
+		slots += std_svcs[i].ring_size;
+	return slots;
+}
+
 void world_open(struct world *w, const struct world_opts *o)
 {
 	struct bpf_map *m;
-	uint32_t slots = 0;
+	uint32_t slots = 0, ring;
 	int i;
 
 	memset(w, 0, sizeof(*w));
@@ -227,13 +237,16 @@ void world_open(struct world *w, const struct world_opts *o)
 		w->ring_base[i] = slots;
 		slots += std_svcs[i].ring_size;
 	}
+	ring = o && o->ring_slots ? o->ring_slots : slots;
 	w->skel = xlvs_lb_bpf__open();
 	CHECK(w->skel, "open xlvs_lb skeleton");
 	/* Tests never pin: each test process owns private maps. */
 	bpf_object__for_each_map (m, w->skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(w->skel->maps.xlvs_conns, o && o->conn_entries ? o->conn_entries : 4096);
-	bpf_map__set_max_entries(w->skel->maps.xlvs_ring, o && o->ring_slots ? o->ring_slots : slots);
+	/* Both alike, as the loader sizes them (loader/dataplane/attach.c size_ring_prev()). */
+	bpf_map__set_max_entries(w->skel->maps.xlvs_ring, ring);
+	bpf_map__set_max_entries(w->skel->maps.xlvs_ring_prev, ring);
 	if (o && o->conns_no_lru) {
 		bpf_map__set_type(w->skel->maps.xlvs_conns, BPF_MAP_TYPE_HASH);
 		bpf_map__set_map_flags(w->skel->maps.xlvs_conns, 0); /* no BPF_F_NO_COMMON_LRU */
@@ -329,22 +342,32 @@ void world_vip_filter_add(struct world *w, uint8_t family, const uint32_t *addr)
 	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_vip_filter), &word, &val, 0) == 0, "%s", strerror(errno));
 }
 
-static void put_service(struct world *w, int svc)
+void world_std_entry(const struct world *w, int svc, struct xlvs_svc_key *k, struct xlvs_service *v)
 {
 	const struct svc_def *d = &std_svcs[svc];
-	struct xlvs_svc_key k = { .port = htons(d->port), .proto = d->proto, .family = family_of(d->vip) };
-	struct xlvs_service v = {
+
+	*k = (struct xlvs_svc_key){ .port = htons(d->port), .proto = d->proto, .family = family_of(d->vip) };
+	parse_addr(k->family, d->vip, k->addr);
+	*v = (struct xlvs_service){
 		.id = (uint32_t)svc,
 		.ring_base = w->ring_base[svc],
 		.ring_size = d->ring_size,
 		.flags = d->flags,
 		.sched = d->sched,
 	};
-	struct xlvs_vip_key vk = { .family = k.family };
+}
+
+static void put_service(struct world *w, int svc)
+{
+	const struct svc_def *d = &std_svcs[svc];
+	struct xlvs_svc_key k;
+	struct xlvs_service v;
+	struct xlvs_vip_key vk = { 0 };
 	struct xlvs_vip vip = { 0 };
 	int vfd = MAP_FD(w, xlvs_vips);
 
-	parse_addr(k.family, d->vip, k.addr);
+	world_std_entry(w, svc, &k, &v);
+	vk.family = k.family;
 	memcpy(vk.addr, k.addr, 16);
 	bpf_map_lookup_elem(vfd, &vk, &vip); /* absent: stays zero */
 	vip.nr_services++;
@@ -500,6 +523,19 @@ uint32_t world_ring_pick(struct world *w, int svc, const struct xlvs_flow *f)
 
 	CHECK(bpf_map_lookup_elem(MAP_FD(w, xlvs_ring), &slot, &id) == 0, "%s", strerror(errno));
 	return id;
+}
+
+int world_frame_real(int verdict, const uint8_t *out, uint32_t first_id, int n)
+{
+	uint8_t mac[6];
+	int i;
+
+	for (i = 0; verdict == XDP_TX && i < n; i++) {
+		real_mac(first_id + (uint32_t)i, mac);
+		if (!memcmp(out, mac, 6))
+			return i;
+	}
+	return -1;
 }
 
 /* ---- for scenario tests (test_scenarios.c) ---- */

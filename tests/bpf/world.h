@@ -88,6 +88,8 @@ struct world_opts {
 };
 
 void world_open(struct world *w, const struct world_opts *o);
+/* The ring slots std_svcs take (from slot 0); a test's own slices go after them. */
+uint32_t world_std_slots(void);
 void world_close(struct world *w);
 /* Install std_svcs, their reals, rings, VIPs and the standard config. */
 void world_std(struct world *w);
@@ -110,6 +112,9 @@ void world_set_config(struct world *w, const struct xlvs_config *cfg);
 /* Writes a service entry as xlvsd does: with svc_gen moved on. */
 void world_service_put(struct world *w, const struct xlvs_svc_key *k, const struct xlvs_service *v);
 
+/* A standard service's key and entry as world_std writes them (ring slice at w->ring_base[svc]). */
+void world_std_entry(const struct world *w, int svc, struct xlvs_svc_key *k, struct xlvs_service *v);
+
 /* BPF_PROG_RUN once; returns the XDP verdict, fills out/out_len. */
 int world_run(struct world *w, const void *in, size_t len, void *out, size_t *out_len);
 
@@ -119,6 +124,9 @@ uint64_t world_drops_total(struct world *w);
 struct xlvs_counters world_svc_stats(struct world *w, uint32_t id);
 struct xlvs_counters world_real_stats(struct world *w, uint32_t id);
 uint32_t world_conn_count(struct world *w);
+/* Which of the n reals first_id, first_id + 1, ... a frame went to (0 .. n - 1), by its
+ * destination MAC (real_mac()); -1: not XDP_TX, or to none of them. */
+int world_frame_real(int verdict, const uint8_t *out, uint32_t first_id, int n);
 
 /* The flow key a spec produces (client -> VIP), and the real Maglev gives it. */
 void spec_flow(const struct pkt_spec *s, struct xlvs_flow *f);

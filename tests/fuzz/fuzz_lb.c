@@ -16,8 +16,16 @@
  *             source, destination = real, GUE ports and lengths, IPv6 GUE UDP
  *             checksum valid whenever the input's checksums were, the inner
  *             datagram byte-identical; echo replies and too-big messages:
- *             lengths, addresses, checksums recomputed in full.
- * Input: option bytes (FZ_LB_*, FZ_LB2_*, tests/fuzz/fuzz_pkt.h), then the frame.
+ *             lengths, addresses, checksums recomputed in full; a new or hit
+ *             connection entry names the real the packet went to, at the
+ *             generation it has now;
+ *   ring      (FZ_LB2_RING, bpf/ring.h) the outcome the flow's slot and the
+ *             reals predict: a stable slot's usable owner with no lookup, an
+ *             entry on a changed slot, else its previous owner when that
+ *             applies, else the owner; each with its one ring event and its
+ *             new-flow count; no ring event for a service not in ring state.
+ * Input: option bytes (FZ_LB_*, FZ_LB2_*, with FZ_LB2_RING a ring byte:
+ * tests/fuzz/fuzz_pkt.h), then the frame.
  * Without a resolved next hop (FZ_LB2_NO_NH) the MACs come from bpf_fib_lookup
  * or the gateway fallback; the fallback is checked, a FIB answer only counted.
  */
@@ -30,9 +38,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xlvs/hash.h>
 #include "fuzz_pkt.h"
+#include "maglev.h"
 #include "world.h"
 #include "xlvs_lb.skel.h"
+#include "xlvsmaps.h"
 
 #define NREALS (STD_SVC_MAX * STD_REALS_MAX)
 
@@ -56,6 +67,30 @@ static const uint8_t gw_mac[6] = { 0x02, 0x99, 0, 0, 0, 0x01 };
 static uint8_t opt2; /* of the input being run */
 
 /*
+ * Ring state (FZ_LB2_RING): one ring region per layout after world_std's
+ * rings (layout k < FZ_RING_KINDS: every slot of kind k; FZ_RING_KINDS: the
+ * mixed one), written once; an input switches the maglev services to a
+ * layout's slices (flagged XLVS_SVC_F_RING_STATE) or back to world_std's.
+ */
+#define NLAYOUTS     (FZ_RING_KINDS + 1)
+#define LIVE_JIFFIES (1u << 30) /* a live window ends this far ahead: longer than any fuzz run */
+
+enum ring_outcome {
+	RO_FAST,
+	RO_SLOW,
+	RO_HIT,
+	RO_PREV,
+	RO_NEW,
+	RING_OUTCOMES
+};
+
+static uint32_t std_slots, *std_ring; /* world_std's owners, slots 0 .. std_slots - 1 */
+static uint32_t until_live, until_passed;
+static int layout_now = -1; /* the layout the maglev services read; -1: world_std's rings, no ring state */
+static uint64_t ring_seen[FZ_RING_KINDS]
+			 [RING_OUTCOMES]; /* kind x outcome of forwarded packets, for the summary */
+
+/*
  * The BPF program is not instrumented, so libFuzzer's coverage sees only this
  * harness. Its outcome is fed back as extra features: verdict, each drop reason
  * and event moved, the service and real counted, and the event set as a whole.
@@ -66,7 +101,8 @@ static uint8_t opt2; /* of the input being run */
 #define FEAT_SVC     (FEAT_EVENT + XLVS_EV_MAX)
 #define FEAT_REAL    (FEAT_SVC + STD_SVC_MAX)
 #define FEAT_EVSET   (FEAT_REAL + NREALS)
-#define FEAT_MAX     (FEAT_EVSET + 512)
+#define FEAT_RING    (FEAT_EVSET + 512) /* a ring service's slot kind x outcome (enum ring_outcome) */
+#define FEAT_MAX     (FEAT_RING + FZ_RING_KINDS * RING_OUTCOMES)
 __attribute__((used, section("__libfuzzer_extra_counters"))) static uint8_t features[FEAT_MAX];
 
 static void feature(unsigned int i)
@@ -107,6 +143,116 @@ static void snapshot(struct snap *s)
 	batch_sum(MAP_FD(&W, xlvs_real_stats), NREALS, sizeof(struct xlvs_counters), s->real);
 }
 
+static bool ring_svc(int s)
+{
+	return std_svcs[s].sched == XLVS_SCHED_MAGLEV;
+}
+
+static uint32_t layout_base(int layout, int s)
+{
+	return (uint32_t)(layout + 1) * std_slots + W.ring_base[s];
+}
+
+static uint32_t reals_of(int s)
+{
+	uint32_t n = 0;
+
+	while (n < STD_REALS_MAX && std_svcs[s].reals[n].addr)
+		n++;
+	return n;
+}
+
+static bool fwd_is_nat(uint8_t fwd)
+{
+	return fwd == XLVS_FWD_NAT || fwd == XLVS_FWD_FULLNAT;
+}
+
+/* Slot idx of service s's slice in a layout: its xlvs_ring value and xlvs_ring_prev entry. */
+static enum fz_ring_kind slot_of(int layout, int s, uint32_t idx, uint32_t *val, struct xlvs_slot_prev *prev)
+{
+	enum fz_ring_kind k = layout < FZ_RING_KINDS ? (enum fz_ring_kind)layout : idx % FZ_RING_KINDS;
+	uint32_t owner = std_ring[W.ring_base[s] + idx], first = std_real_id(s, 0);
+	uint32_t other = owner == XLVS_REAL_NONE ? first : first + (owner - first + 1) % reals_of(s);
+
+	*val = k == FZ_RING_STABLE ? owner : k == FZ_RING_EMPTY ? XLVS_REAL_NONE : owner | XLVS_SLOT_CHANGED;
+	*prev = (struct xlvs_slot_prev){ .real_id = other, .until = until_live };
+	if (k == FZ_RING_PREV_PASSED)
+		prev->until = until_passed;
+	else if (k == FZ_RING_PREV_NONE)
+		prev->until = 0;
+	else if (k == FZ_RING_PREV_OTHER_SVC)
+		prev->real_id = std_real_id((s + 1) % STD_SVC_MAX, 0);
+	else if (k == FZ_RING_PREV_SELF)
+		prev->real_id = owner;
+	if (prev->real_id < NREALS)
+		prev->real_gen = reals[prev->real_id].gen + (k == FZ_RING_PREV_STALE_GEN);
+	return k;
+}
+
+/* Every layout's region of xlvs_ring and xlvs_ring_prev, once. */
+static void ring_init(void)
+{
+	uint32_t *vals = calloc(std_slots, sizeof(*vals)), *keys = calloc(std_slots, sizeof(*keys)), i, n;
+	struct xlvs_slot_prev *prevs = calloc(std_slots, sizeof(*prevs));
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct xlvs_jiffies j;
+	int l, s;
+
+	std_ring = calloc(std_slots, sizeof(*std_ring));
+	FZ_ASSERT(vals && keys && prevs && std_ring, "out of memory");
+	for (i = 0; i < std_slots; i++)
+		FZ_ASSERT(!bpf_map_lookup_elem(MAP_FD(&W, xlvs_ring), &i, &std_ring[i]), "ring slot %u", i);
+	FZ_ASSERT(!xlvs_jiffies_read(&j), "cannot read jiffies");
+	until_live = (j.now + LIVE_JIFFIES) | 1; /* never 0: that is "none" */
+	until_passed = j.now - 1 ? j.now - 1 : (uint32_t)-1;
+	for (l = 0; l < NLAYOUTS; l++) {
+		memcpy(vals, std_ring, std_slots * sizeof(*vals));
+		memset(prevs, 0, std_slots * sizeof(*prevs));
+		for (s = 0; s < STD_SVC_MAX; s++)
+			for (i = 0; ring_svc(s) && i < std_svcs[s].ring_size; i++)
+				slot_of(l, s, i, &vals[W.ring_base[s] + i], &prevs[W.ring_base[s] + i]);
+		for (i = 0; i < std_slots; i++)
+			keys[i] = layout_base(l, 0) + i;
+		FZ_ASSERT(xlvs_ring_write(MAP_FD(&W, xlvs_ring), layout_base(l, 0), NULL, vals, std_slots) >=
+				  0,
+			  "ring layout %d", l);
+		n = std_slots;
+		FZ_ASSERT(!bpf_map_update_batch(MAP_FD(&W, xlvs_ring_prev), keys, prevs, &n, &opts) &&
+				  n == std_slots,
+			  "xlvs_ring_prev layout %d: %s", l, strerror(errno));
+	}
+	free(vals);
+	free(keys);
+	free(prevs);
+}
+
+/* The maglev services on a layout's slices, flagged (layout -1: as world_std wrote them); one syscall. */
+static void ring_set_layout(int layout)
+{
+	static struct xlvs_svc_key keys[STD_SVC_MAX];
+	static struct xlvs_service vals[STD_SVC_MAX];
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t n = 0, want;
+	int s;
+
+	if (layout == layout_now)
+		return;
+	for (s = 0; s < STD_SVC_MAX; s++) {
+		if (!ring_svc(s))
+			continue;
+		world_std_entry(&W, s, &keys[n], &vals[n]);
+		if (layout >= 0) {
+			vals[n].ring_base = layout_base(layout, s);
+			vals[n].flags |= XLVS_SVC_F_RING_STATE;
+		}
+		n++;
+	}
+	want = n;
+	FZ_ASSERT(!bpf_map_update_batch(MAP_FD(&W, xlvs_services), keys, vals, &n, &opts) && n == want,
+		  "update_batch services: %s", strerror(errno));
+	layout_now = layout; /* the caller's world_set_config() moves svc_gen on: no stale cached copy */
+}
+
 /* XLVS_FUZZ_SUMMARY=1: at exit, every drop reason and event the run reached (for docs/reliability.md). */
 static void summary(void)
 {
@@ -121,21 +267,73 @@ static void summary(void)
 	for (i = 0; i < STD_SVC_MAX; i++)
 		fprintf(stderr, "summary: svc   %-24s %lu\n", std_svcs[i].name,
 			(unsigned long)s.svc[i].packets);
+	for (i = 0; i < FZ_RING_KINDS; i++)
+		fprintf(stderr, "summary: ring  kind %d: fast %lu slow %lu hit %lu prev %lu new %lu\n", i,
+			(unsigned long)ring_seen[i][RO_FAST], (unsigned long)ring_seen[i][RO_SLOW],
+			(unsigned long)ring_seen[i][RO_HIT], (unsigned long)ring_seen[i][RO_PREV],
+			(unsigned long)ring_seen[i][RO_NEW]);
+}
+
+/*
+ * XLVS_FUZZ_RING_SEEDS=DIR (make fuzz-seeds, after the fixture table wrote
+ * DIR): ring-state seeds from a few of its flows, one per layout, each run
+ * twice (the second run meets the first's entry, if any); then exit.
+ */
+static void ring_seeds(const char *dir)
+{
+	static const char *const base[] = { "dr4-tcp-syn",  "dr4-tcp-ack-with-payload",
+					    "dr4-udp",	    "frag-needed-about-dr4-flow",
+					    "dr6-tcp-syn",  "gue6-udp",
+					    "ipip-tcp-syn", "port-unreachable-about-udp-flow" };
+	static const char *const layout[NLAYOUTS] = { "stable",	   "prev-live",	     "prev-passed",
+						      "prev-none", "prev-other-svc", "prev-stale-gen",
+						      "prev-self", "empty",	     "mixed" };
+	static uint8_t buf[3 + FZ_FRAME_MAX];
+	char path[512];
+	size_t n, i, l;
+	FILE *fp;
+
+	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, base[i]);
+		fp = fopen(path, "rb");
+		FZ_ASSERT(fp, "%s: %s (make fuzz-seeds writes the fixture seeds first)", path,
+			  strerror(errno));
+		n = fread(buf + 1, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		FZ_ASSERT(n >= 2 + FZ_FRAME_MIN && !(buf[2] & FZ_LB2_RING), "%s: not a two-option-byte seed",
+			  path);
+		buf[0] = buf[1] | FZ_LB_TWICE; /* options moved one byte down: the ring byte after them */
+		buf[1] = buf[2] | FZ_LB2_RING;
+		for (l = 0; l < NLAYOUTS; l++) {
+			buf[2] = l < FZ_RING_KINDS ? (uint8_t)l : FZ_LB_RING_MIXED;
+			snprintf(path, sizeof(path), "%s/ring-%s-%s", dir, layout[l], base[i]);
+			fp = fopen(path, "wb");
+			FZ_ASSERT(fp && fwrite(buf, 1, n + 1, fp) == n + 1 && !fclose(fp), "%s: %s", path,
+				  strerror(errno));
+		}
+	}
+	exit(0);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	struct world_opts o = { 0 };
 	int s, i;
 
+	if (getenv("XLVS_FUZZ_RING_SEEDS"))
+		ring_seeds(getenv("XLVS_FUZZ_RING_SEEDS"));
 	if (getenv("XLVS_FUZZ_SUMMARY"))
 		atexit(summary);
 
 	ncpus = libbpf_num_possible_cpus();
-	world_open(&W, NULL);
+	std_slots = world_std_slots();
+	o.ring_slots = std_slots * (NLAYOUTS + 1);
+	world_open(&W, &o);
 	world_std(&W);
 	world_get_config(&W, &std_cfg);
 	for (i = 0; i < NREALS; i++)
 		world_get_real(&W, (uint32_t)i, &reals[i]);
+	ring_init();
 	for (s = 0; s < STD_SVC_MAX; s++) {
 		svcs[s].family = strchr(std_svcs[s].vip, ':') ? 6 : 4;
 		svcs[s].proto = std_svcs[s].proto;
@@ -158,9 +356,10 @@ static void clear_conns(void)
 struct oflow {
 	bool icmp_err, echo;
 	bool misaddressed; /* ICMP error not sent to the quoted packet's source (RFC 792, RFC 4443 3) */
+	bool syn;	   /* starts a TCP connection: SYN without ACK (not an ICMP error) */
 	uint8_t family, proto;
-	const uint8_t *dst;
-	uint16_t dport;
+	const uint8_t *src, *dst;
+	uint16_t sport, dport;
 };
 
 static bool icmp_error_type(uint8_t family, uint8_t t)
@@ -175,6 +374,7 @@ static void oracle_flow(const uint8_t *in, const struct fz_ip *ip, struct oflow 
 	memset(f, 0, sizeof(*f));
 	f->family = ip->family;
 	f->proto = ip->proto;
+	f->src = h + (ip->family == 4 ? 12 : 8);
 	f->dst = h + (ip->family == 4 ? 16 : 24);
 	if ((ip->proto == IPPROTO_ICMP && ip->family == 4) ||
 	    (ip->proto == IPPROTO_ICMPV6 && ip->family == 6)) {
@@ -186,18 +386,40 @@ static void oracle_flow(const uint8_t *in, const struct fz_ip *ip, struct oflow 
 		f->icmp_err = true;
 		f->misaddressed = memcmp(f->dst, q + (ip->family == 4 ? 12 : 8), ip->family == 4 ? 4 : 16);
 		if (ip->family == 4) {
-			f->dst = q + 12; /* the quoted packet's source */
+			f->src = q + 16; /* the quoted packet reversed */
+			f->dst = q + 12;
 			f->proto = q[9];
+			f->sport = fz_get16(q + (q[0] & 0xf) * 4 + 2);
 			f->dport = fz_get16(q + (q[0] & 0xf) * 4);
 		} else {
+			f->src = q + 24;
 			f->dst = q + 8;
 			f->proto = q[6];
+			f->sport = fz_get16(q + 42);
 			f->dport = fz_get16(q + 40);
 		}
 		return;
 	}
-	if (ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP)
+	if (ip->proto == IPPROTO_TCP || ip->proto == IPPROTO_UDP) {
+		f->sport = fz_get16(l4);
 		f->dport = fz_get16(l4 + 2);
+	}
+	if (ip->proto == IPPROTO_TCP && ip->len >= ip->hlen + 14)
+		f->syn = (l4[13] & 0x12) == 0x02;
+}
+
+/* The connection-table key of the oracle's flow (struct xlvs_flow, abi.h). */
+static void oracle_key(const struct oflow *f, struct xlvs_flow *k)
+{
+	size_t alen = f->family == 4 ? 4 : 16;
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->src, f->src, alen);
+	memcpy(k->dst, f->dst, alen);
+	k->sport = htons(f->sport);
+	k->dport = htons(f->dport);
+	k->proto = f->proto;
+	k->family = f->family;
 }
 
 /*
@@ -334,11 +556,145 @@ static void check_too_big(const uint8_t *in, size_t in_len, const uint8_t *out, 
 			  "packet-too-big addresses/type");
 }
 
+#define DELTA(e) (b->ev[e] - a->ev[e])
+
+static void ring_outcome(enum fz_ring_kind kind, enum ring_outcome o)
+{
+	feature(FEAT_RING + kind * RING_OUTCOMES + o);
+	ring_seen[kind][o]++;
+}
+
+/* Takes a stable slot with no state (ring_lookup()): active, this service's, weight > 0, not nat. */
+static bool owner_usable(uint32_t owner, int svc)
+{
+	struct xlvs_real r;
+
+	if (owner >= NREALS)
+		return false;
+	world_get_real(&W, owner, &r);
+	return (r.flags & XLVS_REAL_F_ACTIVE) && r.svc_id == (uint32_t)svc && r.weight && !fwd_is_nat(r.fwd);
+}
+
+/* Whether a packet without an entry goes to the slot's previous owner (ring.h's rules, from the maps' reals). */
+static bool prev_applies(const struct oflow *f, int svc, uint32_t owner, const struct xlvs_slot_prev *pv)
+{
+	struct xlvs_real r;
+
+	if (pv->until != until_live || pv->real_id == owner || pv->real_id >= NREALS)
+		return false; /* until 0 (none) or until_passed: no previous owner */
+	world_get_real(&W, pv->real_id, &r);
+	if (!(r.flags & XLVS_REAL_F_ACTIVE) || r.gen != pv->real_gen || r.svc_id != (uint32_t)svc ||
+	    fwd_is_nat(r.fwd))
+		return false;
+	return f->proto == IPPROTO_TCP ? !f->syn : r.weight != 0;
+}
+
+/*
+ * A forwarded packet of a service in ring state: the outcome its slot (in
+ * the layout the input chose) and the reals as the map holds them predict.
+ * true: it took no table path (a stable slot's owner, or the previous owner),
+ * so the table's counting rules do not apply to it.
+ */
+static bool check_ring(const struct oflow *f, int svc, int real, uint64_t nf, const struct snap *a,
+		       const struct snap *b)
+{
+	uint64_t slow = DELTA(XLVS_EV_RING_STABLE_SLOW), hit = DELTA(XLVS_EV_RING_CHANGED_HIT);
+	uint64_t prev = DELTA(XLVS_EV_RING_PREV_OWNER), nw = DELTA(XLVS_EV_RING_NEW_OWNER);
+	uint64_t conn = DELTA(XLVS_EV_CONN_HIT) + DELTA(XLVS_EV_CONN_NEW) +
+			DELTA(XLVS_EV_CONN_INSERT_FAILED) + DELTA(XLVS_EV_SYN_GUARD);
+	uint32_t v, owner, idx;
+	struct xlvs_slot_prev pv;
+	struct xlvs_flow k;
+	enum fz_ring_kind kind;
+
+	oracle_key(f, &k);
+	idx = xlvs_flow_hash(&k) % std_svcs[svc].ring_size; /* maglev: the flow hash's slot */
+	kind = slot_of(layout_now, svc, idx, &v, &pv);
+	owner = xlvs_slot_real(v);
+	if (!(v & XLVS_SLOT_CHANGED)) {
+		if (owner_usable(owner, svc)) {
+			ring_outcome(kind, RO_FAST);
+			FZ_ASSERT(real == (int)owner,
+				  "ring: %s stable slot %u: forwarded to real %d, its owner is %u",
+				  std_svcs[svc].name, idx, real, owner);
+			FZ_ASSERT(!slow && !hit && !prev && !nw && !conn,
+				  "ring: %s stable slot %u, usable owner: ring or connection events moved "
+				  "(no lookup, no entry expected)",
+				  std_svcs[svc].name, idx);
+			FZ_ASSERT(nf == f->syn, "ring: stable slot: new_flows %lu for %s", (unsigned long)nf,
+				  f->syn ? "a SYN" : "a packet that starts no flow");
+			return true;
+		}
+		ring_outcome(kind, RO_SLOW);
+		FZ_ASSERT(slow == 1 && !hit && !prev && !nw,
+			  "ring: %s stable slot %u, owner %u unusable: ring_owner_unusable %lu, others %lu",
+			  std_svcs[svc].name, idx, owner, (unsigned long)slow,
+			  (unsigned long)(hit + prev + nw));
+		FZ_ASSERT(
+			DELTA(XLVS_EV_CONN_HIT) || real == (int)owner,
+			"ring: %s stable slot %u without an entry: scheduled to real %d, not the slot's owner %u",
+			std_svcs[svc].name, idx, real, owner);
+		return false;
+	}
+	FZ_ASSERT(!slow, "ring: changed slot counted ring_owner_unusable");
+	if (DELTA(XLVS_EV_CONN_HIT)) {
+		ring_outcome(kind, RO_HIT);
+		FZ_ASSERT(hit == 1 && !prev && !nw,
+			  "ring: changed slot with an entry: hit %lu, prev %lu, new %lu", (unsigned long)hit,
+			  (unsigned long)prev, (unsigned long)nw);
+		return false;
+	}
+	FZ_ASSERT(!hit, "ring_changed_conn_hit without a connection hit");
+	if (prev_applies(f, svc, owner, &pv)) {
+		ring_outcome(kind, RO_PREV);
+		FZ_ASSERT(prev == 1 && !nw,
+			  "ring: %s slot %u (kind %d): previous owner %u applies, ring_prev_owner %lu, "
+			  "ring_new_owner %lu",
+			  std_svcs[svc].name, idx, kind, pv.real_id, (unsigned long)prev, (unsigned long)nw);
+		FZ_ASSERT(real == (int)pv.real_id, "ring: forwarded to real %d, not the previous owner %u",
+			  real, pv.real_id);
+		FZ_ASSERT(nf == 0 &&
+				  DELTA(XLVS_EV_CONN_NEW) + DELTA(XLVS_EV_CONN_INSERT_FAILED) ==
+					  !f->icmp_err &&
+				  !DELTA(XLVS_EV_SYN_GUARD),
+			  "ring: the previous owner's flow: new_flows %lu, conn_new %lu (recorded once, "
+			  "not an ICMP error's, not a new flow)",
+			  (unsigned long)nf, (unsigned long)DELTA(XLVS_EV_CONN_NEW));
+		return true;
+	}
+	ring_outcome(kind, RO_NEW);
+	FZ_ASSERT(nw == 1 && !prev,
+		  "ring: %s slot %u (kind %d): no previous owner applies, ring_new_owner %lu, "
+		  "ring_prev_owner %lu",
+		  std_svcs[svc].name, idx, kind, (unsigned long)nw, (unsigned long)prev);
+	FZ_ASSERT(real == (int)owner, "ring: new-owner rule: forwarded to real %d, the slot's owner is %u",
+		  real, owner);
+	return false;
+}
+
+/* "A forwarded packet never goes to a real whose generation is not its entry's." */
+static void check_entry(const struct oflow *f, int real, const struct snap *a, const struct snap *b)
+{
+	struct xlvs_flow k;
+	struct xlvs_conn c;
+	struct xlvs_real r;
+
+	if (f->icmp_err || !(DELTA(XLVS_EV_CONN_HIT) + DELTA(XLVS_EV_CONN_NEW)))
+		return;
+	oracle_key(f, &k);
+	FZ_ASSERT(world_get_conn(&W, &k, &c), "conn_hit/conn_new but the flow has no entry");
+	world_get_real(&W, (uint32_t)real, &r);
+	FZ_ASSERT(c.real_id == (uint32_t)real && c.real_gen == r.gen,
+		  "the flow's entry names real %u gen %u; forwarded to real %d gen %u", c.real_id, c.real_gen,
+		  real, r.gen);
+}
+
 static void check_forwarded(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len, size_t l2,
 			    const struct fz_ip *ip, const struct snap *a, const struct snap *b,
 			    const struct xlvs_config *cfg)
 {
 	int s, svc = -1, real = -1, i;
+	bool ring_path = false;
 	uint64_t nf;
 	struct oflow f;
 	const struct xlvs_real *r;
@@ -382,9 +738,16 @@ static void check_forwarded(const uint8_t *in, size_t in_len, const uint8_t *out
 	FZ_ASSERT(b->ev[XLVS_EV_ICMP_ERR_FWD] - a->ev[XLVS_EV_ICMP_ERR_FWD] == f.icmp_err,
 		  "icmp_error_forwarded");
 	FZ_ASSERT(!f.misaddressed, "forwarded an ICMP error not addressed to the quoted packet's source");
+	if (layout_now >= 0 && ring_svc(svc))
+		ring_path = check_ring(&f, svc, real, nf, a, b);
+	else
+		FZ_ASSERT(!DELTA(XLVS_EV_RING_STABLE_SLOW) && !DELTA(XLVS_EV_RING_CHANGED_HIT) &&
+				  !DELTA(XLVS_EV_RING_PREV_OWNER) && !DELTA(XLVS_EV_RING_NEW_OWNER),
+			  "ring events for %s, not in ring state", std_svcs[svc].name);
+	check_entry(&f, real, a, b);
 	if (f.icmp_err) {
 		FZ_ASSERT(nf == 0, "an ICMP error counted as a new flow");
-	} else {
+	} else if (!ring_path) {
 		uint64_t made = b->ev[XLVS_EV_CONN_NEW] - a->ev[XLVS_EV_CONN_NEW] + b->ev[XLVS_EV_SYN_GUARD] -
 				a->ev[XLVS_EV_SYN_GUARD];
 
@@ -445,6 +808,11 @@ static void run_once(const uint8_t *in, size_t in_len, const struct xlvs_config 
 	for (i = 0; i < XLVS_EV_MAX; i++)
 		FZ_ASSERT(b.ev[i] - a.ev[i] <= 1, "event %s counted %lu times", xlvs_event_names[i],
 			  (unsigned long)(b.ev[i] - a.ev[i]));
+	d = b.ev[XLVS_EV_RING_STABLE_SLOW] - a.ev[XLVS_EV_RING_STABLE_SLOW] + b.ev[XLVS_EV_RING_CHANGED_HIT] -
+	    a.ev[XLVS_EV_RING_CHANGED_HIT] + b.ev[XLVS_EV_RING_PREV_OWNER] - a.ev[XLVS_EV_RING_PREV_OWNER] +
+	    b.ev[XLVS_EV_RING_NEW_OWNER] - a.ev[XLVS_EV_RING_NEW_OWNER];
+	FZ_ASSERT(d <= (layout_now >= 0), "%lu ring events (ring state %s)", (unsigned long)d,
+		  layout_now >= 0 ? "on" : "off");
 	for (i = 0; i < (int)(sizeof(pass_ev) / sizeof(pass_ev[0])); i++)
 		passes += b.ev[pass_ev[i]] - a.ev[pass_ev[i]];
 	for (i = 0; i < STD_SVC_MAX; i++)
@@ -601,16 +969,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t in[FZ_FRAME_MAX];
 	static uint8_t changed; /* opt2 bits the reals map holds now */
 	struct xlvs_config cfg = std_cfg;
-	size_t len, l2;
+	size_t len, l2, hdr;
 	uint16_t et;
 	uint8_t opt;
 
-	if (size < 2 + FZ_FRAME_MIN || size > 2 + FZ_FRAME_MAX)
+	if (size < 2)
+		return 0;
+	hdr = data[1] & FZ_LB2_RING ? 3 : 2;
+	if (size < hdr + FZ_FRAME_MIN || size > hdr + FZ_FRAME_MAX)
 		return 0;
 	opt = data[0];
 	opt2 = data[1];
-	len = size - 2;
-	memcpy(in, data + 2, len);
+	len = size - hdr;
+	memcpy(in, data + hdr, len);
+	ring_set_layout(hdr == 3 ? (data[2] & FZ_LB_RING_MIXED ? FZ_RING_KINDS : data[2] & FZ_LB_RING_KIND)
+				 : -1);
 	if (opt & FZ_LB_FIXUP) {
 		l2 = fz_l2(in, len, &et);
 		if (l2 && (et == 0x0800 || et == 0x86dd))

@@ -5,7 +5,8 @@
  * packet parser used as the oracle, and the length/checksum repair that keeps
  * mutated frames deep enough to reach forwarding.
  *
- * An input is one option byte (the director: two) followed by an Ethernet frame.
+ * An input is one option byte (the director: two, three with FZ_LB2_RING) followed by an
+ * Ethernet frame.
  */
 #ifndef XLVS_FUZZ_PKT_H
 #define XLVS_FUZZ_PKT_H
@@ -44,6 +45,28 @@ static inline uint8_t fz_lb_mtu_bits(uint16_t mtu)
 #define FZ_LB2_INACTIVE	   0x08 /* every real inactive (ring unchanged) */
 #define FZ_LB2_GEN_BUMP	   0x10 /* between the two runs every real's generation changes */
 #define FZ_LB2_NEW_ISN	   0x20 /* the second run's TCP sequence number is one higher */
+#define FZ_LB2_RING	   0x40 /* ring state (bpf/ring.h): a ring byte follows the two option bytes */
+
+/*
+ * Ring byte (fuzz_lb, with FZ_LB2_RING): every maglev service of the standard
+ * world is flagged XLVS_SVC_F_RING_STATE and reads a ring slice whose slots are
+ * all of one kind (below), or of every kind in turn (FZ_LB_RING_MIXED). The
+ * owners are world_std's; the previous owners as the kind says.
+ */
+#define FZ_LB_RING_KIND	 0x07 /* enum fz_ring_kind */
+#define FZ_LB_RING_MIXED 0x08 /* slot i of a slice: kind i % FZ_RING_KINDS */
+
+enum fz_ring_kind {
+	FZ_RING_STABLE,	     /* the owner, not flagged; a live previous owner beside it (never consulted) */
+	FZ_RING_PREV_LIVE,   /* flagged; previous owner another real of the service, in its window */
+	FZ_RING_PREV_PASSED, /* ... its window passed */
+	FZ_RING_PREV_NONE,   /* ... until 0: none */
+	FZ_RING_PREV_OTHER_SVC, /* ... a real of another service, in its window */
+	FZ_RING_PREV_STALE_GEN, /* ... with a generation one above its real's (equal after FZ_LB2_GEN_BUMP) */
+	FZ_RING_PREV_SELF,	/* ... the owner itself */
+	FZ_RING_EMPTY,		/* XLVS_REAL_NONE; a live previous owner */
+	FZ_RING_KINDS,
+};
 
 /* Decapsulator option byte (fuzz_decap). */
 #define FZ_DC_CHECK_DST 0x01 /* XLVS_DECAP_F_CHECK_DST with the standard reals' addresses */
