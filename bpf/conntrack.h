@@ -209,11 +209,39 @@ XLVS_INLINE bool conn_established(const struct pkt *p, const struct xlvs_config 
  * drop verdict. guard_ok: the SYN guard may leave the entry out (the flow's
  * later packets find the same real without it).
  */
+/*
+ * Whether a flow's packets find its real again without an entry: the
+ * scheduler is a function of the flow, or a persistence template holds the
+ * real. Then the SYN guard may leave a SYN's entry out, and a packet of a
+ * connection whose entry is gone (expired, evicted, another director's) is
+ * scheduled to the real it had.
+ */
+XLVS_INLINE bool table_guard_ok(const struct xlvs_service *svc)
+{
+	return sched_is_stateless(svc->sched) || svc->persist_timeout;
+}
+
+/*
+ * A TCP packet that is not a SYN, of a flow without an entry, to a service
+ * whose scheduler picks anew each time (rr, wrr, lc, wlc, ...): scheduling it
+ * would send it to a real that never saw the connection (which resets it) and
+ * count a connection active there for the established timeout, skewing the
+ * least-connection schedulers. As IPVS (sloppy_tcp off), only a SYN starts
+ * such a service's connection: the kernel gets the packet.
+ */
+XLVS_INLINE bool stray_tcp(const struct pkt *p, const struct xlvs_service *svc)
+{
+	return p->flow.proto == IPPROTO_TCP && !(p->flags & (PKT_F_SYN | PKT_F_ICMP_ERR)) &&
+	       !table_guard_ok(svc);
+}
+
 XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
 			 const struct xlvs_config *cfg, struct target *t, bool guard_ok)
 {
 	int rc;
 
+	if (stray_tcp(p, svc))
+		return pass(XLVS_EV_PASS_TCP_NOT_SYN);
 	t->svc_id = svc->id;
 	t->hash = xlvs_flow_hash(&p->flow);
 	rc = svc->persist_timeout ? persist_schedule(p, svc, cfg, t->hash, &t->real_id)
@@ -234,13 +262,5 @@ XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
 	return XLVS_CONT;
 }
 
-/*
- * A table service's flows: a persistent service's template sends the
- * handshake's next packet to the SYN's real too, so its SYNs may be left out.
- */
-XLVS_INLINE bool table_guard_ok(const struct xlvs_service *svc)
-{
-	return sched_is_stateless(svc->sched) || svc->persist_timeout;
-}
 
 #endif /* XLVS_BPF_CONNTRACK_H */

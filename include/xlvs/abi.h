@@ -217,7 +217,8 @@ enum xlvs_drop_reason {
 	X(RING_STABLE_SLOW,	"ring_owner_unusable")			\
 	X(RING_CHANGED_HIT,	"ring_changed_conn_hit")		\
 	X(RING_PREV_OWNER,	"ring_prev_owner")			\
-	X(RING_NEW_OWNER,	"ring_new_owner")
+	X(RING_NEW_OWNER,	"ring_new_owner")			\
+	X(PASS_TCP_NOT_SYN,	"pass_tcp_not_syn")
 
 #define XLVS_X_ENUM(id, name) XLVS_EV_##id,
 enum xlvs_event {

@@ -54,16 +54,29 @@ static void teardown(void)
 
 TestSuite(sched, .init = setup, .fini = teardown);
 
+static void install_persist(uint8_t sched, uint32_t flags, const uint32_t *weights, int n,
+			    uint32_t persist_s);
+
 /* The service: sched with flags over reals of these weights (n of them), its table built. */
 static void install(uint8_t sched, uint32_t flags, const uint32_t *weights, int n)
+{
+	install_persist(sched, flags, weights, n, 0);
+}
+
+/* install(), persistent for persist_s seconds (0: not persistent). */
+static void install_persist(uint8_t sched, uint32_t flags, const uint32_t *weights, int n, uint32_t persist_s)
 {
 	uint8_t rflags = XLVS_REAL_F_ACTIVE | XLVS_REAL_F_NH_VALID |
 			 (xlvs_sched_counts(sched) ? XLVS_REAL_F_COUNTED : 0);
 	struct xlvs_maglev_backend b[NREALS];
 	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
-	struct xlvs_service s = {
-		.id = SVC_ID, .ring_base = base, .ring_size = TABLE, .flags = flags, .sched = sched
-	};
+	struct xlvs_service s = { .id = SVC_ID,
+				  .ring_base = base,
+				  .ring_size = TABLE,
+				  .flags = flags,
+				  .sched = sched,
+				  .persist_timeout = persist_s,
+				  .persist_plen = 32 };
 	uint32_t *table = calloc(TABLE, sizeof(*table));
 	struct xlvs_real r;
 	int i;
@@ -389,6 +402,72 @@ static struct load get_load(int idx)
 
 	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_real_load), &id, &v), 0);
 	return (struct load){ v.active, v.inactive };
+}
+
+/* ---- TCP packets that are not SYNs, of flows without an entry ----------------------- */
+
+struct stray_row {
+	const char *name;
+	uint8_t sched;
+	uint32_t persist_s;
+	uint8_t tcp_flags;
+	int verdict; /* XDP_PASS: left to the kernel (pass_tcp_not_syn); XDP_TX: scheduled */
+	bool entry;  /* an entry made for the flow */
+};
+
+/*
+ * As IPVS with sloppy_tcp off: a scheduler that picks anew (rr ... lblcr) starts a connection only
+ * on a SYN; one that is a function of the flow, or a persistent service, sends the packet to the
+ * real its flow had and records it. Each row its own client port: no entry before.
+ */
+static const struct stray_row stray_rows[] = {
+	{ "rr: an ACK", XLVS_SCHED_RR, 0, TH_ACK, XDP_PASS, false },
+	{ "wrr: an ACK", XLVS_SCHED_WRR, 0, TH_ACK, XDP_PASS, false },
+	{ "lc: a FIN", XLVS_SCHED_LC, 0, TH_FIN | TH_ACK, XDP_PASS, false },
+	{ "wlc: a RST", XLVS_SCHED_WLC, 0, TH_RST, XDP_PASS, false },
+	{ "sed: an ACK", XLVS_SCHED_SED, 0, TH_ACK, XDP_PASS, false },
+	{ "nq: an ACK", XLVS_SCHED_NQ, 0, TH_ACK, XDP_PASS, false },
+	{ "lblc: an ACK", XLVS_SCHED_LBLC, 0, TH_ACK, XDP_PASS, false },
+	{ "lblcr: an ACK", XLVS_SCHED_LBLCR, 0, TH_ACK, XDP_PASS, false },
+	{ "wlc: a SYN is scheduled", XLVS_SCHED_WLC, 0, TH_SYN, XDP_TX, true },
+	{ "rr persistent: an ACK follows the template", XLVS_SCHED_RR, 300, TH_ACK, XDP_TX, true },
+	{ "maglev: an ACK gets its ring's real", XLVS_SCHED_MAGLEV, 0, TH_ACK, XDP_TX, true },
+	{ "sh: an ACK", XLVS_SCHED_SH, 0, TH_ACK, XDP_TX, true },
+	{ "dh: an ACK", XLVS_SCHED_DH, 0, TH_ACK, XDP_TX, true },
+	{ "mh: an ACK", XLVS_SCHED_MH, 0, TH_ACK, XDP_TX, true },
+};
+
+Test(sched, tcp_without_syn_starts_no_connection_where_the_scheduler_picks_anew)
+{
+	static const uint32_t weights[NREALS] = { 1, 1, 1, 1 };
+	struct pkt_spec p = { .family = 4, .proto = IPPROTO_TCP, .src = CLIENT4, .dst = VIP, .dport = 80 };
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	struct xlvs_conn c;
+	struct xlvs_flow f;
+	size_t i, out_len;
+	uint64_t ev0;
+	int j, v;
+
+	for (i = 0; i < sizeof(stray_rows) / sizeof(stray_rows[0]); i++) {
+		const struct stray_row *r = &stray_rows[i];
+
+		install_persist(r->sched, 0, weights, NREALS, r->persist_s);
+		for (j = 0; j < NREALS; j++)
+			set_load(j, (struct load){ 0, 0 });
+		p.sport = (uint16_t)(4000 + i);
+		p.tcp_flags = r->tcp_flags;
+		p.seq = 1000;
+		ev0 = world_event(&w, XLVS_EV_PASS_TCP_NOT_SYN);
+		v = world_run(&w, in, pkt_build(&p, in), out, &out_len);
+		spec_flow(&p, &f);
+		cr_expect_eq(v, r->verdict, "%s: verdict %d", r->name, v);
+		cr_expect_eq(world_event(&w, XLVS_EV_PASS_TCP_NOT_SYN) - ev0, r->verdict == XDP_PASS,
+			     "%s: pass_tcp_not_syn", r->name);
+		cr_expect_eq(world_get_conn(&w, &f, &c), r->entry, "%s: entry", r->name);
+		for (j = 0; !r->entry && j < NREALS; j++)
+			cr_expect_eq(get_load(j).active + get_load(j).inactive, 0, "%s: real %c counted",
+				     r->name, 'A' + j);
+	}
 }
 
 struct least_row {

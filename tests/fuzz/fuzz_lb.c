@@ -784,8 +784,9 @@ static void check_forwarded(const uint8_t *in, size_t in_len, const uint8_t *out
 static void run_once(const uint8_t *in, size_t in_len, const struct xlvs_config *cfg)
 {
 	static uint8_t out[PKT_MAX];
-	static const int pass_ev[] = { XLVS_EV_PASS_NOT_IP, XLVS_EV_PASS_NO_SERVICE, XLVS_EV_PASS_FRAGMENT,
-				       XLVS_EV_PASS_NEIGH, XLVS_EV_PASS_ICMP_MISADDR };
+	static const int pass_ev[] = { XLVS_EV_PASS_NOT_IP,	  XLVS_EV_PASS_NO_SERVICE,
+				       XLVS_EV_PASS_FRAGMENT,	  XLVS_EV_PASS_NEIGH,
+				       XLVS_EV_PASS_ICMP_MISADDR, XLVS_EV_PASS_TCP_NOT_SYN };
 	struct snap a, b;
 	size_t out_len, l2;
 	uint64_t drops = 0, passes = 0, d;
@@ -860,6 +861,14 @@ static void run_once(const uint8_t *in, size_t in_len, const struct xlvs_config 
 	case XDP_PASS:
 		FZ_ASSERT(drops == 0, "XDP_PASS counted drop %s", xlvs_drop_names[reason]);
 		FZ_ASSERT(passes == 1, "XDP_PASS with %lu pass events", (unsigned long)passes);
+		if (b.ev[XLVS_EV_PASS_TCP_NOT_SYN] != a.ev[XLVS_EV_PASS_TCP_NOT_SYN]) {
+			struct oflow f;
+
+			FZ_ASSERT(is_ip && ip.ok, "pass_tcp_not_syn for a malformed datagram");
+			oracle_flow(in, &ip, &f);
+			FZ_ASSERT(f.proto == IPPROTO_TCP && !f.syn && !f.icmp_err,
+				  "pass_tcp_not_syn for a packet that is no TCP packet other than a SYN");
+		}
 		if (b.ev[XLVS_EV_PASS_ICMP_MISADDR] != a.ev[XLVS_EV_PASS_ICMP_MISADDR]) {
 			struct oflow f;
 
