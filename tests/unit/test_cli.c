@@ -753,6 +753,30 @@ Test(cli_real, show_text_exact)
 		json_decref(h[i]);
 }
 
+/* real show: a nat real's replies beside its counters; JSON out_* for every real. */
+Test(cli_real, show_nat_real_out_counters)
+{
+	struct xlvs_real_view v;
+	struct xlvs_view s = world();
+	char *out, *js;
+	json_t *j;
+
+	nat_replies();
+	v = mk_view(&svcs[0], &reals_a[1], "198.18.1.12", NULL, "xlvsd is not running");
+	out = FORMAT(false, xlvs_fmt_real_detail(p, &s, &v, 1));
+	cr_assert_not_null(strstr(out, "  active 0  inactive 7\n"
+				       "  conns 5  packets 400  bytes 48000  out-packets 700  out-bytes 910000\n"),
+			   "%s", out);
+	js = FORMAT(true, xlvs_fmt_real_detail(p, &s, &v, 1));
+	j = parse_json(js);
+	cr_assert_eq(jint(j, "reals.0.stats.out_packets"), 700);
+	cr_assert_eq(jint(j, "reals.0.stats.out_bytes"), 910000);
+	cr_assert_eq(jint(j, "reals.0.stats.packets"), 400);
+	json_decref(j);
+	free(out);
+	free(js);
+}
+
 Test(cli_real, show_json)
 {
 	struct xlvs_real_view v[4];
