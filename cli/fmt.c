@@ -150,7 +150,8 @@ struct traffic {
 
 static struct traffic svc_traffic(const struct xlvs_view *s, uint32_t id)
 {
-	return (struct traffic){ ctr_of(s->svc_ctr, s->nr_svc_ctr, id), ctr_of(s->svc_out, s->nr_svc_ctr, id) };
+	return (struct traffic){ ctr_of(s->svc_ctr, s->nr_svc_ctr, id),
+				 ctr_of(s->svc_out, s->nr_svc_ctr, id) };
 }
 
 static struct traffic real_traffic(const struct xlvs_view *s, uint32_t id)
@@ -359,8 +360,8 @@ int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlv
 	return xp_end(&p);
 }
 
-void xlvs_fmt_counters(struct xp *p, const struct xlvs_counters *in, const struct xlvs_counters *out, bool nat,
-		       const char *indent)
+void xlvs_fmt_counters(struct xp *p, const struct xlvs_counters *in, const struct xlvs_counters *out,
+		       bool nat, const char *indent)
 {
 	enum xp_kind kind = nat ? XP_ANY : XP_JSON;
 
@@ -464,8 +465,8 @@ static void detail_real(struct xp *p, const struct xlvs_view *s, const struct xl
 	xp_text(p, "\n");
 	if (xlvs_view_load(s, r))
 		xlvs_fmt_sched_conns(p, xlvs_view_load(s, r), "     ");
-	xlvs_fmt_counters(p, ctr_of(s->real_ctr, s->nr_real_ctr, r->id), ctr_of(s->real_out, s->nr_real_ctr, r->id),
-			  xlvs_fwd_is_nat(r->real.fwd), "     ");
+	xlvs_fmt_counters(p, ctr_of(s->real_ctr, s->nr_real_ctr, r->id),
+			  ctr_of(s->real_out, s->nr_real_ctr, r->id), xlvs_fwd_is_nat(r->real.fwd), "     ");
 	detail_nexthop(p, &r->real);
 	xp_obj_close(p);
 }
@@ -488,8 +489,8 @@ static void detail_svc(struct xp *p, const struct xlvs_view *s, const struct xlv
 	xp_text(p, "%s\n", sv->svc.flags & ~XLVS_SVC_F_RING_STATE ? "" : " none");
 	xlvs_fmt_svc_timeouts(p, sv, true);
 	xlvs_fmt_svc_persist(p, sv, true);
-	xlvs_fmt_counters(p, ctr_of(s->svc_ctr, s->nr_svc_ctr, sv->svc.id), ctr_of(s->svc_out, s->nr_svc_ctr, sv->svc.id),
-			  svc_has_nat(sv), "  ");
+	xlvs_fmt_counters(p, ctr_of(s->svc_ctr, s->nr_svc_ctr, sv->svc.id),
+			  ctr_of(s->svc_out, s->nr_svc_ctr, sv->svc.id), svc_has_nat(sv), "  ");
 	xp_arr_open(p, "reals");
 	for (j = 0; j < sv->nr_reals && sv->reals; j++)
 		detail_real(p, s, &sv->reals[j], svc_port(sv), sv->svc.ring_size);

@@ -30,7 +30,7 @@ struct xlvs_view {
 	size_t nr_svc_ctr;
 	struct xlvs_counters *real_ctr; /* by real id */
 	size_t nr_real_ctr;
-	struct xlvs_counters *svc_out;	/* NAT replies (xlvs_svc_out), by service id: nr_svc_ctr; NULL: zero */
+	struct xlvs_counters *svc_out; /* NAT replies (xlvs_svc_out), by service id: nr_svc_ctr; NULL: zero */
 	struct xlvs_counters *real_out; /* NAT replies (xlvs_real_out), by real id: nr_real_ctr; NULL: zero */
 	bool have_drops;
 	uint64_t drops[XLVS_DROP_MAX];
@@ -68,8 +68,8 @@ const struct xlvs_real_load *xlvs_view_load(const struct xlvs_view *s, const str
  * out-bytes N" (xlvs_svc_out, xlvs_real_out; out NULL: zero); JSON "stats" has
  * out_packets and out_bytes always.
  */
-void xlvs_fmt_counters(struct xp *p, const struct xlvs_counters *in, const struct xlvs_counters *out, bool nat,
-		       const char *indent);
+void xlvs_fmt_counters(struct xp *p, const struct xlvs_counters *in, const struct xlvs_counters *out,
+		       bool nat, const char *indent);
 /* Detail of the services whose indexes are in idx (`xlvs service show`). */
 void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_view *s, const size_t *idx, size_t n);
 /*

@@ -575,14 +575,15 @@ static const struct pkt_spec q_unknown4 = { TCP_(4, CLIENT4, CPORT + 1, REAL4, R
 #define NAT_ICMP_FWD(s)                                                                                      \
 	.svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(ICMP_ERR_NAT)
 /* s: the service whose reply it is (its out counters) */
-#define NAT_ICMP_REPLY(s) .svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(ICMP_ERR_NAT)
+#define NAT_ICMP_REPLY(s)                                                                                    \
+	.svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(ICMP_ERR_NAT)
 
-#define NAT_FWD(s) .svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(CONN_NEW)
+#define NAT_FWD(s)   .svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(CONN_NEW)
 #define NAT_REPLY(s) .svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(NAT_REPLY)
-#define PASSED(ev) .verdict = XDP_PASS, .out = OUT_SAME, EVENT(ev)
-#define DROPPED(r) .verdict = XDP_DROP, .out = OUT_SAME, DROP(r)
-#define SYN	   .tcp_flags = TH_SYN
-#define TO(...)	   .want = { __VA_ARGS__ }
+#define PASSED(ev)   .verdict = XDP_PASS, .out = OUT_SAME, EVENT(ev)
+#define DROPPED(r)   .verdict = XDP_DROP, .out = OUT_SAME, DROP(r)
+#define SYN	     .tcp_flags = TH_SYN
+#define TO(...)	     .want = { __VA_ARGS__ }
 
 static const struct nat_row rows[] = {
 	/* ---- nat forward: destination the real (and its port), checksums updated ---- */

@@ -167,7 +167,8 @@ static struct xlvs_real_state reals_a[2], reals_b[2];
 static struct xlvs_svc_state svcs[2];
 static struct xlvs_conn_counts conns[NR_REAL_IDS];
 static struct xlvs_counters svc_ctr[NR_SVC_IDS], real_ctr[NR_REAL_IDS];
-static struct xlvs_counters svc_out[NR_SVC_IDS], real_out[NR_REAL_IDS]; /* NAT replies: none but in nat tests */
+static struct xlvs_counters svc_out[NR_SVC_IDS],
+	real_out[NR_REAL_IDS]; /* NAT replies: none but in nat tests */
 
 static void set_addr(__be32 *be, uint8_t *family, const char *text)
 {
@@ -491,15 +492,16 @@ Test(cli_show, nat_real_out_counters)
 
 	nat_replies();
 	out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 2));
-	cr_assert_not_null(strstr(out, "  timeouts tcp 7200s (the others global)\n"
-				       "  conns 15  packets 1000  bytes 120000  out-packets 700  out-bytes 910000\n"
-				       "  -> 198.18.1.11:80\n"
-				       "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
-				       "     conns 10  packets 600  bytes 72000\n"
-				       "  -> 198.18.1.12:80\n"
-				       "     id 6  forward Masq  weight 2  active 0  inactive 7\n"
-				       "     conns 5  packets 400  bytes 48000  out-packets 700  out-bytes 910000\n"),
-			   "%s", out);
+	cr_assert_not_null(
+		strstr(out, "  timeouts tcp 7200s (the others global)\n"
+			    "  conns 15  packets 1000  bytes 120000  out-packets 700  out-bytes 910000\n"
+			    "  -> 198.18.1.11:80\n"
+			    "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
+			    "     conns 10  packets 600  bytes 72000\n"
+			    "  -> 198.18.1.12:80\n"
+			    "     id 6  forward Masq  weight 2  active 0  inactive 7\n"
+			    "     conns 5  packets 400  bytes 48000  out-packets 700  out-bytes 910000\n"),
+		"%s", out);
 	cr_assert_not_null(strstr(out, "  conns 50  packets 50  bytes 4000\n"), "%s", out);
 	js = FORMAT(true, xlvs_fmt_service_detail(p, &s, idx, 2));
 	j = parse_json(js);
@@ -764,8 +766,9 @@ Test(cli_real, show_nat_real_out_counters)
 	nat_replies();
 	v = mk_view(&svcs[0], &reals_a[1], "198.18.1.12", NULL, "xlvsd is not running");
 	out = FORMAT(false, xlvs_fmt_real_detail(p, &s, &v, 1));
-	cr_assert_not_null(strstr(out, "  active 0  inactive 7\n"
-				       "  conns 5  packets 400  bytes 48000  out-packets 700  out-bytes 910000\n"),
+	cr_assert_not_null(strstr(out,
+				  "  active 0  inactive 7\n"
+				  "  conns 5  packets 400  bytes 48000  out-packets 700  out-bytes 910000\n"),
 			   "%s", out);
 	js = FORMAT(true, xlvs_fmt_real_detail(p, &s, &v, 1));
 	j = parse_json(js);
@@ -3355,10 +3358,11 @@ Test(cli_maps, stats_zero)
 		cr_expect_eq(jint(j, i ? "services.1.stats.packets" : "services.0.stats.packets"), want, "%s",
 			     vip);
 		want = !strcmp(vip, "198.18.0.10") ? 0 : 4 * ncpus;
-		cr_expect_eq(jint(j, i ? "services.1.stats.out_packets" : "services.0.stats.out_packets"), want,
-			     "%s: the NAT replies' counters", vip);
+		cr_expect_eq(jint(j, i ? "services.1.stats.out_packets" : "services.0.stats.out_packets"),
+			     want, "%s: the NAT replies' counters", vip);
 		want = !strcmp(vip, "198.18.0.10") ? 0 : 2 * ncpus;
-		cr_expect_eq(jint(j, i ? "services.1.reals.0.stats.out_packets" : "services.0.reals.0.stats.out_packets"),
+		cr_expect_eq(jint(j, i ? "services.1.reals.0.stats.out_packets"
+				       : "services.0.reals.0.stats.out_packets"),
 			     want, "%s: a real's NAT replies' counters", vip);
 	}
 	cr_expect_eq(jint(j, "drops.no_real"), 7, "the drops stay when a service is named");

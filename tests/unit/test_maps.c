@@ -569,9 +569,9 @@ static void expect_same(const struct dump *a, const struct dump *b, const char *
 Test(open, from_obj_takes_every_map_and_its_sizes, .init = setup, .fini = teardown)
 {
 	struct xlvs_maps *m = &W.m;
-	int fds[] = { m->services,   m->vips,  m->reals,  m->ring,	m->conns,  m->svc_stats,
-		      m->real_stats, m->drops, m->events, m->syn_guard, m->config, m->vip_filter,
-		      m->svc_out,    m->real_out };
+	int fds[] = { m->services,  m->vips,	   m->reals,   m->ring,	   m->conns,
+		      m->svc_stats, m->real_stats, m->drops,   m->events,  m->syn_guard,
+		      m->config,    m->vip_filter, m->svc_out, m->real_out };
 	size_t i, j;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
