@@ -78,16 +78,18 @@ static int read_counters(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_vi
 	for (i = 0; i < s->st.nr_services && !rc; i++) {
 		const struct xlvs_svc_state *sv = &s->st.services[i];
 
-		if (sv->svc.id < s->nr_svc_ctr)
+		if (sv->svc.id < s->nr_svc_ctr) {
 			rc = xlvs_svc_counters(m, sv->svc.id, &s->svc_ctr[sv->svc.id]);
-		if (!rc && sv->svc.id < s->nr_svc_ctr)
-			rc = xlvs_svc_out_counters(m, sv->svc.id, &s->svc_out[sv->svc.id]);
+			if (!rc)
+				rc = xlvs_svc_out_counters(m, sv->svc.id, &s->svc_out[sv->svc.id]);
+		}
 		for (j = 0; j < sv->nr_reals && !rc; j++) {
 			uint32_t id = sv->reals[j].id;
 
-			if (id < s->nr_real_ctr)
-				rc = xlvs_real_counters(m, id, &s->real_ctr[id]);
-			if (!rc && id < s->nr_real_ctr)
+			if (id >= s->nr_real_ctr)
+				continue;
+			rc = xlvs_real_counters(m, id, &s->real_ctr[id]);
+			if (!rc)
 				rc = xlvs_real_out_counters(m, id, &s->real_out[id]);
 		}
 	}
