@@ -27,7 +27,7 @@
 
 /*
  * Our side of the wire: count the packet for its service and real (none for
- * a nat reply, t NULL: the service's counters are the clients'), then send it.
+ * a nat reply, t NULL: those are nat_reply()'s out counters), then send it.
  */
 XLVS_INLINE int xmit(struct xdp_md *ctx, const struct pkt *p, const struct target *t, __u32 ifindex)
 {
@@ -363,11 +363,16 @@ XLVS_INLINE int fwd_nat(struct xdp_md *ctx, const struct pkt *p, const struct ta
 /*
  * Traffic that is no service's, with nat reals configured: a reply from one
  * of them goes back to its client from the VIP; anything else is the kernel's.
+ * A reply sent (or given to the kernel for its neighbour, as xmit() counts a
+ * forwarded packet) counts for its real's and service's out counters; so does
+ * an ICMP error translated on the reply's way, as IPVS's handle_response_icmp()
+ * counts it (ip_vs_out_stats()).
  */
 XLVS_INLINE int nat_reply(struct xdp_md *ctx, const struct pkt *p, const struct xlvs_config *cfg)
 {
+	struct nat_owner own;
 	struct nat_tuple nt;
-	int rc = nat_reply_tuple(p, &nt);
+	int rc = nat_reply_tuple(p, &nt, &own);
 
 	if (rc != XLVS_CONT)
 		return rc;
@@ -381,7 +386,10 @@ XLVS_INLINE int nat_reply(struct xdp_md *ctx, const struct pkt *p, const struct 
 	} else {
 		count_event(XLVS_EV_NAT_REPLY);
 	}
-	return route_xmit(ctx, p, NULL, cfg, p->flow.family, nt.src, nt.dst, XLVS_DROP_NAT_FAIL);
+	rc = route_xmit(ctx, p, NULL, cfg, p->flow.family, nt.src, nt.dst, XLVS_DROP_NAT_FAIL);
+	if (rc != XDP_DROP)
+		count_reply(own.svc_id, own.real_id, p->pkt_len);
+	return rc;
 }
 
 XLVS_INLINE int forward(struct xdp_md *ctx, const struct pkt *p, const struct target *t,

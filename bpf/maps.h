@@ -87,6 +87,27 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_real_stats SEC(".maps");
 
+/*
+ * VS-NAT and FULLNAT replies the director translated (IPVS's OutPkts and
+ * OutBytes), by service id and by real id: maps of their own, so a data path
+ * upgraded over pinned xlvs_svc_stats/xlvs_real_stats keeps those as they are.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_counters);
+	__uint(max_entries, XLVS_MAX_SERVICES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_svc_out SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_counters);
+	__uint(max_entries, XLVS_MAX_REALS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlvs_real_out SEC(".maps");
+
 /* Shared by all CPUs (the schedulers need the global count), updated with atomic adds;
  * mmapable so xlvsd's corrections are atomic adds too (abi.h struct xlvs_real_load). */
 struct {

@@ -283,22 +283,33 @@ XLVS_INLINE int nat_new(const struct pkt *p, struct target *t, const struct xlvs
 
 /* ---- replies --------------------------------------------------------------- */
 
+/* Whose reply it is: the real of its xlvs_nat entry and that real's service (out counters). */
+struct nat_owner {
+	__u32 svc_id;
+	__u32 real_id;
+};
+
 /*
  * A packet from a nat real's address: the reply of a nat flow if xlvs_nat
- * knows its flow and the entry's real still serves (same id and generation).
- * XLVS_CONT with *nt filled, or the verdict (untouched, counted).
+ * knows its flow and the entry's real still serves (same id and generation,
+ * so the real's svc_id is the flow's service, never a later owner's of the id).
+ * XLVS_CONT with *nt and *own filled, or the verdict (untouched, counted).
  */
-XLVS_INLINE int nat_reply_tuple(const struct pkt *p, struct nat_tuple *nt)
+XLVS_INLINE int nat_reply_tuple(const struct pkt *p, struct nat_tuple *nt, struct nat_owner *own)
 {
 	struct xlvs_vip_key src = { .family = p->flow.family };
 	struct xlvs_nat_rev *rev;
+	struct xlvs_real *r;
 
 	__builtin_memcpy(src.addr, p->flow.src, sizeof(src.addr));
 	if (!bpf_map_lookup_elem(&xlvs_nat_srcs, &src))
 		return pass(XLVS_EV_PASS_NO_SERVICE);
 	rev = bpf_map_lookup_elem(&xlvs_nat, &p->flow);
-	if (!rev || !conn_real_lookup(rev->real_id, rev->real_gen))
+	r = rev ? conn_real_lookup(rev->real_id, rev->real_gen) : NULL;
+	if (!r)
 		return pass(XLVS_EV_PASS_NAT_UNKNOWN);
+	own->real_id = rev->real_id;
+	own->svc_id = r->svc_id;
 	nt->src = rev->vaddr;
 	nt->sport = rev->vport;
 	nt->dst = rev->caddr;

@@ -48,4 +48,11 @@ XLVS_INLINE void count_forwarded(__u32 svc_id, __u32 real_id, __u32 bytes, bool 
 	count_traffic(&xlvs_real_stats, real_id, bytes, new_flow);
 }
 
+/* A translated NAT reply (or ICMP error on the reply's way): its real's and service's out counters. */
+XLVS_INLINE void count_reply(__u32 svc_id, __u32 real_id, __u32 bytes)
+{
+	count_traffic(&xlvs_svc_out, svc_id, bytes, false);
+	count_traffic(&xlvs_real_out, real_id, bytes, false);
+}
+
 #endif /* XLVS_BPF_STATS_H */

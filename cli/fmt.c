@@ -139,30 +139,60 @@ static double rate(uint64_t now, uint64_t then, double dt)
 	return now >= then ? (double)(now - then) / dt : 0.0;
 }
 
-/* Counter columns (and rate columns) for the stats layout. */
-static void counter_cols(struct xp *p, const struct xlvs_counters *c, const struct xlvs_counters *prev,
-			 double dt)
+/*
+ * A service's or real's counters: in, what went to the reals (xlvs_svc_stats,
+ * xlvs_real_stats); out, the NAT replies that came back through the director
+ * (xlvs_svc_out, xlvs_real_out).
+ */
+struct traffic {
+	const struct xlvs_counters *in, *out;
+};
+
+static struct traffic svc_traffic(const struct xlvs_view *s, uint32_t id)
+{
+	return (struct traffic){ ctr_of(s->svc_ctr, s->nr_svc_ctr, id),
+				 ctr_of(s->svc_out, s->nr_svc_ctr, id) };
+}
+
+static struct traffic real_traffic(const struct xlvs_view *s, uint32_t id)
+{
+	return (struct traffic){ ctr_of(s->real_ctr, s->nr_real_ctr, id),
+				 ctr_of(s->real_out, s->nr_real_ctr, id) };
+}
+
+/*
+ * Counter columns (and rate columns) for the stats layout, ipvsadm -L --stats's
+ * order: Conns InPkts OutPkts InBytes OutBytes. JSON keeps "packets" and
+ * "bytes" for the in direction and adds "out_packets", "out_bytes".
+ */
+static void counter_cols(struct xp *p, struct traffic c, const struct traffic *prev, double dt)
 {
 	xp_obj_open(p, "stats");
-	xp_u64(p, XP_ANY, "conns", " %10" PRIu64, c->new_flows);
-	xp_u64(p, XP_ANY, "packets", " %12" PRIu64, c->packets);
-	xp_u64(p, XP_ANY, "bytes", " %15" PRIu64, c->bytes);
+	xp_u64(p, XP_ANY, "conns", " %10" PRIu64, c.in->new_flows);
+	xp_u64(p, XP_ANY, "packets", " %12" PRIu64, c.in->packets);
+	xp_u64(p, XP_ANY, "out_packets", " %12" PRIu64, c.out->packets);
+	xp_u64(p, XP_ANY, "bytes", " %15" PRIu64, c.in->bytes);
+	xp_u64(p, XP_ANY, "out_bytes", " %15" PRIu64, c.out->bytes);
 	xp_obj_close(p);
 	if (dt <= 0 || !prev)
 		return;
 	xp_obj_open(p, "rate");
-	xp_dbl(p, XP_ANY, "cps", " %9.0f", rate(c->new_flows, prev->new_flows, dt));
-	xp_dbl(p, XP_ANY, "pps", " %11.0f", rate(c->packets, prev->packets, dt));
-	xp_dbl(p, XP_ANY, "bps", " %14.0f", 8 * rate(c->bytes, prev->bytes, dt));
+	xp_dbl(p, XP_ANY, "cps", " %9.0f", rate(c.in->new_flows, prev->in->new_flows, dt));
+	xp_dbl(p, XP_ANY, "pps", " %11.0f", rate(c.in->packets, prev->in->packets, dt));
+	xp_dbl(p, XP_ANY, "out_pps", " %11.0f", rate(c.out->packets, prev->out->packets, dt));
+	xp_dbl(p, XP_ANY, "bps", " %14.0f", 8 * rate(c.in->bytes, prev->in->bytes, dt));
+	xp_dbl(p, XP_ANY, "out_bps", " %14.0f", 8 * rate(c.out->bytes, prev->out->bytes, dt));
 	xp_obj_close(p);
 }
 
 static void table_header(struct xp *p, int w, int flags)
 {
 	if (flags & XLVS_FMT_STATS) {
-		xp_text(p, "Prot %-*s %10s %12s %15s", w, "VirtualAddress:Port", "Conns", "Packets", "Bytes");
+		xp_text(p, "Prot %-*s %10s %12s %12s %15s %15s", w, "VirtualAddress:Port", "Conns", "InPkts",
+			"OutPkts", "InBytes", "OutBytes");
 		if (flags & XLVS_FMT_RATES)
-			xp_text(p, " %9s %11s %14s", "Conn/s", "Pkt/s", "Bit/s");
+			xp_text(p, " %9s %11s %11s %14s %14s", "Conn/s", "InPkt/s", "OutPkt/s", "InBit/s",
+				"OutBit/s");
 		xp_text(p, "\n  -> RealAddress:Port\n");
 		return;
 	}
@@ -237,8 +267,9 @@ static void real_row(struct xp *p, const struct xlvs_view *s, const struct xlvs_
 	real_ident(p, r, port);
 	xp_text(p, "  -> %-*s", w, real_ep(r, port, eb, sizeof(eb)));
 	if (flags & XLVS_FMT_STATS) {
-		counter_cols(p, ctr_of(s->real_ctr, s->nr_real_ctr, r->id),
-			     prev ? ctr_of(prev->real_ctr, prev->nr_real_ctr, r->id) : NULL, dt);
+		struct traffic was = prev ? real_traffic(prev, r->id) : (struct traffic){ 0 };
+
+		counter_cols(p, real_traffic(s, r->id), prev ? &was : NULL, dt);
 	} else {
 		xp_str(p, XP_TEXT, NULL, " %-7s", xlvs_fwd_text(r->real.fwd, nb, sizeof(nb)));
 		xp_str(p, XP_JSON, "forward", NULL, xlvs_fwd_name(r->real.fwd, nb, sizeof(nb)));
@@ -266,8 +297,9 @@ static void svc_row(struct xp *p, const struct xlvs_view *cur, const struct xlvs
 	xp_str(p, XP_TEXT, NULL, "%-4s", xlvs_proto_text(s->key.proto, nb, sizeof(nb)));
 	xp_text(p, " %-*s", w, svc_ep(s, eb, sizeof(eb)));
 	if (flags & XLVS_FMT_STATS) {
-		counter_cols(p, ctr_of(cur->svc_ctr, cur->nr_svc_ctr, s->svc.id),
-			     prev ? ctr_of(prev->svc_ctr, prev->nr_svc_ctr, s->svc.id) : NULL, dt);
+		struct traffic was = prev ? svc_traffic(prev, s->svc.id) : (struct traffic){ 0 };
+
+		counter_cols(p, svc_traffic(cur, s->svc.id), prev ? &was : NULL, dt);
 	} else {
 		xp_str(p, XP_ANY, "scheduler", " %-10s", xlvs_sched_name(s->svc.sched, nb, sizeof(nb)));
 		xp_u64(p, XP_JSON, "ring_size", NULL, s->svc.ring_size);
@@ -328,14 +360,31 @@ int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlv
 	return xp_end(&p);
 }
 
-static void detail_counters(struct xp *p, const struct xlvs_counters *c, const char *indent)
+void xlvs_fmt_counters(struct xp *p, const struct xlvs_counters *in, const struct xlvs_counters *out,
+		       bool nat, const char *indent)
 {
+	enum xp_kind kind = nat ? XP_ANY : XP_JSON;
+
+	out = out ? out : &zero_ctr;
 	xp_text(p, "%s", indent);
 	xp_obj_open(p, "stats");
-	xp_u64(p, XP_ANY, "conns", "conns %" PRIu64, c->new_flows);
-	xp_u64(p, XP_ANY, "packets", "  packets %" PRIu64, c->packets);
-	xp_u64(p, XP_ANY, "bytes", "  bytes %" PRIu64 "\n", c->bytes);
+	xp_u64(p, XP_ANY, "conns", "conns %" PRIu64, in->new_flows);
+	xp_u64(p, XP_ANY, "packets", "  packets %" PRIu64, in->packets);
+	xp_u64(p, XP_ANY, "bytes", "  bytes %" PRIu64, in->bytes);
+	xp_u64(p, kind, "out_packets", "  out-packets %" PRIu64, out->packets);
+	xp_u64(p, kind, "out_bytes", "  out-bytes %" PRIu64, out->bytes);
+	xp_text(p, "\n");
 	xp_obj_close(p);
+}
+
+static bool svc_has_nat(const struct xlvs_svc_state *sv)
+{
+	size_t j;
+
+	for (j = 0; j < sv->nr_reals && sv->reals; j++)
+		if (xlvs_fwd_is_nat(sv->reals[j].real.fwd))
+			return true;
+	return false;
 }
 
 /* "INDENTnexthop MAC ifindex N" and a "nexthop" object, if the real's next hop is resolved. */
@@ -416,7 +465,8 @@ static void detail_real(struct xp *p, const struct xlvs_view *s, const struct xl
 	xp_text(p, "\n");
 	if (xlvs_view_load(s, r))
 		xlvs_fmt_sched_conns(p, xlvs_view_load(s, r), "     ");
-	detail_counters(p, ctr_of(s->real_ctr, s->nr_real_ctr, r->id), "     ");
+	xlvs_fmt_counters(p, ctr_of(s->real_ctr, s->nr_real_ctr, r->id),
+			  ctr_of(s->real_out, s->nr_real_ctr, r->id), xlvs_fwd_is_nat(r->real.fwd), "     ");
 	detail_nexthop(p, &r->real);
 	xp_obj_close(p);
 }
@@ -439,7 +489,8 @@ static void detail_svc(struct xp *p, const struct xlvs_view *s, const struct xlv
 	xp_text(p, "%s\n", sv->svc.flags & ~XLVS_SVC_F_RING_STATE ? "" : " none");
 	xlvs_fmt_svc_timeouts(p, sv, true);
 	xlvs_fmt_svc_persist(p, sv, true);
-	detail_counters(p, ctr_of(s->svc_ctr, s->nr_svc_ctr, sv->svc.id), "  ");
+	xlvs_fmt_counters(p, ctr_of(s->svc_ctr, s->nr_svc_ctr, sv->svc.id),
+			  ctr_of(s->svc_out, s->nr_svc_ctr, sv->svc.id), svc_has_nat(sv), "  ");
 	xp_arr_open(p, "reals");
 	for (j = 0; j < sv->nr_reals && sv->reals; j++)
 		detail_real(p, s, &sv->reals[j], svc_port(sv), sv->svc.ring_size);

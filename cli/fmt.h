@@ -30,6 +30,8 @@ struct xlvs_view {
 	size_t nr_svc_ctr;
 	struct xlvs_counters *real_ctr; /* by real id */
 	size_t nr_real_ctr;
+	struct xlvs_counters *svc_out; /* NAT replies (xlvs_svc_out), by service id: nr_svc_ctr; NULL: zero */
+	struct xlvs_counters *real_out; /* NAT replies (xlvs_real_out), by real id: nr_real_ctr; NULL: zero */
 	bool have_drops;
 	uint64_t drops[XLVS_DROP_MAX];
 	uint64_t events[XLVS_EV_MAX];
@@ -60,6 +62,14 @@ int xlvs_print_services(FILE *out, const struct xlvs_state *st, const struct xlv
 void xlvs_fmt_sched_conns(struct xp *p, const struct xlvs_real_load *l, const char *indent);
 /* A COUNTED real's load as read into the view (XLVS_VIEW_LOAD); NULL for the others. */
 const struct xlvs_real_load *xlvs_view_load(const struct xlvs_view *s, const struct xlvs_real_state *r);
+/*
+ * "INDENTconns N  packets N  bytes N" and, where replies come back through the
+ * director (nat: a nat or fullnat real, or a service with one), "  out-packets N
+ * out-bytes N" (xlvs_svc_out, xlvs_real_out; out NULL: zero); JSON "stats" has
+ * out_packets and out_bytes always.
+ */
+void xlvs_fmt_counters(struct xp *p, const struct xlvs_counters *in, const struct xlvs_counters *out,
+		       bool nat, const char *indent);
 /* Detail of the services whose indexes are in idx (`xlvs service show`). */
 void xlvs_fmt_service_detail(struct xp *p, const struct xlvs_view *s, const size_t *idx, size_t n);
 /*

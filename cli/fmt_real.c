@@ -83,12 +83,14 @@ static void weights(struct xp *p, const struct xlvs_real_view *v)
 static void conns_and_counters(struct xp *p, const struct xlvs_view *s, const struct xlvs_real_view *v)
 {
 	const struct xlvs_conn_counts *cc = NULL;
-	const struct xlvs_counters *ctr = NULL;
+	const struct xlvs_counters *ctr = NULL, *out = NULL;
 
 	if (v->r && s->conns && v->r->id < s->nr_conns)
 		cc = &s->conns[v->r->id];
 	if (v->r && s->real_ctr && v->r->id < s->nr_real_ctr)
 		ctr = &s->real_ctr[v->r->id];
+	if (ctr && s->real_out)
+		out = &s->real_out[v->r->id];
 	if (cc) {
 		xp_u64(p, XP_ANY, "active_conns", "  active %" PRIu64, cc->active);
 		xp_u64(p, XP_ANY, "inactive_conns", "  inactive %" PRIu64 "\n", cc->inactive);
@@ -100,11 +102,7 @@ static void conns_and_counters(struct xp *p, const struct xlvs_view *s, const st
 	if (v->r && xlvs_view_load(s, v->r))
 		xlvs_fmt_sched_conns(p, xlvs_view_load(s, v->r), "  ");
 	if (ctr) {
-		xp_obj_open(p, "stats");
-		xp_u64(p, XP_ANY, "conns", "  conns %" PRIu64, ctr->new_flows);
-		xp_u64(p, XP_ANY, "packets", "  packets %" PRIu64, ctr->packets);
-		xp_u64(p, XP_ANY, "bytes", "  bytes %" PRIu64 "\n", ctr->bytes);
-		xp_obj_close(p);
+		xlvs_fmt_counters(p, ctr, out, xlvs_fwd_is_nat(v->r->real.fwd), "  ");
 	} else {
 		xp_json(p, "stats", json_null());
 	}

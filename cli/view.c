@@ -78,11 +78,20 @@ static int read_counters(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_vi
 	for (i = 0; i < s->st.nr_services && !rc; i++) {
 		const struct xlvs_svc_state *sv = &s->st.services[i];
 
-		if (sv->svc.id < s->nr_svc_ctr)
+		if (sv->svc.id < s->nr_svc_ctr) {
 			rc = xlvs_svc_counters(m, sv->svc.id, &s->svc_ctr[sv->svc.id]);
-		for (j = 0; j < sv->nr_reals && !rc; j++)
-			if (sv->reals[j].id < s->nr_real_ctr)
-				rc = xlvs_real_counters(m, sv->reals[j].id, &s->real_ctr[sv->reals[j].id]);
+			if (!rc)
+				rc = xlvs_svc_out_counters(m, sv->svc.id, &s->svc_out[sv->svc.id]);
+		}
+		for (j = 0; j < sv->nr_reals && !rc; j++) {
+			uint32_t id = sv->reals[j].id;
+
+			if (id >= s->nr_real_ctr)
+				continue;
+			rc = xlvs_real_counters(m, id, &s->real_ctr[id]);
+			if (!rc)
+				rc = xlvs_real_out_counters(m, id, &s->real_out[id]);
+		}
 	}
 	return rc < 0 ? maps_error(c, -rc, "read the counters") : XLVS_EXIT_OK;
 }
@@ -178,6 +187,8 @@ static int alloc_arrays(struct xlvs_ctx *c, struct xlvs_view *s, int what)
 		s->nr_real_ctr = nr_real ? nr_real : 1;
 		s->svc_ctr = calloc(s->nr_svc_ctr, sizeof(*s->svc_ctr));
 		s->real_ctr = calloc(s->nr_real_ctr, sizeof(*s->real_ctr));
+		s->svc_out = calloc(s->nr_svc_ctr, sizeof(*s->svc_out));
+		s->real_out = calloc(s->nr_real_ctr, sizeof(*s->real_out));
 	}
 	if (what & XLVS_VIEW_RING) {
 		s->nr_ring_slots = nr_real ? nr_real : 1;
@@ -192,7 +203,7 @@ static int alloc_arrays(struct xlvs_ctx *c, struct xlvs_view *s, int what)
 			return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
 	}
 	if (((what & XLVS_VIEW_CONNS) && !s->conns) ||
-	    ((what & XLVS_VIEW_COUNTERS) && (!s->svc_ctr || !s->real_ctr)))
+	    ((what & XLVS_VIEW_COUNTERS) && (!s->svc_ctr || !s->real_ctr || !s->svc_out || !s->real_out)))
 		return xlvs_error(c, XLVS_EXIT_RUNTIME, "out of memory");
 	return XLVS_EXIT_OK;
 }
@@ -233,6 +244,8 @@ void xlvs_view_free(struct xlvs_view *s)
 	free(s->conns);
 	free(s->svc_ctr);
 	free(s->real_ctr);
+	free(s->svc_out);
+	free(s->real_out);
 	free(s->ring_slots);
 	free(s->loads);
 	memset(s, 0, sizeof(*s));

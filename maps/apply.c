@@ -217,6 +217,7 @@ static int delete_service(struct writer *w, const struct splan *sp)
 	return err ? err : drop_reals(w, sp);
 }
 
+/* An id given to a new service or real starts with zero counters, forward and reply alike. */
 static int reset_counters(struct writer *w, const struct splan *sp)
 {
 	uint32_t stride = percpu_stride(w->m, sizeof(struct xlvs_counters));
@@ -226,10 +227,14 @@ static int reset_counters(struct writer *w, const struct splan *sp)
 	if (sp->fresh_id)
 		err = map_update_many(w->m->svc_stats, &sp->entry.id, w->zero, 1, sizeof(sp->entry.id),
 				      stride);
+	if (!err && sp->fresh_id)
+		err = map_update_many(w->m->svc_out, &sp->entry.id, w->zero, 1, sizeof(sp->entry.id), stride);
 	for (i = 0; i < sp->nreals; i++)
 		if (sp->reals[i].fresh)
 			w->ids[n++] = sp->reals[i].id;
-	return err ? err : map_update_many(w->m->real_stats, w->ids, w->zero, n, sizeof(*w->ids), stride);
+	if (!err)
+		err = map_update_many(w->m->real_stats, w->ids, w->zero, n, sizeof(*w->ids), stride);
+	return err ? err : map_update_many(w->m->real_out, w->ids, w->zero, n, sizeof(*w->ids), stride);
 }
 
 /* The entry a desired real gets; the resolver's next hop stays while the

@@ -61,6 +61,8 @@ static const struct map_desc map_descs[] = {
 	MAP_FIXED(nat_srcs, xlvs_nat_srcs),
 	MAP_FIXED(snat_pool, xlvs_snat_pool),
 	MAP_SIZED(ring_prev, xlvs_ring_prev, ring_prev_slots),
+	MAP_FIXED(svc_out, xlvs_svc_out),
+	MAP_FIXED(real_out, xlvs_real_out),
 };
 
 #define NR_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
@@ -391,6 +393,16 @@ int xlvs_real_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counte
 	return percpu_sum(m, m->real_stats, real_id, (uint64_t *)c, COUNTER_WORDS);
 }
 
+int xlvs_svc_out_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c)
+{
+	return percpu_sum(m, m->svc_out, svc_id, (uint64_t *)c, COUNTER_WORDS);
+}
+
+int xlvs_real_out_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c)
+{
+	return percpu_sum(m, m->real_out, real_id, (uint64_t *)c, COUNTER_WORDS);
+}
+
 static int sum_all(struct xlvs_maps *m, int fd, uint32_t n, uint64_t *out)
 {
 	uint32_t i;
@@ -427,12 +439,16 @@ static int percpu_zero(struct xlvs_maps *m, int fd, __u32 key, uint32_t nwords)
 
 int xlvs_svc_counters_zero(struct xlvs_maps *m, uint32_t svc_id)
 {
-	return percpu_zero(m, m->svc_stats, svc_id, COUNTER_WORDS);
+	int err = percpu_zero(m, m->svc_stats, svc_id, COUNTER_WORDS);
+
+	return err ? err : percpu_zero(m, m->svc_out, svc_id, COUNTER_WORDS);
 }
 
 int xlvs_real_counters_zero(struct xlvs_maps *m, uint32_t real_id)
 {
-	return percpu_zero(m, m->real_stats, real_id, COUNTER_WORDS);
+	int err = percpu_zero(m, m->real_stats, real_id, COUNTER_WORDS);
+
+	return err ? err : percpu_zero(m, m->real_out, real_id, COUNTER_WORDS);
 }
 
 int xlvs_drop_event_counters_zero(struct xlvs_maps *m)

@@ -38,6 +38,7 @@ struct xlvs_maps {
 	int nat_srcs;		  /* xlvs_nat_srcs: nat/fullnat real addresses, kept by xlvs_apply */
 	int snat_pool;		  /* xlvs_snat_pool: fullnat sources, kept by xlvs_maps_set_global */
 	int ring_prev;		  /* xlvs_ring_prev: ring-state slots' previous owners, kept by xlvs_apply */
+	int svc_out, real_out;	  /* xlvs_svc_out, xlvs_real_out: NAT replies' counters (abi.h) */
 	uint32_t ring_slots;	  /* max_entries of xlvs_ring */
 	uint32_t ring_prev_slots; /* of xlvs_ring_prev: loaders size it as xlvs_ring; plans use the smaller */
 	uint32_t conn_entries;	  /* max_entries of xlvs_conns */
@@ -199,11 +200,15 @@ int xlvs_svc_flow_state(const struct xlvs_svc_spec *s, char *why, size_t size);
 /* ---- counters ---- */
 int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c);
 int xlvs_real_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c);
+/* The NAT and FULLNAT replies the director translated (ipvsadm's OutPkts, OutBytes); new_flows is 0. */
+int xlvs_svc_out_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c);
+int xlvs_real_out_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c);
 /* out[XLVS_DROP_MAX] / out[XLVS_EV_MAX], summed over CPUs. */
 int xlvs_drop_counters(struct xlvs_maps *m, uint64_t *out);
 int xlvs_event_counters(struct xlvs_maps *m, uint64_t *out);
 
-/* Zero counters (ipvsadm -Z): one service's or real's, or every drop reason's and event's. */
+/* Zero counters (ipvsadm -Z): one service's or real's (its reply counters too), or every drop
+ * reason's and event's. */
 int xlvs_svc_counters_zero(struct xlvs_maps *m, uint32_t svc_id);
 int xlvs_real_counters_zero(struct xlvs_maps *m, uint32_t real_id);
 int xlvs_drop_event_counters_zero(struct xlvs_maps *m);

@@ -521,7 +521,15 @@ struct xlvs_hc_target {
 };
 XLVS_ABI_SIZE(struct xlvs_hc_target, 8);
 
-/* xlvs_svc_stats (PERCPU_ARRAY by service id) and xlvs_real_stats (by real id). */
+/*
+ * xlvs_svc_stats (PERCPU_ARRAY by service id) and xlvs_real_stats (by real
+ * id): packets to the reals, IPVS's InPkts and InBytes, and new flows
+ * (Conns). xlvs_svc_out and xlvs_real_out (the same keys): the VS-NAT and
+ * FULLNAT replies the director translated back to the clients, ICMP errors
+ * on the reply's way included (IPVS's OutPkts and OutBytes); their new_flows
+ * stay 0. Bytes are the frame's length as received (Ethernet header on). An
+ * id given to a new service or real has all four entries zeroed first.
+ */
 struct xlvs_counters {
 	__u64 packets;
 	__u64 bytes;

@@ -59,6 +59,7 @@ struct svc_row {
 	char port[8];
 	char proto[8];
 	struct xlvs_counters c;
+	struct xlvs_counters out; /* NAT replies (xlvs_svc_out) */
 };
 
 /* libxlvsmaps refuses two reals with one address in a service: the labels are unique. */
@@ -66,6 +67,7 @@ struct real_row {
 	size_t svc; /* index into svc rows */
 	char text[INET6_ADDRSTRLEN];
 	struct xlvs_counters c;
+	struct xlvs_counters out; /* NAT replies (xlvs_real_out) */
 	uint64_t weight;
 	uint32_t id;
 	bool counted;		    /* XLVS_REAL_F_COUNTED: load is the scheduler's count */
@@ -116,6 +118,8 @@ static int collect_reals(struct xlvs_maps *m, struct scrape *s, size_t i)
 		r->weight = ss->reals[k].real.weight;
 		r->id = ss->reals[k].id;
 		err = xlvs_real_counters(m, ss->reals[k].id, &r->c);
+		if (!err)
+			err = xlvs_real_out_counters(m, ss->reals[k].id, &r->out);
 		r->counted = ss->reals[k].real.flags & XLVS_REAL_F_COUNTED;
 		if (!err && r->counted)
 			err = xlvs_real_load_read(m, r->id, &r->load);
@@ -147,6 +151,8 @@ static int collect(struct xlvs_maps *m, struct scrape *s)
 		snprintf(s->svcs[i].port, sizeof(s->svcs[i].port), "%u", ntohs(ss->key.port));
 		proto_text(ss->key.proto, s->svcs[i].proto, sizeof(s->svcs[i].proto));
 		err = xlvs_svc_counters(m, ss->svc.id, &s->svcs[i].c);
+		if (!err)
+			err = xlvs_svc_out_counters(m, ss->svc.id, &s->svcs[i].out);
 		if (!err)
 			err = collect_reals(m, s, i);
 		if (err)
@@ -295,26 +301,35 @@ static void put_status(FILE *f, struct xlvsd_status *h)
 	put_faults(f, &hs);
 }
 
-static uint64_t counter_at(const struct xlvs_counters *c, size_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, (const char *)c + off, sizeof(v));
-	return v;
-}
-
 static const struct {
 	const char *svc, *real, *help;
 	size_t off;
+	bool out; /* of the NAT replies' counters (out), not the forwarded ones (c) */
 } counter_families[] = {
 	{ "xlvs_service_packets_total", "xlvs_real_packets_total", "Packets forwarded",
-	  offsetof(struct xlvs_counters, packets) },
+	  offsetof(struct xlvs_counters, packets), false },
 	{ "xlvs_service_bytes_total", "xlvs_real_bytes_total",
 	  "Bytes forwarded, counted as received (Ethernet frame, before encapsulation)",
-	  offsetof(struct xlvs_counters, bytes) },
+	  offsetof(struct xlvs_counters, bytes), false },
 	{ "xlvs_service_connections_total", "xlvs_real_connections_total", "New flows scheduled",
-	  offsetof(struct xlvs_counters, new_flows) },
+	  offsetof(struct xlvs_counters, new_flows), false },
+	{ "xlvs_service_out_packets_total", "xlvs_real_out_packets_total",
+	  "NAT and FULLNAT replies translated back to the clients, ICMP errors on their way included "
+	  "(ipvsadm OutPkts)",
+	  offsetof(struct xlvs_counters, packets), true },
+	{ "xlvs_service_out_bytes_total", "xlvs_real_out_bytes_total",
+	  "Bytes of those replies, counted as received (Ethernet frame; ipvsadm OutBytes)",
+	  offsetof(struct xlvs_counters, bytes), true },
 };
+
+/* Family k's value of counters c (forwarded) or out (NAT replies). */
+static uint64_t counter_at(size_t k, const struct xlvs_counters *c, const struct xlvs_counters *out)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)(counter_families[k].out ? out : c) + counter_families[k].off, sizeof(v));
+	return v;
+}
 
 static void put_services(FILE *f, const struct scrape *s)
 {
@@ -328,8 +343,7 @@ static void put_services(FILE *f, const struct scrape *s)
 			const struct svc_row *r = &s->svcs[i];
 			const char *kv[] = { "vip", r->vip, "port", r->port, "protocol", r->proto };
 
-			xlvs_metrics_sample(f, counter_families[k].svc, kv, 3,
-					    counter_at(&r->c, counter_families[k].off));
+			xlvs_metrics_sample(f, counter_families[k].svc, kv, 3, counter_at(k, &r->c, &r->out));
 		}
 	}
 }
@@ -353,7 +367,7 @@ static void put_reals(FILE *f, const struct scrape *s)
 		xlvs_metrics_family(f, counter_families[k].real, "counter", help);
 		for (i = 0; i < s->nr_reals; i++)
 			put_real(f, s, &s->reals[i], counter_families[k].real,
-				 counter_at(&s->reals[i].c, counter_families[k].off));
+				 counter_at(k, &s->reals[i].c, &s->reals[i].out));
 	}
 	xlvs_metrics_family(f, "xlvs_real_weight", "gauge",
 			    "Scheduling weight of a real server (0: drained).");

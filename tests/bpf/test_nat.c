@@ -430,6 +430,71 @@ static void expect_entries(struct world *w, const struct nat_row *r, const struc
 	cr_expect(v.real_id == id && v.real_gen == real.gen, "%s: reverse entry's real", r->f.name);
 }
 
+/* Entry id of xlvs_svc_out or xlvs_real_out, summed over CPUs (world.h reads the forward maps only). */
+static struct xlvs_counters out_counters(struct world *w, int fd, uint32_t id)
+{
+	struct xlvs_counters vals[w->ncpus], sum = { 0 };
+	int i;
+
+	cr_assert_eq(bpf_map_lookup_elem(fd, &id, vals), 0, "out counters of %u", id);
+	for (i = 0; i < w->ncpus; i++) {
+		sum.packets += vals[i].packets;
+		sum.bytes += vals[i].bytes;
+		sum.new_flows += vals[i].new_flows;
+	}
+	return sum;
+}
+
+/* Out packets counted for every standard service, and for every id their reals may have. */
+static void out_totals(struct world *w, uint64_t *svc, uint64_t *real)
+{
+	uint32_t id;
+
+	*svc = *real = 0;
+	for (id = 0; id < STD_SVC_MAX; id++)
+		*svc += out_counters(w, MAP_FD(w, xlvs_svc_out), id).packets;
+	for (id = 0; id < STD_SVC_MAX * STD_REALS_MAX; id++)
+		*real += out_counters(w, MAP_FD(w, xlvs_real_out), id).packets;
+}
+
+static void expect_no_out(struct world *w, const char *name)
+{
+	uint64_t svc, real;
+
+	out_totals(w, &svc, &real);
+	cr_expect(svc == 0 && real == 0, "%s: %lu service and %lu real out packets counted, want none", name,
+		  (unsigned long)svc, (unsigned long)real);
+}
+
+/* A translated reply (or error on its way): one out packet of its frame's length, its real's and service's only. */
+static void expect_reply_counted(struct world *w, const struct fixture *f, size_t in_len)
+{
+	struct xlvs_counters sc = out_counters(w, MAP_FD(w, xlvs_svc_out), (uint32_t)f->svc);
+	struct xlvs_counters rc = out_counters(w, MAP_FD(w, xlvs_real_out), std_real_id(f->svc, 0));
+	uint64_t svc, real;
+
+	cr_expect(sc.packets == 1 && sc.bytes == in_len && sc.new_flows == 0,
+		  "%s: service out counters %lu packets %lu bytes %lu flows, want 1 %zu 0", f->name,
+		  (unsigned long)sc.packets, (unsigned long)sc.bytes, (unsigned long)sc.new_flows, in_len);
+	cr_expect(rc.packets == 1 && rc.bytes == in_len && rc.new_flows == 0,
+		  "%s: real out counters %lu packets %lu bytes %lu flows, want 1 %zu 0", f->name,
+		  (unsigned long)rc.packets, (unsigned long)rc.bytes, (unsigned long)rc.new_flows, in_len);
+	out_totals(w, &svc, &real);
+	cr_expect(svc == 1 && real == 1, "%s: %lu service and %lu real out packets in all, want 1 and 1",
+		  f->name, (unsigned long)svc, (unsigned long)real);
+	/* the service's and real's forward counters are the clients' packets: a reply is not one */
+	cr_expect_eq(world_svc_stats(w, (uint32_t)f->svc).packets, 0, "%s: reply counted forward", f->name);
+	cr_expect_eq(world_real_stats(w, std_real_id(f->svc, 0)).packets, 0, "%s: reply counted forward",
+		     f->name);
+}
+
+static void check_no_out(struct world *w, const struct fixture *f, const uint8_t *in, size_t in_len,
+			 const uint8_t *out, size_t out_len)
+{
+	(void)in, (void)in_len, (void)out, (void)out_len;
+	expect_no_out(w, f->name);
+}
+
 static void check_nat(struct world *w, const struct fixture *f, const uint8_t *in, size_t in_len,
 		      const uint8_t *out, size_t out_len)
 {
@@ -451,8 +516,11 @@ static void check_nat(struct world *w, const struct fixture *f, const uint8_t *i
 			  f->name, want.sport);
 	}
 	expect_frame(r, &want, out, out_len);
-	if (r->to != TO_REAL)
+	if (r->to != TO_REAL) {
+		expect_reply_counted(w, f, in_len);
 		return;
+	}
+	expect_no_out(w, f->name);
 	if (!f->pkt.quote) /* an ICMP error creates no flow */
 		expect_entries(w, r, &want);
 	sc = world_svc_stats(w, (uint32_t)f->svc);
@@ -506,14 +574,16 @@ static const struct pkt_spec q_unknown4 = { TCP_(4, CLIENT4, CPORT + 1, REAL4, R
 #define PORT_UNREACH6	    1, 4
 #define NAT_ICMP_FWD(s)                                                                                      \
 	.svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(ICMP_ERR_NAT)
-#define NAT_ICMP_REPLY .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(ICMP_ERR_NAT)
+/* s: the service whose reply it is (its out counters) */
+#define NAT_ICMP_REPLY(s)                                                                                    \
+	.svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(ICMP_ERR_NAT)
 
-#define NAT_FWD(s) .svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(CONN_NEW)
-#define NAT_REPLY  .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(NAT_REPLY)
-#define PASSED(ev) .verdict = XDP_PASS, .out = OUT_SAME, EVENT(ev)
-#define DROPPED(r) .verdict = XDP_DROP, .out = OUT_SAME, DROP(r)
-#define SYN	   .tcp_flags = TH_SYN
-#define TO(...)	   .want = { __VA_ARGS__ }
+#define NAT_FWD(s)   .svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(CONN_NEW)
+#define NAT_REPLY(s) .svc = s, .verdict = XDP_TX, .out = OUT_CUSTOM, .check = check_nat, EVENT(NAT_REPLY)
+#define PASSED(ev)   .verdict = XDP_PASS, .out = OUT_SAME, EVENT(ev)
+#define DROPPED(r)   .verdict = XDP_DROP, .out = OUT_SAME, DROP(r)
+#define SYN	     .tcp_flags = TH_SYN
+#define TO(...)	     .want = { __VA_ARGS__ }
 
 static const struct nat_row rows[] = {
 	/* ---- nat forward: destination the real (and its port), checksums updated ---- */
@@ -648,61 +718,61 @@ static const struct nat_row rows[] = {
 	/* ---- replies: source back to the VIP (fullnat: destination back to the client) ---- */
 	{ .f = { "nat4 tcp reply from the VIP",
 		 { TCP_(4, REAL4, RPORT, CLIENT4, CPORT), .payload = 500 },
-		 NAT_REPLY,
+		 NAT_REPLY(SVC_DR4),
 		 .setup = setup_nat_replies },
 	  TO(TCP_(4, VIP4, 80, CLIENT4, CPORT), .payload = 500),
 	  .to = TO_CLIENT },
 	{ .f = { "nat4 udp reply",
 		 { UDP_(4, REAL4, 53, CLIENT4, CPORT), .payload = 41 },
-		 NAT_REPLY,
+		 NAT_REPLY(SVC_DR4_UDP),
 		 .setup = setup_nat_replies },
 	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 41),
 	  .to = TO_CLIENT },
 	{ .f = { "nat4 udp reply without checksum",
 		 { UDP_(4, REAL4, 53, CLIENT4, CPORT), .udp_nocsum = true },
-		 NAT_REPLY,
+		 NAT_REPLY(SVC_DR4_UDP),
 		 .setup = setup_nat_replies },
 	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .udp_nocsum = true),
 	  .to = TO_CLIENT },
 	{ .f = { "nat4 port-0 service reply",
 		 { TCP_(4, REAL_ANY4, 8443, CLIENT4, CPORT) },
-		 NAT_REPLY,
+		 NAT_REPLY(SVC_DR4_ANY),
 		 .setup = setup_nat_replies },
 	  TO(TCP_(4, VIP_ANY4, 8443, CLIENT4, CPORT)),
 	  .to = TO_CLIENT },
 	{ .f = { "nat6 tcp reply",
 		 { TCP_(6, REAL6, RPORT, CLIENT6, CPORT), .payload = 77 },
-		 NAT_REPLY,
+		 NAT_REPLY(SVC_DR6),
 		 .setup = setup_nat_replies },
 	  TO(TCP_(6, VIP6, 80, CLIENT6, CPORT), .payload = 77),
 	  .to = TO_CLIENT },
 	{ .f = { "nat6 udp reply",
 		 { UDP_(6, REAL6, 53, CLIENT6, CPORT), .payload = 9 },
-		 NAT_REPLY,
+		 NAT_REPLY(SVC_DR6_UDP),
 		 .setup = setup_nat_replies },
 	  TO(UDP_(6, VIP6, 53, CLIENT6, CPORT), .payload = 9),
 	  .to = TO_CLIENT },
 	{ .f = { "fullnat4 tcp reply to the client",
 		 { TCP_(4, REAL4, RPORT, POOL4, PPORT), .payload = 10 },
-		 NAT_REPLY,
+		 NAT_REPLY(SVC_DR4),
 		 .setup = setup_fullnat_replies },
 	  TO(TCP_(4, VIP4, 80, CLIENT4, CPORT), .payload = 10),
 	  .to = TO_CLIENT },
 	{ .f = { "fullnat4 udp reply",
 		 { UDP_(4, REAL4, 53, POOL4, PPORT), .payload = 10 },
-		 NAT_REPLY,
+		 NAT_REPLY(SVC_DR4_UDP),
 		 .setup = setup_fullnat_replies },
 	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 10),
 	  .to = TO_CLIENT },
 	{ .f = { "fullnat6 tcp reply",
 		 { TCP_(6, REAL6, RPORT, POOL6, PPORT), .payload = 10 },
-		 NAT_REPLY,
+		 NAT_REPLY(SVC_DR6),
 		 .setup = setup_fullnat_replies },
 	  TO(TCP_(6, VIP6, 80, CLIENT6, CPORT), .payload = 10),
 	  .to = TO_CLIENT },
 	{ .f = { "fullnat6 udp reply",
 		 { UDP_(6, REAL6, 53, POOL6, PPORT), .payload = 10 },
-		 NAT_REPLY,
+		 NAT_REPLY(SVC_DR6_UDP),
 		 .setup = setup_fullnat_replies },
 	  TO(UDP_(6, VIP6, 53, CLIENT6, CPORT), .payload = 10),
 	  .to = TO_CLIENT },
@@ -736,31 +806,31 @@ static const struct nat_row rows[] = {
 	/* ---- ICMP errors from the real's side: outer source and quoted destination become the VIP ---- */
 	{ .f = { "nat4 port unreachable from the real",
 		 { ICMP4_(REAL4, CLIENT4, PORT_UNREACH, &q_to_real4_udp) },
-		 NAT_ICMP_REPLY,
+		 NAT_ICMP_REPLY(SVC_DR4_UDP),
 		 .setup = setup_nat_replies },
 	  TO(ICMP4_(VIP4, CLIENT4, PORT_UNREACH, &q_to_vip4_udp)),
 	  .to = TO_CLIENT },
 	{ .f = { "nat4 port unreachable quoting udp without checksum",
 		 { ICMP4_(REAL4, CLIENT4, PORT_UNREACH, &q_to_real4_udp0) },
-		 NAT_ICMP_REPLY,
+		 NAT_ICMP_REPLY(SVC_DR4_UDP),
 		 .setup = setup_nat_replies },
 	  TO(ICMP4_(VIP4, CLIENT4, PORT_UNREACH, &q_to_vip4_udp0)),
 	  .to = TO_CLIENT },
 	{ .f = { "fullnat4 frag needed from a router behind the director",
 		 { ICMP4_(ROUTER4, POOL4, FRAG_NEEDED, &q_pool4_to_real) },
-		 NAT_ICMP_REPLY,
+		 NAT_ICMP_REPLY(SVC_DR4),
 		 .setup = setup_fullnat_replies },
 	  TO(ICMP4_(VIP4, CLIENT4, FRAG_NEEDED, &q_to_vip4)),
 	  .to = TO_CLIENT },
 	{ .f = { "nat6 port unreachable from the real",
 		 { ICMP6_(REAL6, CLIENT6, PORT_UNREACH6, &q_to_real6_udp) },
-		 NAT_ICMP_REPLY,
+		 NAT_ICMP_REPLY(SVC_DR6_UDP),
 		 .setup = setup_nat_replies },
 	  TO(ICMP6_(VIP6, CLIENT6, PORT_UNREACH6, &q_to_vip6_udp)),
 	  .to = TO_CLIENT },
 	{ .f = { "fullnat6 packet too big from a router behind the director",
 		 { ICMP6_(ROUTER6, POOL6, PKT_TOO_BIG, &q_pool6_to_real) },
-		 NAT_ICMP_REPLY,
+		 NAT_ICMP_REPLY(SVC_DR6),
 		 .setup = setup_fullnat_replies },
 	  TO(ICMP6_(VIP6, CLIENT6, PKT_TOO_BIG, &q_to_vip6)),
 	  .to = TO_CLIENT },
@@ -774,10 +844,11 @@ static const struct nat_row rows[] = {
 		 { TCP_(4, REAL4, RPORT, CLIENT4, CPORT + 1) },
 		 PASSED(PASS_NAT_UNKNOWN),
 		 .setup = setup_nat_replies } },
-	{ .f = { "reply of a stale real generation passes",
+	{ .f = { "reply of a stale real generation passes, no out packet counted",
 		 { TCP_(4, REAL4, RPORT, CLIENT4, CPORT) },
 		 PASSED(PASS_NAT_UNKNOWN),
-		 .setup = setup_nat_replies_stale } },
+		 .setup = setup_nat_replies_stale,
+		 .check = check_no_out } },
 	{ .f = { "traffic from a non-nat address passes as before",
 		 { TCP_(4, "198.18.1.2", RPORT, CLIENT4, CPORT) },
 		 PASSED(PASS_NO_SERVICE),

@@ -140,6 +140,20 @@ nat_method() {
 	list=$(xlvs service list) || fail "xlvs service list"
 	grep -q -- "-> .*:$NAT_TCP_PORT  *$(case $fwd in nat) echo Masq;; *) echo FullNAT;; esac) " <<<"$list" ||
 		fail "xlvs service list shows neither the reals' port nor the method: $list"
+	nat_out_counted "$vip"
+}
+
+# The replies of the TCP service were counted (ipvsadm's OutPkts): at least one per connection,
+# and the reals' counts add up to the service's.
+nat_out_counted() {
+	local stats svc reals
+	stats=$(xlvs -j stats) || fail "xlvs stats"
+	svc=$(jq -r "[.services[] | select(.vip == \"$1\" and .port == 80)][0].stats.out_packets" <<<"$stats")
+	reals=$(jq -r "[.services[] | select(.vip == \"$1\" and .port == 80)][0] | [.reals[].stats.out_packets] | add" \
+		<<<"$stats")
+	echo "   OutPkts of $1:80: $svc (its reals: $reals)"
+	[ "$svc" -ge 30 ] 2>/dev/null || fail "xlvs stats counts $svc replies of $1:80, want at least 30 (one per connection)"
+	[ "$reals" = "$svc" ] || fail "the reals' OutPkts add up to $reals, the service's are $svc"
 }
 
 s_nat4() {

@@ -167,6 +167,8 @@ static struct xlvs_real_state reals_a[2], reals_b[2];
 static struct xlvs_svc_state svcs[2];
 static struct xlvs_conn_counts conns[NR_REAL_IDS];
 static struct xlvs_counters svc_ctr[NR_SVC_IDS], real_ctr[NR_REAL_IDS];
+static struct xlvs_counters svc_out[NR_SVC_IDS],
+	real_out[NR_REAL_IDS]; /* NAT replies: none but in nat tests */
 
 static void set_addr(__be32 *be, uint8_t *family, const char *text)
 {
@@ -247,6 +249,10 @@ static struct xlvs_view world(void)
 	s.nr_svc_ctr = NR_SVC_IDS;
 	s.real_ctr = real_ctr;
 	s.nr_real_ctr = NR_REAL_IDS;
+	memset(svc_out, 0, sizeof(svc_out));
+	memset(real_out, 0, sizeof(real_out));
+	s.svc_out = svc_out;
+	s.real_out = real_out;
 
 	s.have_drops = true;
 	s.drops[XLVS_DROP_NO_REAL] = 5;
@@ -432,24 +438,77 @@ Test(cli_list, unknown_enum_values_do_not_crash)
 	free(out);
 }
 
+/* 198.18.1.12 (id 6) made a nat real whose replies came back: 700 packets, 910000 bytes. */
+static void nat_replies(void)
+{
+	reals_a[1].real.fwd = XLVS_FWD_NAT;
+	svc_out[3] = (struct xlvs_counters){ .packets = 700, .bytes = 910000 };
+	real_out[6] = (struct xlvs_counters){ .packets = 700, .bytes = 910000 };
+}
+
+/* ipvsadm -L --stats's columns: Conns InPkts OutPkts InBytes OutBytes. */
 Test(cli_list, stats_columns)
 {
 	struct xlvs_view s = world();
-	char *out = FORMAT(false, xlvs_fmt_services(p, &s, XLVS_FMT_STATS));
-	char *js = FORMAT(true, xlvs_fmt_services(p, &s, XLVS_FMT_STATS));
-	json_t *j = parse_json(js);
+	char *out, *js;
+	json_t *j;
 
-	cr_assert_str_eq(out, "Prot VirtualAddress:Port        Conns      Packets           Bytes\n"
-			      "  -> RealAddress:Port\n"
-			      "TCP  198.18.0.10:80                15         1000          120000\n"
-			      "  -> 198.18.1.11:80                10          600           72000\n"
-			      "  -> 198.18.1.12:80                 5          400           48000\n"
-			      "UDP  [2001:db8::10]:53             50           50            4000\n"
-			      "  -> [2001:db8:1::1]:53            30           30            2400\n"
-			      "  -> 198.18.2.1:53                 20           20            1600\n");
+	nat_replies();
+	out = FORMAT(false, xlvs_fmt_services(p, &s, XLVS_FMT_STATS));
+	js = FORMAT(true, xlvs_fmt_services(p, &s, XLVS_FMT_STATS));
+	j = parse_json(js);
+	cr_assert_str_eq(
+		out,
+		"Prot VirtualAddress:Port        Conns       InPkts      OutPkts         InBytes        OutBytes\n"
+		"  -> RealAddress:Port\n"
+		"TCP  198.18.0.10:80                15         1000          700          120000          910000\n"
+		"  -> 198.18.1.11:80                10          600            0           72000               0\n"
+		"  -> 198.18.1.12:80                 5          400          700           48000          910000\n"
+		"UDP  [2001:db8::10]:53             50           50            0            4000               0\n"
+		"  -> [2001:db8:1::1]:53            30           30            0            2400               0\n"
+		"  -> 198.18.2.1:53                 20           20            0            1600               0\n");
+	/* the keys of before stay (packets, bytes: the in direction); out_* beside them */
 	cr_assert_eq(jint(j, "services.0.stats.packets"), 1000);
+	cr_assert_eq(jint(j, "services.0.stats.bytes"), 120000);
+	cr_assert_eq(jint(j, "services.0.stats.out_packets"), 700);
+	cr_assert_eq(jint(j, "services.0.stats.out_bytes"), 910000);
+	cr_assert_eq(jint(j, "services.0.reals.1.stats.out_packets"), 700);
+	cr_assert_eq(jint(j, "services.0.reals.1.stats.out_bytes"), 910000);
+	cr_assert_eq(jint(j, "services.0.reals.0.stats.out_packets"), 0);
 	cr_assert_eq(jint(j, "services.1.reals.1.stats.bytes"), 1600);
 	cr_assert_eq(jint(j, "services.1.stats.conns"), 50);
+	json_decref(j);
+	free(out);
+	free(js);
+}
+
+/* service show: out-packets and out-bytes for a nat real and its service only; JSON has them for all. */
+Test(cli_show, nat_real_out_counters)
+{
+	struct xlvs_view s = world();
+	size_t idx[] = { 0, 1 };
+	char *out, *js;
+	json_t *j;
+
+	nat_replies();
+	out = FORMAT(false, xlvs_fmt_service_detail(p, &s, idx, 2));
+	cr_assert_not_null(
+		strstr(out, "  timeouts tcp 7200s (the others global)\n"
+			    "  conns 15  packets 1000  bytes 120000  out-packets 700  out-bytes 910000\n"
+			    "  -> 198.18.1.11:80\n"
+			    "     id 5  forward Tunnel  weight 1  active 12  inactive 3\n"
+			    "     conns 10  packets 600  bytes 72000\n"
+			    "  -> 198.18.1.12:80\n"
+			    "     id 6  forward Masq  weight 2  active 0  inactive 7\n"
+			    "     conns 5  packets 400  bytes 48000  out-packets 700  out-bytes 910000\n"),
+		"%s", out);
+	cr_assert_not_null(strstr(out, "  conns 50  packets 50  bytes 4000\n"), "%s", out);
+	js = FORMAT(true, xlvs_fmt_service_detail(p, &s, idx, 2));
+	j = parse_json(js);
+	cr_assert_eq(jint(j, "services.0.stats.out_packets"), 700);
+	cr_assert_eq(jint(j, "services.0.reals.1.stats.out_bytes"), 910000);
+	cr_assert_eq(jint(j, "services.0.reals.0.stats.out_packets"), 0);
+	cr_assert_eq(jint(j, "services.1.stats.out_bytes"), 0);
 	json_decref(j);
 	free(out);
 	free(js);
@@ -696,6 +755,31 @@ Test(cli_real, show_text_exact)
 		json_decref(h[i]);
 }
 
+/* real show: a nat real's replies beside its counters; JSON out_* for every real. */
+Test(cli_real, show_nat_real_out_counters)
+{
+	struct xlvs_real_view v;
+	struct xlvs_view s = world();
+	char *out, *js;
+	json_t *j;
+
+	nat_replies();
+	v = mk_view(&svcs[0], &reals_a[1], "198.18.1.12", NULL, "xlvsd is not running");
+	out = FORMAT(false, xlvs_fmt_real_detail(p, &s, &v, 1));
+	cr_assert_not_null(strstr(out,
+				  "  active 0  inactive 7\n"
+				  "  conns 5  packets 400  bytes 48000  out-packets 700  out-bytes 910000\n"),
+			   "%s", out);
+	js = FORMAT(true, xlvs_fmt_real_detail(p, &s, &v, 1));
+	j = parse_json(js);
+	cr_assert_eq(jint(j, "reals.0.stats.out_packets"), 700);
+	cr_assert_eq(jint(j, "reals.0.stats.out_bytes"), 910000);
+	cr_assert_eq(jint(j, "reals.0.stats.packets"), 400);
+	json_decref(j);
+	free(out);
+	free(js);
+}
+
 Test(cli_real, show_json)
 {
 	struct xlvs_real_view v[4];
@@ -800,14 +884,15 @@ Test(cli_real, show_sorry_unchecked_unknown_and_odd_daemon_values)
 
 /* ---- stats --------------------------------------------------------------- */
 
-static const char stats_table[] = "Prot VirtualAddress:Port        Conns      Packets           Bytes\n"
-				  "  -> RealAddress:Port\n"
-				  "TCP  198.18.0.10:80                15         1000          120000\n"
-				  "  -> 198.18.1.11:80                10          600           72000\n"
-				  "  -> 198.18.1.12:80                 5          400           48000\n"
-				  "UDP  [2001:db8::10]:53             50           50            4000\n"
-				  "  -> [2001:db8:1::1]:53            30           30            2400\n"
-				  "  -> 198.18.2.1:53                 20           20            1600\n";
+static const char stats_table[] =
+	"Prot VirtualAddress:Port        Conns       InPkts      OutPkts         InBytes        OutBytes\n"
+	"  -> RealAddress:Port\n"
+	"TCP  198.18.0.10:80                15         1000            0          120000               0\n"
+	"  -> 198.18.1.11:80                10          600            0           72000               0\n"
+	"  -> 198.18.1.12:80                 5          400            0           48000               0\n"
+	"UDP  [2001:db8::10]:53             50           50            0            4000               0\n"
+	"  -> [2001:db8:1::1]:53            30           30            0            2400               0\n"
+	"  -> 198.18.2.1:53                 20           20            0            1600               0\n";
 
 Test(cli_stats, nonzero_drops_and_events_only)
 {
@@ -951,7 +1036,9 @@ Test(cli_stats, no_conn_table_when_it_was_not_read)
 
 /* prev: two seconds earlier, with smaller counters. */
 static struct xlvs_counters prev_svc[NR_SVC_IDS], prev_real[NR_REAL_IDS];
+static struct xlvs_counters prev_svc_out[NR_SVC_IDS], prev_real_out[NR_REAL_IDS];
 
+/* Made after nat_replies(): service 3 and real 6 had 300 replies, 510000 bytes, two seconds earlier. */
 static struct xlvs_view earlier(const struct xlvs_view *cur)
 {
 	struct xlvs_view s = *cur;
@@ -960,25 +1047,39 @@ static struct xlvs_view earlier(const struct xlvs_view *cur)
 	memcpy(prev_real, real_ctr, sizeof(prev_real));
 	prev_svc[3] = (struct xlvs_counters){ .packets = 800, .bytes = 100000, .new_flows = 5 };
 	prev_real[5] = (struct xlvs_counters){ .packets = 700, .bytes = 0, .new_flows = 0 }; /* went back */
+	memset(prev_svc_out, 0, sizeof(prev_svc_out));
+	memset(prev_real_out, 0, sizeof(prev_real_out));
+	prev_svc_out[3] = (struct xlvs_counters){ .packets = 300, .bytes = 510000 };
+	prev_real_out[6] = (struct xlvs_counters){ .packets = 300, .bytes = 510000 };
 	s.svc_ctr = prev_svc;
 	s.real_ctr = prev_real;
+	s.svc_out = prev_svc_out;
+	s.real_out = prev_real_out;
 	s.drops[XLVS_DROP_NO_REAL] = 1;
 	s.time_ns = cur->time_ns - 2000000000ull;
 	return s;
 }
 
+/* Out rates: (700 - 300) / 2 s = 200 packets/s, 8 * (910000 - 510000) / 2 s = 1600000 bits/s. */
 Test(cli_stats, rates_text)
 {
-	struct xlvs_view cur = world(), prev = earlier(&cur);
-	char *out = FORMAT(false, xlvs_fmt_stats(p, &cur, &prev, XLVS_FMT_RATES));
+	struct xlvs_view cur = world(), prev;
+	char *out;
 
+	nat_replies();
+	prev = earlier(&cur);
+	out = FORMAT(false, xlvs_fmt_stats(p, &cur, &prev, XLVS_FMT_RATES));
 	cr_assert_not_null(
 		strstr(out,
-		       "Prot VirtualAddress:Port        Conns      Packets           Bytes    Conn/s       Pkt/s          Bit/s\n"
+		       "Prot VirtualAddress:Port        Conns       InPkts      OutPkts         InBytes        OutBytes"
+		       "    Conn/s     InPkt/s    OutPkt/s        InBit/s       OutBit/s\n"
 		       "  -> RealAddress:Port\n"
-		       "TCP  198.18.0.10:80                15         1000          120000         5         100          80000\n"
-		       "  -> 198.18.1.11:80                10          600           72000         5           0         288000\n"
-		       "  -> 198.18.1.12:80                 5          400           48000         0           0              0\n"),
+		       "TCP  198.18.0.10:80                15         1000          700          120000          910000"
+		       "         5         100         200          80000        1600000\n"
+		       "  -> 198.18.1.11:80                10          600            0           72000               0"
+		       "         5           0           0         288000              0\n"
+		       "  -> 198.18.1.12:80                 5          400          700           48000          910000"
+		       "         0           0         200              0        1600000\n"),
 		"%s", out);
 	cr_assert_not_null(strstr(out, "  no_real                             5         2.0/s\n"), "%s", out);
 	free(out);
@@ -986,9 +1087,18 @@ Test(cli_stats, rates_text)
 
 Test(cli_stats, rates_json)
 {
-	struct xlvs_view cur = world(), prev = earlier(&cur);
-	char *out = FORMAT(true, xlvs_fmt_stats(p, &cur, &prev, XLVS_FMT_RATES));
-	json_t *j = parse_json(out);
+	struct xlvs_view cur = world(), prev;
+	char *out;
+	json_t *j;
+
+	nat_replies();
+	prev = earlier(&cur);
+	out = FORMAT(true, xlvs_fmt_stats(p, &cur, &prev, XLVS_FMT_RATES));
+	j = parse_json(out);
+	cr_assert_float_eq(jreal(j, "services.0.rate.out_pps"), 200.0, 1e-9);
+	cr_assert_float_eq(jreal(j, "services.0.rate.out_bps"), 1600000.0, 1e-9);
+	cr_assert_float_eq(jreal(j, "services.0.reals.1.rate.out_pps"), 200.0, 1e-9);
+	cr_assert_float_eq(jreal(j, "services.0.reals.0.rate.out_bps"), 0.0, 1e-9);
 
 	cr_assert_float_eq(jreal(j, "interval_s"), 2.0, 1e-9);
 	cr_assert_float_eq(jreal(j, "services.0.rate.cps"), 5.0, 1e-9);
@@ -3216,8 +3326,11 @@ Test(cli_maps, stats_zero)
 	cr_assert_eq(xlvs_state_read(&m, &st), 0);
 	for (i = 0; i < st.nr_services; i++) {
 		set_counters(m.svc_stats, st.services[i].svc.id, 10);
-		for (k = 0; k < st.services[i].nr_reals; k++)
+		set_counters(m.svc_out, st.services[i].svc.id, 4);
+		for (k = 0; k < st.services[i].nr_reals; k++) {
 			set_counters(m.real_stats, st.services[i].reals[k].id, 5);
+			set_counters(m.real_out, st.services[i].reals[k].id, 2);
+		}
 	}
 	cr_assert_not_null(dv);
 	dv[0] = 7;
@@ -3235,6 +3348,13 @@ Test(cli_maps, stats_zero)
 
 		cr_expect_eq(jint(j, i ? "services.1.stats.packets" : "services.0.stats.packets"), want, "%s",
 			     vip);
+		want = !strcmp(vip, "198.18.0.10") ? 0 : 4 * ncpus;
+		cr_expect_eq(jint(j, i ? "services.1.stats.out_packets" : "services.0.stats.out_packets"),
+			     want, "%s: the NAT replies' counters", vip);
+		want = !strcmp(vip, "198.18.0.10") ? 0 : 2 * ncpus;
+		cr_expect_eq(jint(j, i ? "services.1.reals.0.stats.out_packets"
+				       : "services.0.reals.0.stats.out_packets"),
+			     want, "%s: a real's NAT replies' counters", vip);
 	}
 	cr_expect_eq(jint(j, "drops.no_real"), 7, "the drops stay when a service is named");
 	json_decref(j);
@@ -3268,9 +3388,13 @@ Test(cli_maps, stats_zero)
 
 		cr_expect_eq(xlvs_svc_counters(&m, st.services[i].svc.id, &c), 0);
 		cr_expect_eq(c.packets + c.bytes + c.new_flows, 0);
+		cr_expect_eq(xlvs_svc_out_counters(&m, st.services[i].svc.id, &c), 0);
+		cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "a service's NAT replies' counters");
 		for (k = 0; k < st.services[i].nr_reals; k++) {
 			cr_expect_eq(xlvs_real_counters(&m, st.services[i].reals[k].id, &c), 0);
 			cr_expect_eq(c.packets + c.bytes + c.new_flows, 0);
+			cr_expect_eq(xlvs_real_out_counters(&m, st.services[i].reals[k].id, &c), 0);
+			cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "a real's NAT replies' counters");
 		}
 	}
 	free(dv);

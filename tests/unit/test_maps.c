@@ -569,8 +569,9 @@ static void expect_same(const struct dump *a, const struct dump *b, const char *
 Test(open, from_obj_takes_every_map_and_its_sizes, .init = setup, .fini = teardown)
 {
 	struct xlvs_maps *m = &W.m;
-	int fds[] = { m->services,   m->vips,  m->reals,  m->ring,	m->conns,  m->svc_stats,
-		      m->real_stats, m->drops, m->events, m->syn_guard, m->config, m->vip_filter };
+	int fds[] = { m->services,  m->vips,	   m->reals,   m->ring,	   m->conns,
+		      m->svc_stats, m->real_stats, m->drops,   m->events,  m->syn_guard,
+		      m->config,    m->vip_filter, m->svc_out, m->real_out };
 	size_t i, j;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -1581,6 +1582,55 @@ Test(apply, counters_of_new_ids_start_at_zero)
 	apply_ok(&W, &s);
 	cr_assert_eq(xlvs_real_counters(&W.m, kept, &c), 0);
 	cr_expect_eq(c.packets, 3ull * W.m.ncpus);
+	xlvs_spec_free(&s);
+}
+
+/* The NAT replies' counters of an id given to a new service or real start at zero too; kept ids keep theirs. */
+Test(apply, out_counters_of_new_ids_start_at_zero)
+{
+	struct xlvs_spec s;
+	struct xlvs_counters c;
+	uint32_t id, kept;
+
+	for (id = 0; id < 8; id++) {
+		set_counters(W.m.svc_out, id, 4);
+		set_counters(W.m.real_out, id, 4);
+	}
+	std_spec(&s);
+	apply_ok(&W, &s);
+	for (id = 0; id < 3; id++) {
+		cr_assert_eq(xlvs_svc_out_counters(&W.m, id, &c), 0);
+		cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "service %u", id);
+	}
+	for (id = 0; id < 7; id++) {
+		cr_assert_eq(xlvs_real_out_counters(&W.m, id, &c), 0);
+		cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "real %u", id);
+	}
+	cr_assert_eq(xlvs_real_out_counters(&W.m, 7, &c), 0);
+	cr_expect_eq(c.packets, 4ull * W.m.ncpus, "an id not allocated is left alone");
+	cr_assert_eq(xlvs_svc_out_counters(&W.m, 3, &c), 0);
+	cr_expect_eq(c.bytes, 4ull * W.m.ncpus, "a service id not allocated is left alone");
+	kept = real_id(&W, &s.services[0], "198.18.1.1");
+	set_counters(W.m.real_out, kept, 3);
+	set_counters(W.m.svc_out, svc_entry(&W, &s.services[0]).id, 6);
+	add_real(&s.services[0], "198.18.1.9", 1);
+	apply_ok(&W, &s);
+	cr_assert_eq(xlvs_real_out_counters(&W.m, kept, &c), 0);
+	cr_expect_eq(c.packets, 3ull * W.m.ncpus, "a real that stays keeps its replies");
+	cr_assert_eq(xlvs_svc_out_counters(&W.m, svc_entry(&W, &s.services[0]).id, &c), 0);
+	cr_expect_eq(c.packets, 6ull * W.m.ncpus, "a service that stays keeps its replies");
+	/* removed, then its id given to another real: the earlier one's replies are not the new one's */
+	id = real_id(&W, &s.services[2], "2001:db8:1::1");
+	set_counters(W.m.real_out, id, 9);
+	del_real(&s.services[2], 0);
+	apply_ok(&W, &s);
+	cr_assert_eq(xlvs_real_out_counters(&W.m, id, &c), 0);
+	cr_expect_eq(c.packets, 9ull * W.m.ncpus, "a removed real's replies are kept while its id is free");
+	add_real(&s.services[2], "2001:db8:1::2", 1);
+	apply_ok(&W, &s);
+	cr_assert_eq(real_id(&W, &s.services[2], "2001:db8:1::2"), id, "test assumes id reuse");
+	cr_assert_eq(xlvs_real_out_counters(&W.m, id, &c), 0);
+	cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "the new real of a reused id inherited replies");
 	xlvs_spec_free(&s);
 }
 

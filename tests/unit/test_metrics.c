@@ -511,6 +511,40 @@ Test(metrics, render_values_and_format, .timeout = 20)
 	env_down(&e);
 }
 
+/* The NAT replies' counters (xlvs_svc_out, xlvs_real_out): families of their own, never the forwarded ones. */
+Test(metrics, render_nat_reply_counters, .timeout = 20)
+{
+	struct xlvs_counters fwd, so, ro;
+	const char *svc = "vip=\"198.18.0.10\",port=\"80\",protocol=\"tcp\"";
+	const char *b = "vip=\"2001:db8::10\",port=\"53\",protocol=\"udp\"";
+	struct mxenv e;
+	char *body;
+
+	env_up(&e);
+	fwd = put_counters(&e, e.m.svc_stats, e.svc_a, (struct xlvs_counters){ 10, 1000, 1 });
+	so = put_counters(&e, e.m.svc_out, e.svc_a, (struct xlvs_counters){ 40, 52000, 0 });
+	ro = put_counters(&e, e.m.real_out, e.real_a2, (struct xlvs_counters){ 40, 52000, 0 });
+	body = render(&e, &e.h);
+	check_format(body);
+	expect_line(body, "# TYPE xlvs_service_out_packets_total counter");
+	expect_line(body, "# TYPE xlvs_service_out_bytes_total counter");
+	expect_line(body, "# TYPE xlvs_real_out_packets_total counter");
+	expect_line(body, "# TYPE xlvs_real_out_bytes_total counter");
+	expect_line(body, "xlvs_service_out_packets_total{%s} %llu", svc, ULL(so.packets));
+	expect_line(body, "xlvs_service_out_bytes_total{%s} %llu", svc, ULL(so.bytes));
+	expect_line(body, "xlvs_service_out_packets_total{%s} 0", b);
+	expect_line(body, "xlvs_service_packets_total{%s} %llu", svc, ULL(fwd.packets));
+	expect_line(body, "xlvs_real_out_packets_total{%s,real=\"198.18.1.2\"} %llu", svc, ULL(ro.packets));
+	expect_line(body, "xlvs_real_out_bytes_total{%s,real=\"198.18.1.2\"} %llu", svc, ULL(ro.bytes));
+	expect_line(body, "xlvs_real_out_packets_total{%s,real=\"198.18.1.1\"} 0", svc);
+	expect_line(body, "xlvs_real_packets_total{%s,real=\"198.18.1.2\"} 0", svc);
+	cr_assert_eq(count_prefix(body, "xlvs_service_out_packets_total{"), 3);
+	cr_assert_eq(count_prefix(body, "xlvs_real_out_bytes_total{"), 4);
+	cr_assert_eq(count_prefix(body, "# HELP xlvs_real_out_packets_total "), 1);
+	free(body);
+	env_down(&e);
+}
+
 Test(metrics, render_without_health_and_errors, .timeout = 20)
 {
 	struct xlvs_maps bad;
