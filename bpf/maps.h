@@ -123,7 +123,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, XLVS_DROP_MAX);
+	__uint(max_entries, XLVS_DROP_SLOTS);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_drops SEC(".maps");
 
@@ -131,7 +131,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, XLVS_EV_MAX);
+	__uint(max_entries, XLVS_EV_SLOTS);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_events SEC(".maps");
 

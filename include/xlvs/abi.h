@@ -227,6 +227,16 @@ enum xlvs_event {
 };
 #undef XLVS_X_ENUM
 
+/*
+ * Entries of xlvs_drops and xlvs_events: room for reasons and events a later
+ * version adds, so adding one keeps the maps' layout (and an upgrade over the
+ * pinned maps); userspace reads the first XLVS_DROP_MAX / XLVS_EV_MAX.
+ */
+#define XLVS_DROP_SLOTS	64
+#define XLVS_EV_SLOTS	64
+_Static_assert(XLVS_DROP_MAX <= XLVS_DROP_SLOTS, "xlvs_drops has no room for every drop reason");
+_Static_assert(XLVS_EV_MAX <= XLVS_EV_SLOTS, "xlvs_events has no room for every event");
+
 /* ---- maps ----------------------------------------------------------------- */
 
 /* xlvs_services: HASH (struct xlvs_svc_key) -> struct xlvs_service.

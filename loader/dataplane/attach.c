@@ -198,10 +198,12 @@ static bool same_program(const struct prog_desc *a, const struct prog_desc *b)
 
 /*
  * libbpf reuses a pinned map only if type, sizes, max_entries and flags all
- * match. Take max_entries from the pin (a resize would need a new map, losing
- * its state) and refuse a layout change with a message that says what to do.
+ * match. A map the configuration sizes (sized: the connection and NAT tables,
+ * the ring) takes max_entries from the pin (a resize would need a new map,
+ * losing its state); any other difference is a layout change, refused with a
+ * message that says what to do (the CLI refuses such a pin too).
  */
-static int match_pinned_map(struct bpf_map *map, uint32_t want_entries)
+static int match_pinned_map(struct bpf_map *map, bool sized, uint32_t want_entries)
 {
 	const char *path = bpf_map__pin_path(map);
 	struct bpf_map_info info;
@@ -223,8 +225,10 @@ static int match_pinned_map(struct bpf_map *map, uint32_t want_entries)
 		log_err("cannot read pinned map %s: %s", path, strerror(-err));
 		return err;
 	}
+	/* a map sized by the ABI (the counters: one entry per event, drop reason, id) must match */
 	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
-	    info.value_size != bpf_map__value_size(map) || info.map_flags != bpf_map__map_flags(map)) {
+	    info.value_size != bpf_map__value_size(map) || info.map_flags != bpf_map__map_flags(map) ||
+	    (!sized && info.max_entries != bpf_map__max_entries(map))) {
 		log_err("pinned map %s does not match this xlvs_lb (its layout changed); remove "
 			"the old data path with `xlvsd --detach` (drops connection state) and "
 			"start again",
@@ -250,7 +254,7 @@ static int size_ring_prev(struct xlvs_lb_bpf *skel)
 	int err = bpf_map__set_max_entries(prev, slots);
 
 	if (!err)
-		err = match_pinned_map(prev, 0);
+		err = match_pinned_map(prev, true, 0);
 	if (!err && bpf_map__max_entries(prev) != slots) {
 		log_err("pinned map %s has %u entries, xlvs_ring %u: they must be alike; remove the old "
 			"data path with `xlvsd --detach` (drops connection state) and start again",
@@ -288,7 +292,8 @@ static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
 		err = bpf_map__set_max_entries(ring, ring_slots);
 	bpf_object__for_each_map (map, skel->obj) {
 		if (!err && map != skel->maps.xlvs_ring_prev)
-			err = match_pinned_map(map, map == conns || map == nat ? conn_entries : 0);
+			err = match_pinned_map(map, map == conns || map == nat || map == ring,
+					       map == conns || map == nat ? conn_entries : 0);
 	}
 	if (!err)
 		err = size_ring_prev(skel);

@@ -281,3 +281,38 @@ Test(faults, refused_for_lack_of_room_is_counted)
 	xlvs_maps_close(&d.maps);
 	xlvs_lb_bpf__destroy(skel);
 }
+
+/*
+ * A pin left by a version whose counters map had another number of entries (events or drop
+ * reasons added since) is a layout change: refused, saying so, and left as it was. Adopted, the
+ * data path would count nothing past its end and the CLI would refuse the pin.
+ */
+Test(faults, pinned_counters_of_another_size_are_refused)
+{
+	char dir[64], path[128];
+	struct xlvs_dp dp = { .lock_fd = -1, .prog_fd = -1 };
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xlvs-unit-layout-%d", (int)getpid());
+	cr_assert_eq(xlvs_bpffs_prepare(dir), 0, "needs root and bpffs");
+	snprintf(path, sizeof(path), "%s/xlvs_events", dir);
+	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "xlvs_events", sizeof(__u32), sizeof(__u64),
+			    XLVS_EV_MAX - 1, NULL);
+	cr_assert_geq(fd, 0, "bpf_map_create: %s", strerror(errno));
+	cr_assert_eq(bpf_obj_pin(fd, path), 0, "pin %s: %s", path, strerror(errno));
+	close(fd);
+	err = xlvs_dp_open(&dp, dir, 1024, 0);
+	cr_expect_eq(err, -ESTALE, "xlvs_dp_open over an old-sized xlvs_events: %d (%s)", err,
+		     strerror(-err));
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0, "the old pin is still there");
+	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	cr_expect_eq(info.max_entries, XLVS_EV_MAX - 1, "the old map is left as it was");
+	close(fd);
+	if (!err)
+		xlvs_dp_close(&dp);
+	unlink(path);
+	rmdir(dir);
+}
