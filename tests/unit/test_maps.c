@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1553,85 +1554,87 @@ static void set_counters(int fd, uint32_t key, uint64_t v)
 	free(c);
 }
 
-Test(apply, counters_of_new_ids_start_at_zero)
+/* A pair of per-id counter maps and their readers: the forwarded packets', or the NAT replies'. */
+struct counter_maps {
+	const char *what;
+	int (*svc)(struct xlvs_maps *m, uint32_t id, struct xlvs_counters *c);
+	int (*real)(struct xlvs_maps *m, uint32_t id, struct xlvs_counters *c);
+	size_t svc_fd, real_fd; /* offsets in struct xlvs_maps */
+};
+
+#define MAP_FD_AT(off) (*(int *)((char *)&W.m + (off)))
+
+/*
+ * Counters of an id given to a new service or real start at zero; ids that stay keep theirs; a
+ * removed real's are kept while its id is free, and are not the next real's when the id is reused.
+ */
+static void expect_new_ids_start_at_zero(const struct counter_maps *cm)
 {
+	int sfd = MAP_FD_AT(cm->svc_fd), rfd = MAP_FD_AT(cm->real_fd);
 	struct xlvs_spec s;
 	struct xlvs_counters c;
-	uint32_t id, kept;
+	uint32_t id, kept, svc;
 
 	for (id = 0; id < 8; id++) {
-		set_counters(W.m.svc_stats, id, 5);
-		set_counters(W.m.real_stats, id, 5);
+		set_counters(sfd, id, 4);
+		set_counters(rfd, id, 4);
 	}
 	std_spec(&s);
 	apply_ok(&W, &s);
 	for (id = 0; id < 3; id++) {
-		cr_assert_eq(xlvs_svc_counters(&W.m, id, &c), 0);
-		cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "service %u", id);
+		cr_assert_eq(cm->svc(&W.m, id, &c), 0);
+		cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "%s: service %u", cm->what, id);
 	}
 	for (id = 0; id < 7; id++) {
-		cr_assert_eq(xlvs_real_counters(&W.m, id, &c), 0);
-		cr_expect_eq(c.packets, 0, "real %u", id);
+		cr_assert_eq(cm->real(&W.m, id, &c), 0);
+		cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "%s: real %u", cm->what, id);
 	}
-	cr_assert_eq(xlvs_real_counters(&W.m, 7, &c), 0);
-	cr_expect_neq(c.packets, 0, "an id not allocated is left alone");
-	/* ids that stay keep counting */
+	cr_assert_eq(cm->real(&W.m, 7, &c), 0);
+	cr_expect_eq(c.packets, 4ull * W.m.ncpus, "%s: a real id not allocated is left alone", cm->what);
+	cr_assert_eq(cm->svc(&W.m, 3, &c), 0);
+	cr_expect_eq(c.bytes, 4ull * W.m.ncpus, "%s: a service id not allocated is left alone", cm->what);
 	kept = real_id(&W, &s.services[0], "198.18.1.1");
-	set_counters(W.m.real_stats, kept, 3);
+	svc = svc_entry(&W, &s.services[0]).id;
+	set_counters(rfd, kept, 3);
+	set_counters(sfd, svc, 6);
 	add_real(&s.services[0], "198.18.1.9", 1);
 	apply_ok(&W, &s);
-	cr_assert_eq(xlvs_real_counters(&W.m, kept, &c), 0);
-	cr_expect_eq(c.packets, 3ull * W.m.ncpus);
-	xlvs_spec_free(&s);
-}
-
-/* The NAT replies' counters of an id given to a new service or real start at zero too; kept ids keep theirs. */
-Test(apply, out_counters_of_new_ids_start_at_zero)
-{
-	struct xlvs_spec s;
-	struct xlvs_counters c;
-	uint32_t id, kept;
-
-	for (id = 0; id < 8; id++) {
-		set_counters(W.m.svc_out, id, 4);
-		set_counters(W.m.real_out, id, 4);
-	}
-	std_spec(&s);
-	apply_ok(&W, &s);
-	for (id = 0; id < 3; id++) {
-		cr_assert_eq(xlvs_svc_out_counters(&W.m, id, &c), 0);
-		cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "service %u", id);
-	}
-	for (id = 0; id < 7; id++) {
-		cr_assert_eq(xlvs_real_out_counters(&W.m, id, &c), 0);
-		cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "real %u", id);
-	}
-	cr_assert_eq(xlvs_real_out_counters(&W.m, 7, &c), 0);
-	cr_expect_eq(c.packets, 4ull * W.m.ncpus, "an id not allocated is left alone");
-	cr_assert_eq(xlvs_svc_out_counters(&W.m, 3, &c), 0);
-	cr_expect_eq(c.bytes, 4ull * W.m.ncpus, "a service id not allocated is left alone");
-	kept = real_id(&W, &s.services[0], "198.18.1.1");
-	set_counters(W.m.real_out, kept, 3);
-	set_counters(W.m.svc_out, svc_entry(&W, &s.services[0]).id, 6);
-	add_real(&s.services[0], "198.18.1.9", 1);
-	apply_ok(&W, &s);
-	cr_assert_eq(xlvs_real_out_counters(&W.m, kept, &c), 0);
-	cr_expect_eq(c.packets, 3ull * W.m.ncpus, "a real that stays keeps its replies");
-	cr_assert_eq(xlvs_svc_out_counters(&W.m, svc_entry(&W, &s.services[0]).id, &c), 0);
-	cr_expect_eq(c.packets, 6ull * W.m.ncpus, "a service that stays keeps its replies");
-	/* removed, then its id given to another real: the earlier one's replies are not the new one's */
+	cr_assert_eq(cm->real(&W.m, kept, &c), 0);
+	cr_expect_eq(c.packets, 3ull * W.m.ncpus, "%s: a real that stays keeps its counts", cm->what);
+	cr_assert_eq(cm->svc(&W.m, svc, &c), 0);
+	cr_expect_eq(c.packets, 6ull * W.m.ncpus, "%s: a service that stays keeps its counts", cm->what);
 	id = real_id(&W, &s.services[2], "2001:db8:1::1");
-	set_counters(W.m.real_out, id, 9);
+	set_counters(rfd, id, 9);
 	del_real(&s.services[2], 0);
 	apply_ok(&W, &s);
-	cr_assert_eq(xlvs_real_out_counters(&W.m, id, &c), 0);
-	cr_expect_eq(c.packets, 9ull * W.m.ncpus, "a removed real's replies are kept while its id is free");
+	cr_assert_eq(cm->real(&W.m, id, &c), 0);
+	cr_expect_eq(c.packets, 9ull * W.m.ncpus, "%s: a removed real's counts are kept while its id is free",
+		     cm->what);
 	add_real(&s.services[2], "2001:db8:1::2", 1);
 	apply_ok(&W, &s);
 	cr_assert_eq(real_id(&W, &s.services[2], "2001:db8:1::2"), id, "test assumes id reuse");
-	cr_assert_eq(xlvs_real_out_counters(&W.m, id, &c), 0);
-	cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "the new real of a reused id inherited replies");
+	cr_assert_eq(cm->real(&W.m, id, &c), 0);
+	cr_expect_eq(c.packets + c.bytes + c.new_flows, 0, "%s: the new real of a reused id inherited counts",
+		     cm->what);
 	xlvs_spec_free(&s);
+}
+
+Test(apply, counters_of_new_ids_start_at_zero)
+{
+	static const struct counter_maps cm = { "forwarded", xlvs_svc_counters, xlvs_real_counters,
+						offsetof(struct xlvs_maps, svc_stats),
+						offsetof(struct xlvs_maps, real_stats) };
+
+	expect_new_ids_start_at_zero(&cm);
+}
+
+Test(apply, out_counters_of_new_ids_start_at_zero)
+{
+	static const struct counter_maps cm = { "nat replies", xlvs_svc_out_counters, xlvs_real_out_counters,
+						offsetof(struct xlvs_maps, svc_out),
+						offsetof(struct xlvs_maps, real_out) };
+
+	expect_new_ids_start_at_zero(&cm);
 }
 
 Test(apply, vip_filter_is_repaired)
