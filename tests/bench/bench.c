@@ -1151,15 +1151,6 @@ static void measure_nat(struct bench *b)
 
 /* ---- extra configuration ----------------------------------------------------- */
 
-static uint32_t std_ring_slots(void)
-{
-	uint32_t i, n = 0;
-
-	for (i = 0; i < STD_SVC_MAX; i++)
-		n += std_svcs[i].ring_size;
-	return n;
-}
-
 static void put_service(struct world *w, uint32_t id, uint32_t vip, uint32_t base, uint32_t size)
 {
 	struct xlvs_svc_key k = {
@@ -1217,7 +1208,7 @@ static void install_big_service(struct bench *b)
 	struct xlvs_maglev_backend *be = calloc(BIG_REALS, sizeof(*be));
 	uint32_t *addr = calloc(BIG_REALS, sizeof(*addr));
 	uint32_t *ring = calloc(BUILD_SIZE, sizeof(*ring));
-	uint32_t id0 = STD_SVC_MAX * STD_REALS_MAX, base = std_ring_slots(), vip;
+	uint32_t id0 = STD_SVC_MAX * STD_REALS_MAX, base = world_std_slots(), vip;
 	double t0;
 
 	CHECK(be && addr && ring, "out of memory");
@@ -1248,7 +1239,7 @@ static void measure_wlc_many(struct bench *b)
 	CHECK(be && addr && ring, "out of memory");
 	big_backends(be, addr, XLVS_LEAST_MAX_REALS, id0);
 	CHECK(!xlvs_sched_build(XLVS_SCHED_WLC, ring, BUILD_SIZE, be, XLVS_LEAST_MAX_REALS), "wlc table");
-	CHECK(xlvs_ring_write(MAP_FD(&b->w, xlvs_ring), std_ring_slots(), NULL, ring, BUILD_SIZE) ==
+	CHECK(xlvs_ring_write(MAP_FD(&b->w, xlvs_ring), world_std_slots(), NULL, ring, BUILD_SIZE) ==
 		      BUILD_SIZE,
 	      "ring write");
 	set_counted(&b->w, be, XLVS_LEAST_MAX_REALS, true);
@@ -1292,7 +1283,7 @@ static void install_extra_services(struct bench *b)
 	struct xlvs_service *v = calloc(EXTRA_SVCS, sizeof(*v));
 	struct xlvs_vip_key *vk = calloc(EXTRA_SVCS, sizeof(*vk));
 	struct xlvs_vip *vv = calloc(EXTRA_SVCS, sizeof(*vv));
-	uint32_t ring[SMALL_RING], base = std_ring_slots() + BUILD_SIZE, i, n = EXTRA_SVCS;
+	uint32_t ring[SMALL_RING], base = world_std_slots() + BUILD_SIZE, i, n = EXTRA_SVCS;
 
 	CHECK(k && v && vk && vv, "out of memory");
 	CHECK(!xlvs_maglev_build(ring, SMALL_RING, NULL, 0), "empty ring");
@@ -2058,7 +2049,7 @@ static void main_world(struct bench *b)
 	 */
 	struct world_opts o = {
 		.conn_entries = 2 * NEW_FLOWS * possible_cpus(),
-		.ring_slots = std_ring_slots() + BUILD_SIZE + SMALL_RING,
+		.ring_slots = world_std_slots() + BUILD_SIZE + SMALL_RING,
 	};
 	size_t i;
 
