@@ -262,14 +262,13 @@ static int write_snat_pool(struct xlvs_maps *m, const struct xlvs_global_spec *g
 	c->snat6_count = (__u8)n6;
 	place_family(g, XLVS_AF_INET, old, 0, n4, idx, taken);
 	place_family(g, XLVS_AF_INET6, old, c->snat6_first, n6, idx + n4, taken);
-	for (i = 0; i < n4 + n6; i++) {
-		memset(&keys[i], 0, sizeof(keys[i]));
-		keys[i].family = i < n4 ? XLVS_AF_INET : XLVS_AF_INET6;
-	}
+	/* keys in idx's order: the family's k-th address at k (IPv4) or n4 + k (IPv6) */
 	for (n4 = 0, n6 = 0, i = 0; i < g->nr_snat_pool; i++) {
 		const struct xlvs_addr *a = &g->snat_pool[i];
 		__u32 k = a->family == XLVS_AF_INET ? n4++ : c->snat4_count + n6++;
 
+		memset(&keys[k], 0, sizeof(keys[k]));
+		keys[k].family = a->family;
 		memcpy(keys[k].addr, a->be, a->family == XLVS_AF_INET ? 4 : 16);
 	}
 	c->snat_port_lo = g->snat_port_lo ? g->snat_port_lo : XLVS_SNAT_PORT_LO;
