@@ -88,16 +88,14 @@ __attribute__((noinline)) int lblc_some_real_idle(__u32 base, __u32 len, __u32 s
 {
 	struct xlvs_real_load *l;
 	struct xlvs_real *r;
-	__u32 i, slot, *real_id;
+	__u32 i, real_id;
 	__s64 act;
 
 	for (i = 0; i < LEAST_SCAN_MAX && i < len; i++) {
-		slot = base + i;
-		real_id = bpf_map_lookup_elem(&xlvs_ring, &slot);
-		if (!real_id)
+		if (!ring_slot(base + i, &real_id))
 			break;
-		r = real_lookup(*real_id, svc_id);
-		l = bpf_map_lookup_elem(&xlvs_real_load, real_id);
+		r = real_lookup(real_id, svc_id);
+		l = bpf_map_lookup_elem(&xlvs_real_load, &real_id);
 		if (!r || !l)
 			continue;
 		act = l->active > 0 ? l->active : 0;

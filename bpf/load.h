@@ -114,12 +114,10 @@ XLVS_INLINE bool least_visit(struct least_scan *s, __u32 real_id)
 __attribute__((noinline)) __u32 least_scan(__u32 base, __u32 len, __u32 svc_id, __u32 sched)
 {
 	struct least_scan s = { .svc_id = svc_id, .sched = sched, .best = XLVS_REAL_NONE };
-	__u32 i, slot, *real_id;
+	__u32 i, real_id;
 
 	for (i = 0; i < LEAST_SCAN_MAX && i < len; i++) {
-		slot = base + i;
-		real_id = bpf_map_lookup_elem(&xlvs_ring, &slot);
-		if (!real_id || least_visit(&s, *real_id))
+		if (!ring_slot(base + i, &real_id) || least_visit(&s, real_id))
 			break;
 	}
 	return s.best;

@@ -106,6 +106,18 @@ XLVS_INLINE struct xlvs_real *conn_real_lookup(__u32 id, __u32 gen)
 	return r;
 }
 
+/* Ring slot `slot` (abi.h xlvs_ring: a block, then its lane); false past the map. */
+XLVS_INLINE bool ring_slot(__u32 slot, __u32 *val)
+{
+	__u32 block = slot / XLVS_RING_BLOCK;
+	struct xlvs_ring_block *b = bpf_map_lookup_elem(&xlvs_ring, &block);
+
+	if (!b)
+		return false;
+	*val = b->slot[slot % XLVS_RING_BLOCK];
+	return true;
+}
+
 XLVS_INLINE struct xlvs_real *real_lookup(__u32 id, __u32 svc_id)
 {
 	struct xlvs_real *r = bpf_map_lookup_elem(&xlvs_reals, &id);

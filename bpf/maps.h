@@ -32,12 +32,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_reals SEC(".maps");
 
-/* All Maglev rings, one slice per service; the loader may resize it. */
+/* All Maglev rings, one slice per service, in blocks of slots; the loader may resize it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, __u32);
-	__uint(max_entries, XLVS_RING_SLOTS_DEFAULT);
+	__type(value, struct xlvs_ring_block);
+	__uint(max_entries, XLVS_RING_SLOTS_DEFAULT / XLVS_RING_BLOCK);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_ring SEC(".maps");
 

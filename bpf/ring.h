@@ -68,17 +68,15 @@ struct ring_pos {
 XLVS_INLINE int ring_lookup(const struct pkt *p, const struct xlvs_service *svc, struct target *t,
 			    struct ring_pos *pos)
 {
-	__u32 v, *val;
+	__u32 v;
 
 	if (!svc->ring_size)
 		return drop(XLVS_DROP_NO_REAL);
 	t->hash = xlvs_flow_hash(&p->flow);
 	pos->slot = svc->ring_base +
 		    xlvs_ring_slot_hash(svc->sched, svc->flags, &p->flow, t->hash) % svc->ring_size;
-	val = bpf_map_lookup_elem(&xlvs_ring, &pos->slot);
-	if (!val)
+	if (!ring_slot(pos->slot, &v))
 		return drop(XLVS_DROP_NO_REAL);
-	v = *val;
 	pos->owner = xlvs_slot_real(v);
 	if (v & XLVS_SLOT_CHANGED)	/* XLVS_REAL_NONE included */
 		return RING_CHANGED;

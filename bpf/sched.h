@@ -37,13 +37,11 @@ struct {
 
 XLVS_INLINE __u32 table_at(const struct xlvs_service *svc, __u32 hash)
 {
-	__u32 slot, *real_id;
+	__u32 v;
 
-	if (!svc->ring_size)
+	if (!svc->ring_size || !ring_slot(svc->ring_base + hash % svc->ring_size, &v))
 		return XLVS_REAL_NONE;
-	slot = svc->ring_base + hash % svc->ring_size;
-	real_id = bpf_map_lookup_elem(&xlvs_ring, &slot);
-	return real_id ? xlvs_slot_real(*real_id) : XLVS_REAL_NONE;
+	return xlvs_slot_real(v);
 }
 
 /* Weight 0 takes no new connections, whatever the scheduler (IPVS is_unavailable()). */

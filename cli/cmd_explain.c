@@ -21,6 +21,7 @@
 #include <xlvs/hash.h>
 
 #include "cmd.h"
+#include "ringio.h"
 #include "schedtab.h"
 #include "view.h"
 #include "xlvsctl.h"
@@ -92,12 +93,8 @@ static uint32_t ring_pick(struct xlvs_maps *m, const struct xlvs_service *svc, u
 	uint32_t v = XLVS_REAL_NONE;
 
 	*slot = hash % (svc->ring_size ? svc->ring_size : 1);
-	if (svc->ring_size) {
-		uint32_t key = svc->ring_base + *slot;
-
-		if (bpf_map_lookup_elem(m->ring, &key, &v))
-			v = XLVS_REAL_NONE;
-	}
+	if (svc->ring_size && xlvs_ring_get(m->ring, svc->ring_base + *slot, &v))
+		v = XLVS_REAL_NONE;
 	if (changed)
 		*changed = v == XLVS_REAL_NONE || (v & XLVS_SLOT_CHANGED);
 	return xlvs_slot_real(v);

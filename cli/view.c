@@ -11,6 +11,7 @@
 
 #include <bpf/bpf.h>
 
+#include "ringio.h"
 #include "view.h"
 
 static uint64_t clock_ns(clockid_t id)
@@ -96,48 +97,28 @@ static int read_counters(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_vi
 	return rc < 0 ? maps_error(c, -rc, "read the counters") : XLVS_EXIT_OK;
 }
 
-/* One service's ring slice [ring_base, ring_base + ring_size) into vals (one batch call). */
-static int read_slice(struct xlvs_maps *m, const struct xlvs_service *svc, uint32_t *keys, uint32_t *vals)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	uint32_t in = svc->ring_base - 1, out, n = svc->ring_size, i;
-
-	/* an array's batch starts after the in_batch key (NULL: at 0) */
-	if (!bpf_map_lookup_batch(m->ring, svc->ring_base ? &in : NULL, &out, keys, vals, &n, &o) &&
-	    n == svc->ring_size)
-		return 0;
-	for (i = 0; i < svc->ring_size; i++) { /* kernels without array batches: one by one */
-		in = svc->ring_base + i;
-		if (bpf_map_lookup_elem(m->ring, &in, &vals[i]))
-			return -errno;
-	}
-	return 0;
-}
-
 /* Slots per real id over every service's ring (what `service show` shares come from). */
 static int read_rings(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s)
 {
-	uint32_t *keys = NULL, *vals = NULL, max = 0, i;
+	uint32_t *vals = NULL, max = 0, i;
 	size_t k;
 	int rc = 0;
 
 	for (k = 0; k < s->st.nr_services; k++)
 		if (s->st.services[k].svc.ring_size > max)
 			max = s->st.services[k].svc.ring_size;
-	keys = malloc((max ? max : 1) * sizeof(*keys));
 	vals = malloc((max ? max : 1) * sizeof(*vals));
-	if (!keys || !vals)
+	if (!vals)
 		rc = -ENOMEM;
 	for (k = 0; k < s->st.nr_services && !rc; k++) {
 		const struct xlvs_service *svc = &s->st.services[k].svc;
 
-		rc = read_slice(m, svc, keys, vals);
+		rc = xlvs_ring_read(m->ring, svc->ring_base, svc->ring_size, vals);
 		/* a changed slot (ring state) is still its owner's */
 		for (i = 0; !rc && i < svc->ring_size; i++)
 			if (xlvs_slot_real(vals[i]) < s->nr_ring_slots)
 				s->ring_slots[xlvs_slot_real(vals[i])]++;
 	}
-	free(keys);
 	free(vals);
 	return rc < 0 ? maps_error(c, -rc, "read the rings") : XLVS_EXIT_OK;
 }

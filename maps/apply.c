@@ -33,6 +33,7 @@
 #include <xlvs/hash.h>
 
 #include "plan.h"
+#include "ringio.h"
 #include "schedtab.h"
 
 #define CHUNK XLVS_MAX_REALS /* staging room: reals, ring slots read per call */
@@ -321,7 +322,7 @@ static int write_reals(struct writer *w, const struct splan *sp)
 	return err;
 }
 
-/* Entries [base, base + size) of an array map (the ring, xlvs_ring_prev), as they are now. */
+/* Entries [base, base + size) of an array map (xlvs_ring_prev), as they are now. */
 static int slice_read(struct writer *w, int fd, uint32_t vsz, uint32_t base, uint32_t size, void *out)
 {
 	struct map_iter it;
@@ -413,8 +414,7 @@ static int write_ring_state(struct writer *w, const struct splan *sp)
 	int err = ring_clock(w);
 
 	if (!err && !sp->fresh_slice)
-		err = slice_read(w, w->m->ring, sizeof(*w->ring_old), e->ring_base, e->ring_size,
-				 w->ring_old);
+		err = xlvs_ring_read(w->m->ring, e->ring_base, e->ring_size, w->ring_old);
 	if (!err)
 		err = slice_read(w, w->m->ring_prev, sizeof(*w->prev_old), e->ring_base, e->ring_size,
 				 w->prev_old);
@@ -436,8 +436,7 @@ static int write_ring_state(struct writer *w, const struct splan *sp)
 	err = map_update_many(w->m->ring_prev, w->prev_keys, w->prev_put, np, sizeof(*w->prev_keys),
 			      sizeof(*w->prev_put));
 	if (!err)
-		err = map_update_many(w->m->ring, w->slot_keys, w->slot_vals, ns, sizeof(*w->slot_keys),
-				      sizeof(*w->slot_vals));
+		err = xlvs_ring_put(w->m->ring, w->slot_keys, w->slot_vals, ns);
 	if (!err)
 		w->st->ring_slots_written += ns;
 	return err;
@@ -463,7 +462,7 @@ static int write_ring(struct writer *w, const struct splan *sp)
 		return write_ring_state(w, sp);
 	/* A fresh slice is written whole: reading it back would cost as much. */
 	if (!n && !sp->fresh_slice)
-		n = slice_read(w, w->m->ring, sizeof(*w->ring_old), e->ring_base, e->ring_size, w->ring_old);
+		n = xlvs_ring_read(w->m->ring, e->ring_base, e->ring_size, w->ring_old);
 	if (!n)
 		n = xlvs_ring_write(w->m->ring, e->ring_base, sp->fresh_slice ? NULL : w->ring_old,
 				    w->ring_new, e->ring_size);

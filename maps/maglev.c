@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Weighted Maglev ring builder and BPF ring writer.
+ * Weighted Maglev ring builder (ringio.c writes rings into xlvs_ring).
  *
  * Maglev (Eisenbud et al., NSDI'16): every backend walks its own permutation
  * of the ring, slot = (offset + k * skip) mod M with M prime, and on each of
@@ -22,8 +22,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <bpf/bpf.h>
 
 #include "maglev.h"
 
@@ -418,63 +416,4 @@ uint32_t xlvs_ring_diff(const uint32_t *old_ring, const uint32_t *new_ring, uint
 		n++;
 	}
 	return n;
-}
-
-#define MG_CHUNK    4096 /* slots per update syscall */
-#define MG_ENOTSUPP 524	 /* kernel-internal "no such op", leaks out of bpf(2) */
-
-struct mg_batch {
-	int fd;
-	bool single; /* no batch updates here: one syscall per slot */
-	uint32_t n;
-	uint32_t key[MG_CHUNK];
-	uint32_t val[MG_CHUNK];
-};
-
-static int mg_flush(struct mg_batch *bt)
-{
-	__u32 i, count = bt->n;
-	int err;
-
-	if (!bt->single) {
-		err = bpf_map_update_batch(bt->fd, bt->key, bt->val, &count, NULL);
-		if (err != -EINVAL && err != -ENOTSUP && err != -MG_ENOTSUPP)
-			goto out;
-		bt->single = true;
-	}
-	for (i = 0, err = 0; i < bt->n && !err; i++)
-		err = bpf_map_update_elem(bt->fd, &bt->key[i], &bt->val[i], BPF_ANY);
-out:
-	bt->n = 0;
-	return err;
-}
-
-int xlvs_ring_write(int map_fd, uint32_t base, const uint32_t *old_ring, const uint32_t *new_ring,
-		    uint32_t ring_size)
-{
-	struct mg_batch *bt;
-	uint32_t i, written = 0;
-	int err = 0;
-
-	if (!new_ring || ring_size > INT_MAX || (uint64_t)base + ring_size > 1ull << 32)
-		return -EINVAL;
-	bt = malloc(sizeof(*bt));
-	if (!bt)
-		return -ENOMEM;
-	bt->fd = map_fd;
-	bt->single = false;
-	bt->n = 0;
-	for (i = 0; i < ring_size && !err; i++) {
-		if (old_ring && old_ring[i] == new_ring[i])
-			continue;
-		bt->key[bt->n] = base + i;
-		bt->val[bt->n] = new_ring[i];
-		written++;
-		if (++bt->n == MG_CHUNK)
-			err = mg_flush(bt);
-	}
-	if (!err && bt->n)
-		err = mg_flush(bt);
-	free(bt);
-	return err ? err : (int)written;
 }

@@ -48,14 +48,7 @@ int xlvs_maglev_build(uint32_t *ring, uint32_t ring_size, const struct xlvs_magl
 uint32_t xlvs_ring_diff(const uint32_t *old_ring, const uint32_t *new_ring, uint32_t ring_size,
 			uint32_t *idx);
 
-/*
- * Write new_ring into slots [base, base + ring_size) of a BPF array map
- * (key __u32 slot, value __u32 real id), touching only the slots where it
- * differs from old_ring (old_ring == NULL: write all). Uses batched updates,
- * falling back to one update per slot on kernels without them. Returns the
- * number of slots written or -errno.
- */
-int xlvs_ring_write(int map_fd, uint32_t base, const uint32_t *old_ring, const uint32_t *new_ring,
-		    uint32_t ring_size);
+/* The ring's slot I/O, xlvs_ring_write() included, is ringio.h's. */
+#include "ringio.h"
 
 #endif /* XLVS_MAGLEV_H */

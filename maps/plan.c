@@ -765,7 +765,8 @@ void xlvs_capacity_of(const struct xlvs_spec *want, struct xlvs_capacity *c)
 		slots = XLVS_RING_SLOTS_MAX;
 	if (slots < XLVS_RING_SLOTS_DEFAULT)
 		slots = XLVS_RING_SLOTS_DEFAULT;
-	c->ring_slots = (uint32_t)slots;
+	/* whole blocks: the map's slots are its entries x XLVS_RING_BLOCK (the cap is a multiple) */
+	c->ring_slots = (uint32_t)xlvs_ring_blocks((uint32_t)slots) * XLVS_RING_BLOCK;
 }
 
 int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_spec *want, char *msg,

@@ -23,6 +23,7 @@
 #include <xlvs/hash.h>
 
 #include "internal.h"
+#include "ringio.h"
 
 #define RING_CHUNK	4096u  /* slots read per batch */
 #define RING_PASS_SLOTS 65536u /* slots a pass looks at (~30 ms of reading: docs/architecture.md) */
@@ -99,20 +100,20 @@ static int slice_walk(struct xlvs_maps *m, struct ring_sweep *r, uint32_t first,
 				void *ctx),
 		      void *ctx)
 {
-	struct map_iter ring, prev;
+	struct map_iter prev;
 	uint32_t done = 0, want;
-	int a, b, err = 0;
+	int got, err = 0;
 
-	map_iter_init_at(&ring, m->ring, sizeof(*r->vals), first);
 	map_iter_init_at(&prev, m->ring_prev, sizeof(*r->prevs), first);
 	while (!err && done < n) {
 		want = n - done < RING_CHUNK ? n - done : RING_CHUNK;
-		a = map_iter_read(&ring, r->keys, r->vals, want);
-		b = a > 0 ? map_iter_read(&prev, r->keys, r->prevs, (uint32_t)a) : a;
-		if (a <= 0 || b != a)
-			return a < 0 ? a : b < 0 ? b : -EPROTO; /* a map ended before the slice */
-		err = fn(m, r, first + done, (uint32_t)a, ctx);
-		done += (uint32_t)a;
+		got = map_iter_read(&prev, r->keys, r->prevs, want);
+		if (got <= 0)
+			return got < 0 ? got : -EPROTO; /* the map ended before the slice */
+		err = xlvs_ring_read(m->ring, first + done, (uint32_t)got, r->vals);
+		if (!err)
+			err = fn(m, r, first + done, (uint32_t)got, ctx);
+		done += (uint32_t)got;
 	}
 	return err;
 }
@@ -261,8 +262,7 @@ static int clear_chunk(struct xlvs_maps *m, struct ring_sweep *r, uint32_t first
 		r->put_keys[np] = k->slot;
 		r->put_vals[np++] = xlvs_slot_real(k->val);
 	}
-	err = map_update_many(m->ring, r->put_keys, r->put_vals, np, sizeof(*r->put_keys),
-			      sizeof(*r->put_vals));
+	err = xlvs_ring_put(m->ring, r->put_keys, r->put_vals, np);
 	if (!err)
 		cc->cleared += np;
 	return err;

@@ -26,27 +26,28 @@
  * fails to compile here instead of failing at run time.
  */
 struct map_desc {
-	size_t fd_off;	 /* int in struct xlvs_maps */
-	size_t skel_off; /* struct bpf_map * in struct xlvs_lb_bpf */
-	size_t size_off; /* loader-sized: uint32_t for max_entries; else 0 */
+	size_t fd_off;	    /* int in struct xlvs_maps */
+	size_t skel_off;    /* struct bpf_map * in struct xlvs_lb_bpf */
+	size_t size_off;    /* loader-sized: uint32_t for max_entries; else 0 */
+	uint32_t per_entry; /* the size counts this many per entry (xlvs_ring: slots of a block) */
 };
 
 #define MAP_FIXED(field, name)                                                                               \
 	{                                                                                                    \
-		offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name), 0                \
+		offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name), 0, 1             \
 	}
-#define MAP_SIZED(field, name, size)                                                                         \
+#define MAP_SIZED(field, name, size, per_entry)                                                              \
 	{                                                                                                    \
 		offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name),                  \
-			offsetof(struct xlvs_maps, size)                                                     \
+			offsetof(struct xlvs_maps, size), per_entry                                          \
 	}
 
 static const struct map_desc map_descs[] = {
 	MAP_FIXED(services, xlvs_services),
 	MAP_FIXED(vips, xlvs_vips),
 	MAP_FIXED(reals, xlvs_reals),
-	MAP_SIZED(ring, xlvs_ring, ring_slots),
-	MAP_SIZED(conns, xlvs_conns, conn_entries),
+	MAP_SIZED(ring, xlvs_ring, ring_slots, XLVS_RING_BLOCK),
+	MAP_SIZED(conns, xlvs_conns, conn_entries, 1),
 	MAP_FIXED(svc_stats, xlvs_svc_stats),
 	MAP_FIXED(real_stats, xlvs_real_stats),
 	MAP_FIXED(drops, xlvs_drops),
@@ -57,10 +58,10 @@ static const struct map_desc map_descs[] = {
 	MAP_FIXED(real_load, xlvs_real_load),
 	MAP_FIXED(persist, xlvs_persist),
 	MAP_FIXED(hc_marks, xlvs_hc_marks),
-	MAP_SIZED(nat, xlvs_nat, nat_entries),
+	MAP_SIZED(nat, xlvs_nat, nat_entries, 1),
 	MAP_FIXED(nat_srcs, xlvs_nat_srcs),
 	MAP_FIXED(snat_pool, xlvs_snat_pool),
-	MAP_SIZED(ring_prev, xlvs_ring_prev, ring_prev_slots),
+	MAP_SIZED(ring_prev, xlvs_ring_prev, ring_prev_slots, 1),
 	MAP_FIXED(svc_out, xlvs_svc_out),
 	MAP_FIXED(real_out, xlvs_real_out),
 };
@@ -114,12 +115,13 @@ static int map_adopt(struct xlvs_maps *m, const struct map_desc *d, const struct
 	}
 	if (info.type != bpf_map__type(want) || info.key_size != bpf_map__key_size(want) ||
 	    info.value_size != bpf_map__value_size(want) ||
-	    (!d->size_off && info.max_entries != bpf_map__max_entries(want))) {
+	    (!d->size_off && info.max_entries != bpf_map__max_entries(want)) ||
+	    (uint64_t)info.max_entries * d->per_entry > UINT32_MAX) {
 		close(fd);
 		return -EPROTO;
 	}
 	if (d->size_off)
-		*(uint32_t *)((char *)m + d->size_off) = info.max_entries;
+		*(uint32_t *)((char *)m + d->size_off) = info.max_entries * d->per_entry;
 	*desc_fd(m, d) = fd;
 	return 0;
 }

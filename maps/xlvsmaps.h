@@ -39,7 +39,7 @@ struct xlvs_maps {
 	int snat_pool;		  /* xlvs_snat_pool: fullnat sources, kept by xlvs_maps_set_global */
 	int ring_prev;		  /* xlvs_ring_prev: ring-state slots' previous owners, kept by xlvs_apply */
 	int svc_out, real_out;	  /* xlvs_svc_out, xlvs_real_out: NAT replies' counters (abi.h) */
-	uint32_t ring_slots;	  /* max_entries of xlvs_ring */
+	uint32_t ring_slots;	  /* slots of xlvs_ring: max_entries x XLVS_RING_BLOCK */
 	uint32_t ring_prev_slots; /* of xlvs_ring_prev: loaders size it as xlvs_ring; plans use the smaller */
 	uint32_t conn_entries;	  /* max_entries of xlvs_conns */
 	uint32_t nat_entries;	  /* max_entries of xlvs_nat (the loader sizes it as xlvs_conns) */
@@ -158,13 +158,14 @@ int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned in
  * their ABI sizes: XLVS_MAX_SERVICES services, XLVS_MAX_REALS reals). A load
  * creates it with
  *     max(XLVS_RING_SLOTS_DEFAULT, min(2 x the sum of the rings, XLVS_RING_SLOTS_MAX))
- * slots: twice the sum because a service whose ring changes size gets its new
+ * slots, rounded up to whole blocks (XLVS_RING_BLOCK slots, abi.h), as many
+ * entries: twice the sum because a service whose ring changes size gets its new
  * slice while its old one is still in use (the old slice is freed only by the
  * apply after), so changing every ring at once, e.g. a large service made
  * small in one reload, needs old and new side by side. A configuration whose
- * rings alone exceed XLVS_RING_SLOTS_MAX is refused: an array map takes 8 bytes
- * of kernel memory per slot, so the cap is 512 MiB; xlvs_ring_prev, created
- * with as many slots, adds 16 bytes per slot (1 GiB more at the cap).
+ * rings alone exceed XLVS_RING_SLOTS_MAX is refused: a slot takes 4 bytes of
+ * kernel memory, so the cap is 256 MiB; xlvs_ring_prev, created with as many
+ * slots, adds 16 bytes per slot (1 GiB more at the cap).
  */
 #define XLVS_RING_SLOTS_MAX (1u << 26)
 

@@ -383,13 +383,30 @@ struct xlvs_lblcr_set {
 };
 XLVS_ABI_SIZE(struct xlvs_lblcr_set, 76);
 
-/* xlvs_ring: ARRAY slot -> real id; service rings are slices [ring_base, ring_base + ring_size).
+/* xlvs_ring: slots of real ids; service rings are slices [ring_base, ring_base + ring_size).
  * The slice is the scheduler's table (maps/schedtab.h): maglev and mh a Maglev ring, sh and dh
  * IPVS's weighted buckets, rr and wrr their sequence repeated over the whole slice.
  * In a ring-state service's slice (XLVS_SVC_F_RING_STATE) a slot whose owner changed carries
  * XLVS_SLOT_CHANGED with the id, and xlvs_ring_prev[slot] says who owned it before. An empty
- * slot (XLVS_REAL_NONE) counts as changed. xlvs_slot_real() gives the id either way. */
+ * slot (XLVS_REAL_NONE) counts as changed. xlvs_slot_real() gives the id either way.
+ * The map is an ARRAY of blocks: slot s is xlvs_ring[s / XLVS_RING_BLOCK].slot[s % XLVS_RING_BLOCK].
+ * An array element takes at least 8 bytes, so one slot per element took 512 KB for a
+ * 65,537-slot ring; a 64-byte block holds 16 slots in one cache line with nothing wasted, and a
+ * packet's ring read lands among half as many pages (docs/bench.md "Where a ring-state packet's
+ * time goes"). Slices need not start on a block: userspace writes blocks whole (maps/ringio.c). */
+#define XLVS_RING_BLOCK		16
 #define XLVS_SLOT_CHANGED	(1u << 31)
+
+struct xlvs_ring_block {
+	__u32 slot[XLVS_RING_BLOCK];
+};
+XLVS_ABI_SIZE(struct xlvs_ring_block, 64);
+
+/* xlvs_ring entries (blocks) that hold slots [0, slots). */
+static inline __u32 xlvs_ring_blocks(__u32 slots)
+{
+	return slots / XLVS_RING_BLOCK + !!(slots % XLVS_RING_BLOCK);
+}
 
 static inline __u32 xlvs_slot_real(__u32 v)
 {

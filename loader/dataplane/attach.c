@@ -250,13 +250,13 @@ static int match_pinned_map(struct bpf_map *map, bool sized, uint32_t want_entri
 static int size_ring_prev(struct xlvs_lb_bpf *skel)
 {
 	struct bpf_map *prev = skel->maps.xlvs_ring_prev;
-	uint32_t slots = bpf_map__max_entries(skel->maps.xlvs_ring);
+	uint32_t slots = bpf_map__max_entries(skel->maps.xlvs_ring) * XLVS_RING_BLOCK;
 	int err = bpf_map__set_max_entries(prev, slots);
 
 	if (!err)
 		err = match_pinned_map(prev, true, 0);
 	if (!err && bpf_map__max_entries(prev) != slots) {
-		log_err("pinned map %s has %u entries, xlvs_ring %u: they must be alike; remove the old "
+		log_err("pinned map %s has %u entries, xlvs_ring %u slots: they must be alike; remove the old "
 			"data path with `xlvsd --detach` (drops connection state) and start again",
 			bpf_map__pin_path(prev), bpf_map__max_entries(prev), slots);
 		err = -ESTALE;
@@ -289,7 +289,7 @@ static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
 	 * refuses a configuration it cannot hold, saying how to grow it). */
 	ring = skel->maps.xlvs_ring;
 	if (!err && ring_slots)
-		err = bpf_map__set_max_entries(ring, ring_slots);
+		err = bpf_map__set_max_entries(ring, xlvs_ring_blocks(ring_slots));
 	bpf_object__for_each_map (map, skel->obj) {
 		if (!err && map != skel->maps.xlvs_ring_prev)
 			err = match_pinned_map(map, map == conns || map == nat || map == ring,
@@ -322,7 +322,7 @@ static int record_maps(struct xlvs_dp *dp, struct xlvs_lb_bpf *skel)
 		if (map == skel->maps.xlvs_conns)
 			dp->conn_entries = info.max_entries;
 		if (map == skel->maps.xlvs_ring)
-			dp->ring_slots = info.max_entries;
+			dp->ring_slots = info.max_entries * XLVS_RING_BLOCK;
 	}
 	return 0;
 }

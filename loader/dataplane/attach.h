@@ -52,7 +52,7 @@ struct xlvs_dp {
 	uint32_t prog_id;
 	uint8_t prog_tag[8];
 	uint32_t conn_entries; /* max_entries of xlvs_conns as loaded */
-	uint32_t ring_slots;   /* max_entries of xlvs_ring as loaded */
+	uint32_t ring_slots;   /* slots of xlvs_ring as loaded (its blocks x XLVS_RING_BLOCK) */
 	bool created;	       /* nothing of xlvs was pinned: this open created it all */
 	uint32_t map_ids[XLVS_DP_MAX_MAPS];
 	unsigned int nr_map_ids;

@@ -1648,7 +1648,7 @@ static void put_prevs(int fd, uint32_t base, const struct xlvs_slot_prev *prev, 
 static void set_ring_changed(struct bench *b, enum std_svc svc, bool changed)
 {
 	uint32_t n = std_svcs[svc].ring_size, base = b->w.ring_base[svc], nreals = svc_reals(svc);
-	uint32_t *ring = calloc(n, sizeof(*ring)), ids[STD_REALS_MAX], gens[STD_REALS_MAX], hz, i, k, slot;
+	uint32_t *ring = calloc(n, sizeof(*ring)), ids[STD_REALS_MAX], gens[STD_REALS_MAX], hz, i, k;
 	struct xlvs_slot_prev *prev = calloc(n, sizeof(*prev)); /* zero: until 0, none */
 	struct xlvs_jiffies j;
 	struct xlvs_real r;
@@ -1660,10 +1660,8 @@ static void set_ring_changed(struct bench *b, enum std_svc svc, bool changed)
 		world_get_real(&b->w, ids[k], &r);
 		gens[k] = r.gen;
 	}
+	CHECK(!xlvs_ring_read(MAP_FD(&b->w, xlvs_ring), base, n, ring), "ring: %s", strerror(errno));
 	for (i = 0; i < n; i++) {
-		slot = base + i;
-		CHECK(!bpf_map_lookup_elem(MAP_FD(&b->w, xlvs_ring), &slot, &ring[i]), "ring: %s",
-		      strerror(errno));
 		for (k = 0; k < nreals && ids[k] != xlvs_slot_real(ring[i]); k++)
 			;
 		CHECK(k < nreals, "%s's slot %u: %u is none of its reals", std_svcs[svc].name, i, ring[i]);
@@ -1909,9 +1907,9 @@ static struct blocks_bpf *blocks_open(uint32_t per_cpu)
 		      !bpf_map__set_max_entries(s->maps.blk_lru, per_cpu * possible_cpus()),
 	      "size blocks' tables");
 	/* the ring blocks stand for SVC_DR4's ring, whose size decides which lines its reads touch */
-	CHECK(bpf_map__max_entries(s->maps.blk_ring) == std_svcs[SVC_DR4].ring_size &&
+	CHECK(bpf_map__max_entries(s->maps.blk_ring) == xlvs_ring_blocks(std_svcs[SVC_DR4].ring_size) &&
 		      bpf_map__max_entries(s->maps.blk_ring_prev) == std_svcs[SVC_DR4].ring_size,
-	      "blk_ring and blk_ring_prev have %u and %u slots, %s's ring %u",
+	      "blk_ring has %u blocks and blk_ring_prev %u slots, %s's ring %u",
 	      bpf_map__max_entries(s->maps.blk_ring), bpf_map__max_entries(s->maps.blk_ring_prev),
 	      std_svcs[SVC_DR4].name, std_svcs[SVC_DR4].ring_size);
 	CHECK(!blocks_bpf__load(s), "load blocks: %s", strerror(errno));

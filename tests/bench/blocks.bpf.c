@@ -42,12 +42,12 @@ struct {
 	__uint(max_entries, XLVS_SVC_CACHE_SLOTS);
 } blk_svc_cache SEC(".maps");
 
-/* A ring the size of the DR service's (XLVS_RING_DEFAULT slots; the bench checks the size). */
+/* A ring the size of the DR service's (XLVS_RING_DEFAULT slots in blocks; the bench checks the size). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
-	__type(value, __u32);
-	__uint(max_entries, XLVS_RING_DEFAULT);
+	__type(value, struct xlvs_ring_block);
+	__uint(max_entries, (XLVS_RING_DEFAULT + XLVS_RING_BLOCK - 1) / XLVS_RING_BLOCK);
 } blk_ring SEC(".maps");
 
 /* Its slots' previous owners, as xlvs_ring_prev beside xlvs_ring. */
@@ -146,12 +146,14 @@ int blk_percpu_read(struct xdp_md *ctx)
 SEC("xdp")
 int blk_ring_read(struct xdp_md *ctx)
 {
-	__u32 slot, *v;
+	struct xlvs_ring_block *b;
+	__u32 slot, block;
 
 	if (frame_slot(ctx, &slot))
 		return XDP_PASS;
-	v = bpf_map_lookup_elem(&blk_ring, &slot);
-	return v && *v != XLVS_REAL_NONE ? XDP_TX : XDP_PASS;
+	block = slot / XLVS_RING_BLOCK;
+	b = bpf_map_lookup_elem(&blk_ring, &block);
+	return b && b->slot[slot % XLVS_RING_BLOCK] != XLVS_REAL_NONE ? XDP_TX : XDP_PASS;
 }
 
 /* The slot's previous owner, as prev_owner() reads xlvs_ring_prev (every until set by the bench). */

@@ -245,8 +245,8 @@ void world_open(struct world *w, const struct world_opts *o)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(w->skel->maps.xlvs_conns, o && o->conn_entries ? o->conn_entries : 4096);
 	/* Both alike, as the loader sizes them (loader/dataplane/attach.c size_ring_prev()). */
-	bpf_map__set_max_entries(w->skel->maps.xlvs_ring, ring);
-	bpf_map__set_max_entries(w->skel->maps.xlvs_ring_prev, ring);
+	bpf_map__set_max_entries(w->skel->maps.xlvs_ring, xlvs_ring_blocks(ring));
+	bpf_map__set_max_entries(w->skel->maps.xlvs_ring_prev, xlvs_ring_blocks(ring) * XLVS_RING_BLOCK);
 	if (o && o->conns_no_lru) {
 		bpf_map__set_type(w->skel->maps.xlvs_conns, BPF_MAP_TYPE_HASH);
 		bpf_map__set_map_flags(w->skel->maps.xlvs_conns, 0); /* no BPF_F_NO_COMMON_LRU */
@@ -521,7 +521,7 @@ uint32_t world_ring_pick(struct world *w, int svc, const struct xlvs_flow *f)
 {
 	uint32_t slot = w->ring_base[svc] + xlvs_flow_hash(f) % std_svcs[svc].ring_size, id;
 
-	CHECK(bpf_map_lookup_elem(MAP_FD(w, xlvs_ring), &slot, &id) == 0, "%s", strerror(errno));
+	CHECK(xlvs_ring_get(MAP_FD(w, xlvs_ring), slot, &id) == 0, "ring slot %u", slot);
 	return id;
 }
 

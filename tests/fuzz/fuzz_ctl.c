@@ -131,7 +131,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	 * Every change dumps the maps for its rollback: smaller tables keep the
 	 * target fast. Room for the base and one service of the default ring size.
 	 */
-	bpf_map__set_max_entries(skel->maps.xlvs_ring, 2 * XLVS_RING_DEFAULT);
+	bpf_map__set_max_entries(skel->maps.xlvs_ring, xlvs_ring_blocks(2 * XLVS_RING_DEFAULT));
 	bpf_map__set_max_entries(skel->maps.xlvs_conns, 1024);
 	FZ_ASSERT(!xlvs_lb_bpf__load(skel), "load xlvs_lb: %s", strerror(errno));
 	d.dp.lock_fd = d.dp.prog_fd = -1;

@@ -200,8 +200,7 @@ static void ring_init(void)
 
 	std_ring = calloc(std_slots, sizeof(*std_ring));
 	FZ_ASSERT(vals && keys && prevs && std_ring, "out of memory");
-	for (i = 0; i < std_slots; i++)
-		FZ_ASSERT(!bpf_map_lookup_elem(MAP_FD(&W, xlvs_ring), &i, &std_ring[i]), "ring slot %u", i);
+	FZ_ASSERT(!xlvs_ring_read(MAP_FD(&W, xlvs_ring), 0, std_slots, std_ring), "the standard rings");
 	FZ_ASSERT(!xlvs_jiffies_read(&j), "cannot read jiffies");
 	until_live = (j.now + LIVE_JIFFIES) | 1; /* never 0: that is "none" */
 	until_passed = j.now - 1 ? j.now - 1 : (uint32_t)-1;

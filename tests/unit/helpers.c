@@ -28,8 +28,10 @@ struct xlvs_lb_bpf *unit_director_load(uint32_t conns, uint32_t ring_slots, stru
 		bpf_map__set_max_entries(skel->maps.xlvs_nat, conns); /* as xlvsd sizes it */
 	}
 	if (ring_slots) {
-		bpf_map__set_max_entries(skel->maps.xlvs_ring, ring_slots);
-		bpf_map__set_max_entries(skel->maps.xlvs_ring_prev, ring_slots); /* as xlvsd sizes it */
+		/* as xlvsd sizes them: whole blocks, and a previous owner per slot of them */
+		bpf_map__set_max_entries(skel->maps.xlvs_ring, xlvs_ring_blocks(ring_slots));
+		bpf_map__set_max_entries(skel->maps.xlvs_ring_prev,
+					 xlvs_ring_blocks(ring_slots) * XLVS_RING_BLOCK);
 	}
 	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load xlvs_lb: %s (root needed)", strerror(errno));
 	if (m) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "xlvs_lb.skel.h"
+#include "ringio.h"
 #include "xlvsmaps.h"
 
 /* Loads it (root needed) with xlvs_conns / xlvs_ring sized as given (0: the object's default)

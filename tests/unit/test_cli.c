@@ -36,6 +36,7 @@
 #include "xlvsctl.h"
 #include "fmt.h"
 #include "print.h"
+#include "ringio.h"
 #include "xlvs.h"
 #include "xlvs_lb.skel.h"
 
@@ -2284,7 +2285,7 @@ pinned_world(const char *dir)
 	cr_assert_eq(mkdir(dir, 0700), 0, "mkdir %s: %s", dir, strerror(errno));
 	skel = xlvs_lb_bpf__open_opts(&o);
 	cr_assert_not_null(skel);
-	bpf_map__set_max_entries(skel->maps.xlvs_ring, 4 * 251);
+	bpf_map__set_max_entries(skel->maps.xlvs_ring, xlvs_ring_blocks(4 * 251));
 	cr_assert_eq(xlvs_lb_bpf__load(skel), 0);
 	cr_assert_eq(xlvs_maps_from_obj(&m, skel->obj), 0);
 	cr_assert_eq(xlvs_apply(&m, &spec, NULL), 0);
@@ -2583,8 +2584,8 @@ static uint32_t ring_slot_value(const char *dir, uint32_t key, const uint32_t *s
 
 	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
 	if (set)
-		cr_assert_eq(bpf_map_update_elem(m.ring, &key, set, BPF_EXIST), 0);
-	cr_assert_eq(bpf_map_lookup_elem(m.ring, &key, &v), 0);
+		cr_assert_eq(xlvs_ring_set(m.ring, key, *set), 0);
+	cr_assert_eq(xlvs_ring_get(m.ring, key, &v), 0);
 	xlvs_maps_close(&m);
 	return v;
 }
@@ -2823,7 +2824,7 @@ static void changed_row_set(const char *dir, const struct changed_row *row, uint
 			   (uint32_t)(int32_t)((int64_t)row->until_s * 1000000000 / (int64_t)j.tick_ns);
 	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
 	cr_assert_eq(bpf_map_update_elem(m.ring_prev, &key, &sp, BPF_ANY), 0);
-	cr_assert_eq(bpf_map_update_elem(m.ring, &key, &v, BPF_EXIST), 0);
+	cr_assert_eq(xlvs_ring_set(m.ring, key, v), 0);
 	bpf_map_delete_elem(m.conns, &f);
 	xlvs_maps_close(&m);
 	if (row->entry == ENTRY_NONE)

@@ -283,11 +283,13 @@ Test(faults, refused_for_lack_of_room_is_counted)
 }
 
 /*
- * A pin left by a version whose counters map had another number of entries (events or drop
- * reasons added since) is a layout change: refused, saying so, and left as it was. Adopted, the
- * data path would count nothing past its end and the CLI would refuse the pin.
+ * A pin left by a version whose map had another layout is refused, saying so, and left as it was:
+ * - xlvs_events with fewer entries (events added since): adopted, the data path would count
+ *   nothing past its end and the CLI would refuse the pin;
+ * - xlvs_ring of one 4-byte slot per entry (before blocks of 16): read as blocks, every ring
+ *   would name other reals.
  */
-Test(faults, pinned_counters_of_another_size_are_refused)
+static void expect_old_pin_refused(const char *name, enum bpf_map_type type, uint32_t vsz, uint32_t entries)
 {
 	char dir[64], path[128];
 	struct xlvs_dp dp = { .lock_fd = -1, .prog_fd = -1 };
@@ -297,22 +299,31 @@ Test(faults, pinned_counters_of_another_size_are_refused)
 
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xlvs-unit-layout-%d", (int)getpid());
 	cr_assert_eq(xlvs_bpffs_prepare(dir), 0, "needs root and bpffs");
-	snprintf(path, sizeof(path), "%s/xlvs_events", dir);
-	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "xlvs_events", sizeof(__u32), sizeof(__u64),
-			    XLVS_EV_MAX - 1, NULL);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_map_create(type, name, sizeof(__u32), vsz, entries, NULL);
 	cr_assert_geq(fd, 0, "bpf_map_create: %s", strerror(errno));
 	cr_assert_eq(bpf_obj_pin(fd, path), 0, "pin %s: %s", path, strerror(errno));
 	close(fd);
 	err = xlvs_dp_open(&dp, dir, 1024, 0);
-	cr_expect_eq(err, -ESTALE, "xlvs_dp_open over an old-sized xlvs_events: %d (%s)", err,
-		     strerror(-err));
+	cr_expect_eq(err, -ESTALE, "xlvs_dp_open over an old %s: %d (%s)", name, err, strerror(-err));
 	fd = bpf_obj_get(path);
 	cr_assert_geq(fd, 0, "the old pin is still there");
 	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
-	cr_expect_eq(info.max_entries, XLVS_EV_MAX - 1, "the old map is left as it was");
+	cr_expect(info.max_entries == entries && info.value_size == vsz, "the old %s is left as it was",
+		  name);
 	close(fd);
 	if (!err)
 		xlvs_dp_close(&dp);
 	unlink(path);
 	rmdir(dir);
+}
+
+Test(faults, pinned_counters_of_another_size_are_refused)
+{
+	expect_old_pin_refused("xlvs_events", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u64), XLVS_EV_MAX - 1);
+}
+
+Test(faults, pinned_ring_of_single_slots_is_refused)
+{
+	expect_old_pin_refused("xlvs_ring", BPF_MAP_TYPE_ARRAY, sizeof(__u32), XLVS_RING_SLOTS_DEFAULT);
 }

@@ -604,25 +604,31 @@ Test(ring, diff_counts_and_lists)
 
 #define SENTINEL 0xdead0000u
 
-static int new_map(uint32_t entries)
+/* A ring map as xlvs_ring is (blocks of 16 slots) with room for `slots` slots. */
+static int new_map(uint32_t slots)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t", 4, 4, entries, NULL);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t", 4, 64, slots / 16, NULL);
 
 	cr_assert_geq(fd, 0, "bpf_map_create: %s (tests need root)", strerror(-fd));
 	return fd;
 }
 
+/* One slot through its block, without ringio.c: block slot / 16, lane slot % 16. */
 static void map_put(int fd, uint32_t slot, uint32_t val)
 {
-	cr_assert_eq(bpf_map_update_elem(fd, &slot, &val, BPF_ANY), 0);
+	uint32_t block = slot / 16, b[16];
+
+	cr_assert_eq(bpf_map_lookup_elem(fd, &block, b), 0);
+	b[slot % 16] = val;
+	cr_assert_eq(bpf_map_update_elem(fd, &block, b, BPF_ANY), 0);
 }
 
 static uint32_t map_get(int fd, uint32_t slot)
 {
-	uint32_t val;
+	uint32_t block = slot / 16, b[16];
 
-	cr_assert_eq(bpf_map_lookup_elem(fd, &slot, &val), 0);
-	return val;
+	cr_assert_eq(bpf_map_lookup_elem(fd, &block, b), 0);
+	return b[slot % 16];
 }
 
 /*
@@ -664,8 +670,45 @@ Test(ring, write_touches_only_changed_slots)
 {
 	int fd = new_map(1024);
 
-	check_write(fd, 1024, 300, 509);
+	check_write(fd, 1024, 300, 509); /* both ends inside a block another slice shares */
 	check_write(fd, 1024, 0, 1021);
+	close(fd);
+}
+
+/* Reads and sparse writes past the 1024 blocks ringio.c moves per call, gaps included. */
+Test(ring, io_across_calls)
+{
+	static const uint32_t slots[] = { 3, 17, 16400, 16401, 40000, 65535 };
+	uint32_t vals[6] = { 11, 12, 13, 14, 15, 16 }, *got = malloc(40000 * sizeof(*got)), i, v;
+	int fd = new_map(65536);
+
+	cr_assert_not_null(got);
+	for (i = 0; i < 65536; i += 7)
+		map_put(fd, i, SENTINEL + i);
+	cr_assert_eq(xlvs_ring_read(fd, 5, 40000, got), 0);
+	for (i = 0; i < 40000; i++)
+		cr_assert_eq(got[i], (5 + i) % 7 ? 0 : SENTINEL + 5 + i, "slot %u", 5 + i);
+	cr_assert_eq(xlvs_ring_put(fd, slots, vals, 6), 0);
+	for (i = 0; i < 65536; i++) {
+		v = i == 3	 ? 11
+		    : i == 17	 ? 12
+		    : i == 16400 ? 13
+		    : i == 16401 ? 14
+		    : i == 40000 ? 15
+		    : i == 65535 ? 16
+		    : i % 7	 ? 0
+				 : SENTINEL + i;
+		cr_assert_eq(map_get(fd, i), v, "slot %u", i);
+	}
+	cr_assert_eq(xlvs_ring_get(fd, 40000, &v), 0);
+	cr_expect_eq(v, 15);
+	cr_expect_eq(xlvs_ring_get(fd, 65536, &v), -EPROTO, "past the map");
+	cr_expect_eq(xlvs_ring_read(fd, 65530, 7, got), -EPROTO, "ends past the map");
+	cr_expect_eq(xlvs_ring_put(fd, (uint32_t[]){ 9, 8 }, vals, 2), -EINVAL, "not ascending");
+	cr_expect_eq(map_get(fd, 8), 0, "nothing written");
+	cr_assert_eq(xlvs_ring_put(fd, (uint32_t[]){ 9, 9 }, (uint32_t[]){ 1, 2 }, 2), 0);
+	cr_expect_eq(map_get(fd, 9), 2, "a repeated slot takes its last value");
+	free(got);
 	close(fd);
 }
 
@@ -715,7 +758,7 @@ Test(ring, write_falls_back_without_batch)
 	for (k = 0; k < 3; k++) {
 		forced_err = unsupported[k];
 		batch_calls = 0;
-		check_write(fd, 16384, 100, 10007); /* three chunks */
+		check_write(fd, 16384, 100, 10007); /* 627 blocks: one read, one write */
 		/* one failed batch per write, then one update per slot */
 		cr_expect_eq(batch_calls, 2, "error %d: %d batch calls", forced_err, batch_calls);
 	}

@@ -246,14 +246,12 @@ static void put_real(struct world *w, uint32_t id, const struct xlvs_real *r)
 /* The slots' owners: a ring-state service's changed slots carry XLVS_SLOT_CHANGED (test_ringstate.c). */
 static uint32_t *read_ring(struct world *w, uint32_t base, uint32_t size)
 {
-	uint32_t *ring = malloc(size * sizeof(*ring)), i, slot;
+	uint32_t *ring = malloc(size * sizeof(*ring)), i;
 
 	cr_assert_not_null(ring);
-	for (i = 0; i < size; i++) {
-		slot = base + i;
-		cr_assert_eq(bpf_map_lookup_elem(w->m.ring, &slot, &ring[i]), 0);
+	cr_assert_eq(xlvs_ring_read(w->m.ring, base, size, ring), 0);
+	for (i = 0; i < size; i++)
 		ring[i] = xlvs_slot_real(ring[i]);
-	}
 	return ring;
 }
 
@@ -537,7 +535,9 @@ static void dump_take(struct world *w, struct dump *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->reals = read_reals(w);
-	d->ring = array_read(w->m.ring, w->ring_slots, sizeof(uint32_t));
+	d->ring = malloc(w->ring_slots * sizeof(*d->ring));
+	cr_assert_not_null(d->ring);
+	cr_assert_eq(xlvs_ring_read(w->m.ring, 0, w->ring_slots, d->ring), 0);
 	d->filter = array_read(w->m.vip_filter, XLVS_VIP_FILTER_WORDS, sizeof(uint64_t));
 	DUMP_HASH(w->m.services, d->svc, d->nsvc);
 	DUMP_HASH(w->m.vips, d->vip, d->nvip);
@@ -665,8 +665,10 @@ Test(open, pinned_maps_and_stale_pins, .init = setup, .fini = teardown)
 	cr_expect_eq(xlvs_maps_open(&m, dir), -EPROTO, "max_entries of a fixed map");
 	repin(dir, "xlvs_reals", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlvs_real), XLVS_MAX_REALS);
 	repin(dir, "xlvs_ring", BPF_MAP_TYPE_ARRAY, 4, 4, 4099);
+	cr_expect_eq(xlvs_maps_open(&m, dir), -EPROTO, "a ring of one slot per entry (before blocks)");
+	repin(dir, "xlvs_ring", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlvs_ring_block), 257);
 	cr_assert_eq(xlvs_maps_open(&m, dir), 0, "the loader sizes the ring");
-	cr_expect_eq(m.ring_slots, 4099);
+	cr_expect_eq(m.ring_slots, 4112, "257 blocks of 16 slots");
 	xlvs_maps_close(&m);
 	snprintf(path, sizeof(path), "%s/xlvs_vip_filter", dir);
 	cr_assert_eq(unlink(path), 0);
@@ -1532,7 +1534,7 @@ Test(apply, verify_rings_repairs_a_torn_ring)
 	other = real_id(&W, &s.services[0], "198.18.1.1");
 	for (i = 0; i < 3; i++) {
 		slot = e.ring_base + 100 * i;
-		cr_assert_eq(bpf_map_update_elem(W.m.ring, &slot, &(uint32_t){ other + 1000 }, 0), 0);
+		cr_assert_eq(xlvs_ring_set(W.m.ring, slot, other + 1000), 0);
 	}
 	st = apply_ok(&W, &s);
 	cr_expect_eq(st.ring_slots_written, 0, "a normal apply trusts unchanged rings");
@@ -1722,13 +1724,13 @@ static void observe_service(struct observer *o, const struct xlvs_svc_key *k, un
 		o->violations++;
 	for (i = 0; i < 16; i++) {
 		slot = e.ring_base + rand_r(seed) % e.ring_size;
-		if (bpf_map_lookup_elem(m->ring, &slot, &id) || id == XLVS_REAL_NONE)
+		if (xlvs_ring_get(m->ring, slot, &id) || id == XLVS_REAL_NONE)
 			continue;
 		id = xlvs_slot_real(id);
 		o->checks++;
 		if (real_serves(m, id, e.id))
 			continue;
-		if (!bpf_map_lookup_elem(m->ring, &slot, &again) && xlvs_slot_real(again) == id &&
+		if (!xlvs_ring_get(m->ring, slot, &again) && xlvs_slot_real(again) == id &&
 		    same_svc(m->services, k, &e) && !real_serves(m, id, e.id))
 			o->violations++;
 	}
