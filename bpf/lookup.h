@@ -30,6 +30,16 @@ XLVS_INLINE struct xlvs_service *service_lookup(const struct xlvs_flow *f)
 	return bpf_map_lookup_elem(&xlvs_services, &key);
 }
 
+/* May the destination be a VIP? No means certainly not (see xlvs_vip_filter). */
+XLVS_INLINE bool vip_filter_match(const struct xlvs_flow *f)
+{
+	__u32 bit = xlvs_addr_hash(f->dst, f->family) % XLVS_VIP_FILTER_BITS;
+	__u32 word = bit / XLVS_VIP_FILTER_WORD_BITS;
+	__u64 *w = bpf_map_lookup_elem(&xlvs_vip_filter, &word);
+
+	return w && (*w & (1ull << (bit % XLVS_VIP_FILTER_WORD_BITS)));
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
@@ -51,6 +61,8 @@ XLVS_INLINE bool svc_key_eq(const struct xlvs_svc_key *a, const struct xlvs_svc_
  * a hit costs one per-CPU line and a compare, not a hash lookup. The
  * generation is read before the lookup, so a copy made while xlvsd changes
  * the service carries the old generation and is dropped at the next packet.
+ * The VIP filter is asked only on a miss: a hit proves the VIP, and a
+ * service's packets skip the filter's line (docs/bench.md).
  */
 XLVS_INLINE struct xlvs_service *service_find(const struct xlvs_flow *f, const struct xlvs_config *cfg)
 {
@@ -61,10 +73,12 @@ XLVS_INLINE struct xlvs_service *service_find(const struct xlvs_flow *f, const s
 	struct xlvs_service *svc;
 
 	if (!c)
-		return service_lookup(f);
+		return vip_filter_match(f) ? service_lookup(f) : NULL;
 	/* a copy never filled has family 0, which no flow has: its key matches none */
 	if (c->gen == gen && now - c->filled < XLVS_SVC_CACHE_JIFFIES && svc_key_eq(&c->key, &key))
 		return &c->svc;
+	if (!vip_filter_match(f))
+		return NULL;
 	svc = service_lookup(f);
 	if (!svc)
 		return svc;
@@ -83,16 +97,6 @@ XLVS_INLINE struct xlvs_vip *vip_lookup(const struct xlvs_flow *f)
 	};
 
 	return bpf_map_lookup_elem(&xlvs_vips, &key);
-}
-
-/* May the destination be a VIP? No means certainly not (see xlvs_vip_filter). */
-XLVS_INLINE bool vip_filter_match(const struct xlvs_flow *f)
-{
-	__u32 bit = xlvs_addr_hash(f->dst, f->family) % XLVS_VIP_FILTER_BITS;
-	__u32 word = bit / XLVS_VIP_FILTER_WORD_BITS;
-	__u64 *w = bpf_map_lookup_elem(&xlvs_vip_filter, &word);
-
-	return w && (*w & (1ull << (bit % XLVS_VIP_FILTER_WORD_BITS)));
 }
 
 /* A real usable for a service: in use and still owned by it (ids may be recycled). */

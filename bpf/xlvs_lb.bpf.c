@@ -74,7 +74,9 @@ XLVS_INLINE int not_a_service(struct xdp_md *ctx, const struct pkt *p, const str
  * cache), then its flow state: a ring-state service's packet on a stable
  * slot needs no per-flow lookup (ring.h); a table service's established
  * flow is its entry. The VIP filter keeps traffic that is not ours from
- * paying for either.
+ * paying for either: service_find() asks it on a cache miss, and with nat
+ * reals before the cache, so replies (as many packets as requests) do not
+ * pay for a cache probe.
  */
 XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
 {
@@ -91,8 +93,8 @@ XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
 		return handle_fragment(p, cfg);
 	if (is_icmp(p))
 		return handle_icmp_local(ctx, p);
-	if (!vip_filter_match(&p->flow))
-		return not_a_service(ctx, p, cfg);
+	if ((cfg->flags & XLVS_CFG_F_NAT) && !vip_filter_match(&p->flow))
+		return nat_reply(ctx, p, cfg);
 	svc = service_find(&p->flow, cfg);
 	if (!svc)
 		return not_a_service(ctx, p, cfg);

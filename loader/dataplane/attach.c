@@ -25,6 +25,11 @@
 #include "tc.h"
 #include "attach/xdp.h"
 
+/* Every map of the program fits the id lists that tell our program's maps (same_maps()) and
+ * record their sizes: past it, adoption would compare a truncated list and ring_slots go unread. */
+_Static_assert(sizeof(((struct xlvs_lb_bpf *)0)->maps) <= XLVS_DP_MAX_MAPS * sizeof(struct bpf_map *),
+	       "xlvs_lb has more maps than XLVS_DP_MAX_MAPS");
+
 #define PROG_NAME      "xlvs_lb"
 #define MAP_PIN_PREFIX "xlvs_" /* every map of the director is named xlvs_* */
 

@@ -2190,12 +2190,13 @@ struct part {
 };
 
 /*
- * Every packet to a service: xlvs_config, xlvs_vip_filter and its real (3 array reads), the
- * service from this CPU's cache (a per-CPU read; no hash lookup while the copy is valid) and the
- * clock that ages the copy, the service's and the real's counters (count_forwarded()).
+ * Every packet to a service: xlvs_config and its real (2 array reads; a cache hit skips the VIP
+ * filter), the service from this CPU's cache (a per-CPU read; no hash lookup while the copy is
+ * valid) and the clock that ages the copy, the service's and the real's counters
+ * (count_forwarded()).
  */
 #define SVC                                                                                                  \
-	{ R_BLK_ARRAY_READ, 3 }, { R_BLK_PERCPU_READ, 1 }, { R_BLK_CLOCK, 1 },                               \
+	{ R_BLK_ARRAY_READ, 2 }, { R_BLK_PERCPU_READ, 1 }, { R_BLK_CLOCK, 1 },                               \
 	{                                                                                                    \
 		R_BLK_PERCPU, 2                                                                              \
 	}
@@ -2236,8 +2237,10 @@ static const struct composition {
 	enum fs_mode state; /* the state the blocks are of (FS_NONE: no service) */
 	struct part parts[BLOCKS_MAX];
 } compositions[] = {
-	/* no VIP: the filter says so, no service lookup */
-	{ R_MISS, FS_NONE, { { R_BLK_ARRAY_READ, 2 }, { R_BLK_PERCPU, 1 } } },
+	/* no VIP: the service cache misses (its probe and clock), the filter says no, no service lookup */
+	{ R_MISS,
+	  FS_NONE,
+	  { { R_BLK_ARRAY_READ, 2 }, { R_BLK_PERCPU_READ, 1 }, { R_BLK_CLOCK, 1 }, { R_BLK_PERCPU, 1 } } },
 	/* ring state, a stable slot: no table, no event; spread or not, SYN or not, one path */
 	{ R_DR, FS_RING, { SVC, SLOT(RING_HOT) } },
 	{ R_DR_1M, FS_RING, { SVC, SLOT(RING_HOT) } },
