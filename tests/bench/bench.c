@@ -537,6 +537,20 @@ static bool ring_data_path(struct bench *b)
 	return !entry;
 }
 
+/*
+ * The clock as xlvsd sets it: the kernel's HZ and the default lifetimes, so an entry's last-seen
+ * stamp is written once a second (stamp_due()), not on every hit, and entries can expire.
+ */
+static void set_clock(struct world *w)
+{
+	struct xlvs_config cfg;
+
+	world_get_config(w, &cfg);
+	CHECK(!xlvs_hz(&cfg.hz), "cannot tell the kernel's HZ");
+	memcpy(cfg.timeout, xlvs_timeout_defaults, sizeof(cfg.timeout));
+	world_set_config(w, &cfg);
+}
+
 /* A world with the standard services in their default flow state, the data path probed. */
 static void bench_world(struct bench *b, const struct world_opts *o)
 {
@@ -544,6 +558,7 @@ static void bench_world(struct bench *b, const struct world_opts *o)
 
 	world_open(&b->w, o);
 	world_std(&b->w);
+	set_clock(&b->w);
 	default_flow_state(b);
 	dp = ring_data_path(b);
 	CHECK(b->ring_dp < 0 || b->ring_dp == (int)dp, "the ring state probe differs between worlds");
@@ -1393,8 +1408,10 @@ static void fill_table(int fd, enum std_svc svc, uint32_t from, uint32_t to)
 	struct xlvs_flow *k = calloc(FILL_CHUNK, sizeof(*k));
 	struct xlvs_conn *v = calloc(FILL_CHUNK, sizeof(*v));
 	uint32_t done, i, n, cnt, nreals = svc_reals(svc);
+	struct xlvs_jiffies j;
 
 	CHECK(k && v, "out of memory");
+	CHECK(!xlvs_jiffies_read(&j), "jiffies: %s", strerror(errno));
 	for (done = from; done < to; done += n) {
 		n = to - done < FILL_CHUNK ? to - done : FILL_CHUNK;
 		for (i = 0; i < n; i++) {
@@ -1402,6 +1419,7 @@ static void fill_table(int fd, enum std_svc svc, uint32_t from, uint32_t to)
 			v[i].real_id = std_real_id(svc, (int)((done + i) % nreals));
 			v[i].real_gen = 0; /* world_std's reals are generation 0 */
 			v[i].hash = xlvs_flow_hash(&k[i]);
+			v[i].last_seen = j.now; /* open (0), seen now: alive for the tcp lifetime */
 		}
 		cnt = n;
 		CHECK(!bpf_map_update_batch(fd, k, v, &cnt, NULL) && cnt == n, "conns batch at %u: %s", done,
