@@ -99,7 +99,6 @@ XLVS_INLINE struct xlvs_vip *vip_lookup(const struct xlvs_flow *f)
 	return bpf_map_lookup_elem(&xlvs_vips, &key);
 }
 
-/* A real usable for a service: in use and still owned by it (ids may be recycled). */
 /* The real a connection entry was made for, if it still serves: same id and generation, active. */
 XLVS_INLINE struct xlvs_real *conn_real_lookup(__u32 id, __u32 gen)
 {
@@ -122,6 +121,7 @@ XLVS_INLINE bool ring_slot(__u32 slot, __u32 *val)
 	return true;
 }
 
+/* A real usable for a service: in use and still owned by it (ids may be recycled). */
 XLVS_INLINE struct xlvs_real *real_lookup(__u32 id, __u32 svc_id)
 {
 	struct xlvs_real *r = bpf_map_lookup_elem(&xlvs_reals, &id);
