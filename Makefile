@@ -213,6 +213,10 @@ $(BUILD)/tests/unit-objs/%.o: %.c $(wildcard tests/unit/*.h tests/bpf/*.h cli/*.
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Wno-override-init -Iloader -Icli -Itests/bpf -c $< -o $@
 
+# test_verifier loads the upgrade test's build of the director too (ISA v2, below)
+$(BUILD)/tests/unit-objs/tests/unit/test_verifier.o: CFLAGS += -DXLVS_UPGRADE_OBJ='"$(abspath $(UPGRADE))/xlvs_lb.bpf.o"'
+$(BUILD)/tests/unit-objs/tests/unit/test_verifier.o: $(UPGRADE)/xlvs_lb.bpf.o
+
 $(BUILD)/tests/bpf-objs/%.o: %.c $(wildcard tests/bpf/*.h) $(MAPS_HDRS) $(ABI_HDRS) $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Wno-override-init -Itests/bpf -c $< -o $@

@@ -92,8 +92,7 @@ __attribute__((noinline)) int lblc_some_real_idle(__u32 base, __u32 len, __u32 s
 	__s64 act;
 
 	for (i = 0; i < LEAST_SCAN_MAX && i < len; i++) {
-		if (!ring_slot(base + i, &real_id))
-			break;
+		real_id = ring_slot(base + i); /* XLVS_REAL_NONE: no real, skipped */
 		r = real_lookup(real_id, svc_id);
 		l = bpf_map_lookup_elem(&xlvs_real_load, &real_id);
 		if (!r || !l)

@@ -117,7 +117,8 @@ __attribute__((noinline)) __u32 least_scan(__u32 base, __u32 len, __u32 svc_id, 
 	__u32 i, real_id;
 
 	for (i = 0; i < LEAST_SCAN_MAX && i < len; i++) {
-		if (!ring_slot(base + i, &real_id) || least_visit(&s, real_id))
+		real_id = ring_slot(base + i); /* XLVS_REAL_NONE: no real, skipped */
+		if (least_visit(&s, real_id))
 			break;
 	}
 	return s.best;

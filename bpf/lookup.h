@@ -109,16 +109,19 @@ XLVS_INLINE struct xlvs_real *conn_real_lookup(__u32 id, __u32 gen)
 	return r;
 }
 
-/* Ring slot `slot` (abi.h xlvs_ring: a block, then its lane); false past the map. */
-XLVS_INLINE bool ring_slot(__u32 slot, __u32 *val)
+/*
+ * Ring slot `slot` (abi.h xlvs_ring: a block, then its lane). Past the map (a
+ * slice the planner never makes): XLVS_REAL_NONE, an empty slot, which no
+ * packet can be sent to. A value, not a flag and an out-parameter: the
+ * verifier walks every caller's copy, and one branch fewer each keeps the
+ * ISA v2 build within its limit.
+ */
+XLVS_INLINE __u32 ring_slot(__u32 slot)
 {
 	__u32 block = slot / XLVS_RING_BLOCK;
 	struct xlvs_ring_block *b = bpf_map_lookup_elem(&xlvs_ring, &block);
 
-	if (!b)
-		return false;
-	*val = b->slot[slot % XLVS_RING_BLOCK];
-	return true;
+	return b ? b->slot[slot % XLVS_RING_BLOCK] : XLVS_REAL_NONE;
 }
 
 /* A real usable for a service: in use and still owned by it (ids may be recycled). */

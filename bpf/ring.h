@@ -75,8 +75,7 @@ XLVS_INLINE int ring_lookup(const struct pkt *p, const struct xlvs_service *svc,
 	t->hash = xlvs_flow_hash(&p->flow);
 	pos->slot = svc->ring_base +
 		    xlvs_ring_slot_hash(svc->sched, svc->flags, &p->flow, t->hash) % svc->ring_size;
-	if (!ring_slot(pos->slot, &v))
-		return drop(XLVS_DROP_NO_REAL);
+	v = ring_slot(pos->slot);
 	pos->owner = xlvs_slot_real(v);
 	if (v & XLVS_SLOT_CHANGED)	/* XLVS_REAL_NONE included */
 		return RING_CHANGED;

@@ -35,13 +35,21 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_sched_cursor SEC(".maps");
 
+/*
+ * The real at hash in a slice of ring_size slots from ring_base. A global
+ * function (its arguments any scalars): the verifier checks it once, not in
+ * each of the 33 places the schedulers read a table (hash_pick()'s tries).
+ */
+__attribute__((noinline)) __u32 ring_at(__u32 ring_base, __u32 ring_size, __u32 hash)
+{
+	if (!ring_size)
+		return XLVS_REAL_NONE;
+	return xlvs_slot_real(ring_slot(ring_base + hash % ring_size));
+}
+
 XLVS_INLINE __u32 table_at(const struct xlvs_service *svc, __u32 hash)
 {
-	__u32 v;
-
-	if (!svc->ring_size || !ring_slot(svc->ring_base + hash % svc->ring_size, &v))
-		return XLVS_REAL_NONE;
-	return xlvs_slot_real(v);
+	return ring_at(svc->ring_base, svc->ring_size, hash);
 }
 
 /* Weight 0 takes no new connections, whatever the scheduler (IPVS is_unavailable()). */
