@@ -588,14 +588,18 @@ reuse_worker() {
 # reuse_loop OUT SECONDS: REUSE_WORKERS clients in parallel, their lines merged in time order;
 # touch OUT.stop to end it early (reuse_stop).
 reuse_loop() {
-	local w range
+	local w range tw
 	range=$(in_ns "$NS_CL" sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')
+	tw=$(in_ns "$NS_CL" sysctl -n net.ipv4.tcp_tw_reuse)
 	sysctl_ns "$NS_CL" net.ipv4.ip_local_port_range "42000 $((42000 + REUSE_PORTS - 1))"
 	sysctl_ns "$NS_CL" net.ipv4.tcp_tw_reuse 1
 	rm -f "$1.stop"
 	for w in $(seq 1 $REUSE_WORKERS); do reuse_worker "$2" "$1.stop" >"$1.$w" & done
 	wait
+	# both put back: with tcp_tw_reuse left at 1, later scenarios' clients reuse ports whose
+	# entries are still closing (conn_reused), which takes them out of wlc's counts (s_import)
 	sysctl_ns "$NS_CL" net.ipv4.ip_local_port_range "$range"
+	sysctl_ns "$NS_CL" net.ipv4.tcp_tw_reuse "$tw"
 	sort -n "$1".[0-9]* >"$1"
 }
 
@@ -1199,6 +1203,20 @@ s_sanitizer_reports() {
 	echo "   ${ASAN_OPTIONS:+sanitized build: }0 reports in $(cat "$LOG.earlier" "$LOG" 2>/dev/null | wc -l) log lines"
 }
 
+# wlc_state: each real of TCP VIP4:80 as "ADDRESS wWEIGHT ACTIVE/INACTIVE", the counts the
+# scheduler weighs (the data path's xlvs_real_load: `service show`'s sched_conns).
+wlc_state() {
+	xlvs -j service show "$VIP4:80" tcp |
+		jq -r '[.services[0].reals[] | "\(.address) w\(.weight) \(.sched_conns.active)/\(.sched_conns.inactive)"] | join(", ")'
+}
+
+# wlc_events: the events that change which entries wlc counts (reused or rescheduled entries,
+# packets of flows without one left to the kernel).
+wlc_events() {
+	xlvs -j stats | jq -c '.events | {conn_new, conn_reused, conn_resched, conn_resched_weight0,
+		conn_resched_new_syn, conn_expired, conn_insert_failed, pass_tcp_not_syn}'
+}
+
 # xlvs import: the same services as ipvsadm rules and as a keepalived.conf, imported (docs/migration.md),
 # forward like the hand-written configuration: weights over IPIP, UDP; the keepalived checks come up.
 s_import() {
@@ -1219,6 +1237,11 @@ s_import() {
 	grep -q 'scheduler: wlc' "$CONF" || fail "import ipvsadm: -s wlc not carried: $(cat "$CONF")"
 	grep -q 'scheduler: rr' "$CONF" || fail "import ipvsadm: -s rr not carried: $(cat "$CONF")"
 	reload
+	# wlc's split is exact only from this state: the weights as written, nothing counted yet.
+	# Checked, so a leftover count fails here by name; a failed split shows what wlc weighed.
+	[ "$(wlc_state)" = "${REAL4[0]} w1 0/0, ${REAL4[1]} w2 0/0, ${REAL4[2]} w3 0/0" ] ||
+		fail "the imported wlc service does not start from its weights and no connection: $(wlc_state)"
+	trap '[ $? = 0 ] || echo "   at the failure, wlc weighed: $(wlc_state); events: $(wlc_events)"' EXIT
 	check_weights $VIP4
 	check_udp $VIP4
 	{
