@@ -85,7 +85,7 @@ hcfwd_break_fix() {
 	n=$(grep -c "real ${REAL4[0]} is down" "$LOG")
 	eval "$break" || fail "$what: cannot break it"
 	t0=$(now_ms)
-	t=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000)
+	t=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000) || exit 1
 	in_ns "$NS_LB" curl -s --max-time 2 "http://${REAL4[0]}/" | grep -q real1 ||
 		fail "$what: real1's own address does not answer on :80 (the test must leave it up)"
 	echo "   $what: real1 down after $((t - t0)) ms (bound $bound ms), its own address still answering :80"
@@ -93,7 +93,7 @@ hcfwd_break_fix() {
 	n=$(grep -c "real ${REAL4[0]} is up" "$LOG")
 	eval "$fix" || fail "$what: cannot repair it"
 	t0=$(now_ms)
-	t=$(wait_log "real ${REAL4[0]} is up" $((n + 1)) 3000)
+	t=$(wait_log "real ${REAL4[0]} is up" $((n + 1)) 3000) || exit 1
 	echo "   repaired: real1 up after $((t - t0)) ms (rise 2)"
 }
 

@@ -534,7 +534,7 @@ s_health_detect() {
 	n=$(grep -c "real ${REAL4[0]} is down" "$LOG")
 	t_kill=$(now_ms)
 	http_down 0
-	t_down=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000)
+	t_down=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000) || exit 1
 	bound=$(detect_bound $fall)
 	echo "   real1's server killed: marked down after $((t_down - t_kill)) ms (bound fall x interval (+10%) + timeout + 100 ms poll slack = $bound ms)"
 	[ $((t_down - t_kill)) -le $bound ] || fail "detection took $((t_down - t_kill)) ms > $bound ms"
@@ -542,7 +542,7 @@ s_health_detect() {
 	n=$(grep -c "real ${REAL4[0]} is up" "$LOG")
 	t_start=$(now_ms)
 	http_up 0
-	t_up=$(wait_log "real ${REAL4[0]} is up" $((n + 1)) 3000)
+	t_up=$(wait_log "real ${REAL4[0]} is up" $((n + 1)) 3000) || exit 1
 	echo "   real1's server restarted: marked up after $((t_up - t_start)) ms (rise $rise x ${HC_INTERVAL} ms)"
 	wait $client
 	# Between detection and the restart: nothing fails and nothing reaches real1.
@@ -670,7 +670,7 @@ s_reuse_quiesce() {
 	n=$(grep -c "real ${REAL4[$idx]} is down" "$LOG")
 	t_kill=$(now_ms)
 	http_down "$idx"
-	t_down=$(wait_log "real ${REAL4[$idx]} is down" $((n + 1)) 5000)
+	t_down=$(wait_log "real ${REAL4[$idx]} is down" $((n + 1)) 5000) || exit 1
 	sleep 3
 	reuse_stop
 	http_up "$idx"
@@ -757,7 +757,7 @@ s_health_ipv6() {
 	n=$(grep -c "real ${REAL6[0]} is down" "$LOG")
 	t_kill=$(now_ms)
 	http_down 0
-	t_down=$(wait_log "real ${REAL6[0]} is down" $((n + 1)) 3000)
+	t_down=$(wait_log "real ${REAL6[0]} is down" $((n + 1)) 3000) || exit 1
 	bound=$(detect_bound 2)
 	[ $((t_down - t_kill)) -le $bound ] || fail "IPv6 detection took $((t_down - t_kill)) ms > $bound ms"
 	sleep 0.1
