@@ -226,6 +226,24 @@ struct tally {
 	bool seen;
 };
 
+/*
+ * An entry a counting pass counted while its class could still change (TCP,
+ * not closing), to be read again at the pass's end: counted as it was when
+ * read, a connection that opens or closes before the pass ends would be put
+ * back in its old class by the correction and stay there until the next
+ * reconcile (one active too many weighs 256 in lc/wlc: its real gets no new
+ * connection for up to 30 s). At most SWEEP_LIVE_MAX per pass, beyond them as
+ * read: the re-reads are single lookups at the pass's last step, 8192 of them
+ * ~40 ms on the loaded development machine (tests/unit/test_load.c).
+ */
+struct live {
+	struct xlvs_flow key;
+	uint32_t real_id, gen;
+	bool active;
+};
+
+#define SWEEP_LIVE_MAX 8192u
+
 struct xlvs_sweep {
 	struct map_iter it;
 	bool running;	   /* it holds a pass in progress */
@@ -233,7 +251,9 @@ struct xlvs_sweep {
 	bool counting;	   /* the pass in progress counts */
 	struct conn_clock clock;
 	struct load_map load;
-	struct tally *tally;	 /* by real id */
+	struct tally *tally; /* by real id */
+	struct live *live;   /* a counting pass's entries to read again at its end */
+	uint32_t nlive, live_cap;
 	struct ring_sweep *ring; /* ring-state slots the pass in progress may unflag */
 	struct xlvs_flow keys[SWEEP_CHUNK];
 	struct xlvs_conn vals[SWEEP_CHUNK];
@@ -260,6 +280,7 @@ void xlvs_sweep_free(struct xlvs_sweep *s)
 		clock_free(&s->clock);
 		load_unmap(&s->load);
 		free(s->tally);
+		free(s->live);
 		ring_sweep_free(s->ring);
 	}
 	free(s);
@@ -330,8 +351,23 @@ static uint32_t uncount(struct xlvs_sweep *s, uint32_t nd)
 	return n;
 }
 
-/* A counting pass: an entry left in place counts for its real. */
-static void tally_one(struct xlvs_sweep *s, const struct xlvs_flow *f, const struct xlvs_conn *c)
+/* Room for one more live entry (doubling up to SWEEP_LIVE_MAX); false: count it as read. */
+static bool live_room(struct xlvs_sweep *s)
+{
+	uint32_t cap = s->live_cap ? s->live_cap * 2 : 256;
+	struct live *v;
+
+	if (s->nlive < s->live_cap)
+		return true;
+	if (cap > SWEEP_LIVE_MAX || !(v = realloc(s->live, cap * sizeof(*v))))
+		return false;
+	s->live = v;
+	s->live_cap = cap;
+	return true;
+}
+
+/* A counting pass: an entry left in place counts for its real; one that may change class is noted (live). */
+static void tally_one(struct xlvs_sweep *s, const struct xlvs_flow *f, const struct xlvs_conn *c, bool note)
 {
 	const struct xlvs_real *r = entry_real(&s->clock, c);
 	struct tally *t;
@@ -347,6 +383,32 @@ static void tally_one(struct xlvs_sweep *s, const struct xlvs_flow *f, const str
 		t->active++;
 	else
 		t->inactive++;
+	if (note && f->proto == IPPROTO_TCP && c->state != XLVS_CONN_CLOSING && live_room(s))
+		s->live[s->nlive++] = (struct live){
+			.key = *f, .real_id = c->real_id, .gen = r->gen, .active = conn_active(f, c)
+		};
+}
+
+/* At a counting pass's end: each live entry counted as it is now (gone or expired: not at all). */
+static void tally_live_again(struct xlvs_maps *m, struct xlvs_sweep *s)
+{
+	struct xlvs_conn c;
+	struct tally *t;
+	uint32_t i;
+
+	for (i = 0; i < s->nlive; i++) {
+		t = &s->tally[s->live[i].real_id];
+		if (t->seen && t->gen == s->live[i].gen) {
+			if (s->live[i].active)
+				t->active--;
+			else
+				t->inactive--;
+		}
+		if (!bpf_map_lookup_elem(m->conns, &s->live[i].key, &c) &&
+		    !expired(&s->clock, &s->live[i].key, &c))
+			tally_one(s, &s->live[i].key, &c, false);
+	}
+	s->nlive = 0;
 }
 
 static int sweep_chunk(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t n, struct xlvs_sweep_stats *st)
@@ -361,7 +423,7 @@ static int sweep_chunk(struct xlvs_maps *m, struct xlvs_sweep *s, uint32_t n, st
 			s->doomed[nd++] = s->keys[i];
 		} else {
 			if (s->counting)
-				tally_one(s, &s->keys[i], &s->vals[i]);
+				tally_one(s, &s->keys[i], &s->vals[i], true);
 			ring_sweep_note(s->ring, &s->keys[i], &s->vals[i],
 					entry_real(&s->clock, &s->vals[i]));
 		}
@@ -407,6 +469,7 @@ static void count_start(struct xlvs_sweep *s)
 	s->count_wanted = false;
 	s->counting = true;
 	s->running = false;
+	s->nlive = 0;
 	memset(s->tally, 0, XLVS_MAX_REALS * sizeof(*s->tally));
 }
 
@@ -423,6 +486,8 @@ static int pass_end(struct xlvs_maps *m, struct xlvs_sweep *s, int n, struct xlv
 		s->count_wanted = true; /* counted part of the table only: count again */
 	if (n < 0)
 		return n;
+	if (counting)
+		tally_live_again(m, s);
 	return (counting ? reconcile(m, s, st) : 0) ?: err;
 }
 

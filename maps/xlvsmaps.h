@@ -283,8 +283,10 @@ int xlvs_conn_counts(struct xlvs_maps *m, struct xlvs_conn_counts *per_real, siz
  * A reconcile makes a pass a counting one: it starts over from the table's
  * start, counts the unexpired entries it leaves in place per COUNTED real and
  * class and, at the pass's end, adds (count - xlvs_real_load) to each ACTIVE
- * real's load (0 for a real not COUNTED). Connections opened, closed or
- * changing class during the pass make the remaining error.
+ * real's load (0 for a real not COUNTED). The TCP entries it counted before
+ * they closed (up to 8192 a pass) are read again at the pass's end and counted
+ * as they are then. Connections opened during the pass where it had walked,
+ * and those changing class beyond the 8192, make the remaining error.
  */
 struct xlvs_sweep;
 struct xlvs_sweep_stats {

@@ -36,9 +36,28 @@ event_count() { xlvs -j stats | jq -r --arg e "$1" '.events[$e] // 0'; }
 # checks_done: checks run so far, over every real.
 checks_done() { ctl '{"cmd": "health"}' | jq '[.services[].reals[].health.checks] | add'; }
 
+# hcfwd_rechecked: until every real has run two more checks. A reload keeps a real's check when
+# the check itself is unchanged (a gue real made dr: same target, same spec), and the target it
+# reports is its last probe's, which may have begun before the reload (or while the VIP had no
+# route, checked at the real's own address). A probe is steered by the marks of its start: two
+# more results mean one began after the reload. Bound: 2 x (interval (+10%) + timeout) + slack.
+hcfwd_rechecked() {
+	local c0 t0 all bound=$((2 * (HC_INTERVAL * (100 + HC_JITTER) / 100 + HC_TIMEOUT) + 1000))
+	c0=$(ctl '{"cmd": "health"}' | jq -c '[.services[].reals[].health.checks]')
+	t0=$(now_ms)
+	while :; do
+		all=$(ctl '{"cmd": "health"}' | jq --argjson c0 "$c0" \
+			'[.services[].reals[].health.checks] as $c | [range($c0 | length) | $c[.] >= $c0[.] + 2] | all')
+		[ "$all" = true ] && return 0
+		[ $(($(now_ms) - t0)) -lt $bound ] || fail "the reals did not run two checks within $bound ms (checks then: $c0)"
+		sleep 0.05
+	done
+}
+
 # hcfwd_steered: every real's check goes to the VIP with a mark, and the tc program steers them.
 hcfwd_steered() {
 	local targets before after c0 c1
+	hcfwd_rechecked
 	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
 	echo "   check targets: $targets"
 	[ "$(grep -o "$VIP4:80 mark 0x584c" <<<"$targets" | wc -l)" = 3 ] ||
@@ -66,7 +85,7 @@ hcfwd_break_fix() {
 	n=$(grep -c "real ${REAL4[0]} is down" "$LOG")
 	eval "$break" || fail "$what: cannot break it"
 	t0=$(now_ms)
-	t=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000)
+	t=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000) || exit 1
 	in_ns "$NS_LB" curl -s --max-time 2 "http://${REAL4[0]}/" | grep -q real1 ||
 		fail "$what: real1's own address does not answer on :80 (the test must leave it up)"
 	echo "   $what: real1 down after $((t - t0)) ms (bound $bound ms), its own address still answering :80"
@@ -74,7 +93,7 @@ hcfwd_break_fix() {
 	n=$(grep -c "real ${REAL4[0]} is up" "$LOG")
 	eval "$fix" || fail "$what: cannot repair it"
 	t0=$(now_ms)
-	t=$(wait_log "real ${REAL4[0]} is up" $((n + 1)) 3000)
+	t=$(wait_log "real ${REAL4[0]} is up" $((n + 1)) 3000) || exit 1
 	echo "   repaired: real1 up after $((t - t0)) ms (rise 2)"
 }
 
