@@ -52,8 +52,9 @@ Test(verifier, this_build_has_headroom)
 	cr_assert_not_null(skel);
 	n = processed(skel->obj, skel->progs.xlvs_lb);
 	cr_log_info("xlvs_lb (ISA v3): %lu instructions processed", n);
-	cr_expect_leq(n, HEADROOM_MAX, "xlvs_lb: %lu instructions processed, more than %lu of the verifier's %lu",
-		      n, HEADROOM_MAX, VERIFIER_LIMIT);
+	cr_expect_leq(n, HEADROOM_MAX,
+		      "xlvs_lb: %lu instructions processed, more than %lu of the verifier's %lu", n,
+		      HEADROOM_MAX, VERIFIER_LIMIT);
 	xlvs_lb_bpf__destroy(skel);
 }
 
@@ -65,7 +66,8 @@ Test(verifier, isa_v2_build_has_headroom)
 	cr_assert_not_null(obj, "open %s (built by make all): %s", XLVS_UPGRADE_OBJ, strerror(errno));
 	n = processed(obj, bpf_object__find_program_by_name(obj, "xlvs_lb"));
 	cr_log_info("xlvs_lb (ISA v2): %lu instructions processed", n);
-	cr_expect_leq(n, HEADROOM_MAX, "xlvs_lb v2: %lu instructions processed, more than %lu of the verifier's %lu",
-		      n, HEADROOM_MAX, VERIFIER_LIMIT);
+	cr_expect_leq(n, HEADROOM_MAX,
+		      "xlvs_lb v2: %lu instructions processed, more than %lu of the verifier's %lu", n,
+		      HEADROOM_MAX, VERIFIER_LIMIT);
 	bpf_object__close(obj);
 }
