@@ -112,9 +112,8 @@ XLVS_INLINE struct xlvs_real *conn_real_lookup(__u32 id, __u32 gen)
 /*
  * Ring slot `slot` (abi.h xlvs_ring: a block, then its lane). Past the map (a
  * slice the planner never makes): XLVS_REAL_NONE, an empty slot, which no
- * packet can be sent to. A value, not a flag and an out-parameter: the
- * verifier walks every caller's copy, and one branch fewer each keeps the
- * ISA v2 build within its limit.
+ * packet can be sent to. A value, not a flag and an out-parameter: one branch
+ * fewer in each inlined copy for the verifier to walk (tests/unit/test_verifier.c).
  */
 XLVS_INLINE __u32 ring_slot(__u32 slot)
 {
