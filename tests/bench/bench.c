@@ -537,28 +537,17 @@ static bool ring_data_path(struct bench *b)
 	return !entry;
 }
 
-/*
- * The clock as xlvsd sets it: the kernel's HZ and the default lifetimes, so an entry's last-seen
- * stamp is written once a second (stamp_due()), not on every hit, and entries can expire.
- */
-static void set_clock(struct world *w)
-{
-	struct xlvs_config cfg;
-
-	world_get_config(w, &cfg);
-	CHECK(!xlvs_hz(&cfg.hz), "cannot tell the kernel's HZ");
-	memcpy(cfg.timeout, xlvs_timeout_defaults, sizeof(cfg.timeout));
-	world_set_config(w, &cfg);
-}
-
 /* A world with the standard services in their default flow state, the data path probed. */
 static void bench_world(struct bench *b, const struct world_opts *o)
 {
+	uint32_t hz;
 	bool dp;
 
 	world_open(&b->w, o);
 	world_std(&b->w);
-	set_clock(&b->w);
+	/* as xlvsd: last-seen stamped once a second (stamp_due()), not on every hit */
+	CHECK(!xlvs_hz(&hz), "cannot tell the kernel's HZ");
+	world_set_clock(&b->w, hz);
 	default_flow_state(b);
 	dp = ring_data_path(b);
 	CHECK(b->ring_dp < 0 || b->ring_dp == (int)dp, "the ring state probe differs between worlds");

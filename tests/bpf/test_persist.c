@@ -257,7 +257,6 @@ static uint32_t base, hz;
 static void setup(void)
 {
 	struct world_opts o = { .ring_slots = RING_SLOTS };
-	struct xlvs_config cfg;
 	cpu_set_t one;
 
 	CPU_ZERO(&one);
@@ -266,10 +265,7 @@ static void setup(void)
 	cr_assert_eq(xlvs_hz(&hz), 0, "cannot tell the kernel's HZ");
 	world_open(&w, &o);
 	world_std(&w);
-	world_get_config(&w, &cfg);
-	cfg.hz = hz;
-	memcpy(cfg.timeout, xlvs_timeout_defaults, sizeof(cfg.timeout)); /* entries outlive every row */
-	world_set_config(&w, &cfg);
+	world_set_clock(&w, hz); /* the default lifetimes: entries outlive every row */
 	base = w.ring_base[STD_SVC_MAX - 1] + std_svcs[STD_SVC_MAX - 1].ring_size;
 }
 

@@ -216,16 +216,12 @@ static uint32_t base, hz;
 static void open_world(uint32_t ring_base)
 {
 	struct world_opts o = { .ring_slots = ring_base + TABLE };
-	struct xlvs_config cfg;
 
 	base = ring_base;
 	cr_assert_eq(xlvs_hz(&hz), 0, "cannot tell the kernel's HZ");
 	world_open(&w, &o);
 	world_std(&w);
-	world_get_config(&w, &cfg);
-	cfg.hz = hz;
-	memcpy(cfg.timeout, xlvs_timeout_defaults, sizeof(cfg.timeout)); /* planted entries stay unexpired */
-	world_set_config(&w, &cfg);
+	world_set_clock(&w, hz); /* the default lifetimes: planted entries stay unexpired */
 }
 
 static void setup(void)

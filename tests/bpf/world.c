@@ -415,6 +415,16 @@ void world_set_config(struct world *w, const struct xlvs_config *cfg)
 	CHECK(bpf_map_update_elem(MAP_FD(w, xlvs_config), &zero, &c, 0) == 0, "%s", strerror(errno));
 }
 
+void world_set_clock(struct world *w, uint32_t hz)
+{
+	struct xlvs_config cfg;
+
+	world_get_config(w, &cfg);
+	cfg.hz = hz;
+	memcpy(cfg.timeout, xlvs_timeout_defaults, sizeof(cfg.timeout));
+	world_set_config(w, &cfg);
+}
+
 void world_service_put(struct world *w, const struct xlvs_svc_key *k, const struct xlvs_service *v)
 {
 	struct xlvs_config cfg;

@@ -109,6 +109,9 @@ void world_vip_filter_add(struct world *w, uint8_t family, const uint32_t *addr)
 void world_get_config(struct world *w, struct xlvs_config *cfg);
 /* Writes cfg with svc_gen moved on (the data path's service cache, abi.h). */
 void world_set_config(struct world *w, const struct xlvs_config *cfg);
+/* The clock as xlvsd sets it: the kernel's hz and the default lifetimes (entries expire, and
+ * last-seen is stamped once a second). */
+void world_set_clock(struct world *w, uint32_t hz);
 /* Writes a service entry as xlvsd does: with svc_gen moved on. */
 void world_service_put(struct world *w, const struct xlvs_svc_key *k, const struct xlvs_service *v);
 
