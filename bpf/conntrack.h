@@ -205,11 +205,6 @@ XLVS_INLINE bool conn_established(const struct pkt *p, const struct xlvs_config 
 }
 
 /*
- * A flow without a usable entry: schedule it and remember it. XLVS_CONT or a
- * drop verdict. guard_ok: the SYN guard may leave the entry out (the flow's
- * later packets find the same real without it).
- */
-/*
  * Whether a flow's packets find its real again without an entry: the
  * scheduler is a function of the flow, or a persistence template holds the
  * real. Then the SYN guard may leave a SYN's entry out, and a packet of a
@@ -235,6 +230,11 @@ XLVS_INLINE bool stray_tcp(const struct pkt *p, const struct xlvs_service *svc)
 	       !table_guard_ok(svc);
 }
 
+/*
+ * A flow without a usable entry: schedule it and remember it. XLVS_CONT or a
+ * drop verdict. guard_ok: the SYN guard may leave the entry out (the flow's
+ * later packets find the same real without it).
+ */
 XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
 			 const struct xlvs_config *cfg, struct target *t, bool guard_ok)
 {
@@ -261,6 +261,5 @@ XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
 	conn_insert(p, t, cfg, guard_ok);
 	return XLVS_CONT;
 }
-
 
 #endif /* XLVS_BPF_CONNTRACK_H */

@@ -61,9 +61,16 @@ int xlvs_ring_read(int map_fd, uint32_t first, uint32_t n, uint32_t *out)
 	return err;
 }
 
+/* One block, one lookup: no staging room for a single slot. */
 int xlvs_ring_get(int map_fd, uint32_t slot, uint32_t *val)
 {
-	return xlvs_ring_read(map_fd, slot, 1, val);
+	uint32_t block = slot / XLVS_RING_BLOCK;
+	struct xlvs_ring_block b;
+
+	if (bpf_map_lookup_elem(map_fd, &block, &b))
+		return errno == ENOENT ? -EPROTO : -errno; /* an array's ENOENT: past its end */
+	*val = b.slot[slot % XLVS_RING_BLOCK];
+	return 0;
 }
 
 /* The changed blocks of one read, written back whole. */

@@ -158,8 +158,8 @@ int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned in
  * their ABI sizes: XLVS_MAX_SERVICES services, XLVS_MAX_REALS reals). A load
  * creates it with
  *     max(XLVS_RING_SLOTS_DEFAULT, min(2 x the sum of the rings, XLVS_RING_SLOTS_MAX))
- * slots, rounded up to whole blocks (XLVS_RING_BLOCK slots, abi.h), as many
- * entries: twice the sum because a service whose ring changes size gets its new
+ * slots, rounded up to whole blocks of XLVS_RING_BLOCK (abi.h; an entry is a
+ * block): twice the sum because a service whose ring changes size gets its new
  * slice while its old one is still in use (the old slice is freed only by the
  * apply after), so changing every ring at once, e.g. a large service made
  * small in one reload, needs old and new side by side. A configuration whose
