@@ -41,10 +41,10 @@ XLVS_INLINE bool vip_filter_match(const struct xlvs_flow *f)
 }
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlvs_svc_cached);
-	__uint(max_entries, XLVS_SVC_CACHE_SLOTS);
+	__uint(max_entries, XLVS_SVC_CACHE_SLOTS); /* striped (abi.h): a stripe per CPU */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);	/* as every map, for bpftool; its copies carry svc_gen */
 } xlvs_svc_cache SEC(".maps");
 
@@ -58,7 +58,7 @@ XLVS_INLINE bool svc_key_eq(const struct xlvs_svc_key *a, const struct xlvs_svc_
 
 /*
  * The flow's service through this CPU's cache (abi.h struct xlvs_svc_cached):
- * a hit costs one per-CPU line and a compare, not a hash lookup. The
+ * a hit costs one line of this CPU's stripe and a compare, not a hash lookup. The
  * generation is read before the lookup, so a copy made while xlvsd changes
  * the service carries the old generation and is dropped at the next packet.
  * The VIP filter is asked only on a miss: a hit proves the VIP, and a
@@ -67,7 +67,8 @@ XLVS_INLINE bool svc_key_eq(const struct xlvs_svc_key *a, const struct xlvs_svc_
 XLVS_INLINE struct xlvs_service *service_find(const struct xlvs_flow *f, const struct xlvs_config *cfg)
 {
 	struct xlvs_svc_key key = service_key(f);
-	__u32 idx = xlvs_svc_key_hash(&key) % XLVS_SVC_CACHE_SLOTS, now = bpf_jiffies64();
+	__u32 slot = xlvs_svc_key_hash(&key) % XLVS_SVC_CACHE_SLOTS, now = bpf_jiffies64();
+	__u32 idx = xlvs_stripe_key(bpf_get_smp_processor_id(), XLVS_SVC_CACHE_SLOTS, slot);
 	struct xlvs_svc_cached *c = bpf_map_lookup_elem(&xlvs_svc_cache, &idx);
 	__u16 gen = cfg->svc_gen;
 	struct xlvs_service *svc;

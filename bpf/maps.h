@@ -72,18 +72,18 @@ struct {
 } xlvs_conns SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlvs_counters);
-	__uint(max_entries, XLVS_MAX_SERVICES);
+	__uint(max_entries, XLVS_SVC_STATS_STRIDE); /* striped (abi.h): the loader makes it a stripe per CPU */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_svc_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlvs_counters);
-	__uint(max_entries, XLVS_MAX_REALS);
+	__uint(max_entries, XLVS_REAL_STATS_STRIDE); /* striped (abi.h): the loader makes it a stripe per CPU */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_real_stats SEC(".maps");
 
@@ -93,18 +93,18 @@ struct {
  * upgraded over pinned xlvs_svc_stats/xlvs_real_stats keeps those as they are.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlvs_counters);
-	__uint(max_entries, XLVS_MAX_SERVICES);
+	__uint(max_entries, XLVS_SVC_STATS_STRIDE); /* striped (abi.h): the loader makes it a stripe per CPU */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_svc_out SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlvs_counters);
-	__uint(max_entries, XLVS_MAX_REALS);
+	__uint(max_entries, XLVS_REAL_STATS_STRIDE); /* striped (abi.h): the loader makes it a stripe per CPU */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_real_out SEC(".maps");
 

@@ -44,7 +44,7 @@ struct writer {
 	struct xlvs_apply_stats *st;
 	uint32_t *ids;		 /* staged keys */
 	struct xlvs_real *reals; /* staged real entries */
-	void *zero;		 /* per-CPU zero counters for max_reals + 1 ids */
+	void *zero;		 /* zero loads for max_reals + 1 ids */
 	struct xlvs_maglev_backend *mb;
 	uint32_t *ring_new, *ring_old;
 	/* ring state (write_ring_state()): the slice's previous owners, slots to write */
@@ -55,15 +55,13 @@ struct writer {
 
 static int writer_init(struct writer *w, struct plan *p)
 {
-	uint32_t stride = percpu_stride(p->m, sizeof(struct xlvs_counters));
-
 	memset(w, 0, sizeof(*w));
 	w->p = p;
 	w->m = p->m;
 	w->st = p->st;
 	w->ids = malloc(CHUNK * sizeof(*w->ids));
 	w->reals = malloc(CHUNK * sizeof(*w->reals));
-	w->zero = calloc(p->max_reals + 1, stride);
+	w->zero = calloc(p->max_reals + 1, sizeof(struct xlvs_real_load));
 	w->mb = malloc((p->max_reals + 1) * sizeof(*w->mb));
 	w->ring_new = malloc(((size_t)p->max_ring + 1) * sizeof(*w->ring_new));
 	w->ring_old = malloc(((size_t)p->max_ring + 1) * sizeof(*w->ring_old));
@@ -221,21 +219,19 @@ static int delete_service(struct writer *w, const struct splan *sp)
 /* An id given to a new service or real starts with zero counters, forward and reply alike. */
 static int reset_counters(struct writer *w, const struct splan *sp)
 {
-	uint32_t stride = percpu_stride(w->m, sizeof(struct xlvs_counters));
 	uint32_t i, n = 0;
 	int err = 0;
 
 	if (sp->fresh_id)
-		err = map_update_many(w->m->svc_stats, &sp->entry.id, w->zero, 1, sizeof(sp->entry.id),
-				      stride);
+		err = counters_zero(w->m, w->m->svc_stats, XLVS_SVC_STATS_STRIDE, &sp->entry.id, 1);
 	if (!err && sp->fresh_id)
-		err = map_update_many(w->m->svc_out, &sp->entry.id, w->zero, 1, sizeof(sp->entry.id), stride);
+		err = counters_zero(w->m, w->m->svc_out, XLVS_SVC_STATS_STRIDE, &sp->entry.id, 1);
 	for (i = 0; i < sp->nreals; i++)
 		if (sp->reals[i].fresh)
 			w->ids[n++] = sp->reals[i].id;
 	if (!err)
-		err = map_update_many(w->m->real_stats, w->ids, w->zero, n, sizeof(*w->ids), stride);
-	return err ? err : map_update_many(w->m->real_out, w->ids, w->zero, n, sizeof(*w->ids), stride);
+		err = counters_zero(w->m, w->m->real_stats, XLVS_REAL_STATS_STRIDE, w->ids, n);
+	return err ? err : counters_zero(w->m, w->m->real_out, XLVS_REAL_STATS_STRIDE, w->ids, n);
 }
 
 /* The entry a desired real gets; the resolver's next hop stays while the
@@ -298,7 +294,7 @@ static int reset_load(struct writer *w, const struct splan *sp, bool before)
 		if (before && is && !was && !sp->reals[i].fresh)
 			w->st->reals_counted_on++;
 	}
-	/* w->zero has room for (max_reals + 1) per-CPU counters: more than n loads */
+	/* w->zero has room for max_reals + 1 loads: n or more */
 	return map_update_many(w->m->real_load, w->ids, w->zero, n, sizeof(*w->ids),
 			       sizeof(struct xlvs_real_load));
 }

@@ -30,16 +30,21 @@ struct map_desc {
 	size_t skel_off;    /* struct bpf_map * in struct xlvs_lb_bpf */
 	size_t size_off;    /* loader-sized: uint32_t for max_entries; else 0 */
 	uint32_t per_entry; /* the size counts this many per entry (xlvs_ring: slots of a block) */
+	uint32_t stride;    /* striped (abi.h): entries per CPU; else 0 */
 };
 
 #define MAP_FIXED(field, name)                                                                               \
 	{                                                                                                    \
-		offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name), 0, 1             \
+		offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name), 0, 1, 0          \
+	}
+#define MAP_STRIPED(field, name, stride)                                                                     \
+	{                                                                                                    \
+		offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name), 0, 1, stride     \
 	}
 #define MAP_SIZED(field, name, size, per_entry)                                                              \
 	{                                                                                                    \
 		offsetof(struct xlvs_maps, field), offsetof(struct xlvs_lb_bpf, maps.name),                  \
-			offsetof(struct xlvs_maps, size), per_entry                                          \
+			offsetof(struct xlvs_maps, size), per_entry, 0                                       \
 	}
 
 static const struct map_desc map_descs[] = {
@@ -48,8 +53,8 @@ static const struct map_desc map_descs[] = {
 	MAP_FIXED(reals, xlvs_reals),
 	MAP_SIZED(ring, xlvs_ring, ring_slots, XLVS_RING_BLOCK),
 	MAP_SIZED(conns, xlvs_conns, conn_entries, 1),
-	MAP_FIXED(svc_stats, xlvs_svc_stats),
-	MAP_FIXED(real_stats, xlvs_real_stats),
+	MAP_STRIPED(svc_stats, xlvs_svc_stats, XLVS_SVC_STATS_STRIDE),
+	MAP_STRIPED(real_stats, xlvs_real_stats, XLVS_REAL_STATS_STRIDE),
 	MAP_FIXED(drops, xlvs_drops),
 	MAP_FIXED(events, xlvs_events),
 	MAP_FIXED(syn_guard, xlvs_syn_guard),
@@ -62,8 +67,8 @@ static const struct map_desc map_descs[] = {
 	MAP_FIXED(nat_srcs, xlvs_nat_srcs),
 	MAP_FIXED(snat_pool, xlvs_snat_pool),
 	MAP_SIZED(ring_prev, xlvs_ring_prev, ring_prev_slots, 1),
-	MAP_FIXED(svc_out, xlvs_svc_out),
-	MAP_FIXED(real_out, xlvs_real_out),
+	MAP_STRIPED(svc_out, xlvs_svc_out, XLVS_SVC_STATS_STRIDE),
+	MAP_STRIPED(real_out, xlvs_real_out, XLVS_REAL_STATS_STRIDE),
 };
 
 #define NR_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
@@ -115,7 +120,8 @@ static int map_adopt(struct xlvs_maps *m, const struct map_desc *d, const struct
 	}
 	if (info.type != bpf_map__type(want) || info.key_size != bpf_map__key_size(want) ||
 	    info.value_size != bpf_map__value_size(want) ||
-	    (!d->size_off && info.max_entries != bpf_map__max_entries(want)) ||
+	    (d->stride && info.max_entries != (uint64_t)m->ncpus * d->stride) ||
+	    (!d->size_off && !d->stride && info.max_entries != bpf_map__max_entries(want)) ||
 	    (uint64_t)info.max_entries * d->per_entry > UINT32_MAX) {
 		close(fd);
 		return -EPROTO;
@@ -135,6 +141,9 @@ static int maps_take(struct xlvs_maps *m, int (*get_fd)(const struct bpf_map *, 
 	int fd, err = 0;
 
 	maps_reset(m);
+	m->ncpus = libbpf_num_possible_cpus();
+	if (m->ncpus <= 0)
+		return m->ncpus ? m->ncpus : -ENODEV;
 	skel = xlvs_lb_bpf__open();
 	if (!skel)
 		return errno ? -errno : -ENOMEM;
@@ -143,11 +152,32 @@ static int maps_take(struct xlvs_maps *m, int (*get_fd)(const struct bpf_map *, 
 		err = fd < 0 ? fd : map_adopt(m, &map_descs[i], desc_map(skel, &map_descs[i]), fd);
 	}
 	xlvs_lb_bpf__destroy(skel);
-	m->ncpus = libbpf_num_possible_cpus();
-	if (!err && m->ncpus <= 0)
-		err = m->ncpus ? m->ncpus : -ENODEV;
 	if (err)
 		xlvs_maps_close(m);
+	return err;
+}
+
+static int size_stripe(struct bpf_map *map, uint32_t stride, int ncpus)
+{
+	uint64_t entries = (uint64_t)ncpus * stride;
+
+	if (entries * bpf_map__value_size(map) > UINT32_MAX)
+		return -E2BIG;
+	return bpf_map__set_max_entries(map, (uint32_t)entries);
+}
+
+int xlvs_lb_size_stripes(struct xlvs_lb_bpf *skel)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	size_t i;
+	int err;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -ENODEV;
+	err = size_stripe(skel->maps.xlvs_svc_cache, XLVS_SVC_CACHE_SLOTS, ncpus);
+	for (i = 0; i < NR_MAPS && !err; i++)
+		if (map_descs[i].stride)
+			err = size_stripe(desc_map(skel, &map_descs[i]), map_descs[i].stride, ncpus);
 	return err;
 }
 
@@ -384,24 +414,42 @@ static int percpu_sum(struct xlvs_maps *m, int fd, __u32 key, uint64_t *out, uin
 #define COUNTER_WORDS (sizeof(struct xlvs_counters) / sizeof(uint64_t))
 _Static_assert(sizeof(struct xlvs_counters) % sizeof(uint64_t) == 0, "u64 words only");
 
+/* Every CPU's entry for id of a striped counter map (abi.h), added up. */
+static int stripes_sum(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t id, struct xlvs_counters *out)
+{
+	struct xlvs_counters v;
+	uint32_t cpu, key;
+	int err = id < stride ? 0 : -ENOENT;
+
+	memset(out, 0, sizeof(*out));
+	for (cpu = 0; !err && cpu < (uint32_t)m->ncpus; cpu++) {
+		key = xlvs_stripe_key(cpu, stride, id);
+		err = bpf_map_lookup_elem(fd, &key, &v) ? -errno : 0;
+		out->packets += v.packets;
+		out->bytes += v.bytes;
+		out->new_flows += v.new_flows;
+	}
+	return err;
+}
+
 int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c)
 {
-	return percpu_sum(m, m->svc_stats, svc_id, (uint64_t *)c, COUNTER_WORDS);
+	return stripes_sum(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, svc_id, c);
 }
 
 int xlvs_real_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c)
 {
-	return percpu_sum(m, m->real_stats, real_id, (uint64_t *)c, COUNTER_WORDS);
+	return stripes_sum(m, m->real_stats, XLVS_REAL_STATS_STRIDE, real_id, c);
 }
 
 int xlvs_svc_out_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c)
 {
-	return percpu_sum(m, m->svc_out, svc_id, (uint64_t *)c, COUNTER_WORDS);
+	return stripes_sum(m, m->svc_out, XLVS_SVC_STATS_STRIDE, svc_id, c);
 }
 
 int xlvs_real_out_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c)
 {
-	return percpu_sum(m, m->real_out, real_id, (uint64_t *)c, COUNTER_WORDS);
+	return stripes_sum(m, m->real_out, XLVS_REAL_STATS_STRIDE, real_id, c);
 }
 
 static int sum_all(struct xlvs_maps *m, int fd, uint32_t n, uint64_t *out)
@@ -438,18 +486,37 @@ static int percpu_zero(struct xlvs_maps *m, int fd, __u32 key, uint32_t nwords)
 	return err;
 }
 
+int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, const uint32_t *ids, uint32_t n)
+{
+	struct xlvs_counters *zero = calloc(n ? n : 1, sizeof(*zero));
+	uint32_t *keys = calloc(n ? n : 1, sizeof(*keys));
+	uint32_t cpu, i;
+	int err = zero && keys ? 0 : -ENOMEM;
+
+	for (i = 0; !err && i < n; i++)
+		err = ids[i] < stride ? 0 : -ENOENT;
+	for (cpu = 0; !err && cpu < (uint32_t)m->ncpus; cpu++) {
+		for (i = 0; i < n; i++)
+			keys[i] = xlvs_stripe_key(cpu, stride, ids[i]);
+		err = map_update_many(fd, keys, zero, n, sizeof(*keys), sizeof(*zero));
+	}
+	free(zero);
+	free(keys);
+	return err;
+}
+
 int xlvs_svc_counters_zero(struct xlvs_maps *m, uint32_t svc_id)
 {
-	int err = percpu_zero(m, m->svc_stats, svc_id, COUNTER_WORDS);
+	int err = counters_zero(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, &svc_id, 1);
 
-	return err ? err : percpu_zero(m, m->svc_out, svc_id, COUNTER_WORDS);
+	return err ? err : counters_zero(m, m->svc_out, XLVS_SVC_STATS_STRIDE, &svc_id, 1);
 }
 
 int xlvs_real_counters_zero(struct xlvs_maps *m, uint32_t real_id)
 {
-	int err = percpu_zero(m, m->real_stats, real_id, COUNTER_WORDS);
+	int err = counters_zero(m, m->real_stats, XLVS_REAL_STATS_STRIDE, &real_id, 1);
 
-	return err ? err : percpu_zero(m, m->real_out, real_id, COUNTER_WORDS);
+	return err ? err : counters_zero(m, m->real_out, XLVS_REAL_STATS_STRIDE, &real_id, 1);
 }
 
 int xlvs_drop_event_counters_zero(struct xlvs_maps *m)

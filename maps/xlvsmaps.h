@@ -25,6 +25,7 @@
 #define XLVS_PIN_DIR "/sys/fs/bpf/xlvs"
 
 struct bpf_object;
+struct xlvs_lb_bpf;
 
 /* File descriptors of the director's maps (-1 = not open). */
 struct xlvs_maps {
@@ -43,7 +44,7 @@ struct xlvs_maps {
 	uint32_t ring_prev_slots; /* of xlvs_ring_prev: loaders size it as xlvs_ring; plans use the smaller */
 	uint32_t conn_entries;	  /* max_entries of xlvs_conns */
 	uint32_t nat_entries;	  /* max_entries of xlvs_nat (the loader sizes it as xlvs_conns) */
-	int ncpus;		  /* possible CPUs: per-CPU value count */
+	int ncpus;		  /* possible CPUs: per-CPU values, stripes (abi.h) */
 };
 
 /*
@@ -57,6 +58,13 @@ int xlvs_maps_open(struct xlvs_maps *m, const char *dir);
 int xlvs_maps_from_obj(struct xlvs_maps *m, struct bpf_object *obj);
 /* Only on maps that open/from_obj filled (even if they failed). */
 void xlvs_maps_close(struct xlvs_maps *m);
+/*
+ * Size the striped maps of an opened, not yet loaded xlvs_lb (abi.h: the
+ * counters and xlvs_svc_cache) to a stripe per possible CPU. Every loader
+ * calls it; open/from_obj refuse counter maps of another size (-EPROTO).
+ * -E2BIG: a stripe per CPU does not fit an array.
+ */
+int xlvs_lb_size_stripes(struct xlvs_lb_bpf *skel);
 
 /*
  * xlvs_config from the global settings (gue_port 0 = XLVS_GUE_PORT_DEFAULT),

@@ -549,13 +549,31 @@ struct xlvs_hc_target {
 XLVS_ABI_SIZE(struct xlvs_hc_target, 8);
 
 /*
- * xlvs_svc_stats (PERCPU_ARRAY by service id) and xlvs_real_stats (by real
+ * Striped arrays: the counters below and xlvs_svc_cache are plain ARRAYs
+ * holding one stripe of `stride` entries per possible CPU, CPU c's entry for
+ * id i at xlvs_stripe_key(c, stride, i). Each CPU writes only its own
+ * stripe, as with a PERCPU_ARRAY, but a lookup is one load where a per-CPU
+ * one is two dependent loads in two pages (the element's pointer, then the
+ * per-CPU area): docs/bench.md, "Counters in stripes". Loaders size them to
+ * possible CPUs x stride (xlvs_lb_size_stripes() in maps/xlvsmaps.h).
+ */
+#define XLVS_SVC_STATS_STRIDE	XLVS_MAX_SERVICES	/* xlvs_svc_stats, xlvs_svc_out */
+#define XLVS_REAL_STATS_STRIDE	XLVS_MAX_REALS		/* xlvs_real_stats, xlvs_real_out */
+
+static inline __u32 xlvs_stripe_key(__u32 cpu, __u32 stride, __u32 id)
+{
+	return cpu * stride + id;
+}
+
+/*
+ * xlvs_svc_stats (striped ARRAY by service id) and xlvs_real_stats (by real
  * id): packets to the reals, IPVS's InPkts and InBytes, and new flows
  * (Conns). xlvs_svc_out and xlvs_real_out (the same keys): the VS-NAT and
  * FULLNAT replies the director translated back to the clients, ICMP errors
  * on the reply's way included (IPVS's OutPkts and OutBytes); their new_flows
  * stay 0. Bytes are the frame's length as received (Ethernet header on). An
- * id given to a new service or real has all four entries zeroed first.
+ * id given to a new service or real has all four entries zeroed first, on
+ * every CPU's stripe.
  */
 struct xlvs_counters {
 	__u64 packets;
@@ -598,12 +616,12 @@ struct xlvs_config {
 XLVS_ABI_SIZE(struct xlvs_config, 76);
 
 /*
- * xlvs_svc_cache: PERCPU_ARRAY slot -> struct xlvs_svc_cached: the services this CPU's packets were for,
- * direct-mapped by xlvs_svc_key_hash(). A copy is used while its svc_gen is
+ * xlvs_svc_cache: striped ARRAY (stride XLVS_SVC_CACHE_SLOTS) slot -> struct xlvs_svc_cached: the
+ * services this CPU's packets were for, direct-mapped by xlvs_svc_key_hash(). A copy is used while its svc_gen is
  * xlvs_config's and it is younger than XLVS_SVC_CACHE_JIFFIES (a second at
  * HZ 250, so a wrapped svc_gen cannot bring an old copy back); else the
  * service is looked up and copied again.
- * One per-CPU line instead of a hash lookup on every packet (docs/bench.md).
+ * One line of this CPU's stripe instead of a hash lookup on every packet (docs/bench.md).
  */
 #define XLVS_SVC_CACHE_SLOTS	64
 #define XLVS_SVC_CACHE_JIFFIES	256

@@ -23,6 +23,7 @@
 #include "attach.h"
 #include "log.h"
 #include "tc.h"
+#include "xlvsmaps.h"
 #include "attach/xdp.h"
 
 /* Every map of the program fits the id lists that tell our program's maps (same_maps()) and
@@ -295,6 +296,11 @@ static struct xlvs_lb_bpf *skel_open(const char *pin_dir, uint32_t conn_entries,
 	ring = skel->maps.xlvs_ring;
 	if (!err && ring_slots)
 		err = bpf_map__set_max_entries(ring, xlvs_ring_blocks(ring_slots));
+	if (!err) {
+		err = xlvs_lb_size_stripes(skel);
+		if (err)
+			log_err("cannot size the per-CPU counter stripes: %s", strerror(-err));
+	}
 	bpf_object__for_each_map (map, skel->obj) {
 		if (!err && map != skel->maps.xlvs_ring_prev)
 			err = match_pinned_map(map, map == conns || map == nat || map == ring,

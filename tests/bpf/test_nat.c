@@ -430,19 +430,14 @@ static void expect_entries(struct world *w, const struct nat_row *r, const struc
 	cr_expect(v.real_id == id && v.real_gen == real.gen, "%s: reverse entry's real", r->f.name);
 }
 
-/* Entry id of xlvs_svc_out or xlvs_real_out, summed over CPUs (world.h reads the forward maps only). */
-static struct xlvs_counters out_counters(struct world *w, int fd, uint32_t id)
+static struct xlvs_counters svc_out(struct world *w, uint32_t id)
 {
-	struct xlvs_counters vals[w->ncpus], sum = { 0 };
-	int i;
+	return world_stripes(w, MAP_FD(w, xlvs_svc_out), XLVS_SVC_STATS_STRIDE, id);
+}
 
-	cr_assert_eq(bpf_map_lookup_elem(fd, &id, vals), 0, "out counters of %u", id);
-	for (i = 0; i < w->ncpus; i++) {
-		sum.packets += vals[i].packets;
-		sum.bytes += vals[i].bytes;
-		sum.new_flows += vals[i].new_flows;
-	}
-	return sum;
+static struct xlvs_counters real_out(struct world *w, uint32_t id)
+{
+	return world_stripes(w, MAP_FD(w, xlvs_real_out), XLVS_REAL_STATS_STRIDE, id);
 }
 
 /* Out packets counted for every standard service, and for every id their reals may have. */
@@ -452,9 +447,9 @@ static void out_totals(struct world *w, uint64_t *svc, uint64_t *real)
 
 	*svc = *real = 0;
 	for (id = 0; id < STD_SVC_MAX; id++)
-		*svc += out_counters(w, MAP_FD(w, xlvs_svc_out), id).packets;
+		*svc += svc_out(w, id).packets;
 	for (id = 0; id < STD_SVC_MAX * STD_REALS_MAX; id++)
-		*real += out_counters(w, MAP_FD(w, xlvs_real_out), id).packets;
+		*real += real_out(w, id).packets;
 }
 
 static void expect_no_out(struct world *w, const char *name)
@@ -469,8 +464,8 @@ static void expect_no_out(struct world *w, const char *name)
 /* A translated reply (or error on its way): one out packet of its frame's length, its real's and service's only. */
 static void expect_reply_counted(struct world *w, const struct fixture *f, size_t in_len)
 {
-	struct xlvs_counters sc = out_counters(w, MAP_FD(w, xlvs_svc_out), (uint32_t)f->svc);
-	struct xlvs_counters rc = out_counters(w, MAP_FD(w, xlvs_real_out), std_real_id(f->svc, 0));
+	struct xlvs_counters sc = svc_out(w, (uint32_t)f->svc);
+	struct xlvs_counters rc = real_out(w, std_real_id(f->svc, 0));
 	uint64_t svc, real;
 
 	cr_expect(sc.packets == 1 && sc.bytes == in_len && sc.new_flows == 0,

@@ -7,6 +7,7 @@
  * test process (netns.c). One behaviour per test.
  */
 #define _GNU_SOURCE
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <criterion/criterion.h>
 #include <linux/if_ether.h>
@@ -19,6 +20,7 @@
 
 #include "netns.h"
 #include "world.h"
+#include "xlvs_lb.skel.h"
 
 #define VIP_DR4	 "198.18.0.10"
 #define VIP_IPIP "198.18.0.11"
@@ -307,6 +309,59 @@ Test(scenarios, drained_real_gets_no_new_flows)
 	world_close(&w);
 }
 
+/* ---- counters and the service cache in stripes (abi.h) ------------------ */
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0, "pin to CPU %d: %m", cpu);
+}
+
+/* Entry key of a striped map, read alone (not summed): which CPU's stripe a packet wrote. */
+static struct xlvs_counters stripe_entry(int fd, uint32_t key)
+{
+	struct xlvs_counters c;
+
+	cr_assert_eq(bpf_map_lookup_elem(fd, &key, &c), 0, "stripe entry %u: %m", key);
+	return c;
+}
+
+/* A packet on CPU 1 counts into CPU 1's stripes (XLVS_MAX_SERVICES and XLVS_MAX_REALS entries on),
+ * and caches its service there; CPU 0's stay empty. */
+Test(scenarios, a_cpu_counts_and_caches_in_its_own_stripe)
+{
+	struct pkt_spec s = tcp4(VIP_DR4, PORT0, TH_SYN);
+	struct xlvs_svc_cached cached;
+	uint32_t real, svc = SVC_DR4, key, slot, hits = 0;
+	struct world w;
+
+	cr_assert_geq(libbpf_num_possible_cpus(), 2, "needs two possible CPUs");
+	open_std(&w);
+	pin_cpu(1);
+	real = ring_pick(&w, SVC_DR4, &s);
+	cr_assert_eq(send_pkt(&w, &s), XDP_TX);
+	cr_expect_eq(stripe_entry(MAP_FD(&w, xlvs_svc_stats), 16384 + svc).packets, 1,
+		     "CPU 1's service entry");
+	cr_expect_eq(stripe_entry(MAP_FD(&w, xlvs_svc_stats), svc).packets, 0, "CPU 0's service entry");
+	cr_expect_eq(stripe_entry(MAP_FD(&w, xlvs_real_stats), 65536 + real).packets, 1,
+		     "CPU 1's real entry");
+	cr_expect_eq(stripe_entry(MAP_FD(&w, xlvs_real_stats), real).packets, 0, "CPU 0's real entry");
+	for (slot = 0; slot < 2 * 64; slot++) {
+		key = slot;
+		cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_svc_cache), &key, &cached), 0);
+		if (cached.key.family) {
+			cr_expect_geq(slot, 64, "service cached in CPU 0's stripe (slot %u)", slot);
+			hits++;
+		}
+	}
+	cr_expect_eq(hits, 1, "one copy of the service cached");
+	pin_cpu(0);
+	world_close(&w);
+}
+
 /* ---- SYN-flood guard ---------------------------------------------------- */
 
 #define GUARD_RATE  5
@@ -315,11 +370,7 @@ Test(scenarios, drained_real_gets_no_new_flows)
 /* The guard's window is per CPU: keep every run on one. */
 static void pin_cpu0(void)
 {
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0, "pin to CPU 0: %m");
+	pin_cpu(0);
 }
 
 static void set_guard(struct world *w, uint32_t rate)

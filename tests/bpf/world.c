@@ -10,6 +10,7 @@
 #include <xlvs/hash.h>
 #include "maglev.h"
 #include "world.h"
+#include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
 
 #define SMALL_RING 251
@@ -244,6 +245,7 @@ void world_open(struct world *w, const struct world_opts *o)
 	bpf_object__for_each_map (m, w->skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(w->skel->maps.xlvs_conns, o && o->conn_entries ? o->conn_entries : 4096);
+	CHECK(xlvs_lb_size_stripes(w->skel) == 0, "size the striped maps");
 	/* Both alike, as the loader sizes them (loader/dataplane/attach.c size_ring_prev()). */
 	bpf_map__set_max_entries(w->skel->maps.xlvs_ring, xlvs_ring_blocks(ring));
 	bpf_map__set_max_entries(w->skel->maps.xlvs_ring_prev, xlvs_ring_blocks(ring) * XLVS_RING_BLOCK);
@@ -477,28 +479,31 @@ uint64_t world_drops_total(struct world *w)
 	return sum;
 }
 
-static struct xlvs_counters percpu_counters(int fd, uint32_t id, int ncpus)
+struct xlvs_counters world_stripes(struct world *w, int fd, uint32_t stride, uint32_t id)
 {
-	struct xlvs_counters vals[ncpus], sum = { 0 };
-	int i;
+	struct xlvs_counters v, sum = { 0 };
+	uint32_t key;
+	int cpu;
 
-	CHECK(bpf_map_lookup_elem(fd, &id, vals) == 0, "%s", strerror(errno));
-	for (i = 0; i < ncpus; i++) {
-		sum.packets += vals[i].packets;
-		sum.bytes += vals[i].bytes;
-		sum.new_flows += vals[i].new_flows;
+	CHECK(id < stride, "id %u past the stride %u", id, stride);
+	for (cpu = 0; cpu < w->ncpus; cpu++) {
+		key = xlvs_stripe_key(cpu, stride, id);
+		CHECK(bpf_map_lookup_elem(fd, &key, &v) == 0, "stripe entry %u: %s", key, strerror(errno));
+		sum.packets += v.packets;
+		sum.bytes += v.bytes;
+		sum.new_flows += v.new_flows;
 	}
 	return sum;
 }
 
 struct xlvs_counters world_svc_stats(struct world *w, uint32_t id)
 {
-	return percpu_counters(MAP_FD(w, xlvs_svc_stats), id, w->ncpus);
+	return world_stripes(w, MAP_FD(w, xlvs_svc_stats), XLVS_SVC_STATS_STRIDE, id);
 }
 
 struct xlvs_counters world_real_stats(struct world *w, uint32_t id)
 {
-	return percpu_counters(MAP_FD(w, xlvs_real_stats), id, w->ncpus);
+	return world_stripes(w, MAP_FD(w, xlvs_real_stats), XLVS_REAL_STATS_STRIDE, id);
 }
 
 uint32_t world_conn_count(struct world *w)

@@ -124,6 +124,8 @@ int world_run(struct world *w, const void *in, size_t len, void *out, size_t *ou
 uint64_t world_drop(struct world *w, enum xlvs_drop_reason r);
 uint64_t world_event(struct world *w, enum xlvs_event e);
 uint64_t world_drops_total(struct world *w);
+/* Entry id of a striped counter map (abi.h), every CPU's stripe added up. */
+struct xlvs_counters world_stripes(struct world *w, int fd, uint32_t stride, uint32_t id);
 struct xlvs_counters world_svc_stats(struct world *w, uint32_t id);
 struct xlvs_counters world_real_stats(struct world *w, uint32_t id);
 uint32_t world_conn_count(struct world *w);

@@ -133,6 +133,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	 */
 	bpf_map__set_max_entries(skel->maps.xlvs_ring, xlvs_ring_blocks(2 * XLVS_RING_DEFAULT));
 	bpf_map__set_max_entries(skel->maps.xlvs_conns, 1024);
+	FZ_ASSERT(!xlvs_lb_size_stripes(skel), "size the striped maps");
 	FZ_ASSERT(!xlvs_lb_bpf__load(skel), "load xlvs_lb: %s", strerror(errno));
 	d.dp.lock_fd = d.dp.prog_fd = -1;
 	xlvsd_status_init(&d.status);

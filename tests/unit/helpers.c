@@ -23,6 +23,7 @@ struct xlvs_lb_bpf *unit_director_load(uint32_t conns, uint32_t ring_slots, stru
 	cr_assert_not_null(skel, "open the xlvs_lb skeleton");
 	bpf_object__for_each_map (map, skel->obj)
 		bpf_map__set_pin_path(map, NULL); /* each test owns private maps */
+	cr_assert_eq(xlvs_lb_size_stripes(skel), 0);
 	if (conns) {
 		bpf_map__set_max_entries(skel->maps.xlvs_conns, conns);
 		bpf_map__set_max_entries(skel->maps.xlvs_nat, conns); /* as xlvsd sizes it */
@@ -118,4 +119,17 @@ void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel)
 	xlvs_maps_close(&d->maps);
 	ev_loop_destroy(d->loop);
 	xlvs_lb_bpf__destroy(skel);
+}
+
+void unit_stripes_put(int fd, uint32_t stride, uint32_t id, const struct xlvs_counters *vals)
+{
+	int cpu, ncpus = libbpf_num_possible_cpus();
+	uint32_t key;
+
+	cr_assert_gt(ncpus, 0);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		key = xlvs_stripe_key(cpu, stride, id);
+		cr_assert_eq(bpf_map_update_elem(fd, &key, &vals[cpu], BPF_ANY), 0, "stripe entry %u: %s",
+			     key, strerror(errno));
+	}
 }

@@ -275,6 +275,7 @@ static void small_daemon(void)
 	cr_assert_not_null(skel);
 	cr_assert_eq(bpf_map__set_max_entries(skel->maps.xlvs_ring, SMALL_RING / XLVS_RING_BLOCK), 0);
 	cr_assert_eq(bpf_map__set_max_entries(skel->maps.xlvs_conns, 4096), 0);
+	cr_assert_eq(xlvs_lb_size_stripes(skel), 0);
 	cr_assert_eq(mkdir(PIN_DIR, 0700), 0);
 	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s", strerror(errno)); /* pins the maps */
 	memset(&d, 0, sizeof(d));

@@ -36,6 +36,7 @@
 #include "xlvsctl.h"
 #include "fmt.h"
 #include "print.h"
+#include "helpers.h"
 #include "ringio.h"
 #include "xlvs.h"
 #include "xlvs_lb.skel.h"
@@ -2286,6 +2287,7 @@ pinned_world(const char *dir)
 	skel = xlvs_lb_bpf__open_opts(&o);
 	cr_assert_not_null(skel);
 	bpf_map__set_max_entries(skel->maps.xlvs_ring, xlvs_ring_blocks(4 * 251));
+	cr_assert_eq(xlvs_lb_size_stripes(skel), 0);
 	cr_assert_eq(xlvs_lb_bpf__load(skel), 0);
 	cr_assert_eq(xlvs_maps_from_obj(&m, skel->obj), 0);
 	cr_assert_eq(xlvs_apply(&m, &spec, NULL), 0);
@@ -3224,7 +3226,7 @@ static void age_conns(struct xlvs_lb_bpf *skel, uint32_t hz, uint32_t idle_s)
 }
 
 /* Counter values on every CPU of a per-CPU array entry (the same on each). */
-static void set_counters(int fd, uint32_t key, uint64_t packets)
+static void set_counters(int fd, uint32_t stride, uint32_t key, uint64_t packets)
 {
 	int ncpus = libbpf_num_possible_cpus(), i;
 	struct xlvs_counters *v = calloc(ncpus, sizeof(*v));
@@ -3232,7 +3234,7 @@ static void set_counters(int fd, uint32_t key, uint64_t packets)
 	cr_assert_not_null(v);
 	for (i = 0; i < ncpus; i++)
 		v[i] = (struct xlvs_counters){ .packets = packets, .bytes = 100 * packets, .new_flows = 1 };
-	cr_assert_eq(bpf_map_update_elem(fd, &key, v, BPF_ANY), 0);
+	unit_stripes_put(fd, stride, key, v);
 	free(v);
 }
 
@@ -3326,11 +3328,11 @@ Test(cli_maps, stats_zero)
 	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
 	cr_assert_eq(xlvs_state_read(&m, &st), 0);
 	for (i = 0; i < st.nr_services; i++) {
-		set_counters(m.svc_stats, st.services[i].svc.id, 10);
-		set_counters(m.svc_out, st.services[i].svc.id, 4);
+		set_counters(m.svc_stats, XLVS_SVC_STATS_STRIDE, st.services[i].svc.id, 10);
+		set_counters(m.svc_out, XLVS_SVC_STATS_STRIDE, st.services[i].svc.id, 4);
 		for (k = 0; k < st.services[i].nr_reals; k++) {
-			set_counters(m.real_stats, st.services[i].reals[k].id, 5);
-			set_counters(m.real_out, st.services[i].reals[k].id, 2);
+			set_counters(m.real_stats, XLVS_REAL_STATS_STRIDE, st.services[i].reals[k].id, 5);
+			set_counters(m.real_out, XLVS_REAL_STATS_STRIDE, st.services[i].reals[k].id, 2);
 		}
 	}
 	cr_assert_not_null(dv);

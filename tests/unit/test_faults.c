@@ -287,7 +287,9 @@ Test(faults, refused_for_lack_of_room_is_counted)
  * - xlvs_events with fewer entries (events added since): adopted, the data path would count
  *   nothing past its end and the CLI would refuse the pin;
  * - xlvs_ring of one 4-byte slot per entry (before blocks of 16): read as blocks, every ring
- *   would name other reals.
+ *   would name other reals;
+ * - per-CPU counters and service cache (before the stripes of abi.h): the data path would count
+ *   into, and cache in, the wrong entries.
  */
 static void expect_old_pin_refused(const char *name, enum bpf_map_type type, uint32_t vsz, uint32_t entries)
 {
@@ -326,4 +328,25 @@ Test(faults, pinned_counters_of_another_size_are_refused)
 Test(faults, pinned_ring_of_single_slots_is_refused)
 {
 	expect_old_pin_refused("xlvs_ring", BPF_MAP_TYPE_ARRAY, sizeof(__u32), XLVS_RING_SLOTS_DEFAULT);
+}
+
+Test(faults, pinned_per_cpu_counters_are_refused)
+{
+	expect_old_pin_refused("xlvs_real_stats", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(struct xlvs_counters),
+			       XLVS_MAX_REALS);
+}
+
+Test(faults, pinned_per_cpu_service_cache_is_refused)
+{
+	expect_old_pin_refused("xlvs_svc_cache", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(struct xlvs_svc_cached),
+			       XLVS_SVC_CACHE_SLOTS);
+}
+
+/* A striped map of one CPU's stripe, as a loader that forgot xlvs_lb_size_stripes() would pin. */
+Test(faults, pinned_counters_of_one_stripe_are_refused)
+{
+	if (libbpf_num_possible_cpus() < 2)
+		cr_assert_fail("needs two possible CPUs: with one, one stripe is the right size");
+	expect_old_pin_refused("xlvs_svc_stats", BPF_MAP_TYPE_ARRAY, sizeof(struct xlvs_counters),
+			       XLVS_SVC_STATS_STRIDE);
 }

@@ -1544,15 +1544,16 @@ Test(apply, verify_rings_repairs_a_torn_ring)
 	xlvs_spec_free(&s);
 }
 
-static void set_counters(int fd, uint32_t key, uint64_t v)
+static void set_counters(int fd, uint32_t stride, uint32_t key, uint64_t v)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct xlvs_counters *c = calloc(ncpus, sizeof(*c));
 	int i;
 
+	cr_assert_not_null(c);
 	for (i = 0; i < ncpus; i++)
 		c[i] = (struct xlvs_counters){ v, v, v };
-	cr_assert_eq(bpf_map_update_elem(fd, &key, c, BPF_ANY), 0);
+	unit_stripes_put(fd, stride, key, c);
 	free(c);
 }
 
@@ -1578,8 +1579,8 @@ static void expect_new_ids_start_at_zero(const struct counter_maps *cm)
 	uint32_t id, kept, svc;
 
 	for (id = 0; id < 8; id++) {
-		set_counters(sfd, id, 4);
-		set_counters(rfd, id, 4);
+		set_counters(sfd, XLVS_SVC_STATS_STRIDE, id, 4);
+		set_counters(rfd, XLVS_REAL_STATS_STRIDE, id, 4);
 	}
 	std_spec(&s);
 	apply_ok(&W, &s);
@@ -1597,8 +1598,8 @@ static void expect_new_ids_start_at_zero(const struct counter_maps *cm)
 	cr_expect_eq(c.bytes, 4ull * W.m.ncpus, "%s: a service id not allocated is left alone", cm->what);
 	kept = real_id(&W, &s.services[0], "198.18.1.1");
 	svc = svc_entry(&W, &s.services[0]).id;
-	set_counters(rfd, kept, 3);
-	set_counters(sfd, svc, 6);
+	set_counters(rfd, XLVS_REAL_STATS_STRIDE, kept, 3);
+	set_counters(sfd, XLVS_SVC_STATS_STRIDE, svc, 6);
 	add_real(&s.services[0], "198.18.1.9", 1);
 	apply_ok(&W, &s);
 	cr_assert_eq(cm->real(&W.m, kept, &c), 0);
@@ -1606,7 +1607,7 @@ static void expect_new_ids_start_at_zero(const struct counter_maps *cm)
 	cr_assert_eq(cm->svc(&W.m, svc, &c), 0);
 	cr_expect_eq(c.packets, 6ull * W.m.ncpus, "%s: a service that stays keeps its counts", cm->what);
 	id = real_id(&W, &s.services[2], "2001:db8:1::1");
-	set_counters(rfd, id, 9);
+	set_counters(rfd, XLVS_REAL_STATS_STRIDE, id, 9);
 	del_real(&s.services[2], 0);
 	apply_ok(&W, &s);
 	cr_assert_eq(cm->real(&W.m, id, &c), 0);
@@ -2042,8 +2043,8 @@ Test(counters, sums_over_cpus, .init = setup, .fini = teardown)
 	cr_assert(c && v);
 	for (cpu = 0; cpu < ncpus; cpu++)
 		c[cpu] = (struct xlvs_counters){ cpu + 1, 100 * (cpu + 1), 7 };
-	cr_assert_eq(bpf_map_update_elem(W.m.svc_stats, &key, c, 0), 0);
-	cr_assert_eq(bpf_map_update_elem(W.m.real_stats, &key, c, 0), 0);
+	unit_stripes_put(W.m.svc_stats, XLVS_SVC_STATS_STRIDE, key, c);
+	unit_stripes_put(W.m.real_stats, XLVS_REAL_STATS_STRIDE, key, c);
 	cr_assert_eq(xlvs_svc_counters(&W.m, 3, &sum), 0);
 	cr_expect(sum.packets == tri && sum.bytes == 100 * tri && sum.new_flows == 7ull * ncpus);
 	cr_assert_eq(xlvs_real_counters(&W.m, 3, &sum), 0);

@@ -128,7 +128,8 @@ static void env_down(struct mxenv *e)
 }
 
 /* Per-CPU counters: c on CPU 0 and twice c on the last CPU. Returns the sum a reader sees. */
-static struct xlvs_counters put_counters(struct mxenv *e, int fd, uint32_t id, struct xlvs_counters c)
+static struct xlvs_counters put_counters(struct mxenv *e, int fd, uint32_t stride, uint32_t id,
+					 struct xlvs_counters c)
 {
 	struct xlvs_counters *v = calloc((size_t)e->ncpus, sizeof(*v)), sum = c;
 
@@ -138,7 +139,7 @@ static struct xlvs_counters put_counters(struct mxenv *e, int fd, uint32_t id, s
 		v[e->ncpus - 1] = (struct xlvs_counters){ 2 * c.packets, 2 * c.bytes, 2 * c.new_flows };
 		sum = (struct xlvs_counters){ 3 * c.packets, 3 * c.bytes, 3 * c.new_flows };
 	}
-	cr_assert_eq(bpf_map_update_elem(fd, &id, v, 0), 0, "%s", strerror(errno));
+	unit_stripes_put(fd, stride, id, v);
 	free(v);
 	return sum;
 }
@@ -436,9 +437,12 @@ Test(metrics, render_values_and_format, .timeout = 20)
 	size_t i;
 
 	env_up(&e);
-	sa = put_counters(&e, e.m.svc_stats, e.svc_a, (struct xlvs_counters){ 10, 1000, 1 });
-	r1 = put_counters(&e, e.m.real_stats, e.real_a1, (struct xlvs_counters){ 7, 700, 1 });
-	r2 = put_counters(&e, e.m.real_stats, e.real_a2, (struct xlvs_counters){ 3, 300, 0 });
+	sa = put_counters(&e, e.m.svc_stats, XLVS_SVC_STATS_STRIDE, e.svc_a,
+			  (struct xlvs_counters){ 10, 1000, 1 });
+	r1 = put_counters(&e, e.m.real_stats, XLVS_REAL_STATS_STRIDE, e.real_a1,
+			  (struct xlvs_counters){ 7, 700, 1 });
+	r2 = put_counters(&e, e.m.real_stats, XLVS_REAL_STATS_STRIDE, e.real_a2,
+			  (struct xlvs_counters){ 3, 300, 0 });
 	no_real = put_u64(&e, e.m.drops, XLVS_DROP_NO_REAL, 4);
 	conn_new = put_u64(&e, e.m.events, XLVS_EV_CONN_NEW, 5);
 	put_conns(&e, 3);
@@ -521,9 +525,12 @@ Test(metrics, render_nat_reply_counters, .timeout = 20)
 	char *body;
 
 	env_up(&e);
-	fwd = put_counters(&e, e.m.svc_stats, e.svc_a, (struct xlvs_counters){ 10, 1000, 1 });
-	so = put_counters(&e, e.m.svc_out, e.svc_a, (struct xlvs_counters){ 40, 52000, 0 });
-	ro = put_counters(&e, e.m.real_out, e.real_a2, (struct xlvs_counters){ 40, 52000, 0 });
+	fwd = put_counters(&e, e.m.svc_stats, XLVS_SVC_STATS_STRIDE, e.svc_a,
+			   (struct xlvs_counters){ 10, 1000, 1 });
+	so = put_counters(&e, e.m.svc_out, XLVS_SVC_STATS_STRIDE, e.svc_a,
+			  (struct xlvs_counters){ 40, 52000, 0 });
+	ro = put_counters(&e, e.m.real_out, XLVS_REAL_STATS_STRIDE, e.real_a2,
+			  (struct xlvs_counters){ 40, 52000, 0 });
 	body = render(&e, &e.h);
 	check_format(body);
 	expect_line(body, "# TYPE xlvs_service_out_packets_total counter");
