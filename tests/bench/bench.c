@@ -145,10 +145,12 @@ enum row_id {
 	R_BLK_ARRAY,
 	R_BLK_ARRAY_READ,
 	R_BLK_PERCPU_READ,
+	R_BLK_STRIPE_READ,
 	R_BLK_RING_4K,
 	R_BLK_RING_64K,
 	R_BLK_RING_PREV_4K,
 	R_BLK_PERCPU,
+	R_BLK_STRIPE,
 	R_BLK_CLOCK,
 	R_BLK_FLOW_HASH,
 	R_BLK_ADJUST_HEAD,
@@ -239,10 +241,12 @@ static const struct {
 	[R_BLK_ARRAY] = { "block_array_lookup", 0 },
 	[R_BLK_ARRAY_READ] = { "block_array_read", 0 },
 	[R_BLK_PERCPU_READ] = { "block_percpu_read", 0 },
+	[R_BLK_STRIPE_READ] = { "block_stripe_read", 0 },
 	[R_BLK_RING_4K] = { "block_ring_4k_spread", 0 },
 	[R_BLK_RING_64K] = { "block_ring_64k_spread", 0 },
 	[R_BLK_RING_PREV_4K] = { "block_ring_prev_4k_spread", 0 },
 	[R_BLK_PERCPU] = { "block_percpu_counter", 0 },
+	[R_BLK_STRIPE] = { "block_stripe_counter", 0 },
 	[R_BLK_CLOCK] = { "block_clock", 0 },
 	[R_BLK_FLOW_HASH] = { "block_flow_hash", 0 },
 	[R_BLK_ADJUST_HEAD] = { "block_adjust_head", 0 },
@@ -1911,7 +1915,11 @@ static struct blocks_bpf *blocks_open(uint32_t per_cpu)
 
 	CHECK(s, "open blocks: %s", strerror(errno));
 	CHECK(!bpf_map__set_max_entries(s->maps.blk_hash, per_cpu) &&
-		      !bpf_map__set_max_entries(s->maps.blk_lru, per_cpu * possible_cpus()),
+		      !bpf_map__set_max_entries(s->maps.blk_lru, per_cpu * possible_cpus()) &&
+		      !bpf_map__set_max_entries(s->maps.blk_stripe_cache,
+						XLVS_SVC_CACHE_SLOTS * possible_cpus()) &&
+		      !bpf_map__set_max_entries(s->maps.blk_stripe_counters,
+						XLVS_REAL_STATS_STRIDE * possible_cpus()),
 	      "size blocks' tables");
 	/* the ring blocks stand for SVC_DR4's ring, whose size decides which lines its reads touch */
 	CHECK(bpf_map__max_entries(s->maps.blk_ring) == xlvs_ring_blocks(std_svcs[SVC_DR4].ring_size) &&
@@ -1936,6 +1944,12 @@ static void put_read_values(struct blocks_bpf *s)
 	CHECK(!bpf_map_update_elem(bpf_map__fd(s->maps.blk_array), &zero, &r, 0) &&
 		      !bpf_map_update_elem(bpf_map__fd(s->maps.blk_svc_cache), &zero, c, 0),
 	      "read blocks' values: %s", strerror(errno));
+	for (i = 0; i < ncpus; i++) {
+		uint32_t key = xlvs_stripe_key(i, XLVS_SVC_CACHE_SLOTS, 0);
+
+		CHECK(!bpf_map_update_elem(bpf_map__fd(s->maps.blk_stripe_cache), &key, &c[i], 0),
+		      "striped cache's copy of CPU %u: %s", i, strerror(errno));
+	}
 	free(c);
 }
 
@@ -1986,6 +2000,8 @@ static void small_blocks(struct bench *b)
 	measure_block(b, R_BLK_ARRAY_READ, bpf_program__fd(s->progs.blk_array_read), 0);
 	measure_block(b, R_BLK_PERCPU_READ, bpf_program__fd(s->progs.blk_percpu_read), 0);
 	measure_block(b, R_BLK_PERCPU, bpf_program__fd(s->progs.blk_percpu_count), 0);
+	measure_block(b, R_BLK_STRIPE_READ, bpf_program__fd(s->progs.blk_stripe_read), 0);
+	measure_block(b, R_BLK_STRIPE, bpf_program__fd(s->progs.blk_stripe_count), 0);
 	measure_block(b, R_BLK_CLOCK, bpf_program__fd(s->progs.blk_clock), 0);
 	measure_block(b, R_BLK_FLOW_HASH, bpf_program__fd(s->progs.blk_flow_hash), 0);
 	measure_block(b, R_BLK_ADJUST_HEAD, bpf_program__fd(s->progs.blk_adjust_head), 20);
@@ -2031,11 +2047,12 @@ static void large_blocks(struct bench *b)
 
 static void blocks_world(struct bench *b)
 {
-	static const enum row_id small[] = { R_BLK_ARRAY,	R_BLK_ARRAY_READ, R_BLK_PERCPU_READ,
-					     R_BLK_PERCPU,	R_BLK_CLOCK,	  R_BLK_FLOW_HASH,
-					     R_BLK_ADJUST_HEAD, R_BLK_HASH_HOT,	  R_BLK_HASH_4K,
-					     R_BLK_LRU_HOT,	R_BLK_LRU_4K,	  R_BLK_LRU_INSERT,
-					     R_BLK_RING_4K,	R_BLK_RING_64K,	  R_BLK_RING_PREV_4K };
+	static const enum row_id small[] = { R_BLK_ARRAY,    R_BLK_ARRAY_READ,	R_BLK_PERCPU_READ,
+					     R_BLK_PERCPU,   R_BLK_STRIPE_READ, R_BLK_STRIPE,
+					     R_BLK_CLOCK,    R_BLK_FLOW_HASH,	R_BLK_ADJUST_HEAD,
+					     R_BLK_HASH_HOT, R_BLK_HASH_4K,	R_BLK_LRU_HOT,
+					     R_BLK_LRU_4K,   R_BLK_LRU_INSERT,	R_BLK_RING_4K,
+					     R_BLK_RING_64K, R_BLK_RING_PREV_4K };
 	static const enum row_id large[] = { R_BLK_HASH_1M, R_BLK_LRU_1M };
 
 	if (any_wanted(b, small, sizeof(small) / sizeof(small[0])))
@@ -2198,14 +2215,14 @@ struct part {
 
 /*
  * Every packet to a service: xlvs_config and its real (2 array reads; a cache hit skips the VIP
- * filter), the service from this CPU's cache (a per-CPU read; no hash lookup while the copy is
- * valid) and the clock that ages the copy, the service's and the real's counters
- * (count_forwarded()).
+ * filter), the service from this CPU's stripe of the cache (no hash lookup while the copy is
+ * valid) and the clock that ages the copy, the service's and the real's counters in this CPU's
+ * stripes (count_forwarded()).
  */
 #define SVC                                                                                                  \
-	{ R_BLK_ARRAY_READ, 2 }, { R_BLK_PERCPU_READ, 1 }, { R_BLK_CLOCK, 1 },                               \
+	{ R_BLK_ARRAY_READ, 2 }, { R_BLK_STRIPE_READ, 1 }, { R_BLK_CLOCK, 1 },                               \
 	{                                                                                                    \
-		R_BLK_PERCPU, 2                                                                              \
+		R_BLK_STRIPE, 2                                                                              \
 	}
 /* A ring-state packet's slot (ring_lookup()): the flow hash, the slot's value (ring: its block). */
 #define SLOT(ring)                                                                                           \
@@ -2247,7 +2264,7 @@ static const struct composition {
 	/* no VIP: the service cache misses (its probe and clock), the filter says no, no service lookup */
 	{ R_MISS,
 	  FS_NONE,
-	  { { R_BLK_ARRAY_READ, 2 }, { R_BLK_PERCPU_READ, 1 }, { R_BLK_CLOCK, 1 }, { R_BLK_PERCPU, 1 } } },
+	  { { R_BLK_ARRAY_READ, 2 }, { R_BLK_STRIPE_READ, 1 }, { R_BLK_CLOCK, 1 }, { R_BLK_PERCPU, 1 } } },
 	/* ring state, a stable slot: no table, no event; spread or not, SYN or not, one path */
 	{ R_DR, FS_RING, { SVC, SLOT(RING_HOT) } },
 	{ R_DR_1M, FS_RING, { SVC, SLOT(RING_HOT) } },

@@ -34,13 +34,29 @@ struct {
 	__uint(max_entries, 1);
 } blk_percpu SEC(".maps");
 
-/* A per-CPU array of the service cache's copies, as xlvs_svc_cache (bpf/lookup.h). */
+/* A per-CPU array of the service cache's copies, as xlvs_svc_cache was before its stripes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct xlvs_svc_cached);
 	__uint(max_entries, XLVS_SVC_CACHE_SLOTS);
 } blk_svc_cache SEC(".maps");
+
+/* The same in a stripe per CPU, as xlvs_svc_cache is (abi.h; the bench sizes it per CPU). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_svc_cached);
+	__uint(max_entries, XLVS_SVC_CACHE_SLOTS);
+} blk_stripe_cache SEC(".maps");
+
+/* Counters in a stripe per CPU, as xlvs_real_stats (the bench sizes it per CPU). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_counters);
+	__uint(max_entries, XLVS_REAL_STATS_STRIDE);
+} blk_stripe_counters SEC(".maps");
 
 /* A ring the size of the DR service's (XLVS_RING_DEFAULT slots in blocks; the bench checks the size). */
 struct {
@@ -167,6 +183,30 @@ int blk_ring_prev_read(struct xdp_md *ctx)
 		return XDP_PASS;
 	p = bpf_map_lookup_elem(&blk_ring_prev, &slot);
 	return p && p->until ? XDP_TX : XDP_PASS;
+}
+
+/* This CPU's copy in a striped array, as service_find() reads xlvs_svc_cache. */
+SEC("xdp")
+int blk_stripe_read(struct xdp_md *ctx)
+{
+	__u32 key = xlvs_stripe_key(bpf_get_smp_processor_id(), XLVS_SVC_CACHE_SLOTS, 0);
+	struct xlvs_svc_cached *c = bpf_map_lookup_elem(&blk_stripe_cache, &key);
+
+	return c && c->key.family == XLVS_AF_INET ? XDP_TX : XDP_PASS;
+}
+
+/* One id's counters in this CPU's stripe and two increments, as count_forwarded() does per map. */
+SEC("xdp")
+int blk_stripe_count(struct xdp_md *ctx)
+{
+	__u32 key = xlvs_stripe_key(bpf_get_smp_processor_id(), XLVS_REAL_STATS_STRIDE, 0);
+	struct xlvs_counters *c = bpf_map_lookup_elem(&blk_stripe_counters, &key);
+
+	if (!c)
+		return XDP_PASS;
+	c->packets++;
+	c->bytes += ctx->data_end - ctx->data;
+	return XDP_TX;
 }
 
 SEC("xdp")
