@@ -125,6 +125,10 @@ nat_method() {
 	local fwd=$1 vip=$2 peer=$3 names conns list; shift 3
 	nat_config "$fwd" "$vip" "$@"
 	reload
+	# The service outlives the reals a change of method replaces, and keeps what they counted (as
+	# IPVS does): from zero, its replies are those of the reals it has now (nat_out_counted).
+	xlvs stats --zero "$(case $vip in *:*) echo "[$vip]";; *) echo "$vip";; esac):80" >/dev/null ||
+		fail "xlvs stats --zero $vip:80"
 	names=$(nat_fetch "$vip" "$peer" 30) || exit 1
 	echo "   $fwd: 30 connections to $vip:80, answered on :$NAT_TCP_PORT by real1..3 = $(tally "$names"), each saw $peer"
 	[ "$(distinct "$names")" = 3 ] || fail "not every real answered: $(tally "$names")"
@@ -144,7 +148,7 @@ nat_method() {
 }
 
 # The replies of the TCP service were counted (ipvsadm's OutPkts): at least one per connection,
-# and the reals' counts add up to the service's.
+# and the reals' counts add up to the service's (both zeroed after the reload, nat_method).
 nat_out_counted() {
 	local stats svc reals
 	stats=$(xlvs -j stats) || fail "xlvs stats"
