@@ -67,17 +67,19 @@ XLVS_INLINE bool svc_key_eq(const struct xlvs_svc_key *a, const struct xlvs_svc_
 XLVS_INLINE struct xlvs_service *service_find(const struct xlvs_flow *f, const struct xlvs_config *cfg)
 {
 	struct xlvs_svc_key key = service_key(f);
-	__u32 slot = xlvs_svc_key_hash(&key) % XLVS_SVC_CACHE_SLOTS, now = bpf_jiffies64();
+	__u32 slot = xlvs_svc_key_hash(&key) % XLVS_SVC_CACHE_SLOTS;
 	__u32 idx = xlvs_stripe_key(bpf_get_smp_processor_id(), XLVS_SVC_CACHE_SLOTS, slot);
 	struct xlvs_svc_cached *c = bpf_map_lookup_elem(&xlvs_svc_cache, &idx);
-	__u16 gen = cfg->svc_gen;
+	__u32 gen = cfg->svc_gen;
 	struct xlvs_service *svc;
 
 	if (!c)
 		return vip_filter_match(f) ? service_lookup(f) : NULL;
 	/* a copy never filled has family 0, which no flow has: its key matches none */
-	if (c->gen == gen && now - c->filled < XLVS_SVC_CACHE_JIFFIES && svc_key_eq(&c->key, &key))
+	if (c->gen == gen && c->uses < XLVS_SVC_CACHE_USES && svc_key_eq(&c->key, &key)) {
+		c->uses++;
 		return &c->svc;
+	}
 	if (!vip_filter_match(f))
 		return NULL;
 	svc = service_lookup(f);
@@ -85,7 +87,7 @@ XLVS_INLINE struct xlvs_service *service_find(const struct xlvs_flow *f, const s
 		return svc;
 	c->key = key;
 	c->gen = gen;
-	c->filled = now;
+	c->uses = 1;
 	c->svc = *svc;
 	return &c->svc;
 }

@@ -598,8 +598,7 @@ struct xlvs_config {
 	__u16 tun_mtu;		/* largest L3 packet after encapsulation; 0 = no check */
 	__be16 gue_port;	/* default GUE destination port */
 	__u8 gw_mac[6];		/* fallback next hop when bpf_fib_lookup fails */
-	__u16 svc_gen;		/* bumped by xlvsd after every xlvs_services change: the data */
-				/* path's per-CPU service cache (xlvs_svc_cache) drops older copies */
+	__u16 pad;
 	__be32 src4;		/* outer source for IPv4 tunnels */
 	__be32 src6[4];		/* outer source for IPv6 tunnels */
 	__u32 hz;		/* jiffies per second, measured by xlvsd; 0 = entries never expire */
@@ -612,25 +611,28 @@ struct xlvs_config {
 	__u16 snat_port_hi;
 	__u32 hc_mark_mask;	/* health-check socket marks: (mark & mask) == value */
 	__u32 hc_mark_value;	/* 0 and 0: no steering */
+	__u32 svc_gen;		/* bumped after every xlvs_services change (xlvs_maps_svc_changed()): */
+				/* the data path's service cache (xlvs_svc_cache) drops older copies */
 };
-XLVS_ABI_SIZE(struct xlvs_config, 76);
+XLVS_ABI_SIZE(struct xlvs_config, 80);
 
 /*
  * xlvs_svc_cache: striped ARRAY (stride XLVS_SVC_CACHE_SLOTS) slot -> struct xlvs_svc_cached: the
- * services this CPU's packets were for, direct-mapped by xlvs_svc_key_hash(). A copy is used while its svc_gen is
- * xlvs_config's and it is younger than XLVS_SVC_CACHE_JIFFIES (a second at
- * HZ 250, so a wrapped svc_gen cannot bring an old copy back); else the
- * service is looked up and copied again.
- * One line of this CPU's stripe instead of a hash lookup on every packet (docs/bench.md).
+ * services this CPU's packets were for, direct-mapped by xlvs_svc_key_hash(). A copy is used while its gen is
+ * xlvs_config's svc_gen (32 bits: no wrap brings an old copy back) for at most
+ * XLVS_SVC_CACHE_USES packets; then the service is looked up and copied again,
+ * so an entry of xlvs_services written by hand without moving svc_gen on is
+ * still taken up by a service with traffic. No clock: the packet of a stable
+ * ring slot reads none (docs/bench.md).
+ * One line of this CPU's stripe instead of a hash lookup on every packet.
  */
 #define XLVS_SVC_CACHE_SLOTS	64
-#define XLVS_SVC_CACHE_JIFFIES	256
+#define XLVS_SVC_CACHE_USES	65536
 struct xlvs_svc_cached {
 	struct xlvs_svc_key key;	/* the packet's (VIP, port, proto): port-0 services are */
 					/* cached under the ports they served */
-	__u16 gen;			/* xlvs_config.svc_gen when copied */
-	__u8 pad[2];
-	__u32 filled;			/* low 32 bits of jiffies when copied */
+	__u32 gen;			/* xlvs_config.svc_gen when copied */
+	__u32 uses;			/* packets that used this copy */
 	struct xlvs_service svc;
 };
 XLVS_ABI_SIZE(struct xlvs_svc_cached, 80);

@@ -2216,11 +2216,11 @@ struct part {
 /*
  * Every packet to a service: xlvs_config and its real (2 array reads; a cache hit skips the VIP
  * filter), the service from this CPU's stripe of the cache (no hash lookup while the copy is
- * valid) and the clock that ages the copy, the service's and the real's counters in this CPU's
- * stripes (count_forwarded()).
+ * valid, no clock), the service's and the real's counters in this CPU's stripes
+ * (count_forwarded()).
  */
 #define SVC                                                                                                  \
-	{ R_BLK_ARRAY_READ, 2 }, { R_BLK_STRIPE_READ, 1 }, { R_BLK_CLOCK, 1 },                               \
+	{ R_BLK_ARRAY_READ, 2 }, { R_BLK_STRIPE_READ, 1 },                                                   \
 	{                                                                                                    \
 		R_BLK_STRIPE, 2                                                                              \
 	}
@@ -2261,10 +2261,8 @@ static const struct composition {
 	enum fs_mode state; /* the state the blocks are of (FS_NONE: no service) */
 	struct part parts[BLOCKS_MAX];
 } compositions[] = {
-	/* no VIP: the service cache misses (its probe and clock), the filter says no, no service lookup */
-	{ R_MISS,
-	  FS_NONE,
-	  { { R_BLK_ARRAY_READ, 2 }, { R_BLK_STRIPE_READ, 1 }, { R_BLK_CLOCK, 1 }, { R_BLK_PERCPU, 1 } } },
+	/* no VIP: the service cache misses (its probe), the filter says no, no service lookup */
+	{ R_MISS, FS_NONE, { { R_BLK_ARRAY_READ, 2 }, { R_BLK_STRIPE_READ, 1 }, { R_BLK_PERCPU, 1 } } },
 	/* ring state, a stable slot: no table, no event; spread or not, SYN or not, one path */
 	{ R_DR, FS_RING, { SVC, SLOT(RING_HOT) } },
 	{ R_DR_1M, FS_RING, { SVC, SLOT(RING_HOT) } },

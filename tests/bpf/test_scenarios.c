@@ -362,6 +362,41 @@ Test(scenarios, a_cpu_counts_and_caches_in_its_own_stripe)
 	world_close(&w);
 }
 
+/*
+ * A service entry written by hand, without moving svc_gen on (as xlvsd would), is taken up once
+ * the CPU's copy has served XLVS_SVC_CACHE_USES (65536) packets: here the entry turns the
+ * table-state service to ring state, so a packet read from the new entry no longer looks up its
+ * flow's entry (conn_hit).
+ */
+Test(scenarios, a_service_written_by_hand_is_taken_up_after_65536_packets)
+{
+	struct pkt_spec s = tcp4(VIP_DR4, PORT0, TH_ACK);
+	struct xlvs_svc_key k;
+	struct xlvs_service v;
+	uint8_t frame[PKT_MAX];
+	struct world w;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 65535);
+
+	open_std(&w);
+	pin_cpu(0);
+	o.data_in = frame;
+	o.data_size_in = pkt_build(&s, frame);
+	cr_assert_eq(send_pkt(&w, &s), XDP_TX); /* the copy is made (1 use), the flow recorded */
+	cr_assert_eq(world_event(&w, XLVS_EV_CONN_NEW), 1);
+	world_std_entry(&w, SVC_DR4, &k, &v);
+	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_services), &k, &v), 0, "%m");
+	cr_assert(!(v.flags & XLVS_SVC_F_RING_STATE), "the standard DR service is in table state");
+	v.flags |= XLVS_SVC_F_RING_STATE;
+	cr_assert_eq(bpf_map_update_elem(MAP_FD(&w, xlvs_services), &k, &v, BPF_EXIST), 0, "%m");
+	cr_assert_eq(bpf_prog_test_run_opts(w.prog_fd, &o), 0, "%m");
+	cr_assert_eq(o.retval, XDP_TX);
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_HIT), 65535, "the copy (table state) served 65536 packets");
+	cr_assert_eq(send_pkt(&w, &s), XDP_TX);
+	cr_expect_eq(world_event(&w, XLVS_EV_CONN_HIT), 65535, "the 65537th packet read the entry again");
+	cr_expect_eq(world_svc_stats(&w, v.id).packets, 65537);
+	world_close(&w);
+}
+
 /* ---- SYN-flood guard ---------------------------------------------------- */
 
 #define GUARD_RATE  5
