@@ -120,18 +120,18 @@ struct {
 } xlvs_real_load SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, XLVS_DROP_SLOTS);
+	__uint(max_entries, XLVS_DROP_SLOTS); /* striped (abi.h): the loader makes it a stripe per CPU */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_drops SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, XLVS_EV_SLOTS);
+	__uint(max_entries, XLVS_EV_SLOTS); /* striped (abi.h): the loader makes it a stripe per CPU */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlvs_events SEC(".maps");
 

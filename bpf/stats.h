@@ -8,7 +8,7 @@
 
 XLVS_INLINE int drop(enum xlvs_drop_reason reason)
 {
-	__u32 key = reason;
+	__u32 key = xlvs_stripe_key(bpf_get_smp_processor_id(), XLVS_DROP_SLOTS, reason);
 	__u64 *cnt = bpf_map_lookup_elem(&xlvs_drops, &key);
 
 	if (cnt)
@@ -18,7 +18,7 @@ XLVS_INLINE int drop(enum xlvs_drop_reason reason)
 
 XLVS_INLINE void count_event(enum xlvs_event ev)
 {
-	__u32 key = ev;
+	__u32 key = xlvs_stripe_key(bpf_get_smp_processor_id(), XLVS_EV_SLOTS, ev);
 	__u64 *cnt = bpf_map_lookup_elem(&xlvs_events, &key);
 
 	if (cnt)

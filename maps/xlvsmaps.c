@@ -55,8 +55,8 @@ static const struct map_desc map_descs[] = {
 	MAP_SIZED(conns, xlvs_conns, conn_entries, 1),
 	MAP_STRIPED(svc_stats, xlvs_svc_stats, XLVS_SVC_STATS_STRIDE),
 	MAP_STRIPED(real_stats, xlvs_real_stats, XLVS_REAL_STATS_STRIDE),
-	MAP_FIXED(drops, xlvs_drops),
-	MAP_FIXED(events, xlvs_events),
+	MAP_STRIPED(drops, xlvs_drops, XLVS_DROP_SLOTS),
+	MAP_STRIPED(events, xlvs_events, XLVS_EV_SLOTS),
 	MAP_FIXED(syn_guard, xlvs_syn_guard),
 	MAP_FIXED(config, xlvs_config),
 	MAP_FIXED(vip_filter, xlvs_vip_filter),
@@ -392,103 +392,71 @@ int xlvs_snat_pool_read(struct xlvs_maps *m, struct xlvs_addr pool[XLVS_SNAT_POO
 
 /* ---- counters ---- */
 
-/* out[0..nwords) = the per-CPU u64 words of entry key, summed over CPUs. */
-static int percpu_sum(struct xlvs_maps *m, int fd, __u32 key, uint64_t *out, uint32_t nwords)
-{
-	uint32_t stride = percpu_stride(m, nwords * sizeof(uint64_t));
-	uint64_t *v = malloc((size_t)stride);
-	uint32_t cpu, w;
-	int err;
-
-	if (!v)
-		return -ENOMEM;
-	err = bpf_map_lookup_elem(fd, &key, v);
-	memset(out, 0, nwords * sizeof(*out));
-	for (cpu = 0; !err && cpu < (uint32_t)m->ncpus; cpu++)
-		for (w = 0; w < nwords; w++)
-			out[w] += v[cpu * nwords + w];
-	free(v);
-	return err;
-}
-
 #define COUNTER_WORDS (sizeof(struct xlvs_counters) / sizeof(uint64_t))
 _Static_assert(sizeof(struct xlvs_counters) % sizeof(uint64_t) == 0, "u64 words only");
 
-/* Every CPU's entry for id of a striped counter map (abi.h), added up. */
-static int stripes_sum(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t id, struct xlvs_counters *out)
+/* Every CPU's entry for id of a striped counter map (abi.h), added up: nwords __u64 words. */
+static int stripes_sum(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t id, uint64_t *out, uint32_t nwords)
 {
-	struct xlvs_counters v;
-	uint32_t cpu, key;
-	int err = id < stride ? 0 : -ENOENT;
+	uint64_t v[COUNTER_WORDS];
+	uint32_t cpu, key, w;
+	int err = id < stride && nwords <= COUNTER_WORDS ? 0 : -ENOENT;
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, nwords * sizeof(*out));
 	for (cpu = 0; !err && cpu < (uint32_t)m->ncpus; cpu++) {
 		key = xlvs_stripe_key(cpu, stride, id);
-		err = bpf_map_lookup_elem(fd, &key, &v) ? -errno : 0;
-		out->packets += v.packets;
-		out->bytes += v.bytes;
-		out->new_flows += v.new_flows;
+		err = bpf_map_lookup_elem(fd, &key, v) ? -errno : 0;
+		for (w = 0; !err && w < nwords; w++)
+			out[w] += v[w];
 	}
 	return err;
 }
 
 int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c)
 {
-	return stripes_sum(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, svc_id, c);
+	return stripes_sum(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, svc_id, (uint64_t *)c, COUNTER_WORDS);
 }
 
 int xlvs_real_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c)
 {
-	return stripes_sum(m, m->real_stats, XLVS_REAL_STATS_STRIDE, real_id, c);
+	return stripes_sum(m, m->real_stats, XLVS_REAL_STATS_STRIDE, real_id, (uint64_t *)c, COUNTER_WORDS);
 }
 
 int xlvs_svc_out_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c)
 {
-	return stripes_sum(m, m->svc_out, XLVS_SVC_STATS_STRIDE, svc_id, c);
+	return stripes_sum(m, m->svc_out, XLVS_SVC_STATS_STRIDE, svc_id, (uint64_t *)c, COUNTER_WORDS);
 }
 
 int xlvs_real_out_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c)
 {
-	return stripes_sum(m, m->real_out, XLVS_REAL_STATS_STRIDE, real_id, c);
+	return stripes_sum(m, m->real_out, XLVS_REAL_STATS_STRIDE, real_id, (uint64_t *)c, COUNTER_WORDS);
 }
 
-static int sum_all(struct xlvs_maps *m, int fd, uint32_t n, uint64_t *out)
+static int sum_all(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t n, uint64_t *out)
 {
 	uint32_t i;
 	int err = 0;
 
 	for (i = 0; i < n && !err; i++)
-		err = percpu_sum(m, fd, i, &out[i], 1);
+		err = stripes_sum(m, fd, stride, i, &out[i], 1);
 	return err;
 }
 
 int xlvs_drop_counters(struct xlvs_maps *m, uint64_t *out)
 {
-	return sum_all(m, m->drops, XLVS_DROP_MAX, out);
+	return sum_all(m, m->drops, XLVS_DROP_SLOTS, XLVS_DROP_MAX, out);
 }
 
 int xlvs_event_counters(struct xlvs_maps *m, uint64_t *out)
 {
-	return sum_all(m, m->events, XLVS_EV_MAX, out);
+	return sum_all(m, m->events, XLVS_EV_SLOTS, XLVS_EV_MAX, out);
 }
 
-/* Every CPU's copy of key set to 0 (a counter incremented meanwhile on a CPU may be lost: zeroing is
- * an operator's reset, not an exact cut). */
-static int percpu_zero(struct xlvs_maps *m, int fd, __u32 key, uint32_t nwords)
+/* A counter incremented meanwhile on a CPU may survive or be lost: zeroing is an operator's reset,
+ * not an exact cut. */
+int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t vsz, const uint32_t *ids, uint32_t n)
 {
-	void *v = calloc(1, (size_t)percpu_stride(m, nwords * sizeof(uint64_t)));
-	int err;
-
-	if (!v)
-		return -ENOMEM;
-	err = bpf_map_update_elem(fd, &key, v, BPF_EXIST) ? -errno : 0;
-	free(v);
-	return err;
-}
-
-int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, const uint32_t *ids, uint32_t n)
-{
-	struct xlvs_counters *zero = calloc(n ? n : 1, sizeof(*zero));
+	void *zero = calloc(n ? n : 1, vsz);
 	uint32_t *keys = calloc(n ? n : 1, sizeof(*keys));
 	uint32_t cpu, i;
 	int err = zero && keys ? 0 : -ENOMEM;
@@ -498,7 +466,7 @@ int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, const uint32_t *
 	for (cpu = 0; !err && cpu < (uint32_t)m->ncpus; cpu++) {
 		for (i = 0; i < n; i++)
 			keys[i] = xlvs_stripe_key(cpu, stride, ids[i]);
-		err = map_update_many(fd, keys, zero, n, sizeof(*keys), sizeof(*zero));
+		err = map_update_many(fd, keys, zero, n, sizeof(*keys), vsz);
 	}
 	free(zero);
 	free(keys);
@@ -507,28 +475,27 @@ int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, const uint32_t *
 
 int xlvs_svc_counters_zero(struct xlvs_maps *m, uint32_t svc_id)
 {
-	int err = counters_zero(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, &svc_id, 1);
+	int err = counters_zero(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, sizeof(struct xlvs_counters), &svc_id, 1);
 
-	return err ? err : counters_zero(m, m->svc_out, XLVS_SVC_STATS_STRIDE, &svc_id, 1);
+	return err ? err : counters_zero(m, m->svc_out, XLVS_SVC_STATS_STRIDE, sizeof(struct xlvs_counters), &svc_id, 1);
 }
 
 int xlvs_real_counters_zero(struct xlvs_maps *m, uint32_t real_id)
 {
-	int err = counters_zero(m, m->real_stats, XLVS_REAL_STATS_STRIDE, &real_id, 1);
+	int err = counters_zero(m, m->real_stats, XLVS_REAL_STATS_STRIDE, sizeof(struct xlvs_counters), &real_id, 1);
 
-	return err ? err : counters_zero(m, m->real_out, XLVS_REAL_STATS_STRIDE, &real_id, 1);
+	return err ? err : counters_zero(m, m->real_out, XLVS_REAL_STATS_STRIDE, sizeof(struct xlvs_counters), &real_id, 1);
 }
 
 int xlvs_drop_event_counters_zero(struct xlvs_maps *m)
 {
-	uint32_t i;
-	int err = 0;
+	uint32_t ids[XLVS_DROP_SLOTS > XLVS_EV_SLOTS ? XLVS_DROP_SLOTS : XLVS_EV_SLOTS], i;
+	int err;
 
-	for (i = 0; i < XLVS_DROP_MAX && !err; i++)
-		err = percpu_zero(m, m->drops, i, 1);
-	for (i = 0; i < XLVS_EV_MAX && !err; i++)
-		err = percpu_zero(m, m->events, i, 1);
-	return err;
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		ids[i] = i;
+	err = counters_zero(m, m->drops, XLVS_DROP_SLOTS, sizeof(uint64_t), ids, XLVS_DROP_MAX);
+	return err ? err : counters_zero(m, m->events, XLVS_EV_SLOTS, sizeof(uint64_t), ids, XLVS_EV_MAX);
 }
 
 /* ---- connection table ---- */

@@ -2234,7 +2234,7 @@ struct part {
 #define HIT(lru)                                                                                             \
 	{ lru, 1 }, { R_BLK_CLOCK, 1 },                                                                      \
 	{                                                                                                    \
-		R_BLK_PERCPU, 1                                                                              \
+		R_BLK_STRIPE, 1                                                                              \
 	}
 /*
  * A new flow in table state (conn_new()): the lookup that missed (priced as a hit on a table of
@@ -2243,7 +2243,7 @@ struct part {
 #define NEWFLOW(lru, ring)                                                                                   \
 	{ lru, 1 }, { R_BLK_FLOW_HASH, 1 }, { ring, 1 }, { R_BLK_CLOCK, 1 }, { R_BLK_LRU_INSERT, 1 },        \
 	{                                                                                                    \
-		R_BLK_PERCPU, 1                                                                              \
+		R_BLK_STRIPE, 1                                                                              \
 	}
 #define ENCAP                                                                                                \
 	{                                                                                                    \
@@ -2262,7 +2262,7 @@ static const struct composition {
 	struct part parts[BLOCKS_MAX];
 } compositions[] = {
 	/* no VIP: the service cache misses (its probe), the filter says no, no service lookup */
-	{ R_MISS, FS_NONE, { { R_BLK_ARRAY_READ, 2 }, { R_BLK_STRIPE_READ, 1 }, { R_BLK_PERCPU, 1 } } },
+	{ R_MISS, FS_NONE, { { R_BLK_ARRAY_READ, 2 }, { R_BLK_STRIPE_READ, 1 }, { R_BLK_STRIPE, 1 } } },
 	/* ring state, a stable slot: no table, no event; spread or not, SYN or not, one path */
 	{ R_DR, FS_RING, { SVC, SLOT(RING_HOT) } },
 	{ R_DR_1M, FS_RING, { SVC, SLOT(RING_HOT) } },
@@ -2288,7 +2288,7 @@ static const struct composition {
 	{ R_NEW, FS_RING, { SVC, SLOT(RING_64K) } },
 	{ R_SYN_FLOOD, FS_RING, { SVC, SLOT(RING_64K) } },
 	/* ring state, changed slots: the slot, then the entry; or the previous owner, recorded */
-	{ R_DR_4K_CHANGED, FS_RING, { SVC, SLOT(RING_4K), HIT(R_BLK_LRU_4K), { R_BLK_PERCPU, 1 } } },
+	{ R_DR_4K_CHANGED, FS_RING, { SVC, SLOT(RING_4K), HIT(R_BLK_LRU_4K), { R_BLK_STRIPE, 1 } } },
 	{ R_DR_PREV_4K,
 	  FS_RING,
 	  { SVC,
@@ -2297,7 +2297,7 @@ static const struct composition {
 	    { R_BLK_RING_PREV_4K, 1 },
 	    { R_BLK_CLOCK, 2 },
 	    { R_BLK_LRU_INSERT, 1 },
-	    { R_BLK_PERCPU, 2 } } },
+	    { R_BLK_STRIPE, 2 } } },
 	/* table state: no slot, the entry */
 	{ R_DR_4K_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_4K) } },
 	{ R_DR6_4K_TABLE, FS_TABLE, { SVC, HIT(R_BLK_LRU_4K) } },

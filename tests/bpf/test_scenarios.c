@@ -329,8 +329,16 @@ static struct xlvs_counters stripe_entry(int fd, uint32_t key)
 	return c;
 }
 
-/* A packet on CPU 1 counts into CPU 1's stripes (XLVS_MAX_SERVICES and XLVS_MAX_REALS entries on),
- * and caches its service there; CPU 0's stay empty. */
+static uint64_t stripe_u64(int fd, uint32_t key)
+{
+	uint64_t v;
+
+	cr_assert_eq(bpf_map_lookup_elem(fd, &key, &v), 0, "stripe entry %u: %m", key);
+	return v;
+}
+
+/* A packet on CPU 1 counts into CPU 1's stripes (XLVS_MAX_SERVICES, XLVS_MAX_REALS and 64 events
+ * on), and caches its service there; CPU 0's stay empty. */
 Test(scenarios, a_cpu_counts_and_caches_in_its_own_stripe)
 {
 	struct pkt_spec s = tcp4(VIP_DR4, PORT0, TH_SYN);
@@ -349,6 +357,8 @@ Test(scenarios, a_cpu_counts_and_caches_in_its_own_stripe)
 	cr_expect_eq(stripe_entry(MAP_FD(&w, xlvs_real_stats), 65536 + real).packets, 1,
 		     "CPU 1's real entry");
 	cr_expect_eq(stripe_entry(MAP_FD(&w, xlvs_real_stats), real).packets, 0, "CPU 0's real entry");
+	cr_expect_eq(stripe_u64(MAP_FD(&w, xlvs_events), 64 + XLVS_EV_CONN_NEW), 1, "CPU 1's conn_new");
+	cr_expect_eq(stripe_u64(MAP_FD(&w, xlvs_events), XLVS_EV_CONN_NEW), 0, "CPU 0's conn_new");
 	for (slot = 0; slot < 2 * 64; slot++) {
 		key = slot;
 		cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_svc_cache), &key, &cached), 0);

@@ -448,25 +448,29 @@ int world_run(struct world *w, const void *in, size_t len, void *out, size_t *ou
 	return (int)opts.retval;
 }
 
-static uint64_t percpu_u64(int fd, uint32_t key, int ncpus)
+/* Entry key of a striped map of __u64 counters (abi.h), every CPU's stripe added up. */
+static uint64_t stripes_u64(struct world *w, int fd, uint32_t stride, uint32_t key)
 {
-	uint64_t vals[ncpus], sum = 0;
-	int i;
+	uint64_t v, sum = 0;
+	uint32_t k;
+	int cpu;
 
-	CHECK(bpf_map_lookup_elem(fd, &key, vals) == 0, "%s", strerror(errno));
-	for (i = 0; i < ncpus; i++)
-		sum += vals[i];
+	for (cpu = 0; cpu < w->ncpus; cpu++) {
+		k = xlvs_stripe_key(cpu, stride, key);
+		CHECK(bpf_map_lookup_elem(fd, &k, &v) == 0, "stripe entry %u: %s", k, strerror(errno));
+		sum += v;
+	}
 	return sum;
 }
 
 uint64_t world_drop(struct world *w, enum xlvs_drop_reason r)
 {
-	return percpu_u64(MAP_FD(w, xlvs_drops), r, w->ncpus);
+	return stripes_u64(w, MAP_FD(w, xlvs_drops), XLVS_DROP_SLOTS, r);
 }
 
 uint64_t world_event(struct world *w, enum xlvs_event e)
 {
-	return percpu_u64(MAP_FD(w, xlvs_events), e, w->ncpus);
+	return stripes_u64(w, MAP_FD(w, xlvs_events), XLVS_EV_SLOTS, e);
 }
 
 uint64_t world_drops_total(struct world *w)

@@ -111,62 +111,43 @@ static void feature(unsigned int i)
 		features[i]++;
 }
 
-/* Per-CPU values summed, count entries from index 0, in one syscall (buffers reused: no allocation per run). */
-static void batch_sum(int fd, uint32_t count, size_t vsize, void *out)
+/*
+ * A striped counter map's (abi.h) first count entries of vsize bytes (__u64 words), every CPU's
+ * stripe added up: one batch per CPU (buffers reused: no allocation per run).
+ */
+static void stripes_sum(int fd, uint32_t stride, uint32_t count, size_t vsize, void *out)
 {
-	static uint64_t *vals;
+	static uint64_t vals[NREALS * (sizeof(struct xlvs_counters) / 8)];
 	static uint32_t keys[NREALS];
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	size_t words = vsize / 8;
+	uint32_t n, start, next, i, w;
 	uint64_t *o = out;
-	uint32_t n = count, next, i, w;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	int c;
 
-	if (!vals)
-		vals = malloc((size_t)NREALS * ncpus * sizeof(struct xlvs_counters));
-	FZ_ASSERT(vals && count <= NREALS, "batch buffers");
-	if (bpf_map_lookup_batch(fd, NULL, &next, keys, vals, &n, &opts) && errno != ENOENT)
-		FZ_ASSERT(0, "lookup_batch: %s", strerror(errno));
-	FZ_ASSERT(n == count, "lookup_batch gave %u of %u", n, count);
+	FZ_ASSERT(count <= NREALS && count <= stride && words <= sizeof(struct xlvs_counters) / 8,
+		  "stripe buffers");
 	memset(out, 0, count * vsize);
-	for (i = 0; i < count; i++)
-		for (c = 0; c < ncpus; c++)
-			for (w = 0; w < words; w++)
-				o[i * words + w] += vals[((size_t)i * ncpus + c) * words + w];
-}
-
-/* A striped counter map's (abi.h) first count ids, every CPU's stripe added up: one batch per CPU. */
-static void stripes_sum(int fd, uint32_t stride, uint32_t count, struct xlvs_counters *out)
-{
-	static struct xlvs_counters vals[NREALS];
-	static uint32_t keys[NREALS];
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t n, start, next, i;
-	int c;
-
-	FZ_ASSERT(count <= NREALS && count <= stride, "stripe buffers");
-	memset(out, 0, count * sizeof(*out));
 	for (c = 0; c < ncpus; c++) {
 		n = count;
 		start = xlvs_stripe_key(c, stride, 0) - 1; /* an array's batch resumes after its token */
-		if (bpf_map_lookup_batch(fd, c ? &start : NULL, &next, keys, vals, &n, &opts) &&
-		    errno != ENOENT)
+		if (bpf_map_lookup_batch(fd, c ? &start : NULL, &next, keys, vals, &n, &opts) && errno != ENOENT)
 			FZ_ASSERT(0, "lookup_batch: %s", strerror(errno));
 		FZ_ASSERT(n == count, "lookup_batch gave %u of %u", n, count);
-		for (i = 0; i < count; i++) {
-			out[i].packets += vals[i].packets;
-			out[i].bytes += vals[i].bytes;
-			out[i].new_flows += vals[i].new_flows;
-		}
+		for (i = 0; i < count; i++)
+			for (w = 0; w < words; w++)
+				o[i * words + w] += vals[i * words + w];
 	}
 }
 
 static void snapshot(struct snap *s)
 {
-	batch_sum(MAP_FD(&W, xlvs_drops), XLVS_DROP_MAX, 8, s->drops);
-	batch_sum(MAP_FD(&W, xlvs_events), XLVS_EV_MAX, 8, s->ev);
-	stripes_sum(MAP_FD(&W, xlvs_svc_stats), XLVS_SVC_STATS_STRIDE, STD_SVC_MAX, s->svc);
-	stripes_sum(MAP_FD(&W, xlvs_real_stats), XLVS_REAL_STATS_STRIDE, NREALS, s->real);
+	stripes_sum(MAP_FD(&W, xlvs_drops), XLVS_DROP_SLOTS, XLVS_DROP_MAX, 8, s->drops);
+	stripes_sum(MAP_FD(&W, xlvs_events), XLVS_EV_SLOTS, XLVS_EV_MAX, 8, s->ev);
+	stripes_sum(MAP_FD(&W, xlvs_svc_stats), XLVS_SVC_STATS_STRIDE, STD_SVC_MAX, sizeof(struct xlvs_counters),
+		    s->svc);
+	stripes_sum(MAP_FD(&W, xlvs_real_stats), XLVS_REAL_STATS_STRIDE, NREALS, sizeof(struct xlvs_counters),
+		    s->real);
 }
 
 static bool ring_svc(int s)

@@ -3337,7 +3337,7 @@ Test(cli_maps, stats_zero)
 	}
 	cr_assert_not_null(dv);
 	dv[0] = 7;
-	cr_assert_eq(bpf_map_update_elem(m.drops, &one, dv, BPF_ANY), 0);
+	unit_stripes_put_u64(m.drops, XLVS_DROP_SLOTS, one, dv);
 
 	RUN(&r, "--pin-dir", dir, "stats", "--zero", "198.18.0.10:80");
 	cr_expect_eq(r.rc, 0, "%s", r.err.buf);

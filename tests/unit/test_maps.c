@@ -2055,9 +2055,9 @@ Test(counters, sums_over_cpus, .init = setup, .fini = teardown)
 	for (k = 0; k < XLVS_DROP_MAX; k++) {
 		for (cpu = 0; cpu < ncpus; cpu++)
 			v[cpu] = (k + 1) * (cpu + 1);
-		cr_assert_eq(bpf_map_update_elem(W.m.drops, &k, v, 0), 0);
+		unit_stripes_put_u64(W.m.drops, XLVS_DROP_SLOTS, k, v);
 		if (k < XLVS_EV_MAX)
-			cr_assert_eq(bpf_map_update_elem(W.m.events, &k, v, 0), 0);
+			unit_stripes_put_u64(W.m.events, XLVS_EV_SLOTS, k, v);
 	}
 	cr_assert_eq(xlvs_drop_counters(&W.m, drops), 0);
 	cr_assert_eq(xlvs_event_counters(&W.m, events), 0);

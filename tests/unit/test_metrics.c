@@ -144,7 +144,7 @@ static struct xlvs_counters put_counters(struct mxenv *e, int fd, uint32_t strid
 	return sum;
 }
 
-static uint64_t put_u64(struct mxenv *e, int fd, uint32_t id, uint64_t x)
+static uint64_t put_u64(struct mxenv *e, int fd, uint32_t stride, uint32_t id, uint64_t x)
 {
 	uint64_t *v = calloc((size_t)e->ncpus, sizeof(*v)), sum = x;
 
@@ -154,7 +154,7 @@ static uint64_t put_u64(struct mxenv *e, int fd, uint32_t id, uint64_t x)
 		v[e->ncpus - 1] = 2 * x;
 		sum = 3 * x;
 	}
-	cr_assert_eq(bpf_map_update_elem(fd, &id, v, 0), 0, "%s", strerror(errno));
+	unit_stripes_put_u64(fd, stride, id, v);
 	free(v);
 	return sum;
 }
@@ -443,8 +443,8 @@ Test(metrics, render_values_and_format, .timeout = 20)
 			  (struct xlvs_counters){ 7, 700, 1 });
 	r2 = put_counters(&e, e.m.real_stats, XLVS_REAL_STATS_STRIDE, e.real_a2,
 			  (struct xlvs_counters){ 3, 300, 0 });
-	no_real = put_u64(&e, e.m.drops, XLVS_DROP_NO_REAL, 4);
-	conn_new = put_u64(&e, e.m.events, XLVS_EV_CONN_NEW, 5);
+	no_real = put_u64(&e, e.m.drops, XLVS_DROP_SLOTS, XLVS_DROP_NO_REAL, 4);
+	conn_new = put_u64(&e, e.m.events, XLVS_EV_SLOTS, XLVS_EV_CONN_NEW, 5);
 	put_conns(&e, 3);
 	put_real_conns(&e, e.real_a1, XLVS_CONN_OPEN, 1000, 2);
 	put_real_conns(&e, e.real_a1, XLVS_CONN_CLOSING, 2000, 1);
