@@ -36,7 +36,8 @@ int map_update_many(int fd, const void *keys, const void *vals, uint32_t n, uint
 /* Bytes of one per-CPU value of vsz bytes as bpf(2) copies it. */
 uint32_t percpu_stride(const struct xlvs_maps *m, uint32_t vsz);
 /* Zero the n ids' counters (values of vsz bytes) on every CPU's stripe of a striped map (abi.h). */
-int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t vsz, const uint32_t *ids, uint32_t n);
+int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t vsz, const uint32_t *ids,
+		  uint32_t n);
 
 /* ---- the maps as read at one moment (state.c): struct map_image ---- */
 

@@ -396,7 +396,8 @@ int xlvs_snat_pool_read(struct xlvs_maps *m, struct xlvs_addr pool[XLVS_SNAT_POO
 _Static_assert(sizeof(struct xlvs_counters) % sizeof(uint64_t) == 0, "u64 words only");
 
 /* Every CPU's entry for id of a striped counter map (abi.h), added up: nwords __u64 words. */
-static int stripes_sum(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t id, uint64_t *out, uint32_t nwords)
+static int stripes_sum(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t id, uint64_t *out,
+		       uint32_t nwords)
 {
 	uint64_t v[COUNTER_WORDS];
 	uint32_t cpu, key, w;
@@ -475,16 +476,22 @@ int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t vsz, co
 
 int xlvs_svc_counters_zero(struct xlvs_maps *m, uint32_t svc_id)
 {
-	int err = counters_zero(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, sizeof(struct xlvs_counters), &svc_id, 1);
+	int err = counters_zero(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, sizeof(struct xlvs_counters), &svc_id,
+				1);
 
-	return err ? err : counters_zero(m, m->svc_out, XLVS_SVC_STATS_STRIDE, sizeof(struct xlvs_counters), &svc_id, 1);
+	return err ? err
+		   : counters_zero(m, m->svc_out, XLVS_SVC_STATS_STRIDE, sizeof(struct xlvs_counters),
+				   &svc_id, 1);
 }
 
 int xlvs_real_counters_zero(struct xlvs_maps *m, uint32_t real_id)
 {
-	int err = counters_zero(m, m->real_stats, XLVS_REAL_STATS_STRIDE, sizeof(struct xlvs_counters), &real_id, 1);
+	int err = counters_zero(m, m->real_stats, XLVS_REAL_STATS_STRIDE, sizeof(struct xlvs_counters),
+				&real_id, 1);
 
-	return err ? err : counters_zero(m, m->real_out, XLVS_REAL_STATS_STRIDE, sizeof(struct xlvs_counters), &real_id, 1);
+	return err ? err
+		   : counters_zero(m, m->real_out, XLVS_REAL_STATS_STRIDE, sizeof(struct xlvs_counters),
+				   &real_id, 1);
 }
 
 int xlvs_drop_event_counters_zero(struct xlvs_maps *m)

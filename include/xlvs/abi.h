@@ -582,7 +582,8 @@ struct xlvs_counters {
 };
 XLVS_ABI_SIZE(struct xlvs_counters, 24);
 
-/* xlvs_drops: PERCPU_ARRAY enum xlvs_drop_reason -> __u64; xlvs_events likewise. */
+/* xlvs_drops: striped ARRAY (stride XLVS_DROP_SLOTS) enum xlvs_drop_reason -> __u64; xlvs_events likewise
+ * (stride XLVS_EV_SLOTS). */
 
 /* xlvs_syn_guard: PERCPU_ARRAY, one entry: the per-CPU new-flow rate window. */
 struct xlvs_syn_window {

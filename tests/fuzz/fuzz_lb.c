@@ -131,7 +131,8 @@ static void stripes_sum(int fd, uint32_t stride, uint32_t count, size_t vsize, v
 	for (c = 0; c < ncpus; c++) {
 		n = count;
 		start = xlvs_stripe_key(c, stride, 0) - 1; /* an array's batch resumes after its token */
-		if (bpf_map_lookup_batch(fd, c ? &start : NULL, &next, keys, vals, &n, &opts) && errno != ENOENT)
+		if (bpf_map_lookup_batch(fd, c ? &start : NULL, &next, keys, vals, &n, &opts) &&
+		    errno != ENOENT)
 			FZ_ASSERT(0, "lookup_batch: %s", strerror(errno));
 		FZ_ASSERT(n == count, "lookup_batch gave %u of %u", n, count);
 		for (i = 0; i < count; i++)
@@ -144,8 +145,8 @@ static void snapshot(struct snap *s)
 {
 	stripes_sum(MAP_FD(&W, xlvs_drops), XLVS_DROP_SLOTS, XLVS_DROP_MAX, 8, s->drops);
 	stripes_sum(MAP_FD(&W, xlvs_events), XLVS_EV_SLOTS, XLVS_EV_MAX, 8, s->ev);
-	stripes_sum(MAP_FD(&W, xlvs_svc_stats), XLVS_SVC_STATS_STRIDE, STD_SVC_MAX, sizeof(struct xlvs_counters),
-		    s->svc);
+	stripes_sum(MAP_FD(&W, xlvs_svc_stats), XLVS_SVC_STATS_STRIDE, STD_SVC_MAX,
+		    sizeof(struct xlvs_counters), s->svc);
 	stripes_sum(MAP_FD(&W, xlvs_real_stats), XLVS_REAL_STATS_STRIDE, NREALS, sizeof(struct xlvs_counters),
 		    s->real);
 }

@@ -142,7 +142,7 @@ void unit_stripes_put_u64(int fd, uint32_t stride, uint32_t id, const uint64_t *
 	cr_assert_gt(ncpus, 0);
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		key = xlvs_stripe_key(cpu, stride, id);
-		cr_assert_eq(bpf_map_update_elem(fd, &key, &vals[cpu], BPF_ANY), 0, "stripe entry %u: %s", key,
-			     strerror(errno));
+		cr_assert_eq(bpf_map_update_elem(fd, &key, &vals[cpu], BPF_ANY), 0, "stripe entry %u: %s",
+			     key, strerror(errno));
 	}
 }
