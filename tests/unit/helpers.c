@@ -121,7 +121,7 @@ void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel)
 	xlvs_lb_bpf__destroy(skel);
 }
 
-void unit_stripes_put(int fd, uint32_t stride, uint32_t id, const struct xlvs_counters *vals)
+void unit_stripes_put(int fd, uint32_t stride, uint32_t id, const void *vals, size_t vsz)
 {
 	int cpu, ncpus = libbpf_num_possible_cpus();
 	uint32_t key;
@@ -129,20 +129,7 @@ void unit_stripes_put(int fd, uint32_t stride, uint32_t id, const struct xlvs_co
 	cr_assert_gt(ncpus, 0);
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		key = xlvs_stripe_key(cpu, stride, id);
-		cr_assert_eq(bpf_map_update_elem(fd, &key, &vals[cpu], BPF_ANY), 0, "stripe entry %u: %s",
-			     key, strerror(errno));
-	}
-}
-
-void unit_stripes_put_u64(int fd, uint32_t stride, uint32_t id, const uint64_t *vals)
-{
-	int cpu, ncpus = libbpf_num_possible_cpus();
-	uint32_t key;
-
-	cr_assert_gt(ncpus, 0);
-	for (cpu = 0; cpu < ncpus; cpu++) {
-		key = xlvs_stripe_key(cpu, stride, id);
-		cr_assert_eq(bpf_map_update_elem(fd, &key, &vals[cpu], BPF_ANY), 0, "stripe entry %u: %s",
-			     key, strerror(errno));
+		cr_assert_eq(bpf_map_update_elem(fd, &key, (const char *)vals + (size_t)cpu * vsz, BPF_ANY),
+			     0, "stripe entry %u: %s", key, strerror(errno));
 	}
 }

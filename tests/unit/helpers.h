@@ -12,10 +12,8 @@
 /* Loads it (root needed) with xlvs_conns / xlvs_ring sized as given (0: the object's default)
  * and, if m is not NULL, takes its maps into m. Fails the test on any error. */
 struct xlvs_lb_bpf *unit_director_load(uint32_t conns, uint32_t ring_slots, struct xlvs_maps *m);
-/* Entry id of a striped counter map (abi.h): vals[cpu] into each possible CPU's stripe. */
-void unit_stripes_put(int fd, uint32_t stride, uint32_t id, const struct xlvs_counters *vals);
-/* The same for a striped map of __u64 counters (xlvs_drops, xlvs_events). */
-void unit_stripes_put_u64(int fd, uint32_t stride, uint32_t id, const uint64_t *vals);
+/* Entry id of a striped map (abi.h): vals[cpu], values of vsz bytes, into each possible CPU's stripe. */
+void unit_stripes_put(int fd, uint32_t stride, uint32_t id, const void *vals, size_t vsz);
 
 /*
  * xlvsd put together by hand around a loaded (not pinned, not attached) director's maps and a

@@ -3234,7 +3234,7 @@ static void set_counters(int fd, uint32_t stride, uint32_t key, uint64_t packets
 	cr_assert_not_null(v);
 	for (i = 0; i < ncpus; i++)
 		v[i] = (struct xlvs_counters){ .packets = packets, .bytes = 100 * packets, .new_flows = 1 };
-	unit_stripes_put(fd, stride, key, v);
+	unit_stripes_put(fd, stride, key, v, sizeof(*v));
 	free(v);
 }
 
@@ -3337,7 +3337,7 @@ Test(cli_maps, stats_zero)
 	}
 	cr_assert_not_null(dv);
 	dv[0] = 7;
-	unit_stripes_put_u64(m.drops, XLVS_DROP_SLOTS, one, dv);
+	unit_stripes_put(m.drops, XLVS_DROP_SLOTS, one, dv, sizeof(*dv));
 
 	RUN(&r, "--pin-dir", dir, "stats", "--zero", "198.18.0.10:80");
 	cr_expect_eq(r.rc, 0, "%s", r.err.buf);

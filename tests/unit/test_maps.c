@@ -1553,7 +1553,7 @@ static void set_counters(int fd, uint32_t stride, uint32_t key, uint64_t v)
 	cr_assert_not_null(c);
 	for (i = 0; i < ncpus; i++)
 		c[i] = (struct xlvs_counters){ v, v, v };
-	unit_stripes_put(fd, stride, key, c);
+	unit_stripes_put(fd, stride, key, c, sizeof(*c));
 	free(c);
 }
 
@@ -2043,8 +2043,8 @@ Test(counters, sums_over_cpus, .init = setup, .fini = teardown)
 	cr_assert(c && v);
 	for (cpu = 0; cpu < ncpus; cpu++)
 		c[cpu] = (struct xlvs_counters){ cpu + 1, 100 * (cpu + 1), 7 };
-	unit_stripes_put(W.m.svc_stats, XLVS_SVC_STATS_STRIDE, key, c);
-	unit_stripes_put(W.m.real_stats, XLVS_REAL_STATS_STRIDE, key, c);
+	unit_stripes_put(W.m.svc_stats, XLVS_SVC_STATS_STRIDE, key, c, sizeof(*c));
+	unit_stripes_put(W.m.real_stats, XLVS_REAL_STATS_STRIDE, key, c, sizeof(*c));
 	cr_assert_eq(xlvs_svc_counters(&W.m, 3, &sum), 0);
 	cr_expect(sum.packets == tri && sum.bytes == 100 * tri && sum.new_flows == 7ull * ncpus);
 	cr_assert_eq(xlvs_real_counters(&W.m, 3, &sum), 0);
@@ -2055,9 +2055,9 @@ Test(counters, sums_over_cpus, .init = setup, .fini = teardown)
 	for (k = 0; k < XLVS_DROP_MAX; k++) {
 		for (cpu = 0; cpu < ncpus; cpu++)
 			v[cpu] = (k + 1) * (cpu + 1);
-		unit_stripes_put_u64(W.m.drops, XLVS_DROP_SLOTS, k, v);
+		unit_stripes_put(W.m.drops, XLVS_DROP_SLOTS, k, v, sizeof(*v));
 		if (k < XLVS_EV_MAX)
-			unit_stripes_put_u64(W.m.events, XLVS_EV_SLOTS, k, v);
+			unit_stripes_put(W.m.events, XLVS_EV_SLOTS, k, v, sizeof(*v));
 	}
 	cr_assert_eq(xlvs_drop_counters(&W.m, drops), 0);
 	cr_assert_eq(xlvs_event_counters(&W.m, events), 0);

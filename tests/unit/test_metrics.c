@@ -139,7 +139,7 @@ static struct xlvs_counters put_counters(struct mxenv *e, int fd, uint32_t strid
 		v[e->ncpus - 1] = (struct xlvs_counters){ 2 * c.packets, 2 * c.bytes, 2 * c.new_flows };
 		sum = (struct xlvs_counters){ 3 * c.packets, 3 * c.bytes, 3 * c.new_flows };
 	}
-	unit_stripes_put(fd, stride, id, v);
+	unit_stripes_put(fd, stride, id, v, sizeof(*v));
 	free(v);
 	return sum;
 }
@@ -154,7 +154,7 @@ static uint64_t put_u64(struct mxenv *e, int fd, uint32_t stride, uint32_t id, u
 		v[e->ncpus - 1] = 2 * x;
 		sum = 3 * x;
 	}
-	unit_stripes_put_u64(fd, stride, id, v);
+	unit_stripes_put(fd, stride, id, v, sizeof(*v));
 	free(v);
 	return sum;
 }
