@@ -220,23 +220,12 @@ static int delete_service(struct writer *w, const struct splan *sp)
 static int reset_counters(struct writer *w, const struct splan *sp)
 {
 	uint32_t i, n = 0;
-	int err = 0;
+	int err = sp->fresh_id ? svc_counters_zero(w->m, &sp->entry.id, 1) : 0;
 
-	if (sp->fresh_id)
-		err = counters_zero(w->m, w->m->svc_stats, XLVS_SVC_STATS_STRIDE,
-				    sizeof(struct xlvs_counters), &sp->entry.id, 1);
-	if (!err && sp->fresh_id)
-		err = counters_zero(w->m, w->m->svc_out, XLVS_SVC_STATS_STRIDE, sizeof(struct xlvs_counters),
-				    &sp->entry.id, 1);
 	for (i = 0; i < sp->nreals; i++)
 		if (sp->reals[i].fresh)
 			w->ids[n++] = sp->reals[i].id;
-	if (!err)
-		err = counters_zero(w->m, w->m->real_stats, XLVS_REAL_STATS_STRIDE,
-				    sizeof(struct xlvs_counters), w->ids, n);
-	return err ? err
-		   : counters_zero(w->m, w->m->real_out, XLVS_REAL_STATS_STRIDE, sizeof(struct xlvs_counters),
-				   w->ids, n);
+	return err ? err : real_counters_zero(w->m, w->ids, n);
 }
 
 /* The entry a desired real gets; the resolver's next hop stays while the

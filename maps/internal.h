@@ -33,11 +33,9 @@ int map_iter_read(struct map_iter *it, void *keys, void *vals, uint32_t cap);
 int map_dump(int fd, uint32_t ksz, uint32_t vsz, uint32_t max, void **keys, void **vals, uint32_t *n);
 /* n entries, batched where the kernel can. */
 int map_update_many(int fd, const void *keys, const void *vals, uint32_t n, uint32_t ksz, uint32_t vsz);
-/* Bytes of one per-CPU value of vsz bytes as bpf(2) copies it. */
-uint32_t percpu_stride(const struct xlvs_maps *m, uint32_t vsz);
-/* Zero the n ids' counters (values of vsz bytes) on every CPU's stripe of a striped map (abi.h). */
-int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t vsz, const uint32_t *ids,
-		  uint32_t n);
+/* Zero the n service (real) ids' counters, forwarded and NAT replies, on every CPU's stripe (abi.h). */
+int svc_counters_zero(struct xlvs_maps *m, const uint32_t *ids, uint32_t n);
+int real_counters_zero(struct xlvs_maps *m, const uint32_t *ids, uint32_t n);
 
 /* ---- the maps as read at one moment (state.c): struct map_image ---- */
 

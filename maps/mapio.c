@@ -135,8 +135,3 @@ int map_update_many(int fd, const void *keys, const void *vals, uint32_t n, uint
 	}
 	return 0;
 }
-
-uint32_t percpu_stride(const struct xlvs_maps *m, uint32_t vsz)
-{
-	return (uint32_t)m->ncpus * ((vsz + 7) & ~7u);
-}

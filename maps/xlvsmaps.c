@@ -455,7 +455,8 @@ int xlvs_event_counters(struct xlvs_maps *m, uint64_t *out)
 
 /* A counter incremented meanwhile on a CPU may survive or be lost: zeroing is an operator's reset,
  * not an exact cut. */
-int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t vsz, const uint32_t *ids, uint32_t n)
+static int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t vsz, const uint32_t *ids,
+			 uint32_t n)
 {
 	void *zero = calloc(n ? n : 1, vsz);
 	uint32_t *keys = calloc(n ? n : 1, sizeof(*keys));
@@ -474,24 +475,33 @@ int counters_zero(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t vsz, co
 	return err;
 }
 
-int xlvs_svc_counters_zero(struct xlvs_maps *m, uint32_t svc_id)
+int svc_counters_zero(struct xlvs_maps *m, const uint32_t *ids, uint32_t n)
 {
-	int err = counters_zero(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, sizeof(struct xlvs_counters), &svc_id,
-				1);
+	int err = counters_zero(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, sizeof(struct xlvs_counters), ids, n);
 
 	return err ? err
-		   : counters_zero(m, m->svc_out, XLVS_SVC_STATS_STRIDE, sizeof(struct xlvs_counters),
-				   &svc_id, 1);
+		   : counters_zero(m, m->svc_out, XLVS_SVC_STATS_STRIDE, sizeof(struct xlvs_counters), ids,
+				   n);
+}
+
+int real_counters_zero(struct xlvs_maps *m, const uint32_t *ids, uint32_t n)
+{
+	int err = counters_zero(m, m->real_stats, XLVS_REAL_STATS_STRIDE, sizeof(struct xlvs_counters), ids,
+				n);
+
+	return err ? err
+		   : counters_zero(m, m->real_out, XLVS_REAL_STATS_STRIDE, sizeof(struct xlvs_counters), ids,
+				   n);
+}
+
+int xlvs_svc_counters_zero(struct xlvs_maps *m, uint32_t svc_id)
+{
+	return svc_counters_zero(m, &svc_id, 1);
 }
 
 int xlvs_real_counters_zero(struct xlvs_maps *m, uint32_t real_id)
 {
-	int err = counters_zero(m, m->real_stats, XLVS_REAL_STATS_STRIDE, sizeof(struct xlvs_counters),
-				&real_id, 1);
-
-	return err ? err
-		   : counters_zero(m, m->real_out, XLVS_REAL_STATS_STRIDE, sizeof(struct xlvs_counters),
-				   &real_id, 1);
+	return real_counters_zero(m, &real_id, 1);
 }
 
 int xlvs_drop_event_counters_zero(struct xlvs_maps *m)
