@@ -448,18 +448,29 @@ int world_run(struct world *w, const void *in, size_t len, void *out, size_t *ou
 	return (int)opts.retval;
 }
 
-/* Entry key of a striped map of __u64 counters (abi.h), every CPU's stripe added up. */
-static uint64_t stripes_u64(struct world *w, int fd, uint32_t stride, uint32_t key)
+/* out[0..nwords): entry id of a striped map of __u64 words (abi.h), every CPU's stripe added up. */
+static void stripes_words(struct world *w, int fd, uint32_t stride, uint32_t id, uint64_t *out,
+			  uint32_t nwords)
 {
-	uint64_t v, sum = 0;
-	uint32_t k;
+	uint64_t v[sizeof(struct xlvs_counters) / sizeof(uint64_t)];
+	uint32_t key, i;
 	int cpu;
 
+	CHECK(id < stride && nwords <= sizeof(v) / sizeof(v[0]), "id %u past the stride %u", id, stride);
+	memset(out, 0, nwords * sizeof(*out));
 	for (cpu = 0; cpu < w->ncpus; cpu++) {
-		k = xlvs_stripe_key(cpu, stride, key);
-		CHECK(bpf_map_lookup_elem(fd, &k, &v) == 0, "stripe entry %u: %s", k, strerror(errno));
-		sum += v;
+		key = xlvs_stripe_key(cpu, stride, id);
+		CHECK(bpf_map_lookup_elem(fd, &key, v) == 0, "stripe entry %u: %s", key, strerror(errno));
+		for (i = 0; i < nwords; i++)
+			out[i] += v[i];
 	}
+}
+
+static uint64_t stripes_u64(struct world *w, int fd, uint32_t stride, uint32_t key)
+{
+	uint64_t sum;
+
+	stripes_words(w, fd, stride, key, &sum, 1);
 	return sum;
 }
 
@@ -485,18 +496,10 @@ uint64_t world_drops_total(struct world *w)
 
 struct xlvs_counters world_stripes(struct world *w, int fd, uint32_t stride, uint32_t id)
 {
-	struct xlvs_counters v, sum = { 0 };
-	uint32_t key;
-	int cpu;
+	struct xlvs_counters sum;
 
-	CHECK(id < stride, "id %u past the stride %u", id, stride);
-	for (cpu = 0; cpu < w->ncpus; cpu++) {
-		key = xlvs_stripe_key(cpu, stride, id);
-		CHECK(bpf_map_lookup_elem(fd, &key, &v) == 0, "stripe entry %u: %s", key, strerror(errno));
-		sum.packets += v.packets;
-		sum.bytes += v.bytes;
-		sum.new_flows += v.new_flows;
-	}
+	_Static_assert(sizeof(sum) == 3 * sizeof(uint64_t), "three __u64 words");
+	stripes_words(w, fd, stride, id, (uint64_t *)&sum, 3);
 	return sum;
 }
 
