@@ -11,7 +11,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 CFLAGS   ?= -g -O2
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Imaps -I$(BUILD)/bpf
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
 	      $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 LDLIBS   := -lbpf -lelf -lz
 DAEMON_LIBS := -lxdp -lmnl -lyaml -ljansson -lmicrohttpd -lsystemd -lev -lcurl -lldns -lcrypto
