@@ -67,7 +67,7 @@ XLVS_INLINE bool svc_key_eq(const struct xlvs_svc_key *a, const struct xlvs_svc_
 XLVS_INLINE struct xlvs_service *service_find(const struct xlvs_flow *f, const struct xlvs_config *cfg)
 {
 	struct xlvs_svc_key key = service_key(f);
-	__u32 slot = xlvs_svc_key_hash(&key) % XLVS_SVC_CACHE_SLOTS;
+	__u32 slot = xlvs_svc_cache_slot(&key);
 	__u32 idx = xlvs_stripe_key(bpf_get_smp_processor_id(), XLVS_SVC_CACHE_SLOTS, slot);
 	struct xlvs_svc_cached *c = bpf_map_lookup_elem(&xlvs_svc_cache, &idx);
 	__u32 gen = cfg->svc_gen;

@@ -619,7 +619,7 @@ XLVS_ABI_SIZE(struct xlvs_config, 80);
 
 /*
  * xlvs_svc_cache: striped ARRAY (stride XLVS_SVC_CACHE_SLOTS) slot -> struct xlvs_svc_cached: the
- * services this CPU's packets were for, direct-mapped by xlvs_svc_key_hash(). A copy is used while its gen is
+ * services this CPU's packets were for, direct-mapped by xlvs_svc_cache_slot() (hash.h). A copy is used while its gen is
  * xlvs_config's svc_gen (32 bits: no wrap brings an old copy back) for at most
  * XLVS_SVC_CACHE_USES packets; then the service is looked up and copied again,
  * so an entry of xlvs_services written by hand without moving svc_gen on is
@@ -627,7 +627,8 @@ XLVS_ABI_SIZE(struct xlvs_config, 80);
  * ring slot reads none (docs/bench.md).
  * One line of this CPU's stripe instead of a hash lookup on every packet.
  */
-#define XLVS_SVC_CACHE_SLOTS	64
+#define XLVS_SVC_CACHE_BITS	6
+#define XLVS_SVC_CACHE_SLOTS	(1u << XLVS_SVC_CACHE_BITS)
 #define XLVS_SVC_CACHE_USES	65536
 struct xlvs_svc_cached {
 	struct xlvs_svc_key key;	/* the packet's (VIP, port, proto): port-0 services are */

@@ -105,14 +105,19 @@ XLVS_INLINE __u32 xlvs_ring_slot_hash(__u8 sched, __u32 svc_flags, const struct 
 	return xlvs_sched_hash(f->src, f->family, svc_flags & XLVS_SVC_F_SCHED_PORT ? f->sport : 0, 0);
 }
 
-/* Slot of a service key in a CPU's service cache (bpf/lookup.h). */
-XLVS_INLINE __u32 xlvs_svc_key_hash(const struct xlvs_svc_key *k)
+/*
+ * Slot of a service key in a CPU's service cache (bpf/lookup.h): the key's words folded into one
+ * and Fibonacci-hashed (a multiply, the top bits), not the flow hash's five mixing rounds: every
+ * packet pays for it, and a cache needs spread, not strength (two keys in one slot cost a
+ * lookup, never a wrong service: the copy's key is compared). VIPs that differ in one octet
+ * spread evenly (tests/unit/test_maps.c).
+ */
+XLVS_INLINE __u32 xlvs_svc_cache_slot(const struct xlvs_svc_key *k)
 {
-	__u32 h = xlvs_hash_mix(XLVS_HASH_SEED, k->addr[0]);
+	__u32 x = k->addr[0] ^ k->addr[1] ^ k->addr[2] ^ k->addr[3] ^
+		  (((__u32)k->port << 16) | ((__u32)k->proto << 8) | k->family);
 
-	h = xlvs_hash_mix(h, k->addr[1] ^ k->addr[2] ^ k->addr[3]);
-	h = xlvs_hash_mix(h, ((__u32)k->port << 16) | ((__u32)k->proto << 8) | k->family);
-	return xlvs_hash_final(h);
+	return (x * 0x9e3779b1u) >> (32 - XLVS_SVC_CACHE_BITS);
 }
 
 /* GUE outer source port: from the flow hash, in 49152..65535 so reals spread flows over RX queues. */
