@@ -985,9 +985,12 @@ flood_reals() {
 	local i real conns
 	for i in $(seq "$FLOOD_STREAMS"); do
 		conns=$(xlvs -j conn list $VIP4:80 --client $CLIENT4:$((FLOOD_PORT + i))) || fail "xlvs conn list"
-		real=$(jq -r '.connections[] | select(.state == "open") | .real' <<<"$conns")
+		# one entry, the upload's (its address and port name one flow)
+		real=$(jq -r --argjson p $((FLOOD_PORT + i)) '[.connections[] | select(.client_port == $p and
+			.state == "open") | .real] | if length == 1 and (.[0] | type) == "string" then .[0] else empty end' \
+			<<<"$conns")
 		[ -n "$real" ] ||
-			fail "upload $i (client port $((FLOOD_PORT + i))) is not open in the connection table: $(jq -c .connections <<<"$conns")"
+			fail "upload $i (client port $((FLOOD_PORT + i))) is not open, alone, in the connection table: $(jq -c .connections <<<"$conns")"
 		echo "$real"
 	done
 }
