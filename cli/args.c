@@ -448,7 +448,7 @@ static int bad_value(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v
 	return xlvs_usage_error(c, "%s '%s'", o->what ? o->what : what, v);
 }
 
-/* SERVICE or REAL v (argv[*i] or in it); a service takes a following tcp|udp word too. */
+/* SERVICE, REAL or CLIENT v (argv[*i] or in it); a service takes a following tcp|udp word too. */
 static int take_endpoint(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v, int argc, char **argv,
 			 int *i, struct xlvs_endpoint *ep)
 {
@@ -456,6 +456,9 @@ static int take_endpoint(struct xlvs_ctx *c, const struct xlvs_opt *o, const cha
 	char err[XLVS_ERRLEN];
 	int proto;
 
+	/* xlvs_parse_endpoint() would call it a real server */
+	if (o->kind == XLVS_OPT_CLIENT && strchr(v, '/'))
+		return xlvs_usage_error(c, "'%s': a client takes no /protocol (give it to SERVICE)", v);
 	if (xlvs_parse_endpoint(v, svc, ep, err, sizeof(err)))
 		return xlvs_usage_error(c, "%s", err);
 	if (!svc || *i + 1 >= argc || (proto = xlvs_parse_proto(argv[*i + 1])) < 0)
@@ -480,6 +483,7 @@ static int store(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v, in
 		return XLVS_EXIT_OK;
 	case XLVS_OPT_SERVICE:
 	case XLVS_OPT_REAL:
+	case XLVS_OPT_CLIENT:
 		return take_endpoint(c, o, v, argc, argv, i, dst);
 	case XLVS_OPT_U32:
 		x = xlvs_parse_u32(v, o->min, o->max, dst);
@@ -504,6 +508,14 @@ static int store(struct xlvs_ctx *c, const struct xlvs_opt *o, const char *v, in
 	return XLVS_EXIT_OK;
 }
 
+/* "--client given twice (one ADDR[:PORT] only)" */
+static int once_only(struct xlvs_ctx *c, const struct xlvs_opt *o)
+{
+	const char *name = o->name ? o->name : o->alias;
+
+	return xlvs_usage_error(c, "%.*s given twice (one %s only)", (int)strcspn(name, "|"), name, o->arg);
+}
+
 /* argv[*i], not a global option: an option (and its value) or a positional. */
 static int take_word(struct xlvs_ctx *c, const struct xlvs_opt *opts, unsigned char *seen, int argc,
 		     char **argv, int *i, void *args)
@@ -516,6 +528,8 @@ static int take_word(struct xlvs_ctx *c, const struct xlvs_opt *opts, unsigned c
 	/* A positional names one thing (the interface, the weight): a second is a mistake. */
 	if (o && (o->flags & XLVS_OPT_POS) && seen[o - opts])
 		return unexpected(c, argv[*i]);
+	if (o && (o->flags & XLVS_OPT_ONCE) && seen[o - opts])
+		return once_only(c, o);
 	if (o && takes_value(o) && !v) {
 		if (*i + 1 >= argc)
 			return xlvs_usage_error(c, "'%s' needs a value", argv[*i]);

@@ -76,23 +76,26 @@ enum xlvs_opt_kind {
 	XLVS_OPT_ENUM,	  /* .parse(word), which is >= 0, into an int */
 	XLVS_OPT_SERVICE, /* VIP[:PORT][/PROTO] [tcp|udp] into a struct xlvs_endpoint */
 	XLVS_OPT_REAL,	  /* REAL[:PORT] into a struct xlvs_endpoint */
+	XLVS_OPT_CLIENT,  /* ADDR[:PORT] (a client: no protocol) into a struct xlvs_endpoint */
 	XLVS_OPT_GLOBAL,  /* shown in this usage only; cli.c parses it everywhere */
 };
 
 #define XLVS_OPT_POS	  (1u << 0) /* also taken as a bare word, in table order */
 #define XLVS_OPT_REQUIRED (1u << 1) /* "missing <.missing>" when absent */
+#define XLVS_OPT_ONCE	  (1u << 2) /* a named option given twice is a usage error, not replaced */
 
 /*
  * One argument of a command. A word matching .name or .alias is the option
  * (its value the next word; "--name=V" for "--" names, "-xV" for one-letter
  * ones); a bare word fills the first unfilled XLVS_OPT_POS entry. A positional
- * is taken once; a named option given again replaces its value.
+ * is taken once; a named option given again replaces its value, unless it is
+ * XLVS_OPT_ONCE (a filter that could be read as "either of the two").
  */
 struct xlvs_opt {
 	const char *name;  /* shown in usage: "weight", "--timeout", "-w|--watch"; NULL: bare only */
 	const char *alias; /* also accepted, not shown: "sched", "-c", "stats|--stats" */
 	enum xlvs_opt_kind kind;
-	unsigned int flags;		/* XLVS_OPT_POS, XLVS_OPT_REQUIRED */
+	unsigned int flags;		/* XLVS_OPT_POS, XLVS_OPT_REQUIRED, XLVS_OPT_ONCE */
 	size_t off;			/* offsetof() the value in the command's argument struct */
 	const char *arg;		/* the value in usage: "N", "SECS", "dr|tun|gue"; bare: the word */
 	uint32_t min, max;		/* XLVS_OPT_U32 */

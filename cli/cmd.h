@@ -12,6 +12,8 @@
 
 /* Does the map key name the service ep asks for? proto 0 matches both. */
 bool xlvs_svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint *ep);
+/* The template key of the flow's client in svc (the key bpf/persist.h looks up). */
+void xlvs_tpl_key(const struct xlvs_flow *f, const struct xlvs_service *svc, struct xlvs_svc_addr_key *k);
 /* "TCP 198.18.0.10:80", or "198.18.0.10:80 (any protocol)" for messages. */
 const char *xlvs_svc_text(const struct xlvs_endpoint *ep, char *buf, size_t size);
 /* {"vip", "port", "protocol"} for the control protocol; proto 0 = tcp. */

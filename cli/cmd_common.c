@@ -15,6 +15,22 @@ bool xlvs_svc_matches(const struct xlvs_svc_key *k, const struct xlvs_endpoint *
 	       ntohs(k->port) == ep->port && (!ep->proto || k->proto == ep->proto);
 }
 
+/* bpf/persist.h persist_key(): the client's address cut to the service's prefix length. */
+void xlvs_tpl_key(const struct xlvs_flow *f, const struct xlvs_service *svc, struct xlvs_svc_addr_key *k)
+{
+	int i, bits;
+
+	memset(k, 0, sizeof(*k));
+	for (i = 0; i < 4; i++) {
+		bits = svc->persist_plen - 32 * i;
+		k->addr[i] = bits >= 32	 ? f->src[i]
+			     : bits <= 0 ? 0
+					 : f->src[i] & htonl(~(UINT32_MAX >> bits));
+	}
+	k->svc_id = svc->id;
+	k->family = f->family;
+}
+
 const char *xlvs_svc_text(const struct xlvs_endpoint *ep, char *buf, size_t size)
 {
 	char eb[XLVS_EPSTRLEN], pb[8];

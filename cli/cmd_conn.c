@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xlvs conn list [SERVICE] [--real ADDR] [--limit N]: the connection table,
- * most recently seen first, with each entry's state and time to expiry;
- * expired entries (not swept yet) are left out, as the data path ignores
- * them. A flow belongs to the service the data path would pick for it: the
- * exact port, else the VIP's port-0 service. Then the persistence templates
- * of the services shown (bpf/persist.h), unexpired ones only, likewise.
+ * xlvs conn list [SERVICE] [--real ADDR] [--client ADDR[:PORT]] [--limit N]:
+ * the connection table, most recently seen first, with each entry's state and
+ * time to expiry; expired entries (not swept yet) are left out, as the data
+ * path ignores them. A flow belongs to the service the data path would pick
+ * for it: the exact port, else the VIP's port-0 service. Then the persistence
+ * templates of the services shown (bpf/persist.h), unexpired ones only,
+ * likewise. The filters apply while walking the table: asking a full table
+ * for one flow costs one walk, not a sort of every entry.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,9 +19,10 @@
 #include "view.h"
 
 struct conn_args {
-	struct xlvs_endpoint svc;  /* no family: not given */
-	struct xlvs_endpoint real; /* no family: not given; its port is ignored */
-	uint32_t limit;		   /* 0: every row */
+	struct xlvs_endpoint svc;    /* no family: not given */
+	struct xlvs_endpoint real;   /* no family: not given; its port is ignored */
+	struct xlvs_endpoint client; /* no family: not given; no port: any port */
+	uint32_t limit;		     /* 0: every row */
 };
 
 const struct xlvs_opt xlvs_opts_conn[] = {
@@ -33,6 +36,13 @@ const struct xlvs_opt xlvs_opts_conn[] = {
 	  .arg = "ADDR",
 	  .off = offsetof(struct conn_args, real),
 	  .help = "only the flows of this real server" },
+	{ .name = "--client",
+	  .alias = "client",
+	  .kind = XLVS_OPT_CLIENT,
+	  .flags = XLVS_OPT_ONCE,
+	  .arg = "ADDR[:PORT]",
+	  .off = offsetof(struct conn_args, client),
+	  .help = "only the flows from this client (no PORT: any port)" },
 	{ .name = "--limit",
 	  .alias = "limit",
 	  .kind = XLVS_OPT_U32,
@@ -48,6 +58,7 @@ struct conn_walk {
 	const struct xlvs_state *st;
 	const struct xlvs_endpoint *filter; /* NULL = every flow */
 	const struct xlvs_addr *real;	    /* NULL = any real */
+	const struct xlvs_endpoint *client; /* NULL = any client; no have_port: any port */
 	const struct xlvs_real **by_id;	    /* the reals of st by id (NULL: none) */
 	struct xlvs_conn_row *rows;
 	size_t n, cap, expired;
@@ -91,6 +102,14 @@ static bool flow_matches(const struct conn_walk *w, const struct xlvs_flow *f)
 	return !has_service(w->st, &ep->addr, f->proto, ntohs(f->dport), false);
 }
 
+static bool client_matches(const struct conn_walk *w, const struct xlvs_flow *f)
+{
+	const struct xlvs_endpoint *cl = w->client;
+
+	return !cl ||
+	       (addr_eq(f->family, f->src, &cl->addr) && (!cl->have_port || ntohs(f->sport) == cl->port));
+}
+
 /* The entry's real as the data path sees it (NULL: removed, or its id reused). */
 static const struct xlvs_real *conn_real(const struct conn_walk *w, const struct xlvs_conn *conn)
 {
@@ -102,14 +121,16 @@ static const struct xlvs_real *conn_real(const struct conn_walk *w, const struct
 static int collect(const struct xlvs_flow *flow, const struct xlvs_conn *conn, void *ctx)
 {
 	struct conn_walk *w = ctx;
-	const struct xlvs_real *real = conn_real(w, conn);
+	const struct xlvs_real *real;
 	struct xlvs_conn_row *row;
-	int64_t left = w->have_clock ? xlvs_conn_left(&w->cfg, real, flow->proto, conn, w->clock.now) : 0;
+	int64_t left;
 
-	if (!flow_matches(w, flow))
+	if (!flow_matches(w, flow) || !client_matches(w, flow))
 		return 0;
+	real = conn_real(w, conn);
 	if (w->real && (!real || !addr_eq(real->family, real->addr, w->real)))
 		return 0;
+	left = w->have_clock ? xlvs_conn_left(&w->cfg, real, flow->proto, conn, w->clock.now) : 0;
 	if (left < 0) { /* as good as absent: the sweep deletes it */
 		w->expired++;
 		return 0;
@@ -154,6 +175,21 @@ static const struct xlvs_svc_state *tpl_service(const struct xlvs_state *st, uin
 	return NULL;
 }
 
+/* A template of svc keeps the client's real: its prefix holds the client's address (any port). */
+static bool tpl_has_client(const struct conn_walk *w, const struct xlvs_svc_addr_key *key,
+			   const struct xlvs_service *svc)
+{
+	struct xlvs_flow f = { 0 };
+	struct xlvs_svc_addr_key k;
+
+	if (!w->client)
+		return true;
+	f.family = w->client->addr.family;
+	memcpy(f.src, w->client->addr.be, sizeof(f.src));
+	xlvs_tpl_key(&f, svc, &k);
+	return k.family == key->family && !memcmp(k.addr, key->addr, sizeof(k.addr));
+}
+
 static int collect_tpl(const struct xlvs_svc_addr_key *key, const struct xlvs_persist *tpl, void *ctx)
 {
 	struct tpl_walk *t = ctx;
@@ -164,6 +200,8 @@ static int collect_tpl(const struct xlvs_svc_addr_key *key, const struct xlvs_pe
 
 	if (!s || !s->svc.persist_timeout || (w->filter && !xlvs_svc_matches(&s->key, w->filter)))
 		return 0; /* of no persistent service now: the data path ignores it, the sweep deletes it */
+	if (!tpl_has_client(w, key, &s->svc))
+		return 0;
 	if (real && real->gen != tpl->real_gen)
 		real = NULL;
 	if (w->real && (!real || !addr_eq(real->family, real->addr, w->real)))
@@ -248,10 +286,10 @@ static int index_reals(struct conn_walk *w)
 }
 
 static int list_conns(struct xlvs_ctx *c, struct xlvs_maps *m, const struct xlvs_endpoint *filter,
-		      const struct xlvs_addr *real, uint32_t limit)
+		      const struct xlvs_addr *real, const struct xlvs_endpoint *client, uint32_t limit)
 {
 	struct xlvs_view s;
-	struct conn_walk w = { .filter = filter, .real = real };
+	struct conn_walk w = { .filter = filter, .real = real, .client = client };
 	char eb[XLVS_EPSTRLEN + 32];
 	struct xp p;
 	int rc;
@@ -319,7 +357,7 @@ int cmd_conn_list(struct xlvs_ctx *c, int argc, char **argv)
 		return rc;
 	/* A parsed service has a family; without one, every flow is listed. */
 	rc = list_conns(c, &m, a.svc.addr.family ? &a.svc : NULL, a.real.addr.family ? &a.real.addr : NULL,
-			a.limit);
+			a.client.addr.family ? &a.client : NULL, a.limit);
 	xlvs_maps_close(&m);
 	return rc;
 }

@@ -228,22 +228,6 @@ static bool explain_entry(struct xp *p, struct xlvs_maps *m, const struct xlvs_s
 	return true;
 }
 
-/* The template key of the flow's client (bpf/persist.h persist_key): its address cut to plen bits. */
-static void tpl_key(const struct xlvs_flow *f, const struct xlvs_service *svc, struct xlvs_svc_addr_key *k)
-{
-	int i, bits;
-
-	memset(k, 0, sizeof(*k));
-	for (i = 0; i < 4; i++) {
-		bits = svc->persist_plen - 32 * i;
-		k->addr[i] = bits >= 32	 ? f->src[i]
-			     : bits <= 0 ? 0
-					 : f->src[i] & htonl(~(UINT32_MAX >> bits));
-	}
-	k->svc_id = svc->id;
-	k->family = f->family;
-}
-
 /* Why a template does not apply (bpf/persist.h persist_usable()), or NULL if it does. */
 static const char *tpl_unusable(struct xlvs_maps *m, const struct xlvs_svc_state *sv,
 				const struct xlvs_persist *t, const struct xlvs_real_state **r, int64_t *left)
@@ -278,7 +262,7 @@ static void explain_persist(struct xp *p, struct xlvs_maps *m, const struct xlvs
 	const char *why;
 	int64_t left;
 
-	tpl_key(f, &sv->svc, &k);
+	xlvs_tpl_key(f, &sv->svc, &k);
 	xlvs_addr_of(&a, k.family, k.addr);
 	xp_obj_open(p, "persistence");
 	xp_u64(p, XP_ANY, "timeout", "persistence: %" PRIu64 " s", sv->svc.persist_timeout);

@@ -978,15 +978,19 @@ flood_stream() {
 	} | nsenter --net=/run/netns/"$NS_CL" socat -t 20 -T 30 - TCP4:$VIP4:80,sourceport="$port" >"$3" 2>&1
 }
 
-# flood_reals: the real of each upload's open connection entry, in order. The uploads are the flows
-# seen last (a full table takes long to print whole).
+# flood_reals: the real of each upload's open connection entry, in order. Each upload's own entry is
+# asked for (--client): a full table takes long to print whole, and the N most recent flows need not
+# hold an upload (last-seen moves once a second at most, so many flows can be as recent).
 flood_reals() {
 	local i real conns
-	conns=$(xlvs -j conn list $VIP4:80 --limit 50) || fail "xlvs conn list"
 	for i in $(seq "$FLOOD_STREAMS"); do
-		real=$(jq -r --argjson p $((FLOOD_PORT + i)) \
-			'.connections[] | select(.client_port == $p and .state == "open") | .real' <<<"$conns")
-		[ -n "$real" ] || fail "upload $i (client port $((FLOOD_PORT + i))) is not open in the connection table"
+		conns=$(xlvs -j conn list $VIP4:80 --client $CLIENT4:$((FLOOD_PORT + i))) || fail "xlvs conn list"
+		# one entry, the upload's (its address and port name one flow)
+		real=$(jq -r --argjson p $((FLOOD_PORT + i)) '[.connections[] | select(.client_port == $p and
+			.state == "open") | .real] | if length == 1 and (.[0] | type) == "string" then .[0] else empty end' \
+			<<<"$conns")
+		[ -n "$real" ] ||
+			fail "upload $i (client port $((FLOOD_PORT + i))) is not open, alone, in the connection table: $(jq -c .connections <<<"$conns")"
 		echo "$real"
 	done
 }
@@ -1033,9 +1037,6 @@ metrics: { listen: \"127.0.0.1:9105\" }"
 		kill -0 "${pids[$((i - 1))]}" 2>/dev/null ||
 			fail "upload $i ended before the flood did: nothing was tested ($(cat "$E2E_DIR/flood-up.$i"))"
 	done
-	# An entry's last-seen moves once a second at most (bpf/persist.h stamp_due()): a second after
-	# the flood the uploads are again the flows seen last, which flood_reals lists.
-	sleep 1.2
 	out=$(flood_reals) || exit 1
 	[ "$(echo $out)" = "${reals[*]}" ] || fail "uploads on ${reals[*]} before the flood, on $(echo $out) after it"
 	touch "$E2E_DIR/flood.stop"

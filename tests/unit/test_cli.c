@@ -1740,7 +1740,44 @@ static const struct bad_line bad_lines[] = {
 	{ { "conn", "list", "--limit", "0" },
 	  1,
 	  "xlvs: invalid limit '0' (1 or more)\n",
-	  "usage: xlvs conn list [SERVICE] [--real ADDR] [--limit N]" },
+	  "usage: xlvs conn list [SERVICE] [--real ADDR] [--client ADDR[:PORT]] [--limit N]" },
+	{ { "conn", "list", "--client", "203.0.113.256" },
+	  1,
+	  "xlvs: invalid address '203.0.113.256'\n",
+	  "usage: xlvs conn list [SERVICE] [--real ADDR] [--client ADDR[:PORT]] [--limit N]" },
+	{ { "conn", "list", "--client", "203.0.113.7:65536" },
+	  1,
+	  "xlvs: invalid port '65536' in '203.0.113.7:65536' (0-65535)\n",
+	  "usage: xlvs conn list" },
+	{ { "conn", "list", "--client", "[2001:db8:9::7]:-1" },
+	  1,
+	  "xlvs: invalid port '-1' in '[2001:db8:9::7]:-1' (0-65535)\n",
+	  "usage: xlvs conn list" },
+	{ { "conn", "list", "--client", "2001:db8:9::7:5353" },
+	  1,
+	  "xlvs: '2001:db8:9::7:5353' is ambiguous: write [2001:db8:9::7]:5353 for port 5353, or "
+	  "[2001:db8:9::7:5353] for the address\n",
+	  "usage: xlvs conn list" },
+	{ { "conn", "list", "--client", "client.example.com" },
+	  1,
+	  "xlvs: 'client.example.com' is not an IP address (xlvs does not resolve names)\n",
+	  "usage: xlvs conn list" },
+	{ { "conn", "list", "--client", "203.0.113.7:80/tcp" },
+	  1,
+	  "xlvs: '203.0.113.7:80/tcp': a client takes no /protocol (give it to SERVICE)\n",
+	  "usage: xlvs conn list" },
+	{ { "conn", "list", "--client", "203.0.113.7", "--client=203.0.113.8" },
+	  1,
+	  "xlvs: --client given twice (one ADDR[:PORT] only)\n",
+	  "usage: xlvs conn list" },
+	{ { "conn", "list", "client", "203.0.113.7", "--limit", "5", "--client", "203.0.113.7" },
+	  1,
+	  "xlvs: --client given twice (one ADDR[:PORT] only)\n",
+	  "usage: xlvs conn list" },
+	{ { "conn", "list", "198.18.0.10:80", "--client" },
+	  1,
+	  "xlvs: '--client' needs a value\n",
+	  "usage: xlvs conn list" },
 	{ { "conn", "list", "198.18.0.10", "198.18.0.11" },
 	  1,
 	  "xlvs: unexpected argument '198.18.0.11'\n",
@@ -2321,24 +2358,31 @@ static struct real_ref real_ref(const char *dir, const char *addr)
 	return ref;
 }
 
-/* A flow from 203.0.113.7:50123 to the TCP service, owned by 198.18.1.11, seen now. */
-static void add_flow(const char *dir)
+/* A flow src:sport -> dst:dport owned by real (its id and generation now), last seen age_s seconds ago. */
+static void put_flow(const char *dir, const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		     uint8_t proto, const char *real, unsigned int age_s)
 {
-	struct xlvs_flow f = {
-		.sport = htons(50123), .dport = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET
-	};
-	struct real_ref r = real_ref(dir, "198.18.1.11");
+	struct xlvs_flow f = { .sport = htons(sport), .dport = htons(dport), .proto = proto };
+	struct xlvs_addr from = A(src), to = A(dst);
+	struct real_ref r = real_ref(dir, real);
 	struct xlvs_conn conn = { .real_id = r.id, .real_gen = r.gen };
 	struct xlvs_jiffies j;
 	struct xlvs_maps m;
 
+	f.family = from.family;
+	memcpy(f.src, from.be, sizeof(f.src));
+	memcpy(f.dst, to.be, sizeof(f.dst));
 	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
 	cr_assert_eq(xlvs_jiffies_read(&j), 0);
-	conn.last_seen = j.now;
-	f.src[0] = A("203.0.113.7").be[0];
-	f.dst[0] = A("198.18.0.10").be[0];
+	conn.last_seen = j.now - (uint32_t)((uint64_t)age_s * 1000000000ull / j.tick_ns);
 	cr_assert_eq(bpf_map_update_elem(m.conns, &f, &conn, BPF_ANY), 0);
 	xlvs_maps_close(&m);
+}
+
+/* A flow from 203.0.113.7:50123 to the TCP service, owned by 198.18.1.11, seen now. */
+static void add_flow(const char *dir)
+{
+	put_flow(dir, "203.0.113.7", 50123, "198.18.0.10", 80, IPPROTO_TCP, "198.18.1.11", 0);
 }
 
 /* Re-stamp add_flow()'s flow as last seen age_s seconds ago, in state st. */
@@ -2540,6 +2584,110 @@ static void private_world_free(struct xlvs_lb_bpf *skel, const char *root, const
 	cr_expect_eq(rmdir(dir), 0, "rmdir %s: %s (%s)", dir, strerror(errno), ls(dir));
 	cr_expect_eq(umount(root), 0, "%s", strerror(errno));
 	cr_expect_eq(rmdir(root), 0, "%s", strerror(errno));
+}
+
+/* "client port real" of each connection listed (-j), ';'-separated, in order. */
+static const char *conn_summary(json_t *j)
+{
+	static char buf[512];
+	json_t *c;
+	size_t i;
+
+	buf[0] = '\0';
+	json_array_foreach (jpath(j, "connections"), i, c)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s %lld %s", i ? ";" : "",
+			 jstr(c, "client"), jint(c, "client_port"), jstr(c, "real"));
+	return buf;
+}
+
+/* --client in conn list: what -j lists (matched, then the rows shown) for a command line. */
+struct client_case {
+	const char *words[10];
+	long long matched;
+	const char *rows;
+};
+
+static const struct client_case client_cases[] = {
+	/* every port of the address, most recent first; not 203.0.113.70 (which a grep would take) */
+	{ { "--client", "203.0.113.7" },
+	  3,
+	  "203.0.113.7 50123 198.18.1.11;203.0.113.7 50124 198.18.1.12;203.0.113.7 50125 198.18.1.11" },
+	{ { "--client", "203.0.113.7:50124" }, 1, "203.0.113.7 50124 198.18.1.12" },
+	{ { "client", "203.0.113.70:50123" }, 1, "203.0.113.70 50123 198.18.1.11" },
+	/* 203.0.113.8 has a flow, from another port */
+	{ { "--client=203.0.113.8:50123" }, 0, "" },
+	{ { "--client", "203.0.113.9" }, 0, "" },
+	{ { "--client", "2001:db8:9::7" },
+	  2,
+	  "2001:db8:9::7 5353 2001:db8:1::1;2001:db8:9::7 5354 2001:db8:1::1" },
+	{ { "--client", "[2001:db8:9::7]:5354" }, 1, "2001:db8:9::7 5354 2001:db8:1::1" },
+	{ { "--client", "[2001:db8:9::7]" },
+	  2,
+	  "2001:db8:9::7 5353 2001:db8:1::1;2001:db8:9::7 5354 2001:db8:1::1" },
+	/* with a SERVICE, --real and --limit: the limit counts what the filters kept */
+	{ { "198.18.0.10:80", "--client", "2001:db8:9::7" }, 0, "" },
+	{ { "--client", "[2001:db8:9::7]:5353", "[2001:db8::10]:53/udp" },
+	  1,
+	  "2001:db8:9::7 5353 2001:db8:1::1" },
+	{ { "--client", "203.0.113.7", "--real", "198.18.1.11" },
+	  2,
+	  "203.0.113.7 50123 198.18.1.11;203.0.113.7 50125 198.18.1.11" },
+	{ { "--real", "198.18.1.12", "--client", "203.0.113.7:50125" }, 0, "" },
+	{ { "--client", "203.0.113.7", "--limit", "2" },
+	  3,
+	  "203.0.113.7 50123 198.18.1.11;203.0.113.7 50124 198.18.1.12" },
+	{ { "198.18.0.10:80", "--limit", "1", "--real", "198.18.1.11", "--client", "203.0.113.7" },
+	  2,
+	  "203.0.113.7 50123 198.18.1.11" },
+};
+
+/*
+ * conn list --client on the pinned world, with flows seen 0-4 s ago from clients that share an
+ * address, a port, or the start of their text.
+ */
+Test(cli_maps, conn_list_by_client)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir)); /* 203.0.113.7:50123, now */
+	const char *words[16], *text_head = "Prot Client:Port       VirtualAddress:Port RealAddress State   "
+					    "Idle(s) Expires(s)\n"
+					    "TCP  203.0.113.7:50123 198.18.0.10:80      198.18.1.11 open    ";
+	struct run r;
+	size_t i, k;
+	json_t *j;
+
+	put_flow(dir, "203.0.113.7", 50124, "198.18.0.10", 80, IPPROTO_TCP, "198.18.1.12", 2);
+	put_flow(dir, "203.0.113.7", 50125, "198.18.0.10", 80, IPPROTO_TCP, "198.18.1.11", 4);
+	put_flow(dir, "203.0.113.70", 50123, "198.18.0.10", 80, IPPROTO_TCP, "198.18.1.11", 1);
+	put_flow(dir, "203.0.113.8", 50124, "198.18.0.10", 80, IPPROTO_TCP, "198.18.1.12", 0);
+	put_flow(dir, "2001:db8:9::7", 5353, "2001:db8::10", 53, IPPROTO_UDP, "2001:db8:1::1", 1);
+	put_flow(dir, "2001:db8:9::7", 5354, "2001:db8::10", 53, IPPROTO_UDP, "2001:db8:1::1", 3);
+	put_flow(dir, "2001:db8:9::70", 5353, "2001:db8::10", 53, IPPROTO_UDP, "2001:db8:1::1", 0);
+
+	for (i = 0; i < sizeof(client_cases) / sizeof(client_cases[0]); i++) {
+		const struct client_case *t = &client_cases[i];
+
+		words[0] = "-j", words[1] = "--pin-dir", words[2] = dir, words[3] = "conn", words[4] = "list";
+		for (k = 0; t->words[k]; k++)
+			words[5 + k] = t->words[k];
+		words[5 + k] = NULL;
+		run_v(&r, words);
+		cr_expect_eq(r.rc, 0, "case %zu: %s", i, r.err.buf);
+		j = parse_json(r.out.buf);
+		cr_expect_eq(jint(j, "matched"), t->matched, "case %zu (%s ...): %lld matched, want %lld", i,
+			     t->words[0], jint(j, "matched"), t->matched);
+		cr_expect_str_eq(conn_summary(j), t->rows, "case %zu (%s ...): rows '%s', want '%s'", i,
+				 t->words[0], conn_summary(j), t->rows);
+		json_decref(j);
+		run_free(&r);
+	}
+
+	RUN(&r, "--pin-dir", dir, "conn", "list", "--client", "203.0.113.7", "--limit", "1");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	cr_expect(!strncmp(r.out.buf, text_head, strlen(text_head)), "%s", r.out.buf);
+	cr_expect_not_null(strstr(r.out.buf, "\n(1 of 3 connections shown; see --limit)\n"), "%s", r.out.buf);
+	run_free(&r);
+	private_world_free(skel, root, dir);
 }
 
 /*
@@ -3602,6 +3750,33 @@ Test(cli_maps, conn_list_and_explain_show_a_template)
 	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--real", "198.18.1.12");
 	j = parse_json(r.out.buf);
 	cr_expect_eq(json_array_size(jpath(j, "templates")), 0, "another real's filter leaves it out");
+	json_decref(j);
+	run_free(&r);
+	/* --client: the template whose /24 holds the address, whatever the port; none for another /24 */
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--client", "203.0.113.99");
+	cr_expect_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "matched"), 0);
+	cr_expect_eq(json_array_size(jpath(j, "templates")), 1, "%s", r.out.buf);
+	cr_expect_str_eq(jstr(j, "templates.0.client"), "203.0.113.0");
+	json_decref(j);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--client", "203.0.113.7:50123");
+	j = parse_json(r.out.buf);
+	cr_expect_eq(jint(j, "matched"), 1);
+	cr_expect_eq(json_array_size(jpath(j, "templates")), 1, "%s", r.out.buf);
+	json_decref(j);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--client", "203.0.112.255");
+	j = parse_json(r.out.buf);
+	cr_expect_eq(json_array_size(jpath(j, "templates")), 0, "outside 203.0.113.0/24: %s", r.out.buf);
+	cr_expect_eq(jint(j, "templates_expired"), 0);
+	json_decref(j);
+	run_free(&r);
+	RUN(&r, "-j", "--pin-dir", dir, "conn", "list", "--client", "203.0.114.200");
+	j = parse_json(r.out.buf);
+	cr_expect_eq(json_array_size(jpath(j, "templates")), 0, "%s", r.out.buf);
+	cr_expect_eq(jint(j, "templates_expired"), 1, "203.0.114.0/24's, expired");
 	json_decref(j);
 	run_free(&r);
 

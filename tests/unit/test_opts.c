@@ -264,7 +264,7 @@ Test(cli_opts, command_usage_lines)
 		  "[-w|--watch SECS [--count N]] [-Z|--zero [SERVICE] [REAL]] [-v|--verbose]" },
 		{ xlvs_opts_reload, "[--dry-run]" },
 		{ xlvs_opts_diff, "[FILE]" },
-		{ xlvs_opts_conn, "[SERVICE] [--real ADDR] [--limit N]" },
+		{ xlvs_opts_conn, "[SERVICE] [--real ADDR] [--client ADDR[:PORT]] [--limit N]" },
 		{ xlvs_opts_decap_attach, "dev IF [gue-port N] [mode native|generic] [addrs dev|host|any]" },
 		{ xlvs_opts_decap_dev, "dev IF" },
 		{ xlvs_opts_decap_status, "[dev IF]" },
