@@ -3453,8 +3453,10 @@ Test(cli_maps, stats_give_each_id_its_sums)
 		put_id_counters(m.svc_stats, XLVS_SVC_STATS_STRIDE, st.services[i].svc.id, 1000000);
 		put_id_counters(m.svc_out, XLVS_SVC_STATS_STRIDE, st.services[i].svc.id, 2000000);
 		for (k = 0; k < st.services[i].nr_reals; k++) {
-			put_id_counters(m.real_stats, XLVS_REAL_STATS_STRIDE, st.services[i].reals[k].id, 3000000);
-			put_id_counters(m.real_out, XLVS_REAL_STATS_STRIDE, st.services[i].reals[k].id, 4000000);
+			put_id_counters(m.real_stats, XLVS_REAL_STATS_STRIDE, st.services[i].reals[k].id,
+					3000000);
+			put_id_counters(m.real_out, XLVS_REAL_STATS_STRIDE, st.services[i].reals[k].id,
+					4000000);
 		}
 	}
 	RUN(&r, "-j", "--pin-dir", dir, "stats");
