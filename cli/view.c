@@ -53,47 +53,19 @@ int xlvs_cli_maps_open(struct xlvs_ctx *c, struct xlvs_maps *m)
 	return XLVS_EXIT_OK;
 }
 
-static uint32_t max_ids(const struct xlvs_state *st, uint32_t *nr_real)
-{
-	uint32_t nr_svc = 0;
-	size_t i, j;
-
-	*nr_real = 0;
-	for (i = 0; i < st->nr_services; i++) {
-		const struct xlvs_svc_state *s = &st->services[i];
-
-		if (s->svc.id < XLVS_MAX_SERVICES && s->svc.id + 1 > nr_svc)
-			nr_svc = s->svc.id + 1;
-		for (j = 0; j < s->nr_reals; j++)
-			if (s->reals[j].id < XLVS_MAX_REALS && s->reals[j].id + 1 > *nr_real)
-				*nr_real = s->reals[j].id + 1;
-	}
-	return nr_svc;
-}
-
+/* Every id's counters up to the largest the state has, a range call per map (not one per id):
+ * the formatters pick theirs by id. */
 static int read_counters(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view *s)
 {
-	size_t i, j;
-	int rc = 0;
+	uint32_t nsvc = (uint32_t)s->nr_svc_ctr, nreal = (uint32_t)s->nr_real_ctr;
+	int rc = xlvs_svc_counters_range(m, 0, nsvc, s->svc_ctr);
 
-	for (i = 0; i < s->st.nr_services && !rc; i++) {
-		const struct xlvs_svc_state *sv = &s->st.services[i];
-
-		if (sv->svc.id < s->nr_svc_ctr) {
-			rc = xlvs_svc_counters(m, sv->svc.id, &s->svc_ctr[sv->svc.id]);
-			if (!rc)
-				rc = xlvs_svc_out_counters(m, sv->svc.id, &s->svc_out[sv->svc.id]);
-		}
-		for (j = 0; j < sv->nr_reals && !rc; j++) {
-			uint32_t id = sv->reals[j].id;
-
-			if (id >= s->nr_real_ctr)
-				continue;
-			rc = xlvs_real_counters(m, id, &s->real_ctr[id]);
-			if (!rc)
-				rc = xlvs_real_out_counters(m, id, &s->real_out[id]);
-		}
-	}
+	if (!rc)
+		rc = xlvs_svc_out_counters_range(m, 0, nsvc, s->svc_out);
+	if (!rc)
+		rc = xlvs_real_counters_range(m, 0, nreal, s->real_ctr);
+	if (!rc)
+		rc = xlvs_real_out_counters_range(m, 0, nreal, s->real_out);
 	return rc < 0 ? maps_error(c, -rc, "read the counters") : XLVS_EXIT_OK;
 }
 
@@ -157,7 +129,9 @@ static int read_conns(struct xlvs_ctx *c, struct xlvs_maps *m, struct xlvs_view 
 
 static int alloc_arrays(struct xlvs_ctx *c, struct xlvs_view *s, int what)
 {
-	uint32_t nr_real, nr_svc = max_ids(&s->st, &nr_real);
+	uint32_t nr_real, nr_svc;
+
+	xlvs_state_nr_ids(&s->st, &nr_svc, &nr_real);
 
 	if (what & XLVS_VIEW_CONNS) {
 		s->nr_conns = nr_real ? nr_real : 1;

@@ -312,24 +312,6 @@ static int write_reals(struct writer *w, const struct splan *sp)
 	return err;
 }
 
-/* Entries [base, base + size) of an array map (xlvs_ring_prev), as they are now. */
-static int slice_read(struct writer *w, int fd, uint32_t vsz, uint32_t base, uint32_t size, void *out)
-{
-	struct map_iter it;
-	uint32_t n = 0;
-	int got;
-
-	map_iter_init_at(&it, fd, vsz, base);
-	while (n < size) {
-		got = map_iter_read(&it, w->ids, (char *)out + (size_t)n * vsz,
-				    size - n < CHUNK ? size - n : CHUNK);
-		if (got <= 0)
-			return got ? got : -EPROTO; /* the map ended: it shrank under us */
-		n += got;
-	}
-	return 0;
-}
-
 /* The clock changed slots are stamped with: read once per apply. */
 static int ring_clock(struct writer *w)
 {
@@ -406,8 +388,8 @@ static int write_ring_state(struct writer *w, const struct splan *sp)
 	if (!err && !sp->fresh_slice)
 		err = xlvs_ring_read(w->m->ring, e->ring_base, e->ring_size, w->ring_old);
 	if (!err)
-		err = slice_read(w, w->m->ring_prev, sizeof(*w->prev_old), e->ring_base, e->ring_size,
-				 w->prev_old);
+		err = array_read(w->m->ring_prev, sizeof(*w->prev_old), e->ring_base, e->ring_size,
+				 w->prev_old, w->ids, CHUNK);
 	if (err)
 		return err;
 	until = ring_until(w, sp->want);

@@ -29,6 +29,11 @@ void map_iter_init(struct map_iter *it, int fd, uint32_t ksz, uint32_t vsz);
 void map_iter_init_at(struct map_iter *it, int fd, uint32_t vsz, uint32_t first);
 /* Up to cap entries into keys/vals; returns how many (0: end) or -errno. */
 int map_iter_read(struct map_iter *it, void *keys, void *vals, uint32_t cap);
+/*
+ * Arrays only: entries [first, first + n) into vals (n x vsz), batches of at most chunk entries
+ * (keys: room for chunk); -EPROTO if the map ends before first + n.
+ */
+int array_read(int fd, uint32_t vsz, uint32_t first, uint32_t n, void *vals, uint32_t *keys, uint32_t chunk);
 /* Every entry into new arrays *keys / *vals (at most max). */
 int map_dump(int fd, uint32_t ksz, uint32_t vsz, uint32_t max, void **keys, void **vals, uint32_t *n);
 /* n entries, batched where the kernel can. */

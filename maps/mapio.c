@@ -89,6 +89,24 @@ int map_iter_read(struct map_iter *it, void *keys, void *vals, uint32_t cap)
 	return n;
 }
 
+int array_read(int fd, uint32_t vsz, uint32_t first, uint32_t n, void *vals, uint32_t *keys, uint32_t chunk)
+{
+	struct map_iter it;
+	uint32_t done = 0;
+	int got;
+
+	map_iter_init_at(&it, fd, vsz, first);
+	while (done < n) {
+		/* a batch may stop short (or at the map's end, ENOENT): go on from where it did */
+		got = map_iter_read(&it, keys, (char *)vals + (size_t)done * vsz,
+				    n - done < chunk ? n - done : chunk);
+		if (got <= 0)
+			return got ? got : -EPROTO; /* the map ended before first + n */
+		done += got;
+	}
+	return 0;
+}
+
 int map_dump(int fd, uint32_t ksz, uint32_t vsz, uint32_t max, void **keys, void **vals, uint32_t *n)
 {
 	struct map_iter it;

@@ -22,18 +22,7 @@ struct ring_io {
 /* Blocks [first, first + n) into io->blk, n <= BLOCKS_PER_CALL. */
 static int blocks_read(int fd, struct ring_io *io, uint32_t first, uint32_t n)
 {
-	struct map_iter it;
-	uint32_t got = 0;
-	int r;
-
-	map_iter_init_at(&it, fd, sizeof(*io->blk), first);
-	while (got < n) {
-		r = map_iter_read(&it, io->keys + got, io->blk + got, n - got);
-		if (r <= 0)
-			return r ? r : -EPROTO; /* the map ends before the slots */
-		got += (uint32_t)r;
-	}
-	return 0;
+	return array_read(fd, sizeof(*io->blk), first, n, io->blk, io->keys, BLOCKS_PER_CALL);
 }
 
 int xlvs_ring_read(int map_fd, uint32_t first, uint32_t n, uint32_t *out)

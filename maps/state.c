@@ -150,3 +150,19 @@ void xlvs_state_free(struct xlvs_state *st)
 	free(st->services);
 	memset(st, 0, sizeof(*st));
 }
+
+void xlvs_state_nr_ids(const struct xlvs_state *st, uint32_t *nr_svc, uint32_t *nr_real)
+{
+	const struct xlvs_svc_state *s;
+	size_t i, j;
+
+	*nr_svc = *nr_real = 0;
+	for (i = 0; i < st->nr_services; i++) {
+		s = &st->services[i];
+		if (s->svc.id < XLVS_MAX_SERVICES && s->svc.id + 1 > *nr_svc)
+			*nr_svc = s->svc.id + 1;
+		for (j = 0; j < s->nr_reals; j++)
+			if (s->reals[j].id < XLVS_MAX_REALS && s->reals[j].id + 1 > *nr_real)
+				*nr_real = s->reals[j].id + 1;
+	}
+}

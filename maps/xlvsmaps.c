@@ -395,62 +395,86 @@ int xlvs_snat_pool_read(struct xlvs_maps *m, struct xlvs_addr pool[XLVS_SNAT_POO
 #define COUNTER_WORDS (sizeof(struct xlvs_counters) / sizeof(uint64_t))
 _Static_assert(sizeof(struct xlvs_counters) % sizeof(uint64_t) == 0, "u64 words only");
 
-/* Every CPU's entry for id of a striped counter map (abi.h), added up: nwords __u64 words. */
-static int stripes_sum(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t id, uint64_t *out,
-		       uint32_t nwords)
+/*
+ * Ids [first, first + n) of a striped counter map (abi.h), every CPU's entry added up: n x nwords
+ * __u64 words into out. One batch lookup per CPU's stripe (array_read()), into one buffer for all.
+ */
+static int stripes_sum(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t first, uint32_t n,
+		       uint64_t *out, uint32_t nwords)
 {
-	uint64_t v[COUNTER_WORDS];
-	uint32_t cpu, key, w;
-	int err = id < stride && nwords <= COUNTER_WORDS ? 0 : -ENOENT;
+	size_t i, words = (size_t)n * nwords;
+	uint64_t *v;
+	uint32_t *keys;
+	int cpu, err;
 
-	memset(out, 0, nwords * sizeof(*out));
-	for (cpu = 0; !err && cpu < (uint32_t)m->ncpus; cpu++) {
-		key = xlvs_stripe_key(cpu, stride, id);
-		err = bpf_map_lookup_elem(fd, &key, v) ? -errno : 0;
-		for (w = 0; !err && w < nwords; w++)
-			out[w] += v[w];
+	/* past the stride is the next CPU's stripe, not more ids */
+	if (first > stride || n > stride - first)
+		return -ERANGE;
+	if (!n)
+		return 0;
+	v = malloc(words * sizeof(*v));
+	keys = malloc(n * sizeof(*keys));
+	err = v && keys ? 0 : -ENOMEM;
+	memset(out, 0, words * sizeof(*out));
+	for (cpu = 0; !err && cpu < m->ncpus; cpu++) {
+		err = array_read(fd, nwords * sizeof(*v), xlvs_stripe_key(cpu, stride, first), n, v, keys, n);
+		for (i = 0; !err && i < words; i++)
+			out[i] += v[i];
 	}
+	free(v);
+	free(keys);
 	return err;
+}
+
+int xlvs_svc_counters_range(struct xlvs_maps *m, uint32_t first, uint32_t n, struct xlvs_counters *out)
+{
+	return stripes_sum(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, first, n, (uint64_t *)out, COUNTER_WORDS);
+}
+
+int xlvs_real_counters_range(struct xlvs_maps *m, uint32_t first, uint32_t n, struct xlvs_counters *out)
+{
+	return stripes_sum(m, m->real_stats, XLVS_REAL_STATS_STRIDE, first, n, (uint64_t *)out,
+			   COUNTER_WORDS);
+}
+
+int xlvs_svc_out_counters_range(struct xlvs_maps *m, uint32_t first, uint32_t n, struct xlvs_counters *out)
+{
+	return stripes_sum(m, m->svc_out, XLVS_SVC_STATS_STRIDE, first, n, (uint64_t *)out, COUNTER_WORDS);
+}
+
+int xlvs_real_out_counters_range(struct xlvs_maps *m, uint32_t first, uint32_t n, struct xlvs_counters *out)
+{
+	return stripes_sum(m, m->real_out, XLVS_REAL_STATS_STRIDE, first, n, (uint64_t *)out, COUNTER_WORDS);
 }
 
 int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c)
 {
-	return stripes_sum(m, m->svc_stats, XLVS_SVC_STATS_STRIDE, svc_id, (uint64_t *)c, COUNTER_WORDS);
+	return xlvs_svc_counters_range(m, svc_id, 1, c);
 }
 
 int xlvs_real_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c)
 {
-	return stripes_sum(m, m->real_stats, XLVS_REAL_STATS_STRIDE, real_id, (uint64_t *)c, COUNTER_WORDS);
+	return xlvs_real_counters_range(m, real_id, 1, c);
 }
 
 int xlvs_svc_out_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c)
 {
-	return stripes_sum(m, m->svc_out, XLVS_SVC_STATS_STRIDE, svc_id, (uint64_t *)c, COUNTER_WORDS);
+	return xlvs_svc_out_counters_range(m, svc_id, 1, c);
 }
 
 int xlvs_real_out_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c)
 {
-	return stripes_sum(m, m->real_out, XLVS_REAL_STATS_STRIDE, real_id, (uint64_t *)c, COUNTER_WORDS);
-}
-
-static int sum_all(struct xlvs_maps *m, int fd, uint32_t stride, uint32_t n, uint64_t *out)
-{
-	uint32_t i;
-	int err = 0;
-
-	for (i = 0; i < n && !err; i++)
-		err = stripes_sum(m, fd, stride, i, &out[i], 1);
-	return err;
+	return xlvs_real_out_counters_range(m, real_id, 1, c);
 }
 
 int xlvs_drop_counters(struct xlvs_maps *m, uint64_t *out)
 {
-	return sum_all(m, m->drops, XLVS_DROP_SLOTS, XLVS_DROP_MAX, out);
+	return stripes_sum(m, m->drops, XLVS_DROP_SLOTS, 0, XLVS_DROP_MAX, out, 1);
 }
 
 int xlvs_event_counters(struct xlvs_maps *m, uint64_t *out)
 {
-	return sum_all(m, m->events, XLVS_EV_SLOTS, XLVS_EV_MAX, out);
+	return stripes_sum(m, m->events, XLVS_EV_SLOTS, 0, XLVS_EV_MAX, out, 1);
 }
 
 /* A counter incremented meanwhile on a CPU may survive or be lost: zeroing is an operator's reset,

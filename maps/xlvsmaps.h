@@ -102,6 +102,8 @@ struct xlvs_state {
 
 int xlvs_state_read(struct xlvs_maps *m, struct xlvs_state *st);
 void xlvs_state_free(struct xlvs_state *st);
+/* Ids [0, *nr_svc) and [0, *nr_real) hold every service's and real's of st (0: none). */
+void xlvs_state_nr_ids(const struct xlvs_state *st, uint32_t *nr_svc, uint32_t *nr_real);
 
 /* ---- applying a desired state ---- */
 
@@ -207,6 +209,17 @@ int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_
 int xlvs_svc_flow_state(const struct xlvs_svc_spec *s, char *why, size_t size);
 
 /* ---- counters ---- */
+/*
+ * Ids [first, first + n) at once, each summed over CPUs, into out[0 .. n-1]: one batch lookup per
+ * CPU's stripe whatever n is (docs/architecture.md, "6. Stats"), so a reader of many ids reads
+ * them in one call and picks from the array. -ERANGE when the range passes the map's ids
+ * (XLVS_MAX_SERVICES, XLVS_MAX_REALS).
+ */
+int xlvs_svc_counters_range(struct xlvs_maps *m, uint32_t first, uint32_t n, struct xlvs_counters *out);
+int xlvs_real_counters_range(struct xlvs_maps *m, uint32_t first, uint32_t n, struct xlvs_counters *out);
+int xlvs_svc_out_counters_range(struct xlvs_maps *m, uint32_t first, uint32_t n, struct xlvs_counters *out);
+int xlvs_real_out_counters_range(struct xlvs_maps *m, uint32_t first, uint32_t n, struct xlvs_counters *out);
+/* One id: the range of one. */
 int xlvs_svc_counters(struct xlvs_maps *m, uint32_t svc_id, struct xlvs_counters *c);
 int xlvs_real_counters(struct xlvs_maps *m, uint32_t real_id, struct xlvs_counters *c);
 /* The NAT and FULLNAT replies the director translated (ipvsadm's OutPkts, OutBytes); new_flows is 0. */

@@ -103,28 +103,57 @@ static void proto_text(uint8_t proto, char *buf, size_t size)
 		snprintf(buf, size, "%u", proto);
 }
 
-static int collect_reals(struct xlvs_maps *m, struct scrape *s, size_t i)
+/* Every counter map read with one range call, ids [0, the largest the state has]: rows pick theirs. */
+struct ctr_sets {
+	uint32_t nr_svc, nr_real;
+	struct xlvs_counters *svc, *svc_out, *real, *real_out; /* by id, in one allocation (svc) */
+};
+
+static int read_ctr_sets(struct xlvs_maps *m, const struct xlvs_state *st, struct ctr_sets *k)
+{
+	int err;
+
+	xlvs_state_nr_ids(st, &k->nr_svc, &k->nr_real);
+	k->svc = calloc(2 * (size_t)k->nr_svc + 2 * (size_t)k->nr_real + 1, sizeof(*k->svc));
+	if (!k->svc)
+		return -ENOMEM;
+	k->svc_out = k->svc + k->nr_svc;
+	k->real = k->svc_out + k->nr_svc;
+	k->real_out = k->real + k->nr_real;
+	err = xlvs_svc_counters_range(m, 0, k->nr_svc, k->svc);
+	if (!err)
+		err = xlvs_svc_out_counters_range(m, 0, k->nr_svc, k->svc_out);
+	if (!err)
+		err = xlvs_real_counters_range(m, 0, k->nr_real, k->real);
+	if (!err)
+		err = xlvs_real_out_counters_range(m, 0, k->nr_real, k->real_out);
+	return err;
+}
+
+static int collect_reals(struct xlvs_maps *m, struct scrape *s, const struct ctr_sets *k, size_t i)
 {
 	const struct xlvs_svc_state *ss = &s->st.services[i];
 	struct real_row *r;
-	size_t k;
+	size_t j;
 	int err;
 
-	for (k = 0; k < ss->nr_reals; k++) {
+	for (j = 0; j < ss->nr_reals; j++) {
 		r = &s->reals[s->nr_reals];
 		memset(r, 0, sizeof(*r));
 		r->svc = i;
-		addr_text(ss->reals[k].real.family, ss->reals[k].real.addr, r->text, sizeof(r->text));
-		r->weight = ss->reals[k].real.weight;
-		r->id = ss->reals[k].id;
-		err = xlvs_real_counters(m, ss->reals[k].id, &r->c);
-		if (!err)
-			err = xlvs_real_out_counters(m, ss->reals[k].id, &r->out);
-		r->counted = ss->reals[k].real.flags & XLVS_REAL_F_COUNTED;
-		if (!err && r->counted)
+		addr_text(ss->reals[j].real.family, ss->reals[j].real.addr, r->text, sizeof(r->text));
+		r->weight = ss->reals[j].real.weight;
+		r->id = ss->reals[j].id;
+		if (r->id < k->nr_real) {
+			r->c = k->real[r->id];
+			r->out = k->real_out[r->id];
+		}
+		r->counted = ss->reals[j].real.flags & XLVS_REAL_F_COUNTED;
+		if (r->counted) {
 			err = xlvs_real_load_read(m, r->id, &r->load);
-		if (err)
-			return err;
+			if (err)
+				return err;
+		}
 		s->nr_reals++;
 	}
 	return 0;
@@ -133,6 +162,7 @@ static int collect_reals(struct xlvs_maps *m, struct scrape *s, size_t i)
 static int collect(struct xlvs_maps *m, struct scrape *s)
 {
 	const struct xlvs_svc_state *ss;
+	struct ctr_sets k = { 0 };
 	size_t i, total = 0;
 	int err;
 
@@ -143,22 +173,21 @@ static int collect(struct xlvs_maps *m, struct scrape *s)
 		total += s->st.services[i].nr_reals;
 	s->svcs = calloc(s->st.nr_services + 1, sizeof(*s->svcs));
 	s->reals = calloc(total + 1, sizeof(*s->reals));
-	if (!s->svcs || !s->reals)
-		return -ENOMEM;
-	for (i = 0; i < s->st.nr_services; i++) {
+	err = s->svcs && s->reals ? read_ctr_sets(m, &s->st, &k) : -ENOMEM;
+	for (i = 0; !err && i < s->st.nr_services; i++) {
 		ss = &s->st.services[i];
 		addr_text(ss->key.family, ss->key.addr, s->svcs[i].vip, sizeof(s->svcs[i].vip));
 		snprintf(s->svcs[i].port, sizeof(s->svcs[i].port), "%u", ntohs(ss->key.port));
 		proto_text(ss->key.proto, s->svcs[i].proto, sizeof(s->svcs[i].proto));
-		err = xlvs_svc_counters(m, ss->svc.id, &s->svcs[i].c);
-		if (!err)
-			err = xlvs_svc_out_counters(m, ss->svc.id, &s->svcs[i].out);
-		if (!err)
-			err = collect_reals(m, s, i);
-		if (err)
-			return err;
+		if (ss->svc.id < k.nr_svc) {
+			s->svcs[i].c = k.svc[ss->svc.id];
+			s->svcs[i].out = k.svc_out[ss->svc.id];
+		}
+		err = collect_reals(m, s, &k, i);
 	}
-	err = xlvs_drop_counters(m, s->drops);
+	free(k.svc);
+	if (!err)
+		err = xlvs_drop_counters(m, s->drops);
 	if (!err)
 		err = xlvs_event_counters(m, s->events);
 	if (err)

@@ -3554,6 +3554,96 @@ Test(cli_maps, stats_zero)
 	private_world_free(skel, root, dir);
 }
 
+/* CPU cpu's counters for id in map `base` (a multiple of 10^6): distinct per map, id and CPU. */
+static void put_id_counters(int fd, uint32_t stride, uint32_t id, uint64_t base)
+{
+	int ncpus = libbpf_num_possible_cpus(), i;
+	struct xlvs_counters *v = calloc(ncpus, sizeof(*v));
+
+	cr_assert_not_null(v);
+	for (i = 0; i < ncpus; i++)
+		v[i] = (struct xlvs_counters){ .packets = base + 1000 * id + i + 1,
+					       .bytes = base + 1000 * id + 100 * (i + 1),
+					       .new_flows = id + 1 };
+	unit_stripes_put(fd, stride, id, v, sizeof(*v));
+	free(v);
+}
+
+/* What put_id_counters() adds up to over ncpus CPUs. */
+static long long id_packets(uint64_t base, uint32_t id, int ncpus)
+{
+	return (long long)(ncpus * (base + 1000ull * id) + (uint64_t)ncpus * (ncpus + 1) / 2);
+}
+
+static long long id_bytes(uint64_t base, uint32_t id, int ncpus)
+{
+	return (long long)(ncpus * (base + 1000ull * id) + 100ull * ncpus * (ncpus + 1) / 2);
+}
+
+/* xlvs stats reads each counter map as one range and gives every service and real its own id's sums. */
+Test(cli_maps, stats_give_each_id_its_sums)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64], path[128], ab[INET6_ADDRSTRLEN];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	int ncpus = libbpf_num_possible_cpus();
+	const struct xlvs_svc_state *sv;
+	struct xlvs_state st = { 0 };
+	struct xlvs_maps m;
+	struct xlvs_addr a;
+	size_t i, k, n, checked = 0;
+	uint32_t id;
+	struct run r;
+	json_t *j;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(xlvs_state_read(&m, &st), 0);
+	for (i = 0; i < st.nr_services; i++) {
+		put_id_counters(m.svc_stats, XLVS_SVC_STATS_STRIDE, st.services[i].svc.id, 1000000);
+		put_id_counters(m.svc_out, XLVS_SVC_STATS_STRIDE, st.services[i].svc.id, 2000000);
+		for (k = 0; k < st.services[i].nr_reals; k++) {
+			put_id_counters(m.real_stats, XLVS_REAL_STATS_STRIDE, st.services[i].reals[k].id,
+					3000000);
+			put_id_counters(m.real_out, XLVS_REAL_STATS_STRIDE, st.services[i].reals[k].id,
+					4000000);
+		}
+	}
+	RUN(&r, "-j", "--pin-dir", dir, "stats");
+	cr_assert_eq(r.rc, 0, "%s", r.err.buf);
+	j = parse_json(r.out.buf);
+	n = json_array_size(jpath(j, "services"));
+	cr_expect_eq(n, st.nr_services);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "services.%zu.vip", i);
+		for (sv = st.services; sv < st.services + st.nr_services; sv++) {
+			xlvs_addr_from_be(&a, sv->key.family, sv->key.addr);
+			if (!strcmp(xlvs_addr_text(&a, ab, sizeof(ab)), jstr(j, path)))
+				break;
+		}
+		cr_assert_lt(sv, st.services + st.nr_services, "%s", jstr(j, path));
+		id = sv->svc.id;
+		snprintf(path, sizeof(path), "services.%zu.stats.packets", i);
+		cr_expect_eq(jint(j, path), id_packets(1000000, id, ncpus), "service id %u", id);
+		snprintf(path, sizeof(path), "services.%zu.stats.conns", i);
+		cr_expect_eq(jint(j, path), (long long)ncpus * (id + 1), "service id %u", id);
+		snprintf(path, sizeof(path), "services.%zu.stats.out_bytes", i);
+		cr_expect_eq(jint(j, path), id_bytes(2000000, id, ncpus), "service id %u", id);
+		for (k = 0; k < sv->nr_reals; k++) {
+			id = sv->reals[k].id;
+			snprintf(path, sizeof(path), "services.%zu.reals.%zu.stats.bytes", i, k);
+			cr_expect_eq(jint(j, path), id_bytes(3000000, id, ncpus), "real id %u", id);
+			snprintf(path, sizeof(path), "services.%zu.reals.%zu.stats.out_packets", i, k);
+			cr_expect_eq(jint(j, path), id_packets(4000000, id, ncpus), "real id %u", id);
+			checked++;
+		}
+	}
+	cr_expect_eq(checked, 3, "every real of the world");
+	json_decref(j);
+	run_free(&r);
+	xlvs_state_free(&st);
+	xlvs_maps_close(&m);
+	private_world_free(skel, root, dir);
+}
+
 /* ---- persistence ----------------------------------------------------------- */
 
 /* world() with persistence on both services: tcp 300 s per /24, udp 600 s per address. */
