@@ -372,7 +372,7 @@ XLVS_INLINE int nat_reply(struct xdp_md *ctx, const struct pkt *p, const struct 
 {
 	struct nat_owner own;
 	struct nat_tuple nt;
-	int rc = nat_reply_tuple(p, &nt, &own);
+	int rc = nat_reply_tuple(p, cfg, &nt, &own);
 
 	if (rc != XLVS_CONT)
 		return rc;

@@ -103,6 +103,19 @@ XLVS_INLINE void nat_rev_init(const struct pkt *p, const struct xlvs_real *r, __
 	rev->cport = p->flow.sport;
 	rev->real_id = real_id;
 	rev->real_gen = r->gen;
+	rev->last_seen = bpf_jiffies64(); /* as the forward entry's: the first reply refreshes nothing */
+}
+
+/* The forward entry's key a reverse entry belongs to: client -> VIP, as xlvs_conns keys it. */
+XLVS_INLINE void nat_fwd_key(const struct xlvs_nat_rev *rev, const struct xlvs_flow *key, struct xlvs_flow *fk)
+{
+	__builtin_memset(fk, 0, sizeof(*fk));
+	__builtin_memcpy(fk->src, rev->caddr, sizeof(fk->src));
+	__builtin_memcpy(fk->dst, rev->vaddr, sizeof(fk->dst));
+	fk->sport = rev->cport;
+	fk->dport = rev->vport;
+	fk->proto = key->proto;
+	fk->family = key->family;
 }
 
 /* The configured pool of a family: [first, first + count) and ports lo .. lo + span - 1. */
@@ -137,13 +150,11 @@ XLVS_INLINE bool snat_range(const struct xlvs_config *cfg, __u8 family, struct s
 XLVS_INLINE bool snat_stale(const struct xlvs_nat_rev *old, const struct xlvs_flow *key, __u32 idx,
 			    __be16 port, const struct xlvs_config *cfg)
 {
-	struct xlvs_flow fk = { .sport = old->cport, .dport = old->vport, .proto = key->proto,
-				.family = key->family };
+	struct xlvs_flow fk;
 	struct xlvs_conn *c;
 	struct xlvs_real *r;
 
-	__builtin_memcpy(fk.src, old->caddr, sizeof(fk.src));
-	__builtin_memcpy(fk.dst, old->vaddr, sizeof(fk.dst));
+	nat_fwd_key(old, key, &fk);
 	c = bpf_map_lookup_elem(&xlvs_conns, &fk);
 	if (!c || c->real_id != old->real_id || c->real_gen != old->real_gen || c->snat_idx != idx ||
 	    c->snat_port != port)
@@ -290,12 +301,45 @@ struct nat_owner {
 };
 
 /*
+ * A reply keeps its connection alive, as IPVS restarts a connection's timer
+ * on packets of both directions: its forward entry's stamp moves as a client
+ * packet's would (conn_advance(), the TCP state left alone), so a flow whose
+ * client is silent (a server's UDP stream) keeps its real and fullnat source.
+ * At most once per stamp step per flow: the reverse entry's own stamp says
+ * when, so other replies pay no xlvs_conns lookup. A forward entry that is
+ * gone, expired, or another connection's (real, generation, fullnat source:
+ * as xlvsd's sweep judges it, maps/conns.c nat_live()) is left alone: a
+ * reply never revives or makes one. ICMP errors refresh nothing: an error is
+ * no sign of life.
+ */
+XLVS_INLINE void nat_refresh(const struct pkt *p, struct xlvs_nat_rev *rev, const struct xlvs_real *r,
+			     const struct xlvs_config *cfg)
+{
+	__u32 now = bpf_jiffies64();
+	struct xlvs_flow fk;
+	struct xlvs_conn *c;
+
+	if ((p->flags & PKT_F_ICMP_ERR) || !stamp_due(now, rev->last_seen, cfg))
+		return;
+	rev->last_seen = now;
+	nat_fwd_key(rev, &p->flow, &fk);
+	c = bpf_map_lookup_elem(&xlvs_conns, &fk);
+	if (!c || c->real_id != rev->real_id || c->real_gen != rev->real_gen ||
+	    p->flow.dport != (c->snat_port ? c->snat_port : rev->cport))
+		return;
+	if (!conn_expired(p->flow.proto, c, r, cfg, now) && stamp_due(now, c->last_seen, cfg))
+		c->last_seen = now;
+}
+
+/*
  * A packet from a nat real's address: the reply of a nat flow if xlvs_nat
  * knows its flow and the entry's real still serves (same id and generation,
  * so the real's svc_id is the flow's service, never a later owner's of the id).
- * XLVS_CONT with *nt and *own filled, or the verdict (untouched, counted).
+ * Its forward entry refreshed (nat_refresh()). XLVS_CONT with *nt and *own
+ * filled, or the verdict (untouched, counted).
  */
-XLVS_INLINE int nat_reply_tuple(const struct pkt *p, struct nat_tuple *nt, struct nat_owner *own)
+XLVS_INLINE int nat_reply_tuple(const struct pkt *p, const struct xlvs_config *cfg, struct nat_tuple *nt,
+				struct nat_owner *own)
 {
 	struct xlvs_vip_key src = { .family = p->flow.family };
 	struct xlvs_nat_rev *rev;
@@ -308,6 +352,7 @@ XLVS_INLINE int nat_reply_tuple(const struct pkt *p, struct nat_tuple *nt, struc
 	r = rev ? conn_real_lookup(rev->real_id, rev->real_gen) : NULL;
 	if (!r)
 		return pass(XLVS_EV_PASS_NAT_UNKNOWN);
+	nat_refresh(p, rev, r, cfg);
 	own->real_id = rev->real_id;
 	own->svc_id = r->svc_id;
 	nt->src = rev->vaddr;

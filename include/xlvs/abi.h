@@ -498,8 +498,11 @@ XLVS_ABI_SIZE(struct xlvs_conn, 24);	/* docs/architecture.md: 24 bytes */
  * real address and port, dst = the client's (nat) or the pool's (fullnat)
  * address and port) -> struct xlvs_nat_rev: what the reply becomes, and the
  * forward entry (client -> VIP, in xlvs_conns) it belongs to. Written with the
- * forward entry; a reply whose forward entry is gone or names another real
- * generation is not translated. For fullnat the key's uniqueness is what
+ * forward entry; a reply whose entry names a real generation that no longer
+ * serves is not translated. A reply keeps its forward entry alive (its
+ * last_seen moves as a client packet's would), at most once per second per
+ * flow: last_seen here says when a reply last did. xlvsd's sweep deletes an
+ * entry whose forward entry is gone. For fullnat the key's uniqueness is what
  * keeps two clients off one pool address and port towards a real.
  */
 #define XLVS_NAT_DEFAULT	XLVS_CONNS_DEFAULT	/* xlvs_nat entries unless the loader resizes */
@@ -510,8 +513,9 @@ struct xlvs_nat_rev {
 	__be16 cport;
 	__u32 real_id;		/* with real_gen: the exact real, as in struct xlvs_conn */
 	__u32 real_gen;
+	__u32 last_seen;	/* as struct xlvs_conn's: when a reply last refreshed the forward entry */
 };
-XLVS_ABI_SIZE(struct xlvs_nat_rev, 44);
+XLVS_ABI_SIZE(struct xlvs_nat_rev, 48);	/* 44 before 2026-12-07: docs/platform.md, layout changes */
 
 /*
  * xlvs_nat_srcs: HASH (struct xlvs_vip_key: a nat/fullnat real's address) ->

@@ -20,6 +20,7 @@
 #include "fixture.h"
 #include "netns.h"
 #include "xlvs_lb.skel.h"
+#include "xlvsmaps.h"
 
 #define CPORT	    40000
 #define VIP4	    "198.18.0.10" /* SVC_DR4 (tcp 80), SVC_DR4_UDP (udp 53) */
@@ -49,12 +50,16 @@ enum nat_to {
 	TO_CLIENT, /* MACs: the client's neighbour, from veth0 */
 };
 
+struct stamp_want;
+
 struct nat_row {
 	struct fixture f;
 	struct pkt_spec want; /* the frame that must leave (rows checked by check_nat) */
 	enum nat_to to;
 	/* fullnat rows whose port is not fixed: the frame is checked with the port it carries */
 	bool any_pool_port;
+	/* replies: what becomes of the stamps planted by a setup_*_stamps_* (nat_refresh()) */
+	const struct stamp_want *stamp;
 };
 
 /* The services turned nat or fullnat, and their first real's port. */
@@ -249,6 +254,104 @@ static void setup_nat_replies_flag_off(struct world *w)
 	world_set_config(w, &c);
 }
 
+/* ---- replies keep their forward entry alive: stamps planted for every reply entry ---- */
+
+#define STAMP_AGE 2 /* s: a stamp this old is due (stamp_due(): one second), far from any lifetime */
+
+/* What a setup planted: the stamps' ages (s) and the forward entries (none, or another connection's). */
+struct plant {
+	uint32_t rev_age, fwd_age;
+	bool no_forward;
+	uint32_t gen_skew;  /* the forward entry names the real's generation + this */
+	uint16_t port_skew; /* fullnat: the forward entry's pool port is the reply's + this */
+	uint32_t udp_s;	    /* not 0: the UDP lifetime (s) */
+};
+
+static const struct plant plant_due = { .rev_age = STAMP_AGE, .fwd_age = STAMP_AGE };
+static const struct plant plant_fresh = { .rev_age = 0, .fwd_age = STAMP_AGE };
+static const struct plant plant_no_forward = { .rev_age = STAMP_AGE, .no_forward = true };
+static const struct plant plant_other_gen = { .rev_age = STAMP_AGE, .fwd_age = STAMP_AGE, .gen_skew = 1 };
+static const struct plant plant_other_port = { .rev_age = STAMP_AGE, .fwd_age = STAMP_AGE, .port_skew = 1 };
+static const struct plant plant_expired = { .rev_age = STAMP_AGE, .fwd_age = STAMP_AGE, .udp_s = 1 };
+
+static const struct plant *planted;
+static uint32_t hz, t0; /* the kernel's HZ; jiffies when the entries were planted */
+
+static uint32_t jiffies_now(void)
+{
+	struct xlvs_jiffies j;
+
+	cr_assert_eq(xlvs_jiffies_read(&j), 0, "cannot read jiffies");
+	return j.now;
+}
+
+/* d's forward entry as the flow's client packets would have left it (TCP: still in SYN, a reply must not move it). */
+static void fwd_entry(struct world *w, const struct rev_def *d, struct xlvs_flow *f, struct xlvs_conn *c)
+{
+	bool fullnat = strcmp(d->dst, d->client) != 0;
+	struct xlvs_real r;
+
+	memset(f, 0, sizeof(*f));
+	f->family = d->family;
+	f->proto = d->proto;
+	parse_addr(d->family, d->client, f->src);
+	parse_addr(d->family, d->vip, f->dst);
+	f->sport = htons(d->cport);
+	f->dport = htons(d->vport);
+	memset(c, 0, sizeof(*c));
+	c->real_id = std_real_id(d->svc, 0);
+	world_get_real(w, c->real_id, &r);
+	c->real_gen = r.gen + planted->gen_skew;
+	c->last_seen = t0 - planted->fwd_age * hz;
+	c->state = d->proto == IPPROTO_TCP ? XLVS_CONN_SYN : XLVS_CONN_OPEN;
+	c->snat_idx = fullnat && d->family == 6 ? 8 : 0;
+	c->snat_port = fullnat ? htons((uint16_t)(d->dport + planted->port_skew)) : 0;
+}
+
+/* The clock on (the kernel's HZ, default lifetimes), every reply entry of revs stamped, its forward entry planted. */
+static void plant_stamps(struct world *w, const struct rev_def *revs, size_t n, const struct plant *pl)
+{
+	struct xlvs_nat_rev v;
+	struct xlvs_flow k, f;
+	struct xlvs_conn c;
+	struct xlvs_config cfg;
+	size_t i;
+
+	planted = pl;
+	cr_assert_eq(xlvs_hz(&hz), 0, "cannot tell the kernel's HZ");
+	world_set_clock(w, hz);
+	if (pl->udp_s) {
+		world_get_config(w, &cfg);
+		cfg.timeout[XLVS_TO_UDP] = pl->udp_s;
+		world_set_config(w, &cfg);
+	}
+	t0 = jiffies_now();
+	for (i = 0; i < n; i++) {
+		rev_key(&revs[i], &k);
+		rev_value(w, &revs[i], &v);
+		v.last_seen = t0 - pl->rev_age * hz;
+		cr_assert_eq(bpf_map_update_elem(MAP_FD(w, xlvs_nat), &k, &v, 0), 0);
+		if (pl->no_forward)
+			continue;
+		fwd_entry(w, &revs[i], &f, &c);
+		world_put_conn(w, &f, &c);
+	}
+}
+
+#define SETUP_STAMPS(fwd, revs, pl)                                                                          \
+	static void setup_##fwd##_stamps_##pl(struct world *w)                                               \
+	{                                                                                                    \
+		setup_##fwd##_replies(w);                                                                    \
+		plant_stamps(w, revs, sizeof(revs) / sizeof(revs[0]), &plant_##pl);                          \
+	}
+SETUP_STAMPS(nat, nat_revs, due)
+SETUP_STAMPS(nat, nat_revs, fresh)
+SETUP_STAMPS(nat, nat_revs, no_forward)
+SETUP_STAMPS(nat, nat_revs, other_gen)
+SETUP_STAMPS(nat, nat_revs, expired)
+SETUP_STAMPS(fullnat, fullnat_revs, due)
+SETUP_STAMPS(fullnat, fullnat_revs, other_port)
+
 /* ---- fullnat allocation: a pool port held by another client's connection ---- */
 
 /* OTHER4:OTHER_PORT's connection through SVC_DR4 on POOL4:port: both entries. */
@@ -428,6 +531,9 @@ static void expect_entries(struct world *w, const struct nat_row *r, const struc
 	cr_expect_eq(memcmp(v.caddr, fwd.src, 16), 0, "%s: reverse entry's client", r->f.name);
 	cr_expect(v.vport == fwd.dport && v.cport == fwd.sport, "%s: reverse entry's ports", r->f.name);
 	cr_expect(v.real_id == id && v.real_gen == real.gen, "%s: reverse entry's real", r->f.name);
+	/* stamped when written, a tick at most before the forward entry (nat_new() writes it first) */
+	cr_expect(c.last_seen - v.last_seen <= 1, "%s: reverse entry stamped %u, forward entry %u", r->f.name,
+		  v.last_seen, c.last_seen);
 }
 
 static struct xlvs_counters svc_out(struct world *w, uint32_t id)
@@ -490,6 +596,57 @@ static void check_no_out(struct world *w, const struct fixture *f, const uint8_t
 	expect_no_out(w, f->name);
 }
 
+/* A stamp after the reply: as planted, or the reply's time. */
+enum stamp_after {
+	STAMP_KEPT,
+	STAMP_NOW,
+	STAMP_NO_ENTRY, /* the forward entry: none (none was planted, none was made) */
+};
+
+struct stamp_want {
+	const struct rev_def *def; /* the reply's entry */
+	enum stamp_after fwd, rev;
+};
+
+static void expect_stamp(const char *name, const char *what, uint32_t got, enum stamp_after want,
+			 uint32_t age, uint32_t t1)
+{
+	if (want == STAMP_KEPT)
+		cr_expect_eq(got, t0 - age * hz, "%s: %s stamp %u, want %u as planted (%u s before %u)", name,
+			     what, got, t0 - age * hz, age, t0);
+	else
+		cr_expect(got - t0 <= t1 - t0, "%s: %s stamp %u, want the reply's time, %u..%u", name, what,
+			  got, t0, t1);
+}
+
+/* The reply's forward and reverse entries after it: stamps as the row says, nothing else changed. */
+static void check_stamps(struct world *w, const struct nat_row *r)
+{
+	const struct stamp_want *s = r->stamp;
+	uint32_t t1 = jiffies_now();
+	struct xlvs_conn c, planted_c;
+	struct xlvs_flow f, k;
+	struct xlvs_nat_rev v, planted_v;
+
+	fwd_entry(w, s->def, &f, &planted_c);
+	if (s->fwd == STAMP_NO_ENTRY) {
+		cr_expect(!world_get_conn(w, &f, &c), "%s: a forward entry was made", r->f.name);
+	} else {
+		cr_assert(world_get_conn(w, &f, &c), "%s: the forward entry is gone", r->f.name);
+		expect_stamp(r->f.name, "forward entry's", c.last_seen, s->fwd, planted->fwd_age, t1);
+		c.last_seen = planted_c.last_seen;
+		cr_expect_eq(memcmp(&c, &planted_c, sizeof(c)), 0,
+			     "%s: the forward entry changed (state %u, was %u)", r->f.name, c.state,
+			     planted_c.state);
+	}
+	rev_key(s->def, &k);
+	rev_value(w, s->def, &planted_v);
+	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(w, xlvs_nat), &k, &v), 0, "%s: no reverse entry", r->f.name);
+	expect_stamp(r->f.name, "reverse entry's", v.last_seen, s->rev, planted->rev_age, t1);
+	planted_v.last_seen = v.last_seen;
+	cr_expect_eq(memcmp(&v, &planted_v, sizeof(v)), 0, "%s: the reverse entry changed", r->f.name);
+}
+
 static void check_nat(struct world *w, const struct fixture *f, const uint8_t *in, size_t in_len,
 		      const uint8_t *out, size_t out_len)
 {
@@ -513,6 +670,8 @@ static void check_nat(struct world *w, const struct fixture *f, const uint8_t *i
 	expect_frame(r, &want, out, out_len);
 	if (r->to != TO_REAL) {
 		expect_reply_counted(w, f, in_len);
+		if (r->stamp)
+			check_stamps(w, r);
 		return;
 	}
 	expect_no_out(w, f->name);
@@ -579,6 +738,12 @@ static const struct pkt_spec q_unknown4 = { TCP_(4, CLIENT4, CPORT + 1, REAL4, R
 #define DROPPED(r)   .verdict = XDP_DROP, .out = OUT_SAME, DROP(r)
 #define SYN	     .tcp_flags = TH_SYN
 #define TO(...)	     .want = { __VA_ARGS__ }
+/* def: the reply's entry, nat_revs[i] or fullnat_revs[i] */
+#define STAMPS(def, fwd, rev)                                                                                \
+	.stamp = &(const struct stamp_want)                                                                  \
+	{                                                                                                    \
+		&def, STAMP_##fwd, STAMP_##rev                                                               \
+	}
 
 static const struct nat_row rows[] = {
 	/* ---- nat forward: destination the real (and its port), checksums updated ---- */
@@ -771,6 +936,92 @@ static const struct nat_row rows[] = {
 		 .setup = setup_fullnat_replies },
 	  TO(UDP_(6, VIP6, 53, CLIENT6, CPORT), .payload = 10),
 	  .to = TO_CLIENT },
+
+	/* ---- replies keep their forward entry alive, once a second (stamps planted STAMP_AGE s ago) ---- */
+	{ .f = { "nat4 udp reply due: forward entry and reply stamp refreshed",
+		 { UDP_(4, REAL4, 53, CLIENT4, CPORT), .payload = 41 },
+		 NAT_REPLY(SVC_DR4_UDP),
+		 .setup = setup_nat_stamps_due },
+	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 41),
+	  .to = TO_CLIENT,
+	  STAMPS(nat_revs[1], NOW, NOW) },
+	{ .f = { "nat4 tcp reply due: refreshed, the handshake's state left to the client",
+		 { TCP_(4, REAL4, RPORT, CLIENT4, CPORT), .payload = 5 },
+		 NAT_REPLY(SVC_DR4),
+		 .setup = setup_nat_stamps_due },
+	  TO(TCP_(4, VIP4, 80, CLIENT4, CPORT), .payload = 5),
+	  .to = TO_CLIENT,
+	  STAMPS(nat_revs[0], NOW, NOW) },
+	{ .f = { "nat6 udp reply due: refreshed",
+		 { UDP_(6, REAL6, 53, CLIENT6, CPORT), .payload = 9 },
+		 NAT_REPLY(SVC_DR6_UDP),
+		 .setup = setup_nat_stamps_due },
+	  TO(UDP_(6, VIP6, 53, CLIENT6, CPORT), .payload = 9),
+	  .to = TO_CLIENT,
+	  STAMPS(nat_revs[3], NOW, NOW) },
+	{ .f = { "fullnat4 udp reply due: the client's forward entry refreshed",
+		 { UDP_(4, REAL4, 53, POOL4, PPORT), .payload = 10 },
+		 NAT_REPLY(SVC_DR4_UDP),
+		 .setup = setup_fullnat_stamps_due },
+	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 10),
+	  .to = TO_CLIENT,
+	  STAMPS(fullnat_revs[1], NOW, NOW) },
+	{ .f = { "fullnat6 udp reply due: refreshed",
+		 { UDP_(6, REAL6, 53, POOL6, PPORT), .payload = 10 },
+		 NAT_REPLY(SVC_DR6_UDP),
+		 .setup = setup_fullnat_stamps_due },
+	  TO(UDP_(6, VIP6, 53, CLIENT6, CPORT), .payload = 10),
+	  .to = TO_CLIENT,
+	  STAMPS(fullnat_revs[3], NOW, NOW) },
+	{ .f = { "fullnat6 tcp reply due: refreshed",
+		 { TCP_(6, REAL6, RPORT, POOL6, PPORT), .payload = 10 },
+		 NAT_REPLY(SVC_DR6),
+		 .setup = setup_fullnat_stamps_due },
+	  TO(TCP_(6, VIP6, 80, CLIENT6, CPORT), .payload = 10),
+	  .to = TO_CLIENT,
+	  STAMPS(fullnat_revs[2], NOW, NOW) },
+	{ .f = { "nat4 udp reply within the step: no lookup, nothing refreshed",
+		 { UDP_(4, REAL4, 53, CLIENT4, CPORT), .payload = 41 },
+		 NAT_REPLY(SVC_DR4_UDP),
+		 .setup = setup_nat_stamps_fresh },
+	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 41),
+	  .to = TO_CLIENT,
+	  STAMPS(nat_revs[1], KEPT, KEPT) },
+	{ .f = { "nat4 udp reply without forward entry: translated, none made",
+		 { UDP_(4, REAL4, 53, CLIENT4, CPORT), .payload = 41 },
+		 NAT_REPLY(SVC_DR4_UDP),
+		 .setup = setup_nat_stamps_no_forward },
+	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 41),
+	  .to = TO_CLIENT,
+	  STAMPS(nat_revs[1], NO_ENTRY, NOW) },
+	{ .f = { "nat4 udp reply: a forward entry of another real generation not refreshed",
+		 { UDP_(4, REAL4, 53, CLIENT4, CPORT), .payload = 41 },
+		 NAT_REPLY(SVC_DR4_UDP),
+		 .setup = setup_nat_stamps_other_gen },
+	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 41),
+	  .to = TO_CLIENT,
+	  STAMPS(nat_revs[1], KEPT, NOW) },
+	{ .f = { "nat4 udp reply: an expired forward entry not revived",
+		 { UDP_(4, REAL4, 53, CLIENT4, CPORT), .payload = 41 },
+		 NAT_REPLY(SVC_DR4_UDP),
+		 .setup = setup_nat_stamps_expired },
+	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 41),
+	  .to = TO_CLIENT,
+	  STAMPS(nat_revs[1], KEPT, NOW) },
+	{ .f = { "fullnat4 udp reply: a forward entry with another pool port not refreshed",
+		 { UDP_(4, REAL4, 53, POOL4, PPORT), .payload = 10 },
+		 NAT_REPLY(SVC_DR4_UDP),
+		 .setup = setup_fullnat_stamps_other_port },
+	  TO(UDP_(4, VIP4, 53, CLIENT4, CPORT), .payload = 10),
+	  .to = TO_CLIENT,
+	  STAMPS(fullnat_revs[1], KEPT, NOW) },
+	{ .f = { "nat4 port unreachable from the real refreshes nothing",
+		 { ICMP4_(REAL4, CLIENT4, PORT_UNREACH, &q_to_real4_udp) },
+		 NAT_ICMP_REPLY(SVC_DR4_UDP),
+		 .setup = setup_nat_stamps_due },
+	  TO(ICMP4_(VIP4, CLIENT4, PORT_UNREACH, &q_to_vip4_udp)),
+	  .to = TO_CLIENT,
+	  STAMPS(nat_revs[1], KEPT, KEPT) },
 
 	/* ---- ICMP errors from the client's side: outer destination and quoted source become the real's ---- */
 	{ .f = { "nat4 frag needed about a reply",

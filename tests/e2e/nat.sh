@@ -236,3 +236,59 @@ services:
 EOF
 	for r in "${REAL4[@]}"; do echo "      - { address: \"$r\", port: $NAT_ECHO_PORT }"; done >>"$CONF"
 }
+
+# A server's UDP stream to a client that stays silent for longer than the UDP lifetime (2 s): the
+# replies keep the flow's entry alive (bpf/nat.h nat_refresh()), so the client's next datagram
+# goes on the same flow: the same real (rr would give a new flow the next one) and, for fullnat,
+# the same pool address and port; the service counts one connection. Before, the entry expired
+# 2 s after the client's first datagram and its next one was a new connection.
+NAT_STREAM_PORT=5400
+NAT_STREAM_S=4
+
+nat_stream() {
+	local fwd=$1 peer=$2 i r p port out first again streamed conns
+	nat_up
+	for i in 0 1 2; do
+		(nsenter --net=/run/netns/"${NS_R[$i]}" python3 "$REPO/tests/e2e/udp-stream.py" serve real$((i + 1)) \
+			"${REAL4[$i]}" $NAT_STREAM_PORT &
+		 echo $! >"$E2E_DIR/nat-stream$i.pid")
+	done
+	if [ "$fwd" = nat ]; then
+		for i in 0 1 2; do nat_routes replace $i || fail "route to the client via the director on real$((i + 1))"; done
+	fi
+	cat >"$CONF" <<CONF
+interfaces: [eth0]
+xdp_mode: native
+fullnat: { pool: [$POOL4, "$POOL6"] }
+services:
+  - vip: "$VIP4"
+    port: 54
+    protocol: udp
+    forward: $fwd
+    scheduler: rr
+    timeouts: { udp: 2s }
+    reals:
+CONF
+	for r in "${REAL4[@]}"; do echo "      - { address: \"$r\", port: $NAT_STREAM_PORT }"; done >>"$CONF"
+	reload
+	sleep 0.3
+	out=$(in_ns "$NS_CL" python3 "$REPO/tests/e2e/udp-stream.py" ask $VIP4 54 $NAT_STREAM_S) ||
+		fail "udp-stream.py ask: $out"
+	first=$(sed -n 's/^first: //p' <<<"$out")
+	streamed=$(sed -n 's/^streamed: //p' <<<"$out")
+	again=$(sed -n 's/^again: //p' <<<"$out")
+	read -r r p port <<<"$first"
+	case $r in real[123]) ;; *) fail "the first answer: '$first'; director: $(nat_counters)";; esac
+	[ "$p" = "$peer" ] || fail "$r saw the client as '$p', want $peer"
+	# one every 0.1 s for NAT_STREAM_S s: most of them, whatever the scheduling of the sender
+	[ "$streamed" -ge $((NAT_STREAM_S * 5)) ] || fail "$streamed streamed datagrams, want $((NAT_STREAM_S * 5)) or more"
+	echo "   $fwd: $r streamed $streamed datagrams for ${NAT_STREAM_S}s (UDP lifetime 2s) to the client it sees as $p:$port, the client silent"
+	[ "$again" = "$first" ] ||
+		fail "after the stream the client's datagram was answered as '$again', before as '$first' (a new flow); director: $(nat_counters)"
+	conns=$(xlvs -j stats | jq -r "[.services[] | select(.vip == \"$VIP4\" and .port == 54)][0].stats.conns")
+	[ "$conns" = 1 ] || fail "the service counts $conns connections, want 1"
+	echo "   then its datagram went on the same flow: '$again', 1 connection"
+}
+
+s_nat_stream() { nat_stream nat $CLIENT4; }
+s_fullnat_stream() { nat_stream fullnat $POOL4; }

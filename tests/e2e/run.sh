@@ -1325,6 +1325,8 @@ main() {
 	scenario "FULLNAT IPv4: reals without a route back see the pool address" s_fullnat4
 	scenario "FULLNAT IPv6: reals without a route back see the pool address" s_fullnat6
 	scenario "FULLNAT: a held connection goes on across a reload that adds a pool address" s_fullnat_pool_reload
+	scenario "VS-NAT: a server's UDP stream keeps its flow while the client is silent past the UDP timeout" s_nat_stream
+	scenario "FULLNAT: a server's UDP stream keeps its flow and pool port while the client is silent past the UDP timeout" s_fullnat_stream
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify

@@ -289,10 +289,14 @@ Test(faults, refused_for_lack_of_room_is_counted)
  * - xlvs_ring of one 4-byte slot per entry (before blocks of 16): read as blocks, every ring
  *   would name other reals;
  * - per-CPU counters and service cache (before the stripes of abi.h): the data path would count
- *   into, and cache in, the wrong entries.
+ *   into, and cache in, the wrong entries;
+ * - xlvs_nat of 44-byte values (before the reply stamp): read as 48, every entry's stamp and the
+ *   next entry's start would be off.
  */
-static void expect_old_pin_refused(const char *name, enum bpf_map_type type, uint32_t vsz, uint32_t entries)
+static void expect_old_map_refused(const char *name, enum bpf_map_type type, uint32_t flags, uint32_t ksz,
+				   uint32_t vsz, uint32_t entries)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
 	char dir[64], path[128];
 	struct xlvs_dp dp = { .lock_fd = -1, .prog_fd = -1 };
 	struct bpf_map_info info = { 0 };
@@ -302,7 +306,7 @@ static void expect_old_pin_refused(const char *name, enum bpf_map_type type, uin
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xlvs-unit-layout-%d", (int)getpid());
 	cr_assert_eq(xlvs_bpffs_prepare(dir), 0, "needs root and bpffs");
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = bpf_map_create(type, name, sizeof(__u32), vsz, entries, NULL);
+	fd = bpf_map_create(type, name, ksz, vsz, entries, &opts);
 	cr_assert_geq(fd, 0, "bpf_map_create: %s", strerror(errno));
 	cr_assert_eq(bpf_obj_pin(fd, path), 0, "pin %s: %s", path, strerror(errno));
 	close(fd);
@@ -318,6 +322,12 @@ static void expect_old_pin_refused(const char *name, enum bpf_map_type type, uin
 		xlvs_dp_close(&dp);
 	unlink(path);
 	rmdir(dir);
+}
+
+/* The arrays' layouts: keyed by a __u32 index. */
+static void expect_old_pin_refused(const char *name, enum bpf_map_type type, uint32_t vsz, uint32_t entries)
+{
+	expect_old_map_refused(name, type, 0, sizeof(__u32), vsz, entries);
 }
 
 Test(faults, pinned_counters_of_another_size_are_refused)
@@ -349,4 +359,14 @@ Test(faults, pinned_counters_of_one_stripe_are_refused)
 		cr_assert_fail("needs two possible CPUs: with one, one stripe is the right size");
 	expect_old_pin_refused("xlvs_svc_stats", BPF_MAP_TYPE_ARRAY, sizeof(struct xlvs_counters),
 			       XLVS_SVC_STATS_STRIDE);
+}
+
+/*
+ * xlvs_nat as before its reply stamp: type, flags, key and entries (as the daemon sizes it for a
+ * 1024-entry table) right, the value 4 bytes short.
+ */
+Test(faults, pinned_nat_replies_without_stamp_are_refused)
+{
+	expect_old_map_refused("xlvs_nat", BPF_MAP_TYPE_LRU_HASH, BPF_F_NO_COMMON_LRU,
+			       sizeof(struct xlvs_flow), sizeof(struct xlvs_nat_rev) - sizeof(__u32), 1024);
 }
