@@ -106,18 +106,6 @@ XLVS_INLINE void nat_rev_init(const struct pkt *p, const struct xlvs_real *r, __
 	rev->last_seen = bpf_jiffies64(); /* as the forward entry's: the first reply refreshes nothing */
 }
 
-/* The forward entry's key a reverse entry belongs to: client -> VIP, as xlvs_conns keys it. */
-XLVS_INLINE void nat_fwd_key(const struct xlvs_nat_rev *rev, const struct xlvs_flow *key, struct xlvs_flow *fk)
-{
-	__builtin_memset(fk, 0, sizeof(*fk));
-	__builtin_memcpy(fk->src, rev->caddr, sizeof(fk->src));
-	__builtin_memcpy(fk->dst, rev->vaddr, sizeof(fk->dst));
-	fk->sport = rev->cport;
-	fk->dport = rev->vport;
-	fk->proto = key->proto;
-	fk->family = key->family;
-}
-
 /* The configured pool of a family: [first, first + count) and ports lo .. lo + span - 1. */
 struct snat_range {
 	__u32 first;
@@ -154,7 +142,7 @@ XLVS_INLINE bool snat_stale(const struct xlvs_nat_rev *old, const struct xlvs_fl
 	struct xlvs_conn *c;
 	struct xlvs_real *r;
 
-	nat_fwd_key(old, key, &fk);
+	xlvs_nat_fwd_key(key, old, &fk);
 	c = bpf_map_lookup_elem(&xlvs_conns, &fk);
 	if (!c || c->real_id != old->real_id || c->real_gen != old->real_gen || c->snat_idx != idx ||
 	    c->snat_port != port)
@@ -322,7 +310,7 @@ XLVS_INLINE void nat_refresh(const struct pkt *p, struct xlvs_nat_rev *rev, cons
 	if ((p->flags & PKT_F_ICMP_ERR) || !stamp_due(now, rev->last_seen, cfg))
 		return;
 	rev->last_seen = now;
-	nat_fwd_key(rev, &p->flow, &fk);
+	xlvs_nat_fwd_key(&p->flow, rev, &fk);
 	c = bpf_map_lookup_elem(&xlvs_conns, &fk);
 	if (!c || c->real_id != rev->real_id || c->real_gen != rev->real_gen ||
 	    p->flow.dport != (c->snat_port ? c->snat_port : rev->cport))

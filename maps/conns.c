@@ -549,19 +549,6 @@ void xlvs_nat_sweep_free(struct xlvs_nat_sweep *s)
 	free(s);
 }
 
-/* The client's flow a reply entry belongs to: client -> VIP, as xlvs_conns keys it. */
-static void nat_forward_key(const struct xlvs_flow *reply, const struct xlvs_nat_rev *rev,
-			    struct xlvs_flow *f)
-{
-	memset(f, 0, sizeof(*f));
-	memcpy(f->src, rev->caddr, sizeof(f->src));
-	memcpy(f->dst, rev->vaddr, sizeof(f->dst));
-	f->sport = rev->cport;
-	f->dport = rev->vport;
-	f->proto = reply->proto;
-	f->family = reply->family;
-}
-
 /*
  * Whether a reply entry is still its connection's: the forward entry exists,
  * has not expired, names the same real generation, and (fullnat) the same
@@ -574,7 +561,7 @@ static bool nat_live(struct xlvs_maps *m, struct conn_clock *cc, const struct xl
 	struct xlvs_flow f;
 	struct xlvs_conn c;
 
-	nat_forward_key(reply, rev, &f);
+	xlvs_nat_fwd_key(reply, rev, &f);
 	if (bpf_map_lookup_elem(m->conns, &f, &c))
 		return false;
 	if (c.real_id != rev->real_id || c.real_gen != rev->real_gen || expired(cc, &f, &c))

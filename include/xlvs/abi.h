@@ -515,7 +515,21 @@ struct xlvs_nat_rev {
 	__u32 real_gen;
 	__u32 last_seen;	/* as struct xlvs_conn's: when a reply last refreshed the forward entry */
 };
-XLVS_ABI_SIZE(struct xlvs_nat_rev, 48);	/* 44 before 2026-12-07: docs/platform.md, layout changes */
+XLVS_ABI_SIZE(struct xlvs_nat_rev, 48);
+
+/* The forward entry a reverse entry belongs to (client -> VIP, as xlvs_conns keys it); reply is
+ * the reverse entry's key. One definition for the data path's refresh and xlvsd's sweep. */
+static inline __attribute__((always_inline)) void
+xlvs_nat_fwd_key(const struct xlvs_flow *reply, const struct xlvs_nat_rev *rev, struct xlvs_flow *f)
+{
+	__builtin_memset(f, 0, sizeof(*f));
+	__builtin_memcpy(f->src, rev->caddr, sizeof(f->src));
+	__builtin_memcpy(f->dst, rev->vaddr, sizeof(f->dst));
+	f->sport = rev->cport;
+	f->dport = rev->vport;
+	f->proto = reply->proto;
+	f->family = reply->family;
+}	/* 44 before 2026-12-07: docs/platform.md, layout changes */
 
 /*
  * xlvs_nat_srcs: HASH (struct xlvs_vip_key: a nat/fullnat real's address) ->
