@@ -537,9 +537,13 @@ s_health_detect() {
 	local client=$!
 	sleep 1
 	n=$(grep -c "real ${REAL4[0]} is down" "$LOG")
+	local na t_applied
+	na=$(grep -c "health: applied" "$LOG")
 	t_kill=$(now_ms)
 	http_down 0
 	t_down=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000) || exit 1
+	# xlvsd logs the state change, then writes the maps, then logs "health: applied"
+	t_applied=$(wait_log "health: applied" $((na + 1)) 3000) || exit 1
 	bound=$(detect_bound $fall)
 	echo "   real1's server killed: marked down after $((t_down - t_kill)) ms (bound fall x interval (+10%) + timeout + 100 ms poll slack = $bound ms)"
 	[ $((t_down - t_kill)) -le $bound ] || fail "detection took $((t_down - t_kill)) ms > $bound ms"
@@ -551,12 +555,13 @@ s_health_detect() {
 	echo "   real1's server restarted: marked up after $((t_up - t_start)) ms (rise $rise x ${HC_INTERVAL} ms)"
 	wait $client
 	# Between detection and the restart: nothing fails and nothing reaches real1.
-	out=$(results "$E2E_DIR/hc-client.out" $((t_down + 20)) "$t_start")
+	out=$(results "$E2E_DIR/hc-client.out" $((t_applied + 20)) "$t_start")
 	[ -n "$out" ] || fail "no client request between detection and restart"
 	echo "$out" | grep -q FAIL && fail "requests failed after detection: $(echo "$out" | sort | uniq -c | tr '\n' ' ')"
 	echo "$out" | grep -q real1 && fail "real1 got new connections while down: $(echo "$out" | sort | uniq -c | tr '\n' ' ')"
 	echo "   while down: $(echo "$out" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')(no failures)"
-	echo "   failures before detection: $(results "$E2E_DIR/hc-client.out" "$t_kill" $((t_down + 20)) | grep -c FAIL)"
+	echo "   failures before the maps were written ($((t_applied - t_down)) ms after the log said down):" \
+		"$(results "$E2E_DIR/hc-client.out" "$t_kill" $((t_applied + 20)) | grep -c FAIL)"
 	out=$(results "$E2E_DIR/hc-client.out" $((t_up + 20)))
 	echo "$out" | grep -q real1 || fail "real1 got no new connection after it came back"
 	echo "$out" | grep -q FAIL && fail "requests failed after real1 came back"
@@ -665,7 +670,7 @@ busiest_real() {
 # Checks at 400 ms, fall 4: the ~1.7 s before detection let refused ports pile up; the clients
 # go on for 3 s after it.
 s_reuse_quiesce() {
-	local HC_INTERVAL=400 t_kill t_down n out idx before
+	local HC_INTERVAL=400 t_kill t_down t_applied n na out idx before between
 	health_config 2 4 "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
 	reload
 	wait_all_up 3 5000
@@ -673,17 +678,22 @@ s_reuse_quiesce() {
 	sleep 1
 	idx=$(busiest_real "$E2E_DIR/reuse.out") || exit 1
 	n=$(grep -c "real ${REAL4[$idx]} is down" "$LOG")
+	na=$(grep -c "health: applied" "$LOG")
 	t_kill=$(now_ms)
 	http_down "$idx"
 	t_down=$(wait_log "real ${REAL4[$idx]} is down" $((n + 1)) 5000) || exit 1
+	# xlvsd logs the state change, then writes the maps, then logs "health: applied"
+	t_applied=$(wait_log "health: applied" $((na + 1)) 5000) || exit 1
 	sleep 3
 	reuse_stop
 	http_up "$idx"
 	reuse_check_ports "$E2E_DIR/reuse.out"
 	before=$(reuse_sent "$E2E_DIR/reuse.out" "$t_kill" $((t_down + 20)) | grep -c FAIL)
+	between=$(reuse_sent "$E2E_DIR/reuse.out" $((t_down + 20)) $((t_applied + 20)) | grep -c FAIL)
 	echo "   real$((idx + 1)) killed, down after $((t_down - t_kill)) ms; failures before detection: $before"
+	echo "   maps written $((t_applied - t_down)) ms after the log said down; failures meanwhile: $between"
 	[ "$before" -gt 0 ] || fail "no connection reached the dead real before detection: nothing tested"
-	out=$(reuse_sent "$E2E_DIR/reuse.out" $((t_down + 20)))
+	out=$(reuse_sent "$E2E_DIR/reuse.out" $((t_applied + 20)))
 	[ "$(echo "$out" | wc -l)" -ge 10 ] || fail "only $(echo "$out" | wc -l) connections after detection"
 	echo "   after detection: $(echo "$out" | sort | uniq -c | awk '{printf "%s %s  ", $2, $1}')"
 	echo "$out" | grep -q FAIL && fail "$(echo "$out" | grep -c FAIL) connections failed after the maps were updated (events: $(xlvs -j stats | jq -c '.events | {conn_reused, conn_resched_weight0, conn_resched_new_syn}'))"
