@@ -507,6 +507,25 @@ wait_log() {
 	now_ms
 }
 
+# wait_maps_written: until xlvsd has written the maps for every health change it logged (its last
+# "health: applied" line follows its last "is down"/"is up" line: the maps are written after the
+# change is logged, 46-114 ms later on the development VM, and traffic follows the old maps until
+# then). Prints the time.
+wait_maps_written() {
+	local t0 now a c
+	t0=$(now_ms)
+	while :; do
+		a=$(grep -n "health: applied" "$LOG" | tail -1 | cut -d: -f1)
+		c=$(grep -nE "health: .* is (down|up) \(" "$LOG" | tail -1 | cut -d: -f1)
+		[ "${a:-0}" -gt "${c:-0}" ] && break
+		now=$(now_ms)
+		[ $((now - t0)) -lt 3000 ] ||
+			fail "no 'health: applied' after the last health change within 3000 ms: $(tail -3 "$LOG")"
+		sleep 0.02
+	done
+	now_ms
+}
+
 # Steady client traffic: one new connection every ~20 ms; lines "START-MS real2" or "START-MS FAIL".
 client_loop() {	# client_loop OUT SECONDS
 	local end=$(($(now_ms) + $2 * 1000)) t out
@@ -775,14 +794,14 @@ s_health_ipv6() {
 	t_down=$(wait_log "real ${REAL6[0]} is down" $((n + 1)) 3000) || exit 1
 	bound=$(detect_bound 2)
 	[ $((t_down - t_kill)) -le $bound ] || fail "IPv6 detection took $((t_down - t_kill)) ms > $bound ms"
-	sleep 0.1
+	wait_maps_written >/dev/null
 	out=$(spread $VIP6 30) || exit 1
 	[ "$(echo "$out" | cut -d' ' -f1)" = 0 ] || fail "real1 got new IPv6 connections while down ($out)"
 	echo "   IPv6 real1 killed: down after $((t_down - t_kill)) ms (bound $bound); 30 connections: $out"
 	n=$(grep -c "real ${REAL6[0]} is up" "$LOG")
 	http_up 0
 	wait_log "real ${REAL6[0]} is up" $((n + 1)) 3000 >/dev/null
-	sleep 0.1
+	wait_maps_written >/dev/null
 	out=$(spread $VIP6 30) || exit 1
 	[ "$(echo "$out" | cut -d' ' -f1)" -gt 0 ] || fail "real1 got no IPv6 connection after coming back ($out)"
 	echo "   restarted: back, 30 connections: $out"
@@ -835,7 +854,7 @@ s_health_sorry() {
 	http_down 0; http_down 1
 	wait_log "real ${REAL4[0]} is down" $((n0 + 1)) 3000 >/dev/null
 	wait_log "real ${REAL4[1]} is down" $((n1 + 1)) 3000 >/dev/null
-	sleep 0.1
+	wait_maps_written >/dev/null
 	out=$(spread $VIP4 20) || exit 1
 	[ "$out" = "0 0 20" ] || fail "with every real down, want the sorry server (real3) for all 20, got $out"
 	echo "   all reals down: 20 of 20 answered by the sorry server (real3)"
@@ -915,6 +934,7 @@ s_kill9_under_traffic() {
 	n=$(grep -c "real ${REAL4[1]} is down" "$LOG")
 	http_down 1
 	wait_log "real ${REAL4[1]} is down" $((n + 1)) 3000 >/dev/null
+	wait_maps_written >/dev/null	# else the upload's SYN may still go to the down real
 	in_ns "$NS_CL" ping -q -i 0.005 -c 600 -W 1 $VIP4 >"$E2E_DIR/ping9.out" 2>&1 &
 	local ping=$!
 	in_ns "$NS_CL" curl -sS --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
