@@ -146,6 +146,7 @@ s_hcfwd_no_route() {
 	local targets
 	hcfwd_config tun
 	wait_all_up 3 5000
+	hcfwd_rechecked	# a target is its last probe's, which may have begun with the route still there
 	grep -q "health_via_forwarding: service tcp $VIP4:80 is checked at its reals' own addresses: the director has no route" "$LOG" ||
 		fail "no log line about the missing route: $(grep health_via "$LOG" | tail -2)"
 	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
