@@ -551,13 +551,11 @@ s_health_detect() {
 	local client=$!
 	sleep 1
 	n=$(grep -c "real ${REAL4[0]} is down" "$LOG")
-	local na t_applied
-	na=$(grep -c "health: applied" "$LOG")
+	local t_applied
 	t_kill=$(now_ms)
 	http_down 0
 	t_down=$(wait_log "real ${REAL4[0]} is down" $((n + 1)) 3000) || exit 1
-	# xlvsd logs the state change, then writes the maps, then logs "health: applied"
-	t_applied=$(wait_log "health: applied" $((na + 1)) 3000) || exit 1
+	t_applied=$(wait_maps_written) || exit 1
 	bound=$(detect_bound $fall)
 	echo "   real1's server killed: marked down after $((t_down - t_kill)) ms (bound fall x interval (+10%) + timeout + 100 ms poll slack = $bound ms)"
 	[ $((t_down - t_kill)) -le $bound ] || fail "detection took $((t_down - t_kill)) ms > $bound ms"
@@ -684,7 +682,7 @@ busiest_real() {
 # Checks at 400 ms, fall 4: the ~1.7 s before detection let refused ports pile up; the clients
 # go on for 3 s after it.
 s_reuse_quiesce() {
-	local HC_INTERVAL=400 t_kill t_down t_applied n na out idx before between
+	local HC_INTERVAL=400 t_kill t_down t_applied n out idx before between
 	health_config 2 4 "" "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1"
 	reload
 	wait_all_up 3 5000
@@ -692,12 +690,10 @@ s_reuse_quiesce() {
 	sleep 1
 	idx=$(busiest_real "$E2E_DIR/reuse.out") || exit 1
 	n=$(grep -c "real ${REAL4[$idx]} is down" "$LOG")
-	na=$(grep -c "health: applied" "$LOG")
 	t_kill=$(now_ms)
 	http_down "$idx"
 	t_down=$(wait_log "real ${REAL4[$idx]} is down" $((n + 1)) 5000) || exit 1
-	# xlvsd logs the state change, then writes the maps, then logs "health: applied"
-	t_applied=$(wait_log "health: applied" $((na + 1)) 5000) || exit 1
+	t_applied=$(wait_maps_written) || exit 1
 	sleep 3
 	reuse_stop
 	http_up "$idx"
