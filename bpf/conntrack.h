@@ -243,9 +243,9 @@ XLVS_INLINE int conn_new(const struct pkt *p, const struct xlvs_service *svc,
 	if (stray_tcp(p, svc))
 		return pass(XLVS_EV_PASS_TCP_NOT_SYN);
 	t->svc_id = svc->id;
-	t->hash = xlvs_flow_hash(&p->flow);
+	t->hash = xlvs_flow_hash_cfg(cfg->flags, &p->flow);
 	rc = svc->persist_timeout ? persist_schedule(p, svc, cfg, t->hash, &t->real_id)
-				  : schedule(svc, &p->flow, t->hash, &t->real_id);
+				  : schedule(svc, cfg, &p->flow, t->hash, &t->real_id);
 	if (rc != XLVS_CONT)
 		return rc;
 	t->real = real_lookup(t->real_id, svc->id);

@@ -133,7 +133,7 @@ XLVS_INLINE int persist_schedule(const struct pkt *p, const struct xlvs_service 
 		return XLVS_CONT;
 	}
 	count_event(XLVS_EV_PERSIST_MISS);
-	rc = schedule(svc, &p->flow, hash, real_id);
+	rc = schedule(svc, cfg, &p->flow, hash, real_id);
 	if (rc == XLVS_CONT && write)
 		persist_write(&k, *real_id, svc->id, now);
 	return rc;

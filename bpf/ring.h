@@ -65,16 +65,16 @@ struct ring_pos {
 	__u32 owner;
 };
 
-XLVS_INLINE int ring_lookup(const struct pkt *p, const struct xlvs_service *svc, struct target *t,
-			    struct ring_pos *pos)
+XLVS_INLINE int ring_lookup(const struct pkt *p, const struct xlvs_service *svc, const struct xlvs_config *cfg,
+			    struct target *t, struct ring_pos *pos)
 {
 	__u32 v;
 
 	if (!svc->ring_size)
 		return drop(XLVS_DROP_NO_REAL);
-	t->hash = xlvs_flow_hash(&p->flow);
+	t->hash = xlvs_flow_hash_cfg(cfg->flags, &p->flow);
 	pos->slot = svc->ring_base +
-		    xlvs_ring_slot_hash(svc->sched, svc->flags, &p->flow, t->hash) % svc->ring_size;
+		    xlvs_ring_index(cfg->flags, svc->sched, svc->flags, &p->flow, t->hash, svc->ring_size);
 	v = ring_slot(pos->slot);
 	pos->owner = xlvs_slot_real(v);
 	if (v & XLVS_SLOT_CHANGED)	/* XLVS_REAL_NONE included */

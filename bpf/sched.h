@@ -52,6 +52,14 @@ XLVS_INLINE __u32 table_at(const struct xlvs_service *svc, __u32 hash)
 	return ring_at(svc->ring_base, svc->ring_size, hash);
 }
 
+/* maglev: the flow hash's slot, found as the state's flags say (hash.h xlvs_maglev_index()). */
+XLVS_INLINE __u32 maglev_at(const struct xlvs_service *svc, __u32 cfg_flags, __u32 hash)
+{
+	if (!svc->ring_size)
+		return XLVS_REAL_NONE;
+	return xlvs_slot_real(ring_slot(svc->ring_base + xlvs_maglev_index(cfg_flags, hash, svc->ring_size)));
+}
+
 /* Weight 0 takes no new connections, whatever the scheduler (IPVS is_unavailable()). */
 XLVS_INLINE bool real_takes_new(__u32 real_id, __u32 svc_id)
 {
@@ -127,12 +135,12 @@ XLVS_INLINE bool sched_is_stateless(__u8 sched)
 }
 
 /* Returns XLVS_CONT with *real_id set, or a drop verdict. */
-XLVS_INLINE int schedule(const struct xlvs_service *svc, const struct xlvs_flow *f, __u32 hash,
-			 __u32 *real_id)
+XLVS_INLINE int schedule(const struct xlvs_service *svc, const struct xlvs_config *cfg, const struct xlvs_flow *f,
+			 __u32 hash, __u32 *real_id)
 {
 	switch (svc->sched) {
 	case XLVS_SCHED_MAGLEV:
-		*real_id = table_at(svc, hash);
+		*real_id = maglev_at(svc, cfg->flags, hash);
 		break;
 	case XLVS_SCHED_SH:
 	case XLVS_SCHED_MH:

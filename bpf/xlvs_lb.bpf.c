@@ -101,7 +101,7 @@ XLVS_INLINE int balance(struct xdp_md *ctx, const struct pkt *p)
 	rc = check_options(p, cfg);
 	if (rc != XLVS_CONT)
 		return rc;
-	rc = svc->flags & XLVS_SVC_F_RING_STATE ? ring_lookup(p, svc, &t, &pos) : RING_TABLE;
+	rc = svc->flags & XLVS_SVC_F_RING_STATE ? ring_lookup(p, svc, cfg, &t, &pos) : RING_TABLE;
 	if (rc == RING_CHANGED || rc == RING_TABLE)
 		rc = flow_select(p, svc, cfg, &t, &pos, rc == RING_CHANGED);
 	if (rc == XLVS_CONT && t.new_flow && real_is_nat(t.real))

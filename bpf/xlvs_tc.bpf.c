@@ -124,7 +124,7 @@ XLVS_INLINE int hc_steer(struct __sk_buff *skb, const struct xlvs_config *cfg, c
 	rc = parse_frame((void *)(long)skb->data, (void *)(long)skb->data_end, &p);
 	if (rc != XLVS_CONT)
 		return rc == XDP_PASS ? TC_NEXT : TC_ACT_SHOT;
-	t.hash = xlvs_flow_hash(&p.flow);
+	t.hash = xlvs_flow_hash_cfg(cfg->flags, &p.flow);
 	if (t.real->fwd == XLVS_FWD_DR)
 		return tc_dr(skb, &p, t.real);
 	return tc_tunnel(skb, &p, &t, cfg);

@@ -82,18 +82,30 @@ static const char *real_text(const struct xlvs_real_state *r, char *buf, size_t 
 	return xlvs_addr_text(&a, buf, size);
 }
 
+/* Which flow hash and ring-slot rule the state uses (xlvs_config.flags, include/xlvs/hash.h). */
+static uint32_t state_flags(struct xlvs_maps *m)
+{
+	struct xlvs_config cfg;
+
+	return xlvs_maps_get_config(m, &cfg) ? 0 : cfg.flags;
+}
+
+/* A flow's Maglev slot (sched.h maglev_at()): 0 in an empty ring. */
+static uint32_t maglev_slot(uint32_t flags, const struct xlvs_service *svc, uint32_t hash)
+{
+	return svc->ring_size ? xlvs_maglev_index(flags, hash, svc->ring_size) : 0;
+}
+
 /*
- * The ring's real for hash (sched.h maglev_pick), XLVS_REAL_NONE for an empty
- * slot; *changed (may be NULL): the slot changed owner (ring state, abi.h
+ * The ring's real at slot (0 .. ring_size - 1), XLVS_REAL_NONE for an empty
+ * one; *changed (may be NULL): the slot changed owner (ring state, abi.h
  * XLVS_SLOT_CHANGED; an empty slot counts as changed).
  */
-static uint32_t ring_pick(struct xlvs_maps *m, const struct xlvs_service *svc, uint32_t hash, uint32_t *slot,
-			  bool *changed)
+static uint32_t ring_pick(struct xlvs_maps *m, const struct xlvs_service *svc, uint32_t slot, bool *changed)
 {
 	uint32_t v = XLVS_REAL_NONE;
 
-	*slot = hash % (svc->ring_size ? svc->ring_size : 1);
-	if (svc->ring_size && xlvs_ring_get(m->ring, svc->ring_base + *slot, &v))
+	if (svc->ring_size && xlvs_ring_get(m->ring, svc->ring_base + slot, &v))
 		v = XLVS_REAL_NONE;
 	if (changed)
 		*changed = v == XLVS_REAL_NONE || (v & XLVS_SLOT_CHANGED);
@@ -524,13 +536,16 @@ static enum ring_outcome explain_ring_state(struct xp *p, struct xlvs_maps *m,
 {
 	const struct xlvs_real_state *r;
 	char rb[INET6_ADDRSTRLEN];
+	uint32_t flags;
 
 	if (!(sv->svc.flags & XLVS_SVC_F_RING_STATE))
 		return RS_TABLE;
 	/* maglev: the flow's hash; mh: the client's (include/xlvs/hash.h) */
-	v->owner = ring_pick(m, &sv->svc,
-			     xlvs_ring_slot_hash(sv->svc.sched, sv->svc.flags, f, xlvs_flow_hash(f)),
-			     &v->slot, &v->changed);
+	flags = state_flags(m);
+	v->slot = sv->svc.ring_size ? xlvs_ring_index(flags, sv->svc.sched, sv->svc.flags, f,
+						      xlvs_flow_hash_cfg(flags, f), sv->svc.ring_size)
+				    : 0;
+	v->owner = ring_pick(m, &sv->svc, v->slot, &v->changed);
 	r = v->owner == XLVS_REAL_NONE ? NULL : real_of(sv, v->owner);
 	if (v->changed) {
 		read_prev(m, &sv->svc, v);
@@ -588,7 +603,9 @@ static void explain_flow(struct xp *p, struct xlvs_maps *m, const struct xlvs_st
 static void explain_ring(struct xp *p, struct xlvs_maps *m, const struct xlvs_svc_state *sv,
 			 const struct xlvs_flow *f)
 {
-	uint32_t hash = xlvs_flow_hash(f), slot, id = ring_pick(m, &sv->svc, hash, &slot, NULL);
+	uint32_t flags = state_flags(m), hash = xlvs_flow_hash_cfg(flags, f);
+	uint32_t slot = maglev_slot(flags, &sv->svc, hash);
+	uint32_t id = ring_pick(m, &sv->svc, slot, NULL);
 	const struct xlvs_real_state *r = id == XLVS_REAL_NONE ? NULL : real_of(sv, id);
 	char rb[INET6_ADDRSTRLEN];
 
@@ -609,7 +626,7 @@ static void explain_ring(struct xp *p, struct xlvs_maps *m, const struct xlvs_sv
 static void explain_ports(struct xp *p, struct xlvs_maps *m, const struct xlvs_svc_state *sv,
 			  struct xlvs_flow *f)
 {
-	uint32_t *count = calloc(sv->nr_reals + 1, sizeof(*count)), port, slot, id;
+	uint32_t *count = calloc(sv->nr_reals + 1, sizeof(*count)), port, id, flags = state_flags(m);
 	char rb[INET6_ADDRSTRLEN];
 	size_t j;
 
@@ -617,7 +634,7 @@ static void explain_ports(struct xp *p, struct xlvs_maps *m, const struct xlvs_s
 		return;
 	for (port = 1; port <= 65535; port++) {
 		f->sport = htons((uint16_t)port);
-		id = ring_pick(m, &sv->svc, xlvs_flow_hash(f), &slot, NULL);
+		id = ring_pick(m, &sv->svc, maglev_slot(flags, &sv->svc, xlvs_flow_hash_cfg(flags, f)), NULL);
 		for (j = 0; j < sv->nr_reals && sv->reals[j].id != id; j++)
 			;
 		count[j]++; /* nr_reals: no real */

@@ -169,15 +169,11 @@ static void status_interfaces(struct xp *p, json_t *ifs)
 static const struct {
 	const char *key, *fmt;
 } status_lines[] = {
-	{ "config", "config      %s\n" },
-	{ "pin_dir", "pin dir     %s\n" },
-	{ "socket", "socket      %s\n" },
-	{ "interfaces", NULL },
-	{ "services", "services    %s\n" },
-	{ "reals", "reals       %s\n" },
-	{ "reloads_ok", "reloads     %s ok" },
-	{ "reloads_failed", ", %s failed" },
-	{ "last_apply", NULL },
+	{ "config", "config      %s\n" },    { "pin_dir", "pin dir     %s\n" },
+	{ "socket", "socket      %s\n" },    { "interfaces", NULL },
+	{ "services", "services    %s\n" },  { "reals", "reals       %s\n" },
+	{ "flow_hash", "flow hash   %s\n" }, { "reloads_ok", "reloads     %s ok" },
+	{ "reloads_failed", ", %s failed" }, { "last_apply", NULL },
 };
 #define NR_STATUS_LINES (sizeof(status_lines) / sizeof(status_lines[0]))
 

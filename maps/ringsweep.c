@@ -8,7 +8,7 @@
  *   RING_PASS_SLOTS slots of the ring-state slices from where the last pass
  *   stopped (bounded work per pass; the slices are covered in turn);
  * - every unexpired entry the pass reads whose real is of a ring-state service
- *   holds the candidate its flow maps to (xlvs_ring_slot_hash(), as the data
+ *   holds the candidate its flow maps to (xlvs_ring_index(), as the data
  *   path, from the entry's key and hash) if it names another real than the
  *   slot's owner: that flow still needs the lookup a changed slot makes;
  * - at the pass's end, a candidate not held whose slot and previous owner
@@ -43,7 +43,8 @@ struct ring_sweep {
 	struct ring_svc *svcs;	/* by service id */
 	struct ring_cand *cand; /* by slot */
 	uint32_t ncand, cap;
-	uint32_t cursor; /* ring slot the next pass looks on from */
+	uint32_t cursor;    /* ring slot the next pass looks on from */
+	uint32_t cfg_flags; /* xlvs_config's at the pass's start: which flow hash and slot */
 	uint32_t keys[RING_CHUNK], vals[RING_CHUNK];
 	struct xlvs_slot_prev prevs[RING_CHUNK];
 	uint32_t put_keys[RING_CHUNK], put_vals[RING_CHUNK];
@@ -189,11 +190,16 @@ int ring_sweep_begin(struct xlvs_maps *m, struct ring_sweep *r, uint32_t now)
 	struct xlvs_service *svcs = NULL;
 	struct xlvs_svc_key *keys = NULL;
 	const struct xlvs_service *e;
+	struct xlvs_config cfg;
 	uint32_t i, n, nring = 0;
 	int err;
 
 	r->ncand = 0;
 	memset(r->svcs, 0, XLVS_MAX_SERVICES * sizeof(*r->svcs));
+	err = xlvs_maps_get_config(m, &cfg);
+	if (err)
+		return err;
+	r->cfg_flags = cfg.flags;
 	err = map_dump(m->services, sizeof(*keys), sizeof(*svcs), XLVS_MAX_SERVICES, (void **)&keys,
 		       (void **)&svcs, &n);
 	by = err ? NULL : calloc(n + 1, sizeof(*by));
@@ -234,7 +240,7 @@ void ring_sweep_note(struct ring_sweep *r, const struct xlvs_flow *f, const stru
 	if (!r->ncand || !real || real->svc_id >= XLVS_MAX_SERVICES || !r->svcs[real->svc_id].ring)
 		return;
 	sv = &r->svcs[real->svc_id];
-	slot = sv->base + xlvs_ring_slot_hash(sv->sched, sv->flags, f, c->hash) % sv->size;
+	slot = sv->base + xlvs_ring_index(r->cfg_flags, sv->sched, sv->flags, f, c->hash, sv->size);
 	k = cand_from(r, slot);
 	/* real is the entry's current one: its id tells it from the owner */
 	if (k < r->ncand && r->cand[k].slot == slot && xlvs_slot_real(r->cand[k].val) != c->real_id)

@@ -154,6 +154,12 @@ enum xlvs_xdp_mode {
 	XLVS_XDP_GENERIC,
 };
 
+/* The flow hash of state xlvsd makes (XLVS_CFG_F_HASH_MIX64); state that exists keeps its own. */
+enum xlvs_flow_hash {
+	XLVS_FLOW_HASH_MIX64 = 0, /* xlvs_flow_hash_mix64(), slots by multiply: the default */
+	XLVS_FLOW_HASH_MURMUR3,	  /* xlvs_flow_hash(), slots by remainder: xlvs up to de1ae0d (2026-12-07) */
+};
+
 /* Director-wide settings: become struct xlvs_config in the xlvs_config map. */
 struct xlvs_global_spec {
 	char interfaces[8][IF_NAMESIZE];
@@ -163,6 +169,7 @@ struct xlvs_global_spec {
 	uint16_t tun_mtu;	 /* 0 = no PMTU check */
 	uint16_t gue_port;	 /* host order */
 	uint32_t syn_guard_rate; /* 0 = off */
+	enum xlvs_flow_hash flow_hash;
 	bool frag_drop, ip4_options_drop;
 	bool have_gw_mac;
 	uint8_t gw_mac[6];

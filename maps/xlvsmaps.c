@@ -308,6 +308,43 @@ static int write_snat_pool(struct xlvs_maps *m, const struct xlvs_global_spec *g
 	return map_update_many(m->snat_pool, idx, keys, g->nr_snat_pool, sizeof(*idx), sizeof(*keys));
 }
 
+/* A config some xlvsd wrote (every written one has its timeouts), not the map's zeros. */
+static bool config_written(const struct xlvs_config *c)
+{
+	static const struct xlvs_config zero;
+
+	return memcmp(c, &zero, sizeof(zero)) != 0;
+}
+
+/*
+ * The flow hash is the state's: chosen when xlvsd writes the config first, then kept, because
+ * it says where every ring-state flow without an entry is (a restart, an upgrade, a health
+ * change all come through here). docs/operations.md, "The flow hash".
+ */
+static uint32_t flow_hash_flag(const struct xlvs_global_spec *g, const struct xlvs_config *cur)
+{
+	if (cur && config_written(cur))
+		return cur->flags & XLVS_CFG_F_HASH_MIX64;
+	return g->flow_hash == XLVS_FLOW_HASH_MIX64 ? XLVS_CFG_F_HASH_MIX64 : 0;
+}
+
+const char *const xlvs_flow_hash_names[2] = {
+	[XLVS_FLOW_HASH_MIX64] = "mix64", [XLVS_FLOW_HASH_MURMUR3] = "murmur3"
+};
+
+int xlvs_maps_flow_hash(struct xlvs_maps *m, enum xlvs_flow_hash *h)
+{
+	struct xlvs_config c;
+	int err = xlvs_maps_get_config(m, &c);
+
+	if (err)
+		return err;
+	if (!config_written(&c))
+		return -ENOENT;
+	*h = c.flags & XLVS_CFG_F_HASH_MIX64 ? XLVS_FLOW_HASH_MIX64 : XLVS_FLOW_HASH_MURMUR3;
+	return 0;
+}
+
 int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
 {
 	struct xlvs_config c = {
@@ -325,6 +362,7 @@ int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g)
 		c.flags |= cur.flags & XLVS_CFG_F_NAT;
 		c.svc_gen = cur.svc_gen;
 	}
+	c.flags |= flow_hash_flag(g, have_cur ? &cur : NULL);
 
 	for (i = 0; i < XLVS_TO_MAX; i++)
 		c.timeout[i] = g->timeout_s[i] ? g->timeout_s[i] : xlvs_timeout_defaults[i];

@@ -73,6 +73,9 @@ int xlvs_lb_size_stripes(struct xlvs_lb_bpf *skel);
  * is: xlvs_apply() sets it with the nat/fullnat reals it writes.
  */
 int xlvs_maps_set_global(struct xlvs_maps *m, const struct xlvs_global_spec *g);
+/* The pinned state's flow hash (-ENOENT: no xlvsd wrote the config yet); the config file's names. */
+int xlvs_maps_flow_hash(struct xlvs_maps *m, enum xlvs_flow_hash *h);
+extern const char *const xlvs_flow_hash_names[2];
 /*
  * After any change to xlvs_services: bump xlvs_config.svc_gen, so no CPU's
  * service cache (abi.h struct xlvs_svc_cached) serves the old entry again.

@@ -139,6 +139,11 @@ enum xlvs_timeout {
 #define XLVS_CFG_F_GW_FALLBACK	(1u << 2)	/* gw_mac is valid: use it when bpf_fib_lookup fails */
 #define XLVS_CFG_F_NAT		(1u << 3)	/* some real is nat/fullnat: TCP/UDP/ICMP not to a VIP */
 						/* from an address in xlvs_nat_srcs may be a reply (xlvs_nat) */
+#define XLVS_CFG_F_HASH_MIX64	(1u << 4)	/* flows hash by xlvs_flow_hash_mix64() and a Maglev ring's */
+						/* slot is xlvs_hash_range() (hash.h); clear: xlvs_flow_hash() */
+						/* and the remainder, as xlvs up to de1ae0d (2026-12-07). Chosen when the */
+						/* state is made, kept by every later xlvsd: it says where */
+						/* ring-state flows without an entry are */
 
 /*
  * Drop reasons. Every XDP_DROP and every "not forwarded" outcome maps to one of

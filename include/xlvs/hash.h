@@ -61,6 +61,43 @@ XLVS_INLINE __u32 xlvs_flow_hash(const struct xlvs_flow *f)
 	return xlvs_hash_final(h);
 }
 
+/*
+ * The flow hash of state made with XLVS_CFG_F_HASH_MIX64 (abi.h): the key folded into 64 bits
+ * (the ports and protocol by a multiply, IPv6's further words by multiplies that run side by
+ * side), then SplitMix64's finalizer (Steele, Lea and Flood, 2014), its top 32 bits. Two
+ * dependent multiplies where xlvs_flow_hash() has ten: a stable ring slot's packet pays for
+ * it (docs/bench.md). Never changed: ring-state flows without an entry are where it says.
+ */
+#define XLVS_MIX64_SEED	 0x9e3779b97f4a7c15ull
+#define XLVS_MIX64_PORTS 0xd6e8feb86659fd93ull
+#define XLVS_MIX64_W1	 0xa0761d6478bd642full
+#define XLVS_MIX64_W2	 0xe7037ed1a0b428dbull
+#define XLVS_MIX64_W3	 0x8ebc6af09c88c6e3ull
+
+XLVS_INLINE __u64 xlvs_addr_pair(const struct xlvs_flow *f, int i)
+{
+	return (__u64)f->src[i] << 32 | f->dst[i];
+}
+
+XLVS_INLINE __u32 xlvs_flow_hash_mix64(const struct xlvs_flow *f)
+{
+	__u64 ports = ((__u64)f->family << 8 | f->proto) << 32 | (__u32)f->sport << 16 | f->dport;
+	__u64 x = xlvs_addr_pair(f, 0) ^ ports * XLVS_MIX64_PORTS ^ XLVS_MIX64_SEED;
+
+	if (f->family == XLVS_AF_INET6)
+		x ^= xlvs_addr_pair(f, 1) * XLVS_MIX64_W1 ^ xlvs_addr_pair(f, 2) * XLVS_MIX64_W2 ^
+		     xlvs_addr_pair(f, 3) * XLVS_MIX64_W3;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return (__u32)(x >> 32);
+}
+
+/* A hash's place in n slots by a multiply (Lemire's fastrange), not a division. */
+XLVS_INLINE __u32 xlvs_hash_range(__u32 h, __u32 n)
+{
+	return (__u32)(((__u64)h * n) >> 32);
+}
+
 /* Hash of an address (IPv4 in a[0]), for the VIP filter. */
 XLVS_INLINE __u32 xlvs_addr_hash(const __be32 *a, __u8 family)
 {
@@ -92,17 +129,29 @@ XLVS_INLINE __u32 xlvs_sched_hash(const __be32 *a, __u8 family, __be16 port, __u
 	return xlvs_hash_final(h ^ offset * 0x9e3779b9u);
 }
 
+/* The flow hash of the state: xlvs_config.flags says which (XLVS_CFG_F_HASH_MIX64). */
+XLVS_INLINE __u32 xlvs_flow_hash_cfg(__u32 cfg_flags, const struct xlvs_flow *f)
+{
+	return cfg_flags & XLVS_CFG_F_HASH_MIX64 ? xlvs_flow_hash_mix64(f) : xlvs_flow_hash(f);
+}
+
+/* A Maglev ring's slot (0 .. size - 1, size > 0) for a flow hash, as the state's flags say. */
+XLVS_INLINE __u32 xlvs_maglev_index(__u32 cfg_flags, __u32 hash, __u32 size)
+{
+	return cfg_flags & XLVS_CFG_F_HASH_MIX64 ? xlvs_hash_range(hash, size) : hash % size;
+}
+
 /*
- * The hash whose ring slot (hash % ring_size) a ring-state service's flow
- * belongs to: the flow hash for maglev, the source (and port with mh-port)
- * for mh, as the scheduler's first bucket. The data path and xlvsd's sweep
- * (which clears changed slots) must agree, hence one function.
+ * The slot (0 .. size - 1) in its ring of a ring-state service's flow: by the flow hash for
+ * maglev, by the source (and port with mh-port) for mh, as the scheduler's first bucket. The
+ * data path and xlvsd's sweep (which clears changed slots) must agree, hence one function.
  */
-XLVS_INLINE __u32 xlvs_ring_slot_hash(__u8 sched, __u32 svc_flags, const struct xlvs_flow *f, __u32 flow_hash)
+XLVS_INLINE __u32 xlvs_ring_index(__u32 cfg_flags, __u8 sched, __u32 svc_flags, const struct xlvs_flow *f,
+				  __u32 flow_hash, __u32 size)
 {
 	if (sched != XLVS_SCHED_MH)
-		return flow_hash;
-	return xlvs_sched_hash(f->src, f->family, svc_flags & XLVS_SVC_F_SCHED_PORT ? f->sport : 0, 0);
+		return xlvs_maglev_index(cfg_flags, flow_hash, size);
+	return xlvs_sched_hash(f->src, f->family, svc_flags & XLVS_SVC_F_SCHED_PORT ? f->sport : 0, 0) % size;
 }
 
 /*

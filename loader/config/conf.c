@@ -38,6 +38,7 @@ static struct {
 
 static const char *const xdp_mode_names[] = { "auto", "native", "generic" };
 const struct choice cf_xdp_modes = { .noun = "mode", .names = xdp_mode_names, .n = 3 };
+const struct choice cf_flow_hashes = { .noun = "hash", .names = xlvs_flow_hash_names, .n = 2 };
 static const char *const frag_names[] = { "pass", "drop" };
 const struct choice cf_frag_policies = { .noun = "policy", .names = frag_names, .n = 2 };
 static const char *const ipopt_names[] = { "forward", "drop" };
@@ -51,6 +52,7 @@ static const struct key top_keys[] = {
 	{ .name = "tunnel", .fn = cf_key_tunnel },
 	{ .name = "gateway_mac", .fn = cf_key_mac },
 	{ .name = "syn_guard_rate", .fn = cf_key_uint, G(syn_guard_rate), .max = UINT32_MAX },
+	{ .name = "flow_hash", .fn = cf_key_choice, G(flow_hash), .arg = &cf_flow_hashes },
 	{ .name = "fragments", .fn = cf_key_choice, G(frag_drop), .arg = &cf_frag_policies },
 	{ .name = "ip_options", .fn = cf_key_choice, G(ip4_options_drop), .arg = &cf_ipopt_policies },
 	{ .name = "conn_table_size",

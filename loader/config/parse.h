@@ -155,8 +155,8 @@ void cf_store(void *obj, const struct key *k, uint32_t v);
  * The names the file gives values (conf.c, service.c, check.c), for the
  * parser and for save.c, which writes them back.
  */
-extern const struct choice cf_xdp_modes, cf_frag_policies, cf_ipopt_policies, cf_on_down_choice,
-	cf_initial_states, cf_quorum_actions;
+extern const struct choice cf_xdp_modes, cf_flow_hashes, cf_frag_policies, cf_ipopt_policies,
+	cf_on_down_choice, cf_initial_states, cf_quorum_actions;
 const char *cf_qtype_name(unsigned int type); /* "AAAA"; NULL if not one the file names */
 
 /* Generic handlers (walk.c): k->min..k->max, a struct choice in k->arg, an address, ... */

@@ -329,6 +329,7 @@ int xlvs_conf_global_items(const struct xlvs_global_spec *g, struct xlvs_conf_it
 	if (g->nr_interfaces)
 		add(out, "", "interfaces", "%s", ifs);
 	add_choice(out, "", "xdp_mode", &cf_xdp_modes, g->xdp_mode);
+	add_choice(out, "", "flow_hash", &cf_flow_hashes, g->flow_hash);
 	if (g->tun_src4.family)
 		add_addr(out, "tunnel.", "source4", &g->tun_src4);
 	if (g->tun_src6.family)

@@ -482,6 +482,7 @@ static json_t *interfaces_json(struct xlvsd *d)
 static json_t *cmd_status(struct xlvsd *d, json_t *req)
 {
 	unsigned int checks = 0, up = 0, down = 0;
+	enum xlvs_flow_hash hash;
 	struct xlvsd_status h;
 	json_t *reply;
 
@@ -501,6 +502,8 @@ static json_t *cmd_status(struct xlvsd *d, json_t *req)
 							(json_int_t)h.ifaces_lost, "interfaces_reattached",
 							(json_int_t)h.ifaces_reattached, "map_full",
 							(json_int_t)h.map_full));
+	if (reply && !xlvs_maps_flow_hash(&d->maps, &hash))
+		json_object_set_new(reply, "flow_hash", json_string(xlvs_flow_hash_names[hash]));
 	if (reply)
 		json_object_set_new(reply, "health_checks",
 				    json_pack("{s:i, s:i, s:i}", "checked", (int)checks, "up", (int)up,

@@ -333,6 +333,25 @@ static void detach_old(struct xlvsd *d, const struct xlvs_spec *want)
 	}
 }
 
+/*
+ * The state's flow hash, said once at start, and when the file asks for another one: pinned
+ * state keeps the hash it was made with (xlvs_maps_set_global()), as xlvs_conns keeps its size.
+ */
+static void note_flow_hash(struct xlvsd *d, const struct xlvs_global_spec *want)
+{
+	enum xlvs_flow_hash h;
+
+	if (xlvs_maps_flow_hash(&d->maps, &h))
+		return;
+	if (!d->applied)
+		log_info("flow hash: %s", xlvs_flow_hash_names[h]);
+	if (h == want->flow_hash || (d->applied && want->flow_hash == d->spec.global.flow_hash))
+		return;
+	log_warn("flow_hash %s is not applied: the pinned state uses %s (where its ring-state flows are) "
+		 "until `xlvsd --detach` and a restart",
+		 xlvs_flow_hash_names[want->flow_hash], xlvs_flow_hash_names[h]);
+}
+
 int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st, char *msg, size_t size)
 {
 	int err;
@@ -372,6 +391,7 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 	if (d->hc)
 		xlvsd_hc_commit(d->hc);
 	detach_old(d, want);
+	note_flow_hash(d, &want->global);
 	xlvs_spec_free(&d->spec);
 	d->spec = *want;
 	memset(want, 0, sizeof(*want));

@@ -153,6 +153,8 @@ enum row_id {
 	R_BLK_STRIPE,
 	R_BLK_CLOCK,
 	R_BLK_FLOW_HASH,
+	R_BLK_FLOW_SLOT,
+	R_BLK_FLOW_SLOT_MIX64,
 	R_BLK_ADJUST_HEAD,
 	R_BLK_HASH_HOT,
 	R_BLK_HASH_4K,
@@ -249,6 +251,8 @@ static const struct {
 	[R_BLK_STRIPE] = { "block_stripe_counter", 0 },
 	[R_BLK_CLOCK] = { "block_clock", 0 },
 	[R_BLK_FLOW_HASH] = { "block_flow_hash", 0 },
+	[R_BLK_FLOW_SLOT] = { "block_flow_slot", 0 },
+	[R_BLK_FLOW_SLOT_MIX64] = { "block_flow_slot_mix64", 0 },
 	[R_BLK_ADJUST_HEAD] = { "block_adjust_head", 0 },
 	[R_BLK_HASH_HOT] = { "block_hash_hot", 0 },
 	[R_BLK_HASH_4K] = { "block_hash_4k_spread", 0 },
@@ -1410,8 +1414,8 @@ static void fill_table(int fd, enum std_svc svc, uint32_t from, uint32_t to)
 		for (i = 0; i < n; i++) {
 			client_flow(done + i, svc, &k[i]);
 			v[i].real_id = std_real_id(svc, (int)((done + i) % nreals));
-			v[i].real_gen = 0; /* world_std's reals are generation 0 */
-			v[i].hash = xlvs_flow_hash(&k[i]);
+			v[i].real_gen = 0;			 /* world_std's reals are generation 0 */
+			v[i].hash = xlvs_flow_hash_mix64(&k[i]); /* world_std's hash */
 			v[i].last_seen = j.now; /* open (0), seen now: alive for the tcp lifetime */
 		}
 		cnt = n;
@@ -1503,7 +1507,9 @@ static uint32_t ring_slot(enum std_svc svc, const struct xlvs_flow *fl)
 {
 	const struct svc_def *d = &std_svcs[svc];
 
-	return xlvs_ring_slot_hash(d->sched, d->flags, fl, xlvs_flow_hash(fl)) % d->ring_size;
+	/* world_std's config: the mix64 flow hash */
+	return xlvs_ring_index(XLVS_CFG_F_HASH_MIX64, d->sched, d->flags, fl, xlvs_flow_hash_mix64(fl),
+			       d->ring_size);
 }
 
 /*
@@ -2004,6 +2010,8 @@ static void small_blocks(struct bench *b)
 	measure_block(b, R_BLK_STRIPE, bpf_program__fd(s->progs.blk_stripe_count), 0);
 	measure_block(b, R_BLK_CLOCK, bpf_program__fd(s->progs.blk_clock), 0);
 	measure_block(b, R_BLK_FLOW_HASH, bpf_program__fd(s->progs.blk_flow_hash), 0);
+	measure_block(b, R_BLK_FLOW_SLOT, bpf_program__fd(s->progs.blk_flow_slot), 0);
+	measure_block(b, R_BLK_FLOW_SLOT_MIX64, bpf_program__fd(s->progs.blk_flow_slot_mix64), 0);
 	measure_block(b, R_BLK_ADJUST_HEAD, bpf_program__fd(s->progs.blk_adjust_head), 20);
 	put_hot_flow(hash);
 	put_hot_flow(lru);

@@ -240,6 +240,29 @@ int blk_flow_hash(struct xdp_md *ctx)
 	return xlvs_flow_hash(&f) != 1 ? XDP_TX : XDP_PASS;
 }
 
+/* As a ring-state packet finds its slot: the flow hash, then its place in the ring. */
+const volatile __u32 blk_ring_size = 65537;
+
+SEC("xdp")
+int blk_flow_slot(struct xdp_md *ctx)
+{
+	struct xlvs_flow f = {};
+
+	if (frame_flow(ctx, &f))
+		return XDP_PASS;
+	return xlvs_flow_hash(&f) % blk_ring_size != 65537 ? XDP_TX : XDP_PASS;
+}
+
+SEC("xdp")
+int blk_flow_slot_mix64(struct xdp_md *ctx)
+{
+	struct xlvs_flow f = {};
+
+	if (frame_flow(ctx, &f))
+		return XDP_PASS;
+	return xlvs_hash_range(xlvs_flow_hash_mix64(&f), blk_ring_size) != 65537 ? XDP_TX : XDP_PASS;
+}
+
 SEC("xdp")
 int blk_hash_lookup(struct xdp_md *ctx)
 {

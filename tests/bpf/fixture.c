@@ -172,7 +172,7 @@ void check_forwarded(struct world *w, const struct fixture *f, const uint8_t *in
 	uint8_t mac[6];
 
 	fixture_flow(f, &flow);
-	hash = xlvs_flow_hash(&flow);
+	hash = world_flow_hash(w, &flow);
 	id = world_ring_pick(w, f->svc, &flow);
 	cr_assert_neq(id, XLVS_REAL_NONE, "%s: ring slot empty", f->name);
 	world_get_real(w, id, &r);

@@ -274,14 +274,15 @@ static struct pkt_spec flow_spec(const struct ring_row *r)
 
 /*
  * The slot of the row's flow, written out rather than taken from
- * xlvs_ring_slot_hash(): maglev by the flow hash, mh by the source address
- * (hashed as its scheduler's first bucket, no port: the row's mh has no mh-port).
+ * xlvs_ring_index(): maglev by the flow hash (world_std's mix64) and a multiply, mh by the
+ * source address (hashed as its scheduler's first bucket, no port: the row's mh has no
+ * mh-port) and the remainder.
  */
 static uint32_t flow_slot(const struct ring_row *r, const struct xlvs_flow *f)
 {
-	uint32_t h = r->sched == XLVS_SCHED_MH ? xlvs_sched_hash(f->src, f->family, 0, 0) : xlvs_flow_hash(f);
-
-	return base + h % TABLE;
+	if (r->sched == XLVS_SCHED_MH)
+		return base + xlvs_sched_hash(f->src, f->family, 0, 0) % TABLE;
+	return base + (uint32_t)(((uint64_t)xlvs_flow_hash_mix64(f) * TABLE) >> 32);
 }
 
 static void put_reals(const struct ring_row *row)
@@ -340,7 +341,7 @@ static void plant_entry(const struct ring_row *row, const struct xlvs_flow *f, s
 {
 	*c = (struct xlvs_conn){ .real_id = id_of(row->entry),
 				 .real_gen = GEN,
-				 .hash = xlvs_flow_hash(f),
+				 .hash = xlvs_flow_hash_mix64(f),
 				 .last_seen = now_jiffies() - AGE_S * hz,
 				 .state = XLVS_CONN_OPEN };
 	world_put_conn(&w, f, c);

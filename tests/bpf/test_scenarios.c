@@ -21,6 +21,7 @@
 #include "netns.h"
 #include "world.h"
 #include "xlvs_lb.skel.h"
+#include "xlvsmaps.h"
 
 #define VIP_DR4	 "198.18.0.10"
 #define VIP_IPIP "198.18.0.11"
@@ -184,6 +185,71 @@ Test(scenarios, new_flow_follows_changed_ring)
 	cr_expect_eq(conn_real(&w, &s), now, "conn entry records the new ring's real");
 	cr_expect_eq(world_event(&w, XLVS_EV_CONN_NEW), 1);
 	world_close(&w);
+}
+
+/*
+ * The state's flow hash (xlvs_config XLVS_CFG_F_HASH_MIX64) picks the ring slot, in ring
+ * state and for a table service's new flow alike. The flow is golden flow 0 of
+ * tests/unit/test_golden.c: murmur3 0x7510271f, slot 45584 of 65537 by the remainder;
+ * mix64 0xb77e2b36, slot 46974 by the multiply. dr4's ring gives every other slot to its
+ * first real, those two to the second and the third.
+ */
+#define SLOT_MURMUR3 45584
+#define SLOT_MIX64   46974
+
+struct hash_row {
+	const char *name;
+	uint32_t cfg_flags;
+	bool ring_state;
+	uint8_t tcp_flags;
+	int real; /* dr4's real the packet goes to */
+};
+
+static const struct hash_row hash_rows[] = {
+	{ "mix64, table service: a SYN to the mix64 slot's real", XLVS_CFG_F_HASH_MIX64, false, TH_SYN, 2 },
+	{ "murmur3, table service: a SYN to the remainder's slot's real", 0, false, TH_SYN, 1 },
+	{ "mix64, ring state: an ACK without entry to the mix64 slot's owner", XLVS_CFG_F_HASH_MIX64, true,
+	  TH_ACK, 2 },
+	{ "murmur3, ring state: an ACK without entry to the remainder's slot's owner", 0, true, TH_ACK, 1 },
+};
+
+static void run_hash_row(const struct hash_row *row)
+{
+	struct pkt_spec s = tcp4(VIP_DR4, 40000, row->tcp_flags);
+	static uint32_t ring[XLVS_RING_DEFAULT];
+	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct xlvs_config cfg;
+	struct xlvs_service v;
+	struct world w;
+	uint32_t i;
+
+	open_std(&w);
+	cr_assert_eq(std_svcs[SVC_DR4].ring_size, XLVS_RING_DEFAULT);
+	for (i = 0; i < XLVS_RING_DEFAULT; i++)
+		ring[i] = std_real_id(SVC_DR4, 0);
+	ring[SLOT_MURMUR3] = std_real_id(SVC_DR4, 1);
+	ring[SLOT_MIX64] = std_real_id(SVC_DR4, 2);
+	cr_assert_geq(xlvs_ring_write(MAP_FD(&w, xlvs_ring), w.ring_base[SVC_DR4], NULL, ring,
+				      XLVS_RING_DEFAULT),
+		      0);
+	parse_addr(4, VIP_DR4, k.addr);
+	cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_services), &k, &v), 0);
+	v.flags = row->ring_state ? v.flags | XLVS_SVC_F_RING_STATE : v.flags & ~XLVS_SVC_F_RING_STATE;
+	world_service_put(&w, &k, &v);
+	world_get_config(&w, &cfg);
+	cfg.flags = (cfg.flags & ~XLVS_CFG_F_HASH_MIX64) | row->cfg_flags;
+	world_set_config(&w, &cfg);
+	s.src = "198.18.0.1";
+	cr_expect_eq(forward_to(&w, &s), std_real_id(SVC_DR4, row->real), "%s", row->name);
+	world_close(&w);
+}
+
+Test(scenarios, the_states_flow_hash_picks_the_slot)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(hash_rows) / sizeof(hash_rows[0]); i++)
+		run_hash_row(&hash_rows[i]);
 }
 
 /*

@@ -233,7 +233,7 @@ static void run_row(const struct to_row *row, uint32_t hz)
 	cr_assert_eq(xlvs_jiffies_read(&j), 0, "cannot read jiffies");
 	c = (struct xlvs_conn){ .real_id = old,
 				.real_gen = r.gen,
-				.hash = xlvs_flow_hash(&f),
+				.hash = world_flow_hash(&w, &f),
 				.last_seen = j.now - age_jiffies(row, hz),
 				.isn = htonl(ISN),
 				.state = row->state };

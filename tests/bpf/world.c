@@ -383,6 +383,7 @@ static void put_service(struct world *w, int svc)
 void world_std(struct world *w)
 {
 	struct xlvs_config cfg = {
+		.flags = XLVS_CFG_F_HASH_MIX64, /* as the state xlvsd makes by default */
 		.tun_mtu = STD_TUN_MTU,
 		.gue_port = htons(STD_GUE_PORT),
 	};
@@ -539,9 +540,22 @@ void spec_flow(const struct pkt_spec *s, struct xlvs_flow *f)
 	f->dport = htons(s->dport);
 }
 
+uint32_t world_flow_hash(struct world *w, const struct xlvs_flow *f)
+{
+	struct xlvs_config cfg;
+
+	world_get_config(w, &cfg);
+	return xlvs_flow_hash_cfg(cfg.flags, f);
+}
+
 uint32_t world_ring_pick(struct world *w, int svc, const struct xlvs_flow *f)
 {
-	uint32_t slot = w->ring_base[svc] + xlvs_flow_hash(f) % std_svcs[svc].ring_size, id;
+	struct xlvs_config cfg;
+	uint32_t slot, id;
+
+	world_get_config(w, &cfg);
+	slot = w->ring_base[svc] +
+	       xlvs_maglev_index(cfg.flags, xlvs_flow_hash_cfg(cfg.flags, f), std_svcs[svc].ring_size);
 
 	CHECK(xlvs_ring_get(MAP_FD(w, xlvs_ring), slot, &id) == 0, "ring slot %u", slot);
 	return id;

@@ -135,6 +135,8 @@ int world_frame_real(int verdict, const uint8_t *out, uint32_t first_id, int n);
 
 /* The flow key a spec produces (client -> VIP), and the real Maglev gives it. */
 void spec_flow(const struct pkt_spec *s, struct xlvs_flow *f);
+/* The flow hash, and the std service's real for a flow, as the world's config says (hash.h). */
+uint32_t world_flow_hash(struct world *w, const struct xlvs_flow *f);
 uint32_t world_ring_pick(struct world *w, int svc, const struct xlvs_flow *f);
 int std_svc_of_real(uint32_t real_id);
 

@@ -185,6 +185,34 @@ s_generic_mode() {
 	start_xlvsd
 }
 
+# The flow hash is the state's (docs/configuration.md, flow_hash): the suite's state was made with
+# the default, mix64; a file asking for murmur3 is warned about and not applied; after --detach a
+# start makes murmur3 state, and connections spread by the weights through that hash too.
+s_flow_hash() {
+	local h
+	h=$(ctl '{"cmd": "status"}' | jq -r .flow_hash)
+	[ "$h" = mix64 ] || fail "status says flow_hash '$h', want mix64 (the default the state was made with)"
+	config native "$(svc_yaml $VIP4 80 tcp tun "${REAL4[0]}:1" "${REAL4[1]}:2" "${REAL4[2]}:3")"
+	sed -i '1a flow_hash: murmur3' "$CONF"
+	reload
+	grep -q "flow_hash murmur3 is not applied: the pinned state uses mix64" "$LOG" ||
+		fail "no warning that the file's murmur3 is not applied: $(tail -3 "$LOG")"
+	h=$(ctl '{"cmd": "status"}' | jq -r .flow_hash)
+	[ "$h" = mix64 ] || fail "a reload changed the state's hash to '$h'"
+	stop_xlvsd
+	"$XLVSD" --detach --pin-dir "$PIN" >/dev/null 2>&1
+	start_xlvsd
+	grep -q "flow hash: murmur3" "$LOG" || fail "a start on new state did not take the file's murmur3"
+	h=$(ctl '{"cmd": "status"}' | jq -r .flow_hash)
+	[ "$h" = murmur3 ] || fail "status says '$h' on state made with murmur3"
+	check_weights $VIP4
+	stop_xlvsd
+	"$XLVSD" --detach --pin-dir "$PIN" >/dev/null 2>&1
+	config native "$(svc_yaml $VIP4 80 tcp tun "${REAL4[0]}:1")"
+	start_xlvsd
+	grep -q "flow hash: mix64" "$LOG" || fail "the suite's state is not mix64 again"
+}
+
 # A slow upload through the VIP must survive a ring change: the connection table keeps its real.
 s_transfer_survives_new_real() {
 	local out
@@ -1350,6 +1378,7 @@ main() {
 	scenario "FULLNAT: a server's UDP stream keeps its flow and pool port while the client is silent past the UDP timeout" s_fullnat_stream
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
+	scenario "flow hash: kept by the state across reloads, the file's after --detach" s_flow_hash
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify
 	scenario "restarting xlvsd under traffic loses no packet" s_restart_no_loss
 	scenario "fault: xlvsd killed (SIGKILL) under traffic with a real down" s_kill9_under_traffic

@@ -86,7 +86,8 @@ enum ring_outcome {
 
 static uint32_t std_slots, *std_ring; /* world_std's owners, slots 0 .. std_slots - 1 */
 static uint32_t until_live, until_passed;
-static int layout_now = -1; /* the layout the maglev services read; -1: world_std's rings, no ring state */
+static uint32_t cfg_flags_now; /* xlvs_config.flags of this input: its flow hash */
+static int layout_now = -1;    /* the layout the maglev services read; -1: world_std's rings, no ring state */
 static uint64_t ring_seen[FZ_RING_KINDS]
 			 [RING_OUTCOMES]; /* kind x outcome of forwarded packets, for the summary */
 
@@ -615,7 +616,9 @@ static bool check_ring(const struct oflow *f, int svc, int real, uint64_t nf, co
 	enum fz_ring_kind kind;
 
 	oracle_key(f, &k);
-	idx = xlvs_flow_hash(&k) % std_svcs[svc].ring_size; /* maglev: the flow hash's slot */
+	/* maglev: the flow hash's slot, by the state's hash (FZ_LB2_MURMUR3) */
+	idx = xlvs_maglev_index(cfg_flags_now, xlvs_flow_hash_cfg(cfg_flags_now, &k),
+				std_svcs[svc].ring_size);
 	kind = slot_of(layout_now, svc, idx, &v, &pv);
 	owner = xlvs_slot_real(v);
 	if (!(v & XLVS_SLOT_CHANGED)) {
@@ -1030,6 +1033,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.flags |= XLVS_CFG_F_GW_FALLBACK;
 		memcpy(cfg.gw_mac, gw_mac, 6);
 	}
+	if (opt2 & FZ_LB2_MURMUR3)
+		cfg.flags &= ~XLVS_CFG_F_HASH_MIX64;
+	cfg_flags_now = cfg.flags;
 	world_set_config(&W, &cfg);
 	clear_conns();
 	if ((opt2 & (FZ_LB2_WEIGHT0 | FZ_LB2_NO_NH | FZ_LB2_INACTIVE)) || changed)

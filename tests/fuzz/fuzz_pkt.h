@@ -46,6 +46,7 @@ static inline uint8_t fz_lb_mtu_bits(uint16_t mtu)
 #define FZ_LB2_GEN_BUMP	   0x10 /* between the two runs every real's generation changes */
 #define FZ_LB2_NEW_ISN	   0x20 /* the second run's TCP sequence number is one higher */
 #define FZ_LB2_RING	   0x40 /* ring state (bpf/ring.h): a ring byte follows the two option bytes */
+#define FZ_LB2_MURMUR3	   0x80 /* the state's flow hash is murmur3 (XLVS_CFG_F_HASH_MIX64 clear) */
 
 /*
  * Ring byte (fuzz_lb, with FZ_LB2_RING): every maglev service of the standard

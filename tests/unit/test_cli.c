@@ -1293,7 +1293,7 @@ static const char status_json[] =
 	"{\"ok\":true,\"pid\":1234,\"version\":\"0.1.0\",\"config\":\"/etc/xlvs/xlvs.yaml\","
 	"\"uptime_s\":93784,\"interfaces\":[{\"name\":\"eth1\",\"ifindex\":3,\"mode\":\"native\","
 	"\"attach\":\"link\"},{\"name\":\"eth2\",\"ifindex\":4,\"mode\":\"generic\",\"attach\":\"netlink\"}],"
-	"\"services\":2,\"reals\":5,\"last_apply\":{\"services_added\":2,\"services_updated\":0,"
+	"\"services\":2,\"reals\":5,\"flow_hash\":\"mix64\",\"last_apply\":{\"services_added\":2,\"services_updated\":0,"
 	"\"services_removed\":0,\"reals_written\":5,\"reals_removed\":0,\"ring_slots_written\":65788,"
 	"\"vips_written\":2,\"vips_removed\":0,\"vip_filter_written\":2},\"pin_dir\":\"/sys/fs/bpf/xlvs\","
 	"\"socket\":\"/run/xlvs/xlvsd.sock\",\"reloads_ok\":3,\"reloads_failed\":1,\"future\":true}";
@@ -1312,6 +1312,7 @@ Test(cli_daemon, status_text_exact)
 			 "            eth2 (ifindex 4, mode generic, attach netlink)\n"
 			 "services    2\n"
 			 "reals       5\n"
+			 "flow hash   mix64\n"
 			 "reloads     3 ok, 1 failed\n"
 			 "last apply  services added 2, updated 0, removed 0; reals written 5, removed 0; "
 			 "ring slots written 65788; vips written 2, removed 0; vip filter words written 2\n"
@@ -2818,6 +2819,58 @@ Test(cli_maps, explain_and_show_a_ring_state_service)
 	cr_expect_str_eq(jstr(j, "entry.real"), "198.18.1.11");
 	json_decref(j);
 	run_free(&r);
+	private_world_free(skel, root, dir);
+}
+
+/* xlvs_config's flags of the pinned world: set or clear XLVS_CFG_F_HASH_MIX64. */
+static void set_flow_hash(const char *dir, bool mix64)
+{
+	struct xlvs_config c;
+	struct xlvs_maps m;
+
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(xlvs_maps_get_config(&m, &c), 0);
+	c.flags = mix64 ? c.flags | XLVS_CFG_F_HASH_MIX64 : c.flags & ~XLVS_CFG_F_HASH_MIX64;
+	cr_assert_eq(bpf_map_update_elem(m.config, &(uint32_t){ 0 }, &c, BPF_ANY), 0);
+	xlvs_maps_close(&m);
+}
+
+/*
+ * explain hashes as the state says (xlvs_config XLVS_CFG_F_HASH_MIX64), in ring state and for
+ * a table service. TCP 203.0.113.7:50123 -> 198.18.0.10:80 by the independent references
+ * (tests/unit/golden_mix64.py and test_golden.c's): murmur3 0xb7a86f8e, slot 162 of 251 by
+ * the remainder; mix64 0xb97ddc06, slot 181 by the multiply.
+ */
+Test(cli_maps, explain_follows_the_states_flow_hash)
+{
+	static const struct {
+		bool mix64, ring;
+		long long hash, slot;
+	} rows[] = {
+		{ false, false, 0xb7a86f8e, 162 },
+		{ true, false, 0xb97ddc06, 181 },
+		{ false, true, 0xb7a86f8e, 162 },
+		{ true, true, 0xb97ddc06, 181 },
+	};
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	struct run r;
+	json_t *j;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		set_flow_hash(dir, rows[i].mix64);
+		set_ring_state(dir, rows[i].ring);
+		RUN(&r, "-j", "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", "203.0.113.7:50123",
+		    "198.18.0.10:80");
+		cr_assert_eq(r.rc, 0, "%s", r.err.buf);
+		j = parse_json(r.out.buf);
+		cr_expect_eq(jint(j, "hash"), rows[i].hash, "row %zu: hash %lld: %s", i, jint(j, "hash"),
+			     r.out.buf);
+		cr_expect_eq(jint(j, "slot"), rows[i].slot, "row %zu: slot %lld", i, jint(j, "slot"));
+		json_decref(j);
+		run_free(&r);
+	}
 	private_world_free(skel, root, dir);
 }
 

@@ -25,18 +25,24 @@ struct golden_flow {
 	uint16_t sport, dport;
 	uint32_t hash;
 	uint16_t gue_sport;
+	/* XLVS_CFG_F_HASH_MIX64's: golden_mix64.py; its slots in rings of 65537 and 251 */
+	uint32_t mix64;
+	uint16_t mix64_gue_sport;
+	uint32_t slot65537, slot251;
 };
 
 static const struct golden_flow golden[] = {
-	{ 4, 6, "198.18.0.1", "198.18.0.10", 40000, 80, 0x7510271fu, 59167 },
-	{ 4, 17, "198.18.5.7", "198.18.0.12", 1234, 53, 0x2adaceeau, 52970 },
-	{ 4, 6, "198.19.255.254", "198.18.0.11", 65535, 0, 0x9a999788u, 55176 },
-	{ 4, 0, "0.0.0.0", "0.0.0.0", 0, 0, 0x1e7fcef6u, 52982 },
-	{ 6, 6, "2001:db8::1", "2001:db8::12", 40000, 80, 0xb7542964u, 59748 },
-	{ 6, 58, "2001:db8:ffff::5", "2001:db8::10", 77, 0, 0xe3b86cc9u, 60617 },
+	{ 4, 6, "198.18.0.1", "198.18.0.10", 40000, 80, 0x7510271fu, 59167, 0xb77e2b36u, 60214, 46974, 179 },
+	{ 4, 17, "198.18.5.7", "198.18.0.12", 1234, 53, 0x2adaceeau, 52970, 0xa8972ff3u, 61427, 43159, 165 },
+	{ 4, 6, "198.19.255.254", "198.18.0.11", 65535, 0, 0x9a999788u, 55176, 0x1ec051f3u, 53747, 7872, 30 },
+	{ 4, 0, "0.0.0.0", "0.0.0.0", 0, 0, 0x1e7fcef6u, 52982, 0x3050015eu, 49502, 12368, 47 },
+	{ 6, 6, "2001:db8::1", "2001:db8::12", 40000, 80, 0xb7542964u, 59748, 0x495e9775u, 55157, 18782, 71 },
+	{ 6, 58, "2001:db8:ffff::5", "2001:db8::10", 77, 0, 0xe3b86cc9u, 60617, 0xd8e06ce4u, 60644, 55521,
+	  212 },
 	/* the flows of the GUE golden rows in tests/bpf/test_fixtures.c */
-	{ 4, 6, "198.18.100.7", "198.18.0.12", 40000, 80, 0xe8d5f38eu, 62350 },
-	{ 6, 6, "2001:db8:100::7", "2001:db8::12", 40000, 80, 0x102e3950u, 63824 },
+	{ 4, 6, "198.18.100.7", "198.18.0.12", 40000, 80, 0xe8d5f38eu, 62350, 0x65f95305u, 54021, 26105, 99 },
+	{ 6, 6, "2001:db8:100::7", "2001:db8::12", 40000, 80, 0x102e3950u, 63824, 0xdaffa702u, 59138, 56064,
+	  214 },
 };
 
 static void golden_key(const struct golden_flow *g, struct xlvs_flow *f)
@@ -81,6 +87,46 @@ Test(golden, gue_source_port)
 			     "flow %zu: GUE source port %u, golden %u", i, xlvs_gue_sport(xlvs_flow_hash(&f)),
 			     golden[i].gue_sport);
 	}
+}
+
+Test(golden, flow_hash_mix64)
+{
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	cr_skip_test("golden values are for little-endian hosts");
+#endif
+	const struct golden_flow *g;
+	struct xlvs_flow f;
+	uint32_t h;
+	size_t i;
+
+	for (i = 0; i < sizeof(golden) / sizeof(golden[0]); i++) {
+		g = &golden[i];
+		golden_key(g, &f);
+		h = xlvs_flow_hash_mix64(&f);
+		cr_expect_eq(h, g->mix64, "flow %zu %s:%u -> %s:%u: mix64 0x%08x, golden 0x%08x", i, g->src,
+			     g->sport, g->dst, g->dport, h, g->mix64);
+		cr_expect_eq(xlvs_flow_hash_cfg(XLVS_CFG_F_HASH_MIX64, &f), g->mix64, "flow %zu: by the flag",
+			     i);
+		cr_expect_eq(xlvs_flow_hash_cfg(0, &f), g->hash, "flow %zu: murmur3 without the flag", i);
+		cr_expect_eq(xlvs_gue_sport(h), g->mix64_gue_sport, "flow %zu: GUE source port", i);
+		cr_expect_eq(xlvs_maglev_index(XLVS_CFG_F_HASH_MIX64, h, 65537), g->slot65537,
+			     "flow %zu: slot %u of 65537, golden %u", i,
+			     xlvs_maglev_index(XLVS_CFG_F_HASH_MIX64, h, 65537), g->slot65537);
+		cr_expect_eq(xlvs_maglev_index(XLVS_CFG_F_HASH_MIX64, h, 251), g->slot251,
+			     "flow %zu: slot of 251", i);
+		cr_expect_eq(xlvs_maglev_index(0, g->hash, 65537), g->hash % 65537,
+			     "flow %zu: murmur3's remainder", i);
+	}
+}
+
+/* The multiply's edges: the top of the hash range is the ring's last slot, never past it. */
+Test(golden, hash_range_edges)
+{
+	cr_expect_eq(xlvs_hash_range(0, 65537), 0);
+	cr_expect_eq(xlvs_hash_range(0xffffffffu, 65537), 65536);
+	cr_expect_eq(xlvs_hash_range(0x80000000u, 65537), 32768);
+	cr_expect_eq(xlvs_hash_range(0xffffffffu, 1), 0);
+	cr_expect_eq(xlvs_hash_range(0x12345678u, 251), 17);
 }
 
 /*

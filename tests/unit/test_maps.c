@@ -2552,7 +2552,8 @@ Test(helpers, global_config, .init = setup, .fini = teardown)
 	g.tun_src6 = addr_of("2001:db8::1");
 	cr_assert_eq(xlvs_maps_set_global(&W.m, &g), 0);
 	cr_assert_eq(xlvs_maps_get_config(&W.m, &c), 0);
-	cr_expect_eq(c.flags, XLVS_CFG_F_FRAG_DROP | XLVS_CFG_F_GW_FALLBACK);
+	/* the first write makes the state: its flow hash is the spec's, mix64 by default */
+	cr_expect_eq(c.flags, XLVS_CFG_F_FRAG_DROP | XLVS_CFG_F_GW_FALLBACK | XLVS_CFG_F_HASH_MIX64);
 	cr_expect_eq(c.syn_guard_rate, 5000);
 	cr_expect_eq(c.tun_mtu, 1480);
 	cr_expect_eq(c.gue_port, htons(7000));
@@ -2566,7 +2567,7 @@ Test(helpers, global_config, .init = setup, .fini = teardown)
 	g = (struct xlvs_global_spec){ .ip4_options_drop = true, .timeout_s = { 0, 0, 0, 30 } };
 	cr_assert_eq(xlvs_maps_set_global(&W.m, &g), 0);
 	cr_assert_eq(xlvs_maps_get_config(&W.m, &c), 0);
-	cr_expect_eq(c.flags, XLVS_CFG_F_IP4_OPT_DROP);
+	cr_expect_eq(c.flags, XLVS_CFG_F_IP4_OPT_DROP | XLVS_CFG_F_HASH_MIX64);
 	cr_expect(c.timeout[XLVS_TO_UDP] == 30 && c.timeout[XLVS_TO_TCP] == 900);
 	cr_expect_eq(c.gue_port, htons(XLVS_GUE_PORT_DEFAULT));
 	cr_expect_eq(c.src4, 0);
@@ -2574,7 +2575,40 @@ Test(helpers, global_config, .init = setup, .fini = teardown)
 	g.tun_src4 = addr_of("2001:db8::1");
 	cr_expect_eq(xlvs_maps_set_global(&W.m, &g), -EINVAL, "IPv6 as IPv4 source");
 	cr_assert_eq(xlvs_maps_get_config(&W.m, &c), 0);
-	cr_expect_eq(c.flags, XLVS_CFG_F_IP4_OPT_DROP, "unchanged");
+	cr_expect_eq(c.flags, XLVS_CFG_F_IP4_OPT_DROP | XLVS_CFG_F_HASH_MIX64, "unchanged");
+}
+
+/*
+ * The flow hash is the state's: the first write takes the spec's, every later one keeps it
+ * whatever its spec says (ring-state flows without an entry are where it put them).
+ */
+Test(helpers, flow_hash_is_kept_by_the_state, .init = setup, .fini = teardown)
+{
+	struct xlvs_global_spec g = { .flow_hash = XLVS_FLOW_HASH_MURMUR3 };
+	enum xlvs_flow_hash h = XLVS_FLOW_HASH_MIX64;
+	struct xlvs_config c;
+
+	cr_expect_eq(xlvs_maps_flow_hash(&W.m, &h), -ENOENT, "no xlvsd wrote the config yet");
+	cr_assert_eq(xlvs_maps_set_global(&W.m, &g), 0);
+	cr_assert_eq(xlvs_maps_get_config(&W.m, &c), 0);
+	cr_expect_eq(c.flags & XLVS_CFG_F_HASH_MIX64, 0, "made with murmur3");
+	cr_assert_eq(xlvs_maps_flow_hash(&W.m, &h), 0);
+	cr_expect_eq(h, XLVS_FLOW_HASH_MURMUR3);
+	g.flow_hash = XLVS_FLOW_HASH_MIX64;
+	cr_assert_eq(xlvs_maps_set_global(&W.m, &g), 0);
+	cr_assert_eq(xlvs_maps_get_config(&W.m, &c), 0);
+	cr_expect_eq(c.flags & XLVS_CFG_F_HASH_MIX64, 0, "a later spec's mix64 is not applied");
+
+	/* state made by this xlvs keeps mix64 against a spec asking for murmur3 */
+	cr_assert_eq(bpf_map_update_elem(W.m.config, &(uint32_t){ 0 }, &(struct xlvs_config){ 0 }, BPF_ANY),
+		     0);
+	cr_assert_eq(xlvs_maps_set_global(&W.m, &g), 0);
+	cr_assert_eq(xlvs_maps_flow_hash(&W.m, &h), 0);
+	cr_expect_eq(h, XLVS_FLOW_HASH_MIX64, "made with mix64");
+	g.flow_hash = XLVS_FLOW_HASH_MURMUR3;
+	cr_assert_eq(xlvs_maps_set_global(&W.m, &g), 0);
+	cr_assert_eq(xlvs_maps_flow_hash(&W.m, &h), 0);
+	cr_expect_eq(h, XLVS_FLOW_HASH_MIX64, "kept");
 }
 
 Test(helpers, addresses_and_names)

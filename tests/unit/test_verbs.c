@@ -293,6 +293,7 @@ Test(save, text_exact)
 	static const char want[] = "# saved\n"
 				   "interfaces: [\"eth0\"]\n"
 				   "xdp_mode: auto\n"
+				   "flow_hash: mix64\n"
 				   "tunnel:\n"
 				   "  mtu: 1500\n"
 				   "  gue_port: 6080\n"
