@@ -117,9 +117,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
-# Per row: the mean over the rounds of each side's ns above the floor, its min and max, B/A.
+# Per row: the mean over the rounds of each side's ns above the floor, its min and max, B/A;
+# and the median of the rounds' own B/A (A and B of one round ran back to back, so a host whose
+# load moves both by 2x within minutes moves the pair together: the steadier figure).
 for f in "$BUILD"/ab/*.json; do
-	jq -c --arg side "$(basename "$f" | cut -c1)" '. + { side: $side }' "$f"
+	jq -c --arg side "$(basename "$f" | cut -c1)" --argjson round "$(basename "$f" | cut -d- -f2)" \
+		'. + { side: $side, round: $round }' "$f"
 done | jq -s --argjson order "$("$CUR" --list | jq -R . | jq -s .)" --argjson keep "$(for n in $(jq -r '.rows[].name' "$BUILD"/ab/B-*.json | sort -u); do
 	selected "$n" && echo "$n"; done | jq -R . | jq -s .)" --arg base "$sha" --arg method "$method" --arg patch "${patch_file:+$(basename "$patch_file")}" --argjson rounds "$ROUNDS" '
 	. as $all
@@ -128,12 +131,18 @@ done | jq -s --argjson order "$("$CUR" --list | jq -R . | jq -s .)" --argjson ke
 	def stats($s; $n): [runs($s)[] | .rows[] | select(.name == $n) | .ns_above_floor]
 		| { mean: (add / length), min: min, max: max, runs: length };
 	def mean: add / length;
+	def val($s; $n; $r): [runs($s)[] | select(.round == $r) | .rows[] | select(.name == $n) | .ns_above_floor][0];
+	def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	def paired($n): [range(1; $rounds + 1) as $r | { a: val("A"; $n; $r), b: val("B"; $n; $r) }
+		| select(.a != null and .b != null and .a > 0) | .b / .a] | median;
 	(names("A") | unique) as $an
 	| { base: $base, method: $method, rounds: $rounds, date: (now | todate),
 	    floor_ns: { A: ([runs("A")[] | .floor_ns] | mean), B: ([runs("B")[] | .floor_ns] | mean) },
 	    rows: [ $order[] | select(. != "floor") | select(IN($keep[])) | select(IN($an[]))
 		    | { name: ., A: stats("A"; .), B: stats("B"; .) }
-		    | .ratio = (if .A.mean > 0 then .B.mean / .A.mean else null end) ],
+		    | .ratio = (if .A.mean > 0 then .B.mean / .A.mean else null end)
+		    | .paired_ratio = paired(.name) ],
 	    only_A: ($an - names("B")), only_B: ((names("B") | unique) - $an),
 	    patch: $patch }
 	# per method: 1M spread / 4k spread above the floor, each side (issue 13: growth <= 1.2)
@@ -152,13 +161,14 @@ done | jq -s --argjson order "$("$CUR" --list | jq -R . | jq -s .)" --argjson ke
 
 jq -r '
 	"A/B: A = \(.base[0:12]) (base\(if .patch != "" then ", its bench patched with \(.patch)" else "" end)), B = current; \(.method) interleaving, \(.rounds) rounds",
-	"ns above the floor, mean of the rounds [min-max]; floor A \(.floor_ns.A * 10 | round / 10) ns, B \(.floor_ns.B * 10 | round / 10) ns",
+	"ns above the floor, mean of the rounds [min-max]; paired: the median of the rounds\u0027 own B/A; floor A \(.floor_ns.A * 10 | round / 10) ns, B \(.floor_ns.B * 10 | round / 10) ns",
 	"",
-	(["row", "A (base)", "B (current)", "B/A"] | @tsv),
+	(["row", "A (base)", "B (current)", "B/A", "paired"] | @tsv),
 	(.rows[] | [.name,
 		"\(.A.mean * 10 | round / 10) [\(.A.min)-\(.A.max)]",
 		"\(.B.mean * 10 | round / 10) [\(.B.min)-\(.B.max)]",
-		(if .ratio then (.ratio * 100 | round / 100 | tostring) else "-" end)] | @tsv),
+		(if .ratio then (.ratio * 100 | round / 100 | tostring) else "-" end),
+		(if .paired_ratio then (.paired_ratio * 100 | round / 100 | tostring) else "-" end)] | @tsv),
 	"",
 	(if .growth != [] then "growth 4k -> 1M spread (1m_spread / 4k_spread above the floor):",
 		(.growth[] | "  \(.method): A \(.A * 100 | round / 100), B \(.B * 100 | round / 100)"), "" else empty end),
@@ -167,5 +177,5 @@ jq -r '
 		"  B: \([.B[] | "\(.established_left)/\(.established) (\(.established_left * 1000 / .established | round / 10)%), \(.entries_before) -> \(.entries_after)"] | join("; "))", ""),
 	"only in A: \(.only_A | join(", ") | if . == "" then "-" else . end)",
 	"only in B: \(.only_B | join(", ") | if . == "" then "-" else . end)"
-' "$OUT" | awk -F'\t' 'NF == 4 { printf "%-32s %-22s %-22s %s\n", $1, $2, $3, $4; next } { print }'
+' "$OUT" | awk -F'\t' 'NF == 5 { printf "%-32s %-22s %-22s %-6s %s\n", $1, $2, $3, $4, $5; next } { print }'
 echo "bench-ab: written $OUT" >&2

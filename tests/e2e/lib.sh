@@ -72,6 +72,10 @@ topo_up() {
 	in_ns "$NS_CL" ip -6 route add 2001:db8:1::/64 via $LB6
 	# The director sees full checksums, not partial ones from veth offload.
 	in_ns "$NS_CL" ethtool -K eth0 tx off >/dev/null
+	# Ephemeral ports from 50000 on: the client ports scenarios bind themselves (43000-49999:
+	# drains, floods, ring state) are never one the kernel gave an earlier connection, still
+	# bound or in TIME_WAIT (a fixed-port upload's bind once failed so in a full run).
+	sysctl_ns "$NS_CL" net.ipv4.ip_local_port_range "50000 60999"
 
 	in_ns "$NS_LB" ip addr add $LB4/24 dev eth0
 	in_ns "$NS_LB" ip -6 addr add $LB6/64 dev eth0 nodad

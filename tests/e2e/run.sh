@@ -236,15 +236,18 @@ s_transfer_survives_new_real() {
 # Table state, as IPVS: the upload's entry names its real, and every closed connection stays in
 # the table as closing. A drain in ring state (the default) is ring.sh's s_ring_changes (c).
 s_drain() {
-	local real out counts
+	local real out counts port=45000 conns
 	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1" | as_table)"
 	reload
-	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k -T "$E2E_DIR/up.bin" "$(url $VIP4)" \
-		>"$E2E_DIR/drain.out" 2>&1 &
+	# a client port of its own (below the client's ephemeral range, lib.sh): its entry is the upload's
+	in_ns "$NS_CL" curl -s --max-time 20 --limit-rate 150k --local-port $port -T "$E2E_DIR/up.bin" \
+		"$(url $VIP4)" >"$E2E_DIR/drain.out" 2>&1 &
 	local pid=$!
 	sleep 1
-	real=$(xlvs -j conn list | grep -o '"real": *"[0-9.]*"' | head -1 | grep -o '[0-9.]*[0-9]')
-	[ -n "$real" ] || fail "the upload's connection is not in the table"
+	conns=$(xlvs -j conn list $VIP4:80 --client $CLIENT4:$port) || fail "xlvs conn list"
+	real=$(jq -r '[.connections[] | select(.state == "open") | .real] |
+		if length == 1 and (.[0] | type) == "string" then .[0] else empty end' <<<"$conns")
+	[ -n "$real" ] || fail "the upload (client port $port) is not open, alone, in the table: $(jq -c .connections <<<"$conns")"
 	xlvs real set-weight "$VIP4:80" "$real" 0 >/dev/null || fail "set-weight refused"
 	counts=$(spread $VIP4 60) || exit 1
 	local idx
