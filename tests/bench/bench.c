@@ -2055,12 +2055,13 @@ static void large_blocks(struct bench *b)
 
 static void blocks_world(struct bench *b)
 {
-	static const enum row_id small[] = { R_BLK_ARRAY,    R_BLK_ARRAY_READ,	R_BLK_PERCPU_READ,
-					     R_BLK_PERCPU,   R_BLK_STRIPE_READ, R_BLK_STRIPE,
-					     R_BLK_CLOCK,    R_BLK_FLOW_HASH,	R_BLK_ADJUST_HEAD,
-					     R_BLK_HASH_HOT, R_BLK_HASH_4K,	R_BLK_LRU_HOT,
-					     R_BLK_LRU_4K,   R_BLK_LRU_INSERT,	R_BLK_RING_4K,
-					     R_BLK_RING_64K, R_BLK_RING_PREV_4K };
+	static const enum row_id small[] = { R_BLK_ARRAY,	   R_BLK_ARRAY_READ,   R_BLK_PERCPU_READ,
+					     R_BLK_PERCPU,	   R_BLK_STRIPE_READ,  R_BLK_STRIPE,
+					     R_BLK_CLOCK,	   R_BLK_FLOW_HASH,    R_BLK_ADJUST_HEAD,
+					     R_BLK_HASH_HOT,	   R_BLK_HASH_4K,      R_BLK_LRU_HOT,
+					     R_BLK_LRU_4K,	   R_BLK_LRU_INSERT,   R_BLK_RING_4K,
+					     R_BLK_RING_64K,	   R_BLK_RING_PREV_4K, R_BLK_FLOW_SLOT,
+					     R_BLK_FLOW_SLOT_MIX64 };
 	static const enum row_id large[] = { R_BLK_HASH_1M, R_BLK_LRU_1M };
 
 	if (any_wanted(b, small, sizeof(small) / sizeof(small[0])))
@@ -2232,9 +2233,12 @@ struct part {
 	{                                                                                                    \
 		R_BLK_STRIPE, 2                                                                              \
 	}
-/* A ring-state packet's slot (ring_lookup()): the flow hash, the slot's value (ring: its block). */
+/*
+ * A ring-state packet's slot (ring_lookup()): the flow hash and its place in the ring (world_std's
+ * state: mix64), the slot's value (ring: its block).
+ */
 #define SLOT(ring)                                                                                           \
-	{ R_BLK_FLOW_HASH, 1 },                                                                              \
+	{ R_BLK_FLOW_SLOT_MIX64, 1 },                                                                        \
 	{                                                                                                    \
 		ring, 1                                                                                      \
 	}
@@ -2246,10 +2250,11 @@ struct part {
 	}
 /*
  * A new flow in table state (conn_new()): the lookup that missed (priced as a hit on a table of
- * that size), the flow hash, the Maglev slot, the stamp's clock, the insert, conn_new.
+ * that size), the flow hash and its Maglev slot (mix64), the slot's value, the stamp's clock,
+ * the insert, conn_new.
  */
 #define NEWFLOW(lru, ring)                                                                                   \
-	{ lru, 1 }, { R_BLK_FLOW_HASH, 1 }, { ring, 1 }, { R_BLK_CLOCK, 1 }, { R_BLK_LRU_INSERT, 1 },        \
+	{ lru, 1 }, { R_BLK_FLOW_SLOT_MIX64, 1 }, { ring, 1 }, { R_BLK_CLOCK, 1 }, { R_BLK_LRU_INSERT, 1 },  \
 	{                                                                                                    \
 		R_BLK_STRIPE, 1                                                                              \
 	}
