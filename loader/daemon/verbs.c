@@ -241,7 +241,9 @@ json_t *xlvsd_spec_diff(const struct xlvs_spec *from, const struct xlvs_spec *to
 
 json_t *xlvsd_cmd_save(struct xlvsd *d, json_t *req)
 {
+	struct xlvs_spec running = d->spec; /* shallow: read only */
 	char comment[512], when[32];
+	enum xlvs_flow_hash hash;
 	time_t now = time(NULL);
 	char *text = NULL;
 	json_t *reply;
@@ -251,7 +253,10 @@ json_t *xlvsd_cmd_save(struct xlvsd *d, json_t *req)
 		 "xlvs save, %s: xlvsd's running configuration (%s and the runtime changes since it was "
 		 "loaded)",
 		 when, d->opts->config);
-	if (xlvs_conf_save(&d->spec, comment, &text))
+	/* the hash the state runs with: a file asking for the other one did not change it */
+	if (!xlvs_maps_flow_hash(&d->maps, &hash))
+		running.global.flow_hash = hash;
+	if (xlvs_conf_save(&running, comment, &text))
 		return xlvsd_ctl_error("out of memory");
 	reply = json_pack("{s:b, s:s}", "ok", 1, "config", text);
 	free(text);

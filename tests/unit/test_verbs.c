@@ -594,6 +594,29 @@ Test(verbs, save_is_a_file_that_loads_into_the_same_maps, .init = setup, .fini =
 	json_decref(reply);
 }
 
+/* save writes the flow hash the state runs with, not the one a later file asked for. */
+Test(verbs, save_gives_the_states_flow_hash, .init = setup, .fini = teardown, .timeout = 60)
+{
+	char yaml[sizeof(lo_yaml) + 32] = "flow_hash: murmur3\n";
+	struct xlvs_spec first, second;
+	struct xlvs_apply_stats st;
+	json_t *reply;
+	char msg[1024];
+
+	strcat(yaml, lo_yaml);
+	parse_ok("lo.yaml", lo_yaml, &first);
+	cr_assert_eq(apply_detached(&first, &st, msg, sizeof(msg)), 0, "%s", msg);
+	parse_ok("murmur3.yaml", yaml, &second);
+	cr_assert_eq(second.global.flow_hash, XLVS_FLOW_HASH_MURMUR3);
+	cr_assert_eq(apply_detached(&second, &st, msg, sizeof(msg)), 0, "%s", msg);
+	reply = xlvsd_cmd_save(&d, NULL);
+	cr_assert(json_is_true(json_object_get(reply, "ok")));
+	cr_expect_not_null(strstr(json_string_value(json_object_get(reply, "config")),
+				  "\nflow_hash: mix64\n"),
+			   "%s", json_string_value(json_object_get(reply, "config")));
+	json_decref(reply);
+}
+
 /* A file to diff against; its absolute path in path. */
 static void write_file(char *path, const char *text)
 {
