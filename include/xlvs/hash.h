@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The flow hash, shared by the XDP program and userspace (tests, tools) so both
- * agree on which ring slot and GUE source port a flow gets. A 32-bit
- * multiply-rotate mix in the style of MurmurHash3: cheap in BPF (no loops, no
- * tables) and good enough to spread flows over a Maglev ring.
+ * The flow hashes, shared by the XDP program and userspace (tests, tools) so both
+ * agree on which ring slot and GUE source port a flow gets. Two, chosen per state
+ * (xlvs_config XLVS_CFG_F_HASH_MIX64): mix64, a 64-bit fold and SplitMix64's
+ * finalizer, the default; and murmur3, the 32-bit multiply-rotate mix in the style
+ * of MurmurHash3 of earlier xlvs, kept for the state it made. Both without loops or
+ * tables, and good enough to spread flows over a Maglev ring.
  */
 #ifndef XLVS_HASH_H
 #define XLVS_HASH_H
