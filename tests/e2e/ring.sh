@@ -245,8 +245,9 @@ s_ring_flood() {
 	read -r e1 n1 <<<"$(xlvs -j stats | jq -r '"\(.conn_table.entries) \(.services[0].stats.conns)"')"
 	echo "   $out"
 	echo "   the director saw $((n1 - n0)) new flows; connection table $e0 -> $e1 entries (guard off)"
-	# on a loaded host the veth and bridge queues drop some: half proves the flood happened
-	[ $((n1 - n0)) -ge $((RING_FLOOD_SYNS / 2)) ] || fail "the director saw only $((n1 - n0)) of $RING_FLOOD_SYNS SYNs"
+	# the veth and bridge queues drop some: on an idle host the sender outruns them (860-910k
+	# SYNs/s sent, 43% arriving, seen 2026-12-07); a quarter still proves the flood happened
+	[ $((n1 - n0)) -ge $((RING_FLOOD_SYNS / 4)) ] || fail "the director saw only $((n1 - n0)) of $RING_FLOOD_SYNS SYNs"
 	[ "$e1" -le "$e0" ] || fail "the connection table grew from $e0 to $e1 entries under the flood"
 	ring_alive "after the flood"
 	ring_finish
