@@ -17,7 +17,9 @@
 # BENCH_ARGS are passed to both (e.g. --quick). ROWS (comma-separated shell patterns of row
 # names, as the bench's --rows) limits the rows: per row, both run only those; whole runs, the
 # current bench gets --rows and the summary keeps only matching rows. ROWS=issue13: issue 13's
-# target rows. Exit 0 done, 1 usage, 2 build or run failure.
+# target rows. The design's limit rows (LIMITS: block_dr_path*, the current bench's alone) run in B
+# each round when ROWS selects them (issue13 does) and are set beside A's row of the same flows.
+# Exit 0 done, 1 usage, 2 build or run failure.
 set -eu -o pipefail
 BUILD=${BUILD:-build}
 BASE=${BASE:-}
@@ -30,8 +32,10 @@ ROWS=${ROWS:-}
 ISSUE13_ROWS=dr_established,ipip_established,gue4_established
 ISSUE13_ROWS+=,dr_established_4k_spread,ipip_established_4k_spread,gue4_established_4k_spread
 ISSUE13_ROWS+=,dr_established_1m_spread,ipip_established_1m_spread,gue4_established_1m_spread
-ISSUE13_ROWS+=,new_flow_dr,syn_flood_1m_established
+ISSUE13_ROWS+=,new_flow_dr,syn_flood_1m_established,block_dr_path,block_dr_path_4k_spread
 [ "$ROWS" = issue13 ] && ROWS=$ISSUE13_ROWS
+# The design's limit (tests/bench/blocks.bpf.c blk_dr_path) : the row of the same flows.
+LIMITS='{"block_dr_path":"dr_established","block_dr_path_4k_spread":"dr_established_4k_spread"}'
 CUR=$BUILD/bench/xlvs-bench
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -94,9 +98,15 @@ if has_rows "$base_bench" && has_rows "$CUR"; then
 		selected "$name" && rows+=("$name")
 	done < <(grep -Fxf <("$base_bench" --list) <("$CUR" --list) | grep -vx floor)
 	[ "${#rows[@]}" -gt 0 ] || die "the two benches have no row in common${ROWS:+ matching $ROWS}"
+	# the limit rows are the current bench's alone: B runs them each round
+	limit_rows=()
+	while read -r name; do
+		[ -n "$ROWS" ] && selected "$name" && limit_rows+=("$name")
+	done < <("$CUR" --list | grep -x "$(jq -r 'keys | join("\\|")' <<<"$LIMITS")")
 else
 	method=whole-run
 	rows=("")
+	limit_rows=()
 fi
 echo "bench-ab: A = $short (base), B = current tree; $method interleaving, $ROUNDS rounds" >&2
 
@@ -115,6 +125,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for row in "${rows[@]}"; do
 		if ((r % 2)); then run A "$r" "$row" && run B "$r" "$row"; else run B "$r" "$row" && run A "$r" "$row"; fi
 	done
+	for row in "${limit_rows[@]}"; do
+		run B "$r" "$row"
+	done
 done
 
 # Per row: the mean over the rounds of each side's ns above the floor, its min and max, B/A;
@@ -124,7 +137,7 @@ for f in "$BUILD"/ab/*.json; do
 	jq -c --arg side "$(basename "$f" | cut -c1)" --argjson round "$(basename "$f" | cut -d- -f2)" \
 		'. + { side: $side, round: $round }' "$f"
 done | jq -s --argjson order "$("$CUR" --list | jq -R . | jq -s .)" --argjson keep "$(for n in $(jq -r '.rows[].name' "$BUILD"/ab/B-*.json | sort -u); do
-	selected "$n" && echo "$n"; done | jq -R . | jq -s .)" --arg base "$sha" --arg method "$method" --arg patch "${patch_file:+$(basename "$patch_file")}" --argjson rounds "$ROUNDS" '
+	selected "$n" && echo "$n"; done | jq -R . | jq -s .)" --arg base "$sha" --arg method "$method" --arg patch "${patch_file:+$(basename "$patch_file")}" --argjson rounds "$ROUNDS" --argjson limits "$LIMITS" '
 	. as $all
 	| def runs($s): [$all[] | select(.side == $s)];
 	def names($s): [runs($s)[] | .rows[].name];
@@ -157,6 +170,13 @@ done | jq -s --argjson order "$("$CUR" --list | jq -R . | jq -s .)" --argjson ke
 			A: [.[] | select(.side == "A") | { established_left, established, entries_before, entries_after }],
 			B: [.[] | select(.side == "B") | { established_left, established, entries_before, entries_after }] })
 		| map(select(.A != [] or .B != [])))
+	# the limit rows of the design (B alone) against the row of A with the same flows
+	| .limits = [ $limits | to_entries[] | .key as $l | .value as $n
+		| select(IN(names("B")[]; $l) and IN($an[]; $n))
+		| { limit: $l, row: $n, B: stats("B"; $l), A: stats("A"; $n) }
+		| .ratio = (if .A.mean > 0 then .B.mean / .A.mean else null end)
+		| .paired_ratio = ([range(1; $rounds + 1) as $r | { a: val("A"; $n; $r), b: val("B"; $l; $r) }
+			| select(.a != null and .b != null and .a > 0) | .b / .a] | median) ]
 ' >"$OUT"
 
 jq -r '
@@ -175,6 +195,8 @@ jq -r '
 	(.syn_floods[] | "\(.row): established flows left, xlvs_conns entries before -> after, per round:",
 		"  A: \([.A[] | "\(.established_left)/\(.established) (\(.established_left * 1000 / .established | round / 10)%), \(.entries_before) -> \(.entries_after)"] | join("; "))",
 		"  B: \([.B[] | "\(.established_left)/\(.established) (\(.established_left * 1000 / .established | round / 10)%), \(.entries_before) -> \(.entries_after)"] | join("; "))", ""),
+	(if (.limits // []) != [] then "the design\u0027s limit (B alone) against A\u0027s row of the same flows:",
+		(.limits[] | "  \(.limit) \(.B.mean * 10 | round / 10) [\(.B.min)-\(.B.max)] / A \(.row) \(.A.mean * 10 | round / 10): \(.ratio * 100 | round / 100), paired \(.paired_ratio * 100 | round / 100)"), "" else empty end),
 	"only in A: \(.only_A | join(", ") | if . == "" then "-" else . end)",
 	"only in B: \(.only_B | join(", ") | if . == "" then "-" else . end)"
 ' "$OUT" | awk -F'\t' 'NF == 5 { printf "%-32s %-22s %-22s %-6s %s\n", $1, $2, $3, $4, $5; next } { print }'

@@ -163,6 +163,8 @@ enum row_id {
 	R_BLK_LRU_4K,
 	R_BLK_LRU_1M,
 	R_BLK_LRU_INSERT,
+	R_BLK_DR_PATH,
+	R_BLK_DR_PATH_4K,
 	R_MAX,
 };
 
@@ -261,6 +263,9 @@ static const struct {
 	[R_BLK_LRU_4K] = { "block_lru_lookup_4k_spread", 0 },
 	[R_BLK_LRU_1M] = { "block_lru_lookup_1m_spread", 0 },
 	[R_BLK_LRU_INSERT] = { "block_lru_insert", 0 },
+	/* the design's limit: a ring-state DR packet's necessary work in one program (blk_dr_path) */
+	[R_BLK_DR_PATH] = { "block_dr_path", 0 },
+	[R_BLK_DR_PATH_4K] = { "block_dr_path_4k_spread", 0 },
 };
 
 /* The NAT rows against the DR rows of the same run (ns above the floor). */
@@ -1993,6 +1998,50 @@ static void ring_blocks(struct bench *b, struct blocks_bpf *s)
 			     pick_strided, FILL_FLOWS, true);
 }
 
+/*
+ * blk_dr_path's world: SVC_DR4's service copied into every CPU's cache slot for it (as
+ * service_find() leaves it), its ring's reals active with weight and MACs (the ring from
+ * put_ring_values()). The id is SVC_DR4's real one; the counters' stride holds it.
+ */
+static void put_path_values(struct bench *b, struct blocks_bpf *s)
+{
+	const struct svc_def *d = &std_svcs[SVC_DR4];
+	struct xlvs_svc_cached c = { .key = svc_key(d->vip, d->port, d->proto), .gen = 1 };
+	uint32_t i, id, ncpus = possible_cpus(), slot = xlvs_svc_cache_slot(&c.key);
+
+	(void)b;
+	c.svc = (struct xlvs_service){ .id = 7, .ring_size = d->ring_size, .flags = XLVS_SVC_F_RING_STATE };
+	for (i = 0; i < ncpus; i++) {
+		uint32_t key = xlvs_stripe_key(i, XLVS_SVC_CACHE_SLOTS, slot);
+
+		CHECK(!bpf_map_update_elem(bpf_map__fd(s->maps.blk_stripe_cache), &key, &c, 0),
+		      "blk_dr_path's cached service, CPU %u: %s", i, strerror(errno));
+	}
+	for (i = 0; i < svc_reals(SVC_DR4); i++) {
+		struct xlvs_real r = { .family = XLVS_AF_INET,
+				       .fwd = XLVS_FWD_DR,
+				       .flags = XLVS_REAL_F_ACTIVE,
+				       .svc_id = c.svc.id,
+				       .weight = 1,
+				       .nh_mac = { 2, 0, 0, 0, 0, (uint8_t)i },
+				       .nh_smac = { 2, 0, 0, 0, 1, 0 } };
+
+		id = std_real_id(SVC_DR4, (int)i);
+		CHECK(!bpf_map_update_elem(bpf_map__fd(s->maps.blk_reals), &id, &r, 0), "blk_reals %u: %s",
+		      id, strerror(errno));
+	}
+}
+
+/* The design's limit over the hot flow and over dr_established_4k_spread's flows (its frames). */
+static void path_blocks(struct bench *b, struct blocks_bpf *s)
+{
+	int fd = bpf_program__fd(s->progs.blk_dr_path);
+
+	put_path_values(b, s);
+	measure_block(b, R_BLK_DR_PATH, fd, 0);
+	measure_block_spread(b, R_BLK_DR_PATH_4K, fd, SPREAD_SMALL, pick_scrambled, SPREAD_SMALL, false);
+}
+
 /* The table's size matters (its bucket array): hot, insert and 4k as in the main world. */
 static void small_blocks(struct bench *b)
 {
@@ -2034,6 +2083,7 @@ static void small_blocks(struct bench *b)
 	measure_block_spread(b, R_BLK_LRU_4K, bpf_program__fd(s->progs.blk_lru_lookup), SPREAD_SMALL,
 			     pick_scrambled, SPREAD_SMALL, false);
 	ring_blocks(b, s);
+	path_blocks(b, s);
 	blocks_bpf__destroy(s);
 }
 
@@ -2055,13 +2105,13 @@ static void large_blocks(struct bench *b)
 
 static void blocks_world(struct bench *b)
 {
-	static const enum row_id small[] = { R_BLK_ARRAY,	   R_BLK_ARRAY_READ,   R_BLK_PERCPU_READ,
-					     R_BLK_PERCPU,	   R_BLK_STRIPE_READ,  R_BLK_STRIPE,
-					     R_BLK_CLOCK,	   R_BLK_FLOW_HASH,    R_BLK_ADJUST_HEAD,
-					     R_BLK_HASH_HOT,	   R_BLK_HASH_4K,      R_BLK_LRU_HOT,
-					     R_BLK_LRU_4K,	   R_BLK_LRU_INSERT,   R_BLK_RING_4K,
-					     R_BLK_RING_64K,	   R_BLK_RING_PREV_4K, R_BLK_FLOW_SLOT,
-					     R_BLK_FLOW_SLOT_MIX64 };
+	static const enum row_id small[] = { R_BLK_ARRAY,	    R_BLK_ARRAY_READ,	R_BLK_PERCPU_READ,
+					     R_BLK_PERCPU,	    R_BLK_STRIPE_READ,	R_BLK_STRIPE,
+					     R_BLK_CLOCK,	    R_BLK_FLOW_HASH,	R_BLK_ADJUST_HEAD,
+					     R_BLK_HASH_HOT,	    R_BLK_HASH_4K,	R_BLK_LRU_HOT,
+					     R_BLK_LRU_4K,	    R_BLK_LRU_INSERT,	R_BLK_RING_4K,
+					     R_BLK_RING_64K,	    R_BLK_RING_PREV_4K, R_BLK_FLOW_SLOT,
+					     R_BLK_FLOW_SLOT_MIX64, R_BLK_DR_PATH,	R_BLK_DR_PATH_4K };
 	static const enum row_id large[] = { R_BLK_HASH_1M, R_BLK_LRU_1M };
 
 	if (any_wanted(b, small, sizeof(small) / sizeof(small[0])))

@@ -303,3 +303,79 @@ int blk_adjust_head(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* SVC_DR4's reals by id, as xlvs_reals (the bench fills those its ring names). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct xlvs_real);
+	__uint(max_entries, XLVS_MAX_REALS);
+} blk_reals SEC(".maps");
+
+/* One id's counters in this CPU's stripe: packets and bytes (an established flow is not new). 0 or -1. */
+BLK_INLINE int blk_count(__u32 cpu, __u32 id, __u32 bytes)
+{
+	__u32 key = xlvs_stripe_key(cpu, XLVS_REAL_STATS_STRIDE, id);
+	struct xlvs_counters *c = bpf_map_lookup_elem(&blk_stripe_counters, &key);
+
+	if (!c)
+		return -1;
+	c->packets++;
+	c->bytes += bytes;
+	return 0;
+}
+
+/*
+ * The design's limit for an established DR packet of a ring-state service:
+ * only what the design cannot do without, in one program. IPv4 TCP without
+ * options or VLAN; the service's copy in this CPU's cache (the key compared,
+ * not refreshed); the mix64 slot; the ring's word (a changed slot is not
+ * handled); the real checked as stable_owner() does (active, this service's,
+ * weight); the MACs; the service's and the real's counters. Everything the
+ * director adds to this (fragments, ICMP, NAT, options, VLANs, IPv6, the
+ * cache's generation, changed slots, events) is the distance to it
+ * (docs/bench.md, "The design's limit").
+ */
+SEC("xdp")
+int blk_dr_path(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct tcphdr *th = (void *)(ip + 1);
+	struct xlvs_flow f = { .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct xlvs_svc_key key = { .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	__u32 cpu = bpf_get_smp_processor_id(), idx, slot, owner;
+	struct xlvs_ring_block *rb;
+	struct xlvs_svc_cached *c;
+	struct xlvs_real *r;
+
+	if ((void *)(th + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 ||
+	    ip->protocol != IPPROTO_TCP)
+		return XDP_PASS;
+	f.src[0] = ip->saddr;
+	f.dst[0] = key.addr[0] = ip->daddr;
+	f.sport = th->source;
+	f.dport = key.port = th->dest;
+	idx = xlvs_stripe_key(cpu, XLVS_SVC_CACHE_SLOTS, xlvs_svc_cache_slot(&key));
+	c = bpf_map_lookup_elem(&blk_stripe_cache, &idx);
+	if (!c || c->key.addr[0] != key.addr[0] || c->key.port != key.port || c->key.proto != key.proto ||
+	    c->key.family != key.family || !c->svc.ring_size)
+		return XDP_PASS;
+	slot = c->svc.ring_base + xlvs_hash_range(xlvs_flow_hash_mix64(&f), c->svc.ring_size);
+	idx = slot / XLVS_RING_BLOCK;
+	rb = bpf_map_lookup_elem(&blk_ring, &idx);
+	if (!rb)
+		return XDP_PASS;
+	owner = rb->slot[slot % XLVS_RING_BLOCK];
+	if (owner & XLVS_SLOT_CHANGED)
+		return XDP_PASS;
+	r = bpf_map_lookup_elem(&blk_reals, &owner);
+	if (!r || !(r->flags & XLVS_REAL_F_ACTIVE) || r->svc_id != c->svc.id || !r->weight)
+		return XDP_PASS;
+	__builtin_memcpy(eth->h_dest, r->nh_mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, r->nh_smac, ETH_ALEN);
+	if (blk_count(cpu, c->svc.id, end - data) || blk_count(cpu, owner, end - data))
+		return XDP_PASS;
+	return XDP_TX;
+}
