@@ -36,7 +36,10 @@ static bool identity_key(const char *key)
 	       !strcmp(key, "address");
 }
 
-/* ": key from -> to, ..." for a change; ": key value, ..." for an addition; nothing for a removal. */
+/*
+ * ": key from -> to, ..." for a change; ": key value, ..." for an addition; nothing for a removal.
+ * A change a reload does not make ("live": false: flow_hash) says so and what stays.
+ */
 static void fields_text(struct xp *p, json_t *fields, const char *change)
 {
 	const char *sep = ": ";
@@ -56,6 +59,11 @@ static void fields_text(struct xp *p, json_t *fields, const char *change)
 			xp_text(p, "%s%s %s -> %s", sep, jstr(f, "key"),
 				from ? json_string_value(from) : "(none)",
 				to ? json_string_value(to) : "(none)");
+			if (json_is_false(json_object_get(f, "live")))
+				xp_text(p,
+					" (not applied live: the pinned state keeps %s until `xlvsd --detach` "
+					"and a restart)",
+					from ? json_string_value(from) : "its own");
 		}
 		sep = ", ";
 	}

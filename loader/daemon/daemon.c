@@ -62,12 +62,26 @@ int xlvsd_load_config(const char *path, struct xlvs_spec *spec, char *msg, size_
 	"its configuration (docs/operations.md)"
 
 /*
+ * A file asking for another flow hash than the pinned state was made with: said by the start,
+ * a reload and --check alike, none of which changes it (the state's hash says where its
+ * ring-state flows are).
+ */
+static void warn_flow_hash(enum xlvs_flow_hash want, enum xlvs_flow_hash have)
+{
+	log_warn("flow_hash %s is not applied: the pinned state uses %s (where its ring-state flows are) "
+		 "until `xlvsd --detach` and a restart (docs/configuration.md#flow_hash)",
+		 xlvs_flow_hash_names[want], xlvs_flow_hash_names[have]);
+}
+
+/*
  * Run the planner the daemon applies with, capacity included, on spec: against
  * the maps pinned in pin_dir when there are (a running director's), else
- * against the maps a start would create for spec. 0, or -errno with msg.
+ * against the maps a start would create for spec. 0, or -errno with msg. A plan
+ * that fits pinned state made with another flow hash than spec's is warned about.
  */
 static int plan_config(const char *pin_dir, const struct xlvs_spec *spec, char *msg, size_t size)
 {
+	enum xlvs_flow_hash have;
 	struct xlvs_maps m;
 	char why[640];
 	int err;
@@ -75,6 +89,9 @@ static int plan_config(const char *pin_dir, const struct xlvs_spec *spec, char *
 	err = xlvs_maps_open(&m, pin_dir);
 	if (!err) {
 		err = xlvs_plan_check(&m, 0, spec, why, sizeof(why));
+		/* said as the start says it; -ENOENT: no xlvsd wrote the state yet (a first start) */
+		if (!err && !xlvs_maps_flow_hash(&m, &have) && have != spec->global.flow_hash)
+			warn_flow_hash(spec->global.flow_hash, have);
 		xlvs_maps_close(&m);
 		if (err)
 			snprintf(msg, size, "does not fit the maps pinned in %s: %s%s", pin_dir,
@@ -347,9 +364,7 @@ static void note_flow_hash(struct xlvsd *d, const struct xlvs_global_spec *want)
 		log_info("flow hash: %s", xlvs_flow_hash_names[h]);
 	if (h == want->flow_hash || (d->applied && want->flow_hash == d->spec.global.flow_hash))
 		return;
-	log_warn("flow_hash %s is not applied: the pinned state uses %s (where its ring-state flows are) "
-		 "until `xlvsd --detach` and a restart",
-		 xlvs_flow_hash_names[want->flow_hash], xlvs_flow_hash_names[h]);
+	warn_flow_hash(want->flow_hash, h);
 }
 
 int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st, char *msg, size_t size)

@@ -74,7 +74,9 @@ struct xlvsd {
  * xlvsd --check: parse, validate and plan the configuration as a start or a
  * reload would (capacity included) against the maps pinned in pin_dir, or the
  * maps a start would create when none are pinned. 0 with "FILE: ok" on
- * stdout, else the error on stderr and 1. Writes nothing.
+ * stdout, else the error on stderr and 1. Writes nothing. A file asking for
+ * another flow_hash than the pinned state's is warned about on stderr as a
+ * reload warns (not an error: the reload takes the file, the state keeps its hash).
  */
 int xlvsd_check(const char *config, const char *pin_dir);
 /* Parse and validate path, interfaces included; msg gets "file:line:column: msg". 0 or -errno. */

@@ -199,6 +199,26 @@ static int svc_diff(json_t *out, const struct xlvs_svc_spec *fs, const struct xl
 	return err;
 }
 
+/*
+ * Global keys a reload does not change: the pinned state keeps what it was made with
+ * (daemon.c warns). Their changes are marked "live": false.
+ */
+static bool kept_by_the_state(const char *key)
+{
+	return !strcmp(key, "flow_hash");
+}
+
+static json_t *mark_not_live(json_t *fields)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach (fields, i, f)
+		if (kept_by_the_state(json_string_value(json_object_get(f, "key")) ?: ""))
+			json_object_set_new(f, "live", json_false());
+	return fields;
+}
+
 static int global_diff(json_t *out, const struct xlvs_global_spec *from, const struct xlvs_global_spec *to)
 {
 	struct xlvs_conf_items a = { 0 }, b = { 0 };
@@ -207,7 +227,7 @@ static int global_diff(json_t *out, const struct xlvs_global_spec *from, const s
 	if (!err)
 		err = xlvs_conf_global_items(to, &b);
 	if (!err)
-		err = add_change(out, "global", "changed", NULL, NULL, fields_diff(&a, &b));
+		err = add_change(out, "global", "changed", NULL, NULL, mark_not_live(fields_diff(&a, &b)));
 	xlvs_conf_items_free(&a);
 	xlvs_conf_items_free(&b);
 	return err;
@@ -239,11 +259,24 @@ json_t *xlvsd_spec_diff(const struct xlvs_spec *from, const struct xlvs_spec *to
 
 /* ---- the commands ---------------------------------------------------------------- */
 
+/*
+ * The running configured state, shallow (read only): d->spec, with the flow hash the state
+ * runs with (a file asking for the other one did not change it).
+ */
+static struct xlvs_spec running_spec(struct xlvsd *d)
+{
+	struct xlvs_spec running = d->spec;
+	enum xlvs_flow_hash hash;
+
+	if (!xlvs_maps_flow_hash(&d->maps, &hash))
+		running.global.flow_hash = hash;
+	return running;
+}
+
 json_t *xlvsd_cmd_save(struct xlvsd *d, json_t *req)
 {
-	struct xlvs_spec running = d->spec; /* shallow: read only */
+	struct xlvs_spec running = running_spec(d);
 	char comment[512], when[32];
-	enum xlvs_flow_hash hash;
 	time_t now = time(NULL);
 	char *text = NULL;
 	json_t *reply;
@@ -253,9 +286,6 @@ json_t *xlvsd_cmd_save(struct xlvsd *d, json_t *req)
 		 "xlvs save, %s: xlvsd's running configuration (%s and the runtime changes since it was "
 		 "loaded)",
 		 when, d->opts->config);
-	/* the hash the state runs with: a file asking for the other one did not change it */
-	if (!xlvs_maps_flow_hash(&d->maps, &hash))
-		running.global.flow_hash = hash;
 	if (xlvs_conf_save(&running, comment, &text))
 		return xlvsd_ctl_error("out of memory");
 	reply = json_pack("{s:b, s:s}", "ok", 1, "config", text);
@@ -295,6 +325,7 @@ static int plan_reload(struct xlvsd *d, const struct xlvs_spec *want, char *why,
 json_t *xlvsd_cmd_diff(struct xlvsd *d, json_t *req)
 {
 	json_t *file = json_object_get(req, "file"), *changes, *reply;
+	struct xlvs_spec running = running_spec(d);
 	const char *path = d->opts->config;
 	struct xlvs_spec want = { 0 };
 	char msg[1024], why[768];
@@ -306,7 +337,7 @@ json_t *xlvsd_cmd_diff(struct xlvsd *d, json_t *req)
 		path = json_string_value(file);
 	if (xlvsd_load_config(path, &want, msg, sizeof(msg)))
 		return xlvsd_ctl_error("%s", msg);
-	changes = xlvsd_spec_diff(&d->spec, &want);
+	changes = xlvsd_spec_diff(&running, &want);
 	err = plan_reload(d, &want, why, sizeof(why));
 	xlvs_spec_free(&want);
 	reply = json_pack("{s:b, s:s, s:o}", "ok", 1, "file", path, "changes", changes);

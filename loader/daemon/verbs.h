@@ -20,7 +20,8 @@ json_t *xlvsd_cmd_save(struct xlvsd *d, json_t *req);
 /*
  * {"cmd": "diff", "file"?: "/abs/path"} (default: the daemon's file) ->
  * {"ok": true, "file", "changes": [...], "refused"?: "why"}: the changes from
- * the running configured state to the file's, and, when the reload planner
+ * the running configured state (its flow_hash the pinned state's, as save
+ * gives it) to the file's, and, when the reload planner
  * (health actions applied, capacity included) would refuse the file, why.
  * A file that does not parse is an error reply with its file:line:column.
  */
@@ -32,9 +33,11 @@ json_t *xlvsd_cmd_diff(struct xlvsd *d, json_t *req);
  * settings), each followed by its reals' changes. Each change is
  *   {"object": "global"|"service"|"real", "change": "added"|"removed"|"changed",
  *    "service"?: {vip, port, protocol}, "real"?: {address, port},
- *    "fields"?: [{"key", "from"?, "to"?}]}
+ *    "fields"?: [{"key", "from"?, "to"?, "live"?: false}]}
  * with values as the configuration file writes them (config/save.h); an
- * added service lists its reals as added. NULL without memory.
+ * added service lists its reals as added. "live": false marks a change a
+ * reload does not make (flow_hash: the pinned state keeps its own). NULL
+ * without memory.
  */
 json_t *xlvsd_spec_diff(const struct xlvs_spec *from, const struct xlvs_spec *to);
 

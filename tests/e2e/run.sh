@@ -185,26 +185,55 @@ s_generic_mode() {
 	start_xlvsd
 }
 
+# flow_hash_told WHEN FILE STATE: the file asks for hash FILE of state made with STATE: xlvsd --check
+# warns as the reload does and exits 0 (a reload takes the file); xlvs diff shows the change, marked
+# as not applied live (text and JSON), and exits 0.
+flow_hash_told() {
+	local out text
+	out=$(in_ns "$NS_LB" "$XLVSD" --check -c "$CONF" --pin-dir "$PIN" 2>&1) ||
+		fail "$1: --check refused a file asking for $2: exit $?: $out"
+	grep -q "^xlvsd: warning: flow_hash $2 is not applied: the pinned state uses $3 .*until \`xlvsd --detach\` and a restart (docs/configuration.md#flow_hash)$" <<<"$out" ||
+		fail "$1: no --check warning that the file's $2 is not applied: $out"
+	grep -q ": ok$" <<<"$out" || fail "$1: --check did not say ok: $out"
+	text=$(xlvs diff "$CONF") || fail "$1: xlvs diff: exit $?: $text"
+	grep -q "^~ global settings: .*flow_hash $3 -> $2 (not applied live: the pinned state keeps $3 until \`xlvsd --detach\` and a restart)" <<<"$text" ||
+		fail "$1: diff has no flow_hash line from the state's $3: $text"
+	out=$(xlvs -j diff "$CONF") || fail "$1: xlvs -j diff: exit $?"
+	[ "$(jq -c '[.changes[].fields[] | select(.key == "flow_hash")]' <<<"$out")" = \
+		"[{\"key\":\"flow_hash\",\"from\":\"$3\",\"to\":\"$2\",\"live\":false}]" ] ||
+		fail "$1: diff's JSON flow_hash field: $out"
+	echo "   $1: --check warns; diff: $(grep -o "flow_hash $3 -> $2 ([^:]*" <<<"$text"))"
+}
+
 # The flow hash is the state's (docs/configuration.md, flow_hash): the suite's state was made with
-# the default, mix64; a file asking for murmur3 is warned about and not applied; after --detach a
-# start makes murmur3 state, and connections spread by the weights through that hash too.
+# the default, mix64; a file asking for murmur3 is warned about by --check (exit 0) and by the
+# reload, shown by diff as a change not applied live (before the reload and after it: diff compares
+# with the state, not the last file), and not applied; after --detach a start makes murmur3 state,
+# which diff and --check then find the file agrees with, and connections spread by the weights
+# through that hash too.
 s_flow_hash() {
-	local h
+	local h out
 	h=$(ctl '{"cmd": "status"}' | jq -r .flow_hash)
 	[ "$h" = mix64 ] || fail "status says flow_hash '$h', want mix64 (the default the state was made with)"
 	config native "$(svc_yaml $VIP4 80 tcp tun "${REAL4[0]}:1" "${REAL4[1]}:2" "${REAL4[2]}:3")"
 	sed -i '1a flow_hash: murmur3' "$CONF"
+	flow_hash_told "before the reload" murmur3 mix64
 	reload
 	grep -q "flow_hash murmur3 is not applied: the pinned state uses mix64" "$LOG" ||
 		fail "no warning that the file's murmur3 is not applied: $(tail -3 "$LOG")"
 	h=$(ctl '{"cmd": "status"}' | jq -r .flow_hash)
 	[ "$h" = mix64 ] || fail "a reload changed the state's hash to '$h'"
+	flow_hash_told "after the reload" murmur3 mix64
 	stop_xlvsd
 	"$XLVSD" --detach --pin-dir "$PIN" >/dev/null 2>&1
 	start_xlvsd
 	grep -q "flow hash: murmur3" "$LOG" || fail "a start on new state did not take the file's murmur3"
 	h=$(ctl '{"cmd": "status"}' | jq -r .flow_hash)
 	[ "$h" = murmur3 ] || fail "status says '$h' on state made with murmur3"
+	out=$(in_ns "$NS_LB" "$XLVSD" --check -c "$CONF" --pin-dir "$PIN" 2>&1) || fail "--check: exit $?: $out"
+	! grep -q "flow_hash" <<<"$out" || fail "--check warns of the hash the state has: $out"
+	out=$(xlvs diff "$CONF") || fail "xlvs diff: exit $?: $out"
+	[ "$out" = "no change: $CONF is what xlvsd runs" ] || fail "diff on murmur3 state: $out"
 	check_weights $VIP4
 	stop_xlvsd
 	"$XLVSD" --detach --pin-dir "$PIN" >/dev/null 2>&1

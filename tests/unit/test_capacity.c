@@ -32,6 +32,7 @@
 
 #include "daemon/daemon.h"
 #include "health/hc.h"
+#include "log.h"
 #include "netns.h"
 #include "xlvsmaps.h"
 #include "xlvs_lb.skel.h"
@@ -381,4 +382,87 @@ Test(capacity, reload_beyond_pinned_maps_refused, .init = small_daemon, .fini = 
 	cr_expect_eq(err, 0, "%s", msg);
 	cr_assert_eq(xlvs_maps_get_config(&d.maps, &cfg), 0);
 	cr_expect_eq(cfg.syn_guard_rate, 5000);
+}
+
+/* ---- --check and the pinned state's flow hash ---- */
+
+/* xlvsd --check of config against pin_dir: its exit code, and what it logged in *log (to free). */
+static int check_logged(const char *pin_dir, char **log)
+{
+	size_t len;
+	FILE *f = open_memstream(log, &len);
+	int rc;
+
+	cr_assert_not_null(f);
+	xlvs_log_set_ident("xlvsd", f);
+	rc = xlvsd_check(config, pin_dir);
+	xlvs_log_set_ident("xlvsd", NULL);
+	fclose(f);
+	return rc;
+}
+
+/* One service; `flow_hash: NAME` last (a top-level key after the services). */
+static void write_hash_config(enum xlvs_flow_hash h)
+{
+	FILE *f;
+
+	write_config(1, 251, 0, 0);
+	f = fopen(config, "a");
+	cr_assert_not_null(f);
+	fprintf(f, "flow_hash: %s\n", xlvs_flow_hash_names[h]);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static void expect_check(const char *what, const char *pin_dir, const char *want_log)
+{
+	char *log = NULL;
+
+	cr_expect_eq(check_logged(pin_dir, &log), XLVSD_EXIT_OK, "%s: a reload takes the file", what);
+	cr_expect_str_eq(log, want_log, "%s", what);
+	free(log);
+}
+
+#define HASH_WARNING(file, state)                                                                            \
+	"xlvsd: warning: flow_hash " file " is not applied: the pinned state uses " state " (where its "     \
+	"ring-state flows are) until `xlvsd --detach` and a restart (docs/configuration.md#flow_hash)\n"
+
+/*
+ * --check says what the start and a reload say of a file asking for another flow hash than the
+ * pinned state was made with (daemon.c, warn_flow_hash()), and still exits 0: the reload takes
+ * that file. State not written yet, or no maps pinned, is a first start: nothing to say.
+ */
+static void check_flow_hash(enum xlvs_flow_hash made, const char *warning)
+{
+	enum xlvs_flow_hash other = made == XLVS_FLOW_HASH_MIX64 ? XLVS_FLOW_HASH_MURMUR3
+								 : XLVS_FLOW_HASH_MIX64;
+	struct xlvs_apply_stats st;
+	enum xlvs_flow_hash h;
+	char msg[1024];
+
+	write_hash_config(other);
+	expect_check("maps pinned, the state not written yet", PIN_DIR, "");
+	expect_check("nothing pinned", PIN_DIR "/none", "");
+
+	write_hash_config(made);
+	cr_assert_eq(xlvsd_reload(&d, &st, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(xlvs_maps_flow_hash(&d.maps, &h), 0);
+	cr_assert_eq(h, made);
+	expect_check("the file asks for the state's hash", PIN_DIR, "");
+
+	write_hash_config(other);
+	expect_check("the file asks for the other hash", PIN_DIR, warning);
+	cr_assert_eq(xlvsd_reload(&d, &st, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(xlvs_maps_flow_hash(&d.maps, &h), 0);
+	cr_expect_eq(h, made, "the reload kept the state's hash");
+	expect_check("after that reload", PIN_DIR, warning);
+}
+
+Test(capacity, check_warns_of_mix64_asked_of_murmur3_state, .init = small_daemon, .fini = small_daemon_end)
+{
+	check_flow_hash(XLVS_FLOW_HASH_MURMUR3, HASH_WARNING("mix64", "murmur3"));
+}
+
+Test(capacity, check_warns_of_murmur3_asked_of_mix64_state, .init = small_daemon, .fini = small_daemon_end)
+{
+	check_flow_hash(XLVS_FLOW_HASH_MIX64, HASH_WARNING("murmur3", "mix64"));
 }

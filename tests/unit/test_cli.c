@@ -1362,6 +1362,31 @@ Test(cli_daemon, status_with_wrong_types_does_not_crash)
 	free(js);
 }
 
+/* xlvs diff: a change a reload does not make ("live": false) says so, with what stays. */
+Test(cli_daemon, diff_text_marks_what_is_not_live)
+{
+	json_t *r = parse_json(
+		"{\"ok\":true,\"file\":\"/etc/xlvs/xlvs.yaml\",\"changes\":[{\"object\":\"global\","
+		"\"change\":\"changed\",\"fields\":[{\"key\":\"flow_hash\",\"from\":\"murmur3\","
+		"\"to\":\"mix64\",\"live\":false},{\"key\":\"syn_guard_rate\",\"from\":\"0\","
+		"\"to\":\"100\"}]}]}");
+	char *out = FORMAT(false, xlvs_fmt_diff(p, r));
+	char *js = FORMAT(true, xlvs_fmt_diff(p, r));
+	json_t *j = parse_json(js);
+
+	cr_assert_str_eq(out,
+			 "~ global settings: flow_hash murmur3 -> mix64 (not applied live: the pinned "
+			 "state keeps murmur3 until `xlvsd --detach` and a restart), syn_guard_rate 0 -> "
+			 "100\n"
+			 "1 change from xlvsd's running state to /etc/xlvs/xlvs.yaml\n");
+	cr_assert(json_is_false(jpath(j, "changes.0.fields.0.live")), "%s", js);
+	cr_assert_null(jfind(j, "changes.0.fields.1.live"), "%s", js);
+	json_decref(j);
+	json_decref(r);
+	free(out);
+	free(js);
+}
+
 /* ---- the printer itself -------------------------------------------------- */
 
 Test(cli_print, trailing_blanks_are_trimmed)

@@ -388,7 +388,10 @@ Test(save, flow_state_written_when_set)
 
 /* ---- diff ------------------------------------------------------------------ */
 
-/* One change as a line: "real changed tcp 198.18.0.10:80 198.18.1.11 weight 1>3, forward dr>tun". */
+/*
+ * One change as a line: "real changed tcp 198.18.0.10:80 198.18.1.11 weight 1>3, forward dr>tun";
+ * a field a reload does not change ("live": false) ends in " (not live)".
+ */
 static void change_line(json_t *c, char *buf, size_t size)
 {
 	json_t *svc = json_object_get(c, "service"), *real = json_object_get(c, "real"), *f;
@@ -406,9 +409,10 @@ static void change_line(json_t *c, char *buf, size_t size)
 	json_array_foreach (json_object_get(c, "fields"), i, f) {
 		json_t *from = json_object_get(f, "from"), *to = json_object_get(f, "to");
 
-		o += snprintf(buf + o, size - o, "%s%s %s>%s", i ? ", " : " ",
+		o += snprintf(buf + o, size - o, "%s%s %s>%s%s", i ? ", " : " ",
 			      json_string_value(json_object_get(f, "key")),
-			      from ? json_string_value(from) : "", to ? json_string_value(to) : "");
+			      from ? json_string_value(from) : "", to ? json_string_value(to) : "",
+			      json_is_false(json_object_get(f, "live")) ? " (not live)" : "");
 	}
 }
 
@@ -475,6 +479,10 @@ static const struct diff_row diff_rows[] = {
 	  "      reals: [{ address: 198.18.1.11 }] }\n",
 	  "interface: eth0\nservices:\n" SVC_A,
 	  { "service changed tcp 198.18.0.10:80 flow_state ring>, ring_window 60s>" } },
+	{ "flow_hash and a setting a reload changes: only flow_hash is not live",
+	  "interface: eth0\nservices:\n" SVC_A,
+	  "interface: eth0\nflow_hash: murmur3\nsyn_guard_rate: 100\nservices:\n" SVC_A,
+	  { "global changed flow_hash mix64>murmur3 (not live), syn_guard_rate 0>100" } },
 	{ "the same service over another protocol is another service",
 	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: udp }\n",
 	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: tcp }\n",
@@ -735,6 +743,74 @@ Test(verbs, diff_changes_nothing_and_agrees_with_the_reload, .init = setup, .fin
 			   json_dumps(reply, 0));
 	json_decref(reply);
 	unlink(path);
+}
+
+/*
+ * diff's flow_hash is the pinned state's (as save and status give it), not the last applied
+ * file's: the state keeps the hash it was made with, and a change of it is not live.
+ */
+struct hash_diff_row {
+	const char *name;
+	enum xlvs_flow_hash made, applied, file; /* the state's, the last reload's, the diffed file's */
+	const char *change;			 /* change_line(), NULL: no change */
+};
+
+static const struct hash_diff_row hash_diff_rows[] = {
+	{ "murmur3 state, a file asking mix64", XLVS_FLOW_HASH_MURMUR3, XLVS_FLOW_HASH_MURMUR3,
+	  XLVS_FLOW_HASH_MIX64, "global changed flow_hash murmur3>mix64 (not live)" },
+	{ "mix64 state, a file asking murmur3", XLVS_FLOW_HASH_MIX64, XLVS_FLOW_HASH_MIX64,
+	  XLVS_FLOW_HASH_MURMUR3, "global changed flow_hash mix64>murmur3 (not live)" },
+	{ "mix64 state, a file asking mix64", XLVS_FLOW_HASH_MIX64, XLVS_FLOW_HASH_MIX64,
+	  XLVS_FLOW_HASH_MIX64, NULL },
+	{ "murmur3 state, a file asking murmur3", XLVS_FLOW_HASH_MURMUR3, XLVS_FLOW_HASH_MURMUR3,
+	  XLVS_FLOW_HASH_MURMUR3, NULL },
+	{ "murmur3 state after a reload asking mix64: mix64 still differs", XLVS_FLOW_HASH_MURMUR3,
+	  XLVS_FLOW_HASH_MIX64, XLVS_FLOW_HASH_MIX64, "global changed flow_hash murmur3>mix64 (not live)" },
+	{ "mix64 state after a reload asking murmur3: mix64 is what runs", XLVS_FLOW_HASH_MIX64,
+	  XLVS_FLOW_HASH_MURMUR3, XLVS_FLOW_HASH_MIX64, NULL },
+};
+
+/* lo_yaml with `flow_hash: h` in front. */
+static void lo_hash_yaml(char *yaml, size_t size, enum xlvs_flow_hash h)
+{
+	snprintf(yaml, size, "flow_hash: %s\n%s", xlvs_flow_hash_names[h], lo_yaml);
+}
+
+Test(verbs, diff_gives_the_states_flow_hash, .timeout = 120)
+{
+	char yaml[sizeof(lo_yaml) + 32], path[64], msg[1024], line[512];
+	struct xlvs_apply_stats st;
+	struct xlvs_spec s;
+	json_t *reply, *changes;
+	size_t i;
+
+	for (i = 0; i < sizeof(hash_diff_rows) / sizeof(hash_diff_rows[0]); i++) {
+		const struct hash_diff_row *t = &hash_diff_rows[i];
+
+		setup();
+		lo_hash_yaml(yaml, sizeof(yaml), t->made);
+		parse_ok(t->name, yaml, &s);
+		cr_assert_eq(apply_detached(&s, &st, msg, sizeof(msg)), 0, "%s: %s", t->name, msg);
+		lo_hash_yaml(yaml, sizeof(yaml), t->applied);
+		parse_ok(t->name, yaml, &s);
+		cr_assert_eq(apply_detached(&s, &st, msg, sizeof(msg)), 0, "%s: %s", t->name, msg);
+		cr_assert_eq(d.spec.global.flow_hash, t->applied, "%s", t->name);
+
+		lo_hash_yaml(yaml, sizeof(yaml), t->file);
+		write_file(path, yaml);
+		reply = diff_of(path);
+		unlink(path);
+		changes = json_object_get(reply, "changes");
+		cr_expect_null(json_object_get(reply, "refused"), "%s: a reload of it is taken", t->name);
+		cr_expect_eq(json_array_size(changes), t->change ? 1 : 0, "%s: %s", t->name,
+			     json_dumps(reply, 0));
+		if (t->change && json_array_size(changes) == 1) {
+			change_line(json_array_get(changes, 0), line, sizeof(line));
+			cr_expect_str_eq(line, t->change, "%s", t->name);
+		}
+		json_decref(reply);
+		teardown();
+	}
 }
 
 /* ---- keepalived and ipvsadm words in the file ------------------------------ */
