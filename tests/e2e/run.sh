@@ -1086,7 +1086,7 @@ flood_reals() {
 # (ADDRESS/PREFIX, unrouted: the reals' SYN-ACKs go nowhere) to the same service meanwhile; every
 # upload was still running when the flood ended, finishes whole, on the real that had it before.
 flood_round() {
-	local guard=$1 syns=$2 src=$3 i port real pids=() reals mac out t0 t1 ms ncpu bound
+	local guard=$1 syns=$2 src=$3 i port real pids=() reals out t0 t1 ms ncpu bound
 	local e0 cap n0 g0 e1 n1 g1 w0 w1
 	# table state: the guard is about what enters the connection table (ring state's flood: ring.sh)
 	config native "$(svc_yaml $VIP4 80 tcp dr "${REAL4[0]}:1" "${REAL4[1]}:1" "${REAL4[2]}:1" | as_table)
@@ -1104,18 +1104,16 @@ metrics: { listen: \"127.0.0.1:9105\" }"
 	t0=$(now_ms)
 	read -r e0 cap n0 g0 <<<"$(flood_stats)"
 	w0=$(($(now_ms) - t0))	# ms for `xlvs stats` (the table walk's cost: w1 is the same, full)
-	mac=$(ip -n "$NS_LB" -br link show eth0 | awk '{print $3}')
 	t0=$(now_ms)
-	out=$(in_ns "$NS_CL" "$BUILD/tests/syn-flood" -i eth0 -m "$mac" -d $VIP4:80 -s "$src" -n "$syns") ||
-		fail "syn-flood: $out"
+	out=$(syn_flood $VIP4:80 "$src" "$syns") || fail "syn-flood: $out"
 	t1=$(now_ms)
 	sleep 0.2	# the last frames cross the bridge
 	w1=$(now_ms)
 	read -r e1 _ n1 g1 <<<"$(flood_stats)"
 	w1=$(($(now_ms) - w1))
 	echo "   guard $guard/s: $out"
-	echo "   the director saw $((n1 - n0)) new flows; syn_guard_not_inserted +$((g1 - g0));" \
-		"connection table $e0 -> $e1 of $cap entries ($((100 * e1 / cap))%)"
+	syn_flood_seen $((n1 - n0)) "$syns" "$out"	# most SYNs crossed the bridge, each a new flow
+	echo "   syn_guard_not_inserted +$((g1 - g0)); connection table $e0 -> $e1 of $cap entries ($((100 * e1 / cap))%)"
 	echo "   xlvs -j stats took $w0 ms at $e0 entries, $w1 ms at $e1"
 	flood_metrics_agree "$e1" "$cap"
 	ms=$((t1 - t0))
@@ -1127,11 +1125,6 @@ metrics: { listen: \"127.0.0.1:9105\" }"
 	out=$(flood_reals) || exit 1
 	[ "$(echo $out)" = "${reals[*]}" ] || fail "uploads on ${reals[*]} before the flood, on $(echo $out) after it"
 	touch "$E2E_DIR/flood.stop"
-	# Most SYNs crossed the bridge and each counted as a new flow. On a loaded host the veth and
-	# bridge queues drop some before the director sees them (85% arrived in one CI-like run), so
-	# the bound only proves the flood happened at scale: half of it.
-	[ $((n1 - n0)) -ge $((syns / 2)) ] ||
-		fail "the director saw only $((n1 - n0)) of $syns SYNs as new flows"
 	ncpu=$(grep -c '^processor' /proc/cpuinfo)
 	bound=$((guard * (ms / 1000 + 2) * ncpu))	# what the guard lets in over the flood's seconds
 	if [ "$guard" = 0 ]; then

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * syn-flood: send N TCP SYNs of distinct new flows to VIP:PORT as fast as one core can, for the
- * e2e flood scenario (docs/reliability.md). Frames go out of an AF_PACKET socket with sendmmsg,
- * past the qdisc; the source (address, port) pair of SYN i is
+ * syn-flood: send N TCP SYNs of distinct new flows to VIP:PORT as fast as one core can, or at a
+ * given rate, for the e2e flood scenarios (docs/reliability.md). Frames go out of an AF_PACKET
+ * socket with sendmmsg, past the qdisc; the source (address, port) pair of SYN i is
  *   address = first address of SRC/PREFIX + i / ports, port = LO + i % ports,
  * so no two SYNs share a flow. Prints "sent N SYNs in S s: R SYNs/s".
+ * With -r PPS, SYN i is due i / PPS s after SYN 0 (an absolute schedule: a wake-up up to 1 ms
+ * late is caught up): frames go in slices of about 100 us, at most -b of them, and the sender
+ * sleeps (CLOCK_MONOTONIC) until each slice is due; more than 1 ms behind, it moves the schedule
+ * on (a "schedule slip") rather than send the backlog in a burst. Unpaced, the sender outruns the
+ * veth and bridge queues of the e2e topology, which then drop a share of the SYNs.
  * Exit codes: 0 sent them all, 1 a socket error, 2 bad arguments.
  */
 #define _GNU_SOURCE
@@ -29,6 +34,14 @@
 #define EXIT_USAGE   2
 #define BATCH_MAX    1024
 #define FRAME_MAX    128 /* Ethernet + IPv6 + TCP fits */
+#define NS_PER_S     1000000000ull
+/*
+ * -r: at most 100M SYNs/s (far above what one core sends), in slices 100 us apart; a sender more
+ * than 1 ms behind its schedule does not catch up.
+ */
+#define RATE_MAX     100000000ull
+#define SLICES_PER_S 10000
+#define LAG_MAX_NS   1000000ull
 
 struct flood {
 	const char *dev;
@@ -38,19 +51,28 @@ struct flood {
 	uint64_t nr_src; /* addresses in SRC/PREFIX, at most 2^32 */
 	uint16_t port_lo, port_hi, dport;
 	uint64_t count;
+	uint64_t rate; /* SYNs per second, 0: as fast as possible */
 	unsigned int batch;
+};
+
+/* retries: sendmmsg found the device queue full; slips: paced, the sender was LAG_MAX_NS behind */
+struct tally {
+	uint64_t retries, slips;
 };
 
 static const char usage[] =
 	"usage: syn-flood -i IFACE -m NEXT-HOP-MAC -d VIP:PORT|[VIP6]:PORT -s SRC/PREFIX\n"
-	"                 [-p LO-HI] [-n COUNT] [-b BATCH]\n"
+	"                 [-p LO-HI] [-n COUNT] [-b BATCH] [-r PPS]\n"
 	"  -i  interface to send on (AF_PACKET, needs CAP_NET_RAW)\n"
 	"  -m  destination MAC of the frames (the director's, or the router in front of it)\n"
 	"  -d  the service; IPv6 in brackets\n"
 	"  -s  source addresses: PREFIX bits fixed, the rest counted up from SRC (same family as -d)\n"
 	"  -p  source ports (default 1024-65535)\n"
 	"  -n  SYNs to send, each a new flow (default 1000000)\n"
-	"  -b  frames per sendmmsg (1..1024, default 256)\n";
+	"  -b  frames per sendmmsg (1..1024, default 256)\n"
+	"  -r  SYNs per second (0..100000000; default 0: as fast as possible), paced in slices\n"
+	"      of about 100 us (at most BATCH frames each) on CLOCK_MONOTONIC; a sender more\n"
+	"      than 1 ms behind does not catch up (the rate is then lower: see the last line)\n";
 
 static int bad(const char *what, const char *arg)
 {
@@ -162,7 +184,7 @@ static int parse_args(int argc, char **argv, struct flood *f)
 	bool mac = false;
 	int c;
 
-	while ((c = getopt(argc, argv, "i:m:d:s:p:n:b:h")) != -1) {
+	while ((c = getopt(argc, argv, "i:m:d:s:p:n:b:r:h")) != -1) {
 		switch (c) {
 		case 'i':
 			f->dev = optarg;
@@ -190,6 +212,11 @@ static int parse_args(int argc, char **argv, struct flood *f)
 			if (parse_u64(optarg, 1, BATCH_MAX, &v))
 				return bad("bad batch (want 1..1024)", optarg);
 			f->batch = (unsigned int)v;
+			break;
+		case 'r':
+			if (parse_u64(optarg, 0, RATE_MAX, &f->rate))
+				return bad("bad rate (want SYNs per second, 0..100000000; 0: unpaced)",
+					   optarg);
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -309,23 +336,51 @@ static size_t build_template(const struct flood *f, uint8_t *buf)
 	return len;
 }
 
-static double now_s(void)
+static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Frames to send next: unpaced, a batch; paced, a slice (about 100 us of the rate, 1..batch
+ * frames) once SYN `sent` is due at *t0 + sent / rate: sleeps until then. A sender up to
+ * LAG_MAX_NS behind catches up; further behind (descheduled, or the path slower than the rate)
+ * it moves the schedule on instead of sending the backlog in one burst the queues would drop.
+ */
+static unsigned int pace(const struct flood *f, uint64_t sent, uint64_t *t0, struct tally *tl)
+{
+	uint64_t slice = f->rate / SLICES_PER_S, due, now;
+	struct timespec ts;
+
+	if (!f->rate)
+		return f->batch;
+	/* seconds and remainder apart: sent * NS_PER_S would overflow past 1.8e10 SYNs */
+	due = *t0 + sent / f->rate * NS_PER_S + sent % f->rate * NS_PER_S / f->rate;
+	now = now_ns();
+	if (now > due + LAG_MAX_NS) {
+		*t0 += now - due;
+		tl->slips++;
+	} else if (now < due) {
+		ts.tv_sec = (time_t)(due / NS_PER_S);
+		ts.tv_nsec = (long)(due % NS_PER_S);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+	}
+	return slice < 1 ? 1 : slice > f->batch ? f->batch : (unsigned int)slice;
 }
 
 /* Send f->count SYNs; returns how many went out before an error (all of them normally). */
-static uint64_t flood(const struct flood *f, int fd, struct sockaddr_ll *ll, uint64_t *retries)
+static uint64_t flood(const struct flood *f, int fd, struct sockaddr_ll *ll, struct tally *tl)
 {
 	static uint8_t frames[BATCH_MAX][FRAME_MAX];
 	static struct mmsghdr msgs[BATCH_MAX];
 	static struct iovec iov[BATCH_MAX];
 	uint8_t tmpl[PKT_MAX];
 	size_t len = build_template(f, tmpl);
-	uint64_t sent = 0;
+	uint64_t sent = 0, t0 = now_ns();
 	unsigned int n, k;
 	int r;
 
@@ -336,13 +391,14 @@ static uint64_t flood(const struct flood *f, int fd, struct sockaddr_ll *ll, uin
 		};
 	}
 	while (sent < f->count) {
-		n = f->count - sent < f->batch ? (unsigned int)(f->count - sent) : f->batch;
+		n = pace(f, sent, &t0, tl);
+		n = f->count - sent < n ? (unsigned int)(f->count - sent) : n;
 		for (k = 0; k < n; k++)
 			make_syn(f, tmpl, len, sent + k, frames[k]);
 		for (k = 0; k < n;) {
 			r = sendmmsg(fd, msgs + k, n - k, 0);
 			if (r < 0 && (errno == ENOBUFS || errno == EAGAIN || errno == EINTR)) {
-				(*retries)++;
+				tl->retries++;
 				usleep(100); /* the device queue is full: let it drain */
 				continue;
 			}
@@ -361,8 +417,9 @@ int main(int argc, char **argv)
 {
 	struct flood f = { .port_lo = 1024, .port_hi = 65535, .count = 1000000, .batch = 256 };
 	struct sockaddr_ll ll;
-	uint64_t sent, retries = 0;
-	double t0, t;
+	struct tally tl = { 0 };
+	uint64_t sent, t0;
+	double t;
 	int fd, rc = parse_args(argc, argv, &f);
 
 	if (rc)
@@ -370,11 +427,17 @@ int main(int argc, char **argv)
 	fd = open_socket(&f, &ll);
 	if (fd < 0)
 		return EXIT_RUNTIME;
-	t0 = now_s();
-	sent = flood(&f, fd, &ll, &retries);
-	t = now_s() - t0;
+	t0 = now_ns();
+	sent = flood(&f, fd, &ll, &tl);
+	t = (double)(now_ns() - t0) / NS_PER_S;
 	close(fd);
-	printf("sent %llu SYNs in %.3f s: %.0f SYNs/s (%llu full-queue retries)\n", (unsigned long long)sent,
-	       t, t > 0 ? sent / t : 0.0, (unsigned long long)retries);
+	printf("sent %llu SYNs in %.3f s: %.0f SYNs/s (", (unsigned long long)sent, t,
+	       t > 0 ? sent / t : 0.0);
+	if (f.rate)
+		printf("paced at %llu/s, %llu schedule slips, ", (unsigned long long)f.rate,
+		       (unsigned long long)tl.slips);
+	else
+		printf("unpaced, ");
+	printf("%llu full-queue retries)\n", (unsigned long long)tl.retries);
 	return sent == f.count ? 0 : EXIT_RUNTIME;
 }
