@@ -29,6 +29,8 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include <bpf/bpf.h>
+
 #include "plan.h"
 #include "schedtab.h"
 
@@ -335,10 +337,30 @@ static int plan_reals(struct plan *p)
 	return err;
 }
 
+/*
+ * A new real id beyond the ids read (p->img.nreal): its entry is read now,
+ * for its generation (a new real gets the id's next one). The caller said
+ * it is not ACTIVE; if it is, the plan stops before any write.
+ */
+static int real_unread(struct plan *p, uint32_t id)
+{
+	struct xlvs_real *r = &p->img.reals[id];
+
+	if (id < p->img.nreal)
+		return 0;
+	if (bpf_map_lookup_elem(p->m->reals, &id, r))
+		return why(p, -errno, "cannot read xlvs_reals: %s", strerror(errno));
+	if (real_active(r))
+		return why(p, -ESTALE, "xlvs_reals: real id %u is in use, above the ids in use said (%u)", id,
+			   p->img.nreal);
+	return 0;
+}
+
 static int alloc_ids(struct plan *p)
 {
 	uint32_t i, j, sid = 0, rid = 0;
 	struct splan *sp;
+	int err;
 
 	for (i = 0; i < p->nsvcs; i++) {
 		sp = &p->svcs[i];
@@ -368,6 +390,9 @@ static int alloc_ids(struct plan *p)
 					   "xlvs_reals: no free real id of %u (ids of "
 					   "reals this apply removes are free only after it)",
 					   XLVS_MAX_REALS);
+			err = real_unread(p, rid);
+			if (err)
+				return err;
 			sp->reals[j].id = rid++;
 		}
 	}
@@ -703,6 +728,7 @@ static int empty_image(struct map_image *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->reals = calloc(XLVS_MAX_REALS, sizeof(*s->reals));
+	s->nreal = XLVS_MAX_REALS;
 	s->filter = calloc(XLVS_VIP_FILTER_WORDS, sizeof(*s->filter));
 	s->groups = calloc(1, sizeof(*s->groups));
 	if (s->reals && s->filter && s->groups)
@@ -720,7 +746,8 @@ int plan_make(struct plan *p, const struct xlvs_spec *want)
 	if (p->m)
 		p->ring_slots = p->m->ring_slots < p->m->ring_prev_slots ? p->m->ring_slots
 									 : p->m->ring_prev_slots;
-	err = p->m ? map_image_read(p->m, &p->img, true) : empty_image(&p->img);
+	err = p->m ? map_image_read(p->m, &p->img, true, p->reals_end ?: XLVS_MAX_REALS)
+		   : empty_image(&p->img);
 	if (err)
 		return why(p, err, "cannot read the maps: %s", strerror(-err));
 
@@ -769,6 +796,21 @@ void xlvs_capacity_of(const struct xlvs_spec *want, struct xlvs_capacity *c)
 	c->ring_slots = (uint32_t)xlvs_ring_blocks((uint32_t)slots) * XLVS_RING_BLOCK;
 }
 
+int plan_ring_sum(const struct xlvs_spec *want, char *msg, size_t size)
+{
+	struct xlvs_capacity c;
+
+	xlvs_capacity_of(want, &c);
+	if (c.ring_sum <= XLVS_RING_SLOTS_MAX)
+		return 0;
+	if (msg && size)
+		snprintf(msg, size,
+			 "the rings total %llu slots, more than xlvs_ring may "
+			 "have (%u): use smaller ring sizes",
+			 (unsigned long long)c.ring_sum, XLVS_RING_SLOTS_MAX);
+	return -ENOSPC;
+}
+
 int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_spec *want, char *msg,
 		    size_t size)
 {
@@ -781,14 +823,9 @@ int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_
 	if (!want)
 		return -EINVAL;
 	xlvs_capacity_of(want, &c);
-	if (c.ring_sum > XLVS_RING_SLOTS_MAX) {
-		if (msg && size)
-			snprintf(msg, size,
-				 "the rings total %llu slots, more than xlvs_ring may "
-				 "have (%u): use smaller ring sizes",
-				 (unsigned long long)c.ring_sum, XLVS_RING_SLOTS_MAX);
-		return -ENOSPC;
-	}
+	err = plan_ring_sum(want, msg, size);
+	if (err)
+		return err;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;

@@ -59,13 +59,16 @@ struct plan {
 	uint32_t max_ring, max_reals; /* sizes the scratch below */
 	uint32_t ring_slots;	      /* of xlvs_ring (m's, or the planned maps') */
 	const struct xlvs_spec *want;
-	char *msg; /* why the plan failed; NULL: not asked */
+	uint32_t reals_end; /* xlvs_reals ids read: xlvs_apply_with(); 0: all */
+	char *msg;	    /* why the plan failed; NULL: not asked */
 	size_t msg_size;
 };
 
 /* p->m NULL: plan against empty maps of p->ring_slots slots. */
 int plan_make(struct plan *p, const struct xlvs_spec *want);
 void plan_free(struct plan *p);
+/* The rings' sum within XLVS_RING_SLOTS_MAX: 0, or -ENOSPC with msg (may be NULL). */
+int plan_ring_sum(const struct xlvs_spec *want, char *msg, size_t size);
 struct vplan *plan_vip(struct plan *p, const struct xlvs_svc_key *k);
 
 #endif /* XLVS_MAPS_PLAN_H */

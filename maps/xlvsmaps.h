@@ -164,6 +164,29 @@ int xlvs_apply(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_ap
 int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned int flags,
 		  struct xlvs_apply_stats *st);
 
+/*
+ * xlvs_apply_ex for the maps' only writer (xlvsd), which may know which real
+ * ids are in use. Reading all XLVS_MAX_REALS entries of xlvs_reals is most
+ * of an apply that changes one real (a batch lookup costs ~130 ns an entry:
+ * 8-9 ms on the development VM), so:
+ * - reals_end, in: the ids at and above it are not ACTIVE (nothing but the
+ *   caller wrote xlvs_reals since its last apply returned it): only the ids
+ *   below it are read. A new id at or above it is read before it is used (its
+ *   generation); if that one is ACTIVE after all, the apply fails with -ESTALE
+ *   before any write (apply again with 0). 0: read every id, as xlvs_apply_ex().
+ *   Out, on success: 1 + the highest real id ACTIVE now (0: none).
+ * - msg (may be NULL): why the plan failed, capacity included (xlvs_plan_check()).
+ * Ids, rings and entries are those xlvs_apply_ex() gives the same maps.
+ */
+struct xlvs_apply_opts {
+	unsigned int flags; /* XLVS_APPLY_F_* */
+	uint32_t reals_end;
+	char *msg;
+	size_t msg_size;
+};
+int xlvs_apply_with(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_apply_opts *o,
+		    struct xlvs_apply_stats *st);
+
 /* ---- capacity: what a configuration needs of the maps ---- */
 
 /*

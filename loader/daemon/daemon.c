@@ -202,18 +202,58 @@ static const char *apply_error(int err)
 	}
 }
 
-/*
- * Write want into the maps: plan (capacity included; nothing written when it
- * fails), then the global settings, then the services. The first apply also
- * checks every ring slot: a daemon killed in the middle of an apply may have
- * left a ring half-written. msg (may be NULL) says why it failed.
- */
-static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs_apply_stats *st, char *msg,
-		      size_t size)
+/* Reload, command: plan (capacity included), then the global settings, then the services. */
+static int write_all(struct xlvsd *d, const struct xlvs_spec *want, const struct xlvs_spec *w,
+		     struct xlvs_apply_opts *o, struct xlvs_apply_stats *st)
 {
+	int err = xlvs_plan_check(&d->maps, 0, w, o->msg, o->msg_size);
+
+	if (!err)
+		err = xlvs_maps_set_global(&d->maps, &want->global);
+	return err ? err : xlvs_apply_with(&d->maps, w, o, st);
+}
+
+/*
+ * A health change: the maps hold the running spec's global settings and
+ * ring sizes, so the apply's own plan is the check (capacity included), and
+ * only the real ids in use are read (d->reals_end, from the last apply: no
+ * one else writes xlvs_reals while the daemon runs); all of them if it finds
+ * one more in use than that.
+ */
+static int write_health(struct xlvsd *d, const struct xlvs_spec *w, struct xlvs_apply_opts *o,
+			struct xlvs_apply_stats *st)
+{
+	int err;
+
+	o->reals_end = d->reals_end;
+	err = xlvs_apply_with(&d->maps, w, o, st);
+	if (err == -ESTALE && o->reals_end) {
+		log_warn("health: %s: reading every real", o->msg);
+		o->reals_end = 0;
+		err = xlvs_apply_with(&d->maps, w, o, st);
+	}
+	return err;
+}
+
+/*
+ * Write want into the maps, with the health actions applied; nothing is
+ * written when the plan fails. health: want is the running spec (d->spec),
+ * written again for a health change (write_health()); else a reload's or a
+ * command's (write_all()). The first apply also checks every ring slot: a
+ * daemon killed in the middle of an apply may have left a ring half-written.
+ * msg (may be NULL) says why it failed.
+ */
+static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, bool health, struct xlvs_apply_stats *st,
+		      char *msg, size_t size)
+{
+	char why[640] = "";
+	struct xlvs_apply_opts o = {
+		.flags = d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS,
+		.msg = why,
+		.msg_size = sizeof(why),
+	};
 	const struct xlvs_spec *w = want;
 	struct xlvs_spec eff;
-	char why[640];
 	int err;
 
 	memset(st, 0, sizeof(*st));
@@ -227,17 +267,14 @@ static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs
 		return err;
 	}
 	w = d->hc ? &eff : want;
-	err = xlvs_plan_check(&d->maps, 0, w, why, sizeof(why));
-	if (err && msg)
-		snprintf(msg, size, "%s%s", why[0] ? why : apply_error(err), err == -ENOSPC ? GROW_HINT : "");
-	if (!err)
-		err = xlvs_maps_set_global(&d->maps, &want->global);
-	if (!err)
-		err = xlvs_apply_ex(&d->maps, w, d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS, st);
+	err = health && d->applied ? write_health(d, w, &o, st) : write_all(d, want, w, &o, st);
+	d->reals_end = err ? 0 : o.reals_end; /* after a failure, read them all */
 	/* reals counted from now on have connections their count never saw */
 	if (!err && st->reals_counted_on)
 		xlvsd_sweep_reconcile_soon(d->sweep);
-	if (err && msg && !msg[0])
+	if (err && msg && why[0])
+		snprintf(msg, size, "%s%s", why, err == -ENOSPC ? GROW_HINT : "");
+	else if (err && msg)
 		snprintf(msg, size, "writing the maps failed: %s", apply_error(err));
 	xlvsd_count_map_full(d, err);
 	if (d->hc)
@@ -245,17 +282,31 @@ static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs
 	return err;
 }
 
-/* A health state changed: write the effective state of the running configuration. */
 static void health_changed(void *ctx)
 {
-	struct xlvsd *d = ctx;
+	xlvsd_health_apply(ctx);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* A health state changed: write the effective state of the running configuration. */
+void xlvsd_health_apply(struct xlvsd *d)
+{
 	struct xlvs_apply_stats st;
 	char msg[1024] = "";
+	struct timespec t0;
 	int err;
 
 	if (!d->applied)
 		return;
-	err = write_maps(d, &d->spec, &st, msg, sizeof(msg));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = write_maps(d, &d->spec, true, &st, msg, sizeof(msg));
 	if (err && err != d->health_err) /* once per condition, not once per health change */
 		log_err("health: applying the change failed: %s", msg);
 	d->health_err = err;
@@ -263,9 +314,9 @@ static void health_changed(void *ctx)
 		return;
 	d->last_apply = st;
 	log_info("health: applied: reals written %u removed %u, ring slots written %u, "
-		 "services +%u ~%u -%u",
+		 "services +%u ~%u -%u in %.1f ms",
 		 st.reals_written, st.reals_removed, st.ring_slots_written, st.services_added,
-		 st.services_updated, st.services_removed);
+		 st.services_updated, st.services_removed, ms_since(&t0));
 	xlvsd_steer_update(d, false); /* a real put back in the maps gets a mark */
 	/* A real brought in by health (a sorry server taking over) needs its next hop now. */
 	if (st.reals_written && d->nh && (err = xlvs_nh_sync(d->nh)))
@@ -287,7 +338,7 @@ static void restore_maps(struct xlvsd *d)
 		xlvsd_hc_rollback(d->hc);
 	if (!d->applied)
 		return; /* nothing to go back to: the caller exits */
-	err = write_maps(d, &d->spec, &st, msg, sizeof(msg));
+	err = write_maps(d, &d->spec, false, &st, msg, sizeof(msg));
 	if (err)
 		log_err("restoring the previous state failed too: %s", msg);
 	else
@@ -378,7 +429,7 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 		return err;
 	}
 	/* Maps first: a newly attached interface sees the whole state from its first packet. */
-	err = write_maps(d, want, st, msg, size);
+	err = write_maps(d, want, false, st, msg, size);
 	if (err) {
 		restore_maps(d);
 		return err;

@@ -67,6 +67,7 @@ struct xlvsd {
 	int nh_last_err;
 	struct xlvsd_watch *watch; /* pins and links watched (watch.c) */
 	int health_err;		   /* the last failed health apply, logged once */
+	uint32_t reals_end;	   /* real ids in use end here (last apply); 0: unknown (xlvs_apply_with()) */
 	struct xlvsd_steer *steer; /* health checks through the forwarding path (steer.h) */
 };
 
@@ -90,6 +91,11 @@ int xlvsd_run(const struct xlvsd_opts *opts);
  * (once a state was applied, it is restored) and msg says why.
  */
 int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st, char *msg, size_t size);
+/*
+ * Health states changed (the health manager's callback): write the effective
+ * state of the running configuration (d->spec) and log it.
+ */
+void xlvsd_health_apply(struct xlvsd *d);
 /*
  * Re-read the configuration file and apply it; on any error keep the running
  * state. Parses on the caller's thread: the loop uses xlvsd_reload_start().
