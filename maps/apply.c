@@ -374,12 +374,27 @@ static bool ring_state_slot(const struct writer *w, const struct splan *sp, uint
 }
 
 /*
- * The slice's previous owners that ring_state_slot() reads: those of the
- * slots changing owner only, unless every slot is written anyway. A batch
- * read costs ~120 ns a slot (xlvs_ring_prev has one entry per slot: 8 ms for
- * 65537 slots on the development VM), one lookup a few times that, so the
- * changed slots are looked up one by one when they are few (1 of 10 reals
- * down moves ~1/10 of the slots).
+ * Whether ring_state_slot() needs slot i's previous owner: only when the
+ * slot changes owner and may have a live one. A slot the maps hold unflagged
+ * with a real has none: every write that leaves a live previous owner flags
+ * the slot (ring_state_slot()), and the sweep unflags a slot only once its
+ * window is over (ringsweep.c); the window is then taken from its old owner.
+ */
+static bool prev_needed(const struct writer *w, uint32_t i)
+{
+	uint32_t was = xlvs_slot_real(w->ring_old[i]);
+
+	return was != w->ring_new[i] && ((w->ring_old[i] & XLVS_SLOT_CHANGED) || was >= XLVS_MAX_REALS);
+}
+
+/*
+ * The slice's previous owners that ring_state_slot() reads: those it needs
+ * (prev_needed(); the others read as none), unless every slot is written
+ * anyway, or verified (then each as the maps have it). A batch read costs
+ * ~120 ns a slot (xlvs_ring_prev has one entry per slot: 8 ms for 65537
+ * slots on the development VM), one lookup several times that, so they are
+ * looked up one by one when they are few: a real going down after a quiet
+ * while needs none.
  */
 #define PREV_SPARSE 8 /* one by one below 1/PREV_SPARSE of the slice */
 
@@ -388,12 +403,13 @@ static int read_prev(struct writer *w, const struct splan *sp)
 	const struct xlvs_service *e = &sp->entry;
 	uint32_t i, key, n = 0;
 
-	if (!sp->fresh_slice && !sp->ring_flag_all) {
+	if (!(w->p->flags & XLVS_APPLY_F_VERIFY_RINGS) && !sp->fresh_slice && !sp->ring_flag_all) {
 		for (i = 0; i < e->ring_size; i++)
-			n += xlvs_slot_real(w->ring_old[i]) != w->ring_new[i];
+			n += prev_needed(w, i);
 		if (n * PREV_SPARSE < e->ring_size) {
+			memset(w->prev_old, 0, (size_t)e->ring_size * sizeof(*w->prev_old));
 			for (i = 0; i < e->ring_size; i++) {
-				if (xlvs_slot_real(w->ring_old[i]) == w->ring_new[i])
+				if (!prev_needed(w, i))
 					continue;
 				key = e->ring_base + i;
 				if (bpf_map_lookup_elem(w->m->ring_prev, &key, &w->prev_old[i]))
@@ -659,6 +675,59 @@ static int run(struct writer *w)
 	return err;
 }
 
+/* A scope's services only: nothing else changes (no real comes or goes, no VIP). */
+static int run_scoped(struct writer *w)
+{
+	uint32_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < w->p->nsvcs; i++)
+		err = write_service(w, &w->p->svcs[i]);
+	return err;
+}
+
+void xlvs_apply_memo_free(struct xlvs_apply_memo *mm)
+{
+	if (!mm)
+		return;
+	free(mm->svcs);
+	free(mm->rmem);
+	free(mm);
+}
+
+/* What the plan wrote, by service, for a later scope (reals by key, as planned). */
+static struct xlvs_apply_memo *memo_of(const struct plan *p)
+{
+	struct xlvs_apply_memo *mm = calloc(1, sizeof(*mm));
+	const struct splan *sp;
+	struct memo_svc *ms;
+	uint32_t i, j, n = 0;
+
+	for (i = 0; i < p->nsvcs; i++)
+		n += p->svcs[i].want ? p->svcs[i].nreals : 0;
+	if (!mm || !(mm->svcs = calloc(p->nsvcs + 1, sizeof(*mm->svcs))) ||
+	    !(mm->rmem = calloc(n + 1, sizeof(*mm->rmem)))) {
+		xlvs_apply_memo_free(mm);
+		return NULL;
+	}
+	for (i = 0, n = 0; i < p->nsvcs; i++) {
+		sp = &p->svcs[i];
+		if (!sp->want)
+			continue;
+		ms = &mm->svcs[mm->nsvcs++];
+		ms->key = sp->key;
+		ms->id = sp->entry.id;
+		ms->nreals = sp->nreals;
+		ms->reals = mm->rmem + n;
+		for (j = 0; j < sp->nreals; j++) {
+			ms->reals[j] = sp->reals[j];
+			ms->reals[j].spec = NULL; /* the caller's spec goes */
+		}
+		n += sp->nreals;
+	}
+	return mm;
+}
+
 /* After a successful apply the ACTIVE reals are exactly the desired ones. */
 static uint32_t reals_end(const struct plan *p)
 {
@@ -669,6 +738,16 @@ static uint32_t reals_end(const struct plan *p)
 			if (p->svcs[i].reals[j].id >= end)
 				end = p->svcs[i].reals[j].id + 1;
 	return end;
+}
+
+/* A whole apply's outcome for the next one: the ids in use, the memo. */
+static void memo_update(struct xlvs_apply_opts *o, const struct plan *p)
+{
+	o->reals_end = reals_end(p);
+	if (!o->memo)
+		return;
+	xlvs_apply_memo_free(*o->memo);
+	*o->memo = memo_of(p); /* NULL (no memory) only costs the next scope */
 }
 
 int xlvs_apply_with(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_apply_opts *o,
@@ -685,7 +764,10 @@ int xlvs_apply_with(struct xlvs_maps *m, const struct xlvs_spec *want, struct xl
 		o->msg[0] = '\0';
 	if (!m || !want || (o->flags & ~XLVS_APPLY_F_VERIFY_RINGS) || o->reals_end > XLVS_MAX_REALS)
 		return -EINVAL;
-	err = plan_ring_sum(want, o->msg, o->msg_size);
+	if (o->scope && !(o->memo && *o->memo))
+		return -ESTALE;
+	/* a scope keeps every slice (and size) where it is */
+	err = o->scope ? 0 : plan_ring_sum(want, o->msg, o->msg_size);
 	if (err)
 		return err;
 	p = calloc(1, sizeof(*p));
@@ -697,13 +779,15 @@ int xlvs_apply_with(struct xlvs_maps *m, const struct xlvs_spec *want, struct xl
 	p->reals_end = o->reals_end;
 	p->msg = o->msg;
 	p->msg_size = o->msg_size;
-	err = plan_make(p, want);
+	p->scope = o->scope;
+	p->memo = o->memo ? *o->memo : NULL;
+	err = p->scope ? plan_make_scoped(p, want) : plan_make(p, want);
 	if (!err)
 		err = writer_init(&w, p);
 	if (!err)
-		err = run(&w);
-	if (!err)
-		o->reals_end = reals_end(p);
+		err = p->scope ? run_scoped(&w) : run(&w);
+	if (!err && !p->scope)
+		memo_update(o, p);
 	writer_free(&w);
 	plan_free(p);
 	free(p);

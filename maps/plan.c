@@ -766,6 +766,148 @@ int plan_make(struct plan *p, const struct xlvs_spec *want)
 	return err;
 }
 
+/* ---- a scope: some services planned, the others left as the maps hold them ---- */
+
+static int memo_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct memo_svc *)a)->key, &((const struct memo_svc *)b)->key,
+		      sizeof(struct xlvs_svc_key));
+}
+
+static int stale(struct plan *p, const struct splan *sp, const char *what)
+{
+	char n[96];
+
+	return why(p, -ESTALE, "service %s: %s", svc_name(&sp->key, n, sizeof(n)), what);
+}
+
+/* The scope's services of want, by key, as plan_services() has them. */
+static int scoped_services(struct plan *p, const struct xlvs_spec *want)
+{
+	struct splan *sp;
+	uint32_t i;
+	int err;
+
+	p->svcs = calloc(want->nr_services + 1, sizeof(*p->svcs));
+	p->img.svc_keys = calloc(want->nr_services + 1, sizeof(*p->img.svc_keys));
+	p->img.svcs = calloc(want->nr_services + 1, sizeof(*p->img.svcs));
+	if (!p->svcs || !p->img.svc_keys || !p->img.svcs)
+		return -ENOMEM;
+	for (i = 0; i < want->nr_services; i++) {
+		if (!p->scope[i])
+			continue;
+		sp = &p->svcs[p->nsvcs++];
+		sp->want = &want->services[i];
+		err = check_svc(sp->want, &sp->key);
+		if (err)
+			return why(p, err, "service %u: invalid", i);
+	}
+	return fold_services(p);
+}
+
+/* Its entry and its reals, read by the memo's ids; each must be in the maps as the memo says. */
+static int scoped_read(struct plan *p, struct splan *sp, const struct memo_svc *ms)
+{
+	struct xlvs_service *e = &p->img.svcs[p->img.nsvc];
+	struct xlvs_real *r;
+	uint8_t key[REAL_KEY_LEN];
+	uint32_t i, id;
+
+	if (bpf_map_lookup_elem(p->m->services, &sp->key, e))
+		return errno == ENOENT ? stale(p, sp, "not in the maps") : -errno;
+	if (e->id != ms->id || e->id >= XLVS_MAX_SERVICES || p->owner[e->id] != OWNER_NONE)
+		return stale(p, sp, "its id is not the one it was given");
+	p->img.svc_keys[p->img.nsvc] = sp->key;
+	p->owner[e->id] = (int32_t)p->img.nsvc++;
+	sp->cur = e;
+	sp->own_reals = true;
+	for (i = 0; i < ms->nreals; i++) {
+		id = ms->reals[i].id;
+		r = &p->img.reals[id];
+		if (bpf_map_lookup_elem(p->m->reals, &id, r))
+			return -errno;
+		real_key(key, r->family, r->addr, sp->key.port);
+		if (!real_active(r) || r->svc_id != e->id || key_cmp(key, ms->reals[i].key))
+			return stale(p, sp, "a real is not in the maps as it was written");
+	}
+	return 0;
+}
+
+/* real_groups of the scope's reals alone (the only ACTIVE reals the image has). */
+static void scoped_groups(struct plan *p, const struct memo_svc *const *ms)
+{
+	struct real_groups *g = p->img.groups;
+	uint32_t i, j, sid;
+
+	for (i = 0; i < p->nsvcs; i++)
+		g->first[p->svcs[i].cur->id + 1] = ms[i]->nreals;
+	for (sid = 1; sid <= XLVS_MAX_SERVICES; sid++)
+		g->first[sid] += g->first[sid - 1];
+	for (i = 0; i < p->nsvcs; i++)
+		for (j = 0; j < ms[i]->nreals; j++)
+			g->ids[g->first[p->svcs[i].cur->id] + j] = ms[i]->reals[j].id;
+}
+
+/* Only weights change: every real kept, none new, the slice where it is. */
+static int scoped_check(struct plan *p)
+{
+	const struct real_groups *g = p->img.groups;
+	const struct splan *sp;
+	uint32_t i, j;
+
+	for (i = 0; i < p->nsvcs; i++) {
+		sp = &p->svcs[i];
+		if (sp->nreals != g->first[sp->cur->id + 1] - g->first[sp->cur->id])
+			return stale(p, sp, "its reals come or go");
+		for (j = 0; j < sp->nreals; j++)
+			if (sp->reals[j].fresh)
+				return stale(p, sp, "its reals come or go");
+		if (sp->fresh_slice)
+			return stale(p, sp, "its ring slice moves");
+	}
+	return 0;
+}
+
+int plan_make_scoped(struct plan *p, const struct xlvs_spec *want)
+{
+	const struct memo_svc **ms = NULL;
+	struct memo_svc k;
+	uint32_t i;
+	int err;
+
+	p->want = want;
+	p->ring_slots = p->m->ring_slots < p->m->ring_prev_slots ? p->m->ring_slots : p->m->ring_prev_slots;
+	p->img.reals = calloc(XLVS_MAX_REALS, sizeof(*p->img.reals));
+	p->img.groups = calloc(1, sizeof(*p->img.groups));
+	if (!p->img.reals || !p->img.groups || !want->services)
+		return p->img.reals && p->img.groups ? -EINVAL : -ENOMEM;
+	for (i = 0; i < XLVS_MAX_SERVICES; i++)
+		p->owner[i] = OWNER_NONE;
+	err = scoped_services(p, want);
+	if (!err && !(ms = calloc(p->nsvcs + 1, sizeof(*ms))))
+		err = -ENOMEM;
+	for (i = 0; !err && i < p->nsvcs; i++) {
+		k.key = p->svcs[i].key;
+		ms[i] = bsearch(&k, p->memo->svcs, p->memo->nsvcs, sizeof(k), memo_cmp);
+		err = ms[i] ? scoped_read(p, &p->svcs[i], ms[i])
+			    : stale(p, &p->svcs[i], "not written before");
+	}
+	if (!err)
+		scoped_groups(p, ms);
+	free(ms);
+	if (!err)
+		err = plan_reals(p);
+	if (!err)
+		err = alloc_ids(p);
+	if (!err)
+		err = plan_slices(p);
+	if (!err)
+		err = scoped_check(p);
+	if (!err)
+		err = plan_entries(p);
+	return err;
+}
+
 void plan_free(struct plan *p)
 {
 	map_image_free(&p->img);

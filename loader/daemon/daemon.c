@@ -213,19 +213,68 @@ static int write_all(struct xlvsd *d, const struct xlvs_spec *want, const struct
 	return err ? err : xlvs_apply_with(&d->maps, w, o, st);
 }
 
+static bool same_real(const struct xlvs_real_spec *a, const struct xlvs_real_spec *b)
+{
+	return a->addr.family == b->addr.family && !memcmp(a->addr.be, b->addr.be, sizeof(a->addr.be)) &&
+	       a->port == b->port && a->weight == b->weight && a->fwd == b->fwd && a->gue_port == b->gue_port;
+}
+
+/*
+ * Flag in scope the services of now (effective, from d->spec) whose reals
+ * differ from was (the last one written, from the same d->spec: the rest of
+ * each service is the same). False if they cannot be paired by index (a
+ * service withdrawn or back for its quorum).
+ */
+static bool changed_services(const struct xlvs_spec *was, const struct xlvs_spec *now, uint8_t *scope)
+{
+	const struct xlvs_svc_spec *a, *b;
+	size_t i, j;
+
+	if (was->nr_services != now->nr_services)
+		return false;
+	for (i = 0; i < now->nr_services; i++) {
+		a = &was->services[i];
+		b = &now->services[i];
+		if (a->port != b->port || a->proto != b->proto || a->vip.family != b->vip.family ||
+		    memcmp(a->vip.be, b->vip.be, sizeof(a->vip.be)))
+			return false;
+		scope[i] = a->nr_reals != b->nr_reals;
+		for (j = 0; !scope[i] && j < b->nr_reals; j++)
+			scope[i] = !same_real(&a->reals[j], &b->reals[j]);
+	}
+	return true;
+}
+
 /*
  * A health change: the maps hold the running spec's global settings and
- * ring sizes, so the apply's own plan is the check (capacity included), and
- * only the real ids in use are read (d->reals_end, from the last apply: no
- * one else writes xlvs_reals while the daemon runs); all of them if it finds
- * one more in use than that.
+ * ring sizes, so the apply's own plan is the check. First only the services
+ * whose effective state changed are planned and written (d->memo has their
+ * reals' ids); when their reals come or go (or anything is not as the last
+ * apply left it), every service, reading only the real ids in use
+ * (d->reals_end, from the last apply: no one else writes xlvs_reals while
+ * the daemon runs); all of them if it finds one more in use than that.
  */
 static int write_health(struct xlvsd *d, const struct xlvs_spec *w, struct xlvs_apply_opts *o,
 			struct xlvs_apply_stats *st)
 {
-	int err;
+	uint8_t *scope = calloc(w->nr_services + 1, 1);
+	int err = -ESTALE;
+	size_t i;
 
 	o->reals_end = d->reals_end;
+	if (scope && d->memo && d->eff_valid && changed_services(&d->eff, w, scope)) {
+		for (d->health_planned = 0, i = 0; i < w->nr_services; i++)
+			d->health_planned += scope[i];
+		o->scope = scope;
+		err = xlvs_apply_with(&d->maps, w, o, st);
+		o->scope = NULL;
+		if (err == -ESTALE)
+			log_debug("health: %s: planning every service", o->msg);
+	}
+	free(scope);
+	if (err != -ESTALE)
+		return err;
+	d->health_planned = w->nr_services;
 	err = xlvs_apply_with(&d->maps, w, o, st);
 	if (err == -ESTALE && o->reals_end) {
 		log_warn("health: %s: reading every real", o->msg);
@@ -233,6 +282,15 @@ static int write_health(struct xlvsd *d, const struct xlvs_spec *w, struct xlvs_
 		err = xlvs_apply_with(&d->maps, w, o, st);
 	}
 	return err;
+}
+
+void xlvsd_forget_applied(struct xlvsd *d)
+{
+	xlvs_apply_memo_free(d->memo);
+	d->memo = NULL;
+	xlvs_spec_free(&d->eff);
+	d->eff_valid = false;
+	d->reals_end = 0;
 }
 
 /*
@@ -251,6 +309,7 @@ static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, bool health
 		.flags = d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS,
 		.msg = why,
 		.msg_size = sizeof(why),
+		.memo = &d->memo,
 	};
 	const struct xlvs_spec *w = want;
 	struct xlvs_spec eff;
@@ -268,7 +327,15 @@ static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, bool health
 	}
 	w = d->hc ? &eff : want;
 	err = health && d->applied ? write_health(d, w, &o, st) : write_all(d, want, w, &o, st);
-	d->reals_end = err ? 0 : o.reals_end; /* after a failure, read them all */
+	if (err) {
+		xlvsd_forget_applied(d); /* the next apply plans every service and reads every real */
+	} else {
+		d->reals_end = o.reals_end;
+		xlvs_spec_free(&d->eff);
+		d->eff_valid = d->hc != NULL;
+		if (d->hc) /* what the maps hold now: the next health change diffs against it */
+			d->eff = eff;
+	}
 	/* reals counted from now on have connections their count never saw */
 	if (!err && st->reals_counted_on)
 		xlvsd_sweep_reconcile_soon(d->sweep);
@@ -277,7 +344,7 @@ static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, bool health
 	else if (err && msg)
 		snprintf(msg, size, "writing the maps failed: %s", apply_error(err));
 	xlvsd_count_map_full(d, err);
-	if (d->hc)
+	if (d->hc && err)
 		xlvs_spec_free(&eff);
 	return err;
 }
@@ -314,9 +381,10 @@ void xlvsd_health_apply(struct xlvsd *d)
 		return;
 	d->last_apply = st;
 	log_info("health: applied: reals written %u removed %u, ring slots written %u, "
-		 "services +%u ~%u -%u in %.1f ms",
+		 "services +%u ~%u -%u, %zu of %zu planned in %.1f ms",
 		 st.reals_written, st.reals_removed, st.ring_slots_written, st.services_added,
-		 st.services_updated, st.services_removed, ms_since(&t0));
+		 st.services_updated, st.services_removed, d->health_planned, d->spec.nr_services,
+		 ms_since(&t0));
 	xlvsd_steer_update(d, false); /* a real put back in the maps gets a mark */
 	/* A real brought in by health (a sorry server taking over) needs its next hop now. */
 	if (st.reals_written && d->nh && (err = xlvs_nh_sync(d->nh)))
@@ -905,6 +973,7 @@ static void stop(struct xlvsd *d)
 		xlvs_maps_close(&d->maps);
 	xlvs_dp_close(&d->dp);
 	xlvs_spec_free(&d->spec);
+	xlvsd_forget_applied(d);
 	if (d->loop)
 		ev_loop_destroy(d->loop);
 	if (ifs[0])

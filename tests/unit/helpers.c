@@ -121,6 +121,7 @@ void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel)
 {
 	xlvsd_hc_free(d->hc);
 	xlvs_spec_free(&d->spec);
+	xlvsd_forget_applied(d);
 	xlvs_maps_close(&d->maps);
 	ev_loop_destroy(d->loop);
 	xlvs_lb_bpf__destroy(skel);

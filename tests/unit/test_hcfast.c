@@ -225,14 +225,18 @@ static void eq_spec(struct xlvs_spec *s)
 	v->health->sorry.fwd = XLVS_FWD_DR;
 }
 
-/* The twin applies what the daemon's maps should hold, every id read (a full plan). */
-static void twin_apply(unsigned int flags)
+/*
+ * The twin applies what the daemon's maps should hold with the full plan:
+ * every service, every id read, every ring rebuilt and checked slot by slot,
+ * every previous owner of its slices read.
+ */
+static void twin_apply(void)
 {
 	struct xlvs_spec eff;
 	int err;
 
 	cr_assert_eq(xlvsd_hc_build(d.hc, &d.spec, &eff), 0);
-	err = xlvs_apply_ex(&twin, &eff, flags, NULL);
+	err = xlvs_apply_ex(&twin, &eff, XLVS_APPLY_F_VERIFY_RINGS, NULL);
 	cr_assert_eq(err, 0, "the full path: %s", strerror(-err));
 	xlvs_spec_free(&eff);
 }
@@ -240,6 +244,29 @@ static void twin_apply(unsigned int flags)
 static void ring_of(struct xlvs_maps *m, const struct xlvs_service *e, uint32_t *slots)
 {
 	cr_assert_eq(xlvs_ring_read(m->ring, e->ring_base, e->ring_size, slots), 0);
+}
+
+/* The slice's previous owners alike: the same real and generation, a window or none (its end is
+ * the clock's at each write). */
+static void same_prev(const char *step, size_t svc, const struct xlvs_service *a,
+		      const struct xlvs_service *b)
+{
+	struct xlvs_slot_prev pa, pb;
+	uint32_t i, ka, kb;
+
+	for (i = 0; i < a->ring_size; i++) {
+		ka = a->ring_base + i;
+		kb = b->ring_base + i;
+		cr_assert_eq(bpf_map_lookup_elem(d.maps.ring_prev, &ka, &pa), 0);
+		cr_assert_eq(bpf_map_lookup_elem(twin.ring_prev, &kb, &pb), 0);
+		if (pa.real_id != pb.real_id || pa.real_gen != pb.real_gen || !pa.until != !pb.until) {
+			cr_expect_fail("%s: service %zu slot %u: previous owner %u gen %u until %u, the full "
+				       "plan's %u gen %u until %u",
+				       step, svc, i, pa.real_id, pa.real_gen, pa.until, pb.real_id,
+				       pb.real_gen, pb.until);
+			return;
+		}
+	}
 }
 
 /* Services, reals and every ring slice of the daemon's maps are byte for byte the twin's. */
@@ -275,13 +302,18 @@ static void same_as_twin(const char *step)
 		ring_of(&twin, &sb, rb);
 		cr_expect_eq(memcmp(ra, rb, EQ_RING * sizeof(*ra)), 0, "%s: service %zu's ring differs", step,
 			     i);
+		same_prev(step, i, &sa, &sb);
 	}
 	free(ra);
 	free(rb);
 }
 
-/* One health change: the daemon writes it (reading only the ids in use), the twin the full plan. */
-static void step(const char *what, unsigned int ndown, uint32_t *slots)
+/*
+ * One health change: the daemon writes it, planning `planned` services (1:
+ * the one whose weights changed; all: reals came or went, every service
+ * planned reading only the ids in use); the twin writes the full plan.
+ */
+static void step(const char *what, unsigned int ndown, size_t planned, uint32_t *slots)
 {
 	uint32_t end = d.reals_end;
 
@@ -289,8 +321,10 @@ static void step(const char *what, unsigned int ndown, uint32_t *slots)
 	cr_assert_gt(end, 0, "%s: the daemon does not know which ids are in use", what);
 	xlvsd_health_apply(&d);
 	cr_assert_eq(d.health_err, 0, "%s: the health apply failed", what);
+	cr_expect_eq(d.health_planned, planned, "%s: %zu services planned, want %zu", what, d.health_planned,
+		     planned);
 	cr_assert_gt(d.reals_end, 0);
-	twin_apply(0);
+	twin_apply();
 	same_as_twin(what);
 	*slots += d.last_apply.ring_slots_written;
 }
@@ -302,7 +336,7 @@ static void eq_setup(void)
 	eq_spec(&want);
 	setup_spec(&want, 2 * EQ_SVCS * EQ_RING);
 	skel2 = unit_director_load(0, 2 * EQ_SVCS * EQ_RING, &twin);
-	twin_apply(XLVS_APPLY_F_VERIFY_RINGS); /* as the daemon's first apply */
+	twin_apply(); /* the daemon's first apply verifies too */
 	same_as_twin("start");
 }
 
@@ -317,8 +351,8 @@ static void eq_teardown(void)
  * Health changes of every kind (quiesce, remove and back with a new id,
  * every real down and the sorry server in, out, and in again, a new id
  * above the ones in use that had a real before): after each, the maps the
- * daemon wrote reading only the ids in use are those a full plan writes
- * from the same history.
+ * daemon wrote, planning only the service whose weights changed or reading
+ * only the ids in use, are those a full plan writes from the same history.
  */
 Test(hcfast, health_writes_what_the_full_plan_writes, .init = eq_setup, .fini = eq_teardown, .timeout = 60)
 {
@@ -326,28 +360,28 @@ Test(hcfast, health_writes_what_the_full_plan_writes, .init = eq_setup, .fini = 
 	struct xlvs_real r;
 
 	set_down(0, 0, true);
-	step("service 0 real 0 down (quiesce)", 1, &slots);
+	step("service 0 real 0 down (quiesce)", 1, 1, &slots);
 	set_down(1, 0, true);
-	step("service 1 real 0 down (remove)", 2, &slots);
+	step("service 1 real 0 down (remove)", 2, EQ_SVCS, &slots);
 	set_down(2, 0, true);
 	set_down(2, 1, true);
-	step("service 2 all down: sorry server in", 4, &slots);
+	step("service 2 all down: sorry server in", 4, EQ_SVCS, &slots);
 	set_down(1, 0, false);
-	step("service 1 real 0 back: a new id", 3, &slots);
+	step("service 1 real 0 back: a new id", 3, EQ_SVCS, &slots);
 	set_down(2, 0, false);
-	step("service 2 real 0 back: sorry server out", 2, &slots);
+	step("service 2 real 0 back: sorry server out", 2, EQ_SVCS, &slots);
 	set_down(2, 0, true);
-	step("service 2 all down again: sorry server in again", 3, &slots);
+	step("service 2 all down again: sorry server in again", 3, EQ_SVCS, &slots);
 	set_down(0, 0, false);
-	step("service 0 real 0 back", 2, &slots);
+	step("service 0 real 0 back", 2, 1, &slots);
 	set_down(0, 1, true);
-	step("service 0 real 1 down", 3, &slots);
+	step("service 0 real 1 down", 3, 1, &slots);
 	/* an id above those in use, given before: read for its generation */
 	set_down(1, 0, true);
-	step("service 1 real 0 down again", 4, &slots);
+	step("service 1 real 0 down again", 4, EQ_SVCS, &slots);
 	end = d.reals_end;
 	set_down(1, 0, false);
-	step("service 1 real 0 back above the ids in use", 3, &slots);
+	step("service 1 real 0 back above the ids in use", 3, EQ_SVCS, &slots);
 	cr_assert_eq(bpf_map_lookup_elem(d.maps.reals, &end, &r), 0);
 	cr_expect(r.gen == 2 && (r.flags & XLVS_REAL_F_ACTIVE) && d.reals_end == end + 1,
 		  "real id %u: gen %u flags %#x, ids in use end at %u", end, r.gen, r.flags, d.reals_end);
@@ -371,11 +405,40 @@ Test(hcfast, an_unexpected_real_makes_it_read_every_id, .init = eq_setup, .fini 
 	cr_assert_eq(bpf_map_update_elem(twin.reals, &stray, &r, BPF_ANY), 0);
 	set_down(2, 0, true);
 	set_down(2, 1, true);
-	step("service 2 all down: the sorry server's id is the stray real's", 2, &slots);
+	step("service 2 all down: the sorry server's id is the stray real's", 2, EQ_SVCS, &slots);
 	cr_assert_eq(bpf_map_lookup_elem(d.maps.reals, &stray, &r), 0);
 	cr_expect(!(r.flags & XLVS_REAL_F_ACTIVE) && r.gen == 7, "stray real id %u: flags %#x gen %u", stray,
 		  r.flags, r.gen);
 	cr_expect_eq(d.reals_end, stray + 2,
 		     "ids in use end at %u, want %u (the sorry server after the stray)", d.reals_end,
 		     stray + 2);
+}
+
+/*
+ * A real of service 0 deactivated behind the daemon's back (in both maps):
+ * its next weight change finds the real not as it was written, so every
+ * service is planned, which writes the real back, as the full plan does.
+ */
+Test(hcfast, a_service_not_as_written_is_planned_with_all, .init = eq_setup, .fini = eq_teardown,
+     .timeout = 60)
+{
+	struct xlvs_real r;
+	uint32_t slots = 0, id;
+	int i;
+
+	set_down(0, 0, true);
+	step("service 0 real 0 down", 1, 1, &slots);
+	for (id = 0; id < EQ_IDS; id++) {
+		cr_assert_eq(bpf_map_lookup_elem(d.maps.reals, &id, &r), 0);
+		if ((r.flags & XLVS_REAL_F_ACTIVE) && r.svc_id == 0 && r.weight)
+			break;
+	}
+	cr_assert_lt(id, EQ_IDS, "no real of service 0 with a weight");
+	r.flags &= ~XLVS_REAL_F_ACTIVE;
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(bpf_map_update_elem(i ? twin.reals : d.maps.reals, &id, &r, BPF_ANY), 0);
+	set_down(0, 0, false);
+	step("service 0 real 0 back, another real of it gone from the maps", 0, EQ_SVCS, &slots);
+	cr_assert_eq(bpf_map_lookup_elem(d.maps.reals, &id, &r), 0);
+	cr_expect(r.flags & XLVS_REAL_F_ACTIVE, "real id %u not written back", id);
 }
