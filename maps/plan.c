@@ -20,6 +20,13 @@
  * VIP's port, so a real's port is the service's (as ipvsadm does for -g/-i);
  * a nat/fullnat real's own port is a property of the real (xlvs_real.port),
  * rewritten in place when it changes.
+ *
+ * The maps' only writer may ask for less reading (xlvs_apply_with()): the
+ * real ids below the end it was told (a new id above is read for its
+ * generation), or a scope, some services planned alone, read by the ids its
+ * last whole apply gave them. A scope only moves weights (ids and slices
+ * stay), so either plans what the whole plan would; what the maps do not
+ * hold as said stops it with -ESTALE.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -848,8 +855,8 @@ static void scoped_groups(struct plan *p, const struct memo_svc *const *ms)
 			g->ids[g->first[p->svcs[i].cur->id] + j] = ms[i]->reals[j].id;
 }
 
-/* Only weights change: every real kept, none new, the slice where it is. */
-static int scoped_check(struct plan *p)
+/* Only weights change: every real kept, none new (before ids are given), the slice where it is. */
+static int scoped_check(struct plan *p, bool slices)
 {
 	const struct real_groups *g = p->img.groups;
 	const struct splan *sp;
@@ -857,13 +864,15 @@ static int scoped_check(struct plan *p)
 
 	for (i = 0; i < p->nsvcs; i++) {
 		sp = &p->svcs[i];
+		if (slices && sp->fresh_slice)
+			return stale(p, sp, "its ring slice moves");
+		if (slices)
+			continue;
 		if (sp->nreals != g->first[sp->cur->id + 1] - g->first[sp->cur->id])
 			return stale(p, sp, "its reals come or go");
 		for (j = 0; j < sp->nreals; j++)
 			if (sp->reals[j].fresh)
 				return stale(p, sp, "its reals come or go");
-		if (sp->fresh_slice)
-			return stale(p, sp, "its ring slice moves");
 	}
 	return 0;
 }
@@ -879,8 +888,10 @@ int plan_make_scoped(struct plan *p, const struct xlvs_spec *want)
 	p->ring_slots = p->m->ring_slots < p->m->ring_prev_slots ? p->m->ring_slots : p->m->ring_prev_slots;
 	p->img.reals = calloc(XLVS_MAX_REALS, sizeof(*p->img.reals));
 	p->img.groups = calloc(1, sizeof(*p->img.groups));
-	if (!p->img.reals || !p->img.groups || !want->services)
-		return p->img.reals && p->img.groups ? -EINVAL : -ENOMEM;
+	if (!p->img.reals || !p->img.groups)
+		return -ENOMEM;
+	if (want->nr_services && !want->services)
+		return -EINVAL;
 	for (i = 0; i < XLVS_MAX_SERVICES; i++)
 		p->owner[i] = OWNER_NONE;
 	err = scoped_services(p, want);
@@ -898,11 +909,13 @@ int plan_make_scoped(struct plan *p, const struct xlvs_spec *want)
 	if (!err)
 		err = plan_reals(p);
 	if (!err)
-		err = alloc_ids(p);
+		err = scoped_check(p, false);
+	if (!err)
+		err = alloc_ids(p); /* every id kept */
 	if (!err)
 		err = plan_slices(p);
 	if (!err)
-		err = scoped_check(p);
+		err = scoped_check(p, true);
 	if (!err)
 		err = plan_entries(p);
 	return err;
