@@ -563,6 +563,8 @@ struct vplan *plan_vip(struct plan *p, const struct xlvs_svc_key *k)
 {
 	struct vplan want;
 
+	if (!p->vips) /* a scope: VIPs are left as they are */
+		return NULL;
 	vip_key(k, &want.key);
 	return bsearch(&want, p->vips, p->nvips, sizeof(*p->vips), vplan_cmp);
 }
