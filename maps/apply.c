@@ -122,7 +122,7 @@ static int drop_orphans(struct writer *w)
 	const struct xlvs_real *r;
 	uint32_t id, n = 0;
 
-	for (id = 0; id < XLVS_MAX_REALS; id++) {
+	for (id = 0; id < w->p->img.nreal; id++) { /* the others are not ACTIVE */
 		r = &w->p->img.reals[id];
 		if (real_active(r) && (r->svc_id >= XLVS_MAX_SERVICES || w->p->owner[r->svc_id] < 0))
 			stage(w, &n, id, r);
@@ -374,6 +374,55 @@ static bool ring_state_slot(const struct writer *w, const struct splan *sp, uint
 }
 
 /*
+ * Whether ring_state_slot() needs slot i's previous owner: only when the
+ * slot changes owner and may have a live one. A slot the maps hold unflagged
+ * with a real has none: every write that leaves a live previous owner flags
+ * the slot (ring_state_slot()), and the sweep unflags a slot only once its
+ * window is over (ringsweep.c); the window is then taken from its old owner.
+ */
+static bool prev_needed(const struct writer *w, uint32_t i)
+{
+	uint32_t was = xlvs_slot_real(w->ring_old[i]);
+
+	return was != w->ring_new[i] && ((w->ring_old[i] & XLVS_SLOT_CHANGED) || was >= XLVS_MAX_REALS);
+}
+
+/*
+ * The slice's previous owners that ring_state_slot() reads: those it needs
+ * (prev_needed(); the others read as none), unless every slot is written
+ * anyway, or verified (then each as the maps have it). A batch read costs
+ * ~120 ns a slot (xlvs_ring_prev has one entry per slot: 8 ms for 65537
+ * slots on the development VM), one lookup several times that, so they are
+ * looked up one by one when they are few: a real going down after a quiet
+ * while needs none.
+ */
+#define PREV_SPARSE 8 /* one by one below 1/PREV_SPARSE of the slice */
+
+static int read_prev(struct writer *w, const struct splan *sp)
+{
+	const struct xlvs_service *e = &sp->entry;
+	uint32_t i, key, n = 0;
+
+	if (!(w->p->flags & XLVS_APPLY_F_VERIFY_RINGS) && !sp->fresh_slice && !sp->ring_flag_all) {
+		for (i = 0; i < e->ring_size; i++)
+			n += prev_needed(w, i);
+		if (n * PREV_SPARSE < e->ring_size) {
+			memset(w->prev_old, 0, (size_t)e->ring_size * sizeof(*w->prev_old));
+			for (i = 0; i < e->ring_size; i++) {
+				if (!prev_needed(w, i))
+					continue;
+				key = e->ring_base + i;
+				if (bpf_map_lookup_elem(w->m->ring_prev, &key, &w->prev_old[i]))
+					return -errno;
+			}
+			return 0;
+		}
+	}
+	return array_read(w->m->ring_prev, sizeof(*w->prev_old), e->ring_base, e->ring_size, w->prev_old,
+			  w->ids, CHUNK);
+}
+
+/*
  * A ring-state service's slice (docs/architecture.md "Ring state"). The
  * previous owners are written before the slots, so a packet that finds a
  * slot newly flagged finds its previous owner too.
@@ -388,8 +437,7 @@ static int write_ring_state(struct writer *w, const struct splan *sp)
 	if (!err && !sp->fresh_slice)
 		err = xlvs_ring_read(w->m->ring, e->ring_base, e->ring_size, w->ring_old);
 	if (!err)
-		err = array_read(w->m->ring_prev, sizeof(*w->prev_old), e->ring_base, e->ring_size,
-				 w->prev_old, w->ids, CHUNK);
+		err = read_prev(w, sp);
 	if (err)
 		return err;
 	until = ring_until(w, sp->want);
@@ -627,8 +675,83 @@ static int run(struct writer *w)
 	return err;
 }
 
-int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned int flags,
-		  struct xlvs_apply_stats *st)
+/* A scope's services only: nothing else changes (no real comes or goes, no VIP). */
+static int run_scoped(struct writer *w)
+{
+	uint32_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < w->p->nsvcs; i++)
+		err = write_service(w, &w->p->svcs[i]);
+	return err;
+}
+
+void xlvs_apply_memo_free(struct xlvs_apply_memo *mm)
+{
+	if (!mm)
+		return;
+	free(mm->svcs);
+	free(mm->rmem);
+	free(mm);
+}
+
+/* What the plan wrote, by service, for a later scope (reals by key, as planned). */
+static struct xlvs_apply_memo *memo_of(const struct plan *p)
+{
+	struct xlvs_apply_memo *mm = calloc(1, sizeof(*mm));
+	const struct splan *sp;
+	struct memo_svc *ms;
+	uint32_t i, j, n = 0;
+
+	for (i = 0; i < p->nsvcs; i++)
+		n += p->svcs[i].want ? p->svcs[i].nreals : 0;
+	if (!mm || !(mm->svcs = calloc(p->nsvcs + 1, sizeof(*mm->svcs))) ||
+	    !(mm->rmem = calloc(n + 1, sizeof(*mm->rmem)))) {
+		xlvs_apply_memo_free(mm);
+		return NULL;
+	}
+	for (i = 0, n = 0; i < p->nsvcs; i++) {
+		sp = &p->svcs[i];
+		if (!sp->want)
+			continue;
+		ms = &mm->svcs[mm->nsvcs++];
+		ms->key = sp->key;
+		ms->id = sp->entry.id;
+		ms->nreals = sp->nreals;
+		ms->reals = mm->rmem + n;
+		for (j = 0; j < sp->nreals; j++) {
+			ms->reals[j] = sp->reals[j];
+			ms->reals[j].spec = NULL; /* the caller's spec goes */
+		}
+		n += sp->nreals;
+	}
+	return mm;
+}
+
+/* After a successful apply the ACTIVE reals are exactly the desired ones. */
+static uint32_t reals_end(const struct plan *p)
+{
+	uint32_t i, j, end = 0;
+
+	for (i = 0; i < p->nsvcs; i++)
+		for (j = 0; p->svcs[i].want && j < p->svcs[i].nreals; j++)
+			if (p->svcs[i].reals[j].id >= end)
+				end = p->svcs[i].reals[j].id + 1;
+	return end;
+}
+
+/* A whole apply's outcome for the next one: the ids in use, the memo. */
+static void memo_update(struct xlvs_apply_opts *o, const struct plan *p)
+{
+	o->reals_end = reals_end(p);
+	if (!o->memo)
+		return;
+	xlvs_apply_memo_free(*o->memo);
+	*o->memo = memo_of(p); /* NULL (no memory) only costs the next scope */
+}
+
+int xlvs_apply_with(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_apply_opts *o,
+		    struct xlvs_apply_stats *st)
 {
 	struct xlvs_apply_stats ignored;
 	struct writer w = { 0 };
@@ -637,23 +760,46 @@ int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned in
 
 	st = st ? st : &ignored;
 	memset(st, 0, sizeof(*st));
-	if (!m || !want || (flags & ~XLVS_APPLY_F_VERIFY_RINGS))
+	if (o->msg && o->msg_size)
+		o->msg[0] = '\0';
+	if (!m || !want || (o->flags & ~XLVS_APPLY_F_VERIFY_RINGS) || o->reals_end > XLVS_MAX_REALS)
 		return -EINVAL;
+	if (o->scope && !(o->memo && *o->memo))
+		return -ESTALE;
+	/* a scope keeps every slice (and size) where it is */
+	err = o->scope ? 0 : plan_ring_sum(want, o->msg, o->msg_size);
+	if (err)
+		return err;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->m = m;
-	p->flags = flags;
+	p->flags = o->flags;
 	p->st = st;
-	err = plan_make(p, want);
+	p->reals_end = o->reals_end;
+	p->msg = o->msg;
+	p->msg_size = o->msg_size;
+	p->scope = o->scope;
+	p->memo = o->memo ? *o->memo : NULL;
+	err = p->scope ? plan_make_scoped(p, want) : plan_make(p, want);
 	if (!err)
 		err = writer_init(&w, p);
 	if (!err)
-		err = run(&w);
+		err = p->scope ? run_scoped(&w) : run(&w);
+	if (!err && !p->scope)
+		memo_update(o, p);
 	writer_free(&w);
 	plan_free(p);
 	free(p);
 	return err;
+}
+
+int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned int flags,
+		  struct xlvs_apply_stats *st)
+{
+	struct xlvs_apply_opts o = { .flags = flags };
+
+	return xlvs_apply_with(m, want, &o, st);
 }
 
 int xlvs_apply(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_apply_stats *st)

@@ -61,14 +61,16 @@ struct map_image {
 	uint32_t nvip;
 	struct xlvs_vip_key *vip_keys;
 	struct xlvs_vip *vips;
-	struct xlvs_real *reals; /* all XLVS_MAX_REALS entries, by id */
+	struct xlvs_real *reals; /* all XLVS_MAX_REALS entries, by id; those from nreal on zero */
+	uint32_t nreal;		 /* ids [0, nreal) read from the map: the others are not ACTIVE */
 	uint64_t *filter;	 /* xlvs_vip_filter words (with the VIPs) */
 	struct real_groups *groups;
 };
 
 /* Every value of an array map of n entries, in index order (malloc'd). */
 int dump_array(int fd, uint32_t vsz, uint32_t n, void **vals);
-int map_image_read(struct xlvs_maps *m, struct map_image *s, bool with_vips);
+/* Reals: ids [0, nreals) (XLVS_MAX_REALS: all), the caller knowing that the others are not ACTIVE. */
+int map_image_read(struct xlvs_maps *m, struct map_image *s, bool with_vips, uint32_t nreals);
 void map_image_free(struct map_image *s);
 
 /* ---- ring state: the sweep's unflagging of changed slots (ringsweep.c), driven by conns.c ---- */

@@ -20,6 +20,13 @@
  * VIP's port, so a real's port is the service's (as ipvsadm does for -g/-i);
  * a nat/fullnat real's own port is a property of the real (xlvs_real.port),
  * rewritten in place when it changes.
+ *
+ * The maps' only writer may ask for less reading (xlvs_apply_with()): the
+ * real ids below the end it was told (a new id above is read for its
+ * generation), or a scope, some services planned alone, read by the ids its
+ * last whole apply gave them. A scope only moves weights (ids and slices
+ * stay), so either plans what the whole plan would; what the maps do not
+ * hold as said stops it with -ESTALE.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+
+#include <bpf/bpf.h>
 
 #include "plan.h"
 #include "schedtab.h"
@@ -335,10 +344,30 @@ static int plan_reals(struct plan *p)
 	return err;
 }
 
+/*
+ * A new real id beyond the ids read (p->img.nreal): its entry is read now,
+ * for its generation (a new real gets the id's next one). The caller said
+ * it is not ACTIVE; if it is, the plan stops before any write.
+ */
+static int real_unread(struct plan *p, uint32_t id)
+{
+	struct xlvs_real *r = &p->img.reals[id];
+
+	if (id < p->img.nreal)
+		return 0;
+	if (bpf_map_lookup_elem(p->m->reals, &id, r))
+		return why(p, -errno, "cannot read xlvs_reals: %s", strerror(errno));
+	if (real_active(r))
+		return why(p, -ESTALE, "xlvs_reals: real id %u is in use, above the ids in use said (%u)", id,
+			   p->img.nreal);
+	return 0;
+}
+
 static int alloc_ids(struct plan *p)
 {
 	uint32_t i, j, sid = 0, rid = 0;
 	struct splan *sp;
+	int err;
 
 	for (i = 0; i < p->nsvcs; i++) {
 		sp = &p->svcs[i];
@@ -368,6 +397,9 @@ static int alloc_ids(struct plan *p)
 					   "xlvs_reals: no free real id of %u (ids of "
 					   "reals this apply removes are free only after it)",
 					   XLVS_MAX_REALS);
+			err = real_unread(p, rid);
+			if (err)
+				return err;
 			sp->reals[j].id = rid++;
 		}
 	}
@@ -531,6 +563,8 @@ struct vplan *plan_vip(struct plan *p, const struct xlvs_svc_key *k)
 {
 	struct vplan want;
 
+	if (!p->vips) /* a scope: VIPs are left as they are */
+		return NULL;
 	vip_key(k, &want.key);
 	return bsearch(&want, p->vips, p->nvips, sizeof(*p->vips), vplan_cmp);
 }
@@ -703,6 +737,7 @@ static int empty_image(struct map_image *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->reals = calloc(XLVS_MAX_REALS, sizeof(*s->reals));
+	s->nreal = XLVS_MAX_REALS;
 	s->filter = calloc(XLVS_VIP_FILTER_WORDS, sizeof(*s->filter));
 	s->groups = calloc(1, sizeof(*s->groups));
 	if (s->reals && s->filter && s->groups)
@@ -720,7 +755,8 @@ int plan_make(struct plan *p, const struct xlvs_spec *want)
 	if (p->m)
 		p->ring_slots = p->m->ring_slots < p->m->ring_prev_slots ? p->m->ring_slots
 									 : p->m->ring_prev_slots;
-	err = p->m ? map_image_read(p->m, &p->img, true) : empty_image(&p->img);
+	err = p->m ? map_image_read(p->m, &p->img, true, p->reals_end ?: XLVS_MAX_REALS)
+		   : empty_image(&p->img);
 	if (err)
 		return why(p, err, "cannot read the maps: %s", strerror(-err));
 
@@ -734,6 +770,154 @@ int plan_make(struct plan *p, const struct xlvs_spec *want)
 		err = plan_slices(p);
 	if (!err)
 		err = plan_vips(p);
+	if (!err)
+		err = plan_entries(p);
+	return err;
+}
+
+/* ---- a scope: some services planned, the others left as the maps hold them ---- */
+
+static int memo_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct memo_svc *)a)->key, &((const struct memo_svc *)b)->key,
+		      sizeof(struct xlvs_svc_key));
+}
+
+static int stale(struct plan *p, const struct splan *sp, const char *what)
+{
+	char n[96];
+
+	return why(p, -ESTALE, "service %s: %s", svc_name(&sp->key, n, sizeof(n)), what);
+}
+
+/* The scope's services of want, by key, as plan_services() has them. */
+static int scoped_services(struct plan *p, const struct xlvs_spec *want)
+{
+	struct splan *sp;
+	uint32_t i;
+	int err;
+
+	p->svcs = calloc(want->nr_services + 1, sizeof(*p->svcs));
+	p->img.svc_keys = calloc(want->nr_services + 1, sizeof(*p->img.svc_keys));
+	p->img.svcs = calloc(want->nr_services + 1, sizeof(*p->img.svcs));
+	if (!p->svcs || !p->img.svc_keys || !p->img.svcs)
+		return -ENOMEM;
+	for (i = 0; i < want->nr_services; i++) {
+		if (!p->scope[i])
+			continue;
+		sp = &p->svcs[p->nsvcs++];
+		sp->want = &want->services[i];
+		err = check_svc(sp->want, &sp->key);
+		if (err)
+			return why(p, err, "service %u: invalid", i);
+	}
+	return fold_services(p);
+}
+
+/* Its entry and its reals, read by the memo's ids; each must be in the maps as the memo says. */
+static int scoped_read(struct plan *p, struct splan *sp, const struct memo_svc *ms)
+{
+	struct xlvs_service *e = &p->img.svcs[p->img.nsvc];
+	struct xlvs_real *r;
+	uint8_t key[REAL_KEY_LEN];
+	uint32_t i, id;
+
+	if (bpf_map_lookup_elem(p->m->services, &sp->key, e))
+		return errno == ENOENT ? stale(p, sp, "not in the maps") : -errno;
+	if (e->id != ms->id || e->id >= XLVS_MAX_SERVICES || p->owner[e->id] != OWNER_NONE)
+		return stale(p, sp, "its id is not the one it was given");
+	p->img.svc_keys[p->img.nsvc] = sp->key;
+	p->owner[e->id] = (int32_t)p->img.nsvc++;
+	sp->cur = e;
+	sp->own_reals = true;
+	for (i = 0; i < ms->nreals; i++) {
+		id = ms->reals[i].id;
+		r = &p->img.reals[id];
+		if (bpf_map_lookup_elem(p->m->reals, &id, r))
+			return -errno;
+		real_key(key, r->family, r->addr, sp->key.port);
+		if (!real_active(r) || r->svc_id != e->id || key_cmp(key, ms->reals[i].key))
+			return stale(p, sp, "a real is not in the maps as it was written");
+	}
+	return 0;
+}
+
+/* real_groups of the scope's reals alone (the only ACTIVE reals the image has). */
+static void scoped_groups(struct plan *p, const struct memo_svc *const *ms)
+{
+	struct real_groups *g = p->img.groups;
+	uint32_t i, j, sid;
+
+	for (i = 0; i < p->nsvcs; i++)
+		g->first[p->svcs[i].cur->id + 1] = ms[i]->nreals;
+	for (sid = 1; sid <= XLVS_MAX_SERVICES; sid++)
+		g->first[sid] += g->first[sid - 1];
+	for (i = 0; i < p->nsvcs; i++)
+		for (j = 0; j < ms[i]->nreals; j++)
+			g->ids[g->first[p->svcs[i].cur->id] + j] = ms[i]->reals[j].id;
+}
+
+/* Only weights change: every real kept, none new (before ids are given), the slice where it is. */
+static int scoped_check(struct plan *p, bool slices)
+{
+	const struct real_groups *g = p->img.groups;
+	const struct splan *sp;
+	uint32_t i, j;
+
+	for (i = 0; i < p->nsvcs; i++) {
+		sp = &p->svcs[i];
+		if (slices && sp->fresh_slice)
+			return stale(p, sp, "its ring slice moves");
+		if (slices)
+			continue;
+		if (sp->nreals != g->first[sp->cur->id + 1] - g->first[sp->cur->id])
+			return stale(p, sp, "its reals come or go");
+		for (j = 0; j < sp->nreals; j++)
+			if (sp->reals[j].fresh)
+				return stale(p, sp, "its reals come or go");
+	}
+	return 0;
+}
+
+int plan_make_scoped(struct plan *p, const struct xlvs_spec *want)
+{
+	const struct memo_svc **ms = NULL;
+	struct memo_svc k;
+	uint32_t i;
+	int err;
+
+	p->want = want;
+	p->ring_slots = p->m->ring_slots < p->m->ring_prev_slots ? p->m->ring_slots : p->m->ring_prev_slots;
+	p->img.reals = calloc(XLVS_MAX_REALS, sizeof(*p->img.reals));
+	p->img.groups = calloc(1, sizeof(*p->img.groups));
+	if (!p->img.reals || !p->img.groups)
+		return -ENOMEM;
+	if (want->nr_services && !want->services)
+		return -EINVAL;
+	for (i = 0; i < XLVS_MAX_SERVICES; i++)
+		p->owner[i] = OWNER_NONE;
+	err = scoped_services(p, want);
+	if (!err && !(ms = calloc(p->nsvcs + 1, sizeof(*ms))))
+		err = -ENOMEM;
+	for (i = 0; !err && i < p->nsvcs; i++) {
+		k.key = p->svcs[i].key;
+		ms[i] = bsearch(&k, p->memo->svcs, p->memo->nsvcs, sizeof(k), memo_cmp);
+		err = ms[i] ? scoped_read(p, &p->svcs[i], ms[i])
+			    : stale(p, &p->svcs[i], "not written before");
+	}
+	if (!err)
+		scoped_groups(p, ms);
+	free(ms);
+	if (!err)
+		err = plan_reals(p);
+	if (!err)
+		err = scoped_check(p, false);
+	if (!err)
+		err = alloc_ids(p); /* every id kept */
+	if (!err)
+		err = plan_slices(p);
+	if (!err)
+		err = scoped_check(p, true);
 	if (!err)
 		err = plan_entries(p);
 	return err;
@@ -769,6 +953,21 @@ void xlvs_capacity_of(const struct xlvs_spec *want, struct xlvs_capacity *c)
 	c->ring_slots = (uint32_t)xlvs_ring_blocks((uint32_t)slots) * XLVS_RING_BLOCK;
 }
 
+int plan_ring_sum(const struct xlvs_spec *want, char *msg, size_t size)
+{
+	struct xlvs_capacity c;
+
+	xlvs_capacity_of(want, &c);
+	if (c.ring_sum <= XLVS_RING_SLOTS_MAX)
+		return 0;
+	if (msg && size)
+		snprintf(msg, size,
+			 "the rings total %llu slots, more than xlvs_ring may "
+			 "have (%u): use smaller ring sizes",
+			 (unsigned long long)c.ring_sum, XLVS_RING_SLOTS_MAX);
+	return -ENOSPC;
+}
+
 int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_spec *want, char *msg,
 		    size_t size)
 {
@@ -781,14 +980,9 @@ int xlvs_plan_check(struct xlvs_maps *m, uint32_t ring_slots, const struct xlvs_
 	if (!want)
 		return -EINVAL;
 	xlvs_capacity_of(want, &c);
-	if (c.ring_sum > XLVS_RING_SLOTS_MAX) {
-		if (msg && size)
-			snprintf(msg, size,
-				 "the rings total %llu slots, more than xlvs_ring may "
-				 "have (%u): use smaller ring sizes",
-				 (unsigned long long)c.ring_sum, XLVS_RING_SLOTS_MAX);
-		return -ENOSPC;
-	}
+	err = plan_ring_sum(want, msg, size);
+	if (err)
+		return err;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;

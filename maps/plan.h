@@ -44,6 +44,19 @@ struct vplan { /* a VIP address that is desired, in the maps, or both */
 #define OWNER_NONE  (-1)
 #define OWNER_FRESH (-2) /* allocated by this apply */
 
+/* What an apply wrote, by service (xlvs_apply_with()): its id and its reals' keys and ids. */
+struct memo_svc {
+	struct xlvs_svc_key key;
+	uint32_t id, nreals;
+	struct rplan *reals; /* by key; spec NULL */
+};
+
+struct xlvs_apply_memo {
+	uint32_t nsvcs;
+	struct memo_svc *svcs; /* by key */
+	struct rplan *rmem;
+};
+
 struct plan {
 	struct xlvs_maps *m;
 	unsigned int flags; /* XLVS_APPLY_F_* */
@@ -59,13 +72,20 @@ struct plan {
 	uint32_t max_ring, max_reals; /* sizes the scratch below */
 	uint32_t ring_slots;	      /* of xlvs_ring (m's, or the planned maps') */
 	const struct xlvs_spec *want;
-	char *msg; /* why the plan failed; NULL: not asked */
+	uint32_t reals_end;		    /* xlvs_reals ids read: xlvs_apply_with(); 0: all */
+	const struct xlvs_apply_memo *memo; /* with scope: the services' reals */
+	const uint8_t *scope;		    /* want's services planned; NULL: all (xlvs_apply_with()) */
+	char *msg;			    /* why the plan failed; NULL: not asked */
 	size_t msg_size;
 };
 
 /* p->m NULL: plan against empty maps of p->ring_slots slots. */
 int plan_make(struct plan *p, const struct xlvs_spec *want);
+/* The same for p->scope's services only (p->memo, p->m required); -ESTALE: not possible, plan them all. */
+int plan_make_scoped(struct plan *p, const struct xlvs_spec *want);
 void plan_free(struct plan *p);
+/* The rings' sum within XLVS_RING_SLOTS_MAX: 0, or -ENOSPC with msg (may be NULL). */
+int plan_ring_sum(const struct xlvs_spec *want, char *msg, size_t size);
 struct vplan *plan_vip(struct plan *p, const struct xlvs_svc_key *k);
 
 #endif /* XLVS_MAPS_PLAN_H */

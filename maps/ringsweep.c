@@ -226,7 +226,7 @@ int ring_sweep_begin(struct xlvs_maps *m, struct ring_sweep *r, uint32_t now)
 	free(svcs);
 	if (err)
 		r->ncand = 0;
-	else
+	else if (r->ncand) /* no candidate: r->cand may be NULL, which qsort() must not get */
 		qsort(r->cand, r->ncand, sizeof(*r->cand), cand_cmp);
 	return err;
 }

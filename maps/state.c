@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The maps as read at one moment: every service, every VIP, the VIP filter and
- * the whole reals array, the latter in one pass (a batch lookup of 65536 entries takes
- * a few milliseconds, one lookup per entry would take a hundred).
+ * the reals array, the latter in one pass (a batch lookup of all 65536 entries takes
+ * 8-9 ms on the development VM, one lookup per entry would take a hundred), or only
+ * the ids a caller knows to be in use (xlvs_apply_with()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static int group_reals(struct map_image *s)
 
 	if (!g)
 		return -ENOMEM;
-	for (id = 0; id < XLVS_MAX_REALS; id++) {
+	for (id = 0; id < s->nreal; id++) {
 		r = &s->reals[id];
 		if (real_active(r) && r->svc_id < XLVS_MAX_SERVICES)
 			g->first[r->svc_id + 1]++;
@@ -27,7 +28,7 @@ static int group_reals(struct map_image *s)
 	for (sid = 1; sid <= XLVS_MAX_SERVICES; sid++)
 		g->first[sid] += g->first[sid - 1];
 	/* Fill by advancing first[s] to the end of s, then shift back. */
-	for (id = 0; id < XLVS_MAX_REALS; id++) {
+	for (id = 0; id < s->nreal; id++) {
 		r = &s->reals[id];
 		if (real_active(r) && r->svc_id < XLVS_MAX_SERVICES)
 			g->ids[g->first[r->svc_id]++] = id;
@@ -52,7 +53,24 @@ int dump_array(int fd, uint32_t vsz, uint32_t n, void **vals)
 	return err;
 }
 
-int map_image_read(struct xlvs_maps *m, struct map_image *s, bool with_vips)
+/* Ids [0, n) of xlvs_reals into a zeroed array of every id. */
+static int read_reals(struct xlvs_maps *m, struct map_image *s, uint32_t n)
+{
+	uint32_t *keys;
+	int err;
+
+	if (n >= XLVS_MAX_REALS)
+		return dump_array(m->reals, sizeof(struct xlvs_real), XLVS_MAX_REALS, (void **)&s->reals);
+	s->reals = calloc(XLVS_MAX_REALS, sizeof(*s->reals));
+	keys = malloc((n + 1) * sizeof(*keys));
+	err = s->reals && keys ? 0 : -ENOMEM;
+	if (!err && n)
+		err = array_read(m->reals, sizeof(struct xlvs_real), 0, n, s->reals, keys, n);
+	free(keys);
+	return err;
+}
+
+int map_image_read(struct xlvs_maps *m, struct map_image *s, bool with_vips, uint32_t nreals)
 {
 	int err;
 
@@ -64,8 +82,9 @@ int map_image_read(struct xlvs_maps *m, struct map_image *s, bool with_vips)
 			       (void **)&s->vip_keys, (void **)&s->vips, &s->nvip);
 	if (!err && with_vips)
 		err = dump_array(m->vip_filter, sizeof(uint64_t), XLVS_VIP_FILTER_WORDS, (void **)&s->filter);
+	s->nreal = nreals < XLVS_MAX_REALS ? nreals : XLVS_MAX_REALS;
 	if (!err)
-		err = dump_array(m->reals, sizeof(struct xlvs_real), XLVS_MAX_REALS, (void **)&s->reals);
+		err = read_reals(m, s, s->nreal);
 	if (!err)
 		err = group_reals(s);
 	if (err)
@@ -121,7 +140,7 @@ int xlvs_state_read(struct xlvs_maps *m, struct xlvs_state *st)
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	err = map_image_read(m, &s, false);
+	err = map_image_read(m, &s, false, XLVS_MAX_REALS);
 	if (err)
 		return err;
 	st->services = calloc(s.nsvc ? s.nsvc : 1, sizeof(*st->services));

@@ -164,6 +164,45 @@ int xlvs_apply(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_ap
 int xlvs_apply_ex(struct xlvs_maps *m, const struct xlvs_spec *want, unsigned int flags,
 		  struct xlvs_apply_stats *st);
 
+/*
+ * xlvs_apply_ex for the maps' only writer (xlvsd), which may know which real
+ * ids are in use. Reading all XLVS_MAX_REALS entries of xlvs_reals is most
+ * of an apply that changes one real (a batch lookup costs ~130 ns an entry:
+ * 8-9 ms on the development VM), so:
+ * - reals_end, in: the ids at and above it are not ACTIVE (nothing but the
+ *   caller wrote xlvs_reals since its last apply returned it): only the ids
+ *   below it are read. A new id at or above it is read before it is used (its
+ *   generation); if that one is ACTIVE after all, the apply fails with -ESTALE
+ *   before any write (apply again with 0). 0: read every id, as xlvs_apply_ex().
+ *   Out, on success: 1 + the highest real id ACTIVE now (0: none).
+ * - msg (may be NULL): why the plan failed, capacity included (xlvs_plan_check()).
+ * - memo (may be NULL): *memo, if not NULL, is what the caller's last apply
+ *   wrote, by service (ids, reals); a successful apply without scope replaces
+ *   it with its own (the caller frees it with xlvs_apply_memo_free()).
+ * - scope (needs *memo): want->nr_services flags; only the services flagged
+ *   are planned and written, their reals read by the ids in *memo; the maps'
+ *   other services, VIPs, VIP filter and xlvs_nat_srcs are left as they are
+ *   (the caller knows they hold want's other services). A health change for
+ *   one real so costs the services it changes, not the configuration. Only
+ *   weights may change: a flagged service whose reals come or go (a new id),
+ *   that *memo or the maps do not hold as *memo says, or whose ring slice
+ *   would move, fails with -ESTALE before any write (apply again without
+ *   scope). reals_end and *memo stay as they are.
+ * Ids, rings and entries are those xlvs_apply_ex() gives the same maps.
+ */
+struct xlvs_apply_memo;
+struct xlvs_apply_opts {
+	unsigned int flags; /* XLVS_APPLY_F_* */
+	uint32_t reals_end;
+	char *msg;
+	size_t msg_size;
+	struct xlvs_apply_memo **memo;
+	const uint8_t *scope;
+};
+void xlvs_apply_memo_free(struct xlvs_apply_memo *mm);
+int xlvs_apply_with(struct xlvs_maps *m, const struct xlvs_spec *want, struct xlvs_apply_opts *o,
+		    struct xlvs_apply_stats *st);
+
 /* ---- capacity: what a configuration needs of the maps ---- */
 
 /*

@@ -219,18 +219,117 @@ static const char *apply_error(int err)
 	}
 }
 
-/*
- * Write want into the maps: plan (capacity included; nothing written when it
- * fails), then the global settings, then the services. The first apply also
- * checks every ring slot: a daemon killed in the middle of an apply may have
- * left a ring half-written. msg (may be NULL) says why it failed.
- */
-static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs_apply_stats *st, char *msg,
-		      size_t size)
+/* Reload, command: plan (capacity included), then the global settings, then the services. */
+static int write_all(struct xlvsd *d, const struct xlvs_spec *want, const struct xlvs_spec *w,
+		     struct xlvs_apply_opts *o, struct xlvs_apply_stats *st)
 {
+	int err = xlvs_plan_check(&d->maps, 0, w, o->msg, o->msg_size);
+
+	if (!err)
+		err = xlvs_maps_set_global(&d->maps, &want->global);
+	return err ? err : xlvs_apply_with(&d->maps, w, o, st);
+}
+
+static bool same_real(const struct xlvs_real_spec *a, const struct xlvs_real_spec *b)
+{
+	return a->addr.family == b->addr.family && !memcmp(a->addr.be, b->addr.be, sizeof(a->addr.be)) &&
+	       a->port == b->port && a->weight == b->weight && a->fwd == b->fwd && a->gue_port == b->gue_port;
+}
+
+/*
+ * Flag in scope the services of now (effective, from d->spec) whose reals
+ * differ from was (the last one written, from the same d->spec: the rest of
+ * each service is the same). False if they cannot be paired by index (a
+ * service withdrawn or back for its quorum).
+ */
+static bool changed_services(const struct xlvs_spec *was, const struct xlvs_spec *now, uint8_t *scope)
+{
+	const struct xlvs_svc_spec *a, *b;
+	size_t i, j;
+
+	if (was->nr_services != now->nr_services)
+		return false;
+	for (i = 0; i < now->nr_services; i++) {
+		a = &was->services[i];
+		b = &now->services[i];
+		if (a->port != b->port || a->proto != b->proto || a->vip.family != b->vip.family ||
+		    memcmp(a->vip.be, b->vip.be, sizeof(a->vip.be)))
+			return false;
+		scope[i] = a->nr_reals != b->nr_reals;
+		for (j = 0; !scope[i] && j < b->nr_reals; j++)
+			scope[i] = !same_real(&a->reals[j], &b->reals[j]);
+	}
+	return true;
+}
+
+/*
+ * A health change: the maps hold the running spec's global settings and
+ * ring sizes, so the apply's own plan is the check. First only the services
+ * whose effective state changed are planned and written (d->memo has their
+ * reals' ids); when their reals come or go (or anything is not as the last
+ * apply left it), every service, reading only the real ids in use
+ * (d->reals_end, from the last apply: no one else writes xlvs_reals while
+ * the daemon runs); all of them if it finds one more in use than that.
+ */
+static int write_health(struct xlvsd *d, const struct xlvs_spec *w, struct xlvs_apply_opts *o,
+			struct xlvs_apply_stats *st)
+{
+	uint8_t *scope = calloc(w->nr_services + 1, 1);
+	int err = -ESTALE;
+	size_t i;
+
+	o->reals_end = d->reals_end;
+	if (scope && d->memo && d->eff_valid && changed_services(&d->eff, w, scope)) {
+		for (d->health_planned = 0, i = 0; i < w->nr_services; i++)
+			d->health_planned += scope[i];
+		o->scope = scope;
+		err = xlvs_apply_with(&d->maps, w, o, st);
+		o->scope = NULL;
+		if (err == -ESTALE)
+			log_debug("health: %s: planning every service", o->msg);
+	}
+	free(scope);
+	if (err != -ESTALE)
+		return err;
+	d->health_planned = w->nr_services;
+	err = xlvs_apply_with(&d->maps, w, o, st);
+	if (err == -ESTALE && o->reals_end) {
+		log_warn("health: %s: reading every real", o->msg);
+		o->reals_end = 0;
+		err = xlvs_apply_with(&d->maps, w, o, st);
+	}
+	return err;
+}
+
+void xlvsd_forget_applied(struct xlvsd *d)
+{
+	xlvs_apply_memo_free(d->memo);
+	d->memo = NULL;
+	xlvs_spec_free(&d->eff);
+	d->eff_valid = false;
+	d->reals_end = 0;
+}
+
+/*
+ * Write want into the maps, with the health actions applied; nothing is
+ * written when the plan fails. health: want is the running spec (d->spec),
+ * written again for a health change (write_health()); else a reload's or a
+ * command's (write_all()). The first apply also checks every ring slot: a
+ * daemon killed in the middle of an apply may have left a ring half-written.
+ * msg (may be NULL) says why it failed.
+ */
+static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, bool health, struct xlvs_apply_stats *st,
+		      char *msg, size_t size)
+{
+	char why[640] = "";
+	struct xlvs_apply_opts o = {
+		.flags = d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS,
+		.msg = why,
+		.msg_size = sizeof(why),
+		.memo = &d->memo,
+	};
 	const struct xlvs_spec *w = want;
 	struct xlvs_spec eff;
-	char why[640];
 	int err;
 
 	memset(st, 0, sizeof(*st));
@@ -244,35 +343,54 @@ static int write_maps(struct xlvsd *d, const struct xlvs_spec *want, struct xlvs
 		return err;
 	}
 	w = d->hc ? &eff : want;
-	err = xlvs_plan_check(&d->maps, 0, w, why, sizeof(why));
-	if (err && msg)
-		snprintf(msg, size, "%s%s", why[0] ? why : apply_error(err), err == -ENOSPC ? GROW_HINT : "");
-	if (!err)
-		err = xlvs_maps_set_global(&d->maps, &want->global);
-	if (!err)
-		err = xlvs_apply_ex(&d->maps, w, d->applied ? 0 : XLVS_APPLY_F_VERIFY_RINGS, st);
+	err = health && d->applied ? write_health(d, w, &o, st) : write_all(d, want, w, &o, st);
+	if (err) {
+		xlvsd_forget_applied(d); /* the next apply plans every service and reads every real */
+	} else {
+		d->reals_end = o.reals_end;
+		xlvs_spec_free(&d->eff);
+		d->eff_valid = d->hc != NULL;
+		if (d->hc) /* what the maps hold now: the next health change diffs against it */
+			d->eff = eff;
+	}
 	/* reals counted from now on have connections their count never saw */
 	if (!err && st->reals_counted_on)
 		xlvsd_sweep_reconcile_soon(d->sweep);
-	if (err && msg && !msg[0])
+	if (err && msg && why[0])
+		snprintf(msg, size, "%s%s", why, err == -ENOSPC ? GROW_HINT : "");
+	else if (err && msg)
 		snprintf(msg, size, "writing the maps failed: %s", apply_error(err));
 	xlvsd_count_map_full(d, err);
-	if (d->hc)
+	if (d->hc && err)
 		xlvs_spec_free(&eff);
 	return err;
 }
 
-/* A health state changed: write the effective state of the running configuration. */
 static void health_changed(void *ctx)
 {
-	struct xlvsd *d = ctx;
+	xlvsd_health_apply(ctx);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* A health state changed: write the effective state of the running configuration. */
+void xlvsd_health_apply(struct xlvsd *d)
+{
 	struct xlvs_apply_stats st;
 	char msg[1024] = "";
+	struct timespec t0;
 	int err;
 
 	if (!d->applied)
 		return;
-	err = write_maps(d, &d->spec, &st, msg, sizeof(msg));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = write_maps(d, &d->spec, true, &st, msg, sizeof(msg));
 	if (err && err != d->health_err) /* once per condition, not once per health change */
 		log_err("health: applying the change failed: %s", msg);
 	d->health_err = err;
@@ -280,9 +398,10 @@ static void health_changed(void *ctx)
 		return;
 	d->last_apply = st;
 	log_info("health: applied: reals written %u removed %u, ring slots written %u, "
-		 "services +%u ~%u -%u",
+		 "services +%u ~%u -%u, %zu of %zu planned in %.1f ms",
 		 st.reals_written, st.reals_removed, st.ring_slots_written, st.services_added,
-		 st.services_updated, st.services_removed);
+		 st.services_updated, st.services_removed, d->health_planned, d->spec.nr_services,
+		 ms_since(&t0));
 	xlvsd_steer_update(d, false); /* a real put back in the maps gets a mark */
 	/* A real brought in by health (a sorry server taking over) needs its next hop now. */
 	if (st.reals_written && d->nh && (err = xlvs_nh_sync(d->nh)))
@@ -304,7 +423,7 @@ static void restore_maps(struct xlvsd *d)
 		xlvsd_hc_rollback(d->hc);
 	if (!d->applied)
 		return; /* nothing to go back to: the caller exits */
-	err = write_maps(d, &d->spec, &st, msg, sizeof(msg));
+	err = write_maps(d, &d->spec, false, &st, msg, sizeof(msg));
 	if (err)
 		log_err("restoring the previous state failed too: %s", msg);
 	else
@@ -393,7 +512,7 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 		return err;
 	}
 	/* Maps first: a newly attached interface sees the whole state from its first packet. */
-	err = write_maps(d, want, st, msg, size);
+	err = write_maps(d, want, false, st, msg, size);
 	if (err) {
 		restore_maps(d);
 		return err;
@@ -869,6 +988,7 @@ static void stop(struct xlvsd *d)
 		xlvs_maps_close(&d->maps);
 	xlvs_dp_close(&d->dp);
 	xlvs_spec_free(&d->spec);
+	xlvsd_forget_applied(d);
 	if (d->loop)
 		ev_loop_destroy(d->loop);
 	if (ifs[0])

@@ -67,6 +67,12 @@ struct xlvsd {
 	int nh_last_err;
 	struct xlvsd_watch *watch; /* pins and links watched (watch.c) */
 	int health_err;		   /* the last failed health apply, logged once */
+	/* what the last apply wrote, for the next health change (xlvs_apply_with()) */
+	uint32_t reals_end;	      /* real ids in use end here; 0: unknown */
+	struct xlvs_apply_memo *memo; /* its services' ids and reals; NULL: unknown */
+	struct xlvs_spec eff;	      /* the effective spec it wrote (with health checks) */
+	bool eff_valid;
+	size_t health_planned;	   /* services the last health change planned and wrote (of eff's) */
 	struct xlvsd_steer *steer; /* health checks through the forwarding path (steer.h) */
 };
 
@@ -92,6 +98,13 @@ int xlvsd_run(const struct xlvsd_opts *opts);
  * (once a state was applied, it is restored) and msg says why.
  */
 int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats *st, char *msg, size_t size);
+/*
+ * Health states changed (the health manager's callback): write the effective
+ * state of the running configuration (d->spec) and log it.
+ */
+void xlvsd_health_apply(struct xlvsd *d);
+/* Forget what the last apply wrote (after a failure, at exit): the next one plans everything. */
+void xlvsd_forget_applied(struct xlvsd *d);
 /*
  * Re-read the configuration file and apply it; on any error keep the running
  * state. Parses on the caller's thread: the loop uses xlvsd_reload_start().

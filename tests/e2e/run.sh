@@ -564,8 +564,8 @@ wait_log() {
 
 # wait_maps_written: until xlvsd has written the maps for every health change it logged (its last
 # "health: applied" line follows its last "is down"/"is up" line: the maps are written after the
-# change is logged, 46-114 ms later on the development VM, and traffic follows the old maps until
-# then). Prints the time.
+# change is logged, the line saying how long the write took (docs/health.md), and traffic follows
+# the old maps until then). Prints the time.
 wait_maps_written() {
 	local t0 now a c
 	t0=$(now_ms)

@@ -100,10 +100,15 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 
 struct xlvs_lb_bpf *unit_daemon_new(struct xlvsd *d)
 {
+	return unit_daemon_new_sized(d, 0);
+}
+
+struct xlvs_lb_bpf *unit_daemon_new_sized(struct xlvsd *d, uint32_t ring_slots)
+{
 	struct xlvs_lb_bpf *skel;
 
 	memset(d, 0, sizeof(*d));
-	skel = unit_director_load(0, 0, &d->maps);
+	skel = unit_director_load(0, ring_slots, &d->maps);
 	d->dp.lock_fd = d->dp.prog_fd = -1;
 	xlvsd_status_init(&d->status);
 	d->loop = ev_loop_new(EVFLAG_AUTO);
@@ -116,6 +121,7 @@ void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel)
 {
 	xlvsd_hc_free(d->hc);
 	xlvs_spec_free(&d->spec);
+	xlvsd_forget_applied(d);
 	xlvs_maps_close(&d->maps);
 	ev_loop_destroy(d->loop);
 	xlvs_lb_bpf__destroy(skel);

@@ -22,6 +22,8 @@ void unit_stripes_put(int fd, uint32_t stride, uint32_t id, const void *vals, si
  */
 struct xlvsd;
 struct xlvs_lb_bpf *unit_daemon_new(struct xlvsd *d);
+/* The same with xlvs_ring sized for ring_slots (0: the object's default). */
+struct xlvs_lb_bpf *unit_daemon_new_sized(struct xlvsd *d, uint32_t ring_slots);
 void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel);
 
 /* An address written as the configuration writes it; fails the test if it is not one. */
