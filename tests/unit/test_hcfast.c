@@ -89,17 +89,6 @@ static void check_reals(struct xlvs_svc_spec *v, unsigned int i, size_t nchecked
 	}
 }
 
-static void spec_make(struct xlvs_spec *s, unsigned int nsvc, size_t nreals, uint32_t ring)
-{
-	unsigned int i;
-
-	snprintf(flag, sizeof(flag), "/tmp/xlvs-hcfast-%d", getpid());
-	memset(s, 0, sizeof(*s));
-	for (i = 0; i < nsvc; i++)
-		add_svc(s, i, ring, nreals);
-	check_reals(&s->services[0], 0, 1);
-}
-
 static void setup_spec(struct xlvs_spec *want, uint32_t ring_slots)
 {
 	struct xlvs_apply_stats st;
@@ -107,14 +96,6 @@ static void setup_spec(struct xlvs_spec *want, uint32_t ring_slots)
 
 	skel = unit_daemon_new_sized(&d, ring_slots);
 	cr_assert_eq(xlvsd_apply(&d, want, &st, msg, sizeof(msg)), 0, "%s", msg);
-}
-
-static void setup_sized(unsigned int nsvc, size_t nreals, uint32_t ring)
-{
-	struct xlvs_spec want;
-
-	spec_make(&want, nsvc, nreals, ring);
-	setup_spec(&want, 2 * nsvc * ring);
 }
 
 static void set_down(unsigned int i, size_t j, bool down)
@@ -154,41 +135,6 @@ static void wait_down(unsigned int n)
 		ev_run(d.loop, EVRUN_ONCE);
 	}
 	cr_assert_fail("%u checked reals down after %g s, want %u", ndown, UNIT_SLOW(5.0), n);
-}
-
-static double ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void bench(unsigned int nsvc, size_t nreals, uint32_t ring)
-{
-	double t0, t;
-	int k;
-
-	setup_sized(nsvc, nreals, ring);
-	for (k = 0; k < 6; k++) {
-		set_down(0, 0, !(k & 1));
-		wait_down(!(k & 1));
-		t0 = ms_now();
-		xlvsd_health_apply(&d);
-		t = ms_now() - t0;
-		fprintf(stderr, "bench %u services x %zu reals, ring %u: %s applied in %.2f ms\n", nsvc,
-			nreals, ring, k & 1 ? "up" : "down", t);
-	}
-	teardown();
-}
-
-Test(hcfast, bench, .timeout = 120)
-{
-	if (!getenv("XLVS_HC_BENCH"))
-		cr_skip_test("XLVS_HC_BENCH unset");
-	bench(1, 3, 65537);
-	bench(20, 20, 65537);
-	bench(2000, 20, 1021);
 }
 
 /* ---- the fast path against the full one ---- */
