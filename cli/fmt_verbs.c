@@ -38,7 +38,7 @@ static bool identity_key(const char *key)
 
 /*
  * ": key from -> to, ..." for a change; ": key value, ..." for an addition; nothing for a removal.
- * A change a reload does not make ("live": false: flow_hash) says so and what stays.
+ * A change a reload does not make ("live": false: flow_hash, conn_table_size) says so and what stays.
  */
 static void fields_text(struct xp *p, json_t *fields, const char *change)
 {

@@ -181,6 +181,16 @@ int xlvs_lb_size_stripes(struct xlvs_lb_bpf *skel)
 	return err;
 }
 
+uint32_t xlvs_conns_entries(uint32_t conn_table_size, int ncpus)
+{
+	uint64_t n = conn_table_size ?: XLVS_CONNS_DEFAULT, r;
+
+	if (ncpus <= 1)
+		return (uint32_t)n;
+	r = (n + ncpus - 1) / ncpus * ncpus; /* the kernel's htab_map_alloc() */
+	return r > UINT32_MAX ? (uint32_t)(n / ncpus * ncpus) : (uint32_t)r;
+}
+
 static int pinned_fd(const struct bpf_map *map, const void *dir)
 {
 	char path[PATH_MAX];

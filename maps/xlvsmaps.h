@@ -65,6 +65,13 @@ void xlvs_maps_close(struct xlvs_maps *m);
  * -E2BIG: a stripe per CPU does not fit an array.
  */
 int xlvs_lb_size_stripes(struct xlvs_lb_bpf *skel);
+/*
+ * The max_entries the kernel gives xlvs_conns (and xlvs_nat) created for conn_table_size
+ * (0: XLVS_CONNS_DEFAULT) on ncpus possible CPUs: a per-CPU LRU (BPF_F_NO_COMMON_LRU) is
+ * rounded up to a multiple of them (down when that overflows), so each CPU's list has its
+ * share. A file asks for the pinned table when this is its max_entries.
+ */
+uint32_t xlvs_conns_entries(uint32_t conn_table_size, int ncpus);
 
 /*
  * xlvs_config from the global settings (gue_port 0 = XLVS_GUE_PORT_DEFAULT),

@@ -74,10 +74,32 @@ static void warn_flow_hash(enum xlvs_flow_hash want, enum xlvs_flow_hash have)
 }
 
 /*
+ * A file asking for another conn_table_size than the pinned tables have: said (attach.c) as the
+ * start says it, map by map, by a reload and --check, none of which resizes them.
+ */
+static void note_conn_table_size(const char *pin_dir, const struct xlvs_maps *m, uint32_t want)
+{
+	const struct {
+		const char *name;
+		uint32_t entries;
+	} tables[] = { { "xlvs_conns", m->conn_entries }, { "xlvs_nat", m->nat_entries } };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		if (!tables[i].entries || xlvs_conns_entries(want, m->ncpus) == tables[i].entries)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, tables[i].name);
+		xlvs_warn_conn_table_size(path, want, tables[i].entries);
+	}
+}
+
+/*
  * Run the planner the daemon applies with, capacity included, on spec: against
  * the maps pinned in pin_dir when there are (a running director's), else
  * against the maps a start would create for spec. 0, or -errno with msg. A plan
- * that fits pinned state made with another flow hash than spec's is warned about.
+ * that fits pinned state made with another flow hash or connection table size
+ * than spec's is warned about.
  */
 static int plan_config(const char *pin_dir, const struct xlvs_spec *spec, char *msg, size_t size)
 {
@@ -92,6 +114,8 @@ static int plan_config(const char *pin_dir, const struct xlvs_spec *spec, char *
 		/* said as the start says it; -ENOENT: no xlvsd wrote the state yet (a first start) */
 		if (!err && !xlvs_maps_flow_hash(&m, &have) && have != spec->global.flow_hash)
 			warn_flow_hash(spec->global.flow_hash, have);
+		if (!err && spec->global.conn_table_size)
+			note_conn_table_size(pin_dir, &m, spec->global.conn_table_size);
 		xlvs_maps_close(&m);
 		if (err)
 			snprintf(msg, size, "does not fit the maps pinned in %s: %s%s", pin_dir,
@@ -493,10 +517,8 @@ int xlvsd_apply(struct xlvsd *d, struct xlvs_spec *want, struct xlvs_apply_stats
 	msg[0] = '\0';
 	/* At start xlvs_dp_open() said it already; then only when a reload changes it. */
 	if (d->applied && want->global.conn_table_size != d->spec.global.conn_table_size &&
-	    want->global.conn_table_size && want->global.conn_table_size != d->dp.conn_entries)
-		log_warn("conn_table_size %u is not applied: xlvs_conns keeps %u entries until "
-			 "`xlvsd --detach` and a restart",
-			 want->global.conn_table_size, d->dp.conn_entries);
+	    want->global.conn_table_size)
+		note_conn_table_size(d->opts->pin_dir, &d->maps, want->global.conn_table_size);
 	/* the first apply (maybe on maps adopted after kill -9): checks start from their health */
 	if (!d->applied && d->hc) {
 		err = xlvsd_hc_adopt(d->hc, &d->maps);

@@ -205,7 +205,7 @@ static int svc_diff(json_t *out, const struct xlvs_svc_spec *fs, const struct xl
  */
 static bool kept_by_the_state(const char *key)
 {
-	return !strcmp(key, "flow_hash");
+	return !strcmp(key, "flow_hash") || !strcmp(key, "conn_table_size");
 }
 
 static json_t *mark_not_live(json_t *fields)
@@ -260,22 +260,28 @@ json_t *xlvsd_spec_diff(const struct xlvs_spec *from, const struct xlvs_spec *to
 /* ---- the commands ---------------------------------------------------------------- */
 
 /*
- * The running configured state, shallow (read only): d->spec, with the flow hash the state
- * runs with (a file asking for the other one did not change it).
+ * The running configured state, shallow (read only): d->spec, with the flow hash and the
+ * connection table size the state runs with (a file asking for others did not change them).
+ * The table's size is given as conns asks for it when that makes the pinned table (the kernel
+ * rounds it: xlvs_conns_entries()), else as its max_entries.
  */
-static struct xlvs_spec running_spec(struct xlvsd *d)
+static struct xlvs_spec running_spec(struct xlvsd *d, uint32_t conns)
 {
 	struct xlvs_spec running = d->spec;
 	enum xlvs_flow_hash hash;
 
 	if (!xlvs_maps_flow_hash(&d->maps, &hash))
 		running.global.flow_hash = hash;
+	if (d->maps.conn_entries)
+		running.global.conn_table_size = xlvs_conns_entries(conns, d->maps.ncpus) == d->maps.conn_entries
+							 ? conns
+							 : d->maps.conn_entries;
 	return running;
 }
 
 json_t *xlvsd_cmd_save(struct xlvsd *d, json_t *req)
 {
-	struct xlvs_spec running = running_spec(d);
+	struct xlvs_spec running = running_spec(d, d->spec.global.conn_table_size);
 	char comment[512], when[32];
 	time_t now = time(NULL);
 	char *text = NULL;
@@ -325,9 +331,8 @@ static int plan_reload(struct xlvsd *d, const struct xlvs_spec *want, char *why,
 json_t *xlvsd_cmd_diff(struct xlvsd *d, json_t *req)
 {
 	json_t *file = json_object_get(req, "file"), *changes, *reply;
-	struct xlvs_spec running = running_spec(d);
 	const char *path = d->opts->config;
-	struct xlvs_spec want = { 0 };
+	struct xlvs_spec want = { 0 }, running;
 	char msg[1024], why[768];
 	int err;
 
@@ -337,6 +342,7 @@ json_t *xlvsd_cmd_diff(struct xlvsd *d, json_t *req)
 		path = json_string_value(file);
 	if (xlvsd_load_config(path, &want, msg, sizeof(msg)))
 		return xlvsd_ctl_error("%s", msg);
+	running = running_spec(d, want.global.conn_table_size);
 	changes = xlvsd_spec_diff(&running, &want);
 	err = plan_reload(d, &want, why, sizeof(why));
 	xlvs_spec_free(&want);

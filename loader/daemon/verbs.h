@@ -15,13 +15,16 @@
 
 struct xlvsd;
 
-/* {"cmd": "save"} -> {"ok": true, "config": "<YAML text>"} */
+/*
+ * {"cmd": "save"} -> {"ok": true, "config": "<YAML text>"}: the running state, its flow_hash and
+ * conn_table_size the pinned state's.
+ */
 json_t *xlvsd_cmd_save(struct xlvsd *d, json_t *req);
 /*
  * {"cmd": "diff", "file"?: "/abs/path"} (default: the daemon's file) ->
  * {"ok": true, "file", "changes": [...], "refused"?: "why"}: the changes from
- * the running configured state (its flow_hash the pinned state's, as save
- * gives it) to the file's, and, when the reload planner
+ * the running configured state (its flow_hash and conn_table_size the pinned
+ * state's, as save gives them) to the file's, and, when the reload planner
  * (health actions applied, capacity included) would refuse the file, why.
  * A file that does not parse is an error reply with its file:line:column.
  */
@@ -36,7 +39,8 @@ json_t *xlvsd_cmd_diff(struct xlvsd *d, json_t *req);
  *    "fields"?: [{"key", "from"?, "to"?, "live"?: false}]}
  * with values as the configuration file writes them (config/save.h); an
  * added service lists its reals as added. "live": false marks a change a
- * reload does not make (flow_hash: the pinned state keeps its own). NULL
+ * reload does not make (flow_hash, conn_table_size: the pinned state keeps
+ * its own). NULL
  * without memory.
  */
 json_t *xlvsd_spec_diff(const struct xlvs_spec *from, const struct xlvs_spec *to);

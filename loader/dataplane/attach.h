@@ -81,6 +81,12 @@ int xlvs_bpffs_prepare(const char *pin_dir);
  * On failure, what it pinned is removed again.
  */
 int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries, uint32_t ring_slots);
+/*
+ * The pinned table at path (xlvs_conns, xlvs_nat) keeps its have entries while the file asks
+ * for conn_table_size want (another size: xlvs_conns_entries()). Said alike by the start, a
+ * reload and xlvsd --check.
+ */
+void xlvs_warn_conn_table_size(const char *path, uint32_t want, uint32_t have);
 /* Close file descriptors; everything stays attached and pinned. */
 void xlvs_dp_close(struct xlvs_dp *dp);
 
