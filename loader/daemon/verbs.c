@@ -273,7 +273,8 @@ static struct xlvs_spec running_spec(struct xlvsd *d, uint32_t conns)
 	if (!xlvs_maps_flow_hash(&d->maps, &hash))
 		running.global.flow_hash = hash;
 	if (d->maps.conn_entries)
-		running.global.conn_table_size = xlvs_conns_entries(conns, d->maps.ncpus) == d->maps.conn_entries
+		running.global.conn_table_size = xlvs_conns_entries(conns, d->maps.ncpus) ==
+								 d->maps.conn_entries
 							 ? conns
 							 : d->maps.conn_entries;
 	return running;

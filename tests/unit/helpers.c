@@ -103,18 +103,28 @@ struct xlvs_lb_bpf *unit_daemon_new(struct xlvsd *d)
 	return unit_daemon_new_sized(d, 0);
 }
 
-struct xlvs_lb_bpf *unit_daemon_new_sized(struct xlvsd *d, uint32_t ring_slots)
+static struct xlvs_lb_bpf *daemon_new(struct xlvsd *d, uint32_t conns, uint32_t ring_slots)
 {
 	struct xlvs_lb_bpf *skel;
 
 	memset(d, 0, sizeof(*d));
-	skel = unit_director_load(0, ring_slots, &d->maps);
+	skel = unit_director_load(conns, ring_slots, &d->maps);
 	d->dp.lock_fd = d->dp.prog_fd = -1;
 	xlvsd_status_init(&d->status);
 	d->loop = ev_loop_new(EVFLAG_AUTO);
 	cr_assert_not_null(d->loop);
 	cr_assert_eq(xlvsd_hc_new(&d->hc, d->loop, 4, NULL, NULL), 0);
 	return skel;
+}
+
+struct xlvs_lb_bpf *unit_daemon_new_sized(struct xlvsd *d, uint32_t ring_slots)
+{
+	return daemon_new(d, 0, ring_slots);
+}
+
+struct xlvs_lb_bpf *unit_daemon_new_conns(struct xlvsd *d, uint32_t conns)
+{
+	return daemon_new(d, conns, 0);
 }
 
 void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel)

@@ -24,6 +24,8 @@ struct xlvsd;
 struct xlvs_lb_bpf *unit_daemon_new(struct xlvsd *d);
 /* The same with xlvs_ring sized for ring_slots (0: the object's default). */
 struct xlvs_lb_bpf *unit_daemon_new_sized(struct xlvsd *d, uint32_t ring_slots);
+/* The same with xlvs_conns and xlvs_nat created for conns entries (the kernel may round it up). */
+struct xlvs_lb_bpf *unit_daemon_new_conns(struct xlvsd *d, uint32_t conns);
 void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel);
 
 /* An address written as the configuration writes it; fails the test if it is not one. */

@@ -263,7 +263,8 @@ static struct xlvs_lb_bpf *skel;
 static struct xlvsd d;
 static struct xlvsd_opts opts;
 
-#define SMALL_RING 992 /* slots, 62 blocks: four rings of 251 do not fit */
+#define SMALL_RING  992	 /* slots, 62 blocks: four rings of 251 do not fit */
+#define SMALL_CONNS 4096 /* xlvs_conns and xlvs_nat entries (a multiple of 1, 2, 4, ... CPUs) */
 
 /* A daemon put together by hand (as in test_reload.c) on maps pinned in PIN_DIR, ring of SMALL_RING. */
 static void small_daemon(void)
@@ -275,7 +276,8 @@ static void small_daemon(void)
 	skel = xlvs_lb_bpf__open_opts(&oo);
 	cr_assert_not_null(skel);
 	cr_assert_eq(bpf_map__set_max_entries(skel->maps.xlvs_ring, SMALL_RING / XLVS_RING_BLOCK), 0);
-	cr_assert_eq(bpf_map__set_max_entries(skel->maps.xlvs_conns, 4096), 0);
+	cr_assert_eq(bpf_map__set_max_entries(skel->maps.xlvs_conns, SMALL_CONNS), 0);
+	cr_assert_eq(bpf_map__set_max_entries(skel->maps.xlvs_nat, SMALL_CONNS), 0); /* as xlvsd sizes it */
 	cr_assert_eq(xlvs_lb_size_stripes(skel), 0);
 	cr_assert_eq(mkdir(PIN_DIR, 0700), 0);
 	cr_assert_eq(xlvs_lb_bpf__load(skel), 0, "load: %s", strerror(errno)); /* pins the maps */
@@ -294,6 +296,7 @@ static void small_daemon(void)
 	err = xlvs_maps_open(&d.maps, PIN_DIR);
 	cr_assert_eq(err, 0, "xlvs_maps_open: %s", strerror(-err));
 	cr_assert_eq(d.maps.ring_slots, SMALL_RING);
+	cr_assert_eq(d.maps.conn_entries, SMALL_CONNS);
 	d.loop = ev_loop_new(EVFLAG_AUTO);
 	cr_assert_not_null(d.loop);
 	cr_assert_eq(xlvsd_hc_new(&d.hc, d.loop, 4, NULL, NULL), 0);
@@ -401,16 +404,26 @@ static int check_logged(const char *pin_dir, char **log)
 	return rc;
 }
 
-/* One service; `flow_hash: NAME` last (a top-level key after the services). */
-static void write_hash_config(enum xlvs_flow_hash h)
+/* One service, then the top-level keys in tail (after the services). */
+static void write_config_with(const char *tail)
 {
 	FILE *f;
 
 	write_config(1, 251, 0, 0);
 	f = fopen(config, "a");
 	cr_assert_not_null(f);
-	fprintf(f, "flow_hash: %s\n", xlvs_flow_hash_names[h]);
+	fputs(tail, f);
 	cr_assert_eq(fclose(f), 0);
+}
+
+/* `flow_hash: NAME`, the connection tables asked as pinned. */
+static void write_hash_config(enum xlvs_flow_hash h)
+{
+	char tail[96];
+
+	snprintf(tail, sizeof(tail), "flow_hash: %s\nconn_table_size: %u\n", xlvs_flow_hash_names[h],
+		 SMALL_CONNS);
+	write_config_with(tail);
 }
 
 static void expect_check(const char *what, const char *pin_dir, const char *want_log)
@@ -465,4 +478,102 @@ Test(capacity, check_warns_of_mix64_asked_of_murmur3_state, .init = small_daemon
 Test(capacity, check_warns_of_murmur3_asked_of_mix64_state, .init = small_daemon, .fini = small_daemon_end)
 {
 	check_flow_hash(XLVS_FLOW_HASH_MIX64, HASH_WARNING("murmur3", "mix64"));
+}
+
+/* ---- --check and the pinned connection tables' size ---- */
+
+/* xlvsd_reload(), what it logged in *log (to free). */
+static int reload_logged(struct xlvs_apply_stats *st, char *msg, size_t size, char **log)
+{
+	size_t len;
+	FILE *f = open_memstream(log, &len);
+	int rc;
+
+	cr_assert_not_null(f);
+	xlvs_log_set_ident("xlvsd", f);
+	rc = xlvsd_reload(&d, st, msg, size);
+	xlvs_log_set_ident("xlvsd", NULL);
+	fclose(f);
+	return rc;
+}
+
+#define CONNS_WARNING(map, file, pinned)                                                                     \
+	"xlvsd: warning: " PIN_DIR "/" map " keeps its " pinned " entries (conn_table_size " file            \
+	" needs `xlvsd --detach` and a restart, which drops connection state; "                              \
+	"docs/configuration.md#conn_table_size)\n"
+#define CONNS_WARNINGS(file) CONNS_WARNING("xlvs_conns", file, "4096") CONNS_WARNING("xlvs_nat", file, "4096")
+
+/*
+ * --check says what the start says (attach.c, xlvs_warn_conn_table_size()) of a file whose
+ * conn_table_size would not make the pinned tables, and exits 0. A size the kernel rounds to
+ * the pinned one (a per-CPU LRU is a multiple of the possible CPUs) is what is pinned.
+ */
+Test(capacity, check_warns_of_another_conn_table_size, .init = small_daemon, .fini = small_daemon_end)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct xlvs_apply_stats st;
+	char msg[1024], *log;
+
+	write_config_with("conn_table_size: 8192\n");
+	expect_check("nothing pinned", PIN_DIR "/none", "");
+	expect_check("pinned, the file asks for twice as many", PIN_DIR, CONNS_WARNINGS("8192"));
+	write_config_with("");
+	expect_check("pinned, the file asks for the default", PIN_DIR, CONNS_WARNINGS("262144"));
+	write_config_with("conn_table_size: 4096\n");
+	expect_check("the file asks for the pinned size", PIN_DIR, "");
+	write_config_with("conn_table_size: 4095\n");
+	/* 4095 makes 4096 on 2, 4, ... CPUs (rounded up), 4095 on one */
+	expect_check("the file asks for what the kernel rounds to the pinned size", PIN_DIR,
+		     ncpus > 1 && SMALL_CONNS % ncpus == 0 ? "" : CONNS_WARNINGS("4095"));
+
+	/* a reload takes the file, says what the start says and resizes nothing: --check still says so */
+	write_config_with("conn_table_size: 4096\n");
+	cr_assert_eq(xlvsd_reload(&d, &st, msg, sizeof(msg)), 0, "%s", msg);
+	write_config_with("conn_table_size: 8192\n");
+	cr_assert_eq(reload_logged(&st, msg, sizeof(msg), &log), 0, "%s", msg);
+	cr_expect_not_null(strstr(log, CONNS_WARNINGS("8192")), "%s", log);
+	free(log);
+	cr_expect_eq(d.maps.conn_entries, SMALL_CONNS, "the reload kept the table");
+	expect_check("after that reload", PIN_DIR, CONNS_WARNINGS("8192"));
+	write_config_with("conn_table_size: 8192\nfragments: drop\n");
+	cr_assert_eq(reload_logged(&st, msg, sizeof(msg), &log), 0, "%s", msg);
+	cr_expect_null(strstr(log, "conn_table_size"), "said once, when the file changes it: %s", log);
+	free(log);
+}
+
+/* xlvs_conns_entries(): the kernel's per-CPU LRU sizing, on given CPU counts. */
+Test(capacity, conns_entries_as_the_kernel_sizes)
+{
+	static const struct {
+		uint32_t size;
+		int ncpus;
+		uint32_t entries;
+	} rows[] = {
+		{ 0, 2, 262144 },
+		{ 4096, 1, 4096 },
+		{ 4095, 1, 4095 },
+		{ 4095, 2, 4096 },
+		{ 4097, 2, 4098 },
+		{ 4097, 4, 4100 },
+		{ 4097, 3, 4098 },
+		{ 4096, 3, 4098 },
+		{ 4096, 0, 4096 },
+		{ 268435456, 6, 268435458 },
+		{ UINT32_MAX, 2, UINT32_MAX - 1 }, /* rounded down: up overflows */
+	};
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_COMMON_LRU);
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_expect_eq(xlvs_conns_entries(rows[i].size, rows[i].ncpus), rows[i].entries,
+			     "%u on %d CPUs", rows[i].size, rows[i].ncpus);
+	/* and what this kernel makes of 4097 on this machine's CPUs */
+	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "conns_size", 8, 8, 4097, &o);
+	cr_assert_geq(fd, 0, "create: %s", strerror(errno));
+	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	cr_expect_eq(xlvs_conns_entries(4097, libbpf_num_possible_cpus()), info.max_entries);
+	close(fd);
 }

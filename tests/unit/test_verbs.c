@@ -483,6 +483,10 @@ static const struct diff_row diff_rows[] = {
 	  "interface: eth0\nservices:\n" SVC_A,
 	  "interface: eth0\nflow_hash: murmur3\nsyn_guard_rate: 100\nservices:\n" SVC_A,
 	  { "global changed flow_hash mix64>murmur3 (not live), syn_guard_rate 0>100" } },
+	{ "conn_table_size and a setting a reload changes: only conn_table_size is not live",
+	  "interface: eth0\nservices:\n" SVC_A,
+	  "interface: eth0\nconn_table_size: 65536\nfragments: drop\nservices:\n" SVC_A,
+	  { "global changed fragments pass>drop, conn_table_size 262144>65536 (not live)" } },
 	{ "the same service over another protocol is another service",
 	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: udp }\n",
 	  "interface: eth0\nservices:\n  - { vip: 198.18.0.11, port: 53, protocol: tcp }\n",
@@ -532,7 +536,7 @@ Test(diff, rows)
  */
 static struct xlvs_lb_bpf *skel;
 static struct xlvsd d;
-static struct xlvsd_opts opts = { .config = "/etc/xlvs/xlvs.yaml" };
+static struct xlvsd_opts opts = { .config = "/etc/xlvs/xlvs.yaml", .pin_dir = XLVS_PIN_DIR };
 
 static void setup(void)
 {
@@ -811,6 +815,116 @@ Test(verbs, diff_gives_the_states_flow_hash, .timeout = 120)
 		json_decref(reply);
 		teardown();
 	}
+}
+
+/*
+ * diff's conn_table_size is the pinned table's (as save gives it), not the last applied file's:
+ * a reload does not resize it, and a change of it is not live. A file asking for a size the
+ * kernel makes the pinned table of (a per-CPU LRU: a multiple of the possible CPUs) asks for
+ * what is pinned. The table here is made for 4096 entries.
+ */
+struct conns_diff_row {
+	const char *name;
+	uint32_t applied, file; /* the last reload's conn_table_size, the diffed file's (0: no key) */
+	const char *change;	/* change_line(), NULL: no change */
+};
+
+static const struct conns_diff_row conns_diff_rows[] = {
+	{ "a file asking for the pinned size", 4096, 4096, NULL },
+	{ "a file asking for twice as many", 4096, 8192,
+	  "global changed conn_table_size 4096>8192 (not live)" },
+	{ "a file without the key asks for the default", 4096, 0,
+	  "global changed conn_table_size 4096>262144 (not live)" },
+	{ "a file asking for what the kernel rounds to the pinned size (one CPU: 4095)", 4096, 4095, NULL },
+	{ "after a reload asking for 8192: 8192 still differs", 8192, 8192,
+	  "global changed conn_table_size 4096>8192 (not live)" },
+	{ "after a reload asking for 8192: 4096 is what is pinned", 8192, 4096, NULL },
+	{ "after a reload without the key: the default still differs", 0, 0,
+	  "global changed conn_table_size 4096>262144 (not live)" },
+};
+
+/* lo_yaml with `conn_table_size: n` in front (0: without). */
+static void lo_conns_yaml(char *yaml, size_t size, uint32_t n)
+{
+	if (n)
+		snprintf(yaml, size, "conn_table_size: %u\n%s", n, lo_yaml);
+	else
+		snprintf(yaml, size, "%s", lo_yaml);
+}
+
+static void conns_setup(void)
+{
+	skel = unit_daemon_new_conns(&d, 4096);
+	d.opts = &opts;
+	cr_assert_eq(d.maps.conn_entries, 4096, "the CPUs (%d) round 4096 entries", d.maps.ncpus);
+}
+
+Test(verbs, diff_gives_the_pinned_conn_table_size, .timeout = 120)
+{
+	char yaml[sizeof(lo_yaml) + 32], path[64], msg[1024], line[512];
+	struct xlvs_apply_stats st;
+	struct xlvs_spec s;
+	json_t *reply, *changes;
+	const char *want;
+	size_t i;
+
+	for (i = 0; i < sizeof(conns_diff_rows) / sizeof(conns_diff_rows[0]); i++) {
+		const struct conns_diff_row *t = &conns_diff_rows[i];
+
+		conns_setup();
+		want = t->file == 4095 && d.maps.ncpus == 1
+			       ? "global changed conn_table_size 4096>4095 (not live)"
+			       : t->change;
+		lo_conns_yaml(yaml, sizeof(yaml), t->applied);
+		parse_ok(t->name, yaml, &s);
+		cr_assert_eq(apply_detached(&s, &st, msg, sizeof(msg)), 0, "%s: %s", t->name, msg);
+		cr_expect_eq(d.maps.conn_entries, 4096, "%s: the reload resized nothing", t->name);
+
+		lo_conns_yaml(yaml, sizeof(yaml), t->file);
+		write_file(path, yaml);
+		reply = diff_of(path);
+		unlink(path);
+		changes = json_object_get(reply, "changes");
+		cr_expect_null(json_object_get(reply, "refused"), "%s: a reload of it is taken", t->name);
+		cr_expect_eq(json_array_size(changes), want ? 1 : 0, "%s: %s", t->name, json_dumps(reply, 0));
+		if (want && json_array_size(changes) == 1) {
+			change_line(json_array_get(changes, 0), line, sizeof(line));
+			cr_expect_str_eq(line, want, "%s", t->name);
+		}
+		json_decref(reply);
+		teardown();
+	}
+}
+
+/* save's conn_table_size after a reload asking for asked: the pinned table's (4096 entries). */
+static void expect_saved_conns(uint32_t asked, const char *saved)
+{
+	char yaml[sizeof(lo_yaml) + 32], msg[1024];
+	struct xlvs_apply_stats st;
+	struct xlvs_spec s;
+	json_t *reply;
+
+	conns_setup();
+	lo_conns_yaml(yaml, sizeof(yaml), asked);
+	parse_ok("lo.yaml", yaml, &s);
+	cr_assert_eq(apply_detached(&s, &st, msg, sizeof(msg)), 0, "%s", msg);
+	reply = xlvsd_cmd_save(&d, NULL);
+	cr_assert(json_is_true(json_object_get(reply, "ok")));
+	cr_expect_not_null(strstr(json_string_value(json_object_get(reply, "config")), saved),
+			   "asked %u, want %s in\n%s", asked, saved,
+			   json_string_value(json_object_get(reply, "config")));
+	json_decref(reply);
+	teardown();
+}
+
+/* save writes the size of the pinned table, as the file asked for it when that made the table. */
+Test(verbs, save_gives_the_pinned_conn_table_size, .timeout = 60)
+{
+	expect_saved_conns(8192, "\nconn_table_size: 4096\n");
+	expect_saved_conns(0, "\nconn_table_size: 4096\n");
+	expect_saved_conns(4096, "\nconn_table_size: 4096\n");
+	if (libbpf_num_possible_cpus() > 1)
+		expect_saved_conns(4095, "\nconn_table_size: 4095\n");
 }
 
 /* ---- keepalived and ipvsadm words in the file ------------------------------ */
