@@ -205,33 +205,72 @@ flow_hash_told() {
 	echo "   $1: --check warns; diff: $(grep -o "flow_hash $3 -> $2 ([^:]*" <<<"$text"))"
 }
 
+# conns_told WHEN FILE TABLE: the file asks for conn_table_size FILE of tables with TABLE entries:
+# xlvsd --check warns as the start does (for xlvs_conns and xlvs_nat) and exits 0; xlvs diff shows
+# the change from the table's size, marked as not applied live (text and JSON).
+conns_told() {
+	local out text m
+	out=$(in_ns "$NS_LB" "$XLVSD" --check -c "$CONF" --pin-dir "$PIN" 2>&1) ||
+		fail "$1: --check refused a file asking for $2 entries: exit $?: $out"
+	for m in xlvs_conns xlvs_nat; do
+		grep -qF "xlvsd: warning: $PIN/$m keeps its $3 entries (conn_table_size $2 needs \`xlvsd --detach\` and a restart, which drops connection state; docs/configuration.md#conn_table_size)" <<<"$out" ||
+			fail "$1: no --check warning that $m keeps its $3 entries: $out"
+	done
+	text=$(xlvs diff "$CONF") || fail "$1: xlvs diff: exit $?: $text"
+	grep -q "^~ global settings: .*conn_table_size $3 -> $2 (not applied live: the pinned state keeps $3 until \`xlvsd --detach\` and a restart)" <<<"$text" ||
+		fail "$1: diff has no conn_table_size line from the table's $3: $text"
+	out=$(xlvs -j diff "$CONF") || fail "$1: xlvs -j diff: exit $?"
+	[ "$(jq -c '[.changes[].fields[] | select(.key == "conn_table_size")]' <<<"$out")" = \
+		"[{\"key\":\"conn_table_size\",\"from\":\"$3\",\"to\":\"$2\",\"live\":false}]" ] ||
+		fail "$1: diff's JSON conn_table_size field: $out"
+	echo "   $1: --check warns; diff: $(grep -o "conn_table_size $3 -> $2 ([^:]*" <<<"$text"))"
+}
+
 # The flow hash is the state's (docs/configuration.md, flow_hash): the suite's state was made with
 # the default, mix64; a file asking for murmur3 is warned about by --check (exit 0) and by the
 # reload, shown by diff as a change not applied live (before the reload and after it: diff compares
 # with the state, not the last file), and not applied; after --detach a start makes murmur3 state,
 # which diff and --check then find the file agrees with, and connections spread by the weights
-# through that hash too.
+# through that hash too. conn_table_size alike (the file asks for 8191 entries of 262144-entry
+# tables): told, not applied by the reload, and after --detach the start's tables are 8191 rounded
+# up to a multiple of the possible CPUs (a per-CPU LRU), which the file then asks for exactly.
 s_flow_hash() {
-	local h out
+	local h out c ncpus
 	h=$(ctl '{"cmd": "status"}' | jq -r .flow_hash)
 	[ "$h" = mix64 ] || fail "status says flow_hash '$h', want mix64 (the default the state was made with)"
+	c=$(xlvs -j stats | jq .conn_table.capacity)
+	[ "$c" = 262144 ] || fail "the suite's connection table has $c entries, want 262144 (the default)"
 	config native "$(svc_yaml $VIP4 80 tcp tun "${REAL4[0]}:1" "${REAL4[1]}:2" "${REAL4[2]}:3")"
-	sed -i '1a flow_hash: murmur3' "$CONF"
+	sed -i '1a flow_hash: murmur3\nconn_table_size: 8191' "$CONF"
 	flow_hash_told "before the reload" murmur3 mix64
+	conns_told "before the reload" 8191 262144
 	reload
 	grep -q "flow_hash murmur3 is not applied: the pinned state uses mix64" "$LOG" ||
 		fail "no warning that the file's murmur3 is not applied: $(tail -3 "$LOG")"
+	grep -qF "$PIN/xlvs_conns keeps its 262144 entries (conn_table_size 8191 needs" "$LOG" ||
+		fail "no warning that the file's conn_table_size is not applied: $(tail -3 "$LOG")"
 	h=$(ctl '{"cmd": "status"}' | jq -r .flow_hash)
 	[ "$h" = mix64 ] || fail "a reload changed the state's hash to '$h'"
+	c=$(xlvs -j stats | jq .conn_table.capacity)
+	[ "$c" = 262144 ] || fail "a reload resized the connection table to $c"
 	flow_hash_told "after the reload" murmur3 mix64
+	conns_told "after the reload" 8191 262144
 	stop_xlvsd
 	"$XLVSD" --detach --pin-dir "$PIN" >/dev/null 2>&1
 	start_xlvsd
 	grep -q "flow hash: murmur3" "$LOG" || fail "a start on new state did not take the file's murmur3"
 	h=$(ctl '{"cmd": "status"}' | jq -r .flow_hash)
 	[ "$h" = murmur3 ] || fail "status says '$h' on state made with murmur3"
+	ncpus=$(($(sed 's/.*-//' /sys/devices/system/cpu/possible) + 1))
+	c=$(xlvs -j stats | jq .conn_table.capacity)
+	[ "$c" = $(((8191 + ncpus - 1) / ncpus * ncpus)) ] ||
+		fail "a start on new state made a $c-entry table for 8191 on $ncpus CPUs"
 	out=$(in_ns "$NS_LB" "$XLVSD" --check -c "$CONF" --pin-dir "$PIN" 2>&1) || fail "--check: exit $?: $out"
-	! grep -q "flow_hash" <<<"$out" || fail "--check warns of the hash the state has: $out"
+	! grep -q "flow_hash\|conn_table_size" <<<"$out" || fail "--check warns of the hash or size the state has: $out"
+	stop_xlvsd
+	start_xlvsd
+	! grep -q "keeps its\|not applied" "$LOG" ||
+		fail "a restart on that state warned of what it has: $(grep "keeps its\|not applied" "$LOG")"
 	out=$(xlvs diff "$CONF") || fail "xlvs diff: exit $?: $out"
 	[ "$out" = "no change: $CONF is what xlvsd runs" ] || fail "diff on murmur3 state: $out"
 	check_weights $VIP4
