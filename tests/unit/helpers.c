@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <ev.h>
 
@@ -148,4 +149,18 @@ void unit_stripes_put(int fd, uint32_t stride, uint32_t id, const void *vals, si
 		cr_assert_eq(bpf_map_update_elem(fd, &key, (const char *)vals + (size_t)cpu * vsz, BPF_ANY),
 			     0, "stripe entry %u: %s", key, strerror(errno));
 	}
+}
+
+void unit_wait_down(struct xlvsd *d, unsigned int n)
+{
+	unsigned int inst, up, down = 0;
+	time_t end = time(NULL) + (time_t)UNIT_SLOW(5);
+
+	while (time(NULL) < end) {
+		xlvsd_hc_counts(d->hc, &inst, &up, &down);
+		if (down == n)
+			return;
+		ev_run(d->loop, EVRUN_ONCE);
+	}
+	cr_assert_fail("%u of %u checked reals down after %g s, want %u", down, inst, UNIT_SLOW(5.0), n);
 }

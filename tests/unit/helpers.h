@@ -27,6 +27,8 @@ struct xlvs_lb_bpf *unit_daemon_new_sized(struct xlvsd *d, uint32_t ring_slots);
 /* The same with xlvs_conns and xlvs_nat created for conns entries (the kernel may round it up). */
 struct xlvs_lb_bpf *unit_daemon_new_conns(struct xlvsd *d, uint32_t conns);
 void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel);
+/* Run d's loop until n checked reals are down; fails the test after 5 s (UNIT_SLOW). */
+void unit_wait_down(struct xlvsd *d, unsigned int n);
 
 /* An address written as the configuration writes it; fails the test if it is not one. */
 struct xlvs_addr unit_addr(const char *text);

@@ -122,21 +122,6 @@ static void teardown(void)
 	unit_daemon_free(&d, skel);
 }
 
-/* Run the loop until n checked reals are down; at most 5 s (UNIT_SLOW). */
-static void wait_down(unsigned int n)
-{
-	unsigned int inst, nup, ndown = 0;
-	time_t end = time(NULL) + (time_t)UNIT_SLOW(5);
-
-	while (time(NULL) < end) {
-		xlvsd_hc_counts(d.hc, &inst, &nup, &ndown);
-		if (ndown == n)
-			return;
-		ev_run(d.loop, EVRUN_ONCE);
-	}
-	cr_assert_fail("%u checked reals down after %g s, want %u", ndown, UNIT_SLOW(5.0), n);
-}
-
 /* ---- the fast path against the full one ---- */
 
 #define EQ_RING	 1021
@@ -263,7 +248,7 @@ static void step(const char *what, unsigned int ndown, size_t planned, uint32_t 
 {
 	uint32_t end = d.reals_end;
 
-	wait_down(ndown);
+	unit_wait_down(&d, ndown);
 	cr_assert_gt(end, 0, "%s: the daemon does not know which ids are in use", what);
 	xlvsd_health_apply(&d);
 	cr_assert_eq(d.health_err, 0, "%s: the health apply failed", what);

@@ -98,21 +98,6 @@ static void base_spec(struct xlvs_spec *s, uint32_t interval_ms)
 	v->reals[1].check = calloc(1, sizeof(*v->reals[1].check)); /* type none: off */
 }
 
-/* Run the loop until n checked reals are down (at most 5 s, UNIT_SLOW). */
-static void wait_down(unsigned int n)
-{
-	unsigned int inst, up, down = 0;
-	time_t end = time(NULL) + (time_t)UNIT_SLOW(5);
-
-	while (time(NULL) < end) {
-		xlvsd_hc_counts(d.hc, &inst, &up, &down);
-		if (down == n)
-			return;
-		ev_run(d.loop, EVRUN_ONCE);
-	}
-	cr_assert_fail("%u of %u checked reals down after %g s, want %u", down, inst, UNIT_SLOW(5.0), n);
-}
-
 /* One map's content, whatever the order of its entries: their number and a sum of their hashes. */
 struct digest {
 	const char *name;
@@ -267,7 +252,7 @@ Test(reload, refused_reload_keeps_maps_and_health, .init = setup, .fini = teardo
 
 	base_spec(&want, 50);
 	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
-	wait_down(1);
+	unit_wait_down(&d, 1);
 	/* a reload of the same file writes what the checks found */
 	base_spec(&want, 50);
 	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
@@ -311,7 +296,7 @@ Test(reload, accepted_reload_commits_the_new_checks, .init = setup, .fini = tear
 
 	base_spec(&want, 50);
 	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
-	wait_down(1);
+	unit_wait_down(&d, 1);
 	base_spec(&want, 50);
 	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), 0, "%s", msg);
 	real_is(0, 0, "down");
@@ -326,7 +311,7 @@ Test(reload, accepted_reload_commits_the_new_checks, .init = setup, .fini = tear
 		changed += before[i].sum != after[i].sum;
 	cr_expect_eq(changed, 3, "%zu maps changed, want 3 (reals, ring, ring_prev)", changed);
 	cr_assert_eq(d.spec.services[0].health->check.interval_ms, 60);
-	wait_down(1);
+	unit_wait_down(&d, 1);
 }
 
 /* ---- restart after kill -9 (issue 10, defect 9) ---------------------------------------- */
