@@ -4,6 +4,7 @@
 #include <criterion/hooks.h>
 #include <criterion/internal/ordered-set.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,4 +164,24 @@ void unit_wait_down(struct xlvsd *d, unsigned int n)
 		ev_run(d->loop, EVRUN_ONCE);
 	}
 	cr_assert_fail("%u of %u checked reals down after %g s, want %u", down, inst, UNIT_SLOW(5.0), n);
+}
+
+struct xlvs_svc_spec *unit_add_dr_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)
+{
+	struct xlvs_svc_spec *v;
+
+	s->services = realloc(s->services, (s->nr_services + 1) * sizeof(*s->services));
+	cr_assert_not_null(s->services);
+	v = &s->services[s->nr_services++];
+	memset(v, 0, sizeof(*v));
+	v->vip = unit_addr(vip);
+	v->proto = IPPROTO_TCP;
+	v->port = 80;
+	v->sched = XLVS_SCHED_MAGLEV;
+	v->fwd = XLVS_FWD_DR;
+	v->ring_size = ring;
+	v->reals = calloc(nr_reals, sizeof(*v->reals));
+	cr_assert(v->reals || !nr_reals);
+	v->nr_reals = nr_reals;
+	return v;
 }

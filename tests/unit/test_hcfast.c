@@ -43,19 +43,8 @@ static void add_svc(struct xlvs_spec *s, unsigned int i, uint32_t ring, size_t n
 	char a[32];
 	size_t j;
 
-	s->services = realloc(s->services, (s->nr_services + 1) * sizeof(*s->services));
-	cr_assert_not_null(s->services);
-	v = &s->services[s->nr_services++];
-	memset(v, 0, sizeof(*v));
 	snprintf(a, sizeof(a), "198.18.%u.%u", 2 + i / 200, 10 + i % 200);
-	v->vip = unit_addr(a);
-	v->proto = IPPROTO_TCP;
-	v->port = 80;
-	v->sched = XLVS_SCHED_MAGLEV;
-	v->fwd = XLVS_FWD_DR;
-	v->ring_size = ring;
-	v->reals = calloc(nr_reals, sizeof(*v->reals));
-	v->nr_reals = nr_reals;
+	v = unit_add_dr_svc(s, a, ring, nr_reals);
 	for (j = 0; j < nr_reals; j++) {
 		snprintf(a, sizeof(a), "198.19.%u.%zu", i / 12, (i % 12) * 20 + j + 1); /* up to 20 reals */
 		v->reals[j].addr = unit_addr(a);

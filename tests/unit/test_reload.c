@@ -46,24 +46,6 @@ static void teardown(void)
 	unit_daemon_free(&d, skel);
 }
 
-static void add_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)
-{
-	struct xlvs_svc_spec *v;
-
-	s->services = realloc(s->services, (s->nr_services + 1) * sizeof(*s->services));
-	cr_assert_not_null(s->services);
-	v = &s->services[s->nr_services++];
-	memset(v, 0, sizeof(*v));
-	v->vip = unit_addr(vip);
-	v->proto = IPPROTO_TCP;
-	v->port = 80;
-	v->sched = XLVS_SCHED_MAGLEV;
-	v->fwd = XLVS_FWD_DR;
-	v->ring_size = ring;
-	v->reals = calloc(nr_reals, sizeof(*v->reals));
-	v->nr_reals = nr_reals;
-}
-
 static void set_real(struct xlvs_svc_spec *v, size_t i, const char *addr)
 {
 	v->reals[i].addr = unit_addr(addr);
@@ -83,7 +65,7 @@ static void base_spec(struct xlvs_spec *s, uint32_t interval_ms)
 	struct xlvs_check_spec *ck;
 
 	memset(s, 0, sizeof(*s));
-	add_svc(s, "198.18.0.10", 251, 2);
+	unit_add_dr_svc(s, "198.18.0.10", 251, 2);
 	v = &s->services[0];
 	set_real(v, 0, "198.18.1.11");
 	set_real(v, 1, "198.18.1.12");
@@ -264,7 +246,7 @@ Test(reload, refused_reload_keeps_maps_and_health, .init = setup, .fini = teardo
 	base_spec(&want, 60);
 	for (i = 0; i <= d.maps.ring_slots / RING_DEFAULT; i++) {
 		snprintf(vip, sizeof(vip), "198.18.0.%zu", 20 + i);
-		add_svc(&want, vip, RING_DEFAULT, 1);
+		unit_add_dr_svc(&want, vip, RING_DEFAULT, 1);
 		set_real(&want.services[want.nr_services - 1], 0, "198.18.1.20");
 	}
 	cr_assert_eq(xlvsd_apply(&d, &want, &st, msg, sizeof(msg)), -ENOSPC, "%s", msg);
@@ -332,7 +314,7 @@ static void restart_spec(struct xlvs_spec *s, const char *command, uint32_t inte
 
 	memset(s, 0, sizeof(*s));
 	for (i = 0; i < 2; i++) {
-		add_svc(s, vips[i], 251, nr);
+		unit_add_dr_svc(s, vips[i], 251, nr);
 		v = &s->services[i];
 		for (j = 0; j < nr; j++) {
 			snprintf(a, sizeof(a), "198.18.1.%zu", 11 + j);
