@@ -87,10 +87,10 @@ static void note_conn_table_size(const char *pin_dir, const struct xlvs_maps *m,
 	size_t i;
 
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		if (!tables[i].entries || xlvs_conns_entries(want, m->ncpus) == tables[i].entries)
+		if (!tables[i].entries)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, tables[i].name);
-		xlvs_warn_conn_table_size(path, want, tables[i].entries);
+		xlvs_note_conn_table_size(path, want, tables[i].entries, m->ncpus);
 	}
 }
 

@@ -241,13 +241,15 @@ static int match_pinned_map(struct bpf_map *map, bool sized, uint32_t want_entri
 			path);
 		return -ESTALE;
 	}
-	if (want_entries && xlvs_conns_entries(want_entries, libbpf_num_possible_cpus()) != info.max_entries)
-		xlvs_warn_conn_table_size(path, want_entries, info.max_entries);
+	if (want_entries)
+		xlvs_note_conn_table_size(path, want_entries, info.max_entries, libbpf_num_possible_cpus());
 	return bpf_map__set_max_entries(map, info.max_entries);
 }
 
-void xlvs_warn_conn_table_size(const char *path, uint32_t want, uint32_t have)
+void xlvs_note_conn_table_size(const char *path, uint32_t want, uint32_t have, int ncpus)
 {
+	if (xlvs_conns_entries(want, ncpus) == have)
+		return;
 	log_warn("%s keeps its %u entries (conn_table_size %u needs `xlvsd --detach` and a restart, "
 		 "which drops connection state; docs/configuration.md#conn_table_size)",
 		 path, have, want);

@@ -82,11 +82,11 @@ int xlvs_bpffs_prepare(const char *pin_dir);
  */
 int xlvs_dp_open(struct xlvs_dp *dp, const char *pin_dir, uint32_t conn_entries, uint32_t ring_slots);
 /*
- * The pinned table at path (xlvs_conns, xlvs_nat) keeps its have entries while the file asks
- * for conn_table_size want (another size: xlvs_conns_entries()). Said alike by the start, a
- * reload and xlvsd --check.
+ * Warns when the pinned table at path (xlvs_conns, xlvs_nat), of have entries, is not what
+ * conn_table_size want makes on ncpus possible CPUs (xlvs_conns_entries()): it keeps its size.
+ * Said alike by the start, a reload and xlvsd --check.
  */
-void xlvs_warn_conn_table_size(const char *path, uint32_t want, uint32_t have);
+void xlvs_note_conn_table_size(const char *path, uint32_t want, uint32_t have, int ncpus);
 /* Close file descriptors; everything stays attached and pinned. */
 void xlvs_dp_close(struct xlvs_dp *dp);
 

@@ -504,7 +504,7 @@ static int reload_logged(struct xlvs_apply_stats *st, char *msg, size_t size, ch
 #define CONNS_WARNINGS(file) CONNS_WARNING("xlvs_conns", file, "4096") CONNS_WARNING("xlvs_nat", file, "4096")
 
 /*
- * --check says what the start says (attach.c, xlvs_warn_conn_table_size()) of a file whose
+ * --check says what the start says (attach.c, xlvs_note_conn_table_size()) of a file whose
  * conn_table_size would not make the pinned tables, and exits 0. A size the kernel rounds to
  * the pinned one (a per-CPU LRU is a multiple of the possible CPUs) is what is pinned.
  */
