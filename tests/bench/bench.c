@@ -12,6 +12,10 @@
  * subtracted; drift (clock frequency, host noise) then hits both alike.
  * Every call's verdict and output length and every row's event counters are
  * checked: a row that measured a drop or a different path is an error.
+ *
+ * --repeat N is the exception, for asking what a warm loop costs (docs/bench.md): each call
+ * runs the program N times on its own output, so only rows whose frame comes out as it went
+ * in, on the same path, can use it; the event checks (N per call) say whether they did.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -45,6 +49,7 @@
 #define CALLS_DEFAULT 200000 /* measured calls per row */
 #define CALLS_QUICK   20000
 #define BATCHES	      20 /* floor/row alternations per row */
+#define REPEAT_MAX    1000000
 #define WARM_CALLS    1000
 #define STRIDE	      256  /* bytes between pre-built frames */
 #define HIST_NS	      4096 /* durations histogram (for the median), 1 ns bins */
@@ -345,6 +350,7 @@ struct bench {
 	struct xlvs_floor_bpf *floor;
 	int floor_fd;
 	uint32_t calls, builds;
+	uint32_t repeat; /* --repeat: runs per BPF_PROG_RUN call of the measured rows (1: the method) */
 	const char *json;
 	struct result res[R_MAX];
 	uint64_t hist[HIST_NS + 1], floor_hist[HIST_NS + 1];
@@ -612,20 +618,26 @@ static int row_prog(const struct bench *b, const struct row *r)
  * One BPF_PROG_RUN; checks verdict and output length, returns the kernel's duration. ifindex:
  * the frame's ingress interface (bpf_fib_lookup starts there), 0 = the kernel's default (lo).
  */
-static uint32_t run1(int fd, int ifindex, const uint8_t *in, uint32_t len, int verdict, uint32_t out_len,
-		     const char *name, uint32_t frame)
+static uint32_t run_n(int fd, int ifindex, const uint8_t *in, uint32_t len, int verdict, uint32_t out_len,
+		      const char *name, uint32_t frame, uint32_t repeat)
 {
 	uint8_t out[PKT_MAX];
 	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = (uint32_t)ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len, .data_out = out,
 		    .data_size_out = sizeof(out), .ctx_in = ifindex ? &ctx : NULL,
-		    .ctx_size_in = ifindex ? sizeof(ctx) : 0, .repeat = 1);
+		    .ctx_size_in = ifindex ? sizeof(ctx) : 0, .repeat = repeat);
 
 	CHECK(bpf_prog_test_run_opts(fd, &o) == 0, "%s: BPF_PROG_RUN: %s", name, strerror(errno));
 	CHECK((int)o.retval == verdict && o.data_size_out == out_len,
 	      "%s, frame %u: got %s with %u bytes out, expected %s with %u bytes: wrong path", name, frame,
 	      verdict_name((int)o.retval), o.data_size_out, verdict_name(verdict), out_len);
-	return o.duration;
+	return o.duration; /* with repeat > 1, the mean of the runs */
+}
+
+static uint32_t run1(int fd, int ifindex, const uint8_t *in, uint32_t len, int verdict, uint32_t out_len,
+		     const char *name, uint32_t frame)
+{
+	return run_n(fd, ifindex, in, len, verdict, out_len, name, frame, 1);
 }
 
 static void hist_add(uint64_t *hist, uint32_t ns)
@@ -654,7 +666,7 @@ static uint64_t floor_batch(struct bench *b, const struct frames *f, uint32_t n)
 	uint32_t i, d;
 
 	for (i = 0; i < n; i++) {
-		d = run1(b->floor_fd, b->w.ifindex, f->buf, f->len, XDP_TX, f->len, "floor", 0);
+		d = run_n(b->floor_fd, b->w.ifindex, f->buf, f->len, XDP_TX, f->len, "floor", 0, b->repeat);
 		hist_add(b->floor_hist, d);
 		sum += d;
 	}
@@ -673,13 +685,27 @@ static uint64_t row_batch(struct bench *b, const struct row *r, uint32_t n, uint
 				r->reset(b, r); /* untimed: only the kernel's durations count */
 			*next = 0;
 		}
-		d = run1(row_prog(b, r), b->w.ifindex, f->buf + (size_t)*next * STRIDE, f->len, r->verdict,
-			 f->len + (uint32_t)r->grow, row_info[r->id].name, *next);
+		d = run_n(row_prog(b, r), b->w.ifindex, f->buf + (size_t)*next * STRIDE, f->len, r->verdict,
+			  f->len + (uint32_t)r->grow, row_info[r->id].name, *next, b->repeat);
 		(*next)++;
 		hist_add(b->hist, d);
 		sum += d;
 	}
 	return sum;
+}
+
+/*
+ * With --repeat, the program runs again on the frame it has just written: a row whose frame
+ * changes length (encapsulation) or that needs its flows new again (reset) would measure
+ * another path after the first run. Refused before measuring, as a usage error.
+ */
+static void repeatable(const struct bench *b, const struct row *r)
+{
+	if (b->repeat == 1 || (!r->grow && !r->reset))
+		return;
+	fprintf(stderr, "xlvs-bench: row %s %s: it cannot run with --repeat (see --help)\n",
+		row_info[r->id].name, r->grow ? "changes its frame's length" : "needs new flows each round");
+	exit(1);
 }
 
 /* Established rows: the first call creates the flow. All: warm caches and predictors. */
@@ -765,6 +791,7 @@ static void measure(struct bench *b, const struct row *r)
 
 	if (!row_wanted(b, r->id))
 		return;
+	repeatable(b, r);
 	state = row_state(b, r, &svc_id);
 	warm_up(b, r);
 	memset(b->hist, 0, sizeof(b->hist));
@@ -783,10 +810,10 @@ static void measure(struct bench *b, const struct row *r)
 	res->calls = (uint64_t)per * BATCHES;
 	res->floor_calls = (uint64_t)per * (BATCHES + 1);
 	if (state == FS_RING) {
-		check_ring_path(b, r, res->calls, evs0, c0, svc_id);
+		check_ring_path(b, r, res->calls * b->repeat, evs0, c0, svc_id);
 	} else {
 		ev = row_events(b, r) - ev0;
-		CHECK(r->prog_fd || ev == res->calls,
+		CHECK(r->prog_fd || ev == res->calls * b->repeat,
 		      "%s: event %s counted %llu times in %llu calls: wrong path", row_info[r->id].name,
 		      xlvs_event_names[r->ev], (unsigned long long)ev, (unsigned long long)res->calls);
 	}
@@ -2215,7 +2242,7 @@ static void print_row(const struct bench *b, int id)
 {
 	const struct result *r = &b->res[id];
 	struct stats s = row_stats(r);
-	uint32_t t = row_info[id].target_ns;
+	uint32_t t = b->repeat == 1 ? row_info[id].target_ns : 0; /* targets are the method's */
 	char target[16] = "-";
 
 	if (t)
@@ -2485,9 +2512,10 @@ static void print_table(struct bench *b, const struct utsname *u, const char *da
 
 	printf("xlvs-bench %s, kernel %s, %ld CPUs, pinned to CPU 0, load average %.2f at start\n", date,
 	       u->release, sysconf(_SC_NPROCESSORS_ONLN), b->load0);
-	printf("BPF_PROG_RUN repeat=1, %u calls/row in %d batches alternating with floor batches;"
+	printf("BPF_PROG_RUN repeat=%u%s, %u calls/row in %d batches alternating with floor batches;"
 	       " TCP frames, %d-byte payload\n",
-	       b->calls, BATCHES, PAYLOAD);
+	       b->repeat, b->repeat > 1 ? " (a warm loop: not the method; ns/pkt per run)" : "", b->calls,
+	       BATCHES, PAYLOAD);
 	printf("ns/pkt: mean kernel duration; floor: mean of the floor batches around the row;"
 	       " above = ns/pkt - floor\n");
 	printf("state: flow state of the row's service (ring: XLVS_SVC_F_RING_STATE, the default for Maglev TCP)%s\n\n",
@@ -2528,7 +2556,7 @@ static void json_row(FILE *f, const struct bench *b, int id, bool last)
 {
 	const struct result *r = &b->res[id];
 	struct stats s = row_stats(r);
-	uint32_t t = row_info[id].target_ns;
+	uint32_t t = b->repeat == 1 ? row_info[id].target_ns : 0;
 
 	fprintf(f, "    { \"name\": ");
 	json_str(f, row_info[id].name);
@@ -2599,6 +2627,7 @@ static void json_head(FILE *f, const struct bench *b, const struct utsname *u, c
 	fprintf(f, "  \"loadavg_start\": %.2f,\n", b->load0);
 	fprintf(f, "  \"ring_state_data_path\": %s,\n", b->ring_dp > 0 ? "true" : "false");
 	fprintf(f, "  \"calls_per_row\": %u,\n", b->calls);
+	fprintf(f, "  \"repeat\": %u,\n", b->repeat);
 	fprintf(f, "  \"payload_bytes\": %d,\n", PAYLOAD);
 	fprintf(f, "  \"floor_ns\": %.1f,\n", row_stats(&b->res[R_FLOOR]).mean);
 	fprintf(f, "  \"ring_build_ms\": %.4f,\n", b->build_ns / 1e6);
@@ -2637,18 +2666,22 @@ static void write_json(const struct bench *b, const struct utsname *u, const cha
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s [--json PATH] [--calls N] [--quick] [--rows PATTERNS] [--list]\n"
+		"usage: %s [--json PATH] [--calls N] [--quick] [--rows PATTERNS] [--repeat N] [--list]\n"
 		"  BPF_PROG_RUN benchmark of the xlvs director (run as root; see docs/bench.md)\n"
 		"  --json PATH  also write the results as JSON to PATH\n"
 		"  --calls N    measured calls per row (default %d, at least %d)\n"
 		"  --quick      %d calls per row and %d ring builds, for a smoke run\n"
 		"  --rows PATTERNS  only the rows whose names match one of these comma-separated\n"
 		"               shell patterns (the floor always runs; no ring build)\n"
+		"  --repeat N   run each measured call N times over its own output (2..%d, with --rows):\n"
+		"               a warm loop, not the method; only rows whose frame comes out as it\n"
+		"               went in (DR, blocks) can; the kernel swaps the XDP dispatcher twice\n"
+		"               per such call, so keep --calls small (docs/bench.md)\n"
 		"  --list       print every row's name and exit\n"
 		"  -h, --help   this text\n"
 		"exit: 0 done (missed targets are reported, not failed), 1 usage error,\n"
 		"      2 setup failure or a wrong verdict\n",
-		prog, CALLS_DEFAULT, BATCHES, CALLS_QUICK, BUILDS_QUICK);
+		prog, CALLS_DEFAULT, BATCHES, CALLS_QUICK, BUILDS_QUICK, REPEAT_MAX);
 }
 
 static void parse_args(struct bench *b, int argc, char **argv)
@@ -2658,16 +2691,18 @@ static void parse_args(struct bench *b, int argc, char **argv)
 		{ "calls", required_argument, NULL, 'c' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "rows", required_argument, NULL, 'r' },
+		{ "repeat", required_argument, NULL, 'R' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	unsigned long calls = 0;
+	unsigned long calls = 0, repeat;
 	char *end;
 	int c;
 
 	b->calls = CALLS_DEFAULT;
 	b->builds = BUILDS_DEFAULT;
+	b->repeat = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -2687,6 +2722,15 @@ static void parse_args(struct bench *b, int argc, char **argv)
 			break;
 		case 'r':
 			b->rows = optarg;
+			break;
+		case 'R':
+			errno = 0;
+			repeat = strtoul(optarg, &end, 10);
+			if (errno || *end || repeat < 2 || repeat > REPEAT_MAX) {
+				fprintf(stderr, "%s: --repeat wants 2..%d\n", argv[0], REPEAT_MAX);
+				exit(1);
+			}
+			b->repeat = (uint32_t)repeat;
 			break;
 		case 'l':
 			for (c = 0; c < R_MAX; c++)
@@ -2708,6 +2752,10 @@ static void parse_args(struct bench *b, int argc, char **argv)
 		;
 	if (c == R_MAX) {
 		fprintf(stderr, "%s: --rows '%s' matches no row (--list shows them)\n", argv[0], b->rows);
+		exit(1);
+	}
+	if (b->repeat > 1 && !b->rows) {
+		fprintf(stderr, "%s: --repeat needs --rows: most rows cannot repeat\n", argv[0]);
 		exit(1);
 	}
 	if (calls)
