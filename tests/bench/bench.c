@@ -2687,14 +2687,10 @@ static void usage(FILE *f, const char *prog)
 static void parse_args(struct bench *b, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", required_argument, NULL, 'j' },
-		{ "calls", required_argument, NULL, 'c' },
-		{ "quick", no_argument, NULL, 'q' },
-		{ "rows", required_argument, NULL, 'r' },
-		{ "repeat", required_argument, NULL, 'R' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "json", required_argument, NULL, 'j' },   { "calls", required_argument, NULL, 'c' },
+		{ "quick", no_argument, NULL, 'q' },	    { "rows", required_argument, NULL, 'r' },
+		{ "repeat", required_argument, NULL, 'R' }, { "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },	    { 0 },
 	};
 	unsigned long calls = 0, repeat;
 	char *end;
