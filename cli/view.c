@@ -3,7 +3,9 @@
  * Map reading for the CLI: turns libxlvsmaps errors into messages an
  * operator can act on, and gathers one view (struct xlvs_view) for the formatters.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +39,41 @@ static int maps_error(struct xlvs_ctx *c, int e, const char *what)
 	return xlvs_error(c, XLVS_EXIT_RUNTIME, "cannot %s under %s: %s", what, c->pin_dir, strerror(e));
 }
 
+/* Does dir hold any pin named like ours? Then a missing map is a version skew, not "nothing loaded". */
+static bool has_xlvs_pins(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+
+	while (d && !found && (e = readdir(d)))
+		found = !strncmp(e->d_name, "xlvs_", 5);
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * Opening failed on map m->failed: said so the operator knows which side to upgrade. A newer
+ * xlvs than the running xlvsd misses the maps only it reads; restarting xlvsd from this version
+ * pins them beside the old ones (libbpf reuses the pins that match).
+ */
+static int open_error(struct xlvs_ctx *c, const struct xlvs_maps *m, int e)
+{
+	if (e == ENOENT && m->failed[0] && has_xlvs_pins(c->pin_dir))
+		return xlvs_error(
+			c, XLVS_EXIT_RUNTIME,
+			"the maps under %s lack %s, which this xlvs reads: the director there was loaded "
+			"by another version of xlvsd (restart xlvsd from this version)",
+			c->pin_dir, m->failed);
+	if (e == EPROTO && m->failed[0])
+		return xlvs_error(c, XLVS_EXIT_RUNTIME,
+				  "the map %s under %s does not match this xlvs (another version of the "
+				  "director? `xlvsd --detach`, then a start of this version, replaces it)",
+				  m->failed, c->pin_dir);
+	return maps_error(c, e, "open the maps");
+}
+
 int xlvs_cli_maps_open(struct xlvs_ctx *c, struct xlvs_maps *m)
 {
 	struct stat sb;
@@ -49,7 +86,7 @@ int xlvs_cli_maps_open(struct xlvs_ctx *c, struct xlvs_maps *m)
 		return xlvs_error(c, XLVS_EXIT_RUNTIME, "%s is not a directory", c->pin_dir);
 	rc = xlvs_maps_open(m, c->pin_dir);
 	if (rc < 0)
-		return maps_error(c, -rc, "open the maps");
+		return open_error(c, m, -rc);
 	return XLVS_EXIT_OK;
 }
 

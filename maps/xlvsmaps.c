@@ -150,6 +150,9 @@ static int maps_take(struct xlvs_maps *m, int (*get_fd)(const struct bpf_map *, 
 	for (i = 0; i < NR_MAPS && !err; i++) {
 		fd = get_fd(desc_map(skel, &map_descs[i]), ctx);
 		err = fd < 0 ? fd : map_adopt(m, &map_descs[i], desc_map(skel, &map_descs[i]), fd);
+		if (err)
+			snprintf(m->failed, sizeof(m->failed), "%s",
+				 bpf_map__name(desc_map(skel, &map_descs[i])));
 	}
 	xlvs_lb_bpf__destroy(skel);
 	if (err)

@@ -14,6 +14,7 @@
 #ifndef XLVS_MAPS_H
 #define XLVS_MAPS_H
 
+#include <linux/bpf.h> /* BPF_OBJ_NAME_LEN */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,13 +46,15 @@ struct xlvs_maps {
 	uint32_t conn_entries;	  /* max_entries of xlvs_conns */
 	uint32_t nat_entries;	  /* max_entries of xlvs_nat (the loader sizes it as xlvs_conns) */
 	int ncpus;		  /* possible CPUs: per-CPU values, stripes (abi.h) */
+	char failed[BPF_OBJ_NAME_LEN]; /* open/from_obj failed: the map that did ("" otherwise) */
 };
 
 /*
  * Open the maps pinned under dir (XLVS_PIN_DIR normally). Names come from the
  * skeleton; a map whose type, key or value size (or, except for the ring and
  * the connection table, max_entries) differs from the skeleton's is refused
- * with -EPROTO: a pin left by another version of xlvs. On error every fd is -1.
+ * with -EPROTO: a pin left by another version of xlvs. On error every fd is -1
+ * and m->failed names the map that was missing (-ENOENT) or refused.
  */
 int xlvs_maps_open(struct xlvs_maps *m, const char *dir);
 /* Take the maps of a loaded object (dup'ed fds; the object may be closed afterwards). */

@@ -955,8 +955,8 @@ static int start(struct xlvsd *d, struct xlvs_spec *want)
 		return XLVSD_EXIT_RUNTIME;
 	err = xlvs_maps_open(&d->maps, d->opts->pin_dir);
 	if (err) {
-		log_err("cannot open the maps pinned in %s: %s", d->opts->pin_dir,
-			err == -EPROTO ? "one was pinned by another version of xlvs "
+		log_err("cannot open the maps pinned in %s: %s %s", d->opts->pin_dir, d->maps.failed,
+			err == -EPROTO ? "was pinned by another version of xlvs "
 					 "(`xlvsd --detach` drops the old data path and its state)"
 				       : strerror(-err));
 		return XLVSD_EXIT_RUNTIME;

@@ -659,6 +659,7 @@ Test(open, pinned_maps_and_stale_pins, .init = setup, .fini = teardown)
 	repin(dir, "xlvs_reals", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlvs_real) + 8, XLVS_MAX_REALS);
 	cr_expect_eq(xlvs_maps_open(&m, dir), -EPROTO, "value size");
 	cr_expect_eq(m.services, -1, "fds reset on failure");
+	cr_expect_str_eq(m.failed, "xlvs_reals", "the refused map is named");
 	repin(dir, "xlvs_reals", BPF_MAP_TYPE_HASH, 4, sizeof(struct xlvs_real), XLVS_MAX_REALS);
 	cr_expect_eq(xlvs_maps_open(&m, dir), -EPROTO, "type");
 	repin(dir, "xlvs_reals", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlvs_real), 1024);
@@ -668,11 +669,13 @@ Test(open, pinned_maps_and_stale_pins, .init = setup, .fini = teardown)
 	cr_expect_eq(xlvs_maps_open(&m, dir), -EPROTO, "a ring of one slot per entry (before blocks)");
 	repin(dir, "xlvs_ring", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlvs_ring_block), 257);
 	cr_assert_eq(xlvs_maps_open(&m, dir), 0, "the loader sizes the ring");
+	cr_expect_str_eq(m.failed, "", "no failed map after a failed open");
 	cr_expect_eq(m.ring_slots, 4112, "257 blocks of 16 slots");
 	xlvs_maps_close(&m);
 	snprintf(path, sizeof(path), "%s/xlvs_vip_filter", dir);
 	cr_assert_eq(unlink(path), 0);
 	cr_expect_eq(xlvs_maps_open(&m, dir), -ENOENT, "a missing map");
+	cr_expect_str_eq(m.failed, "xlvs_vip_filter", "the missing map is named");
 	umount(dir);
 	rmdir(dir);
 }
