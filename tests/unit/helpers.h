@@ -46,7 +46,8 @@ void unit_pin_dir(char *buf, size_t size, const char *what);
  * Under root, remove each directory named xlvs-unit-WHAT-PID whose PID no longer exists (kill(PID, 0):
  * ESRCH), with what is pinned in it, and write a line for each on log. Nothing else is touched: a
  * live process's directory, other names, files. Returns how many it removed; a root it cannot
- * read (no bpffs, not root) is 0.
+ * read (no bpffs, not root) is 0. PIDs are this process's pid namespace's: runs in two pid
+ * namespaces that share one bpffs would take each other's directories for dead ones.
  */
 int unit_pin_dirs_clean(const char *root, FILE *log);
 
