@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /* See helpers.h. */
+#define _GNU_SOURCE /* nftw() */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 #include <criterion/internal/ordered-set.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ev.h>
 
@@ -79,9 +88,87 @@ static void scale_timeout(struct criterion_test_extra_data *data, double f)
 		data->timeout *= f;
 }
 
+void unit_pin_dir(char *buf, size_t size, const char *what)
+{
+	/* unit_pin_dirs_clean() knows the names by their lowercase WHAT */
+	cr_assert(*what && strspn(what, "abcdefghijklmnopqrstuvwxyz") == strlen(what), "pin dir name %s",
+		  what);
+	cr_assert_lt(snprintf(buf, size, UNIT_PIN_ROOT "/xlvs-unit-%s-%d", what, (int)getpid()), (int)size);
+}
+
+/* The pid in a name unit_pin_dir() makes (xlvs-unit-WHAT-PID, exactly), 0 for any other name. */
+static pid_t pin_dir_pid(const char *name)
+{
+	static const char prefix[] = "xlvs-unit-";
+	const char *what = name + sizeof(prefix) - 1, *dash;
+	char again[NAME_MAX + 1];
+	size_t len;
+	long pid;
+
+	if (strncmp(name, prefix, sizeof(prefix) - 1))
+		return 0;
+	len = strspn(what, "abcdefghijklmnopqrstuvwxyz");
+	dash = what + len;
+	if (!len || *dash != '-')
+		return 0;
+	pid = strtol(dash + 1, NULL, 10);
+	if (pid <= 0 || pid > INT32_MAX)
+		return 0;
+	/* written back the same way: no sign, leading zero, space or trailing text */
+	snprintf(again, sizeof(again), "%s%.*s-%ld", prefix, (int)len, what, pid);
+	return strcmp(again, name) ? 0 : (pid_t)pid;
+}
+
+/* nftw()'s: remove one entry (the deepest first); an errno stops the walk. */
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) ? errno : 0;
+}
+
+/* Remove root/name, left by pid; say so on log. */
+static bool remove_pin_dir(const char *root, const char *name, pid_t pid, FILE *log)
+{
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	err = nftw(path, remove_entry, 4, FTW_DEPTH | FTW_PHYS);
+	if (err) {
+		fprintf(log, "unit: cannot remove %s, left by pid %d: %s\n", path, (int)pid,
+			strerror(err < 0 ? errno : err));
+		return false;
+	}
+	fprintf(log, "unit: removed %s: its pid %d no longer runs\n", path, (int)pid);
+	return true;
+}
+
+int unit_pin_dirs_clean(const char *root, FILE *log)
+{
+	DIR *dir = opendir(root);
+	struct dirent *e;
+	struct stat st;
+	pid_t pid;
+	int n = 0;
+
+	if (!dir)
+		return 0;
+	while ((e = readdir(dir))) {
+		pid = pin_dir_pid(e->d_name);
+		if (!pid || fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(st.st_mode))
+			continue;
+		/* a process that runs (or that we may not signal: EPERM) may still use its pins */
+		if (!kill(pid, 0) || errno != ESRCH)
+			continue;
+		n += remove_pin_dir(root, e->d_name, pid, log);
+	}
+	closedir(dir);
+	return n;
+}
+
 /*
- * Before any test runs, in the runner that enforces the timeouts: scale every
- * .timeout. (The sets are Criterion's ordered sets: each element follows its node.)
+ * Before any test runs, in the runner that enforces the timeouts: remove the pins a killed run
+ * left, and scale every .timeout. (The sets are Criterion's ordered sets: each element follows
+ * its node.)
  */
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
@@ -89,6 +176,7 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 	struct criterion_suite_set *suite;
 	double f = unit_slow();
 
+	unit_pin_dirs_clean(UNIT_PIN_ROOT, stderr);
 	if (f == 1)
 		return;
 	for (s = set->suites->first; s; s = s->next) {

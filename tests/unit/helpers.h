@@ -4,6 +4,7 @@
 #define XLVS_TEST_HELPERS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "xlvs_lb.skel.h"
 #include "ringio.h"
@@ -31,6 +32,24 @@ void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel);
 void unit_wait_down(struct xlvsd *d, unsigned int n);
 /* A maglev DR service at vip, TCP port 80, with nr_reals reals left zeroed for the caller. */
 struct xlvs_svc_spec *unit_add_dr_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals);
+
+/*
+ * Pins a unit test leaves on the host's bpffs go in a directory of the process that pins them,
+ * UNIT_PIN_ROOT/xlvs-unit-WHAT-PID (WHAT: lowercase letters), so parallel tests and runs do not
+ * meet. A test killed before its cleanup (SIGKILL, a timeout) leaves that directory and its maps
+ * (a connection table's memory) pinned: unit_pin_dirs_clean() removes them when a run starts.
+ */
+#define UNIT_PIN_ROOT "/sys/fs/bpf"
+/* buf gets UNIT_PIN_ROOT/xlvs-unit-<what>-<this process's pid>. */
+void unit_pin_dir(char *buf, size_t size, const char *what);
+/*
+ * Under root, remove each directory named xlvs-unit-WHAT-PID whose PID no longer exists (kill(PID, 0):
+ * ESRCH), with what is pinned in it, and write a line for each on log. Nothing else is touched: a
+ * live process's directory, other names, files. Returns how many it removed; a root it cannot
+ * read (no bpffs, not root) is 0. PIDs are this process's pid namespace's: runs in two pid
+ * namespaces that share one bpffs would take each other's directories for dead ones.
+ */
+int unit_pin_dirs_clean(const char *root, FILE *log);
 
 /* An address written as the configuration writes it; fails the test if it is not one. */
 struct xlvs_addr unit_addr(const char *text);

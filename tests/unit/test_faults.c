@@ -99,7 +99,7 @@ static void env_up(void)
 	xlvsd_status_init(&d.status);
 	cr_assert(unshare(CLONE_NEWNET) == 0, "unshare(CLONE_NEWNET): %s (needs root)", strerror(errno));
 	sh("ip link set lo up && ip link add " IF_A " type veth peer name " IF_B);
-	snprintf(pin, sizeof(pin), "/sys/fs/bpf/xlvs-unit-faults-%d", (int)getpid());
+	unit_pin_dir(pin, sizeof(pin), "faults");
 	cr_assert_eq(xlvs_bpffs_prepare(pin), 0);
 	cr_assert_eq(xlvs_dp_open(&d.dp, pin, 1024, 0), 0, "xlvs_dp_open %s", pin);
 	snprintf(d.spec.global.interfaces[0], IF_NAMESIZE, "%s", IF_A);
@@ -303,7 +303,7 @@ static void expect_old_map_refused(const char *name, enum bpf_map_type type, uin
 	__u32 len = sizeof(info);
 	int fd, err;
 
-	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xlvs-unit-layout-%d", (int)getpid());
+	unit_pin_dir(dir, sizeof(dir), "layout");
 	cr_assert_eq(xlvs_bpffs_prepare(dir), 0, "needs root and bpffs");
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = bpf_map_create(type, name, ksz, vsz, entries, &opts);
