@@ -852,6 +852,8 @@ static void nh_event(struct xlvsd_ev *ev, uint32_t events)
 	struct xlvsd *d = container_of(ev, struct xlvsd, nh_ev);
 	int err = xlvs_nh_process(d->nh);
 
+	if (xlvs_nh_routes_moved(d->nh))
+		xlvsd_steer_routes_moved(d);
 	/* Say it once per distinct error, not once per netlink message. */
 	if (err && err != d->nh_last_err)
 		log_warn("next hops: %s", strerror(-err));

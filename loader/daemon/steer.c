@@ -2,6 +2,7 @@
 /* Health checks through the forwarding path: the tc program's attachments and the reals' marks. */
 #include <errno.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
@@ -15,11 +16,14 @@
 #include "log.h"
 #include "steer.h"
 
+#define ROUTES_GAP_S 1.0 /* between route-driven looks at the VIPs: a BGP storm costs one a second */
+
 /* A checked real's mark, found by what the health checks know of it. */
 struct steer_entry {
 	struct xlvs_addr vip, real;
 	uint16_t vport;
 	uint8_t proto;
+	bool off; /* its VIP cannot be steered now: checked at its own address */
 	uint32_t mark;
 };
 
@@ -30,7 +34,12 @@ struct xlvsd_steer {
 	struct steer_entry *v;
 	size_t n;
 	bool synced; /* xlvs_hc_marks holds marks */
+	struct xlvsd *d;
+	ev_timer routes_timer; /* a route-driven look deferred to ROUTES_GAP_S after the last */
+	ev_tstamp routes_last;
 };
+
+static void routes_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 static int entry_cmp(const void *a, const void *b)
 {
@@ -51,7 +60,7 @@ static uint32_t mark_lookup(void *ctx, const struct xlvs_addr *vip, uint8_t prot
 	struct steer_entry key = { .vip = *vip, .real = *real, .vport = vport, .proto = proto }, *e;
 
 	e = s->n ? bsearch(&key, s->v, s->n, sizeof(key), entry_cmp) : NULL;
-	return e ? e->mark : 0;
+	return e && !e->off ? e->mark : 0;
 }
 
 int xlvsd_steer_open(struct xlvsd *d)
@@ -62,6 +71,8 @@ int xlvsd_steer_open(struct xlvsd *d)
 		free(s);
 		return -ENOMEM;
 	}
+	s->d = d;
+	ev_timer_init(&s->routes_timer, routes_timer_cb, 0, 0);
 	if (xlvs_tc_load(&s->tc, d->opts->pin_dir))
 		log_warn("health checks go to the reals' own addresses: the tc program for "
 			 "health_via_forwarding could not be loaded");
@@ -81,6 +92,7 @@ void xlvsd_steer_close(struct xlvsd *d)
 
 	if (!s)
 		return;
+	ev_timer_stop(d->loop, &s->routes_timer);
 	xlvsd_hc_set_marks(d->hc, NULL, NULL);
 	xlvs_tc_close(&s->tc);
 	free(s->mark_of);
@@ -171,14 +183,12 @@ static int build_table(struct xlvsd *d, bool verbose)
 
 		xlvs_addr_from_be(&e.vip, ss->key.family, ss->key.addr);
 		no = s->synced ? vip_unsteerable(d, &e.vip, why, sizeof(why)) : NULL;
-		if (no) {
-			if (verbose)
-				log_warn("health_via_forwarding: service %s %s:%u is checked at its reals' own "
-					 "addresses: %s (docs/health.md)",
-					 xlvs_svc_proto_name(e.proto), xlvs_addr_str(&e.vip, a, sizeof(a)),
-					 e.vport, no);
-			continue;
-		}
+		e.off = no != NULL; /* kept: a route that appears later turns it on (routes_look()) */
+		if (no && verbose)
+			log_warn("health_via_forwarding: service %s %s:%u is checked at its reals' own "
+				 "addresses: %s (docs/health.md)",
+				 xlvs_svc_proto_name(e.proto), xlvs_addr_str(&e.vip, a, sizeof(a)), e.vport,
+				 no);
 		for (j = 0; j < ss->nr_reals; j++) {
 			e.mark = s->mark_of[ss->reals[j].id];
 			if (!e.mark)
@@ -190,6 +200,70 @@ static int build_table(struct xlvsd *d, bool verbose)
 	xlvs_state_free(&st);
 	qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
 	return 0;
+}
+
+/* A service whose checks a route moved, said once: no is why it cannot be steered now, or NULL. */
+static void say_moved(const struct steer_entry *e, const char *no)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (no)
+		log_warn("health_via_forwarding: service %s %s:%u is checked at its reals' own addresses "
+			 "from now on: %s (docs/health.md)",
+			 xlvs_svc_proto_name(e->proto), xlvs_addr_str(&e->vip, a, sizeof(a)), e->vport, no);
+	else
+		log_info("health_via_forwarding: service %s %s:%u is checked through the forwarding "
+			 "path again: its route leaves through an interface xlvsd is attached to",
+			 xlvs_svc_proto_name(e->proto), xlvs_addr_str(&e->vip, a, sizeof(a)), e->vport);
+}
+
+/*
+ * Routes moved (the director's default route came up late, a routing daemon restarted): each
+ * VIP's route asked again, its services' checks steered or not to match, without reading the
+ * maps. Entries are sorted by VIP, then service.
+ */
+static void routes_look(struct xlvsd *d)
+{
+	struct xlvsd_steer *s = d->steer;
+	const char *no = NULL;
+	char why[160];
+	size_t i;
+
+	s->routes_last = ev_now(d->loop);
+	for (i = 0; s->synced && i < s->n; i++) {
+		struct steer_entry *e = &s->v[i], *prev = i ? &s->v[i - 1] : NULL;
+		bool new_vip = !prev || memcmp(&e->vip, &prev->vip, sizeof(e->vip));
+
+		if (new_vip)
+			no = vip_unsteerable(d, &e->vip, why, sizeof(why));
+		if (e->off != (no != NULL) && (new_vip || e->proto != prev->proto || e->vport != prev->vport))
+			say_moved(e, no);
+		e->off = no != NULL;
+	}
+}
+
+static void routes_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct xlvsd_steer *s = (struct xlvsd_steer *)((char *)w -
+						       offsetof(struct xlvsd_steer, routes_timer));
+
+	routes_look(s->d);
+}
+
+void xlvsd_steer_routes_moved(struct xlvsd *d)
+{
+	struct xlvsd_steer *s = d->steer;
+	ev_tstamp wait;
+
+	if (!s || ev_is_active(&s->routes_timer))
+		return; /* a look is due anyway */
+	wait = s->routes_last + ROUTES_GAP_S - ev_now(d->loop);
+	if (wait <= 0) {
+		routes_look(d);
+		return;
+	}
+	ev_timer_set(&s->routes_timer, wait, 0);
+	ev_timer_start(d->loop, &s->routes_timer);
 }
 
 void xlvsd_steer_update(struct xlvsd *d, bool verbose)

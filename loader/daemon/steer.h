@@ -22,6 +22,12 @@ void xlvsd_steer_close(struct xlvsd *d);
  * marks to match. verbose: log each service whose checks cannot be steered.
  */
 void xlvsd_steer_update(struct xlvsd *d, bool verbose);
+/*
+ * The director's routes moved (xlvs_nh_routes_moved()): ask each VIP's route again, at most
+ * once a second (a later look is timed), and steer its checks or not to match; each service
+ * that changes is logged.
+ */
+void xlvsd_steer_routes_moved(struct xlvsd *d);
 /* The tc program and its attachments (for the pin watch), or NULL before open. */
 const struct xlvs_tc *xlvsd_steer_tc(const struct xlvsd *d);
 

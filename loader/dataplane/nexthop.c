@@ -131,7 +131,9 @@ struct xlvs_nh {
 	struct watch *watch;
 	size_t nr_watch, cap_watch;
 	bool dirty;
-	bool deferred; /* a resolution waits for a link-local address: sync again soon */
+	bool deferred;	   /* a resolution waits for a link-local address: sync again soon */
+	bool routes_seen;  /* a route event since the last sync ... */
+	bool routes_moved; /* ... published by a sync, for xlvs_nh_routes_moved() */
 	uint64_t last_sync_ns, sync_cost_ns;
 	struct xlvs_nh_stats st;
 };
@@ -712,6 +714,8 @@ static void nh_done(struct xlvs_nh *nh, uint64_t start, int err)
 	uint64_t now = now_ns();
 
 	nh->dirty = err != 0 || nh->deferred; /* retry after the gap */
+	nh->routes_moved |= nh->routes_seen;  /* at the syncs' pace, whatever the storm */
+	nh->routes_seen = false;
 	nh->last_sync_ns = now;
 	nh->sync_cost_ns = now - start;
 	nh->st.syncs++;
@@ -823,6 +827,7 @@ static int ev_cb(const struct nlmsghdr *nlh, void *data)
 		break;
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:
+		nh->routes_seen |= ev_route_matters(nlh);
 		nh->dirty |= ev_route_matters(nlh);
 		break;
 	}
@@ -838,17 +843,26 @@ static int ev_read(struct xlvs_nh *nh)
 		n = recv(fd, nh->buf, NL_BUF_SIZE, MSG_DONTWAIT);
 		if (n > 0) {
 			if (mnl_cb_run(nh->buf, (size_t)n, 0, 0, ev_cb, nh) < 0)
-				nh->dirty = true; /* unparsable: assume it mattered */
+				nh->dirty = nh->routes_seen = true; /* unparsable: assume it mattered */
 			continue;
 		}
 		if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
 		if (errno == ENOBUFS)
-			nh->dirty = true; /* events were lost: re-read everything */
+			nh->dirty = nh->routes_seen = true; /* events were lost: re-read everything */
 		else if (errno != EINTR)
 			return -errno;
 	}
 	return 0;
+}
+
+bool xlvs_nh_routes_moved(struct xlvs_nh *nh)
+{
+	bool moved = nh && nh->routes_moved;
+
+	if (nh)
+		nh->routes_moved = false;
+	return moved;
 }
 
 int xlvs_nh_process(struct xlvs_nh *nh)

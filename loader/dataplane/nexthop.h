@@ -11,6 +11,7 @@
 #ifndef XLVS_NEXTHOP_H
 #define XLVS_NEXTHOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct xlvs_addr;
@@ -30,6 +31,11 @@ int xlvs_nh_fd(struct xlvs_nh *nh);
 int xlvs_nh_sync(struct xlvs_nh *nh);
 /* Read pending events; re-sync when a used neighbour, route or link changed. 0 or -errno. */
 int xlvs_nh_process(struct xlvs_nh *nh);
+/*
+ * Did a sync since the last call follow route events (or lost ones)? Published at the syncs'
+ * pace, so a storm of route events asks at most once per sync. Cleared by the call.
+ */
+bool xlvs_nh_routes_moved(struct xlvs_nh *nh);
 void xlvs_nh_close(struct xlvs_nh *nh);
 /* The kernel's route to dst for a socket with this mark: type (RTN_*) and egress ifindex. 0 or -errno. */
 int xlvs_nh_route(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark, uint8_t *type,

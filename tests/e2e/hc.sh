@@ -141,9 +141,11 @@ s_hcfwd_dr() {
 }
 
 # Without a route to the VIP out of eth0 the checks cannot be steered: xlvsd says so and checks the
-# reals at their own addresses, so they stay up.
+# reals at their own addresses, so they stay up. Routes are followed without a reload: the route
+# coming up (a routing daemon late at boot) steers the checks, its going away (the daemon
+# restarting) sends them to the reals' own addresses again, and no real goes down meanwhile.
 s_hcfwd_no_route() {
-	local targets
+	local targets downs on off n
 	hcfwd_config tun
 	wait_all_up 3 5000
 	hcfwd_rechecked	# a target is its last probe's, which may have begun with the route still there
@@ -152,4 +154,22 @@ s_hcfwd_no_route() {
 	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
 	grep -q mark <<<"$targets" && fail "checks marked without a route: $targets"
 	echo "   logged: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+
+	downs=$(grep -c "is down" "$LOG")
+	on="service tcp $VIP4:80 is checked through the forwarding path again"
+	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on: the director has no route"
+	n=$(grep -c -- "$on" "$LOG")
+	hcfwd_up
+	wait_log "$on" $((n + 1)) 3000 >/dev/null || exit 1
+	hcfwd_steered
+	echo "   route added, no reload: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+	n=$(grep -c -- "$off" "$LOG")
+	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: route deleted"
+	wait_log "$off" $((n + 1)) 3000 >/dev/null || exit 1
+	hcfwd_rechecked
+	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
+	grep -q mark <<<"$targets" && fail "checks still marked after the route went: $targets"
+	echo "   route deleted: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+	[ "$(grep -c "is down" "$LOG")" = "$downs" ] || fail "a real went down while the route came and went"
+	wait_all_up 3 2000
 }
