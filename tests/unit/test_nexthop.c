@@ -372,6 +372,42 @@ Test(nexthop, neighbour_changes_follow_events, .timeout = 10)
 	env_down(&e);
 }
 
+/* Poll and process until a sync published a route move (true), or for 600 ms (false). */
+static bool routes_moved_within(struct nhenv *e)
+{
+	struct pollfd p = { .fd = xlvs_nh_fd(e->nh), .events = POLLIN };
+	int i;
+
+	for (i = 0; i < UNIT_SLOW(6); i++) {
+		if (poll(&p, 1, 100) > 0)
+			cr_assert_eq(xlvs_nh_process(e->nh), 0);
+		if (xlvs_nh_routes_moved(e->nh))
+			return true;
+	}
+	return false;
+}
+
+/* Health-check steering asks the VIPs' routes again when routes move (loader/daemon/steer.c). */
+Test(nexthop, route_moves_are_published_once, .timeout = 15)
+{
+	struct nhenv e;
+
+	env_up(&e);
+	put_real(&e, 5, "198.18.0.20", XLVS_FWD_DR, XLVS_REAL_F_ACTIVE);
+	cr_assert_eq(xlvs_nh_sync(e.nh), 0);
+	cr_expect_not(xlvs_nh_routes_moved(NULL));
+	cr_expect_not(routes_moved_within(&e), "nothing moved yet");
+	SH("ip route add 198.18.60.0/24 via 198.18.0.254 dev %s", NH_A);
+	cr_expect(routes_moved_within(&e), "a route added");
+	cr_expect_not(xlvs_nh_routes_moved(e.nh), "told once");
+	SH("ip neigh replace 198.18.0.20 dev %s lladdr %s nud permanent", NH_A, MAC_R1);
+	process_until(&e, 5, true, MAC_R1);
+	cr_expect_not(routes_moved_within(&e), "a neighbour is not a route");
+	SH("ip route del 198.18.60.0/24 via 198.18.0.254 dev %s", NH_A);
+	cr_expect(routes_moved_within(&e), "a route deleted");
+	env_down(&e);
+}
+
 Test(nexthop, carrier_loss_invalidates, .timeout = 10)
 {
 	struct nhenv e;
