@@ -2679,40 +2679,46 @@ static const struct client_case client_cases[] = {
  * conn list --client on the pinned world, with flows seen 0-4 s ago from clients that share an
  * address, a port, or the start of their text.
  */
+/* `xlvs --pin-dir DIR VERB` exits 2 with want_fmt's message, DIR in place of its %s. */
+__attribute__((format(printf, 3, 0))) static void expect_open_error(const char *dir, const char *verb,
+								    const char *want_fmt)
+{
+	char want[512];
+	struct run r;
+
+	RUN(&r, "--pin-dir", dir, verb);
+	cr_expect_eq(r.rc, 2, "%s", r.err.buf);
+	snprintf(want, sizeof(want), want_fmt, dir);
+	cr_expect_str_eq(r.err.buf, want);
+	run_free(&r);
+}
+
 /*
  * A newer xlvs beside an older director: the map it lacks is named, with what to do; a map of
  * another layout likewise. Neither is "nothing loaded".
  */
 Test(cli_maps, another_versions_maps_are_named)
 {
-	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64], path[128], want[512];
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64], path[128];
 	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
 	struct run r;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/xlvs_svc_out", dir);
 	cr_assert_eq(unlink(path), 0, "%s", strerror(errno));
-	RUN(&r, "--pin-dir", dir, "service", "list");
-	cr_expect_eq(r.rc, 2);
-	snprintf(want, sizeof(want),
-		 "xlvs: the maps under %s lack xlvs_svc_out, which this xlvs reads: the director there "
-		 "was loaded by another version of xlvsd (restart xlvsd from this version)\n",
-		 dir);
-	cr_expect_str_eq(r.err.buf, want);
-	run_free(&r);
+	expect_open_error(dir, "service",
+			  "xlvs: the maps under %s lack xlvs_svc_out, which this xlvs reads: the "
+			  "director there was loaded by another version of xlvsd (restart xlvsd "
+			  "from this version)\n");
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlvs_svc_out", 4, 8, 1, NULL);
 	cr_assert_geq(fd, 0, "%s", strerror(errno));
 	cr_assert_eq(bpf_obj_pin(fd, path), 0, "%s", strerror(errno));
 	close(fd);
-	RUN(&r, "--pin-dir", dir, "stats");
-	cr_expect_eq(r.rc, 2);
-	snprintf(want, sizeof(want),
-		 "xlvs: the map xlvs_svc_out under %s does not match this xlvs (another version of the "
-		 "director? `xlvsd --detach`, then a start of this version, replaces it)\n",
-		 dir);
-	cr_expect_str_eq(r.err.buf, want);
-	run_free(&r);
+	expect_open_error(dir, "stats",
+			  "xlvs: the map xlvs_svc_out under %s does not match this xlvs (another "
+			  "version of the director? `xlvsd --detach`, then a start of this "
+			  "version, replaces it)\n");
 
 	cr_assert_eq(unlink(path), 0);
 	cr_assert_eq(bpf_obj_pin(bpf_map__fd(skel->maps.xlvs_svc_out), path), 0, "%s", strerror(errno));
