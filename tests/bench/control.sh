@@ -5,6 +5,8 @@
 # includes parsing, the diff and every map write). Runs in a private network namespace with a
 # veth pair; writes build/bench-control.json. Not a test: it fails only if something breaks.
 set -u
+# shellcheck source=../pin-dirs.sh
+. "$(dirname "$0")/../pin-dirs.sh"
 BUILD=${BUILD:-build}
 NS=xlvs-bench-$$
 DIR=$(mktemp -d -t xlvs-bench.XXXX)
@@ -19,6 +21,7 @@ cleanup() {
 	rm -rf "$DIR" "$PIN"
 }
 trap cleanup EXIT
+pin_dirs_clean bench-control '^xlvs-bench-([1-9][0-9]*)$' # what killed runs left
 die() { echo "bench-control: $*" >&2; [ -f "$DIR/log" ] && tail -5 "$DIR/log" >&2; exit 1; }
 
 # config WEIGHT-OF-THE-LAST-REAL: SERVICES services on 198.18.0.0/15, REALS reals each.

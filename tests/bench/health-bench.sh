@@ -6,6 +6,8 @@
 # checks it ran in that window. Needs root. Not a test: it reports.
 #   tests/bench/health-bench.sh [REALS] [SECONDS]     (also run by make bench)
 set -eu
+# shellcheck source=../pin-dirs.sh
+. "$(dirname "$0")/../pin-dirs.sh"
 BUILD=${BUILD:-build}
 REALS=${1:-1000}
 SECS=${2:-20}
@@ -22,9 +24,10 @@ cleanup() {
 	[ -n "${LPID:-}" ] && kill "$LPID" 2>/dev/null
 	nsenter --net=/run/netns/$NS "$XLVSD" --detach --pin-dir $PIN >/dev/null 2>&1 || true
 	ip netns del $NS 2>/dev/null || true
-	rm -rf "$DIR"
+	rm -rf "$DIR" "$PIN"
 }
 trap cleanup EXIT
+pin_dirs_clean health-bench '^xlvs-hcbench-([1-9][0-9]*)$' # what killed runs left
 
 ip netns add $NS
 ip -n $NS link set lo up

@@ -50,6 +50,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 die() { echo "bench-nat: $*" >&2; exit 1; }
+pin_dirs_clean bench-nat '^xlvs-bench-nat-([1-9][0-9]*)$' # what killed runs left (lib.sh has it)
 
 # Pinned: the generators on CPU 1, the servers on CPU 0 (the kernel's forwarding work runs
 # mostly in softirq on the CPU that sends, so it follows the generator).

@@ -28,6 +28,8 @@ CLIENT_MTU=1500
 E2E_DIR=${E2E_DIR:-$(mktemp -d -t xlvs-e2e.XXXX)}
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${BUILD:-$REPO/build}
+# shellcheck source=../pin-dirs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../pin-dirs.sh" # pin_dirs_clean
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 DECAP_PIN=/sys/fs/bpf/xlvs-e2e-$E2E_ID-decap	# + real number

@@ -13,6 +13,7 @@ set -u
 XLVSD=$BUILD/xlvsd
 XLVS=$BUILD/xlvs
 PIN=/sys/fs/bpf/xlvs-e2e-$E2E_ID
+PIN_DIRS='^xlvs-e2e-([1-9][0-9]*)(-decap[123])?$'	# PIN and DECAP_PIN[123] of any run: main() cleans
 SOCK=$E2E_DIR/xlvsd.sock
 CONF=$E2E_DIR/xlvs.yaml
 LOG=$E2E_DIR/xlvsd.log
@@ -453,6 +454,55 @@ ping_loss() {
 	sent=$(echo "$line" | grep -o '^[0-9]*')
 	recv=$(echo "$line" | grep -o '[0-9]* received' | grep -o '[0-9]*')
 	echo "$((sent - recv)) $sent"
+}
+
+# What killed runs left, cleaned as main() does (pin_dirs_clean "$PIN_DIRS", tests/pin-dirs.sh),
+# on a bpffs of its own in a private mount namespace: a dead pid's xlvsd and decapsulator
+# directories (maps pinned, one with a directory in it) go, one line each; a running pid's, one a
+# process holds locked (a killed run's xlvsd), other names of the same dead pid and a pin stay.
+stale_pin_dirs_check() {
+	local root=$E2E_DIR/stale-bpffs dead d fd out want
+	mkdir -p "$root" && mount -t bpf bpf "$root" || fail "mount bpffs on $root"
+	(exit 0) & dead=$!
+	wait "$dead"
+	! kill -0 "$dead" 2>/dev/null || fail "pid $dead runs again"
+	for d in "xlvs-e2e-$dead" "xlvs-e2e-$dead/decap" "xlvs-e2e-$dead-decap1" "xlvs-e2e-$dead-decap3" \
+		"xlvs-e2e-$$" "xlvs-e2e-0$dead" "xlvs-e2e-$dead-decap4" "xlvs-e2e-$dead-decap" \
+		"xlvs-e2e-$dead-x" "xlvs-e2e-nat$dead-decap1" "xlvs-bench-$dead" "xlvs-unit-e-$dead"; do
+		mkdir "$root/$d" && bpftool map create "$root/$d/xlvs_conns" type hash key 4 value 4 \
+			entries 16 name conns || fail "pin a map in $root/$d"
+	done
+	bpftool map create "$root/xlvs-e2e-$dead-decap2" type hash key 4 value 4 entries 16 name conns ||
+		fail "pin $root/xlvs-e2e-$dead-decap2"
+	exec {fd}<"$root/xlvs-e2e-$dead-decap3"
+	flock -n "$fd" || fail "flock $root/xlvs-e2e-$dead-decap3"
+	out=$(pin_dirs_clean e2e "$PIN_DIRS" "$root" 2>&1 | sort)
+	want=$(sort <<-EOF
+	e2e: removed $root/xlvs-e2e-$dead: its pid $dead no longer runs
+	e2e: removed $root/xlvs-e2e-$dead-decap1: its pid $dead no longer runs
+	e2e: kept $root/xlvs-e2e-$dead-decap3 of pid $dead, which no longer runs: a process holds it locked (an xlvsd left running?)
+	EOF
+	)
+	[ "$out" = "$want" ] || fail "pin_dirs_clean said:
+$out
+want:
+$want"
+	for d in "xlvs-e2e-$dead" "xlvs-e2e-$dead-decap1"; do
+		[ ! -e "$root/$d" ] || fail "$d is left"
+	done
+	for d in "xlvs-e2e-$dead-decap3" "xlvs-e2e-$$" "xlvs-e2e-0$dead" "xlvs-e2e-$dead-decap4" \
+		"xlvs-e2e-$dead-decap" "xlvs-e2e-$dead-x" "xlvs-e2e-nat$dead-decap1" "xlvs-bench-$dead" \
+		"xlvs-unit-e-$dead"; do
+		[ -e "$root/$d/xlvs_conns" ] || fail "$d/xlvs_conns is gone"
+	done
+	[ -e "$root/xlvs-e2e-$dead-decap2" ] || fail "the pin xlvs-e2e-$dead-decap2 is gone"
+	echo "   a dead pid's 2 directories removed; a running pid's, a locked one, 7 other names and a pin kept"
+}
+
+s_stale_pin_dirs() {
+	export -f stale_pin_dirs_check pin_dirs_clean fail
+	# the bpffs goes with the namespace, however this ends
+	E2E_DIR=$E2E_DIR PIN_DIRS=$PIN_DIRS unshare -m --propagation private bash -c stale_pin_dirs_check
 }
 
 # Bad input gets a clear error and changes nothing: malformed control requests, a non-root peer,
@@ -1385,6 +1435,11 @@ s_import() {
 
 main() {
 	[ "$(id -u)" = 0 ] || fail "e2e needs root (network namespaces, XDP)"
+	# the pin directories' names carry the pid (E2E_ID): another run takes a number for a pid
+	[[ $E2E_ID =~ ^[0-9]+$ ]] && [ "$E2E_ID" != $$ ] &&
+		fail "E2E_ID=$E2E_ID: a number other than this run's pid ($$) names pin directories that another run removes as a dead run's (tests/pin-dirs.sh); use a name with a letter"
+	# what killed runs left: xlvsd's pins (PIN) and the decapsulators' (DECAP_PIN)
+	pin_dirs_clean e2e "$PIN_DIRS"
 	[ -x "$XLVSD" ] && [ -x "$XLVS" ] || fail "build first: $XLVSD / $XLVS missing (make)"
 	need curl; need socat; need ping iputils-ping; need jq
 	topo_up
@@ -1442,6 +1497,7 @@ main() {
 	scenario "VS-NAT: a server's UDP stream keeps its flow while the client is silent past the UDP timeout" s_nat_stream
 	scenario "FULLNAT: a server's UDP stream keeps its flow and pool port while the client is silent past the UDP timeout" s_fullnat_stream
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
+	scenario "stale pin directories: a killed run's removed when a run starts, a running one's kept" s_stale_pin_dirs
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "flow hash: kept by the state across reloads, the file's after --detach" s_flow_hash
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify

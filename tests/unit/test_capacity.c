@@ -263,8 +263,25 @@ static struct xlvs_lb_bpf *skel;
 static struct xlvsd d;
 static struct xlvsd_opts opts;
 
-#define SMALL_RING  992	 /* slots, 62 blocks: four rings of 251 do not fit */
-#define SMALL_CONNS 4096 /* xlvs_conns and xlvs_nat entries (a multiple of 1, 2, 4, ... CPUs) */
+#define SMALL_RING 992 /* slots, 62 blocks: four rings of 251 do not fit */
+/*
+ * xlvs_conns and xlvs_nat entries: the kernel makes a per-CPU LRU of a multiple of the possible
+ * CPUs (rounded up), and 80640 = 2^8 * 3^2 * 5 * 7 is one of every count from 1 to 10 and of 12,
+ * 14, 15, 16, 18, 20, 21, 24, 28, 30, 32, 36, 40, 48, 56, 60, 64, 72, 80, 96, 112, 120, 128, 144,
+ * 160, 192, 224, 240 and 256 among others (as test_verbs.c's CONNS): the tests below are written
+ * for a table of exactly that many, and on a count it is no multiple of (11, 13, 17, ...)
+ * small_daemon() fails and says so.
+ */
+#define SMALL_CONNS 80640
+
+/* libbpf's count of /sys/devices/system/cpu/possible, not the code under test's. */
+static int possible_cpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	cr_assert_gt(n, 0, "libbpf_num_possible_cpus: %d", n);
+	return n;
+}
 
 /* A daemon put together by hand (as in test_reload.c) on maps pinned in PIN_DIR, ring of SMALL_RING. */
 static void small_daemon(void)
@@ -296,7 +313,11 @@ static void small_daemon(void)
 	err = xlvs_maps_open(&d.maps, PIN_DIR);
 	cr_assert_eq(err, 0, "xlvs_maps_open: %s", strerror(-err));
 	cr_assert_eq(d.maps.ring_slots, SMALL_RING);
-	cr_assert_eq(d.maps.conn_entries, SMALL_CONNS);
+	cr_assert_eq(d.maps.conn_entries, SMALL_CONNS,
+		     "the kernel made a table of %u entries for %u: this machine's %d possible CPUs "
+		     "(/sys/devices/system/cpu/possible) do not divide %u, and the tests are written for a "
+		     "table of exactly that many",
+		     d.maps.conn_entries, SMALL_CONNS, possible_cpus(), SMALL_CONNS);
 	d.loop = ev_loop_new(EVFLAG_AUTO);
 	cr_assert_not_null(d.loop);
 	cr_assert_eq(xlvsd_hc_new(&d.hc, d.loop, 4, NULL, NULL), 0);
@@ -501,41 +522,46 @@ static int reload_logged(struct xlvs_apply_stats *st, char *msg, size_t size, ch
 	"xlvsd: warning: " PIN_DIR "/" map " keeps its " pinned " entries (conn_table_size " file            \
 	" needs `xlvsd --detach` and a restart, which drops connection state; "                              \
 	"docs/configuration.md#conn_table_size)\n"
-#define CONNS_WARNINGS(file) CONNS_WARNING("xlvs_conns", file, "4096") CONNS_WARNING("xlvs_nat", file, "4096")
+#define CONNS_WARNINGS(file)                                                                                 \
+	CONNS_WARNING("xlvs_conns", file, "80640") CONNS_WARNING("xlvs_nat", file, "80640")
 
 /*
  * --check says what the start says (attach.c, xlvs_note_conn_table_size()) of a file whose
  * conn_table_size would not make the pinned tables, and exits 0. A size the kernel rounds to
- * the pinned one (a per-CPU LRU is a multiple of the possible CPUs) is what is pinned.
+ * the pinned one (a per-CPU LRU is a multiple of the possible CPUs) is what is pinned: 80639
+ * makes 80640 entries on 2 possible CPUs or more, on one 80639, so that check fails on one CPU,
+ * saying it needs two.
  */
 Test(capacity, check_warns_of_another_conn_table_size, .init = small_daemon, .fini = small_daemon_end)
 {
-	int ncpus = libbpf_num_possible_cpus();
 	struct xlvs_apply_stats st;
 	char msg[1024], *log;
 
-	write_config_with("conn_table_size: 8192\n");
+	write_config_with("conn_table_size: 161280\n");
 	expect_check("nothing pinned", PIN_DIR "/none", "");
-	expect_check("pinned, the file asks for twice as many", PIN_DIR, CONNS_WARNINGS("8192"));
+	expect_check("pinned, the file asks for twice as many", PIN_DIR, CONNS_WARNINGS("161280"));
 	write_config_with("");
 	expect_check("pinned, the file asks for the default", PIN_DIR, CONNS_WARNINGS("262144"));
-	write_config_with("conn_table_size: 4096\n");
+	write_config_with("conn_table_size: 80640\n");
 	expect_check("the file asks for the pinned size", PIN_DIR, "");
-	write_config_with("conn_table_size: 4095\n");
-	/* 4095 makes 4096 on 2, 4, ... CPUs (rounded up), 4095 on one */
-	expect_check("the file asks for what the kernel rounds to the pinned size", PIN_DIR,
-		     ncpus > 1 && SMALL_CONNS % ncpus == 0 ? "" : CONNS_WARNINGS("4095"));
+	if (possible_cpus() < 2) {
+		cr_expect_fail("the file asks for 80639, what the kernel rounds to the pinned size: needs 2 "
+			       "possible CPUs or more (here 1: the kernel rounds no size)");
+	} else {
+		write_config_with("conn_table_size: 80639\n");
+		expect_check("the file asks for what the kernel rounds to the pinned size", PIN_DIR, "");
+	}
 
 	/* a reload takes the file, says what the start says and resizes nothing: --check still says so */
-	write_config_with("conn_table_size: 4096\n");
+	write_config_with("conn_table_size: 80640\n");
 	cr_assert_eq(xlvsd_reload(&d, &st, msg, sizeof(msg)), 0, "%s", msg);
-	write_config_with("conn_table_size: 8192\n");
+	write_config_with("conn_table_size: 161280\n");
 	cr_assert_eq(reload_logged(&st, msg, sizeof(msg), &log), 0, "%s", msg);
-	cr_expect_not_null(strstr(log, CONNS_WARNINGS("8192")), "%s", log);
+	cr_expect_not_null(strstr(log, CONNS_WARNINGS("161280")), "%s", log);
 	free(log);
 	cr_expect_eq(d.maps.conn_entries, SMALL_CONNS, "the reload kept the table");
-	expect_check("after that reload", PIN_DIR, CONNS_WARNINGS("8192"));
-	write_config_with("conn_table_size: 8192\nfragments: drop\n");
+	expect_check("after that reload", PIN_DIR, CONNS_WARNINGS("161280"));
+	write_config_with("conn_table_size: 161280\nfragments: drop\n");
 	cr_assert_eq(reload_logged(&st, msg, sizeof(msg), &log), 0, "%s", msg);
 	cr_expect_null(strstr(log, "conn_table_size"), "said once, when the file changes it: %s", log);
 	free(log);

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Sourced by the e2e runner (through tests/e2e/lib.sh) and the bench scripts (tests/bench/).
+# They pin under /sys/fs/bpf in directories named after their pid and remove them in their EXIT
+# trap; a run killed with SIGKILL (or by a CI timeout) cannot, and leaves the directory and its
+# pinned maps (memory) behind for good. Each runner calls pin_dirs_clean when it starts.
+
+# pin_dirs_clean WHO REGEX [ROOT]: remove each directory ROOT/NAME (ROOT: /sys/fs/bpf) whose whole
+# NAME matches the extended REGEX, its first group a pid ([1-9][0-9]*), when that pid no longer
+# runs: kill -0 fails and /proc/PID does not exist (a pid we may not signal runs). One line on
+# stderr per directory removed, "WHO: removed DIR: its pid PID no longer runs". Left alone: a
+# running pid's directory, a directory some process still holds locked (a killed e2e run's
+# xlvsd goes on running and flocks its pin directory: it would only create it again), a name
+# the regex does not match (the PIDs are those of this pid namespace), anything not a directory.
+pin_dirs_clean() {
+	local who=$1 re=$2 root=${3:-/sys/fs/bpf} dir pid rc
+	for dir in "$root"/*; do
+		[[ ${dir##*/} =~ $re ]] && [ -d "$dir" ] && [ ! -L "$dir" ] || continue
+		pid=${BASH_REMATCH[1]}
+		[[ $pid =~ ^[1-9][0-9]{0,9}$ ]] && ((pid <= 2147483647)) || continue
+		kill -0 "$pid" 2>/dev/null || [ -e "/proc/$pid" ] && continue
+		# under the lock xlvsd takes (attach.c, lock_dir()): none runs on it while it goes
+		rc=0
+		flock -n -E 75 "$dir" rm -rf -- "$dir" || rc=$? # (set -e callers go on)
+		case $rc in
+		0) echo "$who: removed $dir: its pid $pid no longer runs" >&2 ;;
+		75) echo "$who: kept $dir of pid $pid, which no longer runs: a process holds it locked (an xlvsd left running?)" >&2 ;;
+		*) echo "$who: cannot remove $dir, left by pid $pid (rm exit $rc)" >&2 ;;
+		esac
+	done
+	return 0
+}
