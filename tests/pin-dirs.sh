@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
-# Sourced by the e2e runner (through tests/e2e/lib.sh) and the bench scripts (tests/bench/).
+# What killed runs leave. Sourced by the e2e runner (through tests/e2e/lib.sh) and the bench scripts (tests/bench/).
 # They pin under /sys/fs/bpf in directories named after their pid and remove them in their EXIT
 # trap; a run killed with SIGKILL (or by a CI timeout) cannot, and leaves the directory and its
 # pinned maps (memory) behind for good. Each runner calls pin_dirs_clean when it starts.
@@ -27,6 +27,29 @@ pin_dirs_clean() {
 		75) echo "$who: kept $dir of pid $pid, which no longer runs: a process holds it locked (an xlvsd left running?)" >&2 ;;
 		*) echo "$who: cannot remove $dir, left by pid $pid (rm exit $rc)" >&2 ;;
 		esac
+	done
+	return 0
+}
+
+# netns_clean WHO REGEX: the network namespaces a killed run left (ip netns NAME, the whole NAME
+# matching the extended REGEX, its first group a pid) when that pid no longer runs, as
+# pin_dirs_clean judges it: the processes still in one (servers, a killed run's xlvsd, which also
+# holds its pin directory locked) are killed, then the name deleted. One line on stderr each,
+# "WHO: removed netns NAME of pid PID, which no longer runs (N processes killed)".
+netns_clean() {
+	local who=$1 re=$2 ns pid pids
+	for ns in $(ip netns list 2>/dev/null | cut -d' ' -f1); do
+		[[ $ns =~ $re ]] || continue
+		pid=${BASH_REMATCH[1]}
+		[[ $pid =~ ^[1-9][0-9]{0,9}$ ]] && ((pid <= 2147483647)) || continue
+		kill -0 "$pid" 2>/dev/null || [ -e "/proc/$pid" ] && continue
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -z "$pids" ] || kill -9 $pids 2>/dev/null
+		if ip netns del "$ns" 2>/dev/null; then
+			echo "$who: removed netns $ns of pid $pid, which no longer runs ($(wc -w <<<"$pids") processes killed)" >&2
+		else
+			echo "$who: cannot remove netns $ns, left by pid $pid" >&2
+		fi
 	done
 	return 0
 }

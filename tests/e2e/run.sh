@@ -14,6 +14,7 @@ XLVSD=$BUILD/xlvsd
 XLVS=$BUILD/xlvs
 PIN=/sys/fs/bpf/xlvs-e2e-$E2E_ID
 PIN_DIRS='^xlvs-e2e-([1-9][0-9]*)(-decap[123])?$'	# PIN and DECAP_PIN[123] of any run: main() cleans
+NETNS_NAMES='^xlvs-e2e-([1-9][0-9]*)-(sw|cl|lb|r[123])$'	# lib.sh's NS_* of any run: main() cleans
 SOCK=$E2E_DIR/xlvsd.sock
 CONF=$E2E_DIR/xlvs.yaml
 LOG=$E2E_DIR/xlvsd.log
@@ -500,9 +501,38 @@ $want"
 }
 
 s_stale_pin_dirs() {
+	local dead ns out left
 	export -f stale_pin_dirs_check pin_dirs_clean fail
 	# the bpffs goes with the namespace, however this ends
 	E2E_DIR=$E2E_DIR PIN_DIRS=$PIN_DIRS unshare -m --propagation private bash -c stale_pin_dirs_check
+	# A killed run's namespaces (a process left in one), of a dead pid: removed, the process
+	# killed; this run's own (live pid) and another name of the dead pid kept.
+	(exit 0) & dead=$!
+	wait "$dead"
+	! kill -0 "$dead" 2>/dev/null || fail "pid $dead runs again"
+	# shellcheck disable=SC2064 # the names now: dead is local
+	trap "for ns in lb r1 x; do ip netns del xlvs-e2e-$dead-\$ns 2>/dev/null; done" EXIT
+	for ns in "xlvs-e2e-$dead-lb" "xlvs-e2e-$dead-r1" "xlvs-e2e-$dead-x"; do
+		ip netns add "$ns" || fail "netns add $ns"
+	done
+	ip netns exec "xlvs-e2e-$dead-lb" sleep 600 >/dev/null 2>&1 &
+	disown # its kill is the check's, not news
+	sleep 0.2
+	left=$(ip netns pids "xlvs-e2e-$dead-lb")
+	[ "$(wc -w <<<"$left")" = 1 ] || fail "not one process in xlvs-e2e-$dead-lb: $left"
+	out=$(netns_clean e2e "$NETNS_NAMES" 2>&1 | sort)
+	[ "$out" = "e2e: removed netns xlvs-e2e-$dead-lb of pid $dead, which no longer runs (1 processes killed)
+e2e: removed netns xlvs-e2e-$dead-r1 of pid $dead, which no longer runs (0 processes killed)" ] ||
+		fail "netns_clean said: $out"
+	for ns in "xlvs-e2e-$dead-lb" "xlvs-e2e-$dead-r1"; do
+		ip netns list | grep -qw "$ns" && fail "$ns is left"
+	done
+	sleep 0.1
+	kill -0 "$left" 2>/dev/null && fail "the process left in xlvs-e2e-$dead-lb (pid $left) runs on"
+	for ns in "xlvs-e2e-$dead-x" "$NS_LB" "$NS_SW" "${NS_R[0]}"; do
+		ip netns list | grep -qw "$ns" || fail "$ns was removed"
+	done
+	echo "   a dead pid's 2 namespaces removed (the process in one killed); this run's and another name kept"
 }
 
 # Bad input gets a clear error and changes nothing: malformed control requests, a non-root peer,
@@ -1438,7 +1468,9 @@ main() {
 	# the pin directories' names carry the pid (E2E_ID): another run takes a number for a pid
 	[[ $E2E_ID =~ ^[0-9]+$ ]] && [ "$E2E_ID" != $$ ] &&
 		fail "E2E_ID=$E2E_ID: a number other than this run's pid ($$) names pin directories that another run removes as a dead run's (tests/pin-dirs.sh); use a name with a letter"
-	# what killed runs left: xlvsd's pins (PIN) and the decapsulators' (DECAP_PIN)
+	# what killed runs left: their namespaces and what runs in them (a killed run's xlvsd holds its
+	# pin directory locked), then xlvsd's pins (PIN) and the decapsulators' (DECAP_PIN)
+	netns_clean e2e "$NETNS_NAMES"
 	pin_dirs_clean e2e "$PIN_DIRS"
 	[ -x "$XLVSD" ] && [ -x "$XLVS" ] || fail "build first: $XLVSD / $XLVS missing (make)"
 	need curl; need socat; need ping iputils-ping; need jq
@@ -1497,7 +1529,7 @@ main() {
 	scenario "VS-NAT: a server's UDP stream keeps its flow while the client is silent past the UDP timeout" s_nat_stream
 	scenario "FULLNAT: a server's UDP stream keeps its flow and pool port while the client is silent past the UDP timeout" s_fullnat_stream
 	scenario "bad input: malformed requests, non-root peer, missing config, no bpffs" s_bad_input
-	scenario "stale pin directories: a killed run's removed when a run starts, a running one's kept" s_stale_pin_dirs
+	scenario "stale pin directories and namespaces: a killed run's removed when a run starts, a running one's kept" s_stale_pin_dirs
 	scenario "a new program version swaps in atomically, maps and flows kept" s_upgrade
 	scenario "flow hash: kept by the state across reloads, the file's after --detach" s_flow_hash
 	scenario "systemd notify: READY, STATUS, WATCHDOG" s_systemd_notify
