@@ -36,15 +36,25 @@ struct {
 } xlvs_sched_cursor SEC(".maps");
 
 /*
- * The real at hash in a slice of ring_size slots from ring_base. A global
- * function (its arguments any scalars): the verifier checks it once, not in
- * each of the 33 places the schedulers read a table (hash_pick()'s tries).
+ * The real at hash in a slice of ring_size slots from ring_base, the slot found
+ * as cfg_flags say (hash.h xlvs_maglev_index(): without XLVS_CFG_F_HASH_MIX64,
+ * hash % ring_size); none in an empty slice, before any index is computed.
  */
-__attribute__((noinline)) __u32 ring_at(__u32 ring_base, __u32 ring_size, __u32 hash)
+XLVS_INLINE __u32 slice_at(__u32 ring_base, __u32 ring_size, __u32 cfg_flags, __u32 hash)
 {
 	if (!ring_size)
 		return XLVS_REAL_NONE;
-	return xlvs_slot_real(ring_slot(ring_base + hash % ring_size));
+	return xlvs_slot_real(ring_slot(ring_base + xlvs_maglev_index(cfg_flags, hash, ring_size)));
+}
+
+/*
+ * The tables' slot: hash % ring_size. A global function (its arguments any
+ * scalars): the verifier checks it once, not in each of the 33 places the
+ * schedulers read a table (hash_pick()'s tries).
+ */
+__attribute__((noinline)) __u32 ring_at(__u32 ring_base, __u32 ring_size, __u32 hash)
+{
+	return slice_at(ring_base, ring_size, 0, hash);
 }
 
 XLVS_INLINE __u32 table_at(const struct xlvs_service *svc, __u32 hash)
@@ -52,12 +62,10 @@ XLVS_INLINE __u32 table_at(const struct xlvs_service *svc, __u32 hash)
 	return ring_at(svc->ring_base, svc->ring_size, hash);
 }
 
-/* maglev: the flow hash's slot, found as the state's flags say (hash.h xlvs_maglev_index()). */
+/* maglev: the flow hash's slot, found as the state's flags say. */
 XLVS_INLINE __u32 maglev_at(const struct xlvs_service *svc, __u32 cfg_flags, __u32 hash)
 {
-	if (!svc->ring_size)
-		return XLVS_REAL_NONE;
-	return xlvs_slot_real(ring_slot(svc->ring_base + xlvs_maglev_index(cfg_flags, hash, svc->ring_size)));
+	return slice_at(svc->ring_base, svc->ring_size, cfg_flags, hash);
 }
 
 /* Weight 0 takes no new connections, whatever the scheduler (IPVS is_unavailable()). */

@@ -90,10 +90,23 @@ static uint32_t state_flags(struct xlvs_maps *m)
 	return xlvs_maps_get_config(m, &cfg) ? 0 : cfg.flags;
 }
 
-/* A flow's Maglev slot (sched.h maglev_at()): 0 in an empty ring. */
-static uint32_t maglev_slot(uint32_t flags, const struct xlvs_service *svc, uint32_t hash)
+/* A flow's place in its service's ring: its flow hash and the slot the data path reads. */
+struct flow_pos {
+	uint32_t hash, slot;
+};
+
+/*
+ * The flow hash as the state's flags say, and the slot as the data path finds it
+ * (include/xlvs/hash.h xlvs_ring_index(): maglev by that hash, mh by the client;
+ * bpf/sched.h): 0 in an empty ring. Once per flow: the ring state's part and the ring's share it.
+ */
+static struct flow_pos flow_pos(uint32_t flags, const struct xlvs_service *svc, const struct xlvs_flow *f)
 {
-	return svc->ring_size ? xlvs_maglev_index(flags, hash, svc->ring_size) : 0;
+	struct flow_pos fp = { .hash = xlvs_flow_hash_cfg(flags, f) };
+
+	if (svc->ring_size)
+		fp.slot = xlvs_ring_index(flags, svc->sched, svc->flags, f, fp.hash, svc->ring_size);
+	return fp;
 }
 
 /*
@@ -531,20 +544,15 @@ enum ring_outcome {
 };
 
 static enum ring_outcome explain_ring_state(struct xp *p, struct xlvs_maps *m,
-					    const struct xlvs_svc_state *sv, const struct xlvs_flow *f,
+					    const struct xlvs_svc_state *sv, uint32_t slot,
 					    struct ring_view *v)
 {
 	const struct xlvs_real_state *r;
 	char rb[INET6_ADDRSTRLEN];
-	uint32_t flags;
 
 	if (!(sv->svc.flags & XLVS_SVC_F_RING_STATE))
 		return RS_TABLE;
-	/* maglev: the flow's hash; mh: the client's (include/xlvs/hash.h) */
-	flags = state_flags(m);
-	v->slot = sv->svc.ring_size ? xlvs_ring_index(flags, sv->svc.sched, sv->svc.flags, f,
-						      xlvs_flow_hash_cfg(flags, f), sv->svc.ring_size)
-				    : 0;
+	v->slot = slot;
 	v->owner = ring_pick(m, &sv->svc, v->slot, &v->changed);
 	r = v->owner == XLVS_REAL_NONE ? NULL : real_of(sv, v->owner);
 	if (v->changed) {
@@ -578,14 +586,17 @@ static enum ring_outcome explain_ring_state(struct xp *p, struct xlvs_maps *m,
 	return RS_STABLE;
 }
 
-/* The ring state's part, then the entry's unless a stable slot decides, then a changed slot's rules. */
+/*
+ * The ring state's part (the flow at slot), then the entry's unless a stable slot decides,
+ * then a changed slot's rules.
+ */
 static void explain_flow(struct xp *p, struct xlvs_maps *m, const struct xlvs_state *st,
-			 const struct xlvs_svc_state *sv, const struct xlvs_flow *f)
+			 const struct xlvs_svc_state *sv, const struct xlvs_flow *f, uint32_t slot)
 {
 	enum ring_outcome rs;
 	struct ring_view v;
 
-	rs = explain_ring_state(p, m, sv, f, &v);
+	rs = explain_ring_state(p, m, sv, slot, &v);
 	if (rs == RS_STABLE)
 		return;
 	if (explain_entry(p, m, st, f, rs == RS_CHANGED)) {
@@ -599,18 +610,16 @@ static void explain_flow(struct xp *p, struct xlvs_maps *m, const struct xlvs_st
 	}
 }
 
-/* The ring's part for one client port. */
+/* The ring's part for one client port: the flow at pos. */
 static void explain_ring(struct xp *p, struct xlvs_maps *m, const struct xlvs_svc_state *sv,
-			 const struct xlvs_flow *f)
+			 const struct flow_pos *pos)
 {
-	uint32_t flags = state_flags(m), hash = xlvs_flow_hash_cfg(flags, f);
-	uint32_t slot = maglev_slot(flags, &sv->svc, hash);
-	uint32_t id = ring_pick(m, &sv->svc, slot, NULL);
+	uint32_t id = ring_pick(m, &sv->svc, pos->slot, NULL);
 	const struct xlvs_real_state *r = id == XLVS_REAL_NONE ? NULL : real_of(sv, id);
 	char rb[INET6_ADDRSTRLEN];
 
-	xp_u64(p, XP_ANY, "hash", "ring: flow hash %" PRIu64, hash);
-	xp_u64(p, XP_ANY, "slot", ", slot %" PRIu64, slot);
+	xp_u64(p, XP_ANY, "hash", "ring: flow hash %" PRIu64, pos->hash);
+	xp_u64(p, XP_ANY, "slot", ", slot %" PRIu64, pos->slot);
 	xp_u64(p, XP_ANY, "ring_size", " of %" PRIu64, sv->svc.ring_size);
 	if (!r) {
 		xp_json(p, "ring_real", json_null());
@@ -634,7 +643,7 @@ static void explain_ports(struct xp *p, struct xlvs_maps *m, const struct xlvs_s
 		return;
 	for (port = 1; port <= 65535; port++) {
 		f->sport = htons((uint16_t)port);
-		id = ring_pick(m, &sv->svc, maglev_slot(flags, &sv->svc, xlvs_flow_hash_cfg(flags, f)), NULL);
+		id = ring_pick(m, &sv->svc, flow_pos(flags, &sv->svc, f).slot, NULL);
 		for (j = 0; j < sv->nr_reals && sv->reals[j].id != id; j++)
 			;
 		count[j]++; /* nr_reals: no real */
@@ -737,12 +746,15 @@ static int explain(struct xlvs_ctx *c, struct xlvs_maps *m, struct explain_args 
 	explain_counts(&p, m, sv);
 	if (sv->svc.persist_timeout)
 		explain_persist(&p, m, sv, &f);
-	if (!a->client.have_port && sv->svc.sched == XLVS_SCHED_MAGLEV)
+	if (a->client.have_port) {
+		struct flow_pos pos = flow_pos(state_flags(m), &sv->svc, &f);
+
+		explain_flow(&p, m, &st, sv, &f, pos.slot);
+		if (sv->svc.sched == XLVS_SCHED_MAGLEV) /* what the ring gives a new flow, in either case */
+			explain_ring(&p, m, sv, &pos);
+	} else if (sv->svc.sched == XLVS_SCHED_MAGLEV) {
 		explain_ports(&p, m, sv, &f);
-	else if (a->client.have_port)
-		explain_flow(&p, m, &st, sv, &f); /* then what the ring gives a new flow, in either case */
-	if (a->client.have_port && sv->svc.sched == XLVS_SCHED_MAGLEV)
-		explain_ring(&p, m, sv, &f);
+	}
 	explain_health(c, &p, sv);
 	xlvs_state_free(&st);
 	return xlvs_finish(c, &p);

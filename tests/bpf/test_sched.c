@@ -340,6 +340,46 @@ Test(sched, dh_same_destination_same_real)
 		cr_expect_eq(new_flow(client(c, buf), (uint16_t)(1000 + c)), first, "client %d", c);
 }
 
+/*
+ * A service entry whose slice is empty (ring_size 0: xlvsd never writes one; a corrupt or
+ * foreign writer might): no real under any scheduler that reads the slice, and no slot read
+ * (bpf/sched.h slice_at(): maglev's ring by either flow hash, the sh/dh/mh buckets, rr's
+ * sequence). Without that check, mix64's multiply-shift gives slot 0 of the slice: a real.
+ */
+Test(sched, empty_slice_gives_no_real)
+{
+	static const struct {
+		uint8_t sched;
+		bool mix64;
+	} rows[] = {
+		{ XLVS_SCHED_MAGLEV, false }, { XLVS_SCHED_MAGLEV, true }, { XLVS_SCHED_SH, false },
+		{ XLVS_SCHED_DH, false },     { XLVS_SCHED_MH, true },	   { XLVS_SCHED_RR, false },
+	};
+	static const uint32_t weights[NREALS] = { 1, 1, 1, 1 };
+	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct xlvs_config cfg;
+	struct xlvs_service s;
+	uint64_t drops;
+	size_t i;
+
+	parse_addr(4, VIP, k.addr);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		world_get_config(&w, &cfg);
+		cfg.flags = rows[i].mix64 ? cfg.flags | XLVS_CFG_F_HASH_MIX64
+					  : cfg.flags & ~XLVS_CFG_F_HASH_MIX64;
+		world_set_config(&w, &cfg);
+		install(rows[i].sched, 0, weights, NREALS);
+		cr_assert_geq(new_flow(CLIENT4, (uint16_t)(2000 + 2 * i)), 0, "row %zu: the full slice", i);
+		cr_assert_eq(bpf_map_lookup_elem(MAP_FD(&w, xlvs_services), &k, &s), 0);
+		s.ring_size = 0;
+		world_service_put(&w, &k, &s);
+		drops = world_drop(&w, XLVS_DROP_NO_REAL);
+		cr_expect_eq(new_flow(CLIENT4, (uint16_t)(2001 + 2 * i)), -1, "row %zu: sched %u mix64 %d", i,
+			     rows[i].sched, rows[i].mix64);
+		cr_expect_eq(world_drop(&w, XLVS_DROP_NO_REAL), drops + 1, "row %zu: counted as no_real", i);
+	}
+}
+
 /* mh is Maglev: a real's removal moves only its own clients (the fallback is for weight 0 before a rebuild). */
 Test(sched, mh_stable_when_a_real_goes)
 {

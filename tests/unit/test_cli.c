@@ -2956,6 +2956,67 @@ Test(cli_maps, explain_follows_the_states_flow_hash)
 	private_world_free(skel, root, dir);
 }
 
+/* The pinned world's TCP 198.18.0.10:80 under sched with these scheduler flags (XLVS_SVC_F_SCHED_*). */
+static void set_sched(const char *dir, uint8_t sched, uint32_t sched_flags)
+{
+	struct xlvs_svc_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = XLVS_AF_INET };
+	struct xlvs_addr a = A("198.18.0.10");
+	struct xlvs_service svc;
+	struct xlvs_maps m;
+
+	memcpy(k.addr, a.be, sizeof(k.addr));
+	cr_assert_eq(xlvs_maps_open(&m, dir), 0);
+	cr_assert_eq(bpf_map_lookup_elem(m.services, &k, &svc), 0);
+	svc.sched = sched;
+	svc.flags = (svc.flags & ~(uint32_t)XLVS_SVC_F_SCHED_PORT) | sched_flags;
+	cr_assert_eq(bpf_map_update_elem(m.services, &k, &svc, BPF_EXIST), 0);
+	xlvs_maps_close(&m);
+}
+
+/* The slot explain's ring-state line names for 203.0.113.7:sport -> 198.18.0.10:80. */
+static unsigned int ring_state_slot(const char *dir, uint16_t sport)
+{
+	char client[32];
+	unsigned int slot = 0;
+	const char *at;
+	struct run r;
+
+	snprintf(client, sizeof(client), "203.0.113.7:%u", sport);
+	RUN(&r, "--pin-dir", dir, "--socket", "/nonexistent/s", "explain", client, "198.18.0.10:80");
+	cr_assert_eq(r.rc, 0, "%s", r.err.buf);
+	at = strstr(r.out.buf, "ring state: slot ");
+	cr_assert_not_null(at, "%s", r.out.buf);
+	cr_assert_eq(sscanf(at, "ring state: slot %u", &slot), 1, "%s", r.out.buf);
+	run_free(&r);
+	return slot;
+}
+
+/*
+ * explain's ring-state slot is the one the data path reads (include/xlvs/hash.h
+ * xlvs_ring_index()): maglev's by the flow hash (slot 162 of 251 for port 50123, as in
+ * explain_follows_the_states_flow_hash), mh's by the client's address alone, so one for
+ * every port of a client, unless mh-port adds the port.
+ */
+Test(cli_maps, explain_ring_state_slot_follows_the_scheduler)
+{
+	char root[] = "/tmp/xlvs-cli-bpffs-XXXXXX", dir[64];
+	struct xlvs_lb_bpf *skel = private_world(root, dir, sizeof(dir));
+	unsigned int mh;
+
+	set_flow_hash(dir, false);
+	set_ring_state(dir, true);
+	cr_expect_eq(ring_state_slot(dir, 50123), 162);
+	cr_expect_neq(ring_state_slot(dir, 50124), 162, "maglev: another port, another slot");
+	set_sched(dir, XLVS_SCHED_MH, 0);
+	mh = ring_state_slot(dir, 50123);
+	cr_expect_neq(mh, 162, "mh: not the flow hash's slot");
+	cr_expect_eq(ring_state_slot(dir, 50124), mh, "mh: the client's slot, whatever its port");
+	cr_expect_eq(ring_state_slot(dir, 1), mh);
+	set_sched(dir, XLVS_SCHED_MH, XLVS_SVC_F_SCHED_PORT);
+	cr_expect_neq(ring_state_slot(dir, 50124), ring_state_slot(dir, 50123), "mh-port: the port counts");
+	private_world_free(skel, root, dir);
+}
+
 /* ---- explain on a changed ring slot: the previous owner and what a packet without an entry does ---- */
 
 enum prev_who {
