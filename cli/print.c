@@ -59,7 +59,8 @@ static void flush_lines(struct xp *p, bool all)
 			p->failed = true;
 		start = p->len;
 	}
-	memmove(p->line, p->line + start, p->len - start);
+	if (start) /* p->line is NULL until the first text: memmove() wants a pointer even for 0 */
+		memmove(p->line, p->line + start, p->len - start);
 	p->len -= start;
 }
 

@@ -788,6 +788,7 @@ Test(config, persistence_keys)
 	cr_expect_eq(s.services[3].persist_plen, 64);
 	cr_expect_eq(s.services[4].persist_s, 0, "0: off");
 	cr_expect_eq(s.services[5].persist_plen, 32);
+	xlvs_spec_free(&s);
 }
 
 /* xlvs service add ... scheduler-expire: the control path's update sets it, checked as the file's key. */

@@ -2705,6 +2705,7 @@ Test(apply, persistence_into_the_service_and_its_reals)
 	id = real_id(&W, &s.services[0], "198.18.1.11");
 	cr_assert_eq(bpf_map_lookup_elem(W.m.reals, &id, &r), 0);
 	cr_expect(!(r.flags & XLVS_REAL_F_PERSIST), "flag cleared");
+	xlvs_spec_free(&s);
 }
 
 /* lblc/lblcr: the plan copies scheduler_expire into the entry and sets the scan's length. */
