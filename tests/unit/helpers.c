@@ -254,13 +254,8 @@ void unit_wait_down(struct xlvsd *d, unsigned int n)
 	cr_assert_fail("%u of %u checked reals down after %g s, want %u", down, inst, UNIT_SLOW(5.0), n);
 }
 
-struct xlvs_svc_spec *unit_add_dr_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)
+void unit_dr_svc(struct xlvs_svc_spec *v, const char *vip, uint32_t ring, size_t nr_reals)
 {
-	struct xlvs_svc_spec *v;
-
-	s->services = realloc(s->services, (s->nr_services + 1) * sizeof(*s->services));
-	cr_assert_not_null(s->services);
-	v = &s->services[s->nr_services++];
 	memset(v, 0, sizeof(*v));
 	v->vip = unit_addr(vip);
 	v->proto = IPPROTO_TCP;
@@ -271,5 +266,12 @@ struct xlvs_svc_spec *unit_add_dr_svc(struct xlvs_spec *s, const char *vip, uint
 	v->reals = calloc(nr_reals, sizeof(*v->reals));
 	cr_assert(v->reals || !nr_reals);
 	v->nr_reals = nr_reals;
-	return v;
+}
+
+struct xlvs_svc_spec *unit_add_dr_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals)
+{
+	s->services = realloc(s->services, (s->nr_services + 1) * sizeof(*s->services));
+	cr_assert_not_null(s->services);
+	unit_dr_svc(&s->services[s->nr_services], vip, ring, nr_reals);
+	return &s->services[s->nr_services++];
 }

@@ -30,7 +30,9 @@ struct xlvs_lb_bpf *unit_daemon_new_conns(struct xlvsd *d, uint32_t conns);
 void unit_daemon_free(struct xlvsd *d, struct xlvs_lb_bpf *skel);
 /* Run d's loop until n checked reals are down; fails the test after 5 s (UNIT_SLOW). */
 void unit_wait_down(struct xlvsd *d, unsigned int n);
-/* A maglev DR service at vip, TCP port 80, with nr_reals reals left zeroed for the caller. */
+/* *v made a maglev DR service at vip, TCP port 80, with nr_reals reals left zeroed for the caller. */
+void unit_dr_svc(struct xlvs_svc_spec *v, const char *vip, uint32_t ring, size_t nr_reals);
+/* The same, appended to s. */
 struct xlvs_svc_spec *unit_add_dr_svc(struct xlvs_spec *s, const char *vip, uint32_t ring, size_t nr_reals);
 
 /*

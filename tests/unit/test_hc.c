@@ -277,15 +277,7 @@ Test(hc, health_json_names_the_target_and_rise_fall)
  */
 static void quorum_svc(struct xlvs_svc_spec *v, const char *vip, uint32_t w22)
 {
-	memset(v, 0, sizeof(*v));
-	v->vip = unit_addr(vip);
-	v->proto = IPPROTO_TCP;
-	v->port = 80;
-	v->sched = XLVS_SCHED_MAGLEV;
-	v->fwd = XLVS_FWD_DR;
-	v->ring_size = 251;
-	v->nr_reals = 2;
-	v->reals = calloc(2, sizeof(*v->reals));
+	unit_dr_svc(v, vip, 251, 2);
 	v->reals[0].addr = unit_addr("198.18.1.21");
 	v->reals[0].weight = 1;
 	v->reals[1].addr = unit_addr("198.18.1.22");
