@@ -149,6 +149,16 @@ static const char *vip_unsteerable(struct xlvsd *d, const struct xlvs_addr *vip,
 	return why;
 }
 
+/* e's service is checked at its reals' own addresses (when: "" at an apply), and why. */
+static void say_unsteered(const struct steer_entry *e, const char *why, const char *when)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	log_warn("health_via_forwarding: service %s %s:%u is checked at its reals' own addresses%s: %s "
+		 "(docs/health.md)",
+		 xlvs_svc_proto_name(e->proto), xlvs_addr_str(&e->vip, a, sizeof(a)), e->vport, when, why);
+}
+
 /*
  * The health checks' table from the maps: each marked real by its service
  * and address. A VIP the director holds itself cannot be steered (the kernel
@@ -178,17 +188,14 @@ static int build_table(struct xlvsd *d, bool verbose)
 	for (i = 0; i < st.nr_services; i++) {
 		const struct xlvs_svc_state *ss = &st.services[i];
 		struct steer_entry e = { .vport = ntohs(ss->key.port), .proto = ss->key.proto };
-		char a[INET6_ADDRSTRLEN], why[160];
+		char why[160];
 		const char *no;
 
 		xlvs_addr_from_be(&e.vip, ss->key.family, ss->key.addr);
 		no = s->synced ? vip_unsteerable(d, &e.vip, why, sizeof(why)) : NULL;
 		e.off = no != NULL; /* kept: a route that appears later turns it on (routes_look()) */
 		if (no && verbose)
-			log_warn("health_via_forwarding: service %s %s:%u is checked at its reals' own "
-				 "addresses: %s (docs/health.md)",
-				 xlvs_svc_proto_name(e.proto), xlvs_addr_str(&e.vip, a, sizeof(a)), e.vport,
-				 no);
+			say_unsteered(&e, no, "");
 		for (j = 0; j < ss->nr_reals; j++) {
 			e.mark = s->mark_of[ss->reals[j].id];
 			if (!e.mark)
@@ -208,9 +215,7 @@ static void say_moved(const struct steer_entry *e, const char *no)
 	char a[INET6_ADDRSTRLEN];
 
 	if (no)
-		log_warn("health_via_forwarding: service %s %s:%u is checked at its reals' own addresses "
-			 "from now on: %s (docs/health.md)",
-			 xlvs_svc_proto_name(e->proto), xlvs_addr_str(&e->vip, a, sizeof(a)), e->vport, no);
+		say_unsteered(e, no, " from now on");
 	else
 		log_info("health_via_forwarding: service %s %s:%u is checked through the forwarding "
 			 "path again: its route leaves through an interface xlvsd is attached to",

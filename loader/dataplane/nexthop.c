@@ -827,8 +827,8 @@ static int ev_cb(const struct nlmsghdr *nlh, void *data)
 		break;
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:
-		nh->routes_seen |= ev_route_matters(nlh);
-		nh->dirty |= ev_route_matters(nlh);
+		if (ev_route_matters(nlh))
+			nh->routes_seen = nh->dirty = true;
 		break;
 	}
 	return MNL_CB_OK;
