@@ -5,10 +5,16 @@
 # trap; a run killed with SIGKILL (or by a CI timeout) cannot, and leaves the directory and its
 # pinned maps (memory) behind for good. Each runner calls pin_dirs_clean when it starts.
 
+# pid_gone PID: PID names a process that no longer runs: a valid pid, kill -0 fails and
+# /proc/PID does not exist (a pid we may not signal runs).
+pid_gone() {
+	[[ $1 =~ ^[1-9][0-9]{0,9}$ ]] && (($1 <= 2147483647)) || return 1
+	! kill -0 "$1" 2>/dev/null && [ ! -e "/proc/$1" ]
+}
+
 # pin_dirs_clean WHO REGEX [ROOT]: remove each directory ROOT/NAME (ROOT: /sys/fs/bpf) whose whole
 # NAME matches the extended REGEX, its first group a pid ([1-9][0-9]*), when that pid no longer
-# runs: kill -0 fails and /proc/PID does not exist (a pid we may not signal runs). One line on
-# stderr per directory removed, "WHO: removed DIR: its pid PID no longer runs". Left alone: a
+# runs (pid_gone). One line on stderr per directory removed, "WHO: removed DIR: its pid PID no longer runs". Left alone: a
 # running pid's directory, a directory some process still holds locked (a killed e2e run's
 # xlvsd goes on running and flocks its pin directory: it would only create it again), a name
 # the regex does not match (the PIDs are those of this pid namespace), anything not a directory.
@@ -17,8 +23,7 @@ pin_dirs_clean() {
 	for dir in "$root"/*; do
 		[[ ${dir##*/} =~ $re ]] && [ -d "$dir" ] && [ ! -L "$dir" ] || continue
 		pid=${BASH_REMATCH[1]}
-		[[ $pid =~ ^[1-9][0-9]{0,9}$ ]] && ((pid <= 2147483647)) || continue
-		kill -0 "$pid" 2>/dev/null || [ -e "/proc/$pid" ] && continue
+		pid_gone "$pid" || continue
 		# under the lock xlvsd takes (attach.c, lock_dir()): none runs on it while it goes
 		rc=0
 		flock -n -E 75 "$dir" rm -rf -- "$dir" || rc=$? # (set -e callers go on)
@@ -32,8 +37,7 @@ pin_dirs_clean() {
 }
 
 # netns_clean WHO REGEX: the network namespaces a killed run left (ip netns NAME, the whole NAME
-# matching the extended REGEX, its first group a pid) when that pid no longer runs, as
-# pin_dirs_clean judges it: the processes still in one (servers, a killed run's xlvsd, which also
+# matching the extended REGEX, its first group a pid) when that pid no longer runs (pid_gone): the processes still in one (servers, a killed run's xlvsd, which also
 # holds its pin directory locked) are killed, then the name deleted. One line on stderr each,
 # "WHO: removed netns NAME of pid PID, which no longer runs (N processes killed)".
 netns_clean() {
@@ -41,8 +45,7 @@ netns_clean() {
 	for ns in $(ip netns list 2>/dev/null | cut -d' ' -f1); do
 		[[ $ns =~ $re ]] || continue
 		pid=${BASH_REMATCH[1]}
-		[[ $pid =~ ^[1-9][0-9]{0,9}$ ]] && ((pid <= 2147483647)) || continue
-		kill -0 "$pid" 2>/dev/null || [ -e "/proc/$pid" ] && continue
+		pid_gone "$pid" || continue
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		[ -z "$pids" ] || kill -9 $pids 2>/dev/null
 		if ip netns del "$ns" 2>/dev/null; then

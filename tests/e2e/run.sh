@@ -502,7 +502,7 @@ $want"
 
 s_stale_pin_dirs() {
 	local dead ns out left
-	export -f stale_pin_dirs_check pin_dirs_clean fail
+	export -f stale_pin_dirs_check pin_dirs_clean pid_gone fail
 	# the bpffs goes with the namespace, however this ends
 	E2E_DIR=$E2E_DIR PIN_DIRS=$PIN_DIRS unshare -m --propagation private bash -c stale_pin_dirs_check
 	# A killed run's namespaces (a process left in one), of a dead pid: removed, the process
