@@ -77,19 +77,20 @@ XLVS       := $(BUILD)/xlvs
 MAN_SRCS   := $(wildcard docs/man/*.scd)
 MANS       := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
-UNIT_HELPERS := tests/bpf/netns.c tests/bpf/pktgen.c
+UNIT_HELPERS := tests/bpf/netns.c tests/bpf/pktgen.c tests/bench/jitprof.c
 BPFT_SRCS  := $(wildcard tests/bpf/*.c)
 TEST_UNIT  := $(BUILD)/tests/unit-tests
 TEST_BPF   := $(BUILD)/tests/bpf-tests
 BENCH      := $(BUILD)/bench/xlvs-bench
 NAT_LOAD   := $(BUILD)/bench/nat-load
 BENCH_BLOCKS := $(BUILD)/bench/blocks.bpf.o
+PROFILE    := $(BUILD)/bench/xlvs-profile
 
-.PHONY: all deps test demo demo-clean bench bench-nat install clean help format format-check
+.PHONY: all deps test demo demo-clean bench bench-nat profile install clean help format format-check
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(BPF_SKELS) $(LIBMAPS) $(XLVSD) $(XLVS) \
-     $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH) $(NAT_LOAD) $(E2E_BPF) $(E2E_TOOLS) $(XLVSD_V2)
+     $(MANS) $(TEST_UNIT) $(TEST_BPF) $(BENCH) $(PROFILE) $(NAT_LOAD) $(E2E_BPF) $(E2E_TOOLS) $(XLVSD_V2)
 
 help:
 	@echo 'make deps    install missing Debian packages (apt-get, needs root)'
@@ -101,6 +102,7 @@ help:
 	@echo 'make bench BASE=<commit> [ROUNDS=3] [BENCH_ARGS=--quick]   A/B: that commit'"'"'s bench against this tree'"'"'s, interleaved'
 	@echo '           [ROWS=patterns|issue13]   only those rows (issue13: issue 13'"'"'s target rows); writes $(BUILD)/bench-ab.json'
 	@echo 'make bench-nat  NAT through xlvs vs nftables DNAT in namespaces; writes $(BUILD)/bench-nat.json'
+	@echo 'make profile ROW=<row> [CALLS=N]   where a bench row'"'"'s time goes, by source line (perf); $(BUILD)/profile/'
 	@echo 'make fuzz    libFuzzer pass over every fuzz target, FUZZ_SECONDS=N each (default 20); docs/reliability.md'
 	@echo 'make vmtest  unit and BPF suites under Debian 12 kernel 6.1 in qemu/TCG (slow); vmtest-deps installs qemu'
 	@echo 'make format-check  clang-format (.clang-format) over the userspace C: fails on any difference; make format fixes'
@@ -243,12 +245,17 @@ $(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BENCH): tests/bench/bench.c tests/bpf/pktgen.c tests/bpf/pktgen.h tests/bpf/world.c tests/bpf/world.h tests/bpf/check.h \
-	  tests/bpf/netns.c tests/bpf/netns.h \
+$(BENCH): tests/bench/bench.c tests/bench/jitprof.c tests/bench/jitprof.h tests/bpf/pktgen.c tests/bpf/pktgen.h \
+	  tests/bpf/world.c tests/bpf/world.h tests/bpf/check.h tests/bpf/netns.c tests/bpf/netns.h \
 	  $(BPF_SKELS) $(BUILD)/bench/blocks.skel.h $(LIBMAPS) | $(BUILD)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf -I$(BUILD)/bench tests/bench/bench.c tests/bpf/pktgen.c \
-		tests/bpf/world.c tests/bpf/netns.c $(LIBMAPS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -DXLVS_NO_CRITERION -Itests/bpf -I$(BUILD)/bench tests/bench/bench.c tests/bench/jitprof.c \
+		tests/bpf/pktgen.c tests/bpf/world.c tests/bpf/netns.c $(LIBMAPS) $(LDLIBS) -o $@
+
+# perf's samples of a bench row's programs by source line (tests/bench/profile.sh, docs/bench.md).
+$(PROFILE): tests/bench/profile.c tests/bench/jitprof.c tests/bench/jitprof.h | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) tests/bench/profile.c tests/bench/jitprof.c $(LDLIBS) -o $@
 
 $(NAT_LOAD): tests/bench/nat-load.c | $(BUILD)/bench
 	$(call msg,CC,$@)
@@ -306,6 +313,12 @@ else
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/health-bench.sh
 	$(Q)BUILD=$(abspath $(BUILD)) tests/bench/nat-vs-nft.sh
 endif
+
+# ROW=<row>: perf's samples of that bench row's programs by source line (tests/bench/profile.sh,
+# docs/bench.md "Profiling a row"); perf comes from Debian's linux-perf.
+profile: DEB_PACKAGES += linux-perf
+profile: deps $(BENCH) $(PROFILE)
+	$(Q)BUILD=$(abspath $(BUILD)) ROW=$(ROW) CALLS=$(or $(CALLS),5000000) tests/bench/profile.sh
 
 # The side-by-side alone (docs/bench.md): xlvs NAT against the kernel's nftables DNAT.
 bench-nat: deps

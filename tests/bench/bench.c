@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "jitprof.h"
 #include "netns.h"
 
 #include <xlvs/hash.h>
@@ -345,6 +346,8 @@ struct flood {
 
 #define FLOODS 3 /* ring state, table state, table state with the SYN guard */
 
+#define LINES_PROGS_MAX 64 /* --lines: loaded programs measured in one run */
+
 struct bench {
 	struct world w;
 	struct xlvs_floor_bpf *floor;
@@ -362,6 +365,8 @@ struct bench {
 	struct flood flood[FLOODS];
 	int ring_dp;	       /* the data path honours XLVS_SVC_F_RING_STATE: 1, 0, -1 not probed yet */
 	enum std_svc fill_svc; /* whose flows the growth world's table holds */
+	FILE *lines;	       /* --lines: the measured programs' line tables (jitprof.h) */
+	uint32_t lines_ids[LINES_PROGS_MAX], lines_n; /* the programs already in it */
 };
 
 static double now_ns(clockid_t clk)
@@ -614,6 +619,25 @@ static int row_prog(const struct bench *b, const struct row *r)
 	return r->prog_fd ? r->prog_fd : b->w.prog_fd;
 }
 
+/* --lines: a program's line table, once per loaded program, while it is loaded. */
+static void lines_note(struct bench *b, int prog_fd)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info), i;
+	int err;
+
+	if (!b->lines)
+		return;
+	CHECK(!bpf_obj_get_info_by_fd(prog_fd, &info, &len), "program info: %s", strerror(errno));
+	for (i = 0; i < b->lines_n; i++)
+		if (b->lines_ids[i] == info.id)
+			return;
+	CHECK(b->lines_n < LINES_PROGS_MAX, "--lines: more than %d programs measured", LINES_PROGS_MAX);
+	err = jitprof_write(b->lines, prog_fd);
+	CHECK(!err, "--lines: %s's line table: %s", info.name, strerror(-err));
+	b->lines_ids[b->lines_n++] = info.id;
+}
+
 /*
  * One BPF_PROG_RUN; checks verdict and output length, returns the kernel's duration. ifindex:
  * the frame's ingress interface (bpf_fib_lookup starts there), 0 = the kernel's default (lo).
@@ -791,6 +815,7 @@ static void measure(struct bench *b, const struct row *r)
 
 	if (!row_wanted(b, r->id))
 		return;
+	lines_note(b, row_prog(b, r));
 	repeatable(b, r);
 	state = row_state(b, r, &svc_id);
 	warm_up(b, r);
@@ -2666,7 +2691,7 @@ static void write_json(const struct bench *b, const struct utsname *u, const cha
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s [--json PATH] [--calls N] [--quick] [--rows PATTERNS] [--repeat N] [--list]\n"
+		"usage: %s [--json PATH] [--calls N] [--quick] [--rows PATTERNS] [--repeat N] [--lines PATH] [--list]\n"
 		"  BPF_PROG_RUN benchmark of the xlvs director (run as root; see docs/bench.md)\n"
 		"  --json PATH  also write the results as JSON to PATH\n"
 		"  --calls N    measured calls per row (default %d, at least %d)\n"
@@ -2677,6 +2702,8 @@ static void usage(FILE *f, const char *prog)
 		"               a warm loop, not the method; only rows whose frame comes out as it\n"
 		"               went in (DR, blocks) can; the kernel swaps the XDP dispatcher twice\n"
 		"               per such call, so keep --calls small (docs/bench.md)\n"
+		"  --lines PATH write each measured program's JIT line table to PATH while it is\n"
+		"               loaded, for xlvs-profile (tests/bench/profile.sh, docs/bench.md)\n"
 		"  --list       print every row's name and exit\n"
 		"  -h, --help   this text\n"
 		"exit: 0 done (missed targets are reported, not failed), 1 usage error,\n"
@@ -2687,10 +2714,15 @@ static void usage(FILE *f, const char *prog)
 static void parse_args(struct bench *b, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", required_argument, NULL, 'j' },   { "calls", required_argument, NULL, 'c' },
-		{ "quick", no_argument, NULL, 'q' },	    { "rows", required_argument, NULL, 'r' },
-		{ "repeat", required_argument, NULL, 'R' }, { "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },	    { 0 },
+		{ "json", required_argument, NULL, 'j' },
+		{ "calls", required_argument, NULL, 'c' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "rows", required_argument, NULL, 'r' },
+		{ "repeat", required_argument, NULL, 'R' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "lines", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	unsigned long calls = 0, repeat;
 	char *end;
@@ -2727,6 +2759,13 @@ static void parse_args(struct bench *b, int argc, char **argv)
 				exit(1);
 			}
 			b->repeat = (uint32_t)repeat;
+			break;
+		case 'L':
+			b->lines = fopen(optarg, "w");
+			if (!b->lines) {
+				fprintf(stderr, "%s: --lines %s: %s\n", argv[0], optarg, strerror(errno));
+				exit(1);
+			}
 			break;
 		case 'l':
 			for (c = 0; c < R_MAX; c++)
@@ -2800,6 +2839,7 @@ int main(int argc, char **argv)
 	b.floor = xlvs_floor_bpf__open_and_load();
 	CHECK(b.floor, "load xlvs_floor: %s", strerror(errno));
 	b.floor_fd = bpf_program__fd(b.floor->progs.xlvs_floor);
+	lines_note(&b, b.floor_fd);
 
 	main_world(&b);
 	if (!b.rows) {
@@ -2818,5 +2858,6 @@ int main(int argc, char **argv)
 	if (b.json)
 		write_json(&b, &u, date);
 	xlvs_floor_bpf__destroy(b.floor);
+	CHECK(!b.lines || !fclose(b.lines), "--lines: %s", strerror(errno));
 	return 0;
 }
