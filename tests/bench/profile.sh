@@ -17,7 +17,7 @@ die() { echo "profile: $*" >&2; exit 1; }
 [ -n "$ROW" ] || die "name a row: make profile ROW=dr_established_4k_spread (xlvs-bench --list)"
 [ "$(id -u)" = 0 ] || die "needs root (BPF_PROG_RUN, perf on the kernel's code)"
 command -v perf >/dev/null || die "perf is missing: apt-get install linux-perf (make profile installs it)"
-[ -x "$BUILD/bench/xlvs-bench" ] && [ -x "$BUILD/bench/xlvs-profile" ] || die "build first: make"
+for t in xlvs-bench xlvs-profile; do [ -x "$BUILD/bench/$t" ] || die "build first: make ($BUILD/bench/$t is missing)"; done
 "$BUILD/bench/xlvs-bench" --list | grep -qx -- "$ROW" || die "no row named '$ROW' (xlvs-bench --list)"
 
 out="$BUILD/profile"
