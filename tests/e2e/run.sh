@@ -1287,7 +1287,7 @@ pin_ids() {
 	local f kind
 	for f in "$PIN"/*; do
 		case $(basename "$f") in
-		xlvs_*) kind=map;; prog_*) kind=prog;; link_*|tclink_*) kind=link;; *) continue;;
+		xlvs_*) kind="map";; prog_*) kind="prog";; link_*|tclink_*) kind="link";; *) continue;;
 		esac
 		echo "$(basename "$f") $(in_ns "$NS_LB" bpftool -j $kind show pinned "$f" | jq -r .id)"
 	done | sort
