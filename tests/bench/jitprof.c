@@ -252,6 +252,71 @@ bool jitprof_find(const struct jitprof *jp, uint64_t ip, size_t *func, size_t *l
 	return true;
 }
 
+/* Code lines (address / 64) with their sample counts. */
+struct code_line {
+	uint64_t line;
+	size_t samples;
+};
+
+static int by_line(const void *a, const void *b)
+{
+	uint64_t x = ((const struct code_line *)a)->line, y = ((const struct code_line *)b)->line;
+
+	return x < y ? -1 : x > y;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	size_t x = ((const struct code_line *)a)->samples, y = ((const struct code_line *)b)->samples;
+
+	return x > y ? -1 : x < y;
+}
+
+/* The distinct pages of the first k lines. */
+static size_t pages_of(struct code_line *cl, size_t k)
+{
+	size_t i, pages = 0;
+
+	for (i = 0; i < k; i++)
+		cl[i].line /= 4096 / 64;
+	qsort(cl, k, sizeof(*cl), by_line);
+	for (i = 0; i < k; i++)
+		pages += !i || cl[i].line != cl[i - 1].line;
+	return pages;
+}
+
+int jitprof_layout(const struct jitprof *jp, const char *prog, const uint64_t *ips, size_t n,
+		   struct jp_layout *out)
+{
+	struct code_line *cl = calloc(n + 1, sizeof(*cl));
+	size_t i, k = 0, m = 0, acc = 0, f, l;
+
+	if (!cl)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < jp->nfuncs; i++)
+		if (!strcmp(jp->funcs[i].prog, prog))
+			out->image += jp->funcs[i].len;
+	for (i = 0; i < n; i++)
+		if (jitprof_find(jp, ips[i], &f, &l) && !strcmp(jp->funcs[f].prog, prog))
+			cl[k++] = (struct code_line){ ips[i] / 64, 1 };
+	qsort(cl, k, sizeof(*cl), by_line);
+	for (i = 0; i < k; i++) {
+		if (m && cl[m - 1].line == cl[i].line)
+			cl[m - 1].samples++;
+		else
+			cl[m++] = cl[i];
+	}
+	qsort(cl, m, sizeof(*cl), by_count);
+	out->samples = k;
+	out->lines = m;
+	while (out->lines95 < m && acc * 100 < k * 95)
+		acc += cl[out->lines95++].samples;
+	out->pages95 = pages_of(cl, out->lines95);
+	free(cl);
+	return 0;
+}
+
 void jitprof_free(struct jitprof *jp)
 {
 	size_t i;

@@ -52,6 +52,21 @@ int jitprof_read(struct jitprof *jp, FILE *in, char *err, size_t errlen);
  */
 bool jitprof_find(const struct jitprof *jp, uint64_t ip, size_t *func, size_t *line);
 
+/*
+ * Where a program's sampled code lies: how many 64-byte code lines its samples
+ * fell on, how few of them hold 95 % of the samples and on how many 4 KB pages
+ * those are; image is the program's JIT code in bytes (its functions summed).
+ * What a packet's path costs the CPU's front end (docs/bench.md).
+ */
+struct jp_layout {
+	size_t samples, lines, lines95, pages95;
+	uint64_t image;
+};
+
+/* The layout of prog's samples among ips[0..n) (addresses in other programs are skipped). 0, or -ENOMEM. */
+int jitprof_layout(const struct jitprof *jp, const char *prog, const uint64_t *ips, size_t n,
+		   struct jp_layout *out);
+
 void jitprof_free(struct jitprof *jp);
 
 #endif /* XLVS_BENCH_JITPROF_H */

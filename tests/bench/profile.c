@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 struct counts {
 	uint64_t total, in_progs;
 	uint64_t *per_func, *per_line, *func_no_line;
+	uint64_t *ips; /* the in-program samples' addresses, for the layout */
 };
 
 /* One (file, line) of a program, its samples summed over every copy inlined. */
@@ -38,6 +40,21 @@ static void usage(FILE *f, const char *prog)
 		"  --prog NAME  break down this program only (default: each with >= %.0f %% of the samples)\n"
 		"exit: 0 done, 1 usage or unreadable input\n",
 		prog, SHARE_SHOWN);
+}
+
+/* Keep one more in-program address; false when out of memory. */
+static bool keep_ip(struct counts *c, uint64_t ip)
+{
+	uint64_t *ips;
+
+	if (!(c->in_progs & (c->in_progs - 1))) { /* grown at each power of two */
+		ips = realloc(c->ips, 2 * (c->in_progs + 1) * sizeof(*ips));
+		if (!ips)
+			return false;
+		c->ips = ips;
+	}
+	c->ips[c->in_progs++] = ip;
+	return true;
 }
 
 static int count(const struct jitprof *jp, FILE *in, struct counts *c)
@@ -60,7 +77,8 @@ static int count(const struct jitprof *jp, FILE *in, struct counts *c)
 		c->total++;
 		if (!jitprof_find(jp, ip, &f, &l))
 			continue;
-		c->in_progs++;
+		if (!keep_ip(c, ip))
+			return -ENOMEM;
 		c->per_func[f]++;
 		if (l == SIZE_MAX)
 			c->func_no_line[f]++;
@@ -196,6 +214,7 @@ static void print_prog(const struct jitprof *jp, const struct counts *c, const c
 		       const char *src_dir)
 {
 	uint64_t total = prog_samples(jp, c, prog), no_line = 0;
+	struct jp_layout lay;
 	struct src_line *s;
 	char where[300], text[200];
 	size_t n, i;
@@ -204,9 +223,12 @@ static void print_prog(const struct jitprof *jp, const struct counts *c, const c
 		if (!strcmp(jp->funcs[i].prog, prog))
 			no_line += c->func_no_line[i];
 	s = src_lines(jp, c, prog, &n);
-	if (!s || !total)
+	if (!s || !total || jitprof_layout(jp, prog, c->ips, c->in_progs, &lay))
 		return free(s);
 	printf("\n%s: %" PRIu64 " samples (%" PRIu64 " before its first line)\n", prog, total, no_line);
+	printf("  code: %zu lines of 64 bytes sampled, %zu of them hold 95 %% of the samples, on %zu pages "
+	       "of 4 KB; JIT image %" PRIu64 " bytes\n",
+	       lay.lines, lay.lines95, lay.pages95, lay.image);
 	print_files(jp, s, n, total, src_dir);
 	printf("  %-34s %8s %7s  %s\n", "by line", "samples", "share", "source");
 	for (i = 0; i < n && i < top; i++) {
@@ -315,6 +337,7 @@ int main(int argc, char **argv)
 	free(c.per_func);
 	free(c.per_line);
 	free(c.func_no_line);
+	free(c.ips);
 	jitprof_free(&jp);
 	return 0;
 }

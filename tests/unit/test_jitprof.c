@@ -169,3 +169,35 @@ Test(jitprof, a_loaded_programs_table_reads_back)
 	free(buf);
 	xlvs_floor_bpf__destroy(skel);
 }
+
+/*
+ * Program p: 0x1000 + 0x3000 bytes and a 0x100-byte subprogram; q elsewhere. p's 20 samples
+ * fall on five code lines (10, 5, 3, 1, 1 samples) on three pages (the first two lines share
+ * one, 2 KB apart); the first four lines hold 19 of them (95 %), on all three pages.
+ */
+Test(jitprof, a_programs_sampled_code_lines_and_pages)
+{
+	static const uint64_t ips[] = {
+		0x1000, 0x1001, 0x1002, 0x1003, 0x1004,
+		0x1005, 0x1006, 0x1007, 0x1008, 0x103f, /* line 0x40 */
+		0x1800, 0x1801, 0x1802, 0x1803, 0x183f, /* line 0x60, the same page as 0x40 */
+		0x2000, 0x2010, 0x2020,			/* page 2 */
+		0x3000, 0x3040,				/* page 3 */
+		0x8000, 0x8004,				/* q's */
+		0x9000,					/* nobody's */
+	};
+	struct jp_layout lay;
+	struct jitprof jp;
+
+	read_table(&jp, "F\t1000\t12288\tp\tp\nF\t5000\t256\tp\tsub\nF\t8000\t64\tq\tq\nL\t1000\t1\ta.c\n");
+	cr_assert_eq(jitprof_layout(&jp, "p", ips, sizeof(ips) / sizeof(ips[0]), &lay), 0);
+	cr_expect_eq(lay.samples, 20);
+	cr_expect_eq(lay.lines, 5);
+	cr_expect_eq(lay.lines95, 4);
+	cr_expect_eq(lay.pages95, 3);
+	cr_expect_eq(lay.image, 12288 + 256);
+	cr_assert_eq(jitprof_layout(&jp, "q", ips, sizeof(ips) / sizeof(ips[0]), &lay), 0);
+	cr_expect(lay.samples == 2 && lay.lines == 1 && lay.lines95 == 1 && lay.pages95 == 1 &&
+		  lay.image == 64);
+	jitprof_free(&jp);
+}
