@@ -26,6 +26,9 @@
 #define KA_DELAY_LOOP	     "60" /* keepalived.conf(5) defaults */
 #define KA_CONNECT_TIMEOUT   "5"
 #define KA_RETRY	     1
+#define KA_SCHED	     "wlc" /* check_data.c: a service without lvs_sched, and one without */
+#define KA_METHOD	     "NAT" /* lvs_method (every real and the sorry server inherit it), */
+#define KA_PROTOCOL	     "UDP" /* and one without protocol ("no protocol set - defaulting to UDP") */
 
 #define KEY_PERSISTENCE "persistence"
 #define KEY_PERSIST_NET "persistence_netmask"
@@ -327,6 +330,7 @@ static void lower(char *dst, const char *src, size_t size)
 /* What the service block says, for each (VIP, port) it stands for. */
 struct vs {
 	const struct node *n;
+	const struct node *fwd_n; /* the lb_kind/lvs_method line; NULL: keepalived's default */
 	const char *proto, *fwd, *interval, *timeout, *retry, *host;
 	bool alpha, inhibit;
 };
@@ -533,6 +537,23 @@ static const char *fwd_name(const char *kind, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * A forwarding method as keepalived reads it: NAT, DR or TUN, compared case
+ * sensitively; anything else it logs and ignores. NULL (reported) then.
+ */
+static const char *ka_method(struct imp *im, const struct node *n, const char *then)
+{
+	const char *m = arg0(n);
+	char what[96];
+
+	if (m && (!strcmp(m, "NAT") || !strcmp(m, "DR") || !strcmp(m, "TUN")))
+		return m;
+	snprintf(what, sizeof(what), "%s%s%s", n->kw, m ? " " : "", m ? m : "");
+	imp_lost(im, n->file, n->line, what,
+		 "keepalived takes NAT, DR or TUN, in capitals, and ignored this line: %s", then);
+	return NULL;
+}
+
 static void real_server(struct imp *im, struct imp_svc *s, int reals, const struct vs *v, unsigned port,
 			const struct node *r, bool *any_check)
 {
@@ -557,7 +578,7 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 	if ((n = find(r, "weight")) && arg0(n))
 		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "weight", NULL, "weight: %s",
 			arg0(n));
-	if ((n = find(r, "lvs_method")) && arg0(n)) {
+	if ((n = find(r, "lvs_method")) && ka_method(im, n, "the real uses the service's method")) {
 		fw = arg0(n);
 		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "lvs_method", NULL, "forward: %s",
 			fwd_name(fw, fwd, sizeof(fwd)));
@@ -604,11 +625,15 @@ static void sorry(struct imp *im, struct imp_svc *s, const struct vs *v, unsigne
 {
 	const struct node *n = find(v->n, "sorry_server"), *m = find(v->n, "sorry_server_lvs_method");
 	char a[INET6_ADDRSTRLEN + 2], fwd[16];
-	const char *fw = m && arg0(m) ? arg0(m) : v->fwd;
+	const char *fw = v->fwd;
 	int at;
 
 	if (!n || !arg0(n))
 		return;
+	if (m && ka_method(im, m, "the sorry server uses the service's method"))
+		fw = arg0(m);
+	else
+		m = NULL;
 	at = imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, "sorry_server",
 		     "no server takes new connections while every real is down", "sorry:");
 	imp_add(im, s, at, 6, false, IMP_NEEDED, n->file, n->line, "sorry_server", NULL, "address: %s",
@@ -649,20 +674,22 @@ static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v)
 	const struct node *n;
 	char name[32], what[96], lost[96];
 
+	snprintf(lost, sizeof(lost), "the service uses the default scheduler, %s",
+		 xlvs_sched_names[XLVS_SCHED_MAGLEV]);
 	if ((n = find(v->n, "lb_algo")) || (n = find(v->n, "lvs_sched"))) {
 		snprintf(what, sizeof(what), "%s %s", n->kw, arg0(n) ? arg0(n) : "");
-		snprintf(lost, sizeof(lost), "the service uses the default scheduler, %s",
-			 xlvs_sched_names[XLVS_SCHED_MAGLEV]);
 		lower(name, arg0(n) ? arg0(n) : "", sizeof(name));
 		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, what, lost, "scheduler: %s",
 			name);
+	} else {
+		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, v->n->file, v->n->line,
+			"lb_algo (" KA_SCHED ", keepalived's default)", lost, "scheduler: %s", KA_SCHED);
 	}
-	if (v->fwd) {
-		n = find(v->n, "lb_kind") ? find(v->n, "lb_kind") : find(v->n, "lvs_method");
-		snprintf(what, sizeof(what), "%s %s", n->kw, v->fwd);
-		imp_add(im, s, -1, 4, false, IMP_NEEDED, n->file, n->line, what, NULL, "forward: %s",
-			fwd_name(v->fwd, name, sizeof(name)));
-	}
+	n = v->fwd_n;
+	snprintf(what, sizeof(what), "%s %s%s", n ? n->kw : "lb_kind", v->fwd,
+		 n ? "" : " (keepalived's default)");
+	imp_add(im, s, -1, 4, false, IMP_NEEDED, n ? n->file : v->n->file, n ? n->line : v->n->line, what,
+		NULL, "forward: %s", fwd_name(v->fwd, name, sizeof(name)));
 	if ((n = find(v->n, "persistence_timeout")) && arg0(n)) {
 		snprintf(what, sizeof(what), "persistence_timeout %s", arg0(n));
 		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, what,
@@ -689,8 +716,9 @@ static void one_service(struct imp *im, const struct vs *v, const char *addr, un
 	imp_add(im, s, -1, 4, true, IMP_NEEDED, at->file, at->line, what, NULL, "vip: %s",
 		imp_addr(addr, a, sizeof(a)));
 	imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, what, NULL, "port: %u", port);
-	lower(proto, v->proto ? v->proto : "tcp", sizeof(proto));
-	imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, v->proto ? "protocol" : what, NULL,
+	lower(proto, v->proto ? v->proto : KA_PROTOCOL, sizeof(proto));
+	imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line,
+		v->proto ? "protocol" : "protocol (" KA_PROTOCOL ", keepalived's default)", NULL,
 		"protocol: %s", proto);
 	service_keys(im, s, v);
 	sorry(im, s, v, port);
@@ -785,8 +813,7 @@ static void virtual_server(struct imp *im, const struct node *top, const struct 
 
 	if ((n = find(vsn, "protocol")))
 		v.proto = arg0(n);
-	if ((n = find(vsn, "lb_kind")) || (n = find(vsn, "lvs_method")))
-		v.fwd = arg0(n);
+	v.fwd = KA_METHOD;
 	if ((n = find(vsn, "retry")) || (n = find(vsn, "nb_get_retry")))
 		v.retry = arg0(n);
 	if ((n = find(vsn, "virtualhost")))
@@ -800,6 +827,11 @@ static void virtual_server(struct imp *im, const struct node *top, const struct 
 		return;
 	}
 	vs_report_unknown(im, vsn);
+	if (((n = find(vsn, "lb_kind")) || (n = find(vsn, "lvs_method"))) &&
+	    ka_method(im, n, "the service uses its default, " KA_METHOD)) {
+		v.fwd = arg0(n);
+		v.fwd_n = n;
+	}
 	if (vsn->nargs == 2 && !strcmp(vsn->arg[0], "group")) {
 		for (i = 0; i < top->nkids; i++) {
 			const struct node *g = &top->kid[i];

@@ -199,6 +199,7 @@ static const struct import_case cases[] = {
 		  "  - vip: 198.18.0.10\n"
 		  "    port: 80\n"
 		  "    protocol: tcp\n"
+		  "    scheduler: wlc\n"
 		  "    forward: dr\n"
 		  "    reals:\n"
 		  "      - address: 198.18.1.11\n"
@@ -273,6 +274,7 @@ static const struct import_case cases[] = {
 		  "  - vip: 198.18.0.20\n"
 		  "    port: 53\n"
 		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
 		  "    forward: nat\n"
 		  "    reals:\n"
 		  "      - address: 198.18.2.21\n"
@@ -281,6 +283,7 @@ static const struct import_case cases[] = {
 		  "  - vip: 198.18.0.21\n"
 		  "    port: 53\n"
 		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
 		  "    forward: nat\n"
 		  "    reals:\n"
 		  "      - address: 198.18.2.21\n"
@@ -289,6 +292,7 @@ static const struct import_case cases[] = {
 		  "  - vip: 198.18.0.30\n"
 		  "    port: 53\n"
 		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
 		  "    forward: dr\n"
 		  "    reals:\n"
 		  "      - address: 198.18.2.31\n"
@@ -311,6 +315,39 @@ static const struct import_case cases[] = {
 		 "ka-full.d/dns.conf:11: not carried: the real's port: xlvs: port: 5353 differs from the service port 53 (dr, tun, gue and local keep the destination port; nat and fullnat may change it); the real is sent the service's port, as IPVS does with DR and TUN\n"
 		 "ka-full.d/dns.conf:15: not carried: connect_timeout 2: xlvs: timeout: 2000ms is longer than the interval (1000ms); the check uses xlvs's default timeout\n"
 		 "xlvs import: 11 lines of the input not carried (see above)\n" },
+	/* keepalived's defaults (wlc, NAT, UDP) and its ignoring "dr"/"tun", as `keepalived -t` 2.2.7 reports them */
+	{ .name = "keepalived_defaults",
+	  .kind = "keepalived",
+	  .file = "ka-defaults.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-defaults.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.50\n"
+		  "    port: 53\n"
+		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
+		  "    forward: nat\n"
+		  "    sorry:\n"
+		  "      address: 198.18.1.59\n"
+		  "      forward: nat\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.51\n"
+		  "        weight: 1\n"
+		  "        port: 5353\n"
+		  "  - vip: 198.18.0.51\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: nat\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.52\n"
+		  "        port: 8080\n",
+	  .err = "ka-defaults.conf:12: not carried: lb_kind dr: keepalived takes NAT, DR or TUN, in capitals, and ignored this line: the service uses its default, NAT\n"
+		 "ka-defaults.conf:15: not carried: lvs_method tun: keepalived takes NAT, DR or TUN, in capitals, and ignored this line: the real uses the service's method\n"
+		 "xlvs import: 2 lines of the input not carried (see above)\n" },
 	{ .name = "keepalived_unclosed_block",
 	  .kind = "keepalived",
 	  .file = "ka-unclosed.conf",
@@ -345,18 +382,21 @@ static const struct import_case cases[] = {
 		  "services:\n"
 		  "  - vip: 198.18.0.10\n"
 		  "    port: 80\n"
-		  "    protocol: tcp\n"
+		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
+		  "    forward: nat\n"
 		  "    reals:\n"
 		  "      - address: 198.18.1.1\n"
 		  "        weight: 2\n"
 		  "  - vip: \"2001:db8::10\"\n"
 		  "    port: 80\n"
-		  "    protocol: tcp\n"
+		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
 		  "    forward: tun\n"
 		  "    reals:\n"
 		  "      - address: \"2001:db8:1::2\"\n"
 		  "        weight: 1\n",
-	  .err = "ka-duplicate.conf:4: not carried: virtual_server 198.18.0.10 80: xlvs: duplicate service tcp 198.18.0.10:80 (first at ka-duplicate.conf:1); the service (ka-duplicate.conf:4, virtual_server 198.18.0.10 80) is left out\n"
+	  .err = "ka-duplicate.conf:4: not carried: virtual_server 198.18.0.10 80: xlvs: duplicate service udp 198.18.0.10:80 (first at ka-duplicate.conf:1); the service (ka-duplicate.conf:4, virtual_server 198.18.0.10 80) is left out\n"
 		 "xlvs import: 1 line of the input not carried (see above)\n" },
 };
 
