@@ -29,6 +29,7 @@
 #define KA_SCHED	     "wlc" /* check_data.c: a service without lvs_sched, and one without */
 #define KA_METHOD	     "NAT" /* lvs_method (every real and the sorry server inherit it), */
 #define KA_PROTOCOL	     "UDP" /* and one without protocol ("no protocol set - defaulting to UDP") */
+#define KA_PERSIST	     "360" /* IPVS_SVC_PERSISTENT_TIMEOUT, s */
 
 #define KEY_PERSISTENCE "persistence"
 #define KEY_PERSIST_NET "persistence_netmask"
@@ -669,7 +670,34 @@ static void quorum(struct imp *im, struct imp_svc *s, const struct vs *v)
 		arg0(h));
 }
 
-static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v)
+/*
+ * persistence_timeout, by default (no value) 360 s; keepalived also makes a
+ * service persistent for 360 s when it has a persistence_granularity or port 0.
+ */
+static void persistence(struct imp *im, struct imp_svc *s, const struct vs *v, unsigned port)
+{
+	const struct node *t = find(v->n, "persistence_timeout"), *g = find(v->n, "persistence_granularity");
+	const struct node *at = t ? t : g && arg0(g) ? g : v->n;
+	char what[96];
+
+	if (!t && !(g && arg0(g)) && port)
+		return;
+	if (t && arg0(t))
+		snprintf(what, sizeof(what), "persistence_timeout %s", arg0(t));
+	else
+		snprintf(what, sizeof(what), "%s (persistence " KA_PERSIST " s, keepalived's default)",
+			 t		? "persistence_timeout"
+			 : g && arg0(g) ? "persistence_granularity"
+					: "port 0");
+	imp_add(im, s, -1, 4, false, IMP_OPTIONAL, at->file, at->line, what,
+		"a client's new connections are not kept on one real", KEY_PERSISTENCE ": %ss",
+		t && arg0(t) ? arg0(t) : KA_PERSIST);
+	if (g && arg0(g))
+		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, g->file, g->line, "persistence_granularity",
+			"persistence is per client address", KEY_PERSIST_NET ": %s", arg0(g));
+}
+
+static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v, unsigned port)
 {
 	const struct node *n;
 	char name[32], what[96], lost[96];
@@ -690,16 +718,7 @@ static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v)
 		 n ? "" : " (keepalived's default)");
 	imp_add(im, s, -1, 4, false, IMP_NEEDED, n ? n->file : v->n->file, n ? n->line : v->n->line, what,
 		NULL, "forward: %s", fwd_name(v->fwd, name, sizeof(name)));
-	if ((n = find(v->n, "persistence_timeout")) && arg0(n)) {
-		snprintf(what, sizeof(what), "persistence_timeout %s", arg0(n));
-		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, what,
-			"a client's new connections are not kept on one real", KEY_PERSISTENCE ": %ss",
-			arg0(n));
-		if ((n = find(v->n, "persistence_granularity")) && arg0(n))
-			imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line,
-				"persistence_granularity", "persistence is per client address",
-				KEY_PERSIST_NET ": %s", arg0(n));
-	}
+	persistence(im, s, v, port);
 }
 
 static void one_service(struct imp *im, const struct vs *v, const char *addr, unsigned port,
@@ -720,7 +739,7 @@ static void one_service(struct imp *im, const struct vs *v, const char *addr, un
 	imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line,
 		v->proto ? "protocol" : "protocol (" KA_PROTOCOL ", keepalived's default)", NULL,
 		"protocol: %s", proto);
-	service_keys(im, s, v);
+	service_keys(im, s, v, port);
 	sorry(im, s, v, port);
 	quorum(im, s, v);
 	reals = imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, what, NULL, "reals:");

@@ -348,6 +348,45 @@ static const struct import_case cases[] = {
 	  .err = "ka-defaults.conf:12: not carried: lb_kind dr: keepalived takes NAT, DR or TUN, in capitals, and ignored this line: the service uses its default, NAT\n"
 		 "ka-defaults.conf:15: not carried: lvs_method tun: keepalived takes NAT, DR or TUN, in capitals, and ignored this line: the real uses the service's method\n"
 		 "xlvs import: 2 lines of the input not carried (see above)\n" },
+	/* keepalived's 360 s persistence: a bare persistence_timeout, a granularity alone, port 0 */
+	{ .name = "keepalived_persistence_defaults",
+	  .kind = "keepalived",
+	  .file = "ka-persist.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 0,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-persist.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.60\n"
+		  "    port: 443\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    persistence: 360s\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.61\n"
+		  "        weight: 1\n"
+		  "  - vip: 198.18.0.61\n"
+		  "    port: 443\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    persistence: 360s\n"
+		  "    persistence_netmask: 255.255.255.0\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.61\n"
+		  "        weight: 1\n"
+		  "  - vip: 198.18.0.62\n"
+		  "    port: 0\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    persistence: 360s\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.61\n"
+		  "        weight: 1\n",
+	  .err = NULL },
 	{ .name = "keepalived_unclosed_block",
 	  .kind = "keepalived",
 	  .file = "ka-unclosed.conf",
