@@ -332,7 +332,7 @@ static void lower(char *dst, const char *src, size_t size)
 struct vs {
 	const struct node *n;
 	const struct node *fwd_n; /* the lb_kind/lvs_method line; NULL: keepalived's default */
-	const char *proto, *fwd, *interval, *timeout, *retry, *host;
+	const char *proto, *fwd, *interval, *timeout, *retry;
 	bool alpha, inhibit;
 };
 
@@ -384,8 +384,18 @@ static void add_secs(struct imp *im, struct imp_svc *s, int parent, unsigned ind
 	imp_add(im, s, parent, indent, false, IMP_OPTIONAL, n->file, n->line, what, lost, "%s: %s", key, d);
 }
 
-/* The common keys of a checker; c is the checker block, at the real's check: item. */
-static void check_common(struct imp *im, struct imp_svc *s, int at, const struct vs *v, const struct node *c)
+/* A checker's setting as keepalived takes it: the checker's, else its real_server's, else the service's. */
+static const struct node *inherited(const struct node *c, const struct node *r, const struct vs *v,
+				    const char *kw)
+{
+	const struct node *n = find(c, kw);
+
+	return n ? n : find(r, kw) ? find(r, kw) : find(v->n, kw);
+}
+
+/* The common keys of a checker; c is the checker block of real r, at the real's check: item. */
+static void check_common(struct imp *im, struct imp_svc *s, int at, const struct vs *v, const struct node *r,
+			 const struct node *c)
 {
 	const struct node *n;
 	const char *retry = v->retry;
@@ -394,20 +404,18 @@ static void check_common(struct imp *im, struct imp_svc *s, int at, const struct
 	const char *interval;
 	bool misc = !strcmp(c->kw, "MISC_CHECK");
 
-	n = find(c, "delay_loop") ? find(c, "delay_loop") : find(v->n, "delay_loop");
+	n = inherited(c, r, v, "delay_loop");
 	interval = n && arg0(n) ? arg0(n) : KA_DELAY_LOOP;
 	add_secs(im, s, at, 10, n ? n : c, "delay_loop", "interval", interval,
 		 "the check runs at xlvs's default interval");
 	/* a script's timeout is misc_timeout, by default the delay_loop (keepalived.conf(5)) */
-	n = misc			 ? find(c, "misc_timeout")
-	    : find(c, "connect_timeout") ? find(c, "connect_timeout")
-					 : find(v->n, "connect_timeout");
+	n = misc ? find(c, "misc_timeout") : inherited(c, r, v, "connect_timeout");
 	add_secs(im, s, at, 10, n ? n : c, misc ? "misc_timeout" : "connect_timeout", "timeout",
 		 n && arg0(n) ? arg0(n)
 		 : misc	      ? interval
 			      : KA_CONNECT_TIMEOUT,
 		 "the check uses xlvs's default timeout");
-	if ((n = find(c, "retry")) || (n = find(c, "nb_get_retry")))
+	if ((n = find(c, "retry")) || (n = find(c, "nb_get_retry")) || (n = find(r, "retry")))
 		retry = arg0(n);
 	snprintf(what, sizeof(what), "retry %s", retry ? retry : "(1)");
 	/* keepalived: up after one success; down after the first failure and `retry` more */
@@ -415,7 +423,7 @@ static void check_common(struct imp *im, struct imp_svc *s, int at, const struct
 		NULL, "rise: 1");
 	imp_add(im, s, at, 10, false, IMP_OPTIONAL, n ? n->file : c->file, n ? n->line : c->line, what, NULL,
 		"fall: %lu", (retry ? strtoul(retry, NULL, 10) : KA_RETRY) + 1);
-	if (v->alpha)
+	if (v->alpha || find(r, "alpha") || find(c, "alpha"))
 		imp_add(im, s, at, 10, false, IMP_OPTIONAL, c->file, c->line, "alpha", NULL, "initial: down");
 	if ((n = find(c, "connect_ip")) && arg0(n))
 		imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "connect_ip", NULL, "address: %s",
@@ -427,10 +435,11 @@ static void check_common(struct imp *im, struct imp_svc *s, int at, const struct
 
 static const char *const check_keys[] = {
 	"delay_loop", "connect_timeout", "retry",     "nb_get_retry", "connect_ip", "connect_port",
-	"url",	      "virtualhost",	 "misc_path", "misc_timeout", NULL,
+	"url",	      "virtualhost",	 "misc_path", "misc_timeout", "alpha",	    NULL,
 };
 
-static void http_check(struct imp *im, struct imp_svc *s, int at, const struct vs *v, const struct node *c)
+static void http_check(struct imp *im, struct imp_svc *s, int at, const struct vs *v, const struct node *r,
+		       const struct node *c)
 {
 	const struct node *url = find(c, "url"), *n, *host;
 	size_t i;
@@ -466,12 +475,12 @@ static void http_check(struct imp *im, struct imp_svc *s, int at, const struct v
 			}
 		}
 	}
-	host = find(c, "virtualhost");
-	if ((host && arg0(host)) || v->host) {
-		q = imp_quote(host && arg0(host) ? arg0(host) : v->host);
+	host = inherited(c, r, v, "virtualhost");
+	if (host && arg0(host)) {
+		q = imp_quote(arg0(host));
 		if (q)
-			imp_add(im, s, at, 10, false, IMP_NEEDED, host ? host->file : v->n->file,
-				host ? host->line : v->n->line, "virtualhost", NULL, "host: %s", q);
+			imp_add(im, s, at, 10, false, IMP_NEEDED, host->file, host->line, "virtualhost", NULL,
+				"host: %s", q);
 		free(q);
 	}
 }
@@ -490,7 +499,8 @@ static void misc_check(struct imp *im, struct imp_svc *s, int at, const struct n
 }
 
 /* A checker block into the real's check: mapping. false if it is not one xlvs has. */
-static bool checker(struct imp *im, struct imp_svc *s, int real, const struct vs *v, const struct node *c)
+static bool checker(struct imp *im, struct imp_svc *s, int real, const struct vs *v, const struct node *r,
+		    const struct node *c)
 {
 	static const struct {
 		const char *kw, *type;
@@ -510,9 +520,9 @@ static bool checker(struct imp *im, struct imp_svc *s, int real, const struct vs
 	at = imp_add(im, s, real, 8, false, IMP_OPTIONAL, c->file, c->line, what, "the real is not checked",
 		     "check:");
 	imp_add(im, s, at, 10, false, IMP_NEEDED, c->file, c->line, what, NULL, "type: %s", types[i].type);
-	check_common(im, s, at, v, c);
+	check_common(im, s, at, v, r, c);
 	if (!strcmp(types[i].type, "http") || !strcmp(types[i].type, "https"))
-		http_check(im, s, at, v, c);
+		http_check(im, s, at, v, r, c);
 	if (!strcmp(types[i].type, "exec"))
 		misc_check(im, s, at, c);
 	for (i = 0; i < c->nkids; i++)
@@ -558,8 +568,12 @@ static const char *ka_method(struct imp *im, const struct node *n, const char *t
 static void real_server(struct imp *im, struct imp_svc *s, int reals, const struct vs *v, unsigned port,
 			const struct node *r, bool *any_check)
 {
-	static const char *const real_keys[] = { "weight",     "inhibit_on_failure", "lvs_method",
-						 "uthreshold", "lthreshold",	     NULL };
+	/* and what its checker inherits (check_common) */
+	static const char *const real_keys[] = {
+		"weight",     "inhibit_on_failure", "lvs_method", "uthreshold", "lthreshold",
+		"delay_loop", "connect_timeout",    "retry",	  "alpha",	"virtualhost",
+		NULL
+	};
 	const struct node *n;
 	char a[INET6_ADDRSTRLEN + 2], lost[96], fwd[16], what[128];
 	const char *f = r->file, *fw = v->fwd;
@@ -604,7 +618,7 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 			if (checked)
 				imp_lost(im, n->file, n->line, n->kw,
 					 "xlvs runs one check per real: only the first checker is carried");
-			else if (checker(im, s, at, v, n))
+			else if (checker(im, s, at, v, r, n))
 				checked = *any_check = true;
 			else
 				imp_lost(im, n->file, n->line, n->kw, "xlvs has no such check");
@@ -613,6 +627,8 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 		imp_lost(im, n->file, n->line, n->kw,
 			 !strncmp(n->kw, "notify_", 7)
 				 ? "xlvs's notify hooks are per service (notify: {up, down}, with XLVS_REAL)"
+			 : !strcmp(n->kw, "delay_before_retry") || !strcmp(n->kw, "warmup")
+				 ? "xlvs retries at the check's interval (fall counts the failures)"
 				 : "xlvs has no such setting for a real");
 	}
 	n = find(r, "inhibit_on_failure");
@@ -835,8 +851,6 @@ static void virtual_server(struct imp *im, const struct node *top, const struct 
 	v.fwd = KA_METHOD;
 	if ((n = find(vsn, "retry")) || (n = find(vsn, "nb_get_retry")))
 		v.retry = arg0(n);
-	if ((n = find(vsn, "virtualhost")))
-		v.host = arg0(n);
 	v.alpha = find(vsn, "alpha") != NULL;
 	v.inhibit = all_inhibit(vsn);
 	if (vsn->nargs == 2 && !strcmp(vsn->arg[0], "fwmark")) {

@@ -387,6 +387,39 @@ static const struct import_case cases[] = {
 		  "      - address: 198.18.1.61\n"
 		  "        weight: 1\n",
 	  .err = NULL },
+	/* a checker's timers from its real_server first, then its virtual_server (keepalived 2.x) */
+	{ .name = "keepalived_real_server_timers",
+	  .kind = "keepalived",
+	  .file = "ka-rslevel.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 0,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-rslevel.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.70\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.71\n"
+		  "        check:\n"
+		  "          type: tcp\n"
+		  "          interval: 10s\n"
+		  "          timeout: 3s\n"
+		  "          rise: 1\n"
+		  "          fall: 3\n"
+		  "          initial: down\n"
+		  "      - address: 198.18.1.72\n"
+		  "        check:\n"
+		  "          type: tcp\n"
+		  "          interval: 20s\n"
+		  "          timeout: 2s\n"
+		  "          rise: 1\n"
+		  "          fall: 2\n"
+		  "    on_down: remove\n",
+	  .err = NULL },
 	{ .name = "keepalived_unclosed_block",
 	  .kind = "keepalived",
 	  .file = "ka-unclosed.conf",
