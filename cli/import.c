@@ -487,6 +487,22 @@ static void input_lines(const struct imp *im, const struct out *o, char *msg, si
 	}
 }
 
+/* A service left out: its reals' own input lines (an ipvsadm -a line each) go with it. */
+static void lost_reals(struct imp *im, const struct imp_svc *s, const struct imp_item *cause)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct imp_item *it = &s->items[i];
+
+		if (!it->list_start || it->parent < 0 || it->dropped ||
+		    (it->line == cause->line && !strcmp(it->file, cause->file)))
+			continue;
+		imp_lost(im, it->file, it->line, it->what, "its service (%s:%u) is left out", s->file,
+			 s->line);
+	}
+}
+
 /* Item i of s is refused with msg: drop it, or the block or service that needs it. */
 static void refuse(struct imp *im, struct imp_svc *s, int i, const char *msg)
 {
@@ -499,6 +515,7 @@ static void refuse(struct imp *im, struct imp_svc *s, int i, const char *msg)
 		s->dropped = true;
 		imp_lost(im, cause->file, cause->line, cause->what,
 			 "xlvs: %s; the service (%s:%u, %s) is left out", msg, s->file, s->line, s->what);
+		lost_reals(im, s, cause);
 		return;
 	}
 	s->items[j].dropped = true;

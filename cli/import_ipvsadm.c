@@ -602,17 +602,26 @@ static void emit_svc(struct ipvs *p, const struct ipvs_svc *s)
 	static const char *const proto_names[O_NR] = { [O_TCP] = "tcp", [O_UDP] = "udp", [O_SCTP] = "sctp" };
 	struct imp *im = p->im;
 	const char *f = p->file;
-	char what[128], a[INET6_ADDRSTRLEN + 2], lost[96];
+	char what[128], a[INET6_ADDRSTRLEN + 2], lost[96], rwhat[256];
 	struct imp_svc *is;
+	size_t k, live = 0;
 	int reals;
-	size_t k;
 
 	snprintf(what, sizeof(what), "-A %s", s->key);
+	for (k = 0; k < s->n; k++)
+		live += !s->reals[k].deleted;
 	if (s->proto == O_FWMARK) {
 		imp_lost(im, f, s->line, what,
 			 "xlvs has no firewall-mark services (a service is a VIP, protocol and port); "
 			 "its %zu real(s) are left out with it",
-			 s->n);
+			 live);
+		for (k = 0; k < s->n; k++) {
+			if (s->reals[k].deleted)
+				continue;
+			snprintf(rwhat, sizeof(rwhat), "%s (real of %s)", s->reals[k].text, s->key);
+			imp_lost(im, f, s->reals[k].line, rwhat, "its service (%s:%u) is left out", f,
+				 s->line);
+		}
 		return;
 	}
 	is = imp_svc_new(im, f, s->line, what);

@@ -105,9 +105,10 @@ static const struct import_case cases[] = {
 	  .err = "mixed.rules:2: not carried: -x 100: xlvs: unknown key 'upper_threshold' in real; the real takes new connections however many it has\n"
 		 "mixed.rules:2: not carried: -y 50: xlvs: unknown key 'lower_threshold' in real\n"
 		 "mixed.rules:7: not carried: -A -f 1: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its 1 real(s) are left out with it\n"
+		 "mixed.rules:8: not carried: -r 198.18.1.11:0 (real of -f 1): its service (mixed.rules:7) is left out\n"
 		 "mixed.rules:10: not carried: -w 70000: xlvs: weight: 70000 out of range (0..65535); the real 198.18.1.21 is left out\n"
 		 "mixed.rules:13: not carried: --tun-nocsum: xlvs has no GUE checksum options\n"
-		 "xlvs import: 5 lines of the input not carried (see above)\n" },
+		 "xlvs import: 6 lines of the input not carried (see above)\n" },
 	{ .name = "ipvsadm_edits",
 	  .kind = "ipvsadm",
 	  .file = "edits.rules",
@@ -152,6 +153,29 @@ static const struct import_case cases[] = {
 	  .err = "set.rules:4: not carried: --set: tcpfin 'x' is not a number of seconds\n"
 		 "set.rules:5: not carried: --set: udp 700000 s is more than xlvs's 604800 s (a week)\n"
 		 "xlvs import: 2 lines of the input not carried (see above)\n" },
+	/* a service left out takes its -a lines with it: each is reported and counted */
+	{ .name = "ipvsadm_left_out_service_reals",
+	  .kind = "ipvsadm",
+	  .file = "left-out.rules",
+	  .opts = { "--interface", "lo" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from left-out.rules\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.11\n"
+		  "        weight: 1\n",
+	  .err = "left-out.rules:1: not carried: -A -f 1: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its 2 real(s) are left out with it\n"
+		 "left-out.rules:2: not carried: -r 198.18.1.11:0 (real of -f 1): its service (left-out.rules:1) is left out\n"
+		 "left-out.rules:3: not carried: -r 198.18.1.12:0 (real of -f 1): its service (left-out.rules:1) is left out\n"
+		 "left-out.rules:4: not carried: -A --sctp-service 198.18.0.12:80: xlvs: protocol: unknown protocol 'sctp' (expected tcp or udp); the service (left-out.rules:4, -A --sctp-service 198.18.0.12:80) is left out\n"
+		 "left-out.rules:5: not carried: -r 198.18.1.12:80 (real of --sctp-service 198.18.0.12:80): its service (left-out.rules:4) is left out\n"
+		 "xlvs import: 5 lines of the input not carried (see above)\n" },
 	{ .name = "ipvsadm_unknown_option",
 	  .kind = "ipvsadm",
 	  .file = "bad-option.rules",
@@ -469,7 +493,8 @@ static const struct import_case cases[] = {
 		  "      - address: \"2001:db8:1::2\"\n"
 		  "        weight: 1\n",
 	  .err = "ka-duplicate.conf:4: not carried: virtual_server 198.18.0.10 80: xlvs: duplicate service udp 198.18.0.10:80 (first at ka-duplicate.conf:1); the service (ka-duplicate.conf:4, virtual_server 198.18.0.10 80) is left out\n"
-		 "xlvs import: 1 line of the input not carried (see above)\n" },
+		 "ka-duplicate.conf:5: not carried: real_server 198.18.1.2 80: its service (ka-duplicate.conf:4) is left out\n"
+		 "xlvs import: 2 lines of the input not carried (see above)\n" },
 };
 
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
