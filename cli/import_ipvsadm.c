@@ -576,8 +576,11 @@ static void emit_real(struct ipvs *p, struct imp_svc *is, int reals, const struc
 		imp_add(im, is, at, 8, false, IMP_OPTIONAL, f, rs->at[O_LOWER], what, NULL, KEY_LOWER ": %s",
 			rs->vals[O_LOWER]);
 	}
-	if (rs->has[O_TUN_CSUM])
-		imp_lost(im, f, rs->at[O_TUN_CSUM], rs->vals[O_TUN_CSUM], "xlvs has no GUE checksum options");
+	/* ipvsadm -Sn writes --tun-nocsum for every GUE real by default: what xlvs's GUE does */
+	if (rs->has[O_TUN_CSUM] && strcmp(rs->vals[O_TUN_CSUM], "--tun-nocsum"))
+		imp_lost(im, f, rs->at[O_TUN_CSUM], rs->vals[O_TUN_CSUM],
+			 "xlvs has no GUE checksum options: it sends GUE over IPv4 without a UDP checksum, "
+			 "as --tun-nocsum (IPVS's default) does");
 }
 
 static void emit_persistence(struct ipvs *p, struct imp_svc *is, const struct ipvs_svc *s)
