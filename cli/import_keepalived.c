@@ -27,7 +27,7 @@
 #define KA_CONNECT_TIMEOUT   "5"
 #define KA_RETRY	     1
 #define KA_SCHED	     "wlc" /* check_data.c: a service without lvs_sched, and one without */
-#define KA_METHOD	     "NAT" /* lvs_method (every real and the sorry server inherit it), */
+#define KA_METHOD	     "nat" /* lvs_method (every real and the sorry server inherit it), */
 #define KA_PROTOCOL	     "UDP" /* and one without protocol ("no protocol set - defaulting to UDP") */
 #define KA_PERSIST	     "360" /* IPVS_SVC_PERSISTENT_TIMEOUT, s */
 
@@ -328,11 +328,18 @@ static void lower(char *dst, const char *src, size_t size)
 	dst[i] = '\0';
 }
 
+/* A forwarding method as keepalived runs it (svr_forwarding_handler), in xlvs's names. */
+struct ka_fwd {
+	const char *kind;     /* "nat", "dr", "tun", "gue" or "gre" */
+	const char *gue_port; /* gue's port */
+	const struct node *n; /* the line; NULL: keepalived's default */
+};
+
 /* What the service block says, for each (VIP, port) it stands for. */
 struct vs {
 	const struct node *n;
-	const struct node *fwd_n; /* the lb_kind/lvs_method line; NULL: keepalived's default */
-	const char *proto, *fwd, *interval, *timeout, *retry;
+	struct ka_fwd fwd;
+	const char *proto, *interval, *timeout, *retry;
 	bool alpha, inhibit;
 };
 
@@ -542,27 +549,83 @@ static bool is_checker(const char *kw)
 	return (n > 6 && !strcmp(kw + n - 6, "_CHECK")) || (n > 4 && !strcmp(kw + n - 4, "_GET"));
 }
 
-static const char *fwd_name(const char *kind, char *buf, size_t size)
+/*
+ * TUN's options (keepalived 2.x): type ipip|gue|gre, port N (gue only, and
+ * needed), nocsum|csum|remcsum. keepalived sets TUN before reading them and
+ * refuses the rest of the line on an error: an IPIP tunnel then. NULL, or why.
+ */
+static const char *tun_options(struct imp *im, const struct node *n, struct ka_fwd *f)
 {
-	lower(buf, kind, size);
-	return buf;
+	size_t i;
+
+	for (i = 1; i < n->nargs; i++) {
+		const char *w = n->arg[i], *val = i + 1 < n->nargs ? n->arg[i + 1] : NULL;
+
+		if (!strcmp(w, "type") && val &&
+		    (!strcmp(val, "ipip") || !strcmp(val, "gue") || !strcmp(val, "gre"))) {
+			f->kind = !strcmp(val, "ipip") ? "tun" : val;
+			i++;
+		} else if (!strcmp(w, "port") && val) {
+			f->gue_port = val;
+			i++;
+		} else if (!strcmp(w, "csum") || !strcmp(w, "remcsum")) {
+			imp_lost(im, n->file, n->line, w,
+				 "xlvs has no GUE checksum options: it sends GUE over IPv4 without a UDP "
+				 "checksum, as nocsum (keepalived's default) does");
+		} else if (strcmp(w, "nocsum")) {
+			return "invalid tunnel option";
+		}
+	}
+	if (!strcmp(f->kind, "gue") != !!f->gue_port)
+		return "gue tunnels require port, otherwise cannot have port";
+	return NULL;
 }
 
 /*
- * A forwarding method as keepalived reads it: NAT, DR or TUN, compared case
- * sensitively; anything else it logs and ignores. NULL (reported) then.
+ * A forwarding method as keepalived reads it: NAT, DR or TUN (with options),
+ * compared case sensitively; anything else it logs and ignores: false
+ * (reported) then.
  */
-static const char *ka_method(struct imp *im, const struct node *n, const char *then)
+static bool ka_method(struct imp *im, const struct node *n, const char *then, struct ka_fwd *out)
 {
-	const char *m = arg0(n);
-	char what[96];
+	const char *m = arg0(n), *why;
+	char what[160];
+	size_t i, len;
 
-	if (m && (!strcmp(m, "NAT") || !strcmp(m, "DR") || !strcmp(m, "TUN")))
-		return m;
-	snprintf(what, sizeof(what), "%s%s%s", n->kw, m ? " " : "", m ? m : "");
-	imp_lost(im, n->file, n->line, what,
-		 "keepalived takes NAT, DR or TUN, in capitals, and ignored this line: %s", then);
-	return NULL;
+	snprintf(what, sizeof(what), "%s", n->kw);
+	for (i = 0; i < n->nargs; i++) {
+		len = strlen(what);
+		snprintf(what + len, sizeof(what) - len, " %s", n->arg[i]);
+	}
+	if (!m || (strcmp(m, "NAT") && strcmp(m, "DR") && strcmp(m, "TUN"))) {
+		imp_lost(im, n->file, n->line, what,
+			 "keepalived takes NAT, DR or TUN, in capitals, and ignored this line: %s", then);
+		return false;
+	}
+	*out = (struct ka_fwd){ .kind = !strcmp(m, "NAT") ? "nat" : !strcmp(m, "DR") ? "dr" : "tun", .n = n };
+	if (!strcmp(m, "TUN") && (why = tun_options(im, n, out))) {
+		imp_lost(im, n->file, n->line, what,
+			 "keepalived refuses these tunnel options (%s) and keeps the TUN (IPIP) the line sets",
+			 why);
+		*out = (struct ka_fwd){ .kind = "tun", .n = n };
+	}
+	return true;
+}
+
+/* forward: (and gue_port:) of a real, the sorry server or the service; the forward item. */
+static int put_fwd(struct imp *im, struct imp_svc *s, int parent, unsigned indent, const struct ka_fwd *f,
+		   const char *what, const struct node *at, const char *addr)
+{
+	const struct node *n = f->n ? f->n : at;
+	int i = imp_add(im, s, parent, indent, false, IMP_NEEDED, n->file, n->line, what, NULL, "forward: %s",
+			f->kind);
+
+	if (f->gue_port)
+		imp_add(im, s, parent, indent, false, IMP_NEEDED, n->file, n->line, what, NULL,
+			"gue_port: %s", f->gue_port);
+	if (i >= 0 && addr && (!strcmp(f->kind, "tun") || !strcmp(f->kind, "gue")))
+		s->items[i].tun_family = strchr(addr, ':') ? 6 : 4;
+	return i;
 }
 
 static void real_server(struct imp *im, struct imp_svc *s, int reals, const struct vs *v, unsigned port,
@@ -575,8 +638,9 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 		NULL
 	};
 	const struct node *n;
-	char a[INET6_ADDRSTRLEN + 2], lost[96], fwd[16], what[128];
-	const char *f = r->file, *fw = v->fwd;
+	char a[INET6_ADDRSTRLEN + 2], lost[96], what[128];
+	const char *f = r->file;
+	struct ka_fwd fw;
 	bool checked = false;
 	size_t i;
 	int at;
@@ -593,12 +657,9 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 	if ((n = find(r, "weight")) && arg0(n))
 		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "weight", NULL, "weight: %s",
 			arg0(n));
-	if ((n = find(r, "lvs_method")) && ka_method(im, n, "the real uses the service's method")) {
-		fw = arg0(n);
-		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "lvs_method", NULL, "forward: %s",
-			fwd_name(fw, fwd, sizeof(fwd)));
-	}
-	if (at >= 0 && fw && !strcmp(fwd_name(fw, fwd, sizeof(fwd)), "tun"))
+	if ((n = find(r, "lvs_method")) && ka_method(im, n, "the real uses the service's method", &fw))
+		put_fwd(im, s, at, 8, &fw, "lvs_method", r, r->arg[0]);
+	else if (at >= 0 && (!strcmp(v->fwd.kind, "tun") || !strcmp(v->fwd.kind, "gue")))
 		s->items[at].tun_family = strchr(r->arg[0], ':') ? 6 : 4;
 	if (r->nargs > 1 && strtoul(r->arg[1], NULL, 10) != port)
 		imp_add(im, s, at, 8, false, IMP_OPTIONAL, f, r->line, "the real's port",
@@ -641,27 +702,21 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 static void sorry(struct imp *im, struct imp_svc *s, const struct vs *v, unsigned port)
 {
 	const struct node *n = find(v->n, "sorry_server"), *m = find(v->n, "sorry_server_lvs_method");
-	char a[INET6_ADDRSTRLEN + 2], fwd[16];
-	const char *fw = v->fwd;
+	char a[INET6_ADDRSTRLEN + 2];
+	struct ka_fwd fw = v->fwd;
 	int at;
 
 	if (!n || !arg0(n))
 		return;
-	if (m && ka_method(im, m, "the sorry server uses the service's method"))
-		fw = arg0(m);
-	else
+	if (!m || !ka_method(im, m, "the sorry server uses the service's method", &fw))
 		m = NULL;
 	at = imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, "sorry_server",
 		     "no server takes new connections while every real is down", "sorry:");
 	imp_add(im, s, at, 6, false, IMP_NEEDED, n->file, n->line, "sorry_server", NULL, "address: %s",
 		imp_addr(arg0(n), a, sizeof(a)));
-	if (fw && strcmp(fwd_name(fw, fwd, sizeof(fwd)), "dr")) {
-		int i = imp_add(im, s, at, 6, false, IMP_NEEDED, m ? m->file : n->file, m ? m->line : n->line,
-				m ? "sorry_server_lvs_method" : "lb_kind", NULL, "forward: %s", fwd);
-
-		if (i >= 0 && !strcmp(fwd, "tun"))
-			s->items[i].tun_family = strchr(arg0(n), ':') ? 6 : 4;
-	}
+	/* xlvs's sorry server takes the service's method: written when it is its own, or not dr */
+	if (m || strcmp(fw.kind, "dr"))
+		put_fwd(im, s, at, 6, &fw, m ? "sorry_server_lvs_method" : "lb_kind", n, arg0(n));
 	if (n->nargs > 1 && strtoul(n->arg[1], NULL, 10) != port)
 		imp_add(im, s, at, 6, false, IMP_OPTIONAL, n->file, n->line, "the sorry server's port",
 			"the sorry server is sent the service's port", "port: %s", n->arg[1]);
@@ -729,11 +784,10 @@ static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v, 
 		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, v->n->file, v->n->line,
 			"lb_algo (" KA_SCHED ", keepalived's default)", lost, "scheduler: %s", KA_SCHED);
 	}
-	n = v->fwd_n;
-	snprintf(what, sizeof(what), "%s %s%s", n ? n->kw : "lb_kind", v->fwd,
+	n = v->fwd.n;
+	snprintf(what, sizeof(what), "%s %s%s", n ? n->kw : "lb_kind", n ? arg0(n) : "NAT",
 		 n ? "" : " (keepalived's default)");
-	imp_add(im, s, -1, 4, false, IMP_NEEDED, n ? n->file : v->n->file, n ? n->line : v->n->line, what,
-		NULL, "forward: %s", fwd_name(v->fwd, name, sizeof(name)));
+	put_fwd(im, s, -1, 4, &v->fwd, what, v->n, NULL);
 	persistence(im, s, v, port);
 }
 
@@ -848,7 +902,7 @@ static void virtual_server(struct imp *im, const struct node *top, const struct 
 
 	if ((n = find(vsn, "protocol")))
 		v.proto = arg0(n);
-	v.fwd = KA_METHOD;
+	v.fwd.kind = KA_METHOD;
 	if ((n = find(vsn, "retry")) || (n = find(vsn, "nb_get_retry")))
 		v.retry = arg0(n);
 	v.alpha = find(vsn, "alpha") != NULL;
@@ -860,11 +914,8 @@ static void virtual_server(struct imp *im, const struct node *top, const struct 
 		return;
 	}
 	vs_report_unknown(im, vsn);
-	if (((n = find(vsn, "lb_kind")) || (n = find(vsn, "lvs_method"))) &&
-	    ka_method(im, n, "the service uses its default, " KA_METHOD)) {
-		v.fwd = arg0(n);
-		v.fwd_n = n;
-	}
+	if ((n = find(vsn, "lb_kind")) || (n = find(vsn, "lvs_method")))
+		ka_method(im, n, "the service uses its default, NAT", &v.fwd);
 	if (vsn->nargs == 2 && !strcmp(vsn->arg[0], "group")) {
 		for (i = 0; i < top->nkids; i++) {
 			const struct node *g = &top->kid[i];

@@ -473,6 +473,56 @@ static const struct import_case cases[] = {
 		  "          fall: 2\n"
 		  "    on_down: remove\n",
 	  .err = NULL },
+	/*
+	 * keepalived 2.x's tunnel options: GUE is GUE with its port; a refused option list (gue
+	 * without port, as `keepalived -t` 2.2.7 says) leaves the TUN it set before, IPIP. A sorry
+	 * server's own method is written even when it is DR (xlvs's sorry takes the service's).
+	 */
+	{ .name = "keepalived_tunnel_types",
+	  .kind = "keepalived",
+	  .file = "ka-tunnels.conf",
+	  .opts = { "--interface", "lo", "--tunnel-source4", "198.18.0.1" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-tunnels.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "tunnel:\n"
+		  "  source4: 198.18.0.1\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.96\n"
+		  "    port: 4789\n"
+		  "    protocol: udp\n"
+		  "    scheduler: rr\n"
+		  "    forward: gue\n"
+		  "    gue_port: 6080\n"
+		  "    sorry:\n"
+		  "      address: 198.19.9.96\n"
+		  "      forward: gue\n"
+		  "      gue_port: 6080\n"
+		  "    reals:\n"
+		  "      - address: 198.19.1.96\n"
+		  "        weight: 2\n"
+		  "      - address: 198.19.1.97\n"
+		  "        forward: gue\n"
+		  "        gue_port: 7000\n"
+		  "      - address: 198.19.1.98\n"
+		  "        forward: tun\n"
+		  "      - address: 198.19.1.99\n"
+		  "        forward: tun\n"
+		  "  - vip: 198.18.0.97\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: nat\n"
+		  "    sorry:\n"
+		  "      address: 198.18.9.97\n"
+		  "      forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.97\n"
+		  "        port: 8080\n",
+	  .err = "ka-tunnels.conf:11: not carried: csum: xlvs has no GUE checksum options: it sends GUE over IPv4 without a UDP checksum, as nocsum (keepalived's default) does\n"
+		 "ka-tunnels.conf:17: not carried: lvs_method TUN type gue: keepalived refuses these tunnel options (gue tunnels require port, otherwise cannot have port) and keeps the TUN (IPIP) the line sets\n"
+		 "xlvs import: 2 lines of the input not carried (see above)\n" },
 	{ .name = "keepalived_unclosed_block",
 	  .kind = "keepalived",
 	  .file = "ka-unclosed.conf",
