@@ -33,6 +33,7 @@
 
 #define KEY_PERSISTENCE "persistence"
 #define KEY_PERSIST_NET "persistence_netmask"
+#define KEY_SCHED_FLAGS "scheduler_flags"
 #define KEY_UPPER	"upper_threshold"
 #define KEY_LOWER	"lower_threshold"
 
@@ -366,6 +367,11 @@ static const char *const vs_keys[] = {
 	"real_server",
 	"ip_family",
 	"omega",
+	"weight",
+	"sh-port",
+	"sh-fallback",
+	"mh-port",
+	"mh-fallback",
 	NULL,
 };
 
@@ -654,7 +660,8 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 	snprintf(lost, sizeof(lost), "the real %s is left out", r->arg[0]);
 	at = imp_add(im, s, reals, 8, true, IMP_OPTIONAL, f, r->line, what, lost, "address: %s",
 		     imp_addr(r->arg[0], a, sizeof(a)));
-	if ((n = find(r, "weight")) && arg0(n))
+	/* a real without weight takes its virtual_server's (keepalived 2.x), else 1 */
+	if (((n = find(r, "weight")) && arg0(n)) || ((n = find(v->n, "weight")) && arg0(n)))
 		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "weight", NULL, "weight: %s",
 			arg0(n));
 	if ((n = find(r, "lvs_method")) && ka_method(im, n, "the real uses the service's method", &fw))
@@ -768,6 +775,25 @@ static void persistence(struct imp *im, struct imp_svc *s, const struct vs *v, u
 			"persistence is per client address", KEY_PERSIST_NET ": %s", arg0(g));
 }
 
+/* sh-port, sh-fallback, mh-port, mh-fallback: ipvsadm's -b flags, one list entry each */
+static void sched_flags(struct imp *im, struct imp_svc *s, const struct vs *v)
+{
+	static const char *const flags[] = { "sh-port", "sh-fallback", "mh-port", "mh-fallback", NULL };
+	int at = -1;
+	size_t i;
+
+	for (i = 0; i < v->n->nkids; i++) {
+		const struct node *n = &v->n->kid[i];
+
+		if (!known(flags, n->kw))
+			continue;
+		if (at < 0)
+			at = imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, n->kw, NULL,
+				     KEY_SCHED_FLAGS ":");
+		imp_add(im, s, at, 8, true, IMP_OPTIONAL, n->file, n->line, n->kw, NULL, "%s", n->kw);
+	}
+}
+
 static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v, unsigned port)
 {
 	const struct node *n;
@@ -788,6 +814,7 @@ static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v, 
 	snprintf(what, sizeof(what), "%s %s%s", n ? n->kw : "lb_kind", n ? arg0(n) : "NAT",
 		 n ? "" : " (keepalived's default)");
 	put_fwd(im, s, -1, 4, &v->fwd, what, v->n, NULL);
+	sched_flags(im, s, v);
 	persistence(im, s, v, port);
 }
 
@@ -851,7 +878,9 @@ static void vs_report_unknown(struct imp *im, const struct node *vsn)
 			 !strcmp(n->kw, "quorum_up") || !strcmp(n->kw, "quorum_down")
 				 ? "xlvs runs one notify.quorum command for both (XLVS_EVENT says which)"
 			 : !strcmp(n->kw, "persistence_engine") ? "xlvs has no persistence engines"
-								: "xlvs has no such setting for a service");
+			 : !strcmp(n->kw, "ops")
+				 ? "xlvs has no one-packet scheduling (each UDP flow keeps its real)"
+				 : "xlvs has no such setting for a service");
 	}
 	if (find(vsn, "omega"))
 		imp_lost(im, find(vsn, "omega")->file, find(vsn, "omega")->line, "omega",

@@ -523,6 +523,39 @@ static const struct import_case cases[] = {
 	  .err = "ka-tunnels.conf:11: not carried: csum: xlvs has no GUE checksum options: it sends GUE over IPv4 without a UDP checksum, as nocsum (keepalived's default) does\n"
 		 "ka-tunnels.conf:17: not carried: lvs_method TUN type gue: keepalived refuses these tunnel options (gue tunnels require port, otherwise cannot have port) and keeps the TUN (IPIP) the line sets\n"
 		 "xlvs import: 2 lines of the input not carried (see above)\n" },
+	/* sh-port etc. are ipvsadm's -b; a virtual_server's weight is its reals' default (keepalived 2.x) */
+	{ .name = "keepalived_sched_flags_and_weight",
+	  .kind = "keepalived",
+	  .file = "ka-flags.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-flags.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.98\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: sh\n"
+		  "    forward: dr\n"
+		  "    scheduler_flags:\n"
+		  "      - sh-port\n"
+		  "      - sh-fallback\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.98\n"
+		  "        weight: 3\n"
+		  "      - address: 198.18.1.99\n"
+		  "        weight: 1\n"
+		  "  - vip: 198.18.0.99\n"
+		  "    port: 53\n"
+		  "    protocol: udp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.98\n",
+	  .err = "ka-flags.conf:17: not carried: mh-port: xlvs: scheduler_flags: 'mh-port' is a flag of the mh scheduler, not of rr\n"
+		 "ka-flags.conf:20: not carried: ops: xlvs has no one-packet scheduling (each UDP flow keeps its real)\n"
+		 "xlvs import: 2 lines of the input not carried (see above)\n" },
 	{ .name = "keepalived_unclosed_block",
 	  .kind = "keepalived",
 	  .file = "ka-unclosed.conf",
