@@ -121,15 +121,27 @@ int imp_add(struct imp *im, struct imp_svc *s, int parent, unsigned indent, bool
 	return (int)s->n++;
 }
 
+/* The same message again: a block standing for several services (a keepalived group) says it once. */
+static bool said(const struct imp *im, const char *file, unsigned line, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < im->nmsgs; i++)
+		if (im->msgs[i].line == line && !strcmp(im->msgs[i].text, text) &&
+		    !strcmp(im->msgs[i].file, file))
+			return true;
+	return false;
+}
+
 void imp_lost(struct imp *im, const char *file, unsigned line, const char *what, const char *fmt, ...)
 {
 	struct imp_msg *m = realloc(im->msgs, (im->nmsgs + 1) * sizeof(*m));
-	char *why = NULL;
+	char *why = NULL, *text = NULL;
 	va_list ap;
 	int n;
 
-	im->not_carried++;
 	if (!m) {
+		im->not_carried++;
 		im->oom = true;
 		return;
 	}
@@ -137,13 +149,20 @@ void imp_lost(struct imp *im, const char *file, unsigned line, const char *what,
 	va_start(ap, fmt);
 	n = vasprintf(&why, fmt, ap);
 	va_end(ap);
-	m = &im->msgs[im->nmsgs];
-	if (n < 0 || asprintf(&m->text, "%s:%u: not carried: %s: %s", file, line, what, why) < 0) {
+	if (n < 0 || asprintf(&text, "%s:%u: not carried: %s: %s", file, line, what, why) < 0) {
 		free(why);
+		im->not_carried++;
 		im->oom = true;
 		return;
 	}
 	free(why);
+	if (said(im, file, line, text)) {
+		free(text);
+		return;
+	}
+	im->not_carried++;
+	m = &im->msgs[im->nmsgs];
+	m->text = text;
 	m->file = file;
 	m->line = line;
 	m->seq = im->nmsgs++;

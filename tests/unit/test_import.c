@@ -556,6 +556,62 @@ static const struct import_case cases[] = {
 	  .err = "ka-flags.conf:17: not carried: mh-port: xlvs: scheduler_flags: 'mh-port' is a flag of the mh scheduler, not of rr\n"
 		 "ka-flags.conf:20: not carried: ops: xlvs has no one-packet scheduling (each UDP flow keeps its real)\n"
 		 "xlvs import: 2 lines of the input not carried (see above)\n" },
+	/* a virtual_server group NAME block stands for each VIP, but its lines are reported once */
+	{ .name = "keepalived_group_reports_once",
+	  .kind = "keepalived",
+	  .file = "ka-group.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-group.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.20\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.21\n"
+		  "        check:\n"
+		  "          type: tcp\n"
+		  "          interval: 60s\n"
+		  "          timeout: 5s\n"
+		  "          rise: 1\n"
+		  "          fall: 2\n"
+		  "    on_down: remove\n"
+		  "  - vip: 198.18.0.21\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.21\n"
+		  "        check:\n"
+		  "          type: tcp\n"
+		  "          interval: 60s\n"
+		  "          timeout: 5s\n"
+		  "          rise: 1\n"
+		  "          fall: 2\n"
+		  "    on_down: remove\n"
+		  "  - vip: 198.18.0.22\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.21\n"
+		  "        check:\n"
+		  "          type: tcp\n"
+		  "          interval: 60s\n"
+		  "          timeout: 5s\n"
+		  "          rise: 1\n"
+		  "          fall: 2\n"
+		  "    on_down: remove\n",
+	  .err = "ka-group.conf:10: not carried: notify_down: xlvs's notify hooks are per service (notify: {up, down}, with XLVS_REAL)\n"
+		 "ka-group.conf:11: not carried: lvs_method dr: keepalived takes NAT, DR or TUN, in capitals, and ignored this line: the real uses the service's method\n"
+		 "ka-group.conf:13: not carried: delay_before_retry: xlvs retries at the check's interval (fall counts the failures)\n"
+		 "xlvs import: 3 lines of the input not carried (see above)\n" },
 	{ .name = "keepalived_unclosed_block",
 	  .kind = "keepalived",
 	  .file = "ka-unclosed.conf",
