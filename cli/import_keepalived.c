@@ -26,6 +26,7 @@
 #define KA_DELAY_LOOP	     "60" /* keepalived.conf(5) defaults */
 #define KA_CONNECT_TIMEOUT   "5"
 #define KA_RETRY	     1
+#define KA_MISC_RETRY	     0	   /* check_misc.c: MISC_CHECK's own default */
 #define KA_SCHED	     "wlc" /* check_data.c: a service without lvs_sched, and one without */
 #define KA_METHOD	     "nat" /* lvs_method (every real and the sorry server inherit it), */
 #define KA_PROTOCOL	     "UDP" /* and one without protocol ("no protocol set - defaulting to UDP") */
@@ -430,12 +431,16 @@ static void check_common(struct imp *im, struct imp_svc *s, int at, const struct
 		 "the check uses xlvs's default timeout");
 	if ((n = find(c, "retry")) || (n = find(c, "nb_get_retry")) || (n = find(r, "retry")))
 		retry = arg0(n);
-	snprintf(what, sizeof(what), "retry %s", retry ? retry : "(1)");
+	snprintf(what, sizeof(what), "retry %s", retry ? retry : misc ? "(0)" : "(1)");
 	/* keepalived: up after one success; down after the first failure and `retry` more */
 	imp_add(im, s, at, 10, false, IMP_OPTIONAL, c->file, c->line, "(keepalived: up after one success)",
 		NULL, "rise: 1");
 	imp_add(im, s, at, 10, false, IMP_OPTIONAL, n ? n->file : c->file, n ? n->line : c->line, what, NULL,
-		"fall: %lu", (retry ? strtoul(retry, NULL, 10) : KA_RETRY) + 1);
+		"fall: %lu",
+		(retry	? strtoul(retry, NULL, 10)
+		 : misc ? KA_MISC_RETRY
+			: KA_RETRY) +
+			1);
 	if (v->alpha || find(r, "alpha") || find(c, "alpha"))
 		imp_add(im, s, at, 10, false, IMP_OPTIONAL, c->file, c->line, "alpha", NULL, "initial: down");
 	if ((n = find(c, "connect_ip")) && arg0(n))

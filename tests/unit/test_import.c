@@ -320,7 +320,7 @@ static const struct import_case cases[] = {
 		  "          interval: 6s\n"
 		  "          timeout: 2500ms\n"
 		  "          rise: 1\n"
-		  "          fall: 2\n"
+		  "          fall: 1\n"
 		  "          initial: down\n"
 		  "          command: \"/usr/local/bin/check 198.19.1.12\"\n"
 		  "    on_down: remove\n"
@@ -612,6 +612,40 @@ static const struct import_case cases[] = {
 		 "ka-group.conf:11: not carried: lvs_method dr: keepalived takes NAT, DR or TUN, in capitals, and ignored this line: the real uses the service's method\n"
 		 "ka-group.conf:13: not carried: delay_before_retry: xlvs retries at the check's interval (fall counts the failures)\n"
 		 "xlvs import: 3 lines of the input not carried (see above)\n" },
+	/* MISC_CHECK's default retry is 0, not 1 (keepalived's check_misc.c) */
+	{ .name = "keepalived_misc_check_retry",
+	  .kind = "keepalived",
+	  .file = "ka-misc.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 0,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-misc.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.44\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.44\n"
+		  "        check:\n"
+		  "          type: exec\n"
+		  "          interval: 60s\n"
+		  "          timeout: 60s\n"
+		  "          rise: 1\n"
+		  "          fall: 1\n"
+		  "          command: \"/usr/local/bin/check web 1\"\n"
+		  "      - address: 198.18.1.45\n"
+		  "        check:\n"
+		  "          type: exec\n"
+		  "          interval: 60s\n"
+		  "          timeout: 3s\n"
+		  "          rise: 1\n"
+		  "          fall: 3\n"
+		  "          command: \"/usr/local/bin/check\"\n"
+		  "    on_down: remove\n",
+	  .err = NULL },
 	{ .name = "keepalived_unclosed_block",
 	  .kind = "keepalived",
 	  .file = "ka-unclosed.conf",
