@@ -343,6 +343,7 @@ struct vs {
 	struct ka_fwd fwd;
 	const char *proto, *interval, *timeout, *retry;
 	bool alpha, inhibit;
+	bool port0; /* a group entry of port 0: keepalived makes the whole service persistent */
 };
 
 /* Keys read elsewhere, and keys with no xlvs meaning, of a virtual_server. */
@@ -763,7 +764,7 @@ static void persistence(struct imp *im, struct imp_svc *s, const struct vs *v, u
 	const struct node *at = t ? t : g && arg0(g) ? g : v->n;
 	char what[96];
 
-	if (!t && !(g && arg0(g)) && port)
+	if (!t && !(g && arg0(g)) && port && !v->port0)
 		return;
 	if (t && arg0(t))
 		snprintf(what, sizeof(what), "persistence_timeout %s", arg0(t));
@@ -903,11 +904,12 @@ static void group_entry(struct imp *im, const struct vs *v, const struct node *e
 		imp_lost(im, e->file, e->line, "fwmark", "xlvs has no firewall-mark services");
 		return;
 	}
-	if (e->nargs != 1 || !*e->arg[0] || strspn(e->arg[0], "0123456789") != strlen(e->arg[0])) {
-		imp_lost(im, e->file, e->line, e->kw, "not IP PORT or IP-LAST PORT");
+	if (e->nargs > 1 ||
+	    (e->nargs && (!*e->arg[0] || strspn(e->arg[0], "0123456789") != strlen(e->arg[0])))) {
+		imp_lost(im, e->file, e->line, e->kw, "not IP [PORT] or IP-LAST [PORT]");
 		return;
 	}
-	port = strtoul(e->arg[0], NULL, 10);
+	port = e->nargs ? strtoul(e->arg[0], NULL, 10) : 0; /* no port: 0 */
 	snprintf(base, sizeof(base), "%s", e->kw);
 	dash = strchr(base, '-');
 	if (!dash) {
@@ -957,6 +959,9 @@ static void virtual_server(struct imp *im, const struct node *top, const struct 
 			if (strcmp(g->kw, "virtual_server_group") || !g->nargs ||
 			    strcmp(g->arg[0], vsn->arg[1]))
 				continue;
+			for (size_t j = 0; j < g->nkids; j++)
+				v.port0 |= strcmp(g->kid[j].kw, "fwmark") &&
+					   (!g->kid[j].nargs || !strtoul(g->kid[j].arg[0], NULL, 10));
 			for (size_t j = 0; j < g->nkids; j++)
 				group_entry(im, &v, &g->kid[j]);
 			return;

@@ -646,6 +646,33 @@ static const struct import_case cases[] = {
 		  "          command: \"/usr/local/bin/check\"\n"
 		  "    on_down: remove\n",
 	  .err = NULL },
+	/* a group entry without a port (port 0) makes the whole virtual_server persistent, as `keepalived -t` says */
+	{ .name = "keepalived_group_entry_without_port",
+	  .kind = "keepalived",
+	  .file = "ka-vsg.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 0,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-vsg.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.23\n"
+		  "    port: 0\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    persistence: 360s\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.21\n"
+		  "  - vip: 198.18.0.24\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    persistence: 360s\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.21\n",
+	  .err = NULL },
 	{ .name = "keepalived_unclosed_block",
 	  .kind = "keepalived",
 	  .file = "ka-unclosed.conf",
