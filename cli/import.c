@@ -121,15 +121,27 @@ int imp_add(struct imp *im, struct imp_svc *s, int parent, unsigned indent, bool
 	return (int)s->n++;
 }
 
+/* The same message again: a block standing for several services (a keepalived group) says it once. */
+static bool said(const struct imp *im, const char *file, unsigned line, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < im->nmsgs; i++)
+		if (im->msgs[i].line == line && !strcmp(im->msgs[i].text, text) &&
+		    !strcmp(im->msgs[i].file, file))
+			return true;
+	return false;
+}
+
 void imp_lost(struct imp *im, const char *file, unsigned line, const char *what, const char *fmt, ...)
 {
 	struct imp_msg *m = realloc(im->msgs, (im->nmsgs + 1) * sizeof(*m));
-	char *why = NULL;
+	char *why = NULL, *text = NULL;
 	va_list ap;
 	int n;
 
-	im->not_carried++;
 	if (!m) {
+		im->not_carried++;
 		im->oom = true;
 		return;
 	}
@@ -137,13 +149,20 @@ void imp_lost(struct imp *im, const char *file, unsigned line, const char *what,
 	va_start(ap, fmt);
 	n = vasprintf(&why, fmt, ap);
 	va_end(ap);
-	m = &im->msgs[im->nmsgs];
-	if (n < 0 || asprintf(&m->text, "%s:%u: not carried: %s: %s", file, line, what, why) < 0) {
+	if (n < 0 || asprintf(&text, "%s:%u: not carried: %s: %s", file, line, what, why) < 0) {
 		free(why);
+		im->not_carried++;
 		im->oom = true;
 		return;
 	}
 	free(why);
+	if (said(im, file, line, text)) {
+		free(text);
+		return;
+	}
+	im->not_carried++;
+	m = &im->msgs[im->nmsgs];
+	m->text = text;
 	m->file = file;
 	m->line = line;
 	m->seq = im->nmsgs++;
@@ -487,6 +506,22 @@ static void input_lines(const struct imp *im, const struct out *o, char *msg, si
 	}
 }
 
+/* A service left out: its reals' own input lines (an ipvsadm -a line each) go with it. */
+static void lost_reals(struct imp *im, const struct imp_svc *s, const struct imp_item *cause)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct imp_item *it = &s->items[i];
+
+		if (!it->list_start || it->parent < 0 || it->dropped ||
+		    (it->line == cause->line && !strcmp(it->file, cause->file)))
+			continue;
+		imp_lost(im, it->file, it->line, it->what, "its service (%s:%u) is left out", s->file,
+			 s->line);
+	}
+}
+
 /* Item i of s is refused with msg: drop it, or the block or service that needs it. */
 static void refuse(struct imp *im, struct imp_svc *s, int i, const char *msg)
 {
@@ -499,6 +534,7 @@ static void refuse(struct imp *im, struct imp_svc *s, int i, const char *msg)
 		s->dropped = true;
 		imp_lost(im, cause->file, cause->line, cause->what,
 			 "xlvs: %s; the service (%s:%u, %s) is left out", msg, s->file, s->line, s->what);
+		lost_reals(im, s, cause);
 		return;
 	}
 	s->items[j].dropped = true;

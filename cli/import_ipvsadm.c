@@ -576,8 +576,11 @@ static void emit_real(struct ipvs *p, struct imp_svc *is, int reals, const struc
 		imp_add(im, is, at, 8, false, IMP_OPTIONAL, f, rs->at[O_LOWER], what, NULL, KEY_LOWER ": %s",
 			rs->vals[O_LOWER]);
 	}
-	if (rs->has[O_TUN_CSUM])
-		imp_lost(im, f, rs->at[O_TUN_CSUM], rs->vals[O_TUN_CSUM], "xlvs has no GUE checksum options");
+	/* ipvsadm -Sn writes --tun-nocsum for every GUE real by default: what xlvs's GUE does */
+	if (rs->has[O_TUN_CSUM] && strcmp(rs->vals[O_TUN_CSUM], "--tun-nocsum"))
+		imp_lost(im, f, rs->at[O_TUN_CSUM], rs->vals[O_TUN_CSUM],
+			 "xlvs has no GUE checksum options: it sends GUE over IPv4 without a UDP checksum, "
+			 "as --tun-nocsum (IPVS's default) does");
 }
 
 static void emit_persistence(struct ipvs *p, struct imp_svc *is, const struct ipvs_svc *s)
@@ -602,17 +605,26 @@ static void emit_svc(struct ipvs *p, const struct ipvs_svc *s)
 	static const char *const proto_names[O_NR] = { [O_TCP] = "tcp", [O_UDP] = "udp", [O_SCTP] = "sctp" };
 	struct imp *im = p->im;
 	const char *f = p->file;
-	char what[128], a[INET6_ADDRSTRLEN + 2], lost[96];
+	char what[128], a[INET6_ADDRSTRLEN + 2], lost[96], rwhat[256];
 	struct imp_svc *is;
+	size_t k, live = 0;
 	int reals;
-	size_t k;
 
 	snprintf(what, sizeof(what), "-A %s", s->key);
+	for (k = 0; k < s->n; k++)
+		live += !s->reals[k].deleted;
 	if (s->proto == O_FWMARK) {
 		imp_lost(im, f, s->line, what,
 			 "xlvs has no firewall-mark services (a service is a VIP, protocol and port); "
 			 "its %zu real(s) are left out with it",
-			 s->n);
+			 live);
+		for (k = 0; k < s->n; k++) {
+			if (s->reals[k].deleted)
+				continue;
+			snprintf(rwhat, sizeof(rwhat), "%s (real of %s)", s->reals[k].text, s->key);
+			imp_lost(im, f, s->reals[k].line, rwhat, "its service (%s:%u) is left out", f,
+				 s->line);
+		}
 		return;
 	}
 	is = imp_svc_new(im, f, s->line, what);

@@ -26,9 +26,15 @@
 #define KA_DELAY_LOOP	     "60" /* keepalived.conf(5) defaults */
 #define KA_CONNECT_TIMEOUT   "5"
 #define KA_RETRY	     1
+#define KA_MISC_RETRY	     0	   /* check_misc.c: MISC_CHECK's own default */
+#define KA_SCHED	     "wlc" /* check_data.c: a service without lvs_sched, and one without */
+#define KA_METHOD	     "nat" /* lvs_method (every real and the sorry server inherit it), */
+#define KA_PROTOCOL	     "UDP" /* and one without protocol ("no protocol set - defaulting to UDP") */
+#define KA_PERSIST	     "360" /* IPVS_SVC_PERSISTENT_TIMEOUT, s */
 
 #define KEY_PERSISTENCE "persistence"
 #define KEY_PERSIST_NET "persistence_netmask"
+#define KEY_SCHED_FLAGS "scheduler_flags"
 #define KEY_UPPER	"upper_threshold"
 #define KEY_LOWER	"lower_threshold"
 
@@ -324,11 +330,20 @@ static void lower(char *dst, const char *src, size_t size)
 	dst[i] = '\0';
 }
 
+/* A forwarding method as keepalived runs it (svr_forwarding_handler), in xlvs's names. */
+struct ka_fwd {
+	const char *kind;     /* "nat", "dr", "tun", "gue" or "gre" */
+	const char *gue_port; /* gue's port */
+	const struct node *n; /* the line; NULL: keepalived's default */
+};
+
 /* What the service block says, for each (VIP, port) it stands for. */
 struct vs {
 	const struct node *n;
-	const char *proto, *fwd, *interval, *timeout, *retry, *host;
+	struct ka_fwd fwd;
+	const char *proto, *interval, *timeout, *retry;
 	bool alpha, inhibit;
+	bool port0; /* a group entry of port 0: keepalived makes the whole service persistent */
 };
 
 /* Keys read elsewhere, and keys with no xlvs meaning, of a virtual_server. */
@@ -354,6 +369,11 @@ static const char *const vs_keys[] = {
 	"real_server",
 	"ip_family",
 	"omega",
+	"weight",
+	"sh-port",
+	"sh-fallback",
+	"mh-port",
+	"mh-fallback",
 	NULL,
 };
 
@@ -379,8 +399,18 @@ static void add_secs(struct imp *im, struct imp_svc *s, int parent, unsigned ind
 	imp_add(im, s, parent, indent, false, IMP_OPTIONAL, n->file, n->line, what, lost, "%s: %s", key, d);
 }
 
-/* The common keys of a checker; c is the checker block, at the real's check: item. */
-static void check_common(struct imp *im, struct imp_svc *s, int at, const struct vs *v, const struct node *c)
+/* A checker's setting as keepalived takes it: the checker's, else its real_server's, else the service's. */
+static const struct node *inherited(const struct node *c, const struct node *r, const struct vs *v,
+				    const char *kw)
+{
+	const struct node *n = find(c, kw);
+
+	return n ? n : find(r, kw) ? find(r, kw) : find(v->n, kw);
+}
+
+/* The common keys of a checker; c is the checker block of real r, at the real's check: item. */
+static void check_common(struct imp *im, struct imp_svc *s, int at, const struct vs *v, const struct node *r,
+			 const struct node *c)
 {
 	const struct node *n;
 	const char *retry = v->retry;
@@ -389,28 +419,30 @@ static void check_common(struct imp *im, struct imp_svc *s, int at, const struct
 	const char *interval;
 	bool misc = !strcmp(c->kw, "MISC_CHECK");
 
-	n = find(c, "delay_loop") ? find(c, "delay_loop") : find(v->n, "delay_loop");
+	n = inherited(c, r, v, "delay_loop");
 	interval = n && arg0(n) ? arg0(n) : KA_DELAY_LOOP;
 	add_secs(im, s, at, 10, n ? n : c, "delay_loop", "interval", interval,
 		 "the check runs at xlvs's default interval");
 	/* a script's timeout is misc_timeout, by default the delay_loop (keepalived.conf(5)) */
-	n = misc			 ? find(c, "misc_timeout")
-	    : find(c, "connect_timeout") ? find(c, "connect_timeout")
-					 : find(v->n, "connect_timeout");
+	n = misc ? find(c, "misc_timeout") : inherited(c, r, v, "connect_timeout");
 	add_secs(im, s, at, 10, n ? n : c, misc ? "misc_timeout" : "connect_timeout", "timeout",
 		 n && arg0(n) ? arg0(n)
 		 : misc	      ? interval
 			      : KA_CONNECT_TIMEOUT,
 		 "the check uses xlvs's default timeout");
-	if ((n = find(c, "retry")) || (n = find(c, "nb_get_retry")))
+	if ((n = find(c, "retry")) || (n = find(c, "nb_get_retry")) || (n = find(r, "retry")))
 		retry = arg0(n);
-	snprintf(what, sizeof(what), "retry %s", retry ? retry : "(1)");
+	snprintf(what, sizeof(what), "retry %s", retry ? retry : misc ? "(0)" : "(1)");
 	/* keepalived: up after one success; down after the first failure and `retry` more */
 	imp_add(im, s, at, 10, false, IMP_OPTIONAL, c->file, c->line, "(keepalived: up after one success)",
 		NULL, "rise: 1");
 	imp_add(im, s, at, 10, false, IMP_OPTIONAL, n ? n->file : c->file, n ? n->line : c->line, what, NULL,
-		"fall: %lu", (retry ? strtoul(retry, NULL, 10) : KA_RETRY) + 1);
-	if (v->alpha)
+		"fall: %lu",
+		(retry	? strtoul(retry, NULL, 10)
+		 : misc ? KA_MISC_RETRY
+			: KA_RETRY) +
+			1);
+	if (v->alpha || find(r, "alpha") || find(c, "alpha"))
 		imp_add(im, s, at, 10, false, IMP_OPTIONAL, c->file, c->line, "alpha", NULL, "initial: down");
 	if ((n = find(c, "connect_ip")) && arg0(n))
 		imp_add(im, s, at, 10, false, IMP_NEEDED, n->file, n->line, "connect_ip", NULL, "address: %s",
@@ -422,10 +454,11 @@ static void check_common(struct imp *im, struct imp_svc *s, int at, const struct
 
 static const char *const check_keys[] = {
 	"delay_loop", "connect_timeout", "retry",     "nb_get_retry", "connect_ip", "connect_port",
-	"url",	      "virtualhost",	 "misc_path", "misc_timeout", NULL,
+	"url",	      "virtualhost",	 "misc_path", "misc_timeout", "alpha",	    NULL,
 };
 
-static void http_check(struct imp *im, struct imp_svc *s, int at, const struct vs *v, const struct node *c)
+static void http_check(struct imp *im, struct imp_svc *s, int at, const struct vs *v, const struct node *r,
+		       const struct node *c)
 {
 	const struct node *url = find(c, "url"), *n, *host;
 	size_t i;
@@ -461,12 +494,12 @@ static void http_check(struct imp *im, struct imp_svc *s, int at, const struct v
 			}
 		}
 	}
-	host = find(c, "virtualhost");
-	if ((host && arg0(host)) || v->host) {
-		q = imp_quote(host && arg0(host) ? arg0(host) : v->host);
+	host = inherited(c, r, v, "virtualhost");
+	if (host && arg0(host)) {
+		q = imp_quote(arg0(host));
 		if (q)
-			imp_add(im, s, at, 10, false, IMP_NEEDED, host ? host->file : v->n->file,
-				host ? host->line : v->n->line, "virtualhost", NULL, "host: %s", q);
+			imp_add(im, s, at, 10, false, IMP_NEEDED, host->file, host->line, "virtualhost", NULL,
+				"host: %s", q);
 		free(q);
 	}
 }
@@ -485,7 +518,8 @@ static void misc_check(struct imp *im, struct imp_svc *s, int at, const struct n
 }
 
 /* A checker block into the real's check: mapping. false if it is not one xlvs has. */
-static bool checker(struct imp *im, struct imp_svc *s, int real, const struct vs *v, const struct node *c)
+static bool checker(struct imp *im, struct imp_svc *s, int real, const struct vs *v, const struct node *r,
+		    const struct node *c)
 {
 	static const struct {
 		const char *kw, *type;
@@ -505,9 +539,9 @@ static bool checker(struct imp *im, struct imp_svc *s, int real, const struct vs
 	at = imp_add(im, s, real, 8, false, IMP_OPTIONAL, c->file, c->line, what, "the real is not checked",
 		     "check:");
 	imp_add(im, s, at, 10, false, IMP_NEEDED, c->file, c->line, what, NULL, "type: %s", types[i].type);
-	check_common(im, s, at, v, c);
+	check_common(im, s, at, v, r, c);
 	if (!strcmp(types[i].type, "http") || !strcmp(types[i].type, "https"))
-		http_check(im, s, at, v, c);
+		http_check(im, s, at, v, r, c);
 	if (!strcmp(types[i].type, "exec"))
 		misc_check(im, s, at, c);
 	for (i = 0; i < c->nkids; i++)
@@ -527,20 +561,98 @@ static bool is_checker(const char *kw)
 	return (n > 6 && !strcmp(kw + n - 6, "_CHECK")) || (n > 4 && !strcmp(kw + n - 4, "_GET"));
 }
 
-static const char *fwd_name(const char *kind, char *buf, size_t size)
+/*
+ * TUN's options (keepalived 2.x): type ipip|gue|gre, port N (gue only, and
+ * needed), nocsum|csum|remcsum. keepalived sets TUN before reading them and
+ * refuses the rest of the line on an error: an IPIP tunnel then. NULL, or why.
+ */
+static const char *tun_options(struct imp *im, const struct node *n, struct ka_fwd *f)
 {
-	lower(buf, kind, size);
-	return buf;
+	size_t i;
+
+	for (i = 1; i < n->nargs; i++) {
+		const char *w = n->arg[i], *val = i + 1 < n->nargs ? n->arg[i + 1] : NULL;
+
+		if (!strcmp(w, "type") && val &&
+		    (!strcmp(val, "ipip") || !strcmp(val, "gue") || !strcmp(val, "gre"))) {
+			f->kind = !strcmp(val, "ipip") ? "tun" : val;
+			i++;
+		} else if (!strcmp(w, "port") && val) {
+			f->gue_port = val;
+			i++;
+		} else if (!strcmp(w, "csum") || !strcmp(w, "remcsum")) {
+			imp_lost(im, n->file, n->line, w,
+				 "xlvs has no GUE checksum options: it sends GUE over IPv4 without a UDP "
+				 "checksum, as nocsum (keepalived's default) does");
+		} else if (strcmp(w, "nocsum")) {
+			return "invalid tunnel option";
+		}
+	}
+	if (!strcmp(f->kind, "gue") != !!f->gue_port)
+		return "gue tunnels require port, otherwise cannot have port";
+	return NULL;
+}
+
+/*
+ * A forwarding method as keepalived reads it: NAT, DR or TUN (with options),
+ * compared case sensitively; anything else it logs and ignores: false
+ * (reported) then.
+ */
+static bool ka_method(struct imp *im, const struct node *n, const char *then, struct ka_fwd *out)
+{
+	const char *m = arg0(n), *why;
+	char what[160];
+	size_t i, len;
+
+	snprintf(what, sizeof(what), "%s", n->kw);
+	for (i = 0; i < n->nargs; i++) {
+		len = strlen(what);
+		snprintf(what + len, sizeof(what) - len, " %s", n->arg[i]);
+	}
+	if (!m || (strcmp(m, "NAT") && strcmp(m, "DR") && strcmp(m, "TUN"))) {
+		imp_lost(im, n->file, n->line, what,
+			 "keepalived takes NAT, DR or TUN, in capitals, and ignored this line: %s", then);
+		return false;
+	}
+	*out = (struct ka_fwd){ .kind = !strcmp(m, "NAT") ? "nat" : !strcmp(m, "DR") ? "dr" : "tun", .n = n };
+	if (!strcmp(m, "TUN") && (why = tun_options(im, n, out))) {
+		imp_lost(im, n->file, n->line, what,
+			 "keepalived refuses these tunnel options (%s) and keeps the TUN (IPIP) the line sets",
+			 why);
+		*out = (struct ka_fwd){ .kind = "tun", .n = n };
+	}
+	return true;
+}
+
+/* forward: (and gue_port:) of a real, the sorry server or the service; the forward item. */
+static int put_fwd(struct imp *im, struct imp_svc *s, int parent, unsigned indent, const struct ka_fwd *f,
+		   const char *what, const struct node *at, const char *addr)
+{
+	const struct node *n = f->n ? f->n : at;
+	int i = imp_add(im, s, parent, indent, false, IMP_NEEDED, n->file, n->line, what, NULL, "forward: %s",
+			f->kind);
+
+	if (f->gue_port)
+		imp_add(im, s, parent, indent, false, IMP_NEEDED, n->file, n->line, what, NULL,
+			"gue_port: %s", f->gue_port);
+	if (i >= 0 && addr && (!strcmp(f->kind, "tun") || !strcmp(f->kind, "gue")))
+		s->items[i].tun_family = strchr(addr, ':') ? 6 : 4;
+	return i;
 }
 
 static void real_server(struct imp *im, struct imp_svc *s, int reals, const struct vs *v, unsigned port,
 			const struct node *r, bool *any_check)
 {
-	static const char *const real_keys[] = { "weight",     "inhibit_on_failure", "lvs_method",
-						 "uthreshold", "lthreshold",	     NULL };
+	/* and what its checker inherits (check_common) */
+	static const char *const real_keys[] = {
+		"weight",     "inhibit_on_failure", "lvs_method", "uthreshold", "lthreshold",
+		"delay_loop", "connect_timeout",    "retry",	  "alpha",	"virtualhost",
+		NULL
+	};
 	const struct node *n;
-	char a[INET6_ADDRSTRLEN + 2], lost[96], fwd[16], what[128];
-	const char *f = r->file, *fw = v->fwd;
+	char a[INET6_ADDRSTRLEN + 2], lost[96], what[128];
+	const char *f = r->file;
+	struct ka_fwd fw;
 	bool checked = false;
 	size_t i;
 	int at;
@@ -554,15 +666,13 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 	snprintf(lost, sizeof(lost), "the real %s is left out", r->arg[0]);
 	at = imp_add(im, s, reals, 8, true, IMP_OPTIONAL, f, r->line, what, lost, "address: %s",
 		     imp_addr(r->arg[0], a, sizeof(a)));
-	if ((n = find(r, "weight")) && arg0(n))
+	/* a real without weight takes its virtual_server's (keepalived 2.x), else 1 */
+	if (((n = find(r, "weight")) && arg0(n)) || ((n = find(v->n, "weight")) && arg0(n)))
 		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "weight", NULL, "weight: %s",
 			arg0(n));
-	if ((n = find(r, "lvs_method")) && arg0(n)) {
-		fw = arg0(n);
-		imp_add(im, s, at, 8, false, IMP_NEEDED, n->file, n->line, "lvs_method", NULL, "forward: %s",
-			fwd_name(fw, fwd, sizeof(fwd)));
-	}
-	if (at >= 0 && fw && !strcmp(fwd_name(fw, fwd, sizeof(fwd)), "tun"))
+	if ((n = find(r, "lvs_method")) && ka_method(im, n, "the real uses the service's method", &fw))
+		put_fwd(im, s, at, 8, &fw, "lvs_method", r, r->arg[0]);
+	else if (at >= 0 && (!strcmp(v->fwd.kind, "tun") || !strcmp(v->fwd.kind, "gue")))
 		s->items[at].tun_family = strchr(r->arg[0], ':') ? 6 : 4;
 	if (r->nargs > 1 && strtoul(r->arg[1], NULL, 10) != port)
 		imp_add(im, s, at, 8, false, IMP_OPTIONAL, f, r->line, "the real's port",
@@ -582,7 +692,7 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 			if (checked)
 				imp_lost(im, n->file, n->line, n->kw,
 					 "xlvs runs one check per real: only the first checker is carried");
-			else if (checker(im, s, at, v, n))
+			else if (checker(im, s, at, v, r, n))
 				checked = *any_check = true;
 			else
 				imp_lost(im, n->file, n->line, n->kw, "xlvs has no such check");
@@ -591,6 +701,8 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 		imp_lost(im, n->file, n->line, n->kw,
 			 !strncmp(n->kw, "notify_", 7)
 				 ? "xlvs's notify hooks are per service (notify: {up, down}, with XLVS_REAL)"
+			 : !strcmp(n->kw, "delay_before_retry") || !strcmp(n->kw, "warmup")
+				 ? "xlvs retries at the check's interval (fall counts the failures)"
 				 : "xlvs has no such setting for a real");
 	}
 	n = find(r, "inhibit_on_failure");
@@ -603,23 +715,21 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 static void sorry(struct imp *im, struct imp_svc *s, const struct vs *v, unsigned port)
 {
 	const struct node *n = find(v->n, "sorry_server"), *m = find(v->n, "sorry_server_lvs_method");
-	char a[INET6_ADDRSTRLEN + 2], fwd[16];
-	const char *fw = m && arg0(m) ? arg0(m) : v->fwd;
+	char a[INET6_ADDRSTRLEN + 2];
+	struct ka_fwd fw = v->fwd;
 	int at;
 
 	if (!n || !arg0(n))
 		return;
+	if (!m || !ka_method(im, m, "the sorry server uses the service's method", &fw))
+		m = NULL;
 	at = imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, "sorry_server",
 		     "no server takes new connections while every real is down", "sorry:");
 	imp_add(im, s, at, 6, false, IMP_NEEDED, n->file, n->line, "sorry_server", NULL, "address: %s",
 		imp_addr(arg0(n), a, sizeof(a)));
-	if (fw && strcmp(fwd_name(fw, fwd, sizeof(fwd)), "dr")) {
-		int i = imp_add(im, s, at, 6, false, IMP_NEEDED, m ? m->file : n->file, m ? m->line : n->line,
-				m ? "sorry_server_lvs_method" : "lb_kind", NULL, "forward: %s", fwd);
-
-		if (i >= 0 && !strcmp(fwd, "tun"))
-			s->items[i].tun_family = strchr(arg0(n), ':') ? 6 : 4;
-	}
+	/* xlvs's sorry server takes the service's method: written when it is its own, or not dr */
+	if (m || strcmp(fw.kind, "dr"))
+		put_fwd(im, s, at, 6, &fw, m ? "sorry_server_lvs_method" : "lb_kind", n, arg0(n));
 	if (n->nargs > 1 && strtoul(n->arg[1], NULL, 10) != port)
 		imp_add(im, s, at, 6, false, IMP_OPTIONAL, n->file, n->line, "the sorry server's port",
 			"the sorry server is sent the service's port", "port: %s", n->arg[1]);
@@ -644,35 +754,74 @@ static void quorum(struct imp *im, struct imp_svc *s, const struct vs *v)
 		arg0(h));
 }
 
-static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v)
+/*
+ * persistence_timeout, by default (no value) 360 s; keepalived also makes a
+ * service persistent for 360 s when it has a persistence_granularity or port 0.
+ */
+static void persistence(struct imp *im, struct imp_svc *s, const struct vs *v, unsigned port)
+{
+	const struct node *t = find(v->n, "persistence_timeout"), *g = find(v->n, "persistence_granularity");
+	const struct node *at = t ? t : g && arg0(g) ? g : v->n;
+	char what[96];
+
+	if (!t && !(g && arg0(g)) && port && !v->port0)
+		return;
+	if (t && arg0(t))
+		snprintf(what, sizeof(what), "persistence_timeout %s", arg0(t));
+	else
+		snprintf(what, sizeof(what), "%s (persistence " KA_PERSIST " s, keepalived's default)",
+			 t		? "persistence_timeout"
+			 : g && arg0(g) ? "persistence_granularity"
+					: "port 0");
+	imp_add(im, s, -1, 4, false, IMP_OPTIONAL, at->file, at->line, what,
+		"a client's new connections are not kept on one real", KEY_PERSISTENCE ": %ss",
+		t && arg0(t) ? arg0(t) : KA_PERSIST);
+	if (g && arg0(g))
+		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, g->file, g->line, "persistence_granularity",
+			"persistence is per client address", KEY_PERSIST_NET ": %s", arg0(g));
+}
+
+/* sh-port, sh-fallback, mh-port, mh-fallback: ipvsadm's -b flags, one list entry each */
+static void sched_flags(struct imp *im, struct imp_svc *s, const struct vs *v)
+{
+	static const char *const flags[] = { "sh-port", "sh-fallback", "mh-port", "mh-fallback", NULL };
+	int at = -1;
+	size_t i;
+
+	for (i = 0; i < v->n->nkids; i++) {
+		const struct node *n = &v->n->kid[i];
+
+		if (!known(flags, n->kw))
+			continue;
+		if (at < 0)
+			at = imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, n->kw, NULL,
+				     KEY_SCHED_FLAGS ":");
+		imp_add(im, s, at, 8, true, IMP_OPTIONAL, n->file, n->line, n->kw, NULL, "%s", n->kw);
+	}
+}
+
+static void service_keys(struct imp *im, struct imp_svc *s, const struct vs *v, unsigned port)
 {
 	const struct node *n;
 	char name[32], what[96], lost[96];
 
+	snprintf(lost, sizeof(lost), "the service uses the default scheduler, %s",
+		 xlvs_sched_names[XLVS_SCHED_MAGLEV]);
 	if ((n = find(v->n, "lb_algo")) || (n = find(v->n, "lvs_sched"))) {
 		snprintf(what, sizeof(what), "%s %s", n->kw, arg0(n) ? arg0(n) : "");
-		snprintf(lost, sizeof(lost), "the service uses the default scheduler, %s",
-			 xlvs_sched_names[XLVS_SCHED_MAGLEV]);
 		lower(name, arg0(n) ? arg0(n) : "", sizeof(name));
 		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, what, lost, "scheduler: %s",
 			name);
+	} else {
+		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, v->n->file, v->n->line,
+			"lb_algo (" KA_SCHED ", keepalived's default)", lost, "scheduler: %s", KA_SCHED);
 	}
-	if (v->fwd) {
-		n = find(v->n, "lb_kind") ? find(v->n, "lb_kind") : find(v->n, "lvs_method");
-		snprintf(what, sizeof(what), "%s %s", n->kw, v->fwd);
-		imp_add(im, s, -1, 4, false, IMP_NEEDED, n->file, n->line, what, NULL, "forward: %s",
-			fwd_name(v->fwd, name, sizeof(name)));
-	}
-	if ((n = find(v->n, "persistence_timeout")) && arg0(n)) {
-		snprintf(what, sizeof(what), "persistence_timeout %s", arg0(n));
-		imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line, what,
-			"a client's new connections are not kept on one real", KEY_PERSISTENCE ": %ss",
-			arg0(n));
-		if ((n = find(v->n, "persistence_granularity")) && arg0(n))
-			imp_add(im, s, -1, 4, false, IMP_OPTIONAL, n->file, n->line,
-				"persistence_granularity", "persistence is per client address",
-				KEY_PERSIST_NET ": %s", arg0(n));
-	}
+	n = v->fwd.n;
+	snprintf(what, sizeof(what), "%s %s%s", n ? n->kw : "lb_kind", n ? arg0(n) : "NAT",
+		 n ? "" : " (keepalived's default)");
+	put_fwd(im, s, -1, 4, &v->fwd, what, v->n, NULL);
+	sched_flags(im, s, v);
+	persistence(im, s, v, port);
 }
 
 static void one_service(struct imp *im, const struct vs *v, const char *addr, unsigned port,
@@ -689,10 +838,11 @@ static void one_service(struct imp *im, const struct vs *v, const char *addr, un
 	imp_add(im, s, -1, 4, true, IMP_NEEDED, at->file, at->line, what, NULL, "vip: %s",
 		imp_addr(addr, a, sizeof(a)));
 	imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, what, NULL, "port: %u", port);
-	lower(proto, v->proto ? v->proto : "tcp", sizeof(proto));
-	imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, v->proto ? "protocol" : what, NULL,
+	lower(proto, v->proto ? v->proto : KA_PROTOCOL, sizeof(proto));
+	imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line,
+		v->proto ? "protocol" : "protocol (" KA_PROTOCOL ", keepalived's default)", NULL,
 		"protocol: %s", proto);
-	service_keys(im, s, v);
+	service_keys(im, s, v, port);
 	sorry(im, s, v, port);
 	quorum(im, s, v);
 	reals = imp_add(im, s, -1, 4, false, IMP_NEEDED, at->file, at->line, what, NULL, "reals:");
@@ -734,7 +884,9 @@ static void vs_report_unknown(struct imp *im, const struct node *vsn)
 			 !strcmp(n->kw, "quorum_up") || !strcmp(n->kw, "quorum_down")
 				 ? "xlvs runs one notify.quorum command for both (XLVS_EVENT says which)"
 			 : !strcmp(n->kw, "persistence_engine") ? "xlvs has no persistence engines"
-								: "xlvs has no such setting for a service");
+			 : !strcmp(n->kw, "ops")
+				 ? "xlvs has no one-packet scheduling (each UDP flow keeps its real)"
+				 : "xlvs has no such setting for a service");
 	}
 	if (find(vsn, "omega"))
 		imp_lost(im, find(vsn, "omega")->file, find(vsn, "omega")->line, "omega",
@@ -752,11 +904,12 @@ static void group_entry(struct imp *im, const struct vs *v, const struct node *e
 		imp_lost(im, e->file, e->line, "fwmark", "xlvs has no firewall-mark services");
 		return;
 	}
-	if (e->nargs != 1 || !*e->arg[0] || strspn(e->arg[0], "0123456789") != strlen(e->arg[0])) {
-		imp_lost(im, e->file, e->line, e->kw, "not IP PORT or IP-LAST PORT");
+	if (e->nargs > 1 ||
+	    (e->nargs && (!*e->arg[0] || strspn(e->arg[0], "0123456789") != strlen(e->arg[0])))) {
+		imp_lost(im, e->file, e->line, e->kw, "not IP [PORT] or IP-LAST [PORT]");
 		return;
 	}
-	port = strtoul(e->arg[0], NULL, 10);
+	port = e->nargs ? strtoul(e->arg[0], NULL, 10) : 0; /* no port: 0 */
 	snprintf(base, sizeof(base), "%s", e->kw);
 	dash = strchr(base, '-');
 	if (!dash) {
@@ -785,12 +938,9 @@ static void virtual_server(struct imp *im, const struct node *top, const struct 
 
 	if ((n = find(vsn, "protocol")))
 		v.proto = arg0(n);
-	if ((n = find(vsn, "lb_kind")) || (n = find(vsn, "lvs_method")))
-		v.fwd = arg0(n);
+	v.fwd.kind = KA_METHOD;
 	if ((n = find(vsn, "retry")) || (n = find(vsn, "nb_get_retry")))
 		v.retry = arg0(n);
-	if ((n = find(vsn, "virtualhost")))
-		v.host = arg0(n);
 	v.alpha = find(vsn, "alpha") != NULL;
 	v.inhibit = all_inhibit(vsn);
 	if (vsn->nargs == 2 && !strcmp(vsn->arg[0], "fwmark")) {
@@ -800,6 +950,8 @@ static void virtual_server(struct imp *im, const struct node *top, const struct 
 		return;
 	}
 	vs_report_unknown(im, vsn);
+	if ((n = find(vsn, "lb_kind")) || (n = find(vsn, "lvs_method")))
+		ka_method(im, n, "the service uses its default, NAT", &v.fwd);
 	if (vsn->nargs == 2 && !strcmp(vsn->arg[0], "group")) {
 		for (i = 0; i < top->nkids; i++) {
 			const struct node *g = &top->kid[i];
@@ -807,6 +959,9 @@ static void virtual_server(struct imp *im, const struct node *top, const struct 
 			if (strcmp(g->kw, "virtual_server_group") || !g->nargs ||
 			    strcmp(g->arg[0], vsn->arg[1]))
 				continue;
+			for (size_t j = 0; j < g->nkids; j++)
+				v.port0 |= strcmp(g->kid[j].kw, "fwmark") &&
+					   (!g->kid[j].nargs || !strtoul(g->kid[j].arg[0], NULL, 10));
 			for (size_t j = 0; j < g->nkids; j++)
 				group_entry(im, &v, &g->kid[j]);
 			return;

@@ -1455,6 +1455,9 @@ s_import() {
 		done
 		echo "}"
 	} >"$ka"
+	# no lb_algo: keepalived's wlc again, so again from no connections counted
+	config native "  []"
+	reload
 	rc=0
 	"$XLVS" import keepalived "$ka" --interface eth0 --tunnel-source4 "$LB4" >"$CONF" 2>"$err" || rc=$?
 	[ "$rc" = 0 ] || fail "xlvs import keepalived: exit $rc, want 0 (all carried): $(cat "$err")"

@@ -105,8 +105,8 @@ static const struct import_case cases[] = {
 	  .err = "mixed.rules:2: not carried: -x 100: xlvs: unknown key 'upper_threshold' in real; the real takes new connections however many it has\n"
 		 "mixed.rules:2: not carried: -y 50: xlvs: unknown key 'lower_threshold' in real\n"
 		 "mixed.rules:7: not carried: -A -f 1: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its 1 real(s) are left out with it\n"
+		 "mixed.rules:8: not carried: -r 198.18.1.11:0 (real of -f 1): its service (mixed.rules:7) is left out\n"
 		 "mixed.rules:10: not carried: -w 70000: xlvs: weight: 70000 out of range (0..65535); the real 198.18.1.21 is left out\n"
-		 "mixed.rules:13: not carried: --tun-nocsum: xlvs has no GUE checksum options\n"
 		 "xlvs import: 5 lines of the input not carried (see above)\n" },
 	{ .name = "ipvsadm_edits",
 	  .kind = "ipvsadm",
@@ -152,6 +152,59 @@ static const struct import_case cases[] = {
 	  .err = "set.rules:4: not carried: --set: tcpfin 'x' is not a number of seconds\n"
 		 "set.rules:5: not carried: --set: udp 700000 s is more than xlvs's 604800 s (a week)\n"
 		 "xlvs import: 2 lines of the input not carried (see above)\n" },
+	/* a service left out takes its -a lines with it: each is reported and counted */
+	{ .name = "ipvsadm_left_out_service_reals",
+	  .kind = "ipvsadm",
+	  .file = "left-out.rules",
+	  .opts = { "--interface", "lo" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from left-out.rules\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.10\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.11\n"
+		  "        weight: 1\n",
+	  .err = "left-out.rules:1: not carried: -A -f 1: xlvs has no firewall-mark services (a service is a VIP, protocol and port); its 2 real(s) are left out with it\n"
+		 "left-out.rules:2: not carried: -r 198.18.1.11:0 (real of -f 1): its service (left-out.rules:1) is left out\n"
+		 "left-out.rules:3: not carried: -r 198.18.1.12:0 (real of -f 1): its service (left-out.rules:1) is left out\n"
+		 "left-out.rules:4: not carried: -A --sctp-service 198.18.0.12:80: xlvs: protocol: unknown protocol 'sctp' (expected tcp or udp); the service (left-out.rules:4, -A --sctp-service 198.18.0.12:80) is left out\n"
+		 "left-out.rules:5: not carried: -r 198.18.1.12:80 (real of --sctp-service 198.18.0.12:80): its service (left-out.rules:4) is left out\n"
+		 "xlvs import: 5 lines of the input not carried (see above)\n" },
+	/* ipvsadm -Sn prints --tun-nocsum for every GUE real by default: xlvs's GUE over IPv4 is that */
+	{ .name = "ipvsadm_gue_checksum_options",
+	  .kind = "ipvsadm",
+	  .file = "gue.rules",
+	  .opts = { "--interface", "lo", "--tunnel-source4", "198.18.0.1" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from gue.rules\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "tunnel:\n"
+		  "  source4: 198.18.0.1\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.30\n"
+		  "    port: 4789\n"
+		  "    protocol: udp\n"
+		  "    scheduler: wrr\n"
+		  "    reals:\n"
+		  "      - address: 198.19.2.31\n"
+		  "        weight: 1\n"
+		  "        forward: gue\n"
+		  "        gue_port: 6080\n"
+		  "      - address: 198.19.2.32\n"
+		  "        weight: 1\n"
+		  "        forward: gue\n"
+		  "        gue_port: 6080\n"
+		  "      - address: 198.19.2.33\n"
+		  "        weight: 1\n"
+		  "        forward: tun\n",
+	  .err = "gue.rules:3: not carried: --tun-csum: xlvs has no GUE checksum options: it sends GUE over IPv4 without a UDP checksum, as --tun-nocsum (IPVS's default) does\n"
+		 "xlvs import: 1 line of the input not carried (see above)\n" },
 	{ .name = "ipvsadm_unknown_option",
 	  .kind = "ipvsadm",
 	  .file = "bad-option.rules",
@@ -199,6 +252,7 @@ static const struct import_case cases[] = {
 		  "  - vip: 198.18.0.10\n"
 		  "    port: 80\n"
 		  "    protocol: tcp\n"
+		  "    scheduler: wlc\n"
 		  "    forward: dr\n"
 		  "    reals:\n"
 		  "      - address: 198.18.1.11\n"
@@ -266,13 +320,14 @@ static const struct import_case cases[] = {
 		  "          interval: 6s\n"
 		  "          timeout: 2500ms\n"
 		  "          rise: 1\n"
-		  "          fall: 2\n"
+		  "          fall: 1\n"
 		  "          initial: down\n"
 		  "          command: \"/usr/local/bin/check 198.19.1.12\"\n"
 		  "    on_down: remove\n"
 		  "  - vip: 198.18.0.20\n"
 		  "    port: 53\n"
 		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
 		  "    forward: nat\n"
 		  "    reals:\n"
 		  "      - address: 198.18.2.21\n"
@@ -281,6 +336,7 @@ static const struct import_case cases[] = {
 		  "  - vip: 198.18.0.21\n"
 		  "    port: 53\n"
 		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
 		  "    forward: nat\n"
 		  "    reals:\n"
 		  "      - address: 198.18.2.21\n"
@@ -289,6 +345,7 @@ static const struct import_case cases[] = {
 		  "  - vip: 198.18.0.30\n"
 		  "    port: 53\n"
 		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
 		  "    forward: dr\n"
 		  "    reals:\n"
 		  "      - address: 198.18.2.31\n"
@@ -311,6 +368,311 @@ static const struct import_case cases[] = {
 		 "ka-full.d/dns.conf:11: not carried: the real's port: xlvs: port: 5353 differs from the service port 53 (dr, tun, gue and local keep the destination port; nat and fullnat may change it); the real is sent the service's port, as IPVS does with DR and TUN\n"
 		 "ka-full.d/dns.conf:15: not carried: connect_timeout 2: xlvs: timeout: 2000ms is longer than the interval (1000ms); the check uses xlvs's default timeout\n"
 		 "xlvs import: 11 lines of the input not carried (see above)\n" },
+	/* keepalived's defaults (wlc, NAT, UDP) and its ignoring "dr"/"tun", as `keepalived -t` 2.2.7 reports them */
+	{ .name = "keepalived_defaults",
+	  .kind = "keepalived",
+	  .file = "ka-defaults.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-defaults.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.50\n"
+		  "    port: 53\n"
+		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
+		  "    forward: nat\n"
+		  "    sorry:\n"
+		  "      address: 198.18.1.59\n"
+		  "      forward: nat\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.51\n"
+		  "        weight: 1\n"
+		  "        port: 5353\n"
+		  "  - vip: 198.18.0.51\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: nat\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.52\n"
+		  "        port: 8080\n",
+	  .err = "ka-defaults.conf:12: not carried: lb_kind dr: keepalived takes NAT, DR or TUN, in capitals, and ignored this line: the service uses its default, NAT\n"
+		 "ka-defaults.conf:15: not carried: lvs_method tun: keepalived takes NAT, DR or TUN, in capitals, and ignored this line: the real uses the service's method\n"
+		 "xlvs import: 2 lines of the input not carried (see above)\n" },
+	/* keepalived's 360 s persistence: a bare persistence_timeout, a granularity alone, port 0 */
+	{ .name = "keepalived_persistence_defaults",
+	  .kind = "keepalived",
+	  .file = "ka-persist.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 0,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-persist.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.60\n"
+		  "    port: 443\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    persistence: 360s\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.61\n"
+		  "        weight: 1\n"
+		  "  - vip: 198.18.0.61\n"
+		  "    port: 443\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    persistence: 360s\n"
+		  "    persistence_netmask: 255.255.255.0\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.61\n"
+		  "        weight: 1\n"
+		  "  - vip: 198.18.0.62\n"
+		  "    port: 0\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    persistence: 360s\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.61\n"
+		  "        weight: 1\n",
+	  .err = NULL },
+	/* a checker's timers from its real_server first, then its virtual_server (keepalived 2.x) */
+	{ .name = "keepalived_real_server_timers",
+	  .kind = "keepalived",
+	  .file = "ka-rslevel.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 0,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-rslevel.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.70\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.71\n"
+		  "        check:\n"
+		  "          type: tcp\n"
+		  "          interval: 10s\n"
+		  "          timeout: 3s\n"
+		  "          rise: 1\n"
+		  "          fall: 3\n"
+		  "          initial: down\n"
+		  "      - address: 198.18.1.72\n"
+		  "        check:\n"
+		  "          type: tcp\n"
+		  "          interval: 20s\n"
+		  "          timeout: 2s\n"
+		  "          rise: 1\n"
+		  "          fall: 2\n"
+		  "    on_down: remove\n",
+	  .err = NULL },
+	/*
+	 * keepalived 2.x's tunnel options: GUE is GUE with its port; a refused option list (gue
+	 * without port, as `keepalived -t` 2.2.7 says) leaves the TUN it set before, IPIP. A sorry
+	 * server's own method is written even when it is DR (xlvs's sorry takes the service's).
+	 */
+	{ .name = "keepalived_tunnel_types",
+	  .kind = "keepalived",
+	  .file = "ka-tunnels.conf",
+	  .opts = { "--interface", "lo", "--tunnel-source4", "198.18.0.1" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-tunnels.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "tunnel:\n"
+		  "  source4: 198.18.0.1\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.96\n"
+		  "    port: 4789\n"
+		  "    protocol: udp\n"
+		  "    scheduler: rr\n"
+		  "    forward: gue\n"
+		  "    gue_port: 6080\n"
+		  "    sorry:\n"
+		  "      address: 198.19.9.96\n"
+		  "      forward: gue\n"
+		  "      gue_port: 6080\n"
+		  "    reals:\n"
+		  "      - address: 198.19.1.96\n"
+		  "        weight: 2\n"
+		  "      - address: 198.19.1.97\n"
+		  "        forward: gue\n"
+		  "        gue_port: 7000\n"
+		  "      - address: 198.19.1.98\n"
+		  "        forward: tun\n"
+		  "      - address: 198.19.1.99\n"
+		  "        forward: tun\n"
+		  "  - vip: 198.18.0.97\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: nat\n"
+		  "    sorry:\n"
+		  "      address: 198.18.9.97\n"
+		  "      forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.97\n"
+		  "        port: 8080\n",
+	  .err = "ka-tunnels.conf:11: not carried: csum: xlvs has no GUE checksum options: it sends GUE over IPv4 without a UDP checksum, as nocsum (keepalived's default) does\n"
+		 "ka-tunnels.conf:17: not carried: lvs_method TUN type gue: keepalived refuses these tunnel options (gue tunnels require port, otherwise cannot have port) and keeps the TUN (IPIP) the line sets\n"
+		 "xlvs import: 2 lines of the input not carried (see above)\n" },
+	/* sh-port etc. are ipvsadm's -b; a virtual_server's weight is its reals' default (keepalived 2.x) */
+	{ .name = "keepalived_sched_flags_and_weight",
+	  .kind = "keepalived",
+	  .file = "ka-flags.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-flags.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.98\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: sh\n"
+		  "    forward: dr\n"
+		  "    scheduler_flags:\n"
+		  "      - sh-port\n"
+		  "      - sh-fallback\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.98\n"
+		  "        weight: 3\n"
+		  "      - address: 198.18.1.99\n"
+		  "        weight: 1\n"
+		  "  - vip: 198.18.0.99\n"
+		  "    port: 53\n"
+		  "    protocol: udp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.98\n",
+	  .err = "ka-flags.conf:17: not carried: mh-port: xlvs: scheduler_flags: 'mh-port' is a flag of the mh scheduler, not of rr\n"
+		 "ka-flags.conf:20: not carried: ops: xlvs has no one-packet scheduling (each UDP flow keeps its real)\n"
+		 "xlvs import: 2 lines of the input not carried (see above)\n" },
+	/* a virtual_server group NAME block stands for each VIP, but its lines are reported once */
+	{ .name = "keepalived_group_reports_once",
+	  .kind = "keepalived",
+	  .file = "ka-group.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 6,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-group.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.20\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.21\n"
+		  "        check:\n"
+		  "          type: tcp\n"
+		  "          interval: 60s\n"
+		  "          timeout: 5s\n"
+		  "          rise: 1\n"
+		  "          fall: 2\n"
+		  "    on_down: remove\n"
+		  "  - vip: 198.18.0.21\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.21\n"
+		  "        check:\n"
+		  "          type: tcp\n"
+		  "          interval: 60s\n"
+		  "          timeout: 5s\n"
+		  "          rise: 1\n"
+		  "          fall: 2\n"
+		  "    on_down: remove\n"
+		  "  - vip: 198.18.0.22\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.21\n"
+		  "        check:\n"
+		  "          type: tcp\n"
+		  "          interval: 60s\n"
+		  "          timeout: 5s\n"
+		  "          rise: 1\n"
+		  "          fall: 2\n"
+		  "    on_down: remove\n",
+	  .err = "ka-group.conf:10: not carried: notify_down: xlvs's notify hooks are per service (notify: {up, down}, with XLVS_REAL)\n"
+		 "ka-group.conf:11: not carried: lvs_method dr: keepalived takes NAT, DR or TUN, in capitals, and ignored this line: the real uses the service's method\n"
+		 "ka-group.conf:13: not carried: delay_before_retry: xlvs retries at the check's interval (fall counts the failures)\n"
+		 "xlvs import: 3 lines of the input not carried (see above)\n" },
+	/* MISC_CHECK's default retry is 0, not 1 (keepalived's check_misc.c) */
+	{ .name = "keepalived_misc_check_retry",
+	  .kind = "keepalived",
+	  .file = "ka-misc.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 0,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-misc.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.44\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.44\n"
+		  "        check:\n"
+		  "          type: exec\n"
+		  "          interval: 60s\n"
+		  "          timeout: 60s\n"
+		  "          rise: 1\n"
+		  "          fall: 1\n"
+		  "          command: \"/usr/local/bin/check web 1\"\n"
+		  "      - address: 198.18.1.45\n"
+		  "        check:\n"
+		  "          type: exec\n"
+		  "          interval: 60s\n"
+		  "          timeout: 3s\n"
+		  "          rise: 1\n"
+		  "          fall: 3\n"
+		  "          command: \"/usr/local/bin/check\"\n"
+		  "    on_down: remove\n",
+	  .err = NULL },
+	/* a group entry without a port (port 0) makes the whole virtual_server persistent, as `keepalived -t` says */
+	{ .name = "keepalived_group_entry_without_port",
+	  .kind = "keepalived",
+	  .file = "ka-vsg.conf",
+	  .opts = { "--interface", "lo" },
+	  .rc = 0,
+	  .yaml = "# xlvs configuration imported by xlvs import from ka-vsg.conf\n"
+		  "interfaces:\n"
+		  "  - lo\n"
+		  "services:\n"
+		  "  - vip: 198.18.0.23\n"
+		  "    port: 0\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    persistence: 360s\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.21\n"
+		  "  - vip: 198.18.0.24\n"
+		  "    port: 80\n"
+		  "    protocol: tcp\n"
+		  "    scheduler: rr\n"
+		  "    forward: dr\n"
+		  "    persistence: 360s\n"
+		  "    reals:\n"
+		  "      - address: 198.18.1.21\n",
+	  .err = NULL },
 	{ .name = "keepalived_unclosed_block",
 	  .kind = "keepalived",
 	  .file = "ka-unclosed.conf",
@@ -345,19 +707,23 @@ static const struct import_case cases[] = {
 		  "services:\n"
 		  "  - vip: 198.18.0.10\n"
 		  "    port: 80\n"
-		  "    protocol: tcp\n"
+		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
+		  "    forward: nat\n"
 		  "    reals:\n"
 		  "      - address: 198.18.1.1\n"
 		  "        weight: 2\n"
 		  "  - vip: \"2001:db8::10\"\n"
 		  "    port: 80\n"
-		  "    protocol: tcp\n"
+		  "    protocol: udp\n"
+		  "    scheduler: wlc\n"
 		  "    forward: tun\n"
 		  "    reals:\n"
 		  "      - address: \"2001:db8:1::2\"\n"
 		  "        weight: 1\n",
-	  .err = "ka-duplicate.conf:4: not carried: virtual_server 198.18.0.10 80: xlvs: duplicate service tcp 198.18.0.10:80 (first at ka-duplicate.conf:1); the service (ka-duplicate.conf:4, virtual_server 198.18.0.10 80) is left out\n"
-		 "xlvs import: 1 line of the input not carried (see above)\n" },
+	  .err = "ka-duplicate.conf:4: not carried: virtual_server 198.18.0.10 80: xlvs: duplicate service udp 198.18.0.10:80 (first at ka-duplicate.conf:1); the service (ka-duplicate.conf:4, virtual_server 198.18.0.10 80) is left out\n"
+		 "ka-duplicate.conf:5: not carried: real_server 198.18.1.2 80: its service (ka-duplicate.conf:4) is left out\n"
+		 "xlvs import: 2 lines of the input not carried (see above)\n" },
 };
 
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
