@@ -35,8 +35,9 @@
  * packet: STALE ones get re-probed, and every one counts as recently used.
  *
  * Events: a neighbour event matters only for a next hop some real uses, and
- * only if it changes validity or the MAC; link events for an oif in use and
- * any route event mark the state dirty. Dirty state re-syncs at most every
+ * only if it changes validity or the MAC; link events for an oif in use,
+ * any route event and any link going down, up or away (IPv4 drops a downed
+ * link's routes silently) mark the state dirty. Dirty state re-syncs at most every
  * NH_MIN_GAP_NS (stretched when syncs are slow) through a timerfd that shares
  * an epoll fd with the event socket, so the daemon polls a single fd.
  */
@@ -803,6 +804,18 @@ static bool ev_link_matters(struct xlvs_nh *nh, const struct nlmsghdr *nlh)
 	return false;
 }
 
+/*
+ * A link going down or away takes its IPv4 routes without a route event (IPv6 sends them): its
+ * IFF_UP change is the news. Other link changes (MTU, carrier: its routes stay) move no route.
+ */
+static bool ev_link_takes_routes(const struct nlmsghdr *nlh)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	return mnl_nlmsg_get_payload_len(nlh) >= sizeof(*ifi) &&
+	       (nlh->nlmsg_type == RTM_DELLINK || (ifi->ifi_change & IFF_UP));
+}
+
 /* Any route may move any real; route cache clones (PMTU exceptions) do not. */
 static bool ev_route_matters(const struct nlmsghdr *nlh)
 {
@@ -824,6 +837,8 @@ static int ev_cb(const struct nlmsghdr *nlh, void *data)
 	case RTM_NEWLINK:
 	case RTM_DELLINK:
 		nh->dirty |= ev_link_matters(nh, nlh);
+		if (ev_link_takes_routes(nlh))
+			nh->routes_seen = nh->dirty = true;
 		break;
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:

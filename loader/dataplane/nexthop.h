@@ -32,7 +32,8 @@ int xlvs_nh_sync(struct xlvs_nh *nh);
 /* Read pending events; re-sync when a used neighbour, route or link changed. 0 or -errno. */
 int xlvs_nh_process(struct xlvs_nh *nh);
 /*
- * Did a sync since the last call follow route events (or lost ones)? Published at the syncs'
+ * Did a sync since the last call follow route events (or lost ones, or a link going down, up or
+ * away: IPv4 drops a downed link's routes without a route event)? Published at the syncs'
  * pace, so a storm of route events asks at most once per sync. Cleared by the call.
  */
 bool xlvs_nh_routes_moved(struct xlvs_nh *nh);

@@ -408,6 +408,33 @@ Test(nexthop, route_moves_are_published_once, .timeout = 15)
 	env_down(&e);
 }
 
+/*
+ * IPv4 drops the routes through a link that goes down or away without a route event (IPv6 sends
+ * them): the link's IFF_UP change is the only news. IPv6 is off on nhC, as on a v4-only director.
+ */
+Test(nexthop, link_down_moves_routes, .timeout = 15)
+{
+	struct nhenv e;
+
+	env_up(&e);
+	SH("ip link add nhC type veth peer name nhD");
+	SH("sysctl -qw net.ipv6.conf.nhC.disable_ipv6=1 net.ipv6.conf.nhD.disable_ipv6=1");
+	SH("ip link set nhC up && ip link set nhD up && ip addr add 198.18.70.1/24 dev nhC");
+	SH("ip route add 198.18.61.0/24 via 198.18.70.2 dev nhC");
+	cr_assert(routes_moved_within(&e), "the routes added");
+	SH("ip link set nhC mtu 1400");
+	cr_expect_not(routes_moved_within(&e), "an MTU change moves no route");
+	SH("ip link set nhC down");
+	cr_expect(routes_moved_within(&e), "the link went down, and its routes with it");
+	SH("ip link set nhC up");
+	cr_expect(routes_moved_within(&e), "the link is up: its own prefix is back");
+	SH("ip route add 198.18.61.0/24 via 198.18.70.2 dev nhC");
+	cr_assert(routes_moved_within(&e), "the route added again");
+	SH("ip link del nhC");
+	cr_expect(routes_moved_within(&e), "the link deleted, and its routes with it");
+	env_down(&e);
+}
+
 Test(nexthop, carrier_loss_invalidates, .timeout = 10)
 {
 	struct nhenv e;
