@@ -33,7 +33,8 @@ struct xlvsd_steer {
 	uint32_t *mark_of; /* by real id */
 	struct steer_entry *v;
 	size_t n;
-	bool synced; /* xlvs_hc_marks holds marks */
+	bool synced;	   /* xlvs_hc_marks holds marks */
+	bool table_synced; /* ... when v was built: its off flags say the routes then */
 	struct xlvsd *d;
 	ev_timer routes_timer; /* a route-driven look deferred to ROUTES_GAP_S after the last */
 	ev_tstamp routes_last;
@@ -41,15 +42,21 @@ struct xlvsd_steer {
 
 static void routes_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
-static int entry_cmp(const void *a, const void *b)
+/* By service: VIP, then protocol and port. */
+static int svc_cmp(const struct steer_entry *x, const struct steer_entry *y)
 {
-	const struct steer_entry *x = a, *y = b;
 	int c = memcmp(&x->vip, &y->vip, sizeof(x->vip));
 
 	if (!c)
 		c = (int)x->proto - (int)y->proto;
-	if (!c)
-		c = (int)x->vport - (int)y->vport;
+	return c ? c : (int)x->vport - (int)y->vport;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct steer_entry *x = a, *y = b;
+	int c = svc_cmp(x, y);
+
 	return c ? c : memcmp(&x->real, &y->real, sizeof(x->real));
 }
 
@@ -159,56 +166,6 @@ static void say_unsteered(const struct steer_entry *e, const char *why, const ch
 		 xlvs_svc_proto_name(e->proto), xlvs_addr_str(&e->vip, a, sizeof(a)), e->vport, when, why);
 }
 
-/*
- * The health checks' table from the maps: each marked real by its service
- * and address. A VIP the director holds itself cannot be steered (the kernel
- * delivers the check locally, it never reaches the interface): its reals are
- * checked at their own addresses, and the log says so.
- */
-static int build_table(struct xlvsd *d, bool verbose)
-{
-	struct xlvsd_steer *s = d->steer;
-	struct xlvs_state st;
-	size_t i, j, n = 0;
-	int err;
-
-	err = xlvs_state_read(&d->maps, &st);
-	if (err)
-		return err;
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-	for (i = 0; i < st.nr_services; i++)
-		n += st.services[i].nr_reals;
-	s->v = calloc(n + 1, sizeof(*s->v));
-	if (!s->v) {
-		xlvs_state_free(&st);
-		return -ENOMEM;
-	}
-	for (i = 0; i < st.nr_services; i++) {
-		const struct xlvs_svc_state *ss = &st.services[i];
-		struct steer_entry e = { .vport = ntohs(ss->key.port), .proto = ss->key.proto };
-		char why[160];
-		const char *no;
-
-		xlvs_addr_from_be(&e.vip, ss->key.family, ss->key.addr);
-		no = s->synced ? vip_unsteerable(d, &e.vip, why, sizeof(why)) : NULL;
-		e.off = no != NULL; /* kept: a route that appears later turns it on (routes_look()) */
-		if (no && verbose)
-			say_unsteered(&e, no, "");
-		for (j = 0; j < ss->nr_reals; j++) {
-			e.mark = s->mark_of[ss->reals[j].id];
-			if (!e.mark)
-				continue;
-			xlvs_addr_from_be(&e.real, ss->reals[j].real.family, ss->reals[j].real.addr);
-			s->v[s->n++] = e;
-		}
-	}
-	xlvs_state_free(&st);
-	qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
-	return 0;
-}
-
 /* A service whose checks a route moved, said once: no is why it cannot be steered now, or NULL. */
 static void say_moved(const struct steer_entry *e, const char *no)
 {
@@ -220,6 +177,93 @@ static void say_moved(const struct steer_entry *e, const char *no)
 		log_info("health_via_forwarding: service %s %s:%u is checked through the forwarding "
 			 "path again: its route leaves through an interface xlvsd is attached to",
 			 xlvs_svc_proto_name(e->proto), xlvs_addr_str(&e->vip, a, sizeof(a)), e->vport);
+}
+
+/* 1: e's service was unsteered in the table t (sorted), 0: steered, -1: not in it. */
+static int was_off(const struct steer_entry *t, size_t n, const struct steer_entry *e)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) { /* the service's first entry, or where it would be */
+		mid = lo + (hi - lo) / 2;
+		if (svc_cmp(&t[mid], e) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && !svc_cmp(&t[lo], e) ? t[lo].off : -1;
+}
+
+/*
+ * A service's steering at an apply: each unsteered one when verbose (a reload), and any change
+ * from the last table (was: 1 off, 0 on, -1 not in it), which a health change or a reload
+ * between a route's move and its look makes before routes_look() can see it.
+ */
+static void say_service(const struct steer_entry *e, const char *no, bool verbose, int was)
+{
+	if (no && verbose)
+		say_unsteered(e, no, "");
+	else if (was >= 0 && was != (no != NULL))
+		say_moved(e, no);
+}
+
+/* Each marked real of the state's services in s->v, its service steered or not (off); logged. */
+static void table_fill(struct xlvsd *d, const struct xlvs_state *st, const struct steer_entry *old,
+		       size_t nold, bool verbose)
+{
+	struct xlvsd_steer *s = d->steer;
+	size_t i, j;
+
+	for (i = 0; i < st->nr_services; i++) {
+		const struct xlvs_svc_state *ss = &st->services[i];
+		struct steer_entry e = { .vport = ntohs(ss->key.port), .proto = ss->key.proto };
+		char why[160];
+		const char *no;
+
+		xlvs_addr_from_be(&e.vip, ss->key.family, ss->key.addr);
+		no = s->synced ? vip_unsteerable(d, &e.vip, why, sizeof(why)) : NULL;
+		e.off = no != NULL; /* kept: a route that appears later turns it on (routes_look()) */
+		say_service(&e, no, verbose, was_off(old, nold, &e));
+		for (j = 0; j < ss->nr_reals; j++) {
+			e.mark = s->mark_of[ss->reals[j].id];
+			if (!e.mark)
+				continue;
+			xlvs_addr_from_be(&e.real, ss->reals[j].real.family, ss->reals[j].real.addr);
+			s->v[s->n++] = e;
+		}
+	}
+}
+
+/*
+ * The health checks' table from the maps: each marked real by its service
+ * and address. A VIP the director holds itself cannot be steered (the kernel
+ * delivers the check locally, it never reaches the interface): its reals are
+ * checked at their own addresses, and the log says so.
+ */
+static int build_table(struct xlvsd *d, bool verbose)
+{
+	struct xlvsd_steer *s = d->steer;
+	struct steer_entry *old = s->v;
+	size_t i, n = 0, nold = s->table_synced && s->synced ? s->n : 0; /* off says a route then */
+	struct xlvs_state st;
+	int err;
+
+	err = xlvs_state_read(&d->maps, &st);
+	if (err)
+		return err;
+	for (i = 0; i < st.nr_services; i++)
+		n += st.services[i].nr_reals;
+	s->n = 0;
+	s->v = calloc(n + 1, sizeof(*s->v));
+	if (s->v)
+		table_fill(d, &st, old, nold, verbose);
+	free(old);
+	xlvs_state_free(&st);
+	s->table_synced = s->synced;
+	if (!s->v)
+		return -ENOMEM;
+	qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
+	return 0;
 }
 
 /*

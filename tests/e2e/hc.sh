@@ -173,3 +173,56 @@ s_hcfwd_no_route() {
 	[ "$(grep -c "is down" "$LOG")" = "$downs" ] || fail "a real went down while the route came and went"
 	wait_all_up 3 2000
 }
+
+# route_look_now PREFIX add|del: an unrelated route moved, so xlvsd looks at the VIPs' routes now
+# and not again for a second (its pacing, docs/health.md): what follows within that second is
+# seen first by an apply.
+route_look_now() {
+	in_ns "$NS_LB" ip route "$2" "$1" via $CLIENT4 dev eth0 || fail "director: route $2 $1"
+	sleep 0.3	# the next-hop sync (100 ms) and the look after it
+}
+
+# A reload or a health change that comes between a route's move and xlvsd's look at it takes the
+# new route first: the change is still logged, once, and the look after it says nothing more.
+s_hcfwd_route_told() {
+	local on off unst n_on n_off n_un
+	hcfwd_up
+	hcfwd_config tun
+	wait_all_up 3 5000
+	hcfwd_rechecked
+	on="service tcp $VIP4:80 is checked through the forwarding path again"
+	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on"
+	unst="service tcp $VIP4:80 is checked at its reals' own addresses"
+	n_un=$(grep -c -- "$unst" "$LOG")
+	route_look_now 198.18.6.0/24 add
+	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route deleted"
+	reload	# says it (a reload lists every unsteered service), maybe after the look did
+	sleep 1.2
+	[ "$(grep -c -- "$unst" "$LOG")" -gt "$n_un" ] && grep health_via "$LOG" | tail -1 | grep -q -- "$unst" ||
+		fail "the route gone, then a reload: $(grep health_via "$LOG" | tail -3)"
+	echo "   route deleted, reloaded: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+
+	n_on=$(grep -c -- "$on" "$LOG")
+	route_look_now 198.18.6.0/24 del
+	in_ns "$NS_LB" ip route add 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route added"
+	reload
+	wait_log "$on" $((n_on + 1)) 3000 >/dev/null || exit 1
+	sleep 1.2	# the look after it, if the reload came first
+	[ "$(grep -c -- "$on" "$LOG")" = $((n_on + 1)) ] ||
+		fail "the route back, then a reload: $(($(grep -c -- "$on" "$LOG") - n_on)) lines '$on'"
+	echo "   route added, reloaded: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+	hcfwd_rechecked
+
+	# real3's listener stopped with the route's going: its "down" (a health change) comes first
+	n_off=$(grep -c -- "$off" "$LOG")
+	route_look_now 198.18.6.0/24 add
+	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route deleted"
+	http_down 2
+	wait_log "$off" $((n_off + 1)) 3000 >/dev/null || exit 1
+	sleep 1.2
+	http_up 2
+	[ "$(grep -c -- "$off" "$LOG")" = $((n_off + 1)) ] ||
+		fail "the route gone with a real: $(($(grep -c -- "$off" "$LOG") - n_off)) lines '$off'"
+	echo "   route deleted with a real's listener: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+	wait_all_up 3 3000
+}
