@@ -16,7 +16,15 @@
 #include "log.h"
 #include "steer.h"
 
-#define ROUTES_GAP_S 1.0 /* between route-driven looks at the VIPs: a BGP storm costs one a second */
+/*
+ * Between route-driven looks at the VIPs: the next-hop syncs' own pace, stretched to 20 times a
+ * look's cost (a storm takes at most 5 % of the loop) up to a second (thousands of VIPs). A
+ * look a second late fails every check that starts meanwhile: a routing daemon moves routes in
+ * bursts, and a VIP's route withdrawn just after another route moved took the reals down.
+ */
+#define ROUTES_GAP_MIN_S 0.1
+#define ROUTES_GAP_MAX_S 1.0
+#define ROUTES_COST_X	 20
 
 /* A checked real's mark, found by what the health checks know of it. */
 struct steer_entry {
@@ -36,8 +44,8 @@ struct xlvsd_steer {
 	bool synced;	   /* xlvs_hc_marks holds marks */
 	bool table_synced; /* ... when v was built: its off flags say the routes then */
 	struct xlvsd *d;
-	ev_timer routes_timer; /* a route-driven look deferred to ROUTES_GAP_S after the last */
-	ev_tstamp routes_last;
+	ev_timer routes_timer; /* a route-driven look deferred to routes_gap() after the last */
+	ev_tstamp routes_last, routes_cost; /* the last look's start and duration */
 };
 
 static void routes_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -278,7 +286,7 @@ static void routes_look(struct xlvsd *d)
 	char why[160];
 	size_t i;
 
-	s->routes_last = ev_now(d->loop);
+	s->routes_last = ev_time();
 	for (i = 0; s->synced && i < s->n; i++) {
 		struct steer_entry *e = &s->v[i], *prev = i ? &s->v[i - 1] : NULL;
 		bool new_vip = !prev || memcmp(&e->vip, &prev->vip, sizeof(e->vip));
@@ -289,6 +297,14 @@ static void routes_look(struct xlvsd *d)
 			say_moved(e, no);
 		e->off = no != NULL;
 	}
+	s->routes_cost = ev_time() - s->routes_last;
+}
+
+static ev_tstamp routes_gap(const struct xlvsd_steer *s)
+{
+	ev_tstamp gap = s->routes_cost * ROUTES_COST_X;
+
+	return gap < ROUTES_GAP_MIN_S ? ROUTES_GAP_MIN_S : gap > ROUTES_GAP_MAX_S ? ROUTES_GAP_MAX_S : gap;
 }
 
 static void routes_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -306,7 +322,7 @@ void xlvsd_steer_routes_moved(struct xlvsd *d)
 
 	if (!s || ev_is_active(&s->routes_timer))
 		return; /* a look is due anyway */
-	wait = s->routes_last + ROUTES_GAP_S - ev_now(d->loop);
+	wait = s->routes_last + routes_gap(s) - ev_time();
 	if (wait <= 0) {
 		routes_look(d);
 		return;

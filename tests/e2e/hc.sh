@@ -226,3 +226,43 @@ s_hcfwd_route_told() {
 	echo "   route deleted with a real's listener: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
 	wait_all_up 3 3000
 }
+
+# A routing daemon rarely moves one route alone: the VIP's route withdrawn 150 ms after another
+# route moved is followed at the next-hop resolver's pace (~100 ms), not a second later, so no
+# real goes down meanwhile (fall 2: one check may fail, started before the look). Then a flap of
+# 50 changes in about a second: the steering ends as the last route says, and its log lines
+# alternate (each change said once).
+s_hcfwd_route_paced() {
+	local on off n t0 t lines downs
+	hcfwd_up
+	hcfwd_config tun
+	wait_all_up 3 5000
+	hcfwd_rechecked
+	on="service tcp $VIP4:80 is checked through the forwarding path again"
+	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on"
+	n=$(grep -c -- "$off" "$LOG")
+	downs=$(grep -c "is down" "$LOG")
+	route_look_now 198.18.6.0/24 add
+	sleep 0.15
+	t0=$(now_ms)
+	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route deleted"
+	t=$(wait_log "$off" $((n + 1)) 3000) || exit 1
+	echo "   the VIP's route withdrawn 150 ms after another route moved: followed in $((t - t0)) ms"
+	sleep 0.5
+	[ "$(grep -c "is down" "$LOG")" = "$downs" ] ||
+		fail "reals went down while the route's withdrawal waited: $(grep "is down" "$LOG" | tail -3)"
+
+	n=$(wc -l <"$LOG")
+	t0=$(now_ms)
+	in_ns "$NS_LB" bash -c "for i in \$(seq 25); do
+		ip route add 198.18.1.0/24 via $CLIENT4 dev eth0; sleep 0.02
+		ip route del 198.18.1.0/24 via $CLIENT4 dev eth0; sleep 0.02
+	done; ip route add 198.18.1.0/24 via $CLIENT4 dev eth0" || fail "director: the flap"
+	t=$(now_ms)
+	sleep 1.5
+	lines=$(tail -n +$((n + 1)) "$LOG" | grep -o "service tcp $VIP4:80 is checked [a-z ']*" | uniq -c)
+	echo "   51 changes in $((t - t0)) ms, ending with the route: $(grep -c . <<<"$lines") lines"
+	grep -qv '^ *1 ' <<<"$lines" && fail "a change said twice in a row: $lines"
+	tail -1 <<<"$lines" | grep -q "through the forwarding path again" || fail "the last line is not 'again': $lines"
+	hcfwd_steered
+}

@@ -1506,6 +1506,7 @@ main() {
 	scenario "health through the forwarding path: dr real without the VIP is down" s_hcfwd_dr
 	scenario "health through the forwarding path: no route to the VIP, checked directly, logged; the route followed without a reload" s_hcfwd_no_route
 	scenario "health through the forwarding path: a route's move seen first by a reload or a health change is logged once" s_hcfwd_route_told
+	scenario "health through the forwarding path: a route withdrawn just after another moved is followed at once; a flap ends as the routes say" s_hcfwd_route_paced
 	scenario "reused client ports: a killed real, quiesced, gets none after detection" s_reuse_quiesce
 	scenario "reused client ports: a drained real gets none, its upload finishes" s_reuse_drain
 	scenario "xlvs import: ipvsadm rules and a keepalived.conf forward as written" s_import
