@@ -25,6 +25,7 @@
 #define ROUTES_GAP_MIN_S 0.1
 #define ROUTES_GAP_MAX_S 1.0
 #define ROUTES_COST_X	 20
+#define ROUTE_LEGS	 32 /* a multipath route's paths looked at */
 
 /* A checked real's mark, found by what the health checks know of it. */
 struct steer_entry {
@@ -133,34 +134,51 @@ static void attachments(struct xlvsd *d, bool on)
 	}
 }
 
+static bool attached(const struct xlvsd_steer *s, uint32_t oif)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->tc.nr_ifaces; i++)
+		if ((uint32_t)s->tc.ifaces[i].ifindex == oif)
+			return true;
+	return false;
+}
+
 /*
  * Can a check of this VIP leave through the tc program? The kernel's route
  * for the marked socket must be a unicast one out of an interface the
- * program runs on: a VIP the director holds itself is delivered locally, one
- * without a route fails at connect. NULL: yes; else why not.
+ * program runs on, each of its paths if it has several (a check's ports pick
+ * one): a VIP the director holds itself is delivered locally, one without a
+ * route fails at connect. NULL: yes; else why not.
  */
 static const char *vip_unsteerable(struct xlvsd *d, const struct xlvs_addr *vip, char *why, size_t size)
 {
+	uint32_t mark = d->spec.global.hc_mark_value, oif = 0, legs[ROUTE_LEGS];
 	char ifname[IF_NAMESIZE] = "?";
 	uint8_t type = 0;
-	uint32_t oif = 0;
-	unsigned int i;
-	int err;
+	int err, n, i;
 
 	if (!d->nh)
 		return "the director's routes cannot be read (rtnetlink)";
-	err = xlvs_nh_route(d->nh, vip, d->spec.global.hc_mark_value, &type, &oif);
+	err = xlvs_nh_route(d->nh, vip, mark, &type, &oif);
 	if (err) {
 		snprintf(why, size, "the director has no route to it (%s)", strerror(-err));
 		return why;
 	}
 	if (type == RTN_LOCAL)
 		return "it is an address of the director itself, so a check never leaves through an interface";
-	for (i = 0; i < d->steer->tc.nr_ifaces; i++)
-		if ((uint32_t)d->steer->tc.ifaces[i].ifindex == oif)
-			return type == RTN_UNICAST ? NULL : "its route is not a unicast one";
-	if_indextoname(oif, ifname);
-	snprintf(why, size, "its route leaves through %s, which xlvsd is not attached to", ifname);
+	n = xlvs_nh_route_legs(d->nh, vip, mark, legs, ROUTE_LEGS);
+	if (n <= 0) { /* the route answered, not its FIB entry: the path it named */
+		legs[0] = oif;
+		n = 1;
+	}
+	for (i = 0; i < n && attached(d->steer, legs[i]); i++)
+		;
+	if (i == n)
+		return type == RTN_UNICAST ? NULL : "its route is not a unicast one";
+	if_indextoname(legs[i], ifname);
+	snprintf(why, size, "%s leaves through %s, which xlvsd is not attached to",
+		 n > 1 ? "one of its route's paths" : "its route", ifname);
 	return why;
 }
 

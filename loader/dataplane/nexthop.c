@@ -315,6 +315,65 @@ int xlvs_nh_route(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark
 	return err;
 }
 
+struct route_legs {
+	uint32_t *oifs;
+	unsigned int max, n;
+};
+
+static void legs_add(struct route_legs *l, uint32_t oif)
+{
+	if (oif && l->n < l->max)
+		l->oifs[l->n++] = oif;
+}
+
+/* The matched FIB entry's egress: RTA_OIF, or each leg of RTA_MULTIPATH. */
+static int legs_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct route_legs *l = data;
+	const struct rtnexthop *nh;
+	struct nlattr *a;
+	int left;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+	{
+		if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_get_payload_len(a) == sizeof(uint32_t))
+			legs_add(l, mnl_attr_get_u32(a));
+		if (mnl_attr_get_type(a) != RTA_MULTIPATH)
+			continue;
+		nh = mnl_attr_get_payload(a);
+		left = (int)mnl_attr_get_payload_len(a);
+		while (RTNH_OK(nh, left)) {
+			legs_add(l, (uint32_t)nh->rtnh_ifindex);
+			left -= (int)RTNH_ALIGN(nh->rtnh_len);
+			nh = RTNH_NEXT(nh);
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int xlvs_nh_route_legs(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark, uint32_t *oifs,
+		       unsigned int max)
+{
+	int af = dst->family == XLVS_AF_INET6 ? AF_INET6 : AF_INET;
+	char b[NL_REQ_SIZE];
+	struct nlmsghdr *nlh = req_start(b, RTM_GETROUTE, NLM_F_ACK);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct route_legs l = { .oifs = oifs, .max = max };
+	int err;
+
+	rtm->rtm_family = (uint8_t)af;
+	rtm->rtm_dst_len = (uint8_t)(af_len(af) * 8);
+	rtm->rtm_flags = RTM_F_FIB_MATCH; /* the route itself, every leg, not the one a hash picks */
+	mnl_attr_put(nlh, RTA_DST, af_len(af), dst->be);
+	if (mark)
+		mnl_attr_put_u32(nlh, RTA_MARK, mark);
+	err = nl_talk(nh, nlh, legs_cb, &l);
+	return err ? err : (int)l.n;
+}
+
 /* ---- links ---- */
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)

@@ -41,6 +41,13 @@ void xlvs_nh_close(struct xlvs_nh *nh);
 /* The kernel's route to dst for a socket with this mark: type (RTN_*) and egress ifindex. 0 or -errno. */
 int xlvs_nh_route(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark, uint8_t *type,
 		  uint32_t *oif);
+/*
+ * Every egress ifindex of that route (up to max in oifs): one, or each leg of a multipath route,
+ * where xlvs_nh_route() says the leg a hash of no ports and no source picked, and a check's
+ * connection may take another. Their number or -errno.
+ */
+int xlvs_nh_route_legs(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark, uint32_t *oifs,
+		       unsigned int max);
 
 /* For tests and status: what the last sync found. */
 struct xlvs_nh_stats {

@@ -266,3 +266,34 @@ s_hcfwd_route_paced() {
 	tail -1 <<<"$lines" | grep -q "through the forwarding path again" || fail "the last line is not 'again': $lines"
 	hcfwd_steered
 }
+
+# A multipath route (ECMP, as a routing daemon installs towards two upstreams) with a path out of
+# an interface xlvsd is not attached to: a check's connection may take that path whichever one
+# the route's look picks (its hash sees no ports, no source), so the service is not steered.
+s_hcfwd_route_ecmp() {
+	local off on n targets
+	hcfwd_up
+	trap 'in_ns "$NS_LB" ip link del d1 2>/dev/null; in_ns "$NS_LB" ip route del 198.18.1.0/24 2>/dev/null; hcfwd_down' EXIT
+	in_ns "$NS_LB" ip link add d1 type veth peer name d1p || fail "director: veth d1"
+	in_ns "$NS_LB" sysctl -qw net.ipv6.conf.d1.disable_ipv6=1 net.ipv6.conf.d1p.disable_ipv6=1
+	in_ns "$NS_LB" ip link set d1p up && in_ns "$NS_LB" ip link set d1 up &&
+		in_ns "$NS_LB" ip addr add 198.18.8.1/24 dev d1 || fail "director: d1 up"
+	hcfwd_config tun
+	wait_all_up 3 5000
+	hcfwd_rechecked
+	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on: one of its route's paths leaves through d1, which xlvsd is not attached to"
+	on="service tcp $VIP4:80 is checked through the forwarding path again"
+	n=$(grep -c -- "$off" "$LOG")
+	in_ns "$NS_LB" ip route replace 198.18.1.0/24 nexthop via $CLIENT4 dev eth0 nexthop via 198.18.8.2 dev d1 ||
+		fail "director: multipath route"
+	wait_log "$off" $((n + 1)) 3000 >/dev/null || exit 1
+	hcfwd_rechecked
+	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
+	grep -q mark <<<"$targets" && fail "checks marked with a path outside: $targets"
+	echo "   $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+	n=$(grep -c -- "$on" "$LOG")
+	in_ns "$NS_LB" ip route replace 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: one path again"
+	wait_log "$on" $((n + 1)) 3000 >/dev/null || exit 1
+	hcfwd_steered
+	wait_all_up 3 2000
+}

@@ -435,6 +435,44 @@ Test(nexthop, link_down_moves_routes, .timeout = 15)
 	env_down(&e);
 }
 
+/* xlvs_nh_route_legs() to text: "" without a route, else each leg's ifindex, "3,5". */
+static void legs_str(struct nhenv *e, const char *dst, char *out, size_t size)
+{
+	uint32_t oifs[4];
+	struct xlvs_addr a;
+	int n, i;
+
+	cr_assert_eq(xlvs_addr_parse(dst, &a), 0);
+	n = xlvs_nh_route_legs(e->nh, &a, 0x584c0001, oifs, 4);
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), size - strlen(out), "%s%u", i ? "," : "", oifs[i]);
+}
+
+/* Health-check steering needs every path a check may take, not the one a hash of no ports picks. */
+Test(nexthop, route_legs_name_every_path, .timeout = 10)
+{
+	char got[64], want[64];
+	unsigned int c;
+	struct nhenv e;
+
+	env_up(&e);
+	SH("ip link add nhC type veth peer name nhD");
+	SH("ip link set nhC up && ip link set nhD up && ip addr add 198.18.70.1/24 dev nhC");
+	SH("ip route add 198.18.61.0/24 via 198.18.0.254 dev %s", NH_A);
+	SH("ip route add 198.18.62.0/24 nexthop via 198.18.0.254 dev %s nexthop via 198.18.70.2 dev nhC", NH_A);
+	c = if_nametoindex("nhC");
+	legs_str(&e, "198.18.61.5", got, sizeof(got));
+	snprintf(want, sizeof(want), "%d", e.ifindex);
+	cr_expect_str_eq(got, want, "one path");
+	legs_str(&e, "198.18.62.5", got, sizeof(got));
+	snprintf(want, sizeof(want), "%d,%u", e.ifindex, c);
+	cr_expect_str_eq(got, want, "a multipath route: both legs");
+	legs_str(&e, "198.18.63.5", got, sizeof(got));
+	cr_expect_str_eq(got, "", "no route");
+	env_down(&e);
+}
+
 Test(nexthop, carrier_loss_invalidates, .timeout = 10)
 {
 	struct nhenv e;
