@@ -17,6 +17,7 @@ hcfwd_up() {
 hcfwd_down() {
 	local i
 	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 2>/dev/null
+	in_ns "$NS_LB" ip route del 198.18.6.0/24 2>/dev/null	# route_look_now's
 	for i in 0 1 2; do
 		decap "$i" attach dev eth0 gue-port 6080 >/dev/null 2>&1
 		in_ns "${NS_R[$i]}" ip addr add $VIP4/32 dev lo 2>/dev/null
@@ -174,48 +175,51 @@ s_hcfwd_no_route() {
 	wait_all_up 3 2000
 }
 
-# route_look_now PREFIX add|del: an unrelated route moved, so xlvsd looks at the VIPs' routes now
-# and not again for a second (its pacing, docs/health.md): what follows within that second is
-# seen first by an apply.
+# route_look_now: an unrelated route (198.18.6.0/24) added, or deleted if it is there, so xlvsd
+# looks at the VIPs' routes now (once the next-hop sync told it) and not again for a while (its
+# pacing, docs/health.md): what follows at once may be seen first by an apply.
 route_look_now() {
-	in_ns "$NS_LB" ip route "$2" "$1" via $CLIENT4 dev eth0 || fail "director: route $2 $1"
+	local op=add
+	[ -n "$(in_ns "$NS_LB" ip route show 198.18.6.0/24)" ] && op=del
+	in_ns "$NS_LB" ip route $op 198.18.6.0/24 via $CLIENT4 dev eth0 || fail "director: route $op 198.18.6.0/24"
 	sleep 0.3	# the next-hop sync (100 ms) and the look after it
 }
 
-# A reload or a health change that comes between a route's move and xlvsd's look at it takes the
-# new route first: the change is still logged, once, and the look after it says nothing more.
+# An apply (a reload, a health change) that comes between a route's move and xlvsd's look at it
+# sees the new route first: the change is still logged, once, and the look after it says nothing
+# more. A reload that changes health_mark changes the route without any route event: the
+# director's policy routing sends the new range nowhere, then the old range is back.
 s_hcfwd_route_told() {
 	local on off unst n_on n_off n_un
 	hcfwd_up
+	trap 'in_ns "$NS_LB" ip rule del pref 100 2>/dev/null; in_ns "$NS_LB" ip route flush table 100 2>/dev/null; hcfwd_down' EXIT
+	in_ns "$NS_LB" ip route add unreachable default table 100 &&
+		in_ns "$NS_LB" ip rule add pref 100 fwmark 0x4d000000/0xffff0000 table 100 || fail "director: policy routing"
 	hcfwd_config tun
 	wait_all_up 3 5000
 	hcfwd_rechecked
 	on="service tcp $VIP4:80 is checked through the forwarding path again"
 	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on"
-	unst="service tcp $VIP4:80 is checked at its reals' own addresses"
+	unst="service tcp $VIP4:80 is checked at its reals' own addresses: the director has no route to it (No route to host)"
 	n_un=$(grep -c -- "$unst" "$LOG")
-	route_look_now 198.18.6.0/24 add
-	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route deleted"
-	reload	# says it (a reload lists every unsteered service), maybe after the look did
-	sleep 1.2
-	[ "$(grep -c -- "$unst" "$LOG")" -gt "$n_un" ] && grep health_via "$LOG" | tail -1 | grep -q -- "$unst" ||
-		fail "the route gone, then a reload: $(grep health_via "$LOG" | tail -3)"
-	echo "   route deleted, reloaded: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
-
-	n_on=$(grep -c -- "$on" "$LOG")
-	route_look_now 198.18.6.0/24 del
-	in_ns "$NS_LB" ip route add 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route added"
+	sed -i '1i health_mark: 0x4d000000/0xffff0000' "$CONF"
 	reload
-	wait_log "$on" $((n_on + 1)) 3000 >/dev/null || exit 1
-	sleep 1.2	# the look after it, if the reload came first
+	[ "$(grep -c -- "$unst" "$LOG")" = $((n_un + 1)) ] ||
+		fail "health_mark into a range routed nowhere: $(grep health_via "$LOG" | tail -2)"
+	echo "   health_mark routed nowhere: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+	n_on=$(grep -c -- "$on" "$LOG")
+	sed -i '/^health_mark:/d' "$CONF"
+	reload
+	sleep 1	# no look follows: no route moved
 	[ "$(grep -c -- "$on" "$LOG")" = $((n_on + 1)) ] ||
-		fail "the route back, then a reload: $(($(grep -c -- "$on" "$LOG") - n_on)) lines '$on'"
-	echo "   route added, reloaded: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
-	hcfwd_rechecked
+		fail "health_mark back: $(($(grep -c -- "$on" "$LOG") - n_on)) lines '$on'"
+	echo "   health_mark back: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+	hcfwd_steered
 
-	# real3's listener stopped with the route's going: its "down" (a health change) comes first
+	# the route gone with real3's listener: whichever of the look and real3's "down" (a health
+	# change's apply) sees it first, it is said once
 	n_off=$(grep -c -- "$off" "$LOG")
-	route_look_now 198.18.6.0/24 add
+	route_look_now
 	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route deleted"
 	http_down 2
 	wait_log "$off" $((n_off + 1)) 3000 >/dev/null || exit 1
@@ -242,7 +246,7 @@ s_hcfwd_route_paced() {
 	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on"
 	n=$(grep -c -- "$off" "$LOG")
 	downs=$(grep -c "is down" "$LOG")
-	route_look_now 198.18.6.0/24 add
+	route_look_now
 	sleep 0.15
 	t0=$(now_ms)
 	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route deleted"
