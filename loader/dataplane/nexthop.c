@@ -36,8 +36,9 @@
  *
  * Events: a neighbour event matters only for a next hop some real uses, and
  * only if it changes validity or the MAC; link events for an oif in use,
- * any route event and any link going down, up or away (IPv4 drops a downed
- * link's routes silently) mark the state dirty. Dirty state re-syncs at most every
+ * any route event, any link going down, up or away (IPv4 drops a downed
+ * link's routes silently), any policy rule and nexthop object event mark the
+ * state dirty. Dirty state re-syncs at most every
  * NH_MIN_GAP_NS (stretched when syncs are slow) through a timerfd that shares
  * an epoll fd with the event socket, so the daemon polls a single fd.
  */
@@ -904,6 +905,13 @@ static int ev_cb(const struct nlmsghdr *nlh, void *data)
 		if (ev_route_matters(nlh))
 			nh->routes_seen = nh->dirty = true;
 		break;
+	/* No route event: a policy rule, and a nexthop object deleted (its IPv4 routes with it). */
+	case RTM_NEWRULE:
+	case RTM_DELRULE:
+	case RTM_NEWNEXTHOP:
+	case RTM_DELNEXTHOP:
+		nh->routes_seen = nh->dirty = true;
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -983,6 +991,9 @@ static int nh_sockets(struct xlvs_nh *nh)
 		RTNLGRP_LINK,
 		RTNLGRP_IPV4_ROUTE,
 		RTNLGRP_IPV6_ROUTE,
+		RTNLGRP_IPV4_RULE,
+		RTNLGRP_IPV6_RULE,
+		RTNLGRP_NEXTHOP,
 	};
 	struct timeval tmo = { .tv_sec = 2 }; /* the kernel answers at once; never hang the daemon */
 	int rcvbuf = 1 << 20, evfd;

@@ -33,7 +33,7 @@ int xlvs_nh_sync(struct xlvs_nh *nh);
 int xlvs_nh_process(struct xlvs_nh *nh);
 /*
  * Did a sync since the last call follow route events (or lost ones, or a link going down, up or
- * away: IPv4 drops a downed link's routes without a route event)? Published at the syncs'
+ * away, a nexthop object or a policy rule: no route event says what they move)? Published at the syncs'
  * pace, so a storm of route events asks at most once per sync. Cleared by the call.
  */
 bool xlvs_nh_routes_moved(struct xlvs_nh *nh);

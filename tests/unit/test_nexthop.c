@@ -435,6 +435,27 @@ Test(nexthop, link_down_moves_routes, .timeout = 15)
 	env_down(&e);
 }
 
+/*
+ * What moves a VIP's route without a route event: a policy rule (the checks' marks are routed by
+ * them), and a nexthop object deleted (routing daemons install routes by `nhid`; IPv4 drops the
+ * routes that used it silently).
+ */
+Test(nexthop, rules_and_nexthop_objects_move_routes, .timeout = 15)
+{
+	struct nhenv e;
+
+	env_up(&e);
+	SH("ip nexthop add id 10 via 198.18.0.254 dev %s && ip route add 198.18.63.0/24 nhid 10", NH_A);
+	cr_assert(routes_moved_within(&e), "the route added");
+	SH("ip rule add pref 100 fwmark 0x584c0000/0xffff0000 table 100");
+	cr_expect(routes_moved_within(&e), "a rule added");
+	SH("ip rule del pref 100");
+	cr_expect(routes_moved_within(&e), "a rule deleted");
+	SH("ip nexthop del id 10");
+	cr_expect(routes_moved_within(&e), "a nexthop object deleted, and its route with it");
+	env_down(&e);
+}
+
 /* xlvs_nh_route_legs() to text: "" without a route, else each leg's ifindex, "3,5". */
 static void legs_str(struct nhenv *e, const char *dst, char *out, size_t size)
 {
