@@ -45,7 +45,7 @@ struct xlvsd_steer {
 	bool synced;	   /* xlvs_hc_marks holds marks */
 	bool table_synced; /* ... when v was built: its off flags say the routes then */
 	struct xlvsd *d;
-	ev_timer routes_timer; /* a route-driven look deferred to routes_gap() after the last */
+	ev_timer routes_timer;		    /* a route-driven look deferred to routes_gap() after the last */
 	ev_tstamp routes_last, routes_cost; /* the last look's start and duration */
 };
 

@@ -987,13 +987,8 @@ static int nh_alloc(struct xlvs_nh *nh)
 static int nh_sockets(struct xlvs_nh *nh)
 {
 	static const unsigned int groups[] = {
-		RTNLGRP_NEIGH,
-		RTNLGRP_LINK,
-		RTNLGRP_IPV4_ROUTE,
-		RTNLGRP_IPV6_ROUTE,
-		RTNLGRP_IPV4_RULE,
-		RTNLGRP_IPV6_RULE,
-		RTNLGRP_NEXTHOP,
+		RTNLGRP_NEIGH,	   RTNLGRP_LINK,      RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+		RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE, RTNLGRP_NEXTHOP,
 	};
 	struct timeval tmo = { .tv_sec = 2 }; /* the kernel answers at once; never hang the daemon */
 	int rcvbuf = 1 << 20, evfd;

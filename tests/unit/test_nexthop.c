@@ -481,7 +481,8 @@ Test(nexthop, route_legs_name_every_path, .timeout = 10)
 	SH("ip link add nhC type veth peer name nhD");
 	SH("ip link set nhC up && ip link set nhD up && ip addr add 198.18.70.1/24 dev nhC");
 	SH("ip route add 198.18.61.0/24 via 198.18.0.254 dev %s", NH_A);
-	SH("ip route add 198.18.62.0/24 nexthop via 198.18.0.254 dev %s nexthop via 198.18.70.2 dev nhC", NH_A);
+	SH("ip route add 198.18.62.0/24 nexthop via 198.18.0.254 dev %s nexthop via 198.18.70.2 dev nhC",
+	   NH_A);
 	c = if_nametoindex("nhC");
 	legs_str(&e, "198.18.61.5", got, sizeof(got));
 	snprintf(want, sizeof(want), "%d", e.ifindex);
