@@ -16,7 +16,16 @@
 #include "log.h"
 #include "steer.h"
 
-#define ROUTES_GAP_S 1.0 /* between route-driven looks at the VIPs: a BGP storm costs one a second */
+/*
+ * Between route-driven looks at the VIPs: the next-hop syncs' own pace, stretched to 20 times a
+ * look's cost (a storm takes at most 5 % of the loop) up to a second (thousands of VIPs). A
+ * look a second late fails every check that starts meanwhile: a routing daemon moves routes in
+ * bursts, and a VIP's route withdrawn just after another route moved took the reals down.
+ */
+#define ROUTES_GAP_MIN_S 0.1
+#define ROUTES_GAP_MAX_S 1.0
+#define ROUTES_COST_X	 20
+#define ROUTE_LEGS	 32 /* a multipath route's paths looked at */
 
 /* A checked real's mark, found by what the health checks know of it. */
 struct steer_entry {
@@ -33,23 +42,30 @@ struct xlvsd_steer {
 	uint32_t *mark_of; /* by real id */
 	struct steer_entry *v;
 	size_t n;
-	bool synced; /* xlvs_hc_marks holds marks */
+	bool synced;	   /* xlvs_hc_marks holds marks */
+	bool table_synced; /* ... when v was built: its off flags say the routes then */
 	struct xlvsd *d;
-	ev_timer routes_timer; /* a route-driven look deferred to ROUTES_GAP_S after the last */
-	ev_tstamp routes_last;
+	ev_timer routes_timer;		    /* a route-driven look deferred to routes_gap() after the last */
+	ev_tstamp routes_last, routes_cost; /* the last look's start and duration */
 };
 
 static void routes_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
-static int entry_cmp(const void *a, const void *b)
+/* By service: VIP, then protocol and port. */
+static int svc_cmp(const struct steer_entry *x, const struct steer_entry *y)
 {
-	const struct steer_entry *x = a, *y = b;
 	int c = memcmp(&x->vip, &y->vip, sizeof(x->vip));
 
 	if (!c)
 		c = (int)x->proto - (int)y->proto;
-	if (!c)
-		c = (int)x->vport - (int)y->vport;
+	return c ? c : (int)x->vport - (int)y->vport;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct steer_entry *x = a, *y = b;
+	int c = svc_cmp(x, y);
+
 	return c ? c : memcmp(&x->real, &y->real, sizeof(x->real));
 }
 
@@ -118,34 +134,51 @@ static void attachments(struct xlvsd *d, bool on)
 	}
 }
 
+static bool attached(const struct xlvsd_steer *s, uint32_t oif)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->tc.nr_ifaces; i++)
+		if ((uint32_t)s->tc.ifaces[i].ifindex == oif)
+			return true;
+	return false;
+}
+
 /*
  * Can a check of this VIP leave through the tc program? The kernel's route
  * for the marked socket must be a unicast one out of an interface the
- * program runs on: a VIP the director holds itself is delivered locally, one
- * without a route fails at connect. NULL: yes; else why not.
+ * program runs on, each of its paths if it has several (a check's ports pick
+ * one): a VIP the director holds itself is delivered locally, one without a
+ * route fails at connect. NULL: yes; else why not.
  */
 static const char *vip_unsteerable(struct xlvsd *d, const struct xlvs_addr *vip, char *why, size_t size)
 {
+	uint32_t mark = d->spec.global.hc_mark_value, oif = 0, legs[ROUTE_LEGS];
 	char ifname[IF_NAMESIZE] = "?";
 	uint8_t type = 0;
-	uint32_t oif = 0;
-	unsigned int i;
-	int err;
+	int err, n, i;
 
 	if (!d->nh)
 		return "the director's routes cannot be read (rtnetlink)";
-	err = xlvs_nh_route(d->nh, vip, d->spec.global.hc_mark_value, &type, &oif);
+	err = xlvs_nh_route(d->nh, vip, mark, &type, &oif);
 	if (err) {
 		snprintf(why, size, "the director has no route to it (%s)", strerror(-err));
 		return why;
 	}
 	if (type == RTN_LOCAL)
 		return "it is an address of the director itself, so a check never leaves through an interface";
-	for (i = 0; i < d->steer->tc.nr_ifaces; i++)
-		if ((uint32_t)d->steer->tc.ifaces[i].ifindex == oif)
-			return type == RTN_UNICAST ? NULL : "its route is not a unicast one";
-	if_indextoname(oif, ifname);
-	snprintf(why, size, "its route leaves through %s, which xlvsd is not attached to", ifname);
+	n = xlvs_nh_route_legs(d->nh, vip, mark, legs, ROUTE_LEGS);
+	if (n <= 0) { /* the route answered, not its FIB entry: the path it named */
+		legs[0] = oif;
+		n = 1;
+	}
+	for (i = 0; i < n && attached(d->steer, legs[i]); i++)
+		;
+	if (i == n)
+		return type == RTN_UNICAST ? NULL : "its route is not a unicast one";
+	if_indextoname(legs[i], ifname);
+	snprintf(why, size, "%s leaves through %s, which xlvsd is not attached to",
+		 n > 1 ? "one of its route's paths" : "its route", ifname);
 	return why;
 }
 
@@ -157,56 +190,6 @@ static void say_unsteered(const struct steer_entry *e, const char *why, const ch
 	log_warn("health_via_forwarding: service %s %s:%u is checked at its reals' own addresses%s: %s "
 		 "(docs/health.md)",
 		 xlvs_svc_proto_name(e->proto), xlvs_addr_str(&e->vip, a, sizeof(a)), e->vport, when, why);
-}
-
-/*
- * The health checks' table from the maps: each marked real by its service
- * and address. A VIP the director holds itself cannot be steered (the kernel
- * delivers the check locally, it never reaches the interface): its reals are
- * checked at their own addresses, and the log says so.
- */
-static int build_table(struct xlvsd *d, bool verbose)
-{
-	struct xlvsd_steer *s = d->steer;
-	struct xlvs_state st;
-	size_t i, j, n = 0;
-	int err;
-
-	err = xlvs_state_read(&d->maps, &st);
-	if (err)
-		return err;
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-	for (i = 0; i < st.nr_services; i++)
-		n += st.services[i].nr_reals;
-	s->v = calloc(n + 1, sizeof(*s->v));
-	if (!s->v) {
-		xlvs_state_free(&st);
-		return -ENOMEM;
-	}
-	for (i = 0; i < st.nr_services; i++) {
-		const struct xlvs_svc_state *ss = &st.services[i];
-		struct steer_entry e = { .vport = ntohs(ss->key.port), .proto = ss->key.proto };
-		char why[160];
-		const char *no;
-
-		xlvs_addr_from_be(&e.vip, ss->key.family, ss->key.addr);
-		no = s->synced ? vip_unsteerable(d, &e.vip, why, sizeof(why)) : NULL;
-		e.off = no != NULL; /* kept: a route that appears later turns it on (routes_look()) */
-		if (no && verbose)
-			say_unsteered(&e, no, "");
-		for (j = 0; j < ss->nr_reals; j++) {
-			e.mark = s->mark_of[ss->reals[j].id];
-			if (!e.mark)
-				continue;
-			xlvs_addr_from_be(&e.real, ss->reals[j].real.family, ss->reals[j].real.addr);
-			s->v[s->n++] = e;
-		}
-	}
-	xlvs_state_free(&st);
-	qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
-	return 0;
 }
 
 /* A service whose checks a route moved, said once: no is why it cannot be steered now, or NULL. */
@@ -222,6 +205,93 @@ static void say_moved(const struct steer_entry *e, const char *no)
 			 xlvs_svc_proto_name(e->proto), xlvs_addr_str(&e->vip, a, sizeof(a)), e->vport);
 }
 
+/* 1: e's service was unsteered in the table t (sorted), 0: steered, -1: not in it. */
+static int was_off(const struct steer_entry *t, size_t n, const struct steer_entry *e)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) { /* the service's first entry, or where it would be */
+		mid = lo + (hi - lo) / 2;
+		if (svc_cmp(&t[mid], e) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && !svc_cmp(&t[lo], e) ? t[lo].off : -1;
+}
+
+/*
+ * A service's steering at an apply: each unsteered one when verbose (a reload), and any change
+ * from the last table (was: 1 off, 0 on, -1 not in it), which a health change or a reload
+ * between a route's move and its look makes before routes_look() can see it.
+ */
+static void say_service(const struct steer_entry *e, const char *no, bool verbose, int was)
+{
+	if (no && verbose)
+		say_unsteered(e, no, "");
+	else if (was >= 0 && was != (no != NULL))
+		say_moved(e, no);
+}
+
+/* Each marked real of the state's services in s->v, its service steered or not (off); logged. */
+static void table_fill(struct xlvsd *d, const struct xlvs_state *st, const struct steer_entry *old,
+		       size_t nold, bool verbose)
+{
+	struct xlvsd_steer *s = d->steer;
+	size_t i, j;
+
+	for (i = 0; i < st->nr_services; i++) {
+		const struct xlvs_svc_state *ss = &st->services[i];
+		struct steer_entry e = { .vport = ntohs(ss->key.port), .proto = ss->key.proto };
+		char why[160];
+		const char *no;
+
+		xlvs_addr_from_be(&e.vip, ss->key.family, ss->key.addr);
+		no = s->synced ? vip_unsteerable(d, &e.vip, why, sizeof(why)) : NULL;
+		e.off = no != NULL; /* kept: a route that appears later turns it on (routes_look()) */
+		say_service(&e, no, verbose, was_off(old, nold, &e));
+		for (j = 0; j < ss->nr_reals; j++) {
+			e.mark = s->mark_of[ss->reals[j].id];
+			if (!e.mark)
+				continue;
+			xlvs_addr_from_be(&e.real, ss->reals[j].real.family, ss->reals[j].real.addr);
+			s->v[s->n++] = e;
+		}
+	}
+}
+
+/*
+ * The health checks' table from the maps: each marked real by its service
+ * and address. A VIP the director holds itself cannot be steered (the kernel
+ * delivers the check locally, it never reaches the interface): its reals are
+ * checked at their own addresses, and the log says so.
+ */
+static int build_table(struct xlvsd *d, bool verbose)
+{
+	struct xlvsd_steer *s = d->steer;
+	struct steer_entry *old = s->v;
+	size_t i, n = 0, nold = s->table_synced && s->synced ? s->n : 0; /* off says a route then */
+	struct xlvs_state st;
+	int err;
+
+	err = xlvs_state_read(&d->maps, &st);
+	if (err)
+		return err;
+	for (i = 0; i < st.nr_services; i++)
+		n += st.services[i].nr_reals;
+	s->n = 0;
+	s->v = calloc(n + 1, sizeof(*s->v));
+	if (s->v)
+		table_fill(d, &st, old, nold, verbose);
+	free(old);
+	xlvs_state_free(&st);
+	s->table_synced = s->synced;
+	if (!s->v)
+		return -ENOMEM;
+	qsort(s->v, s->n, sizeof(*s->v), entry_cmp);
+	return 0;
+}
+
 /*
  * Routes moved (the director's default route came up late, a routing daemon restarted): each
  * VIP's route asked again, its services' checks steered or not to match, without reading the
@@ -234,7 +304,7 @@ static void routes_look(struct xlvsd *d)
 	char why[160];
 	size_t i;
 
-	s->routes_last = ev_now(d->loop);
+	s->routes_last = ev_time();
 	for (i = 0; s->synced && i < s->n; i++) {
 		struct steer_entry *e = &s->v[i], *prev = i ? &s->v[i - 1] : NULL;
 		bool new_vip = !prev || memcmp(&e->vip, &prev->vip, sizeof(e->vip));
@@ -245,6 +315,14 @@ static void routes_look(struct xlvsd *d)
 			say_moved(e, no);
 		e->off = no != NULL;
 	}
+	s->routes_cost = ev_time() - s->routes_last;
+}
+
+static ev_tstamp routes_gap(const struct xlvsd_steer *s)
+{
+	ev_tstamp gap = s->routes_cost * ROUTES_COST_X;
+
+	return gap < ROUTES_GAP_MIN_S ? ROUTES_GAP_MIN_S : gap > ROUTES_GAP_MAX_S ? ROUTES_GAP_MAX_S : gap;
 }
 
 static void routes_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -262,7 +340,7 @@ void xlvsd_steer_routes_moved(struct xlvsd *d)
 
 	if (!s || ev_is_active(&s->routes_timer))
 		return; /* a look is due anyway */
-	wait = s->routes_last + ROUTES_GAP_S - ev_now(d->loop);
+	wait = s->routes_last + routes_gap(s) - ev_time();
 	if (wait <= 0) {
 		routes_look(d);
 		return;

@@ -24,7 +24,7 @@ void xlvsd_steer_close(struct xlvsd *d);
 void xlvsd_steer_update(struct xlvsd *d, bool verbose);
 /*
  * The director's routes moved (xlvs_nh_routes_moved()): ask each VIP's route again, at most
- * once a second (a later look is timed), and steer its checks or not to match; each service
+ * every 100 ms or 20 looks' time, up to a second (a later look is timed), and steer its checks or not to match; each service
  * that changes is logged.
  */
 void xlvsd_steer_routes_moved(struct xlvsd *d);

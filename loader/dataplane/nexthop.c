@@ -35,8 +35,10 @@
  * packet: STALE ones get re-probed, and every one counts as recently used.
  *
  * Events: a neighbour event matters only for a next hop some real uses, and
- * only if it changes validity or the MAC; link events for an oif in use and
- * any route event mark the state dirty. Dirty state re-syncs at most every
+ * only if it changes validity or the MAC; link events for an oif in use,
+ * any route event, any link going down, up or away (IPv4 drops a downed
+ * link's routes silently), any policy rule and nexthop object event mark the
+ * state dirty. Dirty state re-syncs at most every
  * NH_MIN_GAP_NS (stretched when syncs are slow) through a timerfd that shares
  * an epoll fd with the event socket, so the daemon polls a single fd.
  */
@@ -312,6 +314,65 @@ int xlvs_nh_route(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark
 	*type = rt.type;
 	*oif = rt.oif;
 	return err;
+}
+
+struct route_legs {
+	uint32_t *oifs;
+	unsigned int max, n;
+};
+
+static void legs_add(struct route_legs *l, uint32_t oif)
+{
+	if (oif && l->n < l->max)
+		l->oifs[l->n++] = oif;
+}
+
+/* The matched FIB entry's egress: RTA_OIF, or each leg of RTA_MULTIPATH. */
+static int legs_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct route_legs *l = data;
+	const struct rtnexthop *nh;
+	struct nlattr *a;
+	int left;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm))
+	{
+		if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_get_payload_len(a) == sizeof(uint32_t))
+			legs_add(l, mnl_attr_get_u32(a));
+		if (mnl_attr_get_type(a) != RTA_MULTIPATH)
+			continue;
+		nh = mnl_attr_get_payload(a);
+		left = (int)mnl_attr_get_payload_len(a);
+		while (RTNH_OK(nh, left)) {
+			legs_add(l, (uint32_t)nh->rtnh_ifindex);
+			left -= (int)RTNH_ALIGN(nh->rtnh_len);
+			nh = RTNH_NEXT(nh);
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int xlvs_nh_route_legs(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark, uint32_t *oifs,
+		       unsigned int max)
+{
+	int af = dst->family == XLVS_AF_INET6 ? AF_INET6 : AF_INET;
+	char b[NL_REQ_SIZE];
+	struct nlmsghdr *nlh = req_start(b, RTM_GETROUTE, NLM_F_ACK);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	struct route_legs l = { .oifs = oifs, .max = max };
+	int err;
+
+	rtm->rtm_family = (uint8_t)af;
+	rtm->rtm_dst_len = (uint8_t)(af_len(af) * 8);
+	rtm->rtm_flags = RTM_F_FIB_MATCH; /* the route itself, every leg, not the one a hash picks */
+	mnl_attr_put(nlh, RTA_DST, af_len(af), dst->be);
+	if (mark)
+		mnl_attr_put_u32(nlh, RTA_MARK, mark);
+	err = nl_talk(nh, nlh, legs_cb, &l);
+	return err ? err : (int)l.n;
 }
 
 /* ---- links ---- */
@@ -803,6 +864,18 @@ static bool ev_link_matters(struct xlvs_nh *nh, const struct nlmsghdr *nlh)
 	return false;
 }
 
+/*
+ * A link going down or away takes its IPv4 routes without a route event (IPv6 sends them): its
+ * IFF_UP change is the news. Other link changes (MTU, carrier: its routes stay) move no route.
+ */
+static bool ev_link_takes_routes(const struct nlmsghdr *nlh)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	return mnl_nlmsg_get_payload_len(nlh) >= sizeof(*ifi) &&
+	       (nlh->nlmsg_type == RTM_DELLINK || (ifi->ifi_change & IFF_UP));
+}
+
 /* Any route may move any real; route cache clones (PMTU exceptions) do not. */
 static bool ev_route_matters(const struct nlmsghdr *nlh)
 {
@@ -824,11 +897,20 @@ static int ev_cb(const struct nlmsghdr *nlh, void *data)
 	case RTM_NEWLINK:
 	case RTM_DELLINK:
 		nh->dirty |= ev_link_matters(nh, nlh);
+		if (ev_link_takes_routes(nlh))
+			nh->routes_seen = nh->dirty = true;
 		break;
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:
 		if (ev_route_matters(nlh))
 			nh->routes_seen = nh->dirty = true;
+		break;
+	/* No route event: a policy rule, and a nexthop object deleted (its IPv4 routes with it). */
+	case RTM_NEWRULE:
+	case RTM_DELRULE:
+	case RTM_NEWNEXTHOP:
+	case RTM_DELNEXTHOP:
+		nh->routes_seen = nh->dirty = true;
 		break;
 	}
 	return MNL_CB_OK;
@@ -905,10 +987,8 @@ static int nh_alloc(struct xlvs_nh *nh)
 static int nh_sockets(struct xlvs_nh *nh)
 {
 	static const unsigned int groups[] = {
-		RTNLGRP_NEIGH,
-		RTNLGRP_LINK,
-		RTNLGRP_IPV4_ROUTE,
-		RTNLGRP_IPV6_ROUTE,
+		RTNLGRP_NEIGH,	   RTNLGRP_LINK,      RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+		RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE, RTNLGRP_NEXTHOP,
 	};
 	struct timeval tmo = { .tv_sec = 2 }; /* the kernel answers at once; never hang the daemon */
 	int rcvbuf = 1 << 20, evfd;

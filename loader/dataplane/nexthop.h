@@ -32,7 +32,8 @@ int xlvs_nh_sync(struct xlvs_nh *nh);
 /* Read pending events; re-sync when a used neighbour, route or link changed. 0 or -errno. */
 int xlvs_nh_process(struct xlvs_nh *nh);
 /*
- * Did a sync since the last call follow route events (or lost ones)? Published at the syncs'
+ * Did a sync since the last call follow route events (or lost ones, or a link going down, up or
+ * away, a nexthop object or a policy rule: no route event says what they move)? Published at the syncs'
  * pace, so a storm of route events asks at most once per sync. Cleared by the call.
  */
 bool xlvs_nh_routes_moved(struct xlvs_nh *nh);
@@ -40,6 +41,13 @@ void xlvs_nh_close(struct xlvs_nh *nh);
 /* The kernel's route to dst for a socket with this mark: type (RTN_*) and egress ifindex. 0 or -errno. */
 int xlvs_nh_route(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark, uint8_t *type,
 		  uint32_t *oif);
+/*
+ * Every egress ifindex of that route (up to max in oifs): one, or each leg of a multipath route,
+ * where xlvs_nh_route() says the leg a hash of no ports and no source picked, and a check's
+ * connection may take another. Their number or -errno.
+ */
+int xlvs_nh_route_legs(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark, uint32_t *oifs,
+		       unsigned int max);
 
 /* For tests and status: what the last sync found. */
 struct xlvs_nh_stats {

@@ -17,6 +17,7 @@ hcfwd_up() {
 hcfwd_down() {
 	local i
 	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 2>/dev/null
+	in_ns "$NS_LB" ip route del 198.18.6.0/24 2>/dev/null	# route_look_now's
 	for i in 0 1 2; do
 		decap "$i" attach dev eth0 gue-port 6080 >/dev/null 2>&1
 		in_ns "${NS_R[$i]}" ip addr add $VIP4/32 dev lo 2>/dev/null
@@ -171,5 +172,132 @@ s_hcfwd_no_route() {
 	grep -q mark <<<"$targets" && fail "checks still marked after the route went: $targets"
 	echo "   route deleted: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
 	[ "$(grep -c "is down" "$LOG")" = "$downs" ] || fail "a real went down while the route came and went"
+	wait_all_up 3 2000
+}
+
+# route_look_now: an unrelated route (198.18.6.0/24) added, or deleted if it is there, so xlvsd
+# looks at the VIPs' routes now (once the next-hop sync told it) and not again for a while (its
+# pacing, docs/health.md): what follows at once may be seen first by an apply.
+route_look_now() {
+	local op=add
+	[ -n "$(in_ns "$NS_LB" ip route show 198.18.6.0/24)" ] && op=del
+	in_ns "$NS_LB" ip route $op 198.18.6.0/24 via $CLIENT4 dev eth0 || fail "director: route $op 198.18.6.0/24"
+	sleep 0.3	# the next-hop sync (100 ms) and the look after it
+}
+
+# An apply (a reload, a health change) that comes between a route's move and xlvsd's look at it
+# sees the new route first: the change is still logged, once, and the look after it says nothing
+# more. A reload that changes health_mark changes the route without any route event: the
+# director's policy routing sends the new range nowhere, then the old range is back.
+s_hcfwd_route_told() {
+	local on off unst n_on n_off n_un
+	hcfwd_up
+	trap 'in_ns "$NS_LB" ip rule del pref 100 2>/dev/null; in_ns "$NS_LB" ip route flush table 100 2>/dev/null; hcfwd_down' EXIT
+	in_ns "$NS_LB" ip route add unreachable default table 100 &&
+		in_ns "$NS_LB" ip rule add pref 100 fwmark 0x4d000000/0xffff0000 table 100 || fail "director: policy routing"
+	hcfwd_config tun
+	wait_all_up 3 5000
+	hcfwd_rechecked
+	on="service tcp $VIP4:80 is checked through the forwarding path again"
+	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on"
+	unst="service tcp $VIP4:80 is checked at its reals' own addresses: the director has no route to it (No route to host)"
+	n_un=$(grep -c -- "$unst" "$LOG")
+	sed -i '1i health_mark: 0x4d000000/0xffff0000' "$CONF"
+	reload
+	[ "$(grep -c -- "$unst" "$LOG")" = $((n_un + 1)) ] ||
+		fail "health_mark into a range routed nowhere: $(grep health_via "$LOG" | tail -2)"
+	echo "   health_mark routed nowhere: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+	n_on=$(grep -c -- "$on" "$LOG")
+	sed -i '/^health_mark:/d' "$CONF"
+	reload
+	sleep 1	# no look follows: no route moved
+	[ "$(grep -c -- "$on" "$LOG")" = $((n_on + 1)) ] ||
+		fail "health_mark back: $(($(grep -c -- "$on" "$LOG") - n_on)) lines '$on'"
+	echo "   health_mark back: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+	hcfwd_steered
+
+	# the route gone with real3's listener: whichever of the look and real3's "down" (a health
+	# change's apply) sees it first, it is said once
+	n_off=$(grep -c -- "$off" "$LOG")
+	route_look_now
+	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route deleted"
+	http_down 2
+	wait_log "$off" $((n_off + 1)) 3000 >/dev/null || exit 1
+	sleep 1.2
+	http_up 2
+	[ "$(grep -c -- "$off" "$LOG")" = $((n_off + 1)) ] ||
+		fail "the route gone with a real: $(($(grep -c -- "$off" "$LOG") - n_off)) lines '$off'"
+	echo "   route deleted with a real's listener: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+	wait_all_up 3 3000
+}
+
+# A routing daemon rarely moves one route alone: the VIP's route withdrawn 150 ms after another
+# route moved is followed at the next-hop resolver's pace (~100 ms), not a second later, so no
+# real goes down meanwhile (fall 2: one check may fail, started before the look). Then a flap of
+# 50 changes in about a second: the steering ends as the last route says, and its log lines
+# alternate (each change said once).
+s_hcfwd_route_paced() {
+	local on off n t0 t lines downs
+	hcfwd_up
+	hcfwd_config tun
+	wait_all_up 3 5000
+	hcfwd_rechecked
+	on="service tcp $VIP4:80 is checked through the forwarding path again"
+	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on"
+	n=$(grep -c -- "$off" "$LOG")
+	downs=$(grep -c "is down" "$LOG")
+	route_look_now
+	sleep 0.15
+	t0=$(now_ms)
+	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route deleted"
+	t=$(wait_log "$off" $((n + 1)) 3000) || exit 1
+	echo "   the VIP's route withdrawn 150 ms after another route moved: followed in $((t - t0)) ms"
+	sleep 0.5
+	[ "$(grep -c "is down" "$LOG")" = "$downs" ] ||
+		fail "reals went down while the route's withdrawal waited: $(grep "is down" "$LOG" | tail -3)"
+
+	n=$(wc -l <"$LOG")
+	t0=$(now_ms)
+	in_ns "$NS_LB" bash -c "for i in \$(seq 25); do
+		ip route add 198.18.1.0/24 via $CLIENT4 dev eth0; sleep 0.02
+		ip route del 198.18.1.0/24 via $CLIENT4 dev eth0; sleep 0.02
+	done; ip route add 198.18.1.0/24 via $CLIENT4 dev eth0" || fail "director: the flap"
+	t=$(now_ms)
+	sleep 1.5
+	lines=$(tail -n +$((n + 1)) "$LOG" | grep -o "service tcp $VIP4:80 is checked [a-z ']*" | uniq -c)
+	echo "   51 changes in $((t - t0)) ms, ending with the route: $(grep -c . <<<"$lines") lines"
+	grep -qv '^ *1 ' <<<"$lines" && fail "a change said twice in a row: $lines"
+	tail -1 <<<"$lines" | grep -q "through the forwarding path again" || fail "the last line is not 'again': $lines"
+	hcfwd_steered
+}
+
+# A multipath route (ECMP, as a routing daemon installs towards two upstreams) with a path out of
+# an interface xlvsd is not attached to: a check's connection may take that path whichever one
+# the route's look picks (its hash sees no ports, no source), so the service is not steered.
+s_hcfwd_route_ecmp() {
+	local off on n targets
+	hcfwd_up
+	trap 'in_ns "$NS_LB" ip link del d1 2>/dev/null; in_ns "$NS_LB" ip route del 198.18.1.0/24 2>/dev/null; hcfwd_down' EXIT
+	in_ns "$NS_LB" ip link add d1 type veth peer name d1p || fail "director: veth d1"
+	in_ns "$NS_LB" sysctl -qw net.ipv6.conf.d1.disable_ipv6=1 net.ipv6.conf.d1p.disable_ipv6=1
+	in_ns "$NS_LB" ip link set d1p up && in_ns "$NS_LB" ip link set d1 up &&
+		in_ns "$NS_LB" ip addr add 198.18.8.1/24 dev d1 || fail "director: d1 up"
+	hcfwd_config tun
+	wait_all_up 3 5000
+	hcfwd_rechecked
+	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on: one of its route's paths leaves through d1, which xlvsd is not attached to"
+	on="service tcp $VIP4:80 is checked through the forwarding path again"
+	n=$(grep -c -- "$off" "$LOG")
+	in_ns "$NS_LB" ip route replace 198.18.1.0/24 nexthop via $CLIENT4 dev eth0 nexthop via 198.18.8.2 dev d1 ||
+		fail "director: multipath route"
+	wait_log "$off" $((n + 1)) 3000 >/dev/null || exit 1
+	hcfwd_rechecked
+	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
+	grep -q mark <<<"$targets" && fail "checks marked with a path outside: $targets"
+	echo "   $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
+	n=$(grep -c -- "$on" "$LOG")
+	in_ns "$NS_LB" ip route replace 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: one path again"
+	wait_log "$on" $((n + 1)) 3000 >/dev/null || exit 1
+	hcfwd_steered
 	wait_all_up 3 2000
 }

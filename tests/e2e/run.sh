@@ -1508,6 +1508,9 @@ main() {
 	scenario "health through the forwarding path: gue real with its decapsulator detached is down" s_hcfwd_gue
 	scenario "health through the forwarding path: dr real without the VIP is down" s_hcfwd_dr
 	scenario "health through the forwarding path: no route to the VIP, checked directly, logged; the route followed without a reload" s_hcfwd_no_route
+	scenario "health through the forwarding path: a route's move seen first by a reload or a health change is logged once" s_hcfwd_route_told
+	scenario "health through the forwarding path: a route withdrawn just after another moved is followed at once; a flap ends as the routes say" s_hcfwd_route_paced
+	scenario "health through the forwarding path: a multipath route with a path outside xlvsd's interfaces is not steered" s_hcfwd_route_ecmp
 	scenario "reused client ports: a killed real, quiesced, gets none after detection" s_reuse_quiesce
 	scenario "reused client ports: a drained real gets none, its upload finishes" s_reuse_drain
 	scenario "xlvs import: ipvsadm rules and a keepalived.conf forward as written" s_import

@@ -408,6 +408,93 @@ Test(nexthop, route_moves_are_published_once, .timeout = 15)
 	env_down(&e);
 }
 
+/*
+ * IPv4 drops the routes through a link that goes down or away without a route event (IPv6 sends
+ * them): the link's IFF_UP change is the only news. IPv6 is off on nhC, as on a v4-only director.
+ */
+Test(nexthop, link_down_moves_routes, .timeout = 15)
+{
+	struct nhenv e;
+
+	env_up(&e);
+	SH("ip link add nhC type veth peer name nhD");
+	SH("sysctl -qw net.ipv6.conf.nhC.disable_ipv6=1 net.ipv6.conf.nhD.disable_ipv6=1");
+	SH("ip link set nhC up && ip link set nhD up && ip addr add 198.18.70.1/24 dev nhC");
+	SH("ip route add 198.18.61.0/24 via 198.18.70.2 dev nhC");
+	cr_assert(routes_moved_within(&e), "the routes added");
+	SH("ip link set nhC mtu 1400");
+	cr_expect_not(routes_moved_within(&e), "an MTU change moves no route");
+	SH("ip link set nhC down");
+	cr_expect(routes_moved_within(&e), "the link went down, and its routes with it");
+	SH("ip link set nhC up");
+	cr_expect(routes_moved_within(&e), "the link is up: its own prefix is back");
+	SH("ip route add 198.18.61.0/24 via 198.18.70.2 dev nhC");
+	cr_assert(routes_moved_within(&e), "the route added again");
+	SH("ip link del nhC");
+	cr_expect(routes_moved_within(&e), "the link deleted, and its routes with it");
+	env_down(&e);
+}
+
+/*
+ * What moves a VIP's route without a route event: a policy rule (the checks' marks are routed by
+ * them), and a nexthop object deleted (routing daemons install routes by `nhid`; IPv4 drops the
+ * routes that used it silently).
+ */
+Test(nexthop, rules_and_nexthop_objects_move_routes, .timeout = 15)
+{
+	struct nhenv e;
+
+	env_up(&e);
+	SH("ip nexthop add id 10 via 198.18.0.254 dev %s && ip route add 198.18.63.0/24 nhid 10", NH_A);
+	cr_assert(routes_moved_within(&e), "the route added");
+	SH("ip rule add pref 100 fwmark 0x584c0000/0xffff0000 table 100");
+	cr_expect(routes_moved_within(&e), "a rule added");
+	SH("ip rule del pref 100");
+	cr_expect(routes_moved_within(&e), "a rule deleted");
+	SH("ip nexthop del id 10");
+	cr_expect(routes_moved_within(&e), "a nexthop object deleted, and its route with it");
+	env_down(&e);
+}
+
+/* xlvs_nh_route_legs() to text: "" without a route, else each leg's ifindex, "3,5". */
+static void legs_str(struct nhenv *e, const char *dst, char *out, size_t size)
+{
+	uint32_t oifs[4];
+	struct xlvs_addr a;
+	int n, i;
+
+	cr_assert_eq(xlvs_addr_parse(dst, &a), 0);
+	n = xlvs_nh_route_legs(e->nh, &a, 0x584c0001, oifs, 4);
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), size - strlen(out), "%s%u", i ? "," : "", oifs[i]);
+}
+
+/* Health-check steering needs every path a check may take, not the one a hash of no ports picks. */
+Test(nexthop, route_legs_name_every_path, .timeout = 10)
+{
+	char got[64], want[64];
+	unsigned int c;
+	struct nhenv e;
+
+	env_up(&e);
+	SH("ip link add nhC type veth peer name nhD");
+	SH("ip link set nhC up && ip link set nhD up && ip addr add 198.18.70.1/24 dev nhC");
+	SH("ip route add 198.18.61.0/24 via 198.18.0.254 dev %s", NH_A);
+	SH("ip route add 198.18.62.0/24 nexthop via 198.18.0.254 dev %s nexthop via 198.18.70.2 dev nhC",
+	   NH_A);
+	c = if_nametoindex("nhC");
+	legs_str(&e, "198.18.61.5", got, sizeof(got));
+	snprintf(want, sizeof(want), "%d", e.ifindex);
+	cr_expect_str_eq(got, want, "one path");
+	legs_str(&e, "198.18.62.5", got, sizeof(got));
+	snprintf(want, sizeof(want), "%d,%u", e.ifindex, c);
+	cr_expect_str_eq(got, want, "a multipath route: both legs");
+	legs_str(&e, "198.18.63.5", got, sizeof(got));
+	cr_expect_str_eq(got, "", "no route");
+	env_down(&e);
+}
+
 Test(nexthop, carrier_loss_invalidates, .timeout = 10)
 {
 	struct nhenv e;
