@@ -355,7 +355,7 @@ Test(ctl, health_of_the_most_reals_arrives_whole_while_the_loop_runs, .timeout =
 	reals = json_object_get(json_array_get(json_object_get(rep, "services"), 0), "reals");
 	cr_assert_eq(json_array_size(reals), NR_REALS);
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(reals, NR_REALS - 1), "address")),
-			 "10.0.127.254");
+			 "10.0.255.255");
 	r4 = json_array_get(reals, 4);
 	cr_assert_eq(json_integer_value(json_object_get(r4, "effective_weight")), 2);
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r4, "health"), "check")), "tcp");
