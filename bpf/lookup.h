@@ -123,7 +123,7 @@ XLVS_INLINE __u32 ring_slot(__u32 slot)
 	__u32 block = slot / XLVS_RING_BLOCK;
 	struct xlvs_ring_block *b = bpf_map_lookup_elem(&xlvs_ring, &block);
 
-	return b ? xlvs_slot_unpack(b->slot[slot % XLVS_RING_BLOCK]) : XLVS_REAL_NONE;
+	return b ? b->slot[slot % XLVS_RING_BLOCK] : XLVS_REAL_NONE;
 }
 
 /* A real usable for a service: in use and still owned by it (ids may be recycled). */

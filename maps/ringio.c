@@ -1,9 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * Slot I/O on xlvs_ring's blocks (ringio.h), batched through mapio.c. Callers speak of 32-bit
- * values (an id, id | XLVS_SLOT_CHANGED, XLVS_REAL_NONE); the map stores 16 bits a slot
- * (abi.h xlvs_slot_pack()/xlvs_slot_unpack()).
- */
+/* Slot I/O on xlvs_ring's blocks (ringio.h), batched through mapio.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +9,7 @@
 #include "internal.h"
 #include "ringio.h"
 
-#define BLOCKS_PER_CALL 2048u /* 64 KiB of blocks per bpf(2) call */
+#define BLOCKS_PER_CALL 1024u /* 64 KiB of blocks per bpf(2) call */
 
 struct ring_io {
 	uint32_t keys[BLOCKS_PER_CALL];
@@ -48,8 +44,7 @@ int xlvs_ring_read(int map_fd, uint32_t first, uint32_t n, uint32_t *out)
 		nb = nb < BLOCKS_PER_CALL ? nb : BLOCKS_PER_CALL;
 		err = blocks_read(map_fd, io, (uint32_t)b0, (uint32_t)nb);
 		for (; !err && s < end && s / XLVS_RING_BLOCK < b0 + nb; s++)
-			*out++ = xlvs_slot_unpack(
-				io->blk[s / XLVS_RING_BLOCK - b0].slot[s % XLVS_RING_BLOCK]);
+			*out++ = io->blk[s / XLVS_RING_BLOCK - b0].slot[s % XLVS_RING_BLOCK];
 	}
 	free(io);
 	return err;
@@ -63,7 +58,7 @@ int xlvs_ring_get(int map_fd, uint32_t slot, uint32_t *val)
 
 	if (bpf_map_lookup_elem(map_fd, &block, &b))
 		return errno == ENOENT ? -EPROTO : -errno; /* an array's ENOENT: past its end */
-	*val = xlvs_slot_unpack(b.slot[slot % XLVS_RING_BLOCK]);
+	*val = b.slot[slot % XLVS_RING_BLOCK];
 	return 0;
 }
 
@@ -87,14 +82,9 @@ int xlvs_ring_put(int map_fd, const uint32_t *slots, const uint32_t *vals, uint3
 	struct ring_io *io;
 	int err = 0;
 
-	uint16_t s;
-
 	for (j = 1; j < n; j++)
 		if (slots[j] < slots[j - 1])
 			return -EINVAL;
-	for (j = 0; j < n; j++)
-		if (xlvs_slot_pack(vals[j], &s))
-			return -ERANGE; /* an id a slot cannot hold: nothing written */
 	if (!n)
 		return 0;
 	io = malloc(sizeof(*io));
@@ -111,8 +101,7 @@ int xlvs_ring_put(int map_fd, const uint32_t *slots, const uint32_t *vals, uint3
 			break;
 		memset(io->dirty, 0, nb);
 		for (; i < j; i++) {
-			xlvs_slot_pack(vals[i], &io->blk[slots[i] / XLVS_RING_BLOCK - b0]
-							 .slot[slots[i] % XLVS_RING_BLOCK]);
+			io->blk[slots[i] / XLVS_RING_BLOCK - b0].slot[slots[i] % XLVS_RING_BLOCK] = vals[i];
 			io->dirty[slots[i] / XLVS_RING_BLOCK - b0] = 1;
 		}
 		err = blocks_flush(map_fd, io, b0, nb);

@@ -17,8 +17,7 @@ int xlvs_ring_read(int map_fd, uint32_t first, uint32_t n, uint32_t *out);
 int xlvs_ring_get(int map_fd, uint32_t slot, uint32_t *val);
 
 /* Slot slots[i] := vals[i], slots ascending (a repeated slot takes its last value). 0 or -errno:
- * -EINVAL if not ascending, -ERANGE (nothing written) if a value names an id of XLVS_MAX_REALS
- * or more, -EPROTO past the map; blocks written before an error stay written. */
+ * -EINVAL if not ascending, -EPROTO past the map; blocks written before an error stay written. */
 int xlvs_ring_put(int map_fd, const uint32_t *slots, const uint32_t *vals, uint32_t n);
 int xlvs_ring_set(int map_fd, uint32_t slot, uint32_t val);
 

@@ -18,7 +18,7 @@
 /* ---- limits --------------------------------------------------------------- */
 #define XLVS_MAX_SERVICES	16384	/* service ids are 0 .. XLVS_MAX_SERVICES-1 */
 #define XLVS_MAX_VIPS		16384
-#define XLVS_MAX_REALS		32767	/* real ids are 0 .. XLVS_MAX_REALS-1: 15 bits, as a ring slot holds them */
+#define XLVS_MAX_REALS		65536	/* real ids are 0 .. XLVS_MAX_REALS-1 */
 #define XLVS_RING_DEFAULT	65537	/* default Maglev ring size, a prime */
 #define XLVS_RING_SLOTS_DEFAULT	(16 * XLVS_RING_DEFAULT) /* least xlvs_ring the loader creates (maps/xlvsmaps.h) */
 #define XLVS_CONNS_DEFAULT	262144	/* xlvs_conns entries unless the loader resizes */
@@ -396,46 +396,16 @@ XLVS_ABI_SIZE(struct xlvs_lblcr_set, 76);
  * slot (XLVS_REAL_NONE) counts as changed. xlvs_slot_real() gives the id either way.
  * The map is an ARRAY of blocks: slot s is xlvs_ring[s / XLVS_RING_BLOCK].slot[s % XLVS_RING_BLOCK].
  * An array element takes at least 8 bytes, so one slot per element took 512 KB for a
- * 65,537-slot ring; blocks of 16 slots hold it in 128 KB. A slot is 16 bits (it was 32: 256 KB):
- * the id in the low 15, XLVS_SLOT16_CHANGED on top, XLVS_SLOT16_NONE for an empty slot; every
- * reader speaks of the 32-bit value xlvs_slot_unpack() gives (the id, id | XLVS_SLOT_CHANGED, or
- * XLVS_REAL_NONE). Half the ring's cache lines: a spread packet's ring read misses less
- * (docs/bench.md "Where the time goes, line by line"). Slices need not start on a block:
- * userspace writes blocks whole (maps/ringio.c). */
+ * 65,537-slot ring; a 64-byte block holds 16 slots in one cache line with nothing wasted, and a
+ * packet's ring read lands among half as many pages (docs/bench.md "Where a ring-state packet's
+ * time goes"). Slices need not start on a block: userspace writes blocks whole (maps/ringio.c). */
 #define XLVS_RING_BLOCK		16
-#define XLVS_SLOT_CHANGED	(1u << 31)	/* in a slot's value as unpacked */
-#define XLVS_SLOT16_CHANGED	0x8000u		/* ... and as stored */
-#define XLVS_SLOT16_ID		0x7fffu
-#define XLVS_SLOT16_NONE	0xffffu
+#define XLVS_SLOT_CHANGED	(1u << 31)
 
 struct xlvs_ring_block {
-	__u16 slot[XLVS_RING_BLOCK];
+	__u32 slot[XLVS_RING_BLOCK];
 };
-XLVS_ABI_SIZE(struct xlvs_ring_block, 32);
-_Static_assert(XLVS_MAX_REALS <= XLVS_SLOT16_ID, "a slot's 15 bits name every real id");
-
-/* A stored slot as every reader speaks of it: XLVS_REAL_NONE, or the id with XLVS_SLOT_CHANGED. */
-static inline __u32 xlvs_slot_unpack(__u16 s)
-{
-	__u32 none = -(((__u32)s + 1) >> 16); /* all ones for XLVS_SLOT16_NONE, else 0: no branch */
-
-	return (__u32)(s & XLVS_SLOT16_CHANGED) << 16 | (s & XLVS_SLOT16_ID) | none;
-}
-
-/* The stored form of such a value; -1 for one a slot cannot hold (an id of XLVS_MAX_REALS or more). */
-static inline int xlvs_slot_pack(__u32 v, __u16 *s)
-{
-	__u32 id = v & ~XLVS_SLOT_CHANGED;
-
-	if (v == XLVS_REAL_NONE) {
-		*s = XLVS_SLOT16_NONE;
-		return 0;
-	}
-	if (id >= XLVS_MAX_REALS)
-		return -1;
-	*s = (__u16)(id | (v & XLVS_SLOT_CHANGED ? XLVS_SLOT16_CHANGED : 0));
-	return 0;
-}
+XLVS_ABI_SIZE(struct xlvs_ring_block, 64);
 
 /* xlvs_ring entries (blocks) that hold slots [0, slots). */
 static inline __u32 xlvs_ring_blocks(__u32 slots)

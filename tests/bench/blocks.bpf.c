@@ -169,7 +169,7 @@ int blk_ring_read(struct xdp_md *ctx)
 		return XDP_PASS;
 	block = slot / XLVS_RING_BLOCK;
 	b = bpf_map_lookup_elem(&blk_ring, &block);
-	return b && xlvs_slot_unpack(b->slot[slot % XLVS_RING_BLOCK]) != XLVS_REAL_NONE ? XDP_TX : XDP_PASS;
+	return b && b->slot[slot % XLVS_RING_BLOCK] != XLVS_REAL_NONE ? XDP_TX : XDP_PASS;
 }
 
 /* The slot's previous owner, as prev_owner() reads xlvs_ring_prev (every until set by the bench). */
@@ -367,7 +367,7 @@ int blk_dr_path(struct xdp_md *ctx)
 	rb = bpf_map_lookup_elem(&blk_ring, &idx);
 	if (!rb)
 		return XDP_PASS;
-	owner = xlvs_slot_unpack(rb->slot[slot % XLVS_RING_BLOCK]);
+	owner = rb->slot[slot % XLVS_RING_BLOCK];
 	if (owner & XLVS_SLOT_CHANGED)
 		return XDP_PASS;
 	r = bpf_map_lookup_elem(&blk_reals, &owner);

@@ -420,7 +420,7 @@ Test(scenarios, a_cpu_counts_and_caches_in_its_own_stripe)
 	cr_expect_eq(stripe_entry(MAP_FD(&w, xlvs_svc_stats), 16384 + svc).packets, 1,
 		     "CPU 1's service entry");
 	cr_expect_eq(stripe_entry(MAP_FD(&w, xlvs_svc_stats), svc).packets, 0, "CPU 0's service entry");
-	cr_expect_eq(stripe_entry(MAP_FD(&w, xlvs_real_stats), 32767 + real).packets, 1,
+	cr_expect_eq(stripe_entry(MAP_FD(&w, xlvs_real_stats), 65536 + real).packets, 1,
 		     "CPU 1's real entry");
 	cr_expect_eq(stripe_entry(MAP_FD(&w, xlvs_real_stats), real).packets, 0, "CPU 0's real entry");
 	cr_expect_eq(stripe_u64(MAP_FD(&w, xlvs_events), 64 + XLVS_EV_CONN_NEW), 1, "CPU 1's conn_new");

@@ -1119,7 +1119,7 @@ Test(config, real_limit)
 	y = many_reals(XLVS_MAX_REALS + 1);
 	cr_assert_eq(xlvs_conf_parse(FILE_NAME, y, strlen(y), &s, &err), -EINVAL);
 	xlvs_conf_error_format(&err, msg, sizeof(msg));
-	cr_assert(strstr(msg, "too many reals (at most 32767 in all services)") != NULL, "%s", msg);
+	cr_assert(strstr(msg, "too many reals (at most 65536 in all services)") != NULL, "%s", msg);
 	spec_is_empty(&s);
 	free(y);
 }

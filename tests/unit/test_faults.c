@@ -340,14 +340,6 @@ Test(faults, pinned_ring_of_single_slots_is_refused)
 	expect_old_pin_refused("xlvs_ring", BPF_MAP_TYPE_ARRAY, sizeof(__u32), XLVS_RING_SLOTS_DEFAULT);
 }
 
-/* The ring of 32-bit slots (blocks of 16 in 64 bytes) before they became 16 bits: the same
- * number of blocks, so only the value size tells; reused, its slots would be misread. */
-Test(faults, pinned_ring_of_32_bit_slots_is_refused)
-{
-	expect_old_pin_refused("xlvs_ring", BPF_MAP_TYPE_ARRAY, 16 * sizeof(__u32),
-			       XLVS_RING_SLOTS_DEFAULT / XLVS_RING_BLOCK);
-}
-
 Test(faults, pinned_per_cpu_counters_are_refused)
 {
 	expect_old_pin_refused("xlvs_real_stats", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(struct xlvs_counters),
