@@ -164,18 +164,20 @@ static bool add_line(struct jitprof *jp, const char *rest)
 	return true;
 }
 
+/* qsort's order of two keys, ascending. */
+static int cmp_u64(uint64_t x, uint64_t y)
+{
+	return x < y ? -1 : x > y;
+}
+
 static int by_start(const void *a, const void *b)
 {
-	uint64_t x = ((const struct jp_func *)a)->start, y = ((const struct jp_func *)b)->start;
-
-	return x < y ? -1 : x > y;
+	return cmp_u64(((const struct jp_func *)a)->start, ((const struct jp_func *)b)->start);
 }
 
 static int by_addr(const void *a, const void *b)
 {
-	uint64_t x = ((const struct jp_line *)a)->addr, y = ((const struct jp_line *)b)->addr;
-
-	return x < y ? -1 : x > y;
+	return cmp_u64(((const struct jp_line *)a)->addr, ((const struct jp_line *)b)->addr);
 }
 
 int jitprof_read(struct jitprof *jp, FILE *in, char *err, size_t errlen)
@@ -260,16 +262,13 @@ struct code_line {
 
 static int by_line(const void *a, const void *b)
 {
-	uint64_t x = ((const struct code_line *)a)->line, y = ((const struct code_line *)b)->line;
-
-	return x < y ? -1 : x > y;
+	return cmp_u64(((const struct code_line *)a)->line, ((const struct code_line *)b)->line);
 }
 
+/* Most samples first. */
 static int by_count(const void *a, const void *b)
 {
-	size_t x = ((const struct code_line *)a)->samples, y = ((const struct code_line *)b)->samples;
-
-	return x > y ? -1 : x < y;
+	return cmp_u64(((const struct code_line *)b)->samples, ((const struct code_line *)a)->samples);
 }
 
 /* The distinct pages of the first k lines. */
