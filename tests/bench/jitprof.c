@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,15 +211,20 @@ int jitprof_read(struct jitprof *jp, FILE *in, char *err, size_t errlen)
 	return 0;
 }
 
-/* The last function starting at or before ip, or SIZE_MAX (funcs sorted by start). */
-static size_t func_at(const struct jitprof *jp, uint64_t ip)
+/*
+ * The last of n entries sorted by a uint64_t key (at byte `off` of each, `size` bytes apart)
+ * whose key is <= ip, or SIZE_MAX: the function or the line an address is in.
+ */
+static size_t last_at_or_before(const void *base, size_t n, size_t size, size_t off, uint64_t ip)
 {
-	size_t lo = 0, hi = jp->nfuncs;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		uint64_t key;
 
-		if (jp->funcs[mid].start <= ip)
+		memcpy(&key, (const char *)base + mid * size + off, sizeof(key));
+		if (key <= ip)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -226,20 +232,16 @@ static size_t func_at(const struct jitprof *jp, uint64_t ip)
 	return lo ? lo - 1 : SIZE_MAX;
 }
 
-/* The last line starting at or before ip, or SIZE_MAX (lines sorted by addr). */
+static size_t func_at(const struct jitprof *jp, uint64_t ip)
+{
+	return last_at_or_before(jp->funcs, jp->nfuncs, sizeof(*jp->funcs), offsetof(struct jp_func, start),
+				 ip);
+}
+
 static size_t line_at(const struct jitprof *jp, uint64_t ip)
 {
-	size_t lo = 0, hi = jp->nlines;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (jp->lines[mid].addr <= ip)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? lo - 1 : SIZE_MAX;
+	return last_at_or_before(jp->lines, jp->nlines, sizeof(*jp->lines), offsetof(struct jp_line, addr),
+				 ip);
 }
 
 bool jitprof_find(const struct jitprof *jp, uint64_t ip, size_t *func, size_t *line)
