@@ -127,13 +127,14 @@ start_xlvsd() {
 	env ${XLVSD_ENV:-} nsenter --net=/run/netns/"$NS_LB" "${XLVSD_BIN:-$XLVSD}" -c "$CONF" --pin-dir "$PIN" --socket "$SOCK" >>"$LOG" 2>&1 &
 	local pid=$! i
 	echo "$pid" >"$PIDFILE"
-	for i in $(seq 100); do
+	# a start verifies the program (~4 s on an idle 2-core VM, past 10 s at load 5): 20 s
+	for i in $(seq 200); do
 		grep -q "xlvsd: info: ready" "$LOG" && return 0
 		kill -0 "$pid" 2>/dev/null || { cat "$LOG" >&2; fail "xlvsd exited"; }
 		sleep 0.1
 	done
 	cat "$LOG" >&2
-	fail "xlvsd not ready after 10 s"
+	fail "xlvsd not ready after 20 s"
 }
 
 # SIGTERM, then wait for the process to go (it may be a child of another subshell, so no `wait`).
