@@ -222,9 +222,15 @@ static void print_prog(const struct jitprof *jp, const struct counts *c, const c
 	for (i = 0; i < jp->nfuncs; i++)
 		if (!strcmp(jp->funcs[i].prog, prog))
 			no_line += c->func_no_line[i];
+	if (!total) {
+		printf("\n%s: no samples\n", prog);
+		return;
+	}
 	s = src_lines(jp, c, prog, &n);
-	if (!s || !total || jitprof_layout(jp, prog, c->ips, c->in_progs, &lay))
-		return free(s);
+	if (!s || jitprof_layout(jp, prog, c->ips, c->in_progs, &lay)) {
+		fprintf(stderr, "xlvs-profile: out of memory\n");
+		exit(1);
+	}
 	printf("\n%s: %" PRIu64 " samples (%" PRIu64 " before its first line)\n", prog, total, no_line);
 	printf("  code: %zu lines of 64 bytes sampled, %zu of them hold 95 %% of the samples, on %zu pages "
 	       "of 4 KB; JIT image %" PRIu64 " bytes\n",
@@ -327,6 +333,12 @@ int main(int argc, char **argv)
 	fclose(f);
 	if (o) {
 		fprintf(stderr, "%s: %s: %s\n", argv[0], argv[optind], err);
+		return 1;
+	}
+	for (o = 0; only && o < (int)jp.nfuncs && strcmp(jp.funcs[o].prog, only); o++)
+		;
+	if (only && o == (int)jp.nfuncs) {
+		fprintf(stderr, "%s: --prog %s: no such program in %s\n", argv[0], only, argv[optind]);
 		return 1;
 	}
 	if (count(&jp, stdin, &c)) {
