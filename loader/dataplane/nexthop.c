@@ -282,17 +282,31 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int route_get(struct xlvs_nh *nh, int af, const void *dst, struct route *rt)
+/*
+ * RTM_GETROUTE for the host route to dst in b (NL_REQ_SIZE): as a socket with this mark sees it
+ * (0: none), policy routing by mark included; flags go to rtm_flags (RTM_F_FIB_MATCH: the route
+ * entry itself).
+ */
+static struct nlmsghdr *route_req(char *b, int af, const void *dst, uint32_t mark, unsigned int flags)
 {
-	char b[NL_REQ_SIZE];
 	struct nlmsghdr *nlh = req_start(b, RTM_GETROUTE, NLM_F_ACK);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
 	rtm->rtm_family = (uint8_t)af;
 	rtm->rtm_dst_len = (uint8_t)(af_len(af) * 8);
+	rtm->rtm_flags = flags;
 	mnl_attr_put(nlh, RTA_DST, af_len(af), dst);
+	if (mark)
+		mnl_attr_put_u32(nlh, RTA_MARK, mark);
+	return nlh;
+}
+
+static int route_get(struct xlvs_nh *nh, int af, const void *dst, struct route *rt)
+{
+	char b[NL_REQ_SIZE];
+
 	memset(rt, 0, sizeof(*rt));
-	return nl_talk(nh, nlh, route_cb, rt);
+	return nl_talk(nh, route_req(b, af, dst, 0, 0), route_cb, rt);
 }
 
 int xlvs_nh_route(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark, uint8_t *type,
@@ -300,17 +314,10 @@ int xlvs_nh_route(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t mark
 {
 	int af = dst->family == XLVS_AF_INET6 ? AF_INET6 : AF_INET;
 	char b[NL_REQ_SIZE];
-	struct nlmsghdr *nlh = req_start(b, RTM_GETROUTE, NLM_F_ACK);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	struct route rt = { 0 };
 	int err;
 
-	rtm->rtm_family = (uint8_t)af;
-	rtm->rtm_dst_len = (uint8_t)(af_len(af) * 8);
-	mnl_attr_put(nlh, RTA_DST, af_len(af), dst->be);
-	if (mark)
-		mnl_attr_put_u32(nlh, RTA_MARK, mark); /* policy routing by mark sees what the check sees */
-	err = nl_talk(nh, nlh, route_cb, &rt);
+	err = nl_talk(nh, route_req(b, af, dst->be, mark, 0), route_cb, &rt);
 	*type = rt.type;
 	*oif = rt.oif;
 	return err;
@@ -360,18 +367,11 @@ int xlvs_nh_route_legs(struct xlvs_nh *nh, const struct xlvs_addr *dst, uint32_t
 {
 	int af = dst->family == XLVS_AF_INET6 ? AF_INET6 : AF_INET;
 	char b[NL_REQ_SIZE];
-	struct nlmsghdr *nlh = req_start(b, RTM_GETROUTE, NLM_F_ACK);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	struct route_legs l = { .oifs = oifs, .max = max };
 	int err;
 
-	rtm->rtm_family = (uint8_t)af;
-	rtm->rtm_dst_len = (uint8_t)(af_len(af) * 8);
-	rtm->rtm_flags = RTM_F_FIB_MATCH; /* the route itself, every leg, not the one a hash picks */
-	mnl_attr_put(nlh, RTA_DST, af_len(af), dst->be);
-	if (mark)
-		mnl_attr_put_u32(nlh, RTA_MARK, mark);
-	err = nl_talk(nh, nlh, legs_cb, &l);
+	/* the route itself, every leg, not the one a hash picks */
+	err = nl_talk(nh, route_req(b, af, dst->be, mark, RTM_F_FIB_MATCH), legs_cb, &l);
 	return err ? err : (int)l.n;
 }
 
