@@ -31,6 +31,25 @@ hcfwd_config() {
 	reload
 }
 
+# What xlvsd logs when VIP4:80's checks are steered again, or no longer (then a reason follows).
+HCFWD_ON="service tcp $VIP4:80 is checked through the forwarding path again"
+HCFWD_OFF="service tcp $VIP4:80 is checked at its reals' own addresses from now on"
+
+# hcfwd_tun_checked: the tun reals configured, up, and checked since (hcfwd_rechecked).
+hcfwd_tun_checked() {
+	hcfwd_config tun
+	wait_all_up 3 5000
+	hcfwd_rechecked
+}
+
+# hcfwd_unmarked WHEN: no real's check carries a mark (checked at the reals' own addresses).
+hcfwd_unmarked() {
+	local targets
+	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
+	grep -q mark <<<"$targets" && fail "checks marked $1: $targets"
+	return 0
+}
+
 # event_count NAME: that event's counter (xlvs stats -j).
 event_count() { xlvs -j stats | jq -r --arg e "$1" '.events[$e] // 0'; }
 
@@ -146,30 +165,25 @@ s_hcfwd_dr() {
 # coming up (a routing daemon late at boot) steers the checks, its going away (the daemon
 # restarting) sends them to the reals' own addresses again, and no real goes down meanwhile.
 s_hcfwd_no_route() {
-	local targets downs on off n
-	hcfwd_config tun
-	wait_all_up 3 5000
-	hcfwd_rechecked	# a target is its last probe's, which may have begun with the route still there
+	local downs off n
+	hcfwd_tun_checked	# a target is its last probe's, which may have begun with the route still there
 	grep -q "health_via_forwarding: service tcp $VIP4:80 is checked at its reals' own addresses: the director has no route" "$LOG" ||
 		fail "no log line about the missing route: $(grep health_via "$LOG" | tail -2)"
-	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
-	grep -q mark <<<"$targets" && fail "checks marked without a route: $targets"
+	hcfwd_unmarked "without a route"
 	echo "   logged: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
 
 	downs=$(grep -c "is down" "$LOG")
-	on="service tcp $VIP4:80 is checked through the forwarding path again"
-	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on: the director has no route"
-	n=$(grep -c -- "$on" "$LOG")
+	off="$HCFWD_OFF: the director has no route"
+	n=$(grep -c -- "$HCFWD_ON" "$LOG")
 	hcfwd_up
-	wait_log "$on" $((n + 1)) 3000 >/dev/null || exit 1
+	wait_log "$HCFWD_ON" $((n + 1)) 3000 >/dev/null || exit 1
 	hcfwd_steered
 	echo "   route added, no reload: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
 	n=$(grep -c -- "$off" "$LOG")
 	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: route deleted"
 	wait_log "$off" $((n + 1)) 3000 >/dev/null || exit 1
 	hcfwd_rechecked
-	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
-	grep -q mark <<<"$targets" && fail "checks still marked after the route went: $targets"
+	hcfwd_unmarked "still, after the route went"
 	echo "   route deleted: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
 	[ "$(grep -c "is down" "$LOG")" = "$downs" ] || fail "a real went down while the route came and went"
 	wait_all_up 3 2000
@@ -190,16 +204,12 @@ route_look_now() {
 # more. A reload that changes health_mark changes the route without any route event: the
 # director's policy routing sends the new range nowhere, then the old range is back.
 s_hcfwd_route_told() {
-	local on off unst n_on n_off n_un
+	local unst n_on n_off n_un
 	hcfwd_up
 	trap 'in_ns "$NS_LB" ip rule del pref 100 2>/dev/null; in_ns "$NS_LB" ip route flush table 100 2>/dev/null; hcfwd_down' EXIT
 	in_ns "$NS_LB" ip route add unreachable default table 100 &&
 		in_ns "$NS_LB" ip rule add pref 100 fwmark 0x4d000000/0xffff0000 table 100 || fail "director: policy routing"
-	hcfwd_config tun
-	wait_all_up 3 5000
-	hcfwd_rechecked
-	on="service tcp $VIP4:80 is checked through the forwarding path again"
-	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on"
+	hcfwd_tun_checked
 	unst="service tcp $VIP4:80 is checked at its reals' own addresses: the director has no route to it (No route to host)"
 	n_un=$(grep -c -- "$unst" "$LOG")
 	sed -i '1i health_mark: 0x4d000000/0xffff0000' "$CONF"
@@ -207,26 +217,26 @@ s_hcfwd_route_told() {
 	[ "$(grep -c -- "$unst" "$LOG")" = $((n_un + 1)) ] ||
 		fail "health_mark into a range routed nowhere: $(grep health_via "$LOG" | tail -2)"
 	echo "   health_mark routed nowhere: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
-	n_on=$(grep -c -- "$on" "$LOG")
+	n_on=$(grep -c -- "$HCFWD_ON" "$LOG")
 	sed -i '/^health_mark:/d' "$CONF"
 	reload
 	sleep 1	# no look follows: no route moved
-	[ "$(grep -c -- "$on" "$LOG")" = $((n_on + 1)) ] ||
-		fail "health_mark back: $(($(grep -c -- "$on" "$LOG") - n_on)) lines '$on'"
+	[ "$(grep -c -- "$HCFWD_ON" "$LOG")" = $((n_on + 1)) ] ||
+		fail "health_mark back: $(($(grep -c -- "$HCFWD_ON" "$LOG") - n_on)) lines '$HCFWD_ON'"
 	echo "   health_mark back: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
 	hcfwd_steered
 
 	# the route gone with real3's listener: whichever of the look and real3's "down" (a health
 	# change's apply) sees it first, it is said once
-	n_off=$(grep -c -- "$off" "$LOG")
+	n_off=$(grep -c -- "$HCFWD_OFF" "$LOG")
 	route_look_now
 	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route deleted"
 	http_down 2
-	wait_log "$off" $((n_off + 1)) 3000 >/dev/null || exit 1
+	wait_log "$HCFWD_OFF" $((n_off + 1)) 3000 >/dev/null || exit 1
 	sleep 1.2
 	http_up 2
-	[ "$(grep -c -- "$off" "$LOG")" = $((n_off + 1)) ] ||
-		fail "the route gone with a real: $(($(grep -c -- "$off" "$LOG") - n_off)) lines '$off'"
+	[ "$(grep -c -- "$HCFWD_OFF" "$LOG")" = $((n_off + 1)) ] ||
+		fail "the route gone with a real: $(($(grep -c -- "$HCFWD_OFF" "$LOG") - n_off)) lines '$HCFWD_OFF'"
 	echo "   route deleted with a real's listener: $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
 	wait_all_up 3 3000
 }
@@ -237,20 +247,16 @@ s_hcfwd_route_told() {
 # 50 changes in about a second: the steering ends as the last route says, and its log lines
 # alternate (each change said once).
 s_hcfwd_route_paced() {
-	local on off n t0 t lines downs
+	local n t0 t lines downs
 	hcfwd_up
-	hcfwd_config tun
-	wait_all_up 3 5000
-	hcfwd_rechecked
-	on="service tcp $VIP4:80 is checked through the forwarding path again"
-	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on"
-	n=$(grep -c -- "$off" "$LOG")
+	hcfwd_tun_checked
+	n=$(grep -c -- "$HCFWD_OFF" "$LOG")
 	downs=$(grep -c "is down" "$LOG")
 	route_look_now
 	sleep 0.15
 	t0=$(now_ms)
 	in_ns "$NS_LB" ip route del 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: VIP route deleted"
-	t=$(wait_log "$off" $((n + 1)) 3000) || exit 1
+	t=$(wait_log "$HCFWD_OFF" $((n + 1)) 3000) || exit 1
 	echo "   the VIP's route withdrawn 150 ms after another route moved: followed in $((t - t0)) ms"
 	sleep 0.5
 	[ "$(grep -c "is down" "$LOG")" = "$downs" ] ||
@@ -275,29 +281,25 @@ s_hcfwd_route_paced() {
 # an interface xlvsd is not attached to: a check's connection may take that path whichever one
 # the route's look picks (its hash sees no ports, no source), so the service is not steered.
 s_hcfwd_route_ecmp() {
-	local off on n targets
+	local off n
 	hcfwd_up
 	trap 'in_ns "$NS_LB" ip link del d1 2>/dev/null; in_ns "$NS_LB" ip route del 198.18.1.0/24 2>/dev/null; hcfwd_down' EXIT
 	in_ns "$NS_LB" ip link add d1 type veth peer name d1p || fail "director: veth d1"
 	in_ns "$NS_LB" sysctl -qw net.ipv6.conf.d1.disable_ipv6=1 net.ipv6.conf.d1p.disable_ipv6=1
 	in_ns "$NS_LB" ip link set d1p up && in_ns "$NS_LB" ip link set d1 up &&
 		in_ns "$NS_LB" ip addr add 198.18.8.1/24 dev d1 || fail "director: d1 up"
-	hcfwd_config tun
-	wait_all_up 3 5000
-	hcfwd_rechecked
-	off="service tcp $VIP4:80 is checked at its reals' own addresses from now on: one of its route's paths leaves through d1, which xlvsd is not attached to"
-	on="service tcp $VIP4:80 is checked through the forwarding path again"
+	hcfwd_tun_checked
+	off="$HCFWD_OFF: one of its route's paths leaves through d1, which xlvsd is not attached to"
 	n=$(grep -c -- "$off" "$LOG")
 	in_ns "$NS_LB" ip route replace 198.18.1.0/24 nexthop via $CLIENT4 dev eth0 nexthop via 198.18.8.2 dev d1 ||
 		fail "director: multipath route"
 	wait_log "$off" $((n + 1)) 3000 >/dev/null || exit 1
 	hcfwd_rechecked
-	targets=$(ctl '{"cmd": "health"}' | jq -r '[.services[].reals[].health.target] | join(", ")')
-	grep -q mark <<<"$targets" && fail "checks marked with a path outside: $targets"
+	hcfwd_unmarked "with a path outside"
 	echo "   $(grep -o 'health_via_forwarding: service.*' "$LOG" | tail -1)"
-	n=$(grep -c -- "$on" "$LOG")
+	n=$(grep -c -- "$HCFWD_ON" "$LOG")
 	in_ns "$NS_LB" ip route replace 198.18.1.0/24 via $CLIENT4 dev eth0 || fail "director: one path again"
-	wait_log "$on" $((n + 1)) 3000 >/dev/null || exit 1
+	wait_log "$HCFWD_ON" $((n + 1)) 3000 >/dev/null || exit 1
 	hcfwd_steered
 	wait_all_up 3 2000
 }
