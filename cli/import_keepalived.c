@@ -624,6 +624,13 @@ static bool ka_method(struct imp *im, const struct node *n, const char *then, st
 	return true;
 }
 
+/* Item i (if any) sends to addr by f's tunnel: it needs a tunnel source of addr's family. */
+static void mark_tunnel(struct imp_svc *s, int i, const struct ka_fwd *f, const char *addr)
+{
+	if (i >= 0 && addr && (!strcmp(f->kind, "tun") || !strcmp(f->kind, "gue")))
+		s->items[i].tun_family = strchr(addr, ':') ? 6 : 4;
+}
+
 /* forward: (and gue_port:) of a real, the sorry server or the service; the forward item. */
 static int put_fwd(struct imp *im, struct imp_svc *s, int parent, unsigned indent, const struct ka_fwd *f,
 		   const char *what, const struct node *at, const char *addr)
@@ -635,8 +642,7 @@ static int put_fwd(struct imp *im, struct imp_svc *s, int parent, unsigned inden
 	if (f->gue_port)
 		imp_add(im, s, parent, indent, false, IMP_NEEDED, n->file, n->line, what, NULL,
 			"gue_port: %s", f->gue_port);
-	if (i >= 0 && addr && (!strcmp(f->kind, "tun") || !strcmp(f->kind, "gue")))
-		s->items[i].tun_family = strchr(addr, ':') ? 6 : 4;
+	mark_tunnel(s, i, f, addr);
 	return i;
 }
 
@@ -672,8 +678,8 @@ static void real_server(struct imp *im, struct imp_svc *s, int reals, const stru
 			arg0(n));
 	if ((n = find(r, "lvs_method")) && ka_method(im, n, "the real uses the service's method", &fw))
 		put_fwd(im, s, at, 8, &fw, "lvs_method", r, r->arg[0]);
-	else if (at >= 0 && (!strcmp(v->fwd.kind, "tun") || !strcmp(v->fwd.kind, "gue")))
-		s->items[at].tun_family = strchr(r->arg[0], ':') ? 6 : 4;
+	else
+		mark_tunnel(s, at, &v->fwd, r->arg[0]);
 	if (r->nargs > 1 && strtoul(r->arg[1], NULL, 10) != port)
 		imp_add(im, s, at, 8, false, IMP_OPTIONAL, f, r->line, "the real's port",
 			"the real is sent the service's port, as IPVS does with DR and TUN", "port: %s",

@@ -246,31 +246,36 @@ static void print_prog(const struct jitprof *jp, const struct counts *c, const c
 	free(s);
 }
 
+/* Is funcs[i] the first function of its program (a program loaded several times is one)? */
+static bool prog_first(const struct jitprof *jp, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (!strcmp(jp->funcs[j].prog, jp->funcs[i].prog))
+			return false;
+	return true;
+}
+
 /* Each program once, with its share of the programs' samples; the breakdowns asked for. */
 static void report(const struct jitprof *jp, const struct counts *c, const char *only, size_t top,
 		   const char *src)
 {
-	size_t i, j;
+	size_t i;
 
 	printf("%" PRIu64 " samples, %" PRIu64 " in the table's programs\n", c->total, c->in_progs);
 	printf("  %-34s %8s %7s\n", "program", "samples", "share");
 	for (i = 0; i < jp->nfuncs; i++) {
-		uint64_t n;
+		uint64_t n = prog_samples(jp, c, jp->funcs[i].prog);
 
-		for (j = 0; j < i && strcmp(jp->funcs[j].prog, jp->funcs[i].prog); j++)
-			;
-		if (j < i)
-			continue; /* already printed */
-		n = prog_samples(jp, c, jp->funcs[i].prog);
-		printf("  %-34s %8" PRIu64 " %6.1f%%\n", jp->funcs[i].prog, n,
-		       c->in_progs ? 100.0 * (double)n / (double)c->in_progs : 0.0);
+		if (prog_first(jp, i))
+			printf("  %-34s %8" PRIu64 " %6.1f%%\n", jp->funcs[i].prog, n,
+			       c->in_progs ? 100.0 * (double)n / (double)c->in_progs : 0.0);
 	}
 	for (i = 0; i < jp->nfuncs; i++) {
 		uint64_t n = prog_samples(jp, c, jp->funcs[i].prog);
 
-		for (j = 0; j < i && strcmp(jp->funcs[j].prog, jp->funcs[i].prog); j++)
-			;
-		if (j < i || (only && strcmp(only, jp->funcs[i].prog)))
+		if (!prog_first(jp, i) || (only && strcmp(only, jp->funcs[i].prog)))
 			continue;
 		if (only || (c->in_progs && 100.0 * (double)n / (double)c->in_progs >= SHARE_SHOWN))
 			print_prog(jp, c, jp->funcs[i].prog, top, src);
